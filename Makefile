@@ -1,0 +1,42 @@
+# The two commands: `make run` (back office + worker with demo data) and `make test` (whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+ADDR ?= 127.0.0.1:8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install system-deps lint bench migrate clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py ensure_admin
+	$(BIN)/python manage.py setup_schedules
+	@echo "Log in at http://$(ADDR)/accounts/login/ (admin/admin, or demo users marketer, approver, analyst with password demo-password)"
+	$(BIN)/python manage.py run_all --addr $(ADDR)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+test: install system-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python -m bench $(NAME)
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3*

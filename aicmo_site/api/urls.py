@@ -1,0 +1,23 @@
+"""The /api/ root: each app contributes its own routes from `<app>/api/urls.py`."""
+
+from importlib import import_module
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from aicmo_site.api.auth import MeView, TokenLoginView, TokenLogoutView
+
+API_APPS = ("gateways", "crm", "media", "publishing", "analytics")
+
+urlpatterns = [
+    path("auth/token/", TokenLoginView.as_view(), name="api-token-login"),
+    path("auth/logout/", TokenLogoutView.as_view(), name="api-token-logout"),
+    path("auth/me/", MeView.as_view(), name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+for app in API_APPS:
+    module = import_module(f"{app}.api.urls")
+    if getattr(module, "urlpatterns", None):
+        urlpatterns.append(path("", include(module.urlpatterns)))

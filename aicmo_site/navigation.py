@@ -1,0 +1,37 @@
+"""The back office's navigation. Each app adds its pages by listing them in `<app>/navigation.py`
+as NAV_ITEMS = [("Contacts", "crm:contact-list", "crm.view_contact"), ...]."""
+
+from importlib import import_module
+
+from django.urls import NoReverseMatch, reverse
+
+SECTIONS = (
+    ("crm", "Contacts"),
+    ("publishing", "Publishing"),
+    ("media", "Media"),
+    ("analytics", "Analytics"),
+    ("gateways", "Providers"),
+)
+
+
+def _items(app: str) -> list[tuple[str, str, str | None]]:
+    try:
+        return list(import_module(f"{app}.navigation").NAV_ITEMS)
+    except ModuleNotFoundError:
+        return []
+
+
+def sections_for(request) -> list[dict]:
+    sections = []
+    for app, title in SECTIONS:
+        links = []
+        for label, url_name, permission in _items(app):
+            if permission and not request.user.has_perm(permission):
+                continue
+            try:
+                url = reverse(url_name)
+            except NoReverseMatch:
+                continue
+            links.append({"label": label, "url": url, "active": request.path.startswith(url)})
+        sections.append({"app": app, "title": title, "links": links})
+    return sections

@@ -1,0 +1,17 @@
+"""Hooks each domain app may offer by module name, looked up in dependency order."""
+
+from importlib import import_module
+from types import ModuleType
+
+DOMAIN_APPS_IN_ORDER = ("gateways", "crm", "media", "publishing", "analytics")
+
+
+def app_modules(module_name: str) -> list[tuple[str, ModuleType]]:
+    found = []
+    for app in DOMAIN_APPS_IN_ORDER:
+        try:
+            found.append((app, import_module(f"{app}.{module_name}")))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{app}.{module_name}":
+                raise
+    return found

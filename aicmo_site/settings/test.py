@@ -1,0 +1,28 @@
+"""Test settings: fast hashing, loopback allowed for contract servers, a file database shared
+with real worker processes (an in-memory SQLite database is invisible to a qcluster subprocess)."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("GATEWAYS_ALLOW_PRIVATE_ADDRESSES", "1")
+
+from aicmo_site.settings.base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"aicmo-test-media-{os.getpid()}"  # noqa: F405
+WHITENOISE_AUTOREFRESH = True
+
+_db = DATABASES["default"]  # noqa: F405
+if "AICMO_TEST_WORKER_DATABASE" in os.environ:
+    # A worker started by a test connects straight to the database the test run created.
+    _db["NAME"] = os.environ["AICMO_TEST_WORKER_DATABASE"]
+elif _db["ENGINE"].endswith("sqlite3"):
+    _db["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"aicmo-test-{os.getpid()}.sqlite3")}  # noqa: F405
+
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
+    "anon": "10000/minute", "user": "100000/minute", "login": "10000/minute",
+}}
+Q_CLUSTER = {**Q_CLUSTER, "poll": 0.1, "workers": 1}  # noqa: F405
+LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405

@@ -1,0 +1,48 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_overview_requires_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_overview_shows_sections_roles_and_system_health(client, make_user):
+    user = make_user("mia", role="Marketer")
+    client.force_login(user)
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Your roles: Marketer" in html
+    for section in ("Contacts", "Publishing", "Media", "Analytics", "Providers"):
+        assert section in html
+    assert 'id="system-health"' in html
+
+
+@pytest.mark.django_db
+def test_admin_is_branded_aicmo(admin_client):
+    response = admin_client.get("/admin/")
+    assert response.status_code == 200
+    assert b"AICMO administration" in response.content
+
+
+@pytest.mark.django_db
+def test_static_files_are_served_by_the_project(live_server):
+    import requests
+
+    response = requests.get(f"{live_server.url}/static/aicmo/app.css", timeout=10)
+    assert response.status_code == 200
+    assert "--accent" in response.text
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent():
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=__import__("io").StringIO())
+    count = get_user_model().objects.count()
+    call_command("seed_demo", stdout=__import__("io").StringIO())
+    assert get_user_model().objects.count() == count >= 3

@@ -1,0 +1,85 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from aicmo_site.env import database_from_url, env_bool, env_int, env_list
+
+
+def test_sqlite_url_relative_to_project(tmp_path):
+    db = database_from_url("sqlite:///var/x.sqlite3", base_dir=tmp_path)
+    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["NAME"] == str(tmp_path / "var/x.sqlite3")
+    assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+    assert db["OPTIONS"]["timeout"] >= 5
+
+
+def test_sqlite_url_absolute(tmp_path):
+    db = database_from_url("sqlite:////srv/aicmo/db.sqlite3", base_dir=tmp_path)
+    assert db["NAME"] == "/srv/aicmo/db.sqlite3"
+
+
+def test_postgres_url_parts(tmp_path):
+    db = database_from_url("postgres://mk:s%40cret@db.internal:6543/aicmo?sslmode=require", base_dir=tmp_path)
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "mk", "s@cret", "db.internal", "6543", "aicmo"
+    )
+    assert db["OPTIONS"] == {"sslmode": "require"}
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("mysql://root@localhost/aicmo", "unsupported scheme 'mysql'"),
+        ("postgres://localhost:5432/", "names no database"),
+        ("postgres://localhost:port/aicmo", "port that is not a number"),
+        ("sqlite://", "names no SQLite file"),
+        ("not a url", "unsupported scheme"),
+    ],
+)
+def test_bad_database_url_says_what_to_set(tmp_path, url, words):
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL") as error:
+        database_from_url(url, base_dir=tmp_path)
+    assert words in str(error.value)
+
+
+def test_env_bool_refuses_nonsense(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG must be one of"):
+        env_bool("DEBUG", False)
+    monkeypatch.setenv("DEBUG", "off")
+    assert env_bool("DEBUG", True) is False
+
+
+def test_env_int_and_list(monkeypatch):
+    monkeypatch.setenv("Q_WORKERS", "zero")
+    with pytest.raises(ImproperlyConfigured, match="Q_WORKERS must be a whole number"):
+        env_int("Q_WORKERS", 2)
+    monkeypatch.setenv("Q_WORKERS", "0")
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        env_int("Q_WORKERS", 2, minimum=1)
+    monkeypatch.setenv("ALLOWED_HOSTS", " a.example.com, ,b.example.com ")
+    assert env_list("ALLOWED_HOSTS", []) == ["a.example.com", "b.example.com"]
+
+
+def test_settings_module_fails_fast_on_bad_database_url(tmp_path):
+    """Start-up itself (not the first query) refuses a wrong DATABASE_URL."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": "mysql://nope", "DJANGO_SETTINGS_MODULE": "aicmo_site.settings.base"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "DATABASE_URL has an unsupported scheme 'mysql'" in result.stderr
+
+
+def test_production_requires_secret_key():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FIELD_ENCRYPTION_KEY"}}
+    env["DJANGO_SETTINGS_MODULE"] = "aicmo_site.settings.production"
+    result = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from aicmo_site import views
+
+admin.site.site_header = "AICMO administration"
+admin.site.site_title = "AICMO admin"
+admin.site.index_title = "Back-office data"
+
+handler404 = "aicmo_site.views.error_404"
+handler500 = "aicmo_site.views.error_500"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include("aicmo_site.api.urls")),
+    path("contacts/", include("crm.urls", namespace="crm")),
+    path("publishing/", include("publishing.urls", namespace="publishing")),
+    path("media/library/", include("media.urls", namespace="media")),
+    path("analytics/", include("analytics.urls", namespace="analytics")),
+    path("providers/", include("gateways.urls", namespace="gateways")),
+]
+
+if settings.DEBUG:
+    urlpatterns.append(
+        path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
+    )
