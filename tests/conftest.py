@@ -4,6 +4,9 @@ import shutil
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Playwright's sync API keeps an event loop running in the test thread; Django's ORM calls made by
+# the test itself are still synchronous, so its async-safety guard is a false alarm here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
