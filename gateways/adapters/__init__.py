@@ -1,0 +1,1 @@
+"""Importing this package registers every adapter (each module applies @register)."""

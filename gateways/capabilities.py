@@ -1,0 +1,305 @@
+"""The capabilities other apps ask for, and the data that crosses the boundary.
+
+Domain apps never name a vendor: they ask a capability's chain (gateways.chain) and get these
+dataclasses back. Adapters (gateways/adapters/) implement one capability each and register
+with `@register`. Nothing here imports a domain app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+class Capability:
+    LEAD_ENRICHMENT = "lead_enrichment"
+    EMAIL_VERIFICATION = "email_verification"
+    EMAIL_SENDING = "email_sending"
+    INBOX_READING = "inbox_reading"
+    CRM_SYNC = "crm_sync"
+    CHANNEL_POSTING = "channel_posting"
+    METRICS_FETCHING = "metrics_fetching"
+
+    CHOICES = (
+        (LEAD_ENRICHMENT, "Lead enrichment"),
+        (EMAIL_VERIFICATION, "Email verification"),
+        (EMAIL_SENDING, "Email sending"),
+        (INBOX_READING, "Inbox reading"),
+        (CRM_SYNC, "CRM sync"),
+        (CHANNEL_POSTING, "Channel posting"),
+        (METRICS_FETCHING, "Metrics fetching"),
+    )
+
+
+# ---- data crossing the boundary -------------------------------------------------------------
+
+
+@dataclass
+class PersonQuery:
+    """Who to enrich. `ref` is the caller's own identifier, echoed back on the result."""
+
+    ref: str
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    domain: str = ""
+    linkedin_url: str = ""
+
+
+@dataclass
+class EnrichedPerson:
+    """What a provider knows of a person. `fields` uses the contact's field names
+    (first_name, last_name, job_title, phone, linkedin_url, city, country, company_name,
+    company_domain, email); only keys the provider returned appear."""
+
+    ref: str
+    provider: str
+    fields: dict[str, str]
+    raw: dict[str, Any]
+    email_status: str = ""  # valid, risky, invalid or "" when the provider did not verify
+
+
+@dataclass
+class EmailVerdict:
+    email: str
+    status: str  # valid, risky, invalid, unknown
+    provider: str
+    detail: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OutgoingEmail:
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+    from_email: str = ""
+    reply_to: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # List-Unsubscribe etc.
+    message_id: str = ""  # set by the caller so a resend can be recognised; generated when empty
+
+
+@dataclass
+class SendReceipt:
+    message_id: str
+    provider: str
+    response: str  # the provider's own answer, e.g. "250 2.0.0 Ok: queued as 4F2C1"
+
+
+@dataclass
+class InboundMessage:
+    """A message read from a mailbox. kind: reply, bounce or other."""
+
+    uid: int
+    kind: str
+    message_id: str
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+    from_email: str = ""
+    subject: str = ""
+    received_at: datetime | None = None
+    text: str = ""
+    bounce_recipient: str = ""
+    bounce_type: str = ""  # hard or soft
+    bounce_status: str = ""  # RFC 3463 code, e.g. 5.1.1
+    bounce_diagnostic: str = ""
+
+
+@dataclass
+class SyncRecord:
+    key: str  # value of the merge field (e.g. the email)
+    fields: dict[str, Any]
+
+
+@dataclass
+class SyncResult:
+    created: int
+    updated: int
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+
+
+@dataclass
+class ChannelPost:
+    """One post to one channel. `idempotency_key` is stable across retries of the same job."""
+
+    idempotency_key: str
+    text: str
+    title: str = ""
+    body_markdown: str = ""
+    link_url: str = ""
+    tags: list[str] = field(default_factory=list)
+    media_urls: list[str] = field(default_factory=list)
+    canonical_url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PublishedPost:
+    """status: published, or awaiting_manual (a person must paste `draft` and report the URL)."""
+
+    status: str
+    provider: str
+    external_id: str = ""
+    url: str = ""
+    draft: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PostMetrics:
+    external_id: str
+    impressions: int | None = None
+    clicks: int | None = None
+    reactions: int | None = None
+    comments: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ProbeResult:
+    ok: bool
+    detail: str
+    latency_ms: float
+
+
+# ---- adapter base classes -------------------------------------------------------------------
+
+
+class Adapter:
+    """One provider's way of doing one capability.
+
+    key: stable identifier stored on ProviderAccount.adapter ("apollo", "smtp", "mastodon").
+    parameters: names of plain settings (ProviderAccount.settings); secret_parameters: names of
+    credentials (ProviderAccount.credentials, encrypted at rest, never shown again).
+    channel: for channel posting, the channel kind this adapter posts to ("mastodon", "devto").
+    """
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    capability: ClassVar[str]
+    parameters: ClassVar[tuple[str, ...]] = ()
+    secret_parameters: ClassVar[tuple[str, ...]] = ()
+    default_base_url: ClassVar[str] = ""
+    channel: ClassVar[str] = ""
+    # True when calling it does nothing real (the no-op fallback, manual publishing).
+    is_fallback: ClassVar[bool] = False
+
+    def __init__(self, *, name: str, base_url: str = "", timeout: float = 10.0,
+                 settings: dict | None = None, credentials: dict | None = None):
+        self.name = name
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.timeout = timeout
+        self.settings = settings or {}
+        self.credentials = credentials or {}
+
+    def probe(self) -> ProbeResult:
+        """The provider's cheapest authenticated call; raises a GatewayError when it fails."""
+        raise NotImplementedError
+
+
+class LeadEnrichmentAdapter(Adapter):
+    capability = Capability.LEAD_ENRICHMENT
+    max_batch: ClassVar[int] = 1
+
+    def enrich(self, people: list[PersonQuery]) -> list[EnrichedPerson | None]:
+        """One result per query, in order; None where the provider found nothing."""
+        raise NotImplementedError
+
+
+class EmailVerificationAdapter(Adapter):
+    capability = Capability.EMAIL_VERIFICATION
+    max_batch: ClassVar[int] = 1
+
+    def verify(self, emails: list[str]) -> list[EmailVerdict]:
+        raise NotImplementedError
+
+
+class EmailSession:
+    """An open connection to a sending provider, reused for a batch; close() ends it."""
+
+    provider: str
+
+    def send(self, message: OutgoingEmail) -> SendReceipt:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class EmailSendingAdapter(Adapter):
+    capability = Capability.EMAIL_SENDING
+
+    def open(self) -> EmailSession:
+        raise NotImplementedError
+
+
+class InboxReadingAdapter(Adapter):
+    capability = Capability.INBOX_READING
+
+    def fetch_since(self, last_uid: int, *, limit: int = 500) -> list[InboundMessage]:
+        """Messages with a UID above last_uid, oldest first."""
+        raise NotImplementedError
+
+
+class CrmSyncAdapter(Adapter):
+    capability = Capability.CRM_SYNC
+    max_batch: ClassVar[int] = 10
+
+    def upsert(self, records: list[SyncRecord]) -> SyncResult:
+        raise NotImplementedError
+
+
+class ChannelPostingAdapter(Adapter):
+    capability = Capability.CHANNEL_POSTING
+    max_length: ClassVar[int | None] = None
+    supports_lookup: ClassVar[bool] = False
+
+    def publish(self, post: ChannelPost) -> PublishedPost:
+        raise NotImplementedError
+
+    def lookup(self, post: ChannelPost) -> PublishedPost | None:
+        """Find a post made earlier for this idempotency key (reconciling an unknown outcome)."""
+        raise NotImplementedError
+
+
+class MetricsFetchingAdapter(Adapter):
+    capability = Capability.METRICS_FETCHING
+
+    def fetch(self, external_ids: list[str]) -> list[PostMetrics]:
+        raise NotImplementedError
+
+
+# ---- registry -------------------------------------------------------------------------------
+
+_REGISTRY: dict[str, type[Adapter]] = {}
+
+
+def register(cls: type[Adapter]) -> type[Adapter]:
+    if cls.key in _REGISTRY and _REGISTRY[cls.key] is not cls:
+        raise ValueError(f"Adapter key {cls.key!r} is registered twice")
+    _REGISTRY[cls.key] = cls
+    return cls
+
+
+def adapter_class(key: str) -> type[Adapter]:
+    from gateways import adapters  # noqa: F401 - importing the package registers every adapter
+
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise LookupError(f"No adapter {key!r}; known: {', '.join(sorted(_REGISTRY))}")
+
+
+def adapters_for(capability: str) -> list[type[Adapter]]:
+    from gateways import adapters  # noqa: F401
+
+    return [cls for cls in _REGISTRY.values() if cls.capability == capability]

@@ -1,0 +1,58 @@
+"""The few ways a provider call can fail. Adapters turn every vendor error into one of these,
+so the chain decides failover from the type alone.
+
+- ProviderUnavailable: the provider could not do it now (timeout before sending, connection
+  refused, 5xx, bad credentials): the chain moves on to the next provider.
+- RateLimited: a ProviderUnavailable that says when to come back (`retry_after` seconds).
+- ProviderRejected: the provider understood and refused the input itself (4xx about the
+  request): no failover, the caller gets a clear error about its data.
+- OutcomeUnknown: the request may have taken effect (read timeout after a post was sent, SMTP
+  connection lost after DATA): never retried elsewhere, the caller must reconcile.
+- NoProviderAvailable: every provider of the capability failed or was skipped.
+"""
+
+
+class GatewayError(Exception):
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+        advice: str = "",
+        details: dict | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.status = status
+        self.retry_after = retry_after
+        self.advice = advice
+        self.details = details or {}
+
+    def __str__(self) -> str:
+        prefix = f"{self.provider}: " if self.provider else ""
+        return f"{prefix}{self.message}"
+
+
+class ProviderUnavailable(GatewayError):
+    pass
+
+
+class RateLimited(ProviderUnavailable):
+    pass
+
+
+class ProviderRejected(GatewayError):
+    pass
+
+
+class OutcomeUnknown(GatewayError):
+    pass
+
+
+class NoProviderAvailable(GatewayError):
+    def __init__(self, message: str, *, attempts: list[GatewayError] | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.attempts = attempts or []
