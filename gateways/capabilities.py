@@ -186,6 +186,8 @@ class Adapter:
     channel: ClassVar[str] = ""
     # True when calling it does nothing real (the no-op fallback, manual publishing).
     is_fallback: ClassVar[bool] = False
+    # The provider's documented request rate, used when the account sets none (requests, seconds).
+    default_rate_limit: ClassVar[tuple[int, float] | None] = None
 
     def __init__(self, *, name: str, base_url: str = "", timeout: float = 10.0,
                  settings: dict | None = None, credentials: dict | None = None):

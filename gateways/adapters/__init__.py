@@ -1,1 +1,8 @@
-"""Importing this package registers every adapter (each module applies @register)."""
+"""Importing this package registers every adapter: each module here applies @register."""
+
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
