@@ -1,3 +1,5 @@
+from crm import data_urls
+
 app_name = "crm"
 
-urlpatterns = []
+urlpatterns = [*data_urls.urlpatterns]

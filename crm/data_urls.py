@@ -1,0 +1,3 @@
+"""Back-office pages for imports and exports (mounted under /contacts/ by crm/urls.py)."""
+
+urlpatterns = []
