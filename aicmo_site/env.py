@@ -68,6 +68,8 @@ def database_from_url(url: str, *, base_dir: Path, variable: str = "DATABASE_URL
         if not path:
             raise ImproperlyConfigured(f"{variable}={url!r} names no SQLite file; use sqlite:///var/aicmo.sqlite3.")
         file = Path(path) if Path(path).is_absolute() else base_dir / path
+        # SQLite creates the file but not its folder; var/ is not in the repository.
+        file.parent.mkdir(parents=True, exist_ok=True)
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(file), "OPTIONS": dict(_SQLITE_OPTIONS)}
     if scheme in {"postgres", "postgresql", "pgsql"}:
         name = unquote(parts.path.lstrip("/"))

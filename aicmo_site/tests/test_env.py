@@ -13,8 +13,9 @@ def test_sqlite_url_relative_to_project(tmp_path):
 
 
 def test_sqlite_url_absolute(tmp_path):
-    db = database_from_url("sqlite:////srv/aicmo/db.sqlite3", base_dir=tmp_path)
-    assert db["NAME"] == "/srv/aicmo/db.sqlite3"
+    db = database_from_url(f"sqlite:///{tmp_path}/data/db.sqlite3", base_dir=tmp_path / "elsewhere")
+    assert db["NAME"] == f"{tmp_path}/data/db.sqlite3"
+    assert (tmp_path / "data").is_dir()
 
 
 def test_postgres_url_parts(tmp_path):
