@@ -1,1 +1,297 @@
-from django.db import models  # noqa: F401
+"""The people AICMO markets to, what happened with them, and the runs that feed them.
+
+Workflows live in crm/services; models hold data, constraints and small properties only.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from crm.choices import (
+    ConsentStatus,
+    EmailStatus,
+    EngagementTier,
+    EnrichmentItemStatus,
+    EventKind,
+    ImportPolicy,
+    LifecycleStatus,
+    RunStatus,
+    SuppressionKind,
+    SuppressionReason,
+)
+
+
+def default_segment_rules() -> dict:
+    return {"op": "and", "rules": []}
+
+
+class Company(models.Model):
+    domain = models.CharField(max_length=253, unique=True, help_text="e.g. example.com, lower case")
+    name = models.CharField(max_length=200, blank=True)
+    industry = models.CharField(max_length=120, blank=True)
+    size = models.CharField(max_length=40, blank=True, help_text="Head count or range, e.g. 11-50")
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name", "domain"]
+        constraints = [
+            models.CheckConstraint(condition=Q(domain=Lower("domain")), name="crm_company_domain_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.domain
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    color = models.CharField(max_length=7, blank=True, help_text="Optional colour as #rrggbb")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    email = models.EmailField(
+        max_length=254, unique=True, help_text="Stored in lower case, so it is unique whatever the case typed"
+    )
+    first_name = models.CharField(max_length=120, blank=True)
+    last_name = models.CharField(max_length=120, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
+    domain = models.CharField(max_length=253, db_index=True, editable=False, help_text="Taken from the email")
+    linkedin_url = models.URLField(blank=True, verbose_name="LinkedIn URL")
+    city = models.CharField(max_length=120, blank=True)
+    country = models.CharField(max_length=120, blank=True)
+    source = models.CharField(max_length=80, blank=True, help_text="Where this contact came from")
+    lifecycle_status = models.CharField(
+        max_length=20, choices=LifecycleStatus.choices, default=LifecycleStatus.NEW, db_index=True
+    )
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.UNKNOWN,
+                                    db_index=True)
+    consent_status = models.CharField(max_length=20, choices=ConsentStatus.choices, default=ConsentStatus.SUBSCRIBED)
+    consent_changed_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(max_length=120, blank=True, help_text="How consent was given or withdrawn")
+    custom_fields = models.JSONField(default=dict, blank=True)
+    field_sources = models.JSONField(
+        default=dict, blank=True, editable=False,
+        help_text='Which source set each field: "manual", "import" or a provider name',
+    )
+    engagement_score = models.PositiveSmallIntegerField(default=0, db_index=True,
+                                                        validators=[MaxValueValidator(100)])
+    engagement_tier = models.CharField(max_length=10, choices=EngagementTier.choices,
+                                       default=EngagementTier.INACTIVE)
+    soft_bounce_count = models.PositiveIntegerField(default=0)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="crm_contact_email_lower"),
+            models.CheckConstraint(condition=Q(engagement_score__lte=100), name="crm_contact_score_max_100"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class Segment(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    rules = models.JSONField(
+        default=default_segment_rules,
+        help_text='{"op": "and"|"or", "rules": [{"field", "operator", "value"} or a nested group]}',
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EngagementEvent(models.Model):
+    """Append-only. Campaigns, jobs and deliveries are referenced loosely: crm never imports publishing."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    occurred_at = models.DateTimeField(db_index=True)
+    value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
+                                help_text="Conversion value")
+    campaign_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    channel = models.CharField(max_length=40, blank=True)
+    source_kind = models.CharField(max_length=40, blank=True, help_text='e.g. "delivery", "job", "import"')
+    source_id = models.CharField(max_length=80, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["contact", "occurred_at"], name="crm_event_contact_time"),
+            models.Index(fields=["kind", "occurred_at"], name="crm_event_kind_time"),
+            # Serves "opened in the last N days" as an EXISTS probe per contact.
+            models.Index(fields=["contact", "kind", "occurred_at"], name="crm_event_contact_kind_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.contact_id} · {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class LifecycleTransition(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="lifecycle_transitions")
+    from_status = models.CharField(max_length=20, choices=LifecycleStatus.choices)
+    to_status = models.CharField(max_length=20, choices=LifecycleStatus.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+")
+    by_system = models.CharField(max_length=60, blank=True, help_text='e.g. "import", "enrichment", "email:open"')
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["contact", "created_at"], name="crm_transition_contact_time")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.from_status} → {self.to_status}"
+
+
+class EnrichmentRecord(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="enrichment_records")
+    provider = models.CharField(max_length=80)
+    fields = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["contact", "created_at"], name="crm_enrichment_contact_time")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} · {self.contact_id}"
+
+
+class EnrichmentRun(models.Model):
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    scope = models.JSONField(
+        default=dict, blank=True,
+        help_text='What was asked: {"contact_ids": [...]}, {"segment_id": 3} or {"all_new": true}',
+    )
+    total = models.PositiveIntegerField(default=0)
+    queued = models.PositiveIntegerField(default=0)
+    enriched = models.PositiveIntegerField(default=0)
+    verified = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Enrichment run {self.pk} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        """Percent of contacts no longer waiting."""
+        if not self.total:
+            return 100 if self.status == RunStatus.COMPLETED else 0
+        return round(100 * (self.total - self.queued) / self.total)
+
+
+class EnrichmentRunItem(models.Model):
+    """One contact of a run: what makes a run resumable and never doubles work."""
+
+    run = models.ForeignKey(EnrichmentRun, on_delete=models.CASCADE, related_name="items")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="enrichment_items")
+    status = models.CharField(max_length=10, choices=EnrichmentItemStatus.choices,
+                              default=EnrichmentItemStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    detail = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["run", "contact"], name="crm_enrichment_item_once")]
+        indexes = [models.Index(fields=["run", "status"], name="crm_enrichment_item_status")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.contact_id}: {self.status}"
+
+
+class Suppression(models.Model):
+    value = models.CharField(max_length=254, help_text="An email address or a domain, lower case")
+    kind = models.CharField(max_length=10, choices=SuppressionKind.choices)
+    reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
+    source = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="crm_suppression_once"),
+            models.CheckConstraint(condition=Q(value=Lower("value")), name="crm_suppression_value_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value} ({self.get_reason_display()})"
+
+
+class ImportRun(models.Model):
+    file = models.FileField(upload_to="crm/imports/")
+    original_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    delimiter = models.CharField(max_length=1, blank=True, help_text="Empty: detected from the file")
+    encoding = models.CharField(max_length=20, blank=True, help_text="Empty: detected from the file")
+    mapping = models.JSONField(default=dict, blank=True,
+                               help_text='column → contact field, "custom:<name>", "tags" or "" to ignore')
+    policy = models.CharField(max_length=20, choices=ImportPolicy.choices, default=ImportPolicy.UPDATE)
+    tag = models.CharField(max_length=80, blank=True, help_text="Tag added to every imported contact")
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    error_report = models.FileField(upload_to="crm/import-errors/", blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import {self.original_name or self.pk} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == RunStatus.COMPLETED else 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))

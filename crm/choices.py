@@ -1,0 +1,114 @@
+"""Statuses and kinds of the CRM, with the lifecycle's allowed transitions next to them."""
+
+from django.db import models
+
+
+class LifecycleStatus(models.TextChoices):
+    NEW = "new", "New"
+    ENRICHED = "enriched", "Enriched"
+    VERIFIED = "verified", "Verified"
+    ENGAGED = "engaged", "Engaged"
+    CONVERTED = "converted", "Converted"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    BOUNCED = "bounced", "Bounced"
+
+
+# The one table of lifecycle moves. UNSUBSCRIBED and BOUNCED are reachable from any state and
+# are terminal: a person who left or whose address is dead comes back only by a new opt-in,
+# which is a manual move back to NEW.
+_ANY_TO_EXIT = {LifecycleStatus.UNSUBSCRIBED, LifecycleStatus.BOUNCED}
+LIFECYCLE_TRANSITIONS: dict[str, set[str]] = {
+    LifecycleStatus.NEW: {LifecycleStatus.ENRICHED, LifecycleStatus.VERIFIED, LifecycleStatus.ENGAGED,
+                          LifecycleStatus.CONVERTED} | _ANY_TO_EXIT,
+    LifecycleStatus.ENRICHED: {LifecycleStatus.VERIFIED, LifecycleStatus.ENGAGED, LifecycleStatus.CONVERTED}
+    | _ANY_TO_EXIT,
+    LifecycleStatus.VERIFIED: {LifecycleStatus.ENGAGED, LifecycleStatus.CONVERTED} | _ANY_TO_EXIT,
+    LifecycleStatus.ENGAGED: {LifecycleStatus.CONVERTED} | _ANY_TO_EXIT,
+    LifecycleStatus.CONVERTED: set(_ANY_TO_EXIT),
+    LifecycleStatus.UNSUBSCRIBED: {LifecycleStatus.NEW, LifecycleStatus.BOUNCED},
+    LifecycleStatus.BOUNCED: {LifecycleStatus.NEW, LifecycleStatus.UNSUBSCRIBED},
+}
+LIFECYCLE_TERMINAL = frozenset(_ANY_TO_EXIT)
+# Statuses an engagement signal (open, click, reply) may lift to ENGAGED.
+LIFECYCLE_BEFORE_ENGAGED = frozenset({LifecycleStatus.NEW, LifecycleStatus.ENRICHED, LifecycleStatus.VERIFIED})
+
+
+class EmailStatus(models.TextChoices):
+    UNKNOWN = "unknown", "Unknown"
+    VALID = "valid", "Valid"
+    RISKY = "risky", "Risky"
+    INVALID = "invalid", "Invalid"
+
+
+class ConsentStatus(models.TextChoices):
+    SUBSCRIBED = "subscribed", "Subscribed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class EngagementTier(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+    INACTIVE = "inactive", "Inactive"
+
+
+class EventKind(models.TextChoices):
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    REPLIED = "replied", "Replied"
+    BOUNCED = "bounced", "Bounced"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    COMPLAINED = "complained", "Complained"
+    CONVERTED = "converted", "Converted"
+    PAGE_VIEW = "page_view", "Page view"
+    FORM_SUBMIT = "form_submit", "Form submit"
+    NOTE = "note", "Note"
+
+
+ENGAGING_EVENTS = frozenset({EventKind.OPENED, EventKind.CLICKED, EventKind.REPLIED})
+
+
+class SuppressionKind(models.TextChoices):
+    EMAIL = "email", "Email address"
+    DOMAIN = "domain", "Domain"
+
+
+class SuppressionReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    BOUNCED = "bounced", "Bounced"
+    COMPLAINED = "complained", "Complained"
+    MANUAL = "manual", "Added by hand"
+    INVALID = "invalid", "Invalid address"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+RUN_TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})
+
+
+class EnrichmentItemStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    ENRICHED = "enriched", "Enriched"
+    VERIFIED = "verified", "Verified"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class ImportPolicy(models.TextChoices):
+    UPDATE = "update", "Update existing contacts"
+    SKIP_EXISTING = "skip_existing", "Skip existing contacts"
+
+
+class FieldSource:
+    """Values of Contact.field_sources besides a provider's name."""
+
+    MANUAL = "manual"
+    IMPORT = "import"
