@@ -189,10 +189,23 @@ class EnrichmentRecord(models.Model):
         return f"{self.provider} · {self.contact_id}"
 
 
-class EnrichmentRun(models.Model):
+class BackgroundRun(models.Model):
+    """What every long piece of work records: who asked, its status, when it ran and why it stopped."""
+
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        abstract = True
+
+
+class EnrichmentRun(BackgroundRun):
     scope = models.JSONField(
         default=dict, blank=True,
         help_text='What was asked: {"contact_ids": [...]}, {"segment_id": 3} or {"all_new": true}',
@@ -203,13 +216,6 @@ class EnrichmentRun(models.Model):
     verified = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Enrichment run {self.pk} ({self.status})"
@@ -260,10 +266,9 @@ class Suppression(models.Model):
         return f"{self.value} ({self.get_reason_display()})"
 
 
-class ImportRun(models.Model):
+class ImportRun(BackgroundRun):
     file = models.FileField(upload_to="crm/imports/")
     original_name = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     delimiter = models.CharField(max_length=1, blank=True, help_text="Empty: detected from the file")
     encoding = models.CharField(max_length=20, blank=True, help_text="Empty: detected from the file")
     mapping = models.JSONField(default=dict, blank=True,
@@ -277,15 +282,6 @@ class ImportRun(models.Model):
     skipped_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
     error_report = models.FileField(upload_to="crm/import-errors/", blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Import {self.original_name or self.pk} ({self.status})"
