@@ -56,3 +56,12 @@ class NoProviderAvailable(GatewayError):
     def __init__(self, message: str, *, attempts: list[GatewayError] | None = None, **kwargs):
         super().__init__(message, **kwargs)
         self.attempts = attempts or []
+
+
+class ProviderSkipped(GatewayError):
+    """A fallback that does nothing real (the no-op adapter) declines: the chain answers
+    skipped=True with this message as the reason. Never raised for work that was done."""
+
+
+class NoProviderConfigured(NoProviderAvailable):
+    """The capability has no enabled account at all ("skipped: no provider configured")."""

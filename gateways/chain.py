@@ -1,0 +1,180 @@
+"""Failover over a capability's accounts, and single-account calls, with health recorded.
+
+- ProviderUnavailable (and RateLimited) move on to the next account.
+- ProviderRejected comes straight back: the input is bad, another provider would refuse it too.
+- OutcomeUnknown comes straight back: the call may have taken effect, trying elsewhere could do it twice.
+- An unexpected exception inside an adapter is treated as OutcomeUnknown for the same reason.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from aicmo_site.errors import DomainError
+from gateways import conf, health, ratelimit
+from gateways.capabilities import Adapter
+from gateways.crypto import CredentialsUnreadable
+from gateways.errors import (
+    GatewayError,
+    NoProviderAvailable,
+    NoProviderConfigured,
+    OutcomeUnknown,
+    ProviderRejected,
+    ProviderSkipped,
+    ProviderUnavailable,
+    RateLimited,
+)
+from gateways.models import ProviderAccount
+
+logger = logging.getLogger("gateways")
+
+Operation = Callable[[Adapter], Any]
+_current_account: ContextVar[ProviderAccount | None] = ContextVar("gateways_current_account", default=None)
+
+
+@dataclass
+class ChainResult:
+    value: Any = None
+    account_id: int | None = None
+    provider: str = ""
+    skipped: bool = False
+    reason: str = ""
+    attempts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000
+
+
+def _fill_in(error: GatewayError, account: ProviderAccount) -> GatewayError:
+    error.provider = error.provider or account.name
+    error.advice = health.advice_for(error)
+    return error
+
+
+def call_account(account: ProviderAccount, operation: Operation) -> Any:
+    """Run one operation on one account and record the outcome. Admission is the caller's job."""
+    try:
+        adapter = account.build_adapter()
+    except (CredentialsUnreadable, LookupError) as exc:
+        advice = "enter the credentials again" if isinstance(exc, CredentialsUnreadable) else (
+            "this provider integration is not installed; pick another adapter or disable the account")
+        error = ProviderUnavailable(str(exc), provider=account.name, advice=advice)
+        health.record_failure(account.pk, error, latency_ms=None)
+        raise error
+    return run_recorded(account, lambda: operation(adapter))
+
+
+def run_recorded(account: ProviderAccount, call: Callable[[], Any]) -> Any:
+    """Time a call to the account's provider and record what came of it."""
+    started = time.monotonic()
+    token = _current_account.set(account)
+    try:
+        value = call()
+    except ProviderSkipped as exc:
+        raise _fill_in(exc, account)
+    except ProviderRejected as exc:
+        # The provider answered properly: it is up, the input is not.
+        health.record_success(account.pk, latency_ms=_elapsed_ms(started))
+        raise _fill_in(exc, account)
+    except GatewayError as exc:
+        _fill_in(exc, account)
+        health.record_failure(account.pk, exc, latency_ms=_elapsed_ms(started))
+        logger.warning("Provider %s failed: %s (%s)", account.name, exc.message, exc.advice or "no advice")
+        raise
+    except Exception as exc:
+        logger.exception("Provider %s raised an unexpected error", account.name)
+        error = OutcomeUnknown(f"unexpected error in the {account.adapter} adapter: {type(exc).__name__}",
+                               provider=account.name)
+        health.record_failure(account.pk, error, latency_ms=_elapsed_ms(started))
+        raise error from exc
+    finally:
+        _current_account.reset(token)
+    health.record_success(account.pk, latency_ms=_elapsed_ms(started))
+    return value
+
+
+def pace() -> None:
+    """Called before each further request of a batched operation, so a long batch honours the
+    account's shared rate limit request by request rather than once per chain attempt."""
+    account = _current_account.get()
+    if account is None or not account.rate_limit:
+        return
+    count, period = account.rate_limit
+    waited = ratelimit.take_token(account.pk, (count, period), max_wait=max(conf.rate_limit_max_wait_seconds(), period))
+    if waited is None:
+        raise RateLimited(f"rate limit of {count} requests per {period:g} s reached mid-batch",
+                          provider=account.name, retry_after=period / count)
+
+
+def admit_account(account: ProviderAccount) -> health.Admission:
+    """Rate limit first (a token is cheap to waste), then the breaker (a trial is not)."""
+    row = health.health_row(account.pk)
+    waited = ratelimit.take_token(account.pk, account.rate_limit, max_wait=conf.rate_limit_max_wait_seconds())
+    if waited is None:
+        count, period = account.rate_limit
+        return health.Admission(False, f"rate limit of {count} requests per {period:g} s reached", period / count)
+    return health.admit(row)
+
+
+def enabled_accounts(capability: str, channel: str = "") -> list[ProviderAccount]:
+    accounts = ProviderAccount.objects.filter(capability=capability, enabled=True).order_by("priority", "name")
+    if channel:
+        accounts = accounts.filter(channel=channel)
+    return list(accounts)
+
+
+def chain_run(*, capability: str, operation: Operation, channel: str = "") -> ChainResult:
+    accounts = enabled_accounts(capability, channel)
+    if not accounts:
+        return ChainResult(skipped=True, reason=health.NO_PROVIDER_REASON)
+    attempts: list[tuple[str, str]] = []
+    errors: list[GatewayError] = []
+    for account in accounts:
+        admission = admit_account(account)
+        if not admission.allowed:
+            attempts.append((account.name, admission.reason))
+            errors.append(ProviderUnavailable(admission.reason, provider=account.name,
+                                              retry_after=admission.retry_after))
+            continue
+        try:
+            value = call_account(account, operation)
+        except ProviderSkipped as exc:
+            if errors:
+                break
+            return ChainResult(account_id=account.pk, provider=account.name, skipped=True, reason=exc.message)
+        except ProviderUnavailable as exc:
+            attempts.append((account.name, exc.message))
+            errors.append(exc)
+            continue
+        return ChainResult(value=value, account_id=account.pk, provider=account.name, attempts=attempts)
+    summary = "; ".join(f"{name}: {message}" for name, message in attempts)
+    retry_after = min((e.retry_after for e in errors if e.retry_after), default=None)
+    raise NoProviderAvailable(f"No {capability.replace('_', ' ')} provider could do it ({summary})",
+                              attempts=errors, retry_after=retry_after)
+
+
+def account_run(*, account_id: int, operation: Operation, capability: str = "") -> ChainResult:
+    """One specific account (a channel account, a mailbox): no failover to another destination."""
+    try:
+        account = ProviderAccount.objects.get(pk=account_id)
+    except ProviderAccount.DoesNotExist:
+        raise NoProviderConfigured(f"Provider account {account_id} does not exist")
+    if capability and account.capability != capability:
+        raise DomainError(f"{account.name} is a {account.get_capability_display()} account, "
+                          f"not {capability.replace('_', ' ')}.", "wrong_capability")
+    if not account.enabled:
+        raise ProviderUnavailable("the account is disabled", provider=account.name,
+                                  advice="enable it in Provider accounts")
+    admission = admit_account(account)
+    if not admission.allowed:
+        error_type = RateLimited if admission.retry_after else ProviderUnavailable
+        raise error_type(admission.reason, provider=account.name, retry_after=admission.retry_after)
+    try:
+        value = call_account(account, operation)
+    except ProviderSkipped as exc:
+        return ChainResult(account_id=account.pk, provider=account.name, skipped=True, reason=exc.message)
+    return ChainResult(value=value, account_id=account.pk, provider=account.name)

@@ -1,0 +1,149 @@
+"""Shared health of provider accounts: outcomes, moving averages, circuit breaker, advice.
+
+Every write is a single UPDATE with F() expressions or a conditional WHERE, so concurrent web and
+worker processes never lose each other's counts and only one of them wins a half-open trial.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from gateways import conf
+from gateways.errors import GatewayError, RateLimited
+from gateways.models import BreakerState, HealthStatus, ProviderHealth
+
+NO_PROVIDER_REASON = "skipped: no provider configured"
+
+_ADVICE_BY_STATUS = {
+    400: "the provider refused the request as malformed; check the account's settings",
+    401: "the API key is wrong or revoked; update it in Provider accounts",
+    402: "the provider wants payment or credits; check the plan with the provider",
+    403: "the key is valid but not allowed to do this (plan, scope or credits); check it with the provider",
+    404: "the provider's address is wrong; check the base URL in Provider accounts",
+    408: "the provider did not answer in time; AICMO retries after the cool-down",
+    429: "the provider's rate limit was reached; AICMO waits until it resets. "
+    "If this repeats, lower the rate limit in Provider accounts",
+}
+_ADVICE_5XX = "the provider has a fault on its side; AICMO tries the next provider and retries after the cool-down"
+_ADVICE_BY_WORDS = (
+    (("refused",), "nothing answers at the provider's address; check the base URL, the port and the network"),
+    (("timed out", "timeout"), "the provider did not answer in time; raise the timeout or check its status page"),
+    (("name or service not known", "resolve", "nodename"), "the provider's host name does not resolve; check the URL"),
+    (("certificate", "ssl", "tls"), "the secure connection failed; check the address and the provider's certificate"),
+    (("authentication", "credentials", "login"), "the provider refused the credentials; update them in Provider "
+     "accounts"),
+)
+
+
+def advice_for(error: GatewayError) -> str:
+    """The adapter's own advice, else a default from the status code or the kind of failure."""
+    if error.advice:
+        return error.advice
+    if error.status in _ADVICE_BY_STATUS:
+        return _ADVICE_BY_STATUS[error.status]
+    if error.status and 500 <= error.status < 600:
+        return _ADVICE_5XX
+    text = error.message.lower()
+    for words, advice in _ADVICE_BY_WORDS:
+        if any(word in text for word in words):
+            return advice
+    return ""
+
+
+def health_row(account_id: int) -> ProviderHealth:
+    health, _ = ProviderHealth.objects.get_or_create(account_id=account_id)
+    return health
+
+
+def derive_status(health: ProviderHealth) -> str:
+    if health.breaker_state != BreakerState.CLOSED or health.consecutive_failures >= conf.breaker_threshold():
+        return HealthStatus.DOWN
+    if not health.calls:
+        return HealthStatus.UNKNOWN
+    if health.consecutive_failures or (health.success_rate or 0) < conf.degraded_success_rate():
+        return HealthStatus.DEGRADED
+    return HealthStatus.HEALTHY
+
+
+def record_success(account_id: int, *, latency_ms: float) -> None:
+    alpha = conf.health_ema_alpha()
+    ProviderHealth.objects.filter(pk=account_id).update(
+        calls=F("calls") + 1,
+        success_rate=Coalesce(F("success_rate"), Value(1.0)) * (1 - alpha) + alpha,
+        latency_ms=Coalesce(F("latency_ms"), Value(latency_ms)) * (1 - alpha) + alpha * latency_ms,
+        consecutive_failures=0,
+        last_success_at=timezone.now(),
+        breaker_state=BreakerState.CLOSED,
+        opened_at=None,
+        open_until=None,
+        trial_started_at=None,
+    )
+
+
+@transaction.atomic
+def record_failure(account_id: int, error: GatewayError, *, latency_ms: float | None) -> None:
+    """Count the failure, then open the breaker when the threshold is reached, a half-open trial
+    failed, or the provider said when to come back."""
+    alpha = conf.health_ema_alpha()
+    now = timezone.now()
+    changes = {
+        "calls": F("calls") + 1,
+        "failures": F("failures") + 1,
+        "success_rate": Coalesce(F("success_rate"), Value(0.0)) * (1 - alpha),
+        "consecutive_failures": F("consecutive_failures") + 1,
+        "last_error": f"{type(error).__name__}: {error.message}"[:2000],
+        "last_advice": advice_for(error),
+        "last_failure_at": now,
+    }
+    if latency_ms is not None:
+        changes["latency_ms"] = Coalesce(F("latency_ms"), Value(latency_ms)) * (1 - alpha) + alpha * latency_ms
+    rows = ProviderHealth.objects.filter(pk=account_id)
+    rows.update(**changes)
+    cooldown_until = now + timedelta(seconds=conf.breaker_cooldown_seconds())
+    rows.filter(Q(consecutive_failures__gte=conf.breaker_threshold()) | Q(breaker_state=BreakerState.HALF_OPEN)).update(
+        breaker_state=BreakerState.OPEN, opened_at=now, open_until=cooldown_until, trial_started_at=None
+    )
+    if isinstance(error, RateLimited) and error.retry_after:
+        until = now + timedelta(seconds=error.retry_after)
+        rows.update(
+            breaker_state=BreakerState.OPEN,
+            opened_at=Coalesce(F("opened_at"), Value(now)),
+            open_until=Greatest(Coalesce(F("open_until"), Value(until)), Value(until)),
+            trial_started_at=None,
+        )
+
+
+@dataclass
+class Admission:
+    allowed: bool
+    reason: str = ""
+    retry_after: float | None = None
+
+
+def admit(health: ProviderHealth) -> Admission:
+    """May a call go to this account now? Claims the single half-open trial when the cool-down is over."""
+    if health.breaker_state == BreakerState.CLOSED:
+        return Admission(True)
+    now = timezone.now()
+    rows = ProviderHealth.objects.filter(pk=health.pk)
+    if health.breaker_state == BreakerState.OPEN:
+        if health.open_until and health.open_until > now:
+            wait = (health.open_until - now).total_seconds()
+            return Admission(False, f"circuit open for {wait:.0f} more seconds after repeated failures", wait)
+        claimed = rows.filter(breaker_state=BreakerState.OPEN, open_until=health.open_until).update(
+            breaker_state=BreakerState.HALF_OPEN, trial_started_at=now
+        )
+        return Admission(True) if claimed else Admission(False, "another process is making the trial call")
+    # Half-open: a trial whose process died would block the account forever, so it expires.
+    stale_before = now - timedelta(seconds=max(conf.breaker_cooldown_seconds(), 1))
+    if health.trial_started_at and health.trial_started_at < stale_before:
+        claimed = rows.filter(breaker_state=BreakerState.HALF_OPEN, trial_started_at=health.trial_started_at).update(
+            trial_started_at=now
+        )
+        if claimed:
+            return Admission(True)
+    return Admission(False, "a trial call after the cool-down is in progress")

@@ -1,0 +1,40 @@
+"""A token bucket per provider account, kept in the database so every process shares it.
+
+Taking a token is an optimistic UPDATE guarded by a version number: of two processes that read
+the same bucket, only one succeeds; the other reads again.
+"""
+
+import time
+
+from django.utils import timezone
+
+from gateways.models import ProviderHealth
+
+
+def take_token(account_id: int, limit: tuple[int, float] | None, *, max_wait: float) -> float | None:
+    """Seconds waited for a token, or None when the wait would be longer than max_wait
+    (the caller moves on instead of holding up the batch)."""
+    if not limit:
+        return 0.0
+    count, period = limit
+    rate = count / period
+    waited = 0.0
+    while True:
+        row = ProviderHealth.objects.values("bucket_tokens", "bucket_version", "bucket_checked_at").get(pk=account_id)
+        now = timezone.now()
+        tokens = float(count) if row["bucket_tokens"] is None else row["bucket_tokens"]
+        if row["bucket_checked_at"] is not None:
+            elapsed = max((now - row["bucket_checked_at"]).total_seconds(), 0.0)
+            tokens = min(float(count), tokens + elapsed * rate)
+        if tokens >= 1:
+            taken = ProviderHealth.objects.filter(pk=account_id, bucket_version=row["bucket_version"]).update(
+                bucket_tokens=tokens - 1, bucket_version=row["bucket_version"] + 1, bucket_checked_at=now
+            )
+            if taken:
+                return waited
+            continue
+        wait = (1 - tokens) / rate
+        if waited + wait > max_wait:
+            return None
+        time.sleep(wait)
+        waited += wait

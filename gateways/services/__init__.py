@@ -1,0 +1,44 @@
+"""The public face of gateways: domain apps call only these functions."""
+
+from gateways.chain import ChainResult, account_run, chain_run
+from gateways.services.accounts import (
+    ProbeOutcome,
+    account_create,
+    account_delete,
+    account_probe,
+    account_update,
+    credentials_reencrypt_all,
+)
+from gateways.services.email import FailoverEmailSession, open_email_session
+from gateways.services.operations import (
+    enrich_people,
+    fetch_post_metrics,
+    inbox_cursor_advance,
+    lookup_post,
+    publish_post,
+    read_inbox,
+    sync_records,
+    verify_emails,
+)
+
+__all__ = [
+    "ChainResult",
+    "FailoverEmailSession",
+    "ProbeOutcome",
+    "account_create",
+    "account_delete",
+    "account_probe",
+    "account_run",
+    "account_update",
+    "chain_run",
+    "credentials_reencrypt_all",
+    "enrich_people",
+    "fetch_post_metrics",
+    "inbox_cursor_advance",
+    "lookup_post",
+    "open_email_session",
+    "publish_post",
+    "read_inbox",
+    "sync_records",
+    "verify_emails",
+]

@@ -1,0 +1,102 @@
+"""Sending a batch of emails over one connection, failing over only when it is safe."""
+
+from gateways import conf, health, ratelimit
+from gateways.capabilities import Capability, EmailSession, OutgoingEmail, SendReceipt
+from gateways.chain import call_account, enabled_accounts, run_recorded
+from gateways.errors import (
+    GatewayError,
+    NoProviderAvailable,
+    NoProviderConfigured,
+    OutcomeUnknown,
+    ProviderUnavailable,
+    RateLimited,
+)
+from gateways.models import ProviderAccount
+
+
+class FailoverEmailSession:
+    """One open connection to the first sending account that works, reused for every message.
+
+    A ProviderUnavailable from the adapter means the message was not accepted (the connection
+    failed before DATA was taken), so the same message goes to the next account and `failovers`
+    counts it. OutcomeUnknown means it may have been accepted: it is raised, never retried
+    elsewhere; the next message opens a fresh connection to the same account.
+    """
+
+    def __init__(self):
+        self._accounts: list[ProviderAccount] = enabled_accounts(Capability.EMAIL_SENDING)
+        self._position = 0
+        self._session: EmailSession | None = None
+        self.failovers = 0
+        self.attempts: list[tuple[str, str]] = []
+        self._errors: list[GatewayError] = []
+
+    @property
+    def account(self) -> ProviderAccount | None:
+        return self._accounts[self._position] if self._position < len(self._accounts) else None
+
+    @property
+    def provider(self) -> str:
+        return self.account.name if self.account else ""
+
+    def __enter__(self) -> "FailoverEmailSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            try:
+                session.close()
+            except GatewayError:
+                pass  # the messages were already accepted or refused; a failing QUIT changes nothing
+
+    def _give_up_on_current(self, error: GatewayError) -> None:
+        self.close()
+        self.attempts.append((self.provider, error.message))
+        self._errors.append(error)
+        self._position += 1
+
+    def _connect(self) -> EmailSession:
+        while self._session is None:
+            account = self.account
+            if account is None:
+                summary = "; ".join(f"{name}: {message}" for name, message in self.attempts)
+                raise NoProviderAvailable(f"No email sending provider could take the message ({summary})",
+                                          attempts=self._errors)
+            admission = health.admit(health.health_row(account.pk))
+            if not admission.allowed:
+                self._give_up_on_current(ProviderUnavailable(admission.reason, provider=account.name))
+                continue
+            try:
+                self._session = call_account(account, lambda adapter: adapter.open())
+            except ProviderUnavailable as exc:
+                self._give_up_on_current(exc)
+        return self._session
+
+    def send(self, message: OutgoingEmail) -> SendReceipt:
+        if not self._accounts:
+            raise NoProviderConfigured(health.NO_PROVIDER_REASON)
+        while True:
+            session = self._connect()
+            account = self.account
+            waited = ratelimit.take_token(account.pk, account.rate_limit, max_wait=conf.rate_limit_max_wait_seconds())
+            if waited is None:
+                self._give_up_on_current(RateLimited("sending rate limit reached", provider=account.name))
+                self.failovers += 1
+                continue
+            try:
+                return run_recorded(account, lambda: session.send(message))  # noqa: B023 - called at once
+            except ProviderUnavailable as exc:
+                self._give_up_on_current(exc)
+                self.failovers += 1
+            except OutcomeUnknown:
+                self.close()
+                raise
+
+
+def open_email_session() -> FailoverEmailSession:
+    """with open_email_session() as session: session.send(OutgoingEmail(...)) -> SendReceipt."""
+    return FailoverEmailSession()

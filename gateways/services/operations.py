@@ -1,0 +1,138 @@
+"""What domain apps ask of providers, one function per capability operation."""
+
+from collections.abc import Iterator, Sequence
+
+from django.db import transaction
+
+from aicmo_site.errors import DomainError
+from gateways.capabilities import (
+    Capability,
+    ChannelPost,
+    EmailVerdict,
+    InboundMessage,
+    MetricsFetchingAdapter,
+    PersonQuery,
+    PostMetrics,
+    PublishedPost,
+    SyncRecord,
+    SyncResult,
+)
+from gateways.chain import ChainResult, account_run, chain_run, pace
+from gateways.models import InboxCursor, ProviderAccount
+
+
+def _paced_batches(items: Sequence, size: int) -> Iterator[list]:
+    """Batches of the adapter's size; every request after the first waits for the account's rate limit."""
+    size = max(int(size or 1), 1)
+    for start in range(0, len(items), size):
+        if start:
+            pace()
+        yield list(items[start:start + size])
+
+
+def enrich_people(people: list[PersonQuery]) -> ChainResult:
+    """value: one EnrichedPerson or None per query, in order."""
+    if not people:
+        return ChainResult(value=[])
+    return chain_run(
+        capability=Capability.LEAD_ENRICHMENT,
+        operation=lambda adapter: [found for batch in _paced_batches(people, adapter.max_batch)
+                                   for found in adapter.enrich(batch)],
+    )
+
+
+def verify_emails(emails: list[str]) -> ChainResult:
+    """value: one EmailVerdict per address, in order."""
+    if not emails:
+        return ChainResult(value=[])
+    result: ChainResult = chain_run(
+        capability=Capability.EMAIL_VERIFICATION,
+        operation=lambda adapter: [verdict for batch in _paced_batches(emails, adapter.max_batch)
+                                   for verdict in adapter.verify(batch)],
+    )
+    verdicts: list[EmailVerdict] = result.value or []
+    if not result.skipped and len(verdicts) != len(emails):
+        raise DomainError(f"{result.provider} returned {len(verdicts)} verdicts for {len(emails)} addresses.",
+                          "provider_mismatch")
+    return result
+
+
+def sync_records(records: list[SyncRecord]) -> ChainResult:
+    """value: SyncResult totalled over batches of the adapter's documented size. Upserts are
+    idempotent, so a failover part-way simply repeats the first batches with the next account."""
+    if not records:
+        return ChainResult(value=SyncResult(created=0, updated=0))
+
+    def upsert_all(adapter) -> SyncResult:
+        total = SyncResult(created=0, updated=0)
+        for batch in _paced_batches(records, adapter.max_batch):
+            part = adapter.upsert(batch)
+            total.created += part.created
+            total.updated += part.updated
+            total.failed.extend(part.failed)
+        return total
+
+    return chain_run(capability=Capability.CRM_SYNC, operation=upsert_all)
+
+
+def publish_post(*, account_id: int, post: ChannelPost) -> ChainResult:
+    """value: PublishedPost (published, or awaiting_manual with a draft to paste)."""
+    return account_run(account_id=account_id, capability=Capability.CHANNEL_POSTING,
+                       operation=lambda adapter: adapter.publish(post))
+
+
+def lookup_post(*, account_id: int, post: ChannelPost) -> PublishedPost | None:
+    """The post made earlier for this idempotency key, or None when the channel has none.
+    Refused for channels that cannot look up posts: None would wrongly mean "safe to post again"."""
+    account = _account(account_id)
+    if not getattr(account.adapter_class, "supports_lookup", False):
+        raise DomainError(f"{account.name} cannot look up earlier posts; check the channel by hand.",
+                          "lookup_unsupported")
+    return account_run(account_id=account_id, capability=Capability.CHANNEL_POSTING,
+                       operation=lambda adapter: adapter.lookup(post)).value
+
+
+def fetch_post_metrics(*, account_id: int, external_ids: list[str]) -> list[PostMetrics]:
+    """Statistics of posts made through a channel account: from the account itself when its
+    adapter offers them, else from a metrics account of the same channel; [] when none does."""
+    if not external_ids:
+        return []
+    account = _account(account_id)
+    if not issubclass(account.adapter_class, MetricsFetchingAdapter):
+        account = (
+            ProviderAccount.objects.filter(capability=Capability.METRICS_FETCHING, enabled=True)
+            .filter(channel=account.channel)
+            .exclude(channel="")
+            .order_by("priority", "name")
+            .first()
+        )
+        if account is None:
+            return []
+    result = account_run(account_id=account.pk, operation=lambda adapter: adapter.fetch(external_ids))
+    return [] if result.skipped else list(result.value)
+
+
+def read_inbox(account_id: int, *, limit: int = 500) -> list[InboundMessage]:
+    """Messages above the cursor, oldest first. The cursor does not move here: process each
+    message in order, then call inbox_cursor_advance with its UID, so a crash re-reads at most
+    the message being processed (callers also key their work on message_id) and loses none."""
+    cursor, _ = InboxCursor.objects.get_or_create(account_id=_account(account_id).pk)
+    result = account_run(account_id=account_id, capability=Capability.INBOX_READING,
+                         operation=lambda adapter: adapter.fetch_since(cursor.last_uid, limit=limit))
+    if result.skipped:
+        return []
+    return sorted((m for m in result.value if m.uid > cursor.last_uid), key=lambda m: m.uid)
+
+
+@transaction.atomic
+def inbox_cursor_advance(account_id: int, uid: int) -> None:
+    """Mark the mailbox processed up to `uid`; never moves backwards."""
+    InboxCursor.objects.get_or_create(account_id=account_id)
+    InboxCursor.objects.filter(account_id=account_id, last_uid__lt=uid).update(last_uid=uid)
+
+
+def _account(account_id: int) -> ProviderAccount:
+    try:
+        return ProviderAccount.objects.get(pk=account_id)
+    except ProviderAccount.DoesNotExist:
+        raise DomainError(f"Provider account {account_id} does not exist.", "not_found", status=404)
