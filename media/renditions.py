@@ -1,0 +1,138 @@
+"""What renditions an image gets, and how they are made with Pillow.
+
+A JPEG is decoded once, at the smallest scale (`Image.draft`, 1/2 to 1/8 in the decoder) that still
+covers the largest rendition, so memory and time follow the outputs rather than the camera. Every
+output is a fresh image saved with no metadata: no EXIF (GPS), XMP, ICC profile or comments.
+"""
+
+import io
+import math
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+
+from media.choices import RenditionFormatChoices
+from media.conf import media_setting
+from media.validation import IMAGE_FORMATS
+
+THUMBNAIL_BOX = 320
+# Channel image sizes from PROVIDERS.md §7.
+CHANNEL_PRESETS = {
+    "instagram_square": (1080, 1080),
+    "instagram_portrait": (1080, 1350),
+    "linkedin_link": (1200, 627),
+    "x_card": (1600, 900),
+    "open_graph": (1200, 630),
+}
+# Renditions keep the original's format, except GIF: a still frame is a PNG.
+_OUTPUT_FORMAT = {
+    "JPEG": RenditionFormatChoices.JPEG,
+    "PNG": RenditionFormatChoices.PNG,
+    "WEBP": RenditionFormatChoices.WEBP,
+    "GIF": RenditionFormatChoices.PNG,
+}
+_SAVE_OPTIONS = {
+    RenditionFormatChoices.JPEG: {"format": "JPEG", "quality": 85},
+    RenditionFormatChoices.PNG: {"format": "PNG", "compress_level": 6},
+    RenditionFormatChoices.WEBP: {"format": "WEBP", "quality": 80, "method": 4},
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    preset: str
+    format: str
+    width: int
+    height: int
+    crop: bool = False
+
+
+@dataclass(frozen=True)
+class Output:
+    target: Target
+    content: bytes
+
+
+def plan_renditions(*, source_format: str, width: int, height: int) -> list[Target]:
+    """The renditions for an image of this (displayed) size; responsive widths are never upscaled."""
+    original = _OUTPUT_FORMAT[source_format]
+    scale = min(1.0, THUMBNAIL_BOX / max(width, height))
+    targets = [Target("thumbnail", original, max(1, round(width * scale)), max(1, round(height * scale)))]
+    for target_width in sorted(media_setting("MEDIA_RESPONSIVE_WIDTHS")):
+        if target_width >= width:
+            continue
+        target_height = max(1, round(height * target_width / width))
+        for fmt in dict.fromkeys([original, RenditionFormatChoices.WEBP]):
+            targets.append(Target(f"w{target_width}", fmt, target_width, target_height))
+    for preset in media_setting("MEDIA_CHANNEL_PRESETS"):
+        preset_width, preset_height = CHANNEL_PRESETS[preset]
+        targets.append(Target(preset, original, preset_width, preset_height, crop=True))
+    return targets
+
+
+def focal_crop_box(width: int, height: int, *, aspect: float, focal_x: float, focal_y: float) -> tuple:
+    """The largest box of the given aspect ratio, centred on the focal point as far as the edges allow."""
+    if width / height > aspect:
+        crop_w, crop_h = height * aspect, float(height)
+    else:
+        crop_w, crop_h = float(width), width / aspect
+    left = min(max(focal_x * width - crop_w / 2, 0.0), width - crop_w)
+    top = min(max(focal_y * height - crop_h / 2, 0.0), height - crop_h)
+    return (left, top, left + crop_w, top + crop_h)
+
+
+def _needed_scale(targets: list[Target], width: int, height: int) -> float:
+    needed = 0.0
+    for target in targets:
+        if target.crop:
+            needed = max(needed, min(1.0, max(target.width / width, target.height / height)))
+        else:
+            needed = max(needed, target.width / width, target.height / height)
+    return min(needed, 1.0)
+
+
+def _open_for(source, targets: list[Target]) -> Image.Image:
+    image = Image.open(source, formats=list(IMAGE_FORMATS))
+    quarter_turn = image.getexif().get(0x0112) in {5, 6, 7, 8}
+    raw_w, raw_h = image.size
+    shown_w, shown_h = (raw_h, raw_w) if quarter_turn else (raw_w, raw_h)
+    scale = _needed_scale(targets, shown_w, shown_h)
+    if image.format == "JPEG" and scale < 1.0:
+        image.draft("RGB", (math.ceil(raw_w * scale), math.ceil(raw_h * scale)))
+    image = ImageOps.exif_transpose(image)
+    if image.mode not in ("RGB", "RGBA"):
+        has_alpha = image.mode in ("LA", "PA") or "transparency" in image.info
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    return image
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    if fmt == RenditionFormatChoices.JPEG and image.mode != "RGB":
+        image = image.convert("RGB")
+    # A clean info dict means no EXIF, XMP, ICC profile or comment is carried into the file.
+    image.info = {}
+    buffer = io.BytesIO()
+    image.save(buffer, **_SAVE_OPTIONS[fmt])
+    return buffer.getvalue()
+
+
+def render(source, targets: list[Target], *, focal_x: float = 0.5, focal_y: float = 0.5) -> list[Output]:
+    """Make each target from one decode of the source (a path or a binary file)."""
+    if not targets:
+        return []
+    image = _open_for(source, targets)
+    width, height = image.size
+    outputs = []
+    resized: dict[tuple[int, int], Image.Image] = {}
+    for target in targets:
+        size = (target.width, target.height)
+        if target.crop:
+            box = focal_crop_box(width, height, aspect=target.width / target.height, focal_x=focal_x, focal_y=focal_y)
+            frame = image.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=2.0)
+        else:
+            # The original-format and WebP renditions of one width share a single resize.
+            frame = resized.get(size)
+            if frame is None:
+                frame = resized[size] = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+        outputs.append(Output(target, _encode(frame.copy(), target.format)))
+    return outputs

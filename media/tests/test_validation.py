@@ -1,0 +1,120 @@
+import tracemalloc
+
+import pytest
+
+from aicmo_site.errors import DomainError
+from media.tests import images
+from media.validation import check_upload, gif_frame_sizes
+
+
+def refusal(content: bytes, name: str) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        check_upload(images.upload(content, name))
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("content", "mime_type", "size"),
+    [
+        (images.jpeg_bytes(400, 300), "image/jpeg", (400, 300)),
+        (images.png_bytes(300, 200), "image/png", (300, 200)),
+        (images.webp_bytes(200, 300), "image/webp", (200, 300)),
+        (images.gif_bytes(120, 80), "image/gif", (120, 80)),
+    ],
+)
+def test_allowed_image_formats_are_accepted_with_type_and_size_from_content(content, mime_type, size):
+    checked = check_upload(images.upload(content, "whatever.bin"))
+    assert (checked.kind, checked.mime_type, (checked.width, checked.height)) == ("image", mime_type, size)
+    assert len(checked.sha256) == 64 and len(checked.perceptual_hash) == 16
+
+
+def test_exif_orientation_is_applied_to_the_dimensions():
+    checked = check_upload(images.upload(images.jpeg_bytes(400, 300, orientation=6), "turned.jpg"))
+    assert (checked.width, checked.height, checked.orientation) == (300, 400, "portrait")
+
+
+def test_png_bomb_is_refused_from_its_header_without_memory_growing():
+    bomb = images.png_bomb(20_000)
+    assert len(bomb) < 20_000
+    tracemalloc.start()
+    error = refusal(bomb, "bomb.png")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert error.code == "too_many_pixels"
+    assert peak < 5 * 1024 * 1024
+
+
+def test_pixel_limit_is_a_setting(settings):
+    settings.MEDIA_MAX_IMAGE_PIXELS = 100 * 100
+    error = refusal(images.jpeg_bytes(200, 200), "big.jpg")
+    assert error.code == "too_many_pixels" and "200×200" in error.message
+
+
+def test_byte_limit_is_a_setting(settings):
+    settings.MEDIA_MAX_IMAGE_BYTES = 1000
+    error = refusal(images.jpeg_bytes(400, 300), "heavy.jpg")
+    assert error.code == "file_too_large"
+
+
+def test_gif_frame_beyond_the_canvas_and_limit_is_refused():
+    content = images.gif_with_oversized_frame(30_000)
+    assert gif_frame_sizes(content) == ((10, 10), [(0, 0, 30_000, 30_000)])
+    error = refusal(content, "tiny.gif")
+    assert error.code in {"frame_too_large", "too_many_pixels"}
+    assert "frame 1" in error.message or "pixels" in error.message
+
+
+def test_every_gif_frame_is_read():
+    assert len(gif_frame_sizes(images.gif_bytes(frames=4))[1]) == 4
+
+
+def test_too_many_gif_frames_are_refused(settings):
+    settings.MEDIA_MAX_GIF_FRAMES = 2
+    assert refusal(images.gif_bytes(frames=3), "anim.gif").code == "too_many_frames"
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [(images.tga_bytes(), "photo.jpg"), (images.psd_bytes(), "photo.jpg"), (b"just some text\n" * 10, "photo.png")],
+)
+def test_content_that_is_not_an_allowed_format_is_refused_whatever_its_name(content, name):
+    error = refusal(content, name)
+    assert error.code == "unsupported_type"
+    assert "content was checked" in error.message
+
+
+def test_svg_is_refused_with_its_reason():
+    error = refusal(images.SVG, "logo.svg")
+    assert error.code == "svg_refused" and "scripts" in error.message
+
+
+def test_empty_file_is_refused():
+    assert refusal(b"", "nothing.jpg").code == "empty_file"
+
+
+@pytest.mark.parametrize(
+    ("content", "kind", "mime_type"),
+    [(images.PDF, "document", "application/pdf"), (images.MP4, "video", "video/mp4"),
+     (b"ID3\x03\x00\x00\x00" + b"\x00" * 40, "audio", "audio/mpeg"),
+     (b"\x1a\x45\xdf\xa3" + b"\x00" * 40, "video", "video/webm")],
+)
+def test_other_kinds_are_recognised_by_magic_number(content, kind, mime_type):
+    checked = check_upload(images.upload(content, "file.dat"))
+    assert (checked.kind, checked.mime_type, checked.width) == (kind, mime_type, None)
+
+
+def test_document_byte_limit_is_a_setting(settings):
+    settings.MEDIA_MAX_DOCUMENT_BYTES = 10
+    assert refusal(images.PDF, "brochure.pdf").code == "file_too_large"
+
+
+def test_truncated_jpeg_is_refused_as_damaged():
+    content = images.jpeg_bytes(400, 300)[:300]
+    error = refusal(content, "cut.jpg")
+    assert error.code in {"damaged_image", "unsupported_type"}
+
+
+def test_reading_uses_the_file_position_from_the_start():
+    file = images.upload(images.png_bytes(), "a.png")
+    file.read(10)
+    assert check_upload(file).mime_type == "image/png"

@@ -1,0 +1,199 @@
+"""Checks an uploaded file before it becomes an asset, without trusting its name.
+
+Images: only the JPEG, PNG, WebP and GIF decoders are tried, the size is read from the header and
+refused before any pixel is decoded, and every GIF frame descriptor is read from the file's own
+structure (no decoding) so a frame larger than the canvas or the pixel limit is refused. Other
+kinds: a short list of magic numbers. Each refusal says why.
+"""
+
+import hashlib
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+
+from aicmo_site.errors import DomainError
+from media.choices import AssetKindChoices, OrientationChoices
+from media.conf import media_setting
+from media.hashing import difference_hash
+
+IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+# EXIF orientations 5 to 8 turn the picture a quarter: width and height swap when displayed.
+_QUARTER_TURNS = {5, 6, 7, 8}
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    content: bytes
+    kind: str
+    mime_type: str
+    extension: str
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    orientation: str = ""
+    perceptual_hash: str = ""
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.content)
+
+
+def _refuse(message: str, code: str, **extra) -> DomainError:
+    return DomainError(message, code, extra)
+
+
+def _other_kind(head: bytes) -> tuple[str, str, str] | None:
+    """(kind, mime type, extension) for the allowed non-image formats, by magic number."""
+    if head.startswith(b"%PDF-"):
+        return AssetKindChoices.DOCUMENT, "application/pdf", "pdf"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand.startswith(b"qt"):
+            return AssetKindChoices.VIDEO, "video/quicktime", "mov"
+        return AssetKindChoices.VIDEO, "video/mp4", "mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return AssetKindChoices.VIDEO, "video/webm", "webm"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06):
+        return AssetKindChoices.AUDIO, "audio/mpeg", "mp3"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return AssetKindChoices.AUDIO, "audio/wav", "wav"
+    if head.startswith(b"OggS"):
+        return AssetKindChoices.AUDIO, "audio/ogg", "ogg"
+    return None
+
+
+def _looks_like_svg(head: bytes) -> bool:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith(b"<?xml") or text.startswith(b"<svg") or b"<svg" in text[:1024]
+
+
+def gif_frame_sizes(content: bytes) -> tuple[tuple[int, int], list[tuple[int, int, int, int]]]:
+    """The logical screen and each frame's (left, top, width, height), read from the block structure."""
+    if len(content) < 13:
+        raise ValueError("truncated header")
+    screen = struct.unpack("<HH", content[6:10])
+    packed = content[10]
+    pos = 13 + (3 * 2 ** ((packed & 7) + 1) if packed & 0x80 else 0)
+    frames = []
+    while pos < len(content):
+        block = content[pos]
+        if block == 0x3B:
+            break
+        if block == 0x21:
+            pos += 2
+        elif block == 0x2C:
+            if pos + 10 > len(content):
+                raise ValueError("truncated frame descriptor")
+            frames.append(struct.unpack("<HHHH", content[pos + 1 : pos + 9]))
+            local = content[pos + 9]
+            pos += 10 + (3 * 2 ** ((local & 7) + 1) if local & 0x80 else 0) + 1
+        else:
+            raise ValueError(f"unknown block 0x{block:02x}")
+        while pos < len(content) and content[pos]:
+            pos += content[pos] + 1
+        pos += 1
+    return screen, frames
+
+
+def _check_gif_frames(content: bytes, max_pixels: int) -> None:
+    try:
+        (screen_w, screen_h), frames = gif_frame_sizes(content)
+    except ValueError as exc:
+        raise _refuse(f"The GIF's structure is damaged ({exc}).", "damaged_image")
+    if len(frames) > media_setting("MEDIA_MAX_GIF_FRAMES"):
+        raise _refuse(
+            f"The GIF has {len(frames)} frames; at most {media_setting('MEDIA_MAX_GIF_FRAMES')} are allowed.",
+            "too_many_frames", frames=len(frames),
+        )
+    for number, (left, top, width, height) in enumerate(frames, start=1):
+        if width * height > max_pixels or left + width > screen_w or top + height > screen_h:
+            raise _refuse(
+                f"GIF frame {number} is {width}×{height} at ({left}, {top}), beyond the {screen_w}×{screen_h} "
+                f"canvas or the {max_pixels:,}-pixel limit.",
+                "frame_too_large", frame=number, width=width, height=height,
+            )
+
+
+def _check_image(content: bytes) -> CheckedFile:
+    max_pixels = media_setting("MEDIA_MAX_IMAGE_PIXELS")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(content), formats=list(IMAGE_FORMATS))
+            # Only the header has been read: the size is known, no pixel is decoded yet.
+            width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _refuse(f"The image has more than {max_pixels:,} pixels.", "too_many_pixels")
+    except Exception:
+        raise _refuse(
+            "The file is not a JPEG, PNG, WebP or GIF image (its content was checked, not its name).",
+            "unsupported_type",
+        )
+    if width * height > max_pixels:
+        raise _refuse(
+            f"The image is {width}×{height} ({width * height:,} pixels); the limit is {max_pixels:,} pixels.",
+            "too_many_pixels", width=width, height=height,
+        )
+    if image.format == "GIF":
+        _check_gif_frames(content, max_pixels)
+    if image.getexif().get(0x0112) in _QUARTER_TURNS:
+        width, height = height, width
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.draft("L", (64, 64))
+            phash = difference_hash(ImageOps.exif_transpose(image))
+    except Exception:
+        raise _refuse("The image data is damaged and cannot be read.", "damaged_image")
+    orientation = (
+        OrientationChoices.SQUARE if width == height
+        else OrientationChoices.LANDSCAPE if width > height else OrientationChoices.PORTRAIT
+    )
+    extension = {"JPEG": "jpg"}.get(image.format, image.format.lower())
+    return CheckedFile(
+        content=content, kind=AssetKindChoices.IMAGE, mime_type=IMAGE_FORMATS[image.format], extension=extension,
+        sha256=hashlib.sha256(content).hexdigest(), width=width, height=height, orientation=orientation,
+        perceptual_hash=phash,
+    )
+
+
+_BYTE_LIMITS = {
+    AssetKindChoices.IMAGE: "MEDIA_MAX_IMAGE_BYTES",
+    AssetKindChoices.VIDEO: "MEDIA_MAX_VIDEO_BYTES",
+    AssetKindChoices.AUDIO: "MEDIA_MAX_AUDIO_BYTES",
+    AssetKindChoices.DOCUMENT: "MEDIA_MAX_DOCUMENT_BYTES",
+}
+
+
+def _check_size(kind: str, size: int) -> None:
+    limit = media_setting(_BYTE_LIMITS[kind])
+    if size > limit:
+        raise _refuse(
+            f"The {kind} is {size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB.",
+            "file_too_large", size_bytes=size, limit_bytes=limit,
+        )
+
+
+def check_upload(file) -> CheckedFile:
+    """Read and check an uploaded file; raise DomainError saying why it is refused."""
+    largest = max(media_setting(name) for name in _BYTE_LIMITS.values())
+    file.seek(0)
+    content = file.read(largest + 1)
+    if not content:
+        raise _refuse("The file is empty.", "empty_file")
+    head = content[:64]
+    if _looks_like_svg(content[:2048]):
+        raise _refuse("SVG files are refused: they can carry scripts.", "svg_refused")
+    other = _other_kind(head)
+    if other:
+        kind, mime_type, extension = other
+        _check_size(kind, len(content))
+        return CheckedFile(
+            content=content, kind=kind, mime_type=mime_type, extension=extension,
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
+    _check_size(AssetKindChoices.IMAGE, len(content))
+    return _check_image(content)
