@@ -1,0 +1,107 @@
+"""Statuses and kinds of publishing, each with its allowed transitions in one table beside it."""
+
+from django.db import models
+
+
+class ContentKind(models.TextChoices):
+    BLOG_POST = "blog_post", "Blog post"
+    SOCIAL_POST = "social_post", "Social post"
+    EMAIL = "email", "Email"
+    LANDING_PAGE = "landing_page", "Landing page"
+    WHITEPAPER = "whitepaper", "Whitepaper"
+    CASE_STUDY = "case_study", "Case study"
+    WEBINAR = "webinar", "Webinar"
+    PRODUCT_UPDATE = "product_update", "Product update"
+
+
+class ContentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    SCHEDULED = "scheduled", "Scheduled"
+    PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
+
+
+CONTENT_TRANSITIONS: dict[str, set[str]] = {
+    ContentStatus.DRAFT: {ContentStatus.IN_REVIEW, ContentStatus.ARCHIVED},
+    ContentStatus.IN_REVIEW: {ContentStatus.APPROVED, ContentStatus.CHANGES_REQUESTED, ContentStatus.DRAFT},
+    ContentStatus.CHANGES_REQUESTED: {ContentStatus.IN_REVIEW, ContentStatus.DRAFT, ContentStatus.ARCHIVED},
+    # Editing approved or scheduled content sends it back to review.
+    ContentStatus.APPROVED: {ContentStatus.SCHEDULED, ContentStatus.PUBLISHED, ContentStatus.IN_REVIEW,
+                             ContentStatus.ARCHIVED},
+    ContentStatus.SCHEDULED: {ContentStatus.PUBLISHED, ContentStatus.APPROVED, ContentStatus.IN_REVIEW,
+                              ContentStatus.ARCHIVED},
+    ContentStatus.PUBLISHED: {ContentStatus.ARCHIVED},
+    ContentStatus.ARCHIVED: {ContentStatus.DRAFT},
+}
+# Content a campaign may carry: a person with the right has approved it.
+PUBLISHABLE_CONTENT = {ContentStatus.APPROVED, ContentStatus.SCHEDULED, ContentStatus.PUBLISHED}
+EDITABLE_WITHOUT_REVIEW = {ContentStatus.DRAFT, ContentStatus.CHANGES_REQUESTED, ContentStatus.IN_REVIEW}
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    APPROVED = "approved", "Approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    CANCELED = "canceled", "Canceled"
+
+
+CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
+    CampaignStatus.DRAFT: {CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.CANCELED},
+    CampaignStatus.SCHEDULED: {CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.CANCELED,
+                               CampaignStatus.COMPLETED},
+    CampaignStatus.RUNNING: {CampaignStatus.PAUSED, CampaignStatus.COMPLETED, CampaignStatus.CANCELED},
+    CampaignStatus.PAUSED: {CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.CANCELED},
+    CampaignStatus.COMPLETED: set(),
+    CampaignStatus.CANCELED: set(),
+}
+TERMINAL_CAMPAIGN = {CampaignStatus.COMPLETED, CampaignStatus.CANCELED}
+
+
+class JobStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    QUEUED = "queued", "Queued"
+    PUBLISHING = "publishing", "Publishing"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+    AWAITING_MANUAL = "awaiting_manual", "Awaiting manual publish"
+    NEEDS_CHECKING = "needs_checking", "Needs checking"
+    PAUSED = "paused", "Paused"
+
+
+JOB_TRANSITIONS: dict[str, set[str]] = {
+    JobStatus.SCHEDULED: {JobStatus.QUEUED, JobStatus.PUBLISHING, JobStatus.CANCELED, JobStatus.PAUSED},
+    JobStatus.QUEUED: {JobStatus.PUBLISHING, JobStatus.SCHEDULED, JobStatus.CANCELED, JobStatus.PAUSED},
+    JobStatus.PUBLISHING: {JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus.SCHEDULED, JobStatus.AWAITING_MANUAL,
+                           JobStatus.NEEDS_CHECKING},
+    JobStatus.PAUSED: {JobStatus.SCHEDULED, JobStatus.CANCELED},
+    JobStatus.FAILED: {JobStatus.SCHEDULED, JobStatus.CANCELED},
+    JobStatus.AWAITING_MANUAL: {JobStatus.PUBLISHED, JobStatus.CANCELED},
+    # A person looked at the channel: it is there (published) or it is not (try again).
+    JobStatus.NEEDS_CHECKING: {JobStatus.PUBLISHED, JobStatus.SCHEDULED, JobStatus.CANCELED},
+    # A post that went out late after its lease had expired is still recorded as published.
+    JobStatus.PUBLISHED: set(),
+    JobStatus.CANCELED: set(),
+}
+TERMINAL_JOB = {JobStatus.PUBLISHED, JobStatus.CANCELED}
+# Jobs the dispatcher may pick up when their due time has come.
+DUE_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED)
+OPEN_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PUBLISHING, JobStatus.PAUSED)
+
+
+class MetricSource(models.TextChoices):
+    CHANNEL = "channel", "Pulled from the channel"
+    MANUAL = "manual", "Entered by hand"
+    IMPORT = "import", "Imported from CSV"

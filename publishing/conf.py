@@ -1,0 +1,42 @@
+"""Settings of publishing, overridable in Django settings (tests) or the environment."""
+
+from django.conf import settings
+
+from aicmo_site.env import env_bool, env_int, env_str
+
+
+def _float(name: str, default: float) -> float:
+    return float(env_str(name, str(default)))
+
+
+def allow_self_approval() -> bool:
+    return getattr(settings, "PUBLISHING_ALLOW_SELF_APPROVAL", env_bool("PUBLISHING_ALLOW_SELF_APPROVAL", False))
+
+
+def max_retries() -> int:
+    return getattr(settings, "PUBLISHING_MAX_RETRIES", env_int("PUBLISHING_MAX_RETRIES", 3, minimum=0))
+
+
+def backoff_cap_seconds() -> int:
+    return getattr(settings, "PUBLISHING_BACKOFF_CAP_SECONDS", env_int("PUBLISHING_BACKOFF_CAP_SECONDS", 3600))
+
+
+def lease_seconds() -> int:
+    return getattr(settings, "PUBLISHING_LEASE_SECONDS", env_int("PUBLISHING_LEASE_SECONDS", 120, minimum=5))
+
+
+def claim_batch() -> int:
+    return getattr(settings, "PUBLISHING_CLAIM_BATCH", env_int("PUBLISHING_CLAIM_BATCH", 20, minimum=1))
+
+
+def dispatch_loop_seconds() -> float:
+    return getattr(settings, "PUBLISHING_DISPATCH_LOOP_SECONDS", _float("PUBLISHING_DISPATCH_LOOP_SECONDS", 55.0))
+
+
+def dispatch_poll_seconds() -> float:
+    return getattr(settings, "PUBLISHING_DISPATCH_POLL_SECONDS", _float("PUBLISHING_DISPATCH_POLL_SECONDS", 0.5))
+
+
+def gateway_module() -> str:
+    """The module that talks to channels; tests point it at a stand-in served by a local contract server."""
+    return getattr(settings, "PUBLISHING_GATEWAY", env_str("PUBLISHING_GATEWAY", "publishing.gateway"))

@@ -1,0 +1,9 @@
+from publishing.formatters.base import ChannelFormatter, register
+
+
+@register
+class DiscordFormatter(ChannelFormatter):
+    key = "discord"
+    label = "Discord"
+    max_length = 2000
+    hashtag_style = "none"

@@ -1,0 +1,8 @@
+from publishing.models.campaigns import Campaign, CampaignContent, CampaignEvent, Channel
+from publishing.models.content import ChannelVersion, Content, ContentEvent, Review
+from publishing.models.jobs import JobEvent, MetricSnapshot, PublishingJob
+
+__all__ = [
+    "Campaign", "CampaignContent", "CampaignEvent", "Channel", "ChannelVersion", "Content", "ContentEvent",
+    "JobEvent", "MetricSnapshot", "PublishingJob", "Review",
+]

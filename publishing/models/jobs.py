@@ -1,0 +1,79 @@
+"""Publishing jobs (one post of one content to one channel in one campaign) and their metrics."""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from publishing.choices import JobStatus, MetricSource
+from publishing.models.base import StatusChange
+
+
+class PublishingJob(models.Model):
+    campaign = models.ForeignKey("publishing.Campaign", on_delete=models.CASCADE, related_name="jobs")
+    content = models.ForeignKey("publishing.Content", on_delete=models.PROTECT, related_name="jobs")
+    channel = models.ForeignKey("publishing.Channel", on_delete=models.PROTECT, related_name="jobs")
+    version = models.ForeignKey("publishing.ChannelVersion", on_delete=models.PROTECT, related_name="jobs")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.SCHEDULED,
+                              editable=False)
+    scheduled_at = models.DateTimeField(db_index=True)
+    # When the dispatcher should next take the job: scheduled_at at first, then the retry time.
+    due_at = models.DateTimeField(editable=False)
+    next_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0, editable=False, help_text="Calls made to the channel.")
+    retries = models.PositiveIntegerField(default=0, editable=False, help_text="Failed calls counted toward the limit.")
+    # Set while a worker holds the job; an expired lease means the worker died mid-post.
+    claim_token = models.CharField(max_length=36, blank=True, editable=False, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Stable for the job's whole life, so a retry is recognised by channels that honour it (Mastodon).
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    external_id = models.CharField(max_length=200, blank=True)
+    external_url = models.URLField(max_length=500, blank=True)
+    draft = models.TextField(blank=True, help_text="Ready-to-paste text for channels published by hand.")
+    error_message = models.TextField(blank=True)
+    error_details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "content", "channel"], name="publishing_one_job_per_channel"),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="publishing_job_due")]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk}: {self.content_id} → {self.channel_id} ({self.status})"
+
+
+class JobEvent(StatusChange):
+    job = models.ForeignKey(PublishingJob, on_delete=models.CASCADE, related_name="events")
+    by_system = models.CharField(max_length=40, blank=True)
+
+    class Meta(StatusChange.Meta):
+        pass
+
+
+class MetricSnapshot(models.Model):
+    job = models.ForeignKey(PublishingJob, on_delete=models.CASCADE, related_name="metrics")
+    taken_at = models.DateTimeField(db_index=True)
+    impressions = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    engagements = models.PositiveIntegerField(default=0)
+    conversions = models.PositiveIntegerField(default=0)
+    spend = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    source = models.CharField(max_length=16, choices=MetricSource.choices, default=MetricSource.MANUAL)
+    raw = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "taken_at", "source"], name="publishing_one_snapshot_per_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Metrics of job {self.job_id} at {self.taken_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,48 @@
+"""Every write of publishing. Modules by subject; names re-exported here."""
+
+from publishing.services.campaigns import (
+    campaign_activate,
+    campaign_cancel,
+    campaign_check,
+    campaign_complete_if_done,
+    campaign_create,
+    campaign_pause,
+    campaign_resume,
+    campaign_transition,
+    campaign_update,
+)
+from publishing.services.channels import channel_create, channel_update
+from publishing.services.content import (
+    available_actions,
+    content_approve,
+    content_archive,
+    content_create,
+    content_request_changes,
+    content_submit,
+    content_transition,
+    content_update,
+)
+from publishing.services.jobs import (
+    backoff_seconds,
+    job_cancel,
+    job_mark_published,
+    job_retry,
+    job_transition,
+)
+from publishing.services.metrics import metric_snapshot_record, metrics_import_csv
+from publishing.services.versions import (
+    version_attach_media,
+    version_errors,
+    version_preview,
+    version_update,
+    versions_generate,
+)
+
+__all__ = [
+    "available_actions", "backoff_seconds", "campaign_activate", "campaign_cancel", "campaign_check",
+    "campaign_complete_if_done", "campaign_create", "campaign_pause", "campaign_resume", "campaign_transition",
+    "campaign_update", "channel_create", "channel_update", "content_approve", "content_archive", "content_create",
+    "content_request_changes", "content_submit", "content_transition", "content_update", "job_cancel",
+    "job_mark_published", "job_retry", "job_transition", "metric_snapshot_record", "metrics_import_csv",
+    "version_attach_media", "version_errors", "version_preview", "version_update", "versions_generate",
+]

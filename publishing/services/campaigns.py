@@ -1,0 +1,227 @@
+"""Campaigns: create, activate (one job per content and channel), pause, resume, cancel, complete."""
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from aicmo_site.errors import ConflictError, DomainError
+from publishing.choices import (
+    CAMPAIGN_TRANSITIONS,
+    PUBLISHABLE_CONTENT,
+    CampaignStatus,
+    ContentStatus,
+    JobStatus,
+)
+from publishing.models import Campaign, CampaignContent, CampaignEvent, Channel, Content, PublishingJob
+from publishing.services.content import content_transition
+from publishing.services.jobs import jobs_bulk_transition
+from publishing.services.versions import version_errors, versions_generate
+
+AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids")
+
+
+def campaign_transition(*, campaign: Campaign, to: str, by=None, note: str = "", **fields) -> Campaign:
+    source = campaign.status
+    if to not in CAMPAIGN_TRANSITIONS.get(source, set()):
+        raise ConflictError(
+            f"A {CampaignStatus(source).label.lower()} campaign cannot become {CampaignStatus(to).label.lower()}.",
+            code="invalid_transition", extra={"from": source, "to": to},
+        )
+    campaign.status = to
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    campaign.save()
+    CampaignEvent.objects.create(campaign=campaign, from_status=source, to_status=to, by=by, note=note)
+    return campaign
+
+
+def _clean_audience(audience: dict | None) -> dict:
+    audience = dict(audience or {})
+    unknown = set(audience) - set(AUDIENCE_KEYS)
+    if unknown:
+        raise DomainError(f"Unknown audience keys: {', '.join(sorted(unknown))}.", code="invalid_audience",
+                          extra={"allowed": list(AUDIENCE_KEYS)})
+    return {key: list(audience.get(key) or []) for key in AUDIENCE_KEYS if audience.get(key)}
+
+
+def _set_contents(campaign: Campaign, contents) -> None:
+    """`contents`: Content objects or (content, publish_at) pairs."""
+    CampaignContent.objects.filter(campaign=campaign).delete()
+    rows = []
+    for item in contents:
+        content, publish_at = item if isinstance(item, tuple) else (item, None)
+        rows.append(CampaignContent(campaign=campaign, content=content, publish_at=publish_at))
+    CampaignContent.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def campaign_create(*, by, name: str, description: str = "", starts_at=None, ends_at=None, contents=(),
+                    channels=(), audience: dict | None = None, budget=0, bid_settings: dict | None = None
+                    ) -> Campaign:
+    campaign = Campaign(name=name, description=description, starts_at=starts_at, ends_at=ends_at,
+                        audience=_clean_audience(audience), budget=budget, bid_settings=bid_settings or {},
+                        created_by=by)
+    if starts_at and ends_at and ends_at < starts_at:
+        raise DomainError("The campaign ends before it starts.", code="invalid_dates", extra={"field": "ends_at"})
+    campaign.full_clean()
+    campaign.save()
+    _set_contents(campaign, contents)
+    campaign.channels.set(channels)
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, by=None, contents=None, channels=None, **fields) -> Campaign:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ConflictError("Only a draft campaign can be changed; pause or cancel it instead.", code="not_draft")
+    if "audience" in fields:
+        fields["audience"] = _clean_audience(fields["audience"])
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    campaign.full_clean()
+    campaign.save()
+    if contents is not None:
+        _set_contents(campaign, contents)
+    if channels is not None:
+        campaign.channels.set(channels)
+    return campaign
+
+
+def campaign_check(campaign: Campaign) -> dict[str, list[str]]:
+    """What stops the campaign from going out, per content and channel (empty when ready)."""
+    problems: dict[str, list[str]] = {}
+    entries = list(CampaignContent.objects.filter(campaign=campaign).select_related("content"))
+    channels = list(campaign.channels.all())
+    if not entries:
+        problems["campaign"] = ["Add at least one content."]
+    if not channels:
+        problems.setdefault("campaign", []).append("Choose at least one channel.")
+    inactive = [c.name for c in channels if not c.active]
+    if inactive:
+        problems.setdefault("campaign", []).append(f"Inactive channels: {', '.join(inactive)}.")
+    if not campaign.starts_at and any(e.publish_at is None for e in entries):
+        problems.setdefault("campaign", []).append("Set a start time or a time for each content.")
+    kinds = sorted({c.kind for c in channels})
+    for entry in entries:
+        content = entry.content
+        if content.status not in PUBLISHABLE_CONTENT:
+            problems[f"{content.title}"] = [f"Not approved yet ({ContentStatus(content.status).label})."]
+            continue
+        for version in versions_generate(content=content, kinds=kinds):
+            errors = version_errors(version)
+            if errors:
+                problems[f"{content.title} / {version.kind}"] = errors
+    return problems
+
+
+@transaction.atomic
+def campaign_activate(*, campaign: Campaign, by=None) -> Campaign:
+    """Create one job per content and channel at its time; the database refuses a second one."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ConflictError("Only a draft campaign can be activated.", code="not_draft")
+    problems = campaign_check(campaign)
+    if problems:
+        raise DomainError("The campaign is not ready to go out.", code="not_ready", extra={"problems": problems})
+    now = timezone.now()
+    channels = list(campaign.channels.all())
+    entries = list(CampaignContent.objects.filter(campaign=campaign).select_related("content"))
+    versions = {(v.content_id, v.kind): v for v in
+                versions_generate_for(entries=entries, kinds={c.kind for c in channels})}
+    jobs = []
+    for entry in entries:
+        when = entry.publish_at or campaign.starts_at
+        for channel in channels:
+            jobs.append(PublishingJob(campaign=campaign, content=entry.content, channel=channel,
+                                      version=versions[(entry.content_id, channel.kind)], scheduled_at=when,
+                                      due_at=when))
+    PublishingJob.objects.bulk_create(jobs)
+    for entry in entries:
+        if entry.content.status == ContentStatus.APPROVED:
+            content_transition(content=entry.content, to=ContentStatus.SCHEDULED, by=by, action="scheduled",
+                               note=f"In campaign {campaign.name}")
+    first = min(job.scheduled_at for job in jobs)
+    to = CampaignStatus.RUNNING if first <= now else CampaignStatus.SCHEDULED
+    campaign = campaign_transition(campaign=campaign, to=to, by=by, note=f"{len(jobs)} jobs created",
+                                   activated_at=now)
+    _wake_dispatcher()
+    return campaign
+
+
+def versions_generate_for(*, entries, kinds) -> list:
+    versions = []
+    for entry in entries:
+        versions += versions_generate(content=entry.content, kinds=sorted(kinds))
+    return versions
+
+
+def _wake_dispatcher() -> None:
+    from django_q.tasks import async_task
+
+    transaction.on_commit(lambda: async_task("publishing.tasks.dispatch_due", group="publishing"))
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign, by=None, note: str = "") -> Campaign:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = campaign_transition(campaign=campaign, to=CampaignStatus.PAUSED, by=by, note=note)
+    for source in (JobStatus.SCHEDULED, JobStatus.QUEUED):
+        jobs_bulk_transition(queryset=campaign.jobs.all(), source=source, to=JobStatus.PAUSED, by=by,
+                             note="Campaign paused")
+    return campaign
+
+
+@transaction.atomic
+def campaign_resume(*, campaign: Campaign, by=None, note: str = "") -> Campaign:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.PAUSED:
+        raise ConflictError("Only a paused campaign can be resumed.", code="not_paused")
+    now = timezone.now()
+    running = campaign.jobs.filter(~Q(status=JobStatus.PAUSED) | Q(scheduled_at__lte=now)).exists()
+    campaign = campaign_transition(campaign=campaign, to=CampaignStatus.RUNNING if running else
+                                   CampaignStatus.SCHEDULED, by=by, note=note)
+    jobs_bulk_transition(queryset=campaign.jobs.all(), source=JobStatus.PAUSED, to=JobStatus.SCHEDULED, by=by,
+                         note="Campaign resumed")
+    _wake_dispatcher()
+    return campaign
+
+
+@transaction.atomic
+def campaign_cancel(*, campaign: Campaign, by=None, note: str = "") -> Campaign:
+    """Jobs not yet out are canceled; a job being posted right now finishes and is recorded."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = campaign_transition(campaign=campaign, to=CampaignStatus.CANCELED, by=by, note=note)
+    for source in (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PAUSED, JobStatus.FAILED,
+                   JobStatus.AWAITING_MANUAL, JobStatus.NEEDS_CHECKING):
+        jobs_bulk_transition(queryset=campaign.jobs.all(), source=source, to=JobStatus.CANCELED, by=by,
+                             note="Campaign canceled")
+    return campaign
+
+
+def campaign_complete_if_done(*, campaign_id: int) -> None:
+    """A running campaign whose jobs all ended (published, failed or canceled) is completed."""
+    campaign = Campaign.objects.select_for_update().filter(
+        pk=campaign_id, status__in=(CampaignStatus.RUNNING, CampaignStatus.SCHEDULED)
+    ).first()
+    if campaign is None:
+        return
+    if campaign.status == CampaignStatus.SCHEDULED:
+        campaign = campaign_transition(campaign=campaign, to=CampaignStatus.RUNNING, note="First post went out")
+    ended = (JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus.CANCELED)
+    if not campaign.jobs.exclude(status__in=ended).exists():
+        campaign_transition(campaign=campaign, to=CampaignStatus.COMPLETED, note="Every job ended")
+
+
+def channel_ids_valid(channel_ids) -> list[Channel]:
+    channels = list(Channel.objects.filter(pk__in=channel_ids))
+    if len(channels) != len(set(channel_ids)):
+        raise DomainError("Some channels do not exist.", code="unknown_channel")
+    return channels
+
+
+def contents_by_ids(content_ids) -> list[Content]:
+    contents = list(Content.objects.filter(pk__in=content_ids))
+    if len(contents) != len(set(content_ids)):
+        raise DomainError("Some contents do not exist.", code="unknown_content")
+    return contents

@@ -1,0 +1,171 @@
+"""Content and its approval workflow: draft → in review → changes requested / approved → scheduled →
+published → archived. Every step and every edit writes a ContentEvent."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from aicmo_site.errors import ConflictError, DomainError
+from publishing import conf
+from publishing.choices import CONTENT_TRANSITIONS, EDITABLE_WITHOUT_REVIEW, ContentStatus, ReviewStatus
+from publishing.models import Content, ContentEvent, Review
+
+APPROVE_PERMISSION = "publishing.approve_content"
+EDITABLE_FIELDS = ("kind", "title", "slug", "summary", "body", "tags", "categories", "link_url")
+
+
+def _unique_slug(title: str, *, exclude_pk=None) -> str:
+    base = slugify(title)[:180] or "content"
+    slug, n = base, 1
+    taken = Content.objects.exclude(pk=exclude_pk)
+    while taken.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def content_transition(*, content: Content, to: str, by=None, action: str = "", note: str = "",
+                       changes: dict | None = None) -> Content:
+    """The one way content changes status: checks the table, saves, writes the audit row."""
+    source = content.status
+    if to not in CONTENT_TRANSITIONS.get(source, set()):
+        raise ConflictError(
+            f"Content cannot go from {ContentStatus(source).label} to {ContentStatus(to).label}.",
+            code="invalid_transition", extra={"from": source, "to": to},
+        )
+    content.status = to
+    if to == ContentStatus.PUBLISHED and content.published_at is None:
+        content.published_at = timezone.now()
+    content.save(update_fields=["status", "published_at", "updated_at"])
+    ContentEvent.objects.create(content=content, action=action or to, from_status=source, to_status=to, by=by,
+                                note=note, changes=changes or {})
+    return content
+
+
+def _open_review(content: Content, by) -> Review:
+    return Review.objects.create(content=content, requested_by=by)
+
+
+def _close_review(content: Content, *, status: str, by, note: str) -> None:
+    Review.objects.filter(content=content, status=ReviewStatus.OPEN).update(
+        status=status, decided_by=by, decided_at=timezone.now(), note=note
+    )
+
+
+@transaction.atomic
+def content_create(*, by, title: str, body: str = "", summary: str = "", kind: str = "blog_post",
+                   tags: list | None = None, categories: list | None = None, link_url: str = "",
+                   slug: str = "") -> Content:
+    content = Content(
+        author=by, title=title, body=body, summary=summary, kind=kind, tags=list(tags or []),
+        categories=list(categories or []), link_url=link_url, slug=slug or _unique_slug(title),
+    )
+    content.full_clean()
+    content.save()
+    ContentEvent.objects.create(content=content, action="created", to_status=content.status, by=by)
+    return content
+
+
+def _send_back_to_review(content: Content, *, by, what: str, changes: dict) -> None:
+    _close_review(content, status=ReviewStatus.WITHDRAWN, by=by, note="")
+    content_transition(content=content, to=ContentStatus.IN_REVIEW, by=by, action="edited_after_approval",
+                       note=f"{what} changed after approval; it needs a new review.", changes=changes)
+    _open_review(content, by)
+
+
+def content_mark_edited(*, content: Content, by, what: str, changes: dict) -> None:
+    """Approved or scheduled content that changes goes back to review; the edit is always recorded."""
+    if content.status in (ContentStatus.PUBLISHED, ContentStatus.ARCHIVED):
+        raise ConflictError(f"{ContentStatus(content.status).label} content cannot be edited.", code="not_editable")
+    if content.status in EDITABLE_WITHOUT_REVIEW:
+        ContentEvent.objects.create(content=content, action="edited", from_status=content.status,
+                                    to_status=content.status, by=by, note=what, changes=changes)
+    else:
+        _send_back_to_review(content, by=by, what=what, changes=changes)
+
+
+@transaction.atomic
+def content_update(*, content: Content, by, **fields) -> Content:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.", code="unknown_fields")
+    content = Content.objects.select_for_update().get(pk=content.pk)
+    changes = {}
+    for name, value in fields.items():
+        before = getattr(content, name)
+        if before != value:
+            changes[name] = [before, value]
+            setattr(content, name, value)
+    if not changes:
+        return content
+    content.full_clean()
+    content.save()
+    content_mark_edited(content=content, by=by, what="Content", changes=changes)
+    return content
+
+
+@transaction.atomic
+def content_submit(*, content: Content, by, note: str = "") -> Content:
+    content = Content.objects.select_for_update().get(pk=content.pk)
+    if content.status not in (ContentStatus.DRAFT, ContentStatus.CHANGES_REQUESTED):
+        raise ConflictError("Only a draft or content with requested changes can be submitted.", code="not_submittable")
+    if not content.body.strip() and not content.summary.strip():
+        raise DomainError("Write a body or a summary before submitting.", code="empty_content")
+    content_transition(content=content, to=ContentStatus.IN_REVIEW, by=by, action="submitted", note=note)
+    _open_review(content, by)
+    return content
+
+
+def _check_reviewer(content: Content, by) -> None:
+    if not by.has_perm(APPROVE_PERMISSION):
+        raise DomainError("Only an Approver can approve content or request changes.", code="not_approver",
+                          status=403)
+    if content.author_id == by.pk and not conf.allow_self_approval():
+        raise DomainError("You cannot review your own content.", code="self_approval", status=403)
+
+
+@transaction.atomic
+def content_approve(*, content: Content, by, note: str = "") -> Content:
+    content = Content.objects.select_for_update().get(pk=content.pk)
+    _check_reviewer(content, by)
+    if content.status != ContentStatus.IN_REVIEW:
+        raise ConflictError("Only content in review can be approved.", code="not_in_review")
+    _close_review(content, status=ReviewStatus.APPROVED, by=by, note=note)
+    return content_transition(content=content, to=ContentStatus.APPROVED, by=by, action="approved", note=note)
+
+
+@transaction.atomic
+def content_request_changes(*, content: Content, by, note: str) -> Content:
+    if not note.strip():
+        raise DomainError("Say what should change.", code="note_required", extra={"field": "note"})
+    content = Content.objects.select_for_update().get(pk=content.pk)
+    _check_reviewer(content, by)
+    if content.status != ContentStatus.IN_REVIEW:
+        raise ConflictError("Changes can only be requested on content in review.", code="not_in_review")
+    _close_review(content, status=ReviewStatus.CHANGES_REQUESTED, by=by, note=note)
+    return content_transition(content=content, to=ContentStatus.CHANGES_REQUESTED, by=by,
+                              action="changes_requested", note=note)
+
+
+@transaction.atomic
+def content_archive(*, content: Content, by, note: str = "") -> Content:
+    content = Content.objects.select_for_update().get(pk=content.pk)
+    _close_review(content, status=ReviewStatus.WITHDRAWN, by=by, note="Archived")
+    return content_transition(content=content, to=ContentStatus.ARCHIVED, by=by, action="archived", note=note)
+
+
+def available_actions(content: Content, user) -> list[str]:
+    """What this person may do to this content now; the admin and back office draw buttons from it."""
+    actions = []
+    status = content.status
+    can_edit = user.has_perm("publishing.change_content")
+    if can_edit and status not in (ContentStatus.PUBLISHED, ContentStatus.ARCHIVED):
+        actions.append("edit")
+    if can_edit and status in (ContentStatus.DRAFT, ContentStatus.CHANGES_REQUESTED):
+        actions.append("submit")
+    reviewer = user.has_perm(APPROVE_PERMISSION) and (content.author_id != user.pk or conf.allow_self_approval())
+    if reviewer and status == ContentStatus.IN_REVIEW:
+        actions += ["approve", "request_changes"]
+    if can_edit and ContentStatus.ARCHIVED in CONTENT_TRANSITIONS[status]:
+        actions.append("archive")
+    return actions

@@ -1,0 +1,179 @@
+"""Publishing jobs: the one transition function, people's actions (retry, cancel, mark published) and
+the outcomes the dispatcher records."""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from aicmo_site.errors import ConflictError, DomainError
+from publishing import conf
+from publishing.choices import JOB_TRANSITIONS, ContentStatus, JobStatus
+from publishing.models import JobEvent, PublishingJob
+from publishing.services.content import content_transition
+
+
+def job_transition(*, job: PublishingJob, to: str, by=None, by_system: str = "", note: str = "",
+                   **fields) -> PublishingJob:
+    """The one way a job changes status: checks the table, saves the new fields, records the event."""
+    source = job.status
+    if to not in JOB_TRANSITIONS.get(source, set()):
+        raise ConflictError(
+            f"A {JobStatus(source).label.lower()} job cannot become {JobStatus(to).label.lower()}.",
+            code="invalid_transition", extra={"from": source, "to": to},
+        )
+    job.status = to
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.save()
+    JobEvent.objects.create(job=job, from_status=source, to_status=to, by=by, by_system=by_system, note=note)
+    return job
+
+
+def jobs_bulk_transition(*, queryset, source: str, to: str, by=None, by_system: str = "", note: str = "",
+                         **fields) -> int:
+    """Move every job of `queryset` that is still in `source` to `to`, set-based, with one event each."""
+    if to not in JOB_TRANSITIONS[source]:
+        raise ConflictError(f"Jobs cannot go from {source} to {to}.", code="invalid_transition")
+    ids = list(queryset.filter(status=source).values_list("pk", flat=True))
+    moved = PublishingJob.objects.filter(pk__in=ids, status=source).update(status=to, updated_at=timezone.now(),
+                                                                          **fields)
+    JobEvent.objects.bulk_create(
+        JobEvent(job_id=pk, from_status=source, to_status=to, by=by, by_system=by_system, note=note) for pk in ids
+    )
+    return moved
+
+
+def backoff_seconds(retries: int) -> int:
+    """1, 2, 4, 8 … minutes after the 1st, 2nd, 3rd, 4th failure, capped (an hour by default)."""
+    return min(60 * 2 ** max(retries - 1, 0), conf.backoff_cap_seconds())
+
+
+def _locked(job: PublishingJob) -> PublishingJob:
+    return PublishingJob.objects.select_for_update().get(pk=job.pk)
+
+
+@transaction.atomic
+def job_retry(*, job: PublishingJob, by=None, note: str = "") -> PublishingJob:
+    job = _locked(job)
+    if job.status not in (JobStatus.FAILED, JobStatus.NEEDS_CHECKING):
+        raise ConflictError("Only a failed job or one that needs checking can be retried.", code="not_retryable")
+    now = timezone.now()
+    return job_transition(job=job, to=JobStatus.SCHEDULED, by=by, note=note or "Retry asked by a person",
+                          due_at=now, next_retry_at=None, retries=0, error_message="", claim_token="",
+                          lease_until=None)
+
+
+@transaction.atomic
+def job_cancel(*, job: PublishingJob, by=None, note: str = "") -> PublishingJob:
+    job = _locked(job)
+    if job.status == JobStatus.PUBLISHING:
+        raise ConflictError("The job is being published right now; cancel it once it ends.", code="in_flight")
+    job = job_transition(job=job, to=JobStatus.CANCELED, by=by, note=note, claim_token="", lease_until=None)
+    _campaign_settle(job.campaign_id)
+    return job
+
+
+@transaction.atomic
+def job_mark_published(*, job: PublishingJob, by=None, url: str, external_id: str = "",
+                       note: str = "") -> PublishingJob:
+    """A person posted it by hand (manual channels) or found it on the channel (needs checking)."""
+    try:
+        URLValidator()(url)
+    except ValidationError:
+        raise DomainError("Give the address of the post.", code="url_required", extra={"field": "url"})
+    job = _locked(job)
+    job = job_transition(job=job, to=JobStatus.PUBLISHED, by=by, note=note or "Marked published by a person",
+                         external_url=url, external_id=external_id or job.external_id,
+                         published_at=timezone.now(), claim_token="", lease_until=None)
+    _content_published(job)
+    _campaign_settle(job.campaign_id)
+    return job
+
+
+# ---- outcomes recorded by the dispatcher ---------------------------------------------------------
+
+
+def _claimed(job_id: int, token: str) -> PublishingJob | None:
+    """The job, locked, if this worker still holds it; None when the lease was taken back meanwhile."""
+    return PublishingJob.objects.select_for_update().filter(pk=job_id, claim_token=token).first()
+
+
+def _content_published(job: PublishingJob) -> None:
+    content = job.content
+    if content.status in (ContentStatus.APPROVED, ContentStatus.SCHEDULED):
+        content_transition(content=content, to=ContentStatus.PUBLISHED, action="published",
+                           note=f"First published on {job.channel}")
+
+
+def _campaign_settle(campaign_id: int) -> None:
+    from publishing.services.campaigns import campaign_complete_if_done
+
+    campaign_complete_if_done(campaign_id=campaign_id)
+
+
+@transaction.atomic
+def job_record_published(*, job_id: int, token: str, external_id: str, url: str, raw: dict | None = None,
+                         by_system: str = "dispatcher") -> PublishingJob | None:
+    job = _claimed(job_id, token)
+    if job is None:
+        # The lease expired and the job was set aside for checking; the post did happen, so say so.
+        job = PublishingJob.objects.select_for_update().get(pk=job_id)
+        if job.status != JobStatus.NEEDS_CHECKING:
+            return None
+    job = job_transition(job=job, to=JobStatus.PUBLISHED, by_system=by_system, note="Published",
+                         external_id=external_id, external_url=url, published_at=timezone.now(),
+                         error_message="", error_details={"response": raw or {}}, claim_token="", lease_until=None)
+    _content_published(job)
+    _campaign_settle(job.campaign_id)
+    return job
+
+
+@transaction.atomic
+def job_record_awaiting_manual(*, job_id: int, token: str, draft: str) -> PublishingJob | None:
+    job = _claimed(job_id, token)
+    if job is None:
+        return None
+    return job_transition(job=job, to=JobStatus.AWAITING_MANUAL, by_system="dispatcher",
+                          note="Ready to paste: a person publishes it and reports the address", draft=draft,
+                          claim_token="", lease_until=None)
+
+
+@transaction.atomic
+def job_record_failure(*, job_id: int, token: str, message: str, details: dict | None = None,
+                       permanent: bool = False, retry_after: float | None = None,
+                       counts: bool = True) -> PublishingJob | None:
+    """A call that surely did not post: retry later with backoff, or fail for good.
+
+    `retry_after` (a rate limit) sets the next time and, with counts=False, does not use up a retry.
+    """
+    job = _claimed(job_id, token)
+    if job is None:
+        return None
+    retries = job.retries + (1 if counts else 0)
+    details = {**(details or {}), "attempt": job.attempts}
+    if permanent or retries > conf.max_retries():
+        job = job_transition(job=job, to=JobStatus.FAILED, by_system="dispatcher", note=message,
+                             retries=retries, error_message=message, error_details=details, claim_token="",
+                             lease_until=None, next_retry_at=None)
+        _campaign_settle(job.campaign_id)
+        return job
+    wait = retry_after if retry_after is not None else backoff_seconds(retries)
+    when = timezone.now() + timedelta(seconds=wait)
+    return job_transition(job=job, to=JobStatus.SCHEDULED, by_system="dispatcher",
+                          note=f"{message} (retry at {when:%H:%M:%S})", retries=retries, error_message=message,
+                          error_details=details, due_at=when, next_retry_at=when, claim_token="",
+                          lease_until=None)
+
+
+@transaction.atomic
+def job_record_needs_checking(*, job_id: int, token: str | None, message: str,
+                              details: dict | None = None) -> PublishingJob | None:
+    """The outcome cannot be known and the channel offers no safe way to find out: a person decides."""
+    job = _claimed(job_id, token) if token is not None else PublishingJob.objects.select_for_update().get(pk=job_id)
+    if job is None or job.status != JobStatus.PUBLISHING:
+        return None
+    return job_transition(job=job, to=JobStatus.NEEDS_CHECKING, by_system="reconciler", note=message,
+                          error_message=message, error_details=details or {}, claim_token="", lease_until=None)
