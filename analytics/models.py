@@ -1,1 +1,77 @@
-from django.db import models  # noqa: F401
+"""Analytics' own tables: daily roll-ups, engagement scores and their history, fold checkpoints.
+
+Roll-ups are derived data: a full rebuild from the source tables gives the same numbers as the
+incremental folds, so they can always be thrown away and recomputed.
+"""
+
+from django.db import models
+
+
+class CampaignChannelDay(models.Model):
+    """Engagement of one campaign on one channel on one day (the team's time zone)."""
+
+    campaign_id = models.BigIntegerField(default=0, help_text="0: activity outside any campaign")
+    channel = models.CharField(max_length=40, blank=True)
+    day = models.DateField()
+    sent = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    opens = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    replies = models.PositiveIntegerField(default=0)
+    bounces = models.PositiveIntegerField(default=0)
+    unsubscribes = models.PositiveIntegerField(default=0)
+    complaints = models.PositiveIntegerField(default=0)
+    page_views = models.PositiveIntegerField(default=0)
+    form_submits = models.PositiveIntegerField(default=0)
+    conversions = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = "campaign day on a channel"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign_id", "channel", "day"], name="analytics_campaign_channel_day_once"),
+        ]
+        indexes = [models.Index(fields=["day"], name="analytics_ccd_day")]
+
+    def __str__(self):
+        return f"campaign {self.campaign_id} · {self.channel or 'any'} · {self.day}"
+
+
+class ContactScore(models.Model):
+    """The current engagement score of a contact; the contact's own fields mirror it for segments."""
+
+    contact = models.OneToOneField("crm.Contact", on_delete=models.CASCADE, primary_key=True,
+                                   related_name="analytics_score")
+    score = models.PositiveSmallIntegerField()
+    tier = models.CharField(max_length=10)
+    points = models.FloatField(help_text="Decayed, weighted event points behind the score")
+    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["-score"], name="analytics_score_desc")]
+
+
+class ContactScoreHistory(models.Model):
+    """One row per contact and day on which its score changed, for its trend."""
+
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="analytics_score_history")
+    day = models.DateField()
+    score = models.PositiveSmallIntegerField()
+    tier = models.CharField(max_length=10)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact", "day"], name="analytics_score_history_once")]
+
+
+class FoldCheckpoint(models.Model):
+    """How far an incremental roll-up has read its source (events are append-only: by id)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    rows_folded = models.BigIntegerField(default=0)
+    folded_at = models.DateTimeField(null=True, blank=True)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} up to #{self.last_id}"

@@ -1,0 +1,47 @@
+"""Analytics settings: score weights, decay and tiers. Each can be set in Django settings or the
+environment; the defaults are documented in the README."""
+
+import json
+
+from django.conf import settings
+
+from aicmo_site.env import env_int, env_str
+
+DEFAULT_EVENT_WEIGHTS = {
+    "opened": 1, "clicked": 3, "replied": 5, "form_submit": 5, "page_view": 1, "converted": 10,
+}
+
+
+def event_weights() -> dict[str, float]:
+    configured = getattr(settings, "ANALYTICS_EVENT_WEIGHTS", None)
+    if configured is None:
+        raw = env_str("ANALYTICS_EVENT_WEIGHTS")
+        configured = json.loads(raw) if raw else DEFAULT_EVENT_WEIGHTS
+    return {str(kind): float(weight) for kind, weight in configured.items()}
+
+
+def score_half_life_days() -> float:
+    return float(getattr(settings, "ANALYTICS_SCORE_HALF_LIFE_DAYS", env_int("ANALYTICS_SCORE_HALF_LIFE_DAYS", 30)))
+
+
+def score_saturation() -> float:
+    """Decayed points at which a score reaches about 63 (1 - 1/e of 100): the curve's scale."""
+    return float(getattr(settings, "ANALYTICS_SCORE_SCALE", env_int("ANALYTICS_SCORE_SCALE", 20)))
+
+
+def tier_thresholds() -> dict[str, int]:
+    """Lowest score of each tier; below `low` is inactive."""
+    return getattr(settings, "ANALYTICS_TIER_THRESHOLDS", {"high": 70, "medium": 40, "low": 10})
+
+
+def minimum_sample() -> int:
+    """Impressions (or sends) a channel needs before it is ranked, so 3 impressions never top a list."""
+    return int(getattr(settings, "ANALYTICS_MINIMUM_SAMPLE", env_int("ANALYTICS_MINIMUM_SAMPLE", 100)))
+
+
+def attribution_lookback_days() -> int:
+    return int(getattr(settings, "ANALYTICS_ATTRIBUTION_LOOKBACK_DAYS", env_int("ANALYTICS_ATTRIBUTION_LOOKBACK_DAYS", 30)))
+
+
+def attribution_half_life_days() -> float:
+    return float(getattr(settings, "ANALYTICS_ATTRIBUTION_HALF_LIFE_DAYS", 7))

@@ -1,0 +1,134 @@
+"""Contact engagement scores, computed in bulk in SQL.
+
+    points = Σ weight(kind) × 0.5 ^ (age in days / half-life)      (events up to now)
+    score  = round(100 × (1 − e^(−points / scale)))                   (0..100)
+
+The curve saturates, so a score means the same whatever the period: 20 decayed points (the
+default scale) is 63, a single open today is 5, and a contact goes quiet by itself as events age.
+Tiers by configurable thresholds (high ≥ 70, medium ≥ 40, low ≥ 10, else inactive). The lifetime
+value is the sum of the contact's conversion values.
+"""
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from analytics import conf
+from analytics.models import ContactScore
+from crm.choices import EventKind
+from crm.models import Contact, EngagementEvent
+from crm.services.contacts import contact_scores_update
+
+_NEW_SCORES = "analytics_new_scores"
+
+
+def _age_days_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "EXTRACT(EPOCH FROM (%s::timestamptz - e.occurred_at)) / 86400.0"
+    return "(julianday(%s) - julianday(e.occurred_at))"
+
+
+def _now_param(now):
+    if connection.vendor == "postgresql":
+        return now
+    return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _scores_select(*, now, contact_id: int | None) -> tuple[str, list]:
+    weights = conf.event_weights()
+    thresholds = conf.tier_thresholds()
+    events = connection.ops.quote_name(EngagementEvent._meta.db_table)
+    contacts = connection.ops.quote_name(Contact._meta.db_table)
+    weight_case = "CASE e.kind " + " ".join("WHEN %s THEN %s" for _ in weights) + " ELSE 0 END"
+    weight_params = [p for kind, weight in weights.items() for p in (kind, float(weight))]
+    kinds = list(weights) + ([EventKind.CONVERTED] if EventKind.CONVERTED not in weights else [])
+    score_expr = "CAST(ROUND(100.0 * (1.0 - EXP(-COALESCE(a.points, 0) / %s))) AS INTEGER)"
+    params: list = [*weight_params, _now_param(now), conf.score_half_life_days(), EventKind.CONVERTED,
+                    *kinds, _now_param(now)]
+    where_contact = ""
+    if contact_id is not None:
+        where_contact = " AND e.contact_id = %s"
+        params.append(contact_id)
+    aggregate = (
+        f"SELECT e.contact_id, SUM(({weight_case}) * POWER(0.5, ({_age_days_sql()}) / %s)) AS points, "
+        f"SUM(CASE WHEN e.kind = %s THEN COALESCE(e.value, 0) ELSE 0 END) AS ltv "
+        f"FROM {events} e WHERE e.kind IN ({', '.join('%s' for _ in kinds)}) AND e.occurred_at <= %s"
+        f"{where_contact} GROUP BY e.contact_id"
+    )
+    scale = conf.score_saturation()
+    sql = (
+        f"SELECT c.id AS contact_id, {score_expr} AS score, COALESCE(a.points, 0) AS points, "
+        f"COALESCE(a.ltv, 0) AS ltv FROM {contacts} c LEFT JOIN ({aggregate}) a ON a.contact_id = c.id"
+        f"{' WHERE c.id = %s' if contact_id is not None else ''}"
+    )
+    params = [scale, *params]
+    if contact_id is not None:
+        params.append(contact_id)
+    tier = (
+        "CASE WHEN s.score >= %s THEN 'high' WHEN s.score >= %s THEN 'medium' "
+        "WHEN s.score >= %s THEN 'low' ELSE 'inactive' END"
+    )
+    full = f"SELECT s.contact_id, s.score, {tier} AS tier, s.points, s.ltv FROM ({sql}) s"
+    return full, [thresholds["high"], thresholds["medium"], thresholds["low"], *params]
+
+
+def _write_scores(*, now, contact_id: int | None) -> dict:
+    scores_table = connection.ops.quote_name(ContactScore._meta.db_table)
+    history_table = connection.ops.quote_name("analytics_contactscorehistory")
+    select_sql, params = _scores_select(now=now, contact_id=contact_id)
+    today = timezone.localdate(now)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_NEW_SCORES}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {_NEW_SCORES} AS {select_sql}", params)
+        cursor.execute(
+            f"INSERT INTO {history_table} (contact_id, day, score, tier) "
+            f"SELECT n.contact_id, %s, n.score, n.tier FROM {_NEW_SCORES} n "
+            f"LEFT JOIN {scores_table} o ON o.contact_id = n.contact_id "
+            f"WHERE (o.contact_id IS NULL AND n.score > 0) OR o.score <> n.score "
+            f"ON CONFLICT (contact_id, day) DO UPDATE SET score = excluded.score, tier = excluded.tier",
+            [today],
+        )
+        changed = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {scores_table} (contact_id, score, tier, points, lifetime_value, computed_at) "
+            f"SELECT n.contact_id, n.score, n.tier, n.points, n.ltv, %s FROM {_NEW_SCORES} n WHERE 1 = 1 "
+            f"ON CONFLICT (contact_id) DO UPDATE SET score = excluded.score, tier = excluded.tier, "
+            f"points = excluded.points, lifetime_value = excluded.lifetime_value, computed_at = excluded.computed_at",
+            [now],
+        )
+        scored = cursor.rowcount
+        cursor.execute(f"DROP TABLE IF EXISTS {_NEW_SCORES}")
+    _mirror_into_crm(contact_id=contact_id)
+    return {"contacts_scored": scored, "scores_changed": changed}
+
+
+def _mirror_into_crm(*, contact_id: int | None) -> None:
+    """Writes the scores that differ from the contact's own fields through crm's service."""
+    differing = ContactScore.objects.exclude(
+        score=F("contact__engagement_score"), tier=F("contact__engagement_tier")
+    )
+    if contact_id is not None:
+        differing = differing.filter(contact_id=contact_id)
+    batch: list[tuple[int, int, str]] = []
+    for row in differing.values_list("contact_id", "score", "tier").iterator(chunk_size=5000):
+        batch.append(row)
+        if len(batch) == 5000:
+            contact_scores_update(rows=batch)
+            batch = []
+    if batch:
+        contact_scores_update(rows=batch)
+
+
+@transaction.atomic
+def contacts_score(*, now=None) -> dict:
+    """Scores every contact (bulk, on a schedule)."""
+    return _write_scores(now=now or timezone.now(), contact_id=None)
+
+
+@transaction.atomic
+def contact_score_one(*, contact_id: int, now=None) -> ContactScore:
+    """Scores one contact on demand (same SQL, one contact)."""
+    _write_scores(now=now or timezone.now(), contact_id=contact_id)
+    return ContactScore.objects.get(contact_id=contact_id)

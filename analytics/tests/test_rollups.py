@@ -1,0 +1,89 @@
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from analytics.models import CampaignChannelDay
+from analytics.services import rollup_fold, rollup_rebuild
+from analytics.services.rollups import rollup_lag
+from crm.tests.factories import ContactFactory, EngagementEventFactory
+
+pytestmark = pytest.mark.django_db
+UTC = dt.timezone.utc
+
+
+def at(day: int, hour: int = 12) -> dt.datetime:
+    return dt.datetime(2026, 3, day, hour, 0, tzinfo=UTC)
+
+
+def table() -> dict:
+    return {
+        (r.campaign_id, r.channel, r.day): (r.sent, r.opens, r.clicks, r.conversions, r.revenue)
+        for r in CampaignChannelDay.objects.all()
+    }
+
+
+def test_no_events_gives_an_empty_rollup():
+    assert rollup_fold() == {"events_folded": 0, "up_to_id": 0}
+    assert CampaignChannelDay.objects.count() == 0
+
+
+def test_fold_counts_each_kind_per_campaign_channel_and_day():
+    contact = ContactFactory()
+    for kind in ("sent", "sent", "opened", "clicked"):
+        EngagementEventFactory(contact=contact, kind=kind, campaign_id=7, channel="email", occurred_at=at(2))
+    EngagementEventFactory(contact=contact, kind="converted", value=Decimal("49.90"), campaign_id=7,
+                           channel="email", occurred_at=at(3))
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=None, channel="", occurred_at=at(3))
+
+    assert rollup_fold()["events_folded"] == 6
+
+    assert table() == {
+        (7, "email", dt.date(2026, 3, 2)): (2, 1, 1, 0, Decimal("0")),
+        (7, "email", dt.date(2026, 3, 3)): (0, 0, 0, 1, Decimal("49.90")),
+        (0, "", dt.date(2026, 3, 3)): (0, 1, 0, 0, Decimal("0")),
+    }
+
+
+def test_fold_is_incremental_and_idempotent_and_matches_a_rebuild():
+    contact = ContactFactory()
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=1, occurred_at=at(5))
+    rollup_fold()
+    # A late-arriving event for an earlier day lands on that day.
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=1, occurred_at=at(1))
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=1, occurred_at=at(5))
+    assert rollup_fold()["events_folded"] == 2
+    assert rollup_fold()["events_folded"] == 0
+    folded = table()
+    assert folded[(1, "email", dt.date(2026, 3, 5))][1] == 2
+    assert folded[(1, "email", dt.date(2026, 3, 1))][1] == 1
+
+    rollup_rebuild()
+    assert table() == folded
+
+
+def test_the_team_time_zone_decides_the_day(settings):
+    settings.TIME_ZONE = "America/New_York"
+    contact = ContactFactory()
+    # 02:00 UTC on 10 March is still 9 March in New York (UTC-4 after the DST switch on 8 March).
+    EngagementEventFactory(contact=contact, kind="clicked", campaign_id=3, occurred_at=at(10, hour=2))
+    rollup_fold()
+    (row,) = CampaignChannelDay.objects.all()
+    assert row.day == dt.date(2026, 3, 9)
+    local = at(10, hour=2).astimezone(ZoneInfo("America/New_York"))
+    assert local.date() == row.day
+
+
+def test_rebuild_reports_progress_and_lag_is_zero_after_it():
+    contact = ContactFactory()
+    for day in range(1, 6):
+        EngagementEventFactory(contact=contact, kind="sent", campaign_id=2, occurred_at=at(day))
+    seen = []
+    rollup_rebuild(progress=lambda done, total: seen.append((done, total)), chunk_size=2)
+    assert seen[-1][0] == seen[-1][1]
+    assert len(seen) >= 2
+    assert sum(r.sent for r in CampaignChannelDay.objects.all()) == 5
+    assert rollup_lag()["pending_events"] == 0
+    EngagementEventFactory(contact=contact, kind="sent", campaign_id=2, occurred_at=at(6))
+    assert rollup_lag()["pending_events"] == 1
