@@ -14,6 +14,11 @@ class Channel(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=80, unique=True, help_text="Used in feed addresses: /feeds/<slug>.rss")
     kind = models.CharField(max_length=32, help_text="The formatter that shapes posts for this channel.")
+    provider_account = models.ForeignKey(
+        "gateways.ProviderAccount", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        limit_choices_to={"capability": "channel_posting"},
+        help_text="Empty for the website and for channels a person publishes by hand.",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
