@@ -40,7 +40,8 @@ def minimum_sample() -> int:
 
 
 def attribution_lookback_days() -> int:
-    return int(getattr(settings, "ANALYTICS_ATTRIBUTION_LOOKBACK_DAYS", env_int("ANALYTICS_ATTRIBUTION_LOOKBACK_DAYS", 30)))
+    default = env_int("ANALYTICS_ATTRIBUTION_LOOKBACK_DAYS", 30)
+    return int(getattr(settings, "ANALYTICS_ATTRIBUTION_LOOKBACK_DAYS", default))
 
 
 def attribution_half_life_days() -> float:

@@ -29,7 +29,9 @@ class CampaignChannelDay(models.Model):
     class Meta:
         verbose_name = "campaign day on a channel"
         constraints = [
-            models.UniqueConstraint(fields=["campaign_id", "channel", "day"], name="analytics_campaign_channel_day_once"),
+            models.UniqueConstraint(
+                fields=["campaign_id", "channel", "day"], name="analytics_campaign_channel_day_once"
+            ),
         ]
         indexes = [models.Index(fields=["day"], name="analytics_ccd_day")]
 
@@ -51,6 +53,9 @@ class ContactScore(models.Model):
     class Meta:
         indexes = [models.Index(fields=["-score"], name="analytics_score_desc")]
 
+    def __str__(self):
+        return f"{self.contact_id}: {self.score} ({self.tier})"
+
 
 class ContactScoreHistory(models.Model):
     """One row per contact and day on which its score changed, for its trend."""
@@ -62,6 +67,9 @@ class ContactScoreHistory(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["contact", "day"], name="analytics_score_history_once")]
+
+    def __str__(self):
+        return f"{self.contact_id} on {self.day}: {self.score}"
 
 
 class FoldCheckpoint(models.Model):

@@ -44,7 +44,10 @@ def _team_zone():
 def _events_by_campaign_channel_day(low_id: int, high_id: int):
     return (
         EngagementEvent.objects.filter(id__gt=low_id, id__lte=high_id)
-        .annotate(rollup_campaign=Coalesce("campaign_id", Value(0)), rollup_day=TruncDate("occurred_at", tzinfo=_team_zone()))
+        .annotate(
+            rollup_campaign=Coalesce("campaign_id", Value(0)),
+            rollup_day=TruncDate("occurred_at", tzinfo=_team_zone()),
+        )
         .values("rollup_campaign", "channel", "rollup_day")
         .annotate(
             **{column: Count("id", filter=Q(kind=kind)) for column, kind in _COUNTED_KINDS.items()},

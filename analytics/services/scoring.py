@@ -33,7 +33,7 @@ def _age_days_sql() -> str:
 def _now_param(now):
     if connection.vendor == "postgresql":
         return now
-    return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _scores_select(*, now, contact_id: int | None) -> tuple[str, list]:

@@ -10,7 +10,7 @@ from analytics.services.rollups import rollup_lag
 from crm.tests.factories import ContactFactory, EngagementEventFactory
 
 pytestmark = pytest.mark.django_db
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(day: int, hour: int = 12) -> dt.datetime:

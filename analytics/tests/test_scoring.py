@@ -9,7 +9,7 @@ from crm.models import Contact
 from crm.tests.factories import ContactFactory, EngagementEventFactory
 
 pytestmark = pytest.mark.django_db
-NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def expected(points: float, scale: float = 20) -> int:
