@@ -6,3 +6,4 @@ __all__ = [
     "Campaign", "CampaignContent", "CampaignEvent", "Channel", "ChannelVersion", "Content", "ContentEvent",
     "JobEvent", "MetricSnapshot", "PublishingJob", "Review",
 ]
+from publishing.email.models import *  # noqa: E402,F401,F403

@@ -1,0 +1,84 @@
+"""Settings of email campaigns, overridable in Django settings (tests) or the environment.
+
+Read through functions so pytest-django's `settings` fixture and a worker's environment both apply.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from aicmo_site.env import env_int, env_str
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = env_str(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number; got {raw!r}.")
+
+
+def send_concurrency() -> int:
+    """Worker tasks sending one campaign at the same time."""
+    return getattr(settings, "EMAIL_SEND_CONCURRENCY", env_int("EMAIL_SEND_CONCURRENCY", 2, minimum=1))
+
+
+def rate_per_second() -> float:
+    """Messages per second for one campaign across its workers; 0 means no limit."""
+    return getattr(settings, "EMAIL_RATE_PER_SECOND", _env_float("EMAIL_RATE_PER_SECOND", 0.0))
+
+
+def batch_size() -> int:
+    """Deliveries a worker claims at once and sends over one SMTP connection."""
+    return getattr(settings, "EMAIL_BATCH_SIZE", env_int("EMAIL_BATCH_SIZE", 200, minimum=1))
+
+
+def lease_seconds() -> float:
+    """How long a claim lives without progress; a crashed worker's claims come back after it."""
+    return getattr(settings, "EMAIL_LEASE_SECONDS", _env_float("EMAIL_LEASE_SECONDS", 120.0))
+
+
+def worker_budget_seconds() -> float:
+    """How long one worker task sends before handing over to a fresh task (kept under Q_TIMEOUT)."""
+    return getattr(settings, "EMAIL_WORKER_BUDGET_SECONDS", _env_float("EMAIL_WORKER_BUDGET_SECONDS", 300.0))
+
+
+def max_attempts() -> int:
+    """Attempts at one delivery before a temporary failure becomes final."""
+    return getattr(settings, "EMAIL_MAX_ATTEMPTS", env_int("EMAIL_MAX_ATTEMPTS", 4, minimum=1))
+
+
+def retry_base_seconds() -> float:
+    """First retry delay; each later one doubles, capped at an hour."""
+    return getattr(settings, "EMAIL_RETRY_BASE_SECONDS", _env_float("EMAIL_RETRY_BASE_SECONDS", 60.0))
+
+
+def unsubscribe_mailto() -> str:
+    """The mailto address of List-Unsubscribe (RFC 8058 asks for both a mailto and an https URI)."""
+    return getattr(settings, "EMAIL_UNSUBSCRIBE_MAILTO",
+                   env_str("EMAIL_UNSUBSCRIBE_MAILTO", "unsubscribe@localhost") or "unsubscribe@localhost")
+
+
+def message_id_domain() -> str:
+    """The right-hand side of the Message-IDs AICMO writes."""
+    return getattr(settings, "EMAIL_MESSAGE_ID_DOMAIN",
+                   env_str("EMAIL_MESSAGE_ID_DOMAIN", "aicmo.localhost") or "aicmo.localhost")
+
+
+def webhook_secret() -> str:
+    """Standard Webhooks secret (whsec_…) of the inbound provider-event endpoint; empty refuses all events."""
+    return getattr(settings, "EMAIL_WEBHOOK_SECRET", env_str("EMAIL_WEBHOOK_SECRET", "") or "")
+
+
+def webhook_tolerance_seconds() -> int:
+    return getattr(settings, "EMAIL_WEBHOOK_TOLERANCE_SECONDS", 300)
+
+
+def public_base_url() -> str:
+    return getattr(settings, "PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+
+
+def gateway_module() -> str:
+    """The module offering open_email_session() and read_inbox(); gateways' own by default."""
+    return getattr(settings, "EMAIL_GATEWAY", env_str("EMAIL_GATEWAY", "gateways.services") or "gateways.services")

@@ -1,0 +1,215 @@
+"""Email campaigns' data: templates, the send of a campaign, its frozen deliveries, links, A/B tests
+and inbound provider events. Workflows live in publishing/email/services."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from publishing.email.choices import ABMetric, ABStatus, DeliveryStatus, InboundEventKind, SendStatus
+
+__all__ = ["ABTest", "ABVariant", "EmailBlock", "EmailCampaign", "EmailCampaignEvent", "EmailDelivery", "EmailLink",
+           "EmailTemplate", "InboundEvent"]
+
+
+class EmailTemplate(models.Model):
+    name = models.CharField(max_length=200)
+    subject = models.CharField(max_length=300, help_text='Template syntax, e.g. "Hi {{ contact.first_name }}"')
+    preheader = models.CharField(max_length=300, blank=True, help_text="The preview line shown after the subject")
+    html_body = models.TextField(verbose_name="HTML body")
+    text_body = models.TextField(blank=True, help_text="Empty: generated from the HTML body")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailBlock(models.Model):
+    """A piece of content placed in `{{ blocks.<slot> }}` for contacts with any of its tags or segments."""
+
+    template = models.ForeignKey(EmailTemplate, on_delete=models.CASCADE, related_name="blocks")
+    slot = models.SlugField(max_length=60, help_text="Where it goes: {{ blocks.<slot> }}")
+    title = models.CharField(max_length=200, blank=True)
+    html = models.TextField(verbose_name="HTML", help_text="Template syntax, like the body")
+    tags = models.ManyToManyField("crm.Tag", blank=True, related_name="+",
+                                  help_text="Shown to contacts with any of these tags")
+    segments = models.ManyToManyField("crm.Segment", blank=True, related_name="+",
+                                      help_text="…or in any of these segments; none of either: everyone")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["template", "slot", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.slot}: {self.title or self.pk}"
+
+
+class EmailCampaign(models.Model):
+    """The email side of a publishing campaign: what is sent, from whom, and how far the send got."""
+
+    campaign = models.OneToOneField("publishing.Campaign", on_delete=models.CASCADE, related_name="email")
+    template = models.ForeignKey(EmailTemplate, on_delete=models.PROTECT, related_name="campaigns")
+    from_email = models.EmailField(blank=True, help_text="Empty: the sending provider account's address")
+    from_name = models.CharField(max_length=120, blank=True)
+    reply_to = models.EmailField(blank=True)
+    status = models.CharField(max_length=12, choices=SendStatus.choices, default=SendStatus.DRAFT, editable=False,
+                              db_index=True)
+    audience_size = models.PositiveIntegerField(default=0, editable=False, help_text="Deliveries frozen at send")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", editable=False)
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Email of {self.campaign}"
+
+    @property
+    def sender(self) -> str:
+        if self.from_name and self.from_email:
+            return f'"{self.from_name}" <{self.from_email}>'
+        return self.from_email
+
+
+class EmailCampaignEvent(models.Model):
+    """Audit trail of the send: who moved it, when, from and to which status, why."""
+
+    email_campaign = models.ForeignKey(EmailCampaign, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12)
+    to_status = models.CharField(max_length=12)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class ABTest(models.Model):
+    email_campaign = models.OneToOneField(EmailCampaign, on_delete=models.CASCADE, related_name="ab_test")
+    metric = models.CharField(max_length=12, choices=ABMetric.choices, default=ABMetric.OPEN_RATE)
+    test_share = models.PositiveSmallIntegerField(
+        default=20, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Percent of the audience that receives the variants; the rest gets the winner",
+    )
+    confidence_level = models.FloatField(default=0.95, validators=[MinValueValidator(0.5), MaxValueValidator(0.999)])
+    wait_minutes = models.PositiveIntegerField(default=240, help_text="How long to collect opens or clicks")
+    status = models.CharField(max_length=10, choices=ABStatus.choices, default=ABStatus.TESTING, editable=False)
+    winner = models.ForeignKey("ABVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
+    decision_note = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "A/B test"
+
+    def __str__(self) -> str:
+        return f"A/B test of {self.email_campaign_id}"
+
+
+class ABVariant(models.Model):
+    ab_test = models.ForeignKey(ABTest, on_delete=models.CASCADE, related_name="variants")
+    label = models.CharField(max_length=20, help_text='e.g. "A", "B"')
+    subject = models.CharField(max_length=300, blank=True, help_text="Empty: the template's subject")
+    template = models.ForeignKey(EmailTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="Empty: the campaign's template (a subject-only test)")
+
+    class Meta:
+        ordering = ["ab_test", "label"]
+        constraints = [models.UniqueConstraint(fields=["ab_test", "label"], name="email_variant_label_once")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class EmailLink(models.Model):
+    """A link that appeared in a campaign's email: clicks redirect only to these."""
+
+    campaign = models.ForeignKey("publishing.Campaign", on_delete=models.CASCADE, related_name="email_links")
+    url = models.TextField()
+    url_hash = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "url_hash"], name="email_link_once")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class EmailDelivery(models.Model):
+    """One contact of one campaign's frozen audience: sent at most once (unique in the database)."""
+
+    campaign = models.ForeignKey("publishing.Campaign", on_delete=models.CASCADE, related_name="email_deliveries")
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="email_deliveries")
+    variant = models.ForeignKey(ABVariant, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="deliveries")
+    # Test-share recipients go first; the rest waits (held) until the A/B test picks a winner.
+    held = models.BooleanField(default=False, help_text="Waiting for the A/B test's winner")
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED,
+                              editable=False)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
+    provider = models.CharField(max_length=120, blank=True, editable=False)
+    provider_response = models.TextField(blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_owner = models.CharField(max_length=64, blank=True, editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    failover_note = models.TextField(blank=True, editable=False, help_text="Providers tried before the one that sent")
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    error = models.TextField(blank=True, editable=False)
+    first_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    open_count = models.PositiveIntegerField(default=0, editable=False)
+    first_clicked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    click_count = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "email deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "contact"], name="email_delivery_once"),
+            models.CheckConstraint(condition=~Q(status=DeliveryStatus.SENT) | ~Q(message_id=""),
+                                   name="email_delivery_sent_has_message_id"),
+        ]
+        indexes = [models.Index(fields=["campaign", "status", "next_attempt_at"], name="email_delivery_claim")]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk}: {self.contact_id} ({self.status})"
+
+
+class InboundEvent(models.Model):
+    """A provider event or inbox message, recorded once by its id so a replay changes nothing."""
+
+    source = models.CharField(max_length=40, help_text='"webhook" or "inbox:<account id>"')
+    event_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=12, choices=InboundEventKind.choices)
+    delivery = models.ForeignKey(EmailDelivery, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="inbound_events")
+    contact = models.ForeignKey("crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    detail = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="email_inbound_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_id}"

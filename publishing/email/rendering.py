@@ -1,0 +1,182 @@
+"""Rendering an email template for one contact, inside a sandbox.
+
+Templates use Django template syntax, compiled by a dedicated Engine with no loaders and only the
+allow-listed tags and filters of `template_library`. The data they see is built here from plain
+values: `TemplateData` answers item lookups only and has no public attribute, so no template can
+call a model method, follow a manager or read a setting. Variables (documented for authors):
+
+    contact.first_name  contact.last_name  contact.full_name  contact.email  contact.job_title
+    contact.city  contact.country  contact.company.name  contact.company.domain
+    contact.custom.<field>          custom fields of the contact
+    contact.tags  contact.segments  names, for {% if "ai" in contact.tags %}
+    blocks.<slot>                   the dynamic blocks of that slot chosen for this contact
+    campaign.name  unsubscribe_url  view_in_browser_url
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.template import Context, Engine, Template, TemplateSyntaxError
+from django.utils.safestring import mark_safe
+
+from aicmo_site.errors import DomainError
+
+DOCUMENTED_VARIABLES = (
+    "contact.first_name", "contact.last_name", "contact.full_name", "contact.email", "contact.job_title",
+    "contact.city", "contact.country", "contact.company.name", "contact.company.domain",
+    "contact.custom.<field>", "contact.tags", "contact.segments", "blocks.<slot>", "campaign.name",
+    "unsubscribe_url", "view_in_browser_url",
+)
+
+
+class TemplateData:
+    """Read-only values for a template: item lookups only, so `{{ x.delete }}` finds nothing to call."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict):
+        self._values = {key: _plain(value) for key, value in values.items()}
+
+    def __getitem__(self, key):
+        return self._values[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._values
+
+    def __str__(self) -> str:
+        return ""
+
+
+def _plain(value):
+    """Only strings, numbers, booleans, None, TemplateData and tuples of them reach a template."""
+    if isinstance(value, TemplateData) or value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return TemplateData(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(_plain(item) for item in value)
+    return str(value)
+
+
+@lru_cache(maxsize=1)
+def sandbox_engine() -> Engine:
+    engine = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, autoescape=True, string_if_invalid="",
+                    debug=False)
+    # Engine always prepends Django's default tag libraries (load, include, extends...) to `builtins`;
+    # replacing the list afterwards is the only way to leave them out.
+    engine.builtins = ["publishing.email.template_library"]
+    engine.template_builtins = engine.get_template_builtins(engine.builtins)
+    engine.template_libraries = {}
+    return engine
+
+
+@lru_cache(maxsize=512)
+def compile_template(source: str) -> Template:
+    try:
+        return sandbox_engine().from_string(source)
+    except TemplateSyntaxError as exc:
+        raise DomainError(f"The template cannot be read: {exc}", code="template_syntax")
+
+
+def check_template(source: str, *, field_name: str) -> None:
+    """Raise DomainError naming the field when a template does not compile in the sandbox."""
+    try:
+        compile_template(source)
+    except DomainError as exc:
+        raise DomainError(f"{field_name}: {exc.message}", code="template_syntax", extra={"field": field_name})
+
+
+@dataclass(frozen=True)
+class DynamicBlockRule:
+    """A block shown to contacts holding any of `tag_names` or in any of `segment_ids` (none: everyone)."""
+
+    slot: str
+    html: str
+    tag_names: frozenset[str] = frozenset()
+    segment_ids: frozenset[int] = frozenset()
+    position: int = 0
+
+    def matches(self, tags: frozenset[str], segment_ids: frozenset[int]) -> bool:
+        if not self.tag_names and not self.segment_ids:
+            return True
+        return bool(self.tag_names & tags) or bool(self.segment_ids & segment_ids)
+
+
+@dataclass
+class Recipient:
+    """What rendering knows of one contact, gathered in bulk by the caller."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    job_title: str = ""
+    city: str = ""
+    country: str = ""
+    company_name: str = ""
+    company_domain: str = ""
+    custom: dict = field(default_factory=dict)
+    tags: frozenset[str] = frozenset()
+    segment_ids: frozenset[int] = frozenset()
+    segment_names: tuple[str, ...] = ()
+
+    @classmethod
+    def from_contact(cls, contact, *, tags=(), segment_ids=(), segment_names=()) -> Recipient:
+        company = contact.company
+        return cls(
+            email=contact.email, first_name=contact.first_name, last_name=contact.last_name,
+            job_title=contact.job_title, city=contact.city, country=contact.country,
+            company_name=company.name if company else "", company_domain=company.domain if company else "",
+            custom=dict(contact.custom_fields or {}), tags=frozenset(tags), segment_ids=frozenset(segment_ids),
+            segment_names=tuple(segment_names),
+        )
+
+
+@dataclass
+class RenderedEmail:
+    subject: str
+    preheader: str
+    html: str
+    text: str
+
+
+def _blocks_for(recipient: Recipient, blocks: list[DynamicBlockRule], context_values: dict) -> dict:
+    chosen: dict[str, list[str]] = {}
+    for block in sorted(blocks, key=lambda b: (b.slot, b.position)):
+        if block.matches(recipient.tags, recipient.segment_ids):
+            html = compile_template(block.html).render(Context(context_values, autoescape=True))
+            chosen.setdefault(block.slot, []).append(html)
+    # Block bodies are written by the marketer and rendered with autoescape on, so joining them is safe.
+    return {slot: mark_safe("\n".join(parts)) for slot, parts in chosen.items()}  # noqa: S308
+
+
+def recipient_context(recipient: Recipient, *, campaign_name: str, unsubscribe_url: str,
+                      view_in_browser_url: str = "") -> dict:
+    contact = {
+        "first_name": recipient.first_name, "last_name": recipient.last_name,
+        "full_name": " ".join(p for p in (recipient.first_name, recipient.last_name) if p),
+        "email": recipient.email, "job_title": recipient.job_title, "city": recipient.city,
+        "country": recipient.country,
+        "company": {"name": recipient.company_name, "domain": recipient.company_domain},
+        "custom": recipient.custom, "tags": tuple(sorted(recipient.tags)), "segments": recipient.segment_names,
+    }
+    return {"contact": TemplateData(contact), "campaign": TemplateData({"name": campaign_name}),
+            "unsubscribe_url": unsubscribe_url, "view_in_browser_url": view_in_browser_url}
+
+
+def render_email(*, subject: str, preheader: str, html: str, text: str, recipient: Recipient,
+                 campaign_name: str, unsubscribe_url: str, view_in_browser_url: str = "",
+                 blocks: list[DynamicBlockRule] | None = None) -> RenderedEmail:
+    from publishing.email.plaintext import html_to_text
+
+    values = recipient_context(recipient, campaign_name=campaign_name, unsubscribe_url=unsubscribe_url,
+                               view_in_browser_url=view_in_browser_url)
+    values["blocks"] = TemplateData(_blocks_for(recipient, blocks or [], values))
+    html_out = compile_template(html).render(Context(values, autoescape=True)) if html else ""
+    # Subject and text are not HTML: escaping there would show "&amp;" to the reader.
+    plain = Context(values, autoescape=False)
+    subject_out = " ".join(compile_template(subject).render(plain).split())
+    preheader_out = " ".join(compile_template(preheader).render(plain).split()) if preheader else ""
+    text_out = compile_template(text).render(plain) if text.strip() else html_to_text(html_out)
+    return RenderedEmail(subject=subject_out, preheader=preheader_out, html=html_out, text=text_out)
