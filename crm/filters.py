@@ -1,0 +1,52 @@
+"""The contact filters, shared by the API, the back-office list and contact_list()."""
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from crm.choices import EmailStatus, EngagementTier, LifecycleStatus
+from crm.models import Contact, Segment
+from crm.segments import rules_q
+
+
+class ContactFilterSet(django_filters.FilterSet):
+    tag = django_filters.CharFilter(method="filter_tag", label="Tag (name; several comma-separated: any of them)")
+    domain = django_filters.CharFilter(method="filter_domain", label="Domain")
+    lifecycle_status = django_filters.MultipleChoiceFilter(choices=LifecycleStatus.choices, label="Lifecycle")
+    email_status = django_filters.MultipleChoiceFilter(choices=EmailStatus.choices, label="Email status")
+    engagement_tier = django_filters.MultipleChoiceFilter(choices=EngagementTier.choices, label="Tier")
+    score_min = django_filters.NumberFilter(field_name="engagement_score", lookup_expr="gte", label="Score from")
+    score_max = django_filters.NumberFilter(field_name="engagement_score", lookup_expr="lte", label="Score to")
+    company = django_filters.NumberFilter(field_name="company_id", label="Company ID")
+    segment = django_filters.ModelChoiceFilter(queryset=Segment.objects.all(), method="filter_segment",
+                                               label="Segment")
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from")
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created to")
+    search = django_filters.CharFilter(method="filter_search", label="Search email, name or company")
+    ordering = django_filters.OrderingFilter(
+        fields=(("created_at", "created_at"), ("email", "email"), ("last_name", "last_name"),
+                ("engagement_score", "engagement_score"), ("company__name", "company"),
+                ("lifecycle_status", "lifecycle_status")),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Contact
+        fields = []
+
+    def filter_tag(self, queryset, name, value):
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        links = Contact.tags.through.objects.filter(contact=OuterRef("pk"), tag__name__in=names)
+        return queryset.filter(Exists(links)) if names else queryset
+
+    def filter_domain(self, queryset, name, value):
+        return queryset.filter(domain=value.strip().lower().lstrip("@"))
+
+    def filter_segment(self, queryset, name, value):
+        return queryset.filter(rules_q(value.rules)) if value else queryset
+
+    def filter_search(self, queryset, name, value):
+        query = Q()
+        for word in value.split()[:5]:
+            query &= (Q(email__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word)
+                      | Q(company__name__icontains=word))
+        return queryset.filter(query)

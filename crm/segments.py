@@ -1,0 +1,212 @@
+"""Segment rules → one Q over Contact.
+
+Rules are a group {"op": "and"|"or", "rules": [...]} whose items are rules
+{"field", "operator", "value"} or nested groups. Every condition on related rows (tags, events)
+is an EXISTS subquery, so a segment is one SQL statement without joins that multiply rows.
+
+Fields and operators:
+- tags: any | all | none, value: list of tag names
+- domain: in | not_in (list), ends_with (text)
+- lifecycle_status, email_status, engagement_tier, consent_status: in | not_in (list of values)
+- engagement_score: between [low, high] | gte | lte (0..100)
+- created_at: within_days | older_than_days (N), after | before (YYYY-MM-DD)
+- event: within_days | not_within_days, value {"kind": "opened", "days": 30}; ever | never, value {"kind": ...}
+- country, city, job_title, source: eq | contains | in (list)
+- custom:<name>: eq | neq | contains | exists | not_exists | gt | lt
+"""
+
+import re
+from datetime import date, timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from aicmo_site.errors import DomainError
+from crm.choices import ConsentStatus, EmailStatus, EngagementTier, EventKind, LifecycleStatus
+from crm.models import Contact, EngagementEvent
+
+MAX_DEPTH = 5
+_CHOICE_FIELDS = {
+    "lifecycle_status": LifecycleStatus.values,
+    "email_status": EmailStatus.values,
+    "engagement_tier": EngagementTier.values,
+    "consent_status": ConsentStatus.values,
+}
+_TEXT_FIELDS = ("country", "city", "job_title", "source")
+_CUSTOM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,62}$")
+
+OPERATORS = {
+    "tags": ("any", "all", "none"),
+    "domain": ("in", "not_in", "ends_with"),
+    "engagement_score": ("between", "gte", "lte"),
+    "created_at": ("within_days", "older_than_days", "after", "before"),
+    "event": ("within_days", "not_within_days", "ever", "never"),
+    **{name: ("in", "not_in") for name in _CHOICE_FIELDS},
+    **{name: ("eq", "contains", "in") for name in _TEXT_FIELDS},
+    "custom": ("eq", "neq", "contains", "exists", "not_exists", "gt", "lt"),
+}
+
+
+class SegmentRulesError(DomainError):
+    def __init__(self, errors: list[dict]):
+        summary = "; ".join(f"{error['path']}: {error['message']}" for error in errors[:5])
+        super().__init__(f"The segment rules are not valid: {summary}", code="invalid_rules",
+                         extra={"errors": errors})
+        self.errors = errors
+
+
+def _texts(value, *, path, errors) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    cleaned = [str(item).strip() for item in items if str(item).strip()]
+    if not cleaned or not all(isinstance(item, (str, int)) for item in items):
+        errors.append({"path": path, "message": "give one or more values"})
+    return cleaned
+
+
+def _whole(value, *, path, errors, low=0, high=None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        bound = f"{low}..{high}" if high is not None else f"at least {low}"
+        errors.append({"path": path, "message": f"must be a whole number {bound}"})
+        return low
+    return value
+
+
+def _day(value, *, path, errors):
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        errors.append({"path": path, "message": "must be a date as YYYY-MM-DD"})
+        return date.today()
+
+
+def _event_q(operator, value, *, path, errors) -> Q:
+    value = value if isinstance(value, dict) else {}
+    kind = value.get("kind")
+    if kind not in EventKind.values:
+        errors.append({"path": f"{path}.value.kind", "message": f"must be one of {', '.join(EventKind.values)}"})
+    events = EngagementEvent.objects.filter(contact=OuterRef("pk"), kind=kind)
+    if operator in ("within_days", "not_within_days"):
+        days = _whole(value.get("days"), path=f"{path}.value.days", errors=errors, low=1, high=3650)
+        events = events.filter(occurred_at__gte=timezone.now() - timedelta(days=days))
+    found = Q(Exists(events))
+    return found if operator in ("within_days", "ever") else ~found
+
+
+def _custom_q(key, operator, value, *, path, errors) -> Q:
+    if not _CUSTOM_KEY.match(key) or "__" in key:
+        errors.append({"path": path, "message": "custom field names use letters, digits, spaces, - and _"})
+        return Q()
+    lookup = f"custom_fields__{key}"
+    if operator == "exists":
+        return Q(custom_fields__has_key=key)
+    if operator == "not_exists":
+        return ~Q(custom_fields__has_key=key)
+    if value is None or isinstance(value, (list, dict)):
+        errors.append({"path": f"{path}.value", "message": "give one value"})
+        return Q()
+    if operator == "contains":
+        return Q(**{f"{lookup}__icontains": str(value)})
+    if operator in ("gt", "lt"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            errors.append({"path": f"{path}.value", "message": "compare with a number"})
+            return Q()
+        return Q(**{f"{lookup}__{operator}": value})
+    matches = Q(**{lookup: value})
+    return matches if operator == "eq" else ~matches & Q(custom_fields__has_key=key)
+
+
+def _rule_q(rule: dict, *, path: str, errors: list) -> Q:
+    field, operator, value = rule.get("field"), rule.get("operator"), rule.get("value")
+    family = "custom" if isinstance(field, str) and field.startswith("custom:") else field
+    if family not in OPERATORS:
+        errors.append({"path": f"{path}.field", "message": f"unknown field {field!r}"})
+        return Q()
+    if operator not in OPERATORS[family]:
+        errors.append({"path": f"{path}.operator",
+                       "message": f"{field} takes one of: {', '.join(OPERATORS[family])}"})
+        return Q()
+    value_path = f"{path}.value"
+    if family == "tags":
+        names = _texts(value, path=value_path, errors=errors)
+        if operator == "all":
+            q = Q()
+            for name in names:
+                q &= Q(Exists(Contact.tags.through.objects.filter(contact=OuterRef("pk"), tag__name=name)))
+            return q
+        tagged = Q(Exists(Contact.tags.through.objects.filter(contact=OuterRef("pk"), tag__name__in=names)))
+        return tagged if operator == "any" else ~tagged
+    if family == "domain":
+        if operator == "ends_with":
+            return Q(domain__endswith=str(value or "").strip().lower().lstrip("@"))
+        domains = [item.lower().lstrip("@") for item in _texts(value, path=value_path, errors=errors)]
+        return Q(domain__in=domains) if operator == "in" else ~Q(domain__in=domains)
+    if family in _CHOICE_FIELDS:
+        values = _texts(value, path=value_path, errors=errors)
+        wrong = [item for item in values if item not in _CHOICE_FIELDS[family]]
+        if wrong:
+            errors.append({"path": value_path, "message": f"unknown {field}: {', '.join(wrong)}"})
+        matches = Q(**{f"{family}__in": values})
+        return matches if operator == "in" else ~matches
+    if family == "engagement_score":
+        if operator == "between":
+            pair = value if isinstance(value, list) and len(value) == 2 else [None, None]
+            low = _whole(pair[0], path=f"{value_path}[0]", errors=errors, high=100)
+            high = _whole(pair[1], path=f"{value_path}[1]", errors=errors, high=100)
+            if low > high:
+                errors.append({"path": value_path, "message": "the low end is above the high end"})
+            return Q(engagement_score__gte=low, engagement_score__lte=high)
+        return Q(**{f"engagement_score__{operator}": _whole(value, path=value_path, errors=errors, high=100)})
+    if family == "created_at":
+        if operator in ("within_days", "older_than_days"):
+            since = timezone.now() - timedelta(days=_whole(value, path=value_path, errors=errors, low=1))
+            return Q(created_at__gte=since) if operator == "within_days" else Q(created_at__lt=since)
+        day = _day(value, path=value_path, errors=errors)
+        return Q(created_at__date__gte=day) if operator == "after" else Q(created_at__date__lt=day)
+    if family == "event":
+        return _event_q(operator, value, path=path, errors=errors)
+    if family in _TEXT_FIELDS:
+        if operator == "in":
+            return Q(**{f"{family}__in": _texts(value, path=value_path, errors=errors)})
+        text = " ".join(_texts(value, path=value_path, errors=errors))
+        return Q(**{f"{family}__iexact" if operator == "eq" else f"{family}__icontains": text})
+    return _custom_q(field.split(":", 1)[1], operator, value, path=value_path, errors=errors)
+
+
+def _group_q(group, *, path: str, errors: list, depth: int) -> Q:
+    if not isinstance(group, dict):
+        errors.append({"path": path, "message": "must be a rule or a group"})
+        return Q()
+    if "rules" not in group:
+        return _rule_q(group, path=path, errors=errors)
+    if depth > MAX_DEPTH:
+        errors.append({"path": path, "message": f"groups nest at most {MAX_DEPTH} deep"})
+        return Q()
+    op = group.get("op", "and")
+    if op not in ("and", "or"):
+        errors.append({"path": f"{path}.op", "message": 'must be "and" or "or"'})
+    items = group.get("rules")
+    if not isinstance(items, list):
+        errors.append({"path": f"{path}.rules", "message": "must be a list"})
+        return Q()
+    combined = Q()
+    for index, item in enumerate(items):
+        part = _group_q(item, path=f"{path}.rules[{index}]", errors=errors, depth=depth + 1)
+        combined = (combined | part) if op == "or" and combined else (combined & part)
+    return combined
+
+
+def rules_q(rules) -> Q:
+    """The Q for a rule tree; raises SegmentRulesError listing every problem with its path."""
+    errors: list[dict] = []
+    q = _group_q(rules, path="rules", errors=errors, depth=1)
+    if errors:
+        raise SegmentRulesError(errors)
+    return q
+
+
+def rules_validate(rules) -> list[dict]:
+    try:
+        rules_q(rules)
+    except SegmentRulesError as error:
+        return error.errors
+    return []

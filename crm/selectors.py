@@ -1,0 +1,81 @@
+"""Every non-trivial read of the CRM, tuned once and shared by the API, the admin and the pages."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from crm.choices import ConsentStatus, EmailStatus, LifecycleStatus, SuppressionKind
+from crm.filters import ContactFilterSet
+from crm.models import Contact, EngagementEvent, EnrichmentRecord, LifecycleTransition, Segment, Suppression
+from crm.segments import rules_q
+
+
+def contacts_visible() -> QuerySet[Contact]:
+    """Contacts not erased, with what a list shows (company, tags) fetched in a fixed number of queries."""
+    return Contact.objects.filter(erased_at__isnull=True).select_related("company").prefetch_related("tags")
+
+
+def contact_list(*, filters: dict | None = None) -> QuerySet[Contact]:
+    filterset = ContactFilterSet(data=filters or {}, queryset=contacts_visible())
+    return filterset.qs if filterset.is_valid() else contacts_visible().none()
+
+
+def segment_queryset(segment: Segment) -> QuerySet[Contact]:
+    return contacts_visible().filter(rules_q(segment.rules))
+
+
+def segment_count(rules) -> int:
+    return Contact.objects.filter(erased_at__isnull=True).filter(rules_q(rules)).count()
+
+
+def audience_resolve(*, contact_ids=(), tag_ids=(), domains=(), segment_ids=()) -> QuerySet[Contact]:
+    """Everyone picked by any of the given ways, each person once (EXISTS, not joins)."""
+    picked = Q(pk__in=list(contact_ids)) if contact_ids else Q(pk__in=[])
+    if tag_ids:
+        picked |= Q(Exists(Contact.tags.through.objects.filter(contact=OuterRef("pk"), tag_id__in=list(tag_ids))))
+    if domains:
+        picked |= Q(domain__in=[domain.strip().lower().lstrip("@") for domain in domains])
+    for segment in Segment.objects.filter(pk__in=list(segment_ids)):
+        picked |= rules_q(segment.rules)
+    return Contact.objects.filter(erased_at__isnull=True).filter(picked)
+
+
+def contacts_emailable(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Only the people email may go to: not erased, not unsubscribed, bounced, complained or invalid,
+    and not on the suppression list by address or by domain."""
+    by_address = Suppression.objects.filter(kind=SuppressionKind.EMAIL, value=OuterRef("email"))
+    by_domain = Suppression.objects.filter(kind=SuppressionKind.DOMAIN, value=OuterRef("domain"))
+    return (
+        queryset.filter(erased_at__isnull=True, consent_status=ConsentStatus.SUBSCRIBED)
+        .exclude(lifecycle_status__in=[LifecycleStatus.UNSUBSCRIBED, LifecycleStatus.BOUNCED])
+        .exclude(email_status=EmailStatus.INVALID)
+        .exclude(Exists(by_address))
+        .exclude(Exists(by_domain))
+    )
+
+
+def contact_is_emailable(contact: Contact) -> bool:
+    return contacts_emailable(Contact.objects.filter(pk=contact.pk)).exists()
+
+
+def contact_timeline(contact: Contact, *, limit: int = 200) -> list[dict]:
+    """Events, lifecycle changes and enrichments, newest first, as one list of plain entries."""
+    entries = [
+        {"at": event.occurred_at, "type": "event", "kind": event.kind, "title": event.get_kind_display(),
+         "detail": event.detail, "value": str(event.value) if event.value is not None else None,
+         "campaign_id": event.campaign_id, "channel": event.channel, "id": event.pk}
+        for event in EngagementEvent.objects.filter(contact=contact).order_by("-occurred_at", "-id")[:limit]
+    ]
+    entries += [
+        {"at": move.created_at, "type": "lifecycle", "kind": move.to_status,
+         "title": f"{move.get_from_status_display()} → {move.get_to_status_display()}",
+         "detail": {"by": move.by.get_username() if move.by else move.by_system, "reason": move.reason},
+         "id": move.pk}
+        for move in LifecycleTransition.objects.filter(contact=contact).select_related("by")
+        .order_by("-created_at", "-id")[:limit]
+    ]
+    entries += [
+        {"at": record.created_at, "type": "enrichment", "kind": record.provider,
+         "title": f"Enriched by {record.provider}", "detail": record.fields, "id": record.pk}
+        for record in EnrichmentRecord.objects.filter(contact=contact).order_by("-created_at", "-id")[:limit]
+    ]
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
+    return entries[:limit]

@@ -1,0 +1,29 @@
+"""Every write of the CRM. Keyword-only, each in a transaction, raising DomainError."""
+
+from crm.services.contacts import (
+    contact_create,
+    contact_merge_enrichment,
+    contact_scores_update,
+    contact_transition,
+    contact_transition_if_allowed,
+    contact_update,
+    contacts_tag,
+    contacts_untag,
+    email_normalise,
+)
+from crm.services.engagement import (
+    contact_mark_bounced,
+    contact_mark_complained,
+    contact_record_event,
+    contact_unsubscribe,
+    suppression_add,
+    suppression_parse,
+    suppression_remove,
+)
+
+__all__ = [
+    "contact_create", "contact_merge_enrichment", "contact_scores_update", "contact_transition",
+    "contact_transition_if_allowed", "contact_update", "contacts_tag", "contacts_untag", "email_normalise",
+    "contact_mark_bounced", "contact_mark_complained", "contact_record_event", "contact_unsubscribe",
+    "suppression_add", "suppression_parse", "suppression_remove",
+]

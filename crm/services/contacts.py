@@ -1,0 +1,227 @@
+"""Writes on contacts: create, edit, lifecycle moves, tags, scores and merging enrichment."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from aicmo_site.errors import ConflictError, DomainError
+from crm.choices import LIFECYCLE_TRANSITIONS, EngagementTier, FieldSource, LifecycleStatus
+from crm.models import Company, Contact, EnrichmentRecord, LifecycleTransition, Tag
+
+# Fields a person may set on a contact; lifecycle, email status and consent have their own services.
+EDITABLE_FIELDS = frozenset({
+    "email", "first_name", "last_name", "job_title", "phone", "company", "linkedin_url", "city", "country",
+    "source", "custom_fields",
+})
+# Fields a provider may fill (gateways.capabilities.EnrichedPerson.fields), besides the company pair.
+ENRICHABLE_FIELDS = ("first_name", "last_name", "job_title", "phone", "linkedin_url", "city", "country")
+
+
+def email_normalise(email: str) -> str:
+    value = (email or "").strip().lower()
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise DomainError(f"{email!r} is not a valid email address.", code="invalid_email", extra={"email": email})
+    return value
+
+
+def email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1]
+
+
+def _check_fields(fields: dict) -> None:
+    unknown = sorted(set(fields) - EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(f"These fields cannot be set here: {', '.join(unknown)}.", code="unknown_fields",
+                          extra={"fields": unknown})
+
+
+def _save(contact: Contact) -> Contact:
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_create(*, by=None, field_source: str = FieldSource.MANUAL, tags: Iterable[str] = (), **fields) -> Contact:
+    """`field_source` records who set the given fields ("manual" for a person, "import" for a file)."""
+    _check_fields(fields)
+    email = email_normalise(fields.pop("email", ""))
+    existing = Contact.objects.filter(email=email).values_list("pk", flat=True).first()
+    if existing:
+        raise ConflictError(f"A contact with the email {email} already exists.", code="duplicate_email",
+                            extra={"contact_id": existing})
+    domain = email_domain(email)
+    sources = {name: field_source for name, value in fields.items() if value not in (None, "", {})}
+    if fields.get("company") is None:
+        fields["company"] = Company.objects.filter(domain=domain).first()
+    contact = Contact(email=email, domain=domain, **fields)
+    contact.field_sources = {**sources, "email": field_source}
+    _save(contact)
+    if tags:
+        contacts_tag(contacts=[contact.pk], tag_names=tags)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, by=None, **fields) -> Contact:
+    """Edits by a person: each changed field is marked "manual", so enrichment never overwrites it."""
+    _check_fields(fields)
+    if "email" in fields:
+        fields["email"] = email_normalise(fields["email"])
+        clash = Contact.objects.filter(email=fields["email"]).exclude(pk=contact.pk).values_list("pk", flat=True)
+        if clash:
+            raise ConflictError(f"Another contact already has the email {fields['email']}.",
+                                code="duplicate_email", extra={"contact_id": clash[0]})
+        contact.domain = email_domain(fields["email"])
+    sources = dict(contact.field_sources)
+    for name, value in fields.items():
+        if getattr(contact, name) != value:
+            setattr(contact, name, value)
+            sources[name] = FieldSource.MANUAL
+    contact.field_sources = sources
+    return _save(contact)
+
+
+@transaction.atomic
+def contact_transition(*, contact: Contact, to: str, by=None, by_system: str = "", reason: str = "") -> Contact:
+    """The one way a contact's lifecycle moves: checked against LIFECYCLE_TRANSITIONS and recorded."""
+    if to not in LifecycleStatus.values:
+        raise DomainError(f"{to!r} is not a lifecycle status.", code="unknown_status",
+                          extra={"allowed": list(LifecycleStatus.values)})
+    locked = Contact.objects.select_for_update().only("lifecycle_status").get(pk=contact.pk)
+    current = locked.lifecycle_status
+    if to not in LIFECYCLE_TRANSITIONS[current]:
+        raise DomainError(
+            f"A contact cannot move from {LifecycleStatus(current).label} to {LifecycleStatus(to).label}.",
+            code="transition_not_allowed",
+            extra={"from": current, "to": to, "allowed": sorted(LIFECYCLE_TRANSITIONS[current])},
+        )
+    transition = LifecycleTransition(contact=contact, from_status=current, to_status=to, by=by,
+                                     by_system=by_system or ("" if by else "system"), reason=reason)
+    transition.full_clean()
+    transition.save()
+    Contact.objects.filter(pk=contact.pk).update(lifecycle_status=to, updated_at=timezone.now())
+    contact.lifecycle_status = to
+    return contact
+
+
+def contact_transition_if_allowed(*, contact: Contact, to: str, **how) -> bool:
+    """For automatic moves (an open, an enrichment) that simply do not apply to some contacts."""
+    current = Contact.objects.filter(pk=contact.pk).values_list("lifecycle_status", flat=True).first()
+    if current == to or to not in LIFECYCLE_TRANSITIONS.get(current, ()):
+        return False
+    contact_transition(contact=contact, to=to, **how)
+    return True
+
+
+def _contact_queryset(contacts) -> QuerySet:
+    if isinstance(contacts, QuerySet):
+        return Contact.objects.filter(pk__in=contacts.order_by().values("pk"))
+    return Contact.objects.filter(pk__in=[getattr(item, "pk", item) for item in contacts])
+
+
+def _tags_for(tag_names: Iterable[str], *, create: bool) -> list[Tag]:
+    names = sorted({name.strip() for name in tag_names if name and name.strip()})
+    if not names:
+        raise DomainError("Name at least one tag.", code="no_tags")
+    if not create:
+        return list(Tag.objects.filter(name__in=names))
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    for name in names:
+        if name not in existing:
+            tag = Tag(name=name)
+            tag.full_clean()
+            tag.save()
+            existing[name] = tag
+    return list(existing.values())
+
+
+@transaction.atomic
+def contacts_tag(*, contacts, tag_names: Iterable[str]) -> int:
+    """Tags every contact of a queryset or list in one INSERT … SELECT per tag; returns links added."""
+    through = Contact.tags.through
+    table = connection.ops.quote_name(through._meta.db_table)
+    ids_sql, params = _contact_queryset(contacts).order_by().values("id").query.sql_with_params()
+    added = 0
+    # A quoted table name and Django's own compiled subquery; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} (contact_id, tag_id) SELECT picked.id, %s FROM ({ids_sql}) picked "  # noqa: S608
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} link WHERE link.contact_id = picked.id AND link.tag_id = %s)"
+    )
+    with connection.cursor() as cursor:
+        for tag in _tags_for(tag_names, create=True):
+            cursor.execute(sql, [tag.pk, *params, tag.pk])
+            added += cursor.rowcount
+    return added
+
+
+@transaction.atomic
+def contacts_untag(*, contacts, tag_names: Iterable[str]) -> int:
+    tags = _tags_for(tag_names, create=False)
+    deleted, _ = Contact.tags.through.objects.filter(
+        contact_id__in=_contact_queryset(contacts).order_by().values("pk"), tag__in=tags
+    ).delete()
+    return deleted
+
+
+@transaction.atomic
+def contact_scores_update(*, rows: list[tuple[int, int, str]]) -> int:
+    """Engagement scores computed by analytics, written in bulk: [(contact_id, score, tier), ...]."""
+    bad = [row for row in rows if not (0 <= row[1] <= 100) or row[2] not in EngagementTier.values]
+    if bad:
+        raise DomainError(f"{len(bad)} score rows are out of range (score 0..100, tier one of "
+                          f"{', '.join(EngagementTier.values)}).", code="invalid_scores", extra={"rows": bad[:20]})
+    updates = [Contact(pk=pk, engagement_score=score, engagement_tier=tier) for pk, score, tier in rows]
+    return Contact.objects.bulk_update(updates, ["engagement_score", "engagement_tier"], batch_size=500)
+
+
+def _company_for(*, contact: Contact, name: str, domain: str) -> Company | None:
+    domain = (domain or "").strip().lower() or (contact.company.domain if contact.company else contact.domain)
+    if not domain:
+        return None
+    company, created = Company.objects.get_or_create(domain=domain, defaults={"name": name or ""})
+    if not created and name and not company.name:
+        company.name = name
+        company.full_clean()
+        company.save(update_fields=["name", "updated_at"])
+    return company
+
+
+@transaction.atomic
+def contact_merge_enrichment(*, contact: Contact, provider: str, fields: dict, raw: dict) -> list[str]:
+    """Merges what a provider returned, by the documented policy, and returns the fields it changed.
+
+    Policy: a field a person typed ("manual") is never overwritten; otherwise the newest provider
+    answer wins; an empty answer never blanks a value. Each changed field's source becomes the
+    provider, and the whole answer is kept as an EnrichmentRecord.
+    """
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    sources = dict(contact.field_sources)
+    changed = []
+    for name in ENRICHABLE_FIELDS:
+        value = (fields.get(name) or "").strip() if isinstance(fields.get(name), str) else fields.get(name)
+        if not value or sources.get(name) == FieldSource.MANUAL:
+            continue
+        if getattr(contact, name) != value:
+            setattr(contact, name, value)
+            changed.append(name)
+        sources[name] = provider
+    if (fields.get("company_name") or fields.get("company_domain")) and sources.get("company") != FieldSource.MANUAL:
+        company = _company_for(contact=contact, name=fields.get("company_name", ""),
+                               domain=fields.get("company_domain", ""))
+        if company and contact.company_id != company.pk:
+            contact.company = company
+            changed.append("company")
+        sources["company"] = provider
+    contact.field_sources = sources
+    _save(contact)
+    record = EnrichmentRecord(contact=contact, provider=provider, fields=fields, raw=raw)
+    record.full_clean()
+    record.save()
+    return changed

@@ -1,0 +1,164 @@
+"""Engagement events and what they do to a contact: engagement, conversion, unsubscribes,
+bounces, complaints, and the global suppression list."""
+
+import re
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from aicmo_site.errors import DomainError
+from crm import conf
+from crm.choices import (
+    ENGAGING_EVENTS,
+    LIFECYCLE_BEFORE_ENGAGED,
+    ConsentStatus,
+    EmailStatus,
+    EventKind,
+    LifecycleStatus,
+    SuppressionKind,
+    SuppressionReason,
+)
+from crm.models import Contact, EngagementEvent, Suppression
+from crm.services.contacts import contact_transition_if_allowed
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _event_create(*, contact: Contact, kind: str, occurred_at=None, value=None, campaign_id=None, channel: str = "",
+                  source_kind: str = "", source_id: str = "", detail: dict | None = None) -> EngagementEvent:
+    if kind not in EventKind.values:
+        raise DomainError(f"{kind!r} is not an event kind.", code="unknown_event_kind",
+                          extra={"allowed": list(EventKind.values)})
+    event = EngagementEvent(
+        contact=contact, kind=kind, occurred_at=occurred_at or timezone.now(),
+        value=Decimal(str(value)) if value is not None else None, campaign_id=campaign_id, channel=channel,
+        source_kind=source_kind, source_id=str(source_id or ""), detail=detail or {},
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+@transaction.atomic
+def contact_record_event(*, contact: Contact, kind: str, occurred_at=None, value=None, campaign_id=None,
+                         channel: str = "", source_kind: str = "", source_id: str = "",
+                         detail: dict | None = None) -> EngagementEvent:
+    """Appends an event and applies what it means: opens, clicks and replies engage; a conversion
+    converts; unsubscribes, complaints and hard bounces suppress the address."""
+    event = _event_create(contact=contact, kind=kind, occurred_at=occurred_at, value=value, campaign_id=campaign_id,
+                          channel=channel, source_kind=source_kind, source_id=source_id, detail=detail)
+    cause = f"{channel or 'event'}:{kind}"
+    if kind in ENGAGING_EVENTS and contact.lifecycle_status in LIFECYCLE_BEFORE_ENGAGED:
+        contact_transition_if_allowed(contact=contact, to=LifecycleStatus.ENGAGED, by_system=cause,
+                                      reason=f"{EventKind(kind).label} at {event.occurred_at:%Y-%m-%d %H:%M}")
+    elif kind == EventKind.CONVERTED:
+        contact_transition_if_allowed(contact=contact, to=LifecycleStatus.CONVERTED, by_system=cause,
+                                      reason=f"Converted (value {event.value})" if event.value else "Converted")
+    elif kind == EventKind.UNSUBSCRIBED:
+        _unsubscribe(contact=contact, source=cause, reason=(detail or {}).get("reason", ""))
+    elif kind == EventKind.COMPLAINED:
+        _complain(contact=contact, source=cause)
+    elif kind == EventKind.BOUNCED:
+        _bounce(contact=contact, hard=(detail or {}).get("bounce_type", "hard") != "soft", source=cause)
+    return event
+
+
+def _unsubscribe(*, contact: Contact, source: str, reason: str) -> None:
+    now = timezone.now()
+    Contact.objects.filter(pk=contact.pk).update(consent_status=ConsentStatus.UNSUBSCRIBED, consent_changed_at=now,
+                                                 consent_source=source[:120], updated_at=now)
+    contact.consent_status, contact.consent_changed_at, contact.consent_source = (
+        ConsentStatus.UNSUBSCRIBED, now, source[:120])
+    suppression_add(value=contact.email, reason=SuppressionReason.UNSUBSCRIBED, source=source)
+    contact_transition_if_allowed(contact=contact, to=LifecycleStatus.UNSUBSCRIBED, by_system=source,
+                                  reason=reason or "Unsubscribed")
+
+
+def _complain(*, contact: Contact, source: str) -> None:
+    _unsubscribe(contact=contact, source=source, reason="Marked the message as spam")
+    suppression_add(value=contact.email, reason=SuppressionReason.COMPLAINED, source=source)
+
+
+def _bounce(*, contact: Contact, hard: bool, source: str) -> None:
+    if not hard:
+        Contact.objects.filter(pk=contact.pk).update(soft_bounce_count=F("soft_bounce_count") + 1)
+        contact.soft_bounce_count = Contact.objects.values_list("soft_bounce_count", flat=True).get(pk=contact.pk)
+        if contact.soft_bounce_count < conf.soft_bounce_limit():
+            return
+    Contact.objects.filter(pk=contact.pk).update(email_status=EmailStatus.INVALID, updated_at=timezone.now())
+    contact.email_status = EmailStatus.INVALID
+    suppression_add(value=contact.email, reason=SuppressionReason.BOUNCED, source=source)
+    why = "Hard bounce" if hard else f"{contact.soft_bounce_count} soft bounces"
+    contact_transition_if_allowed(contact=contact, to=LifecycleStatus.BOUNCED, by_system=source, reason=why)
+
+
+@transaction.atomic
+def contact_unsubscribe(*, contact: Contact, source: str, reason: str = "") -> Contact:
+    """Idempotent: a second click on an unsubscribe link records nothing more."""
+    left = contact.consent_status == ConsentStatus.UNSUBSCRIBED
+    if left and contact.lifecycle_status == LifecycleStatus.UNSUBSCRIBED:
+        return contact
+    _event_create(contact=contact, kind=EventKind.UNSUBSCRIBED, detail={"source": source, "reason": reason})
+    _unsubscribe(contact=contact, source=source, reason=reason)
+    return contact
+
+
+@transaction.atomic
+def contact_mark_bounced(*, contact: Contact, hard: bool, detail: str = "") -> Contact:
+    """Hard bounces suppress at once; soft ones are counted and suppress at CRM_SOFT_BOUNCE_LIMIT."""
+    _event_create(contact=contact, kind=EventKind.BOUNCED, channel="email",
+                  detail={"bounce_type": "hard" if hard else "soft", "diagnostic": detail})
+    _bounce(contact=contact, hard=hard, source="email:bounce")
+    return contact
+
+
+@transaction.atomic
+def contact_mark_complained(*, contact: Contact, detail: str = "") -> Contact:
+    _event_create(contact=contact, kind=EventKind.COMPLAINED, channel="email", detail={"diagnostic": detail})
+    _complain(contact=contact, source="email:complaint")
+    return contact
+
+
+def suppression_parse(value: str) -> tuple[str, str]:
+    """"ann@example.com" is an address, "example.com" or "@example.com" a whole domain."""
+    cleaned = (value or "").strip().lower()
+    if "@" in cleaned.lstrip("@"):
+        try:
+            validate_email(cleaned)
+        except ValidationError:
+            raise DomainError(f"{value!r} is not a valid email address.", code="invalid_suppression")
+        return SuppressionKind.EMAIL, cleaned
+    cleaned = cleaned.lstrip("@")
+    if not _DOMAIN.match(cleaned):
+        raise DomainError(f"{value!r} is neither an email address nor a domain.", code="invalid_suppression")
+    return SuppressionKind.DOMAIN, cleaned
+
+
+@transaction.atomic
+def suppression_add(*, value: str, reason: str, source: str = "") -> Suppression:
+    """Idempotent: the first reason recorded for an address stays."""
+    if reason not in SuppressionReason.values:
+        raise DomainError(f"{reason!r} is not a suppression reason.", code="invalid_reason",
+                          extra={"allowed": list(SuppressionReason.values)})
+    kind, cleaned = suppression_parse(value)
+    existing = Suppression.objects.filter(kind=kind, value=cleaned).first()
+    if existing:
+        return existing
+    suppression = Suppression(kind=kind, value=cleaned, reason=reason, source=source[:120])
+    suppression.full_clean(validate_unique=False)
+    suppression.save()
+    return suppression
+
+
+@transaction.atomic
+def suppression_remove(*, suppression: Suppression | None = None, value: str = "") -> None:
+    if suppression is None:
+        kind, cleaned = suppression_parse(value)
+        suppression = Suppression.objects.filter(kind=kind, value=cleaned).first()
+        if suppression is None:
+            raise DomainError(f"{value} is not on the suppression list.", code="not_suppressed")
+    suppression.delete()
