@@ -167,7 +167,8 @@ def test_enrichment_merge_never_overwrites_typed_fields_and_records_the_answer()
     contact.field_sources["city"] = "apollo"
     changed = services.contact_merge_enrichment(
         contact=contact, provider="apollo",
-        fields={"job_title": "VP Sales", "city": "Lyon", "phone": "", "company_name": "Acme", "company_domain": "acme.io"},
+        fields={"job_title": "VP Sales", "city": "Lyon", "phone": "",
+                "company_name": "Acme", "company_domain": "acme.io"},
         raw={"person": {"id": "p1"}},
     )
     contact.refresh_from_db()
