@@ -39,6 +39,33 @@ class CampaignChannelDay(models.Model):
         return f"campaign {self.campaign_id} · {self.channel or 'any'} · {self.day}"
 
 
+class ContentChannelDay(models.Model):
+    """What one piece of content did on one channel on one day, from the channel's metric
+    snapshots (which are running totals: a day holds the growth since the day before)."""
+
+    campaign_id = models.BigIntegerField()
+    content_id = models.BigIntegerField()
+    channel = models.CharField(max_length=80, help_text="The channel's slug")
+    day = models.DateField()
+    impressions = models.IntegerField(default=0)
+    clicks = models.IntegerField(default=0)
+    engagements = models.IntegerField(default=0)
+    conversions = models.IntegerField(default=0)
+    spend = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = "content day on a channel"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign_id", "content_id", "channel", "day"], name="analytics_content_channel_day_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], name="analytics_cnd_day")]
+
+    def __str__(self):
+        return f"content {self.content_id} · {self.channel} · {self.day}"
+
+
 class ContactScore(models.Model):
     """The current engagement score of a contact; the contact's own fields mirror it for segments."""
 

@@ -14,9 +14,10 @@ from django.db.models import Count, DecimalField, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from analytics.models import CampaignChannelDay, FoldCheckpoint
+from analytics.models import CampaignChannelDay, ContentChannelDay, FoldCheckpoint
 from crm.choices import EventKind
 from crm.models import EngagementEvent
+from publishing.models import Channel, MetricSnapshot, PublishingJob
 
 CAMPAIGN_DAY_FOLD = "campaign_channel_day"
 
@@ -78,6 +79,40 @@ def _fold_range(low_id: int, high_id: int) -> int:
         return cursor.rowcount
 
 
+_POST_MEASURES = ("impressions", "clicks", "engagements", "conversions", "spend")
+
+
+def _post_metrics_recompute() -> int:
+    """Rewrites the content × channel × day table from the metric snapshots.
+
+    Snapshots are running totals, so a day's figure is its last snapshot minus the previous
+    day's last snapshot (LAG over the job's days). The table is small (jobs × days), so it is
+    recomputed whole: a fold and a rebuild cannot disagree.
+    """
+    snapshots = MetricSnapshot.objects.annotate(
+        snapshot_day=TruncDate("taken_at", tzinfo=_team_zone())
+    ).values("id", "job_id", "taken_at", "snapshot_day", *_POST_MEASURES).order_by()
+    snapshot_sql, params = snapshots.query.sql_with_params()
+    q = connection.ops.quote_name
+    table, jobs, channels = (q(ContentChannelDay._meta.db_table), q(PublishingJob._meta.db_table),
+                             q(Channel._meta.db_table))
+    latest = ", ".join(f"s.{m}" for m in _POST_MEASURES)
+    growth = ", ".join(f"d.{m} - COALESCE(LAG(d.{m}) OVER job_days, 0)" for m in _POST_MEASURES)
+    sql = (
+        f"INSERT INTO {table} (campaign_id, content_id, channel, day, {', '.join(_POST_MEASURES)}) "
+        f"SELECT j.campaign_id, j.content_id, ch.slug, d.snapshot_day, {growth} FROM ("
+        f"  SELECT s.job_id, s.snapshot_day, {latest}, ROW_NUMBER() OVER ("
+        f"    PARTITION BY s.job_id, s.snapshot_day ORDER BY s.taken_at DESC, s.id DESC) AS day_rank"
+        f"  FROM ({snapshot_sql}) s"
+        f") d JOIN {jobs} j ON j.id = d.job_id JOIN {channels} ch ON ch.id = j.channel_id "
+        f"WHERE d.day_rank = 1 WINDOW job_days AS (PARTITION BY d.job_id ORDER BY d.snapshot_day)"
+    )
+    ContentChannelDay.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 def _checkpoint(name: str) -> FoldCheckpoint:
     checkpoint, _ = FoldCheckpoint.objects.get_or_create(name=name)
     return FoldCheckpoint.objects.select_for_update().get(pk=checkpoint.pk)
@@ -94,9 +129,10 @@ def rollup_fold() -> dict:
         _fold_range(checkpoint.last_id, high_id)
         checkpoint.last_id = high_id
         checkpoint.rows_folded += folded
+    post_days = _post_metrics_recompute()
     checkpoint.folded_at = timezone.now()
     checkpoint.save()
-    return {"events_folded": folded, "up_to_id": checkpoint.last_id}
+    return {"events_folded": folded, "up_to_id": checkpoint.last_id, "post_days": post_days}
 
 
 @transaction.atomic
@@ -113,12 +149,13 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 500_000) -> dict:
         low = upper
         if progress:
             progress(low, total)
+    post_days = _post_metrics_recompute()
     now = timezone.now()
     checkpoint.last_id = high_id
     checkpoint.rows_folded = EngagementEvent.objects.filter(id__lte=high_id).count()
     checkpoint.folded_at = checkpoint.rebuilt_at = now
     checkpoint.save()
-    return {"events_folded": checkpoint.rows_folded, "up_to_id": high_id}
+    return {"events_folded": checkpoint.rows_folded, "up_to_id": high_id, "post_days": post_days}
 
 
 def rollup_lag() -> dict:

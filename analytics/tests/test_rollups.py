@@ -25,7 +25,7 @@ def table() -> dict:
 
 
 def test_no_events_gives_an_empty_rollup():
-    assert rollup_fold() == {"events_folded": 0, "up_to_id": 0}
+    assert rollup_fold() == {"events_folded": 0, "up_to_id": 0, "post_days": 0}
     assert CampaignChannelDay.objects.count() == 0
 
 
@@ -87,3 +87,30 @@ def test_rebuild_reports_progress_and_lag_is_zero_after_it():
     assert rollup_lag()["pending_events"] == 0
     EngagementEventFactory(contact=contact, kind="sent", campaign_id=2, occurred_at=at(6))
     assert rollup_lag()["pending_events"] == 1
+
+
+def test_post_metrics_become_daily_growth_per_content_and_channel():
+    from analytics.models import ContentChannelDay
+    from publishing.models import MetricSnapshot
+    from publishing.tests.factories import JobFactory
+
+    job = JobFactory()
+    for day, hour, impressions, clicks, spend in [
+        (1, 9, 100, 5, "10.00"),
+        (1, 18, 250, 9, "20.00"),  # the day's last snapshot counts
+        (2, 12, 400, 12, "25.00"),
+        (4, 12, 400, 15, "25.00"),
+    ]:
+        MetricSnapshot.objects.create(job=job, taken_at=at(day, hour), impressions=impressions, clicks=clicks,
+                                      spend=Decimal(spend))
+
+    rollup_fold()
+
+    rows = {
+        r.day.day: (r.impressions, r.clicks, r.spend)
+        for r in ContentChannelDay.objects.filter(content_id=job.content_id, channel=job.channel.slug,
+                                                  campaign_id=job.campaign_id)
+    }
+    assert rows == {1: (250, 9, Decimal("20.00")), 2: (150, 3, Decimal("5.00")), 4: (0, 3, Decimal("0.00"))}
+    rollup_fold()
+    assert ContentChannelDay.objects.count() == 3
