@@ -1,0 +1,204 @@
+"""The import run: create it from an upload, start it, execute it (resumably), cancel it.
+
+An import commits chunk by chunk; each chunk's contacts, counts and error lines are committed
+together with `processed_rows`, so a run that stops half-way (worker killed, deploy) resumes
+after the last committed chunk when executed again, and executing a finished run does nothing.
+"""
+
+import itertools
+import logging
+from collections.abc import Callable
+
+from django.core.files import File
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from aicmo_site.errors import ConflictError, DomainError
+from crm.choices import RUN_TERMINAL, ImportPolicy, RunStatus, SuppressionKind
+from crm.imports import conf, copy_path, orm_path
+from crm.imports.mapping import auto_mapping, mapping_resolve
+from crm.imports.merging import ChunkCounts, fold_duplicates
+from crm.imports.reading import CsvFormat, CsvStream, count_lines, preview, sniff_format
+from crm.imports.report import ErrorReport
+from crm.imports.validating import ContactRow, RowValidator
+from crm.models import ImportRun, Suppression, Tag
+
+logger = logging.getLogger(__name__)
+
+# The one table of import run moves; RUN_TERMINAL states have none.
+IMPORT_RUN_TRANSITIONS = {
+    RunStatus.QUEUED: {RunStatus.RUNNING, RunStatus.CANCELED, RunStatus.FAILED},
+    RunStatus.RUNNING: {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED},
+}
+TASK = "crm.data_tasks.import_run_execute"
+
+
+@transaction.atomic
+def import_run_transition(*, run_id: int, to: str, error: str = "") -> ImportRun:
+    run = ImportRun.objects.select_for_update().get(pk=run_id)
+    if to not in IMPORT_RUN_TRANSITIONS.get(run.status, set()):
+        raise ConflictError(f"An import that is {run.get_status_display().lower()} cannot become {to}.",
+                            code="invalid_transition", extra={"status": run.status, "to": to})
+    now = timezone.now()
+    run.status = to
+    if to == RunStatus.RUNNING:
+        run.started_at = run.started_at or now
+    else:
+        run.finished_at = now
+        run.error = error
+    if to == RunStatus.COMPLETED:
+        run.total_rows = run.processed_rows
+    run.full_clean()
+    run.save(update_fields=["status", "started_at", "finished_at", "error", "total_rows"])
+    return run
+
+
+def import_preview(*, upload, rows: int = 5) -> dict:
+    """Columns, first rows, detected format and automatic mapping of a file, without importing it."""
+    csv_format = sniff_format(upload)
+    headers, sample = preview(upload, csv_format, rows)
+    return {"headers": headers, "rows": sample, "mapping": auto_mapping(headers),
+            "encoding": csv_format.encoding, "delimiter": csv_format.delimiter}
+
+
+@transaction.atomic
+def import_run_create(*, upload, original_name: str = "", policy: str = ImportPolicy.UPDATE, tag: str = "",
+                      mapping: dict | None = None, by=None) -> ImportRun:
+    """Stores the upload and its detected format; the mapping is automatic unless given."""
+    if policy not in ImportPolicy.values:
+        raise DomainError(f"Unknown policy {policy!r}: use update or skip_existing.", code="invalid_policy")
+    csv_format = sniff_format(upload)
+    headers = CsvStream(upload, csv_format).headers
+    resolved = mapping_resolve(headers, mapping) if mapping else auto_mapping(headers)
+    name = original_name or getattr(upload, "name", "") or "contacts.csv"
+    upload.seek(0)
+    run = ImportRun(
+        original_name=name[-255:], encoding=csv_format.encoding, delimiter=csv_format.delimiter,
+        mapping=resolved, policy=policy, tag=tag.strip(), requested_by=by, total_rows=count_lines(upload),
+    )
+    run.file.save("contacts.csv", File(upload), save=False)
+    run.full_clean()
+    run.save()
+    return run
+
+
+def import_run_start(*, run: ImportRun, mapping: dict | None = None, background: bool | None = None) -> ImportRun:
+    """Checks the mapping, then imports now (small files) or hands the run to a worker."""
+    if run.status != RunStatus.QUEUED:
+        raise ConflictError("This import has already started.", code="already_started")
+    with run.file.open("rb") as stream:
+        headers = CsvStream(stream, CsvFormat(run.encoding, run.delimiter)).headers
+    resolved = mapping_resolve(headers, mapping if mapping is not None else run.mapping)
+    ImportRun.objects.filter(pk=run.pk).update(mapping=resolved)
+    run.mapping = resolved
+    if background is None:
+        background = run.file.size > conf.import_inline_max_bytes()
+    if background:
+        transaction.on_commit(lambda: async_task(TASK, run.pk, task_name=f"import-{run.pk}"))
+        return run
+    return import_run_execute(run.pk)
+
+
+def import_run_cancel(*, run: ImportRun, by=None) -> ImportRun:
+    who = by.get_username() if by is not None else "the system"
+    return import_run_transition(run_id=run.pk, to=RunStatus.CANCELED, error=f"Canceled by {who}.")
+
+
+def _claim(run_id: int) -> ImportRun | None:
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.status in RUN_TERMINAL:
+            return None
+        if run.status == RunStatus.QUEUED:
+            run = import_run_transition(run_id=run.pk, to=RunStatus.RUNNING)
+        return run
+
+
+def import_run_execute(run_id: int, *, progress: Callable[[ImportRun], None] | None = None) -> ImportRun:
+    """Imports the file of a run, resuming after its last committed chunk; idempotent."""
+    run = _claim(run_id)
+    if run is not None:
+        try:
+            _ImportJob(run, progress).execute()
+        except _Superseded:
+            pass
+        except DomainError as exc:
+            import_run_transition(run_id=run_id, to=RunStatus.FAILED, error=exc.message)
+        except Exception as exc:
+            logger.exception("Import %s failed", run_id)
+            import_run_transition(run_id=run_id, to=RunStatus.FAILED, error=f"Unexpected error: {exc}")
+    return ImportRun.objects.get(pk=run_id)
+
+
+class _Superseded(Exception):
+    """The run was canceled, or another worker moved it on, while this one was reading."""
+
+
+class _ImportJob:
+    def __init__(self, run: ImportRun, progress):
+        self.run = run
+        self.progress = progress
+        self.path = copy_path if connection.vendor == "postgresql" else orm_path
+        self.chunk_rows = conf.import_chunk_rows(self.path.CHUNK_ROWS)
+
+    def execute(self) -> None:
+        run = self.run
+        with run.file.open("rb") as stream:
+            reader = CsvStream(stream, CsvFormat(run.encoding, run.delimiter))
+            validator = RowValidator(headers=reader.headers, mapping=run.mapping, run_tag=run.tag,
+                                     erased_hashes=_erased_hashes())
+            report = ErrorReport(run_id=run.pk, headers=reader.headers)
+            records = iter(reader)
+            committed_line = 0
+            for record in itertools.islice(records, run.processed_rows):
+                committed_line = record.line
+            report.rewind_to(committed_line)
+            if run.tag:
+                Tag.objects.get_or_create(name=run.tag)
+            done = run.processed_rows
+            while True:
+                batch = list(itertools.islice(records, self.chunk_rows))
+                if not batch:
+                    break
+                done = self._commit(batch, validator, report, done)
+        import_run_transition(run_id=run.pk, to=RunStatus.COMPLETED)
+
+    def _commit(self, batch, validator: RowValidator, report: ErrorReport, done: int) -> int:
+        rows: list[ContactRow] = []
+        errors, failed = [], 0
+        for record in batch:
+            result = validator.validate(record)
+            if isinstance(result, ContactRow):
+                rows.append(result)
+            else:
+                errors.extend(result)
+                failed += 1
+        with transaction.atomic():
+            locked = ImportRun.objects.select_for_update().get(pk=self.run.pk)
+            if locked.status != RunStatus.RUNNING or locked.processed_rows != done:
+                raise _Superseded
+            unique, counts = fold_duplicates(rows, self.run.policy)
+            if unique:
+                counts += self.path.apply_chunk(unique, policy=self.run.policy)
+            report.add(errors)
+            processed = done + len(batch)
+            ImportRun.objects.filter(pk=self.run.pk).update(
+                processed_rows=processed, total_rows=max(locked.total_rows, processed),
+                created_count=F("created_count") + counts.created, updated_count=F("updated_count") + counts.updated,
+                skipped_count=F("skipped_count") + counts.skipped, failed_count=F("failed_count") + failed,
+                error_report=report.name if report.exists() else "",
+            )
+        if self.progress:
+            self.progress(ImportRun.objects.get(pk=self.run.pk))
+        return processed
+
+
+def _erased_hashes() -> frozenset[str]:
+    return frozenset(Suppression.objects.filter(kind=SuppressionKind.EMAIL, value__startswith="sha256:")
+                     .values_list("value", flat=True))
+
+
+__all__ = ["ChunkCounts", "IMPORT_RUN_TRANSITIONS", "import_preview", "import_run_cancel", "import_run_create",
+           "import_run_execute", "import_run_start", "import_run_transition"]

@@ -1,0 +1,255 @@
+import csv
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+
+from aicmo_site.errors import ConflictError, DomainError
+from crm.choices import FieldSource, ImportPolicy, RunStatus, SuppressionKind
+from crm.imports import import_run_create, import_run_execute, import_run_start
+from crm.imports.validating import erasure_hash
+from crm.models import Company, Contact, ImportRun, Suppression
+from crm.tests.factories import ContactFactory, SuppressionFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(content: str | bytes, name: str = "contacts.csv") -> ContentFile:
+    return ContentFile(content.encode() if isinstance(content, str) else content, name=name)
+
+
+def run_import(content, **options) -> ImportRun:
+    run = import_run_create(upload=upload(content), **options)
+    return import_run_start(run=run, background=False)
+
+
+def report_rows(run: ImportRun) -> list[dict]:
+    with run.error_report.open("rb") as handle:
+        return list(csv.DictReader(io.StringIO(handle.read().decode("utf-8-sig"))))
+
+
+def test_good_rows_are_imported_and_each_bad_row_is_reported_with_line_column_and_reason():
+    run = run_import(
+        "Email,First Name,LinkedIn\n"
+        "ada@example.com,Ada,\n"
+        "not-an-email,Bob,\n"
+        ",Nobody,\n"
+        "cy@example.com,Cy,https://example.com/cy\n"
+        "dee@example.com," + "D" * 121 + ",\n"
+        "eve@example.com,Eve,linkedin.com/in/eve\n"
+    )
+    assert run.status == RunStatus.COMPLETED
+    assert (run.processed_rows, run.created_count, run.failed_count) == (6, 2, 4)
+    assert set(Contact.objects.values_list("email", flat=True)) == {"ada@example.com", "eve@example.com"}
+    assert Contact.objects.get(email="eve@example.com").linkedin_url == "https://linkedin.com/in/eve"
+    problems = [(r["line"], r["column"], r["reason"].split(" (")[0]) for r in report_rows(run)]
+    assert problems == [
+        ("3", "Email", "This is not a valid email address."),
+        ("4", "Email", "The email address is missing."),
+        ("5", "LinkedIn", "Not a LinkedIn profile address"),
+        ("6", "First Name", "At most 120 characters"),
+    ]
+    first = report_rows(run)[0]
+    assert (first["value"], first["First Name"]) == ("not-an-email", "Bob")
+
+
+def test_line_numbers_count_quoted_line_breaks_and_extra_cells_are_reported():
+    run = run_import(
+        'email,city\n"ada@example.com","Paris\nFrance"\nbob@example.com,Lyon,extra\ncy@example.com,Nice\n'
+    )
+    assert Contact.objects.get(email="ada@example.com").city == "Paris\nFrance"
+    assert [(r["line"], r["reason"][:28]) for r in report_rows(run)] == [("4", "The line has 3 cells but the")]
+    assert run.created_count == 2
+
+
+@pytest.mark.parametrize("encoding,delimiter", [("utf-8-sig", ","), ("latin-1", ";"), ("utf-8", ";")])
+def test_encodings_and_delimiters_are_detected(encoding, delimiter):
+    text = f"Email{delimiter}First Name{delimiter}City\nzoe@example.com{delimiter}Zoë{delimiter}Köln\n"
+    run = run_import(text.encode(encoding))
+    contact = Contact.objects.get(email="zoe@example.com")
+    assert (contact.first_name, contact.city) == ("Zoë", "Köln")
+    assert (run.encoding, run.delimiter) == (encoding, delimiter)
+
+
+def test_a_latin1_line_inside_a_utf8_file_is_read_without_losing_the_others():
+    content = "email,first_name\nana@example.com,Zoë\n".encode() + "bo@example.com,Jos\xe9\n".encode("latin-1")
+    run = run_import(content)
+    assert run.created_count == 2
+    assert Contact.objects.get(email="bo@example.com").first_name == "José"
+
+
+@pytest.mark.parametrize("headers,expected", [
+    # Mautic
+    (["email", "firstname", "lastname", "company", "position", "mobile", "tags"],
+     ["email", "first_name", "last_name", "company", "job_title", "phone", "tags"]),
+    # HubSpot
+    (["Email", "First Name", "Last Name", "Company Name", "Job Title", "Phone Number", "Country/Region"],
+     ["email", "first_name", "last_name", "company", "job_title", "phone", "country"]),
+    # Salesforce
+    (["Email", "First Name", "Last Name", "Account Name", "Title", "Mailing City", "Lead Source"],
+     ["email", "first_name", "last_name", "company", "job_title", "city", "source"]),
+    # LinkedIn connections
+    (["First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On"],
+     ["first_name", "last_name", "linkedin_url", "email", "company", "job_title", ""]),
+    # Apollo
+    (["First Name", "Last Name", "Title", "Company Name", "Email", "Mobile Phone", "Person Linkedin Url", "City"],
+     ["first_name", "last_name", "job_title", "company", "email", "phone", "linkedin_url", "city"]),
+    (["E-mail", "Prénom"], ["email", ""]),
+])
+def test_headers_of_common_exports_are_mapped_automatically(headers, expected):
+    from crm.imports.mapping import auto_mapping
+
+    assert list(auto_mapping(headers).values()) == expected
+
+
+def test_a_hand_made_mapping_overrides_the_automatic_one_and_fills_custom_fields():
+    run = run_import("Mail,Employer,Plan\nana@example.com,Acme,gold\n",
+                     mapping={"Mail": "email", "Employer": "company", "Plan": "custom:plan"})
+    contact = Contact.objects.get(email="ana@example.com")
+    assert contact.custom_fields == {"plan": "gold"}
+    assert contact.company.name == "Acme" and contact.company.domain == "example.com"
+    assert contact.field_sources == {"company": FieldSource.IMPORT, "custom:plan": FieldSource.IMPORT}
+    assert run.mapping["Plan"] == "custom:plan"
+
+
+def test_an_unusable_mapping_is_refused_with_the_column_at_fault():
+    with pytest.raises(DomainError) as caught:
+        import_run_create(upload=upload("Mail,Plan\na@example.com,x\n"), mapping={"Plan": "salary", "Nope": "city"})
+    fields = caught.value.extra["fields"]
+    assert "Unknown field 'salary'" in fields["Plan"] and "no column 'Nope'" in fields["Nope"]
+
+
+def test_a_file_without_an_email_column_fails_the_run_with_a_message():
+    run = import_run_create(upload=upload("name,city\nAda,Paris\n"))
+    with pytest.raises(DomainError, match="No column is mapped to email"):
+        import_run_start(run=run, background=False)
+
+
+def test_an_empty_file_is_refused():
+    with pytest.raises(DomainError, match="empty"):
+        import_run_create(upload=upload(b"  \n"))
+
+
+def test_a_personal_mailbox_keeps_the_company_as_a_custom_field():
+    run_import("email,company\nana@gmail.com,Acme\n")
+    contact = Contact.objects.get(email="ana@gmail.com")
+    assert contact.company is None and contact.custom_fields == {"company": "Acme"}
+    assert not Company.objects.filter(domain="gmail.com").exists()
+
+
+def test_duplicates_inside_the_file_are_merged_later_values_winning_under_update():
+    run = run_import("email,first_name,city,tags\nAna@Example.com,Ana,,a\nana@example.com,,Paris,b\n"
+                     "ana@example.com,Anna,,\n", policy=ImportPolicy.UPDATE)
+    contact = Contact.objects.get()
+    assert (contact.email, contact.first_name, contact.city) == ("ana@example.com", "Anna", "Paris")
+    assert sorted(contact.tags.values_list("name", flat=True)) == ["a", "b"]
+    assert (run.created_count, run.updated_count, run.skipped_count) == (1, 2, 0)
+
+
+def test_duplicates_inside_the_file_keep_the_first_row_under_skip_existing():
+    run = run_import("email,first_name,tags\nana@example.com,Ana,a\nana@example.com,Anna,b\n",
+                     policy=ImportPolicy.SKIP_EXISTING)
+    contact = Contact.objects.get()
+    assert contact.first_name == "Ana"
+    assert sorted(contact.tags.values_list("name", flat=True)) == ["a", "b"]
+    assert (run.created_count, run.updated_count, run.skipped_count) == (1, 0, 1)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 1000])
+def test_duplicates_across_chunks_give_the_same_result(settings, chunk_rows):
+    settings.CRM_IMPORT_CHUNK_ROWS = chunk_rows
+    run = run_import("email,first_name,city\nana@example.com,Ana,\nbo@example.com,Bo,\nana@example.com,,Paris\n")
+    contact = Contact.objects.get(email="ana@example.com")
+    assert (contact.first_name, contact.city) == ("Ana", "Paris")
+    assert (run.created_count, run.updated_count) == (2, 1)
+
+
+def test_update_overwrites_imported_fields_but_never_what_a_person_typed():
+    ContactFactory(email="ana@example.com", first_name="Ana", last_name="Typed", job_title="Old",
+                   custom_fields={"plan": "manual-plan", "size": "s"},
+                   field_sources={"last_name": FieldSource.MANUAL, "job_title": FieldSource.IMPORT,
+                                  "custom:plan": FieldSource.MANUAL})
+    run = run_import("email,first_name,last_name,job_title,plan,size\n"
+                     "ana@example.com,Anna,FromFile,CEO,file-plan,m\n",
+                     mapping={"plan": "custom:plan", "size": "custom:size"})
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name, contact.job_title) == ("Anna", "Typed", "CEO")
+    assert contact.custom_fields == {"plan": "manual-plan", "size": "m"}
+    assert contact.field_sources["last_name"] == FieldSource.MANUAL
+    assert contact.field_sources["job_title"] == FieldSource.IMPORT
+    assert contact.field_sources["custom:plan"] == FieldSource.MANUAL
+    assert (run.created_count, run.updated_count) == (0, 1)
+
+
+def test_blank_cells_never_erase_stored_values():
+    ContactFactory(email="ana@example.com", first_name="Ana", city="Paris", source="webinar")
+    run_import("email,first_name,city\nana@example.com,,\n")
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.city, contact.source) == ("Ana", "Paris", "webinar")
+
+
+def test_skip_existing_leaves_stored_contacts_alone_but_adds_the_list_tag():
+    ContactFactory(email="ana@example.com", first_name="Ana")
+    run = run_import("email,first_name\nana@example.com,Changed\nbo@example.com,Bo\n",
+                     policy=ImportPolicy.SKIP_EXISTING, tag="webinar")
+    assert Contact.objects.get(email="ana@example.com").first_name == "Ana"
+    assert (run.created_count, run.updated_count, run.skipped_count) == (1, 0, 1)
+    assert Contact.objects.filter(tags__name="webinar").count() == 2
+
+
+def test_tags_column_and_run_tag_are_applied_and_existing_tags_reused():
+    TagFactory(name="vip")
+    run_import("email,tags\nana@example.com,vip; beta\nbo@example.com,\"beta,vip\"\n", tag="fair-2026")
+    tags = {c.email: sorted(c.tags.values_list("name", flat=True)) for c in Contact.objects.all()}
+    assert tags == {"ana@example.com": ["beta", "fair-2026", "vip"], "bo@example.com": ["beta", "fair-2026", "vip"]}
+
+
+def test_suppressed_addresses_are_imported_and_stay_suppressed():
+    SuppressionFactory(kind=SuppressionKind.EMAIL, value="gone@example.com")
+    run_import("email\ngone@example.com\n")
+    assert Contact.objects.filter(email="gone@example.com").exists()
+    assert Suppression.objects.filter(value="gone@example.com").exists()
+
+
+def test_an_erased_person_is_not_imported_again():
+    SuppressionFactory(kind=SuppressionKind.EMAIL, value=erasure_hash("gone@example.com"))
+    run = run_import("email\nGone@Example.com\nstay@example.com\n")
+    assert list(Contact.objects.values_list("email", flat=True)) == ["stay@example.com"]
+    assert "asked to be erased" in report_rows(run)[0]["reason"]
+
+
+def test_progress_is_committed_chunk_by_chunk(settings):
+    settings.CRM_IMPORT_CHUNK_ROWS = 2
+    run = import_run_create(upload=upload("email\n" + "".join(f"p{n}@example.com\n" for n in range(5))))
+    assert run.total_rows == 5 and run.progress == 0
+    seen = []
+    import_run_execute(run.pk, progress=lambda r: seen.append((r.processed_rows, r.progress)))
+    assert seen == [(2, 40), (4, 80), (5, 100)]
+
+
+def test_a_stopped_run_resumes_after_its_last_committed_chunk_without_double_reporting(settings):
+    settings.CRM_IMPORT_CHUNK_ROWS = 2
+    content = "email\nbad-1\na@example.com\nb@example.com\nbad-2\n"
+    run = import_run_create(upload=upload(content))
+    seen = []
+
+    def stop_after_first_chunk(progress_run):
+        seen.append(progress_run.processed_rows)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_run_execute(run.pk, progress=stop_after_first_chunk)
+    run.refresh_from_db()
+    assert (run.status, run.processed_rows) == (RunStatus.RUNNING, 2)
+    run = import_run_execute(run.pk)
+    assert run.status == RunStatus.COMPLETED
+    assert (run.processed_rows, run.created_count, run.failed_count) == (4, 2, 2)
+    assert [r["line"] for r in report_rows(run)] == ["2", "5"]
+
+
+def test_executing_a_finished_run_again_changes_nothing():
+    run = run_import("email\na@example.com\n")
+    again = import_run_execute(run.pk)
+    assert (again.status, again.created_count, again.processed_rows) == (RunStatus.COMPLETED, 1, 1)
+    with pytest.raises(ConflictError):
+        import_run_start(run=again, background=False)
