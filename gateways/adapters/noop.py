@@ -1,0 +1,52 @@
+"""The fallback of last resort, one per capability ("noop_<capability>"): it does nothing and says so.
+Every call raises Skipped, so nothing can mistake it for an email sent, a post published or a
+person enriched; the chain reports the capability as skipped."""
+
+from __future__ import annotations
+
+from gateways.capabilities import (
+    ChannelPostingAdapter,
+    CrmSyncAdapter,
+    EmailSendingAdapter,
+    EmailVerificationAdapter,
+    InboxReadingAdapter,
+    LeadEnrichmentAdapter,
+    MetricsFetchingAdapter,
+    ProbeResult,
+    register,
+)
+from gateways.errors import ProviderUnavailable
+
+SKIPPED = "skipped: no provider configured"
+
+
+class Skipped(ProviderUnavailable):  # noqa: N818 - named for what the chain reports
+    """Nothing was attempted because no real provider is configured for the capability."""
+
+
+class NoopAdapter:
+    is_fallback = True
+
+    def _skip(self, *args, **kwargs):
+        raise Skipped(SKIPPED, provider=self.name,
+                      advice=f"Add a provider account for {self.capability.replace('_', ' ')} in Provider accounts.")
+
+    def probe(self) -> ProbeResult:
+        return ProbeResult(ok=True, detail=f"not probed: {SKIPPED}", latency_ms=0.0)
+
+
+def _noop(base, method_names: tuple[str, ...]):
+    capability = base.capability
+    name = "Noop" + "".join(part.title() for part in capability.split("_")) + "Adapter"
+    attrs = {"key": f"noop_{capability}", "label": f"No provider ({capability.replace('_', ' ')})",
+             "__module__": __name__, **{method: NoopAdapter._skip for method in method_names}}
+    return register(type(name, (NoopAdapter, base), attrs))
+
+
+NoopLeadEnrichmentAdapter = _noop(LeadEnrichmentAdapter, ("enrich",))
+NoopEmailVerificationAdapter = _noop(EmailVerificationAdapter, ("verify",))
+NoopEmailSendingAdapter = _noop(EmailSendingAdapter, ("open",))
+NoopInboxReadingAdapter = _noop(InboxReadingAdapter, ("fetch_since",))
+NoopCrmSyncAdapter = _noop(CrmSyncAdapter, ("upsert",))
+NoopChannelPostingAdapter = _noop(ChannelPostingAdapter, ("publish", "lookup"))
+NoopMetricsFetchingAdapter = _noop(MetricsFetchingAdapter, ("fetch",))

@@ -1,0 +1,346 @@
+"""The one HTTP client every adapter uses (no `requests.` calls anywhere else).
+
+- One `requests.Session` per adapter instance, environment proxies and .netrc ignored.
+- Connect and read timeouts always set; redirects not followed unless an adapter asks.
+- Failures become gateway errors (see `ProviderHttp.request`), with the provider's account name, the
+  HTTP status and advice; credentials never reach a message, a log record or a chained traceback.
+- Server-side request forgery guard: every connection resolves the host once, refuses it when ANY
+  resolved address is loopback, private, link-local, carrier-grade NAT, multicast, unspecified or
+  reserved (IPv4-mapped and other IPv4-embedding IPv6 forms included), and connects to the address it
+  checked, so a second DNS answer cannot swap in an internal address. TLS still verifies the name.
+  Redirects go through the same connections, so a redirect to an internal address is refused too.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+from aicmo_site.env import env_bool, env_list
+from gateways.errors import GatewayError, OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
+
+logger = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_CAP = 10.0
+USER_AGENT = "AICMO/0.1 (+https://github.com/aicmo)"
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# AWS, GCP, Azure (169.254.169.254), AWS IPv6, Alibaba (in carrier-grade NAT space) and Oracle
+# (in the IETF protocol block that older Pythons call global) metadata services.
+METADATA_ADDRESSES = frozenset({"169.254.169.254", "fd00:ec2::254", "100.100.100.200", "192.0.0.192"})
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# Special-purpose blocks that some Python versions' ipaddress tables do not mark private.
+_SPECIAL_PURPOSE = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("0.0.0.0/8"),
+                    ipaddress.ip_network("198.18.0.0/15"))
+
+
+class AddressRefused(Exception):  # noqa: N818 - reads as what happened, like the other gateway errors
+    """A URL's host resolved to an address outbound calls may not reach. Not an OSError on purpose:
+    urllib3 would otherwise wrap and retry it instead of letting it through."""
+
+    def __init__(self, host: str, address: str, reason: str):
+        super().__init__(f"{host} resolves to {address} ({reason})")
+        self.host, self.address, self.reason = host, address, reason
+
+
+def allow_private_addresses() -> bool:
+    default = env_bool("GATEWAYS_ALLOW_PRIVATE_ADDRESSES", False)
+    return bool(getattr(settings, "GATEWAYS_ALLOW_PRIVATE_ADDRESSES", default))
+
+
+def allowed_endpoints() -> set[str]:
+    """Exact `host:port` pairs let through whatever they resolve to (an internal receiver the operator
+    trusts; a test server while every other address stays guarded)."""
+    configured = getattr(settings, "GATEWAYS_ALLOWED_ENDPOINTS", env_list("GATEWAYS_ALLOWED_ENDPOINTS", []))
+    return {entry.strip().lower() for entry in configured}
+
+
+def address_refusal(address: str) -> str | None:
+    """Why an outbound connection to this IP address is refused, or None when it is public."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return address_refusal(str(embedded))
+    checks = (
+        (str(ip) in METADATA_ADDRESSES, "cloud metadata"),
+        (ip.is_unspecified, "unspecified"),
+        (ip.is_loopback, "loopback"),
+        (ip.is_link_local, "link-local"),
+        (ip.is_multicast, "multicast"),
+        (ip.version == 4 and ip in _CGNAT, "carrier-grade NAT"),
+        (ip.is_private or (ip.version == 4 and any(ip in net for net in _SPECIAL_PURPOSE)), "private"),
+        (ip.is_reserved, "reserved"),
+        (not ip.is_global, "not public"),
+    )
+    return next((reason for refused, reason in checks if refused), None)
+
+
+def checked_addresses(host: str, port: int) -> list[tuple]:
+    """getaddrinfo answers for host, after refusing the lot if any one of them is not public."""
+    infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    if allow_private_addresses() or f"{host.lower()}:{port}" in allowed_endpoints():
+        return infos
+    for *_, sockaddr in infos:
+        reason = address_refusal(sockaddr[0])
+        if reason:
+            raise AddressRefused(host, sockaddr[0], reason)
+    return infos
+
+
+class _GuardedConnectionMixin:
+    def _new_conn(self) -> socket.socket:
+        try:
+            infos = checked_addresses(self._dns_host, self.port)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        last_error: OSError | None = None
+        for family, socktype, proto, _, sockaddr in infos:
+            sock = socket.socket(family, socktype, proto)
+            try:
+                for option in self.socket_options or ():
+                    sock.setsockopt(*option)
+                if self.timeout is not None:
+                    sock.settimeout(self.timeout)
+                if self.source_address:
+                    sock.bind(self.source_address)
+                sock.connect(sockaddr)
+                return sock
+            except TimeoutError as exc:
+                sock.close()
+                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
+            except OSError as exc:
+                sock.close()
+                last_error = exc
+        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")
+
+
+class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+class GuardedHTTPAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPConnectionPool,
+                                                   "https": GuardedHTTPSConnectionPool}
+
+
+class _HideUrlPaths(logging.Filter):
+    """urllib3 logs request paths at DEBUG, and a webhook URL's path is its secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple("<path hidden>" if isinstance(arg, str) and arg.startswith("/") else arg
+                                for arg in record.args)
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_HideUrlPaths())
+
+
+def retry_after_seconds(response: requests.Response, *, now: float | None = None) -> float | None:
+    """When to come back, from Retry-After (seconds or HTTP date) or the vendors' reset headers."""
+    now = time.time() if now is None else now
+    headers = response.headers
+    value = headers.get("Retry-After") or headers.get("X-RateLimit-Reset-After")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            parsed = email.utils.parsedate_tz(value)
+            if parsed:
+                return max(0.0, email.utils.mktime_tz(parsed) - now)
+    reset = headers.get("x-rate-limit-reset") or headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - now)  # X: epoch seconds
+        except ValueError:
+            try:
+                from datetime import datetime
+
+                return max(0.0, datetime.fromisoformat(reset.replace("Z", "+00:00")).timestamp() - now)  # Mastodon
+            except ValueError:
+                return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and isinstance(body.get("retry_after"), int | float):
+        return max(0.0, float(body["retry_after"]))  # Discord
+    return None
+
+
+def provider_message(response: requests.Response) -> str:
+    """The provider's own words about a failure, from the usual JSON shapes or the plain-text body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:300]
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail", "reason", "title", "errors"):
+            value = body.get(key)
+            if isinstance(value, dict):
+                value = value.get("message") or value.get("type")
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:300]
+    return str(body)[:300]
+
+
+ErrorHook = Callable[[requests.Response], GatewayError | None]
+
+
+class ProviderHttp:
+    """HTTP calls for one provider account.
+
+    provider: the account name (goes on every error). label: the vendor's name for messages.
+    secrets: values that must never appear in an error message (API keys, secret webhook URLs).
+    error_hook: lets an adapter classify a vendor-specific failure before the generic mapping.
+    min_interval: seconds between two requests of this client (pacing inside one batch call).
+    """
+
+    def __init__(self, *, provider: str, label: str, timeout: float, secrets: Iterable[str] = (),
+                 headers: dict[str, str] | None = None, credentials_advice: str = "",
+                 error_hook: ErrorHook | None = None, min_interval: float = 0.0):
+        self.provider = provider
+        self.label = label
+        self.timeout = (min(timeout, CONNECT_TIMEOUT_CAP), timeout)
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        # "{status}" is filled in with the answer's status code.
+        self.credentials_advice = credentials_advice or (
+            f"{label} answers {{status}}: the credentials are wrong, revoked or lack access; "
+            "update them in Provider accounts."
+        )
+        self.error_hook = error_hook
+        self.min_interval = min_interval
+        self._last_request_at: float | None = None
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})})
+        guarded = GuardedHTTPAdapter(max_retries=0)
+        self.session.mount("http://", guarded)
+        self.session.mount("https://", guarded)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    def error(self, cls: type[GatewayError], message: str, **kwargs) -> GatewayError:
+        kwargs.setdefault("provider", self.provider)
+        return cls(self.redact(message), **{k: (self.redact(v) if isinstance(v, str) else v)
+                                            for k, v in kwargs.items()})
+
+    def _pace(self) -> None:
+        if self.min_interval and self._last_request_at is not None:
+            wait = self._last_request_at + self.min_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self._last_request_at = time.monotonic()
+
+    def request(self, method: str, url: str, *, idempotent: bool | None = None,
+                follow_redirects: bool = False, **kwargs) -> requests.Response:
+        """Send one request; return the 2xx response or raise a gateway error.
+
+        idempotent: whether sending it twice is harmless (defaults to True for GET/HEAD/OPTIONS).
+        A read timeout on a non-idempotent request raises OutcomeUnknown: it may have taken effect.
+        """
+        method = method.upper()
+        idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        host = urlsplit(url).hostname or "?"
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise self.error(ProviderUnavailable, f"{self.label}: only http and https URLs can be called",
+                             advice="Fix the URL in Provider accounts.")
+        self._pace()
+        started = time.monotonic()
+        try:
+            response = self.session.request(method, url, timeout=self.timeout,
+                                            allow_redirects=follow_redirects, **kwargs)
+        except AddressRefused as exc:
+            raise self.error(ProviderUnavailable, f"{self.label}: refused to call {exc}",
+                             advice="The URL points at an internal address; use the provider's public URL "
+                                    "in Provider accounts.") from None
+        except requests.ConnectTimeout:
+            raise self.error(ProviderUnavailable, f"{self.label}: connecting to {host} timed out",
+                             advice=f"{self.label} is unreachable; it will be tried again.") from None
+        except requests.ReadTimeout:
+            if idempotent:
+                raise self.error(ProviderUnavailable, f"{self.label}: no answer from {host} in time",
+                                 advice=f"{self.label} is slow; it will be tried again.") from None
+            raise self.error(OutcomeUnknown, f"{self.label}: no answer from {host} in time; the request may "
+                             "have been received", advice="Check with the provider before sending again.") from None
+        except requests.ConnectionError as exc:
+            if idempotent or _never_sent(exc):
+                raise self.error(ProviderUnavailable, f"{self.label}: could not connect to {host}",
+                                 advice=f"{self.label} is unreachable; it will be tried again.") from None
+            raise self.error(OutcomeUnknown, f"{self.label}: the connection to {host} broke before an answer; "
+                             "the request may have been received",
+                             advice="Check with the provider before sending again.") from None
+        except requests.RequestException as exc:
+            raise self.error(ProviderUnavailable, f"{self.label}: request failed ({type(exc).__name__})") from None
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.info("%s %s %s -> %s in %.0f ms", self.provider, method, host, response.status_code, elapsed_ms)
+        if response.status_code < 300:
+            return response
+        raise self.failure(response)
+
+    def failure(self, response: requests.Response) -> GatewayError:
+        if self.error_hook is not None:
+            error = self.error_hook(response)
+            if error is not None:
+                return self.error(type(error), error.message, status=error.status or response.status_code,
+                                  retry_after=error.retry_after, advice=error.advice, details=error.details)
+        status = response.status_code
+        said = provider_message(response)
+        message = f"{self.label} answered {status}: {said}" if said else f"{self.label} answered {status}"
+        if status == 429:
+            retry_after = retry_after_seconds(response)
+            wait = f" for {retry_after:.0f} s" if retry_after is not None else ""
+            return self.error(RateLimited, message, status=status, retry_after=retry_after,
+                              advice=f"{self.label} asks us to slow down{wait}; lower this account's rate limit "
+                                     "if it keeps happening.")
+        if status in (401, 403):
+            return self.error(ProviderUnavailable, message, status=status,
+                              advice=self.credentials_advice.format(status=status))
+        if status >= 500:
+            return self.error(ProviderUnavailable, message, status=status, retry_after=retry_after_seconds(response),
+                              advice=f"{self.label} has a problem on its side; it will be tried again.")
+        if status < 400:
+            location = urlsplit(response.headers.get("Location", "")).hostname or "elsewhere"
+            return self.error(ProviderUnavailable, f"{self.label} answered {status}, a redirect to {location}",
+                              status=status, advice="Redirects are not followed; put the final URL in "
+                                                    "Provider accounts.")
+        return self.error(ProviderRejected, message, status=status,
+                          advice=f"{self.label} refused the request itself; correct the data and try again.")
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """A connection that was never made cannot have delivered anything."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError | NameResolutionError | ConnectTimeoutError)
