@@ -1,0 +1,132 @@
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from media.models import Rendition
+from media.renditions import _open_for, focal_crop_box, plan_renditions, render
+from media.services import asset_renditions_generate, asset_set_focal_point, asset_upload
+from media.tests import images
+
+CHANNEL_SIZES = {
+    "instagram_square": (1080, 1080), "instagram_portrait": (1080, 1350), "linkedin_link": (1200, 627),
+    "x_card": (1600, 900), "open_graph": (1200, 630),
+}
+
+
+def carries_no_metadata(content: bytes) -> bool:
+    image = Image.open(io.BytesIO(content))
+    exif = image.getexif()
+    return (
+        not exif and 0x8825 not in exif and "xmp" not in image.info and "XML:com.adobe.xmp" not in image.info
+        and "icc_profile" not in image.info and b"Secret Photographer" not in content and b"CameraMaker" not in content
+    )
+
+
+def uploaded(library, user, content, name):
+    asset, _, _ = asset_upload(library=library, file=images.upload(content, name), uploaded_by=user)
+    return asset
+
+
+def test_plan_never_upscales_responsive_widths():
+    keys = {(t.preset, t.format) for t in plan_renditions(source_format="JPEG", width=1300, height=900)}
+    assert ("w640", "jpeg") in keys and ("w1280", "webp") in keys and ("w1920", "jpeg") not in keys
+    assert ("thumbnail", "jpeg") in keys and ("x_card", "jpeg") in keys
+
+
+def test_focal_crop_box_follows_the_focal_point_within_the_edges():
+    assert focal_crop_box(2000, 1000, aspect=1.0, focal_x=0.0, focal_y=0.5) == (0.0, 0.0, 1000.0, 1000.0)
+    assert focal_crop_box(2000, 1000, aspect=1.0, focal_x=0.75, focal_y=0.5) == (1000.0, 0.0, 2000.0, 1000.0)
+    assert focal_crop_box(2000, 1000, aspect=1.0, focal_x=0.5, focal_y=0.5) == (500.0, 0.0, 1500.0, 1000.0)
+
+
+def test_jpeg_renditions_have_their_sizes_formats_and_no_metadata(library, marketer):
+    asset = uploaded(library, marketer, images.jpeg_bytes(2000, 1500, gps=True, xmp=True), "beach.jpg")
+    assert asset_renditions_generate(asset_id=asset.pk) == 12
+    renditions = {(r.preset, r.format): r for r in asset.renditions.all()}
+    expected_sizes = {("thumbnail", "jpeg"): (320, 240), ("w640", "jpeg"): (640, 480), ("w640", "webp"): (640, 480),
+                      ("w1280", "webp"): (1280, 960), ("w1920", "jpeg"): (1920, 1440)}
+    expected_sizes |= {(preset, "jpeg"): size for preset, size in CHANNEL_SIZES.items()}
+    for key, size in expected_sizes.items():
+        rendition = renditions[key]
+        with rendition.file.open("rb") as handle:
+            content = handle.read()
+        image = Image.open(io.BytesIO(content))
+        assert image.size == size == (rendition.width, rendition.height), key
+        assert image.format == {"jpeg": "JPEG", "webp": "WEBP"}[key[1]], key
+        assert carries_no_metadata(content), key
+        assert rendition.url == f"/media/renditions/{asset.pk}/{key[0]}.{'jpg' if key[1] == 'jpeg' else key[1]}"
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "formats"),
+    [
+        (images.png_bytes(700, 700, gps=True, xmp=True), "logo.png", {"PNG", "WEBP"}),
+        (images.webp_bytes(700, 900, gps=True, xmp=True), "shot.webp", {"WEBP"}),
+        (images.gif_bytes(700, 500), "anim.gif", {"PNG", "WEBP"}),
+    ],
+)
+def test_png_webp_and_gif_renditions_carry_no_metadata(library, marketer, content, name, formats):
+    asset = uploaded(library, marketer, content, name)
+    asset_renditions_generate(asset_id=asset.pk)
+    seen = set()
+    for rendition in asset.renditions.all():
+        with rendition.file.open("rb") as handle:
+            data = handle.read()
+        seen.add(Image.open(io.BytesIO(data)).format)
+        assert carries_no_metadata(data), rendition
+    assert seen == formats
+
+
+def test_orientation_is_applied_to_renditions(library, marketer):
+    asset = uploaded(library, marketer, images.jpeg_bytes(800, 600, orientation=6, gps=True), "turned.jpg")
+    asset_renditions_generate(asset_id=asset.pk)
+    thumbnail = asset.renditions.get(preset="thumbnail")
+    assert (thumbnail.width, thumbnail.height) == (240, 320)
+    with thumbnail.file.open("rb") as handle:
+        assert Image.open(handle).size == (240, 320)
+
+
+def test_generating_again_changes_nothing(library, marketer):
+    asset = uploaded(library, marketer, images.jpeg_bytes(1000, 700), "a.jpg")
+    asset_renditions_generate(asset_id=asset.pk)
+    stamps = dict(asset.renditions.values_list("pk", "generated_at"))
+    assert asset_renditions_generate(asset_id=asset.pk) == 0
+    assert dict(asset.renditions.values_list("pk", "generated_at")) == stamps
+
+
+def test_focal_point_change_replaces_crops_at_the_same_url(library, marketer):
+    asset = uploaded(library, marketer, images.jpeg_bytes(2400, 1200, seed=4), "wide.jpg")
+    asset_renditions_generate(asset_id=asset.pk)
+    square = asset.renditions.get(preset="instagram_square")
+    url, before = square.url, default_storage.open(square.file.name).read()
+    asset_set_focal_point(asset=asset, x=0.0, y=0.5)
+    assert asset_renditions_generate(asset_id=asset.pk) == 12
+    square.refresh_from_db()
+    assert square.url == url
+    assert default_storage.open(square.file.name).read() != before
+    assert Rendition.objects.filter(asset=asset, preset="instagram_square").count() == 1
+
+
+def test_a_missing_rendition_file_is_made_again(library, marketer):
+    asset = uploaded(library, marketer, images.jpeg_bytes(700, 500), "a.jpg")
+    asset_renditions_generate(asset_id=asset.pk)
+    thumbnail = asset.renditions.get(preset="thumbnail", format="jpeg")
+    default_storage.delete(thumbnail.file.name)
+    assert asset_renditions_generate(asset_id=asset.pk) == 1
+    assert default_storage.exists(thumbnail.file.name)
+
+
+def test_documents_get_no_renditions(library, marketer):
+    asset = uploaded(library, marketer, images.PDF, "brochure.pdf")
+    assert asset_renditions_generate(asset_id=asset.pk) == 0
+
+
+def test_large_jpeg_is_decoded_at_reduced_size_for_small_targets():
+    content = images.jpeg_bytes(4000, 3000)
+    plan = plan_renditions(source_format="JPEG", width=4000, height=3000)
+    thumbnail_only = [target for target in plan if target.preset == "thumbnail"]
+    [output] = render(io.BytesIO(content), thumbnail_only)
+    assert Image.open(io.BytesIO(output.content)).size == (320, 240)
+    assert _open_for(io.BytesIO(content), thumbnail_only).size == (500, 375)
