@@ -1,0 +1,290 @@
+"""Sending email over SMTP (key "smtp"): one connection per session, reused for a whole batch.
+
+How the server's answers map to gateway errors (the chain and the email campaign act on the type):
+- cannot connect, TLS or EHLO fails, login refused, connection lost before the end of the message:
+  ProviderUnavailable; nothing was sent, so sending again (here or elsewhere) is safe.
+- 4xx for a message (421, 450, 451, 452, 454: "try again later"): RateLimited with `retry_after`
+  (the server does not say when; GATEWAYS_SMTP_RETRY_AFTER_SECONDS): temporary, for this message.
+- 5xx for a message (550 or 553 for a recipient, 552 or 554 for the content): ProviderRejected,
+  permanent for this message; the session sends RSET and stays usable for the next one.
+- connection lost after the whole message (the final ".") was written but before the server's
+  answer: OutcomeUnknown. The server may have queued it: never send it again. Only the message in
+  flight can be caught so, one per connection at most; the next send opens a fresh connection.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+import time
+
+from gateways.capabilities import EmailSendingAdapter, EmailSession, OutgoingEmail, ProbeResult, SendReceipt, register
+from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
+from gateways.mail.compose import build_message, envelope_address, message_bytes
+from gateways.mail.conf import smtp_retry_after_seconds
+from gateways.mail.tls import tls_context
+
+SECURITY_MODES = ("starttls", "tls", "none")
+DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+_AUTH_CODES = {530, 534, 535, 538}  # the server wants (other) credentials: the account, not the message
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _reply_text(text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    return " ".join(text.split())
+
+
+@register
+class SmtpAdapter(EmailSendingAdapter):
+    key = "smtp"
+    label = "SMTP server"
+    parameters = ("host", "port", "security", "from_email", "helo_name", "return_path", "ca_file")
+    secret_parameters = ("username", "password")
+
+    # ---- configuration ----------------------------------------------------------------------
+
+    def _setting(self, name: str) -> str:
+        return str(self.settings.get(name) or "").strip()
+
+    @property
+    def security(self) -> str:
+        security = (self._setting("security") or "starttls").lower()
+        if security not in SECURITY_MODES:
+            raise ProviderUnavailable(
+                f"Unknown security {security!r}", provider=self.name,
+                advice=f"Set security to one of {', '.join(SECURITY_MODES)} in Provider accounts.",
+            )
+        return security
+
+    @property
+    def host(self) -> str:
+        host = self._setting("host")
+        if not host:
+            raise ProviderUnavailable("No SMTP host configured", provider=self.name,
+                                      advice="Set the SMTP host in Provider accounts.")
+        return host
+
+    @property
+    def port(self) -> int:
+        raw = self._setting("port")
+        if not raw:
+            return DEFAULT_PORTS[self.security]
+        try:
+            return int(raw)
+        except ValueError:
+            raise ProviderUnavailable(f"SMTP port {raw!r} is not a number", provider=self.name,
+                                      advice="Set the SMTP port (25, 465 or 587) in Provider accounts.")
+
+    @property
+    def from_email(self) -> str:
+        return self._setting("from_email")
+
+    @property
+    def helo_name(self) -> str:
+        # Not socket.getfqdn(): it can block for seconds on a DNS lookup; the sender's domain is
+        # what receiving servers expect to see anyway.
+        return self._setting("helo_name") or (self.from_email.rpartition("@")[2].rstrip(">") or "localhost")
+
+    # ---- connecting -------------------------------------------------------------------------
+
+    def connect(self) -> smtplib.SMTP:
+        """A connection ready for MAIL FROM: greeting, EHLO, STARTTLS (then EHLO again), AUTH."""
+        host, port, security = self.host, self.port, self.security
+        smtp: smtplib.SMTP | None = None
+        try:
+            if security == "tls":
+                smtp = smtplib.SMTP_SSL(host, port, local_hostname=self.helo_name, timeout=self.timeout,
+                                        context=tls_context(self._setting("ca_file")))
+            else:
+                smtp = smtplib.SMTP(host, port, local_hostname=self.helo_name, timeout=self.timeout)
+            smtp.ehlo_or_helo_if_needed()
+            if security == "starttls":
+                smtp.starttls(context=tls_context(self._setting("ca_file")))
+                smtp.ehlo()
+            if self.credentials.get("username"):
+                smtp.login(self.credentials["username"], self.credentials.get("password", ""))
+            return smtp
+        except smtplib.SMTPAuthenticationError as exc:
+            _abandon(smtp)
+            raise ProviderUnavailable(
+                f"Login refused: {exc.smtp_code} {_reply_text(exc.smtp_error)}", provider=self.name,
+                status=exc.smtp_code,
+                advice=f"{host} refuses the username or password; update them in Provider accounts.",
+            )
+        except smtplib.SMTPNotSupportedError as exc:
+            _abandon(smtp)
+            raise ProviderUnavailable(
+                f"{host} does not support {exc}", provider=self.name,
+                advice="The server offers no STARTTLS or AUTH here: check the port and security setting.",
+            )
+        except ssl.SSLError as exc:
+            _abandon(smtp)
+            raise ProviderUnavailable(
+                f"TLS with {host}:{port} failed: {exc}", provider=self.name,
+                advice="Check the security setting (tls on 465, starttls on 587) and the server's certificate.",
+            )
+        except (OSError, smtplib.SMTPException) as exc:
+            _abandon(smtp)
+            raise ProviderUnavailable(
+                f"Cannot reach {host}:{port}: {exc}", provider=self.name,
+                status=getattr(exc, "smtp_code", None),
+                advice=f"Check that the SMTP server at {host}:{port} is running and reachable.",
+            )
+
+    def open(self) -> SmtpSession:
+        return SmtpSession(self, self.connect())
+
+    def probe(self) -> ProbeResult:
+        started = time.monotonic()
+        smtp = self.connect()
+        try:
+            code, text = smtp.noop()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ProviderUnavailable(f"NOOP failed: {exc}", provider=self.name)
+        finally:
+            _quit(smtp)
+        if code != 250:
+            raise ProviderUnavailable(f"NOOP answered {code} {_reply_text(text)}", provider=self.name, status=code)
+        return ProbeResult(ok=True, detail=f"{code} {_reply_text(text)}",
+                           latency_ms=(time.monotonic() - started) * 1000)
+
+
+def _abandon(smtp: smtplib.SMTP | None) -> None:
+    if smtp is not None:
+        smtp.close()
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+class SmtpSession(EmailSession):
+    """One SMTP connection sending message after message. Not thread-safe: one per worker."""
+
+    def __init__(self, adapter: SmtpAdapter, smtp: smtplib.SMTP):
+        self.adapter = adapter
+        self.provider = adapter.name
+        self._smtp: smtplib.SMTP | None = smtp
+
+    def send(self, message: OutgoingEmail) -> SendReceipt:
+        try:
+            built = build_message(message, default_from=self.adapter.from_email)
+            sender = self.adapter._setting("return_path") or envelope_address(built["From"])
+            recipient = envelope_address(message.to)
+        except ValueError as exc:
+            raise ProviderRejected(f"Message cannot be sent: {exc}", provider=self.provider)
+        if not (sender.isascii() and recipient.isascii()):
+            raise ProviderRejected(f"Address {recipient if sender.isascii() else sender!r} is not ASCII; "
+                                   "internationalised addresses are not supported", provider=self.provider)
+        smtp = self._envelope(sender, recipient)
+        code, text = self._data(smtp, message_bytes(built), str(built["Message-ID"]))
+        return SendReceipt(message_id=str(built["Message-ID"]), provider=self.provider, response=f"{code} {text}")
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            _quit(self._smtp)
+            self._smtp = None
+
+    # ---- one transaction --------------------------------------------------------------------
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            self._smtp = self.adapter.connect()
+        return self._smtp
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            self._smtp.close()
+            self._smtp = None
+
+    def _envelope(self, sender: str, recipient: str) -> smtplib.SMTP:
+        """MAIL FROM and RCPT TO. A connection the server closed while idle is replaced once: no
+        message is in flight, so nothing can be sent twice."""
+        for attempt in (1, 2):
+            smtp = self._connection()
+            try:
+                code, text = smtp.mail(sender)
+            except smtplib.SMTPServerDisconnected:
+                code, text = 421, b"connection closed"
+            if code == 421 and attempt == 1:
+                self._drop()
+                continue
+            if code != 250:
+                raise self._refused(code, text, stage="sender")
+            break
+        try:
+            code, text = smtp.rcpt(recipient)
+        except smtplib.SMTPServerDisconnected as exc:
+            self._drop()
+            raise ProviderUnavailable(f"Connection lost at RCPT TO: {exc}", provider=self.provider)
+        if code not in (250, 251):
+            raise self._refused(code, text, stage="recipient")
+        return smtp
+
+    def _data(self, smtp: smtplib.SMTP, payload: bytes, message_id: str) -> tuple[int, str]:
+        try:
+            smtp.putcmd("data")
+            code, text = smtp.getreply()
+        except smtplib.SMTPServerDisconnected as exc:
+            self._drop()
+            raise ProviderUnavailable(f"Connection lost at DATA: {exc}", provider=self.provider)
+        if code != 354:
+            raise self._refused(code, text, stage="data")
+        quoted = _LEADING_DOT.sub(b"..", payload)
+        if not quoted.endswith(b"\r\n"):
+            quoted += b"\r\n"
+        try:
+            smtp.send(quoted + b".\r\n")
+        except smtplib.SMTPServerDisconnected as exc:
+            # The final "." never left: the server cannot have accepted a message without its end.
+            self._drop()
+            raise ProviderUnavailable(f"Connection lost while sending the message: {exc}", provider=self.provider)
+        try:
+            code, text = smtp.getreply()
+        except smtplib.SMTPServerDisconnected as exc:
+            self._drop()
+            raise OutcomeUnknown(
+                f"Connection lost after the message was sent, before the server answered: {exc}",
+                provider=self.provider, details={"message_id": message_id},
+            )
+        if code != 250:
+            raise self._refused(code, text, stage="message", message_id=message_id)
+        return code, _reply_text(text)
+
+    def _refused(self, code: int, text: bytes | str, *, stage: str, message_id: str = ""):
+        """The error for a refusal, after making the connection ready for the next message."""
+        reply = f"{code} {_reply_text(text)}"
+        details = {"reply": reply, "stage": stage, "message_id": message_id}
+        if code == 421:
+            self._drop()  # 421: the server is closing this connection
+        elif stage != "message":
+            self._reset()
+        if code in _AUTH_CODES:
+            return ProviderUnavailable(f"Server wants authentication: {reply}", provider=self.provider,
+                                       status=code, details=details,
+                                       advice="Set the SMTP username and password in Provider accounts.")
+        if 400 <= code < 500:
+            return RateLimited(f"Temporarily refused ({stage}): {reply}", provider=self.provider, status=code,
+                               retry_after=smtp_retry_after_seconds(), details=details)
+        if 500 <= code < 600:
+            return ProviderRejected(f"Refused ({stage}): {reply}", provider=self.provider, status=code,
+                                    details=details)
+        self._drop()
+        return ProviderUnavailable(f"Unexpected answer ({stage}): {reply}", provider=self.provider, status=code,
+                                   details=details)
+
+    def _reset(self) -> None:
+        if self._smtp is None:
+            return
+        try:
+            code, _text = self._smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            code = 0
+        if code != 250:
+            self._drop()

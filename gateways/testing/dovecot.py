@@ -1,0 +1,182 @@
+"""A private Dovecot IMAP server on loopback for tests: its own configuration, passwd-file users,
+maildirs and sockets in a temporary directory, on free ports. It never touches the system's Dovecot
+service, its configuration, or port 143. Debian's dovecot-imapd provides /usr/sbin/dovecot
+(scripts/system-deps.sh installs it)."""
+
+from __future__ import annotations
+
+import imaplib
+import itertools
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateways.testing.ports import free_port
+from gateways.testing.tls import TestCertificate, make_certificate
+
+DOVECOT = os.environ.get("AICMO_TEST_DOVECOT", "/usr/sbin/dovecot")
+
+_CONFIG = """\
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = {login_user}
+default_internal_user = {internal_user}
+default_internal_group = {internal_group}
+first_valid_uid = {mail_uid}
+mail_location = maildir:{root}/mail/%u
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/users
+}}
+userdb {{
+  driver = static
+  args = uid={mail_uid} gid={mail_gid} home={root}/mail/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {tls_port}
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+
+@dataclass
+class ImapAccount:
+    """A mailbox of its own (each test gets a fresh user, so tests never see each other's mail)."""
+
+    server: DovecotServer
+    username: str
+    password: str
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    def connect(self) -> imaplib.IMAP4:
+        client = imaplib.IMAP4(self.host, self.server.port, timeout=10)
+        client.login(self.username, self.password)
+        return client
+
+    def append(self, raw: bytes, *, mailbox: str = "INBOX") -> int:
+        """Deliver a message as a mail server would; returns its UID."""
+        client = self.connect()
+        try:
+            if mailbox != "INBOX":
+                client.create(mailbox)
+            status, data = client.append(mailbox, None, None, raw)
+            assert status == "OK", data
+            # Dovecot answers "[APPENDUID <uidvalidity> <uid>] Append completed."
+            return int(data[0].split(b"]")[0].split()[-1])
+        finally:
+            client.logout()
+
+    def recreate_mailbox(self) -> None:
+        """Delete every message and the mailbox's UID history: a new UIDVALIDITY, as after a restore."""
+        shutil.rmtree(self.server.root / "mail" / self.username, ignore_errors=True)
+
+    def adapter_settings(self, **extra) -> dict:
+        return {"host": self.host, "port": self.server.port, "security": "none", "mailbox": "INBOX", **extra}
+
+    def adapter_credentials(self) -> dict:
+        return {"username": self.username, "password": self.password}
+
+
+class DovecotServer:
+    def __init__(self, root: Path | None = None):
+        self.root = root or Path(tempfile.mkdtemp(prefix="aicmo-dovecot-"))
+        self.port = 0
+        self.tls_port = 0
+        self.certificate: TestCertificate | None = None
+        self.process: subprocess.Popen | None = None
+        self._numbers = itertools.count(1)
+
+    def _users(self) -> dict[str, str]:
+        if os.geteuid() != 0:
+            me = pwd.getpwuid(os.getuid())
+            return {"login_user": me.pw_name, "internal_user": me.pw_name, "internal_group": me.pw_name,
+                    "mail_uid": str(me.pw_uid), "mail_gid": str(me.pw_gid)}
+        # As root, Dovecot refuses root for login processes and mail access: use its own users, and
+        # "nobody" for the maildirs.
+        nobody = pwd.getpwnam("nobody")
+        return {"login_user": "dovenull", "internal_user": "dovecot", "internal_group": "dovecot",
+                "mail_uid": str(nobody.pw_uid), "mail_gid": str(nobody.pw_gid)}
+
+    def start(self) -> DovecotServer:
+        if not os.access(DOVECOT, os.X_OK):
+            raise RuntimeError(f"{DOVECOT} not found: install dovecot-imapd (make system-deps).")
+        self.root.chmod(0o755)  # the mail processes run as another user and must reach their maildir
+        for folder in ("run", "state", "mail"):
+            (self.root / folder).mkdir(exist_ok=True)
+        users = self._users()
+        os.chown(self.root / "mail", int(users["mail_uid"]), int(users["mail_gid"]))
+        (self.root / "users").write_text("")
+        (self.root / "users").chmod(0o644)
+        self.certificate = make_certificate(self.root / "tls")
+        self.port, self.tls_port = free_port(), free_port()
+        config = self.root / "dovecot.conf"
+        config.write_text(_CONFIG.format(root=self.root, port=self.port, tls_port=self.tls_port,
+                                         cert=self.certificate.cert_file, key=self.certificate.key_file, **users))
+        self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        self._wait_until_listening()
+        return self
+
+    def _wait_until_listening(self, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"dovecot exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                    if probe.recv(64).startswith(b"* OK"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"dovecot did not answer on 127.0.0.1:{self.port} within {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        path = self.root / "dovecot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def new_account(self) -> ImapAccount:
+        username, password = f"reader{next(self._numbers)}", secrets.token_urlsafe(12)
+        with open(self.root / "users", "a") as users:
+            users.write(f"{username}:{{PLAIN}}{password}\n")
+        return ImapAccount(server=self, username=username, password=password)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.process = None
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,204 @@
+"""The SMTP adapter against a real aiosmtpd server on loopback: the bytes that arrive."""
+
+import pytest
+
+from gateways.adapters.smtp import SmtpAdapter
+from gateways.capabilities import OutgoingEmail, adapter_class
+from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
+from gateways.testing.ports import free_port
+
+UNSUBSCRIBE = ("<https://app.example.com/u/AbCdEf0123456789-signed-token-for-one-recipient-and-one-list>, "
+               "<mailto:unsubscribe@news.example.com?subject=unsubscribe-AbCdEf0123456789>")
+
+
+def smtp_adapter(server, credentials=None, **settings):
+    return SmtpAdapter(name="Relay", timeout=5, settings=server.adapter_settings(
+        from_email="AICMO News <news@news.example.com>", **settings), credentials=credentials)
+
+
+def email(to="ann@example.org", **fields):
+    return OutgoingEmail(to=to, subject=fields.pop("subject", "Our November news"),
+                         text=fields.pop("text", "Hello Ann,\nthe news.\n"),
+                         html=fields.pop("html", "<p>Hello Ann,</p><p>the news.</p>"), **fields)
+
+
+def body(arrived, subtype):
+    """A part's text with the wire's CRLF line ends turned back into newlines."""
+    return arrived.get_body((subtype,)).get_content().replace("\r\n", "\n")
+
+
+def test_smtp_is_registered_as_an_email_sending_adapter():
+    assert adapter_class("smtp") is SmtpAdapter
+    assert SmtpAdapter.capability == "email_sending"
+    assert SmtpAdapter.secret_parameters == ("username", "password")
+
+
+def test_a_batch_goes_over_one_connection_with_our_headers_exactly(smtp_server):
+    headers = {"List-Unsubscribe": UNSUBSCRIBE, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    with smtp_adapter(smtp_server).open() as session:
+        receipts = [session.send(email(to=f"reader{n}@example.org", headers=headers,
+                                       message_id=f"<delivery-{n}@news.example.com>")) for n in range(3)]
+
+    assert smtp_server.connections == 1
+    assert [mail.rcpt_tos for mail in smtp_server.messages] == [[f"reader{n}@example.org"] for n in range(3)]
+    assert [receipt.message_id for receipt in receipts] == [f"<delivery-{n}@news.example.com>" for n in range(3)]
+    assert all(receipt.response == "250 2.0.0 Ok: queued" and receipt.provider == "Relay" for receipt in receipts)
+    first = smtp_server.messages[0]
+    assert first.mail_from == "news@news.example.com"
+    arrived = first.message()
+    assert arrived["Message-ID"] == "<delivery-0@news.example.com>"
+    assert arrived["List-Unsubscribe"] == UNSUBSCRIBE
+    assert arrived["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert b"=?utf-8?" not in first.data.split(b"\r\n\r\n")[0]  # no encoded words: providers would not decode
+    assert arrived["From"] == "AICMO News <news@news.example.com>"
+    assert arrived["To"] == "reader0@example.org"
+    assert arrived["Date"].datetime is not None
+    assert arrived.get_content_type() == "multipart/alternative"
+    assert body(arrived, "plain") == "Hello Ann,\nthe news.\n"
+    assert body(arrived, "html") == "<p>Hello Ann,</p><p>the news.</p>\n"
+
+
+def test_a_generated_message_id_is_on_the_senders_domain_and_unique(smtp_server):
+    with smtp_adapter(smtp_server).open() as session:
+        first, second = session.send(email()), session.send(email())
+    assert first.message_id.endswith("@news.example.com>") and first.message_id != second.message_id
+    assert [mail.message()["Message-ID"] for mail in smtp_server.messages] == [first.message_id, second.message_id]
+
+
+def test_non_ascii_subject_names_and_bodies_arrive_encoded_and_intact(smtp_server):
+    message = email(to="Zoë Müller <zoe@example.org>", subject="Größe, été — 新闻 🎉",
+                    text="Grüße, Zoë!\n", html="<p>Grüße, Zoë! 新闻</p>",
+                    from_email="Équipe Marketing <news@news.example.com>", reply_to="Réponses <hello@news.example.com>")
+    with smtp_adapter(smtp_server).open() as session:
+        session.send(message)
+
+    received = smtp_server.messages[0]
+    assert received.data.isascii()  # 7-bit safe, whatever the next relay supports
+    assert received.rcpt_tos == ["zoe@example.org"]
+    arrived = received.message()
+    assert str(arrived["Subject"]) == "Größe, été — 新闻 🎉"
+    assert arrived["To"].addresses[0].display_name == "Zoë Müller"
+    assert arrived["From"].addresses[0].display_name == "Équipe Marketing"
+    assert arrived["Reply-To"].addresses[0].display_name == "Réponses"
+    assert body(arrived, "plain") == "Grüße, Zoë!\n"
+    assert "新闻" in body(arrived, "html")
+
+
+def test_a_line_starting_with_a_dot_survives_transparency(smtp_server):
+    with smtp_adapter(smtp_server).open() as session:
+        session.send(email(text=".\n.hidden line\nend\n", html=""))
+    arrived = smtp_server.messages[0].message()
+    assert arrived.get_content_type() == "text/plain"
+    assert body(arrived, "plain") == ".\n.hidden line\nend\n"
+
+
+def test_a_refused_recipient_is_rejected_and_the_next_message_still_goes_on_the_same_connection(make_smtp_server):
+    server = make_smtp_server(refuse_recipients={"gone@example.org": "550 5.1.1 <gone@example.org>: No such user"})
+    with smtp_adapter(server).open() as session:
+        with pytest.raises(ProviderRejected) as refused:
+            session.send(email(to="gone@example.org"))
+        receipt = session.send(email(to="ann@example.org"))
+
+    assert refused.value.status == 550
+    assert "No such user" in str(refused.value) and refused.value.details["stage"] == "recipient"
+    assert receipt.response.startswith("250")
+    assert server.recipients() == ["ann@example.org"]
+    assert server.connections == 1
+
+
+def test_a_temporary_refusal_is_rate_limited_for_that_message_only(make_smtp_server, settings):
+    settings.GATEWAYS_SMTP_RETRY_AFTER_SECONDS = 90
+    server = make_smtp_server(temporary_failure_every=2)
+    outcomes = []
+    with smtp_adapter(server).open() as session:
+        for n in range(4):
+            try:
+                session.send(email(to=f"reader{n}@example.org"))
+                outcomes.append("sent")
+            except RateLimited as exc:
+                outcomes.append((exc.status, exc.retry_after))
+
+    assert outcomes == ["sent", (454, 90), "sent", (454, 90)]
+    assert server.recipients() == ["reader0@example.org", "reader2@example.org"]
+    assert server.connections == 1
+
+
+def test_a_connection_cut_after_the_message_was_sent_is_outcome_unknown_and_never_resent(make_smtp_server):
+    server = make_smtp_server(drop_after_data_for={"bob@example.org"})
+    with smtp_adapter(server).open() as session:
+        session.send(email(to="ann@example.org"))
+        with pytest.raises(OutcomeUnknown) as unknown:
+            session.send(email(to="bob@example.org", message_id="<delivery-bob@news.example.com>"))
+        session.send(email(to="cid@example.org"))
+
+    assert unknown.value.details["message_id"] == "<delivery-bob@news.example.com>"
+    # The server did take Bob's message: the outcome really was unknown, and it went exactly once.
+    assert server.recipients() == ["ann@example.org", "bob@example.org", "cid@example.org"]
+    assert [mail.connection for mail in server.messages] == [1, 1, 2]
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_without_losing_the_message(smtp_server):
+    with smtp_adapter(smtp_server).open() as session:
+        session.send(email(to="ann@example.org"))
+        smtp_server.disconnect_all()
+        session.send(email(to="bob@example.org"))
+    assert smtp_server.recipients() == ["ann@example.org", "bob@example.org"]
+    assert smtp_server.connections == 2
+
+
+def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(smtp_server):
+    with smtp_adapter(smtp_server).open() as session:
+        with pytest.raises(ProviderRejected, match="line break"):
+            session.send(email(headers={"X-Campaign": "spring\r\nBcc: everyone@example.org"}))
+        session.send(email(to="ann@example.org"))
+    assert smtp_server.recipients() == ["ann@example.org"]
+
+
+def test_nobody_listening_is_provider_unavailable_with_advice():
+    adapter = SmtpAdapter(name="Relay", timeout=2, settings={"host": "127.0.0.1", "port": free_port(),
+                                                                "security": "none", "from_email": "a@b.example"})
+    with pytest.raises(ProviderUnavailable) as unavailable:
+        adapter.open()
+    assert "Cannot reach 127.0.0.1" in str(unavailable.value)
+    assert "running and reachable" in unavailable.value.advice
+
+
+def test_starttls_with_login_sends_over_an_encrypted_connection(make_smtp_server, test_certificate):
+    server = make_smtp_server(tls_context=test_certificate.server_context(), credentials=("mailer", "s3cret"))
+    adapter = smtp_adapter(server, credentials={"username": "mailer", "password": "s3cret"},
+                           ca_file=str(test_certificate.cert_file))
+    with adapter.open() as session:
+        session.send(email())
+    assert server.logins == ["mailer"]
+    assert server.recipients() == ["ann@example.org"]
+
+
+def test_a_wrong_password_is_provider_unavailable_and_says_to_update_it(make_smtp_server, test_certificate):
+    server = make_smtp_server(tls_context=test_certificate.server_context(), credentials=("mailer", "s3cret"))
+    adapter = smtp_adapter(server, credentials={"username": "mailer", "password": "wrong"},
+                           ca_file=str(test_certificate.cert_file))
+    with pytest.raises(ProviderUnavailable) as refused:
+        adapter.open()
+    assert refused.value.status == 535
+    assert "update them in Provider accounts" in refused.value.advice
+    assert "wrong" not in str(refused.value) + refused.value.advice
+
+
+def test_an_untrusted_certificate_is_refused(make_smtp_server, test_certificate):
+    server = make_smtp_server(tls_context=test_certificate.server_context())
+    with pytest.raises(ProviderUnavailable, match="TLS"):
+        smtp_adapter(server).open()
+    assert server.messages == []
+
+
+def test_implicit_tls_sends(make_smtp_server, test_certificate):
+    server = make_smtp_server(tls_context=test_certificate.server_context(), implicit_tls=True)
+    with smtp_adapter(server, ca_file=str(test_certificate.cert_file)).open() as session:
+        session.send(email())
+    assert server.recipients() == ["ann@example.org"]
+
+
+def test_probe_says_hello_and_noop_without_sending(smtp_server):
+    result = smtp_adapter(smtp_server).probe()
+    assert result.ok and result.detail.startswith("250")
+    assert smtp_server.connections == 1 and smtp_server.messages == []
