@@ -1,0 +1,59 @@
+"""Reads shared by the API, the admin and the back office."""
+
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Sum
+from django.db.models.functions import Cast, NullIf
+
+from media.filters import ASSET_SORTS, AssetFilterSet
+from media.models import Asset, AssetPerformance, AssetUsage, Library, Rendition
+
+
+def asset_queryset():
+    in_use = AssetUsage.objects.filter(asset=OuterRef("pk"), count__gt=0)
+    return (
+        Asset.objects.select_related("library", "uploaded_by")
+        .prefetch_related("tags", Prefetch("renditions", queryset=Rendition.objects.order_by("preset", "format")))
+        .annotate(in_use=Exists(in_use))
+    )
+
+
+def asset_list(*, filters=None, sort: str = "newest"):
+    """Filtered, sorted assets with library, tags and renditions loaded in a fixed number of queries.
+    Returns (queryset, filterset) so pages can show the filter form and its errors."""
+    filterset = AssetFilterSet(filters or {}, queryset=asset_queryset())
+    queryset = filterset.qs if filterset.is_valid() else Asset.objects.none()
+    return queryset.order_by(*ASSET_SORTS.get(sort, ASSET_SORTS["newest"])), filterset
+
+
+def library_list():
+    return Library.objects.select_related("owner").annotate(asset_count=Count("assets")).order_by("name")
+
+
+def asset_usage(*, asset: Asset):
+    return AssetUsage.objects.filter(asset=asset).order_by("-count", "-last_used_at")
+
+
+def _with_ctr(queryset):
+    return queryset.annotate(
+        ctr=Cast(F("total_clicks"), FloatField()) / NullIf(Cast(F("total_impressions"), FloatField()), 0.0)
+    )
+
+
+def asset_performance_summary(*, asset: Asset):
+    """Totals per channel and campaign, with click-through rate, computed by the database."""
+    return _with_ctr(
+        AssetPerformance.objects.filter(asset=asset).values("channel", "campaign_id")
+        .annotate(
+            total_impressions=Sum("impressions"), total_clicks=Sum("clicks"), total_conversions=Sum("conversions")
+        )
+        .order_by("channel", "campaign_id")
+    )
+
+
+def asset_performance_totals(*, library_id: int, min_impressions: int):
+    """Per asset of a library: impressions, clicks and CTR, for assets with enough impressions."""
+    return _with_ctr(
+        AssetPerformance.objects.filter(asset__library_id=library_id).values("asset_id")
+        .annotate(total_impressions=Sum("impressions"), total_clicks=Sum("clicks"))
+        .filter(total_impressions__gte=min_impressions)
+    )
+
