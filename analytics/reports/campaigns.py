@@ -1,0 +1,67 @@
+"""Campaign reports: one campaign overall and per channel, and campaigns side by side."""
+
+from django.db.models import Count, Q
+
+from analytics.reports.measures import derived, empty_totals, ratio, summed
+from crm.choices import EventKind
+from crm.models import EngagementEvent
+from publishing.models import Campaign
+
+
+def _audience_counts(campaign_ids, start=None, end=None) -> dict[tuple, dict]:
+    """Reach (distinct contacts with any event) and unique opens, by campaign and channel and overall."""
+    events = EngagementEvent.objects.filter(campaign_id__in=campaign_ids)
+    if start:
+        events = events.filter(occurred_at__date__gte=start)
+    if end:
+        events = events.filter(occurred_at__date__lte=end)
+    counts = {
+        "reach": Count("contact_id", distinct=True),
+        "unique_opens": Count("contact_id", distinct=True, filter=Q(kind=EventKind.OPENED)),
+    }
+    found = {}
+    for row in events.values("campaign_id", "channel").annotate(**counts).order_by():
+        found[(row["campaign_id"], row["channel"])] = row
+    for row in events.values("campaign_id").annotate(**counts).order_by():
+        found[(row["campaign_id"], None)] = row
+    return found
+
+
+def _with_rates(totals: dict) -> dict:
+    return {**totals, **derived(totals)}
+
+
+def campaign_reports(campaign_ids, *, start=None, end=None) -> list[dict]:
+    campaigns = Campaign.objects.in_bulk(campaign_ids)
+    per_channel = summed(start=start, end=end, campaign_ids=list(campaigns), group_by=("campaign_id", "channel"))
+    overall = summed(start=start, end=end, campaign_ids=list(campaigns), group_by=("campaign_id",))
+    audience = _audience_counts(list(campaigns), start, end)
+    reports = []
+    for campaign_id in campaign_ids:
+        campaign = campaigns.get(campaign_id)
+        if campaign is None:
+            continue
+        channels = []
+        for (cid, channel), totals in sorted(per_channel.items(), key=lambda item: item[0][1] or ""):
+            if cid != campaign_id:
+                continue
+            seen = audience.get((campaign_id, channel), {})
+            totals = {**totals, "reach": seen.get("reach", 0), "unique_opens": seen.get("unique_opens", 0)}
+            channels.append({"channel": channel or "(none)", **_with_rates(totals)})
+        seen = audience.get((campaign_id, None), {})
+        total = {**overall.get((campaign_id,), empty_totals()), "reach": seen.get("reach", 0),
+                 "unique_opens": seen.get("unique_opens", 0)}
+        reports.append({
+            "campaign": {"id": campaign.pk, "name": campaign.name, "status": campaign.status,
+                         "budget": campaign.budget},
+            "period": {"start": start, "end": end},
+            "totals": _with_rates(total),
+            "budget_used": ratio(total["spend"], campaign.budget),
+            "channels": channels,
+        })
+    return reports
+
+
+def campaign_report(campaign_id: int, *, start=None, end=None) -> dict | None:
+    reports = campaign_reports([campaign_id], start=start, end=end)
+    return reports[0] if reports else None

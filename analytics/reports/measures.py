@@ -1,0 +1,109 @@
+"""The base measures every report sums, and the rates derived from them.
+
+A rate whose denominator is zero is None (shown as "n/a"): never 0, never an error.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from analytics.models import CampaignChannelDay, ContentChannelDay
+
+EVENT_MEASURES = ("sent", "delivered", "opens", "clicks", "replies", "bounces", "unsubscribes", "complaints",
+                  "page_views", "form_submits", "conversions", "revenue")
+POST_MEASURES = ("impressions", "clicks", "engagements", "conversions", "spend")
+BASE_MEASURES = ("sent", "delivered", "opens", "clicks", "replies", "bounces", "unsubscribes", "complaints",
+                 "page_views", "form_submits", "conversions", "revenue", "impressions", "engagements", "spend")
+
+
+def ratio(numerator, denominator) -> float | None:
+    if not denominator:
+        return None
+    return float(numerator) / float(denominator)
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    kind: str  # count, money or rate
+
+    def format(self, value) -> str:
+        if value is None:
+            return "n/a"
+        if self.kind == "rate":
+            return f"{value * 100:.1f}%"
+        if self.kind == "money":
+            return f"{Decimal(value):,.2f}"
+        return f"{int(value):,}"
+
+
+def derived(totals: dict) -> dict:
+    """Rates and costs from summed measures (and `reach` when the caller knows it)."""
+    delivered = totals["delivered"] or max(totals["sent"] - totals["bounces"], 0)
+    exposures = totals["impressions"] + delivered
+    spend, revenue = Decimal(totals["spend"]), Decimal(totals["revenue"])
+    reach = totals.get("reach")
+    return {
+        "open_rate": ratio(totals.get("unique_opens", totals["opens"]), delivered),
+        "click_through_rate": ratio(totals["clicks"], exposures),
+        "engagement_rate": ratio(totals["clicks"] + totals["replies"] + totals["engagements"], exposures),
+        "conversion_rate": ratio(totals["conversions"], totals["clicks"]),
+        "bounce_rate": ratio(totals["bounces"], totals["sent"]),
+        "unsubscribe_rate": ratio(totals["unsubscribes"], delivered),
+        "cost_per_click": ratio(spend, totals["clicks"]),
+        "cost_per_acquisition": ratio(spend, totals["conversions"]),
+        "cost_per_contact": ratio(spend, reach) if reach is not None else None,
+        "return_on_ad_spend": ratio(revenue, spend),
+        "roi": ratio(revenue - spend, spend),
+    }
+
+
+METRICS = {m.key: m for m in [
+    Metric("sent", "Sent", "count"), Metric("delivered", "Delivered", "count"), Metric("opens", "Opens", "count"),
+    Metric("clicks", "Clicks", "count"), Metric("replies", "Replies", "count"), Metric("bounces", "Bounces", "count"),
+    Metric("unsubscribes", "Unsubscribes", "count"), Metric("complaints", "Complaints", "count"),
+    Metric("page_views", "Page views", "count"), Metric("form_submits", "Form submits", "count"),
+    Metric("conversions", "Conversions", "count"), Metric("revenue", "Revenue", "money"),
+    Metric("impressions", "Impressions", "count"), Metric("engagements", "Engagements", "count"),
+    Metric("spend", "Spend", "money"), Metric("reach", "Reach", "count"),
+    Metric("unique_opens", "Unique opens", "count"),
+    Metric("open_rate", "Open rate", "rate"), Metric("click_through_rate", "Click-through rate", "rate"),
+    Metric("engagement_rate", "Engagement rate", "rate"), Metric("conversion_rate", "Conversion rate", "rate"),
+    Metric("bounce_rate", "Bounce rate", "rate"), Metric("unsubscribe_rate", "Unsubscribe rate", "rate"),
+    Metric("cost_per_click", "Cost per click", "money"),
+    Metric("cost_per_acquisition", "Cost per acquisition", "money"),
+    Metric("cost_per_contact", "Cost per contact", "money"),
+    Metric("return_on_ad_spend", "Return on ad spend", "rate"), Metric("roi", "ROI", "rate"),
+]}
+
+
+def empty_totals() -> dict:
+    return {m: (Decimal("0") if m in ("revenue", "spend") else 0) for m in BASE_MEASURES}
+
+
+def _sum_into(totals: dict, row: dict, measures) -> None:
+    for measure in measures:
+        totals[measure] += row.get(measure) or 0
+
+
+def summed(*, start=None, end=None, campaign_ids=None, group_by: tuple[str, ...] = ()) -> dict:
+    """Base measures summed from both roll-ups, keyed by the group_by values (() → one total)."""
+    groups: dict[tuple, dict] = {}
+    for model, measures in ((CampaignChannelDay, EVENT_MEASURES), (ContentChannelDay, POST_MEASURES)):
+        rows = model.objects.all()
+        if start:
+            rows = rows.filter(day__gte=start)
+        if end:
+            rows = rows.filter(day__lte=end)
+        if campaign_ids is not None:
+            rows = rows.filter(campaign_id__in=campaign_ids)
+        aggregates = {m: Sum(m) for m in measures}
+        rows = rows.values(*group_by).annotate(**aggregates).order_by() if group_by else [rows.aggregate(**aggregates)]
+        for row in rows:
+            key = tuple(row[g] for g in group_by)
+            _sum_into(groups.setdefault(key, empty_totals()), row, measures)
+    if not group_by and () not in groups:
+        groups[()] = empty_totals()
+    return groups

@@ -1,0 +1,52 @@
+"""The dashboard's overview: KPIs with their change, top campaigns and channels, score tiers."""
+
+import datetime as dt
+
+from django.db.models import Count
+
+from analytics.models import ContactScore
+from analytics.reports.measures import derived, summed
+from analytics.services.rollups import rollup_lag
+from publishing.models import Campaign
+
+KPIS = ("sent", "opens", "clicks", "conversions", "revenue", "impressions", "spend", "open_rate",
+        "click_through_rate", "roi")
+
+
+def _kpis(totals: dict) -> dict:
+    values = {**totals, **derived(totals)}
+    return {k: values[k] for k in KPIS}
+
+
+def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
+    length = (end - start).days + 1
+    previous_end = start - dt.timedelta(days=1)
+    previous_start = previous_end - dt.timedelta(days=length - 1)
+    current = _kpis(summed(start=start, end=end)[()])
+    previous = _kpis(summed(start=previous_start, end=previous_end)[()])
+    kpis = []
+    for key in KPIS:
+        value, before = current[key], previous[key]
+        change = None if value is None or not before else (float(value) - float(before)) / float(before)
+        kpis.append({"metric": key, "value": value, "previous": before, "change": change})
+
+    by_campaign = summed(start=start, end=end, group_by=("campaign_id",))
+    names = Campaign.objects.in_bulk([cid for (cid,) in by_campaign if cid])
+    campaigns = sorted(
+        ({"campaign_id": cid, "name": names[cid].name, "revenue": t["revenue"], "conversions": t["conversions"],
+          "clicks": t["clicks"]} for (cid,), t in by_campaign.items() if cid in names),
+        key=lambda row: (-row["revenue"], -row["conversions"], -row["clicks"], row["name"]),
+    )[:top]
+    channels = sorted(
+        ({"channel": ch or "(none)", "clicks": t["clicks"], "conversions": t["conversions"], "revenue": t["revenue"]}
+         for (ch,), t in summed(start=start, end=end, group_by=("channel",)).items()),
+        key=lambda row: (-row["conversions"], -row["clicks"], row["channel"]),
+    )[:top]
+    tiers = dict(ContactScore.objects.values("tier").annotate(n=Count("contact_id")).order_by()
+                 .values_list("tier", "n"))
+    return {
+        "start": start, "end": end, "previous_start": previous_start, "previous_end": previous_end,
+        "kpis": kpis, "top_campaigns": campaigns, "top_channels": channels,
+        "score_tiers": {tier: tiers.get(tier, 0) for tier in ("high", "medium", "low", "inactive")},
+        "rollup_lag": rollup_lag(),
+    }
