@@ -9,6 +9,7 @@ import imaplib
 import itertools
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -23,6 +24,7 @@ from gateways.testing.ports import free_port
 from gateways.testing.tls import TestCertificate, make_certificate
 
 DOVECOT = os.environ.get("AICMO_TEST_DOVECOT", "/usr/sbin/dovecot")
+DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
 
 _CONFIG = """\
 base_dir = {root}/run
@@ -35,6 +37,9 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Tests try wrong passwords on purpose: no delay, and no per-IP penalty (anvil-auth-penalty below)
+# slowing down every login after them.
+auth_failure_delay = 0
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 default_internal_group = {internal_group}
@@ -42,7 +47,7 @@ first_valid_uid = {mail_uid}
 mail_location = maildir:{root}/mail/%u
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
+  args = scheme=PLAIN username_format=%u {root}/users/%u
 }}
 userdb {{
   driver = static
@@ -61,6 +66,9 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 """
 
@@ -96,8 +104,17 @@ class ImapAccount:
             client.logout()
 
     def recreate_mailbox(self) -> None:
-        """Delete every message and the mailbox's UID history: a new UIDVALIDITY, as after a restore."""
-        shutil.rmtree(self.server.root / "mail" / self.username, ignore_errors=True)
+        """Delete the INBOX and start it again with UIDs from 1 and a new UIDVALIDITY, as after a
+        restore from backup. Dovecot derives UIDVALIDITY from the clock in seconds, so a mailbox
+        recreated within the same second would keep it: set the new one explicitly."""
+        client = self.connect()
+        try:
+            _status, data = client.status("INBOX", "(UIDVALIDITY)")
+        finally:
+            client.logout()
+        old = int(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1))
+        shutil.rmtree(self.server.root / "mail" / self.username)
+        self.server.doveadm("mailbox", "update", "-u", self.username, "--uid-validity", str(old + 1), "INBOX")
 
     def adapter_settings(self, **extra) -> dict:
         return {"host": self.host, "port": self.server.port, "security": "none", "mailbox": "INBOX", **extra}
@@ -134,8 +151,9 @@ class DovecotServer:
             (self.root / folder).mkdir(exist_ok=True)
         users = self._users()
         os.chown(self.root / "mail", int(users["mail_uid"]), int(users["mail_gid"]))
-        (self.root / "users").write_text("")
-        (self.root / "users").chmod(0o644)
+        # One passwd-file per user: Dovecot then sees a new user at once, without noticing a change
+        # to a shared file that may fall within the same second as the previous change.
+        (self.root / "users").mkdir(exist_ok=True)
         self.certificate = make_certificate(self.root / "tls")
         self.port, self.tls_port = free_port(), free_port()
         config = self.root / "dovecot.conf"
@@ -160,14 +178,22 @@ class DovecotServer:
         self.stop()
         raise RuntimeError(f"dovecot did not answer on 127.0.0.1:{self.port} within {timeout}s:\n{self.log()}")
 
+    def doveadm(self, *args: str) -> str:
+        done = subprocess.run([DOVEADM, "-c", str(self.root / "dovecot.conf"), *args], capture_output=True,
+                              text=True, timeout=30)
+        if done.returncode != 0:
+            raise RuntimeError(f"doveadm {' '.join(args)} failed: {done.stderr}")
+        return done.stdout
+
     def log(self) -> str:
         path = self.root / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
     def new_account(self) -> ImapAccount:
         username, password = f"reader{next(self._numbers)}", secrets.token_urlsafe(12)
-        with open(self.root / "users", "a") as users:
-            users.write(f"{username}:{{PLAIN}}{password}\n")
+        entry = self.root / "users" / username
+        entry.write_text(f"{username}:{{PLAIN}}{password}\n")
+        entry.chmod(0o644)
         return ImapAccount(server=self, username=username, password=password)
 
     def stop(self) -> None:
