@@ -1,5 +1,9 @@
 from rest_framework.routers import DefaultRouter
 
+from media.api.views import AssetViewSet, LibraryViewSet
+
 router = DefaultRouter(trailing_slash=True)
+router.register("libraries", LibraryViewSet, basename="media-library")
+router.register("assets", AssetViewSet, basename="media-asset")
 
 urlpatterns = router.urls

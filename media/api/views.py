@@ -1,0 +1,151 @@
+from django.db import transaction
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from aicmo_site.api.errors import error_body
+from aicmo_site.errors import DomainError
+from media import services
+from media.api import serializers as s
+from media.filters import AssetFilterSet
+from media.models import Asset
+from media.selectors import asset_performance_summary, asset_queryset, asset_usage, library_list
+from media.suggestions import asset_suggestions
+
+APPROVE = ["media.approve_asset"]
+CHANGE = ["media.change_asset"]
+VIEW = ["media.view_asset"]
+
+
+class LibraryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.LibrarySerializer
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at", "asset_count"]
+
+    def get_queryset(self):
+        return library_list()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.library_create(owner=self.request.user, **serializer.validated_data)
+        serializer.instance.asset_count = 0
+
+    def perform_update(self, serializer):
+        services.library_update(library=serializer.instance, **serializer.validated_data)
+
+
+class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                   viewsets.GenericViewSet):
+    """Assets: upload several files at once (multipart `files`), filter, act on one or many."""
+
+    serializer_class = s.AssetSerializer
+    filterset_class = AssetFilterSet
+    search_fields = ["name", "alt_text", "description"]
+    ordering_fields = ["name", "created_at", "size_bytes"]
+    action_permissions = {
+        "approve": APPROVE, "reject": APPROVE, "bulk_approve": APPROVE,
+        "submit": CHANGE, "focal_point": CHANGE, "bulk_tag": CHANGE, "partial_update": CHANGE,
+        "usage": VIEW, "performance": VIEW, "suggestions": VIEW,
+    }
+
+    def get_queryset(self):
+        return asset_queryset()
+
+    def _fresh(self, asset: Asset):
+        return s.AssetSerializer(asset_queryset().get(pk=asset.pk), context=self.get_serializer_context()).data
+
+    def create(self, request):
+        data = s.AssetUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        results = services.asset_upload_batch(
+            library=data.validated_data["library"], files=data.validated_data["files"], uploaded_by=request.user
+        )
+        body = []
+        for result in results:
+            if result.error:
+                body.append({"filename": result.filename, "accepted": False,
+                             "error": error_body(result.error.code, result.error.message, extra=result.error.extra)})
+            else:
+                body.append({"filename": result.filename, "accepted": True, "created": result.created,
+                             "notice": result.notice, "asset": self._fresh(result.asset)})
+        accepted = any(item["accepted"] for item in body)
+        return Response({"results": body}, status=status.HTTP_201_CREATED if accepted else status.HTTP_400_BAD_REQUEST)
+
+    def partial_update(self, request, pk=None):
+        data = s.AssetUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asset = services.asset_update(asset=self.get_object(), **data.validated_data)
+        return Response(self._fresh(asset))
+
+    def perform_destroy(self, instance):
+        services.asset_delete(asset=instance)
+
+    def _transition(self, request, service):
+        data = s.NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asset = service(asset=self.get_object(), by=request.user, note=data.validated_data["note"])
+        return Response(self._fresh(asset))
+
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._transition(request, services.asset_submit)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._transition(request, services.asset_approve)
+
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._transition(request, services.asset_reject)
+
+    @action(detail=True, methods=["post"], url_path="focal-point")
+    def focal_point(self, request, pk=None):
+        data = s.FocalPointSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asset = services.asset_set_focal_point(asset=self.get_object(), **data.validated_data)
+        return Response(self._fresh(asset))
+
+    @action(detail=True, methods=["get"])
+    def usage(self, request, pk=None):
+        rows = asset_usage(asset=self.get_object())
+        return Response(s.AssetUsageSerializer(rows, many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def performance(self, request, pk=None):
+        return Response(s.PerformanceSummarySerializer(asset_performance_summary(asset=self.get_object()),
+                                                       many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request, pk=None):
+        found = asset_suggestions(asset=self.get_object())
+        return Response(s.SuggestionSerializer([item.as_dict() for item in found], many=True).data)
+
+    def _assets(self, ids):
+        assets = list(Asset.objects.filter(pk__in=ids))
+        missing = sorted(set(ids) - {asset.pk for asset in assets})
+        if missing:
+            raise DomainError("Some assets do not exist.", "unknown_asset", {"asset_ids": missing})
+        return assets
+
+    @action(detail=False, methods=["post"], url_path="bulk-tag")
+    def bulk_tag(self, request):
+        data = s.BulkTagSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        count = services.asset_tags_add(assets=self._assets(data.validated_data["ids"]),
+                                        tags=data.validated_data["tags"])
+        return Response({"tagged": count})
+
+    @action(detail=False, methods=["post"], url_path="bulk-approve")
+    def bulk_approve(self, request):
+        """Approve each asset in review; one that cannot be approved is reported, the others still are."""
+        data = s.BulkApproveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        approved, refused = [], []
+        for asset in self._assets(data.validated_data["ids"]):
+            try:
+                with transaction.atomic():
+                    services.asset_approve(asset=asset, by=request.user, note=data.validated_data["note"])
+                approved.append(asset.pk)
+            except DomainError as error:
+                refused.append({"id": asset.pk, **error_body(error.code, error.message)})
+        return Response({"approved": approved, "refused": refused})
