@@ -1,0 +1,153 @@
+"""Turning one delivery into the message that goes on the wire: personalised body, tracked links,
+open pixel, Message-ID, RFC 8058 headers and a per-recipient unsubscribe link."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+
+from django.core import signing
+from django.db import transaction
+
+from gateways.capabilities import OutgoingEmail
+from publishing.email import conf
+from publishing.email.models import EmailBlock, EmailCampaign, EmailLink
+from publishing.email.rendering import DynamicBlockRule, Recipient, RenderedEmail, render_email
+from publishing.email.tokens import make_token
+
+# href="..." or href='...' of an <a> tag; the URL is HTML-escaped in the rendered body.
+_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+_BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+
+
+def tracking_url(kind: str, token: str) -> str:
+    return f"{conf.public_base_url()}/{kind}/{token}"
+
+
+def unsubscribe_url(delivery_id: int) -> str:
+    return tracking_url("u", make_token("unsubscribe", delivery_id))
+
+
+def message_id_for(delivery_id: int, campaign_id: int) -> str:
+    """Deterministic, so a retried delivery keeps its Message-ID, and unguessable from outside."""
+    tag = signing.Signer(salt="aicmo.email.message-id").signature(f"{delivery_id}.{campaign_id}")[:10]
+    return f"<{delivery_id}.{campaign_id}.{tag}@{conf.message_id_domain()}>"
+
+
+def list_unsubscribe_headers(delivery_id: int) -> dict[str, str]:
+    token = make_token("unsubscribe", delivery_id)
+    mailto = f"mailto:{conf.unsubscribe_mailto()}?subject=unsubscribe-{token}"
+    return {
+        "List-Unsubscribe": f"<{tracking_url('u', token)}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+class LinkBook:
+    """The campaign's link table, cached per worker: each URL gets one row, made on first sight."""
+
+    def __init__(self, campaign_id: int):
+        self.campaign_id = campaign_id
+        self._ids: dict[str, int] = {}
+
+    def ids_for(self, urls: set[str]) -> dict[str, int]:
+        missing = {url for url in urls if url not in self._ids}
+        if missing:
+            with transaction.atomic():
+                EmailLink.objects.bulk_create(
+                    [EmailLink(campaign_id=self.campaign_id, url=url, url_hash=_url_hash(url)) for url in missing],
+                    ignore_conflicts=True,
+                )
+            by_hash = {_url_hash(url): url for url in missing}
+            for link_id, url_hash in EmailLink.objects.filter(campaign_id=self.campaign_id,
+                                                              url_hash__in=list(by_hash)).values_list("id", "url_hash"):
+                self._ids[by_hash[url_hash]] = link_id
+        return {url: self._ids[url] for url in urls}
+
+
+def _trackable(url: str) -> bool:
+    base = conf.public_base_url()
+    return url.lower().startswith(("http://", "https://")) and not url.startswith(f"{base}/u/")
+
+
+def links_in(html_body: str) -> set[str]:
+    return {html.unescape(match.group(3)).strip() for match in _HREF.finditer(html_body)
+            if _trackable(html.unescape(match.group(3)).strip())}
+
+
+def track_links(html_body: str, *, delivery_id: int, link_ids: dict[str, int]) -> str:
+    def replace(match: re.Match) -> str:
+        url = html.unescape(match.group(3)).strip()
+        if url not in link_ids:
+            return match.group(0)
+        tracked = tracking_url("t/c", make_token("click", delivery_id, link_ids[url]))
+        return f"{match.group(1)}{match.group(2)}{tracked}{match.group(2)}"
+
+    return _HREF.sub(replace, html_body)
+
+
+def add_open_pixel(html_body: str, delivery_id: int) -> str:
+    pixel = (f'<img src="{tracking_url("t/o", make_token("open", delivery_id))}" width="1" height="1" alt="" '
+             'style="display:block;border:0;width:1px;height:1px">')
+    if _BODY_END.search(html_body):
+        return _BODY_END.sub(lambda m: pixel + m.group(0), html_body, count=1)
+    return html_body + pixel
+
+
+def add_preheader(html_body: str, preheader: str) -> str:
+    if not preheader:
+        return html_body
+    hidden = (f'<div style="display:none;max-height:0;overflow:hidden;mso-hide:all">{html.escape(preheader)}'
+              "</div>")
+    match = _BODY_START.search(html_body)
+    if match:
+        return html_body[:match.end()] + hidden + html_body[match.end():]
+    return hidden + html_body
+
+
+@dataclass
+class Content:
+    """What one variant (or the plain campaign) sends: the sources, before personalisation."""
+
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    blocks: list[DynamicBlockRule] = field(default_factory=list)
+
+
+def blocks_of(template_id: int) -> list[DynamicBlockRule]:
+    blocks = EmailBlock.objects.filter(template_id=template_id).prefetch_related("tags", "segments")
+    return [DynamicBlockRule(slot=b.slot, html=b.html, position=b.position,
+                             tag_names=frozenset(t.name for t in b.tags.all()),
+                             segment_ids=frozenset(s.pk for s in b.segments.all())) for b in blocks]
+
+
+def content_of(template, *, subject_override: str = "") -> Content:
+    return Content(subject=subject_override or template.subject, preheader=template.preheader,
+                   html=template.html_body, text=template.text_body, blocks=blocks_of(template.pk))
+
+
+def render_for(content: Content, recipient: Recipient, *, campaign_name: str, delivery_id: int | None) -> RenderedEmail:
+    unsubscribe = unsubscribe_url(delivery_id) if delivery_id else f"{conf.public_base_url()}/u/preview"
+    return render_email(subject=content.subject, preheader=content.preheader, html=content.html, text=content.text,
+                        recipient=recipient, campaign_name=campaign_name, unsubscribe_url=unsubscribe,
+                        blocks=content.blocks)
+
+
+def outgoing_for(*, email_campaign: EmailCampaign, rendered: RenderedEmail, to: str, delivery_id: int,
+                 link_ids: dict[str, int]) -> OutgoingEmail:
+    body = track_links(rendered.html, delivery_id=delivery_id, link_ids=link_ids)
+    body = add_open_pixel(add_preheader(body, rendered.preheader), delivery_id)
+    return OutgoingEmail(
+        to=to, subject=rendered.subject, text=rendered.text, html=body, from_email=email_campaign.sender,
+        reply_to=email_campaign.reply_to, headers=list_unsubscribe_headers(delivery_id),
+        message_id=message_id_for(delivery_id, email_campaign.campaign_id),
+    )

@@ -1,0 +1,24 @@
+"""Gathering what rendering needs about many contacts in a fixed number of queries."""
+
+from crm.models import Contact, Segment
+from crm.selectors import segment_queryset
+from publishing.email.rendering import DynamicBlockRule, Recipient
+
+
+def recipients_for(contacts: list[Contact], blocks: list[DynamicBlockRule]) -> dict[int, Recipient]:
+    """Contacts must come with company selected and tags prefetched; segments are asked once each."""
+    segment_ids = set().union(*(block.segment_ids for block in blocks)) if blocks else set()
+    members: dict[int, set[int]] = {}
+    names: dict[int, str] = {}
+    contact_ids = [contact.pk for contact in contacts]
+    for segment in Segment.objects.filter(pk__in=segment_ids):
+        names[segment.pk] = segment.name
+        for contact_id in segment_queryset(segment).filter(pk__in=contact_ids).values_list("pk", flat=True):
+            members.setdefault(contact_id, set()).add(segment.pk)
+    return {
+        contact.pk: Recipient.from_contact(
+            contact, tags=[tag.name for tag in contact.tags.all()], segment_ids=members.get(contact.pk, ()),
+            segment_names=sorted(names[s] for s in members.get(contact.pk, ())),
+        )
+        for contact in contacts
+    }

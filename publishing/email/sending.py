@@ -1,0 +1,281 @@
+"""The send loop: workers claim deliveries from the database, never from the queue.
+
+Exactly once, as far as SMTP allows:
+- A claim is a lease (lease_owner, lease_expires_at) taken with SELECT … FOR UPDATE SKIP LOCKED on
+  PostgreSQL; on SQLite the claiming transaction holds the write lock (IMMEDIATE), and the UPDATE
+  repeats every condition, so two workers never hold the same delivery.
+- Each message is marked "sending" and committed before the SMTP transaction starts, and marked
+  "sent" with the provider's message id right after it: the window in which the outcome cannot be
+  known is one message per connection, whatever the batch size.
+- A delivery found "sending" past its lease was maybe accepted by the server before its worker died:
+  it becomes outcome_unknown and is never sent again (services.campaigns.leases_recover).
+- Messages are rendered before the connection opens, so no template or database work stretches the
+  window either.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from gateways.capabilities import OutgoingEmail
+from gateways.errors import GatewayError, NoProviderAvailable, OutcomeUnknown, ProviderRejected
+from publishing.email import conf
+from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, SendStatus
+from publishing.email.composing import LinkBook, content_of, links_in, outgoing_for, render_for
+from publishing.email.models import EmailCampaign, EmailDelivery
+from publishing.email.recipients import recipients_for
+from publishing.email.services.campaigns import email_campaign_complete_if_done, leases_recover
+from publishing.email.services.gateway import email_gateway
+
+logger = logging.getLogger("publishing.email")
+PAUSE_CHECK_SECONDS = 0.5
+LEASE_POLL_SECONDS = 0.5
+SOON_SECONDS = 5
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class WorkerReport:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    unknown: int = 0
+    stopped_because: str = ""
+    claimed_batches: int = 0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(conf.retry_base_seconds() * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _claimable(campaign_id: int, now):
+    return (EmailDelivery.objects.filter(campaign_id=campaign_id, status=DeliveryStatus.QUEUED, held=False)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)))
+
+
+def _work_coming_soon(campaign_id: int) -> bool:
+    """Claims held by other workers (live, or dead and expiring) or retries due within a few seconds."""
+    soon = timezone.now() + timedelta(seconds=SOON_SECONDS)
+    unsent = EmailDelivery.objects.filter(campaign_id=campaign_id, status__in=DELIVERY_UNSENT)
+    return unsent.filter(Q(lease_expires_at__isnull=False) | Q(held=False, next_attempt_at__lte=soon)).exists()
+
+
+def claim_batch(*, campaign_id: int, owner: str, size: int) -> list[int]:
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(_claimable(campaign_id, now).select_for_update(skip_locked=True).order_by("id")
+                   .values_list("id", flat=True)[:size])
+        if not ids:
+            return []
+        _claimable(campaign_id, now).filter(id__in=ids).update(
+            lease_owner=owner, lease_expires_at=now + timedelta(seconds=conf.lease_seconds()))
+    return list(EmailDelivery.objects.filter(id__in=ids, lease_owner=owner, status=DeliveryStatus.QUEUED)
+                .values_list("id", flat=True))
+
+
+class CampaignSender:
+    """One worker's view of one send: compiled content per variant, the link book, pacing."""
+
+    def __init__(self, email_campaign: EmailCampaign, owner: str):
+        self.email_campaign = email_campaign
+        self.owner = owner
+        self.campaign_name = email_campaign.campaign.name
+        self.links = LinkBook(email_campaign.campaign_id)
+        self._contents: dict[int | None, object] = {}
+        rate = conf.rate_per_second()
+        self.interval = conf.send_concurrency() / rate if rate > 0 else 0.0
+        self._next_slot = time.monotonic()
+        self._last_status_check = time.monotonic()
+
+    def content_for(self, variant):
+        key = variant.pk if variant else None
+        if key not in self._contents:
+            template = (variant.template if variant and variant.template_id else None) or self.email_campaign.template
+            self._contents[key] = content_of(template, subject_override=variant.subject if variant else "")
+        return self._contents[key]
+
+    def compose(self, deliveries: list[EmailDelivery]) -> list[tuple[EmailDelivery, OutgoingEmail | None, str]]:
+        """(delivery, message, error): a delivery whose template cannot render fails alone."""
+        all_blocks = [block for d in deliveries for block in self.content_for(d.variant).blocks]
+        recipients = recipients_for([d.contact for d in deliveries], all_blocks)
+        rendered = []
+        for delivery in deliveries:
+            try:
+                rendered.append((delivery, render_for(self.content_for(delivery.variant),
+                                                      recipients[delivery.contact_id],
+                                                      campaign_name=self.campaign_name, delivery_id=delivery.pk), ""))
+            except Exception as exc:  # noqa: BLE001 - one contact's bad data must not sink the batch
+                rendered.append((delivery, None, f"Could not render: {exc}"))
+        link_ids = self.links.ids_for(set().union(*(links_in(r.html) for _d, r, _e in rendered if r)))
+        return [(d, outgoing_for(email_campaign=self.email_campaign, rendered=r, to=d.contact.email,
+                                 delivery_id=d.pk, link_ids=link_ids) if r else None, error)
+                for d, r, error in rendered]
+
+    def pace(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self._next_slot > now:
+            time.sleep(self._next_slot - now)
+        self._next_slot = max(self._next_slot, now) + self.interval
+
+    def still_sending(self) -> bool:
+        if time.monotonic() - self._last_status_check < PAUSE_CHECK_SECONDS:
+            return True
+        self._last_status_check = time.monotonic()
+        status = EmailCampaign.objects.values_list("status", flat=True).get(pk=self.email_campaign.pk)
+        return status == SendStatus.SENDING
+
+
+def _mine(delivery_id: int, owner: str, *statuses):
+    return EmailDelivery.objects.filter(pk=delivery_id, lease_owner=owner, status__in=statuses)
+
+
+def _start(delivery: EmailDelivery, message: OutgoingEmail, owner: str) -> bool:
+    """Committed before the SMTP transaction: from here on the delivery is never sent again blindly."""
+    now = timezone.now()
+    return bool(_mine(delivery.pk, owner, DeliveryStatus.QUEUED).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, message_id=message.message_id,
+        lease_expires_at=now + timedelta(seconds=conf.lease_seconds())))
+
+
+def _finish(delivery_id: int, owner: str, **fields) -> None:
+    # outcome_unknown too: a slow worker whose lease was recovered did learn the answer after all.
+    _mine(delivery_id, owner, DeliveryStatus.SENDING, DeliveryStatus.OUTCOME_UNKNOWN).update(**fields)
+
+
+def _retry_or_fail(delivery: EmailDelivery, owner: str, error: GatewayError, report: WorkerReport) -> None:
+    attempts = delivery.attempts + 1
+    if attempts >= conf.max_attempts():
+        _finish(delivery.pk, owner, status=DeliveryStatus.FAILED, error=str(error)[:2000], lease_owner="",
+                lease_expires_at=None)
+        report.failed += 1
+        return
+    _finish(delivery.pk, owner, status=DeliveryStatus.QUEUED, error=str(error)[:2000], lease_owner="",
+            lease_expires_at=None, next_attempt_at=timezone.now() + retry_delay(attempts))
+    report.retried += 1
+
+
+def _release(delivery_ids: list[int], owner: str, *, delay: timedelta | None = None) -> None:
+    fields = {"lease_owner": "", "lease_expires_at": None}
+    if delay:
+        fields["next_attempt_at"] = timezone.now() + delay
+    EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner, status=DeliveryStatus.QUEUED).update(**fields)
+
+
+def _send_one(session, delivery: EmailDelivery, message: OutgoingEmail, owner: str, report: WorkerReport) -> bool:
+    """Send one started delivery and record the outcome. False when no provider could take it."""
+    attempts_before = len(getattr(session, "attempts", []))
+    try:
+        receipt = session.send(message)
+    except OutcomeUnknown as exc:
+        _finish(delivery.pk, owner, status=DeliveryStatus.OUTCOME_UNKNOWN, error=str(exc)[:2000], lease_owner="",
+                lease_expires_at=None)
+        report.unknown += 1
+    except ProviderRejected as exc:
+        _finish(delivery.pk, owner, status=DeliveryStatus.FAILED, error=str(exc)[:2000], provider=exc.provider,
+                lease_owner="", lease_expires_at=None)
+        report.failed += 1
+    except NoProviderAvailable as exc:
+        _retry_or_fail(delivery, owner, exc, report)
+        return False
+    except GatewayError as exc:
+        _retry_or_fail(delivery, owner, exc, report)
+    else:
+        tried = getattr(session, "attempts", [])[attempts_before:]
+        _finish(delivery.pk, owner, status=DeliveryStatus.SENT, message_id=receipt.message_id or message.message_id,
+                provider=receipt.provider, provider_response=receipt.response[:2000], sent_at=timezone.now(),
+                error="", lease_owner="", lease_expires_at=None,
+                failover_note="; ".join(f"{name}: {why}" for name, why in tried)[:2000])
+        report.sent += 1
+    return True
+
+
+def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerReport) -> bool:
+    """Send one claimed batch over one connection. False when the worker should stop."""
+    owner = sender.owner
+    deliveries = list(EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner,
+                                                   status=DeliveryStatus.QUEUED)
+                      .select_related("contact__company", "variant__template").prefetch_related("contact__tags")
+                      .order_by("id"))
+    composed = sender.compose(deliveries)
+    remaining = [d.pk for d in deliveries]
+    gateway = email_gateway()
+    session = gateway.open_email_session()
+    refusals_in_a_row = 0
+    try:
+        for delivery, message, render_error in composed:
+            if not sender.still_sending():
+                report.stopped_because = "paused or canceled"
+                _release(remaining, owner)
+                return False
+            remaining.remove(delivery.pk)
+            if message is None:
+                EmailDelivery.objects.filter(pk=delivery.pk, lease_owner=owner, status=DeliveryStatus.QUEUED).update(
+                    status=DeliveryStatus.FAILED, error=render_error[:2000], lease_owner="", lease_expires_at=None)
+                report.failed += 1
+                continue
+            sender.pace()
+            if not _start(delivery, message, owner):
+                continue
+            if _send_one(session, delivery, message, owner, report):
+                refusals_in_a_row = 0
+                continue
+            refusals_in_a_row += 1
+            if refusals_in_a_row >= 2:
+                # Every provider refused twice running: the rest waits rather than burning its attempts.
+                _release(remaining, owner, delay=retry_delay(1))
+                report.stopped_because = "no provider available"
+                return False
+            # One temporary refusal (a 4xx for one message) used up the session's providers: start afresh.
+            session.close()
+            session = gateway.open_email_session()
+    finally:
+        session.close()
+    return True
+
+
+def worker_run(*, email_campaign_id: int, owner: str | None = None,
+               budget_seconds: float | None = None) -> WorkerReport:
+    """Send until nothing is claimable, the send is paused or canceled, or the time budget is spent."""
+    owner = owner or worker_name()
+    report = WorkerReport()
+    email_campaign = EmailCampaign.objects.select_related("campaign", "template").get(pk=email_campaign_id)
+    deadline = time.monotonic() + (budget_seconds if budget_seconds is not None else conf.worker_budget_seconds())
+    leases_recover(campaign_id=email_campaign.campaign_id)
+    sender = CampaignSender(email_campaign, owner)
+    while True:
+        if EmailCampaign.objects.values_list("status", flat=True).get(pk=email_campaign_id) != SendStatus.SENDING:
+            report.stopped_because = report.stopped_because or "not sending"
+            return report
+        if time.monotonic() > deadline:
+            report.stopped_because = "time budget spent"
+            return report
+        claimed = claim_batch(campaign_id=email_campaign.campaign_id, owner=owner, size=conf.batch_size())
+        if not claimed:
+            leases_recover(campaign_id=email_campaign.campaign_id)
+            if email_campaign_complete_if_done(email_campaign_id=email_campaign_id) or not _work_coming_soon(
+                    email_campaign.campaign_id):
+                report.stopped_because = "nothing left to claim"
+                return report
+            # Another worker holds claims (it is sending them, or it died and they come back when the lease
+            # expires) or a retry is nearly due: waiting here beats waiting for the periodic wake-up.
+            time.sleep(LEASE_POLL_SECONDS)
+            continue
+        report.claimed_batches += 1
+        if not send_batch(sender, claimed, report):
+            return report

@@ -1,0 +1,27 @@
+"""Every write of email campaigns. Keyword-only, each in a transaction, raising DomainError."""
+
+from publishing.email.services.campaigns import (
+    campaign_wake,
+    email_campaign_cancel,
+    email_campaign_checklist,
+    email_campaign_complete_if_done,
+    email_campaign_pause,
+    email_campaign_resume,
+    email_campaign_send,
+    email_campaign_set_up,
+    email_campaign_transition,
+    leases_recover,
+)
+from publishing.email.services.templates import (
+    email_template_create,
+    email_template_preview,
+    email_template_test_send,
+    email_template_update,
+)
+
+__all__ = [
+    "campaign_wake", "email_campaign_cancel", "email_campaign_checklist", "email_campaign_complete_if_done",
+    "email_campaign_pause", "email_campaign_resume", "email_campaign_send", "email_campaign_set_up",
+    "email_campaign_transition", "email_template_create", "email_template_preview", "email_template_test_send",
+    "email_template_update", "leases_recover",
+]

@@ -1,0 +1,188 @@
+"""The send of a campaign: set-up, checklist, freezing the audience, pause, resume, cancel, completion."""
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from aicmo_site.errors import ConflictError, DomainError
+from crm.selectors import audience_resolve, contacts_emailable
+from gateways.capabilities import Capability
+from gateways.models import ProviderAccount
+from publishing.email import conf
+from publishing.email.choices import DELIVERY_UNSENT, SEND_TRANSITIONS, DeliveryStatus, SendStatus
+from publishing.email.models import EmailCampaign, EmailCampaignEvent, EmailDelivery, EmailTemplate
+from publishing.email.rendering import check_template
+
+SETUP_FIELDS = ("template", "from_email", "from_name", "reply_to")
+
+
+def email_campaign_transition(*, email_campaign: EmailCampaign, to: str, by=None, note: str = "",
+                              **fields) -> EmailCampaign:
+    """The one way a send changes status: checked against SEND_TRANSITIONS, recorded in the audit trail.
+
+    The row is locked first, so a pause racing a completion cannot both win."""
+    current = EmailCampaign.objects.select_for_update().get(pk=email_campaign.pk)
+    if to not in SEND_TRANSITIONS[current.status]:
+        raise ConflictError(f"A send that is {current.get_status_display().lower()} cannot become {to}.",
+                            code="invalid_transition", extra={"from": current.status, "to": to})
+    fields["status"] = to
+    fields["updated_at"] = timezone.now()
+    EmailCampaign.objects.filter(pk=current.pk).update(**fields)
+    EmailCampaignEvent.objects.create(email_campaign=current, from_status=current.status, to_status=to, by=by,
+                                      note=note)
+    for name, value in fields.items():
+        setattr(email_campaign, name, value)
+    return email_campaign
+
+
+@transaction.atomic
+def email_campaign_set_up(*, campaign, template: EmailTemplate, by=None, **fields) -> EmailCampaign:
+    """Create or change the email side of a campaign; only before it is sent."""
+    unknown = set(fields) - set(SETUP_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.", code="invalid_fields")
+    email_campaign, _ = EmailCampaign.objects.select_for_update().get_or_create(
+        campaign=campaign, defaults={"template": template})
+    if email_campaign.status != SendStatus.DRAFT:
+        raise ConflictError("This campaign's email has already been sent.", code="already_sent")
+    email_campaign.template = template
+    for name, value in fields.items():
+        setattr(email_campaign, name, value)
+    email_campaign.full_clean()
+    email_campaign.save()
+    return email_campaign
+
+
+def audience_queryset(campaign):
+    audience = campaign.audience or {}
+    return contacts_emailable(audience_resolve(
+        contact_ids=audience.get("contact_ids", ()), tag_ids=audience.get("tag_ids", ()),
+        domains=audience.get("domains", ()), segment_ids=audience.get("segment_ids", ()),
+    ))
+
+
+def email_campaign_checklist(email_campaign: EmailCampaign) -> list[dict]:
+    """What must hold before sending; each item: {"key", "label", "ok", "detail"}."""
+    template = email_campaign.template
+    problems_in_template = []
+    for name in ("subject", "preheader", "html_body", "text_body"):
+        try:
+            check_template(getattr(template, name) or "", field_name=name)
+        except DomainError as exc:
+            problems_in_template.append(exc.message)
+    bodies = template.html_body + template.text_body
+    audience = audience_queryset(email_campaign.campaign).count()
+    has_sender_account = ProviderAccount.objects.filter(capability=Capability.EMAIL_SENDING, enabled=True).exists()
+    return [
+        {"key": "subject", "label": "Subject set", "ok": bool(template.subject.strip()), "detail": template.subject},
+        {"key": "unsubscribe_link", "label": "Unsubscribe link in the body", "ok": "unsubscribe_url" in bodies,
+         "detail": "Put {{ unsubscribe_url }} in a link of the body."},
+        {"key": "audience", "label": "Audience not empty", "ok": audience > 0,
+         "detail": f"{audience} contacts can be emailed"},
+        {"key": "sender", "label": "Sender configured", "ok": has_sender_account,
+         "detail": email_campaign.sender or "the sending account's own address"},
+        {"key": "template", "label": "Template reads correctly", "ok": not problems_in_template,
+         "detail": "; ".join(problems_in_template)},
+    ]
+
+
+def _freeze_audience(email_campaign: EmailCampaign) -> int:
+    """One INSERT … SELECT: every emailable contact once; the unique constraint makes a repeat harmless."""
+    contacts = audience_queryset(email_campaign.campaign).order_by().values("pk")
+    select_sql, params = contacts.query.sql_with_params()
+    table = EmailDelivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, contact_id, held, status, message_id, provider, provider_response, "  # noqa: S608
+            "attempts, lease_owner, failover_note, error, open_count, click_count, created_at) "
+            f"SELECT %s, audience.id, %s, %s, '', '', '', 0, '', '', '', 0, 0, %s FROM ({select_sql}) AS audience "
+            "ON CONFLICT DO NOTHING",
+            [email_campaign.campaign_id, False, DeliveryStatus.QUEUED, timezone.now(), *params],
+        )
+    return EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id).count()
+
+
+@transaction.atomic
+def email_campaign_send(*, email_campaign: EmailCampaign, by=None) -> EmailCampaign:
+    from publishing.email.ab_testing import ab_test_assign
+
+    failing = [item["label"] for item in email_campaign_checklist(email_campaign) if not item["ok"]]
+    if failing:
+        raise DomainError(f"Not ready to send: {', '.join(failing)}.", code="checklist_failed",
+                          extra={"failing": failing})
+    email_campaign_transition(email_campaign=email_campaign, to=SendStatus.SENDING, by=by, note="Sending started",
+                              requested_by=by, started_at=timezone.now())
+    size = _freeze_audience(email_campaign)
+    EmailCampaign.objects.filter(pk=email_campaign.pk).update(audience_size=size)
+    email_campaign.audience_size = size
+    ab_test_assign(email_campaign=email_campaign)
+    transaction.on_commit(lambda: campaign_wake(email_campaign.pk))
+    return email_campaign
+
+
+@transaction.atomic
+def email_campaign_pause(*, email_campaign: EmailCampaign, by=None, note: str = "") -> EmailCampaign:
+    """Workers see the pause before their next message; a message already handed to SMTP still completes."""
+    return email_campaign_transition(email_campaign=email_campaign, to=SendStatus.PAUSED, by=by, note=note)
+
+
+@transaction.atomic
+def email_campaign_resume(*, email_campaign: EmailCampaign, by=None, note: str = "") -> EmailCampaign:
+    email_campaign_transition(email_campaign=email_campaign, to=SendStatus.SENDING, by=by, note=note or "Resumed")
+    transaction.on_commit(lambda: campaign_wake(email_campaign.pk))
+    return email_campaign
+
+
+@transaction.atomic
+def email_campaign_cancel(*, email_campaign: EmailCampaign, by=None, note: str = "") -> EmailCampaign:
+    """Everything not yet handed to SMTP is canceled; what is being sent right now finishes as it may."""
+    email_campaign_transition(email_campaign=email_campaign, to=SendStatus.CANCELED, by=by, note=note,
+                              finished_at=timezone.now())
+    EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.QUEUED).update(
+        status=DeliveryStatus.CANCELED, lease_owner="", lease_expires_at=None)
+    return email_campaign
+
+
+@transaction.atomic
+def email_campaign_complete_if_done(*, email_campaign_id: int) -> bool:
+    """Completed only when no delivery is still owed a send (queued, held for an A/B winner, or sending)."""
+    email_campaign = EmailCampaign.objects.select_for_update().get(pk=email_campaign_id)
+    if email_campaign.status != SendStatus.SENDING:
+        return False
+    unsent = EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status__in=DELIVERY_UNSENT)
+    if unsent.exists():
+        return False
+    email_campaign_transition(email_campaign=email_campaign, to=SendStatus.COMPLETED, note="Every delivery done",
+                              finished_at=timezone.now())
+    return True
+
+
+@transaction.atomic
+def leases_recover(*, campaign_id: int) -> int:
+    """A delivery left in "sending" past its lease may have been accepted by the SMTP server before its
+    worker died: it becomes outcome_unknown and is never sent again. Returns how many."""
+    now = timezone.now()
+    return EmailDelivery.objects.filter(campaign_id=campaign_id, status=DeliveryStatus.SENDING,
+                                        lease_expires_at__lt=now).update(
+        status=DeliveryStatus.OUTCOME_UNKNOWN, lease_owner="", lease_expires_at=None,
+        error="The worker stopped after handing the message to the provider and before recording the answer.",
+    )
+
+
+def campaigns_needing_work():
+    """Sends in progress with a delivery due now and no worker holding a live claim (a running worker
+    takes the due ones itself; waking more would exceed the configured concurrency)."""
+    now = timezone.now()
+    due = EmailDelivery.objects.filter(campaign_id=OuterRef("campaign_id"), status=DeliveryStatus.QUEUED,
+                                       held=False).exclude(next_attempt_at__gt=now)
+    live = EmailDelivery.objects.filter(campaign_id=OuterRef("campaign_id"), lease_expires_at__gt=now)
+    return EmailCampaign.objects.filter(status=SendStatus.SENDING).filter(Exists(due)).exclude(Exists(live))
+
+
+def campaign_wake(email_campaign_id: int, *, workers: int | None = None) -> None:
+    """Wake the workers of one send. The queue only wakes: deliveries are claimed from the database."""
+    from django_q.tasks import async_task
+
+    for _ in range(workers or conf.send_concurrency()):
+        async_task("publishing.email.tasks.email_campaign_work", email_campaign_id,
+                   task_name=f"email-send-{email_campaign_id}")

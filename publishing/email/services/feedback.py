@@ -1,0 +1,102 @@
+"""What comes back from an email: opens, clicks, unsubscribes, bounces, complaints and replies.
+
+Each becomes a crm engagement event through crm's services (publishing calls crm, never the reverse)
+and first/total counts on the delivery. Provider events and inbox messages are recorded once by id
+(InboundEvent), so a replayed webhook or a re-read mailbox changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from crm.choices import EventKind
+from crm.models import Contact
+from crm.services import contact_mark_bounced, contact_mark_complained, contact_record_event, contact_unsubscribe
+from publishing.email.choices import InboundEventKind
+from publishing.email.models import EmailDelivery, EmailLink, InboundEvent
+
+logger = logging.getLogger("publishing.email")
+
+
+def _event_source(delivery: EmailDelivery) -> dict:
+    return {"campaign_id": delivery.campaign_id, "channel": "email", "source_kind": "delivery",
+            "source_id": str(delivery.pk)}
+
+
+@transaction.atomic
+def delivery_record_open(*, delivery: EmailDelivery) -> None:
+    now = timezone.now()
+    EmailDelivery.objects.filter(pk=delivery.pk).update(open_count=F("open_count") + 1,
+                                                        first_opened_at=Coalesce("first_opened_at", now))
+    contact_record_event(contact=delivery.contact, kind=EventKind.OPENED, occurred_at=now, **_event_source(delivery))
+
+
+@transaction.atomic
+def delivery_record_click(*, delivery: EmailDelivery, link: EmailLink) -> None:
+    """A click proves an open too (images are often blocked), so the first open is set if missing."""
+    now = timezone.now()
+    EmailDelivery.objects.filter(pk=delivery.pk).update(
+        click_count=F("click_count") + 1, first_clicked_at=Coalesce("first_clicked_at", now),
+        first_opened_at=Coalesce("first_opened_at", now))
+    contact_record_event(contact=delivery.contact, kind=EventKind.CLICKED, occurred_at=now,
+                         detail={"url": link.url, "link_id": link.pk}, **_event_source(delivery))
+
+
+@transaction.atomic
+def delivery_unsubscribe(*, delivery: EmailDelivery, source: str = "email:one-click") -> Contact:
+    return contact_unsubscribe(contact=delivery.contact, source=f"{source} (campaign {delivery.campaign_id})",
+                               reason="Unsubscribed from an email")
+
+
+def _record_once(*, source: str, event_id: str, kind: str, delivery: EmailDelivery | None, contact: Contact | None,
+                 detail: dict) -> bool:
+    """True the first time this (source, id) is seen; the savepoint keeps the outer transaction usable."""
+    try:
+        with transaction.atomic():
+            InboundEvent.objects.create(source=source, event_id=event_id, kind=kind, delivery=delivery,
+                                        contact=contact, detail=detail)
+    except IntegrityError:
+        return False
+    return True
+
+
+def delivery_by_message_id(*message_ids: str) -> EmailDelivery | None:
+    wanted = [mid.strip() for mid in message_ids if mid and mid.strip()]
+    if not wanted:
+        return None
+    wanted += [f"<{mid.strip('<>')}>" for mid in wanted] + [mid.strip("<>") for mid in wanted]
+    return EmailDelivery.objects.select_related("contact").filter(message_id__in=set(wanted)).first()
+
+
+@transaction.atomic
+def inbound_event_apply(*, source: str, event_id: str, kind: str, message_ids: tuple[str, ...] = (),
+                        email: str = "", bounce_type: str = "hard", detail: dict | None = None) -> bool:
+    """Apply one provider event or inbox message. False when it was seen before or matches no one."""
+    if kind not in InboundEventKind.values:
+        raise ValueError(f"Unknown inbound event kind {kind!r}")
+    delivery = delivery_by_message_id(*message_ids)
+    contact = delivery.contact if delivery else Contact.objects.filter(email=email.strip().lower()).first()
+    detail = detail or {}
+    if not _record_once(source=source, event_id=event_id, kind=kind, delivery=delivery, contact=contact,
+                        detail=detail):
+        return False
+    if contact is None:
+        logger.info("Inbound %s event %s matches no contact", kind, event_id)
+        return False
+    diagnostic = str(detail.get("diagnostic", ""))[:500]
+    if kind == InboundEventKind.BOUNCE:
+        contact_mark_bounced(contact=contact, hard=bounce_type != "soft", detail=diagnostic)
+    elif kind == InboundEventKind.COMPLAINT:
+        contact_mark_complained(contact=contact, detail=diagnostic)
+    elif kind == InboundEventKind.REPLY:
+        source_fields = _event_source(delivery) if delivery else {"channel": "email"}
+        contact_record_event(contact=contact, kind=EventKind.REPLIED, detail={"subject": detail.get("subject", "")},
+                             **source_fields)
+    elif kind == InboundEventKind.DELIVERED and delivery:
+        contact_record_event(contact=contact, kind=EventKind.DELIVERED, **_event_source(delivery))
+    return True

@@ -1,0 +1,81 @@
+"""Email templates: writing them (checked in the sandbox), previewing, test sends and the checklist."""
+
+from django.db import transaction
+
+from aicmo_site.errors import DomainError
+from crm.models import Contact
+from gateways.capabilities import OutgoingEmail
+from gateways.errors import GatewayError
+from publishing.email.composing import content_of, list_unsubscribe_headers, render_for
+from publishing.email.models import EmailTemplate
+from publishing.email.recipients import recipients_for
+from publishing.email.rendering import Recipient, RenderedEmail, check_template
+from publishing.email.services.gateway import email_gateway
+
+TEMPLATE_FIELDS = ("name", "subject", "preheader", "html_body", "text_body")
+
+
+def _check_sources(template: EmailTemplate) -> None:
+    for name in ("subject", "preheader", "html_body", "text_body"):
+        check_template(getattr(template, name) or "", field_name=name)
+
+
+@transaction.atomic
+def email_template_create(*, by=None, **fields) -> EmailTemplate:
+    unknown = set(fields) - set(TEMPLATE_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown template fields: {', '.join(sorted(unknown))}.", code="invalid_fields")
+    template = EmailTemplate(created_by=by, **fields)
+    _check_sources(template)
+    template.full_clean()
+    template.save()
+    return template
+
+
+@transaction.atomic
+def email_template_update(*, template: EmailTemplate, **fields) -> EmailTemplate:
+    unknown = set(fields) - set(TEMPLATE_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown template fields: {', '.join(sorted(unknown))}.", code="invalid_fields")
+    for name, value in fields.items():
+        setattr(template, name, value)
+    _check_sources(template)
+    template.full_clean()
+    template.save()
+    return template
+
+
+def _recipient(contact: Contact | None, blocks) -> Recipient:
+    if contact is None:
+        return Recipient(email="someone@example.com", first_name="", last_name="")
+    contact = Contact.objects.select_related("company").prefetch_related("tags").get(pk=contact.pk)
+    return recipients_for([contact], blocks)[contact.pk]
+
+
+def email_template_preview(*, template: EmailTemplate, contact: Contact | None = None, subject: str = "",
+                           campaign_name: str = "Preview") -> RenderedEmail:
+    """The email as this contact would read it (links untracked, unsubscribe pointing nowhere)."""
+    content = content_of(template, subject_override=subject)
+    return render_for(content, _recipient(contact, content.blocks), campaign_name=campaign_name, delivery_id=None)
+
+
+def email_template_test_send(*, template: EmailTemplate, to: list[str], contact: Contact | None = None,
+                             from_email: str = "", reply_to: str = "", subject: str = "") -> list[str]:
+    """Sends the preview to the given addresses, marked as a test; returns the provider's message ids."""
+    if not to:
+        raise DomainError("Give at least one address to send the test to.", code="no_recipients")
+    if len(to) > 20:
+        raise DomainError("A test goes to at most 20 addresses.", code="too_many_recipients")
+    rendered = email_template_preview(template=template, contact=contact, subject=subject)
+    ids = []
+    try:
+        with email_gateway().open_email_session() as session:
+            for address in to:
+                receipt = session.send(OutgoingEmail(
+                    to=address, subject=f"[Test] {rendered.subject}", text=rendered.text, html=rendered.html,
+                    from_email=from_email, reply_to=reply_to, headers=list_unsubscribe_headers(0),
+                ))
+                ids.append(receipt.message_id)
+    except GatewayError as exc:
+        raise DomainError(f"The test could not be sent: {exc}", code="test_send_failed")
+    return ids

@@ -1,0 +1,47 @@
+"""django-q2 entry points of email. They only wake workers; what to send is decided by the database."""
+
+import logging
+
+from publishing.email.choices import SendStatus
+from publishing.email.models import EmailCampaign
+from publishing.email.sending import worker_run
+from publishing.email.services.campaigns import (
+    campaign_wake,
+    campaigns_needing_work,
+    email_campaign_complete_if_done,
+    leases_recover,
+)
+
+logger = logging.getLogger("publishing.email")
+
+
+def email_campaign_work(email_campaign_id: int) -> dict:
+    """Idempotent: a second run finds nothing claimable and returns."""
+    report = worker_run(email_campaign_id=email_campaign_id)
+    if report.stopped_because == "time budget spent":
+        campaign_wake(email_campaign_id, workers=1)
+    return report.__dict__
+
+
+def email_wake_sends() -> int:
+    """Every minute: recover stopped workers' sends, retry due deliveries, complete finished sends."""
+    for email_campaign in EmailCampaign.objects.filter(status=SendStatus.SENDING).only("pk", "campaign_id"):
+        leases_recover(campaign_id=email_campaign.campaign_id)
+        email_campaign_complete_if_done(email_campaign_id=email_campaign.pk)
+    woken = 0
+    for email_campaign_id in campaigns_needing_work().values_list("pk", flat=True):
+        campaign_wake(email_campaign_id)
+        woken += 1
+    return woken
+
+
+def email_poll_inboxes() -> int:
+    from publishing.email.inbox import inboxes_poll
+
+    return inboxes_poll()
+
+
+def email_evaluate_ab_tests() -> int:
+    from publishing.email.ab_testing import ab_tests_evaluate_due
+
+    return ab_tests_evaluate_due()

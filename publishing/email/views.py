@@ -1,0 +1,113 @@
+"""Public endpoints reached from inside emails and from providers: no login, no cookies needed.
+
+- /t/o/<token>: open pixel. /t/c/<token>: click redirect, only to a link of the same campaign's
+  email; anything forged, altered or foreign is a 404, and the query string is never read.
+- /u/<token>: GET and HEAD show a confirmation page (link scanners fetch URLs and must never
+  unsubscribe anyone); POST unsubscribes at once and answers 200 (RFC 8058 one-click).
+- /email/events: provider events signed the Standard Webhooks way.
+"""
+
+import base64
+import json
+import logging
+
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from publishing.email import conf, webhooks
+from publishing.email.choices import InboundEventKind
+from publishing.email.models import EmailDelivery, EmailLink
+from publishing.email.services.feedback import (
+    delivery_record_click,
+    delivery_record_open,
+    delivery_unsubscribe,
+    inbound_event_apply,
+)
+from publishing.email.tokens import read_token
+
+logger = logging.getLogger("publishing.email")
+
+_PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+# The provider event types the webhook understands, mapped to what they mean here.
+WEBHOOK_EVENT_TYPES = {
+    "email.delivered": InboundEventKind.DELIVERED,
+    "email.bounced": InboundEventKind.BOUNCE,
+    "email.complained": InboundEventKind.COMPLAINT,
+}
+
+
+def _delivery(delivery_id: int) -> EmailDelivery:
+    try:
+        return EmailDelivery.objects.select_related("contact").get(pk=delivery_id)
+    except EmailDelivery.DoesNotExist:
+        raise Http404("No such email")
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def open_pixel(request, token: str):
+    claims = read_token("open", token)
+    if claims and request.method == "GET":
+        delivery = EmailDelivery.objects.select_related("contact").filter(pk=claims.delivery_id).first()
+        if delivery:
+            delivery_record_open(delivery=delivery)
+    # The image is answered whatever the token, so a broken token never shows a broken image.
+    return HttpResponse(_PIXEL, content_type="image/gif")
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def click(request, token: str):
+    claims = read_token("click", token)
+    if claims is None:
+        raise Http404("No such link")
+    delivery = _delivery(claims.delivery_id)
+    link = EmailLink.objects.filter(pk=claims.link_id, campaign_id=delivery.campaign_id).first()
+    if link is None or not link.url.lower().startswith(("http://", "https://")):
+        raise Http404("No such link")
+    if request.method == "GET":
+        delivery_record_click(delivery=delivery, link=link)
+    return HttpResponseRedirect(link.url)
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token: str):
+    claims = read_token("unsubscribe", token)
+    if claims is None:
+        raise Http404("No such unsubscribe link")
+    delivery = _delivery(claims.delivery_id)
+    context = {"email": delivery.contact.email, "done": False}
+    if request.method == "POST":
+        delivery_unsubscribe(delivery=delivery,
+                             source="email:one-click" if "List-Unsubscribe" in request.POST else "email:page")
+        context["done"] = True
+    return render(request, "publishing/email/unsubscribe.html", context)
+
+
+@csrf_exempt
+@require_POST
+def provider_events(request):
+    body = request.body
+    try:
+        event_id = webhooks.verify(secret=conf.webhook_secret(), headers=request.headers, body=body,
+                                   tolerance=conf.webhook_tolerance_seconds())
+    except webhooks.SignatureInvalid as exc:
+        return JsonResponse({"code": "invalid_signature", "message": str(exc)}, status=401)
+    try:
+        payload = json.loads(body)
+        kind = WEBHOOK_EVENT_TYPES[payload["type"]]
+        data = payload.get("data") or {}
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"code": "invalid_event", "message": "Unknown event type or body.",
+                             "extra": {"types": sorted(WEBHOOK_EVENT_TYPES)}}, status=400)
+    applied = inbound_event_apply(
+        source="webhook", event_id=event_id, kind=kind, message_ids=(str(data.get("message_id", "")),),
+        email=str(data.get("email", "")), bounce_type=str(data.get("bounce_type", "hard")),
+        detail={"diagnostic": str(data.get("diagnostic", ""))[:500], "type": payload["type"]},
+    )
+    return JsonResponse({"status": "applied" if applied else "ignored"})
