@@ -8,7 +8,7 @@ have not happened yet are None ("n/a"); elapsed months without activity are 0.
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -29,8 +29,8 @@ def cohorts(*, by: str = "month", months: int = 6, now=None) -> dict:
         raise ValueError(f"Cohorts group by one of {', '.join(GROUPINGS)}.")
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     this_month = timezone.localtime(now or timezone.now(), zone).date().replace(day=1)
-    cohort_of_contact = TruncMonth("created_at", tzinfo=zone) if by == "month" else "source"
-    cohort_of_event = TruncMonth("contact__created_at", tzinfo=zone) if by == "month" else "contact__source"
+    cohort_of_contact = TruncMonth("created_at", tzinfo=zone) if by == "month" else F("source")
+    cohort_of_event = TruncMonth("contact__created_at", tzinfo=zone) if by == "month" else F("contact__source")
 
     sizes = dict(
         Contact.objects.filter(erased_at__isnull=True).annotate(cohort=cohort_of_contact)

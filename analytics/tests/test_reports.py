@@ -162,3 +162,16 @@ def test_overview_kpis_change_and_top_lists():
     assert kpis["revenue"]["previous"] == 0 and kpis["revenue"]["change"] is None
     assert result["top_campaigns"][0]["name"] == "Launch"
     assert result["rollup_lag"]["pending_events"] == 0
+
+
+def test_cohorts_by_source_start_at_first_activity():
+    for source in ("webinar", "webinar", "import"):
+        ContactFactory(source=source)
+    webinar = ContactFactory(source="webinar")
+    event(webinar, "converted", at(2, 10))
+    result = cohorts(by="source", months=2, now=at(3, 1))
+    rows = {row["cohort"]: row for row in result["rows"]}
+    assert rows["webinar"]["size"] == 3
+    assert rows["webinar"]["months"][0] == {"engaged": 0.0, "converted": pytest.approx(1 / 3)}
+    assert rows["webinar"]["months"][1] == {"engaged": 0.0, "converted": 0.0}
+    assert rows["import"]["months"][0] == {"engaged": None, "converted": None}

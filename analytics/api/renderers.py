@@ -1,0 +1,28 @@
+import csv
+import io
+
+from rest_framework.renderers import BaseRenderer
+
+
+class CSVRenderer(BaseRenderer):
+    """Renders the table a report view names (`view.csv_table(data)` → header, rows) as CSV, so
+    every report has its CSV beside it at ?format=csv. Errors stay in the API's JSON shape."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        context = renderer_context or {}
+        response, view = context.get("response"), context.get("view")
+        if response is not None and response.status_code >= 400 or not hasattr(view, "csv_table"):
+            header, rows = ["code", "message"], [[(data or {}).get("code", ""), (data or {}).get("message", "")]]
+        else:
+            header, rows = view.csv_table(data)
+            if response is not None:
+                response["Content-Disposition"] = f'attachment; filename="{view.csv_filename}.csv"'
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(["n/a" if value is None else value for value in row] for row in rows)
+        return out.getvalue().encode(self.charset)

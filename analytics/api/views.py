@@ -1,0 +1,188 @@
+"""The analytics API: thin views that validate the query, call a report, and let the renderer
+answer JSON or, with ?format=csv, the report's table as CSV."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import reports
+from analytics.api import serializers as s
+from analytics.api.renderers import CSVRenderer
+from analytics.models import ContactScore
+from analytics.services import contact_score_one
+from crm.models import Contact
+
+RENDERERS = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+ROW_KEYS = ("sent", "delivered", "opens", "unique_opens", "clicks", "replies", "conversions", "revenue",
+            "impressions", "engagements", "spend", "reach", "open_rate", "click_through_rate", "engagement_rate",
+            "conversion_rate", "cost_per_click", "cost_per_acquisition", "cost_per_contact", "return_on_ad_spend",
+            "roi")
+
+
+def _query(serializer_class, request):
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _value_error(exc: ValueError) -> Response:
+    return Response({"code": "invalid", "message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class ReportView(APIView):
+    renderer_classes = RENDERERS
+    csv_filename = "report"
+
+
+class OverviewView(ReportView):
+    csv_filename = "overview"
+
+    @extend_schema(parameters=[s.PeriodSerializer], responses=dict)
+    def get(self, request):
+        period = _query(s.PeriodSerializer, request)
+        return Response(reports.overview(start=period["start"], end=period["end"]))
+
+    def csv_table(self, data):
+        return ["metric", "value", "previous", "change"], [
+            [k["metric"], k["value"], k["previous"], k["change"]] for k in data["kpis"]
+        ]
+
+
+class CampaignReportView(ReportView):
+    csv_filename = "campaign"
+
+    @extend_schema(parameters=[s.CampaignReportQuerySerializer], responses=dict)
+    def get(self, request, campaign_id: int):
+        period = _query(s.CampaignReportQuerySerializer, request)
+        report = reports.campaign_report(campaign_id, start=period.get("start"), end=period.get("end"))
+        if report is None:
+            return Response({"code": "not_found", "message": "No such campaign."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(report)
+
+    def csv_table(self, data):
+        rows = [["(all channels)", *[data["totals"].get(k) for k in ROW_KEYS]]]
+        rows += [[c["channel"], *[c.get(k) for k in ROW_KEYS]] for c in data["channels"]]
+        return ["channel", *ROW_KEYS], rows
+
+
+class CampaignCompareView(ReportView):
+    csv_filename = "campaigns"
+
+    @extend_schema(parameters=[s.CompareQuerySerializer], responses=dict)
+    def get(self, request):
+        query = _query(s.CompareQuerySerializer, request)
+        return Response({"campaigns": reports.campaign_reports(query["ids"], start=query.get("start"),
+                                                               end=query.get("end"))})
+
+    def csv_table(self, data):
+        return ["campaign", *ROW_KEYS], [
+            [r["campaign"]["name"], *[r["totals"].get(k) for k in ROW_KEYS]] for r in data["campaigns"]
+        ]
+
+
+class ChannelRankingView(ReportView):
+    csv_filename = "channels"
+
+    @extend_schema(parameters=[s.ChannelRankingQuerySerializer], responses=dict)
+    def get(self, request):
+        query = _query(s.ChannelRankingQuerySerializer, request)
+        return Response(reports.channel_ranking(metric=query["metric"], start=query["start"], end=query["end"],
+                                                minimum_sample=query.get("min_sample")))
+
+    def csv_table(self, data):
+        rows = [[r["rank"], r["channel"], r["sample"], *[r.get(k) for k in ROW_KEYS]] for r in data["ranked"]]
+        rows += [["below minimum sample", r["channel"], r["sample"], *[r.get(k) for k in ROW_KEYS]]
+                 for r in data["below_minimum_sample"]]
+        return ["rank", "channel", "sample", *ROW_KEYS], rows
+
+
+class TrendView(ReportView):
+    csv_filename = "trend"
+
+    @extend_schema(parameters=[s.TrendQuerySerializer], responses=dict)
+    def get(self, request):
+        query = _query(s.TrendQuerySerializer, request)
+        return Response(reports.trend(metric=query["metric"], interval=query["interval"], start=query["start"],
+                                      end=query["end"]))
+
+    def csv_table(self, data):
+        return ["period", data["metric"]], [[p["period"], p["value"]] for p in data["points"]]
+
+
+class CohortView(ReportView):
+    csv_filename = "cohorts"
+
+    @extend_schema(parameters=[s.CohortQuerySerializer], responses=dict)
+    def get(self, request):
+        query = _query(s.CohortQuerySerializer, request)
+        return Response(reports.cohorts(by=query["by"], months=query["months"]))
+
+    def csv_table(self, data):
+        months = range(data["months"])
+        header = ["cohort", "size", *[f"month {m} engaged" for m in months], *[f"month {m} converted" for m in months]]
+        return header, [
+            [r["cohort"], r["size"], *[c["engaged"] for c in r["months"]], *[c["converted"] for c in r["months"]]]
+            for r in data["rows"]
+        ]
+
+
+class AttributionView(ReportView):
+    csv_filename = "attribution"
+
+    @extend_schema(parameters=[s.AttributionQuerySerializer], responses=dict)
+    def get(self, request):
+        query = _query(s.AttributionQuerySerializer, request)
+        return Response(reports.attribution(
+            model=query["model"], start=query["start"], end=query["end"],
+            lookback_days=query.get("lookback_days"), half_life_days=query.get("half_life_days"),
+        ))
+
+    def csv_table(self, data):
+        return ["campaign", "channel", "conversions", "revenue"], [
+            [r["campaign"], r["channel"], r["conversions"], r["revenue"]] for r in data["rows"]
+        ]
+
+
+class ContactScoreFilterSet(django_filters.FilterSet):
+    tier = django_filters.MultipleChoiceFilter(
+        choices=[(t, t) for t in ("high", "medium", "low", "inactive")])
+    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    max_score = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
+
+    class Meta:
+        model = ContactScore
+        fields = ["tier"]
+
+
+class ContactScoreListView(generics.ListAPIView):
+    """Contacts by engagement score, highest first."""
+
+    queryset = ContactScore.objects.select_related("contact").order_by("-score", "contact_id")
+    serializer_class = s.ContactScoreSerializer
+    filterset_class = ContactScoreFilterSet
+    search_fields = ["contact__email", "contact__first_name", "contact__last_name"]
+    ordering_fields = ["score", "lifetime_value", "computed_at"]
+    renderer_classes = RENDERERS
+    csv_filename = "scores"
+
+    def csv_table(self, data):
+        rows = data["results"] if isinstance(data, dict) and "results" in data else data
+        fields = ["contact", "email", "name", "score", "tier", "points", "lifetime_value", "computed_at"]
+        return fields, [[row[f] for f in fields] for row in rows]
+
+
+class ContactScoreRecomputeView(APIView):
+    """Scores one contact now (the bulk scoring runs on a schedule)."""
+
+    queryset = ContactScore.objects.all()
+    action_permissions = {None: ["analytics.view_contactscore"]}
+
+    @extend_schema(request=None, responses=s.ContactScoreSerializer)
+    def post(self, request, contact_id: int):
+        contact = get_object_or_404(Contact, pk=contact_id)
+        score = contact_score_one(contact_id=contact.pk)
+        return Response(s.ContactScoreSerializer(score).data)
