@@ -235,8 +235,11 @@ class EnrichmentRunItem(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="enrichment_items")
     status = models.CharField(max_length=10, choices=EnrichmentItemStatus.choices,
                               default=EnrichmentItemStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Provider outages this contact waited out")
     detail = models.CharField(max_length=300, blank=True)
+    # A worker takes a batch by writing its token here; a claim older than the task timeout is stale.
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -20,10 +20,17 @@ from crm.services.engagement import (
     suppression_parse,
     suppression_remove,
 )
+from crm.services.enrichment import (
+    enrichment_run_cancel,
+    enrichment_run_create,
+    enrichment_run_process,
+    enrichment_runs_waiting,
+)
 
 __all__ = [
     "contact_create", "contact_merge_enrichment", "contact_scores_update", "contact_transition",
     "contact_transition_if_allowed", "contact_update", "contacts_tag", "contacts_untag", "email_normalise",
     "contact_mark_bounced", "contact_mark_complained", "contact_record_event", "contact_unsubscribe",
     "suppression_add", "suppression_parse", "suppression_remove",
+    "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
 ]

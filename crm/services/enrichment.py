@@ -1,0 +1,233 @@
+"""The enrichment pipeline: a run over chosen contacts, worked in batches through the gateways.
+
+Each batch asks enrichment, then verification, and only then writes, in one transaction: a
+provider outage in either call leaves the whole batch queued for a later retry and nothing
+half-written. Items are claimed with a token, so two workers on one run never take the same
+contacts, and a finished item is never worked again: running a run twice changes nothing.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from aicmo_site.errors import DomainError
+from crm import conf
+from crm.choices import RUN_TERMINAL, EmailStatus, EnrichmentItemStatus, LifecycleStatus, RunStatus, SuppressionReason
+from crm.models import Contact, EnrichmentRun, EnrichmentRunItem, Segment
+from crm.segments import rules_q
+from crm.services.contacts import contact_merge_enrichment, contact_transition_if_allowed
+from crm.services.engagement import suppression_add
+from gateways import services as gateways
+from gateways.capabilities import PersonQuery
+from gateways.errors import NoProviderAvailable, ProviderRejected, ProviderUnavailable
+
+logger = logging.getLogger(__name__)
+VERDICTS = {EmailStatus.VALID, EmailStatus.RISKY, EmailStatus.INVALID}
+
+
+def _scope_queryset(*, contact_ids, segment: Segment | None, all_new: bool):
+    chosen = [bool(contact_ids), segment is not None, all_new]
+    if sum(chosen) != 1:
+        raise DomainError("Choose exactly one of: some contacts, a segment, or all new contacts.",
+                          code="invalid_scope")
+    contacts = Contact.objects.filter(erased_at__isnull=True)
+    if contact_ids:
+        return contacts.filter(pk__in=list(contact_ids)), {"contact_ids": sorted(contact_ids)}
+    if segment is not None:
+        return contacts.filter(rules_q(segment.rules)), {"segment_id": segment.pk, "segment": segment.name}
+    return contacts.filter(lifecycle_status=LifecycleStatus.NEW), {"all_new": True}
+
+
+def _enqueue(run: EnrichmentRun) -> None:
+    transaction.on_commit(lambda: async_task("crm.tasks.enrichment_run_process_task", run.pk,
+                                             task_name=f"crm-enrichment-run-{run.pk}"))
+
+
+@transaction.atomic
+def enrichment_run_create(*, by=None, contact_ids=(), segment: Segment | None = None, all_new: bool = False,
+                          enqueue: bool = True) -> EnrichmentRun:
+    """Queues the chosen contacts, except those already waiting in another open run."""
+    contacts, scope = _scope_queryset(contact_ids=contact_ids, segment=segment, all_new=all_new)
+    waiting = EnrichmentRunItem.objects.filter(status=EnrichmentItemStatus.QUEUED).exclude(
+        run__status__in=RUN_TERMINAL).values("contact_id")
+    run = EnrichmentRun(requested_by=by, scope=scope)
+    run.full_clean()
+    run.save()
+    table = connection.ops.quote_name(EnrichmentRunItem._meta.db_table)
+    ids_sql, params = contacts.exclude(pk__in=waiting).order_by().values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A quoted table name and Django's own compiled subquery; every value is a parameter.
+        cursor.execute(
+            f"INSERT INTO {table} (run_id, contact_id, status, attempts, detail, claim_token, updated_at) "  # noqa: S608
+            f"SELECT %s, picked.id, %s, 0, '', '', %s FROM ({ids_sql}) picked",
+            [run.pk, EnrichmentItemStatus.QUEUED, timezone.now(), *params],
+        )
+        queued = cursor.rowcount
+    run.total = run.queued = queued
+    if not queued:
+        run.status, run.finished_at = RunStatus.COMPLETED, timezone.now()
+        run.error = "Nothing to do: no contact in this selection is waiting to be enriched."
+    run.save(update_fields=["total", "queued", "status", "finished_at", "error"])
+    if queued and enqueue:
+        _enqueue(run)
+    return run
+
+
+@transaction.atomic
+def enrichment_run_cancel(*, run: EnrichmentRun) -> EnrichmentRun:
+    run = EnrichmentRun.objects.select_for_update().get(pk=run.pk)
+    if run.status in RUN_TERMINAL:
+        raise DomainError(f"This run is already {run.get_status_display().lower()}.", code="run_finished")
+    run.items.filter(status=EnrichmentItemStatus.QUEUED).update(status=EnrichmentItemStatus.SKIPPED,
+                                                                detail="run canceled")
+    run.status, run.finished_at = RunStatus.CANCELED, timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    return _counts_refresh(run)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.Q_CLUSTER.get("timeout", 600))
+
+
+def _claim_batch(run: EnrichmentRun) -> tuple[str, list[EnrichmentRunItem]]:
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    free = Q(claim_token="") | Q(claimed_at__lt=now - _lease())
+    ids = list(run.items.filter(free, status=EnrichmentItemStatus.QUEUED).order_by("id")
+               .values_list("id", flat=True)[:conf.enrichment_batch_size()])
+    # The UPDATE re-checks the condition, so a batch another worker took meanwhile is not taken twice.
+    EnrichmentRunItem.objects.filter(free, pk__in=ids, status=EnrichmentItemStatus.QUEUED).update(
+        claim_token=token, claimed_at=now)
+    return token, list(EnrichmentRunItem.objects.filter(claim_token=token).select_related("contact__company"))
+
+
+def _person_query(contact: Contact) -> PersonQuery:
+    return PersonQuery(ref=str(contact.pk), email=contact.email, first_name=contact.first_name,
+                       last_name=contact.last_name, company=contact.company.name if contact.company else "",
+                       domain=contact.domain, linkedin_url=contact.linkedin_url)
+
+
+@transaction.atomic
+def _counts_refresh(run: EnrichmentRun) -> EnrichmentRun:
+    by_status = dict(run.items.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    for name in EnrichmentItemStatus.values:
+        setattr(run, name, by_status.get(name, 0))
+    run.save(update_fields=[*EnrichmentItemStatus.values])
+    return run
+
+
+def _release_after_outage(token: str, error: Exception) -> None:
+    """Nothing was written: the batch waits for a retry, until a contact has waited too often."""
+    detail = f"provider outage: {error}"[:300]
+    items = EnrichmentRunItem.objects.filter(claim_token=token)
+    items.filter(attempts__gte=conf.enrichment_max_attempts() - 1).update(
+        status=EnrichmentItemStatus.FAILED, claim_token="", attempts=F("attempts") + 1, detail=detail)
+    items.update(claim_token="", attempts=F("attempts") + 1, detail=detail)
+
+
+def _fail_batch(token: str, error: Exception) -> None:
+    EnrichmentRunItem.objects.filter(claim_token=token).update(
+        status=EnrichmentItemStatus.FAILED, claim_token="", detail=f"refused: {error}"[:300])
+
+
+def _ask_providers(contacts: list[Contact]) -> tuple[dict, dict]:
+    """Both calls happen before any write. Returns {contact id: EnrichedPerson}, {contact id: (status, provider)}."""
+    enriched = gateways.enrich_people([_person_query(contact) for contact in contacts])
+    people = {} if enriched.skipped else {int(person.ref): person for person in enriched.value or [] if person}
+    verified = gateways.verify_emails([contact.email for contact in contacts])
+    answers = [] if verified.skipped else zip(contacts, verified.value, strict=True)
+    verdicts = {contact.pk: (verdict.status, verdict.provider) for contact, verdict in answers}
+    return people, verdicts
+
+
+def _apply_one(contact: Contact, person, verdict) -> tuple[str, str]:
+    status, notes = EnrichmentItemStatus.SKIPPED, []
+    if person is not None:
+        changed = contact_merge_enrichment(contact=contact, provider=person.provider, fields=person.fields,
+                                           raw=person.raw)
+        contact_transition_if_allowed(contact=contact, to=LifecycleStatus.ENRICHED, by_system="enrichment",
+                                      reason=f"Enriched by {person.provider}")
+        status = EnrichmentItemStatus.ENRICHED
+        notes.append(f"{person.provider}: {', '.join(changed) or 'nothing new'}")
+        if verdict is None and person.email_status:
+            verdict = (person.email_status, person.provider)
+    if verdict and verdict[0] in VERDICTS:
+        email_status, provider = verdict
+        Contact.objects.filter(pk=contact.pk).update(email_status=email_status, updated_at=timezone.now())
+        if email_status == EmailStatus.INVALID:
+            suppression_add(value=contact.email, reason=SuppressionReason.INVALID, source=f"verification:{provider}")
+        else:
+            contact_transition_if_allowed(contact=contact, to=LifecycleStatus.VERIFIED, by_system="verification",
+                                          reason=f"{provider} says the address is {email_status}")
+        status = EnrichmentItemStatus.VERIFIED
+        notes.append(f"{provider}: {email_status}")
+    return status, "; ".join(notes) or "no provider knew this person"
+
+
+@transaction.atomic
+def _apply_batch(items: list[EnrichmentRunItem], people: dict, verdicts: dict) -> None:
+    for item in items:
+        item.status, detail = _apply_one(item.contact, people.get(item.contact_id), verdicts.get(item.contact_id))
+        item.detail, item.claim_token = detail[:300], ""
+    EnrichmentRunItem.objects.bulk_update(items, ["status", "detail", "claim_token"])
+
+
+@transaction.atomic
+def _run_start(run_id: int) -> EnrichmentRun | None:
+    run = EnrichmentRun.objects.select_for_update().get(pk=run_id)
+    if run.status in RUN_TERMINAL:
+        return None
+    run.status, run.error = RunStatus.RUNNING, ""
+    run.started_at = run.started_at or timezone.now()
+    run.save(update_fields=["status", "error", "started_at"])
+    return run
+
+
+@transaction.atomic
+def _run_settle(run_id: int, *, waiting_for: Exception | None = None) -> EnrichmentRun:
+    run = _counts_refresh(EnrichmentRun.objects.select_for_update().get(pk=run_id))
+    if run.status in RUN_TERMINAL:
+        return run
+    if waiting_for is not None and run.queued:
+        run.status = RunStatus.QUEUED
+        run.error = f"Waiting for a provider, {run.queued} contacts will be retried: {waiting_for}"[:2000]
+    elif not run.queued:
+        run.status, run.finished_at = RunStatus.COMPLETED, timezone.now()
+        run.error = f"Gave up on {run.failed} contacts after provider outages: {waiting_for}"[:2000] \
+            if waiting_for is not None else ""
+    run.save(update_fields=["status", "error", "finished_at"])
+    return run
+
+
+def enrichment_run_process(*, run_id: int) -> EnrichmentRun:
+    """Works the run's queued contacts batch by batch; holds no transaction across a provider call."""
+    run = _run_start(run_id)
+    if run is None:
+        return EnrichmentRun.objects.get(pk=run_id)
+    while True:
+        token, items = _claim_batch(run)
+        if not items:
+            return _run_settle(run.pk)
+        try:
+            people, verdicts = _ask_providers([item.contact for item in items])
+        except (NoProviderAvailable, ProviderUnavailable) as error:
+            logger.warning("Enrichment run %s waits for providers: %s", run.pk, error)
+            _release_after_outage(token, error)
+            return _run_settle(run.pk, waiting_for=error)
+        except (ProviderRejected, DomainError) as error:
+            _fail_batch(token, error)
+        else:
+            _apply_batch(items, people, verdicts)
+        _counts_refresh(run)
+
+
+def enrichment_runs_waiting() -> list[int]:
+    """Open runs that still have contacts to work (after an outage, or a worker that died)."""
+    return list(EnrichmentRun.objects.exclude(status__in=RUN_TERMINAL)
+                .filter(items__status=EnrichmentItemStatus.QUEUED).values_list("pk", flat=True).distinct())

@@ -1,0 +1,16 @@
+"""django-q2 entry points: they take IDs and call services; running one twice changes nothing."""
+
+from crm.services import enrichment_run_process, enrichment_runs_waiting
+
+
+def enrichment_run_process_task(run_id: int) -> dict:
+    run = enrichment_run_process(run_id=run_id)
+    return {"run": run.pk, "status": run.status, "queued": run.queued, "failed": run.failed}
+
+
+def enrichment_runs_resume() -> int:
+    """Scheduled: picks up runs left waiting by a provider outage or a worker that died."""
+    waiting = enrichment_runs_waiting()
+    for run_id in waiting:
+        enrichment_run_process(run_id=run_id)
+    return len(waiting)
