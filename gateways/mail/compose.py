@@ -28,7 +28,8 @@ def make_message_id(domain: str) -> str:
 def envelope_address(header_value: str) -> str:
     """The bare address of a From/To value ("Zoë <zoe@example.com>" -> "zoe@example.com")."""
     addresses = [address for _name, address in getaddresses([header_value]) if address]
-    if len(addresses) != 1:
+    local, at, domain = addresses[0].rpartition("@") if len(addresses) == 1 else ("", "", "")
+    if not (local and at and domain):
         raise ValueError(f"Expected one email address, got {header_value!r}.")
     return addresses[0]
 

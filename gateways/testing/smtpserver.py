@@ -40,6 +40,8 @@ class SmtpTestServer:
     # answer `temporary_reply` instead of accepting every n-th message (counted over all DATA)
     temporary_failure_every: int = 0
     temporary_reply: str = "454 4.7.0 Temporary failure, try again later"
+    # recipient address -> reply to the end of its message instead of accepting it ("554 5.7.1 Spam")
+    data_replies: dict[str, str] = field(default_factory=dict)
     # recipients whose message is accepted but whose connection is cut before the reply is sent
     drop_after_data_for: set[str] = field(default_factory=set)
     accept_reply: str = "250 2.0.0 Ok: queued"
@@ -88,6 +90,9 @@ class SmtpTestServer:
             count = self.data_commands
         if self.temporary_failure_every and count % self.temporary_failure_every == 0:
             return self.temporary_reply
+        chosen = next((self.data_replies[a.lower()] for a in envelope.rcpt_tos if a.lower() in self.data_replies), "")
+        if chosen:
+            return chosen
         received = ReceivedMail(mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos),
                                 data=envelope.original_content, connection=self._count_connection(server, session))
         with self._lock:

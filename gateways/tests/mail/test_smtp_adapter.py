@@ -106,6 +106,17 @@ def test_a_refused_recipient_is_rejected_and_the_next_message_still_goes_on_the_
     assert server.connections == 1
 
 
+def test_a_message_refused_after_its_content_is_rejected_and_the_session_goes_on(make_smtp_server):
+    server = make_smtp_server(data_replies={"strict@example.org": "554 5.7.1 Message rejected as spam"})
+    with smtp_adapter(server).open() as session:
+        with pytest.raises(ProviderRejected) as refused:
+            session.send(email(to="strict@example.org"))
+        session.send(email(to="ann@example.org"))
+    assert (refused.value.status, refused.value.details["stage"]) == (554, "message")
+    assert server.recipients() == ["ann@example.org"]
+    assert server.connections == 1
+
+
 def test_a_temporary_refusal_is_rate_limited_for_that_message_only(make_smtp_server, settings):
     settings.GATEWAYS_SMTP_RETRY_AFTER_SECONDS = 90
     server = make_smtp_server(temporary_failure_every=2)
