@@ -17,6 +17,11 @@ def max_retries() -> int:
     return getattr(settings, "PUBLISHING_MAX_RETRIES", env_int("PUBLISHING_MAX_RETRIES", 3, minimum=0))
 
 
+def backoff_base_seconds() -> float:
+    """The first retry's delay; each further one doubles it."""
+    return getattr(settings, "PUBLISHING_BACKOFF_BASE_SECONDS", _float("PUBLISHING_BACKOFF_BASE_SECONDS", 60.0))
+
+
 def backoff_cap_seconds() -> int:
     return getattr(settings, "PUBLISHING_BACKOFF_CAP_SECONDS", env_int("PUBLISHING_BACKOFF_CAP_SECONDS", 3600))
 

@@ -46,9 +46,9 @@ def jobs_bulk_transition(*, queryset, source: str, to: str, by=None, by_system: 
     return moved
 
 
-def backoff_seconds(retries: int) -> int:
+def backoff_seconds(retries: int) -> float:
     """1, 2, 4, 8 … minutes after the 1st, 2nd, 3rd, 4th failure, capped (an hour by default)."""
-    return min(60 * 2 ** max(retries - 1, 0), conf.backoff_cap_seconds())
+    return min(conf.backoff_base_seconds() * 2 ** max(retries - 1, 0), conf.backoff_cap_seconds())
 
 
 def _locked(job: PublishingJob) -> PublishingJob:

@@ -2,6 +2,8 @@
 
 import csv
 import io
+import logging
+from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -10,9 +12,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from aicmo_site.errors import DomainError
-from publishing.choices import MetricSource
+from gateways.errors import GatewayError
+from publishing.choices import JobStatus, MetricSource
 from publishing.models import MetricSnapshot, PublishingJob
 
+logger = logging.getLogger(__name__)
 COUNTS = ("impressions", "clicks", "engagements", "conversions")
 CSV_COLUMNS = ("job_id", "taken_at", *COUNTS, "spend")
 
@@ -77,3 +81,34 @@ def metrics_import_csv(*, text: str, by=None) -> dict:
         metric_snapshot_record(job=job, source=MetricSource.IMPORT, by=by, **values)
         imported += 1
     return {"imported": imported, "errors": errors}
+
+
+def metrics_pull(*, now: datetime | None = None) -> int:
+    """One snapshot per published post on channels whose API gives statistics (Dev.to), one call per
+    channel account; a failing account is logged and never stops the others."""
+    from publishing.dispatcher import gateway
+
+    now = now or timezone.now()
+    jobs = (PublishingJob.objects.filter(status=JobStatus.PUBLISHED).exclude(external_id="")
+            .exclude(channel__provider_account=None).select_related("channel"))
+    by_account: dict[int, dict[str, PublishingJob]] = defaultdict(dict)
+    for job in jobs:
+        by_account[job.channel.provider_account_id][job.external_id] = job
+    pulled = 0
+    for account_id, jobs_by_post in by_account.items():
+        try:
+            stats = gateway().fetch_metrics(account_id=account_id, external_ids=list(jobs_by_post))
+        except (GatewayError, DomainError) as exc:
+            logger.warning("Metrics of channel account %s not pulled: %s", account_id, exc)
+            continue
+        for item in stats:
+            job = jobs_by_post.get(item.external_id)
+            if job is None:
+                continue
+            metric_snapshot_record(
+                job=job, taken_at=now, source=MetricSource.CHANNEL, raw=item.raw,
+                impressions=item.impressions or 0, clicks=item.clicks or 0,
+                engagements=(item.reactions or 0) + (item.comments or 0),
+            )
+            pulled += 1
+    return pulled

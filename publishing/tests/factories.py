@@ -59,6 +59,7 @@ class JobFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = PublishingJob
+        skip_postgeneration_save = True
 
     campaign = factory.SubFactory(CampaignFactory)
     channel = factory.SubFactory(ChannelFactory)

@@ -1,0 +1,201 @@
+"""The dispatcher: the database says what is due; workers claim jobs, post outside any transaction,
+and record what happened. Any number of workers may run it at once.
+
+A claim moves due jobs to "publishing" with a claim token and a lease. The lease must outlast a
+provider call (PUBLISHING_LEASE_SECONDS, 120 s, against a 10 s provider timeout): a job still
+"publishing" after it expired belonged to a worker that died mid-post, so its outcome is unknown and
+it is reconciled, never simply posted again.
+"""
+
+import importlib
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from gateways.capabilities import ChannelPost
+from gateways.errors import GatewayError, OutcomeUnknown, ProviderRejected, RateLimited
+from publishing import conf
+from publishing.choices import DUE_JOB, JobStatus
+from publishing.formatters import formatter_for
+from publishing.models import JobEvent, PublishingJob
+from publishing.services.jobs import (
+    backoff_seconds,
+    job_record_awaiting_manual,
+    job_record_failure,
+    job_record_needs_checking,
+    job_record_published,
+)
+
+logger = logging.getLogger(__name__)
+WEBSITE = "website"
+
+
+def gateway():
+    return importlib.import_module(conf.gateway_module())
+
+
+def claim_due(*, limit: int | None = None, now=None) -> tuple[str, list[int]]:
+    """Take up to `limit` due jobs for this worker; no two workers ever get the same job.
+
+    PostgreSQL skips rows another worker has locked; SQLite serialises writers, and the conditional
+    UPDATE (status still due) makes a second claim of the same row a no-op on both.
+    """
+    now = now or timezone.now()
+    token = str(uuid.uuid4())
+    with transaction.atomic():
+        due = PublishingJob.objects.filter(status__in=DUE_JOB, due_at__lte=now).order_by("due_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[: limit or conf.claim_batch()])
+        if not ids:
+            return token, []
+        sources = dict(PublishingJob.objects.filter(pk__in=ids).values_list("pk", "status"))
+        PublishingJob.objects.filter(pk__in=ids, status__in=DUE_JOB).update(
+            status=JobStatus.PUBLISHING, claim_token=token, attempts=F("attempts") + 1,
+            lease_until=now + timedelta(seconds=conf.lease_seconds()), updated_at=now,
+        )
+        claimed = list(PublishingJob.objects.filter(claim_token=token).values_list("pk", flat=True))
+        JobEvent.objects.bulk_create(
+            JobEvent(job_id=pk, from_status=sources[pk], to_status=JobStatus.PUBLISHING, by_system="dispatcher",
+                     note=f"claimed ({token[:8]})") for pk in claimed
+        )
+    return token, claimed
+
+
+def _public_url(content) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{content.get_public_url()}"
+
+
+def build_post(job: PublishingJob) -> ChannelPost:
+    version, content = job.version, job.content
+    formatter = formatter_for(version.kind)
+    media_urls = [f"{settings.PUBLIC_BASE_URL}{asset.file.url}" for asset in version.media.all()]
+    return ChannelPost(
+        idempotency_key=str(job.idempotency_key),
+        text=formatter.render(version),
+        title=version.title or content.title,
+        body_markdown=formatter.render(version) if formatter.markdown else "",
+        link_url=version.cta_url,
+        tags=list(version.hashtags),
+        media_urls=media_urls,
+        canonical_url=_public_url(content),
+        extra={"description": content.summary[:250], "job_id": job.pk, "campaign_id": job.campaign_id,
+               "channel": job.channel.slug},
+    )
+
+
+def reconcile(*, job: PublishingJob, token: str, post: ChannelPost, reason: str) -> None:
+    """The post may or may not exist. Retry only where the channel makes a retry safe; ask the channel
+    where it can say; otherwise hand the job to a person rather than risk posting twice."""
+    account_id = job.channel.provider_account_id
+    gw = gateway()
+    if account_id and gw.retry_is_safe(account_id=account_id):
+        job_record_failure(job_id=job.pk, token=token, message=f"{reason}; retrying with the same idempotency key")
+        return
+    if account_id and gw.can_lookup(account_id=account_id):
+        try:
+            found = gw.lookup(account_id=account_id, post=post)
+        except GatewayError as exc:
+            job_record_needs_checking(job_id=job.pk, token=token, message=f"{reason}; the look-up failed too: {exc}")
+            return
+        if found is not None:
+            job_record_published(job_id=job.pk, token=token, external_id=found.external_id, url=found.url,
+                                 raw=found.raw, by_system="reconciler")
+        else:
+            job_record_failure(job_id=job.pk, token=token, message=f"{reason}; the channel has no such post")
+        return
+    job_record_needs_checking(job_id=job.pk, token=token,
+                              message=f"{reason}. Check the channel: mark the job published or retry it.")
+
+
+def publish_claimed(job_id: int, token: str) -> str:
+    """Post one claimed job and record the outcome; returns the job's new status."""
+    job = (PublishingJob.objects.select_related("channel", "version", "content")
+           .prefetch_related("version__media").filter(pk=job_id, claim_token=token).first())
+    if job is None or job.status != JobStatus.PUBLISHING:
+        return "lost"
+    post = build_post(job)
+    account_id = job.channel.provider_account_id
+    if job.channel.kind == WEBSITE:
+        job_record_published(job_id=job.pk, token=token, external_id=job.content.slug, url=_public_url(job.content))
+        return JobStatus.PUBLISHED
+    if not account_id:
+        job_record_awaiting_manual(job_id=job.pk, token=token, draft=post.text)
+        return JobStatus.AWAITING_MANUAL
+    try:
+        published = gateway().publish(account_id=account_id, post=post)
+    except RateLimited as exc:
+        wait = exc.retry_after if exc.retry_after is not None else backoff_seconds(job.retries + 1)
+        job_record_failure(job_id=job.pk, token=token, message=str(exc), details=exc.details, retry_after=wait,
+                           counts=False)
+    except ProviderRejected as exc:
+        job_record_failure(job_id=job.pk, token=token, message=str(exc), details=exc.details, permanent=True)
+    except OutcomeUnknown as exc:
+        reconcile(job=job, token=token, post=post, reason=f"Outcome unknown: {exc}")
+    except GatewayError as exc:
+        job_record_failure(job_id=job.pk, token=token, message=str(exc), details={"advice": exc.advice})
+    except Exception as exc:  # noqa: BLE001 - after a call we cannot vouch for, the post may exist
+        logger.exception("Publishing job %s failed unexpectedly", job.pk)
+        reconcile(job=job, token=token, post=post, reason=f"Unexpected error: {type(exc).__name__}")
+    else:
+        if published.status == JobStatus.AWAITING_MANUAL:
+            job_record_awaiting_manual(job_id=job.pk, token=token, draft=published.draft or post.text)
+        else:
+            job_record_published(job_id=job.pk, token=token, external_id=published.external_id,
+                                 url=published.url, raw=published.raw)
+    return PublishingJob.objects.values_list("status", flat=True).get(pk=job.pk)
+
+
+def recover_expired(*, now=None) -> int:
+    """Reconcile jobs whose worker died mid-post (the lease ran out)."""
+    now = now or timezone.now()
+    recovered = 0
+    expired = PublishingJob.objects.filter(status=JobStatus.PUBLISHING, lease_until__lt=now)
+    for pk in expired.values_list("pk", flat=True):
+        token = str(uuid.uuid4())
+        taken = PublishingJob.objects.filter(pk=pk, status=JobStatus.PUBLISHING, lease_until__lt=now).update(
+            claim_token=token, lease_until=now + timedelta(seconds=conf.lease_seconds()))
+        if not taken:
+            continue
+        job = PublishingJob.objects.select_related("channel", "version", "content").get(pk=pk)
+        reconcile(job=job, token=token, post=build_post(job), reason="The worker stopped during the post")
+        recovered += 1
+    return recovered
+
+
+def dispatch_once(*, limit: int | None = None) -> dict[str, int]:
+    """Recover expired leases, then claim and publish due jobs until none is due. One failing job never
+    stops the others."""
+    counts = {"recovered": recover_expired()}
+    while True:
+        token, ids = claim_due(limit=limit)
+        if not ids:
+            return counts
+        for pk in ids:
+            try:
+                status = publish_claimed(pk, token)
+            except Exception:  # noqa: BLE001 - recording failed; the lease will bring the job back
+                logger.exception("Could not record the outcome of publishing job %s", pk)
+                status = "error"
+            counts[status] = counts.get(status, 0) + 1
+
+
+def dispatch_loop(*, seconds: float | None = None, poll: float | None = None) -> dict[str, int]:
+    """Poll for due jobs for `seconds` (django-q2's scheduler ticks every 30 s; jobs must start within
+    about a second of their time)."""
+    seconds = conf.dispatch_loop_seconds() if seconds is None else seconds
+    poll = conf.dispatch_poll_seconds() if poll is None else poll
+    deadline = time.monotonic() + seconds
+    totals: dict[str, int] = {}
+    while True:
+        for key, value in dispatch_once().items():
+            totals[key] = totals.get(key, 0) + value
+        if time.monotonic() + poll >= deadline:
+            return totals
+        time.sleep(poll)

@@ -1,0 +1,67 @@
+from django import forms
+
+from publishing.choices import ContentKind
+from publishing.formatters import kind_choices
+
+
+def _words(value: str) -> list[str]:
+    return [w.strip() for w in (value or "").split(",") if w.strip()]
+
+
+class ContentForm(forms.Form):
+    kind = forms.ChoiceField(label="Type", choices=ContentKind.choices)
+    title = forms.CharField(max_length=300)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), required=False, help_text="Markdown.")
+    tags = forms.CharField(required=False, help_text="Comma-separated.")
+    categories = forms.CharField(required=False, help_text="Comma-separated.")
+    link_url = forms.URLField(label="Link", required=False, assume_scheme="https")
+
+    def clean_tags(self):
+        return _words(self.cleaned_data["tags"])
+
+    def clean_categories(self):
+        return _words(self.cleaned_data["categories"])
+
+    @classmethod
+    def initial_for(cls, content) -> dict:
+        return {"kind": content.kind, "title": content.title, "summary": content.summary, "body": content.body,
+                "tags": ", ".join(content.tags), "categories": ", ".join(content.categories),
+                "link_url": content.link_url}
+
+
+class VersionForm(forms.Form):
+    title = forms.CharField(max_length=300, required=False)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 10}), required=False)
+    hashtags = forms.CharField(required=False, help_text="Comma-separated, without #.")
+    mentions = forms.CharField(required=False, help_text="Comma-separated.")
+    cta_text = forms.CharField(label="Call to action", max_length=120, required=False)
+    cta_url = forms.URLField(label="Call to action URL", required=False, assume_scheme="https")
+
+    def clean_hashtags(self):
+        return [w.lstrip("#") for w in _words(self.cleaned_data["hashtags"])]
+
+    def clean_mentions(self):
+        return _words(self.cleaned_data["mentions"])
+
+    @classmethod
+    def initial_for(cls, version) -> dict:
+        return {"title": version.title, "body": version.body, "hashtags": ", ".join(version.hashtags),
+                "mentions": ", ".join(version.mentions), "cta_text": version.cta_text, "cta_url": version.cta_url}
+
+
+class GenerateVersionsForm(forms.Form):
+    kinds = forms.MultipleChoiceField(label="Channels", choices=(), widget=forms.CheckboxSelectMultiple)
+    force = forms.BooleanField(required=False, label="Replace hand edits")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kinds"].choices = kind_choices()
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class MarkPublishedForm(forms.Form):
+    url = forms.URLField(label="Address of the post", assume_scheme="https")

@@ -1,0 +1,41 @@
+"""How publishing reaches channels: only through gateways' public services (a channel account each).
+
+Kept in one module so the dispatcher has a single seam; `conf.gateway_module()` names it.
+"""
+
+from gateways.capabilities import ChannelPost, PostMetrics, PublishedPost
+from gateways.errors import ProviderUnavailable
+from gateways.models import ProviderAccount
+from gateways.services import fetch_post_metrics, lookup_post, publish_post
+
+# Adapters whose channel remembers the Idempotency-Key (Mastodon: one hour), so a retry after an
+# unknown outcome cannot make a second post. Adapters may declare it themselves.
+IDEMPOTENT_ADAPTERS = {"mastodon"}
+
+
+def _adapter_class(account_id: int):
+    return ProviderAccount.objects.get(pk=account_id).adapter_class
+
+
+def publish(*, account_id: int, post: ChannelPost) -> PublishedPost:
+    result = publish_post(account_id=account_id, post=post)
+    if result.skipped or result.value is None:
+        raise ProviderUnavailable(result.reason or "the channel account did nothing", provider=result.provider)
+    return result.value
+
+
+def retry_is_safe(*, account_id: int) -> bool:
+    cls = _adapter_class(account_id)
+    return bool(getattr(cls, "honours_idempotency_key", cls.key in IDEMPOTENT_ADAPTERS))
+
+
+def can_lookup(*, account_id: int) -> bool:
+    return bool(getattr(_adapter_class(account_id), "supports_lookup", False))
+
+
+def lookup(*, account_id: int, post: ChannelPost) -> PublishedPost | None:
+    return lookup_post(account_id=account_id, post=post)
+
+
+def fetch_metrics(*, account_id: int, external_ids: list[str]) -> list[PostMetrics]:
+    return fetch_post_metrics(account_id=account_id, external_ids=external_ids)

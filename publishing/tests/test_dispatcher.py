@@ -1,0 +1,203 @@
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from werkzeug import Response
+
+from publishing import dispatcher
+from publishing.choices import JobStatus
+from publishing.models import PublishingJob
+from publishing.services import backoff_seconds, job_mark_published
+from publishing.tests.channels import channel_on
+from publishing.tests.factories import ChannelFactory, JobFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(settings):
+    settings.PUBLISHING_BACKOFF_BASE_SECONDS = 0
+
+
+def answers(*responses):
+    """A handler answering each request with the next response, the last one forever."""
+    queue = list(responses)
+
+    def handler(request):
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return handler
+
+
+def test_backoff_doubles_from_one_minute_and_stops_at_an_hour(settings):
+    settings.PUBLISHING_BACKOFF_BASE_SECONDS = 60
+    assert [backoff_seconds(n) for n in (1, 2, 3, 4, 7, 8)] == [60, 120, 240, 480, 3600, 3600]
+
+
+def test_due_job_is_posted_once_and_recorded(httpserver):
+    httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    counts = dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert counts == {"recovered": 0, "published": 1}
+    assert (job.status, job.attempts, job.claim_token) == (JobStatus.PUBLISHED, 1, "")
+    assert len(httpserver.log) == 1
+    assert json.loads(httpserver.log[0][0].data)["text"].startswith("Launch notes")
+    assert list(job.events.values_list("to_status", flat=True)) == ["published", "publishing"]
+
+
+def test_job_not_yet_due_is_left_alone(httpserver):
+    JobFactory(channel=channel_on(httpserver, "slack"), scheduled_at=timezone.now() + timedelta(minutes=5),
+               due_at=timezone.now() + timedelta(minutes=5))
+    assert dispatcher.dispatch_once() == {"recovered": 0}
+    assert httpserver.log == []
+
+
+def test_provider_failing_twice_then_succeeding_is_published_on_the_third_attempt(httpserver):
+    httpserver.expect_request("/slack").respond_with_handler(answers(
+        Response("rollup_error", status=500), Response("rollup_error", status=500), Response("ok")))
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.retries) == (JobStatus.PUBLISHED, 3, 2)
+    assert len(httpserver.log) == 3
+
+
+def test_retries_wait_with_backoff(httpserver, settings):
+    settings.PUBLISHING_BACKOFF_BASE_SECONDS = 60
+    httpserver.expect_request("/slack").respond_with_data("rollup_error", status=500)
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    before = timezone.now()
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SCHEDULED
+    assert timedelta(seconds=59) < job.next_retry_at - before < timedelta(seconds=62)
+    assert "500" in job.error_message
+
+
+def test_retries_run_out_and_the_job_fails_with_the_providers_reason(httpserver, settings):
+    settings.PUBLISHING_MAX_RETRIES = 2
+    httpserver.expect_request("/slack").respond_with_data("rollup_error", status=500)
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 3)
+    assert "rollup_error" in job.error_message
+
+
+def test_rejected_post_fails_at_once(httpserver):
+    httpserver.expect_request("/discord").respond_with_json(
+        {"code": 50035, "message": "Invalid Form Body", "errors": {}}, status=400)
+    job = JobFactory(channel=channel_on(httpserver, "discord"))
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
+    assert "Invalid Form Body" in job.error_message
+    assert len(httpserver.log) == 1
+
+
+def test_rate_limited_post_waits_as_told_without_using_a_retry(httpserver):
+    httpserver.expect_request("/slack").respond_with_data("", status=429, headers={"Retry-After": "30"})
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    before = timezone.now()
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert (job.status, job.retries) == (JobStatus.SCHEDULED, 0)
+    assert timedelta(seconds=29) < job.due_at - before < timedelta(seconds=32)
+
+
+def _slow(seconds, body="ok", received=None):
+    def handler(request):
+        if received is not None:
+            received.append(request.method)
+        time.sleep(seconds)
+        return Response(body)
+
+    return handler
+
+
+def test_unknown_outcome_without_lookup_needs_checking_and_is_not_posted_again(httpserver):
+    posts = []
+    httpserver.expect_request("/slack").respond_with_handler(_slow(1.0, received=posts))
+    job = JobFactory(channel=channel_on(httpserver, "slack", timeout=0.3))
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert job.status == JobStatus.NEEDS_CHECKING
+    assert "Check the channel" in job.error_message
+    assert posts == ["POST"]
+
+
+def test_unknown_outcome_on_devto_looks_the_article_up_instead_of_posting_again(httpserver):
+    posts = []
+    httpserver.expect_request("/api/articles", method="POST").respond_with_handler(_slow(0.8, received=posts))
+    job = JobFactory(channel=channel_on(httpserver, "devto", timeout=0.5), version__kind="devto")
+    canonical = dispatcher.build_post(job).canonical_url
+    httpserver.expect_request("/api/articles/me/all").respond_with_json(
+        [{"id": 77, "title": "x", "url": "https://dev.to/u/x-1", "canonical_url": canonical}])
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert (job.status, job.external_id, job.external_url) == (JobStatus.PUBLISHED, "77", "https://dev.to/u/x-1")
+    assert posts == ["POST"]
+
+
+def test_unknown_outcome_on_mastodon_retries_with_the_same_idempotency_key(httpserver):
+    httpserver.expect_request("/api/v2/instance").respond_with_json(
+        {"configuration": {"statuses": {"max_characters": 500}}})
+    httpserver.expect_request("/api/v1/statuses").respond_with_handler(answers(
+        Response(status=502), Response(json.dumps({"id": "1", "url": "https://m.example/@a/1"}),
+                                       content_type="application/json")))
+    channel = channel_on(httpserver, "mastodon")
+    job = JobFactory(channel=channel, version__kind="mastodon")
+    token, _ = dispatcher.claim_due()
+    job.refresh_from_db()
+    dispatcher.reconcile(job=job, token=token, post=dispatcher.build_post(job), reason="Outcome unknown")
+    job.refresh_from_db()
+    assert job.status == JobStatus.SCHEDULED
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert job.status == JobStatus.PUBLISHED
+    keys = {r.headers["Idempotency-Key"] for r, _ in httpserver.log if r.method == "POST"}
+    assert keys == {str(job.idempotency_key)}
+
+
+def test_expired_lease_is_reconciled_not_reposted(httpserver):
+    httpserver.expect_request("/slack").respond_with_data("ok")
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    dispatcher.claim_due()
+    PublishingJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    counts = dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert counts["recovered"] == 1
+    assert job.status == JobStatus.NEEDS_CHECKING
+    assert httpserver.log == []
+
+
+def test_two_claims_never_share_a_job(httpserver):
+    jobs = [JobFactory(channel=channel_on(httpserver, "slack", path=f"/s{n}")) for n in range(5)]
+    first_token, first = dispatcher.claim_due(limit=3)
+    second_token, second = dispatcher.claim_due(limit=10)
+    assert len(first) == 3 and len(second) == 2
+    assert set(first).isdisjoint(second)
+    assert set(first) | set(second) == {j.pk for j in jobs}
+    assert dispatcher.claim_due()[1] == []
+
+
+def test_manual_channel_waits_for_a_person_who_reports_the_url(make_user):
+    job = JobFactory(channel=ChannelFactory(kind="linkedin"), version__kind="linkedin")
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert job.status == JobStatus.AWAITING_MANUAL
+    assert "Launch notes" in job.draft
+    job_mark_published(job=job, by=make_user("poster"), url="https://www.linkedin.com/feed/update/1")
+    job.refresh_from_db()
+    assert (job.status, job.external_url) == (JobStatus.PUBLISHED, "https://www.linkedin.com/feed/update/1")
+
+
+def test_website_channel_publishes_the_public_page(client):
+    job = JobFactory(channel=ChannelFactory(kind="website"), version__kind="website")
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert job.status == JobStatus.PUBLISHED
+    assert job.external_url.endswith(job.content.get_public_url())

@@ -1,0 +1,271 @@
+"""Back-office pages: content, versions and workflow; campaigns and their jobs; the calendar; and the
+public page of published content."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from aicmo_site.errors import DomainError
+from publishing import selectors, services
+from publishing.choices import JobStatus
+from publishing.filters import CampaignFilterSet, ContentFilterSet
+from publishing.forms import ContentForm, GenerateVersionsForm, MarkPublishedForm, NoteForm, VersionForm
+from publishing.markdown import render_markdown
+from publishing.models import Campaign, ChannelVersion, Content, PublishingJob
+
+PAGE_SIZE = 25
+CONTENT_ACTIONS = {
+    "submit": services.content_submit,
+    "approve": services.content_approve,
+    "request_changes": services.content_request_changes,
+    "archive": services.content_archive,
+}
+CAMPAIGN_ACTIONS = {
+    "activate": services.campaign_activate,
+    "pause": services.campaign_pause,
+    "resume": services.campaign_resume,
+    "cancel": services.campaign_cancel,
+}
+# Actions that cannot be undone ask for a confirmation first.
+DESTRUCTIVE = {"archive", "cancel"}
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _confirm(request, *, what: str, action: str, back: str):
+    return render(request, "publishing/confirm.html", {"what": what, "action": action, "back": back,
+                                                       "note": request.POST.get("note", "")})
+
+
+@login_required
+@permission_required("publishing.view_content", raise_exception=True)
+def content_list(request):
+    filterset = ContentFilterSet(request.GET or None, queryset=selectors.content_list())
+    return render(request, "publishing/content_list.html", {
+        "filter": filterset, "page": _page(request, filterset.qs),
+        "review_count": selectors.review_queue().count(),
+    })
+
+
+@login_required
+@permission_required("publishing.view_content", raise_exception=True)
+def content_detail(request, pk):
+    try:
+        content = selectors.content_detail(pk=pk)
+    except Content.DoesNotExist:
+        raise Http404
+    versions = [(v, services.version_preview(v)) for v in content.versions.all()]
+    return render(request, "publishing/content_detail.html", {
+        "content": content, "body_html": render_markdown(content.body), "versions": versions,
+        "events": content.events.all(), "actions": services.available_actions(content, request.user),
+        "generate_form": GenerateVersionsForm(initial={"kinds": [v.kind for v, _ in versions]}),
+        "note_form": NoteForm(),
+    })
+
+
+@login_required
+@permission_required("publishing.change_content", raise_exception=True)
+def content_edit(request, pk=None):
+    content = get_object_or_404(Content, pk=pk) if pk else None
+    initial = ContentForm.initial_for(content) if content else {}
+    form = ContentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if content is None:
+                content = services.content_create(by=request.user, **form.cleaned_data)
+            else:
+                content = services.content_update(content=content, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Content saved.")
+            return redirect(content)
+    return render(request, "publishing/content_form.html", {"form": form, "content": content})
+
+
+@login_required
+@require_POST
+def content_action(request, pk):
+    content = get_object_or_404(Content, pk=pk)
+    action = request.POST.get("action", "")
+    if action not in services.available_actions(content, request.user) or action not in CONTENT_ACTIONS:
+        messages.error(request, "That action is not available for this content.")
+        return redirect(content)
+    if action in DESTRUCTIVE and request.POST.get("confirmed") != "yes":
+        return _confirm(request, what=f"Archive “{content.title}”?", action=action, back=content.get_absolute_url())
+    note = request.POST.get("note", "")
+    kwargs = {"note": note}
+    try:
+        CONTENT_ACTIONS[action](content=content, by=request.user, **kwargs)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Done: {action.replace('_', ' ')}.")
+    return redirect(content)
+
+
+@login_required
+@permission_required("publishing.change_content", raise_exception=True)
+@require_POST
+def versions_generate_view(request, pk):
+    content = get_object_or_404(Content, pk=pk)
+    form = GenerateVersionsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.versions_generate(content=content, kinds=form.cleaned_data["kinds"],
+                                       force=form.cleaned_data["force"])
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Channel versions generated.")
+    else:
+        messages.error(request, "Choose at least one channel.")
+    return redirect(content)
+
+
+@login_required
+@permission_required("publishing.change_channelversion", raise_exception=True)
+def version_edit(request, pk):
+    version = get_object_or_404(ChannelVersion.objects.select_related("content"), pk=pk)
+    form = VersionForm(request.POST or None, initial=VersionForm.initial_for(version))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.version_update(version=version, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"The {version.kind} version was saved.")
+            return redirect(version.content)
+    return render(request, "publishing/version_form.html", {
+        "form": form, "version": version, "preview": services.version_preview(version),
+    })
+
+
+@login_required
+@permission_required("publishing.view_campaign", raise_exception=True)
+def campaign_list(request):
+    filterset = CampaignFilterSet(request.GET or None, queryset=selectors.campaign_list())
+    return render(request, "publishing/campaign_list.html", {"filter": filterset,
+                                                             "page": _page(request, filterset.qs)})
+
+
+@login_required
+@permission_required("publishing.view_campaign", raise_exception=True)
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    jobs = selectors.job_list(filters={"campaign": campaign.pk, **request.GET.dict()})
+    return render(request, "publishing/campaign_detail.html", {
+        "campaign": campaign, "page": _page(request, jobs), "metrics": selectors.campaign_metrics(campaign=campaign),
+        "events": campaign.events.select_related("by")[:20], "job_statuses": JobStatus.choices,
+        "contents": campaign.campaign_contents.select_related("content"), "channels": campaign.channels.all(),
+    })
+
+
+@login_required
+@permission_required("publishing.change_campaign", raise_exception=True)
+@require_POST
+def campaign_action(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    action = request.POST.get("action", "")
+    if action not in CAMPAIGN_ACTIONS:
+        messages.error(request, "Unknown action.")
+        return redirect(campaign)
+    if action in DESTRUCTIVE and request.POST.get("confirmed") != "yes":
+        return _confirm(request, what=f"Cancel the campaign “{campaign.name}”? Posts not yet out are dropped.",
+                        action=action, back=campaign.get_absolute_url())
+    try:
+        CAMPAIGN_ACTIONS[action](campaign=campaign, by=request.user)
+    except DomainError as error:
+        problems = error.extra.get("problems") or {}
+        messages.error(request, error.message)
+        for where, errors in problems.items():
+            messages.error(request, f"{where}: {' '.join(errors)}")
+    else:
+        messages.success(request, f"Campaign {action}d." if action.endswith("e") else f"Campaign {action}ed.")
+    return redirect(campaign)
+
+
+@login_required
+@permission_required("publishing.change_publishingjob", raise_exception=True)
+@require_POST
+def job_action(request, pk):
+    job = get_object_or_404(PublishingJob.objects.select_related("campaign"), pk=pk)
+    action = request.POST.get("action", "")
+    try:
+        if action == "retry":
+            services.job_retry(job=job, by=request.user)
+        elif action == "cancel":
+            if request.POST.get("confirmed") != "yes":
+                return _confirm(request, what=f"Cancel the post of “{job.content}” on {job.channel}?",
+                                action=action, back=job.campaign.get_absolute_url())
+            services.job_cancel(job=job, by=request.user)
+        elif action == "mark_published":
+            form = MarkPublishedForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, "Give the address of the post.")
+                return redirect(job.campaign)
+            services.job_mark_published(job=job, by=request.user, url=form.cleaned_data["url"])
+        else:
+            messages.error(request, "Unknown action.")
+            return redirect(job.campaign)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Job updated.")
+    return redirect(job.campaign)
+
+
+def _week_start(value: str | None) -> date:
+    try:
+        day = date.fromisoformat(value) if value else timezone.localdate()
+    except ValueError:
+        day = timezone.localdate()
+    return day - timedelta(days=day.weekday())
+
+
+@login_required
+@permission_required("publishing.view_publishingjob", raise_exception=True)
+def calendar(request):
+    """Jobs by day of one week (or one day), grouped per channel, with their status."""
+    view = "day" if request.GET.get("view") == "day" else "week"
+    if view == "day":
+        try:
+            first = date.fromisoformat(request.GET.get("date", ""))
+        except ValueError:
+            first = timezone.localdate()
+        days = [first]
+    else:
+        first = _week_start(request.GET.get("week"))
+        days = [first + timedelta(days=n) for n in range(7)]
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(days[0], time.min, tzinfo=tz)
+    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=tz)
+    filters = {key: value for key, value in request.GET.items() if key in ("channel", "campaign", "status")}
+    jobs = selectors.job_list(filters=filters).filter(scheduled_at__gte=start, scheduled_at__lt=end)
+    by_day = {day: {} for day in days}
+    for job in jobs.order_by("scheduled_at", "pk"):
+        day = timezone.localtime(job.scheduled_at, tz).date()
+        by_day[day].setdefault(job.channel, []).append(job)
+    step = timedelta(days=1 if view == "day" else 7)
+    return render(request, "publishing/calendar.html", {
+        "view": view, "days": [(day, by_day[day]) for day in days], "first": days[0], "last": days[-1],
+        "previous": days[0] - step, "next": days[0] + step, "channels": selectors.channel_list(),
+        "statuses": JobStatus.choices, "filters": filters, "today": timezone.localdate(),
+    })
+
+
+def public_content(request, slug):
+    try:
+        content = selectors.public_content(slug=slug)
+    except Content.DoesNotExist:
+        raise Http404
+    return render(request, "publishing/public_content.html", {"content": content,
+                                                              "body_html": render_markdown(content.body)})
