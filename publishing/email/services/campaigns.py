@@ -1,7 +1,7 @@
 """The send of a campaign: set-up, checklist, freezing the audience, pause, resume, cancel, completion."""
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
@@ -88,15 +88,18 @@ def email_campaign_checklist(email_campaign: EmailCampaign) -> list[dict]:
 
 def _freeze_audience(email_campaign: EmailCampaign) -> int:
     """One INSERT … SELECT: every emailable contact once; the unique constraint makes a repeat harmless."""
-    contacts = audience_queryset(email_campaign.campaign).order_by().values("pk")
+    contacts = audience_queryset(email_campaign.campaign).order_by().annotate(audience_id=F("pk")).values(
+        "audience_id")
     select_sql, params = contacts.query.sql_with_params()
     table = EmailDelivery._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (campaign_id, contact_id, held, status, message_id, provider, provider_response, "  # noqa: S608
             "attempts, lease_owner, failover_note, error, open_count, click_count, created_at) "
-            f"SELECT %s, audience.id, %s, %s, '', '', '', 0, '', '', '', 0, 0, %s FROM ({select_sql}) AS audience "
-            "ON CONFLICT DO NOTHING",
+            "SELECT %s, audience.audience_id, %s, %s, '', '', '', 0, '', '', '', 0, 0, %s "
+            f"FROM ({select_sql}) AS audience "
+            # SQLite reads "ON" after a bare FROM as a join condition; the WHERE ends the SELECT first.
+            "WHERE 1 = 1 ON CONFLICT DO NOTHING",
             [email_campaign.campaign_id, False, DeliveryStatus.QUEUED, timezone.now(), *params],
         )
     return EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id).count()

@@ -1,0 +1,189 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from aicmo_site.errors import DomainError
+from crm.choices import ConsentStatus, LifecycleStatus, SuppressionKind
+from crm.tests.factories import ContactFactory, SuppressionFactory
+from publishing.email.choices import DeliveryStatus, SendStatus
+from publishing.email.models import EmailDelivery, EmailLink
+from publishing.email.sending import claim_batch, worker_run
+from publishing.email.services import (
+    email_campaign_cancel,
+    email_campaign_checklist,
+    email_campaign_pause,
+    email_campaign_resume,
+)
+from publishing.tests.email.factories import EmailTemplateFactory
+from publishing.tests.email.helpers import campaign_for, ready_campaign, started
+
+pytestmark = pytest.mark.django_db
+
+
+def statuses(email_campaign) -> dict:
+    rows = EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id).values_list("status", flat=True)
+    counts: dict = {}
+    for status in rows:
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def test_send_freezes_only_emailable_contacts_and_delivers_each_once(smtp_server):
+    email_campaign, contacts = ready_campaign(smtp_server, 2)
+    left = ContactFactory(consent_status=ConsentStatus.UNSUBSCRIBED)
+    bounced = ContactFactory(lifecycle_status=LifecycleStatus.BOUNCED)
+    blocked = ContactFactory(email="someone@blocked.example")
+    SuppressionFactory(kind=SuppressionKind.DOMAIN, value="blocked.example")
+    for contact in (left, bounced, blocked):
+        contact.tags.add(*contacts[0].tags.all())
+
+    started(email_campaign)
+    report = worker_run(email_campaign_id=email_campaign.pk)
+
+    assert report.sent == 2
+    assert sorted(smtp_server.recipients()) == sorted(c.email for c in contacts)
+    email_campaign.refresh_from_db()
+    assert email_campaign.status == SendStatus.COMPLETED
+    assert email_campaign.audience_size == 2
+
+
+def test_each_message_is_personalised_and_carries_rfc8058_headers_and_tracked_links(smtp_server):
+    email_campaign, (contact,) = ready_campaign(smtp_server, 1, first_name="Zoë")
+    started(email_campaign)
+    worker_run(email_campaign_id=email_campaign.pk)
+
+    (mail,) = smtp_server.messages
+    message = mail.message()
+    delivery = EmailDelivery.objects.get(contact=contact)
+    assert message["Message-ID"] == delivery.message_id
+    assert message["Subject"] == "Hello Zoë"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe, mailto = [part.strip(" <>") for part in message["List-Unsubscribe"].split(",")]
+    assert unsubscribe.startswith("https://aicmo.example/u/")
+    assert mailto.startswith("mailto:unsubscribe@aicmo.example?subject=unsubscribe-")
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert "Hi Zoë," in html and "Hi Zoë," in text
+    assert f'href="{unsubscribe}"' in html  # the per-recipient link in the body, untracked
+    assert "https://example.org/launch" not in html  # rewritten to a tracked link
+    assert "https://aicmo.example/t/c/" in html and "https://aicmo.example/t/o/" in html
+    assert EmailLink.objects.get(campaign_id=email_campaign.campaign_id).url == (
+        "https://example.org/launch?utm_source=email")
+    assert delivery.status == DeliveryStatus.SENT and delivery.provider == "smtp-test"
+    assert delivery.provider_response.startswith("250")
+
+
+def test_a_refused_recipient_fails_alone(smtp_server):
+    email_campaign, contacts = ready_campaign(smtp_server, 3)
+    smtp_server.refuse_recipients = {contacts[1].email: "550 5.1.1 No such user"}
+    started(email_campaign)
+    worker_run(email_campaign_id=email_campaign.pk)
+    failed = EmailDelivery.objects.get(contact=contacts[1])
+    assert failed.status == DeliveryStatus.FAILED and "550" in failed.error
+    assert statuses(email_campaign) == {DeliveryStatus.SENT: 2, DeliveryStatus.FAILED: 1}
+
+
+def test_temporary_refusals_are_retried_and_the_send_completes_only_when_none_is_left(smtp_server, settings):
+    settings.EMAIL_RETRY_BASE_SECONDS = 0.05
+    settings.GATEWAYS_SMTP_RETRY_AFTER_SECONDS = 0  # no provider-wide pause after a 4xx to one message
+    email_campaign, contacts = ready_campaign(smtp_server, 6)
+    smtp_server.temporary_failure_every = 3
+    started(email_campaign)
+    worker_run(email_campaign_id=email_campaign.pk)
+
+    counts = statuses(email_campaign)
+    assert counts.get(DeliveryStatus.SENT, 0) + counts.get(DeliveryStatus.FAILED, 0) == 6
+    assert len(smtp_server.recipients()) == len(set(smtp_server.recipients())) == counts[DeliveryStatus.SENT]
+    assert EmailDelivery.objects.filter(attempts__gt=1).exists()
+    email_campaign.refresh_from_db()
+    assert email_campaign.status == SendStatus.COMPLETED
+
+
+def test_a_retry_waiting_for_later_keeps_the_send_open(smtp_server, settings):
+    settings.EMAIL_RETRY_BASE_SECONDS = 600
+    email_campaign, contacts = ready_campaign(smtp_server, 2)
+    smtp_server.temporary_failure_every = 2
+    started(email_campaign)
+    worker_run(email_campaign_id=email_campaign.pk)
+    waiting = EmailDelivery.objects.get(status=DeliveryStatus.QUEUED)
+    assert waiting.next_attempt_at > timezone.now() + timedelta(minutes=5)
+    email_campaign.refresh_from_db()
+    assert email_campaign.status == SendStatus.SENDING
+
+
+def test_a_connection_lost_after_data_is_outcome_unknown_and_never_resent(smtp_server):
+    email_campaign, contacts = ready_campaign(smtp_server, 3)
+    smtp_server.drop_after_data_for = {contacts[0].email}
+    started(email_campaign)
+    worker_run(email_campaign_id=email_campaign.pk)
+    worker_run(email_campaign_id=email_campaign.pk)
+    assert EmailDelivery.objects.get(contact=contacts[0]).status == DeliveryStatus.OUTCOME_UNKNOWN
+    assert sorted(smtp_server.recipients()) == sorted(c.email for c in contacts)  # each exactly once
+
+
+def test_a_delivery_left_sending_by_a_dead_worker_becomes_outcome_unknown_and_its_batch_is_sent(smtp_server):
+    email_campaign, contacts = ready_campaign(smtp_server, 3)
+    started(email_campaign)
+    claimed = claim_batch(campaign_id=email_campaign.campaign_id, owner="dead-worker", size=10)
+    assert len(claimed) == 3
+    expired = timezone.now() - timedelta(seconds=1)
+    EmailDelivery.objects.filter(pk=claimed[0]).update(status=DeliveryStatus.SENDING, lease_expires_at=expired,
+                                                       message_id="<x@y>")
+    EmailDelivery.objects.filter(pk__in=claimed[1:]).update(lease_expires_at=expired)
+
+    worker_run(email_campaign_id=email_campaign.pk)
+
+    assert EmailDelivery.objects.get(pk=claimed[0]).status == DeliveryStatus.OUTCOME_UNKNOWN
+    assert len(smtp_server.recipients()) == 2
+    email_campaign.refresh_from_db()
+    assert email_campaign.status == SendStatus.COMPLETED
+
+
+def test_two_workers_never_claim_the_same_delivery(smtp_server):
+    email_campaign, _ = ready_campaign(smtp_server, 5)
+    started(email_campaign)
+    first = claim_batch(campaign_id=email_campaign.campaign_id, owner="a", size=3)
+    second = claim_batch(campaign_id=email_campaign.campaign_id, owner="b", size=3)
+    assert len(first) == 3 and len(second) == 2 and not set(first) & set(second)
+    assert claim_batch(campaign_id=email_campaign.campaign_id, owner="c", size=3) == []
+
+
+def test_pause_stops_sending_and_resume_sends_the_rest_once(smtp_server, django_capture_on_commit_callbacks):
+    email_campaign, contacts = ready_campaign(smtp_server, 4)
+    started(email_campaign)
+    email_campaign_pause(email_campaign=email_campaign)
+    report = worker_run(email_campaign_id=email_campaign.pk)
+    assert report.sent == 0 and smtp_server.recipients() == []
+    with django_capture_on_commit_callbacks():
+        email_campaign_resume(email_campaign=email_campaign)
+    worker_run(email_campaign_id=email_campaign.pk)
+    assert sorted(smtp_server.recipients()) == sorted(c.email for c in contacts)
+
+
+def test_cancel_cancels_everything_not_yet_sent(smtp_server):
+    email_campaign, _ = ready_campaign(smtp_server, 3)
+    started(email_campaign)
+    email_campaign_cancel(email_campaign=email_campaign, note="Wrong list")
+    worker_run(email_campaign_id=email_campaign.pk)
+    assert statuses(email_campaign) == {DeliveryStatus.CANCELED: 3}
+    assert smtp_server.recipients() == []
+
+
+def test_a_completed_send_cannot_be_paused(smtp_server):
+    email_campaign, _ = ready_campaign(smtp_server, 1)
+    started(email_campaign)
+    worker_run(email_campaign_id=email_campaign.pk)
+    with pytest.raises(DomainError) as caught:
+        email_campaign_pause(email_campaign=email_campaign)
+    assert caught.value.code == "invalid_transition"
+
+
+def test_checklist_names_what_is_missing():
+    template = EmailTemplateFactory(subject=" ", html_body="<p>No way out</p>")
+    email_campaign = campaign_for([], template=template)
+    failing = {item["key"] for item in email_campaign_checklist(email_campaign) if not item["ok"]}
+    assert failing == {"subject", "unsubscribe_link", "audience", "sender"}
+    with pytest.raises(DomainError) as caught:
+        started(email_campaign)
+    assert caught.value.code == "checklist_failed"
