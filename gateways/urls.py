@@ -1,3 +1,10 @@
+from django.urls import path
+
+from gateways import views
+
 app_name = "gateways"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.provider_health, name="provider-health"),
+    path("<int:pk>/probe/", views.provider_probe, name="provider-probe"),
+]

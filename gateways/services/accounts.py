@@ -14,7 +14,7 @@ from gateways.chain import call_account
 from gateways.errors import GatewayError, ProviderSkipped, ProviderUnavailable
 from gateways.models import ProviderAccount, ProviderHealth
 
-_EDITABLE = (
+EDITABLE_FIELDS = (
     "capability", "adapter", "name", "priority", "enabled", "base_url", "timeout_seconds",
     "rate_limit_count", "rate_limit_seconds", "settings",
 )
@@ -77,7 +77,7 @@ def account_update(
     *, account: ProviderAccount, credentials: dict[str, str] | None = None, **changes: Any
 ) -> ProviderAccount:
     """Change plain fields and add or replace secrets; blank secret values keep the stored ones."""
-    unknown = set(changes) - set(_EDITABLE)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", "not_editable")
     for field, value in changes.items():

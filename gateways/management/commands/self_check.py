@@ -1,0 +1,84 @@
+"""Which providers answer, and what to do about those that do not.
+
+Exit status 1 when a capability in use (it has an enabled account) has no healthy provider.
+"""
+
+import json
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from gateways.models import ProviderAccount
+from gateways.selectors import CapabilityReport, health_document, health_report
+from gateways.services import account_probe
+
+COLUMNS = (("Capability", 20), ("Provider", 22), ("Status", 9), ("Success", 8), ("Latency", 9),
+           ("Last error", 40), ("Advice", 0))
+
+
+def _cell(text: str, width: int) -> str:
+    if not width:
+        return text
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    return text.ljust(width)
+
+
+def _rows(reports: list[CapabilityReport]):
+    for report in reports:
+        if not report.providers:
+            yield (report.label, "-", "unused", "", "", "", "no provider configured")
+        for provider in report.providers:
+            rate = "" if provider.success_rate is None else f"{provider.success_rate:.0%}"
+            latency = "" if provider.latency_ms is None else f"{provider.latency_ms:.0f} ms"
+            error = provider.last_error
+            if provider.probe and not provider.probe["ok"]:
+                error = f"probe: {provider.probe['detail']}"
+            yield (report.label, provider.name, provider.status, rate, latency, error.replace("\n", " "),
+                   provider.advice or (provider.probe or {}).get("advice", ""))
+
+
+class Command(BaseCommand):
+    help = "Show each capability's providers with status, success rate, latency, last error and advice."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--status", action="store_true", help="Show stored health; call no provider.")
+        parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+        parser.add_argument("--watch", type=float, metavar="SECONDS", help="Refresh every SECONDS until interrupted.")
+        parser.add_argument("--count", type=int, default=0, help="With --watch: stop after this many refreshes.")
+
+    def handle(self, *args, **options):
+        if options["watch"] is not None and options["watch"] <= 0:
+            raise CommandError("--watch needs a number of seconds above zero.")
+        refreshes, failing = 0, []
+        try:
+            while True:
+                failing = self._check_once(probe=not options["status"], as_json=options["json"])
+                refreshes += 1
+                if options["watch"] is None or (options["count"] and refreshes >= options["count"]):
+                    break
+                time.sleep(options["watch"])
+        except KeyboardInterrupt:
+            pass
+        if failing:
+            raise CommandError(f"No healthy provider for: {', '.join(failing)}.")
+
+    def _check_once(self, *, probe: bool, as_json: bool) -> list[str]:
+        """Print one report; returns the capabilities in use without a healthy provider."""
+        probes = {}
+        if probe:
+            for account in ProviderAccount.objects.filter(enabled=True).order_by("capability", "priority"):
+                probes[account.pk] = account_probe(account=account)
+        reports = health_report(probes=probes)
+        document = health_document(reports)
+        if as_json:
+            self.stdout.write(json.dumps(document, indent=2))
+        else:
+            self._table(reports)
+        return [report.label for report in reports if not report.ok]
+
+    def _table(self, reports: list[CapabilityReport]) -> None:
+        widths = [width for _, width in COLUMNS]
+        for row in [tuple(title for title, _ in COLUMNS), *_rows(reports)]:
+            self.stdout.write(" ".join(_cell(value, width) for value, width in zip(row, widths, strict=True)).rstrip())
+        if all(report.ok for report in reports):
+            self.stdout.write(self.style.SUCCESS("Every capability in use has a healthy provider."))

@@ -1,0 +1,3 @@
+NAV_ITEMS = [
+    ("Provider health", "gateways:provider-health", "gateways.view_provideraccount"),
+]

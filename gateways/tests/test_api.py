@@ -1,0 +1,119 @@
+import json
+
+import pytest
+
+from gateways.capabilities import Capability
+from gateways.errors import ProviderUnavailable
+from gateways.models import ProviderAccount
+from gateways.tests.factories import ProviderAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "sk-live-api-5Jd8Qw2Lm"
+URL = "/api/providers/"
+
+
+def test_admin_creates_an_account_and_never_sees_the_secret_again(api_as):
+    admin = api_as("Admin")
+
+    created = admin.post(URL, {"capability": "lead_enrichment", "adapter": "test_enrichment", "name": "apollo",
+                               "priority": 1, "credentials": {"api_key": SECRET}}, format="json")
+    listed = admin.get(URL)
+    detail = admin.get(f"{URL}{created.data['id']}/")
+
+    assert created.status_code == 201, created.data
+    assert created.data["credential_names"] == ["api_key"]
+    for response in (created, listed, detail):
+        assert SECRET not in json.dumps(response.data)
+        assert SECRET not in response.content.decode()
+    assert ProviderAccount.objects.get().build_adapter().credentials == {"api_key": SECRET}
+
+
+def test_update_with_blank_secret_keeps_it(api_as):
+    admin = api_as("Admin")
+    account = ProviderAccountFactory(name="apollo", credentials={"api_key": SECRET})
+
+    response = admin.patch(f"{URL}{account.pk}/", {"priority": 3, "credentials": {"api_key": ""}}, format="json")
+
+    assert response.status_code == 200, response.data
+    account.refresh_from_db()
+    assert account.priority == 3 and account.build_adapter().credentials == {"api_key": SECRET}
+
+
+@pytest.mark.parametrize("role", ["Marketer", "Approver", "Analyst"])
+def test_other_roles_cannot_read_or_write_accounts(api_as, role):
+    client = api_as(role)
+    account = ProviderAccountFactory(name="apollo")
+
+    assert client.get(URL).status_code == 403
+    assert client.get(f"{URL}{account.pk}/").status_code == 403
+    assert client.post(URL, {"name": "x"}, format="json").status_code == 403
+    assert client.delete(f"{URL}{account.pk}/").status_code == 403
+
+
+def test_bad_input_answers_400_with_field_errors(api_as):
+    admin = api_as("Admin")
+    ProviderAccountFactory(name="apollo")
+
+    unknown = admin.post(URL, {"capability": "lead_enrichment", "adapter": "nope", "name": "x"}, format="json")
+    duplicate = admin.post(URL, {"capability": "lead_enrichment", "adapter": "test_enrichment", "name": "apollo"},
+                           format="json")
+    wrong_secret = admin.post(URL, {"capability": "lead_enrichment", "adapter": "test_enrichment", "name": "y",
+                                    "credentials": {"password": "p"}}, format="json")
+
+    assert unknown.status_code == 400 and "adapter" in unknown.data["fields"]
+    assert duplicate.status_code == 400 and "name" in duplicate.data["fields"]
+    assert wrong_secret.status_code == 400 and "credentials" in wrong_secret.data["fields"]
+
+
+def test_list_filters_and_searches(api_as):
+    admin = api_as("Admin")
+    ProviderAccountFactory(name="apollo")
+    ProviderAccountFactory(name="smtp", capability=Capability.EMAIL_SENDING, adapter="test_sending")
+
+    by_capability = admin.get(URL, {"capability": "email_sending"})
+    by_search = admin.get(URL, {"search": "apol"})
+
+    assert [a["name"] for a in by_capability.data["results"]] == ["smtp"]
+    assert [a["name"] for a in by_search.data["results"]] == ["apollo"]
+
+
+def test_list_query_count_does_not_grow_with_accounts(api_as, django_assert_num_queries):
+    admin = api_as("Admin")
+    for n in range(5):
+        ProviderAccountFactory(name=f"p{n}")
+
+    # user and group permissions, the Admin check, count, one page with health joined
+    with django_assert_num_queries(5):
+        response = admin.get(URL)
+
+    assert response.data["count"] == 5
+
+
+def test_health_endpoint_is_readable_by_every_role_and_shows_advice(api_as, fake_providers,
+                                                                   django_assert_num_queries):
+    account = ProviderAccountFactory(name="apollo", priority=1)
+    ProviderAccountFactory(name="dropcontact", priority=2)
+    ProviderAccountFactory(name="smtp", capability=Capability.EMAIL_SENDING, adapter="test_sending")
+    fake_providers.script("apollo", ProviderUnavailable("unauthorised", status=401))
+    api_as("Admin").post(f"{URL}{account.pk}/probe/")
+    analyst = api_as("Analyst")
+
+    # user and group permissions, then every account with its health in one query
+    with django_assert_num_queries(3):
+        response = analyst.get(f"{URL}health/")
+
+    assert response.status_code == 200
+    enrichment = next(c for c in response.data["capabilities"] if c["capability"] == "lead_enrichment")
+    assert enrichment["in_use"] is True and enrichment["ok"] is False
+    assert enrichment["providers"][0]["advice"] == "the API key is wrong or revoked; update it in Provider accounts"
+    assert response.data["ok"] is False
+
+
+def test_probe_is_for_admins(api_as, fake_providers):
+    account = ProviderAccountFactory(name="apollo")
+
+    assert api_as("Marketer").post(f"{URL}{account.pk}/probe/").status_code == 403
+    response = api_as("Admin", "boss").post(f"{URL}{account.pk}/probe/")
+
+    assert response.status_code == 200 and response.data["ok"] is True

@@ -1,0 +1,78 @@
+import pytest
+from django.test import Client
+
+from gateways.capabilities import Capability
+from gateways.errors import ProviderUnavailable
+from gateways.models import ProviderHealth
+from gateways.tests.factories import ProviderAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/providers/"
+
+
+@pytest.fixture
+def login(make_user):
+    def as_role(role):
+        client = Client()
+        client.force_login(make_user(f"user-{role.lower()}", role=role))
+        return client
+
+    return as_role
+
+
+def test_page_shows_status_error_and_advice(login, fake_providers):
+    account = ProviderAccountFactory(name="apollo")
+    ProviderHealth.objects.filter(pk=account.pk).update(
+        breaker_state="open", consecutive_failures=5, calls=5, last_error="ProviderUnavailable: unauthorised",
+        last_advice="the API key is wrong or revoked; update it in Provider accounts")
+
+    response = login("Analyst").get(URL)
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-provider="apollo"' in text and ">down" in text
+    assert "the API key is wrong or revoked" in text
+    assert "No healthy provider." in text
+    assert "Probe now" not in text, "only Admins probe"
+
+
+def test_empty_state_and_filters(login):
+    ProviderAccountFactory(name="apollo")
+    ProviderAccountFactory(name="smtp", capability=Capability.EMAIL_SENDING, adapter="test_sending")
+    client = login("Admin")
+
+    filtered = client.get(URL, {"capability": "email_sending"}).content.decode()
+    nothing = client.get(URL, {"q": "zzz"}).content.decode()
+
+    assert 'data-provider="smtp"' in filtered and 'data-provider="apollo"' not in filtered
+    assert "No provider account matches" in nothing
+
+
+def test_page_query_count_does_not_grow(login, django_assert_max_num_queries):
+    client = login("Admin")
+    for n in range(6):
+        ProviderAccountFactory(name=f"p{n}")
+    with django_assert_max_num_queries(12) as few:
+        client.get(URL)
+    for n in range(6, 12):
+        ProviderAccountFactory(name=f"p{n}")
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(URL)
+
+
+def test_admin_probes_from_the_page(login, fake_providers):
+    account = ProviderAccountFactory(name="apollo")
+    fake_providers.script("apollo", ProviderUnavailable("unauthorised", status=401))
+
+    response = login("Admin").post(f"{URL}{account.pk}/probe/", follow=True)
+
+    assert "apollo failed: unauthorised" in response.content.decode()
+    assert ProviderHealth.objects.get(pk=account.pk).consecutive_failures == 1
+
+
+def test_other_roles_cannot_probe(login):
+    account = ProviderAccountFactory(name="apollo")
+
+    assert login("Marketer").post(f"{URL}{account.pk}/probe/").status_code == 403
