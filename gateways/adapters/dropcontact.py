@@ -76,8 +76,9 @@ class DropcontactClient(HttpAdapterMixin):
         return {"X-Access-Token": self.credential("api_key"), "Content-Type": "application/json"}
 
     def _number(self, name: str, default: float) -> float:
+        value = self.settings.get(name)
         try:
-            return float(self.settings.get(name) or default)
+            return default if value in (None, "") else max(0.0, float(value))
         except (TypeError, ValueError):
             return default
 

@@ -1,4 +1,8 @@
+import threading
+import time
+
 import pytest
+from werkzeug import Response
 
 from gateways.adapters import bluesky
 
@@ -28,3 +32,22 @@ def strict_server(httpserver):
     """Every test's server must have seen exactly what it expected, and nothing else."""
     yield httpserver
     httpserver.check_assertions()
+
+
+@pytest.fixture
+def answers_late(httpserver):
+    """Registers a path that answers only after the client gave up. At teardown the answer is
+    released and the server has logged it, so it cannot bleed into the next test."""
+    release = threading.Event()
+    registered = []
+
+    def register(path: str) -> str:
+        registered.append(path)
+        httpserver.expect_request(path).respond_with_handler(lambda request: release.wait(5) and Response("late"))
+        return httpserver.url_for(path)
+
+    yield register
+    release.set()
+    deadline = time.monotonic() + 5
+    while len(httpserver.log) < len(registered) and time.monotonic() < deadline:
+        time.sleep(0.01)

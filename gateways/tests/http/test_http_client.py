@@ -4,7 +4,6 @@ import time
 from email.utils import formatdate
 
 import pytest
-from werkzeug import Response
 
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
 from gateways.http import ProviderHttp, provider_message, retry_after_seconds
@@ -112,21 +111,8 @@ def test_redirects_are_not_followed_by_default(httpserver):
 
 
 @pytest.fixture
-def slow_url(httpserver):
-    """An endpoint that answers only after the client gave up; released, and its request seen by the
-    server, before the next test so it cannot answer someone else's request."""
-    release = threading.Event()
-
-    def answer_late(request):
-        release.wait(5)
-        return Response("late")
-
-    httpserver.expect_request("/slow").respond_with_handler(answer_late)
-    yield httpserver.url_for("/slow")
-    release.set()
-    deadline = time.monotonic() + 5
-    while not httpserver.log and time.monotonic() < deadline:
-        time.sleep(0.01)
+def slow_url(answers_late):
+    return answers_late("/slow")
 
 
 def test_read_timeout_on_a_read_is_unavailable(slow_url):
