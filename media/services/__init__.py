@@ -11,6 +11,7 @@ from media.services.approval import (
     available_actions,
 )
 from media.services.assets import (
+    EDITABLE_FIELDS,
     asset_delete,
     asset_set_focal_point,
     asset_tags_add,
@@ -24,6 +25,7 @@ from media.services.renditions import asset_renditions_generate, renditions_enqu
 from media.services.usage import asset_performance_upsert, asset_usage_record, asset_usage_release
 
 __all__ = [
+    "EDITABLE_FIELDS",
     "asset_approve", "asset_archive", "asset_attachable_check", "asset_delete", "asset_performance_upsert",
     "asset_reject", "asset_renditions_generate", "asset_restore", "asset_set_focal_point", "asset_submit",
     "asset_tags_add", "asset_transition", "asset_update", "asset_upload", "asset_upload_batch",

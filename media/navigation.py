@@ -1,0 +1,1 @@
+NAV_ITEMS = [("Asset library", "media:asset-grid", "media.view_asset")]
