@@ -1,5 +1,14 @@
 """Every write of the CRM. Keyword-only, each in a transaction, raising DomainError."""
 
+from crm.services.catalog import (
+    company_create,
+    company_delete,
+    company_update,
+    contact_delete,
+    segment_create,
+    segment_delete,
+    segment_update,
+)
 from crm.services.contacts import (
     contact_create,
     contact_merge_enrichment,
@@ -28,6 +37,8 @@ from crm.services.enrichment import (
 )
 
 __all__ = [
+    "company_create", "company_delete", "company_update", "contact_delete", "segment_create", "segment_delete",
+    "segment_update",
     "contact_create", "contact_merge_enrichment", "contact_scores_update", "contact_transition",
     "contact_transition_if_allowed", "contact_update", "contacts_tag", "contacts_untag", "email_normalise",
     "contact_mark_bounced", "contact_mark_complained", "contact_record_event", "contact_unsubscribe",

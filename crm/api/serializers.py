@@ -1,0 +1,118 @@
+from rest_framework import serializers
+
+from crm.choices import EventKind, LifecycleStatus, SuppressionReason
+from crm.models import Company, Contact, EngagementEvent, EnrichmentRun, Segment, Suppression
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Company
+        fields = ("id", "domain", "name", "industry", "size", "website", "created_at", "updated_at")
+        read_only_fields = ("created_at", "updated_at")
+        # Uniqueness is the service's to check (after the domain is normalised).
+        extra_kwargs = {"domain": {"validators": []}}
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    company_name = serializers.CharField(source="company.name", read_only=True, default="")
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    new_tags = serializers.ListField(child=serializers.CharField(max_length=80), write_only=True, required=False,
+                                     help_text="Tags for a new contact")
+
+    class Meta:
+        model = Contact
+        fields = (
+            "id", "email", "first_name", "last_name", "job_title", "phone", "company", "company_name", "domain",
+            "linkedin_url", "city", "country", "source", "lifecycle_status", "email_status", "consent_status",
+            "consent_changed_at", "consent_source", "custom_fields", "field_sources", "engagement_score",
+            "engagement_tier", "soft_bounce_count", "tags", "new_tags", "created_at", "updated_at",
+        )
+        read_only_fields = (
+            "domain", "lifecycle_status", "email_status", "consent_status", "consent_changed_at", "consent_source",
+            "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count", "created_at", "updated_at",
+        )
+        # The service checks uniqueness on the lower-cased address.
+        extra_kwargs = {"email": {"validators": []}}
+
+
+class ContactSelectionSerializer(serializers.Serializer):
+    contact_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    segment = serializers.PrimaryKeyRelatedField(queryset=Segment.objects.all(), required=False, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=80), min_length=1)
+
+    def validate(self, data):
+        if not data["contact_ids"] and not data.get("segment"):
+            raise serializers.ValidationError({"contact_ids": ["Give contact IDs or a segment."]})
+        return data
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=LifecycleStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EngagementEventSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    occurred_at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = EngagementEvent
+        fields = ("id", "kind", "occurred_at", "value", "campaign_id", "channel", "source_kind", "source_id",
+                  "detail")
+        read_only_fields = ("id",)
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    type = serializers.CharField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    detail = serializers.JSONField()
+    id = serializers.IntegerField()
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Segment
+        fields = ("id", "name", "description", "rules", "created_by", "created_at", "updated_at")
+        read_only_fields = ("created_by", "created_at", "updated_at")
+        extra_kwargs = {"name": {"validators": []}}
+
+
+class RulesSerializer(serializers.Serializer):
+    rules = serializers.JSONField()
+
+
+class SuppressionSerializer(serializers.ModelSerializer):
+    reason = serializers.ChoiceField(choices=SuppressionReason.choices, default=SuppressionReason.MANUAL)
+
+    class Meta:
+        model = Suppression
+        fields = ("id", "value", "kind", "reason", "source", "created_at")
+        read_only_fields = ("kind", "created_at")
+        validators = []
+
+
+class EnrichmentRunSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    progress = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = EnrichmentRun
+        fields = ("id", "status", "requested_by", "scope", "total", "queued", "enriched", "verified", "failed",
+                  "skipped", "progress", "created_at", "started_at", "finished_at", "error")
+        read_only_fields = fields
+
+
+class EnrichmentRunCreateSerializer(serializers.Serializer):
+    contact_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    segment = serializers.PrimaryKeyRelatedField(queryset=Segment.objects.all(), required=False, allow_null=True)
+    all_new = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, data):
+        if sum([bool(data["contact_ids"]), data.get("segment") is not None, data["all_new"]]) != 1:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Choose exactly one of contact_ids, segment or all_new."]})
+        return data

@@ -1,0 +1,70 @@
+"""Writes on companies, segments and the removal of contacts."""
+
+from django.db import transaction
+
+from aicmo_site.errors import ConflictError
+from crm.models import Company, Contact, Segment
+from crm.segments import rules_q
+
+
+@transaction.atomic
+def company_create(**fields) -> Company:
+    fields["domain"] = (fields.get("domain") or "").strip().lower().lstrip("@")
+    if Company.objects.filter(domain=fields["domain"]).exists():
+        raise ConflictError(f"A company with the domain {fields['domain']} already exists.", code="duplicate_domain")
+    company = Company(**fields)
+    company.full_clean()
+    company.save()
+    # People already known at that domain belong to it, unless someone chose their company by hand.
+    Contact.objects.filter(domain=company.domain, company__isnull=True).update(company=company)
+    return company
+
+
+@transaction.atomic
+def company_update(*, company: Company, **fields) -> Company:
+    if "domain" in fields:
+        fields["domain"] = fields["domain"].strip().lower().lstrip("@")
+    for name, value in fields.items():
+        setattr(company, name, value)
+    company.full_clean()
+    company.save()
+    return company
+
+
+@transaction.atomic
+def company_delete(*, company: Company) -> None:
+    company.delete()
+
+
+def _segment_save(segment: Segment) -> Segment:
+    rules_q(segment.rules)
+    segment.full_clean()
+    segment.save()
+    return segment
+
+
+@transaction.atomic
+def segment_create(*, name: str, rules: dict, description: str = "", by=None) -> Segment:
+    if Segment.objects.filter(name=name).exists():
+        raise ConflictError(f"A segment named {name!r} already exists.", code="duplicate_name")
+    return _segment_save(Segment(name=name, rules=rules, description=description, created_by=by))
+
+
+@transaction.atomic
+def segment_update(*, segment: Segment, **fields) -> Segment:
+    if "name" in fields and Segment.objects.filter(name=fields["name"]).exclude(pk=segment.pk).exists():
+        raise ConflictError(f"A segment named {fields['name']!r} already exists.", code="duplicate_name")
+    for name, value in fields.items():
+        setattr(segment, name, value)
+    return _segment_save(segment)
+
+
+@transaction.atomic
+def segment_delete(*, segment: Segment) -> None:
+    segment.delete()
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    """Removes the contact and its history; erasure that keeps counts is crm's data-protection path."""
+    contact.delete()
