@@ -1,5 +1,12 @@
 from rest_framework.routers import DefaultRouter
 
+from publishing.api.views import CampaignViewSet, ChannelVersionViewSet, ChannelViewSet, ContentViewSet, JobViewSet
+
 router = DefaultRouter(trailing_slash=True)
+router.register("contents", ContentViewSet, basename="content")
+router.register("versions", ChannelVersionViewSet, basename="channelversion")
+router.register("channels", ChannelViewSet, basename="channel")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("jobs", JobViewSet, basename="publishingjob")
 
 urlpatterns = router.urls

@@ -1,0 +1,135 @@
+from rest_framework import serializers
+
+from publishing.choices import ContentKind
+from publishing.formatters import kind_choices
+from publishing.models import Campaign, Channel, ChannelVersion, Content, ContentEvent, MetricSnapshot, PublishingJob
+
+
+class ContentSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+    kind = serializers.ChoiceField(choices=ContentKind.choices, default=ContentKind.BLOG_POST)
+    tags = serializers.ListField(child=serializers.CharField(max_length=80), required=False)
+    categories = serializers.ListField(child=serializers.CharField(max_length=80), required=False)
+    slug = serializers.SlugField(max_length=200, required=False)
+
+    class Meta:
+        model = Content
+        fields = ["id", "kind", "title", "slug", "summary", "body", "author", "tags", "categories", "link_url",
+                  "status", "published_at", "created_at", "updated_at"]
+        read_only_fields = ["status", "published_at", "created_at", "updated_at"]
+        extra_kwargs = {"slug": {"validators": []}}
+
+
+class ContentEventSerializer(serializers.ModelSerializer):
+    by = serializers.StringRelatedField()
+
+    class Meta:
+        model = ContentEvent
+        fields = ["id", "action", "from_status", "to_status", "by", "note", "changes", "created_at"]
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RequiredNoteSerializer(serializers.Serializer):
+    note = serializers.CharField()
+
+
+class GenerateVersionsSerializer(serializers.Serializer):
+    kinds = serializers.ListField(child=serializers.ChoiceField(choices=()), allow_empty=False)
+    force = serializers.BooleanField(default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kinds"].child.choices = kind_choices()
+
+
+class ChannelVersionSerializer(serializers.ModelSerializer):
+    hashtags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    mentions = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    media = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = ChannelVersion
+        fields = ["id", "content", "kind", "title", "body", "hashtags", "mentions", "cta_text", "cta_url", "media",
+                  "edited_by_hand", "updated_at"]
+        read_only_fields = ["content", "kind", "media", "edited_by_hand", "updated_at"]
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=())
+
+    class Meta:
+        model = Channel
+        fields = ["id", "name", "slug", "kind", "provider_account", "active", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kind_choices()
+
+
+class CampaignContentInputSerializer(serializers.Serializer):
+    content = serializers.PrimaryKeyRelatedField(queryset=Content.objects.all())
+    publish_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class AudienceSerializer(serializers.Serializer):
+    contact_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    tag_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    domains = serializers.ListField(child=serializers.CharField(max_length=253), required=False)
+    segment_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    contents = CampaignContentInputSerializer(many=True, required=False, source="campaign_contents")
+    channels = serializers.PrimaryKeyRelatedField(many=True, queryset=Channel.objects.all(), required=False)
+    audience = AudienceSerializer(required=False)
+    job_count = serializers.IntegerField(read_only=True)
+    published_count = serializers.IntegerField(read_only=True)
+    failed_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "description", "status", "starts_at", "ends_at", "contents", "channels", "audience",
+                  "budget", "spend", "bid_settings", "activated_at", "job_count", "published_count",
+                  "failed_count", "created_at"]
+        read_only_fields = ["status", "spend", "activated_at", "created_at"]
+
+    def validate(self, attrs):
+        starts, ends = attrs.get("starts_at"), attrs.get("ends_at")
+        if starts and ends and ends < starts:
+            raise serializers.ValidationError({"ends_at": ["The campaign ends before it starts."]})
+        return attrs
+
+
+class JobSerializer(serializers.ModelSerializer):
+    campaign_name = serializers.CharField(source="campaign.name", read_only=True)
+    content_title = serializers.CharField(source="content.title", read_only=True)
+    channel_name = serializers.CharField(source="channel.name", read_only=True)
+
+    class Meta:
+        model = PublishingJob
+        fields = ["id", "campaign", "campaign_name", "content", "content_title", "channel", "channel_name",
+                  "version", "status", "scheduled_at", "next_retry_at", "published_at", "attempts", "retries",
+                  "external_id", "external_url", "draft", "error_message", "error_details", "idempotency_key"]
+        read_only_fields = fields
+
+
+class MarkPublishedSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    external_id = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MetricSnapshotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MetricSnapshot
+        fields = ["id", "job", "taken_at", "impressions", "clicks", "engagements", "conversions", "spend", "source"]
+        read_only_fields = ["id", "job", "source"]
+        extra_kwargs = {"taken_at": {"required": False}}
+
+
+class MetricsCsvSerializer(serializers.Serializer):
+    file = serializers.FileField()

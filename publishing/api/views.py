@@ -1,0 +1,241 @@
+"""Thin viewsets: reads go through selectors and FilterSets; every change is a POST calling a service."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from aicmo_site.errors import DomainError
+from publishing import selectors, services
+from publishing.api import serializers as s
+from publishing.filters import CampaignFilterSet, ChannelFilterSet, ContentFilterSet, JobFilterSet
+from publishing.models import ChannelVersion
+
+
+def _ok(serializer_class, instance, **kwargs) -> Response:
+    return Response(serializer_class(instance, **kwargs).data)
+
+
+class ContentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Content. Filters: status, kind, author, q (title, summary, body), ordering."""
+
+    serializer_class = s.ContentSerializer
+    filterset_class = ContentFilterSet
+    search_fields = ["title", "summary"]
+    ordering_fields = ["title", "updated_at", "created_at", "status"]
+    action_permissions = {
+        "approve": ["publishing.approve_content"],
+        "request_changes": ["publishing.approve_content"],
+        "submit": ["publishing.change_content"],
+        "archive": ["publishing.change_content"],
+        "versions": ["publishing.view_content"],
+        "generate_versions": ["publishing.change_content"],
+        "preview": ["publishing.view_content"],
+        "history": ["publishing.view_content"],
+    }
+
+    def get_queryset(self):
+        return selectors.content_list()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.content_create(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.content_update(content=serializer.instance, by=self.request.user,
+                                                      **serializer.validated_data)
+
+    def _step(self, request, service, input_class=s.NoteSerializer):
+        data = input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        content = service(content=self.get_object(), by=request.user, **data.validated_data)
+        return _ok(s.ContentSerializer, content)
+
+    @extend_schema(request=s.NoteSerializer, responses=s.ContentSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._step(request, services.content_submit)
+
+    @extend_schema(request=s.NoteSerializer, responses=s.ContentSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._step(request, services.content_approve)
+
+    @extend_schema(request=s.RequiredNoteSerializer, responses=s.ContentSerializer)
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request, pk=None):
+        return self._step(request, services.content_request_changes, s.RequiredNoteSerializer)
+
+    @extend_schema(request=s.NoteSerializer, responses=s.ContentSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        return self._step(request, services.content_archive)
+
+    @extend_schema(responses=s.ChannelVersionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def versions(self, request, pk=None):
+        versions = ChannelVersion.objects.filter(content=self.get_object()).prefetch_related("media")
+        return _ok(s.ChannelVersionSerializer, versions, many=True)
+
+    @extend_schema(request=s.GenerateVersionsSerializer, responses=s.ChannelVersionSerializer(many=True))
+    @versions.mapping.post
+    def generate_versions(self, request, pk=None):
+        data = s.GenerateVersionsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        versions = services.versions_generate(content=self.get_object(), **data.validated_data)
+        return Response(s.ChannelVersionSerializer(versions, many=True).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """Each version as its channel will show it, with its length as the channel counts and what is wrong."""
+        versions = ChannelVersion.objects.filter(content=self.get_object()).prefetch_related("media")
+        return Response([{"id": v.pk, **services.version_preview(v)} for v in versions])
+
+    @extend_schema(responses=s.ContentEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        return _ok(s.ContentEventSerializer, self.get_object().events.select_related("by"), many=True)
+
+
+class ChannelVersionViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Channel versions, editable by hand (editing approved content sends it back to review)."""
+
+    serializer_class = s.ChannelVersionSerializer
+    filterset_fields = ["content", "kind"]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return ChannelVersion.objects.prefetch_related("media").order_by("content_id", "kind")
+
+    def perform_update(self, serializer):
+        serializer.instance = services.version_update(version=serializer.instance, by=self.request.user,
+                                                      **serializer.validated_data)
+
+
+class ChannelViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.ChannelSerializer
+    filterset_class = ChannelFilterSet
+
+    def get_queryset(self):
+        return selectors.channel_list()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.channel_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.channel_update(channel=serializer.instance, **serializer.validated_data)
+
+
+class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Campaigns. Filters: status, q, ordering. Only a draft can be changed; then activate."""
+
+    serializer_class = s.CampaignSerializer
+    filterset_class = CampaignFilterSet
+    action_permissions = {name: ["publishing.change_campaign"] for name in ("activate", "pause", "resume", "cancel")}
+    action_permissions["metrics"] = ["publishing.view_campaign"]
+
+    def get_queryset(self):
+        return selectors.campaign_list().prefetch_related("channels", "campaign_contents")
+
+    @staticmethod
+    def _relations(data: dict) -> dict:
+        if "campaign_contents" in data:
+            data["contents"] = [(row["content"], row.get("publish_at")) for row in data.pop("campaign_contents")]
+        return data
+
+    def perform_create(self, serializer):
+        data = self._relations(dict(serializer.validated_data))
+        serializer.instance = services.campaign_create(by=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        data = self._relations(dict(serializer.validated_data))
+        serializer.instance = services.campaign_update(campaign=serializer.instance, by=self.request.user, **data)
+
+    def _step(self, request, service):
+        data = s.NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        kwargs = data.validated_data if service is not services.campaign_activate else {}
+        service(campaign=self.get_object(), by=request.user, **kwargs)
+        return _ok(s.CampaignSerializer, self.get_queryset().get(pk=self.kwargs["pk"]))
+
+    @extend_schema(request=None, responses=s.CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        return self._step(request, services.campaign_activate)
+
+    @extend_schema(request=s.NoteSerializer, responses=s.CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        return self._step(request, services.campaign_pause)
+
+    @extend_schema(request=s.NoteSerializer, responses=s.CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return self._step(request, services.campaign_resume)
+
+    @extend_schema(request=s.NoteSerializer, responses=s.CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._step(request, services.campaign_cancel)
+
+    @action(detail=True, methods=["get"])
+    def metrics(self, request, pk=None):
+        """Totals per channel of the newest snapshot of each job."""
+        return Response(selectors.campaign_metrics(campaign=self.get_object()))
+
+
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Publishing jobs. Filters: status, channel, campaign, content, date_from, date_to, q, ordering."""
+
+    serializer_class = s.JobSerializer
+    filterset_class = JobFilterSet
+    action_permissions = {name: ["publishing.change_publishingjob"]
+                          for name in ("retry", "cancel", "mark_published")}
+    action_permissions["record_metrics"] = ["publishing.add_metricsnapshot"]
+    action_permissions["import_metrics"] = ["publishing.add_metricsnapshot"]
+
+    def get_queryset(self):
+        return selectors.job_list()
+
+    @extend_schema(request=s.NoteSerializer, responses=s.JobSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        data = s.NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _ok(s.JobSerializer, services.job_retry(job=self.get_object(), by=request.user, **data.validated_data))
+
+    @extend_schema(request=s.NoteSerializer, responses=s.JobSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = s.NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _ok(s.JobSerializer, services.job_cancel(job=self.get_object(), by=request.user, **data.validated_data))
+
+    @extend_schema(request=s.MarkPublishedSerializer, responses=s.JobSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-published")
+    def mark_published(self, request, pk=None):
+        data = s.MarkPublishedSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.job_mark_published(job=self.get_object(), by=request.user, **data.validated_data)
+        return _ok(s.JobSerializer, job)
+
+    @extend_schema(request=s.MetricSnapshotSerializer, responses=s.MetricSnapshotSerializer)
+    @action(detail=True, methods=["post"], url_path="metrics")
+    def record_metrics(self, request, pk=None):
+        data = s.MetricSnapshotSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        snapshot = services.metric_snapshot_record(job=self.get_object(), by=request.user, **data.validated_data)
+        return Response(s.MetricSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": s.MetricsCsvSerializer})
+    @action(detail=False, methods=["post"], url_path="import-metrics",
+            parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def import_metrics(self, request):
+        """CSV columns: job_id, taken_at (ISO 8601), impressions, clicks, engagements, conversions, spend."""
+        data = s.MetricsCsvSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            text = data.validated_data["file"].read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise DomainError("The file is not UTF-8 text.", code="invalid_csv")
+        return Response(services.metrics_import_csv(text=text, by=request.user))

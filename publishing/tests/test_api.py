@@ -1,0 +1,183 @@
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from aicmo_site.roles import ANALYST, APPROVER, MARKETER
+from publishing.choices import CampaignStatus, ContentStatus, JobStatus
+from publishing.models import Content, PublishingJob
+from publishing.services import content_approve, content_create, content_submit
+from publishing.tests.factories import ChannelFactory, ContentFactory, JobFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def marketer(api_as):
+    return api_as(MARKETER, "writer")
+
+
+@pytest.fixture
+def approver(api_as):
+    return api_as(APPROVER, "reviewer")
+
+
+def test_marketer_writes_submits_and_approver_approves(marketer, approver):
+    created = marketer.post("/api/contents/", {"title": "Spring launch", "body": "We shipped.",
+                                               "tags": ["launch"]})
+    assert created.status_code == 201, created.data
+    pk = created.data["id"]
+    assert marketer.post(f"/api/contents/{pk}/submit/", {"note": "ready"}).data["status"] == "in_review"
+    refused = marketer.post(f"/api/contents/{pk}/approve/", {})
+    assert refused.status_code == 403
+    approved = approver.post(f"/api/contents/{pk}/approve/", {"note": "fine"})
+    assert approved.status_code == 200 and approved.data["status"] == "approved"
+    history = approver.get(f"/api/contents/{pk}/history/").data
+    assert [e["action"] for e in history] == ["approved", "submitted", "created"]
+
+
+def test_request_changes_without_a_note_is_a_field_error(marketer, approver):
+    pk = marketer.post("/api/contents/", {"title": "T", "body": "b"}).data["id"]
+    marketer.post(f"/api/contents/{pk}/submit/", {})
+    response = approver.post(f"/api/contents/{pk}/request-changes/", {})
+    assert response.status_code == 400
+    assert "note" in response.data["fields"]
+
+
+def test_approving_twice_is_a_conflict(marketer, approver):
+    pk = marketer.post("/api/contents/", {"title": "T", "body": "b"}).data["id"]
+    marketer.post(f"/api/contents/{pk}/submit/", {})
+    approver.post(f"/api/contents/{pk}/approve/", {})
+    again = approver.post(f"/api/contents/{pk}/approve/", {})
+    assert again.status_code == 409 and again.data["code"] == "not_in_review"
+
+
+def test_versions_are_generated_and_previewed_with_channel_errors(marketer):
+    pk = marketer.post("/api/contents/", {"title": "Launch", "body": "Body " * 200, "tags": ["a", "b"]}).data["id"]
+    generated = marketer.post(f"/api/contents/{pk}/versions/", {"kinds": ["x", "instagram", "devto"]})
+    assert generated.status_code == 201
+    assert {v["kind"] for v in marketer.get(f"/api/contents/{pk}/versions/").data} == {"x", "instagram", "devto"}
+    preview = {p["kind"]: p for p in marketer.get(f"/api/contents/{pk}/preview/").data}
+    assert preview["x"]["length"] <= 280 and preview["x"]["errors"] == []
+    assert preview["instagram"]["errors"] == ["Instagram: a post needs at least one image or video."]
+    bad = marketer.post(f"/api/contents/{pk}/versions/", {"kinds": ["myspace"]})
+    assert bad.status_code == 400 and "kinds" in bad.data["fields"]
+
+
+def test_content_list_query_count_does_not_grow(marketer, django_assert_num_queries):
+    ContentFactory.create_batch(2)
+    marketer.get("/api/contents/")  # warms the permission cache
+    with django_assert_num_queries(2):
+        assert marketer.get("/api/contents/").data["count"] == 2
+    ContentFactory.create_batch(5)
+    with django_assert_num_queries(2):
+        assert marketer.get("/api/contents/").data["count"] == 7
+
+
+def test_job_list_query_count_and_filters(marketer, django_assert_num_queries):
+    jobs = JobFactory.create_batch(4)
+    marketer.get("/api/jobs/")
+    with django_assert_num_queries(2):
+        assert marketer.get("/api/jobs/").data["count"] == 4
+    channel = jobs[0].channel.pk
+    assert [j["id"] for j in marketer.get(f"/api/jobs/?channel={channel}").data["results"]] == [jobs[0].pk]
+    assert marketer.get("/api/jobs/?status=published").data["count"] == 0
+    day = jobs[0].scheduled_at.date().isoformat()
+    assert marketer.get(f"/api/jobs/?date_from={day}&date_to={day}").data["count"] == 4
+
+
+def test_campaign_list_query_count(marketer, django_assert_num_queries):
+    JobFactory.create_batch(3)
+    marketer.get("/api/campaigns/")
+    with django_assert_num_queries(4):
+        assert marketer.get("/api/campaigns/").data["count"] == 3
+
+
+def test_campaign_created_activated_paused_and_canceled_through_the_api(marketer, make_user):
+    author = make_user("author", role=MARKETER)
+    reviewer = make_user("boss", role=APPROVER)
+    content = content_create(by=author, title="Launch", body="We shipped.", tags=["launch"])
+    content_submit(content=content, by=author)
+    content_approve(content=content, by=reviewer)
+    channel = ChannelFactory(kind="linkedin")
+    created = marketer.post("/api/campaigns/", {
+        "name": "Spring", "starts_at": "2030-01-01T09:00:00Z", "contents": [{"content": content.pk}],
+        "channels": [channel.pk], "audience": {"tag_ids": [1], "domains": ["acme.com"]},
+    })
+    assert created.status_code == 201, created.data
+    pk = created.data["id"]
+    activated = marketer.post(f"/api/campaigns/{pk}/activate/")
+    assert activated.status_code == 200, activated.data
+    assert activated.data["status"] == CampaignStatus.SCHEDULED and activated.data["job_count"] == 1
+    assert marketer.post(f"/api/campaigns/{pk}/pause/").data["status"] == "paused"
+    assert PublishingJob.objects.get().status == JobStatus.PAUSED
+    assert marketer.post(f"/api/campaigns/{pk}/cancel/").data["status"] == "canceled"
+    assert PublishingJob.objects.get().status == JobStatus.CANCELED
+    assert marketer.get(f"/api/campaigns/{pk}/metrics/").data == []
+
+
+def test_campaign_with_unapproved_content_is_refused_with_reasons(marketer):
+    content = ContentFactory()
+    channel = ChannelFactory(kind="slack")
+    pk = marketer.post("/api/campaigns/", {"name": "C", "starts_at": "2030-01-01T09:00:00Z",
+                                           "contents": [{"content": content.pk}], "channels": [channel.pk]}).data["id"]
+    refused = marketer.post(f"/api/campaigns/{pk}/activate/")
+    assert refused.status_code == 400
+    assert refused.data["code"] == "not_ready"
+    assert "Not approved yet" in refused.data["extra"]["problems"][content.title][0]
+
+
+def test_campaign_dates_in_the_wrong_order_are_a_field_error(marketer):
+    response = marketer.post("/api/campaigns/", {"name": "C", "starts_at": "2030-01-02T00:00:00Z",
+                                                 "ends_at": "2030-01-01T00:00:00Z"})
+    assert response.status_code == 400 and "ends_at" in response.data["fields"]
+
+
+def test_job_mark_published_needs_a_url_and_retry_needs_a_failed_job(marketer):
+    job = JobFactory(channel=ChannelFactory(kind="linkedin"))
+    assert marketer.post(f"/api/jobs/{job.pk}/retry/").status_code == 409
+    assert marketer.post(f"/api/jobs/{job.pk}/mark-published/", {"url": "nope"}).status_code == 400
+    response = marketer.post(f"/api/jobs/{job.pk}/cancel/")
+    assert response.status_code == 200 and response.data["status"] == "canceled"
+
+
+def test_metrics_entered_by_hand_and_imported_from_csv_add_up_per_channel(marketer):
+    job = JobFactory()
+    assert marketer.post(f"/api/jobs/{job.pk}/metrics/", {"impressions": 100, "clicks": 7}).status_code == 201
+    other = JobFactory(campaign=job.campaign, channel=job.channel, version__content=ContentFactory())
+    csv = (f"job_id,taken_at,impressions,clicks,engagements,conversions,spend\n"
+           f"{other.pk},2030-01-01T10:00:00Z,50,3,2,1,4.50\n"
+           f"999999,2030-01-01T10:00:00Z,1,1,1,1,1\n"
+           f"{other.pk},yesterday,1,1,1,1,1\n")
+    upload = io.BytesIO(csv.encode())
+    upload.name = "metrics.csv"
+    result = marketer.post("/api/jobs/import-metrics/", {"file": upload}, format="multipart").data
+    assert result["imported"] == 1
+    assert [e["line"] for e in result["errors"]] == [3, 4]
+    (row,) = marketer.get(f"/api/campaigns/{job.campaign.pk}/metrics/").data
+    assert (row["impressions"], row["clicks"], row["conversions"], Decimal(row["spend"])) == (150, 10, 1,
+                                                                                              Decimal("4.5"))
+
+
+def test_analyst_reads_but_cannot_change(api_as):
+    analyst = api_as(ANALYST)
+    content = ContentFactory()
+    assert analyst.get("/api/contents/").status_code == 200
+    assert analyst.post(f"/api/contents/{content.pk}/submit/").status_code == 403
+    assert analyst.post("/api/channels/", {"name": "x", "slug": "x", "kind": "slack"}).status_code == 403
+
+
+def test_editing_approved_content_through_the_api_sends_it_back_to_review(marketer, make_user):
+    author = marketer.user
+    content = content_create(by=author, title="T", body="b")
+    content_submit(content=content, by=author)
+    content_approve(content=content, by=make_user("rev", role=APPROVER))
+    response = marketer.patch(f"/api/contents/{content.pk}/", {"body": "changed"})
+    assert response.status_code == 200 and response.data["status"] == ContentStatus.IN_REVIEW
+    assert Content.objects.get().body == "changed"
+
+
+def test_channel_kind_must_be_known(marketer):
+    response = marketer.post(reverse("channel-list"), {"name": "X", "slug": "x", "kind": "friendster"})
+    assert response.status_code == 400 and "kind" in response.data["fields"]
