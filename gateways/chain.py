@@ -80,10 +80,14 @@ def run_recorded(account: ProviderAccount, call: Callable[[], Any]) -> Any:
         # The provider answered properly: it is up, the input is not.
         health.record_success(account.pk, latency_ms=_elapsed_ms(started))
         raise _fill_in(exc, account)
+    except ProviderUnavailable as exc:
+        if account.is_fallback:
+            # A fallback calls no one, so its refusal is a skip, not an outage of a provider.
+            raise ProviderSkipped(exc.message, provider=account.name, advice=exc.advice) from exc
+        _record_failure(account, exc, started)
+        raise
     except GatewayError as exc:
-        _fill_in(exc, account)
-        health.record_failure(account.pk, exc, latency_ms=_elapsed_ms(started))
-        logger.warning("Provider %s failed: %s (%s)", account.name, exc.message, exc.advice or "no advice")
+        _record_failure(account, exc, started)
         raise
     except Exception as exc:
         logger.exception("Provider %s raised an unexpected error", account.name)
@@ -95,6 +99,12 @@ def run_recorded(account: ProviderAccount, call: Callable[[], Any]) -> Any:
         _current_account.reset(token)
     health.record_success(account.pk, latency_ms=_elapsed_ms(started))
     return value
+
+
+def _record_failure(account: ProviderAccount, error: GatewayError, started: float) -> None:
+    _fill_in(error, account)
+    health.record_failure(account.pk, error, latency_ms=_elapsed_ms(started))
+    logger.warning("Provider %s failed: %s (%s)", account.name, error.message, error.advice or "no advice")
 
 
 def pace() -> None:

@@ -62,6 +62,14 @@ class ProviderAccount(models.Model):
         return adapter_class(self.adapter)
 
     @property
+    def is_fallback(self) -> bool:
+        """A no-op or manual account: it answers, but calls no one."""
+        try:
+            return self.adapter_class.is_fallback
+        except LookupError:
+            return False
+
+    @property
     def rate_limit(self) -> tuple[int, float] | None:
         if self.rate_limit_count and self.rate_limit_seconds:
             return self.rate_limit_count, self.rate_limit_seconds

@@ -34,6 +34,7 @@ class ProviderReport:
     capability_label: str
     priority: int
     enabled: bool
+    fallback: bool
     status: str
     success_rate: float | None
     latency_ms: float | None
@@ -66,7 +67,7 @@ def provider_report(account: ProviderAccount, probe: ProbeOutcome | None = None)
     return ProviderReport(
         id=account.pk, name=account.name, adapter=account.adapter, capability=account.capability,
         capability_label=account.get_capability_display(), priority=account.priority,
-        enabled=account.enabled, status=health.status if account.enabled else "disabled",
+        enabled=account.enabled, fallback=account.is_fallback, status=health.status if account.enabled else "disabled",
         success_rate=None if health.success_rate is None else round(health.success_rate, 4),
         latency_ms=None if health.latency_ms is None else round(health.latency_ms, 1),
         calls=health.calls, consecutive_failures=health.consecutive_failures, breaker=health.breaker_state,

@@ -8,6 +8,7 @@ from gateways.errors import (
     NoProviderAvailable,
     NoProviderConfigured,
     OutcomeUnknown,
+    ProviderSkipped,
     ProviderUnavailable,
     RateLimited,
 )
@@ -73,6 +74,10 @@ class FailoverEmailSession:
             try:
                 self._session = call_account(account, lambda adapter: adapter.open())
             except ProviderUnavailable as exc:
+                self._give_up_on_current(exc)
+            except ProviderSkipped as exc:
+                if not self._errors:
+                    raise NoProviderConfigured(exc.message, provider=account.name, advice=exc.advice)
                 self._give_up_on_current(exc)
         return self._session
 
