@@ -14,7 +14,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install -q -r requirements.lock
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end libraries from the npm registry, served by the project itself (never a CDN).
+VENDOR := static/vendor/chart.umd.min.js static/vendor/htmx.min.js
+$(VENDOR): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && mkdir -p static/vendor && \
+		cp node_modules/chart.js/dist/chart.umd.min.js node_modules/htmx.org/dist/htmx.min.js static/vendor/; \
+	else echo "npm is not installed: charts fall back to their tables (apt-get install npm to get them)."; fi
+
+install: $(STAMP) $(VENDOR)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -39,4 +47,4 @@ bench: install
 	$(BIN)/python -m bench $(NAME)
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3*
+	rm -rf $(VENV) var/*.sqlite3* node_modules static/vendor

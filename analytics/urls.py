@@ -1,3 +1,15 @@
+from django.urls import path
+
+from analytics import views
+
 app_name = "analytics"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("campaigns/<int:campaign_id>/", views.campaign, name="campaign"),
+    path("channels/", views.channels, name="channels"),
+    path("trends/", views.trends, name="trends"),
+    path("cohorts/", views.cohorts, name="cohorts"),
+    path("attribution/", views.attribution, name="attribution"),
+    path("scores/", views.scores, name="scores"),
+]

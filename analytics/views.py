@@ -1,0 +1,124 @@
+"""Back-office dashboards. Each page validates its pickers (kept in the URL), calls the same
+report as the API, and shows a chart, its table and a CSV link."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from analytics import reports
+from analytics.api import serializers as s
+from analytics.models import ContactScore
+from analytics.reports.measures import METRICS
+from publishing.models import Campaign
+
+TABS = [
+    ("analytics:overview", "Overview"), ("analytics:channels", "Channels"), ("analytics:trends", "Trends"),
+    ("analytics:cohorts", "Cohorts"), ("analytics:attribution", "Attribution"), ("analytics:scores", "Top contacts"),
+]
+
+
+REPORT_KEYS = ("reach", "sent", "delivered", "unique_opens", "open_rate", "clicks", "click_through_rate",
+               "engagement_rate", "impressions", "conversions", "conversion_rate", "revenue", "spend", "cost_per_click",
+               "cost_per_acquisition", "cost_per_contact", "return_on_ad_spend", "roi")
+
+
+def _series(labels, values, label: str, kind: str = "line") -> dict:
+    """What static/analytics/charts.js draws: labels and one or more series of numbers."""
+    numbers = [None if v is None else float(v) for v in values]
+    return {"type": kind, "labels": [str(x) for x in labels], "series": [{"label": label, "values": numbers}]}
+
+
+def _page(request, template: str, serializer_class, build, *, api: str, chart=None, extra=None):
+    serializer = serializer_class(data=request.GET)
+    context = {"tabs": [(reverse(name), label, request.resolver_match.view_name == name) for name, label in TABS],
+               "query": request.GET, "errors": None, "report": None, **(extra or {})}
+    if serializer.is_valid():
+        context["report"] = build(serializer.validated_data)
+        context["period"] = serializer.validated_data
+        if chart:
+            context["chart"] = chart(context["report"])
+    else:
+        context["errors"] = serializer.errors
+    context["csv_url"] = f"{api}?{urlencode({**request.GET.dict(), 'format': 'csv'})}"
+    return render(request, f"analytics/{template}", context)
+
+
+@login_required
+def overview(request):
+    def build(q):
+        result = reports.overview(start=q["start"], end=q["end"])
+        result["trend"] = reports.trend(metric="clicks", interval="day", start=q["start"], end=q["end"])
+        return result
+
+    return _page(request, "overview.html", s.PeriodSerializer, build, api="/api/analytics/overview/",
+                 chart=lambda r: _series([p["period"] for p in r["trend"]["points"]],
+                                         [p["value"] for p in r["trend"]["points"]], "Clicks"),
+                 extra={"metrics": METRICS})
+
+
+@login_required
+def campaign(request, campaign_id: int):
+    chosen = get_object_or_404(Campaign, pk=campaign_id)
+    return _page(request, "campaign.html", s.CampaignReportQuerySerializer,
+                 lambda q: reports.campaign_report(chosen.pk, start=q.get("start"), end=q.get("end")),
+                 api=f"/api/analytics/campaigns/{chosen.pk}/",
+                 chart=lambda r: _series([c["channel"] for c in r["channels"]], [c["clicks"] for c in r["channels"]],
+                                         "Clicks", "bar"),
+                 extra={"campaign": chosen, "metrics": METRICS, "report_keys": REPORT_KEYS})
+
+
+@login_required
+def channels(request):
+    return _page(request, "channels.html", s.ChannelRankingQuerySerializer,
+                 lambda q: reports.channel_ranking(metric=q["metric"], start=q["start"], end=q["end"],
+                                                   minimum_sample=q.get("min_sample")),
+                 api="/api/analytics/channels/",
+                 chart=lambda r: _series([c["channel"] for c in r["ranked"]], [c[r["metric"]] for c in r["ranked"]],
+                                         METRICS[r["metric"]].label, "bar"),
+                 extra={"metrics": METRICS})
+
+
+@login_required
+def trends(request):
+    data = request.GET.copy()
+    data.setdefault("metric", "clicks")
+    request.GET = data
+    return _page(request, "trends.html", s.TrendQuerySerializer,
+                 lambda q: reports.trend(metric=q["metric"], interval=q["interval"], start=q["start"], end=q["end"]),
+                 api="/api/analytics/trends/",
+                 chart=lambda r: _series([p["period"] for p in r["points"]], [p["value"] for p in r["points"]],
+                                         r["label"]),
+                 extra={"metrics": METRICS})
+
+
+@login_required
+def cohorts(request):
+    return _page(request, "cohorts.html", s.CohortQuerySerializer,
+                 lambda q: reports.cohorts(by=q["by"], months=q["months"]), api="/api/analytics/cohorts/",
+                 extra={"cohort_measures": [("engaged", "engaged"), ("converted", "converted")]})
+
+
+@login_required
+def attribution(request):
+    return _page(request, "attribution.html", s.AttributionQuerySerializer,
+                 lambda q: reports.attribution(model=q["model"], start=q["start"], end=q["end"],
+                                               lookback_days=q.get("lookback_days"),
+                                               half_life_days=q.get("half_life_days")),
+                 api="/api/analytics/attribution/",
+                 chart=lambda r: _series([f"{row['campaign']} · {row['channel'] or '-'}" for row in r["rows"]],
+                                         [row["conversions"] for row in r["rows"]], "Conversions", "bar"),
+                 extra={"models": reports.ATTRIBUTION_MODELS})
+
+
+@login_required
+def scores(request):
+    tier = request.GET.get("tier", "")
+    rows = ContactScore.objects.select_related("contact").order_by("-score", "contact_id")
+    if tier in ("high", "medium", "low", "inactive"):
+        rows = rows.filter(tier=tier)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    tabs = [(reverse(name), label, name == "analytics:scores") for name, label in TABS]
+    csv_url = f"/api/analytics/scores/?{urlencode({'format': 'csv', **({'tier': tier} if tier else {})})}"
+    return render(request, "analytics/scores.html", {"tabs": tabs, "page": page, "tier": tier, "csv_url": csv_url})
