@@ -247,8 +247,10 @@ class EmailSendingAdapter(Adapter):
 class InboxReadingAdapter(Adapter):
     capability = Capability.INBOX_READING
 
-    def fetch_since(self, last_uid: int, *, limit: int = 500) -> list[InboundMessage]:
-        """Messages with a UID above last_uid, oldest first."""
+    def fetch_since(self, last_uid: int, *, limit: int = 500, uid_validity: int | None = None
+                    ) -> list[InboundMessage]:
+        """Messages with a UID above last_uid, oldest first. uid_validity: the mailbox's UIDVALIDITY
+        stored with last_uid (None when unknown); when the server's differs, every message is new."""
         raise NotImplementedError
 
 

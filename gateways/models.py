@@ -144,6 +144,9 @@ class InboxCursor(models.Model):
 
     account = models.OneToOneField(ProviderAccount, on_delete=models.CASCADE, primary_key=True, related_name="cursor")
     last_uid = models.PositiveBigIntegerField(default=0)
+    uid_validity = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The mailbox's UIDVALIDITY that last_uid belongs to."
+    )
     updated = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

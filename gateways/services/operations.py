@@ -115,13 +115,25 @@ def fetch_post_metrics(*, account_id: int, external_ids: list[str]) -> list[Post
 def read_inbox(account_id: int, *, limit: int = 500) -> list[InboundMessage]:
     """Messages above the cursor, oldest first. The cursor does not move here: process each
     message in order, then call inbox_cursor_advance with its UID, so a crash re-reads at most
-    the message being processed (callers also key their work on message_id) and loses none."""
+    the message being processed (callers also key their work on message_id) and loses none.
+
+    When the server renumbered the mailbox (its UIDVALIDITY changed), the stored UID means nothing:
+    the cursor starts again from zero and every message comes back, for callers to skip by message_id."""
     cursor, _ = InboxCursor.objects.get_or_create(account_id=_account(account_id).pk)
     result = account_run(account_id=account_id, capability=Capability.INBOX_READING,
-                         operation=lambda adapter: adapter.fetch_since(cursor.last_uid, limit=limit))
+                         operation=lambda adapter: adapter.fetch_since(cursor.last_uid, limit=limit,
+                                                                       uid_validity=cursor.uid_validity))
     if result.skipped:
         return []
-    return sorted((m for m in result.value if m.uid > cursor.last_uid), key=lambda m: m.uid)
+    messages = sorted(result.value, key=lambda m: m.uid)
+    validity = next((m.uid_validity for m in messages if getattr(m, "uid_validity", None)), None)
+    if validity and validity != cursor.uid_validity:
+        renumbered = cursor.uid_validity is not None
+        InboxCursor.objects.filter(pk=cursor.pk, uid_validity=cursor.uid_validity).update(
+            uid_validity=validity, **({"last_uid": 0} if renumbered else {}))
+        if renumbered:
+            return messages
+    return [m for m in messages if m.uid > cursor.last_uid]
 
 
 @transaction.atomic

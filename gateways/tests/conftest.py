@@ -7,6 +7,7 @@ from gateways.tests import fakes
 def fake_providers():
     fakes.reset()
     fakes.FakeInboxAdapter.MAILBOX = []
+    fakes.FakeInboxAdapter.VALIDITY = 0
     fakes.FakeChannelAdapter.POSTED = {}
     yield fakes
     fakes.reset()

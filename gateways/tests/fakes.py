@@ -1,6 +1,7 @@
 """Small test-only adapters whose behaviour each test scripts, registered under test_* keys."""
 
 from collections import deque
+from dataclasses import dataclass
 
 from gateways.capabilities import (
     ChannelPost,
@@ -103,14 +104,26 @@ class FakeSendingAdapter(_Probing, EmailSendingAdapter):
         return FakeEmailSession(self.name)
 
 
+@dataclass
+class NumberedMessage(InboundMessage):
+    """A message that says which UIDVALIDITY its UID belongs to, as IMAP readers report it."""
+
+    uid_validity: int = 0
+
+
 @register
 class FakeInboxAdapter(_Probing, InboxReadingAdapter):
     key = "test_inbox"
     label = "Test inbox"
     MAILBOX: list[InboundMessage] = []
 
-    def fetch_since(self, last_uid: int, *, limit: int = 500) -> list[InboundMessage]:
+    VALIDITY = 0
+
+    def fetch_since(self, last_uid: int, *, limit: int = 500, uid_validity: int | None = None
+                    ) -> list[InboundMessage]:
         _next(self.name, "fetch_since", last_uid)
+        if uid_validity is not None and uid_validity != self.VALIDITY:
+            last_uid = 0
         return [m for m in self.MAILBOX if m.uid > last_uid][:limit]
 
 

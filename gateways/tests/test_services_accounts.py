@@ -107,6 +107,27 @@ def test_inbox_messages_are_read_until_the_cursor_moves(fake_providers):
     assert InboxCursor.objects.get(pk=account.pk).last_uid == 8, "the cursor never moves backwards"
 
 
+def _numbered(fakes, uids, *, validity):
+    return [fakes.NumberedMessage(uid=u, kind="reply", message_id=f"<{u}@x>", uid_validity=validity) for u in uids]
+
+
+def test_renumbered_mailbox_starts_again_from_the_first_message(fake_providers):
+    account = ProviderAccountFactory(name="imap", capability=Capability.INBOX_READING, adapter="test_inbox")
+    fake_providers.FakeInboxAdapter.VALIDITY = 100
+    fake_providers.FakeInboxAdapter.MAILBOX = _numbered(fake_providers, (4, 9), validity=100)
+    assert [m.uid for m in services.read_inbox(account.pk)] == [4, 9]
+    services.inbox_cursor_advance(account.pk, 9)
+    assert services.read_inbox(account.pk) == []
+
+    fake_providers.FakeInboxAdapter.VALIDITY = 200
+    fake_providers.FakeInboxAdapter.MAILBOX = _numbered(fake_providers, (1, 2), validity=200)
+    again = [m.uid for m in services.read_inbox(account.pk)]
+
+    assert again == [1, 2], "UIDs of the old numbering mean nothing: every message is read again"
+    cursor = InboxCursor.objects.get(pk=account.pk)
+    assert (cursor.last_uid, cursor.uid_validity) == (0, 200)
+
+
 def test_probe_records_health_and_ignores_an_open_breaker(fake_providers):
     account = ProviderAccountFactory(name="apollo")
     ProviderHealth.objects.filter(pk=account.pk).update(breaker_state="open", consecutive_failures=5)
