@@ -14,21 +14,19 @@ How the server's answers map to gateway errors (the chain and the email campaign
 
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
 import time
 
 from gateways.capabilities import EmailSendingAdapter, EmailSession, OutgoingEmail, ProbeResult, SendReceipt, register
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
-from gateways.mail.compose import build_message, envelope_address, message_bytes
+from gateways.mail.compose import render_message
 from gateways.mail.conf import smtp_retry_after_seconds
 from gateways.mail.tls import tls_context
 
 SECURITY_MODES = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 _AUTH_CODES = {530, 534, 535, 538}  # the server wants (other) credentials: the account, not the message
-_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 def _reply_text(text: bytes | str) -> str:
@@ -174,17 +172,16 @@ class SmtpSession(EmailSession):
 
     def send(self, message: OutgoingEmail) -> SendReceipt:
         try:
-            built = build_message(message, default_from=self.adapter.from_email)
-            sender = self.adapter._setting("return_path") or envelope_address(built["From"])
-            recipient = envelope_address(message.to)
+            rendered = render_message(message, default_from=self.adapter.from_email)
         except ValueError as exc:
             raise ProviderRejected(f"Message cannot be sent: {exc}", provider=self.provider)
-        if not (sender.isascii() and recipient.isascii()):
-            raise ProviderRejected(f"Address {recipient if sender.isascii() else sender!r} is not ASCII; "
+        sender = self.adapter._setting("return_path") or rendered.sender
+        if not (sender.isascii() and rendered.recipient.isascii()):
+            raise ProviderRejected(f"Address {rendered.recipient if sender.isascii() else sender!r} is not ASCII; "
                                    "internationalised addresses are not supported", provider=self.provider)
-        smtp = self._envelope(sender, recipient)
-        code, text = self._data(smtp, message_bytes(built), str(built["Message-ID"]))
-        return SendReceipt(message_id=str(built["Message-ID"]), provider=self.provider, response=f"{code} {text}")
+        smtp = self._envelope(sender, rendered.recipient)
+        code, text = self._data(smtp, rendered.data, rendered.message_id)
+        return SendReceipt(message_id=rendered.message_id, provider=self.provider, response=f"{code} {text}")
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -236,7 +233,8 @@ class SmtpSession(EmailSession):
             raise ProviderUnavailable(f"Connection lost at DATA: {exc}", provider=self.provider)
         if code != 354:
             raise self._refused(code, text, stage="data")
-        quoted = _LEADING_DOT.sub(b"..", payload)
+        # Dot-stuffing (RFC 5321 §4.5.2); bytes.replace is several times faster than smtplib's regex.
+        quoted = (b"." if payload.startswith(b".") else b"") + payload.replace(b"\r\n.", b"\r\n..")
         if not quoted.endswith(b"\r\n"):
             quoted += b"\r\n"
         try:

@@ -1,23 +1,41 @@
-"""The bytes of one outgoing message.
+"""The bytes of one outgoing message, written directly.
 
-Extra headers the caller sets (List-Unsubscribe, List-Unsubscribe-Post) are written exactly as given:
-the standard library's folding would turn a long List-Unsubscribe into RFC 2047 encoded words, which
-mailbox providers do not decode, so the one-click unsubscribe (RFC 8058) would silently stop working.
+Not email.message.EmailMessage: its header registry and pure-Python quoted-printable cost about 3.5 ms a
+message, which caps one connection near 280 messages/s, far below what SMTP allows (about 1,900/s on
+one Python connection). Here ASCII headers are written as they are, non-ASCII ones go through
+email.header (RFC 2047), and bodies that are not 7-bit already through binascii's C quoted-printable
+encoder.
+
+Extra headers the caller sets (List-Unsubscribe, List-Unsubscribe-Post) are written exactly as given,
+folded only between their <...> entries: an encoded or re-folded List-Unsubscribe is not understood by
+mailbox providers, so the one-click unsubscribe (RFC 8058) would silently stop working.
 """
 
 from __future__ import annotations
 
-from email import policy as email_policy
-from email.message import EmailMessage
-from email.utils import formatdate, getaddresses, make_msgid
+import binascii
+import secrets
+from dataclasses import dataclass
+from email.header import Header
+from email.utils import formataddr, formatdate, getaddresses, make_msgid
+from functools import lru_cache
 
 from gateways.capabilities import OutgoingEmail
 
-# CRLF line ends for SMTP; refold_source="none" keeps headers added with set_raw exactly as given.
-WIRE_POLICY = email_policy.SMTP.clone(refold_source="none")
-_MAX_LINE = 998  # RFC 5322 §2.1.1: a hard limit on every line, headers included
+CRLF = "\r\n"
+_FOLD_AT = 78  # RFC 5322 §2.1.1: lines SHOULD stay under 78 characters ...
+_MAX_LINE = 998  # ... and MUST stay under 998
+_ADDRESS_SPECIALS = frozenset(' <>(),;:"[]\\')
 _RESERVED = {"message-id", "date", "from", "to", "subject", "reply-to", "mime-version", "content-type",
              "content-transfer-encoding"}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    message_id: str
+    sender: str  # the bare From address (the envelope sender unless the account sets a return path)
+    recipient: str  # the bare To address (the envelope recipient)
+    data: bytes  # CRLF line ends, 7-bit, ready for DATA (before dot-stuffing)
 
 
 def make_message_id(domain: str) -> str:
@@ -25,77 +43,123 @@ def make_message_id(domain: str) -> str:
     return make_msgid(domain=domain or "localhost")
 
 
-def envelope_address(header_value: str) -> str:
-    """The bare address of a From/To value ("Zoë <zoe@example.com>" -> "zoe@example.com")."""
-    addresses = [address for _name, address in getaddresses([header_value]) if address]
-    local, at, domain = addresses[0].rpartition("@") if len(addresses) == 1 else ("", "", "")
+@lru_cache(maxsize=256)  # the sender is the same for a whole campaign: parse it once
+def parse_address(header_value: str) -> tuple[str, str]:
+    """(display name, bare address) of a From/To value with exactly one address."""
+    if "@" in header_value and not _ADDRESS_SPECIALS.intersection(header_value):
+        pairs = [("", header_value)]  # a bare address, by far the most common recipient
+    else:
+        pairs = [(display, address) for display, address in getaddresses([header_value]) if address]
+    local, at, domain = pairs[0][1].rpartition("@") if len(pairs) == 1 else ("", "", "")
     if not (local and at and domain):
         raise ValueError(f"Expected one email address, got {header_value!r}.")
-    return addresses[0]
+    return pairs[0]
 
 
-def _domain(address: str) -> str:
-    return address.rpartition("@")[2]
+def envelope_address(header_value: str) -> str:
+    """The bare address of a From/To value ("Zoë <zoe@example.com>" -> "zoe@example.com")."""
+    return parse_address(header_value)[1]
 
 
-def _check_header_value(name: str, value: str) -> None:
+def _check(name: str, value: str) -> None:
     if "\r" in value or "\n" in value:
         # A line break in a header value would let the caller's data add headers of its own.
         raise ValueError(f"Header {name} contains a line break.")
 
 
-def _fold_uri_list(value: str) -> str:
-    """Fold a List-Unsubscribe style list between its <...> entries, the only safe places."""
-    if len(value) <= 78 - len("List-Unsubscribe: "):
-        return value
-    return value.replace(">, <", ">,\n <").replace(">,<", ">,\n <")
-
-
-def _set_extra_header(message: EmailMessage, name: str, value: str) -> None:
-    _check_header_value(name, value)
-    if name.lower() in _RESERVED:
-        raise ValueError(f"Header {name} is set by the sender itself and cannot be overridden.")
-    if not value.isascii():
-        message[name] = value  # encoded (RFC 2047) by the policy
-        return
-    folded = _fold_uri_list(value)
-    if any(len(name) + 2 + len(line) > _MAX_LINE for line in folded.split("\n")):
+def _fold_words(name: str, value: str) -> str:
+    """An ASCII header folded before spaces; unfolding gives back exactly `value`."""
+    lines, line = [], f"{name}:"
+    for word in value.split(" "):
+        if len(line) + 1 + len(word) > _FOLD_AT and line.strip() and not line.endswith(":"):
+            lines.append(line)
+            line = ""
+        line += " " + word
+    lines.append(line)
+    if any(len(line) > _MAX_LINE for line in lines):
         raise ValueError(f"Header {name} is longer than SMTP allows ({_MAX_LINE} characters per line).")
-    message.set_raw(name, folded)
+    return CRLF.join(lines)
 
 
-def build_message(email: OutgoingEmail, *, default_from: str) -> EmailMessage:
-    """An EmailMessage ready for the wire: our Message-ID (the caller's when it set one), Date, From,
-    To, Subject, Reply-To, the caller's extra headers verbatim, text and HTML as multipart/alternative.
+def _text_header(name: str, value: str) -> str:
+    _check(name, value)
+    if value.isascii():
+        return _fold_words(name, value)
+    return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep=CRLF, maxlinelen=_FOLD_AT)
+
+
+def _address_header(name: str, value: str) -> str:
+    _check(name, value)
+    return f"{name}: " + formataddr(parse_address(value), charset="utf-8")
+
+
+def _list_header(name: str, value: str) -> str:
+    """List-Unsubscribe and friends: `<uri>, <uri>`, folded only between entries."""
+    _check(name, value)
+    if not value.isascii():
+        return _text_header(name, value)
+    line = f"{name}: {value}"
+    if len(line) > _FOLD_AT:
+        line = line.replace(">, <", f">,{CRLF} <")
+    if any(len(part) > _MAX_LINE for part in line.split(CRLF)):
+        raise ValueError(f"Header {name} is longer than SMTP allows ({_MAX_LINE} characters per line).")
+    return line
+
+
+def _text_part(subtype: str, content: str) -> bytes:
+    """7bit when the text already is (ASCII, lines under 998): nothing to encode, the usual case for
+    English HTML; otherwise quoted-printable, which stays readable and 7-bit safe."""
+    normalised = content.replace("\r\n", "\n").replace("\r", "\n")
+    if normalised and not normalised.endswith("\n"):
+        normalised += "\n"
+    if normalised.isascii() and max(map(len, normalised.split("\n"))) <= _MAX_LINE:
+        encoding, body = "7bit", normalised.encode("ascii")
+    else:
+        encoding, body = "quoted-printable", binascii.b2a_qp(normalised.encode("utf-8"), istext=True)
+    return (f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
+            f"Content-Transfer-Encoding: {encoding}{CRLF}{CRLF}").encode() + body.replace(b"\n", b"\r\n")
+
+
+def render_message(email: OutgoingEmail, *, default_from: str) -> RenderedMessage:
+    """Our Message-ID (the caller's when it set one), Date, From, To, Subject, Reply-To, the caller's
+    extra headers verbatim, text and HTML as multipart/alternative (text alone without HTML).
 
     Raises ValueError when the message cannot be sent as given (no sender, line breaks in headers).
     """
     from_value = email.from_email or default_from
     if not from_value:
         raise ValueError("No sender: set from_email on the provider account or on the message.")
-    sender = envelope_address(from_value)
-    envelope_address(email.to)
-    for name, value in (("To", email.to), ("From", from_value), ("Subject", email.subject),
-                        ("Reply-To", email.reply_to), ("Message-ID", email.message_id)):
-        _check_header_value(name, value)
-
-    message = EmailMessage(policy=email_policy.SMTP)
-    message["Message-ID"] = email.message_id or make_message_id(_domain(sender))
-    message["Date"] = formatdate(usegmt=True)
-    message["From"] = from_value
-    message["To"] = email.to
-    message["Subject"] = email.subject
+    _check("From", from_value)
+    _check("To", email.to)
+    sender, recipient = envelope_address(from_value), envelope_address(email.to)
+    _check("Message-ID", email.message_id)
+    message_id = email.message_id or make_message_id(sender.rpartition("@")[2])
+    headers = [
+        f"Message-ID: {message_id}",
+        f"Date: {formatdate(usegmt=True)}",
+        _address_header("From", from_value),
+        _address_header("To", email.to),
+        _text_header("Subject", email.subject),
+    ]
     if email.reply_to:
-        message["Reply-To"] = email.reply_to
+        headers.append(_address_header("Reply-To", email.reply_to))
     for name, value in email.headers.items():
-        _set_extra_header(message, name, value)
-    # Quoted-printable keeps every line under 998 octets and the body 7-bit, whatever the server offers.
-    message.set_content(email.text or "", cte="quoted-printable")
-    if email.html:
-        message.add_alternative(email.html, subtype="html", cte="quoted-printable")
-    return message
-
-
-def message_bytes(message: EmailMessage) -> bytes:
-    return message.as_bytes(policy=WIRE_POLICY)
-
+        if name.lower() in _RESERVED:
+            raise ValueError(f"Header {name} is set by the sender itself and cannot be overridden.")
+        headers.append(_list_header(name, value) if name.lower().startswith("list-") else _text_header(name, value))
+    headers.append("MIME-Version: 1.0")
+    head = (CRLF.join(headers) + CRLF).encode("ascii")
+    if not email.html:
+        return RenderedMessage(message_id, sender, recipient, head + _text_part("plain", email.text or ""))
+    # "=_" cannot occur in quoted-printable output ("=" is always "=3D"), so the boundary never collides.
+    # The line break before a boundary belongs to the boundary (RFC 2046 §5.1.1), hence the CRLF
+    # in front of each one: without it every part would lose its last line break.
+    boundary = f"=_aicmo_{secrets.token_hex(12)}"
+    body = b"".join([
+        f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"{CRLF}{CRLF}--{boundary}{CRLF}'.encode(),
+        _text_part("plain", email.text or ""),
+        f"{CRLF}--{boundary}{CRLF}".encode(),
+        _text_part("html", email.html),
+        f"{CRLF}--{boundary}--{CRLF}".encode(),
+    ])
+    return RenderedMessage(message_id, sender, recipient, head + body)

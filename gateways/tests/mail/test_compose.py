@@ -1,58 +1,84 @@
-"""Building the exact bytes of an outgoing message."""
+"""Writing the exact bytes of an outgoing message."""
+
+from email import message_from_bytes, policy
 
 import pytest
 
 from gateways.capabilities import OutgoingEmail
-from gateways.mail import build_message, message_bytes
+from gateways.mail import render_message
 from gateways.mail.compose import envelope_address
 
 LONG_UNSUBSCRIBE = "<https://app.example.com/u/" + "t" * 150 + ">, <mailto:unsubscribe@example.com?subject=u-" + \
     "x" * 40 + ">"
 
 
-def build(**fields):
+def render(**fields):
     fields.setdefault("to", "ann@example.org")
     fields.setdefault("subject", "News")
     fields.setdefault("text", "Hello\n")
-    return build_message(OutgoingEmail(**fields), default_from="News <news@example.com>")
+    return render_message(OutgoingEmail(**fields), default_from="News <news@example.com>")
 
 
-def header_block(message) -> bytes:
-    return message_bytes(message).split(b"\r\n\r\n", 1)[0]
+def parsed(rendered):
+    return message_from_bytes(rendered.data, policy=policy.default)
+
+
+def header_block(rendered) -> bytes:
+    return rendered.data.split(b"\r\n\r\n", 1)[0]
 
 
 def test_a_long_list_unsubscribe_is_folded_only_between_its_entries_and_reads_back_exactly():
-    message = build(headers={"List-Unsubscribe": LONG_UNSUBSCRIBE})
-    block = header_block(message)
+    rendered = render(headers={"List-Unsubscribe": LONG_UNSUBSCRIBE})
+    block = header_block(rendered)
     assert b"List-Unsubscribe: <https://app.example.com/u/" + b"t" * 150 + b">,\r\n <mailto:" in block
     assert b"=?" not in block
-    from email import message_from_bytes, policy
-    assert message_from_bytes(message_bytes(message), policy=policy.default)["List-Unsubscribe"] == LONG_UNSUBSCRIBE
+    assert parsed(rendered)["List-Unsubscribe"] == LONG_UNSUBSCRIBE
 
 
-def test_every_line_ends_in_crlf():
-    raw = message_bytes(build(html="<p>Hello</p>"))
-    assert b"\n" not in raw.replace(b"\r\n", b"")
+def test_a_long_ascii_subject_is_folded_at_spaces_and_reads_back_exactly():
+    subject = " ".join(f"word{n}" for n in range(40))
+    rendered = render(subject=subject)
+    assert all(len(line) <= 78 for line in header_block(rendered).split(b"\r\n"))
+    assert str(parsed(rendered)["Subject"]) == subject
+
+
+def test_every_line_ends_in_crlf_and_the_message_is_seven_bit():
+    data = render(text="Grüße\n" + "long line " * 200, html="<p>Größe</p>").data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert data.isascii()
+    assert max(len(line) for line in data.split(b"\r\n")) <= 78
+
+
+def test_text_and_html_become_alternatives_of_one_message():
+    message = parsed(render(text="Plain\n", html="<p>Rich</p>"))
+    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_body(("plain",)).get_content().strip() == "Plain"
+    assert message.get_body(("html",)).get_content().strip() == "<p>Rich</p>"
 
 
 def test_a_caller_cannot_override_the_headers_the_sender_owns():
     with pytest.raises(ValueError, match="Message-ID"):
-        build(headers={"Message-ID": "<forged@example.com>"})
+        render(headers={"Message-ID": "<forged@example.com>"})
 
 
 def test_a_message_without_any_sender_is_refused():
     with pytest.raises(ValueError, match="No sender"):
-        build_message(OutgoingEmail(to="ann@example.org", subject="x", text="x"), default_from="")
+        render_message(OutgoingEmail(to="ann@example.org", subject="x", text="x"), default_from="")
 
 
 def test_the_account_sender_is_used_unless_the_message_names_its_own():
-    assert str(build()["From"]) == "News <news@example.com>"
-    assert str(build(from_email="ceo@example.com")["From"]) == "ceo@example.com"
+    assert str(parsed(render())["From"]) == "News <news@example.com>"
+    assert render(from_email="ceo@example.com").sender == "ceo@example.com"
+
+
+def test_a_display_name_with_specials_is_quoted():
+    message = parsed(render(to='"Smith, Ann" <ann@example.org>'))
+    assert message["To"].addresses[0].display_name == "Smith, Ann"
+    assert message["To"].addresses[0].addr_spec == "ann@example.org"
 
 
 def test_without_html_the_message_is_plain_text_only():
-    message = build()
-    assert message.get_content_type() == "text/plain"
+    assert parsed(render()).get_content_type() == "text/plain"
 
 
 @pytest.mark.parametrize("value", ["", "a@example.com, b@example.com", "not an address"])

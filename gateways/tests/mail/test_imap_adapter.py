@@ -5,7 +5,7 @@ import pytest
 from gateways.adapters.imap import ImapAdapter
 from gateways.capabilities import OutgoingEmail, adapter_class
 from gateways.errors import ProviderUnavailable
-from gateways.mail import build_message, message_bytes
+from gateways.mail import render_message
 from gateways.testing.messages import gmail_reply, postfix_bounce, vacation_auto_reply
 
 
@@ -16,10 +16,10 @@ def imap_adapter(account, **settings):
 
 def sent(to="gone@example.org", message_id="<delivery-1@news.example.com>"):
     """The bytes our SMTP adapter sends for one delivery."""
-    return message_bytes(build_message(
+    return render_message(
         OutgoingEmail(to=to, subject="Our November news", text="Hello,\nthe news.\n", message_id=message_id),
         default_from="AICMO News <news@news.example.com>",
-    ))
+    ).data
 
 
 def plain(subject="Invoice 42", sender="billing@example.net"):
