@@ -295,6 +295,9 @@ class ProviderHttp:
                                  advice=f"{self.label} is slow; it will be tried again.") from None
             raise self.error(OutcomeUnknown, f"{self.label}: no answer from {host} in time; the request may "
                              "have been received", advice="Check with the provider before sending again.") from None
+        except requests.exceptions.SSLError:
+            raise self.error(ProviderUnavailable, f"{self.label}: the TLS certificate of {host} could not be verified",
+                             advice=f"Check the {self.label} address in Provider accounts.") from None
         except requests.ConnectionError as exc:
             if idempotent or _never_sent(exc):
                 raise self.error(ProviderUnavailable, f"{self.label}: could not connect to {host}",
@@ -305,7 +308,7 @@ class ProviderHttp:
         except requests.RequestException as exc:
             raise self.error(ProviderUnavailable, f"{self.label}: request failed ({type(exc).__name__})") from None
         elapsed_ms = (time.monotonic() - started) * 1000
-        logger.info("%s %s %s -> %s in %.0f ms", self.provider, method, host, response.status_code, elapsed_ms)
+        logger.debug("%s %s %s -> %s in %.0f ms", self.provider, method, host, response.status_code, elapsed_ms)
         if response.status_code < 300:
             return response
         raise self.failure(response)

@@ -19,7 +19,7 @@ from gateways.capabilities import (
     PersonQuery,
     register,
 )
-from gateways.errors import ProviderRejected, ProviderUnavailable
+from gateways.errors import ProviderRejected, ProviderUnavailable, RateLimited
 
 REF_FIELD = "aicmo_ref"
 POLL_INTERVAL_SECONDS = 30.0  # the documented pace
@@ -101,8 +101,10 @@ class DropcontactClient(HttpAdapterMixin):
         interval = self._number("poll_interval_seconds", POLL_INTERVAL_SECONDS)
         deadline = time.monotonic() + self._number("poll_deadline_seconds", POLL_DEADLINE_SECONDS)
         url = self.url(f"/v1/enrich/all/{request_id}")
+        wait = interval
         while True:
-            time.sleep(interval)
+            time.sleep(max(0.0, min(wait, deadline - time.monotonic())))
+            wait = interval
             if time.monotonic() >= deadline:
                 # Past the deadline, take whatever is done rather than nothing.
                 answer = self.http.request("GET", url, params={"forceResults": "true"}).json()
@@ -111,7 +113,12 @@ class DropcontactClient(HttpAdapterMixin):
                 raise ProviderUnavailable(
                     f"Dropcontact: request {request_id} not ready before the deadline ({answer.get('reason', '')})",
                     provider=self.name, advice="Dropcontact is slow; the batch will be tried again.")
-            answer = self.http.request("GET", url).json()
+            try:
+                answer = self.http.request("GET", url).json()
+            except RateLimited as exc:
+                # The batch is paid for already: slow down rather than give it up.
+                wait = exc.retry_after if exc.retry_after is not None else interval
+                continue
             if answer.get("success"):
                 return answer.get("data") or []
 

@@ -125,3 +125,65 @@ def test_tests_and_development_may_reach_loopback(settings, httpserver):
 ])
 def test_address_refusal_reasons(address, reason):
     assert address_refusal(address) == reason
+
+
+def _self_signed(tmp_path, name):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A TLS server on loopback whose certificate names `localhost` only."""
+    import ssl
+
+    from pytest_httpserver import HTTPServer
+
+    cert, key = _self_signed(tmp_path, "localhost")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = HTTPServer(host="localhost", port=0, ssl_context=context)
+    server.start()
+    yield server, cert
+    server.clear()
+    server.stop()
+
+
+def test_tls_still_verifies_the_name_while_connecting_to_the_checked_address(settings, tls_server):
+    settings.GATEWAYS_ALLOW_PRIVATE_ADDRESSES = True
+    server, cert = tls_server
+    server.expect_request("/hook").respond_with_data("ok")
+    client = http()
+    client.session.verify = str(cert)
+
+    assert client.request("GET", server.url_for("/hook")).text == "ok"
+
+
+def test_a_certificate_for_another_name_is_refused(settings, tls_server):
+    settings.GATEWAYS_ALLOW_PRIVATE_ADDRESSES = True
+    server, cert = tls_server
+    client = http()
+    client.session.verify = str(cert)
+
+    with pytest.raises(ProviderUnavailable, match="TLS certificate of 127.0.0.1 could not be verified"):
+        client.request("GET", f"https://127.0.0.1:{server.port}/hook")
+    assert server.log == []

@@ -57,6 +57,21 @@ def test_batch_is_submitted_then_polled_until_ready_and_matched_by_custom_fields
     assert ghost is None
 
 
+def test_polling_slows_down_when_rate_limited_instead_of_giving_up_a_paid_batch(enrichment, httpserver, monkeypatch):
+    waits = []
+    monkeypatch.setattr("gateways.adapters.dropcontact.time.sleep", waits.append)
+    submitted(httpserver, [{"email": "denis@dropcontact.io", "custom_fields": {"aicmo_ref": "42"}}])
+    httpserver.expect_ordered_request("/v1/enrich/all/qzmxkpvlrtdnhwa").respond_with_json(
+        {"detail": "Too Many Requests"}, status=429, headers={"Retry-After": "2"})
+    httpserver.expect_ordered_request("/v1/enrich/all/qzmxkpvlrtdnhwa").respond_with_json(
+        {"success": True, "data": [DENIS]})
+
+    [denis] = enrichment.enrich([PersonQuery(ref="42", email="denis@dropcontact.io")])
+
+    assert denis.fields["first_name"] == "Denis"
+    assert waits[0] == 0 and waits[1] == pytest.approx(2, abs=0.1)
+
+
 def test_not_ready_past_the_deadline_takes_forced_results(make_adapter, httpserver):
     adapter = make_adapter(DropcontactEnrichmentAdapter, credentials={"api_key": API_KEY},
                            settings={"poll_interval_seconds": 0, "poll_deadline_seconds": 0})
