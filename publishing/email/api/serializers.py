@@ -1,0 +1,95 @@
+from rest_framework import serializers
+
+from crm.models import Contact
+from publishing.email.choices import ABMetric
+from publishing.email.models import ABTest, ABVariant, EmailCampaign, EmailDelivery, EmailTemplate
+from publishing.models import Campaign
+
+
+class EmailTemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EmailTemplate
+        fields = ["id", "name", "subject", "preheader", "html_body", "text_body", "created_by", "created_at",
+                  "updated_at"]
+        read_only_fields = ["created_by", "created_at", "updated_at"]
+
+
+class PreviewInputSerializer(serializers.Serializer):
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    subject = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TestSendInputSerializer(PreviewInputSerializer):
+    to = serializers.ListField(child=serializers.EmailField(), min_length=1, max_length=20)
+
+
+class RenderedSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    preheader = serializers.CharField()
+    html = serializers.CharField()
+    text = serializers.CharField()
+
+
+class EmailCampaignSerializer(serializers.ModelSerializer):
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
+    campaign_name = serializers.CharField(source="campaign.name", read_only=True)
+
+    class Meta:
+        model = EmailCampaign
+        fields = ["id", "campaign", "campaign_name", "template", "from_email", "from_name", "reply_to", "status",
+                  "audience_size", "requested_by", "started_at", "finished_at", "created_at", "updated_at"]
+        read_only_fields = ["status", "audience_size", "requested_by", "started_at", "finished_at"]
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    email = serializers.CharField(source="contact.email", read_only=True)
+    variant_label = serializers.CharField(source="variant.label", read_only=True, default="")
+
+    class Meta:
+        model = EmailDelivery
+        fields = ["id", "campaign", "contact", "email", "variant", "variant_label", "held", "status", "message_id",
+                  "provider", "provider_response", "attempts", "next_attempt_at", "failover_note", "sent_at", "error",
+                  "first_opened_at", "open_count", "first_clicked_at", "click_count", "created_at"]
+        read_only_fields = fields
+
+
+class ABVariantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ABVariant
+        fields = ["id", "label", "subject", "template"]
+
+
+class ABTestSerializer(serializers.ModelSerializer):
+    variants = ABVariantSerializer(many=True, read_only=True)
+    campaign = serializers.IntegerField(source="email_campaign.campaign_id", read_only=True)
+
+    class Meta:
+        model = ABTest
+        fields = ["id", "email_campaign", "campaign", "metric", "test_share", "confidence_level", "wait_minutes",
+                  "status", "winner", "decided_at", "decided_by", "decision_note", "variants", "created_at"]
+        read_only_fields = fields
+
+
+class ABVariantInputSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=20)
+    subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    template = serializers.PrimaryKeyRelatedField(queryset=EmailTemplate.objects.all(), required=False,
+                                                  allow_null=True, default=None)
+
+
+class ABTestInputSerializer(serializers.Serializer):
+    email_campaign = serializers.PrimaryKeyRelatedField(queryset=EmailCampaign.objects.all())
+    metric = serializers.ChoiceField(choices=ABMetric.choices, default=ABMetric.OPEN_RATE)
+    test_share = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    confidence_level = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.95)
+    wait_minutes = serializers.IntegerField(min_value=0, default=240)
+    variants = ABVariantInputSerializer(many=True, min_length=2)
+
+
+class PickWinnerInputSerializer(serializers.Serializer):
+    winner = serializers.PrimaryKeyRelatedField(queryset=ABVariant.objects.all())
+    note = serializers.CharField(required=False, allow_blank=True, default="")
