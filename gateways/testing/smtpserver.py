@@ -53,6 +53,7 @@ class SmtpTestServer:
     connections: int = 0
     data_commands: int = 0
     logins: list[str] = field(default_factory=list)
+    greetings: list[str] = field(default_factory=list)  # the name each EHLO/HELO gave
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _protocols: list = field(default_factory=list)
     _controller: Controller | None = None
@@ -69,12 +70,14 @@ class SmtpTestServer:
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self._count_connection(server, session)
-        session.host_name = hostname
+        self.greetings.append(hostname)
+        session.host_name = hostname  # aiosmtpd leaves this to a handler that hooks EHLO/HELO
         return responses
 
     async def handle_HELO(self, server, session, envelope, hostname):
         self._count_connection(server, session)
-        session.host_name = hostname
+        self.greetings.append(hostname)
+        session.host_name = hostname  # aiosmtpd leaves this to a handler that hooks EHLO/HELO
         return f"250 {server.hostname}"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):

@@ -209,7 +209,18 @@ def test_implicit_tls_sends(make_smtp_server, test_certificate):
     assert server.recipients() == ["ann@example.org"]
 
 
-def test_probe_says_hello_and_noop_without_sending(smtp_server):
+def test_probe_says_hello_with_the_senders_domain_and_sends_nothing(smtp_server):
     result = smtp_adapter(smtp_server).probe()
     assert result.ok and result.detail.startswith("250")
+    assert smtp_server.greetings == ["news.example.com"]
     assert smtp_server.connections == 1 and smtp_server.messages == []
+
+
+def test_the_helo_name_and_return_path_settings_are_used(smtp_server):
+    adapter = smtp_adapter(smtp_server, helo_name="mailer.example.com", return_path="bounces@news.example.com")
+    with adapter.open() as session:
+        session.send(email())
+    assert smtp_server.greetings == ["mailer.example.com"]
+    received = smtp_server.messages[0]
+    assert received.mail_from == "bounces@news.example.com"  # bounces go to the mailbox we read
+    assert received.message()["From"] == "AICMO News <news@news.example.com>"
