@@ -38,6 +38,15 @@ class Content(models.Model):
         return reverse("publishing:public-content", args=[self.slug])
 
 
+class ReviewQueue(Content):
+    """Content waiting for review: the admin's approval queue."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "content waiting for review"
+        verbose_name_plural = "approval queue"
+
+
 class ContentEvent(models.Model):
     """The audit trail: every workflow step and every edit, with who, when, note and what changed."""
 

@@ -1,0 +1,5 @@
+NAV_ITEMS = [
+    ("Content", "publishing:content-list", "publishing.view_content"),
+    ("Campaigns", "publishing:campaign-list", "publishing.view_campaign"),
+    ("Calendar", "publishing:calendar", "publishing.view_publishingjob"),
+]

@@ -1,0 +1,145 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from aicmo_site.roles import APPROVER, MARKETER
+from publishing import dispatcher
+from publishing.choices import CampaignStatus, ContentStatus, JobStatus
+from publishing.services import content_create
+from publishing.tests.factories import ChannelFactory, ContentFactory, JobFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def marketer_client(client, make_user):
+    user = make_user("writer", role=MARKETER)
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def test_content_list_filters_searches_and_shows_an_empty_state(marketer_client, django_assert_max_num_queries):
+    ContentFactory(title="Spring launch")
+    ContentFactory(title="Autumn sale")
+    with django_assert_max_num_queries(12):
+        page = marketer_client.get(reverse("publishing:content-list"), {"q": "spring"})
+    assert b"Spring launch" in page.content and b"Autumn sale" not in page.content
+    empty = marketer_client.get(reverse("publishing:content-list"), {"q": "nothing like it"})
+    assert b"No content matches these filters" in empty.content
+
+
+def test_content_page_shows_workflow_buttons_from_available_actions(marketer_client, client, make_user):
+    content = content_create(by=marketer_client.user, title="Mine", body="text")
+    page = marketer_client.get(content.get_absolute_url())
+    assert b'value="submit"' in page.content and b'value="approve"' not in page.content
+    marketer_client.post(reverse("publishing:content-action", args=[content.pk]), {"action": "submit"})
+    content.refresh_from_db()
+    assert content.status == ContentStatus.IN_REVIEW
+    approver = make_user("boss", role=APPROVER)
+    client.force_login(approver)
+    page = client.get(content.get_absolute_url())
+    assert b'value="approve"' in page.content
+    client.post(reverse("publishing:content-action", args=[content.pk]), {"action": "approve", "note": "ok"})
+    content.refresh_from_db()
+    assert content.status == ContentStatus.APPROVED
+
+
+def test_content_form_shows_field_errors(marketer_client):
+    response = marketer_client.post(reverse("publishing:content-create"), {"kind": "blog_post", "title": "",
+                                                                            "link_url": "not a url"})
+    assert response.status_code == 200
+    assert response.context["form"].errors.keys() >= {"title", "link_url"}
+
+
+def test_archiving_asks_for_confirmation(marketer_client):
+    content = content_create(by=marketer_client.user, title="Old", body="text")
+    url = reverse("publishing:content-action", args=[content.pk])
+    ask = marketer_client.post(url, {"action": "archive"})
+    assert b"Yes, archive" in ask.content
+    content.refresh_from_db()
+    assert content.status == ContentStatus.DRAFT
+    marketer_client.post(url, {"action": "archive", "confirmed": "yes"})
+    content.refresh_from_db()
+    assert content.status == ContentStatus.ARCHIVED
+
+
+def test_version_generation_and_hand_edit(marketer_client):
+    content = content_create(by=marketer_client.user, title="Launch", body="Body", tags=["a"])
+    marketer_client.post(reverse("publishing:content-versions", args=[content.pk]), {"kinds": ["x", "devto"]})
+    version = content.versions.get(kind="x")
+    response = marketer_client.post(reverse("publishing:version-edit", args=[version.pk]),
+                                    {"body": "Hand written", "hashtags": "#one, two"})
+    assert response.status_code == 302
+    version.refresh_from_db()
+    assert (version.body, version.hashtags, version.edited_by_hand) == ("Hand written", ["one", "two"], True)
+    page = marketer_client.get(content.get_absolute_url())
+    assert b"Hand written" in page.content
+
+
+def test_campaign_page_lists_jobs_and_cancel_needs_confirmation(marketer_client):
+    job = JobFactory()
+    url = reverse("publishing:campaign-detail", args=[job.campaign.pk])
+    page = marketer_client.get(url)
+    assert f'data-job="{job.pk}"'.encode() in page.content
+    ask = marketer_client.post(reverse("publishing:job-action", args=[job.pk]), {"action": "cancel"})
+    assert b"Yes, cancel" in ask.content
+    marketer_client.post(reverse("publishing:job-action", args=[job.pk]), {"action": "cancel", "confirmed": "yes"})
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELED
+
+
+def test_calendar_shows_jobs_by_day_and_channel(marketer_client):
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    at = timezone.make_aware(timezone.datetime.combine(monday + timedelta(days=2), timezone.datetime.min.time()))
+    job = JobFactory(scheduled_at=at + timedelta(hours=9), due_at=at + timedelta(hours=9),
+                     channel=ChannelFactory(name="Team Slack"))
+    later = JobFactory(scheduled_at=at + timedelta(days=8), due_at=at + timedelta(days=8))
+    page = marketer_client.get(reverse("publishing:calendar"), {"week": monday.isoformat()})
+    assert page.status_code == 200
+    days = dict(page.context["days"])
+    (channel, jobs), = days[monday + timedelta(days=2)].items()
+    assert channel.name == "Team Slack" and jobs == [job]
+    assert later.content.title.encode() not in page.content
+    day = marketer_client.get(reverse("publishing:calendar"), {"view": "day",
+                                                               "date": (monday + timedelta(days=2)).isoformat()})
+    assert job.content.title.encode() in day.content
+
+
+def test_public_page_and_feeds_of_the_website_channel(client, settings):
+    job = JobFactory(channel=ChannelFactory(kind="website", slug="blog", name="Our blog"), version__kind="website",
+                     version__title="Hello <world>", version__body="Some **bold** text <script>x()</script>",
+                     version__content__body="Some **bold** text <script>x()</script>")
+    content = job.content
+    content.status = ContentStatus.APPROVED
+    content.save()
+    assert client.get(content.get_public_url()).status_code == 404
+    dispatcher.dispatch_once()
+    page = client.get(content.get_public_url())
+    assert page.status_code == 200
+    assert b"<strong>bold</strong>" in page.content and b"<script>x()" not in page.content
+    rss = client.get(reverse("publishing:feed-rss", args=["blog"]))
+    assert rss.status_code == 200 and rss["Content-Type"].startswith("application/rss+xml")
+    assert b"<title>Hello &lt;world&gt;</title>" in rss.content
+    assert b"&lt;script&gt;" not in rss.content.replace(b"&amp;lt;script&amp;gt;", b"")
+    atom = client.get(reverse("publishing:feed-atom", args=["blog"]))
+    assert atom.status_code == 200 and b'xmlns="http://www.w3.org/2005/Atom"' in atom.content
+    assert client.get(reverse("publishing:feed-rss", args=["nope"])).status_code == 404
+
+
+def test_back_office_needs_a_login(client):
+    response = client.get(reverse("publishing:content-list"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_campaign_action_shows_why_activation_was_refused(marketer_client):
+    job = JobFactory()
+    campaign = job.campaign
+    job.delete()
+    response = marketer_client.post(reverse("publishing:campaign-action", args=[campaign.pk]),
+                                    {"action": "activate"}, follow=True)
+    assert b"not ready" in response.content
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
