@@ -7,3 +7,10 @@ def import_run_execute(run_id: int) -> dict:
     """Runs (or resumes) an import; a finished run is left alone, so a repeated task does nothing."""
     run = _import_run_execute(run_id)
     return {"run": run.pk, "status": run.status, "processed": run.processed_rows}
+
+
+def airtable_sync(full: bool = False) -> dict:
+    """The scheduled push: contacts changed in the recent window, or everyone when `full`."""
+    from crm.airtable_sync import contacts_sync_airtable, recent_changes_since
+
+    return contacts_sync_airtable(changed_since=None if full else recent_changes_since()).as_dict()

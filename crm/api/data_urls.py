@@ -1,7 +1,17 @@
 """API routes for getting data in and out of the CRM (imports, exports, access, erasure)."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter(trailing_slash=True)
+from crm.api.exports import ContactAccessExportView, ContactEraseView, ContactExportView
+from crm.api.imports import ImportRunViewSet
 
-urlpatterns = router.urls
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("imports", ImportRunViewSet, basename="import-run")
+
+urlpatterns = router.urls + [
+    path("exports/contacts/", ContactExportView.as_view(), name="contact-export"),
+    path("privacy/contacts/<int:pk>/export/", ContactAccessExportView.as_view(), name="contact-access-export"),
+    path("privacy/contacts/<int:pk>/erase/", ContactEraseView.as_view(), name="contact-erase"),
+]

@@ -70,7 +70,7 @@ def _merge_sql(policy: str) -> str:
     ))
     head = (
         f"INSERT INTO {contact} ({insert_columns}) SELECT {selected} FROM {STAGING} s "  # noqa: S608
-        f"LEFT JOIN {company} co ON co.domain = s.domain AND s.company <> '' "
+        f"LEFT JOIN {company} co ON co.domain = s.domain "
     )
     if policy != ImportPolicy.UPDATE:
         return head + "ON CONFLICT (email) DO NOTHING RETURNING true"
@@ -90,7 +90,7 @@ def _merge_sql(policy: str) -> str:
         # A stored contact keeps its source unless the file has a column for it.
         f"source = CASE WHEN excluded.field_sources ? 'source' AND "
         f"coalesce({contact}.field_sources->>'source', '') <> {manual} THEN excluded.source ELSE {contact}.source END",
-        f"company_id = CASE WHEN excluded.company_id IS NOT NULL AND "
+        f"company_id = CASE WHEN excluded.field_sources ? 'company' AND "
         f"coalesce({contact}.field_sources->>'company', '') <> {manual} "
         f"THEN excluded.company_id ELSE {contact}.company_id END",
         f"custom_fields = CASE WHEN {custom_all_manual} THEN {contact}.custom_fields "

@@ -66,6 +66,10 @@ def auto_mapping(headers: list[str]) -> dict[str, str]:
     """The field each header fills; a field goes to the first column that names it."""
     mapping, taken = {}, set()
     for header in headers:
+        if header.lower().startswith(CUSTOM_PREFIX) and _CUSTOM_NAME.match(header[len(CUSTOM_PREFIX):].strip()):
+            # What crm.exports writes for custom fields, so an export imports back as it was.
+            mapping[header] = CUSTOM_PREFIX + header[len(CUSTOM_PREFIX):].strip()
+            continue
         field = _ALIAS_TO_FIELD.get(fold_header(header), IGNORE)
         if field and field in taken and field != "phone":
             field = IGNORE

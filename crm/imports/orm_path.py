@@ -6,7 +6,7 @@ inserts; never a query per row.
 
 from django.utils import timezone
 
-from crm.choices import ImportPolicy
+from crm.choices import FieldSource, ImportPolicy
 from crm.imports.merging import ChunkCounts, custom_source_key, is_manual, new_contact_sources
 from crm.imports.validating import SCALAR_FIELDS, ContactRow
 from crm.models import Company, Contact, Tag
@@ -17,12 +17,11 @@ _UPDATED_FIELDS = [*(f for f in SCALAR_FIELDS if f != "company"), "company", "cu
 
 
 def _companies(rows: list[ContactRow]) -> dict[str, Company]:
+    """The company of each row's email domain, created when the file names one."""
     named = {row.domain: row.values["company"] for row in rows if row.values.get("company")}
-    if not named:
-        return {}
     Company.objects.bulk_create([Company(domain=domain, name=name) for domain, name in named.items()],
                                 ignore_conflicts=True)
-    companies = {c.domain: c for c in Company.objects.filter(domain__in=named)}
+    companies = {c.domain: c for c in Company.objects.filter(domain__in={row.domain for row in rows})}
     unnamed = [c for c in companies.values() if not c.name]
     for company in unnamed:
         company.name = named[company.domain]
@@ -35,7 +34,7 @@ def _apply(contact: Contact, row: ContactRow, companies: dict[str, Company]) -> 
     for name, value in row.values.items():
         if is_manual(sources, name):
             continue
-        sources[name] = "import"
+        sources[name] = FieldSource.IMPORT
         if name == "company":
             contact.company = companies[row.domain]
         else:
@@ -44,7 +43,7 @@ def _apply(contact: Contact, row: ContactRow, companies: dict[str, Company]) -> 
         key = custom_source_key(name)
         if not is_manual(sources, key):
             contact.custom_fields[name] = value
-            sources[key] = "import"
+            sources[key] = FieldSource.IMPORT
 
 
 def apply_chunk(rows: list[ContactRow], *, policy: str) -> ChunkCounts:
@@ -57,7 +56,7 @@ def apply_chunk(rows: list[ContactRow], *, policy: str) -> ChunkCounts:
         contact = existing.get(row.email)
         if contact is None:
             contact = Contact(email=row.email, domain=row.domain, source="import", field_sources={},
-                              custom_fields={})
+                              custom_fields={}, company=companies.get(row.domain))
             _apply(contact, row, companies)
             contact.field_sources = new_contact_sources(row)
             new.append(contact)

@@ -28,13 +28,17 @@ class ErrorReport:
         return os.path.exists(self.path)
 
     def rewind_to(self, committed_line: int) -> None:
-        """Drops problems on lines after `committed_line` (written by a chunk that did not commit)."""
+        """Drops problems on lines after `committed_line` (written by a chunk that did not commit, or
+        left by an earlier database that used the same run id)."""
         if not self.exists():
             return
         with open(self.path, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
         kept = [row for row in rows[1:] if row and row[0].isdigit() and int(row[0]) <= committed_line]
-        self._write(rows[:1] + kept, mode="w")
+        if kept:
+            self._write(rows[:1] + kept, mode="w")
+        else:
+            os.remove(self.path)
 
     def add(self, errors: list[RowError]) -> None:
         if not errors:

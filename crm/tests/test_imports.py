@@ -253,3 +253,12 @@ def test_executing_a_finished_run_again_changes_nothing():
     assert (again.status, again.created_count, again.processed_rows) == (RunStatus.COMPLETED, 1, 1)
     with pytest.raises(ConflictError):
         import_run_start(run=again, background=False)
+
+
+def test_a_new_contact_joins_the_stored_company_of_its_domain_but_a_stored_contact_keeps_its_own():
+    acme = Company.objects.create(domain="acme.example", name="Acme")
+    other = Company.objects.create(domain="other.example", name="Other")
+    ContactFactory(email="old@acme.example", domain="acme.example", company=other)
+    run_import("email\nnew@acme.example\nold@acme.example\n")
+    assert Contact.objects.get(email="new@acme.example").company == acme
+    assert Contact.objects.get(email="old@acme.example").company == other

@@ -1,0 +1,97 @@
+"""Pushing contacts and their status to Airtable through the gateways' CRM-sync capability.
+
+Records are merged on the email (the adapter's merge field), so pushing a contact twice updates
+the same Airtable row: a sync can repeat or overlap the previous one without harm. The schedule
+pushes what changed in a recent window (CRM_AIRTABLE_SYNC_LOOKBACK_MINUTES, longer than the
+schedule's interval) and a daily full push catches changes that do not touch `updated_at`
+(scores written in bulk by analytics) or a window missed while Airtable was down.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from crm.imports import conf
+from crm.models import Contact
+from crm.selectors import contacts_visible
+from gateways import services as gateways
+from gateways.capabilities import SyncRecord
+from gateways.errors import GatewayError
+
+BATCH_CONTACTS = 500
+
+
+@dataclass
+class SyncOutcome:
+    contacts: int = 0
+    created: int = 0
+    updated: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: bool = False
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        return {"contacts": self.contacts, "created": self.created, "updated": self.updated,
+                "failed": [{"email": key, "reason": reason} for key, reason in self.failed],
+                "skipped": self.skipped, "error": self.error}
+
+
+def contact_sync_record(contact: Contact) -> SyncRecord:
+    return SyncRecord(key=contact.email, fields={
+        "First Name": contact.first_name,
+        "Last Name": contact.last_name,
+        "Company": contact.company.name if contact.company_id else "",
+        "Job Title": contact.job_title,
+        "Lifecycle": contact.get_lifecycle_status_display(),
+        "Email Status": contact.get_email_status_display(),
+        "Consent": contact.get_consent_status_display(),
+        "Engagement Score": contact.engagement_score,
+        "Engagement Tier": contact.get_engagement_tier_display(),
+        "Tags": ", ".join(sorted(tag.name for tag in contact.tags.all())),
+        "Updated": contact.updated_at.isoformat(),
+    })
+
+
+def contacts_to_sync(*, changed_since: datetime | None = None) -> QuerySet[Contact]:
+    contacts = contacts_visible().order_by("pk")
+    return contacts.filter(updated_at__gte=changed_since) if changed_since else contacts
+
+
+def contacts_sync_airtable(*, contacts: QuerySet[Contact] | None = None,
+                           changed_since: datetime | None = None) -> SyncOutcome:
+    """Pushes contacts in batches; stops at the first batch no provider could take (the next run
+    pushes them again), reports per-contact refusals and goes on."""
+    outcome = SyncOutcome()
+    contacts = contacts if contacts is not None else contacts_to_sync(changed_since=changed_since)
+    batch: list[SyncRecord] = []
+    for contact in contacts.select_related("company").prefetch_related("tags").iterator(chunk_size=BATCH_CONTACTS):
+        batch.append(contact_sync_record(contact))
+        if len(batch) >= BATCH_CONTACTS:
+            if not _push(batch, outcome):
+                return outcome
+            batch = []
+    if batch:
+        _push(batch, outcome)
+    return outcome
+
+
+def _push(batch: list[SyncRecord], outcome: SyncOutcome) -> bool:
+    try:
+        result = gateways.sync_records(batch)
+    except GatewayError as exc:
+        outcome.error = str(exc)
+        return False
+    if result.skipped:
+        outcome.skipped, outcome.error = True, result.reason
+        return False
+    outcome.contacts += len(batch)
+    outcome.created += result.value.created
+    outcome.updated += result.value.updated
+    outcome.failed.extend(result.value.failed)
+    return True
+
+
+def recent_changes_since() -> datetime:
+    return timezone.now() - timedelta(minutes=conf.airtable_lookback_minutes())

@@ -1,0 +1,57 @@
+"""Data out of the CRM through the API: CSV export, a person's data (right of access), erasure."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.exports import contacts_csv_response
+from crm.filters import ContactFilterSet
+from crm.models import Contact
+from crm.privacy import contact_access_export, contact_erase
+from crm.selectors import contacts_visible
+
+
+class ContactExportView(APIView):
+    """CSV of the contacts the filters select: ?segment=ID and any contact-list filter."""
+
+    queryset = Contact.objects.all()
+
+    @extend_schema(parameters=[OpenApiParameter("segment", int), OpenApiParameter("tag", str),
+                               OpenApiParameter("search", str)],
+                   responses={(200, "text/csv"): bytes})
+    def get(self, request):
+        filterset = ContactFilterSet(data=request.query_params, queryset=contacts_visible())
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        return contacts_csv_response(filterset.qs, "contacts.csv")
+
+
+class ContactAccessExportView(APIView):
+    """Everything held about one person, as JSON (right of access)."""
+
+    queryset = Contact.objects.all()
+
+    def get(self, request, pk: int):
+        return Response(contact_access_export(get_object_or_404(Contact.objects.select_related("company"), pk=pk)))
+
+
+class EraseSerializer(serializers.Serializer):
+    confirm = serializers.CharField(help_text="The contact's email address, typed again")
+
+
+class ContactEraseView(APIView):
+    """Erases a person's data at their request (irreversible); answers the anonymous contact."""
+
+    queryset = Contact.objects.all()
+    action = "erase"
+    action_permissions = {"erase": ["crm.delete_contact"]}
+
+    @extend_schema(request=EraseSerializer)
+    def post(self, request, pk: int):
+        data = EraseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        contact = contact_erase(contact=get_object_or_404(Contact, pk=pk), by=request.user,
+                                confirm=data.validated_data["confirm"])
+        return Response({"id": contact.pk, "email": contact.email, "erased_at": contact.erased_at})

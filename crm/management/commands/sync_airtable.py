@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from crm.airtable_sync import contacts_sync_airtable, recent_changes_since
+
+
+class Command(BaseCommand):
+    help = "Push contacts and their status to Airtable (the CRM-sync provider account)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--recent", action="store_true",
+                            help="Only contacts changed in the last CRM_AIRTABLE_SYNC_LOOKBACK_MINUTES")
+
+    def handle(self, *args, **options):
+        outcome = contacts_sync_airtable(changed_since=recent_changes_since() if options["recent"] else None)
+        if outcome.skipped:
+            raise CommandError(f"Nothing pushed: {outcome.error}. Add a CRM sync provider account (Airtable).")
+        for email, reason in outcome.failed:
+            self.stderr.write(f"  {email}: {reason}")
+        self.stdout.write(f"Pushed {outcome.contacts} contacts: {outcome.created} created, {outcome.updated} "
+                          f"updated, {len(outcome.failed)} refused.")
+        if outcome.error:
+            raise CommandError(f"Stopped early: {outcome.error}")

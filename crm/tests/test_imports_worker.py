@@ -1,0 +1,24 @@
+import pytest
+from django.core.files.base import ContentFile
+
+from aicmo_site.testing.worker import wait_for
+from crm.choices import RunStatus
+from crm.imports import import_run_create, import_run_start
+from crm.models import Contact, ImportRun
+
+
+@pytest.mark.worker
+def test_a_large_import_runs_in_the_background_on_a_real_worker(qcluster, settings):
+    settings.CRM_IMPORT_INLINE_MAX_BYTES = 0
+    content = "email,first_name,tags\n" + "".join(f"p{n}@example.com,P{n},batch\n" for n in range(300)) + "bad,x,\n"
+    run = import_run_create(upload=ContentFile(content.encode(), name="big.csv"))
+    run = import_run_start(run=run)
+    assert run.status == RunStatus.QUEUED
+    qcluster(CRM_IMPORT_CHUNK_ROWS="50", AICMO_TEST_WORKER_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+             DJANGO_SETTINGS_MODULE="crm.tests.worker_media_settings")
+    done = wait_for(lambda: ImportRun.objects.filter(pk=run.pk, status__in=[RunStatus.COMPLETED, RunStatus.FAILED])
+                    .first(), timeout=180, message="the import to finish")
+    assert done.error == ""
+    assert (done.status, done.processed_rows, done.created_count, done.failed_count) == (RunStatus.COMPLETED, 301,
+                                                                                         300, 1)
+    assert Contact.objects.filter(tags__name="batch").count() == 300
