@@ -1,9 +1,10 @@
 """Reading a mailbox over IMAP (key "imap"): bounces and replies to what we sent.
 
 fetch_since() opens the mailbox read-only and fetches with BODY.PEEK[], so reading changes nothing
-a person sees (no \\Seen flag). UIDs are only stable while the mailbox's UIDVALIDITY stays the same;
-every message carries it, and a caller that passes the UIDVALIDITY it stored gets the whole mailbox
-again when the server's differs (its stored last UID no longer means anything).
+a person sees (no \\Seen flag); only the first GATEWAYS_IMAP_MAX_MESSAGE_BYTES of each message are
+read. UIDs are only stable while the mailbox's UIDVALIDITY stays the same; every message carries it,
+and a caller that passes the UIDVALIDITY it stored gets the whole mailbox again when the server's
+differs (its stored last UID no longer means anything).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 
 from gateways.capabilities import InboxReadingAdapter, ProbeResult, register
 from gateways.errors import ProviderUnavailable
+from gateways.mail.conf import imap_max_message_bytes
 from gateways.mail.inbound import OTHER, MailboxMessage, parse_inbound
 from gateways.mail.tls import tls_context
 
@@ -143,7 +145,8 @@ class ImapAdapter(InboxReadingAdapter):
             _logout(client)
 
     def _fetch(self, client: imaplib.IMAP4, uids: list[int], validity: int) -> list[MailboxMessage]:
-        status, data = client.uid("FETCH", ",".join(str(uid) for uid in uids), "(UID INTERNALDATE BODY.PEEK[])")
+        status, data = client.uid("FETCH", ",".join(str(uid) for uid in uids),
+                                  f"(UID INTERNALDATE BODY.PEEK[]<0.{imap_max_message_bytes()}>)")
         if status != "OK":
             raise ProviderUnavailable(f"UID FETCH failed: {data}", provider=self.name)
         messages = []

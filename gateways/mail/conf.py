@@ -9,3 +9,11 @@ def smtp_retry_after_seconds() -> int:
     """When an SMTP server answers 4xx (try again later) without saying when: how long to wait."""
     return getattr(settings, "GATEWAYS_SMTP_RETRY_AFTER_SECONDS",
                    env_int("GATEWAYS_SMTP_RETRY_AFTER_SECONDS", 60, minimum=1))
+
+
+def imap_max_message_bytes() -> int:
+    """How much of each received message is read. Bounces and replies carry what we need first
+    (the report, the reply text, the original's headers); an attachment after that is not worth
+    holding in a worker's memory."""
+    return getattr(settings, "GATEWAYS_IMAP_MAX_MESSAGE_BYTES",
+                   env_int("GATEWAYS_IMAP_MAX_MESSAGE_BYTES", 1_000_000, minimum=10_000))

@@ -74,6 +74,17 @@ def test_a_soft_bounce_with_only_the_original_headers_still_names_the_delivery(i
     assert bounce.original_message_id == "<delivery-1@news.example.com>"
 
 
+def test_only_the_start_of_a_huge_message_is_read_and_the_bounce_still_parses(imap_account, settings):
+    settings.GATEWAYS_IMAP_MAX_MESSAGE_BYTES = 20_000
+    huge_original = sent().replace(b"Hello,\r\nthe news.", b"x" * 500_000)
+    imap_account.append(postfix_bounce(original=huge_original, recipient="gone@example.org"))
+    imap_account.append(plain().replace(b"Please find it attached.", b"y" * 500_000))
+    bounce, other = imap_adapter(imap_account).fetch_since(0)
+    assert (bounce.kind, bounce.bounce_recipient, bounce.bounce_type) == ("bounce", "gone@example.org", "hard")
+    assert bounce.original_message_id == "<delivery-1@news.example.com>"
+    assert other.subject == "Invoice 42" and 10_000 < len(other.text) < 20_000
+
+
 def test_a_delay_warning_is_not_a_bounce(imap_account):
     imap_account.append(postfix_bounce(original=sent(), recipient="slow@example.org", status="4.4.1",
                                        action="delayed"))
