@@ -1,5 +1,5 @@
 """The fallback of last resort, one per capability ("noop_<capability>"): it does nothing and says so.
-Every call raises Skipped, so nothing can mistake it for an email sent, a post published or a
+Every call raises ProviderSkipped, so nothing can mistake it for an email sent, a post published or a
 person enriched; the chain reports the capability as skipped."""
 
 from __future__ import annotations
@@ -15,20 +15,16 @@ from gateways.capabilities import (
     ProbeResult,
     register,
 )
-from gateways.errors import ProviderUnavailable
+from gateways.errors import ProviderSkipped
 
 SKIPPED = "skipped: no provider configured"
-
-
-class Skipped(ProviderUnavailable):  # noqa: N818 - named for what the chain reports
-    """Nothing was attempted because no real provider is configured for the capability."""
 
 
 class NoopAdapter:
     is_fallback = True
 
     def _skip(self, *args, **kwargs):
-        raise Skipped(SKIPPED, provider=self.name,
+        raise ProviderSkipped(SKIPPED, provider=self.name,
                       advice=f"Add a provider account for {self.capability.replace('_', ' ')} in Provider accounts.")
 
     def probe(self) -> ProbeResult:
