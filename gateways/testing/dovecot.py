@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateways.testing.ports import free_port
-from gateways.testing.tls import TestCertificate, make_certificate
+from gateways.testing.tls import SelfSignedCertificate, make_certificate
 
 DOVECOT = os.environ.get("AICMO_TEST_DOVECOT", "/usr/sbin/dovecot")
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
@@ -128,7 +128,7 @@ class DovecotServer:
         self.root = root or Path(tempfile.mkdtemp(prefix="aicmo-dovecot-"))
         self.port = 0
         self.tls_port = 0
-        self.certificate: TestCertificate | None = None
+        self.certificate: SelfSignedCertificate | None = None
         self.process: subprocess.Popen | None = None
         self._numbers = itertools.count(1)
 

@@ -3,7 +3,7 @@
 Load it with `pytest_plugins = ["gateways.testing.mailservers"]` in the root conftest.py. Fixtures:
 - smtp_server: an aiosmtpd server recording every message (SmtpTestServer), stopped after the test;
 - make_smtp_server(**options): more of them, e.g. with STARTTLS, AUTH or failures;
-- test_certificate: a self-signed certificate for 127.0.0.1/localhost (cert_file doubles as CA file);
+- tls_certificate: a self-signed certificate for 127.0.0.1/localhost (cert_file doubles as CA file);
 - dovecot: one private Dovecot per test session (per xdist worker);
 - imap_account: a fresh IMAP user on it, with an empty INBOX, for one test.
 """
@@ -14,11 +14,11 @@ import pytest
 
 from gateways.testing.dovecot import DovecotServer, ImapAccount
 from gateways.testing.smtpserver import SmtpTestServer
-from gateways.testing.tls import TestCertificate, make_certificate
+from gateways.testing.tls import SelfSignedCertificate, make_certificate
 
 
 @pytest.fixture(scope="session")
-def test_certificate(tmp_path_factory) -> TestCertificate:
+def tls_certificate(tmp_path_factory) -> SelfSignedCertificate:
     return make_certificate(tmp_path_factory.mktemp("tls"))
 
 

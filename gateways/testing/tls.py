@@ -15,7 +15,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
 @dataclass(frozen=True)
-class TestCertificate:
+class SelfSignedCertificate:
     cert_file: Path  # also the CA file a client trusts: the certificate signs itself
     key_file: Path
 
@@ -28,7 +28,7 @@ class TestCertificate:
         return ssl.create_default_context(cafile=str(self.cert_file))
 
 
-def make_certificate(folder: Path) -> TestCertificate:
+def make_certificate(folder: Path) -> SelfSignedCertificate:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
@@ -62,4 +62,4 @@ def make_certificate(folder: Path) -> TestCertificate:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption(),
     ))
     key_file.chmod(0o600)
-    return TestCertificate(cert_file=cert_file, key_file=key_file)
+    return SelfSignedCertificate(cert_file=cert_file, key_file=key_file)

@@ -174,20 +174,20 @@ def test_nobody_listening_is_provider_unavailable_with_advice():
     assert "running and reachable" in unavailable.value.advice
 
 
-def test_starttls_with_login_sends_over_an_encrypted_connection(make_smtp_server, test_certificate):
-    server = make_smtp_server(tls_context=test_certificate.server_context(), credentials=("mailer", "s3cret"))
+def test_starttls_with_login_sends_over_an_encrypted_connection(make_smtp_server, tls_certificate):
+    server = make_smtp_server(tls_context=tls_certificate.server_context(), credentials=("mailer", "s3cret"))
     adapter = smtp_adapter(server, credentials={"username": "mailer", "password": "s3cret"},
-                           ca_file=str(test_certificate.cert_file))
+                           ca_file=str(tls_certificate.cert_file))
     with adapter.open() as session:
         session.send(email())
     assert server.logins == ["mailer"]
     assert server.recipients() == ["ann@example.org"]
 
 
-def test_a_wrong_password_is_provider_unavailable_and_says_to_update_it(make_smtp_server, test_certificate):
-    server = make_smtp_server(tls_context=test_certificate.server_context(), credentials=("mailer", "s3cret"))
+def test_a_wrong_password_is_provider_unavailable_and_says_to_update_it(make_smtp_server, tls_certificate):
+    server = make_smtp_server(tls_context=tls_certificate.server_context(), credentials=("mailer", "s3cret"))
     adapter = smtp_adapter(server, credentials={"username": "mailer", "password": "wrong"},
-                           ca_file=str(test_certificate.cert_file))
+                           ca_file=str(tls_certificate.cert_file))
     with pytest.raises(ProviderUnavailable) as refused:
         adapter.open()
     assert refused.value.status == 535
@@ -195,16 +195,16 @@ def test_a_wrong_password_is_provider_unavailable_and_says_to_update_it(make_smt
     assert "wrong" not in str(refused.value) + refused.value.advice
 
 
-def test_an_untrusted_certificate_is_refused(make_smtp_server, test_certificate):
-    server = make_smtp_server(tls_context=test_certificate.server_context())
+def test_an_untrusted_certificate_is_refused(make_smtp_server, tls_certificate):
+    server = make_smtp_server(tls_context=tls_certificate.server_context())
     with pytest.raises(ProviderUnavailable, match="TLS"):
         smtp_adapter(server).open()
     assert server.messages == []
 
 
-def test_implicit_tls_sends(make_smtp_server, test_certificate):
-    server = make_smtp_server(tls_context=test_certificate.server_context(), implicit_tls=True)
-    with smtp_adapter(server, ca_file=str(test_certificate.cert_file)).open() as session:
+def test_implicit_tls_sends(make_smtp_server, tls_certificate):
+    server = make_smtp_server(tls_context=tls_certificate.server_context(), implicit_tls=True)
+    with smtp_adapter(server, ca_file=str(tls_certificate.cert_file)).open() as session:
         session.send(email())
     assert server.recipients() == ["ann@example.org"]
 
