@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from crm.api.exports import ContactAccessExportView, ContactEraseView, ContactExportView
+from crm.api.exports import AirtableSyncView, ContactAccessExportView, ContactEraseView, ContactExportView
 from crm.api.imports import ImportRunViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -14,4 +14,5 @@ urlpatterns = router.urls + [
     path("exports/contacts/", ContactExportView.as_view(), name="contact-export"),
     path("privacy/contacts/<int:pk>/export/", ContactAccessExportView.as_view(), name="contact-access-export"),
     path("privacy/contacts/<int:pk>/erase/", ContactEraseView.as_view(), name="contact-erase"),
+    path("exports/airtable/", AirtableSyncView.as_view(), name="airtable-sync"),
 ]

@@ -1,8 +1,9 @@
-"""Data out of the CRM through the API: CSV export, a person's data (right of access), erasure."""
+"""Data out of the CRM through the API: CSV export, a person's data (right of access), erasure, Airtable push."""
 
 from django.shortcuts import get_object_or_404
+from django_q.tasks import async_task
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -55,3 +56,23 @@ class ContactEraseView(APIView):
         contact = contact_erase(contact=get_object_or_404(Contact, pk=pk), by=request.user,
                                 confirm=data.validated_data["confirm"])
         return Response({"id": contact.pk, "email": contact.email, "erased_at": contact.erased_at})
+
+
+class AirtableSyncSerializer(serializers.Serializer):
+    recent = serializers.BooleanField(default=False, help_text="Only contacts changed in the recent window")
+
+
+class AirtableSyncView(APIView):
+    """Pushes contacts and their status to Airtable now, on a worker; answers 202 with the task id."""
+
+    queryset = Contact.objects.all()
+    action = "sync"
+    action_permissions = {"sync": ["crm.change_contact"]}
+
+    @extend_schema(request=AirtableSyncSerializer, responses={202: None})
+    def post(self, request):
+        data = AirtableSyncSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task_id = async_task("crm.data_tasks.airtable_sync", full=not data.validated_data["recent"],
+                             task_name=f"airtable-sync-by-{request.user.pk}")
+        return Response({"task_id": task_id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,101 @@
+"""The Airtable push through the real gateways chain and Airtable adapter, against a local server
+replaying the upsert contract (PROVIDERS.md §3)."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from werkzeug import Response
+
+from crm.airtable_sync import contacts_sync_airtable, recent_changes_since
+from crm.data_tasks import airtable_sync
+from crm.models import Contact
+from crm.tests.factories import CompanyFactory, ContactFactory, TagFactory
+from gateways import services as gateways
+from gateways.capabilities import Capability
+
+pytestmark = pytest.mark.django_db
+TABLE_PATH = "/v0/appBase123/Contacts"
+
+
+@pytest.fixture
+def airtable(httpserver):
+    gateways.account_create(capability=Capability.CRM_SYNC, adapter="airtable", name="airtable",
+                            base_url=httpserver.url_for("/v0"), settings={"base_id": "appBase123", "table": "Contacts"},
+                            credentials={"token": "patSecret.123"})
+    return httpserver
+
+
+def upsert_answer(request):
+    records = json.loads(request.data)["records"]
+    created = [f"rec{n}" for n, record in enumerate(records) if not record["fields"]["Email"].startswith("old")]
+    updated = [f"rec{n}" for n, record in enumerate(records) if record["fields"]["Email"].startswith("old")]
+    return Response(json.dumps({"records": [{"id": f"rec{n}", "createdTime": "2026-01-01T00:00:00.000Z",
+                                             "fields": r["fields"]} for n, r in enumerate(records)],
+                                "createdRecords": created, "updatedRecords": updated}),
+                    content_type="application/json")
+
+
+def test_contacts_and_their_status_are_upserted_on_the_email(airtable):
+    ContactFactory(email="new@acme.example", first_name="Ana", company=CompanyFactory(name="Acme"),
+                   engagement_score=80, engagement_tier="high", tags=[TagFactory(name="vip")])
+    ContactFactory(email="old@example.com", first_name="Bo")
+    ContactFactory(email="gone@example.com", erased_at=timezone.now())
+    expected = airtable.expect_oneshot_request(TABLE_PATH, method="PATCH",
+                                               headers={"Authorization": "Bearer patSecret.123"})
+    expected.respond_with_handler(upsert_answer)
+    outcome = contacts_sync_airtable()
+    airtable.check_assertions()
+    body = json.loads(airtable.log[0][0].data)
+    assert body["performUpsert"] == {"fieldsToMergeOn": ["Email"]}
+    sent = {record["fields"]["Email"]: record["fields"] for record in body["records"]}
+    assert set(sent) == {"new@acme.example", "old@example.com"}
+    assert {k: sent["new@acme.example"][k] for k in ("First Name", "Company", "Lifecycle", "Email Status",
+                                                      "Engagement Score", "Engagement Tier", "Tags")} == {
+        "First Name": "Ana", "Company": "Acme", "Lifecycle": "New", "Email Status": "Unknown",
+        "Engagement Score": 80, "Engagement Tier": "High", "Tags": "vip"}
+    assert (outcome.contacts, outcome.created, outcome.updated, outcome.failed, outcome.error) == (2, 1, 1, [], "")
+
+
+def test_a_batch_airtable_refuses_is_reported_per_contact(airtable):
+    ContactFactory(email="a@example.com")
+    airtable.expect_oneshot_request(TABLE_PATH, method="PATCH").respond_with_json(
+        {"error": {"type": "INVALID_REQUEST_UNKNOWN", "message": "Invalid request"}}, status=422)
+    outcome = contacts_sync_airtable()
+    assert outcome.failed and outcome.failed[0][0] == "a@example.com" and outcome.created == 0
+
+
+def test_the_scheduled_push_sends_only_recent_changes(airtable):
+    ContactFactory(email="recent@example.com")
+    stale = ContactFactory(email="stale@example.com")
+    Contact.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(days=2))
+    airtable.expect_oneshot_request(TABLE_PATH, method="PATCH").respond_with_handler(upsert_answer)
+    result = airtable_sync()
+    assert [r["fields"]["Email"] for r in json.loads(airtable.log[0][0].data)["records"]] == ["recent@example.com"]
+    assert result["contacts"] == 1 and recent_changes_since() < timezone.now()
+
+
+def test_without_a_sync_account_nothing_is_pushed_and_the_command_says_so():
+    ContactFactory()
+    outcome = contacts_sync_airtable()
+    assert outcome.skipped and outcome.contacts == 0
+    with pytest.raises(CommandError, match="Nothing pushed"):
+        call_command("sync_airtable")
+
+
+def test_the_command_pushes_and_prints_a_summary(airtable, capsys):
+    ContactFactory(email="new@example.com")
+    airtable.expect_oneshot_request(TABLE_PATH, method="PATCH").respond_with_handler(upsert_answer)
+    call_command("sync_airtable")
+    assert "Pushed 1 contacts: 1 created, 0 updated, 0 refused." in capsys.readouterr().out
+
+
+def test_the_api_queues_a_push_for_marketers_only(api_as, monkeypatch):
+    queued = []
+    monkeypatch.setattr("crm.api.exports.async_task", lambda func, **kw: queued.append((func, kw)) or "task-1")
+    assert api_as("Analyst").post("/api/exports/airtable/").status_code == 403
+    answer = api_as("Marketer").post("/api/exports/airtable/", {"recent": True})
+    assert answer.status_code == 202 and answer.json() == {"task_id": "task-1", "status": "queued"}
+    assert queued[0][0] == "crm.data_tasks.airtable_sync" and queued[0][1]["full"] is False
