@@ -32,7 +32,9 @@ def manual_draft(post: ChannelPost, *, channel: str, limit: int | None) -> tuple
     tail = []
     if post.link_url and post.link_url not in body:
         tail.append(post.link_url)
-    tags = hashtags(post.tags, channel)
+    # The channel formatter usually writes the hashtags into the text already.
+    written = {word.lower().rstrip(".,;:!?") for word in body.split() if word.startswith("#")}
+    tags = [tag for tag in hashtags(post.tags, channel) if tag.lower() not in written]
     if tags:
         tail.append(" ".join(tags))
     suffix = "".join(f"\n\n{part}" for part in tail)

@@ -27,6 +27,8 @@ class MastodonPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
     secret_parameters = ("access_token",)
     max_length = DEFAULT_MAX_CHARACTERS
     default_rate_limit = (300, 300.0)
+    # The instance remembers Idempotency-Key for an hour: a retry after an unknown outcome cannot post twice.
+    honours_idempotency_key = True
     credentials_advice = ("Mastodon answers {status}: the access token is wrong, revoked or lacks write:statuses; "
                           "update it in Provider accounts.")
 

@@ -51,6 +51,8 @@ class WebhookPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
     channel = "webhook"
     parameters = ("url", "event_type")
     secret_parameters = ("signing_secret",)
+    # Receivers drop a delivery whose webhook-id they already have (Standard Webhooks), so retrying is safe.
+    honours_idempotency_key = True
 
     def http_headers(self) -> dict[str, str]:
         return {"Content-Type": "application/json"}

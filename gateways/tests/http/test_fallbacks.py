@@ -46,6 +46,11 @@ def test_manual_draft_does_not_repeat_a_link_already_in_the_text():
     assert not shortened
 
 
+def test_manual_draft_does_not_repeat_hashtags_the_formatter_wrote():
+    draft, _ = manual_draft(launch("Big day! #Launch"), channel="linkedin", limit=3000)
+    assert draft == "Big day! #Launch\n\nhttps://example.com/launch\n\n#ProductHunt"
+
+
 def test_manual_draft_shortens_the_text_but_keeps_link_and_hashtags_within_the_limit():
     post = launch("word " * 700)
     draft, shortened = manual_draft(post, channel="tiktok", limit=2000)
