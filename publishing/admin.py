@@ -272,3 +272,4 @@ class MetricSnapshotAdmin(admin.ModelAdmin):
     list_filter = ["source"]
     list_select_related = ["job__content", "job__channel"]
     raw_id_fields = ["job"]
+import publishing.email.admin  # noqa: E402,F401 - registers the email campaign admin

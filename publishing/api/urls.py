@@ -10,3 +10,4 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("jobs", JobViewSet, basename="publishingjob")
 
 urlpatterns = router.urls
+urlpatterns += __import__("publishing.email.api.urls", fromlist=["urlpatterns"]).urlpatterns  # email campaigns

@@ -5,7 +5,6 @@ from gateways.testing.mailservers import (  # noqa: F401 - fixtures: real aiosmt
     imap_account,
     make_smtp_server,
     smtp_server,
-    test_certificate,
 )
 
 WEBHOOK_SECRET = "whsec_dGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="

@@ -1,0 +1,45 @@
+import pytest
+
+from publishing.email.choices import SendStatus
+from publishing.email.models import EmailTemplate
+from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory, EmailTemplateFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("model", ["emailtemplate", "emailcampaign", "emaildelivery", "abtest", "inboundevent"])
+def test_admin_lists_open(admin_client, model):
+    EmailDeliveryFactory()
+    assert admin_client.get(f"/admin/publishing/{model}/").status_code == 200
+
+
+def test_admin_shows_a_sends_progress(admin_client):
+    email_campaign = EmailCampaignFactory()
+    EmailDeliveryFactory(campaign=email_campaign.campaign)
+    page = admin_client.get(f"/admin/publishing/emailcampaign/{email_campaign.pk}/change/")
+    assert page.status_code == 200 and b"remaining 1" in page.content
+
+
+def test_admin_template_with_broken_syntax_is_a_form_error(admin_client):
+    response = admin_client.post("/admin/publishing/emailtemplate/add/", {
+        "name": "Broken", "subject": "Hi", "html_body": "{% load evil %}", "preheader": "", "text_body": "",
+        "blocks-TOTAL_FORMS": "0", "blocks-INITIAL_FORMS": "0"})
+    assert response.status_code == 200 and b"cannot be read" in response.content
+    assert not EmailTemplate.objects.exists()
+
+
+def test_admin_creates_a_template_through_the_service(admin_client, admin_user):
+    response = admin_client.post("/admin/publishing/emailtemplate/add/", {
+        "name": "Fine", "subject": "Hi", "html_body": "<p>{{ unsubscribe_url }}</p>", "preheader": "",
+        "text_body": "", "blocks-TOTAL_FORMS": "0", "blocks-INITIAL_FORMS": "0"})
+    assert response.status_code == 302
+    assert EmailTemplate.objects.get().created_by == admin_user
+
+
+def test_admin_pause_action_refuses_a_draft_with_a_message(admin_client):
+    email_campaign = EmailCampaignFactory(template=EmailTemplateFactory())
+    response = admin_client.post("/admin/publishing/emailcampaign/", {
+        "action": "pause_selected", "_selected_action": [email_campaign.pk]}, follow=True)
+    assert b"cannot become paused" in response.content
+    email_campaign.refresh_from_db()
+    assert email_campaign.status == SendStatus.DRAFT
