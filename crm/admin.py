@@ -1,1 +1,274 @@
-from django.contrib import admin  # noqa: F401
+"""The Django admin for the CRM: lists, filters and actions; every action calls a service."""
+
+from importlib import import_module
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
+
+from aicmo_site.errors import DomainError
+from crm import selectors, services
+from crm.choices import SuppressionReason
+from crm.models import (
+    Company,
+    Contact,
+    EnrichmentRun,
+    ImportRun,
+    LifecycleTransition,
+    Segment,
+    Suppression,
+    Tag,
+)
+
+
+class TagActionForm(forms.Form):
+    tags = forms.CharField(help_text="One or more tag names, separated by commas")
+
+
+class SuppressActionForm(forms.Form):
+    reason = forms.ChoiceField(choices=SuppressionReason.choices, initial=SuppressionReason.MANUAL)
+
+
+def _enrich(modeladmin, request, queryset, *, verify_only: bool):
+    try:
+        run = services.enrichment_run_create(by=request.user, contact_ids=list(queryset.values_list("pk", flat=True)),
+                                             verify_only=verify_only)
+    except DomainError as error:
+        modeladmin.message_user(request, error.message, messages.ERROR)
+        return
+    link = reverse("crm:enrichment-run", args=[run.pk])
+    modeladmin.message_user(request, format_html('Run {} queued {} contacts. <a href="{}">Follow its progress</a>.',
+                                                 run.pk, run.total, link))
+
+
+@admin.action(description="Enrich and verify the selected contacts", permissions=["enrich"])
+def enrich_contacts(modeladmin, request, queryset):
+    _enrich(modeladmin, request, queryset, verify_only=False)
+
+
+@admin.action(description="Verify the emails of the selected contacts", permissions=["enrich"])
+def verify_contacts(modeladmin, request, queryset):
+    _enrich(modeladmin, request, queryset, verify_only=True)
+
+
+def _form_step(modeladmin, request, queryset, *, form_class, title, template="crm/admin/contact_action.html"):
+    """An action's intermediate page: the form, bound once the person presses Apply."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        return form, None
+    context = {**modeladmin.admin_site.each_context(request), "title": title, "form": form, "queryset": queryset,
+               "count": queryset.count(), "action": request.POST.get("action"), "opts": modeladmin.model._meta,
+               "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+    return None, TemplateResponse(request, template, context)
+
+
+@admin.action(description="Add tags to the selected contacts", permissions=["change"])
+def tag_contacts(modeladmin, request, queryset):
+    form, page = _form_step(modeladmin, request, queryset, form_class=TagActionForm, title="Add tags")
+    if page:
+        return page
+    added = services.contacts_tag(contacts=queryset, tag_names=form.cleaned_data["tags"].split(","))
+    modeladmin.message_user(request, f"{added} tags added.")
+
+
+@admin.action(description="Remove tags from the selected contacts", permissions=["change"])
+def untag_contacts(modeladmin, request, queryset):
+    form, page = _form_step(modeladmin, request, queryset, form_class=TagActionForm, title="Remove tags")
+    if page:
+        return page
+    removed = services.contacts_untag(contacts=queryset, tag_names=form.cleaned_data["tags"].split(","))
+    modeladmin.message_user(request, f"{removed} tags removed.")
+
+
+@admin.action(description="Suppress the selected addresses from all email", permissions=["change"])
+def suppress_contacts(modeladmin, request, queryset):
+    form, page = _form_step(modeladmin, request, queryset, form_class=SuppressActionForm,
+                            title="Suppress these addresses from all email")
+    if page:
+        return page
+    for email in queryset.values_list("email", flat=True):
+        services.suppression_add(value=email, reason=form.cleaned_data["reason"], source=f"admin:{request.user}")
+    modeladmin.message_user(request, f"{queryset.count()} addresses suppressed.")
+
+
+@admin.action(description="Export the selected contacts as CSV", permissions=["view"])
+def export_contacts(modeladmin, request, queryset):
+    try:
+        exports = import_module("crm.exports")
+    except ModuleNotFoundError:
+        modeladmin.message_user(request, "CSV export is not installed.", messages.ERROR)
+        return None
+    return exports.contacts_csv_response(queryset)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("email", "first_name", "last_name", "company", "lifecycle_status", "email_status",
+                    "engagement_score", "engagement_tier", "created_at")
+    list_filter = ("lifecycle_status", "email_status", "engagement_tier", "consent_status", "tags", "source",
+                   "created_at")
+    search_fields = ("email", "first_name", "last_name", "company__name", "domain")
+    list_select_related = ("company",)
+    autocomplete_fields = ("company",)
+    filter_horizontal = ("tags",)
+    readonly_fields = ("domain", "lifecycle_status", "email_status", "consent_status", "consent_changed_at",
+                       "consent_source", "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count",
+                       "erased_at", "created_at", "updated_at", "timeline")
+    actions = (enrich_contacts, verify_contacts, tag_contacts, untag_contacts, suppress_contacts, export_contacts)
+    fieldsets = (
+        (None, {"fields": ("email", "domain", "first_name", "last_name", "job_title", "phone", "company",
+                           "linkedin_url", "city", "country", "source", "tags", "custom_fields")}),
+        ("Status", {"fields": ("lifecycle_status", "email_status", "consent_status", "consent_changed_at",
+                               "consent_source", "engagement_score", "engagement_tier", "soft_bounce_count")}),
+        ("Provenance", {"fields": ("field_sources", "erased_at", "created_at", "updated_at")}),
+        ("Timeline", {"fields": ("timeline",)}),
+    )
+
+    def has_enrich_permission(self, request):
+        return request.user.has_perm("crm.add_enrichmentrun")
+
+    @admin.display(description="Timeline")
+    def timeline(self, obj):
+        if not obj.pk:
+            return "-"
+        rows = [format_html("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", date_format(localtime(e["at"]), "Y-m-d H:i"),
+                            e["title"], e["detail"] or "") for e in selectors.contact_timeline(obj, limit=50)]
+        return format_html("<table><tr><th>When</th><th>What</th><th>Detail</th></tr>{}</table>",
+                           format_html("".join(["{}"] * len(rows)), *rows)) if rows else "Nothing yet."
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "tags"}
+        if change:
+            services.contact_update(contact=Contact.objects.get(pk=obj.pk), by=request.user, **fields)
+        else:
+            obj.pk = services.contact_create(by=request.user, **fields).pk
+
+    def delete_model(self, request, obj):
+        services.contact_delete(contact=obj)
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ("name", "domain", "industry", "size", "created_at")
+    search_fields = ("name", "domain")
+    list_filter = ("industry", "size")
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        if change:
+            services.company_update(company=Company.objects.get(pk=obj.pk), **fields)
+        else:
+            obj.pk = services.company_create(**fields).pk
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "color")
+    search_fields = ("name",)
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "description", "created_by", "updated_at")
+    search_fields = ("name", "description")
+    readonly_fields = ("created_by", "created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in ("name", "description", "rules")}
+        if change:
+            services.segment_update(segment=Segment.objects.get(pk=obj.pk), **fields)
+        else:
+            obj.pk = services.segment_create(by=request.user, **fields).pk
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = ("value", "kind", "reason", "source", "created_at")
+    list_filter = ("kind", "reason")
+    search_fields = ("value", "source")
+    fields = ("value", "reason", "source")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = services.suppression_add(value=form.cleaned_data["value"], reason=form.cleaned_data["reason"],
+                                          source=form.cleaned_data["source"] or f"admin:{request.user}").pk
+
+
+@admin.register(EnrichmentRun)
+class EnrichmentRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "status", "requested_by", "total", "queued", "enriched", "verified", "failed", "skipped",
+                    "created_at", "finished_at")
+    list_filter = ("status",)
+    readonly_fields = [field.name for field in EnrichmentRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LifecycleTransition)
+class LifecycleTransitionAdmin(admin.ModelAdmin):
+    list_display = ("contact", "from_status", "to_status", "by", "by_system", "created_at")
+    list_filter = ("to_status", "by_system")
+    search_fields = ("contact__email", "reason")
+    list_select_related = ("contact", "by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ImportUploadForm(forms.ModelForm):
+    upload = forms.FileField(help_text="A CSV file: UTF-8 (with or without BOM) or Latin-1, comma or semicolon")
+
+    class Meta:
+        model = ImportRun
+        fields = ("policy", "tag")
+
+    def clean_upload(self):
+        from crm.imports.run import import_preview
+
+        upload = self.cleaned_data["upload"]
+        try:
+            import_preview(upload=upload)
+        except DomainError as error:
+            raise forms.ValidationError(error.message)
+        upload.seek(0)
+        return upload
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Upload here to import with the automatic column mapping; the back office offers mapping by hand."""
+
+    list_display = ("id", "original_name", "status", "total_rows", "processed_rows", "created_count",
+                    "updated_count", "skipped_count", "failed_count", "created_at")
+    list_filter = ("status", "policy")
+    search_fields = ("original_name",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        return ImportUploadForm if obj is None else super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in ImportRun._meta.fields] if obj else []
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        from crm.imports.run import import_run_create, import_run_start
+
+        upload = form.cleaned_data["upload"]
+        run = import_run_create(upload=upload, original_name=upload.name, policy=form.cleaned_data["policy"],
+                                tag=form.cleaned_data["tag"], by=request.user)
+        obj.pk = import_run_start(run=run).pk

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 SCHEDULES = [
     {
         "name": "crm: resume waiting enrichment runs",
@@ -6,3 +8,14 @@ SCHEDULES = [
         "minutes": 5,
     },
 ]
+
+
+def _data_schedules() -> list[dict]:
+    """The import/export side's schedules (crm/data_schedules.py), when that module is present."""
+    try:
+        return list(import_module("crm.data_schedules").SCHEDULES)
+    except ModuleNotFoundError:
+        return []
+
+
+SCHEDULES += _data_schedules()

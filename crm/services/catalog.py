@@ -54,6 +54,8 @@ def segment_create(*, name: str, rules: dict, description: str = "", by=None) ->
 def segment_update(*, segment: Segment, **fields) -> Segment:
     if "name" in fields and Segment.objects.filter(name=fields["name"]).exclude(pk=segment.pk).exists():
         raise ConflictError(f"A segment named {fields['name']!r} already exists.", code="duplicate_name")
+    if "rules" in fields:
+        rules_q(fields["rules"])  # refuse before the caller's object is touched
     for name, value in fields.items():
         setattr(segment, name, value)
     return _segment_save(segment)

@@ -51,9 +51,12 @@ def _enqueue(run: EnrichmentRun) -> None:
 
 @transaction.atomic
 def enrichment_run_create(*, by=None, contact_ids=(), segment: Segment | None = None, all_new: bool = False,
-                          enqueue: bool = True) -> EnrichmentRun:
-    """Queues the chosen contacts, except those already waiting in another open run."""
+                          verify_only: bool = False, enqueue: bool = True) -> EnrichmentRun:
+    """Queues the chosen contacts, except those already waiting in another open run.
+    `verify_only` asks only the verification providers (no enrichment credits spent)."""
     contacts, scope = _scope_queryset(contact_ids=contact_ids, segment=segment, all_new=all_new)
+    if verify_only:
+        scope["verify_only"] = True
     waiting = EnrichmentRunItem.objects.filter(status=EnrichmentItemStatus.QUEUED).exclude(
         run__status__in=RUN_TERMINAL).values("contact_id")
     run = EnrichmentRun(requested_by=by, scope=scope)
@@ -136,9 +139,10 @@ def _fail_batch(token: str, error: Exception) -> None:
         status=EnrichmentItemStatus.FAILED, claim_token="", detail=f"refused: {error}"[:300])
 
 
-def _ask_providers(contacts: list[Contact]) -> tuple[dict, dict]:
+def _ask_providers(contacts: list[Contact], *, verify_only: bool) -> tuple[dict, dict]:
     """Both calls happen before any write. Returns {contact id: EnrichedPerson}, {contact id: (status, provider)}."""
-    enriched = gateways.enrich_people([_person_query(contact) for contact in contacts])
+    enriched = gateways.ChainResult(skipped=True) if verify_only else gateways.enrich_people(
+        [_person_query(contact) for contact in contacts])
     people = {} if enriched.skipped else {int(person.ref): person for person in enriched.value or [] if person}
     verified = gateways.verify_emails([contact.email for contact in contacts])
     answers = [] if verified.skipped else zip(contacts, verified.value, strict=True)
@@ -215,7 +219,8 @@ def enrichment_run_process(*, run_id: int) -> EnrichmentRun:
         if not items:
             return _run_settle(run.pk)
         try:
-            people, verdicts = _ask_providers([item.contact for item in items])
+            people, verdicts = _ask_providers([item.contact for item in items],
+                                              verify_only=bool(run.scope.get("verify_only")))
         except (NoProviderAvailable, ProviderUnavailable) as error:
             logger.warning("Enrichment run %s waits for providers: %s", run.pk, error)
             _release_after_outage(token, error)

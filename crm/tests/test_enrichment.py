@@ -119,3 +119,12 @@ def test_segment_scope_and_cancel(people):
     assert EnrichmentRun.objects.get(pk=run.pk).items.filter(status=EnrichmentItemStatus.QUEUED).count() == 0
     with pytest.raises(DomainError):
         services.enrichment_run_cancel(run=run)
+
+
+def test_verify_only_run_spends_no_enrichment_call(httpserver, people):
+    replay = providers_set_up(httpserver, apollo_down_first=False)
+    run = services.enrichment_run_create(all_new=True, verify_only=True, enqueue=False)
+    run = services.enrichment_run_process(run_id=run.pk)
+    assert replay.apollo_calls == 0
+    assert (run.verified, run.enriched) == (4, 0)
+    assert not EnrichmentRecord.objects.exists()

@@ -1,0 +1,85 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crm.models import EngagementEvent, EnrichmentRun, LifecycleTransition, Segment
+from crm.tests.factories import CompanyFactory, ContactFactory, EnrichmentRunFactory, SegmentFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def marketer(client, make_user):
+    client.force_login(make_user("mia", role="Marketer"))
+    return client
+
+
+def page_queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_contact_list_filters_sorts_and_keeps_its_query_count(marketer, django_assert_num_queries):
+    vip = TagFactory(name="vip")
+    ContactFactory(email="ann@acme.io", tags=[vip], company=CompanyFactory(name="Acme"), engagement_score=80)
+    ContactFactory(email="bob@acme.io", engagement_score=10)
+    SegmentFactory(name="Warm")
+    url = "/contacts/?tag=vip&score_min=50&ordering=-engagement_score"
+    response = marketer.get(url)
+    assert b"ann@acme.io" in response.content and b"bob@acme.io" not in response.content
+    assert b"Warm" in response.content
+    few = page_queries(marketer, url)
+    for _ in range(10):
+        ContactFactory(tags=[vip], company=CompanyFactory(), engagement_score=90)
+    with django_assert_num_queries(few):
+        marketer.get(url)
+
+
+def test_contact_list_empty_state_and_bad_filter(marketer):
+    response = marketer.get("/contacts/?lifecycle_status=sleeping")
+    assert b"No contacts match" in response.content and b"lifecycle_status" in response.content
+
+
+def test_contact_page_shows_timeline_and_moves_lifecycle(marketer):
+    contact = ContactFactory(email="ann@acme.io")
+    marketer.post(f"/contacts/{contact.pk}/note/", {"text": "Met at the fair"})
+    assert EngagementEvent.objects.get(contact=contact).detail["text"] == "Met at the fair"
+    marketer.post(f"/contacts/{contact.pk}/transition/", {"to": "enriched", "reason": "checked"})
+    assert LifecycleTransition.objects.get(contact=contact).to_status == "enriched"
+    page = marketer.get(f"/contacts/{contact.pk}/")
+    assert b"Met at the fair" in page.content and b"New \xe2\x86\x92 Enriched" in page.content
+    refused = marketer.post(f"/contacts/{contact.pk}/transition/", {"to": "new"}, follow=True)
+    assert b"cannot move from Enriched to New" in refused.content
+
+
+def test_enrich_buttons_start_a_run_and_show_its_page(marketer, django_capture_on_commit_callbacks):
+    contact = ContactFactory()
+    with django_capture_on_commit_callbacks():
+        response = marketer.post("/contacts/enrich/", {"contact": [contact.pk]}, follow=True)
+    run = EnrichmentRun.objects.get()
+    assert response.redirect_chain[-1][0] == f"/contacts/enrichment/{run.pk}/"
+    assert b"progressbar" in response.content
+    assert marketer.get("/contacts/enrichment/").status_code == 200
+
+
+def test_segment_editor_saves_valid_rules_and_shows_errors(marketer):
+    rules = '{"op": "and", "rules": [{"field": "tags", "operator": "any", "value": ["vip"]}]}'
+    marketer.post("/contacts/segments/new/", {"name": "VIPs", "rules": rules})
+    segment = Segment.objects.get(name="VIPs")
+    bad = marketer.post(f"/contacts/segments/{segment.pk}/", {"name": "VIPs", "rules": '{"op": "xor", "rules": []}'})
+    assert b"rules.op" in bad.content
+    assert marketer.get("/contacts/segments/?q=vip").status_code == 200
+    marketer.post(f"/contacts/segments/{segment.pk}/delete/")
+    assert not Segment.objects.exists()
+
+
+def test_analyst_reads_pages_but_cannot_post(client, make_user):
+    client.force_login(make_user("ana", role="Analyst"))
+    contact = ContactFactory()
+    EnrichmentRunFactory()
+    assert client.get("/contacts/").status_code == 200
+    assert client.get(f"/contacts/{contact.pk}/").status_code == 200
+    assert client.post(f"/contacts/{contact.pk}/transition/", {"to": "enriched"}).status_code == 403
+    assert client.post("/contacts/enrich/", {}).status_code == 403

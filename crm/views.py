@@ -1,0 +1,183 @@
+"""Back-office pages: the contact list and page, the segment editor, enrichment runs."""
+
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from aicmo_site.errors import DomainError
+from crm import selectors, services
+from crm.choices import LIFECYCLE_TRANSITIONS, EmailStatus, EngagementTier, EventKind, LifecycleStatus
+from crm.filters import ContactFilterSet
+from crm.models import Contact, EnrichmentRun, Segment, Tag
+from crm.segments import OPERATORS
+
+PAGE_SIZE = 50
+SORTS = (("-created_at", "Newest first"), ("created_at", "Oldest first"), ("email", "Email"),
+         ("last_name", "Last name"), ("-engagement_score", "Highest score"), ("company", "Company"))
+
+
+@login_required
+@permission_required("crm.view_contact", raise_exception=True)
+def contact_list(request):
+    params = request.GET.copy()
+    params.setdefault("ordering", "-created_at")
+    filterset = ContactFilterSet(data=params, queryset=selectors.contacts_visible())
+    contacts = filterset.qs if filterset.is_valid() else Contact.objects.none()
+    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "crm/contact_list.html", {
+        "page": page, "filterset": filterset, "params": params, "query": query.urlencode(),
+        "segments": Segment.objects.only("pk", "name"), "tags": Tag.objects.only("name"),
+        "lifecycles": LifecycleStatus.choices, "email_statuses": EmailStatus.choices, "tiers": EngagementTier.choices,
+        "sorts": SORTS,
+    })
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(choices=LifecycleStatus.choices, label="Move to")
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label="Note")
+
+
+@login_required
+@permission_required("crm.view_contact", raise_exception=True)
+def contact_detail(request, pk: int):
+    contact = get_object_or_404(selectors.contacts_visible(), pk=pk)
+    allowed = sorted(LIFECYCLE_TRANSITIONS[contact.lifecycle_status])
+    transition_form = TransitionForm()
+    transition_form.fields["to"].choices = [(v, LifecycleStatus(v).label) for v in allowed]
+    return render(request, "crm/contact_detail.html", {
+        "contact": contact, "timeline": selectors.contact_timeline(contact),
+        "transition_form": transition_form, "note_form": NoteForm(),
+        "emailable": selectors.contact_is_emailable(contact),
+        "can_change": request.user.has_perm("crm.change_contact"),
+        "can_enrich": request.user.has_perm("crm.add_enrichmentrun"),
+    })
+
+
+@require_POST
+@login_required
+@permission_required("crm.change_contact", raise_exception=True)
+def contact_transition(request, pk: int):
+    contact = get_object_or_404(selectors.contacts_visible(), pk=pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a lifecycle stage.")
+        return redirect("crm:contact-detail", pk=pk)
+    try:
+        services.contact_transition(contact=contact, to=form.cleaned_data["to"], by=request.user,
+                                    reason=form.cleaned_data["reason"])
+        messages.success(request, f"Moved to {LifecycleStatus(form.cleaned_data['to']).label}.")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("crm:contact-detail", pk=pk)
+
+
+@require_POST
+@login_required
+@permission_required("crm.change_contact", raise_exception=True)
+def contact_note(request, pk: int):
+    contact = get_object_or_404(selectors.contacts_visible(), pk=pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.contact_record_event(contact=contact, kind=EventKind.NOTE, channel="back office",
+                                      detail={"text": form.cleaned_data["text"], "by": request.user.get_username()})
+        messages.success(request, "Note added.")
+    else:
+        messages.error(request, "Write something in the note.")
+    return redirect("crm:contact-detail", pk=pk)
+
+
+@require_POST
+@login_required
+@permission_required("crm.add_enrichmentrun", raise_exception=True)
+def enrich(request):
+    """Enrich one contact, the chosen ones, a segment or every New contact (from a page's button)."""
+    try:
+        if request.POST.get("segment"):
+            segment = get_object_or_404(Segment, pk=request.POST["segment"])
+            run = services.enrichment_run_create(by=request.user, segment=segment)
+        elif request.POST.getlist("contact"):
+            ids = [int(pk) for pk in request.POST.getlist("contact") if pk.isdigit()]
+            run = services.enrichment_run_create(by=request.user, contact_ids=ids)
+        else:
+            run = services.enrichment_run_create(by=request.user, all_new=True)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(request.POST.get("next") or "crm:contact-list")
+    return redirect("crm:enrichment-run", pk=run.pk)
+
+
+@login_required
+@permission_required("crm.view_enrichmentrun", raise_exception=True)
+def enrichment_run_list(request):
+    page = Paginator(EnrichmentRun.objects.select_related("requested_by"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "crm/enrichment_run_list.html", {"page": page})
+
+
+@login_required
+@permission_required("crm.view_enrichmentrun", raise_exception=True)
+def enrichment_run_detail(request, pk: int):
+    run = get_object_or_404(EnrichmentRun.objects.select_related("requested_by"), pk=pk)
+    failed = run.items.filter(status__in=["failed"]).select_related("contact")[:100]
+    return render(request, "crm/enrichment_run_detail.html", {"run": run, "failed": failed})
+
+
+@login_required
+@permission_required("crm.view_segment", raise_exception=True)
+def segment_list(request):
+    segments = Segment.objects.select_related("created_by")
+    if request.GET.get("q"):
+        segments = segments.filter(name__icontains=request.GET["q"])
+    page = Paginator(segments, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "crm/segment_list.html", {"page": page, "q": request.GET.get("q", "")})
+
+
+class SegmentForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    rules = forms.JSONField(widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+                            initial={"op": "and", "rules": []})
+
+
+@login_required
+@permission_required("crm.view_segment", raise_exception=True)
+def segment_edit(request, pk: int | None = None):
+    segment = get_object_or_404(Segment, pk=pk) if pk else None
+    initial = {"name": segment.name, "description": segment.description, "rules": segment.rules} if segment else None
+    form = SegmentForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not request.user.has_perm("crm.change_segment" if segment else "crm.add_segment"):
+            messages.error(request, "You may look at segments but not change them.")
+        elif form.is_valid():
+            try:
+                if segment:
+                    segment = services.segment_update(segment=segment, **form.cleaned_data)
+                else:
+                    segment = services.segment_create(by=request.user, **form.cleaned_data)
+                messages.success(request, f"Segment “{segment.name}” saved.")
+                return redirect("crm:segment-edit", pk=segment.pk)
+            except DomainError as error:
+                form.add_error("rules" if error.code == "invalid_rules" else "name", error.message)
+    return render(request, "crm/segment_edit.html", {
+        "form": form, "segment": segment, "operators": OPERATORS,
+        "count": selectors.segment_count(segment.rules) if segment else None,
+    })
+
+
+@require_POST
+@login_required
+@permission_required("crm.delete_segment", raise_exception=True)
+def segment_delete(request, pk: int):
+    segment = get_object_or_404(Segment, pk=pk)
+    services.segment_delete(segment=segment)
+    messages.success(request, f"Segment “{segment.name}” deleted.")
+    return redirect("crm:segment-list")
