@@ -155,24 +155,28 @@ class DovecotServer:
         # to a shared file that may fall within the same second as the previous change.
         (self.root / "users").mkdir(exist_ok=True)
         self.certificate = make_certificate(self.root / "tls")
-        self.port, self.tls_port = free_port(), free_port()
         config = self.root / "dovecot.conf"
-        config.write_text(_CONFIG.format(root=self.root, port=self.port, tls_port=self.tls_port,
-                                         cert=self.certificate.cert_file, key=self.certificate.key_file, **users))
-        self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
-        self._wait_until_listening()
-        return self
+        for _attempt in range(3):
+            self.port, self.tls_port = free_port(), free_port()
+            config.write_text(_CONFIG.format(root=self.root, port=self.port, tls_port=self.tls_port,
+                                             cert=self.certificate.cert_file, key=self.certificate.key_file,
+                                             **users))
+            self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True)
+            if self._wait_until_listening():
+                return self
+            # Dovecot exits when another process took a port between free_port() and its bind.
+        raise RuntimeError(f"dovecot exited with {self.process.returncode}:\n{self.log()}")
 
-    def _wait_until_listening(self, timeout: float = 15) -> None:
+    def _wait_until_listening(self, timeout: float = 15) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"dovecot exited with {self.process.returncode}:\n{self.log()}")
+                return False
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
-                    if probe.recv(64).startswith(b"* OK"):
-                        return
+                    if b"Dovecot" in probe.recv(256):
+                        return True
             except OSError:
                 time.sleep(0.05)
         self.stop()

@@ -115,7 +115,18 @@ class SmtpTestServer:
     # ---- life cycle -------------------------------------------------------------------------
 
     def start(self) -> SmtpTestServer:
-        self.port = self.port or free_port(self.host)
+        if self.port:
+            return self._start()
+        for _attempt in range(2):
+            self.port = free_port(self.host)
+            try:
+                return self._start()
+            except OSError:
+                pass  # another process took the port between free_port() and the bind: try another one
+        self.port = free_port(self.host)
+        return self._start()
+
+    def _start(self) -> SmtpTestServer:
         kwargs: dict = {}
         if self.tls_context is not None and self.implicit_tls:
             kwargs["ssl_context"] = self.tls_context
