@@ -66,22 +66,24 @@ def _form_step(modeladmin, request, queryset, *, form_class, title, template="cr
     return None, TemplateResponse(request, template, context)
 
 
-@admin.action(description="Add tags to the selected contacts", permissions=["change"])
-def tag_contacts(modeladmin, request, queryset):
-    form, page = _form_step(modeladmin, request, queryset, form_class=TagActionForm, title="Add tags")
+def _tags_step(modeladmin, request, queryset, *, title: str, service, done: str):
+    form, page = _form_step(modeladmin, request, queryset, form_class=TagActionForm, title=title)
     if page:
         return page
-    added = services.contacts_tag(contacts=queryset, tag_names=form.cleaned_data["tags"].split(","))
-    modeladmin.message_user(request, f"{added} tags added.")
+    changed = service(contacts=queryset, tag_names=form.cleaned_data["tags"].split(","))
+    modeladmin.message_user(request, f"{changed} tags {done}.")
+    return None
+
+
+@admin.action(description="Add tags to the selected contacts", permissions=["change"])
+def tag_contacts(modeladmin, request, queryset):
+    return _tags_step(modeladmin, request, queryset, title="Add tags", service=services.contacts_tag, done="added")
 
 
 @admin.action(description="Remove tags from the selected contacts", permissions=["change"])
 def untag_contacts(modeladmin, request, queryset):
-    form, page = _form_step(modeladmin, request, queryset, form_class=TagActionForm, title="Remove tags")
-    if page:
-        return page
-    removed = services.contacts_untag(contacts=queryset, tag_names=form.cleaned_data["tags"].split(","))
-    modeladmin.message_user(request, f"{removed} tags removed.")
+    return _tags_step(modeladmin, request, queryset, title="Remove tags", service=services.contacts_untag,
+                      done="removed")
 
 
 @admin.action(description="Suppress the selected addresses from all email", permissions=["change"])
