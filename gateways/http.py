@@ -17,6 +17,7 @@ import email.utils
 import ipaddress
 import logging
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
@@ -111,11 +112,12 @@ class _GuardedConnectionMixin:
             try:
                 for option in self.socket_options or ():
                     sock.setsockopt(*option)
-                if self.timeout is not None:
+                if isinstance(self.timeout, int | float):
                     sock.settimeout(self.timeout)
                 if self.source_address:
                     sock.bind(self.source_address)
                 sock.connect(sockaddr)
+                sys.audit("http.client.connect", self, self.host, self.port)
                 return sock
             except TimeoutError as exc:
                 sock.close()
@@ -213,6 +215,20 @@ def provider_message(response: requests.Response) -> str:
 ErrorHook = Callable[[requests.Response], GatewayError | None]
 
 
+class _ProviderSession(requests.Session):
+    """requests drops only Authorization when a redirect leaves the host; vendors' own key headers
+    (x-api-key, api-key, X-Access-Token) would follow. Any header carrying a secret is dropped too."""
+
+    secrets: list[str] = []
+
+    def rebuild_auth(self, prepared_request, response):
+        super().rebuild_auth(prepared_request, response)
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name, value in list(prepared_request.headers.items()):
+                if any(secret in str(value) for secret in self.secrets):
+                    del prepared_request.headers[name]
+
+
 class ProviderHttp:
     """HTTP calls for one provider account.
 
@@ -237,7 +253,8 @@ class ProviderHttp:
         self.error_hook = error_hook
         self.min_interval = min_interval
         self._last_request_at: float | None = None
-        self.session = requests.Session()
+        self.session = _ProviderSession()
+        self.session.secrets = self.secrets
         self.session.trust_env = False
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})})
         guarded = GuardedHTTPAdapter(max_retries=0)

@@ -206,3 +206,17 @@ def test_environment_proxies_are_ignored(httpserver, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", "http://10.0.0.1:3128")
     httpserver.expect_request("/x").respond_with_json({"direct": True})
     assert client().request("GET", httpserver.url_for("/x")).json() == {"direct": True}
+
+
+def test_a_followed_redirect_to_another_host_drops_every_credential_header(httpserver):
+    httpserver.expect_oneshot_request("/start").respond_with_data(
+        "", status=302, headers={"Location": f"http://127.0.0.1:{httpserver.port}/landing"})
+    httpserver.expect_oneshot_request("/landing").respond_with_data("ok")
+    http = client(secrets=["sk-live-4f9c2b7d1e8a"], headers={"x-api-key": "sk-live-4f9c2b7d1e8a", "X-Trace": "t"})
+
+    http.request("GET", httpserver.url_for("/start"), follow_redirects=True)
+
+    (first, _), (second, _) = httpserver.log
+    assert first.headers["x-api-key"] == "sk-live-4f9c2b7d1e8a"
+    assert "x-api-key" not in second.headers
+    assert second.headers["X-Trace"] == "t"
