@@ -81,6 +81,11 @@ class SmtpAdapter(EmailSendingAdapter):
         return self._setting("from_email")
 
     @property
+    def return_path(self) -> str:
+        """The envelope sender, where bounces go (the mailbox the IMAP account reads); From when empty."""
+        return self._setting("return_path")
+
+    @property
     def helo_name(self) -> str:
         # Not socket.getfqdn(): it can block for seconds on a DNS lookup; the sender's domain is
         # what receiving servers expect to see anyway.
@@ -175,11 +180,11 @@ class SmtpSession(EmailSession):
             rendered = render_message(message, default_from=self.adapter.from_email)
         except ValueError as exc:
             raise ProviderRejected(f"Message cannot be sent: {exc}", provider=self.provider)
-        sender = self.adapter._setting("return_path") or rendered.sender
+        sender = self.adapter.return_path or rendered.sender
         if not (sender.isascii() and rendered.recipient.isascii()):
             raise ProviderRejected(f"Address {rendered.recipient if sender.isascii() else sender!r} is not ASCII; "
                                    "internationalised addresses are not supported", provider=self.provider)
-        smtp = self._envelope(sender, rendered.recipient)
+        smtp = self._envelope(sender, rendered.recipient, rendered.message_id)
         code, text = self._data(smtp, rendered.data, rendered.message_id)
         return SendReceipt(message_id=rendered.message_id, provider=self.provider, response=f"{code} {text}")
 
@@ -200,7 +205,7 @@ class SmtpSession(EmailSession):
             self._smtp.close()
             self._smtp = None
 
-    def _envelope(self, sender: str, recipient: str) -> smtplib.SMTP:
+    def _envelope(self, sender: str, recipient: str, message_id: str) -> smtplib.SMTP:
         """MAIL FROM and RCPT TO. A connection the server closed while idle is replaced once: no
         message is in flight, so nothing can be sent twice."""
         for attempt in (1, 2):
@@ -213,7 +218,7 @@ class SmtpSession(EmailSession):
                 self._drop()
                 continue
             if code != 250:
-                raise self._refused(code, text, stage="sender")
+                raise self._refused(code, text, stage="sender", message_id=message_id)
             break
         try:
             code, text = smtp.rcpt(recipient)
@@ -221,7 +226,7 @@ class SmtpSession(EmailSession):
             self._drop()
             raise ProviderUnavailable(f"Connection lost at RCPT TO: {exc}", provider=self.provider)
         if code not in (250, 251):
-            raise self._refused(code, text, stage="recipient")
+            raise self._refused(code, text, stage="recipient", message_id=message_id)
         return smtp
 
     def _data(self, smtp: smtplib.SMTP, payload: bytes, message_id: str) -> tuple[int, str]:
@@ -232,7 +237,7 @@ class SmtpSession(EmailSession):
             self._drop()
             raise ProviderUnavailable(f"Connection lost at DATA: {exc}", provider=self.provider)
         if code != 354:
-            raise self._refused(code, text, stage="data")
+            raise self._refused(code, text, stage="data", message_id=message_id)
         # Dot-stuffing (RFC 5321 §4.5.2); bytes.replace is several times faster than smtplib's regex.
         quoted = (b"." if payload.startswith(b".") else b"") + payload.replace(b"\r\n.", b"\r\n..")
         if not quoted.endswith(b"\r\n"):
@@ -255,7 +260,7 @@ class SmtpSession(EmailSession):
             raise self._refused(code, text, stage="message", message_id=message_id)
         return code, _reply_text(text)
 
-    def _refused(self, code: int, text: bytes | str, *, stage: str, message_id: str = ""):
+    def _refused(self, code: int, text: bytes | str, *, stage: str, message_id: str):
         """The error for a refusal, after making the connection ready for the next message."""
         reply = f"{code} {_reply_text(text)}"
         details = {"reply": reply, "stage": stage, "message_id": message_id}

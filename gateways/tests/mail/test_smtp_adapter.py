@@ -96,11 +96,12 @@ def test_a_refused_recipient_is_rejected_and_the_next_message_still_goes_on_the_
     server = make_smtp_server(refuse_recipients={"gone@example.org": "550 5.1.1 <gone@example.org>: No such user"})
     with smtp_adapter(server).open() as session:
         with pytest.raises(ProviderRejected) as refused:
-            session.send(email(to="gone@example.org"))
+            session.send(email(to="gone@example.org", message_id="<delivery-gone@news.example.com>"))
         receipt = session.send(email(to="ann@example.org"))
 
     assert refused.value.status == 550
     assert "No such user" in str(refused.value) and refused.value.details["stage"] == "recipient"
+    assert refused.value.details["message_id"] == "<delivery-gone@news.example.com>"
     assert receipt.response.startswith("250")
     assert server.recipients() == ["ann@example.org"]
     assert server.connections == 1
