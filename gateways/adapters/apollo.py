@@ -49,6 +49,17 @@ def enriched_person(ref: str, provider: str, person: dict[str, Any]) -> Enriched
     )
 
 
+def match_allowance(stats: dict[str, Any]) -> str:
+    """The people-match limits Apollo reports for this key (they differ by plan), in words."""
+    for endpoint, windows in stats.items():
+        if "match" in endpoint and isinstance(windows, dict):
+            parts = [f"{w.get('left_over', '?')} of {w.get('limit', '?')} left this {window}"
+                     for window in ("minute", "hour", "day") if isinstance(w := windows.get(window), dict)]
+            if parts:
+                return "people match: " + ", ".join(parts)
+    return "usage stats read"
+
+
 @register
 class ApolloEnrichmentAdapter(HttpAdapterMixin, LeadEnrichmentAdapter):
     key = "apollo"
@@ -84,7 +95,8 @@ class ApolloEnrichmentAdapter(HttpAdapterMixin, LeadEnrichmentAdapter):
 
     def probe(self):
         def usage() -> str:
-            self.http.request("POST", self.url("/usage_stats/api_usage_stats"), idempotent=True, json={})
-            return "API key accepted (usage stats read)"
+            stats = self.http.request("POST", self.url("/usage_stats/api_usage_stats"), idempotent=True,
+                                      json={}).json()
+            return f"API key accepted; {match_allowance(stats)}"
 
         return self.timed_probe(usage)

@@ -104,10 +104,21 @@ def test_over_the_limit_is_rate_limited(apollo, httpserver):
 
 def test_probe_reads_usage_stats(apollo, httpserver):
     httpserver.expect_oneshot_request("/usage_stats/api_usage_stats", method="POST", headers=HEADERS) \
-        .respond_with_json({"api/v1/people/match": {"minute": {"limit": 50, "consumed": 1}}})
+        .respond_with_json({
+            '["api/v1/contacts", "search"]': {"minute": {"limit": 200, "consumed": 0, "left_over": 200}},
+            '["api/v1/people", "match"]': {"day": {"limit": 600, "consumed": 10, "left_over": 590},
+                                           "hour": {"limit": 200, "consumed": 4, "left_over": 196},
+                                           "minute": {"limit": 50, "consumed": 1, "left_over": 49}},
+        })
     result = apollo.probe()
     assert result.ok
-    assert result.detail == "API key accepted (usage stats read)"
+    assert result.detail == ("API key accepted; people match: 49 of 50 left this minute, 196 of 200 left this hour, "
+                             "590 of 600 left this day")
+
+
+def test_probe_copes_with_usage_stats_it_does_not_recognise(apollo, httpserver):
+    httpserver.expect_oneshot_request("/usage_stats/api_usage_stats").respond_with_json({"other": 1})
+    assert apollo.probe().detail == "API key accepted; usage stats read"
 
 
 def test_a_missing_key_is_unavailable_without_calling(make_adapter, httpserver):
