@@ -48,6 +48,11 @@ def _message_ids(value: str) -> list[str]:
     return _MESSAGE_ID.findall(value)
 
 
+def _first_message_id(value: str) -> str:
+    found = _MESSAGE_ID.search(value)
+    return found.group(0) if found else ""
+
+
 def is_auto_reply(message: EmailMessage) -> bool:
     """RFC 3834 Auto-Submitted, and the headers vacation responders use instead of it."""
     auto_submitted = _header(message, "Auto-Submitted").lower()
@@ -68,13 +73,12 @@ def _sent_at(message: EmailMessage) -> datetime | None:
 def parse_inbound(raw: bytes, *, uid: int, uid_validity: int = 0,
                   received_at: datetime | None = None) -> MailboxMessage:
     message = message_from_bytes(raw, policy=email_policy.default)
-    in_reply_to = " ".join(_message_ids(_header(message, "In-Reply-To"))[:1])
     found = MailboxMessage(
         uid=uid,
         uid_validity=uid_validity,
         kind=OTHER,
-        message_id=" ".join(_message_ids(_header(message, "Message-ID"))[:1]),
-        in_reply_to=in_reply_to,
+        message_id=_first_message_id(_header(message, "Message-ID")),
+        in_reply_to=_first_message_id(_header(message, "In-Reply-To")),
         references=_message_ids(_header(message, "References")),
         from_email=next((address.lower() for _n, address in getaddresses([_header(message, "From")]) if address),
                         ""),
