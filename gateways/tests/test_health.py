@@ -30,10 +30,23 @@ def _end_cooldown(account) -> None:
     ProviderHealth.objects.filter(pk=account.pk).update(open_until=timezone.now() - timedelta(seconds=1))
 
 
-def test_breaker_opens_after_the_threshold_of_consecutive_failures(breaker, fake_providers):
+def _primary_failing(fakes, *errors):
+    """A primary whose next calls raise `errors` (then succeed), a secondary that always works."""
     primary = ProviderAccountFactory(name="primary", priority=1)
     ProviderAccountFactory(name="secondary", priority=2)
-    fake_providers.script("primary", *[ProviderUnavailable("503", status=503)] * 3)
+    fakes.script("primary", *errors)
+    return primary
+
+
+def _trip_breaker(fakes, *, extra_failures: int = 0):
+    primary = _primary_failing(fakes, *[ProviderUnavailable("refused")] * (3 + extra_failures))
+    for _ in range(3):
+        services.enrich_people(PEOPLE)
+    return primary
+
+
+def test_breaker_opens_after_the_threshold_of_consecutive_failures(breaker, fake_providers):
+    primary = _primary_failing(fake_providers, *[ProviderUnavailable("503", status=503)] * 3)
 
     for _ in range(3):
         services.enrich_people(PEOPLE)
@@ -50,11 +63,7 @@ def test_breaker_opens_after_the_threshold_of_consecutive_failures(breaker, fake
 
 
 def test_after_the_cooldown_one_trial_goes_through_and_success_closes(breaker, fake_providers):
-    primary = ProviderAccountFactory(name="primary", priority=1)
-    ProviderAccountFactory(name="secondary", priority=2)
-    fake_providers.script("primary", *[ProviderUnavailable("refused")] * 3)
-    for _ in range(3):
-        services.enrich_people(PEOPLE)
+    primary = _trip_breaker(fake_providers)
     _end_cooldown(primary)
 
     result = services.enrich_people(PEOPLE)
@@ -65,11 +74,7 @@ def test_after_the_cooldown_one_trial_goes_through_and_success_closes(breaker, f
 
 
 def test_failed_trial_reopens_the_breaker_at_once(breaker, fake_providers):
-    primary = ProviderAccountFactory(name="primary", priority=1)
-    ProviderAccountFactory(name="secondary", priority=2)
-    fake_providers.script("primary", *[ProviderUnavailable("refused")] * 4)
-    for _ in range(3):
-        services.enrich_people(PEOPLE)
+    primary = _trip_breaker(fake_providers, extra_failures=1)
     _end_cooldown(primary)
 
     services.enrich_people(PEOPLE)
@@ -105,9 +110,7 @@ def test_a_trial_abandoned_by_a_dead_process_expires(breaker):
 
 
 def test_rate_limited_with_retry_after_keeps_the_account_out_until_then(breaker, fake_providers):
-    primary = ProviderAccountFactory(name="primary", priority=1)
-    ProviderAccountFactory(name="secondary", priority=2)
-    fake_providers.script("primary", RateLimited("429", status=429, retry_after=300))
+    primary = _primary_failing(fake_providers, RateLimited("429", status=429, retry_after=300))
 
     services.enrich_people(PEOPLE)
 
