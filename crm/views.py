@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -23,13 +24,16 @@ SORTS = (("-created_at", "Newest first"), ("created_at", "Oldest first"), ("emai
 @login_required
 @permission_required("crm.view_contact", raise_exception=True)
 def contact_list(request):
-    params = request.GET.copy()
+    # The filter form sends every field; an empty one means "any", not "the empty value".
+    params = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        if key != "page" and any(values):
+            params.setlist(key, [value for value in values if value])
     params.setdefault("ordering", "-created_at")
     filterset = ContactFilterSet(data=params, queryset=selectors.contacts_visible())
     contacts = filterset.qs if filterset.is_valid() else Contact.objects.none()
     page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = params.copy()
     return render(request, "crm/contact_list.html", {
         "page": page, "filterset": filterset, "params": params, "query": query.urlencode(),
         "segments": Segment.objects.only("pk", "name"), "tags": Tag.objects.only("name"),
