@@ -330,6 +330,25 @@ class ProviderHttp:
             return response
         raise self.failure(response)
 
+    def request_json(self, method: str, url: str, *, expect: type = dict, **kwargs):
+        """`request`, then the answer's JSON, which must be an object (or `expect`). A 2xx answer we cannot
+        read after a write means it probably worked: the outcome is unknown, not a failure to retry."""
+        response = self.request(method, url, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, expect):
+            return body
+        idempotent = kwargs.get("idempotent")
+        idempotent = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        message = f"{self.label} answered {response.status_code} with something other than the documented JSON"
+        if idempotent:
+            raise self.error(ProviderUnavailable, message, status=response.status_code,
+                             advice=f"Check the {self.label} address in Provider accounts.")
+        raise self.error(OutcomeUnknown, message, status=response.status_code,
+                         advice="Check with the provider before sending again.")
+
     def failure(self, response: requests.Response) -> GatewayError:
         if self.error_hook is not None:
             error = self.error_hook(response)

@@ -46,7 +46,7 @@ class AirtableSyncAdapter(HttpAdapterMixin, CrmSyncAdapter):
                 "performUpsert": {"fieldsToMergeOn": [merge_field]},
             }
             try:
-                answer = self.http.request("PATCH", self.table_url(), idempotent=True, json=body).json()
+                answer = self.http.request_json("PATCH", self.table_url(), idempotent=True, json=body)
             except ProviderRejected as exc:
                 result.failed.extend((record.key, exc.message) for record in batch)
                 continue

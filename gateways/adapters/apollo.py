@@ -82,12 +82,12 @@ class ApolloEnrichmentAdapter(HttpAdapterMixin, LeadEnrichmentAdapter):
     def _enrich_batch(self, people: list[PersonQuery]) -> list[EnrichedPerson | None]:
         reveal = {"reveal_personal_emails": False, "reveal_phone_number": False}
         if len(people) == 1:
-            answer = self.http.request("POST", self.url("/people/match"), idempotent=True,
-                                       json={**match_details(people[0]), **reveal}).json()
+            answer = self.http.request_json("POST", self.url("/people/match"), idempotent=True,
+                                            json={**match_details(people[0]), **reveal})
             matches = [answer.get("person")]
         else:
-            answer = self.http.request("POST", self.url("/people/bulk_match"), idempotent=True,
-                                       json={"details": [match_details(p) for p in people], **reveal}).json()
+            answer = self.http.request_json("POST", self.url("/people/bulk_match"), idempotent=True,
+                                            json={"details": [match_details(p) for p in people], **reveal})
             matches = list(answer.get("matches") or [])
         matches += [None] * (len(people) - len(matches))
         return [enriched_person(query.ref, self.name, person) if person else None
@@ -95,8 +95,8 @@ class ApolloEnrichmentAdapter(HttpAdapterMixin, LeadEnrichmentAdapter):
 
     def probe(self):
         def usage() -> str:
-            stats = self.http.request("POST", self.url("/usage_stats/api_usage_stats"), idempotent=True,
-                                      json={}).json()
+            stats = self.http.request_json("POST", self.url("/usage_stats/api_usage_stats"), idempotent=True,
+                                           json={})
             return f"API key accepted; {match_allowance(stats)}"
 
         return self.timed_probe(usage)

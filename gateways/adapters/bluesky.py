@@ -98,10 +98,10 @@ class BlueskyPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
         with _SESSIONS_LOCK:
             if not fresh and key in _SESSIONS:
                 return _SESSIONS[key]
-        answer = self.http.request(
+        answer = self.http.request_json(
             "POST", self.url("/xrpc/com.atproto.server.createSession"), idempotent=True,
             json={"identifier": self.setting("identifier"), "password": self.credential("app_password")},
-        ).json()
+        )
         session = {k: str(answer.get(k, "")) for k in ("accessJwt", "refreshJwt", "did", "handle")}
         with _SESSIONS_LOCK:
             _SESSIONS[key] = session
@@ -109,8 +109,9 @@ class BlueskyPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
 
     def _refreshed(self, session: dict[str, str]) -> dict[str, str]:
         try:
-            answer = self.http.request("POST", self.url("/xrpc/com.atproto.server.refreshSession"), idempotent=True,
-                                       headers={"Authorization": f"Bearer {session['refreshJwt']}"}).json()
+            answer = self.http.request_json(
+                "POST", self.url("/xrpc/com.atproto.server.refreshSession"), idempotent=True,
+                headers={"Authorization": f"Bearer {session['refreshJwt']}"})
         except _TokenExpired:
             return self.session(fresh=True)
         refreshed = {**session, **{k: str(answer[k]) for k in ("accessJwt", "refreshJwt") if answer.get(k)}}
@@ -142,11 +143,11 @@ class BlueskyPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
                              raw=created)
 
     def _create(self, session: dict[str, str], record: dict[str, Any]) -> dict[str, Any]:
-        return self.http.request(
+        return self.http.request_json(
             "POST", self.url("/xrpc/com.atproto.repo.createRecord"),
             headers={"Authorization": f"Bearer {session['accessJwt']}"},
             json={"repo": session["did"], "collection": "app.bsky.feed.post", "record": record},
-        ).json()
+        )
 
     def probe(self):
         def create_session() -> str:

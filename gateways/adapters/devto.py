@@ -45,8 +45,8 @@ class DevtoClient(HttpAdapterMixin):
     def my_articles(self) -> Iterator[dict[str, Any]]:
         """Every article of the key's user, drafts included, newest first."""
         for page in range(1, MAX_PAGES + 1):
-            articles = self.http.request("GET", self.url("/api/articles/me/all"),
-                                         params={"page": page, "per_page": PAGE_SIZE}).json()
+            articles = self.http.request_json("GET", self.url("/api/articles/me/all"), expect=list,
+                                              params={"page": page, "per_page": PAGE_SIZE})
             yield from articles
             if len(articles) < PAGE_SIZE:
                 return
@@ -85,7 +85,7 @@ class DevtoPostingAdapter(DevtoClient, ChannelPostingAdapter):
         }
         article = {key: value for key, value in article.items() if value not in ("", None, [])}
         article.setdefault("published", False)
-        answer = self.http.request("POST", self.url("/api/articles"), json={"article": article}).json()
+        answer = self.http.request_json("POST", self.url("/api/articles"), json={"article": article})
         return published_post(self.name, answer)
 
     def lookup(self, post: ChannelPost) -> PublishedPost | None:

@@ -89,8 +89,8 @@ class DiscordPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
         problems = limit_problems(payload)
         if problems:
             raise ProviderRejected(f"Discord limits: {'; '.join(problems)}", provider=self.name)
-        message = self.http.request("POST", self.credential("webhook_url"), params={"wait": "true"},
-                                    json=payload).json()
+        message = self.http.request_json("POST", self.credential("webhook_url"), params={"wait": "true"},
+                                         json=payload)
         return PublishedPost(status="published", provider=self.name, external_id=str(message.get("id", "")),
                              raw=message)
 

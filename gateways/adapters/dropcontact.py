@@ -89,8 +89,8 @@ class DropcontactClient(HttpAdapterMixin):
         if len(records) > self.max_batch:
             raise ProviderRejected(f"Dropcontact takes at most {self.max_batch} records per request",
                                    provider=self.name)
-        answer = self.http.request("POST", self.url("/v1/enrich/all"), idempotent=True,
-                                   json={"data": records, "siren": False, "language": "en"}).json()
+        answer = self.http.request_json("POST", self.url("/v1/enrich/all"), idempotent=True,
+                                        json={"data": records, "siren": False, "language": "en"})
         if answer.get("error") or not answer.get("request_id"):
             raise ProviderRejected(f"Dropcontact refused the batch: {answer.get('reason') or answer}",
                                    provider=self.name)
@@ -107,14 +107,14 @@ class DropcontactClient(HttpAdapterMixin):
             wait = interval
             if time.monotonic() >= deadline:
                 # Past the deadline, take whatever is done rather than nothing.
-                answer = self.http.request("GET", url, params={"forceResults": "true"}).json()
+                answer = self.http.request_json("GET", url, params={"forceResults": "true"})
                 if answer.get("success"):
                     return answer.get("data") or []
                 raise ProviderUnavailable(
                     f"Dropcontact: request {request_id} not ready before the deadline ({answer.get('reason', '')})",
                     provider=self.name, advice="Dropcontact is slow; the batch will be tried again.")
             try:
-                answer = self.http.request("GET", url).json()
+                answer = self.http.request_json("GET", url)
             except RateLimited as exc:
                 # The batch is paid for already: slow down rather than give it up.
                 wait = exc.retry_after if exc.retry_after is not None else interval
@@ -124,7 +124,7 @@ class DropcontactClient(HttpAdapterMixin):
 
     def probe(self):
         def credits() -> str:
-            answer = self.http.request("GET", self.url("/v1/account/credits")).json()
+            answer = self.http.request_json("GET", self.url("/v1/account/credits"))
             return f"{answer.get('credits', '?')} credits left"
 
         return self.timed_probe(credits)

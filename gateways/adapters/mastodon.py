@@ -38,7 +38,7 @@ class MastodonPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
     def character_limit(self) -> int:
         """The instance's own limit (many raise the default 500); read once per adapter."""
         if not hasattr(self, "_character_limit"):
-            instance = self.http.request("GET", self.url("/api/v2/instance")).json()
+            instance = self.http.request_json("GET", self.url("/api/v2/instance"))
             limit = ((instance.get("configuration") or {}).get("statuses") or {}).get("max_characters")
             self._character_limit = int(limit or DEFAULT_MAX_CHARACTERS)
         return self._character_limit
@@ -53,14 +53,14 @@ class MastodonPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
             body["language"] = self.settings["language"]
         if post.extra.get("media_ids"):
             body["media_ids"] = [str(i) for i in post.extra["media_ids"]]
-        status = self.http.request("POST", self.url("/api/v1/statuses"), json=body,
-                                   headers={"Idempotency-Key": post.idempotency_key}).json()
+        status = self.http.request_json("POST", self.url("/api/v1/statuses"), json=body,
+                                        headers={"Idempotency-Key": post.idempotency_key})
         return PublishedPost(status="published", provider=self.name, external_id=str(status.get("id", "")),
                              url=status.get("url") or "", raw=status)
 
     def probe(self):
         def verify() -> str:
-            account = self.http.request("GET", self.url("/api/v1/accounts/verify_credentials")).json()
+            account = self.http.request_json("GET", self.url("/api/v1/accounts/verify_credentials"))
             return f"signed in as @{account.get('acct') or account.get('username', '?')}"
 
         return self.timed_probe(verify)

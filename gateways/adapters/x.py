@@ -24,14 +24,14 @@ class XPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
         body: dict = {"text": post.text}
         if post.extra.get("media_ids"):
             body["media"] = {"media_ids": [str(i) for i in post.extra["media_ids"]]}
-        data = self.http.request("POST", self.url("/2/tweets"), json=body).json().get("data") or {}
+        data = self.http.request_json("POST", self.url("/2/tweets"), json=body).get("data") or {}
         tweet_id = str(data.get("id", ""))
         return PublishedPost(status="published", provider=self.name, external_id=tweet_id,
                              url=f"https://x.com/i/web/status/{tweet_id}" if tweet_id else "", raw=data)
 
     def probe(self):
         def me() -> str:
-            user = self.http.request("GET", self.url("/2/users/me")).json().get("data") or {}
+            user = self.http.request_json("GET", self.url("/2/users/me")).get("data") or {}
             return f"signed in as @{user.get('username', '?')}"
 
         return self.timed_probe(me)

@@ -220,3 +220,21 @@ def test_a_followed_redirect_to_another_host_drops_every_credential_header(https
     assert first.headers["x-api-key"] == "sk-live-4f9c2b7d1e8a"
     assert "x-api-key" not in second.headers
     assert second.headers["X-Trace"] == "t"
+
+
+def test_an_unreadable_answer_to_a_read_is_unavailable(httpserver):
+    httpserver.expect_request("/x").respond_with_data("<html>login</html>", content_type="text/html")
+    with pytest.raises(ProviderUnavailable, match="something other than the documented JSON") as caught:
+        client().request_json("GET", httpserver.url_for("/x"))
+    assert not isinstance(caught.value, OutcomeUnknown)
+
+
+def test_an_unreadable_answer_to_a_write_is_an_unknown_outcome(httpserver):
+    httpserver.expect_request("/x").respond_with_json(["not", "an", "object"])
+    with pytest.raises(OutcomeUnknown):
+        client().request_json("POST", httpserver.url_for("/x"), json={"text": "hi"})
+
+
+def test_json_of_the_expected_shape_is_returned(httpserver):
+    httpserver.expect_request("/x").respond_with_json([{"id": 1}])
+    assert client().request_json("GET", httpserver.url_for("/x"), expect=list) == [{"id": 1}]
