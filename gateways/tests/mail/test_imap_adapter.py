@@ -3,6 +3,7 @@
 import pytest
 
 from gateways.adapters.imap import ImapAdapter
+from gateways.adapters.smtp import SmtpAdapter
 from gateways.capabilities import OutgoingEmail, adapter_class
 from gateways.errors import ProviderUnavailable
 from gateways.mail import render_message
@@ -159,3 +160,20 @@ def test_probe_logs_in_and_opens_the_mailbox(imap_account):
     result = imap_adapter(imap_account).probe()
     assert result.ok and result.detail.startswith("INBOX: 1 messages (UIDVALIDITY ")
 
+
+
+def test_the_bounce_and_the_reply_to_a_message_we_sent_name_its_receipt(smtp_server, imap_account):
+    sender = SmtpAdapter(name="Relay", timeout=5, settings=smtp_server.adapter_settings(
+        from_email="news@news.example.com", return_path="bounces@news.example.com"))
+    with sender.open() as session:
+        bounced = session.send(OutgoingEmail(to="gone@example.org", subject="News", text="Hello"))
+        answered = session.send(OutgoingEmail(to="ann@example.org", subject="News", text="Hello"))
+    gone, ann = smtp_server.messages
+    imap_account.append(postfix_bounce(original=gone.data, recipient="gone@example.org", to=gone.mail_from))
+    imap_account.append(gmail_reply(in_reply_to=ann.message()["Message-ID"], from_email="ann@example.org",
+                                    to="news@news.example.com", subject="News", text="Tell me more."))
+
+    bounce, reply = imap_adapter(imap_account).fetch_since(0)
+
+    assert (bounce.kind, bounce.in_reply_to) == ("bounce", bounced.message_id)
+    assert (reply.kind, reply.in_reply_to, reply.text) == ("reply", answered.message_id, "Tell me more.")
