@@ -1,0 +1,87 @@
+"""Demo contacts for `make run`: about 200 people at a few companies, tags, 3 segments, some history."""
+
+import random
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm import services
+from crm.choices import EventKind, LifecycleStatus
+from crm.models import Company, Contact, EngagementEvent, Segment
+
+COMPANIES = (("acme.io", "Acme", "Manufacturing"), ("globex.com", "Globex", "Energy"),
+             ("initech.dev", "Initech", "Software"), ("umbrella.health", "Umbrella", "Health"),
+             ("hooli.xyz", "Hooli", "Internet"), ("stark.industries", "Stark", "Defence"))
+FIRST = ("Ann", "Bob", "Chloé", "Dev", "Emil", "Fatou", "Gus", "Hana", "Ivo", "Jade", "Kofi", "Lena", "Mateo", "Nia")
+LAST = ("Lee", "Martin", "Okafor", "Novak", "Silva", "Dubois", "Kowalski", "Tanaka", "Haddad", "Larsen")
+TITLES = ("Head of Marketing", "CMO", "Growth Lead", "Content Manager", "Founder", "Sales Director", "")
+TAGS = ("newsletter", "webinar-2026", "vip", "partner", "trade-fair")
+SEGMENTS = {
+    "Engaged VIPs": {"op": "and", "rules": [
+        {"field": "tags", "operator": "any", "value": ["vip"]},
+        {"field": "engagement_score", "operator": "gte", "value": 50}]},
+    "Opened in the last 30 days": {"op": "and", "rules": [
+        {"field": "event", "operator": "within_days", "value": {"kind": "opened", "days": 30}}]},
+    "New at Acme or Globex": {"op": "and", "rules": [
+        {"field": "lifecycle_status", "operator": "in", "value": ["new", "enriched"]},
+        {"op": "or", "rules": [{"field": "domain", "operator": "in", "value": ["acme.io"]},
+                               {"field": "domain", "operator": "in", "value": ["globex.com"]}]}]},
+}
+PEOPLE = 200
+
+
+@transaction.atomic
+def seed() -> str:
+    picks = random.Random(4)  # the same demo every time
+    for domain, name, industry in COMPANIES:
+        if not Company.objects.filter(domain=domain).exists():
+            services.company_create(domain=domain, name=name, industry=industry, website=f"https://{domain}")
+    existing = set(Contact.objects.filter(source="demo").values_list("email", flat=True))
+    created = []
+    for n in range(PEOPLE):
+        first, last = FIRST[n % len(FIRST)], LAST[(n // len(FIRST)) % len(LAST)]
+        domain = COMPANIES[n % len(COMPANIES)][0]
+        email = f"{first.lower().replace('é', 'e')}.{last.lower()}{n}@{domain}"
+        if email in existing:
+            continue
+        contact = services.contact_create(
+            email=email, first_name=first, last_name=last, job_title=picks.choice(TITLES), source="demo",
+            country=picks.choice(("France", "Germany", "United States", "Japan")), field_source="import",
+            custom_fields={"plan": picks.choice(("free", "pro", "team"))}, tags=picks.sample(TAGS, picks.randint(0, 2)),
+        )
+        created.append(contact)
+    _history(created, picks)
+    for name, rules in SEGMENTS.items():
+        if not Segment.objects.filter(name=name).exists():
+            services.segment_create(name=name, rules=rules, description="Demo segment")
+    return (f"crm: {len(created)} demo contacts added ({Contact.objects.filter(source='demo').count()} in all), "
+            f"{Company.objects.count()} companies, {Segment.objects.count()} segments")
+
+
+def _history(contacts: list[Contact], picks: random.Random) -> None:
+    """Past sends and opens as plain rows (history, not live signals), then a few live signals."""
+    now = timezone.now()
+    events = []
+    for contact in contacts:
+        for _ in range(picks.randint(0, 4)):
+            sent = now - timedelta(days=picks.randint(1, 90), hours=picks.randint(0, 23))
+            events.append(EngagementEvent(contact=contact, kind=EventKind.SENT, occurred_at=sent, channel="email",
+                                          campaign_id=picks.randint(1, 3)))
+            if picks.random() < 0.5:
+                campaign = events[-1].campaign_id
+                events.append(EngagementEvent(contact=contact, kind=EventKind.OPENED, channel="email",
+                                              occurred_at=sent + timedelta(hours=2), campaign_id=campaign))
+    EngagementEvent.objects.bulk_create(events, batch_size=500)
+    scored = [(c.pk, score, "high" if score >= 70 else "medium" if score >= 40 else "low" if score else "inactive")
+              for c in contacts for score in [picks.randint(0, 100)]]
+    services.contact_scores_update(rows=scored)
+    for contact in contacts[::7]:
+        services.contact_record_event(contact=contact, kind=EventKind.CLICKED, channel="email", campaign_id=1)
+    for contact in contacts[3::25]:
+        services.contact_record_event(contact=contact, kind=EventKind.CONVERTED, value="120.00", channel="web")
+    for contact in contacts[5::40]:
+        services.contact_unsubscribe(contact=contact, source="demo unsubscribe link")
+    for contact in contacts[11::50]:
+        services.contact_transition_if_allowed(contact=contact, to=LifecycleStatus.ENRICHED, by_system="demo",
+                                               reason="Filled in by hand")

@@ -1,0 +1,17 @@
+import pytest
+
+from crm import demo
+from crm.models import Contact, EngagementEvent, Segment
+from crm.selectors import segment_count
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_is_idempotent_and_every_segment_finds_people():
+    first = demo.seed()
+    counts = (Contact.objects.count(), EngagementEvent.objects.count(), Segment.objects.count())
+    second = demo.seed()
+    assert counts == (Contact.objects.count(), EngagementEvent.objects.count(), Segment.objects.count())
+    assert counts[0] == demo.PEOPLE and counts[2] == 3
+    assert "200 demo contacts added" in first and "0 demo contacts added" in second
+    assert all(segment_count(segment.rules) > 0 for segment in Segment.objects.all())
