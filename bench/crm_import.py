@@ -1,0 +1,139 @@
+"""CSV import of contacts on PostgreSQL: end-to-end rows/s (validation, de-duplication, merge,
+companies and tags) on an empty database and again on one already holding the same number of
+contacts, against the baseline of COPYing the same file into an unlogged, unindexed table of
+text columns. Prints rows/s, the ratio to the baseline and the peak memory of the process.
+
+    python -m bench crm_import [--rows 1000000] [--database-url postgres://...]
+
+The database (default postgres://postgres@127.0.0.1:5432/aicmo_bench_crm_import) is migrated
+and its CRM tables emptied first: do not point it at data you want to keep.
+"""
+
+import argparse
+import csv
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COLUMNS = ["Email", "First Name", "Last Name", "Title", "Mobile Phone", "Company Name", "Person Linkedin Url",
+           "City", "Country", "Lead Source", "Tags", "Plan"]
+FIRST = ["Ana", "Bo", "Chloé", "Dmitri", "Eve", "Farid", "Grace", "Hugo", "Iris", "Jun"]
+LAST = ["Martin", "Bernard", "Dubois", "Nguyen", "Smith", "García", "Rossi", "Müller", "Kowalski", "Sato"]
+TITLES = ["CEO", "CMO", "Head of Growth", "Marketing manager", "Developer", "Sales lead"]
+CITIES = [("Paris", "France"), ("Berlin", "Germany"), ("Austin", "United States"), ("Osaka", "Japan")]
+TAGS = ["newsletter", "webinar", "trial", "partner", "vip", "event-2026"]
+
+
+def write_file(path: Path, rows: int, *, offset: int) -> None:
+    rng = random.Random(offset)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for n in range(offset, offset + rows):
+            company = n // 20  # twenty people per company domain
+            city, country = rng.choice(CITIES)
+            writer.writerow([
+                f"person{n}@company{company}.example", rng.choice(FIRST), rng.choice(LAST), rng.choice(TITLES),
+                f"+33 6 {n % 100:02d} {n // 100 % 100:02d} {n // 10000 % 100:02d}", f"Company {company}",
+                f"https://www.linkedin.com/in/person-{n}", city, country, "bench",
+                ", ".join(rng.sample(TAGS, 2)), rng.choice(["free", "pro", "team"]),
+            ])
+
+
+def baseline_copy(path: Path) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_import_baseline")
+        cursor.execute("CREATE UNLOGGED TABLE bench_import_baseline ("
+                       + ", ".join(f"c{i} text" for i in range(len(COLUMNS))) + ")")
+        started = time.perf_counter()
+        with path.open("rb") as handle, cursor.cursor.copy(
+                "COPY bench_import_baseline FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+            for block in iter(lambda: handle.read(1024 * 1024), b""):
+                copy.write(block)
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_import_baseline")
+    return elapsed
+
+
+def import_file(path: Path) -> tuple[float, object]:
+    from django.core.files import File
+
+    from crm.imports import import_run_create, import_run_execute
+
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        run = import_run_create(upload=File(handle, name=path.name), tag="bench-import")
+    run = import_run_execute(run.pk)
+    return time.perf_counter() - started, run
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="bench crm_import", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aicmo_bench_crm_import"))
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="aicmo-bench-import-"))
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ["MEDIA_ROOT"] = str(workdir / "media")
+    _create_database(args.database_url)
+
+    from bench.conditions import describe, peak_rss_mb, setup_django
+
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings.DEBUG = False  # no query log growing with the import
+    if connection.vendor != "postgresql":
+        print("crm_import measures the PostgreSQL path: give a postgres:// --database-url", file=sys.stderr)
+        return 2
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE crm_contact, crm_company, crm_tag, crm_importrun RESTART IDENTITY CASCADE")
+
+    first, second = workdir / "first.csv", workdir / "second.csv"
+    write_file(first, args.rows, offset=0)
+    write_file(second, args.rows, offset=args.rows)
+    size_mb = first.stat().st_size / 1e6
+    rss_before = peak_rss_mb()
+
+    baseline = baseline_copy(first)
+    empty_time, empty_run = import_file(first)
+    full_time, full_run = import_file(second)
+    again_time, again_run = import_file(first)
+
+    baseline_rate = args.rows / baseline
+    print(describe(rows=args.rows, file_mb=f"{size_mb:.0f}", columns=len(COLUMNS)))
+    print(f"baseline COPY into an unlogged text table: {baseline_rate:,.0f} rows/s ({baseline:.1f} s)")
+    for label, elapsed, run in (("import, empty database", empty_time, empty_run),
+                                (f"import of {args.rows:,} new rows, database holding {args.rows:,}", full_time,
+                                 full_run),
+                                ("import of the first file again (all updates)", again_time, again_run)):
+        rate = args.rows / elapsed
+        print(f"{label}: {rate:,.0f} rows/s ({elapsed:.1f} s) | ratio to baseline {rate / baseline_rate:.3f} | "
+              f"{run.status}: {run.created_count:,} created, {run.updated_count:,} updated, "
+              f"{run.failed_count:,} failed")
+    print(f"full database vs empty: {full_time / empty_time:.2f}x the time (goal: at most 1.20x)")
+    print(f"peak memory: {peak_rss_mb():.0f} MB (before importing: {rss_before:.0f} MB)")
+    return 0
+
+
+def _create_database(url: str) -> None:
+    """Creates the benchmark database when it does not exist yet."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = url.replace(parts.path, "/postgres", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
