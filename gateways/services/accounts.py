@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
-from aicmo_site.errors import DomainError
+from aicmo_site.errors import ConflictError, DomainError
 from gateways import conf, crypto, health, ratelimit
 from gateways.capabilities import Adapter, adapter_class
 from gateways.chain import call_account
@@ -93,7 +94,13 @@ def account_update(
 
 @transaction.atomic
 def account_delete(*, account: ProviderAccount) -> None:
-    account.delete()
+    """Refused while something (a campaign, a channel) still points at the account: disable it instead."""
+    try:
+        account.delete()
+    except ProtectedError as exc:
+        users = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects})
+        raise ConflictError(f"{account.name} is still used by: {', '.join(users)}. Disable it instead of deleting it.",
+                            "in_use")
 
 
 @transaction.atomic

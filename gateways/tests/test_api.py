@@ -117,3 +117,31 @@ def test_probe_is_for_admins(api_as, fake_providers):
     response = api_as("Admin", "boss").post(f"{URL}{account.pk}/probe/")
 
     assert response.status_code == 200 and response.data["ok"] is True
+
+
+def test_deleting_an_account_still_in_use_is_a_conflict(api_as, monkeypatch):
+    from django.contrib.auth.models import Group
+    from django.db.models import ProtectedError
+
+    account = ProviderAccountFactory(name="smtp-main")
+
+    def refuse(self, *args, **kwargs):
+        raise ProtectedError("protected", [Group(name="a campaign standing in for the real user")])
+
+    monkeypatch.setattr(ProviderAccount, "delete", refuse)
+    response = api_as("Admin").delete(f"{URL}{account.pk}/")
+
+    assert response.status_code == 409
+    assert response.data["code"] == "in_use" and "Disable it instead" in response.data["message"]
+
+
+def test_admin_deletes_an_unused_account(api_as):
+    account = ProviderAccountFactory(name="apollo")
+
+    assert api_as("Admin").delete(f"{URL}{account.pk}/").status_code == 204
+    assert not ProviderAccount.objects.exists()
+
+
+def test_anonymous_callers_see_nothing(api_client):
+    assert api_client.get(f"{URL}health/").status_code in (401, 403)
+    assert api_client.get(URL).status_code in (401, 403)
