@@ -1,4 +1,5 @@
-"""Sending email over SMTP (key "smtp"): one connection per session, reused for a whole batch.
+"""Sending email over SMTP (key "smtp"): one connection per session, reused for a whole batch, with
+MAIL, RCPT and DATA pipelined when the server offers PIPELINING (RFC 2920).
 
 How the server's answers map to gateway errors (the chain and the email campaign act on the type):
 - cannot connect, TLS or EHLO fails, login refused, connection lost before the end of the message:
@@ -26,6 +27,7 @@ from gateways.mail.tls import tls_context
 
 SECURITY_MODES = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+_STAGES = (("sender", (250,)), ("recipient", (250, 251)), ("data", (354,)))
 _AUTH_CODES = {530, 534, 535, 538}  # the server wants (other) credentials: the account, not the message
 
 
@@ -83,7 +85,11 @@ class SmtpAdapter(EmailSendingAdapter):
     @property
     def return_path(self) -> str:
         """The envelope sender, where bounces go (the mailbox the IMAP account reads); From when empty."""
-        return self._setting("return_path")
+        address = self._setting("return_path")
+        if address and (len(address.split()) != 1 or "@" not in address or set("<>\r\n") & set(address)):
+            raise ProviderUnavailable(f"Return path {address!r} is not one bare address", provider=self.name,
+                                      advice="Set the return path to an address like bounces@example.com.")
+        return address
 
     @property
     def helo_name(self) -> str:
@@ -184,8 +190,8 @@ class SmtpSession(EmailSession):
         if not (sender.isascii() and rendered.recipient.isascii()):
             raise ProviderRejected(f"Address {rendered.recipient if sender.isascii() else sender!r} is not ASCII; "
                                    "internationalised addresses are not supported", provider=self.provider)
-        smtp = self._envelope(sender, rendered.recipient, rendered.message_id)
-        code, text = self._data(smtp, rendered.data, rendered.message_id)
+        smtp = self._open_transaction(sender, rendered.recipient, rendered.message_id)
+        code, text = self._send_content(smtp, rendered.data, rendered.message_id)
         return SendReceipt(message_id=rendered.message_id, provider=self.provider, response=f"{code} {text}")
 
     def close(self) -> None:
@@ -205,39 +211,57 @@ class SmtpSession(EmailSession):
             self._smtp.close()
             self._smtp = None
 
-    def _envelope(self, sender: str, recipient: str, message_id: str) -> smtplib.SMTP:
-        """MAIL FROM and RCPT TO. A connection the server closed while idle is replaced once: no
-        message is in flight, so nothing can be sent twice."""
-        for attempt in (1, 2):
-            smtp = self._connection()
-            try:
-                code, text = smtp.mail(sender)
-            except smtplib.SMTPServerDisconnected:
-                code, text = 421, b"connection closed"
-            if code == 421 and attempt == 1:
-                self._drop()
-                continue
-            if code != 250:
-                raise self._refused(code, text, stage="sender", message_id=message_id)
-            break
-        try:
-            code, text = smtp.rcpt(recipient)
-        except smtplib.SMTPServerDisconnected as exc:
+    def _open_transaction(self, sender: str, recipient: str, message_id: str) -> smtplib.SMTP:
+        """MAIL FROM, RCPT TO and DATA, up to the server's 354. A connection the server closed while
+        idle is replaced once: no message is in flight, so nothing can be sent twice."""
+        smtp = self._connection()
+        replies = self._exchange(smtp, sender, recipient)
+        if not replies or replies[0][0] == 421:
             self._drop()
-            raise ProviderUnavailable(f"Connection lost at RCPT TO: {exc}", provider=self.provider)
-        if code not in (250, 251):
-            raise self._refused(code, text, stage="recipient", message_id=message_id)
+            smtp = self._connection()
+            replies = self._exchange(smtp, sender, recipient)
+        for (stage, expected), (code, text) in zip(_STAGES, replies, strict=False):
+            if code not in expected:
+                if len(replies) == len(_STAGES) and replies[-1][0] == 354:
+                    self._end_empty_data(smtp)
+                raise self._refused(code, text, stage=stage, message_id=message_id)
+        if len(replies) < len(_STAGES):
+            self._drop()
+            raise ProviderUnavailable("Connection lost before the message was sent", provider=self.provider)
         return smtp
 
-    def _data(self, smtp: smtplib.SMTP, payload: bytes, message_id: str) -> tuple[int, str]:
+    def _exchange(self, smtp: smtplib.SMTP, sender: str, recipient: str) -> list[tuple[int, bytes]]:
+        """The replies to MAIL, RCPT and DATA, in order; fewer when the connection was lost or, one by
+        one, when a command was refused. With PIPELINING (RFC 2920) the three commands go in one
+        write: two round trips fewer per message, the largest cost of sending on a fast network."""
+        commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n", f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\n",
+                    "DATA\r\n"]
+        replies: list[tuple[int, bytes]] = []
         try:
-            smtp.putcmd("data")
-            code, text = smtp.getreply()
-        except smtplib.SMTPServerDisconnected as exc:
+            if smtp.has_extn("pipelining"):
+                smtp.send("".join(commands))
+                for _command in commands:
+                    replies.append(smtp.getreply())
+            else:
+                for command, (_stage, expected) in zip(commands, _STAGES, strict=True):
+                    smtp.send(command)
+                    replies.append(smtp.getreply())
+                    if replies[-1][0] not in expected:
+                        break
+        except smtplib.SMTPServerDisconnected:
+            pass
+        return replies
+
+    def _end_empty_data(self, smtp: smtplib.SMTP) -> None:
+        """A server that answers 354 to a pipelined DATA after refusing the recipient expects a
+        message anyway (RFC 2920 §3.1): end it at once, with no recipient it goes nowhere."""
+        try:
+            smtp.send(".\r\n")
+            smtp.getreply()
+        except smtplib.SMTPServerDisconnected:
             self._drop()
-            raise ProviderUnavailable(f"Connection lost at DATA: {exc}", provider=self.provider)
-        if code != 354:
-            raise self._refused(code, text, stage="data", message_id=message_id)
+
+    def _send_content(self, smtp: smtplib.SMTP, payload: bytes, message_id: str) -> tuple[int, str]:
         # Dot-stuffing (RFC 5321 §4.5.2); bytes.replace is several times faster than smtplib's regex.
         quoted = (b"." if payload.startswith(b".") else b"") + payload.replace(b"\r\n.", b"\r\n..")
         if not quoted.endswith(b"\r\n"):

@@ -35,6 +35,9 @@ class SmtpTestServer:
 
     host: str = "127.0.0.1"
     port: int = 0
+    pipelining: bool = True  # offer PIPELINING (RFC 2920), as Postfix and most relays do
+    # sender address -> reply to MAIL FROM, e.g. {"news@example.com": "553 5.7.1 Sender not allowed"}
+    refuse_senders: dict[str, str] = field(default_factory=dict)
     # recipient address -> reply to RCPT TO, e.g. {"gone@example.org": "550 5.1.1 No such user"}
     refuse_recipients: dict[str, str] = field(default_factory=dict)
     # answer `temporary_reply` instead of accepting every n-th message (counted over all DATA)
@@ -72,6 +75,9 @@ class SmtpTestServer:
         self._count_connection(server, session)
         self.greetings.append(hostname)
         session.host_name = hostname  # aiosmtpd leaves this to a handler that hooks EHLO/HELO
+        if self.pipelining:
+            # aiosmtpd reads commands one line at a time from a stream, so pipelined ones just work.
+            responses.insert(len(responses) - 1, "250-PIPELINING")
         return responses
 
     async def handle_HELO(self, server, session, envelope, hostname):
@@ -79,6 +85,14 @@ class SmtpTestServer:
         self.greetings.append(hostname)
         session.host_name = hostname  # aiosmtpd leaves this to a handler that hooks EHLO/HELO
         return f"250 {server.hostname}"
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        refusal = self.refuse_senders.get(address.lower())
+        if refusal:
+            return refusal
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         refusal = self.refuse_recipients.get(address.lower())

@@ -22,6 +22,12 @@ def email(to="ann@example.org", **fields):
                          html=fields.pop("html", "<p>Hello Ann,</p><p>the news.</p>"), **fields)
 
 
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-command-at-a-time"])
+def pipelining(request):
+    """The server offers PIPELINING or not: the adapter must behave the same either way."""
+    return request.param
+
+
 def body(arrived, subtype):
     """A part's text with the wire's CRLF line ends turned back into newlines."""
     return arrived.get_body((subtype,)).get_content().replace("\r\n", "\n")
@@ -33,7 +39,8 @@ def test_smtp_is_registered_as_an_email_sending_adapter():
     assert SmtpAdapter.secret_parameters == ("username", "password")
 
 
-def test_a_batch_goes_over_one_connection_with_our_headers_exactly(smtp_server):
+def test_a_batch_goes_over_one_connection_with_our_headers_exactly(make_smtp_server, pipelining):
+    smtp_server = make_smtp_server(pipelining=pipelining)
     headers = {"List-Unsubscribe": UNSUBSCRIBE, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     with smtp_adapter(smtp_server).open() as session:
         receipts = [session.send(email(to=f"reader{n}@example.org", headers=headers,
@@ -92,8 +99,10 @@ def test_a_line_starting_with_a_dot_survives_transparency(smtp_server):
     assert body(arrived, "plain") == ".\n.hidden line\nend\n"
 
 
-def test_a_refused_recipient_is_rejected_and_the_next_message_still_goes_on_the_same_connection(make_smtp_server):
-    server = make_smtp_server(refuse_recipients={"gone@example.org": "550 5.1.1 <gone@example.org>: No such user"})
+def test_a_refused_recipient_is_rejected_and_the_next_message_still_goes_on_the_same_connection(
+        make_smtp_server, pipelining):
+    server = make_smtp_server(pipelining=pipelining,
+                              refuse_recipients={"gone@example.org": "550 5.1.1 <gone@example.org>: No such user"})
     with smtp_adapter(server).open() as session:
         with pytest.raises(ProviderRejected) as refused:
             session.send(email(to="gone@example.org", message_id="<delivery-gone@news.example.com>"))
@@ -107,8 +116,9 @@ def test_a_refused_recipient_is_rejected_and_the_next_message_still_goes_on_the_
     assert server.connections == 1
 
 
-def test_a_message_refused_after_its_content_is_rejected_and_the_session_goes_on(make_smtp_server):
-    server = make_smtp_server(data_replies={"strict@example.org": "554 5.7.1 Message rejected as spam"})
+def test_a_message_refused_after_its_content_is_rejected_and_the_session_goes_on(make_smtp_server, pipelining):
+    server = make_smtp_server(pipelining=pipelining,
+                              data_replies={"strict@example.org": "554 5.7.1 Message rejected as spam"})
     with smtp_adapter(server).open() as session:
         with pytest.raises(ProviderRejected) as refused:
             session.send(email(to="strict@example.org"))
@@ -118,9 +128,22 @@ def test_a_message_refused_after_its_content_is_rejected_and_the_session_goes_on
     assert server.connections == 1
 
 
-def test_a_temporary_refusal_is_rate_limited_for_that_message_only(make_smtp_server, settings):
+def test_a_refused_sender_is_rejected_and_the_session_stays_in_step(make_smtp_server, pipelining):
+    server = make_smtp_server(pipelining=pipelining,
+                              refuse_senders={"ceo@news.example.com": "553 5.7.1 Sender address not allowed"})
+    with smtp_adapter(server).open() as session:
+        with pytest.raises(ProviderRejected) as refused:
+            session.send(email(from_email="ceo@news.example.com"))
+        session.send(email(to="ann@example.org"))
+        session.send(email(to="bob@example.org"))
+    assert (refused.value.status, refused.value.details["stage"]) == (553, "sender")
+    assert server.recipients() == ["ann@example.org", "bob@example.org"]
+    assert server.connections == 1
+
+
+def test_a_temporary_refusal_is_rate_limited_for_that_message_only(make_smtp_server, settings, pipelining):
     settings.GATEWAYS_SMTP_RETRY_AFTER_SECONDS = 90
-    server = make_smtp_server(temporary_failure_every=2)
+    server = make_smtp_server(pipelining=pipelining, temporary_failure_every=2)
     outcomes = []
     with smtp_adapter(server).open() as session:
         for n in range(4):
@@ -135,8 +158,8 @@ def test_a_temporary_refusal_is_rate_limited_for_that_message_only(make_smtp_ser
     assert server.connections == 1
 
 
-def test_a_connection_cut_after_the_message_was_sent_is_outcome_unknown_and_never_resent(make_smtp_server):
-    server = make_smtp_server(drop_after_data_for={"bob@example.org"})
+def test_a_connection_cut_after_the_message_was_sent_is_outcome_unknown_and_never_resent(make_smtp_server, pipelining):
+    server = make_smtp_server(pipelining=pipelining, drop_after_data_for={"bob@example.org"})
     with smtp_adapter(server).open() as session:
         session.send(email(to="ann@example.org"))
         with pytest.raises(OutcomeUnknown) as unknown:
@@ -149,7 +172,8 @@ def test_a_connection_cut_after_the_message_was_sent_is_outcome_unknown_and_neve
     assert [mail.connection for mail in server.messages] == [1, 1, 2]
 
 
-def test_a_connection_the_server_closed_while_idle_is_replaced_without_losing_the_message(smtp_server):
+def test_a_connection_the_server_closed_while_idle_is_replaced_without_losing_the_message(make_smtp_server, pipelining):
+    smtp_server = make_smtp_server(pipelining=pipelining)
     with smtp_adapter(smtp_server).open() as session:
         session.send(email(to="ann@example.org"))
         smtp_server.disconnect_all()
