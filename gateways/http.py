@@ -20,6 +20,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import requests
@@ -164,11 +165,13 @@ class _HideUrlPaths(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(_HideUrlPaths())
 
 
-def retry_after_seconds(response: requests.Response, *, now: float | None = None) -> float | None:
-    """When to come back, from Retry-After (seconds or HTTP date) or the vendors' reset headers."""
+def retry_after_seconds(response: requests.Response, *, now: float | None = None,
+                        rate_limit_headers: bool = True) -> float | None:
+    """When to come back, from Retry-After (seconds or HTTP date) or, for a rate limit, the vendors'
+    reset headers (sent with every answer by some, so they say nothing about a server error)."""
     now = time.time() if now is None else now
     headers = response.headers
-    value = headers.get("Retry-After") or headers.get("X-RateLimit-Reset-After")
+    value = headers.get("Retry-After") or (headers.get("X-RateLimit-Reset-After") if rate_limit_headers else None)
     if value:
         try:
             return max(0.0, float(value))
@@ -176,14 +179,14 @@ def retry_after_seconds(response: requests.Response, *, now: float | None = None
             parsed = email.utils.parsedate_tz(value)
             if parsed:
                 return max(0.0, email.utils.mktime_tz(parsed) - now)
+    if not rate_limit_headers:
+        return None
     reset = headers.get("x-rate-limit-reset") or headers.get("X-RateLimit-Reset")
     if reset:
         try:
             return max(0.0, float(reset) - now)  # X: epoch seconds
         except ValueError:
             try:
-                from datetime import datetime
-
                 return max(0.0, datetime.fromisoformat(reset.replace("Z", "+00:00")).timestamp() - now)  # Mastodon
             except ValueError:
                 return None
@@ -368,7 +371,8 @@ class ProviderHttp:
             return self.error(ProviderUnavailable, message, status=status,
                               advice=self.credentials_advice.format(status=status))
         if status >= 500:
-            return self.error(ProviderUnavailable, message, status=status, retry_after=retry_after_seconds(response),
+            return self.error(ProviderUnavailable, message, status=status,
+                              retry_after=retry_after_seconds(response, rate_limit_headers=False),
                               advice=f"{self.label} has a problem on its side; it will be tried again.")
         if status < 400:
             location = urlsplit(response.headers.get("Location", "")).hostname or "elsewhere"

@@ -72,6 +72,18 @@ def test_server_errors_make_the_provider_unavailable(httpserver, status):
     assert caught.value.status == status
 
 
+def test_a_server_error_reads_retry_after_but_not_rate_window_resets(httpserver):
+    httpserver.expect_oneshot_request("/a").respond_with_data("down", status=503, headers={"Retry-After": "120"})
+    httpserver.expect_oneshot_request("/b").respond_with_data("down", status=503, headers={
+        "X-RateLimit-Reset": "2099-01-01T00:00:00Z", "X-RateLimit-Remaining": "299"})
+    errors = []
+    for path in ("/a", "/b"):
+        with pytest.raises(ProviderUnavailable) as caught:
+            client().request("GET", httpserver.url_for(path))
+        errors.append(caught.value.retry_after)
+    assert errors == [120, None]
+
+
 @pytest.mark.parametrize("status", [401, 403])
 def test_refused_credentials_make_the_provider_unavailable_with_advice(httpserver, status):
     httpserver.expect_request("/x").respond_with_json({"error": "Invalid access credentials."}, status=status)
