@@ -84,7 +84,6 @@ class DevtoPostingAdapter(DevtoClient, ChannelPostingAdapter):
             "series": post.extra.get("series") or self.settings.get("series") or "",
         }
         article = {key: value for key, value in article.items() if value not in ("", None, [])}
-        article.setdefault("published", False)
         answer = self.http.request_json("POST", self.url("/api/articles"), json={"article": article})
         return published_post(self.name, answer)
 

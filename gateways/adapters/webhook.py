@@ -69,7 +69,8 @@ class WebhookPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
         return None
 
     def endpoint(self) -> str:
-        return str(self.settings.get("url") or self.base_url or "").strip() or self.setting("url")
+        """The receiver's URL: the `url` setting, or the account's base URL."""
+        return self.base_url if self.base_url and not self.settings.get("url") else self.setting("url")
 
     def payload(self, post: ChannelPost) -> bytes:
         data = {"text": post.text, "title": post.title, "link_url": post.link_url, "tags": post.tags,

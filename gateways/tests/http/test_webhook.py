@@ -99,3 +99,16 @@ def test_a_malformed_secret_is_unavailable_without_posting(make_adapter, httpser
 
 def test_webhook_is_not_probed(hook, httpserver):
     assert hook.probe().detail.startswith("not probed")
+
+
+def test_the_receiver_url_may_be_the_accounts_base_url(make_adapter, httpserver):
+    adapter = make_adapter(WebhookPostingAdapter, base_url=httpserver.url_for("/receive"),
+                           credentials={"signing_secret": SECRET})
+    httpserver.expect_oneshot_request("/receive", method="POST").respond_with_data("", status=202)
+    assert adapter.publish(post()).status == "published"
+
+
+def test_no_receiver_url_is_unavailable(make_adapter):
+    adapter = make_adapter(WebhookPostingAdapter, base_url="", credentials={"signing_secret": SECRET})
+    with pytest.raises(ProviderUnavailable, match="url is not set"):
+        adapter.publish(post())
