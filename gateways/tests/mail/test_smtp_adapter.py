@@ -1,5 +1,8 @@
 """The SMTP adapter against a real aiosmtpd server on loopback: the bytes that arrive."""
 
+import socketserver
+import threading
+
 import pytest
 
 from gateways.adapters.smtp import SmtpAdapter
@@ -249,3 +252,57 @@ def test_the_helo_name_and_return_path_settings_are_used(smtp_server):
     received = smtp_server.messages[0]
     assert received.mail_from == "bounces@news.example.com"  # bounces go to the mailbox we read
     assert received.message()["From"] == "AICMO News <news@news.example.com>"
+
+
+class _LenientServer(socketserver.StreamRequestHandler):
+    """A server that (wrongly, but some do) answers 354 to a pipelined DATA after refusing the only
+    recipient; it records every command so the test sees what the client did about it."""
+
+    commands: list[bytes] = []
+
+    def handle(self):
+        self.wfile.write(b"220 lenient.test ESMTP\r\n")
+        in_data = False
+        for line in self.rfile:
+            if in_data:
+                in_data = line != b".\r\n"
+                if not in_data:
+                    self.commands.append(b"<end of data>")
+                    self.wfile.write(b"250 2.0.0 Ok: queued\r\n" if self.accepted else b"554 5.5.1 No recipients\r\n")
+                continue
+            command = line.strip().upper()
+            self.commands.append(command)
+            if command.startswith(b"EHLO"):
+                self.wfile.write(b"250-lenient.test\r\n250 PIPELINING\r\n")
+            elif command.startswith(b"RCPT"):
+                self.accepted = b"GONE@" not in command
+                self.wfile.write(b"250 2.1.5 Ok\r\n" if self.accepted else b"550 5.1.1 No such user\r\n")
+            elif command == b"DATA":
+                in_data = True
+                self.wfile.write(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+            elif command == b"QUIT":
+                self.wfile.write(b"221 Bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 Ok\r\n")
+
+
+def test_a_data_accepted_after_a_refused_recipient_is_ended_empty_and_the_next_message_goes():
+    server = socketserver.TCPServer(("127.0.0.1", 0), _LenientServer)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    _LenientServer.commands = []
+    adapter = SmtpAdapter(name="Relay", timeout=5, settings={
+        "host": "127.0.0.1", "port": server.server_address[1], "security": "none", "from_email": "news@example.com"})
+    try:
+        with adapter.open() as session:
+            with pytest.raises(ProviderRejected):
+                session.send(email(to="gone@example.org"))
+            receipt = session.send(email(to="ann@example.org"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert receipt.response == "250 2.0.0 Ok: queued"
+    after_refusal = _LenientServer.commands[_LenientServer.commands.index(b"DATA"):]
+    # The empty DATA was ended at once (nothing delivered), the session reset, then the real message.
+    assert after_refusal[:3] == [b"DATA", b"<end of data>", b"RSET"]
+    assert after_refusal.count(b"<end of data>") == 2
