@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from gateways.adapters._http import HttpAdapterMixin, json_object, not_probed
+from gateways.adapters._http import HttpAdapterMixin, json_object
 from gateways.capabilities import ChannelPost, ChannelPostingAdapter, PublishedPost, register
 from gateways.errors import GatewayError, ProviderRejected, ProviderUnavailable
 
@@ -95,4 +95,9 @@ class DiscordPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
                              raw=message)
 
     def probe(self):
-        return not_probed("a Discord webhook cannot be checked without posting to the channel")
+        """GET on the webhook URL ("Get Webhook with Token") proves it exists without posting."""
+        def webhook() -> str:
+            found = self.http.request_json("GET", self.credential("webhook_url"))
+            return f"webhook {found.get('name', '?')} posts to channel {found.get('channel_id', '?')}"
+
+        return self.timed_probe(webhook)

@@ -68,10 +68,22 @@ def test_slack_too_long_text_is_refused_without_posting(slack, httpserver):
     assert httpserver.log == []
 
 
-def test_webhooks_are_not_probed_by_posting(slack, discord, httpserver):
+def test_slack_is_not_probed_by_posting(slack, httpserver):
     assert slack.probe().detail.startswith("not probed")
-    assert discord.probe().detail.startswith("not probed")
     assert httpserver.log == []
+
+
+def test_discord_probe_reads_the_webhook_without_posting(discord, httpserver):
+    httpserver.expect_oneshot_request(DISCORD_PATH, method="GET").respond_with_json(
+        {"id": "123", "type": 1, "name": "AICMO", "channel_id": "42", "token": "tok-secret-discord"})
+    assert discord.probe().detail == "webhook AICMO posts to channel 42"
+
+
+def test_discord_probe_of_a_deleted_webhook_fails(discord, httpserver):
+    httpserver.expect_oneshot_request(DISCORD_PATH, method="GET").respond_with_json(
+        {"message": "Unknown Webhook", "code": 10015}, status=404)
+    with pytest.raises(ProviderUnavailable, match="unknown webhook"):
+        discord.probe()
 
 
 def test_discord_waits_for_the_message_and_keeps_its_id(discord, httpserver):
