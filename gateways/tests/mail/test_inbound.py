@@ -81,3 +81,18 @@ def test_quotes_signatures_and_wrapped_attributions_are_removed():
 
 def test_html_to_text_keeps_paragraphs_and_drops_scripts():
     assert html_to_text("<p>One</p><script>alert(1)</script><p>Two&nbsp;words</p>") == "One\n\nTwo words"
+
+
+def test_a_body_in_an_unknown_charset_is_still_read():
+    raw = message("From: a@example.org\nSubject: Re: News\nIn-Reply-To: <d1@news.example.com>\nMIME-Version: 1.0\n"
+                  "Content-Type: text/plain; charset=x-made-up", "Yes, thanks.\n")
+    found = parse_inbound(raw, uid=10)
+    assert (found.kind, found.text) == ("reply", "Yes, thanks.")
+
+
+def test_a_complaint_report_is_not_a_bounce():
+    raw = message("From: feedback@mail.example.net\nSubject: Complaint\nMIME-Version: 1.0\n"
+                  'Content-Type: multipart/report; report-type=feedback-report; boundary="b"',
+                  "--b\nContent-Type: text/plain\n\nA complaint.\n--b\nContent-Type: message/feedback-report\n\n"
+                  "Feedback-Type: abuse\n\n--b--\n")
+    assert parse_inbound(raw, uid=11).kind == "other"
