@@ -12,7 +12,7 @@ from django.db import connection
 
 from gateways import services
 from gateways.capabilities import PersonQuery
-from gateways.errors import ProviderUnavailable
+from gateways.errors import NoProviderAvailable, ProviderUnavailable
 from gateways.models import BreakerState, ProviderHealth
 from gateways.tests.factories import ProviderAccountFactory
 
@@ -40,7 +40,7 @@ def _other_process(*args: str, code: str = "") -> subprocess.CompletedProcess:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_failures_in_one_process_open_the_breaker_for_another(settings, fake_providers):
+def test_health_recorded_in_one_process_is_seen_by_another_both_ways(settings, fake_providers):
     settings.GATEWAYS_BREAKER_THRESHOLD = 3
     primary = ProviderAccountFactory(name="primary", priority=1)
     ProviderAccountFactory(name="secondary", priority=2)
@@ -52,22 +52,17 @@ def test_failures_in_one_process_open_the_breaker_for_another(settings, fake_pro
     health = ProviderHealth.objects.get(pk=primary.pk)
     assert health.breaker_state == BreakerState.OPEN
     assert "answered 503 in the other process" in health.last_error
-    result = services.enrich_people([PersonQuery(ref="1")])
-    assert result.provider == "secondary"
+    fake_providers.script("secondary", ProviderUnavailable("refused", status=401))
+    with pytest.raises(NoProviderAvailable):
+        services.enrich_people([PersonQuery(ref="1")])
     assert [call[0] for call in fake_providers.CALLS] == ["secondary"], "this process skips the open primary"
 
+    report = _other_process("self_check", "--status", "--json")
 
-@pytest.mark.django_db(transaction=True)
-def test_another_process_reports_the_failures_recorded_here(fake_providers):
-    ProviderAccountFactory(name="primary", priority=1)
-    fake_providers.script("primary", ProviderUnavailable("refused", status=401))
-    with pytest.raises(Exception):  # noqa: B017 - only the recorded failure matters here
-        services.enrich_people([PersonQuery(ref="1")])
-
-    child = _other_process("self_check", "--status", "--json")
-
-    assert child.returncode == 1, "a capability in use without a healthy provider fails the check"
-    document = json.loads(child.stdout)
+    assert report.returncode == 1, "a capability in use without a healthy provider fails the check"
+    document = json.loads(report.stdout)
     enrichment = next(c for c in document["capabilities"] if c["capability"] == "lead_enrichment")
-    assert enrichment["providers"][0]["consecutive_failures"] == 1
-    assert enrichment["providers"][0]["advice"] == "the API key is wrong or revoked; update it in Provider accounts"
+    shown = {p["name"]: p for p in enrichment["providers"]}
+    assert shown["primary"]["status"] == "down"
+    assert shown["secondary"]["consecutive_failures"] == 1
+    assert shown["secondary"]["advice"] == "the API key is wrong or revoked; update it in Provider accounts"
