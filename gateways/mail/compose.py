@@ -14,6 +14,7 @@ mailbox providers, so the one-click unsubscribe (RFC 8058) would silently stop w
 from __future__ import annotations
 
 import binascii
+import re
 import secrets
 from dataclasses import dataclass
 from email.header import Header
@@ -25,6 +26,7 @@ from gateways.capabilities import OutgoingEmail
 CRLF = "\r\n"
 _FOLD_AT = 78  # RFC 5322 §2.1.1: lines SHOULD stay under 78 characters ...
 _MAX_LINE = 998  # ... and MUST stay under 998
+_FIELD_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 §3.6.8: printable ASCII except the colon
 _ADDRESS_SPECIALS = frozenset(' <>(),;:"[]\\')
 _RESERVED = {"message-id", "date", "from", "to", "subject", "reply-to", "mime-version", "content-type",
              "content-transfer-encoding"}
@@ -144,6 +146,8 @@ def render_message(email: OutgoingEmail, *, default_from: str) -> RenderedMessag
     if email.reply_to:
         headers.append(_address_header("Reply-To", email.reply_to))
     for name, value in email.headers.items():
+        if not _FIELD_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a valid header name.")
         if name.lower() in _RESERVED:
             raise ValueError(f"Header {name} is set by the sender itself and cannot be overridden.")
         headers.append(_list_header(name, value) if name.lower().startswith("list-") else _text_header(name, value))

@@ -61,6 +61,12 @@ def test_a_caller_cannot_override_the_headers_the_sender_owns():
         render(headers={"Message-ID": "<forged@example.com>"})
 
 
+@pytest.mark.parametrize("name", ["X-Evil\r\nBcc", "Bcc: x", "X Campaign", ""])
+def test_a_header_name_that_could_smuggle_another_header_is_refused(name):
+    with pytest.raises(ValueError, match="not a valid header name"):
+        render(headers={name: "value"})
+
+
 def test_a_message_without_any_sender_is_refused():
     with pytest.raises(ValueError, match="No sender"):
         render_message(OutgoingEmail(to="ann@example.org", subject="x", text="x"), default_from="")
