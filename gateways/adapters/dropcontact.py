@@ -23,7 +23,7 @@ from gateways.errors import ProviderRejected, ProviderUnavailable, RateLimited
 
 REF_FIELD = "aicmo_ref"
 POLL_INTERVAL_SECONDS = 30.0  # the documented pace
-POLL_DEADLINE_SECONDS = 600.0
+POLL_DEADLINE_SECONDS = 300.0  # well inside a worker task's time limit (Q_TIMEOUT, 600 s by default)
 
 # Qualification words, English, French and older spellings, after lower-casing and "-" → "_".
 VALID_LOCAL = {"nominative", "nominatif"}
