@@ -43,7 +43,10 @@ def test_a_long_ascii_subject_is_folded_at_spaces_and_reads_back_exactly():
 
 
 def test_every_line_ends_in_crlf_and_the_message_is_seven_bit():
-    data = render(text="Grüße\n" + "long line " * 200, html="<p>Größe</p>").data
+    subject = "Grüße aus München: unsere Neuigkeiten für den November, mit Rabatten für treue Leser " * 2
+    rendered = render(text="Grüße\n" + "long line " * 200, html="<p>Größe</p>", subject=subject)
+    data = rendered.data
+    assert str(parsed(rendered)["Subject"]) == subject
     assert b"\n" not in data.replace(b"\r\n", b"")
     assert data.isascii()
     assert max(len(line) for line in data.split(b"\r\n")) <= 78
