@@ -126,7 +126,8 @@ def admit_account(account: ProviderAccount) -> health.Admission:
     waited = ratelimit.take_token(account.pk, account.rate_limit, max_wait=conf.rate_limit_max_wait_seconds())
     if waited is None:
         count, period = account.rate_limit
-        return health.Admission(False, f"rate limit of {count} requests per {period:g} s reached", period / count)
+        return health.Admission(False, f"rate limit of {count} requests per {period:g} s reached", period / count,
+                                rate_limited=True)
     return health.admit(row)
 
 
@@ -143,6 +144,7 @@ def chain_run(*, capability: str, operation: Operation, channel: str = "") -> Ch
         return ChainResult(skipped=True, reason=health.NO_PROVIDER_REASON)
     attempts: list[tuple[str, str]] = []
     errors: list[GatewayError] = []
+    skip: ChainResult | None = None
     for account in accounts:
         admission = admit_account(account)
         if not admission.allowed:
@@ -153,14 +155,16 @@ def chain_run(*, capability: str, operation: Operation, channel: str = "") -> Ch
         try:
             value = call_account(account, operation)
         except ProviderSkipped as exc:
-            if errors:
-                break
-            return ChainResult(account_id=account.pk, provider=account.name, skipped=True, reason=exc.message)
+            # A fallback ranked above a real provider must not hide it: note the skip, try the rest.
+            skip = skip or ChainResult(account_id=account.pk, provider=account.name, skipped=True, reason=exc.message)
+            continue
         except ProviderUnavailable as exc:
             attempts.append((account.name, exc.message))
             errors.append(exc)
             continue
         return ChainResult(value=value, account_id=account.pk, provider=account.name, attempts=attempts)
+    if skip and not errors:
+        return skip
     summary = "; ".join(f"{name}: {message}" for name, message in attempts)
     retry_after = min((e.retry_after for e in errors if e.retry_after), default=None)
     raise NoProviderAvailable(f"No {capability.replace('_', ' ')} provider could do it ({summary})",
@@ -181,7 +185,7 @@ def account_run(*, account_id: int, operation: Operation, capability: str = "") 
                                   advice="enable it in Provider accounts")
     admission = admit_account(account)
     if not admission.allowed:
-        error_type = RateLimited if admission.retry_after else ProviderUnavailable
+        error_type = RateLimited if admission.rate_limited else ProviderUnavailable
         raise error_type(admission.reason, provider=account.name, retry_after=admission.retry_after)
     try:
         value = call_account(account, operation)

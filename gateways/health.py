@@ -122,6 +122,7 @@ class Admission:
     allowed: bool
     reason: str = ""
     retry_after: float | None = None
+    rate_limited: bool = False  # refused by our own shared rate limit rather than by the breaker
 
 
 def admit(health: ProviderHealth) -> Admission:

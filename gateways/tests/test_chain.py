@@ -127,6 +127,16 @@ def test_fallback_after_real_failures_reports_the_failures(fake_providers):
         services.enrich_people(PEOPLE)
 
 
+def test_fallback_ranked_first_does_not_hide_a_real_provider(fake_providers):
+    ProviderAccountFactory(name="noop", priority=1)
+    ProviderAccountFactory(name="real", priority=2)
+    fake_providers.script("noop", ProviderSkipped("skipped: no provider configured"))
+
+    result = services.enrich_people(PEOPLE)
+
+    assert result.provider == "real" and not result.skipped
+
+
 def test_enrichment_is_sent_in_batches_of_the_adapter_size(fake_providers):
     ProviderAccountFactory(name="apollo-like")
     people = [PersonQuery(ref=str(n)) for n in range(5)]

@@ -59,10 +59,10 @@ def test_account_with_open_breaker_says_when_to_come_back(fake_providers):
     with pytest.raises(RateLimited):
         services.publish_post(account_id=account.pk, post=ChannelPost(idempotency_key="job-1", text="Hi"))
 
-    with pytest.raises(RateLimited) as raised:
+    with pytest.raises(ProviderUnavailable) as raised:
         services.publish_post(account_id=account.pk, post=ChannelPost(idempotency_key="job-1", text="Hi"))
 
-    assert raised.value.retry_after > 100
+    assert raised.value.retry_after > 100 and "circuit open" in raised.value.message
     assert len(fake_providers.CALLS) == 1
 
 
@@ -71,6 +71,18 @@ def test_publish_with_an_account_of_another_capability_is_refused():
 
     with pytest.raises(DomainError, match="not channel posting"):
         services.publish_post(account_id=account.pk, post=ChannelPost(idempotency_key="job-1", text="Hi"))
+
+
+def test_account_over_its_own_rate_limit_is_rate_limited(settings, fake_providers):
+    settings.GATEWAYS_RATE_LIMIT_MAX_WAIT_SECONDS = 0
+    account = _channel(rate_limit_count=1, rate_limit_seconds=3600)
+    services.publish_post(account_id=account.pk, post=ChannelPost(idempotency_key="job-1", text="Hi"))
+
+    with pytest.raises(RateLimited) as raised:
+        services.publish_post(account_id=account.pk, post=ChannelPost(idempotency_key="job-2", text="Hi"))
+
+    assert raised.value.retry_after == 3600
+    assert len(fake_providers.CALLS) == 1
 
 
 def test_metrics_come_from_the_channel_account(fake_providers):
