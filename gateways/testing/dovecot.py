@@ -95,9 +95,10 @@ class ImapAccount:
         client = self.connect()
         try:
             if mailbox != "INBOX":
-                client.create(mailbox)
+                client.create(mailbox)  # answers NO when it exists already, which is fine
             status, data = client.append(mailbox, None, None, raw)
-            assert status == "OK", data
+            if status != "OK":
+                raise RuntimeError(f"APPEND to {mailbox} failed: {data}")
             # Dovecot answers "[APPENDUID <uidvalidity> <uid>] Append completed."
             return int(data[0].split(b"]")[0].split()[-1])
         finally:
