@@ -3,6 +3,7 @@
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Sum
 from django.db.models.functions import Cast, NullIf
 
+from media.choices import AssetKindChoices
 from media.filters import ASSET_SORTS, AssetFilterSet
 from media.models import Asset, AssetPerformance, AssetUsage, Library, Rendition
 
@@ -57,3 +58,11 @@ def asset_performance_totals(*, library_id: int, min_impressions: int):
         .filter(total_impressions__gte=min_impressions)
     )
 
+
+
+def images_without_thumbnail(*, limit: int = 200) -> list[int]:
+    has_thumbnail = Rendition.objects.filter(asset=OuterRef("pk"), preset="thumbnail")
+    return list(
+        Asset.objects.filter(kind=AssetKindChoices.IMAGE).exclude(Exists(has_thumbnail))
+        .order_by("pk").values_list("pk", flat=True)[:limit]
+    )

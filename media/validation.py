@@ -26,19 +26,19 @@ _QUARTER_TURNS = {5, 6, 7, 8}
 
 @dataclass(frozen=True)
 class CheckedFile:
-    content: bytes
+    """What the checks found. `content` holds the bytes of an image (small, already read); for
+    video, audio and documents it is None and the upload is stored by streaming it."""
+
     kind: str
     mime_type: str
     extension: str
     sha256: str
+    size_bytes: int
+    content: bytes | None = None
     width: int | None = None
     height: int | None = None
     orientation: str = ""
     perceptual_hash: str = ""
-
-    @property
-    def size_bytes(self) -> int:
-        return len(self.content)
 
 
 def _refuse(message: str, code: str, **extra) -> DomainError:
@@ -154,7 +154,8 @@ def _check_image(content: bytes) -> CheckedFile:
     )
     extension = {"JPEG": "jpg"}.get(image.format, image.format.lower())
     return CheckedFile(
-        content=content, kind=AssetKindChoices.IMAGE, mime_type=IMAGE_FORMATS[image.format], extension=extension,
+        content=content, size_bytes=len(content), kind=AssetKindChoices.IMAGE,
+        mime_type=IMAGE_FORMATS[image.format], extension=extension,
         sha256=hashlib.sha256(content).hexdigest(), width=width, height=height, orientation=orientation,
         perceptual_hash=phash,
     )
@@ -177,23 +178,39 @@ def _check_size(kind: str, size: int) -> None:
         )
 
 
-def check_upload(file) -> CheckedFile:
-    """Read and check an uploaded file; raise DomainError saying why it is refused."""
-    largest = max(media_setting(name) for name in _BYTE_LIMITS.values())
+def _size_of(file) -> int:
+    size = getattr(file, "size", None)
+    if size is None:
+        file.seek(0, io.SEEK_END)
+        size = file.tell()
+    return size
+
+
+def _streamed_sha256(file) -> str:
+    digest = hashlib.sha256()
     file.seek(0)
-    content = file.read(largest + 1)
-    if not content:
+    for chunk in iter(lambda: file.read(1024 * 1024), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def check_upload(file) -> CheckedFile:
+    """Check an uploaded file from its content; raise DomainError saying why it is refused.
+    Sizes are checked before the body is read, and only images are read into memory."""
+    size = _size_of(file)
+    file.seek(0)
+    head = file.read(2048)
+    if not head:
         raise _refuse("The file is empty.", "empty_file")
-    head = content[:64]
-    if _looks_like_svg(content[:2048]):
+    if _looks_like_svg(head):
         raise _refuse("SVG files are refused: they can carry scripts.", "svg_refused")
-    other = _other_kind(head)
+    other = _other_kind(head[:64])
     if other:
         kind, mime_type, extension = other
-        _check_size(kind, len(content))
-        return CheckedFile(
-            content=content, kind=kind, mime_type=mime_type, extension=extension,
-            sha256=hashlib.sha256(content).hexdigest(),
-        )
-    _check_size(AssetKindChoices.IMAGE, len(content))
-    return _check_image(content)
+        _check_size(kind, size)
+        return CheckedFile(kind=kind, mime_type=mime_type, extension=extension, sha256=_streamed_sha256(file),
+                           size_bytes=size)
+    _check_size(AssetKindChoices.IMAGE, size)
+    file.seek(0)
+    return _check_image(file.read())

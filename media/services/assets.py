@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.files.base import ContentFile, File
+from django.db import IntegrityError, transaction
 
 from aicmo_site.errors import ConflictError, DomainError
 from media.choices import AssetKindChoices
@@ -69,6 +69,13 @@ def near_duplicates(*, library: Library, perceptual_hash: str, exclude_pk=None) 
     return sorted(((assets[pk], distance) for pk, distance in close.items()), key=lambda pair: pair[1])
 
 
+def _same_bytes_notice(existing: Asset) -> str:
+    return (
+        f"The same file is already stored as “{existing.name}” (asset {existing.pk}, library "
+        f"“{existing.library.name}”); no second copy was made."
+    )
+
+
 @transaction.atomic
 def asset_upload(*, library: Library, file, uploaded_by, name: str = "", alt_text: str = "", tags=()):
     """Check and store one file. Returns (asset, created, notice); the same bytes return the asset
@@ -77,20 +84,24 @@ def asset_upload(*, library: Library, file, uploaded_by, name: str = "", alt_tex
     filename = getattr(file, "name", "") or ""
     existing = Asset.objects.filter(sha256=checked.sha256).select_related("library").first()
     if existing:
-        notice = (
-            f"The same file is already stored as “{existing.name}” (asset {existing.pk}, library "
-            f"“{existing.library.name}”); no second copy was made."
-        )
-        return existing, False, notice
+        return existing, False, _same_bytes_notice(existing)
     asset = Asset(
         library=library, name=(name or filename.rsplit("/", 1)[-1] or f"upload.{checked.extension}")[:200],
         kind=checked.kind, mime_type=checked.mime_type, size_bytes=checked.size_bytes, width=checked.width,
         height=checked.height, orientation=checked.orientation, sha256=checked.sha256,
         perceptual_hash=checked.perceptual_hash, alt_text=alt_text, uploaded_by=uploaded_by,
     )
-    asset.file.save(f"upload.{checked.extension}", ContentFile(checked.content), save=False)
-    asset.full_clean()
-    asset.save()
+    body = ContentFile(checked.content) if checked.content is not None else File(file)
+    asset.file.save(f"upload.{checked.extension}", body, save=False)
+    asset.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            asset.save()
+    except IntegrityError:
+        # The same bytes were stored by a concurrent upload between the check and the insert.
+        asset.file.storage.delete(asset.file.name)
+        existing = Asset.objects.select_related("library").get(sha256=checked.sha256)
+        return existing, False, _same_bytes_notice(existing)
     if tags:
         asset.tags.set(_tags(tags))
     notice = "Uploaded."

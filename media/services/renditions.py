@@ -36,10 +36,13 @@ def asset_renditions_generate(*, asset_id: int, force: bool = False) -> int:
     ]
     wanted = {(target.preset, target.format) for target in targets}
     stale = [rendition for pair, rendition in existing.items() if pair not in wanted]
-    if todo:
-        with asset.file.open("rb") as source:
-            outputs = render(source, todo, focal_x=asset.focal_x, focal_y=asset.focal_y)
-        _record(asset, outputs, existing, key)
+    # The thumbnail goes first, from its own small decode, so the grid shows the upload at once
+    # while the larger renditions are still being made.
+    for batch in ([t for t in todo if t.preset == "thumbnail"], [t for t in todo if t.preset != "thumbnail"]):
+        if batch:
+            with asset.file.open("rb") as source:
+                outputs = render(source, batch, focal_x=asset.focal_x, focal_y=asset.focal_y)
+            _record(asset, outputs, existing, key)
     if stale:
         Rendition.objects.filter(pk__in=[rendition.pk for rendition in stale]).delete()
         for rendition in stale:
@@ -47,17 +50,28 @@ def asset_renditions_generate(*, asset_id: int, force: bool = False) -> int:
     return len(todo)
 
 
-@transaction.atomic
 def _record(asset: Asset, outputs, existing: dict, key: str) -> None:
+    """Write the files first, then the rows in one short transaction: no database lock is held
+    while bytes go to storage."""
+    storage = Rendition._meta.get_field("file").storage
+    rows = []
     for output in outputs:
         target = output.target
         rendition = existing.get((target.preset, target.format)) or Rendition(
             asset=asset, preset=target.preset, format=target.format
         )
+        # Same name every time: the old file goes first so the storage keeps the stable URL.
+        storage.delete(rendition.stable_path)
+        rendition.file.name = storage.save(rendition.stable_path, ContentFile(output.content))
         rendition.width, rendition.height = target.width, target.height
         rendition.size_bytes, rendition.source_key = len(output.content), key
-        # Same name every time: the old file goes first so the storage keeps the stable URL.
-        rendition.file.storage.delete(rendition.stable_path)
-        rendition.file.save(rendition.stable_path, ContentFile(output.content), save=False)
-        rendition.full_clean()
-        rendition.save()
+        rendition.full_clean(validate_unique=False)
+        rows.append(rendition)
+    # update_or_create: two runs for one asset (upload and a focal-point change) may overlap.
+    with transaction.atomic():
+        for rendition in rows:
+            Rendition.objects.update_or_create(
+                asset=asset, preset=rendition.preset, format=rendition.format,
+                defaults={field: getattr(rendition, field)
+                          for field in ("width", "height", "size_bytes", "file", "source_key")},
+            )

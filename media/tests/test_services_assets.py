@@ -121,3 +121,11 @@ def test_performance_rows_with_bad_figures_or_unknown_assets_are_refused(library
     with pytest.raises(DomainError) as caught:
         asset_performance_upsert(rows=[{"asset_id": 999999, "channel": "x", "day": "2026-11-01"}])
     assert caught.value.extra == {"asset_ids": [999999]}
+
+
+def test_documents_are_stored_by_streaming_with_their_hash(library, marketer):
+    asset, created, _ = asset_upload(library=library, file=images.upload(images.PDF, "brochure.pdf"),
+                                     uploaded_by=marketer)
+    with asset.file.open("rb") as handle:
+        assert handle.read() == images.PDF
+    assert (asset.kind, asset.size_bytes, asset.file.name[-4:]) == ("document", len(images.PDF), ".pdf")
