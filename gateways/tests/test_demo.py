@@ -35,6 +35,18 @@ def test_self_check_json_on_demo_data_covers_every_capability():
     assert document["ok"] is True
 
 
+def test_self_check_table_marks_fallbacks():
+    demo.seed()
+    out = io.StringIO()
+
+    call_command("self_check", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    enrichment = next(line for line in lines if line.startswith("Lead enrichment"))
+    assert "Demo: no enrichment" in enrichment and "fallback: not probed" in enrichment
+    assert lines[-1] == "Every capability in use has a healthy provider."
+
+
 def test_demo_fallbacks_skip_and_never_pretend():
     demo.seed()
 

@@ -12,8 +12,8 @@ from gateways.models import ProviderAccount
 from gateways.selectors import CapabilityReport, health_document, health_report
 from gateways.services import account_probe
 
-COLUMNS = (("Capability", 20), ("Provider", 22), ("Status", 9), ("Success", 8), ("Latency", 9),
-           ("Last error", 40), ("Advice", 0))
+COLUMNS = (("Capability", 20), ("Provider", 28), ("Status", 9), ("Success", 8), ("Latency", 9),
+           ("Last error", 40), ("Advice or note", 0))
 
 
 def _cell(text: str, width: int) -> str:
@@ -33,8 +33,10 @@ def _rows(reports: list[CapabilityReport]):
             error = provider.last_error
             if provider.probe and not provider.probe["ok"]:
                 error = f"probe: {provider.probe['detail']}"
-            yield (report.label, provider.name, provider.status, rate, latency, error.replace("\n", " "),
-                   provider.advice or (provider.probe or {}).get("advice", ""))
+            note = provider.advice or (provider.probe or {}).get("advice", "")
+            if provider.fallback and not note:
+                note = "fallback: " + ((provider.probe or {}).get("detail") or "calls no one")
+            yield (report.label, provider.name, provider.status, rate, latency, error.replace("\n", " "), note)
 
 
 class Command(BaseCommand):
