@@ -1,0 +1,149 @@
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError
+from django.utils import timezone
+
+from aicmo_site.errors import DomainError
+from aicmo_site.roles import APPROVER, MARKETER
+from publishing.choices import CampaignStatus, ContentStatus, JobStatus
+from publishing.models import PublishingJob
+from publishing.services import (
+    campaign_activate,
+    campaign_cancel,
+    campaign_create,
+    campaign_pause,
+    campaign_resume,
+    campaign_update,
+    content_approve,
+    content_create,
+    content_submit,
+    job_retry,
+)
+from publishing.tests.factories import ChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(make_user):
+    return make_user("author", role=MARKETER), make_user("reviewer", role=APPROVER)
+
+
+def approved(people, title="Launch", **fields):
+    author, reviewer = people
+    content = content_create(by=author, title=title, body="We shipped.", tags=["launch"], **fields)
+    content_submit(content=content, by=author)
+    return content_approve(content=content, by=reviewer)
+
+
+def test_activation_creates_one_job_per_content_and_channel_at_its_time(people):
+    first, second = approved(people, "One"), approved(people, "Two")
+    later = timezone.now() + timedelta(days=2)
+    starts = timezone.now() + timedelta(hours=1)
+    channels = [ChannelFactory(kind="linkedin"), ChannelFactory(kind="x"), ChannelFactory(kind="linkedin")]
+    campaign = campaign_create(by=people[0], name="Spring", starts_at=starts, contents=[first, (second, later)],
+                               channels=channels)
+    campaign = campaign_activate(campaign=campaign, by=people[0])
+    assert campaign.status == CampaignStatus.SCHEDULED
+    jobs = PublishingJob.objects.filter(campaign=campaign)
+    assert jobs.count() == 6
+    assert set(jobs.filter(content=second).values_list("scheduled_at", flat=True)) == {later}
+    assert set(jobs.filter(content=first).values_list("scheduled_at", flat=True)) == {starts}
+    # Two LinkedIn accounts share one LinkedIn version of each content.
+    assert jobs.filter(content=first, channel__kind="linkedin").values("version").distinct().count() == 1
+    first.refresh_from_db()
+    assert first.status == ContentStatus.SCHEDULED
+
+
+def test_database_refuses_a_second_job_for_the_same_campaign_content_and_channel(people):
+    content = approved(people)
+    campaign = campaign_create(by=people[0], name="C", starts_at=timezone.now(), contents=[content],
+                               channels=[ChannelFactory(kind="slack")])
+    campaign_activate(campaign=campaign, by=people[0])
+    job = PublishingJob.objects.get()
+    with pytest.raises(IntegrityError):
+        PublishingJob.objects.create(campaign=campaign, content=content, channel=job.channel, version=job.version,
+                                     scheduled_at=job.scheduled_at, due_at=job.due_at)
+
+
+def test_activation_is_refused_with_every_problem_named(people):
+    draft = content_create(by=people[0], title="Draft piece", body="x")
+    good = approved(people, "Approved piece")
+    campaign = campaign_create(by=people[0], name="C", starts_at=timezone.now(), contents=[draft, good],
+                               channels=[ChannelFactory(kind="instagram")])
+    with pytest.raises(DomainError) as error:
+        campaign_activate(campaign=campaign, by=people[0])
+    problems = error.value.extra["problems"]
+    assert problems["Draft piece"] == ["Not approved yet (Draft)."]
+    assert problems["Approved piece / instagram"] == ["Instagram: a post needs at least one image or video."]
+    assert PublishingJob.objects.count() == 0
+
+
+def test_an_empty_campaign_cannot_be_activated(people):
+    campaign = campaign_create(by=people[0], name="Empty")
+    with pytest.raises(DomainError) as error:
+        campaign_activate(campaign=campaign, by=people[0])
+    assert error.value.extra["problems"]["campaign"][:2] == [
+        "Add at least one content.", "Choose at least one channel."]
+
+
+def test_pause_resume_and_cancel_move_the_jobs(people):
+    content = approved(people)
+    campaign = campaign_create(by=people[0], name="C", starts_at=timezone.now(), contents=[content],
+                               channels=[ChannelFactory(kind="slack"), ChannelFactory(kind="linkedin")])
+    campaign = campaign_activate(campaign=campaign, by=people[0])
+    assert campaign.status == CampaignStatus.RUNNING
+    campaign_pause(campaign=campaign, by=people[0])
+    assert set(PublishingJob.objects.values_list("status", flat=True)) == {JobStatus.PAUSED}
+    with pytest.raises(DomainError):
+        campaign_pause(campaign=campaign, by=people[0])
+    campaign = campaign_resume(campaign=campaign, by=people[0])
+    assert campaign.status == CampaignStatus.RUNNING
+    assert set(PublishingJob.objects.values_list("status", flat=True)) == {JobStatus.SCHEDULED}
+    campaign = campaign_cancel(campaign=campaign, by=people[0])
+    assert set(PublishingJob.objects.values_list("status", flat=True)) == {JobStatus.CANCELED}
+    assert list(campaign.events.values_list("to_status", flat=True)) == ["canceled", "running", "paused", "running"]
+
+
+def test_only_a_draft_campaign_can_be_changed_and_the_audience_is_checked(people):
+    campaign = campaign_create(by=people[0], name="C", audience={"domains": ["acme.com"], "tag_ids": [3]})
+    assert campaign.audience == {"domains": ["acme.com"], "tag_ids": [3]}
+    with pytest.raises(DomainError):
+        campaign_update(campaign=campaign, audience={"planets": ["mars"]})
+    campaign_cancel(campaign=campaign, by=people[0])
+    with pytest.raises(DomainError) as error:
+        campaign_update(campaign=campaign, name="New")
+    assert error.value.code == "not_draft"
+
+
+def test_campaign_completes_when_every_job_ended_and_failed_jobs_can_be_retried(people, settings):
+    content = approved(people)
+    campaign = campaign_create(by=people[0], name="C", starts_at=timezone.now(), contents=[content],
+                               channels=[ChannelFactory(kind="website")])
+    campaign_activate(campaign=campaign, by=people[0])
+    call_command("publish_due")
+    campaign.refresh_from_db()
+    content.refresh_from_db()
+    assert campaign.status == CampaignStatus.COMPLETED
+    assert content.status == ContentStatus.PUBLISHED
+    with pytest.raises(DomainError):
+        job_retry(job=PublishingJob.objects.get())
+
+
+def test_publish_due_command_reports_what_it_did(people, capsys):
+    content = approved(people)
+    campaign = campaign_create(by=people[0], name="C", starts_at=timezone.now(), contents=[content],
+                               channels=[ChannelFactory(kind="linkedin")])
+    campaign_activate(campaign=campaign, by=people[0])
+    call_command("publish_due")
+    assert "awaiting_manual 1" in capsys.readouterr().out
+    call_command("publish_due")
+    assert "recovered 0" in capsys.readouterr().out
+
+
+def test_publish_due_refuses_bad_arguments():
+    with pytest.raises(CommandError):
+        call_command("publish_due", "--limit", "0")

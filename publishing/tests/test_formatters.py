@@ -1,0 +1,83 @@
+import pytest
+
+from publishing.formatters import formatter_for, kind_choices, registered
+from publishing.formatters.bluesky import grapheme_count
+from publishing.tests.factories import ContentFactory
+
+pytestmark = pytest.mark.django_db
+
+LIMITS = {"x": 280, "linkedin": 3000, "facebook": 63206, "instagram": 2200, "threads": 500, "tiktok": 2000,
+          "youtube": 5000, "bluesky": 300, "mastodon": 500, "pinterest": 500, "discord": 2000, "telegram": 4096,
+          "devto": 100_000}
+
+
+def test_every_documented_channel_has_a_formatter_with_its_limit():
+    assert {kind: registered()[kind].max_length for kind in LIMITS} == LIMITS
+    assert {"slack", "webhook", "website"} <= set(registered())
+    assert ("x", "X (Twitter)") in kind_choices()
+
+
+def test_x_counts_a_link_as_23_and_wide_characters_as_two():
+    x = formatter_for("x")
+    assert x.length("see https://example.com/" + "a" * 100) == 4 + 23
+    assert x.length("日本") == 4
+    assert x.length("café") == 4
+
+
+def test_bluesky_counts_graphemes():
+    assert grapheme_count("e\u0301") == 1
+    assert grapheme_count("👍🏽") == 1
+    assert grapheme_count("👨\u200d👩\u200d👧") == 1
+    assert grapheme_count("abc") == 3
+
+
+@pytest.mark.parametrize("kind", sorted(LIMITS))
+def test_a_long_article_is_shortened_to_fit_every_channel(kind):
+    content = ContentFactory(summary="", body="word " * 30_000, tags=["one", "two"])
+    formatter = formatter_for(kind)
+    draft = formatter.generate(content)
+    assert formatter.length(formatter.render(draft)) <= formatter.max_length
+    assert draft.body
+
+
+def test_x_version_keeps_the_link_and_fits_280():
+    content = ContentFactory(summary="A" * 400, link_url="https://example.com/" + "p" * 200, tags=["Growth"])
+    x = formatter_for("x")
+    draft = x.generate(content)
+    text = x.render(draft)
+    assert "https://example.com/" + "p" * 200 in text
+    assert x.length(text) <= 280
+    assert "#Growth" in text
+
+
+def test_hashtag_styles_per_channel():
+    content = ContentFactory(tags=["marketing ops", "Django", "a", "b", "c"])
+    assert formatter_for("linkedin").generate(content).hashtags == ["MarketingOps", "Django", "A", "B", "C"]
+    assert formatter_for("devto").generate(content).hashtags == ["marketingops", "django", "a", "b"]
+    assert formatter_for("discord").generate(content).hashtags == []
+    assert formatter_for("threads").generate(content).hashtags == ["MarketingOps"]
+
+
+def test_validation_names_each_problem_per_channel():
+    content = ContentFactory()
+    instagram = formatter_for("instagram")
+    version = instagram.generate(content)
+    version.hashtags = [f"tag{n}" for n in range(31)]
+    errors = instagram.validate(version, media_count=0)
+    assert "Instagram: 31 hashtags, at most 30 allowed." in errors
+    assert "Instagram: a post needs at least one image or video." in errors
+    x = formatter_for("x")
+    long = x.generate(content)
+    long.body = "b" * 300
+    assert x.validate(long) == [f"X (Twitter): {x.length(x.render(long))} characters, the limit is 280."]
+    devto = formatter_for("devto")
+    untitled = devto.generate(content)
+    untitled.title = ""
+    assert devto.validate(untitled) == ["Dev.to: a title is required."]
+
+
+def test_devto_keeps_markdown_and_website_renders_the_article():
+    content = ContentFactory(body="# Title\n\n**bold**")
+    assert formatter_for("devto").generate(content).body == "# Title\n\n**bold**"
+    assert "**bold**" in formatter_for("website").render(formatter_for("website").generate(content))
+    assert "**" not in formatter_for("linkedin").generate(content).body
