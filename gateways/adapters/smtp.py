@@ -4,10 +4,14 @@ MAIL, RCPT and DATA pipelined when the server offers PIPELINING (RFC 2920).
 How the server's answers map to gateway errors (the chain and the email campaign act on the type):
 - cannot connect, TLS or EHLO fails, login refused, connection lost before the end of the message:
   ProviderUnavailable; nothing was sent, so sending again (here or elsewhere) is safe.
-- 4xx for a message (421, 450, 451, 452, 454: "try again later"): RateLimited with `retry_after`
-  (the server does not say when; GATEWAYS_SMTP_RETRY_AFTER_SECONDS): temporary, for this message.
+- 4xx for a message (450, 451, 452, 454: "try again later"): ProviderUnavailable, temporary, for
+  this message only: nothing was accepted, and the session stays usable for the next message
+  (details["session_usable"]). Not RateLimited: one greylisted message must not stop the account.
+- 421 (the server is busy and closes the connection): RateLimited with `retry_after` (the server does
+  not say how long; GATEWAYS_SMTP_RETRY_AFTER_SECONDS), so the chain leaves the account alone a while.
 - 5xx for a message (550 or 553 for a recipient, 552 or 554 for the content): ProviderRejected,
   permanent for this message; the session sends RSET and stays usable for the next one.
+- 530/534/535/538 (credentials wanted or refused): ProviderUnavailable with advice, for the account.
 - connection lost after the whole message (the final ".") was written but before the server's
   answer: OutcomeUnknown. The server may have queued it: never send it again. Only the message in
   flight can be caught so, one per connection at most; the next send opens a fresh connection.
@@ -287,22 +291,26 @@ class SmtpSession(EmailSession):
     def _refused(self, code: int, text: bytes | str, *, stage: str, message_id: str):
         """The error for a refusal, after making the connection ready for the next message."""
         reply = f"{code} {_reply_text(text)}"
-        details = {"reply": reply, "stage": stage, "message_id": message_id}
-        if code == 421:
-            self._drop()  # 421: the server is closing this connection
+        if code == 421 or not 400 <= code < 600:
+            self._drop()  # 421: the server is closing this connection; anything else: we are out of step
         elif stage != "message":
             self._reset()
+        details = {"reply": reply, "stage": stage, "message_id": message_id,
+                   # True: only this message was refused, the next one can go over the same session.
+                   "session_usable": self._smtp is not None and code not in _AUTH_CODES}
         if code in _AUTH_CODES:
             return ProviderUnavailable(f"Server wants authentication: {reply}", provider=self.provider,
                                        status=code, details=details,
                                        advice="Set the SMTP username and password in Provider accounts.")
-        if 400 <= code < 500:
-            return RateLimited(f"Temporarily refused ({stage}): {reply}", provider=self.provider, status=code,
+        if code == 421:
+            return RateLimited(f"Server asks to slow down ({stage}): {reply}", provider=self.provider, status=code,
                                retry_after=smtp_retry_after_seconds(), details=details)
+        if 400 <= code < 500:
+            return ProviderUnavailable(f"Temporarily refused ({stage}): {reply}", provider=self.provider,
+                                       status=code, details=details)
         if 500 <= code < 600:
             return ProviderRejected(f"Refused ({stage}): {reply}", provider=self.provider, status=code,
                                     details=details)
-        self._drop()
         return ProviderUnavailable(f"Unexpected answer ({stage}): {reply}", provider=self.provider, status=code,
                                    details=details)
 

@@ -6,7 +6,7 @@ from aicmo_site.env import env_int
 
 
 def smtp_retry_after_seconds() -> int:
-    """When an SMTP server answers 4xx (try again later) without saying when: how long to wait."""
+    """How long to leave an SMTP account alone after it answered 421 (busy, closing the connection)."""
     return getattr(settings, "GATEWAYS_SMTP_RETRY_AFTER_SECONDS",
                    env_int("GATEWAYS_SMTP_RETRY_AFTER_SECONDS", 60, minimum=1))
 

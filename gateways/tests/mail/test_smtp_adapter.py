@@ -114,6 +114,7 @@ def test_a_refused_recipient_is_rejected_and_the_next_message_still_goes_on_the_
     assert refused.value.status == 550
     assert "No such user" in str(refused.value) and refused.value.details["stage"] == "recipient"
     assert refused.value.details["message_id"] == "<delivery-gone@news.example.com>"
+    assert refused.value.details["session_usable"] is True
     assert receipt.response.startswith("250")
     assert server.recipients() == ["ann@example.org"]
     assert server.connections == 1
@@ -144,8 +145,7 @@ def test_a_refused_sender_is_rejected_and_the_session_stays_in_step(make_smtp_se
     assert server.connections == 1
 
 
-def test_a_temporary_refusal_is_rate_limited_for_that_message_only(make_smtp_server, settings, pipelining):
-    settings.GATEWAYS_SMTP_RETRY_AFTER_SECONDS = 90
+def test_a_temporary_refusal_fails_that_message_only_and_the_session_goes_on(make_smtp_server, pipelining):
     server = make_smtp_server(pipelining=pipelining, temporary_failure_every=2)
     outcomes = []
     with smtp_adapter(server).open() as session:
@@ -153,12 +153,28 @@ def test_a_temporary_refusal_is_rate_limited_for_that_message_only(make_smtp_ser
             try:
                 session.send(email(to=f"reader{n}@example.org"))
                 outcomes.append("sent")
-            except RateLimited as exc:
-                outcomes.append((exc.status, exc.retry_after))
+            except ProviderUnavailable as exc:
+                outcomes.append((type(exc).__name__, exc.status, exc.details["session_usable"]))
 
-    assert outcomes == ["sent", (454, 90), "sent", (454, 90)]
+    assert outcomes == ["sent", ("ProviderUnavailable", 454, True), "sent", ("ProviderUnavailable", 454, True)]
     assert server.recipients() == ["reader0@example.org", "reader2@example.org"]
     assert server.connections == 1
+
+
+def test_a_busy_server_closing_the_connection_is_rate_limited_and_the_next_message_reconnects(
+        make_smtp_server, settings, pipelining):
+    settings.GATEWAYS_SMTP_RETRY_AFTER_SECONDS = 90
+    server = make_smtp_server(pipelining=pipelining, temporary_failure_every=2,
+                              temporary_reply="421 4.7.0 Too many messages, slow down")
+    with smtp_adapter(server).open() as session:
+        session.send(email(to="ann@example.org"))
+        with pytest.raises(RateLimited) as busy:
+            session.send(email(to="bob@example.org"))
+        session.send(email(to="cid@example.org"))
+
+    assert (busy.value.status, busy.value.retry_after, busy.value.details["session_usable"]) == (421, 90, False)
+    assert server.recipients() == ["ann@example.org", "cid@example.org"]
+    assert server.connections == 2
 
 
 def test_a_connection_cut_after_the_message_was_sent_is_outcome_unknown_and_never_resent(make_smtp_server, pipelining):
