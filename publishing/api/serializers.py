@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from media.models import Asset
 from publishing.choices import ContentKind
 from publishing.formatters import kind_choices
 from publishing.models import Campaign, Channel, ChannelVersion, Content, ContentEvent, MetricSnapshot, PublishingJob
@@ -133,3 +134,7 @@ class MetricSnapshotSerializer(serializers.ModelSerializer):
 
 class MetricsCsvSerializer(serializers.Serializer):
     file = serializers.FileField()
+
+
+class AttachMediaSerializer(serializers.Serializer):
+    assets = serializers.PrimaryKeyRelatedField(many=True, queryset=Asset.objects.all(), allow_empty=False)

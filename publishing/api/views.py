@@ -102,14 +102,25 @@ class ChannelVersionViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewS
 
     serializer_class = s.ChannelVersionSerializer
     filterset_fields = ["content", "kind"]
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "post", "head", "options"]
 
     def get_queryset(self):
         return ChannelVersion.objects.prefetch_related("media").order_by("content_id", "kind")
 
+    action_permissions = {"attach_media": ["publishing.change_channelversion"]}
+
     def perform_update(self, serializer):
         serializer.instance = services.version_update(version=serializer.instance, by=self.request.user,
                                                       **serializer.validated_data)
+
+    @extend_schema(request=s.AttachMediaSerializer, responses=s.ChannelVersionSerializer)
+    @action(detail=True, methods=["post"], url_path="media")
+    def attach_media(self, request, pk=None):
+        """Attach approved assets whose usage rights are valid; each use is recorded in the media library."""
+        data = s.AttachMediaSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.version_attach_media(version=self.get_object(), by=request.user, **data.validated_data)
+        return _ok(s.ChannelVersionSerializer, version)
 
 
 class ChannelViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):

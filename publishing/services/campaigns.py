@@ -108,8 +108,9 @@ def campaign_check(campaign: Campaign) -> dict[str, list[str]]:
         if content.status not in PUBLISHABLE_CONTENT:
             problems[f"{content.title}"] = [f"Not approved yet ({ContentStatus(content.status).label})."]
             continue
+        when = entry.publish_at or campaign.starts_at
         for version in versions_generate(content=content, kinds=kinds):
-            errors = version_errors(version)
+            errors = version_errors(version, on_day=timezone.localdate(when) if when else None)
             if errors:
                 problems[f"{content.title} / {version.kind}"] = errors
     return problems

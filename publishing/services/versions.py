@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from aicmo_site.errors import DomainError
+from media.services import asset_attachable_check, asset_usage_record
 from publishing.formatters import formatter_for, registered
 from publishing.models import ChannelVersion, Content
 from publishing.services.content import content_mark_edited
@@ -60,11 +61,9 @@ def version_update(*, version: ChannelVersion, by, **fields) -> ChannelVersion:
 
 @transaction.atomic
 def version_attach_media(*, version: ChannelVersion, assets, by=None) -> ChannelVersion:
-    """Attach assets the media library allows here, and record where each is used."""
-    from media.services import asset_attachable_check, asset_usage_record
-
+    """Attach assets the media library allows (approved, rights valid), and record where each is used."""
     for asset in assets:
-        asset_attachable_check(asset=asset, channel=version.kind)
+        asset_attachable_check(asset=asset)
         version.media.add(asset)
         asset_usage_record(asset=asset, used_in_kind="content_version", used_in_id=str(version.pk),
                            channel=version.kind)
@@ -73,10 +72,17 @@ def version_attach_media(*, version: ChannelVersion, assets, by=None) -> Channel
     return version
 
 
-def version_errors(version: ChannelVersion, *, media_count: int | None = None) -> list[str]:
-    if media_count is None:
-        media_count = len(version.media.all())  # uses a prefetch when the caller made one
-    return formatter_for(version.kind).validate(version, media_count=media_count)
+def version_errors(version: ChannelVersion, *, on_day=None) -> list[str]:
+    """What is wrong with the version for its channel, and with its media on the day it goes out."""
+    media = list(version.media.all())  # uses a prefetch when the caller made one
+    errors = formatter_for(version.kind).validate(version, media_count=len(media))
+    if on_day is not None:
+        for asset in media:
+            try:
+                asset_attachable_check(asset=asset, on_day=on_day)
+            except DomainError as error:
+                errors.append(f"{formatter_for(version.kind).label}: {error.message}")
+    return errors
 
 
 def version_preview(version: ChannelVersion) -> dict:
