@@ -9,8 +9,11 @@ The merge expresses exactly the rule in crm/imports/merging.py; the import tests
 databases to keep this path and the ORM path in step.
 """
 
+import csv
+import io
+import json
+
 from django.db import connection
-from psycopg.types.json import Jsonb
 
 from crm.choices import ConsentStatus, EmailStatus, EngagementTier, FieldSource, ImportPolicy, LifecycleStatus
 from crm.imports.merging import ChunkCounts, new_contact_sources
@@ -34,16 +37,27 @@ def _ensure_staging(cursor) -> None:
     cursor.execute(f"TRUNCATE {STAGING}")
 
 
+def _text_array(values) -> str:
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in sorted(values)) + "}"
+
+
 def _copy_rows(cursor, rows: list[ContactRow]) -> None:
-    pg_cursor = cursor.cursor
-    with pg_cursor.copy(f"COPY {STAGING} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-        copy.set_types(["text"] * (len(_COLUMNS) - 3) + ["jsonb", "jsonb", "text[]"])
+    """Rows go as CSV text written by the csv module (C code), every cell quoted so an empty one is
+    an empty string, not NULL; psycopg's per-value adaptation was the slowest part of a chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    with cursor.cursor.copy(f"COPY {STAGING} ({', '.join(_COLUMNS)}) FROM STDIN WITH (FORMAT csv)") as copy:
         for row in rows:
             values = row.values
-            copy.write_row((
+            writer.writerow((
                 row.email, row.domain, *(values.get(name, "") for name in _TEXT_FIELDS), values.get("company", ""),
-                Jsonb(row.custom), Jsonb(new_contact_sources(row)), sorted(row.tags),
+                json.dumps(row.custom), json.dumps(new_contact_sources(row)), _text_array(row.tags),
             ))
+            if buffer.tell() > 1 << 20:
+                copy.write(buffer.getvalue())
+                buffer.seek(0)
+                buffer.truncate()
+        copy.write(buffer.getvalue())
 
 
 def _keep_unless_manual(field: str, contact: str) -> str:
@@ -110,6 +124,9 @@ def apply_chunk(rows: list[ContactRow], *, policy: str) -> ChunkCounts:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         _ensure_staging(cursor)
         _copy_rows(cursor, rows)
+        # Fresh statistics, or the planner guesses the staging table's size and may scan the whole
+        # contact table for each chunk instead of probing its email index.
+        cursor.execute(f"ANALYZE {STAGING}")
         cursor.execute(
             f"INSERT INTO {company} (domain, name, industry, size, website, created_at, updated_at) "  # noqa: S608
             f"SELECT DISTINCT ON (domain) domain, company, '', '', '', now(), now() FROM {STAGING} "

@@ -262,3 +262,12 @@ def test_a_new_contact_joins_the_stored_company_of_its_domain_but_a_stored_conta
     run_import("email\nnew@acme.example\nold@acme.example\n")
     assert Contact.objects.get(email="new@acme.example").company == acme
     assert Contact.objects.get(email="old@acme.example").company == other
+
+
+def test_quotes_backslashes_and_separators_survive_the_trip_to_the_database():
+    run_import('email,first_name,tags,note\nana@example.com,"O\'Brien ""Jr"" \\ x","a\\b;say ""hi""",'
+               '"line1\nline2, {x}"\n', mapping={"note": "custom:note"})
+    contact = Contact.objects.get()
+    assert contact.first_name == 'O\'Brien "Jr" \\ x'
+    assert sorted(contact.tags.values_list("name", flat=True)) == ["a\\b", 'say "hi"']
+    assert contact.custom_fields == {"note": "line1\nline2, {x}"}
