@@ -69,21 +69,21 @@ class AssetUpdateSerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
 
 
-class NoteSerializer(serializers.Serializer):
+class AssetNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class FocalPointSerializer(serializers.Serializer):
+class AssetFocalPointSerializer(serializers.Serializer):
     x = serializers.FloatField(min_value=0.0, max_value=1.0)
     y = serializers.FloatField(min_value=0.0, max_value=1.0)
 
 
-class BulkTagSerializer(serializers.Serializer):
+class AssetBulkTagSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
     tags = serializers.ListField(child=serializers.CharField(max_length=60), min_length=1)
 
 
-class BulkApproveSerializer(serializers.Serializer):
+class AssetBulkApproveSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -94,7 +94,7 @@ class AssetUsageSerializer(serializers.ModelSerializer):
         fields = ["used_in_kind", "used_in_id", "campaign_id", "channel", "count", "first_used_at", "last_used_at"]
 
 
-class PerformanceSummarySerializer(serializers.Serializer):
+class AssetPerformanceSummarySerializer(serializers.Serializer):
     channel = serializers.CharField()
     campaign_id = serializers.IntegerField(allow_null=True)
     impressions = serializers.IntegerField(source="total_impressions")
@@ -103,7 +103,7 @@ class PerformanceSummarySerializer(serializers.Serializer):
     ctr = serializers.FloatField(allow_null=True)
 
 
-class SuggestionSerializer(serializers.Serializer):
+class AssetSuggestionSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     figures = serializers.DictField()

@@ -1,4 +1,5 @@
 from django.db import transaction
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -54,6 +55,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
     def _fresh(self, asset: Asset):
         return s.AssetSerializer(asset_queryset().get(pk=asset.pk), context=self.get_serializer_context()).data
 
+    @extend_schema(request={"multipart/form-data": s.AssetUploadSerializer})
     def create(self, request):
         data = s.AssetUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -71,6 +73,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         accepted = any(item["accepted"] for item in body)
         return Response({"results": body}, status=status.HTTP_201_CREATED if accepted else status.HTTP_400_BAD_REQUEST)
 
+    @extend_schema(request=s.AssetUpdateSerializer)
     def partial_update(self, request, pk=None):
         data = s.AssetUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -81,44 +84,51 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         services.asset_delete(asset=instance)
 
     def _transition(self, request, service):
-        data = s.NoteSerializer(data=request.data)
+        data = s.AssetNoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         asset = service(asset=self.get_object(), by=request.user, note=data.validated_data["note"])
         return Response(self._fresh(asset))
 
+    @extend_schema(request=s.AssetNoteSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         return self._transition(request, services.asset_submit)
 
+    @extend_schema(request=s.AssetNoteSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._transition(request, services.asset_approve)
 
+    @extend_schema(request=s.AssetNoteSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._transition(request, services.asset_reject)
 
+    @extend_schema(request=s.AssetFocalPointSerializer)
     @action(detail=True, methods=["post"], url_path="focal-point")
     def focal_point(self, request, pk=None):
-        data = s.FocalPointSerializer(data=request.data)
+        data = s.AssetFocalPointSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         asset = services.asset_set_focal_point(asset=self.get_object(), **data.validated_data)
         return Response(self._fresh(asset))
 
+    @extend_schema(responses=s.AssetUsageSerializer(many=True))
     @action(detail=True, methods=["get"])
     def usage(self, request, pk=None):
         rows = asset_usage(asset=self.get_object())
         return Response(s.AssetUsageSerializer(rows, many=True).data)
 
+    @extend_schema(responses=s.AssetPerformanceSummarySerializer(many=True))
     @action(detail=True, methods=["get"])
     def performance(self, request, pk=None):
-        return Response(s.PerformanceSummarySerializer(asset_performance_summary(asset=self.get_object()),
+        return Response(s.AssetPerformanceSummarySerializer(asset_performance_summary(asset=self.get_object()),
                                                        many=True).data)
 
+    @extend_schema(responses=s.AssetSuggestionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def suggestions(self, request, pk=None):
         found = asset_suggestions(asset=self.get_object())
-        return Response(s.SuggestionSerializer([item.as_dict() for item in found], many=True).data)
+        return Response(s.AssetSuggestionSerializer([item.as_dict() for item in found], many=True).data)
 
     def _assets(self, ids):
         assets = list(Asset.objects.filter(pk__in=ids))
@@ -127,18 +137,20 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
             raise DomainError("Some assets do not exist.", "unknown_asset", {"asset_ids": missing})
         return assets
 
+    @extend_schema(request=s.AssetBulkTagSerializer)
     @action(detail=False, methods=["post"], url_path="bulk-tag")
     def bulk_tag(self, request):
-        data = s.BulkTagSerializer(data=request.data)
+        data = s.AssetBulkTagSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         count = services.asset_tags_add(assets=self._assets(data.validated_data["ids"]),
                                         tags=data.validated_data["tags"])
         return Response({"tagged": count})
 
+    @extend_schema(request=s.AssetBulkApproveSerializer)
     @action(detail=False, methods=["post"], url_path="bulk-approve")
     def bulk_approve(self, request):
         """Approve each asset in review; one that cannot be approved is reported, the others still are."""
-        data = s.BulkApproveSerializer(data=request.data)
+        data = s.AssetBulkApproveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         approved, refused = [], []
         for asset in self._assets(data.validated_data["ids"]):
