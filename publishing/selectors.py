@@ -2,6 +2,7 @@
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
+from crm.selectors import audience_resolve
 from publishing.choices import ContentStatus, JobStatus
 from publishing.models import (
     Campaign,
@@ -81,3 +82,11 @@ def campaign_metrics(*, campaign: Campaign) -> list[dict]:
          **{k: r[k] for k in ("impressions", "clicks", "engagements", "conversions", "spend")}}
         for r in rows
     ]
+
+
+def campaign_audience(*, campaign: Campaign):
+    """The people the campaign targets (contacts, tags, domains, segments), each once; email sending
+    narrows it further with crm's contacts_emailable."""
+    audience = campaign.audience or {}
+    return audience_resolve(contact_ids=audience.get("contact_ids", ()), tag_ids=audience.get("tag_ids", ()),
+                            domains=audience.get("domains", ()), segment_ids=audience.get("segment_ids", ()))

@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from aicmo_site.errors import DomainError
 from aicmo_site.roles import APPROVER, MARKETER
+from crm.tests.factories import ContactFactory, TagFactory
 from publishing.choices import CampaignStatus, ContentStatus, JobStatus
 from publishing.models import PublishingJob
+from publishing.selectors import campaign_audience
 from publishing.services import (
     campaign_activate,
     campaign_cancel,
@@ -147,3 +149,15 @@ def test_publish_due_command_reports_what_it_did(people, capsys):
 def test_publish_due_refuses_bad_arguments():
     with pytest.raises(CommandError):
         call_command("publish_due", "--limit", "0")
+
+
+def test_campaign_audience_resolves_contacts_tags_and_domains_once(people):
+    tag = TagFactory()
+    tagged = ContactFactory(email="ann@acme.com")
+    tagged.tags.add(tag)
+    by_domain = ContactFactory(email="bob@globex.com")
+    chosen = ContactFactory(email="cy@initech.com")
+    ContactFactory(email="nobody@else.com")
+    campaign = campaign_create(by=people[0], name="C", audience={
+        "tag_ids": [tag.pk], "domains": ["globex.com", "acme.com"], "contact_ids": [chosen.pk]})
+    assert set(campaign_audience(campaign=campaign)) == {tagged, by_domain, chosen}
