@@ -142,6 +142,8 @@ class _ImportJob:
         self.progress = progress
         self.path = copy_path if connection.vendor == "postgresql" else orm_path
         self.chunk_rows = conf.import_chunk_rows(self.path.CHUNK_ROWS)
+        self.committed_line = 0
+        self.report_checked = False
 
     def execute(self) -> None:
         run = self.run
@@ -151,10 +153,8 @@ class _ImportJob:
                                      erased_hashes=_erased_hashes())
             report = ErrorReport(run_id=run.pk, headers=reader.headers)
             records = iter(reader)
-            committed_line = 0
             for record in itertools.islice(records, run.processed_rows):
-                committed_line = record.line
-            report.rewind_to(committed_line)
+                self.committed_line = record.line
             if run.tag:
                 Tag.objects.get_or_create(name=run.tag)
             done = run.processed_rows
@@ -179,6 +179,10 @@ class _ImportJob:
             locked = ImportRun.objects.select_for_update().get(pk=self.run.pk)
             if locked.status != RunStatus.RUNNING or locked.processed_rows != done:
                 raise _Superseded
+            if not self.report_checked:
+                # Under the run's lock, so no other worker is half-way through writing its lines.
+                report.rewind_to(self.committed_line)
+                self.report_checked = True
             unique, counts = fold_duplicates(rows, self.run.policy)
             if unique:
                 counts += self.path.apply_chunk(unique, policy=self.run.policy)
