@@ -12,21 +12,21 @@ value is the sum of the contact's conversion values.
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from analytics import conf
 from analytics.models import ContactScore
 from crm.choices import EventKind
 from crm.models import Contact, EngagementEvent
-from crm.services.contacts import contact_scores_update
+from crm.services.scores import contact_scores_apply
 
 _NEW_SCORES = "analytics_new_scores"
 
 
 def _age_days_sql() -> str:
     if connection.vendor == "postgresql":
-        return "EXTRACT(EPOCH FROM (%s::timestamptz - e.occurred_at)) / 86400.0"
+        # float8, not numeric: PostgreSQL's numeric POWER is two orders of magnitude slower.
+        return "CAST(EXTRACT(EPOCH FROM (%s::timestamptz - e.occurred_at)) AS DOUBLE PRECISION) / 86400.0"
     return "(julianday(%s) - julianday(e.occurred_at))"
 
 
@@ -52,7 +52,8 @@ def _scores_select(*, now, contact_id: int | None) -> tuple[str, list]:
         where_contact = " AND e.contact_id = %s"
         params.append(contact_id)
     aggregate = (
-        f"SELECT e.contact_id, SUM(({weight_case}) * POWER(0.5, ({_age_days_sql()}) / %s)) AS points, "
+        f"SELECT e.contact_id, "
+        f"SUM(({weight_case}) * POWER(CAST(0.5 AS DOUBLE PRECISION), ({_age_days_sql()}) / %s)) AS points, "
         f"SUM(CASE WHEN e.kind = %s THEN COALESCE(e.value, 0) ELSE 0 END) AS ltv "
         f"FROM {events} e WHERE e.kind IN ({', '.join('%s' for _ in kinds)}) AND e.occurred_at <= %s"
         f"{where_contact} GROUP BY e.contact_id"
@@ -104,21 +105,12 @@ def _write_scores(*, now, contact_id: int | None) -> dict:
     return {"contacts_scored": scored, "scores_changed": changed}
 
 
-def _mirror_into_crm(*, contact_id: int | None) -> None:
-    """Writes the scores that differ from the contact's own fields through crm's service."""
-    differing = ContactScore.objects.exclude(
-        score=F("contact__engagement_score"), tier=F("contact__engagement_tier")
-    )
+def _mirror_into_crm(*, contact_id: int | None) -> int:
+    """Copies the scores onto the contacts (one set-based UPDATE through crm's service)."""
+    scores = ContactScore.objects.all()
     if contact_id is not None:
-        differing = differing.filter(contact_id=contact_id)
-    batch: list[tuple[int, int, str]] = []
-    for row in differing.values_list("contact_id", "score", "tier").iterator(chunk_size=5000):
-        batch.append(row)
-        if len(batch) == 5000:
-            contact_scores_update(rows=batch)
-            batch = []
-    if batch:
-        contact_scores_update(rows=batch)
+        scores = scores.filter(contact_id=contact_id)
+    return contact_scores_apply(scores=scores)
 
 
 @transaction.atomic
