@@ -125,11 +125,19 @@ def import_run_execute(run_id: int, *, progress: Callable[[ImportRun], None] | N
         except _Superseded:
             pass
         except DomainError as exc:
-            import_run_transition(run_id=run_id, to=RunStatus.FAILED, error=exc.message)
+            _finish(run_id, RunStatus.FAILED, error=exc.message)
         except Exception as exc:
             logger.exception("Import %s failed", run_id)
-            import_run_transition(run_id=run_id, to=RunStatus.FAILED, error=f"Unexpected error: {exc}")
+            _finish(run_id, RunStatus.FAILED, error=f"Unexpected error: {exc}")
     return ImportRun.objects.get(pk=run_id)
+
+
+def _finish(run_id: int, to: str, error: str = "") -> None:
+    """Ends a run unless something else ended it first (a cancel, a duplicate worker)."""
+    with transaction.atomic():
+        if ImportRun.objects.select_for_update().filter(pk=run_id, status__in=RUN_TERMINAL).exists():
+            return
+        import_run_transition(run_id=run_id, to=to, error=error)
 
 
 class _Superseded(Exception):
@@ -163,7 +171,7 @@ class _ImportJob:
                 if not batch:
                     break
                 done = self._commit(batch, validator, report, done)
-        import_run_transition(run_id=run.pk, to=RunStatus.COMPLETED)
+        _finish(run.pk, RunStatus.COMPLETED)
 
     def _commit(self, batch, validator: RowValidator, report: ErrorReport, done: int) -> int:
         rows: list[ContactRow] = []

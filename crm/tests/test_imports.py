@@ -271,3 +271,16 @@ def test_quotes_backslashes_and_separators_survive_the_trip_to_the_database():
     assert contact.first_name == 'O\'Brien "Jr" \\ x'
     assert sorted(contact.tags.values_list("name", flat=True)) == ["a\\b", 'say "hi"']
     assert contact.custom_fields == {"note": "line1\nline2, {x}"}
+
+
+def test_a_run_canceled_while_importing_stops_after_the_current_chunk(settings):
+    settings.CRM_IMPORT_CHUNK_ROWS = 1
+    run = import_run_create(upload=upload("email\na@example.com\nb@example.com\nc@example.com\n"))
+
+    def cancel_after_first_chunk(progress_run):
+        if progress_run.processed_rows == 1:
+            ImportRun.objects.filter(pk=progress_run.pk).update(status=RunStatus.CANCELED)
+
+    run = import_run_execute(run.pk, progress=cancel_after_first_chunk)
+    assert (run.status, run.processed_rows) == (RunStatus.CANCELED, 1)
+    assert list(Contact.objects.values_list("email", flat=True)) == ["a@example.com"]
