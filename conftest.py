@@ -4,6 +4,10 @@ from rest_framework.test import APIClient
 
 from aicmo_site.testing.worker import QClusterProcess
 
+# Real mail servers for any app's tests: aiosmtpd (smtp_server, make_smtp_server) and a private
+# Dovecot (dovecot, imap_account).
+pytest_plugins = ["gateways.testing.mailservers"]
+
 
 @pytest.fixture
 def make_user(db, django_user_model):
