@@ -43,7 +43,8 @@ def test_segment_editor_counts_live_while_typing(live_server, page, make_user):
     ContactFactory()
 
     log_in(page, live_server, "/contacts/segments/new/")
-    page.wait_for_selector("#segment-form")
+    # The editor counts the empty rules (everyone) as soon as its script runs.
+    page.wait_for_function("document.getElementById('live-count').textContent === '3'")
     page.fill("textarea[name=rules]",
               '{"op": "and", "rules": [{"field": "tags", "operator": "any", "value": ["vip"]}]}')
     page.wait_for_function("document.getElementById('live-count').textContent === '2'")

@@ -1,0 +1,180 @@
+"""Segments on PostgreSQL over 1,000,000 contacts and 5,000,000 engagement events: the count
+preview and the first page of members of a five-rule segment ("opened in the last 30 days",
+tags, score, and a nested OR over lifecycle and a custom field), each against the same query
+written by hand in SQL, measured in the same run. Prints medians, the ratio and the goals.
+
+    python -m bench crm_segments [--contacts 1000000] [--events 5000000] [--rebuild]
+
+The data is generated in the database with generate_series (seconds, not minutes) into
+postgres://postgres@127.0.0.1:5432/aicmo_bench_crm (or --database-url / BENCH_DATABASE_URL);
+its CRM tables are emptied first: do not point it at data you want to keep.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aicmo_bench_crm"
+RULES = {"op": "and", "rules": [
+    {"field": "event", "operator": "within_days", "value": {"kind": "opened", "days": 30}},
+    {"field": "tags", "operator": "any", "value": ["vip", "partner"]},
+    {"field": "engagement_score", "operator": "gte", "value": 40},
+    {"op": "or", "rules": [
+        {"field": "lifecycle_status", "operator": "in", "value": ["engaged", "verified"]},
+        {"field": "custom:plan", "operator": "eq", "value": "pro"},
+    ]},
+]}
+HAND_WHERE = """
+    c.erased_at IS NULL AND c.engagement_score >= 40
+    AND (c.lifecycle_status IN ('engaged', 'verified') OR c.custom_fields -> 'plan' = '"pro"'::jsonb)
+    AND EXISTS (SELECT 1 FROM crm_contact_tags ct JOIN crm_tag t ON t.id = ct.tag_id
+                WHERE ct.contact_id = c.id AND t.name IN ('vip', 'partner'))
+    AND EXISTS (SELECT 1 FROM crm_engagementevent e WHERE e.contact_id = c.id AND e.kind = 'opened'
+                AND e.occurred_at >= now() - interval '30 days')
+"""
+TAGS = ("newsletter", "webinar", "trial", "partner", "vip", "event-2026")
+
+
+def prepare(argv, prog: str):
+    """Parses the common options, creates, migrates and (when needed) fills the database."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--rebuild", action="store_true", help="regenerate the data even if the sizes match")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    args = parser.parse_args(argv)
+    os.environ["DATABASE_URL"] = args.database_url
+    _create_database(args.database_url)
+    from bench.conditions import setup_django
+
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings.DEBUG = False
+    if connection.vendor != "postgresql":
+        print(f"{prog} measures PostgreSQL: give a postgres:// --database-url", file=sys.stderr)
+        raise SystemExit(2)
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM crm_contact")
+        contacts = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM crm_engagementevent")
+        events = cursor.fetchone()[0]
+    if args.rebuild or (contacts, events) != (args.contacts, args.events):
+        started = time.perf_counter()
+        populate(args.contacts, args.events)
+        elapsed = time.perf_counter() - started
+        print(f"generated {args.contacts:,} contacts and {args.events:,} events in {elapsed:.0f} s")
+    return args
+
+
+def populate(contacts: int, events: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE crm_contact, crm_company, crm_tag, crm_segment, crm_enrichmentrun "
+                       "RESTART IDENTITY CASCADE")
+        cursor.execute("INSERT INTO crm_tag (name, color) SELECT unnest(%s::text[]), ''", [list(TAGS)])
+        cursor.execute("""
+            INSERT INTO crm_company (domain, name, industry, size, website, created_at, updated_at)
+            SELECT 'company' || i || '.example', 'Company ' || i, 'Software', '11-50', '', now(), now()
+            FROM generate_series(0, %s) i""", [contacts // 20])
+        cursor.execute("""
+            INSERT INTO crm_contact (email, first_name, last_name, job_title, phone, company_id, domain, linkedin_url,
+                city, country, source, lifecycle_status, email_status, consent_status, consent_source, custom_fields,
+                field_sources, engagement_score, engagement_tier, soft_bounce_count, created_at, updated_at)
+            SELECT 'person' || i || '@company' || (i / 20) || '.example', 'First' || (i %% 97), 'Last' || (i %% 89),
+                'Marketing manager', '', (i / 20) + 1, 'company' || (i / 20) || '.example', '', 'Paris', 'France',
+                'bench',
+                (ARRAY['new','enriched','verified','engaged','converted','unsubscribed','bounced'])[1 + i %% 7],
+                (ARRAY['unknown','valid','risky','invalid'])[1 + i %% 4], 'subscribed', '',
+                jsonb_build_object('plan', (ARRAY['free','pro','team'])[1 + i %% 3], 'seats', i %% 50), '{}'::jsonb,
+                (i * 7919) %% 101,
+                CASE WHEN (i * 7919) %% 101 >= 70 THEN 'high' WHEN (i * 7919) %% 101 >= 40 THEN 'medium'
+                     WHEN (i * 7919) %% 101 > 0 THEN 'low' ELSE 'inactive' END,
+                0, now() - make_interval(days => (i %% 730)::int), now()
+            FROM generate_series(1::bigint, %s) i""", [contacts])
+        cursor.execute("""
+            INSERT INTO crm_contact_tags (contact_id, tag_id)
+            SELECT id, 1 + id % 6 FROM crm_contact
+            UNION ALL SELECT id, 1 + (id / 6 + 1) % 6 FROM crm_contact WHERE (id / 6 + 1) % 6 <> id % 6""")
+        cursor.execute("""
+            INSERT INTO crm_engagementevent (contact_id, kind, occurred_at, campaign_id, channel, source_kind,
+                source_id, detail)
+            SELECT 1 + (e * 7919) %% %s,
+                (ARRAY['sent','sent','delivered','opened','opened','clicked','page_view','replied'])[1 + e %% 8],
+                now() - make_interval(days => ((e * 31) %% 180)::int, secs => e %% 86400), 1 + e %% 20, 'email',
+                'bench', '', '{}'::jsonb
+            FROM generate_series(1::bigint, %s) e""", [contacts, events])
+        cursor.execute("ANALYZE")
+
+
+def median_ms(call, repeat: int = 7) -> float:
+    call()  # warm the caches once: every figure is a warm one
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def hand_sql(sql: str):
+    from django.db import connection
+
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    return run
+
+
+def main(argv):
+    args = prepare(argv, "bench crm_segments")
+    from bench.conditions import describe
+    from crm.models import Segment
+    from crm.selectors import segment_count, segment_queryset
+    from crm.services import segment_create
+
+    segment = Segment.objects.filter(name="bench").first() or segment_create(name="bench", rules=RULES)
+    count = segment_count(RULES)
+    hand_count = hand_sql(f"SELECT count(*) FROM crm_contact c WHERE {HAND_WHERE}")()[0][0]
+    assert count == hand_count, (count, hand_count)
+
+    def members_page():
+        return [(contact, [tag.name for tag in contact.tags.all()])
+                for contact in segment_queryset(segment).order_by("-created_at", "-id")[:50]]
+
+    # The same two queries the page makes by hand: the contacts, then their tags.
+    hand_page = hand_sql(f"""
+        WITH page AS (SELECT c.* FROM crm_contact c WHERE {HAND_WHERE}
+                      ORDER BY c.created_at DESC, c.id DESC LIMIT 50)
+        SELECT page.*, (SELECT array_agg(t.name) FROM crm_contact_tags ct JOIN crm_tag t ON t.id = ct.tag_id
+                        WHERE ct.contact_id = page.id) FROM page""")
+    results = {
+        "count preview": (median_ms(lambda: segment_count(RULES)),
+                          median_ms(hand_sql(f"SELECT count(*) FROM crm_contact c WHERE {HAND_WHERE}")), 1000),
+        "members, first page of 50 (with tags)": (median_ms(members_page), median_ms(hand_page), 200),
+    }
+    print(describe(contacts=args.contacts, events=args.events, segment_members=count, rules=5))
+    for label, (ours, baseline, goal) in results.items():
+        print(f"{label}: {ours:.1f} ms | hand-written SQL {baseline:.1f} ms | ratio {ours / baseline:.2f} "
+              f"(goal: under {goal} ms and at most 1.5x)")
+    return 0
+
+
+def _create_database(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(url.replace(parts.path, "/postgres", 1), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
