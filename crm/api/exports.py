@@ -2,7 +2,8 @@
 
 from django.shortcuts import get_object_or_404
 from django_q.tasks import async_task
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,6 +35,7 @@ class ContactAccessExportView(APIView):
 
     queryset = Contact.objects.all()
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
         return Response(contact_access_export(get_object_or_404(Contact.objects.select_related("company"), pk=pk)))
 
@@ -49,7 +51,8 @@ class ContactEraseView(APIView):
     action = "erase"
     action_permissions = {"erase": ["crm.delete_contact"]}
 
-    @extend_schema(request=EraseSerializer)
+    @extend_schema(request=EraseSerializer, responses={200: inline_serializer("ErasedContact", {
+        "id": serializers.IntegerField(), "email": serializers.CharField(), "erased_at": serializers.DateTimeField()})})
     def post(self, request, pk: int):
         data = EraseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
