@@ -174,3 +174,28 @@ def test_companies_crud_links_existing_people(marketer):
     assert marketer.post("/api/companies/", {"domain": "globex.com"}, format="json").status_code == 409
     assert marketer.get("/api/companies/?search=glob").data["count"] == 1
     assert EngagementEvent.objects.count() == 0
+
+
+LIST_FACTORIES = {
+    "/api/companies/": lambda: CompanyFactory(),
+    "/api/suppressions/": lambda: Suppression.objects.create(kind="email", value=f"x{Suppression.objects.count()}@a.io",
+                                                             reason="manual"),
+    "/api/segments/": lambda: SegmentFactory(),
+    "/api/enrichment-runs/": lambda: EnrichmentRun.objects.create(scope={"all_new": True}),
+}
+
+
+@pytest.mark.parametrize("url", [*LIST_FACTORIES, "events"])
+def test_other_lists_keep_a_fixed_number_of_queries(marketer, url, django_assert_num_queries):
+    contact = ContactFactory()
+    if url == "events":
+        url = f"/api/contacts/{contact.pk}/events/"
+        make = lambda: EngagementEventFactory(contact=contact)  # noqa: E731
+    else:
+        make = LIST_FACTORIES[url]
+    make()
+    few = queries_for(marketer, url)
+    for _ in range(6):
+        make()
+    with django_assert_num_queries(few):
+        assert marketer.get(url).status_code == 200
