@@ -3,10 +3,11 @@
 A rate whose denominator is zero is None (shown as "n/a"): never 0, never an error.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import DecimalField, F, IntegerField, Q, Sum, Value
 
 from analytics.models import CampaignChannelDay, ContentChannelDay
 
@@ -83,27 +84,54 @@ def empty_totals() -> dict:
     return {m: (Decimal("0") if m in ("revenue", "spend") else 0) for m in BASE_MEASURES}
 
 
-def _sum_into(totals: dict, row: dict, measures) -> None:
-    for measure in measures:
-        totals[measure] += row.get(measure) or 0
+MONEY = ("revenue", "spend")
+
+
+def _measure_sum(model, measure: str, period_filter: Q | None):
+    """Sum of one measure in one roll-up (0 where that roll-up does not have it), for one period."""
+    if model is CampaignChannelDay and measure == "sent":
+        expression = F("sent") + F("emails_sent")
+    elif measure in (EVENT_MEASURES if model is CampaignChannelDay else POST_MEASURES):
+        expression = F(measure)
+    else:
+        expression = Value(0, output_field=DecimalField() if measure in MONEY else IntegerField())
+    return Sum(expression, filter=period_filter)
+
+
+def summed_periods(*, periods: dict[str, tuple], campaign_ids=None, group_by: tuple[str, ...] = ()) -> dict:
+    """Base measures from both roll-ups for several periods in one query (a UNION ALL of one
+    conditional aggregate per roll-up): {period name: {group_by values: totals}}."""
+    low = min(start for start, _ in periods.values())
+    high = max(end for _, end in periods.values())
+    querysets = []
+    for model in (CampaignChannelDay, ContentChannelDay):
+        rows = model.objects.filter(day__gte=low, day__lte=high)
+        if campaign_ids is not None:
+            rows = rows.filter(campaign_id__in=campaign_ids)
+        aggregates = {
+            f"{name}__{measure}": _measure_sum(model, measure, Q(day__gte=start, day__lte=end))
+            for name, (start, end) in periods.items() for measure in BASE_MEASURES
+        }
+        querysets.append(rows.values(*group_by).annotate(**aggregates).order_by() if group_by
+                         else rows.annotate(one=Value(1)).values("one").annotate(**aggregates).values(*aggregates)
+                         .order_by())
+    found: dict[str, dict[tuple, dict]] = {name: {} for name in periods}
+    for row in querysets[0].union(querysets[1], all=True):
+        key = tuple(row[g] for g in group_by)
+        for name in periods:
+            values = [row[f"{name}__{measure}"] for measure in BASE_MEASURES]
+            if group_by and not any(values):
+                continue
+            totals = found[name].setdefault(key, empty_totals())
+            for measure, value in zip(BASE_MEASURES, values, strict=True):
+                totals[measure] += value or 0
+    if not group_by:
+        for name in periods:
+            found[name].setdefault((), empty_totals())
+    return found
 
 
 def summed(*, start=None, end=None, campaign_ids=None, group_by: tuple[str, ...] = ()) -> dict:
     """Base measures summed from both roll-ups, keyed by the group_by values (() → one total)."""
-    groups: dict[tuple, dict] = {}
-    for model, measures in ((CampaignChannelDay, EVENT_MEASURES), (ContentChannelDay, POST_MEASURES)):
-        rows = model.objects.all()
-        if start:
-            rows = rows.filter(day__gte=start)
-        if end:
-            rows = rows.filter(day__lte=end)
-        if campaign_ids is not None:
-            rows = rows.filter(campaign_id__in=campaign_ids)
-        aggregates = {m: Sum(m) for m in measures}
-        rows = rows.values(*group_by).annotate(**aggregates).order_by() if group_by else [rows.aggregate(**aggregates)]
-        for row in rows:
-            key = tuple(row[g] for g in group_by)
-            _sum_into(groups.setdefault(key, empty_totals()), row, measures)
-    if not group_by and () not in groups:
-        groups[()] = empty_totals()
-    return groups
+    period = (start or dt.date.min, end or dt.date.max)
+    return summed_periods(periods={"period": period}, campaign_ids=campaign_ids, group_by=group_by)["period"]

@@ -4,22 +4,36 @@ The ORM writes the per-day GROUP BY (so the team's time zone is applied the way 
 does it), and one INSERT ... SELECT ... ON CONFLICT DO UPDATE adds it to the table: no row of
 events ever passes through Python. Events are append-only, so "what arrived since the last
 fold" is simply "ids above the checkpoint", late-arriving events included.
+
+Where each measure comes from, so that nothing is counted twice:
+- sent: email deliveries with status "sent", on the day of their sent_at (publishing's email
+  records no crm "sent" event; a crm "sent" event whose source is a delivery is skipped all the
+  same, so if it ever starts to, a send still counts once). Other "sent" events (imports, other
+  tools) count as they are. Deliveries change state after they are created, so they are not
+  folded by id: their counts are set (not added) in `emails_sent` on every fold.
+- delivered, opens, clicks, replies, conversions and the rest: crm engagement events. Publishing's
+  email records each open, click, reply and provider "delivered" report as a crm event; the
+  open and click counters on the delivery are the same facts again and are not read.
+- impressions, engagements, post clicks and spend: the channels' metric snapshots (see
+  post_metrics, which also explains why Campaign.spend and bid settings are not read).
 """
 
-import zoneinfo
-
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from analytics.models import CampaignChannelDay, ContentChannelDay, FoldCheckpoint
+from analytics.models import CampaignChannelDay, FoldCheckpoint
+from analytics.services.post_metrics import asset_days_recompute, content_days_recompute
+from analytics.services.zones import team_zone
 from crm.choices import EventKind
 from crm.models import EngagementEvent
-from publishing.models import Channel, MetricSnapshot, PublishingJob
+from publishing.email.choices import DeliveryStatus
+from publishing.email.models import EmailDelivery
 
 CAMPAIGN_DAY_FOLD = "campaign_channel_day"
+EMAIL_CHANNEL = "email"
+DELIVERY_SOURCE = "delivery"
 
 # Roll-up column → the event kind it counts.
 _COUNTED_KINDS = {
@@ -38,20 +52,18 @@ _COUNTED_KINDS = {
 _MEASURES = [*_COUNTED_KINDS, "revenue"]
 
 
-def _team_zone():
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
 def _events_by_campaign_channel_day(low_id: int, high_id: int):
     return (
         EngagementEvent.objects.filter(id__gt=low_id, id__lte=high_id)
         .annotate(
             rollup_campaign=Coalesce("campaign_id", Value(0)),
-            rollup_day=TruncDate("occurred_at", tzinfo=_team_zone()),
+            rollup_day=TruncDate("occurred_at", tzinfo=team_zone()),
         )
         .values("rollup_campaign", "channel", "rollup_day")
         .annotate(
-            **{column: Count("id", filter=Q(kind=kind)) for column, kind in _COUNTED_KINDS.items()},
+            **{column: Count("id", filter=Q(kind=kind)) for column, kind in _COUNTED_KINDS.items()
+               if column != "sent"},
+            sent=Count("id", filter=Q(kind=EventKind.SENT) & ~Q(source_kind=DELIVERY_SOURCE)),
             rollup_revenue=Coalesce(
                 Sum("value", filter=Q(kind=EventKind.CONVERTED)), Value(0), output_field=DecimalField()
             ),
@@ -64,8 +76,8 @@ def _fold_range(low_id: int, high_id: int) -> int:
     """Adds events low_id < id <= high_id into the roll-up; returns the rows written."""
     grouped_sql, params = _events_by_campaign_channel_day(low_id, high_id).query.sql_with_params()
     table = connection.ops.quote_name(CampaignChannelDay._meta.db_table)
-    columns = ["campaign_id", "channel", "day", *_MEASURES]
-    source = ["folded.rollup_campaign", "folded.channel", "folded.rollup_day",
+    columns = ["campaign_id", "channel", "day", "emails_sent", *_MEASURES]
+    source = ["folded.rollup_campaign", "folded.channel", "folded.rollup_day", "0",
               *[f"folded.{c}" for c in _COUNTED_KINDS], "folded.rollup_revenue"]
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in _MEASURES)
     # "WHERE 1 = 1" keeps SQLite's parser from reading ON CONFLICT as a join constraint.
@@ -79,38 +91,30 @@ def _fold_range(low_id: int, high_id: int) -> int:
         return cursor.rowcount
 
 
-_POST_MEASURES = ("impressions", "clicks", "engagements", "conversions", "spend")
-
-
-def _post_metrics_recompute() -> int:
-    """Rewrites the content × channel × day table from the metric snapshots.
-
-    Snapshots are running totals, so a day's figure is its last snapshot minus the previous
-    day's last snapshot (LAG over the job's days). The table is small (jobs × days), so it is
-    recomputed whole: a fold and a rebuild cannot disagree.
-    """
-    snapshots = MetricSnapshot.objects.annotate(
-        snapshot_day=TruncDate("taken_at", tzinfo=_team_zone())
-    ).values("id", "job_id", "taken_at", "snapshot_day", *_POST_MEASURES).order_by()
-    snapshot_sql, params = snapshots.query.sql_with_params()
-    q = connection.ops.quote_name
-    table, jobs, channels = (q(ContentChannelDay._meta.db_table), q(PublishingJob._meta.db_table),
-                             q(Channel._meta.db_table))
-    latest = ", ".join(f"s.{m}" for m in _POST_MEASURES)
-    growth = ", ".join(f"d.{m} - COALESCE(LAG(d.{m}) OVER job_days, 0)" for m in _POST_MEASURES)
-    sql = (
-        f"INSERT INTO {table} (campaign_id, content_id, channel, day, {', '.join(_POST_MEASURES)}) "
-        f"SELECT j.campaign_id, j.content_id, ch.slug, d.snapshot_day, {growth} FROM ("
-        f"  SELECT s.job_id, s.snapshot_day, {latest}, ROW_NUMBER() OVER ("
-        f"    PARTITION BY s.job_id, s.snapshot_day ORDER BY s.taken_at DESC, s.id DESC) AS day_rank"
-        f"  FROM ({snapshot_sql}) s"
-        f") d JOIN {jobs} j ON j.id = d.job_id JOIN {channels} ch ON ch.id = j.channel_id "
-        f"WHERE d.day_rank = 1 WINDOW job_days AS (PARTITION BY d.job_id ORDER BY d.snapshot_day)"
+def _email_sends_recompute() -> int:
+    """Sets emails_sent on campaign × email × day rows from the deliveries sent that day."""
+    sends = (
+        EmailDelivery.objects.filter(status=DeliveryStatus.SENT, sent_at__isnull=False)
+        .annotate(send_day=TruncDate("sent_at", tzinfo=team_zone()))
+        .values("campaign_id", "send_day").annotate(sent=Count("id")).order_by()
     )
-    ContentChannelDay.objects.all().delete()
+    sends_sql, params = sends.query.sql_with_params()
+    table = connection.ops.quote_name(CampaignChannelDay._meta.db_table)
+    CampaignChannelDay.objects.exclude(emails_sent=0).update(emails_sent=0)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, channel, day, emails_sent, {', '.join(_MEASURES)}) "
+            f"SELECT s.campaign_id, %s, s.send_day, s.sent, {', '.join('0' for _ in _MEASURES)} "
+            f"FROM ({sends_sql}) s WHERE 1 = 1 "
+            f"ON CONFLICT (campaign_id, channel, day) DO UPDATE SET emails_sent = excluded.emails_sent",
+            [EMAIL_CHANNEL, *params],
+        )
         return cursor.rowcount
+
+
+def _recompute_derived() -> dict:
+    return {"email_days": _email_sends_recompute(), "post_days": content_days_recompute(),
+            "asset_days": asset_days_recompute()}
 
 
 def _checkpoint(name: str) -> FoldCheckpoint:
@@ -129,10 +133,10 @@ def rollup_fold() -> dict:
         _fold_range(checkpoint.last_id, high_id)
         checkpoint.last_id = high_id
         checkpoint.rows_folded += folded
-    post_days = _post_metrics_recompute()
+    derived = _recompute_derived()
     checkpoint.folded_at = timezone.now()
     checkpoint.save()
-    return {"events_folded": folded, "up_to_id": checkpoint.last_id, "post_days": post_days}
+    return {"events_folded": folded, "up_to_id": checkpoint.last_id, **derived}
 
 
 @transaction.atomic
@@ -149,13 +153,13 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 500_000) -> dict:
         low = upper
         if progress:
             progress(low, total)
-    post_days = _post_metrics_recompute()
+    derived = _recompute_derived()
     now = timezone.now()
     checkpoint.last_id = high_id
     checkpoint.rows_folded = EngagementEvent.objects.filter(id__lte=high_id).count()
     checkpoint.folded_at = checkpoint.rebuilt_at = now
     checkpoint.save()
-    return {"events_folded": checkpoint.rows_folded, "up_to_id": high_id, "post_days": post_days}
+    return {"events_folded": checkpoint.rows_folded, "up_to_id": high_id, **derived}
 
 
 def rollup_lag() -> dict:

@@ -25,7 +25,8 @@ def table() -> dict:
 
 
 def test_no_events_gives_an_empty_rollup():
-    assert rollup_fold() == {"events_folded": 0, "up_to_id": 0, "post_days": 0}
+    assert rollup_fold() == {"events_folded": 0, "up_to_id": 0, "post_days": 0, "email_days": 0,
+                             "asset_days": 0}
     assert CampaignChannelDay.objects.count() == 0
 
 
