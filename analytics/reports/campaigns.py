@@ -2,6 +2,7 @@
 
 from django.db.models import Count, Q
 
+from analytics.reports.ab_tests import ab_test_reports
 from analytics.reports.measures import derived, empty_totals, ratio, summed
 from crm.choices import EventKind
 from crm.models import EngagementEvent
@@ -36,6 +37,7 @@ def campaign_reports(campaign_ids, *, start=None, end=None) -> list[dict]:
     per_channel = summed(start=start, end=end, campaign_ids=list(campaigns), group_by=("campaign_id", "channel"))
     overall = summed(start=start, end=end, campaign_ids=list(campaigns), group_by=("campaign_id",))
     audience = _audience_counts(list(campaigns), start, end)
+    ab_tests = ab_test_reports(list(campaigns))
     reports = []
     for campaign_id in campaign_ids:
         campaign = campaigns.get(campaign_id)
@@ -58,6 +60,7 @@ def campaign_reports(campaign_ids, *, start=None, end=None) -> list[dict]:
             "totals": _with_rates(total),
             "budget_used": ratio(total["spend"], campaign.budget),
             "channels": channels,
+            "ab_test": ab_tests.get(campaign_id),
         })
     return reports
 
