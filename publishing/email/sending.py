@@ -55,6 +55,7 @@ class WorkerReport:
     unknown: int = 0
     stopped_because: str = ""
     claimed_batches: int = 0
+    provider_wait: float = 0.0  # how long the providers asked us to wait after the last refusal
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -192,6 +193,7 @@ def _send_one(session, delivery: EmailDelivery, message: OutgoingEmail, owner: s
         report.failed += 1
     except NoProviderAvailable as exc:
         _retry_or_fail(delivery, owner, exc, report)
+        report.provider_wait = max(retry_delay(1).total_seconds(), exc.retry_after or 0)
         return False
     except GatewayError as exc:
         _retry_or_fail(delivery, owner, exc, report)
@@ -238,7 +240,7 @@ def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerRe
             refusals_in_a_row += 1
             if refusals_in_a_row >= 2:
                 # Every provider refused twice running: the rest waits rather than burning its attempts.
-                _release(remaining, owner, delay=retry_delay(1))
+                _release(remaining, owner, delay=timedelta(seconds=report.provider_wait))
                 report.stopped_because = "no provider available"
                 return False
             # One temporary refusal (a 4xx for one message) used up the session's providers: start afresh.
@@ -260,7 +262,7 @@ def worker_run(*, email_campaign_id: int, owner: str | None = None,
     sender = CampaignSender(email_campaign, owner)
     while True:
         if EmailCampaign.objects.values_list("status", flat=True).get(pk=email_campaign_id) != SendStatus.SENDING:
-            report.stopped_because = report.stopped_because or "not sending"
+            report.stopped_because = "not sending"
             return report
         if time.monotonic() > deadline:
             report.stopped_because = "time budget spent"
@@ -277,5 +279,7 @@ def worker_run(*, email_campaign_id: int, owner: str | None = None,
             time.sleep(LEASE_POLL_SECONDS)
             continue
         report.claimed_batches += 1
-        if not send_batch(sender, claimed, report):
+        # After providers refused, the rest of the batch waits for its retry time: the loop claims nothing
+        # until then and waits itself only when that is soon, leaving longer waits to the periodic wake-up.
+        if not send_batch(sender, claimed, report) and report.stopped_because != "no provider available":
             return report
