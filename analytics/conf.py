@@ -46,3 +46,9 @@ def attribution_lookback_days() -> int:
 
 def attribution_half_life_days() -> float:
     return float(getattr(settings, "ANALYTICS_ATTRIBUTION_HALF_LIFE_DAYS", 7))
+
+
+def report_cache_seconds() -> int:
+    """How long roll-up reads are kept (0: never). A fold changes the cache key, so this only bounds
+    memory: figures are never older than the last fold."""
+    return int(getattr(settings, "ANALYTICS_REPORT_CACHE_SECONDS", env_int("ANALYTICS_REPORT_CACHE_SECONDS", 300)))

@@ -3,7 +3,7 @@
 from django.db.models import Count, Q
 
 from analytics.reports.ab_tests import ab_test_reports
-from analytics.reports.measures import derived, empty_totals, ratio, summed
+from analytics.reports.measures import derived, empty_totals, ratio, regrouped, summed
 from crm.choices import EventKind
 from crm.models import EngagementEvent
 from publishing.models import Campaign
@@ -35,7 +35,7 @@ def _with_rates(totals: dict) -> dict:
 def campaign_reports(campaign_ids, *, start=None, end=None) -> list[dict]:
     campaigns = Campaign.objects.in_bulk(campaign_ids)
     per_channel = summed(start=start, end=end, campaign_ids=list(campaigns), group_by=("campaign_id", "channel"))
-    overall = summed(start=start, end=end, campaign_ids=list(campaigns), group_by=("campaign_id",))
+    overall = regrouped(per_channel, (0,))
     audience = _audience_counts(list(campaigns), start, end)
     ab_tests = ab_test_reports(list(campaigns))
     reports = []

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, F, IntegerField, Q, Sum, Value
 
 from analytics.models import CampaignChannelDay, ContentChannelDay
+from analytics.reports.cache import fold_cached
 
 EVENT_MEASURES = ("sent", "delivered", "opens", "clicks", "replies", "bounces", "unsubscribes", "complaints",
                   "page_views", "form_submits", "conversions", "revenue")
@@ -131,7 +132,26 @@ def summed_periods(*, periods: dict[str, tuple], campaign_ids=None, group_by: tu
     return found
 
 
+def rolled_up(*, periods: dict[str, tuple], campaign_ids=None, group_by: tuple[str, ...] = ()) -> dict:
+    """summed_periods, cached until the next fold (see reports.cache)."""
+    ids = None if campaign_ids is None else tuple(sorted(campaign_ids))
+    return fold_cached(
+        "summed", lambda: summed_periods(periods=periods, campaign_ids=ids, group_by=group_by),
+        periods=tuple(sorted(periods.items())), campaign_ids=ids, group_by=group_by,
+    )
+
+
 def summed(*, start=None, end=None, campaign_ids=None, group_by: tuple[str, ...] = ()) -> dict:
     """Base measures summed from both roll-ups, keyed by the group_by values (() → one total)."""
     period = (start or dt.date.min, end or dt.date.max)
-    return summed_periods(periods={"period": period}, campaign_ids=campaign_ids, group_by=group_by)["period"]
+    return rolled_up(periods={"period": period}, campaign_ids=campaign_ids, group_by=group_by)["period"]
+
+
+def regrouped(groups: dict[tuple, dict], positions: tuple[int, ...]) -> dict[tuple, dict]:
+    """Totals keyed by a finer grouping added up to a coarser one (the key parts at `positions`)."""
+    coarser: dict[tuple, dict] = {}
+    for key, totals in groups.items():
+        target = coarser.setdefault(tuple(key[p] for p in positions), empty_totals())
+        for measure in BASE_MEASURES:
+            target[measure] += totals[measure]
+    return coarser

@@ -5,7 +5,7 @@ import datetime as dt
 from django.db.models import Count
 
 from analytics.models import ContactScore
-from analytics.reports.measures import derived, summed
+from analytics.reports.measures import derived, empty_totals, regrouped, rolled_up
 from analytics.services.rollups import rollup_lag
 from publishing.models import Campaign
 
@@ -22,15 +22,18 @@ def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
     length = (end - start).days + 1
     previous_end = start - dt.timedelta(days=1)
     previous_start = previous_end - dt.timedelta(days=length - 1)
-    current = _kpis(summed(start=start, end=end)[()])
-    previous = _kpis(summed(start=previous_start, end=previous_end)[()])
+    # One read for the KPIs, their previous period and both top lists.
+    found = rolled_up(periods={"current": (start, end), "previous": (previous_start, previous_end)},
+                      group_by=("campaign_id", "channel"))
+    current = _kpis(regrouped(found["current"], ()).get((), empty_totals()))
+    previous = _kpis(regrouped(found["previous"], ()).get((), empty_totals()))
     kpis = []
     for key in KPIS:
         value, before = current[key], previous[key]
         change = None if value is None or not before else (float(value) - float(before)) / float(before)
         kpis.append({"metric": key, "value": value, "previous": before, "change": change})
 
-    by_campaign = summed(start=start, end=end, group_by=("campaign_id",))
+    by_campaign = regrouped(found["current"], (0,))
     names = Campaign.objects.in_bulk([cid for (cid,) in by_campaign if cid])
     campaigns = sorted(
         ({"campaign_id": cid, "name": names[cid].name, "revenue": t["revenue"], "conversions": t["conversions"],
@@ -39,7 +42,7 @@ def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
     )[:top]
     channels = sorted(
         ({"channel": ch or "(none)", "clicks": t["clicks"], "conversions": t["conversions"], "revenue": t["revenue"]}
-         for (ch,), t in summed(start=start, end=end, group_by=("channel",)).items()),
+         for (ch,), t in regrouped(found["current"], (1,)).items()),
         key=lambda row: (-row["conversions"], -row["clicks"], row["channel"]),
     )[:top]
     tiers = dict(ContactScore.objects.values("tier").annotate(n=Count("contact_id")).order_by()

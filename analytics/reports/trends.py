@@ -2,11 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import F, Sum
-from django.db.models.functions import TruncWeek
-
-from analytics.models import CampaignChannelDay, ContentChannelDay
-from analytics.reports.measures import EVENT_MEASURES, METRICS, POST_MEASURES, derived, empty_totals
+from analytics.reports.measures import METRICS, derived, empty_totals, regrouped, rolled_up
 
 INTERVALS = ("day", "week")
 
@@ -18,21 +14,8 @@ def _buckets(start: dt.date, end: dt.date, interval: str) -> list[dt.date]:
     return [first + dt.timedelta(weeks=n) for n in range(((end - first).days // 7) + 1)]
 
 
-def _series_totals(start, end, interval, campaign_ids=None) -> dict[dt.date, dict]:
-    series = {bucket: empty_totals() for bucket in _buckets(start, end, interval)}
-    for model, measures in ((CampaignChannelDay, EVENT_MEASURES), (ContentChannelDay, POST_MEASURES)):
-        rows = model.objects.filter(day__gte=start, day__lte=end)
-        if campaign_ids is not None:
-            rows = rows.filter(campaign_id__in=campaign_ids)
-        bucket = TruncWeek("day") if interval == "week" else F("day")
-        rows = rows.annotate(bucket=bucket).values("bucket").annotate(**{m: Sum(m) for m in measures}).order_by()
-        for row in rows:
-            key = row["bucket"]
-            key = key.date() if isinstance(key, dt.datetime) else key
-            totals = series.setdefault(key, empty_totals())
-            for measure in measures:
-                totals[measure] += row[measure] or 0
-    return series
+def _bucket(day: dt.date, interval: str) -> dt.date:
+    return day if interval == "day" else day - dt.timedelta(days=day.weekday())
 
 
 def _value(metric: str, totals: dict):
@@ -50,15 +33,14 @@ def trend(*, metric: str, interval: str, start: dt.date, end: dt.date, campaign_
     previous_end = start - dt.timedelta(days=1)
     previous_start = previous_end - dt.timedelta(days=length - 1)
 
-    series = _series_totals(start, end, interval, campaign_ids)
-    current = empty_totals()
-    for totals in series.values():
-        for measure in current:
-            current[measure] += totals[measure]
-    previous = empty_totals()
-    for totals in _series_totals(previous_start, previous_end, "day", campaign_ids).values():
-        for measure in previous:
-            previous[measure] += totals[measure]
+    # One read of both periods by day; weeks and totals are added up here (a few hundred rows).
+    found = rolled_up(periods={"current": (start, end), "previous": (previous_start, previous_end)},
+                      campaign_ids=campaign_ids, group_by=("day",))
+    by_bucket = regrouped({(day, _bucket(day, interval)): totals for (day,), totals in found["current"].items()},
+                          (1,))
+    series = {bucket: by_bucket.get((bucket,), empty_totals()) for bucket in _buckets(start, end, interval)}
+    current = regrouped(found["current"], ()).get((), empty_totals())
+    previous = regrouped(found["previous"], ()).get((), empty_totals())
 
     value, before = _value(metric, current), _value(metric, previous)
     change = None if before in (None, 0) or value is None else (float(value) - float(before)) / float(before)

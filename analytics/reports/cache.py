@@ -1,0 +1,29 @@
+"""Roll-up reads cached until the next fold.
+
+Roll-ups change only when a fold or a rebuild runs, and every dashboard request sums the same
+few thousand rows again, so the sums are kept under a key that holds the fold checkpoint (last
+event id and fold time): the first read after a fold misses and recomputes. Reads of raw events
+(reach, cohorts, attribution) and live state (lag, score tiers, A/B tests) are never cached.
+"""
+
+import hashlib
+
+from django.core.cache import cache
+
+from analytics import conf
+from analytics.models import FoldCheckpoint
+from analytics.services.rollups import CAMPAIGN_DAY_FOLD
+
+
+def fold_cached(name: str, compute, **params):
+    seconds = conf.report_cache_seconds()
+    state = FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD).values_list("last_id", "folded_at").first()
+    if not seconds or state is None or state[1] is None:
+        return compute()
+    fingerprint = repr((name, sorted(params.items()), state[0], state[1].isoformat()))
+    key = "analytics:rollup:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, seconds)
+    return found

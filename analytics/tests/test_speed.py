@@ -1,0 +1,76 @@
+"""Dashboard reads: a fixed, small number of queries per report, and roll-up sums kept until the next
+fold (a fold changes the cache key, so a report never shows figures older than the last fold)."""
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from analytics.services import rollup_fold
+from crm.tests.factories import ContactFactory, EngagementEventFactory
+from publishing.tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaign():
+    cache.clear()
+    campaign = CampaignFactory(name="Spring")
+    contact = ContactFactory()
+    today = dt.datetime.now(dt.UTC)
+    for kind, channel in (("sent", "email"), ("clicked", "email"), ("clicked", "x")):
+        EngagementEventFactory(contact=contact, kind=kind, campaign_id=campaign.pk, channel=channel,
+                               occurred_at=today)
+    rollup_fold()
+    return campaign
+
+
+def queries(client, url) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_overview_sums_both_periods_and_both_top_lists_in_one_read_then_serves_them_from_cache(api_as, campaign):
+    api = api_as("Analyst")
+    first = [q for q in queries(api, "/api/analytics/overview/") if "analytics_campaignchannelday" in q]
+    assert len(first) == 1 and "UNION ALL" in first[0].upper()
+    again = [q for q in queries(api, "/api/analytics/overview/") if "analytics_campaignchannelday" in q]
+    assert again == []
+
+
+@pytest.mark.parametrize("url", ["/api/analytics/overview/", "/api/analytics/channels/?metric=clicks",
+                                 "/api/analytics/trends/?metric=clicks&interval=week"])
+def test_each_report_reads_the_rollups_once(api_as, campaign, url):
+    rollup_reads = [q for q in queries(api_as("Analyst"), url) if "analytics_contentchannelday" in q]
+    assert len(rollup_reads) == 1
+
+
+def test_campaign_report_reads_the_rollups_once(api_as, campaign):
+    rollup_reads = [q for q in queries(api_as("Analyst"), f"/api/analytics/campaigns/{campaign.pk}/")
+                    if "analytics_contentchannelday" in q]
+    assert len(rollup_reads) == 1
+
+
+def test_a_fold_makes_the_next_read_see_new_events(api_as, campaign):
+    api = api_as("Analyst")
+    clicks = {k["metric"]: k["value"] for k in api.get("/api/analytics/overview/").json()["kpis"]}["clicks"]
+    assert clicks == 2
+    EngagementEventFactory(contact=ContactFactory(), kind="clicked", campaign_id=campaign.pk,
+                           occurred_at=dt.datetime.now(dt.UTC))
+    unfolded = {k["metric"]: k["value"] for k in api.get("/api/analytics/overview/").json()["kpis"]}["clicks"]
+    assert unfolded == 2
+    rollup_fold()
+    folded = {k["metric"]: k["value"] for k in api.get("/api/analytics/overview/").json()["kpis"]}["clicks"]
+    assert folded == 3
+
+
+def test_no_cache_when_turned_off(api_as, campaign, settings):
+    settings.ANALYTICS_REPORT_CACHE_SECONDS = 0
+    api = api_as("Analyst")
+    queries(api, "/api/analytics/overview/")
+    again = [q for q in queries(api, "/api/analytics/overview/") if "analytics_campaignchannelday" in q]
+    assert len(again) == 1
