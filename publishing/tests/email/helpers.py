@@ -14,8 +14,8 @@ def campaign_for(contacts, *, template=None, **email_fields):
     return EmailCampaignFactory(campaign=campaign, template=template or EmailTemplateFactory(), **email_fields)
 
 
-def ready_campaign(server, count: int = 3, **contact_fields):
-    smtp_account(server)
+def ready_campaign(server, count: int = 3, name: str = "smtp-test", **contact_fields):
+    smtp_account(server, name=name)
     contacts = [ContactFactory(**contact_fields) for _ in range(count)]
     return campaign_for(contacts), contacts
 
