@@ -60,56 +60,65 @@ class RowError:
 
 
 class RowValidator:
+    """Checks rows against the mapping; the columns are sorted by kind once, since this runs per row."""
+
     def __init__(self, *, headers: list[str], mapping: dict[str, str], run_tag: str = "",
                  erased_hashes: frozenset[str] = frozenset()):
-        self.headers = headers
         self.width = len(headers)
-        self.columns = [(index, header, mapping.get(header, "")) for index, header in enumerate(headers)
-                        if mapping.get(header, "")]
-        self.email_column = next(header for _, header, target in self.columns if target == "email")
-        self.run_tags = {run_tag} if run_tag else set()
+        mapped = [(index, header, mapping[header]) for index, header in enumerate(headers) if mapping.get(header)]
+        self.email_index, self.email_column = next((i, h) for i, h, target in mapped if target == "email")
+        self.fields = [(i, h, target, _MAX_LENGTH[target]) for i, h, target in mapped if target in _MAX_LENGTH]
+        self.tag_columns = [(i, h) for i, h, target in mapped if target == TAGS]
+        self.custom_columns = [(i, target[len(CUSTOM_PREFIX):]) for i, h, target in mapped
+                               if target.startswith(CUSTOM_PREFIX)]
+        self.run_tags = frozenset({run_tag} if run_tag else ())
         self.erased_hashes = erased_hashes
 
     def validate(self, record: Record) -> ContactRow | list[RowError]:
         values = record.values
         if record.error:
             return [self._error(record, "", "", record.error)]
-        if len(values) > self.width and any(v.strip() for v in values[self.width:]):
-            return [self._error(record, "", "", f"The line has {len(values)} cells but the header names "
+        count = len(values)
+        if count > self.width and any(v.strip() for v in values[self.width:]):
+            return [self._error(record, "", "", f"The line has {count} cells but the header names "
                                                 f"{self.width} columns (a delimiter inside a cell needs quotes).")]
         errors = []
-        row = ContactRow(line=record.line, email="", domain="", tags=set(self.run_tags))
-        for index, header, target in self.columns:
-            value = values[index].strip() if index < len(values) else ""
-            if target == "email":
-                row.email = value.lower()
+        email = values[self.email_index].strip().lower() if self.email_index < count else ""
+        row = ContactRow(line=record.line, email=email, domain="", tags=set(self.run_tags))
+        fields = row.values
+        for index, header, target, limit in self.fields:
+            value = values[index].strip() if index < count else ""
+            if not value or target in fields:
                 continue
-            if not value:
-                continue
-            if target == TAGS:
-                for name in _TAG_SPLIT.split(value):
-                    name = name.strip()
-                    if len(name) > _TAG_MAX:
-                        errors.append(self._error(record, header, name, f"A tag has at most {_TAG_MAX} characters."))
-                    elif name:
-                        row.tags.add(name)
-            elif target.startswith(CUSTOM_PREFIX):
-                row.custom.setdefault(target[len(CUSTOM_PREFIX):], value)
-            elif target not in row.values:
-                value = self._normalised(target, value)
-                reason = self._field_problem(target, value)
-                if reason:
-                    errors.append(self._error(record, header, value, reason))
-                else:
-                    row.values[target] = value
-        email_problem = self._email_problem(row.email)
+            if target == "linkedin_url" and not value.lower().startswith(("http://", "https://")):
+                value = "https://" + value
+            if len(value) > limit:
+                reason = f"At most {limit} characters (this has {len(value)})."
+                errors.append(self._error(record, header, value, reason))
+            elif target == "linkedin_url" and "linkedin.com/" not in value.lower():
+                errors.append(self._error(record, header, value,
+                                          "Not a LinkedIn profile address (expected linkedin.com/in/...)."))
+            else:
+                fields[target] = value
+        for index, header in self.tag_columns:
+            for name in _TAG_SPLIT.split(values[index]) if index < count else ():
+                name = name.strip()
+                if len(name) > _TAG_MAX:
+                    errors.append(self._error(record, header, name, f"A tag has at most {_TAG_MAX} characters."))
+                elif name:
+                    row.tags.add(name)
+        for index, name in self.custom_columns:
+            value = values[index].strip() if index < count else ""
+            if value and name not in row.custom:
+                row.custom[name] = value
+        email_problem = self._email_problem(email)
         if email_problem:
-            errors.insert(0, self._error(record, self.email_column, row.email, email_problem))
+            errors.insert(0, self._error(record, self.email_column, email, email_problem))
         if errors:
             return errors
-        row.domain = row.email.rsplit("@", 1)[1]
-        if row.domain in FREE_MAIL_DOMAINS and "company" in row.values:
-            row.custom.setdefault("company", row.values.pop("company"))
+        row.domain = email.rsplit("@", 1)[1]
+        if row.domain in FREE_MAIL_DOMAINS and "company" in fields:
+            row.custom.setdefault("company", fields.pop("company"))
         return row
 
     def _email_problem(self, email: str) -> str:
@@ -120,21 +129,6 @@ class RowValidator:
         if self.erased_hashes and erasure_hash(email) in self.erased_hashes:
             return "This person asked to be erased; their address is not imported again."
         return ""
-
-    @staticmethod
-    def _field_problem(target: str, value: str) -> str:
-        limit = _MAX_LENGTH[target]
-        if len(value) > limit:
-            return f"At most {limit} characters (this has {len(value)})."
-        if target == "linkedin_url" and "linkedin.com/" not in value.lower():
-            return "Not a LinkedIn profile address (expected linkedin.com/in/...)."
-        return ""
-
-    @staticmethod
-    def _normalised(target: str, value: str) -> str:
-        if target == "linkedin_url" and not value.lower().startswith(("http://", "https://")):
-            return "https://" + value
-        return value
 
     def _error(self, record: Record, column: str, value: str, reason: str) -> RowError:
         return RowError(line=record.line, column=column, value=value, reason=reason, values=tuple(record.values))
