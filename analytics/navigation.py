@@ -1,5 +1,6 @@
 NAV_ITEMS = [
     ("Overview", "analytics:overview", None),
+    ("Compare campaigns", "analytics:compare", None),
     ("Channels", "analytics:channels", None),
     ("Trends", "analytics:trends", None),
     ("Cohorts", "analytics:cohorts", None),

@@ -9,13 +9,15 @@ from django.utils.http import urlencode
 
 from analytics import reports
 from analytics.api import serializers as s
-from analytics.models import ContactScore
+from analytics.models import ContactScore, ContactScoreHistory
 from analytics.reports.measures import METRICS
+from crm.models import Contact
 from publishing.models import Campaign
 
 TABS = [
-    ("analytics:overview", "Overview"), ("analytics:channels", "Channels"), ("analytics:trends", "Trends"),
-    ("analytics:cohorts", "Cohorts"), ("analytics:attribution", "Attribution"), ("analytics:scores", "Top contacts"),
+    ("analytics:overview", "Overview"), ("analytics:compare", "Compare campaigns"), ("analytics:channels", "Channels"),
+    ("analytics:trends", "Trends"), ("analytics:cohorts", "Cohorts"), ("analytics:attribution", "Attribution"),
+    ("analytics:scores", "Top contacts"),
 ]
 
 
@@ -67,6 +69,49 @@ def campaign(request, campaign_id: int):
                  chart=lambda r: _series([c["channel"] for c in r["channels"]], [c["clicks"] for c in r["channels"]],
                                          "Clicks", "bar"),
                  extra={"campaign": chosen, "metrics": METRICS, "report_keys": REPORT_KEYS})
+
+
+COMPARE_CHART_KEYS = ("clicks", "conversions")
+
+
+def _compare_chart(report: dict) -> dict:
+    names = [r["campaign"]["name"] for r in report["campaigns"]]
+    return {"type": "bar", "labels": names, "series": [
+        {"label": METRICS[key].label, "values": [float(r["totals"][key] or 0) for r in report["campaigns"]]}
+        for key in COMPARE_CHART_KEYS
+    ]}
+
+
+@login_required
+def compare(request):
+    """Campaigns side by side; the picker sends one `ids` per chosen campaign, the API takes them joined."""
+    chosen = [part for value in request.GET.getlist("ids") for part in value.split(",") if part.strip()]
+    data = request.GET.copy()
+    if chosen:
+        data["ids"] = ",".join(chosen)
+    request.GET = data
+    choices = Campaign.objects.order_by("-created_at", "-id").only("id", "name")[:200]
+    if not chosen:
+        tabs = [(reverse(name), label, name == "analytics:compare") for name, label in TABS]
+        return render(request, "analytics/compare.html", {"tabs": tabs, "choices": choices, "chosen": set(),
+                                                          "query": request.GET, "nothing_chosen": True})
+    return _page(request, "compare.html", s.CompareQuerySerializer,
+                 lambda q: {"campaigns": reports.campaign_reports(q["ids"], start=q.get("start"), end=q.get("end"))},
+                 api="/api/analytics/campaigns/", chart=_compare_chart,
+                 extra={"metrics": METRICS, "report_keys": REPORT_KEYS, "choices": choices,
+                        "chosen": {int(c) for c in chosen if c.strip().isdigit()}})
+
+
+@login_required
+def contact_score(request, contact_id: int):
+    """A contact's engagement score over time (crm links here; crm itself never imports analytics)."""
+    contact = get_object_or_404(Contact, pk=contact_id)
+    current = ContactScore.objects.filter(contact=contact).first()
+    history = list(ContactScoreHistory.objects.filter(contact=contact).order_by("day").values("day", "score", "tier"))
+    tabs = [(reverse(name), label, False) for name, label in TABS]
+    chart = _series([h["day"] for h in history], [h["score"] for h in history], "Score")
+    return render(request, "analytics/contact.html",
+                  {"tabs": tabs, "contact": contact, "current": current, "history": history, "chart": chart})
 
 
 @login_required
