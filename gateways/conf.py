@@ -2,19 +2,7 @@
 
 from django.conf import settings
 
-from aicmo_site.env import env_int, env_str
-
-
-def _env_float(name: str, default: float) -> float:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raw = env_str(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number; got {raw!r}.")
+from aicmo_site.env import env_float, env_int
 
 
 def breaker_threshold() -> int:
@@ -24,21 +12,21 @@ def breaker_threshold() -> int:
 
 def breaker_cooldown_seconds() -> float:
     """How long an open breaker keeps an account out of the chain before one trial call."""
-    return getattr(settings, "GATEWAYS_BREAKER_COOLDOWN_SECONDS", _env_float("GATEWAYS_BREAKER_COOLDOWN_SECONDS", 60))
+    return getattr(settings, "GATEWAYS_BREAKER_COOLDOWN_SECONDS", env_float("GATEWAYS_BREAKER_COOLDOWN_SECONDS", 60))
 
 
 def health_ema_alpha() -> float:
     """Weight of the newest call in the success-rate and latency moving averages (0..1)."""
-    return getattr(settings, "GATEWAYS_HEALTH_EMA_ALPHA", _env_float("GATEWAYS_HEALTH_EMA_ALPHA", 0.2))
+    return getattr(settings, "GATEWAYS_HEALTH_EMA_ALPHA", env_float("GATEWAYS_HEALTH_EMA_ALPHA", 0.2))
 
 
 def degraded_success_rate() -> float:
     """Below this success rate an account counts as degraded."""
-    return getattr(settings, "GATEWAYS_DEGRADED_SUCCESS_RATE", _env_float("GATEWAYS_DEGRADED_SUCCESS_RATE", 0.9))
+    return getattr(settings, "GATEWAYS_DEGRADED_SUCCESS_RATE", env_float("GATEWAYS_DEGRADED_SUCCESS_RATE", 0.9))
 
 
 def rate_limit_max_wait_seconds() -> float:
     """Longest wait for an account's rate limit before the chain moves on to the next account."""
     return getattr(
-        settings, "GATEWAYS_RATE_LIMIT_MAX_WAIT_SECONDS", _env_float("GATEWAYS_RATE_LIMIT_MAX_WAIT_SECONDS", 2)
+        settings, "GATEWAYS_RATE_LIMIT_MAX_WAIT_SECONDS", env_float("GATEWAYS_RATE_LIMIT_MAX_WAIT_SECONDS", 2)
     )

@@ -84,3 +84,13 @@ def test_production_requires_secret_key():
     result = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_env_float(monkeypatch):
+    from aicmo_site.env import env_float
+
+    monkeypatch.setenv("GATEWAYS_HEALTH_EMA_ALPHA", "0.35")
+    assert env_float("GATEWAYS_HEALTH_EMA_ALPHA", 0.2) == 0.35
+    monkeypatch.setenv("GATEWAYS_HEALTH_EMA_ALPHA", "fast")
+    with pytest.raises(ImproperlyConfigured, match="GATEWAYS_HEALTH_EMA_ALPHA must be a number"):
+        env_float("GATEWAYS_HEALTH_EMA_ALPHA", 0.2)

@@ -20,8 +20,10 @@ class FailoverEmailSession:
 
     A ProviderUnavailable from the adapter means the message was not accepted (the connection
     failed before DATA was taken), so the same message goes to the next account and `failovers`
-    counts it. OutcomeUnknown means it may have been accepted: it is raised, never retried
-    elsewhere; the next message opens a fresh connection to the same account.
+    counts it; a temporary refusal of one message on a still-usable connection (details
+    "session_usable") is raised to the caller instead, and the account keeps the batch.
+    OutcomeUnknown means it may have been accepted: it is raised, never retried elsewhere; the
+    next message opens a fresh connection to the same account.
     """
 
     def __init__(self):
@@ -95,6 +97,10 @@ class FailoverEmailSession:
             try:
                 return run_recorded(account, lambda: session.send(message))  # noqa: B023 - called at once
             except ProviderUnavailable as exc:
+                if exc.details.get("session_usable"):
+                    # This one message was refused for now (454, greylisting) on a connection that
+                    # still works: the caller retries it later, and the account keeps the batch.
+                    raise
                 self._give_up_on_current(exc)
                 self.failovers += 1
             except OutcomeUnknown:
