@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
+# Tests run in parallel processes (pytest-xdist); each has its own test database and servers.
+TEST_WORKERS ?= 2
 
 .PHONY: run test install system-deps lint bench migrate clean
 
@@ -38,7 +40,7 @@ system-deps:
 	bash scripts/system-deps.sh
 
 test: install system-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
