@@ -1,9 +1,8 @@
 """Demo users, one per role, so `make run` shows what each role sees."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
-from aicmo_site.roles import ANALYST, APPROVER, MARKETER
+from aicmo_site.roles import ANALYST, APPROVER, MARKETER, user_role_assign
 
 DEMO_PASSWORD = "demo-password"  # development data only; seed_demo refuses nothing else
 DEMO_USERS = (("marketer", MARKETER), ("approver", APPROVER), ("analyst", ANALYST))
@@ -19,6 +18,6 @@ def seed_users() -> list[str]:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=role))
+        user_role_assign(user=user, role=role)
         lines.append(f"user {username} ({role}){' created' if created else ''}")
     return lines

@@ -53,6 +53,18 @@ def roles_sync() -> dict[str, int]:
     return counts
 
 
+@transaction.atomic
+def user_role_assign(*, user, role: str) -> None:
+    """Gives a user a role. Every role works in the Django admin too (approval queues, asset
+    libraries), limited there by the same permissions, so role holders get staff status."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
+    user.groups.add(Group.objects.get(name=role))
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+
+
 def user_roles(user) -> list[str]:
     if not user.is_authenticated:
         return []

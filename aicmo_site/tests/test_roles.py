@@ -106,3 +106,16 @@ def test_api_checks_role_permissions(domain_like, make_user, role, read, create,
     assert client.get("/api/schedules/").status_code == read
     assert client.post("/api/schedules/", {"name": "x", "func": "math.ceil"}).status_code == create
     assert client.post(f"/api/schedules/{schedule.pk}/approve/").status_code == approve
+
+
+@pytest.mark.django_db
+def test_every_role_reaches_the_admin_limited_by_its_permissions(client, django_user_model):
+    from aicmo_site.roles import user_role_assign
+
+    analyst = django_user_model.objects.create_user("ana-admin", password="pw-123456!")
+    user_role_assign(user=analyst, role="Analyst")
+    client.force_login(analyst)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/auth/user/").status_code == 403
+    with pytest.raises(ValueError, match="Unknown role"):
+        user_role_assign(user=analyst, role="Wizard")

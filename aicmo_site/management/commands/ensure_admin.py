@@ -1,10 +1,9 @@
 import os
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
-from aicmo_site.roles import ADMIN
+from aicmo_site.roles import ADMIN, user_role_assign
 
 
 class Command(BaseCommand):
@@ -23,4 +22,4 @@ class Command(BaseCommand):
             self.stdout.write(f"Created administrator {username!r} with password {password!r}: change it.")
         else:
             self.stdout.write(f"Administrator {username!r} exists (password unchanged).")
-        user.groups.add(Group.objects.get(name=ADMIN))
+        user_role_assign(user=user, role=ADMIN)
