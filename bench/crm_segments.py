@@ -102,6 +102,12 @@ def populate(contacts: int, events: int) -> None:
             INSERT INTO crm_contact_tags (contact_id, tag_id)
             SELECT id, 1 + id % 6 FROM crm_contact
             UNION ALL SELECT id, 1 + (id / 6 + 1) % 6 FROM crm_contact WHERE (id / 6 + 1) % 6 <> id % 6""")
+        # Building the event indexes once after the load is far faster than updating them per row.
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'crm_engagementevent' "
+                       "AND indexname NOT LIKE '%%pkey'")
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("""
             INSERT INTO crm_engagementevent (contact_id, kind, occurred_at, campaign_id, channel, source_kind,
                 source_id, detail)
@@ -110,6 +116,8 @@ def populate(contacts: int, events: int) -> None:
                 now() - make_interval(days => ((e * 31) %% 180)::int, secs => e %% 86400), 1 + e %% 20, 'email',
                 'bench', '', '{}'::jsonb
             FROM generate_series(1::bigint, %s) e""", [contacts, events])
+        for _, definition in indexes:
+            cursor.execute(definition)
         cursor.execute("ANALYZE")
 
 

@@ -11,9 +11,14 @@ from crm.segments import rules_q
 class ContactFilterSet(django_filters.FilterSet):
     tag = django_filters.CharFilter(method="filter_tag", label="Tag (name; several comma-separated: any of them)")
     domain = django_filters.CharFilter(method="filter_domain", label="Domain")
-    lifecycle_status = django_filters.MultipleChoiceFilter(choices=LifecycleStatus.choices, label="Lifecycle")
-    email_status = django_filters.MultipleChoiceFilter(choices=EmailStatus.choices, label="Email status")
-    engagement_tier = django_filters.MultipleChoiceFilter(choices=EngagementTier.choices, label="Tier")
+    # distinct=False: each filter is on the contact's own column, so no row can repeat, and a
+    # DISTINCT over a million wide rows is what would make the list slow.
+    lifecycle_status = django_filters.MultipleChoiceFilter(choices=LifecycleStatus.choices, label="Lifecycle",
+                                                           distinct=False)
+    email_status = django_filters.MultipleChoiceFilter(choices=EmailStatus.choices, label="Email status",
+                                                       distinct=False)
+    engagement_tier = django_filters.MultipleChoiceFilter(choices=EngagementTier.choices, label="Tier",
+                                                          distinct=False)
     score_min = django_filters.NumberFilter(field_name="engagement_score", lookup_expr="gte", label="Score from")
     score_max = django_filters.NumberFilter(field_name="engagement_score", lookup_expr="lte", label="Score to")
     company = django_filters.NumberFilter(field_name="company_id", label="Company ID")
