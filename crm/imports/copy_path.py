@@ -131,9 +131,8 @@ def apply_chunk(rows: list[ContactRow], *, policy: str) -> ChunkCounts:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         _ensure_staging(cursor)
         _copy_rows(cursor, rows)
-        # Fresh statistics, or the planner guesses the staging table's size and may scan the whole
-        # contact table for each chunk instead of probing its email index.
-        cursor.execute(f"ANALYZE {STAGING}")
+        # No ANALYZE of the staging table on purpose: with its true size the planner prefers hashing
+        # the whole contact table to probing the email index per row, which grows with the database.
         cursor.execute(
             f"INSERT INTO {company} (domain, name, industry, size, website, created_at, updated_at) "  # noqa: S608
             f"SELECT DISTINCT ON (domain) domain, company, '', '', '', now(), now() FROM {STAGING} "
