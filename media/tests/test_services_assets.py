@@ -129,3 +129,22 @@ def test_documents_are_stored_by_streaming_with_their_hash(library, marketer):
     with asset.file.open("rb") as handle:
         assert handle.read() == images.PDF
     assert (asset.kind, asset.size_bytes, asset.file.name[-4:]) == ("document", len(images.PDF), ".pdf")
+
+
+def test_same_bytes_stored_by_a_concurrent_upload_return_that_asset(library, marketer, monkeypatch):
+    from django.core.files.base import ContentFile
+
+    from media.services import assets as assets_module
+
+    content = images.jpeg_bytes(seed=11)
+    rival = {}
+
+    def racing_content_file(data):
+        # Another request stores the same bytes between our duplicate check and our insert.
+        rival["asset"] = AssetFactory(library=library, content=content)
+        return ContentFile(data)
+
+    monkeypatch.setattr(assets_module, "ContentFile", racing_content_file)
+    asset, created, notice = asset_upload(library=library, file=images.upload(content, "a.jpg"), uploaded_by=marketer)
+    assert asset.pk == rival["asset"].pk and not created and "already stored" in notice
+    assert Asset.objects.count() == 1
