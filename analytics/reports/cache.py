@@ -2,8 +2,9 @@
 
 Roll-ups change only when a fold or a rebuild runs, and every dashboard request sums the same
 few thousand rows again, so the sums are kept under a key that holds the fold checkpoint (last
-event id and fold time): the first read after a fold misses and recomputes. Reads of raw events
-(reach, cohorts, attribution) and live state (lag, score tiers, A/B tests) are never cached.
+event id and fold time): the first read after a fold misses and recomputes. Score tier counts
+are kept the same way until the next scoring run (a scan of every contact's score otherwise).
+Reads of raw events (reach, cohorts, attribution) and live state (lag, A/B tests) are never cached.
 """
 
 import hashlib
@@ -15,9 +16,9 @@ from analytics.models import FoldCheckpoint
 from analytics.services.rollups import CAMPAIGN_DAY_FOLD
 
 
-def fold_cached(name: str, compute, **params):
+def fold_cached(name: str, compute, *, checkpoint: str = CAMPAIGN_DAY_FOLD, **params):
     seconds = conf.report_cache_seconds()
-    state = FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD).values_list("last_id", "folded_at").first()
+    state = FoldCheckpoint.objects.filter(name=checkpoint).values_list("last_id", "folded_at").first()
     if not seconds or state is None or state[1] is None:
         return compute()
     fingerprint = repr((name, sorted(params.items()), state[0], state[1].isoformat()))

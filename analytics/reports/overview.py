@@ -5,8 +5,10 @@ import datetime as dt
 from django.db.models import Count
 
 from analytics.models import ContactScore
+from analytics.reports.cache import fold_cached
 from analytics.reports.measures import derived, empty_totals, regrouped, rolled_up
 from analytics.services.rollups import rollup_lag
+from analytics.services.scoring import SCORING_CHECKPOINT
 from publishing.models import Campaign
 
 KPIS = ("sent", "opens", "clicks", "conversions", "revenue", "impressions", "spend", "open_rate",
@@ -16,6 +18,11 @@ KPIS = ("sent", "opens", "clicks", "conversions", "revenue", "impressions", "spe
 def _kpis(totals: dict) -> dict:
     values = {**totals, **derived(totals)}
     return {k: values[k] for k in KPIS}
+
+
+def _tier_counts() -> dict:
+    return dict(ContactScore.objects.values("tier").annotate(n=Count("contact_id")).order_by()
+                .values_list("tier", "n"))
 
 
 def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
@@ -45,8 +52,7 @@ def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
          for (ch,), t in regrouped(found["current"], (1,)).items()),
         key=lambda row: (-row["conversions"], -row["clicks"], row["channel"]),
     )[:top]
-    tiers = dict(ContactScore.objects.values("tier").annotate(n=Count("contact_id")).order_by()
-                 .values_list("tier", "n"))
+    tiers = fold_cached("score_tiers", _tier_counts, checkpoint=SCORING_CHECKPOINT)
     return {
         "start": start, "end": end, "previous_start": previous_start, "previous_end": previous_end,
         "kpis": kpis, "top_campaigns": campaigns, "top_channels": channels,

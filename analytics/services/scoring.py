@@ -15,12 +15,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics import conf
-from analytics.models import ContactScore
+from analytics.models import ContactScore, FoldCheckpoint
 from crm.choices import EventKind
 from crm.models import Contact, EngagementEvent
 from crm.services.scores import contact_scores_apply
 
 _NEW_SCORES = "analytics_new_scores"
+# Touched by every scoring run so that what is cached from the scores (tier counts) is read anew.
+SCORING_CHECKPOINT = "contact_scores"
 
 
 def _age_days_sql() -> str:
@@ -102,6 +104,7 @@ def _write_scores(*, now, contact_id: int | None) -> dict:
         scored = cursor.rowcount
         cursor.execute(f"DROP TABLE IF EXISTS {_NEW_SCORES}")
     _mirror_into_crm(contact_id=contact_id)
+    FoldCheckpoint.objects.update_or_create(name=SCORING_CHECKPOINT, defaults={"folded_at": now})
     return {"contacts_scored": scored, "scores_changed": changed}
 
 

@@ -74,3 +74,17 @@ def test_no_cache_when_turned_off(api_as, campaign, settings):
     queries(api, "/api/analytics/overview/")
     again = [q for q in queries(api, "/api/analytics/overview/") if "analytics_campaignchannelday" in q]
     assert len(again) == 1
+
+
+def test_tier_counts_are_kept_until_the_next_scoring_run(api_as, campaign):
+    from analytics.services import contact_score_one, contacts_score
+
+    contacts_score()
+    api = api_as("Analyst")
+    before = api.get("/api/analytics/overview/").json()["score_tiers"]
+    assert [q for q in queries(api, "/api/analytics/overview/") if "analytics_contactscore" in q] == []
+    fresh = ContactFactory()
+    EngagementEventFactory(contact=fresh, kind="converted", occurred_at=dt.datetime.now(dt.UTC))
+    contact_score_one(contact_id=fresh.pk)
+    after = api.get("/api/analytics/overview/").json()["score_tiers"]
+    assert sum(after.values()) == sum(before.values()) + 1
