@@ -4,10 +4,13 @@ A rate whose denominator is zero is None (shown as "n/a"): never 0, never an err
 """
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import reduce
+from itertools import pairwise
 
-from django.db.models import DecimalField, F, IntegerField, Q, Sum, Value
+from django.db.models import Case, CharField, DecimalField, F, IntegerField, Q, Sum, Value, When
 
 from analytics.models import CampaignChannelDay, ContentChannelDay
 from analytics.reports.cache import fold_cached
@@ -88,44 +91,38 @@ def empty_totals() -> dict:
 MONEY = ("revenue", "spend")
 
 
-def _measure_sum(model, measure: str, period_filter: Q | None):
-    """Sum of one measure in one roll-up (0 where that roll-up does not have it), for one period."""
+def _measure_sum(model, measure: str):
+    """Sum of one measure in one roll-up (0 where that roll-up does not have it)."""
     if model is CampaignChannelDay and measure == "sent":
         expression = F("sent") + F("emails_sent")
     elif measure in (EVENT_MEASURES if model is CampaignChannelDay else POST_MEASURES):
         expression = F(measure)
     else:
         expression = Value(0, output_field=DecimalField() if measure in MONEY else IntegerField())
-    return Sum(expression, filter=period_filter)
+    return Sum(expression)
 
 
 def summed_periods(*, periods: dict[str, tuple], campaign_ids=None, group_by: tuple[str, ...] = ()) -> dict:
-    """Base measures from both roll-ups for several periods in one query (a UNION ALL of one
-    conditional aggregate per roll-up): {period name: {group_by values: totals}}."""
-    low = min(start for start, _ in periods.values())
-    high = max(end for _, end in periods.values())
+    """Base measures from both roll-ups for several disjoint periods in one query (a UNION ALL of
+    one aggregate per roll-up, grouped by period too: plain sums, not one filtered sum per period
+    and measure, which costs the database several times more): {period: {group_by values: totals}}."""
+    spans = sorted(periods.values())
+    if any(later[0] <= earlier[1] for earlier, later in pairwise(spans)):
+        raise ValueError("Periods summed together must not overlap.")
+    in_period = Case(*[When(day__gte=start, day__lte=end, then=Value(name)) for name, (start, end) in periods.items()],
+                     output_field=CharField())
     querysets = []
     for model in (CampaignChannelDay, ContentChannelDay):
-        rows = model.objects.filter(day__gte=low, day__lte=high)
+        rows = model.objects.filter(reduce(operator.or_, (Q(day__gte=start, day__lte=end) for start, end in spans)))
         if campaign_ids is not None:
             rows = rows.filter(campaign_id__in=campaign_ids)
-        aggregates = {
-            f"{name}__{measure}": _measure_sum(model, measure, Q(day__gte=start, day__lte=end))
-            for name, (start, end) in periods.items() for measure in BASE_MEASURES
-        }
-        querysets.append(rows.values(*group_by).annotate(**aggregates).order_by() if group_by
-                         else rows.annotate(one=Value(1)).values("one").annotate(**aggregates).values(*aggregates)
-                         .order_by())
+        querysets.append(rows.annotate(rollup_period=in_period).values("rollup_period", *group_by)
+                         .annotate(**{measure: _measure_sum(model, measure) for measure in BASE_MEASURES}).order_by())
     found: dict[str, dict[tuple, dict]] = {name: {} for name in periods}
     for row in querysets[0].union(querysets[1], all=True):
-        key = tuple(row[g] for g in group_by)
-        for name in periods:
-            values = [row[f"{name}__{measure}"] for measure in BASE_MEASURES]
-            if group_by and not any(values):
-                continue
-            totals = found[name].setdefault(key, empty_totals())
-            for measure, value in zip(BASE_MEASURES, values, strict=True):
-                totals[measure] += value or 0
+        totals = found[row["rollup_period"]].setdefault(tuple(row[g] for g in group_by), empty_totals())
+        for measure in BASE_MEASURES:
+            totals[measure] += row[measure] or 0
     if not group_by:
         for name in periods:
             found[name].setdefault((), empty_totals())
