@@ -12,3 +12,10 @@ def httpserver():
     server.clear()
     if server.is_running():
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def dispatch_in_the_test_thread(settings):
+    """Posting threads have database connections of their own, which cannot see a test's uncommitted
+    rows; tests with real workers run the default thread pool."""
+    settings.PUBLISHING_DISPATCH_THREADS = 1
