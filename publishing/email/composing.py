@@ -14,6 +14,7 @@ from django.db import transaction
 from gateways.capabilities import OutgoingEmail
 from publishing.email import conf
 from publishing.email.models import EmailBlock, EmailCampaign, EmailLink
+from publishing.email.plaintext import html_to_text
 from publishing.email.rendering import DynamicBlockRule, Recipient, RenderedEmail, render_email
 from publishing.email.tokens import make_token
 
@@ -131,8 +132,11 @@ def blocks_of(template_id: int) -> list[DynamicBlockRule]:
 
 
 def content_of(template, *, subject_override: str = "") -> Content:
+    """A blank text body is generated once from the HTML *source* (template tags survive the conversion),
+    so each message renders a text template instead of parsing its own HTML again."""
     return Content(subject=subject_override or template.subject, preheader=template.preheader,
-                   html=template.html_body, text=template.text_body, blocks=blocks_of(template.pk))
+                   html=template.html_body, text=template.text_body or html_to_text(template.html_body),
+                   blocks=blocks_of(template.pk))
 
 
 def render_for(content: Content, recipient: Recipient, *, campaign_name: str, delivery_id: int | None) -> RenderedEmail:

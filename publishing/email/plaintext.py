@@ -41,7 +41,8 @@ class _TextCollector(HTMLParser):
         elif tag == "a" and self.links:
             href, start = self.links.pop()
             label = "".join(self.parts[start:]).strip()
-            if href.startswith(("http://", "https://", "mailto:")) and href != label:
+            # "{{" too: converting a template's source keeps {{ unsubscribe_url }} for rendering later.
+            if href.startswith(("http://", "https://", "mailto:", "{{")) and href != label:
                 self.parts.append(f" ({href})" if label else href)
 
     def handle_data(self, data):

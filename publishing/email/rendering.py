@@ -94,6 +94,7 @@ class DynamicBlockRule:
 
     slot: str
     html: str
+    text: str = ""  # the same block for the plain-text body; generated from the HTML when empty
     tag_names: frozenset[str] = frozenset()
     segment_ids: frozenset[int] = frozenset()
     position: int = 0
@@ -141,14 +142,22 @@ class RenderedEmail:
     text: str
 
 
-def _blocks_for(recipient: Recipient, blocks: list[DynamicBlockRule], context_values: dict) -> dict:
-    chosen: dict[str, list[str]] = {}
+def _blocks_for(recipient: Recipient, blocks: list[DynamicBlockRule], context_values: dict) -> tuple[dict, dict]:
+    """The chosen blocks of each slot, as HTML and as plain text."""
+    from publishing.email.plaintext import html_to_text
+
+    html_parts: dict[str, list[str]] = {}
+    text_parts: dict[str, list[str]] = {}
     for block in sorted(blocks, key=lambda b: (b.slot, b.position)):
         if block.matches(recipient.tags, recipient.segment_ids):
             html = compile_template(block.html).render(Context(context_values, autoescape=True))
-            chosen.setdefault(block.slot, []).append(html)
+            html_parts.setdefault(block.slot, []).append(html)
+            text = (compile_template(block.text).render(Context(context_values, autoescape=False)) if block.text
+                    else html_to_text(html))
+            text_parts.setdefault(block.slot, []).append(text.strip())
     # Block bodies are written by the marketer and rendered with autoescape on, so joining them is safe.
-    return {slot: mark_safe("\n".join(parts)) for slot, parts in chosen.items()}  # noqa: S308
+    return ({slot: mark_safe("\n".join(parts)) for slot, parts in html_parts.items()},  # noqa: S308
+            {slot: "\n\n".join(parts) for slot, parts in text_parts.items()})
 
 
 def recipient_context(recipient: Recipient, *, campaign_name: str, unsubscribe_url: str,
@@ -172,10 +181,11 @@ def render_email(*, subject: str, preheader: str, html: str, text: str, recipien
 
     values = recipient_context(recipient, campaign_name=campaign_name, unsubscribe_url=unsubscribe_url,
                                view_in_browser_url=view_in_browser_url)
-    values["blocks"] = TemplateData(_blocks_for(recipient, blocks or [], values))
-    html_out = compile_template(html).render(Context(values, autoescape=True)) if html else ""
+    html_blocks, text_blocks = _blocks_for(recipient, blocks or [], values)
+    html_out = compile_template(html).render(Context({**values, "blocks": TemplateData(html_blocks)},
+                                                     autoescape=True)) if html else ""
     # Subject and text are not HTML: escaping there would show "&amp;" to the reader.
-    plain = Context(values, autoescape=False)
+    plain = Context({**values, "blocks": TemplateData(text_blocks)}, autoescape=False)
     subject_out = " ".join(compile_template(subject).render(plain).split())
     preheader_out = " ".join(compile_template(preheader).render(plain).split()) if preheader else ""
     text_out = compile_template(text).render(plain) if text.strip() else html_to_text(html_out)

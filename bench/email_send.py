@@ -1,0 +1,174 @@
+"""Email campaign sending end to end on PostgreSQL: a personalised campaign (about 10 kB of HTML per
+message) to N contacts through Postfix's smtp-sink, sent by the worker count AICMO ships by default
+(EMAIL_SEND_CONCURRENCY), each worker a separate process claiming deliveries from the database.
+
+Prints messages per second end to end (freezing the audience included), the ratio to the baseline
+measured in the same run (a bare smtplib loop pushing pre-rendered messages over one reused
+connection to the same server), and each process's peak memory. With --rate, also how closely the
+configured messages-per-second limit was held over the busiest minute.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/aicmo_bench python -m bench email_send 10000
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE_MAX = 20_000  # pre-rendered payloads are held in memory; the rate is what is compared
+PARAGRAPH = ("<p>{{ contact.first_name|default:'Friend' }}, here is what is new at "
+             "{{ contact.company.name|default:'your company' }}: products, a webinar and a discount.</p>\n")
+
+
+def template_html(size: int) -> str:
+    body = PARAGRAPH * max(1, size // len(PARAGRAPH))
+    return ('<html><body><h1>November news for {{ contact.first_name|default:"you" }}</h1>' + body
+            + '<p><a href="https://example.org/webinar">Join the webinar</a> · '
+              '<a href="https://example.org/shop?utm_source=email">Shop</a></p>'
+              '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>')
+
+
+def make_campaign(count: int, size: int, port: int):
+    from crm.models import Contact, Tag
+    from gateways import services as gateway_services
+    from gateways.capabilities import Capability
+    from gateways.models import ProviderAccount
+    from publishing.email.models import EmailCampaign, EmailTemplate
+    from publishing.models import Campaign
+
+    run = time.strftime("%Y%m%d%H%M%S")
+    tag = Tag.objects.create(name=f"bench-{run}")
+    for start in range(0, count, 5000):
+        Contact.objects.bulk_create([
+            Contact(email=f"r{run}-{n}@bench.example", domain="bench.example", first_name=f"Reader{n}")
+            for n in range(start, min(count, start + 5000))
+        ])
+    ids = Contact.objects.filter(email__startswith=f"r{run}-").values_list("pk", flat=True)
+    Contact.tags.through.objects.bulk_create([Contact.tags.through(contact_id=i, tag_id=tag.pk) for i in ids],
+                                             batch_size=5000)
+    ProviderAccount.objects.filter(capability=Capability.EMAIL_SENDING).update(enabled=False)
+    gateway_services.account_create(capability=Capability.EMAIL_SENDING, adapter="smtp", name=f"sink-{run}",
+                                    settings={"host": "127.0.0.1", "port": port, "security": "none",
+                                              "from_email": "AICMO News <news@bench.example>"})
+    template = EmailTemplate.objects.create(name=f"Bench {run}", subject="{{ contact.first_name }}, our news",
+                                            html_body=template_html(size))
+    campaign = Campaign.objects.create(name=f"Bench {run}", audience={"tag_ids": [tag.pk]})
+    return EmailCampaign.objects.create(campaign=campaign, template=template, from_email="news@bench.example")
+
+
+def worker_main(email_campaign_id: int) -> int:
+    from bench.conditions import peak_rss_mb
+    from publishing.email.sending import worker_run
+
+    report = worker_run(email_campaign_id=email_campaign_id, budget_seconds=24 * 3600)
+    print(json.dumps({"sent": report.sent, "failed": report.failed, "unknown": report.unknown,
+                      "peak_mb": round(peak_rss_mb(), 1)}))
+    return 0
+
+
+def busiest_minute_rate(email_campaign) -> float | None:
+    from django.db.models import Max, Min
+
+    from publishing.email.models import EmailDelivery
+
+    sent = EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, sent_at__isnull=False)
+    bounds = sent.aggregate(first=Min("sent_at"), last=Max("sent_at"))
+    if not bounds["first"] or (bounds["last"] - bounds["first"]).total_seconds() < 70:
+        return None
+    # A minute away from the ramp-up and the tail.
+    start = bounds["first"] + (bounds["last"] - bounds["first"]) / 2 - timedelta(seconds=30)
+    return sent.filter(sent_at__gte=start, sent_at__lt=start + timedelta(seconds=60)).count() / 60
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="bench email_send", description=__doc__)
+    parser.add_argument("audience", type=int, nargs="?", default=10_000)
+    parser.add_argument("--size", type=int, default=10_000, help="approximate HTML bytes per message")
+    parser.add_argument("--workers", type=int, default=0, help="default: EMAIL_SEND_CONCURRENCY")
+    parser.add_argument("--rate", type=float, default=0, help="EMAIL_RATE_PER_SECOND for this run (0: none)")
+    parser.add_argument("--worker-for", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("GATEWAYS_ALLOW_PRIVATE_ADDRESSES", "1")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["EMAIL_RATE_PER_SECOND"] = str(args.rate)
+
+    from bench.conditions import describe, peak_rss_mb, setup_django
+
+    setup_django()
+    if args.worker_for:
+        return worker_main(args.worker_for)
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.email_smtp_baseline import smtplib_baseline, start_sink
+    from gateways.mail import render_message
+    from publishing.email import conf
+    from publishing.email.composing import content_of, outgoing_for, render_for
+    from publishing.email.rendering import Recipient
+    from publishing.email.selectors import email_campaign_progress
+    from publishing.email.services import email_campaign_send
+
+    if connection.vendor != "postgresql":
+        print("note: the issue asks for PostgreSQL; set DATABASE_URL=postgres://…", file=sys.stderr)
+    call_command("migrate", verbosity=0)
+    workers = args.workers or conf.send_concurrency()
+    sink, port = start_sink()
+    try:
+        email_campaign = make_campaign(args.audience, args.size, port)
+
+        content = content_of(email_campaign.template)
+        payloads = []
+        for n in range(min(args.audience, BASELINE_MAX)):
+            rendered = render_for(content, Recipient(email=f"reader{n}@bench.example", first_name=f"Reader{n}"),
+                                  campaign_name="Bench", delivery_id=n + 1)
+            message = outgoing_for(email_campaign=email_campaign, rendered=rendered, to=f"reader{n}@bench.example",
+                                   delivery_id=n + 1, link_ids={})
+            payloads.append((message.to, render_message(message, default_from="news@bench.example").data))
+        size = sum(len(p) for _t, p in payloads) / len(payloads)
+        baseline = smtplib_baseline("127.0.0.1", port, payloads)
+        del payloads
+
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
+                                                                       "aicmo_site.settings.base"),
+               "EMAIL_SEND_CONCURRENCY": str(workers)}
+        started = time.perf_counter()
+        # The bench starts its own worker processes instead of waking django-q2 ones.
+        with mock.patch("publishing.email.services.campaigns.campaign_wake"):
+            email_campaign_send(email_campaign=email_campaign)
+        frozen = time.perf_counter() - started
+        processes = [subprocess.Popen([sys.executable, "-m", "bench", "email_send", "--worker-for",
+                                       str(email_campaign.pk)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+                     for _ in range(workers)]
+        reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
+        elapsed = time.perf_counter() - started
+        email_campaign.refresh_from_db()
+        progress = email_campaign_progress(email_campaign)
+        minute = busiest_minute_rate(email_campaign) if args.rate else None
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+
+    rate = progress.sent / elapsed
+    print(describe(audience=args.audience, bytes_per_message=f"{size:,.0f}", server="smtp-sink", workers=workers,
+                   rate_limit=args.rate or "none"))
+    print(f"sent {progress.sent:,}, failed {progress.failed}, outcome unknown {progress.outcome_unknown}, "
+          f"remaining {progress.remaining}; status {email_campaign.status}")
+    print(f"end to end: {rate:,.0f} messages/s ({elapsed:,.1f} s, of which freezing the audience {frozen:,.2f} s) | "
+          f"bare smtplib baseline: {baseline:,.0f} messages/s | ratio {rate / baseline:.2f}")
+    print("peak memory: parent {:,.0f} MB | workers {}".format(
+        peak_rss_mb(), ", ".join(f"{r['peak_mb']:,.0f} MB" for r in reports)))
+    if args.rate:
+        held = f"{minute:,.1f}/s ({100 * (minute - args.rate) / args.rate:+.1f}%)" if minute else "run under 70 s"
+        print(f"rate limit {args.rate:g}/s: busiest middle minute {held}")
+    return 0 if progress.remaining == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
