@@ -53,12 +53,15 @@ def _scores_select(*, now, contact_id: int | None) -> tuple[str, list]:
     if contact_id is not None:
         where_contact = " AND e.contact_id = %s"
         params.append(contact_id)
+    # "contact_id + 0" keeps PostgreSQL from walking the contact_id index to get groups in order:
+    # every event is read anyway, and one sequential scan into a hash aggregate is several times
+    # faster than a random-order index scan over the whole table (seen in EXPLAIN at 100k contacts).
     aggregate = (
-        f"SELECT e.contact_id, "
+        f"SELECT e.contact_id + 0 AS contact_id, "
         f"SUM(({weight_case}) * POWER(CAST(0.5 AS DOUBLE PRECISION), ({_age_days_sql()}) / %s)) AS points, "
         f"SUM(CASE WHEN e.kind = %s THEN COALESCE(e.value, 0) ELSE 0 END) AS ltv "
         f"FROM {events} e WHERE e.kind IN ({', '.join('%s' for _ in kinds)}) AND e.occurred_at <= %s"
-        f"{where_contact} GROUP BY e.contact_id"
+        f"{where_contact} GROUP BY e.contact_id + 0"
     )
     scale = conf.score_saturation()
     sql = (
