@@ -1,12 +1,16 @@
-"""Public routes, mounted at the site root: path("", include("publishing.email.urls"))."""
+"""Routes mounted at the site root (path("", include("publishing.email.urls"))): the public ones reached
+from inside emails and from providers, and the back-office pages of sends under /email/campaigns/."""
 
 from django.urls import path
 
-from publishing.email import views
+from publishing.email import pages, views
 
 urlpatterns = [
     path("t/o/<str:token>", views.open_pixel, name="email-open"),
     path("t/c/<str:token>", views.click, name="email-click"),
     path("u/<str:token>", views.unsubscribe, name="email-unsubscribe"),
     path("email/events", views.provider_events, name="email-provider-events"),
+    path("email/campaigns/", pages.send_list, name="email-send-list"),
+    path("email/campaigns/<int:campaign_id>/", pages.send_detail, name="email-send-detail"),
+    path("email/campaigns/<int:campaign_id>/action", pages.send_action, name="email-send-action"),
 ]

@@ -1,0 +1,67 @@
+"""Back-office pages of email sends: a list (filters, search, sorting, pagination) and each send's
+progress with pause, resume and cancel (cancel asks for confirmation)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from aicmo_site.errors import DomainError
+from publishing.email import selectors, services
+from publishing.email.filters import EmailCampaignFilterSet
+from publishing.email.models import EmailCampaign
+
+ORDERINGS = {"-created_at": "Newest", "-started_at": "Last started", "campaign__name": "Campaign name",
+             "status": "Status"}
+ACTIONS = {"send": services.email_campaign_send, "pause": services.email_campaign_pause,
+           "resume": services.email_campaign_resume, "cancel": services.email_campaign_cancel}
+
+
+@login_required
+@permission_required("publishing.view_emailcampaign", raise_exception=True)
+def send_list(request):
+    queryset = selectors.email_campaign_list()
+    if request.GET.get("q"):
+        queryset = queryset.filter(campaign__name__icontains=request.GET["q"])
+    ordering = request.GET.get("ordering")
+    queryset = queryset.order_by(ordering if ordering in ORDERINGS else "-created_at", "-id")
+    filterset = EmailCampaignFilterSet(request.GET or None, queryset=queryset)
+    page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
+    return render(request, "publishing/email/send_list.html", {"filter": filterset, "page": page,
+                                                                "orderings": ORDERINGS})
+
+
+@login_required
+@permission_required("publishing.view_emailcampaign", raise_exception=True)
+def send_detail(request, campaign_id: int):
+    email_campaign = get_object_or_404(selectors.email_campaign_list(), campaign_id=campaign_id)
+    deliveries = selectors.delivery_list(filters={"campaign": campaign_id, **request.GET.dict()})
+    return render(request, "publishing/email/send_detail.html", {
+        "send": email_campaign, "progress": selectors.email_campaign_progress(email_campaign),
+        "checklist": services.email_campaign_checklist(email_campaign) if email_campaign.status == "draft" else [],
+        "page": Paginator(deliveries, 50).get_page(request.GET.get("page")),
+        "events": email_campaign.events.select_related("by")[:20],
+        "confirm_cancel": request.GET.get("confirm") == "cancel",
+    })
+
+
+@login_required
+@permission_required("publishing.change_emailcampaign", raise_exception=True)
+@require_POST
+def send_action(request, campaign_id: int):
+    email_campaign = get_object_or_404(EmailCampaign, campaign_id=campaign_id)
+    back = reverse("email-send-detail", args=[campaign_id])
+    action = request.POST.get("action", "")
+    if action not in ACTIONS:
+        messages.error(request, "Unknown action.")
+        return redirect(back)
+    if action == "cancel" and request.POST.get("confirmed") != "yes":
+        return redirect(f"{back}?confirm=cancel")
+    try:
+        ACTIONS[action](email_campaign=email_campaign, by=request.user)
+        messages.success(request, f"Done: {action}.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(back)
