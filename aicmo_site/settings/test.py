@@ -11,7 +11,11 @@ from aicmo_site.settings.base import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = Path(tempfile.gettempdir()) / f"aicmo-test-media-{os.getpid()}"  # noqa: F405
+# Each test process has its own media folder; a worker started by a test is pointed at the test's.
+MEDIA_ROOT = Path(  # noqa: F405
+    os.environ.get("AICMO_TEST_WORKER_MEDIA_ROOT")
+    or Path(tempfile.gettempdir()) / f"aicmo-test-media-{os.getpid()}"  # noqa: F405
+)
 WHITENOISE_AUTOREFRESH = True
 
 _db = DATABASES["default"]  # noqa: F405

@@ -28,6 +28,8 @@ class QClusterProcess:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "aicmo_site.settings.test",
             "AICMO_TEST_WORKER_DATABASE": connection.settings_dict["NAME"],
+            # The worker reads and writes the files the test sees (uploads, renditions, imports).
+            "AICMO_TEST_WORKER_MEDIA_ROOT": str(settings.MEDIA_ROOT),
             **self.extra_env,
         }
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
@@ -44,10 +46,12 @@ class QClusterProcess:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        # A graceful qcluster stop waits for its guard cycle (tens of seconds); a test's worker
+        # holds nothing worth waiting for, so it gets a moment and then the whole group is killed.
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 self.kill()
         if getattr(self, "_log", None):

@@ -14,8 +14,7 @@ def test_a_large_import_runs_in_the_background_on_a_real_worker(qcluster, settin
     run = import_run_create(upload=ContentFile(content.encode(), name="big.csv"))
     run = import_run_start(run=run)
     assert run.status == RunStatus.QUEUED
-    qcluster(CRM_IMPORT_CHUNK_ROWS="50", AICMO_TEST_WORKER_MEDIA_ROOT=str(settings.MEDIA_ROOT),
-             DJANGO_SETTINGS_MODULE="crm.tests.worker_media_settings")
+    qcluster(CRM_IMPORT_CHUNK_ROWS="50")
     done = wait_for(lambda: ImportRun.objects.filter(pk=run.pk, status__in=[RunStatus.COMPLETED, RunStatus.FAILED])
                     .first(), timeout=180, message="the import to finish")
     assert done.error == ""

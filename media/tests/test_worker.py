@@ -1,6 +1,3 @@
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -12,14 +9,9 @@ from media.tests.factories import LibraryFactory, UserFactory
 
 
 @pytest.mark.worker
-def test_upload_gets_its_renditions_from_a_real_qcluster(qcluster, settings, request):
+def test_upload_gets_its_renditions_from_a_real_qcluster(qcluster):
     library, user = LibraryFactory(), UserFactory()
     cluster = qcluster()
-    # The test settings name MEDIA_ROOT after the process id, so the worker (its own process) has
-    # its own; the upload goes there so the worker finds the file.
-    worker_media = Path(tempfile.gettempdir()) / f"aicmo-test-media-{cluster.process.pid}"
-    settings.MEDIA_ROOT = str(worker_media)
-    request.addfinalizer(lambda: shutil.rmtree(worker_media, ignore_errors=True))
     asset, created, _ = asset_upload(
         library=library, file=images.upload(images.jpeg_bytes(1400, 1000, gps=True), "team.jpg"), uploaded_by=user
     )
