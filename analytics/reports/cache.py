@@ -4,7 +4,9 @@ Roll-ups change only when a fold or a rebuild runs, and every dashboard request 
 few thousand rows again, so the sums are kept under a key that holds the fold checkpoint (last
 event id and fold time): the first read after a fold misses and recomputes. Score tier counts
 are kept the same way until the next scoring run (a scan of every contact's score otherwise).
-Reads of raw events (reach, cohorts, attribution) and live state (lag, A/B tests) are never cached.
+A campaign's reach (distinct contacts, read from the events) is kept with the roll-up it is shown
+beside, so its rates mix no two moments. Cohorts, attribution and live state (lag, A/B tests)
+are never cached.
 """
 
 import hashlib

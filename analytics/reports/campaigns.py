@@ -3,6 +3,7 @@
 from django.db.models import Count, Q
 
 from analytics.reports.ab_tests import ab_test_reports
+from analytics.reports.cache import fold_cached
 from analytics.reports.measures import derived, empty_totals, ratio, regrouped, summed
 from crm.choices import EventKind
 from crm.models import EngagementEvent
@@ -36,7 +37,9 @@ def campaign_reports(campaign_ids, *, start=None, end=None) -> list[dict]:
     campaigns = Campaign.objects.in_bulk(campaign_ids)
     per_channel = summed(start=start, end=end, campaign_ids=list(campaigns), group_by=("campaign_id", "channel"))
     overall = regrouped(per_channel, (0,))
-    audience = _audience_counts(list(campaigns), start, end)
+    ids = sorted(campaigns)
+    audience = fold_cached("campaign_audience", lambda: _audience_counts(ids, start, end), ids=tuple(ids), start=start,
+                           end=end)
     ab_tests = ab_test_reports(list(campaigns))
     reports = []
     for campaign_id in campaign_ids:

@@ -6,7 +6,7 @@ from django.db.models import Count
 
 from analytics.models import ContactScore
 from analytics.reports.cache import fold_cached
-from analytics.reports.measures import derived, empty_totals, regrouped, rolled_up
+from analytics.reports.measures import derived, empty_totals, regrouped, summed_periods
 from analytics.services.rollups import rollup_lag
 from analytics.services.scoring import SCORING_CHECKPOINT
 from publishing.models import Campaign
@@ -25,13 +25,10 @@ def _tier_counts() -> dict:
                 .values_list("tier", "n"))
 
 
-def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
-    length = (end - start).days + 1
-    previous_end = start - dt.timedelta(days=1)
-    previous_start = previous_end - dt.timedelta(days=length - 1)
-    # One read for the KPIs, their previous period and both top lists.
-    found = rolled_up(periods={"current": (start, end), "previous": (previous_start, previous_end)},
-                      group_by=("campaign_id", "channel"))
+def _rollup_part(start, end, previous_start, previous_end, top: int) -> dict:
+    """KPIs, their previous period and both top lists from one read of the roll-ups."""
+    found = summed_periods(periods={"current": (start, end), "previous": (previous_start, previous_end)},
+                           group_by=("campaign_id", "channel"))
     current = _kpis(regrouped(found["current"], ()).get((), empty_totals()))
     previous = _kpis(regrouped(found["previous"], ()).get((), empty_totals()))
     kpis = []
@@ -41,9 +38,9 @@ def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
         kpis.append({"metric": key, "value": value, "previous": before, "change": change})
 
     by_campaign = regrouped(found["current"], (0,))
-    names = Campaign.objects.in_bulk([cid for (cid,) in by_campaign if cid])
+    names = dict(Campaign.objects.filter(pk__in=[cid for (cid,) in by_campaign if cid]).values_list("id", "name"))
     campaigns = sorted(
-        ({"campaign_id": cid, "name": names[cid].name, "revenue": t["revenue"], "conversions": t["conversions"],
+        ({"campaign_id": cid, "name": names[cid], "revenue": t["revenue"], "conversions": t["conversions"],
           "clicks": t["clicks"]} for (cid,), t in by_campaign.items() if cid in names),
         key=lambda row: (-row["revenue"], -row["conversions"], -row["clicks"], row["name"]),
     )[:top]
@@ -52,10 +49,20 @@ def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
          for (ch,), t in regrouped(found["current"], (1,)).items()),
         key=lambda row: (-row["conversions"], -row["clicks"], row["channel"]),
     )[:top]
+    return {"kpis": kpis, "top_campaigns": campaigns, "top_channels": channels}
+
+
+def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
+    length = (end - start).days + 1
+    previous_end = start - dt.timedelta(days=1)
+    previous_start = previous_end - dt.timedelta(days=length - 1)
+    # Cached whole (a few dozen values), not the thousands of campaign × channel sums behind it.
+    rolled = fold_cached("overview", lambda: _rollup_part(start, end, previous_start, previous_end, top),
+                         start=start, end=end, top=top)
     tiers = fold_cached("score_tiers", _tier_counts, checkpoint=SCORING_CHECKPOINT)
     return {
         "start": start, "end": end, "previous_start": previous_start, "previous_end": previous_end,
-        "kpis": kpis, "top_campaigns": campaigns, "top_channels": channels,
+        **rolled,
         "score_tiers": {tier: tiers.get(tier, 0) for tier in ("high", "medium", "low", "inactive")},
         "rollup_lag": rollup_lag(),
     }

@@ -88,3 +88,12 @@ def test_tier_counts_are_kept_until_the_next_scoring_run(api_as, campaign):
     contact_score_one(contact_id=fresh.pk)
     after = api.get("/api/analytics/overview/").json()["score_tiers"]
     assert sum(after.values()) == sum(before.values()) + 1
+
+
+def test_a_second_campaign_report_reads_neither_rollups_nor_events(api_as, campaign):
+    api = api_as("Analyst")
+    url = f"/api/analytics/campaigns/{campaign.pk}/"
+    first = api.get(url).json()
+    again = queries(api, url)
+    assert [q for q in again if "crm_engagementevent" in q or "channelday" in q] == []
+    assert api.get(url).json()["totals"] == first["totals"]
