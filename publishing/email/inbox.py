@@ -1,15 +1,30 @@
 """Polling the bounce/reply mailboxes through gateways' inbox-reading capability."""
 
 import logging
+import re
 
 from gateways.capabilities import Capability
 from gateways.errors import GatewayError
 from gateways.models import ProviderAccount
 from publishing.email.choices import InboundEventKind
-from publishing.email.services.feedback import inbound_event_apply
+from publishing.email.models import EmailDelivery
+from publishing.email.services.feedback import delivery_unsubscribe, inbound_event_apply
 from publishing.email.services.gateway import email_gateway
+from publishing.email.tokens import read_token
 
 logger = logging.getLogger("publishing.email")
+# The List-Unsubscribe mailto asks for "subject=unsubscribe-<token>" (composing.list_unsubscribe_headers).
+_MAILTO_SUBJECT = re.compile(r"\bunsubscribe-([0-9a-f]+-?[0-9a-f]*\.[\w-]+)", re.IGNORECASE)
+
+
+def _mailto_unsubscribe(message) -> bool:
+    match = _MAILTO_SUBJECT.search(message.subject or "")
+    claims = read_token("unsubscribe", match.group(1)) if match else None
+    delivery = EmailDelivery.objects.select_related("contact").filter(pk=claims.delivery_id).first() if claims else None
+    if delivery is None:
+        return False
+    delivery_unsubscribe(delivery=delivery, source="email:mailto")
+    return True
 
 
 def inbox_poll(*, account_id: int) -> int:
@@ -19,7 +34,9 @@ def inbox_poll(*, account_id: int) -> int:
     applied = 0
     for message in gateway.read_inbox(account_id):
         kind = {"bounce": InboundEventKind.BOUNCE, "reply": InboundEventKind.REPLY}.get(message.kind)
-        if kind:
+        if message.kind != "bounce" and _mailto_unsubscribe(message):
+            applied += 1
+        elif kind:
             event_id = message.message_id or f"uid:{message.uid}"
             if inbound_event_apply(
                 source=f"inbox:{account_id}", event_id=event_id, kind=kind,

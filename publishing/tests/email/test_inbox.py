@@ -38,3 +38,19 @@ def test_bounce_and_reply_in_the_mailbox_update_the_contacts_once(smtp_server, i
     reply = EngagementEvent.objects.get(contact=fan, kind=EventKind.REPLIED)
     assert reply.campaign_id == email_campaign.campaign_id
     assert InboundEvent.objects.get(kind="bounce").delivery.contact == gone
+
+
+def test_a_mail_to_the_list_unsubscribe_mailto_unsubscribes(smtp_server, imap_account):
+    email_campaign, (leaver,) = ready_campaign(smtp_server, 1)
+    started(email_campaign)
+    worker_run(email_campaign_id=email_campaign.pk)
+    header = smtp_server.messages[0].message()["List-Unsubscribe"]
+    subject = header.split("subject=")[1].rstrip(">")
+    imap_account.append((f"From: {leaver.email}\r\nTo: unsubscribe@aicmo.example\r\nSubject: {subject}\r\n"
+                         "Message-ID: <leave-1@mail.example>\r\n\r\nPlease remove me.\r\n").encode())
+    inbox = gateway_services.account_create(
+        capability=Capability.INBOX_READING, adapter="imap", name="unsubscribes",
+        settings=imap_account.adapter_settings(), credentials=imap_account.adapter_credentials())
+    assert inbox_poll(account_id=inbox.pk) == 1
+    leaver.refresh_from_db()
+    assert leaver.consent_status == "unsubscribed"
