@@ -154,6 +154,11 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 500_000) -> dict:
         if progress:
             progress(low, total)
     derived = _recompute_derived()
+    if connection.vendor == "postgresql":
+        # The table was just emptied and refilled: without fresh statistics the planner guesses
+        # a handful of rows per day range until autovacuum comes round.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(CampaignChannelDay._meta.db_table)}")
     now = timezone.now()
     checkpoint.last_id = high_id
     checkpoint.rows_folded = EngagementEvent.objects.filter(id__lte=high_id).count()
