@@ -32,6 +32,11 @@ def sections_for(request) -> list[dict]:
                 url = reverse(url_name)
             except NoReverseMatch:
                 continue
-            links.append({"label": label, "url": url, "active": request.path.startswith(url)})
+            links.append({"label": label, "url": url, "active": False})
         sections.append({"app": app, "title": title, "links": links})
+    # Only the link with the longest matching prefix is active: /contacts/segments/ is "Segments",
+    # not also "Contacts" (/contacts/).
+    matching = [link for s in sections for link in s["links"] if request.path.startswith(link["url"])]
+    if matching:
+        max(matching, key=lambda link: len(link["url"]))["active"] = True
     return sections

@@ -2,4 +2,5 @@ NAV_ITEMS = [
     ("Contacts", "crm:contact-list", "crm.view_contact"),
     ("Segments", "crm:segment-list", "crm.view_segment"),
     ("Enrichment runs", "crm:enrichment-run-list", "crm.view_enrichmentrun"),
+    ("Imports", "crm:import-list", "crm.view_importrun"),
 ]

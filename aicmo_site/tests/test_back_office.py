@@ -46,3 +46,11 @@ def test_seed_demo_is_idempotent():
     count = get_user_model().objects.count()
     call_command("seed_demo", stdout=__import__("io").StringIO())
     assert get_user_model().objects.count() == count >= 3
+
+
+@pytest.mark.django_db
+def test_only_the_most_specific_navigation_link_is_active(client, make_user):
+    client.force_login(make_user("nav", role="Marketer"))
+    html = client.get("/contacts/segments/").content.decode()
+    active = [line for line in html.splitlines() if 'class="active"' in line]
+    assert len(active) == 1 and "Segments" in active[0]
