@@ -74,9 +74,9 @@ class ContactScore(models.Model):
                                    related_name="analytics_score")
     score = models.PositiveSmallIntegerField()
     tier = models.CharField(max_length=10)
-    points = models.FloatField(help_text="Decayed, weighted event points behind the score")
+    points = models.FloatField(help_text="Decayed, weighted event points behind the score when it last changed")
     lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    computed_at = models.DateTimeField()
+    computed_at = models.DateTimeField(help_text="The scoring run that last changed the score, tier or value")
 
     class Meta:
         indexes = [models.Index(fields=["-score"], name="analytics_score_desc")]

@@ -7,6 +7,9 @@ The curve saturates, so a score means the same whatever the period: 20 decayed p
 default scale) is 63, a single open today is 5, and a contact goes quiet by itself as events age.
 Tiers by configurable thresholds (high ≥ 70, medium ≥ 40, low ≥ 10, else inactive). The lifetime
 value is the sum of the contact's conversion values.
+
+A stored score is rewritten only when its score, tier or lifetime value moves, so `points` and
+`computed_at` are those of the run that last changed it.
 """
 
 import datetime as dt
@@ -101,10 +104,15 @@ def _write_scores(*, now, contact_id: int | None) -> dict:
             f"INSERT INTO {scores_table} (contact_id, score, tier, points, lifetime_value, computed_at) "
             f"SELECT n.contact_id, n.score, n.tier, n.points, n.ltv, %s FROM {_NEW_SCORES} n WHERE 1 = 1 "
             f"ON CONFLICT (contact_id) DO UPDATE SET score = excluded.score, tier = excluded.tier, "
-            f"points = excluded.points, lifetime_value = excluded.lifetime_value, computed_at = excluded.computed_at",
+            f"points = excluded.points, lifetime_value = excluded.lifetime_value, computed_at = excluded.computed_at "
+            # Most scores do not move from one run to the next: rewriting every contact's row each
+            # hour is most of a run's time and all of its table bloat at a million contacts.
+            f"WHERE {scores_table}.score <> excluded.score OR {scores_table}.tier <> excluded.tier "
+            f"OR {scores_table}.lifetime_value <> excluded.lifetime_value",
             [now],
         )
-        scored = cursor.rowcount
+        cursor.execute(f"SELECT COUNT(*) FROM {_NEW_SCORES}")
+        scored = cursor.fetchone()[0]
         cursor.execute(f"DROP TABLE IF EXISTS {_NEW_SCORES}")
     _mirror_into_crm(contact_id=contact_id)
     FoldCheckpoint.objects.update_or_create(name=SCORING_CHECKPOINT, defaults={"folded_at": now})

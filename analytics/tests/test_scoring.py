@@ -90,3 +90,20 @@ def test_scoring_one_contact_touches_only_that_contact():
     assert score.score == expected(5)
     assert not ContactScore.objects.filter(contact=other).exists()
     assert Contact.objects.get(pk=other.pk).engagement_score == 0
+
+
+def test_a_run_that_moves_no_score_rewrites_no_stored_score():
+    contact = ContactFactory()
+    EngagementEventFactory(contact=contact, kind="replied", occurred_at=NOW)
+    contacts_score(now=NOW)
+    first = ContactScore.objects.get(contact=contact)
+
+    # An hour later the points have decayed a little, the score (rounded) has not moved.
+    result = contacts_score(now=NOW + dt.timedelta(hours=1))
+
+    again = ContactScore.objects.get(contact=contact)
+    assert result["contacts_scored"] == 1 and result["scores_changed"] == 0
+    assert (again.score, again.points, again.computed_at) == (first.score, first.points, first.computed_at)
+    later = contacts_score(now=NOW + dt.timedelta(days=30))
+    assert later["scores_changed"] == 1
+    assert ContactScore.objects.get(contact=contact).score == expected(2.5)
