@@ -45,8 +45,3 @@ def dispatch_loop_seconds() -> float:
 
 def dispatch_poll_seconds() -> float:
     return getattr(settings, "PUBLISHING_DISPATCH_POLL_SECONDS", _float("PUBLISHING_DISPATCH_POLL_SECONDS", 0.5))
-
-
-def gateway_module() -> str:
-    """The module that talks to channels; tests point it at a stand-in served by a local contract server."""
-    return getattr(settings, "PUBLISHING_GATEWAY", env_str("PUBLISHING_GATEWAY", "publishing.gateway"))

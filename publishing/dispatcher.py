@@ -7,7 +7,6 @@ provider call (PUBLISHING_LEASE_SECONDS, 120 s, against a 10 s provider timeout)
 it is reconciled, never simply posted again.
 """
 
-import importlib
 import logging
 import time
 import uuid
@@ -22,7 +21,7 @@ from django.utils import timezone
 
 from gateways.capabilities import ChannelPost
 from gateways.errors import GatewayError, OutcomeUnknown, ProviderRejected, RateLimited
-from publishing import conf
+from publishing import conf, gateway
 from publishing.choices import DUE_JOB, JobStatus
 from publishing.formatters import formatter_for
 from publishing.models import JobEvent, PublishingJob
@@ -36,10 +35,6 @@ from publishing.services.jobs import (
 
 logger = logging.getLogger(__name__)
 WEBSITE = "website"
-
-
-def gateway():
-    return importlib.import_module(conf.gateway_module())
 
 
 def claim_due(*, limit: int | None = None, now=None) -> tuple[str, list[int]]:
@@ -96,13 +91,12 @@ def reconcile(*, job: PublishingJob, token: str, post: ChannelPost, reason: str)
     """The post may or may not exist. Retry only where the channel makes a retry safe; ask the channel
     where it can say; otherwise hand the job to a person rather than risk posting twice."""
     account_id = job.channel.provider_account_id
-    gw = gateway()
-    if account_id and gw.retry_is_safe(account_id=account_id):
+    if account_id and gateway.retry_is_safe(account_id=account_id):
         job_record_failure(job_id=job.pk, token=token, message=f"{reason}; retrying with the same idempotency key")
         return
-    if account_id and gw.can_lookup(account_id=account_id):
+    if account_id and gateway.can_lookup(account_id=account_id):
         try:
-            found = gw.lookup(account_id=account_id, post=post)
+            found = gateway.lookup(account_id=account_id, post=post)
         except GatewayError as exc:
             job_record_needs_checking(job_id=job.pk, token=token, message=f"{reason}; the look-up failed too: {exc}")
             return
@@ -131,7 +125,7 @@ def publish_claimed(job_id: int, token: str) -> str:
         job_record_awaiting_manual(job_id=job.pk, token=token, draft=post.text)
         return JobStatus.AWAITING_MANUAL
     try:
-        published = gateway().publish(account_id=account_id, post=post)
+        published = gateway.publish(account_id=account_id, post=post)
     except RateLimited as exc:
         wait = exc.retry_after if exc.retry_after is not None else backoff_seconds(job.retries + 1)
         job_record_failure(job_id=job.pk, token=token, message=str(exc), details=exc.details, retry_after=wait,

@@ -1,7 +1,4 @@
-"""How publishing reaches channels: only through gateways' public services (a channel account each).
-
-Kept in one module so the dispatcher has a single seam; `conf.gateway_module()` names it.
-"""
+"""How publishing reaches channels: only through gateways' public services (a channel account each)."""
 
 from gateways.capabilities import ChannelPost, PostMetrics, PublishedPost
 from gateways.errors import ProviderUnavailable

@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from aicmo_site.errors import DomainError
 from gateways.errors import GatewayError
+from publishing import gateway
 from publishing.choices import JobStatus, MetricSource
 from publishing.models import MetricSnapshot, PublishingJob
 
@@ -86,8 +87,6 @@ def metrics_import_csv(*, text: str, by=None) -> dict:
 def metrics_pull(*, now: datetime | None = None) -> int:
     """One snapshot per published post on channels whose API gives statistics (Dev.to), one call per
     channel account; a failing account is logged and never stops the others."""
-    from publishing.dispatcher import gateway
-
     now = now or timezone.now()
     jobs = (PublishingJob.objects.filter(status=JobStatus.PUBLISHED).exclude(external_id="")
             .exclude(channel__provider_account=None).select_related("channel"))
@@ -97,7 +96,7 @@ def metrics_pull(*, now: datetime | None = None) -> int:
     pulled = 0
     for account_id, jobs_by_post in by_account.items():
         try:
-            stats = gateway().fetch_metrics(account_id=account_id, external_ids=list(jobs_by_post))
+            stats = gateway.fetch_metrics(account_id=account_id, external_ids=list(jobs_by_post))
         except (GatewayError, DomainError) as exc:
             logger.warning("Metrics of channel account %s not pulled: %s", account_id, exc)
             continue

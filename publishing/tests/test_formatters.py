@@ -41,11 +41,11 @@ def test_a_long_article_is_shortened_to_fit_every_channel(kind):
 
 
 def test_x_version_keeps_the_link_and_fits_280():
-    content = ContentFactory(summary="A" * 400, link_url="https://example.com/" + "p" * 200, tags=["Growth"])
+    content = ContentFactory(summary="A" * 400, link_url="https://example.com/" + "p" * 150, tags=["Growth"])
     x = formatter_for("x")
     draft = x.generate(content)
     text = x.render(draft)
-    assert "https://example.com/" + "p" * 200 in text
+    assert "https://example.com/" + "p" * 150 in text
     assert x.length(text) <= 280
     assert "#Growth" in text
 
