@@ -46,6 +46,11 @@ def _apply(contact: Contact, row: ContactRow, companies: dict[str, Company]) -> 
             sources[key] = FieldSource.IMPORT
 
 
+def prepare(rows: list[ContactRow]) -> list[ContactRow]:
+    """Nothing to get ready outside the database on this path."""
+    return rows
+
+
 def apply_chunk(rows: list[ContactRow], *, policy: str) -> ChunkCounts:
     counts = ChunkCounts()
     existing = {c.email: c for c in Contact.objects.filter(email__in=[row.email for row in rows])}

@@ -11,6 +11,7 @@ import codecs
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from aicmo_site.errors import DomainError
 
@@ -26,8 +27,9 @@ class CsvFormat:
     delimiter: str
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
+    """A tuple rather than a dataclass: one is made per line, and a tuple is the cheapest to build."""
+
     line: int
     values: list[str]
     error: str = ""
@@ -118,7 +120,7 @@ class CsvStream:
                 start = reader.line_num + 1
                 continue
             line, start = start, reader.line_num + 1
-            if values and any(value.strip() for value in values):
+            if "".join(values).strip():  # not a blank line, or one of empty cells
                 yield Record(line=line, values=values)
 
 

@@ -7,7 +7,9 @@ after the last committed chunk when executed again, and executing a finished run
 
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
 
 from django.core.files import File
 from django.db import connection, transaction
@@ -20,9 +22,10 @@ from crm.choices import RUN_TERMINAL, ImportPolicy, RunStatus, SuppressionKind
 from crm.imports import conf, copy_path, orm_path
 from crm.imports.mapping import auto_mapping, mapping_resolve
 from crm.imports.merging import ChunkCounts, fold_duplicates
+from crm.imports.pipeline import read_ahead
 from crm.imports.reading import CsvFormat, CsvStream, count_lines, preview, sniff_format
 from crm.imports.report import ErrorReport
-from crm.imports.validating import ContactRow, RowValidator
+from crm.imports.validating import ContactRow, RowError, RowValidator
 from crm.models import ImportRun, Suppression, Tag
 
 logger = logging.getLogger(__name__)
@@ -144,6 +147,15 @@ class _Superseded(Exception):
     """The run was canceled, or another worker moved it on, while this one was reading."""
 
 
+@dataclass
+class _Chunk:
+    size: int  # records read, good and bad
+    staged: object  # what the database path's apply_chunk takes; None when no row is valid
+    counts: ChunkCounts  # rows folded into an earlier row of the same chunk
+    errors: list[RowError]
+    failed: int
+
+
 class _ImportJob:
     def __init__(self, run: ImportRun, progress):
         self.run = run
@@ -166,23 +178,39 @@ class _ImportJob:
             if run.tag:
                 Tag.objects.get_or_create(name=run.tag)
             done = run.processed_rows
-            while True:
-                batch = list(itertools.islice(records, self.chunk_rows))
-                if not batch:
-                    break
-                done = self._commit(batch, validator, report, done)
+            # Closed before the file, whatever stops the loop, so the thread never reads a closed file.
+            with closing(read_ahead(self._prepared(records, validator))) as chunks:
+                for chunk in chunks:
+                    done = self._commit(chunk, report, done)
         _finish(run.pk, RunStatus.COMPLETED)
 
-    def _commit(self, batch, validator: RowValidator, report: ErrorReport, done: int) -> int:
+    def _prepared(self, records, validator: RowValidator) -> Iterator[_Chunk]:
+        """Chunks ready for the database; runs in the read-ahead thread, so it must not query."""
+        while chunk := self._prepare(itertools.islice(records, self.chunk_rows), validator):
+            yield chunk
+
+    def _prepare(self, batch, validator: RowValidator) -> _Chunk | None:
+        # A function of its own so the chunk's records and rows are freed once it is staged, not
+        # kept alive by the suspended generator while the previous chunk merges.
+        validate = validator.validate
         rows: list[ContactRow] = []
-        errors, failed = [], 0
+        errors, size, failed = [], 0, 0
         for record in batch:
-            result = validator.validate(record)
-            if isinstance(result, ContactRow):
+            size += 1
+            result = validate(record)
+            if result.__class__ is ContactRow:
                 rows.append(result)
             else:
                 errors.extend(result)
                 failed += 1
+        if not size:
+            return None
+        unique, counts = fold_duplicates(rows, self.run.policy)
+        return _Chunk(size=size, staged=self.path.prepare(unique) if unique else None, counts=counts,
+                      errors=errors, failed=failed)
+
+    def _commit(self, chunk: _Chunk, report: ErrorReport, done: int) -> int:
+        counts = chunk.counts
         with transaction.atomic():
             locked = ImportRun.objects.select_for_update().get(pk=self.run.pk)
             if locked.status != RunStatus.RUNNING or locked.processed_rows != done:
@@ -191,15 +219,14 @@ class _ImportJob:
                 # Under the run's lock, so no other worker is half-way through writing its lines.
                 report.rewind_to(self.committed_line)
                 self.report_checked = True
-            unique, counts = fold_duplicates(rows, self.run.policy)
-            if unique:
-                counts += self.path.apply_chunk(unique, policy=self.run.policy)
-            report.add(errors)
-            processed = done + len(batch)
+            if chunk.staged is not None:
+                counts += self.path.apply_chunk(chunk.staged, policy=self.run.policy)
+            report.add(chunk.errors)
+            processed = done + chunk.size
             ImportRun.objects.filter(pk=self.run.pk).update(
                 processed_rows=processed, total_rows=max(locked.total_rows, processed),
                 created_count=F("created_count") + counts.created, updated_count=F("updated_count") + counts.updated,
-                skipped_count=F("skipped_count") + counts.skipped, failed_count=F("failed_count") + failed,
+                skipped_count=F("skipped_count") + counts.skipped, failed_count=F("failed_count") + chunk.failed,
                 error_report=report.name if report.exists() else "",
             )
         if self.progress:

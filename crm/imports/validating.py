@@ -40,7 +40,7 @@ def erasure_hash(email: str) -> str:
     return "sha256:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactRow:
     line: int
     email: str
@@ -84,7 +84,7 @@ class RowValidator:
                                                 f"{self.width} columns (a delimiter inside a cell needs quotes).")]
         errors = []
         email = values[self.email_index].strip().lower() if self.email_index < count else ""
-        row = ContactRow(line=record.line, email=email, domain="", tags=set(self.run_tags))
+        row = ContactRow(record.line, email, "", {}, {}, set(self.run_tags))
         fields = row.values
         for index, header, target, limit in self.fields:
             value = values[index].strip() if index < count else ""

@@ -1,0 +1,42 @@
+import threading
+
+import pytest
+
+from crm.imports.pipeline import read_ahead
+
+
+def _read_ahead_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "crm-import-read-ahead"]
+
+
+def test_read_ahead_yields_every_item_in_order():
+    assert list(read_ahead(iter(range(50)), depth=2)) == list(range(50))
+
+
+def test_an_error_while_reading_ahead_surfaces_in_the_reader_after_the_items_before_it():
+    def source():
+        yield "first chunk"
+        raise ValueError("broken file")
+
+    seen = []
+    with pytest.raises(ValueError, match="broken file"):
+        for item in read_ahead(source()):
+            seen.append(item)
+    assert seen == ["first chunk"]
+    assert _read_ahead_threads() == []
+
+
+def test_a_reader_that_stops_early_ends_the_thread_and_reads_no_further():
+    produced = []
+
+    def source():
+        for n in range(1000):
+            produced.append(n)
+            yield n
+
+    items = read_ahead(source(), depth=1)
+    assert next(items) == 0
+    items.close()
+    assert _read_ahead_threads() == []
+    # The item being read, one in the queue and one waiting to be offered at most.
+    assert len(produced) <= 3
