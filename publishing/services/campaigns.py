@@ -201,15 +201,21 @@ def campaign_cancel(*, campaign: Campaign, by=None, note: str = "") -> Campaign:
 
 
 def campaign_complete_if_done(*, campaign_id: int) -> None:
-    """A running campaign whose jobs all ended (published, failed or canceled) is completed."""
-    campaign = Campaign.objects.select_for_update().filter(
-        pk=campaign_id, status__in=(CampaignStatus.RUNNING, CampaignStatus.SCHEDULED)
-    ).first()
+    """A running campaign whose jobs all ended (published, failed or canceled) is completed.
+
+    Checked without a lock first: every job of a campaign ends here, and locking the campaign row
+    each time would make all workers wait on one another."""
+    ended = (JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus.CANCELED)
+    live = (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED)
+    status = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first()
+    all_ended = not PublishingJob.objects.filter(campaign_id=campaign_id).exclude(status__in=ended).exists()
+    if status not in live or (status == CampaignStatus.RUNNING and not all_ended):
+        return
+    campaign = Campaign.objects.select_for_update().filter(pk=campaign_id, status__in=live).first()
     if campaign is None:
         return
     if campaign.status == CampaignStatus.SCHEDULED:
         campaign = campaign_transition(campaign=campaign, to=CampaignStatus.RUNNING, note="First post went out")
-    ended = (JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus.CANCELED)
     if not campaign.jobs.exclude(status__in=ended).exists():
         campaign_transition(campaign=campaign, to=CampaignStatus.COMPLETED, note="Every job ended")
 
