@@ -103,7 +103,8 @@ def main(argv):
     args = parser.parse_args(argv)
     os.environ.setdefault("GATEWAYS_ALLOW_PRIVATE_ADDRESSES", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["EMAIL_RATE_PER_SECOND"] = str(args.rate)
+    if not args.worker_for:  # workers inherit the parent's setting through their environment
+        os.environ["EMAIL_RATE_PER_SECOND"] = str(args.rate)
 
     from bench.conditions import describe, setup_django
 
