@@ -172,6 +172,9 @@ class ChannelAdmin(admin.ModelAdmin):
             obj.pk = services.channel_create(**data).pk
 
 
+CAMPAIGN_FIELDS = ("name", "description", "starts_at", "ends_at", "audience", "budget", "bid_settings")
+
+
 class CampaignContentInline(admin.TabularInline):
     model = CampaignContent
     extra = 1
@@ -206,11 +209,13 @@ class CampaignAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        if obj.status != CampaignStatus.DRAFT:
-            return
-        obj.created_by = obj.created_by or request.user
-        obj.full_clean()
-        obj.save()
+        """Contents and channels are saved with the form's relations right after."""
+        fields = {name: form.cleaned_data[name] for name in CAMPAIGN_FIELDS if name in form.cleaned_data}
+        if change:
+            services.campaign_update(campaign=Campaign.objects.get(pk=obj.pk), by=request.user, **fields)
+        else:
+            created = services.campaign_create(by=request.user, **fields)
+            obj.pk, obj.created_at = created.pk, created.created_at
 
     def _step(self, request, queryset, service, done):
         _each(self, request, queryset, lambda c: service(campaign=c, by=request.user), done)

@@ -2,8 +2,9 @@ import pytest
 from django.urls import reverse
 
 from publishing.choices import ContentStatus
+from publishing.models import Campaign
 from publishing.services import content_submit, versions_generate
-from publishing.tests.factories import ContentFactory
+from publishing.tests.factories import ChannelFactory, ContentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,21 @@ def test_bulk_request_changes_asks_for_a_note_first(admin_client_with_queue):
     for content in contents:
         content.refresh_from_db()
         assert content.status == ContentStatus.CHANGES_REQUESTED
+
+
+def test_campaign_is_created_in_the_admin_with_contents_and_channels(admin_client):
+    content, channel = ContentFactory(), ChannelFactory()
+    response = admin_client.post(reverse("admin:publishing_campaign_add"), {
+        "name": "Autumn", "description": "", "starts_at_0": "2030-01-01", "starts_at_1": "09:00:00",
+        "ends_at_0": "", "ends_at_1": "", "audience": '{"domains": ["acme.com"]}', "budget": "100",
+        "bid_settings": "{}", "channels": [channel.pk],
+        "campaign_contents-TOTAL_FORMS": "1", "campaign_contents-INITIAL_FORMS": "0",
+        "campaign_contents-0-content": content.pk, "campaign_contents-0-publish_at_0": "",
+        "campaign_contents-0-publish_at_1": "",
+        "jobs-TOTAL_FORMS": "0", "jobs-INITIAL_FORMS": "0",
+    })
+    assert response.status_code == 302, response.context["adminform"].errors if response.context else response
+    campaign = Campaign.objects.get()
+    assert campaign.audience == {"domains": ["acme.com"]}
+    assert list(campaign.channels.all()) == [channel] and list(campaign.contents.all()) == [content]
+    assert campaign.created_by.is_superuser
