@@ -118,7 +118,8 @@ def populate(contacts: int, events: int) -> None:
             FROM generate_series(1::bigint, %s) e""", [contacts, events])
         for _, definition in indexes:
             cursor.execute(definition)
-        cursor.execute("ANALYZE")
+        # A live database's autovacuum sets the visibility map too; without it no index-only scan pays.
+        cursor.execute("VACUUM ANALYZE")
 
 
 def median_ms(call, repeat: int = 7) -> float:
@@ -158,9 +159,10 @@ def main(argv):
         return [(contact, [tag.name for tag in contact.tags.all()])
                 for contact in segment_queryset(segment).order_by("-created_at", "-id")[:50]]
 
-    # The same two queries the page makes by hand: the contacts, then their tags.
+    # The same two queries the page makes by hand: the contacts with their company, then their tags.
     hand_page = hand_sql(f"""
-        WITH page AS (SELECT c.* FROM crm_contact c WHERE {HAND_WHERE}
+        WITH page AS (SELECT c.*, co.name AS company_name FROM crm_contact c
+                      LEFT JOIN crm_company co ON co.id = c.company_id WHERE {HAND_WHERE}
                       ORDER BY c.created_at DESC, c.id DESC LIMIT 50)
         SELECT page.*, (SELECT array_agg(t.name) FROM crm_contact_tags ct JOIN crm_tag t ON t.id = ct.tag_id
                         WHERE ct.contact_id = page.id) FROM page""")

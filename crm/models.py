@@ -147,7 +147,9 @@ class EngagementEvent(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["contact", "occurred_at"], name="crm_event_contact_time"),
-            models.Index(fields=["kind", "occurred_at"], name="crm_event_kind_time"),
+            # "opened in the last N days" for a whole segment: one range scan that yields the contacts
+            # (index-only), hashed and joined, instead of a probe into the events of every candidate.
+            models.Index(fields=["kind", "occurred_at", "contact"], name="crm_event_kind_time_contact"),
             # Serves "opened in the last N days" as an EXISTS probe per contact.
             models.Index(fields=["contact", "kind", "occurred_at"], name="crm_event_contact_kind_time"),
         ]

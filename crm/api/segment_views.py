@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from crm import selectors, services
+from crm.api.pagination import ContactPagination
 from crm.api.serializers import (
     ContactSerializer,
     EnrichmentRunCreateSerializer,
@@ -35,7 +36,7 @@ class SegmentViewSet(viewsets.ModelViewSet):
         services.segment_delete(segment=instance)
 
     @extend_schema(responses=ContactSerializer(many=True))
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=ContactPagination)
     def members(self, request, pk=None):
         page = self.paginate_queryset(selectors.segment_queryset(self.get_object()).order_by("-created_at", "-id"))
         return self.get_paginated_response(ContactSerializer(page, many=True).data)

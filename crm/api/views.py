@@ -5,7 +5,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from aicmo_site.api.pagination import StandardPagination
 from crm import selectors, services
+from crm.api.pagination import ContactPagination
 from crm.api.serializers import (
     CompanySerializer,
     ContactSelectionSerializer,
@@ -22,11 +24,13 @@ from crm.segments import rules_q
 
 class ContactViewSet(viewsets.ModelViewSet):
     """Contacts. Filters: tag, domain, lifecycle_status, email_status, engagement_tier, score_min,
-    score_max, company, segment, created_after/before, search (email, name, company), ordering."""
+    score_max, company, segment, created_after/before, search (email, name, company), ordering.
+    Pages count at most 1,000 contacts (`count_capped`); `?cursor=` gives keyset pages, newest first."""
 
     queryset = selectors.contacts_visible()
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
+    pagination_class = ContactPagination
     action_permissions = {
         "bulk_tag": ["crm.change_contact"], "bulk_untag": ["crm.change_contact"],
         "transition": ["crm.change_contact"], "enrich": ["crm.add_enrichmentrun"],
@@ -86,7 +90,7 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     @extend_schema(methods=["get"], responses=EngagementEventSerializer(many=True))
     @extend_schema(methods=["post"], request=EngagementEventSerializer, responses={201: EngagementEventSerializer})
-    @action(detail=True, methods=["get", "post"], filterset_class=None)
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=StandardPagination)
     def events(self, request, pk=None):
         """GET: the contact's events, newest first. POST: record a manual note or an event."""
         contact = self.get_object()
