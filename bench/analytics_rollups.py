@@ -56,11 +56,14 @@ def generate(cursor, *, contacts: int, events: int, first_campaign: int, campaig
              "'page_view'])")
     cursor.execute(_fill_sql("crm_engagementevent", columns("crm_engagementevent"), {
         "contact_id": f"{low} + (i::bigint * 7919) % ({high - low + 1})",
-        "kind": f"{kinds}[1 + (i % 10)]",
-        "occurred_at": "now() - ((i % 180) || ' days')::interval - ((i % 86400) || ' seconds')::interval",
+        # Kind, day and channel each step with a different divisor of i, so that every campaign has
+        # every kind on every channel and day (plain i % n for all of them ties them together: 4 and
+        # 10 divide 500, and the roll-up then holds a few thousand rows instead of campaigns × 4 × 180).
+        "kind": f"{kinds}[1 + ((i / 7) % 10)]",
+        "occurred_at": "now() - (((i / 3) % 180) || ' days')::interval - ((i % 86400) || ' seconds')::interval",
         "campaign_id": f"{first_campaign} + (i % {campaigns})",
-        "channel": "(ARRAY['email','x','linkedin','devto'])[1 + (i % 4)]",
-        "value": "CASE WHEN i % 10 = 7 THEN (i % 200)::numeric ELSE NULL END",
+        "channel": f"(ARRAY['email','x','linkedin','devto'])[1 + ((i / {campaigns}) % 4)]",
+        "value": "CASE WHEN (i / 7) % 10 = 7 THEN (i % 200)::numeric ELSE NULL END",
     }, f"generate_series(1, {events}) AS i"))
     cursor.execute("ANALYZE crm_contact; ANALYZE crm_engagementevent")
 
