@@ -104,25 +104,34 @@ def main(argv):
     size_mb = first.stat().st_size / 1e6
     rss_before = peak_rss_mb()
 
-    baseline = baseline_copy(first)
+    baseline, baseline_load = baseline_copy(first), _load()
     empty_time, empty_run = import_file(first)
+    empty_load = _load()
     full_time, full_run = import_file(second)
+    full_load = _load()
     again_time, again_run = import_file(first)
+    again_load = _load()
 
     baseline_rate = args.rows / baseline
     print(describe(rows=args.rows, file_mb=f"{size_mb:.0f}", columns=len(COLUMNS)))
-    print(f"baseline COPY into an unlogged text table: {baseline_rate:,.0f} rows/s ({baseline:.1f} s)")
-    for label, elapsed, run in (("import, empty database", empty_time, empty_run),
-                                (f"import of {args.rows:,} new rows, database holding {args.rows:,}", full_time,
-                                 full_run),
-                                ("import of the first file again (all updates)", again_time, again_run)):
+    print(f"baseline COPY into an unlogged text table: {baseline_rate:,.0f} rows/s ({baseline:.1f} s) | "
+          f"load {baseline_load}")
+    for label, elapsed, run, load in (
+            ("import, empty database", empty_time, empty_run, empty_load),
+            (f"import of {args.rows:,} new rows, database holding {args.rows:,}", full_time, full_run, full_load),
+            ("import of the first file again (all updates)", again_time, again_run, again_load)):
         rate = args.rows / elapsed
         print(f"{label}: {rate:,.0f} rows/s ({elapsed:.1f} s) | ratio to baseline {rate / baseline_rate:.3f} | "
               f"{run.status}: {run.created_count:,} created, {run.updated_count:,} updated, "
-              f"{run.failed_count:,} failed")
+              f"{run.failed_count:,} failed | load {load}")
     print(f"full database vs empty: {full_time / empty_time:.2f}x the time (goal: at most 1.20x)")
     print(f"peak memory: {peak_rss_mb():.0f} MB (before importing: {rss_before:.0f} MB)")
     return 0
+
+
+def _load() -> str:
+    """The 1-minute load average as the step ends: on a shared machine it says how far to trust a figure."""
+    return f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
 def _create_database(url: str) -> None:

@@ -1,6 +1,11 @@
 """The PostgreSQL path: COPY each chunk into a temporary staging table, then merge it with a few
-set-based statements (INSERT ... ON CONFLICT). Python only parses and validates; PostgreSQL does
-the de-duplication against stored contacts, the provenance rule, companies and tags.
+set-based statements (INSERT ... ON CONFLICT). Python only parses, validates and writes the COPY
+text (in the read-ahead thread, see pipeline.py); PostgreSQL does the de-duplication against
+stored contacts, the provenance rule, companies and tags.
+
+Where a chunk's time goes (20,000 rows, 12 columns, 2 tags a row): mostly index upkeep of the
+contact insert and of the tag links, and at commit the deferred foreign-key checks of every new
+contact (its company) and link (its contact and tag). COPY itself is about a tenth.
 
 Every name put into the SQL comes from model metadata or constants here, never from the file:
 the file's values travel only through COPY (hence the S608 waivers).
@@ -156,8 +161,10 @@ def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
         # The chunk and the run's progress commit together, so a chunk lost in a crash is simply
         # imported again on resume: no need to wait for the WAL flush (the slowest part of a chunk).
         # No JIT: the merge's estimated cost passes its threshold, but compiling took about a tenth of
-        # a chunk's time and saves nothing on statements that mostly maintain indexes.
-        cursor.execute("SELECT set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true)")
+        # a chunk's time and saves nothing on statements that mostly maintain indexes. The work memory
+        # keeps the merge's join of a chunk's links in memory (the default spilled it to disk).
+        cursor.execute("SELECT set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true), "
+                       "set_config('work_mem', '64MB', true)")
         _ensure_staging(cursor)
         with cursor.cursor.copy(f"COPY {STAGING} ({', '.join(_COLUMNS)}) FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(staged.text)

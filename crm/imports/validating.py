@@ -82,12 +82,15 @@ class RowValidator:
         if count > self.width and any(v.strip() for v in values[self.width:]):
             return [self._error(record, "", "", f"The line has {count} cells but the header names "
                                                 f"{self.width} columns (a delimiter inside a cell needs quotes).")]
+        if count < self.width:
+            # Short lines (trailing empty cells dropped by the spreadsheet) padded once, not checked per cell.
+            values = values + [""] * (self.width - count)
         errors = []
-        email = values[self.email_index].strip().lower() if self.email_index < count else ""
+        email = values[self.email_index].strip().lower()
         row = ContactRow(record.line, email, "", {}, {}, set(self.run_tags))
         fields = row.values
         for index, header, target, limit in self.fields:
-            value = values[index].strip() if index < count else ""
+            value = values[index].strip()
             if not value or target in fields:
                 continue
             if target == "linkedin_url" and not value.lower().startswith(("http://", "https://")):
@@ -101,14 +104,14 @@ class RowValidator:
             else:
                 fields[target] = value
         for index, header in self.tag_columns:
-            for name in _TAG_SPLIT.split(values[index]) if index < count else ():
+            for name in _TAG_SPLIT.split(values[index]):
                 name = name.strip()
                 if len(name) > _TAG_MAX:
                     errors.append(self._error(record, header, name, f"A tag has at most {_TAG_MAX} characters."))
                 elif name:
                     row.tags.add(name)
         for index, name in self.custom_columns:
-            value = values[index].strip() if index < count else ""
+            value = values[index].strip()
             if value and name not in row.custom:
                 row.custom[name] = value
         email_problem = self._email_problem(email)
