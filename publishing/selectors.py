@@ -65,7 +65,7 @@ def channel_feed_jobs(*, channel: Channel) -> QuerySet[PublishingJob]:
             .select_related("content__author", "version").order_by("-published_at", "-pk"))
 
 
-def latest_snapshots(*, campaign: Campaign) -> QuerySet[MetricSnapshot]:
+def latest_snapshots(*, campaign: Campaign | int) -> QuerySet[MetricSnapshot]:
     """The newest snapshot of each job of the campaign (snapshots hold running totals)."""
     newest = MetricSnapshot.objects.filter(job=OuterRef("job")).order_by("-taken_at", "-pk").values("pk")[:1]
     return MetricSnapshot.objects.filter(job__campaign=campaign, pk=Subquery(newest))

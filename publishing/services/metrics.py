@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -15,7 +16,8 @@ from aicmo_site.errors import DomainError
 from gateways.errors import GatewayError
 from publishing import gateway
 from publishing.choices import JobStatus, MetricSource
-from publishing.models import MetricSnapshot, PublishingJob
+from publishing.models import Campaign, MetricSnapshot, PublishingJob
+from publishing.selectors import latest_snapshots
 
 logger = logging.getLogger(__name__)
 COUNTS = ("impressions", "clicks", "engagements", "conversions")
@@ -37,7 +39,14 @@ def metric_snapshot_record(*, job: PublishingJob, taken_at: datetime | None = No
         defaults={**values, "spend": Decimal(spend), "raw": raw or {}, "created_by": by},
     )
     snapshot.full_clean()
+    _campaign_spend_update(job.campaign_id)
     return snapshot
+
+
+def _campaign_spend_update(campaign_id: int) -> None:
+    """The campaign's spend is the sum of the newest snapshot of each of its jobs."""
+    total = latest_snapshots(campaign=campaign_id).aggregate(total=Sum("spend"))["total"]
+    Campaign.objects.filter(pk=campaign_id).update(spend=total or Decimal("0"))
 
 
 def _row_values(row: dict) -> dict:

@@ -158,6 +158,8 @@ def test_metrics_entered_by_hand_and_imported_from_csv_add_up_per_channel(market
     (row,) = marketer.get(f"/api/campaigns/{job.campaign.pk}/metrics/").data
     assert (row["impressions"], row["clicks"], row["conversions"], Decimal(row["spend"])) == (150, 10, 1,
                                                                                               Decimal("4.5"))
+    job.campaign.refresh_from_db()
+    assert job.campaign.spend == Decimal("4.5")
 
 
 def test_analyst_reads_but_cannot_change(api_as):
