@@ -8,7 +8,7 @@ pagination, newest first), which costs the same on page 1 and page 10,000 and co
 
 from django.core.paginator import InvalidPage, Paginator
 from django.utils.functional import cached_property
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -33,7 +33,7 @@ class CappedCountPaginator(Paginator):
 
 
 class NewestFirstCursorPagination(CursorPagination):
-    """Keyset pages over (created_at, id), newest first; any `ordering` asked for is not applied."""
+    """Keyset pages over (created_at, id), newest first."""
 
     ordering = ("-created_at", "-id")
     page_size = StandardPagination.page_size
@@ -50,6 +50,8 @@ class ContactPagination(StandardPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.cursor = None
         if self.cursor_query_param in request.query_params:
+            if request.query_params.get("ordering"):
+                raise ValidationError({"ordering": ["Cursor pages are always newest first: leave out ordering."]})
             self.cursor = NewestFirstCursorPagination()
             return self.cursor.paginate_queryset(queryset, request, view)
         page_size = self.get_page_size(request)
@@ -82,6 +84,13 @@ class ContactPagination(StandardPagination):
             return replace_query_param(self.request.build_absolute_uri(), self.page_query_param,
                                        self.page.number + 1)
         return super().get_next_link()
+
+    def get_schema_operation_parameters(self, view):
+        return [*super().get_schema_operation_parameters(view), {
+            "name": self.cursor_query_param, "required": False, "in": "query", "schema": {"type": "string"},
+            "description": "Keyset pages, newest first, without a count: give it empty for the first page, "
+                           "then follow next",
+        }]
 
     def get_paginated_response_schema(self, schema):
         described = super().get_paginated_response_schema(schema)

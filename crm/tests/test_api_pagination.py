@@ -81,6 +81,11 @@ def test_a_broken_cursor_is_refused(marketer):
     assert marketer.get("/api/contacts/?cursor=not-a-cursor").status_code == 404
 
 
+def test_a_cursor_with_another_ordering_is_refused(marketer):
+    refused = marketer.get("/api/contacts/?cursor=&ordering=email")
+    assert refused.status_code == 400 and "ordering" in refused.data["fields"]
+
+
 def test_pages_keep_a_fixed_number_of_queries_as_contacts_grow(marketer, count_at_most_five):
     vip = TagFactory(name="vip")
     ContactFactory.create_batch(2, tags=[vip], lifecycle_status="engaged")
