@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from aicmo_site.errors import ConflictError, DomainError
 from crm.choices import FieldSource, ImportPolicy, RunStatus, SuppressionKind
 from crm.imports import import_run_create, import_run_execute, import_run_start
-from crm.imports.validating import erasure_hash
+from crm.imports.validating import RowValidator, erasure_hash
 from crm.models import Company, Contact, ImportRun, Suppression
 from crm.tests.factories import ContactFactory, SuppressionFactory, TagFactory
 
@@ -284,3 +284,28 @@ def test_a_run_canceled_while_importing_stops_after_the_current_chunk(settings):
     run = import_run_execute(run.pk, progress=cancel_after_first_chunk)
     assert (run.status, run.processed_rows) == (RunStatus.CANCELED, 1)
     assert list(Contact.objects.values_list("email", flat=True)) == ["a@example.com"]
+
+
+def test_a_chunk_of_only_bad_rows_is_counted_and_the_chunks_after_it_are_imported(settings):
+    settings.CRM_IMPORT_CHUNK_ROWS = 2
+    run = run_import("email,tags\nbad-1,x\nbad-2,x\na@example.com,x\n")
+    assert (run.status, run.processed_rows, run.created_count, run.failed_count) == (RunStatus.COMPLETED, 3, 1, 2)
+    assert [r["line"] for r in report_rows(run)] == ["2", "3"]
+    assert list(Contact.objects.filter(tags__name="x").values_list("email", flat=True)) == ["a@example.com"]
+
+
+def test_a_file_that_breaks_while_being_read_ahead_fails_the_run_with_the_chunks_before_it_kept(settings, monkeypatch):
+    settings.CRM_IMPORT_CHUNK_ROWS = 1
+    run = import_run_create(upload=upload("email\na@example.com\nb@example.com\nc@example.com\n"))
+    original = RowValidator.validate
+
+    def break_on_c(self, record):
+        if record.values[0] == "c@example.com":
+            raise OSError("disk went away")
+        return original(self, record)
+
+    monkeypatch.setattr(RowValidator, "validate", break_on_c)
+    run = import_run_execute(run.pk)
+    assert run.status == RunStatus.FAILED and "disk went away" in run.error
+    assert sorted(Contact.objects.values_list("email", flat=True)) == ["a@example.com", "b@example.com"]
+    assert run.processed_rows == 2
