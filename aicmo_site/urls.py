@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from aicmo_site import views
+from publishing import feeds
 
 admin.site.site_header = "AICMO administration"
 admin.site.site_title = "AICMO admin"
@@ -23,6 +24,9 @@ urlpatterns = [
     path("media/library/", include("media.urls", namespace="media")),
     path("analytics/", include("analytics.urls", namespace="analytics")),
     path("providers/", include("gateways.urls", namespace="gateways")),
+    # Public feeds of website channels, at the short addresses feed readers are given.
+    path("feeds/<slug:slug>.rss", feeds.ChannelRssFeed(), name="feed-rss"),
+    path("feeds/<slug:slug>.atom", feeds.ChannelAtomFeed(), name="feed-atom"),
 ]
 
 if settings.DEBUG:

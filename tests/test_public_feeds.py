@@ -1,0 +1,22 @@
+import pytest
+
+from publishing import dispatcher
+from publishing.choices import ContentStatus
+from publishing.models import Content
+from publishing.tests.factories import ChannelFactory, JobFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_website_channel_feeds_are_at_the_short_public_addresses(client):
+    job = JobFactory(channel=ChannelFactory(kind="website", slug="news", name="News"), version__kind="website",
+                     version__title="Launch day", version__body="We shipped.")
+    Content.objects.filter(pk=job.content_id).update(status=ContentStatus.APPROVED)
+    dispatcher.dispatch_once()
+
+    rss = client.get("/feeds/news.rss")
+    atom = client.get("/feeds/news.atom")
+
+    assert rss.status_code == 200 and b"<title>Launch day</title>" in rss.content
+    assert atom.status_code == 200 and b"Launch day" in atom.content
+    assert client.get("/feeds/unknown.rss").status_code == 404
