@@ -24,6 +24,9 @@ urlpatterns = [
     path("media/library/", include("media.urls", namespace="media")),
     path("analytics/", include("analytics.urls", namespace="analytics")),
     path("providers/", include("gateways.urls", namespace="gateways")),
+    # Reached from inside emails and by providers: open pixel, click redirect, unsubscribe, events;
+    # and the back-office pages of email sends (/email/campaigns/).
+    path("", include("publishing.email.urls")),
     # Public feeds of website channels, at the short addresses feed readers are given.
     path("feeds/<slug:slug>.rss", feeds.ChannelRssFeed(), name="feed-rss"),
     path("feeds/<slug:slug>.atom", feeds.ChannelAtomFeed(), name="feed-atom"),

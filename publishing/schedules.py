@@ -1,5 +1,7 @@
 from django_q.models import Schedule
 
+from publishing.email.schedules import SCHEDULES as EMAIL_SCHEDULES
+
 SCHEDULES = [
     {
         # Runs about 55 s each minute, so the schedule's 30 s tick never delays a due post.
@@ -16,3 +18,5 @@ SCHEDULES = [
         "repeats": -1,
     },
 ]
+
+SCHEDULES += EMAIL_SCHEDULES

@@ -1,12 +1,5 @@
 import pytest
 
-from gateways.testing.mailservers import (  # noqa: F401 - fixtures: real aiosmtpd and Dovecot servers
-    dovecot,
-    imap_account,
-    make_smtp_server,
-    smtp_server,
-)
-
 WEBHOOK_SECRET = "whsec_dGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="
 
 
