@@ -41,7 +41,7 @@ class EmailCampaignSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "audience_size", "requested_by", "started_at", "finished_at"]
 
 
-class NoteSerializer(serializers.Serializer):
+class SendNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 

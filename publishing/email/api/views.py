@@ -72,7 +72,7 @@ class EmailCampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
                                                              **data)
 
     def _changed(self, service, request):
-        data = s.NoteSerializer(data=request.data)
+        data = s.SendNoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         kwargs = {"note": data.validated_data["note"]} if service is not services.email_campaign_send else {}
         email_campaign = service(email_campaign=self.get_object(), by=request.user, **kwargs)
@@ -83,17 +83,17 @@ class EmailCampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     def send(self, request, campaign_id=None):
         return self._changed(services.email_campaign_send, request)
 
-    @extend_schema(request=s.NoteSerializer)
+    @extend_schema(request=s.SendNoteSerializer)
     @action(detail=True, methods=["post"])
     def pause(self, request, campaign_id=None):
         return self._changed(services.email_campaign_pause, request)
 
-    @extend_schema(request=s.NoteSerializer)
+    @extend_schema(request=s.SendNoteSerializer)
     @action(detail=True, methods=["post"])
     def resume(self, request, campaign_id=None):
         return self._changed(services.email_campaign_resume, request)
 
-    @extend_schema(request=s.NoteSerializer)
+    @extend_schema(request=s.SendNoteSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, campaign_id=None):
         return self._changed(services.email_campaign_cancel, request)
