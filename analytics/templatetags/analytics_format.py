@@ -15,6 +15,12 @@ def metric(value, key: str) -> str:
 
 
 @register.filter
+def metric_label(key: str) -> str:
+    known = METRICS.get(key)
+    return known.label if known else key
+
+
+@register.filter
 def percent(value) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
 

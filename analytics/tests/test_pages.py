@@ -103,3 +103,10 @@ def test_contact_score_page_of_an_unscored_contact_says_so(analyst_client):
     html = analyst_client.get(f"/analytics/contacts/{contact.pk}/").content.decode()
     assert "Not scored yet" in html and "No score changes recorded yet" in html
     assert analyst_client.get("/analytics/contacts/999999/").status_code == 404
+
+
+def test_metric_names_read_as_words_not_code(analyst_client, campaign):
+    for url in ("/analytics/", f"/analytics/campaigns/{campaign.pk}/", "/analytics/channels/?min_sample=0"):
+        html = analyst_client.get(url).content.decode()
+        assert "Metric(" not in html, url
+    assert "Click-through rate" in analyst_client.get("/analytics/").content.decode()
