@@ -26,11 +26,13 @@ from publishing.choices import DUE_JOB, JobStatus
 from publishing.formatters import formatter_for
 from publishing.models import JobEvent, PublishingJob
 from publishing.services.jobs import (
+    Posted,
     backoff_seconds,
     job_record_awaiting_manual,
     job_record_failure,
     job_record_needs_checking,
     job_record_published,
+    jobs_record_published,
 )
 
 logger = logging.getLogger(__name__)
@@ -87,65 +89,80 @@ def build_post(job: PublishingJob) -> ChannelPost:
     )
 
 
-def reconcile(*, job: PublishingJob, token: str, post: ChannelPost, reason: str) -> None:
+def reconcile(*, job: PublishingJob, token: str, post: ChannelPost, reason: str) -> PublishingJob | None:
     """The post may or may not exist. Retry only where the channel makes a retry safe; ask the channel
     where it can say; otherwise hand the job to a person rather than risk posting twice."""
     account_id = job.channel.provider_account_id
     if account_id and gateway.retry_is_safe(account_id=account_id):
-        job_record_failure(job_id=job.pk, token=token, message=f"{reason}; retrying with the same idempotency key")
-        return
+        return job_record_failure(job_id=job.pk, token=token,
+                                  message=f"{reason}; retrying with the same idempotency key")
     if account_id and gateway.can_lookup(account_id=account_id):
         try:
             found = gateway.lookup(account_id=account_id, post=post)
         except GatewayError as exc:
-            job_record_needs_checking(job_id=job.pk, token=token, message=f"{reason}; the look-up failed too: {exc}")
-            return
+            return job_record_needs_checking(job_id=job.pk, token=token,
+                                             message=f"{reason}; the look-up failed too: {exc}")
         if found is not None:
-            job_record_published(job_id=job.pk, token=token, external_id=found.external_id, url=found.url,
-                                 raw=found.raw, by_system="reconciler")
-        else:
-            job_record_failure(job_id=job.pk, token=token, message=f"{reason}; the channel has no such post")
-        return
-    job_record_needs_checking(job_id=job.pk, token=token,
-                              message=f"{reason}. Check the channel: mark the job published or retry it.")
+            return job_record_published(job_id=job.pk, token=token, external_id=found.external_id, url=found.url,
+                                        raw=found.raw, by_system="reconciler")
+        return job_record_failure(job_id=job.pk, token=token, message=f"{reason}; the channel has no such post")
+    return job_record_needs_checking(job_id=job.pk, token=token,
+                                     message=f"{reason}. Check the channel: mark the job published or retry it.")
 
 
-def publish_claimed(job_id: int, token: str) -> str:
-    """Post one claimed job and record the outcome; returns the job's new status."""
-    job = (PublishingJob.objects.select_related("channel", "version", "content")
-           .prefetch_related("version__media").filter(pk=job_id, claim_token=token).first())
-    if job is None or job.status != JobStatus.PUBLISHING:
-        return "lost"
+def _claimed_jobs(ids: list[int], token: str) -> list[PublishingJob]:
+    """The batch's jobs with everything a post needs, in two queries."""
+    return list(PublishingJob.objects.select_related("channel", "version", "content", "campaign")
+                .prefetch_related("version__media").filter(pk__in=ids, claim_token=token, status=JobStatus.PUBLISHING)
+                .order_by("due_at", "pk"))
+
+
+def post_claimed(job: PublishingJob, token: str) -> Posted | str:
+    """Post one claimed job. A confirmed post comes back as Posted for the caller to record with its
+    batch right away; every other outcome is recorded here and its new status returned."""
     post = build_post(job)
     account_id = job.channel.provider_account_id
     if job.channel.kind == WEBSITE:
-        job_record_published(job_id=job.pk, token=token, external_id=job.content.slug, url=_public_url(job.content))
-        return JobStatus.PUBLISHED
+        return Posted(job=job, external_id=job.content.slug, url=_public_url(job.content))
     if not account_id:
-        job_record_awaiting_manual(job_id=job.pk, token=token, draft=post.text)
-        return JobStatus.AWAITING_MANUAL
+        return _status(job_record_awaiting_manual(job_id=job.pk, token=token, draft=post.text))
     try:
         published = gateway.publish(account_id=account_id, post=post)
     except RateLimited as exc:
         wait = exc.retry_after if exc.retry_after is not None else backoff_seconds(job.retries + 1)
-        job_record_failure(job_id=job.pk, token=token, message=str(exc), details=exc.details, retry_after=wait,
-                           counts=False)
+        recorded = job_record_failure(job_id=job.pk, token=token, message=str(exc), details=exc.details,
+                                      retry_after=wait, counts=False)
     except ProviderRejected as exc:
-        job_record_failure(job_id=job.pk, token=token, message=str(exc), details=exc.details, permanent=True)
+        recorded = job_record_failure(job_id=job.pk, token=token, message=str(exc), details=exc.details,
+                                      permanent=True)
     except OutcomeUnknown as exc:
-        reconcile(job=job, token=token, post=post, reason=f"Outcome unknown: {exc}")
+        recorded = reconcile(job=job, token=token, post=post, reason=f"Outcome unknown: {exc}")
     except GatewayError as exc:
-        job_record_failure(job_id=job.pk, token=token, message=str(exc), details={"advice": exc.advice})
+        recorded = job_record_failure(job_id=job.pk, token=token, message=str(exc), details={"advice": exc.advice})
     except Exception as exc:  # noqa: BLE001 - after a call we cannot vouch for, the post may exist
         logger.exception("Publishing job %s failed unexpectedly", job.pk)
-        reconcile(job=job, token=token, post=post, reason=f"Unexpected error: {type(exc).__name__}")
+        recorded = reconcile(job=job, token=token, post=post, reason=f"Unexpected error: {type(exc).__name__}")
     else:
         if published.status == JobStatus.AWAITING_MANUAL:
-            job_record_awaiting_manual(job_id=job.pk, token=token, draft=published.draft or post.text)
+            recorded = job_record_awaiting_manual(job_id=job.pk, token=token, draft=published.draft or post.text)
         else:
-            job_record_published(job_id=job.pk, token=token, external_id=published.external_id,
-                                 url=published.url, raw=published.raw)
-    return PublishingJob.objects.values_list("status", flat=True).get(pk=job.pk)
+            return Posted(job=job, external_id=published.external_id, url=published.url, raw=published.raw or {})
+    return _status(recorded)
+
+
+def _status(job: PublishingJob | None) -> str:
+    return job.status if job is not None else "lost"
+
+
+def publish_claimed(job_id: int, token: str) -> str:
+    """Post one claimed job and record the outcome; returns the job's new status."""
+    jobs = _claimed_jobs([job_id], token)
+    if not jobs:
+        return "lost"
+    outcome = post_claimed(jobs[0], token)
+    if isinstance(outcome, Posted):
+        return _status(next(iter(jobs_record_published(token=token, posted=[outcome])), None))
+    return outcome
 
 
 def recover_expired(*, now=None) -> int:
@@ -165,19 +182,34 @@ def recover_expired(*, now=None) -> int:
     return recovered
 
 
-def _publish_one(pk: int, token: str) -> str:
+def _post_one(job: PublishingJob, token: str) -> Posted | str:
     try:
-        return publish_claimed(pk, token)
+        return post_claimed(job, token)
     except Exception:  # noqa: BLE001 - recording failed; the lease will bring the job back
-        logger.exception("Could not record the outcome of publishing job %s", pk)
+        logger.exception("Could not record the outcome of publishing job %s", job.pk)
         return "error"
 
 
-def _publish_in_thread(pk: int, token: str) -> str:
+def _post_in_thread(job: PublishingJob, token: str) -> Posted | str:
     try:
-        return _publish_one(pk, token)
+        return _post_one(job, token)
     finally:
         db.connections.close_all()  # each pool thread has its own connections; do not leak them
+
+
+def publish_batch(token: str, ids: list[int], pool: ThreadPoolExecutor | None = None) -> list[str]:
+    """Post a claimed batch, then record its confirmed posts together; returns each job's status."""
+    jobs = _claimed_jobs(ids, token)
+    outcomes = list(pool.map(_post_in_thread, jobs, [token] * len(jobs)) if pool else
+                    (_post_one(job, token) for job in jobs))
+    statuses = ["lost"] * (len(ids) - len(jobs)) + [o for o in outcomes if isinstance(o, str)]
+    posted = [o for o in outcomes if isinstance(o, Posted)]
+    try:
+        recorded = jobs_record_published(token=token, posted=posted)
+    except Exception:  # noqa: BLE001 - the lease brings the jobs back to the reconciler, never to a re-post
+        logger.exception("Could not record %s published jobs", len(posted))
+        return statuses + ["error"] * len(posted)
+    return statuses + [job.status for job in recorded] + ["lost"] * (len(posted) - len(recorded))
 
 
 def dispatch_once(*, limit: int | None = None) -> dict[str, int]:
@@ -191,9 +223,7 @@ def dispatch_once(*, limit: int | None = None) -> dict[str, int]:
             token, ids = claim_due(limit=limit or conf.claim_batch())
             if not ids:
                 return counts
-            statuses = pool.map(_publish_in_thread, ids, [token] * len(ids)) if threads > 1 else \
-                [_publish_one(pk, token) for pk in ids]
-            for status in statuses:
+            for status in publish_batch(token, ids, pool if threads > 1 else None):
                 counts[status] = counts.get(status, 0) + 1
 
 

@@ -1,6 +1,7 @@
 """Publishing jobs: the one transition function, people's actions (retry, cancel, mark published) and
 the outcomes the dispatcher records."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -11,7 +12,7 @@ from django.utils import timezone
 from aicmo_site.errors import ConflictError, DomainError
 from publishing import conf
 from publishing.choices import JOB_TRANSITIONS, ContentStatus, JobStatus
-from publishing.models import JobEvent, PublishingJob
+from publishing.models import Content, JobEvent, PublishingJob
 from publishing.services.content import content_transition
 
 
@@ -108,6 +109,18 @@ def _content_published(job: PublishingJob) -> None:
                            note=f"First published on {job.channel}")
 
 
+def _contents_published(jobs: list[PublishingJob]) -> None:
+    """_content_published for a batch: the contents read when the batch was loaded may be stale, so
+    those that looked unpublished are read again, locked, and each is moved once."""
+    waiting = (ContentStatus.APPROVED, ContentStatus.SCHEDULED)
+    first_job = {job.content_id: job for job in reversed(jobs) if job.content.status in waiting}
+    if not first_job:
+        return
+    for content in Content.objects.select_for_update().filter(pk__in=first_job, status__in=waiting):
+        content_transition(content=content, to=ContentStatus.PUBLISHED, action="published",
+                           note=f"First published on {first_job[content.pk].channel}")
+
+
 def _campaign_settle(campaign_id: int) -> None:
     from publishing.services.campaigns import campaign_complete_if_done
 
@@ -129,6 +142,55 @@ def job_record_published(*, job_id: int, token: str, external_id: str, url: str,
     _content_published(job)
     _campaign_settle(job.campaign_id)
     return job
+
+
+@dataclass
+class Posted:
+    """A post the channel confirmed, waiting to be recorded with the rest of its batch."""
+
+    job: PublishingJob
+    external_id: str
+    url: str
+    raw: dict = field(default_factory=dict)
+
+
+@transaction.atomic
+def jobs_record_published(*, token: str, posted: list[Posted]) -> list[PublishingJob]:
+    """Record a batch of confirmed posts with set-based writes: one locking read of the jobs this
+    worker still holds, one UPDATE, one INSERT of events, then each campaign settled once.
+    A job whose lease was taken back meanwhile goes through job_record_published on its own."""
+    if not posted:
+        return []
+    if JobStatus.PUBLISHED not in JOB_TRANSITIONS[JobStatus.PUBLISHING]:
+        raise ConflictError("Jobs cannot go from publishing to published.", code="invalid_transition")
+    by_pk = {item.job.pk: item for item in posted}
+    held = set(PublishingJob.objects.select_for_update().filter(
+        pk__in=by_pk, claim_token=token, status=JobStatus.PUBLISHING).values_list("pk", flat=True))
+    now = timezone.now()
+    jobs = []
+    for pk in held:
+        item = by_pk[pk]
+        job = item.job
+        job.status, job.external_id, job.external_url, job.published_at = (
+            JobStatus.PUBLISHED, item.external_id, item.url, now)
+        job.error_message, job.error_details, job.claim_token, job.lease_until = "", {"response": item.raw}, "", None
+        job.updated_at = now
+        jobs.append(job)
+    PublishingJob.objects.bulk_update(jobs, ["status", "external_id", "external_url", "published_at", "error_message",
+                                             "error_details", "claim_token", "lease_until", "updated_at"])
+    JobEvent.objects.bulk_create(
+        JobEvent(job_id=job.pk, from_status=JobStatus.PUBLISHING, to_status=JobStatus.PUBLISHED,
+                 by_system="dispatcher", note="Published") for job in jobs)
+    _contents_published(jobs)
+    for pk in by_pk.keys() - held:
+        item = by_pk[pk]
+        recorded = job_record_published(job_id=pk, token=token, external_id=item.external_id, url=item.url,
+                                        raw=item.raw)
+        if recorded is not None:
+            jobs.append(recorded)
+    for campaign_id in {job.campaign_id for job in jobs}:
+        _campaign_settle(campaign_id)
+    return jobs
 
 
 @transaction.atomic

@@ -1,0 +1,50 @@
+import pytest
+
+from publishing import dispatcher
+from publishing.choices import JobStatus
+from publishing.models import JobEvent, PublishingJob
+from publishing.tests.channels import channel_on
+from publishing.tests.factories import JobFactory
+
+pytestmark = pytest.mark.django_db
+
+BATCH = 8
+# Per job: the account, its health row (which also holds the token bucket), taking a token, the
+# health outcome. Per batch: recover, claim (read, update, read, events), load (jobs, media), record
+# (lock, update, events), campaign check (status, open jobs), the empty claim that ends the run, and
+# SQLite's savepoints around each atomic block.
+PER_JOB, PER_BATCH = 4, 22
+
+
+def test_a_batch_of_posts_costs_a_few_queries_per_job(httpserver, settings, django_assert_max_num_queries):
+    settings.PUBLISHING_DISPATCH_THREADS = 1
+    httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
+    channel = channel_on(httpserver, "slack")
+    first = JobFactory(channel=channel)
+    JobFactory.create_batch(BATCH, channel=channel, campaign=first.campaign)
+    token, ids = dispatcher.claim_due(limit=1)  # the first post of a campaign moves its content and campaign
+    dispatcher.publish_claimed(ids[0], token)
+
+    with django_assert_max_num_queries(PER_JOB * BATCH + PER_BATCH):
+        counts = dispatcher.dispatch_once(limit=BATCH)
+
+    assert counts == {"recovered": 0, "published": BATCH}
+    assert PublishingJob.objects.filter(status=JobStatus.PUBLISHED).count() == BATCH + 1
+    assert JobEvent.objects.filter(to_status=JobStatus.PUBLISHED).count() == BATCH + 1
+
+
+def test_a_job_whose_lease_was_taken_back_mid_batch_is_still_recorded_published(httpserver, settings):
+    settings.PUBLISHING_DISPATCH_THREADS = 1
+    httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
+    channel = channel_on(httpserver, "slack")
+    kept, taken_back = JobFactory(channel=channel), JobFactory(channel=channel)
+    token, _ = dispatcher.claim_due()
+    jobs = dispatcher._claimed_jobs([kept.pk, taken_back.pk], token)
+    posted = [dispatcher.post_claimed(job, token) for job in jobs]
+    PublishingJob.objects.filter(pk=taken_back.pk).update(status=JobStatus.NEEDS_CHECKING, claim_token="")
+
+    recorded = dispatcher.jobs_record_published(token=token, posted=posted)
+
+    assert sorted(job.pk for job in recorded) == sorted([kept.pk, taken_back.pk])
+    assert set(PublishingJob.objects.values_list("status", flat=True)) == {JobStatus.PUBLISHED}
+    assert len(httpserver.log) == 2
