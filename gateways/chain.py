@@ -123,7 +123,8 @@ def pace() -> None:
 def admit_account(account: ProviderAccount) -> health.Admission:
     """Rate limit first (a token is cheap to waste), then the breaker (a trial is not)."""
     row = health.health_row(account.pk)
-    waited = ratelimit.take_token(account.pk, account.rate_limit, max_wait=conf.rate_limit_max_wait_seconds())
+    waited = ratelimit.take_token(account.pk, account.rate_limit, max_wait=conf.rate_limit_max_wait_seconds(),
+                                  row=row)
     if waited is None:
         count, period = account.rate_limit
         return health.Admission(False, f"rate limit of {count} requests per {period:g} s reached", period / count,

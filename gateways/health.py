@@ -7,8 +7,7 @@ worker processes never lose each other's counts and only one of them wins a half
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -84,10 +83,10 @@ def record_success(account_id: int, *, latency_ms: float) -> None:
     )
 
 
-@transaction.atomic
 def record_failure(account_id: int, error: GatewayError, *, latency_ms: float | None) -> None:
-    """Count the failure, then open the breaker when the threshold is reached, a half-open trial
-    failed, or the provider said when to come back."""
+    """Count the failure and open the breaker when the threshold is reached or a half-open trial
+    failed. A rate limit with a retry time is not an outage: it keeps the account out until then only,
+    never for the breaker's cool-down. One UPDATE either way."""
     alpha = conf.health_ema_alpha()
     now = timezone.now()
     changes = {
@@ -101,20 +100,30 @@ def record_failure(account_id: int, error: GatewayError, *, latency_ms: float | 
     }
     if latency_ms is not None:
         changes["latency_ms"] = Coalesce(F("latency_ms"), Value(latency_ms)) * (1 - alpha) + alpha * latency_ms
-    rows = ProviderHealth.objects.filter(pk=account_id)
-    rows.update(**changes)
-    cooldown_until = now + timedelta(seconds=conf.breaker_cooldown_seconds())
-    rows.filter(Q(consecutive_failures__gte=conf.breaker_threshold()) | Q(breaker_state=BreakerState.HALF_OPEN)).update(
-        breaker_state=BreakerState.OPEN, opened_at=now, open_until=cooldown_until, trial_started_at=None
-    )
     if isinstance(error, RateLimited) and error.retry_after:
         until = now + timedelta(seconds=error.retry_after)
-        rows.update(
+        changes.update(
             breaker_state=BreakerState.OPEN,
             opened_at=Coalesce(F("opened_at"), Value(now)),
             open_until=Greatest(Coalesce(F("open_until"), Value(until)), Value(until)),
             trial_started_at=None,
         )
+    else:
+        opens = Q(consecutive_failures__gte=conf.breaker_threshold() - 1) | Q(breaker_state=BreakerState.HALF_OPEN)
+        changes.update(
+            breaker_state=Case(When(opens, then=Value(BreakerState.OPEN)), default=F("breaker_state")),
+            opened_at=Case(When(opens, then=Value(now)), default=F("opened_at")),
+            open_until=Case(When(opens, then=Value(now + timedelta(seconds=conf.breaker_cooldown_seconds()))),
+                            default=F("open_until")),
+            trial_started_at=Case(When(opens, then=Value(None)), default=F("trial_started_at")),
+        )
+    ProviderHealth.objects.filter(pk=account_id).update(**changes)
+
+
+def _rate_limit_hold(health: ProviderHealth) -> bool:
+    """Opened by the provider's rate limit (the last outcome), not by failures: only its retry time
+    keeps the account shut, and no single trial call is needed afterwards."""
+    return health.last_error.startswith(f"{RateLimited.__name__}:")
 
 
 @dataclass
@@ -132,9 +141,18 @@ def admit(health: ProviderHealth) -> Admission:
     now = timezone.now()
     rows = ProviderHealth.objects.filter(pk=health.pk)
     if health.breaker_state == BreakerState.OPEN:
+        held = _rate_limit_hold(health)
         if health.open_until and health.open_until > now:
             wait = (health.open_until - now).total_seconds()
+            if held:
+                return Admission(False, f"circuit open for {wait:.0f} more seconds: the provider's rate limit",
+                                 wait, rate_limited=True)
             return Admission(False, f"circuit open for {wait:.0f} more seconds after repeated failures", wait)
+        if held:
+            # Its retry time is over: every process may call again, no single trial needed.
+            rows.filter(breaker_state=BreakerState.OPEN, open_until=health.open_until).update(
+                breaker_state=BreakerState.CLOSED, opened_at=None, open_until=None)
+            return Admission(True)
         claimed = rows.filter(breaker_state=BreakerState.OPEN, open_until=health.open_until).update(
             breaker_state=BreakerState.HALF_OPEN, trial_started_at=now
         )

@@ -10,25 +10,31 @@ from django.utils import timezone
 
 from gateways.models import ProviderHealth
 
+BUCKET_FIELDS = ("bucket_tokens", "bucket_version", "bucket_checked_at")
 
-def take_token(account_id: int, limit: tuple[int, float] | None, *, max_wait: float) -> float | None:
+
+def take_token(account_id: int, limit: tuple[int, float] | None, *, max_wait: float,
+               row: ProviderHealth | None = None) -> float | None:
     """Seconds waited for a token, or None when the wait would be longer than max_wait
-    (the caller moves on instead of holding up the batch)."""
+    (the caller moves on instead of holding up the batch). `row`, the account's health just read,
+    saves the first read; the version guard still catches anyone who took a token since."""
     if not limit:
         return 0.0
     count, period = limit
     rate = count / period
     waited = 0.0
+    known = None if row is None else {name: getattr(row, name) for name in BUCKET_FIELDS}
     while True:
-        row = ProviderHealth.objects.values("bucket_tokens", "bucket_version", "bucket_checked_at").get(pk=account_id)
+        bucket = known or ProviderHealth.objects.values(*BUCKET_FIELDS).get(pk=account_id)
+        known = None
         now = timezone.now()
-        tokens = float(count) if row["bucket_tokens"] is None else row["bucket_tokens"]
-        if row["bucket_checked_at"] is not None:
-            elapsed = max((now - row["bucket_checked_at"]).total_seconds(), 0.0)
+        tokens = float(count) if bucket["bucket_tokens"] is None else bucket["bucket_tokens"]
+        if bucket["bucket_checked_at"] is not None:
+            elapsed = max((now - bucket["bucket_checked_at"]).total_seconds(), 0.0)
             tokens = min(float(count), tokens + elapsed * rate)
         if tokens >= 1:
-            taken = ProviderHealth.objects.filter(pk=account_id, bucket_version=row["bucket_version"]).update(
-                bucket_tokens=tokens - 1, bucket_version=row["bucket_version"] + 1, bucket_checked_at=now
+            taken = ProviderHealth.objects.filter(pk=account_id, bucket_version=bucket["bucket_version"]).update(
+                bucket_tokens=tokens - 1, bucket_version=bucket["bucket_version"] + 1, bucket_checked_at=now
             )
             if taken:
                 return waited

@@ -159,3 +159,40 @@ def test_status_is_unknown_before_any_call_and_healthy_after_successes(breaker, 
 ])
 def test_advice_in_plain_words_where_the_cause_is_known(error, expected):
     assert health.advice_for(error).startswith(expected)
+
+
+def test_repeated_rate_limits_keep_the_account_out_for_the_retry_time_not_the_cooldown(breaker):
+    account = ProviderAccountFactory(name="primary")
+    for _ in range(breaker.GATEWAYS_BREAKER_THRESHOLD + 1):
+        health.record_failure(account.pk, RateLimited("429", status=429, retry_after=2), latency_ms=5)
+
+    state = _health(account)
+    assert state.breaker_state == BreakerState.OPEN
+    assert state.open_until < timezone.now() + timedelta(seconds=10)
+    admission = health.admit(state)
+    assert (admission.allowed, admission.rate_limited) == (False, True)
+    assert 0 < admission.retry_after <= 2
+
+
+def test_after_a_rate_limit_every_process_may_call_again_without_a_trial(breaker):
+    account = ProviderAccountFactory(name="primary")
+    for _ in range(breaker.GATEWAYS_BREAKER_THRESHOLD):
+        health.record_failure(account.pk, RateLimited("429", status=429, retry_after=1), latency_ms=5)
+    _end_cooldown(account)
+
+    stale = _health(account)
+    assert health.admit(stale).allowed is True
+    assert health.admit(stale).allowed is True
+    assert _health(account).breaker_state == BreakerState.CLOSED
+
+
+def test_a_failure_after_rate_limits_opens_the_breaker_for_its_cooldown(breaker):
+    account = ProviderAccountFactory(name="primary")
+    for _ in range(breaker.GATEWAYS_BREAKER_THRESHOLD - 1):
+        health.record_failure(account.pk, RateLimited("429", status=429, retry_after=1), latency_ms=5)
+    health.record_failure(account.pk, ProviderUnavailable("server error", status=503), latency_ms=5)
+
+    state = _health(account)
+    assert state.breaker_state == BreakerState.OPEN
+    assert state.open_until > timezone.now() + timedelta(seconds=50)
+    assert health.admit(state).rate_limited is False
