@@ -1,31 +1,54 @@
 """Campaign reports: one campaign overall and per channel, and campaigns side by side."""
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Value
 
 from analytics.reports.ab_tests import ab_test_reports
 from analytics.reports.cache import fold_cached
 from analytics.reports.measures import derived, empty_totals, ratio, regrouped, summed
 from crm.choices import EventKind
 from crm.models import EngagementEvent
+from publishing.email.choices import DeliveryStatus
+from publishing.email.models import EmailDelivery
 from publishing.models import Campaign
+
+EMAIL_CHANNEL = "email"
 
 
 def _audience_counts(campaign_ids, start=None, end=None) -> dict[tuple, dict]:
-    """Reach (distinct contacts with any event) and unique opens, by campaign and channel and overall."""
+    """Reach and unique opens, by campaign and channel and overall.
+
+    Reach counts each person once: everyone a campaign's email was sent to, and everyone with an
+    engagement event of the campaign on any channel.
+    """
+    if not campaign_ids:
+        return {}
     events = EngagementEvent.objects.filter(campaign_id__in=campaign_ids)
+    sent = EmailDelivery.objects.filter(campaign_id__in=campaign_ids, status=DeliveryStatus.SENT)
     if start:
         events = events.filter(occurred_at__date__gte=start)
+        sent = sent.filter(sent_at__date__gte=start)
     if end:
         events = events.filter(occurred_at__date__lte=end)
-    counts = {
-        "reach": Count("contact_id", distinct=True),
-        "unique_opens": Count("contact_id", distinct=True, filter=Q(kind=EventKind.OPENED)),
-    }
+        sent = sent.filter(sent_at__date__lte=end)
+    touched = events.values_list("campaign_id", "channel", "contact_id", "kind")
+    touched_sql, touched_params = touched.query.sql_with_params()
+    sent_sql, sent_params = sent.annotate(
+        reach_channel=Value(EMAIL_CHANNEL), reach_kind=Value(EventKind.SENT)
+    ).values_list("campaign_id", "reach_channel", "contact_id", "reach_kind").query.sql_with_params()
+    people = f"SELECT * FROM ({touched_sql}) t UNION ALL SELECT * FROM ({sent_sql}) d"
+    measures = ("COUNT(DISTINCT p.contact_id), "
+                "COUNT(DISTINCT CASE WHEN p.kind = %s THEN p.contact_id END)")
     found = {}
-    for row in events.values("campaign_id", "channel").annotate(**counts).order_by():
-        found[(row["campaign_id"], row["channel"])] = row
-    for row in events.values("campaign_id").annotate(**counts).order_by():
-        found[(row["campaign_id"], None)] = row
+    with connection.cursor() as cursor:
+        for grouping, keyed in (("p.campaign_id, p.channel", True), ("p.campaign_id", False)):
+            cursor.execute(
+                f"SELECT {grouping}, {measures} FROM ({people}) AS p GROUP BY {grouping}",
+                [EventKind.OPENED, *touched_params, *sent_params],
+            )
+            for row in cursor.fetchall():
+                key = (row[0], row[1]) if keyed else (row[0], None)
+                found[key] = {"reach": row[-2], "unique_opens": row[-1]}
     return found
 
 
