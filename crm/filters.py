@@ -46,7 +46,7 @@ class ContactFilterSet(django_filters.FilterSet):
     def filter_domain(self, queryset, name, value):
         return queryset.filter(domain=value.strip().lower().lstrip("@"))
 
-    def filter_segment(self, queryset, name, value):
+    def filter_segment(self, queryset, name, value: int):
         return queryset.filter(rules_q(value.rules)) if value else queryset
 
     def filter_search(self, queryset, name, value):

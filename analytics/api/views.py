@@ -72,7 +72,7 @@ class CampaignReportView(ReportView):
 class CampaignCompareView(ReportView):
     csv_filename = "campaigns"
 
-    @extend_schema(parameters=[s.CompareQuerySerializer], responses=dict)
+    @extend_schema(parameters=[s.CompareQuerySerializer], responses=dict, operation_id="analytics_campaigns_compare")
     def get(self, request):
         query = _query(s.CompareQuerySerializer, request)
         return Response({"campaigns": reports.campaign_reports(query["ids"], start=query.get("start"),
