@@ -27,7 +27,7 @@ from gateways.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from gateways.models import ProviderAccount
+from gateways.models import ProviderAccount, ProviderHealth
 
 logger = logging.getLogger("gateways")
 
@@ -120,9 +120,17 @@ def pace() -> None:
                           provider=account.name, retry_after=period / count)
 
 
+def _health_of(account: ProviderAccount):
+    """The account's health row: loaded with the account where it was selected with it."""
+    try:
+        return account.health
+    except ProviderHealth.DoesNotExist:
+        return health.health_row(account.pk)
+
+
 def admit_account(account: ProviderAccount) -> health.Admission:
     """Rate limit first (a token is cheap to waste), then the breaker (a trial is not)."""
-    row = health.health_row(account.pk)
+    row = _health_of(account)
     waited = ratelimit.take_token(account.pk, account.rate_limit, max_wait=conf.rate_limit_max_wait_seconds(),
                                   row=row)
     if waited is None:
@@ -133,7 +141,8 @@ def admit_account(account: ProviderAccount) -> health.Admission:
 
 
 def enabled_accounts(capability: str, channel: str = "") -> list[ProviderAccount]:
-    accounts = ProviderAccount.objects.filter(capability=capability, enabled=True).order_by("priority", "name")
+    accounts = (ProviderAccount.objects.select_related("health").filter(capability=capability, enabled=True)
+                .order_by("priority", "name"))
     if channel:
         accounts = accounts.filter(channel=channel)
     return list(accounts)
@@ -175,7 +184,7 @@ def chain_run(*, capability: str, operation: Operation, channel: str = "") -> Ch
 def account_run(*, account_id: int, operation: Operation, capability: str = "") -> ChainResult:
     """One specific account (a channel account, a mailbox): no failover to another destination."""
     try:
-        account = ProviderAccount.objects.get(pk=account_id)
+        account = ProviderAccount.objects.select_related("health").get(pk=account_id)
     except ProviderAccount.DoesNotExist:
         raise NoProviderConfigured(f"Provider account {account_id} does not exist")
     if capability and account.capability != capability:
