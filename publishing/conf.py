@@ -31,12 +31,12 @@ def lease_seconds() -> int:
 
 
 def claim_batch() -> int:
-    return getattr(settings, "PUBLISHING_CLAIM_BATCH", env_int("PUBLISHING_CLAIM_BATCH", 8, minimum=1))
+    return getattr(settings, "PUBLISHING_CLAIM_BATCH", env_int("PUBLISHING_CLAIM_BATCH", 16, minimum=1))
 
 
 def dispatch_threads() -> int:
     """Posts a dispatcher process makes at the same time (1: one after the other, in its own thread)."""
-    return getattr(settings, "PUBLISHING_DISPATCH_THREADS", env_int("PUBLISHING_DISPATCH_THREADS", 4, minimum=1))
+    return getattr(settings, "PUBLISHING_DISPATCH_THREADS", env_int("PUBLISHING_DISPATCH_THREADS", 8, minimum=1))
 
 
 def dispatch_loop_seconds() -> float:
