@@ -2,11 +2,7 @@
 
 from django.conf import settings
 
-from aicmo_site.env import env_bool, env_int, env_str
-
-
-def _float(name: str, default: float) -> float:
-    return float(env_str(name, str(default)))
+from aicmo_site.env import env_bool, env_float, env_int
 
 
 def allow_self_approval() -> bool:
@@ -19,7 +15,7 @@ def max_retries() -> int:
 
 def backoff_base_seconds() -> float:
     """The first retry's delay; each further one doubles it."""
-    return getattr(settings, "PUBLISHING_BACKOFF_BASE_SECONDS", _float("PUBLISHING_BACKOFF_BASE_SECONDS", 60.0))
+    return getattr(settings, "PUBLISHING_BACKOFF_BASE_SECONDS", env_float("PUBLISHING_BACKOFF_BASE_SECONDS", 60.0))
 
 
 def backoff_cap_seconds() -> int:
@@ -40,8 +36,8 @@ def dispatch_threads() -> int:
 
 
 def dispatch_loop_seconds() -> float:
-    return getattr(settings, "PUBLISHING_DISPATCH_LOOP_SECONDS", _float("PUBLISHING_DISPATCH_LOOP_SECONDS", 55.0))
+    return getattr(settings, "PUBLISHING_DISPATCH_LOOP_SECONDS", env_float("PUBLISHING_DISPATCH_LOOP_SECONDS", 55.0))
 
 
 def dispatch_poll_seconds() -> float:
-    return getattr(settings, "PUBLISHING_DISPATCH_POLL_SECONDS", _float("PUBLISHING_DISPATCH_POLL_SECONDS", 0.5))
+    return getattr(settings, "PUBLISHING_DISPATCH_POLL_SECONDS", env_float("PUBLISHING_DISPATCH_POLL_SECONDS", 0.5))

@@ -4,19 +4,8 @@ Read through functions so pytest-django's `settings` fixture and a worker's envi
 """
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
-from aicmo_site.env import env_int, env_str
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = env_str(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number; got {raw!r}.")
+from aicmo_site.env import env_float, env_int, env_str
 
 
 def send_concurrency() -> int:
@@ -26,7 +15,7 @@ def send_concurrency() -> int:
 
 def rate_per_second() -> float:
     """Messages per second for one campaign across its workers; 0 means no limit."""
-    return getattr(settings, "EMAIL_RATE_PER_SECOND", _env_float("EMAIL_RATE_PER_SECOND", 0.0))
+    return getattr(settings, "EMAIL_RATE_PER_SECOND", env_float("EMAIL_RATE_PER_SECOND", 0.0))
 
 
 def batch_size() -> int:
@@ -36,12 +25,12 @@ def batch_size() -> int:
 
 def lease_seconds() -> float:
     """How long a claim lives without progress; a crashed worker's claims come back after it."""
-    return getattr(settings, "EMAIL_LEASE_SECONDS", _env_float("EMAIL_LEASE_SECONDS", 120.0))
+    return getattr(settings, "EMAIL_LEASE_SECONDS", env_float("EMAIL_LEASE_SECONDS", 120.0))
 
 
 def worker_budget_seconds() -> float:
     """How long one worker task sends before handing over to a fresh task (kept under Q_TIMEOUT)."""
-    return getattr(settings, "EMAIL_WORKER_BUDGET_SECONDS", _env_float("EMAIL_WORKER_BUDGET_SECONDS", 300.0))
+    return getattr(settings, "EMAIL_WORKER_BUDGET_SECONDS", env_float("EMAIL_WORKER_BUDGET_SECONDS", 300.0))
 
 
 def max_attempts() -> int:
@@ -51,7 +40,7 @@ def max_attempts() -> int:
 
 def retry_base_seconds() -> float:
     """First retry delay; each later one doubles, capped at an hour."""
-    return getattr(settings, "EMAIL_RETRY_BASE_SECONDS", _env_float("EMAIL_RETRY_BASE_SECONDS", 60.0))
+    return getattr(settings, "EMAIL_RETRY_BASE_SECONDS", env_float("EMAIL_RETRY_BASE_SECONDS", 60.0))
 
 
 def unsubscribe_mailto() -> str:
