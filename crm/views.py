@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
 from crm import selectors, services
+from crm.api.pagination import CappedCountPaginator
 from crm.choices import LIFECYCLE_TRANSITIONS, EmailStatus, EngagementTier, EventKind, LifecycleStatus
 from crm.filters import ContactFilterSet
 from crm.models import Contact, EnrichmentRun, Segment, Tag
@@ -19,6 +20,18 @@ from crm.segments import OPERATORS
 PAGE_SIZE = 50
 SORTS = (("-created_at", "Newest first"), ("created_at", "Oldest first"), ("email", "Email"),
          ("last_name", "Last name"), ("-engagement_score", "Highest score"), ("company", "Company"))
+
+
+def _capped_page(contacts, requested):
+    """A page of contacts counting at most as far as needed (an exact count of a million rows
+    takes a second); beyond the cap the page reads "1,000+" and still offers the next page."""
+    try:
+        number = max(int(requested), 1)
+    except (TypeError, ValueError):
+        number = 1
+    paginator = CappedCountPaginator(contacts, PAGE_SIZE)
+    paginator.count_at_most = max(paginator.count_at_most, number * PAGE_SIZE)
+    return paginator.get_page(number)
 
 
 @login_required
@@ -32,7 +45,7 @@ def contact_list(request):
     params.setdefault("ordering", "-created_at")
     filterset = ContactFilterSet(data=params, queryset=selectors.contacts_visible())
     contacts = filterset.qs if filterset.is_valid() else Contact.objects.none()
-    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _capped_page(contacts, request.GET.get("page"))
     query = params.copy()
     return render(request, "crm/contact_list.html", {
         "page": page, "filterset": filterset, "params": params, "query": query.urlencode(),

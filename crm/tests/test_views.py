@@ -83,3 +83,19 @@ def test_analyst_reads_pages_but_cannot_post(client, make_user):
     assert client.get(f"/contacts/{contact.pk}/").status_code == 200
     assert client.post(f"/contacts/{contact.pk}/transition/", {"to": "enriched"}).status_code == 403
     assert client.post("/contacts/enrich/", {}).status_code == 403
+
+
+def test_contact_list_counts_only_as_far_as_needed_and_still_pages_on(marketer, monkeypatch):
+    from crm import views
+    from crm.api.pagination import CappedCountPaginator
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(CappedCountPaginator, "count_at_most", 3)
+    ContactFactory.create_batch(7)
+
+    first = marketer.get("/contacts/").content.decode()
+    assert "Page 1 of 2+ · 3+ in all" in first
+    last_counted = marketer.get("/contacts/?page=2").content.decode()
+    assert "page=3" in last_counted  # more exist beyond the count: Next is still offered
+    fourth = marketer.get("/contacts/?page=4").content.decode()
+    assert "Page 4 of 4 · 7 in all" in fourth and "Next →" not in fourth
