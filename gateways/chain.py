@@ -68,12 +68,19 @@ def call_account(account: ProviderAccount, operation: Operation) -> Any:
     return run_recorded(account, lambda: operation(adapter))
 
 
-def run_recorded(account: ProviderAccount, call: Callable[[], Any]) -> Any:
-    """Time a call to the account's provider and record what came of it."""
+def run_recorded(account: ProviderAccount, call: Callable[[], Any], *,
+                 successes: health.DeferredSuccesses | None = None) -> Any:
+    """Time a call to the account's provider and record what came of it (successes through
+    `successes` when given, which is flushed before any failure is recorded)."""
     started = time.monotonic()
     token = _current_account.set(account)
     try:
-        value = call()
+        try:
+            value = call()
+        except Exception:
+            if successes is not None:
+                successes.flush()  # the earlier successes are written before this outcome
+            raise
     except ProviderSkipped as exc:
         raise _fill_in(exc, account)
     except ProviderRejected as exc:
@@ -97,7 +104,10 @@ def run_recorded(account: ProviderAccount, call: Callable[[], Any]) -> Any:
         raise error from exc
     finally:
         _current_account.reset(token)
-    health.record_success(account.pk, latency_ms=_elapsed_ms(started))
+    if successes is not None:
+        successes.add(_elapsed_ms(started))
+    else:
+        health.record_success(account.pk, latency_ms=_elapsed_ms(started))
     return value
 
 

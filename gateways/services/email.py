@@ -33,6 +33,13 @@ class FailoverEmailSession:
         self.failovers = 0
         self.attempts: list[tuple[str, str]] = []
         self._errors: list[GatewayError] = []
+        # One health write per second per account instead of one per message sent.
+        self._successes: dict[int, health.DeferredSuccesses] = {}
+
+    def _successes_of(self, account: ProviderAccount) -> health.DeferredSuccesses:
+        if account.pk not in self._successes:
+            self._successes[account.pk] = health.DeferredSuccesses(account.pk)
+        return self._successes[account.pk]
 
     @property
     def account(self) -> ProviderAccount | None:
@@ -49,6 +56,8 @@ class FailoverEmailSession:
         self.close()
 
     def close(self) -> None:
+        for successes in self._successes.values():
+            successes.flush()
         session, self._session = self._session, None
         if session is not None:
             try:
@@ -95,7 +104,8 @@ class FailoverEmailSession:
                 self.failovers += 1
                 continue
             try:
-                return run_recorded(account, lambda: session.send(message))  # noqa: B023 - called at once
+                return run_recorded(account, lambda: session.send(message),  # noqa: B023 - called at once
+                                    successes=self._successes_of(account))
             except ProviderUnavailable as exc:
                 if exc.details.get("session_usable"):
                     # This one message was refused for now (454, greylisting) on a connection that
