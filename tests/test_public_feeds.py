@@ -1,9 +1,7 @@
 import pytest
 
 from publishing import dispatcher
-from publishing.choices import ContentStatus
-from publishing.models import Content
-from publishing.tests.factories import ChannelFactory, JobFactory
+from publishing.tests.factories import ChannelFactory, JobFactory, approve
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +11,7 @@ def test_website_channel_feeds_are_at_the_short_public_addresses(client, setting
     settings.PUBLISHING_DISPATCH_THREADS = 1
     job = JobFactory(channel=ChannelFactory(kind="website", slug="news", name="News"), version__kind="website",
                      version__title="Launch day", version__body="We shipped.")
-    Content.objects.filter(pk=job.content_id).update(status=ContentStatus.APPROVED)
+    approve(job.content)
     dispatcher.dispatch_once()
     job.refresh_from_db()
     assert job.status == "published", (job.status, job.error_message)

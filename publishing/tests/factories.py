@@ -2,9 +2,12 @@ from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from aicmo_site.roles import APPROVER
 from publishing.models import Campaign, CampaignContent, Channel, ChannelVersion, Content, PublishingJob
+from publishing.services.content import content_approve, content_submit
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -73,3 +76,11 @@ class JobFactory(factory.django.DjangoModelFactory):
         if create:
             CampaignContent.objects.get_or_create(campaign=self.campaign, content=self.content)
             self.campaign.channels.add(self.channel)
+
+
+def approve(content: Content) -> Content:
+    """Takes content through the real workflow (submitted by its author, approved by an Approver)."""
+    approver = UserFactory(username="factory-approver")
+    approver.groups.add(Group.objects.get(name=APPROVER))
+    content_submit(content=content, by=content.author)
+    return content_approve(content=content, by=approver)

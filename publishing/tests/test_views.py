@@ -8,7 +8,7 @@ from aicmo_site.roles import APPROVER, MARKETER
 from publishing import dispatcher
 from publishing.choices import CampaignStatus, ContentStatus, JobStatus
 from publishing.services import content_create
-from publishing.tests.factories import ChannelFactory, ContentFactory, JobFactory
+from publishing.tests.factories import ChannelFactory, ContentFactory, JobFactory, approve
 
 pytestmark = pytest.mark.django_db
 
@@ -112,9 +112,7 @@ def test_public_page_and_feeds_of_the_website_channel(client, settings):
     job = JobFactory(channel=ChannelFactory(kind="website", slug="blog", name="Our blog"), version__kind="website",
                      version__title="Hello <world>", version__body="Some **bold** text <script>x()</script>",
                      version__content__body="Some **bold** text <script>x()</script>")
-    content = job.content
-    content.status = ContentStatus.APPROVED
-    content.save()
+    content = approve(job.content)
     assert client.get(content.get_public_url()).status_code == 404
     dispatcher.dispatch_once()
     page = client.get(content.get_public_url())
