@@ -91,7 +91,12 @@ class SendReceipt:
 
 @dataclass
 class InboundMessage:
-    """A message read from a mailbox. kind: reply, bounce or other."""
+    """A message read from a mailbox. kind: reply, bounce or other.
+
+    uid_validity: the mailbox's UIDVALIDITY; when it changes, UIDs were reassigned and a stored
+    cursor (last seen UID) means nothing any more. original_message_id: for a bounce, the Message-ID
+    of the message that bounced (also put in `in_reply_to`, so bounces and replies are looked up the
+    same way)."""
 
     uid: int
     kind: str
@@ -106,6 +111,8 @@ class InboundMessage:
     bounce_type: str = ""  # hard or soft
     bounce_status: str = ""  # RFC 3463 code, e.g. 5.1.1
     bounce_diagnostic: str = ""
+    uid_validity: int = 0
+    original_message_id: str = ""
 
 
 @dataclass

@@ -14,10 +14,10 @@ import re
 import time
 from datetime import datetime
 
-from gateways.capabilities import InboxReadingAdapter, ProbeResult, register
+from gateways.capabilities import InboundMessage, InboxReadingAdapter, ProbeResult, register
 from gateways.errors import ProviderUnavailable
 from gateways.mail.conf import imap_max_message_bytes
-from gateways.mail.inbound import OTHER, MailboxMessage, parse_inbound
+from gateways.mail.inbound import OTHER, parse_inbound
 from gateways.mail.tls import tls_context
 
 SECURITY_MODES = ("tls", "starttls", "none")
@@ -121,7 +121,7 @@ class ImapAdapter(InboxReadingAdapter):
                            latency_ms=(time.monotonic() - started) * 1000)
 
     def fetch_since(self, last_uid: int, *, limit: int = 500, uid_validity: int | None = None
-                    ) -> list[MailboxMessage]:
+                    ) -> list[InboundMessage]:
         """Messages with a UID above last_uid, oldest first, at most `limit`. When `uid_validity`
         (the one stored with last_uid) differs from the mailbox's, all messages are new again."""
         client = self.connect()
@@ -134,7 +134,7 @@ class ImapAdapter(InboxReadingAdapter):
             if status != "OK":
                 raise ProviderUnavailable(f"UID SEARCH failed: {data}", provider=self.name)
             uids = sorted(uid for uid in (int(item) for item in b" ".join(data).split()) if uid > last_uid)
-            found: list[MailboxMessage] = []
+            found: list[InboundMessage] = []
             for start in range(0, min(len(uids), limit), FETCH_CHUNK):
                 chunk = uids[start:min(start + FETCH_CHUNK, limit)]
                 found.extend(self._fetch(client, chunk, validity))
@@ -144,7 +144,7 @@ class ImapAdapter(InboxReadingAdapter):
         finally:
             _logout(client)
 
-    def _fetch(self, client: imaplib.IMAP4, uids: list[int], validity: int) -> list[MailboxMessage]:
+    def _fetch(self, client: imaplib.IMAP4, uids: list[int], validity: int) -> list[InboundMessage]:
         status, data = client.uid("FETCH", ",".join(str(uid) for uid in uids),
                                   f"(UID INTERNALDATE BODY.PEEK[]<0.{imap_max_message_bytes()}>)")
         if status != "OK":
@@ -162,11 +162,11 @@ class ImapAdapter(InboxReadingAdapter):
         return messages
 
 
-def _parse(raw: bytes, *, uid: int, uid_validity: int, received_at: datetime | None) -> MailboxMessage:
+def _parse(raw: bytes, *, uid: int, uid_validity: int, received_at: datetime | None) -> InboundMessage:
     try:
         return parse_inbound(raw, uid=uid, uid_validity=uid_validity, received_at=received_at)
     except Exception as exc:  # one unreadable message must not stop the messages after it
-        return MailboxMessage(uid=uid, uid_validity=uid_validity, kind=OTHER, message_id="",
+        return InboundMessage(uid=uid, uid_validity=uid_validity, kind=OTHER, message_id="",
                               received_at=received_at, text=f"Unreadable message: {exc}")
 
 

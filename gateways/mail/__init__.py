@@ -3,7 +3,7 @@ bounces, replies, auto-replies). Pure functions over the standard library; the S
 (gateways/adapters/smtp.py, imap.py) do the talking."""
 
 from gateways.mail.compose import RenderedMessage, envelope_address, make_message_id, render_message
-from gateways.mail.inbound import MailboxMessage, parse_inbound
+from gateways.mail.inbound import parse_inbound
 
-__all__ = ["MailboxMessage", "RenderedMessage", "envelope_address", "make_message_id", "parse_inbound",
+__all__ = ["RenderedMessage", "envelope_address", "make_message_id", "parse_inbound",
            "render_message"]

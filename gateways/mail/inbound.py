@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
 from email import policy as email_policy
@@ -20,19 +19,6 @@ OTHER = "other"
 
 _REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|antw|réf|ref|rif|vs)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
-
-
-@dataclass
-class MailboxMessage(InboundMessage):
-    """InboundMessage plus what a mailbox reader needs to stay correct over time.
-
-    uid_validity: the mailbox's UIDVALIDITY; when it changes, UIDs were reassigned and a stored
-    cursor (last seen UID) means nothing any more. original_message_id: for a bounce, the Message-ID
-    of the message that bounced (also put in `in_reply_to`, so bounces and replies are looked up the
-    same way)."""
-
-    uid_validity: int = 0
-    original_message_id: str = ""
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -71,9 +57,9 @@ def _sent_at(message: EmailMessage) -> datetime | None:
 
 
 def parse_inbound(raw: bytes, *, uid: int, uid_validity: int = 0,
-                  received_at: datetime | None = None) -> MailboxMessage:
+                  received_at: datetime | None = None) -> InboundMessage:
     message = message_from_bytes(raw, policy=email_policy.default)
-    found = MailboxMessage(
+    found = InboundMessage(
         uid=uid,
         uid_validity=uid_validity,
         kind=OTHER,

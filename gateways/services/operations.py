@@ -126,7 +126,7 @@ def read_inbox(account_id: int, *, limit: int = 500) -> list[InboundMessage]:
     if result.skipped:
         return []
     messages = sorted(result.value, key=lambda m: m.uid)
-    validity = next((m.uid_validity for m in messages if getattr(m, "uid_validity", None)), None)
+    validity = next((m.uid_validity for m in messages if m.uid_validity), None)
     if validity and validity != cursor.uid_validity:
         renumbered = cursor.uid_validity is not None
         InboxCursor.objects.filter(pk=cursor.pk, uid_validity=cursor.uid_validity).update(

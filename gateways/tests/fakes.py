@@ -1,7 +1,6 @@
 """Small test-only adapters whose behaviour each test scripts, registered under test_* keys."""
 
 from collections import deque
-from dataclasses import dataclass
 
 from gateways.capabilities import (
     ChannelPost,
@@ -102,13 +101,6 @@ class FakeSendingAdapter(_Probing, EmailSendingAdapter):
     def open(self) -> EmailSession:
         _next(self.name, "open", None)
         return FakeEmailSession(self.name)
-
-
-@dataclass
-class NumberedMessage(InboundMessage):
-    """A message that says which UIDVALIDITY its UID belongs to, as IMAP readers report it."""
-
-    uid_validity: int = 0
 
 
 @register

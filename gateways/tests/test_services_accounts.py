@@ -120,7 +120,7 @@ def test_inbox_messages_are_read_until_the_cursor_moves(fake_providers):
 
 
 def _numbered(fakes, uids, *, validity):
-    return [fakes.NumberedMessage(uid=u, kind="reply", message_id=f"<{u}@x>", uid_validity=validity) for u in uids]
+    return [InboundMessage(uid=u, kind="reply", message_id=f"<{u}@x>", uid_validity=validity) for u in uids]
 
 
 def test_renumbered_mailbox_starts_again_from_the_first_message(fake_providers):
