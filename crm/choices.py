@@ -81,6 +81,7 @@ class SuppressionReason(models.TextChoices):
     COMPLAINED = "complained", "Complained"
     MANUAL = "manual", "Added by hand"
     INVALID = "invalid", "Invalid address"
+    ERASED = "erased", "Erased on the person's request"
 
 
 class RunStatus(models.TextChoices):

@@ -58,6 +58,21 @@ class Tag(models.Model):
         return self.name
 
 
+class Topic(models.Model):
+    """A subject people can say they care about; personalised newsletters choose blocks by it."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, help_text="Stable name used by the API and imports")
+    description = models.TextField(blank=True, help_text="Shown under the name in the preference centre")
+    public = models.BooleanField(default=True, help_text="Offered to contacts in the email preference centre")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Contact(models.Model):
     email = models.EmailField(
         max_length=254, unique=True, help_text="Stored in lower case, so it is unique whatever the case typed"
@@ -92,6 +107,8 @@ class Contact(models.Model):
     soft_bounce_count = models.PositiveIntegerField(default=0)
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
+    topics = models.ManyToManyField(Topic, blank=True, related_name="contacts",
+                                    help_text="Topics of interest; change them through crm.services.contact_topics_set")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

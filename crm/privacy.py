@@ -64,6 +64,7 @@ def contact_access_export(contact: Contact) -> dict:
         "company": {"name": company.name, "domain": company.domain, "industry": company.industry,
                     "size": company.size, "website": company.website} if company else None,
         "tags": sorted(contact.tags.values_list("name", flat=True)),
+        "topics": sorted(contact.topics.values_list("name", flat=True)),
         "events": [
             {"kind": e.kind, "occurred_at": _iso(e.occurred_at), "value": str(e.value) if e.value is not None else None,
              "campaign_id": e.campaign_id, "channel": e.channel, "source_kind": e.source_kind,
@@ -99,7 +100,7 @@ def contact_erase(*, contact: Contact, by, confirm: str) -> Contact:
     Suppression.objects.filter(kind=SuppressionKind.EMAIL, value=email).delete()
     hashed, _ = Suppression.objects.get_or_create(
         kind=SuppressionKind.EMAIL, value=erasure_hash(email),
-        defaults={"reason": SuppressionReason.MANUAL, "source": "erased on the person's request"},
+        defaults={"reason": SuppressionReason.ERASED, "source": "erased on the person's request"},
     )
     for name in _BLANKED:
         setattr(contact, name, "")
@@ -115,6 +116,8 @@ def contact_erase(*, contact: Contact, by, confirm: str) -> Contact:
     EngagementEvent.objects.filter(contact=contact).update(detail={})
     LifecycleTransition.objects.filter(contact=contact).update(reason="")
     EnrichmentRecord.objects.filter(contact=contact).delete()
+    # Interests say something about the person; the anonymous row keeps no preference of theirs.
+    contact.topics.clear()
     LogEntry.objects.log_actions(
         user_id=by.pk, queryset=[contact], action_flag=CHANGE, single_object=True,
         change_message=f"Erased at the person's request by {by.get_username()}.",

@@ -35,6 +35,7 @@ from crm.services.enrichment import (
     enrichment_run_process,
     enrichment_runs_waiting,
 )
+from crm.services.topics import contact_topics_set, topic_create, topic_delete, topic_update
 
 __all__ = [
     "company_create", "company_delete", "company_update", "contact_delete", "segment_create", "segment_delete",
@@ -43,5 +44,6 @@ __all__ = [
     "contact_transition_if_allowed", "contact_update", "contacts_tag", "contacts_untag", "email_normalise",
     "contact_mark_bounced", "contact_mark_complained", "contact_record_event", "contact_unsubscribe",
     "suppression_add", "suppression_parse", "suppression_remove",
+    "contact_topics_set", "topic_create", "topic_delete", "topic_update",
     "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
 ]

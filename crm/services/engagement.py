@@ -67,20 +67,22 @@ def contact_record_event(*, contact: Contact, kind: str, occurred_at=None, value
     return event
 
 
-def _unsubscribe(*, contact: Contact, source: str, reason: str) -> None:
+def _unsubscribe(*, contact: Contact, source: str, reason: str,
+                 suppression_reason: str = SuppressionReason.UNSUBSCRIBED) -> None:
     now = timezone.now()
     Contact.objects.filter(pk=contact.pk).update(consent_status=ConsentStatus.UNSUBSCRIBED, consent_changed_at=now,
                                                  consent_source=source[:120], updated_at=now)
     contact.consent_status, contact.consent_changed_at, contact.consent_source = (
         ConsentStatus.UNSUBSCRIBED, now, source[:120])
-    suppression_add(value=contact.email, reason=SuppressionReason.UNSUBSCRIBED, source=source)
+    suppression_add(value=contact.email, reason=suppression_reason, source=source)
     contact_transition_if_allowed(contact=contact, to=LifecycleStatus.UNSUBSCRIBED, by_system=source,
                                   reason=reason or "Unsubscribed")
 
 
 def _complain(*, contact: Contact, source: str) -> None:
-    _unsubscribe(contact=contact, source=source, reason="Marked the message as spam")
-    suppression_add(value=contact.email, reason=SuppressionReason.COMPLAINED, source=source)
+    # The first reason recorded for an address stays, so an earlier unsubscribe keeps its reason.
+    _unsubscribe(contact=contact, source=source, reason="Marked the message as spam",
+                 suppression_reason=SuppressionReason.COMPLAINED)
 
 
 def _bounce(*, contact: Contact, hard: bool, source: str) -> None:
