@@ -22,6 +22,7 @@ from crm.models import (
     Segment,
     Suppression,
     Tag,
+    Topic,
 )
 
 
@@ -111,19 +112,19 @@ def export_contacts(modeladmin, request, queryset):
 class ContactAdmin(admin.ModelAdmin):
     list_display = ("email", "first_name", "last_name", "company", "lifecycle_status", "email_status",
                     "engagement_score", "engagement_tier", "created_at")
-    list_filter = ("lifecycle_status", "email_status", "engagement_tier", "consent_status", "tags", "source",
+    list_filter = ("lifecycle_status", "email_status", "engagement_tier", "consent_status", "tags", "topics", "source",
                    "created_at")
     search_fields = ("email", "first_name", "last_name", "company__name", "domain")
     list_select_related = ("company",)
     autocomplete_fields = ("company",)
-    filter_horizontal = ("tags",)
+    filter_horizontal = ("tags", "topics")
     readonly_fields = ("domain", "lifecycle_status", "email_status", "consent_status", "consent_changed_at",
                        "consent_source", "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count",
                        "erased_at", "created_at", "updated_at", "timeline")
     actions = (enrich_contacts, verify_contacts, tag_contacts, untag_contacts, suppress_contacts, export_contacts)
     fieldsets = (
         (None, {"fields": ("email", "domain", "first_name", "last_name", "job_title", "phone", "company",
-                           "linkedin_url", "city", "country", "source", "tags", "custom_fields")}),
+                           "linkedin_url", "city", "country", "source", "tags", "topics", "custom_fields")}),
         ("Status", {"fields": ("lifecycle_status", "email_status", "consent_status", "consent_changed_at",
                                "consent_source", "engagement_score", "engagement_tier", "soft_bounce_count")}),
         ("Provenance", {"fields": ("field_sources", "erased_at", "created_at", "updated_at")}),
@@ -143,11 +144,18 @@ class ContactAdmin(admin.ModelAdmin):
                            format_html("".join(["{}"] * len(rows)), *rows)) if rows else "Nothing yet."
 
     def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "tags"}
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name not in ("tags", "topics")}
         if change:
             services.contact_update(contact=Contact.objects.get(pk=obj.pk), by=request.user, **fields)
         else:
             obj.pk = services.contact_create(by=request.user, **fields).pk
+
+    def save_related(self, request, form, formsets, change):
+        # Topics go through their service (which notes the change on the timeline), not save_m2m.
+        topics = form.cleaned_data.pop("topics", None)
+        super().save_related(request, form, formsets, change)
+        if topics is not None and "topics" in form.changed_data:
+            services.contact_topics_set(contact=form.instance, topics=topics, source="admin", by=request.user)
 
     def delete_model(self, request, obj):
         services.contact_delete(contact=obj)
@@ -171,6 +179,24 @@ class CompanyAdmin(admin.ModelAdmin):
 class TagAdmin(admin.ModelAdmin):
     list_display = ("name", "color")
     search_fields = ("name",)
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "public", "description")
+    list_filter = ("public",)
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in ("name", "slug", "description", "public")}
+        if change:
+            services.topic_update(topic=Topic.objects.get(pk=obj.pk), **fields)
+        else:
+            obj.pk = services.topic_create(**fields).pk
+
+    def delete_model(self, request, obj):
+        services.topic_delete(topic=obj)
 
 
 @admin.register(Segment)

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from crm.choices import EventKind, LifecycleStatus, SuppressionReason
-from crm.models import Company, Contact, EngagementEvent, EnrichmentRun, Segment, Suppression
+from crm.models import Company, Contact, EngagementEvent, EnrichmentRun, Segment, Suppression, Topic
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -18,6 +18,8 @@ class ContactSerializer(serializers.ModelSerializer):
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     new_tags = serializers.ListField(child=serializers.CharField(max_length=80), write_only=True, required=False,
                                      help_text="Tags for a new contact")
+    topics = serializers.SlugRelatedField(slug_field="slug", many=True, required=False, queryset=Topic.objects.all(),
+                                          help_text="Slugs of the topics of interest; written with contact_topics_set")
 
     class Meta:
         model = Contact
@@ -25,7 +27,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "id", "email", "first_name", "last_name", "job_title", "phone", "company", "company_name", "domain",
             "linkedin_url", "city", "country", "source", "lifecycle_status", "email_status", "consent_status",
             "consent_changed_at", "consent_source", "custom_fields", "field_sources", "engagement_score",
-            "engagement_tier", "soft_bounce_count", "tags", "new_tags", "created_at", "updated_at",
+            "engagement_tier", "soft_bounce_count", "tags", "new_tags", "topics", "created_at", "updated_at",
         )
         read_only_fields = (
             "domain", "lifecycle_status", "email_status", "consent_status", "consent_changed_at", "consent_source",

@@ -38,16 +38,24 @@ class ContactViewSet(viewsets.ModelViewSet):
     }
 
     def get_queryset(self):
-        return selectors.contacts_visible()
+        return selectors.contacts_visible().prefetch_related("topics")
+
+    def _set_topics(self, contact, topics):
+        if topics is not None:
+            services.contact_topics_set(contact=contact, topics=topics, source="api", by=self.request.user)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
+        topics = data.pop("topics", None)
         serializer.instance = services.contact_create(by=self.request.user, tags=data.pop("new_tags", []), **data)
+        self._set_topics(serializer.instance, topics)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("new_tags", None)
+        topics = data.pop("topics", None)
         serializer.instance = services.contact_update(contact=serializer.instance, by=self.request.user, **data)
+        self._set_topics(serializer.instance, topics)
 
     def perform_destroy(self, instance):
         services.contact_delete(contact=instance)
