@@ -125,10 +125,11 @@ class Content:
 
 
 def blocks_of(template_id: int) -> list[DynamicBlockRule]:
-    blocks = EmailBlock.objects.filter(template_id=template_id).prefetch_related("tags", "segments")
+    blocks = EmailBlock.objects.filter(template_id=template_id).prefetch_related("tags", "segments", "topics")
     return [DynamicBlockRule(slot=b.slot, html=b.html, position=b.position,
                              tag_names=frozenset(t.name for t in b.tags.all()),
-                             segment_ids=frozenset(s.pk for s in b.segments.all())) for b in blocks]
+                             segment_ids=frozenset(s.pk for s in b.segments.all()),
+                             topic_ids=frozenset(t.pk for t in b.topics.all())) for b in blocks]
 
 
 def content_of(template, *, subject_override: str = "") -> Content:

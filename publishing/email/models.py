@@ -31,7 +31,7 @@ class EmailTemplate(models.Model):
 
 
 class EmailBlock(models.Model):
-    """A piece of content placed in `{{ blocks.<slot> }}` for contacts with any of its tags or segments."""
+    """A piece of content placed in `{{ blocks.<slot> }}` for contacts with any of its tags, segments or topics."""
 
     template = models.ForeignKey(EmailTemplate, on_delete=models.CASCADE, related_name="blocks")
     slot = models.SlugField(max_length=60, help_text="Where it goes: {{ blocks.<slot> }}")
@@ -40,7 +40,9 @@ class EmailBlock(models.Model):
     tags = models.ManyToManyField("crm.Tag", blank=True, related_name="+",
                                   help_text="Shown to contacts with any of these tags")
     segments = models.ManyToManyField("crm.Segment", blank=True, related_name="+",
-                                      help_text="…or in any of these segments; none of either: everyone")
+                                      help_text="…or in any of these segments")
+    topics = models.ManyToManyField("crm.Topic", blank=True, related_name="+",
+                                    help_text="…or following any of these topics; none of the three: everyone")
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -9,6 +9,7 @@ call a model method, follow a manager or read a setting. Variables (documented f
     contact.city  contact.country  contact.company.name  contact.company.domain
     contact.custom.<field>          custom fields of the contact
     contact.tags  contact.segments  names, for {% if "ai" in contact.tags %}
+    contact.topics                  slugs of the contact's topics of interest
     blocks.<slot>                   the dynamic blocks of that slot chosen for this contact
     campaign.name  unsubscribe_url  view_in_browser_url
 """
@@ -26,7 +27,7 @@ from aicmo_site.errors import DomainError
 DOCUMENTED_VARIABLES = (
     "contact.first_name", "contact.last_name", "contact.full_name", "contact.email", "contact.job_title",
     "contact.city", "contact.country", "contact.company.name", "contact.company.domain",
-    "contact.custom.<field>", "contact.tags", "contact.segments", "blocks.<slot>", "campaign.name",
+    "contact.custom.<field>", "contact.tags", "contact.segments", "contact.topics", "blocks.<slot>", "campaign.name",
     "unsubscribe_url", "view_in_browser_url",
 )
 
@@ -90,7 +91,8 @@ def check_template(source: str, *, field_name: str) -> None:
 
 @dataclass(frozen=True)
 class DynamicBlockRule:
-    """A block shown to contacts holding any of `tag_names` or in any of `segment_ids` (none: everyone)."""
+    """A block shown to contacts holding any of `tag_names`, in any of `segment_ids` or interested in any of
+    `topic_ids` (none of the three: everyone)."""
 
     slot: str
     html: str
@@ -98,11 +100,12 @@ class DynamicBlockRule:
     tag_names: frozenset[str] = frozenset()
     segment_ids: frozenset[int] = frozenset()
     position: int = 0
+    topic_ids: frozenset[int] = frozenset()
 
-    def matches(self, tags: frozenset[str], segment_ids: frozenset[int]) -> bool:
-        if not self.tag_names and not self.segment_ids:
+    def matches(self, tags: frozenset[str], segment_ids: frozenset[int], topic_ids: frozenset[int]) -> bool:
+        if not self.tag_names and not self.segment_ids and not self.topic_ids:
             return True
-        return bool(self.tag_names & tags) or bool(self.segment_ids & segment_ids)
+        return bool(self.tag_names & tags) or bool(self.segment_ids & segment_ids) or bool(self.topic_ids & topic_ids)
 
 
 @dataclass
@@ -121,16 +124,20 @@ class Recipient:
     tags: frozenset[str] = frozenset()
     segment_ids: frozenset[int] = frozenset()
     segment_names: tuple[str, ...] = ()
+    topic_ids: frozenset[int] = frozenset()
+    topic_slugs: tuple[str, ...] = ()
 
     @classmethod
-    def from_contact(cls, contact, *, tags=(), segment_ids=(), segment_names=()) -> Recipient:
+    def from_contact(cls, contact, *, tags=(), segment_ids=(), segment_names=(), topics=()) -> Recipient:
+        """`topics` are (id, slug) pairs."""
         company = contact.company
         return cls(
             email=contact.email, first_name=contact.first_name, last_name=contact.last_name,
             job_title=contact.job_title, city=contact.city, country=contact.country,
             company_name=company.name if company else "", company_domain=company.domain if company else "",
             custom=dict(contact.custom_fields or {}), tags=frozenset(tags), segment_ids=frozenset(segment_ids),
-            segment_names=tuple(segment_names),
+            segment_names=tuple(segment_names), topic_ids=frozenset(pk for pk, _slug in topics),
+            topic_slugs=tuple(sorted(slug for _pk, slug in topics)),
         )
 
 
@@ -149,7 +156,7 @@ def _blocks_for(recipient: Recipient, blocks: list[DynamicBlockRule], context_va
     html_parts: dict[str, list[str]] = {}
     text_parts: dict[str, list[str]] = {}
     for block in sorted(blocks, key=lambda b: (b.slot, b.position)):
-        if block.matches(recipient.tags, recipient.segment_ids):
+        if block.matches(recipient.tags, recipient.segment_ids, recipient.topic_ids):
             html = compile_template(block.html).render(Context(context_values, autoescape=True))
             html_parts.setdefault(block.slot, []).append(html)
             text = (compile_template(block.text).render(Context(context_values, autoescape=False)) if block.text
@@ -169,6 +176,7 @@ def recipient_context(recipient: Recipient, *, campaign_name: str, unsubscribe_u
         "country": recipient.country,
         "company": {"name": recipient.company_name, "domain": recipient.company_domain},
         "custom": recipient.custom, "tags": tuple(sorted(recipient.tags)), "segments": recipient.segment_names,
+        "topics": recipient.topic_slugs,
     }
     return {"contact": TemplateData(contact), "campaign": TemplateData({"name": campaign_name}),
             "unsubscribe_url": unsubscribe_url, "view_in_browser_url": view_in_browser_url}

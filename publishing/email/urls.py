@@ -3,12 +3,13 @@ from inside emails and from providers, and the back-office pages of sends under 
 
 from django.urls import path
 
-from publishing.email import pages, views
+from publishing.email import pages, preferences, views
 
 urlpatterns = [
     path("t/o/<str:token>", views.open_pixel, name="email-open"),
     path("t/c/<str:token>", views.click, name="email-click"),
     path("u/<str:token>", views.unsubscribe, name="email-unsubscribe"),
+    path("u/<str:token>/topics/", preferences.topics, name="email-preferences"),
     path("email/events", views.provider_events, name="email-provider-events"),
     path("email/campaigns/", pages.send_list, name="email-send-list"),
     path("email/campaigns/<int:campaign_id>/", pages.send_detail, name="email-send-detail"),
