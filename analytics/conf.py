@@ -52,3 +52,9 @@ def report_cache_seconds() -> int:
     """How long roll-up reads are kept (0: never). A fold changes the cache key, so this only bounds
     memory: figures are never older than the last fold."""
     return int(getattr(settings, "ANALYTICS_REPORT_CACHE_SECONDS", env_int("ANALYTICS_REPORT_CACHE_SECONDS", 300)))
+
+
+def scoring_work_mem_mb() -> int:
+    """PostgreSQL work_mem of a scoring run: its aggregate holds one group per contact (about 250
+    bytes each, measured), so a million contacts need some 250 MB to stay off the disk."""
+    return int(getattr(settings, "ANALYTICS_SCORING_WORK_MEM_MB", env_int("ANALYTICS_SCORING_WORK_MEM_MB", 256)))

@@ -4,6 +4,7 @@ import random
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from crm import services
@@ -73,9 +74,15 @@ def _history(contacts: list[Contact], picks: random.Random) -> None:
                 events.append(EngagementEvent(contact=contact, kind=EventKind.OPENED, channel="email",
                                               occurred_at=sent + timedelta(hours=2), campaign_id=campaign))
     EngagementEvent.objects.bulk_create(events, batch_size=500)
-    scored = [(c.pk, score, "high" if score >= 70 else "medium" if score >= 40 else "low" if score else "inactive")
-              for c in contacts for score in [picks.randint(0, 100)]]
-    services.contact_scores_update(rows=scored)
+    scored = {c.pk: picks.randint(0, 100) for c in contacts}
+    if scored:
+        score = Case(*[When(pk=pk, then=Value(n)) for pk, n in scored.items()], output_field=IntegerField())
+        # The shape analytics hands scores over in (contact_id, score, tier), so one service writes both.
+        services.contact_scores_apply(scores=Contact.objects.filter(pk__in=scored).annotate(
+            contact_id=F("pk"), score=score,
+            tier=Case(When(score__gte=70, then=Value("high")), When(score__gte=40, then=Value("medium")),
+                      When(score__gt=0, then=Value("low")), default=Value("inactive")),
+        ))
     for contact in contacts[::7]:
         services.contact_record_event(contact=contact, kind=EventKind.CLICKED, channel="email", campaign_id=1)
     for contact in contacts[3::25]:

@@ -9,7 +9,8 @@ Tiers by configurable thresholds (high ≥ 70, medium ≥ 40, low ≥ 10, else i
 value is the sum of the contact's conversion values.
 
 A stored score is rewritten only when its score, tier or lifetime value moves, so `points` and
-`computed_at` are those of the run that last changed it.
+`computed_at` are those of the run that last changed it, and only those rows are copied onto the
+contacts (crm's engagement_score and engagement_tier are written by nothing else).
 """
 
 import datetime as dt
@@ -23,7 +24,7 @@ from crm.choices import EventKind
 from crm.models import Contact, EngagementEvent
 from crm.services.scores import contact_scores_apply
 
-_NEW_SCORES = "analytics_new_scores"
+_CHANGED = "analytics_changed_scores"
 # Touched by every scoring run so that what is cached from the scores (tier counts) is read anew.
 SCORING_CHECKPOINT = "contact_scores"
 
@@ -89,42 +90,43 @@ def _write_scores(*, now, contact_id: int | None) -> dict:
     select_sql, params = _scores_select(now=now, contact_id=contact_id)
     today = timezone.localdate(now)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_NEW_SCORES}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {_NEW_SCORES} AS {select_sql}", params)
+        if connection.vendor == "postgresql":
+            # One group per contact: with the default 4 MB the hash aggregate spills to disk at a
+            # few hundred thousand contacts. Local to this transaction.
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [f"{conf.scoring_work_mem_mb()}MB"])
+        cursor.execute(f"DROP TABLE IF EXISTS {_CHANGED}")
+        # Only the contacts whose score, tier or value moved are kept: most do not from one run to
+        # the next, and every write below (history, stored score, the contact's own fields with
+        # their indexes) is then proportional to what changed, not to the number of contacts.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_CHANGED} AS SELECT n.contact_id, n.score, n.tier, n.points, n.ltv, "
+            f"o.score AS old_score FROM ({select_sql}) n LEFT JOIN {scores_table} o ON o.contact_id = n.contact_id "
+            f"WHERE o.contact_id IS NULL OR o.score <> n.score OR o.tier <> n.tier OR o.lifetime_value <> n.ltv",
+            params,
+        )
         cursor.execute(
             f"INSERT INTO {history_table} (contact_id, day, score, tier) "
-            f"SELECT n.contact_id, %s, n.score, n.tier FROM {_NEW_SCORES} n "
-            f"LEFT JOIN {scores_table} o ON o.contact_id = n.contact_id "
-            f"WHERE (o.contact_id IS NULL AND n.score > 0) OR o.score <> n.score "
+            f"SELECT n.contact_id, %s, n.score, n.tier FROM {_CHANGED} n "
+            f"WHERE (n.old_score IS NULL AND n.score > 0) OR n.old_score <> n.score "
             f"ON CONFLICT (contact_id, day) DO UPDATE SET score = excluded.score, tier = excluded.tier",
             [today],
         )
         changed = cursor.rowcount
+        # "WHERE 1 = 1" keeps SQLite's parser from reading ON CONFLICT as a join constraint.
         cursor.execute(
             f"INSERT INTO {scores_table} (contact_id, score, tier, points, lifetime_value, computed_at) "
-            f"SELECT n.contact_id, n.score, n.tier, n.points, n.ltv, %s FROM {_NEW_SCORES} n WHERE 1 = 1 "
+            f"SELECT n.contact_id, n.score, n.tier, n.points, n.ltv, %s FROM {_CHANGED} n WHERE 1 = 1 "
             f"ON CONFLICT (contact_id) DO UPDATE SET score = excluded.score, tier = excluded.tier, "
-            f"points = excluded.points, lifetime_value = excluded.lifetime_value, computed_at = excluded.computed_at "
-            # Most scores do not move from one run to the next: rewriting every contact's row each
-            # hour is most of a run's time and all of its table bloat at a million contacts.
-            f"WHERE {scores_table}.score <> excluded.score OR {scores_table}.tier <> excluded.tier "
-            f"OR {scores_table}.lifetime_value <> excluded.lifetime_value",
-            [now],
+            f"points = excluded.points, lifetime_value = excluded.lifetime_value, computed_at = excluded.computed_at",
+            # Stored as the ORM stores it, so that the filter on computed_at below finds these rows.
+            [connection.ops.adapt_datetimefield_value(now)],
         )
-        cursor.execute(f"SELECT COUNT(*) FROM {_NEW_SCORES}")
-        scored = cursor.fetchone()[0]
-        cursor.execute(f"DROP TABLE IF EXISTS {_NEW_SCORES}")
-    _mirror_into_crm(contact_id=contact_id)
+        cursor.execute(f"DROP TABLE IF EXISTS {_CHANGED}")
+    # The rows this run wrote carry its time: the contacts' copies need nothing else.
+    contact_scores_apply(scores=ContactScore.objects.filter(computed_at=now))
+    contacts = Contact.objects.all() if contact_id is None else Contact.objects.filter(pk=contact_id)
     FoldCheckpoint.objects.update_or_create(name=SCORING_CHECKPOINT, defaults={"folded_at": now})
-    return {"contacts_scored": scored, "scores_changed": changed}
-
-
-def _mirror_into_crm(*, contact_id: int | None) -> int:
-    """Copies the scores onto the contacts (one set-based UPDATE through crm's service)."""
-    scores = ContactScore.objects.all()
-    if contact_id is not None:
-        scores = scores.filter(contact_id=contact_id)
-    return contact_scores_apply(scores=scores)
+    return {"contacts_scored": contacts.count(), "scores_changed": changed}
 
 
 @transaction.atomic

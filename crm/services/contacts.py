@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
-from crm.choices import LIFECYCLE_TRANSITIONS, EngagementTier, FieldSource, LifecycleStatus
+from crm.choices import LIFECYCLE_TRANSITIONS, FieldSource, LifecycleStatus
 from crm.models import Company, Contact, EnrichmentRecord, LifecycleTransition, Tag
 
 # Fields a person may set on a contact; lifecycle, email status and consent have their own services.
@@ -168,17 +168,6 @@ def contacts_untag(*, contacts, tag_names: Iterable[str]) -> int:
         contact_id__in=_contact_queryset(contacts).order_by().values("pk"), tag__in=tags
     ).delete()
     return deleted
-
-
-@transaction.atomic
-def contact_scores_update(*, rows: list[tuple[int, int, str]]) -> int:
-    """Engagement scores computed by analytics, written in bulk: [(contact_id, score, tier), ...]."""
-    bad = [row for row in rows if not (0 <= row[1] <= 100) or row[2] not in EngagementTier.values]
-    if bad:
-        raise DomainError(f"{len(bad)} score rows are out of range (score 0..100, tier one of "
-                          f"{', '.join(EngagementTier.values)}).", code="invalid_scores", extra={"rows": bad[:20]})
-    updates = [Contact(pk=pk, engagement_score=score, engagement_tier=tier) for pk, score, tier in rows]
-    return Contact.objects.bulk_update(updates, ["engagement_score", "engagement_tier"], batch_size=500)
 
 
 def _company_for(*, contact: Contact, name: str, domain: str) -> Company | None:

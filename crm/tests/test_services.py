@@ -154,14 +154,6 @@ def test_tag_and_untag_a_whole_queryset_without_duplicates():
     assert Contact.tags.through.objects.count() == 4
 
 
-def test_scores_update_in_bulk_and_refuses_out_of_range():
-    first, second = ContactFactory(), ContactFactory()
-    services.contact_scores_update(rows=[(first.pk, 80, "high"), (second.pk, 10, "low")])
-    assert Contact.objects.get(pk=first.pk).engagement_tier == "high"
-    with pytest.raises(DomainError):
-        services.contact_scores_update(rows=[(first.pk, 101, "high")])
-
-
 def test_enrichment_merge_never_overwrites_typed_fields_and_records_the_answer():
     contact = services.contact_create(email="ann@acme.io", job_title="Chief of Things")
     contact.field_sources["city"] = "apollo"
