@@ -1,4 +1,5 @@
-"""Demo contacts for `make run`: about 200 people at a few companies, tags, 3 segments, some history."""
+"""Demo contacts for `make run`: about 200 people at a few companies, tags, topics of interest, 3 segments,
+some history."""
 
 import random
 from datetime import timedelta
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from crm import services
 from crm.choices import EventKind, LifecycleStatus
-from crm.models import Company, Contact, EngagementEvent, Segment
+from crm.models import Company, Contact, EngagementEvent, Segment, Topic
 
 COMPANIES = (("acme.io", "Acme", "Manufacturing"), ("globex.com", "Globex", "Energy"),
              ("initech.dev", "Initech", "Software"), ("umbrella.health", "Umbrella", "Health"),
@@ -29,7 +30,24 @@ SEGMENTS = {
         {"op": "or", "rules": [{"field": "domain", "operator": "in", "value": ["acme.io"]},
                                {"field": "domain", "operator": "in", "value": ["globex.com"]}]}]},
 }
+# slug, name, description, public (offered in the email preference centre)
+TOPICS = (
+    ("ai", "AI & automation", "Models, agents and the tools that put them to work.", True),
+    ("product-news", "Product news", "What shipped, what is coming next.", True),
+    ("events", "Events & webinars", "Invitations and recordings.", True),
+    ("customer-stories", "Customer stories", "How teams like yours use the product.", True),
+    ("partner-programme", "Partner programme", "For resellers and integrators; set by the team.", False),
+)
 PEOPLE = 200
+
+
+def seed_topics() -> dict[str, Topic]:
+    """The demo topics by slug, made once (the email demo's newsletter chooses blocks by them)."""
+    existing = {topic.slug: topic for topic in Topic.objects.filter(slug__in=[t[0] for t in TOPICS])}
+    for slug, name, description, public in TOPICS:
+        if slug not in existing:
+            existing[slug] = services.topic_create(name=name, slug=slug, description=description, public=public)
+    return existing
 
 
 @transaction.atomic
@@ -53,11 +71,25 @@ def seed() -> str:
         )
         created.append(contact)
     _history(created, picks)
+    _interests(created, seed_topics())
     for name, rules in SEGMENTS.items():
         if not Segment.objects.filter(name=name).exists():
             services.segment_create(name=name, rules=rules, description="Demo segment")
     return (f"crm: {len(created)} demo contacts added ({Contact.objects.filter(source='demo').count()} in all), "
-            f"{Company.objects.count()} companies, {Segment.objects.count()} segments")
+            f"{Company.objects.count()} companies, {Segment.objects.count()} segments, "
+            f"{Topic.objects.count()} topics")
+
+
+def _interests(contacts: list[Contact], topics: dict[str, Topic]) -> None:
+    """Most people follow one or two public topics; a few partners carry the team's private one."""
+    picks = random.Random(7)  # its own sequence, so the rest of the demo stays as it was
+    public = [topic for topic in topics.values() if topic.public]
+    for n, contact in enumerate(contacts):
+        chosen = picks.sample(public, picks.randint(0, 2))
+        if n % 20 == 0:
+            chosen.append(topics["partner-programme"])
+        if chosen:
+            services.contact_topics_set(contact=contact, topics=chosen, source="demo")
 
 
 def _history(contacts: list[Contact], picks: random.Random) -> None:
