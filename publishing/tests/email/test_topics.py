@@ -155,3 +155,12 @@ def test_the_preference_centre_refuses_forged_other_purpose_and_unknown_tokens(c
         assert client.get(f"/u/{token}/topics/").status_code == 404
         assert client.post(f"/u/{token}/topics/", {"topics": ["ai"]}).status_code == 404
     assert not delivery.contact.topics.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("publishing.tests.email.urls")
+def test_the_preference_centre_of_an_erased_person_is_gone(client, follower, make_user):
+    from crm.privacy import contact_erase
+
+    contact_erase(contact=follower.contact, by=make_user("dpo"), confirm=follower.contact.email)
+    assert client.get(preferences_url(follower)).status_code == 404
