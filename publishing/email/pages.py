@@ -1,16 +1,20 @@
-"""Back-office pages of email sends: a list (filters, search, sorting, pagination) and each send's
-progress with pause, resume and cancel (cancel asks for confirmation)."""
+"""Back-office pages of email sends: a list (filters, search, sorting, pagination), each send's
+progress with pause, resume and cancel (cancel asks for confirmation), and a preview as any contact
+with a test send to chosen addresses."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
 from publishing.email import selectors, services
 from publishing.email.filters import EmailCampaignFilterSet
+from publishing.email.forms import EmailPreviewForm, EmailTestSendForm
 from publishing.email.models import EmailCampaign
 
 ORDERINGS = {"-created_at": "Newest", "-started_at": "Last started", "campaign__name": "Campaign name",
@@ -65,3 +69,37 @@ def send_action(request, campaign_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(back)
+
+
+@login_required
+@permission_required("publishing.view_emailcampaign", raise_exception=True)
+def send_preview(request, campaign_id: int):
+    """The email as one contact will read it (GET; sample data when none is given, or when the
+    address is unknown, with the form saying so), and a test send of that version (POST)."""
+    email_campaign = get_object_or_404(selectors.email_campaign_list(), campaign_id=campaign_id)
+    if request.method == "POST":
+        if not request.user.has_perm("publishing.change_emailcampaign"):
+            raise PermissionDenied
+        test_form = EmailTestSendForm(request.POST)
+        if test_form.is_valid():
+            try:
+                ids = services.email_template_test_send(
+                    template=email_campaign.template, to=test_form.cleaned_data["to"],
+                    contact=test_form.cleaned_data["contact"], from_email=email_campaign.sender,
+                    reply_to=email_campaign.reply_to)
+                messages.success(request, f"Test sent to {len(ids)} address{'es' if len(ids) != 1 else ''}.")
+                query = urlencode({"contact": request.POST.get("contact", "")})
+                return redirect(f"{reverse('email-send-preview', args=[campaign_id])}?{query}")
+            except DomainError as exc:
+                messages.error(request, exc.message)
+        contact = test_form.cleaned_data.get("contact")
+        preview_form = EmailPreviewForm(initial={"contact": request.POST.get("contact", "")})
+    else:
+        preview_form = EmailPreviewForm(request.GET or None)
+        contact = preview_form.cleaned_data["contact"] if preview_form.is_bound and preview_form.is_valid() else None
+        test_form = EmailTestSendForm(initial={"contact": request.GET.get("contact", "")})
+    rendered = services.email_template_preview(template=email_campaign.template, contact=contact,
+                                               campaign_name=email_campaign.campaign.name)
+    return render(request, "publishing/email/send_preview.html", {
+        "send": email_campaign, "preview_form": preview_form, "test_form": test_form, "rendered": rendered,
+        "contact": contact})

@@ -14,4 +14,5 @@ urlpatterns = [
     path("email/campaigns/", pages.send_list, name="email-send-list"),
     path("email/campaigns/<int:campaign_id>/", pages.send_detail, name="email-send-detail"),
     path("email/campaigns/<int:campaign_id>/action", pages.send_action, name="email-send-action"),
+    path("email/campaigns/<int:campaign_id>/preview/", pages.send_preview, name="email-send-preview"),
 ]

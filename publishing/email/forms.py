@@ -1,0 +1,45 @@
+"""Back-office forms of an email send: preview as a contact, and a test send to chosen addresses."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from crm.models import Contact
+from crm.services.contacts import email_normalise
+
+TEST_SEND_LIMIT = 20
+
+
+class EmailPreviewForm(forms.Form):
+    contact = forms.EmailField(required=False, label="Preview as",
+                               help_text="A contact's email address; leave empty for sample data.")
+
+    def clean_contact(self):
+        email = self.cleaned_data["contact"]
+        if not email:
+            return None
+        contact = Contact.objects.filter(email=email_normalise(email)).first()
+        if contact is None:
+            raise ValidationError("No contact has this address.")
+        return contact
+
+
+class EmailTestSendForm(EmailPreviewForm):
+    to = forms.CharField(label="Send a test to", widget=forms.Textarea(attrs={"rows": 2}),
+                         help_text=f"Up to {TEST_SEND_LIMIT} addresses, separated by commas or new lines.")
+
+    def clean_to(self):
+        addresses = [a for a in re.split(r"[\s,;]+", self.cleaned_data["to"]) if a]
+        wrong = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                wrong.append(address)
+        if wrong:
+            raise ValidationError(f"Not an email address: {', '.join(wrong)}.")
+        if len(addresses) > TEST_SEND_LIMIT:
+            raise ValidationError(f"A test goes to at most {TEST_SEND_LIMIT} addresses; {len(addresses)} were given.")
+        return list(dict.fromkeys(addresses))
