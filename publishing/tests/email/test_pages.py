@@ -7,15 +7,6 @@ from publishing.tests.email.factories import EmailCampaignFactory, EmailDelivery
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("publishing.tests.email.site_urls")]
 
 
-@pytest.fixture
-def logged_in(client, make_user):
-    def login(role):
-        client.force_login(make_user(f"user-{role.lower()}", role=role))
-        return client
-
-    return login
-
-
 def test_send_list_filters_searches_and_shows_an_empty_state(logged_in, django_assert_max_num_queries):
     client = logged_in(ANALYST)
     assert b"No email sends yet" in client.get("/email/campaigns/").content

@@ -10,15 +10,6 @@ from publishing.tests.email.factories import EmailCampaignFactory, smtp_account
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client, make_user):
-    def login(role):
-        client.force_login(make_user(f"user-{role.lower()}", role=role))
-        return client
-
-    return login
-
-
 def test_preview_shows_the_email_as_the_chosen_contact_reads_it(logged_in):
     send = EmailCampaignFactory()
     ContactFactory(email="ines@client.example", first_name="Ines")
