@@ -47,6 +47,18 @@ def test_templates_cannot_call_methods_of_the_data_they_see():
     assert out.html == "[][][][]"
 
 
+def test_a_repeated_variable_is_written_everywhere_and_escaped_in_each_place():
+    out = render(html="<p>{{ contact.first_name }}</p>" * 3 + "{{ contact.first_name|upper }}",
+                 recipient=Recipient(email="x@example.com", first_name="Tom & Jerry"))
+    assert out.html == "<p>Tom &amp; Jerry</p>" * 3 + "TOM &amp; JERRY"
+
+
+def test_a_variable_set_by_a_tag_between_two_uses_is_read_again():
+    out = render(html='{% firstof "one" as word %}{{ word }} {% firstof "two" as word %}{{ word }} '
+                      '{% cycle "a" "b" as letter %}{{ letter }}{% cycle letter %}{{ letter }}')
+    assert out.html == "one two aabb"
+
+
 def test_text_body_is_generated_from_html_when_blank():
     out = render(html='<html><head><style>p{}</style></head><body><h1>News</h1><p>Hi {{ contact.first_name }}'
                       '<br>see <a href="https://example.org/a">the post</a></p></body></html>')
