@@ -11,7 +11,7 @@ Uses the database of bench crm_segments (generated there when missing or of anot
 import base64
 from urllib.parse import urlencode
 
-from bench.crm_segments import hand_sql, median_ms, prepare
+from bench.crm_segments import api_client, hand_sql, median_ms, prepare
 
 URL = "/api/contacts/?tag=vip&lifecycle_status=engaged"
 HAND_WHERE = """c.erased_at IS NULL AND c.lifecycle_status = 'engaged'
@@ -32,22 +32,10 @@ def queries_of(call) -> int:
 
 def main(argv):
     args = prepare(argv, "bench crm_contact_list")
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-    from django.test import Client
-
     from bench.conditions import describe
     from crm.api.pagination import COUNT_AT_MOST
 
-    # As Django's own test runner does: keep one connection, so each request is not a new log-in to PostgreSQL.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    settings.ALLOWED_HOSTS = ["*"]
-    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
-    client = Client()
-    client.force_login(user)
+    client = api_client()
 
     def get(query: str):
         def call():

@@ -38,8 +38,7 @@ class SegmentViewSet(viewsets.ModelViewSet):
     @extend_schema(responses=ContactSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=ContactPagination)
     def members(self, request, pk=None):
-        page = self.paginate_queryset(selectors.segment_queryset(self.get_object()).prefetch_related("topics")
-                                      .order_by("-created_at", "-id"))
+        page = self.paginate_queryset(selectors.segment_members(self.get_object()))
         return self.get_paginated_response(ContactSerializer(page, many=True).data)
 
     @extend_schema(responses={200: dict})

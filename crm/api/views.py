@@ -27,7 +27,7 @@ class ContactViewSet(viewsets.ModelViewSet):
     score_max, company, segment, created_after/before, search (email, name, company), ordering.
     Pages count at most 1,000 contacts (`count_capped`); `?cursor=` gives keyset pages, newest first."""
 
-    queryset = selectors.contacts_visible()
+    queryset = selectors.contacts_listed()
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
     pagination_class = ContactPagination
@@ -38,7 +38,7 @@ class ContactViewSet(viewsets.ModelViewSet):
     }
 
     def get_queryset(self):
-        return selectors.contacts_visible().prefetch_related("topics")
+        return selectors.contacts_listed()
 
     def _set_topics(self, contact, topics):
         if topics is not None:
@@ -47,15 +47,17 @@ class ContactViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         topics = data.pop("topics", None)
-        serializer.instance = services.contact_create(by=self.request.user, tags=data.pop("new_tags", []), **data)
-        self._set_topics(serializer.instance, topics)
+        contact = services.contact_create(by=self.request.user, tags=data.pop("new_tags", []), **data)
+        self._set_topics(contact, topics)
+        serializer.instance = self.get_queryset().get(pk=contact.pk)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("new_tags", None)
         topics = data.pop("topics", None)
-        serializer.instance = services.contact_update(contact=serializer.instance, by=self.request.user, **data)
-        self._set_topics(serializer.instance, topics)
+        contact = services.contact_update(contact=serializer.instance, by=self.request.user, **data)
+        self._set_topics(contact, topics)
+        serializer.instance = self.get_queryset().get(pk=contact.pk)
 
     def perform_destroy(self, instance):
         services.contact_delete(contact=instance)
@@ -88,7 +90,7 @@ class ContactViewSet(viewsets.ModelViewSet):
         given.is_valid(raise_exception=True)
         contact = services.contact_transition(contact=self.get_object(), to=given.validated_data["to"],
                                               by=request.user, reason=given.validated_data["reason"])
-        return Response(ContactSerializer(selectors.contacts_visible().get(pk=contact.pk)).data)
+        return Response(ContactSerializer(self.get_queryset().get(pk=contact.pk)).data)
 
     @extend_schema(request=None, responses={202: EnrichmentRunSerializer})
     @action(detail=True, methods=["post"])

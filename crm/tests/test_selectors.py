@@ -2,9 +2,16 @@ import pytest
 from django.utils import timezone
 
 from crm import services
-from crm.models import Contact
-from crm.selectors import audience_resolve, contact_list, contact_timeline, contacts_emailable
-from crm.tests.factories import ContactFactory, EngagementEventFactory, SegmentFactory, TagFactory
+from crm.models import Contact, Topic
+from crm.selectors import (
+    audience_resolve,
+    contact_list,
+    contact_timeline,
+    contacts_emailable,
+    contacts_listed,
+    segment_members,
+)
+from crm.tests.factories import CompanyFactory, ContactFactory, EngagementEventFactory, SegmentFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +62,27 @@ def test_timeline_merges_events_moves_and_enrichments_newest_first():
     types = [entry["type"] for entry in contact_timeline(contact)]
     assert sorted(types) == ["enrichment", "event", "event", "lifecycle"]
     assert types[-1] == "event"
+
+
+def test_contacts_listed_carries_company_tags_and_topics_in_the_page_query(django_assert_num_queries):
+    ai, events = Topic.objects.create(name="AI", slug="ai"), Topic.objects.create(name="Events", slug="events")
+    ann = ContactFactory(email="ann@acme.io", company=CompanyFactory(name="Acme"),
+                         tags=[TagFactory(name="vip"), TagFactory(name="beta")])
+    ann.topics.set([events, ai])
+    ContactFactory(email="bob@other.org")
+    with django_assert_num_queries(1):
+        listed = {contact.email: contact for contact in contacts_listed()}
+    assert (listed["ann@acme.io"].company_name, sorted(listed["ann@acme.io"].tag_names),
+            sorted(listed["ann@acme.io"].topic_slugs)) == ("Acme", ["beta", "vip"], ["ai", "events"])
+    assert (listed["bob@other.org"].company_name, listed["bob@other.org"].tag_names,
+            listed["bob@other.org"].topic_slugs) == ("", [], [])
+
+
+def test_segment_members_are_the_segment_newest_first_without_the_erased():
+    vip = TagFactory(name="vip")
+    older = ContactFactory(tags=[vip])
+    newer = ContactFactory(tags=[vip])
+    ContactFactory(tags=[vip], erased_at=timezone.now())
+    ContactFactory()
+    segment = SegmentFactory(rules={"op": "and", "rules": [{"field": "tags", "operator": "any", "value": ["vip"]}]})
+    assert [contact.pk for contact in segment_members(segment)] == [newer.pk, older.pk]
