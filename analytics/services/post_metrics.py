@@ -64,7 +64,8 @@ def asset_days_recompute() -> int:
 
     Every asset posted with a job's channel version shares that post's figures (a post's impressions
     are each of its images' impressions). A snapshot that went down (a channel correcting itself)
-    gives a negative day, which media does not accept: it reads 0.
+    gives a negative day, which media does not accept: it reads 0. Analytics is the only source of
+    these figures, so rows of an asset no longer attached to a posted version are deleted.
     """
     growth_sql, params = _job_day_growth()
     through = connection.ops.quote_name(ChannelVersion.media.through._meta.db_table)
@@ -83,5 +84,5 @@ def asset_days_recompute() -> int:
              **{m: int(value) for m, value in zip(ASSET_MEASURES, figures, strict=True)}}
             for asset_id, channel, campaign_id, day, *figures in cursor.fetchall()
         ]
-    asset_performance_upsert(rows=rows)
+    asset_performance_upsert(rows=rows, replace=True)
     return len(rows)

@@ -112,3 +112,21 @@ def test_asset_performance_per_channel_campaign_and_day_is_set_on_each_fold(sett
     rollup_fold()
     assert AssetPerformance.objects.count() == 6
     assert AssetPerformance.objects.get(asset=photo, day=dt.date(2026, 4, 3)).impressions == 60
+
+
+def test_asset_performance_of_an_asset_taken_off_the_version_is_deleted_on_the_next_fold(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    job = JobFactory()
+    kept, removed = AssetFactory(), AssetFactory()
+    job.version.media.add(kept, removed)
+    MetricSnapshot.objects.create(job=job, taken_at=at(1), impressions=100, clicks=4)
+    rollup_fold()
+    assert set(AssetPerformance.objects.values_list("asset_id", flat=True)) == {kept.pk, removed.pk}
+
+    job.version.media.remove(removed)
+    rollup_fold()
+
+    assert list(AssetPerformance.objects.values_list("asset_id", "impressions")) == [(kept.pk, 100)]
+    job.version.media.remove(kept)
+    rollup_rebuild()
+    assert not AssetPerformance.objects.exists()

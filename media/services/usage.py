@@ -48,9 +48,12 @@ def _performance_key(row: dict) -> tuple:
 
 
 @transaction.atomic
-def asset_performance_upsert(*, rows) -> dict[str, int]:
+def asset_performance_upsert(*, rows, replace: bool = False) -> dict[str, int]:
     """Set the figures of (asset, channel, campaign, day) rows; sending the same rows again
-    changes nothing. Rows: dicts with asset_id (or asset), channel, campaign_id, day and figures."""
+    changes nothing. Rows: dicts with asset_id (or asset), channel, campaign_id, day and figures.
+
+    replace=True: the rows are every figure there is (a recomputation from the source), so stored
+    rows not among them are deleted (an asset taken off a post keeps no figures from it)."""
     incoming: dict[tuple, dict] = {}
     for row in rows:
         row = {**row}
@@ -65,8 +68,13 @@ def asset_performance_upsert(*, rows) -> dict[str, int]:
         if not row.get("channel"):
             raise DomainError("Each performance row needs a channel.", "channel_required")
         incoming[_performance_key(row)] = row
+    pruned = {}
+    if replace:
+        stored = AssetPerformance.objects.values_list("pk", "asset_id", "channel", "campaign_id", "day")
+        stale = [pk for pk, *key in stored if tuple(key) not in incoming]
+        pruned = {"deleted": AssetPerformance.objects.filter(pk__in=stale).delete()[0]}
     if not incoming:
-        return {"created": 0, "updated": 0}
+        return {"created": 0, "updated": 0, **pruned}
     asset_ids = {key[0] for key in incoming}
     found = set(Asset.objects.filter(pk__in=asset_ids).values_list("pk", flat=True))
     if found != asset_ids:
@@ -88,4 +96,4 @@ def asset_performance_upsert(*, rows) -> dict[str, int]:
             setattr(record, field, row.get(field, 0))
     AssetPerformance.objects.bulk_create(to_create)
     AssetPerformance.objects.bulk_update(to_update, list(_FIGURES))
-    return {"created": len(to_create), "updated": len(to_update)}
+    return {"created": len(to_create), "updated": len(to_update), **pruned}
