@@ -23,6 +23,7 @@ from django.db.models import Count, DecimalField, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from analytics import conf
 from analytics.models import CampaignChannelDay, FoldCheckpoint
 from analytics.services.post_metrics import asset_days_recompute, content_days_recompute
 from analytics.services.zones import team_zone
@@ -34,6 +35,7 @@ from publishing.email.models import EmailDelivery
 CAMPAIGN_DAY_FOLD = "campaign_channel_day"
 EMAIL_CHANNEL = "email"
 DELIVERY_SOURCE = "delivery"
+_STAGING = "analytics_rebuild_staging"
 
 # Roll-up column → the event kind it counts.
 _COUNTED_KINDS = {
@@ -72,18 +74,24 @@ def _events_by_campaign_channel_day(low_id: int, high_id: int):
     )
 
 
+def _grouped_range(low_id: int, high_id: int) -> tuple[str, list]:
+    """SELECT of the roll-up's key and measure columns, by their own names, for low_id < id <= high_id."""
+    grouped_sql, params = _events_by_campaign_channel_day(low_id, high_id).query.sql_with_params()
+    source = ["folded.rollup_campaign AS campaign_id", "folded.channel AS channel", "folded.rollup_day AS day",
+              *[f"folded.{c} AS {c}" for c in _COUNTED_KINDS], "folded.rollup_revenue AS revenue"]
+    return f"SELECT {', '.join(source)} FROM ({grouped_sql}) folded", list(params)
+
+
 def _fold_range(low_id: int, high_id: int) -> int:
     """Adds events low_id < id <= high_id into the roll-up; returns the rows written."""
-    grouped_sql, params = _events_by_campaign_channel_day(low_id, high_id).query.sql_with_params()
+    grouped_sql, params = _grouped_range(low_id, high_id)
     table = connection.ops.quote_name(CampaignChannelDay._meta.db_table)
-    columns = ["campaign_id", "channel", "day", "emails_sent", *_MEASURES]
-    source = ["folded.rollup_campaign", "folded.channel", "folded.rollup_day", "0",
-              *[f"folded.{c}" for c in _COUNTED_KINDS], "folded.rollup_revenue"]
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in _MEASURES)
     # "WHERE 1 = 1" keeps SQLite's parser from reading ON CONFLICT as a join constraint.
     sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "
-        f"SELECT {', '.join(source)} FROM ({grouped_sql}) folded WHERE 1 = 1 "
+        f"INSERT INTO {table} (campaign_id, channel, day, emails_sent, {', '.join(_MEASURES)}) "
+        f"SELECT g.campaign_id, g.channel, g.day, 0, {', '.join(f'g.{c}' for c in _MEASURES)} "
+        f"FROM ({grouped_sql}) g WHERE 1 = 1 "
         f"ON CONFLICT (campaign_id, channel, day) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
@@ -140,25 +148,44 @@ def rollup_fold() -> dict:
 
 
 @transaction.atomic
-def rollup_rebuild(*, progress=None, chunk_size: int = 500_000) -> dict:
+def rollup_rebuild(*, progress=None, chunk_size: int = 2_000_000) -> dict:
     """Recomputes the roll-up from every event, in id chunks (progress(done, total) after each)."""
     checkpoint = _checkpoint(CAMPAIGN_DAY_FOLD)
     CampaignChannelDay.objects.all().delete()
     high_id = EngagementEvent.objects.aggregate(top=Max("id"))["top"] or 0
-    total = high_id
-    low = 0
-    while low < high_id:
-        upper = min(low + chunk_size, high_id)
-        _fold_range(low, upper)
-        low = upper
-        if progress:
-            progress(low, total)
+    table = connection.ops.quote_name(CampaignChannelDay._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A chunk's hash aggregate holds up to campaigns × channels × days groups.
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [f"{conf.work_mem_mb()}MB"])
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
+        low = 0
+        while low < high_id:
+            upper = min(low + chunk_size, high_id)
+            grouped_sql, params = _grouped_range(low, upper)
+            # Chunks are appended to a temporary table and added up once at the end: folding each
+            # into the roll-up instead updates every (campaign, channel, day) row again per chunk
+            # when a chunk spans all of them.
+            if low == 0:
+                cursor.execute(f"CREATE TEMPORARY TABLE {_STAGING} AS {grouped_sql}", params)
+            else:
+                cursor.execute(f"INSERT INTO {_STAGING} {grouped_sql}", params)
+            low = upper
+            if progress:
+                progress(low, high_id)
+        if high_id:
+            cursor.execute(
+                f"INSERT INTO {table} (campaign_id, channel, day, emails_sent, {', '.join(_MEASURES)}) "
+                f"SELECT campaign_id, channel, day, 0, {', '.join(f'SUM({c})' for c in _MEASURES)} "
+                f"FROM {_STAGING} GROUP BY campaign_id, channel, day"
+            )
+            cursor.execute(f"DROP TABLE {_STAGING}")
     derived = _recompute_derived()
     if connection.vendor == "postgresql":
         # The table was just emptied and refilled: without fresh statistics the planner guesses
         # a handful of rows per day range until autovacuum comes round.
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(CampaignChannelDay._meta.db_table)}")
+            cursor.execute(f"ANALYZE {table}")
     now = timezone.now()
     checkpoint.last_id = high_id
     checkpoint.rows_folded = EngagementEvent.objects.filter(id__lte=high_id).count()

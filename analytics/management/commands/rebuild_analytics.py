@@ -20,7 +20,7 @@ class Command(BaseCommand):
     help = "Recompute every analytics roll-up from the source tables (same numbers as the incremental folds)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--chunk-size", type=int, default=500_000, help="events folded per step")
+        parser.add_argument("--chunk-size", type=int, default=2_000_000, help="events read per step")
 
     def handle(self, *args, chunk_size, **options):
         if chunk_size < 1:
