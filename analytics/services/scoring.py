@@ -90,10 +90,6 @@ def _write_scores(*, now, contact_id: int | None) -> dict:
     select_sql, params = _scores_select(now=now, contact_id=contact_id)
     today = timezone.localdate(now)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One group per contact: with the default 4 MB the hash aggregate spills to disk at a
-            # few hundred thousand contacts. Local to this transaction.
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [f"{conf.scoring_work_mem_mb()}MB"])
         cursor.execute(f"DROP TABLE IF EXISTS {_CHANGED}")
         # Only the contacts whose score, tier or value moved are kept: most do not from one run to
         # the next, and every write below (history, stored score, the contact's own fields with
