@@ -82,16 +82,13 @@ class Contact(models.Model):
     job_title = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
-    domain = models.CharField(max_length=253, db_index=True, editable=False, help_text="Taken from the email")
+    domain = models.CharField(max_length=253, editable=False, help_text="Taken from the email")
     linkedin_url = models.URLField(blank=True, verbose_name="LinkedIn URL")
     city = models.CharField(max_length=120, blank=True)
     country = models.CharField(max_length=120, blank=True)
     source = models.CharField(max_length=80, blank=True, help_text="Where this contact came from")
-    lifecycle_status = models.CharField(
-        max_length=20, choices=LifecycleStatus.choices, default=LifecycleStatus.NEW, db_index=True
-    )
-    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.UNKNOWN,
-                                    db_index=True)
+    lifecycle_status = models.CharField(max_length=20, choices=LifecycleStatus.choices, default=LifecycleStatus.NEW)
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.UNKNOWN)
     consent_status = models.CharField(max_length=20, choices=ConsentStatus.choices, default=ConsentStatus.SUBSCRIBED)
     consent_changed_at = models.DateTimeField(null=True, blank=True)
     consent_source = models.CharField(max_length=120, blank=True, help_text="How consent was given or withdrawn")
@@ -117,6 +114,15 @@ class Contact(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(email=Lower("email")), name="crm_contact_email_lower"),
             models.CheckConstraint(condition=Q(engagement_score__lte=100), name="crm_contact_score_max_100"),
+        ]
+        # Declared here rather than with db_index=True, which on PostgreSQL also builds a second
+        # varchar_pattern_ops ("_like") index per column for LIKE 'prefix%'. These columns are only
+        # compared whole (=, IN) or by suffix, so that copy served no query and every import paid
+        # for it on each row (migration 0005 also drops the email one).
+        indexes = [
+            models.Index(fields=["domain"], name="crm_contact_domain"),
+            models.Index(fields=["lifecycle_status"], name="crm_contact_lifecycle"),
+            models.Index(fields=["email_status"], name="crm_contact_email_status"),
         ]
 
     def __str__(self) -> str:
