@@ -85,6 +85,17 @@ class ContactScore(models.Model):
         return f"{self.contact_id}: {self.score} ({self.tier})"
 
 
+class ScoreTierCount(models.Model):
+    """How many contacts each tier holds, kept by the scoring runs so that the dashboard reads four
+    rows instead of counting a million scores."""
+
+    tier = models.CharField(max_length=10, unique=True)
+    contacts = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.tier}: {self.contacts}"
+
+
 class ContactScoreHistory(models.Model):
     """One row per contact and day on which its score changed, for its trend."""
 

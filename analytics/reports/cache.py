@@ -3,10 +3,9 @@
 Roll-ups change only when a fold or a rebuild runs, and every dashboard request sums the same
 few thousand rows again, so the sums are kept under a key that holds the fold checkpoint (last
 event id and fold time): the first read after a fold misses and recomputes. Score tier counts
-are kept the same way until the next scoring run (a scan of every contact's score otherwise).
-A campaign's reach (distinct contacts, read from the events) is kept with the roll-up it is shown
-beside, so its rates mix no two moments. Cohorts, attribution and live state (lag, A/B tests)
-are never cached.
+need no cache: scoring keeps them in a table of four rows. A campaign's reach (distinct contacts,
+read from the events) is kept with the roll-up it is shown beside, so its rates mix no two
+moments. Cohorts, attribution and live state (lag, A/B tests) are never cached.
 """
 
 import hashlib
@@ -18,9 +17,9 @@ from analytics.models import FoldCheckpoint
 from analytics.services.rollups import CAMPAIGN_DAY_FOLD
 
 
-def fold_cached(name: str, compute, *, checkpoint: str = CAMPAIGN_DAY_FOLD, **params):
+def fold_cached(name: str, compute, **params):
     seconds = conf.report_cache_seconds()
-    state = FoldCheckpoint.objects.filter(name=checkpoint).values_list("last_id", "folded_at").first()
+    state = FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD).values_list("last_id", "folded_at").first()
     if not seconds or state is None or state[1] is None:
         return compute()
     fingerprint = repr((name, sorted(params.items()), state[0], state[1].isoformat()))

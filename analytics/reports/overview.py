@@ -2,13 +2,10 @@
 
 import datetime as dt
 
-from django.db.models import Count
-
-from analytics.models import ContactScore
+from analytics.models import ScoreTierCount
 from analytics.reports.cache import fold_cached
 from analytics.reports.measures import derived, empty_totals, regrouped, summed_periods
 from analytics.services.rollups import rollup_lag
-from analytics.services.scoring import SCORING_CHECKPOINT
 from publishing.models import Campaign
 
 KPIS = ("sent", "opens", "clicks", "conversions", "revenue", "impressions", "spend", "open_rate",
@@ -18,11 +15,6 @@ KPIS = ("sent", "opens", "clicks", "conversions", "revenue", "impressions", "spe
 def _kpis(totals: dict) -> dict:
     values = {**totals, **derived(totals)}
     return {k: values[k] for k in KPIS}
-
-
-def _tier_counts() -> dict:
-    return dict(ContactScore.objects.values("tier").annotate(n=Count("contact_id")).order_by()
-                .values_list("tier", "n"))
 
 
 def _rollup_part(start, end, previous_start, previous_end, top: int) -> dict:
@@ -59,7 +51,7 @@ def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
     # Cached whole (a few dozen values), not the thousands of campaign × channel sums behind it.
     rolled = fold_cached("overview", lambda: _rollup_part(start, end, previous_start, previous_end, top),
                          start=start, end=end, top=top)
-    tiers = fold_cached("score_tiers", _tier_counts, checkpoint=SCORING_CHECKPOINT)
+    tiers = dict(ScoreTierCount.objects.values_list("tier", "contacts"))
     return {
         "start": start, "end": end, "previous_start": previous_start, "previous_end": previous_end,
         **rolled,

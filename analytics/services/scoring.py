@@ -16,17 +16,16 @@ contacts (crm's engagement_score and engagement_tier are written by nothing else
 import datetime as dt
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from analytics import conf
-from analytics.models import ContactScore, FoldCheckpoint
+from analytics.models import ContactScore, ScoreTierCount
 from crm.choices import EventKind
 from crm.models import Contact, EngagementEvent
 from crm.services.scores import contact_scores_apply
 
 _CHANGED = "analytics_changed_scores"
-# Touched by every scoring run so that what is cached from the scores (tier counts) is read anew.
-SCORING_CHECKPOINT = "contact_scores"
 
 
 def _age_days_sql() -> str:
@@ -96,7 +95,8 @@ def _write_scores(*, now, contact_id: int | None) -> dict:
         # their indexes) is then proportional to what changed, not to the number of contacts.
         cursor.execute(
             f"CREATE TEMPORARY TABLE {_CHANGED} AS SELECT n.contact_id, n.score, n.tier, n.points, n.ltv, "
-            f"o.score AS old_score FROM ({select_sql}) n LEFT JOIN {scores_table} o ON o.contact_id = n.contact_id "
+            f"o.score AS old_score, o.tier AS old_tier "
+            f"FROM ({select_sql}) n LEFT JOIN {scores_table} o ON o.contact_id = n.contact_id "
             f"WHERE o.contact_id IS NULL OR o.score <> n.score OR o.tier <> n.tier OR o.lifetime_value <> n.ltv",
             params,
         )
@@ -117,12 +117,36 @@ def _write_scores(*, now, contact_id: int | None) -> dict:
             # Stored as the ORM stores it, so that the filter on computed_at below finds these rows.
             [connection.ops.adapt_datetimefield_value(now)],
         )
+        if contact_id is None:
+            _tiers_recount(cursor, scores_table)
+        else:
+            cursor.execute(f"SELECT tier, old_tier FROM {_CHANGED}")
+            _tiers_move(cursor.fetchall())
         cursor.execute(f"DROP TABLE IF EXISTS {_CHANGED}")
     # The rows this run wrote carry its time: the contacts' copies need nothing else.
     contact_scores_apply(scores=ContactScore.objects.filter(computed_at=now))
     contacts = Contact.objects.all() if contact_id is None else Contact.objects.filter(pk=contact_id)
-    FoldCheckpoint.objects.update_or_create(name=SCORING_CHECKPOINT, defaults={"folded_at": now})
     return {"contacts_scored": contacts.count(), "scores_changed": changed}
+
+
+def _tiers_recount(cursor, scores_table: str) -> None:
+    """Counted afresh by every full run (one scan of the scores), which also drops what deleted
+    contacts left in the counts."""
+    ScoreTierCount.objects.all().delete()
+    counts_table = connection.ops.quote_name(ScoreTierCount._meta.db_table)
+    cursor.execute(f"INSERT INTO {counts_table} (tier, contacts) SELECT tier, COUNT(*) FROM {scores_table} "
+                   f"GROUP BY tier")
+
+
+def _tiers_move(moves: list[tuple[str, str | None]]) -> None:
+    """One contact scored on demand: its old tier loses it, its new tier gains it."""
+    for tier, old_tier in moves:
+        if tier == old_tier:
+            continue
+        if old_tier is not None:
+            ScoreTierCount.objects.filter(tier=old_tier, contacts__gt=0).update(contacts=F("contacts") - 1)
+        ScoreTierCount.objects.get_or_create(tier=tier)
+        ScoreTierCount.objects.filter(tier=tier).update(contacts=F("contacts") + 1)
 
 
 @transaction.atomic

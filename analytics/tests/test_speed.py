@@ -76,18 +76,26 @@ def test_no_cache_when_turned_off(api_as, campaign, settings):
     assert len(again) == 1
 
 
-def test_tier_counts_are_kept_until_the_next_scoring_run(api_as, campaign):
+def test_tier_counts_are_kept_by_scoring_and_never_counted_by_the_overview(api_as, campaign):
     from analytics.services import contact_score_one, contacts_score
 
     contacts_score()
     api = api_as("Analyst")
     before = api.get("/api/analytics/overview/").json()["score_tiers"]
-    assert [q for q in queries(api, "/api/analytics/overview/") if "analytics_contactscore" in q] == []
+    assert [q for q in queries(api, "/api/analytics/overview/") if "analytics_contactscore\"" in q] == []
     fresh = ContactFactory()
     EngagementEventFactory(contact=fresh, kind="converted", occurred_at=dt.datetime.now(dt.UTC))
     contact_score_one(contact_id=fresh.pk)
     after = api.get("/api/analytics/overview/").json()["score_tiers"]
-    assert sum(after.values()) == sum(before.values()) + 1
+    assert after == {**before, "low": before["low"] + 1}
+    # Scored again on demand, higher: it moves from one tier to the other, the total stays.
+    for _ in range(4):
+        EngagementEventFactory(contact=fresh, kind="converted", occurred_at=dt.datetime.now(dt.UTC))
+    contact_score_one(contact_id=fresh.pk)
+    moved = api.get("/api/analytics/overview/").json()["score_tiers"]
+    assert moved == {**before, "high": before["high"] + 1}
+    contacts_score()
+    assert api.get("/api/analytics/overview/").json()["score_tiers"] == moved
 
 
 def test_a_second_campaign_report_reads_neither_rollups_nor_events(api_as, campaign):
