@@ -35,16 +35,49 @@ _CHOICE_FIELDS = {
 _TEXT_FIELDS = ("country", "city", "job_title", "source")
 _CUSTOM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,62}$")
 
-OPERATORS = {
-    "tags": ("any", "all", "none"),
-    "domain": ("in", "not_in", "ends_with"),
-    "engagement_score": ("between", "gte", "lte"),
-    "created_at": ("within_days", "older_than_days", "after", "before"),
-    "event": ("within_days", "not_within_days", "ever", "never"),
-    **{name: ("in", "not_in") for name in _CHOICE_FIELDS},
-    **{name: ("eq", "contains", "in") for name in _TEXT_FIELDS},
-    "custom": ("eq", "neq", "contains", "exists", "not_exists", "gt", "lt"),
+# What the segment editor's rule builder asks for each operator's value: "list" (comma-separated words), "choices"
+# (some of the field's values), "text", "number", "pair" (low and high numbers), "date", "event" (a kind and a
+# number of days), "event_kind", or "none" (no value). Its keys are the fields and operators rules_q() accepts.
+_VALUE_KINDS = {
+    "tags": {"any": "list", "all": "list", "none": "list"},
+    "domain": {"in": "list", "not_in": "list", "ends_with": "text"},
+    "engagement_score": {"between": "pair", "gte": "number", "lte": "number"},
+    "created_at": {"within_days": "number", "older_than_days": "number", "after": "date", "before": "date"},
+    "event": {"within_days": "event", "not_within_days": "event", "ever": "event_kind", "never": "event_kind"},
+    **{name: {"in": "choices", "not_in": "choices"} for name in _CHOICE_FIELDS},
+    **{name: {"eq": "text", "contains": "text", "in": "list"} for name in _TEXT_FIELDS},
+    "custom": {"eq": "text", "neq": "text", "contains": "text", "exists": "none", "not_exists": "none",
+               "gt": "number", "lt": "number"},
 }
+OPERATORS = {family: tuple(kinds) for family, kinds in _VALUE_KINDS.items()}
+_FIELD_LABELS = {
+    "tags": "Tags", "domain": "Email domain", "lifecycle_status": "Lifecycle stage", "email_status": "Email status",
+    "engagement_tier": "Engagement tier", "consent_status": "Consent", "engagement_score": "Engagement score",
+    "created_at": "Added", "event": "Engagement event", "country": "Country", "city": "City",
+    "job_title": "Job title", "source": "Source", "custom": "Custom field",
+}
+_OPERATOR_LABELS = {
+    "any": "has any of", "all": "has all of", "none": "has none of", "in": "is one of", "not_in": "is none of",
+    "ends_with": "ends with", "between": "is between", "gte": "is at least", "lte": "is at most",
+    "within_days": "in the last … days", "older_than_days": "more than … days ago", "not_within_days":
+    "not in the last … days", "after": "on or after", "before": "before", "ever": "ever happened",
+    "never": "never happened", "eq": "is", "neq": "is not", "contains": "contains", "exists": "is set",
+    "not_exists": "is not set", "gt": "is more than", "lt": "is less than",
+}
+_CHOICE_LABELS = {"lifecycle_status": LifecycleStatus.choices, "email_status": EmailStatus.choices,
+                  "engagement_tier": EngagementTier.choices, "consent_status": ConsentStatus.choices,
+                  "event": EventKind.choices}
+
+
+def builder_fields() -> list[dict]:
+    """The fields, operators and value shapes the rule builder offers, in the order it lists them."""
+    return [
+        {"field": family, "label": _FIELD_LABELS[family],
+         "operators": [{"operator": operator, "label": _OPERATOR_LABELS[operator], "value": kind}
+                       for operator, kind in _VALUE_KINDS[family].items()],
+         "choices": [{"value": value, "label": str(label)} for value, label in _CHOICE_LABELS.get(family, ())]}
+        for family in OPERATORS
+    ]
 
 
 class SegmentRulesError(DomainError):

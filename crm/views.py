@@ -15,9 +15,10 @@ from crm.api.pagination import CappedCountPaginator
 from crm.choices import LIFECYCLE_TRANSITIONS, EmailStatus, EngagementTier, EventKind, LifecycleStatus
 from crm.filters import ContactFilterSet
 from crm.models import Contact, EnrichmentRun, Segment, Tag
-from crm.segments import OPERATORS
+from crm.segments import MAX_DEPTH, builder_fields
 
 PAGE_SIZE = 50
+TAG_SUGGESTIONS = 500  # tag names the rule builder offers as you type; any other name can still be typed
 SORTS = (("-created_at", "Newest first"), ("created_at", "Oldest first"), ("email", "Email"),
          ("last_name", "Last name"), ("-engagement_score", "Highest score"), ("company", "Company"))
 
@@ -184,8 +185,11 @@ def segment_edit(request, pk: int | None = None):
                 return redirect("crm:segment-edit", pk=segment.pk)
             except DomainError as error:
                 form.add_error("rules" if error.code == "invalid_rules" else "name", error.message)
+    fields = builder_fields()
     return render(request, "crm/segment_edit.html", {
-        "form": form, "segment": segment, "operators": OPERATORS,
+        "form": form, "segment": segment, "builder_fields": fields,
+        "builder": {"fields": fields, "maxDepth": MAX_DEPTH},
+        "tag_names": list(Tag.objects.order_by("name").values_list("name", flat=True)[:TAG_SUGGESTIONS]),
         "count": selectors.segment_count(segment.rules) if segment else None,
     })
 

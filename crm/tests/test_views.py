@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -99,3 +101,15 @@ def test_contact_list_counts_only_as_far_as_needed_and_still_pages_on(marketer, 
     assert "page=3" in last_counted  # more exist beyond the count: Next is still offered
     fourth = marketer.get("/contacts/?page=4").content.decode()
     assert "Page 4 of 4 · 7 in all" in fourth and "Next →" not in fourth
+
+
+def test_segment_editor_offers_the_rule_builder_over_the_json_box(marketer):
+    TagFactory(name="vip")
+    page = marketer.get("/contacts/segments/new/").content.decode()
+    # Without the script the JSON box is the editor: it is the form's field and starts unfolded.
+    assert '<details id="rules-json" open>' in page and 'name="rules"' in page
+    assert '<option value="vip">' in page  # tag names offered as you type
+    builder = json.loads(page.split('<script id="segment-builder" type="application/json">')[1].split("</script>")[0])
+    fields = {field["field"]: field for field in builder["fields"]}
+    assert [op["value"] for op in fields["event"]["operators"]] == ["event", "event", "event_kind", "event_kind"]
+    assert {"value": "engaged", "label": "Engaged"} in fields["lifecycle_status"]["choices"]
