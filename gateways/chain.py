@@ -6,12 +6,17 @@
 - An unexpected exception inside an adapter is treated as OutcomeUnknown for the same reason.
 """
 
+import json
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.conf import settings
 
 from aicmo_site.errors import DomainError
 from gateways import conf, health, ratelimit
@@ -27,12 +32,15 @@ from gateways.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from gateways.models import ProviderAccount, ProviderHealth
+from gateways.models import BreakerState, ProviderAccount, ProviderHealth
 
 logger = logging.getLogger("gateways")
 
 Operation = Callable[[Adapter], Any]
 _current_account: ContextVar[ProviderAccount | None] = ContextVar("gateways_current_account", default=None)
+_adapters = threading.local()
+# Enough for every account a worker posts to; the least recently used adapter goes first.
+ADAPTERS_PER_THREAD = 64
 
 
 @dataclass
@@ -55,17 +63,48 @@ def _fill_in(error: GatewayError, account: ProviderAccount) -> GatewayError:
     return error
 
 
-def call_account(account: ProviderAccount, operation: Operation) -> Any:
+def _adapter_fingerprint(account: ProviderAccount) -> tuple:
+    """Everything an adapter is built from, and the keys that decrypt its credentials: when any of
+    them changes (an edit, a new secret, a rotated key) the cached adapter is dropped."""
+    return (account.updated, account.adapter, account.name, account.base_url, account.timeout_seconds,
+            json.dumps(account.settings, sort_keys=True, default=str), account.credentials_encrypted,
+            tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
+def adapter_for(account: ProviderAccount) -> Adapter:
+    """The account's adapter, built once per thread while the account stays the same: decrypting the
+    credentials and opening a new HTTP client (no kept-alive connection) on every call cost more than a
+    post to a nearby provider. Per thread, because an adapter's HTTP session is not thread-safe."""
+    cache = getattr(_adapters, "by_account", None)
+    if cache is None:
+        cache = _adapters.by_account = OrderedDict()
+    fingerprint = _adapter_fingerprint(account)
+    cached = cache.get(account.pk)
+    if cached is not None and cached[0] == fingerprint:
+        cache.move_to_end(account.pk)
+        return cached[1]
+    adapter = account.build_adapter()
+    cache[account.pk] = (fingerprint, adapter)
+    cache.move_to_end(account.pk)
+    while len(cache) > ADAPTERS_PER_THREAD:
+        cache.popitem(last=False)
+    return adapter
+
+
+def call_account(account: ProviderAccount, operation: Operation, *,
+                 successes: health.DeferredSuccesses | None = None) -> Any:
     """Run one operation on one account and record the outcome. Admission is the caller's job."""
     try:
-        adapter = account.build_adapter()
+        adapter = adapter_for(account)
     except (CredentialsUnreadable, LookupError) as exc:
         advice = "enter the credentials again" if isinstance(exc, CredentialsUnreadable) else (
             "this provider integration is not installed; pick another adapter or disable the account")
         error = ProviderUnavailable(str(exc), provider=account.name, advice=advice)
+        if successes is not None:
+            successes.flush()
         health.record_failure(account.pk, error, latency_ms=None)
         raise error
-    return run_recorded(account, lambda: operation(adapter))
+    return run_recorded(account, lambda: operation(adapter), successes=successes)
 
 
 def run_recorded(account: ProviderAccount, call: Callable[[], Any], *,
@@ -144,9 +183,7 @@ def admit_account(account: ProviderAccount) -> health.Admission:
     waited = ratelimit.take_token(account.pk, account.rate_limit, max_wait=conf.rate_limit_max_wait_seconds(),
                                   row=row)
     if waited is None:
-        count, period = account.rate_limit
-        return health.Admission(False, f"rate limit of {count} requests per {period:g} s reached", period / count,
-                                rate_limited=True)
+        return _rate_limit_refusal(account)
     return health.admit(row)
 
 
@@ -191,8 +228,7 @@ def chain_run(*, capability: str, operation: Operation, channel: str = "") -> Ch
                               attempts=errors, retry_after=retry_after)
 
 
-def account_run(*, account_id: int, operation: Operation, capability: str = "") -> ChainResult:
-    """One specific account (a channel account, a mailbox): no failover to another destination."""
+def _account_to_run(account_id: int, capability: str) -> ProviderAccount:
     try:
         account = ProviderAccount.objects.select_related("health").get(pk=account_id)
     except ProviderAccount.DoesNotExist:
@@ -203,12 +239,69 @@ def account_run(*, account_id: int, operation: Operation, capability: str = "") 
     if not account.enabled:
         raise ProviderUnavailable("the account is disabled", provider=account.name,
                                   advice="enable it in Provider accounts")
+    return account
+
+
+def _run_one(account: ProviderAccount, operation: Operation, successes: health.DeferredSuccesses | None) -> ChainResult:
+    try:
+        value = call_account(account, operation, successes=successes)
+    except ProviderSkipped as exc:
+        return ChainResult(account_id=account.pk, provider=account.name, skipped=True, reason=exc.message)
+    return ChainResult(value=value, account_id=account.pk, provider=account.name)
+
+
+def account_run(*, account_id: int, operation: Operation, capability: str = "",
+                deferred: health.DeferredHealth | None = None) -> ChainResult:
+    """One specific account (a channel account, a mailbox): no failover to another destination.
+
+    With `deferred`, successes are written to the health row with others of the run, except a
+    half-open trial's: its success must close the breaker at once for the other processes."""
+    account = _account_to_run(account_id, capability)
     admission = admit_account(account)
     if not admission.allowed:
         error_type = RateLimited if admission.rate_limited else ProviderUnavailable
         raise error_type(admission.reason, provider=account.name, retry_after=admission.retry_after)
-    try:
-        value = call_account(account, operation)
-    except ProviderSkipped as exc:
-        return ChainResult(account_id=account.pk, provider=account.name, skipped=True, reason=exc.message)
-    return ChainResult(value=value, account_id=account.pk, provider=account.name)
+    closed = _health_of(account).breaker_state == BreakerState.CLOSED
+    return _run_one(account, operation, deferred.of(account.pk) if deferred and closed else None)
+
+
+def account_run_each(*, account_id: int, operations: list[Operation], capability: str = "",
+                     deferred: health.DeferredHealth | None = None) -> list[ChainResult | GatewayError]:
+    """Several operations on one account, one after the other: the account and its health read and
+    the breaker asked once for all. Each still takes its rate-limit token right before its request
+    (tokens taken together and spent over the calls' time would let the requests bunch up), from the
+    bucket as this call last wrote it. One ChainResult or GatewayError per operation, in order.
+
+    After a failure other than a refusal of the input, the rest are not sent (the provider is down
+    or asked to slow down): each comes back as a RateLimited that names the failure. While the
+    breaker is not closed, the first call goes alone as its trial."""
+    account = _account_to_run(account_id, capability)
+    row = _health_of(account)
+    closed = row.breaker_state == BreakerState.CLOSED
+    results: list[ChainResult | GatewayError] = []
+    for operation in operations:
+        waited = ratelimit.take_token(account.pk, account.rate_limit, max_wait=conf.rate_limit_max_wait_seconds(),
+                                      row=row)
+        admission = _rate_limit_refusal(account) if waited is None else (
+            health.admit(row) if not results else health.Admission(True))
+        if not admission.allowed:
+            error_type = RateLimited if admission.rate_limited else ProviderUnavailable
+            return results + [error_type(admission.reason, provider=account.name, retry_after=admission.retry_after)
+                              for _ in operations[len(results):]]
+        try:
+            results.append(_run_one(account, operation, deferred.of(account.pk) if deferred and closed else None))
+        except ProviderRejected as exc:
+            results.append(exc)  # this input only: the next one may well go through
+        except GatewayError as exc:
+            results.append(exc)
+            return results + [RateLimited(f"not sent after the previous post failed: {exc.message}",
+                                          provider=account.name, retry_after=exc.retry_after or 1.0)
+                              for _ in operations[len(results):]]
+        closed = True  # a success (the trial's, when the breaker was not closed) closed the breaker
+    return results
+
+
+def _rate_limit_refusal(account: ProviderAccount) -> health.Admission:
+    count, period = account.rate_limit
+    return health.Admission(False, f"rate limit of {count} requests per {period:g} s reached", period / count,
+                            rate_limited=True)

@@ -4,6 +4,7 @@ Every write is a single UPDATE with F() expressions or a conditional WHERE, so c
 worker processes never lose each other's counts and only one of them wins a half-open trial.
 """
 
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -105,17 +106,45 @@ class DeferredSuccesses:
         self.count = 0
         self.total_ms = 0.0
         self.flushed_at = time.monotonic()
+        # A dispatcher's posting threads share one per account; the count must not lose an add.
+        self._lock = threading.Lock()
 
     def add(self, latency_ms: float) -> None:
-        self.count += 1
-        self.total_ms += latency_ms
-        if time.monotonic() - self.flushed_at >= self.every:
-            self.flush()
+        with self._lock:
+            self.count += 1
+            self.total_ms += latency_ms
+            if time.monotonic() - self.flushed_at >= self.every:
+                self._flush()
 
     def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
         if self.count:
             record_successes(self.account_id, count=self.count, mean_latency_ms=self.total_ms / self.count)
         self.count, self.total_ms, self.flushed_at = 0, 0.0, time.monotonic()
+
+
+class DeferredHealth:
+    """DeferredSuccesses for every account a run calls, shared by its threads; flush() at the end."""
+
+    def __init__(self, *, every: float = 1.0):
+        self.every = every
+        self._by_account: dict[int, DeferredSuccesses] = {}
+        self._lock = threading.Lock()
+
+    def of(self, account_id: int) -> DeferredSuccesses:
+        with self._lock:
+            if account_id not in self._by_account:
+                self._by_account[account_id] = DeferredSuccesses(account_id, every=self.every)
+            return self._by_account[account_id]
+
+    def flush(self) -> None:
+        with self._lock:
+            pending = list(self._by_account.values())
+        for successes in pending:
+            successes.flush()
 
 
 def record_failure(account_id: int, error: GatewayError, *, latency_ms: float | None) -> None:

@@ -17,7 +17,8 @@ def take_token(account_id: int, limit: tuple[int, float] | None, *, max_wait: fl
                row: ProviderHealth | None = None) -> float | None:
     """Seconds waited for a token, or None when the wait would be longer than max_wait
     (the caller moves on instead of holding up the batch). `row`, the account's health just read,
-    saves the first read; the version guard still catches anyone who took a token since."""
+    saves the first read; the version guard still catches anyone who took a token since. The row
+    is left holding the bucket as written, so several calls in a row read it only on a conflict."""
     if not limit:
         return 0.0
     count, period = limit
@@ -33,10 +34,14 @@ def take_token(account_id: int, limit: tuple[int, float] | None, *, max_wait: fl
             elapsed = max((now - bucket["bucket_checked_at"]).total_seconds(), 0.0)
             tokens = min(float(count), tokens + elapsed * rate)
         if tokens >= 1:
+            written = {"bucket_tokens": tokens - 1, "bucket_version": bucket["bucket_version"] + 1,
+                       "bucket_checked_at": now}
             taken = ProviderHealth.objects.filter(pk=account_id, bucket_version=bucket["bucket_version"]).update(
-                bucket_tokens=tokens - 1, bucket_version=bucket["bucket_version"] + 1, bucket_checked_at=now
-            )
+                **written)
             if taken:
+                if row is not None:
+                    for name, value in written.items():
+                        setattr(row, name, value)
                 return waited
             continue
         wait = (1 - tokens) / rate

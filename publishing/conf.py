@@ -27,7 +27,9 @@ def lease_seconds() -> int:
 
 
 def claim_batch() -> int:
-    return getattr(settings, "PUBLISHING_CLAIM_BATCH", env_int("PUBLISHING_CLAIM_BATCH", 16, minimum=1))
+    """Jobs claimed at once. A batch's jobs of one channel account go out one after the other on one
+    thread, reading the account once: larger batches share that read among more posts."""
+    return getattr(settings, "PUBLISHING_CLAIM_BATCH", env_int("PUBLISHING_CLAIM_BATCH", 64, minimum=1))
 
 
 def dispatch_threads() -> int:

@@ -1,9 +1,16 @@
 """How publishing reaches channels: only through gateways' public services (a channel account each)."""
 
 from gateways.capabilities import ChannelPost, PostMetrics, PublishedPost
-from gateways.errors import ProviderUnavailable
+from gateways.errors import GatewayError, ProviderUnavailable
 from gateways.models import ProviderAccount
-from gateways.services import fetch_post_metrics, lookup_post, publish_post
+from gateways.services import (
+    ChainResult,
+    PostingSession,
+    fetch_post_metrics,
+    lookup_post,
+    publish_post,
+    publish_posts,
+)
 
 # Adapters whose channel remembers the Idempotency-Key (Mastodon: one hour), so a retry after an
 # unknown outcome cannot make a second post. Adapters may declare it themselves.
@@ -14,11 +21,26 @@ def _adapter_class(account_id: int):
     return ProviderAccount.objects.get(pk=account_id).adapter_class
 
 
-def publish(*, account_id: int, post: ChannelPost) -> PublishedPost:
-    result = publish_post(account_id=account_id, post=post)
+def _published(result: ChainResult) -> PublishedPost:
     if result.skipped or result.value is None:
         raise ProviderUnavailable(result.reason or "the channel account did nothing", provider=result.provider)
     return result.value
+
+
+def publish(*, account_id: int, post: ChannelPost, session: PostingSession | None = None) -> PublishedPost:
+    return _published(publish_post(account_id=account_id, post=post, session=session))
+
+
+def publish_each(*, account_id: int, posts: list[ChannelPost],
+                 session: PostingSession | None = None) -> list[PublishedPost | GatewayError]:
+    """Posts to one account in a row: each one's PublishedPost, or the GatewayError it met."""
+    outcomes: list[PublishedPost | GatewayError] = []
+    for result in publish_posts(account_id=account_id, posts=posts, session=session):
+        try:
+            outcomes.append(result if isinstance(result, GatewayError) else _published(result))
+        except ProviderUnavailable as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 def retry_is_safe(*, account_id: int) -> bool:

@@ -11,11 +11,14 @@ from gateways.services.accounts import (
 )
 from gateways.services.email import FailoverEmailSession, open_email_session
 from gateways.services.operations import (
+    PostingSession,
     enrich_people,
     fetch_post_metrics,
     inbox_cursor_advance,
     lookup_post,
+    open_posting_session,
     publish_post,
+    publish_posts,
     read_inbox,
     sync_records,
     verify_emails,
@@ -24,6 +27,7 @@ from gateways.services.operations import (
 __all__ = [
     "ChainResult",
     "FailoverEmailSession",
+    "PostingSession",
     "ProbeOutcome",
     "account_create",
     "account_delete",
@@ -37,7 +41,9 @@ __all__ = [
     "inbox_cursor_advance",
     "lookup_post",
     "open_email_session",
+    "open_posting_session",
     "publish_post",
+    "publish_posts",
     "read_inbox",
     "sync_records",
     "verify_emails",

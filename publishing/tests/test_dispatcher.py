@@ -1,13 +1,16 @@
 import json
+import threading
 import time
 from datetime import timedelta
 
 import pytest
+from django.db.backends.signals import connection_created
 from django.utils import timezone
 from werkzeug import Response
 
 from publishing import dispatcher
 from publishing.choices import JobStatus
+from publishing.formatters import formatter_for
 from publishing.models import PublishingJob
 from publishing.services import backoff_seconds, job_mark_published
 from publishing.tests.channels import channel_on
@@ -201,3 +204,56 @@ def test_website_channel_publishes_the_public_page(client):
     job.refresh_from_db()
     assert job.status == JobStatus.PUBLISHED
     assert job.external_url.endswith(job.content.get_public_url())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_posting_threads_keep_one_connection_each_and_close_it_when_the_run_ends(httpserver, settings):
+    settings.PUBLISHING_DISPATCH_THREADS = 2
+    httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
+    channel = channel_on(httpserver, "slack")
+    first = JobFactory(channel=channel)
+    JobFactory.create_batch(7, channel=channel, campaign=first.campaign)
+    opened = []
+
+    def note(sender, connection, **kwargs):
+        if threading.current_thread().name.startswith("publish"):
+            opened.append(connection)
+
+    connection_created.connect(note)
+    try:
+        counts = dispatcher.dispatch_once(limit=4)
+    finally:
+        connection_created.disconnect(note)
+
+    assert counts == {"recovered": 0, "published": 8}
+    assert 1 <= len(opened) <= 2  # one per thread, not one per post
+    assert all(connection.connection is None for connection in opened)
+
+
+def test_a_markdown_channel_renders_the_post_once(monkeypatch):
+    job = JobFactory(channel=ChannelFactory(kind="devto"), version__kind="devto")
+    formatter = formatter_for("devto")
+    renders = []
+    monkeypatch.setattr(type(formatter), "render", lambda self, version: renders.append(version) or "# Launch")
+
+    post = dispatcher.build_post(job)
+
+    assert (post.text, post.body_markdown, len(renders)) == ("# Launch", "# Launch", 1)
+
+
+def test_a_429_in_a_row_of_posts_to_one_account_holds_back_the_rest_without_using_their_retries(httpserver):
+    httpserver.expect_request("/slack").respond_with_handler(answers(
+        Response("ok"), Response("", status=429, headers={"Retry-After": "30"}), Response("ok")))
+    channel = channel_on(httpserver, "slack")
+    first = JobFactory(channel=channel)
+    others = JobFactory.create_batch(3, channel=channel, campaign=first.campaign)
+    before = timezone.now()
+
+    counts = dispatcher.dispatch_once(limit=4)
+
+    assert counts == {"recovered": 0, "published": 1, "scheduled": 3}
+    assert len(httpserver.log) == 2  # the two after the 429 were not sent
+    for job in others:
+        job.refresh_from_db()
+        assert (job.status, job.retries) == (JobStatus.SCHEDULED, 0)
+        assert timedelta(seconds=29) < job.due_at - before < timedelta(seconds=32)
