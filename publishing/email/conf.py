@@ -5,7 +5,7 @@ Read through functions so pytest-django's `settings` fixture and a worker's envi
 
 from django.conf import settings
 
-from aicmo_site.env import env_float, env_int, env_str
+from aicmo_site.env import env_bool, env_float, env_int, env_str
 
 
 def send_concurrency() -> int:
@@ -31,6 +31,14 @@ def lease_seconds() -> float:
 def worker_budget_seconds() -> float:
     """How long one worker task sends before handing over to a fresh task (kept under Q_TIMEOUT)."""
     return getattr(settings, "EMAIL_WORKER_BUDGET_SECONDS", env_float("EMAIL_WORKER_BUDGET_SECONDS", 300.0))
+
+
+def synchronous_commit() -> bool:
+    """False: on PostgreSQL a sending worker's commits return before their WAL record reaches the disk.
+    Still safe when a worker is killed (the server has the record and commits it), not when PostgreSQL
+    itself crashes: the last fraction of a second of "sending" marks may be lost, and those messages
+    sent again. True (the default) keeps every mark durable before the SMTP transaction starts."""
+    return getattr(settings, "EMAIL_SYNCHRONOUS_COMMIT", env_bool("EMAIL_SYNCHRONOUS_COMMIT", True))
 
 
 def max_attempts() -> int:

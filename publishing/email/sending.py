@@ -12,6 +12,11 @@ Exactly once, as far as SMTP allows:
   it becomes outcome_unknown and is never sent again (services.campaigns.leases_recover).
 - Messages are rendered before the connection opens, so no template or database work stretches the
   window either.
+- EMAIL_SYNCHRONOUS_COMMIT=0 (PostgreSQL) turns synchronous_commit off for the worker's connection
+  while it sends: a commit then returns once its WAL record is in the server, not yet on disk. A
+  killed worker loses nothing (the server commits what it received); a crash of PostgreSQL itself may
+  lose the marks of the last fraction of a second (up to 3 × wal_writer_delay), and a message whose
+  "sending" was lost is sent again. Hence on by default.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import os
 import socket
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -305,10 +311,31 @@ def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerRe
     return True
 
 
+@contextmanager
+def _commit_durability():
+    """synchronous_commit off for this connection while it sends, when configured (see the module's docstring)."""
+    relaxed = not conf.synchronous_commit() and connection.vendor == "postgresql"
+    if relaxed:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+    try:
+        yield
+    finally:
+        if relaxed:
+            # The worker process runs other tasks on this connection afterwards.
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+
+
 def worker_run(*, email_campaign_id: int, owner: str | None = None,
                budget_seconds: float | None = None) -> WorkerReport:
     """Send until nothing is claimable, the send is paused or canceled, or the time budget is spent."""
-    owner = owner or worker_name()
+    with _commit_durability():
+        return _worker_loop(email_campaign_id=email_campaign_id, owner=owner or worker_name(),
+                            budget_seconds=budget_seconds)
+
+
+def _worker_loop(*, email_campaign_id: int, owner: str, budget_seconds: float | None) -> WorkerReport:
     report = WorkerReport()
     email_campaign = EmailCampaign.objects.select_related("campaign", "template").get(pk=email_campaign_id)
     deadline = time.monotonic() + (budget_seconds if budget_seconds is not None else conf.worker_budget_seconds())

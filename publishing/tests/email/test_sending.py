@@ -1,11 +1,14 @@
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
 from crm.choices import ConsentStatus, LifecycleStatus, SuppressionKind
 from crm.tests.factories import ContactFactory, SuppressionFactory
+from publishing.email import sending
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailDelivery, EmailLink
 from publishing.email.sending import claim_batch, worker_run
@@ -187,3 +190,31 @@ def test_checklist_names_what_is_missing():
     with pytest.raises(DomainError) as caught:
         started(email_campaign)
     assert caught.value.code == "checklist_failed"
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+@pytest.mark.parametrize(("durable", "while_sending"), [(True, "on"), (False, "off")])
+def test_synchronous_commit_is_relaxed_only_while_sending_and_only_when_configured(
+        smtp_server, settings, durable, while_sending):
+    settings.EMAIL_SYNCHRONOUS_COMMIT = durable
+    email_campaign, _contacts = ready_campaign(smtp_server, 2)
+    started(email_campaign)
+    seen = []
+
+    def send_batch(*args):
+        seen.append(_synchronous_commit())
+        return real_send_batch(*args)
+
+    real_send_batch = sending.send_batch
+    with mock.patch.object(sending, "send_batch", send_batch):
+        report = worker_run(email_campaign_id=email_campaign.pk)
+
+    assert report.sent == 2
+    assert set(seen) == {while_sending}
+    assert _synchronous_commit() == "on"  # the connection goes back to other tasks as it was
