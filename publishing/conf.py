@@ -41,5 +41,12 @@ def dispatch_loop_seconds() -> float:
     return getattr(settings, "PUBLISHING_DISPATCH_LOOP_SECONDS", env_float("PUBLISHING_DISPATCH_LOOP_SECONDS", 55.0))
 
 
+def dispatch_handoff_seconds() -> float:
+    """How long a scheduled dispatcher run goes on once the next one was queued: long enough for a
+    worker to pick that one up (the broker's poll is 0.5 s), so that the two overlap a little."""
+    return getattr(settings, "PUBLISHING_DISPATCH_HANDOFF_SECONDS",
+                   env_float("PUBLISHING_DISPATCH_HANDOFF_SECONDS", 5.0))
+
+
 def dispatch_poll_seconds() -> float:
     return getattr(settings, "PUBLISHING_DISPATCH_POLL_SECONDS", env_float("PUBLISHING_DISPATCH_POLL_SECONDS", 0.5))

@@ -10,6 +10,7 @@ it is reconciled, never simply posted again.
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
@@ -312,17 +313,29 @@ def dispatch_once(*, limit: int | None = None) -> dict[str, int]:
         return _dispatch_round(pool, session, limit)
 
 
-def dispatch_loop(*, seconds: float | None = None, poll: float | None = None) -> dict[str, int]:
+def dispatch_loop(*, seconds: float | None = None, poll: float | None = None,
+                  relieved: Callable[[], bool] | None = None) -> dict[str, int]:
     """Poll for due jobs for `seconds` (django-q2's scheduler ticks every 30 s; jobs must start within
-    about a second of their time)."""
+    about a second of their time).
+
+    With `relieved`, the loop goes on past `seconds` until it says the next run was started, and for
+    a short hand-over after (PUBLISHING_DISPATCH_HANDOFF_SECONDS), so that no moment is left without
+    a dispatcher; never beyond twice `seconds`, in case no next run ever comes."""
     seconds = conf.dispatch_loop_seconds() if seconds is None else seconds
     poll = conf.dispatch_poll_seconds() if poll is None else poll
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    deadline = started + seconds
     totals: dict[str, int] = {}
     with _run() as (pool, session):
         while True:
             for key, value in _dispatch_round(pool, session, None).items():
                 totals[key] = totals.get(key, 0) + value
             if time.monotonic() + poll >= deadline:
-                return totals
+                if relieved is None or deadline >= started + 2 * seconds:
+                    return totals
+                if relieved():
+                    relieved = None
+                    deadline = min(time.monotonic() + conf.dispatch_handoff_seconds(), started + 2 * seconds)
+                else:
+                    deadline = min(time.monotonic() + poll, started + 2 * seconds)
             time.sleep(poll)

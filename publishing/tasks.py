@@ -1,7 +1,7 @@
 """django-q2 entry points. They only wake the dispatcher: the database says what is due, so running
 one twice, or two at once, publishes nothing twice."""
 
-from publishing import dispatcher
+from publishing import dispatcher, schedules
 from publishing.services import metrics
 
 
@@ -11,8 +11,11 @@ def dispatch_due() -> dict:
 
 
 def dispatch_loop(seconds: float | None = None) -> dict:
-    """Scheduled every minute; keeps polling for most of the minute so jobs start within a second."""
-    return dispatcher.dispatch_loop(seconds=seconds)
+    """Scheduled every minute; keeps polling until the next run is on its way, so jobs start
+    within a second. With `seconds`, polls that long only."""
+    if seconds is not None:
+        return dispatcher.dispatch_loop(seconds=seconds)
+    return dispatcher.dispatch_loop(relieved=schedules.next_dispatch_queued())
 
 
 def metrics_pull() -> int:
