@@ -204,6 +204,14 @@ def test_tags_column_and_run_tag_are_applied_and_existing_tags_reused():
     assert tags == {"ana@example.com": ["beta", "fair-2026", "vip"], "bo@example.com": ["beta", "fair-2026", "vip"]}
 
 
+def test_update_adds_new_tags_to_stored_contacts_and_keeps_the_ones_they_have():
+    ContactFactory(email="ana@example.com").tags.add(TagFactory(name="vip"))
+    run = run_import("email,tags\nana@example.com,vip;beta\nbo@example.com,vip\n")
+    tags = {c.email: sorted(c.tags.values_list("name", flat=True)) for c in Contact.objects.all()}
+    assert tags == {"ana@example.com": ["beta", "vip"], "bo@example.com": ["vip"]}
+    assert (run.status, run.created_count, run.updated_count) == (RunStatus.COMPLETED, 1, 1)
+
+
 def test_suppressed_addresses_are_imported_and_stay_suppressed():
     SuppressionFactory(kind=SuppressionKind.EMAIL, value="gone@example.com")
     run_import("email\ngone@example.com\n")
