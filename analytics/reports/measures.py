@@ -120,7 +120,10 @@ def summed_periods(*, periods: dict[str, tuple], campaign_ids=None, group_by: tu
                          .annotate(**{measure: _measure_sum(model, measure) for measure in BASE_MEASURES}).order_by())
     found: dict[str, dict[tuple, dict]] = {name: {} for name in periods}
     for row in querysets[0].union(querysets[1], all=True):
-        totals = found[row["rollup_period"]].setdefault(tuple(row[g] for g in group_by), empty_totals())
+        groups, key = found[row["rollup_period"]], tuple(row[g] for g in group_by)
+        totals = groups.get(key)
+        if totals is None:  # not setdefault: it would build a fresh empty dict for every row
+            totals = groups[key] = empty_totals()
         for measure in BASE_MEASURES:
             totals[measure] += row[measure] or 0
     if not group_by:
@@ -148,7 +151,10 @@ def regrouped(groups: dict[tuple, dict], positions: tuple[int, ...]) -> dict[tup
     """Totals keyed by a finer grouping added up to a coarser one (the key parts at `positions`)."""
     coarser: dict[tuple, dict] = {}
     for key, totals in groups.items():
-        target = coarser.setdefault(tuple(key[p] for p in positions), empty_totals())
+        coarse_key = tuple(key[p] for p in positions)
+        target = coarser.get(coarse_key)
+        if target is None:
+            target = coarser[coarse_key] = empty_totals()
         for measure in BASE_MEASURES:
             target[measure] += totals[measure]
     return coarser
