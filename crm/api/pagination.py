@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from aicmo_site.api.pagination import StandardPagination
+from crm import selectors
 
 # Counting 10,001 tagged contacts took ~0.8 s at a million contacts; 1,001 takes ~20 ms.
 COUNT_AT_MOST = 1_000
@@ -64,7 +65,7 @@ class ContactPagination(StandardPagination):
         except InvalidPage as error:
             raise NotFound(self.invalid_page_message.format(page_number=asked, message=str(error))) from error
         self.request = request
-        return list(self.page)
+        return list(selectors.contacts_page(self.page.object_list))
 
     def get_paginated_response(self, data):
         if self.cursor is not None:

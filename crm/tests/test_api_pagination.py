@@ -50,6 +50,18 @@ def test_a_page_past_the_cap_is_still_reachable_by_number(marketer, count_at_mos
     assert marketer.get("/api/contacts/?page_size=2&page=6").status_code == 404
 
 
+def test_numbered_pages_walk_every_contact_in_order_once_with_their_tags(marketer):
+    vip = TagFactory(name="vip")
+    made = [ContactFactory(tags=[vip], engagement_score=score) for score in (30, 10, 50, 20, 40)]
+    for ordering, key in (("", lambda c: (c.created_at, c.pk)), ("&ordering=-engagement_score",
+                                                                  lambda c: c.engagement_score)):
+        pages = [marketer.get(f"/api/contacts/?page_size=2&page={number}{ordering}").data["results"]
+                 for number in (1, 2, 3)]
+        assert [contact["id"] for page in pages for contact in page] == [
+            contact.pk for contact in sorted(made, key=key, reverse=True)]
+        assert all(contact["tags"] == ["vip"] for page in pages for contact in page)
+
+
 def test_the_capped_count_applies_the_filters(marketer, count_at_most_five):
     vip = TagFactory(name="vip")
     ContactFactory.create_batch(4, tags=[vip], lifecycle_status="engaged")
