@@ -228,11 +228,12 @@ def chain_run(*, capability: str, operation: Operation, channel: str = "") -> Ch
                               attempts=errors, retry_after=retry_after)
 
 
-def _account_to_run(account_id: int, capability: str) -> ProviderAccount:
-    try:
-        account = ProviderAccount.objects.select_related("health").get(pk=account_id)
-    except ProviderAccount.DoesNotExist:
-        raise NoProviderConfigured(f"Provider account {account_id} does not exist")
+def _account_to_run(account_id: int, capability: str, account: ProviderAccount | None = None) -> ProviderAccount:
+    if account is None:
+        try:
+            account = ProviderAccount.objects.select_related("health").get(pk=account_id)
+        except ProviderAccount.DoesNotExist:
+            raise NoProviderConfigured(f"Provider account {account_id} does not exist")
     if capability and account.capability != capability:
         raise DomainError(f"{account.name} is a {account.get_capability_display()} account, "
                           f"not {capability.replace('_', ' ')}.", "wrong_capability")
@@ -266,7 +267,8 @@ def account_run(*, account_id: int, operation: Operation, capability: str = "",
 
 
 def account_run_each(*, account_id: int, operations: list[Operation], capability: str = "",
-                     deferred: health.DeferredHealth | None = None) -> list[ChainResult | GatewayError]:
+                     deferred: health.DeferredHealth | None = None,
+                     account: ProviderAccount | None = None) -> list[ChainResult | GatewayError]:
     """Several operations on one account, one after the other: the account and its health read and
     the breaker asked once for all. Each still takes its rate-limit token right before its request
     (tokens taken together and spent over the calls' time would let the requests bunch up), from the
@@ -274,8 +276,9 @@ def account_run_each(*, account_id: int, operations: list[Operation], capability
 
     After a failure other than a refusal of the input, the rest are not sent (the provider is down
     or asked to slow down): each comes back as a RateLimited that names the failure. While the
-    breaker is not closed, the first call goes alone as its trial."""
-    account = _account_to_run(account_id, capability)
+    breaker is not closed, the first call goes alone as its trial. `account`, read with its health
+    row just before by the caller, saves reading it here."""
+    account = _account_to_run(account_id, capability, account)
     row = _health_of(account)
     closed = row.breaker_state == BreakerState.CLOSED
     results: list[ChainResult | GatewayError] = []

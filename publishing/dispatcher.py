@@ -217,7 +217,7 @@ def _recorded(record, job: PublishingJob, *args) -> Posted | str:
 
 
 def _post_group(jobs: list[PublishingJob], token: str, session: PostingSession | None) -> list[Posted | str]:
-    if len(jobs) == 1 or not _grouped(jobs[0]):
+    if not _grouped(jobs[0]):
         return [_recorded(post_claimed, job, token, session) for job in jobs]
     return post_claimed_together(jobs, token, session)
 
@@ -273,6 +273,8 @@ def publish_batch(token: str, ids: list[int], pool: ThreadPoolExecutor | None = 
     """Post a claimed batch, then record its confirmed posts together; returns each job's status."""
     jobs = _claimed_jobs(ids, token)
     groups = _by_account(jobs)
+    if session is not None:
+        session.read_accounts(group[0].channel.provider_account_id for group in groups if _grouped(group[0]))
     outcomes = [outcome for group in (pool.map(_post_group_in_thread, groups, [token] * len(groups),
                                                [session] * len(groups)) if pool else
                                       (_post_group(group, token, session) for group in groups))

@@ -1,6 +1,6 @@
 """What domain apps ask of providers, one function per capability operation."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import transaction
 
@@ -91,7 +91,8 @@ def publish_posts(*, account_id: int, posts: list[ChannelPost],
     (see account_run_each for the posts not sent after a failure)."""
     return account_run_each(account_id=account_id, capability=Capability.CHANNEL_POSTING,
                             operations=[lambda adapter, post=post: adapter.publish(post) for post in posts],
-                            deferred=session.health if session is not None else None)
+                            deferred=session.health if session is not None else None,
+                            account=session.account(account_id) if session is not None else None)
 
 
 class PostingSession:
@@ -101,6 +102,16 @@ class PostingSession:
 
     def __init__(self):
         self.health = health.DeferredHealth()
+        self._accounts: dict[int, ProviderAccount] = {}
+
+    def read_accounts(self, account_ids: Iterable[int]) -> None:
+        """Read the accounts the next posts go to, with their health rows, in one query; the posts
+        use these rows (their breaker and bucket) instead of reading their account one by one."""
+        self._accounts = {account.pk: account for account in
+                          ProviderAccount.objects.select_related("health").filter(pk__in=set(account_ids))}
+
+    def account(self, account_id: int) -> ProviderAccount | None:
+        return self._accounts.get(account_id)
 
     def __enter__(self) -> "PostingSession":
         return self

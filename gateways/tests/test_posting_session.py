@@ -166,3 +166,17 @@ def test_after_the_cool_down_one_trial_goes_first_then_the_rest(fake_providers):
     assert all(isinstance(result, RateLimited) for result in results[1:])
     assert len(fake_providers.CALLS) == 1
     assert ProviderHealth.objects.get(pk=account.pk).breaker_state == BreakerState.OPEN
+
+
+def test_accounts_read_together_by_the_session_are_not_read_again_per_post(fake_providers,
+                                                                           django_assert_num_queries):
+    first, second = _channel_account(), _channel_account()
+    with services.open_posting_session() as session:
+        with django_assert_num_queries(1):
+            session.read_accounts([first.pk, second.pk])
+        with django_assert_num_queries(0):  # no rate limit, so no token to take; health written at the end
+            results = [services.publish_posts(account_id=account.pk, posts=[_post(n)], session=session)
+                       for n, account in enumerate((first, second))]
+
+    assert [result[0].value.external_id for result in results] == ["ext-key-0", "ext-key-1"]
+    assert ProviderHealth.objects.filter(calls=1).count() == 2

@@ -9,11 +9,11 @@ from publishing.tests.factories import JobFactory
 pytestmark = pytest.mark.django_db
 
 BATCH = 8
-# Posts to one channel account go together: the account with its health row (which also holds the token
-# bucket) is read once, and the run writes the health outcome once. Per job: its rate-limit token. Per
-# batch: recover, claim (lock, update, read, events), load (jobs, media), the account, record (lock,
-# update, the posts' own fields, events), campaign check (status, open jobs), the health write, the
-# empty claim that ends the run, and SQLite's savepoints around each atomic block.
+# The batch's channel accounts are read with their health rows (which also hold the token buckets) in
+# one query, an account's posts go out together, and the run writes the health outcome once. Per job:
+# its rate-limit token. Per batch: recover, claim (lock, update, read, events), load (jobs, media), the
+# accounts, record (lock, update, the posts' own fields, events), campaign check (status, open jobs),
+# the health write, the empty claim that ends the run, and SQLite's savepoints around atomic blocks.
 PER_JOB, PER_BATCH = 1, 23
 
 
