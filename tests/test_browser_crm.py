@@ -50,6 +50,11 @@ def test_segment_editor_counts_live_while_typing(live_server, page, make_user):
     page.fill("textarea[name=rules]",
               '{"op": "and", "rules": [{"field": "tags", "operator": "any", "value": ["vip"]}]}')
     page.wait_for_function("document.getElementById('live-count').textContent === '2'")
+    assert page.locator("#rule-builder .rule select[aria-label=Field]").input_value() == "tags"  # read back
+    # A bare rule without a group is valid but not something the builder edits: the JSON box alone shows it.
+    page.fill("textarea[name=rules]", '{"field": "tags", "operator": "none", "value": ["vip"]}')
+    assert page.locator("#rule-builder").is_hidden()
+    page.wait_for_function("document.getElementById('live-count').textContent === '1'")
     page.fill("textarea[name=rules]", '{"op": "and", "rules": [{"field": "shoe_size"}]}')
     page.wait_for_selector("#rule-errors li")
     assert "rules.rules[0].field" in page.locator("#rule-errors").inner_text()

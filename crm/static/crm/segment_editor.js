@@ -267,7 +267,7 @@
     } catch (error) {
       parsed = null;
     }
-    if (readable(parsed, 1)) {
+    if (parsed && typeof parsed === "object" && "rules" in parsed && readable(parsed, 1)) {
       tree = parsed;
       tree.op = tree.op || "and";
       builder.hidden = false;
