@@ -7,15 +7,26 @@ measured in the same run (a bare smtplib loop pushing pre-rendered messages over
 connection to the same server), and each process's peak memory. With --rate, also how closely the
 configured messages-per-second limit was held over the busiest minute.
 
+With --kill-after N, one worker is killed with SIGKILL once N messages are recorded as sent, and a
+fresh worker process started in its place; the sink writes every message it receives to a file, and
+the bench counts there, per recipient, what arrived: no recipient may have two copies, every delivery
+recorded as sent must have arrived, and what arrived without being recorded must be marked "outcome
+unknown" (at most one per SMTP connection of the killed worker). Workers get a 10 s lease in that mode
+(EMAIL_LEASE_SECONDS) so that the dead worker's claims come back within the run.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/aicmo_bench python -m bench email_send 10000
+    DATABASE_URL=… python -m bench email_send 100000 --kill-after 50000
 """
 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
@@ -93,12 +104,62 @@ def busiest_minute_rate(email_campaign) -> float | None:
     return sent.filter(sent_at__gte=start, sent_at__lt=start + timedelta(seconds=60)).count() / 60
 
 
+def start_worker(email_campaign_id: int, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "bench", "email_send", "--worker-for", str(email_campaign_id)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+
+
+def kill_one_when_sent(processes: list, email_campaign, count: int, env: dict) -> int:
+    """SIGKILL the first worker once `count` deliveries are recorded as sent, start another; its pid."""
+    from publishing.email.choices import DeliveryStatus
+    from publishing.email.models import EmailDelivery
+
+    sent = EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.SENT)
+    while sent.count() < count and processes[0].poll() is None:
+        time.sleep(0.05)
+    victim = processes[0]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    processes[0] = start_worker(email_campaign.pk, env)
+    return victim.pid
+
+
+def arrived_at_sink(dump: Path) -> Counter:
+    """Recipients of the messages smtp-sink wrote to its dump file (one X-Rcpt-Args line each)."""
+    counts: Counter = Counter()
+    with dump.open("rb") as lines:
+        for line in lines:
+            if line.startswith(b"X-Rcpt-Args: "):
+                counts[line.split(b"<", 1)[1].split(b">", 1)[0].decode()] += 1
+    return counts
+
+
+def exactly_once_report(email_campaign, arrived: Counter) -> tuple[str, bool]:
+    from publishing.email.choices import DeliveryStatus
+    from publishing.email.models import EmailDelivery
+
+    status_of = dict(EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id)
+                     .values_list("contact__email", "status"))
+    duplicates = sum(1 for n in arrived.values() if n > 1)
+    lost = sum(1 for email, status in status_of.items() if status == DeliveryStatus.SENT and not arrived[email])
+    unknown = [email for email, status in status_of.items() if status == DeliveryStatus.OUTCOME_UNKNOWN]
+    arrived = Counter({email: n for email, n in arrived.items() if email in status_of})  # not the baseline's
+    unrecorded = sum(1 for email in arrived if status_of[email] not in (DeliveryStatus.SENT,
+                                                                        DeliveryStatus.OUTCOME_UNKNOWN))
+    text = (f"at the sink: {sum(arrived.values()):,} campaign messages to {len(arrived):,} recipients | duplicates "
+            f"{duplicates} | sent but not at the sink {lost} | at the sink but neither sent nor unknown "
+            f"{unrecorded} | outcome unknown {len(unknown)} (of which arrived {sum(1 for e in unknown if arrived[e])})")
+    return text, duplicates == 0 and lost == 0 and unrecorded == 0 and len(unknown) <= 1
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="bench email_send", description=__doc__)
     parser.add_argument("audience", type=int, nargs="?", default=10_000)
     parser.add_argument("--size", type=int, default=10_000, help="approximate HTML bytes per message")
     parser.add_argument("--workers", type=int, default=0, help="default: EMAIL_SEND_CONCURRENCY")
     parser.add_argument("--rate", type=float, default=0, help="EMAIL_RATE_PER_SECOND for this run (0: none)")
+    parser.add_argument("--kill-after", type=int, default=0,
+                        help="SIGKILL one worker once this many messages are sent, start another, count at the sink")
     parser.add_argument("--worker-for", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("GATEWAYS_ALLOW_PRIVATE_ADDRESSES", "1")
@@ -127,7 +188,12 @@ def main(argv):
         print("note: the issue asks for PostgreSQL; set DATABASE_URL=postgres://…", file=sys.stderr)
     call_command("migrate", verbosity=0)
     workers = args.workers or conf.send_concurrency()
-    sink, port = start_sink()
+    dump_dir = tempfile.TemporaryDirectory(prefix="bench-email-sink-") if args.kill_after else None
+    dump = Path(dump_dir.name) / "received" if dump_dir else None
+    if dump_dir:
+        os.chmod(dump_dir.name, 0o777)  # noqa: S103 - smtp-sink writes there as nobody
+    sink, port = start_sink(str(dump) if dump else "")
+    killed = None
     try:
         email_campaign = make_campaign(args.audience, args.size, port)
 
@@ -146,14 +212,16 @@ def main(argv):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
                                                                        "aicmo_site.settings.base"),
                "EMAIL_SEND_CONCURRENCY": str(workers)}
+        if args.kill_after:
+            env["EMAIL_LEASE_SECONDS"] = "10"
         started = time.perf_counter()
         # The bench starts its own worker processes instead of waking django-q2 ones.
         with mock.patch("publishing.email.services.campaigns.campaign_wake"):
             email_campaign_send(email_campaign=email_campaign)
         frozen = time.perf_counter() - started
-        processes = [subprocess.Popen([sys.executable, "-m", "bench", "email_send", "--worker-for",
-                                       str(email_campaign.pk)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-                     for _ in range(workers)]
+        processes = [start_worker(email_campaign.pk, env) for _ in range(workers)]
+        if args.kill_after:
+            killed = kill_one_when_sent(processes, email_campaign, args.kill_after, env)
         reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
         elapsed = time.perf_counter() - started
         email_campaign.refresh_from_db()
@@ -162,6 +230,10 @@ def main(argv):
     finally:
         sink.terminate()
         sink.wait(timeout=10)
+    crash_ok = True
+    if dump_dir:
+        crash_text, crash_ok = exactly_once_report(email_campaign, arrived_at_sink(dump))
+        dump_dir.cleanup()
 
     rate = progress.sent / elapsed
     print(describe(audience=args.audience, bytes_per_message=f"{size:,.0f}", server="smtp-sink", workers=workers,
@@ -175,7 +247,11 @@ def main(argv):
     if args.rate:
         held = f"{minute:,.1f}/s ({100 * (minute - args.rate) / args.rate:+.1f}%)" if minute else "run under 70 s"
         print(f"rate limit {args.rate:g}/s: busiest middle minute {held}")
-    return 0 if progress.remaining == 0 else 1
+    if args.kill_after:
+        print(f"kill -9 of worker {killed} after {args.kill_after:,} sent, a new worker started in its place "
+              "(10 s lease)")
+        print(crash_text + (" | exactly once: yes" if crash_ok else " | exactly once: NO"))
+    return 0 if progress.remaining == 0 and crash_ok else 1
 
 
 if __name__ == "__main__":

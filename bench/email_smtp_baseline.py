@@ -55,11 +55,13 @@ def adapter_rate(host: str, port: int, emails: list[OutgoingEmail]) -> float:
     return len(emails) / (time.perf_counter() - started)
 
 
-def start_sink() -> tuple[subprocess.Popen, int]:
+def start_sink(dump: str = "") -> tuple[subprocess.Popen, int]:
+    """smtp-sink on a free loopback port; with `dump`, every message it receives is appended to that file
+    (to count at the server what arrived)."""
     from gateways.testing.ports import free_port
 
     port = free_port()
-    sink = subprocess.Popen([SMTP_SINK, "-u", "nobody", f"127.0.0.1:{port}", "256"],
+    sink = subprocess.Popen([SMTP_SINK, "-u", "nobody", *(["-D", dump] if dump else []), f"127.0.0.1:{port}", "256"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
