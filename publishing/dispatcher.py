@@ -162,11 +162,10 @@ def _outcome(job: PublishingJob, token: str, post: ChannelPost, result: Publishe
     return _status(recorded)
 
 
-def post_claimed_together(jobs: list[PublishingJob], token: str,
+def post_claimed_together(jobs: list[PublishingJob], posts: list[ChannelPost], token: str,
                           session: PostingSession | None = None) -> list[Posted | str]:
-    """Post claimed jobs of one channel account one after the other (the account read and its
-    rate-limit tokens taken once for all); outcomes as post_claimed's, in order."""
-    posts = [build_post(job) for job in jobs]
+    """Post claimed jobs of one channel account one after the other, through one breaker check
+    (each still takes its own rate-limit token); outcomes as post_claimed's, in order."""
     try:
         results = gateway.publish_each(account_id=jobs[0].channel.provider_account_id, posts=posts,
                                        session=session)
@@ -217,9 +216,14 @@ def _recorded(record, job: PublishingJob, *args) -> Posted | str:
 
 
 def _post_group(jobs: list[PublishingJob], token: str, session: PostingSession | None) -> list[Posted | str]:
-    if not _grouped(jobs[0]):
-        return [_recorded(post_claimed, job, token, session) for job in jobs]
-    return post_claimed_together(jobs, token, session)
+    if _grouped(jobs[0]):
+        try:
+            posts = [build_post(job) for job in jobs]
+        except Exception:  # noqa: BLE001 - nothing was sent: each job goes on its own, the faulty one fails alone
+            posts = None
+        if posts is not None:
+            return post_claimed_together(jobs, posts, token, session)
+    return [_recorded(post_claimed, job, token, session) for job in jobs]
 
 
 def _post_group_in_thread(jobs: list[PublishingJob], token: str,

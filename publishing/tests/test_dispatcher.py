@@ -257,3 +257,25 @@ def test_a_429_in_a_row_of_posts_to_one_account_holds_back_the_rest_without_usin
         job.refresh_from_db()
         assert (job.status, job.retries) == (JobStatus.SCHEDULED, 0)
         assert timedelta(seconds=29) < job.due_at - before < timedelta(seconds=32)
+
+
+def test_a_post_that_cannot_be_built_fails_alone_and_the_rest_of_its_account_goes_out(httpserver, monkeypatch):
+    httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
+    channel = channel_on(httpserver, "slack")
+    broken = JobFactory(channel=channel)
+    fine = JobFactory(channel=channel, campaign=broken.campaign)
+    formatter = type(formatter_for(broken.version.kind))
+    render = formatter.render
+
+    def render_or_fail(self, version):
+        if version.pk == broken.version_id:
+            raise ValueError("a template error")
+        return render(self, version)
+
+    monkeypatch.setattr(formatter, "render", render_or_fail)
+
+    counts = dispatcher.dispatch_once(limit=2)
+
+    assert counts == {"recovered": 0, "error": 1, "published": 1}
+    fine.refresh_from_db()
+    assert fine.status == JobStatus.PUBLISHED and len(httpserver.log) == 1
