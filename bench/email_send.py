@@ -21,6 +21,7 @@ unknown" (at most one per SMTP connection of the killed worker). Workers get a 1
 import argparse
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -30,6 +31,8 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
+
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE_MAX = 20_000  # pre-rendered payloads are held in memory; the rate is what is compared
@@ -164,8 +167,12 @@ def main(argv):
     args = parser.parse_args(argv)
     os.environ.setdefault("GATEWAYS_ALLOW_PRIVATE_ADDRESSES", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if not args.worker_for:  # workers inherit the parent's setting through their environment
+    if not args.worker_for:  # workers inherit the parent's settings through their environment
         os.environ["EMAIL_RATE_PER_SECOND"] = str(args.rate)
+        # As deployed: with DEBUG on, every query would also be logged in memory (up to 9,000 per process).
+        os.environ.setdefault("DEBUG", "0")
+        os.environ.setdefault("SECRET_KEY", "bench-email-send-" + secrets.token_hex(24))
+        os.environ.setdefault("FIELD_ENCRYPTION_KEY", Fernet.generate_key().decode())
 
     from bench.conditions import describe, setup_django
 
@@ -173,6 +180,7 @@ def main(argv):
     if args.worker_for:
         return worker_main(args.worker_for)
 
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
@@ -237,7 +245,8 @@ def main(argv):
 
     rate = progress.sent / elapsed
     print(describe(audience=args.audience, bytes_per_message=f"{size:,.0f}", server="smtp-sink", workers=workers,
-                   rate_limit=args.rate or "none"))
+                   rate_limit=args.rate or "none", debug=settings.DEBUG,
+                   synchronous_commit=conf.synchronous_commit()))
     print(f"sent {progress.sent:,}, failed {progress.failed}, outcome unknown {progress.outcome_unknown}, "
           f"remaining {progress.remaining}; status {email_campaign.status}")
     print(f"end to end: {rate:,.0f} messages/s ({elapsed:,.1f} s, of which freezing the audience {frozen:,.2f} s) | "
