@@ -8,7 +8,7 @@ from publishing.tests.email.factories import EmailDeliveryFactory, EmailTemplate
 from publishing.tests.email.helpers import campaign_for
 from publishing.tests.factories import CampaignFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("publishing.tests.email.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def test_marketer_creates_a_template_and_a_broken_one_is_refused_with_field_errors(api_as):

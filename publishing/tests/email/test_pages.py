@@ -4,7 +4,7 @@ from aicmo_site.roles import ANALYST, MARKETER
 from publishing.email.choices import SendStatus
 from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("publishing.tests.email.site_urls")]
+pytestmark = pytest.mark.django_db
 
 
 def test_send_list_filters_searches_and_shows_an_empty_state(logged_in, django_assert_max_num_queries):

@@ -12,7 +12,7 @@ from publishing.email.tokens import make_token
 from publishing.tests.email.conftest import WEBHOOK_SECRET
 from publishing.tests.email.factories import EmailDeliveryFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("publishing.tests.email.urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -38,7 +38,6 @@ def copies(server) -> Counter:
     return Counter(address for address in server.recipients())
 
 
-@pytest.mark.urls("publishing.tests.email.urls")
 def test_campaign_arrives_personalised_and_feedback_keeps_people_out_of_the_next_one(qcluster, smtp_server):
     smtp_account(smtp_server)
     acme = CompanyFactory(name="Acme", domain="acme.example")
