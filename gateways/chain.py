@@ -6,6 +6,7 @@
 - An unexpected exception inside an adapter is treated as OutcomeUnknown for the same reason.
 """
 
+import copy
 import json
 import logging
 import threading
@@ -279,7 +280,9 @@ def account_run_each(*, account_id: int, operations: list[Operation], capability
     breaker is not closed, the first call goes alone as its trial. `account`, read with its health
     row just before by the caller, saves reading it here."""
     account = _account_to_run(account_id, capability, account)
-    row = _health_of(account)
+    # A copy: take_token keeps this run's view of the bucket in it, and a caller's account row may
+    # serve several runs on other threads at once.
+    row = copy.copy(_health_of(account))
     closed = row.breaker_state == BreakerState.CLOSED
     results: list[ChainResult | GatewayError] = []
     for operation in operations:

@@ -40,6 +40,7 @@ from publishing.services.jobs import (
 
 logger = logging.getLogger(__name__)
 WEBSITE = "website"
+POSTS_IN_A_ROW = 4
 
 
 def claim_due(*, limit: int | None = None, now=None) -> tuple[str, list[int]]:
@@ -239,12 +240,16 @@ def _grouped(job: PublishingJob) -> bool:
 
 
 def _by_account(jobs: list[PublishingJob]) -> list[list[PublishingJob]]:
-    """The batch's jobs of each channel account together, in due order; the others one by one."""
+    """The batch's jobs of each channel account together, in due order, at most POSTS_IN_A_ROW at a
+    time (an account's posts in a row wait for each other's answers: with a provider answering in
+    300 ms, a longer row would make its last post late; several rows of one account run side by
+    side); the others one by one."""
     groups: dict[object, list[PublishingJob]] = {}
     for job in jobs:
         key = job.channel.provider_account_id if _grouped(job) else ("alone", job.pk)
         groups.setdefault(key, []).append(job)
-    return list(groups.values())
+    return [group[start:start + POSTS_IN_A_ROW] for group in groups.values()
+            for start in range(0, len(group), POSTS_IN_A_ROW)]
 
 
 @contextmanager

@@ -279,3 +279,16 @@ def test_a_post_that_cannot_be_built_fails_alone_and_the_rest_of_its_account_goe
     assert counts == {"recovered": 0, "error": 1, "published": 1}
     fine.refresh_from_db()
     assert fine.status == JobStatus.PUBLISHED and len(httpserver.log) == 1
+
+
+def test_an_accounts_jobs_go_out_in_rows_of_a_few_and_other_channels_alone(httpserver):
+    channel = channel_on(httpserver, "slack")
+    first = JobFactory(channel=channel)
+    JobFactory.create_batch(dispatcher.POSTS_IN_A_ROW, channel=channel, campaign=first.campaign)
+    website = JobFactory(channel=ChannelFactory(kind="website"), version__kind="website", campaign=first.campaign)
+    token, ids = dispatcher.claim_due()
+
+    groups = dispatcher._by_account(dispatcher._claimed_jobs(ids, token))
+
+    assert sorted(len(group) for group in groups) == [1, 1, dispatcher.POSTS_IN_A_ROW]
+    assert [website] in groups
