@@ -1,4 +1,5 @@
 from datetime import timedelta
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -218,3 +219,25 @@ def test_synchronous_commit_is_relaxed_only_while_sending_and_only_when_configur
     assert report.sent == 2
     assert set(seen) == {while_sending}
     assert _synchronous_commit() == "on"  # the connection goes back to other tasks as it was
+
+
+def test_one_statement_records_the_last_success_and_starts_the_next_only_while_this_worker_holds_it(smtp_server):
+    email_campaign, _contacts = ready_campaign(smtp_server, 2)
+    started(email_campaign)
+    first, second = (EmailDelivery.objects.get(pk=pk) for pk in
+                     claim_batch(campaign_id=email_campaign.campaign_id, owner="worker-a", size=2))
+    assert sending._record_and_start([], first, SimpleNamespace(message_id="<1@x>"), "worker-a")
+    EmailDelivery.objects.filter(pk=second.pk).update(lease_owner="worker-b")  # its claim expired and was taken
+    success = {"message_id": "<1@x>", "provider": "smtp-test", "provider_response": "250 ok",
+               "sent_at": timezone.now(), "failover_note": ""}
+
+    assert not sending._record_and_start([(first.pk, success)], second, SimpleNamespace(message_id="<2@x>"),
+                                         "worker-a")
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.attempts, first.provider, first.lease_owner) == (
+        DeliveryStatus.SENT, 1, "smtp-test", "")
+    assert first.sent_at is not None and first.lease_expires_at is None
+    assert (second.status, second.attempts, second.message_id, second.lease_owner) == (
+        DeliveryStatus.QUEUED, 0, "", "worker-b")
