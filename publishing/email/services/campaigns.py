@@ -163,11 +163,14 @@ def email_campaign_complete_if_done(*, email_campaign_id: int) -> bool:
 @transaction.atomic
 def leases_recover(*, campaign_id: int) -> int:
     """A delivery left in "sending" past its lease may have been accepted by the SMTP server before its
-    worker died: it becomes outcome_unknown and is never sent again. Returns how many."""
+    worker died: it becomes outcome_unknown and is never sent again. Returns how many.
+
+    The lease owner is kept: a worker that was only slow (not dead) may still learn the server's answer,
+    and its "sent" (which requires its own name on the row) then replaces the unknown outcome."""
     now = timezone.now()
     return EmailDelivery.objects.filter(campaign_id=campaign_id, status=DeliveryStatus.SENDING,
                                         lease_expires_at__lt=now).update(
-        status=DeliveryStatus.OUTCOME_UNKNOWN, lease_owner="", lease_expires_at=None,
+        status=DeliveryStatus.OUTCOME_UNKNOWN, lease_expires_at=None,
         error="The worker stopped after handing the message to the provider and before recording the answer.",
     )
 

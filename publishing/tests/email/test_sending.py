@@ -19,6 +19,7 @@ from publishing.email.services import (
     email_campaign_pause,
     email_campaign_resume,
 )
+from publishing.email.services.campaigns import leases_recover
 from publishing.tests.email.factories import EmailTemplateFactory
 from publishing.tests.email.helpers import campaign_for, ready_campaign, started
 
@@ -142,6 +143,23 @@ def test_a_delivery_left_sending_by_a_dead_worker_becomes_outcome_unknown_and_it
     assert len(smtp_server.recipients()) == 2
     email_campaign.refresh_from_db()
     assert email_campaign.status == SendStatus.COMPLETED
+
+
+def test_a_slow_worker_s_late_answer_replaces_the_unknown_outcome_of_its_recovered_delivery(smtp_server):
+    email_campaign, _contacts = ready_campaign(smtp_server, 1)
+    started(email_campaign)
+    delivery = EmailDelivery.objects.get(pk=claim_batch(campaign_id=email_campaign.campaign_id, owner="slow",
+                                                        size=1)[0])
+    assert sending._record_and_start([], delivery, SimpleNamespace(message_id="<1@x>"), "slow")
+    EmailDelivery.objects.filter(pk=delivery.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert leases_recover(campaign_id=email_campaign.campaign_id) == 1
+    assert EmailDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.OUTCOME_UNKNOWN
+
+    sending._finish(delivery.pk, "slow", status=DeliveryStatus.SENT, provider_response="250 ok",
+                    lease_owner="", lease_expires_at=None)
+
+    assert EmailDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SENT
+    assert claim_batch(campaign_id=email_campaign.campaign_id, owner="other", size=1) == []
 
 
 def test_two_workers_never_claim_the_same_delivery(smtp_server):
