@@ -252,19 +252,14 @@ def _run_one(account: ProviderAccount, operation: Operation, successes: health.D
     return ChainResult(value=value, account_id=account.pk, provider=account.name)
 
 
-def account_run(*, account_id: int, operation: Operation, capability: str = "",
-                deferred: health.DeferredHealth | None = None) -> ChainResult:
-    """One specific account (a channel account, a mailbox): no failover to another destination.
-
-    With `deferred`, successes are written to the health row with others of the run, except a
-    half-open trial's: its success must close the breaker at once for the other processes."""
+def account_run(*, account_id: int, operation: Operation, capability: str = "") -> ChainResult:
+    """One specific account (a channel account, a mailbox): no failover to another destination."""
     account = _account_to_run(account_id, capability)
     admission = admit_account(account)
     if not admission.allowed:
         error_type = RateLimited if admission.rate_limited else ProviderUnavailable
         raise error_type(admission.reason, provider=account.name, retry_after=admission.retry_after)
-    closed = _health_of(account).breaker_state == BreakerState.CLOSED
-    return _run_one(account, operation, deferred.of(account.pk) if deferred and closed else None)
+    return _run_one(account, operation, None)
 
 
 def account_run_each(*, account_id: int, operations: list[Operation], capability: str = "",
@@ -277,8 +272,9 @@ def account_run_each(*, account_id: int, operations: list[Operation], capability
 
     After a failure other than a refusal of the input, the rest are not sent (the provider is down
     or asked to slow down): each comes back as a RateLimited that names the failure. While the
-    breaker is not closed, the first call goes alone as its trial. `account`, read with its health
-    row just before by the caller, saves reading it here."""
+    breaker is not closed, the first call goes alone as its trial. With `deferred`, successes reach
+    the health row with the run's others, except the trial's: it must close the breaker at once for
+    every process. `account`, read with its health row just before by the caller, saves reading it."""
     account = _account_to_run(account_id, capability, account)
     # A copy: take_token keeps this run's view of the bucket in it, and a caller's account row may
     # serve several runs on other threads at once.

@@ -121,7 +121,7 @@ def _claimed_jobs(ids: list[int], token: str) -> list[PublishingJob]:
                 .order_by("due_at", "pk"))
 
 
-def post_claimed(job: PublishingJob, token: str, session: PostingSession | None = None) -> Posted | str:
+def post_claimed(job: PublishingJob, token: str) -> Posted | str:
     """Post one claimed job. A confirmed post comes back as Posted for the caller to record with its
     batch right away; every other outcome is recorded here and its new status returned."""
     post = build_post(job)
@@ -131,7 +131,7 @@ def post_claimed(job: PublishingJob, token: str, session: PostingSession | None 
     if not account_id:
         return _status(job_record_awaiting_manual(job_id=job.pk, token=token, draft=post.text))
     try:
-        published = gateway.publish(account_id=account_id, post=post, session=session)
+        published = gateway.publish(account_id=account_id, post=post)
     except Exception as exc:  # noqa: BLE001 - every failure is an outcome to record
         return _outcome(job, token, post, exc)
     return _outcome(job, token, post, published)
@@ -224,7 +224,7 @@ def _post_group(jobs: list[PublishingJob], token: str, session: PostingSession |
             posts = None
         if posts is not None:
             return post_claimed_together(jobs, posts, token, session)
-    return [_recorded(post_claimed, job, token, session) for job in jobs]
+    return [_recorded(post_claimed, job, token) for job in jobs]
 
 
 def _post_group_in_thread(jobs: list[PublishingJob], token: str,

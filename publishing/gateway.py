@@ -27,8 +27,8 @@ def _published(result: ChainResult) -> PublishedPost:
     return result.value
 
 
-def publish(*, account_id: int, post: ChannelPost, session: PostingSession | None = None) -> PublishedPost:
-    return _published(publish_post(account_id=account_id, post=post, session=session))
+def publish(*, account_id: int, post: ChannelPost) -> PublishedPost:
+    return _published(publish_post(account_id=account_id, post=post))
 
 
 def publish_each(*, account_id: int, posts: list[ChannelPost],

@@ -77,11 +77,10 @@ def sync_records(records: list[SyncRecord]) -> ChainResult:
     return chain_run(capability=Capability.CRM_SYNC, operation=upsert_all)
 
 
-def publish_post(*, account_id: int, post: ChannelPost, session: "PostingSession | None" = None) -> ChainResult:
+def publish_post(*, account_id: int, post: ChannelPost) -> ChainResult:
     """value: PublishedPost (published, or awaiting_manual with a draft to paste)."""
     return account_run(account_id=account_id, capability=Capability.CHANNEL_POSTING,
-                       operation=lambda adapter: adapter.publish(post),
-                       deferred=session.health if session is not None else None)
+                       operation=lambda adapter: adapter.publish(post))
 
 
 def publish_posts(*, account_id: int, posts: list[ChannelPost],

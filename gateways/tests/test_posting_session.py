@@ -69,10 +69,10 @@ def test_each_thread_has_its_own_adapter():
 def test_a_session_writes_the_successes_of_many_posts_once(fake_providers, django_assert_num_queries):
     account = _channel_account()
     with services.open_posting_session() as session:
-        services.publish_post(account_id=account.pk, post=_post(0), session=session)
+        services.publish_posts(account_id=account.pk, posts=[_post(0)], session=session)
         # Per post: the account with its health row; no health write.
         with django_assert_num_queries(1):
-            services.publish_post(account_id=account.pk, post=_post(1), session=session)
+            services.publish_posts(account_id=account.pk, posts=[_post(1)], session=session)
         assert ProviderHealth.objects.get(pk=account.pk).calls < 2
 
     assert ProviderHealth.objects.get(pk=account.pk).calls == 2
@@ -92,7 +92,7 @@ def test_a_trial_calls_success_closes_the_breaker_at_once(fake_providers):
         breaker_state=BreakerState.OPEN, open_until=timezone.now() - timedelta(seconds=1), consecutive_failures=5)
 
     with services.open_posting_session() as session:
-        services.publish_post(account_id=account.pk, post=_post(), session=session)
+        services.publish_posts(account_id=account.pk, posts=[_post()], session=session)
         row = ProviderHealth.objects.get(pk=account.pk)
         assert (row.breaker_state, row.calls) == (BreakerState.CLOSED, 1)
 
