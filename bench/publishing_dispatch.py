@@ -14,6 +14,7 @@ import argparse
 import base64
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -188,4 +189,5 @@ def main(argv):
         "double_posts": sum(c - 1 for c in keys.values() if c > 1), "answered_429": receiver.throttled,
         "rate_limit_violations": broken, "mean_lag_s": round(statistics.fmean(lags), 3) if lags else None,
     }))
+    shutil.rmtree(tmp, ignore_errors=True)  # the SQLite database of a run without DATABASE_URL
     return 0
