@@ -94,8 +94,13 @@ def contact_transition(*, contact: Contact, to: str, by=None, by_system: str = "
     if to not in LifecycleStatus.values:
         raise DomainError(f"{to!r} is not a lifecycle status.", code="unknown_status",
                           extra={"allowed": list(LifecycleStatus.values)})
-    locked = Contact.objects.select_for_update().only("lifecycle_status").get(pk=contact.pk)
-    current = locked.lifecycle_status
+    current = Contact.objects.select_for_update().values_list("lifecycle_status", flat=True).get(pk=contact.pk)
+    return _transition_from(contact=contact, current=current, to=to, by=by, by_system=by_system, reason=reason)
+
+
+def _transition_from(*, contact: Contact, current: str, to: str, by=None, by_system: str = "",
+                     reason: str = "") -> Contact:
+    """contact_transition once the contact's row is locked and its current status read."""
     if to not in LIFECYCLE_TRANSITIONS[current]:
         raise DomainError(
             f"A contact cannot move from {LifecycleStatus(current).label} to {LifecycleStatus(to).label}.",
@@ -104,7 +109,7 @@ def contact_transition(*, contact: Contact, to: str, by=None, by_system: str = "
         )
     transition = LifecycleTransition(contact=contact, from_status=current, to_status=to, by=by,
                                      by_system=by_system or ("" if by else "system"), reason=reason)
-    transition.full_clean()
+    transition.full_clean(exclude=["contact", "by"])  # both are loaded rows, kept by foreign keys
     transition.save()
     Contact.objects.filter(pk=contact.pk).update(lifecycle_status=to, updated_at=timezone.now())
     contact.lifecycle_status = to
@@ -113,10 +118,12 @@ def contact_transition(*, contact: Contact, to: str, by=None, by_system: str = "
 
 def contact_transition_if_allowed(*, contact: Contact, to: str, **how) -> bool:
     """For automatic moves (an open, an enrichment) that simply do not apply to some contacts."""
-    current = Contact.objects.filter(pk=contact.pk).values_list("lifecycle_status", flat=True).first()
-    if current == to or to not in LIFECYCLE_TRANSITIONS.get(current, ()):
-        return False
-    contact_transition(contact=contact, to=to, **how)
+    with transaction.atomic():
+        current = (Contact.objects.select_for_update().filter(pk=contact.pk)
+                   .values_list("lifecycle_status", flat=True).first())
+        if current == to or to not in LIFECYCLE_TRANSITIONS.get(current, ()):
+            return False
+        _transition_from(contact=contact, current=current, to=to, **how)
     return True
 
 
