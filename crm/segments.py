@@ -6,6 +6,7 @@ is an EXISTS subquery, so a segment is one SQL statement without joins that mult
 
 Fields and operators:
 - tags: any | all | none, value: list of tag names
+- topics: any | all | none, value: list of topic slugs (the contact's topics of interest)
 - domain: in | not_in (list), ends_with (text)
 - lifecycle_status, email_status, engagement_tier, consent_status: in | not_in (list of values)
 - engagement_score: between [low, high] | gte | lte (0..100)
@@ -40,6 +41,7 @@ _CUSTOM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,62}$")
 # number of days), "event_kind", or "none" (no value). Its keys are the fields and operators rules_q() accepts.
 _VALUE_KINDS = {
     "tags": {"any": "list", "all": "list", "none": "list"},
+    "topics": {"any": "list", "all": "list", "none": "list"},
     "domain": {"in": "list", "not_in": "list", "ends_with": "text"},
     "engagement_score": {"between": "pair", "gte": "number", "lte": "number"},
     "created_at": {"within_days": "number", "older_than_days": "number", "after": "date", "before": "date"},
@@ -51,7 +53,8 @@ _VALUE_KINDS = {
 }
 OPERATORS = {family: tuple(kinds) for family, kinds in _VALUE_KINDS.items()}
 _FIELD_LABELS = {
-    "tags": "Tags", "domain": "Email domain", "lifecycle_status": "Lifecycle stage", "email_status": "Email status",
+    "tags": "Tags", "topics": "Topics of interest", "domain": "Email domain", "lifecycle_status": "Lifecycle stage",
+    "email_status": "Email status",
     "engagement_tier": "Engagement tier", "consent_status": "Consent", "engagement_score": "Engagement score",
     "created_at": "Added", "event": "Engagement event", "country": "Country", "city": "City",
     "job_title": "Job title", "source": "Source", "custom": "Custom field",
@@ -148,6 +151,10 @@ def _custom_q(key, operator, value, *, path, errors) -> Q:
     return matches if operator == "eq" else ~matches & Q(custom_fields__has_key=key)
 
 
+# Rules on linked rows: the link table and how a value names the linked row.
+_LINKED = {"tags": (Contact.tags.through, "tag__name"), "topics": (Contact.topics.through, "topic__slug")}
+
+
 def _rule_q(rule: dict, *, path: str, errors: list) -> Q:
     field, operator, value = rule.get("field"), rule.get("operator"), rule.get("value")
     family = "custom" if isinstance(field, str) and field.startswith("custom:") else field
@@ -159,15 +166,16 @@ def _rule_q(rule: dict, *, path: str, errors: list) -> Q:
                        "message": f"{field} takes one of: {', '.join(OPERATORS[family])}"})
         return Q()
     value_path = f"{path}.value"
-    if family == "tags":
+    if family in _LINKED:
+        through, key = _LINKED[family]
         names = _texts(value, path=value_path, errors=errors)
         if operator == "all":
             q = Q()
             for name in names:
-                q &= Q(Exists(Contact.tags.through.objects.filter(contact=OuterRef("pk"), tag__name=name)))
+                q &= Q(Exists(through.objects.filter(contact=OuterRef("pk"), **{key: name})))
             return q
-        tagged = Q(Exists(Contact.tags.through.objects.filter(contact=OuterRef("pk"), tag__name__in=names)))
-        return tagged if operator == "any" else ~tagged
+        linked = Q(Exists(through.objects.filter(contact=OuterRef("pk"), **{f"{key}__in": names})))
+        return linked if operator == "any" else ~linked
     if family == "domain":
         if operator == "ends_with":
             return Q(domain__endswith=str(value or "").strip().lower().lstrip("@"))

@@ -14,7 +14,7 @@ from crm import selectors, services
 from crm.api.pagination import CappedCountPaginator
 from crm.choices import LIFECYCLE_TRANSITIONS, EmailStatus, EngagementTier, EventKind, LifecycleStatus
 from crm.filters import ContactFilterSet
-from crm.models import Contact, EnrichmentRun, Segment, Tag
+from crm.models import Contact, EnrichmentRun, Segment, Tag, Topic
 from crm.segments import MAX_DEPTH, builder_fields
 
 PAGE_SIZE = 50
@@ -190,6 +190,7 @@ def segment_edit(request, pk: int | None = None):
         "form": form, "segment": segment, "builder_fields": fields,
         "builder": {"fields": fields, "maxDepth": MAX_DEPTH},
         "tag_names": list(Tag.objects.order_by("name").values_list("name", flat=True)[:TAG_SUGGESTIONS]),
+        "topic_slugs": list(Topic.objects.order_by("slug").values_list("slug", flat=True)[:TAG_SUGGESTIONS]),
         "count": selectors.segment_count(segment.rules) if segment else None,
     })
 

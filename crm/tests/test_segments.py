@@ -5,8 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm.models import Topic
 from crm.segments import SegmentRulesError, rules_q, rules_validate
 from crm.selectors import segment_count, segment_queryset
+from crm.services.topics import contact_topics_set
 from crm.tests.factories import ContactFactory, EngagementEventFactory, SegmentFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +31,20 @@ def people():
     EngagementEventFactory(contact=bob, kind="opened", occurred_at=timezone.now() - timedelta(days=45))
     EngagementEventFactory(contact=cid, kind="clicked", occurred_at=timezone.now() - timedelta(days=1))
     return ann, bob, cid
+
+
+def test_topics_any_all_and_none(people):
+    ann, bob, _cid = people
+    ai, events = Topic.objects.create(name="AI", slug="ai"), Topic.objects.create(name="Events", slug="events")
+    contact_topics_set(contact=ann, topics=[ai, events], source="test")
+    contact_topics_set(contact=bob, topics=[events], source="test")
+    assert emails({"op": "and", "rules": [{"field": "topics", "operator": "any", "value": ["ai", "events"]}]}) == [
+        "ann@acme.io", "bob@acme.io"]
+    assert emails({"op": "and", "rules": [{"field": "topics", "operator": "all", "value": ["events", "ai"]}]}) == [
+        "ann@acme.io"]
+    assert emails({"op": "and", "rules": [{"field": "topics", "operator": "none", "value": ["ai"]}]}) == [
+        "bob@acme.io", "cid@other.org"]
+    assert rules_validate({"op": "and", "rules": [{"field": "topics", "operator": "some", "value": ["ai"]}]})
 
 
 def test_tags_any_all_and_none(people):

@@ -156,7 +156,8 @@
       case "list": {
         const attributes = {type: "text", "aria-label": "Values", placeholder: "comma-separated",
                             value: rule.value.join(", ")};
-        if (field.field === "tags") attributes.list = "segment-tag-names";
+        const suggestions = {tags: "segment-tag-names", topics: "segment-topic-slugs"}[field.field];
+        if (suggestions) attributes.list = suggestions;
         return input(attributes, (text) => set(text.split(",").map((item) => item.trim()).filter(Boolean)));
       }
       case "choices":
