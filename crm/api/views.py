@@ -1,5 +1,6 @@
 """Contacts and companies. Reads are filtered viewsets; every change calls a crm service."""
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -44,6 +45,7 @@ class ContactViewSet(viewsets.ModelViewSet):
         if topics is not None:
             services.contact_topics_set(contact=contact, topics=topics, source="api", by=self.request.user)
 
+    @transaction.atomic  # the contact and its topics are saved together or not at all
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         topics = data.pop("topics", None)
@@ -51,6 +53,7 @@ class ContactViewSet(viewsets.ModelViewSet):
         self._set_topics(contact, topics)
         serializer.instance = self.get_queryset().get(pk=contact.pk)
 
+    @transaction.atomic
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("new_tags", None)

@@ -166,3 +166,13 @@ def test_admin_topic_and_contact_topics_go_through_the_services(client, make_use
     assert answer.status_code == 302, answer.content[:2000]
     assert list(contact.topics.all()) == [ai]
     assert topic_notes(contact)[0]["source"] == "admin"
+
+
+def test_a_contact_created_through_the_api_is_kept_only_with_its_topics(marketer, ai, monkeypatch):
+    def refuse(**kwargs):
+        raise DomainError("The topics could not be saved.", code="topics_refused")
+
+    monkeypatch.setattr(services, "contact_topics_set", refuse)
+    answer = marketer.post("/api/contacts/", {"email": "lea@client.example", "topics": [ai.slug]}, format="json")
+    assert answer.status_code == 400 and answer.json()["code"] == "topics_refused"
+    assert not Contact.objects.filter(email="lea@client.example").exists()
