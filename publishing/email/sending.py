@@ -264,13 +264,22 @@ def _record(pending: list, owner: str) -> None:
                 **fields)
 
 
+# What sending and rendering read of a batch (Recipient.from_contact): loading whole rows (every
+# delivery column, the contact's JSON provenance and the like) was a tenth of a worker's time.
+_BATCH_FIELDS = (
+    "id", "attempts", "campaign_id", "contact_id", "variant_id", "variant__subject", "variant__template",
+    *(f"contact__{name}" for name in ("email", "first_name", "last_name", "job_title", "city", "country",
+                                      "custom_fields", "company", "company__name", "company__domain")),
+)
+
+
 def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerReport) -> bool:
     """Send one claimed batch over one connection. False when the worker should stop."""
     owner = sender.owner
     deliveries = list(EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner,
                                                    status=DeliveryStatus.QUEUED)
                       .select_related("contact__company", "variant__template").prefetch_related("contact__tags")
-                      .order_by("id"))
+                      .only(*_BATCH_FIELDS).order_by("id"))
     composed = sender.compose(deliveries)
     remaining = [d.pk for d in deliveries]
     gateway = email_gateway()

@@ -4,11 +4,12 @@ from unittest import mock
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
 from crm.choices import ConsentStatus, LifecycleStatus, SuppressionKind
-from crm.tests.factories import ContactFactory, SuppressionFactory
+from crm.tests.factories import CompanyFactory, ContactFactory, SuppressionFactory
 from publishing.email import sending
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailDelivery, EmailLink
@@ -259,3 +260,18 @@ def test_one_statement_records_the_last_success_and_starts_the_next_only_while_t
     assert first.sent_at is not None and first.lease_expires_at is None
     assert (second.status, second.attempts, second.message_id, second.lease_owner) == (
         DeliveryStatus.QUEUED, 0, "", "worker-b")
+
+
+def test_a_batch_costs_one_statement_per_message_beyond_a_fixed_few(smtp_server):
+    """Loading, rendering and recording a batch never reads a contact, company or variant row by row."""
+    counts = {}
+    for size in (2, 6):
+        company = CompanyFactory()
+        email_campaign, _contacts = ready_campaign(smtp_server, size, name=f"smtp-{size}", company=company)
+        started(email_campaign)
+        sender = sending.CampaignSender(email_campaign, "worker-q")
+        ids = claim_batch(campaign_id=email_campaign.campaign_id, owner="worker-q", size=size)
+        with CaptureQueriesContext(connection) as queries:
+            assert sending.send_batch(sender, ids, sending.WorkerReport())
+        counts[size] = len(queries)
+    assert (counts[6] - counts[2]) / 4 == 1  # the UPDATE that records one message and starts the next
