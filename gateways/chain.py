@@ -257,8 +257,7 @@ def account_run(*, account_id: int, operation: Operation, capability: str = "") 
     account = _account_to_run(account_id, capability)
     admission = admit_account(account)
     if not admission.allowed:
-        error_type = RateLimited if admission.rate_limited else ProviderUnavailable
-        raise error_type(admission.reason, provider=account.name, retry_after=admission.retry_after)
+        raise _refusal_error(account, admission)
     return _run_one(account, operation, None)
 
 
@@ -287,9 +286,7 @@ def account_run_each(*, account_id: int, operations: list[Operation], capability
         admission = _rate_limit_refusal(account) if waited is None else (
             health.admit(row) if not results else health.Admission(True))
         if not admission.allowed:
-            error_type = RateLimited if admission.rate_limited else ProviderUnavailable
-            return results + [error_type(admission.reason, provider=account.name, retry_after=admission.retry_after)
-                              for _ in operations[len(results):]]
+            return results + [_refusal_error(account, admission) for _ in operations[len(results):]]
         try:
             results.append(_run_one(account, operation, deferred.of(account.pk) if deferred and closed else None))
         except ProviderRejected as exc:
@@ -301,6 +298,11 @@ def account_run_each(*, account_id: int, operations: list[Operation], capability
                               for _ in operations[len(results):]]
         closed = True  # a success (the trial's, when the breaker was not closed) closed the breaker
     return results
+
+
+def _refusal_error(account: ProviderAccount, admission: health.Admission) -> GatewayError:
+    error_type = RateLimited if admission.rate_limited else ProviderUnavailable
+    return error_type(admission.reason, provider=account.name, retry_after=admission.retry_after)
 
 
 def _rate_limit_refusal(account: ProviderAccount) -> health.Admission:
