@@ -97,8 +97,10 @@ class Contact(models.Model):
         default=dict, blank=True, editable=False,
         help_text='Which source set each field: "manual", "import" or a provider name',
     )
-    engagement_score = models.PositiveSmallIntegerField(default=0, db_index=True,
-                                                        validators=[MaxValueValidator(100)])
+    # Not indexed: scoring rewrites the score of most contacts each run, and with no indexed column
+    # changed (and free room on the page, see migration 0007) PostgreSQL updates the row in place
+    # (HOT) instead of adding an entry to each of the table's indexes.
+    engagement_score = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     engagement_tier = models.CharField(max_length=10, choices=EngagementTier.choices,
                                        default=EngagementTier.INACTIVE)
     soft_bounce_count = models.PositiveIntegerField(default=0)
