@@ -24,12 +24,12 @@ from django.db import connection
 from crm.choices import ConsentStatus, EmailStatus, EngagementTier, FieldSource, ImportPolicy, LifecycleStatus
 from crm.imports.merging import ChunkCounts, new_contact_sources
 from crm.imports.validating import SCALAR_FIELDS, ContactRow
-from crm.models import Company, Contact, Tag
+from crm.models import Company, Contact, Tag, Topic
 
 CHUNK_ROWS = 20_000
 STAGING = "crm_import_staging"
 _TEXT_FIELDS = tuple(f for f in SCALAR_FIELDS if f != "company")
-_COLUMNS = ("email", "domain", *_TEXT_FIELDS, "company", "custom", "sources", "tags")
+_COLUMNS = ("email", "domain", *_TEXT_FIELDS, "company", "custom", "sources", "tags", "topics")
 
 
 def _ensure_staging(cursor) -> None:
@@ -38,7 +38,7 @@ def _ensure_staging(cursor) -> None:
     text_columns = ", ".join(f"{name} text NOT NULL" for name in ("email", "domain", *_TEXT_FIELDS, "company"))
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} ({text_columns}, custom jsonb NOT NULL, "
-        "sources jsonb NOT NULL, tags text[] NOT NULL) ON COMMIT DELETE ROWS"
+        "sources jsonb NOT NULL, tags text[] NOT NULL, topics bigint[] NOT NULL) ON COMMIT DELETE ROWS"
     )
     cursor.execute(f"TRUNCATE {STAGING}")
 
@@ -54,6 +54,7 @@ class StagedChunk:
 
     rows: int
     data: bytes
+    topics: bool = False  # whether any row names topics (most files have no such column)
 
 
 def prepare(rows: list[ContactRow]) -> StagedChunk:
@@ -63,6 +64,7 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
     buffer = io.StringIO()
     writerow = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow
     tag_texts: dict[frozenset, str] = {}
+    topic_texts: dict[frozenset, str] = {frozenset(): "{}"}
     source_texts: dict[tuple, str] = {}
     for row in rows:
         values, custom = row.values, row.custom
@@ -70,13 +72,17 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
         tags_text = tag_texts.get(tags)
         if tags_text is None:
             tags_text = tag_texts[tags] = _text_array(tags)
+        topics = frozenset(row.topics)
+        topics_text = topic_texts.get(topics)
+        if topics_text is None:
+            topics_text = topic_texts[topics] = "{" + ",".join(map(str, sorted(topics))) + "}"
         filled = (tuple(values), tuple(custom))
         sources_text = source_texts.get(filled)
         if sources_text is None:
             sources_text = source_texts[filled] = json.dumps(new_contact_sources(row))
         writerow((row.email, row.domain, *[values.get(name, "") for name in _TEXT_FIELDS], values.get("company", ""),
-                  json.dumps(custom) if custom else "{}", sources_text, tags_text))
-    return StagedChunk(rows=len(rows), data=buffer.getvalue().encode())
+                  json.dumps(custom) if custom else "{}", sources_text, tags_text, topics_text))
+    return StagedChunk(rows=len(rows), data=buffer.getvalue().encode(), topics=len(topic_texts) > 1)
 
 
 def _keep_unless_manual(field: str, contact: str) -> str:
@@ -136,32 +142,41 @@ def _merge_sql(policy: str) -> str:
             "RETURNING id, email, (xmax = 0) AS created")
 
 
-def _links_sql(contact_ids: str, *, created: bool | None = None) -> str:
-    """Tag links of the staged rows whose contact id `contact_ids` (a relation with id and email) gives;
-    with `created`, only of the contacts the merge created (True) or found stored (False). A created
-    contact has no link yet, so its links are inserted without ON CONFLICT's extra probe of the
-    unique index per link."""
-    tag = Tag._meta.db_table
+_LINKS = {
+    # kind: (link table, its column for the other end, that end's table, the column matching the staged value)
+    "tags": (Contact.tags.through._meta.db_table, "tag_id", Tag._meta.db_table, "name"),
+    "topics": (Contact.topics.through._meta.db_table, "topic_id", Topic._meta.db_table, "id"),
+}
+
+
+def _links_sql(contact_ids: str, *, created: bool | None = None, kind: str = "tags") -> str:
+    """Tag (or topic) links of the staged rows whose contact id `contact_ids` (a relation with id and
+    email) gives; with `created`, only of the contacts the merge created (True) or found stored
+    (False). A created contact has no link yet, so its links are inserted without ON CONFLICT's extra
+    probe of the unique index per link. The join with the tags (topics) table also keeps the link
+    tables whole, which have no foreign keys: a topic deleted since the run read it gets no link."""
+    table, column, other, key = _LINKS[kind]
     which = {None: "", True: "AND c.created ", False: "AND NOT c.created "}[created]
     # OFFSET 0 keeps rows and contacts joined before the tags are unnested: joined after, the
     # planner sorted both sides (a merge join of one row per link), which took about 40% of the links'
     # time; joined first, it hashes one row per contact.
     return (
-        f"INSERT INTO {Contact.tags.through._meta.db_table} (contact_id, tag_id) SELECT m.id, t.id "  # noqa: S608
-        f"FROM (SELECT c.id, s.tags FROM {STAGING} s JOIN {contact_ids} c ON c.email = s.email {which}OFFSET 0) m "
-        f"CROSS JOIN LATERAL unnest(m.tags) AS wanted(name) JOIN {tag} t ON t.name = wanted.name"
-        + ("" if created else " ON CONFLICT (contact_id, tag_id) DO NOTHING")
+        f"INSERT INTO {table} (contact_id, {column}) SELECT m.id, t.id "  # noqa: S608
+        f"FROM (SELECT c.id, s.{kind} FROM {STAGING} s JOIN {contact_ids} c ON c.email = s.email {which}OFFSET 0) m "
+        f"CROSS JOIN LATERAL unnest(m.{kind}) AS wanted(value) JOIN {other} t ON t.{key} = wanted.value"
+        + ("" if created else f" ON CONFLICT (contact_id, {column}) DO NOTHING")
     )
 
 
-def _merge_and_link_sql(policy: str) -> str:
-    """The merge, and under "update" the tag links in the same statement: the merge's RETURNING
-    already holds every contact id, so the contact table is not searched by email a second time.
-    Under "skip_existing" RETURNING omits the stored contacts, which still get their tags after."""
+def _merge_and_link_sql(policy: str, *, topics: bool = False) -> str:
+    """The merge, and under "update" the tag (and topic) links in the same statement: the merge's
+    RETURNING already holds every contact id, so the contact table is not searched by email a second
+    time. Under "skip_existing" RETURNING omits the stored contacts, which still get their links after."""
     links = ""
     if policy == ImportPolicy.UPDATE:
-        links = (f", linked_created AS ({_links_sql('merged', created=True)})"
-                 f", linked_stored AS ({_links_sql('merged', created=False)})")
+        for kind in ("tags", "topics") if topics else ("tags",):
+            links += (f", {kind}_created AS ({_links_sql('merged', created=True, kind=kind)})"
+                      f", {kind}_stored AS ({_links_sql('merged', created=False, kind=kind)})")
     return (f"WITH merged AS ({_merge_sql(policy)}){links} "  # noqa: S608
             "SELECT count(*) FILTER (WHERE created), count(*) FROM merged")
 
@@ -191,10 +206,12 @@ def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
             f"INSERT INTO {Tag._meta.db_table} (name, color) SELECT DISTINCT unnest(tags), '' FROM {STAGING} "  # noqa: S608
             "ON CONFLICT (name) DO NOTHING"
         )
-        cursor.execute(_merge_and_link_sql(policy))
+        cursor.execute(_merge_and_link_sql(policy, topics=staged.topics))
         created, merged = cursor.fetchone()
         if policy != ImportPolicy.UPDATE:
             cursor.execute(_links_sql(Contact._meta.db_table))
+            if staged.topics:
+                cursor.execute(_links_sql(Contact._meta.db_table, kind="topics"))
     if policy == ImportPolicy.UPDATE:
         return ChunkCounts(created=created, updated=merged - created)
     return ChunkCounts(created=created, skipped=staged.rows - created)

@@ -25,6 +25,7 @@ CONTACT_FIELDS = {
     "source": "Source",
 }
 TAGS = "tags"
+TOPICS = "topics"
 CUSTOM_PREFIX = "custom:"
 IGNORE = ""
 
@@ -52,6 +53,7 @@ _ALIASES = {
     "country": ("country", "countryregion", "mailingcountry", "countryname"),
     "source": ("source", "leadsource", "originalsource", "contactsource"),
     TAGS: ("tags", "tag", "labels", "lists", "segments"),
+    TOPICS: ("topics", "topic", "interests", "interest", "topicsofinterest", "areasofinterest"),
 }
 _ALIAS_TO_FIELD = {alias: field for field, aliases in _ALIASES.items() for alias in aliases}
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -80,7 +82,8 @@ def auto_mapping(headers: list[str]) -> dict[str, str]:
 
 def target_choices() -> list[tuple[str, str]]:
     """What a column can be mapped to, for the preview's selects."""
-    return [(IGNORE, "— ignore —"), *CONTACT_FIELDS.items(), (TAGS, "Tags (split on , or ;)")]
+    return [(IGNORE, "— ignore —"), *CONTACT_FIELDS.items(), (TAGS, "Tags (split on , or ;)"),
+            (TOPICS, "Topics of interest (names or slugs, split on , or ;)")]
 
 
 def mapping_resolve(headers: list[str], overrides: dict[str, str] | None) -> dict[str, str]:
@@ -101,9 +104,9 @@ def mapping_resolve(headers: list[str], overrides: dict[str, str] | None) -> dic
                 errors[column] = "A custom field name has 1 to 63 letters, digits, spaces, dots, dashes or _."
                 continue
             target = CUSTOM_PREFIX + name
-        elif target not in CONTACT_FIELDS and target not in (TAGS, IGNORE):
+        elif target not in CONTACT_FIELDS and target not in (TAGS, TOPICS, IGNORE):
             errors[column] = (
-                f"Unknown field {target!r}: use one of {', '.join(CONTACT_FIELDS)}, tags, custom:<name> "
+                f"Unknown field {target!r}: use one of {', '.join(CONTACT_FIELDS)}, tags, topics, custom:<name> "
                 "or nothing to ignore the column."
             )
             continue

@@ -8,7 +8,9 @@ The rule, the same on both database paths:
 - policy "skip_existing": the first row for an address wins; later rows for it and contacts
   already stored are left as they are.
 - Tags (the row's and the run's) are added to every contact the file names, whatever the policy:
-  they record that the person was on this list, and adding one overwrites nothing.
+  they record that the person was on this list, and adding one overwrites nothing. Topics of
+  interest likewise: a file adds topics and never removes one (only the contact's own choice in the
+  preference centre, or a person through contact_topics_set, takes one away).
 Each data row lands in exactly one count: created, updated, skipped or failed.
 """
 
@@ -45,6 +47,7 @@ def fold_duplicates(rows: list[ContactRow], policy: str) -> tuple[list[ContactRo
             by_email[row.email] = row
             continue
         first.tags |= row.tags
+        first.topics |= row.topics
         if policy == ImportPolicy.UPDATE:
             first.values.update(row.values)
             first.custom.update(row.custom)

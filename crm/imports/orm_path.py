@@ -9,7 +9,7 @@ from django.utils import timezone
 from crm.choices import FieldSource, ImportPolicy
 from crm.imports.merging import ChunkCounts, custom_source_key, is_manual, new_contact_sources
 from crm.imports.validating import SCALAR_FIELDS, ContactRow
-from crm.models import Company, Contact, Tag
+from crm.models import Company, Contact, Tag, Topic
 
 CHUNK_ROWS = 500
 _UPDATED_FIELDS = [*(f for f in SCALAR_FIELDS if f != "company"), "company", "custom_fields", "field_sources",
@@ -74,7 +74,9 @@ def apply_chunk(rows: list[ContactRow], *, policy: str) -> ChunkCounts:
     Contact.objects.bulk_create(new)
     Contact.objects.bulk_update(changed, _UPDATED_FIELDS)
     counts.created, counts.updated = len(new), len(changed)
-    _tag(rows, {c.email: c.pk for c in (*existing.values(), *new)})
+    contact_ids = {c.email: c.pk for c in (*existing.values(), *new)}
+    _tag(rows, contact_ids)
+    _link_topics(rows, contact_ids)
     return counts
 
 
@@ -86,4 +88,16 @@ def _tag(rows: list[ContactRow], contact_ids: dict[str, int]) -> None:
     tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
     through = Contact.tags.through
     links = [through(contact_id=contact_ids[row.email], tag_id=tag_ids[name]) for row in rows for name in row.tags]
+    through.objects.bulk_create(links, ignore_conflicts=True)
+
+
+def _link_topics(rows: list[ContactRow], contact_ids: dict[str, int]) -> None:
+    wanted = set().union(*(row.topics for row in rows))
+    if not wanted:
+        return
+    # Read again: a topic deleted since the run started gets no link (the table has no foreign key).
+    existing = set(Topic.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    through = Contact.topics.through
+    links = [through(contact_id=contact_ids[row.email], topic_id=topic) for row in rows for topic in row.topics
+             if topic in existing]
     through.objects.bulk_create(links, ignore_conflicts=True)

@@ -25,7 +25,7 @@ from crm.imports.merging import ChunkCounts, fold_duplicates
 from crm.imports.pipeline import read_ahead
 from crm.imports.reading import CsvFormat, CsvStream, count_lines, preview, sniff_format
 from crm.imports.report import ErrorReport
-from crm.imports.validating import ContactRow, RowError, RowValidator
+from crm.imports.validating import ContactRow, RowError, RowValidator, topic_lookup
 from crm.models import ImportRun, Suppression, Tag
 
 logger = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ class _ImportJob:
         with run.file.open("rb") as stream:
             reader = CsvStream(stream, CsvFormat(run.encoding, run.delimiter))
             validator = RowValidator(headers=reader.headers, mapping=run.mapping, run_tag=run.tag,
-                                     erased_hashes=_erased_hashes())
+                                     erased_hashes=_erased_hashes(), topics=topic_lookup())
             report = ErrorReport(run_id=run.pk, headers=reader.headers)
             records = iter(reader)
             for record in itertools.islice(records, run.processed_rows):

@@ -9,9 +9,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from crm.imports.mapping import CONTACT_FIELDS, CUSTOM_PREFIX, TAGS
+from crm.imports.mapping import CONTACT_FIELDS, CUSTOM_PREFIX, TAGS, TOPICS
 from crm.imports.reading import Record
-from crm.models import Contact, Tag
+from crm.models import Contact, Tag, Topic
 
 # Close to Django's EmailValidator (dot-atom local part, dotted domain of letters, digits and
 # dashes, or an IDN), compiled once: the import checks every row with it.
@@ -48,6 +48,7 @@ class ContactRow:
     values: dict[str, str] = field(default_factory=dict)  # non-blank scalar fields only
     custom: dict[str, str] = field(default_factory=dict)
     tags: set[str] = field(default_factory=set)
+    topics: set[int] = field(default_factory=set)  # topic ids
 
 
 @dataclass(frozen=True)
@@ -59,16 +60,29 @@ class RowError:
     values: tuple[str, ...]
 
 
+def topic_lookup() -> dict[str, int]:
+    """Each topic's id under its lower-cased name and slug, read once per run: validation runs in the
+    read-ahead thread, which must not query."""
+    lookup = {}
+    for pk, name, slug in Topic.objects.values_list("pk", "name", "slug"):
+        lookup[name.lower()] = lookup[slug.lower()] = pk
+    return lookup
+
+
 class RowValidator:
     """Checks rows against the mapping; the columns are sorted by kind once, since this runs per row."""
 
     def __init__(self, *, headers: list[str], mapping: dict[str, str], run_tag: str = "",
-                 erased_hashes: frozenset[str] = frozenset()):
+                 erased_hashes: frozenset[str] = frozenset(), topics: dict[str, int] | None = None):
+        """`topics` maps each topic's lower-cased name and slug to its id (see `topic_lookup`): a row
+        names topics that exist, it never creates one."""
         self.width = len(headers)
         mapped = [(index, header, mapping[header]) for index, header in enumerate(headers) if mapping.get(header)]
         self.email_index, self.email_column = next((i, h) for i, h, target in mapped if target == "email")
         self.fields = [(i, h, target, _MAX_LENGTH[target]) for i, h, target in mapped if target in _MAX_LENGTH]
         self.tag_columns = [(i, h) for i, h, target in mapped if target == TAGS]
+        self.topic_columns = [(i, h) for i, h, target in mapped if target == TOPICS]
+        self.topics = topics or {}
         self.custom_columns = [(i, target[len(CUSTOM_PREFIX):]) for i, h, target in mapped
                                if target.startswith(CUSTOM_PREFIX)]
         self.run_tags = frozenset({run_tag} if run_tag else ())
@@ -87,7 +101,7 @@ class RowValidator:
             values = values + [""] * (self.width - count)
         errors = []
         email = values[self.email_index].strip().lower()
-        row = ContactRow(record.line, email, "", {}, {}, set(self.run_tags))
+        row = ContactRow(record.line, email, "", {}, {}, set(self.run_tags), set())
         fields = row.values
         for index, header, target, limit in self.fields:
             value = values[index].strip()
@@ -110,6 +124,17 @@ class RowValidator:
                     errors.append(self._error(record, header, name, f"A tag has at most {_TAG_MAX} characters."))
                 elif name:
                     row.tags.add(name)
+        for index, header in self.topic_columns:
+            for name in _TAG_SPLIT.split(values[index]):
+                name = name.strip()
+                if not name:
+                    continue
+                topic = self.topics.get(name.lower())
+                if topic is None:
+                    errors.append(self._error(record, header, name, "No topic has this name or slug; "
+                                                                    "add the topic first or fix the value."))
+                else:
+                    row.topics.add(topic)
         for index, name in self.custom_columns:
             value = values[index].strip()
             if value and name not in row.custom:
