@@ -78,9 +78,10 @@ class HealthReadout:
         rate = "—" if health.success_rate is None else f"{health.success_rate:.0%}"
         latency = "—" if health.latency_ms is None else f"{health.latency_ms:.0f} ms"
         return format_html(
-            "<b>{}</b> · success {} · latency {} · {} consecutive failures · breaker {}<br>"
+            "<b>{}</b> · success {} · latency {} · {} consecutive failures · breaker {}{}<br>"
             "Last error: {}<br>Advice: {}",
             health.status, rate, latency, health.consecutive_failures, health.get_breaker_state_display(),
+            f" — opened by {health.get_open_reason_display().lower()}" if health.open_reason else "",
             health.last_error or "none", health.last_advice or "none",
         )
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from gateways import conf
 from gateways.errors import GatewayError, RateLimited
-from gateways.models import BreakerState, HealthStatus, ProviderHealth
+from gateways.models import BreakerState, HealthStatus, OpenReason, ProviderHealth
 
 NO_PROVIDER_REASON = "skipped: no provider configured"
 
@@ -89,6 +89,7 @@ def record_successes(account_id: int, *, count: int, mean_latency_ms: float) -> 
         breaker_state=BreakerState.CLOSED,
         opened_at=None,
         open_until=None,
+        open_reason="",
         trial_started_at=None,
     )
 
@@ -170,6 +171,7 @@ def record_failure(account_id: int, error: GatewayError, *, latency_ms: float | 
             breaker_state=BreakerState.OPEN,
             opened_at=Coalesce(F("opened_at"), Value(now)),
             open_until=Greatest(Coalesce(F("open_until"), Value(until)), Value(until)),
+            open_reason=OpenReason.RATE_LIMIT,
             trial_started_at=None,
         )
     else:
@@ -179,15 +181,12 @@ def record_failure(account_id: int, error: GatewayError, *, latency_ms: float | 
             opened_at=Case(When(opens, then=Value(now)), default=F("opened_at")),
             open_until=Case(When(opens, then=Value(now + timedelta(seconds=conf.breaker_cooldown_seconds()))),
                             default=F("open_until")),
+            # A failure below the threshold leaves an open breaker's reason as it was: the failed call
+            # was already under way when a rate limit opened it, which says nothing of an outage.
+            open_reason=Case(When(opens, then=Value(OpenReason.FAILURES)), default=F("open_reason")),
             trial_started_at=Case(When(opens, then=Value(None)), default=F("trial_started_at")),
         )
     ProviderHealth.objects.filter(pk=account_id).update(**changes)
-
-
-def _rate_limit_hold(health: ProviderHealth) -> bool:
-    """Opened by the provider's rate limit (the last outcome), not by failures: only its retry time
-    keeps the account shut, and no single trial call is needed afterwards."""
-    return health.last_error.startswith(f"{RateLimited.__name__}:")
 
 
 @dataclass
@@ -205,7 +204,9 @@ def admit(health: ProviderHealth) -> Admission:
     now = timezone.now()
     rows = ProviderHealth.objects.filter(pk=health.pk)
     if health.breaker_state == BreakerState.OPEN:
-        held = _rate_limit_hold(health)
+        # Opened by the provider's rate limit, not by failures: only its retry time keeps the account
+        # shut, and no single trial call is needed afterwards.
+        held = health.open_reason == OpenReason.RATE_LIMIT
         if health.open_until and health.open_until > now:
             wait = (health.open_until - now).total_seconds()
             if held:
@@ -215,7 +216,7 @@ def admit(health: ProviderHealth) -> Admission:
         if held:
             # Its retry time is over: every process may call again, no single trial needed.
             rows.filter(breaker_state=BreakerState.OPEN, open_until=health.open_until).update(
-                breaker_state=BreakerState.CLOSED, opened_at=None, open_until=None)
+                breaker_state=BreakerState.CLOSED, opened_at=None, open_until=None, open_reason="")
             return Admission(True)
         claimed = rows.filter(breaker_state=BreakerState.OPEN, open_until=health.open_until).update(
             breaker_state=BreakerState.HALF_OPEN, trial_started_at=now

@@ -17,6 +17,13 @@ class BreakerState(models.TextChoices):
     HALF_OPEN = "half_open", "Half-open (one trial call)"
 
 
+class OpenReason(models.TextChoices):
+    """Why a breaker opened: it decides how the account comes back."""
+
+    FAILURES = "failures", "Repeated failures (one trial call after the cool-down)"
+    RATE_LIMIT = "rate_limit", "The provider's rate limit (calls resume at its retry time)"
+
+
 class HealthStatus(models.TextChoices):
     HEALTHY = "healthy", "Healthy"
     DEGRADED = "degraded", "Degraded"
@@ -120,6 +127,10 @@ class ProviderHealth(models.Model):
     breaker_state = models.CharField(max_length=10, choices=BreakerState.choices, default=BreakerState.CLOSED)
     opened_at = models.DateTimeField(null=True, blank=True)
     open_until = models.DateTimeField(null=True, blank=True, help_text="No calls before this time.")
+    open_reason = models.CharField(
+        max_length=10, choices=OpenReason.choices, blank=True,
+        help_text="Why the breaker is open; blank while it is closed.",
+    )
     trial_started_at = models.DateTimeField(null=True, blank=True)
     bucket_tokens = models.FloatField(null=True, blank=True)
     bucket_version = models.PositiveBigIntegerField(default=0)

@@ -42,6 +42,7 @@ class ProviderReport:
     consecutive_failures: int
     breaker: str
     open_until: str | None
+    open_reason: str
     last_error: str
     advice: str
     last_success_at: str | None
@@ -71,7 +72,8 @@ def provider_report(account: ProviderAccount, probe: ProbeOutcome | None = None)
         success_rate=None if health.success_rate is None else round(health.success_rate, 4),
         latency_ms=None if health.latency_ms is None else round(health.latency_ms, 1),
         calls=health.calls, consecutive_failures=health.consecutive_failures, breaker=health.breaker_state,
-        open_until=_iso(health.open_until), last_error=health.last_error, advice=health.last_advice,
+        open_until=_iso(health.open_until), open_reason=health.open_reason, last_error=health.last_error,
+        advice=health.last_advice,
         last_success_at=_iso(health.last_success_at), last_failure_at=_iso(health.last_failure_at),
         probe=asdict(probe) if probe else None,
     )

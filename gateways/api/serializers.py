@@ -11,6 +11,7 @@ class ProviderHealthSummarySerializer(serializers.Serializer):
     consecutive_failures = serializers.IntegerField()
     breaker_state = serializers.CharField()
     open_until = serializers.DateTimeField(allow_null=True)
+    open_reason = serializers.CharField(help_text="failures or rate_limit while the breaker is open, else blank")
     last_error = serializers.CharField()
     last_advice = serializers.CharField()
     last_success_at = serializers.DateTimeField(allow_null=True)

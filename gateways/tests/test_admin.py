@@ -1,7 +1,7 @@
 import pytest
 
 from gateways.errors import ProviderUnavailable
-from gateways.models import ProviderAccount
+from gateways.models import BreakerState, OpenReason, ProviderAccount, ProviderHealth
 from gateways.tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +68,13 @@ def test_probe_now_action_reports_each_outcome(admin_client, fake_providers):
     text = response.content.decode()
     assert "Apollo: apollo answers" in text, "the admin capitalises messages"
     assert "Dropcontact failed: unauthorised — the API key is wrong or revoked" in text
+
+
+def test_change_page_says_why_the_breaker_is_open(admin_client):
+    account = ProviderAccountFactory(name="apollo")
+    ProviderHealth.objects.filter(pk=account.pk).update(breaker_state=BreakerState.OPEN,
+                                                        open_reason=OpenReason.RATE_LIMIT)
+
+    text = admin_client.get(f"/admin/gateways/provideraccount/{account.pk}/change/").content.decode()
+
+    assert "opened by the provider&#x27;s rate limit" in text

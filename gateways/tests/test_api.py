@@ -2,8 +2,9 @@ import json
 
 import pytest
 
+from gateways import health
 from gateways.capabilities import Capability
-from gateways.errors import ProviderUnavailable
+from gateways.errors import ProviderUnavailable, RateLimited
 from gateways.models import ProviderAccount
 from gateways.tests.factories import ProviderAccountFactory
 
@@ -108,6 +109,18 @@ def test_health_endpoint_is_readable_by_every_role_and_shows_advice(api_as, fake
     assert enrichment["in_use"] is True and enrichment["ok"] is False
     assert enrichment["providers"][0]["advice"] == "the API key is wrong or revoked; update it in Provider accounts"
     assert response.data["ok"] is False
+
+
+def test_account_and_health_report_say_why_the_breaker_is_open(api_as):
+    account = ProviderAccountFactory(name="apollo")
+    health.record_failure(account.pk, RateLimited("429", status=429, retry_after=30), latency_ms=5)
+
+    detail = api_as("Admin").get(f"{URL}{account.pk}/").data
+    report = api_as("Analyst", "reader").get(f"{URL}health/").data
+
+    assert detail["health"]["breaker_state"] == "open" and detail["health"]["open_reason"] == "rate_limit"
+    enrichment = next(c for c in report["capabilities"] if c["capability"] == "lead_enrichment")
+    assert enrichment["providers"][0]["open_reason"] == "rate_limit"
 
 
 def test_probe_is_for_admins(api_as, fake_providers):

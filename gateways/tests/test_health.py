@@ -1,3 +1,4 @@
+import importlib
 from datetime import timedelta
 
 import pytest
@@ -6,7 +7,7 @@ from django.utils import timezone
 from gateways import health, services
 from gateways.capabilities import PersonQuery
 from gateways.errors import GatewayError, NoProviderAvailable, ProviderUnavailable, RateLimited
-from gateways.models import BreakerState, HealthStatus, ProviderHealth
+from gateways.models import BreakerState, HealthStatus, OpenReason, ProviderHealth
 from gateways.tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +197,59 @@ def test_a_failure_after_rate_limits_opens_the_breaker_for_its_cooldown(breaker)
     assert state.breaker_state == BreakerState.OPEN
     assert state.open_until > timezone.now() + timedelta(seconds=50)
     assert health.admit(state).rate_limited is False
+
+
+def test_the_breaker_records_why_it_opened_and_a_success_clears_it(breaker):
+    limited, failing = ProviderAccountFactory(name="limited"), ProviderAccountFactory(name="failing")
+
+    health.record_failure(limited.pk, RateLimited("429", status=429, retry_after=30), latency_ms=5)
+    for _ in range(breaker.GATEWAYS_BREAKER_THRESHOLD):
+        health.record_failure(failing.pk, ProviderUnavailable("refused"), latency_ms=5)
+
+    assert _health(limited).open_reason == OpenReason.RATE_LIMIT
+    assert _health(failing).open_reason == OpenReason.FAILURES
+    health.record_success(limited.pk, latency_ms=5)
+    assert (_health(limited).breaker_state, _health(limited).open_reason) == (BreakerState.CLOSED, "")
+
+
+def test_a_failed_call_under_way_during_a_rate_limit_hold_does_not_turn_it_into_an_outage(breaker):
+    """A post sent just before the 429 that opened the hold fails afterwards (below the threshold):
+    the hold still ends at the retry time for every process, with no single trial call."""
+    account = ProviderAccountFactory(name="primary")
+    health.record_failure(account.pk, RateLimited("429", status=429, retry_after=1), latency_ms=5)
+    health.record_failure(account.pk, ProviderUnavailable("server error", status=503), latency_ms=5)
+    _end_cooldown(account)
+
+    stale = _health(account)
+    assert stale.open_reason == OpenReason.RATE_LIMIT and stale.last_error.startswith("ProviderUnavailable")
+    assert health.admit(stale).allowed is True
+    assert health.admit(stale).allowed is True
+    assert _health(account).breaker_state == BreakerState.CLOSED
+
+
+def test_the_reason_not_the_text_of_the_last_error_decides_a_hold(breaker):
+    account = ProviderAccountFactory(name="primary")
+    ProviderHealth.objects.filter(pk=account.pk).update(
+        breaker_state=BreakerState.OPEN, open_reason=OpenReason.FAILURES,
+        open_until=timezone.now() + timedelta(seconds=30), last_error="RateLimited: 429")
+
+    admission = health.admit(_health(account))
+
+    assert (admission.allowed, admission.rate_limited) == (False, False)
+    assert "repeated failures" in admission.reason
+
+
+def test_migration_gives_open_breakers_their_reason_from_the_last_error():
+    from django.apps import apps
+
+    migration = importlib.import_module("gateways.migrations.0003_health_open_reason")
+    held, failed, closed = (ProviderAccountFactory(name=name) for name in ("held", "failed", "closed"))
+    rows = ProviderHealth.objects
+    rows.filter(pk=held.pk).update(breaker_state=BreakerState.OPEN, last_error="RateLimited: 429 slow down")
+    rows.filter(pk=failed.pk).update(breaker_state=BreakerState.HALF_OPEN, last_error="ProviderUnavailable: 503")
+    rows.filter(pk=closed.pk).update(last_error="RateLimited: 429 long ago")
+
+    migration.reasons_from_last_error(apps, None)
+
+    assert dict(rows.values_list("account__name", "open_reason")) == {
+        "held": OpenReason.RATE_LIMIT, "failed": OpenReason.FAILURES, "closed": ""}

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from gateways.capabilities import Capability
 from gateways.errors import ProviderUnavailable
@@ -24,7 +27,8 @@ def login(make_user):
 def test_page_shows_status_error_and_advice(login, fake_providers):
     account = ProviderAccountFactory(name="apollo")
     ProviderHealth.objects.filter(pk=account.pk).update(
-        breaker_state="open", consecutive_failures=5, calls=5, last_error="ProviderUnavailable: unauthorised",
+        breaker_state="open", open_reason="failures", open_until=timezone.now() + timedelta(seconds=60),
+        consecutive_failures=5, calls=5, last_error="ProviderUnavailable: unauthorised",
         last_advice="the API key is wrong or revoked; update it in Provider accounts")
 
     response = login("Analyst").get(URL)
@@ -33,6 +37,7 @@ def test_page_shows_status_error_and_advice(login, fake_providers):
     assert response.status_code == 200
     assert 'data-provider="apollo"' in text and ">down" in text
     assert "the API key is wrong or revoked" in text
+    assert "(repeated failures)" in text
     assert "No healthy provider." in text
     assert "Probe now" not in text, "only Admins probe"
 
