@@ -3,6 +3,9 @@
 Rules are a group {"op": "and"|"or", "rules": [...]} whose items are rules
 {"field", "operator", "value"} or nested groups. Every condition on related rows (tags, events)
 is an EXISTS subquery, so a segment is one SQL statement without joins that multiply rows.
+"In the last N days" is measured from the database's clock at each statement (now() - N days),
+not written into the SQL as a moment: the same rules always make the same SQL, so a compiled
+statement can be kept and run again (crm.selectors.segment_members_page).
 
 Fields and operators:
 - tags: any | all | none, value: list of tag names
@@ -20,7 +23,7 @@ import re
 from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from aicmo_site.errors import DomainError
 from crm.choices import ConsentStatus, EmailStatus, EngagementTier, EventKind, LifecycleStatus
@@ -123,7 +126,7 @@ def _event_q(operator, value, *, path, errors) -> Q:
     events = EngagementEvent.objects.filter(contact=OuterRef("pk"), kind=kind)
     if operator in ("within_days", "not_within_days"):
         days = _whole(value.get("days"), path=f"{path}.value.days", errors=errors, low=1, high=3650)
-        events = events.filter(occurred_at__gte=timezone.now() - timedelta(days=days))
+        events = events.filter(occurred_at__gte=Now() - timedelta(days=days))
     found = Q(Exists(events))
     return found if operator in ("within_days", "ever") else ~found
 
@@ -199,7 +202,7 @@ def _rule_q(rule: dict, *, path: str, errors: list) -> Q:
         return Q(**{f"engagement_score__{operator}": _whole(value, path=value_path, errors=errors, high=100)})
     if family == "created_at":
         if operator in ("within_days", "older_than_days"):
-            since = timezone.now() - timedelta(days=_whole(value, path=value_path, errors=errors, low=1))
+            since = Now() - timedelta(days=_whole(value, path=value_path, errors=errors, low=1))
             return Q(created_at__gte=since) if operator == "within_days" else Q(created_at__lt=since)
         day = _day(value, path=value_path, errors=errors)
         return Q(created_at__date__gte=day) if operator == "after" else Q(created_at__date__lt=day)

@@ -1,6 +1,10 @@
 """Every non-trivial read of the CRM, tuned once and shared by the API, the admin and the pages."""
 
-from django.db.models import Aggregate, Exists, F, JSONField, OuterRef, Q, QuerySet, Subquery, Value
+import json
+from collections.abc import Callable, Hashable
+
+from django.db import connections
+from django.db.models import Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from crm.choices import ConsentStatus, EmailStatus, LifecycleStatus, SuppressionKind
@@ -14,19 +18,31 @@ def contacts_visible() -> QuerySet[Contact]:
     return Contact.objects.filter(erased_at__isnull=True).select_related("company").prefetch_related("tags")
 
 
-class _JSONList(Aggregate):
-    """A group's values as one JSON array: jsonb_agg on PostgreSQL, json_group_array on SQLite."""
+class _NamesField(JSONField):
+    """A list of names read from a subquery: a PostgreSQL array (parsed by psycopg in C, where JSON took
+    a json.loads per contact and list), JSON text on SQLite; no row at all is NULL, read as []."""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return []
+        return value if isinstance(value, list) else super().from_db_value(value, expression, connection)
+
+
+class _NamesList(Func):
+    """A subquery's values as one list: array_agg on PostgreSQL, json_group_array on SQLite. A Func, not an
+    Aggregate, so the subquery has no GROUP BY: an aggregate over the contact's rows, one row even when there
+    are none, which PostgreSQL plans and runs in about half the time of the grouped one."""
 
     function = "JSON_GROUP_ARRAY"
-    output_field = JSONField()
+    output_field = _NamesField()
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+        return super().as_sql(compiler, connection, function="ARRAY_AGG", **extra_context)
 
 
-def _values_of_contact(through, field: str) -> Coalesce:
-    listed = through.objects.filter(contact=OuterRef("pk")).values("contact").annotate(listed=_JSONList(field))
-    return Coalesce(Subquery(listed.values("listed")), Value([], output_field=JSONField()))
+def _values_of_contact(through, field: str) -> Subquery:
+    listed = through.objects.filter(contact=OuterRef("pk")).annotate(listed=_NamesList(field))
+    return Subquery(listed.values("listed"))
 
 
 # Built once: a query copies the expressions it is given, and building them anew took a tenth of a members
@@ -70,6 +86,75 @@ def segment_members(segment: Segment) -> QuerySet[Contact]:
     """A segment's members newest first, as contacts_listed() shows them."""
     members = Contact.objects.filter(erased_at__isnull=True).filter(rules_q(segment.rules))
     return contacts_listed(members).order_by("-created_at", "-id")
+
+
+class _Prepared:
+    """A model query compiled once: its SQL and parameters, and how its rows become instances (as Django's
+    ModelIterable does). Building and compiling a segment's page (its rules, EXISTS subqueries, listed extras)
+    took 2 to 3 ms of Python per request, as long as PostgreSQL took to run it at a million contacts."""
+
+    def __init__(self, queryset: QuerySet):
+        compiler = queryset.query.get_compiler(queryset.db)
+        self.sql, self.params = compiler.as_sql()
+        self.model, self.db = queryset.model, queryset.db
+        info = compiler.klass_info
+        if info.get("related_klass_infos") or queryset._prefetch_related_lookups:
+            raise ValueError("a prepared query reads one model's rows: no select_related or prefetch_related")
+        fields = info["select_fields"]
+        self.columns = slice(fields[0], fields[-1] + 1)
+        self.attnames = [column.target.attname for column, _, _ in compiler.select[self.columns]]
+        self.annotations = list(compiler.annotation_col_map.items())
+        self.converters = [(position, functions, expression) for position, (functions, expression)
+                           in compiler.get_converters([column for column, _, _ in compiler.select]).items()]
+
+    def fetch(self) -> list:
+        connection = connections[self.db]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            rows = cursor.fetchall()
+        found = []
+        for row in rows:
+            if self.converters:
+                row = list(row)
+                for position, functions, expression in self.converters:
+                    for convert in functions:
+                        row[position] = convert(row[position], expression, connection)
+            instance = self.model.from_db(self.db, self.attnames, row[self.columns])
+            for name, position in self.annotations:
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found
+
+
+_PREPARED: dict[Hashable, _Prepared] = {}
+PREPARED_AT_MOST = 256  # a few KB each; the oldest goes first
+
+
+def _prepared(key: Hashable, build: Callable[[], QuerySet]) -> _Prepared:
+    """The compiled query for `key`, which must name everything the SQL depends on. Threads may compile the
+    same one twice at worst; each dict operation is atomic."""
+    prepared = _PREPARED.get(key)
+    if prepared is None:
+        prepared = _Prepared(build())
+        while len(_PREPARED) >= PREPARED_AT_MOST:
+            _PREPARED.pop(next(iter(_PREPARED)), None)
+        _PREPARED[key] = prepared
+    return prepared
+
+
+def segment_members_page(segment: Segment, *, offset: int = 0, limit: int = 50) -> list[Contact]:
+    """segment_members(segment)[offset:offset + limit] as contacts_page() lists it, from a statement compiled
+    once per rules and page: the rules make the same SQL every time (their "last N days" is the database's
+    clock), so the key is the rules themselves and a changed segment simply gets a new statement."""
+    if limit <= 0:
+        return []
+    rules = json.dumps(segment.rules, sort_keys=True, separators=(",", ":"))
+
+    def build():
+        return contacts_page(segment_members(segment)[offset:offset + limit])
+
+    db = Contact.objects.db
+    return _prepared(("segment_members", db, connections[db].vendor, rules, offset, limit), build).fetch()
 
 
 def segment_count(rules) -> int:

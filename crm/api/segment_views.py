@@ -38,7 +38,10 @@ class SegmentViewSet(viewsets.ModelViewSet):
     @extend_schema(responses=ContactSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=ContactPagination)
     def members(self, request, pk=None):
-        page = self.paginate_queryset(selectors.segment_members(self.get_object()))
+        segment = self.get_object()
+        page = self.paginator.paginate_queryset(
+            selectors.segment_members(segment), request, view=self,
+            rows=lambda offset, limit: selectors.segment_members_page(segment, offset=offset, limit=limit))
         return self.get_paginated_response(ContactSerializer(page, many=True).data)
 
     @extend_schema(responses={200: dict})

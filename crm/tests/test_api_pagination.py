@@ -117,3 +117,20 @@ def test_segment_members_count_is_capped_too(marketer, count_at_most_five):
         {"field": "engagement_score", "operator": "gte", "value": 50}]})
     page = marketer.get(f"/api/segments/{segment.pk}/members/?page_size=3").data
     assert (page["count"], page["count_capped"], len(page["results"])) == (5, True, 3)
+
+
+def test_segment_members_pages_follow_the_segment_when_its_rules_change(marketer):
+    vip = TagFactory(name="vip")
+    tagged = [ContactFactory(tags=[vip], engagement_score=10 * index) for index in range(5)]
+    segment = SegmentFactory(rules={"op": "and", "rules": [{"field": "tags", "operator": "any", "value": ["vip"]}]})
+    url = f"/api/segments/{segment.pk}/members/?page_size=2"
+    pages = [marketer.get(f"{url}&page={number}").data for number in (1, 2, 3)]
+    assert [c["id"] for page in pages for c in page["results"]] == [c.pk for c in reversed(tagged)]
+    assert pages[0]["results"][0]["tags"] == ["vip"] and pages[2]["next"] is None
+    changed = marketer.patch(f"/api/segments/{segment.pk}/", {"rules": {"op": "and", "rules": [
+        {"field": "engagement_score", "operator": "gte", "value": 30}]}}, format="json")
+    assert changed.status_code == 200, changed.data
+    assert [c["id"] for c in marketer.get(url).data["results"]] == [tagged[4].pk, tagged[3].pk]
+    marketer.patch(f"/api/segments/{segment.pk}/", {"rules": {"op": "and", "rules": [
+        {"field": "engagement_score", "operator": "gte", "value": 100}]}}, format="json")
+    assert marketer.get(url).data["results"] == []

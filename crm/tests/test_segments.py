@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm.models import Topic
+from crm.models import Contact, Topic
 from crm.segments import SegmentRulesError, rules_q, rules_validate
 from crm.selectors import segment_count, segment_queryset
 from crm.services.topics import contact_topics_set
@@ -124,3 +124,13 @@ def test_invalid_rules_list_every_problem_with_its_path():
     with pytest.raises(SegmentRulesError) as error:
         rules_q({"op": "and", "rules": "everyone"})
     assert error.value.code == "invalid_rules"
+
+
+def test_the_same_rules_make_the_same_sql_so_a_compiled_statement_can_be_kept():
+    rules = {"op": "and", "rules": [
+        {"field": "event", "operator": "within_days", "value": {"kind": "opened", "days": 30}},
+        {"field": "created_at", "operator": "within_days", "value": 7},
+        {"field": "created_at", "operator": "older_than_days", "value": 1}]}
+    first = Contact.objects.filter(rules_q(rules)).query.sql_with_params()
+    second = Contact.objects.filter(rules_q(rules)).query.sql_with_params()
+    assert first == second

@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from crm import services
+from crm import selectors, services
 from crm.models import Contact, Topic
 from crm.selectors import (
     audience_resolve,
@@ -10,6 +10,7 @@ from crm.selectors import (
     contacts_emailable,
     contacts_listed,
     segment_members,
+    segment_members_page,
 )
 from crm.tests.factories import CompanyFactory, ContactFactory, EngagementEventFactory, SegmentFactory, TagFactory
 
@@ -86,3 +87,47 @@ def test_segment_members_are_the_segment_newest_first_without_the_erased():
     ContactFactory()
     segment = SegmentFactory(rules={"op": "and", "rules": [{"field": "tags", "operator": "any", "value": ["vip"]}]})
     assert [contact.pk for contact in segment_members(segment)] == [newer.pk, older.pk]
+
+
+def test_segment_members_page_lists_the_querysets_page_from_a_statement_compiled_once(
+        monkeypatch, django_assert_num_queries):
+    vip = TagFactory(name="vip")
+    acme = CompanyFactory(name="Acme")
+    for index in range(7):
+        ContactFactory(email=f"p{index}@acme.io", company=acme, tags=[vip], custom_fields={"n": index})
+    ContactFactory(email="out@acme.io")
+    segment = SegmentFactory(rules={"op": "and", "rules": [{"field": "tags", "operator": "any", "value": ["vip"]}]})
+    compiled = []
+    real = selectors._Prepared
+    monkeypatch.setattr(selectors, "_Prepared", lambda queryset: compiled.append(1) or real(queryset))
+    monkeypatch.setattr(selectors, "_PREPARED", {})
+
+    def shown(contacts):
+        return [(c.pk, c.email, c.company_name, c.tag_names, c.topic_slugs, c.custom_fields, c.created_at)
+                for c in contacts]
+
+    for offset, limit in ((0, 3), (3, 3), (6, 3)):
+        expected = shown(segment_members(segment)[offset:offset + limit])
+        with django_assert_num_queries(1):
+            assert shown(segment_members_page(segment, offset=offset, limit=limit)) == expected
+        with django_assert_num_queries(1):
+            assert shown(segment_members_page(segment, offset=offset, limit=limit)) == expected
+    assert len(compiled) == 3  # once per page, not once per call
+    assert segment_members_page(segment, limit=0) == []
+
+
+def test_segment_members_page_follows_changed_rules_and_the_clock(monkeypatch):
+    monkeypatch.setattr(selectors, "_PREPARED", {})
+    ann, bob = ContactFactory(engagement_score=90), ContactFactory(engagement_score=10)
+    segment = SegmentFactory(rules={"op": "and", "rules": [
+        {"field": "engagement_score", "operator": "gte", "value": 50}]})
+    assert [c.pk for c in segment_members_page(segment)] == [ann.pk]
+    segment.rules = {"op": "and", "rules": [{"field": "engagement_score", "operator": "lte", "value": 50}]}
+    assert [c.pk for c in segment_members_page(segment)] == [bob.pk]
+    segment.rules = {"op": "and", "rules": [
+        {"field": "event", "operator": "within_days", "value": {"kind": "opened", "days": 30}}]}
+    assert segment_members_page(segment) == []
+    # The kept statement measures "the last 30 days" when it runs, not when it was compiled.
+    EngagementEventFactory(contact=bob, kind="opened", occurred_at=timezone.now() - timezone.timedelta(days=29))
+    EngagementEventFactory(contact=ann, kind="opened", occurred_at=timezone.now() - timezone.timedelta(days=31))
+    assert [c.pk for c in segment_members_page(segment)] == [bob.pk]
