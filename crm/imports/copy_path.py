@@ -17,7 +17,7 @@ databases to keep this path and the ORM path in step.
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 
@@ -55,6 +55,10 @@ class StagedChunk:
     rows: int
     data: bytes
     topics: bool = False  # whether any row names topics (most files have no such column)
+    # The chunk's tag names and (domain, company name) pairs, sorted (concurrent imports lock them in
+    # the same order), gathered here so the database does not unnest and sort the staged rows for them.
+    tags: list[str] = field(default_factory=list)
+    companies: tuple[list[str], list[str]] = ([], [])  # domains, names
 
 
 def prepare(rows: list[ContactRow]) -> StagedChunk:
@@ -66,8 +70,11 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
     tag_texts: dict[frozenset, str] = {}
     topic_texts: dict[frozenset, str] = {frozenset(): "{}"}
     source_texts: dict[tuple, str] = {}
+    companies: dict[str, str] = {}
     for row in rows:
         values, custom = row.values, row.custom
+        if "company" in values and row.domain not in companies:
+            companies[row.domain] = values["company"]
         tags = frozenset(row.tags)
         tags_text = tag_texts.get(tags)
         if tags_text is None:
@@ -82,7 +89,10 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
             sources_text = source_texts[filled] = json.dumps(new_contact_sources(row))
         writerow((row.email, row.domain, *[values.get(name, "") for name in _TEXT_FIELDS], values.get("company", ""),
                   json.dumps(custom) if custom else "{}", sources_text, tags_text, topics_text))
-    return StagedChunk(rows=len(rows), data=buffer.getvalue().encode(), topics=len(topic_texts) > 1)
+    domains = sorted(companies)
+    return StagedChunk(rows=len(rows), data=buffer.getvalue().encode(), topics=len(topic_texts) > 1,
+                       tags=sorted(set().union(*tag_texts)),
+                       companies=(domains, [companies[domain] for domain in domains]))
 
 
 def _keep_unless_manual(field: str, contact: str) -> str:
@@ -196,16 +206,16 @@ def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
             copy.write(staged.data)
         # No ANALYZE of the staging table on purpose: with its true size the planner prefers hashing
         # the whole contact table to probing the email index per row, which grows with the database.
-        cursor.execute(
-            f"INSERT INTO {company} (domain, name, industry, size, website, created_at, updated_at) "  # noqa: S608
-            f"SELECT DISTINCT ON (domain) domain, company, '', '', '', now(), now() FROM {STAGING} "
-            f"WHERE company <> '' ORDER BY domain ON CONFLICT (domain) DO UPDATE SET name = excluded.name "
-            f"WHERE {company}.name = ''"
-        )
-        cursor.execute(
-            f"INSERT INTO {Tag._meta.db_table} (name, color) SELECT DISTINCT unnest(tags), '' FROM {STAGING} "  # noqa: S608
-            "ON CONFLICT (name) DO NOTHING"
-        )
+        if staged.companies[0]:
+            cursor.execute(
+                f"INSERT INTO {company} (domain, name, industry, size, website, created_at, updated_at) "  # noqa: S608
+                "SELECT domain, name, '', '', '', now(), now() FROM unnest(%s::text[], %s::text[]) AS f(domain, name) "
+                f"ON CONFLICT (domain) DO UPDATE SET name = excluded.name WHERE {company}.name = ''",
+                staged.companies,
+            )
+        if staged.tags:
+            cursor.execute(f"INSERT INTO {Tag._meta.db_table} (name, color) SELECT unnest(%s::text[]), '' "  # noqa: S608
+                           "ON CONFLICT (name) DO NOTHING", [staged.tags])
         cursor.execute(_merge_and_link_sql(policy, topics=staged.topics))
         created, merged = cursor.fetchone()
         if policy != ImportPolicy.UPDATE:

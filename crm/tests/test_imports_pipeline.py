@@ -1,8 +1,9 @@
+import sys
 import threading
 
 import pytest
 
-from crm.imports.pipeline import read_ahead
+from crm.imports.pipeline import SWITCH_INTERVAL, read_ahead
 
 
 def _read_ahead_threads() -> list[threading.Thread]:
@@ -40,3 +41,16 @@ def test_a_reader_that_stops_early_ends_the_thread_and_reads_no_further():
     assert _read_ahead_threads() == []
     # The item being read, one in the queue and one waiting to be offered at most.
     assert len(produced) <= 3
+
+
+def test_the_gil_changes_hands_more_often_while_reading_ahead_and_the_interval_comes_back_after():
+    before = sys.getswitchinterval()
+    outer = read_ahead(iter(range(3)))
+    assert next(outer) == 0
+    assert sys.getswitchinterval() == min(SWITCH_INTERVAL, before) < 0.005
+    inner = read_ahead(iter(range(3)))
+    assert next(inner) == 0
+    outer.close()
+    assert sys.getswitchinterval() == min(SWITCH_INTERVAL, before)  # the inner reader still runs
+    inner.close()
+    assert sys.getswitchinterval() == before
