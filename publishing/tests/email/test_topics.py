@@ -115,7 +115,6 @@ def follower(ai, retail):
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("publishing.tests.email.urls")
 def test_the_unsubscribe_page_links_to_the_preference_centre(client):
     delivery = EmailDeliveryFactory()
     page = client.get(f"/u/{make_token('unsubscribe', delivery.pk)}")
@@ -123,7 +122,6 @@ def test_the_unsubscribe_page_links_to_the_preference_centre(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("publishing.tests.email.urls")
 def test_the_preference_centre_shows_public_topics_with_the_contacts_choices(client, follower):
     delivery = follower
     page = client.get(preferences_url(delivery))
@@ -134,7 +132,6 @@ def test_the_preference_centre_shows_public_topics_with_the_contacts_choices(cli
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("publishing.tests.email.urls")
 def test_posting_the_preference_centre_saves_through_the_crm_service(client, follower):
     delivery = follower
     page = client.post(preferences_url(delivery), {"topics": ["retail", "key-account", "no-such-topic"]})
@@ -147,7 +144,6 @@ def test_posting_the_preference_centre_saves_through_the_crm_service(client, fol
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("publishing.tests.email.urls")
 def test_the_preference_centre_refuses_forged_other_purpose_and_unknown_tokens(client, ai):
     delivery = EmailDeliveryFactory()
     good = make_token("unsubscribe", delivery.pk)
@@ -158,7 +154,6 @@ def test_the_preference_centre_refuses_forged_other_purpose_and_unknown_tokens(c
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("publishing.tests.email.urls")
 def test_the_preference_centre_of_an_erased_person_is_gone(client, follower, make_user):
     from crm.privacy import contact_erase
 
