@@ -63,6 +63,15 @@ def contacts_listed(contacts: QuerySet[Contact] | None = None) -> QuerySet[Conta
     return contacts.annotate(**_LISTED)
 
 
+def contacts_exported(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Contacts as a CSV export writes them, by id: `company_name`, `company_domain` and `tag_names` in each
+    row, so every chunk an export reads is one fetch (a prefetch of tags was one more query per chunk)."""
+    return (contacts.filter(erased_at__isnull=True).select_related(None).prefetch_related(None)
+            .annotate(company_name=_LISTED["company_name"], company_domain=Coalesce(F("company__domain"), Value("")),
+                      tag_names=_LISTED["tag_names"])
+            .order_by("pk"))
+
+
 def contacts_page(page: QuerySet[Contact]) -> QuerySet[Contact]:
     """The rows of a sliced page of contacts_listed(). Past the first page PostgreSQL computed the listed extras
     for every row the OFFSET skips as well (page 872 of a filtered million: 1.8 s instead of 0.8 s), so a later
