@@ -1,9 +1,10 @@
+import gc
 import sys
 import threading
 
 import pytest
 
-from crm.imports.pipeline import SWITCH_INTERVAL, read_ahead
+from crm.imports.pipeline import GC_THRESHOLD, SWITCH_INTERVAL, read_ahead
 
 
 def _read_ahead_threads() -> list[threading.Thread]:
@@ -43,14 +44,16 @@ def test_a_reader_that_stops_early_ends_the_thread_and_reads_no_further():
     assert len(produced) <= 3
 
 
-def test_the_gil_changes_hands_more_often_while_reading_ahead_and_the_interval_comes_back_after():
-    before = sys.getswitchinterval()
+def test_while_reading_ahead_the_gil_changes_hands_more_often_and_the_collector_runs_less_until_the_last_ends():
+    interval, threshold = sys.getswitchinterval(), gc.get_threshold()
     outer = read_ahead(iter(range(3)))
     assert next(outer) == 0
-    assert sys.getswitchinterval() == min(SWITCH_INTERVAL, before) < 0.005
+    assert sys.getswitchinterval() == min(SWITCH_INTERVAL, interval) < 0.005
+    assert gc.get_threshold()[0] >= GC_THRESHOLD and gc.get_freeze_count() > 0
     inner = read_ahead(iter(range(3)))
     assert next(inner) == 0
     outer.close()
-    assert sys.getswitchinterval() == min(SWITCH_INTERVAL, before)  # the inner reader still runs
+    assert sys.getswitchinterval() == min(SWITCH_INTERVAL, interval)  # the inner reader still runs
+    assert gc.get_threshold()[0] >= GC_THRESHOLD
     inner.close()
-    assert sys.getswitchinterval() == before
+    assert (sys.getswitchinterval(), gc.get_threshold(), gc.get_freeze_count()) == (interval, threshold, 0)
