@@ -17,30 +17,46 @@ from publishing.email.models import (
     InboundEvent,
 )
 from publishing.email.rendering import check_template
+from publishing.email.services.blocks import AUDIENCES, BLOCK_FIELDS
 from publishing.email.services.templates import TEMPLATE_FIELDS
 
 
-class EmailBlockInline(admin.StackedInline):
-    model = EmailBlock
-    extra = 0
-    autocomplete_fields = ["tags", "segments"]
-
-
-class EmailTemplateForm(forms.ModelForm):
+class SandboxCheckedForm(forms.ModelForm):
     """Template syntax errors become form errors on the field, not a failed save."""
 
-    class Meta:
-        model = EmailTemplate
-        fields = list(TEMPLATE_FIELDS)
+    checked_fields: tuple[str, ...] = ()
 
     def clean(self):
         cleaned = super().clean()
-        for name in ("subject", "preheader", "html_body", "text_body"):
+        for name in self.checked_fields:
             try:
                 check_template(cleaned.get(name) or "", field_name=name)
             except DomainError as exc:
                 self.add_error(name, exc.message)
         return cleaned
+
+
+class EmailBlockForm(SandboxCheckedForm):
+    checked_fields = ("html",)
+
+    class Meta:
+        model = EmailBlock
+        fields = [*BLOCK_FIELDS, *AUDIENCES]
+
+
+class EmailBlockInline(admin.StackedInline):
+    model = EmailBlock
+    form = EmailBlockForm
+    extra = 0
+    autocomplete_fields = ["tags", "segments"]
+
+
+class EmailTemplateForm(SandboxCheckedForm):
+    checked_fields = ("subject", "preheader", "html_body", "text_body")
+
+    class Meta:
+        model = EmailTemplate
+        fields = list(TEMPLATE_FIELDS)
 
 
 def _adopt(obj, saved) -> None:
@@ -64,6 +80,26 @@ class EmailTemplateAdmin(admin.ModelAdmin):
             services.email_template_update(template=obj, **fields)
         else:
             _adopt(obj, services.email_template_create(by=request.user, **fields))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not EmailBlock:
+            return super().save_formset(request, form, formset, change)
+        # What formset.save() would have noted, for the admin's change message.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for block_form in formset.forms:
+            block = block_form.instance
+            if block_form in formset.deleted_forms:
+                if block.pk:
+                    services.email_block_delete(block=block)
+                    formset.deleted_objects.append(block)
+            elif block_form.has_changed():
+                data = {name: block_form.cleaned_data[name] for name in (*BLOCK_FIELDS, *AUDIENCES)}
+                if block.pk:
+                    services.email_block_update(block=block, **data)
+                    formset.changed_objects.append((block, block_form.changed_data))
+                else:
+                    formset.new_objects.append(services.email_block_create(template=form.instance, **data))
+        return None
 
 
 class EmailCampaignEventInline(admin.TabularInline):

@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 
 from crm.demo import seed_topics
 from crm.models import Segment
-from publishing.email.models import EmailBlock, EmailCampaign, EmailTemplate
-from publishing.email.services import email_campaign_set_up, email_template_create
+from publishing.email.models import EmailCampaign, EmailTemplate
+from publishing.email.services import email_block_create, email_campaign_set_up, email_template_create
 from publishing.models import Campaign
 from publishing.services import campaign_create
 
@@ -34,9 +34,8 @@ def _topic_blocks(template: EmailTemplate) -> None:
         return
     topics = seed_topics()
     for position, (slug, title, url) in enumerate(ARTICLES):
-        block = EmailBlock.objects.create(template=template, slot="articles", title=title, position=position,
-                                          html=f'<h2><a href="{url}">{title}</a></h2>')
-        block.topics.add(topics[slug])
+        email_block_create(template=template, slot="articles", title=title, position=position,
+                           html=f'<h2><a href="{url}">{title}</a></h2>', topics=[topics[slug]])
 
 
 def seed() -> str:

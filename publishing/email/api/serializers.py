@@ -2,15 +2,31 @@ from rest_framework import serializers
 
 from crm.models import Contact
 from publishing.email.choices import ABMetric
-from publishing.email.models import ABTest, ABVariant, EmailCampaign, EmailDelivery, EmailTemplate
+from publishing.email.models import ABTest, ABVariant, EmailBlock, EmailCampaign, EmailDelivery, EmailTemplate
 from publishing.models import Campaign
 
 
+class EmailBlockSerializer(serializers.ModelSerializer):
+    """tags, segments, topics: ids; a block with none of the three shows to everyone."""
+
+    class Meta:
+        model = EmailBlock
+        fields = ["id", "template", "slot", "title", "html", "position", "tags", "segments", "topics"]
+
+
+class EmailBlockUpdateSerializer(EmailBlockSerializer):
+    class Meta(EmailBlockSerializer.Meta):
+        read_only_fields = ["template"]  # a block moves to another template by being made there
+
+
 class EmailTemplateSerializer(serializers.ModelSerializer):
+    blocks = EmailBlockSerializer(many=True, read_only=True,
+                                  help_text="Dynamic blocks; written through /api/email-blocks/")
+
     class Meta:
         model = EmailTemplate
-        fields = ["id", "name", "subject", "preheader", "html_body", "text_body", "created_by", "created_at",
-                  "updated_at"]
+        fields = ["id", "name", "subject", "preheader", "html_body", "text_body", "blocks", "created_by",
+                  "created_at", "updated_at"]
         read_only_fields = ["created_by", "created_at", "updated_at"]
 
 

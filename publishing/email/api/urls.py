@@ -1,9 +1,16 @@
 from rest_framework.routers import DefaultRouter
 
-from publishing.email.api.views import ABTestViewSet, DeliveryViewSet, EmailCampaignViewSet, EmailTemplateViewSet
+from publishing.email.api.views import (
+    ABTestViewSet,
+    DeliveryViewSet,
+    EmailBlockViewSet,
+    EmailCampaignViewSet,
+    EmailTemplateViewSet,
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.register("email-templates", EmailTemplateViewSet, basename="emailtemplate")
+router.register("email-blocks", EmailBlockViewSet, basename="emailblock")
 router.register("email-campaigns", EmailCampaignViewSet, basename="emailcampaign")
 router.register("deliveries", DeliveryViewSet, basename="emaildelivery")
 router.register("ab-tests", ABTestViewSet, basename="abtest")

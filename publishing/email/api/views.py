@@ -2,6 +2,7 @@
 
 from dataclasses import asdict
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from publishing.email import ab_testing, selectors, services
 from publishing.email.api import serializers as s
 from publishing.email.filters import DeliveryFilterSet, EmailCampaignFilterSet, EmailTemplateFilterSet
+from publishing.email.models import EmailBlock
 
 _CHANGE = ["publishing.change_emailcampaign"]
 _VIEW = ["publishing.view_emailcampaign"]
@@ -26,7 +28,8 @@ class EmailTemplateViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, vie
                           "test_send": ["publishing.change_emailtemplate"]}
 
     def get_queryset(self):
-        return selectors.email_template_list()
+        # Each template with its blocks and their audiences: four queries per page, not per template.
+        return selectors.email_template_list().prefetch_related(Prefetch("blocks", queryset=_blocks()))
 
     def perform_create(self, serializer):
         serializer.instance = services.email_template_create(by=self.request.user, **serializer.validated_data)
@@ -50,6 +53,32 @@ class EmailTemplateViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, vie
         data.is_valid(raise_exception=True)
         ids = services.email_template_test_send(template=self.get_object(), **data.validated_data)
         return Response({"sent": len(ids), "message_ids": ids})
+
+
+def _blocks():
+    return EmailBlock.objects.prefetch_related("tags", "segments", "topics")
+
+
+class EmailBlockViewSet(viewsets.ModelViewSet):
+    """Dynamic blocks of email templates. Filters: template, slot."""
+
+    filterset_fields = ["template", "slot"]
+    ordering_fields = ["position", "id"]
+
+    def get_queryset(self):
+        return _blocks()
+
+    def get_serializer_class(self):
+        return s.EmailBlockUpdateSerializer if self.action in ("update", "partial_update") else s.EmailBlockSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.email_block_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.email_block_update(block=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.email_block_delete(block=instance)
 
 
 class EmailCampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -1,5 +1,6 @@
 """Every write of email campaigns. Keyword-only, each in a transaction, raising DomainError."""
 
+from publishing.email.services.blocks import email_block_create, email_block_delete, email_block_update
 from publishing.email.services.campaigns import (
     campaign_wake,
     email_campaign_cancel,
@@ -20,7 +21,8 @@ from publishing.email.services.templates import (
 )
 
 __all__ = [
-    "campaign_wake", "email_campaign_cancel", "email_campaign_checklist", "email_campaign_complete_if_done",
+    "campaign_wake", "email_block_create", "email_block_delete", "email_block_update",
+    "email_campaign_cancel", "email_campaign_checklist", "email_campaign_complete_if_done",
     "email_campaign_pause", "email_campaign_resume", "email_campaign_send", "email_campaign_set_up",
     "email_campaign_transition", "email_template_create", "email_template_preview", "email_template_test_send",
     "email_template_update", "leases_recover",

@@ -4,7 +4,7 @@ import factory
 
 from gateways import services as gateway_services
 from gateways.capabilities import Capability
-from publishing.email.models import EmailCampaign, EmailDelivery, EmailTemplate
+from publishing.email.models import EmailBlock, EmailCampaign, EmailDelivery, EmailTemplate
 from publishing.tests.factories import CampaignFactory
 
 HTML_BODY = (
@@ -24,6 +24,16 @@ class EmailTemplateFactory(factory.django.DjangoModelFactory):
     preheader = "What is new this month"
     html_body = HTML_BODY
     text_body = ""
+
+
+class EmailBlockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailBlock
+
+    template = factory.SubFactory(EmailTemplateFactory)
+    slot = "articles"
+    title = factory.Sequence(lambda n: f"Article {n}")
+    html = factory.LazyAttribute(lambda block: f"<h2>{block.title}</h2>")
 
 
 class EmailCampaignFactory(factory.django.DjangoModelFactory):

@@ -1,7 +1,8 @@
 import pytest
 
+from crm import services as crm_services
 from publishing.email.choices import SendStatus
-from publishing.email.models import EmailTemplate
+from publishing.email.models import EmailBlock, EmailTemplate
 from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory, EmailTemplateFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +44,54 @@ def test_admin_pause_action_refuses_a_draft_with_a_message(admin_client):
     assert b"cannot become paused" in response.content
     email_campaign.refresh_from_db()
     assert email_campaign.status == SendStatus.DRAFT
+
+
+def _template_form(template, **blocks):
+    return {"name": template.name, "subject": template.subject, "html_body": template.html_body,
+            "preheader": "", "text_body": "", "blocks-TOTAL_FORMS": "1", "blocks-INITIAL_FORMS": "0", **blocks}
+
+
+def test_admin_blocks_are_written_through_the_services(admin_client, monkeypatch):
+    from publishing.email import services
+
+    template, calls = EmailTemplateFactory(), []
+
+    def spy(name):
+        service = getattr(services, name)
+
+        def called(*args, **kwargs):
+            calls.append(name)
+            return service(*args, **kwargs)
+        return called
+
+    for name in ("email_block_create", "email_block_update", "email_block_delete"):
+        monkeypatch.setattr(services, name, spy(name))
+    topic = crm_services.topic_create(name="AI", slug="ai")
+    url = f"/admin/publishing/emailtemplate/{template.pk}/change/"
+
+    added = admin_client.post(url, _template_form(template, **{
+        "blocks-0-slot": "articles", "blocks-0-title": "Agents", "blocks-0-html": "<h2>Agents</h2>",
+        "blocks-0-position": "0", "blocks-0-topics": [topic.pk]}))
+    block = EmailBlock.objects.get()
+    changed = admin_client.post(url, _template_form(template, **{
+        "blocks-INITIAL_FORMS": "1", "blocks-0-id": block.pk, "blocks-0-template": template.pk,
+        "blocks-0-slot": "articles", "blocks-0-title": "Agents at work", "blocks-0-html": "<h2>Agents</h2>",
+        "blocks-0-position": "0", "blocks-0-topics": [topic.pk]}))
+    deleted = admin_client.post(url, _template_form(template, **{
+        "blocks-INITIAL_FORMS": "1", "blocks-0-id": block.pk, "blocks-0-template": template.pk,
+        "blocks-0-slot": "articles", "blocks-0-html": "<h2>Agents</h2>", "blocks-0-position": "0",
+        "blocks-0-DELETE": "on"}))
+
+    assert [added.status_code, changed.status_code, deleted.status_code] == [302, 302, 302]
+    assert calls == ["email_block_create", "email_block_update", "email_block_delete"]
+    assert not EmailBlock.objects.exists()
+
+
+def test_admin_block_with_broken_syntax_is_a_form_error(admin_client):
+    template = EmailTemplateFactory()
+
+    response = admin_client.post(f"/admin/publishing/emailtemplate/{template.pk}/change/", _template_form(
+        template, **{"blocks-0-slot": "articles", "blocks-0-html": "{% load evil %}", "blocks-0-position": "0"}))
+
+    assert response.status_code == 200 and b"cannot be read" in response.content
+    assert not EmailBlock.objects.exists()

@@ -1,10 +1,16 @@
 import pytest
 
 from aicmo_site.roles import ANALYST, MARKETER
+from crm import services as crm_services
 from crm.tests.factories import ContactFactory
 from publishing.email.choices import DeliveryStatus, SendStatus
-from publishing.email.models import EmailCampaign, EmailTemplate
-from publishing.tests.email.factories import EmailDeliveryFactory, EmailTemplateFactory, smtp_account
+from publishing.email.models import EmailBlock, EmailCampaign, EmailTemplate
+from publishing.tests.email.factories import (
+    EmailBlockFactory,
+    EmailDeliveryFactory,
+    EmailTemplateFactory,
+    smtp_account,
+)
 from publishing.tests.email.helpers import campaign_for
 from publishing.tests.factories import CampaignFactory
 
@@ -91,3 +97,53 @@ def test_deliveries_are_filtered_and_listed_in_a_fixed_number_of_queries(api_as,
     assert failed["count"] == 1 and failed["results"][0]["status"] == "failed"
     bad = client.get("/api/deliveries/", {"status": "exploded"})
     assert bad.status_code == 400 and "status" in bad.json()["fields"]
+
+
+def test_marketer_writes_blocks_through_the_api_and_a_broken_one_is_refused(api_as):
+    client, template = api_as(MARKETER), EmailTemplateFactory()
+    topic = crm_services.topic_create(name="AI", slug="ai")
+
+    created = client.post("/api/email-blocks/", {"template": template.pk, "slot": "articles", "title": "Agents",
+                                                 "html": "<h2>Agents</h2>", "topics": [topic.pk]}, format="json")
+    bad = client.post("/api/email-blocks/", {"template": template.pk, "slot": "articles", "html": "{% if %}"},
+                      format="json")
+    block = created.json()["id"]
+    changed = client.patch(f"/api/email-blocks/{block}/", {"title": "Agents at work", "template": 999},
+                           format="json")
+    listed = client.get("/api/email-blocks/", {"template": template.pk})
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["topics"] == [topic.pk]
+    assert bad.status_code == 400 and bad.json()["code"] == "template_syntax"
+    assert changed.status_code == 200 and changed.json()["title"] == "Agents at work"
+    assert changed.json()["template"] == template.pk and changed.json()["topics"] == [topic.pk]
+    assert [b["id"] for b in listed.json()["results"]] == [block]
+    assert client.delete(f"/api/email-blocks/{block}/").status_code == 204
+    assert not EmailBlock.objects.exists()
+
+
+def test_analyst_reads_blocks_but_cannot_write_them(api_as):
+    block = EmailBlockFactory()
+    analyst = api_as(ANALYST)
+
+    assert analyst.get(f"/api/email-blocks/{block.pk}/").status_code == 200
+    assert analyst.post("/api/email-blocks/", {"template": block.template_id, "slot": "x", "html": "y"}
+                        ).status_code == 403
+    assert analyst.delete(f"/api/email-blocks/{block.pk}/").status_code == 403
+
+
+def test_templates_list_their_blocks_in_a_fixed_number_of_queries(api_as, django_assert_num_queries):
+    client = api_as(ANALYST)
+    topic = crm_services.topic_create(name="AI", slug="ai")
+    for _ in range(3):
+        template = EmailTemplateFactory()
+        for _ in range(2):
+            EmailBlockFactory(template=template).topics.add(topic)
+
+    # user and group permissions, count, templates, blocks, and their tags, segments and topics
+    with django_assert_num_queries(8):
+        response = client.get("/api/email-templates/")
+
+    templates = response.json()["results"]
+    assert [len(t["blocks"]) for t in templates] == [2, 2, 2]
+    assert templates[0]["blocks"][0]["topics"] == [topic.pk] and templates[0]["blocks"][0]["slot"] == "articles"

@@ -6,10 +6,10 @@ import pytest
 from crm import services as crm_services
 from crm.models import Contact, EngagementEvent
 from crm.tests.factories import ContactFactory
-from publishing.email.models import EmailBlock
 from publishing.email.recipients import recipients_for
 from publishing.email.rendering import DynamicBlockRule, Recipient, render_email
 from publishing.email.sending import worker_run
+from publishing.email.services import email_block_create
 from publishing.email.tokens import make_token
 from publishing.tests.email.factories import EmailDeliveryFactory, EmailTemplateFactory, smtp_account
 from publishing.tests.email.helpers import campaign_for, started
@@ -82,10 +82,9 @@ def test_two_contacts_with_different_topics_receive_different_articles(smtp_serv
     smtp_account(smtp_server)
     template = EmailTemplateFactory(html_body=NEWSLETTER)
     for position, (topic, article) in enumerate(((ai, "Agents in production"), (retail, "Stores that stayed open"))):
-        block = EmailBlock.objects.create(template=template, slot="articles", html=f"<h2>{article}</h2>",
-                                          position=position)
-        block.topics.add(topic)
-    EmailBlock.objects.create(template=template, slot="articles", html="<p>Events near you</p>", position=9)
+        email_block_create(template=template, slot="articles", html=f"<h2>{article}</h2>", position=position,
+                           topics=[topic])
+    email_block_create(template=template, slot="articles", html="<p>Events near you</p>", position=9)
     ann, bob = ContactFactory(first_name="Ann"), ContactFactory(first_name="Bob")
     crm_services.contact_topics_set(contact=ann, topics=[ai], source="test")
     crm_services.contact_topics_set(contact=bob, topics=[retail], source="test")
