@@ -30,3 +30,10 @@ def rate_limit_max_wait_seconds() -> float:
     return getattr(
         settings, "GATEWAYS_RATE_LIMIT_MAX_WAIT_SECONDS", env_float("GATEWAYS_RATE_LIMIT_MAX_WAIT_SECONDS", 2)
     )
+
+
+def rate_limit_margin_seconds() -> float:
+    """How late after its token a request may reach the provider without breaking the account's limit."""
+    return getattr(
+        settings, "GATEWAYS_RATE_LIMIT_MARGIN_SECONDS", env_float("GATEWAYS_RATE_LIMIT_MARGIN_SECONDS", 0.25)
+    )
