@@ -73,10 +73,37 @@ def main(argv):
         rows = hand_page(HAND_WHERE, start)
         return lambda: (count(), rows())
 
+    # "Highest score" (the back-office sort, through the same FilterSet): crm_contact has no engagement_score
+    # index since 8c58886 (scoring's updates stay HOT), so both sides read the matching rows and keep the top 50.
+    by_score = {"first page, highest score first": (URL, HAND_WHERE),
+                "first page, highest score first, no filter": ("/api/contacts/?", "c.erased_at IS NULL")}
+
+    def hand_score_page(where: str):
+        count = hand_sql(f"SELECT count(*) FROM (SELECT c.id FROM crm_contact c WHERE {where} "
+                         f"LIMIT {COUNT_AT_MOST + 1}) counted")
+        rows = hand_sql(f"""
+            WITH page AS (SELECT c.*, co.name AS company_name FROM crm_contact c
+                          LEFT JOIN crm_company co ON co.id = c.company_id WHERE {where}
+                          ORDER BY c.engagement_score DESC, c.id DESC LIMIT 50)
+            SELECT page.*, (SELECT array_agg(t.name) FROM crm_contact_tags ct JOIN crm_tag t ON t.id = ct.tag_id
+                            WHERE ct.contact_id = page.id) FROM page""")
+        return lambda: (count(), rows())
+
+    def get_sorted(url: str):
+        def call():
+            response = client.get(f"{url}&ordering=-engagement_score&page=1")
+            assert response.status_code == 200, response.content[:300]
+            return response
+        return call
+
     print(describe(contacts=args.contacts, events=args.events, matching=total, page_size=50, filters=2))
     print(f"first page reports count={first['count']:,} count_capped={first['count_capped']}")
     for label, (query, start) in pages.items():
         ours, baseline = median_ms(get(query)), median_ms(hand(start))
         print(f"{label}: {ours:.1f} ms server time | hand-written SQL {baseline:.1f} ms | ratio {ours / baseline:.2f} "
               f"| {queries[label]} queries (goal: under 100 ms, a fixed number of queries)")
+    for label, (url, where) in by_score.items():
+        ours, baseline = median_ms(get_sorted(url)), median_ms(hand_score_page(where))
+        print(f"{label}: {ours:.1f} ms server time | hand-written SQL {baseline:.1f} ms | ratio {ours / baseline:.2f} "
+              f"| {queries_of(get_sorted(url))} queries (goal: under 100 ms)")
     return 0

@@ -8,6 +8,17 @@ from crm.models import Contact, Segment
 from crm.segments import rules_q
 
 
+class _StableOrderingFilter(django_filters.OrderingFilter):
+    """Sorts, then breaks ties by id in the same direction: a million contacts share 101 scores, and a sort on
+    the score alone let PostgreSQL return ties in any order, so numbered pages could repeat or skip people."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if not value:
+            return qs
+        return qs.order_by(*qs.query.order_by, "-id" if value[-1].startswith("-") else "id")
+
+
 class ContactFilterSet(django_filters.FilterSet):
     tag = django_filters.CharFilter(method="filter_tag", label="Tag (name; several comma-separated: any of them)")
     domain = django_filters.CharFilter(method="filter_domain", label="Domain")
@@ -27,7 +38,7 @@ class ContactFilterSet(django_filters.FilterSet):
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from")
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created to")
     search = django_filters.CharFilter(method="filter_search", label="Search email, name or company")
-    ordering = django_filters.OrderingFilter(
+    ordering = _StableOrderingFilter(
         fields=(("created_at", "created_at"), ("email", "email"), ("last_name", "last_name"),
                 ("engagement_score", "engagement_score"), ("company__name", "company"),
                 ("lifecycle_status", "lifecycle_status")),

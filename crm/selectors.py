@@ -72,14 +72,21 @@ def contacts_exported(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
             .order_by("pk"))
 
 
+_INDEXED_ORDER = ("-created_at", "created_at")  # the newest-first pages, the default, walk the created_at index
+
+
 def contacts_page(page: QuerySet[Contact]) -> QuerySet[Contact]:
     """The rows of a sliced page of contacts_listed(). Past the first page PostgreSQL computed the listed extras
     for every row the OFFSET skips as well (page 872 of a filtered million: 1.8 s instead of 0.8 s), so a later
-    page picks its ids first, ordered and offset, and lists only those, in the same statement."""
-    if not page.query.low_mark:
+    page picks its ids first, ordered and offset, and lists only those, in the same statement. So does a first
+    page in an order no index serves (the score, unindexed since scoring rewrites it): it reads every matching
+    contact, and joined each to its company before sorting (1M contacts by highest score: 530 ms, the hand-written
+    SQL 290 ms; picking the ids first sorts narrow rows, in parallel)."""
+    ordering = page.query.order_by or Contact._meta.ordering
+    if not page.query.low_mark and ordering[0] in _INDEXED_ORDER:
         return page
     chosen = Contact.objects.filter(pk__in=page.values("pk"))
-    return contacts_listed(chosen).order_by(*(page.query.order_by or Contact._meta.ordering))
+    return contacts_listed(chosen).order_by(*ordering)
 
 
 def contact_list(*, filters: dict | None = None) -> QuerySet[Contact]:

@@ -32,6 +32,9 @@ class ContactViewSet(viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
     pagination_class = ContactPagination
+    # `ordering` is the FilterSet's (with its tie-break by id); DRF's own ordering filter would sort again
+    # on the bare field and drop the tie-break.
+    ordering_fields = ()
     action_permissions = {
         "bulk_tag": ["crm.change_contact"], "bulk_untag": ["crm.change_contact"],
         "transition": ["crm.change_contact"], "enrich": ["crm.add_enrichmentrun"],

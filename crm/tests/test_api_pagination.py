@@ -134,3 +134,13 @@ def test_segment_members_pages_follow_the_segment_when_its_rules_change(marketer
     marketer.patch(f"/api/segments/{segment.pk}/", {"rules": {"op": "and", "rules": [
         {"field": "engagement_score", "operator": "gte", "value": 100}]}}, format="json")
     assert marketer.get(url).data["results"] == []
+
+
+def test_pages_sorted_by_score_walk_every_contact_once_ties_broken_by_id(marketer):
+    same = ContactFactory.create_batch(5, engagement_score=50)
+    top = ContactFactory(engagement_score=90)
+    url = "/api/contacts/?ordering=-engagement_score&page_size=2"
+    walked = [c["id"] for number in (1, 2, 3) for c in marketer.get(f"{url}&page={number}").data["results"]]
+    assert walked == [top.pk] + sorted((c.pk for c in same), reverse=True)
+    ascending = marketer.get("/api/contacts/?ordering=engagement_score&page_size=6").data["results"]
+    assert [c["id"] for c in ascending] == sorted(c.pk for c in same) + [top.pk]

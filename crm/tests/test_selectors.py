@@ -131,3 +131,14 @@ def test_segment_members_page_follows_changed_rules_and_the_clock(monkeypatch):
     EngagementEventFactory(contact=bob, kind="opened", occurred_at=timezone.now() - timezone.timedelta(days=29))
     EngagementEventFactory(contact=ann, kind="opened", occurred_at=timezone.now() - timezone.timedelta(days=31))
     assert [c.pk for c in segment_members_page(segment)] == [bob.pk]
+
+
+def test_a_first_page_in_an_order_no_index_serves_picks_its_ids_first():
+    for score in (10, 90, 50, 90):
+        ContactFactory(engagement_score=score, tags=[TagFactory()])
+    by_score = contacts_listed().order_by("-engagement_score", "-id")
+    page = selectors.contacts_page(by_score[:3])
+    assert " IN (SELECT " in str(page.query)  # the sort reads narrow rows, the extras come for 3 contacts
+    assert [(c.pk, c.tag_names) for c in page] == [(c.pk, c.tag_names) for c in by_score[:3]]
+    newest = contacts_listed()[:3]
+    assert selectors.contacts_page(newest) is newest  # the created_at index serves the newest first
