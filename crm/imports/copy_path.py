@@ -30,6 +30,7 @@ CHUNK_ROWS = 20_000
 STAGING = "crm_import_staging"
 _TEXT_FIELDS = tuple(f for f in SCALAR_FIELDS if f != "company")
 _COLUMNS = ("email", "domain", *_TEXT_FIELDS, "company", "custom", "sources", "tags", "topics")
+_SCALARS, _BLANKS = (*_TEXT_FIELDS, "company"), ("",) * (len(_TEXT_FIELDS) + 1)
 
 
 def _ensure_staging(cursor) -> None:
@@ -68,8 +69,9 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
     buffer = io.StringIO()
     writerow = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow
     tag_texts: dict[frozenset, str] = {}
-    topic_texts: dict[frozenset, str] = {frozenset(): "{}"}
+    topic_texts: dict[frozenset, str] = {}
     source_texts: dict[tuple, str] = {}
+    custom_texts: dict[tuple, str] = {(): "{}"}
     companies: dict[str, str] = {}
     for row in rows:
         values, custom = row.values, row.custom
@@ -79,18 +81,26 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
         tags_text = tag_texts.get(tags)
         if tags_text is None:
             tags_text = tag_texts[tags] = _text_array(tags)
-        topics = frozenset(row.topics)
-        topics_text = topic_texts.get(topics)
-        if topics_text is None:
-            topics_text = topic_texts[topics] = "{" + ",".join(map(str, sorted(topics))) + "}"
+        if row.topics:
+            topics = frozenset(row.topics)
+            topics_text = topic_texts.get(topics)
+            if topics_text is None:
+                topics_text = topic_texts[topics] = "{" + ",".join(map(str, sorted(topics))) + "}"
+        else:
+            topics_text = "{}"
         filled = (tuple(values), tuple(custom))
         sources_text = source_texts.get(filled)
         if sources_text is None:
             sources_text = source_texts[filled] = json.dumps(new_contact_sources(row))
-        writerow((row.email, row.domain, *[values.get(name, "") for name in _TEXT_FIELDS], values.get("company", ""),
-                  json.dumps(custom) if custom else "{}", sources_text, tags_text, topics_text))
+        custom_items = tuple(custom.items())
+        custom_text = custom_texts.get(custom_items)
+        if custom_text is None:
+            custom_text = custom_texts[custom_items] = json.dumps(custom)
+        # map() over the scalar names: the blank default for each unfilled one without a Python loop.
+        writerow((row.email, row.domain, *map(values.get, _SCALARS, _BLANKS), custom_text, sources_text, tags_text,
+                  topics_text))
     domains = sorted(companies)
-    return StagedChunk(rows=len(rows), data=buffer.getvalue().encode(), topics=len(topic_texts) > 1,
+    return StagedChunk(rows=len(rows), data=buffer.getvalue().encode(), topics=bool(topic_texts),
                        tags=sorted(set().union(*tag_texts)),
                        companies=(domains, [companies[domain] for domain in domains]))
 
