@@ -1,7 +1,9 @@
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from publishing import dispatcher
-from publishing.choices import JobStatus
+from publishing.choices import DUE_JOB, JobStatus
 from publishing.models import JobEvent, PublishingJob
 from publishing.tests.channels import channel_on
 from publishing.tests.factories import JobFactory
@@ -50,3 +52,21 @@ def test_a_job_whose_lease_was_taken_back_mid_batch_is_still_recorded_published(
     assert sorted(job.pk for job in recorded) == sorted([kept.pk, taken_back.pk])
     assert set(PublishingJob.objects.values_list("status", flat=True)) == {JobStatus.PUBLISHED}
     assert len(httpserver.log) == 2
+
+
+# SQLite uses a partial index only when the query's own literals imply its condition, never with
+# bound parameters as Django sends them; there the claim sorts, which its small queues afford.
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="partial index plans are PostgreSQL's")
+def test_the_claim_reads_due_jobs_in_order_from_an_index_without_sorting_them():
+    JobFactory.create_batch(3)
+    due = (PublishingJob.objects.filter(status__in=DUE_JOB, due_at__lte=timezone.now()).order_by("due_at", "pk")
+           .values_list("pk", "status")[:64])  # the read claim_due locks its jobs with
+    sql, params = due.query.sql_with_params()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of test rows would be read whole
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Index Scan using publishing_job_queue" in plan, plan
+    assert "Sort" not in plan, plan
