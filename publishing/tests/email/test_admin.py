@@ -95,3 +95,13 @@ def test_admin_block_with_broken_syntax_is_a_form_error(admin_client):
 
     assert response.status_code == 200 and b"cannot be read" in response.content
     assert not EmailBlock.objects.exists()
+
+
+def test_admin_adds_a_template_with_a_block(admin_client):
+    response = admin_client.post("/admin/publishing/emailtemplate/add/", {
+        "name": "Fine", "subject": "Hi", "html_body": "<p>{{ blocks.articles }} {{ unsubscribe_url }}</p>",
+        "preheader": "", "text_body": "", "blocks-TOTAL_FORMS": "1", "blocks-INITIAL_FORMS": "0",
+        "blocks-0-slot": "articles", "blocks-0-html": "<h2>For everyone</h2>", "blocks-0-position": "0"})
+
+    assert response.status_code == 302
+    assert EmailBlock.objects.get().template == EmailTemplate.objects.get()
