@@ -8,7 +8,7 @@ contact insert and of the tag links, and at commit the deferred foreign-key chec
 contact (its company) and link (its contact and tag). COPY itself is about a tenth.
 
 Every name put into the SQL comes from model metadata or constants here, never from the file:
-the file's values travel only through COPY (hence the S608 waivers).
+the file's values travel only through COPY and query parameters (hence the S608 waivers).
 
 The merge expresses exactly the rule in crm/imports/merging.py; the import tests run on both
 databases to keep this path and the ORM path in step.
@@ -60,6 +60,7 @@ class StagedChunk:
     # the same order), gathered here so the database does not unnest and sort the staged rows for them.
     tags: list[str] = field(default_factory=list)
     companies: tuple[list[str], list[str]] = ([], [])  # domains, names
+    domains: list[str] = field(default_factory=list)  # every domain of the chunk
 
 
 def prepare(rows: list[ContactRow]) -> StagedChunk:
@@ -102,7 +103,8 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
     domains = sorted(companies)
     return StagedChunk(rows=len(rows), data=buffer.getvalue().encode(), topics=bool(topic_texts),
                        tags=sorted(set().union(*tag_texts)),
-                       companies=(domains, [companies[domain] for domain in domains]))
+                       companies=(domains, [companies[domain] for domain in domains]),
+                       domains=list({row.domain for row in rows}))
 
 
 def _keep_unless_manual(field: str, contact: str) -> str:
@@ -129,7 +131,9 @@ def _merge_sql(policy: str) -> str:
     ))
     head = (
         f"INSERT INTO {contact} ({insert_columns}) SELECT {selected} FROM {STAGING} s "  # noqa: S608
-        f"LEFT JOIN {company} co ON co.domain = s.domain "
+        # Only the chunk's domains (a parameter): joined with the whole company table, the merge read
+        # all of it for every chunk (23 ms at 100,000 companies, growing with the database).
+        f"LEFT JOIN (SELECT id, domain FROM {company} WHERE domain = ANY(%s::text[])) co ON co.domain = s.domain "
     )
     if policy != ImportPolicy.UPDATE:
         return head + "ON CONFLICT (email) DO NOTHING RETURNING id, email, true AS created"
@@ -139,10 +143,10 @@ def _merge_sql(policy: str) -> str:
     manual_keys = f"ARRAY(SELECT key FROM jsonb_each_text({contact}.field_sources) WHERE value = {manual})"  # noqa: S608
     manual_custom = (
         f"ARRAY(SELECT substr(key, 8) FROM jsonb_each_text({contact}.field_sources) "  # noqa: S608
-        f"WHERE key LIKE 'custom:%' AND value = {manual})"
+        f"WHERE starts_with(key, 'custom:') AND value = {manual})"
     )
     file_custom_keys = (
-        "ARRAY(SELECT key FROM jsonb_object_keys(excluded.field_sources) AS key WHERE key LIKE 'custom:%')"
+        "ARRAY(SELECT key FROM jsonb_object_keys(excluded.field_sources) AS key WHERE starts_with(key, 'custom:'))"
     )
     assignments = [_keep_unless_manual(name, contact) for name in _TEXT_FIELDS if name != "source"]
     assignments += [
@@ -226,7 +230,7 @@ def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
         if staged.tags:
             cursor.execute(f"INSERT INTO {Tag._meta.db_table} (name, color) SELECT unnest(%s::text[]), '' "  # noqa: S608
                            "ON CONFLICT (name) DO NOTHING", [staged.tags])
-        cursor.execute(_merge_and_link_sql(policy, topics=staged.topics))
+        cursor.execute(_merge_and_link_sql(policy, topics=staged.topics), [staged.domains])
         created, merged = cursor.fetchone()
         if policy != ImportPolicy.UPDATE:
             cursor.execute(_links_sql(Contact._meta.db_table))
