@@ -192,7 +192,7 @@ def python_cost(path: Path) -> str:
                     spent[name] += value
                 yield staged
 
-    for _ in read_ahead(chunks()):
+    for _ in read_ahead(chunks(), bulk=True):
         pass
     total = sum(spent.values())
     parts = ", ".join(f"{name} {value / rows * 1e6:.1f}" for name, value in spent.items())

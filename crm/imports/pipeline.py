@@ -6,7 +6,9 @@ share (COPY, merge, index upkeep, commit) are of the same order; psycopg release
 waits on the server, so doing them side by side hides most of the smaller one. The thread never
 touches the database, and at most `depth` chunks wait in the queue, so memory stays flat.
 
-While a thread reads ahead, the process is tuned for bulk work, restored when the last reader ends:
+While a thread reads ahead for a large file (`bulk=True`), the process is tuned for bulk work,
+restored when the last reader ends (not for a small upload imported during a request, where the
+collection that starts it would cost more, about 30 ms, than it saves):
 - the GIL changes hands every half millisecond instead of Python's 5 ms: the thread talking to the
   database needs the GIL back after each statement, and waited up to a whole interval each time
   behind the busy reader (about 150 ms of a 20,000-row chunk's 730 ms went to trivial statements;
@@ -63,7 +65,7 @@ class _Failed:
         self.error = error
 
 
-def read_ahead(items: Iterable, *, depth: int = 1) -> Iterator:
+def read_ahead(items: Iterable, *, depth: int = 1, bulk: bool = False) -> Iterator:
     """Yields what `items` yields, producing the next ones in a thread; its errors surface here."""
     waiting: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -88,7 +90,7 @@ def read_ahead(items: Iterable, *, depth: int = 1) -> Iterator:
         offer(_DONE)
 
     thread = threading.Thread(target=produce, name="crm-import-read-ahead", daemon=True)
-    with _bulk_mode():
+    with _bulk_mode() if bulk else contextlib.nullcontext():
         thread.start()
         try:
             while True:

@@ -179,7 +179,8 @@ class _ImportJob:
                 Tag.objects.get_or_create(name=run.tag)
             done = run.processed_rows
             # Closed before the file, whatever stops the loop, so the thread never reads a closed file.
-            with closing(read_ahead(self._prepared(records, validator))) as chunks:
+            bulk = run.total_rows - run.processed_rows > self.chunk_rows
+            with closing(read_ahead(self._prepared(records, validator), bulk=bulk)) as chunks:
                 for chunk in chunks:
                     done = self._commit(chunk, report, done)
         _finish(run.pk, RunStatus.COMPLETED)
