@@ -142,16 +142,29 @@ class _Prepared:
         return found
 
 
-_PREPARED: dict[Hashable, _Prepared] = {}
+class _PreparedCount:
+    """How many rows a sliced query gives, compiled once: SELECT count(*) FROM (the query) counted."""
+
+    def __init__(self, queryset: QuerySet):
+        sql, self.params = queryset.query.get_compiler(queryset.db).as_sql()
+        self.sql, self.db = f"SELECT COUNT(*) FROM ({sql}) counted", queryset.db
+
+    def fetch(self) -> int:
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            return cursor.fetchone()[0]
+
+
+_PREPARED: dict[Hashable, _Prepared | _PreparedCount] = {}
 PREPARED_AT_MOST = 256  # a few KB each; the oldest goes first
 
 
-def _prepared(key: Hashable, build: Callable[[], QuerySet]) -> _Prepared:
+def _prepared(key: Hashable, build: Callable[[], _Prepared | _PreparedCount]):
     """The compiled query for `key`, which must name everything the SQL depends on. Threads may compile the
     same one twice at worst; each dict operation is atomic."""
     prepared = _PREPARED.get(key)
     if prepared is None:
-        prepared = _Prepared(build())
+        prepared = build()
         while len(_PREPARED) >= PREPARED_AT_MOST:
             _PREPARED.pop(next(iter(_PREPARED)), None)
         _PREPARED[key] = prepared
@@ -164,13 +177,25 @@ def segment_members_page(segment: Segment, *, offset: int = 0, limit: int = 50) 
     clock), so the key is the rules themselves and a changed segment simply gets a new statement."""
     if limit <= 0:
         return []
-    rules = json.dumps(segment.rules, sort_keys=True, separators=(",", ":"))
 
     def build():
-        return contacts_page(segment_members(segment)[offset:offset + limit])
+        return _Prepared(contacts_page(segment_members(segment)[offset:offset + limit]))
 
+    return _prepared(_segment_key(segment, "members", offset, limit), build).fetch()
+
+
+def segment_members_count(segment: Segment, *, at_most: int) -> int:
+    """How many members the segment has, counting no further than `at_most`, from a statement compiled once."""
+
+    def build():
+        return _PreparedCount(segment_members(segment).order_by().values("pk")[:at_most])
+
+    return _prepared(_segment_key(segment, "count", at_most), build).fetch()
+
+
+def _segment_key(segment: Segment, *shape) -> tuple:
     db = Contact.objects.db
-    return _prepared(("segment_members", db, connections[db].vendor, rules, offset, limit), build).fetch()
+    return (db, connections[db].vendor, json.dumps(segment.rules, sort_keys=True, separators=(",", ":")), *shape)
 
 
 def segment_count(rules) -> int:

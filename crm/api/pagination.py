@@ -25,10 +25,14 @@ class CappedCountPaginator(Paginator):
 
     count_at_most = COUNT_AT_MOST
     capped = False
+    counter = None  # counter(at_most) counts in place of the queryset (a segment's compiled count)
 
     @cached_property
     def count(self) -> int:
-        counted = self.object_list.order_by().values("pk")[: self.count_at_most + 1].count()
+        if self.counter is not None:
+            counted = self.counter(self.count_at_most + 1)
+        else:
+            counted = self.object_list.order_by().values("pk")[: self.count_at_most + 1].count()
         self.capped = counted > self.count_at_most
         return min(counted, self.count_at_most)
 
@@ -48,9 +52,9 @@ class ContactPagination(StandardPagination):
     django_paginator_class = CappedCountPaginator
     cursor_query_param = NewestFirstCursorPagination.cursor_query_param
 
-    def paginate_queryset(self, queryset, request, view=None, rows=None):
-        """`rows(offset, limit)`, when given, lists a numbered page in place of slicing the queryset (which
-        still gives the count and the cursor pages): a segment's members come from a statement compiled once."""
+    def paginate_queryset(self, queryset, request, view=None, rows=None, count=None):
+        """`rows(offset, limit)` and `count(at_most)`, when given, list a numbered page and count in place of the
+        queryset (which still gives the cursor pages): a segment's members come from statements compiled once."""
         self.cursor = None
         if self.cursor_query_param in request.query_params:
             if request.query_params.get("ordering"):
@@ -59,6 +63,7 @@ class ContactPagination(StandardPagination):
             return self.cursor.paginate_queryset(queryset, request, view)
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)
+        paginator.counter = count
         asked = request.query_params.get(self.page_query_param, "1")
         # Counting up to the end of the asked page keeps every page reachable by number.
         paginator.count_at_most = max(COUNT_AT_MOST, int(asked) * page_size if asked.isdigit() else 0)

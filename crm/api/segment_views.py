@@ -41,7 +41,8 @@ class SegmentViewSet(viewsets.ModelViewSet):
         segment = self.get_object()
         page = self.paginator.paginate_queryset(
             selectors.segment_members(segment), request, view=self,
-            rows=lambda offset, limit: selectors.segment_members_page(segment, offset=offset, limit=limit))
+            rows=lambda offset, limit: selectors.segment_members_page(segment, offset=offset, limit=limit),
+            count=lambda at_most: selectors.segment_members_count(segment, at_most=at_most))
         return self.get_paginated_response(ContactSerializer(page, many=True).data)
 
     @extend_schema(responses={200: dict})

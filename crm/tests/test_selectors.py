@@ -10,6 +10,7 @@ from crm.selectors import (
     contacts_emailable,
     contacts_listed,
     segment_members,
+    segment_members_count,
     segment_members_page,
 )
 from crm.tests.factories import CompanyFactory, ContactFactory, EngagementEventFactory, SegmentFactory, TagFactory
@@ -114,6 +115,8 @@ def test_segment_members_page_lists_the_querysets_page_from_a_statement_compiled
             assert shown(segment_members_page(segment, offset=offset, limit=limit)) == expected
     assert len(compiled) == 3  # once per page, not once per call
     assert segment_members_page(segment, limit=0) == []
+    counted = [segment_members_count(segment, at_most=at_most) for at_most in (3, 100, 3)]
+    assert counted == [3, 7, 3] and len(selectors._PREPARED) == 5  # 3 pages, 2 counts
 
 
 def test_segment_members_page_follows_changed_rules_and_the_clock(monkeypatch):
