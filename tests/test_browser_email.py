@@ -10,7 +10,8 @@ from aicmo_site.testing.worker import wait_for
 from crm import services as crm_services
 from crm.tests.factories import ContactFactory, TagFactory
 from publishing.email.choices import SendStatus
-from publishing.email.models import EmailBlock, EmailCampaign
+from publishing.email.models import EmailCampaign
+from publishing.email.services.blocks import email_block_create
 from publishing.tests.email.factories import EmailTemplateFactory, smtp_account
 from publishing.tests.factories import CampaignFactory
 
@@ -45,7 +46,7 @@ def test_set_up_preview_check_send_and_watch_progress(live_server, page, make_us
     retail = crm_services.topic_create(name="Retail", slug="retail")
     template = EmailTemplateFactory(name="Topic digest", html_body=NEWSLETTER)
     for topic, article in ((ai, "Agents in production"), (retail, "Stores that stayed open")):
-        EmailBlock.objects.create(template=template, slot="articles", html=f"<h2>{article}</h2>").topics.add(topic)
+        email_block_create(template=template, slot="articles", html=f"<h2>{article}</h2>", topics=[topic])
     readers = TagFactory(name="readers")
     people = [ContactFactory(first_name=f"Reader{n}", tags=[readers]) for n in range(6)]
     for n, person in enumerate(people):
