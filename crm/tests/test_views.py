@@ -118,3 +118,24 @@ def test_segment_editor_offers_the_rule_builder_over_the_json_box(marketer):
     fields = {field["field"]: field for field in builder["fields"]}
     assert [op["value"] for op in fields["event"]["operators"]] == ["event", "event", "event_kind", "event_kind"]
     assert {"value": "engaged", "label": "Engaged"} in fields["lifecycle_status"]["choices"]
+
+
+def test_a_segments_members_page_lists_them_from_its_compiled_statements(marketer, monkeypatch):
+    from crm import selectors
+
+    monkeypatch.setattr(selectors, "_PREPARED", {})
+    vip = TagFactory(name="vip")
+    members = [ContactFactory(email=f"m{index}@acme.io", tags=[vip], company=CompanyFactory(name=f"Co {index}"))
+               for index in range(3)]
+    ContactFactory(email="other@acme.io")
+    segment = SegmentFactory(rules={"op": "and", "rules": [{"field": "tags", "operator": "any", "value": ["vip"]}]})
+    few = page_queries(marketer, f"/contacts/?segment={segment.pk}")
+    page = marketer.get(f"/contacts/?segment={segment.pk}")
+    assert page.context["page"].paginator.count == 3
+    assert [c.pk for c in page.context["page"].object_list] == [c.pk for c in reversed(members)]
+    assert b"Co 2" in page.content and b"other@acme.io" not in page.content
+    assert len(selectors._PREPARED) == 2  # the count and the page, kept for the next request
+    assert page_queries(marketer, f"/contacts/?segment={segment.pk}&search=m1") == few
+    assert len(selectors._PREPARED) == 2  # another filter beside the segment goes through the filters
+    assert [c.email for c in marketer.get(f"/contacts/?segment={segment.pk}&search=m1").context["page"]] == [
+        "m1@acme.io"]
