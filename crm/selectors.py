@@ -6,6 +6,7 @@ from collections.abc import Callable, Hashable
 from django.db import connections
 from django.db.models import Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from crm.choices import ConsentStatus, EmailStatus, LifecycleStatus, SuppressionKind
 from crm.filters import ContactFilterSet
@@ -194,8 +195,11 @@ def segment_members_count(segment: Segment, *, at_most: int) -> int:
 
 
 def _segment_key(segment: Segment, *shape) -> tuple:
+    """Everything a segment's SQL depends on: the rules, the database, and the active time zone (a rule on a
+    calendar day compiles it into the SQL)."""
     db = Contact.objects.db
-    return (db, connections[db].vendor, json.dumps(segment.rules, sort_keys=True, separators=(",", ":")), *shape)
+    return (db, connections[db].vendor, timezone.get_current_timezone_name(),
+            json.dumps(segment.rules, sort_keys=True, separators=(",", ":")), *shape)
 
 
 def segment_count(rules) -> int:

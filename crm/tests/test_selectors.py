@@ -145,3 +145,14 @@ def test_a_first_page_in_an_order_no_index_serves_picks_its_ids_first():
     assert [(c.pk, c.tag_names) for c in page] == [(c.pk, c.tag_names) for c in by_score[:3]]
     newest = contacts_listed()[:3]
     assert selectors.contacts_page(newest) is newest  # the created_at index serves the newest first
+
+
+def test_segment_statements_are_kept_per_time_zone_a_calendar_day_depends_on(monkeypatch):
+    monkeypatch.setattr(selectors, "_PREPARED", {})
+    late = ContactFactory()
+    Contact.objects.filter(pk=late.pk).update(created_at="2026-03-01T23:30:00Z")
+    segment = SegmentFactory(rules={"op": "and", "rules": [
+        {"field": "created_at", "operator": "after", "value": "2026-03-02"}]})
+    assert segment_members_page(segment) == []
+    with timezone.override("Europe/Paris"):  # 00:30 on 2 March there
+        assert [c.pk for c in segment_members_page(segment)] == [late.pk]
