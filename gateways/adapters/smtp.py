@@ -22,11 +22,13 @@ from __future__ import annotations
 import smtplib
 import ssl
 import time
+from collections.abc import Generator
 
 from gateways.capabilities import EmailSendingAdapter, EmailSession, OutgoingEmail, ProbeResult, SendReceipt, register
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
 from gateways.mail.compose import render_message
 from gateways.mail.conf import smtp_retry_after_seconds
+from gateways.mail.steps import run_steps
 from gateways.mail.tls import tls_context
 
 SECURITY_MODES = ("starttls", "tls", "none")
@@ -186,6 +188,13 @@ class SmtpSession(EmailSession):
         self._smtp: smtplib.SMTP | None = smtp
 
     def send(self, message: OutgoingEmail) -> SendReceipt:
+        return run_steps(self.send_steps(message))
+
+    def send_steps(self, message: OutgoingEmail) -> Generator[None, None, SendReceipt]:
+        """send() in three steps, for a caller driving several sessions at once: each `yield` is a point
+        where this session waits for its server (the replies to MAIL, RCPT and DATA; the reply to the
+        message), so the caller can write to its other connections meanwhile. The receipt is the
+        generator's return value; errors are those of send()."""
         try:
             rendered = render_message(message, default_from=self.adapter.from_email)
         except ValueError as exc:
@@ -194,8 +203,15 @@ class SmtpSession(EmailSession):
         if not (sender.isascii() and rendered.recipient.isascii()):
             raise ProviderRejected(f"Address {rendered.recipient if sender.isascii() else sender!r} is not ASCII; "
                                    "internationalised addresses are not supported", provider=self.provider)
-        smtp = self._open_transaction(sender, rendered.recipient, rendered.message_id)
-        code, text = self._send_content(smtp, rendered.data, rendered.message_id)
+        smtp = self._connection()
+        pipelined = self._write_envelope(smtp, sender, rendered.recipient)
+        if pipelined:
+            yield
+        smtp = self._open_transaction(smtp, sender, rendered.recipient, rendered.message_id,
+                                      replies=self._read_envelope_replies(smtp) if pipelined else None)
+        self._write_content(smtp, rendered.data)
+        yield
+        code, text = self._read_answer(smtp, rendered.message_id)
         return SendReceipt(message_id=rendered.message_id, provider=self.provider, response=f"{code} {text}")
 
     def close(self) -> None:
@@ -215,11 +231,13 @@ class SmtpSession(EmailSession):
             self._smtp.close()
             self._smtp = None
 
-    def _open_transaction(self, sender: str, recipient: str, message_id: str) -> smtplib.SMTP:
-        """MAIL FROM, RCPT TO and DATA, up to the server's 354. A connection the server closed while
+    def _open_transaction(self, smtp: smtplib.SMTP, sender: str, recipient: str, message_id: str, *,
+                          replies: list[tuple[int, bytes]] | None) -> smtplib.SMTP:
+        """MAIL FROM, RCPT TO and DATA, up to the server's 354 (`replies`: the answers to the pipelined
+        commands already written, None to exchange them now). A connection the server closed while
         idle is replaced once: no message is in flight, so nothing can be sent twice."""
-        smtp = self._connection()
-        replies = self._exchange(smtp, sender, recipient)
+        if replies is None:
+            replies = self._exchange(smtp, sender, recipient)
         if not replies or replies[0][0] == 421:
             self._drop()
             smtp = self._connection()
@@ -234,24 +252,46 @@ class SmtpSession(EmailSession):
             raise ProviderUnavailable("Connection lost before the message was sent", provider=self.provider)
         return smtp
 
-    def _exchange(self, smtp: smtplib.SMTP, sender: str, recipient: str) -> list[tuple[int, bytes]]:
-        """The replies to MAIL, RCPT and DATA, in order; fewer when the connection was lost or, one by
-        one, when a command was refused. With PIPELINING (RFC 2920) the three commands go in one
-        write: two round trips fewer per message, the largest cost of sending on a fast network."""
-        commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n", f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\n",
-                    "DATA\r\n"]
+    @staticmethod
+    def _envelope(sender: str, recipient: str) -> list[str]:
+        return [f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n", f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\n",
+                "DATA\r\n"]
+
+    def _write_envelope(self, smtp: smtplib.SMTP, sender: str, recipient: str) -> bool:
+        """With PIPELINING (RFC 2920) MAIL, RCPT and DATA go in one write, answered later: two round trips
+        fewer per message, the largest cost of sending on a fast network. False without PIPELINING, or
+        when the write failed (the exchange is then done, or found lost, one command at a time)."""
+        if not smtp.has_extn("pipelining"):
+            return False
+        try:
+            smtp.send("".join(self._envelope(sender, recipient)))
+        except smtplib.SMTPServerDisconnected:
+            return False
+        return True
+
+    @staticmethod
+    def _read_envelope_replies(smtp: smtplib.SMTP) -> list[tuple[int, bytes]]:
+        """The replies to the three pipelined commands; fewer when the connection was lost."""
         replies: list[tuple[int, bytes]] = []
         try:
-            if smtp.has_extn("pipelining"):
-                smtp.send("".join(commands))
-                for _command in commands:
-                    replies.append(smtp.getreply())
-            else:
-                for command, (_stage, expected) in zip(commands, _STAGES, strict=True):
-                    smtp.send(command)
-                    replies.append(smtp.getreply())
-                    if replies[-1][0] not in expected:
-                        break
+            for _stage in _STAGES:
+                replies.append(smtp.getreply())
+        except smtplib.SMTPServerDisconnected:
+            pass
+        return replies
+
+    def _exchange(self, smtp: smtplib.SMTP, sender: str, recipient: str) -> list[tuple[int, bytes]]:
+        """The replies to MAIL, RCPT and DATA, in order; fewer when the connection was lost or, one by
+        one, when a command was refused."""
+        if self._write_envelope(smtp, sender, recipient):
+            return self._read_envelope_replies(smtp)
+        replies: list[tuple[int, bytes]] = []
+        try:
+            for command, (_stage, expected) in zip(self._envelope(sender, recipient), _STAGES, strict=True):
+                smtp.send(command)
+                replies.append(smtp.getreply())
+                if replies[-1][0] not in expected:
+                    break
         except smtplib.SMTPServerDisconnected:
             pass
         return replies
@@ -265,7 +305,7 @@ class SmtpSession(EmailSession):
         except smtplib.SMTPServerDisconnected:
             self._drop()
 
-    def _send_content(self, smtp: smtplib.SMTP, payload: bytes, message_id: str) -> tuple[int, str]:
+    def _write_content(self, smtp: smtplib.SMTP, payload: bytes) -> None:
         # Dot-stuffing (RFC 5321 §4.5.2); bytes.replace is several times faster than smtplib's regex.
         quoted = (b"." if payload.startswith(b".") else b"") + payload.replace(b"\r\n.", b"\r\n..")
         if not quoted.endswith(b"\r\n"):
@@ -276,6 +316,8 @@ class SmtpSession(EmailSession):
             # The final "." never left: the server cannot have accepted a message without its end.
             self._drop()
             raise ProviderUnavailable(f"Connection lost while sending the message: {exc}", provider=self.provider)
+
+    def _read_answer(self, smtp: smtplib.SMTP, message_id: str) -> tuple[int, str]:
         try:
             code, text = smtp.getreply()
         except smtplib.SMTPServerDisconnected as exc:

@@ -23,6 +23,13 @@ def batch_size() -> int:
     return getattr(settings, "EMAIL_BATCH_SIZE", env_int("EMAIL_BATCH_SIZE", 200, minimum=1))
 
 
+def connections_per_worker() -> int:
+    """SMTP connections one worker sends over side by side. Each round starts one message per connection
+    with one commit and sends them together, so commits and waits for the server are shared; a worker
+    killed mid-round leaves at most this many deliveries whose outcome is unknown (one per connection)."""
+    return getattr(settings, "EMAIL_CONNECTIONS_PER_WORKER", env_int("EMAIL_CONNECTIONS_PER_WORKER", 4, minimum=1))
+
+
 def lease_seconds() -> float:
     """How long a claim lives without progress; a crashed worker's claims come back after it."""
     return getattr(settings, "EMAIL_LEASE_SECONDS", env_float("EMAIL_LEASE_SECONDS", 120.0))

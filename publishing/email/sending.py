@@ -26,16 +26,20 @@ import os
 import socket
 import time
 import uuid
+from collections import deque
+from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from gateways.capabilities import OutgoingEmail
+from gateways.capabilities import OutgoingEmail, SendReceipt
 from gateways.errors import GatewayError, NoProviderAvailable, OutcomeUnknown, ProviderRejected
+from gateways.mail.steps import at_once
 from publishing.email import conf
 from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, SendStatus
 from publishing.email.composing import LinkBook, content_of, links_in, outgoing_for, render_for
@@ -156,45 +160,71 @@ def _mine(delivery_id: int, owner: str, *statuses):
     return EmailDelivery.objects.filter(pk=delivery_id, lease_owner=owner, status__in=statuses)
 
 
-# The previous message's "sent" (when there is one) and this message's "sending", in one autocommitted
-# statement: written with the ORM, the two UPDATEs, their transaction and building them took half of a
-# worker's time (py-spy). Each row keeps the conditions of _mine: this worker's lease, and "queued" to
-# start, "sending" (or recovered as unknown) to record. RETURNING says whether the start happened.
-_SENT_AND_START = """
-UPDATE {table} SET
-  status = CASE WHEN id = %(start)s THEN %(sending)s ELSE %(sent)s END,
-  attempts = CASE WHEN id = %(start)s THEN attempts + 1 ELSE attempts END,
-  message_id = CASE WHEN id = %(start)s THEN %(start_message_id)s ELSE %(message_id)s END,
-  provider = CASE WHEN id = %(start)s THEN provider ELSE %(provider)s END,
-  provider_response = CASE WHEN id = %(start)s THEN provider_response ELSE %(provider_response)s END,
-  sent_at = CASE WHEN id = %(start)s THEN sent_at ELSE %(sent_at)s END,
-  error = CASE WHEN id = %(start)s THEN error ELSE '' END,
-  failover_note = CASE WHEN id = %(start)s THEN failover_note ELSE %(failover_note)s END,
-  lease_owner = CASE WHEN id = %(start)s THEN lease_owner ELSE '' END,
-  lease_expires_at = CASE WHEN id = %(start)s THEN %(lease_expires_at)s ELSE NULL END
-WHERE lease_owner = %(owner)s
-  AND ((id = %(start)s AND status = %(queued)s) OR (id = %(record)s AND status IN (%(sending)s, %(unknown)s)))
-RETURNING id
-"""
+# The previous round's "sent" marks and this round's "sending" marks, in one autocommitted statement:
+# written with the ORM, the UPDATEs, their transaction and building them took half of a worker's time
+# (py-spy), and with synchronous_commit each commit waits for the disk, so a round of K connections
+# commits once, not 2K times. Each row keeps the conditions of _mine: this worker's lease, and
+# "queued" to start, "sending" (or recovered as unknown) to record. RETURNING says which starts happened.
+_RECORDED_FIELDS = ("message_id", "provider", "provider_response", "sent_at", "failover_note")
 
 
-def _record_and_start(pending: list, delivery: EmailDelivery, message: OutgoingEmail, owner: str) -> bool:
-    """Committed before the SMTP transaction: from here on the delivery is never sent again blindly.
-    False when the claim was lost (paused, or expired and taken by another worker)."""
-    recorded_id, fields = pending.pop() if pending else (0, {"message_id": "", "provider": "",
-                                                             "provider_response": "", "sent_at": None,
-                                                             "failover_note": ""})
+@lru_cache(maxsize=64)
+def _round_sql(table: str, starts: int, records: int) -> str:
+    def ids(count: int) -> str:
+        return f"id IN ({', '.join(['%s'] * count)})" if count else "FALSE"
+
+    def per_row(count: int, otherwise: str) -> str:
+        return f"CASE id {' '.join(['WHEN %s THEN %s'] * count)} ELSE {otherwise} END" if count else otherwise
+
+    started = ids(starts)
+    return f"""UPDATE {table} SET
+  status = CASE WHEN {started} THEN %s ELSE %s END,
+  attempts = CASE WHEN {started} THEN attempts + 1 ELSE attempts END,
+  message_id = {per_row(starts + records, "message_id")},
+  provider = {per_row(records, "provider")},
+  provider_response = {per_row(records, "provider_response")},
+  sent_at = {per_row(records, "sent_at")},
+  error = CASE WHEN {started} THEN error ELSE '' END,
+  failover_note = {per_row(records, "failover_note")},
+  lease_owner = CASE WHEN {started} THEN lease_owner ELSE '' END,
+  lease_expires_at = CASE WHEN {started} THEN %s ELSE NULL END
+WHERE lease_owner = %s AND (({started} AND status = %s) OR ({ids(records)} AND status IN (%s, %s)))
+RETURNING id"""
+
+
+def _record_and_start(pending: list, starts: list[tuple[EmailDelivery, OutgoingEmail]], owner: str) -> set[int]:
+    """Committed before the SMTP transactions of `starts`: from here on none of them is sent again blindly,
+    and the successes in `pending` (taken out of it) are recorded. The ids that started: a delivery is
+    left out when its claim was lost (paused, or expired and taken by another worker)."""
+    records, pending[:] = list(pending), []
+    if not starts and not records:
+        return set()
     ops = connection.ops
-    params = {
-        "start": delivery.pk, "record": recorded_id, "owner": owner, "start_message_id": message.message_id,
-        "lease_expires_at": ops.adapt_datetimefield_value(timezone.now() + timedelta(seconds=conf.lease_seconds())),
-        "queued": DeliveryStatus.QUEUED.value, "sending": DeliveryStatus.SENDING.value,
-        "sent": DeliveryStatus.SENT.value, "unknown": DeliveryStatus.OUTCOME_UNKNOWN.value,
-        **fields, "sent_at": ops.adapt_datetimefield_value(fields["sent_at"]),
-    }
+    start_ids = [delivery.pk for delivery, _message in starts]
+    record_ids = [delivery_id for delivery_id, _fields in records]
+    lease_expires_at = ops.adapt_datetimefield_value(timezone.now() + timedelta(seconds=conf.lease_seconds()))
+
+    def per_row(name: str) -> list:
+        return [value for delivery_id, fields in records for value in (
+            delivery_id, ops.adapt_datetimefield_value(fields[name]) if name == "sent_at" else fields[name])]
+
+    message_ids = [value for delivery, message in starts for value in (delivery.pk, message.message_id)]
+    params = [
+        *start_ids, DeliveryStatus.SENDING.value, DeliveryStatus.SENT.value,
+        *start_ids,
+        *message_ids, *per_row("message_id"),
+        *per_row("provider"), *per_row("provider_response"), *per_row("sent_at"),
+        *start_ids,
+        *per_row("failover_note"),
+        *start_ids,
+        *start_ids, lease_expires_at,
+        owner, *start_ids, DeliveryStatus.QUEUED.value,
+        *record_ids, DeliveryStatus.SENDING.value, DeliveryStatus.OUTCOME_UNKNOWN.value,
+    ]
+    sql = _round_sql(ops.quote_name(EmailDelivery._meta.db_table), len(start_ids), len(record_ids))
     with connection.cursor() as cursor:
-        cursor.execute(_SENT_AND_START.format(table=ops.quote_name(EmailDelivery._meta.db_table)), params)
-        return any(row[0] == delivery.pk for row in cursor.fetchall())
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()} & set(start_ids)
 
 
 def _finish(delivery_id: int, owner: str, **fields) -> None:
@@ -221,47 +251,77 @@ def _release(delivery_ids: list[int], owner: str, *, delay: timedelta | None = N
     EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner, status=DeliveryStatus.QUEUED).update(**fields)
 
 
-def _send_one(session, delivery: EmailDelivery, message: OutgoingEmail, owner: str, report: WorkerReport,
-              pending: list) -> bool:
-    """Send one started delivery and record the outcome. False when no provider could take it.
+@dataclass
+class _Flight:
+    """One started delivery on its way over one of the worker's connections."""
 
-    Failures are written at once; a success is left in `pending` and committed together with the start
-    of the next message: one commit per message instead of two, and still nothing between the SMTP
-    server's answer and that commit but this one message."""
-    attempts_before = len(getattr(session, "attempts", []))
-    try:
-        receipt = session.send(message)
-    except OutcomeUnknown as exc:
-        _finish(delivery.pk, owner, status=DeliveryStatus.OUTCOME_UNKNOWN, error=str(exc)[:2000], lease_owner="",
+    delivery: EmailDelivery
+    message: OutgoingEmail
+    slot: int
+    steps: Generator
+    attempts_before: int
+    receipt: SendReceipt | None = None
+    error: GatewayError | None = None
+
+
+def _steps_of(session, message: OutgoingEmail) -> Generator:
+    send_steps = getattr(session, "send_steps", None)
+    return send_steps(message) if send_steps else at_once(session.send, message)
+
+
+def _fly(flights: list[_Flight]) -> None:
+    """Advance every connection's send one step at a time, in turn: while one waits for its server's
+    answer, the others' commands and messages are already on their way."""
+    flying = list(flights)
+    while flying:
+        still = []
+        for flight in flying:
+            try:
+                next(flight.steps)
+            except StopIteration as stop:
+                flight.receipt = stop.value
+            except GatewayError as exc:
+                flight.error = exc
+            else:
+                still.append(flight)
+        flying = still
+
+
+def _settle(session, flight: _Flight, owner: str, report: WorkerReport, pending: list) -> bool:
+    """Record how one started delivery went. False when no provider could take it.
+
+    Failures are written at once; a success is left in `pending` and committed together with the next
+    round's starts: one commit per round instead of two per message, and still nothing between the
+    SMTP server's answer and that commit but one message per connection."""
+    delivery, error = flight.delivery, flight.error
+    if isinstance(error, OutcomeUnknown):
+        _finish(delivery.pk, owner, status=DeliveryStatus.OUTCOME_UNKNOWN, error=str(error)[:2000], lease_owner="",
                 lease_expires_at=None)
         report.unknown += 1
-    except ProviderRejected as exc:
-        _finish(delivery.pk, owner, status=DeliveryStatus.FAILED, error=str(exc)[:2000], provider=exc.provider,
+    elif isinstance(error, ProviderRejected):
+        _finish(delivery.pk, owner, status=DeliveryStatus.FAILED, error=str(error)[:2000], provider=error.provider,
                 lease_owner="", lease_expires_at=None)
         report.failed += 1
-    except NoProviderAvailable as exc:
-        _retry_or_fail(delivery, owner, exc, report)
-        report.provider_wait = max(retry_delay(1).total_seconds(), exc.retry_after or 0)
+    elif isinstance(error, NoProviderAvailable):
+        _retry_or_fail(delivery, owner, error, report)
+        report.provider_wait = max(retry_delay(1).total_seconds(), error.retry_after or 0)
         return False
-    except GatewayError as exc:
-        _retry_or_fail(delivery, owner, exc, report)
+    elif error is not None:
+        _retry_or_fail(delivery, owner, error, report)
     else:
-        tried = getattr(session, "attempts", [])[attempts_before:]
+        tried = getattr(session, "attempts", [])[flight.attempts_before:]
         pending.append((delivery.pk, {
-            "message_id": receipt.message_id or message.message_id, "provider": receipt.provider,
-            "provider_response": receipt.response[:2000], "sent_at": timezone.now(),
+            "message_id": flight.receipt.message_id or flight.message.message_id, "provider": flight.receipt.provider,
+            "provider_response": flight.receipt.response[:2000], "sent_at": timezone.now(),
             "failover_note": "; ".join(f"{name}: {why}" for name, why in tried)[:2000]}))
         report.sent += 1
     return True
 
 
 def _record(pending: list, owner: str) -> None:
-    """Write the "sent" mark waiting to be committed (at most one: the message just sent) when no next
-    message carries it."""
-    while pending:
-        delivery_id, fields = pending.pop()
-        _finish(delivery_id, owner, status=DeliveryStatus.SENT, error="", lease_owner="", lease_expires_at=None,
-                **fields)
+    """Write the "sent" marks waiting to be committed (at most one per connection: the last round's) when
+    no next round carries them."""
+    _record_and_start(pending, [], owner)
 
 
 # What sending and rendering read of a batch (Recipient.from_contact): loading whole rows (every
@@ -274,49 +334,67 @@ _BATCH_FIELDS = (
 
 
 def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerReport) -> bool:
-    """Send one claimed batch over one connection. False when the worker should stop."""
+    """Send one claimed batch over the worker's connections (EMAIL_CONNECTIONS_PER_WORKER), one message per
+    connection at a time, in rounds. False when the worker should stop."""
     owner = sender.owner
     deliveries = list(EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner,
                                                    status=DeliveryStatus.QUEUED)
                       .select_related("contact__company", "variant__template").prefetch_related("contact__tags")
                       .only(*_BATCH_FIELDS).order_by("id"))
-    composed = sender.compose(deliveries)
-    remaining = [d.pk for d in deliveries]
+    waiting = deque(sender.compose(deliveries))
+    remaining = {d.pk for d in deliveries}
     gateway = email_gateway()
-    session = gateway.open_email_session()
+    sessions: list = [None] * conf.connections_per_worker()
     refusals_in_a_row = 0
     pending: list = []
     try:
-        for delivery, message, render_error in composed:
+        while waiting:
             if not sender.still_sending():
                 report.stopped_because = "paused or canceled"
                 _record(pending, owner)
-                _release(remaining, owner)
+                _release(sorted(remaining), owner)
                 return False
-            remaining.remove(delivery.pk)
-            if message is None:
-                EmailDelivery.objects.filter(pk=delivery.pk, lease_owner=owner, status=DeliveryStatus.QUEUED).update(
-                    status=DeliveryStatus.FAILED, error=render_error[:2000], lease_owner="", lease_expires_at=None)
-                report.failed += 1
-                continue
-            sender.pace()
-            if not _record_and_start(pending, delivery, message, owner):
-                continue
-            if _send_one(session, delivery, message, owner, report, pending):
-                refusals_in_a_row = 0
-                continue
-            refusals_in_a_row += 1
+            starts = []
+            while waiting and len(starts) < len(sessions):
+                delivery, message, render_error = waiting.popleft()
+                remaining.discard(delivery.pk)
+                if message is None:
+                    EmailDelivery.objects.filter(pk=delivery.pk, lease_owner=owner, status=DeliveryStatus.QUEUED
+                                                 ).update(status=DeliveryStatus.FAILED, error=render_error[:2000],
+                                                          lease_owner="", lease_expires_at=None)
+                    report.failed += 1
+                    continue
+                sender.pace()
+                starts.append((delivery, message))
+            started = _record_and_start(pending, starts, owner)
+            flights = []
+            for slot, (delivery, message) in enumerate(starts):
+                if delivery.pk not in started:
+                    continue
+                if sessions[slot] is None:
+                    sessions[slot] = gateway.open_email_session()
+                flights.append(_Flight(delivery, message, slot, _steps_of(sessions[slot], message),
+                                       len(getattr(sessions[slot], "attempts", []))))
+            _fly(flights)
+            for flight in flights:
+                if _settle(sessions[flight.slot], flight, owner, report, pending):
+                    refusals_in_a_row = 0
+                    continue
+                refusals_in_a_row += 1
+                # One temporary refusal (a 4xx for one message) used up the session's providers: start afresh.
+                sessions[flight.slot].close()
+                sessions[flight.slot] = None
             if refusals_in_a_row >= 2:
                 # Every provider refused twice running: the rest waits rather than burning its attempts.
-                _release(remaining, owner, delay=timedelta(seconds=report.provider_wait))
+                _record(pending, owner)
+                _release(sorted(remaining), owner, delay=timedelta(seconds=report.provider_wait))
                 report.stopped_because = "no provider available"
                 return False
-            # One temporary refusal (a 4xx for one message) used up the session's providers: start afresh.
-            session.close()
-            session = gateway.open_email_session()
     finally:
         _record(pending, owner)
-        session.close()
+        for session in sessions:
+            if session is not None:
+                session.close()
     return True
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from aicmo_site.errors import DomainError
 from crm.choices import ConsentStatus, LifecycleStatus, SuppressionKind
 from crm.tests.factories import CompanyFactory, ContactFactory, SuppressionFactory
+from gateways.testing.ports import free_port
 from publishing.email import sending
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailDelivery, EmailLink
@@ -21,7 +22,7 @@ from publishing.email.services import (
     email_campaign_resume,
 )
 from publishing.email.services.campaigns import leases_recover
-from publishing.tests.email.factories import EmailTemplateFactory
+from publishing.tests.email.factories import EmailTemplateFactory, smtp_account
 from publishing.tests.email.helpers import campaign_for, ready_campaign, started
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +152,7 @@ def test_a_slow_worker_s_late_answer_replaces_the_unknown_outcome_of_its_recover
     started(email_campaign)
     delivery = EmailDelivery.objects.get(pk=claim_batch(campaign_id=email_campaign.campaign_id, owner="slow",
                                                         size=1)[0])
-    assert sending._record_and_start([], delivery, SimpleNamespace(message_id="<1@x>"), "slow")
+    assert sending._record_and_start([], [(delivery, SimpleNamespace(message_id="<1@x>"))], "slow") == {delivery.pk}
     EmailDelivery.objects.filter(pk=delivery.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert leases_recover(campaign_id=email_campaign.campaign_id) == 1
     assert EmailDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.OUTCOME_UNKNOWN
@@ -240,32 +241,87 @@ def test_synchronous_commit_is_relaxed_only_while_sending_and_only_when_configur
     assert _synchronous_commit() == "on"  # the connection goes back to other tasks as it was
 
 
-def test_one_statement_records_the_last_success_and_starts_the_next_only_while_this_worker_holds_it(smtp_server):
-    email_campaign, _contacts = ready_campaign(smtp_server, 2)
+def test_one_statement_records_the_last_round_and_starts_the_next_only_while_this_worker_holds_it(smtp_server):
+    email_campaign, _contacts = ready_campaign(smtp_server, 4)
     started(email_campaign)
-    first, second = (EmailDelivery.objects.get(pk=pk) for pk in
-                     claim_batch(campaign_id=email_campaign.campaign_id, owner="worker-a", size=2))
-    assert sending._record_and_start([], first, SimpleNamespace(message_id="<1@x>"), "worker-a")
-    EmailDelivery.objects.filter(pk=second.pk).update(lease_owner="worker-b")  # its claim expired and was taken
-    success = {"message_id": "<1@x>", "provider": "smtp-test", "provider_response": "250 ok",
-               "sent_at": timezone.now(), "failover_note": ""}
+    first, second, third, fourth = (EmailDelivery.objects.get(pk=pk) for pk in
+                                    claim_batch(campaign_id=email_campaign.campaign_id, owner="worker-a", size=4))
+    assert sending._record_and_start([], [(first, SimpleNamespace(message_id="<1@x>")),
+                                          (second, SimpleNamespace(message_id="<2@x>"))], "worker-a") == {
+        first.pk, second.pk}
+    EmailDelivery.objects.filter(pk=fourth.pk).update(lease_owner="worker-b")  # its claim expired and was taken
+    now = timezone.now()
+    pending = [(pk, {"message_id": f"<{n}@x>", "provider": f"smtp-{n}", "provider_response": f"250 ok {n}",
+                     "sent_at": now, "failover_note": "" if n == 1 else "other: down"})
+               for n, pk in ((1, first.pk), (2, second.pk))]
 
-    assert not sending._record_and_start([(first.pk, success)], second, SimpleNamespace(message_id="<2@x>"),
-                                         "worker-a")
+    assert sending._record_and_start(pending, [(third, SimpleNamespace(message_id="<3@x>")),
+                                               (fourth, SimpleNamespace(message_id="<4@x>"))], "worker-a") == {third.pk}
 
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert (first.status, first.attempts, first.provider, first.lease_owner) == (
-        DeliveryStatus.SENT, 1, "smtp-test", "")
+    assert pending == []
+    for row in (first, second, third, fourth):
+        row.refresh_from_db()
+    assert (first.status, first.attempts, first.provider, first.provider_response, first.lease_owner) == (
+        DeliveryStatus.SENT, 1, "smtp-1", "250 ok 1", "")
+    assert (second.status, second.provider, second.failover_note, second.message_id) == (
+        DeliveryStatus.SENT, "smtp-2", "other: down", "<2@x>")
     assert first.sent_at is not None and first.lease_expires_at is None
-    assert (second.status, second.attempts, second.message_id, second.lease_owner) == (
+    assert (third.status, third.attempts, third.message_id, third.lease_owner) == (
+        DeliveryStatus.SENDING, 1, "<3@x>", "worker-a")
+    assert third.lease_expires_at is not None and third.provider == ""
+    assert (fourth.status, fourth.attempts, fourth.message_id, fourth.lease_owner) == (
         DeliveryStatus.QUEUED, 0, "", "worker-b")
 
 
-def test_a_batch_costs_one_statement_per_message_beyond_a_fixed_few(smtp_server):
-    """Loading, rendering and recording a batch never reads a contact, company or variant row by row."""
+def test_a_round_starts_one_message_per_connection_and_commits_it_before_any_is_sent(smtp_server, settings):
+    """Every message of a round is marked "sending" (committed) before its SMTP transaction, the last
+    round's successes are recorded in the same statement, and no more messages are in the unknown
+    window at once than the worker has connections."""
+    settings.EMAIL_CONNECTIONS_PER_WORKER = 3
+    email_campaign, contacts = ready_campaign(smtp_server, 7)
+    started(email_campaign)
+    seen = []
+    real_fly = sending._fly
+
+    def fly(flights):
+        statuses_now = dict(EmailDelivery.objects.values_list("pk", "status"))
+        seen.append((len(flights), {statuses_now[f.delivery.pk] for f in flights},
+                     sum(1 for status in statuses_now.values() if status == DeliveryStatus.SENDING)))
+        return real_fly(flights)
+
+    with mock.patch.object(sending, "_fly", fly):
+        report = worker_run(email_campaign_id=email_campaign.pk)
+
+    assert report.sent == 7
+    assert [flown for flown, _status, _sending in seen] == [3, 3, 1]
+    assert all(status == {DeliveryStatus.SENDING} for _flown, status, _sending in seen)
+    assert [sending_now for _flown, _status, sending_now in seen] == [3, 3, 1]  # the last round is recorded
+    assert sorted(smtp_server.recipients()) == sorted(c.email for c in contacts)
+    assert statuses(email_campaign) == {DeliveryStatus.SENT: 7}
+
+
+def test_each_connection_fails_over_on_its_own_and_its_message_records_it(smtp_server, settings):
+    settings.EMAIL_CONNECTIONS_PER_WORKER = 2
+    email_campaign, contacts = ready_campaign(smtp_server, 4)
+    smtp_account(smtp_server, name="closed-port", priority=1, port=free_port())  # tried first, refuses connections
+    started(email_campaign)
+
+    report = worker_run(email_campaign_id=email_campaign.pk)
+
+    notes = [note for _pk, note in EmailDelivery.objects.order_by("pk").values_list("pk", "failover_note")]
+    # The first message on each of the two connections went to the second account after the first failed.
+    assert [bool(note) for note in notes] == [True, True, False, False]
+    assert all(note.startswith("closed-port: ") for note in notes[:2])
+    assert set(EmailDelivery.objects.values_list("provider", flat=True)) == {"smtp-test"}
+    assert report.sent == 4 and sorted(smtp_server.recipients()) == sorted(c.email for c in contacts)
+
+
+def test_a_batch_costs_one_statement_per_round_beyond_a_fixed_few(smtp_server, settings):
+    """Loading, rendering and recording a batch never reads a contact, company or variant row by row, and
+    a round of one message per connection costs one statement."""
+    settings.EMAIL_CONNECTIONS_PER_WORKER = 2
     counts = {}
-    for size in (2, 6):
+    for size in (4, 8):
         company = CompanyFactory()
         email_campaign, _contacts = ready_campaign(smtp_server, size, name=f"smtp-{size}", company=company)
         started(email_campaign)
@@ -274,4 +330,4 @@ def test_a_batch_costs_one_statement_per_message_beyond_a_fixed_few(smtp_server)
         with CaptureQueriesContext(connection) as queries:
             assert sending.send_batch(sender, ids, sending.WorkerReport())
         counts[size] = len(queries)
-    assert (counts[6] - counts[2]) / 4 == 1  # the UPDATE that records one message and starts the next
+    assert counts[8] - counts[4] == 2  # two more rounds of two: each UPDATE records one round and starts the next
