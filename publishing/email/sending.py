@@ -4,10 +4,14 @@ Exactly once, as far as SMTP allows:
 - A claim is a lease (lease_owner, lease_expires_at) taken with SELECT … FOR UPDATE SKIP LOCKED on
   PostgreSQL; on SQLite the claiming transaction holds the write lock (IMMEDIATE), and the UPDATE
   repeats every condition, so two workers never hold the same delivery.
-- Each message is marked "sending" and committed before the SMTP transaction starts, and marked
-  "sent" with the provider's message id right after it: the window in which the outcome cannot be
-  known is one message per connection, whatever the batch size. The "sent" of one message and the
-  "sending" of the next are one statement, so one commit per message (_SENT_AND_START).
+- A worker sends over EMAIL_CONNECTIONS_PER_WORKER SMTP connections, in rounds of one message per
+  connection. Each message is marked "sending" and committed before its SMTP transaction starts, and
+  marked "sent" with the provider's message id right after it: the window in which the outcome cannot
+  be known is one message per connection, whatever the batch size. The last round's "sent" marks and
+  this round's "sending" marks are one statement (_record_and_start), so one commit per round; the
+  round's messages then go out side by side, each session yielding while it waits for its server
+  (gateways.mail.steps), so the waits overlap without threads. A worker killed mid-round leaves at
+  most one outcome unknown per connection.
 - A delivery found "sending" past its lease was maybe accepted by the server before its worker died:
   it becomes outcome_unknown and is never sent again (services.campaigns.leases_recover).
 - Messages are rendered before the connection opens, so no template or database work stretches the

@@ -322,3 +322,33 @@ def test_a_data_accepted_after_a_refused_recipient_is_ended_empty_and_the_next_m
     # The empty DATA was ended at once (nothing delivered), the session reset, then the real message.
     assert after_refusal[:3] == [b"DATA", b"<end of data>", b"RSET"]
     assert after_refusal.count(b"<end of data>") == 2
+
+
+def test_sessions_sent_in_steps_overlap_and_each_message_arrives_once(make_smtp_server, pipelining):
+    """send_steps yields where the session waits for its server: several sessions driven in turn by one
+    thread each have their message under way at once, and each gets its own receipt."""
+    smtp_server = make_smtp_server(pipelining=pipelining)
+    adapter = smtp_adapter(smtp_server)
+    sessions = [adapter.open() for _ in range(3)]
+    steps = [session.send_steps(email(to=f"reader{n}@example.org", message_id=f"<d-{n}@news.example.com>"))
+             for n, session in enumerate(sessions)]
+    receipts, waits, passes = {}, 0, []
+    while len(receipts) < len(steps):
+        for n, step in enumerate(steps):
+            if n in receipts:
+                continue
+            try:
+                next(step)
+                waits += 1
+            except StopIteration as stop:
+                receipts[n] = stop.value
+        passes.append(len(receipts))
+    for session in sessions:
+        session.close()
+
+    assert waits == 3 * (2 if pipelining else 1)
+    assert passes[0] == 0  # the first pass left every message under way, none waited for before the next
+    assert smtp_server.connections == 3
+    assert sorted(mail.rcpt_tos[0] for mail in smtp_server.messages) == [f"reader{n}@example.org" for n in range(3)]
+    assert [receipts[n].message_id for n in range(3)] == [f"<d-{n}@news.example.com>" for n in range(3)]
+    assert all(receipt.response.startswith("250") for receipt in receipts.values())
