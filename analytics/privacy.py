@@ -1,7 +1,8 @@
 """What analytics keeps about a person, removed when crm erases them (crm.privacy.contact_erased).
 
-The current score row stays, so tier counts stay true (it names no one once the contact is anonymous);
-the day-by-day score history of the person goes, being a trace of their behaviour over time.
+The day-by-day score history of the person goes at once, being a trace of their behaviour over time.
+Erased contacts are not scored: the next full scoring run drops their current score (and the tier
+counts with it) and returns their copy in crm to 0, inactive.
 """
 
 from analytics.models import ContactScoreHistory

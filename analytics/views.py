@@ -2,7 +2,6 @@
 report as the API, and shows a chart, its table and a CSV link."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -11,9 +10,11 @@ from analytics import reports
 from analytics.api import serializers as s
 from analytics.models import ContactScore, ContactScoreHistory
 from analytics.reports.measures import METRICS
+from analytics.reports.scores import KnownCountPaginator, scores_count
 from crm.models import Contact
 from publishing.models import Campaign
 
+TIERS = ("high", "medium", "low", "inactive")
 TABS = [
     ("analytics:overview", "Overview"), ("analytics:compare", "Compare campaigns"), ("analytics:channels", "Channels"),
     ("analytics:trends", "Trends"), ("analytics:cohorts", "Cohorts"), ("analytics:attribution", "Attribution"),
@@ -161,9 +162,10 @@ def attribution(request):
 def scores(request):
     tier = request.GET.get("tier", "")
     rows = ContactScore.objects.select_related("contact").order_by("-score", "contact_id")
-    if tier in ("high", "medium", "low", "inactive"):
+    if tier in TIERS:
         rows = rows.filter(tier=tier)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = KnownCountPaginator(rows, 50, known_count=scores_count(tiers=[tier] if tier in TIERS else [])).get_page(
+        request.GET.get("page"))
     tabs = [(reverse(name), label, name == "analytics:scores") for name, label in TABS]
     csv_url = f"/api/analytics/scores/?{urlencode({'format': 'csv', **({'tier': tier} if tier else {})})}"
     return render(request, "analytics/scores.html", {"tabs": tabs, "page": page, "tier": tier, "csv_url": csv_url})

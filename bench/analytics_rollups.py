@@ -102,10 +102,14 @@ def reset(cursor) -> None:
                    "analytics_foldcheckpoint")
     cursor.execute("UPDATE crm_contact SET engagement_score = 0, engagement_tier = 'inactive' "
                    "WHERE engagement_score <> 0 OR engagement_tier <> 'inactive'")
+    # Rewritten in id order at the table's fillfactor, as generated: the UPDATE above moved most
+    # rows to other pages, and the first scoring run would otherwise start from a looser table.
+    cursor.execute("CLUSTER crm_contact USING crm_contact_pkey")
     cursor.execute("VACUUM ANALYZE crm_contact")
     cursor.execute("VACUUM ANALYZE crm_engagementevent")
 
 
+SCORES_URLS = ("/api/analytics/scores/", "/api/analytics/scores/?tier=medium", "/api/analytics/scores/?page=50")
 DASHBOARD_URLS = ("/api/analytics/overview/", "/api/analytics/channels/?metric=clicks",
                   "/api/analytics/trends/?metric=opens&interval=week", "/api/analytics/campaigns/{campaign}/")
 
@@ -290,6 +294,10 @@ def main(argv):
             p95, p50 = p95_under_load(base, token, args.clients, 25, paths)
             print(f"dashboard API under {args.clients} clients, {label}: p50 {p50:.0f} ms, p95 {p95:.0f} ms "
                   f"(goal p95 < 100 ms) | baseline /healthz (one query) p95 {floor:.0f} ms | ratio {p95 / floor:.1f}")
+            if label == "uncached":  # read from analytics' own scores table, never cached
+                p95, p50 = p95_under_load(base, token, args.clients, 25, list(SCORES_URLS))
+                print(f"scores API (top contacts, a tier, page 50) under {args.clients} clients: p50 {p50:.0f} ms, "
+                      f"p95 {p95:.0f} ms | ratio to /healthz {p95 / floor:.1f}")
     finally:
         if server is not None:
             server.terminate()

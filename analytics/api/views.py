@@ -1,6 +1,8 @@
 """The analytics API: thin views that validate the query, call a report, and let the renderer
 answer JSON or, with ?format=csv, the report's table as CSV."""
 
+from functools import partial
+
 import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -9,10 +11,12 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aicmo_site.api.pagination import StandardPagination
 from analytics import reports
 from analytics.api import serializers as s
 from analytics.api.renderers import CSVRenderer
 from analytics.models import ContactScore
+from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services import contact_score_one
 from crm.models import Contact
 
@@ -158,12 +162,28 @@ class ContactScoreFilterSet(django_filters.FilterSet):
         fields = ["tier"]
 
 
+# Query parameters that narrow the scores list beyond its tiers: with any of them the list is counted.
+_COUNTED_FILTERS = ("min_score", "max_score", "search")
+
+
+class ContactScorePagination(StandardPagination):
+    """Counts the list from the tier counts when only tiers filter it (see analytics.reports.scores)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.django_paginator_class = type(self).django_paginator_class
+        if not any(request.query_params.get(name) for name in _COUNTED_FILTERS):
+            count = scores_count(tiers=request.query_params.getlist("tier"))
+            self.django_paginator_class = partial(KnownCountPaginator, known_count=count)
+        return super().paginate_queryset(queryset, request, view)
+
+
 class ContactScoreListView(generics.ListAPIView):
     """Contacts by engagement score, highest first."""
 
     queryset = ContactScore.objects.select_related("contact").order_by("-score", "contact_id")
     serializer_class = s.ContactScoreSerializer
     filterset_class = ContactScoreFilterSet
+    pagination_class = ContactScorePagination
     search_fields = ["contact__email", "contact__first_name", "contact__last_name"]
     ordering_fields = ["score", "lifetime_value", "computed_at"]
     renderer_classes = RENDERERS

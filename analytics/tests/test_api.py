@@ -4,6 +4,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from analytics.services import contacts_score, rollup_fold
 from crm.tests.factories import ContactFactory, EngagementEventFactory
@@ -94,3 +96,19 @@ def test_recompute_one_contact(api_as, data):
     response = api_as("Marketer").post(f"/api/analytics/scores/{contact.pk}/recompute/")
     assert response.status_code == 200
     assert response.json()["score"] > 0
+
+
+def test_score_list_is_counted_from_the_tier_counts_unless_narrowed_further(api_as, data):
+    for _ in range(3):
+        EngagementEventFactory(kind="converted")
+    contacts_score()
+    client = api_as("Analyst")
+    client.get("/api/analytics/scores/")  # warm the permission cache
+    for url, count in (("/api/analytics/scores/", 4), ("/api/analytics/scores/?tier=low", 3),
+                       ("/api/analytics/scores/?tier=low&tier=medium", 4)):
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(url).json()
+        assert body["count"] == count and len(body["results"]) == count
+        assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()
+                    and '"analytics_contactscore"' in q["sql"]]
+    assert client.get("/api/analytics/scores/?min_score=40").json()["count"] == 1

@@ -2,10 +2,13 @@ import datetime as dt
 import math
 
 import pytest
+from django.db import connection
 
-from analytics.models import ContactScore, ContactScoreHistory
-from analytics.services import contact_score_one, contacts_score
+from aicmo_site.errors import DomainError
+from analytics.models import ContactScore, ContactScoreHistory, FoldCheckpoint, ScoreTierCount
+from analytics.services import contact_score_one, contacts_score, scoring
 from crm.models import Contact
+from crm.services.scores import contact_scores_apply as apply
 from crm.tests.factories import ContactFactory, EngagementEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +110,75 @@ def test_a_run_that_moves_no_score_rewrites_no_stored_score():
     later = contacts_score(now=NOW + dt.timedelta(days=30))
     assert later["scores_changed"] == 1
     assert ContactScore.objects.get(contact=contact).score == expected(2.5)
+
+
+def test_erased_contacts_are_not_scored_and_lose_the_score_they_had(make_user):
+    from crm.privacy import contact_erase
+
+    kept, erased = ContactFactory(), ContactFactory()
+    for contact in (kept, erased):
+        EngagementEventFactory(contact=contact, kind="converted", occurred_at=NOW, value=50)
+    contacts_score(now=NOW)
+    assert Contact.objects.get(pk=erased.pk).engagement_tier == "low"
+
+    contact_erase(contact=erased, by=make_user("dpo"), confirm=erased.email)
+    result = contacts_score(now=NOW)
+
+    assert result["contacts_scored"] == 1
+    assert list(ContactScore.objects.values_list("contact_id", flat=True)) == [kept.pk]
+    assert dict(ScoreTierCount.objects.values_list("tier", "contacts")) == {"low": 1}
+    assert Contact.objects.values_list("engagement_score", "engagement_tier").get(pk=erased.pk) == (0, "inactive")
+    with pytest.raises(DomainError):
+        contact_score_one(contact_id=erased.pk, now=NOW)
+    assert not ContactScore.objects.filter(contact=erased).exists()
+
+
+def test_scores_of_deleted_contacts_go_with_the_next_full_run():
+    kept, deleted = ContactFactory(), ContactFactory()
+    contacts_score(now=NOW)
+    # A delete that bypasses Django's cascade (the score rows carry no database constraint).
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM crm_contact WHERE id = %s", [deleted.pk])
+    contacts_score(now=NOW)
+    assert list(ContactScore.objects.values_list("contact_id", flat=True)) == [kept.pk]
+
+
+def test_a_full_rewrite_is_copied_onto_the_contacts_in_rounds_of_their_own_transactions(monkeypatch):
+    contacts = ContactFactory.create_batch(9)
+    for contact in contacts:
+        EngagementEventFactory(contact=contact, kind="clicked", occurred_at=NOW)
+    rounds = []
+    monkeypatch.setattr(scoring, "contact_scores_apply",
+                        lambda *, scores: rounds.append(sorted(s.contact_id for s in scores)) or apply(scores=scores))
+
+    contacts_score(now=NOW)
+
+    assert len(rounds) == scoring._ROUNDS_PER_FULL_REWRITE
+    assert sorted(pk for ids in rounds for pk in ids) == sorted(c.pk for c in contacts)
+    assert set(Contact.objects.values_list("engagement_score", flat=True)) == {expected(3)}
+    # The steady state, one contact in more than 8 moved: one round, that contact alone.
+    rounds.clear()
+    EngagementEventFactory(contact=contacts[0], kind="replied", occurred_at=NOW)
+    contacts_score(now=NOW + dt.timedelta(minutes=1))
+    assert rounds == [[contacts[0].pk]]
+
+
+def test_a_copy_left_unfinished_is_finished_by_the_next_run(monkeypatch):
+    contact = ContactFactory()
+    EngagementEventFactory(contact=contact, kind="replied", occurred_at=NOW)
+
+    def fail(*, scores):
+        raise RuntimeError("the worker died during the copy")
+
+    monkeypatch.setattr(scoring, "contact_scores_apply", fail)
+    with pytest.raises(RuntimeError):
+        contacts_score(now=NOW)
+    assert ContactScore.objects.get(contact=contact).score == expected(5)
+    assert Contact.objects.get(pk=contact.pk).engagement_score == 0
+    monkeypatch.setattr(scoring, "contact_scores_apply", apply)
+
+    # An hour later nothing moved: the score is copied all the same, from the checkpoint.
+    contacts_score(now=NOW + dt.timedelta(hours=1))
+
+    assert Contact.objects.get(pk=contact.pk).engagement_score == expected(5)
+    assert FoldCheckpoint.objects.get(name=scoring.CRM_COPY).folded_at is None
