@@ -117,6 +117,22 @@ class CampaignSender:
         self.interval = conf.send_concurrency() / rate if rate > 0 else 0.0
         self._next_slot = time.monotonic()
         self._last_status_check = time.monotonic()
+        # Kept from one batch to the next: opening a session reads the accounts and their health and
+        # connects, about a tenth of a worker's time when it happened for every batch (py-spy).
+        self.sessions: list = [None] * conf.connections_per_worker()
+
+    def session(self, slot: int):
+        if self.sessions[slot] is None:
+            self.sessions[slot] = email_gateway().open_email_session()
+        return self.sessions[slot]
+
+    def close_sessions(self, *, failed_over_only: bool = False) -> None:
+        """All sessions, or (between batches) those that moved off an account, so the next batch tries
+        the first account again instead of staying on a fallback for the rest of the run."""
+        for slot, session in enumerate(self.sessions):
+            if session is not None and (not failed_over_only or getattr(session, "attempts", None)):
+                self.sessions[slot] = None
+                session.close()
 
     def content_for(self, variant):
         key = variant.pk if variant else None
@@ -347,8 +363,7 @@ def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerRe
                       .only(*_BATCH_FIELDS).order_by("id"))
     waiting = deque(sender.compose(deliveries))
     remaining = {d.pk for d in deliveries}
-    gateway = email_gateway()
-    sessions: list = [None] * conf.connections_per_worker()
+    sessions = sender.sessions
     refusals_in_a_row = 0
     pending: list = []
     try:
@@ -375,10 +390,9 @@ def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerRe
             for slot, (delivery, message) in enumerate(starts):
                 if delivery.pk not in started:
                     continue
-                if sessions[slot] is None:
-                    sessions[slot] = gateway.open_email_session()
-                flights.append(_Flight(delivery, message, slot, _steps_of(sessions[slot], message),
-                                       len(getattr(sessions[slot], "attempts", []))))
+                session = sender.session(slot)
+                flights.append(_Flight(delivery, message, slot, _steps_of(session, message),
+                                       len(getattr(session, "attempts", []))))
             _fly(flights)
             for flight in flights:
                 if _settle(sessions[flight.slot], flight, owner, report, pending):
@@ -394,11 +408,12 @@ def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerRe
                 _release(sorted(remaining), owner, delay=timedelta(seconds=report.provider_wait))
                 report.stopped_because = "no provider available"
                 return False
+    except BaseException:
+        sender.close_sessions()  # a session stopped mid-send is out of step with its server
+        raise
     finally:
         _record(pending, owner)
-        for session in sessions:
-            if session is not None:
-                session.close()
+        sender.close_sessions(failed_over_only=True)
     return True
 
 
@@ -432,6 +447,15 @@ def _worker_loop(*, email_campaign_id: int, owner: str, budget_seconds: float | 
     deadline = time.monotonic() + (budget_seconds if budget_seconds is not None else conf.worker_budget_seconds())
     leases_recover(campaign_id=email_campaign.campaign_id)
     sender = CampaignSender(email_campaign, owner)
+    try:
+        return _send_until_done(sender, report, email_campaign, deadline)
+    finally:
+        sender.close_sessions()
+
+
+def _send_until_done(sender: CampaignSender, report: WorkerReport, email_campaign: EmailCampaign,
+                     deadline: float) -> WorkerReport:
+    email_campaign_id, owner = email_campaign.pk, sender.owner
     while True:
         if EmailCampaign.objects.values_list("status", flat=True).get(pk=email_campaign_id) != SendStatus.SENDING:
             report.stopped_because = "not sending"

@@ -329,5 +329,34 @@ def test_a_batch_costs_one_statement_per_round_beyond_a_fixed_few(smtp_server, s
         ids = claim_batch(campaign_id=email_campaign.campaign_id, owner="worker-q", size=size)
         with CaptureQueriesContext(connection) as queries:
             assert sending.send_batch(sender, ids, sending.WorkerReport())
+        sender.close_sessions()
         counts[size] = len(queries)
     assert counts[8] - counts[4] == 2  # two more rounds of two: each UPDATE records one round and starts the next
+
+
+def test_a_worker_keeps_its_connections_from_one_batch_to_the_next(smtp_server, settings):
+    settings.EMAIL_CONNECTIONS_PER_WORKER = 2
+    settings.EMAIL_BATCH_SIZE = 2
+    email_campaign, contacts = ready_campaign(smtp_server, 6)
+    started(email_campaign)
+
+    report = worker_run(email_campaign_id=email_campaign.pk)
+
+    assert report.claimed_batches == 3 and report.sent == 6
+    assert smtp_server.connections == 2
+    assert sorted(smtp_server.recipients()) == sorted(c.email for c in contacts)
+
+
+def test_a_connection_that_failed_over_is_opened_afresh_for_the_next_batch(smtp_server, settings):
+    """So the next batch tries the first account again instead of staying on the fallback all run."""
+    settings.EMAIL_CONNECTIONS_PER_WORKER = 1
+    settings.EMAIL_BATCH_SIZE = 2
+    email_campaign, _contacts = ready_campaign(smtp_server, 4)
+    smtp_account(smtp_server, name="closed-port", priority=1, port=free_port())
+    started(email_campaign)
+
+    worker_run(email_campaign_id=email_campaign.pk)
+
+    notes = [note for _pk, note in EmailDelivery.objects.order_by("pk").values_list("pk", "failover_note")]
+    assert [bool(note) for note in notes] == [True, False, True, False]
+    assert smtp_server.connections == 2
