@@ -40,9 +40,12 @@ def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _confirm(request, *, what: str, action: str, back: str):
-    return render(request, "publishing/confirm.html", {"what": what, "action": action, "back": back,
-                                                       "note": request.POST.get("note", "")})
+def _confirm(request, *, what: str, action: str, back: str, fields=(), button: str = ""):
+    """A page asking "are you sure?" that posts the same form again with confirmed=yes; `fields` are
+    extra (name, value) pairs to post back (the channels chosen, say)."""
+    return render(request, "publishing/confirm.html", {
+        "what": what, "action": action, "back": back, "note": request.POST.get("note", ""), "fields": fields,
+        "button": button or f"Yes, {action}"})
 
 
 @login_required
@@ -119,9 +122,18 @@ def versions_generate_view(request, pk):
     content = get_object_or_404(Content, pk=pk)
     form = GenerateVersionsForm(request.POST)
     if form.is_valid():
+        kinds, force = form.cleaned_data["kinds"], form.cleaned_data["force"]
+        edited = []
+        if force and request.POST.get("confirmed") != "yes":
+            edited = sorted(content.versions.filter(kind__in=kinds, edited_by_hand=True).values_list("kind", flat=True))
+        if edited:
+            # Replacing a hand-edited version loses that writing for good: ask first, naming them.
+            return _confirm(request, what=f"Replace the hand edits of the {', '.join(edited)} version"
+                                          f"{'s' if len(edited) > 1 else ''} of “{content.title}”?",
+                            action="", back=content.get_absolute_url(), button="Yes, replace them",
+                            fields=[("kinds", kind) for kind in kinds] + [("force", "on")])
         try:
-            services.versions_generate(content=content, kinds=form.cleaned_data["kinds"],
-                                       force=form.cleaned_data["force"])
+            services.versions_generate(content=content, kinds=kinds, force=force)
         except DomainError as error:
             messages.error(request, error.message)
         else:

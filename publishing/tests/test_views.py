@@ -141,3 +141,27 @@ def test_campaign_action_shows_why_activation_was_refused(marketer_client):
     assert b"not ready" in response.content
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.DRAFT
+
+
+def test_replacing_hand_edited_versions_asks_for_confirmation(marketer_client):
+    content = content_create(by=marketer_client.user, title="Launch", body="Body")
+    url = reverse("publishing:content-versions", args=[content.pk])
+    marketer_client.post(url, {"kinds": ["x", "devto"]})
+    version = content.versions.get(kind="x")
+    marketer_client.post(reverse("publishing:version-edit", args=[version.pk]), {"body": "Hand written"})
+    ask = marketer_client.post(url, {"kinds": ["x", "devto"], "force": "on"})
+    assert ask.status_code == 200 and "Replace the hand edits of the x version" in ask.content.decode()
+    assert b'name="kinds" value="devto"' in ask.content and b'name="force" value="on"' in ask.content
+    version.refresh_from_db()
+    assert version.body == "Hand written"
+    marketer_client.post(url, {"kinds": ["x", "devto"], "force": "on", "confirmed": "yes"})
+    version.refresh_from_db()
+    assert version.body != "Hand written" and not version.edited_by_hand
+
+
+def test_regenerating_without_hand_edits_needs_no_confirmation(marketer_client):
+    content = content_create(by=marketer_client.user, title="Launch", body="Body")
+    url = reverse("publishing:content-versions", args=[content.pk])
+    marketer_client.post(url, {"kinds": ["x"]})
+    response = marketer_client.post(url, {"kinds": ["x"], "force": "on"})
+    assert response.status_code == 302
