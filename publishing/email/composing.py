@@ -123,6 +123,15 @@ class Content:
     text: str
     blocks: list[DynamicBlockRule] = field(default_factory=list)
 
+    @property
+    def uses_tags(self) -> bool:
+        """Whether rendering can depend on a contact's tags: a block chosen by tag, or a template naming
+        `contact.tags`. Templates reach data only through names written in them (no lookup by a computed
+        name), so a source without "tags" cannot read them."""
+        sources = (self.subject, self.preheader, self.html, self.text,
+                   *(part for block in self.blocks for part in (block.html, block.text)))
+        return any(block.tag_names for block in self.blocks) or any("tags" in source for source in sources)
+
 
 def blocks_of(template_id: int) -> list[DynamicBlockRule]:
     blocks = EmailBlock.objects.filter(template_id=template_id).prefetch_related("tags", "segments", "topics")

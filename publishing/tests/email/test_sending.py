@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from aicmo_site.errors import DomainError
 from crm.choices import ConsentStatus, LifecycleStatus, SuppressionKind
-from crm.tests.factories import CompanyFactory, ContactFactory, SuppressionFactory
+from crm.tests.factories import CompanyFactory, ContactFactory, SuppressionFactory, TagFactory
 from gateways.testing.ports import free_port
 from publishing.email import sending
 from publishing.email.choices import DeliveryStatus, SendStatus
@@ -22,7 +22,7 @@ from publishing.email.services import (
     email_campaign_resume,
 )
 from publishing.email.services.campaigns import leases_recover
-from publishing.tests.email.factories import EmailTemplateFactory, smtp_account
+from publishing.tests.email.factories import HTML_BODY, EmailBlockFactory, EmailTemplateFactory, smtp_account
 from publishing.tests.email.helpers import campaign_for, ready_campaign, started
 
 pytestmark = pytest.mark.django_db
@@ -360,3 +360,33 @@ def test_a_connection_that_failed_over_is_opened_afresh_for_the_next_batch(smtp_
     notes = [note for _pk, note in EmailDelivery.objects.order_by("pk").values_list("pk", "failover_note")]
     assert [bool(note) for note in notes] == [True, False, True, False]
     assert smtp_server.connections == 2
+
+
+def _tag_queries(queries) -> int:
+    return sum(1 for query in queries if "crm_contact_tags" in query["sql"] and "SELECT" in query["sql"])
+
+
+def test_tags_are_read_only_when_a_template_or_block_can_use_them(smtp_server):
+    plain = EmailTemplateFactory()
+    by_tag = EmailTemplateFactory(html_body=HTML_BODY.replace("</body>", '{{ blocks.articles }}</body>'))
+    block = EmailBlockFactory(template=by_tag, html="<p>For VIPs</p>")
+    naming = EmailTemplateFactory(html_body=HTML_BODY.replace(
+        "</body>", '{% if "vip" in contact.tags %}<p>Dear VIP</p>{% endif %}</body>'))
+    smtp_account(smtp_server)
+    vip = TagFactory(name="vip")
+    block.tags.add(vip)
+    seen = {}
+    for name, template in (("plain", plain), ("block", by_tag), ("naming", naming)):
+        contacts = [ContactFactory(), ContactFactory()]
+        contacts[0].tags.add(vip)
+        email_campaign = campaign_for(contacts, template=template)
+        started(email_campaign)
+        smtp_server.messages.clear()
+        with CaptureQueriesContext(connection) as queries:
+            worker_run(email_campaign_id=email_campaign.pk)
+        html = {mail.rcpt_tos[0]: mail.message().get_body(("html",)).get_content() for mail in smtp_server.messages}
+        seen[name] = (_tag_queries(queries), [("VIP" in html[c.email]) for c in contacts])
+
+    assert seen["plain"] == (0, [False, False])
+    assert seen["block"][1] == [True, False] and seen["block"][0] >= 1
+    assert seen["naming"][1] == [True, False] and seen["naming"][0] >= 1
