@@ -60,6 +60,21 @@ def job_list(*, filters: dict | None = None) -> QuerySet[PublishingJob]:
     return JobFilterSet(filters or {}, queryset=queryset).qs if filters is not None else queryset
 
 
+def campaign_job_progress(*, campaign: Campaign) -> dict:
+    """How far a campaign's posting has got, from one grouped count of its jobs: the share settled
+    (published or canceled: nothing more will happen to them) and the count in each status, in the
+    order of JobStatus, with failures and posts waiting for a person called out."""
+    counts = dict(campaign.jobs.order_by().values_list("status").annotate(n=Count("pk")))
+    total = sum(counts.values())
+    settled = counts.get(JobStatus.PUBLISHED, 0) + counts.get(JobStatus.CANCELED, 0)
+    return {
+        "total": total, "settled": settled, "percent": round(100 * settled / total) if total else 0,
+        "statuses": [(value, label, counts[value]) for value, label in JobStatus.choices if counts.get(value)],
+        "attention": sum(counts.get(status, 0) for status in
+                         (JobStatus.FAILED, JobStatus.NEEDS_CHECKING, JobStatus.AWAITING_MANUAL)),
+    }
+
+
 def channel_feed_jobs(*, channel: Channel) -> QuerySet[PublishingJob]:
     return (PublishingJob.objects.filter(channel=channel, status=JobStatus.PUBLISHED)
             .select_related("content__author", "version").order_by("-published_at", "-pk"))

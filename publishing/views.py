@@ -32,6 +32,8 @@ CAMPAIGN_ACTIONS = {
     "resume": services.campaign_resume,
     "cancel": services.campaign_cancel,
 }
+JOB_ORDERINGS = {"scheduled_at": "Scheduled first", "-scheduled_at": "Scheduled last",
+                 "-published_at": "Published last", "status": "Status", "-attempts": "Most attempts"}
 # Actions that cannot be undone ask for a confirmation first.
 DESTRUCTIVE = {"archive", "cancel"}
 
@@ -173,11 +175,14 @@ def campaign_list(request):
 @permission_required("publishing.view_campaign", raise_exception=True)
 def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    jobs = selectors.job_list(filters={"campaign": campaign.pk, **request.GET.dict()})
+    # The campaign comes last so a ?campaign= in the address cannot list another campaign's jobs here.
+    jobs = selectors.job_list(filters={**request.GET.dict(), "campaign": campaign.pk})
+    channels = campaign.channels.all()
     return render(request, "publishing/campaign_detail.html", {
         "campaign": campaign, "page": _page(request, jobs), "metrics": selectors.campaign_metrics(campaign=campaign),
+        "progress": selectors.campaign_job_progress(campaign=campaign), "job_orderings": JOB_ORDERINGS,
         "events": campaign.events.select_related("by")[:20], "job_statuses": JobStatus.choices,
-        "contents": campaign.campaign_contents.select_related("content"), "channels": campaign.channels.all(),
+        "contents": campaign.campaign_contents.select_related("content"), "channels": channels,
     })
 
 

@@ -8,7 +8,7 @@ from aicmo_site.roles import APPROVER, MARKETER
 from publishing import dispatcher
 from publishing.choices import CampaignStatus, ContentStatus, JobStatus
 from publishing.services import content_create
-from publishing.tests.factories import ChannelFactory, ContentFactory, JobFactory, approve
+from publishing.tests.factories import CampaignFactory, ChannelFactory, ContentFactory, JobFactory, approve
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +165,25 @@ def test_regenerating_without_hand_edits_needs_no_confirmation(marketer_client):
     marketer_client.post(url, {"kinds": ["x"]})
     response = marketer_client.post(url, {"kinds": ["x"], "force": "on"})
     assert response.status_code == 302
+
+
+def test_campaign_page_shows_posting_progress_and_filters_jobs(marketer_client, django_assert_num_queries):
+    campaign = CampaignFactory(status=CampaignStatus.RUNNING)
+    published = [JobFactory(campaign=campaign, status=JobStatus.PUBLISHED) for _ in range(3)]
+    failed = JobFactory(campaign=campaign, status=JobStatus.FAILED, error_message="Token expired")
+    JobFactory(campaign=campaign, content=published[0].content, version=published[0].version)
+    campaign.channels.set([job.channel for job in [*published, failed]])
+    other = JobFactory()
+    url = reverse("publishing:campaign-detail", args=[campaign.pk])
+    with django_assert_num_queries(12):
+        page = marketer_client.get(url)
+    progress = page.context["progress"]
+    assert (progress["total"], progress["settled"], progress["percent"], progress["attention"]) == (5, 3, 60, 1)
+    assert b'aria-valuenow="60"' in page.content and b'data-status="failed"' in page.content
+    by_channel = marketer_client.get(url, {"channel": failed.channel_id})
+    assert [job.pk for job in by_channel.context["page"]] == [failed.pk]
+    assert [job.pk for job in marketer_client.get(url, {"q": "expired"}).context["page"]] == [failed.pk]
+    # Another campaign's id in the address does not list its jobs on this page.
+    foreign = marketer_client.get(url, {"campaign": other.campaign_id})
+    assert other.pk not in {job.pk for job in foreign.context["page"]}
+    assert b"No jobs match these filters" in marketer_client.get(url, {"q": "nothing"}).content
