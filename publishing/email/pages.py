@@ -1,6 +1,7 @@
 """Back-office pages of email sends: a list (filters, search, sorting, pagination), each send's
-progress with pause, resume and cancel (cancel asks for confirmation), and a preview as any contact
-with a test send to chosen addresses."""
+progress with pause, resume and cancel (cancel asks for confirmation), its A/B test's results with a
+winner picked by hand (asks for confirmation: the held audience then gets it), and a preview as any
+contact with a test send to chosen addresses."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -12,10 +13,11 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
-from publishing.email import selectors, services
+from publishing.email import ab_testing, selectors, services
+from publishing.email.choices import ABStatus
 from publishing.email.filters import EmailCampaignFilterSet
 from publishing.email.forms import EmailPreviewForm, EmailTestSendForm
-from publishing.email.models import EmailCampaign
+from publishing.email.models import ABTest, ABVariant, EmailCampaign
 
 ORDERINGS = {"-created_at": "Newest", "-started_at": "Last started", "campaign__name": "Campaign name",
              "status": "Status"}
@@ -41,14 +43,44 @@ def send_list(request):
 @permission_required("publishing.view_emailcampaign", raise_exception=True)
 def send_detail(request, campaign_id: int):
     email_campaign = get_object_or_404(selectors.email_campaign_list(), campaign_id=campaign_id)
-    deliveries = selectors.delivery_list(filters={"campaign": campaign_id, **request.GET.dict()})
+    # The campaign comes last so a ?campaign= in the address cannot list another send's deliveries here.
+    deliveries = selectors.delivery_list(filters={**request.GET.dict(), "campaign": campaign_id})
     return render(request, "publishing/email/send_detail.html", {
+        **_ab_test_context(email_campaign, confirm_variant=request.GET.get("variant")),
         "send": email_campaign, "progress": selectors.email_campaign_progress(email_campaign),
         "checklist": services.email_campaign_checklist(email_campaign) if email_campaign.status == "draft" else [],
         "page": Paginator(deliveries, 50).get_page(request.GET.get("page")),
         "events": email_campaign.events.select_related("by")[:20],
         "confirm_cancel": request.GET.get("confirm") == "cancel",
     })
+
+
+def _ab_test_context(email_campaign: EmailCampaign, *, confirm_variant: str | None) -> dict:
+    test = ABTest.objects.filter(email_campaign=email_campaign).select_related("winner").first()
+    if test is None:
+        return {"ab_test": None}
+    subjects = {pk: subject or template_subject for pk, subject, template_subject
+                in test.variants.values_list("pk", "subject", "template__subject")}
+    results = [(result, subjects.get(result.variant_id) or email_campaign.template.subject)
+               for result in ab_testing.ab_test_results(test)]
+    confirm = next((result for result, _ in results if str(result.variant_id) == confirm_variant), None)
+    return {"ab_test": test, "ab_results": results, "ab_confirm": confirm if test.status == ABStatus.TESTING else None}
+
+
+def _pick_winner(request, email_campaign: EmailCampaign, back: str):
+    variant = ABVariant.objects.filter(ab_test__email_campaign=email_campaign,
+                                       pk=request.POST.get("variant") or None).select_related("ab_test").first()
+    if variant is None:
+        messages.error(request, "Choose one of this send's variants.")
+    elif request.POST.get("confirmed") != "yes":
+        return redirect(f"{back}?{urlencode({'variant': variant.pk})}#ab-test")
+    else:
+        try:
+            ab_testing.ab_test_pick_winner(test=variant.ab_test, winner=variant, by=request.user)
+            messages.success(request, f"Variant {variant.label} is the winner: the rest of the audience gets it.")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return redirect(back)
 
 
 @login_required
@@ -58,6 +90,8 @@ def send_action(request, campaign_id: int):
     email_campaign = get_object_or_404(EmailCampaign, campaign_id=campaign_id)
     back = reverse("email-send-detail", args=[campaign_id])
     action = request.POST.get("action", "")
+    if action == "pick_winner":
+        return _pick_winner(request, email_campaign, back)
     if action not in ACTIONS:
         messages.error(request, "Unknown action.")
         return redirect(back)

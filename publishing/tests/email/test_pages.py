@@ -1,7 +1,9 @@
 import pytest
+from django.utils import timezone
 
 from aicmo_site.roles import ANALYST, MARKETER
-from publishing.email.choices import SendStatus
+from publishing.email.ab_testing import ab_test_create
+from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
 from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +47,53 @@ def test_cancel_asks_for_confirmation_first(logged_in):
     client.post(f"/email/campaigns/{send.campaign_id}/action", {"action": "cancel", "confirmed": "yes"})
     send.refresh_from_db()
     assert send.status == SendStatus.CANCELED
+
+
+def test_send_page_shows_the_ab_test_and_picking_a_winner_asks_first(logged_in, django_assert_max_num_queries):
+    send = EmailCampaignFactory()
+    test = ab_test_create(email_campaign=send, variants=[{"label": "A", "subject": "Big news"},
+                                                         {"label": "B", "subject": "Small news"}])
+    a, b = test.variants.order_by("label")
+    now = timezone.now()
+    for variant, opened in ((a, 3), (b, 1)):
+        for n in range(4):
+            EmailDeliveryFactory(campaign=send.campaign, variant=variant, status=DeliveryStatus.SENT,
+                                 message_id=f"<{variant.label}{n}@test>", first_opened_at=now if n < opened else None)
+    client = logged_in(MARKETER)
+    url = f"/email/campaigns/{send.campaign_id}/"
+    with django_assert_max_num_queries(16):
+        page = client.get(url)
+    rows = {result.label: result for result, subject in page.context["ab_results"]}
+    assert (rows["A"].recipients, rows["A"].successes, rows["B"].successes) == (4, 3, 1)
+    assert b"Big news" in page.content and b"75%" in page.content and b"Pick as winner" in page.content
+
+    ask = client.post(f"{url}action", {"action": "pick_winner", "variant": b.pk})
+    assert ask.status_code == 302 and f"variant={b.pk}" in ask["Location"]
+    test.refresh_from_db()
+    assert test.status == ABStatus.TESTING
+    assert b"Yes, pick B" in client.get(ask["Location"]).content
+    client.post(f"{url}action", {"action": "pick_winner", "variant": b.pk, "confirmed": "yes"})
+    test.refresh_from_db()
+    assert (test.status, test.winner_id) == (ABStatus.DECIDED, b.pk)
+    assert b"Pick as winner" not in client.get(url).content
+
+
+def test_a_variant_of_another_send_cannot_be_picked(logged_in):
+    send, other = EmailCampaignFactory(), EmailCampaignFactory()
+    foreign = ab_test_create(email_campaign=other, variants=[{"label": "A", "subject": "x"},
+                                                             {"label": "B", "subject": "y"}])
+    client = logged_in(MARKETER)
+    client.post(f"/email/campaigns/{send.campaign_id}/action",
+                {"action": "pick_winner", "variant": foreign.variants.first().pk, "confirmed": "yes"})
+    foreign.refresh_from_db()
+    assert foreign.status == ABStatus.TESTING
+
+
+def test_deliveries_of_another_send_are_not_listed_on_a_send_page(logged_in, django_assert_max_num_queries):
+    send, other = EmailCampaignFactory(), EmailCampaignFactory()
+    EmailDeliveryFactory(campaign=send.campaign, contact__email="mine@example.com")
+    EmailDeliveryFactory(campaign=other.campaign, contact__email="theirs@example.com")
+    client = logged_in(ANALYST)
+    with django_assert_max_num_queries(12):
+        page = client.get(f"/email/campaigns/{send.campaign_id}/", {"campaign": other.campaign_id})
+    assert b"mine@example.com" in page.content and b"theirs@example.com" not in page.content
