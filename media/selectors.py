@@ -6,6 +6,7 @@ from django.db.models.functions import Cast, NullIf
 from media.choices import AssetKindChoices
 from media.filters import ASSET_SORTS, AssetFilterSet
 from media.models import Asset, AssetPerformance, AssetUsage, Library, Rendition
+from media.services.renditions import rendition_targets, source_key
 
 
 def asset_queryset():
@@ -66,3 +67,17 @@ def images_without_thumbnail(*, limit: int = 200) -> list[int]:
         Asset.objects.filter(kind=AssetKindChoices.IMAGE).exclude(Exists(has_thumbnail))
         .order_by("pk").values_list("pk", flat=True)[:limit]
     )
+
+
+def asset_rendition_progress(*, asset: Asset) -> dict | None:
+    """How many of an image's renditions are made from its current file and focal point, out of
+    those it should have (a new focal point outdates the crops until the worker remakes them).
+    Reads the renditions already prefetched by asset_queryset: no query of its own."""
+    targets = rendition_targets(asset)
+    if not targets:
+        return None
+    key = source_key(asset)
+    current = {(r.preset, r.format) for r in asset.renditions.all() if r.source_key == key}
+    done = sum((target.preset, target.format) in current for target in targets)
+    return {"done": done, "total": len(targets), "percent": round(100 * done / len(targets)),
+            "complete": done == len(targets)}

@@ -13,7 +13,13 @@ from aicmo_site.errors import DomainError
 from media import services
 from media.forms import AssetMetadataForm, BulkForm, FocalPointForm, GridFilterForm, NoteForm, UploadForm
 from media.models import Library
-from media.selectors import asset_list, asset_performance_summary, asset_queryset, asset_usage
+from media.selectors import (
+    asset_list,
+    asset_performance_summary,
+    asset_queryset,
+    asset_rendition_progress,
+    asset_usage,
+)
 from media.suggestions import asset_suggestions
 
 PAGE_SIZE = 24
@@ -94,11 +100,21 @@ def asset_detail(request, pk: int):
                 return redirect("media:asset-detail", pk=pk)
     return render(request, "media/asset_detail.html", {
         "asset": asset, "form": form, "usage": asset_usage(asset=asset),
+        "progress": asset_rendition_progress(asset=asset),
         "performance": asset_performance_summary(asset=asset), "suggestions": asset_suggestions(asset=asset),
         "actions": services.available_actions(asset, request.user), "reviews": asset.reviews.all(),
         "can_change": request.user.has_perm("media.change_asset"),
         "can_delete": request.user.has_perm("media.delete_asset") and not asset.in_use,
     })
+
+
+@login_required
+@permission_required("media.view_asset", raise_exception=True)
+def asset_renditions(request, pk: int):
+    """The renditions card alone, polled by the asset page while some are still being made."""
+    asset = get_object_or_404(asset_queryset(), pk=pk)
+    return render(request, "media/_renditions.html", {"asset": asset,
+                                                      "progress": asset_rendition_progress(asset=asset)})
 
 
 @login_required

@@ -19,6 +19,14 @@ def source_key(asset: Asset) -> str:
     return f"{asset.sha256[:16]}:{asset.focal_x:.4f}:{asset.focal_y:.4f}"
 
 
+def rendition_targets(asset: Asset) -> list:
+    """The renditions an image should have now (none for other kinds or an unknown format)."""
+    source_format = _SOURCE_FORMATS.get(asset.mime_type)
+    if not asset.is_image or source_format is None or not asset.width or not asset.height:
+        return []
+    return plan_renditions(source_format=source_format, width=asset.width, height=asset.height)
+
+
 def asset_renditions_generate(*, asset_id: int, force: bool = False) -> int:
     """Make the renditions an image lacks or that an edit outdated; returns how many were written.
     Running it again with nothing changed writes nothing."""
@@ -26,7 +34,7 @@ def asset_renditions_generate(*, asset_id: int, force: bool = False) -> int:
     if asset is None:
         return 0
     key = source_key(asset)
-    targets = plan_renditions(source_format=_SOURCE_FORMATS[asset.mime_type], width=asset.width, height=asset.height)
+    targets = rendition_targets(asset)
     existing = {(r.preset, r.format): r for r in asset.renditions.all()}
     storage = asset.file.storage
     todo = [

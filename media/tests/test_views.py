@@ -143,3 +143,32 @@ def test_admin_pages_render(admin_client, library):
     refused = admin_client.post("/admin/media/asset/add/", {"library": library.pk, "upload": images.upload(
         images.SVG, "x.svg")})
     assert "SVG files are refused" in refused.content.decode()
+
+
+def test_detail_shows_rendition_progress_and_the_card_polls_until_all_are_made(logged_in, library,
+                                                                               django_assert_max_num_queries):
+    client = logged_in("Analyst")
+    asset = AssetFactory(library=library)
+    page = client.get(reverse("media:asset-detail", args=[asset.pk]))
+    progress = page.context["progress"]
+    assert progress["done"] == 0 and progress["total"] > 1 and not progress["complete"]
+    card_url = reverse("media:asset-renditions", args=[asset.pk])
+    assert f'data-poll="{card_url}"'.encode() in page.content and b"media/renditions.js" in page.content
+
+    asset_renditions_generate(asset_id=asset.pk)
+    with django_assert_max_num_queries(7):
+        card = client.get(card_url)
+    assert card.context["progress"]["complete"] and b"data-poll" not in card.content
+    assert b"instagram_square" in card.content and b"<html" not in card.content
+
+    # A new focal point outdates the renditions until the worker remakes them; the old ones stay listed.
+    Asset.objects.filter(pk=asset.pk).update(focal_x=0.2)
+    outdated = client.get(card_url)
+    assert outdated.context["progress"]["done"] == 0 and b"data-poll" in outdated.content
+    assert b"instagram_square" in outdated.content
+
+
+def test_documents_have_no_rendition_progress(logged_in, library):
+    asset = AssetFactory(library=library, kind="document", mime_type="application/pdf", width=None, height=None)
+    card = logged_in("Analyst").get(reverse("media:asset-renditions", args=[asset.pk]))
+    assert card.context["progress"] is None and b"Only images get renditions" in card.content
