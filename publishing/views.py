@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
@@ -275,7 +276,10 @@ def calendar(request):
     return render(request, "publishing/calendar.html", {
         "view": view, "days": [(day, by_day[day]) for day in days], "first": days[0], "last": days[-1],
         "previous": days[0] - step, "next": days[0] + step, "channels": selectors.channel_list(),
+        "campaigns": Campaign.objects.order_by("name").only("pk", "name"),
         "statuses": JobStatus.choices, "filters": filters, "today": timezone.localdate(),
+        # Moving to another week or day keeps the channel, campaign and status chosen.
+        "filter_query": urlencode({key: value for key, value in filters.items() if value}),
     })
 
 

@@ -187,3 +187,17 @@ def test_campaign_page_shows_posting_progress_and_filters_jobs(marketer_client, 
     foreign = marketer_client.get(url, {"campaign": other.campaign_id})
     assert other.pk not in {job.pk for job in foreign.context["page"]}
     assert b"No jobs match these filters" in marketer_client.get(url, {"q": "nothing"}).content
+
+
+def test_calendar_filters_by_campaign_and_keeps_filters_from_week_to_week(marketer_client,
+                                                                          django_assert_num_queries):
+    job, other = JobFactory(), JobFactory()
+    with django_assert_num_queries(7):
+        page = marketer_client.get(reverse("publishing:calendar"), {"campaign": job.campaign_id, "status": "scheduled"})
+    assert job.content.title.encode() in page.content and other.content.title.encode() not in page.content
+    html = page.content.decode()
+    assert f'<option value="{job.campaign_id}" selected>' in html
+    query = f"campaign={job.campaign_id}&amp;status=scheduled"
+    for link in ("calendar-previous", "calendar-next"):
+        start = html.index(f'id="{link}"')
+        assert query in html[html.rindex("<a", 0, start):start]
