@@ -29,8 +29,10 @@ ACTIONS = {"send": services.email_campaign_send, "pause": services.email_campaig
 @permission_required("publishing.view_emailcampaign", raise_exception=True)
 def send_list(request):
     queryset = selectors.email_campaign_list()
-    if request.GET.get("q"):
-        queryset = queryset.filter(campaign__name__icontains=request.GET["q"])
+    # PostgreSQL refuses a NUL in a string (a 500 from a pasted or crafted search otherwise).
+    search = request.GET.get("q", "").replace("\x00", "").strip()
+    if search:
+        queryset = queryset.filter(campaign__name__icontains=search)
     ordering = request.GET.get("ordering")
     queryset = queryset.order_by(ordering if ordering in ORDERINGS else "-created_at", "-id")
     filterset = EmailCampaignFilterSet(request.GET or None, queryset=queryset)

@@ -97,3 +97,9 @@ def test_deliveries_of_another_send_are_not_listed_on_a_send_page(logged_in, dja
     with django_assert_max_num_queries(12):
         page = client.get(f"/email/campaigns/{send.campaign_id}/", {"campaign": other.campaign_id})
     assert b"mine@example.com" in page.content and b"theirs@example.com" not in page.content
+
+
+def test_send_list_search_with_a_nul_character_is_not_an_error(logged_in):
+    EmailCampaignFactory(campaign__name="Autumn")
+    page = logged_in(ANALYST).get("/email/campaigns/", {"q": "Autu\x00mn"})
+    assert page.status_code == 200 and b"Autumn" in page.content
