@@ -109,11 +109,14 @@ def _write_scores(cursor, *, now, contact_id: int | None) -> dict:
     scores_table = connection.ops.quote_name(ContactScore._meta.db_table)
     history_table = connection.ops.quote_name("analytics_contactscorehistory")
     select_sql, params = _scores_select(now=now, contact_id=contact_id)
-    if connection.vendor == "postgresql":
-        # JIT compiled the aggregate for about a second and won nothing back; the joins of a million
-        # scores with the stored ones stay in memory instead of spilling in batches.
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        # JIT compiled the aggregate for about a second and won nothing back. Every input of the
+        # joins below comes (or can come) in contact order, so merge joins need no hash table: at 1M
+        # contacts the hash joins spilled in 8-16 batches (or, given the memory, the planner swapped
+        # the ordered aggregate for a hash aggregate): 7.5-9.7 s against 5.0 s (EXPLAIN ANALYZE).
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(f"SET LOCAL work_mem = '{int(conf.work_mem_mb())}MB'")
+        cursor.execute("SET LOCAL enable_hashjoin = off")
     stored = scores_table
     if contact_id is not None:
         stored = f"(SELECT * FROM {scores_table} WHERE contact_id = %s)"
@@ -130,6 +133,8 @@ def _write_scores(cursor, *, now, contact_id: int | None) -> dict:
         f"OR o.lifetime_value <> n.ltv",
         params,
     )
+    if postgresql:
+        cursor.execute("SET LOCAL enable_hashjoin = on")
     cursor.execute(f"SELECT contact_id, old_tier FROM {_CHANGED} WHERE score IS NULL")
     gone = cursor.fetchall()
     if gone:
