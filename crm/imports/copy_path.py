@@ -143,10 +143,16 @@ def _merge_sql(policy: str) -> str:
     manual = f"'{FieldSource.MANUAL}'"
     custom_all_manual = f"coalesce({contact}.field_sources->>'custom_fields', '') = {manual}"
     # Keys the stored contact got from a person: the file's values (and provenance) for them are dropped.
-    manual_keys = f"ARRAY(SELECT key FROM jsonb_each_text({contact}.field_sources) WHERE value = {manual})"  # noqa: S608
+    # Most stored contacts have none: one jsonpath test per row spares them the two subqueries that list
+    # them (about a sixth of an update chunk's merge).
+    has_manual = f"{contact}.field_sources @? '$.* ? (@ == \"{FieldSource.MANUAL}\")'"
+    manual_keys = (
+        f"CASE WHEN {has_manual} THEN ARRAY(SELECT key FROM jsonb_each_text({contact}.field_sources) "  # noqa: S608
+        f"WHERE value = {manual}) ELSE ARRAY[]::text[] END"
+    )
     manual_custom = (
-        f"ARRAY(SELECT substr(key, 8) FROM jsonb_each_text({contact}.field_sources) "  # noqa: S608
-        f"WHERE starts_with(key, 'custom:') AND value = {manual})"
+        f"CASE WHEN {has_manual} THEN ARRAY(SELECT substr(key, 8) FROM jsonb_each_text({contact}.field_sources) "  # noqa: S608
+        f"WHERE starts_with(key, 'custom:') AND value = {manual}) ELSE ARRAY[]::text[] END"
     )
     file_custom_keys = (
         "ARRAY(SELECT key FROM jsonb_object_keys(excluded.field_sources) AS key WHERE starts_with(key, 'custom:'))"

@@ -317,3 +317,12 @@ def test_a_file_that_breaks_while_being_read_ahead_fails_the_run_with_the_chunks
     assert run.status == RunStatus.FAILED and "disk went away" in run.error
     assert sorted(Contact.objects.values_list("email", flat=True)) == ["a@example.com", "b@example.com"]
     assert run.processed_rows == 2
+
+
+def test_custom_fields_a_person_typed_as_a_whole_are_kept_and_their_provenance_too():
+    ContactFactory(email="ana@example.com", custom_fields={"plan": "typed"},
+                   field_sources={"custom_fields": FieldSource.MANUAL})
+    run_import("email,first_name,plan\nana@example.com,Ana,from-file\n", mapping={"plan": "custom:plan"})
+    contact = Contact.objects.get()
+    assert contact.custom_fields == {"plan": "typed"}
+    assert contact.field_sources == {"custom_fields": FieldSource.MANUAL, "first_name": FieldSource.IMPORT}
