@@ -201,3 +201,13 @@ def test_calendar_filters_by_campaign_and_keeps_filters_from_week_to_week(market
     for link in ("calendar-previous", "calendar-next"):
         start = html.index(f'id="{link}"')
         assert query in html[html.rindex("<a", 0, start):start]
+
+
+def test_content_and_version_pages_load_the_publishing_styles(marketer_client):
+    # Without them the version previews do not wrap and the page scrolls sideways.
+    content = content_create(by=marketer_client.user, title="Launch", body="Body")
+    marketer_client.post(reverse("publishing:content-versions", args=[content.pk]), {"kinds": ["x"]})
+    for url in (content.get_absolute_url(),
+                reverse("publishing:version-edit", args=[content.versions.get().pk])):
+        page = marketer_client.get(url)
+        assert b"publishing/publishing.css" in page.content and b'class="card preview' in page.content
