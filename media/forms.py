@@ -16,7 +16,7 @@ class UploadForm(forms.Form):
 
 class GridFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", widget=forms.TextInput(
-        attrs={"type": "search", "placeholder": "Search name, alt text, description", "aria-label": "Search"}))
+        attrs={"type": "search", "placeholder": "Search assets", "aria-label": "Search"}))
     library = forms.ModelChoiceField(
         queryset=Library.objects.order_by("name"), required=False, empty_label="All libraries"
     )

@@ -172,3 +172,8 @@ def test_documents_have_no_rendition_progress(logged_in, library):
     asset = AssetFactory(library=library, kind="document", mime_type="application/pdf", width=None, height=None)
     card = logged_in("Analyst").get(reverse("media:asset-renditions", args=[asset.pk]))
     assert card.context["progress"] is None and b"Only images get renditions" in card.content
+
+
+def test_grid_search_box_says_what_it_is(logged_in, db):
+    page = logged_in("Analyst").get(reverse("media:asset-grid"))
+    assert b'type="search"' in page.content and b'placeholder="Search assets"' in page.content
