@@ -87,3 +87,21 @@ def test_renditions_card_shows_progress_then_the_renditions_without_a_reload(liv
     before, progress_lines, poll = in_chromium(scenario)
     assert "0 of" in before
     assert progress_lines == 0 and poll is None
+
+
+def test_select_all_on_the_page_ticks_every_asset_and_counts_them(live_server, marketer):
+    library = LibraryFactory(name="Brand")
+    AssetFactory.create_batch(3, library=library)
+
+    def scenario(page):
+        log_in(page, live_server, reverse("media:asset-grid"))
+        page.check("#select-page")
+        ticked = page.locator("input[name=ids]:checked").count()
+        counted = page.inner_text("#selected-count")
+        page.locator("input[name=ids]").first.uncheck()
+        return ticked, counted, page.inner_text("#selected-count"), page.evaluate(
+            "document.getElementById('select-page').indeterminate")
+
+    ticked, counted, after_one_off, indeterminate = in_chromium(scenario)
+    assert (ticked, counted) == (3, "3 selected")
+    assert after_one_off == "2 selected" and indeterminate
