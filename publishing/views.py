@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -41,6 +41,17 @@ DESTRUCTIVE = {"archive", "cancel"}
 
 def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _filter_data(query, **fixed) -> QueryDict:
+    """FilterSet data from the address: a QueryDict, since a multiple-choice filter (status) reads a
+    list and refuses a plain string (which silently dropped the filter); `fixed` values come last so
+    the address cannot override them (a ?campaign= listing another campaign's jobs)."""
+    data = QueryDict(mutable=True)
+    data.update(query)
+    for key, value in fixed.items():
+        data[key] = str(value)
+    return data
 
 
 def _confirm(request, *, what: str, action: str, back: str, fields=(), button: str = ""):
@@ -176,8 +187,7 @@ def campaign_list(request):
 @permission_required("publishing.view_campaign", raise_exception=True)
 def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    # The campaign comes last so a ?campaign= in the address cannot list another campaign's jobs here.
-    jobs = selectors.job_list(filters={**request.GET.dict(), "campaign": campaign.pk})
+    jobs = selectors.job_list(filters=_filter_data(request.GET, campaign=campaign.pk))
     channels = campaign.channels.all()
     return render(request, "publishing/campaign_detail.html", {
         "campaign": campaign, "page": _page(request, jobs), "metrics": selectors.campaign_metrics(campaign=campaign),
@@ -267,7 +277,7 @@ def calendar(request):
     start = datetime.combine(days[0], time.min, tzinfo=tz)
     end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=tz)
     filters = {key: value for key, value in request.GET.items() if key in ("channel", "campaign", "status")}
-    jobs = selectors.job_list(filters=filters).filter(scheduled_at__gte=start, scheduled_at__lt=end)
+    jobs = selectors.job_list(filters=_filter_data(filters)).filter(scheduled_at__gte=start, scheduled_at__lt=end)
     by_day = {day: {} for day in days}
     for job in jobs.order_by("scheduled_at", "pk"):
         day = timezone.localtime(job.scheduled_at, tz).date()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
 from publishing.email import ab_testing, selectors, services
-from publishing.email.choices import ABStatus
+from publishing.email.choices import ABStatus, DeliveryStatus
 from publishing.email.filters import EmailCampaignFilterSet
 from publishing.email.forms import EmailPreviewForm, EmailTestSendForm
 from publishing.email.models import ABTest, ABVariant, EmailCampaign
@@ -45,15 +45,18 @@ def send_list(request):
 @permission_required("publishing.view_emailcampaign", raise_exception=True)
 def send_detail(request, campaign_id: int):
     email_campaign = get_object_or_404(selectors.email_campaign_list(), campaign_id=campaign_id)
-    # The campaign comes last so a ?campaign= in the address cannot list another send's deliveries here.
-    deliveries = selectors.delivery_list(filters={**request.GET.dict(), "campaign": campaign_id})
+    # A QueryDict (the status filter reads a list), the campaign set last so a ?campaign= in the
+    # address cannot list another send's deliveries here.
+    filters = request.GET.copy()
+    filters["campaign"] = str(campaign_id)
+    deliveries = selectors.delivery_list(filters=filters)
     return render(request, "publishing/email/send_detail.html", {
-        **_ab_test_context(email_campaign, confirm_variant=request.GET.get("variant")),
+        **_ab_test_context(email_campaign, confirm_variant=request.GET.get("pick")),
         "send": email_campaign, "progress": selectors.email_campaign_progress(email_campaign),
         "checklist": services.email_campaign_checklist(email_campaign) if email_campaign.status == "draft" else [],
         "page": Paginator(deliveries, 50).get_page(request.GET.get("page")),
         "events": email_campaign.events.select_related("by")[:20],
-        "confirm_cancel": request.GET.get("confirm") == "cancel",
+        "confirm_cancel": request.GET.get("confirm") == "cancel", "delivery_statuses": DeliveryStatus.choices,
     })
 
 
@@ -75,7 +78,7 @@ def _pick_winner(request, email_campaign: EmailCampaign, back: str):
     if variant is None:
         messages.error(request, "Choose one of this send's variants.")
     elif request.POST.get("confirmed") != "yes":
-        return redirect(f"{back}?{urlencode({'variant': variant.pk})}#ab-test")
+        return redirect(f"{back}?{urlencode({'pick': variant.pk})}#ab-test")
     else:
         try:
             ab_testing.ab_test_pick_winner(test=variant.ab_test, winner=variant, by=request.user)

@@ -180,6 +180,7 @@ def test_campaign_page_shows_posting_progress_and_filters_jobs(marketer_client, 
     progress = page.context["progress"]
     assert (progress["total"], progress["settled"], progress["percent"], progress["attention"]) == (5, 3, 60, 1)
     assert b'aria-valuenow="60"' in page.content and b'data-status="failed"' in page.content
+    assert [job.pk for job in marketer_client.get(url, {"status": "failed"}).context["page"]] == [failed.pk]
     by_channel = marketer_client.get(url, {"channel": failed.channel_id})
     assert [job.pk for job in by_channel.context["page"]] == [failed.pk]
     assert [job.pk for job in marketer_client.get(url, {"q": "expired"}).context["page"]] == [failed.pk]
@@ -192,9 +193,11 @@ def test_campaign_page_shows_posting_progress_and_filters_jobs(marketer_client, 
 def test_calendar_filters_by_campaign_and_keeps_filters_from_week_to_week(marketer_client,
                                                                           django_assert_num_queries):
     job, other = JobFactory(), JobFactory()
+    failed = JobFactory(campaign=job.campaign, status=JobStatus.FAILED)
     with django_assert_num_queries(7):
         page = marketer_client.get(reverse("publishing:calendar"), {"campaign": job.campaign_id, "status": "scheduled"})
     assert job.content.title.encode() in page.content and other.content.title.encode() not in page.content
+    assert failed.content.title.encode() not in page.content
     html = page.content.decode()
     assert f'<option value="{job.campaign_id}" selected>' in html
     query = f"campaign={job.campaign_id}&amp;status=scheduled"

@@ -68,7 +68,7 @@ def test_send_page_shows_the_ab_test_and_picking_a_winner_asks_first(logged_in, 
     assert b"Big news" in page.content and b"75%" in page.content and b"Pick as winner" in page.content
 
     ask = client.post(f"{url}action", {"action": "pick_winner", "variant": b.pk})
-    assert ask.status_code == 302 and f"variant={b.pk}" in ask["Location"]
+    assert ask.status_code == 302 and f"pick={b.pk}" in ask["Location"]
     test.refresh_from_db()
     assert test.status == ABStatus.TESTING
     assert b"Yes, pick B" in client.get(ask["Location"]).content
@@ -103,3 +103,25 @@ def test_send_list_search_with_a_nul_character_is_not_an_error(logged_in):
     EmailCampaignFactory(campaign__name="Autumn")
     page = logged_in(ANALYST).get("/email/campaigns/", {"q": "Autu\x00mn"})
     assert page.status_code == 200 and b"Autumn" in page.content
+
+
+def test_deliveries_filter_by_every_status_opened_clicked_and_variant(logged_in):
+    send = EmailCampaignFactory()
+    test = ab_test_create(email_campaign=send, variants=[{"label": "A", "subject": "x"}, {"label": "B", "subject": "y"}])
+    a, b = test.variants.order_by("label")
+    EmailDeliveryFactory(campaign=send.campaign, contact__email="opened@example.com", variant=a,
+                         status=DeliveryStatus.SENT, message_id="<1@test>", first_opened_at=timezone.now())
+    EmailDeliveryFactory(campaign=send.campaign, contact__email="skipped@example.com", variant=b,
+                         status=DeliveryStatus.SKIPPED)
+    client = logged_in(ANALYST)
+    url = f"/email/campaigns/{send.campaign_id}/"
+    page = client.get(url)
+    assert b'<option value="skipped"' in page.content and b'name="variant"' in page.content
+
+    def emails(**query):
+        return {delivery.contact.email for delivery in client.get(url, query).context["page"]}
+
+    assert emails(status="skipped") == {"skipped@example.com"}
+    assert emails(opened="true") == {"opened@example.com"}
+    assert emails(opened="false") == {"skipped@example.com"}
+    assert emails(variant=b.pk) == {"skipped@example.com"}
