@@ -107,7 +107,8 @@ def test_send_list_search_with_a_nul_character_is_not_an_error(logged_in):
 
 def test_deliveries_filter_by_every_status_opened_clicked_and_variant(logged_in):
     send = EmailCampaignFactory()
-    test = ab_test_create(email_campaign=send, variants=[{"label": "A", "subject": "x"}, {"label": "B", "subject": "y"}])
+    test = ab_test_create(email_campaign=send, variants=[{"label": "A", "subject": "x"},
+                                                         {"label": "B", "subject": "y"}])
     a, b = test.variants.order_by("label")
     EmailDeliveryFactory(campaign=send.campaign, contact__email="opened@example.com", variant=a,
                          status=DeliveryStatus.SENT, message_id="<1@test>", first_opened_at=timezone.now())
