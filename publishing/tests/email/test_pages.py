@@ -126,3 +126,25 @@ def test_deliveries_filter_by_every_status_opened_clicked_and_variant(logged_in)
     assert emails(opened="true") == {"opened@example.com"}
     assert emails(opened="false") == {"skipped@example.com"}
     assert emails(variant=b.pk) == {"skipped@example.com"}
+
+
+def test_send_list_shows_each_send_progress_in_one_more_query(logged_in, django_assert_num_queries):
+    def sending(name, sent, waiting):
+        send = EmailCampaignFactory(campaign__name=name, status=SendStatus.SENDING, audience_size=sent + waiting)
+        for n in range(sent):
+            EmailDeliveryFactory(campaign=send.campaign, status=DeliveryStatus.SENT, message_id=f"<{name}{n}@t>")
+        EmailDeliveryFactory.create_batch(waiting, campaign=send.campaign)
+        return send
+
+    sending("Spring", 3, 1)
+    EmailCampaignFactory(campaign__name="Draft one")
+    EmailCampaignFactory(campaign__name="Done", status=SendStatus.COMPLETED, audience_size=2)
+    client = logged_in(ANALYST)
+    with django_assert_num_queries(7):
+        page = client.get("/email/campaigns/")
+    percents = {send.campaign.name: send.percent for send in page.context["page"]}
+    assert percents == {"Spring": 75, "Draft one": None, "Done": 100}
+    assert b'aria-valuenow="75"' in page.content
+    sending("Autumn", 1, 1)
+    with django_assert_num_queries(7):
+        client.get("/email/campaigns/")
