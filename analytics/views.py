@@ -161,7 +161,7 @@ def attribution(request):
 @login_required
 def scores(request):
     tier = request.GET.get("tier", "")
-    rows = ContactScore.objects.select_related("contact").order_by("-score", "contact_id")
+    rows = ContactScore.objects.prefetch_related("contact").order_by("-score", "contact_id")
     if tier in TIERS:
         rows = rows.filter(tier=tier)
     page = KnownCountPaginator(rows, 50, known_count=scores_count(tiers=[tier] if tier in TIERS else [])).get_page(
