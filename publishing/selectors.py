@@ -49,7 +49,8 @@ def campaign_list(*, filters: dict | None = None) -> QuerySet[Campaign]:
         job_count=Count("jobs", distinct=True),
         published_count=Count("jobs", filter=Q(jobs__status=JobStatus.PUBLISHED), distinct=True),
         failed_count=Count("jobs", filter=Q(jobs__status=JobStatus.FAILED), distinct=True),
-    )
+        canceled_count=Count("jobs", filter=Q(jobs__status=JobStatus.CANCELED), distinct=True),
+    ).order_by("-created_at", "-pk")  # a GROUP BY query drops Meta.ordering: pages would be unstable
     return CampaignFilterSet(filters or {}, queryset=queryset).qs if filters is not None else queryset
 
 

@@ -214,3 +214,18 @@ def test_content_and_version_pages_load_the_publishing_styles(marketer_client):
                 reverse("publishing:version-edit", args=[content.versions.get().pk])):
         page = marketer_client.get(url)
         assert b"publishing/publishing.css" in page.content and b'class="card preview' in page.content
+
+
+def test_campaign_list_shows_each_campaign_progress_in_fixed_queries(marketer_client, django_assert_num_queries):
+    campaign = CampaignFactory(name="Spring")
+    JobFactory(campaign=campaign, status=JobStatus.PUBLISHED)
+    JobFactory(campaign=campaign, status=JobStatus.CANCELED)
+    JobFactory.create_batch(2, campaign=campaign)
+    CampaignFactory(name="Empty")
+    with django_assert_num_queries(6):
+        page = marketer_client.get(reverse("publishing:campaign-list"))
+    assert b'aria-valuenow="50"' in page.content
+    assert page.context["page"].object_list.ordered  # stable pages
+    JobFactory.create_batch(3)
+    with django_assert_num_queries(6):
+        marketer_client.get(reverse("publishing:campaign-list"))
