@@ -86,8 +86,11 @@ def _ab_test_context(email_campaign: EmailCampaign, *, confirm_variant: str | No
                 in test.variants.values_list("pk", "subject", "template__subject")}
     results = [(result, subjects.get(result.variant_id) or email_campaign.template.subject)
                for result in ab_testing.ab_test_results(test)]
+    # A winner is picked by hand once the variants are out (the send under way), and only while testing.
+    open_to_pick = test.status == ABStatus.TESTING and email_campaign.status in (SendStatus.SENDING, SendStatus.PAUSED)
     confirm = next((result for result, _ in results if str(result.variant_id) == confirm_variant), None)
-    return {"ab_test": test, "ab_results": results, "ab_confirm": confirm if test.status == ABStatus.TESTING else None}
+    return {"ab_test": test, "ab_results": results, "ab_confirm": confirm if open_to_pick else None,
+            "ab_can_pick": open_to_pick and confirm is None}
 
 
 def _pick_winner(request, email_campaign: EmailCampaign, back: str):

@@ -4,6 +4,7 @@ from django.utils import timezone
 from aicmo_site.roles import ANALYST, MARKETER
 from publishing.email.ab_testing import ab_test_create
 from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
+from publishing.email.models import EmailCampaign
 from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,14 +54,16 @@ def test_send_page_shows_the_ab_test_and_picking_a_winner_asks_first(logged_in, 
     send = EmailCampaignFactory()
     test = ab_test_create(email_campaign=send, variants=[{"label": "A", "subject": "Big news"},
                                                          {"label": "B", "subject": "Small news"}])
+    client = logged_in(MARKETER)
+    url = f"/email/campaigns/{send.campaign_id}/"
+    assert b"Pick as winner" not in client.get(url).content  # not before the send starts
+    EmailCampaign.objects.filter(pk=send.pk).update(status=SendStatus.SENDING)
     a, b = test.variants.order_by("label")
     now = timezone.now()
     for variant, opened in ((a, 3), (b, 1)):
         for n in range(4):
             EmailDeliveryFactory(campaign=send.campaign, variant=variant, status=DeliveryStatus.SENT,
                                  message_id=f"<{variant.label}{n}@test>", first_opened_at=now if n < opened else None)
-    client = logged_in(MARKETER)
-    url = f"/email/campaigns/{send.campaign_id}/"
     with django_assert_max_num_queries(16):
         page = client.get(url)
     rows = {result.label: result for result, subject in page.context["ab_results"]}
