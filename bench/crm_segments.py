@@ -87,8 +87,9 @@ def populate(contacts: int, events: int) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE crm_contact, crm_company, crm_tag, crm_segment, crm_enrichmentrun "
-                       "RESTART IDENTITY CASCADE")
+        # The link tables are named: they have no foreign keys (crm 0008), so CASCADE does not reach them.
+        cursor.execute("TRUNCATE crm_contact, crm_company, crm_tag, crm_segment, crm_enrichmentrun, crm_contact_tags, "
+                       "crm_contact_topics RESTART IDENTITY CASCADE")
         cursor.execute("INSERT INTO crm_tag (name, color) SELECT unnest(%s::text[]), ''", [list(TAGS)])
         cursor.execute("""
             INSERT INTO crm_company (domain, name, industry, size, website, created_at, updated_at)
