@@ -81,6 +81,7 @@ def test_set_up_preview_check_send_and_watch_progress(live_server, page, make_us
 
     qcluster(**WORKER_ENV)
     page.click("button[value=send]")
+    page.click("text=Yes, send now")
     page.wait_for_selector(".messages >> text=Done: send", state="attached")
     # progress.js polls the progress endpoint every two seconds until the send stops.
     page.wait_for_function("document.getElementById('send-status').textContent.trim() === 'completed'",

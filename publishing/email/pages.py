@@ -24,6 +24,8 @@ ORDERINGS = {"-created_at": "Newest", "-started_at": "Last started", "campaign__
              "status": "Status"}
 ACTIONS = {"send": services.email_campaign_send, "pause": services.email_campaign_pause,
            "resume": services.email_campaign_resume, "cancel": services.email_campaign_cancel}
+# Neither can be taken back: a started send goes out, a canceled one drops what is not yet out.
+ASKS_FIRST = ("send", "cancel")
 
 
 @login_required
@@ -74,7 +76,8 @@ def send_detail(request, campaign_id: int):
         "checklist": services.email_campaign_checklist(email_campaign) if email_campaign.status == "draft" else [],
         "page": Paginator(deliveries, 50).get_page(request.GET.get("page")),
         "events": email_campaign.events.select_related("by")[:20],
-        "confirm_cancel": request.GET.get("confirm") == "cancel", "delivery_statuses": DeliveryStatus.choices,
+        "confirm": request.GET.get("confirm") if request.GET.get("confirm") in ASKS_FIRST else "",
+        "delivery_statuses": DeliveryStatus.choices,
     })
 
 
@@ -121,8 +124,8 @@ def send_action(request, campaign_id: int):
     if action not in ACTIONS:
         messages.error(request, "Unknown action.")
         return redirect(back)
-    if action == "cancel" and request.POST.get("confirmed") != "yes":
-        return redirect(f"{back}?confirm=cancel")
+    if action in ASKS_FIRST and request.POST.get("confirmed") != "yes":
+        return redirect(f"{back}?confirm={action}")
     try:
         ACTIONS[action](email_campaign=email_campaign, by=request.user)
         messages.success(request, f"Done: {action}.")

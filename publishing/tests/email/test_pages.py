@@ -50,6 +50,17 @@ def test_cancel_asks_for_confirmation_first(logged_in):
     assert send.status == SendStatus.CANCELED
 
 
+def test_send_now_asks_for_confirmation_first(logged_in):
+    send = EmailCampaignFactory()
+    client = logged_in(MARKETER)
+    first = client.post(f"/email/campaigns/{send.campaign_id}/action", {"action": "send"})
+    assert first.status_code == 302 and first["Location"].endswith("?confirm=send")
+    send.refresh_from_db()
+    assert send.status == SendStatus.DRAFT
+    page = client.get(first["Location"]).content
+    assert b"Yes, send now" in page and b"Yes, cancel" not in page
+
+
 def test_send_page_shows_the_ab_test_and_picking_a_winner_asks_first(logged_in, django_assert_max_num_queries):
     send = EmailCampaignFactory()
     test = ab_test_create(email_campaign=send, variants=[{"label": "A", "subject": "Big news"},
