@@ -182,3 +182,12 @@ def test_a_copy_left_unfinished_is_finished_by_the_next_run(monkeypatch):
 
     assert Contact.objects.get(pk=contact.pk).engagement_score == expected(5)
     assert FoldCheckpoint.objects.get(name=scoring.CRM_COPY).folded_at is None
+
+
+def test_deleting_a_contact_through_the_orm_still_deletes_its_scores():
+    contact = ContactFactory()
+    EngagementEventFactory(contact=contact, kind="replied", occurred_at=NOW)
+    contacts_score(now=NOW)
+    assert ContactScoreHistory.objects.filter(contact=contact).exists()
+    contact.delete()
+    assert not ContactScore.objects.exists() and not ContactScoreHistory.objects.exists()
