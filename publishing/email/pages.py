@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -15,10 +14,10 @@ from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
 from publishing.email import ab_testing, selectors, services
-from publishing.email.choices import DELIVERY_UNSENT, ABStatus, DeliveryStatus, SendStatus
+from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
 from publishing.email.filters import EmailCampaignFilterSet
 from publishing.email.forms import EmailPreviewForm, EmailTestSendForm
-from publishing.email.models import ABTest, ABVariant, EmailCampaign, EmailDelivery
+from publishing.email.models import ABTest, ABVariant, EmailCampaign
 
 ORDERINGS = {"-created_at": "Newest", "-started_at": "Last started", "campaign__name": "Campaign name",
              "status": "Status"}
@@ -40,25 +39,9 @@ def send_list(request):
     queryset = queryset.order_by(ordering if ordering in ORDERINGS else "-created_at", "-id")
     filterset = EmailCampaignFilterSet(request.GET or None, queryset=queryset)
     page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
-    _attach_progress(page.object_list)
+    selectors.email_campaigns_attach_percent(page.object_list)
     return render(request, "publishing/email/send_list.html", {"filter": filterset, "page": page,
                                                                 "orderings": ORDERINGS})
-
-
-def _attach_progress(sends) -> None:
-    """Each send of the page gets `percent`: the share of its frozen audience no longer waiting.
-    Only sends under way need a count, all of them in one grouped query on the claim index
-    (campaign, status, ...); a finished send is 100% and a draft has no progress."""
-    under_way = [send.campaign_id for send in sends if send.status in (SendStatus.SENDING, SendStatus.PAUSED)]
-    waiting = dict(EmailDelivery.objects.filter(campaign_id__in=under_way, status__in=DELIVERY_UNSENT)
-                   .order_by().values_list("campaign_id").annotate(n=Count("id"))) if under_way else {}
-    for send in sends:
-        if send.status == SendStatus.COMPLETED:
-            send.percent = 100
-        elif send.campaign_id in under_way and send.audience_size:
-            send.percent = round(100 * (send.audience_size - waiting.get(send.campaign_id, 0)) / send.audience_size)
-        else:
-            send.percent = None
 
 
 @login_required
