@@ -18,11 +18,15 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='contact',
             name='company',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contacts', to='crm.company'),
+            field=models.ForeignKey(blank=True, db_constraint=False, null=True,
+                                    on_delete=django.db.models.deletion.SET_NULL, related_name='contacts',
+                                    to='crm.company'),
         ),
         migrations.AlterField(
             model_name='importrun',
             name='mapping',
-            field=models.JSONField(blank=True, default=dict, help_text='column → contact field, "custom:<name>", "tags", "topics" or "" to ignore'),
+            field=models.JSONField(blank=True, default=dict,
+                                   help_text='column → contact field, "custom:<name>", "tags", "topics" '
+                                             'or "" to ignore'),
         ),
     ]
