@@ -38,10 +38,9 @@ from datetime import timedelta
 from functools import lru_cache
 
 from django.db import connection, transaction
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
-from crm.models import Tag
 from gateways.capabilities import OutgoingEmail, SendReceipt
 from gateways.errors import GatewayError, NoProviderAvailable, OutcomeUnknown, ProviderRejected
 from gateways.mail.steps import at_once
@@ -145,7 +144,12 @@ class CampaignSender:
     def compose(self, deliveries: list[EmailDelivery]) -> list[tuple[EmailDelivery, OutgoingEmail | None, str]]:
         """(delivery, message, error): a delivery whose template cannot render fails alone."""
         all_blocks = [block for d in deliveries for block in self.content_for(d.variant).blocks]
-        recipients = recipients_for([d.contact for d in deliveries], all_blocks)
+        # A contact's tags are read only when a template or block can use them (about a tenth of a worker's
+        # time otherwise: a join and a model instance per tag).
+        with_tags = any(self.content_for(d.variant).uses_tags for d in deliveries)
+        if with_tags:
+            prefetch_related_objects(deliveries, "contact__tags")
+        recipients = recipients_for([d.contact for d in deliveries], all_blocks, with_tags=with_tags)
         rendered = []
         for delivery in deliveries:
             try:
@@ -361,10 +365,6 @@ def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerRe
     deliveries = list(EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner,
                                                    status=DeliveryStatus.QUEUED)
                       .select_related("contact__company", "variant__template").only(*_BATCH_FIELDS).order_by("id"))
-    # A contact's tags are read only when a template or block can use them (about a tenth of a worker's
-    # time otherwise: a join and a model instance per tag); else every contact gets an empty list, no query.
-    uses_tags = any(sender.content_for(delivery.variant).uses_tags for delivery in deliveries)
-    prefetch_related_objects(deliveries, Prefetch("contact__tags", queryset=None if uses_tags else Tag.objects.none()))
     waiting = deque(sender.compose(deliveries))
     remaining = {d.pk for d in deliveries}
     sessions = sender.sessions
