@@ -4,11 +4,13 @@ text (in the read-ahead thread, see pipeline.py); PostgreSQL does the de-duplica
 stored contacts, the provenance rule, companies and tags.
 
 Where a chunk's time goes (20,000 rows, 12 columns, 3 tag links a row; bench crm_import --profile
-at 1M rows, empty database): the merge statement about 380 ms (contact upsert about 225, of which
-ON CONFLICT's speculative insertion about 50; the 60,000 links about 190), COPY about 80-100 (a
-third of it parsing the two jsonb columns), the commit about 60 (the deferred check of each
-contact's company; the link tables have no foreign keys), the company upsert about 15. The
-database is the limit: Python's share (about 15-20 us a row) runs on the other core meanwhile.
+at 1M rows, empty database): the merge statement about 320-380 ms (contact upsert about 225, of
+which ON CONFLICT's speculative insertion about 50; the 60,000 links about 190), COPY about 70-100
+(a third of it parsing the two jsonb columns), the company upsert about 10-15, the commit about 3 at 200k rows
+(no foreign key is checked there any more: see Contact.company and the link tables). For a file of
+several chunks imported outside a transaction (a worker, a command), a second connection COPYs
+the next chunk while this one merges (Stager, below), so only the merge and the small statements
+stay on the critical path. Python's share (about 15-20 us a row) runs on the other core meanwhile.
 
 Every name put into the SQL comes from model metadata or constants here, never from the file:
 the file's values travel only through COPY and query parameters (hence the S608 waivers).
@@ -20,30 +22,43 @@ databases to keep this path and the ORM path in step.
 import csv
 import io
 import json
+import secrets
+import threading
 from dataclasses import dataclass, field
 
+import psycopg
 from django.db import connection
 
-from crm.choices import ConsentStatus, EmailStatus, EngagementTier, FieldSource, ImportPolicy, LifecycleStatus
+from crm.choices import (
+    RUN_TERMINAL,
+    ConsentStatus,
+    EmailStatus,
+    EngagementTier,
+    FieldSource,
+    ImportPolicy,
+    LifecycleStatus,
+)
 from crm.imports.merging import ChunkCounts, new_contact_sources
 from crm.imports.validating import SCALAR_FIELDS, ContactRow
-from crm.models import Company, Contact, Tag, Topic
+from crm.models import Company, Contact, ImportRun, Tag, Topic
 
 CHUNK_ROWS = 20_000
 STAGING = "crm_import_staging"
+STAGE_PREFIX = "crm_import_stage_"  # + run id, a token, the slot: the staging tables of Stager
 _TEXT_FIELDS = tuple(f for f in SCALAR_FIELDS if f != "company")
 _COLUMNS = ("email", "domain", *_TEXT_FIELDS, "company", "custom", "sources", "tags", "topics")
 _SCALARS, _BLANKS = (*_TEXT_FIELDS, "company"), ("",) * (len(_TEXT_FIELDS) + 1)
 
 
+_STAGED_COLUMNS = (", ".join(f"{name} text NOT NULL" for name in ("email", "domain", *_TEXT_FIELDS, "company"))
+                   + ", custom jsonb NOT NULL, sources jsonb NOT NULL, tags text[] NOT NULL, topics bigint[] NOT NULL")
+_COPY = f"COPY {{table}} ({', '.join(_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+
+
 def _ensure_staging(cursor) -> None:
     # The table lives as long as the session; emptied per chunk because a chunk may run inside an
     # outer transaction (a request, a test), where ON COMMIT alone would not clear it.
-    text_columns = ", ".join(f"{name} text NOT NULL" for name in ("email", "domain", *_TEXT_FIELDS, "company"))
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} ({text_columns}, custom jsonb NOT NULL, "
-        "sources jsonb NOT NULL, tags text[] NOT NULL, topics bigint[] NOT NULL) ON COMMIT DELETE ROWS"
-    )
+    cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} ({_STAGED_COLUMNS}) ON COMMIT DELETE ROWS")
     cursor.execute(f"TRUNCATE {STAGING}")
 
 
@@ -64,6 +79,7 @@ class StagedChunk:
     tags: list[str] = field(default_factory=list)
     companies: tuple[list[str], list[str]] = ([], [])  # domains, names
     domains: list[str] = field(default_factory=list)  # every domain of the chunk
+    table: str = STAGING  # where the rows are: a Stager's table once it has copied them there
 
 
 def prepare(rows: list[ContactRow]) -> StagedChunk:
@@ -118,7 +134,7 @@ def _keep_unless_manual(field: str, contact: str) -> str:
     )
 
 
-def _merge_sql(policy: str) -> str:
+def _merge_sql(policy: str, table: str = STAGING) -> str:
     contact = Contact._meta.db_table
     company = Company._meta.db_table
     insert_columns = ", ".join((
@@ -133,7 +149,7 @@ def _merge_sql(policy: str) -> str:
         f"'{ConsentStatus.SUBSCRIBED}'", "''", "0", f"'{EngagementTier.INACTIVE}'", "0", "now()", "now()",
     ))
     head = (
-        f"INSERT INTO {contact} ({insert_columns}) SELECT {selected} FROM {STAGING} s "  # noqa: S608
+        f"INSERT INTO {contact} ({insert_columns}) SELECT {selected} FROM {table} s "  # noqa: S608
         # Only the chunk's domains (a parameter): joined with the whole company table, the merge read
         # all of it for every chunk (23 ms at 100,000 companies, growing with the database).
         f"LEFT JOIN (SELECT id, domain FROM {company} WHERE domain = ANY(%s::text[])) co ON co.domain = s.domain "
@@ -182,35 +198,35 @@ _LINKS = {
 }
 
 
-def _links_sql(contact_ids: str, *, created: bool | None = None, kind: str = "tags") -> str:
+def _links_sql(contact_ids: str, *, created: bool | None = None, kind: str = "tags", table: str = STAGING) -> str:
     """Tag (or topic) links of the staged rows whose contact id `contact_ids` (a relation with id and
     email) gives; with `created`, only of the contacts the merge created (True) or found stored
     (False). A created contact has no link yet, so its links are inserted without ON CONFLICT's extra
     probe of the unique index per link. The join with the tags (topics) table also keeps the link
     tables whole, which have no foreign keys: a topic deleted since the run read it gets no link."""
-    table, column, other, key = _LINKS[kind]
+    link_table, column, other, key = _LINKS[kind]
     which = {None: "", True: "AND c.created ", False: "AND NOT c.created "}[created]
     # OFFSET 0 keeps rows and contacts joined before the tags are unnested: joined after, the
     # planner sorted both sides (a merge join of one row per link), which took about 40% of the links'
     # time; joined first, it hashes one row per contact.
     return (
-        f"INSERT INTO {table} (contact_id, {column}) SELECT m.id, t.id "  # noqa: S608
-        f"FROM (SELECT c.id, s.{kind} FROM {STAGING} s JOIN {contact_ids} c ON c.email = s.email {which}OFFSET 0) m "
+        f"INSERT INTO {link_table} (contact_id, {column}) SELECT m.id, t.id "  # noqa: S608
+        f"FROM (SELECT c.id, s.{kind} FROM {table} s JOIN {contact_ids} c ON c.email = s.email {which}OFFSET 0) m "
         f"CROSS JOIN LATERAL unnest(m.{kind}) AS wanted(value) JOIN {other} t ON t.{key} = wanted.value"
         + ("" if created else f" ON CONFLICT (contact_id, {column}) DO NOTHING")
     )
 
 
-def _merge_and_link_sql(policy: str, *, topics: bool = False) -> str:
+def _merge_and_link_sql(policy: str, *, topics: bool = False, table: str = STAGING) -> str:
     """The merge, and under "update" the tag (and topic) links in the same statement: the merge's
     RETURNING already holds every contact id, so the contact table is not searched by email a second
     time. Under "skip_existing" RETURNING omits the stored contacts, which still get their links after."""
     links = ""
     if policy == ImportPolicy.UPDATE:
         for kind in ("tags", "topics") if topics else ("tags",):
-            links += (f", {kind}_created AS ({_links_sql('merged', created=True, kind=kind)})"
-                      f", {kind}_stored AS ({_links_sql('merged', created=False, kind=kind)})")
-    return (f"WITH merged AS ({_merge_sql(policy)}){links} "  # noqa: S608
+            links += (f", {kind}_created AS ({_links_sql('merged', created=True, kind=kind, table=table)})"
+                      f", {kind}_stored AS ({_links_sql('merged', created=False, kind=kind, table=table)})")
+    return (f"WITH merged AS ({_merge_sql(policy, table)}){links} "  # noqa: S608
             "SELECT count(*) FILTER (WHERE created), count(*) FROM merged")
 
 
@@ -224,9 +240,10 @@ def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
         # keeps the merge's join of a chunk's links in memory (the default spilled it to disk).
         cursor.execute("SELECT set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true), "
                        "set_config('work_mem', '64MB', true)")
-        _ensure_staging(cursor)
-        with cursor.cursor.copy(f"COPY {STAGING} ({', '.join(_COLUMNS)}) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(staged.data)
+        if staged.table == STAGING:  # not copied by a Stager
+            _ensure_staging(cursor)
+            with cursor.cursor.copy(_COPY.format(table=STAGING)) as copy:
+                copy.write(staged.data)
         # No ANALYZE of the staging table on purpose: with its true size the planner prefers hashing
         # the whole contact table to probing the email index per row, which grows with the database.
         if staged.companies[0]:
@@ -239,12 +256,93 @@ def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
         if staged.tags:
             cursor.execute(f"INSERT INTO {Tag._meta.db_table} (name, color) SELECT unnest(%s::text[]), '' "  # noqa: S608
                            "ON CONFLICT (name) DO NOTHING", [staged.tags])
-        cursor.execute(_merge_and_link_sql(policy, topics=staged.topics), [staged.domains])
+        cursor.execute(_merge_and_link_sql(policy, topics=staged.topics, table=staged.table), [staged.domains])
         created, merged = cursor.fetchone()
         if policy != ImportPolicy.UPDATE:
-            cursor.execute(_links_sql(Contact._meta.db_table))
+            cursor.execute(_links_sql(Contact._meta.db_table, table=staged.table))
             if staged.topics:
-                cursor.execute(_links_sql(Contact._meta.db_table, kind="topics"))
+                cursor.execute(_links_sql(Contact._meta.db_table, kind="topics", table=staged.table))
     if policy == ImportPolicy.UPDATE:
         return ChunkCounts(created=created, updated=merged - created)
     return ChunkCounts(created=created, skipped=staged.rows - created)
+
+
+class Stager:
+    """COPYs chunks on a second connection into two UNLOGGED tables of this run, in turn, so chunk
+    N+1 is copied while the main connection merges chunk N from the other table (COPY was about a
+    sixth of a chunk's database time, done before its merge could start).
+
+    A temporary table belongs to one session, hence regular tables named per run (and per attempt:
+    a second worker on the same run must not drop the first one's), created and dropped by this
+    connection, only read by the main one. A table is written again only after the chunk read from
+    it committed (`release`), so the TRUNCATE never waits on the main connection's lock. That is
+    why an import inside an outer transaction (a request, a test) keeps the single-connection path:
+    its chunks never commit. Tables left by a crash are dropped when the next run starts (those of
+    runs that ended, or no longer exist). Autovacuum is off on them: with statistics of the true
+    size the planner prefers hashing the whole contact table to probing its email index (see
+    apply_chunk), and the tables are rewritten every other chunk anyway."""
+
+    def __init__(self, run_id: int):
+        token = secrets.token_hex(4)
+        self.tables = tuple(f"{STAGE_PREFIX}{run_id}_{token}_{slot}" for slot in (0, 1))
+        self._free = threading.Semaphore(len(self.tables))
+        self._stopping = threading.Event()
+        self._next = 0
+        self._connection: psycopg.Connection | None = None
+
+    def __enter__(self) -> "Stager":
+        self._connection = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+        try:
+            _drop_leftover_stages(self._connection)
+            for table in self.tables:
+                self._connection.execute(f"CREATE UNLOGGED TABLE {table} ({_STAGED_COLUMNS}) "
+                                         "WITH (autovacuum_enabled = false)")
+        except BaseException:
+            self._connection.close()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Lets a `copy` waiting for a table give up (the import is ending)."""
+        self._stopping.set()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+        try:
+            for table in self.tables:
+                self._connection.execute(f"DROP TABLE IF EXISTS {table}")
+        finally:
+            self._connection.close()
+
+    def copy(self, staged: StagedChunk) -> bool:
+        """Copies a chunk into the next table once the chunk last read from it has committed; runs in
+        a reading thread. False when the import ends meanwhile."""
+        while not self._free.acquire(timeout=0.1):
+            if self._stopping.is_set():
+                return False
+        table = self.tables[self._next]
+        self._next = (self._next + 1) % len(self.tables)
+        with self._connection.transaction(), self._connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table}")
+            with cursor.copy(_COPY.format(table=table)) as copy:
+                copy.write(staged.data)
+        staged.table, staged.data = table, b""
+        return True
+
+    def release(self, staged: StagedChunk) -> None:
+        """The chunk read from a Stager's table has committed: the table may be written again."""
+        if staged.table != STAGING:
+            self._free.release()
+
+
+def _drop_leftover_stages(stage_connection) -> None:
+    """Drops staging tables of runs that ended (or were deleted): left by a process that died."""
+    tables = [name for (name,) in stage_connection.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND starts_with(tablename, %s)",
+        [STAGE_PREFIX])]
+    owners = {name: name[len(STAGE_PREFIX):].split("_")[0] for name in tables}
+    live = {str(pk) for pk in ImportRun.objects.filter(pk__in=[int(o) for o in owners.values() if o.isdigit()])
+            .exclude(status__in=RUN_TERMINAL).values_list("pk", flat=True)}
+    for name, owner in owners.items():
+        if owner not in live:
+            stage_connection.execute(f"DROP TABLE IF EXISTS {name}")

@@ -8,7 +8,7 @@ after the last committed chunk when executed again, and executing a finished run
 import itertools
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 
 from django.core.files import File
@@ -178,16 +178,36 @@ class _ImportJob:
             if run.tag:
                 Tag.objects.get_or_create(name=run.tag)
             done = run.processed_rows
-            # Closed before the file, whatever stops the loop, so the thread never reads a closed file.
             bulk = run.total_rows - run.processed_rows > self.chunk_rows
-            with closing(read_ahead(self._prepared(records, validator), bulk=bulk)) as chunks:
+            # A second connection COPYs the next chunk while this one merges (copy_path.Stager), for a
+            # file of several chunks imported outside any transaction (a worker, a command): inside one,
+            # the chunks never commit and the tables could not be written again.
+            overlap = bulk and self.path is copy_path and not connection.in_atomic_block
+            # Unwound in reverse, before the file closes, whatever stops the loop: the threads end
+            # (a copy waiting for a table gives up first), then the staging tables are dropped.
+            with ExitStack() as stack:
+                stager = stack.enter_context(copy_path.Stager(run.pk)) if overlap else None
+                chunks = stack.enter_context(closing(read_ahead(self._prepared(records, validator), bulk=bulk)))
+                if stager is not None:
+                    chunks = stack.enter_context(closing(read_ahead(self._copied(chunks, stager))))
+                    stack.callback(stager.stop)
                 for chunk in chunks:
                     done = self._commit(chunk, report, done)
+                    if stager is not None and chunk.staged is not None:
+                        stager.release(chunk.staged)
         _finish(run.pk, RunStatus.COMPLETED)
 
     def _prepared(self, records, validator: RowValidator) -> Iterator[_Chunk]:
         """Chunks ready for the database; runs in the read-ahead thread, so it must not query."""
         while chunk := self._prepare(itertools.islice(records, self.chunk_rows), validator):
+            yield chunk
+
+    @staticmethod
+    def _copied(chunks: Iterator[_Chunk], stager) -> Iterator[_Chunk]:
+        """Chunks already COPYed into a staging table; runs in a second reading thread."""
+        for chunk in chunks:
+            if chunk.staged is not None and not stager.copy(chunk.staged):
+                return
             yield chunk
 
     def _prepare(self, batch, validator: RowValidator) -> _Chunk | None:
