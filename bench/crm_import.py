@@ -6,7 +6,8 @@ text columns. Prints rows/s, the ratio to the baseline and the peak memory of th
     python -m bench crm_import [--rows 1000000] [--database-url postgres://...] [--profile]
 
 --profile also prints Python's per-row cost alone (read, validate, fold, COPY text: no database) and
-the database's time per chunk by statement, commit included (where deferred constraint checks run).
+the database's time per chunk by statement, commit included (where deferred constraint checks run),
+and the COPY a second connection does meanwhile for a run of several chunks (copy_path.Stager).
 
 The database (default postgres://postgres@127.0.0.1:5432/aicmo_bench_crm_import) is migrated
 and its CRM tables emptied first: do not point it at data you want to keep.
@@ -227,7 +228,7 @@ class StatementTimes:
 
         self._wrapper = connection.execute_wrapper(timed)
         self._wrapper.__enter__()
-        self._commit, self._apply = connection.commit, copy_path.apply_chunk
+        self._commit, self._apply, self._copy = connection.commit, copy_path.apply_chunk, copy_path.Stager._write
 
         def commit():
             started = time.perf_counter()
@@ -235,7 +236,8 @@ class StatementTimes:
             self._add("COMMIT (deferred constraint checks)", started)
 
         def apply_chunk(staged, **kwargs):
-            # COPY goes through psycopg directly, not execute(): it is the chunk's time not spent in statements.
+            # COPY goes through psycopg directly, not execute(): it is the chunk's time not spent in
+            # statements (about 0 when a Stager copied the chunk beforehand).
             self.chunks += 1
             started, statements = time.perf_counter(), sum(self.spent.values())
             try:
@@ -244,7 +246,17 @@ class StatementTimes:
                 elapsed = time.perf_counter() - started - (sum(self.spent.values()) - statements)
                 self.spent["COPY"] = self.spent.get("COPY", 0.0) + elapsed
 
-        connection.commit, copy_path.apply_chunk = commit, apply_chunk
+        def copy(stager, table, data):
+            # A background import of several chunks COPYs on a second connection, in a thread, while
+            # the main one merges: listed apart, since it overlaps the statements above it (the wait
+            # for a free staging table is left out).
+            started = time.perf_counter()
+            try:
+                return self._copy(stager, table, data)
+            finally:
+                self._add("COPY (second connection, overlapped)", started)
+
+        connection.commit, copy_path.apply_chunk, copy_path.Stager._write = commit, apply_chunk, copy
         return self
 
     def __exit__(self, *exc):
@@ -254,7 +266,7 @@ class StatementTimes:
             from crm.imports import copy_path
 
             self._wrapper.__exit__(*exc)
-            connection.commit, copy_path.apply_chunk = self._commit, self._apply
+            connection.commit, copy_path.apply_chunk, copy_path.Stager._write = self._commit, self._apply, self._copy
         return False
 
     def report(self, label: str) -> str:

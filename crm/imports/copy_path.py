@@ -322,12 +322,15 @@ class Stager:
                 return False
         table = self.tables[self._next]
         self._next = (self._next + 1) % len(self.tables)
+        self._write(table, staged.data)
+        staged.table, staged.data = table, b""
+        return True
+
+    def _write(self, table: str, data: bytes) -> None:
         with self._connection.transaction(), self._connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {table}")
             with cursor.copy(_COPY.format(table=table)) as copy:
-                copy.write(staged.data)
-        staged.table, staged.data = table, b""
-        return True
+                copy.write(data)
 
     def release(self, staged: StagedChunk) -> None:
         """The chunk read from a Stager's table has committed: the table may be written again."""
