@@ -174,6 +174,13 @@ class CompanyAdmin(admin.ModelAdmin):
         else:
             obj.pk = services.company_create(**fields).pk
 
+    def delete_model(self, request, obj):
+        services.company_delete(company=obj)
+
+    def delete_queryset(self, request, queryset):
+        for company in queryset:
+            services.company_delete(company=company)
+
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):

@@ -86,8 +86,8 @@ class Contact(models.Model):
     # chunk's 520. Imports only write ids of companies the same statement reads, and Django's delete
     # collector still applies SET_NULL when a company is deleted through the ORM (company_delete, an
     # instance, a queryset), the only way anything deletes one (no raw DELETE of crm_company outside
-    # benches, which truncate contacts with it). Left open: a company deleted while an import's merge
-    # is assigning it can leave those new contacts with a stale id (the FK made that delete fail).
+    # benches, which truncate contacts with it). company_delete locks out contact writers while it runs,
+    # so an import assigning the company commits first and is cleared too (see company_delete).
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts",
                                 db_constraint=False)
     domain = models.CharField(max_length=253, editable=False, help_text="Taken from the email")

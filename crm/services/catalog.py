@@ -1,6 +1,6 @@
 """Writes on companies, segments and the removal of contacts."""
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from aicmo_site.errors import ConflictError
 from crm.models import Company, Contact, Segment
@@ -33,6 +33,16 @@ def company_update(*, company: Company, **fields) -> Company:
 
 @transaction.atomic
 def company_delete(*, company: Company) -> None:
+    """Contact.company has no database foreign key (imports write it fast), so on PostgreSQL the delete
+    first waits for every transaction writing contacts (an import's chunk that may be assigning this
+    company) and holds new ones off until it commits: it then clears every contact of the company,
+    and a write after it no longer finds the company. Company deletes are rare; contact writes wait
+    for one for milliseconds. SQLite has one writer at a time already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # SHARE ROW EXCLUSIVE: excludes writers (ROW EXCLUSIVE) and another delete (plain SHARE
+            # held by two deletes would deadlock on their own updates of contacts).
+            cursor.execute(f"LOCK TABLE {Contact._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")  # noqa: S608
     company.delete()
 
 

@@ -3,8 +3,11 @@ them fast); these tests hold the application to keeping them whole: every way a 
 topic is deleted takes its links with it, and every way a company is deleted leaves its contacts
 without a company."""
 
+import threading
+
+import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from crm.models import Company, Contact, Tag, Topic
 from crm.services import company_delete, contact_delete, topic_delete
@@ -76,3 +79,70 @@ def test_deleting_contacts_tags_and_topics_leaves_no_orphan_links(linked):
     Topic.objects.all().delete()
     Contact.objects.all().delete()
     assert (TagLink.objects.count(), TopicLink.objects.count()) == (0, 0)
+
+
+_ADD_CONTACT = (
+    "INSERT INTO crm_contact (email, domain, first_name, last_name, job_title, phone, linkedin_url, city, country, "
+    "source, company_id, lifecycle_status, email_status, consent_status, consent_source, custom_fields, "
+    "field_sources, engagement_score, engagement_tier, soft_bounce_count, created_at, updated_at) "
+    "SELECT %s, 'acme.example', '', '', '', '', '', '', '', 'import', "
+    "(SELECT id FROM crm_company WHERE domain = 'acme.example'), 'new', 'unknown', 'subscribed', '', '{}', '{}', "
+    "0, 'inactive', 0, now(), now()"
+)
+
+
+def _importer() -> psycopg.Connection:
+    """A second connection, writing a contact of the company as an import's merge does."""
+    settings = connection.settings_dict
+    return psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
+                           dbname=settings["NAME"])
+
+
+def _in_thread(work) -> tuple[threading.Thread, threading.Event]:
+    done = threading.Event()
+
+    def run():
+        try:
+            work()
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, done
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_company_delete_waits_for_an_import_assigning_it_and_then_clears_its_contacts():
+    """What the foreign key used to guarantee, both ways round: a delete waits for an import's chunk that
+    already assigned the company and clears those contacts too; a chunk that starts during the delete
+    finds no company."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: an import and a delete cannot interleave")
+    company = CompanyFactory(domain="acme.example")
+    importer = _importer()
+    try:
+        _delete_and_import_interleaved(company, importer)
+    finally:
+        importer.close()  # an open chunk left behind would block the test database's teardown
+
+
+def _delete_and_import_interleaved(company, importer):
+    early = ContactFactory.build().email
+    importer.execute(_ADD_CONTACT, [early])
+    thread, deleted = _in_thread(lambda: company_delete(company=Company.objects.get(pk=company.pk)))
+    assert not deleted.wait(0.5), "the delete did not wait for the import's open chunk"
+    importer.commit()
+    thread.join(10)
+    assert deleted.is_set() and not Company.objects.filter(pk=company.pk).exists()
+    assert Contact.objects.get(email=early).company_id is None
+
+    company = CompanyFactory(domain="acme.example")
+    late = ContactFactory.build().email
+    with transaction.atomic():
+        company_delete(company=company)
+        thread, written = _in_thread(lambda: (importer.execute(_ADD_CONTACT, [late]), importer.commit()))
+        assert not written.wait(0.5), "the import's chunk did not wait for the delete"
+    thread.join(10)
+    assert Contact.objects.get(email=late).company_id is None
