@@ -1,4 +1,5 @@
-"""Back-office forms of an email send: preview as a contact, and a test send to chosen addresses."""
+"""Back-office forms of email: a template's fields, a preview as a contact, and a test send to chosen
+addresses."""
 
 import re
 
@@ -8,6 +9,8 @@ from django.core.validators import validate_email
 
 from crm.models import Contact
 from crm.services.contacts import email_normalise
+from publishing.email.models import EmailTemplate
+from publishing.email.services.templates import TEMPLATE_FIELDS
 
 TEST_SEND_LIMIT = 20
 
@@ -43,3 +46,16 @@ class EmailTestSendForm(EmailPreviewForm):
         if len(addresses) > TEST_SEND_LIMIT:
             raise ValidationError(f"A test goes to at most {TEST_SEND_LIMIT} addresses; {len(addresses)} were given.")
         return list(dict.fromkeys(addresses))
+
+
+class EmailTemplateForm(forms.ModelForm):
+    """Checks the fields' own limits only; the services check the template syntax, so the pages show
+    what they refuse on the field it concerns."""
+
+    class Meta:
+        model = EmailTemplate
+        fields = list(TEMPLATE_FIELDS)
+        widgets = {"html_body": forms.Textarea(attrs={"rows": 18, "spellcheck": "false"}),
+                   "text_body": forms.Textarea(attrs={"rows": 8})}
+        labels = {"text_body": "Plain-text body"}
+        help_texts = {"text_body": "Optional: when empty, it is generated from the HTML body."}

@@ -1,9 +1,10 @@
 """Routes mounted at the site root (path("", include("publishing.email.urls"))): the public ones reached
-from inside emails and from providers, and the back-office pages of sends under /email/campaigns/."""
+from inside emails and from providers, and the back-office pages of sends under /email/campaigns/ and of
+templates under /email/templates/."""
 
 from django.urls import path
 
-from publishing.email import pages, preferences, views
+from publishing.email import pages, preferences, template_pages, views
 
 urlpatterns = [
     path("t/o/<str:token>", views.open_pixel, name="email-open"),
@@ -15,4 +16,10 @@ urlpatterns = [
     path("email/campaigns/<int:campaign_id>/", pages.send_detail, name="email-send-detail"),
     path("email/campaigns/<int:campaign_id>/action", pages.send_action, name="email-send-action"),
     path("email/campaigns/<int:campaign_id>/preview/", pages.send_preview, name="email-send-preview"),
+    path("email/templates/", template_pages.template_list, name="email-template-list"),
+    path("email/templates/new/", template_pages.template_new, name="email-template-new"),
+    path("email/templates/<int:template_id>/", template_pages.template_detail, name="email-template-detail"),
+    path("email/templates/<int:template_id>/preview/", template_pages.template_preview,
+         name="email-template-preview"),
+    path("email/templates/<int:template_id>/delete", template_pages.template_delete, name="email-template-delete"),
 ]

@@ -1,13 +1,15 @@
-"""Email templates: writing them (checked in the sandbox), previewing, test sends and the checklist."""
+"""Email templates: writing them (checked in the sandbox), deleting unused ones, previewing, test sends and
+the checklist."""
 
 from django.db import transaction
+from django.db.models import Q
 
-from aicmo_site.errors import DomainError
+from aicmo_site.errors import ConflictError, DomainError
 from crm.models import Contact
 from gateways.capabilities import OutgoingEmail
 from gateways.errors import GatewayError
 from publishing.email.composing import content_of, list_unsubscribe_headers, render_for
-from publishing.email.models import EmailTemplate
+from publishing.email.models import EmailCampaign, EmailTemplate
 from publishing.email.recipients import recipients_for
 from publishing.email.rendering import Recipient, RenderedEmail, check_template
 from publishing.email.services.gateway import email_gateway
@@ -43,6 +45,21 @@ def email_template_update(*, template: EmailTemplate, **fields) -> EmailTemplate
     template.full_clean()
     template.save()
     return template
+
+
+@transaction.atomic
+def email_template_delete(*, template: EmailTemplate) -> None:
+    """Refused while a send uses the template, as its own or as an A/B variant's: a draft would lose its
+    content and a sent one its record of what went out. Locking the row first makes a send set up with
+    it meanwhile (its foreign key check needs a share lock on the row) wait for us and then fail."""
+    EmailTemplate.objects.select_for_update().filter(pk=template.pk).first()
+    sends = list(EmailCampaign.objects.filter(Q(template=template) | Q(ab_test__variants__template=template))
+                 .order_by("campaign__name").values_list("campaign__name", flat=True).distinct())
+    if sends:
+        raise ConflictError(
+            f"“{template.name}” is used by {len(sends)} send{'s' if len(sends) != 1 else ''} "
+            f"({', '.join(sends)}): it cannot be deleted.", code="template_in_use", extra={"sends": sends})
+    template.delete()
 
 
 def _recipient(contact: Contact | None, blocks) -> Recipient:
