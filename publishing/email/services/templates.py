@@ -53,8 +53,10 @@ def email_template_delete(*, template: EmailTemplate) -> None:
     content and a sent one its record of what went out. Locking the row first makes a send set up with
     it meanwhile (its foreign key check needs a share lock on the row) wait for us and then fail."""
     EmailTemplate.objects.select_for_update().filter(pk=template.pk).first()
-    sends = list(EmailCampaign.objects.filter(Q(template=template) | Q(ab_test__variants__template=template))
-                 .order_by("campaign__name").values_list("campaign__name", flat=True).distinct())
+    # By id first: the variants' join repeats a send, and two sends may share a campaign name.
+    using = EmailCampaign.objects.filter(Q(template=template) | Q(ab_test__variants__template=template))
+    sends = list(EmailCampaign.objects.filter(pk__in=using.values("pk")).order_by("campaign__name")
+                 .values_list("campaign__name", flat=True))
     if sends:
         raise ConflictError(
             f"“{template.name}” is used by {len(sends)} send{'s' if len(sends) != 1 else ''} "

@@ -27,10 +27,10 @@ def test_a_template_a_send_uses_is_refused_naming_the_sends():
     assert EmailTemplate.objects.filter(pk=send.template.pk).exists()
 
 
-def test_a_template_of_an_ab_variant_is_refused_too():
-    send = EmailCampaignFactory(campaign__name="Spring news")
-    variant_b = EmailTemplateFactory()
-    ab_test_create(email_campaign=send, variants=[{"label": "A", "subject": "One"},
-                                                  {"label": "B", "template": variant_b}])
-    with pytest.raises(ConflictError, match=r"used by 1 send \(Spring news\)"):
-        email_template_delete(template=variant_b)
+def test_a_template_of_ab_variants_is_refused_too_and_each_send_counted_once():
+    variant = EmailTemplateFactory()
+    ab_test_create(email_campaign=EmailCampaignFactory(campaign__name="Spring news"),
+                   variants=[{"label": "A", "template": variant}, {"label": "B", "template": variant}])
+    EmailCampaignFactory(campaign__name="Spring news", template=variant)
+    with pytest.raises(ConflictError, match=r"used by 2 sends \(Spring news, Spring news\)"):
+        email_template_delete(template=variant)
