@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from gateways.mail.steps import SendSteps
 
 
 class Capability:
@@ -233,6 +236,12 @@ class EmailSession:
 
     def send(self, message: OutgoingEmail) -> SendReceipt:
         raise NotImplementedError
+
+    def send_steps(self, message: OutgoingEmail) -> SendSteps[SendReceipt]:
+        """send() in steps (gateways.mail.steps); a session that can overlap its waits overrides it."""
+        from gateways.mail.steps import at_once  # gateways.mail builds on this module's dataclasses
+
+        return at_once(self.send, message)
 
     def close(self) -> None:
         raise NotImplementedError

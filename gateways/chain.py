@@ -109,10 +109,11 @@ def call_account(account: ProviderAccount, operation: Operation, *,
 
 
 def run_recorded(account: ProviderAccount, call: Callable[[], Any], *,
-                 successes: health.DeferredSuccesses | None = None) -> Any:
+                 successes: health.DeferredSuccesses | None = None, started: float | None = None) -> Any:
     """Time a call to the account's provider and record what came of it (successes through
-    `successes` when given, which is flushed before any failure is recorded)."""
-    started = time.monotonic()
+    `successes` when given, which is flushed before any failure is recorded). `started`: when the
+    provider's work began, for a call that only finishes it (a send in steps)."""
+    started = time.monotonic() if started is None else started
     token = _current_account.set(account)
     try:
         try:

@@ -20,15 +20,15 @@ How the server's answers map to gateway errors (the chain and the email campaign
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 import time
-from collections.abc import Generator
 
 from gateways.capabilities import EmailSendingAdapter, EmailSession, OutgoingEmail, ProbeResult, SendReceipt, register
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
 from gateways.mail.compose import render_message
 from gateways.mail.conf import smtp_retry_after_seconds
-from gateways.mail.steps import run_steps
+from gateways.mail.steps import SendSteps, Step, run_steps
 from gateways.mail.tls import tls_context
 
 SECURITY_MODES = ("starttls", "tls", "none")
@@ -115,6 +115,10 @@ class SmtpAdapter(EmailSendingAdapter):
                                         context=tls_context(self._setting("ca_file")))
             else:
                 smtp = smtplib.SMTP(host, port, local_hostname=self.helo_name, timeout=self.timeout)
+            # The message's end (".") is written on its own, after the content, once the caller has recorded
+            # it as going out: with Nagle's algorithm those three bytes would wait for the server's delayed
+            # ACK of the content, up to 40 ms a message.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
             if security == "starttls":
                 smtp.starttls(context=tls_context(self._setting("ca_file")))
@@ -190,11 +194,12 @@ class SmtpSession(EmailSession):
     def send(self, message: OutgoingEmail) -> SendReceipt:
         return run_steps(self.send_steps(message))
 
-    def send_steps(self, message: OutgoingEmail) -> Generator[None, None, SendReceipt]:
-        """send() in three steps, for a caller driving several sessions at once: each `yield` is a point
-        where this session waits for its server (the replies to MAIL, RCPT and DATA; the reply to the
-        message), so the caller can write to its other connections meanwhile. The receipt is the
-        generator's return value; errors are those of send()."""
+    def send_steps(self, message: OutgoingEmail) -> SendSteps[SendReceipt]:
+        """send() in steps (gateways.mail.steps), for a caller driving several sessions at once and
+        recording each message as going out just before its end: WAITING after the pipelined MAIL, RCPT
+        and DATA and after the final ".", BEFORE_END once the content is written without it. The receipt
+        is the generator's return value; errors are those of send(). Closed before its end, the session
+        drops its connection: the server discards a message that never ended."""
         try:
             rendered = render_message(message, default_from=self.adapter.from_email)
         except ValueError as exc:
@@ -204,13 +209,19 @@ class SmtpSession(EmailSession):
             raise ProviderRejected(f"Address {rendered.recipient if sender.isascii() else sender!r} is not ASCII; "
                                    "internationalised addresses are not supported", provider=self.provider)
         smtp = self._connection()
-        pipelined = self._write_envelope(smtp, sender, rendered.recipient)
-        if pipelined:
-            yield
-        smtp = self._open_transaction(smtp, sender, rendered.recipient, rendered.message_id,
-                                      replies=self._read_envelope_replies(smtp) if pipelined else None)
-        self._write_content(smtp, rendered.data)
-        yield
+        try:
+            pipelined = self._write_envelope(smtp, sender, rendered.recipient)
+            if pipelined:
+                yield Step.WAITING
+            smtp = self._open_transaction(smtp, sender, rendered.recipient, rendered.message_id,
+                                          replies=self._read_envelope_replies(smtp) if pipelined else None)
+            self._write_content(smtp, rendered.data)
+            yield Step.BEFORE_END
+            self._write_end(smtp)
+            yield Step.WAITING
+        except GeneratorExit:
+            self._drop()  # abandoned mid-transaction: out of step with the server, which drops an unended message
+            raise
         code, text = self._read_answer(smtp, rendered.message_id)
         return SendReceipt(message_id=rendered.message_id, provider=self.provider, response=f"{code} {text}")
 
@@ -310,10 +321,16 @@ class SmtpSession(EmailSession):
         quoted = (b"." if payload.startswith(b".") else b"") + payload.replace(b"\r\n.", b"\r\n..")
         if not quoted.endswith(b"\r\n"):
             quoted += b"\r\n"
+        self._write_data(smtp, quoted)
+
+    def _write_end(self, smtp: smtplib.SMTP) -> None:
+        self._write_data(smtp, b".\r\n")
+
+    def _write_data(self, smtp: smtplib.SMTP, data: bytes) -> None:
         try:
-            smtp.send(quoted + b".\r\n")
+            smtp.send(data)
         except smtplib.SMTPServerDisconnected as exc:
-            # The final "." never left: the server cannot have accepted a message without its end.
+            # The final "." never left whole: the server cannot have accepted a message without its end.
             self._drop()
             raise ProviderUnavailable(f"Connection lost while sending the message: {exc}", provider=self.provider)
 

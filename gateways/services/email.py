@@ -1,7 +1,6 @@
 """Sending a batch of emails over one connection, failing over only when it is safe."""
 
 import time
-from collections.abc import Generator
 from functools import partial
 
 from gateways import conf, health, ratelimit
@@ -16,7 +15,7 @@ from gateways.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from gateways.mail.steps import run_steps
+from gateways.mail.steps import SendSteps, run_steps
 from gateways.models import ProviderAccount
 
 
@@ -100,9 +99,9 @@ class FailoverEmailSession:
     def send(self, message: OutgoingEmail) -> SendReceipt:
         return run_steps(self.send_steps(message))
 
-    def send_steps(self, message: OutgoingEmail) -> Generator[None, None, SendReceipt]:
-        """send() as steps (gateways.mail.steps): with an adapter session that offers send_steps (SMTP),
-        this session yields where it waits for the server, so a caller can drive several at once."""
+    def send_steps(self, message: OutgoingEmail) -> SendSteps[SendReceipt]:
+        """send() in steps (gateways.mail.steps), passing on the adapter session's. After a failover the
+        same message may reach BEFORE_END again, on the next account."""
         if not self._accounts:
             raise NoProviderConfigured(health.NO_PROVIDER_REASON)
         while True:
@@ -113,12 +112,9 @@ class FailoverEmailSession:
                 self._give_up_on_current(RateLimited("sending rate limit reached", provider=account.name))
                 self.failovers += 1
                 continue
-            successes = self._successes_of(account)
             try:
-                if hasattr(session, "send_steps"):
-                    return (yield from self._recorded_steps(account, session.send_steps(message), successes))
-                return run_recorded(account, lambda: session.send(message),  # noqa: B023 - called at once
-                                    successes=successes)
+                return (yield from self._recorded_steps(account, session.send_steps(message),
+                                                        self._successes_of(account)))
             except ProviderUnavailable as exc:
                 if exc.details.get("session_usable"):
                     # This one message was refused for now (454, greylisting) on a connection that
@@ -131,16 +127,15 @@ class FailoverEmailSession:
                 raise
 
     @staticmethod
-    def _recorded_steps(account: ProviderAccount, steps: Generator[None, None, SendReceipt],
-                        successes: health.DeferredSuccesses) -> Generator[None, None, SendReceipt]:
-        """run_recorded() over steps: a success counts its whole time, waits included; a failure goes
-        through run_recorded so the chain records and classifies it exactly as for a plain send (its
-        latency is then the last step's, not the whole send's)."""
+    def _recorded_steps(account: ProviderAccount, steps: SendSteps[SendReceipt],
+                        successes: health.DeferredSuccesses) -> SendSteps[SendReceipt]:
+        """run_recorded() over steps: the chain records and classifies a failure exactly as for a plain
+        send, and both outcomes count the send's whole time, waits included."""
         started = time.monotonic()
         try:
             receipt = yield from steps
         except Exception as exc:  # noqa: BLE001 - run_recorded records, classifies and raises it
-            run_recorded(account, partial(_raise, exc), successes=successes)
+            run_recorded(account, partial(_raise, exc), successes=successes, started=started)
             raise  # not reached: run_recorded raises
         successes.add((time.monotonic() - started) * 1000)
         return receipt

@@ -24,9 +24,9 @@ def batch_size() -> int:
 
 
 def connections_per_worker() -> int:
-    """SMTP connections one worker sends over side by side. Each round starts one message per connection
-    with one commit and sends them together, so commits and waits for the server are shared; a worker
-    killed mid-round leaves at most this many deliveries whose outcome is unknown (one per connection)."""
+    """SMTP connections one worker sends over side by side: the next messages are written on them while
+    one message at a time is ended (sending._BatchSend), so a killed worker leaves at most one delivery
+    whose outcome is unknown whatever this number."""
     return getattr(settings, "EMAIL_CONNECTIONS_PER_WORKER", env_int("EMAIL_CONNECTIONS_PER_WORKER", 4, minimum=1))
 
 

@@ -4,14 +4,13 @@ Exactly once, as far as SMTP allows:
 - A claim is a lease (lease_owner, lease_expires_at) taken with SELECT … FOR UPDATE SKIP LOCKED on
   PostgreSQL; on SQLite the claiming transaction holds the write lock (IMMEDIATE), and the UPDATE
   repeats every condition, so two workers never hold the same delivery.
-- A worker sends over EMAIL_CONNECTIONS_PER_WORKER SMTP connections, in rounds of one message per
-  connection. Each message is marked "sending" and committed before its SMTP transaction starts, and
-  marked "sent" with the provider's message id right after it: the window in which the outcome cannot
-  be known is one message per connection, whatever the batch size. The last round's "sent" marks and
-  this round's "sending" marks are one statement (_record_and_start), so one commit per round; the
-  round's messages then go out side by side, each session yielding while it waits for its server
-  (gateways.mail.steps), so the waits overlap without threads. A worker killed mid-round leaves at
-  most one outcome unknown per connection.
+- A worker sends over EMAIL_CONNECTIONS_PER_WORKER SMTP connections (_BatchSend). Each message is
+  written up to just before its end while its delivery is only claimed; then, one message at a time,
+  its "sending" mark is committed, its end written and the server's answer read, and the answer is
+  committed together with the next message's "sending" mark. The window in which the outcome cannot be
+  known is therefore one message per worker, whatever the batch size or the number of connections, and
+  a worker killed at any point leaves at most one outcome unknown. The other connections' commands and
+  content go out while a message waits for its answer (gateways.mail.steps), without threads.
 - A delivery found "sending" past its lease was maybe accepted by the server before its worker died:
   it becomes outcome_unknown and is never sent again (services.campaigns.leases_recover).
 - Messages are rendered before the connection opens, so no template or database work stretches the
@@ -31,22 +30,21 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 
 from django.db import connection, transaction
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
 from gateways.capabilities import OutgoingEmail, SendReceipt
 from gateways.errors import GatewayError, NoProviderAvailable, OutcomeUnknown, ProviderRejected
-from gateways.mail.steps import at_once
+from gateways.mail.steps import SendSteps, Step
 from publishing.email import conf
 from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, SendStatus
 from publishing.email.composing import LinkBook, content_of, links_in, outgoing_for, render_for
+from publishing.email.marks import WorkerMarks
 from publishing.email.models import EmailCampaign, EmailDelivery
 from publishing.email.recipients import recipients_for
 from publishing.email.services.campaigns import email_campaign_complete_if_done, leases_recover
@@ -120,6 +118,7 @@ class CampaignSender:
         # Kept from one batch to the next: opening a session reads the accounts and their health and
         # connects, about a tenth of a worker's time when it happened for every batch (py-spy).
         self.sessions: list = [None] * conf.connections_per_worker()
+        self.marks = WorkerMarks(synchronous_commit=conf.synchronous_commit())
 
     def session(self, slot: int):
         if self.sessions[slot] is None:
@@ -185,86 +184,56 @@ def _mine(delivery_id: int, owner: str, *statuses):
     return EmailDelivery.objects.filter(pk=delivery_id, lease_owner=owner, status__in=statuses)
 
 
-# The previous round's "sent" marks and this round's "sending" marks, in one autocommitted statement:
-# written with the ORM, the UPDATEs, their transaction and building them took half of a worker's time
-# (py-spy), and with synchronous_commit each commit waits for the disk, so a round of K connections
-# commits once, not 2K times. Each row keeps the conditions of _mine: this worker's lease, and
-# "queued" to start, "sending" (or recovered as unknown) to record. RETURNING says which starts happened.
-_RECORDED_FIELDS = ("message_id", "provider", "provider_response", "sent_at", "failover_note")
+@dataclass
+class _Flight:
+    """One claimed delivery on its way over one of the worker's connections."""
+
+    delivery: EmailDelivery
+    message: OutgoingEmail
+    slot: int
+    steps: SendSteps
+    attempts_before: int
+    step: Step | None = None  # what the send yielded last; None once it ended
+    started: bool = False  # marked "sending" and committed: never sent again blindly
+    receipt: SendReceipt | None = None
+    error: GatewayError | None = None
+
+    def advance(self) -> None:
+        try:
+            self.step = next(self.steps)
+        except StopIteration as stop:
+            self.step, self.receipt = None, stop.value
+        except GatewayError as exc:
+            self.step, self.error = None, exc
+
+    def land(self) -> None:
+        """Drive a started send to its end (after a failover it may pass BEFORE_END again: it is started)."""
+        while self.step is not None:
+            self.advance()
+
+    def abandon(self) -> None:
+        """Stop a send that never reached its end: the session drops the connection, nothing was accepted."""
+        self.steps.close()
+        self.step = None
 
 
-@lru_cache(maxsize=64)
-def _round_sql(table: str, starts: int, records: int) -> str:
-    def ids(count: int) -> str:
-        return f"id IN ({', '.join(['%s'] * count)})" if count else "FALSE"
-
-    def per_row(count: int, otherwise: str) -> str:
-        return f"CASE id {' '.join(['WHEN %s THEN %s'] * count)} ELSE {otherwise} END" if count else otherwise
-
-    started = ids(starts)
-    return f"""UPDATE {table} SET
-  status = CASE WHEN {started} THEN %s ELSE %s END,
-  attempts = CASE WHEN {started} THEN attempts + 1 ELSE attempts END,
-  message_id = {per_row(starts + records, "message_id")},
-  provider = {per_row(records, "provider")},
-  provider_response = {per_row(records, "provider_response")},
-  sent_at = {per_row(records, "sent_at")},
-  error = CASE WHEN {started} THEN error ELSE '' END,
-  failover_note = {per_row(records, "failover_note")},
-  lease_owner = CASE WHEN {started} THEN lease_owner ELSE '' END,
-  lease_expires_at = CASE WHEN {started} THEN %s ELSE NULL END
-WHERE lease_owner = %s AND (({started} AND status = %s) OR ({ids(records)} AND status IN (%s, %s)))
-RETURNING id"""
+def _finish(flight: _Flight, owner: str, **fields) -> None:
+    if flight.started:
+        # outcome_unknown too: a slow worker whose lease was recovered did learn the answer after all.
+        statuses = (DeliveryStatus.SENDING, DeliveryStatus.OUTCOME_UNKNOWN)
+    else:
+        statuses, fields["attempts"] = (DeliveryStatus.QUEUED,), F("attempts") + 1
+    _mine(flight.delivery.pk, owner, *statuses).update(**fields)
 
 
-def _record_and_start(pending: list, starts: list[tuple[EmailDelivery, OutgoingEmail]], owner: str) -> set[int]:
-    """Committed before the SMTP transactions of `starts`: from here on none of them is sent again blindly,
-    and the successes in `pending` (taken out of it) are recorded. The ids that started: a delivery is
-    left out when its claim was lost (paused, or expired and taken by another worker)."""
-    records, pending[:] = list(pending), []
-    if not starts and not records:
-        return set()
-    ops = connection.ops
-    start_ids = [delivery.pk for delivery, _message in starts]
-    record_ids = [delivery_id for delivery_id, _fields in records]
-    lease_expires_at = ops.adapt_datetimefield_value(timezone.now() + timedelta(seconds=conf.lease_seconds()))
-
-    def per_row(name: str) -> list:
-        return [value for delivery_id, fields in records for value in (
-            delivery_id, ops.adapt_datetimefield_value(fields[name]) if name == "sent_at" else fields[name])]
-
-    message_ids = [value for delivery, message in starts for value in (delivery.pk, message.message_id)]
-    params = [
-        *start_ids, DeliveryStatus.SENDING.value, DeliveryStatus.SENT.value,
-        *start_ids,
-        *message_ids, *per_row("message_id"),
-        *per_row("provider"), *per_row("provider_response"), *per_row("sent_at"),
-        *start_ids,
-        *per_row("failover_note"),
-        *start_ids,
-        *start_ids, lease_expires_at,
-        owner, *start_ids, DeliveryStatus.QUEUED.value,
-        *record_ids, DeliveryStatus.SENDING.value, DeliveryStatus.OUTCOME_UNKNOWN.value,
-    ]
-    sql = _round_sql(ops.quote_name(EmailDelivery._meta.db_table), len(start_ids), len(record_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()} & set(start_ids)
-
-
-def _finish(delivery_id: int, owner: str, **fields) -> None:
-    # outcome_unknown too: a slow worker whose lease was recovered did learn the answer after all.
-    _mine(delivery_id, owner, DeliveryStatus.SENDING, DeliveryStatus.OUTCOME_UNKNOWN).update(**fields)
-
-
-def _retry_or_fail(delivery: EmailDelivery, owner: str, error: GatewayError, report: WorkerReport) -> None:
-    attempts = delivery.attempts + 1
+def _retry_or_fail(flight: _Flight, owner: str, error: GatewayError, report: WorkerReport) -> None:
+    attempts = flight.delivery.attempts + 1
     if attempts >= conf.max_attempts():
-        _finish(delivery.pk, owner, status=DeliveryStatus.FAILED, error=str(error)[:2000], lease_owner="",
+        _finish(flight, owner, status=DeliveryStatus.FAILED, error=str(error)[:2000], lease_owner="",
                 lease_expires_at=None)
         report.failed += 1
         return
-    _finish(delivery.pk, owner, status=DeliveryStatus.QUEUED, error=str(error)[:2000], lease_owner="",
+    _finish(flight, owner, status=DeliveryStatus.QUEUED, error=str(error)[:2000], lease_owner="",
             lease_expires_at=None, next_attempt_at=timezone.now() + retry_delay(attempts))
     report.retried += 1
 
@@ -276,77 +245,35 @@ def _release(delivery_ids: list[int], owner: str, *, delay: timedelta | None = N
     EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner, status=DeliveryStatus.QUEUED).update(**fields)
 
 
-@dataclass
-class _Flight:
-    """One started delivery on its way over one of the worker's connections."""
-
-    delivery: EmailDelivery
-    message: OutgoingEmail
-    slot: int
-    steps: Generator
-    attempts_before: int
-    receipt: SendReceipt | None = None
-    error: GatewayError | None = None
-
-
-def _steps_of(session, message: OutgoingEmail) -> Generator:
-    send_steps = getattr(session, "send_steps", None)
-    return send_steps(message) if send_steps else at_once(session.send, message)
-
-
-def _fly(flights: list[_Flight]) -> None:
-    """Advance every connection's send one step at a time, in turn: while one waits for its server's
-    answer, the others' commands and messages are already on their way."""
-    flying = list(flights)
-    while flying:
-        still = []
-        for flight in flying:
-            try:
-                next(flight.steps)
-            except StopIteration as stop:
-                flight.receipt = stop.value
-            except GatewayError as exc:
-                flight.error = exc
-            else:
-                still.append(flight)
-        flying = still
-
-
 def _settle(session, flight: _Flight, owner: str, report: WorkerReport, pending: list) -> bool:
-    """Record how one started delivery went. False when no provider could take it.
+    """Record how one delivery's send ended. False when no provider could take it.
 
     Failures are written at once; a success is left in `pending` and committed together with the next
-    round's starts: one commit per round instead of two per message, and still nothing between the
-    SMTP server's answer and that commit but one message per connection."""
-    delivery, error = flight.delivery, flight.error
+    delivery's "sending" mark: one commit per message, and nothing between the SMTP server's answer and
+    that commit but this one message."""
+    error = flight.error
     if isinstance(error, OutcomeUnknown):
-        _finish(delivery.pk, owner, status=DeliveryStatus.OUTCOME_UNKNOWN, error=str(error)[:2000], lease_owner="",
+        _finish(flight, owner, status=DeliveryStatus.OUTCOME_UNKNOWN, error=str(error)[:2000], lease_owner="",
                 lease_expires_at=None)
         report.unknown += 1
     elif isinstance(error, ProviderRejected):
-        _finish(delivery.pk, owner, status=DeliveryStatus.FAILED, error=str(error)[:2000], provider=error.provider,
+        _finish(flight, owner, status=DeliveryStatus.FAILED, error=str(error)[:2000], provider=error.provider,
                 lease_owner="", lease_expires_at=None)
         report.failed += 1
     elif isinstance(error, NoProviderAvailable):
-        _retry_or_fail(delivery, owner, error, report)
+        _retry_or_fail(flight, owner, error, report)
         report.provider_wait = max(retry_delay(1).total_seconds(), error.retry_after or 0)
         return False
     elif error is not None:
-        _retry_or_fail(delivery, owner, error, report)
+        _retry_or_fail(flight, owner, error, report)
     else:
         tried = getattr(session, "attempts", [])[flight.attempts_before:]
-        pending.append((delivery.pk, {
+        pending.append((flight.delivery.pk, {
             "message_id": flight.receipt.message_id or flight.message.message_id, "provider": flight.receipt.provider,
             "provider_response": flight.receipt.response[:2000], "sent_at": timezone.now(),
             "failover_note": "; ".join(f"{name}: {why}" for name, why in tried)[:2000]}))
         report.sent += 1
     return True
-
-
-def _record(pending: list, owner: str) -> None:
-    """Write the "sent" marks waiting to be committed (at most one per connection: the last round's) when
-    no next round carries them."""
-    _record_and_start(pending, [], owner)
 
 
 # What sending and rendering read of a batch (Recipient.from_contact): loading whole rows (every
@@ -358,67 +285,135 @@ _BATCH_FIELDS = (
 )
 
 
-def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerReport) -> bool:
-    """Send one claimed batch over the worker's connections (EMAIL_CONNECTIONS_PER_WORKER), one message per
-    connection at a time, in rounds. False when the worker should stop."""
-    owner = sender.owner
-    deliveries = list(EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner,
-                                                   status=DeliveryStatus.QUEUED)
-                      .select_related("contact__company", "variant__template").only(*_BATCH_FIELDS).order_by("id"))
-    waiting = deque(sender.compose(deliveries))
-    remaining = {d.pk for d in deliveries}
-    sessions = sender.sessions
-    refusals_in_a_row = 0
-    pending: list = []
-    try:
-        while waiting:
-            if not sender.still_sending():
-                report.stopped_because = "paused or canceled"
-                _record(pending, owner)
-                _release(sorted(remaining), owner)
-                return False
-            starts = []
-            while waiting and len(starts) < len(sessions):
-                delivery, message, render_error = waiting.popleft()
-                remaining.discard(delivery.pk)
+class _BatchSend:
+    """One claimed batch going out over the worker's connections (EMAIL_CONNECTIONS_PER_WORKER).
+
+    Each connection carries one delivery at a time, written up to just before its end while it is only
+    claimed; a kill then leaves an unended message, which the server discards, and a claim that comes
+    back when the lease expires. The deliveries are then ended one at a time, in order: commit the last
+    one's "sent" and this one's "sending" mark (one statement), write the end, read the answer. So a
+    worker never has more than one delivery whose outcome a kill could hide, however many connections
+    it has, while the other connections' commands and content go out during the waits."""
+
+    def __init__(self, sender: CampaignSender, delivery_ids: list[int], report: WorkerReport):
+        self.sender, self.owner, self.report = sender, sender.owner, report
+        deliveries = list(EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=self.owner,
+                                                       status=DeliveryStatus.QUEUED)
+                          .select_related("contact__company", "variant__template").only(*_BATCH_FIELDS)
+                          .order_by("id"))
+        self.waiting = deque(sender.compose(deliveries))
+        self.flights: list[_Flight] = []  # on their way, in the order they were boarded
+        self.going: _Flight | None = None  # the one delivery marked "sending" whose outcome is not recorded
+        self.pending: list = []  # the last "sent" mark, committed with the next start
+        self.refusals_in_a_row = 0
+
+    def run(self) -> bool:
+        """False when the worker should stop (paused or canceled, or every provider refused)."""
+        try:
+            while self.waiting or self.flights:
+                if not self.sender.still_sending():
+                    self.report.stopped_because = "paused or canceled"
+                    self._stop()
+                    return False
+                ready = self._mark_next()
+                # While the database commits that mark, the other connections' messages go out.
+                for flight in self.flights:
+                    if flight is not self.going and flight is not ready and flight.step is Step.WAITING:
+                        flight.advance()
+                self._board()
+                if ready is not None:
+                    self._start(ready)
+                if self.going is not None and self.going.step is Step.BEFORE_END:
+                    self.going.advance()  # writes the end
+                if self.going is not None and self.going.step is Step.WAITING:
+                    self.going.advance()
+                self._settle_ended()
+                if self.refusals_in_a_row >= 2:
+                    # Every provider refused twice running: the rest waits rather than burning its attempts.
+                    self.report.stopped_because = "no provider available"
+                    self._stop(delay=timedelta(seconds=self.report.provider_wait))
+                    return False
+        except BaseException:
+            self.sender.close_sessions()  # a session stopped mid-send is out of step with its server
+            raise
+        finally:
+            self.sender.marks.write(self.pending, [], self.owner)
+            self.sender.close_sessions(failed_over_only=True)
+        return True
+
+    def _board(self) -> None:
+        """Put the next deliveries on the free connections: their commands are written, answered later."""
+        busy = {flight.slot for flight in self.flights}
+        for slot in range(len(self.sender.sessions)):
+            if slot in busy:
+                continue
+            while self.waiting:
+                delivery, message, render_error = self.waiting.popleft()
                 if message is None:
-                    EmailDelivery.objects.filter(pk=delivery.pk, lease_owner=owner, status=DeliveryStatus.QUEUED
+                    EmailDelivery.objects.filter(pk=delivery.pk, lease_owner=self.owner, status=DeliveryStatus.QUEUED
                                                  ).update(status=DeliveryStatus.FAILED, error=render_error[:2000],
-                                                          lease_owner="", lease_expires_at=None)
-                    report.failed += 1
+                                                          attempts=F("attempts") + 1, lease_owner="",
+                                                          lease_expires_at=None)
+                    self.report.failed += 1
                     continue
-                sender.pace()
-                starts.append((delivery, message))
-            started = _record_and_start(pending, starts, owner)
-            flights = []
-            for slot, (delivery, message) in enumerate(starts):
-                if delivery.pk not in started:
-                    continue
-                session = sender.session(slot)
-                flights.append(_Flight(delivery, message, slot, _steps_of(session, message),
-                                       len(getattr(session, "attempts", []))))
-            _fly(flights)
-            for flight in flights:
-                if _settle(sessions[flight.slot], flight, owner, report, pending):
-                    refusals_in_a_row = 0
-                    continue
-                refusals_in_a_row += 1
-                # One temporary refusal (a 4xx for one message) used up the session's providers: start afresh.
-                sessions[flight.slot].close()
-                sessions[flight.slot] = None
-            if refusals_in_a_row >= 2:
-                # Every provider refused twice running: the rest waits rather than burning its attempts.
-                _record(pending, owner)
-                _release(sorted(remaining), owner, delay=timedelta(seconds=report.provider_wait))
-                report.stopped_because = "no provider available"
-                return False
-    except BaseException:
-        sender.close_sessions()  # a session stopped mid-send is out of step with its server
-        raise
-    finally:
-        _record(pending, owner)
-        sender.close_sessions(failed_over_only=True)
-    return True
+                self.sender.pace()
+                session = self.sender.session(slot)
+                flight = _Flight(delivery, message, slot, session.send_steps(message),
+                                 len(getattr(session, "attempts", [])))
+                flight.advance()
+                self.flights.append(flight)
+                break
+
+    def _mark_next(self) -> _Flight | None:
+        """Send the first ready delivery's "sending" mark (with the last one's "sent"), if none is going."""
+        if self.going is not None:
+            return None
+        ready = next((flight for flight in self.flights if flight.step is Step.BEFORE_END), None)
+        if ready is not None:
+            self.sender.marks.send(self.pending, [(ready.delivery, ready.message)], self.owner)
+        return ready
+
+    def _start(self, ready: _Flight) -> None:
+        if ready.delivery.pk in self.sender.marks.wait():
+            ready.started = True
+            self.going = ready
+        else:  # the claim was lost (the send was canceled, or the lease expired and another worker took it)
+            ready.abandon()
+            self.flights.remove(ready)
+
+    def _settle_ended(self) -> None:
+        for flight in [flight for flight in self.flights if flight.step is None]:
+            self.flights.remove(flight)
+            if flight is self.going:
+                self.going = None
+            session = self.sender.sessions[flight.slot]
+            if _settle(session, flight, self.owner, self.report, self.pending):
+                self.refusals_in_a_row = 0
+                continue
+            self.refusals_in_a_row += 1
+            # One temporary refusal (a 4xx for one message) used up the session's providers: start afresh.
+            session.close()
+            self.sender.sessions[flight.slot] = None
+
+    def _stop(self, *, delay: timedelta | None = None) -> None:
+        """Land the delivery that is going, abandon those that never reached their end and give back the rest."""
+        if self.going is not None:
+            self.going.land()
+        for flight in self.flights:
+            if flight is not self.going and flight.step is not None:
+                flight.abandon()
+        given_back = [flight.delivery.pk for flight in self.flights if not flight.started]
+        self.flights = [flight for flight in self.flights if flight.started]
+        self._settle_ended()
+        self.sender.marks.write(self.pending, [], self.owner)
+        _release(sorted(given_back + [delivery.pk for delivery, _message, _error in self.waiting]), self.owner,
+                 delay=delay)
+        self.waiting.clear()
+
+
+def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerReport) -> bool:
+    """Send one claimed batch. False when the worker should stop."""
+    return _BatchSend(sender, delivery_ids, report).run()
 
 
 @contextmanager
@@ -455,6 +450,7 @@ def _worker_loop(*, email_campaign_id: int, owner: str, budget_seconds: float | 
         return _send_until_done(sender, report, email_campaign, deadline)
     finally:
         sender.close_sessions()
+        sender.marks.close()
 
 
 def _send_until_done(sender: CampaignSender, report: WorkerReport, email_campaign: EmailCampaign,

@@ -8,6 +8,7 @@ import pytest
 from gateways.adapters.smtp import SmtpAdapter
 from gateways.capabilities import OutgoingEmail, adapter_class
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
+from gateways.mail.steps import Step
 from gateways.testing.ports import free_port
 
 UNSUBSCRIBE = ("<https://app.example.com/u/AbCdEf0123456789-signed-token-for-one-recipient-and-one-list>, "
@@ -325,30 +326,46 @@ def test_a_data_accepted_after_a_refused_recipient_is_ended_empty_and_the_next_m
 
 
 def test_sessions_sent_in_steps_overlap_and_each_message_arrives_once(make_smtp_server, pipelining):
-    """send_steps yields where the session waits for its server: several sessions driven in turn by one
-    thread each have their message under way at once, and each gets its own receipt."""
+    """send_steps yields where the session waits for its server, and once just before the message's end:
+    several sessions driven in turn by one thread each have their message under way at once, and each
+    gets its own receipt."""
     smtp_server = make_smtp_server(pipelining=pipelining)
     adapter = smtp_adapter(smtp_server)
     sessions = [adapter.open() for _ in range(3)]
     steps = [session.send_steps(email(to=f"reader{n}@example.org", message_id=f"<d-{n}@news.example.com>"))
              for n, session in enumerate(sessions)]
-    receipts, waits, passes = {}, 0, []
+    receipts, yielded, passes = {}, {n: [] for n in range(3)}, []
     while len(receipts) < len(steps):
         for n, step in enumerate(steps):
             if n in receipts:
                 continue
             try:
-                next(step)
-                waits += 1
+                yielded[n].append(next(step))
             except StopIteration as stop:
                 receipts[n] = stop.value
         passes.append(len(receipts))
     for session in sessions:
         session.close()
 
-    assert waits == 3 * (2 if pipelining else 1)
+    expected = [Step.BEFORE_END, Step.WAITING]
+    assert all(steps_of_one == ([Step.WAITING, *expected] if pipelining else expected)
+               for steps_of_one in yielded.values())
     assert passes[0] == 0  # the first pass left every message under way, none waited for before the next
     assert smtp_server.connections == 3
     assert sorted(mail.rcpt_tos[0] for mail in smtp_server.messages) == [f"reader{n}@example.org" for n in range(3)]
     assert [receipts[n].message_id for n in range(3)] == [f"<d-{n}@news.example.com>" for n in range(3)]
     assert all(receipt.response.startswith("250") for receipt in receipts.values())
+
+
+def test_a_message_abandoned_before_its_end_never_arrives_and_the_session_goes_on(make_smtp_server, pipelining):
+    """What a worker killed just before the end leaves: the server got everything but the final "."."""
+    smtp_server = make_smtp_server(pipelining=pipelining)
+    with smtp_adapter(smtp_server).open() as session:
+        steps = session.send_steps(email(to="ann@example.org"))
+        while next(steps) is not Step.BEFORE_END:
+            pass
+        steps.close()
+        session.send(email(to="bob@example.org"))
+
+    assert smtp_server.recipients() == ["bob@example.org"]
+    assert smtp_server.connections == 2  # the abandoned transaction's connection was dropped

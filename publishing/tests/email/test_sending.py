@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from types import SimpleNamespace
 from unittest import mock
@@ -10,8 +11,9 @@ from django.utils import timezone
 from aicmo_site.errors import DomainError
 from crm.choices import ConsentStatus, LifecycleStatus, SuppressionKind
 from crm.tests.factories import CompanyFactory, ContactFactory, SuppressionFactory, TagFactory
+from gateways.adapters.smtp import SmtpSession
 from gateways.testing.ports import free_port
-from publishing.email import sending
+from publishing.email import marks, sending
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailDelivery, EmailLink
 from publishing.email.sending import claim_batch, worker_run
@@ -152,13 +154,14 @@ def test_a_slow_worker_s_late_answer_replaces_the_unknown_outcome_of_its_recover
     started(email_campaign)
     delivery = EmailDelivery.objects.get(pk=claim_batch(campaign_id=email_campaign.campaign_id, owner="slow",
                                                         size=1)[0])
-    assert sending._record_and_start([], [(delivery, SimpleNamespace(message_id="<1@x>"))], "slow") == {delivery.pk}
+    assert marks.record_and_start([], [(delivery, SimpleNamespace(message_id="<1@x>"))], "slow") == {delivery.pk}
     EmailDelivery.objects.filter(pk=delivery.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert leases_recover(campaign_id=email_campaign.campaign_id) == 1
     assert EmailDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.OUTCOME_UNKNOWN
 
-    sending._finish(delivery.pk, "slow", status=DeliveryStatus.SENT, provider_response="250 ok",
-                    lease_owner="", lease_expires_at=None)
+    answer = {"message_id": "<1@x>", "provider": "smtp-test", "provider_response": "250 ok", "sent_at": timezone.now(),
+              "failover_note": ""}
+    marks.record_and_start([(delivery.pk, answer)], [], "slow")
 
     assert EmailDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SENT
     assert claim_batch(campaign_id=email_campaign.campaign_id, owner="other", size=1) == []
@@ -246,7 +249,7 @@ def test_one_statement_records_the_last_round_and_starts_the_next_only_while_thi
     started(email_campaign)
     first, second, third, fourth = (EmailDelivery.objects.get(pk=pk) for pk in
                                     claim_batch(campaign_id=email_campaign.campaign_id, owner="worker-a", size=4))
-    assert sending._record_and_start([], [(first, SimpleNamespace(message_id="<1@x>")),
+    assert marks.record_and_start([], [(first, SimpleNamespace(message_id="<1@x>")),
                                           (second, SimpleNamespace(message_id="<2@x>"))], "worker-a") == {
         first.pk, second.pk}
     EmailDelivery.objects.filter(pk=fourth.pk).update(lease_owner="worker-b")  # its claim expired and was taken
@@ -255,7 +258,7 @@ def test_one_statement_records_the_last_round_and_starts_the_next_only_while_thi
                      "sent_at": now, "failover_note": "" if n == 1 else "other: down"})
                for n, pk in ((1, first.pk), (2, second.pk))]
 
-    assert sending._record_and_start(pending, [(third, SimpleNamespace(message_id="<3@x>")),
+    assert marks.record_and_start(pending, [(third, SimpleNamespace(message_id="<3@x>")),
                                                (fourth, SimpleNamespace(message_id="<4@x>"))], "worker-a") == {third.pk}
 
     assert pending == []
@@ -273,29 +276,38 @@ def test_one_statement_records_the_last_round_and_starts_the_next_only_while_thi
         DeliveryStatus.QUEUED, 0, "", "worker-b")
 
 
-def test_a_round_starts_one_message_per_connection_and_commits_it_before_any_is_sent(smtp_server, settings):
-    """Every message of a round is marked "sending" (committed) before its SMTP transaction, the last
-    round's successes are recorded in the same statement, and no more messages are in the unknown
-    window at once than the worker has connections."""
+def test_messages_are_written_while_only_claimed_and_ended_one_at_a_time_each_marked_sending_first(
+        smtp_server, settings):
+    """What bounds a kill to one outcome unknown per worker: a message's content goes out while its
+    delivery is still only claimed (a kill then leaves an unended message, which the server drops), and
+    its end is written only once its "sending" mark is in, with no other delivery "sending" then. The
+    other connections' content is written before the message before them has ended."""
     settings.EMAIL_CONNECTIONS_PER_WORKER = 3
     email_campaign, contacts = ready_campaign(smtp_server, 7)
     started(email_campaign)
-    seen = []
-    real_fly = sending._fly
+    events = []
+    write_content, write_end = SmtpSession._write_content, SmtpSession._write_end
 
-    def fly(flights):
-        statuses_now = dict(EmailDelivery.objects.values_list("pk", "status"))
-        seen.append((len(flights), {statuses_now[f.delivery.pk] for f in flights},
-                     sum(1 for status in statuses_now.values() if status == DeliveryStatus.SENDING)))
-        return real_fly(flights)
+    def content(session, smtp, payload):
+        to = re.search(rb"^To: (\S+)\r$", payload, re.MULTILINE).group(1).decode()
+        events.append(("content", EmailDelivery.objects.get(contact__email=to).status))
+        return write_content(session, smtp, payload)
 
-    with mock.patch.object(sending, "_fly", fly):
+    def end(session, smtp):
+        events.append(("end", sorted(EmailDelivery.objects.filter(status=DeliveryStatus.SENDING)
+                                     .values_list("contact__email", flat=True))))
+        return write_end(session, smtp)
+
+    with mock.patch.object(SmtpSession, "_write_content", content), mock.patch.object(SmtpSession, "_write_end", end):
         report = worker_run(email_campaign_id=email_campaign.pk)
 
     assert report.sent == 7
-    assert [flown for flown, _status, _sending in seen] == [3, 3, 1]
-    assert all(status == {DeliveryStatus.SENDING} for _flown, status, _sending in seen)
-    assert [sending_now for _flown, _status, sending_now in seen] == [3, 3, 1]  # the last round is recorded
+    assert [status for kind, status in events if kind == "content"] == [DeliveryStatus.QUEUED] * 7
+    ended = [sending_now for kind, sending_now in events if kind == "end"]
+    assert all(len(sending_now) == 1 for sending_now in ended)
+    assert [sending_now[0] for sending_now in ended] == [mail.rcpt_tos[0] for mail in smtp_server.messages]
+    # Every connection is written to before the first end; then each end overlaps the next content.
+    assert [kind for kind, _status in events] == ["content"] * 3 + ["end"] + ["end", "content"] * 4 + ["end"] * 2
     assert sorted(smtp_server.recipients()) == sorted(c.email for c in contacts)
     assert statuses(email_campaign) == {DeliveryStatus.SENT: 7}
 
@@ -316,9 +328,9 @@ def test_each_connection_fails_over_on_its_own_and_its_message_records_it(smtp_s
     assert report.sent == 4 and sorted(smtp_server.recipients()) == sorted(c.email for c in contacts)
 
 
-def test_a_batch_costs_one_statement_per_round_beyond_a_fixed_few(smtp_server, settings):
+def test_a_batch_costs_one_statement_per_message_beyond_a_fixed_few(smtp_server, settings):
     """Loading, rendering and recording a batch never reads a contact, company or variant row by row, and
-    a round of one message per connection costs one statement."""
+    each message costs one statement: its "sending" mark, with the last message's "sent"."""
     settings.EMAIL_CONNECTIONS_PER_WORKER = 2
     counts = {}
     for size in (4, 8):
@@ -331,7 +343,7 @@ def test_a_batch_costs_one_statement_per_round_beyond_a_fixed_few(smtp_server, s
             assert sending.send_batch(sender, ids, sending.WorkerReport())
         sender.close_sessions()
         counts[size] = len(queries)
-    assert counts[8] - counts[4] == 2  # two more rounds of two: each UPDATE records one round and starts the next
+    assert counts[8] - counts[4] == 4
 
 
 def test_a_worker_keeps_its_connections_from_one_batch_to_the_next(smtp_server, settings):
@@ -390,3 +402,26 @@ def test_tags_are_read_only_when_a_template_or_block_can_use_them(smtp_server):
     assert seen["plain"] == (0, [False, False])
     assert seen["block"][1] == [True, False] and seen["block"][0] >= 1
     assert seen["naming"][1] == [True, False] and seen["naming"][0] >= 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="marks go over their own connection on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_marks_sent_without_waiting_are_committed_by_the_time_their_answer_is_read(smtp_server):
+    email_campaign, _contacts = ready_campaign(smtp_server, 2)
+    started(email_campaign)
+    first, second = (EmailDelivery.objects.get(pk=pk) for pk in
+                     claim_batch(campaign_id=email_campaign.campaign_id, owner="worker-a", size=2))
+    worker_marks = marks.WorkerMarks()
+    try:
+        worker_marks.send([], [(first, SimpleNamespace(message_id="<1@x>"))], "worker-a")
+        assert worker_marks.wait() == {first.pk}
+        assert EmailDelivery.objects.get(pk=first.pk).status == DeliveryStatus.SENDING  # seen from another connection
+        EmailDelivery.objects.filter(pk=second.pk).update(lease_owner="worker-b")  # its claim was taken
+        answer = {"message_id": "<1@x>", "provider": "smtp-test", "provider_response": "250 ok",
+                  "sent_at": timezone.now(), "failover_note": ""}
+        worker_marks.send([(first.pk, answer)], [(second, SimpleNamespace(message_id="<2@x>"))], "worker-a")
+        assert worker_marks.wait() == set()
+    finally:
+        worker_marks.close()
+    assert dict(EmailDelivery.objects.values_list("pk", "status")) == {
+        first.pk: DeliveryStatus.SENT, second.pk: DeliveryStatus.QUEUED}

@@ -1,0 +1,162 @@
+"""The send loop's marks: the last message's "sent" and the next one's "sending", in one autocommitted
+statement. Written with the ORM, the UPDATEs, their transaction and building them took half of a worker's
+time (py-spy), and with synchronous_commit each commit waits for the disk, so one commit per message, not
+two. Each row keeps the conditions of sending._mine: this worker's lease, and "queued" to start, "sending"
+(or recovered as unknown) to record. RETURNING says which starts happened.
+
+The commit is the one wait a worker cannot share out (the end of a message may not be written before
+it), and it was half of a worker's time. So on PostgreSQL, outside a transaction, a worker's marks go over
+a connection of their own (WorkerMarks), sent without waiting for the answer: the worker writes its other
+connections' messages meanwhile and reads the answer just before it writes the end.
+"""
+
+from __future__ import annotations
+
+import select
+from datetime import timedelta
+from functools import lru_cache
+
+from django.db import DatabaseError, connection
+from django.utils import timezone
+from psycopg import ClientCursor, pq
+
+from publishing.email import conf
+from publishing.email.choices import DeliveryStatus
+from publishing.email.models import EmailDelivery
+
+
+@lru_cache(maxsize=64)
+def _marks_sql(table: str, starts: int, records: int) -> str:
+    def ids(count: int) -> str:
+        return f"id IN ({', '.join(['%s'] * count)})" if count else "FALSE"
+
+    def per_row(count: int, otherwise: str) -> str:
+        return f"CASE id {' '.join(['WHEN %s THEN %s'] * count)} ELSE {otherwise} END" if count else otherwise
+
+    started = ids(starts)
+    return f"""UPDATE {table} SET
+  status = CASE WHEN {started} THEN %s ELSE %s END,
+  attempts = CASE WHEN {started} THEN attempts + 1 ELSE attempts END,
+  message_id = {per_row(starts + records, "message_id")},
+  provider = {per_row(records, "provider")},
+  provider_response = {per_row(records, "provider_response")},
+  sent_at = {per_row(records, "sent_at")},
+  error = CASE WHEN {started} THEN error ELSE '' END,
+  failover_note = {per_row(records, "failover_note")},
+  lease_owner = CASE WHEN {started} THEN lease_owner ELSE '' END,
+  lease_expires_at = CASE WHEN {started} THEN %s ELSE NULL END
+WHERE lease_owner = %s AND (({started} AND status = %s) OR ({ids(records)} AND status IN (%s, %s)))
+RETURNING id"""
+
+
+def _statement(pending: list, starts: list, owner: str) -> tuple[str, list, set[int]] | None:
+    """The marks of `starts` ((delivery, message) pairs) and of the successes in `pending` (taken out of it):
+    SQL, parameters and the ids to start; None when there is nothing to write."""
+    records, pending[:] = list(pending), []
+    if not starts and not records:
+        return None
+    ops = connection.ops
+    start_ids = [delivery.pk for delivery, _message in starts]
+    record_ids = [delivery_id for delivery_id, _fields in records]
+    lease_expires_at = ops.adapt_datetimefield_value(timezone.now() + timedelta(seconds=conf.lease_seconds()))
+
+    def per_row(name: str) -> list:
+        return [value for delivery_id, fields in records for value in (
+            delivery_id, ops.adapt_datetimefield_value(fields[name]) if name == "sent_at" else fields[name])]
+
+    message_ids = [value for delivery, message in starts for value in (delivery.pk, message.message_id)]
+    params = [
+        *start_ids, DeliveryStatus.SENDING.value, DeliveryStatus.SENT.value,
+        *start_ids,
+        *message_ids, *per_row("message_id"),
+        *per_row("provider"), *per_row("provider_response"), *per_row("sent_at"),
+        *start_ids,
+        *per_row("failover_note"),
+        *start_ids,
+        *start_ids, lease_expires_at,
+        owner, *start_ids, DeliveryStatus.QUEUED.value,
+        *record_ids, DeliveryStatus.SENDING.value, DeliveryStatus.OUTCOME_UNKNOWN.value,
+    ]
+    sql = _marks_sql(ops.quote_name(EmailDelivery._meta.db_table), len(start_ids), len(record_ids))
+    return sql, params, set(start_ids)
+
+
+def record_and_start(pending: list, starts: list, owner: str) -> set[int]:
+    """Committed before the SMTP transactions of `starts`: from here on none of them is sent again blindly,
+    and the successes in `pending` (taken out of it) are recorded. The ids that started: a delivery is
+    left out when its claim was lost (paused, or expired and taken by another worker)."""
+    statement = _statement(pending, starts, owner)
+    if statement is None:
+        return set()
+    sql, params, start_ids = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()} & start_ids
+
+
+class WorkerMarks:
+    """One worker's marks: send() writes them, wait() says which starts happened. On PostgreSQL outside a
+    transaction they go over the worker's own connection without waiting (see the module's docstring);
+    otherwise (SQLite, or a test's transaction, which another connection could not see) send() writes
+    them at once on the worker's connection."""
+
+    def __init__(self, *, synchronous_commit: bool = True):
+        self._synchronous_commit = synchronous_commit
+        self._own = None  # the psycopg connection of the marks, opened on first use
+        self._sent: tuple[set[int], set[int] | None] | None = None  # (ids to start, the answer when known)
+
+    def write(self, pending: list, starts: list, owner: str) -> set[int]:
+        self.send(pending, starts, owner)
+        return self.wait()
+
+    def send(self, pending: list, starts: list, owner: str) -> None:
+        if self._sent is not None:
+            self.wait()  # one statement at a time on the connection; its answer was not needed any more
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            self._sent = (set(), record_and_start(pending, starts, owner))
+            return
+        statement = _statement(pending, starts, owner)
+        if statement is None:
+            self._sent = (set(), set())
+            return
+        sql, params, start_ids = statement
+        own = self._connection()
+        own.pgconn.send_query(ClientCursor(own).mogrify(sql, params).encode())
+        while own.pgconn.flush():
+            select.select([], [own.pgconn.socket], [])
+        self._sent = (start_ids, None)
+
+    def wait(self) -> set[int]:
+        start_ids, answer = self._sent
+        self._sent = None
+        if answer is not None:
+            return answer
+        pgconn, results = self._own.pgconn, []
+        while True:
+            pgconn.consume_input()
+            if pgconn.is_busy():
+                select.select([pgconn.socket], [], [])
+                continue
+            result = pgconn.get_result()
+            if result is None:
+                break
+            results.append(result)
+        if not results or results[-1].status != pq.ExecStatus.TUPLES_OK:
+            message = results[-1].error_message.decode(errors="replace") if results else "no answer"
+            self.close()
+            raise DatabaseError(f"Recording sends failed: {message}")
+        result = results[-1]
+        return {int(result.get_value(row, 0)) for row in range(result.ntuples)} & start_ids
+
+    def _connection(self):
+        if self._own is None:
+            self._own = connection.get_new_connection(connection.get_connection_params())
+            self._own.autocommit = True
+            if not self._synchronous_commit:
+                self._own.execute("SET synchronous_commit = off")
+        return self._own
+
+    def close(self) -> None:
+        if self._own is not None:
+            self._own.close()
+            self._own = None
