@@ -17,7 +17,7 @@ def test_upload_of_two_files_shows_the_good_one_in_the_grid_and_why_the_bad_one_
     page.fill("#id_username", "mia")
     page.fill("#id_password", "a-long-password-1")
     page.click("button[type=submit]")
-    page.wait_for_selector("#dropzone")
+    page.wait_for_selector("#dropzone[data-ready]")
     assert "No assets match" in page.inner_text("#asset-grid")
 
     page.set_input_files("#upload-files", [

@@ -54,7 +54,7 @@ def test_upload_shows_a_progress_bar_then_hides_it(live_server, marketer):
 
     def scenario(page):
         log_in(page, live_server, reverse("media:asset-grid"))
-        page.wait_for_selector("#dropzone")
+        page.wait_for_selector("#dropzone[data-ready]")
         # Record every value the bar takes: on loopback the upload is over too fast to catch mid-way.
         page.evaluate("""() => {
             window.seen = [];

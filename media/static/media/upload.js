@@ -86,4 +86,6 @@
     send(Array.from(event.dataTransfer.files));
   });
   zone.addEventListener("click", () => input.click());
+  // The script is deferred: a file chosen before this point would go unnoticed (browser tests wait for it).
+  zone.dataset.ready = "true";
 })();
