@@ -6,19 +6,20 @@ two. Each row keeps the conditions of sending._mine: this worker's lease, and "q
 
 The commit is the one wait a worker cannot share out (the end of a message may not be written before
 it), and it was half of a worker's time. So on PostgreSQL, outside a transaction, a worker's marks go over
-a connection of their own (WorkerMarks), sent without waiting for the answer: the worker writes its other
-connections' messages meanwhile and reads the answer just before it writes the end.
+a connection of their own (WorkerMarks), as a statement prepared once per shape and sent without waiting
+for the answer: the worker writes its other connections' messages meanwhile and reads the answer just
+before it writes the end.
 """
 
 from __future__ import annotations
 
 import select
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.db import DatabaseError, connection
 from django.utils import timezone
-from psycopg import ClientCursor, pq
+from psycopg import pq
 
 from publishing.email import conf
 from publishing.email.choices import DeliveryStatus
@@ -94,6 +95,21 @@ def record_and_start(pending: list, starts: list, owner: str) -> set[int]:
         return {row[0] for row in cursor.fetchall()} & start_ids
 
 
+def _type_of(value) -> int:
+    """The parameter's PostgreSQL type (timestamptz, int8, text), named when the statement is prepared."""
+    return 1184 if isinstance(value, datetime) else 20 if isinstance(value, int) else 25
+
+
+def _numbered(sql: str) -> str:
+    """%s placeholders as $1, $2, ... (the statement has no other %)."""
+    parts = sql.split("%s")
+    return "".join(part + (f"${number}" if number < len(parts) else "") for number, part in enumerate(parts, 1))
+
+
+def _text(value) -> bytes:
+    return (value.isoformat() if isinstance(value, datetime) else str(value)).encode()
+
+
 class WorkerMarks:
     """One worker's marks: send() writes them, wait() says which starts happened. On PostgreSQL outside a
     transaction they go over the worker's own connection without waiting (see the module's docstring);
@@ -103,6 +119,7 @@ class WorkerMarks:
     def __init__(self, *, synchronous_commit: bool = True):
         self._synchronous_commit = synchronous_commit
         self._own = None  # the psycopg connection of the marks, opened on first use
+        self._prepared: dict[str, bytes] = {}  # statement -> its name on that connection
         self._sent: tuple[set[int], set[int] | None] | None = None  # (ids to start, the answer when known)
 
     def write(self, pending: list, starts: list, owner: str) -> set[int]:
@@ -120,10 +137,18 @@ class WorkerMarks:
             self._sent = (set(), set())
             return
         sql, params, start_ids = statement
-        own = self._connection()
-        own.pgconn.send_query(ClientCursor(own).mogrify(sql, params).encode())
-        while own.pgconn.flush():
-            select.select([], [own.pgconn.socket], [])
+        pgconn = self._connection().pgconn
+        name = self._prepared.get(sql)
+        if name is None:
+            # Prepared once per shape: parsing and planning the statement for every message was on the path
+            # between one message's answer and the next one's end.
+            name = f"aicmo_marks_{len(self._prepared)}".encode()
+            pgconn.send_prepare(name, _numbered(sql).encode(), [_type_of(value) for value in params])
+            self._flush()
+            self._answer(pq.ExecStatus.COMMAND_OK)
+            self._prepared[sql] = name
+        pgconn.send_query_prepared(name, [_text(value) for value in params])
+        self._flush()
         self._sent = (start_ids, None)
 
     def wait(self) -> set[int]:
@@ -131,6 +156,15 @@ class WorkerMarks:
         self._sent = None
         if answer is not None:
             return answer
+        result = self._answer(pq.ExecStatus.TUPLES_OK)
+        return {int(result.get_value(row, 0)) for row in range(result.ntuples)} & start_ids
+
+    def _flush(self) -> None:
+        pgconn = self._own.pgconn
+        while pgconn.flush():
+            select.select([], [pgconn.socket], [])
+
+    def _answer(self, expected):
         pgconn, results = self._own.pgconn, []
         while True:
             pgconn.consume_input()
@@ -141,12 +175,11 @@ class WorkerMarks:
             if result is None:
                 break
             results.append(result)
-        if not results or results[-1].status != pq.ExecStatus.TUPLES_OK:
+        if not results or results[-1].status != expected:
             message = results[-1].error_message.decode(errors="replace") if results else "no answer"
             self.close()
             raise DatabaseError(f"Recording sends failed: {message}")
-        result = results[-1]
-        return {int(result.get_value(row, 0)) for row in range(result.ntuples)} & start_ids
+        return results[-1]
 
     def _connection(self):
         if self._own is None:
@@ -160,3 +193,4 @@ class WorkerMarks:
         if self._own is not None:
             self._own.close()
             self._own = None
+            self._prepared.clear()
