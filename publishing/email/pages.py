@@ -27,12 +27,16 @@ ACTIONS = {"send": services.email_campaign_send, "pause": services.email_campaig
 ASKS_FIRST = ("send", "cancel")
 
 
+def search_term(request) -> str:
+    # PostgreSQL refuses a NUL in a string (a 500 from a pasted or crafted search otherwise).
+    return request.GET.get("q", "").replace("\x00", "").strip()
+
+
 @login_required
 @permission_required("publishing.view_emailcampaign", raise_exception=True)
 def send_list(request):
     queryset = selectors.email_campaign_list()
-    # PostgreSQL refuses a NUL in a string (a 500 from a pasted or crafted search otherwise).
-    search = request.GET.get("q", "").replace("\x00", "").strip()
+    search = search_term(request)
     if search:
         queryset = queryset.filter(campaign__name__icontains=search)
     ordering = request.GET.get("ordering")

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.forms.models import model_to_dict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from crm.models import Contact
 from publishing.email import selectors
 from publishing.email.forms import EmailPreviewForm, EmailTemplateForm
 from publishing.email.models import EmailCampaign, EmailTemplate
+from publishing.email.pages import search_term
 from publishing.email.rendering import DOCUMENTED_VARIABLES
 from publishing.email.services.templates import (
     TEMPLATE_FIELDS,
@@ -33,15 +33,9 @@ ORDERINGS = {"name": "Name", "-updated_at": "Last changed", "-send_count": "Most
 @login_required
 @permission_required("publishing.view_emailtemplate", raise_exception=True)
 def template_list(request):
-    # The bodies can be long and the list shows neither.
-    queryset = (selectors.email_template_list().defer("html_body", "text_body")
-                .annotate(send_count=Count("campaigns")))
-    # PostgreSQL refuses a NUL in a string (a 500 from a pasted or crafted search otherwise).
-    search = request.GET.get("q", "").replace("\x00", "").strip()
-    if search:
-        queryset = queryset.filter(Q(name__icontains=search) | Q(subject__icontains=search))
     ordering = request.GET.get("ordering")
-    queryset = queryset.order_by(ordering if ordering in ORDERINGS else "name", "id")
+    queryset = selectors.email_templates_with_send_counts(search=search_term(request),
+                                                          ordering=ordering if ordering in ORDERINGS else "name")
     page = Paginator(queryset, 25).get_page(request.GET.get("page"))
     return render(request, "publishing/email/template_list.html", {"page": page, "orderings": ORDERINGS})
 
@@ -64,8 +58,7 @@ def _edit(request, template: EmailTemplate | None):
         else:
             messages.success(request, f"Template “{saved.name}” {'created' if template is None else 'saved'}.")
             return redirect("email-template-detail", saved.pk)
-    sends = (EmailCampaign.objects.filter(template=template).select_related("campaign")
-             if template else EmailCampaign.objects.none())
+    sends = selectors.email_campaign_list().filter(template=template) if template else EmailCampaign.objects.none()
     return render(request, "publishing/email/template_form.html", {
         "form": form, "template": template, "sends": sends, "variables": DOCUMENTED_VARIABLES})
 
