@@ -4,17 +4,15 @@
 - Connect and read timeouts always set; redirects not followed unless an adapter asks.
 - Failures become gateway errors (see `ProviderHttp.request`), with the provider's account name, the
   HTTP status and advice; credentials never reach a message, a log record or a chained traceback.
-- Server-side request forgery guard: every connection resolves the host once, refuses it when ANY
-  resolved address is loopback, private, link-local, carrier-grade NAT, multicast, unspecified or
-  reserved (IPv4-mapped and other IPv4-embedding IPv6 forms included), and connects to the address it
-  checked, so a second DNS answer cannot swap in an internal address. TLS still verifies the name.
-  Redirects go through the same connections, so a redirect to an internal address is refused too.
+- Server-side request forgery guard (gateways.net, shared with every other protocol): each connection
+  resolves the host once, refuses any internal address and connects to the address it checked; TLS
+  still verifies the name. Redirects go through the same connections, so a redirect to an internal
+  address is refused too.
 """
 
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import logging
 import socket
 import sys
@@ -24,109 +22,35 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import requests
-from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-from aicmo_site.env import env_bool, env_list
 from gateways.errors import GatewayError, OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
+from gateways.net import AddressRefused, guarded_connection
 
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_CAP = 10.0
 USER_AGENT = "AICMO/0.1 (+https://github.com/aicmo)"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# AWS, GCP, Azure (169.254.169.254), AWS IPv6, Alibaba (in carrier-grade NAT space) and Oracle
-# (in the IETF protocol block that older Pythons call global) metadata services.
-METADATA_ADDRESSES = frozenset({"169.254.169.254", "fd00:ec2::254", "100.100.100.200", "192.0.0.192"})
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-# Special-purpose blocks that some Python versions' ipaddress tables do not mark private.
-_SPECIAL_PURPOSE = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("0.0.0.0/8"),
-                    ipaddress.ip_network("198.18.0.0/15"))
-
-
-class AddressRefused(Exception):  # noqa: N818 - reads as what happened, like the other gateway errors
-    """A URL's host resolved to an address outbound calls may not reach. Not an OSError on purpose:
-    urllib3 would otherwise wrap and retry it instead of letting it through."""
-
-    def __init__(self, host: str, address: str, reason: str):
-        super().__init__(f"{host} resolves to {address} ({reason})")
-        self.host, self.address, self.reason = host, address, reason
-
-
-def allow_private_addresses() -> bool:
-    default = env_bool("GATEWAYS_ALLOW_PRIVATE_ADDRESSES", False)
-    return bool(getattr(settings, "GATEWAYS_ALLOW_PRIVATE_ADDRESSES", default))
-
-
-def allowed_endpoints() -> set[str]:
-    """Exact `host:port` pairs let through whatever they resolve to (an internal receiver the operator
-    trusts; a test server while every other address stays guarded)."""
-    configured = getattr(settings, "GATEWAYS_ALLOWED_ENDPOINTS", env_list("GATEWAYS_ALLOWED_ENDPOINTS", []))
-    return {entry.strip().lower() for entry in configured}
-
-
-def address_refusal(address: str) -> str | None:
-    """Why an outbound connection to this IP address is refused, or None when it is public."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            return address_refusal(str(embedded))
-    checks = (
-        (str(ip) in METADATA_ADDRESSES, "cloud metadata"),
-        (ip.is_unspecified, "unspecified"),
-        (ip.is_loopback, "loopback"),
-        (ip.is_link_local, "link-local"),
-        (ip.is_multicast, "multicast"),
-        (ip.version == 4 and ip in _CGNAT, "carrier-grade NAT"),
-        (ip.is_private or (ip.version == 4 and any(ip in net for net in _SPECIAL_PURPOSE)), "private"),
-        (ip.is_reserved, "reserved"),
-        (not ip.is_global, "not public"),
-    )
-    return next((reason for refused, reason in checks if refused), None)
-
-
-def checked_addresses(host: str, port: int) -> list[tuple]:
-    """getaddrinfo answers for host, after refusing the lot if any one of them is not public."""
-    infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
-    if allow_private_addresses() or f"{host.lower()}:{port}" in allowed_endpoints():
-        return infos
-    for *_, sockaddr in infos:
-        reason = address_refusal(sockaddr[0])
-        if reason:
-            raise AddressRefused(host, sockaddr[0], reason)
-    return infos
 
 
 class _GuardedConnectionMixin:
     def _new_conn(self) -> socket.socket:
         try:
-            infos = checked_addresses(self._dns_host, self.port)
+            sock = guarded_connection(self._dns_host, self.port, timeout=self.timeout,
+                                      source_address=self.source_address,
+                                      socket_options=tuple(self.socket_options or ()))
         except socket.gaierror as exc:
             raise NameResolutionError(self.host, self, exc) from exc
-        last_error: OSError | None = None
-        for family, socktype, proto, _, sockaddr in infos:
-            sock = socket.socket(family, socktype, proto)
-            try:
-                for option in self.socket_options or ():
-                    sock.setsockopt(*option)
-                if isinstance(self.timeout, int | float):
-                    sock.settimeout(self.timeout)
-                if self.source_address:
-                    sock.bind(self.source_address)
-                sock.connect(sockaddr)
-                sys.audit("http.client.connect", self, self.host, self.port)
-                return sock
-            except TimeoutError as exc:
-                sock.close()
-                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
-            except OSError as exc:
-                sock.close()
-                last_error = exc
-        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")
+        except TimeoutError as exc:
+            raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
+        except OSError as exc:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
+        sys.audit("http.client.connect", self, self.host, self.port)
+        return sock
 
 
 class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):

@@ -17,8 +17,10 @@ from datetime import datetime
 from gateways.capabilities import InboundMessage, InboxReadingAdapter, ProbeResult, register
 from gateways.errors import ProviderUnavailable
 from gateways.mail.conf import imap_max_message_bytes
+from gateways.mail.connections import GuardedIMAP4, GuardedIMAP4SSL, refused_address
 from gateways.mail.inbound import OTHER, parse_inbound
 from gateways.mail.tls import tls_context
+from gateways.net import AddressRefused
 
 SECURITY_MODES = ("tls", "starttls", "none")
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "none": 143}
@@ -77,12 +79,14 @@ class ImapAdapter(InboxReadingAdapter):
         client: imaplib.IMAP4 | None = None
         try:
             if security == "tls":
-                client = imaplib.IMAP4_SSL(host, port, ssl_context=tls_context(self._setting("ca_file")),
+                client = GuardedIMAP4SSL(host, port, ssl_context=tls_context(self._setting("ca_file")),
                                            timeout=self.timeout)
             else:
-                client = imaplib.IMAP4(host, port, timeout=self.timeout)
+                client = GuardedIMAP4(host, port, timeout=self.timeout)
                 if security == "starttls":
                     client.starttls(ssl_context=tls_context(self._setting("ca_file")))
+        except AddressRefused as exc:
+            raise refused_address(exc, provider=self.name) from None
         except (OSError, imaplib.IMAP4.error) as exc:
             raise ProviderUnavailable(f"Cannot reach {host}:{port}: {exc}", provider=self.name,
                                       advice=f"Check that the IMAP server at {host}:{port} is reachable and "

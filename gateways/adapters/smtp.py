@@ -28,8 +28,10 @@ from gateways.capabilities import EmailSendingAdapter, EmailSession, OutgoingEma
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
 from gateways.mail.compose import render_message
 from gateways.mail.conf import smtp_retry_after_seconds
+from gateways.mail.connections import GuardedSMTP, GuardedSMTPSSL, refused_address
 from gateways.mail.steps import SendSteps, Step, run_steps
 from gateways.mail.tls import tls_context
+from gateways.net import AddressRefused
 
 SECURITY_MODES = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -111,10 +113,10 @@ class SmtpAdapter(EmailSendingAdapter):
         smtp: smtplib.SMTP | None = None
         try:
             if security == "tls":
-                smtp = smtplib.SMTP_SSL(host, port, local_hostname=self.helo_name, timeout=self.timeout,
+                smtp = GuardedSMTPSSL(host, port, local_hostname=self.helo_name, timeout=self.timeout,
                                         context=tls_context(self._setting("ca_file")))
             else:
-                smtp = smtplib.SMTP(host, port, local_hostname=self.helo_name, timeout=self.timeout)
+                smtp = GuardedSMTP(host, port, local_hostname=self.helo_name, timeout=self.timeout)
             # The message's end (".") is written on its own, after the content, once the caller has recorded
             # it as going out: with Nagle's algorithm those three bytes would wait for the server's delayed
             # ACK of the content, up to 40 ms a message.
@@ -126,6 +128,8 @@ class SmtpAdapter(EmailSendingAdapter):
             if self.credentials.get("username"):
                 smtp.login(self.credentials["username"], self.credentials.get("password", ""))
             return smtp
+        except AddressRefused as exc:
+            raise refused_address(exc, provider=self.name) from None
         except smtplib.SMTPAuthenticationError as exc:
             _abandon(smtp)
             raise ProviderUnavailable(

@@ -6,7 +6,8 @@ import socket
 import pytest
 
 from gateways.errors import ProviderUnavailable
-from gateways.http import ProviderHttp, address_refusal
+from gateways.http import ProviderHttp
+from gateways.net import address_refusal
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_internal(production, mon
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port)),
                 (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", port))]
 
-    monkeypatch.setattr("gateways.http.socket.getaddrinfo", resolve)
+    monkeypatch.setattr("gateways.net.socket.getaddrinfo", resolve)
     with pytest.raises(ProviderUnavailable, match=r"resolves to 10\.1\.2\.3 \(private\)"):
         http().request("GET", "http://rebind.example/")
 
@@ -79,7 +80,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(settings, httpserve
         lookups.append(host)
         return real("127.0.0.1", port, *args) if host == "pinned.example" else real(host, port, *args)
 
-    monkeypatch.setattr("gateways.http.socket.getaddrinfo", resolve)
+    monkeypatch.setattr("gateways.net.socket.getaddrinfo", resolve)
     httpserver.expect_request("/hook", headers={"Host": f"pinned.example:{httpserver.port}"}).respond_with_data("ok")
 
     response = http().request("POST", f"http://pinned.example:{httpserver.port}/hook", json={})
