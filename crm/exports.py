@@ -4,13 +4,13 @@ The headers are the ones the import maps automatically (custom fields as "custom
 an export can be edited in a spreadsheet and imported back.
 """
 
-import csv
 from collections.abc import Iterable, Iterator
 from operator import attrgetter
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
+from aicmo_site.spreadsheets import csv_writer
 from crm.imports import conf
 from crm.models import Contact
 from crm.selectors import contacts_exported
@@ -62,7 +62,7 @@ def _cell(value) -> str:
 
 
 def csv_lines(rows: Iterable[list]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     yield "\ufeff"  # byte-order mark: spreadsheets then read accented names correctly
     for row in rows:
         yield writer.writerow(row)

@@ -1,7 +1,8 @@
-import csv
 import io
 
 from rest_framework.renderers import BaseRenderer
+
+from aicmo_site.spreadsheets import csv_writer
 
 
 class CSVRenderer(BaseRenderer):
@@ -22,7 +23,7 @@ class CSVRenderer(BaseRenderer):
             if response is not None:
                 response["Content-Disposition"] = f'attachment; filename="{view.csv_filename}.csv"'
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         writer.writerow(header)
         writer.writerows(["n/a" if value is None else value for value in row] for row in rows)
         return out.getvalue().encode(self.charset)

@@ -112,3 +112,12 @@ def test_score_list_is_counted_from_the_tier_counts_unless_narrowed_further(api_
         assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()
                     and '"analytics_contactscore"' in q["sql"]]
     assert client.get("/api/analytics/scores/?min_score=40").json()["count"] == 1
+
+
+def test_report_csv_quotes_a_name_that_starts_like_a_formula(api_as, data):
+    data.name = '=HYPERLINK("http://evil.example/","click")'
+    data.save(update_fields=["name"])
+    response = api_as("Analyst").get(f"/api/analytics/campaigns/?ids={data.pk}&format=csv")
+    assert response.status_code == 200
+    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert row["campaign"] == "'" + data.name

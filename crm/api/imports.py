@@ -83,7 +83,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         upload = data.validated_data["file"]
         run = import_run_create(upload=upload, original_name=upload.name, policy=data.validated_data["policy"],
                                 tag=data.validated_data["tag"], mapping=data.validated_data.get("mapping"),
-                                by=request.user)
+                                by=request.user, starts_now=True)
         run = import_run_start(run=run)
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
 

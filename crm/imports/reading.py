@@ -17,6 +17,8 @@ from aicmo_site.errors import DomainError
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
+NUL_IN_LINE = ("The line holds a NUL character (a zero byte), which a contact cannot store; remove it and "
+               "import the line again.")
 # Spreadsheet cells may be large (notes), but a whole file in one field means a broken quote.
 csv.field_size_limit(1024 * 1024)
 
@@ -42,12 +44,28 @@ def sniff_format(stream, *, encoding: str = "", delimiter: str = "") -> CsvForma
     stream.seek(0)
     if not sample.strip():
         raise DomainError("The file is empty.", code="empty_file")
+    _refuse_binary(sample)
     if not encoding:
         encoding = _sniff_encoding(sample)
     if not delimiter:
         first_line = sample.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
         delimiter = max(DELIMITERS, key=lambda d: (len(next(csv.reader([first_line], delimiter=d))), d == ","))
     return CsvFormat(encoding=encoding, delimiter=delimiter)
+
+
+# Bytes no spreadsheet writes into text: C0 controls but tab, line feed, form feed and carriage return.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+_BINARY_SHARE = 0.05
+
+
+def _refuse_binary(sample: bytes) -> None:
+    """An image, an archive or a UTF-16 file renamed .csv is refused before a run exists. One stray NUL
+    in a row is not a binary file: that row is reported and the others are imported (CsvStream)."""
+    header = sample.split(b"\n", 1)[0]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if header.translate(None, _CONTROL_BYTES) != header or controls > len(sample) * _BINARY_SHARE:
+        raise DomainError("This is not a CSV file: it holds binary data. Export the sheet as CSV (UTF-8) "
+                          "and upload that file.", code="not_csv")
 
 
 def _sniff_encoding(sample: bytes) -> str:
@@ -120,7 +138,12 @@ class CsvStream:
                 start = reader.line_num + 1
                 continue
             line, start = start, reader.line_num + 1
-            if "".join(values).strip():  # not a blank line, or one of empty cells
+            joined = "".join(values)
+            if "\x00" in joined:
+                # PostgreSQL text cannot hold NUL, and in a name it is invisible garbage: the row is reported
+                # (its cells shown without the NUL), never stored.
+                yield Record(line=line, values=[value.replace("\x00", "") for value in values], error=NUL_IN_LINE)
+            elif joined.strip():  # not a blank line, or one of empty cells
                 yield Record(line=line, values=values)
 
 

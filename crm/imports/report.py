@@ -9,6 +9,7 @@ import os
 
 from django.core.files.storage import default_storage
 
+from aicmo_site.spreadsheets import csv_writer
 from crm.imports.validating import RowError
 
 REPORT_HEADER = ("line", "column", "value", "reason")
@@ -53,4 +54,4 @@ class ErrorReport:
         # A byte-order mark so spreadsheets open accented names correctly.
         fresh = mode == "w" or not self.exists()
         with open(self.path, mode, newline="", encoding="utf-8-sig" if fresh else "utf-8") as handle:
-            csv.writer(handle).writerows(rows)
+            csv_writer(handle).writerows(rows)

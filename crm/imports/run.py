@@ -36,6 +36,8 @@ IMPORT_RUN_TRANSITIONS = {
     RunStatus.RUNNING: {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED},
 }
 TASK = "crm.data_tasks.import_run_execute"
+UNEXPECTED_FAILURE = ("The import stopped on an unexpected error; the rows counted as processed are kept. "
+                      "Try again, and tell an administrator if it happens again (the server log has the details).")
 
 
 @transaction.atomic
@@ -68,14 +70,18 @@ def import_preview(*, upload, rows: int = 5) -> dict:
 
 @transaction.atomic
 def import_run_create(*, upload, original_name: str = "", policy: str = ImportPolicy.UPDATE, tag: str = "",
-                      mapping: dict | None = None, by=None) -> ImportRun:
-    """Stores the upload and its detected format; the mapping is automatic unless given."""
+                      mapping: dict | None = None, by=None, starts_now: bool = False) -> ImportRun:
+    """Stores the upload and its detected format; the mapping is automatic unless given. `starts_now`:
+    no one will choose the mapping later (an API upload), so a file it cannot import is refused here,
+    before a run exists, instead of leaving a run that never starts."""
     if policy not in ImportPolicy.values:
         raise DomainError(f"Unknown policy {policy!r}: use update or skip_existing.", code="invalid_policy")
     csv_format = sniff_format(upload)
     headers = CsvStream(upload, csv_format).headers
-    resolved = mapping_resolve(headers, mapping) if mapping else auto_mapping(headers)
-    name = original_name or getattr(upload, "name", "") or "contacts.csv"
+    resolved = mapping_resolve(headers, mapping) if mapping or starts_now else auto_mapping(headers)
+    # A file name or tag is text PostgreSQL must hold, and no one types a NUL on purpose.
+    name = (original_name or getattr(upload, "name", "") or "contacts.csv").replace("\x00", "")
+    tag = tag.replace("\x00", "")
     upload.seek(0)
     run = ImportRun(
         original_name=name[-255:], encoding=csv_format.encoding, delimiter=csv_format.delimiter,
@@ -129,9 +135,10 @@ def import_run_execute(run_id: int, *, progress: Callable[[ImportRun], None] | N
             pass
         except DomainError as exc:
             _finish(run_id, RunStatus.FAILED, error=exc.message)
-        except Exception as exc:
+        except Exception:
+            # The database's own words name tables and encodings, not the file's problem; they go to the log.
             logger.exception("Import %s failed", run_id)
-            _finish(run_id, RunStatus.FAILED, error=f"Unexpected error: {exc}")
+            _finish(run_id, RunStatus.FAILED, error=UNEXPECTED_FAILURE)
     return ImportRun.objects.get(pk=run_id)
 
 

