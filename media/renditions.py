@@ -2,7 +2,8 @@
 
 A JPEG is decoded once, at the smallest scale (`Image.draft`, 1/2 to 1/8 in the decoder) that still
 covers the largest rendition, so memory and time follow the outputs rather than the camera. Every
-output is a fresh image saved with no metadata: no EXIF (GPS), XMP, ICC profile or comments.
+output is a fresh image saved with no metadata: no EXIF (GPS), XMP, IPTC, ICC profile or comments,
+the EXIF orientation applied to the pixels first.
 """
 
 import io
@@ -16,6 +17,9 @@ from media.conf import media_setting
 from media.validation import IMAGE_FORMATS
 
 THUMBNAIL_BOX = 320
+# The whole picture, upright and without metadata: what channels and public pages are given instead of
+# the original upload, whose EXIF may hold where it was taken, the camera's serial and its owner.
+PUBLISH = "publish"
 # Channel image sizes from PROVIDERS.md §7.
 CHANNEL_PRESETS = {
     "instagram_square": (1080, 1080),
@@ -57,7 +61,8 @@ def plan_renditions(*, source_format: str, width: int, height: int) -> list[Targ
     """The renditions for an image of this (displayed) size; responsive widths are never upscaled."""
     original = _OUTPUT_FORMAT[source_format]
     scale = min(1.0, THUMBNAIL_BOX / max(width, height))
-    targets = [Target("thumbnail", original, max(1, round(width * scale)), max(1, round(height * scale)))]
+    targets = [Target("thumbnail", original, max(1, round(width * scale)), max(1, round(height * scale))),
+               Target(PUBLISH, original, width, height)]
     for target_width in sorted(media_setting("MEDIA_RESPONSIVE_WIDTHS")):
         if target_width >= width:
             continue

@@ -24,6 +24,7 @@ from django.utils import timezone
 from gateways.capabilities import ChannelPost, PublishedPost
 from gateways.errors import GatewayError, OutcomeUnknown, ProviderRejected, RateLimited
 from gateways.services import PostingSession, open_posting_session
+from media.services import asset_public_url
 from publishing import conf, gateway
 from publishing.choices import DUE_JOB, JobStatus
 from publishing.formatters import formatter_for
@@ -77,7 +78,7 @@ def _public_url(content) -> str:
 def build_post(job: PublishingJob) -> ChannelPost:
     version, content = job.version, job.content
     formatter = formatter_for(version.kind)
-    media_urls = [f"{settings.PUBLIC_BASE_URL}{asset.file.url}" for asset in version.media.all()]
+    media_urls = [f"{settings.PUBLIC_BASE_URL}{asset_public_url(asset=asset)}" for asset in version.media.all()]
     text = formatter.render(version)
     return ChannelPost(
         idempotency_key=str(job.idempotency_key),

@@ -6,7 +6,7 @@ from django_q.tasks import async_task
 
 from media.choices import AssetKindChoices
 from media.models import Asset, Rendition
-from media.renditions import plan_renditions, render
+from media.renditions import PUBLISH, plan_renditions, render
 
 _SOURCE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}
 
@@ -83,3 +83,17 @@ def _record(asset: Asset, outputs, existing: dict, key: str) -> None:
                 defaults={field: getattr(rendition, field)
                           for field in ("width", "height", "size_bytes", "file", "source_key")},
             )
+
+
+def asset_public_url(*, asset: Asset) -> str:
+    """The URL (path) to give a channel or a public page for this asset: an image's "publish" rendition,
+    made now if the worker has not made it yet, never the original upload with its EXIF. Other kinds
+    (video, audio, PDF) are published as uploaded."""
+    if not rendition_targets(asset):
+        return asset.file.url
+    key = source_key(asset)
+    publish = asset.renditions.filter(preset=PUBLISH).first()
+    if publish is None or publish.source_key != key or not publish.file.storage.exists(publish.file.name):
+        asset_renditions_generate(asset_id=asset.pk)
+        publish = asset.renditions.get(preset=PUBLISH)
+    return publish.url

@@ -43,10 +43,11 @@ def test_focal_crop_box_follows_the_focal_point_within_the_edges():
 
 def test_jpeg_renditions_have_their_sizes_formats_and_no_metadata(library, marketer):
     asset = uploaded(library, marketer, images.jpeg_bytes(2000, 1500, gps=True, xmp=True), "beach.jpg")
-    assert asset_renditions_generate(asset_id=asset.pk) == 12
+    assert asset_renditions_generate(asset_id=asset.pk) == 13
     renditions = {(r.preset, r.format): r for r in asset.renditions.all()}
     expected_sizes = {("thumbnail", "jpeg"): (320, 240), ("w640", "jpeg"): (640, 480), ("w640", "webp"): (640, 480),
-                      ("w1280", "webp"): (1280, 960), ("w1920", "jpeg"): (1920, 1440)}
+                      ("w1280", "webp"): (1280, 960), ("w1920", "jpeg"): (1920, 1440),
+                      ("publish", "jpeg"): (2000, 1500)}
     expected_sizes |= {(preset, "jpeg"): size for preset, size in CHANNEL_SIZES.items()}
     for key, size in expected_sizes.items():
         rendition = renditions[key]
@@ -102,7 +103,7 @@ def test_focal_point_change_replaces_crops_at_the_same_url(library, marketer):
     square = asset.renditions.get(preset="instagram_square")
     url, before = square.url, default_storage.open(square.file.name).read()
     asset_set_focal_point(asset=asset, x=0.0, y=0.5)
-    assert asset_renditions_generate(asset_id=asset.pk) == 12
+    assert asset_renditions_generate(asset_id=asset.pk) == 13
     square.refresh_from_db()
     assert square.url == url
     assert default_storage.open(square.file.name).read() != before

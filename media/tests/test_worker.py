@@ -17,7 +17,7 @@ def test_upload_gets_its_renditions_from_a_real_qcluster(qcluster):
     )
     assert created
     try:
-        wait_for(lambda: Rendition.objects.filter(asset=asset).count() == 10, timeout=60, message="renditions")
+        wait_for(lambda: Rendition.objects.filter(asset=asset).count() == 11, timeout=60, message="renditions")
     except AssertionError:
         raise AssertionError(cluster.output()[-3000:])
     thumbnail = Rendition.objects.get(asset=asset, preset="thumbnail")

@@ -1,0 +1,76 @@
+"""What a channel is given for a photo is the cleaned "publish" rendition, never the original upload
+with its GPS position, camera serial, owner, XMP or IPTC."""
+
+import io
+import json
+import struct
+
+import pytest
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from media.models import Rendition
+from media.services import asset_renditions_generate, asset_upload
+from media.tests import images
+from media.tests.factories import LibraryFactory
+from publishing import dispatcher
+from publishing.tests.channels import channel_on
+from publishing.tests.factories import JobFactory
+
+pytestmark = pytest.mark.django_db
+
+IPTC_LOCATION = b"Secret Office, 12 Hidden Street"
+
+
+def with_iptc(jpeg: bytes) -> bytes:
+    """An APP13 (Photoshop IRB) segment holding an IPTC sub-location, right after the JPEG's SOI."""
+    record = b"\x1c\x02\x5c" + struct.pack(">H", len(IPTC_LOCATION)) + IPTC_LOCATION
+    block = b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(record)) + record
+    payload = b"Photoshop 3.0\x00" + block
+    return jpeg[:2] + b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
+
+
+def photo_from_the_office(user) -> bytes:
+    original = with_iptc(images.jpeg_bytes(800, 600, gps=True, xmp=True, orientation=6))
+    assert IPTC_LOCATION in original and b"Secret Photographer" in original and b"CameraMaker" in original
+    asset, _, _ = asset_upload(library=LibraryFactory(), file=images.upload(original, "office.jpg"), uploaded_by=user)
+    return asset
+
+
+def posted_media_urls(httpserver) -> list[str]:
+    [(request, _response)] = httpserver.log
+    return json.loads(request.data)["data"]["media_urls"]
+
+
+def stored_file_of(url: str, settings) -> bytes:
+    path = url.removeprefix(settings.PUBLIC_BASE_URL).removeprefix(settings.MEDIA_URL)
+    with default_storage.open(path) as handle:
+        return handle.read()
+
+
+def assert_clean_and_upright(content: bytes) -> None:
+    image = Image.open(io.BytesIO(content))
+    assert image.size == (600, 800)  # orientation 6 applied to the pixels, not left to a viewer
+    assert not image.getexif() and "xmp" not in image.info and "photoshop" not in image.info
+    for secret in (IPTC_LOCATION, b"Secret Photographer", b"CameraMaker", b"Exif\x00\x00"):
+        assert secret not in content
+
+
+@pytest.mark.parametrize("renditions_ready", [True, False], ids=["rendered-by-the-worker", "rendered-at-publish"])
+def test_a_published_photo_is_the_clean_publish_rendition(httpserver, make_user, settings, renditions_ready):
+    asset = photo_from_the_office(make_user("mara", role="Marketer"))
+    if renditions_ready:
+        asset_renditions_generate(asset_id=asset.pk)
+    httpserver.expect_request("/webhook", method="POST").respond_with_json({"id": "p-1", "url": "https://x/p-1"})
+    job = JobFactory(channel=channel_on(httpserver, "webhook"))
+    job.version.media.add(asset)
+
+    assert dispatcher.dispatch_once()["published"] == 1
+
+    [url] = posted_media_urls(httpserver)
+    publish = Rendition.objects.get(asset=asset, preset="publish")
+    assert url == f"{settings.PUBLIC_BASE_URL}{publish.url}"
+    assert asset.file.name not in url
+    assert_clean_and_upright(stored_file_of(url, settings))
+    with asset.file.open("rb") as original:
+        assert IPTC_LOCATION in original.read()  # the original stays as uploaded, for people with access
