@@ -3,7 +3,7 @@
 Images: only the JPEG, PNG, WebP and GIF decoders are tried, the size is read from the header and
 refused before any pixel is decoded, and every GIF frame descriptor is read from the file's own
 structure (no decoding) so a frame larger than the canvas or the pixel limit is refused. Other
-kinds: a short list of magic numbers. Each refusal says why.
+kinds: libmagic and a walk through the file's structure (media/filetypes.py). Each refusal says why.
 """
 
 import hashlib
@@ -17,6 +17,7 @@ from PIL import Image, ImageOps
 from aicmo_site.errors import DomainError
 from media.choices import AssetKindChoices, OrientationChoices
 from media.conf import media_setting
+from media.filetypes import HEAD_BYTES, NotWhatItSeems, other_kind, verify_structure
 from media.hashing import difference_hash
 
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -43,26 +44,6 @@ class CheckedFile:
 
 def _refuse(message: str, code: str, **extra) -> DomainError:
     return DomainError(message, code, extra)
-
-
-def _other_kind(head: bytes) -> tuple[str, str, str] | None:
-    """(kind, mime type, extension) for the allowed non-image formats, by magic number."""
-    if head.startswith(b"%PDF-"):
-        return AssetKindChoices.DOCUMENT, "application/pdf", "pdf"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand.startswith(b"qt"):
-            return AssetKindChoices.VIDEO, "video/quicktime", "mov"
-        return AssetKindChoices.VIDEO, "video/mp4", "mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return AssetKindChoices.VIDEO, "video/webm", "webm"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06):
-        return AssetKindChoices.AUDIO, "audio/mpeg", "mp3"
-    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-        return AssetKindChoices.AUDIO, "audio/wav", "wav"
-    if head.startswith(b"OggS"):
-        return AssetKindChoices.AUDIO, "audio/ogg", "ogg"
-    return None
 
 
 def _looks_like_svg(head: bytes) -> bool:
@@ -200,15 +181,19 @@ def check_upload(file) -> CheckedFile:
     Sizes are checked before the body is read, and only images are read into memory."""
     size = _size_of(file)
     file.seek(0)
-    head = file.read(2048)
+    head = file.read(HEAD_BYTES)
     if not head:
         raise _refuse("The file is empty.", "empty_file")
     if _looks_like_svg(head):
         raise _refuse("SVG files are refused: they can carry scripts.", "svg_refused")
-    other = _other_kind(head[:64])
+    other = other_kind(head)
     if other:
-        kind, mime_type, extension = other
+        kind, mime_type, extension, _check = other
         _check_size(kind, size)
+        try:
+            verify_structure(file, size, head, other)
+        except NotWhatItSeems as exc:
+            raise _refuse(f"The file is not what it seems: {exc}.", "not_what_it_seems")
         return CheckedFile(kind=kind, mime_type=mime_type, extension=extension, sha256=_streamed_sha256(file),
                            size_bytes=size)
     _check_size(AssetKindChoices.IMAGE, size)

@@ -111,4 +111,38 @@ def upload(content: bytes, name: str, content_type: str = "application/octet-str
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+MP4 = (box(b"ftyp", b"mp42\x00\x00\x00\x00mp42isom") + box(b"moov", box(b"mvhd", b"\x00" * 100))
+       + box(b"mdat", b"\x00" * 64))
+# MPEG-1 layer III, 128 kbit/s, 44.1 kHz: 417-byte frames.
+MP3_FRAME = b"\xff\xfb\x90\x00" + b"\x00" * 413
+MP3 = MP3_FRAME * 8
+MP3_WITH_ID3 = b"ID3\x03\x00\x00\x00\x00\x00\x0a" + b"\x00" * 10 + MP3_FRAME * 4 + b"TAG" + b"\x00" * 125
+WAV = (b"RIFF" + struct.pack("<I", 4 + 24 + 16) + b"WAVE" + b"fmt " + struct.pack("<I", 16)
+       + struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16) + b"data" + struct.pack("<I", 8) + b"\x00" * 8)
+OGG_PAGE = b"OggS\x00\x02" + b"\x00" * 20 + b"\x01\x1e" + b"\x01vorbis" + b"\x00" * 23
+OGG = OGG_PAGE * 2
+WEBM = (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"
+        b"\x42\x82\x84webm\x42\x87\x81\x02\x42\x85\x81\x02" + b"\x18\x53\x80\x67\x81\x00")
+HTML = b"<html><body><script>fetch('/api/contacts/').then(r => r.text()).then(alert)</script></body></html>"
+# HTML behind each allowed type's magic bytes, or behind a first valid unit of it.
+POLYGLOTS = {
+    "mp3-header": b"\xff\xfb\x90\x00" + HTML,
+    "mp3-frame": MP3_FRAME + HTML,
+    "mp3-id3": b"ID3\x03\x00\x00\x00\x00\x00\x00" + MP3_FRAME + HTML,
+    "mp4-ftyp": box(b"ftyp", b"mp42\x00\x00\x00\x00mp42isom") + HTML,
+    "mp4-far": MP4 + b"\x00" * 9000 + HTML,
+    "pdf": b"%PDF-1.4\n" + HTML,
+    "pdf-far": b"%PDF-1.4\n" + b"%" * 9000 + b"\n" + HTML,
+    "mp3-far": MP3 + b"\x00" * 9000 + HTML,
+    "wav": WAV[:12] + HTML,
+    "wav-far": WAV + b"\x00" * 9000 + HTML,
+    "ogg": OGG_PAGE + HTML,
+    "ogg-far": OGG + b"\x00" * 9000 + HTML,
+    "webm": WEBM + HTML,
+}

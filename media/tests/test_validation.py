@@ -95,10 +95,11 @@ def test_empty_file_is_refused():
 @pytest.mark.parametrize(
     ("content", "kind", "mime_type"),
     [(images.PDF, "document", "application/pdf"), (images.MP4, "video", "video/mp4"),
-     (b"ID3\x03\x00\x00\x00" + b"\x00" * 40, "audio", "audio/mpeg"),
-     (b"\x1a\x45\xdf\xa3" + b"\x00" * 40, "video", "video/webm")],
+     (images.MP3, "audio", "audio/mpeg"), (images.MP3_WITH_ID3, "audio", "audio/mpeg"),
+     (images.WAV, "audio", "audio/wav"), (images.OGG, "audio", "audio/ogg"), (images.WEBM, "video", "video/webm")],
+    ids=["pdf", "mp4", "mp3", "mp3-id3", "wav", "ogg", "webm"],
 )
-def test_other_kinds_are_recognised_by_magic_number(content, kind, mime_type):
+def test_other_kinds_are_recognised_from_their_content(content, kind, mime_type):
     checked = check_upload(images.upload(content, "file.dat"))
     assert (checked.kind, checked.mime_type, checked.width) == (kind, mime_type, None)
 
@@ -118,3 +119,17 @@ def test_reading_uses_the_file_position_from_the_start():
     file = images.upload(images.png_bytes(), "a.png")
     file.read(10)
     assert check_upload(file).mime_type == "image/png"
+
+
+@pytest.mark.parametrize("name", sorted(images.POLYGLOTS))
+def test_html_behind_the_magic_bytes_of_an_allowed_type_is_refused(name):
+    error = refusal(images.POLYGLOTS[name], "song.mp3")
+    assert error.code == "not_what_it_seems", error.message
+
+
+def test_a_last_mp3_frame_cut_off_is_still_audio():
+    assert check_upload(images.upload(images.MP3[:-100], "cut.mp3")).mime_type == "audio/mpeg"
+
+
+def test_an_mp4_box_running_past_the_end_is_refused():
+    assert refusal(images.MP4[:-10], "cut.mp4").code == "not_what_it_seems"

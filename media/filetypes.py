@@ -1,0 +1,188 @@
+"""What a video, audio or document upload is, from its content: libmagic (python-magic) names the
+type from the start of the file, then the file's own structure is walked to its end, so a file that
+only starts like an MP3, an MP4 or a PDF (HTML behind a few magic bytes: a polyglot) is refused.
+
+- MP4 and QuickTime: the ISO base media boxes tile the whole file, each with a printable type.
+- MP3: MPEG audio frames follow one another from the start (after an ID3v2 tag) to the end, an
+  ID3v1 tag or a last, cut-off frame aside.
+- WAV: the RIFF size is the file's, and its chunks tile it. Ogg: the pages tile the file.
+- PDF: the header at the very start and an end-of-file marker in the last kilobyte.
+- WebM: libmagic's reading of the EBML header only.
+And for every kind, no HTML in the first kilobytes, where a browser that sniffs would look.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import magic
+
+from media.choices import AssetKindChoices
+
+HEAD_BYTES = 8192
+_HTML_MARKERS = (b"<html", b"<script", b"<!doctype", b"<body", b"<head", b"<iframe", b"<svg", b"<?xml",
+                 b"<img", b"<a ", b"<meta", b"<object", b"<embed")
+# libmagic's MIME type -> (kind, our MIME type, extension, structure check name).
+KNOWN_TYPES = {
+    "application/pdf": (AssetKindChoices.DOCUMENT, "application/pdf", "pdf", "pdf"),
+    "video/mp4": (AssetKindChoices.VIDEO, "video/mp4", "mp4", "iso_boxes"),
+    "video/quicktime": (AssetKindChoices.VIDEO, "video/quicktime", "mov", "iso_boxes"),
+    "video/webm": (AssetKindChoices.VIDEO, "video/webm", "webm", ""),
+    "audio/mpeg": (AssetKindChoices.AUDIO, "audio/mpeg", "mp3", "mpeg_frames"),
+    "audio/x-wav": (AssetKindChoices.AUDIO, "audio/wav", "wav", "riff_chunks"),
+    "audio/wav": (AssetKindChoices.AUDIO, "audio/wav", "wav", "riff_chunks"),
+    "audio/ogg": (AssetKindChoices.AUDIO, "audio/ogg", "ogg", "ogg_pages"),
+    "application/ogg": (AssetKindChoices.AUDIO, "audio/ogg", "ogg", "ogg_pages"),
+}
+
+
+class NotWhatItSeems(ValueError):
+    """The file starts like a known type but is not one to its end (the message says where)."""
+
+
+def detected_type(head: bytes) -> str:
+    """libmagic's MIME type for the start of a file; an MP3 behind an ID3v2 tag is named by what follows."""
+    if head.startswith(b"ID3") and len(head) >= 10:
+        return "audio/mpeg" if _mpeg_frame_length(head[_id3v2_size(head):][:4]) else "application/octet-stream"
+    return magic.from_buffer(head, mime=True)
+
+
+def other_kind(head: bytes) -> tuple[str, str, str, str] | None:
+    """(kind, MIME type, extension, structure check) of an allowed video, audio or document type, as
+    libmagic names the start of the file; None for anything else."""
+    return KNOWN_TYPES.get(detected_type(head))
+
+
+def verify_structure(file, size: int, head: bytes, known: tuple[str, str, str, str]) -> None:
+    """NotWhatItSeems unless the file is, to its end, the type its start claims."""
+    extension, check = known[2], known[3]
+    lowered = head[:HEAD_BYTES].lower()
+    if any(marker in lowered for marker in _HTML_MARKERS):
+        raise NotWhatItSeems(f"it starts like {extension.upper()} but holds HTML")
+    if check:
+        _CHECKS[check](file, size)
+    file.seek(0)
+
+
+def _read_at(file, offset: int, count: int) -> bytes:
+    file.seek(offset)
+    return file.read(count)
+
+
+def _check_pdf(file, size: int) -> None:
+    if not _read_at(file, 0, 5) == b"%PDF-":
+        raise NotWhatItSeems("the PDF header is not at the start")
+    if b"%%EOF" not in _read_at(file, max(0, size - 1024), 1024):
+        raise NotWhatItSeems("the PDF has no end-of-file marker at its end")
+
+
+def _check_iso_boxes(file, size: int) -> None:
+    offset, first = 0, True
+    while offset < size:
+        header = _read_at(file, offset, 16)
+        if len(header) < 8:
+            raise NotWhatItSeems(f"a box header is cut off at byte {offset}")
+        length, kind = struct.unpack(">I4s", header[:8])
+        if first and kind != b"ftyp":
+            raise NotWhatItSeems("the first box is not ftyp")
+        if not all(32 <= byte < 127 or byte == 0xA9 for byte in kind):
+            raise NotWhatItSeems(f"a box at byte {offset} has no valid type")
+        if length == 1:
+            if len(header) < 16:
+                raise NotWhatItSeems(f"a box header is cut off at byte {offset}")
+            length = struct.unpack(">Q", header[8:16])[0]
+        elif length == 0:
+            length = size - offset  # the last box runs to the end of the file
+        if length < 8 or offset + length > size:
+            raise NotWhatItSeems(f"the box {kind.decode('latin-1')!r} at byte {offset} does not fit the file")
+        offset += length
+        first = False
+
+
+_MPEG_BITRATES = {  # kbit/s by (version is MPEG-1, layer) and bitrate index 1-14
+    (True, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 3): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MPEG_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mpeg_frame_length(header: bytes) -> int:
+    """The length of the MPEG audio frame this 4-byte header starts, 0 when it is no valid header."""
+    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+        return 0
+    version, layer_bits = (header[1] >> 3) & 3, (header[1] >> 1) & 3
+    bitrate_index, rate_index, padding = header[2] >> 4, (header[2] >> 2) & 3, (header[2] >> 1) & 1
+    if version == 1 or layer_bits == 0 or bitrate_index in (0, 15) or rate_index == 3:
+        return 0
+    layer, mpeg1 = 4 - layer_bits, version == 3
+    bitrate = _MPEG_BITRATES[(mpeg1, layer)][bitrate_index - 1] * 1000
+    rate = _MPEG_RATES[version][rate_index]
+    if layer == 1:
+        return (12 * bitrate // rate + padding) * 4
+    return (144 if layer == 2 or mpeg1 else 72) * bitrate // rate + padding
+
+
+def _id3v2_size(head: bytes) -> int:
+    """Bytes the ID3v2 tag at the start takes (header, syncsafe size and any footer)."""
+    size = 0
+    for byte in head[6:10]:
+        size = (size << 7) | (byte & 0x7F)
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+def _check_mpeg_frames(file, size: int) -> None:
+    start = _read_at(file, 0, 10)
+    offset = _id3v2_size(start) if start.startswith(b"ID3") else 0
+    frames = 0
+    while offset < size:
+        header = _read_at(file, offset, 4)
+        if header[:3] == b"TAG" and size - offset == 128:
+            break  # ID3v1 tag at the end
+        length = _mpeg_frame_length(header)
+        if not length:
+            raise NotWhatItSeems(f"no MPEG audio frame at byte {offset}")
+        if offset + length > size and frames:
+            break  # the last frame was cut off, as recorders and editors sometimes leave it
+        offset += length
+        frames += 1
+    if not frames:
+        raise NotWhatItSeems("the file holds no MPEG audio frame")
+
+
+def _check_riff_chunks(file, size: int) -> None:
+    header = _read_at(file, 0, 12)
+    declared = struct.unpack("<I", header[4:8])[0] + 8
+    if header[:4] != b"RIFF" or header[8:12] != b"WAVE" or declared not in (size, size - 1):
+        raise NotWhatItSeems("the RIFF size is not the file's")
+    offset, seen = 12, set()
+    while offset + 8 <= declared:
+        kind, length = struct.unpack("<4sI", _read_at(file, offset, 8))
+        if not all(32 <= byte < 127 for byte in kind) or offset + 8 + length > size:
+            raise NotWhatItSeems(f"the chunk at byte {offset} does not fit the file")
+        seen.add(kind)
+        offset += 8 + length + (length & 1)
+    if offset < declared - 1 or not {b"fmt ", b"data"} <= seen:
+        raise NotWhatItSeems("the WAV chunks do not tile the file")
+
+
+def _check_ogg_pages(file, size: int) -> None:
+    offset = 0
+    while offset < size:
+        header = _read_at(file, offset, 27)
+        if len(header) < 27 or header[:5] != b"OggS\x00":
+            raise NotWhatItSeems(f"no Ogg page at byte {offset}")
+        segments = _read_at(file, offset + 27, header[26])
+        if len(segments) < header[26]:
+            raise NotWhatItSeems(f"the Ogg page at byte {offset} is cut off")
+        length = 27 + header[26] + sum(segments)
+        if offset + length > size:
+            raise NotWhatItSeems(f"the Ogg page at byte {offset} does not fit the file")
+        offset += length
+
+
+_CHECKS = {"pdf": _check_pdf, "iso_boxes": _check_iso_boxes, "mpeg_frames": _check_mpeg_frames,
+           "riff_chunks": _check_riff_chunks, "ogg_pages": _check_ogg_pages}
