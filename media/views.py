@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from aicmo_site.errors import DomainError
 from media import services
 from media.forms import AssetMetadataForm, BulkForm, FocalPointForm, GridFilterForm, NoteForm, UploadForm
-from media.models import Library
+from media.models import Asset, Library
 from media.selectors import (
     asset_list,
     asset_performance_summary,
@@ -77,6 +77,20 @@ def asset_upload(request):
         else:
             messages.success(request, f"{result.filename}: {result.notice}")
     return redirect("media:asset-grid")
+
+
+@login_required
+@permission_required("media.view_asset", raise_exception=True)
+def asset_original(request, pk: int):
+    """The upload as it came, metadata and all, for people who may see the library (what is published
+    is the cleaned publish rendition: media.services.asset_public_url)."""
+    asset = get_object_or_404(Asset, pk=pk)
+    extension = "." + asset.file.name.rsplit(".", 1)[-1]
+    name = asset.name if asset.name.lower().endswith(extension) else f"{asset.name or 'asset'}{extension}"
+    response = FileResponse(asset.file.open("rb"), content_type=asset.mime_type, as_attachment=not asset.is_image,
+                            filename=name)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

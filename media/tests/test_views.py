@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from media.models import Asset
-from media.services import asset_renditions_generate, asset_submit, asset_usage_record
+from media.services import asset_renditions_generate, asset_submit, asset_upload, asset_usage_record
 from media.tests import images
 from media.tests.factories import AssetFactory
 
@@ -177,3 +177,19 @@ def test_documents_have_no_rendition_progress(logged_in, library):
 def test_grid_search_box_says_what_it_is(logged_in, db):
     page = logged_in("Analyst").get(reverse("media:asset-grid"))
     assert b'type="search"' in page.content and b'placeholder="Search assets"' in page.content
+
+
+def test_the_original_upload_is_served_only_to_people_with_access(client, logged_in, library):
+    content = images.jpeg_bytes(300, 200, gps=True)
+    asset, _, _ = asset_upload(library=library, file=images.upload(content, "office.jpg"), uploaded_by=None)
+    url = reverse("media:asset-original", args=[asset.pk])
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
+
+    marketer = logged_in("Marketer")
+    page = marketer.get(reverse("media:asset-detail", args=[asset.pk])).content.decode()
+    assert url in page and asset.file.url not in page
+    answer = marketer.get(url)
+    assert answer.status_code == 200 and answer["Content-Type"] == "image/jpeg"
+    assert answer["Cache-Control"] == "private, no-store"
+    assert b"".join(answer.streaming_content) == content
