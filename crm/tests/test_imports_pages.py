@@ -98,3 +98,10 @@ def test_analysts_see_imports_but_cannot_upload_or_erase(client, make_user):
     contact = ContactFactory()
     assert client.post(f"/contacts/privacy/{contact.pk}/", {"confirm": contact.email}).status_code == 403
     assert Contact.objects.get().erased_at is None
+
+
+def test_a_gif_uploaded_as_csv_is_refused_on_the_page_and_leaves_no_import(marketer):
+    gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00;"
+    answer = marketer.post("/contacts/imports/", {"file": SimpleUploadedFile("people.csv", gif), "policy": "update"})
+    assert answer.status_code == 200 and "This is not a CSV file" in answer.content.decode()
+    assert not ImportRun.objects.exists()
