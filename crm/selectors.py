@@ -8,9 +8,17 @@ from django.db.models import Exists, F, Func, JSONField, OuterRef, Q, QuerySet, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from crm.choices import ConsentStatus, EmailStatus, LifecycleStatus, SuppressionKind
+from crm.choices import RUN_TERMINAL, ConsentStatus, EmailStatus, LifecycleStatus, SuppressionKind
 from crm.filters import ContactFilterSet
-from crm.models import Contact, EngagementEvent, EnrichmentRecord, LifecycleTransition, Segment, Suppression
+from crm.models import (
+    Contact,
+    EngagementEvent,
+    EnrichmentRecord,
+    EnrichmentRun,
+    LifecycleTransition,
+    Segment,
+    Suppression,
+)
 from crm.segments import rules_q
 
 
@@ -259,3 +267,12 @@ def contact_timeline(contact: Contact, *, limit: int = 200) -> list[dict]:
     ]
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return entries[:limit]
+
+
+def enrichment_runs_needing_providers(*, verification: bool) -> list[str]:
+    """Open enrichment runs (gateways.readiness.register_use): every run verifies emails, and all
+    but the verify-only ones enrich."""
+    runs = EnrichmentRun.objects.exclude(status__in=RUN_TERMINAL).order_by("pk")
+    if not verification:
+        runs = runs.exclude(scope__verify_only=True)
+    return [f"enrichment run {pk} is {status}" for pk, status in runs.values_list("pk", "status")[:5]]

@@ -3,7 +3,9 @@
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from crm.selectors import audience_resolve
-from publishing.choices import ContentStatus, JobStatus
+from gateways.capabilities import ProviderKind
+from gateways.models import ProviderAccount
+from publishing.choices import DUE_JOB, ContentStatus, JobStatus
 from publishing.models import (
     Campaign,
     Channel,
@@ -106,3 +108,15 @@ def campaign_audience(*, campaign: Campaign):
     audience = campaign.audience or {}
     return audience_resolve(contact_ids=audience.get("contact_ids", ()), tag_ids=audience.get("tag_ids", ()),
                             domains=audience.get("domains", ()), segment_ids=audience.get("segment_ids", ()))
+
+
+def jobs_needing_a_provider() -> list[str]:
+    """Jobs due on channels posted through a provider (not by a person), per channel
+    (gateways.readiness.register_use)."""
+    due = (PublishingJob.objects.filter(status__in=(*DUE_JOB, JobStatus.PUBLISHING),
+                                        channel__provider_account__isnull=False)
+           .values("channel__name", "channel__provider_account").annotate(jobs=Count("id")).order_by("channel__name"))
+    due = list(due)
+    accounts = ProviderAccount.objects.in_bulk({row["channel__provider_account"] for row in due})
+    return [f"{row['jobs']} job{'s' if row['jobs'] != 1 else ''} due on {row['channel__name']}" for row in due
+            if accounts[row["channel__provider_account"]].kind != ProviderKind.MANUAL]

@@ -99,3 +99,10 @@ def email_campaigns_attach_percent(sends) -> None:
             send.percent = round(100 * (send.audience_size - waiting.get(send.campaign_id, 0)) / send.audience_size)
         else:
             send.percent = None
+
+
+def sends_needing_a_provider() -> list[str]:
+    """The sends under way, which need a real email sending provider (gateways.readiness.register_use)."""
+    names = EmailCampaign.objects.filter(status=SendStatus.SENDING).order_by("pk").values_list("campaign__name",
+                                                                                               flat=True)
+    return [f"send “{name}” is sending" for name in names[:5]]
