@@ -67,8 +67,8 @@ def accounts_readiness(capability: str, accounts: list[ProviderAccount], *, chan
 
 
 def _why_down(account: ProviderAccount) -> str:
-    row = account.health
-    return row.last_advice or row.last_error or "its circuit breaker is open"
+    row = getattr(account, "health", None)
+    return (row and (row.last_advice or row.last_error)) or "its circuit breaker is open"
 
 
 def capability_readiness(capability: str, *, channel: str = "", manual_ok: bool = False) -> Readiness:
