@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
+from aicmo_site.stuck import stuck_before
 from publishing import selectors, services
 from publishing.choices import JobStatus
 from publishing.filters import CampaignFilterSet, ContentFilterSet
@@ -189,7 +190,9 @@ def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     jobs = selectors.job_list(filters=_filter_data(request.GET, campaign=campaign.pk))
     channels = campaign.channels.all()
+    stuck = selectors.campaigns_stuck(before=stuck_before()).filter(pk=campaign.pk).first()
     return render(request, "publishing/campaign_detail.html", {
+        "stuck_since": stuck.progressed_at if stuck else None, "stuck_jobs": stuck.stuck_jobs if stuck else 0,
         "campaign": campaign, "page": _page(request, jobs), "metrics": selectors.campaign_metrics(campaign=campaign),
         "progress": selectors.campaign_job_progress(campaign=campaign), "job_orderings": JOB_ORDERINGS,
         "events": campaign.events.select_related("by")[:20], "job_statuses": JobStatus.choices,

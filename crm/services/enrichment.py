@@ -138,7 +138,8 @@ def _counts_refresh(run: EnrichmentRun) -> EnrichmentRun:
     by_status = dict(run.items.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     for name in EnrichmentItemStatus.values:
         setattr(run, name, by_status.get(name, 0))
-    run.save(update_fields=[*EnrichmentItemStatus.values])
+    run.progressed_at = timezone.now()
+    run.save(update_fields=[*EnrichmentItemStatus.values, "progressed_at"])
     return run
 
 
