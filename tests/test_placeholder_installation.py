@@ -111,3 +111,17 @@ def test_a_send_whose_provider_goes_away_pauses_with_the_reason(smtp_server):
     worker_run(email_campaign_id=email_campaign.pk, budget_seconds=60)
     assert statuses(email_campaign) == [DeliveryStatus.SENT] * 4
     assert len(smtp_server.recipients()) == 4
+
+
+def test_a_placeholder_ranked_above_a_real_account_does_not_hide_it(smtp_server):
+    demo.seed()
+    ProviderAccount.objects.filter(adapter="noop_email_sending").update(priority=1)
+    smtp_account(smtp_server, priority=10)
+    contacts = [ContactFactory() for _ in range(2)]
+    email_campaign = campaign_for(contacts)
+    email_campaign_send(email_campaign=email_campaign)
+
+    report = worker_run(email_campaign_id=email_campaign.pk, budget_seconds=60)
+
+    assert report.sent == 2 and statuses(email_campaign) == [DeliveryStatus.SENT] * 2
+    assert sorted(smtp_server.recipients()) == sorted(c.email for c in contacts)
