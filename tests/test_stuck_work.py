@@ -75,6 +75,11 @@ def test_each_stuck_page_says_so_and_a_moving_one_does_not(stuck_and_moving, cli
         assert 'id="stuck"' in client.get(address).content.decode(), address
     for address in pages["moving"]:
         assert 'id="stuck"' not in client.get(address).content.decode(), address
+    stuck_job = stuck_and_moving["stuck"]["campaign"].jobs.get()
+    campaign_page = client.get(pages["stuck"][1]).content.decode()
+    row = campaign_page[campaign_page.index(f'data-job="{stuck_job.pk}"'):]
+    assert campaign_page.count("data-stuck") == 1 and "data-stuck" in row[:row.index("</tr>")]
+    assert 'id="stuck-jobs">1 job stuck.' in campaign_page
 
 
 def test_the_threshold_is_a_setting(stuck_and_moving, settings):
