@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from aicmo_site.health import system_health
 from aicmo_site.roles import user_roles
+from aicmo_site.stuck import stuck_work_everywhere
 
 
 @require_GET
@@ -17,7 +18,8 @@ def healthz(request):
 
 @login_required
 def home(request):
-    return render(request, "aicmo_site/home.html", {"roles": user_roles(request.user), "health": system_health()})
+    return render(request, "aicmo_site/home.html", {"roles": user_roles(request.user), "health": system_health(),
+                                                    "stuck_work": stuck_work_everywhere()})
 
 
 def error_404(request, exception=None):

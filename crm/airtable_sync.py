@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from aicmo_site.errors import DomainError
 from crm.imports import conf
 from crm.models import Contact
 from crm.selectors import contacts_visible
 from gateways import services as gateways
-from gateways.capabilities import SyncRecord
+from gateways.capabilities import Capability, SyncRecord
 from gateways.errors import GatewayError
+from gateways.readiness import Readiness, capability_readiness
 
 BATCH_CONTACTS = 500
 
@@ -59,11 +61,28 @@ def contacts_to_sync(*, changed_since: datetime | None = None) -> QuerySet[Conta
     return contacts.filter(updated_at__gte=changed_since) if changed_since else contacts
 
 
+def airtable_sync_readiness() -> Readiness:
+    return capability_readiness(Capability.CRM_SYNC)
+
+
+def airtable_sync_refuse_unless_ready() -> None:
+    """For whoever asks for a sync (a person, the API, the command): refused with the reason and the link."""
+    readiness = airtable_sync_readiness()
+    if not readiness.ready:
+        raise DomainError(f"Nothing can be pushed to Airtable: {readiness.reason}", code="no_provider",
+                          extra={"fix_url": readiness.fix_url})
+
+
 def contacts_sync_airtable(*, contacts: QuerySet[Contact] | None = None,
                            changed_since: datetime | None = None) -> SyncOutcome:
     """Pushes contacts in batches; stops at the first batch no provider could take (the next run
-    pushes them again), reports per-contact refusals and goes on."""
+    pushes them again), reports per-contact refusals and goes on. Without a real CRM sync provider it
+    reads no contact and reports why (skipped)."""
     outcome = SyncOutcome()
+    readiness = airtable_sync_readiness()
+    if not readiness.ready:
+        outcome.skipped, outcome.error = True, readiness.reason
+        return outcome
     contacts = contacts if contacts is not None else contacts_to_sync(changed_since=changed_since)
     batch: list[SyncRecord] = []
     for contact in contacts.select_related("company").prefetch_related("tags").iterator(chunk_size=BATCH_CONTACTS):

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
+from aicmo_site.stuck import stuck_before
 from crm.choices import ImportPolicy, RunStatus
 from crm.exports import contacts_csv_response
 from crm.filters import ContactFilterSet
@@ -22,7 +23,7 @@ from crm.imports.mapping import CUSTOM_PREFIX, target_choices
 from crm.imports.reading import CsvFormat, preview
 from crm.models import Contact, ImportRun
 from crm.privacy import contact_access_export, contact_erase
-from crm.selectors import contacts_visible
+from crm.selectors import contacts_visible, imports_stuck
 
 PAGE_SIZE = 25
 SORTS = {"newest": "-created_at", "oldest": "created_at", "name": "original_name", "rows": "-processed_rows"}
@@ -117,8 +118,10 @@ def import_map(request, pk: int):
 @permission_required("crm.view_importrun", raise_exception=True)
 def import_detail(request, pk: int):
     run = get_object_or_404(ImportRun.objects.select_related("requested_by"), pk=pk)
-    return render(request, "crm/data/import_detail.html", {"run": run, "done": run.status not in
-                                                           (RunStatus.QUEUED, RunStatus.RUNNING)})
+    stuck = imports_stuck(before=stuck_before()).filter(pk=run.pk).first()
+    return render(request, "crm/data/import_detail.html", {
+        "run": run, "done": run.status not in (RunStatus.QUEUED, RunStatus.RUNNING),
+        "stuck_since": stuck.last_progress if stuck else None})
 
 
 @login_required

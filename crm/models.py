@@ -242,6 +242,8 @@ class BackgroundRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    progressed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the run last moved forward; a run still open long after is stuck.")
     error = models.TextField(blank=True)
 
     class Meta:

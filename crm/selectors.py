@@ -6,11 +6,22 @@ from collections.abc import Callable, Hashable
 from django.db import connections
 from django.db.models import Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
-from crm.choices import ConsentStatus, EmailStatus, LifecycleStatus, SuppressionKind
+from aicmo_site.stuck import StuckWork
+from crm.choices import RUN_TERMINAL, ConsentStatus, EmailStatus, LifecycleStatus, RunStatus, SuppressionKind
 from crm.filters import ContactFilterSet
-from crm.models import Contact, EngagementEvent, EnrichmentRecord, LifecycleTransition, Segment, Suppression
+from crm.models import (
+    Contact,
+    EngagementEvent,
+    EnrichmentRecord,
+    EnrichmentRun,
+    ImportRun,
+    LifecycleTransition,
+    Segment,
+    Suppression,
+)
 from crm.segments import rules_q
 
 
@@ -259,3 +270,36 @@ def contact_timeline(contact: Contact, *, limit: int = 200) -> list[dict]:
     ]
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return entries[:limit]
+
+
+def enrichment_runs_needing_providers(*, verification: bool) -> list[str]:
+    """Open enrichment runs (gateways.readiness.register_use): every run verifies emails, and all
+    but the verify-only ones enrich."""
+    runs = EnrichmentRun.objects.exclude(status__in=RUN_TERMINAL).order_by("pk")
+    if not verification:
+        runs = runs.exclude(scope__verify_only=True)
+    return [f"enrichment run {pk} is {status}" for pk, status in runs.values_list("pk", "status")[:5]]
+
+
+def enrichment_runs_stuck(*, before) -> QuerySet[EnrichmentRun]:
+    """Open runs that have not moved since `before`, each with `last_progress`."""
+    return (EnrichmentRun.objects.exclude(status__in=RUN_TERMINAL)
+            .annotate(last_progress=Coalesce("progressed_at", "started_at", "created_at"))
+            .filter(last_progress__lt=before))
+
+
+def imports_stuck(*, before) -> QuerySet[ImportRun]:
+    """Running imports whose last chunk was committed before `before` (a queued import may be waiting
+    for a person to map its columns), each with `last_progress`."""
+    return (ImportRun.objects.filter(status=RunStatus.RUNNING)
+            .annotate(last_progress=Coalesce("progressed_at", "started_at", "created_at"))
+            .filter(last_progress__lt=before))
+
+
+def stuck_work(*, before) -> list[StuckWork]:
+    """For the home page (aicmo_site.stuck)."""
+    runs = [StuckWork("Enrichment run", f"Run {run.pk}", reverse("crm:enrichment-run", args=[run.pk]),
+                      run.last_progress) for run in enrichment_runs_stuck(before=before)]
+    imports = [StuckWork("Import", run.original_name or f"Import {run.pk}", reverse("crm:import-detail", args=[run.pk]),
+                         run.last_progress) for run in imports_stuck(before=before)]
+    return runs + imports

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
+from aicmo_site.stuck import stuck_before
 from crm import selectors, services
 from crm.api.pagination import CappedCountPaginator
 from crm.choices import LIFECYCLE_TRANSITIONS, EmailStatus, EngagementTier, EventKind, LifecycleStatus
@@ -164,7 +165,9 @@ def enrichment_run_list(request):
 def enrichment_run_detail(request, pk: int):
     run = get_object_or_404(EnrichmentRun.objects.select_related("requested_by"), pk=pk)
     failed = run.items.filter(status__in=["failed"]).select_related("contact")[:100]
-    return render(request, "crm/enrichment_run_detail.html", {"run": run, "failed": failed})
+    stuck = selectors.enrichment_runs_stuck(before=stuck_before()).filter(pk=run.pk).first()
+    return render(request, "crm/enrichment_run_detail.html", {
+        "run": run, "failed": failed, "stuck_since": stuck.last_progress if stuck else None})
 
 
 @login_required

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from gateways.mail.steps import SendSteps
 
 
+class ProviderKind:
+    REAL = "real"
+    PLACEHOLDER = "placeholder"  # the no-op fallback: sends, enriches, syncs nothing
+    MANUAL = "manual"  # prepares a draft that a person publishes
+
+
 class Capability:
     LEAD_ENRICHMENT = "lead_enrichment"
     EMAIL_VERIFICATION = "email_verification"
@@ -196,6 +202,11 @@ class Adapter:
     channel: ClassVar[str] = ""
     # True when calling it does nothing real (the no-op fallback, manual publishing).
     is_fallback: ClassVar[bool] = False
+    # What it is to whoever asks "can a real provider do this": real, placeholder (no-op) or manual.
+    kind: ClassVar[str] = "real"
+    # False when its cheapest call would do real work (post to a channel, deliver an event): it is never
+    # probed, and only real calls tell its health.
+    probeable: ClassVar[bool] = True
     # The provider's documented request rate, used when the account sets none (requests, seconds).
     default_rate_limit: ClassVar[tuple[int, float] | None] = None
 

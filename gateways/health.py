@@ -14,8 +14,9 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from gateways import conf
+from gateways.capabilities import ProviderKind
 from gateways.errors import GatewayError, RateLimited
-from gateways.models import BreakerState, HealthStatus, OpenReason, ProviderHealth
+from gateways.models import BreakerState, HealthStatus, OpenReason, ProviderAccount, ProviderHealth
 
 NO_PROVIDER_REASON = "skipped: no provider configured"
 
@@ -68,6 +69,51 @@ def derive_status(health: ProviderHealth) -> str:
     if health.consecutive_failures or (health.success_rate or 0) < conf.degraded_success_rate():
         return HealthStatus.DEGRADED
     return HealthStatus.HEALTHY
+
+
+_NOT_PROBED_BY_KIND = {
+    ProviderKind.PLACEHOLDER: "not configured: a placeholder that does nothing",
+    ProviderKind.MANUAL: "manual: a person publishes the draft, there is nothing to call",
+}
+
+
+def not_probed_detail(account: ProviderAccount) -> str:
+    """Why the account is not probed, or "" when it can be."""
+    if account.kind in _NOT_PROBED_BY_KIND:
+        return _NOT_PROBED_BY_KIND[account.kind]
+    if not account.probeable:
+        return "not probed: checking it would do real work; its real calls tell its health"
+    return ""
+
+
+def fix_advice(account: ProviderAccount) -> str:
+    what = account.get_capability_display().lower()
+    if account.kind == ProviderKind.PLACEHOLDER:
+        return f"add a real {what} account in Provider accounts"
+    if account.kind == ProviderKind.MANUAL:
+        return "connect the channel's API in Provider accounts to publish without a person"
+    return ""
+
+
+def account_status(account: ProviderAccount) -> str:
+    """What a person is told about one account: placeholders and manual channels are never healthy,
+    and an account that cannot be probed is "not probed" until a real call tells."""
+    if not account.enabled:
+        return "disabled"
+    if account.kind == ProviderKind.PLACEHOLDER:
+        return HealthStatus.NOT_CONFIGURED
+    if account.kind == ProviderKind.MANUAL:
+        return HealthStatus.MANUAL
+    row = getattr(account, "health", None) or ProviderHealth(account=account)
+    status = derive_status(row)
+    if status == HealthStatus.UNKNOWN and not account.probeable:
+        return HealthStatus.NOT_PROBED
+    return status
+
+
+def status_label(status: str) -> str:
+    """"not configured", "not called yet", "disabled": the status in a person's words."""
+    return HealthStatus(status).label.split(" (")[0].lower() if status in HealthStatus.values else status
 
 
 def record_success(account_id: int, *, latency_ms: float) -> None:

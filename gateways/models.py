@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from gateways import crypto
-from gateways.capabilities import Adapter, Capability, adapter_class
+from gateways.capabilities import Adapter, Capability, ProviderKind, adapter_class
 
 
 class BreakerState(models.TextChoices):
@@ -29,6 +29,10 @@ class HealthStatus(models.TextChoices):
     DEGRADED = "degraded", "Degraded"
     DOWN = "down", "Down"
     UNKNOWN = "unknown", "Not called yet"
+    # Never healthy: they call no one, or may not be called just to see whether they answer.
+    NOT_CONFIGURED = "not_configured", "Not configured (a placeholder that does nothing)"
+    MANUAL = "manual", "Manual (a person publishes)"
+    NOT_PROBED = "not_probed", "Not probed (cannot be checked without doing real work)"
 
 
 class ProviderAccount(models.Model):
@@ -75,6 +79,22 @@ class ProviderAccount(models.Model):
             return self.adapter_class.is_fallback
         except LookupError:
             return False
+
+    @property
+    def kind(self) -> str:
+        """real, placeholder or manual (ProviderKind); an adapter that is not installed counts as real:
+        it fails when called, and health says so."""
+        try:
+            return self.adapter_class.kind
+        except LookupError:
+            return ProviderKind.REAL
+
+    @property
+    def probeable(self) -> bool:
+        try:
+            return self.adapter_class.probeable
+        except LookupError:
+            return True
 
     @property
     def rate_limit(self) -> tuple[int, float] | None:

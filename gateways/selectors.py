@@ -5,8 +5,10 @@ from dataclasses import asdict, dataclass, field
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from gateways.capabilities import Capability
+from gateways.capabilities import Capability, ProviderKind
+from gateways.health import account_status, status_label
 from gateways.models import HealthStatus, ProviderAccount, ProviderHealth
+from gateways.readiness import capability_uses, fix_url
 from gateways.services import ProbeOutcome
 
 SORTS = {"priority": ("capability", "priority", "name"), "name": ("name",), "-name": ("-name",),
@@ -35,7 +37,9 @@ class ProviderReport:
     priority: int
     enabled: bool
     fallback: bool
+    kind: str
     status: str
+    status_label: str
     success_rate: float | None
     latency_ms: float | None
     calls: int
@@ -56,6 +60,10 @@ class CapabilityReport:
     label: str
     in_use: bool
     ok: bool
+    status: str  # the best of its enabled accounts', "not_configured" when it has none
+    status_label: str
+    uses: list[str] = field(default_factory=list)  # the work that needs it now
+    fix_url: str = ""
     providers: list[ProviderReport] = field(default_factory=list)
 
 
@@ -65,10 +73,12 @@ def _iso(moment) -> str | None:
 
 def provider_report(account: ProviderAccount, probe: ProbeOutcome | None = None) -> ProviderReport:
     health = getattr(account, "health", None) or ProviderHealth(account=account)
+    status = account_status(account)
     return ProviderReport(
         id=account.pk, name=account.name, adapter=account.adapter, capability=account.capability,
         capability_label=account.get_capability_display(), priority=account.priority,
-        enabled=account.enabled, fallback=account.is_fallback, status=health.status if account.enabled else "disabled",
+        enabled=account.enabled, fallback=account.is_fallback, kind=account.kind, status=status,
+        status_label=status_label(status),
         success_rate=None if health.success_rate is None else round(health.success_rate, 4),
         latency_ms=None if health.latency_ms is None else round(health.latency_ms, 1),
         calls=health.calls, consecutive_failures=health.consecutive_failures, breaker=health.breaker_state,
@@ -79,20 +89,31 @@ def provider_report(account: ProviderAccount, probe: ProbeOutcome | None = None)
     )
 
 
+# Best first: a capability shows the best status among its enabled accounts.
+STATUS_ORDER = (HealthStatus.HEALTHY, HealthStatus.DEGRADED, HealthStatus.NOT_PROBED, HealthStatus.UNKNOWN,
+                HealthStatus.DOWN, HealthStatus.MANUAL, HealthStatus.NOT_CONFIGURED)
+
+
 def health_report(*, probes: dict[int, ProbeOutcome] | None = None) -> list[CapabilityReport]:
-    """Every capability with its accounts by priority. A capability is in use when it has an
-    enabled account, and ok when it is not in use or one enabled account is healthy."""
+    """Every capability with its accounts by priority. A capability is in use when some work needs
+    it (see gateways.readiness.register_use) or it has an enabled real account, and ok when it is
+    not in use or one enabled real account is healthy: placeholders, manual channels and accounts
+    never probed never make it ok."""
     probes = probes or {}
+    uses = capability_uses()
     by_capability: dict[str, list[ProviderReport]] = {key: [] for key, _ in Capability.CHOICES}
     for account in account_list():
         by_capability.setdefault(account.capability, []).append(provider_report(account, probes.get(account.pk)))
     reports = []
     for key, label in Capability.CHOICES:
         providers = by_capability[key]
-        in_use = any(p.enabled for p in providers)
-        healthy = any(p.enabled and p.status == HealthStatus.HEALTHY for p in providers)
+        enabled = [p for p in providers if p.enabled]
+        in_use = bool(uses.get(key)) or any(p.kind == ProviderKind.REAL for p in enabled)
+        healthy = any(p.kind == ProviderKind.REAL and p.status == HealthStatus.HEALTHY for p in enabled)
+        status = min((p.status for p in enabled), key=STATUS_ORDER.index, default=HealthStatus.NOT_CONFIGURED)
         reports.append(CapabilityReport(capability=key, label=label, in_use=in_use, ok=healthy or not in_use,
-                                        providers=providers))
+                                        status=status, status_label=status_label(status), uses=uses.get(key, []),
+                                        fix_url=fix_url(key), providers=providers))
     return reports
 
 

@@ -41,6 +41,8 @@ def provider_probe(request, pk: int):
     outcome = services.account_probe(account=get_object_or_404(ProviderAccount, pk=pk))
     if outcome.ok:
         messages.success(request, f"{outcome.provider} answers: {outcome.detail}")
+    elif not outcome.probed:
+        messages.warning(request, f"{outcome.provider} is not probed — {outcome.detail}")
     else:
         advice = f" — {outcome.advice}" if outcome.advice else ""
         messages.error(request, f"{outcome.provider} failed: {outcome.detail}{advice}")

@@ -1,9 +1,14 @@
 """Every non-trivial read of publishing: lists share one tuned query with the API."""
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.urls import reverse
 
+from aicmo_site.stuck import StuckWork
 from crm.selectors import audience_resolve
-from publishing.choices import ContentStatus, JobStatus
+from gateways.capabilities import ProviderKind
+from gateways.models import ProviderAccount
+from publishing.choices import DUE_JOB, CampaignStatus, ContentStatus, JobStatus
+from publishing.email.selectors import email_campaigns_stuck
 from publishing.models import (
     Campaign,
     Channel,
@@ -106,3 +111,42 @@ def campaign_audience(*, campaign: Campaign):
     audience = campaign.audience or {}
     return audience_resolve(contact_ids=audience.get("contact_ids", ()), tag_ids=audience.get("tag_ids", ()),
                             domains=audience.get("domains", ()), segment_ids=audience.get("segment_ids", ()))
+
+
+def jobs_needing_a_provider() -> list[str]:
+    """Jobs due on channels posted through a provider (not by a person), per channel
+    (gateways.readiness.register_use)."""
+    due = (PublishingJob.objects.filter(status__in=(*DUE_JOB, JobStatus.PUBLISHING),
+                                        channel__provider_account__isnull=False)
+           .values("channel__name", "channel__provider_account").annotate(jobs=Count("id")).order_by("channel__name"))
+    due = list(due)
+    accounts = ProviderAccount.objects.in_bulk({row["channel__provider_account"] for row in due})
+    return [f"{row['jobs']} job{'s' if row['jobs'] != 1 else ''} due on {row['channel__name']}" for row in due
+            if accounts[row["channel__provider_account"]].kind != ProviderKind.MANUAL]
+
+
+def jobs_stuck(*, before) -> QuerySet[PublishingJob]:
+    """Jobs due, queued or publishing, untouched since `before`: the dispatcher takes a due job within
+    a minute and a post ends within its timeout, so these wait on something nobody sees."""
+    return PublishingJob.objects.filter(
+        Q(status__in=(JobStatus.QUEUED, JobStatus.PUBLISHING), updated_at__lt=before)
+        | Q(status=JobStatus.SCHEDULED, due_at__lt=before, updated_at__lt=before))
+
+
+def campaigns_stuck(*, before) -> QuerySet[Campaign]:
+    """Running campaigns with a stuck job, each with `stuck_jobs` and `progressed_at` (its stuck jobs' latest touch)."""
+    stuck = jobs_stuck(before=before).filter(campaign=OuterRef("pk")).order_by().values("campaign")
+    return (Campaign.objects.filter(status=CampaignStatus.RUNNING)
+            .annotate(stuck_jobs=Subquery(stuck.annotate(n=Count("id")).values("n")),
+                      progressed_at=Subquery(stuck.annotate(last=Max("updated_at")).values("last")))
+            .filter(stuck_jobs__gt=0))
+
+
+def stuck_work(*, before) -> list[StuckWork]:
+    """For the home page (aicmo_site.stuck)."""
+    sends = [StuckWork("Email send", send.campaign.name, reverse("email-send-detail", args=[send.campaign_id]),
+                       send.progressed_at) for send in email_campaigns_stuck(before=before)]
+    campaigns = [StuckWork("Campaign", f"{c.name} ({c.stuck_jobs} stuck job{'s' if c.stuck_jobs != 1 else ''})",
+                           reverse("publishing:campaign-detail", args=[c.pk]), c.progressed_at)
+                 for c in campaigns_stuck(before=before)]
+    return sends + campaigns

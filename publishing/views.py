@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
+from aicmo_site.stuck import stuck_before
 from publishing import selectors, services
 from publishing.choices import JobStatus
 from publishing.filters import CampaignFilterSet, ContentFilterSet
@@ -189,7 +190,14 @@ def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     jobs = selectors.job_list(filters=_filter_data(request.GET, campaign=campaign.pk))
     channels = campaign.channels.all()
+    before = stuck_before()
+    stuck = selectors.campaigns_stuck(before=before).filter(pk=campaign.pk).first()
+    # Asked only of a stuck campaign, to mark its rows: the page costs one query more only then.
+    stuck_job_ids = set(selectors.jobs_stuck(before=before).filter(campaign=campaign).values_list("pk", flat=True)
+                        ) if stuck else set()
     return render(request, "publishing/campaign_detail.html", {
+        "stuck_since": stuck.progressed_at if stuck else None, "stuck_jobs": stuck.stuck_jobs if stuck else 0,
+        "stuck_job_ids": stuck_job_ids,
         "campaign": campaign, "page": _page(request, jobs), "metrics": selectors.campaign_metrics(campaign=campaign),
         "progress": selectors.campaign_job_progress(campaign=campaign), "job_orderings": JOB_ORDERINGS,
         "events": campaign.events.select_related("by")[:20], "job_statuses": JobStatus.choices,

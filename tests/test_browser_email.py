@@ -66,7 +66,9 @@ def test_set_up_preview_check_send_and_watch_progress(live_server, page, make_us
     page.wait_for_selector("#send-status")
     assert page.inner_text("#send-status") == "Draft"
     checklist = page.locator("text=Before sending").locator("..")
-    assert "Sender configured" in checklist.locator("li.bad").inner_text()  # no sending account yet
+    missing = checklist.locator("li.bad")
+    assert "Sending provider configured: No email sending provider is configured." in missing.inner_text()
+    assert missing.locator("a").get_attribute("href") == "/admin/gateways/provideraccount/add/?capability=email_sending"
 
     smtp_account(smtp_server)
     page.reload()

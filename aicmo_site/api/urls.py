@@ -6,10 +6,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from aicmo_site.api.auth import MeView, TokenLoginView, TokenLogoutView
+from aicmo_site.api.root import ApiRootView
 
 API_APPS = ("gateways", "crm", "media", "publishing", "analytics")
 
 urlpatterns = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("auth/token/", TokenLoginView.as_view(), name="api-token-login"),
     path("auth/logout/", TokenLogoutView.as_view(), name="api-token-logout"),
     path("auth/me/", MeView.as_view(), name="api-me"),

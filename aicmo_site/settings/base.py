@@ -226,6 +226,9 @@ SPECTACULAR_SETTINGS = {
 
 REDIS_URL = env_str("REDIS_URL") or None
 Q_TIMEOUT = env_int("Q_TIMEOUT", 600, minimum=10)
+# A send, campaign, job, import or enrichment run still open with no progress for this long is flagged
+# as stuck on its page and on the home page.
+STUCK_AFTER_MINUTES = env_int("STUCK_AFTER_MINUTES", 30, minimum=1)
 # django-q2 hands a task to another worker when it is not acknowledged within `retry` seconds,
 # so `retry` must outlast the longest task (`timeout`) or a slow task would run twice.
 Q_RETRY_MARGIN = 120

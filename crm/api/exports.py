@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.airtable_sync import airtable_sync_refuse_unless_ready
 from crm.exports import contacts_csv_response
 from crm.filters import ContactFilterSet
 from crm.models import Contact
@@ -76,6 +77,7 @@ class AirtableSyncView(APIView):
     def post(self, request):
         data = AirtableSyncSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        airtable_sync_refuse_unless_ready()
         task_id = async_task("crm.data_tasks.airtable_sync", full=not data.validated_data["recent"],
                              task_name=f"airtable-sync-by-{request.user.pk}")
         return Response({"task_id": task_id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)

@@ -255,7 +255,7 @@ class _ImportJob:
                 processed_rows=processed, total_rows=max(locked.total_rows, processed),
                 created_count=F("created_count") + counts.created, updated_count=F("updated_count") + counts.updated,
                 skipped_count=F("skipped_count") + counts.skipped, failed_count=F("failed_count") + chunk.failed,
-                error_report=report.name if report.exists() else "",
+                error_report=report.name if report.exists() else "", progressed_at=timezone.now(),
             )
         if self.progress:
             self.progress(ImportRun.objects.get(pk=self.run.pk))

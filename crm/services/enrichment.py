@@ -24,8 +24,9 @@ from crm.segments import rules_q
 from crm.services.contacts import contact_merge_enrichment, contact_transition_if_allowed
 from crm.services.engagement import suppression_add
 from gateways import services as gateways
-from gateways.capabilities import PersonQuery
+from gateways.capabilities import Capability, PersonQuery
 from gateways.errors import NoProviderAvailable, ProviderRejected, ProviderUnavailable
+from gateways.readiness import Readiness, capability_readiness
 
 logger = logging.getLogger(__name__)
 VERDICTS = {EmailStatus.VALID, EmailStatus.RISKY, EmailStatus.INVALID}
@@ -49,11 +50,27 @@ def _enqueue(run: EnrichmentRun) -> None:
                                              task_name=f"crm-enrichment-run-{run.pk}"))
 
 
+def enrichment_readiness(*, verify_only: bool = False) -> Readiness:
+    """A run does useful work when a real provider enriches or verifies (a verify-only run: verifies)."""
+    verification = capability_readiness(Capability.EMAIL_VERIFICATION)
+    if verify_only or verification.ready:
+        return verification
+    enrichment = capability_readiness(Capability.LEAD_ENRICHMENT)
+    if enrichment.ready:
+        return enrichment
+    return Readiness(False, f"{enrichment.reason} {verification.reason}", enrichment.fix_url)
+
+
 @transaction.atomic
 def enrichment_run_create(*, by=None, contact_ids=(), segment: Segment | None = None, all_new: bool = False,
                           verify_only: bool = False, enqueue: bool = True) -> EnrichmentRun:
     """Queues the chosen contacts, except those already waiting in another open run.
-    `verify_only` asks only the verification providers (no enrichment credits spent)."""
+    `verify_only` asks only the verification providers (no enrichment credits spent). Refused, with
+    the reason and the link to fix it, when no real provider could do the run's work."""
+    readiness = enrichment_readiness(verify_only=verify_only)
+    if not readiness.ready:
+        raise DomainError(f"Enrichment cannot start: {readiness.reason}", code="no_provider",
+                          extra={"fix_url": readiness.fix_url})
     contacts, scope = _scope_queryset(contact_ids=contact_ids, segment=segment, all_new=all_new)
     if verify_only:
         scope["verify_only"] = True
@@ -121,7 +138,8 @@ def _counts_refresh(run: EnrichmentRun) -> EnrichmentRun:
     by_status = dict(run.items.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     for name in EnrichmentItemStatus.values:
         setattr(run, name, by_status.get(name, 0))
-    run.save(update_fields=[*EnrichmentItemStatus.values])
+    run.progressed_at = timezone.now()
+    run.save(update_fields=[*EnrichmentItemStatus.values, "progressed_at"])
     return run
 
 

@@ -22,7 +22,7 @@ def test_contact_list_filters_and_search(admin_client_of):
     assert b"ann@acme.io" in page.content and b"bob@else.io" not in page.content
 
 
-def test_enrich_action_queues_a_run(admin_client_of, django_capture_on_commit_callbacks):
+def test_enrich_action_queues_a_run(admin_client_of, django_capture_on_commit_callbacks, enrichment_account):
     contacts = ContactFactory.create_batch(2)
     with django_capture_on_commit_callbacks():
         response = admin_client_of.post("/admin/crm/contact/", {

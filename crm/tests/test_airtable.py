@@ -77,12 +77,18 @@ def test_the_scheduled_push_sends_only_recent_changes(airtable):
     assert result["contacts"] == 1 and recent_changes_since() < timezone.now()
 
 
-def test_without_a_sync_account_nothing_is_pushed_and_the_command_says_so():
+def test_with_only_a_placeholder_nothing_is_pushed_and_command_and_api_say_why(api_as):
     ContactFactory()
+    gateways.account_create(capability=Capability.CRM_SYNC, adapter="noop_crm_sync", name="Demo: no CRM sync")
+
     outcome = contacts_sync_airtable()
-    assert outcome.skipped and outcome.contacts == 0
-    with pytest.raises(CommandError, match="Nothing pushed"):
+    answer = api_as("Marketer").post("/api/exports/airtable/")
+
+    assert outcome.skipped and outcome.contacts == 0 and "Demo: no CRM sync does nothing real" in outcome.error
+    with pytest.raises(CommandError, match="Nothing pushed: No real crm sync provider is configured"):
         call_command("sync_airtable")
+    assert answer.status_code == 400 and answer.json()["code"] == "no_provider"
+    assert answer.json()["extra"]["fix_url"] == "/admin/gateways/provideraccount/add/?capability=crm_sync"
 
 
 def test_the_command_pushes_and_prints_a_summary(airtable, capsys):
@@ -92,7 +98,7 @@ def test_the_command_pushes_and_prints_a_summary(airtable, capsys):
     assert "Pushed 1 contacts: 1 created, 0 updated, 0 refused." in capsys.readouterr().out
 
 
-def test_the_api_queues_a_push_for_marketers_only(api_as, monkeypatch):
+def test_the_api_queues_a_push_for_marketers_only(api_as, monkeypatch, airtable):
     queued = []
     monkeypatch.setattr("crm.api.exports.async_task", lambda func, **kw: queued.append((func, kw)) or "task-1")
     assert api_as("Analyst").post("/api/exports/airtable/").status_code == 403

@@ -147,7 +147,8 @@ def test_suppressions_add_list_remove(marketer):
     assert not Suppression.objects.exists()
 
 
-def test_enrichment_runs_create_list_detail_and_cancel(marketer, django_capture_on_commit_callbacks):
+def test_enrichment_runs_create_list_detail_and_cancel(marketer, django_capture_on_commit_callbacks,
+                                                       enrichment_account):
     contact = ContactFactory()
     with django_capture_on_commit_callbacks() as callbacks:
         one = marketer.post(f"/api/contacts/{contact.pk}/enrich/")

@@ -30,7 +30,7 @@ def test_all_new_with_wait_works_the_run_here(httpserver, capsys):
     assert "2 contacts, 0 enriched, 2 verified" in capsys.readouterr().out
 
 
-def test_segment_without_wait_only_queues(django_capture_on_commit_callbacks, capsys):
+def test_segment_without_wait_only_queues(django_capture_on_commit_callbacks, capsys, enrichment_account):
     ContactFactory(email="ann@acme.io")
     SegmentFactory(name="Acme", rules={"op": "and", "rules": [{"field": "domain", "operator": "in",
                                                                 "value": ["acme.io"]}]})

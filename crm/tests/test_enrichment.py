@@ -6,7 +6,9 @@ from crm.choices import EmailStatus, EnrichmentItemStatus, LifecycleStatus, RunS
 from crm.models import Contact, EnrichmentRecord, EnrichmentRun, LifecycleTransition, Suppression
 from crm.tests.factories import ContactFactory, SegmentFactory
 from crm.tests.providers import providers_set_up
+from gateways.capabilities import Capability
 from gateways.models import ProviderAccount
+from gateways.tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,12 +94,31 @@ def test_a_contact_that_waits_out_too_many_outages_fails(httpserver, settings):
     assert "provider outage" in run.items.get().detail
 
 
-def test_without_any_provider_contacts_are_skipped_not_failed(people):
-    run = run_all_new()
+def test_without_a_real_provider_a_run_refuses_to_start_and_says_why(people):
+    ProviderAccountFactory(name="Demo: no enrichment", adapter="noop_lead_enrichment")
+    ProviderAccountFactory(name="Demo: no verification", capability=Capability.EMAIL_VERIFICATION,
+                           adapter="noop_email_verification")
+
+    with pytest.raises(DomainError) as refused:
+        run_all_new()
+
+    assert refused.value.code == "no_provider"
+    assert "Demo: no enrichment does nothing real" in refused.value.message
+    assert "Demo: no verification does nothing real" in refused.value.message
+    assert refused.value.extra["fix_url"] == "/admin/gateways/provideraccount/add/?capability=lead_enrichment"
+    assert not EnrichmentRun.objects.exists()
+
+
+def test_a_run_whose_provider_goes_away_skips_its_contacts_rather_than_failing_them(people, enrichment_account):
+    run = services.enrichment_run_create(all_new=True, enqueue=False)
+    ProviderAccount.objects.update(enabled=False)
+
+    run = services.enrichment_run_process(run_id=run.pk)
+
     assert (run.skipped, run.status) == (4, RunStatus.COMPLETED)
 
 
-def test_scope_must_be_exactly_one_and_waiting_contacts_are_not_queued_twice(people):
+def test_scope_must_be_exactly_one_and_waiting_contacts_are_not_queued_twice(people, enrichment_account):
     with pytest.raises(DomainError):
         services.enrichment_run_create(all_new=True, contact_ids=[1], enqueue=False)
     with pytest.raises(DomainError):
@@ -109,7 +130,7 @@ def test_scope_must_be_exactly_one_and_waiting_contacts_are_not_queued_twice(peo
     assert third.status == RunStatus.COMPLETED and third.total == 0
 
 
-def test_segment_scope_and_cancel(people):
+def test_segment_scope_and_cancel(people, enrichment_account):
     in_acme = {"field": "domain", "operator": "in", "value": ["acme.io"]}
     segment = SegmentFactory(rules={"op": "and", "rules": [in_acme]})
     run = services.enrichment_run_create(segment=segment, enqueue=False)

@@ -61,7 +61,8 @@ def test_contact_page_shows_timeline_and_moves_lifecycle(marketer):
     assert b"cannot move from Enriched to New" in refused.content
 
 
-def test_enrich_buttons_start_a_run_and_show_its_page(marketer, django_capture_on_commit_callbacks):
+def test_enrich_buttons_start_a_run_and_show_its_page(marketer, django_capture_on_commit_callbacks,
+                                                     enrichment_account):
     contact = ContactFactory()
     with django_capture_on_commit_callbacks():
         response = marketer.post("/contacts/enrich/", {"contact": [contact.pk]}, follow=True)

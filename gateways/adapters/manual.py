@@ -5,7 +5,14 @@ claims a post was published."""
 
 from __future__ import annotations
 
-from gateways.capabilities import ChannelPost, ChannelPostingAdapter, ProbeResult, PublishedPost, register
+from gateways.capabilities import (
+    ChannelPost,
+    ChannelPostingAdapter,
+    ProbeResult,
+    ProviderKind,
+    PublishedPost,
+    register,
+)
 
 AWAITING_MANUAL = "awaiting_manual"
 # Character limits per channel (PROVIDERS.md §7, "Character limits used by a leading scheduler").
@@ -48,6 +55,8 @@ def manual_draft(post: ChannelPost, *, channel: str, limit: int | None) -> tuple
 class ManualPublishing(ChannelPostingAdapter):
     parameters = ()
     is_fallback = True
+    kind = ProviderKind.MANUAL
+    probeable = False
 
     def publish(self, post: ChannelPost) -> PublishedPost:
         draft, shortened = manual_draft(post, channel=self.channel, limit=self.max_length)

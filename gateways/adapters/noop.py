@@ -12,7 +12,7 @@ from gateways.capabilities import (
     InboxReadingAdapter,
     LeadEnrichmentAdapter,
     MetricsFetchingAdapter,
-    ProbeResult,
+    ProviderKind,
     register,
 )
 from gateways.errors import ProviderSkipped
@@ -22,13 +22,14 @@ SKIPPED = "skipped: no provider configured"
 
 class NoopAdapter:
     is_fallback = True
+    kind = ProviderKind.PLACEHOLDER
+    probeable = False
 
     def _skip(self, *args, **kwargs):
         raise ProviderSkipped(SKIPPED, provider=self.name,
                       advice=f"Add a provider account for {self.capability.replace('_', ' ')} in Provider accounts.")
 
-    def probe(self) -> ProbeResult:
-        return ProbeResult(ok=True, detail=f"not probed: {SKIPPED}", latency_ms=0.0)
+    probe = _skip
 
 
 def _noop(base, method_names: tuple[str, ...]):

@@ -20,6 +20,7 @@ WEBHOOK_GONE = {"invalid_token", "action_prohibited", "channel_not_found", "no_s
 @register
 class SlackPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
     key = "slack"
+    probeable = False
     label = "Slack"
     channel = "slack"
     secret_parameters = ("webhook_url",)

@@ -47,6 +47,7 @@ def signature(secrets: list[str], msg_id: str, timestamp: int, body: bytes) -> s
 @register
 class WebhookPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
     key = "webhook"
+    probeable = False
     label = "Webhook"
     channel = "webhook"
     parameters = ("url", "event_type")

@@ -45,3 +45,6 @@ class ProbeResultSerializer(serializers.Serializer):
     detail = serializers.CharField()
     latency_ms = serializers.FloatField(allow_null=True)
     advice = serializers.CharField()
+    probed = serializers.BooleanField(
+        help_text="False for a placeholder, a manual channel or an adapter that cannot be checked without "
+                  "doing real work: it was not called, and is not healthy for it.")

@@ -12,7 +12,7 @@ from aicmo_site.errors import ConflictError, DomainError
 from gateways import conf, crypto, health, ratelimit
 from gateways.capabilities import Adapter, adapter_class
 from gateways.chain import call_account
-from gateways.errors import GatewayError, ProviderSkipped, ProviderUnavailable
+from gateways.errors import GatewayError, ProviderUnavailable
 from gateways.models import ProviderAccount, ProviderHealth
 
 EDITABLE_FIELDS = (
@@ -125,12 +125,19 @@ class ProbeOutcome:
     detail: str
     latency_ms: float | None
     advice: str = ""
+    probed: bool = True  # False for a placeholder, a manual channel or an adapter that cannot be probed
 
 
 def account_probe(*, account: ProviderAccount) -> ProbeOutcome:
     """The provider's cheapest authenticated call, recorded like any other call. It ignores the
-    breaker (an operator asking is the point) but honours the shared rate limit."""
+    breaker (an operator asking is the point) but honours the shared rate limit.
+
+    A placeholder, a manual channel or an adapter that cannot be probed is not called at all: an
+    answer from something that calls no one would record a success, and make it look healthy."""
     health.health_row(account.pk)
+    unprobed = health.not_probed_detail(account)
+    if unprobed:
+        return ProbeOutcome(account.pk, account.name, False, unprobed, None, health.fix_advice(account), probed=False)
     waited = ratelimit.take_token(account.pk, account.rate_limit, max_wait=conf.rate_limit_max_wait_seconds())
     if waited is None:
         return ProbeOutcome(account.pk, account.name, False, "not probed: rate limit reached", None)
@@ -144,8 +151,6 @@ def account_probe(*, account: ProviderAccount) -> ProbeOutcome:
 
     try:
         result = call_account(account, probe)
-    except ProviderSkipped as exc:
-        return ProbeOutcome(account.pk, account.name, True, exc.message, None)
     except GatewayError as exc:
         return ProbeOutcome(account.pk, account.name, False, exc.message, (time.monotonic() - started) * 1000,
                             health.advice_for(exc))

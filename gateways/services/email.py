@@ -79,6 +79,9 @@ class FailoverEmailSession:
         while self._session is None:
             account = self.account
             if account is None:
+                if self._errors and all(isinstance(error, ProviderSkipped) for error in self._errors):
+                    skipped = self._errors[0]
+                    raise NoProviderConfigured(skipped.message, provider=skipped.provider, advice=skipped.advice)
                 summary = "; ".join(f"{name}: {message}" for name, message in self.attempts)
                 raise NoProviderAvailable(f"No email sending provider could take the message ({summary})",
                                           attempts=self._errors)
@@ -91,8 +94,7 @@ class FailoverEmailSession:
             except ProviderUnavailable as exc:
                 self._give_up_on_current(exc)
             except ProviderSkipped as exc:
-                if not self._errors:
-                    raise NoProviderConfigured(exc.message, provider=account.name, advice=exc.advice)
+                # A placeholder ranked above a real account must not hide it.
                 self._give_up_on_current(exc)
         return self._session
 

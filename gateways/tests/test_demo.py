@@ -21,7 +21,7 @@ def test_seed_is_idempotent():
     assert ProviderAccount.objects.count() == len(demo.DEMO_ACCOUNTS)
 
 
-def test_self_check_json_on_demo_data_covers_every_capability():
+def test_self_check_json_on_demo_accounts_calls_no_placeholder_healthy():
     demo.seed()
     out = io.StringIO()
 
@@ -30,21 +30,26 @@ def test_self_check_json_on_demo_data_covers_every_capability():
     document = json.loads(out.getvalue())
     reports = {c["capability"]: c for c in document["capabilities"]}
     assert set(reports) == {key for key, _ in Capability.CHOICES}
-    assert all(report["in_use"] and report["ok"] for report in reports.values())
-    assert all(p["fallback"] for report in reports.values() for p in report["providers"])
-    assert document["ok"] is True
+    assert {key: report["status"] for key, report in reports.items()} == {
+        **{key: "not_configured" for key, _ in Capability.CHOICES}, "channel_posting": "manual"}
+    assert all(not p["probe"]["probed"] and not p["probe"]["ok"] for r in reports.values() for p in r["providers"])
+    # Nothing needs them yet, so nothing is failing; but nothing is called healthy either.
+    assert not any(report["in_use"] for report in reports.values()) and document["ok"] is True
+    assert not ProviderHealth.objects.filter(calls__gt=0).exists(), "a placeholder is never called by a probe"
 
 
-def test_self_check_table_marks_fallbacks():
+def test_self_check_table_says_not_configured_and_never_healthy():
     demo.seed()
     out = io.StringIO()
 
     call_command("self_check", stdout=out)
+    call_command("self_check", "--status", stdout=out)
 
-    lines = out.getvalue().splitlines()
-    enrichment = next(line for line in lines if line.startswith("Lead enrichment"))
-    assert "Demo: no enrichment" in enrichment and "fallback: not probed" in enrichment
-    assert lines[-1] == "Every capability in use has a healthy provider."
+    text = out.getvalue()
+    enrichment = next(line for line in text.splitlines() if line.startswith("Lead enrichment"))
+    assert "Demo: no enrichment" in enrichment and "not configured" in enrichment
+    assert "add a real lead enrichment account" in enrichment
+    assert "healthy provider" not in text and "No capability is in use yet." in text
 
 
 def test_demo_fallbacks_skip_and_never_pretend():

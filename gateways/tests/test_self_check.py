@@ -45,7 +45,7 @@ def test_failing_primary_shows_down_with_advice_and_exits_non_zero(fake_provider
     assert provider["probe"]["ok"] is False
     assert provider["advice"] == "the API key is wrong or revoked; update it in Provider accounts"
     assert document["ok"] is False and enrichment["ok"] is False
-    assert error == "No healthy provider for: Lead enrichment."
+    assert error == "No healthy real provider for: Lead enrichment (degraded)."
 
 
 def test_status_calls_no_one_and_reports_stored_health(fake_providers):
@@ -58,7 +58,7 @@ def test_status_calls_no_one_and_reports_stored_health(fake_providers):
 
     assert fake_providers.CALLS == []
     assert "smtp" in out and "down" in out and "nothing answers at the provider's address" in out
-    assert error == "No healthy provider for: Email sending."
+    assert error == "No healthy real provider for: Email sending (down)."
 
 
 def test_unused_capabilities_do_not_fail_the_check(fake_providers):

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from gateways.capabilities import Capability
 from gateways.errors import ProviderUnavailable
-from gateways.models import ProviderHealth
+from gateways.models import ProviderAccount, ProviderHealth
 from gateways.tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +38,22 @@ def test_page_shows_status_error_and_advice(login, fake_providers):
     assert 'data-provider="apollo"' in text and ">down" in text
     assert "the API key is wrong or revoked" in text
     assert "(repeated failures)" in text
-    assert "No healthy provider." in text
+    assert "No healthy provider (down)." in text
     assert "Probe now" not in text, "only Admins probe"
+
+
+def test_page_calls_placeholders_and_manual_channels_what_they_are(login):
+    ProviderAccountFactory(name="no sending", capability=Capability.EMAIL_SENDING, adapter="noop_email_sending")
+    ProviderAccountFactory(name="by hand", capability=Capability.CHANNEL_POSTING, adapter="manual")
+
+    text = login("Admin").post(f"{URL}{ProviderAccount.objects.get(name='no sending').pk}/probe/", follow=True
+                               ).content.decode()
+
+    assert "no sending is not probed — not configured: a placeholder that does nothing" in text
+    assert 'data-provider="no sending"' in text and ">not configured" in text and ">manual" in text
+    assert "Not configured: placeholders do nothing." in text and "Manual: a person publishes" in text
+    assert "/admin/gateways/provideraccount/add/?capability=email_sending" in text
+    assert "healthy" not in text.replace("No healthy", "")
 
 
 def test_empty_state_and_filters(login):

@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 from publishing.api.views import CampaignViewSet, ChannelVersionViewSet, ChannelViewSet, ContentViewSet, JobViewSet
 
 router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False  # GET /api/ lists every app's endpoints (aicmo_site.api.root)
 router.register("contents", ContentViewSet, basename="content")
 router.register("versions", ChannelVersionViewSet, basename="channelversion")
 router.register("channels", ChannelViewSet, basename="channel")

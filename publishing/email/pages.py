@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
+from aicmo_site.stuck import stuck_before
 from publishing.email import ab_testing, selectors, services
 from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
 from publishing.email.filters import EmailCampaignFilterSet
@@ -57,7 +58,12 @@ def send_detail(request, campaign_id: int):
     filters = request.GET.copy()
     filters["campaign"] = str(campaign_id)
     deliveries = selectors.delivery_list(filters=filters)
+    under_way = email_campaign.status in (SendStatus.SENDING, SendStatus.PAUSED)
+    stuck = (selectors.email_campaigns_stuck(before=stuck_before()).filter(pk=email_campaign.pk).first()
+             if email_campaign.status == SendStatus.SENDING else None)
     return render(request, "publishing/email/send_detail.html", {
+        "stuck_since": stuck.progressed_at if stuck else None,
+        "provider_readiness": services.email_sending_readiness() if under_way else None,
         **_ab_test_context(email_campaign, confirm_variant=request.GET.get("pick")),
         "send": email_campaign, "progress": selectors.email_campaign_progress(email_campaign),
         "checklist": services.email_campaign_checklist(email_campaign) if email_campaign.status == "draft" else [],

@@ -3,7 +3,8 @@
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, SendStatus
@@ -99,3 +100,21 @@ def email_campaigns_attach_percent(sends) -> None:
             send.percent = round(100 * (send.audience_size - waiting.get(send.campaign_id, 0)) / send.audience_size)
         else:
             send.percent = None
+
+
+def sends_needing_a_provider() -> list[str]:
+    """The sends under way, which need a real email sending provider (gateways.readiness.register_use)."""
+    names = EmailCampaign.objects.filter(status=SendStatus.SENDING).order_by("pk").values_list("campaign__name",
+                                                                                               flat=True)
+    return [f"send “{name}” is sending" for name in names[:5]]
+
+
+def email_campaigns_stuck(*, before) -> QuerySet[EmailCampaign]:
+    """Sends under way with nothing sent since `before` (and not started or resumed since), each with
+    `progressed_at`. A send pauses itself when its provider goes away, so one still sending without
+    progress waits on something nobody sees (no worker, every provider refusing)."""
+    last_sent = (EmailDelivery.objects.filter(campaign_id=OuterRef("campaign_id")).order_by()
+                 .values("campaign_id").annotate(last=Max("sent_at")).values("last"))
+    return (EmailCampaign.objects.filter(status=SendStatus.SENDING).select_related("campaign")
+            .annotate(progressed_at=Greatest(Coalesce(Subquery(last_sent), F("updated_at")), F("updated_at")))
+            .filter(progressed_at__lt=before))

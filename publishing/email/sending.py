@@ -39,7 +39,7 @@ from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
 from gateways.capabilities import OutgoingEmail, SendReceipt
-from gateways.errors import GatewayError, NoProviderAvailable, OutcomeUnknown, ProviderRejected
+from gateways.errors import GatewayError, NoProviderAvailable, NoProviderConfigured, OutcomeUnknown, ProviderRejected
 from gateways.mail.steps import SendSteps, Step
 from publishing.email import conf
 from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, SendStatus
@@ -47,13 +47,19 @@ from publishing.email.composing import LinkBook, content_of, links_in, outgoing_
 from publishing.email.marks import WorkerMarks
 from publishing.email.models import EmailCampaign, EmailDelivery
 from publishing.email.recipients import recipients_for
-from publishing.email.services.campaigns import email_campaign_complete_if_done, leases_recover
+from publishing.email.services.campaigns import (
+    email_campaign_complete_if_done,
+    email_campaign_pause_for_provider,
+    email_sending_readiness,
+    leases_recover,
+)
 from publishing.email.services.gateway import email_gateway
 
 logger = logging.getLogger("publishing.email")
 PAUSE_CHECK_SECONDS = 0.5
 LEASE_POLL_SECONDS = 0.5
 SOON_SECONDS = 5
+NO_PROVIDER_CONFIGURED = "no provider configured"
 PACE_BURST_SECONDS = 1.0
 
 
@@ -256,6 +262,12 @@ def _settle(session, flight: _Flight, owner: str, report: WorkerReport, pending:
         _finish(flight, owner, status=DeliveryStatus.OUTCOME_UNKNOWN, error=str(error)[:2000], lease_owner="",
                 lease_expires_at=None)
         report.unknown += 1
+    elif isinstance(error, NoProviderConfigured):
+        # Not this message's fault, nor a passing outage: no attempt is spent, and the send pauses.
+        _mine(flight.delivery.pk, owner, DeliveryStatus.QUEUED).update(lease_owner="", lease_expires_at=None,
+                                                                        error=str(error)[:2000])
+        report.stopped_because = NO_PROVIDER_CONFIGURED
+        return False
     elif isinstance(error, ProviderRejected):
         _finish(flight, owner, status=DeliveryStatus.FAILED, error=str(error)[:2000], provider=error.provider,
                 lease_owner="", lease_expires_at=None)
@@ -328,6 +340,9 @@ class _BatchSend:
                 if self.going is not None and self.going.step is Step.WAITING:
                     self.going.advance()
                 self._settle_ended()
+                if self.report.stopped_because == NO_PROVIDER_CONFIGURED:
+                    self._pause_without_provider()
+                    return False
                 if self.refusals_in_a_row >= 2:
                     # Every provider refused twice running: the rest waits rather than burning its attempts.
                     self.report.stopped_because = "no provider available"
@@ -390,10 +405,20 @@ class _BatchSend:
             if _settle(session, flight, self.owner, self.report, self.pending):
                 self.refusals_in_a_row = 0
                 continue
+            if self.report.stopped_because == NO_PROVIDER_CONFIGURED:
+                continue  # released unspent; run() pauses the send
             self.refusals_in_a_row += 1
             # One temporary refusal (a 4xx for one message) used up the session's providers: start afresh.
             session.close()
             self.sender.sessions[flight.slot] = None
+
+    def _pause_without_provider(self) -> None:
+        """The send's provider went away (disabled, deleted, or only a placeholder left): pause the send
+        with the reason, give back the rest of the batch unspent."""
+        readiness = email_sending_readiness()
+        reason = readiness.reason or "The sending account answered that it sends nothing."
+        email_campaign_pause_for_provider(email_campaign_id=self.sender.email_campaign.pk, reason=reason)
+        self._stop()
 
     def _stop(self, *, delay: timedelta | None = None) -> None:
         """Land the delivery that is going, abandon those that never reached their end and give back the rest."""

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
+from gateways.readiness import Readiness, account_readiness
 from publishing.choices import (
     CAMPAIGN_TRANSITIONS,
     PUBLISHABLE_CONTENT,
@@ -88,11 +89,24 @@ def campaign_update(*, campaign: Campaign, by=None, contents=None, channels=None
     return campaign
 
 
+def campaign_channels_readiness(channels: list[Channel]) -> dict[str, Readiness]:
+    """The channels whose provider cannot post, by name. A manual channel is ready (a person posts
+    its drafts); a placeholder, a disabled account or one that is down is not. A channel without an
+    account (the website, a channel posted by hand) needs no provider."""
+    unready = {}
+    for channel in channels:
+        if channel.provider_account is not None:
+            readiness = account_readiness(channel.provider_account, manual_ok=True)
+            if not readiness.ready:
+                unready[channel.name] = readiness
+    return unready
+
+
 def campaign_check(campaign: Campaign) -> dict[str, list[str]]:
     """What stops the campaign from going out, per content and channel (empty when ready)."""
     problems: dict[str, list[str]] = {}
     entries = list(CampaignContent.objects.filter(campaign=campaign).select_related("content"))
-    channels = list(campaign.channels.all())
+    channels = list(campaign.channels.select_related("provider_account__health"))
     if not entries:
         problems["campaign"] = ["Add at least one content."]
     if not channels:
@@ -100,6 +114,8 @@ def campaign_check(campaign: Campaign) -> dict[str, list[str]]:
     inactive = [c.name for c in channels if not c.active]
     if inactive:
         problems.setdefault("campaign", []).append(f"Inactive channels: {', '.join(inactive)}.")
+    for name, readiness in campaign_channels_readiness(channels).items():
+        problems.setdefault("campaign", []).append(f"{name}: {readiness.reason}")
     if not campaign.starts_at and any(e.publish_at is None for e in entries):
         problems.setdefault("campaign", []).append("Set a start time or a time for each content.")
     kinds = sorted({c.kind for c in channels})
@@ -124,7 +140,9 @@ def campaign_activate(*, campaign: Campaign, by=None) -> Campaign:
         raise ConflictError("Only a draft campaign can be activated.", code="not_draft")
     problems = campaign_check(campaign)
     if problems:
-        raise DomainError("The campaign is not ready to go out.", code="not_ready", extra={"problems": problems})
+        unready = campaign_channels_readiness(list(campaign.channels.select_related("provider_account__health")))
+        raise DomainError("The campaign is not ready to go out.", code="not_ready", extra={
+            "problems": problems, "fix_url": next(iter(unready.values())).fix_url if unready else ""})
     now = timezone.now()
     channels = list(campaign.channels.all())
     entries = list(CampaignContent.objects.filter(campaign=campaign).select_related("content"))

@@ -9,6 +9,8 @@ from django.utils import timezone
 from aicmo_site.errors import DomainError
 from aicmo_site.roles import APPROVER, MARKETER
 from crm.tests.factories import ContactFactory, TagFactory
+from gateways.capabilities import Capability
+from gateways.services import account_create
 from publishing.choices import CampaignStatus, ContentStatus, JobStatus
 from publishing.models import PublishingJob
 from publishing.selectors import campaign_audience
@@ -82,6 +84,29 @@ def test_activation_is_refused_with_every_problem_named(people):
     assert problems["Draft piece"] == ["Not approved yet (Draft)."]
     assert problems["Approved piece / instagram"] == ["Instagram: a post needs at least one image or video."]
     assert PublishingJob.objects.count() == 0
+
+
+def test_activation_needs_a_provider_that_can_post_to_each_channel(people):
+    placeholder = account_create(capability=Capability.CHANNEL_POSTING, adapter="noop_channel_posting",
+                                 name="Demo: no posting")
+    by_hand = account_create(capability=Capability.CHANNEL_POSTING, adapter="manual_linkedin",
+                             name="LinkedIn (by hand)")
+    mastodon = ChannelFactory(name="Mastodon", kind="mastodon", provider_account=placeholder)
+    linkedin = ChannelFactory(name="LinkedIn", kind="linkedin", provider_account=by_hand)
+    campaign = campaign_create(by=people[0], name="C", starts_at=timezone.now(), contents=[approved(people)],
+                               channels=[mastodon, linkedin, ChannelFactory(name="Website", kind="website")])
+
+    with pytest.raises(DomainError) as error:
+        campaign_activate(campaign=campaign, by=people[0])
+
+    assert error.value.extra["problems"]["campaign"] == [
+        "Mastodon: No real channel posting provider is configured: Demo: no posting does nothing real. "
+        "Add a channel posting account in Provider accounts."]
+    assert error.value.extra["fix_url"] == "/admin/gateways/provideraccount/add/?capability=channel_posting"
+    assert PublishingJob.objects.count() == 0
+
+    campaign_update(campaign=campaign, channels=[linkedin])
+    assert campaign_activate(campaign=campaign, by=people[0]).status == CampaignStatus.RUNNING
 
 
 def test_an_empty_campaign_cannot_be_activated(people):

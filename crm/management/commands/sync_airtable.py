@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         outcome = contacts_sync_airtable(changed_since=recent_changes_since() if options["recent"] else None)
         if outcome.skipped:
-            raise CommandError(f"Nothing pushed: {outcome.error}. Add a CRM sync provider account (Airtable).")
+            raise CommandError(f"Nothing pushed: {outcome.error}")
         for email, reason in outcome.failed:
             self.stderr.write(f"  {email}: {reason}")
         self.stdout.write(f"Pushed {outcome.contacts} contacts: {outcome.created} created, {outcome.updated} "

@@ -1,6 +1,7 @@
 """Which providers answer, and what to do about those that do not.
 
-Exit status 1 when a capability in use (it has an enabled account) has no healthy provider.
+Exit status 1 when a capability in use (some work needs it, or it has an enabled real account) has no
+healthy real provider: placeholders, manual channels and accounts never probed do not count.
 """
 
 import json
@@ -8,11 +9,12 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gateways.models import ProviderAccount
+from gateways.health import status_label
+from gateways.models import HealthStatus, ProviderAccount
 from gateways.selectors import CapabilityReport, health_document, health_report
 from gateways.services import account_probe
 
-COLUMNS = (("Capability", 20), ("Provider", 28), ("Status", 9), ("Success", 8), ("Latency", 9),
+COLUMNS = (("Capability", 20), ("Provider", 28), ("Status", 14), ("Success", 8), ("Latency", 9),
            ("Last error", 40), ("Advice or note", 0))
 
 
@@ -26,17 +28,25 @@ def _cell(text: str, width: int) -> str:
 def _rows(reports: list[CapabilityReport]):
     for report in reports:
         if not report.providers:
-            yield (report.label, "-", "unused", "", "", "", "no provider configured")
+            yield (report.label, "-", "not configured" if report.in_use else "unused", "", "", "",
+                   "no provider configured")
         for provider in report.providers:
             rate = "" if provider.success_rate is None else f"{provider.success_rate:.0%}"
             latency = "" if provider.latency_ms is None else f"{provider.latency_ms:.0f} ms"
+            probe = provider.probe or {}
             error = provider.last_error
-            if provider.probe and not provider.probe["ok"]:
-                error = f"probe: {provider.probe['detail']}"
-            note = provider.advice or (provider.probe or {}).get("advice", "")
+            if probe.get("probed", True) and probe and not probe["ok"]:
+                error = f"probe: {probe['detail']}"
+            note = provider.advice or probe.get("advice", "")
             if provider.fallback and not note:
-                note = "fallback: " + ((provider.probe or {}).get("detail") or "calls no one")
-            yield (report.label, provider.name, provider.status, rate, latency, error.replace("\n", " "), note)
+                note = probe.get("detail") or "calls no one"
+            yield (report.label, provider.name, status_label(provider.status), rate, latency,
+                   error.replace("\n", " "), note)
+
+
+def _failing(report: CapabilityReport) -> str:
+    needed = f", needed by {'; '.join(report.uses)}" if report.uses else ""
+    return f"{report.label} ({status_label(report.status)}{needed})"
 
 
 class Command(BaseCommand):
@@ -62,7 +72,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         if failing:
-            raise CommandError(f"No healthy provider for: {', '.join(failing)}.")
+            raise CommandError(f"No healthy real provider for: {', '.join(failing)}.")
 
     def _check_once(self, *, probe: bool, as_json: bool) -> list[str]:
         """Print one report; returns the capabilities in use without a healthy provider."""
@@ -76,11 +86,18 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(document, indent=2))
         else:
             self._table(reports)
-        return [report.label for report in reports if not report.ok]
+        return [_failing(report) for report in reports if not report.ok]
 
     def _table(self, reports: list[CapabilityReport]) -> None:
         widths = [width for _, width in COLUMNS]
         for row in [tuple(title for title, _ in COLUMNS), *_rows(reports)]:
             self.stdout.write(" ".join(_cell(value, width) for value, width in zip(row, widths, strict=True)).rstrip())
         if all(report.ok for report in reports):
-            self.stdout.write(self.style.SUCCESS("Every capability in use has a healthy provider."))
+            if any(report.in_use for report in reports):
+                self.stdout.write(self.style.SUCCESS("Every capability in use has a healthy provider."))
+            else:
+                self.stdout.write("No capability is in use yet.")
+        idle = [f"{report.label} ({status_label(report.status)})" for report in reports
+                if not report.in_use and report.status != HealthStatus.HEALTHY]
+        if idle:
+            self.stdout.write(f"Nothing needs these yet, and none has a healthy real provider: {', '.join(idle)}.")

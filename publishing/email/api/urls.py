@@ -9,6 +9,7 @@ from publishing.email.api.views import (
 )
 
 router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False  # GET /api/ lists every app's endpoints (aicmo_site.api.root)
 router.register("email-templates", EmailTemplateViewSet, basename="emailtemplate")
 router.register("email-blocks", EmailBlockViewSet, basename="emailblock")
 router.register("email-campaigns", EmailCampaignViewSet, basename="emailcampaign")

@@ -11,6 +11,7 @@ from publishing.email.services.campaigns import (
     email_campaign_send,
     email_campaign_set_up,
     email_campaign_transition,
+    email_sending_readiness,
     leases_recover,
 )
 from publishing.email.services.templates import (
@@ -24,6 +25,7 @@ __all__ = [
     "campaign_wake", "email_block_create", "email_block_delete", "email_block_update",
     "email_campaign_cancel", "email_campaign_checklist", "email_campaign_complete_if_done",
     "email_campaign_pause", "email_campaign_resume", "email_campaign_send", "email_campaign_set_up",
-    "email_campaign_transition", "email_template_create", "email_template_preview", "email_template_test_send",
+    "email_campaign_transition", "email_sending_readiness",
+    "email_template_create", "email_template_preview", "email_template_test_send",
     "email_template_update", "leases_recover",
 ]

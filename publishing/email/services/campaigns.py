@@ -7,7 +7,7 @@ from django.utils import timezone
 from aicmo_site.errors import ConflictError, DomainError
 from crm.selectors import audience_resolve, contacts_emailable
 from gateways.capabilities import Capability
-from gateways.models import ProviderAccount
+from gateways.readiness import Readiness, capability_readiness
 from publishing.email import conf
 from publishing.email.choices import DELIVERY_UNSENT, SEND_TRANSITIONS, DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign, EmailCampaignEvent, EmailDelivery, EmailTemplate
@@ -61,8 +61,14 @@ def audience_queryset(campaign):
     ))
 
 
+def email_sending_readiness() -> Readiness:
+    """Can a real provider send email now? Placeholders and accounts that are down cannot."""
+    return capability_readiness(Capability.EMAIL_SENDING)
+
+
 def email_campaign_checklist(email_campaign: EmailCampaign) -> list[dict]:
-    """What must hold before sending; each item: {"key", "label", "ok", "detail"}."""
+    """What must hold before sending; each item: {"key", "label", "ok", "detail"} and, where a
+    setting elsewhere fixes it, "fix_url"."""
     template = email_campaign.template
     problems_in_template = []
     for name in ("subject", "preheader", "html_body", "text_body"):
@@ -72,15 +78,16 @@ def email_campaign_checklist(email_campaign: EmailCampaign) -> list[dict]:
             problems_in_template.append(exc.message)
     bodies = template.html_body + template.text_body
     audience = audience_queryset(email_campaign.campaign).count()
-    has_sender_account = ProviderAccount.objects.filter(capability=Capability.EMAIL_SENDING, enabled=True).exists()
+    sending = email_sending_readiness()
     return [
         {"key": "subject", "label": "Subject set", "ok": bool(template.subject.strip()), "detail": template.subject},
         {"key": "unsubscribe_link", "label": "Unsubscribe link in the body", "ok": "unsubscribe_url" in bodies,
          "detail": "Put {{ unsubscribe_url }} in a link of the body."},
         {"key": "audience", "label": "Audience not empty", "ok": audience > 0,
          "detail": f"{audience} contacts can be emailed"},
-        {"key": "sender", "label": "Sender configured", "ok": has_sender_account,
-         "detail": email_campaign.sender or "the sending account's own address"},
+        {"key": "sender", "label": "Sending provider configured", "ok": sending.ready,
+         "detail": (f"{sending.provider}, from {email_campaign.sender or 'the sending account’s own address'}"
+                    if sending.ready else sending.reason), "fix_url": "" if sending.ready else sending.fix_url},
         {"key": "template", "label": "Template reads correctly", "ok": not problems_in_template,
          "detail": "; ".join(problems_in_template)},
     ]
@@ -109,10 +116,13 @@ def _freeze_audience(email_campaign: EmailCampaign) -> int:
 def email_campaign_send(*, email_campaign: EmailCampaign, by=None) -> EmailCampaign:
     from publishing.email.ab_testing import ab_test_assign
 
-    failing = [item["label"] for item in email_campaign_checklist(email_campaign) if not item["ok"]]
-    if failing:
-        raise DomainError(f"Not ready to send: {', '.join(failing)}.", code="checklist_failed",
-                          extra={"failing": failing})
+    unmet = [item for item in email_campaign_checklist(email_campaign) if not item["ok"]]
+    if unmet:
+        failing = [item["label"] for item in unmet]
+        fixable = [item for item in unmet if item.get("fix_url")]
+        reasons = "".join(f" {item['detail']}" for item in fixable)
+        raise DomainError(f"Not ready to send: {', '.join(failing)}.{reasons}", code="checklist_failed",
+                          extra={"failing": failing, "fix_url": fixable[0]["fix_url"] if fixable else ""})
     email_campaign_transition(email_campaign=email_campaign, to=SendStatus.SENDING, by=by, note="Sending started",
                               requested_by=by, started_at=timezone.now())
     size = _freeze_audience(email_campaign)
@@ -129,8 +139,23 @@ def email_campaign_pause(*, email_campaign: EmailCampaign, by=None, note: str = 
     return email_campaign_transition(email_campaign=email_campaign, to=SendStatus.PAUSED, by=by, note=note)
 
 
+def email_campaign_pause_for_provider(*, email_campaign_id: int, reason: str) -> bool:
+    """A send whose sending provider went away pauses itself, saying why, rather than waiting forever
+    with its deliveries queued. False when it was no longer sending (paused or canceled meanwhile)."""
+    with transaction.atomic():
+        email_campaign = EmailCampaign.objects.select_for_update().get(pk=email_campaign_id)
+        if email_campaign.status != SendStatus.SENDING:
+            return False
+        email_campaign_transition(email_campaign=email_campaign, to=SendStatus.PAUSED,
+                                  note=f"Paused: no email sending provider can send. {reason}")
+    return True
+
+
 @transaction.atomic
 def email_campaign_resume(*, email_campaign: EmailCampaign, by=None, note: str = "") -> EmailCampaign:
+    sending = email_sending_readiness()
+    if not sending.ready:
+        raise DomainError(f"Cannot resume: {sending.reason}", code="no_provider", extra={"fix_url": sending.fix_url})
     email_campaign_transition(email_campaign=email_campaign, to=SendStatus.SENDING, by=by, note=note or "Resumed")
     transaction.on_commit(lambda: campaign_wake(email_campaign.pk))
     return email_campaign

@@ -1,0 +1,31 @@
+"""Stuck work: a send, campaign, job, import or enrichment run still open with no progress for
+STUCK_AFTER_MINUTES. Each domain app finds its own in a selector named `stuck_work` (selectors.py);
+the home page gathers them here."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from aicmo_site.registry import app_modules
+
+
+@dataclass(frozen=True)
+class StuckWork:
+    kind: str  # "Email send", "Campaign", "Enrichment run", "Import"
+    name: str
+    url: str
+    progressed_at: datetime  # the last time it moved forward
+
+
+def stuck_before() -> datetime:
+    """Work whose last progress is older than this is stuck."""
+    return timezone.now() - timedelta(minutes=settings.STUCK_AFTER_MINUTES)
+
+
+def stuck_work_everywhere() -> list[StuckWork]:
+    before = stuck_before()
+    found = [item for _app, module in app_modules("selectors") if hasattr(module, "stuck_work")
+             for item in module.stuck_work(before=before)]
+    return sorted(found, key=lambda item: item.progressed_at)

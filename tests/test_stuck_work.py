@@ -1,0 +1,111 @@
+"""Stuck work: a send, a campaign's jobs, an enrichment run or an import still open with no progress for
+STUCK_AFTER_MINUTES is flagged on its own page and on the home page; work that moves is not."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from aicmo_site.roles import ADMIN
+from aicmo_site.stuck import stuck_work_everywhere
+from crm.choices import RunStatus
+from crm.models import EnrichmentRun, ImportRun
+from crm.tests.factories import ContactFactory, EnrichmentRunFactory
+from publishing.choices import CampaignStatus, JobStatus
+from publishing.email.choices import SendStatus
+from publishing.email.models import EmailCampaign, EmailDelivery
+from publishing.models import Campaign, PublishingJob
+from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory
+from publishing.tests.factories import CampaignFactory, JobFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def hours_ago(hours: float):
+    return timezone.now() - timedelta(hours=hours)
+
+
+@pytest.fixture
+def stuck_and_moving(settings):
+    """One of each kind of work, stuck for two hours, and one of each that moved five minutes ago."""
+    settings.STUCK_AFTER_MINUTES = 30
+    made = {}
+    for state, when in (("stuck", hours_ago(2)), ("moving", hours_ago(5 / 60))):
+        send = EmailCampaignFactory(campaign=CampaignFactory(name=f"{state} send"), status=SendStatus.SENDING)
+        delivery = EmailDeliveryFactory(campaign=send.campaign, status="sent", message_id=f"<{state}@aicmo.example>")
+        EmailCampaign.objects.filter(pk=send.pk).update(updated_at=hours_ago(3), started_at=hours_ago(3))
+        EmailDelivery.objects.filter(pk=delivery.pk).update(sent_at=when)
+        job = JobFactory(campaign=CampaignFactory(name=f"{state} campaign", status=CampaignStatus.RUNNING),
+                         status=JobStatus.QUEUED)
+        PublishingJob.objects.filter(pk=job.pk).update(updated_at=when)
+        run = EnrichmentRunFactory(status=RunStatus.RUNNING)
+        EnrichmentRun.objects.filter(pk=run.pk).update(created_at=hours_ago(3), started_at=hours_ago(3),
+                                                       progressed_at=when)
+        upload = ImportRun.objects.create(file=ContentFile(b"email\n", name=f"{state}.csv"),
+                                          original_name=f"{state}.csv", status=RunStatus.RUNNING)
+        ImportRun.objects.filter(pk=upload.pk).update(started_at=hours_ago(3), progressed_at=when)
+        made[state] = {"send": send, "campaign": job.campaign, "run": run, "import": upload}
+    return made
+
+
+def test_home_page_lists_only_the_stuck_work_with_links(stuck_and_moving, client, make_user):
+    stuck = stuck_and_moving["stuck"]
+    client.force_login(make_user("boss", role=ADMIN))
+
+    text = client.get("/").content.decode()
+
+    section = text[text.index('id="stuck-work"'):]
+    section = section[:section.index("</section>")]
+    assert f'Email send: <a href="/email/campaigns/{stuck["send"].campaign_id}/">stuck send</a>' in section
+    assert f'Campaign: <a href="/publishing/campaigns/{stuck["campaign"].pk}/">stuck campaign (1 stuck job)' in section
+    assert f'Enrichment run: <a href="/contacts/enrichment/{stuck["run"].pk}/">Run {stuck["run"].pk}</a>' in section
+    assert f'Import: <a href="/contacts/imports/{stuck["import"].pk}/">stuck.csv</a>' in section
+    assert "moving" not in section and "no progress since" in section
+
+
+def test_each_stuck_page_says_so_and_a_moving_one_does_not(stuck_and_moving, client, make_user):
+    client.force_login(make_user("boss", role=ADMIN))
+    pages = {state: [f"/email/campaigns/{made['send'].campaign_id}/",
+                     f"/publishing/campaigns/{made['campaign'].pk}/",
+                     f"/contacts/enrichment/{made['run'].pk}/",
+                     f"/contacts/imports/{made['import'].pk}/"] for state, made in stuck_and_moving.items()}
+
+    for address in pages["stuck"]:
+        assert 'id="stuck"' in client.get(address).content.decode(), address
+    for address in pages["moving"]:
+        assert 'id="stuck"' not in client.get(address).content.decode(), address
+    stuck_job = stuck_and_moving["stuck"]["campaign"].jobs.get()
+    campaign_page = client.get(pages["stuck"][1]).content.decode()
+    row = campaign_page[campaign_page.index(f'data-job="{stuck_job.pk}"'):]
+    assert campaign_page.count("data-stuck") == 1 and "data-stuck" in row[:row.index("</tr>")]
+    assert 'id="stuck-jobs">1 job stuck.' in campaign_page
+
+
+def test_the_threshold_is_a_setting(stuck_and_moving, settings):
+    settings.STUCK_AFTER_MINUTES = 3 * 60
+    assert stuck_work_everywhere() == []
+    settings.STUCK_AFTER_MINUTES = 1
+    assert len(stuck_work_everywhere()) == 8
+
+
+def test_finished_or_paused_work_is_never_stuck(stuck_and_moving):
+    stuck = stuck_and_moving["stuck"]
+    EmailCampaign.objects.filter(pk=stuck["send"].pk).update(status=SendStatus.PAUSED)
+    Campaign.objects.filter(pk=stuck["campaign"].pk).update(status=CampaignStatus.PAUSED)
+    EnrichmentRun.objects.filter(pk=stuck["run"].pk).update(status=RunStatus.COMPLETED)
+    ImportRun.objects.filter(pk=stuck["import"].pk).update(status=RunStatus.CANCELED)
+
+    assert stuck_work_everywhere() == []
+
+
+def test_finding_stuck_work_costs_one_query_per_kind_whatever_its_amount(stuck_and_moving, django_assert_num_queries):
+    for _ in range(3):
+        EnrichmentRun.objects.filter(pk=EnrichmentRunFactory(status=RunStatus.QUEUED).pk).update(
+            created_at=hours_ago(2))
+    ContactFactory()
+
+    with django_assert_num_queries(4):  # sends, campaigns, enrichment runs, imports
+        found = stuck_work_everywhere()
+
+    assert [item.kind for item in found].count("Enrichment run") == 4
