@@ -94,7 +94,8 @@ class SendReceipt:
 
 @dataclass
 class InboundMessage:
-    """A message read from a mailbox. kind: reply, bounce or other.
+    """A message read from a mailbox. kind: bounce, complaint, auto-reply, reply or other
+    (gateways.mail.classify).
 
     uid_validity: the mailbox's UIDVALIDITY; when it changes, UIDs were reassigned and a stored
     cursor (last seen UID) means nothing any more. original_message_id: for a bounce, the Message-ID
@@ -110,7 +111,9 @@ class InboundMessage:
     subject: str = ""
     received_at: datetime | None = None
     text: str = ""
-    bounce_recipient: str = ""
+    bounce_recipient: str = ""  # the first of bounce_recipients
+    bounce_recipients: list[str] = field(default_factory=list)  # failed, or complaining, recipients
+    bounce_classes: dict[str, str] = field(default_factory=dict)  # recipient -> hard or soft
     bounce_type: str = ""  # hard or soft
     bounce_status: str = ""  # RFC 3463 code, e.g. 5.1.1
     bounce_diagnostic: str = ""
