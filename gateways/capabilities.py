@@ -83,6 +83,9 @@ class OutgoingEmail:
     reply_to: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # List-Unsubscribe etc.
     message_id: str = ""  # set by the caller so a resend can be recognised; generated when empty
+    # Added to the envelope sender's local part (VERP: bounces+<tag>@example.com) by adapters with a
+    # return path of their own, so a bounce that quotes nothing still names its message. [0-9a-z-] only.
+    return_path_tag: str = ""
 
 
 @dataclass
@@ -119,6 +122,7 @@ class InboundMessage:
     bounce_diagnostic: str = ""
     uid_validity: int = 0
     original_message_id: str = ""
+    return_path_tags: list[str] = field(default_factory=list)  # the "tag" of each local+tag@ it was delivered to
 
 
 @dataclass

@@ -7,7 +7,7 @@ from datetime import datetime
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 
 from gateways.capabilities import InboundMessage
 from gateways.mail.classify import AUTO_REPLY, BOUNCE, COMPLAINT, OTHER, REPLY, classify_message, header, sender_address
@@ -16,6 +16,9 @@ from gateways.mail.text import body_text, strip_quoted
 __all__ = ["AUTO_REPLY", "BOUNCE", "COMPLAINT", "OTHER", "REPLY", "parse_inbound"]
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# Where the address a message was delivered to shows: the delivery agent's headers, then To (a
+# bounce is addressed to the envelope sender of what bounced).
+_DELIVERED_TO = ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "to")
 
 
 def _sent_at(message: EmailMessage) -> datetime | None:
@@ -28,6 +31,17 @@ def _sent_at(message: EmailMessage) -> datetime | None:
 def _first_message_id(value: str) -> str:
     found = _MESSAGE_ID.search(value)
     return found.group(0) if found else ""
+
+
+def _return_path_tags(message: EmailMessage) -> list[str]:
+    """The tag of every local+tag@domain the message was delivered to (gateways.adapters.smtp.tagged)."""
+    values = [str(value) for name, value in message.raw_items() if name.lower() in _DELIVERED_TO]
+    tags = []
+    for _display, address in getaddresses(values):
+        local, plus, tag = address.rpartition("@")[0].rpartition("+")
+        if local and plus and tag:
+            tags.append(tag.lower())
+    return list(dict.fromkeys(tags))
 
 
 def parse_inbound(raw: bytes, *, uid: int, uid_validity: int = 0,
@@ -53,6 +67,7 @@ def parse_inbound(raw: bytes, *, uid: int, uid_validity: int = 0,
         bounce_status=classified.status,
         bounce_diagnostic=classified.reason,
         original_message_id=classified.original_message_id,
+        return_path_tags=_return_path_tags(message),
     )
     if classified.kind in (BOUNCE, COMPLAINT):
         # Looked up like a reply: by the Message-ID of ours that came back.

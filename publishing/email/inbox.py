@@ -10,7 +10,7 @@ from publishing.email.choices import InboundEventKind
 from publishing.email.models import EmailDelivery
 from publishing.email.services.feedback import delivery_unsubscribe, inbound_event_apply
 from publishing.email.services.gateway import email_gateway
-from publishing.email.tokens import read_token
+from publishing.email.tokens import read_bounce_tag, read_token
 
 logger = logging.getLogger("publishing.email")
 # The List-Unsubscribe mailto asks for "subject=unsubscribe-<token>" (composing.list_unsubscribe_headers).
@@ -43,6 +43,9 @@ def inbound_message_apply(message: InboundMessage, *, source: str, event_id: str
     event_id = message.message_id or event_id or f"uid:{message.uid}"
     by_report = kind in (InboundEventKind.BOUNCE, InboundEventKind.COMPLAINT)
     recipients = (message.bounce_recipients or [""]) if by_report else [message.from_email]
+    # Only a report can come back to the tagged return path of one delivery.
+    delivery_id = next((found for found in map(read_bounce_tag, message.return_path_tags) if found),
+                       None) if by_report else None
     applied = 0
     for recipient in recipients:
         applied += inbound_event_apply(
@@ -51,6 +54,7 @@ def inbound_message_apply(message: InboundMessage, *, source: str, event_id: str
             bounce_type=message.bounce_classes.get(recipient) or message.bounce_type or "hard",
             detail={"subject": message.subject, "status": message.bounce_status,
                     "diagnostic": message.bounce_diagnostic},
+            delivery_id=delivery_id,
         )
     return applied
 

@@ -97,3 +97,9 @@ def test_a_complaint_report_is_a_complaint_not_a_bounce():
                   "Feedback-Type: abuse\n\n--b--\n")
     found = parse_inbound(raw, uid=11)
     assert (found.kind, found.bounce_recipients, found.bounce_type) == ("complaint", [], "")
+
+
+def test_the_tags_of_the_addresses_a_message_was_delivered_to_are_read():
+    raw = message("Delivered-To: bounces+2A-ff00@aicmo.example\nTo: bounces+2a-ff00@aicmo.example, ann@example.org\n"
+                  "X-Original-To: news+weekly+7-aa@aicmo.example\nFrom: MAILER-DAEMON@mx.example.org\nSubject: x")
+    assert parse_inbound(raw, uid=1).return_path_tags == ["2a-ff00", "7-aa"]

@@ -73,12 +73,15 @@ def delivery_by_message_id(*message_ids: str) -> EmailDelivery | None:
     return EmailDelivery.objects.select_related("contact").filter(message_id__in=set(wanted)).first()
 
 
-def _matched(message_ids: tuple[str, ...], email: str) -> tuple[EmailDelivery | None, Contact | None]:
-    """The delivery a message is about and whose it is. Our Message-ID is the strongest proof; the
-    reported address decides when it names another contact (one report, several recipients); without
-    a Message-ID, the contact's latest sent delivery stands for the campaign."""
+def _matched(message_ids: tuple[str, ...], email: str, delivery_id: int | None
+             ) -> tuple[EmailDelivery | None, Contact | None]:
+    """The delivery a message is about and whose it is. A signed return path (delivery_id) or our
+    Message-ID is the strongest proof; the reported address decides when it names another contact
+    (one report, several recipients); without either, the contact's latest sent delivery stands for
+    the campaign."""
     email = email.strip().lower()
-    delivery = delivery_by_message_id(*message_ids)
+    delivery = (EmailDelivery.objects.select_related("contact").filter(pk=delivery_id).first()
+                if delivery_id else None) or delivery_by_message_id(*message_ids)
     if delivery is not None and (not email or delivery.contact.email == email):
         return delivery, delivery.contact
     contact = Contact.objects.filter(email=email).first() if email else None
@@ -91,12 +94,13 @@ def _matched(message_ids: tuple[str, ...], email: str) -> tuple[EmailDelivery | 
 
 @transaction.atomic
 def inbound_event_apply(*, source: str, event_id: str, kind: str, message_ids: tuple[str, ...] = (),
-                        email: str = "", bounce_type: str = "hard", detail: dict | None = None) -> bool:
+                        email: str = "", bounce_type: str = "hard", detail: dict | None = None,
+                        delivery_id: int | None = None) -> bool:
     """Apply one provider event or inbox message. False when it was seen before or matches no one.
     An auto-reply is only recorded: it says nothing about the person's interest."""
     if kind not in InboundEventKind.values:
         raise ValueError(f"Unknown inbound event kind {kind!r}")
-    delivery, contact = _matched(message_ids, email)
+    delivery, contact = _matched(message_ids, email, delivery_id)
     detail = detail or {}
     if kind == InboundEventKind.BOUNCE:
         detail = {**detail, "class": "soft" if bounce_type == "soft" else "hard"}

@@ -5,6 +5,7 @@ import pytest
 from aicmo_site.roles import ANALYST
 from crm.choices import EventKind, LifecycleStatus
 from crm.models import EngagementEvent, Suppression
+from crm.tests.factories import ContactFactory
 from gateways import services as gateway_services
 from gateways.capabilities import Capability
 from gateways.testing.corpus import corpus_message
@@ -13,7 +14,9 @@ from publishing.email.inbox import inbox_poll
 from publishing.email.models import EmailDelivery, InboundEvent
 from publishing.email.selectors import email_campaign_feedback
 from publishing.email.sending import worker_run
-from publishing.tests.email.helpers import ready_campaign, started
+from publishing.email.tokens import make_bounce_tag
+from publishing.tests.email.factories import smtp_account
+from publishing.tests.email.helpers import campaign_for, ready_campaign, started
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +121,37 @@ def test_a_sent_campaigns_bounces_complaints_replies_and_auto_replies_arrive_by_
     content = page.content.decode()
     assert "Suppressed: bounced" in content
     assert "5.1.1" in content and "User unknown in virtual mailbox table" in content and "hard" in content
+
+
+def test_a_bounce_quoting_nothing_about_a_forwarded_address_is_matched_by_its_signed_return_path(
+        smtp_server, imap_account):
+    """VERP: the account's return path is tagged per delivery; a Lotus Domino bounce that quotes
+    nothing and names only the address the mail was forwarded to still suppresses the right contact,
+    and the same bounce with a forged tag suppresses no one."""
+    smtp_account(smtp_server, return_path="bounces@aicmo.example")
+    moved, bystander = ContactFactory(), ContactFactory()
+    email_campaign = campaign_for([moved, bystander])
+    started(email_campaign)
+    worker_run(email_campaign_id=email_campaign.pk)
+    envelope = {mail.rcpt_tos[0]: mail.mail_from for mail in smtp_server.messages}
+    assert envelope[bystander.email] != envelope[moved.email]
+    delivery = EmailDelivery.objects.get(contact=moved)
+    assert envelope[moved.email] == f"bounces+{make_bounce_tag(delivery.pk)}@aicmo.example"
+
+    def bounce(return_path: str, number: int) -> bytes:
+        return corpus_message("lotus_domino.eml", addresses={
+            "bounces@aicmo.example": return_path, "gone@domino.example.de": "m.moved@forward.example",
+            "<OF12AB34CD.": f"<OF12AB34CD.{number}."})
+
+    # The bystander's delivery id under the signature of the moved contact's: refused.
+    bystander_id = EmailDelivery.objects.get(contact=bystander).pk
+    forged = f"bounces+{bystander_id:x}-{make_bounce_tag(delivery.pk).split('-')[1]}@aicmo.example"
+    imap_account.append(bounce(forged, 1))
+    imap_account.append(bounce(envelope[moved.email], 2))
+    inbox = gateway_services.account_create(
+        capability=Capability.INBOX_READING, adapter="imap", name="bounces",
+        settings=imap_account.adapter_settings(), credentials=imap_account.adapter_credentials())
+
+    assert inbox_poll(account_id=inbox.pk) == 1
+    assert list(Suppression.objects.values_list("value", "reason")) == [(moved.email, "bounced")]
+    assert InboundEvent.objects.get(contact=moved).delivery == delivery
