@@ -163,8 +163,11 @@ def _flufl_failures(raw: bytes) -> tuple[set[str], set[str]]:
     except Exception:  # a detector tripping on a malformed message must not lose the rest of it
         logger.warning("Bounce detection failed on a malformed message", exc_info=True)
         return set(), set()
-    decode = lambda found: {address.decode("ascii", "replace").strip("<> ").lower() for address in found}  # noqa: E731
-    return decode(temporary), decode(permanent)
+    return _addresses(temporary), _addresses(permanent)
+
+
+def _addresses(found) -> set[str]:
+    return {address.decode("ascii", "replace").strip("<> ").lower() for address in found}
 
 
 def _complaint(message: Message) -> MailClassification | None:
