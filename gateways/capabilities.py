@@ -89,6 +89,9 @@ class OutgoingEmail:
     reply_to: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # List-Unsubscribe etc.
     message_id: str = ""  # set by the caller so a resend can be recognised; generated when empty
+    # Added to the envelope sender's local part (VERP: bounces+<tag>@example.com) by adapters with a
+    # return path of their own, so a bounce that quotes nothing still names its message. [0-9a-z-] only.
+    return_path_tag: str = ""
 
 
 @dataclass
@@ -100,7 +103,8 @@ class SendReceipt:
 
 @dataclass
 class InboundMessage:
-    """A message read from a mailbox. kind: reply, bounce or other.
+    """A message read from a mailbox. kind: bounce, complaint, auto-reply, reply or other
+    (gateways.mail.classify).
 
     uid_validity: the mailbox's UIDVALIDITY; when it changes, UIDs were reassigned and a stored
     cursor (last seen UID) means nothing any more. original_message_id: for a bounce, the Message-ID
@@ -116,12 +120,15 @@ class InboundMessage:
     subject: str = ""
     received_at: datetime | None = None
     text: str = ""
-    bounce_recipient: str = ""
+    bounce_recipient: str = ""  # the first of bounce_recipients
+    bounce_recipients: list[str] = field(default_factory=list)  # failed, or complaining, recipients
+    bounce_classes: dict[str, str] = field(default_factory=dict)  # recipient -> hard or soft
     bounce_type: str = ""  # hard or soft
     bounce_status: str = ""  # RFC 3463 code, e.g. 5.1.1
     bounce_diagnostic: str = ""
     uid_validity: int = 0
     original_message_id: str = ""
+    return_path_tags: list[str] = field(default_factory=list)  # the "tag" of each local+tag@ it was delivered to
 
 
 @dataclass

@@ -271,5 +271,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # flufl.bounce logs each of its ~17 detectors at INFO for every message read.
+    "loggers": {"axes": {"level": "WARNING"}, "flufl.bounce": {"level": "WARNING"}},
 }

@@ -19,6 +19,7 @@ How the server's answers map to gateway errors (the chain and the email campaign
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
@@ -37,6 +38,19 @@ SECURITY_MODES = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 _STAGES = (("sender", (250,)), ("recipient", (250, 251)), ("data", (354,)))
 _AUTH_CODES = {530, 534, 535, 538}  # the server wants (other) credentials: the account, not the message
+
+
+_TAG = re.compile(r"[0-9a-z-]{1,40}")
+
+
+def tagged(return_path: str, tag: str) -> str:
+    """VERP: "bounces@example.com" with tag "2a-9f" is "bounces+2a-9f@example.com" (the "+" recipient
+    delimiter Postfix, Exim, Dovecot and most hosted mailboxes deliver to the untagged mailbox). Only a
+    return path of the account's own is tagged: the From address may not accept tagged mail."""
+    if not (return_path and tag and _TAG.fullmatch(tag)):
+        return return_path
+    local, _, domain = return_path.rpartition("@")
+    return f"{local}+{tag}@{domain}"
 
 
 def _reply_text(text: bytes | str) -> str:
@@ -208,7 +222,7 @@ class SmtpSession(EmailSession):
             rendered = render_message(message, default_from=self.adapter.from_email)
         except ValueError as exc:
             raise ProviderRejected(f"Message cannot be sent: {exc}", provider=self.provider)
-        sender = self.adapter.return_path or rendered.sender
+        sender = tagged(self.adapter.return_path, message.return_path_tag) or rendered.sender
         if not (sender.isascii() and rendered.recipient.isascii()):
             raise ProviderRejected(f"Address {rendered.recipient if sender.isascii() else sender!r} is not ASCII; "
                                    "internationalised addresses are not supported", provider=self.provider)

@@ -1,4 +1,4 @@
-"""One received message, classified: a delivery-status bounce, a person's reply, or anything else."""
+"""One received message read into an InboundMessage, classified by gateways.mail.classify."""
 
 from __future__ import annotations
 
@@ -10,28 +10,22 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 from gateways.capabilities import InboundMessage
-from gateways.mail.dsn import is_delivery_report, parse_delivery_report
+from gateways.mail.classify import AUTO_REPLY, BOUNCE, COMPLAINT, OTHER, REPLY, classify_message, header, sender_address
 from gateways.mail.text import body_text, strip_quoted
 
-REPLY = "reply"
-BOUNCE = "bounce"
-OTHER = "other"
+__all__ = ["AUTO_REPLY", "BOUNCE", "COMPLAINT", "OTHER", "REPLY", "parse_inbound"]
 
-_REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|antw|réf|ref|rif|vs)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# Where the address a message was delivered to shows: the delivery agent's headers, then To (a
+# bounce is addressed to the envelope sender of what bounced).
+_DELIVERED_TO = ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "to")
 
 
-def _header(message: EmailMessage, name: str) -> str:
+def _sent_at(message: EmailMessage) -> datetime | None:
     try:
-        value = message.get(name)
-    except (ValueError, IndexError, TypeError):
-        # A malformed header from a sender we do not control: read it as it came.
-        value = next((raw for key, raw in message.raw_items() if key.lower() == name.lower()), None)
-    return " ".join(str(value).split()) if value is not None else ""
-
-
-def _message_ids(value: str) -> list[str]:
-    return _MESSAGE_ID.findall(value)
+        return parsedate_to_datetime(header(message, "Date"))
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _first_message_id(value: str) -> str:
@@ -39,54 +33,45 @@ def _first_message_id(value: str) -> str:
     return found.group(0) if found else ""
 
 
-def is_auto_reply(message: EmailMessage) -> bool:
-    """RFC 3834 Auto-Submitted, and the headers vacation responders use instead of it."""
-    auto_submitted = _header(message, "Auto-Submitted").lower()
-    if auto_submitted and auto_submitted != "no":
-        return True
-    if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
-        return True
-    return _header(message, "Precedence").lower() in ("auto_reply", "bulk", "junk")
-
-
-def _sent_at(message: EmailMessage) -> datetime | None:
-    try:
-        return parsedate_to_datetime(_header(message, "Date"))
-    except (TypeError, ValueError, IndexError):
-        return None
+def _return_path_tags(message: EmailMessage) -> list[str]:
+    """The tag of every local+tag@domain the message was delivered to (gateways.adapters.smtp.tagged)."""
+    values = [str(value) for name, value in message.raw_items() if name.lower() in _DELIVERED_TO]
+    tags = []
+    for _display, address in getaddresses(values):
+        local, plus, tag = address.rpartition("@")[0].rpartition("+")
+        if local and plus and tag:
+            tags.append(tag.lower())
+    return list(dict.fromkeys(tags))
 
 
 def parse_inbound(raw: bytes, *, uid: int, uid_validity: int = 0,
                   received_at: datetime | None = None) -> InboundMessage:
     message = message_from_bytes(raw, policy=email_policy.default)
+    classified = classify_message(raw, message)
     found = InboundMessage(
         uid=uid,
         uid_validity=uid_validity,
-        kind=OTHER,
-        message_id=_first_message_id(_header(message, "Message-ID")),
-        in_reply_to=_first_message_id(_header(message, "In-Reply-To")),
-        references=_message_ids(_header(message, "References")),
-        from_email=next((address.lower() for _n, address in getaddresses([_header(message, "From")]) if address),
-                        ""),
-        subject=_header(message, "Subject"),
+        kind=classified.kind,
+        message_id=_first_message_id(header(message, "Message-ID")),
+        in_reply_to=_first_message_id(header(message, "In-Reply-To")),
+        references=_MESSAGE_ID.findall(header(message, "References")),
+        from_email=sender_address(message),
+        subject=header(message, "Subject"),
         # The server's arrival time when known: a sender's Date header can say anything.
         received_at=received_at or _sent_at(message),
         text=body_text(message),
+        bounce_recipients=list(classified.recipients),
+        bounce_recipient=classified.recipients[0] if classified.recipients else "",
+        bounce_classes=dict(classified.recipient_classes),
+        bounce_type=classified.bounce_class,
+        bounce_status=classified.status,
+        bounce_diagnostic=classified.reason,
+        original_message_id=classified.original_message_id,
+        return_path_tags=_return_path_tags(message),
     )
-    if is_delivery_report(message):
-        report = parse_delivery_report(message)
-        if report is not None and report.action == "failed":
-            found.kind = BOUNCE
-            found.bounce_recipient = report.recipient
-            found.bounce_status = report.status
-            found.bounce_type = report.bounce_type
-            found.bounce_diagnostic = report.diagnostic
-            found.original_message_id = report.original_message_id
-            found.in_reply_to = report.original_message_id or found.in_reply_to
-        return found
-    if is_auto_reply(message):
-        return found
-    if found.in_reply_to or found.references or _REPLY_SUBJECT.match(found.subject):
-        found.kind = REPLY
+    if classified.kind in (BOUNCE, COMPLAINT):
+        # Looked up like a reply: by the Message-ID of ours that came back.
+        found.in_reply_to = classified.original_message_id or found.in_reply_to
+    elif classified.kind == REPLY:
         found.text = strip_quoted(found.text)
     return found

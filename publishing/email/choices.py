@@ -60,3 +60,4 @@ class InboundEventKind(models.TextChoices):
     BOUNCE = "bounce", "Bounce"
     COMPLAINT = "complaint", "Complaint"
     REPLY = "reply", "Reply"
+    AUTO_REPLY = "auto-reply", "Auto-reply (never engagement)"

@@ -16,7 +16,7 @@ from publishing.email import conf
 from publishing.email.models import EmailBlock, EmailCampaign, EmailLink
 from publishing.email.plaintext import html_to_text
 from publishing.email.rendering import DynamicBlockRule, Recipient, RenderedEmail, render_email
-from publishing.email.tokens import make_token
+from publishing.email.tokens import make_bounce_tag, make_token
 
 # href="..." or href='...' of an <a> tag; the URL is HTML-escaped in the rendered body.
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
@@ -164,4 +164,5 @@ def outgoing_for(*, email_campaign: EmailCampaign, rendered: RenderedEmail, to: 
         to=to, subject=rendered.subject, text=rendered.text, html=body, from_email=email_campaign.sender,
         reply_to=email_campaign.reply_to, headers=list_unsubscribe_headers(delivery_id),
         message_id=message_id_for(delivery_id, email_campaign.campaign_id),
+        return_path_tag=make_bounce_tag(delivery_id),
     )

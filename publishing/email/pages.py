@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
 from aicmo_site.stuck import stuck_before
+from crm.models import Suppression
 from publishing.email import ab_testing, selectors, services
 from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
 from publishing.email.filters import EmailCampaignFilterSet
 from publishing.email.forms import EmailPreviewForm, EmailTestSendForm
-from publishing.email.models import ABTest, ABVariant, EmailCampaign
+from publishing.email.models import ABTest, ABVariant, EmailCampaign, EmailDelivery
 
 ORDERINGS = {"-created_at": "Newest", "-started_at": "Last started", "campaign__name": "Campaign name",
              "status": "Status"}
@@ -71,6 +72,20 @@ def send_detail(request, campaign_id: int):
         "events": email_campaign.events.select_related("by")[:20],
         "confirm": request.GET.get("confirm") if request.GET.get("confirm") in ASKS_FIRST else "",
         "delivery_statuses": DeliveryStatus.choices,
+        "feedback": selectors.email_campaign_feedback(email_campaign),
+    })
+
+
+@login_required
+@permission_required("publishing.view_emailcampaign", raise_exception=True)
+def delivery_detail(request, campaign_id: int, delivery_id: int):
+    """One delivery and everything that came back about it, classified as the inbox poll and
+    `manage.py classify_mail` classify it: what support reads to answer "why was this address suppressed?"."""
+    delivery = get_object_or_404(EmailDelivery.objects.select_related("contact", "campaign"), pk=delivery_id,
+                                 campaign_id=campaign_id)
+    return render(request, "publishing/email/delivery_detail.html", {
+        "delivery": delivery, "events": selectors.delivery_inbound_events(delivery),
+        "suppression": Suppression.objects.filter(value=delivery.contact.email).first(),
     })
 
 

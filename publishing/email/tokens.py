@@ -6,9 +6,11 @@ delivery to someone else's breaks the signature. Tokens never expire: an old ema
 working (and unsubscribing) for years.
 """
 
+import hmac
 from dataclasses import dataclass
 
 from django.core import signing
+from django.utils.crypto import salted_hmac
 
 _SALTS = {"open": "aicmo.email.open", "click": "aicmo.email.click", "unsubscribe": "aicmo.email.unsubscribe"}
 
@@ -42,3 +44,25 @@ def read_token(purpose: str, token: str) -> TokenClaims | None:
     if purpose == "click":
         return TokenClaims(numbers[0], numbers[1]) if len(numbers) == 2 else None
     return TokenClaims(numbers[0]) if len(numbers) == 1 else None
+
+
+def _bounce_signature(value: str) -> str:
+    return salted_hmac("aicmo.email.bounce", value, algorithm="sha256").hexdigest()[:20]
+
+
+def make_bounce_tag(delivery_id: int) -> str:
+    """The VERP tag of a delivery's return path (bounces+<tag>@...): lower-case hex only, as some
+    mail servers change the case of the addresses they report, and an 80-bit HMAC, so a tag cannot
+    be made for someone else's delivery to have them suppressed."""
+    value = f"{delivery_id:x}"
+    return f"{value}-{_bounce_signature(value)}"
+
+
+def read_bounce_tag(tag: str) -> int | None:
+    value, _, signature = tag.strip().lower().partition("-")
+    if not value or not hmac.compare_digest(signature.encode(), _bounce_signature(value).encode()):
+        return None
+    try:
+        return int(value, 16)
+    except ValueError:
+        return None

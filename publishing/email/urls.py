@@ -16,6 +16,8 @@ urlpatterns = [
     path("email/campaigns/<int:campaign_id>/", pages.send_detail, name="email-send-detail"),
     path("email/campaigns/<int:campaign_id>/action", pages.send_action, name="email-send-action"),
     path("email/campaigns/<int:campaign_id>/preview/", pages.send_preview, name="email-send-preview"),
+    path("email/campaigns/<int:campaign_id>/deliveries/<int:delivery_id>/", pages.delivery_detail,
+         name="email-delivery-detail"),
     path("email/templates/", template_pages.template_list, name="email-template-list"),
     path("email/templates/new/", template_pages.template_new, name="email-template-new"),
     path("email/templates/<int:template_id>/", template_pages.template_detail, name="email-template-detail"),

@@ -4,10 +4,13 @@
   email; anything forged, altered or foreign is a 404, and the query string is never read.
 - /u/<token>: GET and HEAD show a confirmation page (link scanners fetch URLs and must never
   unsubscribe anyone); POST unsubscribes at once and answers 200 (RFC 8058 one-click).
-- /email/events: provider events signed the Standard Webhooks way.
+- /email/events: provider events signed the Standard Webhooks way; "email.received" carries a raw
+  received message (base64 of its RFC 822 bytes, as inbound-mail services forward it), classified
+  like a message read from the bounce mailbox.
 """
 
 import base64
+import binascii
 import json
 import logging
 
@@ -17,8 +20,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gateways.mail import parse_inbound
 from publishing.email import conf, webhooks
 from publishing.email.choices import InboundEventKind
+from publishing.email.inbox import inbound_message_apply
 from publishing.email.models import EmailDelivery, EmailLink
 from publishing.email.services.feedback import (
     delivery_record_click,
@@ -37,6 +42,7 @@ WEBHOOK_EVENT_TYPES = {
     "email.bounced": InboundEventKind.BOUNCE,
     "email.complained": InboundEventKind.COMPLAINT,
 }
+RECEIVED_EVENT_TYPE = "email.received"
 
 
 def _delivery(delivery_id: int) -> EmailDelivery:
@@ -100,14 +106,31 @@ def provider_events(request):
         return JsonResponse({"code": "invalid_signature", "message": str(exc)}, status=401)
     try:
         payload = json.loads(body)
+        if payload["type"] == RECEIVED_EVENT_TYPE:
+            return _received_message(event_id, payload.get("data") or {})
+    except (ValueError, KeyError, TypeError):
+        pass
+    try:
+        payload = json.loads(body)
         kind = WEBHOOK_EVENT_TYPES[payload["type"]]
         data = payload.get("data") or {}
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"code": "invalid_event", "message": "Unknown event type or body.",
-                             "extra": {"types": sorted(WEBHOOK_EVENT_TYPES)}}, status=400)
+                             "extra": {"types": sorted([*WEBHOOK_EVENT_TYPES, RECEIVED_EVENT_TYPE])}}, status=400)
     applied = inbound_event_apply(
         source="webhook", event_id=event_id, kind=kind, message_ids=(str(data.get("message_id", "")),),
         email=str(data.get("email", "")), bounce_type=str(data.get("bounce_type", "hard")),
         detail={"diagnostic": str(data.get("diagnostic", ""))[:500], "type": payload["type"]},
     )
     return JsonResponse({"status": "applied" if applied else "ignored"})
+
+
+def _received_message(event_id: str, data: dict):
+    try:
+        raw = base64.b64decode(str(data["raw"]), validate=True)
+    except (KeyError, binascii.Error, ValueError):
+        return JsonResponse({"code": "invalid_event", "message": "email.received needs data.raw: the message's "
+                             "RFC 822 bytes in base64."}, status=400)
+    message = parse_inbound(raw, uid=0)
+    applied = inbound_message_apply(message, source="webhook", event_id=event_id)
+    return JsonResponse({"status": "applied" if applied else "ignored", "kind": message.kind})

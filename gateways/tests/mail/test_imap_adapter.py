@@ -46,7 +46,7 @@ def test_a_bounce_a_reply_and_an_auto_reply_are_told_apart_and_each_is_returned_
 
     messages = adapter.fetch_since(0)
 
-    assert [(m.uid, m.kind) for m in messages] == [(1, "bounce"), (2, "reply"), (3, "other"), (4, "other")]
+    assert [(m.uid, m.kind) for m in messages] == [(1, "bounce"), (2, "reply"), (3, "auto-reply"), (4, "other")]
     bounce, reply, auto_reply, _other = messages
     assert bounce.bounce_recipient == "gone@example.org"
     assert (bounce.bounce_type, bounce.bounce_status) == ("hard", "5.1.1")
@@ -86,11 +86,11 @@ def test_only_the_start_of_a_huge_message_is_read_and_the_bounce_still_parses(im
     assert other.subject == "Invoice 42" and 10_000 < len(other.text) < 20_000
 
 
-def test_a_delay_warning_is_not_a_bounce(imap_account):
+def test_a_delay_warning_is_a_soft_bounce(imap_account):
     imap_account.append(postfix_bounce(original=sent(), recipient="slow@example.org", status="4.4.1",
                                        action="delayed"))
     [warning] = imap_adapter(imap_account).fetch_since(0)
-    assert warning.kind == "other"
+    assert (warning.kind, warning.bounce_recipients, warning.bounce_type) == ("bounce", ["slow@example.org"], "soft")
 
 
 def test_the_limit_returns_the_oldest_first_and_the_rest_come_next_time(imap_account):

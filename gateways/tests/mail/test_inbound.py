@@ -34,13 +34,13 @@ def test_a_reply_known_only_by_its_subject_is_a_reply():
 def test_an_auto_submitted_message_is_never_a_reply_even_when_it_answers_ours():
     found = parse_inbound(message("From: ann@example.org\nSubject: Re: News\nIn-Reply-To: <d1@news.example.com>\n"
                                   "Auto-Submitted: auto-generated"), uid=4)
-    assert found.kind == "other"
+    assert found.kind == "auto-reply"
 
 
 def test_an_out_of_office_without_auto_submitted_is_recognised_by_x_autoreply():
     found = parse_inbound(message("From: ann@example.org\nSubject: Out of office: News\n"
                                   "In-Reply-To: <d1@news.example.com>\nX-Autoreply: yes"), uid=5)
-    assert found.kind == "other"
+    assert found.kind == "auto-reply"
 
 
 def test_auto_submitted_no_is_a_person():
@@ -90,9 +90,16 @@ def test_a_body_in_an_unknown_charset_is_still_read():
     assert (found.kind, found.text) == ("reply", "Yes, thanks.")
 
 
-def test_a_complaint_report_is_not_a_bounce():
+def test_a_complaint_report_is_a_complaint_not_a_bounce():
     raw = message("From: feedback@mail.example.net\nSubject: Complaint\nMIME-Version: 1.0\n"
                   'Content-Type: multipart/report; report-type=feedback-report; boundary="b"',
                   "--b\nContent-Type: text/plain\n\nA complaint.\n--b\nContent-Type: message/feedback-report\n\n"
                   "Feedback-Type: abuse\n\n--b--\n")
-    assert parse_inbound(raw, uid=11).kind == "other"
+    found = parse_inbound(raw, uid=11)
+    assert (found.kind, found.bounce_recipients, found.bounce_type) == ("complaint", [], "")
+
+
+def test_the_tags_of_the_addresses_a_message_was_delivered_to_are_read():
+    raw = message("Delivered-To: bounces+2A-ff00@aicmo.example\nTo: bounces+2a-ff00@aicmo.example, ann@example.org\n"
+                  "X-Original-To: news+weekly+7-aa@aicmo.example\nFrom: MAILER-DAEMON@mx.example.org\nSubject: x")
+    assert parse_inbound(raw, uid=1).return_path_tags == ["2a-ff00", "7-aa"]

@@ -271,6 +271,19 @@ def test_the_helo_name_and_return_path_settings_are_used(smtp_server):
     assert received.message()["From"] == "AICMO News <news@news.example.com>"
 
 
+def test_a_return_path_tag_is_added_to_the_accounts_own_return_path_only(make_smtp_server):
+    tagging = make_smtp_server()
+    with smtp_adapter(tagging, return_path="bounces@news.example.com").open() as session:
+        session.send(email(return_path_tag="2a-0f1e2d3c4b5a69788796"))
+        session.send(email(return_path_tag="Not A Tag!"))  # never written into the envelope
+    assert [mail.mail_from for mail in tagging.messages] == ["bounces+2a-0f1e2d3c4b5a69788796@news.example.com",
+                                                             "bounces@news.example.com"]
+    untagged = make_smtp_server()
+    with smtp_adapter(untagged).open() as session:
+        session.send(email(return_path_tag="2a-0f1e2d3c4b5a69788796"))
+    assert untagged.messages[0].mail_from == "news@news.example.com"  # the From mailbox may refuse tagged mail
+
+
 class _LenientServer(socketserver.StreamRequestHandler):
     """A server that (wrongly, but some do) answers 354 to a pipelined DATA after refusing the only
     recipient; it records every command so the test sees what the client did about it."""

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from crm.choices import EventKind
 from crm.models import Contact
-from crm.services import contact_mark_bounced, contact_mark_complained, contact_record_event, contact_unsubscribe
-from publishing.email.choices import InboundEventKind
+from crm.services import contact_record_event, contact_unsubscribe
+from publishing.email.choices import DeliveryStatus, InboundEventKind
 from publishing.email.models import EmailDelivery, EmailLink, InboundEvent
 
 logger = logging.getLogger("publishing.email")
@@ -73,15 +73,37 @@ def delivery_by_message_id(*message_ids: str) -> EmailDelivery | None:
     return EmailDelivery.objects.select_related("contact").filter(message_id__in=set(wanted)).first()
 
 
+def _matched(message_ids: tuple[str, ...], email: str, delivery_id: int | None
+             ) -> tuple[EmailDelivery | None, Contact | None]:
+    """The delivery a message is about and whose it is. A signed return path (delivery_id) or our
+    Message-ID is the strongest proof; the reported address decides when it names another contact
+    (one report, several recipients); without either, the contact's latest sent delivery stands for
+    the campaign."""
+    email = email.strip().lower()
+    delivery = (EmailDelivery.objects.select_related("contact").filter(pk=delivery_id).first()
+                if delivery_id else None) or delivery_by_message_id(*message_ids)
+    if delivery is not None and (not email or delivery.contact.email == email):
+        return delivery, delivery.contact
+    contact = Contact.objects.filter(email=email).first() if email else None
+    if contact is None:
+        return delivery, delivery.contact if delivery else None
+    latest = (EmailDelivery.objects.select_related("contact").filter(contact=contact, status=DeliveryStatus.SENT)
+              .order_by("-sent_at", "-pk").first())
+    return latest, contact
+
+
 @transaction.atomic
 def inbound_event_apply(*, source: str, event_id: str, kind: str, message_ids: tuple[str, ...] = (),
-                        email: str = "", bounce_type: str = "hard", detail: dict | None = None) -> bool:
-    """Apply one provider event or inbox message. False when it was seen before or matches no one."""
+                        email: str = "", bounce_type: str = "hard", detail: dict | None = None,
+                        delivery_id: int | None = None) -> bool:
+    """Apply one provider event or inbox message. False when it was seen before or matches no one.
+    An auto-reply is only recorded: it says nothing about the person's interest."""
     if kind not in InboundEventKind.values:
         raise ValueError(f"Unknown inbound event kind {kind!r}")
-    delivery = delivery_by_message_id(*message_ids)
-    contact = delivery.contact if delivery else Contact.objects.filter(email=email.strip().lower()).first()
+    delivery, contact = _matched(message_ids, email, delivery_id)
     detail = detail or {}
+    if kind == InboundEventKind.BOUNCE:
+        detail = {**detail, "class": "soft" if bounce_type == "soft" else "hard"}
     if not _record_once(source=source, event_id=event_id, kind=kind, delivery=delivery, contact=contact,
                         detail=detail):
         return False
@@ -89,12 +111,15 @@ def inbound_event_apply(*, source: str, event_id: str, kind: str, message_ids: t
         logger.info("Inbound %s event %s matches no contact", kind, event_id)
         return False
     diagnostic = str(detail.get("diagnostic", ""))[:500]
+    source_fields = _event_source(delivery) if delivery else {"channel": "email"}
     if kind == InboundEventKind.BOUNCE:
-        contact_mark_bounced(contact=contact, hard=bounce_type != "soft", detail=diagnostic)
+        contact_record_event(contact=contact, kind=EventKind.BOUNCED, **source_fields,
+                             detail={"bounce_type": detail["class"], "diagnostic": diagnostic,
+                                     "status": str(detail.get("status", ""))})
     elif kind == InboundEventKind.COMPLAINT:
-        contact_mark_complained(contact=contact, detail=diagnostic)
+        contact_record_event(contact=contact, kind=EventKind.COMPLAINED, detail={"diagnostic": diagnostic},
+                             **source_fields)
     elif kind == InboundEventKind.REPLY:
-        source_fields = _event_source(delivery) if delivery else {"channel": "email"}
         contact_record_event(contact=contact, kind=EventKind.REPLIED, detail={"subject": detail.get("subject", "")},
                              **source_fields)
     elif kind == InboundEventKind.DELIVERED and delivery:

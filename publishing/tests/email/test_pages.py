@@ -5,6 +5,7 @@ from aicmo_site.roles import ANALYST, MARKETER
 from publishing.email.ab_testing import ab_test_create
 from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign
+from publishing.email.services.feedback import inbound_event_apply
 from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +163,23 @@ def test_send_list_shows_each_send_progress_in_one_more_query(logged_in, django_
     sending("Autumn", 1, 1)
     with django_assert_num_queries(7):
         client.get("/email/campaigns/")
+
+
+def test_delivery_page_shows_what_came_back_classified_and_only_under_its_own_send(logged_in,
+                                                                                   django_assert_max_num_queries):
+    send, other = EmailCampaignFactory(), EmailCampaignFactory()
+    delivery = EmailDeliveryFactory(campaign=send.campaign, contact__email="full@example.org",
+                                    status=DeliveryStatus.SENT, message_id="<d1@test>")
+    client = logged_in(ANALYST)
+    url = f"/email/campaigns/{send.campaign_id}/deliveries/{delivery.pk}/"
+    assert b"Nothing came back about this email" in client.get(url).content
+    assert b"Not suppressed" in client.get(url).content
+    inbound_event_apply(source="inbox:1", event_id="<b1@mx>", kind="bounce", message_ids=("<d1@test>",),
+                        email="full@example.org", bounce_type="soft",
+                        detail={"status": "5.2.2", "diagnostic": "552 5.2.2 Mailbox full", "subject": "Undelivered"})
+    with django_assert_max_num_queries(10):
+        page = client.get(url)
+    row = page.content.decode().split('id="inbound-events"')[1]
+    assert all(text in row for text in ("Bounce", "full@example.org", "soft", "5.2.2", "552 5.2.2 Mailbox full"))
+    assert client.get(f"/email/campaigns/{other.campaign_id}/deliveries/{delivery.pk}/").status_code == 404
+    assert client.get(f"/email/campaigns/{send.campaign_id}/").context["feedback"].soft_bounces == 1

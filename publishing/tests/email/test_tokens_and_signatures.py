@@ -4,7 +4,7 @@ import pytest
 
 from publishing.email import webhooks
 from publishing.email.stats import Proportion, normal_cdf, normal_quantile, two_proportion_z_test
-from publishing.email.tokens import TokenClaims, make_token, read_token
+from publishing.email.tokens import TokenClaims, make_bounce_tag, make_token, read_bounce_tag, read_token
 
 SECRET = "whsec_dGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="
 
@@ -12,6 +12,18 @@ SECRET = "whsec_dGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="
 def test_tokens_round_trip_per_purpose():
     assert read_token("click", make_token("click", 42, 3)) == TokenClaims(42, 3)
     assert read_token("open", make_token("open", 42)) == TokenClaims(42)
+
+
+def test_a_bounce_tag_names_its_delivery_in_any_case_and_cannot_be_made_for_another():
+    tag = make_bounce_tag(42)
+    assert len(f"bounces+{tag}") <= 64 and tag == tag.lower()  # RFC 5321 local part limit
+    assert read_bounce_tag(tag) == read_bounce_tag(tag.upper()) == 42
+    value, signature = tag.split("-")
+    assert read_bounce_tag(f"{43:x}-{signature}") is None
+    flipped = signature[:-1] + ("1" if signature[-1] == "0" else "0")
+    assert read_bounce_tag(f"{value}-{flipped}") is None
+    assert read_bounce_tag(make_token("open", 42)) is None
+    assert read_bounce_tag("") is None and read_bounce_tag("zz-") is None
 
 
 def test_a_token_of_one_purpose_is_refused_for_another():
