@@ -21,6 +21,18 @@ def test_seed_is_idempotent():
     assert ProviderAccount.objects.count() == len(demo.DEMO_ACCOUNTS)
 
 
+def test_placeholders_are_named_as_such_and_earlier_demo_names_are_renamed_not_duplicated():
+    services.account_create(capability=Capability.EMAIL_SENDING, adapter="noop_email_sending", name="Demo: no sending",
+                   priority=1000)
+
+    demo.seed()
+
+    names = dict(ProviderAccount.objects.values_list("adapter", "name"))
+    assert names["noop_email_sending"] == "Placeholder: sends nothing"
+    assert ProviderAccount.objects.count() == len(demo.DEMO_ACCOUNTS)
+    assert all(name.startswith(("Placeholder: ", "Manual: ")) for name in names.values())
+
+
 def test_self_check_json_on_demo_data_covers_every_capability():
     demo.seed()
     out = io.StringIO()
@@ -43,7 +55,7 @@ def test_self_check_table_marks_fallbacks():
 
     lines = out.getvalue().splitlines()
     enrichment = next(line for line in lines if line.startswith("Lead enrichment"))
-    assert "Demo: no enrichment" in enrichment and "fallback: not probed" in enrichment
+    assert "Placeholder: enriches no one" in enrichment and "fallback: not probed" in enrichment
     assert lines[-1] == "Every capability in use has a healthy provider."
 
 
