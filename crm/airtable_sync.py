@@ -28,6 +28,7 @@ BATCH_CONTACTS = 500
 @dataclass
 class SyncOutcome:
     contacts: int = 0
+    written: int = 0  # what Airtable answered it holds; created + updated when it says which
     created: int = 0
     updated: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -35,7 +36,7 @@ class SyncOutcome:
     error: str = ""
 
     def as_dict(self) -> dict:
-        return {"contacts": self.contacts, "created": self.created, "updated": self.updated,
+        return {"contacts": self.contacts, "written": self.written, "created": self.created, "updated": self.updated,
                 "failed": [{"email": key, "reason": reason} for key, reason in self.failed],
                 "skipped": self.skipped, "error": self.error}
 
@@ -106,6 +107,7 @@ def _push(batch: list[SyncRecord], outcome: SyncOutcome) -> bool:
         outcome.skipped, outcome.error = True, result.reason
         return False
     outcome.contacts += len(batch)
+    outcome.written += result.value.written
     outcome.created += result.value.created
     outcome.updated += result.value.updated
     outcome.failed.extend(result.value.failed)

@@ -258,7 +258,7 @@ class EnrichmentRun(BackgroundRun):
     )
     total = models.PositiveIntegerField(default=0)
     queued = models.PositiveIntegerField(default=0)
-    enriched = models.PositiveIntegerField(default=0)
+    enriched = models.PositiveIntegerField(default=0, help_text="Contacts a provider found, verified or not")
     verified = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
@@ -282,6 +282,8 @@ class EnrichmentRunItem(models.Model):
     status = models.CharField(max_length=10, choices=EnrichmentItemStatus.choices,
                               default=EnrichmentItemStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Provider outages this contact waited out")
+    # Apart from the status: a contact both enriched and verified ends "verified", and still counts as enriched.
+    enriched = models.BooleanField(default=False, help_text="A provider found this person and filled their fields")
     detail = models.CharField(max_length=300, blank=True)
     # A worker takes a batch by writing its token here; a claim older than the task timeout is stale.
     claim_token = models.CharField(max_length=32, blank=True)

@@ -142,6 +142,8 @@ class SyncResult:
     created: int
     updated: int
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+    # Records the provider says it holds after the call; created + updated may be less when it does not say which.
+    written: int = 0
 
 
 @dataclass

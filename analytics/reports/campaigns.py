@@ -19,7 +19,8 @@ def _audience_counts(campaign_ids, start=None, end=None) -> dict[tuple, dict]:
     """Reach and unique opens, by campaign and channel and overall.
 
     Reach counts each person once: everyone a campaign's email was sent to, and everyone with an
-    engagement event of the campaign on any channel.
+    engagement event of the campaign on any channel. Unique opens count the people who opened or
+    clicked an email, as the delivery's first open does (publishing.email.services.feedback).
     """
     if not campaign_ids:
         return {}
@@ -37,15 +38,17 @@ def _audience_counts(campaign_ids, start=None, end=None) -> dict[tuple, dict]:
         reach_channel=Value(EMAIL_CHANNEL), reach_kind=Value(EventKind.SENT)
     ).values_list("campaign_id", "reach_channel", "contact_id", "reach_kind").query.sql_with_params()
     people = f"SELECT * FROM ({touched_sql}) t UNION ALL SELECT * FROM ({sent_sql}) d"
+    # An email click proves an open (images are often blocked), as the send's page counts it.
     measures = ("COUNT(DISTINCT p.contact_id), "
-                "COUNT(DISTINCT CASE WHEN p.kind = %s THEN p.contact_id END)")
+                "COUNT(DISTINCT CASE WHEN p.kind = %s OR (p.kind = %s AND p.channel = %s) THEN p.contact_id END)")
     # Both groupings from one CTE: PostgreSQL reads the campaign's events once, not once per grouping.
     sql = (f"WITH p AS ({people}) "
            f"SELECT p.campaign_id, p.channel, 0, {measures} FROM p GROUP BY p.campaign_id, p.channel "
            f"UNION ALL SELECT p.campaign_id, NULL, 1, {measures} FROM p GROUP BY p.campaign_id")
     found = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*touched_params, *sent_params, EventKind.OPENED, EventKind.OPENED])
+        opened = [EventKind.OPENED, EventKind.CLICKED, EMAIL_CHANNEL]
+        cursor.execute(sql, [*touched_params, *sent_params, *opened, *opened])
         for campaign_id, channel, overall, reach, unique_opens in cursor.fetchall():
             found[(campaign_id, None if overall else channel)] = {"reach": reach, "unique_opens": unique_opens}
     return found

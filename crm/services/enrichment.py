@@ -84,9 +84,9 @@ def enrichment_run_create(*, by=None, contact_ids=(), segment: Segment | None = 
     with connection.cursor() as cursor:
         # A quoted table name and Django's own compiled subquery; every value is a parameter.
         cursor.execute(
-            f"INSERT INTO {table} (run_id, contact_id, status, attempts, detail, claim_token, updated_at) "  # noqa: S608
-            f"SELECT %s, picked.id, %s, 0, '', '', %s FROM ({ids_sql}) picked",
-            [run.pk, EnrichmentItemStatus.QUEUED, timezone.now(), *params],
+            f"INSERT INTO {table} (run_id, contact_id, status, attempts, enriched, detail, claim_token, "  # noqa: S608
+            f"updated_at) SELECT %s, picked.id, %s, 0, %s, '', '', %s FROM ({ids_sql}) picked",
+            [run.pk, EnrichmentItemStatus.QUEUED, False, timezone.now(), *params],
         )
         queued = cursor.rowcount
     run.total = run.queued = queued
@@ -135,11 +135,15 @@ def _person_query(contact: Contact) -> PersonQuery:
 
 @transaction.atomic
 def _counts_refresh(run: EnrichmentRun) -> EnrichmentRun:
-    by_status = dict(run.items.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    for name in EnrichmentItemStatus.values:
-        setattr(run, name, by_status.get(name, 0))
+    """Contacts by status, except "enriched": every contact a provider found, including those then verified
+    (their status is "verified"), so a run that filled fields never reports 0 enriched."""
+    counts = run.items.aggregate(**{name: Count("id", filter=Q(status=name)) for name in EnrichmentItemStatus.values
+                                    if name != EnrichmentItemStatus.ENRICHED},
+                                 enriched=Count("id", filter=Q(enriched=True)))
+    for name, count in counts.items():
+        setattr(run, name, count)
     run.progressed_at = timezone.now()
-    run.save(update_fields=[*EnrichmentItemStatus.values, "progressed_at"])
+    run.save(update_fields=[*counts, "progressed_at"])
     return run
 
 
@@ -169,6 +173,7 @@ def _ask_providers(contacts: list[Contact], *, verify_only: bool) -> tuple[dict,
 
 
 def _apply_one(contact: Contact, person, verdict) -> tuple[str, str]:
+    """(status, detail); a provider found the person when `person` is not None."""
     status, notes = EnrichmentItemStatus.SKIPPED, []
     if person is not None:
         changed = contact_merge_enrichment(contact=contact, provider=person.provider, fields=person.fields,
@@ -195,9 +200,10 @@ def _apply_one(contact: Contact, person, verdict) -> tuple[str, str]:
 @transaction.atomic
 def _apply_batch(items: list[EnrichmentRunItem], people: dict, verdicts: dict) -> None:
     for item in items:
-        item.status, detail = _apply_one(item.contact, people.get(item.contact_id), verdicts.get(item.contact_id))
-        item.detail, item.claim_token = detail[:300], ""
-    EnrichmentRunItem.objects.bulk_update(items, ["status", "detail", "claim_token"])
+        person = people.get(item.contact_id)
+        item.status, detail = _apply_one(item.contact, person, verdicts.get(item.contact_id))
+        item.detail, item.claim_token, item.enriched = detail[:300], "", person is not None
+    EnrichmentRunItem.objects.bulk_update(items, ["status", "detail", "claim_token", "enriched"])
 
 
 @transaction.atomic

@@ -95,7 +95,26 @@ def test_the_command_pushes_and_prints_a_summary(airtable, capsys):
     ContactFactory(email="new@example.com")
     airtable.expect_oneshot_request(TABLE_PATH, method="PATCH").respond_with_handler(upsert_answer)
     call_command("sync_airtable")
-    assert "Pushed 1 contacts: 1 created, 0 updated, 0 refused." in capsys.readouterr().out
+    assert "Pushed 1 contacts: 1 written to Airtable (1 created, 0 updated), 0 refused." in capsys.readouterr().out
+
+
+def test_the_summary_counts_what_airtable_holds_even_when_it_does_not_say_which_were_new(airtable, capsys):
+    """An upsert answered with its records but without createdRecords/updatedRecords printed "0 created,
+    0 updated" after pushing every contact."""
+    for n in range(25):
+        ContactFactory(email=f"person{n}@example.com")
+
+    def records_only(request):
+        records = json.loads(request.data)["records"]
+        return Response(json.dumps({"records": [{"id": f"rec{n}", "createdTime": "2026-01-01T00:00:00.000Z",
+                                                 "fields": r["fields"]} for n, r in enumerate(records)]}),
+                        content_type="application/json")
+
+    airtable.expect_request(TABLE_PATH, method="PATCH").respond_with_handler(records_only)
+    call_command("sync_airtable")
+    assert len(airtable.log) == 3  # batches of 10
+    assert ("Pushed 25 contacts: 25 written to Airtable (Airtable did not say which were new), 0 refused."
+            in capsys.readouterr().out)
 
 
 def test_the_api_queues_a_push_for_marketers_only(api_as, monkeypatch, airtable):

@@ -14,4 +14,8 @@ def test_seed_is_idempotent_and_every_segment_finds_people():
     assert counts == (Contact.objects.count(), EngagementEvent.objects.count(), Segment.objects.count())
     assert counts[0] == demo.PEOPLE and counts[2] == 3
     assert "200 demo contacts added" in first and "0 demo contacts added" in second
-    assert all(segment_count(segment.rules) > 0 for segment in Segment.objects.all())
+    # "Opened in the last 30 days" needs the email history, which publishing's demo makes with its campaign
+    # (tests/test_demo_figures.py checks every segment on the whole demo).
+    assert all(segment_count(segment.rules) > 0 for segment in Segment.objects.exclude(
+        name="Opened in the last 30 days"))
+    assert not EngagementEvent.objects.exclude(campaign_id=None).exists(), "crm knows no campaign"

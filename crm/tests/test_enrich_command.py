@@ -2,7 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from crm.choices import RunStatus
-from crm.models import EnrichmentRun
+from crm.models import Contact, EnrichmentRun
 from crm.tests.factories import ContactFactory, SegmentFactory
 from crm.tests.providers import providers_set_up
 
@@ -27,7 +27,11 @@ def test_all_new_with_wait_works_the_run_here(httpserver, capsys):
     call_command("enrich_contacts", "--all-new", "--wait")
     run = EnrichmentRun.objects.get()
     assert run.status == RunStatus.COMPLETED
-    assert "2 contacts, 0 enriched, 2 verified" in capsys.readouterr().out
+    # Apollo knows Ann: her fields are filled, then Dropcontact verifies both addresses. She is counted as
+    # enriched although her item ends "verified" (it used to print "0 enriched").
+    assert Contact.objects.get(email="ann@acme.io").job_title == "VP Marketing"
+    assert "2 contacts, 1 enriched, 2 verified, 0 failed" in capsys.readouterr().out
+    assert (run.enriched, run.verified) == (1, 2)
 
 
 def test_segment_without_wait_only_queues(django_capture_on_commit_callbacks, capsys, enrichment_account):

@@ -36,6 +36,7 @@ def test_run_enriches_verifies_and_counts_with_one_provider_down(httpserver, peo
 
     assert run.status == RunStatus.COMPLETED
     assert (run.total, run.queued, run.verified, run.failed, run.skipped) == (4, 0, 4, 0, 0)
+    assert run.enriched == 2  # Ann and Bob: Apollo filled their fields before they were verified
     ann.refresh_from_db()
     assert ann.job_title == "Head of Brand"  # a typed field is never overwritten
     assert (ann.city, ann.phone, ann.company.name) == ("Lyon", "+33123456789", "Acme")
@@ -80,8 +81,9 @@ def test_outage_of_every_provider_leaves_contacts_queued_and_untouched(httpserve
     assert services.enrichment_runs_waiting() == [run.pk]
     resumed = services.enrichment_run_process(run_id=run.pk)
     assert resumed.status == RunStatus.COMPLETED
-    # Without a verification provider, Apollo's own email status still counts (Ann is "verified").
-    assert (resumed.enriched, resumed.verified, resumed.skipped) == (1, 1, 2)
+    # Without a verification provider, Apollo's own email status still counts (Ann is "verified"); Ann and Bob
+    # were both found by Apollo, so both count as enriched, Ann's item "verified" as well.
+    assert (resumed.enriched, resumed.verified, resumed.skipped) == (2, 1, 2)
 
 
 def test_a_contact_that_waits_out_too_many_outages_fails(httpserver, settings):

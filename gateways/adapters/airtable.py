@@ -50,6 +50,7 @@ class AirtableSyncAdapter(HttpAdapterMixin, CrmSyncAdapter):
             except ProviderRejected as exc:
                 result.failed.extend((record.key, exc.message) for record in batch)
                 continue
+            result.written += len(answer.get("records") or [])
             result.created += len(answer.get("createdRecords") or [])
             result.updated += len(answer.get("updatedRecords") or [])
         return result

@@ -71,6 +71,7 @@ def sync_records(records: list[SyncRecord]) -> ChainResult:
             part = adapter.upsert(batch)
             total.created += part.created
             total.updated += part.updated
+            total.written += part.written
             total.failed.extend(part.failed)
         return total
 

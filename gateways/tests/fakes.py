@@ -127,7 +127,7 @@ class FakeSyncAdapter(_Probing, CrmSyncAdapter):
 
     def upsert(self, records: list[SyncRecord]) -> SyncResult:
         _next(self.name, "upsert", [r.key for r in records])
-        return SyncResult(created=len(records), updated=0)
+        return SyncResult(created=len(records), updated=0, written=len(records))
 
 
 @register

@@ -21,6 +21,18 @@ def test_seed_is_idempotent():
     assert ProviderAccount.objects.count() == len(demo.DEMO_ACCOUNTS)
 
 
+def test_placeholders_are_named_as_such_and_earlier_demo_names_are_renamed_not_duplicated():
+    services.account_create(capability=Capability.EMAIL_SENDING, adapter="noop_email_sending", name="Demo: no sending",
+                   priority=1000)
+
+    demo.seed()
+
+    names = dict(ProviderAccount.objects.values_list("adapter", "name"))
+    assert names["noop_email_sending"] == "Placeholder: sends nothing"
+    assert ProviderAccount.objects.count() == len(demo.DEMO_ACCOUNTS)
+    assert all(name.startswith(("Placeholder: ", "Manual: ")) for name in names.values())
+
+
 def test_self_check_json_on_demo_accounts_calls_no_placeholder_healthy():
     demo.seed()
     out = io.StringIO()
@@ -47,7 +59,7 @@ def test_self_check_table_says_not_configured_and_never_healthy():
 
     text = out.getvalue()
     enrichment = next(line for line in text.splitlines() if line.startswith("Lead enrichment"))
-    assert "Demo: no enrichment" in enrichment and "not configured" in enrichment
+    assert "Placeholder: enriches no one" in enrichment and "not configured" in enrichment
     assert "add a real lead enrichment account" in enrichment
     assert "healthy provider" not in text and "No capability is in use yet." in text
 

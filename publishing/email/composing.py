@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.core import signing
 from django.db import transaction
 
+from aicmo_site.installation import installation_identifier
 from gateways.capabilities import OutgoingEmail
 from publishing.email import conf
 from publishing.email.models import EmailBlock, EmailCampaign, EmailLink
@@ -32,10 +33,16 @@ def unsubscribe_url(delivery_id: int) -> str:
     return tracking_url("u", make_token("unsubscribe", delivery_id))
 
 
-def message_id_for(delivery_id: int, campaign_id: int) -> str:
-    """Deterministic, so a retried delivery keeps its Message-ID, and unguessable from outside."""
-    tag = signing.Signer(salt="aicmo.email.message-id").signature(f"{delivery_id}.{campaign_id}")[:10]
-    return f"<{delivery_id}.{campaign_id}.{tag}@{conf.message_id_domain()}>"
+def message_id_for(delivery_id: int, campaign_id: int, *, installation: str | None = None) -> str:
+    """Deterministic, so a retried delivery keeps its Message-ID, and unguessable from outside.
+
+    The installation's identifier keeps it unique between installations sharing a SECRET_KEY (a staging
+    copy restored from production numbers its deliveries from the same ids). Replies and bounces are
+    matched by the Message-ID stored on the delivery, so those of earlier messages, written without it
+    ("<delivery.campaign.tag@domain>"), still match."""
+    installation = installation or installation_identifier()
+    tag = signing.Signer(salt="aicmo.email.message-id").signature(f"{installation}.{delivery_id}.{campaign_id}")[:10]
+    return f"<{delivery_id}.{campaign_id}.{installation}.{tag}@{conf.message_id_domain()}>"
 
 
 def list_unsubscribe_headers(delivery_id: int) -> dict[str, str]:

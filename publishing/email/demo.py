@@ -1,16 +1,33 @@
-"""A newsletter template, personalised by topic, and a draft email campaign to the demo's engaged contacts
-(idempotent).
+"""A newsletter template, personalised by topic, last month's newsletter as history, and a draft email
+campaign to the demo's engaged contacts (idempotent).
 
-It is left as a draft: the demo has no real sending account, and the pre-send checklist says so."""
+The draft is left a draft: the demo has no real sending account, and the pre-send checklist says so. The
+history is a finished send whose deliveries exist, and whose opens, clicks and conversions are recorded
+through the services a real one uses, so every figure of it agrees wherever it is shown."""
+
+import random
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from crm.demo import seed_topics
+from crm.choices import EventKind
+from crm.demo import COMPANIES, seed_topics
 from crm.models import Segment
-from publishing.email.models import EmailCampaign, EmailTemplate
+from crm.services import contact_record_event
+from publishing.choices import CampaignStatus
+from publishing.email import conf
+from publishing.email.choices import DeliveryStatus, SendStatus
+from publishing.email.composing import LinkBook
+from publishing.email.models import EmailCampaign, EmailDelivery, EmailLink, EmailTemplate
 from publishing.email.services import email_block_create, email_campaign_set_up, email_template_create
+from publishing.email.services.campaigns import audience_queryset, email_campaign_transition
+from publishing.email.services.feedback import delivery_record_click, delivery_record_open
 from publishing.models import Campaign
-from publishing.services import campaign_create
+from publishing.services import campaign_create, campaign_transition
+
+PAST_SEND = "October newsletter"
+PAST_SEND_LINK = "https://example.com/blog/spring-release"  # a link of the template (HTML above)
 
 HTML = (
     '<html><body><p>Hi {{ contact.first_name|default:"there" }},</p>'
@@ -38,12 +55,48 @@ def _topic_blocks(template: EmailTemplate) -> None:
                            html=f'<h2><a href="{url}">{title}</a></h2>', topics=[topics[slug]])
 
 
+def _past_send(marketer, template: EmailTemplate) -> None:
+    """Sent yesterday to everyone at the demo's companies: about half opened, a third of those clicked, a few
+    bought."""
+    if Campaign.objects.filter(name=PAST_SEND).exists():
+        return
+    campaign = campaign_create(by=marketer, name=PAST_SEND, description="Last month's email, with its results.",
+                               audience={"domains": [domain for domain, _name, _industry in COMPANIES]})
+    email_campaign = email_campaign_set_up(campaign=campaign, template=template, by=marketer,
+                                           from_email="news@aicmo.example", from_name="AICMO demo")
+    contacts = list(audience_queryset(campaign).order_by("pk"))
+    sent_at = timezone.now() - timedelta(days=1)
+    deliveries = EmailDelivery.objects.bulk_create([EmailDelivery(
+        campaign=campaign, contact=contact, status=DeliveryStatus.SENT, attempts=1, sent_at=sent_at,
+        provider="demo history (nothing was sent)",
+        message_id=f"<history.{campaign.pk}.{contact.pk}@{conf.message_id_domain()}>") for contact in contacts])
+    email_campaign_transition(email_campaign=email_campaign, to=SendStatus.SENDING, by=marketer,
+                              started_at=sent_at, audience_size=len(deliveries))
+    email_campaign_transition(email_campaign=email_campaign, to=SendStatus.COMPLETED, note="Demo history",
+                              finished_at=sent_at)
+    campaign_transition(campaign=campaign, to=CampaignStatus.RUNNING, by=marketer)
+    campaign_transition(campaign=campaign, to=CampaignStatus.COMPLETED, note="Demo history")
+    link = EmailLink.objects.get(pk=LinkBook(campaign.pk).ids_for({PAST_SEND_LINK})[PAST_SEND_LINK])
+    picks = random.Random(11)  # the same history every time
+    for delivery in EmailDelivery.objects.filter(campaign=campaign).select_related("contact").order_by("pk"):
+        if picks.random() >= 0.5:
+            continue
+        delivery_record_open(delivery=delivery)
+        if picks.random() < 0.35:
+            delivery_record_click(delivery=delivery, link=link)
+            if picks.random() < 0.3:
+                contact_record_event(contact=delivery.contact, kind=EventKind.CONVERTED, value="120.00",
+                                     campaign_id=campaign.pk, channel="email", source_kind="delivery",
+                                     source_id=str(delivery.pk))
+
+
 def seed() -> str:
     marketer = get_user_model().objects.filter(username="marketer").first()
     template = EmailTemplate.objects.filter(name="Monthly newsletter").first() or email_template_create(
         by=marketer, name="Monthly newsletter", subject='News for {{ contact.first_name|default:"you" }}',
         preheader="What shipped this month", html_body=HTML, text_body="")
     _topic_blocks(template)
+    _past_send(marketer, template)
     if not EmailCampaign.objects.filter(campaign__name="November newsletter").exists():
         segment = Segment.objects.order_by("pk").first()
         campaign = Campaign.objects.filter(name="November newsletter").first() or campaign_create(

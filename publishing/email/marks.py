@@ -4,6 +4,13 @@ time (py-spy), and with synchronous_commit each commit waits for the disk, so on
 two. Each row keeps the conditions of sending._mine: this worker's lease, and "queued" to start, "sending"
 (or recovered as unknown) to record. RETURNING says which starts happened.
 
+A start also needs its send to be "sending", read in the same statement: that is what makes a pause
+take effect before the next message of every worker. A pause commits either before the statement
+(which then sees it and starts nothing) or after it (the message started before the pause). On
+PostgreSQL the statement's snapshot may predate a pause that commits while it runs; the pause
+therefore also rewrites every queued delivery of the send (services.campaigns.email_campaign_pause),
+so the statement waits on that row lock and then finds the lease gone.
+
 The commit is the one wait a worker cannot share out (the end of a message may not be written before
 it), and it was half of a worker's time. So on PostgreSQL, outside a transaction, a worker's marks go over
 a connection of their own (WorkerMarks), as a statement prepared once per shape and sent without waiting
@@ -22,12 +29,12 @@ from django.utils import timezone
 from psycopg import pq
 
 from publishing.email import conf
-from publishing.email.choices import DeliveryStatus
-from publishing.email.models import EmailDelivery
+from publishing.email.choices import DeliveryStatus, SendStatus
+from publishing.email.models import EmailCampaign, EmailDelivery
 
 
 @lru_cache(maxsize=64)
-def _marks_sql(table: str, starts: int, records: int) -> str:
+def _marks_sql(table: str, sends_table: str, starts: int, records: int) -> str:
     def ids(count: int) -> str:
         return f"id IN ({', '.join(['%s'] * count)})" if count else "FALSE"
 
@@ -46,7 +53,11 @@ def _marks_sql(table: str, starts: int, records: int) -> str:
   failover_note = {per_row(records, "failover_note")},
   lease_owner = CASE WHEN {started} THEN lease_owner ELSE '' END,
   lease_expires_at = CASE WHEN {started} THEN %s ELSE NULL END
-WHERE lease_owner = %s AND (({started} AND status = %s) OR ({ids(records)} AND status IN (%s, %s)))
+WHERE lease_owner = %s AND (
+  ({started} AND status = %s
+   AND EXISTS (SELECT 1 FROM {sends_table} email_send
+               WHERE email_send.campaign_id = {table}.campaign_id AND email_send.status = %s))
+  OR ({ids(records)} AND status IN (%s, %s)))
 RETURNING id"""
 
 
@@ -75,10 +86,11 @@ def _statement(pending: list, starts: list, owner: str) -> tuple[str, list, set[
         *per_row("failover_note"),
         *start_ids,
         *start_ids, lease_expires_at,
-        owner, *start_ids, DeliveryStatus.QUEUED.value,
+        owner, *start_ids, DeliveryStatus.QUEUED.value, SendStatus.SENDING.value,
         *record_ids, DeliveryStatus.SENDING.value, DeliveryStatus.OUTCOME_UNKNOWN.value,
     ]
-    sql = _marks_sql(ops.quote_name(EmailDelivery._meta.db_table), len(start_ids), len(record_ids))
+    sql = _marks_sql(ops.quote_name(EmailDelivery._meta.db_table), ops.quote_name(EmailCampaign._meta.db_table),
+                     len(start_ids), len(record_ids))
     return sql, params, set(start_ids)
 
 

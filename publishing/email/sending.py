@@ -15,6 +15,9 @@ Exactly once, as far as SMTP allows:
   it becomes outcome_unknown and is never sent again (services.campaigns.leases_recover).
 - Messages are rendered before the connection opens, so no template or database work stretches the
   window either.
+- A pause or a cancel takes effect before the next message of every worker: the "sending" mark
+  starts a delivery only while its send is "sending", in the same statement (publishing.email.marks),
+  and a refused start makes the worker look at the send's status and stop.
 - EMAIL_SYNCHRONOUS_COMMIT=0 (PostgreSQL) turns synchronous_commit off for the worker's connection
   while it sends: a commit then returns once its WAL record is in the server, not yet on disk. A
   killed worker loses nothing (the server commits what it received); a crash of PostgreSQL itself may
@@ -56,7 +59,6 @@ from publishing.email.services.campaigns import (
 from publishing.email.services.gateway import email_gateway
 
 logger = logging.getLogger("publishing.email")
-PAUSE_CHECK_SECONDS = 0.5
 LEASE_POLL_SECONDS = 0.5
 SOON_SECONDS = 5
 NO_PROVIDER_CONFIGURED = "no provider configured"
@@ -120,7 +122,6 @@ class CampaignSender:
         rate = conf.rate_per_second()
         self.interval = conf.send_concurrency() / rate if rate > 0 else 0.0
         self._next_slot = time.monotonic()
-        self._last_status_check = time.monotonic()
         # Kept from one batch to the next: opening a session reads the accounts and their health and
         # connects, about a tenth of a worker's time when it happened for every batch (py-spy).
         self.sessions: list = [None] * conf.connections_per_worker()
@@ -179,9 +180,6 @@ class CampaignSender:
         self._next_slot = max(self._next_slot, now - PACE_BURST_SECONDS) + self.interval
 
     def still_sending(self) -> bool:
-        if time.monotonic() - self._last_status_check < PAUSE_CHECK_SECONDS:
-            return True
-        self._last_status_check = time.monotonic()
         status = EmailCampaign.objects.values_list("status", flat=True).get(pk=self.email_campaign.pk)
         return status == SendStatus.SENDING
 
@@ -323,18 +321,16 @@ class _BatchSend:
         """False when the worker should stop (paused or canceled, or every provider refused)."""
         try:
             while self.waiting or self.flights:
-                if not self.sender.still_sending():
-                    self.report.stopped_because = "paused or canceled"
-                    self._stop()
-                    return False
                 ready = self._mark_next()
                 # While the database commits that mark, the other connections' messages go out.
                 for flight in self.flights:
                     if flight is not self.going and flight is not ready and flight.step is Step.WAITING:
                         flight.advance()
                 self._board()
-                if ready is not None:
-                    self._start(ready)
+                if ready is not None and not self._start(ready) and not self.sender.still_sending():
+                    self.report.stopped_because = "paused or canceled"
+                    self._stop()
+                    return False
                 if self.going is not None and self.going.step is Step.BEFORE_END:
                     self.going.advance()  # writes the end
                 if self.going is not None and self.going.step is Step.WAITING:
@@ -388,13 +384,16 @@ class _BatchSend:
             self.sender.marks.send(self.pending, [(ready.delivery, ready.message)], self.owner)
         return ready
 
-    def _start(self, ready: _Flight) -> None:
+    def _start(self, ready: _Flight) -> bool:
+        """False when the start was refused: the send is no longer "sending" (paused or canceled), or the
+        claim was lost (its lease expired and another worker took it)."""
         if ready.delivery.pk in self.sender.marks.wait():
             ready.started = True
             self.going = ready
-        else:  # the claim was lost (the send was canceled, or the lease expired and another worker took it)
-            ready.abandon()
-            self.flights.remove(ready)
+            return True
+        ready.abandon()
+        self.flights.remove(ready)
+        return False
 
     def _settle_ended(self) -> None:
         for flight in [flight for flight in self.flights if flight.step is None]:

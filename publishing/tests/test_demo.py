@@ -18,7 +18,9 @@ def test_demo_seeds_every_state_once():
     statuses = set(Content.objects.values_list("status", flat=True))
     assert statuses >= {ContentStatus.DRAFT, ContentStatus.IN_REVIEW, ContentStatus.CHANGES_REQUESTED,
                         ContentStatus.SCHEDULED}
-    # The spring launch (posts) and the November newsletter (a draft email send), once each.
-    assert sorted(Campaign.objects.values_list("name", flat=True)) == ["November newsletter", "Spring launch"]
-    assert EmailCampaign.objects.get().status == SendStatus.DRAFT
+    # The spring launch (posts), last month's newsletter (history) and the November one (a draft), once each.
+    assert sorted(Campaign.objects.values_list("name", flat=True)) == [
+        "November newsletter", "October newsletter", "Spring launch"]
+    assert dict(EmailCampaign.objects.values_list("campaign__name", "status")) == {
+        "November newsletter": SendStatus.DRAFT, "October newsletter": SendStatus.COMPLETED}
     assert PublishingJob.objects.filter(status=JobStatus.SCHEDULED).count() == 4

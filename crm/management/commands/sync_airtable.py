@@ -3,6 +3,12 @@ from django.core.management.base import BaseCommand, CommandError
 from crm.airtable_sync import contacts_sync_airtable, recent_changes_since
 
 
+def _split(outcome) -> str:
+    if outcome.created + outcome.updated == outcome.written:
+        return f"{outcome.created} created, {outcome.updated} updated"
+    return "Airtable did not say which were new"
+
+
 class Command(BaseCommand):
     help = "Push contacts and their status to Airtable (the CRM-sync provider account)."
 
@@ -16,7 +22,7 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing pushed: {outcome.error}")
         for email, reason in outcome.failed:
             self.stderr.write(f"  {email}: {reason}")
-        self.stdout.write(f"Pushed {outcome.contacts} contacts: {outcome.created} created, {outcome.updated} "
-                          f"updated, {len(outcome.failed)} refused.")
+        self.stdout.write(f"Pushed {outcome.contacts} contacts: {outcome.written} written to Airtable "
+                          f"({_split(outcome)}), {len(outcome.failed)} refused.")
         if outcome.error:
             raise CommandError(f"Stopped early: {outcome.error}")

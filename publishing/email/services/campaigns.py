@@ -135,8 +135,15 @@ def email_campaign_send(*, email_campaign: EmailCampaign, by=None) -> EmailCampa
 
 @transaction.atomic
 def email_campaign_pause(*, email_campaign: EmailCampaign, by=None, note: str = "") -> EmailCampaign:
-    """Workers see the pause before their next message; a message already handed to SMTP still completes."""
-    return email_campaign_transition(email_campaign=email_campaign, to=SendStatus.PAUSED, by=by, note=note)
+    """No worker starts a message once this commits; a message already started still completes.
+
+    A start is one statement that requires the send to be "sending" (publishing.email.marks). Rewriting
+    every queued delivery here, claimed or not, makes a start whose snapshot predates this commit wait
+    for it and then find its lease gone; it also gives the claims back at once for the resume."""
+    email_campaign_transition(email_campaign=email_campaign, to=SendStatus.PAUSED, by=by, note=note)
+    EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.QUEUED).update(
+        lease_owner="", lease_expires_at=None)
+    return email_campaign
 
 
 def email_campaign_pause_for_provider(*, email_campaign_id: int, reason: str) -> bool:

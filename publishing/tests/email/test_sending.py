@@ -15,7 +15,7 @@ from gateways.adapters.smtp import SmtpSession
 from gateways.testing.ports import free_port
 from publishing.email import marks, sending
 from publishing.email.choices import DeliveryStatus, SendStatus
-from publishing.email.models import EmailDelivery, EmailLink
+from publishing.email.models import EmailCampaign, EmailDelivery, EmailLink
 from publishing.email.sending import claim_batch, worker_run
 from publishing.email.services import (
     email_campaign_cancel,
@@ -186,6 +186,49 @@ def test_pause_stops_sending_and_resume_sends_the_rest_once(smtp_server, django_
         email_campaign_resume(email_campaign=email_campaign)
     worker_run(email_campaign_id=email_campaign.pk)
     assert sorted(smtp_server.recipients()) == sorted(c.email for c in contacts)
+
+
+def test_once_the_send_is_paused_the_marks_statement_records_answers_but_starts_nothing(smtp_server):
+    email_campaign, _contacts = ready_campaign(smtp_server, 3)
+    started(email_campaign)
+    first, second, _third = (EmailDelivery.objects.get(pk=pk) for pk in
+                             claim_batch(campaign_id=email_campaign.campaign_id, owner="worker-a", size=3))
+    assert marks.record_and_start([], [(first, SimpleNamespace(message_id="<1@x>"))], "worker-a") == {first.pk}
+
+    email_campaign_pause(email_campaign=email_campaign)
+    assert EmailDelivery.objects.filter(status=DeliveryStatus.QUEUED).exclude(lease_owner="").count() == 0
+    # The statement itself refuses, whoever holds the claim (a worker that claimed after the pause read it).
+    EmailDelivery.objects.filter(pk=second.pk).update(lease_owner="worker-a")
+    answer = {"message_id": "<1@x>", "provider": "smtp-test", "provider_response": "250 ok", "sent_at": timezone.now(),
+              "failover_note": ""}
+    assert marks.record_and_start([(first.pk, answer)], [(second, SimpleNamespace(message_id="<2@x>"))],
+                                  "worker-a") == set()
+
+    assert statuses(email_campaign) == {DeliveryStatus.SENT: 1, DeliveryStatus.QUEUED: 2}
+
+
+def test_a_worker_stops_at_its_next_message_when_the_send_is_paused_under_it(smtp_server, settings):
+    settings.EMAIL_CONNECTIONS_PER_WORKER = 2
+    email_campaign, _contacts = ready_campaign(smtp_server, 30)
+    started(email_campaign)
+    record_and_start = marks.record_and_start
+    starts = []
+
+    def pause_after_the_fifth_start(pending, starting, owner):
+        started_now = record_and_start(pending, starting, owner)
+        starts.extend(started_now)
+        if len(starts) == 5 and started_now:
+            email_campaign_pause(email_campaign=EmailCampaign.objects.get(pk=email_campaign.pk))
+        return started_now
+
+    with mock.patch.object(marks, "record_and_start", pause_after_the_fifth_start):
+        report = worker_run(email_campaign_id=email_campaign.pk)
+
+    assert report.stopped_because == "paused or canceled"
+    assert len(starts) == 5 and report.sent == 5
+    assert len(smtp_server.recipients()) == 5
+    assert statuses(email_campaign) == {DeliveryStatus.SENT: 5, DeliveryStatus.QUEUED: 25}
+    assert not EmailDelivery.objects.exclude(lease_owner="").exists()  # every claim given back for the resume
 
 
 def test_cancel_cancels_everything_not_yet_sent(smtp_server):

@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 from django.test import Client
+from django_q.models import Task
 
 from aicmo_site.testing.worker import wait_for
 from crm.tests.factories import CompanyFactory, ContactFactory
@@ -149,6 +150,40 @@ def test_pause_and_resume_with_two_workers_never_duplicates_or_skips(qcluster, s
     assert_exactly_once(email_campaign, smtp_server, kills=0, audience=audience)
     assert sorted(copies(smtp_server)) == sorted(
         EmailDelivery.objects.filter(campaign=email_campaign.campaign).values_list("contact__email", flat=True))
+
+
+def started_deliveries(email_campaign) -> dict[int, str]:
+    """Deliveries whose "sending" mark was committed: their message may have gone out, and only theirs."""
+    started_statuses = (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.OUTCOME_UNKNOWN)
+    return dict(EmailDelivery.objects.filter(campaign=email_campaign.campaign, status__in=started_statuses)
+                .values_list("pk", "contact__email"))
+
+
+def worker_reports(expected: int) -> list[dict] | None:
+    """What each worker task returned, once `expected` of them have ended."""
+    results = list(Task.objects.filter(func="publishing.email.tasks.email_campaign_work").values_list("result",
+                                                                                                     flat=True))
+    return results if len(results) == expected else None
+
+
+def test_no_worker_starts_a_message_once_the_pause_is_committed(qcluster, smtp_server):
+    smtp_account(smtp_server)
+    audience = 400
+    email_campaign = campaign_for([ContactFactory() for _ in range(audience)])
+    qcluster(**{**WORKER_ENV, "EMAIL_SEND_CONCURRENCY": "2", "EMAIL_CONNECTIONS_PER_WORKER": "2"})
+    started(email_campaign)
+    # Not a multiple of the batch size, so that the pause lands inside the workers' batches, mid-send.
+    wait_for(lambda: len(smtp_server.messages) >= 60, timeout=60, interval=0.002, message="60 messages")
+
+    email_campaign_pause(email_campaign=EmailCampaign.objects.get(pk=email_campaign.pk))
+    at_pause = started_deliveries(email_campaign)
+    reports = wait_for(lambda: worker_reports(2), timeout=60, message="both workers to stop")
+
+    assert {report["stopped_because"] for report in reports} <= {"paused or canceled", "not sending"}
+    assert len(at_pause) < audience
+    assert started_deliveries(email_campaign) == at_pause
+    assert sorted(smtp_server.recipients()) == sorted(at_pause.values())
+    assert not EmailDelivery.objects.filter(campaign=email_campaign.campaign, status=DeliveryStatus.SENDING).exists()
 
 
 def test_temporary_refusals_end_in_sent_or_failed_and_never_complete_early(qcluster, make_smtp_server):
