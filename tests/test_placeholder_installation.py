@@ -62,9 +62,9 @@ def test_placeholders_say_not_configured_a_send_refuses_then_goes_out_through_re
         assert capability(document, "email_sending")["providers"][0]["status"] == "not_configured"
     assert probe_error is None and status_error is None  # nothing needs sending yet
     assert not ProviderHealth.objects.filter(calls__gt=0).exists()
-    assert sender["ok"] is False and "Demo: no sending" in sender["detail"] and "does nothing real" in sender["detail"]
+    assert sender["ok"] is False and "Placeholder: sends nothing" in sender["detail"] and "does nothing real" in sender["detail"]
     assert sender["fix_url"] == "/admin/gateways/provideraccount/add/?capability=email_sending"
-    assert refused.value.code == "checklist_failed" and "Demo: no sending does nothing real" in refused.value.message
+    assert refused.value.code == "checklist_failed" and "Placeholder: sends nothing does nothing real" in refused.value.message
     assert EmailCampaign.objects.get(pk=email_campaign.pk).status == SendStatus.DRAFT
 
     smtp_account(smtp_server)
@@ -99,7 +99,7 @@ def test_a_send_whose_provider_goes_away_pauses_with_the_reason(smtp_server):
     waiting = EmailDelivery.objects.filter(campaign=email_campaign.campaign, status=DeliveryStatus.QUEUED)
     assert report.stopped_because == "no provider configured" and report.sent == 0
     assert email_campaign.status == SendStatus.PAUSED
-    assert note.startswith("Paused: no email sending provider can send.") and "Demo: no sending" in note
+    assert note.startswith("Paused: no email sending provider can send.") and "Placeholder: sends nothing" in note
     assert statuses(email_campaign) == [DeliveryStatus.QUEUED] * 2 + [DeliveryStatus.SENT] * 2
     assert all(d.attempts == 0 and not d.lease_owner for d in waiting), "no attempt spent on a missing provider"
     with pytest.raises(Exception) as refused:
