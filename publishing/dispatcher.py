@@ -146,10 +146,14 @@ def _post_row(jobs: list[PublishingJob], posts: list[ChannelPost], token: str,
     sent: set[int] = set()
 
     def before_send(index: int) -> bool:
-        if not job_mark_sending(job_id=jobs[index].pk, token=token):
-            return False  # the claim was taken back: another dispatcher has the job now
-        sent.add(index)
-        return True
+        try:
+            marked = job_mark_sending(job_id=jobs[index].pk, token=token)
+        except Exception:  # noqa: BLE001 - unmarked, it must not go: nothing is sent and the job is retried
+            logger.exception("Could not mark publishing job %s as sending", jobs[index].pk)
+            return False
+        if marked:  # else the claim was taken back: another dispatcher has the job now
+            sent.add(index)
+        return marked
 
     results = gateway.publish_in_turn(account_id=jobs[0].channel.provider_account_id, posts=posts,
                                       session=session, before_send=before_send)

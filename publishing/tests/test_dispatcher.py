@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError
 from django.db.backends.signals import connection_created
 from django.utils import timezone
 from werkzeug import Response
@@ -376,3 +377,21 @@ def test_an_accounts_jobs_go_out_in_rows_of_a_few_and_other_channels_alone(https
 
     assert sorted(len(group) for group in groups) == [1, 1, dispatcher.POSTS_IN_A_ROW]
     assert [website] in groups
+
+
+def test_a_post_whose_sending_mark_cannot_be_written_is_not_sent(httpserver, monkeypatch):
+    httpserver.expect_request("/slack").respond_with_data("ok")
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+
+    def unwritable(**kwargs):
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(dispatcher, "job_mark_sending", unwritable)
+
+    token, ids = dispatcher.claim_due()
+    statuses = dispatcher.publish_batch(token, ids)
+
+    job.refresh_from_db()
+    assert statuses == [JobStatus.SCHEDULED] and httpserver.log == []
+    assert (job.status, job.attempts, job.sending_since) == (JobStatus.SCHEDULED, 0, None)
+    assert "withdrawn" in job.error_message
