@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +24,7 @@ from gateways import conf, health, ratelimit
 from gateways.capabilities import Adapter
 from gateways.crypto import CredentialsUnreadable
 from gateways.errors import (
+    CallRefused,
     GatewayError,
     NoProviderAvailable,
     NoProviderConfigured,
@@ -262,13 +263,15 @@ def account_run(*, account_id: int, operation: Operation, capability: str = "") 
     return _run_one(account, operation, None)
 
 
-def account_run_each(*, account_id: int, operations: list[Operation], capability: str = "",
-                     deferred: health.DeferredHealth | None = None,
-                     account: ProviderAccount | None = None) -> list[ChainResult | GatewayError]:
+def account_run_in_turn(*, account_id: int, operations: list[Operation], capability: str = "",
+                        deferred: health.DeferredHealth | None = None,
+                        account: ProviderAccount | None = None) -> Iterator[ChainResult | GatewayError]:
     """Several operations on one account, one after the other: the account and its health read and
     the breaker asked once for all. Each still takes its rate-limit token right before its request
     (tokens taken together and spent over the calls' time would let the requests bunch up), from the
-    bucket as this call last wrote it. One ChainResult or GatewayError per operation, in order.
+    bucket as this call last wrote it. Yields one ChainResult or GatewayError per operation, in order,
+    as soon as it is known: the next operation starts only when the caller asks for it, so the
+    caller can record each outcome before the next request.
 
     After a failure other than a refusal of the input, the rest are not sent (the provider is down
     or asked to slow down): each comes back as a RateLimited that names the failure. While the
@@ -280,29 +283,33 @@ def account_run_each(*, account_id: int, operations: list[Operation], capability
     # serve several runs on other threads at once.
     row = copy.copy(_health_of(account))
     closed = row.breaker_state == BreakerState.CLOSED
-    results: list[ChainResult | GatewayError] = []
-    for operation in operations:
+    for done, operation in enumerate(operations):
         waited = ratelimit.take_token(account.pk, account.rate_limit, max_wait=conf.rate_limit_max_wait_seconds(),
                                       row=row)
         admission = _rate_limit_refusal(account) if waited is None else (
-            health.admit(row) if not results else health.Admission(True))
+            health.admit(row) if not closed else health.Admission(True))
         if not admission.allowed:
-            return results + [_refusal_error(account, admission) for _ in operations[len(results):]]
+            yield from (_refusal_error(account, admission) for _ in operations[done:])
+            return
         try:
-            results.append(_run_one(account, operation, deferred.of(account.pk) if deferred and closed else None))
+            result = _run_one(account, operation, deferred.of(account.pk) if deferred and closed else None)
         except ProviderRejected as exc:
-            results.append(exc)  # this input only: the next one may well go through
+            yield exc  # this input only: the next one may well go through
+            continue
         except GatewayError as exc:
-            results.append(exc)
-            return results + [RateLimited(f"not sent after the previous post failed: {exc.message}",
-                                          provider=account.name, retry_after=exc.retry_after or 1.0)
-                              for _ in operations[len(results):]]
-        closed = True  # a success (the trial's, when the breaker was not closed) closed the breaker
-    return results
+            yield exc
+            yield from (RateLimited(f"not sent after the previous post failed: {exc.message}",
+                                    provider=account.name, retry_after=exc.retry_after or 1.0)
+                        for _ in operations[done + 1:])
+            return
+        # A success (the trial's, when the breaker was not closed) closed the breaker; a call withdrawn
+        # before its request proved nothing, and the next one is the trial.
+        closed = closed or not result.skipped
+        yield result
 
 
 def _refusal_error(account: ProviderAccount, admission: health.Admission) -> GatewayError:
-    error_type = RateLimited if admission.rate_limited else ProviderUnavailable
+    error_type = RateLimited if admission.rate_limited else CallRefused
     return error_type(admission.reason, provider=account.name, retry_after=admission.retry_after)
 
 

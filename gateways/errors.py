@@ -8,6 +8,8 @@ so the chain decides failover from the type alone.
   request): no failover, the caller gets a clear error about its data.
 - OutcomeUnknown: the request may have taken effect (read timeout after a post was sent, SMTP
   connection lost after DATA): never retried elsewhere, the caller must reconcile.
+- CallRefused: a ProviderUnavailable raised before any request (the account's circuit breaker is
+  open): nothing was sent, so it is no attempt and says when to come back (`retry_after`).
 - NoProviderAvailable: every provider of the capability failed or was skipped.
 """
 
@@ -44,6 +46,10 @@ class RateLimited(ProviderUnavailable):
     pass
 
 
+class CallRefused(ProviderUnavailable):
+    pass
+
+
 class ProviderRejected(GatewayError):
     pass
 
@@ -65,3 +71,8 @@ class ProviderSkipped(GatewayError):
 
 class NoProviderConfigured(NoProviderAvailable):
     """The capability has no enabled account at all ("skipped: no provider configured")."""
+
+
+class Withdrawn(ProviderSkipped):
+    """The caller withdrew a call right before its request (it no longer holds the work it was
+    doing): nothing was sent, and the provider's health is not touched."""

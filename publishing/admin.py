@@ -52,8 +52,8 @@ class ContentEventInline(admin.TabularInline):
 
 @admin.register(Content)
 class ContentAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "status", "author", "updated_at"]
-    list_filter = ["status", "kind"]
+    list_display = ["title", "kind", "status", "urgent", "author", "updated_at"]
+    list_filter = ["status", "kind", "urgent"]
     search_fields = ["title", "summary", "body"]
     readonly_fields = ["status", "published_at", "versions_preview", "body_preview"]
     fields = ["kind", "title", "slug", "summary", "body", "body_preview", "tags", "categories", "link_url",
@@ -250,8 +250,9 @@ class JobEventInline(admin.TabularInline):
 
 @admin.register(PublishingJob)
 class PublishingJobAdmin(admin.ModelAdmin):
-    list_display = ["pk", "content", "channel", "campaign", "status", "scheduled_at", "attempts", "published_at"]
-    list_filter = ["status", "channel", "campaign"]
+    list_display = ["pk", "content", "channel", "campaign", "status", "urgent", "scheduled_at", "attempts",
+                    "published_at"]
+    list_filter = ["status", "urgent", "channel", "campaign"]
     search_fields = ["content__title", "campaign__name", "error_message", "external_id"]
     date_hierarchy = "scheduled_at"
     list_select_related = ["content", "channel", "campaign"]

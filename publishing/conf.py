@@ -23,7 +23,7 @@ def backoff_cap_seconds() -> int:
 
 
 def lease_seconds() -> int:
-    return getattr(settings, "PUBLISHING_LEASE_SECONDS", env_int("PUBLISHING_LEASE_SECONDS", 120, minimum=5))
+    return getattr(settings, "PUBLISHING_LEASE_SECONDS", env_int("PUBLISHING_LEASE_SECONDS", 120, minimum=2))
 
 
 def claim_batch() -> int:

@@ -1,10 +1,18 @@
-"""The dispatcher: the database says what is due; workers claim jobs, post outside any transaction,
-and record what happened. Any number of workers may run it at once.
+"""The dispatcher: the database says what is due; dispatchers claim jobs, post outside any transaction,
+and record what happened to each job the moment it is known. Any number of them may run at once.
 
-A claim moves due jobs to "publishing" with a claim token and a lease. The lease must outlast a
-provider call (PUBLISHING_LEASE_SECONDS, 120 s, against a 10 s provider timeout): a job still
-"publishing" after it expired belonged to a worker that died mid-post, so its outcome is unknown and
-it is reconciled, never simply posted again.
+A job's life in a dispatcher, each step its own commit:
+- claimed: "publishing" with the dispatcher's claim token and a lease. A live dispatcher's heartbeat
+  keeps the leases of all its claims running (every quarter lease), however long a batch takes;
+- marked sending (sending_since) once the channel account has admitted the post, right before its
+  request: from then on the post may exist;
+- its outcome: published, a retry, failed, or reconciled when the answer never came.
+
+A lease that ran out means its dispatcher stopped beating. Recovery puts a job that was never marked
+sending back in the queue, silently: nothing was sent. Only a job marked sending is reconciled: retried
+with the same idempotency key where the channel drops repeats, looked up where the channel can say,
+otherwise handed to a person as "needs checking". A job whose claim was taken back is never sent: the
+sending mark is conditional on the claim.
 """
 
 import logging
@@ -16,54 +24,56 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django import db
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from gateways.capabilities import ChannelPost, PublishedPost
-from gateways.errors import GatewayError, OutcomeUnknown, ProviderRejected, RateLimited
+from gateways.errors import CallRefused, GatewayError, OutcomeUnknown, ProviderRejected, RateLimited
 from gateways.services import PostingSession, open_posting_session
-from media.services import asset_public_url
 from publishing import conf, gateway
 from publishing.choices import DUE_JOB, JobStatus
-from publishing.formatters import formatter_for
 from publishing.models import JobEvent, PublishingJob
+from publishing.posts import build_post, public_url
+from publishing.reconcile import Heartbeat, reconcile, recover_expired
 from publishing.services.jobs import (
-    Posted,
     backoff_seconds,
+    job_mark_sending,
     job_record_awaiting_manual,
     job_record_failure,
-    job_record_needs_checking,
     job_record_published,
-    jobs_record_published,
 )
 
 logger = logging.getLogger(__name__)
 WEBSITE = "website"
 POSTS_IN_A_ROW = 4
+# When a refusal gives no time (another process is making the breaker's trial call): soon, the
+# trial's answer decides.
+REFUSED_WAIT_SECONDS = 5.0
 
 
-def claim_due(*, limit: int | None = None, now=None) -> tuple[str, list[int]]:
-    """Take up to `limit` due jobs for this worker; no two workers ever get the same job.
+def claim_due(*, limit: int | None = None, now=None, token: str | None = None) -> tuple[str, list[int]]:
+    """Take up to `limit` due jobs for this dispatcher, urgent ones first; no two dispatchers ever get
+    the same job. `token`: the dispatcher's run's own, which its heartbeat keeps alive.
 
-    PostgreSQL skips rows another worker has locked; SQLite serialises writers, and the conditional
+    PostgreSQL skips rows another dispatcher has locked; SQLite serialises writers, and the conditional
     UPDATE (status still due) makes a second claim of the same row a no-op on both.
     """
     now = now or timezone.now()
-    token = str(uuid.uuid4())
+    token = token or str(uuid.uuid4())
     with transaction.atomic():
-        due = PublishingJob.objects.filter(status__in=DUE_JOB, due_at__lte=now).order_by("due_at", "pk")
+        due = (PublishingJob.objects.filter(status__in=DUE_JOB, due_at__lte=now)
+               .order_by("-urgent", "due_at", "pk"))
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         sources = dict(due.values_list("pk", "status")[: limit or conf.claim_batch()])
         if not sources:
             return token, []
         PublishingJob.objects.filter(pk__in=sources, status__in=DUE_JOB).update(
-            status=JobStatus.PUBLISHING, claim_token=token, attempts=F("attempts") + 1,
+            status=JobStatus.PUBLISHING, claim_token=token, sending_since=None,
             lease_until=now + timedelta(seconds=conf.lease_seconds()), updated_at=now,
         )
-        claimed = list(PublishingJob.objects.filter(claim_token=token).values_list("pk", flat=True))
+        claimed = list(PublishingJob.objects.filter(pk__in=sources, claim_token=token,
+                                                    status=JobStatus.PUBLISHING).values_list("pk", flat=True))
         JobEvent.objects.bulk_create(
             JobEvent(job_id=pk, from_status=sources[pk], to_status=JobStatus.PUBLISHING, by_system="dispatcher",
                      note=f"claimed ({token[:8]})") for pk in claimed
@@ -71,78 +81,38 @@ def claim_due(*, limit: int | None = None, now=None) -> tuple[str, list[int]]:
     return token, claimed
 
 
-def _public_url(content) -> str:
-    return f"{settings.PUBLIC_BASE_URL}{content.get_public_url()}"
-
-
-def build_post(job: PublishingJob) -> ChannelPost:
-    version, content = job.version, job.content
-    formatter = formatter_for(version.kind)
-    media_urls = [f"{settings.PUBLIC_BASE_URL}{asset_public_url(asset=asset)}" for asset in version.media.all()]
-    text = formatter.render(version)
-    return ChannelPost(
-        idempotency_key=str(job.idempotency_key),
-        text=text,
-        title=version.title or content.title,
-        body_markdown=text if formatter.markdown else "",
-        link_url=version.cta_url,
-        tags=list(version.hashtags),
-        media_urls=media_urls,
-        canonical_url=_public_url(content),
-        extra={"description": content.summary[:250], "job_id": job.pk, "campaign_id": job.campaign_id,
-               "channel": job.channel.slug},
-    )
-
-
-def reconcile(*, job: PublishingJob, token: str, post: ChannelPost, reason: str) -> PublishingJob | None:
-    """The post may or may not exist. Retry only where the channel makes a retry safe; ask the channel
-    where it can say; otherwise hand the job to a person rather than risk posting twice."""
-    account_id = job.channel.provider_account_id
-    if account_id and gateway.retry_is_safe(account_id=account_id):
-        return job_record_failure(job_id=job.pk, token=token,
-                                  message=f"{reason}; retrying with the same idempotency key")
-    if account_id and gateway.can_lookup(account_id=account_id):
-        try:
-            found = gateway.lookup(account_id=account_id, post=post)
-        except GatewayError as exc:
-            return job_record_needs_checking(job_id=job.pk, token=token,
-                                             message=f"{reason}; the look-up failed too: {exc}")
-        if found is not None:
-            return job_record_published(job_id=job.pk, token=token, external_id=found.external_id, url=found.url,
-                                        raw=found.raw, by_system="reconciler")
-        return job_record_failure(job_id=job.pk, token=token, message=f"{reason}; the channel has no such post")
-    return job_record_needs_checking(job_id=job.pk, token=token,
-                                     message=f"{reason}. Check the channel: mark the job published or retry it.")
-
-
 def _claimed_jobs(ids: list[int], token: str) -> list[PublishingJob]:
     """The batch's jobs with everything a post needs, in two queries."""
     return list(PublishingJob.objects.select_related("channel", "version", "content", "campaign")
                 .prefetch_related("version__media").filter(pk__in=ids, claim_token=token, status=JobStatus.PUBLISHING)
-                .order_by("due_at", "pk"))
+                .order_by("-urgent", "due_at", "pk"))
 
 
-def post_claimed(job: PublishingJob, token: str) -> Posted | str:
-    """Post one claimed job. A confirmed post comes back as Posted for the caller to record with its
-    batch right away; every other outcome is recorded here and its new status returned."""
-    post = build_post(job)
-    account_id = job.channel.provider_account_id
+def post_claimed(job: PublishingJob, token: str, session: PostingSession | None = None) -> str:
+    """Post one claimed job and record its outcome; returns the job's new status."""
     if job.channel.kind == WEBSITE:
-        return Posted(job=job, external_id=job.content.slug, url=_public_url(job.content))
-    if not account_id:
-        return _status(job_record_awaiting_manual(job_id=job.pk, token=token, draft=post.text))
+        return _status(job_record_published(job_id=job.pk, token=token, external_id=job.content.slug,
+                                            url=public_url(job.content)))
     try:
-        published = gateway.publish(account_id=account_id, post=post)
-    except Exception as exc:  # noqa: BLE001 - every failure is an outcome to record
-        return _outcome(job, token, post, exc)
-    return _outcome(job, token, post, published)
+        post = build_post(job)
+    except Exception as exc:  # noqa: BLE001 - nothing was sent: this job fails alone, the others go out
+        logger.exception("The post of publishing job %s could not be prepared", job.pk)
+        return _status(job_record_failure(job_id=job.pk, token=token,
+                                          message=f"The post could not be prepared: {type(exc).__name__}: {exc}"))
+    if not job.channel.provider_account_id:
+        return _status(job_record_awaiting_manual(job_id=job.pk, token=token, draft=post.text))
+    return _post_row([job], [post], token, session)[0]
 
 
-def _outcome(job: PublishingJob, token: str, post: ChannelPost, result: PublishedPost | Exception) -> Posted | str:
-    """What came of one post: a confirmed one as Posted (recorded later with its batch), any other
-    outcome recorded now and the job's new status returned."""
-    if isinstance(result, RateLimited):
-        wait = result.retry_after if result.retry_after is not None else backoff_seconds(job.retries + 1)
+def _outcome(job: PublishingJob, token: str, post: ChannelPost, result: PublishedPost | Exception,
+             sent: bool) -> str:
+    """Record what came of one post, now; returns the job's new status. `sent`: the job was marked
+    sending, so its request may have started."""
+    if isinstance(result, CallRefused | RateLimited):
+        # Refused before any request (open breaker, our rate limit, a row held back after a failure)
+        # or asked by the channel to wait: no attempt spent, the job comes back when it may.
+        wait = result.retry_after if result.retry_after is not None else (
+            REFUSED_WAIT_SECONDS if isinstance(result, CallRefused) else backoff_seconds(job.retries + 1))
         recorded = job_record_failure(job_id=job.pk, token=token, message=str(result), details=result.details,
                                       retry_after=wait, counts=False)
     elif isinstance(result, ProviderRejected):
@@ -154,27 +124,48 @@ def _outcome(job: PublishingJob, token: str, post: ChannelPost, result: Publishe
         recorded = job_record_failure(job_id=job.pk, token=token, message=str(result),
                                       details={"advice": result.advice})
     elif isinstance(result, Exception):
-        # After a call we cannot vouch for, the post may exist.
         logger.error("Publishing job %s failed unexpectedly", job.pk, exc_info=result)
-        recorded = reconcile(job=job, token=token, post=post, reason=f"Unexpected error: {type(result).__name__}")
+        if sent:  # after a request we cannot vouch for, the post may exist
+            recorded = reconcile(job=job, token=token, post=post, reason=f"Unexpected error: {type(result).__name__}")
+        else:
+            recorded = job_record_failure(job_id=job.pk, token=token,
+                                          message=f"Unexpected error before posting: {type(result).__name__}")
     elif result.status == JobStatus.AWAITING_MANUAL:
         recorded = job_record_awaiting_manual(job_id=job.pk, token=token, draft=result.draft or post.text)
     else:
-        return Posted(job=job, external_id=result.external_id, url=result.url, raw=result.raw or {})
+        recorded = job_record_published(job_id=job.pk, token=token, external_id=result.external_id, url=result.url,
+                                        raw=result.raw or {})
     return _status(recorded)
 
 
-def post_claimed_together(jobs: list[PublishingJob], posts: list[ChannelPost], token: str,
-                          session: PostingSession | None = None) -> list[Posted | str]:
-    """Post claimed jobs of one channel account one after the other, through one breaker check
-    (each still takes its own rate-limit token); outcomes as post_claimed's, in order."""
-    try:
-        results = gateway.publish_each(account_id=jobs[0].channel.provider_account_id, posts=posts,
-                                       session=session)
-    except Exception as exc:  # noqa: BLE001 - the account could not be used at all: every job met it
-        results = [exc] * len(jobs)
-    return [_recorded(_outcome, job, token, post, result) for job, post, result in zip(jobs, posts, results,
-                                                                                       strict=True)]
+def _post_row(jobs: list[PublishingJob], posts: list[ChannelPost], token: str,
+              session: PostingSession | None) -> list[str]:
+    """Post claimed jobs of one channel account one after the other, through one breaker check (each
+    still takes its own rate-limit token), each marked sending right before its request and its
+    outcome recorded before the next one goes; their new statuses, in order."""
+    sent: set[int] = set()
+
+    def before_send(index: int) -> bool:
+        try:
+            marked = job_mark_sending(job_id=jobs[index].pk, token=token)
+        except Exception:  # noqa: BLE001 - unmarked, it must not go: nothing is sent and the job is retried
+            logger.exception("Could not mark publishing job %s as sending", jobs[index].pk)
+            return False
+        if marked:  # else the claim was taken back: another dispatcher has the job now
+            sent.add(index)
+        return marked
+
+    results = gateway.publish_in_turn(account_id=jobs[0].channel.provider_account_id, posts=posts,
+                                      session=session, before_send=before_send)
+    statuses, stopped = [], None
+    for index, (job, post) in enumerate(zip(jobs, posts, strict=True)):
+        if stopped is None:
+            try:
+                result = next(results)
+            except Exception as exc:  # noqa: BLE001 - the account could not be used: this job and the rest met it
+                stopped = exc
+        statuses.append(_recorded(_outcome, job, token, post, stopped or result, index in sent))
+    return statuses
 
 
 def _status(job: PublishingJob | None) -> str:
@@ -186,30 +177,10 @@ def publish_claimed(job_id: int, token: str) -> str:
     jobs = _claimed_jobs([job_id], token)
     if not jobs:
         return "lost"
-    outcome = post_claimed(jobs[0], token)
-    if isinstance(outcome, Posted):
-        return _status(next(iter(jobs_record_published(token=token, posted=[outcome])), None))
-    return outcome
+    return post_claimed(jobs[0], token)
 
 
-def recover_expired(*, now=None) -> int:
-    """Reconcile jobs whose worker died mid-post (the lease ran out)."""
-    now = now or timezone.now()
-    recovered = 0
-    expired = PublishingJob.objects.filter(status=JobStatus.PUBLISHING, lease_until__lt=now)
-    for pk in expired.values_list("pk", flat=True):
-        token = str(uuid.uuid4())
-        taken = PublishingJob.objects.filter(pk=pk, status=JobStatus.PUBLISHING, lease_until__lt=now).update(
-            claim_token=token, lease_until=now + timedelta(seconds=conf.lease_seconds()))
-        if not taken:
-            continue
-        job = PublishingJob.objects.select_related("channel", "version", "content").get(pk=pk)
-        reconcile(job=job, token=token, post=build_post(job), reason="The worker stopped during the post")
-        recovered += 1
-    return recovered
-
-
-def _recorded(record, job: PublishingJob, *args) -> Posted | str:
+def _recorded(record, job: PublishingJob, *args) -> str:
     try:
         return record(job, *args)
     except Exception:  # noqa: BLE001 - recording failed; the lease will bring the job back
@@ -217,19 +188,18 @@ def _recorded(record, job: PublishingJob, *args) -> Posted | str:
         return "error"
 
 
-def _post_group(jobs: list[PublishingJob], token: str, session: PostingSession | None) -> list[Posted | str]:
+def _post_group(jobs: list[PublishingJob], token: str, session: PostingSession | None) -> list[str]:
     if _grouped(jobs[0]):
         try:
             posts = [build_post(job) for job in jobs]
         except Exception:  # noqa: BLE001 - nothing was sent: each job goes on its own, the faulty one fails alone
             posts = None
         if posts is not None:
-            return post_claimed_together(jobs, posts, token, session)
-    return [_recorded(post_claimed, job, token) for job in jobs]
+            return _post_row(jobs, posts, token, session)
+    return [_recorded(post_claimed, job, token, session) for job in jobs]
 
 
-def _post_group_in_thread(jobs: list[PublishingJob], token: str,
-                          session: PostingSession | None) -> list[Posted | str]:
+def _post_group_in_thread(jobs: list[PublishingJob], token: str, session: PostingSession | None) -> list[str]:
     outcomes = _post_group(jobs, token, session)
     if "error" in outcomes:
         db.close_old_connections()  # a broken connection is replaced, not kept for the rest of the run
@@ -280,7 +250,7 @@ def _posting_threads(threads: int):
 
 def publish_batch(token: str, ids: list[int], pool: ThreadPoolExecutor | None = None,
                   session: PostingSession | None = None) -> list[str]:
-    """Post a claimed batch, then record its confirmed posts together; returns each job's status."""
+    """Post a claimed batch, each job's outcome recorded as it comes; returns each job's status."""
     jobs = _claimed_jobs(ids, token)
     groups = _by_account(jobs)
     if session is not None:
@@ -289,28 +259,25 @@ def publish_batch(token: str, ids: list[int], pool: ThreadPoolExecutor | None = 
                                                [session] * len(groups)) if pool else
                                       (_post_group(group, token, session) for group in groups))
                 for outcome in group]
-    statuses = ["lost"] * (len(ids) - len(jobs)) + [o for o in outcomes if isinstance(o, str)]
-    posted = [o for o in outcomes if isinstance(o, Posted)]
-    try:
-        recorded = jobs_record_published(token=token, posted=posted)
-    except Exception:  # noqa: BLE001 - the lease brings the jobs back to the reconciler, never to a re-post
-        logger.exception("Could not record %s published jobs", len(posted))
-        return statuses + ["error"] * len(posted)
-    return statuses + [job.status for job in recorded] + ["lost"] * (len(posted) - len(recorded))
+    return ["lost"] * (len(ids) - len(jobs)) + outcomes
 
 
 @contextmanager
 def _run():
-    """What a dispatcher run keeps from one round to the next: its posting threads, and the
-    session that writes the accounts' health once a second."""
-    with _posting_threads(conf.dispatch_threads()) as pool, open_posting_session() as session:
-        yield pool, session
+    """What a dispatcher run keeps from one round to the next: its claim token and the heartbeat
+    that keeps its claims alive, its posting threads, and the session that writes the accounts'
+    health once a second."""
+    token = str(uuid.uuid4())
+    with (Heartbeat(token), _posting_threads(conf.dispatch_threads()) as pool,
+          open_posting_session() as session):
+        yield token, pool, session
 
 
-def _dispatch_round(pool: ThreadPoolExecutor | None, session: PostingSession, limit: int | None) -> dict[str, int]:
+def _dispatch_round(token: str, pool: ThreadPoolExecutor | None, session: PostingSession,
+                    limit: int | None) -> dict[str, int]:
     counts = {"recovered": recover_expired()}
     while True:
-        token, ids = claim_due(limit=limit or conf.claim_batch())
+        _, ids = claim_due(limit=limit or conf.claim_batch(), token=token)
         if not ids:
             return counts
         for status in publish_batch(token, ids, pool, session):
@@ -321,8 +288,8 @@ def dispatch_once(*, limit: int | None = None) -> dict[str, int]:
     """Recover expired leases, then claim and publish due jobs until none is due. Posts run on a few
     threads (network waits overlap; the channel accounts' shared token buckets keep the pace); one
     failing job never stops the others."""
-    with _run() as (pool, session):
-        return _dispatch_round(pool, session, limit)
+    with _run() as (token, pool, session):
+        return _dispatch_round(token, pool, session, limit)
 
 
 def dispatch_loop(*, seconds: float | None = None, poll: float | None = None,
@@ -338,9 +305,9 @@ def dispatch_loop(*, seconds: float | None = None, poll: float | None = None,
     started = time.monotonic()
     deadline = started + seconds
     totals: dict[str, int] = {}
-    with _run() as (pool, session):
+    with _run() as (token, pool, session):
         while True:
-            for key, value in _dispatch_round(pool, session, None).items():
+            for key, value in _dispatch_round(token, pool, session, None).items():
                 totals[key] = totals.get(key, 0) + value
             if time.monotonic() + poll >= deadline:
                 if relieved is None or deadline >= started + 2 * seconds:

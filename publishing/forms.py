@@ -16,6 +16,8 @@ class ContentForm(forms.Form):
     tags = forms.CharField(required=False, help_text="Comma-separated.")
     categories = forms.CharField(required=False, help_text="Comma-separated.")
     link_url = forms.URLField(label="Link", required=False, assume_scheme="https")
+    urgent = forms.BooleanField(required=False, help_text="Its posts go out before every other waiting post "
+                                                          "(an outage notice, a correction).")
 
     def clean_tags(self):
         return _words(self.cleaned_data["tags"])
@@ -27,7 +29,7 @@ class ContentForm(forms.Form):
     def initial_for(cls, content) -> dict:
         return {"kind": content.kind, "title": content.title, "summary": content.summary, "body": content.body,
                 "tags": ", ".join(content.tags), "categories": ", ".join(content.categories),
-                "link_url": content.link_url}
+                "link_url": content.link_url, "urgent": content.urgent}
 
 
 class VersionForm(forms.Form):

@@ -1,5 +1,7 @@
 """How publishing reaches channels: only through gateways' public services (a channel account each)."""
 
+from collections.abc import Callable, Iterator
+
 from gateways.capabilities import ChannelPost, PostMetrics, PublishedPost
 from gateways.errors import GatewayError, ProviderUnavailable
 from gateways.models import ProviderAccount
@@ -8,8 +10,7 @@ from gateways.services import (
     PostingSession,
     fetch_post_metrics,
     lookup_post,
-    publish_post,
-    publish_posts,
+    publish_posts_in_turn,
 )
 
 # Adapters whose channel remembers the Idempotency-Key (Mastodon: one hour), so a retry after an
@@ -27,20 +28,16 @@ def _published(result: ChainResult) -> PublishedPost:
     return result.value
 
 
-def publish(*, account_id: int, post: ChannelPost) -> PublishedPost:
-    return _published(publish_post(account_id=account_id, post=post))
-
-
-def publish_each(*, account_id: int, posts: list[ChannelPost],
-                 session: PostingSession | None = None) -> list[PublishedPost | GatewayError]:
-    """Posts to one account in a row: each one's PublishedPost, or the GatewayError it met."""
-    outcomes: list[PublishedPost | GatewayError] = []
-    for result in publish_posts(account_id=account_id, posts=posts, session=session):
+def publish_in_turn(*, account_id: int, posts: list[ChannelPost], session: PostingSession | None = None,
+                    before_send: Callable[[int], bool] | None = None) -> Iterator[PublishedPost | GatewayError]:
+    """Posts to one account in a row: each one's PublishedPost, or the GatewayError it met, as soon as
+    it is known (see gateways' publish_posts_in_turn for `before_send`)."""
+    for result in publish_posts_in_turn(account_id=account_id, posts=posts, session=session,
+                                        before_send=before_send):
         try:
-            outcomes.append(result if isinstance(result, GatewayError) else _published(result))
+            yield result if isinstance(result, GatewayError) else _published(result)
         except ProviderUnavailable as exc:
-            outcomes.append(exc)
-    return outcomes
+            yield exc
 
 
 def retry_is_safe(*, account_id: int) -> bool:

@@ -1,6 +1,6 @@
 """What domain apps ask of providers, one function per capability operation."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from django.db import transaction
 
@@ -18,8 +18,8 @@ from gateways.capabilities import (
     SyncRecord,
     SyncResult,
 )
-from gateways.chain import ChainResult, account_run, account_run_each, chain_run, pace
-from gateways.errors import GatewayError
+from gateways.chain import ChainResult, account_run, account_run_in_turn, chain_run, pace
+from gateways.errors import GatewayError, Withdrawn
 from gateways.models import InboxCursor, ProviderAccount
 
 
@@ -88,11 +88,29 @@ def publish_posts(*, account_id: int, posts: list[ChannelPost],
                   session: "PostingSession | None" = None) -> list[ChainResult | GatewayError]:
     """Several posts through one channel account, one after the other, with one read of the account
     and one take of rate-limit tokens for all; one ChainResult or GatewayError per post, in order
-    (see account_run_each for the posts not sent after a failure)."""
-    return account_run_each(account_id=account_id, capability=Capability.CHANNEL_POSTING,
-                            operations=[lambda adapter, post=post: adapter.publish(post) for post in posts],
-                            deferred=session.health if session is not None else None,
-                            account=session.account(account_id) if session is not None else None)
+    (see account_run_in_turn for the posts not sent after a failure)."""
+    return list(publish_posts_in_turn(account_id=account_id, posts=posts, session=session))
+
+
+def publish_posts_in_turn(*, account_id: int, posts: list[ChannelPost], session: "PostingSession | None" = None,
+                          before_send: Callable[[int], bool] | None = None) -> Iterator[ChainResult | GatewayError]:
+    """publish_posts, yielding each post's outcome as soon as it is known (the next post goes out
+    when the caller asks for its outcome).
+
+    `before_send(i)` is called once the account has admitted post i (breaker, rate limit) and right
+    before its request: the caller marks the post as possibly sent there, in its own commit. When
+    it answers False (the caller no longer holds the work), the post is withdrawn unsent."""
+    def publish(adapter, index: int, post: ChannelPost):
+        if before_send is not None and not before_send(index):
+            raise Withdrawn("withdrawn before its request: the post is no longer this caller's to make")
+        return adapter.publish(post)
+
+    return account_run_in_turn(
+        account_id=account_id, capability=Capability.CHANNEL_POSTING,
+        operations=[lambda adapter, index=index, post=post: publish(adapter, index, post)
+                    for index, post in enumerate(posts)],
+        deferred=session.health if session is not None else None,
+        account=session.account(account_id) if session is not None else None)
 
 
 class PostingSession:

@@ -16,7 +16,7 @@ class ContentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Content
         fields = ["id", "kind", "title", "slug", "summary", "body", "author", "tags", "categories", "link_url",
-                  "status", "published_at", "created_at", "updated_at"]
+                  "urgent", "status", "published_at", "created_at", "updated_at"]
         read_only_fields = ["status", "published_at", "created_at", "updated_at"]
         extra_kwargs = {"slug": {"validators": []}}
 

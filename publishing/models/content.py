@@ -18,6 +18,8 @@ class Content(models.Model):
     tags = models.JSONField(default=list, blank=True, help_text="Topic words; channels turn them into hashtags.")
     categories = models.JSONField(default=list, blank=True)
     link_url = models.URLField(blank=True, help_text="Where the call to action points (the article, a sign-up page).")
+    urgent = models.BooleanField(default=False, help_text="Its posts go out before every other waiting post "
+                                                          "(an outage notice, a correction).")
     status = models.CharField(max_length=32, choices=ContentStatus.choices, default=ContentStatus.DRAFT,
                               editable=False, db_index=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)

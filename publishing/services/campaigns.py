@@ -154,7 +154,7 @@ def campaign_activate(*, campaign: Campaign, by=None) -> Campaign:
         for channel in channels:
             jobs.append(PublishingJob(campaign=campaign, content=entry.content, channel=channel,
                                       version=versions[(entry.content_id, channel.kind)], scheduled_at=when,
-                                      due_at=when))
+                                      due_at=when, urgent=entry.content.urgent))
     PublishingJob.objects.bulk_create(jobs)
     for entry in entries:
         if entry.content.status == ContentStatus.APPROVED:

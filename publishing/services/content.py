@@ -11,7 +11,7 @@ from publishing.choices import CONTENT_TRANSITIONS, EDITABLE_WITHOUT_REVIEW, Con
 from publishing.models import Content, ContentEvent, Review
 
 APPROVE_PERMISSION = "publishing.approve_content"
-EDITABLE_FIELDS = ("kind", "title", "slug", "summary", "body", "tags", "categories", "link_url")
+EDITABLE_FIELDS = ("kind", "title", "slug", "summary", "body", "tags", "categories", "link_url", "urgent")
 
 
 def _unique_slug(title: str, *, exclude_pk=None) -> str:
@@ -55,10 +55,10 @@ def _close_review(content: Content, *, status: str, by, note: str) -> None:
 @transaction.atomic
 def content_create(*, by, title: str, body: str = "", summary: str = "", kind: str = "blog_post",
                    tags: list | None = None, categories: list | None = None, link_url: str = "",
-                   slug: str = "") -> Content:
+                   slug: str = "", urgent: bool = False) -> Content:
     content = Content(
         author=by, title=title, body=body, summary=summary, kind=kind, tags=list(tags or []),
-        categories=list(categories or []), link_url=link_url, slug=slug or _unique_slug(title),
+        categories=list(categories or []), link_url=link_url, slug=slug or _unique_slug(title), urgent=urgent,
     )
     content.full_clean()
     content.save()

@@ -1,18 +1,18 @@
 """Publishing jobs: the one transition function, people's actions (retry, cancel, mark published) and
 the outcomes the dispatcher records."""
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
 from publishing import conf
 from publishing.choices import JOB_TRANSITIONS, ContentStatus, JobStatus
-from publishing.models import Content, JobEvent, PublishingJob
+from publishing.models import JobEvent, PublishingJob
 from publishing.services.content import content_transition
 
 
@@ -64,7 +64,7 @@ def job_retry(*, job: PublishingJob, by=None, note: str = "") -> PublishingJob:
     now = timezone.now()
     return job_transition(job=job, to=JobStatus.SCHEDULED, by=by, note=note or "Retry asked by a person",
                           due_at=now, next_retry_at=None, retries=0, error_message="", claim_token="",
-                          lease_until=None)
+                          lease_until=None, sending_since=None)
 
 
 @transaction.atomic
@@ -88,7 +88,8 @@ def job_mark_published(*, job: PublishingJob, by=None, url: str, external_id: st
     job = _locked(job)
     job = job_transition(job=job, to=JobStatus.PUBLISHED, by=by, note=note or "Marked published by a person",
                          external_url=url, external_id=external_id or job.external_id,
-                         published_at=timezone.now(), claim_token="", lease_until=None)
+                         published_at=timezone.now(), claim_token="", lease_until=None,
+                         sending_since=None)
     _content_published(job)
     _campaign_settle(job.campaign_id)
     return job
@@ -97,9 +98,41 @@ def job_mark_published(*, job: PublishingJob, by=None, url: str, external_id: st
 # ---- outcomes recorded by the dispatcher ---------------------------------------------------------
 
 
+def job_mark_sending(*, job_id: int, token: str) -> bool:
+    """Commit, on its own, that the job's request may start now: from here on the post may exist, and
+    only a job so marked can ever be reconciled as an unknown outcome. False when this dispatcher no
+    longer holds the job (its claim was taken back): it must not be sent."""
+    return bool(PublishingJob.objects.filter(pk=job_id, claim_token=token, status=JobStatus.PUBLISHING).update(
+        sending_since=timezone.now(), attempts=F("attempts") + 1, updated_at=timezone.now()))
+
+
+def jobs_keep_claimed(*, token: str) -> int:
+    """The live dispatcher's heartbeat: its claims' leases start again from now. Recovery takes back
+    only claims whose lease ran out, that is whose dispatcher stopped beating."""
+    now = timezone.now()
+    return PublishingJob.objects.filter(claim_token=token, status=JobStatus.PUBLISHING).update(
+        lease_until=now + timedelta(seconds=conf.lease_seconds()))
+
+
+@transaction.atomic
+def job_requeue_unsent(*, job_id: int, expired_before) -> bool:
+    """Put back in the queue a claim whose dispatcher stopped before the job's request began: nothing
+    was sent, so nothing is to be checked; it keeps its place (due time) and its retries."""
+    job = (PublishingJob.objects.select_for_update()
+           .filter(pk=job_id, status=JobStatus.PUBLISHING, lease_until__lt=expired_before, sending_since=None)
+           .first())
+    if job is None:
+        return False
+    job_transition(job=job, to=JobStatus.SCHEDULED, by_system="dispatcher",
+                   note="Back in the queue: its dispatcher stopped before posting it", claim_token="",
+                   lease_until=None)
+    return True
+
+
 def _claimed(job_id: int, token: str) -> PublishingJob | None:
     """The job, locked, if this worker still holds it; None when the lease was taken back meanwhile."""
-    return PublishingJob.objects.select_for_update().filter(pk=job_id, claim_token=token).first()
+    return (PublishingJob.objects.select_for_update(of=("self",)).select_related("content")
+            .filter(pk=job_id, claim_token=token).first())
 
 
 def _content_published(job: PublishingJob) -> None:
@@ -107,18 +140,6 @@ def _content_published(job: PublishingJob) -> None:
     if content.status in (ContentStatus.APPROVED, ContentStatus.SCHEDULED):
         content_transition(content=content, to=ContentStatus.PUBLISHED, action="published",
                            note=f"First published on {job.channel}")
-
-
-def _contents_published(jobs: list[PublishingJob]) -> None:
-    """_content_published for a batch: the contents read when the batch was loaded may be stale, so
-    those that looked unpublished are read again, locked, and each is moved once."""
-    waiting = (ContentStatus.APPROVED, ContentStatus.SCHEDULED)
-    first_job = {job.content_id: job for job in reversed(jobs) if job.content.status in waiting}
-    if not first_job:
-        return
-    for content in Content.objects.select_for_update().filter(pk__in=first_job, status__in=waiting):
-        content_transition(content=content, to=ContentStatus.PUBLISHED, action="published",
-                           note=f"First published on {first_job[content.pk].channel}")
 
 
 def _campaign_settle(campaign_id: int) -> None:
@@ -138,62 +159,11 @@ def job_record_published(*, job_id: int, token: str, external_id: str, url: str,
             return None
     job = job_transition(job=job, to=JobStatus.PUBLISHED, by_system=by_system, note="Published",
                          external_id=external_id, external_url=url, published_at=timezone.now(),
-                         error_message="", error_details={"response": raw or {}}, claim_token="", lease_until=None)
+                         error_message="", error_details={"response": raw or {}}, claim_token="", lease_until=None,
+                         sending_since=None)
     _content_published(job)
     _campaign_settle(job.campaign_id)
     return job
-
-
-@dataclass
-class Posted:
-    """A post the channel confirmed, waiting to be recorded with the rest of its batch."""
-
-    job: PublishingJob
-    external_id: str
-    url: str
-    raw: dict = field(default_factory=dict)
-
-
-@transaction.atomic
-def jobs_record_published(*, token: str, posted: list[Posted]) -> list[PublishingJob]:
-    """Record a batch of confirmed posts with set-based writes: one locking read of the jobs this
-    worker still holds, one UPDATE, one INSERT of events, then each campaign settled once.
-    A job whose lease was taken back meanwhile goes through job_record_published on its own."""
-    if not posted:
-        return []
-    if JobStatus.PUBLISHED not in JOB_TRANSITIONS[JobStatus.PUBLISHING]:
-        raise ConflictError("Jobs cannot go from publishing to published.", code="invalid_transition")
-    by_pk = {item.job.pk: item for item in posted}
-    held = set(PublishingJob.objects.select_for_update().filter(
-        pk__in=by_pk, claim_token=token, status=JobStatus.PUBLISHING).values_list("pk", flat=True))
-    now = timezone.now()
-    same_for_all = {"status": JobStatus.PUBLISHED, "published_at": now, "error_message": "", "claim_token": "",
-                    "lease_until": None, "updated_at": now}
-    jobs = []
-    for pk in held:
-        item = by_pk[pk]
-        job = item.job
-        job.external_id, job.external_url, job.error_details = item.external_id, item.url, {"response": item.raw}
-        for name, value in same_for_all.items():
-            setattr(job, name, value)
-        jobs.append(job)
-    # bulk_update builds a CASE per field and row, costly to compile for a large batch: only the
-    # fields that differ between posts go through it, the rest in one plain UPDATE.
-    PublishingJob.objects.filter(pk__in=held).update(**same_for_all)
-    PublishingJob.objects.bulk_update(jobs, ["external_id", "external_url", "error_details"])
-    JobEvent.objects.bulk_create(
-        JobEvent(job_id=job.pk, from_status=JobStatus.PUBLISHING, to_status=JobStatus.PUBLISHED,
-                 by_system="dispatcher", note="Published") for job in jobs)
-    _contents_published(jobs)
-    for pk in by_pk.keys() - held:
-        item = by_pk[pk]
-        recorded = job_record_published(job_id=pk, token=token, external_id=item.external_id, url=item.url,
-                                        raw=item.raw)
-        if recorded is not None:
-            jobs.append(recorded)
-    for campaign_id in {job.campaign_id for job in jobs}:
-        _campaign_settle(campaign_id)
-    return jobs
 
 
 @transaction.atomic
@@ -203,7 +173,7 @@ def job_record_awaiting_manual(*, job_id: int, token: str, draft: str) -> Publis
         return None
     return job_transition(job=job, to=JobStatus.AWAITING_MANUAL, by_system="dispatcher",
                           note="Ready to paste: a person publishes it and reports the address", draft=draft,
-                          claim_token="", lease_until=None)
+                          claim_token="", lease_until=None, sending_since=None)
 
 
 @transaction.atomic
@@ -222,7 +192,7 @@ def job_record_failure(*, job_id: int, token: str, message: str, details: dict |
     if permanent or retries > conf.max_retries():
         job = job_transition(job=job, to=JobStatus.FAILED, by_system="dispatcher", note=message,
                              retries=retries, error_message=message, error_details=details, claim_token="",
-                             lease_until=None, next_retry_at=None)
+                             lease_until=None, sending_since=None, next_retry_at=None)
         _campaign_settle(job.campaign_id)
         return job
     wait = retry_after if retry_after is not None else backoff_seconds(retries)
@@ -230,7 +200,7 @@ def job_record_failure(*, job_id: int, token: str, message: str, details: dict |
     return job_transition(job=job, to=JobStatus.SCHEDULED, by_system="dispatcher",
                           note=f"{message} (retry at {when:%H:%M:%S})", retries=retries, error_message=message,
                           error_details=details, due_at=when, next_retry_at=when, claim_token="",
-                          lease_until=None)
+                          lease_until=None, sending_since=None)
 
 
 @transaction.atomic
@@ -241,4 +211,5 @@ def job_record_needs_checking(*, job_id: int, token: str | None, message: str,
     if job is None or job.status != JobStatus.PUBLISHING:
         return None
     return job_transition(job=job, to=JobStatus.NEEDS_CHECKING, by_system="reconciler", note=message,
-                          error_message=message, error_details=details or {}, claim_token="", lease_until=None)
+                          error_message=message, error_details=details or {}, claim_token="", lease_until=None,
+                          sending_since=None)

@@ -186,3 +186,14 @@ def test_campaign_audience_resolves_contacts_tags_and_domains_once(people):
     campaign = campaign_create(by=people[0], name="C", audience={
         "tag_ids": [tag.pk], "domains": ["globex.com", "acme.com"], "contact_ids": [chosen.pk]})
     assert set(campaign_audience(campaign=campaign)) == {tagged, by_domain, chosen}
+
+
+def test_urgent_content_makes_urgent_jobs(people):
+    urgent, normal = approved(people, "Outage notice", urgent=True), approved(people, "Newsletter")
+    campaign = campaign_create(by=people[0], name="Now", starts_at=timezone.now(), contents=[urgent, normal],
+                               channels=[ChannelFactory(kind="slack")])
+
+    campaign_activate(campaign=campaign, by=people[0])
+
+    assert dict(PublishingJob.objects.values_list("content__title", "urgent")) == {
+        "Outage notice": True, "Newsletter": False}

@@ -1,6 +1,7 @@
 import pytest
 from django.db import connection
 from django.utils import timezone
+from werkzeug import Response
 
 from publishing import dispatcher
 from publishing.choices import DUE_JOB, JobStatus
@@ -11,13 +12,13 @@ from publishing.tests.factories import JobFactory
 pytestmark = pytest.mark.django_db
 
 BATCH = 8
-# The batch's channel accounts are read with their health rows (which also hold the token buckets) in
-# one query, an account's posts go out in rows of a few, and the run writes the health outcome once.
-# Per job: its rate-limit token. Per batch: recover, claim (lock, update, read, events), load (jobs,
-# media), the accounts, record (lock, update, the posts' own fields, events), campaign check (status,
-# open jobs), the health write, the empty claim that ends the run, SQLite's savepoints around atomic
-# blocks, and a fresh read of the token bucket for the account's second row (its first read is stale).
-PER_JOB, PER_BATCH = 1, 24
+# Every job's outcome is its own commit, made as soon as it is known (a crash loses at most the
+# outcomes of the posts in flight). Per job: its rate-limit token, the sending mark, and the outcome
+# (lock with its content, update, event, campaign check: status and open jobs; SQLite's savepoint and
+# release around it). Per batch: recover, claim (lock, update, read, events), load (jobs, media), the
+# accounts, the health write, the empty claim that ends the run, and a fresh read of the token bucket
+# for the account's second row (its first read is stale).
+PER_JOB, PER_BATCH = 9, 16
 
 
 def test_a_batch_of_posts_costs_a_few_queries_per_job(httpserver, settings, django_assert_max_num_queries):
@@ -37,21 +38,41 @@ def test_a_batch_of_posts_costs_a_few_queries_per_job(httpserver, settings, djan
     assert JobEvent.objects.filter(to_status=JobStatus.PUBLISHED).count() == BATCH + 1
 
 
-def test_a_job_whose_lease_was_taken_back_mid_batch_is_still_recorded_published(httpserver, settings):
+@pytest.mark.django_db(transaction=True)  # the receiver reads what the dispatcher committed
+def test_each_outcome_is_committed_before_the_next_post_goes(httpserver, settings):
+    settings.PUBLISHING_DISPATCH_THREADS = 1
+    seen = []
+
+    def answer(request):
+        seen.append(sorted(PublishingJob.objects.values_list("status", flat=True)))
+        return Response("ok")
+
+    httpserver.expect_request("/slack", method="POST").respond_with_handler(answer)
+    channel = channel_on(httpserver, "slack")
+    first = JobFactory(channel=channel)
+    JobFactory.create_batch(2, channel=channel, campaign=first.campaign)
+
+    dispatcher.dispatch_once()
+
+    assert seen == [[JobStatus.PUBLISHING] * 3, [JobStatus.PUBLISHED] + [JobStatus.PUBLISHING] * 2,
+                    [JobStatus.PUBLISHED] * 2 + [JobStatus.PUBLISHING]]
+
+
+def test_a_claim_taken_back_before_its_request_is_withdrawn_unsent(httpserver, settings):
     settings.PUBLISHING_DISPATCH_THREADS = 1
     httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
     channel = channel_on(httpserver, "slack")
-    kept, taken_back = JobFactory(channel=channel), JobFactory(channel=channel)
-    token, _ = dispatcher.claim_due()
-    jobs = dispatcher._claimed_jobs([kept.pk, taken_back.pk], token)
-    posted = [dispatcher.post_claimed(job, token) for job in jobs]
-    PublishingJob.objects.filter(pk=taken_back.pk).update(status=JobStatus.NEEDS_CHECKING, claim_token="")
+    JobFactory(channel=channel)
+    taken_back = JobFactory(channel=channel)
+    token, ids = dispatcher.claim_due()
+    PublishingJob.objects.filter(pk=taken_back.pk).update(claim_token="another-dispatcher")
 
-    recorded = dispatcher.jobs_record_published(token=token, posted=posted)
+    statuses = dispatcher.publish_batch(token, ids)
 
-    assert sorted(job.pk for job in recorded) == sorted([kept.pk, taken_back.pk])
-    assert set(PublishingJob.objects.values_list("status", flat=True)) == {JobStatus.PUBLISHED}
-    assert len(httpserver.log) == 2
+    assert sorted(statuses) == ["lost", JobStatus.PUBLISHED]
+    assert len(httpserver.log) == 1
+    taken_back.refresh_from_db()
+    assert (taken_back.status, taken_back.sending_since, taken_back.attempts) == (JobStatus.PUBLISHING, None, 0)
 
 
 # SQLite uses a partial index only when the query's own literals imply its condition, never with
@@ -59,7 +80,8 @@ def test_a_job_whose_lease_was_taken_back_mid_batch_is_still_recorded_published(
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="partial index plans are PostgreSQL's")
 def test_the_claim_reads_due_jobs_in_order_from_an_index_without_sorting_them():
     JobFactory.create_batch(3)
-    due = (PublishingJob.objects.filter(status__in=DUE_JOB, due_at__lte=timezone.now()).order_by("due_at", "pk")
+    due = (PublishingJob.objects.filter(status__in=DUE_JOB, due_at__lte=timezone.now())
+           .order_by("-urgent", "due_at", "pk")
            .values_list("pk", "status")[:64])  # the read claim_due locks its jobs with
     sql, params = due.query.sql_with_params()
 

@@ -4,15 +4,18 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError
 from django.db.backends.signals import connection_created
 from django.utils import timezone
 from werkzeug import Response
 
+from gateways.models import BreakerState, ProviderHealth
 from publishing import dispatcher
 from publishing.choices import JobStatus
 from publishing.formatters import formatter_for
 from publishing.models import PublishingJob
 from publishing.services import backoff_seconds, job_mark_published
+from publishing.services.jobs import job_mark_sending, jobs_keep_claimed
 from publishing.tests.channels import channel_on
 from publishing.tests.factories import ChannelFactory, JobFactory
 
@@ -165,16 +168,95 @@ def test_unknown_outcome_on_mastodon_retries_with_the_same_idempotency_key(https
     assert keys == {str(job.idempotency_key)}
 
 
-def test_expired_lease_is_reconciled_not_reposted(httpserver):
+def test_an_expired_claim_that_was_never_sent_goes_back_to_the_queue_silently(httpserver):
     httpserver.expect_request("/slack").respond_with_data("ok")
     job = JobFactory(channel=channel_on(httpserver, "slack"))
     dispatcher.claim_due()
     PublishingJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+
     counts = dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert counts == {"recovered": 1, "published": 1}
+    assert (job.status, job.attempts, job.retries) == (JobStatus.PUBLISHED, 1, 0)
+    assert not job.events.filter(to_status=JobStatus.NEEDS_CHECKING).exists()
+    assert len(httpserver.log) == 1
+
+
+def test_an_expired_claim_whose_request_may_have_started_is_reconciled_not_reposted(httpserver):
+    httpserver.expect_request("/slack").respond_with_data("ok")
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    token, _ = dispatcher.claim_due()
+    assert job_mark_sending(job_id=job.pk, token=token)
+    PublishingJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+
+    counts = dispatcher.dispatch_once()
+
     job.refresh_from_db()
     assert counts["recovered"] == 1
     assert job.status == JobStatus.NEEDS_CHECKING
+    assert "dispatcher stopped while posting" in job.error_message and "Check the channel" in job.error_message
     assert httpserver.log == []
+
+
+def test_a_live_dispatchers_heartbeat_keeps_its_claims_from_recovery(httpserver, settings):
+    settings.PUBLISHING_LEASE_SECONDS = 2
+    httpserver.expect_request("/slack").respond_with_data("ok")
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    token, _ = dispatcher.claim_due(token="live-dispatcher")
+    PublishingJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+
+    jobs_keep_claimed(token=token)
+
+    assert dispatcher.recover_expired() == 0
+    job.refresh_from_db()
+    assert (job.status, job.claim_token) == (JobStatus.PUBLISHING, token)
+    assert job.lease_until > timezone.now() + timedelta(seconds=1)
+
+
+def test_urgent_jobs_are_claimed_before_every_other_due_job(httpserver):
+    channel = channel_on(httpserver, "slack")
+    backlog = JobFactory.create_batch(3, channel=channel, due_at=timezone.now() - timedelta(hours=1))
+    urgent = JobFactory(channel=channel, urgent=True, campaign=backlog[0].campaign)
+
+    _, first = dispatcher.claim_due(limit=1)
+
+    assert first == [urgent.pk]
+
+
+def test_an_open_breaker_holds_jobs_back_without_an_attempt_or_a_retry(httpserver):
+    httpserver.expect_request("/slack").respond_with_data("ok")
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    until = timezone.now() + timedelta(seconds=40)
+    ProviderHealth.objects.filter(account_id=job.channel.provider_account_id).update(
+        breaker_state=BreakerState.OPEN, opened_at=timezone.now(), open_until=until, open_reason="failures")
+
+    dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.retries, job.sending_since) == (JobStatus.SCHEDULED, 0, 0, None)
+    assert until - timedelta(seconds=2) < job.due_at < until + timedelta(seconds=2)
+    assert httpserver.log == []
+
+
+def test_a_receiver_slower_than_the_timeout_is_retried_with_the_same_key_then_needs_checking(httpserver, settings):
+    settings.PUBLISHING_MAX_RETRIES = 2
+    keys = []
+
+    def slow(request):
+        keys.append(request.headers["webhook-id"])
+        time.sleep(0.6)
+        return Response("ok")
+
+    httpserver.expect_request("/webhook").respond_with_handler(slow)
+    job = JobFactory(channel=channel_on(httpserver, "webhook", timeout=0.3))
+
+    dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.NEEDS_CHECKING
+    assert "same idempotency key" in job.error_message and "Check the channel" in job.error_message
+    assert keys == [str(job.idempotency_key)] * 3 and job.attempts == 3
 
 
 def test_two_claims_never_share_a_job(httpserver):
@@ -276,9 +358,12 @@ def test_a_post_that_cannot_be_built_fails_alone_and_the_rest_of_its_account_goe
 
     counts = dispatcher.dispatch_once(limit=2)
 
-    assert counts == {"recovered": 0, "error": 1, "published": 1}
+    assert counts == {"recovered": 0, "scheduled": 3, "failed": 1, "published": 1}  # no backoff in these tests
     fine.refresh_from_db()
+    broken.refresh_from_db()
     assert fine.status == JobStatus.PUBLISHED and len(httpserver.log) == 1
+    assert (broken.status, broken.attempts) == (JobStatus.FAILED, 0)
+    assert "could not be prepared" in broken.error_message
 
 
 def test_an_accounts_jobs_go_out_in_rows_of_a_few_and_other_channels_alone(httpserver):
@@ -292,3 +377,21 @@ def test_an_accounts_jobs_go_out_in_rows_of_a_few_and_other_channels_alone(https
 
     assert sorted(len(group) for group in groups) == [1, 1, dispatcher.POSTS_IN_A_ROW]
     assert [website] in groups
+
+
+def test_a_post_whose_sending_mark_cannot_be_written_is_not_sent(httpserver, monkeypatch):
+    httpserver.expect_request("/slack").respond_with_data("ok")
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+
+    def unwritable(**kwargs):
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(dispatcher, "job_mark_sending", unwritable)
+
+    token, ids = dispatcher.claim_due()
+    statuses = dispatcher.publish_batch(token, ids)
+
+    job.refresh_from_db()
+    assert statuses == [JobStatus.SCHEDULED] and httpserver.log == []
+    assert (job.status, job.attempts, job.sending_since) == (JobStatus.SCHEDULED, 0, None)
+    assert "withdrawn" in job.error_message

@@ -7,6 +7,7 @@ from django.utils import timezone
 from aicmo_site.roles import APPROVER, MARKETER
 from publishing import dispatcher
 from publishing.choices import CampaignStatus, ContentStatus, JobStatus
+from publishing.models import PublishingJob
 from publishing.services import content_create
 from publishing.tests.factories import CampaignFactory, ChannelFactory, ContentFactory, JobFactory, approve
 
@@ -230,3 +231,18 @@ def test_campaign_list_shows_each_campaign_progress_in_fixed_queries(marketer_cl
     JobFactory.create_batch(3)
     with django_assert_num_queries(6):
         marketer_client.get(reverse("publishing:campaign-list"))
+
+
+def test_campaign_page_says_why_a_job_needs_checking_and_which_post_is_on_its_way(marketer_client):
+    reason = ("Outcome unknown: Slack: no answer in time. The request may have reached Slack, which offers no way "
+              "to ask. Check the channel, then mark the job published or retry it.")
+    checking = JobFactory(urgent=True)
+    PublishingJob.objects.filter(pk=checking.pk).update(status=JobStatus.NEEDS_CHECKING, error_message=reason)
+    on_its_way = JobFactory(campaign=checking.campaign)
+    PublishingJob.objects.filter(pk=on_its_way.pk).update(status=JobStatus.PUBLISHING, sending_since=timezone.now())
+
+    page = marketer_client.get(reverse("publishing:campaign-detail", args=[checking.campaign.pk]))
+
+    text = page.content.decode()
+    assert reason in text and "Urgent" in text
+    assert "waiting for its answer" in text

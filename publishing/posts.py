@@ -1,0 +1,31 @@
+"""What a job says to its channel: the post, built from the job's channel version."""
+
+from django.conf import settings
+
+from gateways.capabilities import ChannelPost
+from media.services import asset_public_url
+from publishing.formatters import formatter_for
+from publishing.models import PublishingJob
+
+
+def public_url(content) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{content.get_public_url()}"
+
+
+def build_post(job: PublishingJob) -> ChannelPost:
+    version, content = job.version, job.content
+    formatter = formatter_for(version.kind)
+    media_urls = [f"{settings.PUBLIC_BASE_URL}{asset_public_url(asset=asset)}" for asset in version.media.all()]
+    text = formatter.render(version)
+    return ChannelPost(
+        idempotency_key=str(job.idempotency_key),
+        text=text,
+        title=version.title or content.title,
+        body_markdown=text if formatter.markdown else "",
+        link_url=version.cta_url,
+        tags=list(version.hashtags),
+        media_urls=media_urls,
+        canonical_url=public_url(content),
+        extra={"description": content.summary[:250], "job_id": job.pk, "campaign_id": job.campaign_id,
+               "channel": job.channel.slug},
+    )

@@ -1,0 +1,117 @@
+"""The claims of dispatchers that stop, and posts whose outcome is unknown.
+
+A live dispatcher's Heartbeat keeps its claims' leases running. Recovery takes back only claims
+whose lease ran out: a job never marked sending goes back to the queue as it was (nothing was sent);
+a job marked sending may have been posted and is reconciled by what its channel offers.
+"""
+
+import logging
+import threading
+import uuid
+from datetime import timedelta
+
+from django import db
+from django.utils import timezone
+
+from gateways.capabilities import ChannelPost
+from gateways.errors import GatewayError
+from publishing import conf, gateway
+from publishing.choices import JobStatus
+from publishing.models import PublishingJob
+from publishing.posts import build_post
+from publishing.services.jobs import (
+    job_record_failure,
+    job_record_needs_checking,
+    job_record_published,
+    job_requeue_unsent,
+    jobs_keep_claimed,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def reconcile(*, job: PublishingJob, token: str, post: ChannelPost, reason: str) -> PublishingJob | None:
+    """The request may have reached the channel and no answer says what came of it. Never "failed":
+    retry with the same idempotency key where the channel drops repeats, ask the channel where it can
+    say, otherwise hand the job to a person rather than risk posting twice."""
+    account_id = job.channel.provider_account_id
+    if account_id and gateway.retry_is_safe(account_id=account_id):
+        if job.retries + 1 > conf.max_retries():
+            return job_record_needs_checking(
+                job_id=job.pk, token=token,
+                message=f"{reason}. Sent {job.attempts} times with the same idempotency key and never answered "
+                        f"in time: {job.channel} may have it. Check the channel, then mark the job published or "
+                        "retry it.", details={"idempotency_key": str(job.idempotency_key), "attempt": job.attempts})
+        return job_record_failure(job_id=job.pk, token=token,
+                                  message=f"{reason}; sending again with the same idempotency key, which "
+                                          f"{job.channel} drops if it has the post",
+                                  details={"idempotency_key": str(job.idempotency_key)})
+    if account_id and gateway.can_lookup(account_id=account_id):
+        try:
+            found = gateway.lookup(account_id=account_id, post=post)
+        except GatewayError as exc:
+            return job_record_needs_checking(
+                job_id=job.pk, token=token,
+                message=f"{reason}; asking {job.channel} whether the post exists failed too ({exc}). Check the "
+                        "channel, then mark the job published or retry it.")
+        if found is not None:
+            return job_record_published(job_id=job.pk, token=token, external_id=found.external_id, url=found.url,
+                                        raw=found.raw, by_system="reconciler")
+        return job_record_failure(job_id=job.pk, token=token,
+                                  message=f"{reason}; {job.channel} has no such post, so it is posted again")
+    return job_record_needs_checking(
+        job_id=job.pk, token=token,
+        message=f"{reason}. The request may have reached {job.channel}, which offers no way to ask. Check the "
+                "channel, then mark the job published or retry it.")
+
+
+def recover_expired(*, now=None) -> int:
+    """Take back the claims of dispatchers that stopped beating: a job never marked sending goes back
+    to the queue as it was; a job marked sending may have been posted, and is reconciled."""
+    now = now or timezone.now()
+    recovered = 0
+    expired = PublishingJob.objects.filter(status=JobStatus.PUBLISHING, lease_until__lt=now)
+    for pk, sending_since in expired.values_list("pk", "sending_since"):
+        if sending_since is None:
+            recovered += job_requeue_unsent(job_id=pk, expired_before=now)
+            continue
+        token = str(uuid.uuid4())
+        taken = PublishingJob.objects.filter(pk=pk, status=JobStatus.PUBLISHING, lease_until__lt=now,
+                                             sending_since__isnull=False).update(
+            claim_token=token, lease_until=now + timedelta(seconds=conf.lease_seconds()))
+        if not taken:
+            continue
+        job = PublishingJob.objects.select_related("channel", "version", "content").get(pk=pk)
+        reconcile(job=job, token=token, post=build_post(job),
+                  reason=f"The dispatcher stopped while posting (request started {sending_since:%H:%M:%S})")
+        recovered += 1
+    return recovered
+
+
+class Heartbeat:
+    """Keeps a dispatcher's claims alive while it runs: a thread that moves their leases on every
+    quarter lease. When the process dies the beats stop, and other dispatchers take the claims back
+    once a whole lease has passed without one."""
+
+    def __init__(self, token: str):
+        self.token = token
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="publish-heartbeat", daemon=True)
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self._stopped.wait(conf.lease_seconds() / 4):
+                try:
+                    jobs_keep_claimed(token=self.token)
+                except Exception:  # noqa: BLE001 - a missed beat is made up by the next, well within the lease
+                    logger.exception("Could not extend the leases of this dispatcher's publishing jobs")
+        finally:
+            db.connection.close()
