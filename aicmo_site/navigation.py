@@ -11,6 +11,7 @@ SECTIONS = (
     ("media", "Media"),
     ("analytics", "Analytics"),
     ("gateways", "Providers"),
+    ("webhooks", "Webhooks"),
 )
 
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "gateways",
+    "webhooks",
     "crm",
     "media",
     "publishing",

@@ -14,6 +14,7 @@ from publishing import conf
 from publishing.choices import JOB_TRANSITIONS, ContentStatus, JobStatus
 from publishing.models import Content, JobEvent, PublishingJob
 from publishing.services.content import content_transition
+from publishing.webhook_events import jobs_event_emit
 
 
 def job_transition(*, job: PublishingJob, to: str, by=None, by_system: str = "", note: str = "",
@@ -30,6 +31,7 @@ def job_transition(*, job: PublishingJob, to: str, by=None, by_system: str = "",
         setattr(job, name, value)
     job.save()
     JobEvent.objects.create(job=job, from_status=source, to_status=to, by=by, by_system=by_system, note=note)
+    jobs_event_emit([job])
     return job
 
 
@@ -185,6 +187,7 @@ def jobs_record_published(*, token: str, posted: list[Posted]) -> list[Publishin
         JobEvent(job_id=job.pk, from_status=JobStatus.PUBLISHING, to_status=JobStatus.PUBLISHED,
                  by_system="dispatcher", note="Published") for job in jobs)
     _contents_published(jobs)
+    jobs_event_emit(jobs)
     for pk in by_pk.keys() - held:
         item = by_pk[pk]
         recorded = job_record_published(job_id=pk, token=token, external_id=item.external_id, url=item.url,
