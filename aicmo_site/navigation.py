@@ -12,6 +12,7 @@ SECTIONS = (
     ("analytics", "Analytics"),
     ("gateways", "Providers"),
     ("webhooks", "Webhooks"),
+    ("alerts", "Alerts"),
 )
 
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "media",
     "publishing",
     "analytics",
+    "alerts",
     # Last, so its post_migrate (roles_sync) runs once every app's permissions exist.
     "aicmo_site",
 ]
