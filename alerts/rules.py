@@ -66,12 +66,13 @@ def failover_rate(threshold: float) -> list[Finding]:
     """How often a capability's first account fails, so calls move on to the next one."""
     findings = []
     accounts = ProviderAccount.objects.filter(enabled=True).select_related("health").order_by("capability", "priority")
-    first_of: dict[str, ProviderAccount] = {}
+    real: dict[str, list[ProviderAccount]] = {}
     for account in accounts:
         if not account.is_fallback:
-            first_of.setdefault(account.capability, account)
+            real.setdefault(account.capability, []).append(account)
     labels = dict(Capability.CHOICES)
-    for capability, account in first_of.items():
+    # With a single account there is nothing to fail over to: provider_down covers it.
+    for capability, (account, *_others) in ((c, found) for c, found in real.items() if len(found) > 1):
         health = getattr(account, "health", None)
         if health is None or health.calls < conf.min_provider_calls() or health.success_rate is None:
             continue

@@ -1,14 +1,18 @@
 """Each rule opened and resolved by a real condition, announced to a loopback Slack-style receiver exactly
 once per opening and once per resolution."""
 
+import json
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.tasks import async_task
 
+from aicmo_site.testing.worker import wait_for
 from alerts.models import Alert, AlertStatus
-from alerts.services import alerts_check
+from alerts.services import alert_channel_create, alerts_check
 from alerts.tests.conftest import opened, resolved
 from crm.choices import RunStatus
 from crm.models import EngagementEvent
@@ -183,3 +187,22 @@ def test_a_contact_factory_is_not_needed_for_quiet_checks(quiet_rules):
     ContactFactory()
     report = alerts_check()
     assert (report.opened, report.resolved, report.rule_errors) == ([], [], {})
+
+
+@pytest.mark.worker
+def test_a_worker_that_is_not_running_opens_queue_alerts_which_resolve_once_it_drains_the_queue(
+        quiet_rules, qcluster, httpserver):
+    httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
+    alert_channel_create(name="Ops", kind="slack", target=httpserver.url_for("/slack"))
+    quiet_rules(queue_depth=0, oldest_task_age=0)
+    async_task("aicmo_site.tasks.worker_echo", "waiting")
+
+    alerts_check()
+    assert len(open_alerts("queue_depth")) == 1 and len(open_alerts("oldest_task_age")) == 1
+
+    cluster = qcluster()
+    wait_for(lambda: get_broker().queue_size() == 0, timeout=60, message=f"the queue to drain\n{cluster.output()}")
+    alerts_check()
+    assert open_alerts("queue_depth") == [] and open_alerts("oldest_task_age") == []
+    texts = [json.loads(request.get_data())["text"] for request, _ in httpserver.log]
+    assert (len(opened(texts)), len(resolved(texts))) == (2, 2)
