@@ -47,8 +47,20 @@ def alert_rule_update(*, key: str, enabled: bool, threshold: float) -> AlertRule
 
 
 @transaction.atomic
-def alert_channel_create(*, name: str, kind: str, target: str, repeat_minutes: int = 240) -> AlertChannel:
-    channel = AlertChannel(name=name, kind=kind, target=target.strip(), repeat_minutes=repeat_minutes)
+def alert_channel_create(*, name: str, kind: str, target: str, repeat_minutes: int = 240,
+                         active: bool = True) -> AlertChannel:
+    channel = AlertChannel(name=name, kind=kind, target=target.strip(), repeat_minutes=repeat_minutes, active=active)
+    channel.full_clean()
+    channel.save()
+    return channel
+
+
+@transaction.atomic
+def alert_channel_update(*, channel: AlertChannel, **fields) -> AlertChannel:
+    for name, value in fields.items():
+        if name not in {"name", "kind", "target", "repeat_minutes", "active"}:
+            raise DomainError(f"{name} cannot be changed.", code="read_only")
+        setattr(channel, name, value)
     channel.full_clean()
     channel.save()
     return channel

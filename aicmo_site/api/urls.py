@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from aicmo_site.api.auth import MeView, TokenLoginView, TokenLogoutView
 
-API_APPS = ("gateways", "webhooks", "crm", "media", "publishing", "analytics")
+API_APPS = ("gateways", "webhooks", "crm", "media", "publishing", "analytics", "alerts")
 
 urlpatterns = [
     path("auth/token/", TokenLoginView.as_view(), name="api-token-login"),
