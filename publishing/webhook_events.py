@@ -66,9 +66,9 @@ def emails_sent_emit(delivery_ids: list[int]) -> None:
     unless someone subscribed, then one read and one insert for the batch."""
     if "email.sent" not in subscribed_events():
         return
-    sent = (EmailDelivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.SENT)
-            .select_related("contact").only("pk", "campaign_id", "contact_id", "message_id", "provider", "sent_at",
-                                            "contact__email").order_by("pk"))
-    emit_many("email.sent", [{**_delivery_payload(delivery, delivery.contact.email), "provider": delivery.provider,
-                              "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None}
-                             for delivery in sent])
+    sent = (EmailDelivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.SENT).order_by("pk")
+            .values_list("pk", "campaign_id", "contact_id", "contact__email", "message_id", "provider", "sent_at"))
+    emit_many("email.sent", [{"delivery_id": pk, "campaign_id": campaign_id, "contact_id": contact_id, "email": email,
+                              "message_id": message_id, "provider": provider,
+                              "sent_at": sent_at.isoformat() if sent_at else None}
+                             for pk, campaign_id, contact_id, email, message_id, provider, sent_at in sent])

@@ -1,26 +1,24 @@
 """The business events a subscription may ask for, and `emit`, which every domain app calls.
 
-Emitting writes outbox rows in the caller's transaction (so an event exists exactly when the change
-it reports was committed) and asks the worker to deliver them after commit. It costs one cached
-lookup when nobody subscribed to the event, and one bulk insert per batch when someone did.
+Emitting writes an outbox row in the caller's transaction (so an event exists exactly when the change
+it reports was committed) and asks the worker to deliver it after commit. It costs one cached lookup
+when nobody subscribed to the event, and one small insert per batch when someone did.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
 from django_q.tasks import async_task
 
 from webhooks import conf
 from webhooks.events_catalogue import EVENTS
-from webhooks.models import WebhookMessage, WebhookSubscription
+from webhooks.models import WebhookOutbox, WebhookSubscription
 
 SUBSCRIBED_CACHE_KEY = "webhooks:subscribed-events"
+DELIVERY_ASKED_CACHE_KEY = "webhooks:delivery-asked"
 
 
 def subscribed_events() -> frozenset[str]:
@@ -42,12 +40,13 @@ def forget_subscribed_events() -> None:
 
 
 def emit(event: str, payload: dict) -> int:
-    """One event; returns the number of deliveries queued (0 when nobody listens)."""
+    """One event; returns 1 when it was queued, 0 when nobody listens."""
     return emit_many(event, [payload])
 
 
 def emit_many(event: str, payloads: Iterable[dict]) -> int:
-    """A batch of one kind of event (an import's contacts, a send's deliveries): one insert for all."""
+    """A batch of one kind of event (a send's deliveries, a segment's newcomers): one small insert for all,
+    in the caller's transaction. Returns how many events were queued (0 when nobody listens)."""
     if event not in EVENTS:
         raise ValueError(f"Unknown webhook event {event!r}")
     if event not in subscribed_events():
@@ -55,23 +54,16 @@ def emit_many(event: str, payloads: Iterable[dict]) -> int:
     payloads = list(payloads)
     if not payloads:
         return 0
-    # A handful of subscriptions at most; SQLite cannot search inside a JSON list.
-    subscriptions = [s.pk for s in WebhookSubscription.objects.filter(active=True).order_by().only("pk", "events")
-                     if event in s.events]
-    if not subscriptions:
-        return 0
-    now = timezone.now()
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    rows = [WebhookMessage(subscription_id=subscription, event=event, message_id=f"msg_{uuid.uuid4().hex}",
-                           body={"type": event, "timestamp": stamp, "data": payload}, next_attempt_at=now)
-            for payload in payloads for subscription in subscriptions]
-    WebhookMessage.objects.bulk_create(rows, batch_size=2000)
+    WebhookOutbox.objects.create(event=event, payloads=payloads)
     deliver_after_commit()
-    return len(rows)
+    return len(payloads)
 
 
 def _deliver_due() -> None:
-    async_task("webhooks.tasks.deliver_due", group="webhooks")
+    # At most one request a second per process: a worker sending a thousand emails a second emits five
+    # batches a second, and one delivery task picks up every batch that arrives while it runs.
+    if cache.add(DELIVERY_ASKED_CACHE_KEY, True, timeout=1):
+        async_task("webhooks.tasks.deliver_due", group="webhooks")
 
 
 def deliver_after_commit() -> None:

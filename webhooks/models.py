@@ -39,6 +39,23 @@ class WebhookSubscription(models.Model):
         return [labels.get(event, event) for event in self.events]
 
 
+class WebhookOutbox(models.Model):
+    """Events emitted together (a send's batch, an import), written as one row in the emitter's transaction:
+    the hot paths pay one small insert, and the worker turns the row into a message per subscription."""
+
+    event = models.CharField(max_length=40, choices=EVENT_CHOICES)
+    payloads = models.JSONField()
+    emitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("pk",)
+        verbose_name = "webhook outbox batch"
+        verbose_name_plural = "webhook outbox batches"
+
+    def __str__(self) -> str:
+        return f"{len(self.payloads)} × {self.event}"
+
+
 class WebhookMessage(models.Model):
     """One event owed to one subscription. Its message_id is the webhook-id header, the same on every
     retry, so a receiver drops a message it already has."""

@@ -6,10 +6,12 @@ import base64
 import json
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
@@ -20,7 +22,7 @@ from gateways.http import ProviderHttp
 from webhooks import conf
 from webhooks.events import deliver_after_commit, forget_subscribed_events
 from webhooks.events_catalogue import EVENTS
-from webhooks.models import MessageStatus, WebhookDelivery, WebhookMessage, WebhookSubscription
+from webhooks.models import MessageStatus, WebhookDelivery, WebhookMessage, WebhookOutbox, WebhookSubscription
 
 # A claimed message is someone's for this long; a worker killed mid-delivery leaves it to be retried
 # after that (the receiver drops the duplicate by its webhook-id).
@@ -92,24 +94,49 @@ class DeliveryCounts:
     failed: int = 0
 
 
-def _claim(limit: int, due_by) -> list[int]:
+def outbox_expand(*, limit: int = 100) -> int:
+    """Turns emitted batches into one message per event and subscription wanting it; returns the batches done."""
     now = timezone.now()
     with transaction.atomic():
+        batches = list(WebhookOutbox.objects.select_for_update(skip_locked=True).order_by("pk")[:limit])
+        if not batches:
+            return 0
+        subscriptions = list(WebhookSubscription.objects.filter(active=True).order_by().only("pk", "events"))
+        messages = []
+        for batch in batches:
+            wanted = [subscription.pk for subscription in subscriptions if batch.event in subscription.events]
+            stamp = batch.emitted_at.isoformat(timespec="seconds")
+            messages += [WebhookMessage(subscription_id=subscription, event=batch.event,
+                                        message_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now,
+                                        body={"type": batch.event, "timestamp": stamp, "data": payload})
+                         for payload in batch.payloads for subscription in wanted]
+        WebhookMessage.objects.bulk_create(messages, batch_size=1000)
+        WebhookOutbox.objects.filter(pk__in=[batch.pk for batch in batches]).delete()
+    return len(batches)
+
+
+def _claim(limit: int, retries_due_by) -> list[int]:
+    now = timezone.now()
+    # New messages are taken whenever they arrive; retries only if due when the run began.
+    due = Q(next_attempt_at__lte=retries_due_by) | Q(attempts=0, next_attempt_at__lte=now)
+    with transaction.atomic():
         ids = list(WebhookMessage.objects.select_for_update(skip_locked=True)
-                   .filter(status=MessageStatus.PENDING, next_attempt_at__lte=due_by)
+                   .filter(due, status=MessageStatus.PENDING)
                    .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
         WebhookMessage.objects.filter(pk__in=ids).update(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
     return ids
 
 
 def messages_deliver_due(*, limit: int | None = None) -> DeliveryCounts:
-    """Delivers every message that was due when called, a claimed batch at a time, no transaction held
-    across a POST. A retry that comes due meanwhile waits for the next call, so a receiver that keeps
-    failing is not hammered within one run."""
+    """Delivers every new message (those emitted while it runs too) and every retry due when called, a
+    claimed batch at a time, no transaction held across a POST. A retry that comes due meanwhile waits for
+    the next call, so a receiver that keeps failing is not hammered within one run."""
     counts = DeliveryCounts()
-    due_by = timezone.now()
+    retries_due_by = timezone.now()
     while True:
-        ids = _claim(limit or conf.batch_size(), due_by)
+        while outbox_expand():
+            pass
+        ids = _claim(limit or conf.batch_size(), retries_due_by)
         if not ids:
             return counts
         messages = WebhookMessage.objects.select_related("subscription").filter(pk__in=ids).order_by("pk")

@@ -5,7 +5,7 @@ from standardwebhooks import WebhookVerificationError
 from webhooks import services
 from webhooks.events import emit, emit_many, subscribed_events
 from webhooks.events_catalogue import EVENTS
-from webhooks.models import MessageStatus, WebhookDelivery, WebhookMessage
+from webhooks.models import MessageStatus, WebhookDelivery, WebhookMessage, WebhookOutbox
 from webhooks.tasks import deliver_due
 from webhooks.tests.conftest import verified
 
@@ -23,15 +23,15 @@ def test_an_event_nobody_subscribed_to_writes_nothing_and_after_the_first_look_c
     assert emit("email.sent", {"delivery_id": 1}) == 0
     with django_assert_num_queries(0):
         assert emit_many("email.sent", [{"delivery_id": n} for n in range(1000)]) == 0
-    assert not WebhookMessage.objects.exists()
+    assert not WebhookOutbox.objects.exists()
 
 
 def test_a_batch_is_one_insert_however_many_events(subscribe, django_assert_num_queries):
     subscribe("email.sent")
     subscribed_events()
-    # the subscriptions read, the insert (50 rows fit in one statement even on SQLite)
-    with django_assert_num_queries(2):
-        assert emit_many("email.sent", [{"delivery_id": n} for n in range(50)]) == 50
+    with django_assert_num_queries(1):
+        assert emit_many("email.sent", [{"delivery_id": n} for n in range(500)]) == 500
+    assert WebhookOutbox.objects.get().payloads[499] == {"delivery_id": 499}
 
 
 @pytest.mark.parametrize("event", sorted(EVENTS))
@@ -128,7 +128,7 @@ def test_events_emitted_in_a_rolled_back_transaction_are_never_sent(subscribe):
     with pytest.raises(RuntimeError), transaction.atomic():
         emit("contact.created", {"contact_id": 1})
         raise RuntimeError
-    assert not WebhookMessage.objects.exists()
+    assert not WebhookOutbox.objects.exists() and deliver_due()["delivered"] == 0
 
 
 def test_many_events_in_one_transaction_ask_the_worker_once(subscribe, django_capture_on_commit_callbacks):
@@ -148,3 +148,16 @@ def test_an_inactive_subscription_receives_nothing(subscribe):
 def test_unknown_events_are_refused():
     with pytest.raises(ValueError):
         emit("contact.teleported", {})
+
+
+def test_a_batch_becomes_one_message_per_event_and_subscription(subscribe, httpserver):
+    subscribe("email.sent", path="/a", name="A")
+    subscribe("email.sent", "email.opened", path="/b", name="B")
+    httpserver.expect_request("/a").respond_with_data("ok")
+    httpserver.expect_request("/b").respond_with_data("ok")
+    emit_many("email.sent", [{"delivery_id": n} for n in range(3)])
+
+    assert deliver_due() == {"delivered": 6, "retrying": 0, "failed": 0}
+    assert not WebhookOutbox.objects.exists()
+    ids = {request.headers["webhook-id"] for request, _ in httpserver.log}
+    assert len(ids) == 6
