@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from aicmo_site.roles import ADMIN, user_roles
 from alerts.models import Alert, AlertChannel, AlertNotice
 
 
@@ -15,7 +16,15 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(AlertChannel)
 class AlertChannelAdmin(admin.ModelAdmin):
+    """Admins only, reads included: a Slack or Discord webhook URL lets anyone post to the channel."""
+
     list_display = ("name", "kind", "repeat_minutes", "active")
+
+    def has_view_permission(self, request, obj=None):
+        return ADMIN in user_roles(request.user)
+
+    def has_module_permission(self, request):
+        return ADMIN in user_roles(request.user)
 
 
 @admin.register(AlertNotice)

@@ -50,3 +50,11 @@ def test_a_marketer_cannot_change_channels_or_rules(logged_in):
     assert client.post("/alerts/rules/complaint_rate/", {"threshold": "9"}).status_code == 403
     alert_channel_create(name="Ops", kind="slack", target="https://hooks.slack.com/x")
     assert "hooks.slack.com" not in client.get("/alerts/").content.decode()
+
+
+@pytest.mark.parametrize("role, sees", [("Analyst", False), ("Admin", True)])
+def test_channel_urls_stay_out_of_the_django_admin_for_other_roles(client, make_user, role, sees):
+    alert_channel_create(name="Ops", kind="slack", target="https://hooks.slack.com/secret-path")
+    client.force_login(make_user(role.lower(), role=role, is_staff=True))  # every role works in the admin
+    response = client.get("/admin/alerts/alertchannel/")
+    assert (response.status_code == 200 and "Ops" in response.content.decode()) is sees
