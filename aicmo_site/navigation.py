@@ -11,6 +11,8 @@ SECTIONS = (
     ("media", "Media"),
     ("analytics", "Analytics"),
     ("gateways", "Providers"),
+    ("webhooks", "Webhooks"),
+    ("alerts", "Alerts"),
 )
 
 

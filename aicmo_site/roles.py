@@ -13,7 +13,7 @@ APPROVER = "Approver"
 ANALYST = "Analyst"
 ROLES = (ADMIN, MARKETER, APPROVER, ANALYST)
 
-DOMAIN_APPS = ("crm", "publishing", "media", "analytics", "gateways")
+DOMAIN_APPS = ("crm", "publishing", "media", "analytics", "gateways", "alerts")
 # What Marketers change day to day; gateways (provider accounts and their secrets) stay with Admins.
 MARKETER_APPS = ("crm", "publishing", "media")
 # Custom permissions whose codename starts with one of these belong to reviewers, not authors.

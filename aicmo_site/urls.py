@@ -24,6 +24,8 @@ urlpatterns = [
     path("media/library/", include("media.urls", namespace="media")),
     path("analytics/", include("analytics.urls", namespace="analytics")),
     path("providers/", include("gateways.urls", namespace="gateways")),
+    path("webhooks/", include("webhooks.urls", namespace="webhooks")),
+    path("alerts/", include("alerts.urls", namespace="alerts")),
     # Reached from inside emails and by providers: open pixel, click redirect, unsubscribe, events;
     # and the back-office pages of email sends (/email/campaigns/).
     path("", include("publishing.email.urls")),

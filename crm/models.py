@@ -156,6 +156,14 @@ class Segment(models.Model):
         default=default_segment_rules,
         help_text='{"op": "and"|"or", "rules": [{"field", "operator", "value"} or a nested group]}',
     )
+    announce_entries = models.BooleanField(
+        default=False, verbose_name="Announce entries",
+        help_text="Send a segment.entered webhook when a contact comes into this segment (checked every few minutes).",
+    )
+    entries_tracked_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the members were first recorded; those already in then are not announced.",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -166,6 +174,22 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SegmentEntry(models.Model):
+    """A contact known to be in a segment that announces entries: the next check announces only the others."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="entries")
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="+")
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "segment entry"
+        verbose_name_plural = "segment entries"
+        constraints = [models.UniqueConstraint(fields=["segment", "contact"], name="crm_segment_entry_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} in {self.segment_id}"
 
 
 class EngagementEvent(models.Model):

@@ -7,6 +7,12 @@ SCHEDULES = [
         "schedule_type": "I",
         "minutes": 5,
     },
+    {
+        "name": "crm: announce segment entries",
+        "func": "crm.tasks.segment_entries_announce",
+        "schedule_type": "I",
+        "minutes": 5,
+    },
 ]
 
 

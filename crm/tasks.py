@@ -1,6 +1,6 @@
 """django-q2 entry points: they take IDs and call services; running one twice changes nothing."""
 
-from crm.services import enrichment_run_process, enrichment_runs_waiting
+from crm.services import enrichment_run_process, enrichment_runs_waiting, segments_entries_refresh
 
 
 def enrichment_run_process_task(run_id: int) -> dict:
@@ -14,3 +14,8 @@ def enrichment_runs_resume() -> int:
     for run_id in waiting:
         enrichment_run_process(run_id=run_id)
     return len(waiting)
+
+
+def segment_entries_announce() -> int:
+    """Scheduled: announces contacts who entered segments marked "announce entries"."""
+    return segments_entries_refresh()

@@ -185,13 +185,16 @@ class SegmentForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     rules = forms.JSONField(widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
                             initial={"op": "and", "rules": []})
+    announce_entries = forms.BooleanField(required=False, label="Announce entries",
+                                          help_text=Segment._meta.get_field("announce_entries").help_text)
 
 
 @login_required
 @permission_required("crm.view_segment", raise_exception=True)
 def segment_edit(request, pk: int | None = None):
     segment = get_object_or_404(Segment, pk=pk) if pk else None
-    initial = {"name": segment.name, "description": segment.description, "rules": segment.rules} if segment else None
+    initial = {"name": segment.name, "description": segment.description, "rules": segment.rules,
+               "announce_entries": segment.announce_entries} if segment else None
     form = SegmentForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if not request.user.has_perm("crm.change_segment" if segment else "crm.add_segment"):

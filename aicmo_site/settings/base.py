@@ -42,10 +42,12 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "gateways",
+    "webhooks",
     "crm",
     "media",
     "publishing",
     "analytics",
+    "alerts",
     # Last, so its post_migrate (roles_sync) runs once every app's permissions exist.
     "aicmo_site",
 ]

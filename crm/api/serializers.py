@@ -102,7 +102,7 @@ class SegmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Segment
-        fields = ("id", "name", "description", "rules", "created_by", "created_at", "updated_at")
+        fields = ("id", "name", "description", "rules", "announce_entries", "created_by", "created_at", "updated_at")
         read_only_fields = ("created_by", "created_at", "updated_at")
         extra_kwargs = {"name": {"validators": []}}
 

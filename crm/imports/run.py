@@ -27,6 +27,7 @@ from crm.imports.reading import CsvFormat, CsvStream, count_lines, preview, snif
 from crm.imports.report import ErrorReport
 from crm.imports.validating import ContactRow, RowError, RowValidator, topic_lookup
 from crm.models import ImportRun, Suppression, Tag
+from crm.webhook_events import import_finished_emit
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ def import_run_transition(*, run_id: int, to: str, error: str = "") -> ImportRun
         run.total_rows = run.processed_rows
     run.full_clean()
     run.save(update_fields=["status", "started_at", "finished_at", "error", "total_rows"])
+    if to in RUN_TERMINAL:
+        import_finished_emit(run)
     return run
 
 

@@ -35,11 +35,12 @@ from crm.services.enrichment import (
     enrichment_runs_waiting,
 )
 from crm.services.scores import contact_scores_apply
+from crm.services.segment_entries import segment_entries_refresh, segments_entries_refresh
 from crm.services.topics import contact_topics_set, topic_create, topic_delete, topic_update
 
 __all__ = [
     "company_create", "company_delete", "company_update", "contact_delete", "segment_create", "segment_delete",
-    "segment_update",
+    "segment_update", "segment_entries_refresh", "segments_entries_refresh",
     "contact_create", "contact_merge_enrichment", "contact_scores_apply", "contact_transition",
     "contact_transition_if_allowed", "contact_update", "contacts_tag", "contacts_untag", "email_normalise",
     "contact_mark_bounced", "contact_mark_complained", "contact_record_event", "contact_unsubscribe",

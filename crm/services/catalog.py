@@ -54,10 +54,12 @@ def _segment_save(segment: Segment) -> Segment:
 
 
 @transaction.atomic
-def segment_create(*, name: str, rules: dict, description: str = "", by=None) -> Segment:
+def segment_create(*, name: str, rules: dict, description: str = "", announce_entries: bool = False,
+                   by=None) -> Segment:
     if Segment.objects.filter(name=name).exists():
         raise ConflictError(f"A segment named {name!r} already exists.", code="duplicate_name")
-    return _segment_save(Segment(name=name, rules=rules, description=description, created_by=by))
+    return _segment_save(Segment(name=name, rules=rules, description=description, announce_entries=announce_entries,
+                                 created_by=by))
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.utils import timezone
 from aicmo_site.errors import ConflictError, DomainError
 from crm.choices import LIFECYCLE_TRANSITIONS, FieldSource, LifecycleStatus
 from crm.models import Company, Contact, EnrichmentRecord, LifecycleTransition, Tag
+from crm.webhook_events import contact_event_emit
 
 # Fields a person may set on a contact; lifecycle, email status and consent have their own services.
 EDITABLE_FIELDS = frozenset({
@@ -65,6 +66,7 @@ def contact_create(*, by=None, field_source: str = FieldSource.MANUAL, tags: Ite
     _save(contact)
     if tags:
         contacts_tag(contacts=[contact.pk], tag_names=tags)
+    contact_event_emit("contact.created", contact)
     return contact
 
 
@@ -85,7 +87,9 @@ def contact_update(*, contact: Contact, by=None, **fields) -> Contact:
             setattr(contact, name, value)
             sources[name] = FieldSource.MANUAL
     contact.field_sources = sources
-    return _save(contact)
+    _save(contact)
+    contact_event_emit("contact.updated", contact, fields=sorted(fields))
+    return contact
 
 
 @transaction.atomic

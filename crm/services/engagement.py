@@ -24,6 +24,7 @@ from crm.choices import (
 )
 from crm.models import Contact, EngagementEvent, Suppression
 from crm.services.contacts import contact_transition_if_allowed
+from crm.webhook_events import contact_event_emit, suppression_emit
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -79,6 +80,7 @@ def _unsubscribe(*, contact: Contact, source: str, reason: str,
     suppression_add(value=contact.email, reason=suppression_reason, source=source)
     contact_transition_if_allowed(contact=contact, to=LifecycleStatus.UNSUBSCRIBED, by_system=source,
                                   reason=reason or "Unsubscribed")
+    contact_event_emit("contact.unsubscribed", contact, source=source, reason=reason)
 
 
 def _complain(*, contact: Contact, source: str) -> None:
@@ -155,6 +157,7 @@ def suppression_add(*, value: str, reason: str, source: str = "") -> Suppression
     suppression = Suppression(kind=kind, value=cleaned, reason=reason, source=source[:120])
     suppression.full_clean(validate_unique=False)
     suppression.save()
+    suppression_emit(suppression)
     return suppression
 
 

@@ -57,6 +57,7 @@ from publishing.email.services.campaigns import (
     leases_recover,
 )
 from publishing.email.services.gateway import email_gateway
+from publishing.webhook_events import emails_sent_emit
 
 logger = logging.getLogger("publishing.email")
 LEASE_POLL_SECONDS = 0.5
@@ -437,7 +438,10 @@ class _BatchSend:
 
 def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerReport) -> bool:
     """Send one claimed batch. False when the worker should stop."""
-    return _BatchSend(sender, delivery_ids, report).run()
+    try:
+        return _BatchSend(sender, delivery_ids, report).run()
+    finally:
+        emails_sent_emit(delivery_ids)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from publishing.models import Campaign, CampaignContent, CampaignEvent, Channel,
 from publishing.services.content import content_transition
 from publishing.services.jobs import jobs_bulk_transition
 from publishing.services.versions import version_errors, versions_generate
+from publishing.webhook_events import campaign_event_emit
 
 AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids")
 
@@ -33,6 +34,7 @@ def campaign_transition(*, campaign: Campaign, to: str, by=None, note: str = "",
         setattr(campaign, name, value)
     campaign.save()
     CampaignEvent.objects.create(campaign=campaign, from_status=source, to_status=to, by=by, note=note)
+    campaign_event_emit(campaign, source=source)
     return campaign
 
 

@@ -14,6 +14,7 @@ from publishing import conf
 from publishing.choices import JOB_TRANSITIONS, ContentStatus, JobStatus
 from publishing.models import JobEvent, PublishingJob
 from publishing.services.content import content_transition
+from publishing.webhook_events import jobs_event_emit
 
 
 def job_transition(*, job: PublishingJob, to: str, by=None, by_system: str = "", note: str = "",
@@ -30,6 +31,7 @@ def job_transition(*, job: PublishingJob, to: str, by=None, by_system: str = "",
         setattr(job, name, value)
     job.save()
     JobEvent.objects.create(job=job, from_status=source, to_status=to, by=by, by_system=by_system, note=note)
+    jobs_event_emit([job])
     return job
 
 

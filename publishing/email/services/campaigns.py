@@ -12,6 +12,7 @@ from publishing.email import conf
 from publishing.email.choices import DELIVERY_UNSENT, SEND_TRANSITIONS, DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign, EmailCampaignEvent, EmailDelivery, EmailTemplate
 from publishing.email.rendering import check_template
+from publishing.webhook_events import email_send_event_emit
 
 SETUP_FIELDS = ("template", "from_email", "from_name", "reply_to")
 
@@ -32,6 +33,7 @@ def email_campaign_transition(*, email_campaign: EmailCampaign, to: str, by=None
                                       note=note)
     for name, value in fields.items():
         setattr(email_campaign, name, value)
+    email_send_event_emit(email_campaign, source=current.status)
     return email_campaign
 
 

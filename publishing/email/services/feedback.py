@@ -19,6 +19,8 @@ from crm.models import Contact
 from crm.services import contact_record_event, contact_unsubscribe
 from publishing.email.choices import DeliveryStatus, InboundEventKind
 from publishing.email.models import EmailDelivery, EmailLink, InboundEvent
+from publishing.webhook_events import email_event_emit
+from webhooks.events import emit
 
 logger = logging.getLogger("publishing.email")
 
@@ -34,6 +36,7 @@ def delivery_record_open(*, delivery: EmailDelivery) -> None:
     EmailDelivery.objects.filter(pk=delivery.pk).update(open_count=F("open_count") + 1,
                                                         first_opened_at=Coalesce("first_opened_at", now))
     contact_record_event(contact=delivery.contact, kind=EventKind.OPENED, occurred_at=now, **_event_source(delivery))
+    email_event_emit("email.opened", delivery)
 
 
 @transaction.atomic
@@ -45,6 +48,7 @@ def delivery_record_click(*, delivery: EmailDelivery, link: EmailLink) -> None:
         first_opened_at=Coalesce("first_opened_at", now))
     contact_record_event(contact=delivery.contact, kind=EventKind.CLICKED, occurred_at=now,
                          detail={"url": link.url, "link_id": link.pk}, **_event_source(delivery))
+    email_event_emit("email.clicked", delivery, url=link.url)
 
 
 @transaction.atomic
@@ -63,6 +67,14 @@ def _record_once(*, source: str, event_id: str, kind: str, delivery: EmailDelive
     except IntegrityError:
         return False
     return True
+
+
+def _bounce_or_complaint_emit(event: str, delivery: EmailDelivery | None, contact: Contact, **extra) -> None:
+    if delivery is not None:
+        email_event_emit(event, delivery, **extra)
+    else:
+        emit(event, {"delivery_id": None, "campaign_id": None, "contact_id": contact.pk, "email": contact.email,
+                     **extra})
 
 
 def delivery_by_message_id(*message_ids: str) -> EmailDelivery | None:
@@ -116,9 +128,12 @@ def inbound_event_apply(*, source: str, event_id: str, kind: str, message_ids: t
         contact_record_event(contact=contact, kind=EventKind.BOUNCED, **source_fields,
                              detail={"bounce_type": detail["class"], "diagnostic": diagnostic,
                                      "status": str(detail.get("status", ""))})
+        _bounce_or_complaint_emit("email.bounced", delivery, contact, bounce_type=detail["class"],
+                                  diagnostic=diagnostic)
     elif kind == InboundEventKind.COMPLAINT:
         contact_record_event(contact=contact, kind=EventKind.COMPLAINED, detail={"diagnostic": diagnostic},
                              **source_fields)
+        _bounce_or_complaint_emit("email.complained", delivery, contact, diagnostic=diagnostic)
     elif kind == InboundEventKind.REPLY:
         contact_record_event(contact=contact, kind=EventKind.REPLIED, detail={"subject": detail.get("subject", "")},
                              **source_fields)

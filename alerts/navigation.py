@@ -1,0 +1,3 @@
+NAV_ITEMS = [
+    ("Alerts", "alerts:alert-list", "alerts.view_alert"),
+]

@@ -1,0 +1,4 @@
+SCHEDULES = [
+    {"name": "alerts: check the rules", "func": "alerts.tasks.check_alerts",
+     "schedule_type": "I", "minutes": 1, "repeats": -1},
+]

@@ -1,0 +1,207 @@
+"""Subscriptions (Admins manage them) and delivery of the outbox, with retries and a log."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from aicmo_site.errors import DomainError
+from gateways import crypto
+from gateways.adapters.webhook import SECRET_PREFIX, signature
+from gateways.errors import GatewayError
+from gateways.http import ProviderHttp
+from webhooks import conf
+from webhooks.events import deliver_after_commit, forget_subscribed_events
+from webhooks.events_catalogue import EVENTS
+from webhooks.models import MessageStatus, WebhookDelivery, WebhookMessage, WebhookOutbox, WebhookSubscription
+
+# A claimed message is someone's for this long; a worker killed mid-delivery leaves it to be retried
+# after that (the receiver drops the duplicate by its webhook-id).
+CLAIM_SECONDS = 300
+RESPONSE_KEPT_CHARS = 500
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def _clean_events(events) -> list[str]:
+    unknown = sorted(set(events) - set(EVENTS))
+    if unknown:
+        raise DomainError(f"Unknown event types: {', '.join(unknown)}.", code="unknown_event",
+                          extra={"known": sorted(EVENTS)})
+    if not events:
+        raise DomainError("Pick at least one event.", code="no_events")
+    return [event for event in EVENTS if event in set(events)]
+
+
+@transaction.atomic
+def subscription_create(*, name: str, url: str, events: list[str], active: bool = True,
+                        by=None) -> tuple[WebhookSubscription, str]:
+    """The new subscription and its signing secret, which is shown this once."""
+    secret = new_secret()
+    subscription = WebhookSubscription(name=name, url=url, events=_clean_events(events), active=active,
+                                       created_by=by if by and by.is_authenticated else None,
+                                       secret_encrypted=crypto.encrypt_json({"secret": secret}))
+    subscription.full_clean()
+    subscription.save()
+    transaction.on_commit(forget_subscribed_events)
+    return subscription, secret
+
+
+@transaction.atomic
+def subscription_update(*, subscription: WebhookSubscription, **fields) -> WebhookSubscription:
+    if "events" in fields:
+        fields["events"] = _clean_events(fields["events"])
+    for name, value in fields.items():
+        if name not in {"name", "url", "events", "active"}:
+            raise DomainError(f"{name} cannot be changed.", code="read_only")
+        setattr(subscription, name, value)
+    subscription.full_clean()
+    subscription.save()
+    transaction.on_commit(forget_subscribed_events)
+    return subscription
+
+
+@transaction.atomic
+def subscription_rotate_secret(*, subscription: WebhookSubscription) -> str:
+    """A new signing secret, shown this once; messages not yet delivered are signed with it."""
+    secret = new_secret()
+    subscription.secret_encrypted = crypto.encrypt_json({"secret": secret})
+    subscription.save(update_fields=["secret_encrypted", "updated"])
+    return secret
+
+
+@transaction.atomic
+def subscription_delete(*, subscription: WebhookSubscription) -> None:
+    subscription.delete()
+    transaction.on_commit(forget_subscribed_events)
+
+
+@dataclass
+class DeliveryCounts:
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def outbox_expand(*, limit: int = 100) -> int:
+    """Turns emitted batches into one message per event and subscription wanting it; returns the batches done."""
+    now = timezone.now()
+    with transaction.atomic():
+        batches = list(WebhookOutbox.objects.select_for_update(skip_locked=True).order_by("pk")[:limit])
+        if not batches:
+            return 0
+        subscriptions = list(WebhookSubscription.objects.filter(active=True).order_by().only("pk", "events"))
+        messages = []
+        for batch in batches:
+            wanted = [subscription.pk for subscription in subscriptions if batch.event in subscription.events]
+            stamp = batch.emitted_at.isoformat(timespec="seconds")
+            messages += [WebhookMessage(subscription_id=subscription, event=batch.event,
+                                        message_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now,
+                                        body={"type": batch.event, "timestamp": stamp, "data": payload})
+                         for payload in batch.payloads for subscription in wanted]
+        WebhookMessage.objects.bulk_create(messages, batch_size=1000)
+        WebhookOutbox.objects.filter(pk__in=[batch.pk for batch in batches]).delete()
+    return len(batches)
+
+
+def _claim(limit: int, retries_due_by) -> list[int]:
+    now = timezone.now()
+    # New messages are taken whenever they arrive; retries only if due when the run began.
+    due = Q(next_attempt_at__lte=retries_due_by) | Q(attempts=0, next_attempt_at__lte=now)
+    with transaction.atomic():
+        ids = list(WebhookMessage.objects.select_for_update(skip_locked=True)
+                   .filter(due, status=MessageStatus.PENDING)
+                   .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+        WebhookMessage.objects.filter(pk__in=ids).update(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
+    return ids
+
+
+def messages_deliver_due(*, limit: int | None = None) -> DeliveryCounts:
+    """Delivers every new message (those emitted while it runs too) and every retry due when called, a
+    claimed batch at a time, no transaction held across a POST. A retry that comes due meanwhile waits for
+    the next call, so a receiver that keeps failing is not hammered within one run."""
+    counts = DeliveryCounts()
+    retries_due_by = timezone.now()
+    while True:
+        while outbox_expand():
+            pass
+        ids = _claim(limit or conf.batch_size(), retries_due_by)
+        if not ids:
+            return counts
+        messages = WebhookMessage.objects.select_related("subscription").filter(pk__in=ids).order_by("pk")
+        for message in messages:
+            outcome = message_deliver(message=message)
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+
+
+def _post(message: WebhookMessage) -> WebhookDelivery:
+    subscription = message.subscription
+    body = json.dumps(message.body, separators=(",", ":"), ensure_ascii=False).encode()
+    timestamp = int(time.time())
+    headers = {"Content-Type": "application/json", "webhook-id": message.message_id,
+               "webhook-timestamp": str(timestamp),
+               "webhook-signature": signature([subscription.signing_secret()], message.message_id, timestamp, body)}
+    # The URL's path is often the receiver's only secret: it never reaches the log.
+    http = ProviderHttp(provider=subscription.name, label="Webhook receiver", timeout=conf.timeout_seconds(),
+                        secrets=[subscription.url])
+    delivery = WebhookDelivery(message=message)
+    started = time.monotonic()
+    try:
+        response = http.request("POST", subscription.url, data=body, headers=headers, idempotent=True)
+    except GatewayError as exc:
+        delivery.status_code = exc.status
+        delivery.error = exc.message
+    else:
+        delivery.status_code = response.status_code
+        delivery.response_body = response.text[:RESPONSE_KEPT_CHARS]
+        delivery.succeeded = True
+    finally:
+        http.close()
+    delivery.duration_ms = round((time.monotonic() - started) * 1000)
+    return delivery
+
+
+def message_deliver(*, message: WebhookMessage) -> str:
+    """POSTs one message, logs the answer, and decides: delivered, retry later (with backoff), or failed."""
+    delivery = _post(message)
+    delays = conf.retry_delays_seconds()
+    now = timezone.now()
+    with transaction.atomic():
+        delivery.save()
+        message.attempts += 1
+        message.last_status_code = delivery.status_code
+        message.last_error = delivery.error
+        if delivery.succeeded:
+            message.status, message.delivered_at, message.next_attempt_at = MessageStatus.DELIVERED, now, None
+            outcome = "delivered"
+        elif message.attempts > len(delays):
+            message.status, message.next_attempt_at = MessageStatus.FAILED, None
+            outcome = "failed"
+        else:
+            message.next_attempt_at = now + timedelta(seconds=delays[message.attempts - 1])
+            outcome = "retrying"
+        message.save(update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at",
+                                    "next_attempt_at"])
+    return outcome
+
+
+@transaction.atomic
+def message_retry(*, message: WebhookMessage) -> WebhookMessage:
+    """Sends a failed message again now (an Admin fixed the receiver)."""
+    if message.status != MessageStatus.FAILED:
+        raise DomainError("Only a message that gave up can be retried.", code="not_failed")
+    message.status, message.next_attempt_at = MessageStatus.PENDING, timezone.now()
+    message.save(update_fields=["status", "next_attempt_at"])
+    deliver_after_commit()
+    return message
