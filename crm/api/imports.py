@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from aicmo_site.api.fields import ModelSerializer
 from aicmo_site.errors import DomainError
 from crm.choices import ImportPolicy
 from crm.imports import import_preview, import_run_cancel, import_run_create, import_run_start
@@ -40,7 +41,7 @@ class ImportPreviewSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
-class ImportRunSerializer(serializers.ModelSerializer):
+class ImportRunSerializer(ModelSerializer):
     progress = serializers.IntegerField(read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     error_report_url = serializers.SerializerMethodField()

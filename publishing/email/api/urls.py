@@ -1,5 +1,4 @@
-from rest_framework.routers import DefaultRouter
-
+from aicmo_site.api.routers import ApiRouter
 from publishing.email.api.views import (
     ABTestViewSet,
     DeliveryViewSet,
@@ -8,7 +7,7 @@ from publishing.email.api.views import (
     EmailTemplateViewSet,
 )
 
-router = DefaultRouter(trailing_slash=True)
+router = ApiRouter()
 router.register("email-templates", EmailTemplateViewSet, basename="emailtemplate")
 router.register("email-blocks", EmailBlockViewSet, basename="emailblock")
 router.register("email-campaigns", EmailCampaignViewSet, basename="emailcampaign")
