@@ -13,6 +13,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 143" INT TERM
 
 export AICMO_VAR_DIR="$work"
 export DATABASE_URL="sqlite:///$work/fuzz.sqlite3"

@@ -20,6 +20,10 @@ class IdConverter:
 
 
 class ApiRouter(DefaultRouter):
+    # Formats are chosen by ?format= or the Accept header; suffixed twins of every path (.json) only
+    # doubled the surface, and a suffix on an action reached it as an argument it does not take.
+    include_format_suffixes = False
+
     def __init__(self):
         super().__init__(trailing_slash=True, use_regex_path=False)
         self._default_value_pattern = "id"

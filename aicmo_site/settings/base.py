@@ -131,6 +131,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "aicmo_site.net.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "aicmo_site.api.auth.lockout_response"
 AXES_VERBOSE = False
 
 # Provider credentials are encrypted with the first key; every key still decrypts, so keys rotate

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from aicmo_site.api.fields import DateTimeField, IdListField, ListField, ModelSerializer, PrimaryKeyField
 from crm.choices import EventKind, LifecycleStatus, SuppressionReason
 from crm.models import Company, Contact, EngagementEvent, EnrichmentRun, Segment, Suppression, Topic
-from crm.segments import rules_validate
+from crm.segments import rules_q
 
 
 class CompanySerializer(ModelSerializer):
@@ -100,13 +100,12 @@ class TimelineEntrySerializer(serializers.Serializer):
 
 
 class SegmentRulesField(serializers.JSONField):
-    """A rule tree, checked by crm.segments before it reaches a service; each problem is named by its path."""
+    """A rule tree, checked by crm.segments before it reaches a service: a wrong tree is refused with
+    code invalid_rules and every problem by its path in extra.errors (what the segment editor shows)."""
 
     def to_internal_value(self, data):
         rules = super().to_internal_value(data)
-        errors = rules_validate(rules)
-        if errors:
-            raise serializers.ValidationError([f"{error['path']}: {error['message']}" for error in errors])
+        rules_q(rules)
         return rules
 
 
