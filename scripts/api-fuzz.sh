@@ -19,7 +19,11 @@ export AICMO_VAR_DIR="$work"
 export DATABASE_URL="sqlite:///$work/fuzz.sqlite3"
 export MEDIA_ROOT="$work/media"
 export DJANGO_SETTINGS_MODULE=aicmo_site.settings.base
-export DEBUG=1
+# As in production: Django's own error pages (no route, an unreadable body) are answered by the
+# project's handlers, not the debug pages.
+export DEBUG=0 ALLOWED_HOSTS=127.0.0.1
+export SECRET_KEY="fuzz-$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')"
+export FIELD_ENCRYPTION_KEY="$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
 # The fuzzer is one client sending thousands of requests: the rate limits would answer most of them.
 export API_THROTTLE_ANON=1000000/minute API_THROTTLE_USER=1000000/minute API_THROTTLE_LOGIN=1000000/minute
 
@@ -29,7 +33,7 @@ $bin/python manage.py ensure_admin >/dev/null
 token="$($bin/python manage.py create_api_token admin 2>/dev/null)"
 
 port="$($bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-$bin/gunicorn aicmo_site.wsgi -b "127.0.0.1:$port" -w 2 --timeout 60 --log-level warning &
+$bin/gunicorn aicmo_site.wsgi -b "127.0.0.1:$port" -w 2 --timeout 60 --log-level warning --limit-request-line 0 &
 server_pid=$!
 
 # Logging out would revoke the fuzzer's own token and turn every later request into a 401.

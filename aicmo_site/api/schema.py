@@ -24,6 +24,16 @@ _WRITE_REFUSALS = {"409": "The object's current state does not allow this"}
 
 
 class ApiAutoSchema(AutoSchema):
+    def _get_paginator(self):
+        # A custom action's list is paginated only where the action names its pagination_class (the view's
+        # default is for its `list`): versions of one content or the usage of one asset come whole.
+        action = getattr(self.view, "action", None)
+        if action not in (None, "list"):
+            handler = getattr(self.view, action, None)
+            if "pagination_class" not in getattr(handler, "kwargs", {}):
+                return None
+        return super()._get_paginator()
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         refusals = _REFUSALS if self.method in ("GET", "HEAD") else {**_REFUSALS, **_WRITE_REFUSALS}

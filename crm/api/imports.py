@@ -3,7 +3,7 @@
 import json
 
 from django.http import FileResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -88,7 +88,9 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         run = import_run_start(run=run)
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request={"multipart/form-data": ImportPreviewSerializer})
+    @extend_schema(request={"multipart/form-data": ImportPreviewSerializer}, responses={200: OpenApiResponse(
+        response={"type": "object", "additionalProperties": True},
+        description="columns, rows, encoding, delimiter and mapping")})
     @action(detail=False, methods=["post"])
     def preview(self, request):
         """Columns, first rows, detected encoding and delimiter, and the automatic mapping of a file."""

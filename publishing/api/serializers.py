@@ -109,6 +109,8 @@ class CampaignSerializer(ModelSerializer):
 class JobSerializer(ModelSerializer):
     campaign_name = serializers.CharField(source="campaign.name", read_only=True)
     content_title = serializers.CharField(source="content.title", read_only=True)
+    # Blank until the channel has published the post, so not a `uri` for every job.
+    external_url = serializers.CharField(read_only=True)
     channel_name = serializers.CharField(source="channel.name", read_only=True)
 
     class Meta:
