@@ -17,6 +17,8 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2999, 12, 31)
 # The longest list one request may carry (ids to tag, contacts to enrich...).
 LIST_MAX_LENGTH = 1000
+# The longest free text a model's TextField takes (a whole e-mail's HTML fits many times over).
+TEXT_MAX_LENGTH = 1_000_000
 
 
 class IdField(serializers.IntegerField):
@@ -67,10 +69,37 @@ def _date_in_range(value: dt.date) -> None:
             f"Give a date between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}.")
 
 
+class JSONField(serializers.JSONField):
+    """JSON without NUL characters in any key or string: PostgreSQL's jsonb refuses them, and the whole
+    statement would fail."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if _holds_nul(value):
+            raise serializers.ValidationError("Text in this JSON cannot contain NUL characters.")
+        return value
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 class ModelSerializer(serializers.ModelSerializer):
-    """The base of every model serializer: related rows by bounded id, dates and times within range (the model's
-    integer fields already carry the database's bounds as validators)."""
+    """The base of every model serializer: related rows by bounded id, dates and times within range, JSON
+    without NUL, long text bounded (the model's integer fields already carry the database's bounds)."""
 
     serializer_related_field = PrimaryKeyField
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateField: DateField,
-                                models.DateTimeField: DateTimeField}
+                                models.DateTimeField: DateTimeField, models.JSONField: JSONField}
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, models.TextField) and "max_length" not in kwargs and "choices" not in kwargs:
+            kwargs["max_length"] = TEXT_MAX_LENGTH
+        return field_class, kwargs

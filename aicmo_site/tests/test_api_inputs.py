@@ -2,6 +2,7 @@
 a 500 found by fuzzing the API from its own schema."""
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -154,3 +155,21 @@ def test_every_operation_documents_its_refusals_in_the_error_shape(api_as):
     assert schema["components"]["schemas"]["Error"]["required"] == ["code", "message"]
     id_parameter = next(p for p in schema["paths"]["/api/contacts/{id}/"]["get"]["parameters"] if p["name"] == "id")
     assert id_parameter["schema"]["maximum"] == 2**63 - 1
+
+
+def test_json_with_nul_characters_is_refused_naming_the_field(api_as):
+    response = api_as("Marketer").post("/api/contacts/", {"email": "nul@example.com",
+                                                          "custom_fields": {"plan": "gold\x00"}}, format="json")
+    assert response.status_code == 400
+    assert "custom_fields" in response.json()["fields"]
+
+
+@pytest.mark.parametrize("command, arguments", [
+    ("score_contacts", ["--contact", str(BEYOND_64_BITS)]),
+    ("score_contacts", ["--contact", "0"]),
+    ("rebuild_analytics", ["--chunk-size", "0"]),
+    ("publish_due", ["--limit", str(BEYOND_64_BITS)]),
+])
+def test_commands_refuse_numbers_out_of_bounds_as_usage_errors(command, arguments):
+    with pytest.raises(CommandError, match="is not"):
+        call_command(command, *arguments)

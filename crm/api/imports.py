@@ -9,14 +9,14 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from aicmo_site.api.fields import ModelSerializer
+from aicmo_site.api.fields import JSONField, ModelSerializer
 from aicmo_site.errors import DomainError
 from crm.choices import ImportPolicy
 from crm.imports import import_preview, import_run_cancel, import_run_create, import_run_start
 from crm.models import ImportRun
 
 
-class MappingField(serializers.JSONField):
+class MappingField(JSONField):
     """A JSON object {"Column": "field"}; multipart forms send it as a JSON string."""
 
     def to_internal_value(self, data):

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from aicmo_site.api.fields import DateTimeField, IdListField, ListField, ModelSerializer, PrimaryKeyField
+from aicmo_site.api.fields import DateTimeField, IdListField, JSONField, ListField, ModelSerializer, PrimaryKeyField
 from crm.choices import EventKind, LifecycleStatus, SuppressionReason
 from crm.models import Company, Contact, EngagementEvent, EnrichmentRun, Segment, Suppression, Topic
 from crm.segments import rules_q
@@ -99,7 +99,7 @@ class TimelineEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
 
 
-class SegmentRulesField(serializers.JSONField):
+class SegmentRulesField(JSONField):
     """A rule tree, checked by crm.segments before it reaches a service: a wrong tree is refused with
     code invalid_rules and every problem by its path in extra.errors (what the segment editor shows)."""
 
