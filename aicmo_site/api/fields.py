@@ -71,10 +71,12 @@ def _date_in_range(value: dt.date) -> None:
 
 class JSONField(serializers.JSONField):
     """JSON without NUL characters in any key or string: PostgreSQL's jsonb refuses them, and the whole
-    statement would fail."""
+    statement would fail. A form's "null" text is null too (DRF parses it after its own null check)."""
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
+        if value is None and not self.allow_null:
+            self.fail("null")
         if _holds_nul(value):
             raise serializers.ValidationError("Text in this JSON cannot contain NUL characters.")
         return value

@@ -173,3 +173,10 @@ def test_json_with_nul_characters_is_refused_naming_the_field(api_as):
 def test_commands_refuse_numbers_out_of_bounds_as_usage_errors(command, arguments):
     with pytest.raises(CommandError, match="is not"):
         call_command(command, *arguments)
+
+
+def test_json_null_sent_as_form_text_is_refused(api_as):
+    response = api_as("Marketer").post("/api/contacts/", {"email": "form@example.com", "custom_fields": "null"},
+                                       format="multipart")
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"custom_fields": ["This field may not be null."]}
