@@ -46,6 +46,7 @@ $bin/schemathesis run "http://127.0.0.1:$port/api/schema/" \
   --max-examples "${FUZZ_EXAMPLES:-25}" \
   --seed "${FUZZ_SEED:-24}" \
   --no-shrink \
+  --generation-database none \
   --workers 2 \
   --warnings off \
   --no-color \

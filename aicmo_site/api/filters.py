@@ -2,35 +2,18 @@
 bounded to what the database holds, so an out-of-range filter is a 400 naming it, not a 500."""
 
 import django_filters
-from django import forms
 from django_filters import fields as filter_fields
 from django_filters.rest_framework import DjangoFilterBackend
 
 from aicmo_site.api.fields import DB_INTEGER_MAX, DB_INTEGER_MIN
+from aicmo_site.forms import BoundedIds
 
 
-class _BoundedIds:
-    """Refuses ids no row can have before the queryset is asked for them."""
-
-    def clean(self, value):
-        values = value if isinstance(value, list | tuple) else [value]
-        for item in values:
-            if item in self.empty_values:
-                continue
-            try:
-                number = int(str(item))
-            except ValueError:
-                continue
-            if not DB_INTEGER_MIN <= number <= DB_INTEGER_MAX:
-                raise forms.ValidationError(f"{item} is not a valid id.", code="invalid_choice")
-        return super().clean(value)
-
-
-class _BoundedModelChoiceField(_BoundedIds, filter_fields.ModelChoiceField):
+class _BoundedModelChoiceField(BoundedIds, filter_fields.ModelChoiceField):
     pass
 
 
-class _BoundedModelMultipleChoiceField(_BoundedIds, filter_fields.ModelMultipleChoiceField):
+class _BoundedModelMultipleChoiceField(BoundedIds, filter_fields.ModelMultipleChoiceField):
     pass
 
 

@@ -180,3 +180,19 @@ def test_json_null_sent_as_form_text_is_refused(api_as):
                                        format="multipart")
     assert response.status_code == 400
     assert response.json()["fields"] == {"custom_fields": ["This field may not be null."]}
+
+
+def _back_office(make_user, role):
+    client = Client()
+    client.force_login(make_user(f"office-{role.lower()}", role=role))
+    return client
+
+
+def test_back_office_ids_beyond_64_bits_are_refused_not_crashed(make_user):
+    client = _back_office(make_user, "Marketer")
+    assert client.post(reverse("crm:enrich"), {"segment": str(BEYOND_64_BITS)}).status_code == 404
+    assert client.get(reverse("crm:contact-list"), {"page": str(10**30)}).status_code == 200
+    grid = client.get(reverse("media:asset-grid"), {"library": str(BEYOND_64_BITS)})
+    assert grid.status_code == 200
+    bulk = client.post(reverse("media:asset-bulk"), {"action": "approve", "ids": [str(BEYOND_64_BITS)]})
+    assert bulk.status_code in (200, 302)
