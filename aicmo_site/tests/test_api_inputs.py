@@ -196,3 +196,31 @@ def test_back_office_ids_beyond_64_bits_are_refused_not_crashed(make_user):
     assert grid.status_code == 200
     bulk = client.post(reverse("media:asset-bulk"), {"action": "approve", "ids": [str(BEYOND_64_BITS)]})
     assert bulk.status_code in (200, 302)
+
+
+# POSTs that only read: counting unsaved segment rules, rendering an e-mail for a look.
+READING_POSTS = {"preview"}
+
+
+def _api_views(patterns):
+    for pattern in patterns:
+        if hasattr(pattern, "url_patterns"):
+            yield from _api_views(pattern.url_patterns)
+        elif hasattr(pattern.callback, "cls"):
+            yield pattern.callback
+
+
+def test_every_write_asks_more_than_a_view_permission():
+    from django.urls import get_resolver
+
+    loose = []
+    for callback in _api_views(get_resolver("aicmo_site.api.urls").url_patterns):
+        declared = getattr(callback.cls, "action_permissions", {}) or {}
+        actions = getattr(callback, "actions", None) or {
+            method: None for method in ("post", "put", "patch", "delete") if hasattr(callback.cls, method)}
+        for method, action in actions.items():
+            if method in ("get", "head", "options") or action in READING_POSTS or action not in declared:
+                continue
+            if all(".view_" in permission for permission in declared[action]):
+                loose.append(f"{callback.cls.__name__}.{action or method}")
+    assert loose == []
