@@ -27,8 +27,6 @@ export DEBUG=0 ALLOWED_HOSTS=127.0.0.1
 export SECRET_KEY="fuzz-$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')"
 export FIELD_ENCRYPTION_KEY="$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
 # The fuzzer is one client sending thousands of requests: the rate limits would answer most of them.
-# The server prints only what went wrong on its side (a 500's traceback), not every refused request.
-export LOG_LEVEL=ERROR
 export API_THROTTLE_ANON=1000000/minute API_THROTTLE_USER=1000000/minute API_THROTTLE_LOGIN=1000000/minute
 
 $bin/python manage.py migrate --noinput -v0
@@ -37,17 +35,19 @@ $bin/python manage.py ensure_admin >/dev/null
 token="$($bin/python manage.py create_api_token admin 2>/dev/null)"
 
 port="$($bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-$bin/gunicorn aicmo_site.wsgi -b "127.0.0.1:$port" -w 2 --timeout 60 --log-level warning --limit-request-line 0 &
+$bin/gunicorn aicmo_site.wsgi -b "127.0.0.1:$port" -w 2 --timeout 60 --log-level warning --limit-request-line 0 \
+  >"$work/server.log" 2>&1 &
 server_pid=$!
 
 # Logging out would revoke the fuzzer's own token and turn every later request into a 401.
+outcome=0
 $bin/schemathesis run "http://127.0.0.1:$port/api/schema/" \
   --wait-for-schema 60 \
   -H "Authorization: Token $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --exclude-path /api/auth/logout/ \
   --phases "${FUZZ_PHASES:-examples,fuzzing}" \
-  --max-examples "${FUZZ_EXAMPLES:-25}" \
+  --max-examples "${FUZZ_EXAMPLES:-20}" \
   --seed "${FUZZ_SEED:-24}" \
   --no-shrink \
   --generation-database none \
@@ -55,4 +55,11 @@ $bin/schemathesis run "http://127.0.0.1:$port/api/schema/" \
   --request-timeout 30 \
   --warnings off \
   --no-color \
-  "$@"
+  "$@" || outcome=$?
+
+# What went wrong on the server's side (a 500's traceback), without the requests it rightly refused.
+if grep -q " ERROR django.request: " "$work/server.log"; then
+  echo "=== server errors ==="
+  grep -v " WARNING django.request: " "$work/server.log" | tail -n 400
+fi
+exit "$outcome"
