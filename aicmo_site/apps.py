@@ -13,5 +13,10 @@ class AicmoSiteConfig(AppConfig):
     verbose_name = "AICMO"
 
     def ready(self):
+        from django.urls import register_converter
+
+        from aicmo_site.api.routers import IdConverter
+
+        register_converter(IdConverter, "id")
         # After every migrate, so permissions of models added since are given to the roles.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="aicmo_roles_sync")

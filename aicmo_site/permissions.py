@@ -1,5 +1,7 @@
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from aicmo_site.roles import holds_admin_role
+
 _METHOD_ACTIONS = {
     "GET": "view",
     "HEAD": "view",
@@ -32,7 +34,7 @@ class RolePermission(BasePermission):
             return user.has_perms(declared[action])
         model = self._model(view)
         if model is None:
-            return request.method in SAFE_METHODS or user.groups.filter(name="Admin").exists()
+            return request.method in SAFE_METHODS or holds_admin_role(user)
         verb = _METHOD_ACTIONS.get(request.method)
         if verb is None:
             return False

@@ -65,6 +65,12 @@ def user_role_assign(*, user, role: str) -> None:
         user.save(update_fields=["is_staff"])
 
 
+def holds_admin_role(user) -> bool:
+    """Provider accounts and other Admin-only objects: the API and the Django admin both ask this."""
+    return bool(user and user.is_authenticated and user.is_active
+                and (user.is_superuser or user.groups.filter(name=ADMIN).exists()))
+
+
 def user_roles(user) -> list[str]:
     if not user.is_authenticated:
         return []

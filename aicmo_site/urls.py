@@ -10,6 +10,7 @@ admin.site.site_header = "AICMO administration"
 admin.site.site_title = "AICMO admin"
 admin.site.index_title = "Back-office data"
 
+handler400 = "aicmo_site.views.error_400"
 handler404 = "aicmo_site.views.error_404"
 handler500 = "aicmo_site.views.error_500"
 

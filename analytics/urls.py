@@ -6,9 +6,9 @@ app_name = "analytics"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
-    path("campaigns/<int:campaign_id>/", views.campaign, name="campaign"),
+    path("campaigns/<id:campaign_id>/", views.campaign, name="campaign"),
     path("compare/", views.compare, name="compare"),
-    path("contacts/<int:contact_id>/", views.contact_score, name="contact"),
+    path("contacts/<id:contact_id>/", views.contact_score, name="contact"),
     path("channels/", views.channels, name="channels"),
     path("trends/", views.trends, name="trends"),
     path("cohorts/", views.cohorts, name="cohorts"),

@@ -6,11 +6,11 @@ from crm import data_views
 
 urlpatterns = [
     path("imports/", data_views.import_list, name="import-list"),
-    path("imports/<int:pk>/", data_views.import_detail, name="import-detail"),
-    path("imports/<int:pk>/mapping/", data_views.import_map, name="import-map"),
-    path("imports/<int:pk>/errors/", data_views.import_errors, name="import-errors"),
-    path("imports/<int:pk>/cancel/", data_views.import_cancel, name="import-cancel"),
+    path("imports/<id:pk>/", data_views.import_detail, name="import-detail"),
+    path("imports/<id:pk>/mapping/", data_views.import_map, name="import-map"),
+    path("imports/<id:pk>/errors/", data_views.import_errors, name="import-errors"),
+    path("imports/<id:pk>/cancel/", data_views.import_cancel, name="import-cancel"),
     path("export/", data_views.contact_export, name="contact-export"),
-    path("privacy/<int:pk>/", data_views.contact_privacy, name="contact-privacy"),
-    path("privacy/<int:pk>/data.json", data_views.contact_access_download, name="contact-access-download"),
+    path("privacy/<id:pk>/", data_views.contact_privacy, name="contact-privacy"),
+    path("privacy/<id:pk>/data.json", data_views.contact_access_download, name="contact-access-download"),
 ]

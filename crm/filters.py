@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
+from aicmo_site.api.filters import FilterSet
 from crm.choices import EmailStatus, EngagementTier, LifecycleStatus
 from crm.models import Contact, Segment
 from crm.segments import rules_q
@@ -19,7 +20,7 @@ class _StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*qs.query.order_by, "-id" if value[-1].startswith("-") else "id")
 
 
-class ContactFilterSet(django_filters.FilterSet):
+class ContactFilterSet(FilterSet):
     tag = django_filters.CharFilter(method="filter_tag", label="Tag (name; several comma-separated: any of them)")
     domain = django_filters.CharFilter(method="filter_domain", label="Domain")
     # distinct=False: each filter is on the contact's own column, so no row can repeat, and a

@@ -30,6 +30,10 @@ from crm.choices import ConsentStatus, EmailStatus, EngagementTier, EventKind, L
 from crm.models import Contact, EngagementEvent
 
 MAX_DEPTH = 5
+MAX_RULES = 100
+# Past these, date arithmetic overflows and numbers no longer fit a 64-bit database integer.
+MAX_DAYS = 36500
+MAX_NUMBER = 2**63 - 1
 _CHOICE_FIELDS = {
     "lifecycle_status": LifecycleStatus.values,
     "email_status": EmailStatus.values,
@@ -99,6 +103,10 @@ def _texts(value, *, path, errors) -> list[str]:
     cleaned = [str(item).strip() for item in items if str(item).strip()]
     if not cleaned or not all(isinstance(item, (str, int)) for item in items):
         errors.append({"path": path, "message": "give one or more values"})
+    elif any("\x00" in item for item in cleaned):
+        # PostgreSQL refuses NUL in any text parameter: the whole query would fail.
+        errors.append({"path": path, "message": "values cannot contain NUL characters"})
+        return []
     return cleaned
 
 
@@ -146,7 +154,7 @@ def _custom_q(key, operator, value, *, path, errors) -> Q:
     if operator == "contains":
         return Q(**{f"{lookup}__icontains": str(value)})
     if operator in ("gt", "lt"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) > MAX_NUMBER:
             errors.append({"path": f"{path}.value", "message": "compare with a number"})
             return Q()
         return Q(**{f"{lookup}__{operator}": value})
@@ -202,7 +210,8 @@ def _rule_q(rule: dict, *, path: str, errors: list) -> Q:
         return Q(**{f"engagement_score__{operator}": _whole(value, path=value_path, errors=errors, high=100)})
     if family == "created_at":
         if operator in ("within_days", "older_than_days"):
-            since = Now() - timedelta(days=_whole(value, path=value_path, errors=errors, low=1))
+            days = _whole(value, path=value_path, errors=errors, low=1, high=MAX_DAYS)
+            since = Now() - timedelta(days=days)
             return Q(created_at__gte=since) if operator == "within_days" else Q(created_at__lt=since)
         day = _day(value, path=value_path, errors=errors)
         return Q(created_at__date__gte=day) if operator == "after" else Q(created_at__date__lt=day)
@@ -231,6 +240,9 @@ def _group_q(group, *, path: str, errors: list, depth: int) -> Q:
     items = group.get("rules")
     if not isinstance(items, list):
         errors.append({"path": f"{path}.rules", "message": "must be a list"})
+        return Q()
+    if len(items) > MAX_RULES:
+        errors.append({"path": f"{path}.rules", "message": f"a group holds at most {MAX_RULES} rules"})
         return Q()
     combined = Q()
     for index, item in enumerate(items):

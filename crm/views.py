@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
+from aicmo_site.forms import stored_id
 from aicmo_site.stuck import stuck_before
 from crm import selectors, services
 from crm.api.pagination import CappedCountPaginator
@@ -24,13 +25,17 @@ SORTS = (("-created_at", "Newest first"), ("created_at", "Oldest first"), ("emai
          ("last_name", "Last name"), ("-engagement_score", "Highest score"), ("company", "Company"))
 
 
+# Past this a page number is no page: counting "as far as needed" must not reach a LIMIT the database refuses.
+MAX_PAGE_NUMBER = 10**9
+
+
 def _capped_page(contacts, requested, segment=None):
     """A page of contacts counting at most as far as needed (an exact count of a million rows
     takes a second); beyond the cap the page reads "1,000+" and still offers the next page.
     A segment's members alone, newest first, are counted and listed as the members API does it,
     from statements compiled once per segment rules."""
     try:
-        number = max(int(requested), 1)
+        number = min(max(int(requested), 1), MAX_PAGE_NUMBER)
     except (TypeError, ValueError):
         number = 1
     paginator = CappedCountPaginator(contacts, PAGE_SIZE)
@@ -140,10 +145,10 @@ def enrich(request):
     """Enrich one contact, the chosen ones, a segment or every New contact (from a page's button)."""
     try:
         if request.POST.get("segment"):
-            segment = get_object_or_404(Segment, pk=request.POST["segment"])
+            segment = get_object_or_404(Segment, pk=stored_id(request.POST["segment"]))
             run = services.enrichment_run_create(by=request.user, segment=segment)
         elif request.POST.getlist("contact"):
-            ids = [int(pk) for pk in request.POST.getlist("contact") if pk.isdigit()]
+            ids = [pk for pk in map(stored_id, request.POST.getlist("contact")) if pk is not None]
             run = services.enrichment_run_create(by=request.user, contact_ids=ids)
         else:
             run = services.enrichment_run_create(by=request.user, all_new=True)

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from aicmo_site.roles import holds_admin_role
 from gateways import services
 from gateways.capabilities import Capability, adapter_class, adapters_for
 from gateways.models import ProviderAccount
@@ -86,8 +87,28 @@ class HealthReadout:
         )
 
 
+class AdminRoleOnly:
+    """Provider accounts hold host names, base URLs and keys: only Admins see them, here as in the API
+    (gateways.api.views.IsAdminRole), whatever view permission a role's group holds."""
+
+    def has_module_permission(self, request):
+        return holds_admin_role(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return holds_admin_role(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return holds_admin_role(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return holds_admin_role(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return holds_admin_role(request.user) and super().has_delete_permission(request, obj)
+
+
 @admin.register(ProviderAccount)
-class ProviderAccountAdmin(HealthReadout, admin.ModelAdmin):
+class ProviderAccountAdmin(AdminRoleOnly, HealthReadout, admin.ModelAdmin):
     form = ProviderAccountForm
     list_display = ("name", "capability", "adapter", "priority", "enabled", "health_status", "credential_list")
     list_filter = ("capability", "enabled", "adapter")

@@ -6,5 +6,5 @@ app_name = "gateways"
 
 urlpatterns = [
     path("", views.provider_health, name="provider-health"),
-    path("<int:pk>/probe/", views.provider_probe, name="provider-probe"),
+    path("<id:pk>/probe/", views.provider_probe, name="provider-probe"),
 ]

@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Q
 
+from aicmo_site.api.filters import FilterSet
 from media.choices import AssetKindChoices, AssetStatusChoices, OrientationChoices
 from media.models import Asset, Library
 
@@ -12,7 +13,7 @@ ASSET_SORTS = {
 }
 
 
-class AssetFilterSet(django_filters.FilterSet):
+class AssetFilterSet(FilterSet):
     library = django_filters.ModelChoiceFilter(queryset=Library.objects.all())
     tag = django_filters.CharFilter(method="filter_tag", label="Tag")
     kind = django_filters.ChoiceFilter(choices=AssetKindChoices.choices)

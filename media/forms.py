@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from aicmo_site.errors import DomainError
+from aicmo_site.forms import ModelChoiceField, ModelMultipleChoiceField
 from media.choices import AssetKindChoices, AssetStatusChoices, OrientationChoices
 from media.filters import ASSET_SORTS
 from media.models import Asset, Library
@@ -11,13 +12,13 @@ from media.validation import check_upload
 class UploadForm(forms.Form):
     """The files themselves come from request.FILES.getlist("files"): each is checked by the service."""
 
-    library = forms.ModelChoiceField(queryset=Library.objects.order_by("name"))
+    library = ModelChoiceField(queryset=Library.objects.order_by("name"))
 
 
 class GridFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", widget=forms.TextInput(
         attrs={"type": "search", "placeholder": "Search assets", "aria-label": "Search"}))
-    library = forms.ModelChoiceField(
+    library = ModelChoiceField(
         queryset=Library.objects.order_by("name"), required=False, empty_label="All libraries"
     )
     tag = forms.CharField(required=False)
@@ -52,7 +53,7 @@ class FocalPointForm(forms.Form):
 
 class BulkForm(forms.Form):
     action = forms.ChoiceField(choices=[("tag", "Add tag"), ("approve", "Approve")])
-    ids = forms.ModelMultipleChoiceField(queryset=Asset.objects.all())
+    ids = ModelMultipleChoiceField(queryset=Asset.objects.all())
     tag = forms.CharField(required=False)
 
     def clean(self):

@@ -3,11 +3,12 @@
 import django_filters
 from django.db.models import Q
 
+from aicmo_site.api.filters import FilterSet
 from publishing.choices import CampaignStatus, ContentKind, ContentStatus, JobStatus
 from publishing.models import Campaign, Channel, Content, PublishingJob
 
 
-class SearchMixin(django_filters.FilterSet):
+class SearchMixin(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     search_fields: tuple[str, ...] = ()
 

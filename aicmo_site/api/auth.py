@@ -7,6 +7,8 @@ here exactly as on the log-in page.
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.http import JsonResponse
+from django.shortcuts import render
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import serializers, status
@@ -24,15 +26,22 @@ class TokenLoginSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
-def _lockout_response():
+def _lockout_body() -> dict:
     minutes = int(settings.AXES_COOLOFF_TIME * 60)
-    return Response(
-        error_body(
-            "locked_out",
-            f"Too many failed log-ins: this account is locked for {minutes} minutes from this address.",
-        ),
-        status=status.HTTP_429_TOO_MANY_REQUESTS,
-    )
+    return error_body(
+        "locked_out", f"Too many failed log-ins: this account is locked for {minutes} minutes from this address.")
+
+
+def _lockout_response():
+    return Response(_lockout_body(), status=status.HTTP_429_TOO_MANY_REQUESTS)
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: django-axes answers the failure that locks an account itself, after the view;
+    the API's clients get the API's error shape, people the log-in page's."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(_lockout_body(), status=status.HTTP_429_TOO_MANY_REQUESTS)
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=status.HTTP_429_TOO_MANY_REQUESTS)
 
 
 class TokenLoginView(APIView):

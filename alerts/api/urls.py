@@ -1,8 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
+from aicmo_site.api.routers import ApiRouter
 from alerts.api.views import AlertChannelViewSet, AlertViewSet
 
-router = DefaultRouter(trailing_slash=True)
+router = ApiRouter()
 router.include_root_view = False
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("alert-channels", AlertChannelViewSet, basename="alert-channel")

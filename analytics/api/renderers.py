@@ -1,4 +1,5 @@
 import io
+import json
 
 from rest_framework.renderers import BaseRenderer
 
@@ -15,9 +16,15 @@ class CSVRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         context = renderer_context or {}
-        response, view = context.get("response"), context.get("view")
-        if response is not None and response.status_code >= 400 or not hasattr(view, "csv_table"):
-            header, rows = ["code", "message"], [[(data or {}).get("code", ""), (data or {}).get("message", "")]]
+        response, view, request = context.get("response"), context.get("view"), context.get("request")
+        # Only a report read is a table: an error, or the description OPTIONS answers, is written as it is.
+        is_report = (hasattr(view, "csv_table") and (response is None or response.status_code < 400)
+                     and (request is None or request.method in ("GET", "HEAD")))
+        if not is_report:
+            body = data if isinstance(data, dict) else {"message": data}
+            header = list(body)
+            rows = [[value if isinstance(value, str | int | float) else json.dumps(value, default=str)
+                     for value in body.values()]]
         else:
             header, rows = view.csv_table(data)
             if response is not None:

@@ -3,6 +3,7 @@ import datetime as dt
 from django.utils import timezone
 from rest_framework import serializers
 
+from aicmo_site.api.fields import DateField, ModelSerializer
 from analytics.models import ContactScore
 from analytics.reports import ATTRIBUTION_MODELS, METRICS
 from analytics.reports.cohorts import GROUPINGS
@@ -14,8 +15,8 @@ DEFAULT_PERIOD_DAYS = 30
 class PeriodSerializer(serializers.Serializer):
     """start and end dates in the team's time zone; by default the last 30 days."""
 
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = DateField(required=False)
+    end = DateField(required=False)
 
     def validate(self, attrs):
         end = attrs.get("end") or timezone.localdate()
@@ -49,8 +50,8 @@ class AttributionQuerySerializer(PeriodSerializer):
 
 
 class CampaignReportQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = DateField(required=False)
+    end = DateField(required=False)
 
 
 class CompareQuerySerializer(CampaignReportQuerySerializer):
@@ -66,7 +67,7 @@ class CompareQuerySerializer(CampaignReportQuerySerializer):
         return ids
 
 
-class ContactScoreSerializer(serializers.ModelSerializer):
+class ContactScoreSerializer(ModelSerializer):
     email = serializers.EmailField(source="contact.email", read_only=True)
     name = serializers.SerializerMethodField()
 

@@ -5,12 +5,12 @@ from analytics.api import views
 urlpatterns = [
     path("analytics/overview/", views.OverviewView.as_view(), name="analytics-overview"),
     path("analytics/campaigns/", views.CampaignCompareView.as_view(), name="analytics-campaigns"),
-    path("analytics/campaigns/<int:campaign_id>/", views.CampaignReportView.as_view(), name="analytics-campaign"),
+    path("analytics/campaigns/<id:campaign_id>/", views.CampaignReportView.as_view(), name="analytics-campaign"),
     path("analytics/channels/", views.ChannelRankingView.as_view(), name="analytics-channels"),
     path("analytics/trends/", views.TrendView.as_view(), name="analytics-trends"),
     path("analytics/cohorts/", views.CohortView.as_view(), name="analytics-cohorts"),
     path("analytics/attribution/", views.AttributionView.as_view(), name="analytics-attribution"),
     path("analytics/scores/", views.ContactScoreListView.as_view(), name="analytics-scores"),
-    path("analytics/scores/<int:contact_id>/recompute/", views.ContactScoreRecomputeView.as_view(),
+    path("analytics/scores/<id:contact_id>/recompute/", views.ContactScoreRecomputeView.as_view(),
          name="analytics-score-recompute"),
 ]

@@ -11,6 +11,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aicmo_site.api.filters import FilterSet
 from aicmo_site.api.pagination import StandardPagination
 from analytics import reports
 from analytics.api import serializers as s
@@ -151,7 +152,7 @@ class AttributionView(ReportView):
         ]
 
 
-class ContactScoreFilterSet(django_filters.FilterSet):
+class ContactScoreFilterSet(FilterSet):
     tier = django_filters.MultipleChoiceFilter(
         choices=[(t, t) for t in ("high", "medium", "low", "inactive")])
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
@@ -199,10 +200,11 @@ class ContactScoreListView(generics.ListAPIView):
 
 
 class ContactScoreRecomputeView(APIView):
-    """Scores one contact now (the bulk scoring runs on a schedule)."""
+    """Scores one contact now (the bulk scoring runs on a schedule). A write to the contact's score, so it
+    asks the permission to change contacts, which Analysts and Approvers do not hold."""
 
     queryset = ContactScore.objects.all()
-    action_permissions = {None: ["analytics.view_contactscore"]}
+    action_permissions = {None: ["crm.change_contact"]}
 
     @extend_schema(request=None, responses=s.ContactScoreSerializer)
     def post(self, request, contact_id: int):

@@ -3,19 +3,20 @@
 import json
 
 from django.http import FileResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from aicmo_site.api.fields import JSONField, ModelSerializer
 from aicmo_site.errors import DomainError
 from crm.choices import ImportPolicy
 from crm.imports import import_preview, import_run_cancel, import_run_create, import_run_start
 from crm.models import ImportRun
 
 
-class MappingField(serializers.JSONField):
+class MappingField(JSONField):
     """A JSON object {"Column": "field"}; multipart forms send it as a JSON string."""
 
     def to_internal_value(self, data):
@@ -40,7 +41,7 @@ class ImportPreviewSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
-class ImportRunSerializer(serializers.ModelSerializer):
+class ImportRunSerializer(ModelSerializer):
     progress = serializers.IntegerField(read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     error_report_url = serializers.SerializerMethodField()
@@ -87,7 +88,9 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         run = import_run_start(run=run)
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request={"multipart/form-data": ImportPreviewSerializer})
+    @extend_schema(request={"multipart/form-data": ImportPreviewSerializer}, responses={200: OpenApiResponse(
+        response={"type": "object", "additionalProperties": True},
+        description="columns, rows, encoding, delimiter and mapping")})
     @action(detail=False, methods=["post"])
     def preview(self, request):
         """Columns, first rows, detected encoding and delimiter, and the automatic mapping of a file."""

@@ -66,7 +66,9 @@ class ContactPagination(StandardPagination):
         paginator.counter = count
         asked = request.query_params.get(self.page_query_param, "1")
         # Counting up to the end of the asked page keeps every page reachable by number.
-        paginator.count_at_most = max(COUNT_AT_MOST, int(asked) * page_size if asked.isdigit() else 0)
+        # (A page number past a billion is no page: it is refused below, and must not reach the count's LIMIT.)
+        reachable = asked.isdigit() and len(asked) < 10
+        paginator.count_at_most = max(COUNT_AT_MOST, int(asked) * page_size if reachable else 0)
         try:
             self.page = paginator.page(self.get_page_number(request, paginator))
         except InvalidPage as error:
@@ -105,6 +107,8 @@ class ContactPagination(StandardPagination):
 
     def get_paginated_response_schema(self, schema):
         described = super().get_paginated_response_schema(schema)
+        # Keyset (cursor) pages carry no count.
+        described["required"] = ["results"]
         described["properties"]["count_capped"] = {
             "type": "boolean", "description": f"True when more than the count match (counted up to {COUNT_AT_MOST:,})",
         }

@@ -1,10 +1,12 @@
 from rest_framework import serializers
 
+from aicmo_site.api.fields import DateTimeField, IdListField, JSONField, ListField, ModelSerializer, PrimaryKeyField
 from crm.choices import EventKind, LifecycleStatus, SuppressionReason
 from crm.models import Company, Contact, EngagementEvent, EnrichmentRun, Segment, Suppression, Topic
+from crm.segments import rules_q
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(ModelSerializer):
     class Meta:
         model = Company
         fields = ("id", "domain", "name", "industry", "size", "website", "created_at", "updated_at")
@@ -33,12 +35,12 @@ class ListedTopicsField(serializers.ManyRelatedField):
         return sorted(iterable)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     """Reads contacts from selectors.contacts_listed()."""
 
     company_name = serializers.CharField(read_only=True)
     tags = ListedNamesField(source="tag_names", read_only=True)
-    new_tags = serializers.ListField(child=serializers.CharField(max_length=80), write_only=True, required=False,
+    new_tags = ListField(child=serializers.CharField(max_length=80), write_only=True, required=False,
                                      help_text="Tags for a new contact")
     topics = ListedTopicsField(child_relation=serializers.SlugRelatedField(slug_field="slug",
                                                                           queryset=Topic.objects.all()),
@@ -62,9 +64,9 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ContactSelectionSerializer(serializers.Serializer):
-    contact_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
-    segment = serializers.PrimaryKeyRelatedField(queryset=Segment.objects.all(), required=False, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=80), min_length=1)
+    contact_ids = IdListField(required=False, default=list)
+    segment = PrimaryKeyField(queryset=Segment.objects.all(), required=False, allow_null=True)
+    tags = ListField(child=serializers.CharField(max_length=80), min_length=1)
 
     def validate(self, data):
         if not data["contact_ids"] and not data.get("segment"):
@@ -77,9 +79,9 @@ class TransitionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class EngagementEventSerializer(serializers.ModelSerializer):
+class EngagementEventSerializer(ModelSerializer):
     kind = serializers.ChoiceField(choices=EventKind.choices)
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = DateTimeField(required=False)
 
     class Meta:
         model = EngagementEvent
@@ -89,7 +91,7 @@ class EngagementEventSerializer(serializers.ModelSerializer):
 
 
 class TimelineEntrySerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
+    at = DateTimeField()
     type = serializers.CharField()
     kind = serializers.CharField()
     title = serializers.CharField()
@@ -97,8 +99,19 @@ class TimelineEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
 
 
-class SegmentSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+class SegmentRulesField(JSONField):
+    """A rule tree, checked by crm.segments before it reaches a service: a wrong tree is refused with
+    code invalid_rules and every problem by its path in extra.errors (what the segment editor shows)."""
+
+    def to_internal_value(self, data):
+        rules = super().to_internal_value(data)
+        rules_q(rules)
+        return rules
+
+
+class SegmentSerializer(ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    rules = SegmentRulesField(help_text=Segment._meta.get_field("rules").help_text)
 
     class Meta:
         model = Segment
@@ -108,10 +121,10 @@ class SegmentSerializer(serializers.ModelSerializer):
 
 
 class RulesSerializer(serializers.Serializer):
-    rules = serializers.JSONField()
+    rules = SegmentRulesField(help_text=Segment._meta.get_field("rules").help_text)
 
 
-class SuppressionSerializer(serializers.ModelSerializer):
+class SuppressionSerializer(ModelSerializer):
     reason = serializers.ChoiceField(choices=SuppressionReason.choices, default=SuppressionReason.MANUAL)
 
     class Meta:
@@ -121,7 +134,7 @@ class SuppressionSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class EnrichmentRunSerializer(serializers.ModelSerializer):
+class EnrichmentRunSerializer(ModelSerializer):
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     progress = serializers.IntegerField(read_only=True)
 
@@ -133,8 +146,8 @@ class EnrichmentRunSerializer(serializers.ModelSerializer):
 
 
 class EnrichmentRunCreateSerializer(serializers.Serializer):
-    contact_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
-    segment = serializers.PrimaryKeyRelatedField(queryset=Segment.objects.all(), required=False, allow_null=True)
+    contact_ids = IdListField(required=False, default=list)
+    segment = PrimaryKeyField(queryset=Segment.objects.all(), required=False, allow_null=True)
     all_new = serializers.BooleanField(required=False, default=False)
 
     def validate(self, data):

@@ -2,11 +2,12 @@
 
 from rest_framework import serializers, viewsets
 
+from aicmo_site.api.fields import ModelSerializer
 from crm import services
 from crm.models import Topic
 
 
-class TopicSerializer(serializers.ModelSerializer):
+class TopicSerializer(ModelSerializer):
     slug = serializers.SlugField(max_length=60, required=False, allow_blank=True,
                                  help_text="Empty: made from the name")
 

@@ -1,11 +1,10 @@
-from rest_framework.routers import DefaultRouter
-
+from aicmo_site.api.routers import ApiRouter
 from crm.api import data_urls
 from crm.api.segment_views import EnrichmentRunViewSet, SegmentViewSet, SuppressionViewSet
 from crm.api.topics import TopicViewSet
 from crm.api.views import CompanyViewSet, ContactViewSet
 
-router = DefaultRouter(trailing_slash=True)
+router = ApiRouter()
 router.include_root_view = False
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("companies", CompanyViewSet, basename="company")

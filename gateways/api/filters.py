@@ -1,10 +1,11 @@
 import django_filters
 
+from aicmo_site.api.filters import FilterSet
 from gateways.capabilities import Capability
 from gateways.models import ProviderAccount
 
 
-class ProviderAccountFilterSet(django_filters.FilterSet):
+class ProviderAccountFilterSet(FilterSet):
     capability = django_filters.ChoiceFilter(choices=Capability.CHOICES)
 
     class Meta:

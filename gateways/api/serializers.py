@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from aicmo_site.api.fields import DateTimeField, ModelSerializer
 from gateways.capabilities import Capability
 from gateways.models import ProviderAccount
 
@@ -10,15 +11,15 @@ class ProviderHealthSummarySerializer(serializers.Serializer):
     latency_ms = serializers.FloatField(allow_null=True)
     consecutive_failures = serializers.IntegerField()
     breaker_state = serializers.CharField()
-    open_until = serializers.DateTimeField(allow_null=True)
+    open_until = DateTimeField(allow_null=True)
     open_reason = serializers.CharField(help_text="failures or rate_limit while the breaker is open, else blank")
     last_error = serializers.CharField()
     last_advice = serializers.CharField()
-    last_success_at = serializers.DateTimeField(allow_null=True)
-    last_failure_at = serializers.DateTimeField(allow_null=True)
+    last_success_at = DateTimeField(allow_null=True)
+    last_failure_at = DateTimeField(allow_null=True)
 
 
-class ProviderAccountSerializer(serializers.ModelSerializer):
+class ProviderAccountSerializer(ModelSerializer):
     """Credentials are write-only: a dict of secret names to values, merged into the stored ones
     (a blank value keeps the old secret). Reads only say which names are set."""
 

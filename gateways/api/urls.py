@@ -1,8 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
+from aicmo_site.api.routers import ApiRouter
 from gateways.api.views import ProviderAccountViewSet
 
-router = DefaultRouter(trailing_slash=True)
+router = ApiRouter()
 router.include_root_view = False
 router.register("providers", ProviderAccountViewSet, basename="provider-account")
 

@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from aicmo_site.roles import ADMIN
+from aicmo_site.roles import holds_admin_role
 from gateways import selectors, services
 from gateways.api.filters import ProviderAccountFilterSet
 from gateways.api.serializers import ProbeResultSerializer, ProviderAccountSerializer
@@ -19,8 +19,7 @@ class IsAdminRole(BasePermission):
     def has_permission(self, request, view) -> bool:
         if view.action == "health":
             return True
-        user = request.user
-        return bool(user and (user.is_superuser or user.groups.filter(name=ADMIN).exists()))
+        return holds_admin_role(request.user)
 
 
 class ProviderAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from aicmo_site.api.fields import DateField, IdListField, ListField, ModelSerializer, PrimaryKeyField
 from media.models import Asset, AssetUsage, Library, Rendition
 
 
-class LibrarySerializer(serializers.ModelSerializer):
+class LibrarySerializer(ModelSerializer):
     asset_count = serializers.IntegerField(read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True, default=None)
 
@@ -17,7 +18,7 @@ def absolute(request, url: str) -> str:
     return request.build_absolute_uri(url) if request else url
 
 
-class RenditionSerializer(serializers.ModelSerializer):
+class RenditionSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -28,8 +29,8 @@ class RenditionSerializer(serializers.ModelSerializer):
         return absolute(self.context.get("request"), rendition.url)
 
 
-class AssetSerializer(serializers.ModelSerializer):
-    library = serializers.PrimaryKeyRelatedField(read_only=True)
+class AssetSerializer(ModelSerializer):
+    library = PrimaryKeyField(read_only=True)
     library_name = serializers.CharField(source="library.name", read_only=True)
     tags = serializers.SerializerMethodField()
     uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True, default=None)
@@ -54,19 +55,19 @@ class AssetSerializer(serializers.ModelSerializer):
 
 
 class AssetUploadSerializer(serializers.Serializer):
-    library = serializers.PrimaryKeyRelatedField(queryset=Library.objects.all())
-    files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), min_length=1, max_length=50)
+    library = PrimaryKeyField(queryset=Library.objects.all())
+    files = ListField(child=serializers.FileField(allow_empty_file=True), min_length=1, max_length=50)
 
 
 class AssetUpdateSerializer(serializers.Serializer):
-    library = serializers.PrimaryKeyRelatedField(queryset=Library.objects.all(), required=False)
+    library = PrimaryKeyField(queryset=Library.objects.all(), required=False)
     name = serializers.CharField(max_length=200, required=False)
     alt_text = serializers.CharField(max_length=300, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     licence = serializers.CharField(max_length=120, required=False, allow_blank=True)
     usage_rights = serializers.CharField(required=False, allow_blank=True)
-    rights_expire_on = serializers.DateField(required=False, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+    rights_expire_on = DateField(required=False, allow_null=True)
+    tags = ListField(child=serializers.CharField(max_length=60), required=False)
 
 
 class AssetNoteSerializer(serializers.Serializer):
@@ -79,16 +80,16 @@ class AssetFocalPointSerializer(serializers.Serializer):
 
 
 class AssetBulkTagSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
-    tags = serializers.ListField(child=serializers.CharField(max_length=60), min_length=1)
+    ids = IdListField(min_length=1, max_length=500)
+    tags = ListField(child=serializers.CharField(max_length=60), min_length=1)
 
 
 class AssetBulkApproveSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
+    ids = IdListField(min_length=1, max_length=500)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class AssetUsageSerializer(serializers.ModelSerializer):
+class AssetUsageSerializer(ModelSerializer):
     class Meta:
         model = AssetUsage
         fields = ["used_in_kind", "used_in_id", "campaign_id", "channel", "count", "first_used_at", "last_used_at"]

@@ -1,6 +1,6 @@
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -12,6 +12,10 @@ from media.filters import AssetFilterSet
 from media.models import Asset
 from media.selectors import asset_performance_summary, asset_queryset, asset_usage, library_list
 from media.suggestions import asset_suggestions
+
+_UPLOAD_ANSWER = inline_serializer("AssetUploadAnswer", {"results": serializers.ListField(
+    child=serializers.DictField(),
+    help_text="Per file: filename, accepted, and either asset, created and notice, or error")})
 
 APPROVE = ["media.approve_asset"]
 CHANGE = ["media.change_asset"]
@@ -55,7 +59,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
     def _fresh(self, asset: Asset):
         return s.AssetSerializer(asset_queryset().get(pk=asset.pk), context=self.get_serializer_context()).data
 
-    @extend_schema(request={"multipart/form-data": s.AssetUploadSerializer})
+    @extend_schema(request={"multipart/form-data": s.AssetUploadSerializer}, responses={201: _UPLOAD_ANSWER})
     def create(self, request):
         data = s.AssetUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -70,8 +74,10 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
             else:
                 body.append({"filename": result.filename, "accepted": True, "created": result.created,
                              "notice": result.notice, "asset": self._fresh(result.asset)})
-        accepted = any(item["accepted"] for item in body)
-        return Response({"results": body}, status=status.HTTP_201_CREATED if accepted else status.HTTP_400_BAD_REQUEST)
+        if any(item["accepted"] for item in body):
+            return Response({"results": body}, status=status.HTTP_201_CREATED)
+        return Response({**error_body("upload_refused", "No file was accepted."), "results": body},
+                        status=status.HTTP_400_BAD_REQUEST)
 
     @extend_schema(request=s.AssetUpdateSerializer)
     def partial_update(self, request, pk=None):
@@ -137,7 +143,8 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
             raise DomainError("Some assets do not exist.", "unknown_asset", {"asset_ids": missing})
         return assets
 
-    @extend_schema(request=s.AssetBulkTagSerializer)
+    @extend_schema(request=s.AssetBulkTagSerializer,
+                   responses=inline_serializer("AssetBulkTagAnswer", {"tagged": serializers.IntegerField()}))
     @action(detail=False, methods=["post"], url_path="bulk-tag")
     def bulk_tag(self, request):
         data = s.AssetBulkTagSerializer(data=request.data)
@@ -146,7 +153,10 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
                                         tags=data.validated_data["tags"])
         return Response({"tagged": count})
 
-    @extend_schema(request=s.AssetBulkApproveSerializer)
+    @extend_schema(request=s.AssetBulkApproveSerializer, responses=inline_serializer("AssetBulkApproveAnswer", {
+        "approved": serializers.ListField(child=serializers.IntegerField()),
+        "refused": serializers.ListField(child=serializers.DictField(), help_text="id, code and message of each"),
+    }))
     @action(detail=False, methods=["post"], url_path="bulk-approve")
     def bulk_approve(self, request):
         """Approve each asset in review; one that cannot be approved is reported, the others still are."""

@@ -1,16 +1,17 @@
 from rest_framework import serializers
 
+from aicmo_site.api.fields import DateTimeField, IdListField, ListField, ModelSerializer, PrimaryKeyField
 from media.models import Asset
 from publishing.choices import ContentKind
 from publishing.formatters import kind_choices
 from publishing.models import Campaign, Channel, ChannelVersion, Content, ContentEvent, MetricSnapshot, PublishingJob
 
 
-class ContentSerializer(serializers.ModelSerializer):
+class ContentSerializer(ModelSerializer):
     author = serializers.StringRelatedField()
     kind = serializers.ChoiceField(choices=ContentKind.choices, default=ContentKind.BLOG_POST)
-    tags = serializers.ListField(child=serializers.CharField(max_length=80), required=False)
-    categories = serializers.ListField(child=serializers.CharField(max_length=80), required=False)
+    tags = ListField(child=serializers.CharField(max_length=80), required=False)
+    categories = ListField(child=serializers.CharField(max_length=80), required=False)
     slug = serializers.SlugField(max_length=200, required=False)
 
     class Meta:
@@ -21,7 +22,7 @@ class ContentSerializer(serializers.ModelSerializer):
         extra_kwargs = {"slug": {"validators": []}}
 
 
-class ContentEventSerializer(serializers.ModelSerializer):
+class ContentEventSerializer(ModelSerializer):
     by = serializers.StringRelatedField()
 
     class Meta:
@@ -38,7 +39,7 @@ class RequiredNoteSerializer(serializers.Serializer):
 
 
 class GenerateVersionsSerializer(serializers.Serializer):
-    kinds = serializers.ListField(child=serializers.ChoiceField(choices=()), allow_empty=False)
+    kinds = ListField(child=serializers.ChoiceField(choices=()), allow_empty=False)
     force = serializers.BooleanField(default=False)
 
     def __init__(self, *args, **kwargs):
@@ -46,10 +47,10 @@ class GenerateVersionsSerializer(serializers.Serializer):
         self.fields["kinds"].child.choices = kind_choices()
 
 
-class ChannelVersionSerializer(serializers.ModelSerializer):
-    hashtags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
-    mentions = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
-    media = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+class ChannelVersionSerializer(ModelSerializer):
+    hashtags = ListField(child=serializers.CharField(max_length=100), required=False)
+    mentions = ListField(child=serializers.CharField(max_length=100), required=False)
+    media = PrimaryKeyField(many=True, read_only=True)
 
     class Meta:
         model = ChannelVersion
@@ -58,7 +59,7 @@ class ChannelVersionSerializer(serializers.ModelSerializer):
         read_only_fields = ["content", "kind", "media", "edited_by_hand", "updated_at"]
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(ModelSerializer):
     kind = serializers.ChoiceField(choices=())
 
     class Meta:
@@ -72,20 +73,20 @@ class ChannelSerializer(serializers.ModelSerializer):
 
 
 class CampaignContentInputSerializer(serializers.Serializer):
-    content = serializers.PrimaryKeyRelatedField(queryset=Content.objects.all())
-    publish_at = serializers.DateTimeField(required=False, allow_null=True)
+    content = PrimaryKeyField(queryset=Content.objects.all())
+    publish_at = DateTimeField(required=False, allow_null=True)
 
 
 class AudienceSerializer(serializers.Serializer):
-    contact_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
-    tag_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
-    domains = serializers.ListField(child=serializers.CharField(max_length=253), required=False)
-    segment_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    contact_ids = IdListField(required=False)
+    tag_ids = IdListField(required=False)
+    domains = ListField(child=serializers.CharField(max_length=253), required=False)
+    segment_ids = IdListField(required=False)
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(ModelSerializer):
     contents = CampaignContentInputSerializer(many=True, required=False, source="campaign_contents")
-    channels = serializers.PrimaryKeyRelatedField(many=True, queryset=Channel.objects.all(), required=False)
+    channels = PrimaryKeyField(many=True, queryset=Channel.objects.all(), required=False)
     audience = AudienceSerializer(required=False)
     job_count = serializers.IntegerField(read_only=True)
     published_count = serializers.IntegerField(read_only=True)
@@ -105,9 +106,11 @@ class CampaignSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(ModelSerializer):
     campaign_name = serializers.CharField(source="campaign.name", read_only=True)
     content_title = serializers.CharField(source="content.title", read_only=True)
+    # Blank until the channel has published the post, so not a `uri` for every job.
+    external_url = serializers.CharField(read_only=True)
     channel_name = serializers.CharField(source="channel.name", read_only=True)
 
     class Meta:
@@ -124,7 +127,7 @@ class MarkPublishedSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class MetricSnapshotSerializer(serializers.ModelSerializer):
+class MetricSnapshotSerializer(ModelSerializer):
     class Meta:
         model = MetricSnapshot
         fields = ["id", "job", "taken_at", "impressions", "clicks", "engagements", "conversions", "spend", "source"]
@@ -137,4 +140,4 @@ class MetricsCsvSerializer(serializers.Serializer):
 
 
 class AttachMediaSerializer(serializers.Serializer):
-    assets = serializers.PrimaryKeyRelatedField(many=True, queryset=Asset.objects.all(), allow_empty=False)
+    assets = PrimaryKeyField(many=True, queryset=Asset.objects.all(), allow_empty=False)

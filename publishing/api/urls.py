@@ -1,8 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
+from aicmo_site.api.routers import ApiRouter
 from publishing.api.views import CampaignViewSet, ChannelVersionViewSet, ChannelViewSet, ContentViewSet, JobViewSet
 
-router = DefaultRouter(trailing_slash=True)
+router = ApiRouter()
 router.include_root_view = False  # GET /api/ lists every app's endpoints (aicmo_site.api.root)
 router.register("contents", ContentViewSet, basename="content")
 router.register("versions", ChannelVersionViewSet, basename="channelversion")

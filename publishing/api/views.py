@@ -1,6 +1,6 @@
 """Thin viewsets: reads go through selectors and FilterSets; every change is a POST calling a service."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -11,6 +11,8 @@ from publishing import selectors, services
 from publishing.api import serializers as s
 from publishing.filters import CampaignFilterSet, ChannelFilterSet, ContentFilterSet, JobFilterSet
 from publishing.models import ChannelVersion
+
+_LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
 
 
 def _ok(serializer_class, instance, **kwargs) -> Response:
@@ -77,7 +79,7 @@ class ContentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         versions = ChannelVersion.objects.filter(content=self.get_object()).prefetch_related("media")
         return _ok(s.ChannelVersionSerializer, versions, many=True)
 
-    @extend_schema(request=s.GenerateVersionsSerializer, responses=s.ChannelVersionSerializer(many=True))
+    @extend_schema(request=s.GenerateVersionsSerializer, responses={201: s.ChannelVersionSerializer(many=True)})
     @versions.mapping.post
     def generate_versions(self, request, pk=None):
         data = s.GenerateVersionsSerializer(data=request.data)
@@ -85,6 +87,8 @@ class ContentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         versions = services.versions_generate(content=self.get_object(), **data.validated_data)
         return Response(s.ChannelVersionSerializer(versions, many=True).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: OpenApiResponse(response=_LIST_OF_OBJECTS, description=(
+        "Per version: id, kind, label, markdown and text as the channel shows them, length and errors"))})
     @action(detail=True, methods=["get"])
     def preview(self, request, pk=None):
         """Each version as its channel will show it, with its length as the channel counts and what is wrong."""
@@ -156,11 +160,13 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
 
     def perform_create(self, serializer):
         data = self._relations(dict(serializer.validated_data))
-        serializer.instance = services.campaign_create(by=self.request.user, **data)
+        campaign = services.campaign_create(by=self.request.user, **data)
+        serializer.instance = self.get_queryset().get(pk=campaign.pk)  # with the counts the list shows
 
     def perform_update(self, serializer):
         data = self._relations(dict(serializer.validated_data))
-        serializer.instance = services.campaign_update(campaign=serializer.instance, by=self.request.user, **data)
+        campaign = services.campaign_update(campaign=serializer.instance, by=self.request.user, **data)
+        serializer.instance = self.get_queryset().get(pk=campaign.pk)
 
     def _step(self, request, service):
         data = s.NoteSerializer(data=request.data)
@@ -189,6 +195,8 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     def cancel(self, request, pk=None):
         return self._step(request, services.campaign_cancel)
 
+    @extend_schema(responses={200: OpenApiResponse(response=_LIST_OF_OBJECTS, description=(
+        "Per channel: channel, channel_id and the totals of impressions, clicks, engagements, conversions, spend"))})
     @action(detail=True, methods=["get"])
     def metrics(self, request, pk=None):
         """Totals per channel of the newest snapshot of each job."""
@@ -230,7 +238,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         job = services.job_mark_published(job=self.get_object(), by=request.user, **data.validated_data)
         return _ok(s.JobSerializer, job)
 
-    @extend_schema(request=s.MetricSnapshotSerializer, responses=s.MetricSnapshotSerializer)
+    @extend_schema(request=s.MetricSnapshotSerializer, responses={201: s.MetricSnapshotSerializer})
     @action(detail=True, methods=["post"], url_path="metrics")
     def record_metrics(self, request, pk=None):
         data = s.MetricSnapshotSerializer(data=request.data)

@@ -2,11 +2,12 @@
 
 import django_filters
 
+from aicmo_site.api.filters import FilterSet
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign, EmailDelivery, EmailTemplate
 
 
-class EmailTemplateFilterSet(django_filters.FilterSet):
+class EmailTemplateFilterSet(FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
 
     class Meta:
@@ -14,7 +15,7 @@ class EmailTemplateFilterSet(django_filters.FilterSet):
         fields = ["q"]
 
 
-class EmailCampaignFilterSet(django_filters.FilterSet):
+class EmailCampaignFilterSet(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=SendStatus.choices)
 
     class Meta:
@@ -22,7 +23,7 @@ class EmailCampaignFilterSet(django_filters.FilterSet):
         fields = ["status", "template"]
 
 
-class DeliveryFilterSet(django_filters.FilterSet):
+class DeliveryFilterSet(FilterSet):
     campaign = django_filters.NumberFilter(field_name="campaign_id")
     contact = django_filters.NumberFilter(field_name="contact_id")
     status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)

@@ -1,8 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
+from aicmo_site.api.routers import ApiRouter
 from webhooks.api.views import WebhookMessageViewSet, WebhookSubscriptionViewSet
 
-router = DefaultRouter(trailing_slash=True)
+router = ApiRouter()
 router.include_root_view = False
 router.register("webhook-subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription")
 router.register("webhook-messages", WebhookMessageViewSet, basename="webhook-message")

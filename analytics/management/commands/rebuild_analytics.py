@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aicmo_site.management.arguments import whole_number
 from analytics.services import rollup_rebuild
 
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     help = "Recompute every analytics roll-up from the source tables (same numbers as the incremental folds)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--chunk-size", type=int, default=2_000_000, help="events read per step")
+        parser.add_argument("--chunk-size", type=whole_number(1), default=2_000_000, help="events read per step")
 
     def handle(self, *args, chunk_size, **options):
         if chunk_size < 1:

@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aicmo_site.management.arguments import stored_id
 from analytics.services import contact_score_one, contacts_score
 from crm.models import Contact
 
@@ -10,7 +11,7 @@ class Command(BaseCommand):
     help = "Recompute engagement scores and tiers: every contact, or one with --contact ID."
 
     def add_arguments(self, parser):
-        parser.add_argument("--contact", type=int, help="score only this contact id")
+        parser.add_argument("--contact", type=stored_id, help="score only this contact id")
 
     def handle(self, *args, contact=None, **options):
         started = time.monotonic()

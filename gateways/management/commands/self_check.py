@@ -9,6 +9,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aicmo_site.management.arguments import whole_number
 from gateways.health import status_label
 from gateways.models import HealthStatus, ProviderAccount
 from gateways.selectors import CapabilityReport, health_document, health_report
@@ -56,7 +57,8 @@ class Command(BaseCommand):
         parser.add_argument("--status", action="store_true", help="Show stored health; call no provider.")
         parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
         parser.add_argument("--watch", type=float, metavar="SECONDS", help="Refresh every SECONDS until interrupted.")
-        parser.add_argument("--count", type=int, default=0, help="With --watch: stop after this many refreshes.")
+        parser.add_argument("--count", type=whole_number(0, 1_000_000), default=0,
+                            help="With --watch: stop after this many refreshes.")
 
     def handle(self, *args, **options):
         if options["watch"] is not None and options["watch"] <= 0:

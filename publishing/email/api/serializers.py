@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
+from aicmo_site.api.fields import ListField, ModelSerializer, PrimaryKeyField
 from crm.models import Contact
 from publishing.email.choices import ABMetric
 from publishing.email.models import ABTest, ABVariant, EmailBlock, EmailCampaign, EmailDelivery, EmailTemplate
 from publishing.models import Campaign
 
 
-class EmailBlockSerializer(serializers.ModelSerializer):
+class EmailBlockSerializer(ModelSerializer):
     """tags, segments, topics: ids; a block with none of the three shows to everyone."""
 
     class Meta:
@@ -19,7 +20,7 @@ class EmailBlockUpdateSerializer(EmailBlockSerializer):
         read_only_fields = ["template"]  # a block moves to another template by being made there
 
 
-class EmailTemplateSerializer(serializers.ModelSerializer):
+class EmailTemplateSerializer(ModelSerializer):
     blocks = EmailBlockSerializer(many=True, read_only=True,
                                   help_text="Dynamic blocks; written through /api/email-blocks/")
 
@@ -31,12 +32,12 @@ class EmailTemplateSerializer(serializers.ModelSerializer):
 
 
 class PreviewInputSerializer(serializers.Serializer):
-    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    contact = PrimaryKeyField(queryset=Contact.objects.all(), required=False, allow_null=True)
     subject = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class TestSendInputSerializer(PreviewInputSerializer):
-    to = serializers.ListField(child=serializers.EmailField(), min_length=1, max_length=20)
+    to = ListField(child=serializers.EmailField(), min_length=1, max_length=20)
 
 
 class RenderedSerializer(serializers.Serializer):
@@ -46,8 +47,8 @@ class RenderedSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class EmailCampaignSerializer(serializers.ModelSerializer):
-    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
+class EmailCampaignSerializer(ModelSerializer):
+    campaign = PrimaryKeyField(queryset=Campaign.objects.all())
     campaign_name = serializers.CharField(source="campaign.name", read_only=True)
 
     class Meta:
@@ -61,7 +62,7 @@ class SendNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(ModelSerializer):
     email = serializers.CharField(source="contact.email", read_only=True)
     variant_label = serializers.CharField(source="variant.label", read_only=True, default="")
 
@@ -73,13 +74,13 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ABVariantSerializer(serializers.ModelSerializer):
+class ABVariantSerializer(ModelSerializer):
     class Meta:
         model = ABVariant
         fields = ["id", "label", "subject", "template"]
 
 
-class ABTestSerializer(serializers.ModelSerializer):
+class ABTestSerializer(ModelSerializer):
     variants = ABVariantSerializer(many=True, read_only=True)
     campaign = serializers.IntegerField(source="email_campaign.campaign_id", read_only=True)
 
@@ -93,19 +94,19 @@ class ABTestSerializer(serializers.ModelSerializer):
 class ABVariantInputSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=20)
     subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    template = serializers.PrimaryKeyRelatedField(queryset=EmailTemplate.objects.all(), required=False,
+    template = PrimaryKeyField(queryset=EmailTemplate.objects.all(), required=False,
                                                   allow_null=True, default=None)
 
 
 class ABTestInputSerializer(serializers.Serializer):
-    email_campaign = serializers.PrimaryKeyRelatedField(queryset=EmailCampaign.objects.all())
+    email_campaign = PrimaryKeyField(queryset=EmailCampaign.objects.all())
     metric = serializers.ChoiceField(choices=ABMetric.choices, default=ABMetric.OPEN_RATE)
     test_share = serializers.IntegerField(min_value=1, max_value=100, default=20)
     confidence_level = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.95)
-    wait_minutes = serializers.IntegerField(min_value=0, default=240)
+    wait_minutes = serializers.IntegerField(min_value=0, max_value=60 * 24 * 90, default=240)
     variants = ABVariantInputSerializer(many=True, min_length=2)
 
 
 class PickWinnerInputSerializer(serializers.Serializer):
-    winner = serializers.PrimaryKeyRelatedField(queryset=ABVariant.objects.all())
+    winner = PrimaryKeyField(queryset=ABVariant.objects.all())
     note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,5 +1,4 @@
-from rest_framework.routers import DefaultRouter
-
+from aicmo_site.api.routers import ApiRouter
 from publishing.email.api.views import (
     ABTestViewSet,
     DeliveryViewSet,
@@ -8,7 +7,7 @@ from publishing.email.api.views import (
     EmailTemplateViewSet,
 )
 
-router = DefaultRouter(trailing_slash=True)
+router = ApiRouter()
 router.include_root_view = False  # GET /api/ lists every app's endpoints (aicmo_site.api.root)
 router.register("email-templates", EmailTemplateViewSet, basename="emailtemplate")
 router.register("email-blocks", EmailBlockViewSet, basename="emailblock")

@@ -3,7 +3,7 @@
 from dataclasses import asdict
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -127,12 +127,18 @@ class EmailCampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     def cancel(self, request, campaign_id=None):
         return self._changed(services.email_campaign_cancel, request)
 
+    @extend_schema(responses={200: OpenApiResponse(
+        response={"type": "object", "additionalProperties": True},
+        description="status, with the counts of the send (audience, sent, delivered, failed…)")})
     @action(detail=True, methods=["get"])
     def progress(self, request, campaign_id=None):
         email_campaign = self.get_object()
         return Response({"status": email_campaign.status,
                          **selectors.email_campaign_progress(email_campaign).as_dict()})
 
+    @extend_schema(responses={200: OpenApiResponse(
+        response={"type": "array", "items": {"type": "object", "additionalProperties": True}},
+        description="Each check before sending: key, ok, detail")})
     @action(detail=True, methods=["get"])
     def checklist(self, request, campaign_id=None):
         return Response(services.email_campaign_checklist(self.get_object()))

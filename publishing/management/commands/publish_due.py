@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from aicmo_site.management.arguments import whole_number
 from publishing import dispatcher
 
 
@@ -10,7 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--loop", action="store_true", help="Keep polling until stopped (or --seconds pass).")
         parser.add_argument("--seconds", type=float, default=None, help="With --loop: stop after this long.")
         parser.add_argument("--poll", type=float, default=None, help="With --loop: seconds between polls.")
-        parser.add_argument("--limit", type=int, default=None, help="Jobs claimed per round.")
+        parser.add_argument("--limit", type=whole_number(1, 100_000), default=None, help="Jobs claimed per round.")
 
     def handle(self, *args, loop, seconds, poll, limit, **options):
         if (seconds is not None and seconds <= 0) or (poll is not None and poll <= 0):
