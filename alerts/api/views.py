@@ -25,7 +25,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(AlertRuleSerializer(selectors.rule_rows(), many=True).data)
 
     @extend_schema(request=AlertRuleSerializer, responses=AlertRuleSerializer)
-    @action(detail=False, methods=["post"], url_path=r"rules/(?P<key>[a-z_]+)", permission_classes=[IsAdminRole])
+    @action(detail=False, methods=["post"], url_path="rules/<slug:key>", permission_classes=[IsAdminRole])
     def rule_update(self, request, key=None):
         serializer = AlertRuleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
