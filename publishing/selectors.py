@@ -1,9 +1,14 @@
 """Every non-trivial read of publishing: lists share one tuned query with the API."""
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from crm.selectors import audience_resolve
-from publishing.choices import ContentStatus, JobStatus
+from media.choices import AssetStatusChoices
+from media.models import Asset
+from media.selectors import assets_in_review
+from media.services.approval import APPROVE_PERMISSION as APPROVE_ASSET
+from publishing import conf
+from publishing.choices import ContentStatus, JobStatus, ReviewStatus
 from publishing.models import (
     Campaign,
     Channel,
@@ -32,6 +37,39 @@ def content_detail(*, pk: int) -> Content:
 def review_queue() -> QuerySet[Content]:
     return (Content.objects.filter(status=ContentStatus.IN_REVIEW).select_related("author")
             .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.prefetch_related("media"))))
+
+
+APPROVE_CONTENT = "publishing.approve_content"
+
+
+def content_waiting_for(user) -> QuerySet[Content]:
+    """Content in review that this person may decide on (not their own, unless self-approval is on),
+    the longest-waiting first."""
+    if not user.has_perm(APPROVE_CONTENT):
+        return Content.objects.none()
+    waiting = Content.objects.filter(status=ContentStatus.IN_REVIEW)
+    if not conf.allow_self_approval():
+        waiting = waiting.exclude(author=user)
+    return waiting
+
+
+def approval_inbox(user) -> dict:
+    """The approver's inbox: content (with its versions) and assets waiting for this person."""
+    content = (content_waiting_for(user).select_related("author")
+               .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.order_by("kind")))
+               .annotate(waiting_since=Max("reviews__requested_at", filter=Q(reviews__status=ReviewStatus.OPEN)))
+               .order_by(F("waiting_since").asc(nulls_first=True), "pk"))
+    assets = assets_in_review() if user.has_perm(APPROVE_ASSET) else Asset.objects.none()
+    return {"content": content, "assets": assets}
+
+
+def approvals_waiting_count(user) -> int:
+    """How much waits for this person's approval, in one query (the navigation shows it on every page)."""
+    content = content_waiting_for(user).order_by().values("pk")
+    if not user.has_perm(APPROVE_ASSET):
+        return content.count() if user.has_perm(APPROVE_CONTENT) else 0
+    assets = Asset.objects.filter(status=AssetStatusChoices.IN_REVIEW).order_by().values("pk")
+    return content.union(assets, all=True).count()
 
 
 def public_content(*, slug: str) -> Content:
