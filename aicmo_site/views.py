@@ -1,12 +1,20 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from aicmo_site.context_processors import navigation
 from aicmo_site.health import system_health
 from aicmo_site.roles import user_roles
+from analytics import reports
+from crm import selectors as crm_selectors
+from gateways import selectors as gateways_selectors
+from publishing import selectors as publishing_selectors
+from publishing.email import selectors as email_selectors
 
 FALLBACK_500 = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error · AICMO</title></head>'
                 '<body><main><h1>Something went wrong</h1><p>The error was logged. Please try again in a moment. '
@@ -22,7 +30,36 @@ def healthz(request):
 
 @login_required
 def home(request):
-    return render(request, "aicmo_site/home.html", {"roles": user_roles(request.user), "health": system_health()})
+    """What needs me? Work waiting, work under way, what went wrong, this week's figures; and on a new
+    installation the steps to a first send. Each app answers through its selectors; every line
+    links to the page where it is dealt with."""
+    user = request.user
+    providers = gateways_selectors.home_providers()
+    crm_steps = crm_selectors.crm_getting_started()
+    publishing_steps = publishing_selectors.publishing_getting_started()
+    steps = [
+        ("Add a sender", providers["has_sender"], reverse("gateways:provider-health")),
+        ("Import contacts", crm_steps["contacts"], reverse("crm:import-list")),
+        ("Make a segment", crm_steps["segments"], reverse("crm:segment-new")),
+        ("Write content", publishing_steps["content"], reverse("publishing:content-create")),
+        ("Send an email", publishing_steps["sends"], reverse("email-send-list")),
+    ]
+    jobs, jobs_total = publishing_selectors.jobs_needing_attention()
+    return render(request, "aicmo_site/home.html", {
+        "roles": user_roles(user),
+        "approvals_waiting": navigation(request).get("nav_waiting", 0),
+        "may_approve": user.has_perm(publishing_selectors.APPROVE_CONTENT)
+        or user.has_perm(publishing_selectors.APPROVE_ASSET),
+        "sends_running": email_selectors.email_sends_running(),
+        "campaigns_running": publishing_selectors.campaigns_running(),
+        "jobs": jobs, "jobs_total": jobs_total,
+        "delivery_problems": email_selectors.sends_with_delivery_problems(),
+        "provider_problems": providers["problems"],
+        "imports_with_errors": crm_selectors.imports_with_errors(),
+        "week": reports.week_figures(today=timezone.localdate()),
+        "steps": steps if not all(done for _, done, _ in steps) else [],
+        "health": system_health(),
+    })
 
 
 def _back_url(request) -> str:

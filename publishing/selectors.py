@@ -8,7 +8,9 @@ from media.models import Asset
 from media.selectors import assets_in_review
 from media.services.approval import APPROVE_PERMISSION as APPROVE_ASSET
 from publishing import conf
-from publishing.choices import ContentStatus, JobStatus, ReviewStatus
+from publishing.choices import CampaignStatus, ContentStatus, JobStatus, ReviewStatus
+from publishing.email.choices import SendStatus
+from publishing.email.models import EmailCampaign
 from publishing.models import (
     Campaign,
     Channel,
@@ -70,6 +72,32 @@ def approvals_waiting_count(user) -> int:
         return content.count() if user.has_perm(APPROVE_CONTENT) else 0
     assets = Asset.objects.filter(status=AssetStatusChoices.IN_REVIEW).order_by().values("pk")
     return content.union(assets, all=True).count()
+
+
+# Jobs a person has to look at: the channel refused, the outcome is unknown, or a post waits to be made by hand.
+JOBS_NEEDING_ATTENTION = (JobStatus.FAILED, JobStatus.NEEDS_CHECKING, JobStatus.AWAITING_MANUAL)
+
+
+def campaigns_running(*, limit: int = 10) -> list[Campaign]:
+    """Running and paused campaigns, each with `percent` of its posts settled (published or canceled)."""
+    campaigns = list(campaign_list().filter(status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED))[:limit])
+    for campaign in campaigns:
+        settled = campaign.published_count + campaign.canceled_count
+        campaign.percent = round(100 * settled / campaign.job_count) if campaign.job_count else 0
+    return campaigns
+
+
+def jobs_needing_attention(*, limit: int = 10) -> tuple[list[PublishingJob], int]:
+    """The longest-waiting jobs a person must look at, and how many there are in all."""
+    jobs = PublishingJob.objects.filter(status__in=JOBS_NEEDING_ATTENTION)
+    listed = list(jobs.select_related("campaign", "content", "channel").order_by("updated_at", "pk")[:limit])
+    return listed, jobs.count()
+
+
+def publishing_getting_started() -> dict:
+    """The getting-started checklist's publishing steps: is there content yet, and has an email gone out?"""
+    return {"content": Content.objects.exists(),
+            "sends": EmailCampaign.objects.exclude(status=SendStatus.DRAFT).exists()}
 
 
 def public_content(*, slug: str) -> Content:

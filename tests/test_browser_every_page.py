@@ -60,7 +60,8 @@ def _axe_violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     found = page.evaluate("""async () => {
         const result = await axe.run(document, {resultTypes: ["violations"]});
-        return result.violations.map(v => `${v.id}: ${v.help} (${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")})`);
+        const where = (v) => v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ");
+        return result.violations.map(v => `${v.id}: ${v.help} (${where(v)})`);
     }""")
     return found
 
