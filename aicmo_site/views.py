@@ -34,6 +34,7 @@ def home(request):
     installation the steps to a first send. Each app answers through its selectors; every line
     links to the page where it is dealt with."""
     user = request.user
+    may = user.has_perm
     providers = gateways_selectors.home_providers()
     crm_steps = crm_selectors.crm_getting_started()
     publishing_steps = publishing_selectors.publishing_getting_started()
@@ -44,20 +45,23 @@ def home(request):
         ("Write content", publishing_steps["content"], reverse("publishing:content-create")),
         ("Send an email", publishing_steps["sends"], reverse("email-send-list")),
     ]
-    jobs, jobs_total = publishing_selectors.jobs_needing_attention()
+    jobs, jobs_total = ([], 0)
+    if may("publishing.view_publishingjob"):
+        jobs, jobs_total = publishing_selectors.jobs_needing_attention()
+    sends_visible = may("publishing.view_emailcampaign")
     return render(request, "aicmo_site/home.html", {
         "roles": user_roles(user),
         "approvals_waiting": navigation(request).get("nav_waiting", 0),
-        "may_approve": user.has_perm(publishing_selectors.APPROVE_CONTENT)
-        or user.has_perm(publishing_selectors.APPROVE_ASSET),
-        "sends_running": email_selectors.email_sends_running(),
-        "campaigns_running": publishing_selectors.campaigns_running(),
+        "may_approve": may(publishing_selectors.APPROVE_CONTENT) or may(publishing_selectors.APPROVE_ASSET),
+        "sends_running": email_selectors.email_sends_running() if sends_visible else [],
+        "campaigns_running": publishing_selectors.campaigns_running() if may("publishing.view_campaign") else [],
         "jobs": jobs, "jobs_total": jobs_total,
-        "delivery_problems": email_selectors.sends_with_delivery_problems(),
-        "provider_problems": providers["problems"],
-        "imports_with_errors": crm_selectors.imports_with_errors(),
+        "delivery_problems": email_selectors.sends_with_delivery_problems() if sends_visible else [],
+        "provider_problems": providers["problems"] if may("gateways.view_provideraccount") else [],
+        "imports_with_errors": crm_selectors.imports_with_errors() if may("crm.view_importrun") else [],
         "week": reports.week_figures(today=timezone.localdate()),
-        "steps": steps if not all(done for _, done, _ in steps) else [],
+        # The steps are a Marketer's or an Admin's to take; readers would only be sent to pages they cannot use.
+        "steps": steps if may("crm.add_importrun") and not all(done for _, done, _ in steps) else [],
         "health": system_health(),
     })
 

@@ -34,14 +34,14 @@ def _links(page) -> list[str]:
 def _crawl(page, base: str) -> tuple[list[str], list[str]]:
     """Visits the back office breadth first from the overview; returns the pages seen and any link
     that answered 403 (a way offered that the person may not take)."""
-    queue, seen_shapes, pages, forbidden = ["/"], {"/"}, [], []
+    queue, seen_shapes, pages, forbidden = [("/", "")], {"/"}, [], []
     while queue and len(pages) < MOST_PAGES:
-        path = queue.pop(0)
+        path, linked_from = queue.pop(0)
         response = page.request.get(base + path, max_redirects=0)
         if response.status == 403:
-            forbidden.append(path)
+            forbidden.append(f"{path} (linked from {linked_from})")
             continue
-        assert response.status < 400, f"{path} answered {response.status}"
+        assert response.status < 400, f"{path}, linked from {linked_from}, answered {response.status}"
         if response.status >= 300 or "text/html" not in response.headers.get("content-type", ""):
             continue  # a download or a redirect elsewhere, not a page
         page.goto(base + path)
@@ -52,7 +52,7 @@ def _crawl(page, base: str) -> tuple[list[str], list[str]]:
                 continue
             if _shape(url.path) not in seen_shapes:
                 seen_shapes.add(_shape(url.path))
-                queue.append(url.path)
+                queue.append((url.path, path))
     return pages, forbidden
 
 
@@ -104,3 +104,16 @@ def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, make_us
         context.close()
     assert len(pages) > 20, pages
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("role", ["Analyst", "Approver"])
+def test_readers_are_offered_no_link_they_may_not_follow(live_server, page, make_user, demo, role):
+    make_user("visitor", role=role, password=PASSWORD)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "visitor")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    pages, forbidden = _crawl(page, live_server.url)
+    assert len(pages) > 20, pages
+    assert not forbidden, forbidden

@@ -115,3 +115,12 @@ def test_overview_query_count_does_not_grow_with_the_data(client, make_user, dja
 
 
 QUERIES = 22
+
+
+def test_someone_without_a_role_sees_no_work_and_no_checklist(client, make_user):
+    _busy_installation(make_user("writer", role="Marketer"))
+    client.force_login(make_user("newcomer"))
+    html = client.get("/").content.decode()
+    assert "none yet: ask an administrator" in html
+    assert "Newsletter 0" not in html and "leads-0.csv" not in html and "Apollo 0" not in html
+    assert 'id="getting-started"' not in html
