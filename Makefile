@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 # Front-end libraries from the npm registry, served by the project itself (never a CDN).
-VENDOR := static/vendor/chart.umd.min.js static/vendor/htmx.min.js
+VENDOR := static/vendor/chart.umd.min.js static/vendor/htmx.min.js static/vendor/axe.min.js
 $(VENDOR): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --no-audit --no-fund --loglevel=error && mkdir -p static/vendor && \
-		cp node_modules/chart.js/dist/chart.umd.min.js node_modules/htmx.org/dist/htmx.min.js static/vendor/; \
+		cp node_modules/chart.js/dist/chart.umd.min.js node_modules/htmx.org/dist/htmx.min.js \
+			node_modules/axe-core/axe.min.js static/vendor/; \
 	else echo "npm is not installed: charts fall back to their tables (apt-get install npm to get them)."; fi
 
 install: $(STAMP) $(VENDOR)

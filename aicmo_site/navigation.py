@@ -1,5 +1,7 @@
 """The back office's navigation. Each app adds its pages by listing them in `<app>/navigation.py`
-as NAV_ITEMS = [("Contacts", "crm:contact-list", "crm.view_contact"), ...]."""
+as NAV_ITEMS = [("Contacts", "crm:contact-list", "crm.view_contact"), ...]; a permission may be a tuple
+(any of them will do). An app may count work waiting behind a link with NAV_BADGES = {url_name: count(user)},
+shown as a badge when above zero."""
 
 from importlib import import_module
 
@@ -16,25 +18,36 @@ SECTIONS = (
 )
 
 
-def _items(app: str) -> list[tuple[str, str, str | None]]:
+def _module(app: str):
     try:
-        return list(import_module(f"{app}.navigation").NAV_ITEMS)
+        return import_module(f"{app}.navigation")
     except ModuleNotFoundError:
-        return []
+        return None
+
+
+def _allowed(user, permission) -> bool:
+    if not permission:
+        return True
+    if isinstance(permission, tuple):
+        return any(user.has_perm(p) for p in permission)
+    return user.has_perm(permission)
 
 
 def sections_for(request) -> list[dict]:
     sections = []
     for app, title in SECTIONS:
+        module = _module(app)
+        badges = getattr(module, "NAV_BADGES", {})
         links = []
-        for label, url_name, permission in _items(app):
-            if permission and not request.user.has_perm(permission):
+        for label, url_name, permission in getattr(module, "NAV_ITEMS", []):
+            if not _allowed(request.user, permission):
                 continue
             try:
                 url = reverse(url_name)
             except NoReverseMatch:
                 continue
-            links.append({"label": label, "url": url, "active": False})
+            badge = badges[url_name](request.user) if url_name in badges else 0
+            links.append({"label": label, "url": url, "active": False, "badge": badge})
         sections.append({"app": app, "title": title, "links": links})
     # Only the link with the longest matching prefix is active: /contacts/segments/ is "Segments",
     # not also "Contacts" (/contacts/).

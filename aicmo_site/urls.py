@@ -11,6 +11,7 @@ admin.site.site_title = "AICMO admin"
 admin.site.index_title = "Back-office data"
 
 handler400 = "aicmo_site.views.error_400"
+handler403 = "aicmo_site.views.error_403"
 handler404 = "aicmo_site.views.error_404"
 handler500 = "aicmo_site.views.error_500"
 

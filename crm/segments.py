@@ -90,9 +90,28 @@ def builder_fields() -> list[dict]:
     ]
 
 
+# What the end of a problem's path names, in the words of the rule builder.
+_PARTS = {"field": "field", "operator": "condition", "value": "value", "value.kind": "event",
+          "value.days": "number of days", "value[0]": "lowest score", "value[1]": "highest score",
+          "op": "all or any", "rules": "rules"}
+_PLACE = re.compile(r"\.rules\[(\d+)\]")
+
+
+def describe_place(path: str) -> str:
+    """ "rules.rules[2].rules[0].value" reads "Rule 3 › 1, value": the builder's numbering, not a JSON path
+    (the API keeps the path for programs)."""
+    rest = path.removeprefix("rules")
+    numbers = [str(int(n) + 1) for n in _PLACE.findall(rest)]
+    part = _PARTS.get(_PLACE.sub("", rest).lstrip("."), "")
+    place = f"Rule {' › '.join(numbers)}" if numbers else "The rules"
+    return f"{place}, {part}" if part and (numbers or part != "rules") else place
+
+
 class SegmentRulesError(DomainError):
     def __init__(self, errors: list[dict]):
-        summary = "; ".join(f"{error['path']}: {error['message']}" for error in errors[:5])
+        for error in errors:
+            error["where"] = describe_place(error["path"])
+        summary = "; ".join(f"{error['where']}: {error['message']}" for error in errors[:5])
         super().__init__(f"The segment rules are not valid: {summary}", code="invalid_rules",
                          extra={"errors": errors})
         self.errors = errors

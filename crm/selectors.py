@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable, Hashable
+from datetime import timedelta
 
 from django.db import connections
 from django.db.models import Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Subquery, Value
@@ -64,6 +65,18 @@ _LISTED = {
     "tag_names": _values_of_contact(Contact.tags.through, "tag__name"),
     "topic_slugs": _values_of_contact(Contact.topics.through, "topic__slug"),
 }
+
+
+def imports_with_errors(*, days: int = 30, limit: int = 5) -> list[ImportRun]:
+    """Recent imports that failed or finished with rows in error, the newest first."""
+    since = timezone.now() - timedelta(days=days)
+    return list(ImportRun.objects.filter(Q(status=RunStatus.FAILED) | Q(status=RunStatus.COMPLETED, failed_count__gt=0),
+                                         created_at__gte=since).order_by("-created_at", "-pk")[:limit])
+
+
+def crm_getting_started() -> dict:
+    """The getting-started checklist's CRM steps: are there contacts yet, and a segment?"""
+    return {"contacts": contacts_visible().exists(), "segments": Segment.objects.exists()}
 
 
 def contacts_listed(contacts: QuerySet[Contact] | None = None) -> QuerySet[Contact]:

@@ -201,8 +201,9 @@ def segment_edit(request, pk: int | None = None):
     initial = {"name": segment.name, "description": segment.description, "rules": segment.rules,
                "announce_entries": segment.announce_entries} if segment else None
     form = SegmentForm(request.POST or None, initial=initial)
+    can_save = request.user.has_perm("crm.change_segment" if segment else "crm.add_segment")
     if request.method == "POST":
-        if not request.user.has_perm("crm.change_segment" if segment else "crm.add_segment"):
+        if not can_save:
             messages.error(request, "You may look at segments but not change them.")
         elif form.is_valid():
             try:
@@ -216,7 +217,7 @@ def segment_edit(request, pk: int | None = None):
                 form.add_error("rules" if error.code == "invalid_rules" else "name", error.message)
     fields = builder_fields()
     return render(request, "crm/segment_edit.html", {
-        "form": form, "segment": segment, "builder_fields": fields,
+        "form": form, "segment": segment, "builder_fields": fields, "can_save": can_save,
         "builder": {"fields": fields, "maxDepth": MAX_DEPTH},
         "tag_names": list(Tag.objects.order_by("name").values_list("name", flat=True)[:TAG_SUGGESTIONS]),
         "topic_slugs": list(Topic.objects.order_by("slug").values_list("slug", flat=True)[:TAG_SUGGESTIONS]),

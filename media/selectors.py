@@ -1,9 +1,9 @@
 """Reads shared by the API, the admin and the back office."""
 
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Sum
+from django.db.models import Count, Exists, F, FloatField, Max, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import Cast, NullIf
 
-from media.choices import AssetKindChoices
+from media.choices import AssetKindChoices, AssetStatusChoices, ReviewActionChoices
 from media.filters import ASSET_SORTS, AssetFilterSet
 from media.models import Asset, AssetPerformance, AssetUsage, Library, Rendition
 from media.services.renditions import rendition_targets, source_key
@@ -24,6 +24,17 @@ def asset_list(*, filters=None, sort: str = "newest"):
     filterset = AssetFilterSet(filters or {}, queryset=asset_queryset())
     queryset = filterset.qs if filterset.is_valid() else Asset.objects.none()
     return queryset.order_by(*ASSET_SORTS.get(sort, ASSET_SORTS["newest"])), filterset
+
+
+def assets_in_review():
+    """Assets waiting for an approver, oldest submission first (waiting_since)."""
+    return (
+        Asset.objects.filter(status=AssetStatusChoices.IN_REVIEW)
+        .select_related("library", "uploaded_by")
+        .prefetch_related(Prefetch("renditions", queryset=Rendition.objects.order_by("preset", "format")))
+        .annotate(waiting_since=Max("reviews__at", filter=Q(reviews__action=ReviewActionChoices.SUBMIT)))
+        .order_by(F("waiting_since").asc(nulls_first=True), "pk")
+    )
 
 
 def library_list():

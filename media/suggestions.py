@@ -49,15 +49,16 @@ def _aspect(asset: Asset) -> list[Suggestion]:
         if kept < MIN_KEPT_SHARE:
             found.append(Suggestion(
                 "wrong_aspect_ratio",
-                f"{preset} is {width}×{height} (ratio {wanted:.2f}); this image is {ratio:.2f}, so the crop keeps "
-                f"{kept:.0%} of it. Check the focal point.",
+                f"The {preset.replace('_', ' ')} crop is {width}×{height} (ratio {wanted:.2f}); this image is "
+                f"{ratio:.2f}, so the crop keeps {kept:.0%} of it. Check the focal point.",
                 {"preset": preset, "asset_ratio": round(ratio, 3), "preset_ratio": round(wanted, 3),
                  "kept_share": round(kept, 3)},
             ))
         elif asset.width < width or asset.height < height:
             found.append(Suggestion(
                 "too_small_for_preset",
-                f"{preset} needs {width}×{height}; the image is {asset.width}×{asset.height} and will be enlarged.",
+                f"The {preset.replace('_', ' ')} crop needs {width}×{height}; the image is "
+                f"{asset.width}×{asset.height} and will be enlarged.",
                 {"preset": preset, "width": asset.width, "height": asset.height},
             ))
     return found
@@ -123,7 +124,7 @@ def asset_suggestions(*, asset: Asset) -> list[Suggestion]:
         for other, distance in near_duplicates(library=asset.library, perceptual_hash=asset.perceptual_hash,
                                                exclude_pk=asset.pk):
             found.append(Suggestion(
-                "near_duplicate", f"Looks like “{other.name}” (asset {other.pk}); keep one of them.",
+                "near_duplicate", f"Looks like “{other.name}”; keep one of them.",
                 {"asset_id": other.pk, "distance": distance},
             ))
     found += _rights(asset, timezone.localdate())

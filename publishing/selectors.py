@@ -1,13 +1,20 @@
 """Every non-trivial read of publishing: lists share one tuned query with the API."""
 
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 
 from aicmo_site.stuck import StuckWork
 from crm.selectors import audience_resolve
 from gateways.capabilities import ProviderKind
 from gateways.models import ProviderAccount
-from publishing.choices import DUE_JOB, CampaignStatus, ContentStatus, JobStatus
+from media.choices import AssetStatusChoices
+from media.models import Asset
+from media.selectors import assets_in_review
+from media.services.approval import APPROVE_PERMISSION as APPROVE_ASSET
+from publishing import conf
+from publishing.choices import DUE_JOB, CampaignStatus, ContentStatus, JobStatus, ReviewStatus
+from publishing.email.choices import SendStatus
+from publishing.email.models import EmailCampaign
 from publishing.email.selectors import email_campaigns_stuck
 from publishing.models import (
     Campaign,
@@ -37,6 +44,65 @@ def content_detail(*, pk: int) -> Content:
 def review_queue() -> QuerySet[Content]:
     return (Content.objects.filter(status=ContentStatus.IN_REVIEW).select_related("author")
             .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.prefetch_related("media"))))
+
+
+APPROVE_CONTENT = "publishing.approve_content"
+
+
+def content_waiting_for(user) -> QuerySet[Content]:
+    """Content in review that this person may decide on (not their own, unless self-approval is on),
+    the longest-waiting first."""
+    if not user.has_perm(APPROVE_CONTENT):
+        return Content.objects.none()
+    waiting = Content.objects.filter(status=ContentStatus.IN_REVIEW)
+    if not conf.allow_self_approval():
+        waiting = waiting.exclude(author=user)
+    return waiting
+
+
+def approval_inbox(user) -> dict:
+    """The approver's inbox: content (with its versions) and assets waiting for this person."""
+    content = (content_waiting_for(user).select_related("author")
+               .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.order_by("kind")))
+               .annotate(waiting_since=Max("reviews__requested_at", filter=Q(reviews__status=ReviewStatus.OPEN)))
+               .order_by(F("waiting_since").asc(nulls_first=True), "pk"))
+    assets = assets_in_review() if user.has_perm(APPROVE_ASSET) else Asset.objects.none()
+    return {"content": content, "assets": assets}
+
+
+def approvals_waiting_count(user) -> int:
+    """How much waits for this person's approval, in one query (the navigation shows it on every page)."""
+    content = content_waiting_for(user).order_by().values("pk")
+    if not user.has_perm(APPROVE_ASSET):
+        return content.count() if user.has_perm(APPROVE_CONTENT) else 0
+    assets = Asset.objects.filter(status=AssetStatusChoices.IN_REVIEW).order_by().values("pk")
+    return content.union(assets, all=True).count()
+
+
+# Jobs a person has to look at: the channel refused, the outcome is unknown, or a post waits to be made by hand.
+JOBS_NEEDING_ATTENTION = (JobStatus.FAILED, JobStatus.NEEDS_CHECKING, JobStatus.AWAITING_MANUAL)
+
+
+def campaigns_running(*, limit: int = 10) -> list[Campaign]:
+    """Running and paused campaigns, each with `percent` of its posts settled (published or canceled)."""
+    campaigns = list(campaign_list().filter(status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED))[:limit])
+    for campaign in campaigns:
+        settled = campaign.published_count + campaign.canceled_count
+        campaign.percent = round(100 * settled / campaign.job_count) if campaign.job_count else 0
+    return campaigns
+
+
+def jobs_needing_attention(*, limit: int = 10) -> tuple[list[PublishingJob], int]:
+    """The longest-waiting jobs a person must look at, and how many there are in all."""
+    jobs = PublishingJob.objects.filter(status__in=JOBS_NEEDING_ATTENTION)
+    listed = list(jobs.select_related("campaign", "content", "channel").order_by("updated_at", "pk")[:limit])
+    return listed, jobs.count()
+
+
+def publishing_getting_started() -> dict:
+    """The getting-started checklist's publishing steps: is there content yet, and has an email gone out?"""
+    return {"content": Content.objects.exists(),
+            "sends": EmailCampaign.objects.exclude(status=SendStatus.DRAFT).exists()}
 
 
 def public_content(*, slug: str) -> Content:

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from publishing import feeds, views
+from publishing import feeds, inbox, views
 
 app_name = "publishing"
 
 urlpatterns = [
     path("", views.content_list, name="content-list"),
+    path("approvals/", inbox.inbox, name="inbox"),
+    path("approvals/content/<int:pk>/", inbox.inbox_content_decide, name="inbox-content-decide"),
+    path("approvals/assets/<int:pk>/", inbox.inbox_asset_decide, name="inbox-asset-decide"),
     path("content/new/", views.content_edit, name="content-create"),
     path("content/<id:pk>/", views.content_detail, name="content-detail"),
     path("content/<id:pk>/edit/", views.content_edit, name="content-edit"),

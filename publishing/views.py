@@ -36,6 +36,8 @@ CAMPAIGN_ACTIONS = {
 }
 JOB_ORDERINGS = {"scheduled_at": "Scheduled first", "-scheduled_at": "Scheduled last",
                  "-published_at": "Published last", "status": "Status", "-attempts": "Most attempts"}
+CONTENT_DONE = {"submit": "Submitted for review.", "approve": "Approved.",
+                "request_changes": "Changes requested: the author has your note.", "archive": "Archived."}
 # Actions that cannot be undone ask for a confirmation first.
 DESTRUCTIVE = {"archive", "cancel"}
 
@@ -126,7 +128,7 @@ def content_action(request, pk):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Done: {action.replace('_', ' ')}.")
+        messages.success(request, CONTENT_DONE.get(action, "Done."))
     return redirect(content)
 
 

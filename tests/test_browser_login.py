@@ -13,7 +13,7 @@ def test_marketer_logs_in_and_sees_the_back_office(live_server, page, make_user)
     page.click("button[type=submit]")
 
     page.wait_for_selector("text=Your roles: Marketer")
-    assert page.locator("aside.sidebar").is_visible()
+    assert page.locator("nav#sidebar").is_visible()  # the sections, a navigation landmark
     # The stylesheet came from the project itself: the top bar is styled.
     assert page.eval_on_selector(".topbar", "e => getComputedStyle(e).backgroundColor") == "rgb(17, 24, 39)"
 

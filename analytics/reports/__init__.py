@@ -6,8 +6,8 @@ from analytics.reports.campaigns import campaign_report, campaign_reports
 from analytics.reports.channels import channel_ranking
 from analytics.reports.cohorts import cohorts
 from analytics.reports.measures import METRICS
-from analytics.reports.overview import overview
+from analytics.reports.overview import overview, week_figures
 from analytics.reports.trends import trend
 
 __all__ = ["ATTRIBUTION_MODELS", "METRICS", "attribution", "campaign_report", "campaign_reports",
-           "channel_ranking", "cohorts", "overview", "trend"]
+           "channel_ranking", "cohorts", "overview", "trend", "week_figures"]

@@ -79,6 +79,7 @@ def attribution(*, model: str, start: dt.date, end: dt.date, lookback_days: int 
     rows = [
         {"campaign_id": cid, "campaign": names[cid].name if cid in names else ("unattributed" if cid is None
                                                                                 else f"campaign {cid}"),
+         "campaign_exists": cid in names,
          "channel": channel, "conversions": round(conv, 6), "revenue": revenue.quantize(Decimal("0.01"))}
         for (cid, channel), (conv, revenue) in credit.items()
     ]

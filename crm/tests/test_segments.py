@@ -121,6 +121,10 @@ def test_invalid_rules_list_every_problem_with_its_path():
     paths = [problem["path"] for problem in problems]
     assert paths == ["rules.op", "rules.rules[0].field", "rules.rules[1].operator",
                      "rules.rules[2].rules[0].value", "rules.rules[3].value.days", "rules.rules[4].value"]
+    # What a marketer reads: the builder's numbering and words, never a JSON path.
+    assert [problem["where"] for problem in problems] == [
+        "The rules, all or any", "Rule 1, field", "Rule 2, condition", "Rule 3 › 1, value", "Rule 4, number of days",
+        "Rule 5, value"]
     with pytest.raises(SegmentRulesError) as error:
         rules_q({"op": "and", "rules": "everyone"})
     assert error.value.code == "invalid_rules"

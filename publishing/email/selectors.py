@@ -32,6 +32,28 @@ def email_campaign_list() -> QuerySet[EmailCampaign]:
     return EmailCampaign.objects.select_related("campaign", "template", "requested_by")
 
 
+def email_sends_running(*, limit: int = 10) -> list[EmailCampaign]:
+    """Sends under way (sending or paused), each with `percent` (see email_campaigns_attach_percent)."""
+    sends = list(email_campaign_list().filter(status__in=(SendStatus.SENDING, SendStatus.PAUSED))
+                 .order_by("started_at", "pk")[:limit])
+    email_campaigns_attach_percent(sends)
+    return sends
+
+
+def sends_with_delivery_problems(*, days: int = 30, limit: int = 10) -> list[dict]:
+    """Recent sends with failed deliveries or deliveries whose outcome is unknown (to check before
+    sending again), the newest first: one grouped query on the claim index."""
+    since = timezone.now() - timedelta(days=days)
+    problems = (DeliveryStatus.FAILED, DeliveryStatus.OUTCOME_UNKNOWN)
+    return list(
+        EmailDelivery.objects.filter(status__in=problems, campaign__email__started_at__gte=since)
+        .order_by().values("campaign_id", "campaign__name")
+        .annotate(failed=Count("id", filter=Q(status=DeliveryStatus.FAILED)),
+                  unknown=Count("id", filter=Q(status=DeliveryStatus.OUTCOME_UNKNOWN)))
+        .order_by("-campaign_id")[:limit]
+    )
+
+
 def delivery_list(*, filters: dict | None = None) -> QuerySet[EmailDelivery]:
     queryset = EmailDelivery.objects.select_related("contact", "variant").order_by("id")
     filterset = DeliveryFilterSet(data=filters or {}, queryset=queryset)

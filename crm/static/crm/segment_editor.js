@@ -48,7 +48,7 @@
     } else {
       count.textContent = "?";
       const problems = (body.extra && body.extra.errors) || [];
-      show(problems.length ? problems.map((p) => p.path + ": " + p.message) : [body.message]);
+      show(problems.length ? problems.map((p) => (p.where || p.path) + ": " + p.message) : [body.message]);
     }
   }
 

@@ -1,0 +1,119 @@
+"""Every back-office page, as an administrator and as a marketer, on the demo data, at a laptop's width
+and a phone's (390 x 844): nothing wider than the screen, no axe-core violation, and no link that
+leads to a page the person may not open (people see only what they may use)."""
+
+import re
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe.min.js"
+PASSWORD = "a-long-password-1"
+# Not back-office pages: the Django admin and API docs (their own look), public pages reached from
+# emails and feeds, uploaded files, and the log-out form.
+OUTSIDE = re.compile(r"^/(admin|api|static|accounts|feeds|t|u|healthz|publishing/p|publishing/feeds)(/|$)"
+                     r"|^/media/(?!library/)|^/email/events")
+MOST_PAGES = 120
+WIDTHS = ({"width": 1280, "height": 900}, {"width": 390, "height": 844})
+
+
+def _shape(path: str) -> str:
+    """One page per kind: /contacts/12/ and /contacts/13/ are the same page with other data."""
+    return re.sub(r"/\d+(?=/|$)", "/N", path)
+
+
+def _links(page) -> list[str]:
+    return page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
+
+
+def _crawl(page, base: str) -> tuple[list[str], list[str]]:
+    """Visits the back office breadth first from the overview; returns the pages seen and any link
+    that answered 403 (a way offered that the person may not take)."""
+    queue, seen_shapes, pages, forbidden = [("/", "")], {"/"}, [], []
+    while queue and len(pages) < MOST_PAGES:
+        path, linked_from = queue.pop(0)
+        response = page.request.get(base + path, max_redirects=0)
+        if response.status == 403:
+            forbidden.append(f"{path} (linked from {linked_from})")
+            continue
+        assert response.status < 400, f"{path}, linked from {linked_from}, answered {response.status}"
+        if response.status >= 300 or "text/html" not in response.headers.get("content-type", ""):
+            continue  # a download or a redirect elsewhere, not a page
+        page.goto(base + path)
+        pages.append(path)
+        for href in _links(page):
+            url = urlsplit(urldefrag(href)[0])
+            if url.netloc != urlsplit(base).netloc or OUTSIDE.search(url.path):
+                continue
+            if _shape(url.path) not in seen_shapes:
+                seen_shapes.add(_shape(url.path))
+                queue.append((url.path, path))
+    return pages, forbidden
+
+
+def _axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ["violations"]});
+        const where = (v) => v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ");
+        return result.violations.map(v => `${v.id}: ${v.help} (${where(v)})`);
+    }""")
+    return found
+
+
+def _horizontal_overflow(page) -> int:
+    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+
+
+@pytest.mark.parametrize("role", ["Admin", "Marketer"])
+def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, make_user, demo, role):
+    assert AXE.exists(), "axe-core is missing: run `make install` (copies it into static/vendor)."
+    extra = {"is_staff": True, "is_superuser": True} if role == "Admin" else {}
+    make_user("visitor", role=role, password=PASSWORD, **extra)
+    problems = []
+    pages = None
+    for viewport in WIDTHS:
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "visitor")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        if pages is None:
+            pages, forbidden = _crawl(page, live_server.url)
+            problems += [f"link to a forbidden page: {path}" for path in forbidden]
+        for path in pages:
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("load")
+            overflow = _horizontal_overflow(page)
+            if overflow > 0:
+                problems.append(f"{viewport['width']} px {path}: {overflow} px wider than the screen")
+            problems += [f"{viewport['width']} px {path}: {v}" for v in _axe_violations(page)]
+        context.close()
+    assert len(pages) > 20, pages
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("role", ["Analyst", "Approver"])
+def test_readers_are_offered_no_link_they_may_not_follow(live_server, page, make_user, demo, role):
+    make_user("visitor", role=role, password=PASSWORD)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "visitor")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    pages, forbidden = _crawl(page, live_server.url)
+    assert len(pages) > 20, pages
+    assert not forbidden, forbidden
