@@ -24,8 +24,9 @@ def stuck_before() -> datetime:
     return timezone.now() - timedelta(minutes=settings.STUCK_AFTER_MINUTES)
 
 
-def stuck_work_everywhere() -> list[StuckWork]:
-    before = stuck_before()
+def stuck_work_everywhere(*, before: datetime | None = None) -> list[StuckWork]:
+    """Every app's stuck work, longest-stuck first; `before` defaults to STUCK_AFTER_MINUTES ago."""
+    before = before or stuck_before()
     found = [item for _app, module in app_modules("selectors") if hasattr(module, "stuck_work")
              for item in module.stuck_work(before=before)]
     return sorted(found, key=lambda item: item.progressed_at)

@@ -7,6 +7,7 @@ open alert with no finding any more resolves. Every figure is read fresh from th
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,15 +20,16 @@ from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import OrmQ
 
+from aicmo_site.stuck import stuck_work_everywhere
 from alerts import conf
 from crm.choices import EventKind, RunStatus
-from crm.models import EngagementEvent, EnrichmentRun, ImportRun
+from crm.models import EngagementEvent, EnrichmentRun
 from gateways.capabilities import Capability
 from gateways.models import BreakerState, OpenReason, ProviderAccount
 from publishing.choices import JobStatus
-from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, SendStatus
-from publishing.email.models import EmailCampaign, EmailDelivery
-from publishing.models import JobEvent, PublishingJob
+from publishing.email.choices import DeliveryStatus
+from publishing.email.models import EmailDelivery
+from publishing.models import JobEvent
 
 
 @dataclass
@@ -161,18 +163,14 @@ def oldest_task_age(threshold: float) -> list[Finding]:
 
 
 def stuck_work(threshold: float) -> list[Finding]:
-    quiet_since = timezone.now() - timedelta(minutes=threshold)
-    sends = (EmailCampaign.objects.filter(status=SendStatus.SENDING, started_at__lt=quiet_since)
-             .annotate(last_sent=Max("campaign__email_deliveries__sent_at"))
-             .filter(Q(last_sent__isnull=True) | Q(last_sent__lt=quiet_since))
-             .filter(campaign__email_deliveries__status__in=DELIVERY_UNSENT).distinct().count())
-    jobs = PublishingJob.objects.filter(status=JobStatus.PUBLISHING, lease_until__lt=quiet_since).count()
-    imports = ImportRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=quiet_since).count()
-    stuck = {"email sends": sends, "publishing jobs": jobs, "imports": imports}
-    return [Finding(subject=kind, value=count, title=f"{count} {kind} have made no progress for {threshold:g} minutes",
+    """The home page's stuck work (aicmo_site.stuck), counted by kind, so both say the same."""
+    counts = Counter(item.kind for item in
+                     stuck_work_everywhere(before=timezone.now() - timedelta(minutes=threshold)))
+    return [Finding(subject=kind, value=count,
+                    title=f"{count} × {kind.lower()} made no progress for {threshold:g} minutes",
                     advice="Open them from the home page; check the worker and the providers they use, then "
                            "resume or cancel them.")
-            for kind, count in stuck.items() if count]
+            for kind, count in sorted(counts.items())]
 
 
 def media_disk_space(threshold: float) -> list[Finding]:

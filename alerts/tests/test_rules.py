@@ -137,11 +137,11 @@ def test_a_send_with_no_progress_is_stuck_until_a_worker_sends_it(quiet_rules, s
     email_campaign, _contacts = ready_campaign(smtp_server, 2)
     started(email_campaign)
     type(email_campaign).objects.filter(pk=email_campaign.pk).update(
-        started_at=timezone.now() - timedelta(hours=2))
+        started_at=timezone.now() - timedelta(hours=2), updated_at=timezone.now() - timedelta(hours=2))
 
     alerts_check()
     [alert] = open_alerts("stuck_work")
-    assert alert.subject == "email sends"
+    assert alert.subject == "Email send"
 
     worker_run(email_campaign_id=email_campaign.pk)
     assert EmailDelivery.objects.filter(status=DeliveryStatus.SENT).count() == 2
