@@ -37,6 +37,10 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    urlpatterns.append(
-        path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
-    )
+    # Only the media library's files are public; import files and error reports (crm/) hold contact
+    # data and are downloaded through the back office, never from MEDIA_URL.
+    urlpatterns += [
+        path(f"{settings.MEDIA_URL.strip('/')}/{folder}/<path:path>", serve,
+             {"document_root": settings.MEDIA_ROOT / folder})
+        for folder in ("renditions", "assets")
+    ]
