@@ -40,7 +40,7 @@ def test_list_page_query_count_does_not_grow_with_subscriptions(logged_in, djang
     client.get("/webhooks/")
     for n in range(5):
         subscription_create(name=f"s{n}", url="https://example.org/", events=["job.failed"])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get("/webhooks/")
     assert len(response.context["page"].object_list) == 5
 
@@ -53,7 +53,7 @@ def test_the_delivery_log_shows_each_answer_and_its_query_count_does_not_grow(lo
     for n in range(5):
         emit("job.failed", {"job_id": n})
     deliver_due()
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(f"/webhooks/{subscription.pk}/")
     page = response.content.decode()
     assert page.count("HTTP 500") == 5
