@@ -2,7 +2,7 @@
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
-from crm.selectors import audience_resolve
+from crm.selectors import audience_contacts
 from publishing.choices import ContentStatus, JobStatus
 from publishing.models import (
     Campaign,
@@ -101,8 +101,6 @@ def campaign_metrics(*, campaign: Campaign) -> list[dict]:
 
 
 def campaign_audience(*, campaign: Campaign):
-    """The people the campaign targets (contacts, tags, domains, segments), each once; email sending
+    """The people the campaign targets (contacts, tags, domains, segments, less exclusions), each once; email sending
     narrows it further with crm's contacts_emailable."""
-    audience = campaign.audience or {}
-    return audience_resolve(contact_ids=audience.get("contact_ids", ()), tag_ids=audience.get("tag_ids", ()),
-                            domains=audience.get("domains", ()), segment_ids=audience.get("segment_ids", ()))
+    return audience_contacts(campaign.audience or {})

@@ -194,6 +194,7 @@ def campaign_detail(request, pk):
         "progress": selectors.campaign_job_progress(campaign=campaign), "job_orderings": JOB_ORDERINGS,
         "events": campaign.events.select_related("by")[:20], "job_statuses": JobStatus.choices,
         "contents": campaign.campaign_contents.select_related("content"), "channels": channels,
+        "actions": services.campaign_available_actions(campaign, request.user),
     })
 
 
@@ -203,8 +204,8 @@ def campaign_detail(request, pk):
 def campaign_action(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     action = request.POST.get("action", "")
-    if action not in CAMPAIGN_ACTIONS:
-        messages.error(request, "Unknown action.")
+    if action not in CAMPAIGN_ACTIONS or action not in services.campaign_available_actions(campaign, request.user):
+        messages.error(request, "That action is not available for this campaign.")
         return redirect(campaign)
     if action in DESTRUCTIVE and request.POST.get("confirmed") != "yes":
         return _confirm(request, what=f"Cancel the campaign “{campaign.name}”? Posts not yet out are dropped.",

@@ -81,6 +81,8 @@ class AudienceSerializer(serializers.Serializer):
     tag_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
     domains = serializers.ListField(child=serializers.CharField(max_length=253), required=False)
     segment_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    exclude_segment_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                                help_text="Members of these segments are left out.")
 
 
 class CampaignSerializer(serializers.ModelSerializer):

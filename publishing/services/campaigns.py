@@ -17,7 +17,7 @@ from publishing.services.content import content_transition
 from publishing.services.jobs import jobs_bulk_transition
 from publishing.services.versions import version_errors, versions_generate
 
-AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids")
+AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids", "exclude_segment_ids")
 
 
 def campaign_transition(*, campaign: Campaign, to: str, by=None, note: str = "", **fields) -> Campaign:
@@ -86,6 +86,36 @@ def campaign_update(*, campaign: Campaign, by=None, contents=None, channels=None
     if channels is not None:
         campaign.channels.set(channels)
     return campaign
+
+
+@transaction.atomic
+def campaign_duplicate(*, campaign: Campaign, by) -> Campaign:
+    """A new draft with the same plan (goal, dates, audience, contents and their times, channels); the
+    jobs, results and history stay with the original."""
+    contents = [(entry.content, entry.publish_at) for entry in campaign.campaign_contents.select_related("content")]
+    return campaign_create(by=by, name=f"Copy of {campaign.name}"[:200], description=campaign.description,
+                           starts_at=campaign.starts_at, ends_at=campaign.ends_at, contents=contents,
+                           channels=list(campaign.channels.all()), audience=campaign.audience,
+                           budget=campaign.budget, bid_settings=campaign.bid_settings)
+
+
+def campaign_available_actions(campaign: Campaign, user) -> list[str]:
+    """What this person may do to the campaign now, from its transition table and their rights; the
+    campaign page shows these buttons only."""
+    actions = []
+    if user.has_perm("publishing.change_campaign"):
+        allowed = CAMPAIGN_TRANSITIONS.get(campaign.status, set())
+        if campaign.status == CampaignStatus.DRAFT:
+            actions += ["edit", "activate"]
+        if CampaignStatus.PAUSED in allowed:
+            actions.append("pause")
+        if campaign.status == CampaignStatus.PAUSED:
+            actions.append("resume")
+        if CampaignStatus.CANCELED in allowed:
+            actions.append("cancel")
+    if user.has_perm("publishing.add_campaign"):
+        actions.append("duplicate")
+    return actions
 
 
 def campaign_check(campaign: Campaign) -> dict[str, list[str]]:

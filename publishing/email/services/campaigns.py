@@ -5,7 +5,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
-from crm.selectors import audience_resolve, contacts_emailable
+from crm.selectors import audience_contacts, contacts_emailable
 from gateways.capabilities import Capability
 from gateways.models import ProviderAccount
 from publishing.email import conf
@@ -54,11 +54,7 @@ def email_campaign_set_up(*, campaign, template: EmailTemplate, by=None, **field
 
 
 def audience_queryset(campaign):
-    audience = campaign.audience or {}
-    return contacts_emailable(audience_resolve(
-        contact_ids=audience.get("contact_ids", ()), tag_ids=audience.get("tag_ids", ()),
-        domains=audience.get("domains", ()), segment_ids=audience.get("segment_ids", ()),
-    ))
+    return contacts_emailable(audience_contacts(campaign.audience or {}))
 
 
 def email_campaign_checklist(email_campaign: EmailCampaign) -> list[dict]:
