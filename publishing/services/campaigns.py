@@ -113,6 +113,9 @@ def campaign_available_actions(campaign: Campaign, user) -> list[str]:
             actions.append("resume")
         if CampaignStatus.CANCELED in allowed:
             actions.append("cancel")
+    if (user.has_perm("publishing.add_emailcampaign") and not campaign.is_finished
+            and not hasattr(campaign, "email")):
+        actions.append("email")
     if user.has_perm("publishing.add_campaign"):
         actions.append("duplicate")
     return actions
