@@ -34,15 +34,20 @@ class SizedSegmentField(forms.ModelMultipleChoiceField):
         return segment.name if size is None else f"{segment.name} ({size} member{'' if size == 1 else 's'})"
 
 
+def channel_label(channel) -> str:
+    """A channel named with how a post reaches it (an account, by hand, the site)."""
+    if channel.kind == WEBSITE:
+        how = "on this site's public pages"
+    elif channel.provider_account_id:
+        how = f"posted through {channel.provider_account.name}"
+    else:
+        how = "you post it by hand from a ready-to-paste text"
+    return f"{channel.name} — {how}"
+
+
 class ChannelField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, channel):
-        if channel.kind == WEBSITE:
-            how = "on this site's public pages"
-        elif channel.provider_account_id:
-            how = f"posted through {channel.provider_account.name}"
-        else:
-            how = "you post it by hand from a ready-to-paste text"
-        return f"{channel.name} — {how}"
+        return channel_label(channel)
 
 
 def usable_channels():
@@ -117,8 +122,6 @@ class CampaignForm(AudienceMixin, forms.Form):
     starts_at = forms.DateTimeField(label="Starts", required=False, widget=LocalDateTimeInput(),
                                     help_text="Posts without their own time go out then.")
     ends_at = forms.DateTimeField(label="Ends", required=False, widget=LocalDateTimeInput())
-    channels = ChannelField(queryset=Channel.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
-                            label="Post on")
     contents = forms.ModelMultipleChoiceField(queryset=Content.objects.none(), required=False,
                                               widget=forms.CheckboxSelectMultiple, label="Contents")
 
@@ -127,7 +130,7 @@ class CampaignForm(AudienceMixin, forms.Form):
         self._set_up_audience(sized=True)
         zone = settings.TIME_ZONE
         self.fields["starts_at"].help_text += f" Times are in {zone}."
-        self.fields["channels"].queryset = usable_channels()
+        self.channels = list(usable_channels())
         chosen = list(campaign.campaign_contents.values_list("content_id", flat=True)) if campaign else []
         recent = (Content.objects.exclude(status=ContentStatus.ARCHIVED).order_by("-updated_at", "-pk")
                   .values_list("pk", flat=True)[:CONTENT_CHOICES])
@@ -138,37 +141,51 @@ class CampaignForm(AudienceMixin, forms.Form):
             self.fields[f"publish_at_{content.pk}"] = forms.DateTimeField(
                 label=f"Time for “{content.title}”", required=False,
                 widget=LocalDateTimeInput(attrs={"aria-label": f"Time for “{content.title}”"}))
+            self.fields[f"channels_{content.pk}"] = ChannelField(
+                queryset=Channel.objects.filter(pk__in=[c.pk for c in self.channels]), required=False,
+                widget=forms.CheckboxSelectMultiple, label=f"Post “{content.title}” on")
+            # The channels were read once above: every row lists them without a query of its own.
+            self.fields[f"channels_{content.pk}"].choices = [
+                (channel.pk, channel_label(channel)) for channel in self.channels]
 
     def clean(self):
         data = super().clean()
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends < starts:
             self.add_error("ends_at", "The campaign ends before it starts.")
+        for content in data.get("contents") or ():
+            if not data.get(f"channels_{content.pk}"):
+                self.add_error(f"channels_{content.pk}", f"Choose where to post “{content.title}”.")
         return data
 
     def content_table(self):
         """Each offered content with its checkbox state, its time field, and the versions no chosen
         channel can carry (a version is made for a channel kind; nothing posts it without that channel)."""
         chosen_ids = {str(value) for value in (self["contents"].value() or [])}
-        kinds = {channel.kind for channel in self.fields["channels"].queryset}
+        kinds = {channel.kind for channel in self.channels}
         return [{"content": content, "checked": str(content.pk) in chosen_ids,
-                 "when": self[f"publish_at_{content.pk}"],
+                 "when": self[f"publish_at_{content.pk}"], "channels": self[f"channels_{content.pk}"],
                  "unpostable": sorted(v.kind for v in content.versions.all() if v.kind not in kinds)}
                 for content in self.content_rows]
 
     def service_fields(self) -> dict:
         data = self.cleaned_data
+        contents = [(content, data.get(f"publish_at_{content.pk}"), list(data[f"channels_{content.pk}"]))
+                    for content in data["contents"]]
+        # The campaign's channels are every channel one of its contents goes to.
+        channels = {channel.pk: channel for _, _, chosen in contents for channel in chosen}
         return {"name": data["name"], "description": data["goal"], "starts_at": data["starts_at"],
-                "ends_at": data["ends_at"], "audience": self.audience(), "channels": list(data["channels"]),
-                "contents": [(content, data.get(f"publish_at_{content.pk}")) for content in data["contents"]]}
+                "ends_at": data["ends_at"], "audience": self.audience(), "channels": list(channels.values()),
+                "contents": contents}
 
     @classmethod
     def initial_for(cls, campaign) -> dict:
         initial = {"name": campaign.name, "goal": campaign.description, "starts_at": campaign.starts_at,
-                   "ends_at": campaign.ends_at, "channels": [c.pk for c in campaign.channels.all()],
-                   **cls.audience_initial(campaign.audience or {})}
-        entries = list(campaign.campaign_contents.all())
+                   "ends_at": campaign.ends_at, **cls.audience_initial(campaign.audience or {})}
+        campaign_channels = [c.pk for c in campaign.channels.all()]
+        entries = list(campaign.campaign_contents.prefetch_related("channels"))
         initial["contents"] = [entry.content_id for entry in entries]
         for entry in entries:
             initial[f"publish_at_{entry.content_id}"] = entry.publish_at
+            initial[f"channels_{entry.content_id}"] = [c.pk for c in entry.channels.all()] or campaign_channels
         return initial

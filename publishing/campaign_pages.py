@@ -95,7 +95,8 @@ def campaign_review(request, pk):
             return redirect(campaign)
     return render(request, "publishing/campaign_review.html", {
         "campaign": campaign, "problems": problems, "actions": actions,
-        "contents": campaign.campaign_contents.select_related("content").order_by("publish_at", "pk"),
+        "contents": campaign.campaign_contents.select_related("content").prefetch_related("channels")
+                            .order_by("publish_at", "pk"),
         "channels": campaign.channels.select_related("provider_account"),
         "size": audience_size(campaign.audience or {}),
     })

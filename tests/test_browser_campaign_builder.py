@@ -1,5 +1,5 @@
 """The campaign journey a marketer runs in a real browser without the Django admin: build a campaign on
-a segment across two channels with a time per post, review and activate it, then set up its email
+a segment across two channels (the recap on one) with a time per post, review and activate it, then set up its email
 send with an A/B subject test, start it, watch a real django-q2 worker deliver the test share to a real
 SMTP server, and pick the winner by hand, which sends the rest."""
 
@@ -48,12 +48,13 @@ def test_build_schedule_activate_then_send_an_ab_test(live_server, page, make_us
     # The live count recounts through htmx: seven picked, the unsubscribed one left out.
     page.wait_for_selector("#audience-count >> text=6")
     assert "7 picked; 1 left out" in page.inner_text("#audience-size")
-    page.check("#channels >> text=Team Slack — you post it by hand")
-    page.check("#channels >> text=Blog — on this site's public pages")
     tomorrow = timezone.localtime() + timezone.timedelta(days=1)
     for content, hour in ((launch, 9), (recap, 15)):
         row = page.locator(f"tr[data-content='{content.pk}']")
         row.locator("input[name=contents]").check()
+        row.locator("text=Team Slack — you post it by hand").check()
+        if content == launch:
+            row.locator("text=Blog — on this site's public pages").check()
         row.locator("input[type=datetime-local]").fill(tomorrow.replace(hour=hour, minute=0).strftime("%Y-%m-%dT%H:%M"))
     page.click("text=Save and review")
 
@@ -66,7 +67,7 @@ def test_build_schedule_activate_then_send_an_ab_test(live_server, page, make_us
     times = {(job.content.title, job.channel.name): timezone.localtime(job.scheduled_at).hour
              for job in campaign.jobs.select_related("content", "channel")}
     assert times == {("Spring launch", "Team Slack"): 9, ("Spring launch", "Blog"): 9,
-                     ("Launch recap", "Team Slack"): 15, ("Launch recap", "Blog"): 15}
+                     ("Launch recap", "Team Slack"): 15}
     assert set(campaign.jobs.values_list("status", flat=True)) == {JobStatus.SCHEDULED}
 
     page.click("text=Set up an email send")

@@ -45,13 +45,28 @@ def _clean_audience(audience: dict | None) -> dict:
 
 
 def _set_contents(campaign: Campaign, contents) -> None:
-    """`contents`: Content objects or (content, publish_at) pairs."""
+    """`contents`: Content objects, (content, publish_at) pairs or (content, publish_at, channels)
+    triples; no channels means every channel of the campaign."""
     CampaignContent.objects.filter(campaign=campaign).delete()
-    rows = []
+    rows, channels_of = [], []
     for item in contents:
-        content, publish_at = item if isinstance(item, tuple) else (item, None)
+        content, publish_at, channels = (*(item if isinstance(item, tuple) else (item,)), None, None)[:3]
         rows.append(CampaignContent(campaign=campaign, content=content, publish_at=publish_at))
+        channels_of.append(list(channels or ()))
     CampaignContent.objects.bulk_create(rows)
+    links = [CampaignContent.channels.through(campaigncontent_id=row.pk, channel_id=getattr(channel, "pk", channel))
+             for row, channels in zip(rows, channels_of, strict=True) for channel in channels]
+    CampaignContent.channels.through.objects.bulk_create(links)
+
+
+def _entries(campaign: Campaign) -> list[CampaignContent]:
+    """The campaign's contents, each with `posted_on`: its own channels, or else the campaign's."""
+    channels = list(campaign.channels.all())
+    entries = list(CampaignContent.objects.filter(campaign=campaign).select_related("content")
+                   .prefetch_related("channels"))
+    for entry in entries:
+        entry.posted_on = list(entry.channels.all()) or channels
+    return entries
 
 
 @transaction.atomic
@@ -92,7 +107,8 @@ def campaign_update(*, campaign: Campaign, by=None, contents=None, channels=None
 def campaign_duplicate(*, campaign: Campaign, by) -> Campaign:
     """A new draft with the same plan (goal, dates, audience, contents and their times, channels); the
     jobs, results and history stay with the original."""
-    contents = [(entry.content, entry.publish_at) for entry in campaign.campaign_contents.select_related("content")]
+    contents = [(entry.content, entry.publish_at, list(entry.channels.all()))
+                for entry in campaign.campaign_contents.select_related("content").prefetch_related("channels")]
     return campaign_create(by=by, name=f"Copy of {campaign.name}"[:200], description=campaign.description,
                            starts_at=campaign.starts_at, ends_at=campaign.ends_at, contents=contents,
                            channels=list(campaign.channels.all()), audience=campaign.audience,
@@ -124,8 +140,8 @@ def campaign_available_actions(campaign: Campaign, user) -> list[str]:
 def campaign_check(campaign: Campaign) -> dict[str, list[str]]:
     """What stops the campaign from going out, per content and channel (empty when ready)."""
     problems: dict[str, list[str]] = {}
-    entries = list(CampaignContent.objects.filter(campaign=campaign).select_related("content"))
-    channels = list(campaign.channels.all())
+    entries = _entries(campaign)
+    channels = list({channel for entry in entries for channel in entry.posted_on} or campaign.channels.all())
     if not entries:
         problems["campaign"] = ["Add at least one content."]
     if not channels:
@@ -135,14 +151,13 @@ def campaign_check(campaign: Campaign) -> dict[str, list[str]]:
         problems.setdefault("campaign", []).append(f"Inactive channels: {', '.join(inactive)}.")
     if not campaign.starts_at and any(e.publish_at is None for e in entries):
         problems.setdefault("campaign", []).append("Set a start time or a time for each content.")
-    kinds = sorted({c.kind for c in channels})
     for entry in entries:
         content = entry.content
         if content.status not in PUBLISHABLE_CONTENT:
             problems[f"{content.title}"] = [f"Not approved yet ({ContentStatus(content.status).label})."]
             continue
         when = entry.publish_at or campaign.starts_at
-        for version in versions_generate(content=content, kinds=kinds):
+        for version in versions_generate(content=content, kinds=sorted({c.kind for c in entry.posted_on})):
             errors = version_errors(version, on_day=timezone.localdate(when) if when else None)
             if errors:
                 problems[f"{content.title} / {version.kind}"] = errors
@@ -159,14 +174,12 @@ def campaign_activate(*, campaign: Campaign, by=None) -> Campaign:
     if problems:
         raise DomainError("The campaign is not ready to go out.", code="not_ready", extra={"problems": problems})
     now = timezone.now()
-    channels = list(campaign.channels.all())
-    entries = list(CampaignContent.objects.filter(campaign=campaign).select_related("content"))
-    versions = {(v.content_id, v.kind): v for v in
-                versions_generate_for(entries=entries, kinds={c.kind for c in channels})}
+    entries = _entries(campaign)
+    versions = {(v.content_id, v.kind): v for v in versions_generate_for(entries=entries)}
     jobs = []
     for entry in entries:
         when = entry.publish_at or campaign.starts_at
-        for channel in channels:
+        for channel in entry.posted_on:
             jobs.append(PublishingJob(campaign=campaign, content=entry.content, channel=channel,
                                       version=versions[(entry.content_id, channel.kind)], scheduled_at=when,
                                       due_at=when))
@@ -183,10 +196,10 @@ def campaign_activate(*, campaign: Campaign, by=None) -> Campaign:
     return campaign
 
 
-def versions_generate_for(*, entries, kinds) -> list:
+def versions_generate_for(*, entries) -> list:
     versions = []
     for entry in entries:
-        versions += versions_generate(content=entry.content, kinds=sorted(kinds))
+        versions += versions_generate(content=entry.content, kinds=sorted({c.kind for c in entry.posted_on}))
     return versions
 
 

@@ -43,7 +43,7 @@ def test_builder_lists_segments_with_live_sizes_and_only_usable_channels(markete
     for _ in range(3):
         ContentFactory()
     # Fixed however many segments, channels and contents: sizes are counted in one query.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         page = marketer_client.get(reverse("publishing:campaign-create"))
     text = page.content.decode()
     assert "Keen (4 members)" in text
@@ -69,17 +69,24 @@ def test_building_saves_audience_contents_times_and_channels_by_name(marketer_cl
     channel = ChannelFactory(name="Team Slack", kind="slack")
     content = approve(ContentFactory(title="Launch"))
     when = _when()
+    blog = ChannelFactory(name="Blog", kind="website")
+    other = approve(ContentFactory(title="Recap"))
     response = marketer_client.post(reverse("publishing:campaign-create"), {
         "name": "Spring", "goal": "40 demos", "starts_at": "", "ends_at": "",
-        "segments": [people.pk], "domains": "B.io", "emails": "keen1@a.io", "channels": [channel.pk],
-        "contents": [content.pk], f"publish_at_{content.pk}": when.strftime("%Y-%m-%dT%H:%M"),
+        "segments": [people.pk], "domains": "B.io", "emails": "keen1@a.io",
+        "contents": [content.pk, other.pk], f"publish_at_{content.pk}": when.strftime("%Y-%m-%dT%H:%M"),
+        f"channels_{content.pk}": [channel.pk, blog.pk], f"channels_{other.pk}": [blog.pk],
+        f"publish_at_{other.pk}": when.strftime("%Y-%m-%dT%H:%M"),
     })
     campaign = Campaign.objects.get()
     assert response["Location"] == reverse("publishing:campaign-review", args=[campaign.pk])
-    assert campaign.description == "40 demos" and list(campaign.channels.all()) == [channel]
+    assert campaign.description == "40 demos" and set(campaign.channels.all()) == {channel, blog}
+    services.campaign_activate(campaign=campaign)
+    assert sorted(campaign.jobs.values_list("content__title", "channel__name")) == [
+        ("Launch", "Blog"), ("Launch", "Team Slack"), ("Recap", "Blog")]
     keen1 = Contact.objects.get(email="keen1@a.io")
     assert campaign.audience == {"segment_ids": [people.pk], "domains": ["b.io"], "contact_ids": [keen1.pk]}
-    assert campaign.campaign_contents.get().publish_at == when
+    assert campaign.campaign_contents.get(content=content).publish_at == when
 
 
 def test_builder_names_field_problems_in_plain_words(marketer_client):
@@ -89,6 +96,9 @@ def test_builder_names_field_problems_in_plain_words(marketer_client):
     assert "This field is required." in form.errors["name"]
     assert form.errors["ends_at"] == ["The campaign ends before it starts."]
     assert "contents" in form.errors and not Campaign.objects.exists()
+    content = ContentFactory(title="Nowhere")
+    response = marketer_client.post(reverse("publishing:campaign-create"), {"name": "X", "contents": [content.pk]})
+    assert "Choose where to post “Nowhere”." in response.content.decode()
 
 
 def test_review_lists_every_problem_and_activation_surfaces_them(marketer_client):
@@ -121,7 +131,7 @@ def test_edit_keeps_the_plan_and_refuses_a_running_campaign(marketer_client):
                                         contents=[(content, _when(2))], channels=[channel])
     page = marketer_client.get(reverse("publishing:campaign-edit", args=[campaign.pk]))
     form = page.context["form"]
-    assert form["name"].value() == "Draft one"
+    assert form["name"].value() == "Draft one" and form[f"channels_{content.pk}"].value() == [channel.pk]
     assert f'value="{content.pk}" checked' in page.content.decode()
     services.campaign_activate(campaign=campaign, by=marketer_client.user)
     refused = marketer_client.get(reverse("publishing:campaign-edit", args=[campaign.pk]))
