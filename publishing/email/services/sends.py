@@ -10,6 +10,11 @@ from publishing.email.services.campaigns import email_campaign_schedule, email_c
 from publishing.services import campaign_create, campaign_update
 
 
+def _same(audience: dict) -> dict:
+    """An audience in a form two can be compared in: the order of picks means nothing."""
+    return {key: sorted(map(str, values)) for key, values in audience.items() if values}
+
+
 @transaction.atomic
 def email_send_plan(*, by, campaign=None, name: str = "", audience: dict, email: dict, ab_test: dict | None = None,
                     send_at=None) -> EmailCampaign:
@@ -17,7 +22,7 @@ def email_send_plan(*, by, campaign=None, name: str = "", audience: dict, email:
     audience = {key: value for key, value in audience.items() if value}
     if campaign is None:
         campaign = campaign_create(by=by, name=name, audience=audience)
-    elif audience != (campaign.audience or {}):
+    elif _same(audience) != _same(campaign.audience or {}):
         try:
             campaign = campaign_update(campaign=campaign, by=by, audience=audience)
         except ConflictError:

@@ -180,3 +180,15 @@ def test_preview_shows_each_variant(logged_in, sender, keen):
     send = EmailCampaign.objects.get()
     page = client.get(f"/email/campaigns/{send.campaign_id}/preview/").content.decode()
     assert "Variant B · template Bold design" in page and "Bold subject" in page
+
+
+def test_the_same_audience_in_another_order_leaves_a_running_campaign_alone(sender, keen):
+    other = SegmentFactory(name="Another", rules=KEEN)
+    campaign = campaign_create(by=None, name="Running", starts_at=timezone.now(),
+                               audience={"segment_ids": [other.pk, keen.pk]}, contents=[approve(ContentFactory())],
+                               channels=[ChannelFactory()])
+    campaign_activate(campaign=campaign)
+    send = services.email_send_plan(by=None, campaign=campaign, audience={"segment_ids": [keen.pk, other.pk],
+                                                                          "tag_ids": []},
+                                    email={"template": EmailTemplateFactory(), "from_email": "news@aicmo.example"})
+    assert send.campaign == campaign
