@@ -9,7 +9,7 @@ from gateways.models import ProviderAccount
 from publishing.campaign_forms import AudienceMixin, LocalDateTimeInput
 from publishing.choices import TERMINAL_CAMPAIGN
 from publishing.email.choices import ABMetric
-from publishing.email.models import EmailTemplate
+from publishing.email.models import ABTest, EmailTemplate
 from publishing.models import Campaign
 
 WHEN_CHOICES = [("now", "Send now (you confirm on the next page)"), ("later", "Schedule it")]
@@ -58,11 +58,16 @@ class EmailSendForm(AudienceMixin, forms.Form):
     when = forms.ChoiceField(choices=WHEN_CHOICES, initial="now", widget=forms.RadioSelect, label="When")
     send_at = forms.DateTimeField(required=False, widget=LocalDateTimeInput(), label="Send at")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, send=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.send = send
+        if send is not None:
+            # A send belongs to its campaign for good.
+            del self.fields["campaign"], self.fields["name"]
         self._set_up_audience(sized=True)
-        self.fields["campaign"].queryset = (Campaign.objects.exclude(status__in=TERMINAL_CAMPAIGN)
-                                            .filter(email__isnull=True).only("pk", "name"))
+        if send is None:
+            self.fields["campaign"].queryset = (Campaign.objects.exclude(status__in=TERMINAL_CAMPAIGN)
+                                                .filter(email__isnull=True).only("pk", "name"))
         accounts = sender_accounts()
         self.has_senders = bool(accounts)
         self.fields["sender"].queryset = ProviderAccount.objects.filter(pk__in=[a.pk for a in accounts])
@@ -70,7 +75,7 @@ class EmailSendForm(AudienceMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("campaign") and not (data.get("name") or "").strip():
+        if self.send is None and not data.get("campaign") and not (data.get("name") or "").strip():
             self.add_error("name", "Name the new campaign, or choose an existing one.")
         test = data.get("ab_test")
         if test == "subject" and not data.get("subject_b"):
@@ -98,3 +103,25 @@ class EmailSendForm(AudienceMixin, forms.Form):
         subject_a = data["subject"] or data["template"].subject
         return [{"label": label, "subject": subject} for label, subject in
                 (("A", subject_a), ("B", data["subject_b"]), ("C", data["subject_c"])) if subject]
+
+    @classmethod
+    def initial_for(cls, send) -> dict:
+        """The form as the send was set up, so saving it unchanged changes nothing."""
+        sender = next((a.pk for a in sender_accounts() if a.settings["from_email"] == send.from_email), None)
+        initial = {"template": send.template_id, "sender": sender, "from_name": send.from_name,
+                   "reply_to": send.reply_to, "subject": send.subject, "preheader": send.preheader,
+                   "when": "later" if send.send_at else "now", "send_at": send.send_at,
+                   **cls.audience_initial(send.campaign.audience or {})}
+        test = ABTest.objects.filter(email_campaign=send).prefetch_related("variants").first()
+        if test is not None:
+            variants = {variant.label: variant for variant in test.variants.all()}
+            by_template = any(variant.template_id for variant in variants.values())
+            initial.update(ab_test="template" if by_template else "subject", test_share=test.test_share,
+                           metric=test.metric, wait_hours=max(1, test.wait_minutes // 60),
+                           automatic="yes" if test.automatic else "no")
+            if by_template:
+                initial["template_b"] = variants["B"].template_id if "B" in variants else None
+            else:
+                initial.update(subject_b=getattr(variants.get("B"), "subject", ""),
+                               subject_c=getattr(variants.get("C"), "subject", ""))
+        return initial

@@ -2,13 +2,15 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
 from crm.selectors import audience_size
 from publishing.email import services
+from publishing.email.choices import SendStatus
+from publishing.email.models import EmailCampaign
 from publishing.email.send_forms import EmailSendForm
 from publishing.models import Campaign
 
@@ -25,6 +27,22 @@ def _initial(request) -> dict:
 @permission_required("publishing.add_emailcampaign", raise_exception=True)
 def send_new(request):
     form = EmailSendForm(request.POST or None, initial={} if request.POST else _initial(request))
+    return _plan(request, form)
+
+
+@login_required
+@permission_required("publishing.change_emailcampaign", raise_exception=True)
+def send_edit(request, campaign_id: int):
+    send = get_object_or_404(EmailCampaign.objects.select_related("campaign"), campaign_id=campaign_id)
+    if send.status != SendStatus.DRAFT:
+        messages.error(request, "This send has started: pause or cancel it instead.")
+        return redirect("email-send-detail", campaign_id=campaign_id)
+    form = EmailSendForm(request.POST or None, send=send,
+                         initial={} if request.POST else EmailSendForm.initial_for(send))
+    return _plan(request, form)
+
+
+def _plan(request, form):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         ab_test = None
@@ -33,7 +51,8 @@ def send_new(request):
                        "wait_minutes": data["wait_hours"] * 60, "automatic": data["automatic"]}
         try:
             email_campaign = services.email_send_plan(
-                by=request.user, campaign=data["campaign"], name=data["name"].strip(), audience=form.audience(),
+                by=request.user, campaign=form.send.campaign if form.send else data["campaign"],
+                name=data.get("name", "").strip(), audience=form.audience(),
                 email=form.set_up_fields(), ab_test=ab_test,
                 send_at=data["send_at"] if data["when"] == "later" else None)
         except DomainError as error:
@@ -47,4 +66,5 @@ def send_new(request):
             messages.success(request, "The send is set up: check it and confirm to send it now.")
             return redirect(f"{detail}?confirm=send")
     audience = form.audience() if form.is_bound and form.is_valid() else {}
-    return render(request, "publishing/email/send_form.html", {"form": form, "size": audience_size(audience)})
+    return render(request, "publishing/email/send_form.html", {"form": form, "size": audience_size(audience),
+                                                               "send": form.send})

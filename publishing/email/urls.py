@@ -14,6 +14,7 @@ urlpatterns = [
     path("email/events", views.provider_events, name="email-provider-events"),
     path("email/campaigns/", pages.send_list, name="email-send-list"),
     path("email/campaigns/new/", send_pages.send_new, name="email-send-new"),
+    path("email/campaigns/<int:campaign_id>/edit/", send_pages.send_edit, name="email-send-edit"),
     path("email/campaigns/<int:campaign_id>/", pages.send_detail, name="email-send-detail"),
     path("email/campaigns/<int:campaign_id>/action", pages.send_action, name="email-send-action"),
     path("email/campaigns/<int:campaign_id>/preview/", pages.send_preview, name="email-send-preview"),

@@ -192,3 +192,34 @@ def test_the_same_audience_in_another_order_leaves_a_running_campaign_alone(send
                                                                           "tag_ids": []},
                                     email={"template": EmailTemplateFactory(), "from_email": "news@aicmo.example"})
     assert send.campaign == campaign
+
+
+def test_a_draft_send_is_edited_in_the_same_form(logged_in, sender, keen):
+    template, other = EmailTemplateFactory(subject="Template subject"), EmailTemplateFactory()
+    client = logged_in(MARKETER)
+    client.post("/email/campaigns/new/", _post(template, sender, keen, ab_test="subject", subject_b="Other",
+                                                when="later", send_at=_later().strftime("%Y-%m-%dT%H:%M")))
+    send = EmailCampaign.objects.get()
+    detail = client.get(f"/email/campaigns/{send.campaign_id}/").content.decode()
+    assert f"/email/campaigns/{send.campaign_id}/edit/" in detail
+    form = client.get(f"/email/campaigns/{send.campaign_id}/edit/").context["form"]
+    assert "campaign" not in form.fields
+    assert (form["sender"].value(), form["subject_b"].value(), form["when"].value()) == (sender.pk, "Other", "later")
+    data = {key: form[key].value() for key in ("template", "sender", "test_share", "metric", "wait_hours")}
+    response = client.post(f"/email/campaigns/{send.campaign_id}/edit/", {
+        **data, "segments": [keen.pk], "automatic": "yes", "when": "now", "ab_test": "template",
+        "template_b": other.pk, "subject": "New subject"})
+    assert response["Location"] == f"/email/campaigns/{send.campaign_id}/?confirm=send"
+    send.refresh_from_db()
+    assert send.subject == "New subject" and send.send_at is None
+    assert [(v.label, v.template_id) for v in send.ab_test.variants.all()] == [("A", template.pk), ("B", other.pk)]
+    assert send.events.first().note == "Schedule removed"
+
+
+def test_a_started_send_cannot_be_edited(logged_in, sender, keen):
+    client = logged_in(MARKETER)
+    client.post("/email/campaigns/new/", _post(EmailTemplateFactory(), sender, keen))
+    send = EmailCampaign.objects.get()
+    services.email_campaign_send(email_campaign=send)
+    response = client.get(f"/email/campaigns/{send.campaign_id}/edit/", follow=True)
+    assert "This send has started: pause or cancel it instead." in response.content.decode()
