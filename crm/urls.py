@@ -1,11 +1,12 @@
 from django.urls import path
 
-from crm import data_urls, views
+from crm import bulk_views, data_urls, views
 
 app_name = "crm"
 
 urlpatterns = [
     path("", views.contact_list, name="contact-list"),
+    path("bulk/", bulk_views.contacts_bulk, name="contacts-bulk"),
     path("<id:pk>/", views.contact_detail, name="contact-detail"),
     path("<id:pk>/transition/", views.contact_transition, name="contact-transition"),
     path("<id:pk>/note/", views.contact_note, name="contact-note"),

@@ -4,7 +4,7 @@ from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.urls import reverse
 
 from aicmo_site.stuck import StuckWork
-from crm.selectors import audience_resolve
+from crm.selectors import audience_contacts
 from gateways.capabilities import ProviderKind
 from gateways.models import ProviderAccount
 from media.choices import AssetStatusChoices
@@ -172,11 +172,9 @@ def campaign_metrics(*, campaign: Campaign) -> list[dict]:
 
 
 def campaign_audience(*, campaign: Campaign):
-    """The people the campaign targets (contacts, tags, domains, segments), each once; email sending
+    """The people the campaign targets (contacts, tags, domains, segments, less exclusions), each once; email sending
     narrows it further with crm's contacts_emailable."""
-    audience = campaign.audience or {}
-    return audience_resolve(contact_ids=audience.get("contact_ids", ()), tag_ids=audience.get("tag_ids", ()),
-                            domains=audience.get("domains", ()), segment_ids=audience.get("segment_ids", ()))
+    return audience_contacts(campaign.audience or {})
 
 
 def jobs_needing_a_provider() -> list[str]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from publishing import feeds, inbox, views
+from publishing import campaign_pages, feeds, inbox, views
 
 app_name = "publishing"
 
@@ -16,7 +16,12 @@ urlpatterns = [
     path("content/<id:pk>/versions/", views.versions_generate_view, name="content-versions"),
     path("versions/<id:pk>/edit/", views.version_edit, name="version-edit"),
     path("campaigns/", views.campaign_list, name="campaign-list"),
+    path("campaigns/new/", campaign_pages.campaign_new, name="campaign-create"),
+    path("campaigns/audience-size/", campaign_pages.campaign_audience_size, name="campaign-audience-size"),
     path("campaigns/<id:pk>/", views.campaign_detail, name="campaign-detail"),
+    path("campaigns/<id:pk>/edit/", campaign_pages.campaign_edit, name="campaign-edit"),
+    path("campaigns/<id:pk>/review/", campaign_pages.campaign_review, name="campaign-review"),
+    path("campaigns/<id:pk>/duplicate/", campaign_pages.campaign_duplicate, name="campaign-duplicate"),
     path("campaigns/<id:pk>/action/", views.campaign_action, name="campaign-action"),
     path("jobs/<id:pk>/action/", views.job_action, name="job-action"),
     path("calendar/", views.calendar, name="calendar"),

@@ -189,7 +189,7 @@ def campaign_list(request):
 @login_required
 @permission_required("publishing.view_campaign", raise_exception=True)
 def campaign_detail(request, pk):
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = get_object_or_404(Campaign.objects.select_related("email"), pk=pk)
     jobs = selectors.job_list(filters=_filter_data(request.GET, campaign=campaign.pk))
     channels = campaign.channels.all()
     before = stuck_before()
@@ -204,6 +204,7 @@ def campaign_detail(request, pk):
         "progress": selectors.campaign_job_progress(campaign=campaign), "job_orderings": JOB_ORDERINGS,
         "events": campaign.events.select_related("by")[:20], "job_statuses": JobStatus.choices,
         "contents": campaign.campaign_contents.select_related("content"), "channels": channels,
+        "actions": services.campaign_available_actions(campaign, request.user),
     })
 
 
@@ -213,8 +214,8 @@ def campaign_detail(request, pk):
 def campaign_action(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     action = request.POST.get("action", "")
-    if action not in CAMPAIGN_ACTIONS:
-        messages.error(request, "Unknown action.")
+    if action not in CAMPAIGN_ACTIONS or action not in services.campaign_available_actions(campaign, request.user):
+        messages.error(request, "That action is not available for this campaign.")
         return redirect(campaign)
     if action in DESTRUCTIVE and request.POST.get("confirmed") != "yes":
         return _confirm(request, what=f"Cancel the campaign “{campaign.name}”? Posts not yet out are dropped.",

@@ -5,6 +5,7 @@ from crm.services.catalog import (
     company_delete,
     company_update,
     contact_delete,
+    contacts_delete,
     segment_create,
     segment_delete,
     segment_update,
@@ -16,6 +17,7 @@ from crm.services.contacts import (
     contact_transition_if_allowed,
     contact_update,
     contacts_tag,
+    contacts_transition,
     contacts_untag,
     email_normalise,
 )
@@ -24,6 +26,7 @@ from crm.services.engagement import (
     contact_mark_complained,
     contact_record_event,
     contact_unsubscribe,
+    contacts_unsubscribe,
     suppression_add,
     suppression_parse,
     suppression_remove,
@@ -39,12 +42,13 @@ from crm.services.segment_entries import segment_entries_refresh, segments_entri
 from crm.services.topics import contact_topics_set, topic_create, topic_delete, topic_update
 
 __all__ = [
-    "company_create", "company_delete", "company_update", "contact_delete", "segment_create", "segment_delete",
-    "segment_update", "segment_entries_refresh", "segments_entries_refresh",
+    "company_create", "company_delete", "company_update", "contact_delete", "contacts_delete", "segment_create",
+    "segment_delete", "segment_update", "segment_entries_refresh", "segments_entries_refresh",
     "contact_create", "contact_merge_enrichment", "contact_scores_apply", "contact_transition",
-    "contact_transition_if_allowed", "contact_update", "contacts_tag", "contacts_untag", "email_normalise",
+    "contact_transition_if_allowed", "contact_update", "contacts_tag", "contacts_transition", "contacts_untag",
+    "email_normalise",
     "contact_mark_bounced", "contact_mark_complained", "contact_record_event", "contact_unsubscribe",
-    "suppression_add", "suppression_parse", "suppression_remove",
+    "contacts_unsubscribe", "suppression_add", "suppression_parse", "suppression_remove",
     "contact_topics_set", "topic_create", "topic_delete", "topic_update",
     "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
 ]

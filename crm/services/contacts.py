@@ -131,7 +131,32 @@ def contact_transition_if_allowed(*, contact: Contact, to: str, **how) -> bool:
     return True
 
 
-def _contact_queryset(contacts) -> QuerySet:
+_BULK_CHUNK = 2000
+
+
+@transaction.atomic
+def contacts_transition(*, contacts, to: str, by=None, reason: str = "") -> dict[str, int]:
+    """Moves every contact whose stage allows it, one audit INSERT and one UPDATE per source stage
+    and chunk; returns {"moved", "skipped"} (skipped: already there or not allowed from their stage)."""
+    if to not in LifecycleStatus.values:
+        raise DomainError("Choose a lifecycle stage.", code="unknown_status")
+    picked = contact_queryset(contacts)
+    moved = 0
+    sources = [status for status, targets in LIFECYCLE_TRANSITIONS.items() if to in targets]
+    for source in sources:
+        ids = list(picked.filter(lifecycle_status=source).select_for_update().values_list("pk", flat=True))
+        for start in range(0, len(ids), _BULK_CHUNK):
+            chunk = ids[start:start + _BULK_CHUNK]
+            LifecycleTransition.objects.bulk_create(
+                LifecycleTransition(contact_id=pk, from_status=source, to_status=to, by=by,
+                                    by_system="" if by else "system", reason=reason) for pk in chunk)
+            Contact.objects.filter(pk__in=chunk).update(lifecycle_status=to, updated_at=timezone.now())
+            moved += len(chunk)
+    return {"moved": moved, "skipped": picked.count() - moved}
+
+
+def contact_queryset(contacts) -> QuerySet:
+    """Contacts given as a queryset or a list of contacts or ids, as one queryset of ids to act on."""
     if isinstance(contacts, QuerySet):
         return Contact.objects.filter(pk__in=contacts.order_by().values("pk"))
     return Contact.objects.filter(pk__in=[getattr(item, "pk", item) for item in contacts])
@@ -158,7 +183,7 @@ def contacts_tag(*, contacts, tag_names: Iterable[str]) -> int:
     """Tags every contact of a queryset or list in one INSERT … SELECT per tag; returns links added."""
     through = Contact.tags.through
     table = connection.ops.quote_name(through._meta.db_table)
-    ids_sql, params = _contact_queryset(contacts).order_by().values("id").query.sql_with_params()
+    ids_sql, params = contact_queryset(contacts).order_by().values("id").query.sql_with_params()
     added = 0
     # A quoted table name and Django's own compiled subquery; every value is a parameter.
     sql = (
@@ -176,7 +201,7 @@ def contacts_tag(*, contacts, tag_names: Iterable[str]) -> int:
 def contacts_untag(*, contacts, tag_names: Iterable[str]) -> int:
     tags = _tags_for(tag_names, create=False)
     deleted, _ = Contact.tags.through.objects.filter(
-        contact_id__in=_contact_queryset(contacts).order_by().values("pk"), tag__in=tags
+        contact_id__in=contact_queryset(contacts).order_by().values("pk"), tag__in=tags
     ).delete()
     return deleted
 

@@ -23,7 +23,7 @@ from crm.choices import (
     SuppressionReason,
 )
 from crm.models import Contact, EngagementEvent, Suppression
-from crm.services.contacts import contact_transition_if_allowed
+from crm.services.contacts import contact_queryset, contact_transition_if_allowed
 from crm.webhook_events import contact_event_emit, suppression_emit
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -169,3 +169,14 @@ def suppression_remove(*, suppression: Suppression | None = None, value: str = "
         if suppression is None:
             raise DomainError(f"{value} is not on the suppression list.", code="not_suppressed")
     suppression.delete()
+
+
+def contacts_unsubscribe(*, contacts, source: str, reason: str = "") -> int:
+    """Unsubscribes each chosen contact still subscribed, as its own link would (event, suppression,
+    lifecycle), each in its own transaction; returns how many."""
+    done = 0
+    picked = contact_queryset(contacts).exclude(consent_status=ConsentStatus.UNSUBSCRIBED).order_by("pk")
+    for contact in picked.iterator(chunk_size=500):
+        contact_unsubscribe(contact=contact, source=source, reason=reason)
+        done += 1
+    return done

@@ -4,7 +4,9 @@ from django.utils import timezone
 from crm import selectors, services
 from crm.models import Contact, Topic
 from crm.selectors import (
+    audience_contacts,
     audience_resolve,
+    audience_size,
     contact_list,
     contact_timeline,
     contacts_emailable,
@@ -12,6 +14,7 @@ from crm.selectors import (
     segment_members,
     segment_members_count,
     segment_members_page,
+    segments_sized,
 )
 from crm.tests.factories import CompanyFactory, ContactFactory, EngagementEventFactory, SegmentFactory, TagFactory
 
@@ -156,3 +159,19 @@ def test_segment_statements_are_kept_per_time_zone_a_calendar_day_depends_on(mon
     assert segment_members_page(segment) == []
     with timezone.override("Europe/Paris"):  # 00:30 on 2 March there
         assert [c.pk for c in segment_members_page(segment)] == [late.pk]
+
+
+def test_audience_leaves_out_excluded_segments_and_counts_who_may_be_emailed(django_assert_num_queries):
+    ContactFactory(email="keen@a.io", engagement_score=80)
+    ContactFactory(email="staff@us.io", engagement_score=90)
+    ContactFactory(email="quiet@a.io", engagement_score=70, consent_status="unsubscribed")
+    keen = SegmentFactory(name="Keen", rules={"op": "and", "rules": [
+        {"field": "engagement_score", "operator": "gte", "value": 60}]})
+    staff = SegmentFactory(name="Staff", rules={"op": "and", "rules": [
+        {"field": "domain", "operator": "in", "value": ["us.io"]}]})
+    audience = {"segment_ids": [keen.pk], "exclude_segment_ids": [staff.pk]}
+    assert sorted(audience_contacts(audience).values_list("email", flat=True)) == ["keen@a.io", "quiet@a.io"]
+    with django_assert_num_queries(3):  # the two segments' rules, then one count
+        assert audience_size(audience) == {"picked": 2, "emailable": 1, "left_out": 1}
+    with django_assert_num_queries(2):
+        assert {s.name: s.size for s in segments_sized()} == {"Keen": 3, "Staff": 1}

@@ -82,6 +82,7 @@ class AudienceSerializer(serializers.Serializer):
     tag_ids = IdListField(required=False)
     domains = ListField(child=serializers.CharField(max_length=253), required=False)
     segment_ids = IdListField(required=False)
+    exclude_segment_ids = IdListField(required=False, help_text="Members of these segments are left out.")
 
 
 class CampaignSerializer(ModelSerializer):

@@ -25,7 +25,8 @@ _CHUNK = 1000
 
 @transaction.atomic
 def ab_test_create(*, email_campaign: EmailCampaign, variants: list[dict], metric: str = ABMetric.OPEN_RATE,
-                   test_share: int = 20, confidence_level: float = 0.95, wait_minutes: int = 240) -> ABTest:
+                   test_share: int = 20, confidence_level: float = 0.95, wait_minutes: int = 240,
+                   automatic: bool = True) -> ABTest:
     """variants: [{"label": "A", "subject": "...", "template": EmailTemplate | None}, ...] (two or more)."""
     if email_campaign.status != SendStatus.DRAFT:
         raise ConflictError("An A/B test is set up before sending.", code="already_sent")
@@ -34,7 +35,7 @@ def ab_test_create(*, email_campaign: EmailCampaign, variants: list[dict], metri
     if ABTest.objects.filter(email_campaign=email_campaign).exists():
         raise ConflictError("This campaign already has an A/B test.", code="ab_test_exists")
     test = ABTest(email_campaign=email_campaign, metric=metric, test_share=test_share,
-                  confidence_level=confidence_level, wait_minutes=wait_minutes)
+                  confidence_level=confidence_level, wait_minutes=wait_minutes, automatic=automatic)
     test.full_clean()
     test.save()
     for entry in variants:
@@ -146,7 +147,8 @@ def ab_test_evaluate(*, test: ABTest, now=None) -> ABVariant | None:
 
 def ab_tests_evaluate_due() -> int:
     decided = 0
-    for test in ABTest.objects.filter(status=ABStatus.TESTING,
+    # A test whose winner is picked by hand waits for that person, however clear its results.
+    for test in ABTest.objects.filter(status=ABStatus.TESTING, automatic=True,
                                       email_campaign__status=SendStatus.SENDING).select_related("email_campaign"):
         if ab_test_evaluate(test=test):
             decided += 1

@@ -148,10 +148,10 @@ def blocks_of(template_id: int) -> list[DynamicBlockRule]:
                              topic_ids=frozenset(t.pk for t in b.topics.all())) for b in blocks]
 
 
-def content_of(template, *, subject_override: str = "") -> Content:
+def content_of(template, *, subject_override: str = "", preheader_override: str = "") -> Content:
     """A blank text body is generated once from the HTML *source* (template tags survive the conversion),
     so each message renders a text template instead of parsing its own HTML again."""
-    return Content(subject=subject_override or template.subject, preheader=template.preheader,
+    return Content(subject=subject_override or template.subject, preheader=preheader_override or template.preheader,
                    html=template.html_body, text=template.text_body or html_to_text(template.html_body),
                    blocks=blocks_of(template.pk))
 

@@ -60,6 +60,10 @@ class EmailCampaign(models.Model):
     from_email = models.EmailField(blank=True, help_text="Empty: the sending provider account's address")
     from_name = models.CharField(max_length=120, blank=True)
     reply_to = models.EmailField(blank=True)
+    subject = models.CharField(max_length=300, blank=True, help_text="Empty: the template's subject")
+    preheader = models.CharField(max_length=300, blank=True, help_text="Empty: the template's preview line")
+    send_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                   help_text="When a scheduled send starts by itself; empty: started by hand")
     status = models.CharField(max_length=12, choices=SendStatus.choices, default=SendStatus.DRAFT, editable=False,
                               db_index=True)
     audience_size = models.PositiveIntegerField(default=0, editable=False, help_text="Deliveries frozen at send")
@@ -75,6 +79,10 @@ class EmailCampaign(models.Model):
 
     def __str__(self) -> str:
         return f"Email of {self.campaign}"
+
+    @property
+    def subject_line(self) -> str:
+        return self.subject or self.template.subject
 
     @property
     def sender(self) -> str:
@@ -110,6 +118,8 @@ class ABTest(models.Model):
     )
     confidence_level = models.FloatField(default=0.95, validators=[MinValueValidator(0.5), MaxValueValidator(0.999)])
     wait_minutes = models.PositiveIntegerField(default=240, help_text="How long to collect opens or clicks")
+    automatic = models.BooleanField(default=True, verbose_name="Pick the winner automatically",
+                                    help_text="Off: a person picks the winner on the send's page")
     status = models.CharField(max_length=10, choices=ABStatus.choices, default=ABStatus.TESTING, editable=False)
     winner = models.ForeignKey("ABVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                editable=False)

@@ -95,7 +95,7 @@ def _ab_test_context(email_campaign: EmailCampaign, *, confirm_variant: str | No
         return {"ab_test": None}
     subjects = {pk: subject or template_subject for pk, subject, template_subject
                 in test.variants.values_list("pk", "subject", "template__subject")}
-    results = [(result, subjects.get(result.variant_id) or email_campaign.template.subject)
+    results = [(result, subjects.get(result.variant_id) or email_campaign.subject_line)
                for result in ab_testing.ab_test_results(test)]
     # A winner is picked by hand once the variants are out (the send under way), and only while testing.
     open_to_pick = test.status == ABStatus.TESTING and email_campaign.status in (SendStatus.SENDING, SendStatus.PAUSED)
@@ -155,7 +155,7 @@ def send_preview(request, campaign_id: int):
         if test_form.is_valid():
             try:
                 ids = services.email_template_test_send(
-                    template=email_campaign.template, to=test_form.cleaned_data["to"],
+                    template=email_campaign.template, to=test_form.cleaned_data["to"], subject=email_campaign.subject,
                     contact=test_form.cleaned_data["contact"], from_email=email_campaign.sender,
                     reply_to=email_campaign.reply_to)
                 messages.success(request, f"Test sent to {len(ids)} address{'es' if len(ids) != 1 else ''}.")
@@ -170,7 +170,15 @@ def send_preview(request, campaign_id: int):
         contact = preview_form.cleaned_data["contact"] if preview_form.is_bound and preview_form.is_valid() else None
         test_form = EmailTestSendForm(initial={"contact": request.GET.get("contact", "")})
     rendered = services.email_template_preview(template=email_campaign.template, contact=contact,
+                                               subject=email_campaign.subject, preheader=email_campaign.preheader,
                                                campaign_name=email_campaign.campaign.name)
+    variants = [
+        (variant, services.email_template_preview(
+            template=variant.template or email_campaign.template, contact=contact,
+            subject=variant.subject or email_campaign.subject, preheader=email_campaign.preheader,
+            campaign_name=email_campaign.campaign.name))
+        for variant in ABVariant.objects.filter(ab_test__email_campaign=email_campaign).select_related("template")
+    ]
     return render(request, "publishing/email/send_preview.html", {
         "send": email_campaign, "preview_form": preview_form, "test_form": test_form, "rendered": rendered,
-        "contact": contact})
+        "contact": contact, "variants": variants})

@@ -145,7 +145,9 @@ class CampaignSender:
         key = variant.pk if variant else None
         if key not in self._contents:
             template = (variant.template if variant and variant.template_id else None) or self.email_campaign.template
-            self._contents[key] = content_of(template, subject_override=variant.subject if variant else "")
+            send = self.email_campaign
+            self._contents[key] = content_of(template, subject_override=(variant.subject if variant else "")
+                                             or send.subject, preheader_override=send.preheader)
         return self._contents[key]
 
     def compose(self, deliveries: list[EmailDelivery]) -> list[tuple[EmailDelivery, OutgoingEmail | None, str]]:

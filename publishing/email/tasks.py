@@ -9,6 +9,7 @@ from publishing.email.services.campaigns import (
     campaign_wake,
     campaigns_needing_work,
     email_campaign_complete_if_done,
+    email_campaigns_start_due,
     leases_recover,
 )
 
@@ -24,7 +25,9 @@ def email_campaign_work(email_campaign_id: int) -> dict:
 
 
 def email_wake_sends() -> int:
-    """Every minute: recover stopped workers' sends, retry due deliveries, complete finished sends."""
+    """Every minute: start scheduled sends that are due, recover stopped workers' sends, retry due
+    deliveries, complete finished sends."""
+    email_campaigns_start_due()
     for email_campaign in EmailCampaign.objects.filter(status=SendStatus.SENDING).only("pk", "campaign_id"):
         leases_recover(campaign_id=email_campaign.campaign_id)
         email_campaign_complete_if_done(email_campaign_id=email_campaign.pk)

@@ -4,7 +4,7 @@ templates under /email/templates/."""
 
 from django.urls import path
 
-from publishing.email import pages, preferences, template_pages, views
+from publishing.email import pages, preferences, send_pages, template_pages, views
 
 urlpatterns = [
     path("t/o/<str:token>", views.open_pixel, name="email-open"),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("u/<str:token>/topics/", preferences.topics, name="email-preferences"),
     path("email/events", views.provider_events, name="email-provider-events"),
     path("email/campaigns/", pages.send_list, name="email-send-list"),
+    path("email/campaigns/new/", send_pages.send_new, name="email-send-new"),
+    path("email/campaigns/<id:campaign_id>/edit/", send_pages.send_edit, name="email-send-edit"),
     path("email/campaigns/<id:campaign_id>/", pages.send_detail, name="email-send-detail"),
     path("email/campaigns/<id:campaign_id>/action", pages.send_action, name="email-send-action"),
     path("email/campaigns/<id:campaign_id>/preview/", pages.send_preview, name="email-send-preview"),

@@ -75,6 +75,8 @@ class CampaignContent(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="campaign_contents")
     content = models.ForeignKey("publishing.Content", on_delete=models.PROTECT, related_name="+")
     publish_at = models.DateTimeField(null=True, blank=True, help_text="Empty: the campaign's start.")
+    channels = models.ManyToManyField(Channel, blank=True, related_name="+",
+                                      help_text="Where this content is posted; empty: every channel of the campaign.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "content"], name="publishing_campaign_content")]

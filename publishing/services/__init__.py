@@ -2,10 +2,12 @@
 
 from publishing.services.campaigns import (
     campaign_activate,
+    campaign_available_actions,
     campaign_cancel,
     campaign_check,
     campaign_complete_if_done,
     campaign_create,
+    campaign_duplicate,
     campaign_pause,
     campaign_resume,
     campaign_transition,
@@ -39,8 +41,9 @@ from publishing.services.versions import (
 )
 
 __all__ = [
-    "available_actions", "backoff_seconds", "campaign_activate", "campaign_cancel", "campaign_check",
-    "campaign_complete_if_done", "campaign_create", "campaign_pause", "campaign_resume", "campaign_transition",
+    "available_actions", "backoff_seconds", "campaign_activate", "campaign_available_actions", "campaign_cancel",
+    "campaign_check", "campaign_complete_if_done", "campaign_create", "campaign_duplicate", "campaign_pause",
+    "campaign_resume", "campaign_transition",
     "campaign_update", "channel_create", "channel_update", "content_approve", "content_archive", "content_create",
     "content_request_changes", "content_submit", "content_transition", "content_update", "job_cancel",
     "job_mark_published", "job_retry", "job_transition", "metric_snapshot_record", "metrics_import_csv",

@@ -1,7 +1,7 @@
 """Campaigns: create, activate (one job per content and channel), pause, resume, cancel, complete."""
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
@@ -19,7 +19,7 @@ from publishing.services.jobs import jobs_bulk_transition
 from publishing.services.versions import version_errors, versions_generate
 from publishing.webhook_events import campaign_event_emit
 
-AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids")
+AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids", "exclude_segment_ids")
 
 
 def campaign_transition(*, campaign: Campaign, to: str, by=None, note: str = "", **fields) -> Campaign:
@@ -48,13 +48,29 @@ def _clean_audience(audience: dict | None) -> dict:
 
 
 def _set_contents(campaign: Campaign, contents) -> None:
-    """`contents`: Content objects or (content, publish_at) pairs."""
+    """`contents`: Content objects, (content, publish_at) pairs or (content, publish_at, channels)
+    triples; no channels means every channel of the campaign."""
     CampaignContent.objects.filter(campaign=campaign).delete()
-    rows = []
+    rows, channels_of = [], []
     for item in contents:
-        content, publish_at = item if isinstance(item, tuple) else (item, None)
+        content, publish_at, channels = (*(item if isinstance(item, tuple) else (item,)), None, None)[:3]
         rows.append(CampaignContent(campaign=campaign, content=content, publish_at=publish_at))
+        channels_of.append(list(channels or ()))
     CampaignContent.objects.bulk_create(rows)
+    links = [CampaignContent.channels.through(campaigncontent_id=row.pk, channel_id=getattr(channel, "pk", channel))
+             for row, channels in zip(rows, channels_of, strict=True) for channel in channels]
+    CampaignContent.channels.through.objects.bulk_create(links)
+
+
+def _entries(campaign: Campaign) -> list[CampaignContent]:
+    """The campaign's contents, each with `posted_on`: its own channels, or else the campaign's."""
+    # Readiness reads each channel's account and its health: fetched with the channels.
+    channels = list(campaign.channels.select_related("provider_account__health"))
+    entries = list(CampaignContent.objects.filter(campaign=campaign).select_related("content").prefetch_related(
+        Prefetch("channels", queryset=Channel.objects.select_related("provider_account__health"))))
+    for entry in entries:
+        entry.posted_on = list(entry.channels.all()) or channels
+    return entries
 
 
 @transaction.atomic
@@ -104,11 +120,46 @@ def campaign_channels_readiness(channels: list[Channel]) -> dict[str, Readiness]
     return unready
 
 
+@transaction.atomic
+def campaign_duplicate(*, campaign: Campaign, by) -> Campaign:
+    """A new draft with the same plan (goal, dates, audience, contents and their times, channels); the
+    jobs, results and history stay with the original."""
+    contents = [(entry.content, entry.publish_at, list(entry.channels.all()))
+                for entry in campaign.campaign_contents.select_related("content").prefetch_related("channels")]
+    return campaign_create(by=by, name=f"Copy of {campaign.name}"[:200], description=campaign.description,
+                           starts_at=campaign.starts_at, ends_at=campaign.ends_at, contents=contents,
+                           channels=list(campaign.channels.all()), audience=campaign.audience,
+                           budget=campaign.budget, bid_settings=campaign.bid_settings)
+
+
+def campaign_available_actions(campaign: Campaign, user) -> list[str]:
+    """What this person may do to the campaign now, from its transition table and their rights; the
+    campaign page shows these buttons only."""
+    actions = []
+    if user.has_perm("publishing.change_campaign"):
+        allowed = CAMPAIGN_TRANSITIONS.get(campaign.status, set())
+        if campaign.status == CampaignStatus.DRAFT:
+            actions += ["edit", "activate"]
+        if CampaignStatus.PAUSED in allowed:
+            actions.append("pause")
+        if campaign.status == CampaignStatus.PAUSED:
+            actions.append("resume")
+        if CampaignStatus.CANCELED in allowed:
+            actions.append("cancel")
+    if (user.has_perm("publishing.add_emailcampaign") and not campaign.is_finished
+            and not hasattr(campaign, "email")):
+        actions.append("email")
+    if user.has_perm("publishing.add_campaign"):
+        actions.append("duplicate")
+    return actions
+
+
 def campaign_check(campaign: Campaign) -> dict[str, list[str]]:
     """What stops the campaign from going out, per content and channel (empty when ready)."""
     problems: dict[str, list[str]] = {}
-    entries = list(CampaignContent.objects.filter(campaign=campaign).select_related("content"))
-    channels = list(campaign.channels.select_related("provider_account__health"))
+    entries = _entries(campaign)
+    channels = list({channel for entry in entries for channel in entry.posted_on}
+                    or campaign.channels.select_related("provider_account__health"))
     if not entries:
         problems["campaign"] = ["Add at least one content."]
     if not channels:
@@ -120,14 +171,13 @@ def campaign_check(campaign: Campaign) -> dict[str, list[str]]:
         problems.setdefault("campaign", []).append(f"{name}: {readiness.reason}")
     if not campaign.starts_at and any(e.publish_at is None for e in entries):
         problems.setdefault("campaign", []).append("Set a start time or a time for each content.")
-    kinds = sorted({c.kind for c in channels})
     for entry in entries:
         content = entry.content
         if content.status not in PUBLISHABLE_CONTENT:
             problems[f"{content.title}"] = [f"Not approved yet ({ContentStatus(content.status).label})."]
             continue
         when = entry.publish_at or campaign.starts_at
-        for version in versions_generate(content=content, kinds=kinds):
+        for version in versions_generate(content=content, kinds=sorted({c.kind for c in entry.posted_on})):
             errors = version_errors(version, on_day=timezone.localdate(when) if when else None)
             if errors:
                 problems[f"{content.title} / {version.kind}"] = errors
@@ -146,14 +196,12 @@ def campaign_activate(*, campaign: Campaign, by=None) -> Campaign:
         raise DomainError("The campaign is not ready to go out.", code="not_ready", extra={
             "problems": problems, "fix_url": next(iter(unready.values())).fix_url if unready else ""})
     now = timezone.now()
-    channels = list(campaign.channels.all())
-    entries = list(CampaignContent.objects.filter(campaign=campaign).select_related("content"))
-    versions = {(v.content_id, v.kind): v for v in
-                versions_generate_for(entries=entries, kinds={c.kind for c in channels})}
+    entries = _entries(campaign)
+    versions = {(v.content_id, v.kind): v for v in versions_generate_for(entries=entries)}
     jobs = []
     for entry in entries:
         when = entry.publish_at or campaign.starts_at
-        for channel in channels:
+        for channel in entry.posted_on:
             jobs.append(PublishingJob(campaign=campaign, content=entry.content, channel=channel,
                                       version=versions[(entry.content_id, channel.kind)], scheduled_at=when,
                                       due_at=when, urgent=entry.content.urgent))
@@ -170,10 +218,10 @@ def campaign_activate(*, campaign: Campaign, by=None) -> Campaign:
     return campaign
 
 
-def versions_generate_for(*, entries, kinds) -> list:
+def versions_generate_for(*, entries) -> list:
     versions = []
     for entry in entries:
-        versions += versions_generate(content=entry.content, kinds=sorted(kinds))
+        versions += versions_generate(content=entry.content, kinds=sorted({c.kind for c in entry.posted_on}))
     return versions
 
 

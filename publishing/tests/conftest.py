@@ -1,6 +1,8 @@
 import pytest
 from pytest_httpserver import HTTPServer
 
+from aicmo_site.roles import MARKETER
+
 
 @pytest.fixture
 def httpserver():
@@ -19,3 +21,12 @@ def dispatch_in_the_test_thread(settings):
     """Posting threads have database connections of their own, which cannot see a test's uncommitted
     rows; tests with real workers run the default thread pool."""
     settings.PUBLISHING_DISPATCH_THREADS = 1
+
+
+@pytest.fixture
+def marketer_client(client, make_user):
+    """A client signed in as a marketer; the user is at client.user."""
+    user = make_user("writer", role=MARKETER)
+    client.force_login(user)
+    client.user = user
+    return client

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from aicmo_site.roles import APPROVER, MARKETER
+from aicmo_site.roles import APPROVER
 from publishing import dispatcher
 from publishing.choices import CampaignStatus, ContentStatus, JobStatus
 from publishing.models import PublishingJob
@@ -12,14 +12,6 @@ from publishing.services import content_create
 from publishing.tests.factories import CampaignFactory, ChannelFactory, ContentFactory, JobFactory, approve
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marketer_client(client, make_user):
-    user = make_user("writer", role=MARKETER)
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def test_content_list_filters_searches_and_shows_an_empty_state(marketer_client, django_assert_max_num_queries):

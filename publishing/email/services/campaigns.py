@@ -5,7 +5,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
-from crm.selectors import audience_resolve, contacts_emailable
+from crm.selectors import audience_contacts, contacts_emailable
 from gateways.capabilities import Capability
 from gateways.readiness import Readiness, capability_readiness
 from publishing.email import conf
@@ -14,7 +14,7 @@ from publishing.email.models import EmailCampaign, EmailCampaignEvent, EmailDeli
 from publishing.email.rendering import check_template
 from publishing.webhook_events import email_send_event_emit
 
-SETUP_FIELDS = ("template", "from_email", "from_name", "reply_to")
+SETUP_FIELDS = ("template", "from_email", "from_name", "reply_to", "subject", "preheader")
 
 
 def email_campaign_transition(*, email_campaign: EmailCampaign, to: str, by=None, note: str = "",
@@ -56,11 +56,7 @@ def email_campaign_set_up(*, campaign, template: EmailTemplate, by=None, **field
 
 
 def audience_queryset(campaign):
-    audience = campaign.audience or {}
-    return contacts_emailable(audience_resolve(
-        contact_ids=audience.get("contact_ids", ()), tag_ids=audience.get("tag_ids", ()),
-        domains=audience.get("domains", ()), segment_ids=audience.get("segment_ids", ()),
-    ))
+    return contacts_emailable(audience_contacts(campaign.audience or {}))
 
 
 def email_sending_readiness() -> Readiness:
@@ -73,16 +69,19 @@ def email_campaign_checklist(email_campaign: EmailCampaign) -> list[dict]:
     setting elsewhere fixes it, "fix_url"."""
     template = email_campaign.template
     problems_in_template = []
-    for name in ("subject", "preheader", "html_body", "text_body"):
+    sources = {"subject": email_campaign.subject_line, "preheader": email_campaign.preheader or template.preheader,
+               "html_body": template.html_body, "text_body": template.text_body}
+    for name, source in sources.items():
         try:
-            check_template(getattr(template, name) or "", field_name=name)
+            check_template(source or "", field_name=name)
         except DomainError as exc:
             problems_in_template.append(exc.message)
     bodies = template.html_body + template.text_body
     audience = audience_queryset(email_campaign.campaign).count()
     sending = email_sending_readiness()
     return [
-        {"key": "subject", "label": "Subject set", "ok": bool(template.subject.strip()), "detail": template.subject},
+        {"key": "subject", "label": "Subject set", "ok": bool(email_campaign.subject_line.strip()),
+         "detail": email_campaign.subject_line},
         {"key": "unsubscribe_link", "label": "Unsubscribe link in the body", "ok": "unsubscribe_url" in bodies,
          "detail": "Put {{ unsubscribe_url }} in a link of the body."},
         {"key": "audience", "label": "Audience not empty", "ok": audience > 0,
@@ -133,6 +132,54 @@ def email_campaign_send(*, email_campaign: EmailCampaign, by=None) -> EmailCampa
     ab_test_assign(email_campaign=email_campaign)
     transaction.on_commit(lambda: campaign_wake(email_campaign.pk))
     return email_campaign
+
+
+@transaction.atomic
+def email_campaign_schedule(*, email_campaign: EmailCampaign, send_at, by=None) -> EmailCampaign:
+    """Start the send by itself at `send_at` (None: no longer scheduled). Checked now, so a send that
+    cannot go out is not left to fail unseen at night; checked again when it starts."""
+    email_campaign = EmailCampaign.objects.select_for_update().get(pk=email_campaign.pk)
+    if email_campaign.status != SendStatus.DRAFT:
+        raise ConflictError("Only a send not yet started can be scheduled.", code="already_sent")
+    if send_at is not None:
+        if send_at <= timezone.now():
+            raise DomainError("Choose a time in the future, or send now.", code="send_at_past")
+        failing = [item["label"] for item in email_campaign_checklist(email_campaign) if not item["ok"]]
+        if failing:
+            raise DomainError(f"Not ready to send: {', '.join(failing)}.", code="checklist_failed",
+                              extra={"failing": failing})
+    EmailCampaign.objects.filter(pk=email_campaign.pk).update(send_at=send_at, requested_by=by,
+                                                              updated_at=timezone.now())
+    note = f"Scheduled for {timezone.localtime(send_at):%Y-%m-%d %H:%M %Z}" if send_at else "Schedule removed"
+    EmailCampaignEvent.objects.create(email_campaign=email_campaign, from_status=email_campaign.status,
+                                      to_status=email_campaign.status, by=by, note=note)
+    email_campaign.send_at = send_at
+    return email_campaign
+
+
+def email_campaigns_start_due(*, now=None) -> int:
+    """Start every scheduled send whose time has come; one that is no longer ready stays a draft, its
+    schedule removed and the reason in its history. Returns how many started."""
+    now = now or timezone.now()
+    started = 0
+    for pk in EmailCampaign.objects.filter(status=SendStatus.DRAFT, send_at__lte=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            email_campaign = (EmailCampaign.objects.select_for_update(skip_locked=True)
+                              .filter(pk=pk, status=SendStatus.DRAFT, send_at__lte=now).select_related("campaign")
+                              .first())
+            if email_campaign is None:
+                continue
+            try:
+                with transaction.atomic():
+                    email_campaign_send(email_campaign=email_campaign, by=email_campaign.requested_by)
+            except DomainError as error:
+                EmailCampaign.objects.filter(pk=pk).update(send_at=None)
+                EmailCampaignEvent.objects.create(email_campaign=email_campaign, from_status=SendStatus.DRAFT,
+                                                  to_status=SendStatus.DRAFT,
+                                                  note=f"The scheduled send did not start: {error.message}")
+            else:
+                started += 1
+    return started
 
 
 @transaction.atomic

@@ -72,9 +72,9 @@ def _recipient(contact: Contact | None, blocks) -> Recipient:
 
 
 def email_template_preview(*, template: EmailTemplate, contact: Contact | None = None, subject: str = "",
-                           campaign_name: str = "Preview") -> RenderedEmail:
+                           preheader: str = "", campaign_name: str = "Preview") -> RenderedEmail:
     """The email as this contact would read it (links untracked, unsubscribe pointing nowhere)."""
-    content = content_of(template, subject_override=subject)
+    content = content_of(template, subject_override=subject, preheader_override=preheader)
     return render_for(content, _recipient(contact, content.blocks), campaign_name=campaign_name, delivery_id=None)
 
 

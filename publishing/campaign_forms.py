@@ -1,0 +1,191 @@
+"""The campaign builder's form: plan, audience picked by name, contents with a time each, channels."""
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+
+from crm.models import Contact, Segment, Tag
+from crm.selectors import segments_sized
+from publishing.choices import ContentStatus
+from publishing.forms import _words
+from publishing.models import Channel, Content
+
+# The newest contents a builder offers; older ones stay on the campaign when already in it.
+CONTENT_CHOICES = 100
+WEBSITE = "website"
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """A browser date-and-time picker; the value is read in the team's time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class SizedSegmentField(forms.ModelMultipleChoiceField):
+    """Segments named with their live member count, when `sizes` ({segment id: count}) is given."""
+
+    sizes: dict[int, int] = {}
+
+    def label_from_instance(self, segment):
+        size = self.sizes.get(segment.pk)
+        return segment.name if size is None else f"{segment.name} ({size} member{'' if size == 1 else 's'})"
+
+
+def channel_label(channel) -> str:
+    """A channel named with how a post reaches it (an account, by hand, the site)."""
+    if channel.kind == WEBSITE:
+        how = "on this site's public pages"
+    elif channel.provider_account_id:
+        how = f"posted through {channel.provider_account.name}"
+    else:
+        how = "you post it by hand from a ready-to-paste text"
+    return f"{channel.name} — {how}"
+
+
+class ChannelField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, channel):
+        return channel_label(channel)
+
+
+def usable_channels():
+    """Active channels that can take a post: with an enabled account, or published by hand (no account)."""
+    return (Channel.objects.filter(active=True)
+            .filter(Q(provider_account__isnull=True) | Q(provider_account__enabled=True))
+            .select_related("provider_account").order_by("name", "pk"))
+
+
+def audience_fields() -> dict[str, forms.Field]:
+    """The audience pickers, shared by the campaign builder and the email send form."""
+    return {
+        "segments": SizedSegmentField(queryset=Segment.objects.all(), required=False,
+                                      widget=forms.CheckboxSelectMultiple, label="Segments"),
+        "tags": forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), required=False,
+                                               widget=forms.CheckboxSelectMultiple, label="Contacts tagged"),
+        "domains": forms.CharField(required=False, label="Company domains",
+                                   help_text="Comma-separated, e.g. example.com, acme.io."),
+        "emails": forms.CharField(required=False, label="These people", widget=forms.Textarea(attrs={"rows": 2}),
+                                  help_text="Email addresses, one a line or comma-separated."),
+        "exclude_segments": SizedSegmentField(queryset=Segment.objects.all(), required=False,
+                                              widget=forms.CheckboxSelectMultiple, label="Leave out members of"),
+    }
+
+
+class AudienceMixin:
+    """Reads the audience pickers into the campaign's audience and back."""
+
+    def _set_up_audience(self, *, sized: bool):
+        self.fields.update(audience_fields())
+        if sized:
+            sizes = {segment.pk: segment.size for segment in segments_sized()}
+            self.fields["segments"].sizes = self.fields["exclude_segments"].sizes = sizes
+
+    def clean_domains(self):
+        return [domain.lower().lstrip("@") for domain in _words(self.cleaned_data["domains"])]
+
+    def clean_emails(self):
+        emails = [email.lower() for email in _words(self.cleaned_data["emails"].replace("\n", ","))]
+        found = dict(Contact.objects.filter(email__in=emails, erased_at__isnull=True).values_list("email", "pk"))
+        unknown = [email for email in emails if email not in found]
+        if unknown:
+            raise forms.ValidationError(f"No contact has the address {', '.join(unknown)}.")
+        return [found[email] for email in emails]
+
+    def audience(self) -> dict:
+        data = self.cleaned_data
+        return {"segment_ids": [s.pk for s in data["segments"]], "tag_ids": [t.pk for t in data["tags"]],
+                "domains": data["domains"], "contact_ids": data["emails"],
+                "exclude_segment_ids": [s.pk for s in data["exclude_segments"]]}
+
+    @staticmethod
+    def audience_initial(audience: dict) -> dict:
+        emails = Contact.objects.filter(pk__in=audience.get("contact_ids", ())).values_list("email", flat=True)
+        return {"segments": audience.get("segment_ids", []), "tags": audience.get("tag_ids", []),
+                "domains": ", ".join(audience.get("domains", [])), "emails": "\n".join(sorted(emails)),
+                "exclude_segments": audience.get("exclude_segment_ids", [])}
+
+
+class AudienceForm(AudienceMixin, forms.Form):
+    """The audience alone: the live count recounts from it as the pickers change."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_up_audience(sized=False)
+
+
+class CampaignForm(AudienceMixin, forms.Form):
+    name = forms.CharField(max_length=200)
+    goal = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text="What the campaign is for, e.g. 40 demo requests from the spring webinar.")
+    starts_at = forms.DateTimeField(label="Starts", required=False, widget=LocalDateTimeInput(),
+                                    help_text="Posts without their own time go out then.")
+    ends_at = forms.DateTimeField(label="Ends", required=False, widget=LocalDateTimeInput())
+    contents = forms.ModelMultipleChoiceField(queryset=Content.objects.none(), required=False,
+                                              widget=forms.CheckboxSelectMultiple, label="Contents")
+
+    def __init__(self, *args, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_up_audience(sized=True)
+        zone = settings.TIME_ZONE
+        self.fields["starts_at"].help_text += f" Times are in {zone}."
+        self.channels = list(usable_channels())
+        chosen = list(campaign.campaign_contents.values_list("content_id", flat=True)) if campaign else []
+        recent = (Content.objects.exclude(status=ContentStatus.ARCHIVED).order_by("-updated_at", "-pk")
+                  .values_list("pk", flat=True)[:CONTENT_CHOICES])
+        self.content_rows = list(Content.objects.filter(Q(pk__in=list(recent)) | Q(pk__in=chosen))
+                                 .prefetch_related("versions").order_by("-updated_at", "-pk"))
+        self.fields["contents"].queryset = Content.objects.filter(pk__in=[c.pk for c in self.content_rows])
+        for content in self.content_rows:
+            self.fields[f"publish_at_{content.pk}"] = forms.DateTimeField(
+                label=f"Time for “{content.title}”", required=False,
+                widget=LocalDateTimeInput(attrs={"aria-label": f"Time for “{content.title}”"}))
+            self.fields[f"channels_{content.pk}"] = ChannelField(
+                queryset=Channel.objects.filter(pk__in=[c.pk for c in self.channels]), required=False,
+                widget=forms.CheckboxSelectMultiple, label=f"Post “{content.title}” on")
+            # The channels were read once above: every row lists them without a query of its own.
+            self.fields[f"channels_{content.pk}"].choices = [
+                (channel.pk, channel_label(channel)) for channel in self.channels]
+
+    def clean(self):
+        data = super().clean()
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends < starts:
+            self.add_error("ends_at", "The campaign ends before it starts.")
+        for content in data.get("contents") or ():
+            if not data.get(f"channels_{content.pk}"):
+                self.add_error(f"channels_{content.pk}", f"Choose where to post “{content.title}”.")
+        return data
+
+    def content_table(self):
+        """Each offered content with its checkbox state, its time field, and the versions no chosen
+        channel can carry (a version is made for a channel kind; nothing posts it without that channel)."""
+        chosen_ids = {str(value) for value in (self["contents"].value() or [])}
+        kinds = {channel.kind for channel in self.channels}
+        return [{"content": content, "checked": str(content.pk) in chosen_ids,
+                 "when": self[f"publish_at_{content.pk}"], "channels": self[f"channels_{content.pk}"],
+                 "unpostable": sorted(v.kind for v in content.versions.all() if v.kind not in kinds)}
+                for content in self.content_rows]
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        contents = [(content, data.get(f"publish_at_{content.pk}"), list(data[f"channels_{content.pk}"]))
+                    for content in data["contents"]]
+        # The campaign's channels are every channel one of its contents goes to.
+        channels = {channel.pk: channel for _, _, chosen in contents for channel in chosen}
+        return {"name": data["name"], "description": data["goal"], "starts_at": data["starts_at"],
+                "ends_at": data["ends_at"], "audience": self.audience(), "channels": list(channels.values()),
+                "contents": contents}
+
+    @classmethod
+    def initial_for(cls, campaign) -> dict:
+        initial = {"name": campaign.name, "goal": campaign.description, "starts_at": campaign.starts_at,
+                   "ends_at": campaign.ends_at, **cls.audience_initial(campaign.audience or {})}
+        campaign_channels = [c.pk for c in campaign.channels.all()]
+        entries = list(campaign.campaign_contents.prefetch_related("channels"))
+        initial["contents"] = [entry.content_id for entry in entries]
+        for entry in entries:
+            initial[f"publish_at_{entry.content_id}"] = entry.publish_at
+            initial[f"channels_{entry.content_id}"] = [c.pk for c in entry.channels.all()] or campaign_channels
+        return initial

@@ -1,0 +1,116 @@
+"""The campaign builder: plan a campaign by name (audience, contents, channels, times), review what
+stops it from going out, activate it; duplicate one from its page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from aicmo_site.errors import DomainError
+from crm.selectors import audience_size
+from publishing import services
+from publishing.campaign_forms import AudienceForm, CampaignForm
+from publishing.choices import CampaignStatus
+from publishing.formatters import formatter_for
+from publishing.models import Campaign
+
+
+def problems_in_words(problems: dict[str, list[str]]) -> list[str]:
+    """campaign_check's problems as sentences: "Spring launch on X: …" rather than keys and lists."""
+    sentences = []
+    for where, errors in problems.items():
+        if where == "campaign":
+            sentences += errors
+            continue
+        title, _, kind = where.partition(" / ")
+        place = f"“{title}” on {formatter_for(kind).label}" if kind else f"“{title}”"
+        sentences += [f"{place}: {error}" for error in errors]
+    return sentences
+
+
+def _builder(request, campaign=None):
+    initial = CampaignForm.initial_for(campaign) if campaign else {}
+    form = CampaignForm(request.POST or None, initial=initial, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if campaign is None:
+                campaign = services.campaign_create(by=request.user, **form.service_fields())
+            else:
+                campaign = services.campaign_update(campaign=campaign, by=request.user, **form.service_fields())
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Campaign saved. Review it, then activate it.")
+            return redirect("publishing:campaign-review", pk=campaign.pk)
+    audience = form.audience() if form.is_bound and form.is_valid() else (campaign.audience if campaign else {})
+    return render(request, "publishing/campaign_form.html", {
+        "form": form, "campaign": campaign, "contents": form.content_table(), "size": audience_size(audience or {}),
+    })
+
+
+@login_required
+@permission_required("publishing.add_campaign", raise_exception=True)
+def campaign_new(request):
+    return _builder(request)
+
+
+@login_required
+@permission_required("publishing.change_campaign", raise_exception=True)
+def campaign_edit(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        messages.error(request, "Only a draft campaign can be changed; pause or cancel it instead.")
+        return redirect(campaign)
+    return _builder(request, campaign)
+
+
+@login_required
+@permission_required("publishing.view_campaign", raise_exception=True)
+def campaign_audience_size(request):
+    """The live audience count, recounted as the pickers change (an htmx partial)."""
+    form = AudienceForm(request.GET)
+    if not form.is_valid():
+        return render(request, "publishing/_audience_size.html", {"errors": form.errors})
+    return render(request, "publishing/_audience_size.html", {"size": audience_size(form.audience())})
+
+
+@login_required
+@permission_required("publishing.view_campaign", raise_exception=True)
+def campaign_review(request, pk):
+    """Everything the campaign will do, every problem that stops it, and Activate."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    actions = services.campaign_available_actions(campaign, request.user)
+    problems = problems_in_words(services.campaign_check(campaign)) if campaign.status == CampaignStatus.DRAFT else []
+    if request.method == "POST":
+        if "activate" not in actions:
+            messages.error(request, "This campaign cannot be activated now.")
+            return redirect(campaign)
+        try:
+            services.campaign_activate(campaign=campaign, by=request.user)
+        except DomainError as error:
+            problems = problems_in_words(error.extra.get("problems") or {}) or [error.message]
+        else:
+            messages.success(request, "Campaign activated: its posts are scheduled.")
+            return redirect(campaign)
+    return render(request, "publishing/campaign_review.html", {
+        "campaign": campaign, "problems": problems, "actions": actions,
+        "contents": campaign.campaign_contents.select_related("content").prefetch_related("channels")
+                            .order_by("publish_at", "pk"),
+        "channels": campaign.channels.select_related("provider_account"),
+        "size": audience_size(campaign.audience or {}),
+    })
+
+
+@login_required
+@permission_required("publishing.add_campaign", raise_exception=True)
+@require_POST
+def campaign_duplicate(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        copy = services.campaign_duplicate(campaign=campaign, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(campaign)
+    messages.success(request, f"“{campaign.name}” duplicated as a draft: change what differs.")
+    return redirect(reverse("publishing:campaign-edit", args=[copy.pk]))
