@@ -8,7 +8,7 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=sorted(EVENTS)), allow_empty=False)
     pending_count = serializers.IntegerField(read_only=True, default=0)
     failed_count = serializers.IntegerField(read_only=True, default=0)
-    last_delivered_at = serializers.DateTimeField(read_only=True, default=None)
+    last_delivered_at = serializers.DateTimeField(read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = WebhookSubscription
