@@ -34,10 +34,6 @@ def _query(serializer_class, request):
     return serializer.validated_data
 
 
-def _value_error(exc: ValueError) -> Response:
-    return Response({"code": "invalid", "message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-
-
 class ReportView(APIView):
     renderer_classes = RENDERERS
     csv_filename = "report"
