@@ -177,8 +177,8 @@ class ContactScorePagination(StandardPagination):
 class ContactScoreListView(generics.ListAPIView):
     """Contacts by engagement score, highest first.
 
-    The contacts of a page are read apart (prefetched): joined, a deep page (?page=50 at 1M) joined
-    every skipped score to its contact too, 2,500 lookups (20-105 ms) for 50 rows."""
+    The contacts of a page are read apart (prefetched): joined, a deep page joined every skipped score
+    to its contact too (bench/NOTES.md)."""
 
     queryset = ContactScore.objects.prefetch_related("contact").order_by("-score", "contact_id")
     serializer_class = s.ContactScoreSerializer
