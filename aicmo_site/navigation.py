@@ -18,13 +18,6 @@ SECTIONS = (
 )
 
 
-def _module(app: str):
-    try:
-        return import_module(f"{app}.navigation")
-    except ModuleNotFoundError:
-        return None
-
-
 def _allowed(user, permission) -> bool:
     if not permission:
         return True
@@ -36,7 +29,7 @@ def _allowed(user, permission) -> bool:
 def sections_for(request) -> list[dict]:
     sections = []
     for app, title in SECTIONS:
-        module = _module(app)
+        module = import_module(f"{app}.navigation")
         badges = getattr(module, "NAV_BADGES", {})
         links = []
         for label, url_name, permission in getattr(module, "NAV_ITEMS", []):

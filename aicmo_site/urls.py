@@ -4,7 +4,6 @@ from django.urls import include, path
 from django.views.static import serve
 
 from aicmo_site import views
-from publishing import feeds
 
 admin.site.site_header = "AICMO administration"
 admin.site.site_title = "AICMO admin"
@@ -32,8 +31,7 @@ urlpatterns = [
     # and the back-office pages of email sends (/email/campaigns/).
     path("", include("publishing.email.urls")),
     # Public feeds of website channels, at the short addresses feed readers are given.
-    path("feeds/<slug:slug>.rss", feeds.ChannelRssFeed(), name="feed-rss"),
-    path("feeds/<slug:slug>.atom", feeds.ChannelAtomFeed(), name="feed-atom"),
+    path("feeds/", include("publishing.feed_urls")),
 ]
 
 if settings.DEBUG:

@@ -56,6 +56,6 @@ def report_cache_seconds() -> int:
 
 def work_mem_mb() -> int:
     """PostgreSQL work_mem of a roll-up rebuild: a chunk's aggregate holds up to campaigns × channels
-    × days groups. (Not scoring's: its hash aggregate over a million contacts took 1.3 GB and ran
-    slower than the sort it replaces, measured with EXPLAIN ANALYZE.)"""
+    × days groups. (Not scoring's: its hash aggregate over a million contacts took gigabytes and ran
+    slower than the sort it replaces, measured with EXPLAIN ANALYZE; bench/NOTES.md.)"""
     return int(getattr(settings, "ANALYTICS_WORK_MEM_MB", env_int("ANALYTICS_WORK_MEM_MB", 256)))

@@ -68,8 +68,8 @@ class ContentChannelDay(models.Model):
 
 
 # The contact links of the scores carry no database constraint: a first full run writes a million
-# scores and a million history rows, and the deferred check of each against crm_contact took 6.4 s
-# of a 31 s run at commit. The rows are selected from the contacts in the same statement; deleting
+# scores and a million history rows, and the deferred check of each against crm_contact took a fifth
+# of the run at commit (bench/NOTES.md). The rows are selected from the contacts in the same statement; deleting
 # a contact through the ORM still deletes its scores (Django cascades itself), and every full run
 # drops the scores of contacts no longer there (as roll-ups keep campaign ids without a constraint).
 class ContactScore(models.Model):
@@ -85,7 +85,7 @@ class ContactScore(models.Model):
 
     class Meta:
         # The order of the scores list and page (highest first, then by contact), read from an index,
-        # all tiers or one (a tier's page otherwise scanned and sorted every score: 84 ms at 1M).
+        # all tiers or one (a tier's page otherwise scanned and sorted every score; bench/NOTES.md).
         indexes = [models.Index(fields=["-score", "contact"], name="analytics_score_rank"),
                    models.Index(fields=["tier", "-score", "contact"], name="analytics_score_tier_rank")]
 

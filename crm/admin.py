@@ -1,7 +1,5 @@
 """The Django admin for the CRM: lists, filters and actions; every action calls a service."""
 
-from importlib import import_module
-
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -13,6 +11,7 @@ from django.utils.timezone import localtime
 from aicmo_site.errors import DomainError
 from crm import selectors, services
 from crm.choices import SuppressionReason
+from crm.exports import contacts_csv_response
 from crm.models import (
     Company,
     Contact,
@@ -100,12 +99,7 @@ def suppress_contacts(modeladmin, request, queryset):
 
 @admin.action(description="Export the selected contacts as CSV", permissions=["view"])
 def export_contacts(modeladmin, request, queryset):
-    try:
-        exports = import_module("crm.exports")
-    except ModuleNotFoundError:
-        modeladmin.message_user(request, "CSV export is not installed.", messages.ERROR)
-        return None
-    return exports.contacts_csv_response(queryset)
+    return contacts_csv_response(queryset)
 
 
 @admin.register(Contact)

@@ -82,8 +82,8 @@ class Contact(models.Model):
     job_title = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     # No database foreign key (db_constraint=False): at an import's commit PostgreSQL checked every
-    # new contact's company (deferred, a SELECT ... FOR KEY SHARE each), about 57 ms of a 20,000-row
-    # chunk's 520. Imports only write ids of companies the same statement reads, and Django's delete
+    # new contact's company (deferred, a SELECT ... FOR KEY SHARE each), a tenth of a chunk's time
+    # (bench/NOTES.md). Imports only write ids of companies the same statement reads, and Django's delete
     # collector still applies SET_NULL when a company is deleted through the ORM (company_delete, an
     # instance, a queryset), the only way anything deletes one (no raw DELETE of crm_company outside
     # benches, which truncate contacts with it). company_delete locks out contact writers while it runs,

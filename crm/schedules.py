@@ -1,4 +1,4 @@
-from importlib import import_module
+from crm.data_schedules import SCHEDULES as DATA_SCHEDULES
 
 SCHEDULES = [
     {
@@ -13,15 +13,5 @@ SCHEDULES = [
         "schedule_type": "I",
         "minutes": 5,
     },
+    *DATA_SCHEDULES,
 ]
-
-
-def _data_schedules() -> list[dict]:
-    """The import/export side's schedules (crm/data_schedules.py), when that module is present."""
-    try:
-        return list(import_module("crm.data_schedules").SCHEDULES)
-    except ModuleNotFoundError:
-        return []
-
-
-SCHEDULES += _data_schedules()

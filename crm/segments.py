@@ -145,20 +145,79 @@ def _day(value, *, path, errors):
         return date.today()
 
 
-def _event_q(operator, value, *, path, errors) -> Q:
+# Each kind of field turns its rule into a Q in its own function, called with the rule's field, its checked
+# operator, its value and the value's path (where problems are reported).
+
+def _linked_q(field, operator, value, *, path, errors) -> Q:
+    through, key = _LINKED[field]
+    names = _texts(value, path=path, errors=errors)
+    if operator == "all":
+        q = Q()
+        for name in names:
+            q &= Q(Exists(through.objects.filter(contact=OuterRef("pk"), **{key: name})))
+        return q
+    linked = Q(Exists(through.objects.filter(contact=OuterRef("pk"), **{f"{key}__in": names})))
+    return linked if operator == "any" else ~linked
+
+
+def _domain_q(field, operator, value, *, path, errors) -> Q:
+    if operator == "ends_with":
+        return Q(domain__endswith=str(value or "").strip().lower().lstrip("@"))
+    domains = [item.lower().lstrip("@") for item in _texts(value, path=path, errors=errors)]
+    return Q(domain__in=domains) if operator == "in" else ~Q(domain__in=domains)
+
+
+def _choice_q(field, operator, value, *, path, errors) -> Q:
+    values = _texts(value, path=path, errors=errors)
+    wrong = [item for item in values if item not in _CHOICE_FIELDS[field]]
+    if wrong:
+        errors.append({"path": path, "message": f"unknown {field}: {', '.join(wrong)}"})
+    matches = Q(**{f"{field}__in": values})
+    return matches if operator == "in" else ~matches
+
+
+def _score_q(field, operator, value, *, path, errors) -> Q:
+    if operator != "between":
+        return Q(**{f"engagement_score__{operator}": _whole(value, path=path, errors=errors, high=100)})
+    pair = value if isinstance(value, list) and len(value) == 2 else [None, None]
+    low = _whole(pair[0], path=f"{path}[0]", errors=errors, high=100)
+    high = _whole(pair[1], path=f"{path}[1]", errors=errors, high=100)
+    if low > high:
+        errors.append({"path": path, "message": "the low end is above the high end"})
+    return Q(engagement_score__gte=low, engagement_score__lte=high)
+
+
+def _created_q(field, operator, value, *, path, errors) -> Q:
+    if operator in ("within_days", "older_than_days"):
+        days = _whole(value, path=path, errors=errors, low=1, high=MAX_DAYS)
+        since = Now() - timedelta(days=days)
+        return Q(created_at__gte=since) if operator == "within_days" else Q(created_at__lt=since)
+    day = _day(value, path=path, errors=errors)
+    return Q(created_at__date__gte=day) if operator == "after" else Q(created_at__date__lt=day)
+
+
+def _event_q(field, operator, value, *, path, errors) -> Q:
     value = value if isinstance(value, dict) else {}
     kind = value.get("kind")
     if kind not in EventKind.values:
-        errors.append({"path": f"{path}.value.kind", "message": f"must be one of {', '.join(EventKind.values)}"})
+        errors.append({"path": f"{path}.kind", "message": f"must be one of {', '.join(EventKind.values)}"})
     events = EngagementEvent.objects.filter(contact=OuterRef("pk"), kind=kind)
     if operator in ("within_days", "not_within_days"):
-        days = _whole(value.get("days"), path=f"{path}.value.days", errors=errors, low=1, high=3650)
+        days = _whole(value.get("days"), path=f"{path}.days", errors=errors, low=1, high=3650)
         events = events.filter(occurred_at__gte=Now() - timedelta(days=days))
     found = Q(Exists(events))
     return found if operator in ("within_days", "ever") else ~found
 
 
-def _custom_q(key, operator, value, *, path, errors) -> Q:
+def _text_q(field, operator, value, *, path, errors) -> Q:
+    if operator == "in":
+        return Q(**{f"{field}__in": _texts(value, path=path, errors=errors)})
+    text = " ".join(_texts(value, path=path, errors=errors))
+    return Q(**{f"{field}__iexact" if operator == "eq" else f"{field}__icontains": text})
+
+
+def _custom_q(field, operator, value, *, path, errors) -> Q:
+    key = field.split(":", 1)[1]
     if not _CUSTOM_KEY.match(key) or "__" in key:
         errors.append({"path": path, "message": "custom field names use letters, digits, spaces, - and _"})
         return Q()
@@ -168,13 +227,13 @@ def _custom_q(key, operator, value, *, path, errors) -> Q:
     if operator == "not_exists":
         return ~Q(custom_fields__has_key=key)
     if value is None or isinstance(value, (list, dict)):
-        errors.append({"path": f"{path}.value", "message": "give one value"})
+        errors.append({"path": path, "message": "give one value"})
         return Q()
     if operator == "contains":
         return Q(**{f"{lookup}__icontains": str(value)})
     if operator in ("gt", "lt"):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) > MAX_NUMBER:
-            errors.append({"path": f"{path}.value", "message": "compare with a number"})
+            errors.append({"path": path, "message": "compare with a number"})
             return Q()
         return Q(**{f"{lookup}__{operator}": value})
     matches = Q(**{lookup: value})
@@ -183,6 +242,16 @@ def _custom_q(key, operator, value, *, path, errors) -> Q:
 
 # Rules on linked rows: the link table and how a value names the linked row.
 _LINKED = {"tags": (Contact.tags.through, "tag__name"), "topics": (Contact.topics.through, "topic__slug")}
+_RULE_Q = {
+    **{name: _linked_q for name in _LINKED},
+    "domain": _domain_q,
+    **{name: _choice_q for name in _CHOICE_FIELDS},
+    "engagement_score": _score_q,
+    "created_at": _created_q,
+    "event": _event_q,
+    **{name: _text_q for name in _TEXT_FIELDS},
+    "custom": _custom_q,
+}
 
 
 def _rule_q(rule: dict, *, path: str, errors: list) -> Q:
@@ -195,53 +264,7 @@ def _rule_q(rule: dict, *, path: str, errors: list) -> Q:
         errors.append({"path": f"{path}.operator",
                        "message": f"{field} takes one of: {', '.join(OPERATORS[family])}"})
         return Q()
-    value_path = f"{path}.value"
-    if family in _LINKED:
-        through, key = _LINKED[family]
-        names = _texts(value, path=value_path, errors=errors)
-        if operator == "all":
-            q = Q()
-            for name in names:
-                q &= Q(Exists(through.objects.filter(contact=OuterRef("pk"), **{key: name})))
-            return q
-        linked = Q(Exists(through.objects.filter(contact=OuterRef("pk"), **{f"{key}__in": names})))
-        return linked if operator == "any" else ~linked
-    if family == "domain":
-        if operator == "ends_with":
-            return Q(domain__endswith=str(value or "").strip().lower().lstrip("@"))
-        domains = [item.lower().lstrip("@") for item in _texts(value, path=value_path, errors=errors)]
-        return Q(domain__in=domains) if operator == "in" else ~Q(domain__in=domains)
-    if family in _CHOICE_FIELDS:
-        values = _texts(value, path=value_path, errors=errors)
-        wrong = [item for item in values if item not in _CHOICE_FIELDS[family]]
-        if wrong:
-            errors.append({"path": value_path, "message": f"unknown {field}: {', '.join(wrong)}"})
-        matches = Q(**{f"{family}__in": values})
-        return matches if operator == "in" else ~matches
-    if family == "engagement_score":
-        if operator == "between":
-            pair = value if isinstance(value, list) and len(value) == 2 else [None, None]
-            low = _whole(pair[0], path=f"{value_path}[0]", errors=errors, high=100)
-            high = _whole(pair[1], path=f"{value_path}[1]", errors=errors, high=100)
-            if low > high:
-                errors.append({"path": value_path, "message": "the low end is above the high end"})
-            return Q(engagement_score__gte=low, engagement_score__lte=high)
-        return Q(**{f"engagement_score__{operator}": _whole(value, path=value_path, errors=errors, high=100)})
-    if family == "created_at":
-        if operator in ("within_days", "older_than_days"):
-            days = _whole(value, path=value_path, errors=errors, low=1, high=MAX_DAYS)
-            since = Now() - timedelta(days=days)
-            return Q(created_at__gte=since) if operator == "within_days" else Q(created_at__lt=since)
-        day = _day(value, path=value_path, errors=errors)
-        return Q(created_at__date__gte=day) if operator == "after" else Q(created_at__date__lt=day)
-    if family == "event":
-        return _event_q(operator, value, path=path, errors=errors)
-    if family in _TEXT_FIELDS:
-        if operator == "in":
-            return Q(**{f"{family}__in": _texts(value, path=value_path, errors=errors)})
-        text = " ".join(_texts(value, path=value_path, errors=errors))
-        return Q(**{f"{family}__iexact" if operator == "eq" else f"{family}__icontains": text})
-    return _custom_q(field.split(":", 1)[1], operator, value, path=value_path, errors=errors)
+    return _RULE_Q[family](field, operator, value, path=f"{path}.value", errors=errors)
 
 
 def _group_q(group, *, path: str, errors: list, depth: int) -> Q:

@@ -102,11 +102,10 @@ _INDEXED_ORDER = ("-created_at", "created_at")  # the newest-first pages, the de
 
 def contacts_page(page: QuerySet[Contact]) -> QuerySet[Contact]:
     """The rows of a sliced page of contacts_listed(). Past the first page PostgreSQL computed the listed extras
-    for every row the OFFSET skips as well (page 872 of a filtered million: 1.8 s instead of 0.8 s), so a later
-    page picks its ids first, ordered and offset, and lists only those, in the same statement. So does a first
-    page in an order no index serves (the score, unindexed since scoring rewrites it): it reads every matching
-    contact, and joined each to its company before sorting (1M contacts by highest score: 530 ms, the hand-written
-    SQL 290 ms; picking the ids first sorts narrow rows, in parallel)."""
+    for every row the OFFSET skips as well, so a later page picks its ids first, ordered and offset, and lists only
+    those, in the same statement. So does a first page in an order no index serves (the score, unindexed since
+    scoring rewrites it): it reads every matching contact, and joined each to its company before sorting; picking
+    the ids first sorts narrow rows, in parallel (figures in bench/NOTES.md)."""
     ordering = page.query.order_by or Contact._meta.ordering
     if not page.query.low_mark and ordering[0] in _INDEXED_ORDER:
         return page
@@ -132,7 +131,7 @@ def segment_members(segment: Segment) -> QuerySet[Contact]:
 class _Prepared:
     """A model query compiled once: its SQL and parameters, and how its rows become instances (as Django's
     ModelIterable does). Building and compiling a segment's page (its rules, EXISTS subqueries, listed extras)
-    took 2 to 3 ms of Python per request, as long as PostgreSQL took to run it at a million contacts."""
+    took as long in Python as PostgreSQL took to run it at a million contacts (bench/NOTES.md)."""
 
     def __init__(self, queryset: QuerySet):
         compiler = queryset.query.get_compiler(queryset.db)

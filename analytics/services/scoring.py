@@ -40,7 +40,7 @@ CRM_COPY = "scores_copied_to_crm"
 # among about 40 rows. A transaction that rewrites at most 1/8 of a page's rows lets every new
 # version stay on its page (a HOT update, which writes none of the table's 7 indexes); the next
 # round's visit prunes the versions the last one left dead. One transaction rewriting every row
-# kept 16-40% of them HOT: 12-21 s for 1M contacts against about 5 s in 8 rounds (measured).
+# kept only some of them HOT and took more than twice as long as 8 rounds (bench/NOTES.md).
 _ROUNDS_PER_FULL_REWRITE = 8
 
 
@@ -48,7 +48,7 @@ def _decay_sql() -> str:
     """0.5 ^ (age in days / half-life), as e^((occurred − now) × ln 2 / half-life in seconds)."""
     if connection.vendor == "postgresql":
         # date_part gives float8 directly; EXTRACT gives numeric since PostgreSQL 14 and numeric
-        # arithmetic over 10M events cost more than the scan (2.9 s against 4.8 s, EXPLAIN ANALYZE).
+        # arithmetic over 10M events cost more than the scan (EXPLAIN ANALYZE; bench/NOTES.md).
         return "EXP((date_part('epoch', e.occurred_at) - %s) * %s)"
     return "EXP((julianday(e.occurred_at) - julianday(%s)) * 86400.0 * %s)"
 
@@ -71,7 +71,7 @@ def _scores_select(*, now, contact_id: int | None) -> tuple[str, list]:
     one_param = [contact_id] if contact_id is not None else []
     # Grouped by contact_id as it is, so PostgreSQL reads the (contact_id, kind, occurred_at) index
     # alone, in contact order, into a group aggregate: no sort, no hash table of a million groups,
-    # no visit of the table (2.9 s for 10M events, against 6.6 s for the scan and sort it replaces).
+    # no visit of the table: less than half the time of the scan and sort it replaces (bench/NOTES.md).
     # The values of conversions are not in that index: they are summed apart, from conversions only.
     weight_case = ("CASE e.kind " + " ".join("WHEN %s THEN CAST(%s AS DOUBLE PRECISION)" for _ in weights)
                    + " ELSE 0 END")
@@ -111,10 +111,10 @@ def _write_scores(cursor, *, now, contact_id: int | None) -> dict:
     select_sql, params = _scores_select(now=now, contact_id=contact_id)
     postgresql = connection.vendor == "postgresql"
     if postgresql:
-        # JIT compiled the aggregate for about a second and won nothing back. Every input of the
-        # joins below comes (or can come) in contact order, so merge joins need no hash table: at 1M
-        # contacts the hash joins spilled in 8-16 batches (or, given the memory, the planner swapped
-        # the ordered aggregate for a hash aggregate): 7.5-9.7 s against 5.0 s (EXPLAIN ANALYZE).
+        # JIT compiled the aggregate and won nothing back. Every input of the joins below comes (or
+        # can come) in contact order, so merge joins need no hash table: at 1M contacts the hash joins
+        # spilled to disk (or, given the memory, the planner swapped the ordered aggregate for a hash
+        # aggregate) and ran slower (EXPLAIN ANALYZE; bench/NOTES.md).
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL enable_hashjoin = off")
     stored = scores_table
@@ -221,7 +221,7 @@ def contacts_score(*, now=None) -> dict:
         checkpoint.folded_at = min(unfinished, now) if unfinished else now
         checkpoint.save(update_fields=["folded_at"])
     # A full run leaves one stored score per scored contact, and the tiers were just counted from
-    # them (counting the contacts themselves took a second at a million).
+    # them (counting the contacts themselves is slow at a million; bench/NOTES.md).
     scored = ScoreTierCount.objects.aggregate(n=Sum("contacts"))["n"] or 0
     # The rows this run wrote carry its time, and those of a run whose copy did not finish are at
     # or after the time it left in the checkpoint.

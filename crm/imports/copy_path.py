@@ -151,7 +151,7 @@ def _merge_sql(policy: str, table: str = STAGING) -> str:
     head = (
         f"INSERT INTO {contact} ({insert_columns}) SELECT {selected} FROM {table} s "  # noqa: S608
         # Only the chunk's domains (a parameter): joined with the whole company table, the merge read
-        # all of it for every chunk (23 ms at 100,000 companies, growing with the database).
+        # all of it for every chunk, in a time growing with the database (bench/NOTES.md).
         f"LEFT JOIN (SELECT id, domain FROM {company} WHERE domain = ANY(%s::text[])) co ON co.domain = s.domain "
     )
     if policy != ImportPolicy.UPDATE:

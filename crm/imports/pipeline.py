@@ -8,16 +8,14 @@ touches the database, and at most `depth` chunks wait in the queue, so memory st
 
 While a thread reads ahead for a large file (`bulk=True`), the process is tuned for bulk work,
 restored when the last reader ends (not for a small upload imported during a request, where the
-collection that starts it would cost more, about 30 ms, than it saves):
+collection that starts it would cost more than it saves; figures in bench/NOTES.md):
 - the GIL changes hands every half millisecond instead of Python's 5 ms: the thread talking to the
   database needs the GIL back after each statement, and waited up to a whole interval each time
-  behind the busy reader (about 150 ms of a 20,000-row chunk's 730 ms went to trivial statements;
-  with the shorter interval they take 1 to 4 ms);
+  behind the busy reader: a fifth of a chunk's time went to trivial statements;
 - the cyclic garbage collector runs rarely and skips what existed before: a chunk makes about ten
   tracked objects per row (records, rows, their dicts and sets), so the default thresholds ran a
   collection every few dozen rows, and the full ones walked all of Django's objects each time. That
-  was about half of Python's cost per row (bench crm_import --profile: 38.6 us/row, 18.3 with the
-  collector off, 17.2 frozen with a 50,000 threshold). Rows are freed by reference counting anyway;
+  was about half of Python's cost per row (bench crm_import --profile). Rows are freed by reference counting anyway;
   only reference cycles wait for the next collection, which the thresholds still bound.
 """
 

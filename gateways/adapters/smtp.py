@@ -133,7 +133,7 @@ class SmtpAdapter(EmailSendingAdapter):
                 smtp = GuardedSMTP(host, port, local_hostname=self.helo_name, timeout=self.timeout)
             # The message's end (".") is written on its own, after the content, once the caller has recorded
             # it as going out: with Nagle's algorithm those three bytes would wait for the server's delayed
-            # ACK of the content, up to 40 ms a message.
+            # ACK of the content, which delays every message (bench/NOTES.md).
             smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
             if security == "starttls":

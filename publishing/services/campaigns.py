@@ -13,7 +13,7 @@ from publishing.choices import (
     ContentStatus,
     JobStatus,
 )
-from publishing.models import Campaign, CampaignContent, CampaignEvent, Channel, Content, PublishingJob
+from publishing.models import Campaign, CampaignContent, CampaignEvent, Channel, PublishingJob
 from publishing.services.content import content_transition
 from publishing.services.jobs import jobs_bulk_transition
 from publishing.services.versions import version_errors, versions_generate
@@ -287,16 +287,3 @@ def campaign_complete_if_done(*, campaign_id: int) -> None:
     if not campaign.jobs.exclude(status__in=ended).exists():
         campaign_transition(campaign=campaign, to=CampaignStatus.COMPLETED, note="Every job ended")
 
-
-def channel_ids_valid(channel_ids) -> list[Channel]:
-    channels = list(Channel.objects.filter(pk__in=channel_ids))
-    if len(channels) != len(set(channel_ids)):
-        raise DomainError("Some channels do not exist.", code="unknown_channel")
-    return channels
-
-
-def contents_by_ids(content_ids) -> list[Content]:
-    contents = list(Content.objects.filter(pk__in=content_ids))
-    if len(contents) != len(set(content_ids)):
-        raise DomainError("Some contents do not exist.", code="unknown_content")
-    return contents

@@ -3,7 +3,6 @@ answers (PROVIDERS.md §4-6, §9): nothing is ever posted twice."""
 
 import json
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -110,34 +109,39 @@ def test_a_provider_failing_twice_then_succeeding_and_a_permanent_failure(worker
     assert "Invalid Form Body" in broken.error_message
 
 
-def _slow_post(posts: list, received: threading.Event, answer: Response):
-    def handler(request):
-        posts.append(request.get_data())
-        received.set()
-        time.sleep(6)
-        return answer
+class _HeldPost:
+    """A channel that holds each post open until the worker posting it has been killed, then answers."""
 
-    return handler
+    def __init__(self, answer: Response):
+        self.answer, self.posts = answer, []
+        self.received, self.killed = threading.Event(), threading.Event()
+
+    def __call__(self, request):
+        self.posts.append(request.get_data())
+        self.received.set()
+        self.killed.wait(30)
+        return self.answer
 
 
-def _kill_mid_post(worker, received: threading.Event):
+def _kill_mid_post(worker, post: _HeldPost):
     first = worker()
     async_task("publishing.tasks.dispatch_loop", 12)
-    assert received.wait(30), "the worker never reached the channel"
-    first.kill()
+    try:
+        assert post.received.wait(30), "the worker never reached the channel"
+        first.kill()
+    finally:
+        post.killed.set()
 
 
 def test_a_worker_killed_while_posting_to_devto_is_reconciled_by_looking_the_article_up(worker, httpserver):
-    posts, received = [], threading.Event()
-    article = Response(json.dumps({"id": 9, "url": "https://dev.to/acme/x-9"}), status=201,
-                       content_type="application/json")
-    httpserver.expect_request("/api/articles", method="POST").respond_with_handler(
-        _slow_post(posts, received, article))
+    post = _HeldPost(Response(json.dumps({"id": 9, "url": "https://dev.to/acme/x-9"}), status=201,
+                              content_type="application/json"))
+    httpserver.expect_request("/api/articles", method="POST").respond_with_handler(post)
     job = JobFactory(channel=channel_on(httpserver, "devto", timeout=30), version__kind="devto")
 
-    _kill_mid_post(worker, received)
+    _kill_mid_post(worker, post)
     # Dev.to did create the article: its API lists it from now on.
-    canonical = json.loads(posts[0])["article"]["canonical_url"]
+    canonical = json.loads(post.posts[0])["article"]["canonical_url"]
     httpserver.expect_request("/api/articles/me/all").respond_with_json(
         [{"id": 9, "url": "https://dev.to/acme/x-9", "canonical_url": canonical, "title": "x"}])
     worker()
@@ -147,22 +151,22 @@ def test_a_worker_killed_while_posting_to_devto_is_reconciled_by_looking_the_art
     job.refresh_from_db()
     assert (job.status, job.external_id) == (JobStatus.PUBLISHED, "9")
     assert job.events.filter(to_status=JobStatus.PUBLISHED, by_system="reconciler").exists()
-    assert len(posts) == 1
+    assert len(post.posts) == 1
 
 
 def test_a_worker_killed_while_posting_to_slack_leaves_the_job_for_a_person(worker, httpserver):
-    posts, received = [], threading.Event()
-    httpserver.expect_request("/slack").respond_with_handler(_slow_post(posts, received, Response("ok")))
+    post = _HeldPost(Response("ok"))
+    httpserver.expect_request("/slack").respond_with_handler(post)
     job = JobFactory(channel=channel_on(httpserver, "slack", timeout=30))
 
-    _kill_mid_post(worker, received)
+    _kill_mid_post(worker, post)
     worker()
     async_task("publishing.tasks.dispatch_loop", 12)
     wait_for(lambda: settled(job.campaign), timeout=45, message="the interrupted job reconciled")
 
     job.refresh_from_db()
     assert job.status == JobStatus.NEEDS_CHECKING
-    assert len(posts) == 1
+    assert len(post.posts) == 1
 
 
 def test_two_workers_never_take_the_same_job(worker, httpserver):

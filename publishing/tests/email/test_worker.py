@@ -15,6 +15,7 @@ from aicmo_site.testing.worker import wait_for
 from crm.tests.factories import CompanyFactory, ContactFactory
 from publishing.email import webhooks
 from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, SendStatus
+from publishing.email.conf import send_concurrency
 from publishing.email.models import EmailCampaign, EmailDelivery
 from publishing.email.services import campaign_wake, email_campaign_pause, email_campaign_resume
 from publishing.tests.email.conftest import WEBHOOK_SECRET as SECRET
@@ -139,11 +140,14 @@ def test_pause_and_resume_with_two_workers_never_duplicates_or_skips(qcluster, s
     env = {**WORKER_ENV, "EMAIL_SEND_CONCURRENCY": "2"}
     clusters = [qcluster(**env), qcluster(**env)]
     started(email_campaign)
+    woken = send_concurrency()  # the start wakes this many worker tasks, and so does each resume
     for point in (40, 120):
         wait_for(lambda p=point: len(smtp_server.messages) >= p, timeout=60, interval=0.002, message=f"{point}")
         email_campaign_pause(email_campaign=EmailCampaign.objects.get(pk=email_campaign.pk))
-        time.sleep(1)  # both workers notice the pause and let go of their claims
+        # Every worker noticed the pause, let go of its claims and ended.
+        wait_for(lambda w=woken: worker_reports(w), timeout=60, message=f"the workers to stop at {point}")
         email_campaign_resume(email_campaign=EmailCampaign.objects.get(pk=email_campaign.pk))
+        woken += send_concurrency()
     wait_for(lambda: finished(email_campaign), timeout=120, message="the send to complete after pauses")
     for cluster in clusters:
         cluster.kill()
