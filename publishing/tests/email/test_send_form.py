@@ -147,7 +147,8 @@ def test_a_scheduled_send_no_longer_ready_stays_a_draft_and_says_why(sender, kee
     email_wake_sends()
     send.refresh_from_db()
     assert send.status == SendStatus.DRAFT and send.send_at is None
-    assert "The scheduled send did not start: Not ready to send: Sending provider configured." in send.events.first().note
+    note = send.events.first().note
+    assert "The scheduled send did not start: Not ready to send: Sending provider configured." in note
 
 
 def test_scheduling_in_the_past_or_when_not_ready_is_refused(sender):
