@@ -159,6 +159,9 @@ class ChannelPost:
     media_urls: list[str] = field(default_factory=list)
     canonical_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Set when reconciling an unknown outcome: the moment the first request that may have made this
+    # post began, so a lookup by content never takes an older post with the same text for it.
+    sent_after: datetime | None = None
 
 
 @dataclass

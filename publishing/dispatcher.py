@@ -92,15 +92,15 @@ def post_claimed(job: PublishingJob, token: str, session: PostingSession | None 
     """Post one claimed job and record its outcome; returns the job's new status."""
     if job.channel.kind == WEBSITE:
         return _status(job_record_published(job_id=job.pk, token=token, external_id=job.content.slug,
-                                            url=public_url(job.content)))
+                                            url=public_url(job.content), job=job))
     try:
         post = build_post(job)
     except Exception as exc:  # noqa: BLE001 - nothing was sent: this job fails alone, the others go out
         logger.exception("The post of publishing job %s could not be prepared", job.pk)
-        return _status(job_record_failure(job_id=job.pk, token=token,
+        return _status(job_record_failure(job_id=job.pk, token=token, job=job,
                                           message=f"The post could not be prepared: {type(exc).__name__}: {exc}"))
     if not job.channel.provider_account_id:
-        return _status(job_record_awaiting_manual(job_id=job.pk, token=token, draft=post.text))
+        return _status(job_record_awaiting_manual(job_id=job.pk, token=token, draft=post.text, job=job))
     return _post_row([job], [post], token, session)[0]
 
 
@@ -114,27 +114,27 @@ def _outcome(job: PublishingJob, token: str, post: ChannelPost, result: Publishe
         wait = result.retry_after if result.retry_after is not None else (
             REFUSED_WAIT_SECONDS if isinstance(result, CallRefused) else backoff_seconds(job.retries + 1))
         recorded = job_record_failure(job_id=job.pk, token=token, message=str(result), details=result.details,
-                                      retry_after=wait, counts=False)
+                                      retry_after=wait, counts=False, job=job)
     elif isinstance(result, ProviderRejected):
         recorded = job_record_failure(job_id=job.pk, token=token, message=str(result), details=result.details,
-                                      permanent=True)
+                                      permanent=True, job=job)
     elif isinstance(result, OutcomeUnknown):
         recorded = reconcile(job=job, token=token, post=post, reason=f"Outcome unknown: {result}")
     elif isinstance(result, GatewayError):
         recorded = job_record_failure(job_id=job.pk, token=token, message=str(result),
-                                      details={"advice": result.advice})
+                                      details={"advice": result.advice}, job=job)
     elif isinstance(result, Exception):
         logger.error("Publishing job %s failed unexpectedly", job.pk, exc_info=result)
         if sent:  # after a request we cannot vouch for, the post may exist
             recorded = reconcile(job=job, token=token, post=post, reason=f"Unexpected error: {type(result).__name__}")
         else:
-            recorded = job_record_failure(job_id=job.pk, token=token,
+            recorded = job_record_failure(job_id=job.pk, token=token, job=job,
                                           message=f"Unexpected error before posting: {type(result).__name__}")
     elif result.status == JobStatus.AWAITING_MANUAL:
-        recorded = job_record_awaiting_manual(job_id=job.pk, token=token, draft=result.draft or post.text)
+        recorded = job_record_awaiting_manual(job_id=job.pk, token=token, draft=result.draft or post.text, job=job)
     else:
         recorded = job_record_published(job_id=job.pk, token=token, external_id=result.external_id, url=result.url,
-                                        raw=result.raw or {})
+                                        raw=result.raw or {}, job=job)
     return _status(recorded)
 
 
@@ -153,6 +153,9 @@ def _post_row(jobs: list[PublishingJob], posts: list[ChannelPost], token: str,
             return False
         if marked:  # else the claim was taken back: another dispatcher has the job now
             sent.add(index)
+            # The copy the outcome is recorded from says what the mark did (retries' details, look-ups).
+            jobs[index].attempts += 1
+            jobs[index].sending_since = timezone.now()
         return marked
 
     results = gateway.publish_in_turn(account_id=jobs[0].channel.provider_account_id, posts=posts,

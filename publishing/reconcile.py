@@ -8,6 +8,7 @@ a job marked sending may have been posted and is reconciled by what its channel 
 import logging
 import threading
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 from django import db
@@ -48,7 +49,7 @@ def reconcile(*, job: PublishingJob, token: str, post: ChannelPost, reason: str)
                                   details={"idempotency_key": str(job.idempotency_key)})
     if account_id and gateway.can_lookup(account_id=account_id):
         try:
-            found = gateway.lookup(account_id=account_id, post=post)
+            found = gateway.lookup(account_id=account_id, post=replace(post, sent_after=_sent_since(job)))
         except GatewayError as exc:
             return job_record_needs_checking(
                 job_id=job.pk, token=token,
@@ -63,6 +64,11 @@ def reconcile(*, job: PublishingJob, token: str, post: ChannelPost, reason: str)
         job_id=job.pk, token=token,
         message=f"{reason}. The request may have reached {job.channel}, which offers no way to ask. Check the "
                 "channel, then mark the job published or retry it.")
+
+
+def _sent_since(job: PublishingJob):
+    """When this attempt's request may have begun (the dispatcher's copy of the job predates its mark)."""
+    return job.sending_since or PublishingJob.objects.filter(pk=job.pk).values_list("sending_since", flat=True)[0]
 
 
 def recover_expired(*, now=None) -> int:

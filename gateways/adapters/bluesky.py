@@ -1,4 +1,5 @@
-"""Bluesky posts (PROVIDERS.md §7): createSession with an app password, then createRecord.
+"""Bluesky posts (PROVIDERS.md §7): createSession with an app password, then createRecord; after an
+unknown outcome, listRecords says whether the post was made.
 
 createSession is tightly rate-limited, so a session is reused by every adapter for the same account
 in this process and refreshed with its refresh token when the access token expires.
@@ -10,7 +11,8 @@ import hashlib
 import re
 import threading
 import unicodedata
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -20,6 +22,8 @@ from gateways.capabilities import ChannelPost, ChannelPostingAdapter, PublishedP
 from gateways.errors import GatewayError, ProviderRejected, ProviderUnavailable
 
 MAX_GRAPHEMES = 300
+LIST_PAGE = 100  # listRecords' largest limit
+LIST_PAGES = 5
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 _SESSIONS: dict[str, dict[str, str]] = {}
 _SESSIONS_LOCK = threading.Lock()
@@ -59,6 +63,14 @@ def grapheme_count(text: str) -> int:
     return count
 
 
+def _created_at(value: dict[str, Any]) -> datetime | None:
+    try:
+        created = datetime.fromisoformat(str(value.get("createdAt", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return created if created.tzinfo else created.replace(tzinfo=UTC)
+
+
 def link_facets(text: str) -> list[dict[str, Any]]:
     """Bluesky only makes links clickable through facets, indexed in UTF-8 bytes."""
     facets = []
@@ -78,6 +90,7 @@ class BlueskyPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
     secret_parameters = ("app_password",)
     default_base_url = "https://bsky.social"
     max_length = MAX_GRAPHEMES
+    supports_lookup = True
     credentials_advice = ("Bluesky answers {status}: the handle or app password is wrong or revoked; "
                           "create an app password and update it in Provider accounts.")
 
@@ -130,17 +143,23 @@ class BlueskyPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
         facets = link_facets(post.text)
         if facets:
             record["facets"] = facets
+        session, created = self._signed_in(lambda session: self._create(session, record))
+        return self._published(session, created)
+
+    def _published(self, session: dict[str, str], record: dict[str, Any]) -> PublishedPost:
+        uri = str(record.get("uri", ""))
+        return PublishedPost(status="published", provider=self.name, external_id=uri,
+                             url=f"https://bsky.app/profile/{session['handle']}/post/{uri.rsplit('/', 1)[-1]}",
+                             raw=record)
+
+    def _signed_in(self, call: Callable[[dict[str, str]], Any]) -> tuple[dict[str, str], Any]:
         session = self.session()
         try:
-            created = self._create(session, record)
+            return session, call(session)
         except _TokenExpired:
             # An expired token refuses the call before anything is written, so sending again is safe.
             session = self._refreshed(session)
-            created = self._create(session, record)
-        uri = str(created.get("uri", ""))
-        return PublishedPost(status="published", provider=self.name, external_id=uri,
-                             url=f"https://bsky.app/profile/{session['handle']}/post/{uri.rsplit('/', 1)[-1]}",
-                             raw=created)
+            return session, call(session)
 
     def _create(self, session: dict[str, str], record: dict[str, Any]) -> dict[str, Any]:
         return self.http.request_json(
@@ -148,6 +167,39 @@ class BlueskyPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
             headers={"Authorization": f"Bearer {session['accessJwt']}"},
             json={"repo": session["did"], "collection": "app.bsky.feed.post", "record": record},
         )
+
+    def lookup(self, post: ChannelPost) -> PublishedPost | None:
+        """The account's post with this text whose createdAt (which this adapter writes, with our own
+        clock) is not before the unknown outcome's first request; None when the repo has none.
+
+        com.atproto.repo.listRecords lists the account's posts newest first (by record key, a time
+        stamp); reading stops at the first page older than the request."""
+        since = post.sent_after or datetime.now(UTC) - timedelta(hours=1)
+        # createdAt keeps milliseconds: compare at that grain.
+        since = since.replace(microsecond=since.microsecond // 1000 * 1000)
+        session, found = self._signed_in(lambda session: self._find(session, post.text, since))
+        return None if found is None else self._published(session, found)
+
+    def _find(self, session: dict[str, str], text: str, since: datetime) -> dict[str, Any] | None:
+        params = {"repo": session["did"], "collection": "app.bsky.feed.post", "limit": LIST_PAGE}
+        for _ in range(LIST_PAGES):
+            page = self.http.request_json("GET", self.url("/xrpc/com.atproto.repo.listRecords"), params=params,
+                                          headers={"Authorization": f"Bearer {session['accessJwt']}"})
+            records = page.get("records") or []
+            older = 0
+            for record in records:
+                value = record.get("value") or {}
+                created = _created_at(value)
+                if created is None or created < since:
+                    older += 1
+                elif value.get("text") == text:
+                    return record
+            if not page.get("cursor") or not records or older == len(records):
+                return None
+            params["cursor"] = page["cursor"]
+        # Not read to the end: "no such post" would send it again, so say we cannot tell.
+        raise ProviderUnavailable(f"Bluesky: more than {LIST_PAGE * LIST_PAGES} posts since {since:%H:%M:%S}; "
+                                  "the post was not among them", provider=self.name)
 
     def probe(self):
         def create_session() -> str:

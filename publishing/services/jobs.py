@@ -131,10 +131,33 @@ def job_requeue_unsent(*, job_id: int, expired_before) -> bool:
     return True
 
 
-def _claimed(job_id: int, token: str) -> PublishingJob | None:
-    """The job, locked, if this worker still holds it; None when the lease was taken back meanwhile."""
-    return (PublishingJob.objects.select_for_update(of=("self",)).select_related("content")
-            .filter(pk=job_id, claim_token=token).first())
+def _claimed(job_id: int, token: str, job: PublishingJob | None) -> PublishingJob | None:
+    """The job this dispatcher holds: its own copy when it has one (saves reading it again), else read;
+    whether the claim still holds is decided by the conditional update in `_move_claimed`."""
+    if job is not None:
+        return job
+    return PublishingJob.objects.select_related("content", "channel").filter(pk=job_id, claim_token=token).first()
+
+
+def _move_claimed(job: PublishingJob, token: str, to: str, *, note: str, by_system: str = "dispatcher",
+                  **fields) -> PublishingJob | None:
+    """job_transition for a job in a dispatcher's hands, in one conditional UPDATE instead of a locking
+    read and a save: it moves only while this claim holds (so a claim taken back meanwhile is never
+    overwritten), writes only the fields the outcome sets, and records the event. None when the claim
+    was taken back."""
+    if to not in JOB_TRANSITIONS[JobStatus.PUBLISHING]:
+        raise ConflictError(f"A job being published cannot become {JobStatus(to).label.lower()}.",
+                            code="invalid_transition", extra={"from": JobStatus.PUBLISHING, "to": to})
+    fields = {"claim_token": "", "lease_until": None, "sending_since": None, **fields, "updated_at": timezone.now()}
+    if not PublishingJob.objects.filter(pk=job.pk, claim_token=token, status=JobStatus.PUBLISHING).update(
+            status=to, **fields):
+        return None
+    job.status = to
+    for name, value in fields.items():
+        setattr(job, name, value)
+    JobEvent.objects.create(job=job, from_status=JobStatus.PUBLISHING, to_status=to, by_system=by_system, note=note)
+    jobs_event_emit([job])
+    return job
 
 
 def _content_published(job: PublishingJob) -> None:
@@ -152,66 +175,62 @@ def _campaign_settle(campaign_id: int) -> None:
 
 @transaction.atomic
 def job_record_published(*, job_id: int, token: str, external_id: str, url: str, raw: dict | None = None,
-                         by_system: str = "dispatcher") -> PublishingJob | None:
-    job = _claimed(job_id, token)
-    if job is None:
+                         by_system: str = "dispatcher", job: PublishingJob | None = None) -> PublishingJob | None:
+    """`job`: the dispatcher's own copy of the claimed job, if it has one."""
+    fields = {"external_id": external_id, "external_url": url, "published_at": timezone.now(), "error_message": "",
+              "error_details": {"response": raw or {}}}
+    held = _claimed(job_id, token, job)
+    moved = held and _move_claimed(held, token, JobStatus.PUBLISHED, note="Published", by_system=by_system, **fields)
+    if not moved:
         # The lease expired and the job was set aside for checking; the post did happen, so say so.
-        job = PublishingJob.objects.select_for_update().get(pk=job_id)
-        if job.status != JobStatus.NEEDS_CHECKING:
+        held = PublishingJob.objects.select_for_update().get(pk=job_id)
+        if held.status != JobStatus.NEEDS_CHECKING:
             return None
-    job = job_transition(job=job, to=JobStatus.PUBLISHED, by_system=by_system, note="Published",
-                         external_id=external_id, external_url=url, published_at=timezone.now(),
-                         error_message="", error_details={"response": raw or {}}, claim_token="", lease_until=None,
-                         sending_since=None)
-    _content_published(job)
-    _campaign_settle(job.campaign_id)
-    return job
+        moved = job_transition(job=held, to=JobStatus.PUBLISHED, by_system=by_system, note="Published",
+                               claim_token="", lease_until=None, sending_since=None, **fields)
+    _content_published(moved)
+    _campaign_settle(moved.campaign_id)
+    return moved
 
 
 @transaction.atomic
-def job_record_awaiting_manual(*, job_id: int, token: str, draft: str) -> PublishingJob | None:
-    job = _claimed(job_id, token)
-    if job is None:
-        return None
-    return job_transition(job=job, to=JobStatus.AWAITING_MANUAL, by_system="dispatcher",
-                          note="Ready to paste: a person publishes it and reports the address", draft=draft,
-                          claim_token="", lease_until=None, sending_since=None)
+def job_record_awaiting_manual(*, job_id: int, token: str, draft: str,
+                               job: PublishingJob | None = None) -> PublishingJob | None:
+    held = _claimed(job_id, token, job)
+    return held and _move_claimed(held, token, JobStatus.AWAITING_MANUAL, draft=draft,
+                                  note="Ready to paste: a person publishes it and reports the address")
 
 
 @transaction.atomic
 def job_record_failure(*, job_id: int, token: str, message: str, details: dict | None = None,
                        permanent: bool = False, retry_after: float | None = None,
-                       counts: bool = True) -> PublishingJob | None:
+                       counts: bool = True, job: PublishingJob | None = None) -> PublishingJob | None:
     """A call that surely did not post: retry later with backoff, or fail for good.
 
     `retry_after` (a rate limit) sets the next time and, with counts=False, does not use up a retry.
     """
-    job = _claimed(job_id, token)
-    if job is None:
+    held = _claimed(job_id, token, job)
+    if held is None:
         return None
-    retries = job.retries + (1 if counts else 0)
-    details = {**(details or {}), "attempt": job.attempts}
+    retries = held.retries + (1 if counts else 0)
+    details = {**(details or {}), "attempt": held.attempts}
     if permanent or retries > conf.max_retries():
-        job = job_transition(job=job, to=JobStatus.FAILED, by_system="dispatcher", note=message,
-                             retries=retries, error_message=message, error_details=details, claim_token="",
-                             lease_until=None, sending_since=None, next_retry_at=None)
-        _campaign_settle(job.campaign_id)
-        return job
+        moved = _move_claimed(held, token, JobStatus.FAILED, note=message, retries=retries, error_message=message,
+                              error_details=details, next_retry_at=None)
+        if moved is not None:
+            _campaign_settle(moved.campaign_id)
+        return moved
     wait = retry_after if retry_after is not None else backoff_seconds(retries)
     when = timezone.now() + timedelta(seconds=wait)
-    return job_transition(job=job, to=JobStatus.SCHEDULED, by_system="dispatcher",
-                          note=f"{message} (retry at {when:%H:%M:%S})", retries=retries, error_message=message,
-                          error_details=details, due_at=when, next_retry_at=when, claim_token="",
-                          lease_until=None, sending_since=None)
+    return _move_claimed(held, token, JobStatus.SCHEDULED, note=f"{message} (retry at {when:%H:%M:%S})",
+                         retries=retries, error_message=message, error_details=details, due_at=when,
+                         next_retry_at=when)
 
 
 @transaction.atomic
-def job_record_needs_checking(*, job_id: int, token: str | None, message: str,
+def job_record_needs_checking(*, job_id: int, token: str, message: str,
                               details: dict | None = None) -> PublishingJob | None:
     """The outcome cannot be known and the channel offers no safe way to find out: a person decides."""
-    job = _claimed(job_id, token) if token is not None else PublishingJob.objects.select_for_update().get(pk=job_id)
-    if job is None or job.status != JobStatus.PUBLISHING:
-        return None
-    return job_transition(job=job, to=JobStatus.NEEDS_CHECKING, by_system="reconciler", note=message,
-                          error_message=message, error_details=details or {}, claim_token="", lease_until=None,
-                          sending_since=None)
+    held = _claimed(job_id, token, None)
+    return held and _move_claimed(held, token, JobStatus.NEEDS_CHECKING, by_system="reconciler", note=message,
+                                  error_message=message, error_details=details or {})

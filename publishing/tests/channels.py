@@ -15,6 +15,9 @@ def channel_on(httpserver, kind: str, *, path: str = "", timeout: float = 5.0, *
                     "credentials": {"signing_secret": "whsec_dGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="}},
         "devto": {"base_url": httpserver.url_for("").rstrip("/"), "credentials": {"api_key": "devto-key"}},
         "mastodon": {"base_url": httpserver.url_for("").rstrip("/"), "credentials": {"access_token": "t"}},
+        "x": {"base_url": httpserver.url_for("").rstrip("/"), "credentials": {"access_token": "t"}},
+        "bluesky": {"base_url": httpserver.url_for("").rstrip("/"), "settings": {"identifier": "aicmo.bsky.social"},
+                    "credentials": {"app_password": "app-pass"}},
     }[kind]
     provider = account_create(capability=Capability.CHANNEL_POSTING, adapter=kind, name=f"{kind} {path or 'main'}",
                               timeout_seconds=timeout, rate_limit_count=1000, rate_limit_seconds=1, **base,

@@ -148,6 +148,45 @@ def test_unknown_outcome_on_devto_looks_the_article_up_instead_of_posting_again(
     assert posts == ["POST"]
 
 
+def test_unknown_outcome_on_x_finds_the_post_in_the_accounts_timeline(httpserver):
+    posts = []
+    httpserver.expect_request("/2/tweets", method="POST").respond_with_handler(_slow(0.8, received=posts))
+    job = JobFactory(channel=channel_on(httpserver, "x", timeout=0.5), version__kind="x")
+    text = dispatcher.build_post(job).text
+    httpserver.expect_request("/2/users/me").respond_with_json({"data": {"id": "42", "username": "aicmo"}})
+    httpserver.expect_request("/2/users/42/tweets").respond_with_json(
+        {"data": [{"id": "1346889436626259968", "text": text}], "meta": {"result_count": 1}})
+
+    dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert (job.status, job.external_id) == (JobStatus.PUBLISHED, "1346889436626259968")
+    assert job.events.filter(to_status=JobStatus.PUBLISHED, by_system="reconciler").exists()
+    [timeline] = [r for r, _ in httpserver.log if r.path == "/2/users/42/tweets"]
+    sent = job.events.get(to_status=JobStatus.PUBLISHED).created_at - timedelta(seconds=5)
+    assert timeline.args["start_time"] >= f"{sent - timedelta(seconds=60):%Y-%m-%dT%H:%M:%S}Z"
+    assert posts == ["POST"]
+
+
+def test_unknown_outcome_on_bluesky_not_in_the_repo_is_posted_again(httpserver, settings):
+    settings.PUBLISHING_BACKOFF_BASE_SECONDS = 60
+    posts = []
+    httpserver.expect_request("/xrpc/com.atproto.server.createSession").respond_with_json(
+        {"accessJwt": "a", "refreshJwt": "r", "handle": "aicmo.bsky.social", "did": "did:plc:abc"})
+    httpserver.expect_request("/xrpc/com.atproto.repo.createRecord").respond_with_handler(_slow(0.8, received=posts))
+    httpserver.expect_request("/xrpc/com.atproto.repo.listRecords").respond_with_json({"records": [
+        {"uri": "at://did:plc:abc/app.bsky.feed.post/3old", "cid": "c",
+         "value": {"text": "an older post", "createdAt": "2020-01-01T00:00:00.000Z"}}]})
+    job = JobFactory(channel=channel_on(httpserver, "bluesky", timeout=0.5), version__kind="bluesky")
+
+    dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.retries) == (JobStatus.SCHEDULED, 1, 1)
+    assert "has no such post, so it is posted again" in job.error_message
+    assert posts == ["POST"]
+
+
 def test_unknown_outcome_on_mastodon_retries_with_the_same_idempotency_key(httpserver):
     httpserver.expect_request("/api/v2/instance").respond_with_json(
         {"configuration": {"statuses": {"max_characters": 500}}})

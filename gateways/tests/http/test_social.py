@@ -1,6 +1,24 @@
-"""X, Mastodon and Bluesky short posts."""
+"""X, Mastodon and Bluesky short posts.
+
+Look-ups after an unknown outcome, replayed here as documented (PROVIDERS.md is read-only to us):
+
+- X: `GET /2/users/me` -> `{"data": {"id", "username"}}`; then `GET /2/users/:id/tweets` with
+  `max_results` (5-100), `start_time` (ISO 8601, second grain, inclusive), `exclude=retweets,replies`,
+  `tweet.fields=created_at`, `pagination_token` -> `{"data": [{"id", "text", "created_at",
+  "edit_history_tweet_ids"}], "meta": {"result_count", "newest_id", "oldest_id", "next_token"}}`,
+  newest first; `data` is absent when nothing matches. The text comes back with `&amp;` for `&` and
+  links shortened to t.co. Source: docs.x.com timelines; twapi-v2 `get_2_users_id_tweets.yaml`.
+- Bluesky: `GET {pds}/xrpc/com.atproto.repo.listRecords?repo=<did>&collection=app.bsky.feed.post&limit=`
+  (1-100, 50 by default) `&cursor=` -> `{"cursor": "...", "records": [{"uri", "cid", "value": <the
+  record, with text and createdAt>}]}`, by record key newest first unless `reverse=true`. Does not
+  require auth (we send the session's token anyway). A deterministic record key would make a retry
+  safe, but the PDS accepts a chosen key for posts only within 10 minutes of its time stamp and
+  answers a create of an existing key with a 500 (bluesky-social/atproto #3718, indigo #873), so the
+  look-up matches text and createdAt instead. Source: bluesky-social/atproto lexicons.
+"""
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -59,6 +77,44 @@ def test_x_probe_reads_the_signed_in_user(x, httpserver):
     httpserver.expect_request("/2/users/me", headers=BEARER).respond_with_json(
         {"data": {"id": "1", "username": "aicmo"}})
     assert x.probe().detail == "signed in as @aicmo"
+
+
+ME = {"data": {"id": "2244994945", "username": "aicmo"}}
+
+
+def test_x_lookup_finds_the_post_in_the_timeline_since_the_attempt(x, httpserver):
+    sent = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
+    httpserver.expect_ordered_request("/2/users/me", method="GET", headers=BEARER).respond_with_json(ME)
+    httpserver.expect_ordered_request("/2/users/2244994945/tweets", method="GET", headers=BEARER, query_string={
+        "max_results": "100", "start_time": "2026-03-01T11:59:30Z", "exclude": "retweets,replies",
+        "tweet.fields": "created_at"}).respond_with_json({
+            "data": [{"id": "9", "text": "Something else", "created_at": "2026-03-01T12:00:40.000Z",
+                      "edit_history_tweet_ids": ["9"]}],
+            "meta": {"result_count": 1, "newest_id": "9", "oldest_id": "9", "next_token": "7140dibdnow9c7btw4"}})
+    httpserver.expect_ordered_request("/2/users/2244994945/tweets", query_string={
+        "max_results": "100", "start_time": "2026-03-01T11:59:30Z", "exclude": "retweets,replies",
+        "tweet.fields": "created_at", "pagination_token": "7140dibdnow9c7btw4"}).respond_with_json({
+            "data": [{"id": "1346889436626259968", "text": "Q&amp;A today https://t.co/abc123",
+                      "created_at": "2026-03-01T12:00:31.000Z", "edit_history_tweet_ids": ["1346889436626259968"]}],
+            "meta": {"result_count": 1, "newest_id": "1346889436626259968", "oldest_id": "1346889436626259968"}})
+
+    found = x.lookup(ChannelPost(idempotency_key="k", text="Q&A today https://example.com/launch", sent_after=sent))
+
+    assert (found.external_id, found.url) == ("1346889436626259968", "https://x.com/i/web/status/1346889436626259968")
+
+
+def test_x_lookup_without_the_post_says_none(x, httpserver):
+    httpserver.expect_ordered_request("/2/users/me").respond_with_json(ME)
+    httpserver.expect_ordered_request("/2/users/2244994945/tweets").respond_with_json({"meta": {"result_count": 0}})
+    assert x.lookup(post()) is None
+
+
+def test_x_lookup_that_cannot_read_every_page_cannot_tell(x, httpserver):
+    httpserver.expect_request("/2/users/me").respond_with_json(ME)
+    httpserver.expect_request("/2/users/2244994945/tweets").respond_with_json(
+        {"data": [{"id": "1", "text": "other"}], "meta": {"result_count": 1, "next_token": "more"}})
+    with pytest.raises(ProviderUnavailable, match="more than 500 posts"):
+        x.lookup(post())
 
 
 # ---- Mastodon -------------------------------------------------------------------------------
@@ -199,6 +255,52 @@ def test_bluesky_over_300_graphemes_is_refused_without_posting(bluesky, httpserv
 def test_bluesky_probe_creates_a_session(bluesky, httpserver):
     session_created(httpserver)
     assert bluesky.probe().detail == "signed in as aicmo.bsky.social"
+
+
+def listed(text, created_at, rkey="3k4duaz5vfs2b"):
+    return {"uri": f"at://did:plc:abc123/app.bsky.feed.post/{rkey}", "cid": "bafyrei" + rkey,
+            "value": {"$type": "app.bsky.feed.post", "text": text, "createdAt": created_at}}
+
+
+def test_bluesky_lookup_finds_the_post_made_since_the_attempt(bluesky, httpserver):
+    sent = datetime(2026, 3, 1, 12, 0, 30, 123456, tzinfo=UTC)
+    session_created(httpserver)
+    httpserver.expect_ordered_request("/xrpc/com.atproto.repo.listRecords", method="GET",
+                                      headers={"Authorization": "Bearer jwt-access-1"}, query_string={
+            "repo": "did:plc:abc123", "collection": "app.bsky.feed.post", "limit": "100"}).respond_with_json({
+                "cursor": "3k4dtzz", "records": [listed("Newer", "2026-03-01T12:01:00.000Z", "3k4dv")]})
+    httpserver.expect_ordered_request("/xrpc/com.atproto.repo.listRecords", query_string={
+        "repo": "did:plc:abc123", "collection": "app.bsky.feed.post", "limit": "100", "cursor": "3k4dtzz"}) \
+        .respond_with_json({"cursor": "3k4dtaa", "records": [
+            listed("Hello from AICMO", "2026-03-01T12:00:30.123Z"),
+            listed("Hello from AICMO", "2026-03-01T11:00:00.000Z", "3k4cold")]})
+
+    found = bluesky.lookup(ChannelPost(idempotency_key="k", text="Hello from AICMO", sent_after=sent))
+
+    assert found.external_id == CREATED["uri"]
+    assert found.url == "https://bsky.app/profile/aicmo.bsky.social/post/3k4duaz5vfs2b"
+
+
+def test_bluesky_lookup_stops_at_posts_older_than_the_attempt(bluesky, httpserver):
+    session_created(httpserver)
+    httpserver.expect_ordered_request("/xrpc/com.atproto.repo.listRecords").respond_with_json({
+        "cursor": "3k4cold", "records": [listed("Hello from AICMO", "2026-03-01T11:00:00.000Z")]})
+    assert bluesky.lookup(ChannelPost(idempotency_key="k", text="Hello from AICMO",
+                                      sent_after=datetime(2026, 3, 1, 12, tzinfo=UTC))) is None
+
+
+def test_bluesky_lookup_refreshes_an_expired_token(bluesky, httpserver):
+    session_created(httpserver)
+    httpserver.expect_ordered_request("/xrpc/com.atproto.repo.listRecords",
+                                      headers={"Authorization": "Bearer jwt-access-1"}) \
+        .respond_with_json({"error": "ExpiredToken", "message": "Token has expired"}, status=400)
+    httpserver.expect_ordered_request("/xrpc/com.atproto.server.refreshSession").respond_with_json(
+        {**SESSION, "accessJwt": "jwt-access-2"})
+    recent = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    httpserver.expect_ordered_request("/xrpc/com.atproto.repo.listRecords",
+                                      headers={"Authorization": "Bearer jwt-access-2"}) \
+        .respond_with_json({"records": [listed("Hello from AICMO", recent)]})
+    assert bluesky.lookup(post()).external_id == CREATED["uri"]
 
 
 @pytest.mark.parametrize("text, count", [
