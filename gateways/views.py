@@ -133,8 +133,13 @@ def provider_enable(request, pk: int):
     """Enable or disable: a disabled account is skipped by every chain and kept with its secrets."""
     account = get_object_or_404(ProviderAccount, pk=pk)
     enabled = request.POST.get("enabled") == "yes"
-    services.account_update(account=account, enabled=enabled)
-    messages.success(request, f"{account.name} {'enabled' if enabled else 'disabled'}.")
+    try:
+        services.account_update(account=account, enabled=enabled)
+    except ValidationError as error:
+        # A stored value the adapter no longer accepts: the account's form names it.
+        messages.error(request, f"{account.name} was not changed: {' '.join(error.messages)}")
+    else:
+        messages.success(request, f"{account.name} {'enabled' if enabled else 'disabled'}.")
     return redirect(_back(request, reverse("gateways:provider-edit", args=[account.pk])))
 
 

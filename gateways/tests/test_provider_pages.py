@@ -183,3 +183,14 @@ def test_chooser_query_count_is_fixed(admin, django_assert_num_queries):
         ProviderAccountFactory(name=f"other-{n}")
     with django_assert_num_queries(len(counted.captured_queries)):
         admin.get("/providers/new/")
+
+
+def test_disabling_an_account_whose_stored_settings_are_refused_says_why(admin):
+    account = ProviderAccountFactory(name="enricher")
+    ProviderAccount.objects.filter(pk=account.pk).update(settings={"retired_option": "1"})
+
+    text = admin.post(f"/providers/{account.pk}/enabled/", {"enabled": "no"}, follow=True).content.decode()
+
+    assert "enricher was not changed: Unknown parameters for" in text
+    account.refresh_from_db()
+    assert account.enabled
