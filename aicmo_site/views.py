@@ -10,13 +10,14 @@ from django.views.decorators.http import require_GET
 from aicmo_site.api.errors import error_body
 from aicmo_site.context_processors import navigation
 from aicmo_site.health import system_health
-from aicmo_site.roles import holds_admin_role, user_roles
+from aicmo_site.roles import user_roles
 from aicmo_site.stuck import stuck_work_everywhere
 from analytics import reports
 from crm import selectors as crm_selectors
 from gateways import readiness
 from gateways import selectors as gateways_selectors
 from gateways.capabilities import Capability
+from gateways.permissions import manages_providers
 from publishing import selectors as publishing_selectors
 from publishing.email import selectors as email_selectors
 
@@ -52,7 +53,7 @@ def home(request):
     # The steps are a Marketer's or an Admin's to take; readers would only be sent to pages they cannot use.
     if not may("crm.add_importrun") or all(done for _, done, _ in steps):
         steps = []
-    elif holds_admin_role(user):
+    elif manages_providers(user):
         # Only an Admin adds the account; a Marketer is shown where providers stand.
         steps[0] = ("Add a sender", providers["has_sender"], readiness.fix_url(Capability.EMAIL_SENDING))
     jobs, jobs_total = ([], 0)

@@ -14,11 +14,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
-from aicmo_site.roles import holds_admin_role
 from gateways import selectors, services
 from gateways.capabilities import Capability, adapter_class
 from gateways.forms import ProviderAccountForm
 from gateways.models import ProviderAccount
+from gateways.permissions import manages_providers
 from gateways.readiness import account_readiness
 
 PAGE_SIZE = 25
@@ -27,8 +27,7 @@ SORT_CHOICES = (("priority", "Capability and priority"), ("name", "Name A-Z"), (
 
 
 def _is_admin(user) -> bool:
-    # Provider accounts hold host names, addresses and keys: Admins only, as in the API and the admin.
-    if not holds_admin_role(user):
+    if not manages_providers(user):
         raise PermissionDenied
     return True
 
@@ -53,7 +52,7 @@ def provider_health(request):
         "capabilities": Capability.CHOICES,
         "sort_choices": SORT_CHOICES,
         "filters": {"capability": capability, "q": search, "enabled": request.GET.get("enabled", ""), "sort": sort},
-        "can_manage": holds_admin_role(request.user),
+        "can_manage": manages_providers(request.user),
     })
 
 

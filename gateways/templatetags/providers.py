@@ -1,13 +1,9 @@
-"""Who may follow a link to the provider pages: pages of other apps offer "Add a sending account"
-only to Admins, and tell everyone else who can."""
+"""Links to the provider pages from other apps' pages are offered only to those who may open them;
+everyone else is told who can."""
 
 from django import template
 
-from aicmo_site.roles import holds_admin_role
+from gateways import permissions
 
 register = template.Library()
-
-
-@register.filter
-def manages_providers(user) -> bool:
-    return holds_admin_role(user)
+register.filter("manages_providers", permissions.manages_providers)
