@@ -14,7 +14,10 @@ from aicmo_site.roles import user_roles
 from aicmo_site.stuck import stuck_work_everywhere
 from analytics import reports
 from crm import selectors as crm_selectors
+from gateways import readiness
 from gateways import selectors as gateways_selectors
+from gateways.capabilities import Capability
+from gateways.permissions import manages_providers
 from publishing import selectors as publishing_selectors
 from publishing.email import selectors as email_selectors
 
@@ -47,6 +50,12 @@ def home(request):
         ("Write content", publishing_steps["content"], reverse("publishing:content-create")),
         ("Send an email", publishing_steps["sends"], reverse("email-send-list")),
     ]
+    # The steps are a Marketer's or an Admin's to take; readers would only be sent to pages they cannot use.
+    if not may("crm.add_importrun") or all(done for _, done, _ in steps):
+        steps = []
+    elif manages_providers(user):
+        # Only an Admin adds the account; a Marketer is shown where providers stand.
+        steps[0] = ("Add a sender", providers["has_sender"], readiness.fix_url(Capability.EMAIL_SENDING))
     jobs, jobs_total = ([], 0)
     if may("publishing.view_publishingjob"):
         jobs, jobs_total = publishing_selectors.jobs_needing_attention()
@@ -62,8 +71,7 @@ def home(request):
         "provider_problems": providers["problems"] if may("gateways.view_provideraccount") else [],
         "imports_with_errors": crm_selectors.imports_with_errors() if may("crm.view_importrun") else [],
         "week": reports.week_figures(today=timezone.localdate()),
-        # The steps are a Marketer's or an Admin's to take; readers would only be sent to pages they cannot use.
-        "steps": steps if may("crm.add_importrun") and not all(done for _, done, _ in steps) else [],
+        "steps": steps,
         "health": system_health(),
         "stuck_work": stuck_work_everywhere(),
     })

@@ -21,6 +21,9 @@ ACTIONS = [("add_tags", "Add tags"), ("remove_tags", "Remove tags"), ("lifecycle
 ASK_FIRST = {"unsubscribe", "delete"}
 # Export reads only; every other action changes contacts.
 NEEDS = {"export": "crm.view_contact", "delete": "crm.delete_contact"}
+# Who is offered the ticks and the actions at all: someone who may change, delete or enrich contacts.
+# A reader (an Analyst) exports the filtered list with the list's own link instead.
+BULK_PERMISSIONS = ("crm.change_contact", "crm.delete_contact", "crm.add_enrichmentrun")
 
 
 class BulkForm(forms.Form):

@@ -14,6 +14,7 @@ from aicmo_site.forms import stored_id
 from aicmo_site.stuck import stuck_before
 from crm import selectors, services
 from crm.api.pagination import CappedCountPaginator
+from crm.bulk_views import BULK_PERMISSIONS
 from crm.choices import LIFECYCLE_TRANSITIONS, EmailStatus, EngagementTier, EventKind, LifecycleStatus
 from crm.filters import ContactFilterSet
 from crm.models import Contact, EnrichmentRun, Segment, Tag, Topic
@@ -77,6 +78,7 @@ def contact_list(request):
         "segments": Segment.objects.only("pk", "name"), "tags": Tag.objects.only("name"),
         "lifecycles": LifecycleStatus.choices, "email_statuses": EmailStatus.choices, "tiers": EngagementTier.choices,
         "sorts": SORTS,
+        "can_bulk": any(request.user.has_perm(permission) for permission in BULK_PERMISSIONS),
     })
 
 

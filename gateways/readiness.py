@@ -33,8 +33,8 @@ class Readiness:
 
 
 def fix_url(capability: str) -> str:
-    """Where a person adds or repairs an account of this capability."""
-    return f"{reverse('admin:gateways_provideraccount_add')}?{urlencode({'capability': capability})}"
+    """Where an Admin adds an account of this capability: the back office, not the Django admin."""
+    return f"{reverse('gateways:provider-new')}?{urlencode({'capability': capability})}"
 
 
 def _what(capability: str, channel: str = "") -> str:
@@ -83,7 +83,7 @@ def account_readiness(account: ProviderAccount, *, manual_ok: bool = False) -> R
     """One specific account (a channel's own): no other account stands in for it."""
     if not account.enabled:
         return Readiness(False, f"{account.name} is disabled. Enable it in Provider accounts.",
-                         reverse("admin:gateways_provideraccount_change", args=[account.pk]))
+                         reverse("gateways:provider-edit", args=[account.pk]))
     return accounts_readiness(account.capability, [account], channel=account.channel, manual_ok=manual_ok)
 
 

@@ -5,10 +5,10 @@ from dataclasses import asdict, dataclass, field
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from gateways.capabilities import Capability, ProviderKind
-from gateways.health import account_status, status_label
+from gateways.capabilities import Capability, ProviderKind, adapters_for
+from gateways.health import account_status, fix_advice, status_label
 from gateways.models import HealthStatus, ProviderAccount, ProviderHealth
-from gateways.readiness import capability_uses, fix_url
+from gateways.readiness import Readiness, capability_uses, fix_url
 from gateways.services import ProbeOutcome
 
 SORTS = {"priority": ("capability", "priority", "name"), "name": ("name",), "-name": ("-name",),
@@ -134,3 +134,60 @@ def health_document(reports: list[CapabilityReport]) -> dict:
         "ok": all(report.ok for report in reports),
         "capabilities": [asdict(report) for report in reports],
     }
+
+
+# What a person is told about each kind of adapter when choosing one.
+KIND_NOTES = {
+    ProviderKind.REAL: "",
+    ProviderKind.MANUAL: "Manual: a person publishes each draft",
+    ProviderKind.PLACEHOLDER: "Placeholder: sends nothing",
+}
+
+
+def adapter_choices(*, capability: str = "") -> list[dict]:
+    """The adapters an Admin may add, per capability: real providers first, then manual channels, then
+    the placeholders, each marked as what it is."""
+    order = (ProviderKind.REAL, ProviderKind.MANUAL, ProviderKind.PLACEHOLDER)
+    groups = []
+    for key, label in Capability.CHOICES:
+        if capability and key != capability:
+            continue
+        adapters = sorted(adapters_for(key), key=lambda cls: (order.index(cls.kind), cls.label.lower()))
+        groups.append({"capability": key, "label": label, "adapters": [
+            {"key": cls.key, "label": cls.label, "kind": cls.kind, "note": KIND_NOTES[cls.kind]} for cls in adapters]})
+    return groups
+
+
+@dataclass
+class NextStep:
+    """What an account's page advises next: a sentence, how it reads (ok, warn, bad) and, when the
+    step is on another page, a link; `action` names a button of the page itself (test, enable)."""
+
+    text: str
+    tone: str = "warn"
+    url: str = ""
+    link: str = ""
+    action: str = ""
+
+
+def next_step(account: ProviderAccount, report: ProviderReport, readiness: Readiness) -> NextStep:
+    what = account.get_capability_display().lower()
+    if not account.enabled:
+        return NextStep("Disabled: no work goes to it. Enable it to use it again.", action="enable")
+    if account.kind == ProviderKind.PLACEHOLDER:
+        return NextStep(f"Placeholder: sends nothing. Next: {fix_advice(account)}.", "bad",
+                        fix_url(account.capability), f"Add a real {what} account")
+    if account.kind == ProviderKind.MANUAL:
+        return NextStep(f"Manual: a person publishes each draft. To publish without a person, "
+                        f"{fix_advice(account)}.", "muted", fix_url(account.capability), "Add a channel account")
+    if report.status == HealthStatus.HEALTHY:
+        return NextStep(f"Healthy: {what} work goes through it.", "ok")
+    if report.status == HealthStatus.NOT_PROBED:
+        return NextStep("Not probed: testing it would do real work, so its first real call tells whether the "
+                        "settings work.", "muted")
+    if report.status == HealthStatus.UNKNOWN:
+        return NextStep("Not called yet. Next: test it, to see that the provider answers with these settings.",
+                        action="test")
+    advice = (report.advice or readiness.reason or report.last_error).rstrip(".")
+    return NextStep(f"{report.status_label.capitalize()}: {advice}. Fix the settings, then test it again.", "bad",
+                    action="test")

@@ -10,6 +10,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from publishing.email.choices import SendStatus
+from publishing.email.models import EmailCampaign
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe.min.js"
@@ -18,13 +21,21 @@ PASSWORD = "a-long-password-1"
 # emails and feeds, uploaded files, and the log-out form.
 OUTSIDE = re.compile(r"^/(admin|api|static|accounts|feeds|t|u|healthz|publishing/p|publishing/feeds)(/|$)"
                      r"|^/media/(?!library/)|^/email/events")
-MOST_PAGES = 120
+MOST_PAGES = 150
 WIDTHS = ({"width": 1280, "height": 900}, {"width": 390, "height": 844})
+
+
+# The builders a writer reaches from the overview by links alone (each is a separate kind of page).
+WRITERS_REACH = {"/publishing/campaigns/new/", "/publishing/campaigns/N/edit/", "/publishing/campaigns/N/review/",
+                 "/email/campaigns/new/"}
+ADMINS_REACH = WRITERS_REACH | {"/providers/new/", "/providers/new/A/", "/providers/N/edit/"}
 
 
 def _shape(path: str) -> str:
     """One page per kind: /contacts/12/ and /contacts/13/ are the same page with other data."""
-    return re.sub(r"/\d+(?=/|$)", "/N", path)
+    path = re.sub(r"/\d+(?=/|$)", "/N", path)
+    # Every adapter's form is one template with other fields.
+    return re.sub(r"^/providers/new/[\w-]+/$", "/providers/new/A/", path)
 
 
 def _links(page) -> list[str]:
@@ -66,6 +77,14 @@ def _axe_violations(page) -> list[str]:
     return found
 
 
+def _log_in(page, base: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "visitor")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
 def _horizontal_overflow(page) -> int:
     return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
 
@@ -86,11 +105,7 @@ def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, make_us
         context = browser.new_context(viewport=viewport)
         page = context.new_page()
         page.set_default_timeout(15000)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "visitor")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        _log_in(page, live_server.url)
         if pages is None:
             pages, forbidden = _crawl(page, live_server.url)
             problems += [f"link to a forbidden page: {path}" for path in forbidden]
@@ -103,17 +118,51 @@ def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, make_us
             problems += [f"{viewport['width']} px {path}: {v}" for v in _axe_violations(page)]
         context.close()
     assert len(pages) > 20, pages
+    reached = {_shape(path) for path in pages}
+    assert not (ADMINS_REACH if role == "Admin" else WRITERS_REACH) - reached, sorted(reached)
+    assert not problems, "\n".join(problems)
+
+
+def test_pages_reached_by_a_form_fit_the_phone_and_pass_axe(live_server, browser, make_user, demo):
+    """The crawl follows links only: a confirmation, a builder showing its problems and a send asking
+    "send now?" are reached by submitting forms, here at a phone's width."""
+    make_user("visitor", role="Marketer", password=PASSWORD)
+    context = browser.new_context(viewport=WIDTHS[1])
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    _log_in(page, live_server.url)
+    problems = []
+
+    def check(what: str) -> None:
+        overflow = _horizontal_overflow(page)
+        if overflow > 0:
+            problems.append(f"{what}: {overflow} px wider than the screen")
+        problems.extend(f"{what}: {violation}" for violation in _axe_violations(page))
+
+    page.goto(f"{live_server.url}/contacts/")
+    page.locator("#contacts input[name=contact]").first.check()
+    page.select_option("#bulk-action", "delete")
+    page.click("#bulk-apply")
+    page.wait_for_selector("#bulk-confirm")
+    check("the contacts' bulk delete confirmation")
+    for path, form in (("/publishing/campaigns/new/", "#campaign-builder"), ("/email/campaigns/new/", "#send-builder")):
+        page.goto(live_server.url + path)
+        page.eval_on_selector(form, "form => { form.noValidate = true; }")  # the server's own checks
+        page.click(f"{form} button[type=submit]")
+        page.wait_for_selector(f"{form} .error")
+        check(f"{path} with its problems named")
+    draft = EmailCampaign.objects.filter(status=SendStatus.DRAFT).first()
+    page.goto(f"{live_server.url}/email/campaigns/{draft.campaign_id}/?confirm=send")
+    page.wait_for_selector("input[name=confirmed]", state="attached")
+    check("a send asking to be confirmed")
+    context.close()
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("role", ["Analyst", "Approver"])
 def test_readers_are_offered_no_link_they_may_not_follow(live_server, page, make_user, demo, role):
     make_user("visitor", role=role, password=PASSWORD)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "visitor")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    _log_in(page, live_server.url)
     pages, forbidden = _crawl(page, live_server.url)
     assert len(pages) > 20, pages
     assert not forbidden, forbidden

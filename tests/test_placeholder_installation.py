@@ -64,7 +64,7 @@ def test_placeholders_say_not_configured_a_send_refuses_then_goes_out_through_re
     assert not ProviderHealth.objects.filter(calls__gt=0).exists()
     assert sender["ok"] is False
     assert "Placeholder: sends nothing" in sender["detail"] and "does nothing real" in sender["detail"]
-    assert sender["fix_url"] == "/admin/gateways/provideraccount/add/?capability=email_sending"
+    assert sender["fix_url"] == "/providers/new/?capability=email_sending"
     assert refused.value.code == "checklist_failed"
     assert "Placeholder: sends nothing does nothing real" in refused.value.message
     assert EmailCampaign.objects.get(pk=email_campaign.pk).status == SendStatus.DRAFT

@@ -58,6 +58,12 @@ def test_new_installation_shows_the_getting_started_checklist(client, make_user)
     assert "Nothing needs you right now" in html and "No email or campaign is running" in html
 
 
+def test_an_admin_is_sent_to_add_the_sender_in_the_back_office(client, make_user):
+    client.force_login(make_user("ada", role="Admin"))
+    html = client.get("/").content.decode()
+    assert '<a href="/providers/new/?capability=email_sending">Add a sender</a>' in html
+
+
 def test_steps_tick_themselves_off_and_the_checklist_goes_when_all_are_done(client, make_user):
     client.force_login(make_user("mia", role="Marketer"))
     ContactFactory()

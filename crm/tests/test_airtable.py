@@ -88,7 +88,7 @@ def test_with_only_a_placeholder_nothing_is_pushed_and_command_and_api_say_why(a
     with pytest.raises(CommandError, match="Nothing pushed: No real crm sync provider is configured"):
         call_command("sync_airtable")
     assert answer.status_code == 400 and answer.json()["code"] == "no_provider"
-    assert answer.json()["extra"]["fix_url"] == "/admin/gateways/provideraccount/add/?capability=crm_sync"
+    assert answer.json()["extra"]["fix_url"] == "/providers/new/?capability=crm_sync"
 
 
 def test_the_command_pushes_and_prints_a_summary(airtable, capsys):

@@ -28,9 +28,16 @@ def test_list_shows_row_counts_and_only_the_actions_allowed(marketer, client, ma
     page = marketer.get("/contacts/?tag=vip").content.decode()
     assert "Showing 1–3 of 3 contacts" in page and "all 3 matching these filters" in page
     assert 'value="delete"' in page and 'value="add_tags"' in page
-    client.force_login(make_user("numbers", role="Analyst"))
+    assert 'type="checkbox" name="contact"' in page
+
+
+@pytest.mark.parametrize("role", ["Analyst", "Approver"])
+def test_readers_get_no_ticks_or_bulk_actions_but_keep_the_export_and_the_count(client, make_user, people, role):
+    client.force_login(make_user("numbers", role=role))
     page = client.get("/contacts/?tag=vip").content.decode()
-    assert 'value="export"' in page and 'value="delete"' not in page and 'value="add_tags"' not in page
+    assert "Showing 1–3 of 3 contacts" in page and "Export these contacts (CSV)" in page
+    assert 'type="checkbox"' not in page and 'id="bulk"' not in page and 'name="action"' not in page
+    assert "Enrich and verify" not in page and '<span class="visually-hidden">Select</span>' not in page
 
 
 def test_tags_added_to_the_ticked_and_removed_from_all_matching(marketer, people):

@@ -107,7 +107,7 @@ def test_without_a_real_provider_a_run_refuses_to_start_and_says_why(people):
     assert refused.value.code == "no_provider"
     assert "Demo: no enrichment does nothing real" in refused.value.message
     assert "Demo: no verification does nothing real" in refused.value.message
-    assert refused.value.extra["fix_url"] == "/admin/gateways/provideraccount/add/?capability=lead_enrichment"
+    assert refused.value.extra["fix_url"] == "/providers/new/?capability=lead_enrichment"
     assert not EnrichmentRun.objects.exists()
 
 

@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from gateways.tests import fakes
 
@@ -11,3 +12,15 @@ def fake_providers():
     fakes.FakeChannelAdapter.POSTED = {}
     yield fakes
     fakes.reset()
+
+
+@pytest.fixture
+def login(make_user):
+    """A client logged in as a new user with the given role."""
+
+    def as_role(role):
+        client = Client()
+        client.force_login(make_user(f"user-{role.lower()}", role=role))
+        return client
+
+    return as_role

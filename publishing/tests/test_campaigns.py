@@ -102,7 +102,7 @@ def test_activation_needs_a_provider_that_can_post_to_each_channel(people):
     assert error.value.extra["problems"]["campaign"] == [
         "Mastodon: No real channel posting provider is configured: Demo: no posting does nothing real. "
         "Add a channel posting account in Provider accounts."]
-    assert error.value.extra["fix_url"] == "/admin/gateways/provideraccount/add/?capability=channel_posting"
+    assert error.value.extra["fix_url"] == "/providers/new/?capability=channel_posting"
     assert PublishingJob.objects.count() == 0
 
     campaign_update(campaign=campaign, channels=[linkedin])
