@@ -24,6 +24,7 @@ urlpatterns = [
     path("campaigns/<id:pk>/duplicate/", campaign_pages.campaign_duplicate, name="campaign-duplicate"),
     path("campaigns/<id:pk>/action/", views.campaign_action, name="campaign-action"),
     path("jobs/<id:pk>/action/", views.job_action, name="job-action"),
+    path("jobs/<id:pk>/reschedule/", views.job_reschedule, name="job-reschedule"),
     path("calendar/", views.calendar, name="calendar"),
     path("p/<slug:slug>/", views.public_content, name="public-content"),
     # Mounted at /feeds/ too by the site's urls (see the report to the lead).
