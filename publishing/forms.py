@@ -1,4 +1,5 @@
 from django import forms
+from django.urls import reverse_lazy
 
 from publishing.choices import ContentKind
 from publishing.formatters import kind_choices
@@ -18,6 +19,14 @@ class ContentForm(forms.Form):
     link_url = forms.URLField(label="Link", required=False, assume_scheme="https")
     urgent = forms.BooleanField(required=False, help_text="Its posts go out before every other waiting post "
                                                           "(an outage notice, a correction).")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # While the author types, the server renders the preview beside the text (htmx, see the template).
+        self.fields["body"].widget.attrs.update({
+            "hx-post": reverse_lazy("publishing:content-preview"), "hx-trigger": "input changed delay:300ms",
+            "hx-target": "#body-preview",
+        })
 
     def clean_tags(self):
         return _words(self.cleaned_data["tags"])

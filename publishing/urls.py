@@ -10,6 +10,7 @@ urlpatterns = [
     path("approvals/content/<id:pk>/", inbox.inbox_content_decide, name="inbox-content-decide"),
     path("approvals/assets/<id:pk>/", inbox.inbox_asset_decide, name="inbox-asset-decide"),
     path("content/new/", views.content_edit, name="content-create"),
+    path("content/preview/", views.content_preview, name="content-preview"),
     path("content/<id:pk>/", views.content_detail, name="content-detail"),
     path("content/<id:pk>/edit/", views.content_edit, name="content-edit"),
     path("content/<id:pk>/action/", views.content_action, name="content-action"),

@@ -111,7 +111,18 @@ def content_edit(request, pk=None):
         else:
             messages.success(request, "Content saved.")
             return redirect(content)
-    return render(request, "publishing/content_form.html", {"form": form, "content": content})
+    return render(request, "publishing/content_form.html", {
+        "form": form, "content": content, "body_html": render_markdown(form["body"].value() or "")})
+
+
+@login_required
+@permission_required("publishing.change_content", raise_exception=True)
+@require_POST
+def content_preview(request):
+    """The body as readers will see it, rendered by the same Markdown renderer as the public page, for
+    the editor to swap in beside the text while the author types."""
+    return render(request, "publishing/_markdown_preview.html",
+                  {"body_html": render_markdown(request.POST.get("body", ""))})
 
 
 @login_required

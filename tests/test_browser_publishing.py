@@ -88,3 +88,13 @@ def test_drag_a_post_to_another_day_or_move_it_by_keyboard(live_server, page, ma
     keyed.refresh_from_db()
     assert keyed.scheduled_at == at + timedelta(days=4)
     assert page.url.endswith(f"/publishing/calendar/?week={monday.isoformat()}")
+
+
+def test_the_editor_previews_the_markdown_while_typing(live_server, page, make_user):
+    make_user("mia", role="Marketer", password=PASSWORD)
+    log_in(page, live_server, "mia", "/publishing/content/new/")
+    page.wait_for_selector("#body-preview >> text=The body is empty.")
+    page.fill("#id_title", "Spring launch")
+    page.locator("#id_body").press_sequentially("## What is new\n\nWe shipped **faster imports**.")
+    page.wait_for_selector("#body-preview h2 >> text=What is new")
+    assert page.inner_text("#body-preview strong") == "faster imports"
