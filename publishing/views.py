@@ -19,6 +19,7 @@ from aicmo_site.stuck import stuck_before
 from publishing import selectors, services
 from publishing.choices import RESCHEDULABLE_JOB, JobStatus
 from publishing.filters import CampaignFilterSet, ContentFilterSet
+from publishing.formatters import formatter_for
 from publishing.forms import ContentForm, GenerateVersionsForm, MarkPublishedForm, NoteForm, VersionForm
 from publishing.markdown import render_markdown
 from publishing.models import Campaign, ChannelVersion, Content, PublishingJob
@@ -101,11 +102,13 @@ def content_edit(request, pk=None):
     initial = ContentForm.initial_for(content) if content else {}
     form = ContentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        fields["media"] = fields.pop("assets")
         try:
             if content is None:
-                content = services.content_create(by=request.user, **form.cleaned_data)
+                content = services.content_create(by=request.user, **fields)
             else:
-                content = services.content_update(content=content, by=request.user, **form.cleaned_data)
+                content = services.content_update(content=content, by=request.user, **fields)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -178,10 +181,13 @@ def versions_generate_view(request, pk):
 @permission_required("publishing.change_channelversion", raise_exception=True)
 def version_edit(request, pk):
     version = get_object_or_404(ChannelVersion.objects.select_related("content"), pk=pk)
-    form = VersionForm(request.POST or None, initial=VersionForm.initial_for(version))
+    form = VersionForm(request.POST or None, initial=VersionForm.initial_for(version),
+                       typed_mentions=formatter_for(version.kind).typed_mentions)
     if request.method == "POST" and form.is_valid():
         try:
-            services.version_update(version=version, by=request.user, **form.cleaned_data)
+            fields = dict(form.cleaned_data)
+            fields["media"] = fields.pop("assets")
+            services.version_update(version=version, by=request.user, **fields)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
