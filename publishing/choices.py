@@ -98,6 +98,8 @@ JOB_TRANSITIONS: dict[str, set[str]] = {
 TERMINAL_JOB = {JobStatus.PUBLISHED, JobStatus.CANCELED}
 # Jobs the dispatcher may pick up when their due time has come.
 DUE_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED)
+# Jobs a person may move to another day: no dispatcher holds them yet.
+RESCHEDULABLE_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PAUSED)
 OPEN_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PUBLISHING, JobStatus.PAUSED)
 
 

@@ -1,11 +1,29 @@
 from django import forms
+from django.db.models import Prefetch
+from django.urls import reverse_lazy
 
+from media.choices import AssetStatusChoices
+from media.models import Asset, Rendition
 from publishing.choices import ContentKind
 from publishing.formatters import kind_choices
 
 
 def _words(value: str) -> list[str]:
     return [w.strip() for w in (value or "").split(",") if w.strip()]
+
+
+class LibraryAssetsField(forms.ModelMultipleChoiceField):
+    """Approved library assets, picked by thumbnail and name (see _media_picker.html). The forms call it
+    `assets`, since a form's `media` is its own scripts and styles; the services take it as `media`."""
+
+    def __init__(self, **kwargs):
+        thumbnails = Rendition.objects.filter(preset="thumbnail").order_by("format")
+        queryset = (Asset.objects.filter(status=AssetStatusChoices.APPROVED).select_related("library")
+                    .prefetch_related(Prefetch("renditions", queryset=thumbnails)).order_by("name", "pk"))
+        super().__init__(queryset=queryset, required=False, widget=forms.CheckboxSelectMultiple, **kwargs)
+
+    def label_from_instance(self, obj) -> str:
+        return obj.name
 
 
 class ContentForm(forms.Form):
@@ -18,6 +36,16 @@ class ContentForm(forms.Form):
     link_url = forms.URLField(label="Link", required=False, assume_scheme="https")
     urgent = forms.BooleanField(required=False, help_text="Its posts go out before every other waiting post "
                                                           "(an outage notice, a correction).")
+    assets = LibraryAssetsField(label="Images and videos",
+                                help_text="Approved assets of the library; new channel versions start with them.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # While the author types, the server renders the preview beside the text (htmx, see the template).
+        self.fields["body"].widget.attrs.update({
+            "hx-post": reverse_lazy("publishing:content-preview"), "hx-trigger": "input changed delay:300ms",
+            "hx-target": "#body-preview",
+        })
 
     def clean_tags(self):
         return _words(self.cleaned_data["tags"])
@@ -29,7 +57,8 @@ class ContentForm(forms.Form):
     def initial_for(cls, content) -> dict:
         return {"kind": content.kind, "title": content.title, "summary": content.summary, "body": content.body,
                 "tags": ", ".join(content.tags), "categories": ", ".join(content.categories),
-                "link_url": content.link_url, "urgent": content.urgent}
+                "link_url": content.link_url, "urgent": content.urgent,
+                "assets": [asset.pk for asset in content.media.all()]}
 
 
 class VersionForm(forms.Form):
@@ -39,6 +68,13 @@ class VersionForm(forms.Form):
     mentions = forms.CharField(required=False, help_text="Comma-separated.")
     cta_text = forms.CharField(label="Call to action", max_length=120, required=False)
     cta_url = forms.URLField(label="Call to action URL", required=False, assume_scheme="https")
+    assets = LibraryAssetsField(label="Images and videos", help_text="Approved assets of the library.")
+
+    def __init__(self, *args, typed_mentions: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not typed_mentions:
+            # The channel links nobody from a typed @name: no field that would only make a problem.
+            del self.fields["mentions"]
 
     def clean_hashtags(self):
         return [w.lstrip("#") for w in _words(self.cleaned_data["hashtags"])]
@@ -49,7 +85,8 @@ class VersionForm(forms.Form):
     @classmethod
     def initial_for(cls, version) -> dict:
         return {"title": version.title, "body": version.body, "hashtags": ", ".join(version.hashtags),
-                "mentions": ", ".join(version.mentions), "cta_text": version.cta_text, "cta_url": version.cta_url}
+                "mentions": ", ".join(version.mentions), "cta_text": version.cta_text, "cta_url": version.cta_url,
+                "assets": [asset.pk for asset in version.media.all()]}
 
 
 class GenerateVersionsForm(forms.Form):

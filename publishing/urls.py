@@ -1,6 +1,6 @@
 from django.urls import path
 
-from publishing import campaign_pages, feeds, inbox, views
+from publishing import calendar_pages, campaign_pages, feeds, inbox, views
 
 app_name = "publishing"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("approvals/content/<id:pk>/", inbox.inbox_content_decide, name="inbox-content-decide"),
     path("approvals/assets/<id:pk>/", inbox.inbox_asset_decide, name="inbox-asset-decide"),
     path("content/new/", views.content_edit, name="content-create"),
+    path("content/preview/", views.content_preview, name="content-preview"),
     path("content/<id:pk>/", views.content_detail, name="content-detail"),
     path("content/<id:pk>/edit/", views.content_edit, name="content-edit"),
     path("content/<id:pk>/action/", views.content_action, name="content-action"),
@@ -24,7 +25,8 @@ urlpatterns = [
     path("campaigns/<id:pk>/duplicate/", campaign_pages.campaign_duplicate, name="campaign-duplicate"),
     path("campaigns/<id:pk>/action/", views.campaign_action, name="campaign-action"),
     path("jobs/<id:pk>/action/", views.job_action, name="job-action"),
-    path("calendar/", views.calendar, name="calendar"),
+    path("jobs/<id:pk>/reschedule/", calendar_pages.job_reschedule, name="job-reschedule"),
+    path("calendar/", calendar_pages.calendar, name="calendar"),
     path("p/<slug:slug>/", views.public_content, name="public-content"),
     # Mounted at /feeds/ too by the site's urls (see the report to the lead).
     path("feeds/<slug:slug>.rss", feeds.ChannelRssFeed(), name="feed-rss"),

@@ -1,15 +1,12 @@
-"""Back-office pages: content, versions and workflow; campaigns and their jobs; the calendar; and the
-public page of published content."""
+"""Back-office pages: content, versions and workflow; campaigns and their jobs; and the public page of
+published content. The calendar is in calendar_pages."""
 
-from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
@@ -17,6 +14,7 @@ from aicmo_site.stuck import stuck_before
 from publishing import selectors, services
 from publishing.choices import JobStatus
 from publishing.filters import CampaignFilterSet, ContentFilterSet
+from publishing.formatters import formatter_for
 from publishing.forms import ContentForm, GenerateVersionsForm, MarkPublishedForm, NoteForm, VersionForm
 from publishing.markdown import render_markdown
 from publishing.models import Campaign, ChannelVersion, Content, PublishingJob
@@ -46,7 +44,7 @@ def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _filter_data(query, **fixed) -> QueryDict:
+def filter_data(query, **fixed) -> QueryDict:
     """FilterSet data from the address: a QueryDict, since a multiple-choice filter (status) reads a
     list and refuses a plain string (which silently dropped the filter); `fixed` values come last so
     the address cannot override them (a ?campaign= listing another campaign's jobs)."""
@@ -98,17 +96,30 @@ def content_edit(request, pk=None):
     initial = ContentForm.initial_for(content) if content else {}
     form = ContentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        fields["media"] = fields.pop("assets")
         try:
             if content is None:
-                content = services.content_create(by=request.user, **form.cleaned_data)
+                content = services.content_create(by=request.user, **fields)
             else:
-                content = services.content_update(content=content, by=request.user, **form.cleaned_data)
+                content = services.content_update(content=content, by=request.user, **fields)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, "Content saved.")
             return redirect(content)
-    return render(request, "publishing/content_form.html", {"form": form, "content": content})
+    return render(request, "publishing/content_form.html", {
+        "form": form, "content": content, "body_html": render_markdown(form["body"].value() or "")})
+
+
+@login_required
+@permission_required("publishing.change_content", raise_exception=True)
+@require_POST
+def content_preview(request):
+    """The body as readers will see it, rendered by the same Markdown renderer as the public page, for
+    the editor to swap in beside the text while the author types."""
+    return render(request, "publishing/_markdown_preview.html",
+                  {"body_html": render_markdown(request.POST.get("body", ""))})
 
 
 @login_required
@@ -164,10 +175,13 @@ def versions_generate_view(request, pk):
 @permission_required("publishing.change_channelversion", raise_exception=True)
 def version_edit(request, pk):
     version = get_object_or_404(ChannelVersion.objects.select_related("content"), pk=pk)
-    form = VersionForm(request.POST or None, initial=VersionForm.initial_for(version))
+    form = VersionForm(request.POST or None, initial=VersionForm.initial_for(version),
+                       typed_mentions=formatter_for(version.kind).typed_mentions)
     if request.method == "POST" and form.is_valid():
         try:
-            services.version_update(version=version, by=request.user, **form.cleaned_data)
+            fields = dict(form.cleaned_data)
+            fields["media"] = fields.pop("assets")
+            services.version_update(version=version, by=request.user, **fields)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -190,7 +204,7 @@ def campaign_list(request):
 @permission_required("publishing.view_campaign", raise_exception=True)
 def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign.objects.select_related("email"), pk=pk)
-    jobs = selectors.job_list(filters=_filter_data(request.GET, campaign=campaign.pk))
+    jobs = selectors.job_list(filters=filter_data(request.GET, campaign=campaign.pk))
     channels = campaign.channels.all()
     before = stuck_before()
     stuck = selectors.campaigns_stuck(before=before).filter(pk=campaign.pk).first()
@@ -260,48 +274,6 @@ def job_action(request, pk):
     else:
         messages.success(request, "Job updated.")
     return redirect(job.campaign)
-
-
-def _week_start(value: str | None) -> date:
-    try:
-        day = date.fromisoformat(value) if value else timezone.localdate()
-    except ValueError:
-        day = timezone.localdate()
-    return day - timedelta(days=day.weekday())
-
-
-@login_required
-@permission_required("publishing.view_publishingjob", raise_exception=True)
-def calendar(request):
-    """Jobs by day of one week (or one day), grouped per channel, with their status."""
-    view = "day" if request.GET.get("view") == "day" else "week"
-    if view == "day":
-        try:
-            first = date.fromisoformat(request.GET.get("date", ""))
-        except ValueError:
-            first = timezone.localdate()
-        days = [first]
-    else:
-        first = _week_start(request.GET.get("week"))
-        days = [first + timedelta(days=n) for n in range(7)]
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(days[0], time.min, tzinfo=tz)
-    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=tz)
-    filters = {key: value for key, value in request.GET.items() if key in ("channel", "campaign", "status")}
-    jobs = selectors.job_list(filters=_filter_data(filters)).filter(scheduled_at__gte=start, scheduled_at__lt=end)
-    by_day = {day: {} for day in days}
-    for job in jobs.order_by("scheduled_at", "pk"):
-        day = timezone.localtime(job.scheduled_at, tz).date()
-        by_day[day].setdefault(job.channel, []).append(job)
-    step = timedelta(days=1 if view == "day" else 7)
-    return render(request, "publishing/calendar.html", {
-        "view": view, "days": [(day, by_day[day]) for day in days], "first": days[0], "last": days[-1],
-        "previous": days[0] - step, "next": days[0] + step, "channels": selectors.channel_list(),
-        "campaigns": Campaign.objects.order_by("name").only("pk", "name"),
-        "statuses": JobStatus.choices, "filters": filters, "today": timezone.localdate(),
-        # Moving to another week or day keeps the channel, campaign and status chosen.
-        "filter_query": urlencode({key: value for key, value in filters.items() if value}),
-    })
 
 
 def public_content(request, slug):

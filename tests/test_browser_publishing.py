@@ -1,4 +1,7 @@
+from datetime import datetime, time, timedelta
+
 import pytest
+from django.utils import timezone
 
 from publishing.choices import ContentStatus
 from publishing.models import Content
@@ -55,3 +58,43 @@ def test_calendar_shows_the_weeks_posts_per_channel(live_server, page, make_user
     page.wait_for_selector(".calendar-day.today")
     today = page.inner_text(".calendar-day.today")
     assert "Team Slack" in today and job.content.title in today and "Scheduled" in today
+
+
+def test_drag_a_post_to_another_day_or_move_it_by_keyboard(live_server, page, make_user):
+    make_user("mia", role="Marketer", password=PASSWORD)
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday()) + timedelta(days=7)
+    at = datetime.combine(monday, time(9, 30), tzinfo=timezone.get_current_timezone())
+    dragged = JobFactory(scheduled_at=at, due_at=at, version__content__title="Spring launch")
+    keyed = JobFactory(scheduled_at=at, due_at=at, version__content__title="Autumn sale")
+
+    log_in(page, live_server, "mia", f"/publishing/calendar/?week={monday.isoformat()}")
+    wednesday = (monday + timedelta(days=2)).isoformat()
+    page.locator(f".job[data-job='{dragged.pk}']").drag_to(page.locator(f".calendar-day[data-day='{wednesday}']"))
+    page.wait_for_selector(f".calendar-day[data-day='{wednesday}'] .job[data-job='{dragged.pk}']")
+    assert "moved to" in page.inner_text(".messages")
+    dragged.refresh_from_db()
+    assert dragged.scheduled_at == at + timedelta(days=2)
+
+    # The keyboard path: open the post's "Move" control, type the day, send.
+    friday = (monday + timedelta(days=4)).isoformat()
+    summary = page.locator(f".job[data-job='{keyed.pk}'] summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    day = page.locator(f".job[data-job='{keyed.pk}'] input[name=day]")
+    day.focus()
+    day.fill(friday)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f".calendar-day[data-day='{friday}'] .job[data-job='{keyed.pk}']")
+    keyed.refresh_from_db()
+    assert keyed.scheduled_at == at + timedelta(days=4)
+    assert page.url.endswith(f"/publishing/calendar/?week={monday.isoformat()}")
+
+
+def test_the_editor_previews_the_markdown_while_typing(live_server, page, make_user):
+    make_user("mia", role="Marketer", password=PASSWORD)
+    log_in(page, live_server, "mia", "/publishing/content/new/")
+    page.wait_for_selector("#body-preview >> text=The body is empty.")
+    page.fill("#id_title", "Spring launch")
+    page.locator("#id_body").press_sequentially("## What is new\n\nWe shipped **faster imports**.")
+    page.wait_for_selector("#body-preview h2 >> text=What is new")
+    assert page.inner_text("#body-preview strong") == "faster imports"

@@ -11,17 +11,24 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 _HASHTAG_CLEAN = re.compile(r"[^\w]+", re.UNICODE)
+URL = re.compile(r"https?://\S+", re.IGNORECASE)
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+# A typed @handle (not the middle of an e-mail address); Mastodon's @user@instance is one handle.
+_HANDLE = re.compile(r"(?<![\w@.])@(\w[\w.]*(?:@[\w.-]+\w)?)")
 _MARKDOWN_NOISE = [
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images → alt text
-    (re.compile(r"\[([^\]]+)\]\(([^)]+)\)"), r"\1 (\2)"),  # links → text (url)
+    (_LINK, r"\1 (\2)"),  # links → text (url)
     (re.compile(r"^#{1,6}\s*", re.MULTILINE), ""),
-    (re.compile(r"(\*\*|__|\*|_|`)"), ""),
+    # An underscore inside a word is not emphasis (CommonMark): @team_news and snake_case stay whole.
+    (re.compile(r"(\*\*|\*|`|(?<!\w)__?|__?(?!\w))"), ""),
     (re.compile(r"^\s*>\s?", re.MULTILINE), ""),
 ]
 
 
-def markdown_to_text(markdown: str) -> str:
-    text = markdown
+def markdown_to_text(markdown: str, *, links: bool = True) -> str:
+    """Plain text of Markdown; with links=False a link keeps its words only, for channels where an
+    address in the text is not clickable."""
+    text = markdown if links else _LINK.sub(r"\1", markdown)
     for pattern, replacement in _MARKDOWN_NOISE:
         text = pattern.sub(replacement, text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
@@ -50,6 +57,12 @@ class ChannelFormatter:
     # inline: "#CamelCase" words appended to the text; tags: a separate list of lowercase tags; none.
     hashtag_style: ClassVar[str] = "inline"
     default_cta_text: ClassVar[str] = "Read more"
+    # False where the channel shows addresses in a post as plain text (Instagram captions): links in
+    # the text keep their words only, and the call to action names where to go without an address.
+    clickable_links: ClassVar[bool] = True
+    # False where a typed @name links nobody (LinkedIn, Facebook, Slack, Discord need the member picked
+    # from their own list, or an id): the @ is dropped so the post shows a name, not a broken mention.
+    typed_mentions: ClassVar[bool] = True
 
     # ---- counting --------------------------------------------------------------------------
     def length(self, text: str) -> int:
@@ -86,11 +99,29 @@ class ChannelFormatter:
         return draft
 
     def lead(self, content) -> str:
-        """The text a short-form channel starts from: the summary, else the body as plain text."""
+        """The text a short-form channel starts from: the summary, else the body as plain text, with
+        links and @mentions as the channel handles them."""
         if self.markdown:
             return content.body
-        text = content.summary or markdown_to_text(content.body)
-        return text if self.uses_title or not content.title else f"{content.title}\n\n{text}".strip()
+        text = content.summary or markdown_to_text(content.body, links=self.clickable_links)
+        text = text if self.uses_title or not content.title else f"{content.title}\n\n{text}".strip()
+        if not self.clickable_links:
+            text = re.sub(r"[ \t]*\(?" + URL.pattern + r"\)?", "", text, flags=re.IGNORECASE)
+        return self.mentions_in(text)
+
+    def mentions_in(self, text: str) -> str:
+        """Keep the @mentions the channel links, up to its limit; the others become plain names."""
+        if not self.typed_mentions:
+            return _HANDLE.sub(r"\1", text)
+        if self.max_mentions is None:
+            return text
+        seen = []
+
+        def keep(match):
+            seen.append(match)
+            return match.group(0) if len(seen) <= self.max_mentions else match.group(1)
+
+        return _HANDLE.sub(keep, text)
 
     def fit(self, text: str, draft: VersionDraft) -> str:
         """Shorten `text` on a word boundary so the whole rendered post fits the channel."""
@@ -117,7 +148,10 @@ class ChannelFormatter:
             parts.append(version.title)
         if version.body:
             parts.append(version.body)
-        if version.cta_url:
+        if not self.clickable_links:
+            if version.cta_text:
+                parts.append(version.cta_text)
+        elif version.cta_url:
             parts.append(f"{version.cta_text}: {version.cta_url}" if version.cta_text else version.cta_url)
         if version.hashtags and self.hashtag_style == "inline":
             parts.append(" ".join(f"#{tag}" for tag in version.hashtags))
@@ -137,6 +171,8 @@ class ChannelFormatter:
                 errors.append(f"{self.label}: {used} characters, the limit is {self.max_length}.")
         if self.max_hashtags is not None and len(version.hashtags) > self.max_hashtags:
             errors.append(f"{self.label}: {len(version.hashtags)} hashtags, at most {self.max_hashtags} allowed.")
+        if version.mentions and not self.typed_mentions:
+            errors.append(f"{self.label}: a typed @mention links nobody here; name them in the text instead.")
         if self.max_mentions is not None and len(version.mentions) > self.max_mentions:
             errors.append(f"{self.label}: {len(version.mentions)} mentions, at most {self.max_mentions} allowed.")
         if self.requires_media and media_count == 0:

@@ -7,3 +7,4 @@ class DiscordFormatter(ChannelFormatter):
     label = "Discord"
     max_length = 2000
     hashtag_style = "none"
+    typed_mentions = False

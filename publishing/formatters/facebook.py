@@ -7,3 +7,4 @@ class FacebookFormatter(ChannelFormatter):
     label = "Facebook"
     max_length = 63206
     max_hashtags = 10
+    typed_mentions = False

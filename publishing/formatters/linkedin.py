@@ -7,3 +7,4 @@ class LinkedInFormatter(ChannelFormatter):
     label = "LinkedIn"
     max_length = 3000
     max_hashtags = 5
+    typed_mentions = False

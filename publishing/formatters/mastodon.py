@@ -1,4 +1,7 @@
-from publishing.formatters.base import ChannelFormatter, register
+from publishing.formatters.base import URL, ChannelFormatter, register
+
+# Mastodon counts every address as 23 characters, whatever its length.
+URL_LENGTH = 23
 
 
 @register
@@ -7,3 +10,6 @@ class MastodonFormatter(ChannelFormatter):
     label = "Mastodon"
     # The instance may allow more (GET /api/v2/instance); 500 is the default.
     max_length = 500
+
+    def length(self, text: str) -> int:
+        return len(URL.sub("x" * URL_LENGTH, text))

@@ -8,3 +8,4 @@ class PinterestFormatter(ChannelFormatter):
     max_length = 500
     uses_title = True
     requires_media = True
+    typed_mentions = False

@@ -8,3 +8,4 @@ class SlackFormatter(ChannelFormatter):
     # Section text in a block is limited to 3,000 characters.
     max_length = 3000
     hashtag_style = "none"
+    typed_mentions = False

@@ -7,3 +7,6 @@ class TikTokFormatter(ChannelFormatter):
     label = "TikTok"
     max_length = 2000
     requires_media = True
+    # Captions show addresses as plain text: the call to action points to the profile link.
+    default_cta_text = "Link in bio"
+    clickable_links = False

@@ -1,8 +1,5 @@
-import re
+from publishing.formatters.base import URL, ChannelFormatter, register
 
-from publishing.formatters.base import ChannelFormatter, register
-
-_URL = re.compile(r"https?://\S+", re.IGNORECASE)
 # twitter-text v3: these code points weigh 1, every other one 2; a URL weighs 23 whatever its length.
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 URL_WEIGHT = 23
@@ -22,7 +19,7 @@ class XFormatter(ChannelFormatter):
 
     def length(self, text: str) -> int:
         total, position = 0, 0
-        for match in _URL.finditer(text):
+        for match in URL.finditer(text):
             total += sum(_weight(c) for c in text[position:match.start()]) + URL_WEIGHT
             position = match.end()
         return total + sum(_weight(c) for c in text[position:])

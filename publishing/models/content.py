@@ -20,6 +20,9 @@ class Content(models.Model):
     link_url = models.URLField(blank=True, help_text="Where the call to action points (the article, a sign-up page).")
     urgent = models.BooleanField(default=False, help_text="Its posts go out before every other waiting post "
                                                           "(an outage notice, a correction).")
+    media = models.ManyToManyField("media.Asset", related_name="+", blank=True,
+                                   help_text="Library images or videos of the content; new channel versions "
+                                             "start with them.")
     status = models.CharField(max_length=32, choices=ContentStatus.choices, default=ContentStatus.DRAFT,
                               editable=False, db_index=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)

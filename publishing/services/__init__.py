@@ -28,6 +28,7 @@ from publishing.services.jobs import (
     backoff_seconds,
     job_cancel,
     job_mark_published,
+    job_reschedule,
     job_retry,
     job_transition,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "campaign_resume", "campaign_transition",
     "campaign_update", "channel_create", "channel_update", "content_approve", "content_archive", "content_create",
     "content_request_changes", "content_submit", "content_transition", "content_update", "job_cancel",
-    "job_mark_published", "job_retry", "job_transition", "metric_snapshot_record", "metrics_import_csv",
+    "job_mark_published", "job_reschedule", "job_retry", "job_transition", "metric_snapshot_record",
+    "metrics_import_csv",
     "version_attach_media", "version_errors", "version_preview", "version_update", "versions_generate",
 ]

@@ -9,6 +9,7 @@ from aicmo_site.errors import ConflictError, DomainError
 from publishing import conf
 from publishing.choices import CONTENT_TRANSITIONS, EDITABLE_WITHOUT_REVIEW, ContentStatus, ReviewStatus
 from publishing.models import Content, ContentEvent, Review
+from publishing.services.attachments import media_replace
 
 APPROVE_PERMISSION = "publishing.approve_content"
 EDITABLE_FIELDS = ("kind", "title", "slug", "summary", "body", "tags", "categories", "link_url", "urgent")
@@ -55,7 +56,7 @@ def _close_review(content: Content, *, status: str, by, note: str) -> None:
 @transaction.atomic
 def content_create(*, by, title: str, body: str = "", summary: str = "", kind: str = "blog_post",
                    tags: list | None = None, categories: list | None = None, link_url: str = "",
-                   slug: str = "", urgent: bool = False) -> Content:
+                   slug: str = "", urgent: bool = False, media=()) -> Content:
     content = Content(
         author=by, title=title, body=body, summary=summary, kind=kind, tags=list(tags or []),
         categories=list(categories or []), link_url=link_url, slug=slug or _unique_slug(title), urgent=urgent,
@@ -63,6 +64,7 @@ def content_create(*, by, title: str, body: str = "", summary: str = "", kind: s
     content.full_clean()
     content.save()
     ContentEvent.objects.create(content=content, action="created", to_status=content.status, by=by)
+    media_replace(holder=content, assets=media, used_in_kind="content")
     return content
 
 
@@ -85,7 +87,8 @@ def content_mark_edited(*, content: Content, by, what: str, changes: dict) -> No
 
 
 @transaction.atomic
-def content_update(*, content: Content, by, **fields) -> Content:
+def content_update(*, content: Content, by, media=None, **fields) -> Content:
+    """Change the content's fields and, when `media` is given, make its library assets exactly those."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.", code="unknown_fields")
@@ -96,6 +99,8 @@ def content_update(*, content: Content, by, **fields) -> Content:
         if before != value:
             changes[name] = [before, value]
             setattr(content, name, value)
+    if media is not None:
+        changes.update(media_replace(holder=content, assets=media, used_in_kind="content") or {})
     if not changes:
         return content
     content.full_clean()

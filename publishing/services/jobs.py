@@ -1,7 +1,7 @@
 """Publishing jobs: the one transition function, people's actions (retry, cancel, mark published) and
 the outcomes the dispatcher records."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
 from publishing import conf
-from publishing.choices import JOB_TRANSITIONS, ContentStatus, JobStatus
+from publishing.choices import JOB_TRANSITIONS, RESCHEDULABLE_JOB, ContentStatus, JobStatus
 from publishing.models import JobEvent, PublishingJob
 from publishing.services.content import content_transition
 from publishing.webhook_events import jobs_event_emit
@@ -94,6 +94,32 @@ def job_mark_published(*, job: PublishingJob, by=None, url: str, external_id: st
                          sending_since=None)
     _content_published(job)
     _campaign_settle(job.campaign_id)
+    return job
+
+
+@transaction.atomic
+def job_reschedule(*, job: PublishingJob, day: date, by=None, note: str = "") -> PublishingJob:
+    """Move a post to another day at the same time of day (in the team's time zone). Only a job that
+    has not started publishing moves: once a dispatcher holds it, the post may already exist. The
+    status stays; the move is recorded as an event of the job with who asked."""
+    job = _locked(job)
+    if job.status not in RESCHEDULABLE_JOB:
+        raise ConflictError(f"A {JobStatus(job.status).label.lower()} post cannot be moved.", code="not_movable",
+                            extra={"status": job.status})
+    tz = timezone.get_current_timezone()
+    before = timezone.localtime(job.scheduled_at, tz)
+    when = datetime.combine(day, before.time(), tzinfo=tz)
+    if when == before:
+        return job
+    if when < timezone.now():
+        raise DomainError("Choose a day still to come: a post moved into the past would go out at once.",
+                          code="in_the_past", extra={"field": "day"})
+    job.scheduled_at = when
+    # A job waiting on a retry keeps its retry time only if that is still later than the new time.
+    job.due_at = max(when, job.next_retry_at) if job.next_retry_at else when
+    job.save(update_fields=["scheduled_at", "due_at", "updated_at"])
+    JobEvent.objects.create(job=job, from_status=job.status, to_status=job.status, by=by,
+                            note=note or f"Moved from {before:%a %d %b %Y %H:%M} to {when:%a %d %b %Y %H:%M}")
     return job
 
 

@@ -6,6 +6,7 @@ from aicmo_site.errors import DomainError
 from media.services import asset_attachable_check, asset_usage_record
 from publishing.formatters import formatter_for, registered
 from publishing.models import ChannelVersion, Content
+from publishing.services.attachments import media_replace
 from publishing.services.content import content_mark_edited
 
 VERSION_FIELDS = ("title", "body", "hashtags", "mentions", "cta_text", "cta_url")
@@ -29,18 +30,23 @@ def versions_generate(*, content: Content, kinds, force: bool = False) -> list[C
             versions.append(version)
             continue
         draft = formatter_for(kind).generate(content)
+        new = version is None
         version = version or ChannelVersion(content=content, kind=kind)
         for name in VERSION_FIELDS:
             setattr(version, name, getattr(draft, name))
         version.edited_by_hand = False
         version.full_clean()
         version.save()
+        if new:
+            # A new version starts with the content's images; each version may then change its own.
+            media_replace(holder=version, assets=content.media.all(), used_in_kind="content_version", channel=kind)
         versions.append(version)
     return versions
 
 
 @transaction.atomic
-def version_update(*, version: ChannelVersion, by, **fields) -> ChannelVersion:
+def version_update(*, version: ChannelVersion, by, media=None, **fields) -> ChannelVersion:
+    """Hand edits of a version; when `media` is given, its library assets become exactly those."""
     unknown = set(fields) - set(VERSION_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.", code="unknown_fields")
@@ -50,9 +56,14 @@ def version_update(*, version: ChannelVersion, by, **fields) -> ChannelVersion:
         if getattr(version, name) != value:
             changes[f"{version.kind}.{name}"] = [getattr(version, name), value]
             setattr(version, name, value)
+    if media is not None:
+        replaced = media_replace(holder=version, assets=media, used_in_kind="content_version", channel=version.kind)
+        if replaced:
+            changes[f"{version.kind}.media"] = replaced["media"]
     if not changes:
         return version
-    version.edited_by_hand = True
+    # Its own images do not make a version hand-written: regenerating its text stays allowed.
+    version.edited_by_hand = version.edited_by_hand or any(not key.endswith(".media") for key in changes)
     version.full_clean()
     version.save()
     content_mark_edited(content=version.content, by=by, what=f"The {version.kind} version", changes=changes)
