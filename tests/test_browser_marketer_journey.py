@@ -19,8 +19,8 @@ from crm.models import Contact, Segment
 from media.tests import images
 from media.tests.factories import LibraryFactory
 from publishing.choices import JobStatus
-from publishing.email.choices import SendStatus
-from publishing.email.models import EmailCampaign
+from publishing.email.choices import DeliveryStatus, SendStatus
+from publishing.email.models import EmailCampaign, EmailDelivery
 from publishing.models import Campaign, PublishingJob
 from publishing.tests.channels import channel_on
 from publishing.tests.email.factories import EmailTemplateFactory, smtp_account
@@ -253,6 +253,12 @@ def test_marketer_runs_a_campaign_from_import_to_report_without_the_admin(
     wait_for(lambda: len(smtp_server.messages) == 2, timeout=60, message="the test share at the SMTP server")
     assert {mail.message()["Subject"] for mail in smtp_server.messages} == {"Spring is here", "Three things we shipped"}
 
+    # The SMTP server answers before the worker records the delivery: the page shows what is recorded.
+    wait_for(
+        lambda: EmailDelivery.objects.filter(status=DeliveryStatus.SENT).count() == 2,
+        timeout=30,
+        message="the test share recorded as sent",
+    )
     # The home page shows the send under way: half of it out, the rest waiting for the winner.
     open_section(page, "Overview")
     under_way = page.locator("#under-way li", has_text="Email “Spring launch week”")
