@@ -287,6 +287,10 @@ def test_marketer_runs_a_campaign_from_import_to_report_without_the_admin(
     assert page.locator("#jobs .badge.status-published").count() == 2
     assert page.inner_text("#campaign-status") in ("Running", "Completed")
     visit.check(page, "published")
+    open_section(page, "Calendar")
+    today = page.inner_text(".calendar-day.today")
+    assert "Spring launch" in today and slack.name in today and webhook.name in today
+    visit.check(page)
 
     open_section(page, "Overview")
     under_way = page.locator("#under-way li", has_text="Email “Spring launch week”")
