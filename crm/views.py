@@ -75,6 +75,7 @@ def contact_list(request):
     query = params.copy()
     return render(request, "crm/contact_list.html", {
         "page": page, "filterset": filterset, "params": params, "query": query.urlencode(),
+        "filtered": bool(params.keys() - {"ordering"}),
         "segments": Segment.objects.only("pk", "name"), "tags": Tag.objects.only("name"),
         "lifecycles": LifecycleStatus.choices, "email_statuses": EmailStatus.choices, "tiers": EngagementTier.choices,
         "sorts": SORTS,

@@ -37,7 +37,8 @@ def content_list(*, filters: dict | None = None) -> QuerySet[Content]:
 def content_detail(*, pk: int) -> Content:
     return (Content.objects.select_related("author")
             .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.prefetch_related("media")),
-                              Prefetch("events", queryset=ContentEvent.objects.select_related("by")))
+                              Prefetch("events", queryset=ContentEvent.objects.select_related("by")),
+                              "media__renditions")
             .get(pk=pk))
 
 

@@ -3,20 +3,17 @@ and a phone's (390 x 844): nothing wider than the screen, no axe-core violation,
 leads to a page the person may not open (people see only what they may use)."""
 
 import re
-from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from publishing.email.choices import SendStatus
 from publishing.email.models import EmailCampaign
+from tests.browser import AXE, PASSWORD, axe_violations, horizontal_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe.min.js"
-PASSWORD = "a-long-password-1"
 # Not back-office pages: the Django admin and API docs (their own look), public pages reached from
 # emails and feeds, uploaded files, and the log-out form.
 OUTSIDE = re.compile(r"^/(admin|api|static|accounts|feeds|t|u|healthz|publishing/p|publishing/feeds)(/|$)"
@@ -67,26 +64,12 @@ def _crawl(page, base: str) -> tuple[list[str], list[str]]:
     return pages, forbidden
 
 
-def _axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate("""async () => {
-        const result = await axe.run(document, {resultTypes: ["violations"]});
-        const where = (v) => v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ");
-        return result.violations.map(v => `${v.id}: ${v.help} (${where(v)})`);
-    }""")
-    return found
-
-
 def _log_in(page, base: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", "visitor")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
-
-
-def _horizontal_overflow(page) -> int:
-    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
 
 
 @pytest.fixture
@@ -112,10 +95,10 @@ def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, make_us
         for path in pages:
             page.goto(live_server.url + path)
             page.wait_for_load_state("load")
-            overflow = _horizontal_overflow(page)
+            overflow = horizontal_overflow(page)
             if overflow > 0:
                 problems.append(f"{viewport['width']} px {path}: {overflow} px wider than the screen")
-            problems += [f"{viewport['width']} px {path}: {v}" for v in _axe_violations(page)]
+            problems += [f"{viewport['width']} px {path}: {v}" for v in axe_violations(page)]
         context.close()
     assert len(pages) > 20, pages
     reached = {_shape(path) for path in pages}
@@ -134,10 +117,10 @@ def test_pages_reached_by_a_form_fit_the_phone_and_pass_axe(live_server, browser
     problems = []
 
     def check(what: str) -> None:
-        overflow = _horizontal_overflow(page)
+        overflow = horizontal_overflow(page)
         if overflow > 0:
             problems.append(f"{what}: {overflow} px wider than the screen")
-        problems.extend(f"{what}: {violation}" for violation in _axe_violations(page))
+        problems.extend(f"{what}: {violation}" for violation in axe_violations(page))
 
     page.goto(f"{live_server.url}/contacts/")
     page.locator("#contacts input[name=contact]").first.check()

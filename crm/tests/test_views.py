@@ -49,6 +49,12 @@ def test_contact_list_empty_state_and_bad_filter(marketer):
     assert b"No contacts match" in response.content and b"lifecycle_status" in response.content
 
 
+def test_contact_list_on_an_empty_installation_points_to_the_import_not_to_clearing_filters(marketer):
+    page = marketer.get("/contacts/").content.decode()
+    assert "No contacts yet" in page and 'href="/contacts/imports/">import a CSV file</a>' in page
+    assert "Clear the filters" not in page
+
+
 def test_contact_page_shows_timeline_and_moves_lifecycle(marketer):
     contact = ContactFactory(email="ann@acme.io")
     marketer.post(f"/contacts/{contact.pk}/note/", {"text": "Met at the fair"})

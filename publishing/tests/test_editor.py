@@ -111,3 +111,26 @@ def test_a_version_for_a_channel_without_typed_mentions_has_no_mentions_field(ma
     assert b'name="mentions"' in marketer_client.get(reverse("publishing:version-edit", args=[x.pk])).content
     assert b'name="mentions"' not in marketer_client.get(
         reverse("publishing:version-edit", args=[linkedin.pk])).content
+
+
+def test_the_content_page_shows_the_attached_assets_in_a_fixed_number_of_queries(
+    marketer_client, django_assert_num_queries
+):
+    photo = AssetFactory(status="approved", name="Team photo", alt_text="The team on the roof")
+    _thumbnail(photo)
+    content = content_create(by=marketer_client.user, title="Launch", body="Body", media=[photo])
+    url = reverse("publishing:content-detail", args=[content.pk])
+    empty = marketer_client.get(reverse("publishing:content-detail", args=[
+        content_create(by=marketer_client.user, title="Bare", body="Body").pk])).content.decode()
+    assert "None attached: pick approved ones from the library in the editor." in empty
+    with django_assert_num_queries(9):
+        marketer_client.get(url)
+    for n in range(3):
+        extra = AssetFactory(status="approved", name=f"Extra {n}")
+        _thumbnail(extra)
+        content.media.add(extra)
+    with django_assert_num_queries(9):
+        html = marketer_client.get(url).content.decode()
+    section = html[html.index('id="content-media"'):]
+    assert 'alt="The team on the roof"' in section and section.count('class="media-option"') == 4
+    assert f'href="/media/library/{photo.pk}/"' in section

@@ -239,3 +239,11 @@ def test_campaign_page_says_why_a_job_needs_checking_and_which_post_is_on_its_wa
     text = page.content.decode()
     assert reason in text and "Urgent" in text
     assert "waiting for its answer" in text
+
+
+def test_a_campaign_that_went_out_links_to_its_report_and_a_draft_does_not(marketer_client):
+    draft = CampaignFactory(status=CampaignStatus.DRAFT)
+    live = CampaignFactory(status=CampaignStatus.RUNNING, activated_at=timezone.now())
+    assert b'id="campaign-report-link"' not in marketer_client.get(draft.get_absolute_url()).content
+    page = marketer_client.get(live.get_absolute_url()).content.decode()
+    assert f'<a href="/analytics/campaigns/{live.pk}/" id="campaign-report-link">Campaign report</a>' in page
