@@ -115,7 +115,7 @@ def _freeze_audience(email_campaign: EmailCampaign) -> int:
 
 @transaction.atomic
 def email_campaign_send(*, email_campaign: EmailCampaign, by=None) -> EmailCampaign:
-    from publishing.email.ab_testing import ab_test_assign
+    from publishing.email.services.ab_tests import ab_test_assign
 
     unmet = [item for item in email_campaign_checklist(email_campaign) if not item["ok"]]
     if unmet:
@@ -186,7 +186,7 @@ def email_campaigns_start_due(*, now=None) -> int:
 def email_campaign_pause(*, email_campaign: EmailCampaign, by=None, note: str = "") -> EmailCampaign:
     """No worker starts a message once this commits; a message already started still completes.
 
-    A start is one statement that requires the send to be "sending" (publishing.email.marks). Rewriting
+    A start is one statement that requires the send to be "sending" (publishing.email.sender.marks). Rewriting
     every queued delivery here, claimed or not, makes a start whose snapshot predates this commit wait
     for it and then find its lease gone; it also gives the claims back at once for the resume."""
     email_campaign_transition(email_campaign=email_campaign, to=SendStatus.PAUSED, by=by, note=note)

@@ -16,7 +16,7 @@ Exactly once, as far as SMTP allows:
 - Messages are rendered before the connection opens, so no template or database work stretches the
   window either.
 - A pause or a cancel takes effect before the next message of every worker: the "sending" mark
-  starts a delivery only while its send is "sending", in the same statement (publishing.email.marks),
+  starts a delivery only while its send is "sending", in the same statement (publishing.email.sender.marks),
   and a refused start makes the worker look at the send's status and stop.
 - EMAIL_SYNCHRONOUS_COMMIT=0 (PostgreSQL) turns synchronous_commit off for the worker's connection
   while it sends: a commit then returns once its WAL record is in the server, not yet on disk. A
@@ -47,9 +47,9 @@ from gateways.mail.steps import SendSteps, Step
 from publishing.email import conf
 from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, SendStatus
 from publishing.email.composing import LinkBook, content_of, links_in, outgoing_for, render_for
-from publishing.email.marks import WorkerMarks
 from publishing.email.models import EmailCampaign, EmailDelivery
 from publishing.email.recipients import recipients_for
+from publishing.email.sender.marks import WorkerMarks
 from publishing.email.services.campaigns import (
     email_campaign_complete_if_done,
     email_campaign_pause_for_provider,
