@@ -15,7 +15,7 @@ from gateways.adapters.smtp import SmtpSession
 from gateways.testing.ports import free_port
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign, EmailDelivery, EmailLink
-from publishing.email.sender import batch, claim_batch, marks, worker_run
+from publishing.email.sender import batch, claim_batch, marks, worker, worker_run
 from publishing.email.services import (
     email_campaign_cancel,
     email_campaign_checklist,
@@ -278,7 +278,7 @@ def test_synchronous_commit_is_relaxed_only_while_sending_and_only_when_configur
         return real_send_batch(*args)
 
     real_send_batch = batch.send_batch
-    with mock.patch.object(batch, "send_batch", send_batch):
+    with mock.patch.object(worker, "send_batch", send_batch):
         report = worker_run(email_campaign_id=email_campaign.pk)
 
     assert report.sent == 2
