@@ -6,12 +6,12 @@ from publishing.email.choices import SendStatus
 from publishing.email.models import EmailCampaign
 from publishing.email.sender import worker_run
 from publishing.email.services.campaigns import (
-    campaign_wake,
     campaigns_needing_work,
     email_campaign_complete_if_done,
     email_campaigns_start_due,
     leases_recover,
 )
+from publishing.email.services.wake import campaign_wake
 
 logger = logging.getLogger("publishing.email")
 

@@ -22,7 +22,7 @@ from publishing.email.sender.claiming import release
 from publishing.email.sender.marks import WorkerMarks
 from publishing.email.services.campaigns import email_campaign_pause_for_provider, email_sending_readiness
 from publishing.email.services.gateway import email_gateway
-from publishing.webhook_events import emails_sent_emit
+from publishing.email.webhook_events import emails_sent_emit
 
 NO_PROVIDER_CONFIGURED = "no provider configured"
 PACE_BURST_SECONDS = 1.0
