@@ -4,7 +4,7 @@ OverflowError, a 500)."""
 
 from django import forms
 
-from aicmo_site.api.fields import DB_INTEGER_MAX
+from aicmo_site.bounds import DB_INTEGER_MAX
 
 
 def stored_id(value) -> int | None:

@@ -1,9 +1,13 @@
-"""Hooks each domain app may offer by module name, looked up in dependency order."""
+"""Hooks each domain app may offer by module name, looked up in dependency order.
+
+publishing.email offers its own (selectors, demo, schedules) like an app, after publishing's: it is a
+package of the publishing app that builds on publishing, so publishing's modules cannot gather its hooks
+without an import cycle."""
 
 from importlib import import_module
 from types import ModuleType
 
-DOMAIN_APPS_IN_ORDER = ("gateways", "webhooks", "crm", "media", "publishing", "analytics", "alerts")
+DOMAIN_APPS_IN_ORDER = ("gateways", "webhooks", "crm", "media", "publishing", "publishing.email", "analytics", "alerts")
 
 
 def app_modules(module_name: str) -> list[tuple[str, ModuleType]]:

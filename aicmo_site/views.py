@@ -48,7 +48,7 @@ def home(request):
         ("Import contacts", crm_steps["contacts"], reverse("crm:import-list")),
         ("Make a segment", crm_steps["segments"], reverse("crm:segment-new")),
         ("Write content", publishing_steps["content"], reverse("publishing:content-create")),
-        ("Send an email", publishing_steps["sends"], reverse("email-send-list")),
+        ("Send an email", email_selectors.email_sends_started(), reverse("email-send-list")),
     ]
     # The steps are a Marketer's or an Admin's to take; readers would only be sent to pages they cannot use.
     if not may("crm.add_importrun") or all(done for _, done, _ in steps):

@@ -85,7 +85,7 @@ def own_peak_mb() -> float:
 
 
 def worker_main(email_campaign_id: int) -> int:
-    from publishing.email.sending import worker_run
+    from publishing.email.sender import worker_run
 
     report = worker_run(email_campaign_id=email_campaign_id, budget_seconds=24 * 3600)
     print(json.dumps({"sent": report.sent, "failed": report.failed, "unknown": report.unknown,

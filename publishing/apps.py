@@ -5,6 +5,13 @@ class PublishingConfig(AppConfig):
     name = "publishing"
     verbose_name = "Publishing"
 
+    def import_models(self):
+        super().import_models()
+        # The email package's models belong to this app (its tables and label are publishing's). They are
+        # imported while Django loads every app's models, here rather than from publishing.models: the
+        # email package builds on publishing.models, which so never depends on it.
+        import publishing.email.models  # noqa: F401
+
     def ready(self):
         from crm.privacy import contact_erased
         from publishing.email.privacy import on_contact_erased

@@ -2,8 +2,6 @@ from collections.abc import Callable
 
 from django_q.models import Schedule
 
-from publishing.email.schedules import SCHEDULES as EMAIL_SCHEDULES
-
 DISPATCH = "publishing: dispatch due posts"
 
 SCHEDULES = [
@@ -23,8 +21,6 @@ SCHEDULES = [
         "repeats": -1,
     },
 ]
-
-SCHEDULES += EMAIL_SCHEDULES
 
 
 def next_dispatch_queued() -> Callable[[], bool]:

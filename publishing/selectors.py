@@ -13,9 +13,6 @@ from media.selectors import assets_in_review
 from media.services.approval import APPROVE_PERMISSION as APPROVE_ASSET
 from publishing import conf
 from publishing.choices import DUE_JOB, CampaignStatus, ContentStatus, JobStatus, ReviewStatus
-from publishing.email.choices import SendStatus
-from publishing.email.models import EmailCampaign
-from publishing.email.selectors import email_campaigns_stuck
 from publishing.models import (
     Campaign,
     Channel,
@@ -101,9 +98,8 @@ def jobs_needing_attention(*, limit: int = 10) -> tuple[list[PublishingJob], int
 
 
 def publishing_getting_started() -> dict:
-    """The getting-started checklist's publishing steps: is there content yet, and has an email gone out?"""
-    return {"content": Content.objects.exists(),
-            "sends": EmailCampaign.objects.exclude(status=SendStatus.DRAFT).exists()}
+    """The getting-started checklist's publishing step: is there content yet? (Sends: publishing.email.selectors.)"""
+    return {"content": Content.objects.exists()}
 
 
 def public_content(*, slug: str) -> Content:
@@ -208,10 +204,7 @@ def campaigns_stuck(*, before) -> QuerySet[Campaign]:
 
 
 def stuck_work(*, before) -> list[StuckWork]:
-    """For the home page (aicmo_site.stuck)."""
-    sends = [StuckWork("Email send", send.campaign.name, reverse("email-send-detail", args=[send.campaign_id]),
-                       send.progressed_at) for send in email_campaigns_stuck(before=before)]
-    campaigns = [StuckWork("Campaign", f"{c.name} ({c.stuck_jobs} stuck job{'s' if c.stuck_jobs != 1 else ''})",
-                           reverse("publishing:campaign-detail", args=[c.pk]), c.progressed_at)
-                 for c in campaigns_stuck(before=before)]
-    return sends + campaigns
+    """For the home page (aicmo_site.stuck); stuck sends are publishing.email.selectors'."""
+    return [StuckWork("Campaign", f"{c.name} ({c.stuck_jobs} stuck job{'s' if c.stuck_jobs != 1 else ''})",
+                      reverse("publishing:campaign-detail", args=[c.pk]), c.progressed_at)
+            for c in campaigns_stuck(before=before)]

@@ -13,7 +13,7 @@ from gateways import demo
 from gateways.models import ProviderAccount, ProviderHealth
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign, EmailDelivery
-from publishing.email.sending import worker_run
+from publishing.email.sender import worker_run
 from publishing.email.services import email_campaign_checklist, email_campaign_resume, email_campaign_send
 from publishing.tests.email.factories import smtp_account
 from publishing.tests.email.helpers import campaign_for

@@ -19,7 +19,7 @@ from crm.tests.factories import ContactFactory, SegmentFactory
 from publishing import dispatcher
 from publishing.email.choices import InboundEventKind
 from publishing.email.models import EmailDelivery, EmailLink
-from publishing.email.sending import worker_run
+from publishing.email.sender import worker_run
 from publishing.email.services.feedback import delivery_record_click, delivery_record_open, inbound_event_apply
 from publishing.tests.channels import channel_on
 from publishing.tests.email.helpers import ready_campaign, started

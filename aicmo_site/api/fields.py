@@ -10,8 +10,8 @@ import datetime as dt
 from django.db import models
 from rest_framework import serializers
 
-DB_INTEGER_MAX = 2**63 - 1
-DB_INTEGER_MIN = -(2**63)
+from aicmo_site.bounds import DB_INTEGER_MAX
+
 # Reports and schedules work on calendar dates; a year outside these overflowed date arithmetic.
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2999, 12, 31)

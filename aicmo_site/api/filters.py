@@ -5,7 +5,7 @@ import django_filters
 from django_filters import fields as filter_fields
 from django_filters.rest_framework import DjangoFilterBackend
 
-from aicmo_site.api.fields import DB_INTEGER_MAX, DB_INTEGER_MIN
+from aicmo_site.bounds import DB_INTEGER_MAX, DB_INTEGER_MIN
 from aicmo_site.forms import BoundedIds
 
 

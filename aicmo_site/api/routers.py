@@ -3,7 +3,7 @@ row can hold (past 64 bits) is a 404 at routing, before any view or query sees i
 
 from rest_framework.routers import DefaultRouter
 
-from aicmo_site.api.fields import DB_INTEGER_MAX
+from aicmo_site.bounds import DB_INTEGER_MAX
 
 
 class IdConverter:

@@ -1,9 +1,9 @@
-"""Argument types for management commands: the same bounds as the API's (aicmo_site.api.fields), checked
+"""Argument types for management commands: the same bounds as the API's (aicmo_site.bounds), checked
 by argparse, so a command refuses a value the database cannot hold with a usage error, not a traceback."""
 
 import argparse
 
-from aicmo_site.api.fields import DB_INTEGER_MAX
+from aicmo_site.bounds import DB_INTEGER_MAX
 
 
 def stored_id(value: str) -> int:

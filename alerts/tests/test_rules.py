@@ -24,7 +24,7 @@ from gateways.testing.ports import free_port
 from publishing import dispatcher
 from publishing.email.choices import DeliveryStatus, InboundEventKind
 from publishing.email.models import EmailDelivery
-from publishing.email.sending import worker_run
+from publishing.email.sender import worker_run
 from publishing.email.services.feedback import inbound_event_apply
 from publishing.models import JobEvent
 from publishing.tests.channels import channel_on

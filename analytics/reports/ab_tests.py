@@ -1,8 +1,8 @@
 """A/B test results of campaigns' emails, read from publishing's email A/B tests (which own the
 statistics: Wilson intervals, two-proportion z-test of each variant against the best)."""
 
-from publishing.email.ab_testing import ab_test_results
 from publishing.email.models import ABTest
+from publishing.email.services.ab_tests import ab_test_results
 
 
 def ab_test_reports(campaign_ids) -> dict[int, dict]:

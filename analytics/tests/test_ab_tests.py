@@ -7,8 +7,8 @@ import pytest
 
 from analytics.reports import campaign_report
 from crm.tests.factories import ContactFactory
-from publishing.email.ab_testing import ab_test_create, ab_test_pick_winner
 from publishing.email.models import EmailDelivery
+from publishing.email.services.ab_tests import ab_test_create, ab_test_pick_winner
 from publishing.tests.email.factories import EmailCampaignFactory
 
 pytestmark = pytest.mark.django_db

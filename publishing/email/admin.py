@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from aicmo_site.errors import DomainError
-from publishing.email import ab_testing, selectors, services
+from publishing.email import selectors, services
 from publishing.email.models import (
     ABTest,
     ABVariant,
@@ -17,6 +17,7 @@ from publishing.email.models import (
     InboundEvent,
 )
 from publishing.email.rendering import check_template
+from publishing.email.services import ab_tests
 from publishing.email.services.blocks import AUDIENCES, BLOCK_FIELDS
 from publishing.email.services.templates import TEMPLATE_FIELDS
 
@@ -207,7 +208,7 @@ class ABTestAdmin(admin.ModelAdmin):
         level = f"{obj.confidence_level:.0%}"
         rows = [f"{r.label}: {r.rate:.1%} of {r.recipients} ({level} CI {r.interval[0]:.1%}–{r.interval[1]:.1%})"
                 + (f", p={r.p_value:.4f}" if r.p_value is not None else ", best")
-                for r in ab_testing.ab_test_results(obj)]
+                for r in ab_tests.ab_test_results(obj)]
         return " · ".join(rows) or "No results yet"
 
 

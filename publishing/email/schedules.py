@@ -1,4 +1,4 @@
-"""Periodic work of email (django_q Schedule fields), to be listed in publishing/schedules.py."""
+"""Periodic work of email (django_q Schedule fields), found through aicmo_site.registry."""
 
 SCHEDULES = [
     {"name": "email: wake sends", "func": "publishing.email.tasks.email_wake_sends", "schedule_type": "I",

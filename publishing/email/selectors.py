@@ -6,8 +6,10 @@ from datetime import timedelta
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
 from django.utils import timezone
 
+from aicmo_site.stuck import StuckWork
 from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, InboundEventKind, SendStatus
 from publishing.email.filters import DeliveryFilterSet
 from publishing.email.models import ABTest, EmailCampaign, EmailDelivery, EmailTemplate, InboundEvent
@@ -150,6 +152,17 @@ class Feedback:
     complaints: int = 0
     replies: int = 0
     auto_replies: int = 0
+
+
+def stuck_work(*, before) -> list[StuckWork]:
+    """For the home page (aicmo_site.stuck, which finds this module through aicmo_site.registry)."""
+    return [StuckWork("Email send", send.campaign.name, reverse("email-send-detail", args=[send.campaign_id]),
+                      send.progressed_at) for send in email_campaigns_stuck(before=before)]
+
+
+def email_sends_started() -> bool:
+    """The getting-started checklist's last step: has an email gone out?"""
+    return EmailCampaign.objects.exclude(status=SendStatus.DRAFT).exists()
 
 
 def email_campaign_feedback(email_campaign: EmailCampaign) -> Feedback:

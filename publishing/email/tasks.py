@@ -4,14 +4,14 @@ import logging
 
 from publishing.email.choices import SendStatus
 from publishing.email.models import EmailCampaign
-from publishing.email.sending import worker_run
+from publishing.email.sender import worker_run
 from publishing.email.services.campaigns import (
-    campaign_wake,
     campaigns_needing_work,
     email_campaign_complete_if_done,
     email_campaigns_start_due,
     leases_recover,
 )
+from publishing.email.services.wake import campaign_wake
 
 logger = logging.getLogger("publishing.email")
 
@@ -45,6 +45,6 @@ def email_poll_inboxes() -> int:
 
 
 def email_evaluate_ab_tests() -> int:
-    from publishing.email.ab_testing import ab_tests_evaluate_due
+    from publishing.email.services.ab_tests import ab_tests_evaluate_due
 
     return ab_tests_evaluate_due()

@@ -4,14 +4,14 @@ templates under /email/templates/."""
 
 from django.urls import path
 
-from publishing.email import pages, preferences, send_pages, template_pages, views
+from publishing.email.views import pages, preferences, send_pages, template_pages, tracking
 
 urlpatterns = [
-    path("t/o/<str:token>", views.open_pixel, name="email-open"),
-    path("t/c/<str:token>", views.click, name="email-click"),
-    path("u/<str:token>", views.unsubscribe, name="email-unsubscribe"),
+    path("t/o/<str:token>", tracking.open_pixel, name="email-open"),
+    path("t/c/<str:token>", tracking.click, name="email-click"),
+    path("u/<str:token>", tracking.unsubscribe, name="email-unsubscribe"),
     path("u/<str:token>/topics/", preferences.topics, name="email-preferences"),
-    path("email/events", views.provider_events, name="email-provider-events"),
+    path("email/events", tracking.provider_events, name="email-provider-events"),
     path("email/campaigns/", pages.send_list, name="email-send-list"),
     path("email/campaigns/new/", send_pages.send_new, name="email-send-new"),
     path("email/campaigns/<id:campaign_id>/edit/", send_pages.send_edit, name="email-send-edit"),

@@ -6,4 +6,3 @@ __all__ = [
     "Campaign", "CampaignContent", "CampaignEvent", "Channel", "ChannelVersion", "Content", "ContentEvent",
     "JobEvent", "MetricSnapshot", "PublishingJob", "Review", "ReviewQueue",
 ]
-from publishing.email.models import *  # noqa: E402,F401,F403

@@ -3,6 +3,7 @@ from django.core.management import call_command
 from django_q.models import Schedule
 
 from publishing import dispatcher, schedules, tasks
+from publishing.email import schedules as email_schedules
 
 pytestmark = pytest.mark.django_db
 
@@ -13,6 +14,15 @@ def test_setup_schedules_writes_the_dispatcher_and_metrics_schedules_once():
     dispatch = Schedule.objects.get(name="publishing: dispatch due posts")
     assert (dispatch.func, dispatch.schedule_type, dispatch.minutes) == ("publishing.tasks.dispatch_loop", "I", 1)
     assert Schedule.objects.filter(func="publishing.tasks.metrics_pull").count() == 1
+
+
+def test_setup_schedules_writes_the_email_schedules_found_through_the_registry_once():
+    call_command("setup_schedules")
+    call_command("setup_schedules")
+    written = Schedule.objects.filter(func__startswith="publishing.email.tasks.")
+    assert sorted(written.values_list("name", "func")) == sorted(
+        (spec["name"], spec["func"]) for spec in email_schedules.SCHEDULES)
+    assert len(email_schedules.SCHEDULES) == 3
 
 
 def test_the_next_dispatcher_run_counts_as_queued_once_the_schedule_names_a_new_task():

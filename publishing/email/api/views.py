@@ -8,10 +8,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from publishing.email import ab_testing, selectors, services
+from publishing.email import selectors, services
 from publishing.email.api import serializers as s
 from publishing.email.filters import DeliveryFilterSet, EmailCampaignFilterSet, EmailTemplateFilterSet
 from publishing.email.models import EmailBlock
+from publishing.email.services import ab_tests
 
 _CHANGE = ["publishing.change_emailcampaign"]
 _VIEW = ["publishing.view_emailcampaign"]
@@ -189,18 +190,18 @@ class ABTestViewSet(viewsets.ReadOnlyModelViewSet):
     def create(self, request):
         data = s.ABTestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        test = ab_testing.ab_test_create(**data.validated_data)
+        test = ab_tests.ab_test_create(**data.validated_data)
         return Response(s.ABTestSerializer(selectors.ab_test_list().get(pk=test.pk)).data,
                         status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["get"])
     def results(self, request, pk=None):
-        return Response([asdict(result) for result in ab_testing.ab_test_results(self.get_object())])
+        return Response([asdict(result) for result in ab_tests.ab_test_results(self.get_object())])
 
     @extend_schema(request=s.PickWinnerInputSerializer, responses=s.ABTestSerializer)
     @action(detail=True, methods=["post"], url_path="pick-winner")
     def pick_winner(self, request, pk=None):
         data = s.PickWinnerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        test = ab_testing.ab_test_pick_winner(test=self.get_object(), by=request.user, **data.validated_data)
+        test = ab_tests.ab_test_pick_winner(test=self.get_object(), by=request.user, **data.validated_data)
         return Response(s.ABTestSerializer(selectors.ab_test_list().get(pk=test.pk)).data)

@@ -2,7 +2,6 @@
 
 from publishing.email.services.blocks import email_block_create, email_block_delete, email_block_update
 from publishing.email.services.campaigns import (
-    campaign_wake,
     email_campaign_cancel,
     email_campaign_checklist,
     email_campaign_complete_if_done,
@@ -23,6 +22,7 @@ from publishing.email.services.templates import (
     email_template_test_send,
     email_template_update,
 )
+from publishing.email.services.wake import campaign_wake
 
 __all__ = [
     "campaign_wake", "email_block_create", "email_block_delete", "email_block_update",

@@ -8,11 +8,12 @@ from aicmo_site.errors import ConflictError, DomainError
 from crm.selectors import audience_contacts, contacts_emailable
 from gateways.capabilities import Capability
 from gateways.readiness import Readiness, capability_readiness
-from publishing.email import conf
 from publishing.email.choices import DELIVERY_UNSENT, SEND_TRANSITIONS, DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign, EmailCampaignEvent, EmailDelivery, EmailTemplate
 from publishing.email.rendering import check_template
-from publishing.webhook_events import email_send_event_emit
+from publishing.email.services.ab_tests import ab_test_assign
+from publishing.email.services.wake import campaign_wake
+from publishing.email.webhook_events import email_send_event_emit
 
 SETUP_FIELDS = ("template", "from_email", "from_name", "reply_to", "subject", "preheader")
 
@@ -115,8 +116,6 @@ def _freeze_audience(email_campaign: EmailCampaign) -> int:
 
 @transaction.atomic
 def email_campaign_send(*, email_campaign: EmailCampaign, by=None) -> EmailCampaign:
-    from publishing.email.ab_testing import ab_test_assign
-
     unmet = [item for item in email_campaign_checklist(email_campaign) if not item["ok"]]
     if unmet:
         failing = [item["label"] for item in unmet]
@@ -186,7 +185,7 @@ def email_campaigns_start_due(*, now=None) -> int:
 def email_campaign_pause(*, email_campaign: EmailCampaign, by=None, note: str = "") -> EmailCampaign:
     """No worker starts a message once this commits; a message already started still completes.
 
-    A start is one statement that requires the send to be "sending" (publishing.email.marks). Rewriting
+    A start is one statement that requires the send to be "sending" (publishing.email.sender.marks). Rewriting
     every queued delivery here, claimed or not, makes a start whose snapshot predates this commit wait
     for it and then find its lease gone; it also gives the claims back at once for the resume."""
     email_campaign_transition(email_campaign=email_campaign, to=SendStatus.PAUSED, by=by, note=note)
@@ -264,12 +263,3 @@ def campaigns_needing_work():
                                        held=False).exclude(next_attempt_at__gt=now)
     live = EmailDelivery.objects.filter(campaign_id=OuterRef("campaign_id"), lease_expires_at__gt=now)
     return EmailCampaign.objects.filter(status=SendStatus.SENDING).filter(Exists(due)).exclude(Exists(live))
-
-
-def campaign_wake(email_campaign_id: int, *, workers: int | None = None) -> None:
-    """Wake the workers of one send. The queue only wakes: deliveries are claimed from the database."""
-    from django_q.tasks import async_task
-
-    for _ in range(workers or conf.send_concurrency()):
-        async_task("publishing.email.tasks.email_campaign_work", email_campaign_id,
-                   task_name=f"email-send-{email_campaign_id}")

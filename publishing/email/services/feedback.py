@@ -19,7 +19,7 @@ from crm.models import Contact
 from crm.services import contact_record_event, contact_unsubscribe
 from publishing.email.choices import DeliveryStatus, InboundEventKind
 from publishing.email.models import EmailDelivery, EmailLink, InboundEvent
-from publishing.webhook_events import email_event_emit
+from publishing.email.webhook_events import email_event_emit
 from webhooks.events import emit
 
 logger = logging.getLogger("publishing.email")

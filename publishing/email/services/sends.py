@@ -4,8 +4,8 @@ email itself, its A/B test and its schedule, all or nothing."""
 from django.db import transaction
 
 from aicmo_site.errors import ConflictError
-from publishing.email.ab_testing import ab_test_create
 from publishing.email.models import ABTest, EmailCampaign
+from publishing.email.services.ab_tests import ab_test_create
 from publishing.email.services.campaigns import email_campaign_schedule, email_campaign_set_up
 from publishing.services import campaign_create, campaign_update
 

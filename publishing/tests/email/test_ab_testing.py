@@ -2,10 +2,10 @@ import pytest
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
-from publishing.email.ab_testing import ab_test_create, ab_test_evaluate, ab_test_pick_winner, ab_test_results
 from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
 from publishing.email.models import EmailDelivery
-from publishing.email.sending import worker_run
+from publishing.email.sender import worker_run
+from publishing.email.services.ab_tests import ab_test_create, ab_test_evaluate, ab_test_pick_winner, ab_test_results
 from publishing.tests.email.helpers import ready_campaign, started
 
 pytestmark = pytest.mark.django_db

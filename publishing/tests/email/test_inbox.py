@@ -13,7 +13,7 @@ from gateways.testing.messages import gmail_reply, postfix_bounce
 from publishing.email.inbox import inbox_poll
 from publishing.email.models import EmailDelivery, InboundEvent
 from publishing.email.selectors import email_campaign_feedback
-from publishing.email.sending import worker_run
+from publishing.email.sender import worker_run
 from publishing.email.tokens import make_bounce_tag
 from publishing.tests.email.factories import smtp_account
 from publishing.tests.email.helpers import campaign_for, ready_campaign, started

@@ -13,7 +13,7 @@ from gateways.testing.messages import gmail_reply, postfix_bounce
 from publishing.email.composing import message_id_for
 from publishing.email.inbox import inbox_poll
 from publishing.email.models import EmailDelivery
-from publishing.email.sending import worker_run
+from publishing.email.sender import worker_run
 from publishing.tests.email.helpers import ready_campaign, started
 
 pytestmark = pytest.mark.django_db

@@ -2,9 +2,9 @@ import pytest
 from django.utils import timezone
 
 from aicmo_site.roles import ANALYST, MARKETER
-from publishing.email.ab_testing import ab_test_create
 from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign
+from publishing.email.services.ab_tests import ab_test_create
 from publishing.email.services.feedback import inbound_event_apply
 from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory
 

@@ -13,10 +13,9 @@ from crm.choices import ConsentStatus, LifecycleStatus, SuppressionKind
 from crm.tests.factories import CompanyFactory, ContactFactory, SuppressionFactory, TagFactory
 from gateways.adapters.smtp import SmtpSession
 from gateways.testing.ports import free_port
-from publishing.email import marks, sending
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign, EmailDelivery, EmailLink
-from publishing.email.sending import claim_batch, worker_run
+from publishing.email.sender import batch, claim_batch, marks, worker, worker_run
 from publishing.email.services import (
     email_campaign_cancel,
     email_campaign_checklist,
@@ -278,8 +277,8 @@ def test_synchronous_commit_is_relaxed_only_while_sending_and_only_when_configur
         seen.append(_synchronous_commit())
         return real_send_batch(*args)
 
-    real_send_batch = sending.send_batch
-    with mock.patch.object(sending, "send_batch", send_batch):
+    real_send_batch = batch.send_batch
+    with mock.patch.object(worker, "send_batch", send_batch):
         report = worker_run(email_campaign_id=email_campaign.pk)
 
     assert report.sent == 2
@@ -380,10 +379,10 @@ def test_a_batch_costs_one_statement_per_message_beyond_a_fixed_few(smtp_server,
         company = CompanyFactory()
         email_campaign, _contacts = ready_campaign(smtp_server, size, name=f"smtp-{size}", company=company)
         started(email_campaign)
-        sender = sending.CampaignSender(email_campaign, "worker-q")
+        sender = batch.CampaignSender(email_campaign, "worker-q")
         ids = claim_batch(campaign_id=email_campaign.campaign_id, owner="worker-q", size=size)
         with CaptureQueriesContext(connection) as queries:
-            assert sending.send_batch(sender, ids, sending.WorkerReport())
+            assert batch.send_batch(sender, ids, batch.WorkerReport())
         sender.close_sessions()
         counts[size] = len(queries)
     assert counts[8] - counts[4] == 4

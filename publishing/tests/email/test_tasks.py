@@ -6,7 +6,7 @@ from django_q.models import OrmQ
 
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailDelivery
-from publishing.email.sending import claim_batch
+from publishing.email.sender import claim_batch
 from publishing.email.tasks import email_wake_sends
 from publishing.tests.email.helpers import ready_campaign, started
 

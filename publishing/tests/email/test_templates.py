@@ -3,8 +3,8 @@
 import pytest
 
 from aicmo_site.errors import ConflictError
-from publishing.email.ab_testing import ab_test_create
 from publishing.email.models import EmailBlock, EmailTemplate
+from publishing.email.services.ab_tests import ab_test_create
 from publishing.email.services.templates import email_template_delete
 from publishing.tests.email.factories import EmailBlockFactory, EmailCampaignFactory, EmailTemplateFactory
 

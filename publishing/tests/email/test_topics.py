@@ -8,7 +8,7 @@ from crm.models import Contact, EngagementEvent
 from crm.tests.factories import ContactFactory
 from publishing.email.recipients import recipients_for
 from publishing.email.rendering import DynamicBlockRule, Recipient, render_email
-from publishing.email.sending import worker_run
+from publishing.email.sender import worker_run
 from publishing.email.services import email_block_create
 from publishing.email.tokens import make_token
 from publishing.tests.email.factories import EmailDeliveryFactory, EmailTemplateFactory, smtp_account

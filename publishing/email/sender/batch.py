@@ -1,73 +1,31 @@
-"""The send loop: workers claim deliveries from the database, never from the queue.
-
-Exactly once, as far as SMTP allows:
-- A claim is a lease (lease_owner, lease_expires_at) taken with SELECT … FOR UPDATE SKIP LOCKED on
-  PostgreSQL; on SQLite the claiming transaction holds the write lock (IMMEDIATE), and the UPDATE
-  repeats every condition, so two workers never hold the same delivery.
-- A worker sends over EMAIL_CONNECTIONS_PER_WORKER SMTP connections (_BatchSend). Each message is
-  written up to just before its end while its delivery is only claimed; then, one message at a time,
-  its "sending" mark is committed, its end written and the server's answer read, and the answer is
-  committed together with the next message's "sending" mark. The window in which the outcome cannot be
-  known is therefore one message per worker, whatever the batch size or the number of connections, and
-  a worker killed at any point leaves at most one outcome unknown. The other connections' commands and
-  content go out while a message waits for its answer (gateways.mail.steps), without threads.
-- A delivery found "sending" past its lease was maybe accepted by the server before its worker died:
-  it becomes outcome_unknown and is never sent again (services.campaigns.leases_recover).
-- Messages are rendered before the connection opens, so no template or database work stretches the
-  window either.
-- A pause or a cancel takes effect before the next message of every worker: the "sending" mark
-  starts a delivery only while its send is "sending", in the same statement (publishing.email.marks),
-  and a refused start makes the worker look at the send's status and stop.
-- EMAIL_SYNCHRONOUS_COMMIT=0 (PostgreSQL) turns synchronous_commit off for the worker's connection
-  while it sends: a commit then returns once its WAL record is in the server, not yet on disk. A
-  killed worker loses nothing (the server commits what it received); a crash of PostgreSQL itself may
-  lose the marks of the last fraction of a second (up to 3 × wal_writer_delay), and a message whose
-  "sending" was lost is sent again. Hence on by default.
-"""
+"""One claimed batch going out over the worker's connections, each delivery marked as it goes (marks)."""
 
 from __future__ import annotations
 
-import logging
-import os
-import socket
 import time
-import uuid
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection, transaction
-from django.db.models import F, Q, prefetch_related_objects
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from gateways.capabilities import OutgoingEmail, SendReceipt
 from gateways.errors import GatewayError, NoProviderAvailable, NoProviderConfigured, OutcomeUnknown, ProviderRejected
 from gateways.mail.steps import SendSteps, Step
 from publishing.email import conf
-from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, SendStatus
+from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.composing import LinkBook, content_of, links_in, outgoing_for, render_for
-from publishing.email.marks import WorkerMarks
 from publishing.email.models import EmailCampaign, EmailDelivery
 from publishing.email.recipients import recipients_for
-from publishing.email.services.campaigns import (
-    email_campaign_complete_if_done,
-    email_campaign_pause_for_provider,
-    email_sending_readiness,
-    leases_recover,
-)
+from publishing.email.sender.claiming import release
+from publishing.email.sender.marks import WorkerMarks
+from publishing.email.services.campaigns import email_campaign_pause_for_provider, email_sending_readiness
 from publishing.email.services.gateway import email_gateway
-from publishing.webhook_events import emails_sent_emit
+from publishing.email.webhook_events import emails_sent_emit
 
-logger = logging.getLogger("publishing.email")
-LEASE_POLL_SECONDS = 0.5
-SOON_SECONDS = 5
 NO_PROVIDER_CONFIGURED = "no provider configured"
 PACE_BURST_SECONDS = 1.0
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -83,32 +41,6 @@ class WorkerReport:
 
 def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(conf.retry_base_seconds() * 2 ** max(attempts - 1, 0), 3600))
-
-
-def _claimable(campaign_id: int, now):
-    return (EmailDelivery.objects.filter(campaign_id=campaign_id, status=DeliveryStatus.QUEUED, held=False)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)))
-
-
-def _work_coming_soon(campaign_id: int) -> bool:
-    """Claims held by other workers (live, or dead and expiring) or retries due within a few seconds."""
-    soon = timezone.now() + timedelta(seconds=SOON_SECONDS)
-    unsent = EmailDelivery.objects.filter(campaign_id=campaign_id, status__in=DELIVERY_UNSENT)
-    return unsent.filter(Q(lease_expires_at__isnull=False) | Q(held=False, next_attempt_at__lte=soon)).exists()
-
-
-def claim_batch(*, campaign_id: int, owner: str, size: int) -> list[int]:
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(_claimable(campaign_id, now).select_for_update(skip_locked=True).order_by("id")
-                   .values_list("id", flat=True)[:size])
-        if not ids:
-            return []
-        _claimable(campaign_id, now).filter(id__in=ids).update(
-            lease_owner=owner, lease_expires_at=now + timedelta(seconds=conf.lease_seconds()))
-    return list(EmailDelivery.objects.filter(id__in=ids, lease_owner=owner, status=DeliveryStatus.QUEUED)
-                .values_list("id", flat=True))
 
 
 class CampaignSender:
@@ -243,13 +175,6 @@ def _retry_or_fail(flight: _Flight, owner: str, error: GatewayError, report: Wor
     _finish(flight, owner, status=DeliveryStatus.QUEUED, error=str(error)[:2000], lease_owner="",
             lease_expires_at=None, next_attempt_at=timezone.now() + retry_delay(attempts))
     report.retried += 1
-
-
-def _release(delivery_ids: list[int], owner: str, *, delay: timedelta | None = None) -> None:
-    fields = {"lease_owner": "", "lease_expires_at": None}
-    if delay:
-        fields["next_attempt_at"] = timezone.now() + delay
-    EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner, status=DeliveryStatus.QUEUED).update(**fields)
 
 
 def _settle(session, flight: _Flight, owner: str, report: WorkerReport, pending: list) -> bool:
@@ -433,7 +358,7 @@ class _BatchSend:
         self.flights = [flight for flight in self.flights if flight.started]
         self._settle_ended()
         self.sender.marks.write(self.pending, [], self.owner)
-        _release(sorted(given_back + [delivery.pk for delivery, _message, _error in self.waiting]), self.owner,
+        release(sorted(given_back + [delivery.pk for delivery, _message, _error in self.waiting]), self.owner,
                  delay=delay)
         self.waiting.clear()
 
@@ -444,68 +369,3 @@ def send_batch(sender: CampaignSender, delivery_ids: list[int], report: WorkerRe
         return _BatchSend(sender, delivery_ids, report).run()
     finally:
         emails_sent_emit(delivery_ids)
-
-
-@contextmanager
-def _commit_durability():
-    """synchronous_commit off for this connection while it sends, when configured (see the module's docstring)."""
-    relaxed = not conf.synchronous_commit() and connection.vendor == "postgresql"
-    if relaxed:
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit = off")
-    try:
-        yield
-    finally:
-        if relaxed:
-            # The worker process runs other tasks on this connection afterwards.
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
-
-
-def worker_run(*, email_campaign_id: int, owner: str | None = None,
-               budget_seconds: float | None = None) -> WorkerReport:
-    """Send until nothing is claimable, the send is paused or canceled, or the time budget is spent."""
-    with _commit_durability():
-        return _worker_loop(email_campaign_id=email_campaign_id, owner=owner or worker_name(),
-                            budget_seconds=budget_seconds)
-
-
-def _worker_loop(*, email_campaign_id: int, owner: str, budget_seconds: float | None) -> WorkerReport:
-    report = WorkerReport()
-    email_campaign = EmailCampaign.objects.select_related("campaign", "template").get(pk=email_campaign_id)
-    deadline = time.monotonic() + (budget_seconds if budget_seconds is not None else conf.worker_budget_seconds())
-    leases_recover(campaign_id=email_campaign.campaign_id)
-    sender = CampaignSender(email_campaign, owner)
-    try:
-        return _send_until_done(sender, report, email_campaign, deadline)
-    finally:
-        sender.close_sessions()
-        sender.marks.close()
-
-
-def _send_until_done(sender: CampaignSender, report: WorkerReport, email_campaign: EmailCampaign,
-                     deadline: float) -> WorkerReport:
-    email_campaign_id, owner = email_campaign.pk, sender.owner
-    while True:
-        if EmailCampaign.objects.values_list("status", flat=True).get(pk=email_campaign_id) != SendStatus.SENDING:
-            report.stopped_because = "not sending"
-            return report
-        if time.monotonic() > deadline:
-            report.stopped_because = "time budget spent"
-            return report
-        claimed = claim_batch(campaign_id=email_campaign.campaign_id, owner=owner, size=conf.batch_size())
-        if not claimed:
-            leases_recover(campaign_id=email_campaign.campaign_id)
-            if email_campaign_complete_if_done(email_campaign_id=email_campaign_id) or not _work_coming_soon(
-                    email_campaign.campaign_id):
-                report.stopped_because = "nothing left to claim"
-                return report
-            # Another worker holds claims (it is sending them, or it died and they come back when the lease
-            # expires) or a retry is nearly due: waiting here beats waiting for the periodic wake-up.
-            time.sleep(LEASE_POLL_SECONDS)
-            continue
-        report.claimed_batches += 1
-        # After providers refused, the rest of the batch waits for its retry time: the loop claims nothing
-        # until then and waits itself only when that is soon, leaving longer waits to the periodic wake-up.
-        if not send_batch(sender, claimed, report) and report.stopped_because != "no provider available":
-            return report

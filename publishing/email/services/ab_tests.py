@@ -18,6 +18,7 @@ from django.utils import timezone
 from aicmo_site.errors import ConflictError, DomainError
 from publishing.email.choices import AB_TRANSITIONS, ABMetric, ABStatus, DeliveryStatus, SendStatus
 from publishing.email.models import ABTest, ABVariant, EmailCampaign, EmailDelivery
+from publishing.email.services.wake import campaign_wake
 from publishing.email.stats import Proportion, two_proportion_z_test
 
 _CHUNK = 1000
@@ -120,8 +121,6 @@ def ab_test_pick_winner(*, test: ABTest, winner: ABVariant, by=None, note: str =
     email_campaign = test.email_campaign
     EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, held=True,
                                  status=DeliveryStatus.QUEUED).update(variant=winner, held=False)
-    from publishing.email.services.campaigns import campaign_wake
-
     transaction.on_commit(lambda: campaign_wake(email_campaign.pk))
     return test
 

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_POST
 from aicmo_site.errors import DomainError
 from aicmo_site.stuck import stuck_before
 from crm.models import Suppression
-from publishing.email import ab_testing, selectors, services
+from publishing.email import selectors, services
 from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
 from publishing.email.filters import EmailCampaignFilterSet
 from publishing.email.forms import EmailPreviewForm, EmailTestSendForm
 from publishing.email.models import ABTest, ABVariant, EmailCampaign, EmailDelivery
+from publishing.email.services import ab_tests
 
 ORDERINGS = {"-created_at": "Newest", "-started_at": "Last started", "campaign__name": "Campaign name",
              "status": "Status"}
@@ -96,7 +97,7 @@ def _ab_test_context(email_campaign: EmailCampaign, *, confirm_variant: str | No
     subjects = {pk: subject or template_subject for pk, subject, template_subject
                 in test.variants.values_list("pk", "subject", "template__subject")}
     results = [(result, subjects.get(result.variant_id) or email_campaign.subject_line)
-               for result in ab_testing.ab_test_results(test)]
+               for result in ab_tests.ab_test_results(test)]
     # A winner is picked by hand once the variants are out (the send under way), and only while testing.
     open_to_pick = test.status == ABStatus.TESTING and email_campaign.status in (SendStatus.SENDING, SendStatus.PAUSED)
     confirm = next((result for result, _ in results if str(result.variant_id) == confirm_variant), None)
@@ -113,7 +114,7 @@ def _pick_winner(request, email_campaign: EmailCampaign, back: str):
         return redirect(f"{back}?{urlencode({'pick': variant.pk})}#ab-test")
     else:
         try:
-            ab_testing.ab_test_pick_winner(test=variant.ab_test, winner=variant, by=request.user)
+            ab_tests.ab_test_pick_winner(test=variant.ab_test, winner=variant, by=request.user)
             messages.success(request, f"Variant {variant.label} is the winner: the rest of the audience gets it.")
         except DomainError as exc:
             messages.error(request, exc.message)

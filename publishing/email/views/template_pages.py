@@ -17,7 +17,6 @@ from crm.models import Contact
 from publishing.email import selectors
 from publishing.email.forms import EmailPreviewForm, EmailTemplateForm
 from publishing.email.models import EmailCampaign, EmailTemplate
-from publishing.email.pages import search_term
 from publishing.email.rendering import DOCUMENTED_VARIABLES
 from publishing.email.services.templates import (
     TEMPLATE_FIELDS,
@@ -26,6 +25,7 @@ from publishing.email.services.templates import (
     email_template_preview,
     email_template_update,
 )
+from publishing.email.views.pages import search_term
 
 ORDERINGS = {"name": "Name", "-updated_at": "Last changed", "-send_count": "Most sends"}
 
