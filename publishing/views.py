@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from aicmo_site.errors import DomainError
 from aicmo_site.stuck import stuck_before
 from publishing import selectors, services
+from publishing.checks import content_checks
 from publishing.choices import JobStatus
 from publishing.filters import CampaignFilterSet, ContentFilterSet
 from publishing.formatters import formatter_for
@@ -87,6 +88,7 @@ def content_detail(request, pk):
         "generate_form": GenerateVersionsForm(initial={"kinds": [v.kind for v, _ in versions]}),
         "note_form": NoteForm(),
         "analyses": services.content_analyses_current(content),
+        "checks": content_checks(content),
     })
 
 

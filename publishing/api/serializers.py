@@ -97,6 +97,13 @@ class CurrentAnalysisSerializer(serializers.Serializer):
     analysis = ContentAnalysisSerializer(allow_null=True)
 
 
+class CheckResultSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["pass", "warn", "fail"])
+    reason = serializers.CharField()
+
+
 class ChannelSerializer(ModelSerializer):
     kind = serializers.ChoiceField(choices=())
 

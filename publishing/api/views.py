@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from aicmo_site.errors import DomainError
 from publishing import selectors, services
 from publishing.api import serializers as s
+from publishing.checks import content_checks
 from publishing.filters import CampaignFilterSet, ChannelFilterSet, ContentFilterSet, JobFilterSet
 from publishing.models import ChannelVersion
 
@@ -37,6 +38,7 @@ class ContentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         "history": ["publishing.view_content"],
         "analyse": ["publishing.change_content"],
         "analysis": ["publishing.view_content"],
+        "checks": ["publishing.view_content"],
     }
 
     def get_queryset(self):
@@ -111,6 +113,13 @@ class ContentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         current = services.content_analyses_current(self.get_object())
         return _ok(s.CurrentAnalysisSerializer, [{"kind": target.kind, "label": target.label, "analysis": row}
                                                  for target, row in current], many=True)
+
+    @extend_schema(responses=s.CheckResultSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def checks(self, request, pk=None):
+        """The automated checks before approval, each pass, warn or fail with its reason."""
+        content = self.get_object()
+        return Response([result.as_dict() for result in content_checks(content)])
 
     @extend_schema(responses=s.ContentEventSerializer(many=True))
     @action(detail=True, methods=["get"])
