@@ -15,6 +15,8 @@ LABELS = {
     "api_key": "API key", "base_id": "Base ID", "ca_file": "CA certificate file", "from_email": "From address",
     "helo_name": "HELO name", "url": "URL", "webhook_url": "Webhook URL", "return_path": "Return path (bounces)",
     "publish_as_draft": "Publish as draft",
+    "azure_deployment": "Azure deployment", "azure_api_version": "Azure API version",
+    "anthropic_version": "Anthropic API version",
 }
 HELP = {
     "security": "starttls, tls or none.",

@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from pytest_httpserver import HTTPServer
 
 from gateways import services
@@ -133,3 +134,16 @@ def test_probe_lists_models(httpserver):
         {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"}]})
     outcome = services.account_probe(account=_openai(httpserver.url_for("")))
     assert outcome.ok
+
+
+def test_provider_page_shows_todays_usage_against_the_budget(httpserver, login):
+    httpserver.expect_request("/chat/completions").respond_with_json(
+        contract.openai_completion(json.dumps({"quality": 50}), prompt_tokens=1000, completion_tokens=200))
+    account = _openai(httpserver.url_for(""), daily_request_budget="50", input_price_per_million="2",
+                      output_price_per_million="8")
+    services.generate_text(request=REQUEST)
+
+    page = login("Admin").get(reverse("gateways:provider-edit", args=[account.pk])).content.decode()
+
+    assert "Today (UTC): 1 request of a daily budget of 50" in page
+    assert "1000 tokens in, 200 out" in page and "estimated cost 0.0036" in page
