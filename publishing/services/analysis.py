@@ -104,7 +104,14 @@ def content_analysis_run(*, content_id: int) -> int:
     goals, topics = campaign_context(content)
     keywords = list(dict.fromkeys([*content.tags, *topics]))
     for row in claimed:
-        _run(row, goals=goals, topics=topics, keywords=keywords)
+        try:
+            _run(row, goals=goals, topics=topics, keywords=keywords)
+        except Exception:
+            # One text's fault must not leave it "running" for good, nor stop the others.
+            logger.exception("Analysis %s of content %s failed", row.pk, content_id)
+            ContentAnalysis.objects.filter(pk=row.pk, status=AnalysisStatus.RUNNING).update(
+                status=AnalysisStatus.FAILED, error="The analysis failed unexpectedly; analyse again.",
+                finished_at=timezone.now())
     return len(claimed)
 
 

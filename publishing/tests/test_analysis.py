@@ -140,3 +140,17 @@ def gateways_health_reset(account):
     from gateways.models import ProviderHealth
 
     assert ProviderHealth.objects.get(pk=account.pk).breaker_state == "closed"
+
+
+def test_an_unexpected_error_fails_that_text_only(content, monkeypatch, django_capture_on_commit_callbacks):
+    real = local.analyse_locally
+
+    def breaks_on_x(text, **kwargs):
+        if "Faster imports are here" in text:
+            raise ValueError("lexicon missing")
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(local, "analyse_locally", breaks_on_x)
+    _request_and_run(content, django_capture_on_commit_callbacks)
+    outcome = dict(ContentAnalysis.objects.values_list("kind", "status"))
+    assert outcome == {"": AnalysisStatus.DONE, "x": AnalysisStatus.FAILED}
