@@ -55,8 +55,10 @@ class OpenAIChatAdapter(HttpAdapterMixin, TextGenerationMixin, TextGenerationAda
                 retry_after_seconds(response))
             error = _error_body(response)
             if error.get("code") == "insufficient_quota":
-                return RateLimited(f"{self.label}: the account's quota is used up", retry_after=retry_after,
-                                   advice="Add credit with the provider or lower the daily request budget.")
+                # Sent as a 429, but waiting does not end it: not a rate limit to come back after.
+                return ProviderUnavailable(f"{self.label}: the account's quota is used up",
+                                           advice="Add credit with the provider; until then the next provider "
+                                                  "is used.")
             return None if millis is None else RateLimited(
                 f"{self.label} answered 429: {error.get('message') or 'rate limit reached'}", retry_after=retry_after,
                 advice=f"{self.label} asks us to slow down; lower this account's rate limit if it keeps happening.")

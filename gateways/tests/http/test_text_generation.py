@@ -124,10 +124,11 @@ def test_openai_429_says_when_to_come_back(openai, httpserver, headers, expected
     assert caught.value.retry_after == pytest.approx(expected)
 
 
-def test_openai_spent_quota_is_named(openai, httpserver):
+def test_openai_spent_quota_is_named_and_is_no_rate_limit_to_wait_for(openai, httpserver):
     httpserver.expect_request("/chat/completions").respond_with_json(contract.OPENAI_QUOTA, status=429)
-    with pytest.raises(RateLimited, match="quota is used up"):
+    with pytest.raises(ProviderUnavailable, match="quota is used up") as caught:
         openai.generate(scoring_request())
+    assert not isinstance(caught.value, RateLimited) and "Add credit" in caught.value.advice
 
 
 def test_openai_server_error_is_unavailable(openai, httpserver):
