@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from aicmo_site.roles import holds_admin_role
 from gateways import services
 from gateways.capabilities import Capability, adapter_class, adapters_for
-from gateways.models import ProviderAccount
+from gateways.models import ProviderAccount, TextGenerationUsage
 from gateways.services.accounts import EDITABLE_FIELDS
 
 SECRET_PREFIX = "secret__"
@@ -155,3 +155,19 @@ class ProviderAccountAdmin(AdminRoleOnly, HealthReadout, admin.ModelAdmin):
             else:
                 advice = f" — {outcome.advice}" if outcome.advice else ""
                 self.message_user(request, f"{outcome.provider} failed: {outcome.detail}{advice}", messages.ERROR)
+
+
+@admin.register(TextGenerationUsage)
+class TextGenerationUsageAdmin(AdminRoleOnly, admin.ModelAdmin):
+    """Read-only: rows are counted by gateways.services.text as requests go out."""
+
+    list_display = ("day", "account", "requests", "input_tokens", "output_tokens", "cost_estimate")
+    list_filter = ("account",)
+    date_hierarchy = "day"
+    list_select_related = ("account",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

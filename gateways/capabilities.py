@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class Capability:
     CRM_SYNC = "crm_sync"
     CHANNEL_POSTING = "channel_posting"
     METRICS_FETCHING = "metrics_fetching"
+    TEXT_GENERATION = "text_generation"
 
     CHOICES = (
         (LEAD_ENRICHMENT, "Lead enrichment"),
@@ -38,6 +40,7 @@ class Capability:
         (CRM_SYNC, "CRM sync"),
         (CHANNEL_POSTING, "Channel posting"),
         (METRICS_FETCHING, "Metrics fetching"),
+        (TEXT_GENERATION, "Text generation (AI)"),
     )
 
 
@@ -187,6 +190,30 @@ class PostMetrics:
 
 
 @dataclass
+class TextRequest:
+    """One prompt. With `schema` (a JSON Schema object) the answer must be JSON that follows it, and
+    adapters ask for structured output where the API offers it; `GeneratedText.data` then holds it."""
+
+    prompt: str
+    system: str = ""
+    schema: dict[str, Any] | None = None
+    schema_name: str = "answer"  # OpenAI: a-z, A-Z, 0-9, _ and -, at most 64
+    max_tokens: int = 1024
+
+
+@dataclass
+class GeneratedText:
+    provider: str
+    model: str
+    text: str
+    data: dict[str, Any] | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_estimate: Decimal | None = None  # from the account's prices; None when it sets none
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class ProbeResult:
     ok: bool
     detail: str
@@ -318,6 +345,14 @@ class MetricsFetchingAdapter(Adapter):
     capability = Capability.METRICS_FETCHING
 
     def fetch(self, external_ids: list[str]) -> list[PostMetrics]:
+        raise NotImplementedError
+
+
+class TextGenerationAdapter(Adapter):
+    capability = Capability.TEXT_GENERATION
+
+    def generate(self, request: TextRequest) -> GeneratedText:
+        """Raises ProviderUnavailable when the answer is not the JSON the schema asks for."""
         raise NotImplementedError
 
 

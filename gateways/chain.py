@@ -55,6 +55,12 @@ class ChainResult:
     attempts: list[tuple[str, str]] = field(default_factory=list)
 
 
+def current_account() -> ProviderAccount | None:
+    """The account whose operation is running (inside `call_account`), for work an operation does
+    around its request (counting it against the account's budget)."""
+    return _current_account.get()
+
+
 def _elapsed_ms(started: float) -> float:
     return (time.monotonic() - started) * 1000
 

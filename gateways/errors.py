@@ -76,3 +76,8 @@ class NoProviderConfigured(NoProviderAvailable):
 class Withdrawn(ProviderSkipped):
     """The caller withdrew a call right before its request (it no longer holds the work it was
     doing): nothing was sent, and the provider's health is not touched."""
+
+
+class BudgetSpent(ProviderSkipped):
+    """The account's daily request budget is used up: refused before any request, so it is neither a
+    failure of the provider nor an attempt; the chain moves on to the next account."""

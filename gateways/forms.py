@@ -15,6 +15,8 @@ LABELS = {
     "api_key": "API key", "base_id": "Base ID", "ca_file": "CA certificate file", "from_email": "From address",
     "helo_name": "HELO name", "url": "URL", "webhook_url": "Webhook URL", "return_path": "Return path (bounces)",
     "publish_as_draft": "Publish as draft",
+    "azure_deployment": "Azure deployment", "azure_api_version": "Azure API version",
+    "anthropic_version": "Anthropic API version",
 }
 HELP = {
     "security": "starttls, tls or none.",
@@ -22,6 +24,13 @@ HELP = {
     "ca_file": "A file on the server, only for a private certificate authority.",
     "return_path": "Where bounces go (the mailbox the inbox account reads); blank: the From address.",
     "publish_as_draft": "yes to create drafts on the channel instead of publishing.",
+    "model": "The provider's model name, e.g. gpt-4o-mini, claude-3-5-haiku-latest or llama3.1.",
+    "azure_deployment": "Azure OpenAI only: the deployment name; the base URL is the resource endpoint.",
+    "structured_output": "json_schema (OpenAI, Azure, recent Ollama and vLLM), json_object or none.",
+    "max_tokens_field": "Blank: max_tokens; max_completion_tokens for OpenAI's reasoning models.",
+    "input_price_per_million": "Price of a million input tokens, for the cost estimate; blank: no estimate.",
+    "output_price_per_million": "Price of a million output tokens, for the cost estimate.",
+    "daily_request_budget": "Requests allowed per day (UTC); when spent, the next account is used. Blank: no limit.",
 }
 # Fields of an account that calls a provider; a placeholder or a manual channel calls no one.
 CALLING_FIELDS = ("timeout_seconds", "rate_limit_count", "rate_limit_seconds")

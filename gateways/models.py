@@ -182,3 +182,27 @@ class InboxCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} at UID {self.last_uid}"
+
+
+class TextGenerationUsage(models.Model):
+    """Requests, tokens and estimated cost of one text-generation account on one day (UTC): the
+    account's daily request budget is counted here, before each request is sent."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="text_usage")
+    day = models.DateField()
+    requests = models.PositiveIntegerField(default=0, help_text="Requests sent (answered or not).")
+    input_tokens = models.PositiveBigIntegerField(default=0)
+    output_tokens = models.PositiveBigIntegerField(default=0)
+    cost_estimate = models.DecimalField(
+        max_digits=14, decimal_places=6, default=0,
+        help_text="From the account's prices per million tokens; zero when it sets none.",
+    )
+
+    class Meta:
+        verbose_name = "text generation usage"
+        verbose_name_plural = "text generation usage"
+        ordering = ("-day", "account")
+        constraints = [models.UniqueConstraint(fields=("account", "day"), name="gateways_text_usage_account_day")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} on {self.day}: {self.requests} requests"

@@ -5,9 +5,10 @@ from dataclasses import asdict, dataclass, field
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from gateways.adapters._llm import BUDGET_PARAMETER
 from gateways.capabilities import Capability, ProviderKind, adapters_for
 from gateways.health import account_status, fix_advice, status_label
-from gateways.models import HealthStatus, ProviderAccount, ProviderHealth
+from gateways.models import HealthStatus, ProviderAccount, ProviderHealth, TextGenerationUsage
 from gateways.readiness import Readiness, capability_uses, fix_url
 from gateways.services import ProbeOutcome
 
@@ -191,3 +192,13 @@ def next_step(account: ProviderAccount, report: ProviderReport, readiness: Readi
     advice = (report.advice or readiness.reason or report.last_error).rstrip(".")
     return NextStep(f"{report.status_label.capitalize()}: {advice}. Fix the settings, then test it again.", "bad",
                     action="test")
+
+
+def text_usage_today(account: ProviderAccount) -> dict | None:
+    """A text-generation account's requests, tokens and estimated cost today (UTC), with its budget."""
+    if account.capability != Capability.TEXT_GENERATION:
+        return None
+    row = TextGenerationUsage.objects.filter(account=account, day=timezone.now().date()).first()
+    return {"requests": row.requests if row else 0, "input_tokens": row.input_tokens if row else 0,
+            "output_tokens": row.output_tokens if row else 0, "cost_estimate": row.cost_estimate if row else None,
+            "budget": (account.settings or {}).get(BUDGET_PARAMETER) or None}

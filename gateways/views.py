@@ -115,6 +115,7 @@ def provider_edit(request, pk: int):
     return render(request, "gateways/provider_form.html", {
         "form": form, "adapter": cls, "account": account, "report": report,
         "next_step": selectors.next_step(account, report, account_readiness(account, manual_ok=True)),
+        "usage": selectors.text_usage_today(account),
     })
 
 

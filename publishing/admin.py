@@ -18,6 +18,7 @@ from publishing.models import (
     Channel,
     ChannelVersion,
     Content,
+    ContentAnalysis,
     ContentEvent,
     JobEvent,
     MetricSnapshot,
@@ -278,4 +279,21 @@ class MetricSnapshotAdmin(admin.ModelAdmin):
     list_filter = ["source"]
     list_select_related = ["job__content", "job__channel"]
     raw_id_fields = ["job"]
+@admin.register(ContentAnalysis)
+class ContentAnalysisAdmin(admin.ModelAdmin):
+    """Read-only: analyses are made by publishing.services.analysis; the engine column says which."""
+
+    list_display = ["content", "kind", "engine", "status", "quality_score", "relevance_score", "provider",
+                    "cost_estimate", "created_at"]
+    list_filter = ["engine", "status", "kind"]
+    list_select_related = ["content"]
+    search_fields = ["content__title", "error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 import publishing.email.admin  # noqa: E402,F401 - registers the email campaign admin

@@ -11,6 +11,7 @@ from aicmo_site.errors import DomainError
 from media.models import Asset
 from media.services import approval as asset_approval
 from publishing import selectors, services
+from publishing.checks import content_checks, worst_outcome
 from publishing.markdown import render_markdown
 from publishing.models import Content
 
@@ -31,7 +32,10 @@ def inbox(request):
     if not _may_approve(request.user):
         raise PermissionDenied
     waiting = selectors.approval_inbox(request.user)
-    content = [(item, render_markdown(item.body)) for item in waiting["content"]]
+    content = []
+    for item in waiting["content"]:
+        checks = content_checks(item)
+        content.append((item, render_markdown(item.body), checks, worst_outcome(checks)))
     assets = list(waiting["assets"])
     return render(request, "publishing/inbox.html", {"content": content, "assets": assets,
                                                       "total": len(content) + len(assets)})

@@ -61,7 +61,8 @@ def content_waiting_for(user) -> QuerySet[Content]:
 def approval_inbox(user) -> dict:
     """The approver's inbox: content (with its versions) and assets waiting for this person."""
     content = (content_waiting_for(user).select_related("author")
-               .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.order_by("kind")))
+               .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.order_by("kind")
+                                          .prefetch_related("media")), "media")
                .annotate(waiting_since=Max("reviews__requested_at", filter=Q(reviews__status=ReviewStatus.OPEN)))
                .order_by(F("waiting_since").asc(nulls_first=True), "pk"))
     assets = assets_in_review() if user.has_perm(APPROVE_ASSET) else Asset.objects.none()

@@ -2,7 +2,7 @@
 one twice, or two at once, publishes nothing twice."""
 
 from publishing import dispatcher, schedules
-from publishing.services import metrics
+from publishing.services import analysis, metrics
 
 
 def dispatch_due() -> dict:
@@ -21,3 +21,8 @@ def dispatch_loop(seconds: float | None = None) -> dict:
 def metrics_pull() -> int:
     """Snapshot the statistics of published posts on channels whose API offers them."""
     return metrics.metrics_pull()
+
+
+def content_analyse(content_id: int) -> int:
+    """Run the content's waiting analyses; analyses already done or claimed by another worker are left alone."""
+    return analysis.content_analysis_run(content_id=content_id)

@@ -12,12 +12,13 @@ from django.views.decorators.http import require_POST
 from aicmo_site.errors import DomainError
 from aicmo_site.stuck import stuck_before
 from publishing import selectors, services
+from publishing.checks import content_checks
 from publishing.choices import JobStatus
 from publishing.filters import CampaignFilterSet, ContentFilterSet
 from publishing.formatters import formatter_for
 from publishing.forms import ContentForm, GenerateVersionsForm, MarkPublishedForm, NoteForm, VersionForm
 from publishing.markdown import render_markdown
-from publishing.models import Campaign, ChannelVersion, Content, PublishingJob
+from publishing.models import AnalysisStatus, Campaign, ChannelVersion, Content, PublishingJob
 
 PAGE_SIZE = 25
 CONTENT_ACTIONS = {
@@ -86,7 +87,24 @@ def content_detail(request, pk):
         "events": content.events.all(), "actions": services.available_actions(content, request.user),
         "generate_form": GenerateVersionsForm(initial={"kinds": [v.kind for v, _ in versions]}),
         "note_form": NoteForm(),
+        "analyses": services.content_analyses_current(content),
+        "checks": content_checks(content),
     })
+
+
+@login_required
+@permission_required("publishing.change_content", raise_exception=True)
+@require_POST
+def content_analyse(request, pk):
+    content = get_object_or_404(Content, pk=pk)
+    rows = services.content_analysis_request(content=content, by=request.user)
+    waiting = sum(row.status in (AnalysisStatus.PENDING, AnalysisStatus.RUNNING) for row in rows)
+    if waiting:
+        messages.success(request, f"Analysis started for {waiting} text{'s' if waiting > 1 else ''}; "
+                                  "reload in a moment to see the results.")
+    else:
+        messages.info(request, "Nothing has changed since the last analysis: the results below are current.")
+    return redirect(f"{content.get_absolute_url()}#analysis")
 
 
 @login_required

@@ -13,6 +13,7 @@ from gateways.capabilities import (
     LeadEnrichmentAdapter,
     MetricsFetchingAdapter,
     ProviderKind,
+    TextGenerationAdapter,
     register,
 )
 from gateways.errors import ProviderSkipped
@@ -47,3 +48,4 @@ NoopInboxReadingAdapter = _noop(InboxReadingAdapter, ("fetch_since",))
 NoopCrmSyncAdapter = _noop(CrmSyncAdapter, ("upsert",))
 NoopChannelPostingAdapter = _noop(ChannelPostingAdapter, ("publish", "lookup"))
 NoopMetricsFetchingAdapter = _noop(MetricsFetchingAdapter, ("fetch",))
+NoopTextGenerationAdapter = _noop(TextGenerationAdapter, ("generate",))

@@ -24,6 +24,7 @@ from gateways.services.operations import (
     sync_records,
     verify_emails,
 )
+from gateways.services.text import generate_text
 
 __all__ = [
     "ChainResult",
@@ -39,6 +40,7 @@ __all__ = [
     "credentials_reencrypt_all",
     "enrich_people",
     "fetch_post_metrics",
+    "generate_text",
     "inbox_cursor_advance",
     "lookup_post",
     "open_email_session",

@@ -4,7 +4,16 @@ from aicmo_site.api.fields import DateTimeField, IdListField, ListField, ModelSe
 from media.models import Asset
 from publishing.choices import ContentKind
 from publishing.formatters import kind_choices
-from publishing.models import Campaign, Channel, ChannelVersion, Content, ContentEvent, MetricSnapshot, PublishingJob
+from publishing.models import (
+    Campaign,
+    Channel,
+    ChannelVersion,
+    Content,
+    ContentAnalysis,
+    ContentEvent,
+    MetricSnapshot,
+    PublishingJob,
+)
 
 
 class ContentSerializer(ModelSerializer):
@@ -57,6 +66,42 @@ class ChannelVersionSerializer(ModelSerializer):
         fields = ["id", "content", "kind", "title", "body", "hashtags", "mentions", "cta_text", "cta_url", "media",
                   "edited_by_hand", "updated_at"]
         read_only_fields = ["content", "kind", "media", "edited_by_hand", "updated_at"]
+
+
+class ContentAnalysisSerializer(ModelSerializer):
+    """engine_label says which engine produced it: "Local analysis (not AI)" is never an AI's judgement.
+    Scores are null for the local analysis and for a failed one."""
+
+    engine_label = serializers.CharField(source="get_engine_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    reasons = ListField(child=serializers.CharField(), read_only=True)
+    suggestions = ListField(child=serializers.CharField(), read_only=True)
+    measures = serializers.DictField(read_only=True)
+    cost_estimate = serializers.DecimalField(max_digits=12, decimal_places=6, read_only=True, allow_null=True)
+    created_at = DateTimeField(read_only=True)
+    finished_at = DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ContentAnalysis
+        fields = ["id", "kind", "engine", "engine_label", "status", "status_label", "quality_score",
+                  "relevance_score", "reasons", "suggestions", "measures", "error", "prompt_version", "provider",
+                  "model", "input_tokens", "output_tokens", "cost_estimate", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+class CurrentAnalysisSerializer(serializers.Serializer):
+    """One text of the content as it is now, with its analysis (null: not analysed since it last changed)."""
+
+    kind = serializers.CharField(help_text="The channel kind; blank for the content itself.")
+    label = serializers.CharField()
+    analysis = ContentAnalysisSerializer(allow_null=True)
+
+
+class CheckResultSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["pass", "warn", "fail"])
+    reason = serializers.CharField()
 
 
 class ChannelSerializer(ModelSerializer):

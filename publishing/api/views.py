@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from aicmo_site.errors import DomainError
 from publishing import selectors, services
 from publishing.api import serializers as s
+from publishing.checks import content_checks
 from publishing.filters import CampaignFilterSet, ChannelFilterSet, ContentFilterSet, JobFilterSet
 from publishing.models import ChannelVersion
 
@@ -35,6 +36,9 @@ class ContentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         "generate_versions": ["publishing.change_content"],
         "preview": ["publishing.view_content"],
         "history": ["publishing.view_content"],
+        "analyse": ["publishing.change_content"],
+        "analysis": ["publishing.view_content"],
+        "checks": ["publishing.view_content"],
     }
 
     def get_queryset(self):
@@ -94,6 +98,28 @@ class ContentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         """Each version as its channel will show it, with its length as the channel counts and what is wrong."""
         versions = ChannelVersion.objects.filter(content=self.get_object()).prefetch_related("media")
         return Response([{"id": v.pk, **services.version_preview(v)} for v in versions])
+
+    @extend_schema(request=None, responses={202: s.ContentAnalysisSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def analyse(self, request, pk=None):
+        """Queue the analysis of the content and each channel version; a text analysed before is not
+        analysed again. AI when a text-generation provider is ready, else the local analysis (not AI)."""
+        rows = services.content_analysis_request(content=self.get_object(), by=request.user)
+        return Response(s.ContentAnalysisSerializer(rows, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=s.CurrentAnalysisSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def analysis(self, request, pk=None):
+        current = services.content_analyses_current(self.get_object())
+        return _ok(s.CurrentAnalysisSerializer, [{"kind": target.kind, "label": target.label, "analysis": row}
+                                                 for target, row in current], many=True)
+
+    @extend_schema(responses=s.CheckResultSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def checks(self, request, pk=None):
+        """The automated checks before approval, each pass, warn or fail with its reason."""
+        content = self.get_object()
+        return Response([result.as_dict() for result in content_checks(content)])
 
     @extend_schema(responses=s.ContentEventSerializer(many=True))
     @action(detail=True, methods=["get"])

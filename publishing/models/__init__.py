@@ -1,8 +1,10 @@
+from publishing.models.analysis import AnalysisEngine, AnalysisStatus, ContentAnalysis
 from publishing.models.campaigns import Campaign, CampaignContent, CampaignEvent, Channel
 from publishing.models.content import ChannelVersion, Content, ContentEvent, Review, ReviewQueue
 from publishing.models.jobs import JobEvent, MetricSnapshot, PublishingJob
 
 __all__ = [
-    "Campaign", "CampaignContent", "CampaignEvent", "Channel", "ChannelVersion", "Content", "ContentEvent",
+    "AnalysisEngine", "AnalysisStatus", "Campaign", "CampaignContent", "ContentAnalysis",
+    "CampaignEvent", "Channel", "ChannelVersion", "Content", "ContentEvent",
     "JobEvent", "MetricSnapshot", "PublishingJob", "Review", "ReviewQueue",
 ]

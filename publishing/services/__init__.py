@@ -1,5 +1,11 @@
 """Every write of publishing. Modules by subject; names re-exported here."""
 
+from publishing.services.analysis import (
+    analysis_targets,
+    content_analyses_current,
+    content_analysis_request,
+    content_analysis_run,
+)
 from publishing.services.campaigns import (
     campaign_activate,
     campaign_available_actions,
@@ -42,7 +48,9 @@ from publishing.services.versions import (
 )
 
 __all__ = [
-    "available_actions", "backoff_seconds", "campaign_activate", "campaign_available_actions", "campaign_cancel",
+    "analysis_targets", "available_actions", "backoff_seconds", "content_analyses_current",
+    "content_analysis_request", "content_analysis_run",
+    "campaign_activate", "campaign_available_actions", "campaign_cancel",
     "campaign_check", "campaign_complete_if_done", "campaign_create", "campaign_duplicate", "campaign_pause",
     "campaign_resume", "campaign_transition",
     "campaign_update", "channel_create", "channel_update", "content_approve", "content_archive", "content_create",

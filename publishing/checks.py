@@ -1,0 +1,161 @@
+"""Automated checks before approval: computed from the content as it is now, each pass, warn or fail
+with its reason, shown on the content page, in the approver's inbox and by the API.
+
+Not here yet (issue #20): the link checker, readability for the audience, image sizes per channel,
+UTM parameters, and an Admin's choice of which failures block approval."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from publishing.choices import ContentKind
+from publishing.formatters import formatter_for, markdown_to_text
+from publishing.models import Content
+from publishing.services.versions import version_errors
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+
+# Phrases that spam filters score, from the lists mail services publish for senders (Mailchimp's
+# "avoid spam filters", HubSpot's spam-trigger list): a few are normal, several together are not.
+SPAM_PHRASES = (
+    "100% free", "act now", "apply now", "as seen on", "buy direct", "cash bonus", "click here", "click below",
+    "congratulations", "dear friend", "double your", "earn extra cash", "eliminate debt", "extra income",
+    "fast cash", "for only", "free gift", "free money", "get paid", "guaranteed", "increase sales",
+    "limited time", "lowest price", "make money", "million dollars", "miracle", "no catch", "no cost",
+    "no credit check", "no obligation", "once in a lifetime", "order now", "risk-free", "risk free",
+    "special promotion", "this isn't spam", "urgent", "winner", "you have been selected", "100% satisfied",
+)
+SPAM_WARN, SPAM_FAIL = 1, 3
+CAPS_WARN, CAPS_FAIL = 0.15, 0.3  # share of words (3+ letters) in capitals
+MIN_WORDS_FOR_CAPS = 5
+_WORDS = re.compile(r"[^\W\d_]{3,}")
+_BANGS = re.compile(r"!{3,}|(?:!\s*){3,}")
+_UNSUBSCRIBE = re.compile(r"\{\{\s*unsubscribe_url\s*\}\}|unsubscribe", re.IGNORECASE)
+# A street address (a number then a street word) or a postcode of a common form: CAN-SPAM asks for a
+# valid postal address in commercial email; finding none is a warning, as a footer may add it.
+_POSTAL = re.compile(
+    r"\b\d{1,5}\s+\w+(?:\s+\w+)?\s+(?:street|st\.?|avenue|ave\.?|road|rd\.?|boulevard|blvd\.?|lane|ln\.?|way|"
+    r"drive|dr\.?|place|pl\.?|square|sq\.?|court|ct\.?|rue|strasse|straße|weg|platz)\b"
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\b\d{5}(?:-\d{4})?\b|\bP\.?\s?O\.?\s+Box\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    key: str
+    label: str
+    outcome: str  # pass, warn or fail
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "label": self.label, "outcome": self.outcome, "reason": self.reason}
+
+
+def content_checks(content: Content) -> list[CheckResult]:
+    """Every check of the content and its versions (prefetch `versions__media` and `media` for lists)."""
+    versions = list(content.versions.all())
+    subject = content.title
+    text = "\n\n".join(part for part in (content.summary, markdown_to_text(content.body)) if part)
+    email = content.kind == ContentKind.EMAIL
+    results = [
+        spam_words_check(subject, text, email=email),
+        shouting_check(subject, text, email=email),
+        alt_text_check(content, versions),
+        channel_fit_check(versions),
+    ]
+    if email:
+        results += [unsubscribe_check(content.body), postal_address_check(content.body)]
+    return results
+
+
+def spam_words_check(subject: str, text: str, *, email: bool) -> CheckResult:
+    found = [phrase for phrase in SPAM_PHRASES if re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)",
+                                                              f"{subject}\n{text}", re.IGNORECASE)]
+    label = "Spam-trigger words"
+    if not found:
+        return CheckResult("spam_words", label, PASS, "None found.")
+    outcome = FAIL if email and len(found) >= SPAM_FAIL else WARN
+    return CheckResult("spam_words", label, outcome, f"Found {len(found)}: {', '.join(found)}.")
+
+
+def shouting_check(subject: str, text: str, *, email: bool) -> CheckResult:
+    label = "Capitals and exclamation marks"
+    problems, worst = [], PASS
+    for where, value in (("subject" if email else "title", subject), ("text", text)):
+        words = _WORDS.findall(value)
+        share = _shouted_share(words) if len(words) >= MIN_WORDS_FOR_CAPS else 0.0
+        if share >= CAPS_WARN:
+            problems.append(f"{share:.0%} of the words of the {where} are in capitals")
+            worst = FAIL if share >= CAPS_FAIL and email else _max(worst, WARN)
+        if _BANGS.search(value):
+            problems.append(f"the {where} has “!!!”")
+            worst = FAIL if email and where == "subject" else _max(worst, WARN)
+    if not problems:
+        return CheckResult("shouting", label, PASS, "No shouting.")
+    return CheckResult("shouting", label, worst, "; ".join(problems).capitalize() + ".")
+
+
+def _shouted_share(words: list[str]) -> float:
+    """Share of words in capitals, counting a short one (API, CRM, FREE) only beside another in capitals:
+    acronyms alone are not shouting, "FREE MONEY" is."""
+    upper = [word.isupper() for word in words]
+    shouted = sum(
+        1 for i, word in enumerate(words)
+        if upper[i] and (len(word) >= 5 or (i > 0 and upper[i - 1]) or (i + 1 < len(words) and upper[i + 1]))
+    )
+    return shouted / len(words)
+
+
+def alt_text_check(content: Content, versions) -> CheckResult:
+    label = "Alt text on images"
+    images = {asset.pk: asset for asset in content.media.all() if asset.is_image}
+    for version in versions:
+        images.update({asset.pk: asset for asset in version.media.all() if asset.is_image})
+    missing = [asset for asset in images.values() if not asset.alt_text.strip()]
+    if not images:
+        return CheckResult("alt_text", label, PASS, "No images attached.")
+    if missing:
+        names = ", ".join(str(asset) for asset in missing[:5])
+        return CheckResult("alt_text", label, FAIL,
+                           f"{len(missing)} of {len(images)} images have no alt text: {names}.")
+    return CheckResult("alt_text", label, PASS, f"All {len(images)} images have alt text.")
+
+
+def channel_fit_check(versions) -> CheckResult:
+    label = "Channel fit"
+    if not versions:
+        return CheckResult("channel_fit", label, PASS, "No channel versions yet.")
+    errors = [error for version in versions for error in version_errors(version)]
+    if errors:
+        return CheckResult("channel_fit", label, FAIL, " ".join(errors))
+    kinds = ", ".join(formatter_for(version.kind).label for version in versions)
+    return CheckResult("channel_fit", label, PASS, f"Fits {kinds}.")
+
+
+def unsubscribe_check(body: str) -> CheckResult:
+    if _UNSUBSCRIBE.search(body):
+        return CheckResult("unsubscribe", "Unsubscribe link", PASS, "The email has an unsubscribe link.")
+    return CheckResult("unsubscribe", "Unsubscribe link", FAIL,
+                       "No unsubscribe link: add one with {{ unsubscribe_url }} (Gmail and Yahoo require it).")
+
+
+def postal_address_check(body: str) -> CheckResult:
+    if _POSTAL.search(body):
+        return CheckResult("postal_address", "Postal address", PASS, "A postal address was found.")
+    return CheckResult("postal_address", "Postal address", WARN,
+                       "No postal address found; commercial email must show one (CAN-SPAM), unless the "
+                       "template's footer adds it.")
+
+
+def _max(a: str, b: str) -> str:
+    order = (PASS, WARN, FAIL)
+    return max(a, b, key=order.index)
+
+
+def worst_outcome(results: list[CheckResult]) -> str:
+    worst = PASS
+    for result in results:
+        worst = _max(worst, result.outcome)
+    return worst
