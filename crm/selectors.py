@@ -332,9 +332,9 @@ def enrichment_runs_stuck(*, before) -> QuerySet[EnrichmentRun]:
 
 
 def imports_stuck(*, before) -> QuerySet[ImportRun]:
-    """Running imports whose last chunk was committed before `before` (a queued import may be waiting
-    for a person to map its columns), each with `last_progress`."""
-    return (ImportRun.objects.filter(status=RunStatus.RUNNING)
+    """Open imports that have not moved since `before`, each with `last_progress`: a running one whose
+    last chunk is that old, or a queued one no worker took (or whose columns no one mapped) in that time."""
+    return (ImportRun.objects.exclude(status__in=RUN_TERMINAL)
             .annotate(last_progress=Coalesce("progressed_at", "started_at", "created_at"))
             .filter(last_progress__lt=before))
 

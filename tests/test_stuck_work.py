@@ -105,7 +105,17 @@ def test_finding_stuck_work_costs_one_query_per_kind_whatever_its_amount(stuck_a
             created_at=hours_ago(2))
     ContactFactory()
 
-    with django_assert_num_queries(4):  # sends, campaigns, enrichment runs, imports
+    with django_assert_num_queries(5):  # sends, campaigns, enrichment runs, imports, background runs
         found = stuck_work_everywhere()
 
     assert [item.kind for item in found].count("Enrichment run") == 4
+
+
+def test_an_import_queued_longer_than_the_threshold_is_stuck(settings):
+    """No worker took it, or no one mapped its columns: either way someone must look."""
+    settings.STUCK_AFTER_MINUTES = 30
+    waiting = ImportRun.objects.create(file=ContentFile(b"email\n", name="waiting.csv"), original_name="waiting.csv")
+    ImportRun.objects.filter(pk=waiting.pk).update(created_at=hours_ago(2))
+    ImportRun.objects.create(file=ContentFile(b"email\n", name="new.csv"), original_name="new.csv")
+
+    assert [(item.kind, item.name) for item in stuck_work_everywhere()] == [("Import", "waiting.csv")]
