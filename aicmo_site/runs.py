@@ -44,13 +44,30 @@ def run_enqueue(*, kind: str, task: str, by=None, label: str = "", link: str = "
     a worker never looks for a run that a rolled-back transaction took away."""
     if kind not in RunKind.values:
         raise DomainError(f"Unknown kind of run {kind!r}.", code="invalid_kind")
+    run = run_record(kind=kind, by=by, label=label, link=link, total=total)
+    kwargs = task_kwargs or {}
+    transaction.on_commit(lambda: async_task(task, run.pk, task_name=f"run-{run.pk}", **kwargs))
+    return run
+
+
+def run_record(*, kind: str, by=None, label: str = "", link: str = "", total: int = 0) -> BackgroundRun:
+    """The row of work that another app enqueues itself (an import, an enrichment run)."""
     run = BackgroundRun(kind=kind, label=label[:200], link=link, total=total,
                         requested_by=by if by is not None and by.is_authenticated else None)
     run.full_clean()
     run.save()
-    kwargs = task_kwargs or {}
-    transaction.on_commit(lambda: async_task(task, run.pk, task_name=f"run-{run.pk}", **kwargs))
     return run
+
+
+def run_follow(*, run_id: int, done: int, total: int, result: dict, progressed_at, **state) -> None:
+    """For work whose own table keeps its workflow (imports, enrichment runs): the row follows that
+    workflow's transition function, which has checked the move, rather than making its own. `state`
+    (status, started_at, finished_at, error) is given by a move; figures alone by progress."""
+    unknown = set(state) - {"status", "started_at", "finished_at", "error"}
+    if unknown:
+        raise TypeError(f"run_follow does not copy {', '.join(sorted(unknown))}")
+    BackgroundRun.objects.filter(pk=run_id).update(done=done, total=total, result=result,
+                                                   progressed_at=progressed_at, **state)
 
 
 @transaction.atomic
@@ -125,4 +142,5 @@ def run_work(run_id: int, work: Callable[[BackgroundRun], dict]) -> BackgroundRu
     return BackgroundRun.objects.filter(pk=run_id).first()
 
 
-__all__ = ["RUN_TRANSITIONS", "RunFailed", "run_cancel", "run_enqueue", "run_progress", "run_transition", "run_work"]
+__all__ = ["RUN_TRANSITIONS", "RunFailed", "run_cancel", "run_enqueue", "run_follow", "run_progress", "run_record",
+           "run_transition", "run_work"]

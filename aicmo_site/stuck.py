@@ -32,6 +32,8 @@ def stuck_work_everywhere(*, before: datetime | None = None) -> list[StuckWork]:
     before = before or stuck_before()
     found = [item for _app, module in app_modules("selectors") if hasattr(module, "stuck_work")
              for item in module.stuck_work(before=before)]
-    found += [StuckWork(run.get_kind_display(), run.label or f"Run {run.pk}", reverse("run-detail", args=[run.pk]),
-                        run.last_progress) for run in runs_stuck(before=before)]
+    # A run is dealt with on the page of what it is about (an import's page) when it has one.
+    found += [StuckWork(run.get_kind_display(), run.label or f"Run {run.pk}",
+                        run.link or reverse("run-detail", args=[run.pk]), run.last_progress)
+              for run in runs_stuck(before=before)]
     return sorted(found, key=lambda item: item.progressed_at)
