@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Installation(models.Model):
@@ -43,6 +44,10 @@ class RunKind(models.TextChoices):
     SCORE_RECOMPUTE = "score_recompute", "Contact score recompute"
 
 
+# Kinds that rework whole tables: one open run of each at a time.
+ONE_AT_A_TIME = (RunKind.ROLLUP_REBUILD, RunKind.SCORE_RECOMPUTE)
+
+
 class BackgroundRun(models.Model):
     """The one row every long piece of work records (NetBox's Job): who asked, its status and progress,
     when it ran, what it produced and why it stopped. Pages and the API show this row, never the queue's
@@ -67,6 +72,14 @@ class BackgroundRun(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "created_at"], name="aicmo_run_open_time")]
+        constraints = [
+            # A second rebuild of the same whole tables would only redo (and race) the first one.
+            models.UniqueConstraint(
+                fields=["kind"], name="aicmo_run_one_open_rebuild",
+                condition=Q(kind__in=ONE_AT_A_TIME) & ~Q(status__in=RUN_TERMINAL),
+                violation_error_message="This kind of work is already under way.",
+            ),
+        ]
         verbose_name = "background run"
 
     def __str__(self) -> str:

@@ -37,4 +37,8 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['status', 'created_at'], name='aicmo_run_open_time')],
             },
         ),
+        migrations.AddConstraint(
+            model_name='backgroundrun',
+            constraint=models.UniqueConstraint(condition=models.Q(('kind__in', ('rollup_rebuild', 'score_recompute')), models.Q(('status__in', frozenset(['canceled', 'completed', 'failed'])), _negated=True)), fields=('kind',), name='aicmo_run_one_open_rebuild', violation_error_message='This kind of work is already under way.'),
+        ),
     ]
