@@ -49,3 +49,12 @@ def test_an_enrichment_run_has_its_row_with_its_figures(httpserver):
     shared.refresh_from_db()
     assert (shared.status, shared.done, shared.progress) == ("completed", 2, 100)
     assert shared.result["verified"] == 2
+
+
+def test_the_import_api_names_the_run_to_follow(api_as):
+    client = api_as("Marketer")
+    answer = client.post("/api/imports/", {"file": ContentFile(b"email\nann@example.com\n", name="a.csv")},
+                         format="multipart")
+    shared = answer.json()["background_run"]
+    assert answer.status_code == 201 and shared == BackgroundRun.objects.get(kind="import").pk
+    assert client.get(f"/api/runs/{shared}/").json()["status"] == "completed"
