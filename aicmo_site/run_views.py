@@ -1,7 +1,7 @@
 """The "Background work" pages: every run a person started or waits for, with its progress, and the page
 of one run linking to what it produced. Open runs refresh themselves (htmx polling a fragment)."""
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
@@ -13,6 +13,7 @@ PAGE_SIZE = 50
 
 
 @login_required
+@permission_required("aicmo_site.view_backgroundrun", raise_exception=True)
 def run_list(request):
     filters = BackgroundRunFilterSet(request.GET, queryset=runs_list(), request=request)
     runs = filters.qs if filters.is_valid() else runs_list().none()
@@ -25,6 +26,7 @@ def run_list(request):
 
 
 @login_required
+@permission_required("aicmo_site.view_backgroundrun", raise_exception=True)
 def run_detail(request, pk: int):
     run = get_object_or_404(runs_list(), pk=pk)
     template = "aicmo_site/runs/_card.html" if request.headers.get("HX-Request") else "aicmo_site/runs/detail.html"

@@ -51,10 +51,10 @@ class BackgroundRunSerializer(ModelSerializer):
 
 
 class BackgroundRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Every role may follow the background work; a run is started by the feature it belongs to."""
+    """Every role may follow the background work (aicmo_site.view_backgroundrun); a run is started by the
+    feature it belongs to."""
 
     queryset = runs_list()
     serializer_class = BackgroundRunSerializer
     filterset_class = BackgroundRunFilterSet
     ordering_fields = ["created_at", "finished_at"]
-    action_permissions = {"list": [], "retrieve": []}

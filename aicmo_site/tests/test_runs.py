@@ -113,7 +113,7 @@ def test_the_api_lists_and_filters_runs_without_a_query_per_run(api_as, make_use
     for n in range(5):
         a_run(label=f"Other {n}", kind=RunKind.RENDITIONS, requested_by=make_user(f"other{n}"))
 
-    with django_assert_num_queries(2):  # the count and the page, the people joined
+    with django_assert_num_queries(4):  # the permissions (own, groups), the count, the page with people joined
         everything = client.get("/api/runs/").json()
     assert everything["count"] == 6
     detail = client.get(f"/api/runs/{mine.pk}/").json()
@@ -187,3 +187,11 @@ def test_the_schema_documents_the_runs_and_the_push_answering_with_one(api_as):
     assert {"/api/runs/", "/api/runs/{id}/"} <= set(schema["paths"])
     push = schema["paths"]["/api/exports/airtable/"]["post"]["responses"]["202"]
     assert push["content"]["application/json"]["schema"]["$ref"].endswith("/BackgroundRun")
+
+
+def test_someone_without_a_role_sees_no_background_work(client, api_as, make_user):
+    a_run(label="Import of leads.csv")
+    client.force_login(make_user("newcomer"))
+    assert client.get("/runs/").status_code == 403
+    assert 'href="/runs/"' not in client.get("/").content.decode()
+    assert api_as(None).get("/api/runs/").status_code == 403
