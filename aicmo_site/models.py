@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
+from django.db.models import Q
 
 
 class Installation(models.Model):
@@ -46,3 +47,95 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type_id}:{self.object_id} {self.from_status} → {self.to_status}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+RUN_TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})
+
+
+class RunKind(models.TextChoices):
+    """Every long piece of work a person starts or waits for; one word a marketer recognises."""
+
+    IMPORT = "import", "Contact import"
+    ENRICHMENT = "enrichment", "Enrichment"
+    EXPORT = "export", "Export"
+    AIRTABLE_SYNC = "airtable_sync", "Airtable sync"
+    RENDITIONS = "renditions", "Image renditions"
+    ROLLUP_REBUILD = "rollup_rebuild", "Analytics roll-up rebuild"
+    SCORE_RECOMPUTE = "score_recompute", "Contact score recompute"
+
+
+# Kinds that rework whole tables: one open run of each at a time.
+ONE_AT_A_TIME = (RunKind.ROLLUP_REBUILD, RunKind.SCORE_RECOMPUTE)
+
+
+class BackgroundRun(models.Model):
+    """The one row every long piece of work records (NetBox's Job): who asked, its status and progress,
+    when it ran, what it produced and why it stopped. Pages and the API show this row, never the queue's
+    task id. Status moves only through `aicmo_site.runs.run_transition`."""
+
+    kind = models.CharField(max_length=20, choices=RunKind.choices, db_index=True)
+    label = models.CharField(max_length=200, blank=True, help_text="What the run is about, in the marketer's words")
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="background_runs", verbose_name="asked by")
+    done = models.PositiveIntegerField(default=0, help_text="Units of work finished (rows, contacts, images)")
+    total = models.PositiveIntegerField(default=0, help_text="Units of work expected; 0 while unknown")
+    result = models.JSONField(default=dict, blank=True, help_text="What the run reported: counts and the like")
+    link = models.CharField(max_length=300, blank=True, help_text="The page of what the run is about or produced")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progressed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the run last moved forward; a run still open long after is stuck.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="aicmo_run_open_time")]
+        constraints = [
+            # A second rebuild of the same whole tables would only redo (and race) the first one.
+            models.UniqueConstraint(
+                fields=["kind"], name="aicmo_run_one_open_rebuild",
+                condition=Q(kind__in=ONE_AT_A_TIME) & ~Q(status__in=RUN_TERMINAL),
+                violation_error_message="This kind of work is already under way.",
+            ),
+        ]
+        verbose_name = "background run"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in RUN_TERMINAL
+
+    @property
+    def progress(self) -> int | None:
+        """Percent done; None while the total is unknown (shown as such, never as 0 % or 100 %)."""
+        if self.status == RunStatus.COMPLETED:
+            return 100
+        if not self.total:
+            return None
+        return min(100, round(100 * self.done / self.total))
+
+    @property
+    def result_figures(self) -> list[tuple[str, str]]:
+        """The result for a person: names in words, a list shown by how many it holds."""
+        figures = []
+        for key, value in (self.result or {}).items():
+            if isinstance(value, bool):
+                shown = "yes" if value else "no"
+            elif isinstance(value, list | dict):
+                shown = str(len(value))
+            else:
+                shown = "—" if value in (None, "") else str(value)
+            figures.append((key.replace("_", " ").capitalize(), shown))
+        return figures

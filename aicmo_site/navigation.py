@@ -15,7 +15,10 @@ SECTIONS = (
     ("gateways", "Providers"),
     ("webhooks", "Webhooks"),
     ("alerts", "Alerts"),
+    ("aicmo_site", "Background work"),
 )
+# The site's own pages; every role may follow the background work.
+NAV_ITEMS = [("Background work", "run-list", "aicmo_site.view_backgroundrun")]
 
 
 def _allowed(user, permission) -> bool:

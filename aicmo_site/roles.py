@@ -16,6 +16,7 @@ ROLES = (ADMIN, MARKETER, APPROVER, ANALYST)
 DOMAIN_APPS = ("crm", "publishing", "media", "analytics", "gateways", "alerts")
 # What Marketers change day to day; gateways (provider accounts and their secrets) stay with Admins.
 MARKETER_APPS = ("crm", "publishing", "media")
+SITE_VIEWS = ("view_backgroundrun",)
 # Custom permissions whose codename starts with one of these belong to reviewers, not authors.
 APPROVAL_PREFIXES = ("approve_", "review_")
 
@@ -25,7 +26,9 @@ def _role_permissions(role: str):
     if role == ADMIN:
         return perms.all()
     domain = perms.filter(content_type__app_label__in=DOMAIN_APPS)
-    view = domain.filter(codename__startswith="view_")
+    # Every role follows the background work its people start (aicmo_site.BackgroundRun).
+    view = domain.filter(codename__startswith="view_") | perms.filter(content_type__app_label="aicmo_site",
+                                                                      codename__in=SITE_VIEWS)
     if role == ANALYST:
         return view
     approval = domain.none()

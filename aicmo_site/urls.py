@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
-from aicmo_site import views
+from aicmo_site import run_views, views
 
 admin.site.site_header = "AICMO administration"
 admin.site.site_title = "AICMO admin"
@@ -17,6 +17,8 @@ handler500 = "aicmo_site.views.error_500"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("runs/", run_views.run_list, name="run-list"),
+    path("runs/<id:pk>/", run_views.run_detail, name="run-detail"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("aicmo_site.api.urls")),

@@ -7,6 +7,7 @@ schedule's interval) and a daily full push catches changes that do not touch `up
 (scores written in bulk by analytics) or a window missed while Airtable was down.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,6 +15,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
+from aicmo_site.models import BackgroundRun, RunKind
+from aicmo_site.runs import RunFailed, run_enqueue, run_progress
 from crm.imports import conf
 from crm.models import Contact
 from crm.selectors import contacts_visible
@@ -74,8 +77,26 @@ def airtable_sync_refuse_unless_ready() -> None:
                           extra={"fix_url": readiness.fix_url})
 
 
-def contacts_sync_airtable(*, contacts: QuerySet[Contact] | None = None,
-                           changed_since: datetime | None = None) -> SyncOutcome:
+def airtable_sync_start(*, by=None, full: bool = False) -> BackgroundRun:
+    """A person's push, on a worker: refused now when no provider could take it, else a run to follow."""
+    airtable_sync_refuse_unless_ready()
+    label = "Push every contact to Airtable" if full else "Push recently changed contacts to Airtable"
+    return run_enqueue(kind=RunKind.AIRTABLE_SYNC, task="crm.data_tasks.airtable_sync_run", by=by, label=label,
+                       total=contacts_to_sync(changed_since=None if full else recent_changes_since()).count(),
+                       task_kwargs={"full": full})
+
+
+def airtable_sync_work(run: BackgroundRun, *, full: bool) -> dict:
+    """The work of a push run: its counts are the result, and a push that stopped is a failed run."""
+    outcome = contacts_sync_airtable(changed_since=None if full else recent_changes_since(),
+                                     progress=lambda done: run_progress(run_id=run.pk, done=done))
+    if outcome.error:
+        raise RunFailed(f"The push to Airtable stopped: {outcome.error}", result=outcome.as_dict())
+    return outcome.as_dict()
+
+
+def contacts_sync_airtable(*, contacts: QuerySet[Contact] | None = None, changed_since: datetime | None = None,
+                           progress: Callable[[int], None] | None = None) -> SyncOutcome:
     """Pushes contacts in batches; stops at the first batch no provider could take (the next run
     pushes them again), reports per-contact refusals and goes on. Without a real CRM sync provider it
     reads no contact and reports why (skipped)."""
@@ -91,6 +112,8 @@ def contacts_sync_airtable(*, contacts: QuerySet[Contact] | None = None,
         if len(batch) >= BATCH_CONTACTS:
             if not _push(batch, outcome):
                 return outcome
+            if progress:
+                progress(outcome.contacts)
             batch = []
     if batch:
         _push(batch, outcome)

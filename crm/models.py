@@ -257,9 +257,14 @@ class EnrichmentRecord(models.Model):
         return f"{self.provider} · {self.contact_id}"
 
 
-class BackgroundRun(models.Model):
-    """What every long piece of work records: who asked, its status, when it ran and why it stopped."""
+class RunRecord(models.Model):
+    """What a crm run with its own workflow records: who asked, its status, when it ran and why it stopped.
+    Its shared row (`run`, on the "Background work" page and /api/runs/) follows it: the crm services
+    that move the status copy it there in the same transaction (crm.run_rows)."""
 
+    run = models.OneToOneField("aicmo_site.BackgroundRun", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="%(class)s", editable=False,
+                               help_text="This run's row among all background work")
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
@@ -275,7 +280,7 @@ class BackgroundRun(models.Model):
         abstract = True
 
 
-class EnrichmentRun(BackgroundRun):
+class EnrichmentRun(RunRecord):
     scope = models.JSONField(
         default=dict, blank=True,
         help_text='What was asked: {"contact_ids": [...]}, {"segment_id": 3} or {"all_new": true}',
@@ -289,6 +294,12 @@ class EnrichmentRun(BackgroundRun):
 
     def __str__(self) -> str:
         return f"Enrichment run {self.pk} ({self.status})"
+
+    def shared_figures(self) -> dict:
+        """done, total and result for the shared run row."""
+        return {"done": self.total - self.queued, "total": self.total,
+                "result": {"enriched": self.enriched, "verified": self.verified, "failed": self.failed,
+                           "skipped": self.skipped}}
 
     @property
     def progress(self) -> int:
@@ -341,7 +352,7 @@ class Suppression(models.Model):
         return f"{self.value} ({self.get_reason_display()})"
 
 
-class ImportRun(BackgroundRun):
+class ImportRun(RunRecord):
     file = models.FileField(upload_to="crm/imports/")
     original_name = models.CharField(max_length=255, blank=True)
     delimiter = models.CharField(max_length=1, blank=True, help_text="Empty: detected from the file")
@@ -360,6 +371,12 @@ class ImportRun(BackgroundRun):
 
     def __str__(self) -> str:
         return f"Import {self.original_name or self.pk} ({self.status})"
+
+    def shared_figures(self) -> dict:
+        """done, total and result for the shared run row."""
+        return {"done": self.processed_rows, "total": self.total_rows,
+                "result": {"created": self.created_count, "updated": self.updated_count,
+                           "skipped": self.skipped_count, "failed": self.failed_count}}
 
     @property
     def progress(self) -> int:

@@ -7,10 +7,8 @@ from datetime import timedelta
 from django.db import connections
 from django.db.models import Count, Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 
-from aicmo_site.stuck import StuckWork
 from crm.choices import RUN_TERMINAL, ConsentStatus, EmailStatus, LifecycleStatus, RunStatus, SuppressionKind
 from crm.filters import ContactFilterSet
 from crm.models import (
@@ -332,17 +330,8 @@ def enrichment_runs_stuck(*, before) -> QuerySet[EnrichmentRun]:
 
 
 def imports_stuck(*, before) -> QuerySet[ImportRun]:
-    """Running imports whose last chunk was committed before `before` (a queued import may be waiting
-    for a person to map its columns), each with `last_progress`."""
-    return (ImportRun.objects.filter(status=RunStatus.RUNNING)
+    """Open imports that have not moved since `before`, each with `last_progress`: a running one whose
+    last chunk is that old, or a queued one no worker took (or whose columns no one mapped) in that time."""
+    return (ImportRun.objects.exclude(status__in=RUN_TERMINAL)
             .annotate(last_progress=Coalesce("progressed_at", "started_at", "created_at"))
             .filter(last_progress__lt=before))
-
-
-def stuck_work(*, before) -> list[StuckWork]:
-    """For the home page (aicmo_site.stuck)."""
-    runs = [StuckWork("Enrichment run", f"Run {run.pk}", reverse("crm:enrichment-run", args=[run.pk]),
-                      run.last_progress) for run in enrichment_runs_stuck(before=before)]
-    imports = [StuckWork("Import", run.original_name or f"Import {run.pk}", reverse("crm:import-detail", args=[run.pk]),
-                         run.last_progress) for run in imports_stuck(before=before)]
-    return runs + imports

@@ -2,13 +2,22 @@
 
 import logging
 
+from aicmo_site.runs import run_work
 from media.selectors import images_without_thumbnail
 from media.services import asset_renditions_generate as _generate
+from media.services.renditions import asset_renditions_work
 
 logger = logging.getLogger(__name__)
 
 
+def asset_renditions_run(run_id: int, asset_id: int) -> dict:
+    """A renditions run; a finished run is left alone, so a repeated task does nothing."""
+    run = run_work(run_id, lambda _run: asset_renditions_work(asset_id=asset_id))
+    return {"run": run_id, "status": run.status if run else "missing"}
+
+
 def asset_renditions_generate(asset_id: int) -> int:
+    """Tasks queued before renditions had runs still find their entry point."""
     return _generate(asset_id=asset_id)
 
 

@@ -155,7 +155,7 @@ def asset_focal_point(request, pk: int):
     form = FocalPointForm(request.POST)
     if form.is_valid():
         try:
-            services.asset_set_focal_point(asset=asset, **form.cleaned_data)
+            services.asset_set_focal_point(asset=asset, by=request.user, **form.cleaned_data)
             messages.success(request, "Focal point saved; the channel crops are being made again.")
         except DomainError as error:
             messages.error(request, error.message)

@@ -7,10 +7,13 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from aicmo_site.models import BackgroundRun
 from aicmo_site.roles import ADMIN
 from aicmo_site.stuck import stuck_work_everywhere
 from crm.choices import RunStatus
+from crm.imports import import_run_create
 from crm.models import EnrichmentRun, ImportRun
+from crm.run_rows import shared_run_create
 from crm.tests.factories import ContactFactory, EnrichmentRunFactory
 from publishing.choices import CampaignStatus, JobStatus
 from publishing.email.choices import SendStatus
@@ -45,6 +48,9 @@ def stuck_and_moving(settings):
         upload = ImportRun.objects.create(file=ContentFile(b"email\n", name=f"{state}.csv"),
                                           original_name=f"{state}.csv", status=RunStatus.RUNNING)
         ImportRun.objects.filter(pk=upload.pk).update(started_at=hours_ago(3), progressed_at=when)
+        # Their rows among all background work, as the crm services make them.
+        shared_run_create(EnrichmentRun.objects.get(pk=run.pk))
+        shared_run_create(ImportRun.objects.get(pk=upload.pk))
         made[state] = {"send": send, "campaign": job.campaign, "run": run, "import": upload}
     return made
 
@@ -59,8 +65,9 @@ def test_home_page_lists_only_the_stuck_work_with_links(stuck_and_moving, client
     section = section[:section.index("</section>")]
     assert f'Email send: <a href="/email/campaigns/{stuck["send"].campaign_id}/">stuck send</a>' in section
     assert f'Campaign: <a href="/publishing/campaigns/{stuck["campaign"].pk}/">stuck campaign (1 stuck job)' in section
-    assert f'Enrichment run: <a href="/contacts/enrichment/{stuck["run"].pk}/">Run {stuck["run"].pk}</a>' in section
-    assert f'Import: <a href="/contacts/imports/{stuck["import"].pk}/">stuck.csv</a>' in section
+    enrichment = f'<a href="/contacts/enrichment/{stuck["run"].pk}/">Enrichment of all new contacts</a>'
+    assert f"Enrichment: {enrichment}" in section
+    assert f'Contact import: <a href="/contacts/imports/{stuck["import"].pk}/">Import of stuck.csv</a>' in section
     assert "moving" not in section and "no progress since" in section
 
 
@@ -93,19 +100,31 @@ def test_finished_or_paused_work_is_never_stuck(stuck_and_moving):
     stuck = stuck_and_moving["stuck"]
     EmailCampaign.objects.filter(pk=stuck["send"].pk).update(status=SendStatus.PAUSED)
     Campaign.objects.filter(pk=stuck["campaign"].pk).update(status=CampaignStatus.PAUSED)
-    EnrichmentRun.objects.filter(pk=stuck["run"].pk).update(status=RunStatus.COMPLETED)
-    ImportRun.objects.filter(pk=stuck["import"].pk).update(status=RunStatus.CANCELED)
+    for model, status in ((EnrichmentRun, RunStatus.COMPLETED), (ImportRun, RunStatus.CANCELED)):
+        record = model.objects.get(pk=stuck["run" if model is EnrichmentRun else "import"].pk)
+        model.objects.filter(pk=record.pk).update(status=status)
+        BackgroundRun.objects.filter(pk=record.run_id).update(status=status)
 
     assert stuck_work_everywhere() == []
 
 
 def test_finding_stuck_work_costs_one_query_per_kind_whatever_its_amount(stuck_and_moving, django_assert_num_queries):
     for _ in range(3):
-        EnrichmentRun.objects.filter(pk=EnrichmentRunFactory(status=RunStatus.QUEUED).pk).update(
-            created_at=hours_ago(2))
+        shared_run_create(EnrichmentRunFactory(status=RunStatus.QUEUED))
+    BackgroundRun.objects.filter(kind="enrichment", status="queued").update(created_at=hours_ago(2))
     ContactFactory()
 
-    with django_assert_num_queries(4):  # sends, campaigns, enrichment runs, imports
+    with django_assert_num_queries(3):  # sends, campaigns, background runs (imports and enrichment included)
         found = stuck_work_everywhere()
 
-    assert [item.kind for item in found].count("Enrichment run") == 4
+    assert [item.kind for item in found].count("Enrichment") == 4
+
+
+def test_an_import_queued_longer_than_the_threshold_is_stuck(settings):
+    """No worker took it, or no one mapped its columns: either way someone must look."""
+    settings.STUCK_AFTER_MINUTES = 30
+    for name in ("waiting.csv", "new.csv"):
+        import_run_create(upload=ContentFile(b"email\nann@example.com\n", name=name), original_name=name)
+    BackgroundRun.objects.filter(label="Import of waiting.csv").update(created_at=hours_ago(2))
+
+    assert [(item.kind, item.name) for item in stuck_work_everywhere()] == [("Contact import", "Import of waiting.csv")]

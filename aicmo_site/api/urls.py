@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from aicmo_site.api.auth import MeView, TokenLoginView, TokenLogoutView
 from aicmo_site.api.root import ApiRootView
+from aicmo_site.api.routers import ApiRouter
+from aicmo_site.api.runs import BackgroundRunViewSet
 
 API_APPS = ("gateways", "webhooks", "crm", "media", "publishing", "analytics", "alerts")
 
@@ -18,6 +20,10 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+runs = ApiRouter()
+runs.register("runs", BackgroundRunViewSet, basename="api-run")
+urlpatterns += runs.urls
 
 for app in API_APPS:
     module = import_module(f"{app}.api.urls")

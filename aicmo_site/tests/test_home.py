@@ -120,7 +120,7 @@ def test_overview_query_count_does_not_grow_with_the_data(client, make_user, dja
         client.get("/")
 
 
-QUERIES = 30  # 22 for the overview and 8 for stuck work, one per kind of work (aicmo_site.stuck)
+QUERIES = 29  # 22 for the overview and 7 for stuck work, one per kind of work (aicmo_site.stuck)
 
 
 def test_someone_without_a_role_sees_no_work_and_no_checklist(client, make_user):

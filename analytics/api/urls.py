@@ -11,6 +11,8 @@ urlpatterns = [
     path("analytics/cohorts/", views.CohortView.as_view(), name="analytics-cohorts"),
     path("analytics/attribution/", views.AttributionView.as_view(), name="analytics-attribution"),
     path("analytics/scores/", views.ContactScoreListView.as_view(), name="analytics-scores"),
+    path("analytics/rebuild/", views.RollupRebuildView.as_view(), name="analytics-rebuild"),
+    path("analytics/scores/recompute/", views.ScoresRecomputeView.as_view(), name="analytics-scores-recompute"),
     path("analytics/scores/<id:contact_id>/recompute/", views.ContactScoreRecomputeView.as_view(),
          name="analytics-score-recompute"),
 ]

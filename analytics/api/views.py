@@ -13,12 +13,14 @@ from rest_framework.views import APIView
 
 from aicmo_site.api.filters import FilterSet
 from aicmo_site.api.pagination import StandardPagination
+from aicmo_site.api.runs import BackgroundRunSerializer
 from analytics import reports
 from analytics.api import serializers as s
 from analytics.api.renderers import CSVRenderer
 from analytics.models import ContactScore
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services import contact_score_one
+from analytics.services.runs import rollup_rebuild_start, scores_recompute_start
 from crm.models import Contact
 
 RENDERERS = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
@@ -207,3 +209,28 @@ class ContactScoreRecomputeView(APIView):
         contact = get_object_or_404(Contact, pk=contact_id)
         score = contact_score_one(contact_id=contact.pk)
         return Response(s.ContactScoreSerializer(score).data)
+
+
+class RollupRebuildView(APIView):
+    """Rebuilds every analytics roll-up from the events, on a worker; answers 202 with the run to follow.
+    Administrators only (no model: writes are theirs): it empties and refills the reports' tables."""
+
+    @extend_schema(request=None, responses={202: BackgroundRunSerializer})
+    def post(self, request):
+        run = rollup_rebuild_start(by=request.user)
+        return Response(BackgroundRunSerializer(run, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class ScoresRecomputeView(APIView):
+    """Recomputes every contact's score now, on a worker (it also runs on a schedule); answers 202 with
+    the run to follow. A write to contacts' scores, so it asks the permission to change contacts."""
+
+    queryset = ContactScore.objects.all()
+    action_permissions = {None: ["crm.change_contact"]}
+
+    @extend_schema(request=None, responses={202: BackgroundRunSerializer})
+    def post(self, request):
+        run = scores_recompute_start(by=request.user)
+        return Response(BackgroundRunSerializer(run, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)

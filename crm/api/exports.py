@@ -1,14 +1,14 @@
 """Data out of the CRM through the API: CSV export, a person's data (right of access), erasure, Airtable push."""
 
 from django.shortcuts import get_object_or_404
-from django_q.tasks import async_task
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.airtable_sync import airtable_sync_refuse_unless_ready
+from aicmo_site.api.runs import BackgroundRunSerializer
+from crm.airtable_sync import airtable_sync_start
 from crm.exports import contacts_csv_response
 from crm.filters import ContactFilterSet
 from crm.models import Contact
@@ -67,17 +67,16 @@ class AirtableSyncSerializer(serializers.Serializer):
 
 
 class AirtableSyncView(APIView):
-    """Pushes contacts and their status to Airtable now, on a worker; answers 202 with the task id."""
+    """Pushes contacts and their status to Airtable now, on a worker; answers 202 with the run to follow."""
 
     queryset = Contact.objects.all()
     action = "sync"
     action_permissions = {"sync": ["crm.change_contact"]}
 
-    @extend_schema(request=AirtableSyncSerializer, responses={202: None})
+    @extend_schema(request=AirtableSyncSerializer, responses={202: BackgroundRunSerializer})
     def post(self, request):
         data = AirtableSyncSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        airtable_sync_refuse_unless_ready()
-        task_id = async_task("crm.data_tasks.airtable_sync", full=not data.validated_data["recent"],
-                             task_name=f"airtable-sync-by-{request.user.pk}")
-        return Response({"task_id": task_id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
+        run = airtable_sync_start(by=request.user, full=not data.validated_data["recent"])
+        return Response(BackgroundRunSerializer(run, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)

@@ -45,13 +45,15 @@ class ImportRunSerializer(ModelSerializer):
     progress = serializers.IntegerField(read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     error_report_url = serializers.SerializerMethodField()
+    background_run = serializers.IntegerField(source="run_id", read_only=True, allow_null=True,
+                                              help_text="This import among all background work: /api/runs/{id}/")
 
     class Meta:
         model = ImportRun
         fields = ["id", "original_name", "status", "progress", "policy", "tag", "mapping", "encoding", "delimiter",
                   "total_rows", "processed_rows", "created_count", "updated_count", "skipped_count",
                   "failed_count", "error", "error_report_url", "requested_by", "created_at", "started_at",
-                  "finished_at"]
+                  "finished_at", "background_run"]
         read_only_fields = fields
 
     def get_error_report_url(self, run) -> str | None:

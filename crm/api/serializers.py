@@ -137,11 +137,13 @@ class SuppressionSerializer(ModelSerializer):
 class EnrichmentRunSerializer(ModelSerializer):
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     progress = serializers.IntegerField(read_only=True)
+    background_run = serializers.IntegerField(source="run_id", read_only=True, allow_null=True,
+                                              help_text="This run among all background work: /api/runs/{id}/")
 
     class Meta:
         model = EnrichmentRun
         fields = ("id", "status", "requested_by", "scope", "total", "queued", "enriched", "verified", "failed",
-                  "skipped", "progress", "created_at", "started_at", "finished_at", "error")
+                  "skipped", "progress", "created_at", "started_at", "finished_at", "error", "background_run")
         read_only_fields = fields
 
 

@@ -27,6 +27,7 @@ from crm.imports.reading import CsvFormat, CsvStream, count_lines, preview, snif
 from crm.imports.report import ErrorReport
 from crm.imports.validating import ContactRow, RowError, RowValidator, topic_lookup
 from crm.models import ImportRun, Suppression, Tag
+from crm.run_rows import shared_run_create, shared_run_follow
 from crm.webhook_events import import_finished_emit
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def import_run_transition(*, run_id: int, to: str, error: str = "") -> ImportRun
         run.total_rows = run.processed_rows
     run.full_clean()
     run.save(update_fields=["status", "started_at", "finished_at", "error", "total_rows"])
+    shared_run_follow(run)
     if to in RUN_TERMINAL:
         import_finished_emit(run)
     return run
@@ -93,6 +95,7 @@ def import_run_create(*, upload, original_name: str = "", policy: str = ImportPo
     run.file.save("contacts.csv", File(upload), save=False)
     run.full_clean()
     run.save()
+    shared_run_create(run)
     return run
 
 
@@ -260,6 +263,7 @@ class _ImportJob:
                 skipped_count=F("skipped_count") + counts.skipped, failed_count=F("failed_count") + chunk.failed,
                 error_report=report.name if report.exists() else "", progressed_at=timezone.now(),
             )
+            shared_run_follow(ImportRun.objects.get(pk=self.run.pk), figures_only=True)
         if self.progress:
             self.progress(ImportRun.objects.get(pk=self.run.pk))
         return processed

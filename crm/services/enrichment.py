@@ -20,6 +20,7 @@ from aicmo_site.errors import DomainError
 from crm import conf
 from crm.choices import RUN_TERMINAL, EmailStatus, EnrichmentItemStatus, LifecycleStatus, RunStatus, SuppressionReason
 from crm.models import Contact, EnrichmentRun, EnrichmentRunItem, Segment
+from crm.run_rows import shared_run_create, shared_run_follow
 from crm.segments import rules_q
 from crm.services.contacts import contact_merge_enrichment, contact_transition_if_allowed
 from crm.services.engagement import suppression_add
@@ -94,6 +95,7 @@ def enrichment_run_create(*, by=None, contact_ids=(), segment: Segment | None = 
         run.status, run.finished_at = RunStatus.COMPLETED, timezone.now()
         run.error = "Nothing to do: no contact in this selection is waiting to be enriched."
     run.save(update_fields=["total", "queued", "status", "finished_at", "error"])
+    shared_run_create(run)
     if queued and enqueue:
         _enqueue(run)
     return run
@@ -108,7 +110,9 @@ def enrichment_run_cancel(*, run: EnrichmentRun) -> EnrichmentRun:
                                                                 detail="run canceled")
     run.status, run.finished_at = RunStatus.CANCELED, timezone.now()
     run.save(update_fields=["status", "finished_at"])
-    return _counts_refresh(run)
+    run = _counts_refresh(run)
+    shared_run_follow(run)
+    return run
 
 
 def _lease() -> timedelta:
@@ -144,6 +148,7 @@ def _counts_refresh(run: EnrichmentRun) -> EnrichmentRun:
         setattr(run, name, count)
     run.progressed_at = timezone.now()
     run.save(update_fields=[*counts, "progressed_at"])
+    shared_run_follow(run, figures_only=True)
     return run
 
 
@@ -214,6 +219,7 @@ def _run_start(run_id: int) -> EnrichmentRun | None:
     run.status, run.error = RunStatus.RUNNING, ""
     run.started_at = run.started_at or timezone.now()
     run.save(update_fields=["status", "error", "started_at"])
+    shared_run_follow(run)
     return run
 
 
@@ -230,6 +236,7 @@ def _run_settle(run_id: int, *, waiting_for: Exception | None = None) -> Enrichm
         run.error = f"Gave up on {run.failed} contacts after provider outages: {waiting_for}"[:2000] \
             if waiting_for is not None else ""
     run.save(update_fields=["status", "error", "finished_at"])
+    shared_run_follow(run)
     return run
 
 

@@ -9,8 +9,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from werkzeug import Response
 
-from crm.airtable_sync import contacts_sync_airtable, recent_changes_since
-from crm.data_tasks import airtable_sync
+from aicmo_site.models import RunStatus
+from crm.airtable_sync import airtable_sync_start, contacts_sync_airtable, recent_changes_since
+from crm.data_tasks import airtable_sync, airtable_sync_run
 from crm.models import Contact
 from crm.tests.factories import CompanyFactory, ContactFactory, TagFactory
 from gateways import services as gateways
@@ -117,10 +118,32 @@ def test_the_summary_counts_what_airtable_holds_even_when_it_does_not_say_which_
             in capsys.readouterr().out)
 
 
-def test_the_api_queues_a_push_for_marketers_only(api_as, monkeypatch, airtable):
+def test_the_api_answers_with_the_run_of_a_push_for_marketers_only(api_as, monkeypatch, airtable,
+                                                                     django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr("crm.api.exports.async_task", lambda func, **kw: queued.append((func, kw)) or "task-1")
+    monkeypatch.setattr("aicmo_site.runs.async_task", lambda func, *args, **kw: queued.append((func, args, kw)))
+    ContactFactory(email="recent@example.com")
     assert api_as("Analyst").post("/api/exports/airtable/").status_code == 403
-    answer = api_as("Marketer").post("/api/exports/airtable/", {"recent": True})
-    assert answer.status_code == 202 and answer.json() == {"task_id": "task-1", "status": "queued"}
-    assert queued[0][0] == "crm.data_tasks.airtable_sync" and queued[0][1]["full"] is False
+    marketer = api_as("Marketer")
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = marketer.post("/api/exports/airtable/", {"recent": True})
+    run = answer.json()
+    assert answer.status_code == 202 and "task_id" not in run
+    assert {k: run[k] for k in ("kind", "status", "total", "progress", "requested_by")} == {
+        "kind": "airtable_sync", "status": "queued", "total": 1, "progress": 0, "requested_by": marketer.user.username}
+    assert run["url"].endswith(f"/api/runs/{run['id']}/")
+    assert queued == [("crm.data_tasks.airtable_sync_run", (run["id"],), {"task_name": f"run-{run['id']}",
+                                                                          "full": False})]
+
+
+def test_a_push_that_airtable_refuses_is_a_failed_run_with_its_reason(airtable):
+    ContactFactory(email="ann@example.com")
+    airtable.expect_request(TABLE_PATH, method="PATCH").respond_with_json(
+        {"error": {"type": "INVALID_PERMISSIONS"}}, status=403)
+    run = airtable_sync_start(full=True)
+
+    airtable_sync_run(run.pk, full=True)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and run.error.startswith("The push to Airtable stopped:")
+    assert run.result["contacts"] == 0

@@ -21,3 +21,8 @@ def test_a_large_import_runs_in_the_background_on_a_real_worker(qcluster, settin
     assert (done.status, done.processed_rows, done.created_count, done.failed_count) == (RunStatus.COMPLETED, 301,
                                                                                          300, 1)
     assert Contact.objects.filter(tags__name="batch").count() == 300
+    shared = done.run
+    assert (shared.kind, shared.status, shared.done, shared.total, shared.progress) == ("import", "completed", 301,
+                                                                                       301, 100)
+    assert shared.result == {"created": 300, "updated": 0, "skipped": 0, "failed": 1}
+    assert shared.started_at and shared.finished_at and shared.link == f"/contacts/imports/{run.pk}/"

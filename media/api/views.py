@@ -115,7 +115,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
     def focal_point(self, request, pk=None):
         data = s.AssetFocalPointSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        asset = services.asset_set_focal_point(asset=self.get_object(), **data.validated_data)
+        asset = services.asset_set_focal_point(asset=self.get_object(), by=request.user, **data.validated_data)
         return Response(self._fresh(asset))
 
     @extend_schema(responses=s.AssetUsageSerializer(many=True))

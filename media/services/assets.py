@@ -110,7 +110,7 @@ def asset_upload(*, library: Library, file, uploaded_by, name: str = "", alt_tex
         names = ", ".join(f"“{other.name}” (asset {other.pk}, distance {distance})" for other, distance in alike[:5])
         notice = f"Uploaded; it looks like {names}."
     if asset.is_image:
-        renditions_enqueue(asset_id=asset.pk)
+        renditions_enqueue(asset=asset, by=uploaded_by)
     return asset, True, notice
 
 
@@ -157,7 +157,7 @@ def asset_tags_add(*, assets, tags) -> int:
 
 
 @transaction.atomic
-def asset_set_focal_point(*, asset: Asset, x: float, y: float) -> Asset:
+def asset_set_focal_point(*, asset: Asset, x: float, y: float, by=None) -> Asset:
     """Move the point channel crops are centred on; the crops are remade at the same URLs."""
     if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
         raise DomainError("The focal point must lie inside the image (0 to 1 on each axis).", "invalid_focal_point")
@@ -166,7 +166,7 @@ def asset_set_focal_point(*, asset: Asset, x: float, y: float) -> Asset:
     asset.focal_x, asset.focal_y = x, y
     asset.full_clean(exclude=["file"])
     asset.save(update_fields=["focal_x", "focal_y", "updated_at"])
-    renditions_enqueue(asset_id=asset.pk)
+    renditions_enqueue(asset=asset, by=by)
     return asset
 
 

@@ -2,8 +2,10 @@
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django_q.tasks import async_task
+from django.urls import reverse
 
+from aicmo_site.models import BackgroundRun, RunKind
+from aicmo_site.runs import run_enqueue
 from media.choices import AssetKindChoices
 from media.models import Asset, Rendition
 from media.renditions import PUBLISH, plan_renditions, render
@@ -11,8 +13,17 @@ from media.renditions import PUBLISH, plan_renditions, render
 _SOURCE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}
 
 
-def renditions_enqueue(*, asset_id: int) -> None:
-    transaction.on_commit(lambda: async_task("media.tasks.asset_renditions_generate", asset_id))
+def renditions_enqueue(*, asset: Asset, by=None) -> BackgroundRun:
+    """The renditions of an upload or a new focal point, made by a worker once the asset is committed;
+    the run shows on the "Background work" page and links to the asset."""
+    return run_enqueue(kind=RunKind.RENDITIONS, task="media.tasks.asset_renditions_run", by=by,
+                       label=f"Renditions of {asset.name}", link=reverse("media:asset-detail", args=[asset.pk]),
+                       total=len(rendition_targets(asset)), task_kwargs={"asset_id": asset.pk})
+
+
+def asset_renditions_work(*, asset_id: int) -> dict:
+    """The work of a renditions run; its result says how many were made (none when all were current)."""
+    return {"renditions_made": asset_renditions_generate(asset_id=asset_id)}
 
 
 def source_key(asset: Asset) -> str:
