@@ -188,7 +188,7 @@ def publish_claimed(job_id: int, token: str) -> str:
     jobs = _claimed_jobs([job_id], token)
     if not jobs:
         return "lost"
-    return post_claimed(jobs[0], token)
+    return _settled_by_earlier_attempt(jobs[0], token) or post_claimed(jobs[0], token)
 
 
 def _recorded(record, job: PublishingJob, *args) -> str:
