@@ -53,8 +53,9 @@ class HttpAdapterMixin:
 
     def prepare_publish(self, post) -> None:
         """Open the post's connection before the caller marks it as possibly sent: a channel with no
-        idempotency key and no look-up then leaves only the instant between that mark and the
-        request's write in doubt, not the connection's set-up."""
+        idempotency key and no look-up (Slack, Discord) then leaves only the instant between that
+        mark and the request's write in doubt, not the connection's set-up. Channels that drop a
+        repeated key or can be asked have nothing to gain and skip the extra pool round."""
         endpoint = self.publish_endpoint(post)
         if endpoint:
             self.http.open_connection(endpoint)

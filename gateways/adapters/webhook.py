@@ -80,9 +80,6 @@ class WebhookPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
                  "timestamp": datetime.now(UTC).isoformat(timespec="seconds"), "data": data}
         return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
 
-    def publish_endpoint(self, post: ChannelPost) -> str:
-        return self.endpoint()
-
     def publish(self, post: ChannelPost) -> PublishedPost:
         secrets = self.credential("signing_secret").split()
         body = self.payload(post)
