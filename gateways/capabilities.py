@@ -163,8 +163,12 @@ class ChannelPost:
     canonical_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     # Set when reconciling an unknown outcome: the moment the first request that may have made this
-    # post began, so a lookup by content never takes an older post with the same text for it.
+    # post began (the job's first attempt, not only the last), so a lookup by content never takes an
+    # older post with the same text for it.
     sent_after: datetime | None = None
+    # The texts earlier attempts sent, when they differ from `text` (the post was edited between
+    # attempts): a lookup looks for any of them.
+    earlier_texts: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -208,6 +208,35 @@ class ProviderHttp:
                 time.sleep(wait)
         self._last_request_at = time.monotonic()
 
+    def open_connection(self, url: str) -> None:
+        """Open the connection (TCP, and TLS for https) the next request to `url` will take from the
+        pool, so that request's bytes leave as soon as it is made. A caller that commits "this may be
+        sent now" right before a request opens the connection first: a failure to connect then comes
+        before that commit, and only the instant between the commit and the write remains uncertain.
+        Raises ProviderUnavailable when the connection cannot be made (nothing was sent)."""
+        host = urlsplit(url).hostname or "?"
+        if urlsplit(url).scheme not in ("http", "https"):
+            return  # request() says why, before anything is sent
+        prepared = requests.Request("GET", url).prepare()
+        pool = self.session.get_adapter(url).get_connection_with_tls_context(prepared, self.session.verify)
+        conn = pool._get_conn(timeout=self.timeout[0])  # noqa: SLF001 - urllib3 has no public way to warm its pool
+        try:
+            if conn.is_closed:
+                conn.timeout = self.timeout[0]
+                conn.connect()
+        except AddressRefused as exc:
+            conn.close()
+            raise self.error(ProviderUnavailable, f"{self.label}: refused to call {exc}",
+                             advice="The URL points at an internal address; use the provider's public URL "
+                                    "in Provider accounts.") from None
+        except Exception as exc:  # noqa: BLE001 - any failure to connect: nothing was sent
+            conn.close()
+            raise self.error(ProviderUnavailable, f"{self.label}: could not connect to {host} "
+                             f"({type(exc).__name__})", advice=f"{self.label} is unreachable; it will be tried "
+                             "again.") from None
+        finally:
+            pool._put_conn(conn)  # noqa: SLF001
+
     def request(self, method: str, url: str, *, idempotent: bool | None = None,
                 follow_redirects: bool = False, **kwargs) -> requests.Response:
         """Send one request; return the 2xx response or raise a gateway error.

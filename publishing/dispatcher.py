@@ -34,7 +34,14 @@ from publishing import conf, gateway
 from publishing.choices import DUE_JOB, JobStatus
 from publishing.models import JobEvent, PublishingJob
 from publishing.posts import build_post, public_url
-from publishing.reconcile import Heartbeat, reconcile, recover_expired
+from publishing.reconcile import (
+    SENT_ATTEMPTS,
+    Heartbeat,
+    carried_attempts,
+    earlier_attempt_outcome,
+    reconcile,
+    recover_expired,
+)
 from publishing.services.jobs import (
     backoff_seconds,
     job_mark_sending,
@@ -113,22 +120,23 @@ def _outcome(job: PublishingJob, token: str, post: ChannelPost, result: Publishe
         # or asked by the channel to wait: no attempt spent, the job comes back when it may.
         wait = result.retry_after if result.retry_after is not None else (
             REFUSED_WAIT_SECONDS if isinstance(result, CallRefused) else backoff_seconds(job.retries + 1))
-        recorded = job_record_failure(job_id=job.pk, token=token, message=str(result), details=result.details,
+        recorded = job_record_failure(job_id=job.pk, token=token, message=str(result),
+                                      details={**result.details, **carried_attempts(job)},
                                       retry_after=wait, counts=False, job=job)
     elif isinstance(result, ProviderRejected):
-        recorded = job_record_failure(job_id=job.pk, token=token, message=str(result), details=result.details,
-                                      permanent=True, job=job)
+        recorded = job_record_failure(job_id=job.pk, token=token, message=str(result),
+                                      details={**result.details, **carried_attempts(job)}, permanent=True, job=job)
     elif isinstance(result, OutcomeUnknown):
         recorded = reconcile(job=job, token=token, post=post, reason=f"Outcome unknown: {result}")
     elif isinstance(result, GatewayError):
         recorded = job_record_failure(job_id=job.pk, token=token, message=str(result),
-                                      details={"advice": result.advice}, job=job)
+                                      details={"advice": result.advice, **carried_attempts(job)}, job=job)
     elif isinstance(result, Exception):
         logger.error("Publishing job %s failed unexpectedly", job.pk, exc_info=result)
         if sent:  # after a request we cannot vouch for, the post may exist
             recorded = reconcile(job=job, token=token, post=post, reason=f"Unexpected error: {type(result).__name__}")
         else:
-            recorded = job_record_failure(job_id=job.pk, token=token, job=job,
+            recorded = job_record_failure(job_id=job.pk, token=token, job=job, details=carried_attempts(job),
                                           message=f"Unexpected error before posting: {type(result).__name__}")
     elif result.status == JobStatus.AWAITING_MANUAL:
         recorded = job_record_awaiting_manual(job_id=job.pk, token=token, draft=result.draft or post.text, job=job)
@@ -180,7 +188,7 @@ def publish_claimed(job_id: int, token: str) -> str:
     jobs = _claimed_jobs([job_id], token)
     if not jobs:
         return "lost"
-    return post_claimed(jobs[0], token)
+    return _settled_by_earlier_attempt(jobs[0], token) or post_claimed(jobs[0], token)
 
 
 def _recorded(record, job: PublishingJob, *args) -> str:
@@ -192,6 +200,26 @@ def _recorded(record, job: PublishingJob, *args) -> str:
 
 
 def _post_group(jobs: list[PublishingJob], token: str, session: PostingSession | None) -> list[str]:
+    settled = [_settled_by_earlier_attempt(job, token) for job in jobs]
+    statuses = [status for status in settled if status is not None]
+    jobs = [job for job, status in zip(jobs, settled, strict=True) if status is None]
+    return statuses + (_post_unsettled(jobs, token, session) if jobs else [])
+
+
+def _settled_by_earlier_attempt(job: PublishingJob, token: str) -> str | None:
+    """The job's status when an earlier attempt's post was found (or could not be looked for), None when
+    it is to be posted. Only a retry after an unknown outcome asks the channel."""
+    if not (job.error_details or {}).get(SENT_ATTEMPTS):
+        return None
+    try:
+        outcome = earlier_attempt_outcome(job, token)
+    except Exception:  # noqa: BLE001 - the lease brings the job back; it is not posted blind
+        logger.exception("Could not look for the post of an earlier attempt of publishing job %s", job.pk)
+        return "error"
+    return None if outcome is False else _status(outcome)
+
+
+def _post_unsettled(jobs: list[PublishingJob], token: str, session: PostingSession | None) -> list[str]:
     if _grouped(jobs[0]):
         try:
             posts = [build_post(job) for job in jobs]

@@ -47,6 +47,19 @@ class HttpAdapterMixin:
             error_hook=self.http_error, min_interval=self.min_interval,
         )
 
+    def publish_endpoint(self, post) -> str | None:
+        """The URL a post goes to, when it is known before posting (see prepare_publish)."""
+        return None
+
+    def prepare_publish(self, post) -> None:
+        """Open the post's connection before the caller marks it as possibly sent: a channel with no
+        idempotency key and no look-up (Slack, Discord) then leaves only the instant between that
+        mark and the request's write in doubt, not the connection's set-up. Channels that drop a
+        repeated key or can be asked have nothing to gain and skip the extra pool round."""
+        endpoint = self.publish_endpoint(post)
+        if endpoint:
+            self.http.open_connection(endpoint)
+
     def url(self, path: str) -> str:
         if not self.base_url:
             raise ProviderUnavailable(f"{self.label}: no base URL set", provider=self.name,

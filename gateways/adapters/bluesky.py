@@ -169,18 +169,20 @@ class BlueskyPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
         )
 
     def lookup(self, post: ChannelPost) -> PublishedPost | None:
-        """The account's post with this text whose createdAt (which this adapter writes, with our own
-        clock) is not before the unknown outcome's first request; None when the repo has none.
+        """The account's post with this text (or an earlier attempt's) whose createdAt (which this
+        adapter writes, with our own clock) is not before the job's first request; None when the repo
+        has none.
 
         com.atproto.repo.listRecords lists the account's posts newest first (by record key, a time
         stamp); reading stops at the first page older than the request."""
         since = post.sent_after or datetime.now(UTC) - timedelta(hours=1)
         # createdAt keeps milliseconds: compare at that grain.
         since = since.replace(microsecond=since.microsecond // 1000 * 1000)
-        session, found = self._signed_in(lambda session: self._find(session, post.text, since))
+        texts = {post.text, *post.earlier_texts}
+        session, found = self._signed_in(lambda session: self._find(session, texts, since))
         return None if found is None else self._published(session, found)
 
-    def _find(self, session: dict[str, str], text: str, since: datetime) -> dict[str, Any] | None:
+    def _find(self, session: dict[str, str], texts: set[str], since: datetime) -> dict[str, Any] | None:
         params = {"repo": session["did"], "collection": "app.bsky.feed.post", "limit": LIST_PAGE}
         for _ in range(LIST_PAGES):
             page = self.http.request_json("GET", self.url("/xrpc/com.atproto.repo.listRecords"), params=params,
@@ -192,7 +194,7 @@ class BlueskyPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
                 created = _created_at(value)
                 if created is None or created < since:
                     older += 1
-                elif value.get("text") == text:
+                elif value.get("text") in texts:
                     return record
             if not page.get("cursor") or not records or older == len(records):
                 return None

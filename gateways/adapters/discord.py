@@ -78,6 +78,9 @@ class DiscordPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
                                     status=response.status_code, details={"errors": body.get("errors") or {}})
         return None
 
+    def publish_endpoint(self, post: ChannelPost) -> str:
+        return self.credential("webhook_url")
+
     def publish(self, post: ChannelPost) -> PublishedPost:
         payload = {
             "content": post.text,

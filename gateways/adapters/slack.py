@@ -39,6 +39,9 @@ class SlackPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
                        "webhook and update it in Provider accounts.")
         return None
 
+    def publish_endpoint(self, post: ChannelPost) -> str:
+        return self.credential("webhook_url")
+
     def publish(self, post: ChannelPost) -> PublishedPost:
         blocks = post.extra.get("blocks") or []
         if len(post.text) > MAX_TEXT or len(blocks) > MAX_BLOCKS:

@@ -59,11 +59,11 @@ class XPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
         return self.http.request_json("GET", self.url("/2/users/me")).get("data") or {}
 
     def lookup(self, post: ChannelPost) -> PublishedPost | None:
-        """The account's post with this text made since the unknown outcome's first request, newest
+        """The account's post with this text (or an earlier attempt's) made since the job's first request, newest
         first; None when its timeline has none. Without `sent_after` only the last hour is read: an
         older post with the same text is another job's."""
         since = (post.sent_after or datetime.now(UTC) - timedelta(hours=1)) - CLOCK_SKEW
-        wanted = comparable_text(post.text)
+        wanted = {comparable_text(text) for text in [post.text, *post.earlier_texts]}
         params = {"max_results": TIMELINE_PAGE, "start_time": _timestamp(since), "exclude": "retweets,replies",
                   "tweet.fields": "created_at"}
         user_id = str(self._me().get("id") or "")
@@ -73,7 +73,7 @@ class XPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
         for _ in range(TIMELINE_PAGES):
             page = self.http.request_json("GET", self.url(path), params=params)
             for tweet in page.get("data") or []:
-                if comparable_text(str(tweet.get("text", ""))) == wanted:
+                if comparable_text(str(tweet.get("text", ""))) in wanted:
                     return self._published(tweet)
             next_token = (page.get("meta") or {}).get("next_token")
             if not next_token:

@@ -99,8 +99,13 @@ def publish_posts_in_turn(*, account_id: int, posts: list[ChannelPost], session:
 
     `before_send(i)` is called once the account has admitted post i (breaker, rate limit) and right
     before its request: the caller marks the post as possibly sent there, in its own commit. When
-    it answers False (the caller no longer holds the work), the post is withdrawn unsent."""
+    it answers False (the caller no longer holds the work), the post is withdrawn unsent. The
+    adapter opens the post's connection before that (prepare_publish, where it can), so a
+    connection that cannot be made fails the post before the mark."""
     def publish(adapter, index: int, post: ChannelPost):
+        prepare = getattr(adapter, "prepare_publish", None)
+        if before_send is not None and prepare is not None:
+            prepare(post)
         if before_send is not None and not before_send(index):
             raise Withdrawn("withdrawn before its request: the post is no longer this caller's to make")
         return adapter.publish(post)

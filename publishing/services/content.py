@@ -7,8 +7,14 @@ from django.utils.text import slugify
 
 from aicmo_site.errors import ConflictError, DomainError
 from publishing import conf
-from publishing.choices import CONTENT_TRANSITIONS, EDITABLE_WITHOUT_REVIEW, ContentStatus, ReviewStatus
-from publishing.models import Content, ContentEvent, Review
+from publishing.choices import (
+    CONTENT_TRANSITIONS,
+    EDITABLE_WITHOUT_REVIEW,
+    RESCHEDULABLE_JOB,
+    ContentStatus,
+    ReviewStatus,
+)
+from publishing.models import Content, ContentEvent, PublishingJob, Review
 from publishing.services.attachments import media_replace
 
 APPROVE_PERMISSION = "publishing.approve_content"
@@ -105,8 +111,23 @@ def content_update(*, content: Content, by, media=None, **fields) -> Content:
         return content
     content.full_clean()
     content.save()
-    content_mark_edited(content=content, by=by, what="Content", changes=changes)
+    if "urgent" in changes:
+        _jobs_follow_urgency(content)
+    if set(changes) == {"urgent"}:
+        # Urgency changes when its posts go, not what they say: no new review.
+        ContentEvent.objects.create(content=content, action="edited", from_status=content.status,
+                                    to_status=content.status, by=by, changes=changes,
+                                    note="Marked urgent" if content.urgent else "No longer urgent")
+    else:
+        content_mark_edited(content=content, by=by, what="Content", changes=changes)
     return content
+
+
+def _jobs_follow_urgency(content: Content) -> int:
+    """The content's posts that no dispatcher holds yet (waiting, or paused) take its urgency: urgency
+    is copied to jobs when a campaign is activated, and a change after that must reach them too."""
+    return PublishingJob.objects.filter(content=content, status__in=RESCHEDULABLE_JOB).exclude(
+        urgent=content.urgent).update(urgent=content.urgent, updated_at=timezone.now())
 
 
 @transaction.atomic

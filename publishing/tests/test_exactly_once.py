@@ -178,12 +178,15 @@ def test_dispatchers_killed_at_random_points_never_post_twice_nor_blame_unsent_j
     caught: list[int] = []
     states = assert_exactly_once(receiver, jobs, killed_while_sending=caught)
     assert len(states) == 160
-    # A kill between a job's sending mark and its request's first byte (a millisecond or two of
-    # each post) leaves a job the channel may or may not have: Slack offers no key and no look-up,
-    # so a person checks it. That window is the price of committing before sending (committing
-    # after would post twice); a handful of kills land in it at most.
+    # A kill between a job's sending mark and its request's first byte leaves a job the channel may
+    # or may not have: Slack offers no key and no look-up, so a person checks it. The connection is
+    # open before the mark (prepare_publish), so that window is only the client's own work between
+    # the mark's commit and the write (under a millisecond), never a connection's set-up. Provable:
+    # a kill catches at most one job per Slack row in flight. Likely: with 0.3 s answers and two
+    # Slack accounts, about 2 x 1 ms / 300 ms of kills land in a window, 0.13 jobs in 20 kills;
+    # three or more would take one run in thousands.
     assert all(states[pk].channel.kind == "slack" for pk in caught), (seed, caught)
-    assert len(caught) <= 4, (seed, caught)
+    assert len(caught) <= 2, (seed, caught)
 
 
 def test_a_receiver_slower_than_the_timeout_leaves_no_job_failed_and_says_why(dispatchers, receiver):
