@@ -12,9 +12,9 @@ import pytest
 from django import db
 from django.db import OperationalError, connection
 
-from publishing.email import sending
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign, EmailDelivery
+from publishing.email.sender.claiming import release
 from publishing.email.services import email_campaign_pause
 from publishing.tests.email.helpers import ready_campaign, started
 
@@ -73,7 +73,7 @@ def test_a_pause_and_a_worker_giving_its_claims_back_never_deadlock(smtp_server)
 
         def give_back(ids=ids, late=late):
             time.sleep(late)
-            sending._release(ids, OWNER)  # noqa: SLF001 - the worker's own give-back
+            release(ids, OWNER)  # the worker's own give-back
 
         errors = _at_once(
             lambda: email_campaign_pause(email_campaign=EmailCampaign.objects.get(pk=email_campaign.pk)), give_back)
