@@ -82,7 +82,9 @@ class AudienceSerializer(serializers.Serializer):
     tag_ids = IdListField(required=False)
     domains = ListField(child=serializers.CharField(max_length=253), required=False)
     segment_ids = IdListField(required=False)
+    list_ids = IdListField(required=False, help_text="Everyone on these static lists of contacts.")
     exclude_segment_ids = IdListField(required=False, help_text="Members of these segments are left out.")
+    exclude_list_ids = IdListField(required=False, help_text="People on these lists are left out.")
 
 
 class CampaignSerializer(ModelSerializer):
