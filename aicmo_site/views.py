@@ -33,6 +33,10 @@ def healthz(request):
     return JsonResponse(report, status=200 if report["ok"] else 503)
 
 
+# A placeholder account sends nothing, so the first step says what counts as a sender.
+SENDER_NOTE = "a real, enabled email sending account; a placeholder sends nothing"
+
+
 @login_required
 def home(request):
     """What needs me? Work waiting, work under way, what went wrong, this week's figures; and on a new
@@ -44,18 +48,18 @@ def home(request):
     crm_steps = crm_selectors.crm_getting_started()
     publishing_steps = publishing_selectors.publishing_getting_started()
     steps = [
-        ("Add a sender", providers["has_sender"], reverse("gateways:provider-health")),
-        ("Import contacts", crm_steps["contacts"], reverse("crm:import-list")),
-        ("Make a segment", crm_steps["segments"], reverse("crm:segment-new")),
-        ("Write content", publishing_steps["content"], reverse("publishing:content-create")),
-        ("Send an email", email_selectors.email_sends_started(), reverse("email-send-list")),
+        ("Add a sender", providers["has_sender"], reverse("gateways:provider-health"), SENDER_NOTE),
+        ("Import contacts", crm_steps["contacts"], reverse("crm:import-list"), ""),
+        ("Make a segment", crm_steps["segments"], reverse("crm:segment-new"), ""),
+        ("Write content", publishing_steps["content"], reverse("publishing:content-create"), ""),
+        ("Send an email", email_selectors.email_sends_started(), reverse("email-send-list"), ""),
     ]
     # The steps are a Marketer's or an Admin's to take; readers would only be sent to pages they cannot use.
-    if not may("crm.add_importrun") or all(done for _, done, _ in steps):
+    if not may("crm.add_importrun") or all(done for _, done, _, _ in steps):
         steps = []
     elif manages_providers(user):
         # Only an Admin adds the account; a Marketer is shown where providers stand.
-        steps[0] = ("Add a sender", providers["has_sender"], readiness.fix_url(Capability.EMAIL_SENDING))
+        steps[0] = ("Add a sender", providers["has_sender"], readiness.fix_url(Capability.EMAIL_SENDING), SENDER_NOTE)
     jobs, jobs_total = ([], 0)
     if may("publishing.view_publishingjob"):
         jobs, jobs_total = publishing_selectors.jobs_needing_attention()

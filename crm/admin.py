@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -15,6 +16,7 @@ from crm.exports import contacts_csv_response
 from crm.models import (
     Company,
     Contact,
+    ContactList,
     EnrichmentRun,
     ImportRun,
     LifecycleTransition,
@@ -212,6 +214,47 @@ class SegmentAdmin(admin.ModelAdmin):
             services.segment_update(segment=Segment.objects.get(pk=obj.pk), **fields)
         else:
             obj.pk = services.segment_create(by=request.user, **fields).pk
+
+
+class ContactListAdminForm(forms.ModelForm):
+    class Meta:
+        model = ContactList
+        fields = ("name", "description")
+
+    def clean_name(self):
+        # The service refuses a name taken in another case; said here as a field error, not a crash.
+        name = self.cleaned_data["name"].strip()
+        if ContactList.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(f"A list named {name!r} already exists.")
+        return name
+
+
+@admin.register(ContactList)
+class ContactListAdmin(admin.ModelAdmin):
+    """Raw data for administrators; marketers use /contacts/lists/. Members are changed there or by the API."""
+
+    form = ContactListAdminForm
+    list_display = ("name", "size", "created_by", "updated_at")
+    search_fields = ("name", "description")
+    fields = ("name", "description", "created_by", "created_at", "updated_at")
+    readonly_fields = ("created_by", "created_at", "updated_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(size=Count("memberships")).select_related("created_by")
+
+    @admin.display(description="Members", ordering="size")
+    def size(self, obj) -> int:
+        return obj.size
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in ("name", "description")}
+        if change:
+            services.contact_list_update(contact_list=ContactList.objects.get(pk=obj.pk), **fields)
+        else:
+            obj.pk = services.contact_list_create(by=request.user, **fields).pk
+
+    def delete_model(self, request, obj):
+        services.contact_list_delete(contact_list=obj)
 
 
 @admin.register(Suppression)

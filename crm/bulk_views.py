@@ -1,6 +1,6 @@
 """Bulk actions of the contact list, on the contacts ticked or on every contact matching the list's
-filters: tag, untag, move to a lifecycle stage, export, unsubscribe and delete (these two confirmed
-first), each through one crm service."""
+filters: tag, untag, add to or take off a static list, move to a lifecycle stage, export, unsubscribe
+and delete (these two confirmed first), each through one crm service."""
 
 from django import forms
 from django.contrib import messages
@@ -15,12 +15,15 @@ from aicmo_site.errors import DomainError
 from crm import selectors, services
 from crm.choices import LifecycleStatus
 from crm.exports import contacts_csv_response
+from crm.models import ContactList
 
-ACTIONS = [("add_tags", "Add tags"), ("remove_tags", "Remove tags"), ("lifecycle", "Move to lifecycle stage"),
+ACTIONS = [("add_tags", "Add tags"), ("remove_tags", "Remove tags"), ("add_to_list", "Add to list"),
+           ("remove_from_list", "Take off list"), ("lifecycle", "Move to lifecycle stage"),
            ("export", "Export as CSV"), ("unsubscribe", "Unsubscribe"), ("delete", "Delete")]
 ASK_FIRST = {"unsubscribe", "delete"}
 # Export reads only; every other action changes contacts.
-NEEDS = {"export": "crm.view_contact", "delete": "crm.delete_contact"}
+NEEDS = {"export": "crm.view_contact", "delete": "crm.delete_contact", "add_to_list": "crm.change_contactlist",
+         "remove_from_list": "crm.change_contactlist"}
 # Who is offered the ticks and the actions at all: someone who may change, delete or enrich contacts.
 # A reader (an Analyst) exports the filtered list with the list's own link instead.
 BULK_PERMISSIONS = ("crm.change_contact", "crm.delete_contact", "crm.add_enrichmentrun")
@@ -34,6 +37,8 @@ class BulkForm(forms.Form):
     query = forms.CharField(required=False)
     tags = forms.CharField(required=False, max_length=1000)
     lifecycle = forms.ChoiceField(choices=[("", "—"), *LifecycleStatus.choices], required=False)
+    # A list by its name: an existing one, or (adding) a new one made on the spot.
+    list_name = forms.CharField(required=False, max_length=120)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,6 +52,8 @@ class BulkForm(forms.Form):
         if data.get("action") in ("add_tags", "remove_tags") and not [t for t in data.get("tags", "").split(",")
                                                                       if t.strip()]:
             raise forms.ValidationError("Name the tags, separated by commas.")
+        if data.get("action") in ("add_to_list", "remove_from_list") and not (data.get("list_name") or "").strip():
+            raise forms.ValidationError("Name the list: pick one, or type a new name to create it.")
         if data.get("action") == "lifecycle" and not data.get("lifecycle"):
             raise forms.ValidationError("Choose the lifecycle stage to move them to.")
         return data
@@ -56,6 +63,24 @@ class BulkForm(forms.Form):
         if data["scope"] == "all":
             return selectors.contact_list(filters=QueryDict(data["query"]))
         return selectors.contacts_visible().filter(pk__in=data["contact"])
+
+
+def _list_action(request, action: str, contacts, name: str) -> str:
+    """Adds to the list of that name (creating it when there is none and the person may) or takes off it."""
+    contact_list = ContactList.objects.filter(name__iexact=name).first()
+    if action == "remove_from_list":
+        if contact_list is None:
+            raise DomainError(f"There is no list named “{name}”.", code="not_found")
+        removed = services.contact_list_remove(contact_list=contact_list, contacts=contacts)
+        return f"{removed} taken off “{contact_list.name}”."
+    created = ""
+    if contact_list is None:
+        if not request.user.has_perm("crm.add_contactlist"):
+            raise PermissionDenied
+        contact_list = services.contact_list_create(name=name, by=request.user)
+        created = f"List “{contact_list.name}” created; "
+    added = services.contact_list_add(contact_list=contact_list, contacts=contacts, by=request.user)
+    return f"{created}{added} added to “{contact_list.name}” (people already on it are not added twice)."
 
 
 def _back(request) -> str:
@@ -93,6 +118,8 @@ def contacts_bulk(request):
             done = f"{services.contacts_tag(contacts=contacts, tag_names=tags)} tag links added."
         elif action == "remove_tags":
             done = f"{services.contacts_untag(contacts=contacts, tag_names=tags)} tag links removed."
+        elif action in ("add_to_list", "remove_from_list"):
+            done = _list_action(request, action, contacts, data["list_name"].strip())
         elif action == "lifecycle":
             result = services.contacts_transition(contacts=contacts, to=data["lifecycle"], by=request.user,
                                                   reason="Bulk action from the contact list")

@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from aicmo_site.api.filters import FilterSet
 from crm.choices import EmailStatus, EngagementTier, LifecycleStatus
-from crm.models import Contact, Segment
+from crm.models import Contact, ContactList, Segment
 from crm.segments import rules_q
 
 
@@ -36,6 +36,8 @@ class ContactFilterSet(FilterSet):
     company = django_filters.NumberFilter(field_name="company_id", label="Company ID")
     segment = django_filters.ModelChoiceFilter(queryset=Segment.objects.all(), method="filter_segment",
                                                label="Segment")
+    list = django_filters.ModelChoiceFilter(queryset=ContactList.objects.all(), method="filter_list",
+                                            label="List")
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from")
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created to")
     search = django_filters.CharFilter(method="filter_search", label="Search email, name or company")
@@ -60,6 +62,9 @@ class ContactFilterSet(FilterSet):
 
     def filter_segment(self, queryset, name, value: int):
         return queryset.filter(rules_q(value.rules)) if value else queryset
+
+    def filter_list(self, queryset, name, value: int):
+        return queryset.filter(Exists(value.memberships.filter(contact=OuterRef("pk")))) if value else queryset
 
     def filter_search(self, queryset, name, value):
         query = Q()

@@ -192,6 +192,43 @@ class SegmentEntry(models.Model):
         return f"{self.contact_id} in {self.segment_id}"
 
 
+class ContactList(models.Model):
+    """A static list: the people someone put on it, unlike a segment, which is recomputed from rules."""
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField("crm.Contact", through="crm.ContactListMember", related_name="lists")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "list of contacts"
+        verbose_name_plural = "lists of contacts"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactListMember(models.Model):
+    """Who is on a list, who put them there and when; a person is on a list once."""
+
+    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE, related_name="memberships")
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="list_memberships")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "list member"
+        constraints = [models.UniqueConstraint(fields=["contact_list", "contact"], name="crm_list_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} on {self.contact_list_id}"
+
+
 class EngagementEvent(models.Model):
     """Append-only. Campaigns, jobs and deliveries are referenced loosely: crm never imports publishing."""
 

@@ -26,7 +26,14 @@ from django.utils import timezone
 from aicmo_site.errors import ConflictError, DomainError
 from crm.choices import ConsentStatus, SuppressionKind, SuppressionReason
 from crm.imports.validating import erasure_hash
-from crm.models import Contact, EngagementEvent, EnrichmentRecord, LifecycleTransition, Suppression
+from crm.models import (
+    Contact,
+    ContactListMember,
+    EngagementEvent,
+    EnrichmentRecord,
+    LifecycleTransition,
+    Suppression,
+)
 
 # Sent with sender=Contact, contact_id=..., email=<the address before erasure>.
 contact_erased = Signal()
@@ -118,6 +125,8 @@ def contact_erase(*, contact: Contact, by, confirm: str) -> Contact:
     EnrichmentRecord.objects.filter(contact=contact).delete()
     # Interests say something about the person; the anonymous row keeps no preference of theirs.
     contact.topics.clear()
+    # Someone who asked to be forgotten is on nobody's list any more (lists are picked as audiences).
+    ContactListMember.objects.filter(contact=contact).delete()
     LogEntry.objects.log_actions(
         user_id=by.pk, queryset=[contact], action_flag=CHANGE, single_object=True,
         change_message=f"Erased at the person's request by {by.get_username()}.",

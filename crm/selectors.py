@@ -13,6 +13,8 @@ from crm.choices import RUN_TERMINAL, ConsentStatus, EmailStatus, LifecycleStatu
 from crm.filters import ContactFilterSet
 from crm.models import (
     Contact,
+    ContactList,
+    ContactListMember,
     EngagementEvent,
     EnrichmentRecord,
     EnrichmentRun,
@@ -227,25 +229,35 @@ def segment_count(rules) -> int:
     return Contact.objects.filter(erased_at__isnull=True).filter(rules_q(rules)).count()
 
 
-def audience_resolve(*, contact_ids=(), tag_ids=(), domains=(), segment_ids=()) -> QuerySet[Contact]:
+def audience_resolve(*, contact_ids=(), tag_ids=(), domains=(), segment_ids=(), list_ids=()) -> QuerySet[Contact]:
     """Everyone picked by any of the given ways, each person once (EXISTS, not joins)."""
     picked = Q(pk__in=list(contact_ids)) if contact_ids else Q(pk__in=[])
     if tag_ids:
         picked |= Q(Exists(Contact.tags.through.objects.filter(contact=OuterRef("pk"), tag_id__in=list(tag_ids))))
     if domains:
         picked |= Q(domain__in=[domain.strip().lower().lstrip("@") for domain in domains])
+    if list_ids:
+        picked |= Q(Exists(_on_lists(list_ids)))
     for segment in Segment.objects.filter(pk__in=list(segment_ids)):
         picked |= rules_q(segment.rules)
     return Contact.objects.filter(erased_at__isnull=True).filter(picked)
 
 
+def _on_lists(list_ids) -> QuerySet[ContactListMember]:
+    return ContactListMember.objects.filter(contact=OuterRef("pk"), contact_list_id__in=list(list_ids))
+
+
 def audience_contacts(audience: dict) -> QuerySet[Contact]:
     """The people of a campaign's audience ({"contact_ids", "tag_ids", "domains", "segment_ids",
-    "exclude_segment_ids"}): everyone picked, less the members of the excluded segments."""
+    "list_ids", "exclude_segment_ids", "exclude_list_ids"}): everyone picked, less the members of the
+    excluded segments and lists."""
     picked = audience_resolve(contact_ids=audience.get("contact_ids", ()), tag_ids=audience.get("tag_ids", ()),
-                              domains=audience.get("domains", ()), segment_ids=audience.get("segment_ids", ()))
+                              domains=audience.get("domains", ()), segment_ids=audience.get("segment_ids", ()),
+                              list_ids=audience.get("list_ids", ()))
     for segment in Segment.objects.filter(pk__in=list(audience.get("exclude_segment_ids", ()))):
         picked = picked.exclude(rules_q(segment.rules))
+    if audience.get("exclude_list_ids"):
+        picked = picked.exclude(Exists(_on_lists(audience["exclude_list_ids"])))
     return picked
 
 
@@ -268,6 +280,23 @@ def segments_sized() -> list[Segment]:
     for segment in segments:
         segment.size = counts[f"s{segment.pk}"]
     return segments
+
+
+def contact_lists(*, search: str = "") -> QuerySet[ContactList]:
+    """Lists with `size`, their member count, in the one query of the page; `search` by name or description."""
+    lists = ContactList.objects.annotate(size=Count("memberships")).order_by("name")
+    for word in search.split()[:5]:
+        lists = lists.filter(Q(name__icontains=word) | Q(description__icontains=word))
+    return lists
+
+
+def contact_list_members(contact_list: ContactList, *, search: str = "") -> QuerySet[ContactListMember]:
+    """Who is on a list, newest first, with the contact and who added them fetched in the same query."""
+    members = contact_list.memberships.select_related("contact", "added_by").order_by("-added_at", "-pk")
+    for word in search.split()[:5]:
+        members = members.filter(Q(contact__email__icontains=word) | Q(contact__first_name__icontains=word)
+                                 | Q(contact__last_name__icontains=word))
+    return members
 
 
 def contacts_emailable(queryset: QuerySet[Contact]) -> QuerySet[Contact]:

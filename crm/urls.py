@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import bulk_views, data_urls, views
+from crm import bulk_views, data_urls, list_views, views
 
 app_name = "crm"
 
@@ -17,5 +17,9 @@ urlpatterns = [
     path("segments/new/", views.segment_edit, name="segment-new"),
     path("segments/<id:pk>/", views.segment_edit, name="segment-edit"),
     path("segments/<id:pk>/delete/", views.segment_delete, name="segment-delete"),
+    path("lists/", list_views.contact_list_index, name="list-index"),
+    path("lists/<id:pk>/", list_views.contact_list_detail, name="list-detail"),
+    path("lists/<id:pk>/delete/", list_views.contact_list_delete, name="list-delete"),
+    path("lists/<id:pk>/remove/", list_views.contact_list_remove, name="list-remove"),
     *data_urls.urlpatterns,
 ]

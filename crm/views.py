@@ -17,7 +17,7 @@ from crm.api.pagination import CappedCountPaginator
 from crm.bulk_views import BULK_PERMISSIONS
 from crm.choices import LIFECYCLE_TRANSITIONS, EmailStatus, EngagementTier, EventKind, LifecycleStatus
 from crm.filters import ContactFilterSet
-from crm.models import Contact, EnrichmentRun, Segment, Tag, Topic
+from crm.models import Contact, ContactList, EnrichmentRun, Segment, Tag, Topic
 from crm.segments import MAX_DEPTH, builder_fields
 
 PAGE_SIZE = 50
@@ -77,6 +77,8 @@ def contact_list(request):
         "page": page, "filterset": filterset, "params": params, "query": query.urlencode(),
         "filtered": bool(params.keys() - {"ordering"}),
         "segments": Segment.objects.only("pk", "name"), "tags": Tag.objects.only("name"),
+        "list_names": ContactList.objects.values_list("name", flat=True) if request.user.has_perm(
+            "crm.change_contactlist") else [],
         "lifecycles": LifecycleStatus.choices, "email_statuses": EmailStatus.choices, "tiers": EngagementTier.choices,
         "sorts": SORTS,
         "can_bulk": any(request.user.has_perm(permission) for permission in BULK_PERMISSIONS),

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 
 from aicmo_site.errors import DomainError
+from aicmo_site.wording import with_article
 from gateways import conf, health, ratelimit
 from gateways.capabilities import Adapter
 from gateways.crypto import CredentialsUnreadable
@@ -244,7 +245,7 @@ def _account_to_run(account_id: int, capability: str, account: ProviderAccount |
         except ProviderAccount.DoesNotExist:
             raise NoProviderConfigured(f"Provider account {account_id} does not exist")
     if capability and account.capability != capability:
-        raise DomainError(f"{account.name} is a {account.get_capability_display()} account, "
+        raise DomainError(f"{account.name} is {with_article(account.get_capability_display().lower())} account, "
                           f"not {capability.replace('_', ' ')}.", "wrong_capability")
     if not account.enabled:
         raise ProviderUnavailable("the account is disabled", provider=account.name,

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from aicmo_site.wording import with_article
 from gateways.capabilities import Capability, ProviderKind
 from gateways.health import account_status
 from gateways.models import HealthStatus, ProviderAccount
@@ -62,8 +63,9 @@ def accounts_readiness(capability: str, accounts: list[ProviderAccount], *, chan
     if placeholders:
         return Readiness(False, f"No real {what} provider is configured: {', '.join(placeholders)} "
                                 f"{'does' if len(placeholders) == 1 else 'do'} nothing real. "
-                                f"Add a {what} account in Provider accounts.", url)
-    return Readiness(False, f"No {what} provider is configured. Add a {what} account in Provider accounts.", url)
+                                f"Add {with_article(what)} account in Provider accounts.", url)
+    return Readiness(False, f"No {what} provider is configured. "
+                            f"Add {with_article(what)} account in Provider accounts.", url)
 
 
 def _why_down(account: ProviderAccount) -> str:

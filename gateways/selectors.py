@@ -120,12 +120,13 @@ def health_report(*, probes: dict[int, ProbeOutcome] | None = None) -> list[Capa
 
 def home_providers() -> dict:
     """For the home page, from one read of the accounts: enabled accounts that are down or degraded,
-    and whether an enabled email-sending account exists (the getting-started checklist's first step)."""
+    and whether an enabled, real email-sending account exists (the getting-started checklist's first
+    step): a placeholder sends nothing, so it never ticks "Add a sender" off."""
     reports = health_report()
     enabled = [p for report in reports for p in report.providers if p.enabled]
     return {
         "problems": [p for p in enabled if p.status in (HealthStatus.DOWN, HealthStatus.DEGRADED)],
-        "has_sender": any(p.capability == Capability.EMAIL_SENDING for p in enabled),
+        "has_sender": any(p.capability == Capability.EMAIL_SENDING and p.kind == ProviderKind.REAL for p in enabled),
     }
 
 

@@ -37,6 +37,18 @@ def assets_in_review():
     )
 
 
+def assets_approved(*, search: str = ""):
+    """Approved assets, the only ones content may use, by name, with their thumbnails fetched alongside;
+    `search` matches each word in the name or a tag."""
+    thumbnails = Rendition.objects.filter(preset="thumbnail").order_by("format")
+    assets = (Asset.objects.filter(status=AssetStatusChoices.APPROVED)
+              .prefetch_related(Prefetch("renditions", queryset=thumbnails)).order_by("name", "pk"))
+    for word in search.split()[:5]:
+        tagged = Asset.tags.through.objects.filter(asset=OuterRef("pk"), assettag__name__icontains=word)
+        assets = assets.filter(Q(name__icontains=word) | Q(Exists(tagged)))
+    return assets
+
+
 def library_list():
     return Library.objects.select_related("owner").annotate(asset_count=Count("assets")).order_by("name")
 

@@ -4,8 +4,8 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 
-from crm.models import Contact, Segment, Tag
-from crm.selectors import segments_sized
+from crm.models import Contact, ContactList, Segment, Tag
+from crm.selectors import contact_lists, segments_sized
 from publishing.choices import ContentStatus
 from publishing.forms import _words
 from publishing.models import Channel, Content
@@ -25,7 +25,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 class SizedSegmentField(forms.ModelMultipleChoiceField):
-    """Segments named with their live member count, when `sizes` ({segment id: count}) is given."""
+    """Segments (or lists) named with their live member count, when `sizes` ({segment id: count}) is given."""
 
     sizes: dict[int, int] = {}
 
@@ -62,6 +62,8 @@ def audience_fields() -> dict[str, forms.Field]:
     return {
         "segments": SizedSegmentField(queryset=Segment.objects.all(), required=False,
                                       widget=forms.CheckboxSelectMultiple, label="Segments"),
+        "lists": SizedSegmentField(queryset=ContactList.objects.all(), required=False,
+                                   widget=forms.CheckboxSelectMultiple, label="Lists of contacts"),
         "tags": forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), required=False,
                                                widget=forms.CheckboxSelectMultiple, label="Contacts tagged"),
         "domains": forms.CharField(required=False, label="Company domains",
@@ -70,6 +72,8 @@ def audience_fields() -> dict[str, forms.Field]:
                                   help_text="Email addresses, one a line or comma-separated."),
         "exclude_segments": SizedSegmentField(queryset=Segment.objects.all(), required=False,
                                               widget=forms.CheckboxSelectMultiple, label="Leave out members of"),
+        "exclude_lists": SizedSegmentField(queryset=ContactList.objects.all(), required=False,
+                                           widget=forms.CheckboxSelectMultiple, label="Leave out people on"),
     }
 
 
@@ -81,6 +85,8 @@ class AudienceMixin:
         if sized:
             sizes = {segment.pk: segment.size for segment in segments_sized()}
             self.fields["segments"].sizes = self.fields["exclude_segments"].sizes = sizes
+            list_sizes = {contact_list.pk: contact_list.size for contact_list in contact_lists()}
+            self.fields["lists"].sizes = self.fields["exclude_lists"].sizes = list_sizes
 
     def clean_domains(self):
         return [domain.lower().lstrip("@") for domain in _words(self.cleaned_data["domains"])]
@@ -97,14 +103,17 @@ class AudienceMixin:
         data = self.cleaned_data
         return {"segment_ids": [s.pk for s in data["segments"]], "tag_ids": [t.pk for t in data["tags"]],
                 "domains": data["domains"], "contact_ids": data["emails"],
-                "exclude_segment_ids": [s.pk for s in data["exclude_segments"]]}
+                "exclude_segment_ids": [s.pk for s in data["exclude_segments"]],
+                "list_ids": [lst.pk for lst in data["lists"]],
+                "exclude_list_ids": [lst.pk for lst in data["exclude_lists"]]}
 
     @staticmethod
     def audience_initial(audience: dict) -> dict:
         emails = Contact.objects.filter(pk__in=audience.get("contact_ids", ())).values_list("email", flat=True)
         return {"segments": audience.get("segment_ids", []), "tags": audience.get("tag_ids", []),
                 "domains": ", ".join(audience.get("domains", [])), "emails": "\n".join(sorted(emails)),
-                "exclude_segments": audience.get("exclude_segment_ids", [])}
+                "exclude_segments": audience.get("exclude_segment_ids", []), "lists": audience.get("list_ids", []),
+                "exclude_lists": audience.get("exclude_list_ids", [])}
 
 
 class AudienceForm(AudienceMixin, forms.Form):

@@ -1,9 +1,8 @@
 from django import forms
-from django.db.models import Prefetch
 from django.urls import reverse_lazy
 
 from media.choices import AssetStatusChoices
-from media.models import Asset, Rendition
+from media.models import Asset
 from publishing.choices import ContentKind
 from publishing.formatters import kind_choices
 
@@ -13,13 +12,12 @@ def _words(value: str) -> list[str]:
 
 
 class LibraryAssetsField(forms.ModelMultipleChoiceField):
-    """Approved library assets, picked by thumbnail and name (see _media_picker.html). The forms call it
-    `assets`, since a form's `media` is its own scripts and styles; the services take it as `media`."""
+    """Approved library assets. The page draws the picker itself (publishing/media_picker.py: search and
+    pages, never every asset at once); the field only checks that each id sent is an approved asset. The
+    forms call it `assets`, since a form's `media` is its own scripts and styles; the services take `media`."""
 
     def __init__(self, **kwargs):
-        thumbnails = Rendition.objects.filter(preset="thumbnail").order_by("format")
-        queryset = (Asset.objects.filter(status=AssetStatusChoices.APPROVED).select_related("library")
-                    .prefetch_related(Prefetch("renditions", queryset=thumbnails)).order_by("name", "pk"))
+        queryset = Asset.objects.filter(status=AssetStatusChoices.APPROVED).order_by("name", "pk")
         super().__init__(queryset=queryset, required=False, widget=forms.CheckboxSelectMultiple, **kwargs)
 
     def label_from_instance(self, obj) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from publishing import calendar_pages, campaign_pages, feeds, inbox, views
+from publishing import calendar_pages, campaign_pages, feeds, inbox, media_picker, views
 
 app_name = "publishing"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("approvals/assets/<id:pk>/", inbox.inbox_asset_decide, name="inbox-asset-decide"),
     path("content/new/", views.content_edit, name="content-create"),
     path("content/preview/", views.content_preview, name="content-preview"),
+    path("content/media-picker/", media_picker.media_picker, name="media-picker"),
     path("content/<id:pk>/", views.content_detail, name="content-detail"),
     path("content/<id:pk>/edit/", views.content_edit, name="content-edit"),
     path("content/<id:pk>/action/", views.content_action, name="content-action"),

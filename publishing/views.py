@@ -18,6 +18,7 @@ from publishing.filters import CampaignFilterSet, ContentFilterSet
 from publishing.formatters import formatter_for
 from publishing.forms import ContentForm, GenerateVersionsForm, MarkPublishedForm, NoteForm, VersionForm
 from publishing.markdown import render_markdown
+from publishing.media_picker import picker_context
 from publishing.models import AnalysisStatus, Campaign, ChannelVersion, Content, PublishingJob
 
 PAGE_SIZE = 25
@@ -127,7 +128,8 @@ def content_edit(request, pk=None):
             messages.success(request, "Content saved.")
             return redirect(content)
     return render(request, "publishing/content_form.html", {
-        "form": form, "content": content, "body_html": render_markdown(form["body"].value() or "")})
+        "form": form, "content": content, "body_html": render_markdown(form["body"].value() or ""),
+        "picker": picker_context(picked=form["assets"].value())})
 
 
 @login_required
@@ -207,6 +209,7 @@ def version_edit(request, pk):
             return redirect(version.content)
     return render(request, "publishing/version_form.html", {
         "form": form, "version": version, "preview": services.version_preview(version),
+        "picker": picker_context(picked=form["assets"].value()),
     })
 
 

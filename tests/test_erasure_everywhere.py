@@ -10,7 +10,7 @@ from analytics.models import ContactScore, ContactScoreHistory
 from analytics.services.scoring import contact_score_one
 from crm.choices import EventKind
 from crm.privacy import contact_erase
-from crm.tests.factories import ContactFactory, EngagementEventFactory
+from crm.tests.factories import ContactFactory, ContactListFactory, EngagementEventFactory
 from publishing.email.choices import DeliveryStatus, InboundEventKind
 from publishing.email.models import EmailDelivery, InboundEvent
 from publishing.tests.email.factories import EmailDeliveryFactory
@@ -57,9 +57,11 @@ def test_erasure_leaves_the_address_nowhere_and_keeps_the_counts(ana, make_user)
                                                        tier="low")
     assert len(rows_mentioning(ADDRESS)) >= 5  # the contact, two deliveries, two inbound events
 
+    guests = ContactListFactory(members=[ana, other.contact])
     contact_erase(contact=ana, by=make_user("dpo"), confirm=ADDRESS)
 
     assert rows_mentioning(ADDRESS) == []
+    assert list(guests.members.all()) == [other.contact]  # off every list; the others stay
     deliveries = EmailDelivery.objects.filter(contact=ana).order_by("id")
     assert [(d.status, d.open_count, d.message_id != "") for d in deliveries] == [
         (DeliveryStatus.SENT, 2, True), (DeliveryStatus.FAILED, 0, False)]

@@ -64,6 +64,17 @@ def test_an_admin_is_sent_to_add_the_sender_in_the_back_office(client, make_user
     assert '<a href="/providers/new/?capability=email_sending">Add a sender</a>' in html
 
 
+def test_a_placeholder_sender_does_not_tick_off_adding_a_sender(client, make_user):
+    client.force_login(make_user("mia", role="Marketer"))
+    ProviderAccountFactory(capability=Capability.EMAIL_SENDING, adapter="noop_email_sending")
+    ProviderAccountFactory(capability=Capability.EMAIL_SENDING, adapter="test_sending", enabled=False)
+    html = client.get("/").content.decode()
+    assert '<a href="/providers/">Add a sender</a> <span class="muted">(a real, enabled email sending account; ' \
+           'a placeholder sends nothing)</span>' in html
+    ProviderAccountFactory(capability=Capability.EMAIL_SENDING, adapter="test_sending")
+    assert '<span class="ok">Done:</span> Add a sender' in client.get("/").content.decode()
+
+
 def test_steps_tick_themselves_off_and_the_checklist_goes_when_all_are_done(client, make_user):
     client.force_login(make_user("mia", role="Marketer"))
     ContactFactory()

@@ -1,5 +1,6 @@
 from aicmo_site.api.routers import ApiRouter
 from crm.api import data_urls
+from crm.api.lists import ContactListViewSet
 from crm.api.segment_views import EnrichmentRunViewSet, SegmentViewSet, SuppressionViewSet
 from crm.api.topics import TopicViewSet
 from crm.api.views import CompanyViewSet, ContactViewSet
@@ -9,6 +10,7 @@ router.include_root_view = False
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("segments", SegmentViewSet, basename="segment")
+router.register("lists", ContactListViewSet, basename="contact-list")
 router.register("topics", TopicViewSet, basename="topic")
 router.register("suppressions", SuppressionViewSet, basename="suppression")
 router.register("enrichment-runs", EnrichmentRunViewSet, basename="enrichment-run")

@@ -37,6 +37,13 @@ from crm.services.enrichment import (
     enrichment_run_process,
     enrichment_runs_waiting,
 )
+from crm.services.lists import (
+    contact_list_add,
+    contact_list_create,
+    contact_list_delete,
+    contact_list_remove,
+    contact_list_update,
+)
 from crm.services.scores import contact_scores_apply
 from crm.services.segment_entries import segment_entries_refresh, segments_entries_refresh
 from crm.services.topics import contact_topics_set, topic_create, topic_delete, topic_update
@@ -49,6 +56,7 @@ __all__ = [
     "email_normalise",
     "contact_mark_bounced", "contact_mark_complained", "contact_record_event", "contact_unsubscribe",
     "contacts_unsubscribe", "suppression_add", "suppression_parse", "suppression_remove",
+    "contact_list_add", "contact_list_create", "contact_list_delete", "contact_list_remove", "contact_list_update",
     "contact_topics_set", "topic_create", "topic_delete", "topic_update",
     "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
 ]

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from crm import models
 from crm.choices import EventKind, SuppressionKind, SuppressionReason
+from crm.services import contact_list_add
 
 
 class CompanyFactory(factory.django.DjangoModelFactory):
@@ -102,3 +103,16 @@ class EnrichmentRunFactory(factory.django.DjangoModelFactory):
         model = models.EnrichmentRun
 
     scope = factory.LazyFunction(lambda: {"all_new": True})
+
+
+class ContactListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.ContactList
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"List {n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            contact_list_add(contact_list=self, contacts=extracted)

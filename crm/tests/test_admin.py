@@ -1,8 +1,8 @@
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-from crm.models import EnrichmentRun, Suppression
-from crm.tests.factories import CompanyFactory, ContactFactory, EngagementEventFactory, TagFactory
+from crm.models import ContactList, EnrichmentRun, Suppression
+from crm.tests.factories import CompanyFactory, ContactFactory, ContactListFactory, EngagementEventFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +66,15 @@ def test_export_action_streams_csv(admin_client_of):
                                                              ACTION_CHECKBOX_NAME: [contact.pk]})
     assert response["Content-Type"].startswith("text/csv")
     assert b"ann@acme.io" in b"".join(response.streaming_content)
+
+
+def test_lists_in_the_admin_show_sizes_and_go_through_the_services(admin_client_of):
+    guests = ContactListFactory(name="Guests", members=[ContactFactory(), ContactFactory()])
+    page = admin_client_of.get("/admin/crm/contactlist/").content.decode()
+    assert "Guests" in page and '<td class="field-size">2</td>' in page
+    taken = admin_client_of.post("/admin/crm/contactlist/add/", {"name": "guests", "description": ""})
+    assert taken.status_code == 200 and "already exists" in taken.content.decode()
+    admin_client_of.post("/admin/crm/contactlist/add/", {"name": "Speakers", "description": ""})
+    assert ContactList.objects.get(name="Speakers").created_by is not None
+    admin_client_of.post(f"/admin/crm/contactlist/{guests.pk}/delete/", {"post": "yes"})
+    assert list(ContactList.objects.values_list("name", flat=True)) == ["Speakers"]

@@ -34,8 +34,9 @@ def test_contact_list_filters_sorts_and_keeps_its_query_count(marketer, django_a
     assert b"Warm" in response.content
     few = page_queries(marketer, url)
     # session, user, permissions (2), the capped count, the page with company and tag names in each row,
-    # the segments and tags of the filter form: no query per contact and none for tags apart
-    assert few == 8
+    # the segments and tags of the filter form, the list names of "Add to list": no query per contact and
+    # none for tags apart
+    assert few == 9
     for index in range(10):
         ContactFactory(tags=[vip, TagFactory(name=f"t{index}")], company=CompanyFactory(name=f"Co {index}"),
                        engagement_score=90)

@@ -1,6 +1,14 @@
+from django.utils import timezone
 from rest_framework import serializers
 
-from aicmo_site.api.fields import DateTimeField, IdListField, ListField, ModelSerializer, PrimaryKeyField
+from aicmo_site.api.fields import (
+    DateField,
+    DateTimeField,
+    IdListField,
+    ListField,
+    ModelSerializer,
+    PrimaryKeyField,
+)
 from media.models import Asset
 from publishing.choices import ContentKind
 from publishing.formatters import kind_choices
@@ -117,9 +125,26 @@ class ChannelSerializer(ModelSerializer):
         self.fields["kind"].choices = kind_choices()
 
 
+class ChannelIdsField(IdListField):
+    """Channel ids in, bounded like every id list; a content item's channels read back as their ids."""
+
+    def to_representation(self, data):
+        return [channel.pk for channel in data.all()]
+
+
 class CampaignContentInputSerializer(serializers.Serializer):
     content = PrimaryKeyField(queryset=Content.objects.all())
     publish_at = DateTimeField(required=False, allow_null=True)
+    channels = ChannelIdsField(
+        required=False,
+        help_text="The ids of the channels to post this content on, among the campaign's; empty: all of them.")
+
+    def validate_channels(self, ids):
+        found = {channel.pk: channel for channel in Channel.objects.filter(active=True, pk__in=ids)}
+        missing = [str(pk) for pk in ids if pk not in found]
+        if missing:
+            raise serializers.ValidationError(f"No active channel has the id {', '.join(missing)}.")
+        return [found[pk] for pk in dict.fromkeys(ids)]
 
 
 class AudienceSerializer(serializers.Serializer):
@@ -127,7 +152,9 @@ class AudienceSerializer(serializers.Serializer):
     tag_ids = IdListField(required=False)
     domains = ListField(child=serializers.CharField(max_length=253), required=False)
     segment_ids = IdListField(required=False)
+    list_ids = IdListField(required=False, help_text="Everyone on these static lists of contacts.")
     exclude_segment_ids = IdListField(required=False, help_text="Members of these segments are left out.")
+    exclude_list_ids = IdListField(required=False, help_text="People on these lists are left out.")
 
 
 class CampaignSerializer(ModelSerializer):
@@ -149,7 +176,25 @@ class CampaignSerializer(ModelSerializer):
         starts, ends = attrs.get("starts_at"), attrs.get("ends_at")
         if starts and ends and ends < starts:
             raise serializers.ValidationError({"ends_at": ["The campaign ends before it starts."]})
+        self._check_content_channels(attrs)
         return attrs
+
+    def _check_content_channels(self, attrs):
+        """A content item posts on some of the campaign's channels: one outside them would never be posted."""
+        if "campaign_contents" not in attrs:
+            return
+        if "channels" in attrs:
+            campaign_channels = set(attrs["channels"])
+        else:
+            campaign_channels = set(self.instance.channels.all()) if self.instance else set()
+        errors, bad = [], False
+        for row in attrs["campaign_contents"]:
+            outside = [channel.name for channel in row.get("channels", ()) if channel not in campaign_channels]
+            errors.append({"channels": [f"Not a channel of this campaign: {', '.join(outside)}. Add it to the "
+                                        f"campaign's channels first."]} if outside else {})
+            bad = bad or bool(outside)
+        if bad:
+            raise serializers.ValidationError({"contents": errors})
 
 
 class JobSerializer(ModelSerializer):
@@ -165,6 +210,17 @@ class JobSerializer(ModelSerializer):
                   "version", "status", "scheduled_at", "next_retry_at", "published_at", "attempts", "retries",
                   "external_id", "external_url", "draft", "error_message", "error_details", "idempotency_key"]
         read_only_fields = fields
+
+
+class RescheduleSerializer(serializers.Serializer):
+    day = DateField(help_text="The new day; the post keeps its time of day, in the team's time zone.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    def validate_day(self, value):
+        if value < timezone.localdate():
+            raise serializers.ValidationError("Choose a day still to come: a post moved into the past would go "
+                                              "out at once.")
+        return value
 
 
 class MarkPublishedSerializer(serializers.Serializer):

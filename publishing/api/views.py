@@ -176,12 +176,13 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     action_permissions["metrics"] = ["publishing.view_campaign"]
 
     def get_queryset(self):
-        return selectors.campaign_list().prefetch_related("channels", "campaign_contents")
+        return selectors.campaign_list().prefetch_related("channels", "campaign_contents__channels")
 
     @staticmethod
     def _relations(data: dict) -> dict:
         if "campaign_contents" in data:
-            data["contents"] = [(row["content"], row.get("publish_at")) for row in data.pop("campaign_contents")]
+            data["contents"] = [(row["content"], row.get("publish_at"), row.get("channels"))
+                                for row in data.pop("campaign_contents")]
         return data
 
     def perform_create(self, serializer):
@@ -235,7 +236,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.JobSerializer
     filterset_class = JobFilterSet
     action_permissions = {name: ["publishing.change_publishingjob"]
-                          for name in ("retry", "cancel", "mark_published")}
+                          for name in ("retry", "cancel", "mark_published", "reschedule")}
     action_permissions["record_metrics"] = ["publishing.add_metricsnapshot"]
     action_permissions["import_metrics"] = ["publishing.add_metricsnapshot"]
 
@@ -255,6 +256,16 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         data = s.NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return _ok(s.JobSerializer, services.job_cancel(job=self.get_object(), by=request.user, **data.validated_data))
+
+    @extend_schema(request=s.RescheduleSerializer, responses=s.JobSerializer)
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        """Moves a post that has not started publishing to another day, at the same time of day; 409 for
+        one already publishing, published, failed or cancelled."""
+        data = s.RescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.job_reschedule(job=self.get_object(), by=request.user, **data.validated_data)
+        return _ok(s.JobSerializer, self.get_queryset().get(pk=job.pk))
 
     @extend_schema(request=s.MarkPublishedSerializer, responses=s.JobSerializer)
     @action(detail=True, methods=["post"], url_path="mark-published")

@@ -19,7 +19,8 @@ from publishing.services.jobs import jobs_bulk_transition
 from publishing.services.versions import version_errors, versions_generate
 from publishing.webhook_events import campaign_event_emit
 
-AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids", "exclude_segment_ids")
+AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids", "list_ids", "exclude_segment_ids",
+                 "exclude_list_ids")
 
 
 def campaign_transition(*, campaign: Campaign, to: str, by=None, note: str = "", **fields) -> Campaign:

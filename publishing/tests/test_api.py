@@ -1,8 +1,10 @@
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from aicmo_site.roles import ANALYST, APPROVER, MARKETER
 from publishing.choices import CampaignStatus, ContentStatus, JobStatus
@@ -90,7 +92,8 @@ def test_job_list_query_count_and_filters(marketer, django_assert_num_queries):
 def test_campaign_list_query_count(marketer, django_assert_num_queries):
     JobFactory.create_batch(3)
     marketer.get("/api/campaigns/")
-    with django_assert_num_queries(4):
+    # count, page, channels, contents and the contents' own channels
+    with django_assert_num_queries(5):
         assert marketer.get("/api/campaigns/").data["count"] == 3
 
 
@@ -183,3 +186,74 @@ def test_editing_approved_content_through_the_api_sends_it_back_to_review(market
 def test_channel_kind_must_be_known(marketer):
     response = marketer.post(reverse("channel-list"), {"name": "X", "slug": "x", "kind": "friendster"})
     assert response.status_code == 400 and "kind" in response.data["fields"]
+
+
+def _approved(make_user, title="Launch"):
+    author, reviewer = make_user(f"author-{title}", role=MARKETER), make_user(f"boss-{title}", role=APPROVER)
+    content = content_create(by=author, title=title, body="We shipped.", tags=["launch"])
+    content_submit(content=content, by=author)
+    return content_approve(content=content, by=reviewer)
+
+
+def test_channels_per_content_item_are_set_read_back_and_posted_on(marketer, make_user, django_assert_num_queries):
+    launch, recap = _approved(make_user), _approved(make_user, "Recap")
+    slack, linkedin = ChannelFactory(kind="slack"), ChannelFactory(kind="linkedin")
+    created = marketer.post("/api/campaigns/", {
+        "name": "Spring", "starts_at": "2030-01-01T09:00:00Z", "channels": [slack.pk, linkedin.pk],
+        "contents": [{"content": launch.pk, "channels": [linkedin.pk]}, {"content": recap.pk}]})
+    assert created.status_code == 201, created.data
+    assert [(row["content"], row["channels"]) for row in created.data["contents"]] == [
+        (launch.pk, [linkedin.pk]), (recap.pk, [])]
+    pk = created.data["id"]
+    moved = marketer.patch(f"/api/campaigns/{pk}/", {"contents": [
+        {"content": launch.pk, "channels": [slack.pk]}, {"content": recap.pk, "channels": [linkedin.pk]}]})
+    assert moved.status_code == 200 and [row["channels"] for row in moved.data["contents"]] == [[slack.pk],
+                                                                                               [linkedin.pk]]
+    marketer.get("/api/campaigns/")
+    with django_assert_num_queries(5):  # the channels of every content item in one more query
+        assert marketer.get("/api/campaigns/").data["count"] == 1
+    assert marketer.post(f"/api/campaigns/{pk}/activate/").status_code == 200
+    assert sorted(PublishingJob.objects.values_list("content__title", "channel__kind")) == [
+        ("Launch", "slack"), ("Recap", "linkedin")]
+
+
+@pytest.mark.parametrize(("channels", "message"), [
+    (["x"], "A valid integer is required."),
+    ([2**63], "less than or equal to"),
+    (list(range(1, 1002)), "no more than 1000"),
+    ("outside", "Not a channel of this campaign"),
+    ("unknown", "No active channel has the id"),
+])
+def test_bad_channels_of_a_content_item_are_field_errors(marketer, make_user, channels, message):
+    content = _approved(make_user)
+    slack, other = ChannelFactory(kind="slack"), ChannelFactory(kind="linkedin")
+    if isinstance(channels, str):
+        channels = {"outside": [other.pk], "unknown": [other.pk + 100]}[channels]
+    response = marketer.post("/api/campaigns/", {"name": "C", "channels": [slack.pk],
+                                                 "contents": [{"content": content.pk, "channels": channels}]})
+    assert response.status_code == 400
+    assert message in str(response.data["fields"]["contents"][0]["channels"])
+
+
+def test_a_scheduled_post_is_moved_to_another_day_through_the_api(marketer):
+    job = JobFactory(scheduled_at=timezone.now() + timedelta(days=1))
+    before = timezone.localtime(job.scheduled_at)
+    day = (before + timedelta(days=3)).date()
+    moved = marketer.post(f"/api/jobs/{job.pk}/reschedule/", {"day": day.isoformat(), "note": "After the launch"})
+    assert moved.status_code == 200, moved.data
+    job.refresh_from_db()
+    assert timezone.localtime(job.scheduled_at) == before + timedelta(days=3) and job.due_at == job.scheduled_at
+    assert job.events.filter(note="After the launch").exists()
+
+
+def test_moving_a_post_refuses_bad_days_and_posts_already_out(marketer, api_as):
+    job = JobFactory(scheduled_at=timezone.now() + timedelta(days=1))
+    url = f"/api/jobs/{job.pk}/reschedule/"
+    for day, problem in (("", "day"), ("tomorrow", "day"), ("1800-01-01", "day"),
+                         ((timezone.localdate() - timedelta(days=1)).isoformat(), "day")):
+        response = marketer.post(url, {"day": day})
+        assert response.status_code == 400 and problem in response.data["fields"], (day, response.data)
+    PublishingJob.objects.filter(pk=job.pk).update(status=JobStatus.PUBLISHED)
+    later = (timezone.localdate() + timedelta(days=5)).isoformat()
+    assert marketer.post(url, {"day": later}).status_code == 409
+    assert api_as(ANALYST).post(url, {"day": later}).status_code == 403

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from aicmo_site.roles import ANALYST
 from crm.models import Contact
-from crm.tests.factories import ContactFactory, SegmentFactory, TagFactory
+from crm.tests.factories import ContactFactory, ContactListFactory, SegmentFactory, TagFactory
 from gateways.models import ProviderAccount
 from publishing import services
 from publishing.choices import CampaignStatus
@@ -42,11 +42,15 @@ def test_builder_lists_segments_with_live_sizes_and_only_usable_channels(markete
     SegmentFactory(name="Everyone", rules={"op": "and", "rules": []})
     for _ in range(3):
         ContentFactory()
-    # Fixed however many segments, channels and contents: sizes are counted in one query.
-    with django_assert_num_queries(15):
+    ContactListFactory(name="Webinar guests", members=list(Contact.objects.filter(email__startswith="keen")))
+    ContactListFactory(name="Empty list")
+    # Fixed however many segments, lists, channels and contents: segment and list sizes are counted in one
+    # query each, and each picker asks whether it has choices, then reads them.
+    with django_assert_num_queries(20):
         page = marketer_client.get(reverse("publishing:campaign-create"))
     text = page.content.decode()
-    assert "Keen (4 members)" in text
+    assert "Keen (4 members)" in text and "Webinar guests (3 members)" in text and "Empty list (0 members)" in text
+    assert "Lists of contacts" in text and "Leave out people on" in text
     assert "Mastodon — posted through Our Mastodon" in text and "Team Slack — you post it by hand" in text
     assert "Dead account" not in text and "Switched off" not in text
 
@@ -65,15 +69,29 @@ def test_audience_size_counts_after_suppression_and_exclusions(marketer_client, 
     assert "No contact has the address nobody@x.io" in unknown.content.decode()
 
 
+def test_lists_are_picked_and_left_out_in_the_live_audience_size(marketer_client, people):
+    keen = list(Contact.objects.filter(email__startswith="keen").order_by("email"))
+    cold = Contact.objects.get(email="cold@b.io")
+    guests = ContactListFactory(name="Guests", members=[*keen, cold])
+    speakers = ContactListFactory(name="Speakers", members=[keen[0]])
+    url = reverse("publishing:campaign-audience-size")
+    page = marketer_client.get(url, {"lists": [guests.pk], "exclude_lists": [speakers.pk]}).content.decode()
+    assert '<strong id="audience-count">3</strong>' in page  # keen1, keen2, cold; keen0 left out
+    both = marketer_client.get(url, {"segments": [people.pk], "lists": [guests.pk]}).content.decode()
+    assert '<strong id="audience-count">4</strong>' in both and "5 picked; 1 left out" in both  # the unsubscribed one
+
+
 def test_building_saves_audience_contents_times_and_channels_by_name(marketer_client, people):
     channel = ChannelFactory(name="Team Slack", kind="slack")
     content = approve(ContentFactory(title="Launch"))
     when = _when()
     blog = ChannelFactory(name="Blog", kind="website")
     other = approve(ContentFactory(title="Recap"))
+    guests, speakers = ContactListFactory(name="Guests"), ContactListFactory(name="Speakers")
     response = marketer_client.post(reverse("publishing:campaign-create"), {
         "name": "Spring", "goal": "40 demos", "starts_at": "", "ends_at": "",
-        "segments": [people.pk], "domains": "B.io", "emails": "keen1@a.io",
+        "segments": [people.pk], "domains": "B.io", "emails": "keen1@a.io", "lists": [guests.pk],
+        "exclude_lists": [speakers.pk],
         "contents": [content.pk, other.pk], f"publish_at_{content.pk}": when.strftime("%Y-%m-%dT%H:%M"),
         f"channels_{content.pk}": [channel.pk, blog.pk], f"channels_{other.pk}": [blog.pk],
         f"publish_at_{other.pk}": when.strftime("%Y-%m-%dT%H:%M"),
@@ -85,7 +103,8 @@ def test_building_saves_audience_contents_times_and_channels_by_name(marketer_cl
     assert sorted(campaign.jobs.values_list("content__title", "channel__name")) == [
         ("Launch", "Blog"), ("Launch", "Team Slack"), ("Recap", "Blog")]
     keen1 = Contact.objects.get(email="keen1@a.io")
-    assert campaign.audience == {"segment_ids": [people.pk], "domains": ["b.io"], "contact_ids": [keen1.pk]}
+    assert campaign.audience == {"segment_ids": [people.pk], "domains": ["b.io"], "contact_ids": [keen1.pk],
+                                 "list_ids": [guests.pk], "exclude_list_ids": [speakers.pk]}
     assert campaign.campaign_contents.get(content=content).publish_at == when
 
 

@@ -4,10 +4,11 @@ import pytest
 from django.urls import reverse
 
 from aicmo_site.roles import ANALYST
-from media.models import AssetUsage, Rendition
+from media.models import AssetTag, AssetUsage, Rendition
 from media.tests.factories import AssetFactory
 from publishing.choices import ContentStatus
 from publishing.forms import VersionForm
+from publishing.media_picker import PICKER_PAGE_SIZE
 from publishing.services import content_create, versions_generate
 from publishing.tests.factories import approve
 
@@ -47,14 +48,15 @@ def test_the_editor_offers_approved_assets_by_thumbnail_and_name(marketer_client
     _thumbnail(approved)
     draft = AssetFactory(status="draft", name="Unreviewed sketch")
     url = reverse("publishing:content-edit", args=[content.pk])
-    with django_assert_num_queries(8):
+    # ... the picker's count and first page of assets, with their thumbnails
+    with django_assert_num_queries(9):
         page = marketer_client.get(url)
     html = page.content.decode()
     assert "Team photo" in html and 'alt="The team on the roof"' in html
     assert "Unreviewed sketch" not in html
     for n in range(4):
         _thumbnail(AssetFactory(status="approved", name=f"Extra {n}"))
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         page = marketer_client.get(url)
     assert page.content.decode().count('class="media-option"') == 5
     # An asset not approved cannot be slipped in by its id either.
@@ -134,3 +136,40 @@ def test_the_content_page_shows_the_attached_assets_in_a_fixed_number_of_queries
     section = html[html.index('id="content-media"'):]
     assert 'alt="The team on the roof"' in section and section.count('class="media-option"') == 4
     assert f'href="/media/library/{photo.pk}/"' in section
+
+
+def test_the_picker_searches_by_name_or_tag_and_pages_keeping_the_picks(marketer_client, django_assert_num_queries):
+    roof = AssetFactory(status="approved", name="Team on the roof")
+    roof.tags.add(AssetTag.objects.create(name="summer"))
+    AssetFactory(status="draft", name="Team draft")
+    beach = AssetFactory(status="approved", name="Beach")
+    for n in range(PICKER_PAGE_SIZE + 2):
+        _thumbnail(AssetFactory(status="approved", name=f"Product {n:02}"))
+    url = reverse("publishing:media-picker")
+    marketer_client.get(url)
+    # session, user, permissions (2), the picks and their thumbnails, the count, a page and its thumbnails
+    with django_assert_num_queries(9):
+        first = marketer_client.get(url, {"assets": [beach.pk]}).content.decode()
+    assert first.count('class="media-option"') == PICKER_PAGE_SIZE + 1  # the pick, then a page of the others
+    assert f'value="{beach.pk}" checked' in first and 'id="media-next"' in first and "Page 1 of 2" in first
+    second = marketer_client.get(url, {"assets": [beach.pk], "page": 2}).content.decode()
+    assert f'value="{beach.pk}" checked' in second and "Product 13" in second and "Product 00" not in second
+    by_tag = marketer_client.get(url, {"media_q": "summer", "assets": [beach.pk]}).content.decode()
+    assert "Team on the roof" in by_tag and "Product" not in by_tag and "Team draft" not in by_tag
+    assert f'value="{beach.pk}" checked' in by_tag
+    by_name = marketer_client.get(url, {"media_q": "team"}).content.decode()
+    assert "Team on the roof" in by_name and "Team draft" not in by_name
+    assert "No other approved asset matches “nothing”" in marketer_client.get(
+        url, {"media_q": "nothing"}).content.decode()
+    assert marketer_client.get(url, {"assets": ["x", str(2**64)]}).status_code == 200
+
+
+def test_the_editor_shows_the_saved_picks_first_and_an_analyst_gets_no_picker(marketer_client, client, make_user):
+    photo = AssetFactory(status="approved", name="Zebra photo")
+    AssetFactory(status="approved", name="Another")
+    content = content_create(by=marketer_client.user, title="Launch", body="Body", media=[photo])
+    html = marketer_client.get(reverse("publishing:content-edit", args=[content.pk])).content.decode()
+    assert html.index("Zebra photo") < html.index("Another") and f'value="{photo.pk}" checked' in html
+    assert 'for="media-q">Search by name or tag</label>' in html
+    client.force_login(make_user("ana", role=ANALYST))
+    assert client.get(reverse("publishing:media-picker")).status_code == 403

@@ -22,4 +22,12 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   markScrollable();
   window.addEventListener("resize", markScrollable);
+  // A search box inside a bigger form (the asset picker): Enter searches instead of saving the form.
+  document.addEventListener("keydown", (event) => {
+    const box = event.target;
+    if (event.key === "Enter" && box.matches && box.matches("input[data-search-in-form]")) {
+      event.preventDefault();
+      box.dispatchEvent(new Event("search", {bubbles: true}));
+    }
+  });
 });
