@@ -2,7 +2,6 @@
 
 from publishing.services.campaigns import (
     campaign_activate,
-    campaign_available_actions,
     campaign_cancel,
     campaign_check,
     campaign_complete_if_done,
@@ -42,7 +41,7 @@ from publishing.services.versions import (
 )
 
 __all__ = [
-    "available_actions", "backoff_seconds", "campaign_activate", "campaign_available_actions", "campaign_cancel",
+    "available_actions", "backoff_seconds", "campaign_activate", "campaign_cancel",
     "campaign_check", "campaign_complete_if_done", "campaign_create", "campaign_duplicate", "campaign_pause",
     "campaign_resume", "campaign_transition",
     "campaign_update", "channel_create", "channel_update", "content_approve", "content_archive", "content_create",
