@@ -239,3 +239,20 @@ def test_campaign_page_says_why_a_job_needs_checking_and_which_post_is_on_its_wa
     text = page.content.decode()
     assert reason in text and "Urgent" in text
     assert "waiting for its answer" in text
+
+
+def test_campaign_page_offers_each_job_the_buttons_its_workflow_allows(marketer_client):
+    campaign = CampaignFactory(status=CampaignStatus.RUNNING)
+    failed = JobFactory(campaign=campaign, status=JobStatus.FAILED)
+    manual = JobFactory(campaign=campaign, status=JobStatus.AWAITING_MANUAL)
+    done = JobFactory(campaign=campaign, status=JobStatus.PUBLISHED)
+    html = marketer_client.get(reverse("publishing:campaign-detail", args=[campaign.pk])).content.decode()
+
+    def buttons(job):
+        row = html[html.index(f'data-job="{job.pk}"'):]
+        row = row[:row.index("</tr>")]
+        return [action for action in ("retry", "mark_published", "cancel") if f'value="{action}"' in row]
+
+    assert buttons(failed) == ["retry", "cancel"]
+    assert buttons(manual) == ["mark_published", "cancel"]
+    assert buttons(done) == []
