@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from aicmo_site.errors import ConflictError, DomainError
+from aicmo_site.errors import DomainError
 from aicmo_site.models import RUN_TERMINAL, BackgroundRun, RunKind, RunStatus
+from aicmo_site.transitions import Workflow
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 RUN_TRANSITIONS = {
     RunStatus.QUEUED: {RunStatus.RUNNING, RunStatus.CANCELED, RunStatus.FAILED},
     RunStatus.RUNNING: {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED},
+    **{status: set() for status in RUN_TERMINAL},
 }
 
 
@@ -70,27 +72,21 @@ def run_follow(*, run_id: int, done: int, total: int, result: dict, progressed_a
                                                    progressed_at=progressed_at, **state)
 
 
+RUN_WORKFLOW = Workflow(model=BackgroundRun, transitions=RUN_TRANSITIONS, terminal=RUN_TERMINAL, noun="run",
+                        clean_exclude=[])
+
+
 @transaction.atomic
-def run_transition(*, run_id: int, to: str, error: str = "", result: dict | None = None) -> BackgroundRun:
+def run_transition(*, run_id: int, to: str, error: str = "", result: dict | None = None, by=None) -> BackgroundRun:
     run = BackgroundRun.objects.select_for_update().get(pk=run_id)
-    if to not in RUN_TRANSITIONS.get(run.status, set()):
-        raise ConflictError(f"A run that is {run.get_status_display().lower()} cannot become {to}.",
-                            code="invalid_transition", extra={"status": run.status, "to": to})
     now = timezone.now()
-    run.status = to
-    if to == RunStatus.RUNNING:
-        run.started_at = run.started_at or now
-    else:
-        run.finished_at = now
-        run.error = error
+    fields = {"started_at": run.started_at or now} if to == RunStatus.RUNNING else {"finished_at": now, "error": error}
     if result is not None:
-        run.result = result
+        fields["result"] = result
     if to == RunStatus.COMPLETED and run.total:
-        run.done = run.total
-    run.progressed_at = now
-    run.full_clean()
-    run.save(update_fields=["status", "started_at", "finished_at", "error", "result", "done", "progressed_at"])
-    return run
+        fields["done"] = run.total
+    fields["progressed_at"] = now
+    return RUN_WORKFLOW.transition(run, to, by=by, note=error, locked=True, fields=fields)
 
 
 def run_progress(*, run_id: int, done: int, total: int | None = None) -> None:

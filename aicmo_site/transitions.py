@@ -81,15 +81,21 @@ class Action:
         )
 
 
+# Rows per UPDATE and audit batch in a bulk move with per-row audit: bounded statements and memory.
+_CHUNK = 2000
+
 _WORKFLOWS: dict[type[models.Model], "Workflow"] = {}
 
 
 class Workflow:
     """A model's state machine. `transitions`: status → statuses it may go to; `terminal`: the statuses
-    nothing leaves; `audit(change)` / `bulk_audit(change)`: write the history row(s) when the app keeps
-    its own table; `clean_exclude`: full_clean the row before saving, leaving out these fields (None:
-    no full_clean, for apps that do not); `noun`: how messages name the object ("job"); `register`:
-    False for a workflow that is not the model's own (tests)."""
+    where the work on the object ends (some apps still let a person bring it back, e.g. a restore);
+    `audit(change)` / `bulk_audit(change)`: write the history row(s) when the app keeps its own table,
+    `audit_model`;
+    `clean_exclude`: full_clean the row before saving, leaving out these fields (None: no full_clean,
+    for apps that do not); `noun`: how messages name the object ("job"); `refused(source, target,
+    allowed)`: the error for a move not in the table, where an app's API already promised its own;
+    `register`: False for a workflow that is not the model's own (tests)."""
 
     def __init__(
         self,
@@ -100,9 +106,11 @@ class Workflow:
         field: str = "status",
         noun: str = "",
         audit: Callable[[Change], None] | None = None,
+        audit_model: type[models.Model] | None = None,
         bulk_audit: Callable[[BulkChange], None] | None = None,
         clean_exclude: Iterable[str] | None = None,
         actions: Iterable[Action] = (),
+        refused: Callable[[str, str, list], DomainError] | None = None,
         register: bool = True,
     ):
         self.model = model
@@ -111,14 +119,16 @@ class Workflow:
         self.terminal = frozenset(terminal)
         self.noun = noun or model._meta.verbose_name
         self.audit = audit or _record_status_change
+        self.audit_model = audit_model or StatusChange
         self.bulk_audit = bulk_audit
         self.clean_exclude = None if clean_exclude is None else list(clean_exclude)
         self.actions = tuple(actions)
+        self.refused = refused
         self.choices = {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
         if set(self.transitions) != set(self.choices):
             raise ValueError(f"{model.__name__}.{field}: the table must list every status once.")
-        if any(self.transitions[status] for status in self.terminal):
-            raise ValueError(f"{model.__name__}.{field}: a terminal status has moves out.")
+        if not self.terminal <= set(self.choices):
+            raise ValueError(f"{model.__name__}.{field}: a terminal status is not a status.")
         if register:
             _WORKFLOWS[model] = self
 
@@ -136,6 +146,8 @@ class Workflow:
                 extra={"allowed": list(self.choices)},
             )
         if not self.allowed(source, target):
+            if self.refused is not None:
+                raise self.refused(source, target, sorted(self.transitions.get(source, ())))
             raise ConflictError(
                 f"A {self.noun} that is {self.label(source)} cannot become {self.label(target)}.",
                 code="invalid_transition",
@@ -164,8 +176,15 @@ class Workflow:
                 code="not_allowed_now",
                 extra={"action": name},
             )
-        if not action.possible_from(self, getattr(obj, self.field)):
-            self.check(getattr(obj, self.field), action.to or "")
+        status = getattr(obj, self.field)
+        if not action.possible_from(self, status):
+            if action.to is not None:
+                self.check(status, action.to)
+            raise ConflictError(
+                f"A {self.noun} that is {self.label(status)} cannot be changed that way ({action.label.lower()}).",
+                code="invalid_transition",
+                extra={"from": status, "action": name},
+            )
         return action
 
     @transaction.atomic
@@ -234,10 +253,13 @@ class Workflow:
                     )
             else:
                 ids = list(rows.select_for_update().values_list("pk", flat=True))
-                count = self.model._default_manager.filter(pk__in=ids, **{self.field: source}).update(**values)
-                self.bulk_audit(
-                    BulkChange(model=self.model, ids=ids, source=source, target=to, by=by, note=note, via=via)
-                )
+                count = 0
+                for start in range(0, len(ids), _CHUNK):
+                    chunk = ids[start : start + _CHUNK]
+                    count += self.model._default_manager.filter(pk__in=chunk, **{self.field: source}).update(**values)
+                    self.bulk_audit(
+                        BulkChange(model=self.model, ids=chunk, source=source, target=to, by=by, note=note, via=via)
+                    )
             moved += count
         return moved
 
@@ -284,3 +306,12 @@ def available_actions(obj, user) -> list[Action]:
 
 def available_action_names(obj, user) -> list[str]:
     return [action.name for action in available_actions(obj, user)]
+
+
+def admin_actions_permitted(actions: dict, workflow: Workflow, user) -> dict:
+    """The admin's bulk actions ("<action>_selected") without those whose workflow action this person
+    may not take; each object is still checked by the service when the action runs."""
+    for action in workflow.actions:
+        if action.permission and not user.has_perm(action.permission):
+            actions.pop(f"{action.name}_selected", None)
+    return actions

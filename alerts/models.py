@@ -8,6 +8,11 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+# A resolved alert stays resolved: the same finding later opens a new alert.
+ALERT_TRANSITIONS = {AlertStatus.OPEN: {AlertStatus.RESOLVED}, AlertStatus.RESOLVED: set()}
+ALERT_TERMINAL = frozenset({AlertStatus.RESOLVED})
+
+
 class ChannelKind(models.TextChoices):
     EMAIL = "email", "Email (through the sending provider)"
     SLACK = "slack", "Slack incoming webhook"

@@ -10,7 +10,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
-from alerts.models import Alert, AlertChannel, AlertNotice, AlertRule, AlertStatus, NoticeKind
+from aicmo_site.transitions import Via, Workflow
+from alerts.models import (
+    ALERT_TERMINAL,
+    ALERT_TRANSITIONS,
+    Alert,
+    AlertChannel,
+    AlertNotice,
+    AlertRule,
+    AlertStatus,
+    NoticeKind,
+)
 from alerts.notify import NoticeFailed, notice_send
 from alerts.rules import RULES, Finding
 from webhooks.events import emit
@@ -18,6 +28,7 @@ from webhooks.events import emit
 logger = logging.getLogger(__name__)
 # Resolved notices are still owed for alerts resolved this recently (a channel down at the time).
 RESOLVED_NOTICE_WINDOW = timedelta(days=1)
+ALERT_WORKFLOW = Workflow(model=Alert, transitions=ALERT_TRANSITIONS, terminal=ALERT_TERMINAL, noun="alert")
 
 
 @dataclass
@@ -96,8 +107,8 @@ def _apply(key: str, threshold: float, findings: list[Finding], report: CheckRep
             emit("alert.opened", _event_payload(alert))
             report.opened.append(alert.title)
         for alert in current.values():
-            alert.status, alert.resolved_at = AlertStatus.RESOLVED, now
-            alert.save(update_fields=["status", "resolved_at"])
+            ALERT_WORKFLOW.transition(alert, AlertStatus.RESOLVED, locked=True, fields={"resolved_at": now},
+                                      note="No longer found by its rule", via=Via.WORKER)
             emit("alert.resolved", _event_payload(alert))
             report.resolved.append(alert.title)
 

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from aicmo_site.errors import DomainError
+from aicmo_site.transitions import admin_actions_permitted
 from publishing import services
 from publishing.choices import CampaignStatus, ContentStatus
 from publishing.markdown import render_markdown
@@ -89,11 +90,7 @@ class ContentAdmin(admin.ModelAdmin):
             obj.pk = created.pk
 
     def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not request.user.has_perm(services.content.APPROVE_PERMISSION):
-            actions.pop("approve_selected", None)
-            actions.pop("request_changes_selected", None)
-        return actions
+        return admin_actions_permitted(super().get_actions(request), services.content.CONTENT_WORKFLOW, request.user)
 
     @admin.action(description="Submit for review")
     def submit_selected(self, request, queryset):
@@ -218,6 +215,10 @@ class CampaignAdmin(admin.ModelAdmin):
             created = services.campaign_create(by=request.user, **fields)
             obj.pk, obj.created_at = created.pk, created.created_at
 
+    def get_actions(self, request):
+        return admin_actions_permitted(super().get_actions(request), services.campaigns.CAMPAIGN_WORKFLOW,
+                                       request.user)
+
     def _step(self, request, queryset, service, done):
         _each(self, request, queryset, lambda c: service(campaign=c, by=request.user), done)
 
@@ -263,6 +264,9 @@ class PublishingJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_actions(self, request):
+        return admin_actions_permitted(super().get_actions(request), services.jobs.JOB_WORKFLOW, request.user)
 
     @admin.action(description="Retry")
     def retry_selected(self, request, queryset):

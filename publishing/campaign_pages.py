@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
+from aicmo_site.transitions import available_action_names
 from crm.selectors import audience_size
 from publishing import services
 from publishing.campaign_forms import AudienceForm, CampaignForm
@@ -80,7 +81,7 @@ def campaign_audience_size(request):
 def campaign_review(request, pk):
     """Everything the campaign will do, every problem that stops it, and Activate."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    actions = services.campaign_available_actions(campaign, request.user)
+    actions = available_action_names(campaign, request.user)
     problems = problems_in_words(services.campaign_check(campaign)) if campaign.status == CampaignStatus.DRAFT else []
     if request.method == "POST":
         if "activate" not in actions:

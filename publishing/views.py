@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
 from aicmo_site.stuck import stuck_before
+from aicmo_site.transitions import available_action_names
 from publishing import selectors, services
 from publishing.checks import content_checks
 from publishing.choices import JobStatus
@@ -239,7 +240,7 @@ def campaign_detail(request, pk):
         "progress": selectors.campaign_job_progress(campaign=campaign), "job_orderings": JOB_ORDERINGS,
         "events": campaign.events.select_related("by")[:20], "job_statuses": JobStatus.choices,
         "contents": campaign.campaign_contents.select_related("content"), "channels": channels,
-        "actions": services.campaign_available_actions(campaign, request.user),
+        "actions": available_action_names(campaign, request.user),
     })
 
 
@@ -249,7 +250,7 @@ def campaign_detail(request, pk):
 def campaign_action(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     action = request.POST.get("action", "")
-    if action not in CAMPAIGN_ACTIONS or action not in services.campaign_available_actions(campaign, request.user):
+    if action not in CAMPAIGN_ACTIONS or action not in available_action_names(campaign, request.user):
         messages.error(request, "That action is not available for this campaign.")
         return redirect(campaign)
     if action in DESTRUCTIVE and request.POST.get("confirmed") != "yes":

@@ -99,11 +99,11 @@ def test_full_clean_runs_when_the_workflow_asks_for_it_and_nothing_moves_when_it
     assert not StatusChange.objects.exists()
 
 
-def test_a_table_that_misses_a_status_or_lets_a_terminal_status_move_is_refused_at_declaration():
+def test_a_table_that_misses_a_status_or_names_an_unknown_terminal_one_is_refused_at_declaration():
     with pytest.raises(ValueError, match="every status"):
         Workflow(model=Review, transitions={S.OPEN: {S.APPROVED}}, terminal=(), register=False)
     with pytest.raises(ValueError, match="terminal"):
-        Workflow(model=Review, transitions={**TABLE, S.APPROVED: {S.OPEN}}, terminal=TERMINAL, register=False)
+        Workflow(model=Review, transitions=TABLE, terminal={"lost"}, register=False)
 
 
 def test_bulk_moves_only_rows_whose_status_allows_it_and_records_one_row_with_the_count(db):
@@ -164,6 +164,9 @@ def test_available_actions_follow_the_table_the_permission_and_the_condition(rev
         workflow.check_action(review, "approve", reviewer)
     with pytest.raises(ConflictError, match="cannot become open"):
         workflow.check_action(review, "reopen", None)
+    review.status = S.WITHDRAWN
+    with pytest.raises(ConflictError, match=r"withdrawn cannot be changed that way \(comment\)"):
+        workflow.check_action(review, "comment", None)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,7 +7,9 @@ import pytest
 
 from analytics.reports import campaign_report
 from crm.tests.factories import ContactFactory
+from publishing.email.choices import SendStatus
 from publishing.email.models import EmailDelivery
+from publishing.email.services import email_campaign_transition
 from publishing.email.services.ab_tests import ab_test_create, ab_test_pick_winner
 from publishing.tests.email.factories import EmailCampaignFactory
 
@@ -32,6 +34,8 @@ def ab_campaign():
     # Not sent yet: not a recipient of the test.
     rows.append(EmailDelivery(campaign_id=email.campaign_id, contact=contacts[40], variant=variants["B"]))
     EmailDelivery.objects.bulk_create(rows)
+    # The variants went out: the send is under way, when a winner may be picked.
+    email_campaign_transition(email_campaign=email, to=SendStatus.SENDING)
     return email, test, variants
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from aicmo_site.errors import ConflictError, DomainError
+from aicmo_site.transitions import Workflow
 from crm.choices import RUN_TERMINAL, ImportPolicy, RunStatus, SuppressionKind
 from crm.imports import conf, copy_path, orm_path
 from crm.imports.mapping import auto_mapping, mapping_resolve
@@ -36,29 +37,26 @@ logger = logging.getLogger(__name__)
 IMPORT_RUN_TRANSITIONS = {
     RunStatus.QUEUED: {RunStatus.RUNNING, RunStatus.CANCELED, RunStatus.FAILED},
     RunStatus.RUNNING: {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED},
+    **{status: set() for status in RUN_TERMINAL},
 }
+IMPORT_RUN_WORKFLOW = Workflow(model=ImportRun, transitions=IMPORT_RUN_TRANSITIONS, terminal=RUN_TERMINAL,
+                               noun="import", clean_exclude=[])
 TASK = "crm.data_tasks.import_run_execute"
 UNEXPECTED_FAILURE = ("The import stopped on an unexpected error; the rows counted as processed are kept. "
                       "Try again, and tell an administrator if it happens again (the server log has the details).")
 
 
 @transaction.atomic
-def import_run_transition(*, run_id: int, to: str, error: str = "") -> ImportRun:
+def import_run_transition(*, run_id: int, to: str, error: str = "", by=None) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run_id)
-    if to not in IMPORT_RUN_TRANSITIONS.get(run.status, set()):
-        raise ConflictError(f"An import that is {run.get_status_display().lower()} cannot become {to}.",
-                            code="invalid_transition", extra={"status": run.status, "to": to})
     now = timezone.now()
-    run.status = to
     if to == RunStatus.RUNNING:
-        run.started_at = run.started_at or now
+        fields = {"started_at": run.started_at or now}
     else:
-        run.finished_at = now
-        run.error = error
+        fields = {"finished_at": now, "error": error}
     if to == RunStatus.COMPLETED:
-        run.total_rows = run.processed_rows
-    run.full_clean()
-    run.save(update_fields=["status", "started_at", "finished_at", "error", "total_rows"])
+        fields["total_rows"] = run.processed_rows
+    run = IMPORT_RUN_WORKFLOW.transition(run, to, by=by, note=error, locked=True, fields=fields)
     shared_run_follow(run)
     if to in RUN_TERMINAL:
         import_finished_emit(run)
@@ -118,7 +116,7 @@ def import_run_start(*, run: ImportRun, mapping: dict | None = None, background:
 
 def import_run_cancel(*, run: ImportRun, by=None) -> ImportRun:
     who = by.get_username() if by is not None else "the system"
-    return import_run_transition(run_id=run.pk, to=RunStatus.CANCELED, error=f"Canceled by {who}.")
+    return import_run_transition(run_id=run.pk, to=RunStatus.CANCELED, error=f"Canceled by {who}.", by=by)
 
 
 def _claim(run_id: int) -> ImportRun | None:

@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
-from crm.choices import LIFECYCLE_TRANSITIONS, FieldSource, LifecycleStatus
+from aicmo_site.transitions import BulkChange, Change, Workflow
+from crm.choices import LIFECYCLE_TERMINAL, LIFECYCLE_TRANSITIONS, FieldSource, LifecycleStatus
 from crm.models import Company, Contact, EnrichmentRecord, LifecycleTransition, Tag
 from crm.webhook_events import contact_event_emit
 
@@ -92,32 +92,35 @@ def contact_update(*, contact: Contact, by=None, **fields) -> Contact:
     return contact
 
 
-@transaction.atomic
-def contact_transition(*, contact: Contact, to: str, by=None, by_system: str = "", reason: str = "") -> Contact:
-    """The one way a contact's lifecycle moves: checked against LIFECYCLE_TRANSITIONS and recorded."""
-    if to not in LifecycleStatus.values:
-        raise DomainError(f"{to!r} is not a lifecycle status.", code="unknown_status",
-                          extra={"allowed": list(LifecycleStatus.values)})
-    current = Contact.objects.select_for_update().values_list("lifecycle_status", flat=True).get(pk=contact.pk)
-    return _transition_from(contact=contact, current=current, to=to, by=by, by_system=by_system, reason=reason)
-
-
-def _transition_from(*, contact: Contact, current: str, to: str, by=None, by_system: str = "",
-                     reason: str = "") -> Contact:
-    """contact_transition once the contact's row is locked and its current status read."""
-    if to not in LIFECYCLE_TRANSITIONS[current]:
-        raise DomainError(
-            f"A contact cannot move from {LifecycleStatus(current).label} to {LifecycleStatus(to).label}.",
-            code="transition_not_allowed",
-            extra={"from": current, "to": to, "allowed": sorted(LIFECYCLE_TRANSITIONS[current])},
-        )
-    transition = LifecycleTransition(contact=contact, from_status=current, to_status=to, by=by,
-                                     by_system=by_system or ("" if by else "system"), reason=reason)
+def _recorded(change: Change) -> None:
+    transition = LifecycleTransition(contact=change.obj, from_status=change.source, to_status=change.target,
+                                     by=change.by, reason=change.note,
+                                     by_system=change.extra.get("by_system") or ("" if change.by else "system"))
     transition.full_clean(exclude=["contact", "by"])  # both are loaded rows, kept by foreign keys
     transition.save()
-    Contact.objects.filter(pk=contact.pk).update(lifecycle_status=to, updated_at=timezone.now())
-    contact.lifecycle_status = to
-    return contact
+
+
+def _recorded_many(change: BulkChange) -> None:
+    LifecycleTransition.objects.bulk_create(
+        LifecycleTransition(contact_id=pk, from_status=change.source, to_status=change.target, by=change.by,
+                            by_system="" if change.by else "system", reason=change.note) for pk in change.ids)
+
+
+def _refused(source: str, target: str, allowed: list) -> DomainError:
+    return DomainError(
+        f"A contact cannot move from {LifecycleStatus(source).label} to {LifecycleStatus(target).label}.",
+        code="transition_not_allowed", extra={"from": source, "to": target, "allowed": allowed},
+    )
+
+
+CONTACT_LIFECYCLE = Workflow(model=Contact, field="lifecycle_status", transitions=LIFECYCLE_TRANSITIONS,
+                             terminal=LIFECYCLE_TERMINAL, noun="contact", audit=_recorded,
+                             audit_model=LifecycleTransition, bulk_audit=_recorded_many, refused=_refused)
+
+
+def contact_transition(*, contact: Contact, to: str, by=None, by_system: str = "", reason: str = "") -> Contact:
+    """The one way a contact's lifecycle moves: checked against LIFECYCLE_TRANSITIONS and recorded."""
+    return CONTACT_LIFECYCLE.transition(contact, to, by=by, note=reason, by_system=by_system)
 
 
 def contact_transition_if_allowed(*, contact: Contact, to: str, **how) -> bool:
@@ -125,13 +128,10 @@ def contact_transition_if_allowed(*, contact: Contact, to: str, **how) -> bool:
     with transaction.atomic():
         current = (Contact.objects.select_for_update().filter(pk=contact.pk)
                    .values_list("lifecycle_status", flat=True).first())
-        if current == to or to not in LIFECYCLE_TRANSITIONS.get(current, ()):
+        if current == to or not CONTACT_LIFECYCLE.allowed(current, to):
             return False
-        _transition_from(contact=contact, current=current, to=to, **how)
+        contact_transition(contact=contact, to=to, **how)
     return True
-
-
-_BULK_CHUNK = 2000
 
 
 @transaction.atomic
@@ -141,17 +141,7 @@ def contacts_transition(*, contacts, to: str, by=None, reason: str = "") -> dict
     if to not in LifecycleStatus.values:
         raise DomainError("Choose a lifecycle stage.", code="unknown_status")
     picked = contact_queryset(contacts)
-    moved = 0
-    sources = [status for status, targets in LIFECYCLE_TRANSITIONS.items() if to in targets]
-    for source in sources:
-        ids = list(picked.filter(lifecycle_status=source).select_for_update().values_list("pk", flat=True))
-        for start in range(0, len(ids), _BULK_CHUNK):
-            chunk = ids[start:start + _BULK_CHUNK]
-            LifecycleTransition.objects.bulk_create(
-                LifecycleTransition(contact_id=pk, from_status=source, to_status=to, by=by,
-                                    by_system="" if by else "system", reason=reason) for pk in chunk)
-            Contact.objects.filter(pk__in=chunk).update(lifecycle_status=to, updated_at=timezone.now())
-            moved += len(chunk)
+    moved = CONTACT_LIFECYCLE.bulk_transition(picked, to, by=by, note=reason)
     return {"moved": moved, "skipped": picked.count() - moved}
 
 

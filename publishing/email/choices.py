@@ -53,6 +53,7 @@ AB_TRANSITIONS: dict[str, set[str]] = {
     ABStatus.DECIDED: set(),
     ABStatus.CANCELED: set(),
 }
+AB_TERMINAL = frozenset({ABStatus.DECIDED, ABStatus.CANCELED})
 
 
 class InboundEventKind(models.TextChoices):

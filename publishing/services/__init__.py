@@ -8,7 +8,6 @@ from publishing.services.analysis import (
 )
 from publishing.services.campaigns import (
     campaign_activate,
-    campaign_available_actions,
     campaign_cancel,
     campaign_check,
     campaign_complete_if_done,
@@ -50,7 +49,7 @@ from publishing.services.versions import (
 __all__ = [
     "analysis_targets", "available_actions", "backoff_seconds", "content_analyses_current",
     "content_analysis_request", "content_analysis_run",
-    "campaign_activate", "campaign_available_actions", "campaign_cancel",
+    "campaign_activate", "campaign_cancel",
     "campaign_check", "campaign_complete_if_done", "campaign_create", "campaign_duplicate", "campaign_pause",
     "campaign_resume", "campaign_transition",
     "campaign_update", "channel_create", "channel_update", "content_approve", "content_archive", "content_create",

@@ -5,10 +5,12 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
+from aicmo_site.transitions import Action, Change, Workflow
 from gateways.readiness import Readiness, account_readiness
 from publishing.choices import (
     CAMPAIGN_TRANSITIONS,
     PUBLISHABLE_CONTENT,
+    TERMINAL_CAMPAIGN,
     CampaignStatus,
     ContentStatus,
     JobStatus,
@@ -23,20 +25,35 @@ AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids", "list_ids",
                  "exclude_list_ids")
 
 
+def _recorded(change: Change) -> None:
+    CampaignEvent.objects.create(campaign=change.obj, from_status=change.source, to_status=change.target,
+                                 by=change.by, note=change.note)
+    campaign_event_emit(change.obj, source=change.source)
+
+
+def _may_add_email(campaign: Campaign, user) -> bool:
+    return not campaign.is_finished and not hasattr(campaign, "email")
+
+
+_CHANGE = "publishing.change_campaign"
+CAMPAIGN_WORKFLOW = Workflow(
+    model=Campaign, transitions=CAMPAIGN_TRANSITIONS, terminal=TERMINAL_CAMPAIGN, noun="campaign",
+    audit=_recorded, audit_model=CampaignEvent,
+    actions=[
+        Action("edit", "Edit", permission=_CHANGE, sources={CampaignStatus.DRAFT}),
+        Action("activate", "Activate", permission=_CHANGE, sources={CampaignStatus.DRAFT}),
+        Action("pause", "Pause", to=CampaignStatus.PAUSED, permission=_CHANGE),
+        Action("resume", "Resume", to=CampaignStatus.RUNNING, permission=_CHANGE, sources={CampaignStatus.PAUSED}),
+        Action("cancel", "Cancel", to=CampaignStatus.CANCELED, permission=_CHANGE),
+        Action("email", "Add an email", permission="publishing.add_emailcampaign", condition=_may_add_email),
+        Action("duplicate", "Duplicate", permission="publishing.add_campaign"),
+    ],
+)
+
+
 def campaign_transition(*, campaign: Campaign, to: str, by=None, note: str = "", **fields) -> Campaign:
-    source = campaign.status
-    if to not in CAMPAIGN_TRANSITIONS.get(source, set()):
-        raise ConflictError(
-            f"A {CampaignStatus(source).label.lower()} campaign cannot become {CampaignStatus(to).label.lower()}.",
-            code="invalid_transition", extra={"from": source, "to": to},
-        )
-    campaign.status = to
-    for name, value in fields.items():
-        setattr(campaign, name, value)
-    campaign.save()
-    CampaignEvent.objects.create(campaign=campaign, from_status=source, to_status=to, by=by, note=note)
-    campaign_event_emit(campaign, source=source)
-    return campaign
+    """The one way a campaign changes status; the callers hold the row (read for update)."""
+    return CAMPAIGN_WORKFLOW.transition(campaign, to, by=by, note=note, locked=True, fields=fields)
 
 
 def _clean_audience(audience: dict | None) -> dict:
@@ -133,28 +150,6 @@ def campaign_duplicate(*, campaign: Campaign, by) -> Campaign:
                            budget=campaign.budget, bid_settings=campaign.bid_settings)
 
 
-def campaign_available_actions(campaign: Campaign, user) -> list[str]:
-    """What this person may do to the campaign now, from its transition table and their rights; the
-    campaign page shows these buttons only."""
-    actions = []
-    if user.has_perm("publishing.change_campaign"):
-        allowed = CAMPAIGN_TRANSITIONS.get(campaign.status, set())
-        if campaign.status == CampaignStatus.DRAFT:
-            actions += ["edit", "activate"]
-        if CampaignStatus.PAUSED in allowed:
-            actions.append("pause")
-        if campaign.status == CampaignStatus.PAUSED:
-            actions.append("resume")
-        if CampaignStatus.CANCELED in allowed:
-            actions.append("cancel")
-    if (user.has_perm("publishing.add_emailcampaign") and not campaign.is_finished
-            and not hasattr(campaign, "email")):
-        actions.append("email")
-    if user.has_perm("publishing.add_campaign"):
-        actions.append("duplicate")
-    return actions
-
-
 def campaign_check(campaign: Campaign) -> dict[str, list[str]]:
     """What stops the campaign from going out, per content and channel (empty when ready)."""
     problems: dict[str, list[str]] = {}
@@ -236,9 +231,8 @@ def _wake_dispatcher() -> None:
 def campaign_pause(*, campaign: Campaign, by=None, note: str = "") -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     campaign = campaign_transition(campaign=campaign, to=CampaignStatus.PAUSED, by=by, note=note)
-    for source in (JobStatus.SCHEDULED, JobStatus.QUEUED):
-        jobs_bulk_transition(queryset=campaign.jobs.all(), source=source, to=JobStatus.PAUSED, by=by,
-                             note="Campaign paused")
+    jobs_bulk_transition(queryset=campaign.jobs.all(), sources=(JobStatus.SCHEDULED, JobStatus.QUEUED),
+                         to=JobStatus.PAUSED, by=by, note="Campaign paused")
     return campaign
 
 
@@ -251,7 +245,7 @@ def campaign_resume(*, campaign: Campaign, by=None, note: str = "") -> Campaign:
     running = campaign.jobs.filter(~Q(status=JobStatus.PAUSED) | Q(scheduled_at__lte=now)).exists()
     campaign = campaign_transition(campaign=campaign, to=CampaignStatus.RUNNING if running else
                                    CampaignStatus.SCHEDULED, by=by, note=note)
-    jobs_bulk_transition(queryset=campaign.jobs.all(), source=JobStatus.PAUSED, to=JobStatus.SCHEDULED, by=by,
+    jobs_bulk_transition(queryset=campaign.jobs.all(), sources=(JobStatus.PAUSED,), to=JobStatus.SCHEDULED, by=by,
                          note="Campaign resumed")
     _wake_dispatcher()
     return campaign
@@ -262,10 +256,9 @@ def campaign_cancel(*, campaign: Campaign, by=None, note: str = "") -> Campaign:
     """Jobs not yet out are canceled; a job being posted right now finishes and is recorded."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     campaign = campaign_transition(campaign=campaign, to=CampaignStatus.CANCELED, by=by, note=note)
-    for source in (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PAUSED, JobStatus.FAILED,
-                   JobStatus.AWAITING_MANUAL, JobStatus.NEEDS_CHECKING):
-        jobs_bulk_transition(queryset=campaign.jobs.all(), source=source, to=JobStatus.CANCELED, by=by,
-                             note="Campaign canceled")
+    # Every job not out yet nor being posted: the table says which (a publishing one finishes first).
+    jobs_bulk_transition(queryset=campaign.jobs.all(), sources=None, to=JobStatus.CANCELED, by=by,
+                         note="Campaign canceled")
     return campaign
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from aicmo_site.errors import ConflictError, DomainError
+from aicmo_site.transitions import Action, Change, Workflow, available_action_names
 from publishing import conf
 from publishing.choices import (
     CONTENT_TRANSITIONS,
@@ -31,22 +32,42 @@ def _unique_slug(title: str, *, exclude_pk=None) -> str:
     return slug
 
 
+def _recorded(change: Change) -> None:
+    ContentEvent.objects.create(content=change.obj, action=change.extra.get("action") or change.target,
+                                from_status=change.source, to_status=change.target, by=change.by, note=change.note,
+                                changes=change.extra.get("changes") or {})
+
+
+def _may_review(content: Content, user) -> bool:
+    return content.author_id != user.pk or conf.allow_self_approval()
+
+
+_CHANGE = "publishing.change_content"
+_OPEN = set(ContentStatus.values) - {ContentStatus.PUBLISHED, ContentStatus.ARCHIVED}
+CONTENT_WORKFLOW = Workflow(
+    model=Content, transitions=CONTENT_TRANSITIONS, terminal=(), noun="content item", audit=_recorded,
+    audit_model=ContentEvent,
+    actions=[
+        Action("edit", "Edit", permission=_CHANGE, sources=_OPEN),
+        Action("submit", "Submit for review", to=ContentStatus.IN_REVIEW, permission=_CHANGE,
+               sources={ContentStatus.DRAFT, ContentStatus.CHANGES_REQUESTED}),
+        Action("approve", "Approve", to=ContentStatus.APPROVED, permission=APPROVE_PERMISSION,
+               condition=_may_review, refusal="You cannot review your own content."),
+        Action("request_changes", "Request changes", to=ContentStatus.CHANGES_REQUESTED,
+               permission=APPROVE_PERMISSION, condition=_may_review, refusal="You cannot review your own content.",
+               sources={ContentStatus.IN_REVIEW}),
+        Action("archive", "Archive", to=ContentStatus.ARCHIVED, permission=_CHANGE),
+    ],
+)
+
+
 def content_transition(*, content: Content, to: str, by=None, action: str = "", note: str = "",
-                       changes: dict | None = None) -> Content:
-    """The one way content changes status: checks the table, saves, writes the audit row."""
-    source = content.status
-    if to not in CONTENT_TRANSITIONS.get(source, set()):
-        raise ConflictError(
-            f"Content cannot go from {ContentStatus(source).label} to {ContentStatus(to).label}.",
-            code="invalid_transition", extra={"from": source, "to": to},
-        )
-    content.status = to
-    if to == ContentStatus.PUBLISHED and content.published_at is None:
-        content.published_at = timezone.now()
-    content.save(update_fields=["status", "published_at", "updated_at"])
-    ContentEvent.objects.create(content=content, action=action or to, from_status=source, to_status=to, by=by,
-                                note=note, changes=changes or {})
-    return content
+                       changes: dict | None = None, locked: bool = False) -> Content:
+    """The one way content changes status: checks the table, saves, writes the audit row. `locked`: the
+    caller read `content` for update."""
+    fields = {"published_at": content.published_at or timezone.now()} if to == ContentStatus.PUBLISHED else {}
+    return CONTENT_WORKFLOW.transition(content, to, by=by, note=note, fields=fields, locked=locked,
+                                       action=action, changes=changes)
 
 
 def _open_review(content: Content, by) -> Review:
@@ -146,7 +167,7 @@ def _check_reviewer(content: Content, by) -> None:
     if not by.has_perm(APPROVE_PERMISSION):
         raise DomainError("Only an Approver can approve content or request changes.", code="not_approver",
                           status=403)
-    if content.author_id == by.pk and not conf.allow_self_approval():
+    if not _may_review(content, by):
         raise DomainError("You cannot review your own content.", code="self_approval", status=403)
 
 
@@ -182,16 +203,4 @@ def content_archive(*, content: Content, by, note: str = "") -> Content:
 
 def available_actions(content: Content, user) -> list[str]:
     """What this person may do to this content now; the admin and back office draw buttons from it."""
-    actions = []
-    status = content.status
-    can_edit = user.has_perm("publishing.change_content")
-    if can_edit and status not in (ContentStatus.PUBLISHED, ContentStatus.ARCHIVED):
-        actions.append("edit")
-    if can_edit and status in (ContentStatus.DRAFT, ContentStatus.CHANGES_REQUESTED):
-        actions.append("submit")
-    reviewer = user.has_perm(APPROVE_PERMISSION) and (content.author_id != user.pk or conf.allow_self_approval())
-    if reviewer and status == ContentStatus.IN_REVIEW:
-        actions += ["approve", "request_changes"]
-    if can_edit and ContentStatus.ARCHIVED in CONTENT_TRANSITIONS[status]:
-        actions.append("archive")
-    return actions
+    return available_action_names(content, user)

@@ -10,43 +10,50 @@ from django.db.models import F
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
+from aicmo_site.transitions import Action, BulkChange, Change, Workflow
 from publishing import conf
-from publishing.choices import JOB_TRANSITIONS, RESCHEDULABLE_JOB, ContentStatus, JobStatus
-from publishing.models import JobEvent, PublishingJob
+from publishing.choices import JOB_TRANSITIONS, RESCHEDULABLE_JOB, TERMINAL_JOB, ContentStatus, JobStatus
+from publishing.models import Content, JobEvent, PublishingJob
 from publishing.services.content import content_transition
 from publishing.webhook_events import jobs_event_emit
 
 
+def _recorded(change: Change) -> None:
+    """The job's own history (who, or which part of the system) and the webhook subscribers hear of it."""
+    JobEvent.objects.create(job=change.obj, from_status=change.source, to_status=change.target, by=change.by,
+                            by_system=change.extra.get("by_system", ""), note=change.note)
+    jobs_event_emit([change.obj])
+
+
+def _recorded_many(change: BulkChange) -> None:
+    JobEvent.objects.bulk_create(
+        JobEvent(job_id=pk, from_status=change.source, to_status=change.target, by=change.by, note=change.note)
+        for pk in change.ids)
+
+
+_CHANGE = "publishing.change_publishingjob"
+JOB_WORKFLOW = Workflow(
+    model=PublishingJob, transitions=JOB_TRANSITIONS, terminal=TERMINAL_JOB, noun="job", audit=_recorded,
+    audit_model=JobEvent, bulk_audit=_recorded_many,
+    actions=[
+        Action("retry", "Retry", to=JobStatus.SCHEDULED, permission=_CHANGE,
+               sources={JobStatus.FAILED, JobStatus.NEEDS_CHECKING}),
+        Action("mark_published", "Mark published", to=JobStatus.PUBLISHED, permission=_CHANGE,
+               sources={JobStatus.AWAITING_MANUAL, JobStatus.NEEDS_CHECKING}),
+        Action("cancel", "Cancel", to=JobStatus.CANCELED, permission=_CHANGE),
+    ],
+)
+
+
 def job_transition(*, job: PublishingJob, to: str, by=None, by_system: str = "", note: str = "",
                    **fields) -> PublishingJob:
-    """The one way a job changes status: checks the table, saves the new fields, records the event."""
-    source = job.status
-    if to not in JOB_TRANSITIONS.get(source, set()):
-        raise ConflictError(
-            f"A {JobStatus(source).label.lower()} job cannot become {JobStatus(to).label.lower()}.",
-            code="invalid_transition", extra={"from": source, "to": to},
-        )
-    job.status = to
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job.save()
-    JobEvent.objects.create(job=job, from_status=source, to_status=to, by=by, by_system=by_system, note=note)
-    jobs_event_emit([job])
-    return job
+    """The one way a person or a recovery moves a job; the callers hold the row (read for update)."""
+    return JOB_WORKFLOW.transition(job, to, by=by, note=note, locked=True, fields=fields, by_system=by_system)
 
 
-def jobs_bulk_transition(*, queryset, source: str, to: str, by=None, by_system: str = "", note: str = "",
-                         **fields) -> int:
-    """Move every job of `queryset` that is still in `source` to `to`, set-based, with one event each."""
-    if to not in JOB_TRANSITIONS[source]:
-        raise ConflictError(f"Jobs cannot go from {source} to {to}.", code="invalid_transition")
-    ids = list(queryset.filter(status=source).values_list("pk", flat=True))
-    moved = PublishingJob.objects.filter(pk__in=ids, status=source).update(status=to, updated_at=timezone.now(),
-                                                                          **fields)
-    JobEvent.objects.bulk_create(
-        JobEvent(job_id=pk, from_status=source, to_status=to, by=by, by_system=by_system, note=note) for pk in ids
-    )
-    return moved
+def jobs_bulk_transition(*, queryset, sources, to: str, by=None, note: str = "", **fields) -> int:
+    """Move every job of `queryset` still in one of `sources` to `to`, set-based, with one event each."""
+    return JOB_WORKFLOW.bulk_transition(queryset, to, sources=sources, by=by, note=note, fields=fields)
 
 
 def backoff_seconds(retries: int) -> float:
@@ -170,10 +177,9 @@ def _move_claimed(job: PublishingJob, token: str, to: str, *, note: str, by_syst
     """job_transition for a job in a dispatcher's hands, in one conditional UPDATE instead of a locking
     read and a save: it moves only while this claim holds (so a claim taken back meanwhile is never
     overwritten), writes only the fields the outcome sets, and records the event. None when the claim
-    was taken back."""
-    if to not in JOB_TRANSITIONS[JobStatus.PUBLISHING]:
-        raise ConflictError(f"A job being published cannot become {JobStatus(to).label.lower()}.",
-                            code="invalid_transition", extra={"from": JobStatus.PUBLISHING, "to": to})
+    was taken back. The workflow's table and audit hook still decide and record the move; only its lock
+    is replaced by the claim, on the dispatcher's hot path."""
+    JOB_WORKFLOW.check(JobStatus.PUBLISHING, to)
     fields = {"claim_token": "", "lease_until": None, "sending_since": None, **fields, "updated_at": timezone.now()}
     if not PublishingJob.objects.filter(pk=job.pk, claim_token=token, status=JobStatus.PUBLISHING).update(
             status=to, **fields):
@@ -181,16 +187,21 @@ def _move_claimed(job: PublishingJob, token: str, to: str, *, note: str, by_syst
     job.status = to
     for name, value in fields.items():
         setattr(job, name, value)
-    JobEvent.objects.create(job=job, from_status=JobStatus.PUBLISHING, to_status=to, by_system=by_system, note=note)
-    jobs_event_emit([job])
+    JOB_WORKFLOW.audit(Change(obj=job, source=JobStatus.PUBLISHING, target=to, note=note,
+                              extra={"by_system": by_system}))
     return job
 
 
 def _content_published(job: PublishingJob) -> None:
-    content = job.content
-    if content.status in (ContentStatus.APPROVED, ContentStatus.SCHEDULED):
+    publishable = (ContentStatus.APPROVED, ContentStatus.SCHEDULED)
+    # The dispatcher's copy answers for content already published (no query on its hot path); otherwise
+    # the row is read again under lock, as the content's other jobs may be ending at the same moment.
+    if job.content.status not in publishable:
+        return
+    content = Content.objects.select_for_update().get(pk=job.content_id)
+    if content.status in publishable:
         content_transition(content=content, to=ContentStatus.PUBLISHED, action="published",
-                           note=f"First published on {job.channel}")
+                           note=f"First published on {job.channel}", locked=True)
 
 
 def _campaign_settle(campaign_id: int) -> None:

@@ -247,3 +247,20 @@ def test_a_campaign_that_went_out_links_to_its_report_and_a_draft_does_not(marke
     assert b'id="campaign-report-link"' not in marketer_client.get(draft.get_absolute_url()).content
     page = marketer_client.get(live.get_absolute_url()).content.decode()
     assert f'<a href="/analytics/campaigns/{live.pk}/" id="campaign-report-link">Campaign report</a>' in page
+
+
+def test_campaign_page_offers_each_job_the_buttons_its_workflow_allows(marketer_client):
+    campaign = CampaignFactory(status=CampaignStatus.RUNNING)
+    failed = JobFactory(campaign=campaign, status=JobStatus.FAILED)
+    manual = JobFactory(campaign=campaign, status=JobStatus.AWAITING_MANUAL)
+    done = JobFactory(campaign=campaign, status=JobStatus.PUBLISHED)
+    html = marketer_client.get(reverse("publishing:campaign-detail", args=[campaign.pk])).content.decode()
+
+    def buttons(job):
+        row = html[html.index(f'data-job="{job.pk}"'):]
+        row = row[:row.index("</tr>")]
+        return [action for action in ("retry", "mark_published", "cancel") if f'value="{action}"' in row]
+
+    assert buttons(failed) == ["retry", "cancel"]
+    assert buttons(manual) == ["mark_published", "cancel"]
+    assert buttons(done) == []

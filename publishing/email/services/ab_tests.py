@@ -16,12 +16,26 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
-from publishing.email.choices import AB_TRANSITIONS, ABMetric, ABStatus, DeliveryStatus, SendStatus
+from aicmo_site.transitions import Action, Workflow
+from publishing.email.choices import AB_TERMINAL, AB_TRANSITIONS, ABMetric, ABStatus, DeliveryStatus, SendStatus
 from publishing.email.models import ABTest, ABVariant, EmailCampaign, EmailDelivery
 from publishing.email.services.wake import campaign_wake
 from publishing.email.stats import Proportion, two_proportion_z_test
 
 _CHUNK = 1000
+
+
+def _variants_out(test: ABTest, user) -> bool:
+    # The variants go out once the send runs: before, nothing is measured; after, nobody is held.
+    return test.email_campaign.status in (SendStatus.SENDING, SendStatus.PAUSED)
+
+
+AB_TEST_WORKFLOW = Workflow(
+    model=ABTest, transitions=AB_TRANSITIONS, terminal=AB_TERMINAL, noun="A/B test",
+    actions=[Action("pick_winner", "Pick the winner", to=ABStatus.DECIDED,
+                    permission="publishing.change_emailcampaign", condition=_variants_out,
+                    refusal="A winner is picked while the send is sending or paused.")],
+)
 
 
 @transaction.atomic
@@ -100,15 +114,8 @@ def ab_test_results(test: ABTest) -> list[VariantResult]:
 
 
 def ab_test_transition(*, test: ABTest, to: str, by=None, note: str = "", **fields) -> ABTest:
-    current = ABTest.objects.select_for_update().get(pk=test.pk)
-    if to not in AB_TRANSITIONS[current.status]:
-        raise ConflictError(f"An A/B test that is {current.get_status_display().lower()} cannot become {to}.",
-                            code="invalid_transition")
-    fields.update(status=to, decided_at=timezone.now(), decided_by=by, decision_note=note)
-    ABTest.objects.filter(pk=test.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(test, name, value)
-    return test
+    fields.update(decided_at=timezone.now(), decided_by=by, decision_note=note)
+    return AB_TEST_WORKFLOW.transition(test, to, by=by, note=note, fields=fields)
 
 
 @transaction.atomic
@@ -116,6 +123,7 @@ def ab_test_pick_winner(*, test: ABTest, winner: ABVariant, by=None, note: str =
     """Choose the winner (by hand or from the evaluation) and release the held rest of the audience to it."""
     if winner.ab_test_id != test.pk:
         raise DomainError("That variant belongs to another A/B test.", code="foreign_variant")
+    AB_TEST_WORKFLOW.check_action(test, "pick_winner", by)
     ab_test_transition(test=test, to=ABStatus.DECIDED, by=by, note=note or f"Winner: {winner.label}",
                        winner=winner)
     email_campaign = test.email_campaign

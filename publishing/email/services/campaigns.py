@@ -5,10 +5,11 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
+from aicmo_site.transitions import Action, Change, Workflow
 from crm.selectors import audience_contacts, contacts_emailable
 from gateways.capabilities import Capability
 from gateways.readiness import Readiness, capability_readiness
-from publishing.email.choices import DELIVERY_UNSENT, SEND_TRANSITIONS, DeliveryStatus, SendStatus
+from publishing.email.choices import DELIVERY_UNSENT, SEND_TERMINAL, SEND_TRANSITIONS, DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign, EmailCampaignEvent, EmailDelivery, EmailTemplate
 from publishing.email.rendering import check_template
 from publishing.email.services.ab_tests import ab_test_assign
@@ -18,24 +19,31 @@ from publishing.email.webhook_events import email_send_event_emit
 SETUP_FIELDS = ("template", "from_email", "from_name", "reply_to", "subject", "preheader")
 
 
+def _recorded(change: Change) -> None:
+    """The send's own history (shown on its page) and the webhook subscribers hear of the move."""
+    EmailCampaignEvent.objects.create(email_campaign=change.obj, from_status=change.source, to_status=change.target,
+                                      by=change.by, note=change.note)
+    email_send_event_emit(change.obj, source=change.source)
+
+
+_CHANGE = "publishing.change_emailcampaign"
+EMAIL_SEND_WORKFLOW = Workflow(
+    model=EmailCampaign, transitions=SEND_TRANSITIONS, terminal=SEND_TERMINAL, noun="send", audit=_recorded,
+    audit_model=EmailCampaignEvent,
+    actions=[
+        Action("send", "Send now", to=SendStatus.SENDING, permission=_CHANGE, sources={SendStatus.DRAFT}),
+        Action("pause", "Pause", to=SendStatus.PAUSED, permission=_CHANGE),
+        Action("resume", "Resume", to=SendStatus.SENDING, permission=_CHANGE, sources={SendStatus.PAUSED}),
+        Action("cancel", "Cancel", to=SendStatus.CANCELED, permission=_CHANGE),
+    ],
+)
+
+
 def email_campaign_transition(*, email_campaign: EmailCampaign, to: str, by=None, note: str = "",
                               **fields) -> EmailCampaign:
-    """The one way a send changes status: checked against SEND_TRANSITIONS, recorded in the audit trail.
-
-    The row is locked first, so a pause racing a completion cannot both win."""
-    current = EmailCampaign.objects.select_for_update().get(pk=email_campaign.pk)
-    if to not in SEND_TRANSITIONS[current.status]:
-        raise ConflictError(f"A send that is {current.get_status_display().lower()} cannot become {to}.",
-                            code="invalid_transition", extra={"from": current.status, "to": to})
-    fields["status"] = to
-    fields["updated_at"] = timezone.now()
-    EmailCampaign.objects.filter(pk=current.pk).update(**fields)
-    EmailCampaignEvent.objects.create(email_campaign=current, from_status=current.status, to_status=to, by=by,
-                                      note=note)
-    for name, value in fields.items():
-        setattr(email_campaign, name, value)
-    email_send_event_emit(email_campaign, source=current.status)
-    return email_campaign
+    """The one way a send changes status. The row is locked first, so a pause racing a completion cannot
+    both win."""
+    return EMAIL_SEND_WORKFLOW.transition(email_campaign, to, by=by, note=note, fields=fields)
 
 
 @transaction.atomic

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
 from aicmo_site.stuck import stuck_before
+from aicmo_site.transitions import available_action_names
 from crm.models import Suppression
 from publishing.email import selectors, services
-from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
+from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.filters import EmailCampaignFilterSet
 from publishing.email.forms import EmailPreviewForm, EmailTestSendForm
 from publishing.email.models import ABTest, ABVariant, EmailCampaign, EmailDelivery
@@ -66,7 +67,8 @@ def send_detail(request, campaign_id: int):
     return render(request, "publishing/email/send_detail.html", {
         "stuck_since": stuck.progressed_at if stuck else None,
         "provider_readiness": services.email_sending_readiness() if under_way else None,
-        **_ab_test_context(email_campaign, confirm_variant=request.GET.get("pick")),
+        **_ab_test_context(email_campaign, request.user, confirm_variant=request.GET.get("pick")),
+        "actions": available_action_names(email_campaign, request.user),
         "send": email_campaign, "progress": selectors.email_campaign_progress(email_campaign),
         "checklist": services.email_campaign_checklist(email_campaign) if email_campaign.status == "draft" else [],
         "page": Paginator(deliveries, 50).get_page(request.GET.get("page")),
@@ -90,7 +92,7 @@ def delivery_detail(request, campaign_id: int, delivery_id: int):
     })
 
 
-def _ab_test_context(email_campaign: EmailCampaign, *, confirm_variant: str | None) -> dict:
+def _ab_test_context(email_campaign: EmailCampaign, user, *, confirm_variant: str | None) -> dict:
     test = ABTest.objects.filter(email_campaign=email_campaign).select_related("winner").first()
     if test is None:
         return {"ab_test": None}
@@ -98,8 +100,8 @@ def _ab_test_context(email_campaign: EmailCampaign, *, confirm_variant: str | No
                 in test.variants.values_list("pk", "subject", "template__subject")}
     results = [(result, subjects.get(result.variant_id) or email_campaign.subject_line)
                for result in ab_tests.ab_test_results(test)]
-    # A winner is picked by hand once the variants are out (the send under way), and only while testing.
-    open_to_pick = test.status == ABStatus.TESTING and email_campaign.status in (SendStatus.SENDING, SendStatus.PAUSED)
+    test.email_campaign = email_campaign
+    open_to_pick = "pick_winner" in available_action_names(test, user)
     confirm = next((result for result, _ in results if str(result.variant_id) == confirm_variant), None)
     return {"ab_test": test, "ab_results": results, "ab_confirm": confirm if open_to_pick else None,
             "ab_can_pick": open_to_pick and confirm is None}

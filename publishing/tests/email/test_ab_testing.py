@@ -1,10 +1,14 @@
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
+from aicmo_site.models import StatusChange
+from aicmo_site.roles import MARKETER
 from publishing.email.choices import ABStatus, DeliveryStatus, SendStatus
-from publishing.email.models import EmailDelivery
+from publishing.email.models import ABTest, EmailDelivery
 from publishing.email.sender import worker_run
+from publishing.email.services import email_campaign_pause
 from publishing.email.services.ab_tests import ab_test_create, ab_test_evaluate, ab_test_pick_winner, ab_test_results
 from publishing.tests.email.helpers import ready_campaign, started
 
@@ -79,9 +83,32 @@ def test_a_person_can_pick_the_winner_but_only_among_its_variants(smtp_server):
     _, other = with_test(smtp_server, 4, account={"name": "second-account"})
     with pytest.raises(DomainError):
         ab_test_pick_winner(test=test, winner=other.variants.first())
+    started(email_campaign)
     ab_test_pick_winner(test=test, winner=test.variants.get(label="B"), note="Brand prefers B")
     test.refresh_from_db()
     assert test.winner.label == "B" and test.decision_note == "Brand prefers B"
+
+
+def test_a_winner_is_picked_only_while_the_send_is_sending_or_paused_and_the_pick_is_recorded(
+        smtp_server, api_as):
+    """The rule lived in the send's page only; the API refuses it too now, and the move is audited."""
+    email_campaign, test = with_test(smtp_server, 10)
+    client = api_as(MARKETER)
+    b = test.variants.get(label="B")
+    refused = client.post(f"/api/ab-tests/{test.pk}/pick-winner/", {"winner": b.pk}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["message"] == "A winner is picked while the send is sending or paused."
+    test.refresh_from_db()
+    assert test.status == ABStatus.TESTING and not StatusChange.objects.exists()
+
+    started(email_campaign)
+    email_campaign_pause(email_campaign=email_campaign)
+    picked = client.post(f"/api/ab-tests/{test.pk}/pick-winner/", {"winner": b.pk}, format="json")
+    assert picked.status_code == 200, picked.json()
+    assert picked.json()["status"] == ABStatus.DECIDED
+    change = StatusChange.objects.get(content_type=ContentType.objects.get_for_model(ABTest), object_id=test.pk)
+    assert (change.from_status, change.to_status, change.by.username, change.note) == (
+        ABStatus.TESTING, ABStatus.DECIDED, "user-marketer", "Winner: B")
 
 
 def test_a_variant_must_change_something(smtp_server):
