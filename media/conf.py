@@ -3,7 +3,7 @@ django.conf.settings first at call time, so tests can override with pytest-djang
 
 from django.conf import settings
 
-from aicmo_site.env import env_int, env_list
+from aicmo_site.env import env_int, env_list, env_str
 
 MB = 1024 * 1024
 
@@ -26,6 +26,9 @@ DEFAULTS = {
     "MEDIA_MIN_IMPRESSIONS_FOR_CTR": env_int("MEDIA_MIN_IMPRESSIONS_FOR_CTR", 1000, minimum=1),
     # "Far below" the library's median click-through rate means under this percentage of it.
     "MEDIA_LOW_CTR_PERCENT": env_int("MEDIA_LOW_CTR_PERCENT", 50, minimum=1),
+    # An nginx `internal` location serving MEDIA_ROOT (e.g. /protected-media/): originals are then sent
+    # by the web server after Django checked the person (media.serving); empty: Django sends them.
+    "MEDIA_ORIGINALS_ACCEL_REDIRECT": env_str("MEDIA_ORIGINALS_ACCEL_REDIRECT", "") or "",
     # Per channel, the largest image file the channel accepts (bytes).
     "MEDIA_CHANNEL_MAX_BYTES": {"instagram": 8 * MB, "x": 5 * MB, "linkedin": 5 * MB, "facebook": 4 * MB},
 }
