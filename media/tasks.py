@@ -2,6 +2,7 @@
 
 import logging
 
+from media.cleaning import MetadataNotRemovable
 from media.selectors import images_without_thumbnail
 from media.services import asset_renditions_generate as _generate
 
@@ -9,7 +10,12 @@ logger = logging.getLogger(__name__)
 
 
 def asset_renditions_generate(asset_id: int) -> int:
-    return _generate(asset_id=asset_id)
+    try:
+        return _generate(asset_id=asset_id)
+    except MetadataNotRemovable as error:
+        # Retrying cannot help; publishing this asset is refused with the same reason (asset_public_url).
+        logger.warning("No metadata-free copy of asset %s: %s", asset_id, error)
+        return 0
 
 
 def renditions_catch_up() -> int:

@@ -109,8 +109,7 @@ def asset_upload(*, library: Library, file, uploaded_by, name: str = "", alt_tex
     if alike:
         names = ", ".join(f"“{other.name}” (asset {other.pk}, distance {distance})" for other, distance in alike[:5])
         notice = f"Uploaded; it looks like {names}."
-    if asset.is_image:
-        renditions_enqueue(asset_id=asset.pk)
+    renditions_enqueue(asset_id=asset.pk)  # an image's renditions, or another file's metadata-free copy
     return asset, True, notice
 
 

@@ -119,8 +119,11 @@ def test_a_missing_rendition_file_is_made_again(library, marketer):
     assert default_storage.exists(thumbnail.file.name)
 
 
-def test_documents_get_no_renditions(library, marketer):
+def test_a_document_gets_one_rendition_its_publish_copy(library, marketer):
     asset = uploaded(library, marketer, images.PDF, "brochure.pdf")
+    Rendition.objects.filter(asset=asset).delete()
+    assert asset_renditions_generate(asset_id=asset.pk) == 1
+    assert list(asset.renditions.values_list("preset", "format")) == [("publish", "pdf")]
     assert asset_renditions_generate(asset_id=asset.pk) == 0
 
 
