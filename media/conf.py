@@ -12,6 +12,9 @@ DEFAULTS = {
     # refusal, with its clear message, comes first; validation turns both into a refusal.
     "MEDIA_MAX_IMAGE_PIXELS": env_int("MEDIA_MAX_IMAGE_PIXELS", 50_000_000, minimum=1),
     "MEDIA_MAX_GIF_FRAMES": env_int("MEDIA_MAX_GIF_FRAMES", 500, minimum=1),
+    # Frames × canvas of an animated GIF: its publish rendition decodes every frame (e.g. 170 frames
+    # of 1080×1080), so a small file of many large, empty frames cannot exhaust the worker's memory.
+    "MEDIA_MAX_ANIMATION_PIXELS": env_int("MEDIA_MAX_ANIMATION_PIXELS", 200_000_000, minimum=1),
     "MEDIA_MAX_IMAGE_BYTES": env_int("MEDIA_MAX_IMAGE_MB", 30, minimum=1) * MB,
     "MEDIA_MAX_VIDEO_BYTES": env_int("MEDIA_MAX_VIDEO_MB", 500, minimum=1) * MB,
     "MEDIA_MAX_AUDIO_BYTES": env_int("MEDIA_MAX_AUDIO_MB", 100, minimum=1) * MB,

@@ -130,22 +130,30 @@ def _rewind(source) -> None:
 
 def _animation(source) -> bytes:
     """Every frame of a GIF, with its duration, disposal and the loop count, into a new GIF that
-    carries no comment, XMP or application extension but the loop."""
+    carries no comment, XMP or application extension but the loop. The frames are read twice (timings
+    first, then pixels) so only one decoded frame is held at a time besides the encoder's own."""
     _rewind(source)
     original = Image.open(source, formats=["GIF"])
-    frames, durations, disposals = [], [], []
+    durations, disposals = [], []
     for frame in ImageSequence.Iterator(original):
         durations.append(frame.info.get("duration", 100))
         disposals.append(getattr(frame, "disposal_method", 0))
-        frames.append(frame.convert("RGBA"))
-    options = {"format": "GIF", "save_all": True, "append_images": frames[1:], "duration": durations,
+    loop = original.info.get("loop")
+
+    def frames():
+        for frame in ImageSequence.Iterator(original):
+            pixels = frame.convert("RGBA")
+            pixels.info = {}
+            yield pixels
+
+    sequence = frames()
+    first = next(sequence)
+    options = {"format": "GIF", "save_all": True, "append_images": sequence, "duration": durations,
                "disposal": disposals, "optimize": False}
-    if "loop" in original.info:
-        options["loop"] = original.info["loop"]
-    for frame in frames:
-        frame.info = {}
+    if loop is not None:
+        options["loop"] = loop
     buffer = io.BytesIO()
-    frames[0].save(buffer, **options)
+    first.save(buffer, **options)
     return buffer.getvalue()
 
 

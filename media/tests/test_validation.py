@@ -145,3 +145,10 @@ def test_a_pdf_cut_off_or_with_html_says_so():
     assert "something follows" in refusal(images.POLYGLOTS["pdf-html-appended"], "brochure.pdf").message
     assert "something follows the PDF's" in refusal(images.pdf_bytes() + b"<p>hi</p>", "brochure.pdf").message
     assert "cannot be read to its end" in refusal(images.POLYGLOTS["pdf-html-inside"], "brochure.pdf").message
+
+
+def test_an_animation_too_large_to_decode_frame_by_frame_is_refused(settings):
+    settings.MEDIA_MAX_ANIMATION_PIXELS = 120 * 80 * 2
+    error = refusal(images.gif_bytes(120, 80, frames=3), "anim.gif")
+    assert error.code == "animation_too_large" and "3 frames of 120×80" in error.message
+    assert check_upload(images.upload(images.gif_bytes(120, 80, frames=2), "anim.gif")).mime_type == "image/gif"
