@@ -1,5 +1,10 @@
+import importlib
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.test import override_settings
+from django.urls import clear_url_caches, set_urlconf
 from rest_framework.test import APIClient
 
 from aicmo_site.testing.worker import QClusterProcess
@@ -52,3 +57,14 @@ def qcluster(transactional_db):
     yield start
     for cluster in started:
         cluster.stop()
+
+
+@pytest.fixture
+def debug_media_urls():
+    """The site's URLs as DEBUG builds them (the media files Django serves itself), for this test only."""
+    with override_settings(DEBUG=True):
+        clear_url_caches()
+        yield importlib.reload(importlib.import_module(settings.ROOT_URLCONF))
+    importlib.reload(importlib.import_module(settings.ROOT_URLCONF))
+    clear_url_caches()
+    set_urlconf(None)

@@ -37,10 +37,10 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    # Only the media library's files are public; import files and error reports (crm/) hold contact
-    # data and are downloaded through the back office, never from MEDIA_URL.
+    # Only renditions are public, as in production (README, deployment): an original upload keeps its
+    # GPS position and camera owner and goes out through /media/library/<id>/original/ or the API,
+    # to people who may see the library; import files and error reports (crm/) hold contact data.
     urlpatterns += [
-        path(f"{settings.MEDIA_URL.strip('/')}/{folder}/<path:path>", serve,
-             {"document_root": settings.MEDIA_ROOT / folder})
-        for folder in ("renditions", "assets")
+        path(f"{settings.MEDIA_URL.strip('/')}/renditions/<path:path>", serve,
+             {"document_root": settings.MEDIA_ROOT / "renditions"})
     ]

@@ -54,3 +54,12 @@ class RenditionFormatChoices(models.TextChoices):
     JPEG = "jpeg", "JPEG"
     PNG = "png", "PNG"
     WEBP = "webp", "WebP"
+    GIF = "gif", "GIF"  # an animated GIF's publish rendition, every frame kept
+    # The metadata-free publish copy of a video, audio or PDF upload keeps the original's format.
+    MP4 = "mp4", "MP4"
+    MOV = "mov", "QuickTime"
+    WEBM = "webm", "WebM"
+    MP3 = "mp3", "MP3"
+    WAV = "wav", "WAV"
+    OGG = "ogg", "Ogg"
+    PDF = "pdf", "PDF"

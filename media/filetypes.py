@@ -6,9 +6,13 @@ only starts like an MP3, an MP4 or a PDF (HTML behind a few magic bytes: a polyg
 - MP3: MPEG audio frames follow one another from the start (after an ID3v2 tag) to the end, an
   ID3v1 tag or a last, cut-off frame aside.
 - WAV: the RIFF size is the file's, and its chunks tile it. Ogg: the pages tile the file.
-- PDF: the header at the very start and an end-of-file marker in the last kilobyte.
+- PDF: parsed to its end by pypdf: the header at the very start, the cross-reference table found from
+  the end, every object it lists read, at least one page, and nothing but whitespace after the last
+  end-of-file marker (HTML appended to a PDF, or a PDF cut off, is refused).
 - WebM: libmagic's reading of the EBML header only.
 And for every kind, no HTML in the first kilobytes, where a browser that sniffs would look.
+Video and audio are then read once more, stream by stream, by ffmpeg when their metadata-free publish
+copy is made (media/cleaning.py): a file ffmpeg cannot demux is never published.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from __future__ import annotations
 import struct
 
 import magic
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+from pypdf.generic import IndirectObject
 
 from media.choices import AssetKindChoices
 
@@ -72,8 +79,31 @@ def _read_at(file, offset: int, count: int) -> bytes:
 def _check_pdf(file, size: int) -> None:
     if not _read_at(file, 0, 5) == b"%PDF-":
         raise NotWhatItSeems("the PDF header is not at the start")
-    if b"%%EOF" not in _read_at(file, max(0, size - 1024), 1024):
-        raise NotWhatItSeems("the PDF has no end-of-file marker at its end")
+    tail = _read_at(file, max(0, size - 1024), 1024)
+    end = tail.rfind(b"%%EOF")
+    if end < 0:
+        raise NotWhatItSeems("the PDF does not end with its end-of-file marker: it is cut off or something follows it")
+    if tail[end + 5:].strip():
+        raise NotWhatItSeems("something follows the PDF's end-of-file marker")
+    file.seek(0)
+    try:
+        reader = PdfReader(file, strict=True)
+        for number, generation in _listed_objects(reader):
+            if reader.get_object(IndirectObject(number, generation, reader)) is None:
+                raise NotWhatItSeems(f"the PDF object {number} it lists is missing")
+        if not len(reader.pages):
+            raise NotWhatItSeems("the PDF has no page")
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as error:
+        raise NotWhatItSeems(f"the PDF cannot be read to its end ({error})") from error
+
+
+def _listed_objects(reader: PdfReader):
+    """(number, generation) of every object the cross-reference tables and streams list."""
+    for generation, numbers in reader.xref.items():
+        for number in numbers:
+            yield number, generation
+    for number in reader.xref_objStm:
+        yield number, 0
 
 
 def _check_iso_boxes(file, size: int) -> None:

@@ -3,14 +3,15 @@
 A JPEG is decoded once, at the smallest scale (`Image.draft`, 1/2 to 1/8 in the decoder) that still
 covers the largest rendition, so memory and time follow the outputs rather than the camera. Every
 output is a fresh image saved with no metadata: no EXIF (GPS), XMP, IPTC, ICC profile or comments,
-the EXIF orientation applied to the pixels first.
+the EXIF orientation applied to the pixels first. A GIF's publish rendition stays a GIF with every
+frame and its timing (an animation is not published as a still), without comments or XMP.
 """
 
 import io
 import math
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, ImageSequence
 
 from media.choices import RenditionFormatChoices
 from media.conf import media_setting
@@ -61,8 +62,9 @@ def plan_renditions(*, source_format: str, width: int, height: int) -> list[Targ
     """The renditions for an image of this (displayed) size; responsive widths are never upscaled."""
     original = _OUTPUT_FORMAT[source_format]
     scale = min(1.0, THUMBNAIL_BOX / max(width, height))
+    publish_format = RenditionFormatChoices.GIF if source_format == "GIF" else original
     targets = [Target("thumbnail", original, max(1, round(width * scale)), max(1, round(height * scale))),
-               Target(PUBLISH, original, width, height)]
+               Target(PUBLISH, publish_format, width, height)]
     for target_width in sorted(media_setting("MEDIA_RESPONSIVE_WIDTHS")):
         if target_width >= width:
             continue
@@ -121,13 +123,50 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def _rewind(source) -> None:
+    if hasattr(source, "seek"):  # a file read once already; a path is opened afresh
+        source.seek(0)
+
+
+def _animation(source) -> bytes:
+    """Every frame of a GIF, with its duration, disposal and the loop count, into a new GIF that
+    carries no comment, XMP or application extension but the loop. The frames are read twice (timings
+    first, then pixels) so only one decoded frame is held at a time besides the encoder's own."""
+    _rewind(source)
+    original = Image.open(source, formats=["GIF"])
+    durations, disposals = [], []
+    for frame in ImageSequence.Iterator(original):
+        durations.append(frame.info.get("duration", 100))
+        disposals.append(getattr(frame, "disposal_method", 0))
+    loop = original.info.get("loop")
+
+    def frames():
+        for frame in ImageSequence.Iterator(original):
+            pixels = frame.convert("RGBA")
+            pixels.info = {}
+            yield pixels
+
+    sequence = frames()
+    first = next(sequence)
+    options = {"format": "GIF", "save_all": True, "append_images": sequence, "duration": durations,
+               "disposal": disposals, "optimize": False}
+    if loop is not None:
+        options["loop"] = loop
+    buffer = io.BytesIO()
+    first.save(buffer, **options)
+    return buffer.getvalue()
+
+
 def render(source, targets: list[Target], *, focal_x: float = 0.5, focal_y: float = 0.5) -> list[Output]:
     """Make each target from one decode of the source (a path or a binary file)."""
+    animated = [target for target in targets if target.format == RenditionFormatChoices.GIF]
+    targets = [target for target in targets if target.format != RenditionFormatChoices.GIF]
+    outputs = [Output(target, _animation(source)) for target in animated]
     if not targets:
-        return []
+        return outputs
+    _rewind(source)
     image = _open_for(source, targets)
     width, height = image.size
-    outputs = []
     resized: dict[tuple[int, int], Image.Image] = {}
     for target in targets:
         size = (target.width, target.height)

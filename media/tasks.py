@@ -3,6 +3,7 @@
 import logging
 
 from aicmo_site.runs import run_work
+from media.cleaning import MetadataNotRemovable
 from media.selectors import images_without_thumbnail
 from media.services import asset_renditions_generate as _generate
 from media.services.renditions import asset_renditions_work
@@ -18,7 +19,12 @@ def asset_renditions_run(run_id: int, asset_id: int) -> dict:
 
 def asset_renditions_generate(asset_id: int) -> int:
     """Tasks queued before renditions had runs still find their entry point."""
-    return _generate(asset_id=asset_id)
+    try:
+        return _generate(asset_id=asset_id)
+    except MetadataNotRemovable as error:
+        # Retrying cannot help; publishing this asset is refused with the same reason (asset_public_url).
+        logger.warning("No metadata-free copy of asset %s: %s", asset_id, error)
+        return 0
 
 
 def renditions_catch_up() -> int:

@@ -89,6 +89,14 @@ def _check_gif_frames(content: bytes, max_pixels: int) -> None:
             f"The GIF has {len(frames)} frames; at most {media_setting('MEDIA_MAX_GIF_FRAMES')} are allowed.",
             "too_many_frames", frames=len(frames),
         )
+    # The publish rendition keeps every frame (media.renditions), each decoded onto the whole canvas.
+    animation_limit = media_setting("MEDIA_MAX_ANIMATION_PIXELS")
+    if len(frames) > 1 and len(frames) * screen_w * screen_h > animation_limit:
+        raise _refuse(
+            f"The GIF's {len(frames)} frames of {screen_w}×{screen_h} add up to more than "
+            f"{animation_limit:,} pixels; shorten or shrink the animation.",
+            "animation_too_large", frames=len(frames),
+        )
     for number, (left, top, width, height) in enumerate(frames, start=1):
         if width * height > max_pixels or left + width > screen_w or top + height > screen_h:
             raise _refuse(

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from media.selectors import (
     asset_rendition_progress,
     asset_usage,
 )
+from media.serving import asset_original_response
 from media.suggestions import asset_suggestions
 
 PAGE_SIZE = 24
@@ -84,13 +85,7 @@ def asset_upload(request):
 def asset_original(request, pk: int):
     """The upload as it came, metadata and all, for people who may see the library (what is published
     is the cleaned publish rendition: media.services.asset_public_url)."""
-    asset = get_object_or_404(Asset, pk=pk)
-    extension = "." + asset.file.name.rsplit(".", 1)[-1]
-    name = asset.name if asset.name.lower().endswith(extension) else f"{asset.name or 'asset'}{extension}"
-    response = FileResponse(asset.file.open("rb"), content_type=asset.mime_type, as_attachment=not asset.is_image,
-                            filename=name)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return asset_original_response(get_object_or_404(Asset, pk=pk))
 
 
 @login_required

@@ -1,3 +1,4 @@
+from django.urls import reverse
 from rest_framework import serializers
 
 from aicmo_site.api.fields import DateField, IdListField, ListField, ModelSerializer, PrimaryKeyField
@@ -34,7 +35,8 @@ class AssetSerializer(ModelSerializer):
     library_name = serializers.CharField(source="library.name", read_only=True)
     tags = serializers.SerializerMethodField()
     uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True, default=None)
-    file_url = serializers.SerializerMethodField()
+    file_url = serializers.SerializerMethodField(
+        help_text="The original upload, for signed-in people who may see the library (never a public URL).")
     in_use = serializers.BooleanField(read_only=True, default=False)
     renditions = RenditionSerializer(many=True, read_only=True)
 
@@ -51,7 +53,7 @@ class AssetSerializer(ModelSerializer):
         return [tag.name for tag in asset.tags.all()]
 
     def get_file_url(self, asset) -> str:
-        return absolute(self.context.get("request"), asset.file.url)
+        return absolute(self.context.get("request"), reverse("media-asset-original", args=[asset.pk]))
 
 
 class AssetUploadSerializer(serializers.Serializer):

@@ -1,4 +1,5 @@
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -8,15 +9,19 @@ from aicmo_site.api.errors import error_body
 from aicmo_site.errors import DomainError
 from media import services
 from media.api import serializers as s
+from media.filetypes import KNOWN_TYPES
 from media.filters import AssetFilterSet
 from media.models import Asset
 from media.selectors import asset_performance_summary, asset_queryset, asset_usage, library_list
+from media.serving import asset_original_response
 from media.suggestions import asset_suggestions
+from media.validation import IMAGE_FORMATS
 
 _UPLOAD_ANSWER = inline_serializer("AssetUploadAnswer", {"results": serializers.ListField(
     child=serializers.DictField(),
     help_text="Per file: filename, accepted, and either asset, created and notice, or error")})
 
+ASSET_MIME_TYPES = sorted({*IMAGE_FORMATS.values(), *(known[1] for known in KNOWN_TYPES.values())})
 APPROVE = ["media.approve_asset"]
 CHANGE = ["media.change_asset"]
 VIEW = ["media.view_asset"]
@@ -50,7 +55,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
     action_permissions = {
         "approve": APPROVE, "reject": APPROVE, "bulk_approve": APPROVE,
         "submit": CHANGE, "focal_point": CHANGE, "bulk_tag": CHANGE, "partial_update": CHANGE,
-        "usage": VIEW, "performance": VIEW, "suggestions": VIEW,
+        "usage": VIEW, "performance": VIEW, "suggestions": VIEW, "original": VIEW,
     }
 
     def get_queryset(self):
@@ -117,6 +122,13 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         data.is_valid(raise_exception=True)
         asset = services.asset_set_focal_point(asset=self.get_object(), by=request.user, **data.validated_data)
         return Response(self._fresh(asset))
+
+    @extend_schema(responses={(200, mime_type): OpenApiTypes.BINARY for mime_type in ASSET_MIME_TYPES},
+                   description="The upload as it came, metadata and all (asset file_url points here). What "
+                               "channels and public pages get is the cleaned publish rendition.")
+    @action(detail=True, methods=["get"])
+    def original(self, request, pk=None):
+        return asset_original_response(self.get_object())
 
     @extend_schema(responses=s.AssetUsageSerializer(many=True))
     @action(detail=True, methods=["get"])

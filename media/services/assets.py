@@ -10,7 +10,7 @@ from media.choices import AssetKindChoices
 from media.conf import media_setting
 from media.hashing import hamming_distance
 from media.models import Asset, AssetTag, AssetUsage, Library
-from media.services.renditions import renditions_enqueue
+from media.services.renditions import renditions_enqueue, renditions_wanted
 from media.validation import check_upload
 
 EDITABLE_FIELDS = ("name", "alt_text", "description", "licence", "usage_rights", "rights_expire_on", "library")
@@ -109,7 +109,7 @@ def asset_upload(*, library: Library, file, uploaded_by, name: str = "", alt_tex
     if alike:
         names = ", ".join(f"“{other.name}” (asset {other.pk}, distance {distance})" for other, distance in alike[:5])
         notice = f"Uploaded; it looks like {names}."
-    if asset.is_image:
+    if renditions_wanted(asset):  # an image's renditions, or another file's metadata-free copy
         renditions_enqueue(asset=asset, by=uploaded_by)
     return asset, True, notice
 

@@ -1,14 +1,19 @@
 """Renditions: made outside any transaction (CPU-bound), recorded in a short one."""
 
+import logging
+
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 
+from aicmo_site.errors import DomainError
 from aicmo_site.models import BackgroundRun, RunKind
-from aicmo_site.runs import run_enqueue
-from media.choices import AssetKindChoices
+from aicmo_site.runs import RunFailed, run_enqueue
+from media.cleaning import MetadataNotRemovable, can_clean, cleaned_copy
 from media.models import Asset, Rendition
-from media.renditions import PUBLISH, plan_renditions, render
+from media.renditions import PUBLISH, Output, Target, plan_renditions, render
+
+logger = logging.getLogger(__name__)
 
 _SOURCE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}
 
@@ -18,12 +23,16 @@ def renditions_enqueue(*, asset: Asset, by=None) -> BackgroundRun:
     the run shows on the "Background work" page and links to the asset."""
     return run_enqueue(kind=RunKind.RENDITIONS, task="media.tasks.asset_renditions_run", by=by,
                        label=f"Renditions of {asset.name}", link=reverse("media:asset-detail", args=[asset.pk]),
-                       total=len(rendition_targets(asset)), task_kwargs={"asset_id": asset.pk})
+                       total=len(renditions_wanted(asset)), task_kwargs={"asset_id": asset.pk})
 
 
 def asset_renditions_work(*, asset_id: int) -> dict:
     """The work of a renditions run; its result says how many were made (none when all were current)."""
-    return {"renditions_made": asset_renditions_generate(asset_id=asset_id)}
+    try:
+        return {"renditions_made": asset_renditions_generate(asset_id=asset_id)}
+    except MetadataNotRemovable as error:
+        # Retrying cannot help; publishing the asset is refused with the same reason (asset_public_url).
+        raise RunFailed(f"No metadata-free copy could be made, so this file cannot be published: {error}") from error
 
 
 def source_key(asset: Asset) -> str:
@@ -38,14 +47,28 @@ def rendition_targets(asset: Asset) -> list:
     return plan_renditions(source_format=source_format, width=asset.width, height=asset.height)
 
 
+def publish_copy_targets(asset: Asset) -> list:
+    """A video, audio or PDF upload gets one rendition: its metadata-free publish copy, same format."""
+    extension = asset.file.name.rsplit(".", 1)[-1].lower()
+    if asset.is_image or not can_clean(extension):
+        return []
+    return [Target(PUBLISH, extension, asset.width or 0, asset.height or 0)]
+
+
+def renditions_wanted(asset: Asset) -> list:
+    """What a worker makes for an upload: an image's renditions, another file's metadata-free copy."""
+    return rendition_targets(asset) if asset.is_image else publish_copy_targets(asset)
+
+
 def asset_renditions_generate(*, asset_id: int, force: bool = False) -> int:
-    """Make the renditions an image lacks or that an edit outdated; returns how many were written.
-    Running it again with nothing changed writes nothing."""
-    asset = Asset.objects.filter(pk=asset_id, kind=AssetKindChoices.IMAGE).first()
+    """Make the renditions an asset lacks or that an edit outdated; returns how many were written.
+    Running it again with nothing changed writes nothing. MetadataNotRemovable when a video, audio
+    or PDF file cannot be copied without its metadata."""
+    asset = Asset.objects.filter(pk=asset_id).first()
     if asset is None:
         return 0
     key = source_key(asset)
-    targets = rendition_targets(asset)
+    targets = renditions_wanted(asset)
     existing = {(r.preset, r.format): r for r in asset.renditions.all()}
     storage = asset.file.storage
     todo = [
@@ -60,7 +83,10 @@ def asset_renditions_generate(*, asset_id: int, force: bool = False) -> int:
     for batch in ([t for t in todo if t.preset == "thumbnail"], [t for t in todo if t.preset != "thumbnail"]):
         if batch:
             with asset.file.open("rb") as source:
-                outputs = render(source, batch, focal_x=asset.focal_x, focal_y=asset.focal_y)
+                if asset.is_image:
+                    outputs = render(source, batch, focal_x=asset.focal_x, focal_y=asset.focal_y)
+                else:
+                    outputs = [Output(target, cleaned_copy(source, target.format)) for target in batch]
             _record(asset, outputs, existing, key)
     if stale:
         Rendition.objects.filter(pk__in=[rendition.pk for rendition in stale]).delete()
@@ -97,14 +123,20 @@ def _record(asset: Asset, outputs, existing: dict, key: str) -> None:
 
 
 def asset_public_url(*, asset: Asset) -> str:
-    """The URL (path) to give a channel or a public page for this asset: an image's "publish" rendition,
-    made now if the worker has not made it yet, never the original upload with its EXIF. Other kinds
-    (video, audio, PDF) are published as uploaded."""
-    if not rendition_targets(asset):
-        return asset.file.url
+    """The URL (path) to give a channel or a public page for this asset: its "publish" rendition, made
+    now if the worker has not made it yet, never the original upload with its metadata (an image's
+    EXIF and XMP, a video's location, an MP3's ID3 tags, a PDF's author and XMP). DomainError when no
+    clean copy can be made: the asset is then not published."""
+    if not (rendition_targets(asset) or publish_copy_targets(asset)):
+        raise DomainError(f"“{asset.name}” cannot be published: no metadata-free copy is made of this type.",
+                          "no_publish_copy")
     key = source_key(asset)
     publish = asset.renditions.filter(preset=PUBLISH).first()
     if publish is None or publish.source_key != key or not publish.file.storage.exists(publish.file.name):
-        asset_renditions_generate(asset_id=asset.pk)
+        try:
+            asset_renditions_generate(asset_id=asset.pk)
+        except MetadataNotRemovable as error:
+            raise DomainError(f"“{asset.name}” is not published: its metadata could not be removed ({error}).",
+                              "metadata_not_removable") from error
         publish = asset.renditions.get(preset=PUBLISH)
     return publish.url

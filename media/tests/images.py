@@ -6,6 +6,7 @@ import zlib
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+from pypdf import PdfWriter
 
 XMP_PACKET = (
     b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -110,7 +111,16 @@ def upload(content: bytes, name: str, content_type: str = "application/octet-str
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def pdf_bytes(pages: int = 1) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(200, 200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF = pdf_bytes()
 
 
 def box(kind: bytes, payload: bytes) -> bytes:
@@ -139,6 +149,10 @@ POLYGLOTS = {
     "mp4-far": MP4 + b"\x00" * 9000 + HTML,
     "pdf": b"%PDF-1.4\n" + HTML,
     "pdf-far": b"%PDF-1.4\n" + b"%" * 9000 + b"\n" + HTML,
+    "pdf-html-appended": pdf_bytes(3) + b"\n" * 9000 + HTML,
+    "pdf-html-inside": pdf_bytes(3)[:200] + b"\n" * 9000 + HTML + pdf_bytes(3)[200:],
+    "pdf-html-before-eof": pdf_bytes(3)[:-6] + b"\n" + b"%" * 9000 + HTML + b"\n%%EOF\n",
+    "pdf-truncated": pdf_bytes(3)[:-200],
     "mp3-far": MP3 + b"\x00" * 9000 + HTML,
     "wav": WAV[:12] + HTML,
     "wav-far": WAV + b"\x00" * 9000 + HTML,

@@ -39,11 +39,12 @@ def test_upload_where_every_file_is_refused_answers_400(marketer_api, library):
 
 
 def test_html_dressed_as_mp3_mp4_or_pdf_is_refused_and_nothing_is_stored(marketer_api, library):
-    names = {"mp3-frame": "song.mp3", "mp4-ftyp": "clip.mp4", "pdf": "brochure.pdf"}
+    names = {"mp3-frame": "song.mp3", "mp4-ftyp": "clip.mp4", "pdf": "brochure.pdf",
+             "pdf-html-appended": "flyer.pdf", "pdf-truncated": "cut.pdf"}
     response = marketer_api.post("/api/assets/", {"library": library.pk, "files": [
         images.upload(images.POLYGLOTS[key], name) for key, name in names.items()]}, format="multipart")
     assert response.status_code == 400
-    assert [item["error"]["code"] for item in response.json()["results"]] == ["not_what_it_seems"] * 3
+    assert [item["error"]["code"] for item in response.json()["results"]] == ["not_what_it_seems"] * 5
     assert not Asset.objects.exists()
 
 

@@ -65,7 +65,7 @@ def test_jpeg_renditions_have_their_sizes_formats_and_no_metadata(library, marke
     [
         (images.png_bytes(700, 700, gps=True, xmp=True), "logo.png", {"PNG", "WEBP"}),
         (images.webp_bytes(700, 900, gps=True, xmp=True), "shot.webp", {"WEBP"}),
-        (images.gif_bytes(700, 500), "anim.gif", {"PNG", "WEBP"}),
+        (images.gif_bytes(700, 500), "anim.gif", {"GIF", "PNG", "WEBP"}),
     ],
 )
 def test_png_webp_and_gif_renditions_carry_no_metadata(library, marketer, content, name, formats):
@@ -119,8 +119,11 @@ def test_a_missing_rendition_file_is_made_again(library, marketer):
     assert default_storage.exists(thumbnail.file.name)
 
 
-def test_documents_get_no_renditions(library, marketer):
+def test_a_document_gets_one_rendition_its_publish_copy(library, marketer):
     asset = uploaded(library, marketer, images.PDF, "brochure.pdf")
+    Rendition.objects.filter(asset=asset).delete()
+    assert asset_renditions_generate(asset_id=asset.pk) == 1
+    assert list(asset.renditions.values_list("preset", "format")) == [("publish", "pdf")]
     assert asset_renditions_generate(asset_id=asset.pk) == 0
 
 
@@ -131,3 +134,27 @@ def test_large_jpeg_is_decoded_at_reduced_size_for_small_targets():
     [output] = render(io.BytesIO(content), thumbnail_only)
     assert Image.open(io.BytesIO(output.content)).size == (320, 240)
     assert _open_for(io.BytesIO(content), thumbnail_only).size == (500, 375)
+
+
+def test_an_animated_gif_is_published_with_every_frame_and_no_metadata(library, marketer):
+    frames = [images.picture(200, 120, seed=seed).convert("P") for seed in range(4)]
+    content = images.encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=[80, 120, 160, 200],
+                            loop=0, comment=b"Secret Photographer at 48.8584N", xmp=images.XMP_PACKET)
+    assert b"Secret Photographer" in content and Image.open(io.BytesIO(content)).n_frames == 4
+    asset = uploaded(library, marketer, content, "dance.gif")
+
+    asset_renditions_generate(asset_id=asset.pk)
+
+    publish = asset.renditions.get(preset="publish")
+    assert publish.format == "gif" and publish.url.endswith("/publish.gif")
+    with publish.file.open("rb") as handle:
+        published = handle.read()
+    animation = Image.open(io.BytesIO(published))
+    assert animation.format == "GIF" and animation.n_frames == 4 and animation.info.get("loop") == 0
+    durations = []
+    for index in range(animation.n_frames):
+        animation.seek(index)
+        durations.append(animation.info["duration"])
+    assert durations == [80, 120, 160, 200]
+    assert b"Secret Photographer" not in published and b"XMP" not in published
+    assert "comment" not in animation.info and "xmp" not in animation.info

@@ -133,3 +133,22 @@ def test_a_last_mp3_frame_cut_off_is_still_audio():
 
 def test_an_mp4_box_running_past_the_end_is_refused():
     assert refusal(images.MP4[:-10], "cut.mp4").code == "not_what_it_seems"
+
+
+def test_a_whole_pdf_is_a_document():
+    content = images.pdf_bytes(3)
+    assert check_upload(images.upload(content, "brochure.pdf")).mime_type == "application/pdf"
+
+
+def test_a_pdf_cut_off_or_with_html_says_so():
+    assert "cut off" in refusal(images.POLYGLOTS["pdf-truncated"], "brochure.pdf").message
+    assert "something follows" in refusal(images.POLYGLOTS["pdf-html-appended"], "brochure.pdf").message
+    assert "something follows the PDF's" in refusal(images.pdf_bytes() + b"<p>hi</p>", "brochure.pdf").message
+    assert "cannot be read to its end" in refusal(images.POLYGLOTS["pdf-html-inside"], "brochure.pdf").message
+
+
+def test_an_animation_too_large_to_decode_frame_by_frame_is_refused(settings):
+    settings.MEDIA_MAX_ANIMATION_PIXELS = 120 * 80 * 2
+    error = refusal(images.gif_bytes(120, 80, frames=3), "anim.gif")
+    assert error.code == "animation_too_large" and "3 frames of 120×80" in error.message
+    assert check_upload(images.upload(images.gif_bytes(120, 80, frames=2), "anim.gif")).mime_type == "image/gif"

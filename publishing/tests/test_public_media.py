@@ -74,3 +74,18 @@ def test_a_published_photo_is_the_clean_publish_rendition(httpserver, make_user,
     assert_clean_and_upright(stored_file_of(url, settings))
     with asset.file.open("rb") as original:
         assert IPTC_LOCATION in original.read()  # the original stays as uploaded, for people with access
+
+
+def test_a_recording_whose_metadata_cannot_be_removed_is_not_posted(httpserver, make_user, monkeypatch):
+    song, _, _ = asset_upload(library=LibraryFactory(), file=images.upload(images.MP3, "interview.mp3"),
+                              uploaded_by=make_user("mara", role="Marketer"))
+    Rendition.objects.filter(asset=song).delete()
+    monkeypatch.setattr("media.cleaning.shutil.which", lambda name: None)
+    job = JobFactory(channel=channel_on(httpserver, "webhook"))
+    job.version.media.add(song)
+
+    assert not dispatcher.dispatch_once().get("published")
+
+    assert httpserver.log == []
+    job.refresh_from_db()
+    assert "“interview.mp3” is not published: its metadata could not be removed" in job.error_message
