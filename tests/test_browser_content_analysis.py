@@ -6,7 +6,8 @@ import pytest
 from publishing.models import AnalysisStatus, ContentAnalysis
 from publishing.services import analysis
 from publishing.tests.factories import ChannelVersionFactory, ContentFactory
-from tests.test_browser_every_page import WIDTHS, _axe_violations, _horizontal_overflow
+from tests.browser import axe_violations, horizontal_overflow
+from tests.test_browser_every_page import WIDTHS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-password-1"
@@ -33,5 +34,5 @@ def test_analyse_then_read_the_local_analysis_and_checks_on_a_phone(live_server,
     assert all("Local analysis (not AI)" in text for text in cards.all_inner_texts())
     assert "over the channel's limit of 280" in page.inner_text("#analysis [data-kind=x]")
     assert "Fail" in page.inner_text("#checks") and "Channel fit" in page.inner_text("#checks")
-    assert _horizontal_overflow(page) <= 0
-    assert _axe_violations(page) == []
+    assert horizontal_overflow(page) <= 0
+    assert axe_violations(page) == []

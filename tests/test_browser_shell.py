@@ -71,7 +71,7 @@ def test_approver_decides_in_the_inbox_and_the_badge_counts_down(live_server, pa
     assert page.inner_text("#sidebar a[href='/publishing/approvals/'] .count-badge").startswith("2")
     page.click("#needs-you >> text=2 items waiting for your approval")
     page.wait_for_url("**/publishing/approvals/")
-    page.click(f"#content-{post.pk} summary")
+    page.click(f"#content-{post.pk} .inbox-preview summary")
     assert "faster imports" in page.inner_text(f"#content-{post.pk} .inbox-preview")
     page.click(f"#content-{post.pk} button[value=approve]")
     page.wait_for_selector(".messages >> text=“Spring launch” approved.")
