@@ -8,7 +8,9 @@ its author, producer and XMP packet. Channels and public pages get a copy withou
   new container with no global, stream or chapter metadata and no data or subtitle streams (camera
   telemetry such as GPS tracks travels in data streams).
 - PDF: pypdf rewrites the document without its Info dictionary and without any XMP `/Metadata`
-  stream, the catalogue's and each page's or object's alike.
+  stream, the catalogue's and each page's or object's alike; a JPEG image inside it (a scanned or
+  photographed page) keeps its pixels as they are but loses its EXIF/XMP (APP1) and IPTC (APP13)
+  segments, where a camera writes its position and serial number.
 
 A file that cannot be cleaned raises MetadataNotRemovable: it is then not published at all.
 """
@@ -23,7 +25,13 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
-from pypdf.generic import DictionaryObject, NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
+
+# JPEG segments that carry metadata: APP1 (EXIF, XMP) and APP13 (IPTC, Photoshop). APP0 (JFIF), APP2
+# (the colour profile) and APP14 (Adobe's colour transform) say how to read the pixels and stay.
+_JPEG_METADATA_MARKERS = {0xE1, 0xED}
+# Markers with no length field: TEM, the restart markers, SOI.
+_JPEG_STANDALONE = {0x01, *range(0xD0, 0xD9)}
 
 # Our extension -> ffmpeg's muxer, and which streams are kept.
 _MUXERS = {"mp4": "mp4", "mov": "mov", "webm": "webm", "mp3": "mp3", "wav": "wav", "ogg": "ogg"}
@@ -54,6 +62,9 @@ def _clean_pdf(source) -> bytes:
             if isinstance(obj, DictionaryObject):
                 for key in ("/Metadata", "/PieceInfo"):
                     obj.pop(NameObject(key), None)
+            if isinstance(obj, StreamObject) and _is_jpeg_image(obj):
+                # The encoded bytes are the JPEG file itself; pypdf only re-encodes Flate streams.
+                obj._data = strip_jpeg_metadata(obj._data)  # noqa: SLF001
         # The XMP streams no longer referenced are dropped, not written out as orphans.
         writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
         buffer = io.BytesIO()
@@ -61,6 +72,42 @@ def _clean_pdf(source) -> bytes:
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         raise MetadataNotRemovable(f"the PDF could not be rewritten: {error}") from error
     return buffer.getvalue()
+
+
+def _is_jpeg_image(stream: StreamObject) -> bool:
+    filters = stream.get("/Filter")
+    filters = list(filters) if isinstance(filters, ArrayObject) else [filters]
+    return stream.get("/Subtype") == "/Image" and filters == ["/DCTDecode"]
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes:
+    """The JPEG without its APP1 and APP13 segments, pixels untouched (no re-encoding)."""
+    if data[:2] != b"\xff\xd8":
+        raise MetadataNotRemovable("an image in the PDF is not a JPEG file")
+    kept, position = [data[:2]], 2
+    while position < len(data):
+        if data[position] != 0xFF:
+            raise MetadataNotRemovable("an image in the PDF has a damaged JPEG header")
+        marker = data[position + 1] if position + 1 < len(data) else -1
+        if marker == 0xFF:  # fill byte before a marker
+            position += 1
+            continue
+        if marker == 0xDA:  # start of scan: the rest is the compressed image
+            kept.append(data[position:])
+            break
+        if marker in _JPEG_STANDALONE:
+            kept.append(data[position:position + 2])
+            position += 2
+            continue
+        if position + 4 > len(data):
+            raise MetadataNotRemovable("an image in the PDF has a truncated JPEG header")
+        end = position + 2 + int.from_bytes(data[position + 2:position + 4], "big")
+        if end > len(data):
+            raise MetadataNotRemovable("an image in the PDF has a truncated JPEG header")
+        if marker not in _JPEG_METADATA_MARKERS:
+            kept.append(data[position:end])
+        position = end
+    return b"".join(kept)
 
 
 def _clean_with_ffmpeg(source, extension: str) -> bytes:

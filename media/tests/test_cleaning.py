@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from aicmo_site.errors import DomainError
-from media.cleaning import MetadataNotRemovable, cleaned_copy
+from media.cleaning import MetadataNotRemovable, cleaned_copy, strip_jpeg_metadata
 from media.models import Rendition
 from media.services import asset_public_url, asset_upload
 from media.tests import images, recordings
@@ -48,6 +48,24 @@ def test_a_pdf_loses_its_info_and_xmp_but_keeps_its_pages():
     assert not any(secret in clean for secret in recordings.SECRETS)
     reader = PdfReader(io.BytesIO(clean))
     assert len(reader.pages) == 2 and not reader.metadata and reader.xmp_metadata is None
+
+
+def test_a_photo_inside_a_pdf_loses_its_exif_and_iptc_but_keeps_its_pixels():
+    original = recordings.pdf_with_a_photo()
+    assert b"Secret Cam" in original and recordings.LOCATION.encode() in original
+
+    clean = cleaned_copy(io.BytesIO(original), "pdf")
+
+    assert b"Secret Cam" not in clean and recordings.LOCATION.encode() not in clean and b"Exif\x00\x00" not in clean
+    before = PdfReader(io.BytesIO(original)).pages[0].images[0].image
+    after = PdfReader(io.BytesIO(clean)).pages[0].images[0].image
+    assert after.size == (40, 30) and after.tobytes() == before.tobytes()
+    assert not after.getexif()
+
+
+def test_a_damaged_jpeg_inside_a_pdf_is_not_published():
+    with pytest.raises(MetadataNotRemovable):
+        strip_jpeg_metadata(b"\xff\xd8\xff\xe1\x00\xffExif")
 
 
 def test_a_file_that_cannot_be_read_is_not_cleaned():
