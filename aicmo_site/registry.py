@@ -3,7 +3,7 @@
 from importlib import import_module
 from types import ModuleType
 
-DOMAIN_APPS_IN_ORDER = ("gateways", "webhooks", "crm", "media", "publishing", "analytics", "alerts")
+DOMAIN_APPS_IN_ORDER = ("gateways", "webhooks", "crm", "media", "publishing", "automation", "analytics", "alerts")
 
 
 def app_modules(module_name: str) -> list[tuple[str, ModuleType]]:
