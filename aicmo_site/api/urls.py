@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from aicmo_site.api.auth import MeView, TokenLoginView, TokenLogoutView
 from aicmo_site.api.root import ApiRootView
 
-API_APPS = ("gateways", "webhooks", "crm", "media", "publishing", "analytics", "alerts")
+API_APPS = ("gateways", "webhooks", "crm", "media", "publishing", "automation", "analytics", "alerts")
 
 urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
