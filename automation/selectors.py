@@ -23,7 +23,8 @@ def journey_stats(journey: Journey) -> dict:
         on_the_way=Count("id", filter=Q(status__in=ENROLMENT_LIVE)),
         finished=Count("id", filter=Q(status=EnrolmentStatus.DONE)),
         left=Count("id", filter=Q(status=EnrolmentStatus.EXITED)))
-    steps = [{"key": step.key, "kind": step.kind, "on_step": on_step.get(step.pk, 0),
+    steps = [{"key": step.key, "kind": step.kind, "label": step.get_kind_display(), "next": step.next,
+              "other": step.other, "on_step": on_step.get(step.pk, 0),
               "went_through": sum(passed.get(step.pk, {}).values()), "outcomes": passed.get(step.pk, {})}
              for step in journey.steps.order_by("position")]
     return {**totals, "steps": steps}
