@@ -143,8 +143,13 @@ def journey_pause(*, journey: Journey, by=None, via: str = "") -> Journey:
 
 @transaction.atomic
 def journey_archive(*, journey: Journey, by=None, via: str = "") -> Journey:
-    """Everyone still on the way leaves it."""
+    """Everyone still on the way leaves it; its sends finish what is queued and complete."""
+    from publishing.email.services import email_campaign_close
+
     JOURNEY_WORKFLOW.check_action(journey, "archive", by)
+    for step in JourneyStep.objects.filter(journey=journey, email_campaign__isnull=False).select_related(
+            "email_campaign"):
+        email_campaign_close(email_campaign=step.email_campaign)
     JourneyEnrolment.objects.filter(journey=journey, status__in=ENROLMENT_LIVE).update(
         status=EnrolmentStatus.EXITED, exit_reason="journey archived", finished_at=timezone.now(), due_at=None)
     return JOURNEY_WORKFLOW.transition(journey, JourneyStatus.ARCHIVED, by=by, via=via)

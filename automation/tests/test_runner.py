@@ -141,3 +141,19 @@ def test_a_paused_journey_is_left_alone_and_steps_run_once():
     with pytest.raises(IntegrityError):
         JourneyStepRun.objects.bulk_create([JourneyStepRun(enrolment=enrolment, step=enrolment.step, visit=0,
                                                            outcome="next", ran_at=timezone.now())] * 2)
+
+
+def test_archiving_exits_everyone_and_lets_its_sends_complete(smtp_server):
+    from automation.services import journey_archive
+
+    smtp_account(smtp_server)
+    ann = ContactFactory()
+    trip = journey(steps=[{"key": "wait", "kind": "wait", "config": {"days": 1}, "next": "mail"},
+                          {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk},
+                           "next": "end"}, END])
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    journey_archive(journey=trip)
+    assert JourneyEnrolment.objects.get(contact=ann).status == EnrolmentStatus.EXITED
+    send = trip.steps.get(key="mail").email_campaign
+    send.refresh_from_db()
+    assert (send.kept_open, send.status) == (False, "completed")

@@ -171,6 +171,15 @@ def email_deliveries_add(*, email_campaign: EmailCampaign, contact_ids) -> int:
 
 
 @transaction.atomic
+def email_campaign_close(*, email_campaign: EmailCampaign) -> bool:
+    """No more contacts will be added to an open send: it completes once what is queued has gone out
+    (now, if nothing is). Returns whether it completed now."""
+    EmailCampaign.objects.filter(pk=email_campaign.pk).update(kept_open=False)
+    email_campaign.kept_open = False
+    return email_campaign_complete_if_done(email_campaign_id=email_campaign.pk)
+
+
+@transaction.atomic
 def email_campaign_schedule(*, email_campaign: EmailCampaign, send_at, by=None) -> EmailCampaign:
     """Start the send by itself at `send_at` (None: no longer scheduled). Checked now, so a send that
     cannot go out is not left to fail unseen at night; checked again when it starts."""
