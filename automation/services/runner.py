@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -73,16 +73,16 @@ def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None 
             "journey", "email_campaign")}
         keys = {(journey_id, key): pk for pk, journey_id, key in JourneyStep.objects.filter(
             journey_id__in={step.journey_id for step in steps.values()}).values_list("pk", "journey_id", "key")}
-        runs, moves = [], defaultdict(list)
+        runs, moves = defaultdict(list), defaultdict(list)
         for step_id, rows in by_step.items():
             step = steps[step_id]
-            for (enrolment_id, _contact, _step, visit), move in zip(rows, _apply(step, rows, now), strict=True):
-                runs.append(JourneyStepRun(enrolment_id=enrolment_id, step_id=step_id, visit=visit,
-                                           outcome=move.outcome, ran_at=now))
+            for (enrolment_id, _contact, _step, _visit), move in zip(rows, _apply(step, rows, now), strict=True):
+                runs[(step_id, move.outcome)].append(enrolment_id)
                 target = keys[(step.journey_id, move.to)] if move.to else None
                 moves[(target, move.delay)].append(enrolment_id)
                 report.outcomes[move.outcome] += 1
-        JourneyStepRun.objects.bulk_create(runs)
+        for (step_id, outcome), ids in runs.items():
+            _log(step_id, outcome, ids, now)
         for (target, delay), ids in moves.items():
             if target is None:
                 JourneyEnrolment.objects.filter(pk__in=ids).update(
@@ -95,6 +95,22 @@ def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None 
     report.steps += len(claimed)
     report.batches += 1
     return len(claimed)
+
+
+def _log(step_id: int, outcome: str, enrolment_ids: list[int], now) -> None:
+    """The log rows of one step and outcome, in one INSERT … SELECT from the claimed enrolments (their
+    visit as it is before the move): Django's bulk_create cost about 0.2 ms a row in Python, most of the
+    runner's time (bench journeys)."""
+    picked = JourneyEnrolment.objects.filter(pk__in=enrolment_ids).order_by().annotate(
+        run_enrolment=F("pk"), run_visit=F("visit")).values("run_enrolment", "run_visit")
+    select_sql, params = picked.query.sql_with_params()
+    table = connection.ops.quote_name(JourneyStepRun._meta.db_table)
+    with connection.cursor() as cursor:
+        # A quoted table name and Django's own compiled subquery; every value is a parameter.
+        cursor.execute(
+            f"INSERT INTO {table} (enrolment_id, step_id, visit, outcome, ran_at) "  # noqa: S608
+            f"SELECT claimed.run_enrolment, %s, claimed.run_visit, %s, %s FROM ({select_sql}) claimed",
+            [step_id, outcome, now, *params])
 
 
 def journeys_run_due(*, size: int = BATCH, max_batches: int | None = None) -> RunReport:
