@@ -42,10 +42,19 @@ def _setup(args):
 
 
 def _empty():
+    from django.db import connection
+
     from automation.models import Journey, JourneyEnrolment, JourneyStepRun
     from crm.models import Contact, Tag
     from publishing.email.models import EmailDelivery
 
+    if connection.vendor == "postgresql":
+        # Deleting through the ORM collects every cascade in Python: minutes at 100,000 contacts.
+        tables = [model._meta.db_table for model in (JourneyStepRun, JourneyEnrolment, EmailDelivery, Journey,
+                                                      Contact.tags.through, Tag, Contact)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        return
     for model in (JourneyStepRun, JourneyEnrolment, EmailDelivery, Journey, Contact.tags.through, Tag):
         model.objects.all().delete()
     Contact.objects.all().delete()
