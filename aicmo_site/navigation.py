@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 SECTIONS = (
     ("crm", "Contacts"),
     ("publishing", "Publishing"),
+    ("automation", "Journeys"),
     ("media", "Media"),
     ("analytics", "Analytics"),
     ("gateways", "Providers"),

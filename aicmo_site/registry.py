@@ -7,7 +7,9 @@ without an import cycle."""
 from importlib import import_module
 from types import ModuleType
 
-DOMAIN_APPS_IN_ORDER = ("gateways", "webhooks", "crm", "media", "publishing", "publishing.email", "analytics", "alerts")
+DOMAIN_APPS_IN_ORDER = (
+    "gateways", "webhooks", "crm", "media", "publishing", "publishing.email", "automation", "analytics", "alerts",
+)
 
 
 def app_modules(module_name: str) -> list[tuple[str, ModuleType]]:

@@ -13,9 +13,9 @@ APPROVER = "Approver"
 ANALYST = "Analyst"
 ROLES = (ADMIN, MARKETER, APPROVER, ANALYST)
 
-DOMAIN_APPS = ("crm", "publishing", "media", "analytics", "gateways", "alerts")
+DOMAIN_APPS = ("crm", "publishing", "media", "automation", "analytics", "gateways", "alerts")
 # What Marketers change day to day; gateways (provider accounts and their secrets) stay with Admins.
-MARKETER_APPS = ("crm", "publishing", "media")
+MARKETER_APPS = ("crm", "publishing", "media", "automation")
 SITE_VIEWS = ("view_backgroundrun",)
 # Custom permissions whose codename starts with one of these belong to reviewers, not authors.
 APPROVAL_PREFIXES = ("approve_", "review_")

@@ -29,6 +29,7 @@ urlpatterns = [
     path("providers/", include("gateways.urls", namespace="gateways")),
     path("webhooks/", include("webhooks.urls", namespace="webhooks")),
     path("alerts/", include("alerts.urls", namespace="alerts")),
+    path("journeys/", include("automation.urls", namespace="automation")),
     # Reached from inside emails and by providers: open pixel, click redirect, unsubscribe, events;
     # and the back-office pages of email sends (/email/campaigns/).
     path("", include("publishing.email.urls")),

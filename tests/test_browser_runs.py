@@ -4,7 +4,7 @@ while a run works (htmx polling the live server), and axe-clean at a phone's wid
 import pytest
 
 from aicmo_site.models import BackgroundRun, RunKind, RunStatus
-from tests.test_browser_every_page import AXE, _axe_violations, _horizontal_overflow
+from tests.browser import AXE, axe_violations, horizontal_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-password-1"
@@ -34,7 +34,7 @@ def test_a_marketer_follows_a_run_as_it_moves_on_a_phone(live_server, browser, m
     page.goto(f"{live_server.url}/runs/?mine=true")
     bar = page.locator(f"a[href='/runs/{run.pk}/']").locator("xpath=ancestor::tr").locator("[role=progressbar]")
     assert bar.get_attribute("aria-valuenow") == "20"
-    assert _horizontal_overflow(page) <= 0 and _axe_violations(page) == []
+    assert horizontal_overflow(page) <= 0 and axe_violations(page) == []
 
     BackgroundRun.objects.filter(pk=run.pk).update(done=7)
     page.wait_for_selector(f"tr:has(a[href='/runs/{run.pk}/']) [role=progressbar][aria-valuenow='70']")
@@ -44,5 +44,5 @@ def test_a_marketer_follows_a_run_as_it_moves_on_a_phone(live_server, browser, m
     BackgroundRun.objects.filter(pk=run.pk).update(status=RunStatus.COMPLETED, done=10, result={"contacts": 10})
     page.wait_for_selector("#run:not([hx-trigger]) >> text=Completed")
     assert "Contacts" in page.locator("#run").inner_text()
-    assert _horizontal_overflow(page) <= 0 and _axe_violations(page) == []
+    assert horizontal_overflow(page) <= 0 and axe_violations(page) == []
     context.close()

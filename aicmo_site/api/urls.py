@@ -10,7 +10,7 @@ from aicmo_site.api.root import ApiRootView
 from aicmo_site.api.routers import ApiRouter
 from aicmo_site.api.runs import BackgroundRunViewSet
 
-API_APPS = ("gateways", "webhooks", "crm", "media", "publishing", "analytics", "alerts")
+API_APPS = ("gateways", "webhooks", "crm", "media", "publishing", "automation", "analytics", "alerts")
 
 urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "crm",
     "media",
     "publishing",
+    "automation",
     "analytics",
     "alerts",
     # Last, so its post_migrate (roles_sync) runs once every app's permissions exist.

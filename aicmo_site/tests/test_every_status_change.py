@@ -15,6 +15,8 @@ from django.utils.timezone import now
 from aicmo_site.models import BackgroundRun, RunKind
 from aicmo_site.transitions import workflow_for, workflows
 from alerts.models import Alert
+from automation.models import Journey
+from automation.tests.factories import journey
 from crm.models import ImportRun
 from crm.tests.factories import ContactFactory
 from media.tests.factories import AssetFactory
@@ -42,6 +44,9 @@ EXEMPT = {
     # A cached analysis of a text, not a workflow a person acts on: its worker settles it with conditional
     # UPDATEs (pending -> running -> done/failed), as the sender marks its deliveries.
     "publishing.ContentAnalysis": "the analysis worker's marks",
+    # A contact's place in a journey moves with each step, set-based for a whole claimed batch in the
+    # same transaction as the step's effect; the step log row (unique per visit) is its record.
+    "automation.JourneyEnrolment": "the journey runner's set-based moves, recorded by the step log",
 }
 
 # Files allowed to set a status outside the mechanism (by assignment or in an UPDATE), with the reason.
@@ -53,6 +58,10 @@ ASSIGNING = {
     "publishing/dispatcher.py": 1,
     "publishing/services/content.py": 1,  # Review, see EXEMPT
     "publishing/services/analysis.py": 3,  # ContentAnalysis, see EXEMPT
+    # JourneyEnrolment, see EXEMPT: exits (archive, removal, exit triggers, goals) and the runner's moves.
+    "automation/services/journeys.py": 2,
+    "automation/services/runner.py": 1,
+    "automation/services/triggers.py": 3,
     "publishing/email/sender/batch.py": 1,  # EmailDelivery, see EXEMPT
     "publishing/email/services/campaigns.py": 2,  # EmailDelivery (a cancel drops the queued; lease recovery)
     "webhooks/services.py": 3,  # WebhookMessage, see EXEMPT
@@ -63,7 +72,7 @@ ASSIGNMENT = re.compile(
     r"|\.update\(\s*(?:status|lifecycle_status)\s*=",
     re.MULTILINE,
 )
-APPS = ("aicmo_site", "gateways", "webhooks", "crm", "media", "publishing", "analytics", "alerts")
+APPS = ("aicmo_site", "gateways", "webhooks", "crm", "media", "publishing", "automation", "analytics", "alerts")
 
 
 def _import_every_workflow():
@@ -91,6 +100,8 @@ def _make(model):
         return ImportRun.objects.create(file=ContentFile(b"email\n", name="x.csv"))
     if model is Alert:
         return Alert.objects.create(rule="r", subject="s", title="t", value=1, threshold=0, last_seen_at=now())
+    if model is Journey:
+        return journey(active=False)
     if model is BackgroundRun:
         return BackgroundRun.objects.create(kind=RunKind.RENDITIONS)
     if model is ABTest:

@@ -67,6 +67,9 @@ class EmailCampaign(models.Model):
     status = models.CharField(max_length=12, choices=SendStatus.choices, default=SendStatus.DRAFT, editable=False,
                               db_index=True)
     audience_size = models.PositiveIntegerField(default=0, editable=False, help_text="Deliveries frozen at send")
+    kept_open = models.BooleanField(
+        default=False, editable=False,
+        help_text="Fed one contact at a time (a journey's email step): stays sending when its queue is empty")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+", editable=False)
     started_at = models.DateTimeField(null=True, blank=True, editable=False)

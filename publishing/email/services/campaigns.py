@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.transitions import Action, Change, Workflow
+from crm.models import Contact
 from crm.selectors import audience_contacts, contacts_emailable
 from gateways.capabilities import Capability
 from gateways.readiness import Readiness, capability_readiness
@@ -107,6 +108,12 @@ def _freeze_audience(email_campaign: EmailCampaign) -> int:
     """One INSERT … SELECT: every emailable contact once; the unique constraint makes a repeat harmless."""
     contacts = audience_queryset(email_campaign.campaign).order_by().annotate(audience_id=F("pk")).values(
         "audience_id")
+    _insert_deliveries(email_campaign.campaign_id, contacts)
+    return EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id).count()
+
+
+def _insert_deliveries(campaign_id: int, contacts) -> int:
+    """`contacts`: a queryset of values("audience_id"). Returns how many rows were new."""
     select_sql, params = contacts.query.sql_with_params()
     table = EmailDelivery._meta.db_table
     with connection.cursor() as cursor:
@@ -117,9 +124,9 @@ def _freeze_audience(email_campaign: EmailCampaign) -> int:
             f"FROM ({select_sql}) AS audience "
             # SQLite reads "ON" after a bare FROM as a join condition; the WHERE ends the SELECT first.
             "WHERE 1 = 1 ON CONFLICT DO NOTHING",
-            [email_campaign.campaign_id, False, DeliveryStatus.QUEUED, timezone.now(), *params],
+            [campaign_id, False, DeliveryStatus.QUEUED, timezone.now(), *params],
         )
-    return EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id).count()
+        return cursor.rowcount
 
 
 @transaction.atomic
@@ -139,6 +146,44 @@ def email_campaign_send(*, email_campaign: EmailCampaign, by=None) -> EmailCampa
     ab_test_assign(email_campaign=email_campaign)
     transaction.on_commit(lambda: campaign_wake(email_campaign.pk))
     return email_campaign
+
+
+@transaction.atomic
+def email_campaign_open(*, campaign, template: EmailTemplate, by=None, **fields) -> EmailCampaign:
+    """A send fed contact by contact (by a journey) rather than frozen at once: the checklist holds
+    except for the audience, which starts empty; it stays sending until canceled."""
+    email_campaign = email_campaign_set_up(campaign=campaign, template=template, by=by, **fields)
+    unmet = [item for item in email_campaign_checklist(email_campaign) if not item["ok"] and item["key"] != "audience"]
+    if unmet:
+        raise DomainError(f"Not ready to send: {', '.join(item['label'] for item in unmet)}.",
+                          code="checklist_failed", extra={"failing": [item["label"] for item in unmet]})
+    EmailCampaign.objects.filter(pk=email_campaign.pk).update(kept_open=True)
+    email_campaign.kept_open = True
+    return email_campaign_transition(email_campaign=email_campaign, to=SendStatus.SENDING, by=by,
+                                     note="Open: fed by a journey", requested_by=by, started_at=timezone.now())
+
+
+@transaction.atomic
+def email_deliveries_add(*, email_campaign: EmailCampaign, contact_ids) -> int:
+    """Queue the send for these contacts, only those email may go to (consent, suppression), each at
+    most once ever (the delivery's unique constraint, so a repeat adds nothing); the workers are woken
+    after commit. Returns how many deliveries were added."""
+    contacts = contacts_emailable(Contact.objects.filter(pk__in=contact_ids)).order_by().annotate(
+        audience_id=F("pk")).values("audience_id")
+    added = _insert_deliveries(email_campaign.campaign_id, contacts)
+    if added:
+        EmailCampaign.objects.filter(pk=email_campaign.pk).update(audience_size=F("audience_size") + added)
+        transaction.on_commit(lambda: campaign_wake(email_campaign.pk, workers=1))
+    return added
+
+
+@transaction.atomic
+def email_campaign_close(*, email_campaign: EmailCampaign) -> bool:
+    """No more contacts will be added to an open send: it completes once what is queued has gone out
+    (now, if nothing is). Returns whether it completed now."""
+    EmailCampaign.objects.filter(pk=email_campaign.pk).update(kept_open=False)
+    email_campaign.kept_open = False
+    return email_campaign_complete_if_done(email_campaign_id=email_campaign.pk)
 
 
 @transaction.atomic
@@ -238,7 +283,7 @@ def email_campaign_cancel(*, email_campaign: EmailCampaign, by=None, note: str =
 def email_campaign_complete_if_done(*, email_campaign_id: int) -> bool:
     """Completed only when no delivery is still owed a send (queued, held for an A/B winner, or sending)."""
     email_campaign = EmailCampaign.objects.select_for_update().get(pk=email_campaign_id)
-    if email_campaign.status != SendStatus.SENDING:
+    if email_campaign.status != SendStatus.SENDING or email_campaign.kept_open:
         return False
     unsent = EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status__in=DELIVERY_UNSENT)
     if unsent.exists():

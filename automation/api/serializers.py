@@ -1,0 +1,73 @@
+from rest_framework import serializers
+
+from aicmo_site.transitions import available_action_names
+from automation.choices import ReEntry, StepKind
+from automation.models import Journey, JourneyStep
+
+
+class JourneyStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JourneyStep
+        fields = ("key", "kind", "config", "next", "other")
+
+
+class StepInputSerializer(serializers.Serializer):
+    """Only the shape: the graph's rules are the service's (automation.services.graph)."""
+
+    key = serializers.CharField(max_length=40)
+    kind = serializers.ChoiceField(choices=StepKind.choices)
+    config = serializers.DictField(required=False, default=dict)
+    next = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    other = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+class JourneySerializer(serializers.ModelSerializer):
+    steps = JourneyStepSerializer(many=True, read_only=True)
+    available_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Journey
+        fields = ("id", "name", "description", "status", "reentry", "entry_triggers", "exit_triggers", "goal",
+                  "steps", "available_actions", "activated_at", "created_at", "updated_at")
+        read_only_fields = fields
+
+    def get_available_actions(self, journey) -> list[str]:
+        request = self.context.get("request")
+        return available_action_names(journey, request.user) if request else []
+
+
+class JourneyInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    reentry = serializers.ChoiceField(choices=ReEntry.choices, required=False, default=ReEntry.ONCE_EVER)
+    entry_triggers = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    exit_triggers = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    goal = serializers.DictField(required=False, default=dict)
+    steps = StepInputSerializer(many=True)
+
+
+class StepsInputSerializer(serializers.Serializer):
+    steps = StepInputSerializer(many=True)
+
+
+class ContactsInputSerializer(serializers.Serializer):
+    contact_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=10000)
+
+
+class ContactInputSerializer(serializers.Serializer):
+    contact_id = serializers.IntegerField(min_value=1)
+
+
+class StepStatsSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    kind = serializers.CharField()
+    on_step = serializers.IntegerField(help_text="Contacts on this step now (due or waiting)")
+    went_through = serializers.IntegerField()
+    outcomes = serializers.DictField(child=serializers.IntegerField())
+
+
+class JourneyStatsSerializer(serializers.Serializer):
+    on_the_way = serializers.IntegerField()
+    finished = serializers.IntegerField()
+    left = serializers.IntegerField()
+    steps = StepStatsSerializer(many=True)

@@ -1,0 +1,136 @@
+"""Journeys' data: the journey, its steps (a graph by step key), each contact's place in it (the source
+of truth the runner works from) and one log row per step a contact went through. Workflows live in
+automation/services."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, ReEntry, StepKind
+
+__all__ = ["Journey", "JourneyEnrolment", "JourneySegmentMember", "JourneyStep", "JourneyStepRun"]
+
+
+class Journey(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=JourneyStatus.choices, default=JourneyStatus.DRAFT,
+                              editable=False, db_index=True)
+    reentry = models.CharField(max_length=16, choices=ReEntry.choices, default=ReEntry.ONCE_EVER,
+                               verbose_name="Re-entry", help_text="May a contact go through the journey again?")
+    entry_triggers = models.JSONField(
+        default=list, blank=True,
+        help_text='What enrols a contact, e.g. [{"kind": "segment_entered", "segment_id": 3}, '
+                  '{"kind": "event", "event_kind": "clicked"}]; anyone may also be added by hand or the API')
+    exit_triggers = models.JSONField(default=list, blank=True,
+                                     help_text='What takes a contact out, e.g. ["unsubscribed", "converted"]')
+    goal = models.JSONField(default=dict, blank=True,
+                            help_text='Reached: the contact has finished, e.g. {"tag": "customer"} or '
+                                      '{"lifecycle": "converted"}')
+    events_since = models.DateTimeField(null=True, blank=True, editable=False,
+                                        help_text="Engagement events after this enrol; set on activation")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    activated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JourneyStep(models.Model):
+    """One box of the flow. `next` and `other` name the steps that follow by key (see choices.BRANCHING)."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="steps")
+    key = models.SlugField(max_length=40, help_text="Names the step for the steps that lead to it")
+    position = models.PositiveSmallIntegerField(default=0, help_text="The first step is where contacts start")
+    kind = models.CharField(max_length=16, choices=StepKind.choices)
+    config = models.JSONField(default=dict, blank=True)
+    next = models.SlugField(max_length=40, blank=True, help_text="The step that follows (when a condition holds)")
+    other = models.SlugField(max_length=40, blank=True, help_text="The step that follows when a condition fails")
+    email_campaign = models.ForeignKey("publishing.EmailCampaign", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+", editable=False,
+                                       help_text="The send this email step feeds; opened on activation")
+
+    class Meta:
+        ordering = ["journey", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["journey", "key"], name="automation_step_key_once")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.get_kind_display()})"
+
+
+class JourneyEnrolment(models.Model):
+    """One contact's way through one journey: where they are and when the runner takes them next."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="enrolments")
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(JourneyStep, null=True, blank=True, on_delete=models.PROTECT, related_name="enrolments")
+    # How many steps the contact has gone through: the step log's key, so a step runs once per visit.
+    visit = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ACTIVE)
+    # The journey's rule when the contact entered: the constraints below hold it in the database.
+    reentry = models.CharField(max_length=16, choices=ReEntry.choices, editable=False)
+    source = models.CharField(max_length=40, blank=True, help_text='What enrolled them, e.g. "segment:3", "api"')
+    exit_reason = models.CharField(max_length=40, blank=True)
+    entered_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-entered_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["journey", "contact"], condition=Q(reentry=ReEntry.ONCE_EVER),
+                                    name="automation_enrolment_once_ever"),
+            models.UniqueConstraint(fields=["journey", "contact"],
+                                    condition=Q(reentry=ReEntry.ONCE_AT_A_TIME, status__in=ENROLMENT_LIVE),
+                                    name="automation_enrolment_once_at_a_time"),
+        ]
+        indexes = [
+            # The runner's claim: due contact-steps in due order.
+            models.Index(fields=["due_at"], condition=Q(status__in=ENROLMENT_LIVE), name="automation_enrolment_due"),
+            models.Index(fields=["journey", "step", "status"], name="automation_enrolment_step"),
+            models.Index(fields=["contact", "status"], name="automation_enrolment_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} in {self.journey_id} ({self.status})"
+
+
+class JourneyStepRun(models.Model):
+    """A step a contact went through, written in the transaction that applied it and moved them on:
+    unique per (enrolment, visit), so the same step can never run twice for that contact."""
+
+    enrolment = models.ForeignKey(JourneyEnrolment, on_delete=models.CASCADE, related_name="runs")
+    step = models.ForeignKey(JourneyStep, on_delete=models.CASCADE, related_name="runs")
+    visit = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=20, help_text='e.g. "next", "other", "queued", "not emailable"')
+    ran_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["enrolment", "visit"]
+        constraints = [models.UniqueConstraint(fields=["enrolment", "visit"], name="automation_step_run_once")]
+        indexes = [models.Index(fields=["step", "outcome"], name="automation_step_run_step")]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id}#{self.visit} {self.step_id}: {self.outcome}"
+
+
+class JourneySegmentMember(models.Model):
+    """Who was in an entry segment at the journey's last look: a contact found in the segment now and
+    not here has joined it (and enters the journey); one here and no longer in it has left it."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="+")
+    segment = models.ForeignKey("crm.Segment", on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["journey", "segment", "contact"],
+                                               name="automation_segment_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} in segment {self.segment_id} for journey {self.journey_id}"

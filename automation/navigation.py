@@ -1,0 +1,3 @@
+NAV_ITEMS = [
+    ("Journeys", "automation:journey-list", "automation.view_journey"),
+]

@@ -1,0 +1,21 @@
+"""Every write of journeys. Keyword-only, each in a transaction, raising DomainError or ValidationError."""
+
+from automation.services.enrolment import journey_enrol
+from automation.services.journeys import (
+    JOURNEY_WORKFLOW,
+    journey_activate,
+    journey_archive,
+    journey_check,
+    journey_create,
+    journey_pause,
+    journey_remove_contact,
+    journey_update,
+)
+from automation.services.runner import journeys_run_batch, journeys_run_due
+from automation.services.triggers import journey_exits_apply, journeys_triggers_apply
+
+__all__ = [
+    "JOURNEY_WORKFLOW", "journey_activate", "journey_archive", "journey_check", "journey_create", "journey_enrol",
+    "journey_exits_apply", "journey_pause", "journey_remove_contact", "journey_update", "journeys_run_batch",
+    "journeys_run_due", "journeys_triggers_apply",
+]

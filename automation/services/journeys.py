@@ -1,0 +1,170 @@
+"""A journey's life: created with its steps (checked as a graph), activated (its email steps' sends
+opened), paused, archived; contacts enrolled (set-based, honouring the re-entry rule) and removed."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from aicmo_site.errors import ConflictError, DomainError
+from aicmo_site.transitions import Action, Workflow
+from automation.choices import (
+    ENROLMENT_LIVE,
+    JOURNEY_TERMINAL,
+    JOURNEY_TRANSITIONS,
+    EnrolmentStatus,
+    ExitTrigger,
+    JourneyStatus,
+    ReEntry,
+    StepKind,
+    TriggerKind,
+)
+from automation.models import Journey, JourneyEnrolment, JourneyStep
+from automation.services.graph import graph_validate
+from automation.services.triggers import journey_triggers_start
+from crm.choices import EventKind
+from crm.models import Contact, Segment
+
+CHANGE = "automation.change_journey"
+JOURNEY_WORKFLOW = Workflow(
+    model=Journey, transitions=JOURNEY_TRANSITIONS, terminal=JOURNEY_TERMINAL, noun="journey", clean_exclude=(),
+    actions=[
+        Action("activate", "Activate", to=JourneyStatus.ACTIVE, permission=CHANGE),
+        Action("pause", "Pause", to=JourneyStatus.PAUSED, permission=CHANGE),
+        Action("archive", "Archive", to=JourneyStatus.ARCHIVED, permission=CHANGE),
+    ],
+)
+# The engagement events that may start a journey (those recorded today; replies, page visits and
+# payments join when their events exist).
+ENTRY_EVENTS = (EventKind.OPENED, EventKind.CLICKED, EventKind.FORM_SUBMIT, EventKind.CONVERTED,
+                EventKind.REPLIED, EventKind.PAGE_VIEW)
+STEP_FIELDS = ("key", "kind", "config", "next", "other")
+
+
+def _triggers_validate(entry_triggers, exit_triggers, goal) -> None:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(entry_triggers, list):
+        entry_triggers = [None]
+    for index, trigger in enumerate(entry_triggers):
+        here = f"entry_triggers[{index}]"
+        kind = trigger.get("kind") if isinstance(trigger, dict) else None
+        if kind == TriggerKind.SEGMENT_ENTERED:
+            if not Segment.objects.filter(pk=trigger.get("segment_id") if isinstance(trigger.get("segment_id"), int)
+                                          else None).exists():
+                errors[here] = ["Choose a segment that exists."]
+        elif kind == TriggerKind.EVENT:
+            if trigger.get("event_kind") not in ENTRY_EVENTS:
+                errors[here] = [f"Choose an event: {', '.join(ENTRY_EVENTS)}."]
+        elif kind != TriggerKind.MANUAL:
+            errors[here] = [f"Choose a kind: {', '.join(TriggerKind.values)}."]
+    if not isinstance(exit_triggers, list) or any(item not in ExitTrigger.values for item in exit_triggers):
+        errors["exit_triggers"] = [f"Choose among: {', '.join(ExitTrigger.values)}."]
+    elif ExitTrigger.LEFT_SEGMENT in exit_triggers and not any(
+            isinstance(t, dict) and t.get("kind") == TriggerKind.SEGMENT_ENTERED for t in entry_triggers):
+        errors["exit_triggers"] = ["Leaving the segment needs a segment among the entry triggers."]
+    if not isinstance(goal, dict) or len(goal) > 1 or (goal and not (
+            isinstance(goal.get("tag"), str) and goal["tag"].strip() or goal.get("lifecycle") in _stages())):
+        errors["goal"] = ['Give none, {"tag": name} or {"lifecycle": stage}.']
+    if errors:
+        raise ValidationError(errors)
+
+
+def _stages():
+    from crm.choices import LifecycleStatus
+
+    return LifecycleStatus.values
+
+
+def _steps_save(journey: Journey, steps: list[dict]) -> None:
+    graph_validate(steps)
+    JourneyStep.objects.filter(journey=journey).delete()
+    JourneyStep.objects.bulk_create(
+        JourneyStep(journey=journey, position=position, key=step["key"], kind=step["kind"],
+                    config=step.get("config") or {}, next=step.get("next") or "", other=step.get("other") or "")
+        for position, step in enumerate(steps))
+
+
+@transaction.atomic
+def journey_create(*, by=None, name: str, steps: list[dict], description: str = "", reentry: str = ReEntry.ONCE_EVER,
+                   entry_triggers: list | None = None, exit_triggers: list | None = None,
+                   goal: dict | None = None) -> Journey:
+    journey = Journey(name=name, description=description, reentry=reentry, entry_triggers=entry_triggers or [],
+                      exit_triggers=exit_triggers or [], goal=goal or {}, created_by=by)
+    journey.full_clean()
+    _triggers_validate(journey.entry_triggers, journey.exit_triggers, journey.goal)
+    journey.save()
+    _steps_save(journey, steps)
+    return journey
+
+
+@transaction.atomic
+def journey_update(*, journey: Journey, steps: list[dict] | None = None, **fields) -> Journey:
+    """Only a draft changes: contacts on their way through a live journey keep the steps they started
+    (versions for live edits come with the builder)."""
+    journey = Journey.objects.select_for_update().get(pk=journey.pk)
+    if journey.status != JourneyStatus.DRAFT:
+        raise ConflictError("Only a draft journey can be changed.", code="not_draft")
+    for name, value in fields.items():
+        setattr(journey, name, value)
+    journey.full_clean()
+    _triggers_validate(journey.entry_triggers, journey.exit_triggers, journey.goal)
+    journey.save()
+    if steps is not None:
+        _steps_save(journey, steps)
+    return journey
+
+
+@transaction.atomic
+def journey_activate(*, journey: Journey, by=None, via: str = "") -> Journey:
+    """Opens a send for every email step first, so a journey whose email cannot go out (no provider, no
+    unsubscribe link) is refused rather than left to fail contact by contact."""
+    from publishing.email.models import EmailTemplate
+    from publishing.email.services import email_campaign_open
+    from publishing.services import campaign_create
+
+    JOURNEY_WORKFLOW.check_action(journey, "activate", by)
+    for step in JourneyStep.objects.filter(journey=journey, kind=StepKind.SEND_EMAIL, email_campaign__isnull=True):
+        template = EmailTemplate.objects.get(pk=step.config["template_id"])
+        campaign = campaign_create(by=by, name=f"Journey {journey.name}: {step.key}",
+                                   description="Sent one contact at a time by the journey.")
+        step.email_campaign = email_campaign_open(campaign=campaign, template=template, by=by)
+        step.save(update_fields=["email_campaign"])
+    now = timezone.now()
+    if journey.activated_at is None:
+        journey_triggers_start(journey=journey)
+    return JOURNEY_WORKFLOW.transition(journey, JourneyStatus.ACTIVE, by=by, via=via, fields={
+        "activated_at": now, "events_since": journey.events_since or now})
+
+
+def journey_pause(*, journey: Journey, by=None, via: str = "") -> Journey:
+    """Contacts stay where they are; the runner leaves them until the journey is active again."""
+    JOURNEY_WORKFLOW.check_action(journey, "pause", by)
+    return JOURNEY_WORKFLOW.transition(journey, JourneyStatus.PAUSED, by=by, via=via)
+
+
+@transaction.atomic
+def journey_archive(*, journey: Journey, by=None, via: str = "") -> Journey:
+    """Everyone still on the way leaves it; its sends finish what is queued and complete."""
+    from publishing.email.services import email_campaign_close
+
+    JOURNEY_WORKFLOW.check_action(journey, "archive", by)
+    for step in JourneyStep.objects.filter(journey=journey, email_campaign__isnull=False).select_related(
+            "email_campaign"):
+        email_campaign_close(email_campaign=step.email_campaign)
+    JourneyEnrolment.objects.filter(journey=journey, status__in=ENROLMENT_LIVE).update(
+        status=EnrolmentStatus.EXITED, exit_reason="journey archived", finished_at=timezone.now(), due_at=None)
+    return JOURNEY_WORKFLOW.transition(journey, JourneyStatus.ARCHIVED, by=by, via=via)
+
+
+@transaction.atomic
+def journey_remove_contact(*, journey: Journey, contact: Contact, reason: str = "removed by hand") -> int:
+    """Takes the contact off the journey; a step already applied stays applied. Returns 1, or 0 when
+    the contact was not on it."""
+    return JourneyEnrolment.objects.filter(journey=journey, contact=contact, status__in=ENROLMENT_LIVE).update(
+        status=EnrolmentStatus.EXITED, exit_reason=reason[:40], finished_at=timezone.now(), due_at=None)
+
+
+def journey_check(*, steps: list[dict]) -> None:
+    """Raise the graph's errors without saving (the API's validate)."""
+    if not isinstance(steps, list):
+        raise DomainError("Give the steps as a list.", code="invalid_steps")
+    graph_validate(steps)

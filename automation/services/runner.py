@@ -1,0 +1,191 @@
+"""The runner: takes due contact-steps from the database and applies them, exactly once.
+
+- Workers claim a batch of due enrolments (ordered by due time, on a partial index) with SELECT … FOR
+  UPDATE SKIP LOCKED, so two workers never hold the same contact; on SQLite the claiming transaction
+  holds the write lock, which serialises workers instead.
+- A batch is applied step by step, set-based (one tag INSERT for everyone on an "add tag" step...), and
+  every effect, the step log rows (unique per enrolment and visit) and the move to the next step commit
+  in that one transaction: a worker killed at any point leaves each contact either before the step or
+  after it, never half-way, so nothing is applied twice or skipped.
+- An email step's effect is the delivery row, queued in the same transaction: the email sender then
+  sends it at most once (its own lease and "outcome unknown" discipline), and the delivery's unique
+  (send, contact) key stops a repeat.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, StepKind
+from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
+from automation.services.graph import wait_seconds
+from crm.models import Contact, Segment
+from crm.selectors import contacts_emailable, segment_queryset
+from crm.services import contacts_tag, contacts_transition, contacts_untag
+
+BATCH = 1000
+
+
+@dataclass
+class RunReport:
+    steps: int = 0
+    batches: int = 0
+    outcomes: dict = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass(frozen=True)
+class _Move:
+    """Where one contact goes after a step: `to` (a step key; None: the journey ends), how."""
+
+    outcome: str
+    to: str | None
+    delay: int = 0
+
+
+def _claim(*, size: int, now) -> list[tuple]:
+    active = list(Journey.objects.filter(status=JourneyStatus.ACTIVE).values_list("pk", flat=True))
+    if not active:
+        return []
+    return list(JourneyEnrolment.objects.filter(status__in=ENROLMENT_LIVE, due_at__lte=now, journey_id__in=active)
+                .select_for_update(skip_locked=True).order_by("due_at")
+                .values_list("pk", "contact_id", "step_id", "visit")[:size])
+
+
+def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None = None) -> int:
+    """Claim and apply one batch of due contact-steps; returns how many were applied (0: none due)."""
+    report = report or RunReport()
+    with transaction.atomic():
+        now = now or timezone.now()
+        claimed = _claim(size=size, now=now)
+        if not claimed:
+            return 0
+        by_step: dict[int, list[tuple]] = defaultdict(list)
+        for row in claimed:
+            by_step[row[2]].append(row)
+        steps = {step.pk: step for step in JourneyStep.objects.filter(pk__in=by_step).select_related(
+            "journey", "email_campaign")}
+        keys = {(journey_id, key): pk for pk, journey_id, key in JourneyStep.objects.filter(
+            journey_id__in={step.journey_id for step in steps.values()}).values_list("pk", "journey_id", "key")}
+        runs, moves = defaultdict(list), defaultdict(list)
+        for step_id, rows in by_step.items():
+            step = steps[step_id]
+            for (enrolment_id, _contact, _step, _visit), move in zip(rows, _apply(step, rows, now), strict=True):
+                runs[(step_id, move.outcome)].append(enrolment_id)
+                target = keys[(step.journey_id, move.to)] if move.to else None
+                moves[(target, move.delay)].append(enrolment_id)
+                report.outcomes[move.outcome] += 1
+        for (step_id, outcome), ids in runs.items():
+            _log(step_id, outcome, ids, now)
+        for (target, delay), ids in moves.items():
+            if target is None:
+                JourneyEnrolment.objects.filter(pk__in=ids).update(
+                    status=EnrolmentStatus.DONE, visit=F("visit") + 1, due_at=None, finished_at=now,
+                    exit_reason="exit step")
+            else:
+                JourneyEnrolment.objects.filter(pk__in=ids).update(
+                    step_id=target, visit=F("visit") + 1, due_at=now + timedelta(seconds=delay),
+                    status=EnrolmentStatus.WAITING if delay else EnrolmentStatus.ACTIVE)
+    report.steps += len(claimed)
+    report.batches += 1
+    return len(claimed)
+
+
+def _log(step_id: int, outcome: str, enrolment_ids: list[int], now) -> None:
+    """The log rows of one step and outcome, in one INSERT … SELECT from the claimed enrolments (their
+    visit as it is before the move): Django's bulk_create cost about 0.2 ms a row in Python, most of the
+    runner's time (bench journeys)."""
+    picked = JourneyEnrolment.objects.filter(pk__in=enrolment_ids).order_by().annotate(
+        run_enrolment=F("pk"), run_visit=F("visit")).values("run_enrolment", "run_visit")
+    select_sql, params = picked.query.sql_with_params()
+    table = connection.ops.quote_name(JourneyStepRun._meta.db_table)
+    with connection.cursor() as cursor:
+        # A quoted table name and Django's own compiled subquery; every value is a parameter.
+        cursor.execute(
+            f"INSERT INTO {table} (enrolment_id, step_id, visit, outcome, ran_at) "  # noqa: S608
+            f"SELECT claimed.run_enrolment, %s, claimed.run_visit, %s, %s FROM ({select_sql}) claimed",
+            [step_id, outcome, now, *params])
+
+
+def journeys_run_due(*, size: int = BATCH, max_batches: int | None = None) -> RunReport:
+    """Apply due contact-steps until none is due (or `max_batches` were applied)."""
+    report = RunReport()
+    while max_batches is None or report.batches < max_batches:
+        if not journeys_run_batch(size=size, report=report):
+            break
+    return report
+
+
+def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
+    """The step's effect for every claimed contact on it, in as few statements as the kind allows."""
+    config, contact_ids = step.config, [row[1] for row in rows]
+    kind = step.kind
+    if kind == StepKind.WAIT:
+        return [_Move("waited", step.next, wait_seconds(config))] * len(rows)
+    if kind == StepKind.EXIT:
+        return [_Move("exit", None)] * len(rows)
+    if kind == StepKind.ADD_TAG:
+        contacts_tag(contacts=contact_ids, tag_names=[config["tag"]])
+    elif kind == StepKind.REMOVE_TAG:
+        contacts_untag(contacts=contact_ids, tag_names=[config["tag"]])
+    elif kind == StepKind.SET_LIFECYCLE:
+        contacts_transition(contacts=contact_ids, to=config["stage"], reason=f"Journey {step.journey.name}")
+    elif kind == StepKind.SET_FIELD:
+        _set_field(contact_ids, config["field"], config.get("value", ""), now)
+    elif kind == StepKind.SEND_EMAIL:
+        return _send_email(step, contact_ids)
+    elif kind == StepKind.CONDITION:
+        holding = _condition_holds(step, contact_ids)
+        return [_Move("yes", step.next) if contact_id in holding else _Move("no", step.other)
+                for contact_id in contact_ids]
+    elif kind == StepKind.RANDOM_SPLIT:
+        # Stable per contact and visit: a batch applied again after a rollback splits the same way.
+        return [_Move("first", step.next) if zlib.crc32(f"{row[0]}:{row[3]}".encode()) % 100 < config["percent"]
+                else _Move("second", step.other) for row in rows]
+    return [_Move("next", step.next)] * len(rows)
+
+
+def _set_field(contact_ids: list[int], name: str, value, now) -> None:
+    contacts = list(Contact.objects.filter(pk__in=contact_ids).only("pk", "custom_fields"))
+    for contact in contacts:
+        contact.custom_fields = {**(contact.custom_fields or {}), name: value}
+        contact.updated_at = now
+    Contact.objects.bulk_update(contacts, ["custom_fields", "updated_at"])
+
+
+def _send_email(step: JourneyStep, contact_ids: list[int]) -> list[_Move]:
+    from publishing.email.services import email_deliveries_add
+
+    email_deliveries_add(email_campaign=step.email_campaign, contact_ids=contact_ids)
+    emailable = set(contacts_emailable(Contact.objects.filter(pk__in=contact_ids)).values_list("pk", flat=True))
+    return [_Move("queued" if contact_id in emailable else "not emailable", step.next) for contact_id in contact_ids]
+
+
+def _condition_holds(step: JourneyStep, contact_ids: list[int]) -> set[int]:
+    from publishing.email.models import EmailDelivery
+
+    config = step.config
+    contacts = Contact.objects.filter(pk__in=contact_ids)
+    if "tag" in config:
+        contacts = contacts.filter(tags__name=config["tag"])
+    elif "lifecycle" in config:
+        contacts = contacts.filter(lifecycle_status=config["lifecycle"])
+    elif "field" in config:
+        contacts = contacts.filter(**{f"custom_fields__{config['field']}": config["equals"]})
+    elif "segment_id" in config:
+        segment = Segment.objects.filter(pk=config["segment_id"]).first()
+        contacts = segment_queryset(segment).filter(pk__in=contact_ids) if segment else contacts.none()
+    else:
+        # "The journey's last email": any email step of this journey the contact was sent.
+        sends = JourneyStep.objects.filter(journey_id=step.journey_id, kind=StepKind.SEND_EMAIL,
+                                           email_campaign__isnull=False).values("email_campaign__campaign_id")
+        mark = "first_clicked_at" if config.get("clicked_last_email") else "first_opened_at"
+        return set(EmailDelivery.objects.filter(contact_id__in=contact_ids, campaign_id__in=sends,
+                                                **{f"{mark}__isnull": False}).values_list("contact_id", flat=True))
+    return set(contacts.values_list("pk", flat=True))

@@ -1,0 +1,117 @@
+"""What enrols contacts and what takes them out, each a few set-based statements per journey.
+
+- Joins a segment: the journey remembers who was in each entry segment at its last look
+  (JourneySegmentMember); members now and not remembered have joined and are enrolled. At the first
+  look (activation) members already there are only remembered, unless the trigger says
+  "include_current": a journey "when someone joins" does not flood those who joined long ago.
+- An engagement event: contacts with an event of that kind since the journey's cursor (events_since),
+  which then moves to the newest event seen. Events are recorded in transactions that may commit late
+  with an earlier time, so the cursor stays a short margin behind; enrolling again within the margin is
+  harmless for "once ever" and "once at a time", and "every time" journeys read events only up to it.
+- Exits: unsubscribed (consent withdrawn or lifecycle unsubscribed), converted, left the entry segment;
+  and the goal, which finishes the journey.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, ExitTrigger, JourneyStatus, TriggerKind
+from automation.models import Journey, JourneyEnrolment, JourneySegmentMember
+from automation.services.enrolment import journey_enrol
+from crm.choices import ConsentStatus, LifecycleStatus
+from crm.models import Contact, EngagementEvent, Segment
+from crm.selectors import segment_queryset
+
+# How late an event's transaction may commit after its recorded time and still be seen.
+EVENT_MARGIN = timedelta(seconds=5)
+
+
+@transaction.atomic
+def journey_segment_entries(*, journey: Journey, segment: Segment, first_look: bool = False) -> int:
+    """Enrol who joined the segment since the last look; returns how many were enrolled. The first look
+    (at activation) only remembers the members."""
+    members = segment_queryset(segment).order_by().values("pk")
+    remembered = JourneySegmentMember.objects.filter(journey=journey, segment=segment)
+    remembered.exclude(contact_id__in=members).delete()
+    joined = Contact.objects.filter(pk__in=members).exclude(pk__in=remembered.values("contact_id"))
+    enrolled = 0
+    if not first_look:
+        enrolled = journey_enrol(journey=journey, contacts=joined, source=f"segment:{segment.pk}")
+    JourneySegmentMember.objects.bulk_create(
+        (JourneySegmentMember(journey=journey, segment=segment, contact_id=pk)
+         for pk in joined.values_list("pk", flat=True).iterator(chunk_size=5000)),
+        batch_size=5000, ignore_conflicts=True)
+    return enrolled
+
+
+@transaction.atomic
+def journey_event_entries(*, journey: Journey, event_kind: str, now=None) -> int:
+    journey = Journey.objects.select_for_update().get(pk=journey.pk)
+    until = (now or timezone.now()) - EVENT_MARGIN
+    since = journey.events_since or until
+    if since >= until:
+        return 0
+    events = EngagementEvent.objects.filter(kind=event_kind, occurred_at__gt=since, occurred_at__lte=until)
+    enrolled = journey_enrol(journey=journey, contacts=Contact.objects.filter(
+        Exists(events.filter(contact=OuterRef("pk")))), source=f"event:{event_kind}")
+    Journey.objects.filter(pk=journey.pk).update(events_since=until)
+    return enrolled
+
+
+def journey_exits_apply(*, journey: Journey, now=None) -> dict[str, int]:
+    """Take out everyone on the way who meets an exit trigger, and finish those who reached the goal."""
+    now = now or timezone.now()
+    live = JourneyEnrolment.objects.filter(journey=journey, status__in=ENROLMENT_LIVE)
+    counts = {}
+    rules = {
+        ExitTrigger.UNSUBSCRIBED: Q(consent_status=ConsentStatus.UNSUBSCRIBED)
+        | Q(lifecycle_status=LifecycleStatus.UNSUBSCRIBED),
+        ExitTrigger.CONVERTED: Q(lifecycle_status=LifecycleStatus.CONVERTED),
+    }
+    with transaction.atomic():
+        for trigger in journey.exit_triggers:
+            if trigger == ExitTrigger.LEFT_SEGMENT:
+                left = live.exclude(contact_id__in=JourneySegmentMember.objects.filter(journey=journey).values(
+                    "contact_id")).filter(source__startswith="segment:")
+                counts[trigger] = left.update(status=EnrolmentStatus.EXITED, exit_reason=trigger, due_at=None,
+                                              finished_at=now)
+            elif trigger in rules:
+                counts[trigger] = live.filter(contact__in=Contact.objects.filter(rules[trigger])).update(
+                    status=EnrolmentStatus.EXITED, exit_reason=trigger, due_at=None, finished_at=now)
+        goal = journey.goal or {}
+        if goal:
+            reached = (Contact.objects.filter(tags__name=goal["tag"]) if "tag" in goal
+                       else Contact.objects.filter(lifecycle_status=goal["lifecycle"]))
+            counts["goal"] = live.filter(contact__in=reached.values("pk")).update(
+                status=EnrolmentStatus.DONE, exit_reason="goal reached", due_at=None, finished_at=now)
+    return counts
+
+
+def journeys_triggers_apply(*, now=None) -> dict[str, int]:
+    """Every active journey: segment entries, event entries, then exits (so a contact who left the
+    segment since is not taken by the runner first). Returns totals."""
+    totals = {"enrolled": 0, "exited": 0}
+    for journey in Journey.objects.filter(status=JourneyStatus.ACTIVE):
+        for trigger in journey.entry_triggers:
+            if trigger["kind"] == TriggerKind.SEGMENT_ENTERED:
+                segment = Segment.objects.filter(pk=trigger["segment_id"]).first()
+                if segment is not None:
+                    totals["enrolled"] += journey_segment_entries(journey=journey, segment=segment)
+            elif trigger["kind"] == TriggerKind.EVENT:
+                totals["enrolled"] += journey_event_entries(journey=journey, event_kind=trigger["event_kind"],
+                                                            now=now)
+        totals["exited"] += sum(journey_exits_apply(journey=journey, now=now).values())
+    return totals
+
+
+def journey_triggers_start(*, journey: Journey) -> None:
+    """At the first activation: remember the entry segments' members, who have not "joined" (unless the
+    trigger says include_current, when they are enrolled at the first run of the triggers)."""
+    for trigger in journey.entry_triggers:
+        if trigger["kind"] == TriggerKind.SEGMENT_ENTERED and not trigger.get("include_current"):
+            segment = Segment.objects.filter(pk=trigger["segment_id"]).first()
+            if segment is not None:
+                journey_segment_entries(journey=journey, segment=segment, first_look=True)

@@ -1,0 +1,13 @@
+"""django-q2 entry points of journeys: thin, idempotent (a second run finds nothing due)."""
+
+from automation.services import journeys_run_due, journeys_triggers_apply
+
+# A scheduled run stops after this many batches so the next minute's run, and other tasks, get a turn.
+MAX_BATCHES = 200
+
+
+def journeys_run() -> dict:
+    """Every minute: enrol who the triggers found, apply exits, then run the due contact-steps."""
+    found = journeys_triggers_apply()
+    report = journeys_run_due(max_batches=MAX_BATCHES)
+    return {**found, "steps": report.steps, "batches": report.batches}

@@ -1,0 +1,159 @@
+"""Each step kind applied by the runner, and the runner's exactly-once rules."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+
+from automation.choices import EnrolmentStatus
+from automation.models import JourneyEnrolment, JourneyStepRun
+from automation.services import journey_enrol, journey_pause, journeys_run_batch, journeys_run_due
+from automation.tests.factories import journey
+from crm.choices import ConsentStatus, LifecycleStatus
+from crm.models import Contact, LifecycleTransition
+from crm.tests.factories import ContactFactory, SegmentFactory, SuppressionFactory, TagFactory
+from publishing.email.choices import DeliveryStatus
+from publishing.email.models import EmailDelivery
+from publishing.tests.email.factories import EmailTemplateFactory, smtp_account
+
+pytestmark = pytest.mark.django_db
+
+END = {"key": "end", "kind": "exit"}
+
+
+def run(*contacts, steps, **fields):
+    trip = journey(steps=steps, **fields)
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk__in=[c.pk for c in contacts]), source="test")
+    journeys_run_due()
+    return trip
+
+
+def outcomes(contact) -> list[tuple[str, str]]:
+    return list(JourneyStepRun.objects.filter(enrolment__contact=contact).order_by("visit")
+                .values_list("step__key", "outcome"))
+
+
+def test_tags_are_added_and_removed_and_the_journey_finishes():
+    ann = ContactFactory()
+    ann.tags.add(TagFactory(name="lead"))
+    run(ann, steps=[{"key": "add", "kind": "add_tag", "config": {"tag": "welcomed"}, "next": "drop"},
+                    {"key": "drop", "kind": "remove_tag", "config": {"tag": "lead"}, "next": "end"}, END])
+    assert list(ann.tags.values_list("name", flat=True)) == ["welcomed"]
+    assert outcomes(ann) == [("add", "next"), ("drop", "next"), ("end", "exit")]
+    enrolment = JourneyEnrolment.objects.get(contact=ann)
+    assert (enrolment.status, enrolment.visit, enrolment.due_at) == (EnrolmentStatus.DONE, 3, None)
+
+
+def test_lifecycle_moves_through_crm_with_its_audit_and_a_field_is_set():
+    ann = ContactFactory(custom_fields={"plan": "free"})
+    run(ann, steps=[{"key": "stage", "kind": "set_lifecycle", "config": {"stage": "engaged"}, "next": "field"},
+                    {"key": "field", "kind": "set_field", "config": {"field": "source_journey", "value": "w"},
+                     "next": "end"}, END])
+    ann.refresh_from_db()
+    assert ann.lifecycle_status == LifecycleStatus.ENGAGED
+    assert ann.custom_fields == {"plan": "free", "source_journey": "w"}
+    assert LifecycleTransition.objects.filter(contact=ann, to_status="engaged").count() == 1
+
+
+def test_a_wait_holds_the_contact_until_due():
+    ann = ContactFactory()
+    trip = run(ann, steps=[{"key": "wait", "kind": "wait", "config": {"hours": 2}, "next": "tag"},
+                           {"key": "tag", "kind": "add_tag", "config": {"tag": "later"}, "next": "end"}, END])
+    enrolment = JourneyEnrolment.objects.get(journey=trip, contact=ann)
+    assert enrolment.status == EnrolmentStatus.WAITING and enrolment.step.key == "tag"
+    assert enrolment.due_at > timezone.now() + timedelta(minutes=119)
+    assert not ann.tags.exists()
+    assert journeys_run_batch(now=timezone.now() + timedelta(hours=2, seconds=1)) == 1
+    assert list(ann.tags.values_list("name", flat=True)) == ["later"]
+
+
+def test_conditions_send_each_contact_down_its_branch():
+    vip, other = ContactFactory(), ContactFactory()
+    vip.tags.add(TagFactory(name="vip"))
+    steps = [{"key": "ask", "kind": "condition", "config": {"tag": "vip"}, "next": "yes", "other": "no"},
+             {"key": "yes", "kind": "add_tag", "config": {"tag": "went-yes"}, "next": "end"},
+             {"key": "no", "kind": "add_tag", "config": {"tag": "went-no"}, "next": "end"}, END]
+    run(vip, other, steps=steps)
+    assert outcomes(vip)[:2] == [("ask", "yes"), ("yes", "next")]
+    assert outcomes(other)[:2] == [("ask", "no"), ("no", "next")]
+
+
+@pytest.mark.parametrize(("config", "fields", "holds"), [
+    ({"lifecycle": "engaged"}, {"lifecycle_status": "engaged"}, True),
+    ({"lifecycle": "engaged"}, {}, False),
+    ({"field": "plan", "equals": "pro"}, {"custom_fields": {"plan": "pro"}}, True),
+    ({"field": "plan", "equals": "pro"}, {"custom_fields": {"plan": "free"}}, False),
+])
+def test_conditions_on_lifecycle_and_fields(config, fields, holds):
+    ann = ContactFactory(**fields)
+    run(ann, steps=[{"key": "ask", "kind": "condition", "config": config, "next": "end", "other": "end"}, END])
+    assert outcomes(ann)[0] == ("ask", "yes" if holds else "no")
+
+
+def test_a_condition_on_a_segment():
+    inside, outside = ContactFactory(city="Lyon"), ContactFactory(city="Oslo")
+    segment = SegmentFactory(rules={"op": "and", "rules": [{"field": "city", "operator": "eq", "value": "Lyon"}]})
+    run(inside, outside, steps=[{"key": "ask", "kind": "condition", "config": {"segment_id": segment.pk},
+                                 "next": "end", "other": "end"}, END])
+    assert outcomes(inside)[0] == ("ask", "yes") and outcomes(outside)[0] == ("ask", "no")
+
+
+def test_a_random_split_shares_contacts_roughly_and_stably():
+    contacts = [ContactFactory() for _ in range(200)]
+    run(*contacts, steps=[{"key": "split", "kind": "random_split", "config": {"percent": 30}, "next": "end",
+                           "other": "end"}, END])
+    first = JourneyStepRun.objects.filter(step__key="split", outcome="first").count()
+    assert 35 <= first <= 85
+    assert JourneyStepRun.objects.filter(step__key="split").count() == 200
+
+
+def test_an_email_step_queues_one_delivery_for_those_who_may_be_emailed(smtp_server):
+    smtp_account(smtp_server)
+    ann, gone, blocked = ContactFactory(), ContactFactory(consent_status=ConsentStatus.UNSUBSCRIBED), ContactFactory()
+    SuppressionFactory(value=blocked.email, kind="email")
+    trip = run(ann, gone, blocked, steps=[
+        {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk}, "next": "end"},
+        END])
+    step = trip.steps.get(key="mail")
+    assert step.email_campaign.kept_open and step.email_campaign.status == "sending"
+    deliveries = EmailDelivery.objects.filter(campaign_id=step.email_campaign.campaign_id)
+    assert list(deliveries.values_list("contact_id", "status")) == [(ann.pk, DeliveryStatus.QUEUED)]
+    assert outcomes(ann)[0] == ("mail", "queued")
+    assert outcomes(gone)[0] == outcomes(blocked)[0] == ("mail", "not emailable")
+
+
+def test_a_journey_with_email_is_not_activated_without_a_sending_provider():
+    from aicmo_site.errors import DomainError
+
+    with pytest.raises(DomainError, match="Sending provider"):
+        journey(steps=[{"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk},
+                        "next": "end"}, END])
+
+
+def test_a_paused_journey_is_left_alone_and_steps_run_once():
+    ann = ContactFactory()
+    trip = journey()
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    journey_pause(journey=trip)
+    assert journeys_run_batch() == 0
+    enrolment = JourneyEnrolment.objects.get(contact=ann)
+    with pytest.raises(IntegrityError):
+        JourneyStepRun.objects.bulk_create([JourneyStepRun(enrolment=enrolment, step=enrolment.step, visit=0,
+                                                           outcome="next", ran_at=timezone.now())] * 2)
+
+
+def test_archiving_exits_everyone_and_lets_its_sends_complete(smtp_server):
+    from automation.services import journey_archive
+
+    smtp_account(smtp_server)
+    ann = ContactFactory()
+    trip = journey(steps=[{"key": "wait", "kind": "wait", "config": {"days": 1}, "next": "mail"},
+                          {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk},
+                           "next": "end"}, END])
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    journey_archive(journey=trip)
+    assert JourneyEnrolment.objects.get(contact=ann).status == EnrolmentStatus.EXITED
+    send = trip.steps.get(key="mail").email_campaign
+    send.refresh_from_db()
+    assert (send.kept_open, send.status) == (False, "completed")

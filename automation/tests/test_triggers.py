@@ -1,0 +1,103 @@
+"""Entry triggers (segment, events, by hand), the re-entry rules and the exits."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from automation.choices import EnrolmentStatus, ReEntry
+from automation.models import Journey, JourneyEnrolment
+from automation.services import journey_enrol, journey_exits_apply, journeys_run_due, journeys_triggers_apply
+from automation.services.triggers import EVENT_MARGIN
+from automation.tests.factories import journey
+from crm.models import Contact
+from crm.tests.factories import ContactFactory, EngagementEventFactory, SegmentFactory
+
+pytestmark = pytest.mark.django_db
+LYON = {"op": "and", "rules": [{"field": "city", "operator": "eq", "value": "Lyon"}]}
+WAITING = [{"key": "pause", "kind": "wait", "config": {"days": 1}, "next": "end"}, {"key": "end", "kind": "exit"}]
+
+
+def enrolled(trip) -> list[int]:
+    return sorted(JourneyEnrolment.objects.filter(journey=trip).values_list("contact_id", flat=True))
+
+
+def test_joining_a_segment_enrols_but_members_at_activation_do_not():
+    before = ContactFactory(city="Lyon")
+    segment = SegmentFactory(rules=LYON)
+    trip = journey(entry_triggers=[{"kind": "segment_entered", "segment_id": segment.pk}])
+    newcomer = ContactFactory(city="Lyon")
+    ContactFactory(city="Oslo")
+    assert journeys_triggers_apply() == {"enrolled": 1, "exited": 0}
+    assert enrolled(trip) == [newcomer.pk]
+    assert journeys_triggers_apply()["enrolled"] == 0
+    assert before.pk not in enrolled(trip)
+
+
+def test_include_current_enrols_the_members_already_there():
+    ann = ContactFactory(city="Lyon")
+    segment = SegmentFactory(rules=LYON)
+    trip = journey(entry_triggers=[{"kind": "segment_entered", "segment_id": segment.pk, "include_current": True}])
+    journeys_triggers_apply()
+    assert enrolled(trip) == [ann.pk]
+
+
+def test_leaving_the_segment_exits_and_joining_again_follows_the_reentry_rule():
+    segment = SegmentFactory(rules=LYON)
+    trip = journey(steps=WAITING, reentry=ReEntry.ONCE_AT_A_TIME, exit_triggers=["left_segment"],
+                   entry_triggers=[{"kind": "segment_entered", "segment_id": segment.pk}])
+    ann = ContactFactory(city="Lyon")
+    journeys_triggers_apply()
+    journeys_run_due()
+    Contact.objects.filter(pk=ann.pk).update(city="Oslo")
+    assert journeys_triggers_apply()["exited"] == 1
+    assert JourneyEnrolment.objects.get(journey=trip).exit_reason == "left_segment"
+    Contact.objects.filter(pk=ann.pk).update(city="Lyon")
+    journeys_triggers_apply()
+    assert list(JourneyEnrolment.objects.filter(journey=trip).order_by("id").values_list("status", flat=True)) == [
+        EnrolmentStatus.EXITED, EnrolmentStatus.ACTIVE]
+
+
+def test_an_event_enrols_once_it_is_past_the_margin():
+    trip = journey(entry_triggers=[{"kind": "event", "event_kind": "clicked"}])
+    ann, bob = ContactFactory(), ContactFactory()
+    old = EngagementEventFactory(contact=bob, kind="clicked", occurred_at=timezone.now() - timedelta(days=1))
+    EngagementEventFactory(contact=ann, kind="clicked", occurred_at=timezone.now())
+    EngagementEventFactory(contact=bob, kind="opened", occurred_at=timezone.now())
+    later = timezone.now() + EVENT_MARGIN * 2
+    assert journeys_triggers_apply(now=later)["enrolled"] == 1
+    assert enrolled(trip) == [ann.pk] and old.occurred_at < Journey.objects.get(pk=trip.pk).events_since
+
+
+@pytest.mark.parametrize(("rule", "live_twice", "after_done"), [
+    (ReEntry.ONCE_EVER, 1, 0), (ReEntry.ONCE_AT_A_TIME, 1, 1), (ReEntry.EVERY_TIME, 2, 1)])
+def test_reentry_rules(rule, live_twice, after_done):
+    ann = ContactFactory()
+    trip = journey(steps=WAITING, reentry=rule)
+    picked = Contact.objects.filter(pk=ann.pk)
+    assert journey_enrol(journey=trip, contacts=picked, source="api") == 1
+    assert journey_enrol(journey=trip, contacts=picked, source="api") == live_twice - 1
+    JourneyEnrolment.objects.filter(journey=trip).update(status=EnrolmentStatus.DONE)
+    assert journey_enrol(journey=trip, contacts=picked, source="api") == after_done
+
+
+def test_the_database_refuses_a_second_live_enrolment_once_at_a_time():
+    ann = ContactFactory()
+    trip = journey(steps=WAITING, reentry=ReEntry.ONCE_AT_A_TIME)
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="api")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        JourneyEnrolment.objects.create(journey=trip, contact=ann, reentry=ReEntry.ONCE_AT_A_TIME,
+                                        step=trip.steps.first())
+
+
+def test_unsubscribed_and_converted_exit_and_the_goal_finishes():
+    gone, bought, tagged, stays = (ContactFactory() for _ in range(4))
+    trip = journey(steps=WAITING, exit_triggers=["unsubscribed", "converted"], goal={"tag": "customer"})
+    journey_enrol(journey=trip, contacts=Contact.objects.all(), source="api")
+    Contact.objects.filter(pk=gone.pk).update(consent_status="unsubscribed")
+    Contact.objects.filter(pk=bought.pk).update(lifecycle_status="converted")
+    tagged.tags.create(name="customer")
+    assert journey_exits_apply(journey=trip) == {"unsubscribed": 1, "converted": 1, "goal": 1}
+    reasons = dict(JourneyEnrolment.objects.values_list("contact_id", "exit_reason"))
+    assert reasons == {gone.pk: "unsubscribed", bought.pk: "converted", tagged.pk: "goal reached", stays.pk: ""}

@@ -1,0 +1,50 @@
+import pytest
+
+from aicmo_site.roles import ANALYST, MARKETER
+from automation.models import Journey
+from automation.tests.factories import journey
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def as_role(client, make_user):
+    def login(role):
+        client.force_login(make_user(f"user-{role.lower()}", role=role))
+        return client
+
+    return login
+
+
+def test_the_list_searches_filters_and_asks_a_fixed_number_of_queries(as_role, django_assert_max_num_queries):
+    client = as_role(MARKETER)
+    for number in range(5):
+        journey(name=f"Welcome {number}", active=number % 2 == 0)
+    journey(name="Renewal", active=False)
+    with django_assert_max_num_queries(12):
+        page = client.get("/journeys/").content.decode()
+    assert page.count('<tr data-status=') == 6
+    assert "Renewal" not in client.get("/journeys/?q=welc").content.decode()
+    assert client.get("/journeys/?status=draft").content.decode().count('data-status="draft"') == 3
+
+
+def test_a_marketer_sees_the_flow_and_activates_then_pauses(as_role):
+    client = as_role(MARKETER)
+    trip = journey(active=False)
+    page = client.get(f"/journeys/{trip.pk}/").content.decode()
+    assert page.count("<li data-step=") == 3 and ">Activate</button>" in page and ">Pause</button>" not in page
+    response = client.post(f"/journeys/{trip.pk}/activate/", follow=True)
+    assert "is active" in response.content.decode()
+    assert Journey.objects.get(pk=trip.pk).status == "active"
+    assert ">Pause</button>" in client.get(f"/journeys/{trip.pk}/").content.decode()
+    client.post(f"/journeys/{trip.pk}/pause/")
+    assert Journey.objects.get(pk=trip.pk).status == "paused"
+
+
+def test_an_analyst_sees_no_buttons_and_cannot_post(as_role):
+    client = as_role(ANALYST)
+    trip = journey(active=False)
+    page = client.get(f"/journeys/{trip.pk}/").content.decode()
+    assert "journey-steps" in page and "/activate/" not in page and "/archive/" not in page
+    client.post(f"/journeys/{trip.pk}/activate/")
+    assert Journey.objects.get(pk=trip.pk).status == "draft"

@@ -1,0 +1,187 @@
+"""Journeys end to end through real parts: a django-q2 worker and an aiosmtpd server for the welcome
+journey driven by a real tracked click; `run_journeys --loop` processes killed with SIGKILL at random
+points, and two of them at once, with no step applied twice or skipped for any contact."""
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_q.tasks import async_task
+
+from aicmo_site.testing.worker import ROOT, wait_for
+from automation.choices import EnrolmentStatus
+from automation.models import JourneyEnrolment, JourneyStepRun
+from automation.services import journey_enrol
+from automation.tests.factories import journey
+from crm.models import Contact
+from crm.tests.factories import ContactFactory, SegmentFactory
+from publishing.tests.email.factories import EmailTemplateFactory, smtp_account
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+WORKER_ENV = {"PUBLIC_BASE_URL": "https://aicmo.example", "EMAIL_SEND_CONCURRENCY": "1"}
+CONTACTS = 1500
+LYON = {"op": "and", "rules": [{"field": "city", "operator": "eq", "value": "Lyon"}]}
+# Seven steps, all internal: each contact's log must read visit 0..5 in this order of kinds, once each.
+INTERNAL = [
+    {"key": "tag", "kind": "add_tag", "config": {"tag": "welcomed"}, "next": "stage"},
+    {"key": "stage", "kind": "set_lifecycle", "config": {"stage": "engaged"}, "next": "field"},
+    {"key": "field", "kind": "set_field", "config": {"field": "journey", "value": "welcome"}, "next": "pause"},
+    {"key": "pause", "kind": "wait", "config": {"seconds": 0}, "next": "split"},
+    {"key": "split", "kind": "random_split", "config": {"percent": 50}, "next": "a", "other": "b"},
+    {"key": "a", "kind": "add_tag", "config": {"tag": "path-a"}, "next": "end"},
+    {"key": "b", "kind": "add_tag", "config": {"tag": "path-b"}, "next": "end"},
+    {"key": "end", "kind": "exit"},
+]
+
+
+def enrolments_done(journey_id) -> bool:
+    return not JourneyEnrolment.objects.filter(journey_id=journey_id).exclude(status=EnrolmentStatus.DONE).exists()
+
+
+def test_welcome_journey_sends_once_waits_and_tags_who_clicked(qcluster, smtp_server):
+    smtp_account(smtp_server)
+    segment = SegmentFactory(rules=LYON)
+    trip = journey(entry_triggers=[{"kind": "segment_entered", "segment_id": segment.pk}], steps=[
+        {"key": "welcome", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk},
+         "next": "pause"},
+        {"key": "pause", "kind": "wait", "config": {"seconds": 6}, "next": "clicked"},
+        {"key": "clicked", "kind": "condition", "config": {"clicked_last_email": True}, "next": "tag",
+         "other": "end"},
+        {"key": "tag", "kind": "add_tag", "config": {"tag": "warm-lead"}, "next": "end"},
+        {"key": "end", "kind": "exit"}])
+    ann, bob = ContactFactory(city="Lyon", first_name="Ann"), ContactFactory(city="Lyon", first_name="Bob")
+    ContactFactory(city="Oslo")
+    qcluster(**WORKER_ENV)
+
+    def tick(done):
+        # The schedule runs every minute; the test asks the worker for the same task more often.
+        async_task("automation.tasks.journeys_run")
+        time.sleep(0.5)
+        return done()
+
+    wait_for(lambda: tick(lambda: len(smtp_server.messages) >= 2), timeout=60, message="both welcome emails")
+    arrived = {mail.rcpt_tos[0]: mail.message() for mail in smtp_server.messages}
+    html = arrived[ann.email].get_body(("html",)).get_content()
+    link = re.search(r'href="https://aicmo\.example(/t/c/[^"]+)"', html).group(1)
+    assert Client().get(link).status_code == 302
+    wait_for(lambda: tick(lambda: enrolments_done(trip.pk)), timeout=60, message="both through the journey")
+
+    assert sorted(Counter(address for mail in smtp_server.messages for address in mail.rcpt_tos).items()) == sorted(
+        [(ann.email, 1), (bob.email, 1)])
+    assert list(ann.tags.values_list("name", flat=True)) == ["warm-lead"] and not bob.tags.exists()
+    paths = {contact.pk: list(JourneyStepRun.objects.filter(enrolment__contact=contact).order_by("visit")
+                              .values_list("step__key", "outcome")) for contact in (ann, bob)}
+    assert paths[ann.pk] == [("welcome", "queued"), ("pause", "waited"), ("clicked", "yes"), ("tag", "next"),
+                             ("end", "exit")]
+    assert paths[bob.pk] == [("welcome", "queued"), ("pause", "waited"), ("clicked", "no"), ("end", "exit")]
+
+
+class Runners:
+    """`manage.py run_journeys --loop` processes on the test database, each in its own process group."""
+
+    def __init__(self):
+        self.processes: list[subprocess.Popen] = []
+        self.log = Path(settings.MEDIA_ROOT).parent / f"runners-{os.getpid()}-{uuid.uuid4().hex[:8]}.log"
+        self._log = open(self.log, "ab")  # noqa: SIM115 - closed in close()
+
+    def start(self, batch: int = 25) -> subprocess.Popen:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aicmo_site.settings.test",
+               "AICMO_TEST_WORKER_DATABASE": connection.settings_dict["NAME"]}
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "run_journeys", "--loop", "--every", "0.1", "--batch",
+             str(batch), "--no-triggers"], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    @staticmethod
+    def kill(process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def close(self) -> None:
+        for process in self.processes:
+            self.kill(process)
+        self._log.close()
+
+
+@pytest.fixture
+def runners(transactional_db):
+    running = Runners()
+    yield running
+    running.close()
+
+
+def assert_each_step_once(trip, contacts: int) -> None:
+    """Every contact finished, its log reads visits 0.. with no gap and no repeat along one path of the
+    graph, and the effects are there exactly (one lifecycle move each, one of the two split tags)."""
+    enrolments = JourneyEnrolment.objects.filter(journey=trip)
+    assert enrolments.count() == contacts and enrolments_done(trip.pk)
+    logs: dict[int, list[tuple[int, str]]] = {}
+    for enrolment_id, visit, key in JourneyStepRun.objects.filter(enrolment__journey=trip).order_by(
+            "enrolment", "visit").values_list("enrolment_id", "visit", "step__key"):
+        logs.setdefault(enrolment_id, []).append((visit, key))
+    head = ["tag", "stage", "field", "pause", "split"]
+    for enrolment_id, log in logs.items():
+        keys = [key for _, key in log]
+        assert [visit for visit, _ in log] == list(range(7)), (enrolment_id, log)
+        assert keys[:5] == head and keys[5] in ("a", "b") and keys[6] == "end", (enrolment_id, log)
+    assert len(logs) == contacts
+    assert set(enrolments.values_list("visit", flat=True)) == {7}
+    picked = Contact.objects.filter(pk__in=enrolments.values("contact_id"))
+    assert picked.filter(tags__name="welcomed").count() == contacts
+    assert picked.filter(tags__name__in=["path-a", "path-b"]).count() == contacts
+    from crm.models import LifecycleTransition
+
+    assert LifecycleTransition.objects.filter(contact__in=picked, to_status="engaged").count() == contacts
+
+
+def enrol_many(count: int):
+    trip = journey(steps=INTERNAL, name=f"Killed {uuid.uuid4().hex[:6]}")
+    Contact.objects.bulk_create([Contact(email=f"k{n}-{uuid.uuid4().hex[:6]}@example.org", domain="example.org")
+                                 for n in range(count)])
+    journey_enrol(journey=trip, contacts=Contact.objects.all(), source="test")
+    return trip
+
+
+def test_runners_killed_at_random_points_never_apply_a_step_twice_nor_skip_one(runners):
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    trip = enrol_many(CONTACTS)
+    applied = JourneyStepRun.objects.filter(enrolment__journey=trip)
+    kills = 0
+    for _ in range(12):
+        before = applied.count()
+        if before == CONTACTS * 7:
+            break
+        process = runners.start(batch=rng.choice([10, 25, 50]))
+        # Killed once it has committed work (Django's start takes a second or more on a busy machine),
+        # then at a random moment of its following batches.
+        wait_for(lambda before=before: applied.count() > before, timeout=60, message=f"progress (seed {seed})")
+        time.sleep(rng.uniform(0, 0.5))  # a random point in time, not a condition to wait for
+        runners.kill(process)
+        kills += 1
+    assert kills >= 5, f"the runners finished before most kills: the kills tested little (seed {seed})"
+    runners.start()
+    wait_for(lambda: enrolments_done(trip.pk), timeout=120, message=f"every contact through (seed {seed})")
+    assert_each_step_once(trip, CONTACTS)
+
+
+def test_two_runners_at_once_share_the_work_without_repeating_it(runners):
+    trip = enrol_many(800)
+    runners.start(batch=20)
+    runners.start(batch=20)
+    wait_for(lambda: enrolments_done(trip.pk), timeout=120, message="every contact through")
+    assert_each_step_once(trip, 800)

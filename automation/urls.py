@@ -1,0 +1,11 @@
+from django.urls import path
+
+from automation import views
+
+app_name = "automation"
+
+urlpatterns = [
+    path("", views.journey_list, name="journey-list"),
+    path("<id:pk>/", views.journey_detail, name="journey-detail"),
+    path("<id:pk>/<slug:name>/", views.journey_action, name="journey-action"),
+]
