@@ -9,7 +9,9 @@ only starts like an MP3, an MP4 or a PDF (HTML behind a few magic bytes: a polyg
 - PDF: parsed to its end by pypdf: the header at the very start, the cross-reference table found from
   the end, every object it lists read, at least one page, and nothing but whitespace after the last
   end-of-file marker (HTML appended to a PDF, or a PDF cut off, is refused).
-- WebM: libmagic's reading of the EBML header only.
+- WebM: the EBML elements tile the file: an EBML header, then a Segment whose children (the
+  elements a WebM segment may hold) tile it; a Segment or Cluster of unknown size (a live recording,
+  as browsers write them) is walked into instead of skipped.
 And for every kind, no HTML in the first kilobytes, where a browser that sniffs would look.
 Video and audio are then read once more, stream by stream, by ffmpeg when their metadata-free publish
 copy is made (media/cleaning.py): a file ffmpeg cannot demux is never published.
@@ -34,7 +36,7 @@ KNOWN_TYPES = {
     "application/pdf": (AssetKindChoices.DOCUMENT, "application/pdf", "pdf", "pdf"),
     "video/mp4": (AssetKindChoices.VIDEO, "video/mp4", "mp4", "iso_boxes"),
     "video/quicktime": (AssetKindChoices.VIDEO, "video/quicktime", "mov", "iso_boxes"),
-    "video/webm": (AssetKindChoices.VIDEO, "video/webm", "webm", ""),
+    "video/webm": (AssetKindChoices.VIDEO, "video/webm", "webm", "ebml"),
     "audio/mpeg": (AssetKindChoices.AUDIO, "audio/mpeg", "mp3", "mpeg_frames"),
     "audio/x-wav": (AssetKindChoices.AUDIO, "audio/wav", "wav", "riff_chunks"),
     "audio/wav": (AssetKindChoices.AUDIO, "audio/wav", "wav", "riff_chunks"),
@@ -214,5 +216,67 @@ def _check_ogg_pages(file, size: int) -> None:
         offset += length
 
 
-_CHECKS = {"pdf": _check_pdf, "iso_boxes": _check_iso_boxes, "mpeg_frames": _check_mpeg_frames,
+_EBML_HEADER, _SEGMENT, _CLUSTER, _VOID, _CRC32 = 0x1A45DFA3, 0x18538067, 0x1F43B675, 0xEC, 0xBF
+# What a WebM Segment holds: SeekHead, Info, Tracks, Cluster, Cues, Chapters, Tags, Attachments.
+_SEGMENT_CHILDREN = {0x114D9B74, 0x1549A966, 0x1654AE6B, _CLUSTER, 0x1C53BB6B, 0x1043A770, 0x1254C367,
+                     0x1941A469, _VOID, _CRC32}
+
+
+def _ebml_number(file, offset: int, longest: int, *, keep_marker: bool) -> tuple[int | None, int]:
+    """An EBML variable-length number at `offset`: (value, its length); value None for "unknown size"."""
+    first = _read_at(file, offset, 1)
+    if not first or first[0] == 0:
+        raise NotWhatItSeems(f"no EBML element at byte {offset}")
+    length = 9 - first[0].bit_length()
+    raw = _read_at(file, offset, length)
+    if length > longest or len(raw) < length:
+        raise NotWhatItSeems(f"no EBML element at byte {offset}")
+    value = int.from_bytes(raw, "big")
+    if keep_marker:
+        return value, length
+    value &= (1 << (7 * length)) - 1
+    return (None if value == (1 << (7 * length)) - 1 else value), length
+
+
+def _ebml_element(file, offset: int, size: int) -> tuple[int, int, int | None]:
+    """(id, where its content starts, its content size or None when unknown)."""
+    element, id_length = _ebml_number(file, offset, 4, keep_marker=True)
+    content_size, size_length = _ebml_number(file, offset + id_length, 8, keep_marker=False)
+    start = offset + id_length + size_length
+    if content_size is not None and start + content_size > size:
+        raise NotWhatItSeems(f"the EBML element at byte {offset} does not fit the file")
+    return element, start, content_size
+
+
+def _check_ebml(file, size: int) -> None:
+    element, start, length = _ebml_element(file, 0, size)
+    if element != _EBML_HEADER or length is None:
+        raise NotWhatItSeems("the file does not start with an EBML header")
+    offset, level, segments, in_open_cluster = start + length, 0, 0, False
+    while offset < size:
+        element, start, length = _ebml_element(file, offset, size)
+        allowed = {_SEGMENT, _VOID, _CRC32} if level == 0 else _SEGMENT_CHILDREN
+        if element not in allowed:
+            if level == 1 and in_open_cluster and length is not None:
+                offset = start + length  # a block or timecode of a cluster of unknown size
+                continue
+            raise NotWhatItSeems(f"the element at byte {offset} has no place in a WebM file")
+        in_open_cluster = False
+        if element == _SEGMENT:
+            segments += 1
+            level = 1  # the segment's children follow, whether its size is known or not
+            if length is not None and start + length != size:
+                raise NotWhatItSeems("something follows the WebM segment")
+            offset = start
+        elif length is None:
+            if element != _CLUSTER:
+                raise NotWhatItSeems(f"the element at byte {offset} has an unknown size")
+            in_open_cluster, offset = True, start
+        else:
+            offset = start + length
+    if not segments:
+        raise NotWhatItSeems("the WebM file holds no segment")
+
+
+_CHECKS = {"ebml": _check_ebml, "pdf": _check_pdf, "iso_boxes": _check_iso_boxes, "mpeg_frames": _check_mpeg_frames,
            "riff_chunks": _check_riff_chunks, "ogg_pages": _check_ogg_pages}

@@ -138,7 +138,7 @@ WAV = (b"RIFF" + struct.pack("<I", 4 + 24 + 16) + b"WAVE" + b"fmt " + struct.pac
 OGG_PAGE = b"OggS\x00\x02" + b"\x00" * 20 + b"\x01\x1e" + b"\x01vorbis" + b"\x00" * 23
 OGG = OGG_PAGE * 2
 WEBM = (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"
-        b"\x42\x82\x84webm\x42\x87\x81\x02\x42\x85\x81\x02" + b"\x18\x53\x80\x67\x81\x00")
+        b"\x42\x82\x84webm\x42\x87\x81\x02\x42\x85\x81\x02" + b"\x18\x53\x80\x67\x82\xec\x80")
 HTML = b"<html><body><script>fetch('/api/contacts/').then(r => r.text()).then(alert)</script></body></html>"
 # HTML behind each allowed type's magic bytes, or behind a first valid unit of it.
 POLYGLOTS = {

@@ -1,3 +1,4 @@
+import subprocess
 import tracemalloc
 
 import pytest
@@ -133,6 +134,22 @@ def test_a_last_mp3_frame_cut_off_is_still_audio():
 
 def test_an_mp4_box_running_past_the_end_is_refused():
     assert refusal(images.MP4[:-10], "cut.mp4").code == "not_what_it_seems"
+
+
+@pytest.mark.parametrize("output", ["file", "live"])
+def test_a_webm_is_walked_to_its_end_whether_its_sizes_are_known_or_not(output, tmp_path):
+    # "live": written to a pipe, as a browser's recorder does, so the segment and clusters have no size.
+    source = ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
+              "-c:v", "libvpx", "-f", "webm"]
+    if output == "file":
+        subprocess.run([*source, str(tmp_path / "clip.webm")], check=True)
+        content = (tmp_path / "clip.webm").read_bytes()
+    else:
+        content = subprocess.run([*source, "pipe:1"], check=True, capture_output=True).stdout
+    assert check_upload(images.upload(content, "clip.webm")).mime_type == "video/webm"
+    html_far_in = content + b"\n" * 9000 + images.HTML
+    for damaged in (content[:-7], html_far_in, content[:1500] + images.HTML + content[1500:]):
+        assert refusal(damaged, "clip.webm").code == "not_what_it_seems"
 
 
 def test_a_whole_pdf_is_a_document():
