@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from gateways.mail.steps import SendSteps
+from gateways.send_steps import SendSteps, at_once
 
 
 class ProviderKind:
@@ -292,9 +291,7 @@ class EmailSession:
         raise NotImplementedError
 
     def send_steps(self, message: OutgoingEmail) -> SendSteps[SendReceipt]:
-        """send() in steps (gateways.mail.steps); a session that can overlap its waits overrides it."""
-        from gateways.mail.steps import at_once  # gateways.mail builds on this module's dataclasses
-
+        """send() in steps (gateways.send_steps); a session that can overlap its waits overrides it."""
         return at_once(self.send, message)
 
     def close(self) -> None:
