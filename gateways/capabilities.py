@@ -358,6 +358,7 @@ class TextGenerationAdapter(Adapter):
 
 
 # ---- registry -------------------------------------------------------------------------------
+# Filled when the app is ready (gateways.apps imports gateways.adapters, whose modules @register).
 
 _REGISTRY: dict[str, type[Adapter]] = {}
 
@@ -370,8 +371,6 @@ def register(cls: type[Adapter]) -> type[Adapter]:
 
 
 def adapter_class(key: str) -> type[Adapter]:
-    from gateways import adapters  # noqa: F401 - importing the package registers every adapter
-
     try:
         return _REGISTRY[key]
     except KeyError:
@@ -379,6 +378,4 @@ def adapter_class(key: str) -> type[Adapter]:
 
 
 def adapters_for(capability: str) -> list[type[Adapter]]:
-    from gateways import adapters  # noqa: F401
-
     return [cls for cls in _REGISTRY.values() if cls.capability == capability]
