@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from gateways.mail.steps import SendSteps
+from gateways.send_steps import SendSteps, at_once
 
 
 class ProviderKind:
@@ -292,9 +291,7 @@ class EmailSession:
         raise NotImplementedError
 
     def send_steps(self, message: OutgoingEmail) -> SendSteps[SendReceipt]:
-        """send() in steps (gateways.mail.steps); a session that can overlap its waits overrides it."""
-        from gateways.mail.steps import at_once  # gateways.mail builds on this module's dataclasses
-
+        """send() in steps (gateways.send_steps); a session that can overlap its waits overrides it."""
         return at_once(self.send, message)
 
     def close(self) -> None:
@@ -361,6 +358,7 @@ class TextGenerationAdapter(Adapter):
 
 
 # ---- registry -------------------------------------------------------------------------------
+# Filled when the app is ready (gateways.apps imports gateways.adapters, whose modules @register).
 
 _REGISTRY: dict[str, type[Adapter]] = {}
 
@@ -373,8 +371,6 @@ def register(cls: type[Adapter]) -> type[Adapter]:
 
 
 def adapter_class(key: str) -> type[Adapter]:
-    from gateways import adapters  # noqa: F401 - importing the package registers every adapter
-
     try:
         return _REGISTRY[key]
     except KeyError:
@@ -382,6 +378,4 @@ def adapter_class(key: str) -> type[Adapter]:
 
 
 def adapters_for(capability: str) -> list[type[Adapter]]:
-    from gateways import adapters  # noqa: F401
-
     return [cls for cls in _REGISTRY.values() if cls.capability == capability]

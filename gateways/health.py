@@ -61,16 +61,6 @@ def health_row(account_id: int) -> ProviderHealth:
     return health
 
 
-def derive_status(health: ProviderHealth) -> str:
-    if health.breaker_state != BreakerState.CLOSED or health.consecutive_failures >= conf.breaker_threshold():
-        return HealthStatus.DOWN
-    if not health.calls:
-        return HealthStatus.UNKNOWN
-    if health.consecutive_failures or (health.success_rate or 0) < conf.degraded_success_rate():
-        return HealthStatus.DEGRADED
-    return HealthStatus.HEALTHY
-
-
 _NOT_PROBED_BY_KIND = {
     ProviderKind.PLACEHOLDER: "not configured: a placeholder that does nothing",
     ProviderKind.MANUAL: "manual: a person publishes the draft, there is nothing to call",
@@ -105,7 +95,7 @@ def account_status(account: ProviderAccount) -> str:
     if account.kind == ProviderKind.MANUAL:
         return HealthStatus.MANUAL
     row = getattr(account, "health", None) or ProviderHealth(account=account)
-    status = derive_status(row)
+    status = row.status
     if status == HealthStatus.UNKNOWN and not account.probeable:
         return HealthStatus.NOT_PROBED
     return status

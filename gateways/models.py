@@ -7,7 +7,7 @@ UPDATEs) so that every web and worker process sees the same breaker and the same
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from gateways import crypto
+from gateways import conf, crypto
 from gateways.capabilities import Adapter, Capability, ProviderKind, adapter_class
 
 
@@ -165,9 +165,15 @@ class ProviderHealth(models.Model):
 
     @property
     def status(self) -> str:
-        from gateways.health import derive_status
-
-        return derive_status(self)
+        """What the recorded calls say: down while the breaker is not closed or the failures reach its
+        threshold, unknown before any call, degraded on a failure or a low success rate."""
+        if self.breaker_state != BreakerState.CLOSED or self.consecutive_failures >= conf.breaker_threshold():
+            return HealthStatus.DOWN
+        if not self.calls:
+            return HealthStatus.UNKNOWN
+        if self.consecutive_failures or (self.success_rate or 0) < conf.degraded_success_rate():
+            return HealthStatus.DEGRADED
+        return HealthStatus.HEALTHY
 
 
 class InboxCursor(models.Model):

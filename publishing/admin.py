@@ -216,7 +216,7 @@ class CampaignAdmin(admin.ModelAdmin):
             obj.pk, obj.created_at = created.pk, created.created_at
 
     def get_actions(self, request):
-        return admin_actions_permitted(super().get_actions(request), services.campaigns.CAMPAIGN_WORKFLOW,
+        return admin_actions_permitted(super().get_actions(request), services.campaign_workflow.CAMPAIGN_WORKFLOW,
                                        request.user)
 
     def _step(self, request, queryset, service, done):

@@ -17,7 +17,7 @@ from aicmo_site.transitions import workflow_for, workflows
 from alerts.models import Alert
 from automation.models import Journey
 from automation.tests.factories import journey
-from crm.models import ImportRun
+from crm.models import EnrichmentRun, ImportRun
 from crm.tests.factories import ContactFactory
 from media.tests.factories import AssetFactory
 from publishing.email.models import ABTest
@@ -38,9 +38,6 @@ EXEMPT = {
     # Open/decided review of content: closed in the same transaction as the content's own move, which is
     # the audited one (ContentEvent).
     "publishing.Review": "recorded by the content workflow's move",
-    # Not ported yet: runs are being moved to one shared run model (issue 18, another branch); the
-    # enrichment run still assigns its status (see ASSIGNING below).
-    "crm.EnrichmentRun": "not ported yet (shared run model in progress)",
     # A cached analysis of a text, not a workflow a person acts on: its worker settles it with conditional
     # UPDATEs (pending -> running -> done/failed), as the sender marks its deliveries.
     "publishing.ContentAnalysis": "the analysis worker's marks",
@@ -65,7 +62,9 @@ ASSIGNING = {
     "publishing/email/sender/batch.py": 1,  # EmailDelivery, see EXEMPT
     "publishing/email/services/campaigns.py": 2,  # EmailDelivery (a cancel drops the queued; lease recovery)
     "webhooks/services.py": 3,  # WebhookMessage, see EXEMPT
-    "crm/services/enrichment.py": 9,  # EnrichmentRun and its items, see EXEMPT
+    # EnrichmentRunItem, see EXEMPT: a cancel skips the queued, an outage releases or fails a batch, a
+    # refusal fails it, a worked batch takes each item's outcome (bulk_update).
+    "crm/services/enrichment.py": 4,
 }
 ASSIGNMENT = re.compile(
     r"^\s*(?:[\w.]+\s*,\s*)*[\w.]+\.(?:status|lifecycle_status)\s*(?:,\s*[\w.]+\s*)*=(?!=)"
@@ -102,6 +101,8 @@ def _make(model):
         return Alert.objects.create(rule="r", subject="s", title="t", value=1, threshold=0, last_seen_at=now())
     if model is Journey:
         return journey(active=False)
+    if model is EnrichmentRun:
+        return EnrichmentRun.objects.create()
     if model is BackgroundRun:
         return BackgroundRun.objects.create(kind=RunKind.RENDITIONS)
     if model is ABTest:

@@ -93,4 +93,5 @@ class EnrichmentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     @extend_schema(request=None, responses=EnrichmentRunSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return Response(EnrichmentRunSerializer(services.enrichment_run_cancel(run=self.get_object())).data)
+        run = services.enrichment_run_cancel(run=self.get_object(), by=request.user)
+        return Response(EnrichmentRunSerializer(run).data)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from aicmo_site.errors import DomainError
+from aicmo_site.transitions import Workflow
 from crm import conf
 from crm.choices import RUN_TERMINAL, EmailStatus, EnrichmentItemStatus, LifecycleStatus, RunStatus, SuppressionReason
 from crm.models import Contact, EnrichmentRun, EnrichmentRunItem, Segment
@@ -31,6 +32,18 @@ from gateways.readiness import Readiness, capability_readiness
 
 logger = logging.getLogger(__name__)
 VERDICTS = {EmailStatus.VALID, EmailStatus.RISKY, EmailStatus.INVALID}
+
+# The one table of enrichment run moves; RUN_TERMINAL states have none. A run with nothing to do
+# completes as it is created; a running run waits again (queued) when the providers are down, and
+# completes from "queued" when another worker settled its last contacts meanwhile. No move fails a run:
+# contacts fail one by one and the run completes with their count.
+ENRICHMENT_RUN_TRANSITIONS = {
+    RunStatus.QUEUED: {RunStatus.RUNNING, RunStatus.COMPLETED, RunStatus.CANCELED},
+    RunStatus.RUNNING: {RunStatus.QUEUED, RunStatus.COMPLETED, RunStatus.CANCELED},
+    **{status: set() for status in RUN_TERMINAL},
+}
+ENRICHMENT_RUN_WORKFLOW = Workflow(model=EnrichmentRun, transitions=ENRICHMENT_RUN_TRANSITIONS,
+                                   terminal=RUN_TERMINAL, noun="enrichment run", clean_exclude=[])
 
 
 def _scope_queryset(*, contact_ids, segment: Segment | None, all_new: bool):
@@ -91,28 +104,43 @@ def enrichment_run_create(*, by=None, contact_ids=(), segment: Segment | None = 
         )
         queued = cursor.rowcount
     run.total = run.queued = queued
+    run.save(update_fields=["total", "queued"])
     if not queued:
-        run.status, run.finished_at = RunStatus.COMPLETED, timezone.now()
-        run.error = "Nothing to do: no contact in this selection is waiting to be enriched."
-    run.save(update_fields=["total", "queued", "status", "finished_at", "error"])
+        # Created in this transaction, so no one else can hold the row.
+        run = ENRICHMENT_RUN_WORKFLOW.transition(
+            run, RunStatus.COMPLETED, by=by, locked=True,
+            fields={"finished_at": timezone.now(),
+                    "error": "Nothing to do: no contact in this selection is waiting to be enriched."})
     shared_run_create(run)
     if queued and enqueue:
         _enqueue(run)
     return run
 
 
+def _run_move(run: EnrichmentRun, to: str, *, by=None, **fields) -> EnrichmentRun:
+    """Moves a run whose row the caller has locked, and its shared row with it. A run already there (a
+    second worker finding it running, a run already waiting for the providers) only takes the new
+    fields: it does not move, so there is no move to record."""
+    if run.status == to:
+        for name, value in fields.items():
+            setattr(run, name, value)
+        run.save(update_fields=list(fields))
+    else:
+        run = ENRICHMENT_RUN_WORKFLOW.transition(run, to, by=by, note=fields.get("error", ""), locked=True,
+                                                 fields=fields)
+    shared_run_follow(run)
+    return run
+
+
 @transaction.atomic
-def enrichment_run_cancel(*, run: EnrichmentRun) -> EnrichmentRun:
+def enrichment_run_cancel(*, run: EnrichmentRun, by=None) -> EnrichmentRun:
     run = EnrichmentRun.objects.select_for_update().get(pk=run.pk)
     if run.status in RUN_TERMINAL:
         raise DomainError(f"This run is already {run.get_status_display().lower()}.", code="run_finished")
     run.items.filter(status=EnrichmentItemStatus.QUEUED).update(status=EnrichmentItemStatus.SKIPPED,
                                                                 detail="run canceled")
-    run.status, run.finished_at = RunStatus.CANCELED, timezone.now()
-    run.save(update_fields=["status", "finished_at"])
-    run = _counts_refresh(run)
-    shared_run_follow(run)
-    return run
+    run = _run_move(run, RunStatus.CANCELED, by=by, finished_at=timezone.now())
+    return _counts_refresh(run)
 
 
 def _lease() -> timedelta:
@@ -216,11 +244,7 @@ def _run_start(run_id: int) -> EnrichmentRun | None:
     run = EnrichmentRun.objects.select_for_update().get(pk=run_id)
     if run.status in RUN_TERMINAL:
         return None
-    run.status, run.error = RunStatus.RUNNING, ""
-    run.started_at = run.started_at or timezone.now()
-    run.save(update_fields=["status", "error", "started_at"])
-    shared_run_follow(run)
-    return run
+    return _run_move(run, RunStatus.RUNNING, error="", started_at=run.started_at or timezone.now())
 
 
 @transaction.atomic
@@ -229,14 +253,13 @@ def _run_settle(run_id: int, *, waiting_for: Exception | None = None) -> Enrichm
     if run.status in RUN_TERMINAL:
         return run
     if waiting_for is not None and run.queued:
-        run.status = RunStatus.QUEUED
-        run.error = f"Waiting for a provider, {run.queued} contacts will be retried: {waiting_for}"[:2000]
-    elif not run.queued:
-        run.status, run.finished_at = RunStatus.COMPLETED, timezone.now()
-        run.error = f"Gave up on {run.failed} contacts after provider outages: {waiting_for}"[:2000] \
+        return _run_move(run, RunStatus.QUEUED, error=(
+            f"Waiting for a provider, {run.queued} contacts will be retried: {waiting_for}"[:2000]))
+    if not run.queued:
+        error = f"Gave up on {run.failed} contacts after provider outages: {waiting_for}"[:2000] \
             if waiting_for is not None else ""
-    run.save(update_fields=["status", "error", "finished_at"])
-    shared_run_follow(run)
+        return _run_move(run, RunStatus.COMPLETED, finished_at=timezone.now(), error=error)
+    # Contacts still claimed by another worker: that worker settles the run.
     return run
 
 

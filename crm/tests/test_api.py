@@ -2,6 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from aicmo_site.models import StatusChange
 from crm.models import Contact, EngagementEvent, EnrichmentRun, Segment, Suppression
 from crm.tests.factories import CompanyFactory, ContactFactory, EngagementEventFactory, SegmentFactory, TagFactory
 
@@ -165,6 +166,9 @@ def test_enrichment_runs_create_list_detail_and_cancel(marketer, django_capture_
     canceled = marketer.post(f"/api/enrichment-runs/{run.data['id']}/cancel/")
     assert canceled.data["status"] == "canceled"
     assert EnrichmentRun.objects.filter(status="canceled").count() == 1
+    change = StatusChange.objects.get(object_id=run.data["id"], to_status="canceled",
+                                      content_type__model="enrichmentrun")
+    assert (change.from_status, change.by) == ("queued", marketer.user)
 
 
 def test_companies_crud_links_existing_people(marketer):

@@ -1,6 +1,7 @@
 import pytest
 
 from aicmo_site.errors import DomainError
+from aicmo_site.models import StatusChange
 from crm import services
 from crm.choices import EmailStatus, EnrichmentItemStatus, LifecycleStatus, RunStatus
 from crm.models import Contact, EnrichmentRecord, EnrichmentRun, LifecycleTransition, Suppression
@@ -20,6 +21,11 @@ def people():
     nobody = ContactFactory(email="nobody@acme.io")
     dead = ContactFactory(email="dead@acme.io")
     return ann, bob, nobody, dead
+
+
+def moves(run):
+    return list(StatusChange.objects.filter(content_type__model="enrichmentrun", object_id=run.pk).order_by("id")
+                .values_list("from_status", "to_status"))
 
 
 def run_all_new(**kwargs):
@@ -84,6 +90,8 @@ def test_outage_of_every_provider_leaves_contacts_queued_and_untouched(httpserve
     # Without a verification provider, Apollo's own email status still counts (Ann is "verified"); Ann and Bob
     # were both found by Apollo, so both count as enriched, Ann's item "verified" as well.
     assert (resumed.enriched, resumed.verified, resumed.skipped) == (2, 1, 2)
+    assert moves(run) == [("queued", "running"), ("running", "queued"), ("queued", "running"),
+                          ("running", "completed")]
 
 
 def test_a_contact_that_waits_out_too_many_outages_fails(httpserver, settings):
@@ -130,6 +138,7 @@ def test_scope_must_be_exactly_one_and_waiting_contacts_are_not_queued_twice(peo
     assert (first.total, second.total) == (2, 2)
     third = services.enrichment_run_create(contact_ids=[people[0].pk], enqueue=False)
     assert third.status == RunStatus.COMPLETED and third.total == 0
+    assert moves(third) == [("queued", "completed")] and moves(first) == []
 
 
 def test_segment_scope_and_cancel(people, enrichment_account):

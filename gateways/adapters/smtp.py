@@ -30,9 +30,9 @@ from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailabl
 from gateways.mail.compose import render_message
 from gateways.mail.conf import smtp_retry_after_seconds
 from gateways.mail.connections import GuardedSMTP, GuardedSMTPSSL, refused_address
-from gateways.mail.steps import SendSteps, Step, run_steps
 from gateways.mail.tls import tls_context
 from gateways.net import AddressRefused
+from gateways.send_steps import SendSteps, Step, run_steps
 
 SECURITY_MODES = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -213,7 +213,7 @@ class SmtpSession(EmailSession):
         return run_steps(self.send_steps(message))
 
     def send_steps(self, message: OutgoingEmail) -> SendSteps[SendReceipt]:
-        """send() in steps (gateways.mail.steps), for a caller driving several sessions at once and
+        """send() in steps (gateways.send_steps), for a caller driving several sessions at once and
         recording each message as going out just before its end: WAITING after the pipelined MAIL, RCPT
         and DATA and after the final ".", BEFORE_END once the content is written without it. The receipt
         is the generator's return value; errors are those of send(). Closed before its end, the session

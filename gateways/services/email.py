@@ -15,8 +15,8 @@ from gateways.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from gateways.mail.steps import SendSteps, run_steps
 from gateways.models import ProviderAccount
+from gateways.send_steps import SendSteps, run_steps
 
 
 class FailoverEmailSession:
@@ -102,7 +102,7 @@ class FailoverEmailSession:
         return run_steps(self.send_steps(message))
 
     def send_steps(self, message: OutgoingEmail) -> SendSteps[SendReceipt]:
-        """send() in steps (gateways.mail.steps), passing on the adapter session's. After a failover the
+        """send() in steps (gateways.send_steps), passing on the adapter session's. After a failover the
         same message may reach BEFORE_END again, on the next account."""
         if not self._accounts:
             raise NoProviderConfigured(health.NO_PROVIDER_REASON)

@@ -6,16 +6,15 @@ from publishing.services.analysis import (
     content_analysis_request,
     content_analysis_run,
 )
+from publishing.services.campaign_workflow import campaign_complete_if_done, campaign_transition
 from publishing.services.campaigns import (
     campaign_activate,
     campaign_cancel,
     campaign_check,
-    campaign_complete_if_done,
     campaign_create,
     campaign_duplicate,
     campaign_pause,
     campaign_resume,
-    campaign_transition,
     campaign_update,
 )
 from publishing.services.channels import channel_create, channel_update

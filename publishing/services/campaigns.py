@@ -1,59 +1,25 @@
 """Campaigns: create, activate (one job per content and channel), pause, resume, cancel, complete."""
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
-from aicmo_site.transitions import Action, Change, Workflow
 from gateways.readiness import Readiness, account_readiness
 from publishing.choices import (
-    CAMPAIGN_TRANSITIONS,
     PUBLISHABLE_CONTENT,
-    TERMINAL_CAMPAIGN,
     CampaignStatus,
     ContentStatus,
     JobStatus,
 )
-from publishing.models import Campaign, CampaignContent, CampaignEvent, Channel, PublishingJob
+from publishing.models import Campaign, CampaignContent, Channel, PublishingJob
+from publishing.services.campaign_workflow import campaign_transition
 from publishing.services.content import content_transition
 from publishing.services.jobs import jobs_bulk_transition
 from publishing.services.versions import version_errors, versions_generate
-from publishing.webhook_events import campaign_event_emit
 
 AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids", "list_ids", "exclude_segment_ids",
                  "exclude_list_ids")
-
-
-def _recorded(change: Change) -> None:
-    CampaignEvent.objects.create(campaign=change.obj, from_status=change.source, to_status=change.target,
-                                 by=change.by, note=change.note)
-    campaign_event_emit(change.obj, source=change.source)
-
-
-def _may_add_email(campaign: Campaign, user) -> bool:
-    return not campaign.is_finished and not hasattr(campaign, "email")
-
-
-_CHANGE = "publishing.change_campaign"
-CAMPAIGN_WORKFLOW = Workflow(
-    model=Campaign, transitions=CAMPAIGN_TRANSITIONS, terminal=TERMINAL_CAMPAIGN, noun="campaign",
-    audit=_recorded, audit_model=CampaignEvent,
-    actions=[
-        Action("edit", "Edit", permission=_CHANGE, sources={CampaignStatus.DRAFT}),
-        Action("activate", "Activate", permission=_CHANGE, sources={CampaignStatus.DRAFT}),
-        Action("pause", "Pause", to=CampaignStatus.PAUSED, permission=_CHANGE),
-        Action("resume", "Resume", to=CampaignStatus.RUNNING, permission=_CHANGE, sources={CampaignStatus.PAUSED}),
-        Action("cancel", "Cancel", to=CampaignStatus.CANCELED, permission=_CHANGE),
-        Action("email", "Add an email", permission="publishing.add_emailcampaign", condition=_may_add_email),
-        Action("duplicate", "Duplicate", permission="publishing.add_campaign"),
-    ],
-)
-
-
-def campaign_transition(*, campaign: Campaign, to: str, by=None, note: str = "", **fields) -> Campaign:
-    """The one way a campaign changes status; the callers hold the row (read for update)."""
-    return CAMPAIGN_WORKFLOW.transition(campaign, to, by=by, note=note, locked=True, fields=fields)
 
 
 def _clean_audience(audience: dict | None) -> dict:
@@ -260,26 +226,3 @@ def campaign_cancel(*, campaign: Campaign, by=None, note: str = "") -> Campaign:
     jobs_bulk_transition(queryset=campaign.jobs.all(), sources=None, to=JobStatus.CANCELED, by=by,
                          note="Campaign canceled")
     return campaign
-
-
-def campaign_complete_if_done(*, campaign_id: int) -> None:
-    """A running campaign whose jobs all ended (published, failed or canceled) is completed.
-
-    Checked without a lock first: every job of a campaign ends here, and locking the campaign row
-    each time would make all workers wait on one another."""
-    ended = (JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus.CANCELED)
-    live = (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED)
-    open_jobs = PublishingJob.objects.filter(campaign_id=OuterRef("pk")).exclude(status__in=ended)
-    # One query, asked after every job's end: most of the time the answer is no.
-    settling = Campaign.objects.alias(has_open_jobs=Exists(open_jobs)).filter(
-        Q(status=CampaignStatus.SCHEDULED) | Q(status=CampaignStatus.RUNNING, has_open_jobs=False), pk=campaign_id)
-    if not settling.exists():
-        return
-    campaign = Campaign.objects.select_for_update().filter(pk=campaign_id, status__in=live).first()
-    if campaign is None:
-        return
-    if campaign.status == CampaignStatus.SCHEDULED:
-        campaign = campaign_transition(campaign=campaign, to=CampaignStatus.RUNNING, note="First post went out")
-    if not campaign.jobs.exclude(status__in=ended).exists():
-        campaign_transition(campaign=campaign, to=CampaignStatus.COMPLETED, note="Every job ended")
-

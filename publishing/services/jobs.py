@@ -14,6 +14,7 @@ from aicmo_site.transitions import Action, BulkChange, Change, Workflow
 from publishing import conf
 from publishing.choices import JOB_TRANSITIONS, RESCHEDULABLE_JOB, TERMINAL_JOB, ContentStatus, JobStatus
 from publishing.models import Content, JobEvent, PublishingJob
+from publishing.services.campaign_workflow import campaign_complete_if_done
 from publishing.services.content import content_transition
 from publishing.webhook_events import jobs_event_emit
 
@@ -205,8 +206,6 @@ def _content_published(job: PublishingJob) -> None:
 
 
 def _campaign_settle(campaign_id: int) -> None:
-    from publishing.services.campaigns import campaign_complete_if_done
-
     campaign_complete_if_done(campaign_id=campaign_id)
 
 

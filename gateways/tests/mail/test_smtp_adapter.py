@@ -8,7 +8,7 @@ import pytest
 from gateways.adapters.smtp import SmtpAdapter
 from gateways.capabilities import OutgoingEmail, adapter_class
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
-from gateways.mail.steps import Step
+from gateways.send_steps import Step
 from gateways.testing.ports import free_port
 
 UNSUBSCRIBE = ("<https://app.example.com/u/AbCdEf0123456789-signed-token-for-one-recipient-and-one-list>, "

@@ -10,7 +10,7 @@ Exactly once, as far as SMTP allows:
   committed together with the next message's "sending" mark. The window in which the outcome cannot be
   known is therefore one message per worker, whatever the batch size or the number of connections, and
   a worker killed at any point leaves at most one outcome unknown. The other connections' commands and
-  content go out while a message waits for its answer (gateways.mail.steps), without threads.
+  content go out while a message waits for its answer (gateways.send_steps), without threads.
 - A delivery found "sending" past its lease was maybe accepted by the server before its worker died:
   it becomes outcome_unknown and is never sent again (services.campaigns.leases_recover).
 - Messages are rendered before the connection opens, so no template or database work stretches the

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from gateways.capabilities import OutgoingEmail, SendReceipt
 from gateways.errors import GatewayError, NoProviderAvailable, NoProviderConfigured, OutcomeUnknown, ProviderRejected
-from gateways.mail.steps import SendSteps, Step
+from gateways.send_steps import SendSteps, Step
 from publishing.email import conf
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.composing import LinkBook, content_of, links_in, outgoing_for, render_for
