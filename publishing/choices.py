@@ -107,3 +107,9 @@ class MetricSource(models.TextChoices):
     CHANNEL = "channel", "Pulled from the channel"
     MANUAL = "manual", "Entered by hand"
     IMPORT = "import", "Imported from CSV"
+
+
+# The statuses of a campaign's email send (publishing.email.choices.SendStatus) that keep the campaign
+# running after its posts are out: its people are still being sent to, or a pause will resume it.
+# Named here because the campaign workflow may not import the email package, which builds on it.
+SEND_STATUSES_UNDER_WAY = ("sending", "paused")

@@ -7,7 +7,13 @@ without importing the campaign services, which move the jobs.
 from django.db.models import Exists, OuterRef, Q
 
 from aicmo_site.transitions import Action, Change, Workflow
-from publishing.choices import CAMPAIGN_TRANSITIONS, TERMINAL_CAMPAIGN, CampaignStatus, JobStatus
+from publishing.choices import (
+    CAMPAIGN_TRANSITIONS,
+    SEND_STATUSES_UNDER_WAY,
+    TERMINAL_CAMPAIGN,
+    CampaignStatus,
+    JobStatus,
+)
 from publishing.models import Campaign, CampaignEvent, PublishingJob
 from publishing.webhook_events import campaign_event_emit
 
@@ -44,7 +50,8 @@ def campaign_transition(*, campaign: Campaign, to: str, by=None, note: str = "",
 
 
 def campaign_complete_if_done(*, campaign_id: int) -> None:
-    """A running campaign whose jobs all ended (published, failed or canceled) is completed.
+    """A running campaign whose jobs all ended (published, failed or canceled) and whose email send, if
+    it has one under way, has ended too is completed; the send's own end asks again.
 
     Checked without a lock first: every job of a campaign ends here, and locking the campaign row
     each time would make all workers wait on one another."""
@@ -54,6 +61,7 @@ def campaign_complete_if_done(*, campaign_id: int) -> None:
     # One query, asked after every job's end: most of the time the answer is no.
     settling = Campaign.objects.alias(has_open_jobs=Exists(open_jobs)).filter(
         Q(status=CampaignStatus.SCHEDULED) | Q(status=CampaignStatus.RUNNING, has_open_jobs=False), pk=campaign_id)
+    sending = Campaign.objects.filter(pk=campaign_id, email__status__in=SEND_STATUSES_UNDER_WAY)
     if not settling.exists():
         return
     campaign = Campaign.objects.select_for_update().filter(pk=campaign_id, status__in=live).first()
@@ -61,6 +69,6 @@ def campaign_complete_if_done(*, campaign_id: int) -> None:
         return
     if campaign.status == CampaignStatus.SCHEDULED:
         campaign = campaign_transition(campaign=campaign, to=CampaignStatus.RUNNING, note="First post went out")
-    if not campaign.jobs.exclude(status__in=ended).exists():
-        campaign_transition(campaign=campaign, to=CampaignStatus.COMPLETED, note="Every job ended")
+    if not campaign.jobs.exclude(status__in=ended).exists() and not sending.exists():
+        campaign_transition(campaign=campaign, to=CampaignStatus.COMPLETED, note="Every job and send ended")
 

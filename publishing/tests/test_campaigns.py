@@ -11,8 +11,10 @@ from aicmo_site.roles import APPROVER, MARKETER
 from crm.tests.factories import ContactFactory, TagFactory
 from gateways.capabilities import Capability
 from gateways.services import account_create
-from publishing.choices import CampaignStatus, ContentStatus, JobStatus
-from publishing.models import PublishingJob
+from publishing.choices import SEND_STATUSES_UNDER_WAY, CampaignStatus, ContentStatus, JobStatus
+from publishing.email.choices import SendStatus
+from publishing.email.services import email_campaign_cancel, email_campaign_complete_if_done
+from publishing.models import Campaign, PublishingJob
 from publishing.selectors import campaign_audience
 from publishing.services import (
     campaign_activate,
@@ -26,7 +28,9 @@ from publishing.services import (
     content_submit,
     job_retry,
 )
-from publishing.tests.factories import ChannelFactory
+from publishing.services.campaign_workflow import campaign_complete_if_done
+from publishing.tests.email.factories import EmailCampaignFactory
+from publishing.tests.factories import CampaignFactory, ChannelFactory, JobFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +201,34 @@ def test_urgent_content_makes_urgent_jobs(people):
 
     assert dict(PublishingJob.objects.values_list("content__title", "urgent")) == {
         "Outage notice": True, "Newsletter": False}
+
+
+def test_a_campaign_whose_posts_are_out_waits_for_its_email_send_to_end():
+    campaign = CampaignFactory(status=CampaignStatus.RUNNING, activated_at=timezone.now())
+    JobFactory(campaign=campaign, status=JobStatus.PUBLISHED)
+    send = EmailCampaignFactory(campaign=campaign, status=SendStatus.SENDING)
+
+    campaign_complete_if_done(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.RUNNING  # the A/B test or the sending is still under way
+
+    assert email_campaign_complete_if_done(email_campaign_id=send.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.COMPLETED
+    assert campaign.events.order_by("-id").first().note == "Every job and send ended"
+
+
+def test_a_canceled_send_lets_its_campaign_complete():
+    campaign = CampaignFactory(status=CampaignStatus.RUNNING, activated_at=timezone.now())
+    JobFactory(campaign=campaign, status=JobStatus.PUBLISHED)
+    send = EmailCampaignFactory(campaign=campaign, status=SendStatus.PAUSED)
+    campaign_complete_if_done(campaign_id=campaign.pk)
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.RUNNING
+
+    email_campaign_cancel(email_campaign=send)
+
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.COMPLETED
+
+
+def test_the_send_statuses_a_campaign_waits_for_are_the_email_package_s():
+    assert set(SEND_STATUSES_UNDER_WAY) == {SendStatus.SENDING, SendStatus.PAUSED}

@@ -16,6 +16,7 @@ from publishing.email.rendering import check_template
 from publishing.email.services.ab_tests import ab_test_assign
 from publishing.email.services.wake import campaign_wake
 from publishing.email.webhook_events import email_send_event_emit
+from publishing.services.campaign_workflow import campaign_complete_if_done
 
 SETUP_FIELDS = ("template", "from_email", "from_name", "reply_to", "subject", "preheader")
 
@@ -276,6 +277,7 @@ def email_campaign_cancel(*, email_campaign: EmailCampaign, by=None, note: str =
                               finished_at=timezone.now())
     EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.QUEUED).update(
         status=DeliveryStatus.CANCELED, lease_owner="", lease_expires_at=None)
+    campaign_complete_if_done(campaign_id=email_campaign.campaign_id)
     return email_campaign
 
 
@@ -290,6 +292,7 @@ def email_campaign_complete_if_done(*, email_campaign_id: int) -> bool:
         return False
     email_campaign_transition(email_campaign=email_campaign, to=SendStatus.COMPLETED, note="Every delivery done",
                               finished_at=timezone.now())
+    campaign_complete_if_done(campaign_id=email_campaign.campaign_id)
     return True
 
 
