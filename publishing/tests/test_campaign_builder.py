@@ -160,8 +160,9 @@ def test_edit_keeps_the_plan_and_refuses_a_running_campaign(marketer_client):
 def test_duplicate_copies_the_plan_as_a_new_draft(marketer_client, people):
     channel = ChannelFactory()
     content = approve(ContentFactory())
+    publish_at = _when(3)
     campaign = services.campaign_create(by=marketer_client.user, name="Spring", starts_at=_when(),
-                                        contents=[(content, _when(3))], channels=[channel],
+                                        contents=[(content, publish_at)], channels=[channel],
                                         audience={"segment_ids": [people.pk], "exclude_segment_ids": [people.pk]})
     services.campaign_activate(campaign=campaign, by=marketer_client.user)
     response = marketer_client.post(reverse("publishing:campaign-duplicate", args=[campaign.pk]))
@@ -169,7 +170,7 @@ def test_duplicate_copies_the_plan_as_a_new_draft(marketer_client, people):
     assert response["Location"] == reverse("publishing:campaign-edit", args=[copy.pk])
     assert copy.name == "Copy of Spring" and copy.status == CampaignStatus.DRAFT and not copy.jobs.exists()
     assert copy.audience == campaign.audience and list(copy.channels.all()) == [channel]
-    assert copy.campaign_contents.get().publish_at == _when(3)
+    assert copy.campaign_contents.get().publish_at == publish_at
 
 
 def test_campaign_page_shows_only_the_actions_allowed(marketer_client, make_user):
