@@ -33,7 +33,14 @@ def problems_in_words(problems: dict[str, list[str]]) -> list[str]:
 def _builder(request, campaign=None):
     initial = CampaignForm.initial_for(campaign) if campaign else {}
     form = CampaignForm(request.POST or None, initial=initial, campaign=campaign)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "best_time" in request.POST:
+        # A suggestion, not a save: the page comes back with the time filled in and why.
+        suggestion = form.best_time(request.POST["best_time"])
+        if suggestion and "data" in suggestion:
+            form = CampaignForm(suggestion["data"], initial=initial, campaign=campaign)
+        if suggestion:
+            form.best_time_notes[int(request.POST["best_time"])] = suggestion["note"]
+    elif request.method == "POST" and form.is_valid():
         try:
             if campaign is None:
                 campaign = services.campaign_create(by=request.user, **form.service_fields())
