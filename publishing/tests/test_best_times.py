@@ -10,7 +10,7 @@ from django.utils import timezone
 from aicmo_site.roles import MARKETER
 from publishing.best_times import PRIOR_WEIGHT, best_time_in_window, channel_best_times
 from publishing.choices import JobStatus
-from publishing.models import MetricSnapshot
+from publishing.models import Campaign, MetricSnapshot
 from publishing.tests.factories import CampaignFactory, ChannelFactory, ContentFactory, JobFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,15 +110,19 @@ def test_the_api_returns_the_grid_in_a_fixed_number_of_queries(api_as, django_as
     assert client.get("/api/channels/999999/best-times/").status_code == 404
 
 
+def _ask_best_time(client, data):
+    return client.post(reverse("publishing:campaign-create"), data, HTTP_HX_REQUEST="true")
+
+
 def test_best_time_in_the_builder_fills_the_time_field(marketer_client):
     channel = ChannelFactory(name="Team Slack", kind="slack")
     _history(channel, peak=(1, 10))
     content = ContentFactory(title="Launch post")
+    campaigns = Campaign.objects.count()
     tuesday = timezone.localtime() + timedelta(days=7 - timezone.localtime().weekday() + 1)
-    response = marketer_client.post(
-        reverse("publishing:campaign-create"),
+    response = _ask_best_time(
+        marketer_client,
         {
-            "name": "Spring",
             "contents": [content.pk],
             f"channels_{content.pk}": [channel.pk],
             f"publish_at_{content.pk}": tuesday.strftime("%Y-%m-%dT08:00"),
@@ -127,19 +131,17 @@ def test_best_time_in_the_builder_fills_the_time_field(marketer_client):
     )
     assert response.status_code == 200
     text = response.content.decode()
-    assert f'value="{tuesday:%Y-%m-%d}T10:00"' in text
+    assert f'name="publish_at_{content.pk}" value="{tuesday:%Y-%m-%d}T10:00"' in text
     assert (
         "Best time for “Launch post” on Team Slack: Tuesday 10:00 (low confidence, 3 posts seen at that hour)" in text
     )
-    assert not response.context["campaign"]  # a suggestion saves nothing
+    # Only the time cell comes back, without the errors of the fields not filled in yet (the name).
+    assert "<form" not in text and "This field is required" not in text
+    assert Campaign.objects.count() == campaigns  # a suggestion saves nothing
 
 
 def test_best_time_without_a_channel_asks_for_one(marketer_client):
     content = ContentFactory(title="Launch post")
-    response = marketer_client.post(
-        reverse("publishing:campaign-create"),
-        {"name": "Spring", "contents": [content.pk], "best_time": str(content.pk)},
-    )
+    response = _ask_best_time(marketer_client, {"contents": [content.pk], "best_time": str(content.pk)})
     assert "Choose where to post “Launch post” first" in response.content.decode()
-    response = marketer_client.post(reverse("publishing:campaign-create"), {"name": "Spring", "best_time": "nope"})
-    assert response.status_code == 200
+    assert _ask_best_time(marketer_client, {"best_time": "nope"}).status_code == 400
