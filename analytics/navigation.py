@@ -6,4 +6,5 @@ NAV_ITEMS = [
     ("Cohorts", "analytics:cohorts", None),
     ("Attribution", "analytics:attribution", None),
     ("Top contacts", "analytics:scores", "analytics.view_contactscore"),
+    ("Best time to post", "analytics:best-times", None),
 ]

@@ -14,4 +14,5 @@ urlpatterns = [
     path("cohorts/", views.cohorts, name="cohorts"),
     path("attribution/", views.attribution, name="attribution"),
     path("scores/", views.scores, name="scores"),
+    path("best-times/", views.best_times, name="best-times"),
 ]

@@ -12,13 +12,14 @@ from analytics.models import ContactScore, ContactScoreHistory
 from analytics.reports.measures import METRICS
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from crm.models import Contact
-from publishing.models import Campaign
+from publishing.best_times import channel_best_times, confidence_label
+from publishing.models import Campaign, Channel
 
 TIERS = ("high", "medium", "low", "inactive")
 TABS = [
     ("analytics:overview", "Overview"), ("analytics:compare", "Compare campaigns"), ("analytics:channels", "Channels"),
     ("analytics:trends", "Trends"), ("analytics:cohorts", "Cohorts"), ("analytics:attribution", "Attribution"),
-    ("analytics:scores", "Top contacts"),
+    ("analytics:scores", "Top contacts"), ("analytics:best-times", "Best time to post"),
 ]
 
 
@@ -169,3 +170,24 @@ def scores(request):
     tabs = [(reverse(name), label, name == "analytics:scores") for name, label in TABS]
     csv_url = f"/api/analytics/scores/?{urlencode({'format': 'csv', **({'tier': tier} if tier else {})})}"
     return render(request, "analytics/scores.html", {"tabs": tabs, "page": page, "tier": tier, "csv_url": csv_url})
+
+
+@login_required
+def best_times(request):
+    """The hour-of-week heat map of one channel account: when its posts drew the most engagement."""
+    channels = list(Channel.objects.order_by("name", "pk").only("pk", "name"))
+    asked = request.GET.get("channel")
+    chosen = next((c for c in channels if str(c.pk) == asked), None if asked else (channels or [None])[0])
+    result = channel_best_times(chosen) if chosen else None
+    if result:
+        top = max(cell["score"] for day in result["grid"] for cell in day["hours"]) or 1
+        for day in result["grid"]:
+            for cell in day["hours"]:
+                # Five shades, each named in the cell's hidden text: the colour is never the only cue.
+                cell["level"] = min(4, int(cell["score"] / top * 5))
+                cell["confidence_word"] = confidence_label(cell["confidence"])
+    return render(request, "analytics/best_times.html", {
+        "tabs": [(reverse(name), label, name == "analytics:best-times") for name, label in TABS],
+        "channels": channels, "chosen": chosen, "result": result, "hours": range(24),
+        "error": "That channel does not exist." if asked and not chosen else "",
+    })

@@ -1,11 +1,15 @@
 """The campaign builder's form: plan, audience picked by name, contents with a time each, channels."""
 
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 
 from crm.models import Contact, ContactList, Segment, Tag
 from crm.selectors import contact_lists, segments_sized
+from publishing.best_times import best_time_in_window
 from publishing.choices import ContentStatus
 from publishing.forms import _words
 from publishing.models import Channel, Content
@@ -143,6 +147,7 @@ class CampaignForm(AudienceMixin, forms.Form):
         chosen = list(campaign.campaign_contents.values_list("content_id", flat=True)) if campaign else []
         recent = (Content.objects.exclude(status=ContentStatus.ARCHIVED).order_by("-updated_at", "-pk")
                   .values_list("pk", flat=True)[:CONTENT_CHOICES])
+        self.best_time_notes: dict[int, str] = {}
         self.content_rows = list(Content.objects.filter(Q(pk__in=list(recent)) | Q(pk__in=chosen))
                                  .prefetch_related("versions").order_by("-updated_at", "-pk"))
         self.fields["contents"].queryset = Content.objects.filter(pk__in=[c.pk for c in self.content_rows])
@@ -174,8 +179,40 @@ class CampaignForm(AudienceMixin, forms.Form):
         kinds = {channel.kind for channel in self.channels}
         return [{"content": content, "checked": str(content.pk) in chosen_ids,
                  "when": self[f"publish_at_{content.pk}"], "channels": self[f"channels_{content.pk}"],
-                 "unpostable": sorted(v.kind for v in content.versions.all() if v.kind not in kinds)}
+                 "unpostable": sorted(v.kind for v in content.versions.all() if v.kind not in kinds),
+                 "best_time_note": self.best_time_notes.get(content.pk, "")}
                 for content in self.content_rows]
+
+    def best_time(self, content_pk: str) -> dict | None:
+        """The data of this form with the best hour for one content's post filled in, and a sentence
+        saying what was chosen and how sure it is (None when the content is not offered).
+
+        The window is the day its time field (else the campaign's start, else tomorrow) falls on,
+        cut to the campaign's start and end and to the future."""
+        content = next((c for c in self.content_rows if str(c.pk) == str(content_pk)), None)
+        if content is None:
+            return None
+        self.is_valid()  # reads what the person filled in so far; the rest stays for them to finish
+        data = self.cleaned_data
+        channels = list(data.get(f"channels_{content.pk}") or [])
+        if not channels:
+            return {"note": f"Choose where to post “{content.title}” first: the best time is per channel."}
+        zone = timezone.get_current_timezone()
+        now = timezone.now()
+        anchor = data.get(f"publish_at_{content.pk}") or data.get("starts_at") or now + timedelta(days=1)
+        day_start = timezone.localtime(anchor, zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = max(day_start, now, data.get("starts_at") or now)
+        end = min(day_start + timedelta(days=1), data.get("ends_at") or day_start + timedelta(days=1))
+        best = best_time_in_window(channels=channels, start=start, end=end)
+        if best is None:
+            return {"note": f"No hour is left on {day_start:%A %d %B} for “{content.title}”: pick another day."}
+        at = best["at"]
+        new_data = self.data.copy()
+        new_data[f"publish_at_{content.pk}"] = at.strftime("%Y-%m-%dT%H:%M")
+        where = ", ".join(channel.name for channel in channels)
+        seen = f"{best['posts']} post{'s' if best['posts'] != 1 else ''} seen at that hour"
+        return {"data": new_data, "note": f"Best time for “{content.title}” on {where}: {at:%A %H:%M} "
+                                          f"({best['confidence_label']}, {seen})."}
 
     def service_fields(self) -> dict:
         data = self.cleaned_data

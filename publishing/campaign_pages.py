@@ -3,6 +3,7 @@ stops it from going out, activate it; duplicate one from its page."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -33,6 +34,8 @@ def problems_in_words(problems: dict[str, list[str]]) -> list[str]:
 def _builder(request, campaign=None):
     initial = CampaignForm.initial_for(campaign) if campaign else {}
     form = CampaignForm(request.POST or None, initial=initial, campaign=campaign)
+    if request.method == "POST" and "best_time" in request.POST:
+        return _best_time(request, form, initial, campaign)
     if request.method == "POST" and form.is_valid():
         try:
             if campaign is None:
@@ -48,6 +51,21 @@ def _builder(request, campaign=None):
     return render(request, "publishing/campaign_form.html", {
         "form": form, "campaign": campaign, "contents": form.content_table(), "size": audience_size(audience or {}),
     })
+
+
+def _best_time(request, form, initial, campaign):
+    """A suggestion, not a save: one content's time cell comes back with the best hour filled in and
+    why (the builder swaps it in with htmx; the rest of the form is left as the person has it)."""
+    suggestion = form.best_time(request.POST["best_time"])
+    if suggestion is None:
+        return HttpResponseBadRequest("That content is not offered in this builder.")
+    if "data" in suggestion:
+        form = CampaignForm(suggestion["data"], initial=initial, campaign=campaign)
+    content_pk = int(request.POST["best_time"])
+    form.best_time_notes[content_pk] = suggestion["note"]
+    # Only this cell is redrawn: errors of fields the person has not finished yet stay unsaid.
+    row = next(row for row in form.content_table() if row["content"].pk == content_pk)
+    return render(request, "publishing/_time_cell.html", {"row": row})
 
 
 @login_required

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from aicmo_site.errors import DomainError
 from publishing import selectors, services
 from publishing.api import serializers as s
+from publishing.best_times import channel_best_times
 from publishing.checks import content_checks
 from publishing.filters import CampaignFilterSet, ChannelFilterSet, ContentFilterSet, JobFilterSet
 from publishing.models import ChannelVersion
@@ -157,8 +158,17 @@ class ChannelViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     serializer_class = s.ChannelSerializer
     filterset_class = ChannelFilterSet
 
+    action_permissions = {"best_times": ["publishing.view_channel"]}
+
     def get_queryset(self):
         return selectors.channel_list()
+
+    @extend_schema(responses=OpenApiResponse(description="The 7x24 hour-of-week map (Monday first, team's time "
+                                                         "zone): each hour's smoothed engagement per post, "
+                                                         "posts seen and confidence; overall confidence."))
+    @action(detail=True, methods=["get"], url_path="best-times")
+    def best_times(self, request, pk=None):
+        return Response(channel_best_times(self.get_object()))
 
     def perform_create(self, serializer):
         serializer.instance = services.channel_create(**serializer.validated_data)
