@@ -61,3 +61,7 @@ def test_stripe_payment_after_a_campaign_click_is_that_campaigns_revenue(client,
     assert (contact.lifetime_value, contact.value_tier) == (Decimal("750.00"), "silver")
     report = client.get(f"/api/analytics/attribution/?model=last_touch&start={today}&end={today}").json()
     assert Decimal(str(report["revenue"])) == Decimal("750.00")
+    # The refund takes revenue back from the campaign but is not a second conversion.
+    assert report["conversions"] == 1
+    row = next(r for r in report["rows"] if r["campaign"] == "Winter sale")
+    assert (row["conversions"], Decimal(str(row["revenue"]))) == (1, Decimal("750.00"))
