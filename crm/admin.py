@@ -21,6 +21,7 @@ from crm.models import (
     ImportRun,
     LifecycleTransition,
     Segment,
+    StripeEvent,
     Suppression,
     Tag,
     Topic,
@@ -107,22 +108,24 @@ def export_contacts(modeladmin, request, queryset):
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     list_display = ("email", "first_name", "last_name", "company", "lifecycle_status", "email_status",
-                    "engagement_score", "engagement_tier", "created_at")
-    list_filter = ("lifecycle_status", "email_status", "engagement_tier", "consent_status", "tags", "topics", "source",
-                   "created_at")
+                    "engagement_score", "engagement_tier", "value_tier", "created_at")
+    list_filter = ("lifecycle_status", "email_status", "engagement_tier", "value_tier", "consent_status", "tags",
+                   "topics", "source", "created_at")
     search_fields = ("email", "first_name", "last_name", "company__name", "domain")
     list_select_related = ("company",)
     autocomplete_fields = ("company",)
     filter_horizontal = ("tags", "topics")
     readonly_fields = ("domain", "lifecycle_status", "email_status", "consent_status", "consent_changed_at",
                        "consent_source", "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count",
-                       "erased_at", "created_at", "updated_at", "timeline")
+                       "stripe_customer_id", "lifetime_value", "value_tier", "erased_at", "created_at", "updated_at",
+                       "timeline")
     actions = (enrich_contacts, verify_contacts, tag_contacts, untag_contacts, suppress_contacts, export_contacts)
     fieldsets = (
         (None, {"fields": ("email", "domain", "first_name", "last_name", "job_title", "phone", "company",
                            "linkedin_url", "city", "country", "source", "tags", "topics", "custom_fields")}),
         ("Status", {"fields": ("lifecycle_status", "email_status", "consent_status", "consent_changed_at",
                                "consent_source", "engagement_score", "engagement_tier", "soft_bounce_count")}),
+        ("Payments", {"fields": ("stripe_customer_id", "lifetime_value", "value_tier")}),
         ("Provenance", {"fields": ("field_sources", "erased_at", "created_at", "updated_at")}),
         ("Timeline", {"fields": ("timeline",)}),
     )
@@ -292,6 +295,22 @@ class LifecycleTransitionAdmin(admin.ModelAdmin):
     list_filter = ("to_status", "by_system")
     search_fields = ("contact__email", "reason")
     list_select_related = ("contact", "by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    """Which Stripe events were applied (each once); read-only, written by the webhook alone."""
+
+    list_display = ("event_id", "type", "contact", "received_at")
+    list_filter = ("type",)
+    search_fields = ("event_id", "contact__email")
+    list_select_related = ("contact",)
 
     def has_add_permission(self, request):
         return False

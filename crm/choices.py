@@ -52,6 +52,16 @@ class EngagementTier(models.TextChoices):
     INACTIVE = "inactive", "Inactive"
 
 
+class ValueTier(models.TextChoices):
+    """From lifetime value (payments minus refunds); a contact who never paid has no tier."""
+
+    NONE = "", "No payments"
+    BRONZE = "bronze", "Bronze"
+    SILVER = "silver", "Silver"
+    GOLD = "gold", "Gold"
+    PLATINUM = "platinum", "Platinum"
+
+
 class EventKind(models.TextChoices):
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"

@@ -1,8 +1,11 @@
 """CRM settings. Read at call time so tests can override them with pytest-django's `settings`."""
 
-from django.conf import settings
+from decimal import Decimal, InvalidOperation
 
-from aicmo_site.env import env_int
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from aicmo_site.env import env_int, env_str
 
 
 def soft_bounce_limit() -> int:
@@ -18,3 +21,34 @@ def enrichment_batch_size() -> int:
 def enrichment_max_attempts() -> int:
     """Times a contact waits out a provider outage before its run gives up on it (failed)."""
     return getattr(settings, "CRM_ENRICHMENT_MAX_ATTEMPTS", env_int("CRM_ENRICHMENT_MAX_ATTEMPTS", 5, minimum=1))
+
+
+def stripe_signing_secret() -> str:
+    """The Stripe webhook endpoint's signing secret (whsec_...); empty refuses every event."""
+    return getattr(settings, "STRIPE_WEBHOOK_SECRET", env_str("STRIPE_WEBHOOK_SECRET", "") or "")
+
+
+def stripe_tolerance_seconds() -> int:
+    """Stripe's own libraries refuse signatures older than five minutes."""
+    return getattr(
+        settings, "STRIPE_WEBHOOK_TOLERANCE_SECONDS", env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1)
+    )
+
+
+def value_tier_thresholds() -> tuple[Decimal, Decimal, Decimal] | None:
+    """Lifetime values at which Silver, Gold and Platinum start ("500,2000,10000"); None: by quantile."""
+    raw = getattr(settings, "CRM_VALUE_TIER_THRESHOLDS", None)
+    if raw is None:
+        raw = env_str("CRM_VALUE_TIER_THRESHOLDS", "") or ""
+    if not raw:
+        return None
+    try:
+        values = tuple(Decimal(part.strip()) for part in str(raw).split(","))
+    except InvalidOperation:
+        values = ()
+    if len(values) != 3 or not (0 < values[0] < values[1] < values[2]):
+        raise ImproperlyConfigured(
+            "CRM_VALUE_TIER_THRESHOLDS must be three increasing positive amounts, "
+            'where Silver, Gold and Platinum start, e.g. "500,2000,10000".'
+        )
+    return values

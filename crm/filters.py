@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from aicmo_site.api.filters import FilterSet
-from crm.choices import EmailStatus, EngagementTier, LifecycleStatus
+from crm.choices import EmailStatus, EngagementTier, LifecycleStatus, ValueTier
 from crm.models import Contact, ContactList, Segment
 from crm.segments import rules_q
 
@@ -31,6 +31,8 @@ class ContactFilterSet(FilterSet):
                                                        distinct=False)
     engagement_tier = django_filters.MultipleChoiceFilter(choices=EngagementTier.choices, label="Tier",
                                                           distinct=False)
+    value_tier = django_filters.MultipleChoiceFilter(
+        choices=[choice for choice in ValueTier.choices if choice[0]], label="Value tier", distinct=False)
     score_min = django_filters.NumberFilter(field_name="engagement_score", lookup_expr="gte", label="Score from")
     score_max = django_filters.NumberFilter(field_name="engagement_score", lookup_expr="lte", label="Score to")
     company = django_filters.NumberFilter(field_name="company_id", label="Company ID")

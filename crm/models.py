@@ -20,6 +20,7 @@ from crm.choices import (
     RunStatus,
     SuppressionKind,
     SuppressionReason,
+    ValueTier,
 )
 
 
@@ -112,6 +113,12 @@ class Contact(models.Model):
     engagement_tier = models.CharField(max_length=10, choices=EngagementTier.choices,
                                        default=EngagementTier.INACTIVE)
     soft_bounce_count = models.PositiveIntegerField(default=0)
+    stripe_customer_id = models.CharField(max_length=255, blank=True, verbose_name="Stripe customer",
+                                          help_text="Set when a Stripe customer with this email pays or is created")
+    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, default=0, editable=False,
+                                         help_text="Payments minus refunds (conversion values)")
+    value_tier = models.CharField(max_length=10, choices=ValueTier.choices, blank=True, default=ValueTier.NONE,
+                                  editable=False)
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The link tables have no database foreign keys (db_constraint=False): checking both ends of every
     # link at commit took 38% of an import's database time (a SELECT ... FOR KEY SHARE per link, which
@@ -139,6 +146,9 @@ class Contact(models.Model):
             models.Index(fields=["domain"], name="crm_contact_domain"),
             models.Index(fields=["lifecycle_status"], name="crm_contact_lifecycle"),
             models.Index(fields=["email_status"], name="crm_contact_email_status"),
+            # Stripe events name the customer, not always the email: matched by this id first.
+            models.Index(fields=["stripe_customer_id"], name="crm_contact_stripe_customer",
+                         condition=~Q(stripe_customer_id="")),
         ]
 
     def __str__(self) -> str:
@@ -259,6 +269,21 @@ class EngagementEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.contact_id} · {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class StripeEvent(models.Model):
+    """One row per Stripe event id: Stripe retries and may resend an event, which must count once."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=80)
+    received_at = models.DateTimeField(auto_now_add=True)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
 
 
 class LifecycleTransition(models.Model):

@@ -13,5 +13,11 @@ SCHEDULES = [
         "schedule_type": "I",
         "minutes": 5,
     },
+    {
+        # Catches what a per-payment recompute leaves: quantile thresholds move as others pay.
+        "name": "crm: recompute lifetime values and value tiers",
+        "func": "crm.tasks.value_tiers_recompute_all",
+        "schedule_type": "D",
+    },
     *DATA_SCHEDULES,
 ]

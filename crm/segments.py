@@ -11,7 +11,7 @@ Fields and operators:
 - tags: any | all | none, value: list of tag names
 - topics: any | all | none, value: list of topic slugs (the contact's topics of interest)
 - domain: in | not_in (list), ends_with (text)
-- lifecycle_status, email_status, engagement_tier, consent_status: in | not_in (list of values)
+- lifecycle_status, email_status, engagement_tier, consent_status, value_tier: in | not_in (list of values)
 - engagement_score: between [low, high] | gte | lte (0..100)
 - created_at: within_days | older_than_days (N), after | before (YYYY-MM-DD)
 - event: within_days | not_within_days, value {"kind": "opened", "days": 30}; ever | never, value {"kind": ...}
@@ -26,7 +26,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 
 from aicmo_site.errors import DomainError
-from crm.choices import ConsentStatus, EmailStatus, EngagementTier, EventKind, LifecycleStatus
+from crm.choices import ConsentStatus, EmailStatus, EngagementTier, EventKind, LifecycleStatus, ValueTier
 from crm.models import Contact, EngagementEvent
 
 MAX_DEPTH = 5
@@ -39,6 +39,8 @@ _CHOICE_FIELDS = {
     "email_status": EmailStatus.values,
     "engagement_tier": EngagementTier.values,
     "consent_status": ConsentStatus.values,
+    # Contacts who never paid have no tier: "is none of" all four picks them.
+    "value_tier": [value for value in ValueTier.values if value],
 }
 _TEXT_FIELDS = ("country", "city", "job_title", "source")
 _CUSTOM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,62}$")
@@ -63,7 +65,8 @@ _FIELD_LABELS = {
     "tags": "Tags", "topics": "Topics of interest", "domain": "Email domain", "lifecycle_status": "Lifecycle stage",
     "email_status": "Email status",
     "engagement_tier": "Engagement tier", "consent_status": "Consent", "engagement_score": "Engagement score",
-    "created_at": "Added", "event": "Engagement event", "country": "Country", "city": "City",
+    "value_tier": "Value tier", "created_at": "Added", "event": "Engagement event", "country": "Country",
+    "city": "City",
     "job_title": "Job title", "source": "Source", "custom": "Custom field",
 }
 _OPERATOR_LABELS = {
@@ -76,6 +79,7 @@ _OPERATOR_LABELS = {
 }
 _CHOICE_LABELS = {"lifecycle_status": LifecycleStatus.choices, "email_status": EmailStatus.choices,
                   "engagement_tier": EngagementTier.choices, "consent_status": ConsentStatus.choices,
+                  "value_tier": [choice for choice in ValueTier.choices if choice[0]],
                   "event": EventKind.choices}
 
 

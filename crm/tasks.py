@@ -1,6 +1,11 @@
 """django-q2 entry points: they take IDs and call services; running one twice changes nothing."""
 
-from crm.services import enrichment_run_process, enrichment_runs_waiting, segments_entries_refresh
+from crm.services import (
+    enrichment_run_process,
+    enrichment_runs_waiting,
+    segments_entries_refresh,
+    value_tiers_recompute,
+)
 
 
 def enrichment_run_process_task(run_id: int) -> dict:
@@ -19,3 +24,8 @@ def enrichment_runs_resume() -> int:
 def segment_entries_announce() -> int:
     """Scheduled: announces contacts who entered segments marked "announce entries"."""
     return segments_entries_refresh()
+
+
+def value_tiers_recompute_all() -> int:
+    """Scheduled nightly: every contact's lifetime value and tier, in two statements."""
+    return value_tiers_recompute()

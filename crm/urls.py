@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import bulk_views, data_urls, list_views, views
+from crm import bulk_views, data_urls, list_views, stripe_views, views
 
 app_name = "crm"
 
@@ -21,5 +21,6 @@ urlpatterns = [
     path("lists/<id:pk>/", list_views.contact_list_detail, name="list-detail"),
     path("lists/<id:pk>/delete/", list_views.contact_list_delete, name="list-delete"),
     path("lists/<id:pk>/remove/", list_views.contact_list_remove, name="list-remove"),
+    path("stripe/events/", stripe_views.stripe_events, name="stripe-events"),
     *data_urls.urlpatterns,
 ]

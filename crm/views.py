@@ -15,7 +15,7 @@ from aicmo_site.stuck import stuck_before
 from crm import selectors, services
 from crm.api.pagination import CappedCountPaginator
 from crm.bulk_views import BULK_PERMISSIONS
-from crm.choices import LIFECYCLE_TRANSITIONS, EmailStatus, EngagementTier, EventKind, LifecycleStatus
+from crm.choices import LIFECYCLE_TRANSITIONS, EmailStatus, EngagementTier, EventKind, LifecycleStatus, ValueTier
 from crm.filters import ContactFilterSet
 from crm.models import Contact, ContactList, EnrichmentRun, Segment, Tag, Topic
 from crm.segments import MAX_DEPTH, builder_fields
@@ -80,6 +80,7 @@ def contact_list(request):
         "list_names": ContactList.objects.values_list("name", flat=True) if request.user.has_perm(
             "crm.change_contactlist") else [],
         "lifecycles": LifecycleStatus.choices, "email_statuses": EmailStatus.choices, "tiers": EngagementTier.choices,
+        "value_tiers": [choice for choice in ValueTier.choices if choice[0]],
         "sorts": SORTS,
         "can_bulk": any(request.user.has_perm(permission) for permission in BULK_PERMISSIONS),
     })

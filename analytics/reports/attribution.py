@@ -4,7 +4,8 @@ A touch is an engagement event carrying a campaign (sent, opened, clicked, repli
 form submit) by the converting contact within the look-back window before the conversion. Each
 conversion hands out exactly one unit of credit (and its value) among its touches by the chosen
 model; a conversion with no touch is credited to "unattributed", so every model's totals equal
-the conversions counted.
+the conversions counted. A refund (a conversion with a negative value) takes its value back the same way
+and counts as no conversion.
 """
 
 import datetime as dt
@@ -66,14 +67,17 @@ def attribution(*, model: str, start: dt.date, end: dt.date, lookback_days: int 
     credit: dict[tuple, list] = defaultdict(lambda: [0.0, Decimal("0")])
     for conversion in conversions:
         at, value = conversion["occurred_at"], Decimal(conversion["value"] or 0)
+        # A refund (a negative value, crm.services.payments) takes back revenue from the touches before it
+        # and hands out no conversion credit.
+        unit = 0.0 if value < 0 else 1.0
         touches = [t for t in touches_by_contact[conversion["contact_id"]] if at - lookback <= t[0] <= at]
         if not touches:
-            credit[(None, "")][0] += 1.0
+            credit[(None, "")][0] += unit
             credit[(None, "")][1] += value
             continue
         for (_, campaign_id, channel), weight in zip(touches, _weights(model, [t[0] for t in touches], at, half_life),
                                                      strict=True):
-            credit[(campaign_id, channel)][0] += weight
+            credit[(campaign_id, channel)][0] += weight * unit
             credit[(campaign_id, channel)][1] += value * Decimal(str(weight))
     names = Campaign.objects.in_bulk([cid for cid, _ in credit if cid is not None])
     rows = [
@@ -86,7 +90,7 @@ def attribution(*, model: str, start: dt.date, end: dt.date, lookback_days: int 
     rows.sort(key=lambda r: (-r["conversions"], str(r["campaign"]), r["channel"]))
     return {
         "model": model, "start": start, "end": end, "lookback_days": lookback.days, "half_life_days": half_life,
-        "conversions": len(conversions),
+        "conversions": sum(1 for c in conversions if Decimal(c["value"] or 0) >= 0),
         "revenue": sum((Decimal(c["value"] or 0) for c in conversions), Decimal("0")),
         "rows": rows,
     }

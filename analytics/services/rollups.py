@@ -64,7 +64,10 @@ def _events_by_campaign_channel_day(low_id: int, high_id: int):
         .values("rollup_campaign", "channel", "rollup_day")
         .annotate(
             **{column: Count("id", filter=Q(kind=kind)) for column, kind in _COUNTED_KINDS.items()
-               if column != "sent"},
+               if column not in ("sent", "conversions")},
+            # A refund is a conversion with a negative value (crm.services.payments): it takes revenue
+            # back but is not a conversion itself.
+            conversions=Count("id", filter=Q(kind=EventKind.CONVERTED) & ~Q(value__lt=0)),
             sent=Count("id", filter=Q(kind=EventKind.SENT) & ~Q(source_kind=DELIVERY_SOURCE)),
             rollup_revenue=Coalesce(
                 Sum("value", filter=Q(kind=EventKind.CONVERTED)), Value(0), output_field=DecimalField()

@@ -47,6 +47,16 @@ def test_fold_counts_each_kind_per_campaign_channel_and_day():
     }
 
 
+def test_a_refund_takes_revenue_back_without_counting_as_a_conversion():
+    contact = ContactFactory()
+    EngagementEventFactory(contact=contact, kind="converted", value=Decimal("100.00"), channel="stripe",
+                           occurred_at=at(4))
+    EngagementEventFactory(contact=contact, kind="converted", value=Decimal("-30.00"), channel="stripe",
+                           occurred_at=at(4, 15))
+    rollup_fold()
+    assert table() == {(0, "stripe", dt.date(2026, 3, 4)): (0, 0, 0, 1, Decimal("70.00"))}
+
+
 def test_fold_is_incremental_and_idempotent_and_matches_a_rebuild():
     contact = ContactFactory()
     EngagementEventFactory(contact=contact, kind="opened", campaign_id=1, occurred_at=at(5))

@@ -44,9 +44,11 @@ from crm.services.lists import (
     contact_list_remove,
     contact_list_update,
 )
+from crm.services.payments import stripe_event_apply
 from crm.services.scores import contact_scores_apply
 from crm.services.segment_entries import segment_entries_refresh, segments_entries_refresh
 from crm.services.topics import contact_topics_set, topic_create, topic_delete, topic_update
+from crm.services.value_tiers import value_tiers_recompute
 
 __all__ = [
     "company_create", "company_delete", "company_update", "contact_delete", "contacts_delete", "segment_create",
@@ -59,4 +61,5 @@ __all__ = [
     "contact_list_add", "contact_list_create", "contact_list_delete", "contact_list_remove", "contact_list_update",
     "contact_topics_set", "topic_create", "topic_delete", "topic_update",
     "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
+    "stripe_event_apply", "value_tiers_recompute",
 ]
