@@ -1,8 +1,9 @@
 """Automated checks before approval: computed from the content as it is now, each pass, warn or fail
 with its reason, shown on the content page, in the approver's inbox and by the API.
 
-Not here yet (issue #20): the link checker, readability for the audience, image sizes per channel,
-UTM parameters, and an Admin's choice of which failures block approval."""
+An Admin chooses which failures block approval (models.BlockingCheck, services.checks).
+Not here yet (issue #20): the link checker, readability for the audience, image sizes per channel and
+UTM parameters."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from publishing.choices import ContentKind
 from publishing.formatters import formatter_for, markdown_to_text
 from publishing.models import Content
-from publishing.services.versions import version_errors
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 
@@ -127,7 +127,10 @@ def channel_fit_check(versions) -> CheckResult:
     label = "Channel fit"
     if not versions:
         return CheckResult("channel_fit", label, PASS, "No channel versions yet.")
-    errors = [error for version in versions for error in version_errors(version)]
+    # The formatter's rules directly (services.version_errors without a day): the approval service reads
+    # these checks, so they must not import the services back.
+    errors = [error for version in versions
+              for error in formatter_for(version.kind).validate(version, media_count=len(version.media.all()))]
     if errors:
         return CheckResult("channel_fit", label, FAIL, " ".join(errors))
     kinds = ", ".join(formatter_for(version.kind).label for version in versions)

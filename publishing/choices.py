@@ -107,3 +107,14 @@ class MetricSource(models.TextChoices):
     CHANNEL = "channel", "Pulled from the channel"
     MANUAL = "manual", "Entered by hand"
     IMPORT = "import", "Imported from CSV"
+
+
+class CheckKind(models.TextChoices):
+    """The automated checks before approval (publishing/checks.py); an Admin picks which block approval."""
+
+    SPAM_WORDS = "spam_words", "Spam-trigger words"
+    SHOUTING = "shouting", "Capitals and exclamation marks"
+    ALT_TEXT = "alt_text", "Alt text on images"
+    CHANNEL_FIT = "channel_fit", "Channel fit"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribe link"
+    POSTAL_ADDRESS = "postal_address", "Postal address"

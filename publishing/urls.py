@@ -1,6 +1,6 @@
 from django.urls import path
 
-from publishing import calendar_pages, campaign_pages, feeds, inbox, media_picker, views
+from publishing import calendar_pages, campaign_pages, check_settings, feeds, inbox, media_picker, views
 
 app_name = "publishing"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("approvals/", inbox.inbox, name="inbox"),
     path("approvals/content/<id:pk>/", inbox.inbox_content_decide, name="inbox-content-decide"),
     path("approvals/assets/<id:pk>/", inbox.inbox_asset_decide, name="inbox-asset-decide"),
+    path("checks/blocking/", check_settings.blocking_checks, name="blocking-checks"),
     path("content/new/", views.content_edit, name="content-create"),
     path("content/preview/", views.content_preview, name="content-preview"),
     path("content/media-picker/", media_picker.media_picker, name="media-picker"),
