@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from publishing.choices import ContentKind
 from publishing.formatters import formatter_for, markdown_to_text
-from publishing.models import Content
+from publishing.links import content_links
+from publishing.models import Content, LinkReport
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 
@@ -64,6 +65,7 @@ def content_checks(content: Content) -> list[CheckResult]:
         shouting_check(subject, text, email=email),
         alt_text_check(content, versions),
         channel_fit_check(versions),
+        links_report_check(content, versions),
     ]
     if email:
         results += [unsubscribe_check(content.body), postal_address_check(content.body)]
@@ -135,6 +137,33 @@ def channel_fit_check(versions) -> CheckResult:
         return CheckResult("channel_fit", label, FAIL, " ".join(errors))
     kinds = ", ".join(formatter_for(version.kind).label for version in versions)
     return CheckResult("channel_fit", label, PASS, f"Fits {kinds}.")
+
+
+def links_report_check(content: Content, versions) -> CheckResult:
+    """The worker's last link check (select_related `link_report` for lists); links added since are not
+    checked yet, and never shown as working."""
+    label = "Links"
+    links = content_links(content, versions)
+    if not links:
+        return CheckResult("links", label, PASS, "No links.")
+    try:
+        report = content.link_report
+    except LinkReport.DoesNotExist:
+        report = None
+    done = report is not None and report.status == LinkReport.Status.DONE
+    checked = {item["url"]: item for item in report.results} if done else {}
+    unchecked = [url for url in links if url not in checked]
+    broken = [checked[url] for url in links if url in checked and not checked[url]["ok"]]
+    if broken:
+        named = "; ".join(f"{item['url']} ({item['error']})" for item in broken[:5])
+        return CheckResult("links", label, FAIL, f"{len(broken)} broken: {named}.")
+    if unchecked:
+        return CheckResult("links", label, WARN, f"Not checked yet ({len(unchecked)} of {len(links)} links).")
+    moved = [checked[url] for url in links if checked[url]["final_url"] and checked[url]["final_url"] != url]
+    reason = f"All {len(links)} links work."
+    if moved:
+        reason += " Redirected: " + "; ".join(f"{item['url']} → {item['final_url']}" for item in moved[:5]) + "."
+    return CheckResult("links", label, PASS, reason)
 
 
 def unsubscribe_check(body: str) -> CheckResult:

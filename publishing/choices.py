@@ -118,3 +118,4 @@ class CheckKind(models.TextChoices):
     CHANNEL_FIT = "channel_fit", "Channel fit"
     UNSUBSCRIBE = "unsubscribe", "Unsubscribe link"
     POSTAL_ADDRESS = "postal_address", "Postal address"
+    LINKS = "links", "Links"

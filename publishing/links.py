@@ -49,10 +49,10 @@ class LinkResult:
         return asdict(self)
 
 
-def content_links(content: Content) -> list[str]:
+def content_links(content: Content, versions=None) -> list[str]:
     """Every distinct http(s) link of the content and its versions, in order of first appearance."""
     texts = [content.link_url, content.summary, content.body]
-    texts += [version.body for version in content.versions.all()]
+    texts += [version.body for version in (content.versions.all() if versions is None else versions)]
     found: dict[str, None] = {}
     for text in texts:
         for match in _URL.findall(text or ""):

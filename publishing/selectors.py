@@ -27,12 +27,12 @@ from publishing.models import (
 def content_list(*, filters: dict | None = None) -> QuerySet[Content]:
     from publishing.filters import ContentFilterSet
 
-    queryset = Content.objects.select_related("author")
+    queryset = Content.objects.select_related("author", "link_report")
     return ContentFilterSet(filters or {}, queryset=queryset).qs if filters is not None else queryset
 
 
 def content_detail(*, pk: int) -> Content:
-    return (Content.objects.select_related("author")
+    return (Content.objects.select_related("author", "link_report")
             .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.prefetch_related("media")),
                               Prefetch("events", queryset=ContentEvent.objects.select_related("by")),
                               "media__renditions")
@@ -40,7 +40,7 @@ def content_detail(*, pk: int) -> Content:
 
 
 def review_queue() -> QuerySet[Content]:
-    return (Content.objects.filter(status=ContentStatus.IN_REVIEW).select_related("author")
+    return (Content.objects.filter(status=ContentStatus.IN_REVIEW).select_related("author", "link_report")
             .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.prefetch_related("media"))))
 
 
@@ -60,7 +60,7 @@ def content_waiting_for(user) -> QuerySet[Content]:
 
 def approval_inbox(user) -> dict:
     """The approver's inbox: content (with its versions) and assets waiting for this person."""
-    content = (content_waiting_for(user).select_related("author")
+    content = (content_waiting_for(user).select_related("author", "link_report")
                .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.order_by("kind")
                                           .prefetch_related("media")), "media")
                .annotate(waiting_since=Max("reviews__requested_at", filter=Q(reviews__status=ReviewStatus.OPEN)))
@@ -104,7 +104,7 @@ def publishing_getting_started() -> dict:
 
 
 def public_content(*, slug: str) -> Content:
-    return Content.objects.select_related("author").get(slug=slug, status=ContentStatus.PUBLISHED)
+    return Content.objects.select_related("author", "link_report").get(slug=slug, status=ContentStatus.PUBLISHED)
 
 
 def channel_list() -> QuerySet[Channel]:

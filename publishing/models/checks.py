@@ -22,3 +22,22 @@ class BlockingCheck(models.Model):
 
     def __str__(self) -> str:
         return CheckKind(self.key).label
+
+
+class LinkReport(models.Model):
+    """The last link check of a content item: fetching is slow, so a worker does it and the checks read it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Not checked yet"
+        DONE = "done", "Checked"
+
+    content = models.OneToOneField("publishing.Content", on_delete=models.CASCADE, related_name="link_report")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField()
+    checked_at = models.DateTimeField(null=True, blank=True)
+    results = models.JSONField(
+        default=list, blank=True, help_text="One entry per link: url, ok, status, final_url, error."
+    )
+
+    def __str__(self) -> str:
+        return f"Links of {self.content}"

@@ -18,7 +18,12 @@ from publishing.services.campaigns import (
     campaign_update,
 )
 from publishing.services.channels import channel_create, channel_update
-from publishing.services.checks import approval_blockers, blocking_checks_set
+from publishing.services.checks import (
+    approval_blockers,
+    blocking_checks_set,
+    content_links_check_request,
+    content_links_check_run,
+)
 from publishing.services.content import (
     available_actions,
     content_approve,
@@ -48,7 +53,8 @@ from publishing.services.versions import (
 
 __all__ = [
     "analysis_targets", "approval_blockers", "available_actions", "backoff_seconds", "content_analyses_current",
-    "content_analysis_request", "content_analysis_run",
+    "content_analysis_request", "content_analysis_run", "content_links_check_request",
+    "content_links_check_run",
     "campaign_activate", "campaign_cancel",
     "campaign_check", "campaign_complete_if_done", "campaign_create", "campaign_duplicate", "campaign_pause",
     "campaign_resume", "campaign_transition",

@@ -17,7 +17,7 @@ from publishing.choices import (
 )
 from publishing.models import Content, ContentEvent, PublishingJob, Review
 from publishing.services.attachments import media_replace
-from publishing.services.checks import approval_blockers
+from publishing.services.checks import approval_blockers, content_links_check_request
 
 APPROVE_PERMISSION = "publishing.approve_content"
 EDITABLE_FIELDS = ("kind", "title", "slug", "summary", "body", "tags", "categories", "link_url", "urgent")
@@ -161,6 +161,8 @@ def content_submit(*, content: Content, by, note: str = "") -> Content:
         raise DomainError("Write a body or a summary before submitting.", code="empty_content")
     content_transition(content=content, to=ContentStatus.IN_REVIEW, by=by, action="submitted", note=note)
     _open_review(content, by)
+    # Fetching links is slow: a worker checks them while the content waits for its approver.
+    content_links_check_request(content=content)
     return content
 
 

@@ -113,3 +113,40 @@ def test_many_links_are_checked_concurrently_with_a_per_site_limit():
         server.stop()
     assert len(results) == 200 and all(result.ok for result in results)
     assert 1 < state["most"] <= 2 * links.PER_SITE
+
+
+def test_submitting_asks_a_worker_and_the_check_says_not_checked_yet(make_user, django_capture_on_commit_callbacks):
+    from publishing import checks
+    from publishing.models import LinkReport
+    from publishing.services import content_submit
+
+    author = make_user("writer", role="Marketer")
+    content = ContentFactory(author=author, body="See https://example.org/notes.", link_url="")
+    with django_capture_on_commit_callbacks() as queued:
+        content_submit(content=content, by=author)
+    assert len(queued) == 1 and LinkReport.objects.get(content=content).status == LinkReport.Status.PENDING
+    content.refresh_from_db()
+    result = checks.links_report_check(content, list(content.versions.all()))
+    assert result.outcome == checks.WARN and result.reason == "Not checked yet (1 of 1 links)."
+
+
+def test_the_stored_check_names_broken_links_and_redirects(httpserver):
+    from publishing import checks
+    from publishing.services import content_links_check_run
+
+    httpserver.expect_request("/ok").respond_with_data("", status=200)
+    httpserver.expect_request("/old").respond_with_response(Response(status=301, headers={"Location": "/ok"}))
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    ok, old, gone = (httpserver.url_for(path) for path in ("/ok", "/old", "/gone"))
+    content = ContentFactory(link_url=ok, body=f"Moved: {old}")
+    content_links_check_run(content_id=content.pk)
+    content.refresh_from_db()
+    result = checks.links_report_check(content, [])
+    assert result.outcome == checks.PASS and result.reason == f"All 2 links work. Redirected: {old} → {ok}."
+
+    ChannelVersionFactory(content=content, kind="mastodon", body=f"Read {gone}")
+    assert checks.links_report_check(content, list(content.versions.all())).outcome == checks.WARN
+    content_links_check_run(content_id=content.pk)
+    content.refresh_from_db()
+    broken = checks.links_report_check(content, list(content.versions.all()))
+    assert broken.outcome == checks.FAIL and broken.reason == f"1 broken: {gone} (answered 404)."
