@@ -17,6 +17,7 @@ urlpatterns = [
     path("content/<id:pk>/edit/", views.content_edit, name="content-edit"),
     path("content/<id:pk>/action/", views.content_action, name="content-action"),
     path("content/<id:pk>/versions/", views.versions_generate_view, name="content-versions"),
+    path("content/<id:pk>/check-links/", views.content_check_links, name="content-check-links"),
     path("content/<id:pk>/analyse/", views.content_analyse, name="content-analyse"),
     path("versions/<id:pk>/edit/", views.version_edit, name="version-edit"),
     path("campaigns/", views.campaign_list, name="campaign-list"),

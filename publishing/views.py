@@ -97,6 +97,16 @@ def content_detail(request, pk):
 @login_required
 @permission_required("publishing.change_content", raise_exception=True)
 @require_POST
+def content_check_links(request, pk):
+    content = get_object_or_404(Content, pk=pk)
+    services.content_links_check_request(content=content)
+    messages.success(request, "Checking the links; reload in a moment to see the results.")
+    return redirect(f"{content.get_absolute_url()}#checks")
+
+
+@login_required
+@permission_required("publishing.change_content", raise_exception=True)
+@require_POST
 def content_analyse(request, pk):
     content = get_object_or_404(Content, pk=pk)
     rows = services.content_analysis_request(content=content, by=request.user)

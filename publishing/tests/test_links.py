@@ -150,3 +150,21 @@ def test_the_stored_check_names_broken_links_and_redirects(httpserver):
     content.refresh_from_db()
     broken = checks.links_report_check(content, list(content.versions.all()))
     assert broken.outcome == checks.FAIL and broken.reason == f"1 broken: {gone} (answered 404)."
+
+
+def test_the_content_page_checks_links_on_demand(client, make_user, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from publishing.models import LinkReport
+
+    content = ContentFactory(body="See https://example.org/notes.", link_url="")
+    client.force_login(make_user("writer", role="Marketer"))
+    page = client.get(content.get_absolute_url()).content.decode()
+    assert "Check links" in page and "Not checked yet (1 of 1 links)." in page
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(reverse("publishing:content-check-links", args=[content.pk]))
+    assert response.status_code == 302 and len(queued) == 1
+    assert LinkReport.objects.get(content=content).status == LinkReport.Status.PENDING
+
+    client.force_login(make_user("reader", role="Analyst"))
+    assert client.post(reverse("publishing:content-check-links", args=[content.pk])).status_code == 403
