@@ -12,7 +12,7 @@ import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.cache import cache
 
@@ -114,3 +114,23 @@ def _reason(error: GatewayError) -> str:
 
 def _cache_key(url: str) -> str:
     return "publishing:link:" + hashlib.sha256(url.encode()).hexdigest()
+
+
+def with_utm(url: str, params: dict[str, str]) -> str:
+    """The URL with each utm_ parameter it lacks; those already in it are the author's choice and kept."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {key for key, _ in query}
+    query += [(key, value) for key, value in params.items() if key not in present and value]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def text_with_utm(text: str, params: dict[str, str]) -> str:
+    """Every http(s) link in the text with the utm_ parameters it lacks."""
+
+    def add(match: re.Match) -> str:
+        url = match.group(0)
+        bare = url.rstrip(_TRAILING)
+        return with_utm(bare, params) + url[len(bare):]
+
+    return _URL.sub(add, text)
