@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from publishing.choices import ContentKind
 from publishing.formatters import formatter_for, markdown_to_text
@@ -67,6 +68,9 @@ def content_checks(content: Content) -> list[CheckResult]:
         channel_fit_check(versions),
         links_report_check(content, versions),
     ]
+    utm = utm_check(content, versions)
+    if utm is not None:
+        results.append(utm)
     if email:
         results += [unsubscribe_check(content.body), postal_address_check(content.body)]
     return results
@@ -164,6 +168,22 @@ def links_report_check(content: Content, versions) -> CheckResult:
     if moved:
         reason += " Redirected: " + "; ".join(f"{item['url']} → {item['final_url']}" for item in moved[:5]) + "."
     return CheckResult("links", label, PASS, reason)
+
+
+def utm_check(content: Content, versions) -> CheckResult | None:
+    """Only for content in a campaign that asks for UTM parameters (prefetch `campaigns` for lists)."""
+    asking = [campaign for campaign in content.campaigns.all() if campaign.utm_enabled]
+    if not asking:
+        return None
+    label, names = "UTM parameters", ", ".join(campaign.name for campaign in asking)
+    lacking = [url for url in content_links(content, versions) if "utm_" not in urlsplit(url).query]
+    if not lacking:
+        return CheckResult("utm", label, PASS, f"Every link has them, as {names} asks.")
+    if content.kind == ContentKind.EMAIL:
+        return CheckResult("utm", label, WARN, f"{len(lacking)} links lack the UTM parameters {names} asks for: "
+                                               f"{', '.join(lacking[:5])}.")
+    return CheckResult("utm", label, PASS, f"{len(lacking)} links lack them here; they are added to the posts "
+                                           f"{names} publishes.")
 
 
 def unsubscribe_check(body: str) -> CheckResult:

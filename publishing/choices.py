@@ -119,3 +119,4 @@ class CheckKind(models.TextChoices):
     UNSUBSCRIBE = "unsubscribe", "Unsubscribe link"
     POSTAL_ADDRESS = "postal_address", "Postal address"
     LINKS = "links", "Links"
+    UTM = "utm", "UTM parameters"

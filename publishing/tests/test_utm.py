@@ -88,3 +88,26 @@ def test_the_api_sets_a_campaigns_utm_defaults(api_as):
         "newsletter",
         "",
     )
+
+
+def test_the_check_appears_only_when_a_campaign_asks_and_warns_for_emails_lacking_them():
+    from publishing import checks
+    from publishing.choices import ContentKind
+    from publishing.models import CampaignContent
+    from publishing.tests.factories import ContentFactory
+
+    email = ContentFactory(
+        kind=ContentKind.EMAIL,
+        link_url="",
+        body="See https://example.org/a and https://example.org/b?utm_source=x. {{ unsubscribe_url }}",
+    )
+    assert "utm" not in {result.key for result in checks.content_checks(email)}
+    CampaignContent.objects.create(campaign=CampaignFactory(name="Spring", utm_enabled=True), content=email)
+    [utm] = [result for result in checks.content_checks(email) if result.key == "utm"]
+    assert utm.outcome == checks.WARN
+    assert utm.reason == "1 links lack the UTM parameters Spring asks for: https://example.org/a."
+
+    post = ContentFactory(kind=ContentKind.SOCIAL_POST, link_url="", body="See https://example.org/a")
+    CampaignContent.objects.create(campaign=CampaignFactory(name="Summer", utm_enabled=True), content=post)
+    [utm] = [result for result in checks.content_checks(post) if result.key == "utm"]
+    assert utm.outcome == checks.PASS and "added to the posts Summer publishes" in utm.reason
