@@ -1,9 +1,9 @@
 """Automated checks before approval: computed from the content as it is now, each pass, warn or fail
 with its reason, shown on the content page, in the approver's inbox and by the API.
 
-An Admin chooses which failures block approval (models.BlockingCheck, services.checks).
-Not here yet (issue #20): the link checker, readability for the audience, image sizes per channel and
-UTM parameters."""
+Links are fetched by a worker (publishing.links, services.checks) and read here from its report; an Admin
+chooses which failures block approval (models.BlockingCheck). Not here yet (issue #20): readability for
+the audience and image sizes per channel."""
 
 from __future__ import annotations
 

@@ -101,3 +101,13 @@ def test_admin_chooses_blocking_checks_on_a_back_office_page(admin, client, make
     assert "Select a valid choice" in bad
     cleared = client.post(url, {}, follow=True).content.decode()
     assert "No check blocks approval now" in cleared and not BlockingCheck.objects.exists()
+
+
+def test_the_content_page_says_which_checks_block_and_links_admins_to_the_choice(email_in_review, admin, client):
+    blocking_checks_set(keys=[CheckKind.UNSUBSCRIBE], by=admin)
+    client.force_login(admin)
+    page = client.get(email_in_review.get_absolute_url()).content.decode()
+    assert "No unsubscribe link" in page and page.count("(blocks approval while it fails)") == 1
+    assert reverse("publishing:blocking-checks") in page
+    client.force_login(email_in_review.author)
+    assert reverse("publishing:blocking-checks") not in client.get(email_in_review.get_absolute_url()).content.decode()
