@@ -128,6 +128,9 @@ class AudienceForm(AudienceMixin, forms.Form):
         self._set_up_audience(sized=False)
 
 
+UTM_FIELDS = ("utm_enabled", "utm_source", "utm_medium", "utm_campaign")
+
+
 class CampaignForm(AudienceMixin, forms.Form):
     name = forms.CharField(max_length=200)
     goal = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
@@ -137,6 +140,13 @@ class CampaignForm(AudienceMixin, forms.Form):
     ends_at = forms.DateTimeField(label="Ends", required=False, widget=LocalDateTimeInput())
     contents = forms.ModelMultipleChoiceField(queryset=Content.objects.none(), required=False,
                                               widget=forms.CheckboxSelectMultiple, label="Contents")
+    utm_enabled = forms.BooleanField(label="Add UTM parameters to links", required=False,
+                                     help_text="Web analytics then credit the campaign for the visits its posts bring.")
+    utm_source = forms.CharField(label="utm_source", max_length=100, required=False,
+                                 help_text="Empty: each channel's short name.")
+    utm_medium = forms.CharField(label="utm_medium", max_length=100, required=False, help_text="Empty: “social”.")
+    utm_campaign = forms.CharField(label="utm_campaign", max_length=100, required=False,
+                                   help_text="Empty: the campaign's name, slugified.")
 
     def __init__(self, *args, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -222,12 +232,13 @@ class CampaignForm(AudienceMixin, forms.Form):
         channels = {channel.pk: channel for _, _, chosen in contents for channel in chosen}
         return {"name": data["name"], "description": data["goal"], "starts_at": data["starts_at"],
                 "ends_at": data["ends_at"], "audience": self.audience(), "channels": list(channels.values()),
-                "contents": contents}
+                "contents": contents, **{name: data[name] for name in UTM_FIELDS}}
 
     @classmethod
     def initial_for(cls, campaign) -> dict:
         initial = {"name": campaign.name, "goal": campaign.description, "starts_at": campaign.starts_at,
-                   "ends_at": campaign.ends_at, **cls.audience_initial(campaign.audience or {})}
+                   "ends_at": campaign.ends_at, **cls.audience_initial(campaign.audience or {}),
+                   **{name: getattr(campaign, name) for name in UTM_FIELDS}}
         campaign_channels = [c.pk for c in campaign.channels.all()]
         entries = list(campaign.campaign_contents.prefetch_related("channels"))
         initial["contents"] = [entry.content_id for entry in entries]

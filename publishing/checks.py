@@ -1,18 +1,20 @@
 """Automated checks before approval: computed from the content as it is now, each pass, warn or fail
 with its reason, shown on the content page, in the approver's inbox and by the API.
 
-Not here yet (issue #20): the link checker, readability for the audience, image sizes per channel,
-UTM parameters, and an Admin's choice of which failures block approval."""
+Links are fetched by a worker (publishing.links, services.checks) and read here from its report; an Admin
+chooses which failures block approval (models.BlockingCheck). Not here yet (issue #20): readability for
+the audience and image sizes per channel."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from publishing.choices import ContentKind
 from publishing.formatters import formatter_for, markdown_to_text
-from publishing.models import Content
-from publishing.services.versions import version_errors
+from publishing.links import content_links
+from publishing.models import Content, LinkReport
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 
@@ -64,7 +66,11 @@ def content_checks(content: Content) -> list[CheckResult]:
         shouting_check(subject, text, email=email),
         alt_text_check(content, versions),
         channel_fit_check(versions),
+        links_report_check(content, versions),
     ]
+    utm = utm_check(content, versions)
+    if utm is not None:
+        results.append(utm)
     if email:
         results += [unsubscribe_check(content.body), postal_address_check(content.body)]
     return results
@@ -127,11 +133,57 @@ def channel_fit_check(versions) -> CheckResult:
     label = "Channel fit"
     if not versions:
         return CheckResult("channel_fit", label, PASS, "No channel versions yet.")
-    errors = [error for version in versions for error in version_errors(version)]
+    # The formatter's rules directly (services.version_errors without a day): the approval service reads
+    # these checks, so they must not import the services back.
+    errors = [error for version in versions
+              for error in formatter_for(version.kind).validate(version, media_count=len(version.media.all()))]
     if errors:
         return CheckResult("channel_fit", label, FAIL, " ".join(errors))
     kinds = ", ".join(formatter_for(version.kind).label for version in versions)
     return CheckResult("channel_fit", label, PASS, f"Fits {kinds}.")
+
+
+def links_report_check(content: Content, versions) -> CheckResult:
+    """The worker's last link check (select_related `link_report` for lists); links added since are not
+    checked yet, and never shown as working."""
+    label = "Links"
+    links = content_links(content, versions)
+    if not links:
+        return CheckResult("links", label, PASS, "No links.")
+    try:
+        report = content.link_report
+    except LinkReport.DoesNotExist:
+        report = None
+    done = report is not None and report.status == LinkReport.Status.DONE
+    checked = {item["url"]: item for item in report.results} if done else {}
+    unchecked = [url for url in links if url not in checked]
+    broken = [checked[url] for url in links if url in checked and not checked[url]["ok"]]
+    if broken:
+        named = "; ".join(f"{item['url']} ({item['error']})" for item in broken[:5])
+        return CheckResult("links", label, FAIL, f"{len(broken)} broken: {named}.")
+    if unchecked:
+        return CheckResult("links", label, WARN, f"Not checked yet ({len(unchecked)} of {len(links)} links).")
+    moved = [checked[url] for url in links if checked[url]["final_url"] and checked[url]["final_url"] != url]
+    reason = f"All {len(links)} links work."
+    if moved:
+        reason += " Redirected: " + "; ".join(f"{item['url']} → {item['final_url']}" for item in moved[:5]) + "."
+    return CheckResult("links", label, PASS, reason)
+
+
+def utm_check(content: Content, versions) -> CheckResult | None:
+    """Only for content in a campaign that asks for UTM parameters (prefetch `campaigns` for lists)."""
+    asking = [campaign for campaign in content.campaigns.all() if campaign.utm_enabled]
+    if not asking:
+        return None
+    label, names = "UTM parameters", ", ".join(campaign.name for campaign in asking)
+    lacking = [url for url in content_links(content, versions) if "utm_" not in urlsplit(url).query]
+    if not lacking:
+        return CheckResult("utm", label, PASS, f"Every link has them, as {names} asks.")
+    if content.kind == ContentKind.EMAIL:
+        return CheckResult("utm", label, WARN, f"{len(lacking)} links lack the UTM parameters {names} asks for: "
+                                               f"{', '.join(lacking[:5])}.")
+    return CheckResult("utm", label, PASS, f"{len(lacking)} links lack them here; they are added to the posts "
+                                           f"{names} publishes.")
 
 
 def unsubscribe_check(body: str) -> CheckResult:

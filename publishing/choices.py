@@ -109,6 +109,19 @@ class MetricSource(models.TextChoices):
     IMPORT = "import", "Imported from CSV"
 
 
+class CheckKind(models.TextChoices):
+    """The automated checks before approval (publishing/checks.py); an Admin picks which block approval."""
+
+    SPAM_WORDS = "spam_words", "Spam-trigger words"
+    SHOUTING = "shouting", "Capitals and exclamation marks"
+    ALT_TEXT = "alt_text", "Alt text on images"
+    CHANNEL_FIT = "channel_fit", "Channel fit"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribe link"
+    POSTAL_ADDRESS = "postal_address", "Postal address"
+    LINKS = "links", "Links"
+    UTM = "utm", "UTM parameters"
+
+
 # The statuses of a campaign's email send (publishing.email.choices.SendStatus) that keep the campaign
 # running after its posts are out: its people are still being sent to, or a pause will resume it.
 # Named here because the campaign workflow may not import the email package, which builds on it.

@@ -5,6 +5,7 @@ from django.conf import settings
 from gateways.capabilities import ChannelPost
 from media.services import asset_public_url
 from publishing.formatters import formatter_for
+from publishing.links import text_with_utm, with_utm
 from publishing.models import PublishingJob
 
 
@@ -17,12 +18,17 @@ def build_post(job: PublishingJob) -> ChannelPost:
     formatter = formatter_for(version.kind)
     media_urls = [f"{settings.PUBLIC_BASE_URL}{asset_public_url(asset=asset)}" for asset in version.media.all()]
     text = formatter.render(version)
+    link_url = version.cta_url
+    utm = job.campaign.utm_parameters(channel_slug=job.channel.slug) if job.campaign_id else {}
+    if utm:
+        text = text_with_utm(text, utm)
+        link_url = with_utm(link_url, utm) if link_url else link_url
     return ChannelPost(
         idempotency_key=str(job.idempotency_key),
         text=text,
         title=version.title or content.title,
         body_markdown=text if formatter.markdown else "",
-        link_url=version.cta_url,
+        link_url=link_url,
         tags=list(version.hashtags),
         media_urls=media_urls,
         canonical_url=public_url(content),

@@ -27,21 +27,22 @@ from publishing.models import (
 def content_list(*, filters: dict | None = None) -> QuerySet[Content]:
     from publishing.filters import ContentFilterSet
 
-    queryset = Content.objects.select_related("author")
+    queryset = Content.objects.select_related("author", "link_report")
     return ContentFilterSet(filters or {}, queryset=queryset).qs if filters is not None else queryset
 
 
 def content_detail(*, pk: int) -> Content:
-    return (Content.objects.select_related("author")
+    return (Content.objects.select_related("author", "link_report")
             .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.prefetch_related("media")),
                               Prefetch("events", queryset=ContentEvent.objects.select_related("by")),
-                              "media__renditions")
+                              "media__renditions", "campaigns")
             .get(pk=pk))
 
 
 def review_queue() -> QuerySet[Content]:
-    return (Content.objects.filter(status=ContentStatus.IN_REVIEW).select_related("author")
-            .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.prefetch_related("media"))))
+    return (Content.objects.filter(status=ContentStatus.IN_REVIEW).select_related("author", "link_report")
+            .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.prefetch_related("media")),
+                              "campaigns"))
 
 
 APPROVE_CONTENT = "publishing.approve_content"
@@ -60,9 +61,9 @@ def content_waiting_for(user) -> QuerySet[Content]:
 
 def approval_inbox(user) -> dict:
     """The approver's inbox: content (with its versions) and assets waiting for this person."""
-    content = (content_waiting_for(user).select_related("author")
+    content = (content_waiting_for(user).select_related("author", "link_report")
                .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.order_by("kind")
-                                          .prefetch_related("media")), "media")
+                                          .prefetch_related("media")), "media", "campaigns")
                .annotate(waiting_since=Max("reviews__requested_at", filter=Q(reviews__status=ReviewStatus.OPEN)))
                .order_by(F("waiting_since").asc(nulls_first=True), "pk"))
     assets = assets_in_review() if user.has_perm(APPROVE_ASSET) else Asset.objects.none()
@@ -104,7 +105,7 @@ def publishing_getting_started() -> dict:
 
 
 def public_content(*, slug: str) -> Content:
-    return Content.objects.select_related("author").get(slug=slug, status=ContentStatus.PUBLISHED)
+    return Content.objects.select_related("author", "link_report").get(slug=slug, status=ContentStatus.PUBLISHED)
 
 
 def channel_list() -> QuerySet[Channel]:

@@ -2,7 +2,7 @@
 one twice, or two at once, publishes nothing twice."""
 
 from publishing import dispatcher, schedules
-from publishing.services import analysis, metrics
+from publishing.services import analysis, checks, metrics
 
 
 def dispatch_due() -> dict:
@@ -26,3 +26,9 @@ def metrics_pull() -> int:
 def content_analyse(content_id: int) -> int:
     """Run the content's waiting analyses; analyses already done or claimed by another worker are left alone."""
     return analysis.content_analysis_run(content_id=content_id)
+
+
+def content_links_check(content_id: int) -> int:
+    """Check the content's links and store the outcome; the number of broken links."""
+    report = checks.content_links_check_run(content_id=content_id)
+    return sum(not item["ok"] for item in report.results) if report else 0

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from publishing import calendar_pages, campaign_pages, feeds, inbox, media_picker, views
+from publishing import calendar_pages, campaign_pages, check_settings, feeds, inbox, media_picker, views
 
 app_name = "publishing"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("approvals/", inbox.inbox, name="inbox"),
     path("approvals/content/<id:pk>/", inbox.inbox_content_decide, name="inbox-content-decide"),
     path("approvals/assets/<id:pk>/", inbox.inbox_asset_decide, name="inbox-asset-decide"),
+    path("checks/blocking/", check_settings.blocking_checks, name="blocking-checks"),
     path("content/new/", views.content_edit, name="content-create"),
     path("content/preview/", views.content_preview, name="content-preview"),
     path("content/media-picker/", media_picker.media_picker, name="media-picker"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("content/<id:pk>/edit/", views.content_edit, name="content-edit"),
     path("content/<id:pk>/action/", views.content_action, name="content-action"),
     path("content/<id:pk>/versions/", views.versions_generate_view, name="content-versions"),
+    path("content/<id:pk>/check-links/", views.content_check_links, name="content-check-links"),
     path("content/<id:pk>/analyse/", views.content_analyse, name="content-analyse"),
     path("versions/<id:pk>/edit/", views.version_edit, name="version-edit"),
     path("campaigns/", views.campaign_list, name="campaign-list"),

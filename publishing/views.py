@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
+from aicmo_site.roles import holds_admin_role
 from aicmo_site.stuck import stuck_before
 from aicmo_site.transitions import available_action_names
 from publishing import selectors, services
@@ -20,7 +21,7 @@ from publishing.formatters import formatter_for
 from publishing.forms import ContentForm, GenerateVersionsForm, MarkPublishedForm, NoteForm, VersionForm
 from publishing.markdown import render_markdown
 from publishing.media_picker import picker_context
-from publishing.models import AnalysisStatus, Campaign, ChannelVersion, Content, PublishingJob
+from publishing.models import AnalysisStatus, BlockingCheck, Campaign, ChannelVersion, Content, PublishingJob
 
 PAGE_SIZE = 25
 CONTENT_ACTIONS = {
@@ -91,7 +92,19 @@ def content_detail(request, pk):
         "note_form": NoteForm(),
         "analyses": services.content_analyses_current(content),
         "checks": content_checks(content),
+        "blocking": set(BlockingCheck.objects.values_list("key", flat=True)),
+        "may_choose_blocking": holds_admin_role(request.user),
     })
+
+
+@login_required
+@permission_required("publishing.change_content", raise_exception=True)
+@require_POST
+def content_check_links(request, pk):
+    content = get_object_or_404(Content, pk=pk)
+    services.content_links_check_request(content=content)
+    messages.success(request, "Checking the links; reload in a moment to see the results.")
+    return redirect(f"{content.get_absolute_url()}#checks")
 
 
 @login_required

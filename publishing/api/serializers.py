@@ -168,8 +168,8 @@ class CampaignSerializer(ModelSerializer):
     class Meta:
         model = Campaign
         fields = ["id", "name", "description", "status", "starts_at", "ends_at", "contents", "channels", "audience",
-                  "budget", "spend", "bid_settings", "activated_at", "job_count", "published_count",
-                  "failed_count", "created_at"]
+                  "budget", "spend", "bid_settings", "utm_enabled", "utm_source", "utm_medium", "utm_campaign",
+                  "activated_at", "job_count", "published_count", "failed_count", "created_at"]
         read_only_fields = ["status", "spend", "activated_at", "created_at"]
 
     def validate(self, attrs):

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.text import slugify
 
 from publishing.choices import TERMINAL_CAMPAIGN, CampaignStatus
 from publishing.models.base import StatusChange
@@ -47,6 +48,13 @@ class Campaign(models.Model):
     budget = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     spend = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"), editable=False)
     bid_settings = models.JSONField(default=dict, blank=True)
+    utm_enabled = models.BooleanField(
+        "add UTM parameters", default=False,
+        help_text="Links in this campaign's posts get utm_source, utm_medium and utm_campaign (ones already "
+                  "in a link are kept), so web analytics credit the campaign.")
+    utm_source = models.CharField(max_length=100, blank=True, help_text="Empty: the channel's short name.")
+    utm_medium = models.CharField(max_length=100, blank=True, help_text="Empty: “social”.")
+    utm_campaign = models.CharField(max_length=100, blank=True, help_text="Empty: the campaign's name, slugified.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     activated_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -61,6 +69,13 @@ class Campaign(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("publishing:campaign-detail", args=[self.pk])
+
+    def utm_parameters(self, *, channel_slug: str) -> dict[str, str]:
+        """The utm_ parameters its posts' links get, or none when the campaign does not ask for them."""
+        if not self.utm_enabled:
+            return {}
+        return {"utm_source": self.utm_source or channel_slug, "utm_medium": self.utm_medium or "social",
+                "utm_campaign": self.utm_campaign or slugify(self.name)}
 
     @property
     def is_active(self) -> bool:

@@ -18,6 +18,12 @@ from publishing.services.campaigns import (
     campaign_update,
 )
 from publishing.services.channels import channel_create, channel_update
+from publishing.services.checks import (
+    approval_blockers,
+    blocking_checks_set,
+    content_links_check_request,
+    content_links_check_run,
+)
 from publishing.services.content import (
     available_actions,
     content_approve,
@@ -46,11 +52,13 @@ from publishing.services.versions import (
 )
 
 __all__ = [
-    "analysis_targets", "available_actions", "backoff_seconds", "content_analyses_current",
-    "content_analysis_request", "content_analysis_run",
+    "analysis_targets", "approval_blockers", "available_actions", "backoff_seconds", "content_analyses_current",
+    "content_analysis_request", "content_analysis_run", "content_links_check_request",
+    "content_links_check_run",
     "campaign_activate", "campaign_cancel",
     "campaign_check", "campaign_complete_if_done", "campaign_create", "campaign_duplicate", "campaign_pause",
     "campaign_resume", "campaign_transition",
+    "blocking_checks_set",
     "campaign_update", "channel_create", "channel_update", "content_approve", "content_archive", "content_create",
     "content_request_changes", "content_submit", "content_transition", "content_update", "job_cancel",
     "job_mark_published", "job_reschedule", "job_retry", "job_transition", "metric_snapshot_record",

@@ -57,13 +57,20 @@ def _entries(campaign: Campaign) -> list[CampaignContent]:
     return entries
 
 
+UTM_FIELDS = frozenset({"utm_enabled", "utm_source", "utm_medium", "utm_campaign"})
+
+
 @transaction.atomic
 def campaign_create(*, by, name: str, description: str = "", starts_at=None, ends_at=None, contents=(),
-                    channels=(), audience: dict | None = None, budget=0, bid_settings: dict | None = None
-                    ) -> Campaign:
+                    channels=(), audience: dict | None = None, budget=0, bid_settings: dict | None = None,
+                    **utm) -> Campaign:
+    """`utm`: utm_enabled, utm_source, utm_medium, utm_campaign (see the model)."""
+    unknown = set(utm) - UTM_FIELDS
+    if unknown:
+        raise TypeError(f"campaign_create() got unexpected {', '.join(sorted(unknown))}")
     campaign = Campaign(name=name, description=description, starts_at=starts_at, ends_at=ends_at,
                         audience=_clean_audience(audience), budget=budget, bid_settings=bid_settings or {},
-                        created_by=by)
+                        created_by=by, **utm)
     if starts_at and ends_at and ends_at < starts_at:
         raise DomainError("The campaign ends before it starts.", code="invalid_dates", extra={"field": "ends_at"})
     campaign.full_clean()

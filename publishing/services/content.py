@@ -17,6 +17,7 @@ from publishing.choices import (
 )
 from publishing.models import Content, ContentEvent, PublishingJob, Review
 from publishing.services.attachments import media_replace
+from publishing.services.checks import approval_blockers, content_links_check_request
 
 APPROVE_PERMISSION = "publishing.approve_content"
 EDITABLE_FIELDS = ("kind", "title", "slug", "summary", "body", "tags", "categories", "link_url", "urgent")
@@ -160,6 +161,8 @@ def content_submit(*, content: Content, by, note: str = "") -> Content:
         raise DomainError("Write a body or a summary before submitting.", code="empty_content")
     content_transition(content=content, to=ContentStatus.IN_REVIEW, by=by, action="submitted", note=note)
     _open_review(content, by)
+    # Fetching links is slow: a worker checks them while the content waits for its approver.
+    content_links_check_request(content=content)
     return content
 
 
@@ -177,6 +180,11 @@ def content_approve(*, content: Content, by, note: str = "") -> Content:
     _check_reviewer(content, by)
     if content.status != ContentStatus.IN_REVIEW:
         raise ConflictError("Only content in review can be approved.", code="not_in_review")
+    blockers = approval_blockers(content)
+    if blockers:
+        reasons = " ".join(f"{result.label}: {result.reason}" for result in blockers)
+        raise ConflictError(f"Approval is blocked by failing checks. {reasons}", code="blocked_by_checks",
+                            extra={"checks": [result.key for result in blockers]})
     _close_review(content, status=ReviewStatus.APPROVED, by=by, note=note)
     return content_transition(content=content, to=ContentStatus.APPROVED, by=by, action="approved", note=note)
 

@@ -187,3 +187,15 @@ def test_campaign_page_shows_only_the_actions_allowed(marketer_client, make_user
     client.force_login(make_user("numbers", role=ANALYST))
     page = client.get(CampaignFactory().get_absolute_url()).content.decode()
     assert 'id="campaign-actions"' not in page
+
+
+def test_builder_sets_and_shows_the_campaigns_utm_parameters(marketer_client):
+    response = marketer_client.post(reverse("publishing:campaign-create"), {
+        "name": "Spring", "utm_enabled": "on", "utm_source": "newsletter", "utm_medium": ""})
+    assert response.status_code == 302, response.context["form"].errors
+    campaign = Campaign.objects.get(name="Spring")
+    assert (campaign.utm_enabled, campaign.utm_source, campaign.utm_medium) == (True, "newsletter", "")
+    page = marketer_client.get(reverse("publishing:campaign-edit", args=[campaign.pk]))
+    form = page.context["form"]
+    assert form["utm_enabled"].value() is True and form["utm_source"].value() == "newsletter"
+    assert "Add UTM parameters to links" in page.content.decode()
