@@ -41,6 +41,8 @@ EXEMPT = {
     # A cached analysis of a text, not a workflow a person acts on: its worker settles it with conditional
     # UPDATEs (pending -> running -> done/failed), as the sender marks its deliveries.
     "publishing.ContentAnalysis": "the analysis worker's marks",
+    # Likewise the stored result of a content's link check: pending when asked, done when the worker wrote it.
+    "publishing.LinkReport": "the link checker's marks",
     # A contact's place in a journey moves with each step, set-based for a whole claimed batch in the
     # same transaction as the step's effect; the step log row (unique per visit) is its record.
     "automation.JourneyEnrolment": "the journey runner's set-based moves, recorded by the step log",
