@@ -113,11 +113,12 @@ class Contact(models.Model):
     engagement_tier = models.CharField(max_length=10, choices=EngagementTier.choices,
                                        default=EngagementTier.INACTIVE)
     soft_bounce_count = models.PositiveIntegerField(default=0)
-    stripe_customer_id = models.CharField(max_length=255, blank=True, verbose_name="Stripe customer",
+    stripe_customer_id = models.CharField(max_length=255, blank=True, db_default="", verbose_name="Stripe customer",
                                           help_text="Set when a Stripe customer with this email pays or is created")
-    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, default=0, editable=False,
+    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, default=0, db_default=0, editable=False,
                                          help_text="Payments minus refunds (conversion values)")
     value_tier = models.CharField(max_length=10, choices=ValueTier.choices, blank=True, default=ValueTier.NONE,
+                                  db_default=ValueTier.NONE,
                                   editable=False)
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The link tables have no database foreign keys (db_constraint=False): checking both ends of every
