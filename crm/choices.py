@@ -2,6 +2,10 @@
 
 from django.db import models
 
+# Import and enrichment runs share the background run's statuses.
+from aicmo_site.models import RUN_TERMINAL as RUN_TERMINAL
+from aicmo_site.models import RunStatus as RunStatus
+
 
 class LifecycleStatus(models.TextChoices):
     NEW = "new", "New"
@@ -94,15 +98,6 @@ class SuppressionReason(models.TextChoices):
     ERASED = "erased", "Erased on the person's request"
 
 
-class RunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    CANCELED = "canceled", "Canceled"
-
-
-RUN_TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})
 
 
 class EnrichmentItemStatus(models.TextChoices):
