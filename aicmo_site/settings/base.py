@@ -219,6 +219,7 @@ SPECTACULAR_SETTINGS = {
         "ABMetricEnum": "publishing.email.choices.ABMetric",
         "ABStatusEnum": "publishing.email.choices.ABStatus",
         "InboundEventKindEnum": "publishing.email.choices.InboundEventKind",
+        "JourneyStepKindEnum": "automation.choices.StepKind",
         "AssetKindEnum": "media.choices.AssetKindChoices",
         "AssetStatusEnum": "media.choices.AssetStatusChoices",
         "ReviewActionEnum": "media.choices.ReviewActionChoices",

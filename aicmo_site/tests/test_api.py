@@ -1,4 +1,5 @@
 import io
+import os
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,14 @@ def test_schema_is_openapi_3(client):
     document = json.loads(response.content)
     assert document["openapi"].startswith("3.")
     assert "/api/auth/token/" in document["paths"]
+
+
+def test_schema_generates_without_warnings():
+    """drf-spectacular's warnings (enum name collisions, duplicate operation IDs) become the deploy check's
+    failures in production settings; the suite catches them first."""
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", os.devnull)
 
 
 @pytest.mark.django_db

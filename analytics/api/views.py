@@ -204,7 +204,7 @@ class ContactScoreRecomputeView(APIView):
     queryset = ContactScore.objects.all()
     action_permissions = {None: ["crm.change_contact"]}
 
-    @extend_schema(request=None, responses=s.ContactScoreSerializer)
+    @extend_schema(request=None, responses=s.ContactScoreSerializer, operation_id="analytics_contact_score_recompute")
     def post(self, request, contact_id: int):
         contact = get_object_or_404(Contact, pk=contact_id)
         score = contact_score_one(contact_id=contact.pk)
@@ -229,7 +229,8 @@ class ScoresRecomputeView(APIView):
     queryset = ContactScore.objects.all()
     action_permissions = {None: ["crm.change_contact"]}
 
-    @extend_schema(request=None, responses={202: BackgroundRunSerializer})
+    @extend_schema(request=None, responses={202: BackgroundRunSerializer},
+                   operation_id="analytics_scores_recompute_all")
     def post(self, request):
         run = scores_recompute_start(by=request.user)
         return Response(BackgroundRunSerializer(run, context={"request": request}).data,
