@@ -1,5 +1,5 @@
 NAV_ITEMS = [
-    ("Overview", "analytics:overview", None),
+    ("Dashboard", "analytics:overview", None),
     ("Compare campaigns", "analytics:compare", None),
     ("Channels", "analytics:channels", None),
     ("Trends", "analytics:trends", None),

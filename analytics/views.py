@@ -11,6 +11,7 @@ from analytics.api import serializers as s
 from analytics.models import ContactScore, ContactScoreHistory
 from analytics.reports.measures import METRICS
 from analytics.reports.scores import KnownCountPaginator, scores_count
+from analytics.services.rollups import rollup_lag
 from crm.models import Contact
 from publishing.best_times import channel_best_times, confidence_label
 from publishing.models import Campaign, Channel
@@ -70,7 +71,8 @@ def campaign(request, campaign_id: int):
                  api=f"/api/analytics/campaigns/{chosen.pk}/",
                  chart=lambda r: _series([c["channel"] for c in r["channels"]], [c["clicks"] for c in r["channels"]],
                                          "Clicks", "bar"),
-                 extra={"campaign": chosen, "metrics": METRICS, "report_keys": REPORT_KEYS})
+                 extra={"campaign": chosen, "metrics": METRICS, "report_keys": REPORT_KEYS,
+                        "rollup_lag": rollup_lag()})
 
 
 COMPARE_CHART_KEYS = ("clicks", "conversions")

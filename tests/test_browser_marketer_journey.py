@@ -69,8 +69,7 @@ class Visit:
 
 
 def open_section(page, label: str) -> None:
-    """Goes to a section through the navigation, as a person would: on a phone the menu unfolds first.
-    The first link of that name is taken: the home page's "Overview" comes before the analytics one."""
+    """Goes to a section through the navigation, as a person would: on a phone the menu unfolds first."""
     toggle = page.locator(".nav-toggle")
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
         toggle.click()

@@ -110,3 +110,14 @@ def test_metric_names_read_as_words_not_code(analyst_client, campaign):
         html = analyst_client.get(url).content.decode()
         assert "Metric(" not in html, url
     assert "Click-through rate" in analyst_client.get("/analytics/").content.decode()
+
+
+def test_campaign_report_says_how_fresh_its_figures_are(analyst_client, campaign):
+    """The report reads the roll-ups: it says when they were last folded and what is still waiting,
+    so a marketer who just sent does not read zeros as a result."""
+    html = analyst_client.get(f"/analytics/campaigns/{campaign.pk}/").content.decode()
+    assert "Figures as of" in html and "newer event" not in html
+    EngagementEventFactory(contact=ContactFactory(), kind="clicked", campaign_id=campaign.pk,
+                           occurred_at=dt.datetime.now(dt.UTC))
+    html = analyst_client.get(f"/analytics/campaigns/{campaign.pk}/").content.decode()
+    assert "1 newer event is counted at the next roll-up" in html
