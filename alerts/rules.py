@@ -6,10 +6,11 @@ open alert with no finding any more resolves. Every figure is read fresh from th
 
 from __future__ import annotations
 
+import math
 import shutil
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from django_q.models import OrmQ
 
 from aicmo_site.stuck import stuck_work_everywhere
 from alerts import conf
+from analytics.reports.anomalies import SERIES, anomalies_between, detector_settings, likely_causes
+from analytics.services.zones import team_zone
 from crm.choices import EventKind, RunStatus
 from crm.models import EngagementEvent, EnrichmentRun
 from gateways.capabilities import Capability
@@ -186,6 +189,26 @@ def media_disk_space(threshold: float) -> list[Finding]:
                     advice="Delete unused assets and renditions, or give the media folder (MEDIA_ROOT) more space.")]
 
 
+def metric_anomaly(threshold: float) -> list[Finding]:
+    """Yesterday's daily figures (the last whole day in the team's time zone) against the same weekday of
+    the weeks before (analytics.reports.anomalies); the alert resolves itself the day after."""
+    yesterday = timezone.now().astimezone(team_zone()).date() - timedelta(days=1)
+    config = replace(detector_settings(), threshold=threshold)
+    found = anomalies_between(yesterday, yesterday, config=config)
+    causes = likely_causes({yesterday}).get(yesterday, [])
+    findings = []
+    for anomaly in found:
+        series = SERIES[anomaly.series]
+        size = f"{anomaly.change:+.0%}" if math.isfinite(anomaly.change) else "from none"
+        findings.append(Finding(
+            subject=f"{anomaly.series} {anomaly.day.isoformat()}", value=round(abs(anomaly.units), 1),
+            title=f"{series.label}: a {anomaly.direction} on {anomaly.day:%a %d %b} ({size} against "
+                  f"{anomaly.expected:,.4g} on a usual {anomaly.day:%A})",
+            advice=("Likely cause: " + "; ".join(causes) + ". " if causes else "")
+                   + "See the trend on the analytics pages; check recent sends, lists and providers."))
+    return findings
+
+
 RULES = {rule.key: rule for rule in (
     Rule("provider_down", "Provider down", "failures in a row", 5, provider_down),
     Rule("failover_rate", "Failover rate per capability", "% of calls", 10, failover_rate),
@@ -197,4 +220,5 @@ RULES = {rule.key: rule for rule in (
     Rule("oldest_task_age", "Oldest waiting task", "minutes", 10, oldest_task_age),
     Rule("stuck_work", "Stuck work", "minutes without progress", 60, stuck_work),
     Rule("media_disk_space", "Media folder disk space", "% free (opens below)", 10, media_disk_space),
+    Rule("metric_anomaly", "Unusual day in a daily figure", "robust units from the usual", 4, metric_anomaly),
 )}

@@ -1,6 +1,8 @@
 """Back-office dashboards. Each page validates its pickers (kept in the URL), calls the same
 report as the API, and shows a chart, its table and a CSV link."""
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -9,6 +11,7 @@ from django.utils.http import urlencode
 from analytics import reports
 from analytics.api import serializers as s
 from analytics.models import ContactScore, ContactScoreHistory
+from analytics.reports.anomalies import SERIES, anomalies_between, anomalies_report
 from analytics.reports.measures import METRICS
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services.rollups import rollup_lag
@@ -55,6 +58,8 @@ def overview(request):
     def build(q):
         result = reports.overview(start=q["start"], end=q["end"])
         result["trend"] = reports.trend(metric="clicks", interval="day", start=q["start"], end=q["end"])
+        result["unusual_days"] = anomalies_report(start=max(q["start"], q["end"] - dt.timedelta(days=366)),
+                                                  end=q["end"])["anomalies"]
         return result
 
     return _page(request, "overview.html", s.PeriodSerializer, build, api="/api/analytics/overview/",
@@ -131,14 +136,30 @@ def channels(request):
 
 @login_required
 def trends(request):
+    """A metric over time; by day, the unusual days of a watched metric are marked on the chart and in
+    the table (analytics.reports.anomalies)."""
     data = request.GET.copy()
     data.setdefault("metric", "clicks")
     request.GET = data
-    return _page(request, "trends.html", s.TrendQuerySerializer,
-                 lambda q: reports.trend(metric=q["metric"], interval=q["interval"], start=q["start"], end=q["end"]),
-                 api="/api/analytics/trends/",
-                 chart=lambda r: _series([p["period"] for p in r["points"]], [p["value"] for p in r["points"]],
-                                         r["label"]),
+
+    def build(q):
+        result = reports.trend(metric=q["metric"], interval=q["interval"], start=q["start"], end=q["end"])
+        unusual = {}
+        if q["interval"] == "day" and q["metric"] in SERIES and (q["end"] - q["start"]).days <= 366:
+            unusual = {a.day: a for a in anomalies_between(q["start"], q["end"], series=(q["metric"],))}
+        for point in result["points"]:
+            point["unusual"] = unusual.get(point["period"])
+        return result
+
+    def chart(report):
+        drawn = _series([p["period"] for p in report["points"]], [p["value"] for p in report["points"]],
+                        report["label"])
+        if any(p["unusual"] for p in report["points"]):
+            drawn["series"].append({"label": "Unusual day", "values": [
+                float(p["value"]) if p["unusual"] and p["value"] is not None else None for p in report["points"]]})
+        return drawn
+
+    return _page(request, "trends.html", s.TrendQuerySerializer, build, api="/api/analytics/trends/", chart=chart,
                  extra={"metrics": METRICS})
 
 

@@ -28,6 +28,16 @@ class PeriodSerializer(serializers.Serializer):
         return {**attrs, "start": start, "end": end}
 
 
+class AnomalyPeriodSerializer(PeriodSerializer):
+    """As PeriodSerializer, at most a year: each day is judged against the eight weeks before it."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if (attrs["end"] - attrs["start"]).days > 366:
+            raise serializers.ValidationError({"start": "Unusual days are looked for over a year at most."})
+        return attrs
+
+
 class ChannelRankingQuerySerializer(PeriodSerializer):
     metric = serializers.ChoiceField(choices=sorted(METRICS), default="click_through_rate")
     min_sample = serializers.IntegerField(required=False, min_value=0)

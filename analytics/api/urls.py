@@ -7,6 +7,7 @@ urlpatterns = [
     path("analytics/campaigns/", views.CampaignCompareView.as_view(), name="analytics-campaigns"),
     path("analytics/campaigns/<id:campaign_id>/", views.CampaignReportView.as_view(), name="analytics-campaign"),
     path("analytics/channels/", views.ChannelRankingView.as_view(), name="analytics-channels"),
+    path("analytics/anomalies/", views.AnomaliesView.as_view(), name="analytics-anomalies"),
     path("analytics/trends/", views.TrendView.as_view(), name="analytics-trends"),
     path("analytics/cohorts/", views.CohortView.as_view(), name="analytics-cohorts"),
     path("analytics/attribution/", views.AttributionView.as_view(), name="analytics-attribution"),

@@ -18,6 +18,7 @@ from analytics import reports
 from analytics.api import serializers as s
 from analytics.api.renderers import CSVRenderer
 from analytics.models import ContactScore
+from analytics.reports.anomalies import anomalies_report
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services import contact_score_one
 from analytics.services.runs import rollup_rebuild_start, scores_recompute_start
@@ -52,6 +53,23 @@ class OverviewView(ReportView):
     def csv_table(self, data):
         return ["metric", "value", "previous", "change"], [
             [k["metric"], k["value"], k["previous"], k["change"]] for k in data["kpis"]
+        ]
+
+
+class AnomaliesView(ReportView):
+    """Days when a watched daily figure broke from the same weekday of the previous weeks."""
+
+    csv_filename = "unusual-days"
+
+    @extend_schema(parameters=[s.AnomalyPeriodSerializer], responses=dict)
+    def get(self, request):
+        period = _query(s.AnomalyPeriodSerializer, request)
+        return Response(anomalies_report(start=period["start"], end=period["end"]))
+
+    def csv_table(self, data):
+        return ["day", "series", "direction", "value", "usual", "change", "robust_units", "likely_causes"], [
+            [a["day"], a["series"], a["direction"], a["value"], a["expected"], a["change"], a["units"],
+             "; ".join(a["likely_causes"])] for a in data["anomalies"]
         ]
 
 

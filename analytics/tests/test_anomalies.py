@@ -1,0 +1,110 @@
+"""Unusual days: the detector on synthetic series with a weekly rhythm (recall and false alarms against the
+goal of issue #22), thin data, and the real path from engagement events through the roll-up to the API,
+the pages and an alert."""
+
+import datetime as dt
+import random
+
+import pytest
+from django.utils import timezone
+
+from analytics.reports.anomalies import Settings, detect
+from analytics.services import rollup_fold
+from analytics.services.zones import team_zone
+from analytics.tests.synthetic import score_detector, synthetic_series
+from crm.models import EngagementEvent
+from crm.tests.factories import ContactFactory
+from publishing.email.models import EmailCampaignEvent
+from publishing.tests.email.factories import EmailCampaignFactory
+
+
+def test_injected_drops_and_spikes_are_found_with_few_false_alarms():
+    """40 series of a year (levels 300 to 30,000 a day, 10% day-to-day noise over Poisson counts, a
+    weekly shape, a slow drift), two injected anomalies a month: drops to 10–55%, spikes to 1.8–4×."""
+    score = score_detector(seed=7, series=40, noise=0.1)
+    assert score.injected > 600
+    assert score.recall >= 0.9, score.missed[:10]
+    assert score.false_alarms_per_series_month <= 1.0
+
+
+def test_a_steady_weekly_rhythm_is_not_an_anomaly_but_the_same_drop_on_a_tuesday_is():
+    start = dt.date(2026, 1, 5)  # a Monday
+    shape = (1000, 1100, 1000, 950, 900, 300, 250)
+    values = {start + dt.timedelta(days=n): float(shape[n % 7]) for n in range(7 * 10)}
+    assert detect(values) == []
+    tuesday = start + dt.timedelta(weeks=9, days=1)
+    values[tuesday] = 320.0  # a Saturday's figure on a Tuesday
+    [found] = detect(values)
+    assert (found.day, found.direction, found.expected) == (tuesday, "drop", 1100.0)
+    assert round(found.change, 2) == -0.71
+
+
+def test_thin_data_never_alarms():
+    rng = random.Random(3)
+    made = synthetic_series(rng, start=dt.date(2025, 1, 6), days=365, level=4, noise=0.1, anomalies_per_month=0)
+    assert detect(made.values, kind="count", floor=20) == []
+    few = {dt.date(2026, 3, 2) + dt.timedelta(weeks=w): 1000.0 for w in range(3)}
+    few[dt.date(2026, 3, 23)] = 10.0
+    assert detect(few, config=Settings(min_history=4)) == []  # three weeks of history are not enough
+
+
+def test_a_rate_is_judged_only_on_enough_deliveries():
+    start = dt.date(2026, 1, 5)
+    days = [start + dt.timedelta(weeks=w) for w in range(10)]
+    rates = {day: 0.25 for day in days}
+    rates[days[-1]] = 0.05
+    plenty = {day: 5000 for day in days}
+    [found] = detect(rates, kind="rate", denominators=plenty)
+    assert found.direction == "drop"
+    assert detect(rates, kind="rate", denominators={**plenty, days[-1]: 50}) == []
+
+
+def _clicks_every_day(contact, *, days: int, per_day, today: dt.date):
+    zone = team_zone()
+    rows = []
+    for back in range(days, 0, -1):
+        day = today - dt.timedelta(days=back)
+        at = dt.datetime.combine(day, dt.time(12), zone)
+        rows += [EngagementEvent(contact=contact, kind="clicked", occurred_at=at, channel="email")
+                 for _ in range(per_day(day))]
+    EngagementEvent.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def click_spike_yesterday(db):
+    """Nine weeks of clicks (about 40 on weekdays, 15 at weekends), then 200 yesterday, a day on which a
+    send was paused."""
+    today = timezone.now().astimezone(team_zone()).date()
+    yesterday = today - dt.timedelta(days=1)
+    _clicks_every_day(ContactFactory(), days=64, today=today,
+                      per_day=lambda day: 200 if day == yesterday else (15 if day.weekday() >= 5 else 40 + day.day % 3))
+    send = EmailCampaignFactory(campaign__name="Spring sale")
+    event = EmailCampaignEvent.objects.create(email_campaign=send, from_status="sending", to_status="paused")
+    EmailCampaignEvent.objects.filter(pk=event.pk).update(
+        created_at=dt.datetime.combine(yesterday, dt.time(9), team_zone()))
+    rollup_fold()
+    return yesterday
+
+
+def test_unusual_days_reach_the_api_the_pages_and_the_csv(click_spike_yesterday, api_as, client, make_user):
+    yesterday = click_spike_yesterday
+    api = api_as("Analyst")
+    body = api.get("/api/analytics/anomalies/").json()
+    [spike] = [a for a in body["anomalies"] if a["series"] == "clicks"]
+    assert (spike["day"], spike["direction"], spike["value"]) == (yesterday.isoformat(), "spike", 200.0)
+    assert spike["likely_causes"] == ["Email send of “Spring sale” was paused"]
+
+    csv = api.get("/api/analytics/anomalies/?format=csv").content.decode()
+    assert csv.splitlines()[0].startswith("day,series,direction") and "clicks,spike,200" in csv
+
+    client.force_login(make_user("ana", role="Analyst"))
+    overview = client.get("/analytics/").content.decode()
+    assert 'id="unusual-days"' in overview and "Traffic from tracked links (clicks)" in overview
+    assert "Spring sale" in overview
+    trend = client.get("/analytics/trends/?metric=clicks&interval=day").content.decode()
+    assert "Unusual day" in trend and 'badge warn">spike' in trend
+
+
+def test_a_year_at_most_and_bad_dates_are_field_errors(api_as):
+    response = api_as("Analyst").get("/api/analytics/anomalies/?start=2024-01-01&end=2026-01-01")
+    assert response.status_code == 400 and "start" in response.json()["fields"]
