@@ -30,6 +30,7 @@ class Capability:
     CHANNEL_POSTING = "channel_posting"
     METRICS_FETCHING = "metrics_fetching"
     TEXT_GENERATION = "text_generation"
+    PAYMENTS = "payments"
 
     CHOICES = (
         (LEAD_ENRICHMENT, "Lead enrichment"),
@@ -40,6 +41,7 @@ class Capability:
         (CHANNEL_POSTING, "Channel posting"),
         (METRICS_FETCHING, "Metrics fetching"),
         (TEXT_GENERATION, "Text generation (AI)"),
+        (PAYMENTS, "Payments"),
     )
 
 
@@ -217,6 +219,45 @@ class GeneratedText:
 
 
 @dataclass
+class PaymentCustomer:
+    """A customer of the payment provider; `email` is "" when it holds none."""
+
+    id: str
+    email: str = ""
+    name: str = ""
+    created: datetime | None = None
+
+
+@dataclass
+class PaymentCharge:
+    """One charge, amounts in the currency's smallest unit as the provider gives them.
+
+    succeeded: the money was taken (a failed or pending charge is listed too, and is no revenue).
+    payment_intent, invoice: what the payment provider's webhooks name the same payment by."""
+
+    id: str
+    amount: int
+    currency: str
+    succeeded: bool
+    amount_refunded: int = 0
+    customer_id: str = ""
+    email: str = ""
+    name: str = ""
+    payment_intent: str = ""
+    invoice: str = ""
+    created: datetime | None = None
+
+
+@dataclass
+class PaymentPage:
+    """One page of a list; `cursor` is the last item's id, to ask for the page after it."""
+
+    items: list
+    has_more: bool
+    cursor: str = ""
+
+
+@dataclass
 class ProbeResult:
     ok: bool
     detail: str
@@ -354,6 +395,23 @@ class TextGenerationAdapter(Adapter):
 
     def generate(self, request: TextRequest) -> GeneratedText:
         """Raises ProviderUnavailable when the answer is not the JSON the schema asks for."""
+        raise NotImplementedError
+
+
+class PaymentsAdapter(Adapter):
+    capability = Capability.PAYMENTS
+    # The largest page the provider serves.
+    page_size: ClassVar[int] = 100
+
+    def list_customers(self, *, after: str = "", created_since: datetime | None = None) -> PaymentPage:
+        raise NotImplementedError
+
+    def list_charges(self, *, after: str = "", created_since: datetime | None = None) -> PaymentPage:
+        raise NotImplementedError
+
+    def webhook_secrets(self) -> list[str]:
+        """The secrets the provider signs this account's webhook events with, the current one first
+        (two while one is being rolled over); no request is made."""
         raise NotImplementedError
 
 
