@@ -31,6 +31,7 @@ class Capability:
     METRICS_FETCHING = "metrics_fetching"
     TEXT_GENERATION = "text_generation"
     PAYMENTS = "payments"
+    REPOSITORY_SIGNALS = "repository_signals"
 
     CHOICES = (
         (LEAD_ENRICHMENT, "Lead enrichment"),
@@ -42,6 +43,7 @@ class Capability:
         (METRICS_FETCHING, "Metrics fetching"),
         (TEXT_GENERATION, "Text generation (AI)"),
         (PAYMENTS, "Payments"),
+        (REPOSITORY_SIGNALS, "Repository signals (developer marketing)"),
     )
 
 
@@ -292,6 +294,9 @@ class Adapter:
     probeable: ClassVar[bool] = True
     # The provider's documented request rate, used when the account sets none (requests, seconds).
     default_rate_limit: ClassVar[tuple[int, float] | None] = None
+    # Credentials the provider signs its webhooks with, the current one first: while a secret is rolled
+    # over the account holds both, and an event signed with either is accepted.
+    webhook_secret_parameters: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, name: str, base_url: str = "", timeout: float = 10.0,
                  settings: dict | None = None, credentials: dict | None = None):
@@ -304,6 +309,11 @@ class Adapter:
     def probe(self) -> ProbeResult:
         """The provider's cheapest authenticated call; raises a GatewayError when it fails."""
         raise NotImplementedError
+
+    def webhook_secrets(self) -> list[str]:
+        """The webhook signing secrets set on the account; no request is made."""
+        return [secret for secret in (str(self.credentials.get(name) or "").strip()
+                                      for name in self.webhook_secret_parameters) if secret]
 
 
 class LeadEnrichmentAdapter(Adapter):
@@ -409,10 +419,12 @@ class PaymentsAdapter(Adapter):
     def list_charges(self, *, after: str = "", created_since: datetime | None = None) -> PaymentPage:
         raise NotImplementedError
 
-    def webhook_secrets(self) -> list[str]:
-        """The secrets the provider signs this account's webhook events with, the current one first
-        (two while one is being rolled over); no request is made."""
-        raise NotImplementedError
+
+class RepositorySignalsAdapter(Adapter):
+    """A code host whose repositories' stars, forks and releases are marketing signals; so far only its
+    signed webhooks are read (webhook_secrets)."""
+
+    capability = Capability.REPOSITORY_SIGNALS
 
 
 # ---- registry -------------------------------------------------------------------------------

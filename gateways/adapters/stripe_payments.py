@@ -36,6 +36,7 @@ class StripePaymentsAdapter(HttpAdapterMixin, PaymentsAdapter):
     key = "stripe"
     label = "Stripe"
     secret_parameters = ("secret_key", "webhook_signing_secret", "previous_webhook_signing_secret")
+    webhook_secret_parameters = ("webhook_signing_secret", "previous_webhook_signing_secret")
     default_base_url = "https://api.stripe.com"
     # Stripe allows 100 read requests per second in live mode and 25 in test mode: the lower one.
     default_rate_limit: ClassVar[tuple[int, float]] = (25, 1.0)
@@ -44,11 +45,6 @@ class StripePaymentsAdapter(HttpAdapterMixin, PaymentsAdapter):
 
     def http_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.credential('secret_key')}", "Stripe-Version": STRIPE_VERSION}
-
-    def webhook_secrets(self) -> list[str]:
-        return [secret for secret in (str(self.credentials.get(name) or "").strip()
-                                      for name in ("webhook_signing_secret", "previous_webhook_signing_secret"))
-                if secret]
 
     def _page(self, path: str, *, after: str, created_since: datetime | None) -> tuple[list[dict], bool]:
         params: dict[str, str | int] = {"limit": self.page_size}

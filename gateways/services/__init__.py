@@ -26,6 +26,7 @@ from gateways.services.operations import (
 )
 from gateways.services.payments import payments_account, payments_list_page, payments_webhook_secrets
 from gateways.services.text import generate_text
+from gateways.services.webhooks import webhook_secrets
 
 __all__ = [
     "ChainResult",
@@ -55,4 +56,5 @@ __all__ = [
     "read_inbox",
     "sync_records",
     "verify_emails",
+    "webhook_secrets",
 ]

@@ -7,9 +7,9 @@ gave it, so a list never fails over to another account part-way.
 from datetime import datetime
 
 from gateways.capabilities import Capability, PaymentPage, PaymentsAdapter, ProviderKind
-from gateways.chain import account_run, adapter_for, enabled_accounts
-from gateways.crypto import CredentialsUnreadable
+from gateways.chain import account_run, enabled_accounts
 from gateways.models import ProviderAccount
+from gateways.services.webhooks import webhook_secrets
 
 PAYMENT_LISTS = ("customers", "charges")
 
@@ -34,14 +34,4 @@ def payments_list_page(*, account_id: int, listing: str, after: str = "",
 
 
 def payments_webhook_secrets() -> list[str]:
-    """Every signing secret of the enabled payments accounts (a current and a previous one each while a
-    secret is rolled over); an account whose credentials cannot be read adds none."""
-    secrets: list[str] = []
-    for account in enabled_accounts(Capability.PAYMENTS):
-        try:
-            adapter = adapter_for(account)
-        except (CredentialsUnreadable, LookupError):
-            continue
-        if isinstance(adapter, PaymentsAdapter):
-            secrets.extend(secret for secret in adapter.webhook_secrets() if secret not in secrets)
-    return secrets
+    return webhook_secrets(Capability.PAYMENTS)
