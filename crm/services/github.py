@@ -2,8 +2,12 @@
 becomes an engagement event on that contact.
 
 Each delivery id is applied once (a unique GitHubDelivery row, taken in the same transaction as its
-effects). Nobody is created from a star: a public email is not consent to be contacted.
+effects). Nobody is created from a star: a public email is not consent to be contacted. Apps above the
+CRM act on other events (a release becomes a content draft in publishing) through
+`github_handler_register`, called from their AppConfig.ready().
 """
+
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 
@@ -14,6 +18,14 @@ from crm.services.engagement import contact_record_event
 GITHUB_SOURCE = "github"
 # The event and the action that mean someone engaged with the repository.
 ENGAGEMENTS = {("star", "created"): EventKind.STARRED, ("fork", None): EventKind.FORKED}
+# event name -> handlers(delivery_id=..., payload=...), run once per delivery in its transaction.
+_HANDLERS: dict[str, list[Callable[..., None]]] = {}
+
+
+def github_handler_register(event: str, handler: Callable[..., None]) -> None:
+    handlers = _HANDLERS.setdefault(event, [])
+    if handler not in handlers:
+        handlers.append(handler)
 
 
 def _engagement(*, delivery_id: str, event: str, payload: dict) -> Contact | None:
@@ -37,6 +49,8 @@ def github_delivery_apply(*, delivery_id: str, event: str, payload: dict) -> boo
         with transaction.atomic():
             row = GitHubDelivery.objects.create(delivery_id=delivery_id, event=event[:60])
             contact = _engagement(delivery_id=delivery_id, event=event, payload=payload)
+            for handler in _HANDLERS.get(event, ()):
+                handler(delivery_id=delivery_id, payload=payload)
             if contact is not None:
                 row.contact = contact
                 row.save(update_fields=["contact"])
