@@ -70,6 +70,7 @@ class RunKind(models.TextChoices):
     RENDITIONS = "renditions", "Image renditions"
     ROLLUP_REBUILD = "rollup_rebuild", "Analytics roll-up rebuild"
     SCORE_RECOMPUTE = "score_recompute", "Contact score recompute"
+    STRIPE_BACKFILL = "stripe_backfill", "Stripe backfill"
 
 
 # Kinds that rework whole tables: one open run of each at a time.

@@ -18,6 +18,7 @@ from crm.models import (
     Contact,
     ContactList,
     EnrichmentRun,
+    GitHubDelivery,
     ImportRun,
     LifecycleTransition,
     Segment,
@@ -303,8 +304,18 @@ class LifecycleTransitionAdmin(admin.ModelAdmin):
         return False
 
 
+class WebhookRecordAdmin(admin.ModelAdmin):
+    """A provider's deliveries as applied; written by its webhook alone."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(WebhookRecordAdmin):
     """Which Stripe events were applied (each once); read-only, written by the webhook alone."""
 
     list_display = ("event_id", "type", "contact", "received_at")
@@ -312,11 +323,15 @@ class StripeEventAdmin(admin.ModelAdmin):
     search_fields = ("event_id", "contact__email")
     list_select_related = ("contact",)
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(GitHubDelivery)
+class GitHubDeliveryAdmin(WebhookRecordAdmin):
+    """Which GitHub deliveries were applied (each once); read-only, written by the webhook alone."""
+
+    list_display = ("delivery_id", "event", "contact", "received_at")
+    list_filter = ("event",)
+    search_fields = ("delivery_id", "contact__email")
+    list_select_related = ("contact",)
 
 
 class ImportUploadForm(forms.ModelForm):

@@ -79,6 +79,8 @@ class EventKind(models.TextChoices):
     PAGE_VIEW = "page_view", "Page view"
     FORM_SUBMIT = "form_submit", "Form submit"
     NOTE = "note", "Note"
+    STARRED = "starred", "Starred a repository"
+    FORKED = "forked", "Forked a repository"
 
 
 ENGAGING_EVENTS = frozenset({EventKind.OPENED, EventKind.CLICKED, EventKind.REPLIED})

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from aicmo_site.env import env_int, env_str
+from gateways import services as gateways
 
 
 def soft_bounce_limit() -> int:
@@ -23,9 +24,13 @@ def enrichment_max_attempts() -> int:
     return getattr(settings, "CRM_ENRICHMENT_MAX_ATTEMPTS", env_int("CRM_ENRICHMENT_MAX_ATTEMPTS", 5, minimum=1))
 
 
-def stripe_signing_secret() -> str:
-    """The Stripe webhook endpoint's signing secret (whsec_...); empty refuses every event."""
-    return getattr(settings, "STRIPE_WEBHOOK_SECRET", env_str("STRIPE_WEBHOOK_SECRET", "") or "")
+def stripe_signing_secrets() -> list[str]:
+    """The secrets a Stripe webhook event may be signed with (whsec_...): those of the payments provider
+    accounts (current and previous, while one is rolled over) and, as a fallback for installations set
+    up before the account held them, STRIPE_WEBHOOK_SECRET. None refuses every event."""
+    fallback = getattr(settings, "STRIPE_WEBHOOK_SECRET", env_str("STRIPE_WEBHOOK_SECRET", "") or "")
+    secrets = gateways.payments_webhook_secrets()
+    return secrets + [fallback] if fallback and fallback not in secrets else secrets
 
 
 def stripe_tolerance_seconds() -> int:

@@ -287,6 +287,23 @@ class StripeEvent(models.Model):
         return f"{self.type} {self.event_id}"
 
 
+class GitHubDelivery(models.Model):
+    """One row per X-GitHub-Delivery: GitHub redelivers on a failure or when asked, which must count once."""
+
+    delivery_id = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=60)
+    received_at = models.DateTimeField(auto_now_add=True)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "GitHub delivery"
+        verbose_name_plural = "GitHub deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.delivery_id}"
+
+
 class LifecycleTransition(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="lifecycle_transitions")
     from_status = models.CharField(max_length=20, choices=LifecycleStatus.choices)

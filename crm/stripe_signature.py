@@ -19,8 +19,11 @@ def sign(*, secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def verify(*, secret: str, header: str, body: bytes, tolerance: int = 300, now: float | None = None) -> None:
-    if not secret:
+def verify(*, secrets: list[str], header: str, body: bytes, tolerance: int = 300, now: float | None = None) -> None:
+    """Accepts a signature made with any of `secrets`: while a secret is rolled, Stripe keeps the old one
+    working for up to a day, so the account holds both and events pass whichever of them signed."""
+    secrets = [secret for secret in secrets if secret]
+    if not secrets:
         raise SignatureInvalid("no Stripe signing secret is configured")
     timestamp, signatures = None, []
     for item in header.split(","):
@@ -38,6 +41,6 @@ def verify(*, secret: str, header: str, body: bytes, tolerance: int = 300, now: 
     current = time.time() if now is None else now
     if abs(current - when) > tolerance:
         raise SignatureInvalid("the Stripe-Signature timestamp is outside the tolerance")
-    expected = sign(secret=secret, timestamp=when, body=body)
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+    expected = [sign(secret=secret, timestamp=when, body=body) for secret in secrets]
+    if not any(hmac.compare_digest(mine, candidate) for mine in expected for candidate in signatures):
         raise SignatureInvalid("no signature matches")

@@ -16,7 +16,7 @@ def stripe_events(request):
     body = request.body
     try:
         stripe_signature.verify(
-            secret=conf.stripe_signing_secret(),
+            secrets=conf.stripe_signing_secrets(),
             header=request.headers.get("Stripe-Signature", ""),
             body=body,
             tolerance=conf.stripe_tolerance_seconds(),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import bulk_views, data_urls, list_views, stripe_views, views
+from crm import bulk_views, data_urls, github_views, list_views, stripe_views, views
 
 app_name = "crm"
 
@@ -22,5 +22,6 @@ urlpatterns = [
     path("lists/<id:pk>/delete/", list_views.contact_list_delete, name="list-delete"),
     path("lists/<id:pk>/remove/", list_views.contact_list_remove, name="list-remove"),
     path("stripe/events/", stripe_views.stripe_events, name="stripe-events"),
+    path("github/events/", github_views.github_events, name="github-events"),
     *data_urls.urlpatterns,
 ]

@@ -30,6 +30,8 @@ class Capability:
     CHANNEL_POSTING = "channel_posting"
     METRICS_FETCHING = "metrics_fetching"
     TEXT_GENERATION = "text_generation"
+    PAYMENTS = "payments"
+    REPOSITORY_SIGNALS = "repository_signals"
 
     CHOICES = (
         (LEAD_ENRICHMENT, "Lead enrichment"),
@@ -40,6 +42,8 @@ class Capability:
         (CHANNEL_POSTING, "Channel posting"),
         (METRICS_FETCHING, "Metrics fetching"),
         (TEXT_GENERATION, "Text generation (AI)"),
+        (PAYMENTS, "Payments"),
+        (REPOSITORY_SIGNALS, "Repository signals (developer marketing)"),
     )
 
 
@@ -217,6 +221,45 @@ class GeneratedText:
 
 
 @dataclass
+class PaymentCustomer:
+    """A customer of the payment provider; `email` is "" when it holds none."""
+
+    id: str
+    email: str = ""
+    name: str = ""
+    created: datetime | None = None
+
+
+@dataclass
+class PaymentCharge:
+    """One charge, amounts in the currency's smallest unit as the provider gives them.
+
+    succeeded: the money was taken (a failed or pending charge is listed too, and is no revenue).
+    payment_intent, invoice: what the payment provider's webhooks name the same payment by."""
+
+    id: str
+    amount: int
+    currency: str
+    succeeded: bool
+    amount_refunded: int = 0
+    customer_id: str = ""
+    email: str = ""
+    name: str = ""
+    payment_intent: str = ""
+    invoice: str = ""
+    created: datetime | None = None
+
+
+@dataclass
+class PaymentPage:
+    """One page of a list; `cursor` is the last item's id, to ask for the page after it."""
+
+    items: list
+    has_more: bool
+    cursor: str = ""
+
+
+@dataclass
 class ProbeResult:
     ok: bool
     detail: str
@@ -251,6 +294,9 @@ class Adapter:
     probeable: ClassVar[bool] = True
     # The provider's documented request rate, used when the account sets none (requests, seconds).
     default_rate_limit: ClassVar[tuple[int, float] | None] = None
+    # Credentials the provider signs its webhooks with, the current one first: while a secret is rolled
+    # over the account holds both, and an event signed with either is accepted.
+    webhook_secret_parameters: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, name: str, base_url: str = "", timeout: float = 10.0,
                  settings: dict | None = None, credentials: dict | None = None):
@@ -263,6 +309,11 @@ class Adapter:
     def probe(self) -> ProbeResult:
         """The provider's cheapest authenticated call; raises a GatewayError when it fails."""
         raise NotImplementedError
+
+    def webhook_secrets(self) -> list[str]:
+        """The webhook signing secrets set on the account; no request is made."""
+        return [secret for secret in (str(self.credentials.get(name) or "").strip()
+                                      for name in self.webhook_secret_parameters) if secret]
 
 
 class LeadEnrichmentAdapter(Adapter):
@@ -355,6 +406,25 @@ class TextGenerationAdapter(Adapter):
     def generate(self, request: TextRequest) -> GeneratedText:
         """Raises ProviderUnavailable when the answer is not the JSON the schema asks for."""
         raise NotImplementedError
+
+
+class PaymentsAdapter(Adapter):
+    capability = Capability.PAYMENTS
+    # The largest page the provider serves.
+    page_size: ClassVar[int] = 100
+
+    def list_customers(self, *, after: str = "", created_since: datetime | None = None) -> PaymentPage:
+        raise NotImplementedError
+
+    def list_charges(self, *, after: str = "", created_since: datetime | None = None) -> PaymentPage:
+        raise NotImplementedError
+
+
+class RepositorySignalsAdapter(Adapter):
+    """A code host whose repositories' stars, forks and releases are marketing signals; so far only its
+    signed webhooks are read (webhook_secrets)."""
+
+    capability = Capability.REPOSITORY_SIGNALS
 
 
 # ---- registry -------------------------------------------------------------------------------

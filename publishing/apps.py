@@ -18,6 +18,11 @@ class PublishingConfig(AppConfig):
 
         contact_erased.connect(on_contact_erased, dispatch_uid="publishing.email.privacy")
 
+        from crm.services.github import github_handler_register
+        from publishing.github_releases import release_draft
+
+        github_handler_register("release", release_draft)
+
         from gateways.capabilities import Capability
         from gateways.readiness import register_use
         from publishing.email.selectors import sends_needing_a_provider

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from aicmo_site.env import env_bool, env_float, env_int
+from aicmo_site.env import env_bool, env_float, env_int, env_str
 
 
 def allow_self_approval() -> bool:
@@ -50,3 +50,8 @@ def dispatch_handoff_seconds() -> float:
 
 def dispatch_poll_seconds() -> float:
     return getattr(settings, "PUBLISHING_DISPATCH_POLL_SECONDS", env_float("PUBLISHING_DISPATCH_POLL_SECONDS", 0.5))
+
+
+def release_draft_author() -> str:
+    """The username product-update drafts made from GitHub releases are written by; empty makes none."""
+    return getattr(settings, "GITHUB_RELEASE_DRAFT_AUTHOR", env_str("GITHUB_RELEASE_DRAFT_AUTHOR", "") or "")

@@ -44,7 +44,7 @@ from crm.services.lists import (
     contact_list_remove,
     contact_list_update,
 )
-from crm.services.payments import stripe_event_apply
+from crm.services.payments import stripe_charge_record, stripe_customer_record, stripe_event_apply
 from crm.services.scores import contact_scores_apply
 from crm.services.segment_entries import segment_entries_refresh, segments_entries_refresh
 from crm.services.topics import contact_topics_set, topic_create, topic_delete, topic_update
@@ -61,5 +61,5 @@ __all__ = [
     "contact_list_add", "contact_list_create", "contact_list_delete", "contact_list_remove", "contact_list_update",
     "contact_topics_set", "topic_create", "topic_delete", "topic_update",
     "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
-    "stripe_event_apply", "value_tiers_recompute",
+    "stripe_charge_record", "stripe_customer_record", "stripe_event_apply", "value_tiers_recompute",
 ]

@@ -8,13 +8,15 @@ the currency is kept in the event's detail.
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
 from aicmo_site.errors import DomainError
 from crm.choices import EventKind
-from crm.models import Contact, StripeEvent
+from crm.models import Contact, EngagementEvent, StripeEvent
 from crm.services.contacts import contact_create, email_normalise
 from crm.services.engagement import contact_record_event
 from crm.services.value_tiers import value_tiers_recompute
+from gateways.capabilities import PaymentCharge, PaymentCustomer
 
 STRIPE_SOURCE = "stripe"
 HANDLED_TYPES = (
@@ -59,16 +61,62 @@ def _contact_for(*, customer_id: str, email: str, name: str = "") -> Contact | N
     return contact
 
 
-def _payment(*, event: dict, obj: dict, contact: Contact, amount: Decimal, currency: str) -> None:
+def _locked(contact: Contact) -> None:
+    """Serialises the payments of one contact, so a webhook and a backfill recording the same payment at
+    the same moment cannot both see it missing."""
+    Contact.objects.select_for_update().filter(pk=contact.pk).values_list("pk", flat=True).first()
+
+
+def _stripe_conversions(contact: Contact):
+    return EngagementEvent.objects.filter(contact=contact, kind=EventKind.CONVERTED, source_kind=STRIPE_SOURCE)
+
+
+def _payment(*, contact: Contact, refs: list[str], amount: Decimal, currency: str, detail: dict,
+             occurred_at=None) -> bool:
+    """Records a payment unless one of its ids was recorded already. `refs` are the ids Stripe names the
+    same payment by (payment intent first, as both a checkout session and its charge carry it; then the
+    object's own id and its invoice): a payment seen by a webhook and by a backfill counts once."""
+    refs = [ref for ref in dict.fromkeys(refs) if ref]
+    _locked(contact)
+    # A contact's own payments are few: their ids are compared here rather than through a JSON lookup,
+    # which SQLite and PostgreSQL spell differently.
+    for source_id, recorded in _stripe_conversions(contact).filter(value__gt=0).values_list("source_id", "detail"):
+        if {source_id, *(recorded or {}).get("stripe_refs", [])} & set(refs):
+            return False
     contact_record_event(
         contact=contact,
         kind=EventKind.CONVERTED,
+        occurred_at=occurred_at,
         value=amount,
         channel=STRIPE_SOURCE,
         source_kind=STRIPE_SOURCE,
-        source_id=str(obj.get("id", "")),
-        detail={"currency": currency.lower(), "stripe_event": event["id"], "stripe_type": event["type"]},
+        source_id=refs[0],
+        detail={"currency": currency.lower(), "stripe_refs": refs, **detail},
     )
+    return True
+
+
+def _refund(*, contact: Contact, charge_id: str, refunded_minor: int, currency: str, detail: dict,
+            occurred_at=None) -> bool:
+    """Brings what was subtracted for the charge up to its refunded total (Stripe's amount_refunded is
+    cumulative), so refunds seen out of order, twice, or by both a webhook and a backfill subtract once."""
+    _locked(contact)
+    subtracted = -(_stripe_conversions(contact).filter(source_id=charge_id, value__lt=0)
+                   .aggregate(total=Sum("value"))["total"] or Decimal(0))
+    missing = _amount(refunded_minor, currency) - subtracted
+    if missing <= 0:
+        return False
+    contact_record_event(
+        contact=contact,
+        kind=EventKind.CONVERTED,
+        occurred_at=occurred_at,
+        value=-missing,
+        channel=STRIPE_SOURCE,
+        source_kind=STRIPE_SOURCE,
+        source_id=charge_id,
+        detail={"currency": currency.lower(), **detail},
+    )
+    return True
 
 
 def _customer_email(obj: dict) -> str:
@@ -92,15 +140,20 @@ def _apply(event: dict) -> Contact | None:
         minor = obj.get("amount_total") or 0
     elif kind == "invoice.paid":
         minor = obj.get("amount_paid") or 0
-    else:  # charge.refunded: amount_refunded is cumulative, so only what this refund added is subtracted.
-        previous = ((event.get("data") or {}).get("previous_attributes") or {}).get("amount_refunded") or 0
-        minor = -(int(obj.get("amount_refunded") or 0) - int(previous))
+    else:
+        minor = obj.get("amount_refunded") or 0
     if not minor:
         return None
     contact = _contact_for(customer_id=customer_id, email=_customer_email(obj))
     if contact is None:
         return None
-    _payment(event=event, obj=obj, contact=contact, amount=_amount(minor, currency), currency=currency)
+    detail = {"stripe_event": event["id"], "stripe_type": kind}
+    if kind == "charge.refunded":
+        _refund(contact=contact, charge_id=str(obj.get("id", "")), refunded_minor=int(minor), currency=currency,
+                detail=detail)
+    else:
+        refs = [str(obj.get("payment_intent") or ""), str(obj.get("id", "")), str(obj.get("charge") or "")]
+        _payment(contact=contact, refs=refs, amount=_amount(minor, currency), currency=currency, detail=detail)
     value_tiers_recompute(contact_ids=[contact.pk])
     return contact
 
@@ -121,3 +174,30 @@ def stripe_event_apply(*, event: dict) -> bool:
             return False
         raise
     return True
+
+
+@transaction.atomic
+def stripe_customer_record(*, customer: PaymentCustomer) -> Contact | None:
+    """A customer read by a backfill, matched or created as customer.created would; None without an email
+    or an earlier payment to know it by."""
+    return _contact_for(customer_id=customer.id, email=customer.email, name=customer.name)
+
+
+@transaction.atomic
+def stripe_charge_record(*, charge: PaymentCharge) -> tuple[Contact | None, bool, bool]:
+    """A charge read by a backfill, recorded as its webhook events would be: (its contact, payment added,
+    refund added). Nothing is added when it was recorded before, by a webhook or an earlier backfill, or
+    when no money moved. The caller recomputes value tiers once for a page of charges."""
+    if not charge.succeeded or not charge.amount:
+        return None, False, False
+    contact = _contact_for(customer_id=charge.customer_id, email=charge.email, name=charge.name)
+    if contact is None:
+        return None, False, False
+    detail = {"stripe_charge": charge.id, "stripe_type": "backfill"}
+    paid = _payment(contact=contact, refs=[charge.payment_intent, charge.id, charge.invoice],
+                    amount=_amount(charge.amount, charge.currency), currency=charge.currency, detail=detail,
+                    occurred_at=charge.created)
+    refunded = bool(charge.amount_refunded) and _refund(
+        contact=contact, charge_id=charge.id, refunded_minor=charge.amount_refunded, currency=charge.currency,
+        detail=detail, occurred_at=charge.created)
+    return contact, paid, refunded

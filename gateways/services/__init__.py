@@ -24,7 +24,9 @@ from gateways.services.operations import (
     sync_records,
     verify_emails,
 )
+from gateways.services.payments import payments_account, payments_list_page, payments_webhook_secrets
 from gateways.services.text import generate_text
+from gateways.services.webhooks import webhook_secrets
 
 __all__ = [
     "ChainResult",
@@ -45,10 +47,14 @@ __all__ = [
     "lookup_post",
     "open_email_session",
     "open_posting_session",
+    "payments_account",
+    "payments_list_page",
+    "payments_webhook_secrets",
     "publish_post",
     "publish_posts",
     "publish_posts_in_turn",
     "read_inbox",
     "sync_records",
     "verify_emails",
+    "webhook_secrets",
 ]

@@ -11,6 +11,7 @@ from gateways.adapters.discord import DiscordPostingAdapter
 from gateways.adapters.dropcontact import DropcontactEnrichmentAdapter, DropcontactVerificationAdapter
 from gateways.adapters.mastodon import MastodonPostingAdapter
 from gateways.adapters.slack import SlackPostingAdapter
+from gateways.adapters.stripe_payments import StripePaymentsAdapter
 from gateways.adapters.webhook import WebhookPostingAdapter
 from gateways.adapters.x import XPostingAdapter
 from gateways.capabilities import ChannelPost, PersonQuery, SyncRecord
@@ -44,6 +45,7 @@ CASES = {
     "mastodon": (MastodonPostingAdapter, {}, {"access_token": API_KEY}, "/api/v2/instance", lambda a: a.publish(POST)),
     "bluesky": (BlueskyPostingAdapter, {"identifier": "me.bsky.social"}, {"app_password": API_KEY},
                 "/xrpc/com.atproto.server.createSession", lambda a: a.publish(POST)),
+    "stripe": (StripePaymentsAdapter, {}, {"secret_key": API_KEY}, "/v1/charges", lambda a: a.list_charges()),
 }
 
 
