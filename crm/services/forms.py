@@ -25,11 +25,17 @@ from django_q.tasks import async_task
 
 from aicmo_site.errors import ConflictError, DomainError
 from crm import conf
-from crm.choices import ConsentStatus, EventKind, SuppressionKind
+from crm.choices import ConsentStatus, EventKind, LifecycleStatus, SuppressionKind
 from crm.form_models import STANDARD_FIELDS, FormSubmission, SubscriptionForm
 from crm.imports.validating import erasure_hash
 from crm.models import Contact, Suppression, Tag, Topic
-from crm.services.contacts import contact_create, contacts_tag, email_domain, email_normalise
+from crm.services.contacts import (
+    contact_create,
+    contact_transition_if_allowed,
+    contacts_tag,
+    email_domain,
+    email_normalise,
+)
 from crm.services.engagement import contact_record_event
 from gateways.capabilities import OutgoingEmail
 from gateways.errors import GatewayError, OutcomeUnknown
@@ -278,6 +284,10 @@ def _confirm(*, submission: FormSubmission, contact: Contact, ip, user_agent: st
                                                  consent_source=f"form:{submission.form.slug}"[:120],
                                                  updated_at=at)
     contact.consent_status = ConsentStatus.SUBSCRIBED
+    if contact.lifecycle_status == LifecycleStatus.UNSUBSCRIBED:
+        # A confirmed opt-in is the new opt-in that brings someone who left back (crm.choices).
+        contact_transition_if_allowed(contact=contact, to=LifecycleStatus.NEW, by_system=f"form:{submission.form.slug}",
+                                      reason="Subscribed again through a form, confirmed")
     if submission.topics:
         contact.topics.add(*Topic.objects.filter(slug__in=submission.topics))
     tag_names = [tag.name for tag in submission.form.tags.all()]
@@ -315,7 +325,9 @@ def submission_from_token(token: str) -> FormSubmission:
 def submission_confirm(*, token: str, ip: str | None, user_agent: str = "") -> FormSubmission:
     """Opening the emailed link's page and pressing Confirm. Confirming twice changes nothing."""
     submission = submission_from_token(token)
-    submission = FormSubmission.objects.select_for_update().select_related("form", "contact").get(pk=submission.pk)
+    # of=self: PostgreSQL locks no row of a nullable join (the contact), and the submission is what is claimed.
+    submission = (FormSubmission.objects.select_for_update(of=("self",)).select_related("form", "contact")
+                  .get(pk=submission.pk))
     if submission.confirmed_at is not None:
         return submission
     contact = submission.contact
@@ -353,7 +365,7 @@ def form_confirmation_send(*, submission_id: int) -> bool:
             session.send(_confirmation_email(submission, message_id))
     except OutcomeUnknown as error:
         FormSubmission.objects.filter(pk=submission_id).update(
-            confirmation_error=f"Outcome unknown, not retried: {error}"[:2000])
+            confirmation_error=str(error)[:2000])
         return False
     except GatewayError as error:
         FormSubmission.objects.filter(pk=submission_id).update(confirmation_claimed_at=None,

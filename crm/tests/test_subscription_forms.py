@@ -11,13 +11,15 @@ from django_q.models import OrmQ
 
 from aicmo_site.errors import DomainError
 from crm import selectors, services
-from crm.choices import ConsentStatus, EventKind, SuppressionKind, SuppressionReason
+from crm.choices import ConsentStatus, EventKind, LifecycleStatus, SuppressionKind, SuppressionReason
 from crm.form_models import FormSubmission
 from crm.models import Contact, EngagementEvent, Suppression
+from crm.privacy import contact_erase
 from crm.services import forms as form_services
 from crm.tests.factories import ContactFactory, TagFactory
 from gateways import services as gateway_services
 from gateways.capabilities import Capability
+from gateways.errors import OutcomeUnknown
 
 pytestmark = pytest.mark.django_db
 SITE = "https://www.shop.example"
@@ -314,3 +316,49 @@ def test_pages_list_create_with_errors_and_show_the_unconfirmed(client, make_use
     assert 'data-aicmo-form="http://testserver/f/newsletter/"' in detail.context["snippet"]
     assert "&lt;form method=&quot;post&quot;" in html, "the snippet is shown as text to copy"
     assert detail.context["subscription_form"].submission_count == 1
+
+
+def test_erasure_scrubs_form_sendings_and_the_address_cannot_sign_up_again(newsletter, make_user):
+    post(newsletter, **{"custom_team-size": "4"})
+    contact = Contact.objects.get(email="ada@example.org")
+    contact_erase(contact=contact, by=make_user("admin", role="Admin"), confirm="ada@example.org")
+    record = FormSubmission.objects.get()
+    assert "ada@example.org" not in str([record.email, record.answers, record.ip, record.user_agent])
+    assert record.consent_text == CONSENT and record.submitted_at
+    cache.clear()
+    assert post(newsletter).json()["detail"] == form_services.NOT_ADDED
+    assert FormSubmission.objects.count() == 1
+
+
+class _TimedOutSession:
+    """A provider that took the message and then went silent: whether it will deliver is unknown."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send(self, message):
+        raise OutcomeUnknown("no answer after DATA", provider="smtp-test")
+
+
+def test_an_outcome_unknown_is_never_sent_again_and_is_shown_as_such(newsletter, monkeypatch, client, make_user):
+    post(newsletter)
+    submission = FormSubmission.objects.get()
+    monkeypatch.setattr(form_services, "open_email_session", _TimedOutSession)
+    assert services.form_confirmation_send(submission_id=submission.pk) is False
+    assert services.form_confirmation_send(submission_id=submission.pk) is False
+    submission.refresh_from_db()
+    assert submission.confirmation_claimed_at and not submission.confirmation_sent_at
+    client.force_login(make_user("mia", role="Marketer"))
+    assert "Outcome unknown, not sent again" in client.get(f"/contacts/forms/{newsletter.pk}/").content.decode()
+
+
+def test_someone_who_left_and_confirms_again_is_emailable_again(newsletter):
+    contact = ContactFactory(email="ada@example.org", consent_status=ConsentStatus.UNSUBSCRIBED,
+                             lifecycle_status=LifecycleStatus.UNSUBSCRIBED)
+    post(newsletter)
+    services.submission_confirm(token=form_services.confirmation_token(FormSubmission.objects.get()), ip=None)
+    contact.refresh_from_db()
+    assert contact.lifecycle_status == LifecycleStatus.NEW and selectors.contact_is_emailable(contact)
