@@ -19,3 +19,11 @@ class ConflictError(DomainError):
     """The action clashes with the object's current state (already sent, already approved...)."""
 
     status_code = 409
+
+
+def add_domain_error(form, error: DomainError, *, default_field: str | None = None) -> None:
+    """A service's refusal shown on a page's form: each message on the field it names when the form has
+    it, otherwise (or without field errors) on `default_field` or the form as a whole."""
+    for field, errors in (error.extra or {}).get("fields", {default_field: [error.message]}).items():
+        for message in errors:
+            form.add_error(field if field in form.fields else None, message)

@@ -35,6 +35,8 @@ urlpatterns = [
     path("", include("publishing.email.urls")),
     # Public feeds of website channels, at the short addresses feed readers are given.
     path("feeds/", include("publishing.feed_urls")),
+    # Subscription forms' hosted pages, the endpoint embedded forms post to, and double opt-in links.
+    path("f/", include("crm.form_public_urls")),
 ]
 
 if settings.DEBUG:

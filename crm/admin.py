@@ -13,6 +13,7 @@ from aicmo_site.errors import DomainError
 from crm import selectors, services
 from crm.choices import SuppressionReason
 from crm.exports import contacts_csv_response
+from crm.form_models import FormSubmission, SubscriptionForm
 from crm.models import (
     Company,
     Contact,
@@ -378,3 +379,42 @@ class ImportRunAdmin(admin.ModelAdmin):
         run = import_run_create(upload=upload, original_name=upload.name, policy=form.cleaned_data["policy"],
                                 tag=form.cleaned_data["tag"], by=request.user)
         obj.pk = import_run_start(run=run).pk
+
+
+@admin.register(SubscriptionForm)
+class SubscriptionFormAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "double_opt_in", "updated_at")
+    list_filter = ("double_opt_in",)
+    search_fields = ("name", "slug")
+    filter_horizontal = ("topics", "tags")
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in services.forms.FORM_FIELDS if name in form.cleaned_data}
+        if change:
+            services.form_update(form=obj, **fields)
+        else:
+            form.instance = services.form_create(by=request.user, **fields)
+
+    def save_related(self, request, form, formsets, change):
+        form.instance.topics.set(form.cleaned_data["topics"])
+        form.instance.tags.set(form.cleaned_data["tags"])
+
+    def delete_model(self, request, obj):
+        services.form_delete(form=obj)
+
+
+@admin.register(FormSubmission)
+class FormSubmissionAdmin(admin.ModelAdmin):
+    """Consent records are evidence: shown, never edited here."""
+
+    list_display = ("email", "form", "submitted_at", "confirmed_at", "confirmation_sent_at")
+    list_filter = ("form", ("confirmed_at", admin.EmptyFieldListFilter))
+    search_fields = ("email",)
+    list_select_related = ("form",)
+    raw_id_fields = ("contact",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

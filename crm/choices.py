@@ -46,6 +46,9 @@ class EmailStatus(models.TextChoices):
 
 class ConsentStatus(models.TextChoices):
     SUBSCRIBED = "subscribed", "Subscribed"
+    # Signed up through a form with double opt-in and not yet confirmed: never emailable
+    # (crm.selectors.contacts_emailable lets SUBSCRIBED through only).
+    PENDING = "pending", "Pending confirmation"
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
 
@@ -78,6 +81,7 @@ class EventKind(models.TextChoices):
     CONVERTED = "converted", "Converted"
     PAGE_VIEW = "page_view", "Page view"
     FORM_SUBMIT = "form_submit", "Form submit"
+    SUBSCRIPTION_CONFIRMED = "form_confirmed", "Subscription confirmed"
     NOTE = "note", "Note"
     STARRED = "starred", "Starred a repository"
     FORKED = "forked", "Forked a repository"

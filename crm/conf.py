@@ -57,3 +57,28 @@ def value_tier_thresholds() -> tuple[Decimal, Decimal, Decimal] | None:
             'where Silver, Gold and Platinum start, e.g. "500,2000,10000".'
         )
     return values
+
+
+def form_rate_per_email() -> int:
+    """Form sendings one address may make per hour; more are answered 429 (a bot trying addresses)."""
+    return getattr(settings, "CRM_FORM_RATE_PER_EMAIL", env_int("CRM_FORM_RATE_PER_EMAIL", 3, minimum=1))
+
+
+def form_rate_per_ip() -> int:
+    """Form sendings one IP address may make per hour (an office behind one address needs room)."""
+    return getattr(settings, "CRM_FORM_RATE_PER_IP", env_int("CRM_FORM_RATE_PER_IP", 30, minimum=1))
+
+
+def form_token_max_age() -> int:
+    """Seconds a rendered form stays usable; an older one asks to reload the page."""
+    return getattr(settings, "CRM_FORM_TOKEN_MAX_AGE", env_int("CRM_FORM_TOKEN_MAX_AGE", 86400, minimum=60))
+
+
+def form_confirm_max_age() -> int:
+    """Seconds a double opt-in confirmation link stays valid (a week by default)."""
+    return getattr(settings, "CRM_FORM_CONFIRM_MAX_AGE", env_int("CRM_FORM_CONFIRM_MAX_AGE", 7 * 86400, minimum=60))
+
+
+def form_from_email() -> str:
+    """The sender of confirmation emails; empty: the sending account's own."""
+    return getattr(settings, "CRM_FORM_FROM_EMAIL", env_str("CRM_FORM_FROM_EMAIL", "") or "")

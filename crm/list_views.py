@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from aicmo_site.errors import DomainError
+from aicmo_site.errors import DomainError, add_domain_error
 from crm import selectors, services
 from crm.models import ContactList
 
@@ -28,9 +28,7 @@ def _save(request, form, contact_list=None):
             return services.contact_list_create(by=request.user, **form.cleaned_data)
         return services.contact_list_update(contact_list=contact_list, **form.cleaned_data)
     except DomainError as error:
-        for field, errors in (error.extra or {}).get("fields", {"name": [error.message]}).items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
+        add_domain_error(form, error, default_field="name")
     return None
 
 

@@ -463,3 +463,8 @@ class ImportRun(RunRecord):
         if not self.total_rows:
             return 100 if self.status == RunStatus.COMPLETED else 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+# Subscription forms live in their own module to keep this one readable; importing them here is what
+# registers them with the app.
+from crm.form_models import FormSubmission, SubscriptionForm  # noqa: E402, F401

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
 from crm.choices import ConsentStatus, SuppressionKind, SuppressionReason
+from crm.form_models import FormSubmission
 from crm.imports.validating import erasure_hash
 from crm.models import (
     Contact,
@@ -127,6 +128,9 @@ def contact_erase(*, contact: Contact, by, confirm: str) -> Contact:
     contact.topics.clear()
     # Someone who asked to be forgotten is on nobody's list any more (lists are picked as audiences).
     ContactListMember.objects.filter(contact=contact).delete()
+    # Form sendings keep that consent was given and when; who gave it (address, answers, device) goes.
+    FormSubmission.objects.filter(contact=contact).update(
+        email=contact.email, answers={}, ip=None, user_agent="", confirmed_ip=None, confirmed_user_agent="")
     LogEntry.objects.log_actions(
         user_id=by.pk, queryset=[contact], action_flag=CHANGE, single_object=True,
         change_message=f"Erased at the person's request by {by.get_username()}.",

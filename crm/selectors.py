@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from crm.choices import RUN_TERMINAL, ConsentStatus, EmailStatus, LifecycleStatus, RunStatus, SuppressionKind
 from crm.filters import ContactFilterSet
+from crm.form_models import FormSubmission, SubscriptionForm
 from crm.models import (
     Contact,
     ContactList,
@@ -364,3 +365,21 @@ def imports_stuck(*, before) -> QuerySet[ImportRun]:
     return (ImportRun.objects.exclude(status__in=RUN_TERMINAL)
             .annotate(last_progress=Coalesce("progressed_at", "started_at", "created_at"))
             .filter(last_progress__lt=before))
+
+
+def subscription_forms(*, search: str = "") -> QuerySet[SubscriptionForm]:
+    """Forms with how many people sent each and how many of them confirmed, in one query."""
+    forms = SubscriptionForm.objects.annotate(
+        submission_count=Count("submissions"),
+        confirmed_count=Count("submissions", filter=Q(submissions__confirmed_at__isnull=False)),
+    ).order_by("name", "id")
+    if search:
+        forms = forms.filter(Q(name__icontains=search) | Q(slug__icontains=search))
+    return forms
+
+
+def form_submissions(form: SubscriptionForm, *, confirmed: bool | None = None) -> QuerySet[FormSubmission]:
+    submissions = FormSubmission.objects.filter(form=form).order_by("-submitted_at", "-id")
+    if confirmed is not None:
+        submissions = submissions.filter(confirmed_at__isnull=not confirmed)
+    return submissions

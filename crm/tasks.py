@@ -3,6 +3,7 @@
 from crm.services import (
     enrichment_run_process,
     enrichment_runs_waiting,
+    form_confirmation_send,
     segments_entries_refresh,
     value_tiers_recompute,
 )
@@ -29,3 +30,8 @@ def segment_entries_announce() -> int:
 def value_tiers_recompute_all() -> int:
     """Scheduled nightly: every contact's lifetime value and tier, in two statements."""
     return value_tiers_recompute()
+
+
+def form_confirmation_send_task(submission_id: int) -> bool:
+    """The double opt-in email of one form sending; a second run finds it claimed and sends nothing."""
+    return form_confirmation_send(submission_id=submission_id)

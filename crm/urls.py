@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import bulk_views, data_urls, github_views, list_views, stripe_views, views
+from crm import bulk_views, data_urls, form_views, github_views, list_views, stripe_views, views
 
 app_name = "crm"
 
@@ -21,6 +21,10 @@ urlpatterns = [
     path("lists/<id:pk>/", list_views.contact_list_detail, name="list-detail"),
     path("lists/<id:pk>/delete/", list_views.contact_list_delete, name="list-delete"),
     path("lists/<id:pk>/remove/", list_views.contact_list_remove, name="list-remove"),
+    path("forms/", form_views.form_list, name="form-list"),
+    path("forms/new/", form_views.form_edit, name="form-new"),
+    path("forms/<id:pk>/", form_views.form_detail, name="form-detail"),
+    path("forms/<id:pk>/edit/", form_views.form_edit, name="form-edit"),
     path("stripe/events/", stripe_views.stripe_events, name="stripe-events"),
     path("github/events/", github_views.github_events, name="github-events"),
     *data_urls.urlpatterns,

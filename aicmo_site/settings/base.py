@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "crm.choices.RunStatus",
         "EnrichmentItemStatusEnum": "crm.choices.EnrichmentItemStatus",
         "ImportPolicyEnum": "crm.choices.ImportPolicy",
+        "FormFieldEnum": "crm.form_models.FORM_FIELD_CHOICES",
         "ContentKindEnum": "publishing.choices.ContentKind",
         "ContentStatusEnum": "publishing.choices.ContentStatus",
         "ReviewStatusEnum": "publishing.choices.ReviewStatus",

@@ -1,5 +1,6 @@
 from aicmo_site.api.routers import ApiRouter
 from crm.api import data_urls
+from crm.api.forms import SubscriptionFormViewSet
 from crm.api.lists import ContactListViewSet
 from crm.api.segment_views import EnrichmentRunViewSet, SegmentViewSet, SuppressionViewSet
 from crm.api.topics import TopicViewSet
@@ -12,6 +13,7 @@ router.register("companies", CompanyViewSet, basename="company")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register("lists", ContactListViewSet, basename="contact-list")
 router.register("topics", TopicViewSet, basename="topic")
+router.register("forms", SubscriptionFormViewSet, basename="subscription-form")
 router.register("suppressions", SuppressionViewSet, basename="suppression")
 router.register("enrichment-runs", EnrichmentRunViewSet, basename="enrichment-run")
 

@@ -37,6 +37,14 @@ from crm.services.enrichment import (
     enrichment_run_process,
     enrichment_runs_waiting,
 )
+from crm.services.forms import (
+    form_confirmation_send,
+    form_create,
+    form_delete,
+    form_submit,
+    form_update,
+    submission_confirm,
+)
 from crm.services.lists import (
     contact_list_add,
     contact_list_create,
@@ -62,4 +70,5 @@ __all__ = [
     "contact_topics_set", "topic_create", "topic_delete", "topic_update",
     "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
     "stripe_charge_record", "stripe_customer_record", "stripe_event_apply", "value_tiers_recompute",
+    "form_confirmation_send", "form_create", "form_delete", "form_submit", "form_update", "submission_confirm",
 ]
