@@ -9,6 +9,7 @@ from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.transitions import Action, Workflow
 from automation.choices import (
     ENROLMENT_LIVE,
+    JOURNEY_EVENTS,
     JOURNEY_TERMINAL,
     JOURNEY_TRANSITIONS,
     EnrolmentStatus,
@@ -21,7 +22,6 @@ from automation.choices import (
 from automation.models import Journey, JourneyEnrolment, JourneyStep
 from automation.services.graph import graph_validate
 from automation.services.triggers import journey_triggers_start
-from crm.choices import EventKind
 from crm.models import Contact, Segment
 
 CHANGE = "automation.change_journey"
@@ -33,10 +33,6 @@ JOURNEY_WORKFLOW = Workflow(
         Action("archive", "Archive", to=JourneyStatus.ARCHIVED, permission=CHANGE),
     ],
 )
-# The engagement events that may start a journey (those recorded today; replies, page visits and
-# payments join when their events exist).
-ENTRY_EVENTS = (EventKind.OPENED, EventKind.CLICKED, EventKind.FORM_SUBMIT, EventKind.CONVERTED,
-                EventKind.REPLIED, EventKind.PAGE_VIEW)
 STEP_FIELDS = ("key", "kind", "config", "next", "other")
 
 
@@ -52,8 +48,8 @@ def _triggers_validate(entry_triggers, exit_triggers, goal) -> None:
                                           else None).exists():
                 errors[here] = ["Choose a segment that exists."]
         elif kind == TriggerKind.EVENT:
-            if trigger.get("event_kind") not in ENTRY_EVENTS:
-                errors[here] = [f"Choose an event: {', '.join(ENTRY_EVENTS)}."]
+            if trigger.get("event_kind") not in JOURNEY_EVENTS:
+                errors[here] = [f"Choose an event: {', '.join(JOURNEY_EVENTS)}."]
         elif kind != TriggerKind.MANUAL:
             errors[here] = [f"Choose a kind: {', '.join(TriggerKind.values)}."]
     if not isinstance(exit_triggers, list) or any(item not in ExitTrigger.values for item in exit_triggers):
