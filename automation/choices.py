@@ -60,7 +60,13 @@ ENROLMENT_LIVE = (EnrolmentStatus.ACTIVE, EnrolmentStatus.WAITING, EnrolmentStat
 class TriggerKind(models.TextChoices):
     SEGMENT_ENTERED = "segment_entered", "Joins a segment"
     EVENT = "event", "An engagement event"
+    LIFECYCLE = "lifecycle", "Reaches a lifecycle stage"
+    DATE = "date_field", "A date of theirs comes round"
     MANUAL = "manual", "Added by hand, the API or an import"
+
+
+# Triggers read through the journey's cursor (events_since), all in one window per run.
+CURSOR_TRIGGERS = frozenset({TriggerKind.EVENT, TriggerKind.LIFECYCLE})
 
 
 class ExitTrigger(models.TextChoices):

@@ -4,7 +4,12 @@ from django_q.tasks import async_task
 
 from automation.choices import EnrolmentStatus
 from automation.models import JourneyEnrolment
-from automation.services import journeys_event_waits_release, journeys_run_due, journeys_triggers_apply
+from automation.services import (
+    journeys_date_entries_apply,
+    journeys_event_waits_release,
+    journeys_run_due,
+    journeys_triggers_apply,
+)
 
 # A scheduled run stops after this many batches so the next minute's run, and other tasks, get a turn.
 MAX_BATCHES = 200
@@ -28,3 +33,10 @@ def on_event_recorded(sender, *, contact_id: int, kind: str, **kwargs) -> None:
     """crm's event_recorded: one indexed look-up, and a task only for a contact awaiting an event."""
     if JourneyEnrolment.objects.filter(contact_id=contact_id, status=EnrolmentStatus.AWAITING).exists():
         async_task("automation.tasks.journey_event_waits_release", contact_id)
+
+
+
+def journeys_date_entries() -> int:
+    """Daily: enrol those whose birthday, renewal date... comes round (once per occurrence, so a
+    second run the same day enrols no one)."""
+    return journeys_date_entries_apply()

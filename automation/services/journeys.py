@@ -4,6 +4,7 @@ opened), paused, archived; contacts enrolled (set-based, honouring the re-entry 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.transitions import Action, Workflow
@@ -22,6 +23,7 @@ from automation.choices import (
 from automation.models import Journey, JourneyEnrolment, JourneyStep
 from automation.services.graph import graph_validate
 from automation.services.triggers import journey_triggers_start
+from crm.choices import EventKind
 from crm.models import Contact, Segment
 
 CHANGE = "automation.change_journey"
@@ -50,6 +52,15 @@ def _triggers_validate(entry_triggers, exit_triggers, goal) -> None:
         elif kind == TriggerKind.EVENT:
             if trigger.get("event_kind") not in JOURNEY_EVENTS:
                 errors[here] = [f"Choose an event: {', '.join(JOURNEY_EVENTS)}."]
+            elif trigger.get("paid") and trigger["event_kind"] != EventKind.CONVERTED:
+                errors[here] = ["A payment is a conversion: choose the converted event."]
+        elif kind == TriggerKind.LIFECYCLE:
+            if trigger.get("stage") not in _stages():
+                errors[here] = ["Choose a lifecycle stage."]
+        elif kind == TriggerKind.DATE:
+            if not slugify(str(trigger.get("field") or "")) or not isinstance(trigger.get("offset_days", 0), int):
+                errors[here] = ['Name the date field and the days after it (negative: before), e.g. '
+                                '{"field": "renewal_date", "offset_days": -7}.']
         elif kind != TriggerKind.MANUAL:
             errors[here] = [f"Choose a kind: {', '.join(TriggerKind.values)}."]
     if not isinstance(exit_triggers, list) or any(item not in ExitTrigger.values for item in exit_triggers):
