@@ -75,14 +75,16 @@ def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None 
             by_step[row[2]].append(row)
         steps = {step.pk: step for step in JourneyStep.objects.filter(pk__in=by_step).select_related(
             "journey", "email_campaign")}
-        keys = {(journey_id, key): pk for pk, journey_id, key in JourneyStep.objects.filter(
-            journey_id__in={step.journey_id for step in steps.values()}).values_list("pk", "journey_id", "key")}
+        keys = {(journey_id, version, key): pk for pk, journey_id, version, key in JourneyStep.objects.filter(
+            journey_id__in={step.journey_id for step in steps.values()}).values_list("pk", "journey_id", "version",
+                                                                                      "key")}
         runs, moves = defaultdict(list), defaultdict(list)
         for step_id, rows in by_step.items():
             step = steps[step_id]
             for (enrolment_id, _contact, _step, _visit), move in zip(rows, _apply(step, rows, now), strict=True):
                 runs[(step_id, move.outcome)].append(enrolment_id)
-                target = step_id if move.stay else keys[(step.journey_id, move.to)] if move.to else None
+                target = (step_id if move.stay else keys[(step.journey_id, step.version, move.to)] if move.to
+                          else None)
                 due = move.until or now + timedelta(seconds=move.delay)
                 status = (EnrolmentStatus.AWAITING if move.stay else EnrolmentStatus.WAITING if due > now
                           else EnrolmentStatus.ACTIVE)
@@ -135,8 +137,8 @@ def journeys_event_waits_release(*, contact_ids: list[int] | None = None, size: 
     steps = JourneyStep.objects.filter(kind=StepKind.WAIT_EVENT, journey__status=JourneyStatus.ACTIVE)
     for step in steps:
         timeout = timedelta(seconds=wait_seconds(step.config))
-        next_pk = JourneyStep.objects.filter(journey_id=step.journey_id, key=step.next).values_list(
-            "pk", flat=True).get()
+        next_pk = JourneyStep.objects.filter(journey_id=step.journey_id, version=step.version,
+                                             key=step.next).values_list("pk", flat=True).get()
         waiting = JourneyEnrolment.objects.filter(step=step, status=EnrolmentStatus.AWAITING)
         if contact_ids is not None:
             waiting = waiting.filter(contact_id__in=contact_ids)
