@@ -60,7 +60,16 @@ def test_the_journey_page_shows_the_version_and_contacts_on_each(as_role):
                   source="test")
     journeys_run_due()
     journey_version_create(journey=trip, steps=V2)
-    page = as_role(MARKETER).get(f"/journeys/{trip.pk}/")
-    html = page.content.decode()
+    client = as_role(MARKETER)
+    html = client.get(f"/journeys/{trip.pk}/").content.decode()
     assert 'id="journey-version">2<' in html
     assert "<tr><td>1</td><td>2</td></tr>" in html
+    moved = client.post(f"/journeys/{trip.pk}/migrate/", follow=True).content.decode()
+    assert "2 contact(s) moved to version 2" in moved
+    assert "<tr><td>2</td><td>2</td></tr>" in moved and "Move those on older" not in moved
+
+
+def test_an_analyst_may_not_migrate(as_role):
+    trip = journey(steps=V1)
+    journey_version_create(journey=trip, steps=V2)
+    assert as_role(ANALYST).post(f"/journeys/{trip.pk}/migrate/").status_code == 403
