@@ -7,3 +7,9 @@ class AutomationConfig(AppConfig):
 
     name = "automation"
     verbose_name = "Automation"
+
+    def ready(self):
+        from automation.tasks import on_event_recorded
+        from crm.services.engagement import event_recorded
+
+        event_recorded.connect(on_event_recorded, dispatch_uid="automation-event-waits")

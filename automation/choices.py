@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from crm.choices import EventKind
+
 
 class JourneyStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -27,6 +29,7 @@ class ReEntry(models.TextChoices):
 
 class StepKind(models.TextChoices):
     WAIT = "wait", "Wait"
+    WAIT_EVENT = "wait_event", "Wait for an event"
     CONDITION = "condition", "Condition"
     RANDOM_SPLIT = "random_split", "Random split"
     SEND_EMAIL = "send_email", "Send an email"
@@ -37,29 +40,41 @@ class StepKind(models.TextChoices):
     EXIT = "exit", "Exit"
 
 
-# Steps with two ways out: `next` when the condition holds (or the first share of a split), `other`
-# otherwise. Every other step but exit goes on to `next`.
-BRANCHING = frozenset({StepKind.CONDITION, StepKind.RANDOM_SPLIT})
+# Steps with two ways out: `next` when the condition holds (or the first share of a split, or the
+# awaited event happened), `other` otherwise (or the wait timed out). Every other step but exit goes on to `next`.
+BRANCHING = frozenset({StepKind.CONDITION, StepKind.RANDOM_SPLIT, StepKind.WAIT_EVENT})
 
 
 class EnrolmentStatus(models.TextChoices):
     ACTIVE = "active", "On a step, due now"
     WAITING = "waiting", "Waiting"
+    AWAITING = "awaiting", "Waiting for an event"
     DONE = "done", "Finished the journey"
     EXITED = "exited", "Left the journey"
 
 
 # A contact in these is still in the journey: the runner takes them when due.
-ENROLMENT_LIVE = (EnrolmentStatus.ACTIVE, EnrolmentStatus.WAITING)
+ENROLMENT_LIVE = (EnrolmentStatus.ACTIVE, EnrolmentStatus.WAITING, EnrolmentStatus.AWAITING)
 
 
 class TriggerKind(models.TextChoices):
     SEGMENT_ENTERED = "segment_entered", "Joins a segment"
     EVENT = "event", "An engagement event"
+    LIFECYCLE = "lifecycle", "Reaches a lifecycle stage"
+    DATE = "date_field", "A date of theirs comes round"
     MANUAL = "manual", "Added by hand, the API or an import"
+
+
+# Triggers read through the journey's cursor (events_since), all in one window per run.
+CURSOR_TRIGGERS = frozenset({TriggerKind.EVENT, TriggerKind.LIFECYCLE})
 
 
 class ExitTrigger(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
     CONVERTED = "converted", "Converted"
     LEFT_SEGMENT = "left_segment", "Left the entry segment"
+
+
+# The engagement events a journey may start on or wait for (payments are conversions with a value).
+JOURNEY_EVENTS = (EventKind.OPENED, EventKind.CLICKED, EventKind.FORM_SUBMIT, EventKind.CONVERTED,
+                  EventKind.REPLIED, EventKind.PAGE_VIEW)

@@ -27,6 +27,8 @@ class Journey(models.Model):
     goal = models.JSONField(default=dict, blank=True,
                             help_text='Reached: the contact has finished, e.g. {"tag": "customer"} or '
                                       '{"lifecycle": "converted"}')
+    version = models.PositiveIntegerField(default=1, editable=False,
+                                          help_text="The version of the steps new entrants start on")
     events_since = models.DateTimeField(null=True, blank=True, editable=False,
                                         help_text="Engagement events after this enrol; set on activation")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -47,6 +49,9 @@ class JourneyStep(models.Model):
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="steps")
     key = models.SlugField(max_length=40, help_text="Names the step for the steps that lead to it")
+    # A live journey edited gets a new version of its steps; contacts on an older one stay on it unless
+    # moved to the step of the same key (journey_version_migrate).
+    version = models.PositiveIntegerField(default=1, editable=False)
     position = models.PositiveSmallIntegerField(default=0, help_text="The first step is where contacts start")
     kind = models.CharField(max_length=16, choices=StepKind.choices)
     config = models.JSONField(default=dict, blank=True)
@@ -57,8 +62,9 @@ class JourneyStep(models.Model):
                                        help_text="The send this email step feeds; opened on activation")
 
     class Meta:
-        ordering = ["journey", "position", "id"]
-        constraints = [models.UniqueConstraint(fields=["journey", "key"], name="automation_step_key_once")]
+        ordering = ["journey", "version", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["journey", "version", "key"],
+                                               name="automation_step_key_once")]
 
     def __str__(self) -> str:
         return f"{self.key} ({self.get_kind_display()})"

@@ -1,13 +1,14 @@
 """Reads of journeys: the list with its steps, and where contacts are in one journey."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from automation.choices import ENROLMENT_LIVE, EnrolmentStatus
 from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
 
 
 def journey_list() -> QuerySet[Journey]:
-    return Journey.objects.prefetch_related(Prefetch("steps", queryset=JourneyStep.objects.order_by("position")))
+    return Journey.objects.prefetch_related(Prefetch("steps", queryset=JourneyStep.objects.filter(
+        version=F("journey__version")).order_by("position")))
 
 
 def journey_stats(journey: Journey) -> dict:
@@ -26,5 +27,8 @@ def journey_stats(journey: Journey) -> dict:
     steps = [{"key": step.key, "kind": step.kind, "label": step.get_kind_display(), "next": step.next,
               "other": step.other, "on_step": on_step.get(step.pk, 0),
               "went_through": sum(passed.get(step.pk, {}).values()), "outcomes": passed.get(step.pk, {})}
-             for step in journey.steps.order_by("position")]
-    return {**totals, "steps": steps}
+             for step in journey.steps.filter(version=journey.version).order_by("position")]
+    versions = list(JourneyEnrolment.objects.filter(journey=journey, status__in=ENROLMENT_LIVE)
+                    .values("step__version").annotate(on_the_way=Count("id")).order_by("step__version"))
+    return {**totals, "version": journey.version, "steps": steps,
+            "versions": [{"version": row["step__version"], "on_the_way": row["on_the_way"]} for row in versions]}

@@ -1,6 +1,15 @@
 """django-q2 entry points of journeys: thin, idempotent (a second run finds nothing due)."""
 
-from automation.services import journeys_run_due, journeys_triggers_apply
+from django_q.tasks import async_task
+
+from automation.choices import EnrolmentStatus
+from automation.models import JourneyEnrolment
+from automation.services import (
+    journeys_date_entries_apply,
+    journeys_event_waits_release,
+    journeys_run_due,
+    journeys_triggers_apply,
+)
 
 # A scheduled run stops after this many batches so the next minute's run, and other tasks, get a turn.
 MAX_BATCHES = 200
@@ -9,5 +18,25 @@ MAX_BATCHES = 200
 def journeys_run() -> dict:
     """Every minute: enrol who the triggers found, apply exits, then run the due contact-steps."""
     found = journeys_triggers_apply()
+    released = journeys_event_waits_release()
     report = journeys_run_due(max_batches=MAX_BATCHES)
-    return {**found, "steps": report.steps, "batches": report.batches}
+    return {**found, "released": released, "steps": report.steps, "batches": report.batches}
+
+
+def journey_event_waits_release(contact_id: int) -> int:
+    """Moves on a contact awaiting an event that has just been recorded; the minute's run does the
+    same for all, so a lost task only delays them."""
+    return journeys_event_waits_release(contact_ids=[contact_id])
+
+
+def on_event_recorded(sender, *, contact_id: int, kind: str, **kwargs) -> None:
+    """crm's event_recorded: one indexed look-up, and a task only for a contact awaiting an event."""
+    if JourneyEnrolment.objects.filter(contact_id=contact_id, status=EnrolmentStatus.AWAITING).exists():
+        async_task("automation.tasks.journey_event_waits_release", contact_id)
+
+
+
+def journeys_date_entries() -> int:
+    """Daily: enrol those whose birthday, renewal date... comes round (once per occurrence, so a
+    second run the same day enrols no one)."""
+    return journeys_date_entries_apply()

@@ -39,8 +39,21 @@ def journey_list(request):
 def journey_detail(request, pk: int):
     journey = get_object_or_404(Journey, pk=pk)
     stats = selectors.journey_stats(journey)
+    behind = sum(row["on_the_way"] for row in stats["versions"] if row["version"] < journey.version)
     return render(request, "automation/journey_detail.html", {
-        "journey": journey, "stats": stats, "actions": available_actions(journey, request.user)})
+        "journey": journey, "stats": stats, "actions": available_actions(journey, request.user),
+        "can_migrate": behind and request.user.has_perm("automation.change_journey")})
+
+
+@login_required
+@require_POST
+@permission_required("automation.change_journey", raise_exception=True)
+def journey_migrate(request, pk: int):
+    journey = get_object_or_404(Journey, pk=pk)
+    moved = services.journey_version_migrate(journey=journey)
+    messages.success(request, f"{moved} contact(s) moved to version {journey.version}; those whose step it no "
+                              "longer has stay on theirs.")
+    return redirect("automation:journey-detail", pk=journey.pk)
 
 
 @login_required

@@ -3,7 +3,10 @@
 Workflows live in crm/services; models hold data, constraints and small properties only.
 """
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
@@ -22,6 +25,20 @@ from crm.choices import (
     SuppressionReason,
     ValueTier,
 )
+
+
+def time_zone_validate(name: str) -> None:
+    """An IANA zone name zoneinfo knows ("Europe/Paris"); blank means the team's zone."""
+    if name and not time_zone_known(name):
+        raise ValidationError(f"{name!r} is not a time zone name such as Europe/Paris or America/New_York.")
+
+
+def time_zone_known(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def default_segment_rules() -> dict:
@@ -96,6 +113,9 @@ class Contact(models.Model):
     city = models.CharField(max_length=120, blank=True)
     country = models.CharField(max_length=120, blank=True)
     source = models.CharField(max_length=80, blank=True, help_text="Where this contact came from")
+    time_zone = models.CharField(max_length=64, blank=True, db_default="", validators=[time_zone_validate],
+                                 help_text="An IANA name such as Europe/Paris; blank: the team's time zone. "
+                                           "Journeys wait for a weekday and hour in it")
     lifecycle_status = models.CharField(max_length=20, choices=LifecycleStatus.choices, default=LifecycleStatus.NEW)
     email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.UNKNOWN)
     consent_status = models.CharField(max_length=20, choices=ConsentStatus.choices, default=ConsentStatus.SUBSCRIBED)

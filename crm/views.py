@@ -2,6 +2,7 @@
 
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -108,6 +109,7 @@ def contact_detail(request, pk: int):
         "emailable": selectors.contact_is_emailable(contact),
         "can_change": request.user.has_perm("crm.change_contact"),
         "can_enrich": request.user.has_perm("crm.add_enrichmentrun"),
+        "team_time_zone": settings.TIME_ZONE,
     })
 
 

@@ -27,8 +27,8 @@ class JourneySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Journey
-        fields = ("id", "name", "description", "status", "reentry", "entry_triggers", "exit_triggers", "goal",
-                  "steps", "available_actions", "activated_at", "created_at", "updated_at")
+        fields = ("id", "name", "description", "status", "version", "reentry", "entry_triggers", "exit_triggers",
+                  "goal", "steps", "available_actions", "activated_at", "created_at", "updated_at")
         read_only_fields = fields
 
     def get_available_actions(self, journey) -> list[str]:
@@ -66,7 +66,18 @@ class StepStatsSerializer(serializers.Serializer):
     outcomes = serializers.DictField(child=serializers.IntegerField())
 
 
+class VersionStatsSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    on_the_way = serializers.IntegerField(help_text="Contacts on a step of this version now")
+
+
+class MigratedSerializer(serializers.Serializer):
+    migrated = serializers.IntegerField()
+
+
 class JourneyStatsSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The version new entrants start on")
+    versions = VersionStatsSerializer(many=True)
     on_the_way = serializers.IntegerField()
     finished = serializers.IntegerField()
     left = serializers.IntegerField()

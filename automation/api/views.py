@@ -12,6 +12,7 @@ from automation.api.serializers import (
     JourneyInputSerializer,
     JourneySerializer,
     JourneyStatsSerializer,
+    MigratedSerializer,
     StepsInputSerializer,
 )
 from automation.models import Journey
@@ -29,7 +30,8 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_fields = ("status",)
     search_fields = ("name",)
     action_permissions = {"check": CHANGE, "activate": CHANGE, "pause": CHANGE, "archive": CHANGE,
-                          "enrol": CHANGE, "remove": CHANGE, "stats": ["automation.view_journey"]}
+                          "enrol": CHANGE, "remove": CHANGE, "new_version": CHANGE, "migrate": CHANGE,
+                          "stats": ["automation.view_journey"]}
 
     def get_queryset(self):
         return selectors.journey_list()
@@ -94,3 +96,21 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         given.is_valid(raise_exception=True)
         contact = get_object_or_404(Contact, pk=given.validated_data["contact_id"])
         return Response({"removed": services.journey_remove_contact(journey=self.get_object(), contact=contact)})
+
+    @extend_schema(request=StepsInputSerializer, responses=JourneySerializer,
+                   description="A live journey's steps changed: checked as a graph (400 with a field error per "
+                               "faulty step), saved as the next version, which new entrants start on.")
+    @action(detail=True, methods=["post"], url_path="new-version")
+    def new_version(self, request, pk=None):
+        given = StepsInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        journey = services.journey_version_create(journey=self.get_object(), steps=given.validated_data["steps"],
+                                                  by=request.user)
+        return Response(self._out(journey))
+
+    @extend_schema(request=None, responses=MigratedSerializer,
+                   description="Moves contacts on older versions to the current version's step of the same key "
+                               "and kind; the others stay on their version.")
+    @action(detail=True, methods=["post"])
+    def migrate(self, request, pk=None):
+        return Response({"migrated": services.journey_version_migrate(journey=self.get_object())})

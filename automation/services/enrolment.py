@@ -11,7 +11,7 @@ from crm.models import Contact
 
 
 def _first_step(journey: Journey) -> JourneyStep:
-    return JourneyStep.objects.filter(journey=journey).order_by("position", "id").first()
+    return JourneyStep.objects.filter(journey=journey, version=journey.version).order_by("position", "id").first()
 
 
 @transaction.atomic

@@ -5,14 +5,10 @@ from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
 from automation.choices import BRANCHING, StepKind
+from automation.services.waits import WAIT_MODES, wait_config_errors, wait_event_errors, wait_seconds
 from crm.choices import LifecycleStatus
 
-WAIT_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 CONDITIONS = ("tag", "lifecycle", "field", "segment_id", "clicked_last_email", "opened_last_email")
-
-
-def wait_seconds(config: dict) -> int:
-    return sum(int(config.get(unit) or 0) * size for unit, size in WAIT_UNITS.items())
 
 
 def _config_errors(step: dict) -> list[str]:
@@ -22,11 +18,9 @@ def _config_errors(step: dict) -> list[str]:
     if not isinstance(config, dict):
         return ["Give the settings as an object."]
     if kind == StepKind.WAIT:
-        try:
-            seconds = wait_seconds(config)
-        except (TypeError, ValueError):
-            return ["Give the wait as whole seconds, minutes, hours or days."]
-        return ["A wait cannot be negative."] if seconds < 0 else []
+        return wait_config_errors(config)
+    if kind == StepKind.WAIT_EVENT:
+        return wait_event_errors(config)
     if kind in (StepKind.ADD_TAG, StepKind.REMOVE_TAG):
         return [] if str(config.get("tag") or "").strip() else ["Name the tag."]
     if kind == StepKind.SET_LIFECYCLE:
@@ -72,6 +66,8 @@ def graph_validate(steps: list[dict]) -> None:
         for way in ("next", "other"):
             if way in needed and not ways[way]:
                 message = ("A wait needs a step to go on to." if kind == StepKind.WAIT
+                           else "A wait for an event needs a step for when it happens (next) and one for "
+                                "when it does not in time (other)." if kind == StepKind.WAIT_EVENT
                            else "This step leads nowhere: add the step that follows, or an exit.")
                 errors.setdefault(f"{here}.{way}", []).append(message)
             elif way not in needed and ways[way]:
@@ -96,8 +92,11 @@ def _check_reach_and_loops(steps: list[dict]) -> None:
     unreachable = [index for index, step in enumerate(steps) if step["key"] not in seen]
     if unreachable:
         raise ValidationError({f"steps[{index}].key": ["No step leads here."] for index in unreachable})
-    # A loop is allowed only through a wait of some length: otherwise the runner would spin on it.
-    pausing = {step["key"] for step in steps if step["kind"] == StepKind.WAIT and wait_seconds(step["config"]) > 0}
+    # A loop is allowed only through a wait of some length: otherwise the runner would spin on it. A
+    # date passed long ago would not hold anyone, a weekday and an awaited event do.
+    pausing = {step["key"] for step in steps if step["kind"] == StepKind.WAIT_EVENT or step["kind"] == StepKind.WAIT
+               and ("weekday" in step["config"] or not set(WAIT_MODES) & set(step["config"])
+                    and wait_seconds(step["config"]) > 0)}
     state: dict[str, int] = {}
 
     def visit(key: str) -> str | None:

@@ -4,11 +4,13 @@ opened), paused, archived; contacts enrolled (set-based, honouring the re-entry 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.transitions import Action, Workflow
 from automation.choices import (
     ENROLMENT_LIVE,
+    JOURNEY_EVENTS,
     JOURNEY_TERMINAL,
     JOURNEY_TRANSITIONS,
     EnrolmentStatus,
@@ -33,10 +35,6 @@ JOURNEY_WORKFLOW = Workflow(
         Action("archive", "Archive", to=JourneyStatus.ARCHIVED, permission=CHANGE),
     ],
 )
-# The engagement events that may start a journey (those recorded today; replies, page visits and
-# payments join when their events exist).
-ENTRY_EVENTS = (EventKind.OPENED, EventKind.CLICKED, EventKind.FORM_SUBMIT, EventKind.CONVERTED,
-                EventKind.REPLIED, EventKind.PAGE_VIEW)
 STEP_FIELDS = ("key", "kind", "config", "next", "other")
 
 
@@ -52,8 +50,17 @@ def _triggers_validate(entry_triggers, exit_triggers, goal) -> None:
                                           else None).exists():
                 errors[here] = ["Choose a segment that exists."]
         elif kind == TriggerKind.EVENT:
-            if trigger.get("event_kind") not in ENTRY_EVENTS:
-                errors[here] = [f"Choose an event: {', '.join(ENTRY_EVENTS)}."]
+            if trigger.get("event_kind") not in JOURNEY_EVENTS:
+                errors[here] = [f"Choose an event: {', '.join(JOURNEY_EVENTS)}."]
+            elif trigger.get("paid") and trigger["event_kind"] != EventKind.CONVERTED:
+                errors[here] = ["A payment is a conversion: choose the converted event."]
+        elif kind == TriggerKind.LIFECYCLE:
+            if trigger.get("stage") not in _stages():
+                errors[here] = ["Choose a lifecycle stage."]
+        elif kind == TriggerKind.DATE:
+            if not slugify(str(trigger.get("field") or "")) or not isinstance(trigger.get("offset_days", 0), int):
+                errors[here] = ['Name the date field and the days after it (negative: before), e.g. '
+                                '{"field": "renewal_date", "offset_days": -7}.']
         elif kind != TriggerKind.MANUAL:
             errors[here] = [f"Choose a kind: {', '.join(TriggerKind.values)}."]
     if not isinstance(exit_triggers, list) or any(item not in ExitTrigger.values for item in exit_triggers):
@@ -74,13 +81,28 @@ def _stages():
     return LifecycleStatus.values
 
 
-def _steps_save(journey: Journey, steps: list[dict]) -> None:
+def _steps_save(journey: Journey, steps: list[dict], version: int = 1) -> None:
     graph_validate(steps)
-    JourneyStep.objects.filter(journey=journey).delete()
+    JourneyStep.objects.filter(journey=journey, version=version).delete()
     JourneyStep.objects.bulk_create(
-        JourneyStep(journey=journey, position=position, key=step["key"], kind=step["kind"],
+        JourneyStep(journey=journey, version=version, position=position, key=step["key"], kind=step["kind"],
                     config=step.get("config") or {}, next=step.get("next") or "", other=step.get("other") or "")
         for position, step in enumerate(steps))
+
+
+def _email_steps_open(journey: Journey, by) -> None:
+    """A send for every email step that has none yet, so a journey whose email cannot go out (no
+    provider, no unsubscribe link) is refused rather than left to fail contact by contact."""
+    from publishing.email.models import EmailTemplate
+    from publishing.email.services import email_campaign_open
+    from publishing.services import campaign_create
+
+    for step in JourneyStep.objects.filter(journey=journey, kind=StepKind.SEND_EMAIL, email_campaign__isnull=True):
+        template = EmailTemplate.objects.get(pk=step.config["template_id"])
+        name = f"Journey {journey.name}: {step.key}" + (f" (v{step.version})" if step.version > 1 else "")
+        campaign = campaign_create(by=by, name=name, description="Sent one contact at a time by the journey.")
+        step.email_campaign = email_campaign_open(campaign=campaign, template=template, by=by)
+        step.save(update_fields=["email_campaign"])
 
 
 @transaction.atomic
@@ -115,19 +137,9 @@ def journey_update(*, journey: Journey, steps: list[dict] | None = None, **field
 
 @transaction.atomic
 def journey_activate(*, journey: Journey, by=None, via: str = "") -> Journey:
-    """Opens a send for every email step first, so a journey whose email cannot go out (no provider, no
-    unsubscribe link) is refused rather than left to fail contact by contact."""
-    from publishing.email.models import EmailTemplate
-    from publishing.email.services import email_campaign_open
-    from publishing.services import campaign_create
-
+    """Opens a send for every email step first (see _email_steps_open)."""
     JOURNEY_WORKFLOW.check_action(journey, "activate", by)
-    for step in JourneyStep.objects.filter(journey=journey, kind=StepKind.SEND_EMAIL, email_campaign__isnull=True):
-        template = EmailTemplate.objects.get(pk=step.config["template_id"])
-        campaign = campaign_create(by=by, name=f"Journey {journey.name}: {step.key}",
-                                   description="Sent one contact at a time by the journey.")
-        step.email_campaign = email_campaign_open(campaign=campaign, template=template, by=by)
-        step.save(update_fields=["email_campaign"])
+    _email_steps_open(journey, by)
     now = timezone.now()
     if journey.activated_at is None:
         journey_triggers_start(journey=journey)
@@ -161,6 +173,40 @@ def journey_remove_contact(*, journey: Journey, contact: Contact, reason: str = 
     the contact was not on it."""
     return JourneyEnrolment.objects.filter(journey=journey, contact=contact, status__in=ENROLMENT_LIVE).update(
         status=EnrolmentStatus.EXITED, exit_reason=reason[:40], finished_at=timezone.now(), due_at=None)
+
+
+@transaction.atomic
+def journey_version_create(*, journey: Journey, steps: list[dict], by=None) -> Journey:
+    """Editing a live journey: the steps are checked as a graph and saved as the next version, which
+    new entrants start on from now; everyone on the way stays on the version they are on."""
+    journey = Journey.objects.select_for_update().get(pk=journey.pk)
+    if journey.status not in (JourneyStatus.ACTIVE, JourneyStatus.PAUSED):
+        raise ConflictError("A new version is for a live journey: change a draft directly.", code="not_live")
+    if not isinstance(steps, list):
+        raise DomainError("Give the steps as a list.", code="invalid_steps")
+    version = journey.version + 1
+    _steps_save(journey, steps, version=version)
+    _email_steps_open(journey, by)
+    Journey.objects.filter(pk=journey.pk).update(version=version, updated_at=timezone.now())
+    journey.version = version
+    return journey
+
+
+@transaction.atomic
+def journey_version_migrate(*, journey: Journey) -> int:
+    """Moves those on an older version to the current version's step of the same key and kind; those
+    whose step is gone (or changed kind) stay on their version. One UPDATE per old step, each
+    conditioned on the enrolment still being on that step, so a contact the runner moves meanwhile
+    is left where the runner put it. Returns how many moved."""
+    current = {(key, kind): pk for pk, key, kind in JourneyStep.objects.filter(
+        journey=journey, version=journey.version).values_list("pk", "key", "kind")}
+    moved = 0
+    older = JourneyStep.objects.filter(journey=journey, version__lt=journey.version).values_list("pk", "key", "kind")
+    for old_pk, key, kind in older:
+        if (key, kind) in current:
+            moved += JourneyEnrolment.objects.filter(step_id=old_pk, status__in=ENROLMENT_LIVE).update(
+                step_id=current[(key, kind)])
+    return moved
 
 
 def journey_check(*, steps: list[dict]) -> None:

@@ -17,16 +17,16 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
 from django.utils import timezone
 
 from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, StepKind
 from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
-from automation.services.graph import wait_seconds
-from crm.models import Contact, Segment
+from automation.services.waits import WAIT_MODES, wait_ends, wait_seconds
+from crm.models import Contact, EngagementEvent, Segment
 from crm.selectors import contacts_emailable, segment_queryset
 from crm.services import contacts_tag, contacts_transition, contacts_untag
 
@@ -42,11 +42,15 @@ class RunReport:
 
 @dataclass(frozen=True)
 class _Move:
-    """Where one contact goes after a step: `to` (a step key; None: the journey ends), how."""
+    """Where one contact goes after a step: `to` (a step key; None: the journey ends), how, and when
+    the next step is due (`until`, or `delay` seconds from now). `stay`: they stay on this step,
+    awaiting an event until `delay` has passed."""
 
     outcome: str
     to: str | None
     delay: int = 0
+    until: datetime | None = None
+    stay: bool = False
 
 
 def _claim(*, size: int, now) -> list[tuple]:
@@ -71,30 +75,40 @@ def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None 
             by_step[row[2]].append(row)
         steps = {step.pk: step for step in JourneyStep.objects.filter(pk__in=by_step).select_related(
             "journey", "email_campaign")}
-        keys = {(journey_id, key): pk for pk, journey_id, key in JourneyStep.objects.filter(
-            journey_id__in={step.journey_id for step in steps.values()}).values_list("pk", "journey_id", "key")}
+        keys = {(journey_id, version, key): pk for pk, journey_id, version, key in JourneyStep.objects.filter(
+            journey_id__in={step.journey_id for step in steps.values()}).values_list("pk", "journey_id", "version",
+                                                                                      "key")}
         runs, moves = defaultdict(list), defaultdict(list)
         for step_id, rows in by_step.items():
             step = steps[step_id]
             for (enrolment_id, _contact, _step, _visit), move in zip(rows, _apply(step, rows, now), strict=True):
                 runs[(step_id, move.outcome)].append(enrolment_id)
-                target = keys[(step.journey_id, move.to)] if move.to else None
-                moves[(target, move.delay)].append(enrolment_id)
+                target = (step_id if move.stay else keys[(step.journey_id, step.version, move.to)] if move.to
+                          else None)
+                due = move.until or now + timedelta(seconds=move.delay)
+                status = (EnrolmentStatus.AWAITING if move.stay else EnrolmentStatus.WAITING if due > now
+                          else EnrolmentStatus.ACTIVE)
+                moves[(target, max(due, now), status)].append(enrolment_id)
                 report.outcomes[move.outcome] += 1
-        for (step_id, outcome), ids in runs.items():
-            _log(step_id, outcome, ids, now)
-        for (target, delay), ids in moves.items():
-            if target is None:
-                JourneyEnrolment.objects.filter(pk__in=ids).update(
-                    status=EnrolmentStatus.DONE, visit=F("visit") + 1, due_at=None, finished_at=now,
-                    exit_reason="exit step")
-            else:
-                JourneyEnrolment.objects.filter(pk__in=ids).update(
-                    step_id=target, visit=F("visit") + 1, due_at=now + timedelta(seconds=delay),
-                    status=EnrolmentStatus.WAITING if delay else EnrolmentStatus.ACTIVE)
+        _commit(runs, moves, now)
     report.steps += len(claimed)
     report.batches += 1
     return len(claimed)
+
+
+def _commit(runs: dict, moves: dict, now) -> None:
+    """The step log rows, then the moves: one INSERT per step and outcome, one UPDATE per target
+    step, due time and status (a wait until a weekday: one per time zone)."""
+    for (step_id, outcome), ids in runs.items():
+        _log(step_id, outcome, ids, now)
+    for (target, due, status), ids in moves.items():
+        if target is None:
+            JourneyEnrolment.objects.filter(pk__in=ids).update(
+                status=EnrolmentStatus.DONE, visit=F("visit") + 1, due_at=None, finished_at=now,
+                exit_reason="exit step")
+        else:
+            JourneyEnrolment.objects.filter(pk__in=ids).update(step_id=target, visit=F("visit") + 1, due_at=due,
+                                                               status=status)
 
 
 def _log(step_id: int, outcome: str, enrolment_ids: list[int], now) -> None:
@@ -113,6 +127,39 @@ def _log(step_id: int, outcome: str, enrolment_ids: list[int], now) -> None:
             [step_id, outcome, now, *params])
 
 
+def journeys_event_waits_release(*, contact_ids: list[int] | None = None, size: int = BATCH, now=None) -> int:
+    """Move on through `next` everyone awaiting an event that has happened since they arrived (the
+    arrival is their due time less the step's timeout). Exactly once against the runner taking the
+    same contact on timeout: both claim with SKIP LOCKED and re-check status and step, so whichever
+    commits first moves them and the other no longer finds them (and the step log is unique per
+    visit). Returns how many were moved."""
+    released = 0
+    steps = JourneyStep.objects.filter(kind=StepKind.WAIT_EVENT, journey__status=JourneyStatus.ACTIVE)
+    for step in steps:
+        timeout = timedelta(seconds=wait_seconds(step.config))
+        next_pk = JourneyStep.objects.filter(journey_id=step.journey_id, version=step.version,
+                                             key=step.next).values_list("pk", flat=True).get()
+        waiting = JourneyEnrolment.objects.filter(step=step, status=EnrolmentStatus.AWAITING)
+        if contact_ids is not None:
+            waiting = waiting.filter(contact_id__in=contact_ids)
+        while True:
+            with transaction.atomic():
+                moment = now or timezone.now()
+                events = EngagementEvent.objects.filter(
+                    contact_id=OuterRef("contact_id"), kind=step.config["event"], occurred_at__lte=moment,
+                    occurred_at__gte=ExpressionWrapper(OuterRef("due_at") - timeout, output_field=DateTimeField()))
+                if step.config.get("journey_email"):
+                    events = events.filter(campaign_id__in=JourneyStep.objects.filter(
+                        journey_id=step.journey_id, email_campaign__isnull=False).values("email_campaign__campaign_id"))
+                ids = list(waiting.filter(Exists(events)).select_for_update(skip_locked=True).order_by()
+                           .values_list("pk", flat=True)[:size])
+                if not ids:
+                    break
+                _commit({(step.pk, "event"): ids}, {(next_pk, moment, EnrolmentStatus.ACTIVE): ids}, moment)
+            released += len(ids)
+    return released
+
+
 def journeys_run_due(*, size: int = BATCH, max_batches: int | None = None) -> RunReport:
     """Apply due contact-steps until none is due (or `max_batches` were applied)."""
     report = RunReport()
@@ -127,7 +174,18 @@ def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
     config, contact_ids = step.config, [row[1] for row in rows]
     kind = step.kind
     if kind == StepKind.WAIT:
-        return [_Move("waited", step.next, wait_seconds(config))] * len(rows)
+        if not set(WAIT_MODES) & set(config):
+            return [_Move("waited", step.next, wait_seconds(config))] * len(rows)
+        ends = wait_ends(config, contact_ids, now)
+        return [_Move("waited", step.next, until=ends[contact_id]) if ends[contact_id]
+                else _Move("no date", step.next) for contact_id in contact_ids]
+    if kind == StepKind.WAIT_EVENT:
+        # Arriving: they stay, awaiting the event until the timeout (journey_event_waits_release moves
+        # them on when it happens); taken again here, still awaiting, the wait timed out.
+        awaiting = set(JourneyEnrolment.objects.filter(pk__in=[row[0] for row in rows],
+                                                       status=EnrolmentStatus.AWAITING).values_list("pk", flat=True))
+        return [_Move("timed out", step.other) if row[0] in awaiting
+                else _Move("awaiting", None, wait_seconds(config), stay=True) for row in rows]
     if kind == StepKind.EXIT:
         return [_Move("exit", None)] * len(rows)
     if kind == StepKind.ADD_TAG:

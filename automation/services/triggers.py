@@ -8,21 +8,31 @@
   which then moves to the newest event seen. Events are recorded in transactions that may commit late
   with an earlier time, so the cursor stays a short margin behind; enrolling again within the margin is
   harmless for "once ever" and "once at a time", and "every time" journeys read events only up to it.
+- A lifecycle change and a payment (a conversion with a value) are read the same way, all of a
+  journey's such triggers in one window.
+- A date field: a daily run enrols those whose date is N days from today, once per occurrence.
 - Exits: unsubscribed (consent withdrawn or lifecycle unsubscribed), converted, left the entry segment;
   and the goal, which finishes the journey.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, ExitTrigger, JourneyStatus, TriggerKind
+from automation.choices import (
+    CURSOR_TRIGGERS,
+    ENROLMENT_LIVE,
+    EnrolmentStatus,
+    ExitTrigger,
+    JourneyStatus,
+    TriggerKind,
+)
 from automation.models import Journey, JourneyEnrolment, JourneySegmentMember
 from automation.services.enrolment import journey_enrol
 from crm.choices import ConsentStatus, LifecycleStatus
-from crm.models import Contact, EngagementEvent, Segment
+from crm.models import Contact, EngagementEvent, LifecycleTransition, Segment
 from crm.selectors import segment_queryset
 
 # How late an event's transaction may commit after its recorded time and still be seen.
@@ -47,17 +57,61 @@ def journey_segment_entries(*, journey: Journey, segment: Segment, first_look: b
     return enrolled
 
 
+def _moved_contacts(trigger: dict, since, until):
+    """Contacts a cursor-read trigger (an event, a lifecycle change) found between since and until."""
+    if trigger["kind"] == TriggerKind.LIFECYCLE:
+        moves = LifecycleTransition.objects.filter(to_status=trigger["stage"], created_at__gt=since,
+                                                   created_at__lte=until)
+        return Contact.objects.filter(Exists(moves.filter(contact=OuterRef("pk")))), f"lifecycle:{trigger['stage']}"
+    events = EngagementEvent.objects.filter(kind=trigger["event_kind"], occurred_at__gt=since, occurred_at__lte=until)
+    if trigger.get("paid"):
+        # A payment (Stripe's among them) is a conversion with a value; a refund records none.
+        events = events.filter(value__gt=0)
+    source = "payment" if trigger.get("paid") else f"event:{trigger['event_kind']}"
+    return Contact.objects.filter(Exists(events.filter(contact=OuterRef("pk")))), source
+
+
 @transaction.atomic
-def journey_event_entries(*, journey: Journey, event_kind: str, now=None) -> int:
+def journey_event_entries(*, journey: Journey, now=None) -> int:
+    """Every event and lifecycle trigger of the journey read from one cursor window, which then moves."""
     journey = Journey.objects.select_for_update().get(pk=journey.pk)
     until = (now or timezone.now()) - EVENT_MARGIN
     since = journey.events_since or until
     if since >= until:
         return 0
-    events = EngagementEvent.objects.filter(kind=event_kind, occurred_at__gt=since, occurred_at__lte=until)
-    enrolled = journey_enrol(journey=journey, contacts=Contact.objects.filter(
-        Exists(events.filter(contact=OuterRef("pk")))), source=f"event:{event_kind}")
+    enrolled = 0
+    for trigger in journey.entry_triggers:
+        if trigger["kind"] in CURSOR_TRIGGERS:
+            contacts, source = _moved_contacts(trigger, since, until)
+            enrolled += journey_enrol(journey=journey, contacts=contacts, source=source)
     Journey.objects.filter(pk=journey.pk).update(events_since=until)
+    return enrolled
+
+
+@transaction.atomic
+def journey_date_entries(*, journey: Journey, trigger: dict, today: date) -> int:
+    """Contacts whose date (a custom field holding YYYY-MM-DD, e.g. a renewal date; or each year's
+    day of it, e.g. a birthday) falls `offset_days` from today: enrolled once per occurrence, the
+    occurrence being part of the source every earlier enrolment is checked against."""
+    day = today - timedelta(days=trigger.get("offset_days", 0))
+    field = f"custom_fields__{trigger['field']}"
+    if trigger.get("yearly"):
+        contacts = Contact.objects.filter(**{f"{field}__endswith": f"-{day:%m-%d}"})
+    else:
+        contacts = Contact.objects.filter(**{field: day.isoformat()})
+    source = f"date:{trigger['field']}:{day:%Y-%m-%d}"[:40]
+    already = JourneyEnrolment.objects.filter(journey=journey, source=source).values("contact_id")
+    return journey_enrol(journey=journey, contacts=contacts.exclude(pk__in=already), source=source)
+
+
+def journeys_date_entries_apply(*, today: date | None = None) -> int:
+    """Daily: every active journey's date triggers, for the team's today."""
+    today = today or timezone.localdate()
+    enrolled = 0
+    for journey in Journey.objects.filter(status=JourneyStatus.ACTIVE):
+        for trigger in journey.entry_triggers:
+            if trigger["kind"] == TriggerKind.DATE:
+                enrolled += journey_date_entries(journey=journey, trigger=trigger, today=today)
     return enrolled
 
 
@@ -100,9 +154,8 @@ def journeys_triggers_apply(*, now=None) -> dict[str, int]:
                 segment = Segment.objects.filter(pk=trigger["segment_id"]).first()
                 if segment is not None:
                     totals["enrolled"] += journey_segment_entries(journey=journey, segment=segment)
-            elif trigger["kind"] == TriggerKind.EVENT:
-                totals["enrolled"] += journey_event_entries(journey=journey, event_kind=trigger["event_kind"],
-                                                            now=now)
+        if any(trigger["kind"] in CURSOR_TRIGGERS for trigger in journey.entry_triggers):
+            totals["enrolled"] += journey_event_entries(journey=journey, now=now)
         totals["exited"] += sum(journey_exits_apply(journey=journey, now=now).values())
     return totals
 

@@ -1,17 +1,25 @@
 """Entry triggers (segment, events, by hand), the re-entry rules and the exits."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from automation.choices import EnrolmentStatus, ReEntry
 from automation.models import Journey, JourneyEnrolment
-from automation.services import journey_enrol, journey_exits_apply, journeys_run_due, journeys_triggers_apply
+from automation.services import (
+    journey_enrol,
+    journey_exits_apply,
+    journeys_date_entries_apply,
+    journeys_run_due,
+    journeys_triggers_apply,
+)
 from automation.services.triggers import EVENT_MARGIN
 from automation.tests.factories import journey
 from crm.models import Contact
+from crm.services import contacts_transition
 from crm.tests.factories import ContactFactory, EngagementEventFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +76,67 @@ def test_an_event_enrols_once_it_is_past_the_margin():
     later = timezone.now() + EVENT_MARGIN * 2
     assert journeys_triggers_apply(now=later)["enrolled"] == 1
     assert enrolled(trip) == [ann.pk] and old.occurred_at < Journey.objects.get(pk=trip.pk).events_since
+
+
+@pytest.mark.parametrize("event_kind", ["opened", "clicked", "form_submit", "page_view", "replied", "converted"])
+def test_each_engagement_event_kind_can_start_a_journey(event_kind):
+    trip = journey(entry_triggers=[{"kind": "event", "event_kind": event_kind}])
+    ann, bob = ContactFactory(), ContactFactory()
+    EngagementEventFactory(contact=ann, kind=event_kind, occurred_at=timezone.now())
+    EngagementEventFactory(contact=bob, kind="note", occurred_at=timezone.now())
+    journeys_triggers_apply(now=timezone.now() + EVENT_MARGIN * 2)
+    assert enrolled(trip) == [ann.pk]
+
+
+def test_a_payment_a_lifecycle_change_and_an_event_read_one_window_together():
+    trip = journey(entry_triggers=[{"kind": "event", "event_kind": "converted", "paid": True},
+                                   {"kind": "lifecycle", "stage": "verified"},
+                                   {"kind": "event", "event_kind": "replied"}])
+    payer, refunded, customer, replier, lead = (ContactFactory() for _ in range(5))
+    EngagementEventFactory(contact=payer, kind="converted", value="49.00", occurred_at=timezone.now())
+    EngagementEventFactory(contact=refunded, kind="converted", value=None, occurred_at=timezone.now())
+    EngagementEventFactory(contact=replier, kind="replied", occurred_at=timezone.now())
+    contacts_transition(contacts=[customer.pk], to="verified", reason="checked")
+    contacts_transition(contacts=[lead.pk], to="engaged", reason="opened")
+    journeys_triggers_apply(now=timezone.now() + EVENT_MARGIN * 2)
+    assert enrolled(trip) == sorted([payer.pk, customer.pk, replier.pk])
+    assert dict(JourneyEnrolment.objects.filter(journey=trip).values_list("contact_id", "source")) == {
+        payer.pk: "payment", customer.pk: "lifecycle:verified", replier.pk: "event:replied"}
+
+
+@pytest.mark.parametrize(("trigger", "message"), [
+    ({"kind": "event", "event_kind": "opened", "paid": True}, "A payment is a conversion"),
+    ({"kind": "lifecycle", "stage": "royalty"}, "Choose a lifecycle stage."),
+    ({"kind": "date_field", "field": "", "offset_days": 1}, "Name the date field"),
+    ({"kind": "date_field", "field": "renewal", "offset_days": "soon"}, "Name the date field"),
+])
+def test_an_unusable_entry_trigger_is_refused_with_the_reason(trigger, message):
+    with pytest.raises(ValidationError) as raised:
+        journey(entry_triggers=[trigger], active=False)
+    assert message in raised.value.message_dict["entry_triggers[0]"][0]
+
+
+def test_a_renewal_date_enrols_days_before_once_per_occurrence():
+    trip = journey(entry_triggers=[{"kind": "date_field", "field": "renewal", "offset_days": -7}],
+                   reentry=ReEntry.EVERY_TIME)
+    due = ContactFactory(custom_fields={"renewal": "2027-03-10"})
+    ContactFactory(custom_fields={"renewal": "2027-03-11"})
+    ContactFactory()
+    assert journeys_date_entries_apply(today=date(2027, 3, 3)) == 1
+    assert journeys_date_entries_apply(today=date(2027, 3, 3)) == 0  # a second run the same day
+    assert enrolled(trip) == [due.pk]
+    assert JourneyEnrolment.objects.get(journey=trip).source == "date:renewal:2027-03-10"
+
+
+def test_a_birthday_comes_round_every_year():
+    trip = journey(entry_triggers=[{"kind": "date_field", "field": "birthday", "yearly": True}],
+                   reentry=ReEntry.EVERY_TIME)
+    ann = ContactFactory(custom_fields={"birthday": "1990-06-15"})
+    ContactFactory(custom_fields={"birthday": "1990-06-16"})
+    assert journeys_date_entries_apply(today=date(2027, 6, 15)) == 1
+    assert journeys_date_entries_apply(today=date(2027, 6, 15)) == 0
+    assert journeys_date_entries_apply(today=date(2028, 6, 15)) == 1
+    assert enrolled(trip) == [ann.pk, ann.pk]
 
 
 @pytest.mark.parametrize(("rule", "live_twice", "after_done"), [

@@ -49,6 +49,13 @@ def enrolments_done(journey_id) -> bool:
     return not JourneyEnrolment.objects.filter(journey_id=journey_id).exclude(status=EnrolmentStatus.DONE).exists()
 
 
+def tick(done):
+    # The schedule runs every minute; the test asks the worker for the same task more often.
+    async_task("automation.tasks.journeys_run")
+    time.sleep(0.5)
+    return done()
+
+
 def test_welcome_journey_sends_once_waits_and_tags_who_clicked(qcluster, smtp_server):
     smtp_account(smtp_server)
     segment = SegmentFactory(rules=LYON)
@@ -63,12 +70,6 @@ def test_welcome_journey_sends_once_waits_and_tags_who_clicked(qcluster, smtp_se
     ann, bob = ContactFactory(city="Lyon", first_name="Ann"), ContactFactory(city="Lyon", first_name="Bob")
     ContactFactory(city="Oslo")
     qcluster(**WORKER_ENV)
-
-    def tick(done):
-        # The schedule runs every minute; the test asks the worker for the same task more often.
-        async_task("automation.tasks.journeys_run")
-        time.sleep(0.5)
-        return done()
 
     wait_for(lambda: tick(lambda: len(smtp_server.messages) >= 2), timeout=60, message="both welcome emails")
     arrived = {mail.rcpt_tos[0]: mail.message() for mail in smtp_server.messages}
@@ -85,6 +86,36 @@ def test_welcome_journey_sends_once_waits_and_tags_who_clicked(qcluster, smtp_se
     assert paths[ann.pk] == [("welcome", "queued"), ("pause", "waited"), ("clicked", "yes"), ("tag", "next"),
                              ("end", "exit")]
     assert paths[bob.pk] == [("welcome", "queued"), ("pause", "waited"), ("clicked", "no"), ("end", "exit")]
+
+
+def test_a_wait_for_a_click_is_released_by_the_tracked_click_and_the_other_contact_times_out(qcluster, smtp_server):
+    smtp_account(smtp_server)
+    trip = journey(steps=[
+        {"key": "welcome", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk},
+         "next": "click"},
+        {"key": "click", "kind": "wait_event", "config": {"event": "clicked", "journey_email": True, "seconds": 40},
+         "next": "tag", "other": "end"},
+        {"key": "tag", "kind": "add_tag", "config": {"tag": "clicked"}, "next": "end"},
+        {"key": "end", "kind": "exit"}])
+    ann, bob = ContactFactory(), ContactFactory()
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk__in=[ann.pk, bob.pk]), source="test")
+    qcluster(**WORKER_ENV)
+    awaiting = JourneyEnrolment.objects.filter(journey=trip, status=EnrolmentStatus.AWAITING)
+    wait_for(lambda: tick(lambda: len(smtp_server.messages) >= 2 and awaiting.count() == 2), timeout=60,
+             message="both emails sent and both contacts awaiting the click")
+    html = next(mail.message() for mail in smtp_server.messages if mail.rcpt_tos[0] == ann.email).get_body(
+        ("html",)).get_content()
+    assert Client().get(re.search(r'href="https://aicmo\.example(/t/c/[^"]+)"', html).group(1)).status_code == 302
+    # No journeys run asked for: the click's own task (crm's event_recorded) moves her on.
+    wait_for(lambda: not awaiting.filter(contact=ann).exists(), timeout=30, message="the click releasing Ann")
+    assert awaiting.filter(contact=bob).exists()
+    wait_for(lambda: tick(lambda: enrolments_done(trip.pk)), timeout=90, message="Bob timing out")
+    paths = {contact.pk: list(JourneyStepRun.objects.filter(enrolment__contact=contact).order_by("visit")
+                              .values_list("step__key", "outcome")) for contact in (ann, bob)}
+    assert paths[ann.pk] == [("welcome", "queued"), ("click", "awaiting"), ("click", "event"), ("tag", "next"),
+                             ("end", "exit")]
+    assert paths[bob.pk] == [("welcome", "queued"), ("click", "awaiting"), ("click", "timed out"), ("end", "exit")]
+    assert list(ann.tags.values_list("name", flat=True)) == ["clicked"] and not bob.tags.exists()
 
 
 class Runners:

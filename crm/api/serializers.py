@@ -54,7 +54,7 @@ class ContactSerializer(ModelSerializer):
             "linkedin_url", "city", "country", "source", "lifecycle_status", "email_status", "consent_status",
             "consent_changed_at", "consent_source", "custom_fields", "field_sources", "engagement_score",
             "engagement_tier", "soft_bounce_count", "stripe_customer_id", "lifetime_value", "value_tier", "tags",
-            "new_tags", "topics", "created_at", "updated_at",
+            "new_tags", "topics", "time_zone", "created_at", "updated_at",
         )
         read_only_fields = (
             "domain", "lifecycle_status", "email_status", "consent_status", "consent_changed_at", "consent_source",

@@ -23,6 +23,7 @@ CONTACT_FIELDS = {
     "city": "City",
     "country": "Country",
     "source": "Source",
+    "time_zone": "Time zone",
 }
 TAGS = "tags"
 TOPICS = "topics"
@@ -52,6 +53,7 @@ _ALIASES = {
     "city": ("city", "mailingcity", "town", "locality"),
     "country": ("country", "countryregion", "mailingcountry", "countryname"),
     "source": ("source", "leadsource", "originalsource", "contactsource"),
+    "time_zone": ("timezone", "tz", "timezonename", "ianatimezone"),
     TAGS: ("tags", "tag", "labels", "lists", "segments"),
     TOPICS: ("topics", "topic", "interests", "interest", "topicsofinterest", "areasofinterest"),
 }

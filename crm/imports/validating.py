@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from aicmo_site.spreadsheets import spreadsheet_unquoted
 from crm.imports.mapping import CONTACT_FIELDS, CUSTOM_PREFIX, TAGS, TOPICS
 from crm.imports.reading import Record
-from crm.models import Contact, Tag, Topic
+from crm.models import Contact, Tag, Topic, time_zone_known
 
 # Close to Django's EmailValidator (dot-atom local part, dotted domain of letters, digits and
 # dashes, or an IDN), compiled once: the import checks every row with it.
@@ -118,6 +118,8 @@ class RowValidator:
             elif target == "linkedin_url" and "linkedin.com/" not in value.lower():
                 errors.append(self._error(record, header, value,
                                           "Not a LinkedIn profile address (expected linkedin.com/in/...)."))
+            elif target == "time_zone" and not time_zone_known(value):
+                errors.append(self._error(record, header, value, "Not a time zone name such as Europe/Paris."))
             else:
                 fields[target] = value
         for index, header in self.tag_columns:

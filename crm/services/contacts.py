@@ -16,7 +16,7 @@ from crm.webhook_events import contact_event_emit
 # Fields a person may set on a contact; lifecycle, email status and consent have their own services.
 EDITABLE_FIELDS = frozenset({
     "email", "first_name", "last_name", "job_title", "phone", "company", "linkedin_url", "city", "country",
-    "source", "custom_fields",
+    "source", "time_zone", "custom_fields",
 })
 # Fields a provider may fill (gateways.capabilities.EnrichedPerson.fields), besides the company pair.
 ENRICHABLE_FIELDS = ("first_name", "last_name", "job_title", "phone", "linkedin_url", "city", "country")

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
@@ -26,6 +27,9 @@ from crm.models import Contact, EngagementEvent, Suppression
 from crm.services.contacts import contact_queryset, contact_transition_if_allowed
 from crm.webhook_events import contact_event_emit, suppression_emit
 
+# Sent after the event's transaction commits, with sender=EngagementEvent, contact_id=..., kind=...: apps
+# above crm (journeys awaiting an event) react without crm knowing them.
+event_recorded = Signal()
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -54,6 +58,7 @@ def contact_record_event(*, contact: Contact, kind: str, occurred_at=None, value
     converts; unsubscribes, complaints and hard bounces suppress the address."""
     event = _event_create(contact=contact, kind=kind, occurred_at=occurred_at, value=value, campaign_id=campaign_id,
                           channel=channel, source_kind=source_kind, source_id=source_id, detail=detail)
+    transaction.on_commit(lambda: event_recorded.send(sender=EngagementEvent, contact_id=contact.pk, kind=kind))
     cause = f"{channel or 'event'}:{kind}"
     if kind in ENGAGING_EVENTS and contact.lifecycle_status in LIFECYCLE_BEFORE_ENGAGED:
         contact_transition_if_allowed(contact=contact, to=LifecycleStatus.ENGAGED, by_system=cause,

@@ -61,6 +61,10 @@ def test_create_update_and_errors(marketer):
     assert invalid.status_code == 400 and "email" in invalid.data["fields"]
     edited = marketer.patch(f"/api/contacts/{created.data['id']}/", {"job_title": "CMO"}, format="json")
     assert edited.data["field_sources"]["job_title"] == "manual"
+    zoned = marketer.patch(f"/api/contacts/{created.data['id']}/", {"time_zone": "Europe/Paris"}, format="json")
+    assert zoned.data["time_zone"] == "Europe/Paris"
+    unknown = marketer.patch(f"/api/contacts/{created.data['id']}/", {"time_zone": "Mars/Olympus"}, format="json")
+    assert unknown.status_code == 400 and "time_zone" in unknown.data["fields"]
 
 
 def test_transition_action_and_its_refusal(marketer):

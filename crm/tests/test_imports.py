@@ -368,3 +368,11 @@ def test_an_unexpected_failure_is_reported_without_the_raw_error(monkeypatch):
     run = import_run_execute(run.pk)
     assert run.status == RunStatus.FAILED
     assert "unexpected error" in run.error and "crm_import_staging" not in run.error
+
+
+def test_a_time_zone_column_is_mapped_and_checked_against_the_zone_names():
+    run = run_import("Email,Time zone\nada@example.com,Europe/Paris\nbob@example.com,Mars/Olympus\n")
+    assert (run.created_count, run.failed_count) == (1, 1)
+    assert Contact.objects.get(email="ada@example.com").time_zone == "Europe/Paris"
+    assert [(r["column"], r["reason"]) for r in report_rows(run)] == [
+        ("Time zone", "Not a time zone name such as Europe/Paris.")]

@@ -147,3 +147,10 @@ def test_a_segments_members_page_lists_them_from_its_compiled_statements(markete
     assert len(selectors._PREPARED) == 2  # another filter beside the segment goes through the filters
     assert [c.email for c in marketer.get(f"/contacts/?segment={segment.pk}&search=m1").context["page"]] == [
         "m1@acme.io"]
+
+
+def test_contact_page_shows_the_time_zone_or_the_teams(marketer, settings):
+    settings.TIME_ZONE = "Europe/Lisbon"
+    zoned, plain = ContactFactory(time_zone="Asia/Tokyo"), ContactFactory()
+    assert 'id="contact-time-zone">Asia/Tokyo<' in marketer.get(f"/contacts/{zoned.pk}/").content.decode()
+    assert "the team's (Europe/Lisbon)" in marketer.get(f"/contacts/{plain.pk}/").content.decode()
