@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('automation', '0001_initial'),
-        ('crm', '0017_contact_time_zone'),
+        ('crm', '0020_contact_time_zone'),
     ]
 
     operations = [

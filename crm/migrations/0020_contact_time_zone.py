@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0016_contact_payment_fields_db_defaults'),
+        ('crm', '0019_event_kinds_of_forms_and_github'),
     ]
 
     operations = [
