@@ -15,7 +15,7 @@ from django_q.tasks import async_task
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from aicmo_site.audit import SECRET_SHOWN_AS, AuditSource, audit_source
+from aicmo_site.audit import SECRET_SHOWN_AS, AuditSource, audit_quietly, audit_source
 from aicmo_site.testing.worker import wait_for
 from automation.services import journey_enrol, journeys_run_due
 from automation.tests.factories import journey
@@ -279,3 +279,19 @@ def test_a_worker_names_the_task_it_ran(qcluster):
     [entry] = operations()
     assert entry.additional_data["source"] == "worker"
     assert entry.additional_data["source_detail"] == "crm.services.contacts_transition"
+
+
+def test_an_audited_save_costs_two_queries_more_the_row_before_and_the_entry():
+    ann = ContactFactory(city="Lyon")
+
+    def queries(city: str, *, audited: bool) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            if audited:
+                contact_update(contact=ann, city=city)
+            else:
+                with audit_quietly():
+                    contact_update(contact=ann, city=city)
+        return len(captured)
+
+    queries("Oslo", audited=False)  # fills the caches a first save fills (subscribed webhook events)
+    assert queries("Nantes", audited=True) - queries("Rome", audited=False) == 2
