@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 SECRET_SHOWN_AS = "(secret, not recorded)"
+ERASED = "(erased)"
 
 
 class AuditSource(models.TextChoices):
@@ -143,6 +144,25 @@ def audit_operation(*, model, action: str, count: int, by=None, run=None, link: 
     return entry
 
 
+def audit_erase(obj, *, by=None, note: str) -> LogEntry:
+    """A person's erasure reaches their history too: each entry keeps which fields changed, when, by whom
+    and from where, but no value and no name of theirs; then one entry records the erasure itself. The
+    one change ever made to entries, because the law asks for it."""
+    entries = list(LogEntry.objects.get_for_object(obj).only("pk", "changes"))
+    for entry in entries:
+        entry.object_repr = ERASED
+        entry.changes = {field: [ERASED, ERASED] for field in (entry.changes or {})}
+        entry.changes_text = ""
+        entry.serialized_data = None
+    LogEntry.objects.bulk_update(entries, ["object_repr", "changes", "changes_text", "serialized_data"], batch_size=500)
+    erasure = LogEntry(content_type=ContentType.objects.get_for_model(obj), object_pk=str(obj.pk), object_id=obj.pk,
+                       object_repr=str(obj), action=LogEntry.Action.UPDATE, changes={}, changes_text="",
+                       additional_data={"operation": note},
+                       actor=by if by is not None and getattr(by, "is_authenticated", False) else None)
+    erasure.save()
+    return erasure
+
+
 def audit_history(obj, *, limit: int = 20):
     """The latest entries of one object, newest first, for the History section of its page."""
     return (LogEntry.objects.get_for_object(obj).select_related("actor").order_by("-timestamp", "-pk")[:limit])
@@ -154,5 +174,5 @@ def audit_entries():
     return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
 
 
-__all__ = ["AuditSource", "AuditSourceMiddleware", "audit_entries", "audit_history", "audit_operation", "audit_quietly",
-           "audit_source", "current_where", "secret_masked"]
+__all__ = ["AuditSource", "AuditSourceMiddleware", "audit_entries", "audit_erase", "audit_history", "audit_operation",
+           "audit_quietly", "audit_source", "current_where", "secret_masked"]

@@ -21,6 +21,7 @@ from automation.services import journey_enrol, journeys_run_due
 from automation.tests.factories import journey
 from crm.imports import import_run_create, import_run_start
 from crm.models import Contact, ImportRun
+from crm.privacy import contact_erase
 from crm.services import contact_update
 from crm.tests.factories import ContactFactory
 from gateways import services as gateway_services
@@ -295,3 +296,17 @@ def test_an_audited_save_costs_two_queries_more_the_row_before_and_the_entry():
 
     queries("Oslo", audited=False)  # fills the caches a first save fills (subscribed webhook events)
     assert queries("Nantes", audited=True) - queries("Rome", audited=False) == 2
+
+
+def test_erasing_a_person_leaves_their_data_nowhere_in_the_log_but_keeps_what_happened(make_user):
+    root = make_user("root", role="Admin")
+    ann = ContactFactory(email="ana.avila@acme.example", first_name="Ana", city="Lyon")
+    contact_update(contact=ann, city="Nantes", first_name="Anita")
+    contact_erase(contact=ann, by=root, confirm="ana.avila@acme.example")
+    history = entries_of(ann)
+    logged = json.dumps([[e.object_repr, e.changes, e.changes_text, e.serialized_data] for e in history])
+    for personal in ("ana.avila", "Ana", "Anita", "Lyon", "Nantes"):
+        assert personal not in logged
+    assert [sorted(e.changes_dict) for e in history[:2]][1] == ["city", "first_name"]
+    assert history[-1].additional_data["operation"] == "Erased at the person's request"
+    assert history[-1].actor == root
