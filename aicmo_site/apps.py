@@ -18,5 +18,18 @@ class AicmoSiteConfig(AppConfig):
         from aicmo_site.api.routers import IdConverter
 
         register_converter(IdConverter, "id")
+        self._connect_audit_log()
         # After every migrate, so permissions of models added since are given to the roles.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="aicmo_roles_sync")
+
+    @staticmethod
+    def _connect_audit_log():
+        from auditlog.models import LogEntry
+        from django.db.models.signals import pre_save
+        from django_q.signals import post_execute, pre_execute
+
+        from aicmo_site.audit import entry_stamp, task_finished, task_started
+
+        pre_save.connect(entry_stamp, sender=LogEntry, dispatch_uid="aicmo_audit_entry_stamp")
+        pre_execute.connect(task_started, dispatch_uid="aicmo_audit_task_started")
+        post_execute.connect(task_finished, dispatch_uid="aicmo_audit_task_finished")

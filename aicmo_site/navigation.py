@@ -18,8 +18,9 @@ SECTIONS = (
     ("alerts", "Alerts"),
     ("aicmo_site", "Background work"),
 )
-# The site's own pages; every role may follow the background work.
-NAV_ITEMS = [("Background work", "run-list", "aicmo_site.view_backgroundrun")]
+# The site's own pages; every role may follow the background work, Admins read the audit log.
+NAV_ITEMS = [("Background work", "run-list", "aicmo_site.view_backgroundrun"),
+             ("Audit log", "audit-list", "auditlog.view_logentry")]
 
 
 def _allowed(user, permission) -> bool:

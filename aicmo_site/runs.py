@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from aicmo_site.audit import AuditSource, audit_source
 from aicmo_site.errors import DomainError
 from aicmo_site.models import RUN_TERMINAL, BackgroundRun, RunKind, RunStatus
 from aicmo_site.transitions import Workflow
@@ -127,7 +128,8 @@ def run_work(run_id: int, work: Callable[[BackgroundRun], dict]) -> BackgroundRu
     run = _claim(run_id)
     if run is not None:
         try:
-            result = work(run)
+            with audit_source(AuditSource.WORKER, f"{run.get_kind_display()} run {run.pk}", actor=run.requested_by):
+                result = work(run)
         except DomainError as exc:
             _finish(run_id, RunStatus.FAILED, error=exc.message, result=getattr(exc, "result", None))
         except Exception:

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from aicmo_site.audit import audit_erase, audit_quietly
 from aicmo_site.errors import ConflictError, DomainError
 from crm.choices import ConsentStatus, SuppressionKind, SuppressionReason
 from crm.form_models import FormSubmission
@@ -119,7 +120,9 @@ def contact_erase(*, contact: Contact, by, confirm: str) -> Contact:
     contact.consent_status, contact.consent_changed_at = ConsentStatus.UNSUBSCRIBED, now
     contact.erased_at = now
     contact.full_clean()
-    contact.save()
+    with audit_quietly():
+        contact.save()
+    audit_erase(contact, by=by, note="Erased at the person's request")
     # Events are append-only; erasure is the one exception, and it keeps what counts rely on.
     EngagementEvent.objects.filter(contact=contact).update(detail={})
     LifecycleTransition.objects.filter(contact=contact).update(reason="")

@@ -5,6 +5,7 @@ from importlib import import_module
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from aicmo_site.api.audit import AuditEntryViewSet
 from aicmo_site.api.auth import MeView, TokenLoginView, TokenLogoutView
 from aicmo_site.api.root import ApiRootView
 from aicmo_site.api.routers import ApiRouter
@@ -23,6 +24,7 @@ urlpatterns = [
 
 runs = ApiRouter()
 runs.register("runs", BackgroundRunViewSet, basename="api-run")
+runs.register("audit", AuditEntryViewSet, basename="api-audit")
 urlpatterns += runs.urls
 
 for app in API_APPS:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_q",
     "axes",
+    "auditlog",
     "gateways",
     "webhooks",
     "crm",
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After authentication: the audit log reads the request's user (or the API's token) from here.
+    "aicmo_site.audit.AuditSourceMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -231,6 +234,31 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "publishing.formatters.kind_choices",
     },
 }
+
+# The audit log (aicmo_site/audit.py): every model a person changes. Machine rows (deliveries, step runs,
+# events, metrics, heartbeats) are left out; bulk changes log one entry per operation instead. Fields a
+# machine moves on its own (scores, counters, timestamps) are left out of the changes, so a nightly
+# recompute is not ten thousand entries.
+_MACHINE_FIELDS = ["created_at", "updated_at", "created", "updated"]
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "auth.user", "mask_fields": ["password"], "exclude_fields": ["last_login"]},
+    "auth.group",
+    {"model": "gateways.provideraccount", "mask_fields": ["credentials_encrypted"], "exclude_fields": _MACHINE_FIELDS},
+    {"model": "webhooks.webhooksubscription", "mask_fields": ["secret_encrypted"], "exclude_fields": _MACHINE_FIELDS},
+    {"model": "crm.contact", "exclude_fields": [
+        *_MACHINE_FIELDS, "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count",
+        "lifetime_value", "value_tier"]},
+    *({"model": label, "exclude_fields": _MACHINE_FIELDS} for label in (
+        "crm.company", "crm.tag", "crm.topic", "crm.segment", "crm.contactlist", "crm.subscriptionform",
+        "media.library", "media.assettag", "media.asset",
+        "publishing.channel", "publishing.campaign", "publishing.campaigncontent", "publishing.content",
+        "publishing.channelversion", "publishing.emailtemplate", "publishing.emailblock",
+        "publishing.emailcampaign", "publishing.abtest", "publishing.abvariant",
+        "automation.journey", "automation.journeystep", "alerts.alertrule")),
+    # A chat or webhook address is itself the key to post there.
+    {"model": "alerts.alertchannel", "mask_fields": ["target"], "exclude_fields": _MACHINE_FIELDS},
+)
+AUDITLOG_MASK_CALLABLE = "aicmo_site.audit.secret_masked"
 
 REDIS_URL = env_str("REDIS_URL") or None
 Q_TIMEOUT = env_int("Q_TIMEOUT", 600, minimum=10)

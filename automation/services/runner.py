@@ -21,8 +21,10 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 
+from aicmo_site.audit import audit_operation
 from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, StepKind
 from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
 from automation.services.waits import WAIT_MODES, wait_ends, wait_seconds
@@ -189,13 +191,16 @@ def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
     if kind == StepKind.EXIT:
         return [_Move("exit", None)] * len(rows)
     if kind == StepKind.ADD_TAG:
-        contacts_tag(contacts=contact_ids, tag_names=[config["tag"]])
+        contacts_tag(contacts=contact_ids, tag_names=[config["tag"]], audit_details=_journey_step(step))
     elif kind == StepKind.REMOVE_TAG:
-        contacts_untag(contacts=contact_ids, tag_names=[config["tag"]])
+        contacts_untag(contacts=contact_ids, tag_names=[config["tag"]], audit_details=_journey_step(step))
     elif kind == StepKind.SET_LIFECYCLE:
-        contacts_transition(contacts=contact_ids, to=config["stage"], reason=f"Journey {step.journey.name}")
+        contacts_transition(contacts=contact_ids, to=config["stage"], reason=f"Journey {step.journey.name}",
+                            audit_details=_journey_step(step))
     elif kind == StepKind.SET_FIELD:
         _set_field(contact_ids, config["field"], config.get("value", ""), now)
+        audit_operation(model=Contact, action=f"Set {config['field']}", count=len(contact_ids),
+                        details={"value": config.get("value", ""), **_journey_step(step)})
     elif kind == StepKind.SEND_EMAIL:
         return _send_email(step, contact_ids)
     elif kind == StepKind.CONDITION:
@@ -207,6 +212,12 @@ def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
         return [_Move("first", step.next) if zlib.crc32(f"{row[0]}:{row[3]}".encode()) % 100 < config["percent"]
                 else _Move("second", step.other) for row in rows]
     return [_Move("next", step.next)] * len(rows)
+
+
+def _journey_step(step: JourneyStep) -> dict:
+    """What the audit entry of a step's batch names: the journey and the step."""
+    return {"journey_id": step.journey_id, "journey": step.journey.name, "step": step.key,
+            "link": reverse("automation:journey-detail", args=[step.journey_id])}
 
 
 def _set_field(contact_ids: list[int], name: str, value, now) -> None:

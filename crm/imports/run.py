@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from aicmo_site.audit import audit_operation
 from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.transitions import Workflow
 from crm.choices import RUN_TERMINAL, ImportPolicy, RunStatus, SuppressionKind
@@ -27,7 +29,7 @@ from crm.imports.pipeline import read_ahead
 from crm.imports.reading import CsvFormat, CsvStream, count_lines, preview, sniff_format
 from crm.imports.report import ErrorReport
 from crm.imports.validating import ContactRow, RowError, RowValidator, topic_lookup
-from crm.models import ImportRun, Suppression, Tag
+from crm.models import Contact, ImportRun, Suppression, Tag
 from crm.run_rows import shared_run_create, shared_run_follow
 from crm.webhook_events import import_finished_emit
 
@@ -60,7 +62,18 @@ def import_run_transition(*, run_id: int, to: str, error: str = "", by=None) -> 
     shared_run_follow(run)
     if to in RUN_TERMINAL:
         import_finished_emit(run)
+        _audit(run)
     return run
+
+
+def _audit(run: ImportRun) -> None:
+    """One entry for the whole import, never one per row (the rows are written in bulk, without signals)."""
+    changed = run.created_count + run.updated_count
+    if changed:
+        audit_operation(model=Contact, action=f"Import {run.original_name or run.pk}".strip(), count=changed,
+                        by=run.requested_by, run=run, link=reverse("crm:import-detail", args=[run.pk]),
+                        details={"created": run.created_count, "updated": run.updated_count,
+                                 "skipped": run.skipped_count, "failed": run.failed_count})
 
 
 def import_preview(*, upload, rows: int = 5) -> dict:

@@ -2,6 +2,7 @@
 
 from django.db import connection, transaction
 
+from aicmo_site.audit import audit_operation, audit_quietly
 from aicmo_site.errors import ConflictError
 from crm.models import Company, Contact, Segment
 from crm.segments import rules_q
@@ -88,4 +89,8 @@ def contact_delete(*, contact: Contact) -> None:
 @transaction.atomic
 def contacts_delete(*, contacts) -> int:
     """Removes the chosen contacts and their history in one statement; returns how many."""
-    return contact_queryset(contacts).filter(erased_at__isnull=True).delete()[1].get(Contact._meta.label, 0)
+    with audit_quietly():
+        deleted = contact_queryset(contacts).filter(erased_at__isnull=True).delete()[1].get(Contact._meta.label, 0)
+    if deleted:
+        audit_operation(model=Contact, action="Deleted", count=deleted)
+    return deleted

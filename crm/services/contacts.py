@@ -7,6 +7,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
+from aicmo_site.audit import audit_operation
 from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.transitions import BulkChange, Change, Workflow
 from crm.choices import LIFECYCLE_TERMINAL, LIFECYCLE_TRANSITIONS, FieldSource, LifecycleStatus
@@ -135,13 +136,17 @@ def contact_transition_if_allowed(*, contact: Contact, to: str, **how) -> bool:
 
 
 @transaction.atomic
-def contacts_transition(*, contacts, to: str, by=None, reason: str = "") -> dict[str, int]:
+def contacts_transition(*, contacts, to: str, by=None, reason: str = "", audit_details: dict | None = None
+                        ) -> dict[str, int]:
     """Moves every contact whose stage allows it, one audit INSERT and one UPDATE per source stage
     and chunk; returns {"moved", "skipped"} (skipped: already there or not allowed from their stage)."""
     if to not in LifecycleStatus.values:
         raise DomainError("Choose a lifecycle stage.", code="unknown_status")
     picked = contact_queryset(contacts)
     moved = CONTACT_LIFECYCLE.bulk_transition(picked, to, by=by, note=reason)
+    if moved:
+        audit_operation(model=Contact, action=f"Moved to {LifecycleStatus(to).label}", count=moved, by=by,
+                        details={"reason": reason, **(audit_details or {})})
     return {"moved": moved, "skipped": picked.count() - moved}
 
 
@@ -169,7 +174,7 @@ def _tags_for(tag_names: Iterable[str], *, create: bool) -> list[Tag]:
 
 
 @transaction.atomic
-def contacts_tag(*, contacts, tag_names: Iterable[str]) -> int:
+def contacts_tag(*, contacts, tag_names: Iterable[str], audit_details: dict | None = None) -> int:
     """Tags every contact of a queryset or list in one INSERT … SELECT per tag; returns links added."""
     through = Contact.tags.through
     table = connection.ops.quote_name(through._meta.db_table)
@@ -184,15 +189,21 @@ def contacts_tag(*, contacts, tag_names: Iterable[str]) -> int:
         for tag in _tags_for(tag_names, create=True):
             cursor.execute(sql, [tag.pk, *params, tag.pk])
             added += cursor.rowcount
+    if added:
+        audit_operation(model=Contact, action=f"Tagged {', '.join(sorted(tag_names))}", count=added,
+                        details=audit_details)
     return added
 
 
 @transaction.atomic
-def contacts_untag(*, contacts, tag_names: Iterable[str]) -> int:
+def contacts_untag(*, contacts, tag_names: Iterable[str], audit_details: dict | None = None) -> int:
     tags = _tags_for(tag_names, create=False)
     deleted, _ = Contact.tags.through.objects.filter(
         contact_id__in=contact_queryset(contacts).order_by().values("pk"), tag__in=tags
     ).delete()
+    if deleted:
+        audit_operation(model=Contact, action=f"Untagged {', '.join(sorted(t.name for t in tags))}", count=deleted,
+                        details=audit_details)
     return deleted
 
 

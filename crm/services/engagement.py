@@ -11,6 +11,7 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
+from aicmo_site.audit import audit_operation, audit_quietly
 from aicmo_site.errors import DomainError
 from crm import conf
 from crm.choices import (
@@ -181,7 +182,13 @@ def contacts_unsubscribe(*, contacts, source: str, reason: str = "") -> int:
     lifecycle), each in its own transaction; returns how many."""
     done = 0
     picked = contact_queryset(contacts).exclude(consent_status=ConsentStatus.UNSUBSCRIBED).order_by("pk")
-    for contact in picked.iterator(chunk_size=500):
-        contact_unsubscribe(contact=contact, source=source, reason=reason)
-        done += 1
+    try:
+        with audit_quietly():
+            for contact in picked.iterator(chunk_size=500):
+                contact_unsubscribe(contact=contact, source=source, reason=reason)
+                done += 1
+    finally:
+        # Each unsubscribe commits on its own: the entry counts those done even when one stops the rest.
+        if done:
+            audit_operation(model=Contact, action="Unsubscribed", count=done, details={"reason": reason})
     return done

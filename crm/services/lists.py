@@ -3,8 +3,9 @@
 from django.db import connection, transaction
 from django.utils import timezone
 
+from aicmo_site.audit import audit_operation
 from aicmo_site.errors import ConflictError, DomainError
-from crm.models import ContactList, ContactListMember
+from crm.models import Contact, ContactList, ContactListMember
 from crm.services.contacts import contact_queryset
 
 
@@ -64,6 +65,8 @@ def contact_list_add(*, contact_list: ContactList, contacts, by=None) -> int:
         added = cursor.rowcount
     if added:
         ContactList.objects.filter(pk=contact_list.pk).update(updated_at=timezone.now())
+        audit_operation(model=Contact, action=f"Added to the list {contact_list.name}", count=added, by=by,
+                        details={"list_id": contact_list.pk})
     return added
 
 
@@ -74,4 +77,6 @@ def contact_list_remove(*, contact_list: ContactList, contacts) -> int:
         contact_list=contact_list, contact_id__in=contact_queryset(contacts).order_by().values("pk")).delete()
     if removed:
         ContactList.objects.filter(pk=contact_list.pk).update(updated_at=timezone.now())
+        audit_operation(model=Contact, action=f"Taken off the list {contact_list.name}", count=removed,
+                        details={"list_id": contact_list.pk})
     return removed

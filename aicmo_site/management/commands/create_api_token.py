@@ -1,9 +1,11 @@
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from knox.models import AuthToken
 
+from aicmo_site.management.base import AuditedCommand
 
-class Command(BaseCommand):
+
+class Command(AuditedCommand):
     help = "Create an API token for a user and print it once (only its hash is stored)."
 
     def add_arguments(self, parser):

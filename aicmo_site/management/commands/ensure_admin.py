@@ -1,12 +1,12 @@
 import os
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
 
+from aicmo_site.management.base import AuditedCommand
 from aicmo_site.roles import ADMIN, user_role_assign
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Make sure an administrator exists (ADMIN_USERNAME / ADMIN_PASSWORD, default admin / admin)."
 
     def handle(self, *args, **options):

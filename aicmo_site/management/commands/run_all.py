@@ -3,10 +3,10 @@ import subprocess
 import sys
 import time
 
-from django.core.management.base import BaseCommand
+from aicmo_site.management.base import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Run the web server and a background worker together; Ctrl-C stops both."
 
     def add_arguments(self, parser):

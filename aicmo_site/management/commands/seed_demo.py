@@ -1,11 +1,11 @@
-from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from aicmo_site.demo import seed_users
+from aicmo_site.management.base import AuditedCommand
 from aicmo_site.registry import app_modules
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create demo users and data; running it again adds nothing twice."
 
     def handle(self, *args, **options):

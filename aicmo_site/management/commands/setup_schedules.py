@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
+from aicmo_site.management.base import AuditedCommand
 from aicmo_site.registry import app_modules
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Write the periodic schedules declared in each app's schedules.py (idempotent)."
 
     def handle(self, *args, **options):

@@ -1,9 +1,9 @@
-from django.core.management.base import BaseCommand
 
+from aicmo_site.management.base import AuditedCommand
 from alerts.services import alerts_check
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Evaluate the alert rules once: open, remind and resolve alerts and send their notices."
 
     def handle(self, *args, **options):

@@ -1,8 +1,9 @@
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from aicmo_site.management.arguments import whole_number
+from aicmo_site.management.base import AuditedCommand
 from analytics.services import rollup_rebuild
 
 
@@ -17,7 +18,7 @@ def progress_bar(stream, started: float):
     return show
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Recompute every analytics roll-up from the source tables (same numbers as the incremental folds)."
 
     def add_arguments(self, parser):

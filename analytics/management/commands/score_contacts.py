@@ -1,13 +1,14 @@
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from aicmo_site.management.arguments import stored_id
+from aicmo_site.management.base import AuditedCommand
 from analytics.services import contact_score_one, contacts_score
 from crm.models import Contact
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Recompute engagement scores and tiers: every contact, or one with --contact ID."
 
     def add_arguments(self, parser):

@@ -1,11 +1,10 @@
 import time
 
-from django.core.management.base import BaseCommand
-
+from aicmo_site.management.base import AuditedCommand
 from automation.services import journeys_run_due, journeys_triggers_apply
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Enrol contacts found by the journeys' triggers and run the due contact-steps."
 
     def add_arguments(self, parser):

@@ -1,11 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from aicmo_site.errors import DomainError
+from aicmo_site.management.base import AuditedCommand
 from crm.models import Contact, Segment
 from crm.services import enrichment_run_create, enrichment_run_process
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Enrich and verify contacts through the provider chain: a segment, all new contacts, or some emails."
 
     def add_arguments(self, parser):

@@ -1,13 +1,14 @@
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from aicmo_site.management.base import AuditedCommand
 from crm.exports import contacts_csv_rows, csv_lines
 from crm.models import Segment
 from crm.selectors import contacts_visible, segment_queryset
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Export contacts (all, or one segment's members) to a CSV file that imports back as it is."
 
     def add_arguments(self, parser):

@@ -1,15 +1,16 @@
 from pathlib import Path
 
 from django.core.files import File
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from aicmo_site.errors import DomainError
+from aicmo_site.management.base import AuditedCommand
 from crm.choices import ImportPolicy, RunStatus
 from crm.imports import import_run_create, import_run_execute, import_run_start
 from crm.imports.mapping import mapping_from_pairs
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Import contacts from a CSV file (headers mapped automatically; --map to choose by hand)."
 
     def add_arguments(self, parser):

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from aicmo_site.management.base import AuditedCommand
 from aicmo_site.models import RunStatus
 from crm.stripe_backfill import stripe_backfill_run
 
@@ -13,7 +14,7 @@ def _date(value: str) -> datetime:
         raise CommandError(f"--since takes a date as YYYY-MM-DD, not {value!r}.")
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = ("Record the customers and charges already in Stripe (the payments provider account) as the webhook "
             "would; running it again adds nothing.")
 

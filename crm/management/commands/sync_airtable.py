@@ -1,5 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from aicmo_site.management.base import AuditedCommand
 from crm.airtable_sync import contacts_sync_airtable, recent_changes_since
 
 
@@ -9,7 +10,7 @@ def _split(outcome) -> str:
     return "Airtable did not say which were new"
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Push contacts and their status to Airtable (the CRM-sync provider account)."
 
     def add_arguments(self, parser):

@@ -7,14 +7,15 @@ Exit status 1 when a file cannot be read; the others are still classified.
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from aicmo_site.management.base import AuditedCommand
 from gateways.mail.classify import classify_message
 
 MAX_BYTES = 50 * 1024 * 1024  # a bounce past this is no bounce: refuse rather than fill memory
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Classify raw email files as bounce, complaint, auto-reply, reply or other."
 
     def add_arguments(self, parser):

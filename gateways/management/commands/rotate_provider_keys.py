@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from aicmo_site.management.base import AuditedCommand
 from gateways.crypto import CredentialsUnreadable
 from gateways.services import credentials_reencrypt_all
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Re-encrypt every provider account's credentials with the first FIELD_ENCRYPTION_KEY."
 
     def handle(self, *args, **options):

@@ -7,9 +7,10 @@ healthy real provider: placeholders, manual channels and accounts never probed d
 import json
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from aicmo_site.management.arguments import whole_number
+from aicmo_site.management.base import AuditedCommand
 from gateways.health import status_label
 from gateways.models import HealthStatus, ProviderAccount
 from gateways.selectors import CapabilityReport, health_document, health_report
@@ -50,7 +51,7 @@ def _failing(report: CapabilityReport) -> str:
     return f"{report.label} ({status_label(report.status)}{needed})"
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Show each capability's providers with status, success rate, latency, last error and advice."
 
     def add_arguments(self, parser):

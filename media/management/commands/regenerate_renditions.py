@@ -1,5 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from aicmo_site.management.base import AuditedCommand
 from media.choices import AssetKindChoices
 from media.models import Asset, Library
 from media.services import asset_renditions_generate
@@ -7,7 +8,7 @@ from media.services import asset_renditions_generate
 BAR_WIDTH = 30
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Make the renditions of every image again (or only those outdated), with a progress bar."
 
     def add_arguments(self, parser):

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from aicmo_site.management.arguments import whole_number
+from aicmo_site.management.base import AuditedCommand
 from publishing import dispatcher
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Publish the jobs that are due (once, for cron), or keep polling with --loop."
 
     def add_arguments(self, parser):
