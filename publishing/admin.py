@@ -11,9 +11,11 @@ from django.utils.safestring import mark_safe
 from aicmo_site.errors import DomainError
 from aicmo_site.transitions import admin_actions_permitted
 from publishing import services
+from publishing.checks import FAIL, content_checks, readability_targets
 from publishing.choices import CampaignStatus, ContentStatus
 from publishing.markdown import render_markdown
 from publishing.models import (
+    BlockingCheck,
     Campaign,
     CampaignContent,
     Channel,
@@ -122,7 +124,23 @@ class ReviewQueueAdmin(ContentAdmin):
     list_filter = ["kind"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(status=ContentStatus.IN_REVIEW)
+        return (ReviewQueue.objects.filter(status=ContentStatus.IN_REVIEW).select_related("author", "link_report")
+                .prefetch_related(Prefetch("versions",
+                                           queryset=ChannelVersion.objects.prefetch_related("media__renditions")),
+                                  "media", "campaigns"))
+
+    def get_list_display(self, request):
+        # Read once per page, not per row: the column's function closes over them.
+        targets = readability_targets()
+        blocking = set(BlockingCheck.objects.values_list("key", flat=True))
+
+        @admin.display(description="Failing checks")
+        def failing_checks(obj):
+            failing = [check for check in content_checks(obj, targets=targets) if check.outcome == FAIL]
+            return "; ".join(f"{check.label}{' (blocks approval)' if check.key in blocking else ''}"
+                             for check in failing) or "None"
+
+        return [*self.list_display, failing_checks]
 
     @admin.display(description="Versions")
     def channel_versions(self, obj):

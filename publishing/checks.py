@@ -2,8 +2,8 @@
 with its reason, shown on the content page, in the approver's inbox and by the API.
 
 Links are fetched by a worker (publishing.links, services.checks) and read here from its report; an Admin
-chooses which failures block approval (models.BlockingCheck). Not here yet (issue #20): readability for
-the audience and image sizes per channel."""
+chooses which failures block approval (models.BlockingCheck) and the reading level each kind of content
+aims at (models.ReadabilityTarget)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import textstat
+from django.template.defaultfilters import filesizeformat
+
+from media.renditions import PUBLISH
 from publishing.choices import ContentKind
 from publishing.formatters import formatter_for, markdown_to_text
 from publishing.links import content_links
-from publishing.models import Content, LinkReport
+from publishing.models import Content, LinkReport, ReadabilityTarget
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 
@@ -42,6 +46,19 @@ _POSTAL = re.compile(
     r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\b\d{5}(?:-\d{4})?\b|\bP\.?\s?O\.?\s+Box\b",
     re.IGNORECASE,
 )
+# Flesch-Kincaid grade each kind of content aims at unless an Admin sets another: plain-language guides
+# (plainlanguage.gov, Mailchimp's style guide) put mass audiences at grade 8-9; long reads for specialists
+# may ask more. A grade up to READABILITY_WARN_MARGIN above the target warns, further fails.
+DEFAULT_READABILITY_GRADES = {
+    ContentKind.EMAIL: 9, ContentKind.SOCIAL_POST: 9, ContentKind.LANDING_PAGE: 9, ContentKind.PRODUCT_UPDATE: 10,
+    ContentKind.BLOG_POST: 10, ContentKind.WEBINAR: 10, ContentKind.CASE_STUDY: 12, ContentKind.WHITEPAPER: 14,
+}
+READABILITY_WARN_MARGIN = 3
+# Below this many words the Flesch formulas swing with every word: the text is not scored.
+READABILITY_MIN_WORDS = 30
+# Flesch's (1948) bands of reading ease.
+_EASE_BANDS = ((90, "very easy"), (80, "easy"), (70, "fairly easy"), (60, "plain English"),
+               (50, "fairly difficult"), (30, "difficult"), (float("-inf"), "very difficult"))
 
 
 @dataclass(frozen=True)
@@ -55,16 +72,25 @@ class CheckResult:
         return {"key": self.key, "label": self.label, "outcome": self.outcome, "reason": self.reason}
 
 
-def content_checks(content: Content) -> list[CheckResult]:
-    """Every check of the content and its versions (prefetch `versions__media` and `media` for lists)."""
+def readability_targets() -> dict[str, int]:
+    """The highest grade level accepted per kind of content: the defaults, with the Admin's choices."""
+    return {**DEFAULT_READABILITY_GRADES, **dict(ReadabilityTarget.objects.values_list("kind", "max_grade"))}
+
+
+def content_checks(content: Content, *, targets: dict[str, int] | None = None) -> list[CheckResult]:
+    """Every check of the content and its versions (prefetch `versions__media__renditions` and `media` for
+    lists, and pass `targets`, from readability_targets(), read once for them all)."""
     versions = list(content.versions.all())
+    targets = readability_targets() if targets is None else targets
     subject = content.title
     text = "\n\n".join(part for part in (content.summary, markdown_to_text(content.body)) if part)
     email = content.kind == ContentKind.EMAIL
     results = [
         spam_words_check(subject, text, email=email),
         shouting_check(subject, text, email=email),
+        readability_check(content.kind, text, max_grade=targets[content.kind]),
         alt_text_check(content, versions),
+        image_size_check(versions),
         channel_fit_check(versions),
         links_report_check(content, versions),
     ]
@@ -112,6 +138,74 @@ def _shouted_share(words: list[str]) -> float:
         if upper[i] and (len(word) >= 5 or (i > 0 and upper[i - 1]) or (i + 1 < len(words) and upper[i + 1]))
     )
     return shouted / len(words)
+
+
+def readability_check(kind: str, text: str, *, max_grade: int) -> CheckResult:
+    label, audience = "Readability for the audience", ContentKind(kind).label
+    words = textstat.lexicon_count(text)
+    if words < READABILITY_MIN_WORDS:
+        return CheckResult("readability", label, PASS,
+                           f"Not scored: {words} words is too short for the reading-level formulas.")
+    grade = round(textstat.flesch_kincaid_grade(text), 1)
+    ease = round(textstat.flesch_reading_ease(text), 1)
+    band = next(name for floor, name in _EASE_BANDS if ease >= floor)
+    reason = (f"Grade level {grade}, reading ease {ease} ({band}); the target for {audience} is grade "
+              f"{max_grade} or below.")
+    if grade <= max_grade:
+        return CheckResult("readability", label, PASS, reason)
+    outcome = WARN if grade <= max_grade + READABILITY_WARN_MARGIN else FAIL
+    return CheckResult("readability", label, outcome, reason + " Use shorter sentences and everyday words.")
+
+
+def image_size_check(versions) -> CheckResult:
+    """Each image of each channel version against what its channel accepts. The channel is sent the
+    image's "publish" rendition (media.services.asset_public_url): same pixels as the upload, without
+    metadata. Its bytes are known once it is made; until then the upload's size stands in, and being over
+    only warns, as the copy may come out smaller."""
+    label = "Image sizes for the channel"
+    problems, worst, counted = [], PASS, 0
+    for version in versions:
+        formatter = formatter_for(version.kind)
+        for asset in version.media.all():
+            if not asset.is_image:
+                continue
+            counted += 1
+            for outcome, problem in _image_problems(asset, formatter):
+                problems.append(f"{asset} on {formatter.label}: {problem}")
+                worst = _max(worst, outcome)
+    if not counted:
+        return CheckResult("image_size", label, PASS, "No images attached to the channel versions.")
+    if not problems:
+        return CheckResult("image_size", label, PASS, f"All {counted} images fit their channels.")
+    return CheckResult("image_size", label, worst, "; ".join(problems[:5]) + ".")
+
+
+def _image_problems(asset, formatter) -> list[tuple[str, str]]:
+    problems = []
+    publish = next((r for r in asset.renditions.all() if r.preset == PUBLISH), None)
+    if formatter.image_max_bytes is not None:
+        size = publish.size_bytes if publish else asset.size_bytes
+        if size > formatter.image_max_bytes:
+            limit = filesizeformat(formatter.image_max_bytes)
+            if publish:
+                problems.append((FAIL, f"the copy sent is {filesizeformat(size)}, the channel takes at most {limit}"))
+            else:
+                problems.append((WARN, f"the upload is {filesizeformat(size)}, the channel takes at most {limit} "
+                                       "(the copy made for publishing may be smaller)"))
+    if formatter.image_max_pixels is None and formatter.image_aspect is None:
+        return problems
+    if not (asset.width and asset.height):
+        return [*problems, (WARN, "its pixel size is not known yet")]
+    if formatter.image_max_pixels is not None and asset.width * asset.height > formatter.image_max_pixels:
+        problems.append((FAIL, f"{asset.width}×{asset.height} is more than the channel's "
+                               f"{formatter.image_max_pixels:,} pixels"))
+    if formatter.image_aspect is not None:
+        narrowest, widest = formatter.image_aspect
+        ratio = asset.width / asset.height
+        if not narrowest <= ratio <= widest:
+            problems.append((FAIL, f"its shape ({asset.width}×{asset.height}, ratio {ratio:.2f}) is outside the "
+                                   f"channel's {narrowest:g} to {widest:g}"))
+    return problems
 
 
 def alt_text_check(content: Content, versions) -> CheckResult:

@@ -120,6 +120,8 @@ class CheckKind(models.TextChoices):
     POSTAL_ADDRESS = "postal_address", "Postal address"
     LINKS = "links", "Links"
     UTM = "utm", "UTM parameters"
+    READABILITY = "readability", "Readability for the audience"
+    IMAGE_SIZE = "image_size", "Image sizes for the channel"
 
 
 # The statuses of a campaign's email send (publishing.email.choices.SendStatus) that keep the campaign

@@ -11,9 +11,9 @@ from aicmo_site.errors import DomainError
 from media.models import Asset
 from media.services import approval as asset_approval
 from publishing import selectors, services
-from publishing.checks import content_checks, worst_outcome
+from publishing.checks import FAIL, content_checks, readability_targets, worst_outcome
 from publishing.markdown import render_markdown
-from publishing.models import Content
+from publishing.models import BlockingCheck, Content
 
 # The inbox speaks of "requesting changes" for both; for an asset that is a rejection with a note,
 # which sends it back to its uploader to submit again.
@@ -32,12 +32,16 @@ def inbox(request):
     if not _may_approve(request.user):
         raise PermissionDenied
     waiting = selectors.approval_inbox(request.user)
+    # Read once for the whole inbox, so its query count does not grow with it.
+    targets = readability_targets()
+    blocking = set(BlockingCheck.objects.values_list("key", flat=True))
     content = []
     for item in waiting["content"]:
-        checks = content_checks(item)
+        checks = content_checks(item, targets=targets)
+        item.blockers = [check for check in checks if check.outcome == FAIL and check.key in blocking]
         content.append((item, render_markdown(item.body), checks, worst_outcome(checks)))
     assets = list(waiting["assets"])
-    return render(request, "publishing/inbox.html", {"content": content, "assets": assets,
+    return render(request, "publishing/inbox.html", {"content": content, "assets": assets, "blocking": blocking,
                                                       "total": len(content) + len(assets)})
 
 

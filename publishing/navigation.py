@@ -7,5 +7,9 @@ NAV_ITEMS = [
     ("Calendar", "publishing:calendar", "publishing.view_publishingjob"),
     ("Email sends", "email-send-list", "publishing.view_emailcampaign"),
     ("Email templates", "email-template-list", "publishing.view_emailtemplate"),
+    # Admins alone: aicmo_site.roles gives every other role domain permissions only, so changing roles is
+    # theirs, and it is read from the permission cache the navigation loads anyway (a groups query would
+    # cost every page one more).
+    ("Checks before approval", "publishing:blocking-checks", "auth.change_group"),
 ]
 NAV_BADGES = {"publishing:inbox": approvals_waiting_count}

@@ -33,7 +33,8 @@ def content_list(*, filters: dict | None = None) -> QuerySet[Content]:
 
 def content_detail(*, pk: int) -> Content:
     return (Content.objects.select_related("author", "link_report")
-            .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.prefetch_related("media")),
+            .prefetch_related(Prefetch("versions",
+                                       queryset=ChannelVersion.objects.prefetch_related("media__renditions")),
                               Prefetch("events", queryset=ContentEvent.objects.select_related("by")),
                               "media__renditions", "campaigns")
             .get(pk=pk))
@@ -41,7 +42,8 @@ def content_detail(*, pk: int) -> Content:
 
 def review_queue() -> QuerySet[Content]:
     return (Content.objects.filter(status=ContentStatus.IN_REVIEW).select_related("author", "link_report")
-            .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.prefetch_related("media")),
+            .prefetch_related(Prefetch("versions",
+                                       queryset=ChannelVersion.objects.prefetch_related("media__renditions")),
                               "campaigns"))
 
 
@@ -63,7 +65,7 @@ def approval_inbox(user) -> dict:
     """The approver's inbox: content (with its versions) and assets waiting for this person."""
     content = (content_waiting_for(user).select_related("author", "link_report")
                .prefetch_related(Prefetch("versions", queryset=ChannelVersion.objects.order_by("kind")
-                                          .prefetch_related("media")), "media", "campaigns")
+                                          .prefetch_related("media__renditions")), "media", "campaigns")
                .annotate(waiting_since=Max("reviews__requested_at", filter=Q(reviews__status=ReviewStatus.OPEN)))
                .order_by(F("waiting_since").asc(nulls_first=True), "pk"))
     assets = assets_in_review() if user.has_perm(APPROVE_ASSET) else Asset.objects.none()

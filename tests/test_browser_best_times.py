@@ -14,15 +14,6 @@ from tests.browser import PASSWORD, axe_violations, horizontal_overflow, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
-
-
 def test_heat_map_and_best_time_in_the_builder_at_a_phone_width(live_server, phone, make_user):
     cache.clear()
     make_user("mia", role="Marketer", password=PASSWORD)

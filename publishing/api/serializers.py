@@ -92,8 +92,8 @@ class ContentAnalysisSerializer(ModelSerializer):
     class Meta:
         model = ContentAnalysis
         fields = ["id", "kind", "engine", "engine_label", "status", "status_label", "quality_score",
-                  "relevance_score", "reasons", "suggestions", "measures", "error", "prompt_version", "provider",
-                  "model", "input_tokens", "output_tokens", "cost_estimate", "created_at", "finished_at"]
+                  "relevance_score", "reasons", "suggestions", "measures", "error", "note", "prompt_version",
+                  "provider", "model", "input_tokens", "output_tokens", "cost_estimate", "created_at", "finished_at"]
         read_only_fields = fields
 
 

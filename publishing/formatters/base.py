@@ -63,6 +63,12 @@ class ChannelFormatter:
     # False where a typed @name links nobody (LinkedIn, Facebook, Slack, Discord need the member picked
     # from their own list, or an id): the @ is dropped so the post shows a name, not a broken mention.
     typed_mentions: ClassVar[bool] = True
+    # What the channel accepts of an attached image (None: no known limit); the sources are beside
+    # each channel's values.
+    image_max_bytes: ClassVar[int | None] = None
+    image_max_pixels: ClassVar[int | None] = None
+    # Width / height from narrowest to widest; outside it the channel refuses the image.
+    image_aspect: ClassVar[tuple[float, float] | None] = None
 
     # ---- counting --------------------------------------------------------------------------
     def length(self, text: str) -> int:

@@ -29,6 +29,8 @@ class BlueskyFormatter(ChannelFormatter):
     key = "bluesky"
     label = "Bluesky"
     max_length = 300
+    # app.bsky.embed.images lexicon: an image blob of at most 1,000,000 bytes.
+    image_max_bytes = 1_000_000
 
     def length(self, text: str) -> int:
         return grapheme_count(text)

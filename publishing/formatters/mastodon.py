@@ -10,6 +10,8 @@ class MastodonFormatter(ChannelFormatter):
     label = "Mastodon"
     # The instance may allow more (GET /api/v2/instance); 500 is the default.
     max_length = 500
+    # Mastodon's default media limits: images up to 16 MB.
+    image_max_bytes = 16 * 1024 * 1024
 
     def length(self, text: str) -> int:
         return len(URL.sub("x" * URL_LENGTH, text))

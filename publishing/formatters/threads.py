@@ -6,5 +6,7 @@ class ThreadsFormatter(ChannelFormatter):
     key = "threads"
     label = "Threads"
     max_length = 500
+    # Threads API media specifications: images up to 8 MB.
+    image_max_bytes = 8 * 1024 * 1024
     # Threads links one topic per post.
     max_hashtags = 1

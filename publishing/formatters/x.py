@@ -15,6 +15,8 @@ class XFormatter(ChannelFormatter):
     key = "x"
     label = "X (Twitter)"
     max_length = 280
+    # X media upload docs: images up to 5 MB.
+    image_max_bytes = 5 * 1024 * 1024
     max_hashtags = 3
 
     def length(self, text: str) -> int:

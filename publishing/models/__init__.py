@@ -1,11 +1,11 @@
 from publishing.models.analysis import AnalysisEngine, AnalysisStatus, ContentAnalysis
 from publishing.models.campaigns import Campaign, CampaignContent, CampaignEvent, Channel
-from publishing.models.checks import BlockingCheck, LinkReport
+from publishing.models.checks import BlockingCheck, LinkReport, ReadabilityTarget
 from publishing.models.content import ChannelVersion, Content, ContentEvent, Review, ReviewQueue
 from publishing.models.jobs import JobEvent, MetricSnapshot, PublishingJob
 
 __all__ = [
     "AnalysisEngine", "AnalysisStatus", "BlockingCheck", "Campaign", "CampaignContent", "ContentAnalysis",
     "CampaignEvent", "Channel", "ChannelVersion", "Content", "ContentEvent",
-    "JobEvent", "LinkReport", "MetricSnapshot", "PublishingJob", "Review", "ReviewQueue",
+    "JobEvent", "LinkReport", "MetricSnapshot", "PublishingJob", "ReadabilityTarget", "Review", "ReviewQueue",
 ]

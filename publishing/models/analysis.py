@@ -36,6 +36,9 @@ class ContentAnalysis(models.Model):
     measures = models.JSONField(default=dict, blank=True, help_text="Local analysis: readability, sentiment, "
                                                                      "length, sentence and keyword measures.")
     error = models.TextField(blank=True)
+    note = models.CharField(max_length=300, blank=True,
+                            help_text="Why the local analysis ran instead of the AI (its budget spent, every provider "
+                                      "failing).")
     provider = models.CharField(max_length=120, blank=True)
     model = models.CharField(max_length=120, blank=True)
     input_tokens = models.PositiveIntegerField(default=0)

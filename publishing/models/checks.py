@@ -1,9 +1,10 @@
 """Which automated checks block approval when they fail: one row per blocking check, chosen by an Admin."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from publishing.choices import CheckKind
+from publishing.choices import CheckKind, ContentKind
 
 
 class BlockingCheck(models.Model):
@@ -22,6 +23,27 @@ class BlockingCheck(models.Model):
 
     def __str__(self) -> str:
         return CheckKind(self.key).label
+
+
+class ReadabilityTarget(models.Model):
+    """The hardest reading level an Admin accepts for one kind of content (no row: the default in
+    publishing.checks.DEFAULT_READABILITY_GRADES)."""
+
+    kind = models.CharField("content kind", max_length=32, choices=ContentKind.choices, unique=True)
+    max_grade = models.PositiveSmallIntegerField(
+        "highest grade level", validators=[MinValueValidator(1), MaxValueValidator(18)],
+        help_text="Flesch-Kincaid grade: the years of schooling a reader needs (8-9 reads easily for most adults).",
+    )
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    chosen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{ContentKind(self.kind).label}: grade {self.max_grade} or below"
 
 
 class LinkReport(models.Model):

@@ -23,6 +23,7 @@ from publishing.services.checks import (
     blocking_checks_set,
     content_links_check_request,
     content_links_check_run,
+    readability_targets_set,
 )
 from publishing.services.content import (
     available_actions,
@@ -58,7 +59,7 @@ __all__ = [
     "campaign_activate", "campaign_cancel",
     "campaign_check", "campaign_complete_if_done", "campaign_create", "campaign_duplicate", "campaign_pause",
     "campaign_resume", "campaign_transition",
-    "blocking_checks_set",
+    "blocking_checks_set", "readability_targets_set",
     "campaign_update", "channel_create", "channel_update", "content_approve", "content_archive", "content_create",
     "content_request_changes", "content_submit", "content_transition", "content_update", "job_cancel",
     "job_mark_published", "job_reschedule", "job_retry", "job_transition", "metric_snapshot_record",

@@ -4,7 +4,11 @@ Each text (the content itself and each channel version, as its channel shows it)
 per prompt version: the row is keyed by the text's hash, so asking again changes nothing until the
 text does. With a real text-generation provider ready the AI scores it; otherwise the local analysis
 runs, labelled as such. An AI answer that does not follow the schema is recorded as a failure with
-its reason, never as a score."""
+its reason, never as a score.
+
+When the AI cannot answer (its daily budget spent, every provider failing or its breaker open) the text
+is analysed locally instead, with a note why, and stored under the local rules' version: the AI's cache
+key stays free, so asking again once the budget is back gets the AI's scores."""
 
 from __future__ import annotations
 
@@ -134,15 +138,41 @@ def campaign_context(content: Content) -> tuple[list[str], list[str]]:
 def _run(row: ContentAnalysis, *, goals: list[str], topics: list[str], keywords: list[str]) -> None:
     max_length = formatter_for(row.kind).max_length if row.kind else None
     length = formatter_for(row.kind).length(row.text) if row.kind else len(row.text)
-    fields: dict
-    if row.engine == AnalysisEngine.LOCAL:
-        found = local.analyse_locally(row.text, length=length, max_length=max_length, keywords=keywords)
-        fields = {"status": AnalysisStatus.DONE, "measures": found.measures, "reasons": found.reasons,
-                  "suggestions": found.suggestions}
+    if row.engine == AnalysisEngine.AI:
+        try:
+            fields = _ai_fields(row, max_length=max_length, goals=goals, topics=topics, keywords=keywords)
+        except AIUnavailable as exc:
+            _fall_back_to_local(row, note=exc.note, length=length, max_length=max_length, keywords=keywords)
+            return
     else:
-        fields = _ai_fields(row, max_length=max_length, goals=goals, topics=topics, keywords=keywords)
+        fields = _local_fields(row.text, length=length, max_length=max_length, keywords=keywords)
     ContentAnalysis.objects.filter(pk=row.pk, status=AnalysisStatus.RUNNING).update(
         **fields, finished_at=timezone.now())
+
+
+class AIUnavailable(Exception):
+    def __init__(self, note: str):
+        super().__init__(note)
+        self.note = note
+
+
+def _local_fields(text: str, *, length: int, max_length: int | None, keywords: list[str]) -> dict:
+    found = local.analyse_locally(text, length=length, max_length=max_length, keywords=keywords)
+    return {"status": AnalysisStatus.DONE, "measures": found.measures, "reasons": found.reasons,
+            "suggestions": found.suggestions}
+
+
+@transaction.atomic
+def _fall_back_to_local(row: ContentAnalysis, *, note: str, length: int, max_length: int | None,
+                        keywords: list[str]) -> None:
+    """The claimed AI row becomes the local analysis of its text (replacing an older local one), so
+    nothing local is ever stored under the AI's engine or prompt version."""
+    fields = _local_fields(row.text, length=length, max_length=max_length, keywords=keywords)
+    ContentAnalysis.objects.filter(content_id=row.content_id, kind=row.kind, text_hash=row.text_hash,
+                                   prompt_version=local.RULES_VERSION).exclude(pk=row.pk).delete()
+    ContentAnalysis.objects.filter(pk=row.pk, status=AnalysisStatus.RUNNING).update(
+        **fields, engine=AnalysisEngine.LOCAL, prompt_version=local.RULES_VERSION, note=note, provider="",
+        model="", finished_at=timezone.now())
 
 
 def _ai_fields(row: ContentAnalysis, *, max_length, goals, topics, keywords) -> dict:
@@ -154,10 +184,10 @@ def _ai_fields(row: ContentAnalysis, *, max_length, goals, topics, keywords) -> 
     try:
         result = generate_text(request=request)
     except GatewayError as exc:
-        return {"status": AnalysisStatus.FAILED, "error": f"The AI analysis failed: {exc.message}"}
+        raise AIUnavailable(f"No AI provider could answer ({exc.message}).") from exc
     if result.skipped:
-        return {"status": AnalysisStatus.FAILED, "error": f"The AI analysis was not done: {result.reason}. "
-                                                          "Analyse again to use the local analysis instead."}
+        budget = "budget" in result.reason
+        raise AIUnavailable("AI budget for today spent." if budget else f"The AI was not asked: {result.reason}.")
     answer = result.value
     try:
         jsonschema.validate(answer.data, ai.ANSWER_SCHEMA)

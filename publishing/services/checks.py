@@ -6,9 +6,9 @@ from django.utils import timezone
 from aicmo_site.errors import DomainError
 from aicmo_site.roles import holds_admin_role
 from publishing.checks import FAIL, CheckResult, content_checks
-from publishing.choices import CheckKind
+from publishing.choices import CheckKind, ContentKind
 from publishing.links import content_links, links_check
-from publishing.models import BlockingCheck, Content, LinkReport
+from publishing.models import BlockingCheck, Content, LinkReport, ReadabilityTarget
 
 
 @transaction.atomic
@@ -23,6 +23,22 @@ def blocking_checks_set(*, keys: list[str], by) -> list[str]:
     have = set(BlockingCheck.objects.values_list("key", flat=True))
     BlockingCheck.objects.bulk_create([BlockingCheck(key=key, chosen_by=by) for key in set(keys) - have])
     return sorted(keys)
+
+
+@transaction.atomic
+def readability_targets_set(*, grades: dict[str, int], by) -> dict[str, int]:
+    """The highest grade level each kind of content may need before its readability check warns."""
+    if not holds_admin_role(by):
+        raise DomainError("Only an Admin sets the readability targets.", code="not_admin")
+    unknown = sorted(set(grades) - set(ContentKind.values))
+    if unknown:
+        raise DomainError(f"Unknown content kinds: {', '.join(unknown)}.", code="unknown_kind")
+    for kind, grade in grades.items():
+        target = ReadabilityTarget.objects.filter(kind=kind).first() or ReadabilityTarget(kind=kind)
+        target.max_grade, target.chosen_by = grade, by
+        target.full_clean()
+        target.save()
+    return grades
 
 
 def approval_blockers(content: Content) -> list[CheckResult]:

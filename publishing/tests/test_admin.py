@@ -1,9 +1,11 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from publishing.choices import ContentStatus
+from publishing.choices import CheckKind, ContentKind, ContentStatus
 from publishing.models import Campaign
-from publishing.services import content_submit, versions_generate
+from publishing.services import blocking_checks_set, content_submit, versions_generate
 from publishing.tests.factories import ChannelFactory, ContentFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +70,26 @@ def test_campaign_is_created_in_the_admin_with_contents_and_channels(admin_clien
     assert campaign.audience == {"domains": ["acme.com"]}
     assert list(campaign.channels.all()) == [channel] and list(campaign.contents.all()) == [content]
     assert campaign.created_by.is_superuser
+
+
+def test_approval_queue_lists_failing_checks_and_which_block_with_flat_queries(admin_client_with_queue, make_user):
+    client, contents = admin_client_with_queue
+    author = contents[0].author
+    email = content_submit(content=ContentFactory(kind=ContentKind.EMAIL, title="Spring news", body="Our news.",
+                                                  author=author), by=author)
+    blocking_checks_set(keys=[CheckKind.UNSUBSCRIBE], by=make_user("root", role="Admin"))
+    url = reverse("admin:publishing_reviewqueue_changelist")
+    client.get(url)
+    with CaptureQueriesContext(connection) as three:
+        listing = client.get(url).content.decode()
+    row = listing[listing.index("Spring news"):]
+    assert "Unsubscribe link (blocks approval)" in row[:row.index("</tr>")]
+
+    for n in range(3):
+        versions_generate(content=(more := ContentFactory(author=author, title=f"More {n}")), kinds=["x"])
+        content_submit(content=more, by=author)
+    with CaptureQueriesContext(connection) as six:
+        client.get(url)
+    assert len(six) == len(three)
+    response = client.post(url, {"action": "approve_selected", "_selected_action": [email.pk]}, follow=True)
+    assert "Approval is blocked by failing checks" in response.content.decode()

@@ -120,19 +120,21 @@ def test_an_ai_score_out_of_range_is_an_error_shown_as_such_never_a_score(conten
     assert "did not follow the schema" in row.error and "quality_score" in row.error
 
 
-def test_every_ai_provider_failing_is_an_error_and_asking_again_retries(content, ai_provider, httpserver,
-                                                                        django_capture_on_commit_callbacks):
+def test_every_ai_provider_failing_falls_back_to_local_and_asking_again_retries_the_ai(
+        content, ai_provider, httpserver, django_capture_on_commit_callbacks):
     httpserver.expect_request("/chat/completions").respond_with_json(contract.OPENAI_SERVER_ERROR, status=500)
     _request_and_run(content, django_capture_on_commit_callbacks)
     row = ContentAnalysis.objects.get(kind="")
-    assert row.status == AnalysisStatus.FAILED and "The AI analysis failed" in row.error and "500" in row.error
+    assert (row.engine, row.status, row.prompt_version) == (AnalysisEngine.LOCAL, AnalysisStatus.DONE,
+                                                            local.RULES_VERSION)
+    assert row.quality_score is None and row.provider == "" and "500" in row.note
 
     httpserver.clear()
     httpserver.expect_request("/chat/completions").respond_with_json(contract.openai_completion(json.dumps(SCORES)))
     gateways_health_reset(ai_provider)
     _request_and_run(content, django_capture_on_commit_callbacks)
-    row.refresh_from_db()
-    assert (row.status, row.quality_score, row.error) == (AnalysisStatus.DONE, 78, "")
+    current = dict((target.kind, row) for target, row in analysis.content_analyses_current(content))
+    assert (current[""].engine, current[""].quality_score, current[""].note) == (AnalysisEngine.AI, 78, "")
 
 
 def gateways_health_reset(account):
@@ -154,3 +156,38 @@ def test_an_unexpected_error_fails_that_text_only(content, monkeypatch, django_c
     _request_and_run(content, django_capture_on_commit_callbacks)
     outcome = dict(ContentAnalysis.objects.values_list("kind", "status"))
     assert outcome == {"": AnalysisStatus.DONE, "x": AnalysisStatus.FAILED}
+
+
+def test_a_spent_ai_budget_falls_back_to_local_labelled_and_the_ai_analyses_once_it_is_back(
+        content, httpserver, django_capture_on_commit_callbacks):
+    """A budget of 1 request a day: the content itself gets the AI's scores, its X version the local
+    analysis with the reason, never recorded as an AI result; the next day the AI analyses the version."""
+    account = gateways.account_create(
+        capability=Capability.TEXT_GENERATION, adapter="openai_chat", name="openai",
+        base_url=httpserver.url_for("").rstrip("/"), timeout_seconds=2, credentials={"api_key": "sk-test-1234abcd"},
+        settings={"model": "gpt-4o-mini", "daily_request_budget": "1"})
+    httpserver.expect_request("/chat/completions").respond_with_json(contract.openai_completion(json.dumps(SCORES)))
+
+    _request_and_run(content, django_capture_on_commit_callbacks)
+
+    assert len(httpserver.log) == 1
+    rows = {row.kind: row for row in ContentAnalysis.objects.all()}
+    assert (rows[""].engine, rows[""].quality_score, rows[""].prompt_version) == (AnalysisEngine.AI, 78,
+                                                                                  ai.PROMPT_VERSION)
+    fallback = rows["x"]
+    assert (fallback.engine, fallback.status, fallback.prompt_version) == (
+        AnalysisEngine.LOCAL, AnalysisStatus.DONE, local.RULES_VERSION)
+    assert fallback.note == "AI budget for today spent."
+    assert fallback.quality_score is None and fallback.relevance_score is None and fallback.provider == ""
+    assert fallback.get_engine_display() == "Local analysis (not AI)"
+    assert "flesch_reading_ease" in fallback.measures
+
+    from gateways.models import TextGenerationUsage
+
+    TextGenerationUsage.objects.filter(account=account).delete()  # a new day: the budget is back
+    _, queued = _request_and_run(content, django_capture_on_commit_callbacks)
+
+    assert len(queued) == 1 and len(httpserver.log) == 2
+    current = {target.kind: row for target, row in analysis.content_analyses_current(content)}
+    assert (current["x"].engine, current["x"].quality_score) == (AnalysisEngine.AI, 78)
+    assert ContentAnalysis.objects.filter(kind="x", engine=AnalysisEngine.LOCAL).count() == 1

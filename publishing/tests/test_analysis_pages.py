@@ -79,3 +79,23 @@ def test_content_page_queries_do_not_grow_with_versions(marketer_client, content
     with CaptureQueriesContext(connection) as four:
         marketer_client.get(content.get_absolute_url())
     assert len(four) == len(one)
+
+
+def test_content_page_says_why_the_local_analysis_ran_when_the_ai_budget_is_spent(
+        marketer_client, content, httpserver, django_capture_on_commit_callbacks):
+    from gateways import services as gateways
+    from gateways.capabilities import Capability
+
+    gateways.account_create(capability=Capability.TEXT_GENERATION, adapter="openai_chat", name="openai",
+                            base_url=httpserver.url_for("").rstrip("/"), timeout_seconds=2,
+                            credentials={"api_key": "sk-test-1234abcd"},
+                            settings={"model": "gpt-4o-mini", "daily_request_budget": "0"})
+    with django_capture_on_commit_callbacks():
+        marketer_client.post(reverse("publishing:content-analyse", args=[content.pk]))
+    analysis.content_analysis_run(content_id=content.pk)
+
+    page = marketer_client.get(content.get_absolute_url()).content.decode()
+
+    assert httpserver.log == []
+    assert page.count("Local analysis (not AI)") == 2 and page.count("Not the AI: AI budget for today spent.") == 2
+    assert "Reading ease (Flesch)" in page and "AI analysis" not in page

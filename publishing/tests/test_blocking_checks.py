@@ -7,9 +7,16 @@ from django.urls import reverse
 
 from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.roles import ADMIN, APPROVER, MARKETER
+from publishing.checks import readability_targets
 from publishing.choices import CheckKind, ContentKind, ContentStatus
-from publishing.models import BlockingCheck
-from publishing.services import approval_blockers, blocking_checks_set, content_approve, content_submit
+from publishing.models import BlockingCheck, ReadabilityTarget
+from publishing.services import (
+    approval_blockers,
+    blocking_checks_set,
+    content_approve,
+    content_submit,
+    readability_targets_set,
+)
 from publishing.tests.factories import ContentFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +118,24 @@ def test_the_content_page_says_which_checks_block_and_links_admins_to_the_choice
     assert reverse("publishing:blocking-checks") in page
     client.force_login(email_in_review.author)
     assert reverse("publishing:blocking-checks") not in client.get(email_in_review.get_absolute_url()).content.decode()
+
+
+def test_admin_sets_readability_targets_on_the_same_page_and_bad_grades_are_form_errors(admin, client):
+    url = reverse("publishing:blocking-checks")
+    client.force_login(admin)
+    page = client.get(url).content.decode()
+    assert "What each check does" in page and "Flesch-Kincaid grade against the target" in page
+    assert 'name="email" value="9"' in page and 'name="whitepaper" value="14"' in page
+    grades = {kind: 9 for kind in ContentKind.values}
+    saved = client.post(url, {"form": "readability", **grades, "email": 7}, follow=True).content.decode()
+    assert "Readability targets saved." in saved and 'name="email" value="7"' in saved
+    assert readability_targets()[ContentKind.EMAIL] == 7 and ReadabilityTarget.objects.count() == len(grades)
+    bad = client.post(url, {"form": "readability", **grades, "email": 40}).content.decode()
+    assert "less than or equal to 18" in bad and readability_targets()[ContentKind.EMAIL] == 7
+    assert sorted(BlockingCheck.objects.values_list("key", flat=True)) == []
+
+
+def test_only_an_admin_sets_readability_targets(make_user):
+    with pytest.raises(DomainError) as refused:
+        readability_targets_set(grades={ContentKind.EMAIL: 5}, by=make_user("writer", role=MARKETER))
+    assert refused.value.code == "not_admin" and not ReadabilityTarget.objects.exists()

@@ -23,7 +23,7 @@ def test_clean_social_post_passes_every_check():
     content = ContentFactory(kind=ContentKind.SOCIAL_POST, body="Imports are twice as fast now.", link_url="")
     ChannelVersionFactory(content=content, kind="mastodon", body="Imports are twice as fast now.")
     results = by_key(content)
-    assert set(results) == {"spam_words", "shouting", "alt_text", "channel_fit", "links"}
+    assert set(results) == {"spam_words", "shouting", "readability", "alt_text", "image_size", "channel_fit", "links"}
     assert {r.outcome for r in results.values()} == {checks.PASS}
     assert checks.worst_outcome(list(results.values())) == checks.PASS
 
@@ -85,3 +85,69 @@ def test_content_page_api_and_inbox_show_the_checks(client, make_user, api_as):
     assert "Automated checks: failures" in inbox and "Spam-trigger words" in inbox
     assert api.status_code == 200
     assert {item["key"]: item["outcome"] for item in api.data}["unsubscribe"] == "fail"
+
+
+PLAIN = ("We made imports faster. You can bring in a big list in a minute. Pick the file and press go. "
+         "We check each row for you. Then we tell you what we found. It is quick and it is safe.")
+DENSE = ("Organisations implementing comprehensive multichannel communication methodologies consistently "
+         "demonstrate considerably improved organisational effectiveness, notwithstanding substantial "
+         "implementation complexity, particularly regarding interdepartmental coordination responsibilities "
+         "and infrastructural modernisation requirements throughout geographically distributed operations. "
+         "Consequently, stakeholders prioritising operational standardisation frequently underestimate "
+         "organisational resistance accompanying transformational communication initiatives.")
+
+
+def test_readability_passes_plain_text_and_fails_dense_text_against_the_kind_target():
+    plain = checks.readability_check(ContentKind.EMAIL, PLAIN, max_grade=9)
+    assert plain.outcome == checks.PASS and "the target for Email is grade 9 or below" in plain.reason
+    dense = checks.readability_check(ContentKind.EMAIL, DENSE, max_grade=9)
+    assert dense.outcome == checks.FAIL and "reading ease" in dense.reason and "shorter sentences" in dense.reason
+    grade = float(dense.reason.split("Grade level ")[1].split(",")[0])
+    assert checks.readability_check(ContentKind.WHITEPAPER, DENSE, max_grade=round(grade) - 1).outcome == checks.WARN
+    short = checks.readability_check(ContentKind.EMAIL, "Hello there.", max_grade=9)
+    assert short.outcome == checks.PASS and short.reason.startswith("Not scored: 2 words")
+
+
+def test_readability_uses_the_admins_target_for_the_kind(make_user):
+    from publishing.services import readability_targets_set
+
+    content = ContentFactory(kind=ContentKind.WHITEPAPER, title="Report", summary="", body=DENSE, link_url="")
+    assert "the target for Whitepaper is grade 14 or below" in by_key(content)["readability"].reason
+    readability_targets_set(grades={ContentKind.WHITEPAPER: 6}, by=make_user("root", role="Admin"))
+    result = by_key(content)["readability"]
+    assert result.outcome == checks.FAIL and "the target for Whitepaper is grade 6 or below" in result.reason
+
+
+def _publish_copy(asset, size_bytes):
+    from media.models import Rendition
+
+    return Rendition.objects.create(asset=asset, preset="publish", format="jpeg", width=asset.width,
+                                    height=asset.height, size_bytes=size_bytes, file=f"renditions/{asset.pk}/p.jpg",
+                                    source_key="test")
+
+
+def test_image_sizes_against_each_channels_limits():
+    content = ContentFactory(kind=ContentKind.SOCIAL_POST, body="Spring photos.", link_url="")
+    fits = AssetFactory(name="small.jpg")
+    big_upload = AssetFactory(name="big.jpg", size_bytes=3_000_000)
+    too_wide = AssetFactory(name="banner.jpg", width=4000, height=1000)
+    bluesky = ChannelVersionFactory(content=content, kind="bluesky", body="Spring photos.")
+    bluesky.media.add(fits, big_upload)
+    assert checks.image_size_check([bluesky]).outcome == checks.WARN
+    assert "the copy made for publishing may be smaller" in checks.image_size_check([bluesky]).reason
+
+    _publish_copy(big_upload, 900_000)  # the metadata-free copy fits Bluesky's 1,000,000 bytes
+    result = checks.image_size_check([bluesky])
+    assert result.outcome == checks.PASS and result.reason == "All 2 images fit their channels."
+    _publish_copy(fits, 1_200_000)
+    result = checks.image_size_check([bluesky])
+    assert result.outcome == checks.FAIL and "small.jpg on Bluesky: the copy sent is 1.1\xa0MB" in result.reason
+
+    instagram = ChannelVersionFactory(content=content, kind="instagram", body="Spring photos.")
+    instagram.media.add(too_wide)
+    result = checks.image_size_check([instagram])
+    assert result.outcome == checks.FAIL and "ratio 4.00" in result.reason and "0.8 to 1.91" in result.reason
+    facebook = ChannelVersionFactory(content=content, kind="facebook", body="Spring photos.")
+    facebook.media.add(too_wide)
+    assert checks.image_size_check([facebook]).outcome == checks.PASS
+    assert checks.image_size_check([]).reason == "No images attached to the channel versions."

@@ -5,10 +5,11 @@ import pytest
 from media.choices import AssetStatusChoices
 from media.services.approval import asset_submit
 from media.tests.factories import AssetFactory
-from publishing.choices import ContentStatus
+from publishing.choices import CheckKind, ContentKind, ContentStatus
 from publishing.selectors import approvals_waiting_count
+from publishing.services import blocking_checks_set
 from publishing.services.content import content_submit
-from publishing.tests.factories import ContentFactory
+from publishing.tests.factories import ChannelVersionFactory, ContentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +31,9 @@ def waiting(make_user):
 def test_inbox_lists_what_waits_oldest_first_with_previews(client, make_user, waiting, django_assert_num_queries):
     client.force_login(make_user("ada", role="Approver"))
     client.get("/publishing/approvals/")  # warms the permission and session caches
-    # 10th: the content's media, for the alt-text check; 11th: its campaigns, for the UTM check
-    with django_assert_num_queries(11):
+    # 10th: the content's media, for the alt-text check; 11th: its campaigns, for the UTM check; 12th and
+    # 13th: the readability targets and the blocking checks, read once for the whole inbox
+    with django_assert_num_queries(13):
         html = client.get("/publishing/approvals/").content.decode()
     assert html.index("Older post") < html.index("Newer post")
     assert "Still a draft" not in html
@@ -45,7 +47,7 @@ def test_query_count_does_not_grow_with_the_inbox(client, make_user, waiting, dj
     content_submit(content=ContentFactory(author=waiting["author"]), by=waiting["author"])
     asset_submit(asset=AssetFactory(), by=waiting["author"])
     client.get("/publishing/approvals/")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         client.get("/publishing/approvals/")
 
 
@@ -98,3 +100,32 @@ def test_deciding_twice_says_it_is_no_longer_waiting(client, make_user, waiting)
     html = client.post(f"/publishing/approvals/content/{waiting['older'].pk}/", {"decision": "approve"},
                        follow=True).content.decode()
     assert "is no longer waiting for your approval" in html
+
+
+def test_the_inbox_marks_blocking_failures_and_disables_approving_them(client, make_user, waiting,
+                                                                      django_assert_num_queries):
+    email = ContentFactory(kind=ContentKind.EMAIL, title="Spring news", body="Our news.", author=waiting["author"])
+    ChannelVersionFactory(content=email, kind="x", body="Our news.").media.add(AssetFactory(name="Team photo"))
+    content_submit(content=email, by=waiting["author"])
+    blocking_checks_set(keys=[CheckKind.UNSUBSCRIBE], by=make_user("root", role="Admin"))
+    client.force_login(make_user("ada", role="Approver"))
+    client.get("/publishing/approvals/")
+    with django_assert_num_queries(15):  # two more with versions' images: those images and their renditions
+        html = client.get("/publishing/approvals/").content.decode()
+
+    item = _inbox_item(html, email.pk)
+    assert "(1 block approval)" in item and "(blocks approval while it fails)" in item
+    assert f'disabled aria-describedby="blocked-{email.pk}"' in item
+    assert "Approval is blocked by failing checks: Unsubscribe link." in item
+    assert "disabled" not in _inbox_item(html, waiting["older"].pk)
+
+    response = client.post(f"/publishing/approvals/content/{email.pk}/", {"decision": "approve"}, follow=True)
+    assert "Approval is blocked by failing checks" in response.content.decode()
+    email.refresh_from_db()
+    assert email.status == ContentStatus.IN_REVIEW
+
+
+def _inbox_item(html: str, pk: int) -> str:
+    start = html.index(f'id="content-{pk}"')
+    ends = [i for i in (html.find('class="card inbox-item"', start), html.find("</ol>", start)) if i != -1]
+    return html[start:min(ends)]

@@ -1,6 +1,7 @@
 """The link checker against loopback servers: working, redirected, broken, slow, redirected to an internal
 address (refused by the gateways' guard), and many links at once."""
 
+import re
 import threading
 import time
 
@@ -168,3 +169,56 @@ def test_the_content_page_checks_links_on_demand(client, make_user, django_captu
 
     client.force_login(make_user("reader", role="Analyst"))
     assert client.post(reverse("publishing:content-check-links", args=[content.pk])).status_code == 403
+
+
+def test_500_links_on_five_hosts_are_all_reported_in_order_within_each_hosts_limit():
+    """The bench's shape (bench/publishing_links.py) for correctness only: every link reported, in the
+    order given, with its outcome, and never more than PER_SITE requests at once on any one host."""
+    hosts = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
+    servers, busiest = [], {}
+    lock = threading.Lock()
+
+    def handler_for(host):
+        state = {"now": 0}
+        busiest[host] = 0
+
+        def answer(request):
+            with lock:
+                state["now"] += 1
+                busiest[host] = max(busiest[host], state["now"])
+            time.sleep(0.01)
+            with lock:
+                state["now"] -= 1
+            kind = request.path.strip("/").split("/")[0]
+            if kind == "gone":
+                return Response("", status=404)
+            if kind == "moved":
+                return Response(status=301, headers={"Location": "/ok/after-move"})
+            return Response("", status=200)
+
+        return answer
+
+    try:
+        for host in hosts:
+            server = HTTPServer(host=host, threaded=True)
+            server.start()
+            server.expect_request(re.compile(r"/.*")).respond_with_handler(handler_for(host))
+            servers.append(server)
+        kinds = ("ok", "ok", "gone", "moved")
+        urls = [f"http://{hosts[n % 5]}:{servers[n % 5].port}/{kinds[n // 5 % 4]}/{n}" for n in range(500)]
+        content = ContentFactory(link_url="", summary="", body="\n".join(f"- <{url}>" for url in urls))
+        assert links.content_links(content, versions=[]) == urls
+        results = links.links_check(urls, use_cache=False)
+    finally:
+        for server in servers:
+            server.clear()
+            server.stop()
+
+    assert [result.url for result in results] == urls
+    outcomes = {kind: [r for r, url in zip(results, urls, strict=True) if f"/{kind}/" in url] for kind in kinds}
+    assert len(outcomes["ok"]) == 250 and all(r.ok and not r.redirected for r in outcomes["ok"])
+    assert len(outcomes["gone"]) == 125 and all(not r.ok and r.status == 404 for r in outcomes["gone"])
+    assert len(outcomes["moved"]) == 125 and all(r.ok and r.final_url.endswith("/ok/after-move")
+                                                 for r in outcomes["moved"])
+    assert all(1 <= most <= links.PER_SITE for most in busiest.values()), busiest
+    assert max(busiest.values()) > 1  # they did run at once
