@@ -34,6 +34,11 @@ class StepKind(models.TextChoices):
     REMOVE_TAG = "remove_tag", "Remove a tag"
     SET_LIFECYCLE = "set_lifecycle", "Change the lifecycle stage"
     SET_FIELD = "set_field", "Set a field"
+    ADD_TO_LIST = "add_to_list", "Add to a list"
+    REMOVE_FROM_LIST = "remove_from_list", "Remove from a list"
+    CALL_WEBHOOK = "call_webhook", "Call a signed webhook"
+    NOTIFY = "notify", "Notify a person"
+    ENROL = "enrol", "Enrol in another journey"
     EXIT = "exit", "Exit"
 
 
@@ -63,3 +68,11 @@ class ExitTrigger(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
     CONVERTED = "converted", "Converted"
     LEFT_SEGMENT = "left_segment", "Left the entry segment"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Not sent"
+    UNKNOWN = "unknown", "Outcome unknown"

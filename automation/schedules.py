@@ -1,4 +1,6 @@
 SCHEDULES = [
     {"name": "automation: run the journeys", "func": "automation.tasks.journeys_run",
      "schedule_type": "I", "minutes": 1, "repeats": -1},
+    {"name": "automation: send journey notifications", "func": "automation.tasks.journey_notifications_send",
+     "schedule_type": "I", "minutes": 1, "repeats": -1},
 ]

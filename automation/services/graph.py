@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
 from automation.choices import BRANCHING, StepKind
+from automation.services.actions import config_errors as action_config_errors
 from crm.choices import LifecycleStatus
 
 WAIT_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
@@ -49,7 +50,8 @@ def _config_errors(step: dict) -> list[str]:
             return ["Choose a lifecycle stage."]
         if asked == ["field"] and "equals" not in config:
             return ["Say which value the field must equal."]
-    return []
+        return []
+    return action_config_errors(kind, config)
 
 
 def graph_validate(steps: list[dict]) -> None:

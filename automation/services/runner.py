@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, StepKind
 from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
+from automation.services import actions
 from automation.services.graph import wait_seconds
 from crm.models import Contact, Segment
 from crm.selectors import contacts_emailable, segment_queryset
@@ -140,6 +141,18 @@ def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
         _set_field(contact_ids, config["field"], config.get("value", ""), now)
     elif kind == StepKind.SEND_EMAIL:
         return _send_email(step, contact_ids)
+    elif kind == StepKind.ADD_TO_LIST:
+        actions.contacts_list_add(step, contact_ids)
+    elif kind == StepKind.REMOVE_FROM_LIST:
+        actions.contacts_list_remove(step, contact_ids)
+    elif kind == StepKind.NOTIFY:
+        actions.notification_queue(step, contact_ids, now)
+    elif kind == StepKind.CALL_WEBHOOK:
+        return [_Move("queued" if actions.webhooks_queue(step, rows) else "no subscription", step.next)] * len(rows)
+    elif kind == StepKind.ENROL:
+        entered = actions.contacts_enrol(step, contact_ids, now)
+        return [_Move("enrolled" if contact_id in entered else "not enrolled", step.next)
+                for contact_id in contact_ids]
     elif kind == StepKind.CONDITION:
         holding = _condition_holds(step, contact_ids)
         return [_Move("yes", step.next) if contact_id in holding else _Move("no", step.other)
