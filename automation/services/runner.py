@@ -9,7 +9,8 @@
   after it, never half-way, so nothing is applied twice or skipped.
 - An email step's effect is the delivery row, queued in the same transaction: the email sender then
   sends it at most once (its own lease and "outcome unknown" discipline), and the delivery's unique
-  (send, contact) key stops a repeat.
+  (send, contact, occurrence) key, the occurrence being the enrolment, stops a repeat within one entry
+  while a re-entry is sent again.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
     elif kind == StepKind.SET_FIELD:
         _set_field(contact_ids, config["field"], config.get("value", ""), now)
     elif kind == StepKind.SEND_EMAIL:
-        return _send_email(step, contact_ids)
+        return _send_email(step, rows)
     elif kind == StepKind.ADD_TO_LIST:
         actions.contacts_list_add(step, contact_ids)
     elif kind == StepKind.REMOVE_FROM_LIST:
@@ -172,10 +173,15 @@ def _set_field(contact_ids: list[int], name: str, value, now) -> None:
     Contact.objects.bulk_update(contacts, ["custom_fields", "updated_at"])
 
 
-def _send_email(step: JourneyStep, contact_ids: list[int]) -> list[_Move]:
+def _send_email(step: JourneyStep, rows: list[tuple]) -> list[_Move]:
+    """One delivery per enrolment: a contact who re-enters the journey is sent the email again, and a
+    batch replayed after a rollback (or a loop back to the step within one entry) adds nothing."""
     from publishing.email.services import email_deliveries_add
 
-    email_deliveries_add(email_campaign=step.email_campaign, contact_ids=contact_ids)
+    email_deliveries_add(email_campaign=step.email_campaign, occurrences=JourneyEnrolment.objects.filter(
+        pk__in=[row[0] for row in rows]).order_by().annotate(audience_id=F("contact_id"), occurrence=F("pk"))
+        .values("audience_id", "occurrence"))
+    contact_ids = [row[1] for row in rows]
     emailable = set(contacts_emailable(Contact.objects.filter(pk__in=contact_ids)).values_list("pk", flat=True))
     return [_Move("queued" if contact_id in emailable else "not emailable", step.next) for contact_id in contact_ids]
 
