@@ -3,7 +3,7 @@ Read-only: a status or a contact's place changes only through the services (the 
 
 from django.contrib import admin
 
-from automation.models import Journey, JourneyEnrolment, JourneyNotification, JourneyStep, JourneyStepRun
+from automation.models import Journey, JourneyEnrolment, JourneyNotification, JourneyStep, JourneyStepRun, Task
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -56,3 +56,12 @@ class JourneyNotificationAdmin(ReadOnlyAdmin):
     list_display = ("step", "user", "status", "created_at", "sent_at")
     list_filter = ("status",)
     list_select_related = ("step", "user")
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ("title", "contact", "assignee", "due_on", "done")
+    list_filter = ("done", "assignee")
+    list_select_related = ("contact", "assignee")
+    search_fields = ("title", "contact__email")
+    raw_id_fields = ("contact",)

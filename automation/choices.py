@@ -39,6 +39,7 @@ class StepKind(models.TextChoices):
     CALL_WEBHOOK = "call_webhook", "Call a signed webhook"
     NOTIFY = "notify", "Notify a person"
     ENROL = "enrol", "Enrol in another journey"
+    CREATE_TASK = "create_task", "Create a task for a person"
     EXIT = "exit", "Exit"
 
 

@@ -16,7 +16,7 @@ from automation.choices import (
 )
 
 __all__ = ["Journey", "JourneyEnrolment", "JourneyNotification", "JourneySegmentMember", "JourneyStep",
-           "JourneyStepRun"]
+           "JourneyStepRun", "Task"]
 
 
 class Journey(models.Model):
@@ -166,3 +166,26 @@ class JourneyNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step_id} to {self.user_id}: {len(self.contact_ids)} contacts ({self.status})"
+
+
+class Task(models.Model):
+    """Something a person is to do about a contact (call them, send a quote), created by a journey's task
+    step or by hand."""
+
+    title = models.CharField(max_length=200)
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                                 help_text="The person who is to do it")
+    due_on = models.DateField(null=True, blank=True, verbose_name="due date")
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True, editable=False)
+    step = models.ForeignKey(JourneyStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks",
+                             editable=False, help_text="The journey step that created it")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["done", "due_on", "id"]
+        indexes = [models.Index(fields=["assignee", "done", "due_on"], name="automation_task_mine")]
+
+    def __str__(self) -> str:
+        return self.title

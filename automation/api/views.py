@@ -13,8 +13,9 @@ from automation.api.serializers import (
     JourneySerializer,
     JourneyStatsSerializer,
     StepsInputSerializer,
+    TaskSerializer,
 )
-from automation.models import Journey
+from automation.models import Journey, Task
 from crm.models import Contact
 
 CHANGE = ["automation.change_journey"]
@@ -94,3 +95,23 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         given.is_valid(raise_exception=True)
         contact = get_object_or_404(Contact, pk=given.validated_data["contact_id"])
         return Response({"removed": services.journey_remove_contact(journey=self.get_object(), contact=contact)})
+
+
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """My tasks (those journeys' task steps gave me): open ones by default, `?done=true` for the finished;
+    mark one done."""
+
+    serializer_class = TaskSerializer
+    queryset = Task.objects.none()
+    search_fields = ("title", "contact__email")
+    action_permissions = {"done": ["automation.view_task"]}
+
+    def get_queryset(self):
+        done = self.request.query_params.get("done", "false").lower()
+        return selectors.tasks_of(self.request.user, done={"true": True, "false": False}.get(done))
+
+    @extend_schema(request=None, responses=TaskSerializer, operation_id="tasks_mark_done")
+    @action(detail=True, methods=["post"], url_path="done")
+    def done(self, request, pk=None):
+        task = get_object_or_404(selectors.tasks_of(request.user, done=None), pk=pk)
+        return Response(TaskSerializer(services.task_mark_done(task=task, by=request.user)).data)

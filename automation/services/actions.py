@@ -35,11 +35,26 @@ def config_errors(kind: str, config: dict) -> list[str]:
         if not _exists(get_user_model(), config.get("user_id"), is_active=True, email__gt=""):
             return ["Choose the person to notify (an active user with an email address)."]
         return []
+    if kind == StepKind.CREATE_TASK:
+        return _task_errors(config)
     if kind == StepKind.ENROL:
         if not _exists(Journey, config.get("journey_id")):
             return ["Choose the journey to enrol contacts in."]
         return []
     return []
+
+
+def _task_errors(config: dict) -> list[str]:
+    errors = []
+    title = config.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > 200:
+        errors.append("Give the task a title (at most 200 characters).")
+    if not _exists(get_user_model(), config.get("user_id"), is_active=True):
+        errors.append("Choose the person the task is for.")
+    days = config.get("due_in_days")
+    if days is not None and not (isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= 365):
+        errors.append("Give the due date as 0 to 365 days after the step, or none.")
+    return errors
 
 
 def _exists(model, pk, **filters) -> bool:

@@ -28,6 +28,7 @@ from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, S
 from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
 from automation.services import actions
 from automation.services.graph import wait_seconds
+from automation.services.person_tasks import tasks_create_for_step
 from crm.models import Contact, Segment
 from crm.selectors import contacts_emailable, segment_queryset
 from crm.services import contacts_tag, contacts_transition, contacts_untag
@@ -148,6 +149,8 @@ def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
         actions.contacts_list_remove(step, contact_ids)
     elif kind == StepKind.NOTIFY:
         actions.notification_queue(step, contact_ids, now)
+    elif kind == StepKind.CREATE_TASK:
+        tasks_create_for_step(step=step, contact_ids=contact_ids, now=now)
     elif kind == StepKind.CALL_WEBHOOK:
         return [_Move("queued" if actions.webhooks_queue(step, rows) else "no subscription", step.next)] * len(rows)
     elif kind == StepKind.ENROL:
