@@ -158,7 +158,7 @@ def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
         return [_Move("enrolled" if contact_id in entered else "not enrolled", step.next)
                 for contact_id in contact_ids]
     elif kind == StepKind.CONDITION:
-        holding = _condition_holds(step, contact_ids)
+        holding = _condition_holds(step, rows)
         return [_Move("yes", step.next) if contact_id in holding else _Move("no", step.other)
                 for contact_id in contact_ids]
     elif kind == StepKind.RANDOM_SPLIT:
@@ -189,10 +189,10 @@ def _send_email(step: JourneyStep, rows: list[tuple]) -> list[_Move]:
     return [_Move("queued" if contact_id in emailable else "not emailable", step.next) for contact_id in contact_ids]
 
 
-def _condition_holds(step: JourneyStep, contact_ids: list[int]) -> set[int]:
+def _condition_holds(step: JourneyStep, rows: list[tuple]) -> set[int]:
     from publishing.email.models import EmailDelivery
 
-    config = step.config
+    config, contact_ids = step.config, [row[1] for row in rows]
     contacts = Contact.objects.filter(pk__in=contact_ids)
     if "tag" in config:
         contacts = contacts.filter(tags__name=config["tag"])
@@ -208,6 +208,9 @@ def _condition_holds(step: JourneyStep, contact_ids: list[int]) -> set[int]:
         sends = JourneyStep.objects.filter(journey_id=step.journey_id, kind=StepKind.SEND_EMAIL,
                                            email_campaign__isnull=False).values("email_campaign__campaign_id")
         mark = "first_clicked_at" if config.get("clicked_last_email") else "first_opened_at"
+        # Sent in this entry (its enrolment is the delivery's occurrence), not an earlier one; 0 is a
+        # delivery queued before deliveries had occurrences.
         return set(EmailDelivery.objects.filter(contact_id__in=contact_ids, campaign_id__in=sends,
+                                                occurrence__in=[0, *(row[0] for row in rows)],
                                                 **{f"{mark}__isnull": False}).values_list("contact_id", flat=True))
     return set(contacts.values_list("pk", flat=True))

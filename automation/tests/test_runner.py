@@ -178,3 +178,23 @@ def test_a_contact_who_reenters_an_every_time_journey_is_sent_its_email_once_per
     # The same entry's step applied again (a replayed batch) queues nothing more.
     _send_email(step, [(entries[0], ann.pk, step.pk, 0)])
     assert deliveries.count() == 2
+
+
+def test_a_click_in_an_earlier_entry_does_not_count_for_the_next_one(smtp_server):
+    from automation.choices import ReEntry
+
+    smtp_account(smtp_server)
+    ann = ContactFactory()
+    trip = journey(reentry=ReEntry.EVERY_TIME, steps=[
+        {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk}, "next": "ask"},
+        {"key": "ask", "kind": "condition", "config": {"clicked_last_email": True}, "next": "end", "other": "end"},
+        END])
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    journeys_batch = journeys_run_batch()
+    assert journeys_batch == 1
+    EmailDelivery.objects.filter(contact=ann).update(first_clicked_at=timezone.now())
+    journeys_run_due()
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    journeys_run_due()
+    asked = JourneyStepRun.objects.filter(step__key="ask").order_by("enrolment_id").values_list("outcome", flat=True)
+    assert list(asked) == ["yes", "no"]
