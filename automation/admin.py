@@ -3,7 +3,7 @@ Read-only: a status or a contact's place changes only through the services (the 
 
 from django.contrib import admin
 
-from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
+from automation.models import Journey, JourneyEnrolment, JourneyNotification, JourneyStep, JourneyStepRun, Task
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -15,6 +15,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
 
 
 class JourneyStepInline(admin.TabularInline):
@@ -30,7 +33,6 @@ class JourneyAdmin(ReadOnlyAdmin):
     list_display = ("name", "status", "reentry", "activated_at", "created_at")
     list_filter = ("status", "reentry")
     search_fields = ("name",)
-    readonly_fields = [f.name for f in Journey._meta.fields]
     inlines = [JourneyStepInline]
 
 
@@ -40,7 +42,6 @@ class JourneyEnrolmentAdmin(ReadOnlyAdmin):
     list_filter = ("status", "journey")
     list_select_related = ("journey", "contact", "step")
     raw_id_fields = ("contact",)
-    readonly_fields = [f.name for f in JourneyEnrolment._meta.fields]
 
 
 @admin.register(JourneyStepRun)
@@ -48,4 +49,19 @@ class JourneyStepRunAdmin(ReadOnlyAdmin):
     list_display = ("enrolment", "step", "visit", "outcome", "ran_at")
     list_filter = ("outcome",)
     list_select_related = ("enrolment", "step")
-    readonly_fields = [f.name for f in JourneyStepRun._meta.fields]
+
+
+@admin.register(JourneyNotification)
+class JourneyNotificationAdmin(ReadOnlyAdmin):
+    list_display = ("step", "user", "status", "created_at", "sent_at")
+    list_filter = ("status",)
+    list_select_related = ("step", "user")
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ("title", "contact", "assignee", "due_on", "done")
+    list_filter = ("done", "assignee")
+    list_select_related = ("contact", "assignee")
+    search_fields = ("title", "contact__email")
+    raw_id_fields = ("contact",)

@@ -37,6 +37,12 @@ class StepKind(models.TextChoices):
     REMOVE_TAG = "remove_tag", "Remove a tag"
     SET_LIFECYCLE = "set_lifecycle", "Change the lifecycle stage"
     SET_FIELD = "set_field", "Set a field"
+    ADD_TO_LIST = "add_to_list", "Add to a list"
+    REMOVE_FROM_LIST = "remove_from_list", "Remove from a list"
+    CALL_WEBHOOK = "call_webhook", "Call a signed webhook"
+    NOTIFY = "notify", "Notify a person"
+    ENROL = "enrol", "Enrol in another journey"
+    CREATE_TASK = "create_task", "Create a task for a person"
     EXIT = "exit", "Exit"
 
 
@@ -78,3 +84,11 @@ class ExitTrigger(models.TextChoices):
 # The engagement events a journey may start on or wait for (payments are conversions with a value).
 JOURNEY_EVENTS = (EventKind.OPENED, EventKind.CLICKED, EventKind.FORM_SUBMIT, EventKind.CONVERTED,
                   EventKind.REPLIED, EventKind.PAGE_VIEW)
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Not sent"
+    UNKNOWN = "unknown", "Outcome unknown"

@@ -6,9 +6,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, ReEntry, StepKind
+from automation.choices import (
+    ENROLMENT_LIVE,
+    EnrolmentStatus,
+    JourneyStatus,
+    NotificationStatus,
+    ReEntry,
+    StepKind,
+)
 
-__all__ = ["Journey", "JourneyEnrolment", "JourneySegmentMember", "JourneyStep", "JourneyStepRun"]
+__all__ = ["Journey", "JourneyEnrolment", "JourneyNotification", "JourneySegmentMember", "JourneyStep",
+           "JourneyStepRun", "Task"]
 
 
 class Journey(models.Model):
@@ -140,3 +148,50 @@ class JourneySegmentMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} in segment {self.segment_id} for journey {self.journey_id}"
+
+
+class JourneyNotification(models.Model):
+    """A notify step's digest to one person: the contacts one runner batch took through the step. Written
+    in that batch's transaction, then sent by the worker at most once: a send whose worker died mid-way
+    is marked outcome unknown, never sent again on a guess."""
+
+    step = models.ForeignKey(JourneyStep, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name="person notified")
+    contact_ids = models.JSONField(default=list, help_text="The contacts who reached the step in this batch")
+    status = models.CharField(max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING,
+                              editable=False)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="automation_notification_due")]
+
+    def __str__(self) -> str:
+        return f"{self.step_id} to {self.user_id}: {len(self.contact_ids)} contacts ({self.status})"
+
+
+class Task(models.Model):
+    """Something a person is to do about a contact (call them, send a quote), created by a journey's task
+    step or by hand."""
+
+    title = models.CharField(max_length=200)
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                                 help_text="The person who is to do it")
+    due_on = models.DateField(null=True, blank=True, verbose_name="due date")
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True, editable=False)
+    step = models.ForeignKey(JourneyStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks",
+                             editable=False, help_text="The journey step that created it")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["done", "due_on", "id"]
+        indexes = [models.Index(fields=["assignee", "done", "due_on"], name="automation_task_mine")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,9 +1,9 @@
-"""Reads of journeys: the list with its steps, and where contacts are in one journey."""
+"""Reads of journeys: the list with its steps, where contacts are in one journey; people's tasks."""
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from automation.choices import ENROLMENT_LIVE, EnrolmentStatus
-from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
+from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun, Task
 
 
 def journey_list() -> QuerySet[Journey]:
@@ -32,3 +32,14 @@ def journey_stats(journey: Journey) -> dict:
                     .values("step__version").annotate(on_the_way=Count("id")).order_by("step__version"))
     return {**totals, "version": journey.version, "steps": steps,
             "versions": [{"version": row["step__version"], "on_the_way": row["on_the_way"]} for row in versions]}
+
+
+def tasks_of(user, *, done: bool | None = False, query: str = "") -> QuerySet[Task]:
+    """A person's tasks, soonest due first (those without a date last), with their contact and journey."""
+    tasks = Task.objects.filter(assignee=user).select_related("contact", "step__journey")
+    if done is not None:
+        tasks = tasks.filter(done=done)
+    if query:
+        tasks = tasks.filter(Q(title__icontains=query) | Q(contact__email__icontains=query)
+                             | Q(contact__first_name__icontains=query) | Q(contact__last_name__icontains=query))
+    return tasks.order_by(F("due_on").asc(nulls_last=True), "id")

@@ -1,5 +1,7 @@
 """django-q2 entry points of journeys: thin, idempotent (a second run finds nothing due)."""
 
+from dataclasses import asdict
+
 from django_q.tasks import async_task
 
 from automation.choices import EnrolmentStatus
@@ -9,6 +11,7 @@ from automation.services import (
     journeys_event_waits_release,
     journeys_run_due,
     journeys_triggers_apply,
+    notifications,
 )
 
 # A scheduled run stops after this many batches so the next minute's run, and other tasks, get a turn.
@@ -40,3 +43,9 @@ def journeys_date_entries() -> int:
     """Daily: enrol those whose birthday, renewal date... comes round (once per occurrence, so a
     second run the same day enrols no one)."""
     return journeys_date_entries_apply()
+
+
+
+def journey_notifications_send() -> dict:
+    """After each batch with a notify step, and every minute for what a dead worker left."""
+    return asdict(notifications.journey_notifications_send())

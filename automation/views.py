@@ -1,10 +1,12 @@
 """Back-office pages of journeys: the list, and a journey's steps as a vertical flow with how many
-contacts are on each, with the actions the person may take (the workflow's available_actions)."""
+contacts are on each, with the actions the person may take (the workflow's available_actions); and the
+person's own tasks."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
@@ -70,3 +72,30 @@ def journey_action(request, pk: int, name: str):
     else:
         messages.success(request, f"{journey.name} {DONE[name]}")
     return redirect("automation:journey-detail", pk=journey.pk)
+
+
+TASK_SHOWN = {"open": False, "done": True, "all": None}
+
+
+@login_required
+@permission_required("automation.view_task", raise_exception=True)
+def task_list(request):
+    shown, query = request.GET.get("shown", "open"), request.GET.get("q", "").strip()
+    shown = shown if shown in TASK_SHOWN else "open"
+    page = Paginator(selectors.tasks_of(request.user, done=TASK_SHOWN[shown], query=query), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "automation/task_list.html", {"page": page, "shown": shown, "q": query})
+
+
+@login_required
+@permission_required("automation.view_task", raise_exception=True)
+@require_POST
+def task_done(request, pk: int):
+    task = get_object_or_404(selectors.tasks_of(request.user, done=None), pk=pk)
+    services.task_mark_done(task=task, by=request.user)
+    messages.success(request, f"Done: {task.title} ({task.contact.email}).")
+    back = request.POST.get("back", "")
+    # Back to the same filtered page, never to another site.
+    if back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("automation:task-list")

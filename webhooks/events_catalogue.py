@@ -18,5 +18,7 @@ EVENTS = {
     "campaign.completed": "Campaign completed",
     "alert.opened": "Alert opened",
     "alert.resolved": "Alert resolved",
+    # Sent only to the subscription a journey's webhook step names, never fanned out.
+    "journey.webhook": "A journey's webhook step",
 }
 EVENT_CHOICES = tuple(EVENTS.items())

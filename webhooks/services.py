@@ -115,6 +115,24 @@ def outbox_expand(*, limit: int = 100) -> int:
     return len(batches)
 
 
+def messages_queue(*, subscription: WebhookSubscription, event: str, messages: list[tuple[str, dict]]) -> int:
+    """Messages addressed to one subscription whatever events it lists (a journey's webhook step), written in
+    the caller's transaction and delivered after it commits. Each `(message_id, data)` carries the caller's
+    own id: it is unique, so the same message can never be queued twice, and the receiver drops a retry of
+    it by its webhook-id."""
+    if event not in EVENTS:
+        raise ValueError(f"Unknown webhook event {event!r}")
+    now = timezone.now()
+    stamp = now.isoformat(timespec="seconds")
+    WebhookMessage.objects.bulk_create(
+        [WebhookMessage(subscription=subscription, event=event, message_id=message_id, next_attempt_at=now,
+                        body={"type": event, "timestamp": stamp, "data": data}) for message_id, data in messages],
+        batch_size=1000)
+    if messages:
+        deliver_after_commit()
+    return len(messages)
+
+
 def _claim(limit: int, retries_due_by) -> list[int]:
     now = timezone.now()
     # New messages are taken whenever they arrive; retries only if due when the run began.

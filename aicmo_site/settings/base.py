@@ -254,7 +254,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "publishing.channel", "publishing.campaign", "publishing.campaigncontent", "publishing.content",
         "publishing.channelversion", "publishing.emailtemplate", "publishing.emailblock",
         "publishing.emailcampaign", "publishing.abtest", "publishing.abvariant",
-        "automation.journey", "automation.journeystep", "alerts.alertrule")),
+        "automation.journey", "automation.journeystep", "automation.task", "alerts.alertrule")),
     # A chat or webhook address is itself the key to post there.
     {"model": "alerts.alertchannel", "mask_fields": ["target"], "exclude_fields": _MACHINE_FIELDS},
 )

@@ -46,6 +46,9 @@ EXEMPT = {
     # A contact's place in a journey moves with each step, set-based for a whole claimed batch in the
     # same transaction as the step's effect; the step log row (unique per visit) is its record.
     "automation.JourneyEnrolment": "the journey runner's set-based moves, recorded by the step log",
+    # A notify step's digest: claimed, then sent, failed or outcome unknown by its sender's conditional
+    # UPDATEs, like the email sender's deliveries.
+    "automation.JourneyNotification": "the journey notification sender's marks",
 }
 
 # Files allowed to set a status outside the mechanism (by assignment or in an UPDATE), with the reason.
@@ -61,6 +64,7 @@ ASSIGNING = {
     "automation/services/journeys.py": 2,
     "automation/services/runner.py": 1,
     "automation/services/triggers.py": 3,
+    "automation/services/notifications.py": 4,  # JourneyNotification, see EXEMPT
     "publishing/email/sender/batch.py": 1,  # EmailDelivery, see EXEMPT
     "publishing/email/services/campaigns.py": 2,  # EmailDelivery (a cancel drops the queued; lease recovery)
     "webhooks/services.py": 3,  # WebhookMessage, see EXEMPT

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from aicmo_site.transitions import available_action_names
 from automation.choices import ReEntry, StepKind
-from automation.models import Journey, JourneyStep
+from automation.models import Journey, JourneyStep, Task
 
 
 class JourneyStepSerializer(serializers.ModelSerializer):
@@ -82,3 +82,14 @@ class JourneyStatsSerializer(serializers.Serializer):
     finished = serializers.IntegerField()
     left = serializers.IntegerField()
     steps = StepStatsSerializer(many=True)
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    contact_email = serializers.CharField(source="contact.email", read_only=True)
+    journey = serializers.CharField(source="step.journey.name", read_only=True, default="")
+
+    class Meta:
+        model = Task
+        fields = ("id", "title", "contact", "contact_email", "assignee", "due_on", "done", "done_at", "journey",
+                  "created_at")
+        read_only_fields = fields

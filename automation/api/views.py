@@ -14,8 +14,9 @@ from automation.api.serializers import (
     JourneyStatsSerializer,
     MigratedSerializer,
     StepsInputSerializer,
+    TaskSerializer,
 )
-from automation.models import Journey
+from automation.models import Journey, Task
 from crm.models import Contact
 
 CHANGE = ["automation.change_journey"]
@@ -114,3 +115,22 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def migrate(self, request, pk=None):
         return Response({"migrated": services.journey_version_migrate(journey=self.get_object())})
+
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """My tasks (those journeys' task steps gave me): open ones by default, `?done=true` for the finished;
+    mark one done."""
+
+    serializer_class = TaskSerializer
+    queryset = Task.objects.none()
+    search_fields = ("title", "contact__email")
+    action_permissions = {"done": ["automation.view_task"]}
+
+    def get_queryset(self):
+        done = self.request.query_params.get("done", "false").lower()
+        return selectors.tasks_of(self.request.user, done={"true": True, "false": False}.get(done))
+
+    @extend_schema(request=None, responses=TaskSerializer, operation_id="tasks_mark_done")
+    @action(detail=True, methods=["post"], url_path="done")
+    def done(self, request, pk=None):
+        task = get_object_or_404(selectors.tasks_of(request.user, done=None), pk=pk)
+        return Response(TaskSerializer(services.task_mark_done(task=task, by=request.user)).data)

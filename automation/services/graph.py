@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
 from automation.choices import BRANCHING, StepKind
+from automation.services.actions import config_errors as action_config_errors
 from automation.services.waits import WAIT_MODES, wait_config_errors, wait_event_errors, wait_seconds
 from crm.choices import LifecycleStatus
 
@@ -43,7 +44,8 @@ def _config_errors(step: dict) -> list[str]:
             return ["Choose a lifecycle stage."]
         if asked == ["field"] and "equals" not in config:
             return ["Say which value the field must equal."]
-    return []
+        return []
+    return action_config_errors(kind, config)
 
 
 def graph_validate(steps: list[dict]) -> None:

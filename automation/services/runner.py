@@ -9,7 +9,8 @@
   after it, never half-way, so nothing is applied twice or skipped.
 - An email step's effect is the delivery row, queued in the same transaction: the email sender then
   sends it at most once (its own lease and "outcome unknown" discipline), and the delivery's unique
-  (send, contact) key stops a repeat.
+  (send, contact, occurrence) key, the occurrence being the enrolment, stops a repeat within one entry
+  while a re-entry is sent again.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from django.utils import timezone
 from aicmo_site.audit import audit_operation
 from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, StepKind
 from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
+from automation.services import actions
+from automation.services.person_tasks import tasks_create_for_step
 from automation.services.waits import WAIT_MODES, wait_ends, wait_seconds
 from crm.models import Contact, EngagementEvent, Segment
 from crm.selectors import contacts_emailable, segment_queryset
@@ -202,9 +205,23 @@ def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
         audit_operation(model=Contact, action=f"Set {config['field']}", count=len(contact_ids),
                         details={"value": config.get("value", ""), **_journey_step(step)})
     elif kind == StepKind.SEND_EMAIL:
-        return _send_email(step, contact_ids)
+        return _send_email(step, rows)
+    elif kind == StepKind.ADD_TO_LIST:
+        actions.contacts_list_add(step, contact_ids)
+    elif kind == StepKind.REMOVE_FROM_LIST:
+        actions.contacts_list_remove(step, contact_ids)
+    elif kind == StepKind.NOTIFY:
+        actions.notification_queue(step, contact_ids, now)
+    elif kind == StepKind.CREATE_TASK:
+        tasks_create_for_step(step=step, contact_ids=contact_ids, now=now)
+    elif kind == StepKind.CALL_WEBHOOK:
+        return [_Move("queued" if actions.webhooks_queue(step, rows) else "no subscription", step.next)] * len(rows)
+    elif kind == StepKind.ENROL:
+        entered = actions.contacts_enrol(step, contact_ids, now)
+        return [_Move("enrolled" if contact_id in entered else "not enrolled", step.next)
+                for contact_id in contact_ids]
     elif kind == StepKind.CONDITION:
-        holding = _condition_holds(step, contact_ids)
+        holding = _condition_holds(step, rows)
         return [_Move("yes", step.next) if contact_id in holding else _Move("no", step.other)
                 for contact_id in contact_ids]
     elif kind == StepKind.RANDOM_SPLIT:
@@ -228,18 +245,23 @@ def _set_field(contact_ids: list[int], name: str, value, now) -> None:
     Contact.objects.bulk_update(contacts, ["custom_fields", "updated_at"])
 
 
-def _send_email(step: JourneyStep, contact_ids: list[int]) -> list[_Move]:
+def _send_email(step: JourneyStep, rows: list[tuple]) -> list[_Move]:
+    """One delivery per enrolment: a contact who re-enters the journey is sent the email again, and a
+    batch replayed after a rollback (or a loop back to the step within one entry) adds nothing."""
     from publishing.email.services import email_deliveries_add
 
-    email_deliveries_add(email_campaign=step.email_campaign, contact_ids=contact_ids)
+    email_deliveries_add(email_campaign=step.email_campaign, occurrences=JourneyEnrolment.objects.filter(
+        pk__in=[row[0] for row in rows]).order_by().annotate(audience_id=F("contact_id"), occurrence=F("pk"))
+        .values("audience_id", "occurrence"))
+    contact_ids = [row[1] for row in rows]
     emailable = set(contacts_emailable(Contact.objects.filter(pk__in=contact_ids)).values_list("pk", flat=True))
     return [_Move("queued" if contact_id in emailable else "not emailable", step.next) for contact_id in contact_ids]
 
 
-def _condition_holds(step: JourneyStep, contact_ids: list[int]) -> set[int]:
+def _condition_holds(step: JourneyStep, rows: list[tuple]) -> set[int]:
     from publishing.email.models import EmailDelivery
 
-    config = step.config
+    config, contact_ids = step.config, [row[1] for row in rows]
     contacts = Contact.objects.filter(pk__in=contact_ids)
     if "tag" in config:
         contacts = contacts.filter(tags__name=config["tag"])
@@ -255,6 +277,9 @@ def _condition_holds(step: JourneyStep, contact_ids: list[int]) -> set[int]:
         sends = JourneyStep.objects.filter(journey_id=step.journey_id, kind=StepKind.SEND_EMAIL,
                                            email_campaign__isnull=False).values("email_campaign__campaign_id")
         mark = "first_clicked_at" if config.get("clicked_last_email") else "first_opened_at"
+        # Sent in this entry (its enrolment is the delivery's occurrence), not an earlier one; 0 is a
+        # delivery queued before deliveries had occurrences.
         return set(EmailDelivery.objects.filter(contact_id__in=contact_ids, campaign_id__in=sends,
+                                                occurrence__in=[0, *(row[0] for row in rows)],
                                                 **{f"{mark}__isnull": False}).values_list("contact_id", flat=True))
     return set(contacts.values_list("pk", flat=True))

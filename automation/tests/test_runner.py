@@ -157,3 +157,44 @@ def test_archiving_exits_everyone_and_lets_its_sends_complete(smtp_server):
     send = trip.steps.get(key="mail").email_campaign
     send.refresh_from_db()
     assert (send.kept_open, send.status) == (False, "completed")
+
+
+def test_a_contact_who_reenters_an_every_time_journey_is_sent_its_email_once_per_entry(smtp_server):
+    from automation.choices import ReEntry
+    from automation.services.runner import _send_email
+
+    smtp_account(smtp_server)
+    ann = ContactFactory()
+    trip = journey(reentry=ReEntry.EVERY_TIME, steps=[
+        {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk}, "next": "end"},
+        END])
+    for _ in range(2):
+        journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+        journeys_run_due()
+    step = trip.steps.get(key="mail")
+    deliveries = EmailDelivery.objects.filter(campaign_id=step.email_campaign.campaign_id, contact=ann)
+    entries = list(JourneyEnrolment.objects.filter(contact=ann).order_by("pk").values_list("pk", flat=True))
+    assert list(deliveries.order_by("occurrence").values_list("occurrence", flat=True)) == entries
+    # The same entry's step applied again (a replayed batch) queues nothing more.
+    _send_email(step, [(entries[0], ann.pk, step.pk, 0)])
+    assert deliveries.count() == 2
+
+
+def test_a_click_in_an_earlier_entry_does_not_count_for_the_next_one(smtp_server):
+    from automation.choices import ReEntry
+
+    smtp_account(smtp_server)
+    ann = ContactFactory()
+    trip = journey(reentry=ReEntry.EVERY_TIME, steps=[
+        {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk}, "next": "ask"},
+        {"key": "ask", "kind": "condition", "config": {"clicked_last_email": True}, "next": "end", "other": "end"},
+        END])
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    journeys_batch = journeys_run_batch()
+    assert journeys_batch == 1
+    EmailDelivery.objects.filter(contact=ann).update(first_clicked_at=timezone.now())
+    journeys_run_due()
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    journeys_run_due()
+    asked = JourneyStepRun.objects.filter(step__key="ask").order_by("enrolment_id").values_list("outcome", flat=True)
+    assert list(asked) == ["yes", "no"]

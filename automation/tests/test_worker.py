@@ -187,23 +187,30 @@ def enrol_many(count: int):
     return trip
 
 
-def test_runners_killed_at_random_points_never_apply_a_step_twice_nor_skip_one(runners):
-    seed = random.randrange(1 << 30)
-    rng = random.Random(seed)
-    trip = enrol_many(CONTACTS)
-    applied = JourneyStepRun.objects.filter(enrolment__journey=trip)
+def kill_at_random_points(runners, applied, total: int, *, rng, seed, tries: int, batches: list[int]) -> int:
+    """Starts a runner, kills it, again, until `applied` (the step log) reaches `total` or after `tries`;
+    returns how many were killed."""
     kills = 0
-    for _ in range(12):
+    for _ in range(tries):
         before = applied.count()
-        if before == CONTACTS * 7:
+        if before == total:
             break
-        process = runners.start(batch=rng.choice([10, 25, 50]))
+        process = runners.start(batch=rng.choice(batches))
         # Killed once it has committed work (Django's start takes a second or more on a busy machine),
         # then at a random moment of its following batches.
         wait_for(lambda before=before: applied.count() > before, timeout=60, message=f"progress (seed {seed})")
         time.sleep(rng.uniform(0, 0.5))  # a random point in time, not a condition to wait for
         runners.kill(process)
         kills += 1
+    return kills
+
+
+def test_runners_killed_at_random_points_never_apply_a_step_twice_nor_skip_one(runners):
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    trip = enrol_many(CONTACTS)
+    applied = JourneyStepRun.objects.filter(enrolment__journey=trip)
+    kills = kill_at_random_points(runners, applied, CONTACTS * 7, rng=rng, seed=seed, tries=12, batches=[10, 25, 50])
     assert kills >= 5, f"the runners finished before most kills: the kills tested little (seed {seed})"
     runners.start()
     wait_for(lambda: enrolments_done(trip.pk), timeout=120, message=f"every contact through (seed {seed})")

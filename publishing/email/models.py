@@ -170,14 +170,19 @@ class EmailLink(models.Model):
 
 
 class EmailDelivery(models.Model):
-    """One contact of one campaign's frozen audience: sent at most once (unique in the database)."""
+    """One contact of one campaign's frozen audience: sent at most once per occurrence (unique in the
+    database)."""
 
     # Every message updates its delivery twice and none of those updates can be HOT (status and message_id are
     # indexed), so each index costs two entries per message: the campaign's own index would repeat the
-    # (campaign, contact) unique one, and message_id needs no pattern-ops (_like) twin, only equality look-ups.
+    # (campaign, contact, occurrence) unique one, and message_id needs no pattern-ops (_like) twin, only
+    # equality look-ups.
     campaign = models.ForeignKey("publishing.Campaign", on_delete=models.CASCADE, related_name="email_deliveries",
                                  db_index=False)
     contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="email_deliveries")
+    # 0 for a send's one audience; a journey's email step puts the contact's enrolment here, so a contact who
+    # re-enters the journey is sent the email again, once per entry.
+    occurrence = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
     variant = models.ForeignKey(ABVariant, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="deliveries")
     # Test-share recipients go first; the rest waits (held) until the A/B test picks a winner.
@@ -204,7 +209,7 @@ class EmailDelivery(models.Model):
         ordering = ["id"]
         verbose_name_plural = "email deliveries"
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "contact"], name="email_delivery_once"),
+            models.UniqueConstraint(fields=["campaign", "contact", "occurrence"], name="email_delivery_once"),
             models.CheckConstraint(condition=~Q(status=DeliveryStatus.SENT) | ~Q(message_id=""),
                                    name="email_delivery_sent_has_message_id"),
         ]

@@ -1,7 +1,7 @@
 """The send of a campaign: set-up, checklist, freezing the audience, pause, resume, cancel, completion."""
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Value
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
@@ -114,14 +114,17 @@ def _freeze_audience(email_campaign: EmailCampaign) -> int:
 
 
 def _insert_deliveries(campaign_id: int, contacts) -> int:
-    """`contacts`: a queryset of values("audience_id"). Returns how many rows were new."""
+    """`contacts`: a queryset of values("audience_id") or values("audience_id", "occurrence"). Returns how
+    many rows were new."""
+    if "occurrence" not in contacts.query.annotations:
+        contacts = contacts.annotate(occurrence=Value(0)).values("audience_id", "occurrence")
     select_sql, params = contacts.query.sql_with_params()
     table = EmailDelivery._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (campaign_id, contact_id, held, status, message_id, provider, provider_response, "  # noqa: S608
-            "attempts, lease_owner, failover_note, error, open_count, click_count, created_at) "
-            "SELECT %s, audience.audience_id, %s, %s, '', '', '', 0, '', '', '', 0, 0, %s "
+            f"INSERT INTO {table} (campaign_id, contact_id, occurrence, held, status, message_id, provider, "  # noqa: S608
+            "provider_response, attempts, lease_owner, failover_note, error, open_count, click_count, created_at) "
+            "SELECT %s, audience.audience_id, audience.occurrence, %s, %s, '', '', '', 0, '', '', '', 0, 0, %s "
             f"FROM ({select_sql}) AS audience "
             # SQLite reads "ON" after a bare FROM as a join condition; the WHERE ends the SELECT first.
             "WHERE 1 = 1 ON CONFLICT DO NOTHING",
@@ -165,12 +168,18 @@ def email_campaign_open(*, campaign, template: EmailTemplate, by=None, **fields)
 
 
 @transaction.atomic
-def email_deliveries_add(*, email_campaign: EmailCampaign, contact_ids) -> int:
+def email_deliveries_add(*, email_campaign: EmailCampaign, contact_ids=None, occurrences=None) -> int:
     """Queue the send for these contacts, only those email may go to (consent, suppression), each at
-    most once ever (the delivery's unique constraint, so a repeat adds nothing); the workers are woken
-    after commit. Returns how many deliveries were added."""
-    contacts = contacts_emailable(Contact.objects.filter(pk__in=contact_ids)).order_by().annotate(
-        audience_id=F("pk")).values("audience_id")
+    most once per occurrence (the delivery's unique constraint, so a repeat adds nothing); the workers are
+    woken after commit. Returns how many deliveries were added.
+
+    `occurrences`, instead of `contact_ids`: a queryset of values("audience_id", "occurrence") for a send
+    that may reach a contact again, once per occurrence (a journey's email step: once per enrolment)."""
+    if occurrences is not None:
+        contacts = occurrences.filter(audience_id__in=contacts_emailable(Contact.objects.all()).values("pk"))
+    else:
+        contacts = contacts_emailable(Contact.objects.filter(pk__in=contact_ids)).order_by().annotate(
+            audience_id=F("pk")).values("audience_id")
     added = _insert_deliveries(email_campaign.campaign_id, contacts)
     if added:
         EmailCampaign.objects.filter(pk=email_campaign.pk).update(audience_size=F("audience_size") + added)
