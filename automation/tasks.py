@@ -1,5 +1,6 @@
 """django-q2 entry points of journeys: thin, idempotent (a second run finds nothing due)."""
 
+from automation.services import journey_test_follow as test_follow
 from automation.services import journeys_run_due, journeys_triggers_apply
 
 # A scheduled run stops after this many batches so the next minute's run, and other tasks, get a turn.
@@ -11,3 +12,8 @@ def journeys_run() -> dict:
     found = journeys_triggers_apply()
     report = journeys_run_due(max_batches=MAX_BATCHES)
     return {**found, "steps": report.steps, "batches": report.batches}
+
+
+def journey_test_follow(enrolment_id: int) -> str:
+    """A test run, followed step by step (a run for an enrolment already through finds nothing to do)."""
+    return test_follow(enrolment_id=enrolment_id)

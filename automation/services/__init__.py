@@ -12,10 +12,12 @@ from automation.services.journeys import (
     journey_update,
 )
 from automation.services.runner import journeys_run_batch, journeys_run_due
+from automation.services.test_mode import journey_test_follow, journey_test_start
 from automation.services.triggers import journey_exits_apply, journeys_triggers_apply
 
 __all__ = [
     "JOURNEY_WORKFLOW", "journey_activate", "journey_archive", "journey_check", "journey_create", "journey_enrol",
-    "journey_exits_apply", "journey_pause", "journey_remove_contact", "journey_update", "journeys_run_batch",
+    "journey_exits_apply", "journey_pause", "journey_remove_contact", "journey_test_follow", "journey_test_start",
+    "journey_update", "journeys_run_batch",
     "journeys_run_due", "journeys_triggers_apply",
 ]

@@ -31,6 +31,8 @@ from crm.selectors import contacts_emailable, segment_queryset
 from crm.services import contacts_tag, contacts_transition, contacts_untag
 
 BATCH = 1000
+# In test mode every wait lasts at most this long (seconds), so a tester sees the whole way in a minute.
+TEST_WAIT = 3
 
 
 @dataclass
@@ -55,7 +57,7 @@ def _claim(*, size: int, now) -> list[tuple]:
         return []
     return list(JourneyEnrolment.objects.filter(status__in=ENROLMENT_LIVE, due_at__lte=now, journey_id__in=active)
                 .select_for_update(skip_locked=True).order_by("due_at")
-                .values_list("pk", "contact_id", "step_id", "visit")[:size])
+                .values_list("pk", "contact_id", "step_id", "visit", "is_test")[:size])
 
 
 def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None = None) -> int:
@@ -76,10 +78,12 @@ def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None 
         runs, moves = defaultdict(list), defaultdict(list)
         for step_id, rows in by_step.items():
             step = steps[step_id]
-            for (enrolment_id, _contact, _step, _visit), move in zip(rows, _apply(step, rows, now), strict=True):
+            for (enrolment_id, _contact, _step, _visit, is_test), move in zip(rows, _apply(step, rows, now),
+                                                                               strict=True):
                 runs[(step_id, move.outcome)].append(enrolment_id)
                 target = keys[(step.journey_id, move.to)] if move.to else None
-                moves[(target, move.delay)].append(enrolment_id)
+                delay = min(move.delay, TEST_WAIT) if is_test else move.delay
+                moves[(target, delay)].append(enrolment_id)
                 report.outcomes[move.outcome] += 1
         for (step_id, outcome), ids in runs.items():
             _log(step_id, outcome, ids, now)
@@ -139,7 +143,12 @@ def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
     elif kind == StepKind.SET_FIELD:
         _set_field(contact_ids, config["field"], config.get("value", ""), now)
     elif kind == StepKind.SEND_EMAIL:
-        return _send_email(step, contact_ids)
+        tests = [row for row in rows if row[4]]
+        real = [row[1] for row in rows if not row[4]]
+        moves = dict(zip(real, _send_email(step, real), strict=True)) if real else {}
+        for row in tests:
+            moves[row[1]] = _send_test_email(step, row)
+        return [moves[contact_id] for contact_id in contact_ids]
     elif kind == StepKind.CONDITION:
         holding = _condition_holds(step, contact_ids)
         return [_Move("yes", step.next) if contact_id in holding else _Move("no", step.other)
@@ -165,6 +174,21 @@ def _send_email(step: JourneyStep, contact_ids: list[int]) -> list[_Move]:
     email_deliveries_add(email_campaign=step.email_campaign, contact_ids=contact_ids)
     emailable = set(contacts_emailable(Contact.objects.filter(pk__in=contact_ids)).values_list("pk", flat=True))
     return [_Move("queued" if contact_id in emailable else "not emailable", step.next) for contact_id in contact_ids]
+
+
+def _send_test_email(step: JourneyStep, row: tuple) -> _Move:
+    """A test run's email goes to the test contact through a send of its own, opened and closed for
+    this one delivery: the journey's send keeps its one delivery per contact for the real entry."""
+    from publishing.email.services import email_campaign_close, email_campaign_open, email_deliveries_add
+    from publishing.services import campaign_create
+
+    enrolment_id, contact_id, _step, visit, _test = row
+    campaign = campaign_create(by=None, name=f"Test run {enrolment_id}.{visit} {step.key}: {step.journey.name}"[:120],
+                               description="A test run of a journey, sent to the test contact only.")
+    email_campaign = email_campaign_open(campaign=campaign, template=step.email_campaign.template)
+    added = email_deliveries_add(email_campaign=email_campaign, contact_ids=[contact_id])
+    email_campaign_close(email_campaign=email_campaign)
+    return _Move("queued (test)" if added else "not emailable", step.next)
 
 
 def _condition_holds(step: JourneyStep, contact_ids: list[int]) -> set[int]:
