@@ -1,5 +1,7 @@
 """Statuses and kinds of journeys, with the journey's allowed moves next to them."""
 
+from dataclasses import dataclass
+
 from django.db import models
 
 
@@ -63,3 +65,47 @@ class ExitTrigger(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
     CONVERTED = "converted", "Converted"
     LEFT_SEGMENT = "left_segment", "Left the entry segment"
+
+
+@dataclass(frozen=True)
+class StepSetting:
+    """One setting of a step kind as the builder asks for it. `name` is its key in the step's config;
+    `shown_for` ties it to one answer of the kind's "ask" setting (a condition asks one thing).
+
+    `input`: text, number, tag (a tag by name), email_template, segment (picked by name), lifecycle,
+    or ask (the config gets the chosen answer as its key)."""
+
+    name: str
+    label: str
+    input: str = "text"
+    choices: tuple[tuple[str, str], ...] = ()
+    shown_for: str = ""
+
+
+CONDITION_ASKS = (
+    ("tag", "Has the tag"), ("lifecycle", "Is at the lifecycle stage"), ("field", "Has a field equal to"),
+    ("segment_id", "Is in the segment"), ("clicked_last_email", "Clicked the journey's last email"),
+    ("opened_last_email", "Opened the journey's last email"),
+)
+
+# What the builder asks for each step kind: a new kind declares its settings here and the builder,
+# its checks (graph.py) and the runner do the rest.
+STEP_SETTINGS: dict[str, tuple[StepSetting, ...]] = {
+    StepKind.WAIT: tuple(StepSetting(unit, unit.capitalize(), "number") for unit in
+                         ("days", "hours", "minutes", "seconds")),
+    StepKind.CONDITION: (
+        StepSetting("ask", "Go on by “yes” when the contact", "ask", CONDITION_ASKS),
+        StepSetting("tag", "Tag", "tag", shown_for="tag"),
+        StepSetting("lifecycle", "Lifecycle stage", "lifecycle", shown_for="lifecycle"),
+        StepSetting("field", "Field", shown_for="field"),
+        StepSetting("equals", "Equal to", shown_for="field"),
+        StepSetting("segment_id", "Segment", "segment", shown_for="segment_id"),
+    ),
+    StepKind.RANDOM_SPLIT: (StepSetting("percent", "Share of contacts on the first path (%)", "number"),),
+    StepKind.SEND_EMAIL: (StepSetting("template_id", "Email template", "email_template"),),
+    StepKind.ADD_TAG: (StepSetting("tag", "Tag", "tag"),),
+    StepKind.REMOVE_TAG: (StepSetting("tag", "Tag", "tag"),),
+    StepKind.SET_LIFECYCLE: (StepSetting("stage", "Lifecycle stage", "lifecycle"),),
+    StepKind.SET_FIELD: (StepSetting("field", "Field"), StepSetting("value", "Value")),
+    StepKind.EXIT: (),
+}

@@ -41,6 +41,11 @@ class Journey(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("automation:journey-detail", args=[self.pk])
+
 
 class JourneyStep(models.Model):
     """One box of the flow. `next` and `other` name the steps that follow by key (see choices.BRANCHING)."""
