@@ -78,8 +78,8 @@ def journey_test_runs(request, pk: int):
 @require_POST
 def journey_test_start(request, pk: int):
     journey = get_object_or_404(Journey, pk=pk)
-    contact = Contact.objects.filter(pk=request.POST.get("contact") or None, erased_at__isnull=True).first() if str(
-        request.POST.get("contact", "")).isdigit() else None
+    chosen = request.POST.get("contact", "")
+    contact = Contact.objects.filter(pk=chosen, erased_at__isnull=True).first() if chosen.isdigit() else None
     if contact is None:
         messages.error(request, "Choose the contact to test with: search by email or name.")
     else:
