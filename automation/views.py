@@ -117,6 +117,9 @@ def journey_builder(request, pk: int | None = None):
     journey_errors, step_errors = {}, []
     if request.method == "POST":
         fields, rows = builder.journey_fields_from_post(request.POST), builder.rows_from_post(request.POST)
+        if journey:
+            # The form shows the first entry trigger; more, set through the API, are kept as they are.
+            fields["entry_triggers"] += journey.entry_triggers[1:]
         operation = request.POST.get("op", "save")
         if operation != "save":
             rows = builder.rows_edit(rows, operation)

@@ -129,3 +129,17 @@ def test_the_journey_page_asks_a_fixed_number_of_queries(as_role, django_assert_
     journeys_run_due()
     with django_assert_max_num_queries(len(before.captured_queries)):
         client.get(f"/journeys/{trip.pk}/")
+
+
+def test_a_change_keeps_the_entry_triggers_the_form_does_not_show(as_role):
+    client = as_role(MARKETER)
+    trip = journey(active=False, entry_triggers=[{"kind": "event", "event_kind": "clicked"},
+                                                 {"kind": "event", "event_kind": "opened"}])
+    assert "1 more entry trigger," in client.get(f"/journeys/{trip.pk}/edit/").content.decode()
+    response = client.post(f"/journeys/{trip.pk}/edit/", posted(
+        [{"key": "tag", "kind": "add_tag", "tag": "x", "next": "end"}, {"key": "end", "kind": "exit"}],
+        trigger="event", trigger_event="form_submit"))
+    assert response.status_code == 302
+    trip.refresh_from_db()
+    assert trip.entry_triggers == [{"kind": "event", "event_kind": "form_submit"},
+                                   {"kind": "event", "event_kind": "opened"}]
