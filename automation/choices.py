@@ -1,5 +1,7 @@
 """Statuses and kinds of journeys, with the journey's allowed moves next to them."""
 
+from dataclasses import dataclass
+
 from django.db import models
 
 from crm.choices import EventKind
@@ -92,3 +94,75 @@ class NotificationStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Not sent"
     UNKNOWN = "unknown", "Outcome unknown"
+
+
+@dataclass(frozen=True)
+class StepSetting:
+    """One setting of a step kind as the builder asks for it. `name` is its key in the step's config;
+    `shown_for` ties it to one answer of the kind's "ask" setting (a condition asks one thing).
+
+    `input`: text, number, tag (a tag by name), lifecycle, one of PICKED (picked by name, kept as its id),
+    or ask (the config gets the chosen answer as its key)."""
+
+    name: str
+    label: str
+    input: str = "text"
+    choices: tuple[tuple[str, str], ...] = ()
+    shown_for: str = ""
+
+    @property
+    def picked(self) -> bool:
+        return self.input in PICKED
+
+
+# Settings the builder offers as a list of names and keeps as the id of what was picked.
+PICKED = ("email_template", "segment", "list", "subscription", "user", "journey")
+WEEKDAY_CHOICES = tuple((day, day.capitalize()) for day in
+                        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+_DURATION = tuple(StepSetting(unit, unit.capitalize(), "number") for unit in ("days", "hours", "minutes", "seconds"))
+
+
+CONDITION_ASKS = (
+    ("tag", "Has the tag"), ("lifecycle", "Is at the lifecycle stage"), ("field", "Has a field equal to"),
+    ("segment_id", "Is in the segment"), ("clicked_last_email", "Clicked the journey's last email"),
+    ("opened_last_email", "Opened the journey's last email"),
+)
+
+# What the builder asks for each step kind: a new kind declares its settings here and the builder,
+# its checks (graph.py) and the runner do the rest.
+STEP_SETTINGS: dict[str, tuple[StepSetting, ...]] = {
+    StepKind.WAIT: (
+        *_DURATION,
+        StepSetting("until", "Or until a date and time (2026-12-24T09:00)"),
+        StepSetting("until_field", "Or until the contact's date field (a custom field, or created_at)"),
+        StepSetting("offset_days", "Days from that date (−3: three days before)", "number"),
+        StepSetting("weekday", "Or until the next", "text", WEEKDAY_CHOICES),
+        StepSetting("hour", "At the hour, in the contact's time zone (0–23)", "number"),
+    ),
+    StepKind.WAIT_EVENT: (
+        StepSetting("event", "Until the contact", "text", tuple((kind.value, kind.label) for kind in JOURNEY_EVENTS)),
+        *(StepSetting(s.name, f"Give up after ({s.label.lower()})", "number") for s in _DURATION),
+    ),
+    StepKind.ADD_TO_LIST: (StepSetting("list_id", "List", "list"),),
+    StepKind.REMOVE_FROM_LIST: (StepSetting("list_id", "List", "list"),),
+    StepKind.CALL_WEBHOOK: (StepSetting("subscription_id", "Webhook subscription", "subscription"),),
+    StepKind.NOTIFY: (StepSetting("user_id", "Person to email", "user"),),
+    StepKind.ENROL: (StepSetting("journey_id", "Journey", "journey"),),
+    StepKind.CREATE_TASK: (StepSetting("title", "Task"), StepSetting("user_id", "For", "user"),
+                           StepSetting("due_in_days", "Due in (days)", "number")),
+    StepKind.CONDITION: (
+        StepSetting("ask", "Go on by “yes” when the contact", "ask", CONDITION_ASKS),
+        StepSetting("tag", "Tag", "tag", shown_for="tag"),
+        StepSetting("lifecycle", "Lifecycle stage", "lifecycle", shown_for="lifecycle"),
+        StepSetting("field", "Field", shown_for="field"),
+        StepSetting("equals", "Equal to", shown_for="field"),
+        StepSetting("segment_id", "Segment", "segment", shown_for="segment_id"),
+    ),
+    StepKind.RANDOM_SPLIT: (StepSetting("percent", "Share of contacts on the first path (%)", "number"),),
+    StepKind.SEND_EMAIL: (StepSetting("template_id", "Email template", "email_template"),),
+    StepKind.ADD_TAG: (StepSetting("tag", "Tag", "tag"),),
+    StepKind.REMOVE_TAG: (StepSetting("tag", "Tag", "tag"),),
+    StepKind.SET_LIFECYCLE: (StepSetting("stage", "Lifecycle stage", "lifecycle"),),
+    StepKind.SET_FIELD: (StepSetting("field", "Field"), StepSetting("value", "Value")),
+    StepKind.EXIT: (),
+}

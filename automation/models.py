@@ -51,6 +51,11 @@ class Journey(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("automation:journey-detail", args=[self.pk])
+
 
 class JourneyStep(models.Model):
     """One box of the flow. `next` and `other` name the steps that follow by key (see choices.BRANCHING)."""
@@ -92,16 +97,21 @@ class JourneyEnrolment(models.Model):
     reentry = models.CharField(max_length=16, choices=ReEntry.choices, editable=False)
     source = models.CharField(max_length=40, blank=True, help_text='What enrolled them, e.g. "segment:3", "api"')
     exit_reason = models.CharField(max_length=40, blank=True)
+    # A tester's run through the builder's test mode: waits shortened, left out of the figures, and
+    # outside the re-entry rule so it never keeps the contact from entering for real.
+    is_test = models.BooleanField(default=False, editable=False)
     entered_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-entered_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["journey", "contact"], condition=Q(reentry=ReEntry.ONCE_EVER),
+            models.UniqueConstraint(fields=["journey", "contact"],
+                                    condition=Q(reentry=ReEntry.ONCE_EVER, is_test=False),
                                     name="automation_enrolment_once_ever"),
             models.UniqueConstraint(fields=["journey", "contact"],
-                                    condition=Q(reentry=ReEntry.ONCE_AT_A_TIME, status__in=ENROLMENT_LIVE),
+                                    condition=Q(reentry=ReEntry.ONCE_AT_A_TIME, status__in=ENROLMENT_LIVE,
+                                              is_test=False),
                                     name="automation_enrolment_once_at_a_time"),
         ]
         indexes = [

@@ -2,10 +2,12 @@
 
 from dataclasses import asdict
 
+from django.conf import settings
 from django_q.tasks import async_task
 
 from automation.choices import EnrolmentStatus
 from automation.models import JourneyEnrolment
+from automation.services import journey_test_follow as test_follow
 from automation.services import (
     journeys_date_entries_apply,
     journeys_event_waits_release,
@@ -13,6 +15,7 @@ from automation.services import (
     journeys_triggers_apply,
     notifications,
 )
+from automation.services.test_mode import FOLLOW_FOR
 
 # A scheduled run stops after this many batches so the next minute's run, and other tasks, get a turn.
 MAX_BATCHES = 200
@@ -49,3 +52,9 @@ def journeys_date_entries() -> int:
 def journey_notifications_send() -> dict:
     """After each batch with a notify step, and every minute for what a dead worker left."""
     return asdict(notifications.journey_notifications_send())
+
+
+def journey_test_follow(enrolment_id: int) -> str:
+    """A test run, followed step by step (a run for an enrolment already through finds nothing to do)."""
+    # Within the worker's timeout, so the task is never cut off and handed to another worker.
+    return test_follow(enrolment_id=enrolment_id, follow_for=min(FOLLOW_FOR, settings.Q_TIMEOUT // 2))

@@ -64,6 +64,12 @@ class StepStatsSerializer(serializers.Serializer):
     on_step = serializers.IntegerField(help_text="Contacts on this step now (due or waiting)")
     went_through = serializers.IntegerField()
     outcomes = serializers.DictField(child=serializers.IntegerField())
+    reached = serializers.IntegerField(help_text="Contacts who reached this step (test runs left out)")
+    conversion = serializers.FloatField(allow_null=True, help_text="Share who went on from it, in %; null: none "
+                                                                   "reached it yet, or an exit")
+    branch_shares = serializers.DictField(child=serializers.FloatField(allow_null=True), allow_null=True,
+                                          help_text="A condition's yes/no or a split's first/second share, in %")
+    median_time = serializers.DurationField(allow_null=True, help_text="Median time to the next step")
 
 
 class VersionStatsSerializer(serializers.Serializer):
@@ -80,6 +86,7 @@ class JourneyStatsSerializer(serializers.Serializer):
     versions = VersionStatsSerializer(many=True)
     on_the_way = serializers.IntegerField()
     finished = serializers.IntegerField()
+    goal_reached = serializers.IntegerField()
     left = serializers.IntegerField()
     steps = StepStatsSerializer(many=True)
 

@@ -26,21 +26,22 @@ def journey_enrol(*, journey: Journey, contacts: QuerySet[Contact], source: str,
     now = now or timezone.now()
     picked = contacts.filter(erased_at__isnull=True).order_by().values("pk").distinct()
     if journey.reentry == ReEntry.ONCE_EVER:
-        picked = picked.exclude(pk__in=JourneyEnrolment.objects.filter(journey=journey).values("contact_id"))
+        picked = picked.exclude(pk__in=JourneyEnrolment.objects.filter(journey=journey, is_test=False).values(
+            "contact_id"))
     elif journey.reentry == ReEntry.ONCE_AT_A_TIME:
         picked = picked.exclude(pk__in=JourneyEnrolment.objects.filter(
-            journey=journey, status__in=ENROLMENT_LIVE).values("contact_id"))
+            journey=journey, status__in=ENROLMENT_LIVE, is_test=False).values("contact_id"))
     select_sql, params = picked.annotate(enrol_id=F("pk")).values("enrol_id").query.sql_with_params()
     table = connection.ops.quote_name(JourneyEnrolment._meta.db_table)
     with connection.cursor() as cursor:
         # A quoted table name and Django's own compiled subquery; every value is a parameter.
         cursor.execute(
             f"INSERT INTO {table} (journey_id, contact_id, step_id, visit, due_at, status, reentry, source, "  # noqa: S608
-            "exit_reason, entered_at) "
-            f"SELECT %s, picked.enrol_id, %s, 0, %s, %s, %s, %s, '', %s FROM ({select_sql}) picked "
+            "exit_reason, entered_at, is_test) "
+            f"SELECT %s, picked.enrol_id, %s, 0, %s, %s, %s, %s, '', %s, %s FROM ({select_sql}) picked "
             "WHERE 1 = 1 ON CONFLICT DO NOTHING",
             [journey.pk, _first_step(journey).pk, now, EnrolmentStatus.ACTIVE, journey.reentry, source[:40], now,
-             *params],
+             False, *params],
         )
         return cursor.rowcount
 

@@ -36,6 +36,8 @@ from crm.selectors import contacts_emailable, segment_queryset
 from crm.services import contacts_tag, contacts_transition, contacts_untag
 
 BATCH = 1000
+# In test mode every wait lasts at most this long (seconds), so a tester sees the whole way in a minute.
+TEST_WAIT = 3
 
 
 @dataclass
@@ -64,7 +66,7 @@ def _claim(*, size: int, now) -> list[tuple]:
         return []
     return list(JourneyEnrolment.objects.filter(status__in=ENROLMENT_LIVE, due_at__lte=now, journey_id__in=active)
                 .select_for_update(skip_locked=True).order_by("due_at")
-                .values_list("pk", "contact_id", "step_id", "visit")[:size])
+                .values_list("pk", "contact_id", "step_id", "visit", "is_test")[:size])
 
 
 def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None = None) -> int:
@@ -86,11 +88,14 @@ def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None 
         runs, moves = defaultdict(list), defaultdict(list)
         for step_id, rows in by_step.items():
             step = steps[step_id]
-            for (enrolment_id, _contact, _step, _visit), move in zip(rows, _apply(step, rows, now), strict=True):
+            for (enrolment_id, _contact, _step, _visit, is_test), move in zip(rows, _apply(step, rows, now),
+                                                                               strict=True):
                 runs[(step_id, move.outcome)].append(enrolment_id)
                 target = (step_id if move.stay else keys[(step.journey_id, step.version, move.to)] if move.to
                           else None)
                 due = move.until or now + timedelta(seconds=move.delay)
+                if is_test:
+                    due = min(due, now + timedelta(seconds=TEST_WAIT))
                 status = (EnrolmentStatus.AWAITING if move.stay else EnrolmentStatus.WAITING if due > now
                           else EnrolmentStatus.ACTIVE)
                 moves[(target, max(due, now), status)].append(enrolment_id)
@@ -205,7 +210,12 @@ def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:
         audit_operation(model=Contact, action=f"Set {config['field']}", count=len(contact_ids),
                         details={"value": config.get("value", ""), **_journey_step(step)})
     elif kind == StepKind.SEND_EMAIL:
-        return _send_email(step, rows)
+        tests = [row for row in rows if row[4]]
+        real = [row for row in rows if not row[4]]
+        moves = dict(zip([row[1] for row in real], _send_email(step, real), strict=True)) if real else {}
+        for row in tests:
+            moves[row[1]] = _send_test_email(step, row)
+        return [moves[contact_id] for contact_id in contact_ids]
     elif kind == StepKind.ADD_TO_LIST:
         actions.contacts_list_add(step, contact_ids)
     elif kind == StepKind.REMOVE_FROM_LIST:
@@ -256,6 +266,21 @@ def _send_email(step: JourneyStep, rows: list[tuple]) -> list[_Move]:
     contact_ids = [row[1] for row in rows]
     emailable = set(contacts_emailable(Contact.objects.filter(pk__in=contact_ids)).values_list("pk", flat=True))
     return [_Move("queued" if contact_id in emailable else "not emailable", step.next) for contact_id in contact_ids]
+
+
+def _send_test_email(step: JourneyStep, row: tuple) -> _Move:
+    """A test run's email goes to the test contact through a send of its own, opened and closed for
+    this one delivery: the journey's send keeps its one delivery per contact for the real entry."""
+    from publishing.email.services import email_campaign_close, email_campaign_open, email_deliveries_add
+    from publishing.services import campaign_create
+
+    enrolment_id, contact_id, _step, visit, _test = row
+    campaign = campaign_create(by=None, name=f"Test run {enrolment_id}.{visit} {step.key}: {step.journey.name}"[:120],
+                               description="A test run of a journey, sent to the test contact only.")
+    email_campaign = email_campaign_open(campaign=campaign, template=step.email_campaign.template)
+    added = email_deliveries_add(email_campaign=email_campaign, contact_ids=[contact_id])
+    email_campaign_close(email_campaign=email_campaign)
+    return _Move("queued (test)" if added else "not emailable", step.next)
 
 
 def _condition_holds(step: JourneyStep, rows: list[tuple]) -> set[int]:

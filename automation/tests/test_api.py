@@ -33,6 +33,8 @@ def test_a_marketer_creates_activates_enrols_and_reads_stats(api_as, django_asse
     assert (stats["on_the_way"], stats["finished"], stats["left"]) == (0, 1, 1)
     assert [(s["key"], s["went_through"], s["on_step"]) for s in stats["steps"]] == [
         ("tag", 1, 0), ("pause", 1, 0), ("done", 1, 0)]
+    assert [(s["reached"], s["conversion"]) for s in stats["steps"]] == [(2, 50.0), (1, 100.0), (1, None)]
+    assert stats["steps"][0]["median_time"] is not None and stats["goal_reached"] == 0
     assert client.post(f"{url}pause/").json()["status"] == "paused"
     assert JourneyEnrolment.objects.count() == 2
 

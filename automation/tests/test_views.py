@@ -11,15 +11,6 @@ from crm.tests.factories import ContactFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_role(client, make_user):
-    def login(role):
-        client.force_login(make_user(f"user-{role.lower()}", role=role))
-        return client
-
-    return login
-
-
 def test_the_list_searches_filters_and_asks_a_fixed_number_of_queries(as_role, django_assert_max_num_queries):
     client = as_role(MARKETER)
     for number in range(5):
