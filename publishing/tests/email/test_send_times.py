@@ -7,14 +7,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from aicmo_site.errors import DomainError
+from aicmo_site.roles import MARKETER
 from crm.choices import EventKind
 from crm.tests.factories import ContactFactory, EngagementEventFactory, SegmentFactory, TagFactory
-from publishing.email.models import EmailCampaignEvent, EmailDelivery
+from publishing.email.choices import DeliveryStatus
+from publishing.email.models import EmailCampaign, EmailCampaignEvent, EmailDelivery
 from publishing.email.send_forms import EmailSendForm
-from publishing.email.services import email_campaign_send
+from publishing.email.services import email_campaign_cancel, email_campaign_send
 from publishing.email.services.ab_tests import ab_test_create
 from publishing.email.services.send_times import deliveries_spread_to_best_hours, window_slots
-from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory
+from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory, EmailTemplateFactory
+from publishing.tests.email.helpers import ready_campaign
 from publishing.tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,8 +131,6 @@ def test_ab_test_is_refused_on_a_send_at_best_hours():
 
 
 def test_send_with_an_ab_test_and_best_hours_is_refused(smtp_server):
-    from publishing.tests.email.helpers import ready_campaign
-
     email_campaign, _ = ready_campaign(smtp_server, 1)
     ab_test_create(email_campaign=email_campaign, variants=[{"label": "A", "subject": "One"},
                                                             {"label": "B", "subject": "Two"}])
@@ -144,3 +145,31 @@ def test_form_refuses_best_hours_with_an_ab_test():
     form = EmailSendForm({"ab_test": "subject", "subject_b": "Other", "deliver_at_best_hour": "on", "when": "now"})
     form.is_valid()
     assert "deliver_at_best_hour" in form.errors
+
+
+def test_cancel_drops_deliveries_not_yet_due(smtp_server):
+    email_campaign, (contact,) = ready_campaign(smtp_server, 1)
+    opens(contact, weekday=(datetime.now(UTC) + timedelta(hours=3)).weekday(),
+          hour=(datetime.now(UTC) + timedelta(hours=3)).hour, times=3)
+    email_campaign.deliver_at_best_hour = True
+    email_campaign.save()
+    email_campaign_send(email_campaign=email_campaign)
+    assert due(email_campaign, contact) > datetime.now(UTC) + timedelta(hours=1)
+
+    email_campaign_cancel(email_campaign=email_campaign)
+
+    assert EmailDelivery.objects.get(campaign_id=email_campaign.campaign_id).status == DeliveryStatus.CANCELED
+
+
+def test_api_sets_the_option_and_refuses_an_ab_test_with_it(api_as):
+    campaign = CampaignFactory()
+    template = EmailTemplateFactory()
+    client = api_as(MARKETER)
+    response = client.post("/api/email-campaigns/", {"campaign": campaign.pk, "template": template.pk,
+                                                     "deliver_at_best_hour": True})
+    assert response.status_code == 201, response.json()
+    assert response.json()["deliver_at_best_hour"] is True
+    email_campaign = EmailCampaign.objects.get(campaign=campaign)
+    refused = client.post("/api/ab-tests/", {"email_campaign": email_campaign.pk, "variants": [
+        {"label": "A", "subject": "One"}, {"label": "B", "subject": "Two"}]}, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "best_hour_with_ab_test"
