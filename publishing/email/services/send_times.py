@@ -8,17 +8,18 @@ SAME_WEEKDAY_WEIGHT times, so a Tuesday-morning habit wins on a Tuesday and the 
 A contact with fewer than MIN_CONTACT_OPENS events takes their segment's hour (the send's audience segments,
 from MIN_GROUP_OPENS events), else the installation's; with no history at all the delivery goes at once.
 
-Each choice is one UPDATE over the send's deliveries (a correlated subquery per contact, or one time for a whole
+Each choice is one UPDATE over the send's deliveries (every contact's best slot at once, or one time for a whole
 segment), never a loop over contacts. The chosen time goes in next_attempt_at, which the sender's claim already
 respects, so the exactly-once machinery (leases, marks, recovery) is the one every send uses.
 """
 
 import zoneinfo
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, Count, DateTimeField, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Mod
 from django.utils import timezone
 
 from crm.choices import EventKind
@@ -40,29 +41,24 @@ def window_slots(start: datetime) -> list[datetime]:
 
 
 def _scored_opens(opens: QuerySet, slots: list[datetime]) -> QuerySet:
-    """Each open with `at`, the slot of its hour of day, and `weight`. Across a clock change an hour of day may
-    occur twice in the window (the first counts) or not at all (its opens are left out)."""
+    """Each open with `slot`, the index of the window's slot at its hour of day, and `weight`.
+
+    Arithmetic on the hour rather than a CASE per hour: SQLite computes a zoned hour in Python, once per
+    reference. The offset is counted in the team's hours, so on the day the clocks change a slot may be an hour
+    off the wall-clock hour it stands for."""
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    by_hour: dict[int, tuple[int, datetime]] = {}
-    for slot in slots:
-        local = slot.astimezone(zone)
-        by_hour.setdefault(local.hour, (local.isoweekday(), slot.astimezone(UTC)))
-    at = Case(*[When(hour=hour, then=Value(slot)) for hour, (_, slot) in by_hour.items()],
-              output_field=DateTimeField())
-    weight = Case(*[When(hour=hour, weekday=weekday, then=Value(SAME_WEEKDAY_WEIGHT))
-                    for hour, (weekday, _) in by_hour.items()], default=Value(1), output_field=IntegerField())
+    first = slots[0].astimezone(zone)
+    next_day = (first + timedelta(days=1)).isoweekday()
+    same_weekday = Q(hour__gte=first.hour, weekday=first.isoweekday()) | Q(hour__lt=first.hour, weekday=next_day)
     return (opens.annotate(hour=ExtractHour("occurred_at", tzinfo=zone),
                            weekday=ExtractIsoWeekDay("occurred_at", tzinfo=zone))
-            .annotate(at=at, weight=weight).filter(at__isnull=False))
+            .annotate(slot=Mod(F("hour") + (WINDOW_HOURS - first.hour), WINDOW_HOURS),
+                      weight=Case(When(same_weekday, then=Value(SAME_WEEKDAY_WEIGHT)), default=Value(1),
+                                  output_field=IntegerField())))
 
 
 def _opens() -> QuerySet:
     return EngagementEvent.objects.filter(kind__in=(EventKind.OPENED, EventKind.CLICKED)).order_by()
-
-
-def _best_at(opens: QuerySet, slots: list[datetime]) -> QuerySet:
-    return (_scored_opens(opens, slots).values("at").annotate(score=Sum("weight")).order_by("-score", "at")
-            .values("at"))
 
 
 def group_best_time(contacts: QuerySet, slots: list[datetime]) -> datetime | None:
@@ -70,17 +66,31 @@ def group_best_time(contacts: QuerySet, slots: list[datetime]) -> datetime | Non
     opens = _opens().filter(contact__in=contacts.values("pk"))
     if opens.count() < MIN_GROUP_OPENS:
         return None
-    best = _best_at(opens, slots).first()
-    return best["at"] if best else None
+    best = (_scored_opens(opens, slots).values("slot").annotate(score=Sum("weight")).order_by("-score", "slot")
+            .first())
+    return slots[int(best["slot"])] if best else None
 
 
-def contact_best_time(contact: Contact, slots: list[datetime]) -> datetime | None:
-    """The contact's own best slot; None below MIN_CONTACT_OPENS opens."""
-    opens = _opens().filter(contact=contact)
-    if opens.count() < MIN_CONTACT_OPENS:
-        return None
-    best = _best_at(opens, slots).first()
-    return best["at"] if best else None
+def _own_best_times_set(email_campaign: EmailCampaign, waiting: QuerySet, slots: list[datetime]) -> int:
+    """One UPDATE … FROM: each contact's opens grouped by slot, the best slot per contact picked by a window
+    function, for contacts with enough opens. (A correlated subquery per delivery took 10 ms each on SQLite.)"""
+    cells = (_scored_opens(_opens().filter(contact_id__in=waiting.values("contact_id")), slots)
+             .values("contact_id", "slot").annotate(score=Sum("weight"), opens=Count("pk")))
+    cells_sql, cells_params = cells.query.sql_with_params()
+    table = EmailDelivery._meta.db_table
+    slot_times = " ".join("WHEN %s THEN %s" for _ in slots)
+    slot_params = [value for index, slot in enumerate(slots)
+                   for value in (index, connection.ops.adapt_datetimefield_value(slot))]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET next_attempt_at = CASE best.slot {slot_times} END FROM ("  # noqa: S608
+            "  SELECT contact_id, slot, ROW_NUMBER() OVER (PARTITION BY contact_id ORDER BY score DESC, slot) AS rank,"
+            "         SUM(opens) OVER (PARTITION BY contact_id) AS total"
+            f"  FROM ({cells_sql}) AS cells) AS best "
+            f"WHERE best.rank = 1 AND best.total >= %s AND {table}.contact_id = best.contact_id "
+            f"AND {table}.campaign_id = %s AND {table}.status = %s AND {table}.next_attempt_at IS NULL",
+            [*slot_params, *cells_params, MIN_CONTACT_OPENS, email_campaign.campaign_id, DeliveryStatus.QUEUED])
+        return cursor.rowcount
 
 
 def deliveries_spread_to_best_hours(*, email_campaign: EmailCampaign, now: datetime | None = None) -> dict:
@@ -90,13 +100,7 @@ def deliveries_spread_to_best_hours(*, email_campaign: EmailCampaign, now: datet
     slots = window_slots(now or timezone.now())
     waiting = EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.QUEUED,
                                            next_attempt_at__isnull=True)
-    own_opens = (_opens().filter(contact_id=OuterRef("contact_id")).values("contact_id").annotate(n=Count("pk"))
-                 .values("n"))
-    own_best = _best_at(_opens().filter(contact_id=OuterRef("contact_id")), slots)[:1]
-    experienced = waiting.annotate(own_opens=Coalesce(Subquery(own_opens, output_field=IntegerField()), 0)).filter(
-        own_opens__gte=MIN_CONTACT_OPENS)
-    counts = {"contact": EmailDelivery.objects.filter(pk__in=experienced.values("pk")).update(
-        next_attempt_at=Subquery(own_best, output_field=DateTimeField()))}
+    counts = {"contact": _own_best_times_set(email_campaign, waiting, slots)}
     counts["segment"] = 0
     segment_ids = (email_campaign.campaign.audience or {}).get("segment_ids", ())
     for segment in Segment.objects.filter(pk__in=list(segment_ids)).order_by("pk"):

@@ -1,10 +1,13 @@
 """Send-time optimisation: the hour each contact's delivery waits for, and what refuses it."""
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from aicmo_site.errors import DomainError
 from aicmo_site.roles import MARKETER
@@ -16,8 +19,13 @@ from publishing.email.send_forms import EmailSendForm
 from publishing.email.services import email_campaign_cancel, email_campaign_send
 from publishing.email.services.ab_tests import ab_test_create
 from publishing.email.services.send_times import deliveries_spread_to_best_hours, window_slots
-from publishing.tests.email.factories import EmailCampaignFactory, EmailDeliveryFactory, EmailTemplateFactory
-from publishing.tests.email.helpers import ready_campaign
+from publishing.tests.email.factories import (
+    EmailCampaignFactory,
+    EmailDeliveryFactory,
+    EmailTemplateFactory,
+    smtp_account,
+)
+from publishing.tests.email.helpers import audience_with_open_habits, ready_campaign
 from publishing.tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +181,24 @@ def test_api_sets_the_option_and_refuses_an_ab_test_with_it(api_as):
     refused = client.post("/api/ab-tests/", {"email_campaign": email_campaign.pk, "variants": [
         {"label": "A", "subject": "One"}, {"label": "B", "subject": "Two"}]}, format="json")
     assert refused.status_code == 400 and refused.json()["code"] == "best_hour_with_ab_test"
+
+
+def test_a_hundred_thousand_deliveries_spread_over_the_day(smtp_server):
+    """Contact i usually opens at hour i % 24: the send's deliveries fall evenly on the 24 hours of the window.
+    EMAIL_SPREAD_AUDIENCE=100000 runs it at the issue's size (minutes on SQLite, mostly building the contacts);
+    the bench email_send_times does that on PostgreSQL and prints the time against plain queueing."""
+    audience = int(os.environ.get("EMAIL_SPREAD_AUDIENCE", "24000"))
+    smtp_account(smtp_server)
+    before = timezone.now()
+    email_campaign = audience_with_open_habits(audience, start=before)
+
+    email_campaign_send(email_campaign=email_campaign)
+
+    after = timezone.now()
+    per_time = dict(EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id).order_by()
+                    .values_list("next_attempt_at").annotate(n=Count("pk")))
+    assert len(per_time) == 24 and sum(per_time.values()) == audience
+    assert set(per_time.values()) <= {audience // 24, audience // 24 + 1}
+    assert before <= min(per_time) <= after and max(per_time) < after + timedelta(hours=23)
+    assert EmailCampaignEvent.objects.filter(email_campaign=email_campaign,
+                                             note__contains=f"{audience} at their own best hour").exists()
