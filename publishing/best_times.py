@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay
 
@@ -94,8 +95,14 @@ def _cache_key(channel_id: int) -> str:
     return f"publishing:best-times:{channel_id}"
 
 
+def best_times_forget(channel_id: int) -> None:
+    """New engagement arrived for this channel: its next map is computed afresh. After the commit, so that a
+    reader between the delete and the commit cannot cache the map without the new figures again."""
+    transaction.on_commit(lambda: cache.delete(_cache_key(channel_id)))
+
+
 def channel_best_times(channel: Channel | int) -> dict:
-    """The 7x24 map of a channel, cached a while: it moves only as posts gather engagement."""
+    """The 7x24 map of a channel, cached a while and forgotten when its posts gather engagement."""
     channel_id = channel if isinstance(channel, int) else channel.pk
     result = cache.get(_cache_key(channel_id))
     if result is None:

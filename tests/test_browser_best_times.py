@@ -27,6 +27,10 @@ def test_heat_map_and_best_time_in_the_builder_at_a_phone_width(live_server, pho
     assert "heat-4" in phone.get_attribute("#heatmap tbody tr:nth-child(2) td:nth-of-type(11)", "class")
     assert horizontal_overflow(phone) <= 0
     assert axe_violations(phone) == []
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="Download CSV").click()
+    assert download.value.suggested_filename == "best-times.csv"
+    assert len(open(download.value.path(), encoding="utf-8").read().splitlines()) == 1 + 7 * 24
 
     phone.goto(f"{live_server.url}/publishing/campaigns/new/")
     row = phone.locator(f"tr[data-content='{content.pk}']")

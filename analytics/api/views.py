@@ -23,6 +23,8 @@ from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services import contact_score_one
 from analytics.services.runs import rollup_rebuild_start, scores_recompute_start
 from crm.models import Contact
+from publishing.best_times import channel_best_times
+from publishing.models import Channel
 
 RENDERERS = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 ROW_KEYS = ("sent", "delivered", "opens", "unique_opens", "clicks", "replies", "conversions", "revenue",
@@ -71,6 +73,21 @@ class AnomaliesView(ReportView):
             [a["day"], a["series"], a["direction"], a["value"], a["expected"], a["change"], a["units"],
              "; ".join(a["likely_causes"])] for a in data["anomalies"]
         ]
+
+
+class BestTimesView(ReportView):
+    """A channel account's hour-of-week map; with ?format=csv its 7x24 cells, one a row."""
+
+    csv_filename = "best-times"
+
+    @extend_schema(responses=dict)
+    def get(self, request, channel_id: int):
+        return Response(channel_best_times(get_object_or_404(Channel, pk=channel_id)))
+
+    def csv_table(self, data):
+        return ["day", "hour", "score", "confidence", "posts"], [
+            [day["day"], f"{cell['hour']:02d}:00", cell["score"], cell["confidence"], cell["posts"]]
+            for day in data["grid"] for cell in day["hours"]]
 
 
 class CampaignReportView(ReportView):

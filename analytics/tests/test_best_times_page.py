@@ -1,5 +1,8 @@
 """The heat map page of the best time to post."""
 
+import csv
+import io
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
@@ -44,3 +47,26 @@ def test_heat_map_without_history_or_with_a_wrong_channel(analyst_client):
         "That channel does not exist."
         in analyst_client.get(reverse("analytics:best-times"), {"channel": channel.pk + 100}).content.decode()
     )
+
+
+def test_heat_map_downloads_as_csv_of_7_by_24_cells(analyst_client):
+    ours = ChannelFactory(name="Mastodon")
+    _history(ours, peak=(1, 10), weeks=2)
+    page = analyst_client.get(reverse("analytics:best-times"), {"channel": ours.pk}).content.decode()
+    link = reverse("analytics-best-times", args=[ours.pk]) + "?format=csv"
+    assert f'href="{link}"' in page and "Download CSV" in page
+
+    response = analyst_client.get(link)
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert 'filename="best-times.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["day", "hour", "score", "confidence", "posts"] and len(rows) == 1 + 7 * 24
+    assert rows[1][:2] == ["Monday", "00:00"] and rows[-1][:2] == ["Sunday", "23:00"]
+    peak = next(row for row in rows if row[:2] == ["Tuesday", "10:00"])
+    assert float(peak[2]) == max(float(row[2]) for row in rows[1:]) and peak[4] == "2"
+    assert float(peak[3]) == round(2 / 7, 2)
+
+
+def test_heat_map_csv_of_a_missing_channel_is_404(analyst_client):
+    assert analyst_client.get(reverse("analytics-best-times", args=[999]) + "?format=csv").status_code == 404

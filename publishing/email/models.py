@@ -67,6 +67,10 @@ class EmailCampaign(models.Model):
     status = models.CharField(max_length=12, choices=SendStatus.choices, default=SendStatus.DRAFT, editable=False,
                               db_index=True)
     audience_size = models.PositiveIntegerField(default=0, editable=False, help_text="Deliveries frozen at send")
+    deliver_at_best_hour = models.BooleanField(
+        default=False, verbose_name="Deliver at each contact's best hour within the next 24 hours",
+        help_text="Each delivery waits for the hour its contact usually opens email (else their segment's, "
+                  "else everyone's); not with an A/B test")
     kept_open = models.BooleanField(
         default=False, editable=False,
         help_text="Fed one contact at a time (a journey's email step): stays sending when its queue is empty")

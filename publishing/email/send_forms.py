@@ -55,6 +55,11 @@ class EmailSendForm(AudienceMixin, forms.Form):
         choices=[("yes", "Pick the winner automatically when the result is clear"),
                  ("no", "I pick the winner myself")], coerce=lambda value: value == "yes", initial="yes",
         widget=forms.RadioSelect, label="Winner")
+    deliver_at_best_hour = forms.BooleanField(
+        required=False, label="Deliver at each contact's best hour within the next 24 hours",
+        help_text="Once the send starts, each email waits for the hour its contact usually opens email, learned "
+                  "from their past opens and clicks (else their segment's, else everyone's). Contacts with no "
+                  "history anywhere get it at once. Not with an A/B test.")
     when = forms.ChoiceField(choices=WHEN_CHOICES, initial="now", widget=forms.RadioSelect, label="When")
     send_at = forms.DateTimeField(required=False, widget=LocalDateTimeInput(), label="Send at")
 
@@ -85,6 +90,9 @@ class EmailSendForm(AudienceMixin, forms.Form):
                 self.add_error("template_b", "Choose the template to test against.")
             elif data["template_b"] == data.get("template"):
                 self.add_error("template_b", "Choose a template other than the send's own.")
+        if test and data.get("deliver_at_best_hour"):
+            self.add_error("deliver_at_best_hour", "An A/B test times its phases from the start: choose either "
+                                                   "the test or delivery at each contact's best hour.")
         if data.get("when") == "later" and not data.get("send_at"):
             self.add_error("send_at", "Give the date and time to send at.")
         return data
@@ -93,7 +101,7 @@ class EmailSendForm(AudienceMixin, forms.Form):
         data = self.cleaned_data
         return {"template": data["template"], "from_email": data["sender"].settings["from_email"],
                 "from_name": data["from_name"], "reply_to": data["reply_to"], "subject": data["subject"],
-                "preheader": data["preheader"]}
+                "preheader": data["preheader"], "deliver_at_best_hour": data["deliver_at_best_hour"]}
 
     def variants(self) -> list[dict]:
         """The A/B variants: A is the send as written, the others change one thing."""
@@ -111,6 +119,7 @@ class EmailSendForm(AudienceMixin, forms.Form):
         initial = {"template": send.template_id, "sender": sender, "from_name": send.from_name,
                    "reply_to": send.reply_to, "subject": send.subject, "preheader": send.preheader,
                    "when": "later" if send.send_at else "now", "send_at": send.send_at,
+                   "deliver_at_best_hour": send.deliver_at_best_hour,
                    **cls.audience_initial(send.campaign.audience or {})}
         test = ABTest.objects.filter(email_campaign=send).prefetch_related("variants").first()
         if test is not None:

@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from aicmo_site.errors import DomainError
 from gateways.errors import GatewayError
 from publishing import gateway
+from publishing.best_times import best_times_forget
 from publishing.choices import JobStatus, MetricSource
 from publishing.models import Campaign, MetricSnapshot, PublishingJob
 from publishing.selectors import latest_snapshots
@@ -40,6 +41,7 @@ def metric_snapshot_record(*, job: PublishingJob, taken_at: datetime | None = No
     )
     snapshot.full_clean()
     _campaign_spend_update(job.campaign_id)
+    best_times_forget(job.channel_id)
     return snapshot
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from aicmo_site.roles import MARKETER
 from publishing.best_times import PRIOR_WEIGHT, best_time_in_window, channel_best_times
 from publishing.choices import JobStatus
-from publishing.models import Campaign, MetricSnapshot
+from publishing.models import Campaign, MetricSnapshot, PublishingJob
+from publishing.services import metric_snapshot_record
 from publishing.tests.factories import CampaignFactory, ChannelFactory, ContentFactory, JobFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +146,20 @@ def test_best_time_without_a_channel_asks_for_one(marketer_client):
     response = _ask_best_time(marketer_client, {"contents": [content.pk], "best_time": str(content.pk)})
     assert "Choose where to post “Launch post” first" in response.content.decode()
     assert _ask_best_time(marketer_client, {"best_time": "nope"}).status_code == 400
+
+
+def test_a_new_snapshot_clears_the_cached_map_of_its_channel_only(django_capture_on_commit_callbacks):
+    ours, theirs = ChannelFactory(name="Mastodon"), ChannelFactory(name="Bluesky")
+    _history(ours, peak=(1, 10), weeks=1)
+    _history(theirs, peak=(1, 10), weeks=1)
+    before, untouched = channel_best_times(ours), channel_best_times(theirs)
+    quiet = PublishingJob.objects.filter(channel=ours, published_at__week_day=2).order_by("published_at").first()
+    assert _cell(before, 0, 9)["score"] < _cell(before, 1, 10)["score"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        metric_snapshot_record(job=quiet, taken_at=quiet.published_at + timedelta(days=2), engagements=5000)
+
+    after = channel_best_times(ours)
+    assert _cell(after, 0, 9)["score"] > _cell(after, 1, 10)["score"]
+    MetricSnapshot.objects.filter(job__channel=theirs).update(engagements=0)
+    assert channel_best_times(theirs) == untouched  # still cached: nothing new arrived for it

@@ -53,8 +53,9 @@ class EmailCampaignSerializer(ModelSerializer):
 
     class Meta:
         model = EmailCampaign
-        fields = ["id", "campaign", "campaign_name", "template", "from_email", "from_name", "reply_to", "status",
-                  "audience_size", "requested_by", "started_at", "finished_at", "created_at", "updated_at"]
+        fields = ["id", "campaign", "campaign_name", "template", "from_email", "from_name", "reply_to",
+                  "deliver_at_best_hour", "status", "audience_size", "requested_by", "started_at", "finished_at",
+                  "created_at", "updated_at"]
         read_only_fields = ["status", "audience_size", "requested_by", "started_at", "finished_at"]
 
 

@@ -47,6 +47,10 @@ def ab_test_create(*, email_campaign: EmailCampaign, variants: list[dict], metri
         raise ConflictError("An A/B test is set up before sending.", code="already_sent")
     if len(variants) < 2:
         raise DomainError("An A/B test needs at least two variants.", code="too_few_variants")
+    if email_campaign.deliver_at_best_hour:
+        # See publishing.email.services.send_times.best_hour_refusal.
+        raise DomainError("An A/B test cannot be combined with delivering at each contact's best hour: "
+                          "choose one.", code="best_hour_with_ab_test")
     if ABTest.objects.filter(email_campaign=email_campaign).exists():
         raise ConflictError("This campaign already has an A/B test.", code="ab_test_exists")
     test = ABTest(email_campaign=email_campaign, metric=metric, test_share=test_share,

@@ -14,11 +14,12 @@ from publishing.email.choices import DELIVERY_UNSENT, SEND_TERMINAL, SEND_TRANSI
 from publishing.email.models import EmailCampaign, EmailCampaignEvent, EmailDelivery, EmailTemplate
 from publishing.email.rendering import check_template
 from publishing.email.services.ab_tests import ab_test_assign
+from publishing.email.services.send_times import best_hour_refusal, deliveries_spread_to_best_hours
 from publishing.email.services.wake import campaign_wake
 from publishing.email.webhook_events import email_send_event_emit
 from publishing.services.campaign_workflow import campaign_complete_if_done
 
-SETUP_FIELDS = ("template", "from_email", "from_name", "reply_to", "subject", "preheader")
+SETUP_FIELDS = ("template", "from_email", "from_name", "reply_to", "subject", "preheader", "deliver_at_best_hour")
 
 
 def _recorded(change: Change) -> None:
@@ -142,12 +143,17 @@ def email_campaign_send(*, email_campaign: EmailCampaign, by=None) -> EmailCampa
         reasons = "".join(f" {item['detail']}" for item in fixable)
         raise DomainError(f"Not ready to send: {', '.join(failing)}.{reasons}", code="checklist_failed",
                           extra={"failing": failing, "fix_url": fixable[0]["fix_url"] if fixable else ""})
+    refusal = best_hour_refusal(email_campaign)
+    if refusal:
+        raise DomainError(refusal, code="best_hour_with_ab_test")
     email_campaign_transition(email_campaign=email_campaign, to=SendStatus.SENDING, by=by, note="Sending started",
                               requested_by=by, started_at=timezone.now())
     size = _freeze_audience(email_campaign)
     EmailCampaign.objects.filter(pk=email_campaign.pk).update(audience_size=size)
     email_campaign.audience_size = size
     ab_test_assign(email_campaign=email_campaign)
+    if email_campaign.deliver_at_best_hour:
+        deliveries_spread_to_best_hours(email_campaign=email_campaign)
     transaction.on_commit(lambda: campaign_wake(email_campaign.pk))
     return email_campaign
 

@@ -76,6 +76,7 @@ def send_detail(request, campaign_id: int):
         "confirm": request.GET.get("confirm") if request.GET.get("confirm") in ASKS_FIRST else "",
         "delivery_statuses": DeliveryStatus.choices,
         "feedback": selectors.email_campaign_feedback(email_campaign),
+        "hour_spread": selectors.email_campaign_hour_spread(email_campaign),
     })
 
 

@@ -1,0 +1,128 @@
+"""Send-time optimisation: each delivery of a send waits for the hour, within the next 24 hours, at which its
+contact usually opens email.
+
+The history is the contact's open and click events (crm): every recorded open or click also sets the delivery's
+first_opened_at, so the events hold all of it, and opens imported from elsewhere too. An event counts for the
+hour of the day it happened in (team's time zone); one on the same weekday as the slot counts
+SAME_WEEKDAY_WEIGHT times, so a Tuesday-morning habit wins on a Tuesday and the hour of day decides otherwise.
+A contact with fewer than MIN_CONTACT_OPENS events takes their segment's hour (the send's audience segments,
+from MIN_GROUP_OPENS events), else the installation's; with no history at all the delivery goes at once.
+
+Each choice is one UPDATE over the send's deliveries (every contact's best slot at once, or one time for a whole
+segment), never a loop over contacts. The chosen time goes in next_attempt_at, which the sender's claim already
+respects, so the exactly-once machinery (leases, marks, recovery) is the one every send uses.
+"""
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Mod
+from django.utils import timezone
+
+from crm.choices import EventKind
+from crm.models import Contact, EngagementEvent, Segment
+from crm.segments import rules_q
+from publishing.email.choices import DeliveryStatus
+from publishing.email.models import ABTest, EmailCampaign, EmailCampaignEvent, EmailDelivery
+
+SAME_WEEKDAY_WEIGHT = 7
+MIN_CONTACT_OPENS = 3
+MIN_GROUP_OPENS = 10
+WINDOW_HOURS = 24
+
+
+def window_slots(start: datetime) -> list[datetime]:
+    """The 24 delivery times from `start`: `start` itself, then each following whole hour."""
+    first_hour = start.replace(minute=0, second=0, microsecond=0)
+    return [start] + [first_hour + timedelta(hours=k) for k in range(1, WINDOW_HOURS)]
+
+
+def _scored_opens(opens: QuerySet, slots: list[datetime]) -> QuerySet:
+    """Each open with `slot`, the index of the window's slot at its hour of day, and `weight`.
+
+    Arithmetic on the hour rather than a CASE per hour: SQLite computes a zoned hour in Python, once per
+    reference. The offset is counted in the team's hours, so on the day the clocks change a slot may be an hour
+    off the wall-clock hour it stands for."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    first = slots[0].astimezone(zone)
+    next_day = (first + timedelta(days=1)).isoweekday()
+    same_weekday = Q(hour__gte=first.hour, weekday=first.isoweekday()) | Q(hour__lt=first.hour, weekday=next_day)
+    return (opens.annotate(hour=ExtractHour("occurred_at", tzinfo=zone),
+                           weekday=ExtractIsoWeekDay("occurred_at", tzinfo=zone))
+            .annotate(slot=Mod(F("hour") + (WINDOW_HOURS - first.hour), WINDOW_HOURS),
+                      weight=Case(When(same_weekday, then=Value(SAME_WEEKDAY_WEIGHT)), default=Value(1),
+                                  output_field=IntegerField())))
+
+
+def _opens() -> QuerySet:
+    return EngagementEvent.objects.filter(kind__in=(EventKind.OPENED, EventKind.CLICKED)).order_by()
+
+
+def group_best_time(contacts: QuerySet, slots: list[datetime]) -> datetime | None:
+    """The slot at which these contacts together open most; None below MIN_GROUP_OPENS opens."""
+    opens = _opens().filter(contact__in=contacts.values("pk"))
+    if opens.count() < MIN_GROUP_OPENS:
+        return None
+    best = (_scored_opens(opens, slots).values("slot").annotate(score=Sum("weight")).order_by("-score", "slot")
+            .first())
+    return slots[int(best["slot"])] if best else None
+
+
+def _own_best_times_set(email_campaign: EmailCampaign, waiting: QuerySet, slots: list[datetime]) -> int:
+    """One UPDATE … FROM: each contact's opens grouped by slot, the best slot per contact picked by a window
+    function, for contacts with enough opens. (A correlated subquery per delivery took 10 ms each on SQLite.)"""
+    cells = (_scored_opens(_opens().filter(contact_id__in=waiting.values("contact_id")), slots)
+             .values("contact_id", "slot").annotate(score=Sum("weight"), opens=Count("pk")))
+    cells_sql, cells_params = cells.query.sql_with_params()
+    table = EmailDelivery._meta.db_table
+    slot_times = " ".join("WHEN %s THEN %s" for _ in slots)
+    slot_params = [value for index, slot in enumerate(slots)
+                   for value in (index, connection.ops.adapt_datetimefield_value(slot))]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET next_attempt_at = CASE best.slot {slot_times} END FROM ("  # noqa: S608
+            "  SELECT contact_id, slot, ROW_NUMBER() OVER (PARTITION BY contact_id ORDER BY score DESC, slot) AS rank,"
+            "         SUM(opens) OVER (PARTITION BY contact_id) AS total"
+            f"  FROM ({cells_sql}) AS cells) AS best "
+            f"WHERE best.rank = 1 AND best.total >= %s AND {table}.contact_id = best.contact_id "
+            f"AND {table}.campaign_id = %s AND {table}.status = %s AND {table}.next_attempt_at IS NULL",
+            [*slot_params, *cells_params, MIN_CONTACT_OPENS, email_campaign.campaign_id, DeliveryStatus.QUEUED])
+        return cursor.rowcount
+
+
+def deliveries_spread_to_best_hours(*, email_campaign: EmailCampaign, now: datetime | None = None) -> dict:
+    """Give each queued delivery of the send its best time in the next 24 hours. Returns how many took their
+    own hour ("contact"), their segment's ("segment"), the installation's ("installation"), and how many go at
+    once for want of any history ("at_once"). Recorded in the send's history."""
+    slots = window_slots(now or timezone.now())
+    waiting = EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.QUEUED,
+                                           next_attempt_at__isnull=True)
+    counts = {"contact": _own_best_times_set(email_campaign, waiting, slots)}
+    counts["segment"] = 0
+    segment_ids = (email_campaign.campaign.audience or {}).get("segment_ids", ())
+    for segment in Segment.objects.filter(pk__in=list(segment_ids)).order_by("pk"):
+        members = Contact.objects.filter(rules_q(segment.rules))
+        at = group_best_time(members, slots)
+        if at is not None:
+            counts["segment"] += waiting.filter(contact__in=members.values("pk")).update(next_attempt_at=at)
+    at = group_best_time(Contact.objects.all(), slots)
+    counts["installation"] = waiting.update(next_attempt_at=at) if at is not None else 0
+    counts["at_once"] = waiting.update(next_attempt_at=slots[0])
+    EmailCampaignEvent.objects.create(
+        email_campaign=email_campaign, from_status=email_campaign.status, to_status=email_campaign.status,
+        note=(f"Spread over the next {WINDOW_HOURS} hours: {counts['contact']} at their own best hour, "
+              f"{counts['segment']} at their segment's, {counts['installation']} at everyone's, "
+              f"{counts['at_once']} at once (no open history yet)."))
+    return counts
+
+
+def best_hour_refusal(email_campaign: EmailCampaign) -> str:
+    """Why this send cannot deliver at best hours, or "". An A/B test's phases are timed from the start (the
+    test share, its wait, then the winner): spread over a day the test would judge variants on opens that
+    have not had time to happen, so the two are refused together rather than one quietly ignored."""
+    if email_campaign.deliver_at_best_hour and ABTest.objects.filter(email_campaign=email_campaign).exists():
+        return "Delivering at each contact's best hour cannot be combined with an A/B test: choose one."
+    return ""

@@ -1,0 +1,98 @@
+"""Sends delivered at each contact's best hour, with a real django-q2 worker and a real aiosmtpd server:
+what is due goes out once, what is not yet due waits (through a pause too), and kill -9 duplicates nothing."""
+
+import os
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from aicmo_site.testing.worker import wait_for
+from crm.choices import EventKind
+from crm.models import EngagementEvent
+from crm.tests.factories import ContactFactory
+from publishing.email.choices import DeliveryStatus, SendStatus
+from publishing.email.models import EmailDelivery
+from publishing.email.services import campaign_wake, email_campaign_pause, email_campaign_resume
+from publishing.tests.email.factories import smtp_account
+from publishing.tests.email.helpers import campaign_for, started
+from publishing.tests.email.test_worker import (
+    WORKER_ENV,
+    assert_exactly_once,
+    copies,
+    finished,
+    kill_and_restart,
+    send_status,
+)
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def habit(contacts, *, hours_from_now: int) -> None:
+    """Three opens each, last three weeks, at the hour of day `hours_from_now` from now."""
+    at = timezone.now() + timedelta(hours=hours_from_now)
+    EngagementEvent.objects.bulk_create(
+        EngagementEvent(contact=contact, kind=EventKind.OPENED, occurred_at=at - timedelta(days=7 * week),
+                        channel="email") for contact in contacts for week in (1, 2, 3))
+
+
+def sent_to(email_campaign) -> set[str]:
+    return set(EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.SENT)
+               .values_list("contact__email", flat=True))
+
+
+def test_due_deliveries_go_once_and_later_ones_wait_through_a_pause(qcluster, smtp_server):
+    smtp_account(smtp_server)
+    early = [ContactFactory() for _ in range(4)]
+    late = [ContactFactory() for _ in range(3)]
+    habit(early, hours_from_now=0)
+    habit(late, hours_from_now=5)
+    email_campaign = campaign_for(early + late, deliver_at_best_hour=True)
+    qcluster(**WORKER_ENV)
+
+    started(email_campaign)
+    wait_for(lambda: len(sent_to(email_campaign)) == 4, timeout=60, message="the deliveries due now")
+    campaign_wake(email_campaign.pk)  # as the periodic wake-up does: nothing more is due
+    time.sleep(2)
+    assert sent_to(email_campaign) == {contact.email for contact in early}
+    assert send_status(email_campaign) == SendStatus.SENDING
+    waiting = EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.QUEUED)
+    assert {delivery.next_attempt_at.hour for delivery in waiting} == {(timezone.now() + timedelta(hours=5)).hour}
+
+    email_campaign_pause(email_campaign=email_campaign)
+    waiting.update(next_attempt_at=timezone.now() - timedelta(minutes=1))  # their hour has come
+    campaign_wake(email_campaign.pk)
+    time.sleep(2)
+    assert len(smtp_server.messages) == 4, "a paused send delivered"
+
+    email_campaign_resume(email_campaign=email_campaign)
+    wait_for(lambda: finished(email_campaign), timeout=60, message="the send to complete once all were due")
+    assert send_status(email_campaign) == SendStatus.COMPLETED
+    assert copies(smtp_server) == {contact.email: 1 for contact in early + late}
+
+
+def test_killing_the_worker_during_a_best_hour_send_never_duplicates_or_skips(qcluster, smtp_server):
+    audience = int(os.environ.get("EMAIL_CRASH_AUDIENCE", "300"))
+    kills = int(os.environ.get("EMAIL_CRASH_KILLS", "5"))
+    smtp_account(smtp_server)
+    contacts = [ContactFactory() for _ in range(audience)]
+    hours = 6
+    for offset in range(hours):
+        habit(contacts[offset::hours], hours_from_now=offset)
+    email_campaign = campaign_for(contacts, deliver_at_best_hour=True)
+    cluster = qcluster(**WORKER_ENV)
+
+    started(email_campaign)
+    slots = sorted(set(EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id)
+                       .values_list("next_attempt_at", flat=True)))
+    assert len(slots) == hours
+    # The hours compressed into seconds, in their order, so the run sees each slot come due.
+    now = timezone.now()
+    for index, slot in enumerate(slots[1:], start=1):
+        EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, next_attempt_at=slot).update(
+            next_attempt_at=now + timedelta(seconds=index))
+    cluster = kill_and_restart(qcluster, cluster, email_campaign, smtp_server, kills=kills, audience=audience)
+    wait_for(lambda: finished(email_campaign), timeout=60 + audience / 5, message="the send to complete after kills")
+    cluster.kill()
+    assert_exactly_once(email_campaign, smtp_server, kills=kills, audience=audience)
