@@ -2,6 +2,7 @@
 report as the API, and shows a chart, its table and a CSV link."""
 
 import datetime as dt
+from typing import NamedTuple
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
@@ -17,7 +18,17 @@ from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services.rollups import rollup_lag
 from crm.models import Contact
 from publishing.best_times import channel_best_times, confidence_label
+from publishing.email.best_times import EMAIL, email_best_times
 from publishing.models import Campaign, Channel
+
+
+class BestTimesSubject(NamedTuple):
+    pk: str
+    name: str
+    unit: str  # what one counted item is: a post, an email
+    json_url: str
+    csv_url: str
+
 
 TIERS = ("high", "medium", "low", "inactive")
 TABS = [
@@ -197,12 +208,18 @@ def scores(request):
 
 @login_required
 def best_times(request):
-    """The hour-of-week heat map of one channel account: when its posts drew the most engagement."""
-    channels = list(Channel.objects.order_by("name", "pk").only("pk", "name"))
+    """The hour-of-week heat map of one channel account, or of email: when its posts (emails) drew the most
+    engagement."""
+    choices = [BestTimesSubject(str(c.pk), c.name, "post", f"/api/channels/{c.pk}/best-times/",
+                                reverse("analytics-best-times", args=[c.pk]))
+               for c in Channel.objects.order_by("name", "pk").only("pk", "name")]
+    choices.append(BestTimesSubject(EMAIL, "Email (every sending account)", "email",
+                                    reverse("analytics-email-best-times"), reverse("analytics-email-best-times")))
     asked = request.GET.get("channel")
-    chosen = next((c for c in channels if str(c.pk) == asked), None if asked else (channels or [None])[0])
-    result = channel_best_times(chosen) if chosen else None
-    if result:
+    chosen = next((c for c in choices if c.pk == asked), None if asked else choices[0])
+    result = None
+    if chosen:
+        result = email_best_times() if chosen.pk == EMAIL else channel_best_times(int(chosen.pk))
         top = max(cell["score"] for day in result["grid"] for cell in day["hours"]) or 1
         for day in result["grid"]:
             for cell in day["hours"]:
@@ -211,6 +228,6 @@ def best_times(request):
                 cell["confidence_word"] = confidence_label(cell["confidence"])
     return render(request, "analytics/best_times.html", {
         "tabs": [(reverse(name), label, name == "analytics:best-times") for name, label in TABS],
-        "channels": channels, "chosen": chosen, "result": result, "hours": range(24),
+        "channels": choices, "chosen": chosen, "result": result, "hours": range(24),
         "error": "That channel does not exist." if asked and not chosen else "",
     })

@@ -27,7 +27,7 @@ CACHE_SECONDS = 15 * 60
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def _zone() -> zoneinfo.ZoneInfo:
+def team_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
@@ -48,7 +48,7 @@ def _hourly_totals(channel_id: int) -> dict[tuple[int, int], tuple[int, int]]:
         .annotate(top=Max("engagements"))
         .values("top")
     )
-    zone = _zone()
+    zone = team_zone()
     rows = (
         PublishingJob.objects.filter(channel_id=channel_id, status=JobStatus.PUBLISHED, published_at__isnull=False)
         .annotate(
@@ -63,8 +63,8 @@ def _hourly_totals(channel_id: int) -> dict[tuple[int, int], tuple[int, int]]:
     return {(row["weekday"] - 1, row["hour"]): (row["posts"], row["total"] or 0) for row in rows}
 
 
-def _compute(channel_id: int) -> dict:
-    totals = _hourly_totals(channel_id)
+def map_from_totals(totals: dict[tuple[int, int], tuple[int, int]], *, subject: int | str) -> dict:
+    """The 7x24 map from (weekday, hour) -> (posts, engagements), each cell shrunk towards the average."""
     posts = sum(n for n, _ in totals.values())
     engagements = sum(total for _, total in totals.values())
     prior = engagements / posts if posts else 0.0
@@ -80,7 +80,7 @@ def _compute(channel_id: int) -> dict:
         grid.append({"weekday": weekday, "day": DAYS[weekday], "hours": row})
     overall = round(posts / (posts + CONFIDENT_POSTS), 2)
     return {
-        "channel": channel_id,
+        "channel": subject,
         "time_zone": settings.TIME_ZONE,
         "posts_seen": posts,
         "prior": round(prior, 2),
@@ -106,7 +106,7 @@ def channel_best_times(channel: Channel | int) -> dict:
     channel_id = channel if isinstance(channel, int) else channel.pk
     result = cache.get(_cache_key(channel_id))
     if result is None:
-        result = _compute(channel_id)
+        result = map_from_totals(_hourly_totals(channel_id), subject=channel_id)
         cache.set(_cache_key(channel_id), result, CACHE_SECONDS)
     return result
 
@@ -114,7 +114,7 @@ def channel_best_times(channel: Channel | int) -> dict:
 def best_time_in_window(*, channels: list[Channel], start: datetime, end: datetime) -> dict | None:
     """The best whole hour in [start, end) for a post going to these channels (their scores added,
     the confidence the lowest of theirs); None when the window holds no whole hour."""
-    zone = _zone()
+    zone = team_zone()
     maps = [channel_best_times(channel) for channel in channels]
     slot = start.astimezone(zone).replace(minute=0, second=0, microsecond=0)
     if slot < start:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("analytics/trends/", views.TrendView.as_view(), name="analytics-trends"),
     path("analytics/cohorts/", views.CohortView.as_view(), name="analytics-cohorts"),
     path("analytics/attribution/", views.AttributionView.as_view(), name="analytics-attribution"),
+    path("analytics/best-times/email/", views.EmailBestTimesView.as_view(), name="analytics-email-best-times"),
     path("analytics/best-times/<id:channel_id>/", views.BestTimesView.as_view(), name="analytics-best-times"),
     path("analytics/scores/", views.ContactScoreListView.as_view(), name="analytics-scores"),
     path("analytics/rebuild/", views.RollupRebuildView.as_view(), name="analytics-rebuild"),

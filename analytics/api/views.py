@@ -24,6 +24,7 @@ from analytics.services import contact_score_one
 from analytics.services.runs import rollup_rebuild_start, scores_recompute_start
 from crm.models import Contact
 from publishing.best_times import channel_best_times
+from publishing.email.best_times import email_best_times
 from publishing.models import Channel
 
 RENDERERS = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
@@ -85,7 +86,24 @@ class BestTimesView(ReportView):
         return Response(channel_best_times(get_object_or_404(Channel, pk=channel_id)))
 
     def csv_table(self, data):
-        return ["day", "hour", "score", "confidence", "posts"], [
+        return best_times_csv(data)
+
+
+class EmailBestTimesView(ReportView):
+    """Email's hour-of-week map: opens and clicks by the hour each email was sent; ?format=csv as above."""
+
+    csv_filename = "email-best-times"
+
+    @extend_schema(responses=dict)
+    def get(self, request):
+        return Response(email_best_times())
+
+    def csv_table(self, data):
+        return best_times_csv(data)
+
+
+def best_times_csv(data: dict):
+    return ["day", "hour", "score", "confidence", "posts"], [
             [day["day"], f"{cell['hour']:02d}:00", cell["score"], cell["confidence"], cell["posts"]]
             for day in data["grid"] for cell in day["hours"]]
 

@@ -39,7 +39,7 @@ def test_heat_map_shows_the_peak_darkest_with_words_for_each_cell(analyst_client
 
 def test_heat_map_without_history_or_with_a_wrong_channel(analyst_client):
     page = analyst_client.get(reverse("analytics:best-times"))
-    assert "No channel yet" in page.content.decode()
+    assert "No email has been sent yet" in page.content.decode()
     channel = ChannelFactory(name="Slack")
     page = analyst_client.get(reverse("analytics:best-times"))
     assert "No published post on this channel has metrics yet" in page.content.decode()
@@ -70,3 +70,37 @@ def test_heat_map_downloads_as_csv_of_7_by_24_cells(analyst_client):
 
 def test_heat_map_csv_of_a_missing_channel_is_404(analyst_client):
     assert analyst_client.get(reverse("analytics-best-times", args=[999]) + "?format=csv").status_code == 404
+
+
+def test_email_has_a_heat_map_from_opens_and_clicks_by_the_hour_sent(analyst_client):
+    """Emails sent on Tuesdays at 10:00 were opened and clicked, those sent at other hours were not:
+    Tuesday 10:00 is the darkest cell of email's map, and its CSV says so."""
+    import datetime as dt
+    import zoneinfo
+
+    from django.conf import settings
+
+    from publishing.email.choices import DeliveryStatus
+    from publishing.tests.email.factories import EmailDeliveryFactory
+
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    tuesday = dt.datetime(2026, 11, 3, 10, 5, tzinfo=zone)
+    for week in range(4):
+        sent = tuesday - dt.timedelta(weeks=week)
+        EmailDeliveryFactory(status=DeliveryStatus.SENT, sent_at=sent, message_id=f"<t{week}@x>",
+                             first_opened_at=sent + dt.timedelta(hours=1),
+                             first_clicked_at=sent + dt.timedelta(hours=2))
+        EmailDeliveryFactory(status=DeliveryStatus.SENT, sent_at=sent + dt.timedelta(days=1, hours=5),
+                             message_id=f"<w{week}@x>")
+    EmailDeliveryFactory(status=DeliveryStatus.QUEUED)
+
+    page = analyst_client.get(reverse("analytics:best-times"), {"channel": "email"}).content.decode()
+    assert "from 8 sent emails" in page and "an open counts 1, a click 1 more" in page
+    row = page[page.index('<th scope="row">Tue</th>'):].split("</tr>")[0]
+    assert 'class="heat-4"' in row.split("<td ")[1:][10]
+
+    rows = list(csv.reader(io.StringIO(analyst_client.get(
+        reverse("analytics-email-best-times") + "?format=csv").content.decode())))
+    peak = next(r for r in rows if r[:2] == ["Tuesday", "10:00"])
+    assert peak[4] == "4" and float(peak[2]) == max(float(r[2]) for r in rows[1:])
+    assert next(r for r in rows if r[:2] == ["Wednesday", "15:00"])[4] == "4"
