@@ -1,6 +1,7 @@
 import pytest
 
 from alerts.models import AlertChannel
+from alerts.rules import RULES
 from webhooks.models import WebhookSubscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,6 +46,6 @@ def test_admin_adds_an_alert_channel_from_a_phone_sized_window(live_server, brow
         page.click("#channel-form button[type=submit]")
         page.wait_for_selector("#channels")
         assert AlertChannel.objects.get().name == "Ops Slack"
-        assert page.locator("#rules tbody tr").count() == 10
+        assert page.locator("#rules tbody tr").count() == len(RULES)
     finally:
         context.close()

@@ -123,7 +123,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = TaskSerializer
     queryset = Task.objects.none()
     search_fields = ("title", "contact__email")
-    action_permissions = {"done": ["automation.view_task"]}
+    action_permissions = {"done": ["automation.change_task"]}
 
     def get_queryset(self):
         done = self.request.query_params.get("done", "false").lower()

@@ -72,8 +72,9 @@ def test_a_submission_is_pending_not_emailable_and_queues_one_confirmation(newsl
     assert submission.consent_text == CONSENT and submission.topics == ["ai"] and submission.confirmed_at is None
     event = EngagementEvent.objects.get(contact=contact, kind=EventKind.FORM_SUBMIT)
     assert event.detail["form_id"] == newsletter.pk and event.detail["submission_id"] == submission.pk
-    assert len(callbacks) == 1  # the confirmation task, enqueued once the submission is committed
-    assert OrmQ.objects.count() == 1
+    # After the commit: the confirmation task, and the event's event_recorded signal (journeys awaiting it).
+    assert len(callbacks) == 2
+    assert OrmQ.objects.count() == 1  # one task: the confirmation (no journey awaits Ada)
 
 
 def test_confirming_subscribes_keeps_the_consent_record_and_twice_is_harmless(newsletter):
