@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from aicmo_site.env import env_str
 from analytics.reports.measures import METRICS, derived, empty_totals, rolled_up
@@ -183,8 +184,12 @@ def _daily_figures(start: dt.date, end: dt.date) -> tuple[dict[str, dict], dict[
 
 def anomalies_between(start: dt.date, end: dt.date, *, series: tuple[str, ...] | None = None,
                       config: Settings | None = None) -> list[Anomaly]:
-    """Every anomaly of the watched series on the days from `start` to `end`, newest first."""
+    """Every anomaly of the watched series on the days from `start` to `end`, newest first. Today is never
+    judged: it is not over, so it would always look like a drop."""
     config = config or detector_settings()
+    end = min(end, timezone.now().astimezone(team_zone()).date() - dt.timedelta(days=1))
+    if end < start:
+        return []
     history_start = start - dt.timedelta(weeks=config.weeks)
     values, denominators = _daily_figures(history_start, end)
     days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
