@@ -54,7 +54,7 @@ $bin/schemathesis run "http://127.0.0.1:$port/api/schema/" \
   --seed "${FUZZ_SEED:-24}" \
   --no-shrink \
   --generation-database none \
-  --workers 2 \
+  --workers 1 \
   --request-timeout 30 \
   --warnings off \
   --no-color \
@@ -71,7 +71,7 @@ if [ "${FUZZ_COVERAGE:-1}" = 1 ]; then
     --seed "${FUZZ_SEED:-24}" \
     --no-shrink \
     --generation-database none \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 30 \
     --warnings off \
     --no-color \
