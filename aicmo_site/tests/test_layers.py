@@ -24,3 +24,12 @@ def _site_modules() -> set[str]:
 
 def test_every_module_of_the_site_has_a_place_in_the_layers():
     assert _site_modules() - _layered_modules() == set()
+
+
+def test_every_folder_with_tests_is_collected_by_the_suite():
+    """pytest collects only its testpaths: an app left out of them has tests that CI never runs."""
+    root = PYPROJECT.parent
+    collected = set(tomllib.loads(PYPROJECT.read_text())["tool"]["pytest"]["ini_options"]["testpaths"])
+    with_tests = {path.parent.parent.name for path in root.glob("*/tests/__init__.py")}
+    with_tests |= {path.parent.name for path in root.glob("*/test_*.py")} - {".venv"}
+    assert with_tests - collected == set()
