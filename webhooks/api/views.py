@@ -69,4 +69,4 @@ class WebhookMessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         message = services.message_retry(message=self.get_object(), by=request.user, via=Via.API)
-        return Response(WebhookMessageSerializer(message).data)
+        return Response(self.get_serializer(message).data)

@@ -93,9 +93,11 @@ def test_an_admin_retries_a_given_up_message_and_the_retry_is_recorded_once(api_
         deliver_due()
     message = WebhookMessage.objects.get()
     assert message.status == MessageStatus.FAILED
+    assert admin.get(f"/api/webhook-messages/{message.pk}/").json()["available_actions"] == ["retry"]
 
     retried = admin.post(f"/api/webhook-messages/{message.pk}/retry/")
     assert retried.status_code == 200 and retried.json()["status"] == MessageStatus.PENDING
+    assert retried.json()["available_actions"] == []
     change = StatusChange.objects.get(content_type=ContentType.objects.get_for_model(WebhookMessage))
     assert (change.object_id, change.from_status, change.to_status, change.by, change.via) == (
         message.pk, MessageStatus.FAILED, MessageStatus.PENDING, admin.user, "api")
