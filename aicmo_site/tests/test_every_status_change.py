@@ -103,8 +103,10 @@ def test_every_model_with_a_status_has_a_workflow_or_a_reason():
 def _writes_of_a_status(source: str) -> int:
     """Statements that set a status field: an assignment to `<x>.status` (tuples too), an update() with a
     status keyword wherever it stands, a bulk_update() naming a status field, an update_or_create() whose
-    defaults do, a setattr() naming one. A status hidden in `**fields` is not seen: the services that build
-    such dicts are the ones listed above."""
+    defaults do, a setattr() naming one. Not seen: a status handed on in `**fields` or written in raw SQL.
+    Those places are the email sender's marks (publishing/email/sender/, EmailDelivery), the analysis
+    worker's (ContentAnalysis) and `aicmo_site.runs.run_follow`, by which the shared run row copies the
+    move its import or enrichment run made through that run's own workflow."""
     count = 0
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
