@@ -30,9 +30,11 @@ def test_marketer_writes_submits_and_approver_approves(marketer, approver):
                                                "tags": ["launch"]})
     assert created.status_code == 201, created.data
     pk = created.data["id"]
-    assert marketer.post(f"/api/contents/{pk}/submit/", {"note": "ready"}).data["status"] == "in_review"
+    submitted = marketer.post(f"/api/contents/{pk}/submit/", {"note": "ready"}).data
+    assert submitted["status"] == "in_review" and "approve" not in submitted["available_actions"]
     refused = marketer.post(f"/api/contents/{pk}/approve/", {})
     assert refused.status_code == 403
+    assert "approve" in approver.get(f"/api/contents/{pk}/").data["available_actions"]
     approved = approver.post(f"/api/contents/{pk}/approve/", {"note": "fine"})
     assert approved.status_code == 200 and approved.data["status"] == "approved"
     history = approver.get(f"/api/contents/{pk}/history/").data
@@ -139,10 +141,12 @@ def test_campaign_dates_in_the_wrong_order_are_a_field_error(marketer):
 
 def test_job_mark_published_needs_a_url_and_retry_needs_a_failed_job(marketer):
     job = JobFactory(channel=ChannelFactory(kind="linkedin"))
+    assert marketer.get(f"/api/jobs/{job.pk}/").data["available_actions"] == ["cancel"]
     assert marketer.post(f"/api/jobs/{job.pk}/retry/").status_code == 409
     assert marketer.post(f"/api/jobs/{job.pk}/mark-published/", {"url": "nope"}).status_code == 400
     response = marketer.post(f"/api/jobs/{job.pk}/cancel/")
     assert response.status_code == 200 and response.data["status"] == "canceled"
+    assert response.data["available_actions"] == []
 
 
 def test_metrics_entered_by_hand_and_imported_from_csv_add_up_per_channel(marketer):
@@ -169,6 +173,7 @@ def test_analyst_reads_but_cannot_change(api_as):
     analyst = api_as(ANALYST)
     content = ContentFactory()
     assert analyst.get("/api/contents/").status_code == 200
+    assert analyst.get(f"/api/contents/{content.pk}/").data["available_actions"] == []
     assert analyst.post(f"/api/contents/{content.pk}/submit/").status_code == 403
     assert analyst.post("/api/channels/", {"name": "x", "slug": "x", "kind": "slack"}).status_code == 403
 

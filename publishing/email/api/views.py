@@ -106,7 +106,7 @@ class EmailCampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         data.is_valid(raise_exception=True)
         kwargs = {"note": data.validated_data["note"]} if service is not services.email_campaign_send else {}
         email_campaign = service(email_campaign=self.get_object(), by=request.user, **kwargs)
-        return Response(s.EmailCampaignSerializer(email_campaign).data)
+        return Response(self.get_serializer(email_campaign).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
