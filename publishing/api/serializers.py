@@ -166,10 +166,12 @@ class CampaignSerializer(ModelSerializer):
     job_count = serializers.IntegerField(read_only=True)
     published_count = serializers.IntegerField(read_only=True)
     failed_count = serializers.IntegerField(read_only=True)
+    available_actions = AvailableActionsField()
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "description", "status", "starts_at", "ends_at", "contents", "channels", "audience",
+        fields = ["id", "name", "description", "status", "available_actions", "starts_at", "ends_at", "contents",
+                  "channels", "audience",
                   "budget", "spend", "bid_settings", "utm_enabled", "utm_source", "utm_medium", "utm_campaign",
                   "activated_at", "job_count", "published_count", "failed_count", "created_at"]
         read_only_fields = ["status", "spend", "activated_at", "created_at"]

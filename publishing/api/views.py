@@ -186,7 +186,9 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     action_permissions["metrics"] = ["publishing.view_campaign"]
 
     def get_queryset(self):
-        return selectors.campaign_list().prefetch_related("channels", "campaign_contents__channels")
+        # The email joined: whether "add an email" is still open is one of each campaign's available actions.
+        return selectors.campaign_list().select_related("email").prefetch_related(
+            "channels", "campaign_contents__channels")
 
     @staticmethod
     def _relations(data: dict) -> dict:
@@ -210,7 +212,7 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         data.is_valid(raise_exception=True)
         kwargs = data.validated_data if service is not services.campaign_activate else {}
         service(campaign=self.get_object(), by=request.user, **kwargs)
-        return _ok(s.CampaignSerializer, self.get_queryset().get(pk=self.kwargs["pk"]))
+        return Response(self.get_serializer(self.get_queryset().get(pk=self.kwargs["pk"])).data)
 
     @extend_schema(request=None, responses=s.CampaignSerializer)
     @action(detail=True, methods=["post"])

@@ -111,13 +111,16 @@ def test_campaign_created_activated_paused_and_canceled_through_the_api(marketer
         "channels": [channel.pk], "audience": {"tag_ids": [1], "domains": ["acme.com"]},
     })
     assert created.status_code == 201, created.data
+    assert created.data["available_actions"] == ["edit", "activate", "cancel", "email", "duplicate"]
     pk = created.data["id"]
     activated = marketer.post(f"/api/campaigns/{pk}/activate/")
     assert activated.status_code == 200, activated.data
     assert activated.data["status"] == CampaignStatus.SCHEDULED and activated.data["job_count"] == 1
+    assert activated.data["available_actions"] == ["pause", "cancel", "email", "duplicate"]
     assert marketer.post(f"/api/campaigns/{pk}/pause/").data["status"] == "paused"
     assert PublishingJob.objects.get().status == JobStatus.PAUSED
-    assert marketer.post(f"/api/campaigns/{pk}/cancel/").data["status"] == "canceled"
+    canceled = marketer.post(f"/api/campaigns/{pk}/cancel/").data
+    assert (canceled["status"], canceled["available_actions"]) == ("canceled", ["duplicate"])
     assert PublishingJob.objects.get().status == JobStatus.CANCELED
     assert marketer.get(f"/api/campaigns/{pk}/metrics/").data == []
 

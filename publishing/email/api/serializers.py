@@ -87,11 +87,13 @@ class ABVariantSerializer(ModelSerializer):
 class ABTestSerializer(ModelSerializer):
     variants = ABVariantSerializer(many=True, read_only=True)
     campaign = serializers.IntegerField(source="email_campaign.campaign_id", read_only=True)
+    available_actions = AvailableActionsField()
 
     class Meta:
         model = ABTest
         fields = ["id", "email_campaign", "campaign", "metric", "test_share", "confidence_level", "wait_minutes",
-                  "status", "winner", "decided_at", "decided_by", "decision_note", "variants", "created_at"]
+                  "status", "available_actions", "winner", "decided_at", "decided_by", "decision_note", "variants",
+                  "created_at"]
         read_only_fields = fields
 
 
