@@ -19,8 +19,8 @@ from aicmo_site.transitions import Workflow
 
 logger = logging.getLogger(__name__)
 
-# The one table of run moves; RUN_TERMINAL states have none. A running run may be queued again
-# when its worker died and the queue hands the task to another one.
+# The one table of run moves; RUN_TERMINAL states have none. A running run whose worker died stays
+# running when the queue hands its task to another worker, which works it again (`_claim`).
 RUN_TRANSITIONS = {
     RunStatus.QUEUED: {RunStatus.RUNNING, RunStatus.CANCELED, RunStatus.FAILED},
     RunStatus.RUNNING: {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED},

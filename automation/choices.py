@@ -63,6 +63,14 @@ class EnrolmentStatus(models.TextChoices):
 
 # A contact in these is still in the journey: the runner takes them when due.
 ENROLMENT_LIVE = (EnrolmentStatus.ACTIVE, EnrolmentStatus.WAITING, EnrolmentStatus.AWAITING)
+# The runner moves a contact between the live states step by step (a step due now after another is
+# active again); a contact leaves for good by finishing or exiting: coming back is a new enrolment.
+ENROLMENT_TRANSITIONS = {
+    **{status: {*ENROLMENT_LIVE, EnrolmentStatus.DONE, EnrolmentStatus.EXITED} for status in ENROLMENT_LIVE},
+    EnrolmentStatus.DONE: set(),
+    EnrolmentStatus.EXITED: set(),
+}
+ENROLMENT_TERMINAL = frozenset({EnrolmentStatus.DONE, EnrolmentStatus.EXITED})
 
 
 class TriggerKind(models.TextChoices):

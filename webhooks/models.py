@@ -13,6 +13,16 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", "Gave up after every retry"
 
 
+# The outbox sender delivers a message or gives up on it; an Admin who fixed the receiver sends a given-up
+# one again. Delivered is final: the receiver has it.
+MESSAGE_TRANSITIONS = {
+    MessageStatus.PENDING: {MessageStatus.DELIVERED, MessageStatus.FAILED},
+    MessageStatus.DELIVERED: set(),
+    MessageStatus.FAILED: {MessageStatus.PENDING},
+}
+MESSAGE_TERMINAL = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED})
+
+
 class WebhookSubscription(models.Model):
     name = models.CharField(max_length=120, help_text="Who receives these events, for the delivery log.")
     url = models.URLField(max_length=500, verbose_name="URL", help_text="Where each event is POSTed.")

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
+from aicmo_site.transitions import Action, Workflow
 from gateways import crypto
 from gateways.adapters.webhook import SECRET_PREFIX, signature
 from gateways.errors import GatewayError
@@ -22,12 +23,32 @@ from gateways.http import ProviderHttp
 from webhooks import conf
 from webhooks.events import deliver_after_commit, forget_subscribed_events
 from webhooks.events_catalogue import EVENTS
-from webhooks.models import MessageStatus, WebhookDelivery, WebhookMessage, WebhookOutbox, WebhookSubscription
+from webhooks.models import (
+    MESSAGE_TERMINAL,
+    MESSAGE_TRANSITIONS,
+    MessageStatus,
+    WebhookDelivery,
+    WebhookMessage,
+    WebhookOutbox,
+    WebhookSubscription,
+)
 
 # A claimed message is someone's for this long; a worker killed mid-delivery leaves it to be retried
 # after that (the receiver drops the duplicate by its webhook-id).
 CLAIM_SECONDS = 300
 RESPONSE_KEPT_CHARS = 500
+
+
+def _not_given_up(source: str, target: str, allowed: list) -> DomainError:
+    return DomainError("Only a message that gave up can be retried.", code="not_failed")
+
+
+# The sender's marks (delivered, given up) are written per attempt by `_deliver`, with the attempt itself
+# as their record (WebhookDelivery); a retry by hand is a person's move and goes through here.
+MESSAGE_WORKFLOW = Workflow(
+    model=WebhookMessage, transitions=MESSAGE_TRANSITIONS, terminal=MESSAGE_TERMINAL, noun="webhook message",
+    actions=[Action("retry", "Retry", to=MessageStatus.PENDING)], refused=_not_given_up,
+)
 
 
 def new_secret() -> str:
@@ -215,11 +236,10 @@ def message_deliver(*, message: WebhookMessage) -> str:
 
 
 @transaction.atomic
-def message_retry(*, message: WebhookMessage) -> WebhookMessage:
-    """Sends a failed message again now (an Admin fixed the receiver)."""
-    if message.status != MessageStatus.FAILED:
-        raise DomainError("Only a message that gave up can be retried.", code="not_failed")
-    message.status, message.next_attempt_at = MessageStatus.PENDING, timezone.now()
-    message.save(update_fields=["status", "next_attempt_at"])
+def message_retry(*, message: WebhookMessage, by=None, via: str = "") -> WebhookMessage:
+    """Sends a failed message again now (an Admin fixed the receiver); recorded with who asked."""
+    MESSAGE_WORKFLOW.check_action(message, "retry", by)
+    message = MESSAGE_WORKFLOW.transition(message, MessageStatus.PENDING, by=by, via=via, note="Retried by hand",
+                                          fields={"next_attempt_at": timezone.now()})
     deliver_after_commit()
     return message

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from aicmo_site.transitions import available_action_names
+from aicmo_site.api.actions import AvailableActionsField
 from automation.choices import ReEntry, StepKind
 from automation.models import Journey, JourneyStep, Task
 
@@ -23,17 +23,13 @@ class StepInputSerializer(serializers.Serializer):
 
 class JourneySerializer(serializers.ModelSerializer):
     steps = JourneyStepSerializer(many=True, read_only=True)
-    available_actions = serializers.SerializerMethodField()
+    available_actions = AvailableActionsField()
 
     class Meta:
         model = Journey
         fields = ("id", "name", "description", "status", "version", "reentry", "entry_triggers", "exit_triggers",
                   "goal", "steps", "available_actions", "activated_at", "created_at", "updated_at")
         read_only_fields = fields
-
-    def get_available_actions(self, journey) -> list[str]:
-        request = self.context.get("request")
-        return available_action_names(journey, request.user) if request else []
 
 
 class JourneyInputSerializer(serializers.Serializer):

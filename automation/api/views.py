@@ -96,7 +96,9 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         given = ContactInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         contact = get_object_or_404(Contact, pk=given.validated_data["contact_id"])
-        return Response({"removed": services.journey_remove_contact(journey=self.get_object(), contact=contact)})
+        removed = services.journey_remove_contact(journey=self.get_object(), contact=contact, by=request.user,
+                                                  via=Via.API)
+        return Response({"removed": removed})
 
     @extend_schema(request=StepsInputSerializer, responses=JourneySerializer,
                    description="A live journey's steps changed: checked as a graph (400 with a field error per "

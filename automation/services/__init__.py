@@ -2,6 +2,7 @@
 
 from automation.services.enrolment import journey_enrol
 from automation.services.journeys import (
+    ENROLMENT_WORKFLOW,
     JOURNEY_WORKFLOW,
     journey_activate,
     journey_archive,
@@ -19,7 +20,8 @@ from automation.services.test_mode import journey_test_follow, journey_test_star
 from automation.services.triggers import journey_exits_apply, journeys_date_entries_apply, journeys_triggers_apply
 
 __all__ = [
-    "JOURNEY_WORKFLOW", "journey_activate", "journey_archive", "journey_check", "journey_create", "journey_enrol",
+    "ENROLMENT_WORKFLOW", "JOURNEY_WORKFLOW", "journey_activate", "journey_archive", "journey_check",
+    "journey_create", "journey_enrol",
     "journey_exits_apply", "journey_pause", "journey_remove_contact", "journey_test_follow", "journey_test_start",
     "journey_update", "journey_version_create", "journey_version_migrate", "journeys_date_entries_apply",
     "journeys_event_waits_release", "journeys_run_batch", "journeys_run_due", "journeys_triggers_apply",

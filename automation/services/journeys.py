@@ -10,6 +10,8 @@ from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.transitions import Action, Workflow
 from automation.choices import (
     ENROLMENT_LIVE,
+    ENROLMENT_TERMINAL,
+    ENROLMENT_TRANSITIONS,
     JOURNEY_EVENTS,
     JOURNEY_TERMINAL,
     JOURNEY_TRANSITIONS,
@@ -34,6 +36,13 @@ JOURNEY_WORKFLOW = Workflow(
         Action("pause", "Pause", to=JourneyStatus.PAUSED, permission=CHANGE),
         Action("archive", "Archive", to=JourneyStatus.ARCHIVED, permission=CHANGE),
     ],
+)
+# A contact's way through a journey. The runner, the exit triggers and an archive move contacts set-based
+# for whole batches (the step log and the journey's own move are their record); a person taking a contact
+# off goes through here, one audited move per enrolment.
+ENROLMENT_WORKFLOW = Workflow(
+    model=JourneyEnrolment, transitions=ENROLMENT_TRANSITIONS, terminal=ENROLMENT_TERMINAL, noun="enrolment",
+    actions=[Action("remove", "Take off the journey", to=EnrolmentStatus.EXITED, permission=CHANGE)],
 )
 STEP_FIELDS = ("key", "kind", "config", "next", "other")
 
@@ -168,11 +177,19 @@ def journey_archive(*, journey: Journey, by=None, via: str = "") -> Journey:
 
 
 @transaction.atomic
-def journey_remove_contact(*, journey: Journey, contact: Contact, reason: str = "removed by hand") -> int:
-    """Takes the contact off the journey; a step already applied stays applied. Returns 1, or 0 when
-    the contact was not on it."""
-    return JourneyEnrolment.objects.filter(journey=journey, contact=contact, status__in=ENROLMENT_LIVE).update(
-        status=EnrolmentStatus.EXITED, exit_reason=reason[:40], finished_at=timezone.now(), due_at=None)
+def journey_remove_contact(*, journey: Journey, contact: Contact, reason: str = "removed by hand", by=None,
+                           via: str = "") -> int:
+    """Takes the contact off the journey, recording who did it; a step already applied stays applied.
+    Returns how many enrolments left (more than one only on a journey entered every time), 0 when the
+    contact was not on it. The rows are locked first, so a runner batch holding them finishes before."""
+    now = timezone.now()
+    enrolments = list(JourneyEnrolment.objects.select_for_update().filter(
+        journey=journey, contact=contact, status__in=ENROLMENT_LIVE).order_by("pk"))
+    for enrolment in enrolments:
+        ENROLMENT_WORKFLOW.check_action(enrolment, "remove", by)
+        ENROLMENT_WORKFLOW.transition(enrolment, EnrolmentStatus.EXITED, by=by, note=reason, via=via, locked=True,
+                                      fields={"exit_reason": reason[:40], "finished_at": now, "due_at": None})
+    return len(enrolments)
 
 
 @transaction.atomic

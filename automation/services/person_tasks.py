@@ -25,6 +25,10 @@ def task_mark_done(*, task: Task, by) -> Task:
     """The assignee marks it done, or someone who may change anyone's tasks; done twice stays done once."""
     if task.assignee_id != by.pk and not by.has_perm("automation.change_task"):
         raise DomainError("Only the person the task is for may mark it done.", code="not_yours")
-    Task.objects.filter(pk=task.pk, done=False).update(done=True, done_at=timezone.now())
-    task.refresh_from_db(fields=["done", "done_at"])
+    row = Task.objects.select_for_update().get(pk=task.pk)
+    if not row.done:
+        # A save, not an UPDATE: the audit log records who marked it done, from which page or token.
+        row.done, row.done_at = True, timezone.now()
+        row.save(update_fields=["done", "done_at"])
+    task.done, task.done_at = row.done, row.done_at
     return task

@@ -1,5 +1,7 @@
 import pytest
+from django.contrib.contenttypes.models import ContentType
 
+from aicmo_site.models import StatusChange
 from aicmo_site.roles import ANALYST, MARKETER
 from automation.models import JourneyEnrolment
 from automation.services import journeys_run_due
@@ -65,3 +67,23 @@ def test_an_analyst_reads_but_may_not_activate(api_as):
     assert analyst.get(f"/api/journeys/{journey_id}/").json()["available_actions"] == []
     assert analyst.post(f"/api/journeys/{journey_id}/activate/").status_code == 403
     assert analyst.post("/api/journeys/", {"name": "x", "steps": WELCOME_STEPS}, format="json").status_code == 403
+
+
+def test_taking_a_contact_off_a_journey_is_recorded_with_who_did_it(api_as):
+    client = api_as(MARKETER)
+    url = f"/api/journeys/{create(client).json()['id']}/"
+    client.post(f"{url}activate/")
+    ann = ContactFactory()
+    client.post(f"{url}enrol/", {"contact_ids": [ann.pk]}, format="json")
+    enrolment = JourneyEnrolment.objects.get()
+
+    assert api_as(ANALYST).post(f"{url}remove/", {"contact_id": ann.pk}, format="json").status_code == 403
+    assert client.post(f"{url}remove/", {"contact_id": ann.pk}, format="json").json() == {"removed": 1}
+    enrolment.refresh_from_db()
+    assert (enrolment.status, enrolment.exit_reason, enrolment.due_at) == ("exited", "removed by hand", None)
+    change = StatusChange.objects.get(content_type=ContentType.objects.get_for_model(JourneyEnrolment))
+    assert (change.object_id, change.from_status, change.to_status, change.by, change.via, change.note) == (
+        enrolment.pk, "active", "exited", client.user, "api", "removed by hand")
+
+    assert client.post(f"{url}remove/", {"contact_id": ann.pk}, format="json").json() == {"removed": 0}
+    assert StatusChange.objects.filter(content_type=change.content_type).count() == 1

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -74,6 +75,10 @@ def test_the_api_lists_my_open_tasks_and_marks_one_done(api_as, make_user, djang
     assert not Task.objects.get(pk=theirs).done
 
 
+def marked_done(task) -> list:
+    return [entry for entry in LogEntry.objects.get_for_object(task) if "done" in entry.changes_dict]
+
+
 def test_the_tasks_page_filters_searches_pages_and_marks_done(client, make_user, django_assert_max_num_queries):
     sam = make_user("sam", role=MARKETER)
     client.force_login(sam)
@@ -87,6 +92,9 @@ def test_the_tasks_page_filters_searches_pages_and_marks_done(client, make_user,
     answer = client.post(f"/journeys/tasks/{task.pk}/done/", {"back": "/journeys/tasks/?q=lead13"})
     assert answer.status_code == 302 and answer["Location"] == "/journeys/tasks/?q=lead13"
     assert client.get("/journeys/tasks/?shown=done").content.decode().count('data-done="true"') == 1
+    [entry] = marked_done(task)
+    assert (entry.actor, entry.changes_dict["done"]) == (sam, ["False", "True"])
     assert client.post(f"/journeys/tasks/{task.pk}/done/", {"back": "https://evil.example/"})["Location"] == (
         "/journeys/tasks/")
+    assert len(marked_done(task)) == 1
     assert "No open task matches" in client.get("/journeys/tasks/?q=nobody").content.decode()

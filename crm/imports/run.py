@@ -20,6 +20,7 @@ from django_q.tasks import async_task
 
 from aicmo_site.audit import audit_operation
 from aicmo_site.errors import ConflictError, DomainError
+from aicmo_site.runs import RUN_TRANSITIONS
 from aicmo_site.transitions import Workflow
 from crm.choices import RUN_TERMINAL, ImportPolicy, RunStatus, SuppressionKind
 from crm.imports import conf, copy_path, orm_path
@@ -35,12 +36,8 @@ from crm.webhook_events import import_finished_emit
 
 logger = logging.getLogger(__name__)
 
-# The one table of import run moves; RUN_TERMINAL states have none.
-IMPORT_RUN_TRANSITIONS = {
-    RunStatus.QUEUED: {RunStatus.RUNNING, RunStatus.CANCELED, RunStatus.FAILED},
-    RunStatus.RUNNING: {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED},
-    **{status: set() for status in RUN_TERMINAL},
-}
+# An import moves as every background run does: its shared run row follows each move.
+IMPORT_RUN_TRANSITIONS = RUN_TRANSITIONS
 IMPORT_RUN_WORKFLOW = Workflow(model=ImportRun, transitions=IMPORT_RUN_TRANSITIONS, terminal=RUN_TERMINAL,
                                noun="import", clean_exclude=[])
 TASK = "crm.data_tasks.import_run_execute"

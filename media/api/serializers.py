@@ -1,6 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from aicmo_site.api.actions import AvailableActionsField
 from aicmo_site.api.fields import DateField, IdListField, ListField, ModelSerializer, PrimaryKeyField
 from media.models import Asset, AssetUsage, Library, Rendition
 
@@ -39,13 +40,15 @@ class AssetSerializer(ModelSerializer):
         help_text="The original upload, for signed-in people who may see the library (never a public URL).")
     in_use = serializers.BooleanField(read_only=True, default=False)
     renditions = RenditionSerializer(many=True, read_only=True)
+    available_actions = AvailableActionsField()
 
     class Meta:
         model = Asset
         fields = [
             "id", "library", "library_name", "name", "kind", "mime_type", "size_bytes", "width", "height",
             "orientation", "sha256", "alt_text", "description", "licence", "usage_rights", "rights_expire_on",
-            "status", "focal_x", "focal_y", "tags", "uploaded_by", "created_at", "file_url", "in_use", "renditions",
+            "status", "available_actions", "focal_x", "focal_y", "tags", "uploaded_by", "created_at", "file_url",
+            "in_use", "renditions",
         ]
         read_only_fields = fields
 

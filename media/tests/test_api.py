@@ -79,6 +79,8 @@ def test_submit_approve_reject_follow_roles(marketer_api, approver_api, library)
     asset = AssetFactory(library=library)
     assert marketer_api.post(f"/api/assets/{asset.pk}/submit/", {"note": "please"}).json()["status"] == "in_review"
     assert marketer_api.post(f"/api/assets/{asset.pk}/approve/").status_code == 403
+    assert "approve" not in marketer_api.get(f"/api/assets/{asset.pk}/").json()["available_actions"]
+    assert "approve" in approver_api.get(f"/api/assets/{asset.pk}/").json()["available_actions"]
     refused = approver_api.post(f"/api/assets/{asset.pk}/reject/", {})
     assert refused.status_code == 400 and refused.json()["code"] == "note_required"
     assert approver_api.post(f"/api/assets/{asset.pk}/approve/").json()["status"] == "approved"

@@ -1,6 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from aicmo_site.api.actions import AvailableActionsField
 from aicmo_site.api.fields import (
     DateField,
     DateTimeField,
@@ -30,11 +31,12 @@ class ContentSerializer(ModelSerializer):
     tags = ListField(child=serializers.CharField(max_length=80), required=False)
     categories = ListField(child=serializers.CharField(max_length=80), required=False)
     slug = serializers.SlugField(max_length=200, required=False)
+    available_actions = AvailableActionsField()
 
     class Meta:
         model = Content
         fields = ["id", "kind", "title", "slug", "summary", "body", "author", "tags", "categories", "link_url",
-                  "urgent", "status", "published_at", "created_at", "updated_at"]
+                  "urgent", "status", "available_actions", "published_at", "created_at", "updated_at"]
         read_only_fields = ["status", "published_at", "created_at", "updated_at"]
         extra_kwargs = {"slug": {"validators": []}}
 
@@ -164,10 +166,12 @@ class CampaignSerializer(ModelSerializer):
     job_count = serializers.IntegerField(read_only=True)
     published_count = serializers.IntegerField(read_only=True)
     failed_count = serializers.IntegerField(read_only=True)
+    available_actions = AvailableActionsField()
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "description", "status", "starts_at", "ends_at", "contents", "channels", "audience",
+        fields = ["id", "name", "description", "status", "available_actions", "starts_at", "ends_at", "contents",
+                  "channels", "audience",
                   "budget", "spend", "bid_settings", "utm_enabled", "utm_source", "utm_medium", "utm_campaign",
                   "activated_at", "job_count", "published_count", "failed_count", "created_at"]
         read_only_fields = ["status", "spend", "activated_at", "created_at"]
@@ -203,11 +207,13 @@ class JobSerializer(ModelSerializer):
     # Blank until the channel has published the post, so not a `uri` for every job.
     external_url = serializers.CharField(read_only=True)
     channel_name = serializers.CharField(source="channel.name", read_only=True)
+    available_actions = AvailableActionsField()
 
     class Meta:
         model = PublishingJob
         fields = ["id", "campaign", "campaign_name", "content", "content_title", "channel", "channel_name",
-                  "version", "status", "scheduled_at", "next_retry_at", "published_at", "attempts", "retries",
+                  "version", "status", "available_actions", "scheduled_at", "next_retry_at", "published_at",
+                  "attempts", "retries",
                   "external_id", "external_url", "draft", "error_message", "error_details", "idempotency_key"]
         read_only_fields = fields
 

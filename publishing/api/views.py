@@ -56,7 +56,7 @@ class ContentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         data = input_class(data=request.data)
         data.is_valid(raise_exception=True)
         content = service(content=self.get_object(), by=request.user, **data.validated_data)
-        return _ok(s.ContentSerializer, content)
+        return Response(self.get_serializer(content).data)
 
     @extend_schema(request=s.NoteSerializer, responses=s.ContentSerializer)
     @action(detail=True, methods=["post"])
@@ -186,7 +186,9 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     action_permissions["metrics"] = ["publishing.view_campaign"]
 
     def get_queryset(self):
-        return selectors.campaign_list().prefetch_related("channels", "campaign_contents__channels")
+        # The email joined: whether "add an email" is still open is one of each campaign's available actions.
+        return selectors.campaign_list().select_related("email").prefetch_related(
+            "channels", "campaign_contents__channels")
 
     @staticmethod
     def _relations(data: dict) -> dict:
@@ -210,7 +212,7 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         data.is_valid(raise_exception=True)
         kwargs = data.validated_data if service is not services.campaign_activate else {}
         service(campaign=self.get_object(), by=request.user, **kwargs)
-        return _ok(s.CampaignSerializer, self.get_queryset().get(pk=self.kwargs["pk"]))
+        return Response(self.get_serializer(self.get_queryset().get(pk=self.kwargs["pk"])).data)
 
     @extend_schema(request=None, responses=s.CampaignSerializer)
     @action(detail=True, methods=["post"])
@@ -258,14 +260,16 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     def retry(self, request, pk=None):
         data = s.NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return _ok(s.JobSerializer, services.job_retry(job=self.get_object(), by=request.user, **data.validated_data))
+        job = services.job_retry(job=self.get_object(), by=request.user, **data.validated_data)
+        return Response(self.get_serializer(job).data)
 
     @extend_schema(request=s.NoteSerializer, responses=s.JobSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         data = s.NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return _ok(s.JobSerializer, services.job_cancel(job=self.get_object(), by=request.user, **data.validated_data))
+        job = services.job_cancel(job=self.get_object(), by=request.user, **data.validated_data)
+        return Response(self.get_serializer(job).data)
 
     @extend_schema(request=s.RescheduleSerializer, responses=s.JobSerializer)
     @action(detail=True, methods=["post"])
@@ -275,7 +279,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         data = s.RescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.job_reschedule(job=self.get_object(), by=request.user, **data.validated_data)
-        return _ok(s.JobSerializer, self.get_queryset().get(pk=job.pk))
+        return Response(self.get_serializer(self.get_queryset().get(pk=job.pk)).data)
 
     @extend_schema(request=s.MarkPublishedSerializer, responses=s.JobSerializer)
     @action(detail=True, methods=["post"], url_path="mark-published")
@@ -283,7 +287,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         data = s.MarkPublishedSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.job_mark_published(job=self.get_object(), by=request.user, **data.validated_data)
-        return _ok(s.JobSerializer, job)
+        return Response(self.get_serializer(job).data)
 
     @extend_schema(request=s.MetricSnapshotSerializer, responses={201: s.MetricSnapshotSerializer})
     @action(detail=True, methods=["post"], url_path="metrics")

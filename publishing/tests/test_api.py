@@ -30,9 +30,11 @@ def test_marketer_writes_submits_and_approver_approves(marketer, approver):
                                                "tags": ["launch"]})
     assert created.status_code == 201, created.data
     pk = created.data["id"]
-    assert marketer.post(f"/api/contents/{pk}/submit/", {"note": "ready"}).data["status"] == "in_review"
+    submitted = marketer.post(f"/api/contents/{pk}/submit/", {"note": "ready"}).data
+    assert submitted["status"] == "in_review" and "approve" not in submitted["available_actions"]
     refused = marketer.post(f"/api/contents/{pk}/approve/", {})
     assert refused.status_code == 403
+    assert "approve" in approver.get(f"/api/contents/{pk}/").data["available_actions"]
     approved = approver.post(f"/api/contents/{pk}/approve/", {"note": "fine"})
     assert approved.status_code == 200 and approved.data["status"] == "approved"
     history = approver.get(f"/api/contents/{pk}/history/").data
@@ -109,13 +111,16 @@ def test_campaign_created_activated_paused_and_canceled_through_the_api(marketer
         "channels": [channel.pk], "audience": {"tag_ids": [1], "domains": ["acme.com"]},
     })
     assert created.status_code == 201, created.data
+    assert created.data["available_actions"] == ["edit", "activate", "cancel", "email", "duplicate"]
     pk = created.data["id"]
     activated = marketer.post(f"/api/campaigns/{pk}/activate/")
     assert activated.status_code == 200, activated.data
     assert activated.data["status"] == CampaignStatus.SCHEDULED and activated.data["job_count"] == 1
+    assert activated.data["available_actions"] == ["pause", "cancel", "email", "duplicate"]
     assert marketer.post(f"/api/campaigns/{pk}/pause/").data["status"] == "paused"
     assert PublishingJob.objects.get().status == JobStatus.PAUSED
-    assert marketer.post(f"/api/campaigns/{pk}/cancel/").data["status"] == "canceled"
+    canceled = marketer.post(f"/api/campaigns/{pk}/cancel/").data
+    assert (canceled["status"], canceled["available_actions"]) == ("canceled", ["duplicate"])
     assert PublishingJob.objects.get().status == JobStatus.CANCELED
     assert marketer.get(f"/api/campaigns/{pk}/metrics/").data == []
 
@@ -139,10 +144,12 @@ def test_campaign_dates_in_the_wrong_order_are_a_field_error(marketer):
 
 def test_job_mark_published_needs_a_url_and_retry_needs_a_failed_job(marketer):
     job = JobFactory(channel=ChannelFactory(kind="linkedin"))
+    assert marketer.get(f"/api/jobs/{job.pk}/").data["available_actions"] == ["cancel"]
     assert marketer.post(f"/api/jobs/{job.pk}/retry/").status_code == 409
     assert marketer.post(f"/api/jobs/{job.pk}/mark-published/", {"url": "nope"}).status_code == 400
     response = marketer.post(f"/api/jobs/{job.pk}/cancel/")
     assert response.status_code == 200 and response.data["status"] == "canceled"
+    assert response.data["available_actions"] == []
 
 
 def test_metrics_entered_by_hand_and_imported_from_csv_add_up_per_channel(marketer):
@@ -169,6 +176,7 @@ def test_analyst_reads_but_cannot_change(api_as):
     analyst = api_as(ANALYST)
     content = ContentFactory()
     assert analyst.get("/api/contents/").status_code == 200
+    assert analyst.get(f"/api/contents/{content.pk}/").data["available_actions"] == []
     assert analyst.post(f"/api/contents/{content.pk}/submit/").status_code == 403
     assert analyst.post("/api/channels/", {"name": "x", "slug": "x", "kind": "slack"}).status_code == 403
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from aicmo_site.api.actions import AvailableActionsField
 from webhooks.events_catalogue import EVENTS
 from webhooks.models import WebhookDelivery, WebhookMessage, WebhookSubscription
 
@@ -34,8 +35,9 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 class WebhookMessageSerializer(serializers.ModelSerializer):
     deliveries = WebhookDeliverySerializer(many=True, read_only=True)
+    available_actions = AvailableActionsField()
 
     class Meta:
         model = WebhookMessage
         fields = ("id", "subscription", "event", "message_id", "body", "status", "attempts", "next_attempt_at",
-                  "last_status_code", "last_error", "delivered_at", "created", "deliveries")
+                  "last_status_code", "last_error", "delivered_at", "created", "deliveries", "available_actions")

@@ -5,6 +5,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from aicmo_site.roles import ADMIN
+from aicmo_site.transitions import Via
 from webhooks import selectors, services
 from webhooks.api.serializers import (
     WebhookMessageSerializer,
@@ -67,5 +68,5 @@ class WebhookMessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @extend_schema(request=None, responses=WebhookMessageSerializer)
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
-        message = services.message_retry(message=self.get_object())
-        return Response(WebhookMessageSerializer(message).data)
+        message = services.message_retry(message=self.get_object(), by=request.user, via=Via.API)
+        return Response(self.get_serializer(message).data)

@@ -1,8 +1,10 @@
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
+from aicmo_site.models import StatusChange
 from webhooks.events import emit
-from webhooks.models import WebhookSubscription
+from webhooks.models import MessageStatus, WebhookMessage, WebhookSubscription
 from webhooks.tasks import deliver_due
 from webhooks.tests.conftest import verified
 
@@ -79,3 +81,27 @@ def test_delivery_log_query_count_does_not_grow_with_messages(api_as, django_ass
     with django_assert_num_queries(4):
         response = admin.get("/api/webhook-messages/")
     assert response.data["count"] == 5
+
+
+def test_an_admin_retries_a_given_up_message_and_the_retry_is_recorded_once(api_as, httpserver, settings):
+    settings.WEBHOOKS_RETRY_DELAYS_SECONDS = [0, 0]
+    admin = api_as("Admin")
+    admin.post(URL, {"name": "s", "url": httpserver.url_for("/in"), "events": ["job.failed"]}, format="json")
+    httpserver.expect_request("/in").respond_with_data("down", status=500)
+    emit("job.failed", {"job_id": 1})
+    for _ in range(3):
+        deliver_due()
+    message = WebhookMessage.objects.get()
+    assert message.status == MessageStatus.FAILED
+    assert admin.get(f"/api/webhook-messages/{message.pk}/").json()["available_actions"] == ["retry"]
+
+    retried = admin.post(f"/api/webhook-messages/{message.pk}/retry/")
+    assert retried.status_code == 200 and retried.json()["status"] == MessageStatus.PENDING
+    assert retried.json()["available_actions"] == []
+    change = StatusChange.objects.get(content_type=ContentType.objects.get_for_model(WebhookMessage))
+    assert (change.object_id, change.from_status, change.to_status, change.by, change.via) == (
+        message.pk, MessageStatus.FAILED, MessageStatus.PENDING, admin.user, "api")
+
+    again = admin.post(f"/api/webhook-messages/{message.pk}/retry/")
+    assert (again.status_code, again.json()["code"]) == (400, "not_failed")
+    assert StatusChange.objects.count() == 1

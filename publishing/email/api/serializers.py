@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from aicmo_site.api.actions import AvailableActionsField
 from aicmo_site.api.fields import ListField, ModelSerializer, PrimaryKeyField
 from crm.models import Contact
 from publishing.email.choices import ABMetric
@@ -50,11 +51,13 @@ class RenderedSerializer(serializers.Serializer):
 class EmailCampaignSerializer(ModelSerializer):
     campaign = PrimaryKeyField(queryset=Campaign.objects.all())
     campaign_name = serializers.CharField(source="campaign.name", read_only=True)
+    available_actions = AvailableActionsField()
 
     class Meta:
         model = EmailCampaign
         fields = ["id", "campaign", "campaign_name", "template", "from_email", "from_name", "reply_to",
-                  "deliver_at_best_hour", "status", "audience_size", "requested_by", "started_at", "finished_at",
+                  "deliver_at_best_hour", "status", "available_actions", "audience_size", "requested_by", "started_at",
+                  "finished_at",
                   "created_at", "updated_at"]
         read_only_fields = ["status", "audience_size", "requested_by", "started_at", "finished_at"]
 
@@ -84,11 +87,13 @@ class ABVariantSerializer(ModelSerializer):
 class ABTestSerializer(ModelSerializer):
     variants = ABVariantSerializer(many=True, read_only=True)
     campaign = serializers.IntegerField(source="email_campaign.campaign_id", read_only=True)
+    available_actions = AvailableActionsField()
 
     class Meta:
         model = ABTest
         fields = ["id", "email_campaign", "campaign", "metric", "test_share", "confidence_level", "wait_minutes",
-                  "status", "winner", "decided_at", "decided_by", "decision_note", "variants", "created_at"]
+                  "status", "available_actions", "winner", "decided_at", "decided_by", "decision_note", "variants",
+                  "created_at"]
         read_only_fields = fields
 
 

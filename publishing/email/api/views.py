@@ -106,7 +106,7 @@ class EmailCampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         data.is_valid(raise_exception=True)
         kwargs = {"note": data.validated_data["note"]} if service is not services.email_campaign_send else {}
         email_campaign = service(email_campaign=self.get_object(), by=request.user, **kwargs)
-        return Response(s.EmailCampaignSerializer(email_campaign).data)
+        return Response(self.get_serializer(email_campaign).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
@@ -191,7 +191,7 @@ class ABTestViewSet(viewsets.ReadOnlyModelViewSet):
         data = s.ABTestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         test = ab_tests.ab_test_create(**data.validated_data)
-        return Response(s.ABTestSerializer(selectors.ab_test_list().get(pk=test.pk)).data,
+        return Response(self.get_serializer(selectors.ab_test_list().get(pk=test.pk)).data,
                         status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["get"])
@@ -204,4 +204,4 @@ class ABTestViewSet(viewsets.ReadOnlyModelViewSet):
         data = s.PickWinnerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         test = ab_tests.ab_test_pick_winner(test=self.get_object(), by=request.user, **data.validated_data)
-        return Response(s.ABTestSerializer(selectors.ab_test_list().get(pk=test.pk)).data)
+        return Response(self.get_serializer(selectors.ab_test_list().get(pk=test.pk)).data)

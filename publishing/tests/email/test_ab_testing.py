@@ -100,12 +100,14 @@ def test_a_winner_is_picked_only_while_the_send_is_sending_or_paused_and_the_pic
     assert refused.json()["message"] == "A winner is picked while the send is sending or paused."
     test.refresh_from_db()
     assert test.status == ABStatus.TESTING and not StatusChange.objects.exists()
+    assert client.get(f"/api/ab-tests/{test.pk}/").json()["available_actions"] == []
 
     started(email_campaign)
     email_campaign_pause(email_campaign=email_campaign)
+    assert client.get(f"/api/ab-tests/{test.pk}/").json()["available_actions"] == ["pick_winner"]
     picked = client.post(f"/api/ab-tests/{test.pk}/pick-winner/", {"winner": b.pk}, format="json")
     assert picked.status_code == 200, picked.json()
-    assert picked.json()["status"] == ABStatus.DECIDED
+    assert (picked.json()["status"], picked.json()["available_actions"]) == (ABStatus.DECIDED, [])
     change = StatusChange.objects.get(content_type=ContentType.objects.get_for_model(ABTest), object_id=test.pk)
     assert (change.from_status, change.to_status, change.by.username, change.note) == (
         ABStatus.TESTING, ABStatus.DECIDED, "user-marketer", "Winner: B")

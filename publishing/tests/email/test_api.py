@@ -63,6 +63,7 @@ def test_campaign_email_actions_send_pause_resume_cancel_and_progress(api_as, sm
     with django_capture_on_commit_callbacks() as callbacks:
         sent = client.post(f"{base}/send/")
     assert sent.status_code == 200 and sent.json()["status"] == SendStatus.SENDING
+    assert sent.json()["available_actions"] == ["pause", "cancel"]
     assert len(callbacks) == 1  # the workers are woken after commit
     assert client.post(f"{base}/send/").status_code == 409
     progress = client.get(f"{base}/progress/").json()
@@ -70,7 +71,8 @@ def test_campaign_email_actions_send_pause_resume_cancel_and_progress(api_as, sm
     assert client.post(f"{base}/pause/", {"note": "check copy"}).json()["status"] == SendStatus.PAUSED
     with django_capture_on_commit_callbacks():
         assert client.post(f"{base}/resume/").json()["status"] == SendStatus.SENDING
-    assert client.post(f"{base}/cancel/").json()["status"] == SendStatus.CANCELED
+    canceled = client.post(f"{base}/cancel/").json()
+    assert (canceled["status"], canceled["available_actions"]) == (SendStatus.CANCELED, [])
     assert client.get(f"{base}/progress/").json()["canceled"] == 2
 
 
