@@ -110,8 +110,8 @@ def test_other_kinds_are_recognised_from_their_content(content, kind, mime_type)
 @needs_ffmpeg
 @pytest.mark.parametrize(
     ("extension", "kind", "mime_type"),
-    [("mp4", "video", "video/mp4"), ("mov", "video", "video/quicktime"), ("mp3", "audio", "audio/mpeg"),
-     ("wav", "audio", "audio/wav"), ("ogg", "audio", "audio/ogg")],
+    [("mp4", "video", "video/mp4"), ("mov", "video", "video/quicktime"), ("webm", "video", "video/webm"),
+     ("mp3", "audio", "audio/mpeg"), ("wav", "audio", "audio/wav"), ("ogg", "audio", "audio/ogg")],
 )
 def test_real_recordings_are_read_to_their_end_and_accepted(extension, kind, mime_type, tmp_path):
     checked = check_upload(images.upload(recordings.recording(extension, tmp_path), "file.dat"))
