@@ -27,6 +27,8 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 
+from media.filetypes import ffmpeg_input
+
 # JPEG segments that carry metadata: APP1 (EXIF, XMP) and APP13 (IPTC, Photoshop). APP0 (JFIF), APP2
 # (the colour profile) and APP14 (Adobe's colour transform) say how to read the pixels and stay.
 _JPEG_METADATA_MARKERS = {0xE1, 0xED}
@@ -120,7 +122,7 @@ def _clean_with_ffmpeg(source, extension: str) -> bytes:
         with original.open("wb") as handle:
             shutil.copyfileobj(source, handle)
         command = [
-            ffmpeg, "-nostdin", "-v", "error", "-i", str(original), *streams, "-dn", "-sn",
+            ffmpeg, "-nostdin", "-v", "error", *ffmpeg_input(str(original), extension), *streams, "-dn", "-sn",
             "-map_metadata", "-1", "-map_metadata:s", "-1", "-map_chapters", "-1", "-c", "copy",
             # bitexact: no "encoder" tag or other muxer signature written into the copy
             "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",

@@ -13,13 +13,21 @@ only starts like an MP3, an MP4 or a PDF (HTML behind a few magic bytes: a polyg
   elements a WebM segment may hold) tile it; a Segment or Cluster of unknown size (a live recording,
   as browsers write them) is walked into instead of skipped.
 And for every kind, no HTML in the first kilobytes, where a browser that sniffs would look.
-Video and audio are then read once more, stream by stream, by ffmpeg when their metadata-free publish
-copy is made (media/cleaning.py): a file ffmpeg cannot demux is never published.
+Video and audio are then read by ffmpeg's own demuxer for that container, pinned (never guessed, so
+no playlist or concat format can make it open another file or a URL), every packet from the first to
+the last, and must hold a video stream (video) or an audio stream (audio): what the walks above do
+not see (sample tables, codec headers, the streams themselves) is checked by the tool that will make
+its metadata-free publish copy (media/cleaning.py). Without ffmpeg installed that step is skipped,
+the walks decide alone, and the file is never published (no clean copy can be made).
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
 import struct
+import subprocess
+import tempfile
 
 import magic
 from pypdf import PdfReader
@@ -28,7 +36,12 @@ from pypdf.generic import IndirectObject
 
 from media.choices import AssetKindChoices
 
+logger = logging.getLogger(__name__)
 HEAD_BYTES = 8192
+# ffmpeg's demuxer for each container we accept.
+DEMUXERS = {"mp4": "mov", "mov": "mov", "webm": "matroska", "mp3": "mp3", "wav": "wav", "ogg": "ogg"}
+# Reading every packet of a 500 MB video takes seconds; this is for a file built to make it hang.
+DEMUX_TIMEOUT_SECONDS = 300
 _HTML_MARKERS = (b"<html", b"<script", b"<!doctype", b"<body", b"<head", b"<iframe", b"<svg", b"<?xml",
                  b"<img", b"<a ", b"<meta", b"<object", b"<embed")
 # libmagic's MIME type -> (kind, our MIME type, extension, structure check name).
@@ -71,6 +84,42 @@ def verify_structure(file, size: int, head: bytes, known: tuple[str, str, str, s
     if check:
         _CHECKS[check](file, size)
     file.seek(0)
+    if extension in DEMUXERS:
+        _check_demuxes(file, extension, known[0])
+        file.seek(0)
+
+
+def ffmpeg_input(path: str, extension: str) -> list[str]:
+    """ffmpeg's arguments to read `path` as the container `extension` names and as nothing else."""
+    return ["-protocol_whitelist", "file", "-f", DEMUXERS[extension], "-i", path]
+
+
+def _check_demuxes(file, extension: str, kind: str) -> None:
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        logger.warning("ffmpeg is not installed (scripts/system-deps.sh): the %s upload is not demuxed", extension)
+        return
+    streams = "0:v" if kind == AssetKindChoices.VIDEO else "0:a"
+    with tempfile.NamedTemporaryFile(prefix="aicmo-upload-", suffix=f".{extension}") as copy:
+        path = file.temporary_file_path() if hasattr(file, "temporary_file_path") else None
+        if path is None:  # held in memory (a small upload): ffmpeg needs a file it can seek in
+            file.seek(0)
+            shutil.copyfileobj(file, copy)
+            copy.flush()
+            path = copy.name
+        # Streams copied to the null muxer: the container is parsed to its end, nothing is decoded.
+        command = [ffmpeg, "-nostdin", "-v", "error", "-xerror", *ffmpeg_input(path, extension),
+                   "-map", streams, "-c", "copy", "-f", "null", "-"]
+        try:
+            run = subprocess.run(command, capture_output=True, timeout=DEMUX_TIMEOUT_SECONDS, check=False)
+        except subprocess.TimeoutExpired as error:
+            raise NotWhatItSeems(f"ffmpeg could not read it in {DEMUX_TIMEOUT_SECONDS} seconds") from error
+    if run.returncode != 0:
+        if b"matches no streams" in run.stderr:
+            raise NotWhatItSeems(f"it holds no {'video' if streams == '0:v' else 'audio'} stream")
+        last = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no reason given"]
+        reason = last[0].replace(path, "the file")[:200]
+        raise NotWhatItSeems(f"ffmpeg cannot read it as {extension.upper()} ({reason})")
 
 
 def _read_at(file, offset: int, count: int) -> bytes:

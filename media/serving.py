@@ -24,4 +24,7 @@ def asset_original_response(asset: Asset) -> HttpResponse:
         response = FileResponse(asset.file.open("rb"), content_type=asset.mime_type,
                                 as_attachment=not asset.is_image, filename=name)
     response["Cache-Control"] = "private, no-store"
+    # Set here too, not only by SecurityMiddleware's setting: an upload that a browser sniffed as HTML
+    # would run as this site, so the guarantee must not depend on a setting left on.
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts the system services the test suite talks to: Chromium (browser tests),
 # Dovecot (IMAP), postfix's smtp-sink (mail benchmark), libmagic (the app's media type detection),
-# ffmpeg (metadata-free copies of published video and audio, media/cleaning.py), and makes sure
+# ffmpeg (uploaded video and audio read to their end, media/filetypes.py, and their metadata-free
+# published copies, media/cleaning.py), and makes sure
 # PostgreSQL and Redis run.
 # Idempotent; needs root for apt-get (CI and the development machines run as root).
 set -euo pipefail
@@ -12,7 +13,8 @@ command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 command -v smtp-sink >/dev/null 2>&1 || [ -x /usr/sbin/smtp-sink ] || need+=(postfix)
 # python-magic (media type detection) loads libmagic at import.
 ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1' || need+=(libmagic1)
-# Without ffmpeg, video and audio are refused at publishing (their metadata cannot be removed).
+# Without ffmpeg, uploaded video and audio are only walked box by box, not demuxed, and they are
+# refused at publishing (their metadata cannot be removed).
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 
 if [ ${#need[@]} -gt 0 ]; then

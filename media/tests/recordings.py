@@ -12,12 +12,15 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, Num
 
 LOCATION = "+48.8584+002.2945/"
 AUTHOR = "Secret Author"
+SHOT_AT = "2024-05-01T10:00:00Z"  # when, besides where: a phone writes both
 SECRETS = (b"48.8584", AUTHOR.encode(), b"Secret Cam")
 _SOURCES = {
     "mov": ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-f", "lavfi", "-i", "sine=duration=1",
             "-c:v", "mpeg4", "-c:a", "aac", "-metadata:s:v", "handler_name=Secret Cam"],
     "mp4": ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-c:v", "mpeg4",
             "-movflags", "+use_metadata_tags"],
+    "webm": ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-f", "lavfi", "-i", "sine=duration=1",
+             "-c:v", "libvpx", "-c:a", "libvorbis"],
     "mp3": ["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "libmp3lame"],
     "ogg": ["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "libvorbis"],
     "wav": ["-f", "lavfi", "-i", "sine=duration=1"],
@@ -29,10 +32,11 @@ def has_ffmpeg() -> bool:
 
 
 def recording(extension: str, folder: Path) -> bytes:
-    """A one-second recording tagged with where it was made and by whom."""
+    """A one-second recording tagged with where and when it was made and by whom."""
     path = folder / f"recording.{extension}"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", *_SOURCES[extension], "-metadata", f"location={LOCATION}",
-                    "-metadata", f"artist={AUTHOR}", "-metadata", f"comment=GPS {LOCATION}", str(path)], check=True)
+                    "-metadata", f"artist={AUTHOR}", "-metadata", f"comment=GPS {LOCATION}",
+                    "-metadata", f"creation_time={SHOT_AT}", str(path)], check=True)
     content = path.read_bytes()
     assert any(secret in content for secret in SECRETS)
     return content

@@ -53,3 +53,31 @@ def test_behind_nginx_the_web_server_sends_the_checked_original(api_as, office_p
     answer = api_as("Analyst").get(f"/api/assets/{asset.pk}/original/")
     assert answer.status_code == 200 and answer["X-Accel-Redirect"] == f"/protected-media/{asset.file.name}"
     assert not b"".join(answer.streaming_content)
+
+
+def test_the_library_page_gives_the_original_to_signed_in_people_who_may_see_the_library(client, make_user,
+                                                                                         office_photo):
+    asset, content = office_photo
+    address = f"/media/library/{asset.pk}/original/"
+    assert client.get(address)["Location"].startswith("/accounts/login/")
+
+    client.force_login(make_user("no-role"))
+    assert client.get(address).status_code == 403
+
+    client.force_login(make_user("analyst-media", role="Analyst"))
+    answer = client.get(address)
+    assert answer.status_code == 200 and b"".join(answer.streaming_content) == content
+    assert answer["Content-Type"] == "image/jpeg" and answer["X-Content-Type-Options"] == "nosniff"
+    assert answer["Content-Disposition"] == 'inline; filename="office.jpg"'
+    assert answer["Cache-Control"] == "private, no-store"
+
+
+def test_an_original_that_is_not_a_picture_is_downloaded_never_shown(client, make_user, library, settings):
+    # Off in the middleware too: the header must come from the original's own response.
+    settings.SECURE_CONTENT_TYPE_NOSNIFF = False
+    brochure, _, _ = asset_upload(library=library, file=images.upload(images.PDF, "brochure.pdf"), uploaded_by=None)
+    client.force_login(make_user("marketer-brochure", role="Marketer"))
+    answer = client.get(f"/media/library/{brochure.pk}/original/")
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    assert answer["Content-Disposition"] == 'attachment; filename="brochure.pdf"'
+    assert answer["X-Content-Type-Options"] == "nosniff"

@@ -2,10 +2,13 @@ import subprocess
 import tracemalloc
 
 import pytest
+from django.core.files.uploadedfile import TemporaryUploadedFile
 
 from aicmo_site.errors import DomainError
-from media.tests import images
+from media.tests import images, recordings
 from media.validation import check_upload, gif_frame_sizes
+
+needs_ffmpeg = pytest.mark.skipif(not recordings.has_ffmpeg(), reason="ffmpeg missing: run scripts/system-deps.sh")
 
 
 def refusal(content: bytes, name: str) -> DomainError:
@@ -95,14 +98,42 @@ def test_empty_file_is_refused():
 
 @pytest.mark.parametrize(
     ("content", "kind", "mime_type"),
-    [(images.PDF, "document", "application/pdf"), (images.MP4, "video", "video/mp4"),
-     (images.MP3, "audio", "audio/mpeg"), (images.MP3_WITH_ID3, "audio", "audio/mpeg"),
-     (images.WAV, "audio", "audio/wav"), (images.OGG, "audio", "audio/ogg"), (images.WEBM, "video", "video/webm")],
-    ids=["pdf", "mp4", "mp3", "mp3-id3", "wav", "ogg", "webm"],
+    [(images.PDF, "document", "application/pdf"), (images.MP3, "audio", "audio/mpeg"),
+     (images.MP3_WITH_ID3, "audio", "audio/mpeg"), (images.WAV, "audio", "audio/wav")],
+    ids=["pdf", "mp3", "mp3-id3", "wav"],
 )
 def test_other_kinds_are_recognised_from_their_content(content, kind, mime_type):
     checked = check_upload(images.upload(content, "file.dat"))
     assert (checked.kind, checked.mime_type, checked.width) == (kind, mime_type, None)
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize(
+    ("extension", "kind", "mime_type"),
+    [("mp4", "video", "video/mp4"), ("mov", "video", "video/quicktime"), ("webm", "video", "video/webm"),
+     ("mp3", "audio", "audio/mpeg"), ("wav", "audio", "audio/wav"), ("ogg", "audio", "audio/ogg")],
+)
+def test_real_recordings_are_read_to_their_end_and_accepted(extension, kind, mime_type, tmp_path):
+    checked = check_upload(images.upload(recordings.recording(extension, tmp_path), "file.dat"))
+    assert (checked.kind, checked.mime_type) == (kind, mime_type)
+
+
+@needs_ffmpeg
+def test_a_container_whose_walk_holds_but_ffmpeg_cannot_read_is_refused(tmp_path):
+    # Boxes and pages that tile the file, with nothing playable inside them.
+    assert "holds no video stream" in refusal(images.MP4, "clip.mp4").message
+    assert "ffmpeg cannot read it as OGG" in refusal(images.OGG, "song.ogg").message
+    assert "ffmpeg cannot read it as WEBM" in refusal(images.WEBM, "clip.webm").message
+    sound_only = tmp_path / "sound.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac",
+                    str(sound_only)], check=True)
+    assert "holds no video stream" in refusal(sound_only.read_bytes(), "clip.mp4").message
+
+
+def test_without_ffmpeg_the_structure_walk_decides_alone(monkeypatch):
+    monkeypatch.setattr("media.filetypes.shutil.which", lambda name: None)
+    assert check_upload(images.upload(images.MP4, "clip.mp4")).mime_type == "video/mp4"
+    assert refusal(images.MP4[:-10], "cut.mp4").code == "not_what_it_seems"
 
 
 def test_document_byte_limit_is_a_setting(settings):
@@ -169,3 +200,16 @@ def test_an_animation_too_large_to_decode_frame_by_frame_is_refused(settings):
     error = refusal(images.gif_bytes(120, 80, frames=3), "anim.gif")
     assert error.code == "animation_too_large" and "3 frames of 120×80" in error.message
     assert check_upload(images.upload(images.gif_bytes(120, 80, frames=2), "anim.gif")).mime_type == "image/gif"
+
+
+@needs_ffmpeg
+def test_a_large_upload_is_demuxed_where_django_spooled_it(tmp_path):
+    def spooled(content: bytes) -> TemporaryUploadedFile:
+        file = TemporaryUploadedFile("clip.mp4", "video/mp4", len(content), None)
+        file.write(content)
+        file.seek(0)
+        return file
+
+    assert check_upload(spooled(recordings.recording("mp4", tmp_path))).mime_type == "video/mp4"
+    with pytest.raises(DomainError, match="holds no video stream"):
+        check_upload(spooled(images.MP4))

@@ -2,9 +2,10 @@
 
 import csv
 import io
+import itertools
 import logging
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -12,6 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from aicmo_site.bounds import DB_INTEGER_MAX
 from aicmo_site.errors import DomainError
 from gateways.errors import GatewayError
 from publishing import gateway
@@ -23,6 +25,13 @@ from publishing.selectors import latest_snapshots
 logger = logging.getLogger(__name__)
 COUNTS = ("impressions", "clicks", "engagements", "conversions")
 CSV_COLUMNS = ("job_id", "taken_at", *COUNTS, "spend")
+# What MetricSnapshot's columns hold: a PositiveIntegerField is a 32-bit integer on PostgreSQL, and
+# spend a DecimalField of 12 digits, 2 after the point.
+COUNT_MAX = 2**31 - 1
+CENT = Decimal("0.01")
+SPEND_LIMIT = Decimal(10) ** 10
+# Each row is written while the request waits: a larger file belongs in several uploads.
+MAX_METRIC_ROWS = 10_000
 
 
 @transaction.atomic
@@ -51,22 +60,35 @@ def _campaign_spend_update(campaign_id: int) -> None:
     Campaign.objects.filter(pk=campaign_id).update(spend=total or Decimal("0"))
 
 
+def _whole_number(name: str, raw: str, *, most: int) -> int:
+    # ASCII digits only: str.isdigit() also accepts "²" and "٣", which int() refuses or reads otherwise.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > most:
+        raise ValueError(f"{name} {raw!r} is not a whole number from 0 to {most:,}")
+    return int(raw)
+
+
 def _row_values(row: dict) -> dict:
-    taken_at = parse_datetime((row.get("taken_at") or "").strip()) if row.get("taken_at") else timezone.now()
+    raw_time = (row.get("taken_at") or "").strip()
+    taken_at = parse_datetime(raw_time) if raw_time else timezone.now()  # ValueError for 30 February
     if taken_at is None:
-        raise ValueError(f"taken_at {row.get('taken_at')!r} is not a date and time (ISO 8601)")
+        raise ValueError(f"taken_at {raw_time!r} is not a date and time (ISO 8601)")
     if timezone.is_naive(taken_at):
         taken_at = timezone.make_aware(taken_at)
+    try:
+        taken_at.astimezone(UTC)  # how it is stored; year 9999 at UTC-12 lies beyond what a datetime holds
+    except OverflowError:
+        raise ValueError(f"taken_at {raw_time!r} is beyond the year 9999")
     values = {"taken_at": taken_at}
     for name in COUNTS:
-        raw = (row.get(name) or "0").strip() or "0"
-        if not raw.isdigit():
-            raise ValueError(f"{name} {raw!r} is not a whole number")
-        values[name] = int(raw)
+        values[name] = _whole_number(name, (row.get(name) or "0").strip() or "0", most=COUNT_MAX)
+    raw_spend = (row.get("spend") or "0").strip() or "0"
     try:
-        values["spend"] = Decimal((row.get("spend") or "0").strip() or "0")
+        spend = Decimal(raw_spend)
     except InvalidOperation:
-        raise ValueError(f"spend {row.get('spend')!r} is not a number")
+        raise ValueError(f"spend {raw_spend!r} is not a number")
+    if not spend.is_finite() or spend < 0 or spend >= SPEND_LIMIT or spend != spend.quantize(CENT):
+        raise ValueError(f"spend {raw_spend!r} is not an amount from 0 to {SPEND_LIMIT - CENT:,} in cents")
+    values["spend"] = spend
     return values
 
 
@@ -74,14 +96,27 @@ def metrics_import_csv(*, text: str, by=None) -> dict:
     """Rows with job_id, taken_at, impressions, clicks, engagements, conversions, spend.
     A bad row is reported with its line number and never stops the good ones."""
     reader = csv.DictReader(io.StringIO(text))
-    missing = {"job_id"} - set(reader.fieldnames or [])
-    if missing:
-        raise DomainError("The CSV needs a job_id column.", code="invalid_csv", extra={"columns": list(CSV_COLUMNS)})
-    rows = list(reader)
-    jobs = PublishingJob.objects.in_bulk([int(r["job_id"]) for r in rows if (r.get("job_id") or "").isdigit()])
+    try:
+        missing = {"job_id"} - set(reader.fieldnames or [])
+        if missing:
+            raise DomainError("The CSV needs a job_id column.", code="invalid_csv",
+                              extra={"columns": list(CSV_COLUMNS)})
+        rows = list(itertools.islice(reader, MAX_METRIC_ROWS + 1))
+    except csv.Error as error:  # a field beyond csv.field_size_limit
+        raise DomainError(f"The file cannot be read as CSV: {error}.", code="invalid_csv")
+    if len(rows) > MAX_METRIC_ROWS:
+        raise DomainError(f"The CSV has more than {MAX_METRIC_ROWS:,} rows; split it.", code="too_many_rows",
+                          extra={"limit": MAX_METRIC_ROWS})
+    job_ids = {}
+    for line, row in enumerate(rows, start=2):
+        try:
+            job_ids[line] = _whole_number("job_id", (row.get("job_id") or "").strip(), most=DB_INTEGER_MAX)
+        except ValueError:
+            pass
+    jobs = PublishingJob.objects.in_bulk(set(job_ids.values()))
     imported, errors = 0, []
     for line, row in enumerate(rows, start=2):
-        job = jobs.get(int(row["job_id"])) if (row.get("job_id") or "").isdigit() else None
+        job = jobs.get(job_ids.get(line))
         if job is None:
             errors.append({"line": line, "error": f"no job {row.get('job_id')!r}"})
             continue
