@@ -55,7 +55,7 @@ def _scope_queryset(*, contact_ids, segment: Segment | None, all_new: bool, matc
     if contact_ids:
         return contacts.filter(pk__in=list(contact_ids)), {"contact_ids": sorted(contact_ids)}
     if matching is not None:
-        # The filter, not its thousands of ids, is what the run page says was asked for.
+        # The run keeps the filter it was asked for, not its thousands of ids.
         return contacts.filter(pk__in=matching.order_by().values("pk")), {"filter": matching_filter}
     if segment is not None:
         return contacts.filter(rules_q(segment.rules)), {"segment_id": segment.pk, "segment": segment.name}
