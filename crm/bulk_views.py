@@ -1,6 +1,6 @@
 """Bulk actions of the contact list, on the contacts ticked or on every contact matching the list's
-filters: tag, untag, add to or take off a static list, move to a lifecycle stage, export, unsubscribe
-and delete (these two confirmed first), each through one crm service."""
+filters: tag, untag, add to or take off a static list, move to a lifecycle stage, enrich, export,
+unsubscribe and delete (these two confirmed first), each through one crm service."""
 
 from django import forms
 from django.contrib import messages
@@ -19,11 +19,12 @@ from crm.models import ContactList
 
 ACTIONS = [("add_tags", "Add tags"), ("remove_tags", "Remove tags"), ("add_to_list", "Add to list"),
            ("remove_from_list", "Take off list"), ("lifecycle", "Move to lifecycle stage"),
-           ("export", "Export as CSV"), ("unsubscribe", "Unsubscribe"), ("delete", "Delete")]
+           ("enrich", "Enrich and verify"), ("export", "Export as CSV"), ("unsubscribe", "Unsubscribe"),
+           ("delete", "Delete")]
 ASK_FIRST = {"unsubscribe", "delete"}
 # Export reads only; every other action changes contacts.
 NEEDS = {"export": "crm.view_contact", "delete": "crm.delete_contact", "add_to_list": "crm.change_contactlist",
-         "remove_from_list": "crm.change_contactlist"}
+         "remove_from_list": "crm.change_contactlist", "enrich": "crm.add_enrichmentrun"}
 # Who is offered the ticks and the actions at all: someone who may change, delete or enrich contacts.
 # A reader (an Analyst) exports the filtered list with the list's own link instead.
 BULK_PERMISSIONS = ("crm.change_contact", "crm.delete_contact", "crm.add_enrichmentrun")
@@ -83,6 +84,21 @@ def _list_action(request, action: str, contacts, name: str) -> str:
     return f"{created}{added} added to “{contact_list.name}” (people already on it are not added twice)."
 
 
+def _enrich(request, form: BulkForm, contacts, back: str):
+    """Starts one enrichment run on the ticked contacts or on all the filter matches, then shows its progress."""
+    data = form.cleaned_data
+    try:
+        if data["scope"] == "all":
+            run = services.enrichment_run_create(by=request.user, matching=contacts, matching_filter=data["query"])
+        else:
+            ticked = list(contacts.values_list("pk", flat=True))
+            run = services.enrichment_run_create(by=request.user, contact_ids=ticked)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    return redirect("crm:enrichment-run", pk=run.pk)
+
+
 def _back(request) -> str:
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -106,6 +122,8 @@ def contacts_bulk(request):
     contacts = form.contacts()
     if action == "export":
         return contacts_csv_response(contacts, "contacts.csv")
+    if action == "enrich":
+        return _enrich(request, form, contacts, back)
     if action in ASK_FIRST and request.POST.get("confirmed") != "yes":
         count = contacts.count()
         return render(request, "crm/bulk_confirm.html", {

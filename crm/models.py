@@ -383,7 +383,8 @@ class RunRecord(models.Model):
 class EnrichmentRun(RunRecord):
     scope = models.JSONField(
         default=dict, blank=True,
-        help_text='What was asked: {"contact_ids": [...]}, {"segment_id": 3} or {"all_new": true}',
+        help_text='What was asked: {"contact_ids": [...]}, {"segment_id": 3}, {"filter": "tag=vip"} (a contact '
+                  'list filter) or {"all_new": true}',
     )
     total = models.PositiveIntegerField(default=0)
     queued = models.PositiveIntegerField(default=0)

@@ -158,6 +158,8 @@ class CampaignForm(AudienceMixin, forms.Form):
         recent = (Content.objects.exclude(status=ContentStatus.ARCHIVED).order_by("-updated_at", "-pk")
                   .values_list("pk", flat=True)[:CONTENT_CHOICES])
         self.best_time_notes: dict[int, str] = {}
+        # The channel whose heat map backs a suggestion: the person can see the hours behind it.
+        self.best_time_channels: dict[int, int] = {}
         self.content_rows = list(Content.objects.filter(Q(pk__in=list(recent)) | Q(pk__in=chosen))
                                  .prefetch_related("versions").order_by("-updated_at", "-pk"))
         self.fields["contents"].queryset = Content.objects.filter(pk__in=[c.pk for c in self.content_rows])
@@ -190,7 +192,8 @@ class CampaignForm(AudienceMixin, forms.Form):
         return [{"content": content, "checked": str(content.pk) in chosen_ids,
                  "when": self[f"publish_at_{content.pk}"], "channels": self[f"channels_{content.pk}"],
                  "unpostable": sorted(v.kind for v in content.versions.all() if v.kind not in kinds),
-                 "best_time_note": self.best_time_notes.get(content.pk, "")}
+                 "best_time_note": self.best_time_notes.get(content.pk, ""),
+                 "heat_map_channel": self.best_time_channels.get(content.pk)}
                 for content in self.content_rows]
 
     def best_time(self, content_pk: str) -> dict | None:
@@ -221,8 +224,8 @@ class CampaignForm(AudienceMixin, forms.Form):
         new_data[f"publish_at_{content.pk}"] = at.strftime("%Y-%m-%dT%H:%M")
         where = ", ".join(channel.name for channel in channels)
         seen = f"{best['posts']} post{'s' if best['posts'] != 1 else ''} seen at that hour"
-        return {"data": new_data, "note": f"Best time for “{content.title}” on {where}: {at:%A %H:%M} "
-                                          f"({best['confidence_label']}, {seen})."}
+        note = f"Best time for “{content.title}” on {where}: {at:%A %H:%M} ({best['confidence_label']}, {seen})."
+        return {"data": new_data, "note": note, "channel": channels[0].pk}
 
     def service_fields(self) -> dict:
         data = self.cleaned_data

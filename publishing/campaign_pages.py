@@ -63,6 +63,8 @@ def _best_time(request, form, initial, campaign):
         form = CampaignForm(suggestion["data"], initial=initial, campaign=campaign)
     content_pk = int(request.POST["best_time"])
     form.best_time_notes[content_pk] = suggestion["note"]
+    if "channel" in suggestion:
+        form.best_time_channels[content_pk] = suggestion["channel"]
     # Only this cell is redrawn: errors of fields the person has not finished yet stay unsaid.
     row = next(row for row in form.content_table() if row["content"].pk == content_pk)
     return render(request, "publishing/_time_cell.html", {"row": row})

@@ -83,7 +83,10 @@ def test_the_asset_picker_is_searched_paged_and_ticked_by_keyboard(phone, live_s
     problems = _checked(page, "editor")
     page.focus("#media-q")
     page.keyboard.type("product")
-    page.wait_for_selector("#media-next")
+    # The unfiltered picker already has two pages: wait for the search's own answer (15 of the 16
+    # assets) and for no request left in flight, or a late one would bring page 1 back over page 2.
+    page.wait_for_selector("#media-picker-body >> text=15 assets")
+    page.wait_for_load_state("networkidle")
     assert "Roof party" not in page.inner_text("#media-picker-body")
     page.focus("#media-next")
     page.keyboard.press("Enter")

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -46,14 +46,17 @@ ENRICHMENT_RUN_WORKFLOW = Workflow(model=EnrichmentRun, transitions=ENRICHMENT_R
                                    terminal=RUN_TERMINAL, noun="enrichment run", clean_exclude=[])
 
 
-def _scope_queryset(*, contact_ids, segment: Segment | None, all_new: bool):
-    chosen = [bool(contact_ids), segment is not None, all_new]
+def _scope_queryset(*, contact_ids, segment: Segment | None, all_new: bool, matching, matching_filter: str):
+    chosen = [bool(contact_ids), segment is not None, all_new, matching is not None]
     if sum(chosen) != 1:
-        raise DomainError("Choose exactly one of: some contacts, a segment, or all new contacts.",
-                          code="invalid_scope")
+        raise DomainError("Choose exactly one of: some contacts, a segment, the contacts matching a filter, "
+                          "or all new contacts.", code="invalid_scope")
     contacts = Contact.objects.filter(erased_at__isnull=True)
     if contact_ids:
         return contacts.filter(pk__in=list(contact_ids)), {"contact_ids": sorted(contact_ids)}
+    if matching is not None:
+        # The run keeps the filter it was asked for, not its thousands of ids.
+        return contacts.filter(pk__in=matching.order_by().values("pk")), {"filter": matching_filter}
     if segment is not None:
         return contacts.filter(rules_q(segment.rules)), {"segment_id": segment.pk, "segment": segment.name}
     return contacts.filter(lifecycle_status=LifecycleStatus.NEW), {"all_new": True}
@@ -77,15 +80,18 @@ def enrichment_readiness(*, verify_only: bool = False) -> Readiness:
 
 @transaction.atomic
 def enrichment_run_create(*, by=None, contact_ids=(), segment: Segment | None = None, all_new: bool = False,
+                          matching: QuerySet[Contact] | None = None, matching_filter: str = "",
                           verify_only: bool = False, enqueue: bool = True) -> EnrichmentRun:
-    """Queues the chosen contacts, except those already waiting in another open run.
+    """Queues the chosen contacts, except those already waiting in another open run. `matching`: every
+    contact of a list page's filter (`matching_filter`, its query string, is kept to say so).
     `verify_only` asks only the verification providers (no enrichment credits spent). Refused, with
     the reason and the link to fix it, when no real provider could do the run's work."""
     readiness = enrichment_readiness(verify_only=verify_only)
     if not readiness.ready:
         raise DomainError(f"Enrichment cannot start: {readiness.reason}", code="no_provider",
                           extra={"fix_url": readiness.fix_url})
-    contacts, scope = _scope_queryset(contact_ids=contact_ids, segment=segment, all_new=all_new)
+    contacts, scope = _scope_queryset(contact_ids=contact_ids, segment=segment, all_new=all_new,
+                                      matching=matching, matching_filter=matching_filter)
     if verify_only:
         scope["verify_only"] = True
     waiting = EnrichmentRunItem.objects.filter(status=EnrichmentItemStatus.QUEUED).exclude(

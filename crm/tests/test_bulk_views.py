@@ -1,7 +1,7 @@
 import pytest
 
 from crm.choices import ConsentStatus, LifecycleStatus
-from crm.models import Contact, LifecycleTransition, Suppression
+from crm.models import Contact, EnrichmentRun, LifecycleTransition, Suppression
 from crm.tests.factories import ContactFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +99,26 @@ def test_tag_editor_on_the_contact_page(marketer, people):
     marketer.post("/contacts/bulk/", {"action": "remove_tags", "scope": "selected", "contact": people[0].pk,
                                       "tags": "vip", "next": f"/contacts/{people[0].pk}/"})
     assert list(people[0].tags.values_list("name", flat=True)) == ["speaker"]
+
+
+def test_enrich_the_ticked_or_all_matching_starts_one_run_on_them(marketer, people, enrichment_account,
+                                                                  django_capture_on_commit_callbacks):
+    assert '<option value="enrich">Enrich and verify</option>' in marketer.get("/contacts/").content.decode()
+    with django_capture_on_commit_callbacks():
+        ticked = bulk(marketer, action="enrich", scope="selected", contact=[people[3].pk, people[4].pk])
+    first = EnrichmentRun.objects.get()
+    assert ticked.redirect_chain[-1][0] == f"/contacts/enrichment/{first.pk}/"
+    assert set(first.items.values_list("contact_id", flat=True)) == {people[3].pk, people[4].pk}
+    with django_capture_on_commit_callbacks():
+        bulk(marketer, action="enrich", scope="all", query="tag=vip&score_min=10")
+    matching = EnrichmentRun.objects.latest("pk")
+    assert matching.scope == {"filter": "tag=vip&score_min=10"} and matching.total == 2
+    assert set(matching.items.values_list("contact_id", flat=True)) == {people[1].pk, people[2].pk}
+
+
+def test_enrich_without_a_provider_says_why_and_an_analyst_may_not(marketer, make_user, people):
+    refused = bulk(marketer, action="enrich", scope="all", query="tag=vip")
+    assert "Enrichment cannot start:" in refused.content.decode() and not EnrichmentRun.objects.exists()
+    marketer.force_login(make_user("numbers", role="Analyst"))
+    forbidden = marketer.post("/contacts/bulk/", {"action": "enrich", "scope": "all", "query": "tag=vip"})
+    assert forbidden.status_code == 403
