@@ -4,7 +4,7 @@ removal of old engagement events (which analytics asks for once it has folded th
 Each apply works in batches, each batch in its own transaction, so no lock is held for long.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
@@ -15,7 +15,7 @@ from crm.choices import RUN_TERMINAL, ConsentStatus
 from crm.form_models import FormSubmission
 from crm.models import Contact, EngagementEvent, ImportRun
 from crm.privacy import contact_erase_inactive
-from crm.services import contacts_tag
+from crm.services import contacts_tag, contacts_untag
 
 # contact_create's source for a contact that a form brought in (crm.services.forms).
 FORM_SOURCE_PREFIX = "Form: "
@@ -77,6 +77,11 @@ def _inactive_apply(*, policy, cutoff, dry_run: bool, batch_size: int) -> int:
     untagged = inactive.exclude(tags__name=INACTIVE_TAG)
     if dry_run:
         return untagged.count()
+    # A flagged contact that has come back (or been added again) needs no review any more.
+    returned = Contact.objects.filter(tags__name=INACTIVE_TAG).exclude(pk__in=inactive.values("pk"))
+    if returned.exists():
+        contacts_untag(contacts=returned, tag_names=[INACTIVE_TAG],
+                       audit_details={"retention": RetentionKind.INACTIVE_CONTACTS.value})
     flagged = 0
     for ids in _batches(untagged, batch_size):
         flagged += contacts_tag(contacts=ids, tag_names=[INACTIVE_TAG],
@@ -110,12 +115,30 @@ def _import_files_apply(*, policy, cutoff, dry_run: bool, batch_size: int) -> in
 def engagement_events_remove(*, ids: list[int]) -> int:
     """Deletes these events (analytics has folded them into its roll-ups); each contact keeps the time of
     the latest one, so that it is not judged inactive for the history that went."""
+    if connection.vendor == "postgresql":
+        return _events_remove_postgresql(ids)
     batch = EngagementEvent.objects.filter(pk__in=ids)
     latest = Subquery(batch.filter(contact=OuterRef("pk")).order_by().values("contact")
                       .annotate(latest=Max("occurred_at")).values("latest")[:1])
     Contact.objects.filter(pk__in=batch.values("contact_id")).update(
         last_removed_activity_at=Greatest(Coalesce("last_removed_activity_at", latest), latest))
     return batch.delete()[0]
+
+
+def _events_remove_postgresql(ids: list[int]) -> int:
+    """One statement: the deleted rows give the contacts' latest times. The ORM's correlated subquery
+    compared every candidate row with the whole id list, once per contact (bench retention)."""
+    events = connection.ops.quote_name(EngagementEvent._meta.db_table)
+    contacts = connection.ops.quote_name(Contact._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH gone AS (DELETE FROM {events} WHERE id = ANY(%s) RETURNING contact_id, occurred_at), "
+            f"latest AS (SELECT contact_id, max(occurred_at) AS at FROM gone GROUP BY contact_id), "
+            f"stamped AS (UPDATE {contacts} c SET last_removed_activity_at = "
+            f"GREATEST(c.last_removed_activity_at, latest.at) FROM latest WHERE c.id = latest.contact_id "
+            f"AND c.last_removed_activity_at IS DISTINCT FROM GREATEST(c.last_removed_activity_at, latest.at)) "
+            f"SELECT count(*) FROM gone", [list(ids)])
+        return cursor.fetchone()[0]
 
 
 RETENTION = {

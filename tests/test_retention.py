@@ -254,6 +254,11 @@ def test_a_run_removes_exactly_what_the_policies_say_and_keeps_every_figure(no_r
 
     # The next night finds nothing more; the quiet contacts are still judged by the events that went.
     assert retention_apply(batch_size=100) == dict.fromkeys(applied, 0)
+    # A flagged contact who comes back loses the flag on the next run.
+    EngagementEvent.objects.create(contact=year.silent[0], kind=EventKind.CLICKED, occurred_at=timezone.now())
+    retention_apply(batch_size=100)
+    assert set(Contact.objects.filter(tags__name=INACTIVE_TAG).values_list("pk", flat=True)) == {
+        c.pk for c in year.silent[1:]}
 
 
 def test_a_rebuild_after_the_run_keeps_the_days_whose_events_went(no_report_cache):

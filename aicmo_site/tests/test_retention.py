@@ -9,6 +9,7 @@ from django.utils import timezone
 from aicmo_site.models import BackgroundRun, RetentionKind, RetentionPolicy, RunKind, RunStatus
 from aicmo_site.retention import months_before, policy_cutoff, retention_policies, retention_policy_update
 from aicmo_site.roles import ADMIN, MARKETER
+from aicmo_site.tasks import retention_nightly
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +106,22 @@ def test_the_page_shows_the_policies_and_the_last_runs_in_a_fixed_number_of_quer
     assert "Audit log entries" in page and 'name="audit_entries-enabled" checked' in page
     assert page.count("Audit entries: ") == 3
     assert 'href="/retention/"' in page  # in the navigation
+
+
+def test_the_nightly_task_records_nothing_while_every_policy_is_off():
+    assert retention_nightly() is None
+    assert not BackgroundRun.objects.exists()
+
+
+def test_the_nightly_task_finishes_a_run_its_killed_worker_left_open():
+    retention_policy_update(kind=RetentionKind.AUDIT_ENTRIES, enabled=True, keep_for=1)
+    LogEntry.objects.update(timestamp=timezone.now() - dt.timedelta(days=400))
+    old = LogEntry.objects.count()
+    left = BackgroundRun.objects.create(kind=RunKind.RETENTION, status=RunStatus.RUNNING, started_at=timezone.now())
+
+    assert retention_nightly() == left.pk
+
+    left.refresh_from_db()
+    assert left.status == RunStatus.COMPLETED
+    assert left.result == {"audit_entries": old}
+    assert BackgroundRun.objects.count() == 1
