@@ -66,20 +66,11 @@ def main(argv):
     parser.add_argument("--database", default="aicmo_bench_retention")
     args = parser.parse_args(argv)
 
-    import psycopg
+    from bench.conditions import bench_database, describe
 
-    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
-    admin.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
-    admin.execute(f'CREATE DATABASE "{args.database}"')
-    url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
-    os.environ["DATABASE_URL"] = url
-    from bench.conditions import describe, setup_django
-
-    setup_django()
-    from django.core.management import call_command
+    admin, url, _ = bench_database(args.database)
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     from aicmo_site.models import RetentionKind
     from aicmo_site.retention import retention_apply, retention_policy_update
     from analytics.services import rollup_fold
