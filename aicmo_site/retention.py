@@ -35,8 +35,9 @@ RETENTION_UNITS = {
 }
 DESCRIPTIONS = {
     RetentionKind.ENGAGEMENT_EVENTS: "Opens, clicks, page views and other raw events are folded into the daily "
-                                     "roll-ups first, then deleted. Reports read the roll-ups, so their figures "
-                                     "stay; what reads single events (attribution, cohorts, reach) loses them.",
+                                     "roll-ups first, then deleted; conversions (payments) stay. Reports read the "
+                                     "roll-ups, so their figures stay; what reads single events (attribution's "
+                                     "touches, cohorts, reach, engagement scores) loses them.",
     RetentionKind.EMAIL_DELIVERIES: "Sends finished that long ago keep their outcome (sent, failed, opened, clicked) "
                                     "but lose the provider's answers and the content of replies and reports.",
     RetentionKind.UNCONFIRMED_CONTACTS: "People who signed up through a double opt-in form and never confirmed are "

@@ -1,4 +1,5 @@
-"""Retention of raw engagement events: folded into the daily roll-ups first, then deleted.
+"""Retention of raw engagement events: folded into the daily roll-ups first, then deleted (all but
+conversions).
 
 The roll-ups fold events by id (analytics.services.rollups), so an event may go once its id is at or
 below the fold's checkpoint: its figures are in the roll-up already, and deleting it changes no roll-up
@@ -16,6 +17,7 @@ from aicmo_site.models import RetentionKind
 from analytics.models import FoldCheckpoint
 from analytics.services.rollups import CAMPAIGN_DAY_FOLD, rollup_fold
 from analytics.services.zones import team_zone
+from crm.choices import EventKind
 from crm.models import EngagementEvent
 from crm.retention import engagement_events_remove
 
@@ -30,7 +32,9 @@ def events_boundary(cutoff: dt.datetime) -> tuple[dt.date, dt.datetime]:
 
 def _events_apply(*, policy, cutoff, dry_run: bool, batch_size: int) -> int:
     first_kept, boundary = events_boundary(cutoff)
-    old = EngagementEvent.objects.filter(occurred_at__lt=boundary)
+    # Conversions stay: they are the payments behind every contact's lifetime value and value tier (summed
+    # from the events, not from the roll-ups), and few beside the opens and clicks.
+    old = EngagementEvent.objects.filter(occurred_at__lt=boundary).exclude(kind=EventKind.CONVERTED)
     if dry_run:
         return old.count()
     rollup_fold()

@@ -24,6 +24,7 @@ from crm.choices import ConsentStatus, EventKind
 from crm.choices import RunStatus as ImportStatus
 from crm.form_models import FormSubmission, SubscriptionForm
 from crm.models import Contact, EngagementEvent, ImportRun
+from crm.services.value_tiers import value_tiers_recompute
 from crm.tests.factories import ContactFactory
 from publishing.email.choices import DeliveryStatus
 from publishing.email.models import EmailDelivery, InboundEvent
@@ -77,7 +78,8 @@ class Year:
             events.append(EngagementEvent(contact=contact, kind=EventKind.OPENED, channel="email",
                                           campaign_id=self.campaigns[0].pk, occurred_at=_local_noon(eight_months_ago)))
         EngagementEvent.objects.bulk_create(events)
-        self.events_removed = sum(timezone.localtime(e.occurred_at).date() < self.events_first_kept for e in events)
+        self.events_removed = sum(timezone.localtime(e.occurred_at).date() < self.events_first_kept
+                                  and e.kind != EventKind.CONVERTED for e in events)
         self.events_kept = len(events) - self.events_removed
 
         self._deliveries(rng)
@@ -204,7 +206,10 @@ def _everything():
 def test_a_run_removes_exactly_what_the_policies_say_and_keeps_every_figure(no_report_cache):
     year = Year()
     rollup_fold()
+    value_tiers_recompute()
     rollups_before, reports_before = _rollups(), _reports(year)
+    values_before = dict(Contact.objects.values_list("pk", "lifetime_value"))
+    assert any(values_before.values())
     _policies()
 
     applied = retention_apply(batch_size=100)
@@ -218,10 +223,14 @@ def test_a_run_removes_exactly_what_the_policies_say_and_keeps_every_figure(no_r
         RetentionKind.AUDIT_ENTRIES: year.audit_removed,
     }
     assert year.events_removed > 1000 and year.events_kept > 1000
-    # Events: every day before the first kept one went, every later one stayed.
+    # Events: every day before the first kept one went but its conversions, every later one stayed.
     assert EngagementEvent.objects.count() == year.events_kept
-    first = EngagementEvent.objects.order_by("occurred_at").first()
+    first = EngagementEvent.objects.exclude(kind=EventKind.CONVERTED).order_by("occurred_at").first()
     assert timezone.localtime(first.occurred_at).date() >= year.events_first_kept
+    # Lifetime values are summed from the conversions, which stay.
+    value_tiers_recompute()
+    values_after = dict(Contact.objects.values_list("pk", "lifetime_value"))
+    assert values_after == {pk: value for pk, value in values_before.items() if pk in values_after}
     # The roll-ups and the reports are the same figures.
     assert _rollups() == rollups_before
     assert _reports(year) == reports_before
