@@ -362,3 +362,17 @@ def test_the_nightly_task_applies_the_policies_in_a_real_worker_and_records_a_ru
     assert run.status == RunStatus.COMPLETED, (run.error, cluster.output())
     assert run.result == {RetentionKind.AUDIT_ENTRIES: old}
     assert not LogEntry.objects.filter(timestamp__lt=timezone.now() - dt.timedelta(days=366)).exists()
+
+
+def test_flagged_contacts_are_found_by_the_contacts_list_filter(client, make_user):
+    silent, active = ContactFactory(email="silent@example.com"), ContactFactory(email="active@example.com")
+    Contact.objects.filter(pk__in=[silent.pk, active.pk]).update(created_at=timezone.now() - dt.timedelta(days=900))
+    EngagementEvent.objects.create(contact=active, kind=EventKind.OPENED, occurred_at=timezone.now())
+    retention_policy_update(kind=RetentionKind.INACTIVE_CONTACTS, enabled=True, keep_for=2)
+    retention_apply()
+    client.force_login(make_user("mia", role="Marketer"))
+
+    page = client.get("/contacts/", {"tag": INACTIVE_TAG}).content.decode()
+
+    assert f'<option value="{INACTIVE_TAG}" selected>' in page
+    assert "silent@example.com" in page and "active@example.com" not in page
