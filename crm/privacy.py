@@ -124,7 +124,8 @@ def _erase(contact: Contact, *, by, why: str) -> Contact:
     Suppression.objects.filter(kind=SuppressionKind.EMAIL, value=email).delete()
     hashed, _ = Suppression.objects.get_or_create(
         kind=SuppressionKind.EMAIL, value=erasure_hash(email),
-        defaults={"reason": SuppressionReason.ERASED, "source": "erased on the person's request"},
+        defaults={"reason": SuppressionReason.ERASED,
+                  "source": "erased on the person's request" if by is not None else f"erased {why}"[:120]},
     )
     for name in _BLANKED:
         setattr(contact, name, "")
@@ -138,7 +139,8 @@ def _erase(contact: Contact, *, by, why: str) -> Contact:
     with audit_quietly():
         contact.save()
     audit_erase(contact, by=by, note=f"Erased {why}")
-    # Events are append-only; erasure is the one exception, and it keeps what counts rely on.
+    # Events are append-only; erasure is the one exception that changes them, and it keeps what counts rely on
+    # (data retention deletes old ones, crm.retention).
     EngagementEvent.objects.filter(contact=contact).update(detail={})
     LifecycleTransition.objects.filter(contact=contact).update(reason="")
     EnrichmentRecord.objects.filter(contact=contact).delete()
