@@ -1,7 +1,9 @@
-"""The site's own table: who this installation is. The module also lets post_migrate reach this app."""
+"""The site's own tables: who this installation is, background runs, data-retention policies. The module
+also lets post_migrate reach this app."""
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -71,10 +73,11 @@ class RunKind(models.TextChoices):
     ROLLUP_REBUILD = "rollup_rebuild", "Analytics roll-up rebuild"
     SCORE_RECOMPUTE = "score_recompute", "Contact score recompute"
     STRIPE_BACKFILL = "stripe_backfill", "Stripe backfill"
+    RETENTION = "retention", "Data retention"
 
 
 # Kinds that rework whole tables: one open run of each at a time.
-ONE_AT_A_TIME = (RunKind.ROLLUP_REBUILD, RunKind.SCORE_RECOMPUTE)
+ONE_AT_A_TIME = (RunKind.ROLLUP_REBUILD, RunKind.SCORE_RECOMPUTE, RunKind.RETENTION)
 
 
 class BackgroundRun(models.Model):
@@ -140,3 +143,42 @@ class BackgroundRun(models.Model):
                 shown = "—" if value in (None, "") else str(value)
             figures.append((key.replace("_", " ").capitalize(), shown))
         return figures
+
+
+class RetentionKind(models.TextChoices):
+    """Every kind of data an Admin may set a retention policy for; each app that owns the data applies
+    its own kinds (its `retention.py`, found through aicmo_site.registry)."""
+
+    ENGAGEMENT_EVENTS = "engagement_events", "Raw engagement events"
+    EMAIL_DELIVERIES = "email_deliveries", "Details of email deliveries"
+    UNCONFIRMED_CONTACTS = "unconfirmed_contacts", "Unconfirmed double opt-in contacts"
+    INACTIVE_CONTACTS = "inactive_contacts", "Inactive contacts"
+    IMPORT_FILES = "import_files", "Import files and error reports"
+    AUDIT_ENTRIES = "audit_entries", "Audit log entries"
+
+
+class InactiveContactAction(models.TextChoices):
+    FLAG = "flag", "Flag for review"
+    ERASE = "erase", "Erase"
+
+
+class RetentionPolicy(models.Model):
+    """How long one kind of data is kept. A policy is off until an Admin turns it on: the safe default
+    keeps everything. The unit of `keep_for` is the kind's own (aicmo_site.retention.RETENTION_UNITS)."""
+
+    kind = models.CharField(max_length=30, choices=RetentionKind.choices, unique=True)
+    enabled = models.BooleanField(default=False, verbose_name="on",
+                                  help_text="Off: everything of this kind is kept, however old.")
+    keep_for = models.PositiveIntegerField(validators=[MinValueValidator(1)],
+                                           help_text="How long to keep it, in the unit of its kind.")
+    action = models.CharField(max_length=10, choices=InactiveContactAction.choices, default=InactiveContactAction.FLAG,
+                              help_text="Inactive contacts only: flag them for review (a tag) or erase them.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = "retention policy"
+        verbose_name_plural = "retention policies"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {'on' if self.enabled else 'off'}"

@@ -18,9 +18,11 @@ SECTIONS = (
     ("alerts", "Alerts"),
     ("aicmo_site", "Background work"),
 )
-# The site's own pages; every role may follow the background work, Admins read the audit log.
+# The site's own pages; every role may follow the background work, Admins read the audit log and set
+# how long data is kept.
 NAV_ITEMS = [("Background work", "run-list", "aicmo_site.view_backgroundrun"),
-             ("Audit log", "audit-list", "auditlog.view_logentry")]
+             ("Audit log", "audit-list", "auditlog.view_logentry"),
+             ("Data retention", "retention", "aicmo_site.change_retentionpolicy")]
 
 
 def _allowed(user, permission) -> bool:

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
-from aicmo_site import audit_views, run_views, views
+from aicmo_site import audit_views, retention_views, run_views, views
 
 admin.site.site_header = "AICMO administration"
 admin.site.site_title = "AICMO admin"
@@ -20,6 +20,7 @@ urlpatterns = [
     path("runs/", run_views.run_list, name="run-list"),
     path("runs/<id:pk>/", run_views.run_detail, name="run-detail"),
     path("audit/", audit_views.audit_list, name="audit-list"),
+    path("retention/", retention_views.retention, name="retention"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("aicmo_site.api.urls")),

@@ -129,6 +129,9 @@ class FoldCheckpoint(models.Model):
     rows_folded = models.BigIntegerField(default=0)
     folded_at = models.DateTimeField(null=True, blank=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    kept_before = models.DateField(
+        null=True, blank=True,
+        help_text="Data retention deleted the raw events of the days before this one: a rebuild keeps those days")
 
     def __str__(self):
         return f"{self.name} up to #{self.last_id}"

@@ -189,23 +189,11 @@ def main(argv):
                         help="run on the database a --keep run left (its sizes win over the arguments)")
     args = parser.parse_args(argv)
 
-    import psycopg
+    from bench.conditions import bench_database, describe
 
-    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
-    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.database]).fetchone()
-    reusing = args.reuse and exists is not None
-    if not reusing:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
-        admin.execute(f'CREATE DATABASE "{args.database}"')
-    url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
-    os.environ["DATABASE_URL"] = url
-    from bench.conditions import describe, setup_django
-
-    setup_django()
-    from django.core.management import call_command
+    admin, url, reusing = bench_database(args.database, reuse=args.reuse)
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     from publishing.models import Campaign
 
     started = time.perf_counter()

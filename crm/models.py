@@ -141,6 +141,11 @@ class Contact(models.Model):
                                   db_default=ValueTier.NONE,
                                   editable=False)
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Inactivity is judged from the events, and data retention deletes old events: the latest of those
+    # it deleted is kept here so that a contact is not taken for inactive because its history went.
+    last_removed_activity_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="The latest activity among the events removed by data retention")
     # The link tables have no database foreign keys (db_constraint=False): checking both ends of every
     # link at commit took 38% of an import's database time (a SELECT ... FOR KEY SHARE per link, which
     # also dirtied the contact rows again). Integrity is kept by the application: links are written

@@ -105,11 +105,27 @@ def contact_erase(*, contact: Contact, by, confirm: str) -> Contact:
     if (confirm or "").strip().lower() != contact.email:
         raise DomainError("Type the contact's email address to confirm the erasure.", code="confirmation_required",
                           extra={"fields": {"confirm": ["Must repeat the contact's email address."]}})
+    return _erase(contact, by=by, why="at the person's request")
+
+
+@transaction.atomic
+def contact_erase_inactive(*, contact_id: int) -> bool:
+    """Erases a contact under the inactive-contacts retention policy, the same way as on request; False
+    when it was erased already."""
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    if contact.erased_at:
+        return False
+    _erase(contact, by=None, why="by the data-retention policy for inactive contacts")
+    return True
+
+
+def _erase(contact: Contact, *, by, why: str) -> Contact:
     email, now = contact.email, timezone.now()
     Suppression.objects.filter(kind=SuppressionKind.EMAIL, value=email).delete()
     hashed, _ = Suppression.objects.get_or_create(
         kind=SuppressionKind.EMAIL, value=erasure_hash(email),
-        defaults={"reason": SuppressionReason.ERASED, "source": "erased on the person's request"},
+        defaults={"reason": SuppressionReason.ERASED,
+                  "source": "erased on the person's request" if by is not None else f"erased {why}"[:120]},
     )
     for name in _BLANKED:
         setattr(contact, name, "")
@@ -122,8 +138,9 @@ def contact_erase(*, contact: Contact, by, confirm: str) -> Contact:
     contact.full_clean()
     with audit_quietly():
         contact.save()
-    audit_erase(contact, by=by, note="Erased at the person's request")
-    # Events are append-only; erasure is the one exception, and it keeps what counts rely on.
+    audit_erase(contact, by=by, note=f"Erased {why}")
+    # Events are append-only; erasure is the one exception that changes them, and it keeps what counts rely on
+    # (data retention deletes old ones, crm.retention).
     EngagementEvent.objects.filter(contact=contact).update(detail={})
     LifecycleTransition.objects.filter(contact=contact).update(reason="")
     EnrichmentRecord.objects.filter(contact=contact).delete()
@@ -134,9 +151,10 @@ def contact_erase(*, contact: Contact, by, confirm: str) -> Contact:
     # Form sendings keep that consent was given and when; who gave it (address, answers, device) goes.
     FormSubmission.objects.filter(contact=contact).update(
         email=contact.email, answers={}, ip=None, user_agent="", confirmed_ip=None, confirmed_user_agent="")
-    LogEntry.objects.log_actions(
-        user_id=by.pk, queryset=[contact], action_flag=CHANGE, single_object=True,
-        change_message=f"Erased at the person's request by {by.get_username()}.",
-    )
+    if by is not None:
+        LogEntry.objects.log_actions(
+            user_id=by.pk, queryset=[contact], action_flag=CHANGE, single_object=True,
+            change_message=f"Erased {why} by {by.get_username()}.",
+        )
     contact_erased.send(sender=Contact, contact_id=contact.pk, email=email)
     return contact

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from aicmo_site.api.audit import AuditEntryViewSet
 from aicmo_site.api.auth import MeView, TokenLoginView, TokenLogoutView
+from aicmo_site.api.retention import RetentionView
 from aicmo_site.api.root import ApiRootView
 from aicmo_site.api.routers import ApiRouter
 from aicmo_site.api.runs import BackgroundRunViewSet
@@ -18,6 +19,7 @@ urlpatterns = [
     path("auth/token/", TokenLoginView.as_view(), name="api-token-login"),
     path("auth/logout/", TokenLogoutView.as_view(), name="api-token-logout"),
     path("auth/me/", MeView.as_view(), name="api-me"),
+    path("retention/", RetentionView.as_view(), name="api-retention"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

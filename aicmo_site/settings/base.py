@@ -247,14 +247,15 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "webhooks.webhooksubscription", "mask_fields": ["secret_encrypted"], "exclude_fields": _MACHINE_FIELDS},
     {"model": "crm.contact", "exclude_fields": [
         *_MACHINE_FIELDS, "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count",
-        "lifetime_value", "value_tier"]},
+        "lifetime_value", "value_tier", "last_removed_activity_at"]},
     *({"model": label, "exclude_fields": _MACHINE_FIELDS} for label in (
         "crm.company", "crm.tag", "crm.topic", "crm.segment", "crm.contactlist", "crm.subscriptionform",
         "media.library", "media.assettag", "media.asset",
         "publishing.channel", "publishing.campaign", "publishing.campaigncontent", "publishing.content",
         "publishing.channelversion", "publishing.emailtemplate", "publishing.emailblock",
         "publishing.emailcampaign", "publishing.abtest", "publishing.abvariant",
-        "automation.journey", "automation.journeystep", "automation.task", "alerts.alertrule")),
+        "automation.journey", "automation.journeystep", "automation.task", "alerts.alertrule",
+        "aicmo_site.retentionpolicy")),
     # A chat or webhook address is itself the key to post there.
     {"model": "alerts.alertchannel", "mask_fields": ["target"], "exclude_fields": _MACHINE_FIELDS},
 )

@@ -18,6 +18,8 @@ Where each measure comes from, so that nothing is counted twice:
   post_metrics, which also explains why Campaign.spend and bid settings are not read).
 """
 
+import datetime
+
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
@@ -54,9 +56,12 @@ _COUNTED_KINDS = {
 _MEASURES = [*_COUNTED_KINDS, "revenue"]
 
 
-def _events_by_campaign_channel_day(low_id: int, high_id: int):
+def _events_by_campaign_channel_day(low_id: int, high_id: int, since=None):
+    events = EngagementEvent.objects.filter(id__gt=low_id, id__lte=high_id)
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
     return (
-        EngagementEvent.objects.filter(id__gt=low_id, id__lte=high_id)
+        events
         .annotate(
             rollup_campaign=Coalesce("campaign_id", Value(0)),
             rollup_day=TruncDate("occurred_at", tzinfo=team_zone()),
@@ -77,9 +82,10 @@ def _events_by_campaign_channel_day(low_id: int, high_id: int):
     )
 
 
-def _grouped_range(low_id: int, high_id: int) -> tuple[str, list]:
-    """SELECT of the roll-up's key and measure columns, by their own names, for low_id < id <= high_id."""
-    grouped_sql, params = _events_by_campaign_channel_day(low_id, high_id).query.sql_with_params()
+def _grouped_range(low_id: int, high_id: int, since=None) -> tuple[str, list]:
+    """SELECT of the roll-up's key and measure columns, by their own names, for low_id < id <= high_id
+    (and events from `since` on, when given)."""
+    grouped_sql, params = _events_by_campaign_channel_day(low_id, high_id, since).query.sql_with_params()
     source = ["folded.rollup_campaign AS campaign_id", "folded.channel AS channel", "folded.rollup_day AS day",
               *[f"folded.{c} AS {c}" for c in _COUNTED_KINDS], "folded.rollup_revenue AS revenue"]
     return f"SELECT {', '.join(source)} FROM ({grouped_sql}) folded", list(params)
@@ -152,10 +158,21 @@ def rollup_fold() -> dict:
 
 @transaction.atomic
 def rollup_rebuild(*, progress=None, chunk_size: int = 2_000_000) -> dict:
-    """Recomputes the roll-up from every event, in id chunks (progress(done, total) after each)."""
+    """Recomputes the roll-up from every event, in id chunks (progress(done, total) after each).
+
+    Days whose raw events data retention deleted (before the checkpoint's `kept_before`) cannot be
+    recomputed: they are kept, with the events not folded yet added to them, and only the later days
+    are rebuilt."""
     checkpoint = _checkpoint(CAMPAIGN_DAY_FOLD)
-    CampaignChannelDay.objects.all().delete()
     high_id = EngagementEvent.objects.aggregate(top=Max("id"))["top"] or 0
+    since = None
+    if checkpoint.kept_before is None:
+        CampaignChannelDay.objects.all().delete()
+    else:
+        since = datetime.datetime.combine(checkpoint.kept_before, datetime.time.min, tzinfo=team_zone())
+        if high_id > checkpoint.last_id:
+            _fold_range(checkpoint.last_id, high_id)
+        CampaignChannelDay.objects.filter(day__gte=checkpoint.kept_before).delete()
     table = connection.ops.quote_name(CampaignChannelDay._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -165,7 +182,7 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 2_000_000) -> dict:
         low = 0
         while low < high_id:
             upper = min(low + chunk_size, high_id)
-            grouped_sql, params = _grouped_range(low, upper)
+            grouped_sql, params = _grouped_range(low, upper, since)
             # Chunks are appended to a temporary table and added up once at the end: folding each
             # into the roll-up instead updates every (campaign, channel, day) row again per chunk
             # when a chunk spans all of them.

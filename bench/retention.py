@@ -1,0 +1,124 @@
+"""Data retention at scale on PostgreSQL: the raw-events policy on 10,000,000 events (spread over 180
+days; keeping 3 months removes about half), and whether it blocks the writes that sending and tracking
+make meanwhile.
+
+A probe on another connection loops over the two small writes that tracking and sending do while the
+run works: an event INSERT and a contact UPDATE (the run stamps contacts whose events it removes), each
+committed alone. Its latencies are measured before the run, during it, and after it; the baseline is
+the same loop with nothing else running.
+
+    python -m bench retention --events 1000000 --contacts 100000
+"""
+
+import argparse
+import os
+import random
+import statistics
+import threading
+import time
+
+from bench.analytics_rollups import generate
+
+
+class Probe(threading.Thread):
+    """Small writes, one after the other, on their own connection: latency (ms) per phase."""
+
+    def __init__(self, url: str, low: int, high: int):
+        super().__init__(daemon=True)
+        import psycopg
+
+        self.connection = psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True)
+        self.low, self.high = low, high
+        self.phase = "before"
+        self.latencies: dict[str, list[float]] = {}
+        self.stopped = threading.Event()
+
+    def run(self):
+        rng = random.Random(7)
+        while not self.stopped.is_set():
+            contact = rng.randint(self.low, self.high)
+            started = time.perf_counter()
+            self.connection.execute(
+                "INSERT INTO crm_engagementevent (contact_id, kind, occurred_at, channel, source_kind, source_id, "
+                "detail) VALUES (%s, 'opened', now(), 'email', 'bench_probe', '', '{}'::jsonb)", [contact])
+            self.connection.execute("UPDATE crm_contact SET updated_at = now() WHERE id = %s", [contact])
+            self.latencies.setdefault(self.phase, []).append((time.perf_counter() - started) * 1000)
+            time.sleep(0.01)
+        self.connection.close()
+
+    def summary(self, phase: str) -> str:
+        values = sorted(self.latencies.get(phase, []))
+        if len(values) < 20:
+            return f"{phase}: {len(values)} writes (too few for a p99)"
+        p99 = statistics.quantiles(values, n=100)[98]
+        return (f"{phase}: {len(values):,} writes, p50 {statistics.median(values):.1f} ms, p99 {p99:.1f} ms, "
+                f"max {values[-1]:.0f} ms")
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="bench retention")
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--campaigns", type=int, default=500)
+    parser.add_argument("--keep-months", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--probe-seconds", type=float, default=20, help="length of the before and after phases")
+    parser.add_argument("--database", default="aicmo_bench_retention")
+    args = parser.parse_args(argv)
+
+    from bench.conditions import bench_database, describe
+
+    admin, url, _ = bench_database(args.database)
+    from django.db import connection
+
+    from aicmo_site.models import RetentionKind
+    from aicmo_site.retention import retention_apply, retention_policy_update
+    from analytics.services import rollup_fold
+    from publishing.models import Campaign
+
+    probe = None
+    try:
+        started = time.perf_counter()
+        Campaign.objects.bulk_create([Campaign(name=f"Bench campaign {n}") for n in range(args.campaigns)])
+        first_campaign = Campaign.objects.order_by("id").values_list("id", flat=True).first()
+        with connection.cursor() as cursor:
+            generate(cursor, contacts=args.contacts, events=args.events, first_campaign=first_campaign,
+                     campaigns=args.campaigns)
+            cursor.execute("SELECT min(id), max(id) FROM crm_contact")
+            low, high = cursor.fetchone()
+        print(f"generated data in {time.perf_counter() - started:.1f}s")
+        print(describe(contacts=args.contacts, events=args.events, campaigns=args.campaigns))
+        started = time.perf_counter()
+        rollup_fold()
+        print(f"first fold of every event (what the hourly fold has done before a nightly run): "
+              f"{time.perf_counter() - started:.1f}s")
+        retention_policy_update(kind=RetentionKind.ENGAGEMENT_EVENTS, enabled=True, keep_for=args.keep_months)
+        started = time.perf_counter()
+        counted = retention_apply(dry_run=True)[RetentionKind.ENGAGEMENT_EVENTS]
+        print(f"dry run: {counted:,} events would go, counted in {time.perf_counter() - started:.1f}s")
+
+        probe = Probe(url, low, high)
+        probe.start()
+        time.sleep(args.probe_seconds)
+        probe.phase = "during"
+        load_before = os.getloadavg()
+        started = time.perf_counter()
+        removed = retention_apply(batch_size=args.batch_size)[RetentionKind.ENGAGEMENT_EVENTS]
+        took = time.perf_counter() - started
+        probe.phase = "after"
+        print(f"run: {removed:,} events removed in {took:.1f}s ({removed / took:,.0f} events/s, batches of "
+              f"{args.batch_size:,}) | load average before {load_before[0]:.1f}, at the end "
+              f"{os.getloadavg()[0]:.1f}")
+        time.sleep(args.probe_seconds)
+        probe.stopped.set()
+        probe.join(timeout=30)
+        print("writes on another connection (event INSERT + contact UPDATE, each committed):")
+        for phase in ("before", "during", "after"):
+            print("  " + probe.summary(phase))
+    finally:
+        if probe is not None and probe.is_alive():
+            probe.stopped.set()
+            probe.join(timeout=30)
+        connection.close()
+        admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    return 0
