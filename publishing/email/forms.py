@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 
 from crm.models import Contact
 from crm.services.contacts import email_normalise
+from publishing.email.choices import TemplateFormat
 from publishing.email.models import EmailTemplate
 from publishing.email.services.templates import TEMPLATE_FIELDS
 
@@ -59,3 +60,12 @@ class EmailTemplateForm(forms.ModelForm):
                    "text_body": forms.Textarea(attrs={"rows": 8})}
         labels = {"text_body": "Plain-text body"}
         help_texts = {"text_body": "Optional: when empty, it is generated from the HTML body."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Written before MJML existed, a form without the choice means HTML, as every template was.
+        self.fields["format"].required = False
+        self.fields["layout"].empty_label = "None: the body is the whole email"
+
+    def clean_format(self):
+        return self.cleaned_data["format"] or TemplateFormat.HTML
