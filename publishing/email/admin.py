@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from aicmo_site.errors import DomainError
 from publishing.email import selectors, services
+from publishing.email.forms import FormatOptional
 from publishing.email.models import (
     ABTest,
     ABVariant,
@@ -60,7 +61,7 @@ class EmailBlockInline(admin.StackedInline):
     autocomplete_fields = ["tags", "segments"]
 
 
-class EmailTemplateForm(forms.ModelForm):
+class EmailTemplateForm(FormatOptional):
     """Checked as the services check it: the body in its layout, compiled from MJML."""
 
     class Meta:

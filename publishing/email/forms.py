@@ -53,7 +53,19 @@ class EmailTestSendForm(EmailPreviewForm):
         return list(dict.fromkeys(addresses))
 
 
-class EmailTemplateForm(forms.ModelForm):
+class FormatOptional(forms.ModelForm):
+    """Written before MJML existed, a form without the choice of format means HTML, as every template was."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["format"].required = False
+        self.fields["layout"].empty_label = "None: the body is the whole email"
+
+    def clean_format(self):
+        return self.cleaned_data["format"] or TemplateFormat.HTML
+
+
+class EmailTemplateForm(FormatOptional):
     """Checks the fields' own limits only; the services check the template syntax, so the pages show
     what they refuse on the field it concerns."""
 
@@ -64,15 +76,6 @@ class EmailTemplateForm(forms.ModelForm):
                    "text_body": forms.Textarea(attrs={"rows": 8})}
         labels = {"text_body": "Plain-text body"}
         help_texts = {"text_body": "Optional: when empty, it is generated from the HTML body."}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Written before MJML existed, a form without the choice means HTML, as every template was.
-        self.fields["format"].required = False
-        self.fields["layout"].empty_label = "None: the body is the whole email"
-
-    def clean_format(self):
-        return self.cleaned_data["format"] or TemplateFormat.HTML
 
 
 def _https_by_default(field, **kwargs):
