@@ -18,7 +18,7 @@ from publishing.email.brand import brand_values
 from publishing.email.layouts import template_html_source
 from publishing.email.models import EmailBlock, EmailCampaign, EmailLink
 from publishing.email.plaintext import html_to_text
-from publishing.email.rendering import DynamicBlockRule, Recipient, RenderedEmail, render_email
+from publishing.email.rendering import DynamicBlockRule, Recipient, RenderedEmail, TemplateData, render_email
 from publishing.email.tokens import make_bounce_tag, make_token
 
 # href="..." or href='...' of an <a> tag; the URL is HTML-escaped in the rendered body.
@@ -131,7 +131,7 @@ class Content:
     html: str
     text: str
     blocks: list[DynamicBlockRule] = field(default_factory=list)
-    brand: dict = field(default_factory=dict)
+    brand: TemplateData | None = None
 
     @property
     def uses_tags(self) -> bool:
@@ -158,7 +158,7 @@ def content_of(template, *, subject_override: str = "", preheader_override: str 
     html_source = template_html_source(template)
     return Content(subject=subject_override or template.subject, preheader=preheader_override or template.preheader,
                    html=html_source, text=template.text_body or html_to_text(html_source),
-                   blocks=blocks_of(template.pk), brand=brand_values())
+                   blocks=blocks_of(template.pk), brand=TemplateData(brand_values()))
 
 
 def render_for(content: Content, recipient: Recipient, *, campaign_name: str, delivery_id: int | None) -> RenderedEmail:

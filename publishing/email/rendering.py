@@ -196,7 +196,8 @@ def _blocks_for(recipient: Recipient, blocks: list[DynamicBlockRule], context_va
 
 
 def recipient_context(recipient: Recipient, *, campaign_name: str, unsubscribe_url: str,
-                      view_in_browser_url: str = "", brand: dict | None = None) -> dict:
+                      view_in_browser_url: str = "", brand: dict | TemplateData | None = None) -> dict:
+    """`brand`: the brand kit's values, best made into TemplateData once per send (composing.content_of)."""
     contact = {
         "first_name": recipient.first_name, "last_name": recipient.last_name,
         "full_name": " ".join(p for p in (recipient.first_name, recipient.last_name) if p),
@@ -208,12 +209,13 @@ def recipient_context(recipient: Recipient, *, campaign_name: str, unsubscribe_u
     }
     return {"contact": TemplateData(contact), "campaign": TemplateData({"name": campaign_name}),
             "unsubscribe_url": unsubscribe_url, "view_in_browser_url": view_in_browser_url,
-            "brand": TemplateData(brand or {})}
+            "brand": brand if isinstance(brand, TemplateData) else TemplateData(brand or {})}
 
 
 def render_email(*, subject: str, preheader: str, html: str, text: str, recipient: Recipient,
                  campaign_name: str, unsubscribe_url: str, view_in_browser_url: str = "",
-                 blocks: list[DynamicBlockRule] | None = None, brand: dict | None = None) -> RenderedEmail:
+                 blocks: list[DynamicBlockRule] | None = None,
+                 brand: dict | TemplateData | None = None) -> RenderedEmail:
     from publishing.email.plaintext import html_to_text
 
     values = recipient_context(recipient, campaign_name=campaign_name, unsubscribe_url=unsubscribe_url,
