@@ -51,3 +51,40 @@ def brand_values(kit: BrandKit | None = None) -> dict:
         "social": social,
         "social_links": [{"name": label, "url": social[key]} for key, label in SOCIAL_NETWORKS if social[key]],
     }
+
+# What the "New layout" form starts from: the brand kit's logo, colours, fonts, footer and social links
+# around one `content` block, in MJML so it is responsive without more work. The address keeps its lines
+# by white-space rather than |linebreaksbr, whose <br> would show in the text part made from this source.
+STARTER_LAYOUT = """<mjml>
+  <mj-head>
+    <mj-attributes>
+      <mj-all font-family="{{ brand.fonts.body }}" />
+      <mj-text color="{{ brand.colours.text }}" font-size="16px" line-height="1.5" />
+    </mj-attributes>
+  </mj-head>
+  <mj-body background-color="{{ brand.colours.background }}">
+    <mj-section background-color="{{ brand.colours.primary }}">
+      <mj-column>
+        {% if brand.logo_url %}<mj-image src="{{ brand.logo_url }}" alt="{{ brand.logo_alt }}" width="160px" />
+        {% else %}<mj-text color="#ffffff" font-family="{{ brand.fonts.heading }}" font-size="24px">
+          {{ brand.name }}</mj-text>{% endif %}
+      </mj-column>
+    </mj-section>
+    <mj-section background-color="#ffffff">
+      <mj-column>
+        {% block content %}<mj-text>Write the email here.</mj-text>{% endblock %}
+      </mj-column>
+    </mj-section>
+    <mj-section>
+      <mj-column>
+        <mj-text font-size="12px">
+          {% block footer %}<span style="white-space:pre-line">{{ brand.footer_address }}</span>{% endblock %}
+          {% for link in brand.social_links %}<a href="{{ link.url }}">{{ link.name }}</a>
+          {% if not forloop.last %} · {% endif %}{% endfor %}
+          <br><a href="{{ unsubscribe_url }}">Unsubscribe</a>
+        </mj-text>
+      </mj-column>
+    </mj-section>
+  </mj-body>
+</mjml>
+"""

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
-from publishing.email.brand import brand_kit, brand_values
+from publishing.email.brand import STARTER_LAYOUT, brand_kit, brand_values
+from publishing.email.choices import TemplateFormat
 from publishing.email.forms import BrandKitForm, EmailLayoutForm
 from publishing.email.models import EmailLayout
 from publishing.email.rendering import DOCUMENTED_VARIABLES
@@ -65,7 +66,8 @@ def layout_list(request):
 
 def _edit(request, layout: EmailLayout | None):
     form = EmailLayoutForm(request.POST or None,
-                           initial=model_to_dict(layout, fields=LAYOUT_FIELDS) if layout else None)
+                           initial=(model_to_dict(layout, fields=LAYOUT_FIELDS) if layout
+                                    else {"format": TemplateFormat.MJML, "body": STARTER_LAYOUT}))
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in LAYOUT_FIELDS}
         try:

@@ -9,6 +9,7 @@ from crm.tests.factories import ContactFactory
 from media.choices import AssetStatusChoices
 from media.tests.factories import AssetFactory
 from publishing.checks import PASS, unsubscribe_check
+from publishing.email.brand import STARTER_LAYOUT
 from publishing.email.choices import TemplateFormat
 from publishing.email.composing import links_in
 from publishing.email.models import BrandKit, EmailTemplate
@@ -304,3 +305,21 @@ def test_a_template_can_change_its_layout_through_the_service():
                                                                                       "{% endblock %}")
     email_template_update(template=template, layout=second)
     assert email_template_preview(template=template).html == "<section>x</section>"
+
+
+def test_the_starter_layout_dresses_a_template_in_the_brand_kit():
+    brand_kit_update(name="Acme", logo=approved_logo(), primary_colour="#112233", text_colour="#222222",
+                     footer_address="1 Harbour Street\nLeith", instagram_url="https://instagram.com/acme")
+    layout = email_layout_create(name="Brand", format=TemplateFormat.MJML, body=STARTER_LAYOUT)
+    template = mjml_template(layout=layout, html_body="{% block content %}<mj-text>Big news, "
+                                                      "{{ contact.first_name }}</mj-text>{% endblock %}")
+
+    rendered = email_template_preview(template=template, contact=ContactFactory(first_name="Ana"))
+
+    assert "Big news, Ana" in rendered.html and "Write the email here" not in rendered.html
+    assert "background-color:#112233" in rendered.html and "color:#222222" in rendered.html
+    assert 'alt="Acme&#x27;s logo"' in rendered.html
+    assert '<span style="white-space:pre-line">1 Harbour Street\nLeith</span>' in rendered.html
+    assert '<a href="https://instagram.com/acme">Instagram</a>' in rendered.html
+    assert unsubscribe_check(rendered.html).outcome == PASS
+    assert "1 Harbour Street\nLeith" in rendered.text and "Instagram (https://instagram.com/acme)" in rendered.text

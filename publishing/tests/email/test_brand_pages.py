@@ -10,6 +10,7 @@ from PIL import Image
 
 from media.choices import AssetStatusChoices
 from media.tests.factories import AssetFactory
+from publishing.email.brand import STARTER_LAYOUT
 from publishing.email.choices import TemplateFormat
 from publishing.email.dark_mode import NOT_CHECKED, PASS, WARN, dark_mode_findings, dark_preview
 from publishing.email.models import BrandKit, EmailLayout
@@ -144,3 +145,9 @@ def test_an_mjml_template_in_the_preview_is_compiled(logged_in):
     assert "mj-column-per-100" in page.context["rendered"].html
     # MJML sets black text on no background: flagged for dark mode, honestly.
     assert any(f.outcome == WARN and "#000000" in f.message for f in page.context["dark_findings"])
+
+
+def test_a_new_layout_starts_from_the_brand_layout_in_mjml(logged_in):
+    form = logged_in("Marketer").get("/email/layouts/new/").context["form"]
+    assert form["format"].value() == TemplateFormat.MJML
+    assert form["body"].value() == STARTER_LAYOUT
