@@ -7,6 +7,8 @@ NAV_ITEMS = [
     ("Calendar", "publishing:calendar", "publishing.view_publishingjob"),
     ("Email sends", "email-send-list", "publishing.view_emailcampaign"),
     ("Email templates", "email-template-list", "publishing.view_emailtemplate"),
+    ("Email layouts", "email-layout-list", "publishing.view_emaillayout"),
+    ("Brand kit", "email-brand-kit", "publishing.view_brandkit"),
     # Admins alone: aicmo_site.roles gives every other role domain permissions only, so changing roles is
     # theirs, and it is read from the permission cache the navigation loads anyway (a groups query would
     # cost every page one more).

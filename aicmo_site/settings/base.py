@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
         "ABMetricEnum": "publishing.email.choices.ABMetric",
         "ABStatusEnum": "publishing.email.choices.ABStatus",
         "InboundEventKindEnum": "publishing.email.choices.InboundEventKind",
+        "TemplateFormatEnum": "publishing.email.choices.TemplateFormat",
         "JourneyStepKindEnum": "automation.choices.StepKind",
         "AssetKindEnum": "media.choices.AssetKindChoices",
         "AssetStatusEnum": "media.choices.AssetStatusChoices",
@@ -253,7 +254,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "media.library", "media.assettag", "media.asset",
         "publishing.channel", "publishing.campaign", "publishing.campaigncontent", "publishing.content",
         "publishing.channelversion", "publishing.emailtemplate", "publishing.emailblock",
-        "publishing.emailcampaign", "publishing.abtest", "publishing.abvariant",
+        "publishing.emailcampaign", "publishing.abtest", "publishing.abvariant", "publishing.emaillayout",
+        "publishing.brandkit",
         "automation.journey", "automation.journeystep", "automation.task", "alerts.alertrule",
         "aicmo_site.retentionpolicy")),
     # A chat or webhook address is itself the key to post there.

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from aicmo_site.errors import DomainError
 from publishing.email import selectors, services
+from publishing.email.forms import FormatOptional
 from publishing.email.models import (
     ABTest,
     ABVariant,
@@ -13,13 +14,21 @@ from publishing.email.models import (
     EmailCampaign,
     EmailCampaignEvent,
     EmailDelivery,
+    EmailLayout,
     EmailTemplate,
     InboundEvent,
 )
 from publishing.email.rendering import check_template
 from publishing.email.services import ab_tests
 from publishing.email.services.blocks import AUDIENCES, BLOCK_FIELDS
-from publishing.email.services.templates import TEMPLATE_FIELDS
+from publishing.email.services.brand import (
+    LAYOUT_FIELDS,
+    email_layout_check,
+    email_layout_create,
+    email_layout_delete,
+    email_layout_update,
+)
+from publishing.email.services.templates import TEMPLATE_FIELDS, check_template_sources
 
 
 class SandboxCheckedForm(forms.ModelForm):
@@ -52,12 +61,57 @@ class EmailBlockInline(admin.StackedInline):
     autocomplete_fields = ["tags", "segments"]
 
 
-class EmailTemplateForm(SandboxCheckedForm):
-    checked_fields = ("subject", "preheader", "html_body", "text_body")
+class EmailTemplateForm(FormatOptional):
+    """Checked as the services check it: the body in its layout, compiled from MJML."""
 
     class Meta:
         model = EmailTemplate
         fields = list(TEMPLATE_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        candidate = EmailTemplate(**{name: cleaned.get(name) for name in TEMPLATE_FIELDS if name in cleaned})
+        try:
+            check_template_sources(candidate)
+        except DomainError as exc:
+            field = exc.extra.get("field")
+            self.add_error(field if field in self.fields else None,
+                           exc.message.removeprefix(f"{field}: ") if field else exc.message)
+        return cleaned
+
+
+class EmailLayoutForm(forms.ModelForm):
+    class Meta:
+        model = EmailLayout
+        fields = list(LAYOUT_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            fields = {name: cleaned.get(name) or "" for name in LAYOUT_FIELDS}
+            email_layout_check(EmailLayout(pk=self.instance.pk, **fields))
+        except DomainError as exc:
+            self.add_error("body", exc.message.removeprefix("body: "))
+        return cleaned
+
+
+@admin.register(EmailLayout)
+class EmailLayoutAdmin(admin.ModelAdmin):
+    """Writes through the services, which refuse a layout that no longer reads or breaks its templates."""
+
+    form = EmailLayoutForm
+    list_display = ["name", "format", "updated_at"]
+    search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in LAYOUT_FIELDS}
+        if change:
+            email_layout_update(layout=obj, **fields)
+        else:
+            _adopt(obj, email_layout_create(by=request.user, **fields))
+
+    def delete_model(self, request, obj):
+        email_layout_delete(layout=obj)
 
 
 def _adopt(obj, saved) -> None:

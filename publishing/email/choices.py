@@ -62,3 +62,10 @@ class InboundEventKind(models.TextChoices):
     COMPLAINT = "complaint", "Complaint"
     REPLY = "reply", "Reply"
     AUTO_REPLY = "auto-reply", "Auto-reply (never engagement)"
+
+
+class TemplateFormat(models.TextChoices):
+    """How a template's or layout's body is written: HTML as sent, or MJML compiled to HTML."""
+
+    HTML = "html", "HTML"
+    MJML = "mjml", "MJML (responsive, compiled to HTML)"

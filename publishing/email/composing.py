@@ -14,9 +14,11 @@ from django.db import transaction
 from aicmo_site.installation import installation_identifier
 from gateways.capabilities import OutgoingEmail
 from publishing.email import conf
+from publishing.email.brand import brand_values
+from publishing.email.layouts import template_html_source
 from publishing.email.models import EmailBlock, EmailCampaign, EmailLink
 from publishing.email.plaintext import html_to_text
-from publishing.email.rendering import DynamicBlockRule, Recipient, RenderedEmail, render_email
+from publishing.email.rendering import DynamicBlockRule, Recipient, RenderedEmail, TemplateData, render_email
 from publishing.email.tokens import make_bounce_tag, make_token
 
 # href="..." or href='...' of an <a> tag; the URL is HTML-escaped in the rendered body.
@@ -129,6 +131,7 @@ class Content:
     html: str
     text: str
     blocks: list[DynamicBlockRule] = field(default_factory=list)
+    brand: TemplateData | None = None
 
     @property
     def uses_tags(self) -> bool:
@@ -149,18 +152,20 @@ def blocks_of(template_id: int) -> list[DynamicBlockRule]:
 
 
 def content_of(template, *, subject_override: str = "", preheader_override: str = "") -> Content:
-    """A blank text body is generated once from the HTML *source* (template tags survive the conversion),
-    so each message renders a text template instead of parsing its own HTML again."""
+    """The body in its layout and compiled from MJML once per send, not per message. A blank text body is
+    generated once from that HTML *source* (template tags survive the conversion), so each message renders
+    a text template instead of parsing its own HTML again."""
+    html_source = template_html_source(template)
     return Content(subject=subject_override or template.subject, preheader=preheader_override or template.preheader,
-                   html=template.html_body, text=template.text_body or html_to_text(template.html_body),
-                   blocks=blocks_of(template.pk))
+                   html=html_source, text=template.text_body or html_to_text(html_source),
+                   blocks=blocks_of(template.pk), brand=TemplateData(brand_values()))
 
 
 def render_for(content: Content, recipient: Recipient, *, campaign_name: str, delivery_id: int | None) -> RenderedEmail:
     unsubscribe = unsubscribe_url(delivery_id) if delivery_id else f"{conf.public_base_url()}/u/preview"
     return render_email(subject=content.subject, preheader=content.preheader, html=content.html, text=content.text,
                         recipient=recipient, campaign_name=campaign_name, unsubscribe_url=unsubscribe,
-                        blocks=content.blocks)
+                        blocks=content.blocks, brand=content.brand)
 
 
 def outgoing_for(*, email_campaign: EmailCampaign, rendered: RenderedEmail, to: str, delivery_id: int,

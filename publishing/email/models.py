@@ -2,32 +2,90 @@
 and inbound provider events. Workflows live in publishing/email/services."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from publishing.email.choices import ABMetric, ABStatus, DeliveryStatus, InboundEventKind, SendStatus
+from publishing.email.choices import ABMetric, ABStatus, DeliveryStatus, InboundEventKind, SendStatus, TemplateFormat
 
-__all__ = ["ABTest", "ABVariant", "EmailBlock", "EmailCampaign", "EmailCampaignEvent", "EmailDelivery", "EmailLink",
-           "EmailTemplate", "InboundEvent"]
+__all__ = ["ABTest", "ABVariant", "BrandKit", "EmailBlock", "EmailCampaign", "EmailCampaignEvent", "EmailDelivery",
+           "EmailLayout", "EmailLink", "EmailTemplate", "InboundEvent"]
+
+colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour as #rrggbb, e.g. #1a73e8.")
+# A CSS font stack: names, quotes, commas and spaces only, so a value can never close the style it sits in.
+font_validator = RegexValidator(r"^[A-Za-z0-9 ,'\"-]+$", "Font names separated by commas, e.g. Georgia, serif.")
 
 
-class EmailTemplate(models.Model):
-    name = models.CharField(max_length=200)
-    subject = models.CharField(max_length=300, help_text='Template syntax, e.g. "Hi {{ contact.first_name }}"')
-    preheader = models.CharField(max_length=300, blank=True, help_text="The preview line shown after the subject")
-    html_body = models.TextField(verbose_name="HTML body")
-    text_body = models.TextField(blank=True, help_text="Empty: generated from the HTML body")
+class BrandKit(models.Model):
+    """The one brand of this installation (there are no teams): every email template and layout reads it
+    as `brand.*` variables."""
+
+    name = models.CharField(max_length=120, blank=True,
+                            help_text="The sender's brand name, e.g. for the logo's alt text")
+    logo = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             help_text="An approved image of the asset library")
+    primary_colour = models.CharField(max_length=7, default="#1a56db", validators=[colour_validator])
+    secondary_colour = models.CharField(max_length=7, default="#0e9f6e", validators=[colour_validator])
+    text_colour = models.CharField(max_length=7, default="#1f2937", validators=[colour_validator])
+    background_colour = models.CharField(max_length=7, default="#ffffff", validators=[colour_validator])
+    heading_font = models.CharField(max_length=120, default="Georgia, 'Times New Roman', serif",
+                                    validators=[font_validator])
+    body_font = models.CharField(max_length=120, default="Helvetica, Arial, sans-serif", validators=[font_validator])
+    footer_address = models.TextField(blank=True, verbose_name="Postal address for the footer",
+                                      help_text="Commercial email must show a valid physical address (CAN-SPAM)")
+    website_url = models.URLField(blank=True, verbose_name="Website")
+    linkedin_url = models.URLField(blank=True, verbose_name="LinkedIn")
+    x_url = models.URLField(blank=True, verbose_name="X (Twitter)")
+    facebook_url = models.URLField(blank=True, verbose_name="Facebook")
+    instagram_url = models.URLField(blank=True, verbose_name="Instagram")
+    youtube_url = models.URLField(blank=True, verbose_name="YouTube")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "brand kit"
+
+    def __str__(self) -> str:
+        return self.name or "Brand kit"
+
+
+class Written(models.Model):
+    """What a person writes and names: a layout or a template."""
+
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        abstract = True
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class EmailLayout(Written):
+    """A stored base layout: templates choosing it fill its named `{% block name %}` places. Only stored
+    layouts can be extended, never files."""
+
+    name = models.CharField(max_length=200, unique=True)
+    format = models.CharField(max_length=4, choices=TemplateFormat.choices, default=TemplateFormat.HTML)
+    body = models.TextField(help_text="Template syntax with {% block name %}default{% endblock %} places")
+
+
+class EmailTemplate(Written):
+    name = models.CharField(max_length=200)
+    subject = models.CharField(max_length=300, help_text='Template syntax, e.g. "Hi {{ contact.first_name }}"')
+    preheader = models.CharField(max_length=300, blank=True, help_text="The preview line shown after the subject")
+    format = models.CharField(max_length=4, choices=TemplateFormat.choices, default=TemplateFormat.HTML,
+                              help_text="MJML is compiled to responsive HTML when the email is rendered")
+    layout = models.ForeignKey(EmailLayout, null=True, blank=True, on_delete=models.PROTECT, related_name="templates",
+                               help_text="Empty: the body is the whole email; chosen: the body fills the layout's "
+                                         "{% block %} places")
+    html_body = models.TextField(verbose_name="HTML body")
+    text_body = models.TextField(blank=True, help_text="Empty: generated from the HTML body")
 
 
 class EmailBlock(models.Model):

@@ -12,6 +12,7 @@ call a model method, follow a manager or read a setting. Variables (documented f
     contact.topics                  slugs of the contact's topics of interest
     blocks.<slot>                   the dynamic blocks of that slot chosen for this contact
     campaign.name  unsubscribe_url  view_in_browser_url
+    brand.*                         the brand kit (publishing.email.brand)
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ DOCUMENTED_VARIABLES = (
     "contact.first_name", "contact.last_name", "contact.full_name", "contact.email", "contact.job_title",
     "contact.city", "contact.country", "contact.company.name", "contact.company.domain",
     "contact.custom.<field>", "contact.tags", "contact.segments", "contact.topics", "blocks.<slot>", "campaign.name",
-    "unsubscribe_url", "view_in_browser_url",
+    "unsubscribe_url", "view_in_browser_url", "brand.name", "brand.logo_url", "brand.logo_alt",
+    "brand.footer_address", "brand.colours.primary", "brand.colours.secondary", "brand.colours.text",
+    "brand.colours.background", "brand.fonts.heading", "brand.fonts.body", "brand.social.<network>",
+    "brand.social_links",
 )
 
 
@@ -192,7 +196,8 @@ def _blocks_for(recipient: Recipient, blocks: list[DynamicBlockRule], context_va
 
 
 def recipient_context(recipient: Recipient, *, campaign_name: str, unsubscribe_url: str,
-                      view_in_browser_url: str = "") -> dict:
+                      view_in_browser_url: str = "", brand: dict | TemplateData | None = None) -> dict:
+    """`brand`: the brand kit's values, best made into TemplateData once per send (composing.content_of)."""
     contact = {
         "first_name": recipient.first_name, "last_name": recipient.last_name,
         "full_name": " ".join(p for p in (recipient.first_name, recipient.last_name) if p),
@@ -203,16 +208,18 @@ def recipient_context(recipient: Recipient, *, campaign_name: str, unsubscribe_u
         "topics": recipient.topic_slugs,
     }
     return {"contact": TemplateData(contact), "campaign": TemplateData({"name": campaign_name}),
-            "unsubscribe_url": unsubscribe_url, "view_in_browser_url": view_in_browser_url}
+            "unsubscribe_url": unsubscribe_url, "view_in_browser_url": view_in_browser_url,
+            "brand": brand if isinstance(brand, TemplateData) else TemplateData(brand or {})}
 
 
 def render_email(*, subject: str, preheader: str, html: str, text: str, recipient: Recipient,
                  campaign_name: str, unsubscribe_url: str, view_in_browser_url: str = "",
-                 blocks: list[DynamicBlockRule] | None = None) -> RenderedEmail:
+                 blocks: list[DynamicBlockRule] | None = None,
+                 brand: dict | TemplateData | None = None) -> RenderedEmail:
     from publishing.email.plaintext import html_to_text
 
     values = recipient_context(recipient, campaign_name=campaign_name, unsubscribe_url=unsubscribe_url,
-                               view_in_browser_url=view_in_browser_url)
+                               view_in_browser_url=view_in_browser_url, brand=brand)
     html_blocks, text_blocks = _blocks_for(recipient, blocks or [], values)
     html_out = compile_template(html).render(Context({**values, "blocks": TemplateData(html_blocks)},
                                                      autoescape=True)) if html else ""

@@ -1,10 +1,10 @@
 """Routes mounted at the site root (path("", include("publishing.email.urls"))): the public ones reached
-from inside emails and from providers, and the back-office pages of sends under /email/campaigns/ and of
-templates under /email/templates/."""
+from inside emails and from providers, and the back-office pages of sends under /email/campaigns/, of
+templates under /email/templates/, of layouts under /email/layouts/ and of the brand kit at /email/brand-kit/."""
 
 from django.urls import path
 
-from publishing.email.views import pages, preferences, send_pages, template_pages, tracking
+from publishing.email.views import brand_pages, pages, preferences, send_pages, template_pages, tracking
 
 urlpatterns = [
     path("t/o/<str:token>", tracking.open_pixel, name="email-open"),
@@ -26,4 +26,9 @@ urlpatterns = [
     path("email/templates/<id:template_id>/preview/", template_pages.template_preview,
          name="email-template-preview"),
     path("email/templates/<id:template_id>/delete", template_pages.template_delete, name="email-template-delete"),
+    path("email/brand-kit/", brand_pages.brand_kit_page, name="email-brand-kit"),
+    path("email/layouts/", brand_pages.layout_list, name="email-layout-list"),
+    path("email/layouts/new/", brand_pages.layout_new, name="email-layout-new"),
+    path("email/layouts/<id:layout_id>/", brand_pages.layout_detail, name="email-layout-detail"),
+    path("email/layouts/<id:layout_id>/delete", brand_pages.layout_delete, name="email-layout-delete"),
 ]

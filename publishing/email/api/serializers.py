@@ -3,8 +3,20 @@ from rest_framework import serializers
 from aicmo_site.api.actions import AvailableActionsField
 from aicmo_site.api.fields import ListField, ModelSerializer, PrimaryKeyField
 from crm.models import Contact
+from media.models import Asset
+from publishing.email.brand import brand_values
 from publishing.email.choices import ABMetric
-from publishing.email.models import ABTest, ABVariant, EmailBlock, EmailCampaign, EmailDelivery, EmailTemplate
+from publishing.email.models import (
+    ABTest,
+    ABVariant,
+    BrandKit,
+    EmailBlock,
+    EmailCampaign,
+    EmailDelivery,
+    EmailLayout,
+    EmailTemplate,
+)
+from publishing.email.services.brand import BRAND_KIT_FIELDS
 from publishing.models import Campaign
 
 
@@ -27,9 +39,31 @@ class EmailTemplateSerializer(ModelSerializer):
 
     class Meta:
         model = EmailTemplate
-        fields = ["id", "name", "subject", "preheader", "html_body", "text_body", "blocks", "created_by",
-                  "created_at", "updated_at"]
+        fields = ["id", "name", "subject", "preheader", "format", "layout", "html_body", "text_body", "blocks",
+                  "created_by", "created_at", "updated_at"]
         read_only_fields = ["created_by", "created_at", "updated_at"]
+
+
+class EmailLayoutSerializer(ModelSerializer):
+    class Meta:
+        model = EmailLayout
+        fields = ["id", "name", "format", "body", "created_by", "created_at", "updated_at"]
+        read_only_fields = ["created_by", "created_at", "updated_at"]
+
+
+class BrandKitSerializer(ModelSerializer):
+    """logo: the id of an approved image of the asset library. `variables`: what templates read as brand.*."""
+
+    logo = PrimaryKeyField(queryset=Asset.objects.all(), required=False, allow_null=True)
+    variables = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BrandKit
+        fields = [*BRAND_KIT_FIELDS, "variables", "updated_by", "updated_at"]
+        read_only_fields = ["updated_by", "updated_at"]
+
+    def get_variables(self, kit) -> dict:
+        return brand_values(kit)
 
 
 class PreviewInputSerializer(serializers.Serializer):

@@ -4,15 +4,22 @@ from dataclasses import asdict
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from publishing.email import selectors, services
 from publishing.email.api import serializers as s
+from publishing.email.brand import brand_kit
 from publishing.email.filters import DeliveryFilterSet, EmailCampaignFilterSet, EmailTemplateFilterSet
-from publishing.email.models import EmailBlock
+from publishing.email.models import BrandKit, EmailBlock, EmailLayout
 from publishing.email.services import ab_tests
+from publishing.email.services.brand import (
+    brand_kit_update,
+    email_layout_create,
+    email_layout_delete,
+    email_layout_update,
+)
 
 _CHANGE = ["publishing.change_emailcampaign"]
 _VIEW = ["publishing.view_emailcampaign"]
@@ -54,6 +61,38 @@ class EmailTemplateViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, vie
         data.is_valid(raise_exception=True)
         ids = services.email_template_test_send(template=self.get_object(), **data.validated_data)
         return Response({"sent": len(ids), "message_ids": ids})
+
+
+class EmailLayoutViewSet(viewsets.ModelViewSet):
+    """Stored base layouts templates extend with named {% block %} places. Filters: format."""
+
+    queryset = EmailLayout.objects.all()
+    serializer_class = s.EmailLayoutSerializer
+    filterset_fields = ["format"]
+    search_fields = ["name"]
+    ordering_fields = ["name", "updated_at"]
+
+    def perform_create(self, serializer):
+        serializer.instance = email_layout_create(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = email_layout_update(layout=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        email_layout_delete(layout=instance)
+
+
+class BrandKitView(generics.RetrieveUpdateAPIView):
+    """The brand kit every email template reads as brand.* variables (one per installation)."""
+
+    queryset = BrandKit.objects.all()
+    serializer_class = s.BrandKitSerializer
+
+    def get_object(self):
+        return brand_kit()
+
+    def perform_update(self, serializer):
+        serializer.instance = brand_kit_update(by=self.request.user, **serializer.validated_data)
 
 
 def _blocks():

@@ -11,6 +11,7 @@ from crm.selectors import audience_contacts, contacts_emailable
 from gateways.capabilities import Capability
 from gateways.readiness import Readiness, capability_readiness
 from publishing.email.choices import DELIVERY_UNSENT, SEND_TERMINAL, SEND_TRANSITIONS, DeliveryStatus, SendStatus
+from publishing.email.layouts import template_html_source
 from publishing.email.models import EmailCampaign, EmailCampaignEvent, EmailDelivery, EmailTemplate
 from publishing.email.rendering import check_template
 from publishing.email.services.ab_tests import ab_test_assign
@@ -81,14 +82,20 @@ def email_campaign_checklist(email_campaign: EmailCampaign) -> list[dict]:
     setting elsewhere fixes it, "fix_url"."""
     template = email_campaign.template
     problems_in_template = []
+    try:
+        # As it is sent: in its layout (which may hold the unsubscribe link) and compiled from MJML.
+        html_body = template_html_source(template)
+    except DomainError as exc:
+        html_body = ""
+        problems_in_template.append(exc.message)
     sources = {"subject": email_campaign.subject_line, "preheader": email_campaign.preheader or template.preheader,
-               "html_body": template.html_body, "text_body": template.text_body}
+               "html_body": html_body, "text_body": template.text_body}
     for name, source in sources.items():
         try:
             check_template(source or "", field_name=name)
         except DomainError as exc:
             problems_in_template.append(exc.message)
-    bodies = template.html_body + template.text_body
+    bodies = html_body + template.text_body
     audience = audience_queryset(email_campaign.campaign).count()
     sending = email_sending_readiness()
     return [

@@ -9,17 +9,21 @@ from crm.models import Contact
 from gateways.capabilities import OutgoingEmail
 from gateways.errors import GatewayError
 from publishing.email.composing import content_of, list_unsubscribe_headers, render_for
+from publishing.email.layouts import template_html_source
 from publishing.email.models import EmailCampaign, EmailTemplate
 from publishing.email.recipients import recipients_for
 from publishing.email.rendering import Recipient, RenderedEmail, check_template
 from publishing.email.services.gateway import email_gateway
 
-TEMPLATE_FIELDS = ("name", "subject", "preheader", "html_body", "text_body")
+TEMPLATE_FIELDS = ("name", "subject", "preheader", "format", "layout", "html_body", "text_body")
 
 
-def _check_sources(template: EmailTemplate) -> None:
-    for name in ("subject", "preheader", "html_body", "text_body"):
+def check_template_sources(template: EmailTemplate) -> None:
+    """Raise DomainError naming the field at fault: the body is checked as it is sent, in its layout and
+    compiled from MJML."""
+    for name in ("subject", "preheader", "text_body"):
         check_template(getattr(template, name) or "", field_name=name)
+    check_template(template_html_source(template), field_name="html_body")
 
 
 @transaction.atomic
@@ -28,7 +32,7 @@ def email_template_create(*, by=None, **fields) -> EmailTemplate:
     if unknown:
         raise DomainError(f"Unknown template fields: {', '.join(sorted(unknown))}.", code="invalid_fields")
     template = EmailTemplate(created_by=by, **fields)
-    _check_sources(template)
+    check_template_sources(template)
     template.full_clean()
     template.save()
     return template
@@ -41,7 +45,7 @@ def email_template_update(*, template: EmailTemplate, **fields) -> EmailTemplate
         raise DomainError(f"Unknown template fields: {', '.join(sorted(unknown))}.", code="invalid_fields")
     for name, value in fields.items():
         setattr(template, name, value)
-    _check_sources(template)
+    check_template_sources(template)
     template.full_clean()
     template.save()
     return template

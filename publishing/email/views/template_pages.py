@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from aicmo_site.errors import DomainError
 from crm.models import Contact
 from publishing.email import selectors
+from publishing.email.dark_mode import dark_mode_findings, dark_preview
 from publishing.email.forms import EmailPreviewForm, EmailTemplateForm
 from publishing.email.models import EmailCampaign, EmailTemplate
 from publishing.email.rendering import DOCUMENTED_VARIABLES
@@ -86,9 +87,11 @@ def template_preview(request, template_id: int):
     template = get_object_or_404(EmailTemplate, pk=template_id)
     form = EmailPreviewForm(request.GET)
     contact = (form.cleaned_data["contact"] if form.is_valid() else None) or Contact.objects.order_by("pk").first()
+    rendered = email_template_preview(template=template, contact=contact)
     return render(request, "publishing/email/template_preview.html", {
         "template": template, "form": form, "contact": contact, "variables": DOCUMENTED_VARIABLES,
-        "rendered": email_template_preview(template=template, contact=contact)})
+        "rendered": rendered, "dark_html": dark_preview(rendered.html),
+        "dark_findings": dark_mode_findings(rendered.html)})
 
 
 @login_required
