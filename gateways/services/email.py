@@ -124,6 +124,11 @@ class FailoverEmailSession:
                     raise
                 self._give_up_on_current(exc)
                 self.failovers += 1
+            except ProviderSkipped as exc:
+                # Refused before any request (the account's daily quota is used up): nothing was sent,
+                # so the message goes to the next account, and the account's health is left alone.
+                self._give_up_on_current(exc)
+                self.failovers += 1
             except OutcomeUnknown:
                 self.close()
                 raise
