@@ -42,6 +42,7 @@ from gateways.capabilities import EmailSendingAdapter, EmailSession, OutgoingEma
 from gateways.chain import current_account
 from gateways.errors import BudgetSpent, GatewayError, ProviderRejected, ProviderUnavailable, RateLimited
 from gateways.mail.compose import render_message
+from gateways.send_steps import SendSteps, Step, run_steps
 
 SIGNING_SERVICE = "ses"
 DELIVERY_TAG = "aicmo-delivery"
@@ -106,6 +107,12 @@ def _said(response: requests.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("message") or body.get("Message") or "")[:300]
     return ""
+
+
+def quota_used_up(quota: SendQuota, *, provider: str) -> BudgetSpent:
+    return BudgetSpent(f"Amazon SES: the 24-hour quota of {quota.max_24_hour_send:.0f} messages is used up",
+                       provider=provider, retry_after=quota_retry_seconds(),
+                       advice="Ask AWS for a higher quota, or add another sending account.")
 
 
 @dataclass(frozen=True)
@@ -211,6 +218,8 @@ class SesAdapter(HttpAdapterMixin, EmailSendingAdapter):
         if answer.get("SendingEnabled") is False:
             raise ProviderUnavailable("Amazon SES: sending is disabled for this account", provider=self.name,
                                       advice="Sending was paused for the account; resume it in the AWS console.")
+        if quota.remaining is not None and quota.remaining < 1:
+            raise quota_used_up(quota, provider=self.name)
         account = current_account()
         return SesSession(self, quota, account_id=account.pk if account else None,
                           own_rate_limit=bool(account and account.rate_limit))
@@ -261,15 +270,19 @@ class SesSession(EmailSession):
             self._last_sent_at = time.monotonic()
 
     def send(self, message: OutgoingEmail) -> SendReceipt:
+        return run_steps(self.send_steps(message))
+
+    def send_steps(self, message: OutgoingEmail) -> SendSteps[SendReceipt]:
+        """Everything that can refuse the message without sending it (rendering, the quota, the pace)
+        comes before BEFORE_END, where the caller records it as going out; then one request."""
         try:
             rendered = render_message(message, default_from=self.adapter.from_email)
         except ValueError as exc:
             raise ProviderRejected(f"Message cannot be sent: {exc}", provider=self.provider)
         if self.remaining is not None and self.remaining < 1:
-            raise BudgetSpent(f"Amazon SES: the 24-hour quota of {self.quota.max_24_hour_send:.0f} messages is used "
-                              "up", provider=self.provider, retry_after=quota_retry_seconds(),
-                              advice="Ask AWS for a higher quota, or add another sending account.")
+            raise quota_used_up(self.quota, provider=self.provider)
         self._pace()
+        yield Step.BEFORE_END
         payload: dict = {
             "FromEmailAddress": rendered.sender,
             "Destination": {"ToAddresses": [rendered.recipient]},
