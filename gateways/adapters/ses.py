@@ -252,16 +252,17 @@ class SesSession(EmailSession):
     def _pace(self) -> None:
         if self.pace_limit is None:
             return
+        count, period = self.pace_limit
         if self.account_id is not None:
+            # Waiting one period is always allowed: below one message a second, the next token is
+            # always further off than the chain's usual wait.
             waited = ratelimit.take_token(self.account_id, self.pace_limit,
-                                          max_wait=conf.rate_limit_max_wait_seconds())
+                                          max_wait=max(conf.rate_limit_max_wait_seconds(), period / count))
             if waited is None:
-                count, period = self.pace_limit
                 raise RateLimited(f"Amazon SES: the account's sending rate of {count / period:g}/s is reached",
                                   provider=self.provider, retry_after=period / count)
             return
         # Outside a chain (a direct call) only this session's own sends can be paced.
-        count, period = self.pace_limit
         with self._lock:
             if self._last_sent_at is not None:
                 wait = self._last_sent_at + period / count - time.monotonic()

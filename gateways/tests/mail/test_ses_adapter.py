@@ -12,7 +12,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from gateways import services
-from gateways.adapters.ses import SesAdapter, ses_message_ids
+from gateways.adapters.ses import SendQuota, SesAdapter, ses_message_ids
 from gateways.aws import signed_headers
 from gateways.capabilities import Capability, OutgoingEmail
 from gateways.errors import (
@@ -225,3 +225,10 @@ def test_an_internal_endpoint_is_refused_by_the_address_guard(settings):
     settings.GATEWAYS_ALLOW_PRIVATE_ADDRESSES = False
     with pytest.raises(ProviderUnavailable, match="refused to call"):
         adapter("http://127.0.0.1:9").probe()
+
+
+def test_the_quota_reads_as_a_token_bucket_and_minus_one_as_no_daily_limit():
+    assert SendQuota(200, 0.5, 0).pace() == (1, 2.0)
+    assert SendQuota(50000, 14, 10).pace() == (14, 1.0)
+    assert SendQuota(-1, 14, 10).remaining is None
+    assert SendQuota(200, 1, 250).remaining == 0
