@@ -50,6 +50,11 @@ class SnsMessageInvalid(Exception):  # noqa: N818 - reads as what the message is
     pass
 
 
+class SnsCertificateUnavailable(SnsMessageInvalid):  # noqa: N818
+    """The signing certificate could not be fetched now: the message may be genuine, so the endpoint
+    answers 5xx and SNS delivers it again (it takes any 4xx as delivered and does not retry)."""
+
+
 def tolerance_seconds() -> int:
     """How old (or how far ahead) a message's Timestamp may be. SNS retries a failed delivery with the
     same message for up to an hour under its default HTTP delivery policy."""
@@ -97,7 +102,7 @@ def signing_certificate(url: str) -> x509.Certificate:
         try:
             pem = client.request("GET", url).content
         except GatewayError as exc:
-            raise SnsMessageInvalid(f"the signing certificate could not be fetched: {exc.message}")
+            raise SnsCertificateUnavailable(f"the signing certificate could not be fetched: {exc.message}")
         finally:
             client.close()
     try:

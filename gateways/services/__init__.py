@@ -27,6 +27,7 @@ from gateways.services.operations import (
 from gateways.services.payments import payments_account, payments_list_page, payments_webhook_secrets
 from gateways.services.ses import (
     SesEvent,
+    SnsCertificateUnavailable,
     SnsMessageInvalid,
     ses_notification_events,
     ses_notification_topics,
@@ -42,6 +43,7 @@ __all__ = [
     "PostingSession",
     "ProbeOutcome",
     "SesEvent",
+    "SnsCertificateUnavailable",
     "SnsMessageInvalid",
     "account_create",
     "account_delete",

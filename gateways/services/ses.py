@@ -6,10 +6,10 @@ from gateways.capabilities import Capability
 from gateways.chain import adapter_for, enabled_accounts
 from gateways.crypto import CredentialsUnreadable
 from gateways.ses_events import SesEvent, ses_events
-from gateways.sns import SnsMessageInvalid, confirm_subscription, verify_message
+from gateways.sns import SnsCertificateUnavailable, SnsMessageInvalid, confirm_subscription, verify_message
 
-__all__ = ["SesEvent", "SnsMessageInvalid", "ses_notification_events", "ses_notification_topics",
-           "sns_message_verify", "sns_subscription_confirm"]
+__all__ = ["SesEvent", "SnsCertificateUnavailable", "SnsMessageInvalid", "ses_notification_events",
+           "ses_notification_topics", "sns_message_verify", "sns_subscription_confirm"]
 
 
 def ses_notification_topics() -> set[str]:
@@ -28,10 +28,11 @@ def ses_notification_topics() -> set[str]:
 
 
 def sns_message_verify(message: dict) -> None:
-    """Raises SnsMessageInvalid unless SNS signed the message, recently, for one of our topics."""
-    verify_message(message)
-    if message.get("TopicArn") not in ses_notification_topics():
+    """Raises SnsMessageInvalid unless SNS signed the message, recently, for one of our topics. The
+    topic is looked at first: a message of anyone else's topic is refused without fetching anything."""
+    if not isinstance(message, dict) or message.get("TopicArn") not in ses_notification_topics():
         raise SnsMessageInvalid("the message comes from a topic no SES account names")
+    verify_message(message)
 
 
 def sns_subscription_confirm(message: dict) -> None:

@@ -30,6 +30,9 @@ def ses_notifications(request):
         return _refused(400, "invalid_message", "The body is not JSON.")
     try:
         gateways.sns_message_verify(message)
+    except gateways.SnsCertificateUnavailable as exc:
+        logger.warning("SNS message not checked yet: %s", exc)
+        return _refused(503, "certificate_unavailable", str(exc))
     except gateways.SnsMessageInvalid as exc:
         logger.warning("SNS message refused: %s", exc)
         return _refused(403, "invalid_signature", str(exc))

@@ -116,3 +116,13 @@ def test_a_confirmation_for_a_topic_no_account_names_is_refused(sns_signer, http
     response = post(sns_signer.subscription_confirmation(httpserver.url_for("/confirm")))
     assert response.status_code == 403
     assert not [request for request, _ in httpserver.log if request.path == "/confirm"]
+
+
+def test_a_certificate_that_cannot_be_fetched_now_asks_sns_to_deliver_again(sns_signer, ses_topic, httpserver):
+    ContactFactory(email="gone@example.com")
+    httpserver.expect_request("/SimpleNotificationService-down.pem").respond_with_data("busy", status=503)
+    message = sns_signer.notification(ses_bounce("gone@example.com"),
+                                      SigningCertURL=httpserver.url_for("/SimpleNotificationService-down.pem"))
+    response = post(message)
+    assert response.status_code == 503  # SNS retries a 5xx; it would drop the message after a 4xx
+    assert not Suppression.objects.exists() and not InboundEvent.objects.exists()
