@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 from aicmo_site.testing.worker import QClusterProcess
 
 # Real mail servers for any app's tests: aiosmtpd (smtp_server, make_smtp_server) and a private
-# Dovecot (dovecot, imap_account).
-pytest_plugins = ["gateways.testing.mailservers"]
+# Dovecot (dovecot, imap_account); moto as Amazon SES and a local SNS signer (ses_server, sns_signer).
+pytest_plugins = ["gateways.testing.mailservers", "gateways.testing.aws_fixtures"]
 
 
 @pytest.fixture

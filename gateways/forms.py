@@ -17,6 +17,8 @@ LABELS = {
     "publish_as_draft": "Publish as draft",
     "azure_deployment": "Azure deployment", "azure_api_version": "Azure API version",
     "anthropic_version": "Anthropic API version",
+    "access_key_id": "Access key ID", "secret_access_key": "Secret access key", "region": "AWS region",
+    "notification_topic_arns": "Notification topics (SNS ARNs)",
 }
 HELP = {
     "security": "starttls, tls or none.",
@@ -30,6 +32,10 @@ HELP = {
     "max_tokens_field": "Blank: max_tokens; max_completion_tokens for OpenAI's reasoning models.",
     "input_price_per_million": "Price of a million input tokens, for the cost estimate; blank: no estimate.",
     "output_price_per_million": "Price of a million output tokens, for the cost estimate.",
+    "region": "The SES account's region, e.g. eu-west-1; blank base URL: its email endpoint there.",
+    "configuration_set": "The SES configuration set to send with (event publishing); blank: none.",
+    "notification_topic_arns": "The SNS topics that post this account's bounces, complaints and deliveries to "
+                               "/email/ses/notifications, comma-separated; others are refused.",
     "daily_request_budget": "Requests allowed per day (UTC); when spent, the next account is used. Blank: no limit.",
 }
 # Fields of an account that calls a provider; a placeholder or a manual channel calls no one.

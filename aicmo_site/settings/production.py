@@ -23,3 +23,5 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = False
 GATEWAYS_ALLOW_PRIVATE_ADDRESSES = False
+# Tests serve their own SNS signing certificate from this origin; production takes SNS hosts only.
+GATEWAYS_SNS_TEST_ORIGIN = ""

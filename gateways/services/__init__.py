@@ -25,6 +25,15 @@ from gateways.services.operations import (
     verify_emails,
 )
 from gateways.services.payments import payments_account, payments_list_page, payments_webhook_secrets
+from gateways.services.ses import (
+    SesEvent,
+    SnsCertificateUnavailable,
+    SnsMessageInvalid,
+    ses_notification_events,
+    ses_notification_topics,
+    sns_message_verify,
+    sns_subscription_confirm,
+)
 from gateways.services.text import generate_text
 from gateways.services.webhooks import webhook_secrets
 
@@ -33,6 +42,9 @@ __all__ = [
     "FailoverEmailSession",
     "PostingSession",
     "ProbeOutcome",
+    "SesEvent",
+    "SnsCertificateUnavailable",
+    "SnsMessageInvalid",
     "account_create",
     "account_delete",
     "account_probe",
@@ -54,6 +66,10 @@ __all__ = [
     "publish_posts",
     "publish_posts_in_turn",
     "read_inbox",
+    "ses_notification_events",
+    "ses_notification_topics",
+    "sns_message_verify",
+    "sns_subscription_confirm",
     "sync_records",
     "verify_emails",
     "webhook_secrets",

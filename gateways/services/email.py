@@ -7,6 +7,7 @@ from gateways import conf, health, ratelimit
 from gateways.capabilities import Capability, EmailSession, OutgoingEmail, SendReceipt
 from gateways.chain import call_account, enabled_accounts, run_recorded
 from gateways.errors import (
+    BudgetSpent,
     GatewayError,
     NoProviderAvailable,
     NoProviderConfigured,
@@ -79,10 +80,17 @@ class FailoverEmailSession:
         while self._session is None:
             account = self.account
             if account is None:
+                summary = "; ".join(f"{name}: {message}" for name, message in self.attempts)
+                spent = [error for error in self._errors if isinstance(error, BudgetSpent)]
+                if spent:
+                    # A used-up quota comes back by itself: the send waits for it rather than pausing
+                    # as if no provider were set up.
+                    raise NoProviderAvailable(f"Every email sending account is at its quota ({summary})",
+                                              attempts=self._errors,
+                                              retry_after=min(error.retry_after or 0 for error in spent) or None)
                 if self._errors and all(isinstance(error, ProviderSkipped) for error in self._errors):
                     skipped = self._errors[0]
                     raise NoProviderConfigured(skipped.message, provider=skipped.provider, advice=skipped.advice)
-                summary = "; ".join(f"{name}: {message}" for name, message in self.attempts)
                 raise NoProviderAvailable(f"No email sending provider could take the message ({summary})",
                                           attempts=self._errors)
             admission = health.admit(health.health_row(account.pk))
@@ -122,6 +130,11 @@ class FailoverEmailSession:
                     # This one message was refused for now (454, greylisting) on a connection that
                     # still works: the caller retries it later, and the account keeps the batch.
                     raise
+                self._give_up_on_current(exc)
+                self.failovers += 1
+            except ProviderSkipped as exc:
+                # Refused before any request (the account's daily quota is used up): nothing was sent,
+                # so the message goes to the next account, and the account's health is left alone.
                 self._give_up_on_current(exc)
                 self.failovers += 1
             except OutcomeUnknown:

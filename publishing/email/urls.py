@@ -4,7 +4,7 @@ templates under /email/templates/, of layouts under /email/layouts/ and of the b
 
 from django.urls import path
 
-from publishing.email.views import brand_pages, pages, preferences, send_pages, template_pages, tracking
+from publishing.email.views import brand_pages, pages, preferences, send_pages, ses, template_pages, tracking
 
 urlpatterns = [
     path("t/o/<str:token>", tracking.open_pixel, name="email-open"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("u/<str:token>", tracking.unsubscribe, name="email-unsubscribe"),
     path("u/<str:token>/topics/", preferences.topics, name="email-preferences"),
     path("email/events", tracking.provider_events, name="email-provider-events"),
+    path("email/ses/notifications", ses.ses_notifications, name="email-ses-notifications"),
     path("email/campaigns/", pages.send_list, name="email-send-list"),
     path("email/campaigns/new/", send_pages.send_new, name="email-send-new"),
     path("email/campaigns/<id:campaign_id>/edit/", send_pages.send_edit, name="email-send-edit"),

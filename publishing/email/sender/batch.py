@@ -11,7 +11,14 @@ from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from gateways.capabilities import OutgoingEmail, SendReceipt
-from gateways.errors import GatewayError, NoProviderAvailable, NoProviderConfigured, OutcomeUnknown, ProviderRejected
+from gateways.errors import (
+    BudgetSpent,
+    GatewayError,
+    NoProviderAvailable,
+    NoProviderConfigured,
+    OutcomeUnknown,
+    ProviderRejected,
+)
 from gateways.send_steps import SendSteps, Step
 from publishing.email import conf
 from publishing.email.choices import DeliveryStatus, SendStatus
@@ -199,8 +206,15 @@ def _settle(session, flight: _Flight, owner: str, report: WorkerReport, pending:
                 lease_owner="", lease_expires_at=None)
         report.failed += 1
     elif isinstance(error, NoProviderAvailable):
-        _retry_or_fail(flight, owner, error, report)
         report.provider_wait = max(retry_delay(1).total_seconds(), error.retry_after or 0)
+        if not flight.started and error.attempts and all(isinstance(a, BudgetSpent) for a in error.attempts):
+            # Every account is at its daily quota: refused before any request, so no attempt is spent
+            # (a quota can stay used up for longer than the attempts would last); the send waits.
+            _mine(flight.delivery.pk, owner, DeliveryStatus.QUEUED).update(
+                lease_owner="", lease_expires_at=None, error=str(error)[:2000],
+                next_attempt_at=timezone.now() + timedelta(seconds=report.provider_wait))
+            return False
+        _retry_or_fail(flight, owner, error, report)
         return False
     elif error is not None:
         _retry_or_fail(flight, owner, error, report)
