@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0020_contact_time_zone'),
+        ('crm', '0021_retention'),
     ]
 
     operations = [
