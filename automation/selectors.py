@@ -55,7 +55,8 @@ def _share(part: int, whole: int) -> float | None:
 def journey_stats(journey: Journey) -> dict:
     """Per step: contacts on it now, how many reached it and went on (conversion), the yes/no or
     first/second share of a branch, the median time to the next step; for the journey: how many are on
-    the way, finished, reached the goal, left. Four queries whatever the journey's size."""
+    the way, finished, reached the goal, left; and how many are on each version. Six queries whatever the
+    journey's size."""
     real = JourneyEnrolment.objects.filter(journey=journey, is_test=False)
     on_step, stopped = {}, {}
     for step_id, live, ended in (real.exclude(step=None).exclude(exit_reason=EXIT_STEP).values("step_id").annotate(

@@ -98,7 +98,7 @@ def webhooks_queue(step: JourneyStep, rows: list[tuple]) -> bool:
     messages_queue(subscription=subscription, event=WEBHOOK_EVENT, messages=[
         (f"msg_journey_{enrolment_id}_{visit}",
          {"contact": contact_payload(contacts[contact_id]), **journey, "step": step.key, "enrolment_id": enrolment_id})
-        for enrolment_id, contact_id, _step, visit in rows])
+        for enrolment_id, contact_id, _step, visit, _is_test in rows])
     return True
 
 

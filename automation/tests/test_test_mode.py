@@ -103,7 +103,7 @@ def test_figures_give_conversion_branch_shares_median_time_and_goal(django_asser
     JourneyEnrolment.objects.filter(contact=contacts[2]).update(due_at=start + timedelta(days=2))
     with mock.patch("django.utils.timezone.now", return_value=start + timedelta(hours=1, minutes=30)):
         journeys_run_due()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         stats = journey_stats(trip)
     pause, vip, end = stats["steps"]
     assert (pause["reached"], pause["went_through"], pause["conversion"]) == (4, 4, 100.0)
