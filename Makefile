@@ -41,7 +41,7 @@ system-deps:
 	bash scripts/system-deps.sh
 
 test: install system-deps
-	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
