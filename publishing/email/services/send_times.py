@@ -14,7 +14,7 @@ respects, so the exactly-once machinery (leases, marks, recovery) is the one eve
 """
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -34,19 +34,35 @@ MIN_GROUP_OPENS = 10
 WINDOW_HOURS = 24
 
 
+def _team_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
 def window_slots(start: datetime) -> list[datetime]:
-    """The 24 delivery times from `start`: `start` itself, then each following whole hour."""
-    first_hour = start.replace(minute=0, second=0, microsecond=0)
-    return [start] + [first_hour + timedelta(hours=k) for k in range(1, WINDOW_HOURS)]
+    """The 24 delivery times from `start`: `start` itself, then each following whole hour of the team's wall
+    clock, so slot k stands for the hour of day k after start's, the hour an open is counted in.
+
+    Counted on the wall clock, not by adding hours in UTC: on the day the clocks change, UTC hours drift one
+    hour from the wall-clock hours they would stand for. The hour the clocks skip (02:00 on a spring-forward
+    night in Paris) resolves to the moment they jump to (03:00, the same instant as the next slot); of a
+    repeated hour (autumn), the first pass is taken."""
+    zone = _team_zone()
+    first = start.astimezone(zone).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    slots = [start]
+    for k in range(1, WINDOW_HOURS):
+        # zoneinfo's fold=0 is the offset before a change: a skipped time moves forward, a repeated one is
+        # its first pass.
+        slots.append((first + timedelta(hours=k)).replace(tzinfo=zone).astimezone(UTC))
+    return slots
 
 
 def _scored_opens(opens: QuerySet, slots: list[datetime]) -> QuerySet:
     """Each open with `slot`, the index of the window's slot at its hour of day, and `weight`.
 
     Arithmetic on the hour rather than a CASE per hour: SQLite computes a zoned hour in Python, once per
-    reference. The offset is counted in the team's hours, so on the day the clocks change a slot may be an hour
-    off the wall-clock hour it stands for."""
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    reference. Slot k is the wall-clock hour k after the first (window_slots), so the offset holds on the days
+    the clocks change too."""
+    zone = _team_zone()
     first = slots[0].astimezone(zone)
     next_day = (first + timedelta(days=1)).isoweekday()
     same_weekday = Q(hour__gte=first.hour, weekday=first.isoweekday()) | Q(hour__lt=first.hour, weekday=next_day)
