@@ -3,7 +3,7 @@ with its reason, shown on the content page, in the approver's inbox and by the A
 
 Links are fetched by a worker (publishing.links, services.checks) and read here from its report; an Admin
 chooses which failures block approval (models.BlockingCheck) and the reading level each kind of content
-aims at (models.ReadabilityTarget)."""
+aims at (models.ReadabilityTarget); a segment the content is aimed at may set its own (Segment.reading_grade)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import textstat
 from django.template.defaultfilters import filesizeformat
 
+from crm.models import Segment
 from media.renditions import PUBLISH
 from publishing.choices import ContentKind
 from publishing.formatters import formatter_for, markdown_to_text
@@ -77,18 +78,41 @@ def readability_targets() -> dict[str, int]:
     return {**DEFAULT_READABILITY_GRADES, **dict(ReadabilityTarget.objects.values_list("kind", "max_grade"))}
 
 
-def content_checks(content: Content, *, targets: dict[str, int] | None = None) -> list[CheckResult]:
-    """Every check of the content and its versions (prefetch `versions__media__renditions` and `media` for
-    lists, and pass `targets`, from readability_targets(), read once for them all)."""
+def segment_reading_grades() -> dict[int, tuple[str, int]]:
+    """The segments that set a reading grade of their own: id -> (name, grade)."""
+    return {pk: (name, grade) for pk, name, grade in Segment.objects.filter(reading_grade__isnull=False)
+            .values_list("pk", "name", "reading_grade")}
+
+
+def reading_target(content: Content, *, targets: dict[str, int],
+                   segment_grades: dict[int, tuple[str, int]]) -> tuple[int, str]:
+    """The grade the content must not exceed, and whose target it is. A segment its campaigns' audiences name
+    that sets a grade is who the content is written for, so its grade wins over the kind's (a whitepaper for
+    the general public reads as plainly as an email); of several, the lowest, as every one of them reads it."""
+    aimed = [segment_grades[int(pk)] for campaign in content.campaigns.all()
+             for pk in (campaign.audience or {}).get("segment_ids", ()) if int(pk) in segment_grades]
+    if aimed:
+        name, grade = min(aimed, key=lambda item: (item[1], item[0]))
+        return grade, f"the segment {name}"
+    return targets[content.kind], ContentKind(content.kind).label
+
+
+def content_checks(content: Content, *, targets: dict[str, int] | None = None,
+                   segment_grades: dict[int, tuple[str, int]] | None = None) -> list[CheckResult]:
+    """Every check of the content and its versions (prefetch `versions__media__renditions`, `media` and
+    `campaigns` for lists, and pass `targets` and `segment_grades`, from readability_targets() and
+    segment_reading_grades(), read once for them all)."""
     versions = list(content.versions.all())
     targets = readability_targets() if targets is None else targets
+    segment_grades = segment_reading_grades() if segment_grades is None else segment_grades
+    max_grade, audience = reading_target(content, targets=targets, segment_grades=segment_grades)
     subject = content.title
     text = "\n\n".join(part for part in (content.summary, markdown_to_text(content.body)) if part)
     email = content.kind == ContentKind.EMAIL
     results = [
         spam_words_check(subject, text, email=email),
         shouting_check(subject, text, email=email),
-        readability_check(content.kind, text, max_grade=targets[content.kind]),
+        readability_check(text, max_grade=max_grade, audience=audience),
         alt_text_check(content, versions),
         image_size_check(versions),
         channel_fit_check(versions),
@@ -140,8 +164,9 @@ def _shouted_share(words: list[str]) -> float:
     return shouted / len(words)
 
 
-def readability_check(kind: str, text: str, *, max_grade: int) -> CheckResult:
-    label, audience = "Readability for the audience", ContentKind(kind).label
+def readability_check(text: str, *, max_grade: int, audience: str) -> CheckResult:
+    """`audience`: whose target `max_grade` is (a kind of content, or a segment)."""
+    label = "Readability for the audience"
     words = textstat.lexicon_count(text)
     if words < READABILITY_MIN_WORDS:
         return CheckResult("readability", label, PASS,

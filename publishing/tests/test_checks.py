@@ -98,13 +98,13 @@ DENSE = ("Organisations implementing comprehensive multichannel communication me
 
 
 def test_readability_passes_plain_text_and_fails_dense_text_against_the_kind_target():
-    plain = checks.readability_check(ContentKind.EMAIL, PLAIN, max_grade=9)
+    plain = checks.readability_check(PLAIN, max_grade=9, audience="Email")
     assert plain.outcome == checks.PASS and "the target for Email is grade 9 or below" in plain.reason
-    dense = checks.readability_check(ContentKind.EMAIL, DENSE, max_grade=9)
+    dense = checks.readability_check(DENSE, max_grade=9, audience="Email")
     assert dense.outcome == checks.FAIL and "reading ease" in dense.reason and "shorter sentences" in dense.reason
     grade = float(dense.reason.split("Grade level ")[1].split(",")[0])
-    assert checks.readability_check(ContentKind.WHITEPAPER, DENSE, max_grade=round(grade) - 1).outcome == checks.WARN
-    short = checks.readability_check(ContentKind.EMAIL, "Hello there.", max_grade=9)
+    assert checks.readability_check(DENSE, max_grade=round(grade) - 1, audience="Whitepaper").outcome == checks.WARN
+    short = checks.readability_check("Hello there.", max_grade=9, audience="Email")
     assert short.outcome == checks.PASS and short.reason.startswith("Not scored: 2 words")
 
 
@@ -116,6 +116,34 @@ def test_readability_uses_the_admins_target_for_the_kind(make_user):
     readability_targets_set(grades={ContentKind.WHITEPAPER: 6}, by=make_user("root", role="Admin"))
     result = by_key(content)["readability"]
     assert result.outcome == checks.FAIL and "the target for Whitepaper is grade 6 or below" in result.reason
+
+
+def test_a_segment_the_content_is_aimed_at_sets_its_own_reading_grade():
+    from crm.tests.factories import SegmentFactory
+    from publishing.tests.factories import CampaignFactory
+
+    general = SegmentFactory(name="General public", reading_grade=6)
+    experts = SegmentFactory(name="Engineers", reading_grade=16)
+    unset = SegmentFactory(name="Everyone else")
+    content = ContentFactory(kind=ContentKind.WHITEPAPER, title="Report", summary="", body=DENSE, link_url="")
+    for_experts = CampaignFactory(audience={"segment_ids": [experts.pk, unset.pk]})
+    for_experts.contents.add(content)
+    easier = by_key(content)["readability"]
+    assert "the target for the segment Engineers is grade 16 or below" in easier.reason
+
+    # Aimed at the general public too: the lower grade, as both read it.
+    CampaignFactory(audience={"segment_ids": [general.pk]}).contents.add(content)
+    result = by_key(content)["readability"]
+    assert result.outcome == checks.FAIL and "the target for the segment General public is grade 6" in result.reason
+
+
+def test_a_segment_without_a_reading_grade_leaves_the_kinds_target():
+    from crm.tests.factories import SegmentFactory
+    from publishing.tests.factories import CampaignFactory
+
+    content = ContentFactory(kind=ContentKind.WHITEPAPER, title="Report", summary="", body=DENSE, link_url="")
+    CampaignFactory(audience={"segment_ids": [SegmentFactory().pk]}).contents.add(content)
+    assert "the target for Whitepaper is grade 14 or below" in by_key(content)["readability"].reason
 
 
 def _publish_copy(asset, size_bytes):
