@@ -15,7 +15,7 @@ import textstat
 from django.template.defaultfilters import filesizeformat
 
 from crm.models import Segment
-from media.renditions import PUBLISH
+from media.renditions import PUBLISH, channel_copy
 from publishing.choices import ContentKind
 from publishing.formatters import formatter_for, markdown_to_text
 from publishing.links import content_links
@@ -185,10 +185,11 @@ def readability_check(text: str, *, max_grade: int, audience: str) -> CheckResul
 def image_size_check(versions) -> CheckResult:
     """Each image of each channel version against what its channel accepts. The channel is sent the
     image's "publish" rendition (media.services.asset_public_url): same pixels as the upload, without
-    metadata. Its bytes are known once it is made; until then the upload's size stands in, and being over
-    only warns, as the copy may come out smaller."""
+    metadata; when that copy is over the channel's size or pixel limit, the largest smaller copy within them
+    (media.renditions.channel_copy), and the check passes with a note saying so. Until the copies are made
+    the upload stands in, and being over only warns, as a copy may come out within the limits."""
     label = "Image sizes for the channel"
-    problems, worst, counted = [], PASS, 0
+    problems, notes, worst, counted = [], [], PASS, 0
     for version in versions:
         formatter = formatter_for(version.kind)
         for asset in version.media.all():
@@ -196,41 +197,66 @@ def image_size_check(versions) -> CheckResult:
                 continue
             counted += 1
             for outcome, problem in _image_problems(asset, formatter):
-                problems.append(f"{asset} on {formatter.label}: {problem}")
+                (notes if outcome == PASS else problems).append(f"{asset} on {formatter.label}: {problem}")
                 worst = _max(worst, outcome)
     if not counted:
         return CheckResult("image_size", label, PASS, "No images attached to the channel versions.")
     if not problems:
-        return CheckResult("image_size", label, PASS, f"All {counted} images fit their channels.")
-    return CheckResult("image_size", label, worst, "; ".join(problems[:5]) + ".")
+        reason = f"All {counted} images fit their channels."
+        return CheckResult("image_size", label, PASS, f"{reason} {'; '.join(notes[:5])}." if notes else reason)
+    return CheckResult("image_size", label, worst, "; ".join((problems + notes)[:5]) + ".")
+
+
+def _limits(formatter) -> str:
+    limits = []
+    if formatter.image_max_bytes is not None:
+        limits.append(filesizeformat(formatter.image_max_bytes))
+    if formatter.image_max_pixels is not None:
+        limits.append(f"{formatter.image_max_pixels:,} pixels")
+    return " and ".join(limits)
 
 
 def _image_problems(asset, formatter) -> list[tuple[str, str]]:
     problems = []
-    publish = next((r for r in asset.renditions.all() if r.preset == PUBLISH), None)
-    if formatter.image_max_bytes is not None:
-        size = publish.size_bytes if publish else asset.size_bytes
-        if size > formatter.image_max_bytes:
-            limit = filesizeformat(formatter.image_max_bytes)
-            if publish:
-                problems.append((FAIL, f"the copy sent is {filesizeformat(size)}, the channel takes at most {limit}"))
-            else:
-                problems.append((WARN, f"the upload is {filesizeformat(size)}, the channel takes at most {limit} "
-                                       "(the copy made for publishing may be smaller)"))
-    if formatter.image_max_pixels is None and formatter.image_aspect is None:
-        return problems
-    if not (asset.width and asset.height):
-        return [*problems, (WARN, "its pixel size is not known yet")]
-    if formatter.image_max_pixels is not None and asset.width * asset.height > formatter.image_max_pixels:
-        problems.append((FAIL, f"{asset.width}×{asset.height} is more than the channel's "
-                               f"{formatter.image_max_pixels:,} pixels"))
+    if formatter.image_max_bytes is not None or formatter.image_max_pixels is not None:
+        problems += _too_big(asset, formatter)
     if formatter.image_aspect is not None:
+        if not (asset.width and asset.height):
+            return [*problems, (WARN, "its pixel size is not known yet")]
         narrowest, widest = formatter.image_aspect
         ratio = asset.width / asset.height
         if not narrowest <= ratio <= widest:
             problems.append((FAIL, f"its shape ({asset.width}×{asset.height}, ratio {ratio:.2f}) is outside the "
                                    f"channel's {narrowest:g} to {widest:g}"))
     return problems
+
+
+def _too_big(asset, formatter) -> list[tuple[str, str]]:
+    """Whether what is sent fits the channel's bytes and pixels: (PASS, note) when a smaller copy is sent."""
+    max_bytes, max_pixels = formatter.image_max_bytes, formatter.image_max_pixels
+    renditions = list(asset.renditions.all())
+    publish = next((r for r in renditions if r.preset == PUBLISH), None)
+    if publish is None:
+        over = []
+        if max_bytes is not None and asset.size_bytes > max_bytes:
+            over.append(f"the upload is {filesizeformat(asset.size_bytes)}")
+        if max_pixels is not None and asset.width and asset.height and asset.width * asset.height > max_pixels:
+            over.append(f"{asset.width}×{asset.height} is {asset.width * asset.height:,} pixels")
+        if max_pixels is not None and not (asset.width and asset.height):
+            over.append("its pixel size is not known yet")
+        if not over:
+            return []
+        return [(WARN, f"{' and '.join(over)}, the channel takes at most {_limits(formatter)} (the copies made for "
+                       "publishing are not ready yet; a smaller one is sent if it fits)")]
+    copy = channel_copy(renditions, max_bytes=max_bytes, max_pixels=max_pixels)
+    sent = f"{publish.width}×{publish.height}, {filesizeformat(publish.size_bytes)}"
+    if copy is None:
+        return [(FAIL, f"the copy sent is {filesizeformat(publish.size_bytes)} ({publish.width}×{publish.height}), "
+                       f"the channel takes at most {_limits(formatter)}, and no smaller copy fits")]
+    if copy.pk != publish.pk:
+        return [(PASS, f"the full-size copy ({sent}) is over the channel's {_limits(formatter)}, so a "
+                       f"{copy.width}×{copy.height} copy of {filesizeformat(copy.size_bytes)} is sent instead")]
+    return []
 
 
 def alt_text_check(content: Content, versions) -> CheckResult:

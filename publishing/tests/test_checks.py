@@ -162,7 +162,7 @@ def test_image_sizes_against_each_channels_limits():
     bluesky = ChannelVersionFactory(content=content, kind="bluesky", body="Spring photos.")
     bluesky.media.add(fits, big_upload)
     assert checks.image_size_check([bluesky]).outcome == checks.WARN
-    assert "the copy made for publishing may be smaller" in checks.image_size_check([bluesky]).reason
+    assert "a smaller one is sent if it fits" in checks.image_size_check([bluesky]).reason
 
     _publish_copy(big_upload, 900_000)  # the metadata-free copy fits Bluesky's 1,000,000 bytes
     result = checks.image_size_check([bluesky])
@@ -179,3 +179,36 @@ def test_image_sizes_against_each_channels_limits():
     facebook.media.add(too_wide)
     assert checks.image_size_check([facebook]).outcome == checks.PASS
     assert checks.image_size_check([]).reason == "No images attached to the channel versions."
+
+
+def _copy(asset, preset, width, height, size_bytes):
+    from media.models import Rendition
+
+    return Rendition.objects.create(asset=asset, preset=preset, format="jpeg", width=width, height=height,
+                                    size_bytes=size_bytes, file=f"renditions/{asset.pk}/{preset}.jpg",
+                                    source_key="test")
+
+
+def test_a_publish_copy_over_the_channels_limits_passes_with_a_note_when_a_smaller_copy_fits():
+    content = ContentFactory(kind=ContentKind.SOCIAL_POST, body="Spring photos.", link_url="")
+    photo = AssetFactory(name="photo.jpg", width=4000, height=3000, size_bytes=6_000_000)
+    _copy(photo, "publish", 4000, 3000, 5_000_000)
+    _copy(photo, "w1920", 1920, 1440, 900_000)
+    _copy(photo, "w1280", 1280, 960, 400_000)
+    facebook = ChannelVersionFactory(content=content, kind="facebook", body="Spring photos.")
+    tiktok = ChannelVersionFactory(content=content, kind="tiktok", body="Spring photos.")
+    for version in (facebook, tiktok):
+        version.media.add(photo)
+
+    result = checks.image_size_check([facebook, tiktok])
+
+    assert result.outcome == checks.PASS and result.reason.startswith("All 2 images fit their channels.")
+    # Facebook takes under 4 MB: the 1920-wide copy; TikTok at most 1080p: the 1280-wide one.
+    assert "photo.jpg on Facebook: the full-size copy (4000×3000, 4.8\xa0MB) is over the channel's 3.8\xa0MB, so a " \
+           "1920×1440 copy of 878.9\xa0KB is sent instead" in result.reason
+    assert "photo.jpg on TikTok: the full-size copy (4000×3000, 4.8\xa0MB) is over the channel's 20.0\xa0MB and " \
+           "2,073,600 pixels, so a 1280×960 copy" in result.reason
+
+    photo.renditions.exclude(preset="publish").delete()
+    failed = checks.image_size_check([facebook])
+    assert failed.outcome == checks.FAIL and "no smaller copy fits" in failed.reason
