@@ -108,7 +108,11 @@ def _own_best_times_set(email_campaign: EmailCampaign, waiting: QuerySet, slots:
             "         SUM(opens) OVER (PARTITION BY contact_id) AS total"
             f"  FROM ({cells_sql}) AS cells) AS best "
             f"WHERE best.rank = 1 AND best.total >= %s AND {table}.contact_id = best.contact_id "
-            f"AND {table}.campaign_id = %s AND {table}.status = %s AND {table}.next_attempt_at IS NULL{only_these}",
+            # `|| ''` keeps the status test off the claim index: with it, SQLite looked each contact's delivery up
+            # by (send, status, no time yet), which is every waiting delivery of the send, so the UPDATE grew with
+            # the square of the audience; by (send, contact) it is one row each.
+            f"AND {table}.campaign_id = %s AND {table}.status || '' = %s AND {table}.next_attempt_at IS NULL"
+            f"{only_these}",
             [*slot_params, *cells_params, MIN_CONTACT_OPENS, email_campaign.campaign_id, DeliveryStatus.QUEUED,
              *(occurrences or ())])
         return cursor.rowcount
