@@ -130,6 +130,12 @@ WEEKDAY_CHOICES = tuple((day, day.capitalize()) for day in
 _DURATION = tuple(StepSetting(unit, unit.capitalize(), "number") for unit in ("days", "hours", "minutes", "seconds"))
 
 
+# When an email step's delivery goes: at once (also when not set), or at the hour within the next 24 hours
+# at which the contact usually opens (the send option of the same name; the contact goes on at once either way).
+DELIVER_AT_ONCE, DELIVER_AT_BEST_HOUR = "at_once", "best_hour"
+DELIVER_CHOICES = ((DELIVER_AT_ONCE, "At once"),
+                   (DELIVER_AT_BEST_HOUR, "At the contact's best hour within the next 24 hours"))
+
 CONDITION_ASKS = (
     ("tag", "Has the tag"), ("lifecycle", "Is at the lifecycle stage"), ("field", "Has a field equal to"),
     ("segment_id", "Is in the segment"), ("clicked_last_email", "Clicked the journey's last email"),
@@ -167,7 +173,8 @@ STEP_SETTINGS: dict[str, tuple[StepSetting, ...]] = {
         StepSetting("segment_id", "Segment", "segment", shown_for="segment_id"),
     ),
     StepKind.RANDOM_SPLIT: (StepSetting("percent", "Share of contacts on the first path (%)", "number"),),
-    StepKind.SEND_EMAIL: (StepSetting("template_id", "Email template", "email_template"),),
+    StepKind.SEND_EMAIL: (StepSetting("template_id", "Email template", "email_template"),
+                          StepSetting("deliver", "Deliver", "text", DELIVER_CHOICES)),
     StepKind.ADD_TAG: (StepSetting("tag", "Tag", "tag"),),
     StepKind.REMOVE_TAG: (StepSetting("tag", "Tag", "tag"),),
     StepKind.SET_LIFECYCLE: (StepSetting("stage", "Lifecycle stage", "lifecycle"),),

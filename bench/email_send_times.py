@@ -2,7 +2,7 @@
 plain queueing of the same N (the audience frozen into deliveries), measured in turns in the same run.
 
 Contact i has three past opens at hour i % 24, so every delivery takes the contact's own hour (the costliest
-tier: a correlated subquery per contact) and the spread over the 24 hours is checked too. Prints the seconds
+tier: one UPDATE … FROM over every contact's opens) and the spread over the 24 hours is checked too. Prints the seconds
 of each turn, the ratio, and the load average (the machine is shared: figures are indicative).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/aicmo_bench python -m bench email_send_times 100000

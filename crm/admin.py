@@ -209,12 +209,12 @@ class TopicAdmin(admin.ModelAdmin):
 
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "description", "created_by", "updated_at")
+    list_display = ("name", "description", "reading_grade", "created_by", "updated_at")
     search_fields = ("name", "description")
     readonly_fields = ("created_by", "created_at", "updated_at")
 
     def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in ("name", "description", "rules")}
+        fields = {name: form.cleaned_data[name] for name in ("name", "description", "rules", "reading_grade")}
         if change:
             services.segment_update(segment=Segment.objects.get(pk=obj.pk), **fields)
         else:

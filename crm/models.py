@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -195,6 +195,11 @@ class Segment(models.Model):
     announce_entries = models.BooleanField(
         default=False, verbose_name="Announce entries",
         help_text="Send a segment.entered webhook when a contact comes into this segment (checked every few minutes).",
+    )
+    reading_grade = models.PositiveSmallIntegerField(
+        "reading grade target", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(18)],
+        help_text="The hardest reading level (Flesch-Kincaid grade) for content aimed at this segment, in place of "
+                  "the target for its kind of content. Empty: the kind's target.",
     )
     entries_tracked_at = models.DateTimeField(
         null=True, blank=True, editable=False,

@@ -200,6 +200,8 @@ class SegmentForm(forms.Form):
                             initial={"op": "and", "rules": []})
     announce_entries = forms.BooleanField(required=False, label="Announce entries",
                                           help_text=Segment._meta.get_field("announce_entries").help_text)
+    reading_grade = forms.IntegerField(required=False, min_value=1, max_value=18, label="Reading grade target",
+                                       help_text=Segment._meta.get_field("reading_grade").help_text)
 
 
 @login_required
@@ -207,7 +209,8 @@ class SegmentForm(forms.Form):
 def segment_edit(request, pk: int | None = None):
     segment = get_object_or_404(Segment, pk=pk) if pk else None
     initial = {"name": segment.name, "description": segment.description, "rules": segment.rules,
-               "announce_entries": segment.announce_entries} if segment else None
+               "announce_entries": segment.announce_entries,
+               "reading_grade": segment.reading_grade} if segment else None
     form = SegmentForm(request.POST or None, initial=initial)
     can_save = request.user.has_perm("crm.change_segment" if segment else "crm.add_segment")
     if request.method == "POST":

@@ -77,6 +77,22 @@ def plan_renditions(*, source_format: str, width: int, height: int) -> list[Targ
     return targets
 
 
+def channel_copy(renditions, *, max_bytes: int | None = None, max_pixels: int | None = None):
+    """The copy of the whole picture to give a channel with these limits: the publish rendition when it fits,
+    else the largest responsive width in its format that does (the same picture, fewer pixels, no metadata);
+    None when none fits or the publish rendition is not made yet. Same format only: an animated GIF is not
+    swapped for a still, nor a JPEG for a WebP a channel may refuse."""
+    publish = next((rendition for rendition in renditions if rendition.preset == PUBLISH), None)
+    if publish is None:
+        return None
+    whole = [publish, *(rendition for rendition in renditions if rendition.format == publish.format
+                        and rendition.preset.startswith("w") and rendition.preset[1:].isdigit())]
+    fitting = [rendition for rendition in whole
+               if (max_bytes is None or rendition.size_bytes <= max_bytes)
+               and (max_pixels is None or rendition.width * rendition.height <= max_pixels)]
+    return max(fitting, key=lambda rendition: rendition.width * rendition.height, default=None)
+
+
 def focal_crop_box(width: int, height: int, *, aspect: float, focal_x: float, focal_y: float) -> tuple:
     """The largest box of the given aspect ratio, centred on the focal point as far as the edges allow."""
     if width / height > aspect:

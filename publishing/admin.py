@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from aicmo_site.errors import DomainError
 from aicmo_site.transitions import admin_actions_permitted
 from publishing import services
-from publishing.checks import FAIL, content_checks, readability_targets
+from publishing.checks import FAIL, content_checks, readability_targets, segment_reading_grades
 from publishing.choices import CampaignStatus, ContentStatus
 from publishing.markdown import render_markdown
 from publishing.models import (
@@ -131,12 +131,13 @@ class ReviewQueueAdmin(ContentAdmin):
 
     def get_list_display(self, request):
         # Read once per page, not per row: the column's function closes over them.
-        targets = readability_targets()
+        targets, segment_grades = readability_targets(), segment_reading_grades()
         blocking = set(BlockingCheck.objects.values_list("key", flat=True))
 
         @admin.display(description="Failing checks")
         def failing_checks(obj):
-            failing = [check for check in content_checks(obj, targets=targets) if check.outcome == FAIL]
+            failing = [check for check in content_checks(obj, targets=targets, segment_grades=segment_grades)
+                       if check.outcome == FAIL]
             return "; ".join(f"{check.label}{' (blocks approval)' if check.key in blocking else ''}"
                              for check in failing) or "None"
 

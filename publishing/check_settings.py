@@ -24,7 +24,8 @@ CHECK_DESCRIPTIONS = {
     CheckKind.POSTAL_ADDRESS: "A postal address in an email (CAN-SPAM); missing only warns, as a footer may add it.",
     CheckKind.LINKS: "Every link fetched in the background; a link that fails or answers an error fails.",
     CheckKind.UTM: "Links carry the UTM parameters when the campaign asks for them.",
-    CheckKind.READABILITY: "Flesch-Kincaid grade against the target below: up to 3 grades above warns, more fails.",
+    CheckKind.READABILITY: "Flesch-Kincaid grade against the target below, or the reading grade of a segment the "
+                           "content's campaign is aimed at: up to 3 grades above warns, more fails.",
     CheckKind.IMAGE_SIZE: "Each image of a channel version against the channel's limits on file size, pixels "
                           "and shape.",
 }

@@ -3,7 +3,7 @@ with its reason, shown on the content page, in the approver's inbox and by the A
 
 Links are fetched by a worker (publishing.links, services.checks) and read here from its report; an Admin
 chooses which failures block approval (models.BlockingCheck) and the reading level each kind of content
-aims at (models.ReadabilityTarget)."""
+aims at (models.ReadabilityTarget); a segment the content is aimed at may set its own (Segment.reading_grade)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 import textstat
 from django.template.defaultfilters import filesizeformat
 
-from media.renditions import PUBLISH
+from crm.models import Segment
+from media.renditions import PUBLISH, channel_copy
 from publishing.choices import ContentKind
 from publishing.formatters import formatter_for, markdown_to_text
 from publishing.links import content_links
@@ -77,18 +78,41 @@ def readability_targets() -> dict[str, int]:
     return {**DEFAULT_READABILITY_GRADES, **dict(ReadabilityTarget.objects.values_list("kind", "max_grade"))}
 
 
-def content_checks(content: Content, *, targets: dict[str, int] | None = None) -> list[CheckResult]:
-    """Every check of the content and its versions (prefetch `versions__media__renditions` and `media` for
-    lists, and pass `targets`, from readability_targets(), read once for them all)."""
+def segment_reading_grades() -> dict[int, tuple[str, int]]:
+    """The segments that set a reading grade of their own: id -> (name, grade)."""
+    return {pk: (name, grade) for pk, name, grade in Segment.objects.filter(reading_grade__isnull=False)
+            .values_list("pk", "name", "reading_grade")}
+
+
+def reading_target(content: Content, *, targets: dict[str, int],
+                   segment_grades: dict[int, tuple[str, int]]) -> tuple[int, str]:
+    """The grade the content must not exceed, and whose target it is. A segment its campaigns' audiences name
+    that sets a grade is who the content is written for, so its grade wins over the kind's (a whitepaper for
+    the general public reads as plainly as an email); of several, the lowest, as every one of them reads it."""
+    aimed = [segment_grades[int(pk)] for campaign in content.campaigns.all()
+             for pk in (campaign.audience or {}).get("segment_ids", ()) if int(pk) in segment_grades]
+    if aimed:
+        name, grade = min(aimed, key=lambda item: (item[1], item[0]))
+        return grade, f"the segment {name}"
+    return targets[content.kind], ContentKind(content.kind).label
+
+
+def content_checks(content: Content, *, targets: dict[str, int] | None = None,
+                   segment_grades: dict[int, tuple[str, int]] | None = None) -> list[CheckResult]:
+    """Every check of the content and its versions (prefetch `versions__media__renditions`, `media` and
+    `campaigns` for lists, and pass `targets` and `segment_grades`, from readability_targets() and
+    segment_reading_grades(), read once for them all)."""
     versions = list(content.versions.all())
     targets = readability_targets() if targets is None else targets
+    segment_grades = segment_reading_grades() if segment_grades is None else segment_grades
+    max_grade, audience = reading_target(content, targets=targets, segment_grades=segment_grades)
     subject = content.title
     text = "\n\n".join(part for part in (content.summary, markdown_to_text(content.body)) if part)
     email = content.kind == ContentKind.EMAIL
     results = [
         spam_words_check(subject, text, email=email),
         shouting_check(subject, text, email=email),
-        readability_check(content.kind, text, max_grade=targets[content.kind]),
+        readability_check(text, max_grade=max_grade, audience=audience),
         alt_text_check(content, versions),
         image_size_check(versions),
         channel_fit_check(versions),
@@ -140,8 +164,9 @@ def _shouted_share(words: list[str]) -> float:
     return shouted / len(words)
 
 
-def readability_check(kind: str, text: str, *, max_grade: int) -> CheckResult:
-    label, audience = "Readability for the audience", ContentKind(kind).label
+def readability_check(text: str, *, max_grade: int, audience: str) -> CheckResult:
+    """`audience`: whose target `max_grade` is (a kind of content, or a segment)."""
+    label = "Readability for the audience"
     words = textstat.lexicon_count(text)
     if words < READABILITY_MIN_WORDS:
         return CheckResult("readability", label, PASS,
@@ -160,10 +185,11 @@ def readability_check(kind: str, text: str, *, max_grade: int) -> CheckResult:
 def image_size_check(versions) -> CheckResult:
     """Each image of each channel version against what its channel accepts. The channel is sent the
     image's "publish" rendition (media.services.asset_public_url): same pixels as the upload, without
-    metadata. Its bytes are known once it is made; until then the upload's size stands in, and being over
-    only warns, as the copy may come out smaller."""
+    metadata; when that copy is over the channel's size or pixel limit, the largest smaller copy within them
+    (media.renditions.channel_copy), and the check passes with a note saying so. Until the copies are made
+    the upload stands in, and being over only warns, as a copy may come out within the limits."""
     label = "Image sizes for the channel"
-    problems, worst, counted = [], PASS, 0
+    problems, notes, worst, counted = [], [], PASS, 0
     for version in versions:
         formatter = formatter_for(version.kind)
         for asset in version.media.all():
@@ -171,41 +197,66 @@ def image_size_check(versions) -> CheckResult:
                 continue
             counted += 1
             for outcome, problem in _image_problems(asset, formatter):
-                problems.append(f"{asset} on {formatter.label}: {problem}")
+                (notes if outcome == PASS else problems).append(f"{asset} on {formatter.label}: {problem}")
                 worst = _max(worst, outcome)
     if not counted:
         return CheckResult("image_size", label, PASS, "No images attached to the channel versions.")
     if not problems:
-        return CheckResult("image_size", label, PASS, f"All {counted} images fit their channels.")
-    return CheckResult("image_size", label, worst, "; ".join(problems[:5]) + ".")
+        reason = f"All {counted} images fit their channels."
+        return CheckResult("image_size", label, PASS, f"{reason} {'; '.join(notes[:5])}." if notes else reason)
+    return CheckResult("image_size", label, worst, "; ".join((problems + notes)[:5]) + ".")
+
+
+def _limits(formatter) -> str:
+    limits = []
+    if formatter.image_max_bytes is not None:
+        limits.append(filesizeformat(formatter.image_max_bytes))
+    if formatter.image_max_pixels is not None:
+        limits.append(f"{formatter.image_max_pixels:,} pixels")
+    return " and ".join(limits)
 
 
 def _image_problems(asset, formatter) -> list[tuple[str, str]]:
     problems = []
-    publish = next((r for r in asset.renditions.all() if r.preset == PUBLISH), None)
-    if formatter.image_max_bytes is not None:
-        size = publish.size_bytes if publish else asset.size_bytes
-        if size > formatter.image_max_bytes:
-            limit = filesizeformat(formatter.image_max_bytes)
-            if publish:
-                problems.append((FAIL, f"the copy sent is {filesizeformat(size)}, the channel takes at most {limit}"))
-            else:
-                problems.append((WARN, f"the upload is {filesizeformat(size)}, the channel takes at most {limit} "
-                                       "(the copy made for publishing may be smaller)"))
-    if formatter.image_max_pixels is None and formatter.image_aspect is None:
-        return problems
-    if not (asset.width and asset.height):
-        return [*problems, (WARN, "its pixel size is not known yet")]
-    if formatter.image_max_pixels is not None and asset.width * asset.height > formatter.image_max_pixels:
-        problems.append((FAIL, f"{asset.width}×{asset.height} is more than the channel's "
-                               f"{formatter.image_max_pixels:,} pixels"))
+    if formatter.image_max_bytes is not None or formatter.image_max_pixels is not None:
+        problems += _too_big(asset, formatter)
     if formatter.image_aspect is not None:
+        if not (asset.width and asset.height):
+            return [*problems, (WARN, "its pixel size is not known yet")]
         narrowest, widest = formatter.image_aspect
         ratio = asset.width / asset.height
         if not narrowest <= ratio <= widest:
             problems.append((FAIL, f"its shape ({asset.width}×{asset.height}, ratio {ratio:.2f}) is outside the "
                                    f"channel's {narrowest:g} to {widest:g}"))
     return problems
+
+
+def _too_big(asset, formatter) -> list[tuple[str, str]]:
+    """Whether what is sent fits the channel's bytes and pixels: (PASS, note) when a smaller copy is sent."""
+    max_bytes, max_pixels = formatter.image_max_bytes, formatter.image_max_pixels
+    renditions = list(asset.renditions.all())
+    publish = next((r for r in renditions if r.preset == PUBLISH), None)
+    if publish is None:
+        over = []
+        if max_bytes is not None and asset.size_bytes > max_bytes:
+            over.append(f"the upload is {filesizeformat(asset.size_bytes)}")
+        if max_pixels is not None and asset.width and asset.height and asset.width * asset.height > max_pixels:
+            over.append(f"{asset.width}×{asset.height} is {asset.width * asset.height:,} pixels")
+        if max_pixels is not None and not (asset.width and asset.height):
+            over.append("its pixel size is not known yet")
+        if not over:
+            return []
+        return [(WARN, f"{' and '.join(over)}, the channel takes at most {_limits(formatter)} (the copies made for "
+                       "publishing are not ready yet; a smaller one is sent if it fits)")]
+    copy = channel_copy(renditions, max_bytes=max_bytes, max_pixels=max_pixels)
+    sent = f"{publish.width}×{publish.height}, {filesizeformat(publish.size_bytes)}"
+    if copy is None:
+        return [(FAIL, f"the copy sent is {filesizeformat(publish.size_bytes)} ({publish.width}×{publish.height}), "
+                       f"the channel takes at most {_limits(formatter)}, and no smaller copy fits")]
+    if copy.pk != publish.pk:
+        return [(PASS, f"the full-size copy ({sent}) is over the channel's {_limits(formatter)}, so a "
+                       f"{copy.width}×{copy.height} copy of {filesizeformat(copy.size_bytes)} is sent instead")]
+    return []
 
 
 def alt_text_check(content: Content, versions) -> CheckResult:

@@ -11,7 +11,7 @@ from aicmo_site.errors import DomainError
 from media.models import Asset
 from media.services import approval as asset_approval
 from publishing import selectors, services
-from publishing.checks import FAIL, content_checks, readability_targets, worst_outcome
+from publishing.checks import FAIL, content_checks, readability_targets, segment_reading_grades, worst_outcome
 from publishing.markdown import render_markdown
 from publishing.models import BlockingCheck, Content
 
@@ -33,11 +33,11 @@ def inbox(request):
         raise PermissionDenied
     waiting = selectors.approval_inbox(request.user)
     # Read once for the whole inbox, so its query count does not grow with it.
-    targets = readability_targets()
+    targets, segment_grades = readability_targets(), segment_reading_grades()
     blocking = set(BlockingCheck.objects.values_list("key", flat=True))
     content = []
     for item in waiting["content"]:
-        checks = content_checks(item, targets=targets)
+        checks = content_checks(item, targets=targets, segment_grades=segment_grades)
         item.blockers = [check for check in checks if check.outcome == FAIL and check.key in blocking]
         content.append((item, render_markdown(item.body), checks, worst_outcome(checks)))
     assets = list(waiting["assets"])

@@ -16,7 +16,10 @@ def public_url(content) -> str:
 def build_post(job: PublishingJob) -> ChannelPost:
     version, content = job.version, job.content
     formatter = formatter_for(version.kind)
-    media_urls = [f"{settings.PUBLIC_BASE_URL}{asset_public_url(asset=asset)}" for asset in version.media.all()]
+    # A picture too big for the channel goes as a smaller copy that fits (the image check says so beforehand).
+    limits = {"max_bytes": formatter.image_max_bytes, "max_pixels": formatter.image_max_pixels}
+    media_urls = [f"{settings.PUBLIC_BASE_URL}{asset_public_url(asset=asset, **limits)}"
+                  for asset in version.media.all()]
     text = formatter.render(version)
     link_url = version.cta_url
     utm = job.campaign.utm_parameters(channel_slug=job.channel.slug) if job.campaign_id else {}

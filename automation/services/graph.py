@@ -4,7 +4,7 @@ without a way out, no loop a contact could go round without waiting, every step'
 from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
-from automation.choices import BRANCHING, StepKind
+from automation.choices import BRANCHING, DELIVER_AT_ONCE, DELIVER_CHOICES, StepKind
 from automation.services.actions import config_errors as action_config_errors
 from automation.services.waits import WAIT_MODES, wait_config_errors, wait_event_errors, wait_seconds
 from crm.choices import LifecycleStatus
@@ -32,6 +32,8 @@ def _config_errors(step: dict) -> list[str]:
         template = config.get("template_id")
         if not isinstance(template, int) or not EmailTemplate.objects.filter(pk=template).exists():
             return ["An email step needs an email template."]
+        if config.get("deliver", DELIVER_AT_ONCE) not in dict(DELIVER_CHOICES):
+            return ["Choose when the email goes: at once, or at the contact's best hour."]
         return []
     if kind == StepKind.RANDOM_SPLIT:
         percent = config.get("percent")

@@ -26,7 +26,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aicmo_site.audit import audit_operation
-from automation.choices import ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, StepKind
+from automation.choices import (
+    DELIVER_AT_BEST_HOUR,
+    ENROLMENT_LIVE,
+    EnrolmentStatus,
+    JourneyStatus,
+    StepKind,
+    TriggerKind,
+)
 from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
 from automation.services import actions
 from automation.services.person_tasks import tasks_create_for_step
@@ -259,13 +266,25 @@ def _send_email(step: JourneyStep, rows: list[tuple]) -> list[_Move]:
     """One delivery per enrolment: a contact who re-enters the journey is sent the email again, and a
     batch replayed after a rollback (or a loop back to the step within one entry) adds nothing."""
     from publishing.email.services import email_deliveries_add
+    from publishing.email.services.send_times import occurrences_at_best_hours
 
+    enrolment_ids = [row[0] for row in rows]
     email_deliveries_add(email_campaign=step.email_campaign, occurrences=JourneyEnrolment.objects.filter(
-        pk__in=[row[0] for row in rows]).order_by().annotate(audience_id=F("contact_id"), occurrence=F("pk"))
+        pk__in=enrolment_ids).order_by().annotate(audience_id=F("contact_id"), occurrence=F("pk"))
         .values("audience_id", "occurrence"))
+    if step.config.get("deliver") == DELIVER_AT_BEST_HOUR:
+        # In this transaction, as the deliveries themselves: the sender cannot take one before its hour is set.
+        occurrences_at_best_hours(email_campaign=step.email_campaign, occurrences=enrolment_ids,
+                                  segment_ids=_entry_segment_ids(step.journey))
     contact_ids = [row[1] for row in rows]
     emailable = set(contacts_emailable(Contact.objects.filter(pk__in=contact_ids)).values_list("pk", flat=True))
     return [_Move("queued" if contact_id in emailable else "not emailable", step.next) for contact_id in contact_ids]
+
+
+def _entry_segment_ids(journey: Journey) -> list[int]:
+    """The segments contacts join to enter: whose habits stand in for a newcomer's with no opens of their own."""
+    return [trigger["segment_id"] for trigger in journey.entry_triggers or ()
+            if trigger.get("kind") == TriggerKind.SEGMENT_ENTERED and trigger.get("segment_id")]
 
 
 def _send_test_email(step: JourneyStep, row: tuple) -> _Move:

@@ -28,6 +28,18 @@ def test_an_email_step_needs_a_template_that_exists():
     graph_validate(steps)
 
 
+@pytest.mark.django_db
+def test_an_email_step_delivers_at_once_or_at_the_best_hour_and_nothing_else():
+    template = EmailTemplateFactory().pk
+    steps = [{"key": "mail", "kind": "send_email", "config": {"template_id": template, "deliver": "tomorrow"},
+              "next": "end"}, {"key": "end", "kind": "exit"}]
+    assert errors_of(steps)["steps[0].config"] == [
+        "Choose when the email goes: at once, or at the contact's best hour."]
+    for deliver in ("at_once", "best_hour"):
+        steps[0]["config"]["deliver"] = deliver
+        graph_validate(steps)
+
+
 def test_a_link_to_a_missing_step_and_a_duplicate_key_are_named():
     found = errors_of([{"key": "a", "kind": "add_tag", "config": {"tag": "x"}, "next": "b"},
                        {"key": "a", "kind": "exit"}])

@@ -10,9 +10,15 @@ from automation.choices import EnrolmentStatus
 from automation.models import JourneyEnrolment, JourneyStepRun
 from automation.services import journey_enrol, journey_pause, journeys_run_batch, journeys_run_due
 from automation.tests.factories import journey
-from crm.choices import ConsentStatus, LifecycleStatus
+from crm.choices import ConsentStatus, EventKind, LifecycleStatus
 from crm.models import Contact, LifecycleTransition
-from crm.tests.factories import ContactFactory, SegmentFactory, SuppressionFactory, TagFactory
+from crm.tests.factories import (
+    ContactFactory,
+    EngagementEventFactory,
+    SegmentFactory,
+    SuppressionFactory,
+    TagFactory,
+)
 from publishing.email.choices import DeliveryStatus
 from publishing.email.models import EmailDelivery
 from publishing.tests.email.factories import EmailTemplateFactory, smtp_account
@@ -121,6 +127,42 @@ def test_an_email_step_queues_one_delivery_for_those_who_may_be_emailed(smtp_ser
     assert list(deliveries.values_list("contact_id", "status")) == [(ann.pk, DeliveryStatus.QUEUED)]
     assert outcomes(ann)[0] == ("mail", "queued")
     assert outcomes(gone)[0] == outcomes(blocked)[0] == ("mail", "not emailable")
+
+
+def test_an_email_step_at_the_best_hour_times_each_delivery_and_the_contact_goes_on(smtp_server):
+    smtp_account(smtp_server)
+    keen, new = ContactFactory(), ContactFactory()
+    in_five_hours = timezone.now() + timedelta(hours=5)
+    for week in (1, 2, 3):
+        EngagementEventFactory(contact=keen, kind=EventKind.OPENED, occurred_at=in_five_hours - timedelta(weeks=week))
+    trip = run(keen, new, steps=[
+        {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk,
+                                                          "deliver": "best_hour"}, "next": "end"}, END])
+    deliveries = EmailDelivery.objects.filter(campaign_id=trip.steps.get(key="mail").email_campaign.campaign_id)
+    keen_due = deliveries.get(contact=keen).next_attempt_at
+    assert keen_due == in_five_hours.replace(minute=0, second=0, microsecond=0)
+    # No history of theirs, nor anyone else's beyond keen's three opens: at once.
+    assert deliveries.get(contact=new).next_attempt_at <= timezone.now()
+    assert outcomes(keen) == outcomes(new) == [("mail", "queued"), ("end", "exit")]
+
+
+def test_a_journey_email_at_the_best_hour_leaves_the_sends_other_deliveries_alone(smtp_server):
+    from automation.choices import ReEntry
+
+    smtp_account(smtp_server)
+    ann = ContactFactory()
+    trip = journey(reentry=ReEntry.EVERY_TIME, steps=[
+        {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk,
+                                                          "deliver": "best_hour"}, "next": "end"}, END])
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    journeys_run_due()
+    deliveries = EmailDelivery.objects.filter(campaign_id=trip.steps.get(key="mail").email_campaign.campaign_id)
+    later = timezone.now() + timedelta(hours=3)
+    deliveries.update(next_attempt_at=later)  # the first entry's email, waiting for its hour
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    journeys_run_due()
+    assert deliveries.count() == 2
+    assert deliveries.order_by("occurrence").first().next_attempt_at == later
 
 
 def test_a_journey_with_email_is_not_activated_without_a_sending_provider():

@@ -117,7 +117,8 @@ class SegmentSerializer(ModelSerializer):
 
     class Meta:
         model = Segment
-        fields = ("id", "name", "description", "rules", "announce_entries", "created_by", "created_at", "updated_at")
+        fields = ("id", "name", "description", "rules", "announce_entries", "reading_grade", "created_by", "created_at",
+                  "updated_at")
         read_only_fields = ("created_by", "created_at", "updated_at")
         extra_kwargs = {"name": {"validators": []}}
 

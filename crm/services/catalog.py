@@ -57,11 +57,11 @@ def _segment_save(segment: Segment) -> Segment:
 
 @transaction.atomic
 def segment_create(*, name: str, rules: dict, description: str = "", announce_entries: bool = False,
-                   by=None) -> Segment:
+                   reading_grade: int | None = None, by=None) -> Segment:
     if Segment.objects.filter(name=name).exists():
         raise ConflictError(f"A segment named {name!r} already exists.", code="duplicate_name")
     return _segment_save(Segment(name=name, rules=rules, description=description, announce_entries=announce_entries,
-                                 created_by=by))
+                                 reading_grade=reading_grade, created_by=by))
 
 
 @transaction.atomic

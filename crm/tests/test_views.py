@@ -90,6 +90,21 @@ def test_segment_editor_saves_valid_rules_and_shows_errors(marketer):
     assert not Segment.objects.exists()
 
 
+def test_segment_editor_sets_and_clears_a_reading_grade(marketer):
+    rules = '{"op": "and", "rules": []}'
+    marketer.post("/contacts/segments/new/", {"name": "Newcomers", "rules": rules, "reading_grade": "6"})
+    segment = Segment.objects.get(name="Newcomers")
+    assert segment.reading_grade == 6
+    page = marketer.get(f"/contacts/segments/{segment.pk}/").content.decode()
+    assert 'name="reading_grade"' in page and 'value="6"' in page
+    too_hard = marketer.post(f"/contacts/segments/{segment.pk}/", {"name": "Newcomers", "rules": rules,
+                                                                   "reading_grade": "30"})
+    assert "less than or equal to 18" in too_hard.content.decode()
+    marketer.post(f"/contacts/segments/{segment.pk}/", {"name": "Newcomers", "rules": rules, "reading_grade": ""})
+    segment.refresh_from_db()
+    assert segment.reading_grade is None
+
+
 def test_analyst_reads_pages_but_cannot_post(client, make_user):
     client.force_login(make_user("ana", role="Analyst"))
     contact = ContactFactory()

@@ -11,7 +11,7 @@ from aicmo_site.models import BackgroundRun, RunKind
 from aicmo_site.runs import RunFailed, run_enqueue
 from media.cleaning import MetadataNotRemovable, can_clean, cleaned_copy
 from media.models import Asset, Rendition
-from media.renditions import PUBLISH, Output, Target, plan_renditions, render
+from media.renditions import PUBLISH, Output, Target, channel_copy, plan_renditions, render
 
 logger = logging.getLogger(__name__)
 
@@ -122,11 +122,14 @@ def _record(asset: Asset, outputs, existing: dict, key: str) -> None:
             )
 
 
-def asset_public_url(*, asset: Asset) -> str:
+def asset_public_url(*, asset: Asset, max_bytes: int | None = None, max_pixels: int | None = None) -> str:
     """The URL (path) to give a channel or a public page for this asset: its "publish" rendition, made
     now if the worker has not made it yet, never the original upload with its metadata (an image's
     EXIF and XMP, a video's location, an MP3's ID3 tags, a PDF's author and XMP). DomainError when no
-    clean copy can be made: the asset is then not published."""
+    clean copy can be made: the asset is then not published.
+
+    `max_bytes`, `max_pixels`: a channel's limits. An image whose publish copy is over them is given as the
+    largest smaller copy within them (renditions.channel_copy); DomainError when even the smallest is over."""
     if not (rendition_targets(asset) or publish_copy_targets(asset)):
         raise DomainError(f"“{asset.name}” cannot be published: no metadata-free copy is made of this type.",
                           "no_publish_copy")
@@ -139,4 +142,11 @@ def asset_public_url(*, asset: Asset) -> str:
             raise DomainError(f"“{asset.name}” is not published: its metadata could not be removed ({error}).",
                               "metadata_not_removable") from error
         publish = asset.renditions.get(preset=PUBLISH)
-    return publish.url
+    if not asset.is_image or (max_bytes is None and max_pixels is None):
+        return publish.url
+    renditions = [rendition for rendition in asset.renditions.all() if rendition.source_key == key]
+    copy = channel_copy(renditions, max_bytes=max_bytes, max_pixels=max_pixels)
+    if copy is None:
+        raise DomainError(f"“{asset.name}” is too big for this channel, even in its smallest copy.",
+                          "too_big_for_channel")
+    return copy.url

@@ -98,13 +98,13 @@ DENSE = ("Organisations implementing comprehensive multichannel communication me
 
 
 def test_readability_passes_plain_text_and_fails_dense_text_against_the_kind_target():
-    plain = checks.readability_check(ContentKind.EMAIL, PLAIN, max_grade=9)
+    plain = checks.readability_check(PLAIN, max_grade=9, audience="Email")
     assert plain.outcome == checks.PASS and "the target for Email is grade 9 or below" in plain.reason
-    dense = checks.readability_check(ContentKind.EMAIL, DENSE, max_grade=9)
+    dense = checks.readability_check(DENSE, max_grade=9, audience="Email")
     assert dense.outcome == checks.FAIL and "reading ease" in dense.reason and "shorter sentences" in dense.reason
     grade = float(dense.reason.split("Grade level ")[1].split(",")[0])
-    assert checks.readability_check(ContentKind.WHITEPAPER, DENSE, max_grade=round(grade) - 1).outcome == checks.WARN
-    short = checks.readability_check(ContentKind.EMAIL, "Hello there.", max_grade=9)
+    assert checks.readability_check(DENSE, max_grade=round(grade) - 1, audience="Whitepaper").outcome == checks.WARN
+    short = checks.readability_check("Hello there.", max_grade=9, audience="Email")
     assert short.outcome == checks.PASS and short.reason.startswith("Not scored: 2 words")
 
 
@@ -116,6 +116,34 @@ def test_readability_uses_the_admins_target_for_the_kind(make_user):
     readability_targets_set(grades={ContentKind.WHITEPAPER: 6}, by=make_user("root", role="Admin"))
     result = by_key(content)["readability"]
     assert result.outcome == checks.FAIL and "the target for Whitepaper is grade 6 or below" in result.reason
+
+
+def test_a_segment_the_content_is_aimed_at_sets_its_own_reading_grade():
+    from crm.tests.factories import SegmentFactory
+    from publishing.tests.factories import CampaignFactory
+
+    general = SegmentFactory(name="General public", reading_grade=6)
+    experts = SegmentFactory(name="Engineers", reading_grade=16)
+    unset = SegmentFactory(name="Everyone else")
+    content = ContentFactory(kind=ContentKind.WHITEPAPER, title="Report", summary="", body=DENSE, link_url="")
+    for_experts = CampaignFactory(audience={"segment_ids": [experts.pk, unset.pk]})
+    for_experts.contents.add(content)
+    easier = by_key(content)["readability"]
+    assert "the target for the segment Engineers is grade 16 or below" in easier.reason
+
+    # Aimed at the general public too: the lower grade, as both read it.
+    CampaignFactory(audience={"segment_ids": [general.pk]}).contents.add(content)
+    result = by_key(content)["readability"]
+    assert result.outcome == checks.FAIL and "the target for the segment General public is grade 6" in result.reason
+
+
+def test_a_segment_without_a_reading_grade_leaves_the_kinds_target():
+    from crm.tests.factories import SegmentFactory
+    from publishing.tests.factories import CampaignFactory
+
+    content = ContentFactory(kind=ContentKind.WHITEPAPER, title="Report", summary="", body=DENSE, link_url="")
+    CampaignFactory(audience={"segment_ids": [SegmentFactory().pk]}).contents.add(content)
+    assert "the target for Whitepaper is grade 14 or below" in by_key(content)["readability"].reason
 
 
 def _publish_copy(asset, size_bytes):
@@ -134,7 +162,7 @@ def test_image_sizes_against_each_channels_limits():
     bluesky = ChannelVersionFactory(content=content, kind="bluesky", body="Spring photos.")
     bluesky.media.add(fits, big_upload)
     assert checks.image_size_check([bluesky]).outcome == checks.WARN
-    assert "the copy made for publishing may be smaller" in checks.image_size_check([bluesky]).reason
+    assert "a smaller one is sent if it fits" in checks.image_size_check([bluesky]).reason
 
     _publish_copy(big_upload, 900_000)  # the metadata-free copy fits Bluesky's 1,000,000 bytes
     result = checks.image_size_check([bluesky])
@@ -151,3 +179,36 @@ def test_image_sizes_against_each_channels_limits():
     facebook.media.add(too_wide)
     assert checks.image_size_check([facebook]).outcome == checks.PASS
     assert checks.image_size_check([]).reason == "No images attached to the channel versions."
+
+
+def _copy(asset, preset, width, height, size_bytes):
+    from media.models import Rendition
+
+    return Rendition.objects.create(asset=asset, preset=preset, format="jpeg", width=width, height=height,
+                                    size_bytes=size_bytes, file=f"renditions/{asset.pk}/{preset}.jpg",
+                                    source_key="test")
+
+
+def test_a_publish_copy_over_the_channels_limits_passes_with_a_note_when_a_smaller_copy_fits():
+    content = ContentFactory(kind=ContentKind.SOCIAL_POST, body="Spring photos.", link_url="")
+    photo = AssetFactory(name="photo.jpg", width=4000, height=3000, size_bytes=6_000_000)
+    _copy(photo, "publish", 4000, 3000, 5_000_000)
+    _copy(photo, "w1920", 1920, 1440, 900_000)
+    _copy(photo, "w1280", 1280, 960, 400_000)
+    facebook = ChannelVersionFactory(content=content, kind="facebook", body="Spring photos.")
+    tiktok = ChannelVersionFactory(content=content, kind="tiktok", body="Spring photos.")
+    for version in (facebook, tiktok):
+        version.media.add(photo)
+
+    result = checks.image_size_check([facebook, tiktok])
+
+    assert result.outcome == checks.PASS and result.reason.startswith("All 2 images fit their channels.")
+    # Facebook takes under 4 MB: the 1920-wide copy; TikTok at most 1080p: the 1280-wide one.
+    assert "photo.jpg on Facebook: the full-size copy (4000×3000, 4.8\xa0MB) is over the channel's 3.8\xa0MB, so a " \
+           "1920×1440 copy of 878.9\xa0KB is sent instead" in result.reason
+    assert "photo.jpg on TikTok: the full-size copy (4000×3000, 4.8\xa0MB) is over the channel's 20.0\xa0MB and " \
+           "2,073,600 pixels, so a 1280×960 copy" in result.reason
+
+    photo.renditions.exclude(preset="publish").delete()
+    failed = checks.image_size_check([facebook])
+    assert failed.outcome == checks.FAIL and "no smaller copy fits" in failed.reason

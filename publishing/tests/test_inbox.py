@@ -31,9 +31,10 @@ def waiting(make_user):
 def test_inbox_lists_what_waits_oldest_first_with_previews(client, make_user, waiting, django_assert_num_queries):
     client.force_login(make_user("ada", role="Approver"))
     client.get("/publishing/approvals/")  # warms the permission and session caches
-    # 10th: the content's media, for the alt-text check; 11th: its campaigns, for the UTM check; 12th and
-    # 13th: the readability targets and the blocking checks, read once for the whole inbox
-    with django_assert_num_queries(13):
+    # 10th: the content's media, for the alt-text check; 11th: its campaigns, for the UTM and readability
+    # checks; 12th to 14th: the readability targets, the segments' reading grades and the blocking checks, read
+    # once for the whole inbox
+    with django_assert_num_queries(14):
         html = client.get("/publishing/approvals/").content.decode()
     assert html.index("Older post") < html.index("Newer post")
     assert "Still a draft" not in html
@@ -47,7 +48,7 @@ def test_query_count_does_not_grow_with_the_inbox(client, make_user, waiting, dj
     content_submit(content=ContentFactory(author=waiting["author"]), by=waiting["author"])
     asset_submit(asset=AssetFactory(), by=waiting["author"])
     client.get("/publishing/approvals/")
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         client.get("/publishing/approvals/")
 
 
@@ -110,7 +111,7 @@ def test_the_inbox_marks_blocking_failures_and_disables_approving_them(client, m
     blocking_checks_set(keys=[CheckKind.UNSUBSCRIBE], by=make_user("root", role="Admin"))
     client.force_login(make_user("ada", role="Approver"))
     client.get("/publishing/approvals/")
-    with django_assert_num_queries(15):  # two more with versions' images: those images and their renditions
+    with django_assert_num_queries(16):  # two more with versions' images: those images and their renditions
         html = client.get("/publishing/approvals/").content.decode()
 
     item = _inbox_item(html, email.pk)

@@ -89,3 +89,32 @@ def test_a_recording_whose_metadata_cannot_be_removed_is_not_posted(httpserver, 
     assert httpserver.log == []
     job.refresh_from_db()
     assert "“interview.mp3” is not published: its metadata could not be removed" in job.error_message
+
+
+def test_a_photo_too_big_for_the_channel_is_posted_as_a_copy_that_fits_and_the_check_says_so(make_user, settings):
+    from aicmo_site.errors import DomainError
+    from media.services import asset_public_url
+    from publishing import checks
+    from publishing.posts import build_post
+
+    # 2400×1800 is 4.3 million pixels: over TikTok's 1080p, as is the 1920-wide copy; the 1280-wide one fits.
+    asset, _, _ = asset_upload(library=LibraryFactory(), file=images.upload(images.jpeg_bytes(2400, 1800), "wide.jpg"),
+                               uploaded_by=make_user("mara", role="Marketer"))
+    asset_renditions_generate(asset_id=asset.pk)
+    job = JobFactory()
+    job.version.kind = "tiktok"
+    job.version.save()
+    job.version.media.add(asset)
+
+    [url] = build_post(job).media_urls
+
+    fitting = Rendition.objects.get(asset=asset, preset="w1280", format="jpeg")
+    assert url == f"{settings.PUBLIC_BASE_URL}{fitting.url}"
+    assert Image.open(io.BytesIO(stored_file_of(url, settings))).size == (1280, 960)
+    result = checks.image_size_check([job.version])
+    assert result.outcome == checks.PASS
+    assert "the full-size copy (2400×1800" in result.reason and "a 1280×960 copy of" in result.reason
+    # Where no copy is small enough, nothing is posted and the check fails.
+    with pytest.raises(DomainError) as refused:
+        asset_public_url(asset=asset, max_pixels=100 * 100)
+    assert refused.value.code == "too_big_for_channel"

@@ -37,6 +37,26 @@ def habit(contacts, *, hours_from_now: int) -> None:
                         channel="email") for contact in contacts for week in (1, 2, 3))
 
 
+def crash_audience(smtp_server, *, audience: int, kills: int, hours: int) -> tuple[list, int]:
+    """The kill tests' contacts (EMAIL_CRASH_AUDIENCE of them, or `audience`), contact i usually opening
+    `i % hours` hours from now, and how many kills to make (EMAIL_CRASH_KILLS, or `kills`)."""
+    smtp_account(smtp_server)
+    contacts = [ContactFactory() for _ in range(int(os.environ.get("EMAIL_CRASH_AUDIENCE", str(audience))))]
+    for offset in range(hours):
+        habit(contacts[offset::hours], hours_from_now=offset)
+    return contacts, int(os.environ.get("EMAIL_CRASH_KILLS", str(kills)))
+
+
+def slots_compressed(deliveries) -> int:
+    """The deliveries' hours compressed into seconds, in their order, so a run sees each slot come due.
+    Returns how many slots there were."""
+    slots = sorted(set(deliveries.values_list("next_attempt_at", flat=True)))
+    now = timezone.now()
+    for index, slot in enumerate(slots[1:], start=1):
+        deliveries.filter(next_attempt_at=slot).update(next_attempt_at=now + timedelta(seconds=index))
+    return len(slots)
+
+
 def sent_to(email_campaign) -> set[str]:
     return set(EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.SENT)
                .values_list("contact__email", flat=True))
@@ -73,25 +93,14 @@ def test_due_deliveries_go_once_and_later_ones_wait_through_a_pause(qcluster, sm
 
 
 def test_killing_the_worker_during_a_best_hour_send_never_duplicates_or_skips(qcluster, smtp_server):
-    audience = int(os.environ.get("EMAIL_CRASH_AUDIENCE", "300"))
-    kills = int(os.environ.get("EMAIL_CRASH_KILLS", "5"))
-    smtp_account(smtp_server)
-    contacts = [ContactFactory() for _ in range(audience)]
     hours = 6
-    for offset in range(hours):
-        habit(contacts[offset::hours], hours_from_now=offset)
+    contacts, kills = crash_audience(smtp_server, audience=300, kills=5, hours=hours)
+    audience = len(contacts)
     email_campaign = campaign_for(contacts, deliver_at_best_hour=True)
     cluster = qcluster(**WORKER_ENV)
 
     started(email_campaign)
-    slots = sorted(set(EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id)
-                       .values_list("next_attempt_at", flat=True)))
-    assert len(slots) == hours
-    # The hours compressed into seconds, in their order, so the run sees each slot come due.
-    now = timezone.now()
-    for index, slot in enumerate(slots[1:], start=1):
-        EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, next_attempt_at=slot).update(
-            next_attempt_at=now + timedelta(seconds=index))
+    assert slots_compressed(EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id)) == hours
     cluster = kill_and_restart(qcluster, cluster, email_campaign, smtp_server, kills=kills, audience=audience)
     wait_for(lambda: finished(email_campaign), timeout=60 + audience / 5, message="the send to complete after kills")
     cluster.kill()

@@ -1,7 +1,8 @@
 """Send-time optimisation: the hour each contact's delivery waits for, and what refuses it."""
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -202,3 +203,62 @@ def test_deliveries_spread_evenly_over_the_day(smtp_server):
     assert before <= min(per_time) <= after and max(per_time) < after + timedelta(hours=23)
     assert EmailCampaignEvent.objects.filter(email_campaign=email_campaign,
                                              note__contains=f"{audience} at their own best hour").exists()
+
+
+# The clock-change days: (zone, Saturday before the change, the change's night, the hour it skips or repeats).
+CLOCK_CHANGES = [
+    pytest.param("Europe/Paris", date(2026, 3, 28), 2, id="paris-spring-forward"),
+    pytest.param("Europe/Paris", date(2026, 10, 24), 2, id="paris-fall-back"),
+    pytest.param("America/New_York", date(2026, 3, 7), 2, id="new-york-spring-forward"),
+    pytest.param("America/New_York", date(2026, 10, 31), 1, id="new-york-fall-back"),
+]
+
+
+def sunday_habit(contact, zone: ZoneInfo, sunday: date, hour: int) -> None:
+    """Three opens on the Sundays before `sunday`, at `hour` by the team's wall clock (a normal day then)."""
+    for week in (1, 2, 3):
+        EngagementEventFactory(contact=contact, kind=EventKind.OPENED, occurred_at=datetime.combine(
+            sunday - timedelta(days=7 * week), time(hour, 17), tzinfo=zone))
+
+
+@pytest.mark.parametrize(("zone_name", "saturday", "changing_hour"), CLOCK_CHANGES)
+def test_on_a_clock_change_day_each_contact_gets_their_wall_clock_hour(settings, zone_name, saturday, changing_hour):
+    settings.TIME_ZONE = zone_name
+    zone = ZoneInfo(zone_name)
+    sunday = saturday + timedelta(days=1)
+    morning, night = ContactFactory(), ContactFactory()
+    sunday_habit(morning, zone, sunday, 10)
+    sunday_habit(night, zone, sunday, changing_hour)
+    email_campaign = send_to([morning, night])
+    start = datetime.combine(saturday, time(15, 20), tzinfo=zone).astimezone(UTC)  # as timezone.now() gives it
+
+    deliveries_spread_to_best_hours(email_campaign=email_campaign, now=start)
+
+    at_ten = due(email_campaign, morning).astimezone(zone)
+    assert (at_ten.date(), at_ten.hour, at_ten.minute) == (sunday, 10, 0)
+    at_night = due(email_campaign, night)
+    wall_clock = datetime.combine(sunday, time(changing_hour), tzinfo=zone)
+    if wall_clock.astimezone(UTC).astimezone(zone).hour != changing_hour:
+        # The hour does not exist that night: they get the moment the clocks jump to.
+        assert at_night.astimezone(zone).hour == changing_hour + 1
+        assert at_night == wall_clock.astimezone(UTC)
+    else:
+        # The hour comes twice: the first time, an hour before the second.
+        assert at_night.astimezone(zone).hour == changing_hour
+        assert at_night.astimezone(zone).fold == 0
+        assert at_night + timedelta(hours=1) == wall_clock.replace(fold=1).astimezone(UTC)
+
+
+@pytest.mark.parametrize(("zone_name", "saturday", "changing_hour"), CLOCK_CHANGES)
+def test_window_over_a_clock_change_keeps_to_whole_wall_clock_hours_within_a_day(settings, zone_name, saturday,
+                                                                                   changing_hour):
+    settings.TIME_ZONE = zone_name
+    zone = ZoneInfo(zone_name)
+    start = datetime.combine(saturday, time(15, 20), tzinfo=zone).astimezone(UTC)
+
+    slots = window_slots(start)
+
+    local = [slot.astimezone(zone) for slot in slots[1:]]
+    assert [moment.minute for moment in local] == [0] * 23
+    assert slots == sorted(slots) and slots[-1] - start < timedelta(hours=24)
+    assert local[-1].hour == 14 and local[-1].date() == saturday + timedelta(days=1)
