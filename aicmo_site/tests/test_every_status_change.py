@@ -52,6 +52,7 @@ EXEMPT = {
 # a move a person makes or sees goes through the mechanism even on these models.
 ASSIGNING = {
     "gateways/errors.py": 1,  # an HTTP status carried by an error, not a model's
+    "gateways/testing/ses.py": 2,  # the local SES server's own account state, not a model's
     # _move_claimed: the dispatcher's conditional UPDATE on its claim replaces the lock (the workflow still
     # checks and records the move), then sets its own copy; the dispatcher's claim is its set-based UPDATE.
     "publishing/services/jobs.py": 2,
