@@ -125,15 +125,15 @@ def test_the_content_page_shows_the_attached_assets_in_a_fixed_number_of_queries
     empty = marketer_client.get(reverse("publishing:content-detail", args=[
         content_create(by=marketer_client.user, title="Bare", body="Body").pk])).content.decode()
     assert "None attached: pick approved ones from the library in the editor." in empty
-    # 15: the automated checks add the content's campaigns (UTM), the readability targets, the blocking checks
-    # and the viewer's role; the change history is one more.
-    with django_assert_num_queries(15):
+    # 16: the automated checks add the content's campaigns (UTM), the readability targets (per kind and the
+    # segments' own), the blocking checks and the viewer's role; the change history is one more.
+    with django_assert_num_queries(16):
         marketer_client.get(url)
     for n in range(3):
         extra = AssetFactory(status="approved", name=f"Extra {n}")
         _thumbnail(extra)
         content.media.add(extra)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         html = marketer_client.get(url).content.decode()
     section = html[html.index('id="content-media"'):]
     assert 'alt="The team on the roof"' in section and section.count('class="media-option"') == 4
