@@ -56,6 +56,8 @@ class BrandKitSerializer(ModelSerializer):
 
     logo = PrimaryKeyField(queryset=Asset.objects.all(), required=False, allow_null=True)
     variables = serializers.SerializerMethodField()
+    # The defaults are answered before anyone has saved a kit: then nobody has changed it yet.
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = BrandKit

@@ -269,7 +269,10 @@ def test_the_brand_kit_api_reads_and_changes_it_and_each_change_is_audited(api_a
     logo = approved_logo()
     marketer = api_as("Marketer")
 
-    assert marketer.get("/api/brand-kit/").json()["primary_colour"] == "#1a56db"  # the defaults, before any save
+    defaults = marketer.get("/api/brand-kit/").json()  # before any save
+    assert (defaults["primary_colour"], defaults["updated_at"]) == ("#1a56db", None)
+    schema = marketer.get("/api/schema/", {"format": "json"}).json()
+    assert schema["components"]["schemas"]["BrandKit"]["properties"]["updated_at"].get("nullable") is True
     response = marketer.patch("/api/brand-kit/", {"name": "Acme", "logo": logo.pk, "primary_colour": "#123456"},
                               format="json")
 
