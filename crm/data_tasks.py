@@ -10,6 +10,13 @@ def import_run_execute(run_id: int) -> dict:
     return {"run": run.pk, "status": run.status, "processed": run.processed_rows}
 
 
+def imports_resume() -> list[int]:
+    """Scheduled: imports whose worker died, taken up again from their last committed chunk."""
+    from crm.imports import import_runs_resume
+
+    return import_runs_resume()
+
+
 def airtable_sync(full: bool = False) -> dict:
     """The scheduled push: contacts changed in the recent window, or everyone when `full`."""
     from crm.airtable_sync import contacts_sync_airtable, recent_changes_since

@@ -8,7 +8,9 @@ from crm.imports.run import (
     import_run_execute,
     import_run_start,
     import_run_transition,
+    import_runs_resume,
 )
 
 __all__ = ["IMPORT_RUN_TRANSITIONS", "import_preview", "import_run_cancel", "import_run_create",
-           "import_run_execute", "import_run_start", "import_run_transition"]
+           "import_run_execute", "import_run_start", "import_run_transition",
+           "import_runs_resume"]

@@ -16,6 +16,13 @@ def import_inline_max_bytes() -> int:
                    env_int("CRM_IMPORT_INLINE_MAX_BYTES", 256 * 1024, minimum=0))
 
 
+def import_resume_after_seconds() -> int:
+    """A running import with no committed chunk for this long is handed to a worker again: the one it had
+    died (a Redis-queued task dies with its worker). A live one loses nothing: the slower is superseded."""
+    return getattr(settings, "CRM_IMPORT_RESUME_AFTER_SECONDS",
+                   env_int("CRM_IMPORT_RESUME_AFTER_SECONDS", 300, minimum=1))
+
+
 def export_chunk_rows() -> int:
     return getattr(settings, "CRM_EXPORT_CHUNK_ROWS", env_int("CRM_EXPORT_CHUNK_ROWS", 2000, minimum=1))
 

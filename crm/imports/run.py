@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.files import File
 from django.db import connection, transaction
@@ -32,6 +33,7 @@ from crm.imports.report import ErrorReport
 from crm.imports.validating import ContactRow, RowError, RowValidator, topic_lookup
 from crm.models import Contact, ImportRun, Suppression, Tag
 from crm.run_rows import shared_run_create, shared_run_follow
+from crm.selectors import imports_stuck
 from crm.webhook_events import import_finished_emit
 
 logger = logging.getLogger(__name__)
@@ -122,6 +124,19 @@ def import_run_start(*, run: ImportRun, mapping: dict | None = None, background:
         transaction.on_commit(lambda: async_task(TASK, run.pk, task_name=f"import-{run.pk}"))
         return run
     return import_run_execute(run.pk)
+
+
+def import_runs_resume(*, now=None) -> list[int]:
+    """Hands running imports that stopped moving to a worker again, from their last committed chunk.
+
+    A task taken from Redis dies with its worker, and nothing else would ever take the run up again.
+    A run whose first worker is only slow is safe too: whichever commits the next chunk first goes on,
+    and the other finds itself superseded."""
+    before = (now or timezone.now()) - timedelta(seconds=conf.import_resume_after_seconds())
+    stalled = list(imports_stuck(before=before).filter(status=RunStatus.RUNNING).values_list("pk", flat=True))
+    for run_id in stalled:
+        async_task(TASK, run_id, task_name=f"import-{run_id}-resumed")
+    return stalled
 
 
 def import_run_cancel(*, run: ImportRun, by=None) -> ImportRun:
