@@ -272,7 +272,8 @@ STUCK_AFTER_MINUTES = env_int("STUCK_AFTER_MINUTES", 30, minimum=1)
 # so `retry` must outlast the longest task (`timeout`) or a slow task would run twice.
 Q_RETRY_MARGIN = 120
 Q_CLUSTER = {
-    "name": "aicmo",
+    # The Redis queue's key: installations sharing one Redis each need their own.
+    "name": env_str("Q_CLUSTER_NAME", "aicmo"),
     "workers": env_int("Q_WORKERS", 2, minimum=1),
     "timeout": Q_TIMEOUT,
     "retry": Q_TIMEOUT + Q_RETRY_MARGIN,

@@ -28,5 +28,5 @@ elif _db["ENGINE"].endswith("sqlite3"):
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
     "anon": "10000/minute", "user": "100000/minute", "login": "10000/minute",
 }}
-Q_CLUSTER = {**Q_CLUSTER, "poll": 0.1, "workers": 1}  # noqa: F405
+Q_CLUSTER = {**Q_CLUSTER, "poll": 0.1, "workers": int(os.environ.get("Q_WORKERS", "1"))}  # noqa: F405
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from django.conf import settings
@@ -17,25 +18,32 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
+def child_process_env(extra_env: dict) -> dict:
+    """The environment of a process started by a test: the test settings, on the test's database and files."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "aicmo_site.settings.test",
+        "AICMO_TEST_WORKER_DATABASE": connection.settings_dict["NAME"],
+        # The process reads and writes the files the test sees (uploads, renditions, imports).
+        "AICMO_TEST_WORKER_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **extra_env,
+    }
+
+
 class QClusterProcess:
     def __init__(self, *, extra_env: dict | None = None):
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
-        self.log_path = Path(settings.MEDIA_ROOT).parent / f"qcluster-{os.getpid()}-{time.monotonic_ns()}.log"
+        self.log_path = Path(settings.MEDIA_ROOT).parent / (
+            f"{type(self).__name__.lower()}-{os.getpid()}-{time.monotonic_ns()}.log")
+
+    command = ("manage.py", "qcluster")
 
     def start(self) -> "QClusterProcess":
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "aicmo_site.settings.test",
-            "AICMO_TEST_WORKER_DATABASE": connection.settings_dict["NAME"],
-            # The worker reads and writes the files the test sees (uploads, renditions, imports).
-            "AICMO_TEST_WORKER_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            **self.extra_env,
-        }
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, *self.command], cwd=ROOT, env=child_process_env(self.extra_env), stdout=self._log,
+            stderr=subprocess.STDOUT, start_new_session=True,
         )
         return self
 
@@ -59,6 +67,30 @@ class QClusterProcess:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class WebProcess(QClusterProcess):
+    """The site served by gunicorn in a child process, as one web machine of a scaled-out layout."""
+
+    def __init__(self, *, port: int, extra_env: dict | None = None):
+        self.command = ("-m", "gunicorn", "aicmo_site.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                        "--timeout", "120")
+        self.url = f"http://127.0.0.1:{port}"
+        super().__init__(extra_env=extra_env)
+
+    def start(self) -> "WebProcess":
+        super().start()
+        wait_for(self._answers, timeout=60, interval=0.2, message=f"gunicorn at {self.url}")
+        return self
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"gunicorn exited: {self.output()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as answer:  # noqa: S310 - our own http URL
+                return answer.status == 200
+        except OSError:
+            return False
 
 
 def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
