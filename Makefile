@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # Tests run in parallel processes (pytest-xdist); each has its own test database and servers.
 TEST_WORKERS ?= 2
 
-.PHONY: run test install system-deps lint bench migrate clean
+.PHONY: run test test-pgbouncer install system-deps lint bench migrate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ system-deps:
 
 test: install system-deps
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# The suite on PostgreSQL through PgBouncer in transaction pooling mode (README: scaling out).
+PGBOUNCER_PORT ?= 6432
+test-pgbouncer: install system-deps
+	bash scripts/pgbouncer.sh start $(PGBOUNCER_PORT)
+	DATABASE_URL=postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/aicmo_pooled DATABASE_TRANSACTION_POOLING=1 \
+		$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

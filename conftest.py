@@ -3,15 +3,27 @@ import importlib
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import override_settings
 from django.urls import clear_url_caches, set_urlconf
 from rest_framework.test import APIClient
 
+from aicmo_site.testing.pooler import pooler_close_connections
 from aicmo_site.testing.worker import QClusterProcess
 
 # Real mail servers for any app's tests: aiosmtpd (smtp_server, make_smtp_server) and a private
 # Dovecot (dovecot, imap_account); moto as Amazon SES and a local SNS signer (ses_server, sns_signer).
 pytest_plugins = ["gateways.testing.mailservers", "gateways.testing.aws_fixtures"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Behind PgBouncer (scripts/pgbouncer.sh) its idle server connections to the test database would stop
+    the database being dropped at the end: the pooler is told to close them first."""
+    yield
+    if settings.DATABASE_TRANSACTION_POOLING:
+        with django_db_blocker.unblock():
+            pooler_close_connections(connection.settings_dict)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts the system services the test suite talks to: Chromium (browser tests),
-# Dovecot (IMAP), postfix's smtp-sink (mail benchmark), libmagic (the app's media type detection),
+# Dovecot (IMAP), postfix's smtp-sink (mail benchmark), PgBouncer (make test-pgbouncer),
+# libmagic (the app's media type detection),
 # ffmpeg (uploaded video and audio read to their end, media/filetypes.py, and their metadata-free
 # published copies, media/cleaning.py), and makes sure
 # PostgreSQL and Redis run.
@@ -16,6 +17,8 @@ ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1' || need+=(libmagic1)
 # Without ffmpeg, uploaded video and audio are only walked box by box, not demuxed, and they are
 # refused at publishing (their metadata cannot be removed).
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+# PgBouncer, for the suite and benches run through a pooler in transaction mode (make test-pgbouncer).
+command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

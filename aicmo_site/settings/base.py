@@ -98,6 +98,13 @@ DATABASES = {
         env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'aicmo.sqlite3'}", base_dir=BASE_DIR
     )
 }
+# A pooler in transaction mode (PgBouncer's pool_mode = transaction) hands the server connection to another
+# client after each transaction, so nothing may outlive one: no server-side cursors (iterator() then fetches
+# client-side), no prepared statements (psycopg prepares a query it has run 5 times), no session SET.
+DATABASE_TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING", False)
+if DATABASE_TRANSACTION_POOLING and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -94,3 +94,22 @@ def test_env_float(monkeypatch):
     monkeypatch.setenv("GATEWAYS_HEALTH_EMA_ALPHA", "fast")
     with pytest.raises(ImproperlyConfigured, match="GATEWAYS_HEALTH_EMA_ALPHA must be a number"):
         env_float("GATEWAYS_HEALTH_EMA_ALPHA", 0.2)
+
+
+def test_transaction_pooling_keeps_nothing_in_a_server_session():
+    """Behind PgBouncer in transaction mode: no server-side cursors, no prepared statements, no session SET."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("import django; django.setup(); from django.conf import settings; from publishing.email import conf; "
+            "db = settings.DATABASES['default']; print(json.dumps([db.get('DISABLE_SERVER_SIDE_CURSORS', False), "
+            "db['OPTIONS'].get('prepare_threshold', 5), conf.synchronous_commit()]))")
+    base = {**os.environ, "DJANGO_SETTINGS_MODULE": "aicmo_site.settings.base", "EMAIL_SYNCHRONOUS_COMMIT": "0",
+            "DATABASE_URL": "postgres://aicmo@127.0.0.1:6432/aicmo"}
+    pooled, direct = (json.loads(subprocess.run([sys.executable, "-c", f"import json; {code}"], check=True,
+                                                 capture_output=True, text=True, env={**base, **extra}).stdout)
+                      for extra in ({"DATABASE_TRANSACTION_POOLING": "1"}, {}))
+    assert pooled == [True, None, True]
+    assert direct == [False, 5, False]

@@ -44,7 +44,11 @@ def synchronous_commit() -> bool:
     """False: on PostgreSQL a sending worker's commits return before their WAL record reaches the disk.
     Still safe when a worker is killed (the server has the record and commits it), not when PostgreSQL
     itself crashes: the last fraction of a second of "sending" marks may be lost, and those messages
-    sent again. True (the default) keeps every mark durable before the SMTP transaction starts."""
+    sent again. True (the default) keeps every mark durable before the SMTP transaction starts.
+    Always True behind a pooler in transaction mode: the setting is a session's, and the server session
+    is shared with other clients there."""
+    if settings.DATABASE_TRANSACTION_POOLING:
+        return True
     return getattr(settings, "EMAIL_SYNCHRONOUS_COMMIT", env_bool("EMAIL_SYNCHRONOUS_COMMIT", True))
 
 

@@ -24,6 +24,7 @@ import select
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 from psycopg import pq
@@ -150,6 +151,13 @@ class WorkerMarks:
             return
         sql, params, start_ids = statement
         pgconn = self._connection().pgconn
+        if settings.DATABASE_TRANSACTION_POOLING:
+            # A prepared statement lives in one server session, which a pooler in transaction mode shares out.
+            pgconn.send_query_params(_numbered(sql).encode(), [_text(value) for value in params],
+                                     [_type_of(value) for value in params])
+            self._flush()
+            self._sent = (start_ids, None)
+            return
         name = self._prepared.get(sql)
         if name is None:
             # Prepared once per shape: parsing and planning the statement for every message was on the path

@@ -282,7 +282,8 @@ def test_synchronous_commit_is_relaxed_only_while_sending_and_only_when_configur
         report = worker_run(email_campaign_id=email_campaign.pk)
 
     assert report.sent == 2
-    assert set(seen) == {while_sending}
+    # Behind a pooler in transaction mode the session is shared, so the setting is never relaxed there.
+    assert set(seen) == {"on" if settings.DATABASE_TRANSACTION_POOLING else while_sending}
     assert _synchronous_commit() == "on"  # the connection goes back to other tasks as it was
 
 
