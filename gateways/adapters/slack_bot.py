@@ -56,7 +56,8 @@ class SlackBotPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
         code = str(json_object(response).get("error") or "")
         if response.status_code == 429:
             return self._refusal("ratelimited", retry_after=retry_after_seconds(response))
-        return self._refusal(code, status=response.status_code) if code else None
+        known = code in TOKEN_UNUSABLE | CHANNEL_UNUSABLE | MESSAGE_REFUSED | RATE_LIMITED
+        return self._refusal(code, status=response.status_code) if known else None
 
     def _refusal(self, code: str, *, status: int | None = None, retry_after: float | None = None) -> GatewayError:
         message = f"Slack answered {code}"
