@@ -277,6 +277,32 @@ def test_an_expired_claim_on_slack_with_a_bot_token_whose_request_never_left_is_
     assert not job.events.filter(to_status=JobStatus.NEEDS_CHECKING).exists()
 
 
+def test_a_look_up_refused_by_an_open_breaker_waits_for_it_instead_of_asking_a_person(httpserver):
+    job, workspace = _expired_while_sending(httpserver)
+    workspace.post({"channel": CHANNEL, "text": "made by the dead dispatcher's request",
+                    "metadata": {"event_type": "aicmo_post", "event_payload": {"job_key": str(job.idempotency_key)}}})
+    open_until = timezone.now() + timedelta(seconds=30)
+    ProviderHealth.objects.filter(account=job.channel.provider_account).update(
+        breaker_state=BreakerState.OPEN, opened_at=timezone.now(), open_until=open_until, open_reason="failures")
+
+    dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert (job.status, job.retries) == (JobStatus.SCHEDULED, 0)
+    assert job.due_at >= open_until - timedelta(seconds=1)
+    assert "is held back" in job.error_message and workspace.history_calls == []
+    ProviderHealth.objects.filter(account=job.channel.provider_account).update(
+        breaker_state=BreakerState.CLOSED, open_until=None)
+    PublishingJob.objects.filter(pk=job.pk).update(due_at=timezone.now())
+
+    dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert (job.status, job.external_id) == (JobStatus.PUBLISHED, workspace.messages[0]["ts"])
+    assert len(workspace.messages) == 1, "looked up before posting again, and found"
+    assert not job.events.filter(to_status=JobStatus.NEEDS_CHECKING).exists()
+
+
 def test_unknown_outcome_on_slack_with_a_bot_token_is_settled_by_the_look_up(httpserver):
     workspace = SlackWorkspace()
 
