@@ -2,7 +2,9 @@
 `--dispatchers` processes (`manage.py publish_due --loop`) to a local receiver that records every
 request, answers some with 429 and Retry-After, and may answer slowly (`--slow-receiver`); with
 `--kill-every`, a random dispatcher is killed with SIGKILL that often and another started; with
-`--urgent`, that many urgent jobs fall due over the run, on top of the backlog.
+`--urgent`, that many urgent jobs fall due over the run, on top of the backlog; with `--slack-bot N`,
+N of the accounts are Slack (bot token) accounts, the receiver answering them as a Slack workspace
+(gateways/testing/slack.py: every request a new message, found again by its job key after a kill).
 
 Prints jobs/s; the lag from a job's due time to the receiver seeing its first request (p50, p99),
 for urgent jobs apart; double posts (one job delivered under two different keys); repeated
@@ -22,6 +24,7 @@ lag under 5 s; urgent p99 under 30 s behind a 10k backlog.
     python -m bench publishing_dispatch --jobs 10000
     python -m bench publishing_dispatch --jobs 10000 --window 0 --urgent 50   # urgent behind a backlog
     python -m bench publishing_dispatch --jobs 2000 --slow-receiver 0.3 --kill-every 8
+    python -m bench publishing_dispatch --jobs 400 --accounts 4 --slack-bot 2 --slow-receiver 0.3 --kill-every 4
 """
 
 import argparse
@@ -108,6 +111,7 @@ def main(argv):
     parser.add_argument("--kill-every", type=float, default=0.0, help="SIGKILL a random dispatcher this often")
     parser.add_argument("--urgent", type=int, default=0, help="urgent jobs falling due over the run")
     parser.add_argument("--lease", type=int, default=None, help="PUBLISHING_LEASE_SECONDS (default: the app's)")
+    parser.add_argument("--slack-bot", type=int, default=0, help="how many of the accounts are Slack (bot token)")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
@@ -134,23 +138,29 @@ def main(argv):
     from aicmo_site.testing.receiver import Receiver
     from gateways.capabilities import Capability
     from gateways.services import account_create
+    from gateways.testing.slack import BOT_TOKEN, SlackWorkspace
     from publishing.models import Campaign, Channel, ChannelVersion, Content, PublishingJob
 
     throttle = args.throttle_every
-    receiver = Receiver(delay=args.slow_receiver,
+    workspace = SlackWorkspace(channels=tuple(f"C{n}" for n in range(args.accounts)))
+    receiver = Receiver(delay=args.slow_receiver, api=workspace.answer,
                         answer=lambda n: (429, {"Retry-After": "1"}) if throttle and n % throttle == 0 else (204, {}))
     receiver.__enter__()
 
     author, _ = get_user_model().objects.get_or_create(username="bench")
     channels = []
     for n in range(args.accounts):
+        slack = n < args.slack_bot
         account = account_create(
-            capability=Capability.CHANNEL_POSTING, adapter="webhook", name=f"bench receiver {n}",
-            settings={"url": receiver.url(f"/acct/{n}")}, rate_limit_count=args.rate, rate_limit_seconds=1.0,
+            capability=Capability.CHANNEL_POSTING, adapter="slack_bot" if slack else "webhook",
+            name=f"bench receiver {n}", rate_limit_count=args.rate, rate_limit_seconds=1.0,
             timeout_seconds=args.timeout,
-            credentials={"signing_secret": "whsec_dGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="},
+            **({"base_url": receiver.url(f"/acct/{n}"), "settings": {"channel_id": f"C{n}"},
+                "credentials": {"bot_token": BOT_TOKEN}} if slack else
+               {"settings": {"url": receiver.url(f"/acct/{n}")},
+                "credentials": {"signing_secret": "whsec_dGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="}}),
         )
-        channels.append(Channel.objects.create(name=f"Receiver {n}", slug=f"receiver-{n}", kind="webhook",
+        channels.append(Channel.objects.create(name=f"Receiver {n}", slug=f"receiver-{n}", kind=account.channel,
                                                provider_account=account))
     total = args.jobs + args.urgent
     per_channel = -(-total // args.accounts)
@@ -180,6 +190,7 @@ def main(argv):
     path_of = {channel.pk: f"/acct/{n}" for n, channel in enumerate(channels)}
     job_of = {(path_of[channel_id], f"/p/{slug}/"): pk for pk, channel_id, slug in
               PublishingJob.objects.values_list("pk", "channel_id", "content__slug")}
+    job_of_key = {str(key): pk for pk, key in PublishingJob.objects.values_list("pk", "idempotency_key")}
     due_of = dict(PublishingJob.objects.values_list("pk", "due_at"))
     urgent_jobs = set(PublishingJob.objects.filter(urgent=True).values_list("pk", flat=True))
     limits = {f"/acct/{i}": (args.rate, 1.0) for i in range(args.accounts)}
@@ -203,31 +214,45 @@ def main(argv):
     statuses = dict(PublishingJob.objects.values_list("pk", "status"))
 
     keys_of, first_arrival, key_count = defaultdict(set), {}, Counter()
-    for delivery in deliveries:
-        pk = next((job_of[(delivery.path, path)] for path in _public_paths(delivery.body)
-                   if (delivery.path, path) in job_of), None)
+    accepted = set(receiver.accepted)
+    processed_keys = {d.key for d in receiver.accepted if d.key}
+    for index, delivery in enumerate(deliveries):
+        slack_key = _slack_job_key(delivery.body)
+        if slack_key:
+            pk = job_of_key.get(slack_key)
+        else:
+            pk = next((job_of[(delivery.path, path)] for path in _public_paths(delivery.body)
+                       if (delivery.path, path) in job_of), None)
         if pk is None:
             continue
-        keys_of[pk].add(delivery.key)
-        key_count[delivery.key] += 1
         first_arrival[pk] = min(delivery.arrived, first_arrival.get(pk, delivery.arrived))
-    processed_keys = {d.key for d in receiver.accepted}
+        key = delivery.key
+        if slack_key:
+            if delivery not in accepted:
+                continue  # refused with 429: no message was made
+            # Slack has no key: every message it accepted is a post of its own.
+            key = f"slack message {index}"
+            processed_keys.add(key)
+        keys_of[pk].add(key)
+        key_count[key] += 1
     processed = {pk for pk, keys in keys_of.items() if keys & processed_keys}
     repeated, excused = _processed_repeats(receiver.accepted, answer_after=args.slow_receiver,
                                            timeout=args.timeout, kills=dispatchers.kill_times)
     lags = {pk: max(0.0, at - due_of[pk].timestamp()) for pk, at in first_arrival.items()}
     normal = [lag for pk, lag in lags.items() if pk not in urgent_jobs]
     urgent = [lag for pk, lag in lags.items() if pk in urgent_jobs]
-    broken = sum(violations([d.arrived for d in deliveries if d.path == path], *limits[path]) for path in limits)
+    broken = sum(violations([d.arrived for d in deliveries if _of_account(d.path, path)], *limits[path])
+                 for path in limits)
     # Without the token of slack: what the provider's own bucket would refuse (the dispatcher keeps
     # GATEWAYS_RATE_LIMIT_MARGIN_SECONDS of reserve for requests that leave late after their token).
-    strict = sum(violations([d.arrived for d in deliveries if d.path == path], *limits[path], slack=0.0)
-                 for path in limits)
+    strict = sum(violations([d.arrived for d in deliveries if _of_account(d.path, path)], *limits[path],
+                            slack=0.0) for path in limits)
     published = sum(status == "published" for status in statuses.values())
     print(describe(jobs=args.jobs, urgent=args.urgent, accounts=args.accounts, dispatchers=args.dispatchers,
                    window_s=args.window, rate_per_account=args.rate, throttle_every=args.throttle_every,
                    slow_receiver_s=args.slow_receiver, timeout_s=args.timeout, kill_every_s=args.kill_every,
-                   lease_s=os.environ.get("PUBLISHING_LEASE_SECONDS", "default"), seed=seed))
+                   lease_s=os.environ.get("PUBLISHING_LEASE_SECONDS", "default"), slack_bot=args.slack_bot,
+                   seed=seed))
     print(json.dumps({
         "published": published, "settled": sum(s in SETTLED for s in statuses.values()), "total": total,
         "jobs_per_s": round(published / max(finished - start.timestamp(), 1e-9), 1),
@@ -246,6 +271,7 @@ def main(argv):
         "wrongly_failed": sum(status == "failed" and pk in processed for pk, status in statuses.items()),
         "needs_checking": sum(status == "needs_checking" for status in statuses.values()),
         "failed": sum(status == "failed" for status in statuses.values()),
+        "slack_lookups": len(workspace.history_calls),
         "dispatchers_killed": dispatchers.killed, "answered_429": len(deliveries) - len(receiver.accepted),
         "rate_limit_violations": broken, "violations_without_slack": strict,
         "rate_limit_margin_s": os.environ.get("GATEWAYS_RATE_LIMIT_MARGIN_SECONDS", "default"),
@@ -283,3 +309,16 @@ def _public_paths(body: str) -> list[str]:
     except (ValueError, KeyError, TypeError):
         return []
     return [url[url.index("/p/"):]] if "/p/" in url else []
+
+
+def _slack_job_key(body: str) -> str:
+    """The job key a Slack bot-token post carries in its message metadata; "" for other posts."""
+    try:
+        return str(json.loads(body)["metadata"]["event_payload"]["job_key"])
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
+def _of_account(delivery_path: str, account_path: str) -> bool:
+    """A webhook posts to the account's own path; a Slack bot account calls methods under it."""
+    return delivery_path == account_path or delivery_path.startswith(account_path + "/")

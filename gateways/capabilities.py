@@ -294,6 +294,11 @@ class Adapter:
     probeable: ClassVar[bool] = True
     # The provider's documented request rate, used when the account sets none (requests, seconds).
     default_rate_limit: ClassVar[tuple[int, float] | None] = None
+    # What whoever chooses it should know it cannot do, said on its form and in the chooser ("" for
+    # nothing): a limit of the provider's API, with the better choice when there is one.
+    limits: ClassVar[str] = ""
+    # Pages are given the class itself: templates read its attributes instead of calling it.
+    do_not_call_in_templates: ClassVar[bool] = True
     # Credentials the provider signs its webhooks with, the current one first: while a secret is rolled
     # over the account holds both, and an event signed with either is accepted.
     webhook_secret_parameters: ClassVar[tuple[str, ...]] = ()

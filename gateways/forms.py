@@ -19,6 +19,7 @@ LABELS = {
     "anthropic_version": "Anthropic API version",
     "access_key_id": "Access key ID", "secret_access_key": "Secret access key", "region": "AWS region",
     "notification_topic_arns": "Notification topics (SNS ARNs)",
+    "channel_id": "Channel ID", "bot_token": "Bot token",
 }
 HELP = {
     "security": "starttls, tls or none.",
@@ -36,6 +37,8 @@ HELP = {
     "configuration_set": "The SES configuration set to send with (event publishing); blank: none.",
     "notification_topic_arns": "The SNS topics that post this account's bounces, complaints and deliveries to "
                                "/email/ses/notifications, comma-separated; others are refused.",
+    "channel_id": "The channel's ID (C…), at the bottom of its details in Slack; invite the app's bot to the "
+                  "channel. The app needs the chat:write and channels:history scopes.",
     "daily_request_budget": "Requests allowed per day (UTC); when spent, the next account is used. Blank: no limit.",
 }
 # Fields of an account that calls a provider; a placeholder or a manual channel calls no one.

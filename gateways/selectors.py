@@ -156,7 +156,8 @@ def adapter_choices(*, capability: str = "") -> list[dict]:
             continue
         adapters = sorted(adapters_for(key), key=lambda cls: (order.index(cls.kind), cls.label.lower()))
         groups.append({"capability": key, "label": label, "adapters": [
-            {"key": cls.key, "label": cls.label, "kind": cls.kind, "note": KIND_NOTES[cls.kind]} for cls in adapters]})
+            {"key": cls.key, "label": cls.label, "kind": cls.kind, "note": KIND_NOTES[cls.kind], "limits": cls.limits}
+            for cls in adapters]})
     return groups
 
 

@@ -15,7 +15,7 @@ from django import db
 from django.utils import timezone
 
 from gateways.capabilities import ChannelPost
-from gateways.errors import GatewayError
+from gateways.errors import CallRefused, GatewayError
 from publishing import conf, gateway
 from publishing.choices import JobStatus
 from publishing.models import PublishingJob
@@ -57,6 +57,16 @@ def reconcile(*, job: PublishingJob, token: str, post: ChannelPost, reason: str)
     if account_id and gateway.can_lookup(account_id=account_id):
         try:
             found = gateway.lookup(account_id=account_id, post=_any_attempt(post, attempts))
+        except CallRefused as exc:
+            # Our own breaker refused the look-up before asking (the timeouts that made this outcome
+            # unknown may have opened it): the channel can still say, once it may be called. The job
+            # waits without spending a retry; the sent attempts it carries make it look again
+            # before any new post (earlier_attempt_outcome).
+            return job_record_failure(
+                job_id=job.pk, token=token, counts=False, details=carried,
+                retry_after=exc.retry_after if exc.retry_after is not None else conf.backoff_base_seconds(),
+                message=f"{reason}; {job.channel} is held back ({exc}), so whether the post exists is asked once "
+                        "it may be called, before anything is sent again")
         except GatewayError as exc:
             return job_record_needs_checking(
                 job_id=job.pk, token=token, details=carried,

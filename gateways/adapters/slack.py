@@ -26,6 +26,9 @@ class SlackPostingAdapter(HttpAdapterMixin, ChannelPostingAdapter):
     secret_parameters = ("webhook_url",)
     max_length = MAX_TEXT
     default_rate_limit = (1, 1.0)  # about one message a second per webhook
+    limits = ("After a crash, a post may need checking by hand: an incoming webhook gives no way to ask Slack "
+              "whether a message was made, so a post whose request may have started cannot be told apart "
+              "from one that was sent. Prefer Slack (bot token), which finds its own messages again.")
 
     def http_headers(self) -> dict[str, str]:
         return {"Content-Type": "application/json"}

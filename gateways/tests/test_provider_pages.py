@@ -5,8 +5,11 @@ import pytest
 
 from gateways import crypto
 from gateways.capabilities import Capability
-from gateways.models import ProviderAccount, ProviderHealth
+from gateways.health import account_status
+from gateways.models import HealthStatus, ProviderAccount, ProviderHealth
 from gateways.readiness import account_readiness, capability_readiness
+from gateways.services import account_create
+from gateways.testing.slack import BOT_TOKEN, CHANNEL, SlackWorkspace
 from gateways.tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +120,33 @@ def test_an_account_that_cannot_be_probed_is_said_to_be_not_probed(admin):
 
     assert "team chat is not probed — not probed: checking it would do real work" in text
     assert "Healthy" not in text and ProviderHealth.objects.get(pk=account.pk).calls == 0
+
+
+def test_slack_webhooks_say_a_post_may_need_checking_and_recommend_the_bot_token(admin):
+    chooser = admin.get("/providers/new/", {"capability": "channel_posting"}).content.decode()
+    webhook = admin.get("/providers/new/slack/").content.decode()
+    bot = admin.get("/providers/new/slack_bot/").content.decode()
+
+    assert 'data-adapter="slack_bot"' in chooser and "Prefer Slack (bot token)" in chooser
+    assert 'id="adapter-limits"' in webhook and "a post may need checking by hand" in webhook
+    assert 'id="adapter-limits"' not in bot
+    assert "<h1>New Slack (bot token) account</h1>" in bot, "the page reads the adapter class, never calls it"
+    assert 'name="setting__channel_id"' in bot and 'name="secret__bot_token"' in bot and "channels:history" in bot
+
+
+def test_a_slack_bot_account_is_probed_for_real(admin, httpserver):
+    workspace = SlackWorkspace()
+    account = account_create(capability=Capability.CHANNEL_POSTING, adapter="slack_bot", name="team bot",
+                             base_url=workspace.serve(httpserver), settings={"channel_id": CHANNEL},
+                             credentials={"bot_token": BOT_TOKEN})
+
+    text = admin.post(f"/providers/{account.pk}/probe/", {"next": f"/providers/{account.pk}/edit/"},
+                      follow=True).content.decode()
+
+    assert "signed in as aicmo_bot in AICMO test" in text and "not probed" not in text
+    account = ProviderAccount.objects.select_related("health").get(pk=account.pk)
+    assert account_status(account) == HealthStatus.HEALTHY and account_readiness(account).ready
+    assert [request.path for request, _ in httpserver.log] == ["/api/auth.test"]
 
 
 def test_disable_and_enable(admin):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from werkzeug import Response
 
 from gateways.models import BreakerState, ProviderHealth
+from gateways.testing.slack import CHANNEL, SlackWorkspace
 from publishing import dispatcher
 from publishing.choices import JobStatus
 from publishing.formatters import formatter_for
@@ -236,6 +237,88 @@ def test_an_expired_claim_whose_request_may_have_started_is_reconciled_not_repos
     assert job.status == JobStatus.NEEDS_CHECKING
     assert "dispatcher stopped while posting" in job.error_message and "Check the channel" in job.error_message
     assert httpserver.log == []
+
+
+def _expired_while_sending(httpserver) -> tuple[PublishingJob, SlackWorkspace]:
+    """A Slack (bot token) job whose dispatcher died after marking it sending."""
+    workspace = SlackWorkspace()
+    workspace.serve(httpserver)
+    job = JobFactory(channel=channel_on(httpserver, "slack_bot"), version__kind="slack")
+    token, _ = dispatcher.claim_due()
+    assert job_mark_sending(job_id=job.pk, token=token)
+    PublishingJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    return job, workspace
+
+
+def test_an_expired_claim_on_slack_with_a_bot_token_finds_the_message_its_request_made(httpserver):
+    job, workspace = _expired_while_sending(httpserver)
+    made = workspace.post({"channel": CHANNEL, "text": "made by the dead dispatcher's request",
+                           "metadata": {"event_type": "aicmo_post",
+                                        "event_payload": {"job_key": str(job.idempotency_key)}}})
+
+    counts = dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert counts == {"recovered": 1}
+    assert (job.status, job.external_id) == (JobStatus.PUBLISHED, made["ts"])
+    assert job.events.filter(to_status=JobStatus.PUBLISHED, by_system="reconciler").exists()
+    assert len(workspace.messages) == 1 and len(workspace.history_calls) == 1
+
+
+def test_an_expired_claim_on_slack_with_a_bot_token_whose_request_never_left_is_posted_once(httpserver):
+    job, workspace = _expired_while_sending(httpserver)
+
+    dispatcher.dispatch_once()  # recovery: the whole history read, no message with the job's key
+    dispatcher.dispatch_once()  # before posting again, the look-up is made once more
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.PUBLISHED, 2)
+    assert workspace.keys() == [str(job.idempotency_key)]
+    assert not job.events.filter(to_status=JobStatus.NEEDS_CHECKING).exists()
+
+
+def test_a_look_up_refused_by_an_open_breaker_waits_for_it_instead_of_asking_a_person(httpserver):
+    job, workspace = _expired_while_sending(httpserver)
+    workspace.post({"channel": CHANNEL, "text": "made by the dead dispatcher's request",
+                    "metadata": {"event_type": "aicmo_post", "event_payload": {"job_key": str(job.idempotency_key)}}})
+    open_until = timezone.now() + timedelta(seconds=30)
+    ProviderHealth.objects.filter(account=job.channel.provider_account).update(
+        breaker_state=BreakerState.OPEN, opened_at=timezone.now(), open_until=open_until, open_reason="failures")
+
+    dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert (job.status, job.retries) == (JobStatus.SCHEDULED, 0)
+    assert job.due_at >= open_until - timedelta(seconds=1)
+    assert "is held back" in job.error_message and workspace.history_calls == []
+    ProviderHealth.objects.filter(account=job.channel.provider_account).update(
+        breaker_state=BreakerState.CLOSED, open_until=None)
+    PublishingJob.objects.filter(pk=job.pk).update(due_at=timezone.now())
+
+    dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert (job.status, job.external_id) == (JobStatus.PUBLISHED, workspace.messages[0]["ts"])
+    assert len(workspace.messages) == 1, "looked up before posting again, and found"
+    assert not job.events.filter(to_status=JobStatus.NEEDS_CHECKING).exists()
+
+
+def test_unknown_outcome_on_slack_with_a_bot_token_is_settled_by_the_look_up(httpserver):
+    workspace = SlackWorkspace()
+
+    def stored_then_failed(request):
+        workspace.post(request.get_json())
+        return Response('{"ok": false, "error": "internal_error"}', status=503)
+
+    httpserver.expect_request("/api/chat.postMessage").respond_with_handler(stored_then_failed)
+    workspace.serve(httpserver)
+    job = JobFactory(channel=channel_on(httpserver, "slack_bot"), version__kind="slack")
+
+    dispatcher.dispatch_once()
+
+    job.refresh_from_db()
+    assert (job.status, job.external_id, job.attempts) == (JobStatus.PUBLISHED, workspace.messages[0]["ts"], 1)
+    assert workspace.keys() == [str(job.idempotency_key)]
 
 
 def test_a_live_dispatchers_heartbeat_keeps_its_claims_from_recovery(httpserver, settings):

@@ -4,7 +4,11 @@ behind an open breaker; dispatchers killed with SIGKILL at random points.
 
 Per job, always: at most one request with a new key (a Slack post has no key, so every request is a
 new post; a webhook's repeats carry the job's webhook-id, which receivers drop); never "needs
-checking" unless the receiver got a request for it; never "failed" when the receiver has it."""
+checking" unless the receiver got a request for it; never "failed" when the receiver has it.
+
+Slack comes two ways: incoming webhooks (no key, no look-up: the channel's limit) and the bot token's
+Web API, whose messages carry the job's key in their metadata and which the receiver answers as a
+Slack workspace (gateways/testing/slack.py), conversations.history included."""
 
 import os
 import random
@@ -28,6 +32,7 @@ from aicmo_site.testing.worker import wait_for
 from gateways.capabilities import Capability
 from gateways.models import BreakerState, ProviderHealth
 from gateways.services import account_create
+from gateways.testing.slack import BOT_TOKEN, SlackWorkspace
 from publishing.choices import JobStatus
 from publishing.models import PublishingJob
 from publishing.tests.factories import ChannelFactory, JobFactory
@@ -36,6 +41,8 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent.parent
 MARKER = re.compile(r"job-[0-9a-f]{12}-marker")
 KINDS = ("webhook", "webhook", "slack", "slack")
+# The kill test: Slack through the bot token on two accounts (half the jobs), beside one incoming webhook.
+KILL_KINDS = ("slack_bot", "slack_bot", "webhook", "slack", "webhook")
 SETTLED = (JobStatus.PUBLISHED, JobStatus.NEEDS_CHECKING, JobStatus.FAILED)
 # A lease far shorter than a batch (a row of four posts to one account takes four answers), beaten
 # every half second by a live dispatcher.
@@ -80,21 +87,25 @@ def dispatchers(transactional_db):
 
 @pytest.fixture
 def receiver():
-    with Receiver() as server:
+    workspace = SlackWorkspace(channels=tuple(f"C{n}" for n in range(len(KILL_KINDS))))
+    with Receiver(api=workspace.answer) as server:
         yield server
 
 
-def channels_on(receiver: Receiver, *, timeout: float = 5.0) -> list:
-    """Two webhook and two Slack channel accounts posting to the receiver."""
+def channels_on(receiver: Receiver, *, timeout: float = 5.0, kinds: tuple[str, ...] = KINDS) -> list:
+    """Channel accounts of these adapters posting to the receiver (two webhook and two Slack
+    incoming webhooks by default)."""
     channels = []
-    for n, kind in enumerate(KINDS):
+    for n, kind in enumerate(kinds):
         url = receiver.url(f"/{kind}/{n}")
         secrets = {"webhook": {"settings": {"url": url}, "credentials": {
                        "signing_secret": "whsec_dGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="}},
-                   "slack": {"credentials": {"webhook_url": url}}}[kind]
+                   "slack": {"credentials": {"webhook_url": url}},
+                   "slack_bot": {"base_url": url, "settings": {"channel_id": f"C{n}"},
+                                 "credentials": {"bot_token": BOT_TOKEN}}}[kind]
         account = account_create(capability=Capability.CHANNEL_POSTING, adapter=kind, name=f"{kind} {n}",
                                  timeout_seconds=timeout, rate_limit_count=1000, rate_limit_seconds=1, **secrets)
-        channels.append(ChannelFactory(kind=kind, provider_account=account, name=f"{kind} {n}"))
+        channels.append(ChannelFactory(kind=account.channel, provider_account=account, name=f"{kind} {n}"))
     return channels
 
 
@@ -160,7 +171,7 @@ def test_dispatchers_killed_at_random_points_never_post_twice_nor_blame_unsent_j
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     receiver.delay = 0.3
-    channels = channels_on(receiver)
+    channels = channels_on(receiver, kinds=KILL_KINDS)
     jobs: dict[str, int] = {}
     for _ in range(20):
         jobs.update(make_jobs(channels, 8))
@@ -178,14 +189,21 @@ def test_dispatchers_killed_at_random_points_never_post_twice_nor_blame_unsent_j
     caught: list[int] = []
     states = assert_exactly_once(receiver, jobs, killed_while_sending=caught)
     assert len(states) == 160
-    # A kill between a job's sending mark and its request's first byte leaves a job the channel may
-    # or may not have: Slack offers no key and no look-up, so a person checks it. The connection is
-    # open before the mark (prepare_publish), so that window is only the client's own work between
-    # the mark's commit and the write (under a millisecond), never a connection's set-up. Provable:
-    # a kill catches at most one job per Slack row in flight. Likely: with 0.3 s answers and two
-    # Slack accounts, about 2 x 1 ms / 300 ms of kills land in a window, 0.13 jobs in 20 kills;
-    # three or more would take one run in thousands.
-    assert all(states[pk].channel.kind == "slack" for pk in caught), (seed, caught)
+    bot = {pk for pk, job in states.items() if job.channel.provider_account.adapter == "slack_bot"}
+    assert len(bot) == 80
+    # Through the bot token, recovery looks for the message carrying the job's key: found, the job is
+    # published; not found once the history was read to its end, it is posted again. No job of it is
+    # ever handed to a person, whether or not its request had left.
+    assert not PublishingJob.objects.filter(pk__in=bot, events__to_status=JobStatus.NEEDS_CHECKING).exists(), seed
+    # A kill between a job's sending mark and its request's first byte leaves an incoming webhook's
+    # job the channel may or may not have: the channel offers no key and no look-up (its limit, which
+    # the account's page states), so a person checks it. The connection is open before the mark
+    # (prepare_publish), so that window is only the client's own work between the mark's commit and
+    # the write (under a millisecond), never a connection's set-up. Provable: a kill catches at most
+    # one job per Slack webhook row in flight. Likely: with 0.3 s answers and one such account, about
+    # 1 ms / 300 ms of kills land in a window, 0.07 jobs in 20 kills; three would take one run in
+    # many thousands.
+    assert all(states[pk].channel.provider_account.adapter == "slack" for pk in caught), (seed, caught)
     assert len(caught) <= 2, (seed, caught)
 
 
