@@ -29,6 +29,11 @@ class MediaBucketStorage(S3Storage):
         """The object's key in the bucket (the configured prefix, then the name)."""
         return self._normalize_name(clean_name(name))
 
+    def stored_sizes(self) -> dict[str, int]:
+        """Every file in the bucket (names as the storage gives them) with its size, in one listing."""
+        prefix = f"{self.location}/" if self.location else ""
+        return {item.key[len(prefix):]: item.size for item in self.bucket.objects.filter(Prefix=prefix)}
+
     def url(self, name, parameters=None, expire=None, http_method=None):
         if not parameters and name.startswith(PUBLIC_PREFIXES):
             if self.public_base_url:
