@@ -58,6 +58,7 @@ def test_a_file_the_bucket_refuses_is_reported_and_the_rest_copied(make_media_bu
     assert len(bucket.keys()) == 3
 
 
-def test_without_a_bucket_it_says_what_to_set(media_folder):
+def test_without_a_bucket_it_says_what_to_set(media_folder, settings):
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
     with pytest.raises(CommandError, match="set MEDIA_STORAGE_URL"):
         run("--source", str(media_folder))
