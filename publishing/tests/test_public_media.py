@@ -6,6 +6,7 @@ import json
 import struct
 
 import pytest
+import requests
 from django.core.files.storage import default_storage
 from PIL import Image
 
@@ -74,6 +75,24 @@ def test_a_published_photo_is_the_clean_publish_rendition(httpserver, make_user,
     assert_clean_and_upright(stored_file_of(url, settings))
     with asset.file.open("rb") as original:
         assert IPTC_LOCATION in original.read()  # the original stays as uploaded, for people with access
+
+
+def test_with_media_in_a_bucket_the_channel_fetches_the_publish_rendition_from_the_bucket(httpserver, make_user,
+                                                                                          make_media_bucket):
+    bucket = make_media_bucket()
+    asset = photo_from_the_office(make_user("mara", role="Marketer"))
+    asset_renditions_generate(asset_id=asset.pk)
+    httpserver.expect_request("/webhook", method="POST").respond_with_json({"id": "p-1", "url": "https://x/p-1"})
+    job = JobFactory(channel=channel_on(httpserver, "webhook"))
+    job.version.media.add(asset)
+
+    assert dispatcher.dispatch_once()["published"] == 1
+
+    [url] = posted_media_urls(httpserver)
+    assert url == bucket.address(f"renditions/{asset.pk}/publish.jpg")
+    fetched = requests.get(url, timeout=30)  # as the channel does: anonymously
+    assert fetched.status_code == 200
+    assert_clean_and_upright(fetched.content)
 
 
 def test_a_recording_whose_metadata_cannot_be_removed_is_not_posted(httpserver, make_user, monkeypatch):
