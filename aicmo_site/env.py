@@ -107,3 +107,30 @@ def database_from_url(url: str, *, base_dir: Path, variable: str = "DATABASE_URL
         f"{variable} has an unsupported scheme {scheme or '(none)'!r}: "
         "use sqlite:///path/to/file.sqlite3 or postgres://user:password@host:5432/name."
     )
+
+
+_BUCKET_OPTIONS = {"endpoint_url": "endpoint_url", "region": "region_name", "addressing_style": "addressing_style"}
+
+
+def media_storage_from_url(url: str, *, public_base_url: str = "", signed_url_seconds: int = 300,
+                           variable: str = "MEDIA_STORAGE_URL") -> dict:
+    """The STORAGES["default"] entry for s3://BUCKET[/PREFIX]?endpoint_url=...&region=...&addressing_style=...
+
+    Credentials are not part of the URL: django-storages reads AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY from the environment (or an instance role when they are unset)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "s3" or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{variable} must look like s3://BUCKET?endpoint_url=https://...&region=...; got {url!r}."
+        )
+    options = {"bucket_name": parts.netloc, "location": unquote(parts.path.strip("/")),
+               "public_base_url": public_base_url.rstrip("/"), "querystring_expire": signed_url_seconds,
+               # Signature version 4: the one every region and S3-compatible server accepts.
+               "signature_version": "s3v4"}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key not in _BUCKET_OPTIONS:
+            raise ImproperlyConfigured(
+                f"{variable} has an unknown option {key!r}; known: {', '.join(sorted(_BUCKET_OPTIONS))}."
+            )
+        options[_BUCKET_OPTIONS[key]] = value
+    return {"BACKEND": "aicmo_site.bucket.MediaBucketStorage", "OPTIONS": options}

@@ -177,6 +177,8 @@ def stuck_work(threshold: float) -> list[Finding]:
 
 
 def media_disk_space(threshold: float) -> list[Finding]:
+    if settings.MEDIA_STORAGE_URL:  # media live in a bucket, which does not fill up; MEDIA_ROOT holds none
+        return []
     folder = Path(settings.MEDIA_ROOT)
     while not folder.exists() and folder != folder.parent:  # not created until the first upload
         folder = folder.parent

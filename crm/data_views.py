@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError
+from aicmo_site.storage import private_file_response
 from aicmo_site.stuck import stuck_before
 from crm.choices import ImportPolicy, RunStatus
 from crm.exports import contacts_csv_response
@@ -130,8 +131,7 @@ def import_errors(request, pk: int):
     run = get_object_or_404(ImportRun, pk=pk)
     if not run.error_report:
         raise Http404("This import has no error report.")
-    return FileResponse(run.error_report.open("rb"), as_attachment=True, filename=f"import-{run.pk}-errors.csv",
-                        content_type="text/csv")
+    return private_file_response(run.error_report, filename=f"import-{run.pk}-errors.csv", content_type="text/csv")
 
 
 @login_required

@@ -1,5 +1,7 @@
 """What a job says to its channel: the post, built from the job's channel version."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 
 from gateways.capabilities import ChannelPost
@@ -13,13 +15,17 @@ def public_url(content) -> str:
     return f"{settings.PUBLIC_BASE_URL}{content.get_public_url()}"
 
 
+def site_url(url: str) -> str:
+    """An address a channel can fetch: the site's for its own paths; a bucket's or CDN's is absolute already."""
+    return url if urlsplit(url).scheme else f"{settings.PUBLIC_BASE_URL}{url}"
+
+
 def build_post(job: PublishingJob) -> ChannelPost:
     version, content = job.version, job.content
     formatter = formatter_for(version.kind)
     # A picture too big for the channel goes as a smaller copy that fits (the image check says so beforehand).
     limits = {"max_bytes": formatter.image_max_bytes, "max_pixels": formatter.image_max_pixels}
-    media_urls = [f"{settings.PUBLIC_BASE_URL}{asset_public_url(asset=asset, **limits)}"
-                  for asset in version.media.all()]
+    media_urls = [site_url(asset_public_url(asset=asset, **limits)) for asset in version.media.all()]
     text = formatter.render(version)
     link_url = version.cta_url
     utm = job.campaign.utm_parameters(channel_slug=job.channel.slug) if job.campaign_id else {}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from aicmo_site.env import database_from_url, env_bool, env_int, env_list, env_str
+from aicmo_site.env import database_from_url, env_bool, env_int, env_list, env_str, media_storage_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("AICMO_VAR_DIR", str(BASE_DIR / "var")))
@@ -124,8 +124,19 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Several machines share media through an S3-compatible bucket (aicmo_site.storage); unset, files
+# stay under MEDIA_ROOT, which suits one machine. Renditions are public (served from the bucket or
+# from MEDIA_PUBLIC_BASE_URL, a CDN in front of it); everything else goes out as signed URLs that
+# expire after MEDIA_SIGNED_URL_SECONDS, handed out only after the view checked who is asking.
+MEDIA_STORAGE_URL = env_str("MEDIA_STORAGE_URL", "") or ""
+MEDIA_PUBLIC_BASE_URL = env_str("MEDIA_PUBLIC_BASE_URL", "") or ""
+MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 300, minimum=1)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        media_storage_from_url(MEDIA_STORAGE_URL, public_base_url=MEDIA_PUBLIC_BASE_URL,
+                               signed_url_seconds=MEDIA_SIGNED_URL_SECONDS)
+        if MEDIA_STORAGE_URL else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG

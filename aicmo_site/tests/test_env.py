@@ -1,7 +1,8 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import default_storage
 
-from aicmo_site.env import database_from_url, env_bool, env_int, env_list
+from aicmo_site.env import database_from_url, env_bool, env_int, env_list, media_storage_from_url
 
 
 def test_sqlite_url_relative_to_project(tmp_path):
@@ -113,3 +114,31 @@ def test_transaction_pooling_keeps_nothing_in_a_server_session():
                       for extra in ({"DATABASE_TRANSACTION_POOLING": "1"}, {}))
     assert pooled == [True, None, True]
     assert direct == [False, 5, False]
+
+
+def test_a_media_storage_url_names_the_bucket_its_prefix_and_server():
+    storage = media_storage_from_url(
+        "s3://brand-media/prod?endpoint_url=http://127.0.0.1:9000&region=eu-west-1&addressing_style=path",
+        public_base_url="https://cdn.example.com/", signed_url_seconds=120)
+    assert storage["BACKEND"] == "aicmo_site.bucket.MediaBucketStorage"
+    assert storage["OPTIONS"] == {
+        "bucket_name": "brand-media", "location": "prod", "endpoint_url": "http://127.0.0.1:9000",
+        "region_name": "eu-west-1", "addressing_style": "path", "public_base_url": "https://cdn.example.com",
+        "querystring_expire": 120, "signature_version": "s3v4"}
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("/var/media", "must look like s3://BUCKET"),
+    ("s3://?region=eu-west-1", "must look like s3://BUCKET"),
+    ("s3://brand-media?secret=x", "unknown option 'secret'"),
+])
+def test_a_wrong_media_storage_url_stops_start_up_saying_what_to_set(url, says):
+    with pytest.raises(ImproperlyConfigured, match=says):
+        media_storage_from_url(url)
+
+
+def test_renditions_are_public_at_the_cdn_and_originals_signed_for_minutes(make_media_bucket):
+    make_media_bucket(public_base_url="https://cdn.example.com/media")
+    assert default_storage.url("renditions/4/publish.jpg") == "https://cdn.example.com/media/renditions/4/publish.jpg"
+    original = default_storage.url("assets/ab/abc.jpg")
+    assert original.split("?")[0].endswith("/assets/ab/abc.jpg") and "X-Amz-Expires=300" in original

@@ -160,6 +160,13 @@ def test_media_disk_space_opens_below_its_threshold_and_resolves_above(quiet_rul
     assert (len(opened(slack())), len(resolved(slack()))) == (1, 1)
 
 
+def test_media_in_a_bucket_never_raise_the_media_disk_alert(quiet_rules, slack, make_media_bucket):
+    make_media_bucket()
+    quiet_rules(media_disk_space=100)
+    alerts_check()
+    assert open_alerts("media_disk_space") == [] and slack() == []
+
+
 def test_an_alert_is_announced_once_however_often_it_is_checked_and_reminds_after_the_interval(
         quiet_rules, slack):
     quiet_rules(media_disk_space=100)

@@ -2,7 +2,6 @@
 
 import json
 
-from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 
 from aicmo_site.api.fields import JSONField, ModelSerializer
 from aicmo_site.errors import DomainError
+from aicmo_site.storage import private_file_response
 from crm.choices import ImportPolicy
 from crm.imports import import_preview, import_run_cancel, import_run_create, import_run_start
 from crm.models import ImportRun
@@ -112,5 +112,5 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         run = self.get_object()
         if not run.error_report:
             raise DomainError("This import has no errors to report.", code="no_error_report", status=404)
-        return FileResponse(run.error_report.open("rb"), as_attachment=True,
-                            filename=f"import-{run.pk}-errors.csv", content_type="text/csv")
+        return private_file_response(run.error_report, filename=f"import-{run.pk}-errors.csv",
+                                     content_type="text/csv")

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from aicmo_site.testing.media import served
 from crm.choices import RunStatus
 from crm.models import Contact, ImportRun
 from crm.tests.factories import ContactFactory
@@ -34,9 +35,9 @@ def test_upload_with_mapping_policy_and_tag_imports_and_reports_counts(api_as):
 
     status = api.get(f"/api/imports/{body['id']}/").json()
     assert status["processed_rows"] == 3 and status["error_report_url"].endswith(f"/api/imports/{body['id']}/errors/")
-    report = api.get(f"/api/imports/{body['id']}/errors/")
+    report = served(api, api.get(f"/api/imports/{body['id']}/errors/"))
     assert report.status_code == 200 and report["Content-Type"] == "text/csv"
-    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
     assert rows[0] == ["line", "column", "value", "reason", "Mail", "Name"]
     assert rows[1][:3] == ["4", "Mail", "broken"] and rows[1][4:] == ["broken", "X"]
 
@@ -131,5 +132,5 @@ def test_a_nul_byte_fails_its_row_only_and_the_report_names_it(api_as):
     assert (answer.status_code, body["status"], body["created_count"], body["failed_count"]) \
         == (201, RunStatus.COMPLETED, 1, 1)
     assert "UTF8" not in body["error"]
-    report = b"".join(api.get(f"/api/imports/{body['id']}/errors/").streaming_content).decode("utf-8-sig")
+    report = served(api, api.get(f"/api/imports/{body['id']}/errors/")).content.decode("utf-8-sig")
     assert "NUL character" in report and "\x00" not in report

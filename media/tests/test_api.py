@@ -1,5 +1,6 @@
 import pytest
 
+from aicmo_site.testing.media import renditions_url
 from media.models import Asset
 from media.services import asset_renditions_generate, asset_submit, asset_usage_record
 from media.tests import images
@@ -72,7 +73,7 @@ def test_list_filters_and_shows_rendition_urls_in_fixed_queries(marketer_api, li
     body = response.json()
     assert body["count"] == 3
     thumbnail = next(r for r in body["results"][0]["renditions"] if r["preset"] == "thumbnail")
-    assert thumbnail["url"].startswith("http://testserver/media/renditions/") and thumbnail["width"] == 320
+    assert thumbnail["url"].startswith(renditions_url("http://testserver/")) and thumbnail["width"] == 320
 
 
 def test_submit_approve_reject_follow_roles(marketer_api, approver_api, library):

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from aicmo_site.errors import DomainError
+from aicmo_site.testing.media import renditions_url
 from media.cleaning import MetadataNotRemovable, cleaned_copy, strip_jpeg_metadata
 from media.models import Rendition
 from media.services import asset_public_url, asset_upload
@@ -85,7 +86,7 @@ def test_what_is_published_is_the_clean_copy(extension, library, tmp_path):
     url = asset_public_url(asset=asset)
 
     publish = Rendition.objects.get(asset=asset, preset="publish")
-    assert url == publish.url and url.startswith(f"/media/renditions/{asset.pk}/publish.")
+    assert url == publish.url and url.startswith(f"{renditions_url()}{asset.pk}/publish.")
     with publish.file.open("rb") as handle:
         assert not any(secret in handle.read() for secret in recordings.SECRETS)
     with asset.file.open("rb") as handle:

@@ -4,6 +4,7 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from aicmo_site.testing.media import renditions_url
 from media.models import Rendition
 from media.renditions import _open_for, focal_crop_box, plan_renditions, render
 from media.services import asset_renditions_generate, asset_set_focal_point, asset_upload
@@ -57,7 +58,7 @@ def test_jpeg_renditions_have_their_sizes_formats_and_no_metadata(library, marke
         assert image.size == size == (rendition.width, rendition.height), key
         assert image.format == {"jpeg": "JPEG", "webp": "WEBP"}[key[1]], key
         assert carries_no_metadata(content), key
-        assert rendition.url == f"/media/renditions/{asset.pk}/{key[0]}.{'jpg' if key[1] == 'jpeg' else key[1]}"
+        assert rendition.url == f"{renditions_url()}{asset.pk}/{key[0]}.{'jpg' if key[1] == 'jpeg' else key[1]}"
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import json
 import struct
 
 import pytest
+import requests
 from django.core.files.storage import default_storage
 from PIL import Image
 
@@ -42,6 +43,19 @@ def posted_media_urls(httpserver) -> list[str]:
     return json.loads(request.data)["data"]["media_urls"]
 
 
+def photo_posted_to_a_webhook(httpserver, user, *, renditions_ready: bool):
+    """The office photo published to a webhook channel; the asset and the one media URL it was given."""
+    asset = photo_from_the_office(user)
+    if renditions_ready:
+        asset_renditions_generate(asset_id=asset.pk)
+    httpserver.expect_request("/webhook", method="POST").respond_with_json({"id": "p-1", "url": "https://x/p-1"})
+    job = JobFactory(channel=channel_on(httpserver, "webhook"))
+    job.version.media.add(asset)
+    assert dispatcher.dispatch_once()["published"] == 1
+    [url] = posted_media_urls(httpserver)
+    return asset, url
+
+
 def stored_file_of(url: str, settings) -> bytes:
     path = url.removeprefix(settings.PUBLIC_BASE_URL).removeprefix(settings.MEDIA_URL)
     with default_storage.open(path) as handle:
@@ -58,22 +72,24 @@ def assert_clean_and_upright(content: bytes) -> None:
 
 @pytest.mark.parametrize("renditions_ready", [True, False], ids=["rendered-by-the-worker", "rendered-at-publish"])
 def test_a_published_photo_is_the_clean_publish_rendition(httpserver, make_user, settings, renditions_ready):
-    asset = photo_from_the_office(make_user("mara", role="Marketer"))
-    if renditions_ready:
-        asset_renditions_generate(asset_id=asset.pk)
-    httpserver.expect_request("/webhook", method="POST").respond_with_json({"id": "p-1", "url": "https://x/p-1"})
-    job = JobFactory(channel=channel_on(httpserver, "webhook"))
-    job.version.media.add(asset)
-
-    assert dispatcher.dispatch_once()["published"] == 1
-
-    [url] = posted_media_urls(httpserver)
+    asset, url = photo_posted_to_a_webhook(httpserver, make_user("mara", role="Marketer"),
+                                           renditions_ready=renditions_ready)
     publish = Rendition.objects.get(asset=asset, preset="publish")
     assert url == f"{settings.PUBLIC_BASE_URL}{publish.url}"
     assert asset.file.name not in url
     assert_clean_and_upright(stored_file_of(url, settings))
     with asset.file.open("rb") as original:
         assert IPTC_LOCATION in original.read()  # the original stays as uploaded, for people with access
+
+
+def test_with_media_in_a_bucket_the_channel_fetches_the_publish_rendition_from_the_bucket(httpserver, make_user,
+                                                                                          make_media_bucket):
+    bucket = make_media_bucket()
+    asset, url = photo_posted_to_a_webhook(httpserver, make_user("mara", role="Marketer"), renditions_ready=True)
+    assert url == bucket.address(f"renditions/{asset.pk}/publish.jpg")
+    fetched = requests.get(url, timeout=30)  # as the channel does: anonymously
+    assert fetched.status_code == 200
+    assert_clean_and_upright(fetched.content)
 
 
 def test_a_recording_whose_metadata_cannot_be_removed_is_not_posted(httpserver, make_user, monkeypatch):

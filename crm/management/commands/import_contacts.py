@@ -5,6 +5,7 @@ from django.core.management.base import CommandError
 
 from aicmo_site.errors import DomainError
 from aicmo_site.management.base import AuditedCommand
+from aicmo_site.storage import stored_location
 from crm.choices import ImportPolicy, RunStatus
 from crm.imports import import_run_create, import_run_execute, import_run_start
 from crm.imports.mapping import mapping_from_pairs
@@ -47,7 +48,7 @@ class Command(AuditedCommand):
             f"{run.updated_count} updated, {run.skipped_count} skipped, {run.failed_count} failed."
         )
         if run.error_report:
-            self.stdout.write(f"Error report: {run.error_report.path}")
+            self.stdout.write(f"Error report: {stored_location(run.error_report)}")
         if run.status != RunStatus.COMPLETED:
             raise CommandError(run.error or "The import did not complete.")
 
