@@ -3,7 +3,8 @@ with its reason, shown on the content page, in the approver's inbox and by the A
 
 Links are fetched by a worker (publishing.links, services.checks) and read here from its report; an Admin
 chooses which failures block approval (models.BlockingCheck) and the reading level each kind of content
-aims at (models.ReadabilityTarget); a segment the content is aimed at may set its own (Segment.reading_grade)."""
+aims at (models.ReadabilityTarget); a segment the content is aimed at may set its own (Segment.reading_grade), and
+a campaign may set one over both (Campaign.reading_grade)."""
 
 from __future__ import annotations
 
@@ -86,9 +87,15 @@ def segment_reading_grades() -> dict[int, tuple[str, int]]:
 
 def reading_target(content: Content, *, targets: dict[str, int],
                    segment_grades: dict[int, tuple[str, int]]) -> tuple[int, str]:
-    """The grade the content must not exceed, and whose target it is. A segment its campaigns' audiences name
-    that sets a grade is who the content is written for, so its grade wins over the kind's (a whitepaper for
-    the general public reads as plainly as an email); of several, the lowest, as every one of them reads it."""
+    """The grade the content must not exceed, and whose target it is. A campaign that sets a grade knows its
+    readers best, so its grade wins over everything; else a segment its campaigns' audiences name that sets a
+    grade is who the content is written for, so its grade wins over the kind's (a whitepaper for the general
+    public reads as plainly as an email). Of several, the lowest, as every one of them reads it."""
+    campaigns = [(campaign.name, campaign.reading_grade) for campaign in content.campaigns.all()
+                 if campaign.reading_grade is not None]
+    if campaigns:
+        name, grade = min(campaigns, key=lambda item: (item[1], item[0]))
+        return grade, f"the campaign {name}"
     aimed = [segment_grades[int(pk)] for campaign in content.campaigns.all()
              for pk in (campaign.audience or {}).get("segment_ids", ()) if int(pk) in segment_grades]
     if aimed:
