@@ -16,7 +16,7 @@ import textstat
 from django.template.defaultfilters import filesizeformat
 
 from crm.models import Segment
-from media.renditions import PUBLISH, channel_copy
+from media.renditions import PUBLISH, aspect_fitted_size, channel_copy
 from publishing.choices import ContentKind
 from publishing.formatters import formatter_for, markdown_to_text
 from publishing.links import content_links
@@ -230,12 +230,26 @@ def _image_problems(asset, formatter) -> list[tuple[str, str]]:
     if formatter.image_aspect is not None:
         if not (asset.width and asset.height):
             return [*problems, (WARN, "its pixel size is not known yet")]
-        narrowest, widest = formatter.image_aspect
-        ratio = asset.width / asset.height
-        if not narrowest <= ratio <= widest:
-            problems.append((FAIL, f"its shape ({asset.width}×{asset.height}, ratio {ratio:.2f}) is outside the "
-                                   f"channel's {narrowest:g} to {widest:g}"))
+        problems += _shape_problems(asset, formatter.image_aspect)
     return problems
+
+
+def _shape_problems(asset, aspect: tuple[float, float]) -> list[tuple[str, str]]:
+    """A still image of a shape the channel refuses is sent cropped to the nearest shape it takes, around the
+    focal point (media.services.asset_public_url): a warning, as part of the picture is lost. Cropped rather
+    than padded: the networks fill their frames edge to edge, so bars would show as bars, and the marketer's
+    focal point already says what must stay in. An animation is not cropped, so it fails."""
+    narrowest, widest = aspect
+    ratio = asset.width / asset.height
+    size = aspect_fitted_size(asset.width, asset.height, narrowest=narrowest, widest=widest)
+    if size is None:
+        return []
+    shape = (f"its shape ({asset.width}×{asset.height}, ratio {ratio:.2f}) is outside the channel's "
+             f"{narrowest:g} to {widest:g}")
+    if asset.mime_type == "image/gif":
+        return [(FAIL, f"{shape}, and an animation is not cropped")]
+    return [(WARN, f"{shape}, so a copy cropped around its focal point to {size[0]}×{size[1]} (ratio "
+                   f"{size[0] / size[1]:.2f}) is sent")]
 
 
 def _too_big(asset, formatter) -> list[tuple[str, str]]:
