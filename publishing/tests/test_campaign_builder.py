@@ -211,4 +211,6 @@ def test_builder_sets_the_campaigns_reading_grade_and_refuses_one_out_of_range(m
     assert campaign.reading_grade == 7
     page = marketer_client.get(reverse("publishing:campaign-edit", args=[campaign.pk]))
     assert page.context["form"]["reading_grade"].value() == 7 and "Reading grade target" in page.content.decode()
+    detail = marketer_client.get(campaign.get_absolute_url()).content.decode()
+    assert "content checked against reading grade 7" in detail
     assert services.campaign_duplicate(campaign=campaign, by=None).reading_grade == 7
