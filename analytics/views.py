@@ -17,7 +17,7 @@ from analytics.reports.measures import METRICS
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services.rollups import rollup_lag
 from crm.models import Contact
-from publishing.best_times import channel_best_times, confidence_label
+from publishing.best_times import channel_best_times, with_shades
 from publishing.email.best_times import EMAIL, email_best_times
 from publishing.models import Campaign, Channel
 
@@ -219,13 +219,7 @@ def best_times(request):
     chosen = next((c for c in choices if c.pk == asked), None if asked else choices[0])
     result = None
     if chosen:
-        result = email_best_times() if chosen.pk == EMAIL else channel_best_times(int(chosen.pk))
-        top = max(cell["score"] for day in result["grid"] for cell in day["hours"]) or 1
-        for day in result["grid"]:
-            for cell in day["hours"]:
-                # Five shades, each named in the cell's hidden text: the colour is never the only cue.
-                cell["level"] = min(4, int(cell["score"] / top * 5))
-                cell["confidence_word"] = confidence_label(cell["confidence"])
+        result = with_shades(email_best_times() if chosen.pk == EMAIL else channel_best_times(int(chosen.pk)))
     return render(request, "analytics/best_times.html", {
         "tabs": [(reverse(name), label, name == "analytics:best-times") for name, label in TABS],
         "channels": choices, "chosen": chosen, "result": result, "hours": range(24),

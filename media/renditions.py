@@ -93,6 +93,22 @@ def channel_copy(renditions, *, max_bytes: int | None = None, max_pixels: int | 
     return max(fitting, key=lambda rendition: rendition.width * rendition.height, default=None)
 
 
+def aspect_fitted_size(width: int, height: int, *, narrowest: float, widest: float) -> tuple[int, int] | None:
+    """The largest size inside width×height whose shape a channel accepting ratios `narrowest` to `widest`
+    (width / height) takes, or None when this shape is accepted already. Rounded down, so the result is
+    within the range rather than a pixel outside it."""
+    if width / height > widest:
+        return max(1, math.floor(height * widest)), height
+    if width / height < narrowest:
+        return width, max(1, math.floor(width / narrowest))
+    return None
+
+
+def aspect_preset(narrowest: float, widest: float) -> str:
+    """The rendition preset of the copies cropped into this range of shapes."""
+    return f"within-{narrowest:g}-{widest:g}"
+
+
 def focal_crop_box(width: int, height: int, *, aspect: float, focal_x: float, focal_y: float) -> tuple:
     """The largest box of the given aspect ratio, centred on the focal point as far as the edges allow."""
     if width / height > aspect:

@@ -189,7 +189,8 @@ class ChannelAdmin(admin.ModelAdmin):
             obj.pk = services.channel_create(**data).pk
 
 
-CAMPAIGN_FIELDS = ("name", "description", "starts_at", "ends_at", "audience", "budget", "bid_settings")
+CAMPAIGN_FIELDS = ("name", "description", "starts_at", "ends_at", "audience", "budget", "bid_settings",
+                   "utm_enabled", "utm_source", "utm_medium", "utm_campaign", "reading_grade")
 
 
 class CampaignContentInline(admin.TabularInline):

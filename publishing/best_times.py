@@ -39,6 +39,17 @@ def confidence_label(confidence: float) -> str:
     return "low confidence"
 
 
+def with_shades(result: dict) -> dict:
+    """The map with each cell's `level` (five shades, darker is better) and `confidence_word`, for a page:
+    each shade is named in the cell's hidden text too, so the colour is never the only cue."""
+    top = max(cell["score"] for day in result["grid"] for cell in day["hours"]) or 1
+    for day in result["grid"]:
+        for cell in day["hours"]:
+            cell["level"] = min(4, int(cell["score"] / top * 5))
+            cell["confidence_word"] = confidence_label(cell["confidence"])
+    return result
+
+
 def _hourly_totals(channel_id: int) -> dict[tuple[int, int], tuple[int, int]]:
     """(weekday 0-6, hour) -> (posts, engagements), in one aggregate query."""
     latest = (

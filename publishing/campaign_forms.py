@@ -12,7 +12,7 @@ from crm.selectors import contact_lists, segments_sized
 from publishing.best_times import best_time_in_window
 from publishing.choices import ContentStatus
 from publishing.forms import _words
-from publishing.models import Channel, Content
+from publishing.models import Campaign, Channel, Content
 
 # The newest contents a builder offers; older ones stay on the campaign when already in it.
 CONTENT_CHOICES = 100
@@ -129,6 +129,8 @@ class AudienceForm(AudienceMixin, forms.Form):
 
 
 UTM_FIELDS = ("utm_enabled", "utm_source", "utm_medium", "utm_campaign")
+# Saved as they are typed, by name.
+PLAIN_FIELDS = (*UTM_FIELDS, "reading_grade")
 
 
 class CampaignForm(AudienceMixin, forms.Form):
@@ -147,6 +149,8 @@ class CampaignForm(AudienceMixin, forms.Form):
     utm_medium = forms.CharField(label="utm_medium", max_length=100, required=False, help_text="Empty: “social”.")
     utm_campaign = forms.CharField(label="utm_campaign", max_length=100, required=False,
                                    help_text="Empty: the campaign's name, slugified.")
+    reading_grade = forms.IntegerField(label="Reading grade target", required=False, min_value=1, max_value=18,
+                                       help_text=Campaign._meta.get_field("reading_grade").help_text)
 
     def __init__(self, *args, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -235,13 +239,13 @@ class CampaignForm(AudienceMixin, forms.Form):
         channels = {channel.pk: channel for _, _, chosen in contents for channel in chosen}
         return {"name": data["name"], "description": data["goal"], "starts_at": data["starts_at"],
                 "ends_at": data["ends_at"], "audience": self.audience(), "channels": list(channels.values()),
-                "contents": contents, **{name: data[name] for name in UTM_FIELDS}}
+                "contents": contents, **{name: data[name] for name in PLAIN_FIELDS}}
 
     @classmethod
     def initial_for(cls, campaign) -> dict:
         initial = {"name": campaign.name, "goal": campaign.description, "starts_at": campaign.starts_at,
                    "ends_at": campaign.ends_at, **cls.audience_initial(campaign.audience or {}),
-                   **{name: getattr(campaign, name) for name in UTM_FIELDS}}
+                   **{name: getattr(campaign, name) for name in PLAIN_FIELDS}}
         campaign_channels = [c.pk for c in campaign.channels.all()]
         entries = list(campaign.campaign_contents.prefetch_related("channels"))
         initial["contents"] = [entry.content_id for entry in entries]

@@ -12,6 +12,7 @@ from aicmo_site.errors import DomainError
 from aicmo_site.transitions import available_action_names
 from crm.selectors import audience_size
 from publishing import services
+from publishing.best_times import channel_best_times, with_shades
 from publishing.campaign_forms import AudienceForm, CampaignForm
 from publishing.choices import CampaignStatus
 from publishing.formatters import formatter_for
@@ -63,11 +64,16 @@ def _best_time(request, form, initial, campaign):
         form = CampaignForm(suggestion["data"], initial=initial, campaign=campaign)
     content_pk = int(request.POST["best_time"])
     form.best_time_notes[content_pk] = suggestion["note"]
+    heat_map = {}
     if "channel" in suggestion:
         form.best_time_channels[content_pk] = suggestion["channel"]
+        # The hours behind the suggestion, beside it: the same map as the report's (cached per channel).
+        heat_map = {"heat_map": with_shades(channel_best_times(suggestion["channel"])), "hours": range(24),
+                    "heat_map_id": f"heatmap-{content_pk}",
+                    "heat_map_name": next(c.name for c in form.channels if c.pk == suggestion["channel"])}
     # Only this cell is redrawn: errors of fields the person has not finished yet stay unsaid.
     row = next(row for row in form.content_table() if row["content"].pk == content_pk)
-    return render(request, "publishing/_time_cell.html", {"row": row})
+    return render(request, "publishing/_time_cell.html", {"row": row, **heat_map})
 
 
 @login_required

@@ -3,7 +3,8 @@ with its reason, shown on the content page, in the approver's inbox and by the A
 
 Links are fetched by a worker (publishing.links, services.checks) and read here from its report; an Admin
 chooses which failures block approval (models.BlockingCheck) and the reading level each kind of content
-aims at (models.ReadabilityTarget); a segment the content is aimed at may set its own (Segment.reading_grade)."""
+aims at (models.ReadabilityTarget); a segment the content is aimed at may set its own (Segment.reading_grade), and
+a campaign may set one over both (Campaign.reading_grade)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import textstat
 from django.template.defaultfilters import filesizeformat
 
 from crm.models import Segment
-from media.renditions import PUBLISH, channel_copy
+from media.renditions import PUBLISH, aspect_fitted_size, channel_copy
 from publishing.choices import ContentKind
 from publishing.formatters import formatter_for, markdown_to_text
 from publishing.links import content_links
@@ -86,9 +87,15 @@ def segment_reading_grades() -> dict[int, tuple[str, int]]:
 
 def reading_target(content: Content, *, targets: dict[str, int],
                    segment_grades: dict[int, tuple[str, int]]) -> tuple[int, str]:
-    """The grade the content must not exceed, and whose target it is. A segment its campaigns' audiences name
-    that sets a grade is who the content is written for, so its grade wins over the kind's (a whitepaper for
-    the general public reads as plainly as an email); of several, the lowest, as every one of them reads it."""
+    """The grade the content must not exceed, and whose target it is. A campaign that sets a grade knows its
+    readers best, so its grade wins over everything; else a segment its campaigns' audiences name that sets a
+    grade is who the content is written for, so its grade wins over the kind's (a whitepaper for the general
+    public reads as plainly as an email). Of several, the lowest, as every one of them reads it."""
+    campaigns = [(campaign.name, campaign.reading_grade) for campaign in content.campaigns.all()
+                 if campaign.reading_grade is not None]
+    if campaigns:
+        name, grade = min(campaigns, key=lambda item: (item[1], item[0]))
+        return grade, f"the campaign {name}"
     aimed = [segment_grades[int(pk)] for campaign in content.campaigns.all()
              for pk in (campaign.audience or {}).get("segment_ids", ()) if int(pk) in segment_grades]
     if aimed:
@@ -223,12 +230,26 @@ def _image_problems(asset, formatter) -> list[tuple[str, str]]:
     if formatter.image_aspect is not None:
         if not (asset.width and asset.height):
             return [*problems, (WARN, "its pixel size is not known yet")]
-        narrowest, widest = formatter.image_aspect
-        ratio = asset.width / asset.height
-        if not narrowest <= ratio <= widest:
-            problems.append((FAIL, f"its shape ({asset.width}×{asset.height}, ratio {ratio:.2f}) is outside the "
-                                   f"channel's {narrowest:g} to {widest:g}"))
+        problems += _shape_problems(asset, formatter.image_aspect)
     return problems
+
+
+def _shape_problems(asset, aspect: tuple[float, float]) -> list[tuple[str, str]]:
+    """A still image of a shape the channel refuses is sent cropped to the nearest shape it takes, around the
+    focal point (media.services.asset_public_url): a warning, as part of the picture is lost. Cropped rather
+    than padded: the networks fill their frames edge to edge, so bars would show as bars, and the marketer's
+    focal point already says what must stay in. An animation is not cropped, so it fails."""
+    narrowest, widest = aspect
+    ratio = asset.width / asset.height
+    size = aspect_fitted_size(asset.width, asset.height, narrowest=narrowest, widest=widest)
+    if size is None:
+        return []
+    shape = (f"its shape ({asset.width}×{asset.height}, ratio {ratio:.2f}) is outside the channel's "
+             f"{narrowest:g} to {widest:g}")
+    if asset.mime_type == "image/gif":
+        return [(FAIL, f"{shape}, and an animation is not cropped")]
+    return [(WARN, f"{shape}, so a copy cropped around its focal point to {size[0]}×{size[1]} (ratio "
+                   f"{size[0] / size[1]:.2f}) is sent")]
 
 
 def _too_big(asset, formatter) -> list[tuple[str, str]]:

@@ -23,8 +23,10 @@ def site_url(url: str) -> str:
 def build_post(job: PublishingJob) -> ChannelPost:
     version, content = job.version, job.content
     formatter = formatter_for(version.kind)
-    # A picture too big for the channel goes as a smaller copy that fits (the image check says so beforehand).
-    limits = {"max_bytes": formatter.image_max_bytes, "max_pixels": formatter.image_max_pixels}
+    # A picture too big for the channel goes as a smaller copy that fits, one of a shape it refuses as a copy
+    # cropped to the nearest shape it takes (the image check says so beforehand).
+    limits = {"max_bytes": formatter.image_max_bytes, "max_pixels": formatter.image_max_pixels,
+              "aspect": formatter.image_aspect}
     media_urls = [site_url(asset_public_url(asset=asset, **limits)) for asset in version.media.all()]
     text = formatter.render(version)
     link_url = version.cta_url

@@ -45,5 +45,7 @@ def test_heat_map_and_best_time_in_the_builder_at_a_phone_width(live_server, pho
     assert "Tuesday 10:00 (low confidence, 3 posts seen at that hour)" in row.get_by_role("status").inner_text()
     heat_map = row.get_by_role("link", name="See the heat map (opens in a new tab)")
     assert heat_map.get_attribute("href") == f"/analytics/best-times/?channel={slack.pk}"
+    row.get_by_text("The hours behind it").click()
+    assert row.locator(f"#heatmap-{content.pk} tbody tr").count() == 7
     assert horizontal_overflow(phone) <= 0
     assert axe_violations(phone) == []

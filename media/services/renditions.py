@@ -9,9 +9,19 @@ from django.urls import reverse
 from aicmo_site.errors import DomainError
 from aicmo_site.models import BackgroundRun, RunKind
 from aicmo_site.runs import RunFailed, run_enqueue
+from media.choices import RenditionFormatChoices
 from media.cleaning import MetadataNotRemovable, can_clean, cleaned_copy
 from media.models import Asset, Rendition
-from media.renditions import PUBLISH, Output, Target, channel_copy, plan_renditions, render
+from media.renditions import (
+    PUBLISH,
+    Output,
+    Target,
+    aspect_fitted_size,
+    aspect_preset,
+    channel_copy,
+    plan_renditions,
+    render,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -122,14 +132,19 @@ def _record(asset: Asset, outputs, existing: dict, key: str) -> None:
             )
 
 
-def asset_public_url(*, asset: Asset, max_bytes: int | None = None, max_pixels: int | None = None) -> str:
+def asset_public_url(*, asset: Asset, max_bytes: int | None = None, max_pixels: int | None = None,
+                     aspect: tuple[float, float] | None = None) -> str:
     """The URL (path) to give a channel or a public page for this asset: its "publish" rendition, made
     now if the worker has not made it yet, never the original upload with its metadata (an image's
     EXIF and XMP, a video's location, an MP3's ID3 tags, a PDF's author and XMP). DomainError when no
     clean copy can be made: the asset is then not published.
 
     `max_bytes`, `max_pixels`: a channel's limits. An image whose publish copy is over them is given as the
-    largest smaller copy within them (renditions.channel_copy); DomainError when even the smallest is over."""
+    largest smaller copy within them (renditions.channel_copy); DomainError when even the smallest is over.
+
+    `aspect`: the narrowest and widest shapes (width / height) the channel takes. A still image outside them
+    is given as a copy cropped to the nearest accepted shape around its focal point (the centre unless one
+    was set), made now and kept as a rendition; an animation is not cropped."""
     if not (rendition_targets(asset) or publish_copy_targets(asset)):
         raise DomainError(f"“{asset.name}” cannot be published: no metadata-free copy is made of this type.",
                           "no_publish_copy")
@@ -142,11 +157,32 @@ def asset_public_url(*, asset: Asset, max_bytes: int | None = None, max_pixels: 
             raise DomainError(f"“{asset.name}” is not published: its metadata could not be removed ({error}).",
                               "metadata_not_removable") from error
         publish = asset.renditions.get(preset=PUBLISH)
-    if not asset.is_image or (max_bytes is None and max_pixels is None):
+    if not asset.is_image or (max_bytes is None and max_pixels is None and aspect is None):
         return publish.url
     renditions = [rendition for rendition in asset.renditions.all() if rendition.source_key == key]
     copy = channel_copy(renditions, max_bytes=max_bytes, max_pixels=max_pixels)
     if copy is None:
         raise DomainError(f"“{asset.name}” is too big for this channel, even in its smallest copy.",
                           "too_big_for_channel")
-    return copy.url
+    size = aspect_fitted_size(copy.width, copy.height, narrowest=aspect[0], widest=aspect[1]) if aspect else None
+    if size is None or copy.format == RenditionFormatChoices.GIF:
+        return copy.url
+    return _cropped_copy(asset, renditions, copy.format, size, aspect, key, max_bytes).url
+
+
+def _cropped_copy(asset: Asset, renditions, fmt: str, size: tuple[int, int], aspect: tuple[float, float],
+                  key: str, max_bytes: int | None) -> Rendition:
+    """The copy cropped into the channel's shapes, made from the upload once per source and size."""
+    preset = aspect_preset(*aspect)
+    current = next((r for r in renditions if r.preset == preset and r.format == fmt), None)
+    if current is not None and (current.width, current.height) == size and current.file.storage.exists(
+            current.file.name):
+        return current
+    with asset.file.open("rb") as source:
+        outputs = render(source, [Target(preset, fmt, *size, crop=True)], focal_x=asset.focal_x,
+                         focal_y=asset.focal_y)
+    if max_bytes is not None and len(outputs[0].content) > max_bytes:
+        raise DomainError(f"“{asset.name}” cropped to this channel's shape is still too big for it.",
+                          "too_big_for_channel")
+    _record(asset, outputs, {(r.preset, r.format): r for r in renditions}, key)
+    return asset.renditions.get(preset=preset, format=fmt)

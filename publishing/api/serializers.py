@@ -173,7 +173,7 @@ class CampaignSerializer(ModelSerializer):
         fields = ["id", "name", "description", "status", "available_actions", "starts_at", "ends_at", "contents",
                   "channels", "audience",
                   "budget", "spend", "bid_settings", "utm_enabled", "utm_source", "utm_medium", "utm_campaign",
-                  "activated_at", "job_count", "published_count", "failed_count", "created_at"]
+                  "reading_grade", "activated_at", "job_count", "published_count", "failed_count", "created_at"]
         read_only_fields = ["status", "spend", "activated_at", "created_at"]
 
     def validate(self, attrs):

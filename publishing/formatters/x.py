@@ -15,7 +15,8 @@ class XFormatter(ChannelFormatter):
     key = "x"
     label = "X (Twitter)"
     max_length = 280
-    # X media upload docs: images up to 5 MB.
+    # X media upload docs: images up to 5 MB. They set no shape for images (only videos, 1:2.39 to 2.39:1):
+    # X scales an image to its frame, so none is cropped here.
     image_max_bytes = 5 * 1024 * 1024
     max_hashtags = 3
 

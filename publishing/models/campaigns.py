@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
@@ -55,6 +56,10 @@ class Campaign(models.Model):
     utm_source = models.CharField(max_length=100, blank=True, help_text="Empty: the channel's short name.")
     utm_medium = models.CharField(max_length=100, blank=True, help_text="Empty: “social”.")
     utm_campaign = models.CharField(max_length=100, blank=True, help_text="Empty: the campaign's name, slugified.")
+    reading_grade = models.PositiveSmallIntegerField(
+        "reading grade target", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(18)],
+        help_text="The hardest reading level (Flesch-Kincaid grade) for this campaign's content, in place of its "
+                  "segments' and its kind of content's targets. Empty: theirs.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     activated_at = models.DateTimeField(null=True, blank=True, editable=False)

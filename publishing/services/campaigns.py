@@ -63,14 +63,14 @@ UTM_FIELDS = frozenset({"utm_enabled", "utm_source", "utm_medium", "utm_campaign
 @transaction.atomic
 def campaign_create(*, by, name: str, description: str = "", starts_at=None, ends_at=None, contents=(),
                     channels=(), audience: dict | None = None, budget=0, bid_settings: dict | None = None,
-                    **utm) -> Campaign:
+                    reading_grade: int | None = None, **utm) -> Campaign:
     """`utm`: utm_enabled, utm_source, utm_medium, utm_campaign (see the model)."""
     unknown = set(utm) - UTM_FIELDS
     if unknown:
         raise TypeError(f"campaign_create() got unexpected {', '.join(sorted(unknown))}")
     campaign = Campaign(name=name, description=description, starts_at=starts_at, ends_at=ends_at,
                         audience=_clean_audience(audience), budget=budget, bid_settings=bid_settings or {},
-                        created_by=by, **utm)
+                        reading_grade=reading_grade, created_by=by, **utm)
     if starts_at and ends_at and ends_at < starts_at:
         raise DomainError("The campaign ends before it starts.", code="invalid_dates", extra={"field": "ends_at"})
     campaign.full_clean()
@@ -120,7 +120,9 @@ def campaign_duplicate(*, campaign: Campaign, by) -> Campaign:
     return campaign_create(by=by, name=f"Copy of {campaign.name}"[:200], description=campaign.description,
                            starts_at=campaign.starts_at, ends_at=campaign.ends_at, contents=contents,
                            channels=list(campaign.channels.all()), audience=campaign.audience,
-                           budget=campaign.budget, bid_settings=campaign.bid_settings)
+                           budget=campaign.budget, bid_settings=campaign.bid_settings,
+                           reading_grade=campaign.reading_grade,
+                           **{name: getattr(campaign, name) for name in UTM_FIELDS})
 
 
 def campaign_check(campaign: Campaign) -> dict[str, list[str]]:

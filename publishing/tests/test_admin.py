@@ -59,7 +59,8 @@ def test_campaign_is_created_in_the_admin_with_contents_and_channels(admin_clien
     response = admin_client.post(reverse("admin:publishing_campaign_add"), {
         "name": "Autumn", "description": "", "starts_at_0": "2030-01-01", "starts_at_1": "09:00:00",
         "ends_at_0": "", "ends_at_1": "", "audience": '{"domains": ["acme.com"]}', "budget": "100",
-        "bid_settings": "{}", "channels": [channel.pk],
+        "bid_settings": "{}", "channels": [channel.pk], "utm_enabled": "on", "utm_source": "news",
+        "reading_grade": "8",
         "campaign_contents-TOTAL_FORMS": "1", "campaign_contents-INITIAL_FORMS": "0",
         "campaign_contents-0-content": content.pk, "campaign_contents-0-publish_at_0": "",
         "campaign_contents-0-publish_at_1": "",
@@ -70,6 +71,7 @@ def test_campaign_is_created_in_the_admin_with_contents_and_channels(admin_clien
     assert campaign.audience == {"domains": ["acme.com"]}
     assert list(campaign.channels.all()) == [channel] and list(campaign.contents.all()) == [content]
     assert campaign.created_by.is_superuser
+    assert (campaign.utm_enabled, campaign.utm_source, campaign.reading_grade) == (True, "news", 8)
 
 
 def test_approval_queue_lists_failing_checks_and_which_block_with_flat_queries(admin_client_with_queue, make_user):

@@ -136,7 +136,10 @@ def test_best_time_in_the_builder_fills_the_time_field(marketer_client):
     assert (
         "Best time for “Launch post” on Team Slack: Tuesday 10:00 (low confidence, 3 posts seen at that hour)" in text
     )
-    # The hours behind the suggestion are one link away.
+    # The hours behind the suggestion are beside it, and the full report one link away.
+    assert f'<table class="heatmap" id="heatmap-{content.pk}">' in text
+    assert 'aria-label="Heat map of Team Slack"' in text and text.count('<th scope="row">') == 7
+    assert "Tuesday 10:00 — " in text and "3 posts, low confidence" in text
     assert f'<a href="/analytics/best-times/?channel={channel.pk}" target="_blank"' in text
     # Only the time cell comes back, without the errors of the fields not filled in yet (the name).
     assert "<form" not in text and "This field is required" not in text
@@ -147,7 +150,7 @@ def test_best_time_without_a_channel_asks_for_one(marketer_client):
     content = ContentFactory(title="Launch post")
     response = _ask_best_time(marketer_client, {"contents": [content.pk], "best_time": str(content.pk)})
     assert "Choose where to post “Launch post” first" in response.content.decode()
-    assert "See the heat map" not in response.content.decode()
+    assert "See the heat map" not in response.content.decode() and "heatmap" not in response.content.decode()
     assert _ask_best_time(marketer_client, {"best_time": "nope"}).status_code == 400
 
 

@@ -199,3 +199,18 @@ def test_builder_sets_and_shows_the_campaigns_utm_parameters(marketer_client):
     form = page.context["form"]
     assert form["utm_enabled"].value() is True and form["utm_source"].value() == "newsletter"
     assert "Add UTM parameters to links" in page.content.decode()
+
+
+def test_builder_sets_the_campaigns_reading_grade_and_refuses_one_out_of_range(marketer_client):
+    url = reverse("publishing:campaign-create")
+    refused = marketer_client.post(url, {"name": "Spring", "reading_grade": "25"})
+    assert refused.status_code == 200 and "reading_grade" in refused.context["form"].errors
+    response = marketer_client.post(url, {"name": "Spring", "reading_grade": "7"})
+    assert response.status_code == 302, response.context["form"].errors
+    campaign = Campaign.objects.get(name="Spring")
+    assert campaign.reading_grade == 7
+    page = marketer_client.get(reverse("publishing:campaign-edit", args=[campaign.pk]))
+    assert page.context["form"]["reading_grade"].value() == 7 and "Reading grade target" in page.content.decode()
+    detail = marketer_client.get(campaign.get_absolute_url()).content.decode()
+    assert "content checked against reading grade 7" in detail
+    assert services.campaign_duplicate(campaign=campaign, by=None).reading_grade == 7

@@ -146,6 +146,34 @@ def test_a_segment_without_a_reading_grade_leaves_the_kinds_target():
     assert "the target for Whitepaper is grade 14 or below" in by_key(content)["readability"].reason
 
 
+def test_a_campaigns_reading_grade_wins_over_its_segments_and_the_kinds():
+    from crm.tests.factories import SegmentFactory
+    from publishing.tests.factories import CampaignFactory
+
+    experts = SegmentFactory(name="Engineers", reading_grade=16)
+    content = ContentFactory(kind=ContentKind.WHITEPAPER, title="Report", summary="", body=DENSE, link_url="")
+    launch = CampaignFactory(name="Launch", audience={"segment_ids": [experts.pk]}, reading_grade=18)
+    launch.contents.add(content)
+    assert "the target for the campaign Launch is grade 18 or below" in by_key(content)["readability"].reason
+
+    # A second campaign asking plainer words: the lower grade, as both campaigns' readers read it.
+    CampaignFactory(name="Newsletter", reading_grade=5).contents.add(content)
+    result = by_key(content)["readability"]
+    assert result.outcome == checks.FAIL and "the target for the campaign Newsletter is grade 5" in result.reason
+
+
+def test_the_campaigns_reading_grade_reaches_the_approvers_inbox(client, make_user):
+    from publishing.tests.factories import CampaignFactory
+
+    content = ContentFactory(kind=ContentKind.WHITEPAPER, title="Dense report", summary="", body=DENSE,
+                             link_url="")
+    CampaignFactory(name="Plain launch", reading_grade=4).contents.add(content)
+    content_submit(content=content, by=content.author)
+    client.force_login(make_user("judge", role=APPROVER))
+    page = client.get(reverse("publishing:inbox")).content.decode()
+    assert "the target for the campaign Plain launch is grade 4" in page
+
+
 def _publish_copy(asset, size_bytes):
     from media.models import Rendition
 
@@ -174,7 +202,8 @@ def test_image_sizes_against_each_channels_limits():
     instagram = ChannelVersionFactory(content=content, kind="instagram", body="Spring photos.")
     instagram.media.add(too_wide)
     result = checks.image_size_check([instagram])
-    assert result.outcome == checks.FAIL and "ratio 4.00" in result.reason and "0.8 to 1.91" in result.reason
+    assert result.outcome == checks.WARN and "ratio 4.00" in result.reason and "0.8 to 1.91" in result.reason
+    assert "cropped around its focal point to 1910×1000 (ratio 1.91)" in result.reason
     facebook = ChannelVersionFactory(content=content, kind="facebook", body="Spring photos.")
     facebook.media.add(too_wide)
     assert checks.image_size_check([facebook]).outcome == checks.PASS

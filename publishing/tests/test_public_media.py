@@ -134,3 +134,65 @@ def test_a_photo_too_big_for_the_channel_is_posted_as_a_copy_that_fits_and_the_c
     with pytest.raises(DomainError) as refused:
         asset_public_url(asset=asset, max_pixels=100 * 100)
     assert refused.value.code == "too_big_for_channel"
+
+
+def _upload(user, content: bytes, name: str, **fields):
+    asset, _, _ = asset_upload(library=LibraryFactory(), file=images.upload(content, name), uploaded_by=user)
+    if fields:
+        type(asset).objects.filter(pk=asset.pk).update(**fields)
+        asset.refresh_from_db()
+    asset_renditions_generate(asset_id=asset.pk)
+    return asset
+
+
+def _posted_on(kind: str, asset):
+    job = JobFactory()
+    job.version.kind = kind
+    job.version.save()
+    job.version.media.add(asset)
+    return job
+
+
+def test_a_photo_of_a_shape_the_channel_refuses_is_posted_cropped_around_its_focal_point(make_user, settings):
+    from publishing import checks
+    from publishing.posts import build_post
+
+    # A 2000×500 banner (ratio 4): red on its left half, blue on its right, the focal point on the blue.
+    banner = Image.new("RGB", (2000, 500), (220, 20, 20))
+    banner.paste(Image.new("RGB", (1000, 500), (20, 20, 220)), (1000, 0))
+    asset = _upload(make_user("mara", role="Marketer"), images.encode(banner, "JPEG", quality=90), "banner.jpg",
+                    focal_x=0.9)
+    job = _posted_on("instagram", asset)
+
+    result = checks.image_size_check([job.version])
+    assert result.outcome == checks.WARN
+    assert "ratio 4.00) is outside the channel's 0.8 to 1.91" in result.reason and "to 955×500" in result.reason
+
+    [url] = build_post(job).media_urls
+    sent = Image.open(io.BytesIO(stored_file_of(url, settings)))
+    assert sent.size == (955, 500) and 0.8 <= 955 / 500 <= 1.91
+    red, _, blue = sent.convert("RGB").resize((1, 1)).getpixel((0, 0))
+    assert blue > 200 and red < 40, "the crop kept the side the focal point is on"
+    assert url == f"{settings.PUBLIC_BASE_URL}{Rendition.objects.get(asset=asset, preset='within-0.8-1.91').url}"
+    assert build_post(job).media_urls == [url], "the cropped copy is made once and reused"
+
+    # Where the shape is accepted, the whole picture goes as it is.
+    assert build_post(_posted_on("facebook", asset)).media_urls != [url]
+
+
+def test_a_tall_photo_is_cropped_for_linkedin_and_an_animation_is_not(make_user, settings):
+    from publishing import checks
+    from publishing.posts import build_post
+
+    user = make_user("mara", role="Marketer")
+    tall = _upload(user, images.jpeg_bytes(600, 1500), "tall.jpg")
+    [url] = build_post(_posted_on("linkedin", tall)).media_urls
+    assert Image.open(io.BytesIO(stored_file_of(url, settings))).size == (600, 900)  # 2:3, LinkedIn's tallest
+
+    strip = _upload(user, images.gif_bytes(400, 40), "strip.gif")
+    job = _posted_on("instagram", strip)
+    result = checks.image_size_check([job.version])
+    assert result.outcome == checks.FAIL and "an animation is not cropped" in result.reason
+    [url] = build_post(job).media_urls
+    sent = Image.open(io.BytesIO(stored_file_of(url, settings)))
+    assert sent.size == (400, 40) and sent.n_frames == 3

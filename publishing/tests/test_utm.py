@@ -90,6 +90,16 @@ def test_the_api_sets_a_campaigns_utm_defaults(api_as):
     )
 
 
+def test_the_api_sets_a_campaigns_reading_grade_and_refuses_one_out_of_range(api_as):
+    client = api_as("Marketer", "writer")
+    refused = client.post("/api/campaigns/", {"name": "Spring", "reading_grade": 0}, format="json")
+    assert refused.status_code == 400 and "reading_grade" in refused.json()["fields"]
+    created = client.post("/api/campaigns/", {"name": "Spring", "reading_grade": 8}, format="json")
+    assert created.status_code == 201 and created.data["reading_grade"] == 8
+    changed = client.patch(f"/api/campaigns/{created.data['id']}/", {"reading_grade": None}, format="json")
+    assert changed.status_code == 200 and changed.data["reading_grade"] is None
+
+
 def test_the_check_appears_only_when_a_campaign_asks_and_warns_for_emails_lacking_them():
     from publishing import checks
     from publishing.choices import ContentKind

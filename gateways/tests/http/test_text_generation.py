@@ -78,6 +78,32 @@ def test_self_hosted_server_without_key_and_json_object_mode_gets_the_schema_in_
     assert json.dumps(SCHEMA) in body["messages"][0]["content"]
 
 
+@pytest.mark.parametrize(("base_url", "reason"), [
+    ("http://192.168.1.20:11434/v1", "private"),
+    ("http://169.254.169.254/v1", "cloud metadata"),
+    ("http://{loopback}/v1", "loopback"),
+])
+def test_a_self_hosted_server_at_an_internal_address_is_refused_unless_allowed(make_adapter, httpserver, settings,
+                                                                                 base_url, reason):
+    """The base URL is a URL a user types: with private addresses not allowed (production), an Ollama or vLLM
+    address on the internal network is refused before connecting, as for every other provider, until an
+    administrator allows that exact endpoint."""
+    settings.GATEWAYS_ALLOW_PRIVATE_ADDRESSES = False
+    settings.GATEWAYS_ALLOWED_ENDPOINTS = []
+    loopback = f"127.0.0.1:{httpserver.port}"
+    adapter = make_adapter(OpenAIChatAdapter, settings={"model": "llama3.1"},
+                           base_url=base_url.format(loopback=loopback), timeout=1.0)
+    with pytest.raises(ProviderUnavailable) as caught:
+        adapter.generate(TextRequest(prompt="Say fine."))
+    assert f"({reason})" in caught.value.message and httpserver.log == []
+
+    if reason == "loopback":
+        settings.GATEWAYS_ALLOWED_ENDPOINTS = [loopback]
+        httpserver.expect_oneshot_request("/v1/chat/completions", method="POST") \
+            .respond_with_json(contract.openai_completion("Fine.", model="llama3.1"))
+        assert adapter.generate(TextRequest(prompt="Say fine.")).text == "Fine."
+
+
 def test_openai_answer_that_is_not_json_is_unusable(openai, httpserver):
     httpserver.expect_request("/chat/completions").respond_with_json(contract.openai_completion("Quality: 72/100"))
     with pytest.raises(ProviderUnavailable, match="not valid JSON"):

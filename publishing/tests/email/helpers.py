@@ -26,7 +26,10 @@ def started(email_campaign, by=None):
 
 def audience_with_open_habits(count: int, *, start, prefix: str = "habit"):
     """`count` contacts, set-based: contact i opened email three times, in the last three weeks, at hour i % 24
-    of `start`'s weekday. Returns a campaign whose audience they are and its email, not yet sent."""
+    of `start`'s weekday. Returns a campaign whose audience they are and its email, not yet sent.
+
+    Every row is written by an INSERT … SELECT (the contacts copied from a first one made by the ORM, so each
+    column keeps its type and default on both databases): made in Python, 100,000 contacts took minutes."""
     from datetime import timedelta
 
     from django.db import connection
@@ -36,25 +39,33 @@ def audience_with_open_habits(count: int, *, start, prefix: str = "habit"):
     from crm.choices import EventKind
     from crm.models import Contact, EngagementEvent
 
-    for first in range(0, count, 5000):
-        Contact.objects.bulk_create([Contact(email=f"{prefix}-{n}@habits.example", domain="habits.example")
-                                     for n in range(first, min(count, first + 5000))])
+    model = ContactFactory(email=f"{prefix}-0@habits.example", domain="habits.example")
+    columns = [field.column for field in Contact._meta.concrete_fields if not field.primary_key]
+    copied = ", ".join("%s || CAST(series.n AS TEXT) || %s" if column == "email" else f"model.{column}"
+                       for column in columns)
     contacts = Contact.objects.filter(email__startswith=f"{prefix}-").order_by()
-    table = EngagementEvent._meta.db_table
+    habits_sql, habits_params = (contacts.annotate(bucket=Mod("pk", 24), habit_id=F("pk"))
+                                 .values("habit_id", "bucket").query.sql_with_params())
     day = start.replace(hour=0, minute=30, second=0, microsecond=0)
-    with connection.cursor() as cursor:
-        for hour in range(24):
-            bucket = contacts.annotate(bucket=Mod("pk", 24), habit_id=F("pk")).filter(bucket=hour)
-            select_sql, params = bucket.values("habit_id").query.sql_with_params()
-            for week in (1, 2, 3):
-                at = connection.ops.adapt_datetimefield_value(day - timedelta(days=7 * week, hours=-hour))
-                cursor.execute(
-                    f"INSERT INTO {table} (contact_id, kind, occurred_at, channel, source_kind, source_id, detail) "  # noqa: S608
-                    f"SELECT habit.habit_id, %s, %s, 'email', 'import', '', '{{}}' FROM ({select_sql}) AS habit",
-                    [EventKind.OPENED, at, *params])
+    times = [(hour, connection.ops.adapt_datetimefield_value(day - timedelta(days=7 * week, hours=-hour)))
+             for hour in range(24) for week in (1, 2, 3)]
     tag = TagFactory(name=f"{prefix}-audience")
-    Contact.tags.through.objects.bulk_create(
-        [Contact.tags.through(contact_id=pk, tag_id=tag.pk) for pk in contacts.values_list("pk", flat=True)],
-        batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE series(n) AS (SELECT 1 WHERE %s > 1 UNION ALL SELECT n + 1 FROM series WHERE n + 1 < %s) "
+            f"INSERT INTO {Contact._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {copied} FROM {Contact._meta.db_table} AS model, series WHERE model.id = %s",
+            [count, count, f"{prefix}-", "@habits.example", model.pk])
+        cursor.execute(
+            f"WITH at(bucket, occurred_at) AS (VALUES {', '.join('(%s, %s)' for _ in times)}) "  # noqa: S608
+            f"INSERT INTO {EngagementEvent._meta.db_table} "
+            "(contact_id, kind, occurred_at, channel, source_kind, source_id, detail) "
+            "SELECT habit.habit_id, %s, at.occurred_at, 'email', 'import', '', '{}' "
+            f"FROM ({habits_sql}) AS habit JOIN at ON at.bucket = habit.bucket",
+            [*(value for pair in times for value in pair), EventKind.OPENED, *habits_params])
+        cursor.execute(
+            f"INSERT INTO {Contact.tags.through._meta.db_table} (contact_id, tag_id) "  # noqa: S608
+            f"SELECT habit.habit_id, %s FROM ({habits_sql}) AS habit",
+            [tag.pk, *habits_params])
     campaign = CampaignFactory(audience={"tag_ids": [tag.pk]})
     return EmailCampaignFactory(campaign=campaign, deliver_at_best_hour=True)

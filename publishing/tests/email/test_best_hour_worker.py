@@ -93,6 +93,10 @@ def test_due_deliveries_go_once_and_later_ones_wait_through_a_pause(qcluster, sm
 
 
 def test_killing_the_worker_during_a_best_hour_send_never_duplicates_or_skips(qcluster, smtp_server):
+    """300 contacts over 6 hours (EMAIL_CRASH_AUDIENCE for more), not the issue's 100,000: every message here
+    goes through a real worker and SMTP server, which on the shared machine takes minutes a few thousand, and
+    the leases and marks that make a kill harmless work per delivery whatever the audience. The 100,000-delivery
+    spread and its claims, hour by hour, are test_send_times' set-based test."""
     hours = 6
     contacts, kills = crash_audience(smtp_server, audience=300, kills=5, hours=hours)
     audience = len(contacts)
