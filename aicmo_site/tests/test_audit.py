@@ -19,11 +19,15 @@ from aicmo_site.audit import SECRET_SHOWN_AS, AuditSource, audit_quietly, audit_
 from aicmo_site.testing.worker import wait_for
 from automation.services import journey_enrol, journeys_run_due
 from automation.tests.factories import journey
+from crm.airtable_sync import airtable_sync_start
+from crm.data_tasks import airtable_sync, airtable_sync_run
 from crm.imports import import_run_create, import_run_start
 from crm.models import Contact, ImportRun
 from crm.privacy import contact_erase
-from crm.services import contact_update
+from crm.services import contact_update, enrichment_run_create, enrichment_run_process
 from crm.tests.factories import ContactFactory
+from crm.tests.providers import providers_set_up
+from crm.tests.test_airtable import airtable, upsert_answer  # noqa: F401 (a fixture)
 from gateways import services as gateway_services
 from gateways.capabilities import Capability
 from webhooks.services import subscription_create
@@ -327,3 +331,34 @@ def test_every_command_of_ours_names_itself_in_the_audit_log():
     plain = [name for name, app in ours.items()
              if not issubclass(importlib.import_module(f"{app}.management.commands.{name}").Command, AuditedCommand)]
     assert plain == []
+
+
+def test_an_enrichment_run_logs_one_entry_with_its_count_and_its_run(httpserver, make_user, settings):
+    settings.CRM_ENRICHMENT_BATCH_SIZE = 2
+    mia = make_user("mia", role="Marketer")
+    people = [ContactFactory(email=f"{name}@acme.io") for name in ("ann", "bob", "nobody", "dead")]
+    providers_set_up(httpserver)
+    run = enrichment_run_create(all_new=True, enqueue=False, by=mia)
+    run = enrichment_run_process(run_id=run.pk)
+    assert run.verified == 4
+    [entry] = operations()
+    assert entry.object_repr == f"Enriched by run {run.pk}: 4 contacts"
+    assert (entry.actor, entry.additional_data["count"], entry.additional_data["enriched"]) == (mia, 4, run.enriched)
+    assert entry.additional_data["run"] == {"id": run.pk, "kind": "enrichment run",
+                                            "url": f"/contacts/enrichment/{run.pk}/"}
+    # Two batches, four contacts changed: still one entry, and none in the contacts' own histories.
+    assert all(len(entries_of(person)) == 1 for person in people)
+
+
+def test_an_airtable_push_logs_one_entry_with_its_count_and_its_run(airtable, make_user):  # noqa: F811
+    mia = make_user("mia", role="Marketer")
+    ContactFactory.create_batch(3)
+    airtable.expect_request("/v0/appBase123/Contacts", method="PATCH").respond_with_handler(upsert_answer)
+    run = airtable_sync_start(full=True, by=mia)
+    airtable_sync_run(run.pk, full=True)
+    [entry] = operations()
+    assert entry.object_repr == "Pushed to Airtable: 3 contacts"
+    assert (entry.actor, entry.additional_data["created"], entry.additional_data["refused"]) == (mia, 3, 0)
+    assert entry.additional_data["run"]["id"] == run.pk
+    airtable_sync()  # the scheduled push: nobody asked, no run, still one entry
+    assert [e.additional_data.get("run") for e in operations()] == [entry.additional_data["run"], None]
