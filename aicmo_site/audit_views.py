@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from aicmo_site.api.audit import AuditEntryFilterSet
 from aicmo_site.audit import AuditSource, audit_entries
@@ -14,6 +15,7 @@ PAGE_SIZE = 50
 
 
 @login_required
+@require_safe  # a page that only reads: no form of it can change an entry
 def audit_list(request):
     if not holds_admin_role(request.user):
         raise PermissionDenied

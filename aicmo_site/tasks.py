@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django_q.tasks import async_task
 
-from aicmo_site.models import RUN_TERMINAL, BackgroundRun, RetentionPolicy, RunKind
-from aicmo_site.retention import retention_apply
+from aicmo_site.models import RetentionPolicy, RunKind
+from aicmo_site.retention import nightly_time_budget, retention_apply, retention_run_open
 from aicmo_site.runs import run_progress, run_record, run_work
 
 
@@ -27,10 +27,11 @@ def retention_nightly() -> int | None:
 
     A run still open is worked again rather than left stuck: the queue only hands the task out again once
     its worker is gone (timed out or killed), every batch the run committed stays done, and applying the
-    policies again finds only what is left."""
+    policies again finds only what is left. A run stops by itself before the worker's timeout (its result
+    then says it continues next run), so it is not killed on a night with more to remove than usual."""
     if not RetentionPolicy.objects.filter(enabled=True).exists():
         return None
-    run = BackgroundRun.objects.filter(kind=RunKind.RETENTION).exclude(status__in=RUN_TERMINAL).first()
+    run = retention_run_open()
     if run is None:
         try:
             with transaction.atomic():
@@ -42,4 +43,5 @@ def retention_nightly() -> int | None:
 
 
 def retention_work(run) -> dict:
-    return retention_apply(progress=lambda done, total: run_progress(run_id=run.pk, done=done, total=total))
+    return retention_apply(progress=lambda done, total: run_progress(run_id=run.pk, done=done, total=total),
+                           time_budget=nightly_time_budget())

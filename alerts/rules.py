@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -24,6 +25,7 @@ from django_q.models import OrmQ
 from aicmo_site.stuck import stuck_work_everywhere
 from alerts import conf
 from analytics.reports.anomalies import SERIES, anomalies_between, detector_settings, likely_causes
+from analytics.reports.anomalies_hourly import hourly_anomalies_between
 from analytics.services.zones import team_zone
 from crm.choices import EventKind, RunStatus
 from crm.models import EngagementEvent, EnrichmentRun
@@ -196,19 +198,43 @@ def metric_anomaly(threshold: float) -> list[Finding]:
     the weeks before (analytics.reports.anomalies); the alert resolves itself the day after."""
     yesterday = timezone.now().astimezone(team_zone()).date() - timedelta(days=1)
     config = replace(detector_settings(), threshold=threshold)
-    found = anomalies_between(yesterday, yesterday, config=config)
-    causes = likely_causes({yesterday}).get(yesterday, [])
+    return _anomaly_findings(anomalies_between(yesterday, yesterday, config=config), hourly=False)
+
+
+def metric_anomaly_hourly(threshold: float) -> list[Finding]:
+    """The last three whole hours against the same hour of the same weekday of the weeks before
+    (analytics.reports.anomalies_hourly), so an unusual hour stays announced for three hours. The scan
+    reads nine weeks of raw events: it is made once per hour and threshold, not on every check."""
+    this_hour = timezone.now().astimezone(team_zone()).replace(minute=0, second=0, microsecond=0)
+    config = replace(detector_settings(), threshold=threshold)
+    found = cache.get_or_set(f"alerts:anomalies-hourly:{this_hour.isoformat()}:{threshold}",
+                             lambda: hourly_anomalies_between(this_hour - timedelta(hours=3), this_hour,
+                                                              config=config), 3600)
+    return _anomaly_findings(found, hourly=True)
+
+
+def _anomaly_findings(found: list, *, hourly: bool) -> list[Finding]:
+    causes = likely_causes({_day(a.day) for a in found})
     findings = []
     for anomaly in found:
         series = SERIES[anomaly.series]
         size = f"{anomaly.change:+.0%}" if math.isfinite(anomaly.change) else "from none"
+        known = causes.get(_day(anomaly.day), [])
+        when, usual = ((f"at {anomaly.day:%a %d %b %H:%M}", f"at that hour on a usual {anomaly.day:%A}") if hourly
+                       else (f"on {anomaly.day:%a %d %b}", f"on a usual {anomaly.day:%A}"))
         findings.append(Finding(
-            subject=f"{anomaly.series} {anomaly.day.isoformat()}", value=round(abs(anomaly.units), 1),
-            title=f"{series.label}: a {anomaly.direction} on {anomaly.day:%a %d %b} ({size} against "
-                  f"{anomaly.expected:,.4g} on a usual {anomaly.day:%A})",
-            advice=("Likely cause: " + "; ".join(causes) + ". " if causes else "")
-                   + "See the trend on the analytics pages; check recent sends, lists and providers."))
+            subject=f"{anomaly.series} {anomaly.day:%Y-%m-%dT%H:%M}" if hourly
+            else f"{anomaly.series} {anomaly.day.isoformat()}", value=round(abs(anomaly.units), 1),
+            title=f"{series.label}: a {anomaly.direction} {when} ({size} against {anomaly.expected:,.4g} {usual})",
+            advice=("Likely cause: " + "; ".join(known) + ". " if known else "")
+                   + ("See the unusual hours on the analytics overview" if hourly
+                      else "See the trend on the analytics pages")
+                   + "; check recent sends, lists and providers."))
     return findings
+
+
+def _day(moment):
+    return moment.date() if hasattr(moment, "hour") else moment
 
 
 RULES = {rule.key: rule for rule in (
@@ -223,4 +249,6 @@ RULES = {rule.key: rule for rule in (
     Rule("stuck_work", "Stuck work", "minutes without progress", 60, stuck_work),
     Rule("media_disk_space", "Media folder disk space", "% free (opens below)", 10, media_disk_space),
     Rule("metric_anomaly", "Unusual day in a daily figure", "robust units from the usual", 4, metric_anomaly),
+    Rule("metric_anomaly_hourly", "Unusual hour in an hourly figure", "robust units from the usual", 4,
+         metric_anomaly_hourly),
 )}

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aicmo_site.models import RetentionKind
+from aicmo_site.retention import retention_time_up
 from analytics.models import FoldCheckpoint
 from analytics.services.rollups import CAMPAIGN_DAY_FOLD, rollup_fold
 from analytics.services.zones import team_zone
@@ -47,13 +48,14 @@ def _events_apply(*, policy, cutoff, dry_run: bool, batch_size: int) -> int:
         folded_up_to = checkpoint.last_id
     folded = old.filter(id__lte=folded_up_to)
     removed, after = 0, 0
-    while True:
+    while not retention_time_up():
         # From the last id seen, not from the start: the index still holds the deleted rows until vacuum.
         ids = list(folded.filter(id__gt=after).order_by("id").values_list("id", flat=True)[:batch_size])
         if not ids:
             return removed
         removed += engagement_events_remove(ids=ids)
         after = ids[-1]
+    return removed
 
 
 RETENTION = {RetentionKind.ENGAGEMENT_EVENTS: _events_apply}

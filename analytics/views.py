@@ -13,6 +13,7 @@ from analytics import reports
 from analytics.api import serializers as s
 from analytics.models import ContactScore, ContactScoreHistory
 from analytics.reports.anomalies import SERIES, anomalies_between, anomalies_report
+from analytics.reports.anomalies_hourly import hourly_anomalies_report, local_day_bounds
 from analytics.reports.measures import METRICS
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services.rollups import rollup_lag
@@ -71,6 +72,8 @@ def overview(request):
         result["trend"] = reports.trend(metric="clicks", interval="day", start=q["start"], end=q["end"])
         result["unusual_days"] = anomalies_report(start=max(q["start"], q["end"] - dt.timedelta(days=366)),
                                                   end=q["end"])["anomalies"]
+        result["unusual_hours"] = hourly_anomalies_report(
+            **local_day_bounds(max(q["start"], q["end"] - dt.timedelta(days=6)), q["end"]))["anomalies"]
         return result
 
     return _page(request, "overview.html", s.PeriodSerializer, build, api="/api/analytics/overview/",

@@ -64,6 +64,9 @@ def main(argv):
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--probe-seconds", type=float, default=20, help="length of the before and after phases")
     parser.add_argument("--database", default="aicmo_bench_retention")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="give the first run this many seconds (as the nightly run gets Q_TIMEOUT less a "
+                             "margin); a second run then finishes what it left")
     args = parser.parse_args(argv)
 
     from bench.conditions import bench_database, describe
@@ -72,7 +75,7 @@ def main(argv):
     from django.db import connection
 
     from aicmo_site.models import RetentionKind
-    from aicmo_site.retention import retention_apply, retention_policy_update
+    from aicmo_site.retention import CONTINUES, retention_apply, retention_policy_update
     from analytics.services import rollup_fold
     from publishing.models import Campaign
 
@@ -103,10 +106,20 @@ def main(argv):
         probe.phase = "during"
         load_before = os.getloadavg()
         started = time.perf_counter()
-        removed = retention_apply(batch_size=args.batch_size)[RetentionKind.ENGAGEMENT_EVENTS]
+        removed, runs = 0, 0
+        while True:  # a run stopped by its time budget is followed by the next night's, at once here
+            runs += 1
+            began = time.perf_counter()
+            result = retention_apply(batch_size=args.batch_size, time_budget=args.time_budget if runs == 1 else None)
+            removed += result.get(RetentionKind.ENGAGEMENT_EVENTS, 0)
+            print(f"run {runs}: {result.get(RetentionKind.ENGAGEMENT_EVENTS, 0):,} events removed in "
+                  f"{time.perf_counter() - began:.1f}s" + (", stopped at its time budget: continues next run"
+                                                           if result.get(CONTINUES) else ""))
+            if not result.get(CONTINUES):
+                break
         took = time.perf_counter() - started
         probe.phase = "after"
-        print(f"run: {removed:,} events removed in {took:.1f}s ({removed / took:,.0f} events/s, batches of "
+        print(f"all runs: {removed:,} events removed in {took:.1f}s ({removed / took:,.0f} events/s, batches of "
               f"{args.batch_size:,}) | load average before {load_before[0]:.1f}, at the end "
               f"{os.getloadavg()[0]:.1f}")
         time.sleep(args.probe_seconds)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from aicmo_site.audit import audit_operation
 from aicmo_site.errors import DomainError
 from aicmo_site.models import BackgroundRun, RunKind
 from aicmo_site.runs import RunFailed, run_enqueue, run_progress
@@ -89,17 +90,29 @@ def airtable_sync_start(*, by=None, full: bool = False) -> BackgroundRun:
 def airtable_sync_work(run: BackgroundRun, *, full: bool) -> dict:
     """The work of a push run: its counts are the result, and a push that stopped is a failed run."""
     outcome = contacts_sync_airtable(changed_since=None if full else recent_changes_since(),
-                                     progress=lambda done: run_progress(run_id=run.pk, done=done))
+                                     progress=lambda done: run_progress(run_id=run.pk, done=done), run=run)
     if outcome.error:
         raise RunFailed(f"The push to Airtable stopped: {outcome.error}", result=outcome.as_dict())
     return outcome.as_dict()
 
 
 def contacts_sync_airtable(*, contacts: QuerySet[Contact] | None = None, changed_since: datetime | None = None,
-                           progress: Callable[[int], None] | None = None) -> SyncOutcome:
+                           progress: Callable[[int], None] | None = None,
+                           run: BackgroundRun | None = None) -> SyncOutcome:
     """Pushes contacts in batches; stops at the first batch no provider could take (the next run
     pushes them again), reports per-contact refusals and goes on. Without a real CRM sync provider it
-    reads no contact and reports why (skipped)."""
+    reads no contact and reports why (skipped). A push that wrote anything is one audit entry, with
+    its counts and its `run` when a person asked for it."""
+    outcome = _sync(contacts=contacts, changed_since=changed_since, progress=progress)
+    if outcome.contacts:
+        audit_operation(model=Contact, action="Pushed to Airtable", count=outcome.contacts,
+                        by=run.requested_by if run is not None else None, run=run,
+                        details={"created": outcome.created, "updated": outcome.updated,
+                                 "refused": len(outcome.failed), "stopped": outcome.error or ""})
+    return outcome
+
+
+def _sync(*, contacts, changed_since, progress) -> SyncOutcome:
     outcome = SyncOutcome()
     readiness = airtable_sync_readiness()
     if not readiness.ready:

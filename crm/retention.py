@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from aicmo_site.audit import audit_operation, audit_quietly
 from aicmo_site.models import InactiveContactAction, RetentionKind
-from aicmo_site.retention import INACTIVE_TAG
+from aicmo_site.retention import INACTIVE_TAG, retention_time_up
 from crm.choices import RUN_TERMINAL, ConsentStatus
 from crm.form_models import FormSubmission
 from crm.models import Contact, EngagementEvent, ImportRun
@@ -40,9 +40,10 @@ def inactive_contacts(cutoff):
 
 
 def _batches(queryset, batch_size: int):
-    """Ids in batches, each read afresh after the last id seen (each batch changes what the query finds)."""
+    """Ids in batches, each read afresh after the last id seen (each batch changes what the query finds);
+    none once the run's time is up (the next run goes on from there)."""
     after = 0
-    while True:
+    while not retention_time_up():
         ids = list(queryset.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not ids:
             return
@@ -127,16 +128,22 @@ def engagement_events_remove(*, ids: list[int]) -> int:
 
 def _events_remove_postgresql(ids: list[int]) -> int:
     """One statement: the deleted rows give the contacts' latest times. The ORM's correlated subquery
-    compared every candidate row with the whole id list, once per contact (bench retention)."""
+    compared every candidate row with the whole id list, once per contact (bench retention).
+
+    The contacts are locked in id order (`locked`) before they are updated: an UPDATE ... FROM locks rows
+    in whatever order its join yields them, and two bulk updates of overlapping contacts in different
+    orders (a journey's batch, an import) can deadlock; in one order, one simply waits for the other."""
     events = connection.ops.quote_name(EngagementEvent._meta.db_table)
     contacts = connection.ops.quote_name(Contact._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH gone AS (DELETE FROM {events} WHERE id = ANY(%s) RETURNING contact_id, occurred_at), "
             f"latest AS (SELECT contact_id, max(occurred_at) AS at FROM gone GROUP BY contact_id), "
+            f"locked AS (SELECT c.id, latest.at FROM {contacts} c JOIN latest ON c.id = latest.contact_id "
+            f"WHERE c.last_removed_activity_at IS DISTINCT FROM GREATEST(c.last_removed_activity_at, latest.at) "
+            f"ORDER BY c.id FOR UPDATE OF c), "
             f"stamped AS (UPDATE {contacts} c SET last_removed_activity_at = "
-            f"GREATEST(c.last_removed_activity_at, latest.at) FROM latest WHERE c.id = latest.contact_id "
-            f"AND c.last_removed_activity_at IS DISTINCT FROM GREATEST(c.last_removed_activity_at, latest.at)) "
+            f"GREATEST(c.last_removed_activity_at, locked.at) FROM locked WHERE c.id = locked.id) "
             f"SELECT count(*) FROM gone", [list(ids)])
         return cursor.fetchone()[0]
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 from auditlog.models import LogEntry
 from django.core.files.base import ContentFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from aicmo_site.models import BackgroundRun, InactiveContactAction, RetentionKind, RunKind, RunStatus
-from aicmo_site.retention import INACTIVE_TAG, months_before, retention_apply, retention_policy_update
+from aicmo_site.retention import CONTINUES, INACTIVE_TAG, months_before, retention_apply, retention_policy_update
 from aicmo_site.testing.worker import wait_for
 from analytics.models import CampaignChannelDay, FoldCheckpoint
 from analytics.reports import attribution, campaign_reports, channel_ranking, overview, trend
@@ -376,3 +376,41 @@ def test_flagged_contacts_are_found_by_the_contacts_list_filter(client, make_use
 
     assert f'<option value="{INACTIVE_TAG}" selected>' in page
     assert "silent@example.com" in page and "active@example.com" not in page
+
+
+def _old_audit_entries(count: int) -> int:
+    retention_policy_update(kind=RetentionKind.AUDIT_ENTRIES, enabled=True, keep_for=1)
+    ContactFactory.create_batch(count)
+    LogEntry.objects.update(timestamp=timezone.now() - dt.timedelta(days=800))
+    return LogEntry.objects.count()
+
+
+def test_the_command_records_its_run_as_the_nightly_task_does(capsys):
+    old = _old_audit_entries(3)
+
+    call_command("apply_retention")
+
+    run = BackgroundRun.objects.get(kind=RunKind.RETENTION)
+    assert (run.status, run.result) == (RunStatus.COMPLETED, {RetentionKind.AUDIT_ENTRIES: old})
+    assert run.label == "Data retention (apply_retention command)"
+    out = capsys.readouterr().out
+    assert f"Recorded as run {run.pk}" in out and f"{old} removed" in out
+    BackgroundRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)  # as if still under way
+    with pytest.raises(CommandError, match=f"under way \\(run {run.pk}\\)"):
+        call_command("apply_retention")
+
+
+def test_a_run_past_its_time_budget_stops_after_a_batch_and_the_next_run_continues(monkeypatch):
+    """The clock moves one second each time it is read: the budget of 2.5 s lets the run start the
+    audit-entries policy and delete one batch, then it stops as if its time were spent."""
+    old = _old_audit_entries(12)
+    ticks = iter(range(10_000))
+    monkeypatch.setattr("aicmo_site.retention.time.monotonic", lambda: float(next(ticks)))
+
+    first = retention_apply(batch_size=5, time_budget=2.5)
+
+    assert first == {RetentionKind.AUDIT_ENTRIES: 5, CONTINUES: True}
+    assert LogEntry.objects.filter(timestamp__lt=timezone.now() - dt.timedelta(days=400)).count() == old - 5
+    second = retention_apply(batch_size=5)
+    assert second == {RetentionKind.AUDIT_ENTRIES: old - 5}
+    assert not LogEntry.objects.filter(timestamp__lt=timezone.now() - dt.timedelta(days=400)).exists()

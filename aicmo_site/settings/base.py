@@ -264,11 +264,14 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "auth.group",
     {"model": "gateways.provideraccount", "mask_fields": ["credentials_encrypted"], "exclude_fields": _MACHINE_FIELDS},
     {"model": "webhooks.webhooksubscription", "mask_fields": ["secret_encrypted"], "exclude_fields": _MACHINE_FIELDS},
-    {"model": "crm.contact", "exclude_fields": [
+    # Tags and topics added to or taken off one contact are in its history (many at once: one entry
+    # for the operation, crm.services.contacts_tag).
+    {"model": "crm.contact", "m2m_fields": ["tags", "topics"], "exclude_fields": [
         *_MACHINE_FIELDS, "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count",
         "lifetime_value", "value_tier", "last_removed_activity_at"]},
+    {"model": "crm.subscriptionform", "m2m_fields": ["tags", "topics"], "exclude_fields": _MACHINE_FIELDS},
     *({"model": label, "exclude_fields": _MACHINE_FIELDS} for label in (
-        "crm.company", "crm.tag", "crm.topic", "crm.segment", "crm.contactlist", "crm.subscriptionform",
+        "crm.company", "crm.tag", "crm.topic", "crm.segment", "crm.contactlist",
         "media.library", "media.assettag", "media.asset",
         "publishing.channel", "publishing.campaign", "publishing.campaigncontent", "publishing.content",
         "publishing.channelversion", "publishing.emailtemplate", "publishing.emailblock",

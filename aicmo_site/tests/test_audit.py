@@ -19,13 +19,19 @@ from aicmo_site.audit import SECRET_SHOWN_AS, AuditSource, audit_quietly, audit_
 from aicmo_site.testing.worker import wait_for
 from automation.services import journey_enrol, journeys_run_due
 from automation.tests.factories import journey
+from crm.airtable_sync import airtable_sync_start
+from crm.data_tasks import airtable_sync, airtable_sync_run
 from crm.imports import import_run_create, import_run_start
-from crm.models import Contact, ImportRun
+from crm.models import Contact, ImportRun, Topic
 from crm.privacy import contact_erase
-from crm.services import contact_update
+from crm.services import contact_update, enrichment_run_create, enrichment_run_process
 from crm.tests.factories import ContactFactory
+from crm.tests.providers import providers_set_up
+from crm.tests.test_airtable import airtable, upsert_answer  # noqa: F401 (a fixture)
 from gateways import services as gateway_services
 from gateways.capabilities import Capability
+from media.models import Asset
+from media.tests.factories import AssetFactory
 from webhooks.services import subscription_create
 
 pytestmark = pytest.mark.django_db
@@ -256,6 +262,7 @@ def test_the_audit_page_is_for_admins_and_filters(client, make_user):
     assert page.status_code == 200
     assert str(ann) in page.content.decode()
     assert "No change recorded matches" in client.get("/audit/", {"q": "nobody-by-this-name"}).content.decode()
+    assert client.post("/audit/", {"q": "Findable"}).status_code == 405
 
 
 def test_a_contact_page_shows_its_change_history(client, make_user):
@@ -327,3 +334,76 @@ def test_every_command_of_ours_names_itself_in_the_audit_log():
     plain = [name for name, app in ours.items()
              if not issubclass(importlib.import_module(f"{app}.management.commands.{name}").Command, AuditedCommand)]
     assert plain == []
+
+
+def test_an_enrichment_run_logs_one_entry_with_its_count_and_its_run(httpserver, make_user, settings):
+    settings.CRM_ENRICHMENT_BATCH_SIZE = 2
+    mia = make_user("mia", role="Marketer")
+    people = [ContactFactory(email=f"{name}@acme.io") for name in ("ann", "bob", "nobody", "dead")]
+    providers_set_up(httpserver)
+    run = enrichment_run_create(all_new=True, enqueue=False, by=mia)
+    run = enrichment_run_process(run_id=run.pk)
+    assert run.verified == 4
+    [entry] = operations()
+    assert entry.object_repr == f"Enriched by run {run.pk}: 4 contacts"
+    assert (entry.actor, entry.additional_data["count"], entry.additional_data["enriched"]) == (mia, 4, run.enriched)
+    assert entry.additional_data["run"] == {"id": run.pk, "kind": "enrichment run",
+                                            "url": f"/contacts/enrichment/{run.pk}/"}
+    # Two batches, four contacts changed: still one entry, and none in the contacts' own histories.
+    assert all(len(entries_of(person)) == 1 for person in people)
+
+
+def test_an_airtable_push_logs_one_entry_with_its_count_and_its_run(airtable, make_user):  # noqa: F811
+    mia = make_user("mia", role="Marketer")
+    ContactFactory.create_batch(3)
+    airtable.expect_request("/v0/appBase123/Contacts", method="PATCH").respond_with_handler(upsert_answer)
+    run = airtable_sync_start(full=True, by=mia)
+    airtable_sync_run(run.pk, full=True)
+    [entry] = operations()
+    assert entry.object_repr == "Pushed to Airtable: 3 contacts"
+    assert (entry.actor, entry.additional_data["created"], entry.additional_data["refused"]) == (mia, 3, 0)
+    assert entry.additional_data["run"]["id"] == run.pk
+    airtable_sync()  # the scheduled push: nobody asked, no run, still one entry
+    assert [e.additional_data.get("run") for e in operations()] == [entry.additional_data["run"], None]
+
+
+def test_tags_and_topics_of_one_contact_are_in_its_history_and_its_page(api_as, client):
+    """Through the API: a contact created with tags and topics, its topics changed, one tag added and
+    one taken off through the bulk endpoints naming it alone."""
+    Topic.objects.create(name="Pricing", slug="pricing")
+    Topic.objects.create(name="Events", slug="events")
+    api = api_as("Marketer")
+    created = api.post("/api/contacts/", {"email": "ann@example.com", "new_tags": ["vip", "fair"],
+                                          "topics": ["pricing"]}, format="json")
+    assert created.status_code == 201, created.content
+    ann = Contact.objects.get(email="ann@example.com")
+    assert api.patch(f"/api/contacts/{ann.pk}/", {"topics": ["events"]}, format="json").status_code == 200
+    assert api.post("/api/contacts/bulk-tag/", {"contact_ids": [ann.pk], "tags": ["press"]},
+                    format="json").json() == {"added": 1}
+    assert api.post("/api/contacts/bulk-untag/", {"contact_ids": [ann.pk], "tags": ["fair"]},
+                    format="json").json() == {"removed": 1}
+    m2m = [(field, change["operation"], change["objects"]) for entry in entries_of(ann)
+           for field, change in entry.changes_dict.items() if isinstance(change, dict)]
+    assert m2m == [("tags", "add", ["fair", "vip"]), ("topics", "add", ["Pricing"]),
+                   ("topics", "delete", ["Pricing"]), ("topics", "add", ["Events"]),
+                   ("tags", "add", ["press"]), ("tags", "delete", ["fair"])]
+    assert all(entry.actor == api.user for entry in entries_of(ann))
+    assert operations() == []  # one contact: its own history, not an operation entry
+
+    client.force_login(api.user)
+    history = client.get(f"/contacts/{ann.pk}/").content.decode()
+    assert "added <ins>press</ins>" in history and "taken off <del>fair</del>" in history
+
+
+def test_tagging_many_contacts_or_assets_is_one_entry_for_the_operation(api_as, make_user):
+    people = ContactFactory.create_batch(3)
+    api = api_as("Marketer")
+    api.post("/api/contacts/bulk-tag/", {"contact_ids": [c.pk for c in people], "tags": ["press"]}, format="json")
+    [entry] = operations()
+    assert (entry.object_repr, entry.actor) == ("Tagged press: 3 contacts", api.user)
+    assert all(len(entries_of(person)) == 1 for person in people)
+    assets = AssetFactory.create_batch(4)
+    assert api.post("/api/assets/bulk-tag/", {"ids": [a.pk for a in assets], "tags": ["q4"]},
+                    format="json").status_code == 200
+    [tagged] = LogEntry.objects.get_for_model(Asset).filter(object_pk="")
+    assert (tagged.object_repr, tagged.additional_data["count"], tagged.actor) == ("Tagged q4: 4 assets", 4, api.user)

@@ -29,12 +29,18 @@ class PeriodSerializer(serializers.Serializer):
 
 
 class AnomalyPeriodSerializer(PeriodSerializer):
-    """As PeriodSerializer, at most a year: each day is judged against the eight weeks before it."""
+    """As PeriodSerializer, at most a year by day and a month by hour: each day or hour is judged against
+    the eight weeks before it."""
+
+    resolution = serializers.ChoiceField(choices=["day", "hour"], default="day",
+                                         help_text="Judge daily figures, or hourly ones (hour of the week).")
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
         if (attrs["end"] - attrs["start"]).days > 366:
             raise serializers.ValidationError({"start": "Unusual days are looked for over a year at most."})
+        if attrs.get("resolution") == "hour" and (attrs["end"] - attrs["start"]).days > 31:
+            raise serializers.ValidationError({"start": "Unusual hours are looked for over a month at most."})
         return attrs
 
 

@@ -19,6 +19,7 @@ from analytics.api import serializers as s
 from analytics.api.renderers import CSVRenderer
 from analytics.models import ContactScore
 from analytics.reports.anomalies import anomalies_report
+from analytics.reports.anomalies_hourly import hourly_anomalies_report, local_day_bounds
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services import contact_score_one
 from analytics.services.runs import rollup_rebuild_start, scores_recompute_start
@@ -60,13 +61,16 @@ class OverviewView(ReportView):
 
 
 class AnomaliesView(ReportView):
-    """Days when a watched daily figure broke from the same weekday of the previous weeks."""
+    """Days (or, with ?resolution=hour, hours) when a watched figure broke from the same weekday (or hour of
+    the week) of the previous weeks."""
 
     csv_filename = "unusual-days"
 
     @extend_schema(parameters=[s.AnomalyPeriodSerializer], responses=dict)
     def get(self, request):
         period = _query(s.AnomalyPeriodSerializer, request)
+        if period["resolution"] == "hour":
+            return Response(hourly_anomalies_report(**local_day_bounds(period["start"], period["end"])))
         return Response(anomalies_report(start=period["start"], end=period["end"]))
 
     def csv_table(self, data):

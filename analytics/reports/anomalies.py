@@ -84,7 +84,7 @@ def detector_settings() -> Settings:
 @dataclass(frozen=True)
 class Anomaly:
     series: str
-    day: dt.date
+    day: dt.date  # or, for an hourly series, the hour's local start (a naive datetime)
     value: float
     expected: float
     units: float  # robust units, signed: negative for a drop
@@ -231,14 +231,22 @@ def likely_causes(days: set[dt.date]) -> dict[dt.date, list[str]]:
 
 def anomalies_report(*, start: dt.date, end: dt.date) -> dict:
     """The unusual days of every watched series in the period, with what is known to have caused them."""
-    found = anomalies_between(start, end)
-    causes = likely_causes({a.day for a in found})
-    return {"start": start, "end": end, "anomalies": [
-        {"series": a.series, "label": SERIES[a.series].label, "kind": SERIES[a.series].kind, "day": a.day,
-         "direction": a.direction, "value": a.value, "expected": a.expected, "units": round(a.units, 2),
-         "value_text": _formatted(a.series, a.value), "expected_text": _formatted(a.series, a.expected),
-         "change": a.change if math.isfinite(a.change) else None, "likely_causes": causes.get(a.day, [])}
-        for a in found]}
+    return {"start": start, "end": end, "resolution": "day", "anomalies": anomaly_rows(anomalies_between(start, end))}
+
+
+def anomaly_rows(found: list[Anomaly]) -> list[dict]:
+    """Anomalies as the API, pages and CSV show them. An hourly anomaly's `day` is its hour (a datetime):
+    its likely causes are those known on that day."""
+    causes = likely_causes({_day_of(a.day) for a in found})
+    return [{"series": a.series, "label": SERIES[a.series].label, "kind": SERIES[a.series].kind, "day": a.day,
+             "direction": a.direction, "value": a.value, "expected": a.expected, "units": round(a.units, 2),
+             "value_text": _formatted(a.series, a.value), "expected_text": _formatted(a.series, a.expected),
+             "change": a.change if math.isfinite(a.change) else None,
+             "likely_causes": causes.get(_day_of(a.day), [])} for a in found]
+
+
+def _day_of(moment: dt.date) -> dt.date:
+    return moment.date() if isinstance(moment, dt.datetime) else moment
 
 
 def _formatted(series: str, value: float) -> str:

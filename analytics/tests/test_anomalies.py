@@ -1,6 +1,6 @@
-"""Unusual days: the detector on synthetic series with a weekly rhythm (recall and false alarms against the
-goal of issue #22), thin data, and the real path from engagement events through the roll-up to the API,
-the pages and an alert."""
+"""Unusual days and hours: the detectors on synthetic series with a weekly (and daily) rhythm (recall and
+false alarms against the goal of issue #22), thin data, and the real path from engagement events (through
+the roll-up, for days) to the API, the pages and an alert."""
 
 import datetime as dt
 import random
@@ -9,20 +9,27 @@ import pytest
 from django.utils import timezone
 
 from analytics.reports.anomalies import Settings, detect
+from analytics.reports.anomalies_hourly import detect_hourly
 from analytics.services import rollup_fold
 from analytics.services.zones import team_zone
-from analytics.tests.synthetic import score_detector, synthetic_series
+from analytics.tests.synthetic import HOUR_SHAPE, WEEKDAY_SHAPE, score_detector, score_hourly_detector, synthetic_series
 from crm.models import EngagementEvent
 from crm.tests.factories import ContactFactory
 from publishing.email.models import EmailCampaignEvent
 from publishing.tests.email.factories import EmailCampaignFactory
 
 
-def test_injected_drops_and_spikes_are_found_with_few_false_alarms():
-    """40 series of a year (levels 300 to 30,000 a day, 10% day-to-day noise over Poisson counts, a
-    weekly shape, a slow drift), two injected anomalies a month: drops to 10–55%, spikes to 1.8–4×."""
-    score = score_detector(seed=7, series=40, noise=0.1)
-    assert score.injected > 600
+@pytest.mark.parametrize(("scorer", "series", "least_injected"), [
+    # 40 series of a year by day (levels 300 to 30,000 a day, 10% day-to-day noise over Poisson counts, a
+    # weekly shape, a slow drift), two injected anomalies a month: drops to 10–55%, spikes to 1.8–4×.
+    (score_detector, 40, 600),
+    # 9 series of a year by hour (4,300 to 110,000 a day, 10% hour-to-hour noise, a weekly and a daily
+    # shape, the same drift and anomalies): the goal holds for 720 judged hours a month as for 30 days.
+    (score_hourly_detector, 9, 150),
+], ids=["daily", "hourly"])
+def test_injected_drops_and_spikes_are_found_with_few_false_alarms(scorer, series, least_injected):
+    score = scorer(seed=7, series=series, noise=0.1)
+    assert score.injected > least_injected
     assert score.recall >= 0.9, score.missed[:10]
     assert score.false_alarms_per_series_month <= 1.0
 
@@ -107,4 +114,57 @@ def test_unusual_days_reach_the_api_the_pages_and_the_csv(click_spike_yesterday,
 
 def test_a_year_at_most_and_bad_dates_are_field_errors(api_as):
     response = api_as("Analyst").get("/api/analytics/anomalies/?start=2024-01-01&end=2026-01-01")
+    assert response.status_code == 400 and "start" in response.json()["fields"]
+
+
+def test_a_steady_hour_of_week_rhythm_is_not_an_anomaly_and_thin_hours_never_drop():
+    start = dt.datetime(2026, 1, 5)  # a Monday
+    values = {start + dt.timedelta(hours=n): 100.0 * HOUR_SHAPE[n % 24] * WEEKDAY_SHAPE[(n // 24) % 7]
+              for n in range(24 * 7 * 10)}
+    assert detect_hourly(values) == []
+    tuesday_ten = start + dt.timedelta(weeks=9, days=1, hours=10)
+    values[tuesday_ten] = 30.0  # a night's figure at ten in the morning
+    [found] = detect_hourly(values, floor=20)
+    assert (found.day, found.direction, found.expected) == (tuesday_ten, "drop", 187.5)
+    night = start + dt.timedelta(weeks=9, days=6, hours=3)  # a Sunday at 3: about 7 expected
+    values[night] = 0.0
+    assert night not in {a.day for a in detect_hourly(values, floor=20)}
+
+
+@pytest.fixture
+def click_spike_last_hour(db, monkeypatch):
+    """Six weeks of clicks, about 25 an hour, then 200 in the last whole hour; the clock is held at half
+    past the hour so that "the last whole hour" cannot move while the test runs."""
+    zone = team_zone()
+    now = timezone.now().astimezone(zone).replace(minute=30, second=0, microsecond=0)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    last_hour = now.replace(minute=0) - dt.timedelta(hours=1)
+    contact = ContactFactory()
+    rows = []
+    moment = (last_hour - dt.timedelta(days=44)).astimezone(dt.UTC)
+    while moment <= last_hour:
+        count = 200 if moment == last_hour else 25 + moment.hour % 3
+        rows += [EngagementEvent(contact=contact, kind="clicked", occurred_at=moment + dt.timedelta(minutes=10),
+                                 channel="email") for _ in range(count)]
+        moment += dt.timedelta(hours=1)
+    EngagementEvent.objects.bulk_create(rows, batch_size=2000)
+    return last_hour.replace(tzinfo=None)
+
+
+def test_an_unusual_hour_reaches_the_api_and_the_overview(click_spike_last_hour, api_as, client, make_user):
+    last_hour = click_spike_last_hour
+    body = api_as("Analyst").get("/api/analytics/anomalies/?resolution=hour").json()
+    assert body["resolution"] == "hour"
+    [spike] = body["anomalies"]
+    assert (spike["series"], spike["direction"], spike["value"]) == ("clicks", "spike", 200.0)
+    assert spike["day"].startswith(last_hour.isoformat())
+
+    client.force_login(make_user("ana", role="Analyst"))
+    overview = client.get("/analytics/").content.decode()
+    assert 'id="unusual-hours"' in overview
+    assert f'{last_hour:%H}:00</td><td>Traffic from tracked links (clicks)' in overview
+
+
+def test_a_month_at_most_by_hour(api_as):
+    response = api_as("Analyst").get("/api/analytics/anomalies/?resolution=hour&start=2026-01-01&end=2026-03-01")
     assert response.status_code == 400 and "start" in response.json()["fields"]

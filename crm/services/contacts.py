@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+from auditlog.context import auditlog_disabled
+from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
@@ -185,11 +187,16 @@ def contacts_tag(*, contacts, tag_names: Iterable[str], audit_details: dict | No
         f"INSERT INTO {table} (contact_id, tag_id) SELECT picked.id, %s FROM ({ids_sql}) picked "  # noqa: S608
         f"WHERE NOT EXISTS (SELECT 1 FROM {table} link WHERE link.contact_id = picked.id AND link.tag_id = %s)"
     )
+    tagged = []
     with connection.cursor() as cursor:
         for tag in _tags_for(tag_names, create=True):
             cursor.execute(sql, [tag.pk, *params, tag.pk])
             added += cursor.rowcount
-    if added:
+            tagged += [tag] if cursor.rowcount else []
+    one = _one_contact(contacts) if added else None
+    if one is not None:
+        _audit_tags_of_one(one, tagged, "add", details=audit_details)
+    elif added:
         audit_operation(model=Contact, action=f"Tagged {', '.join(sorted(tag_names))}", count=added,
                         details=audit_details)
     return added
@@ -198,13 +205,35 @@ def contacts_tag(*, contacts, tag_names: Iterable[str], audit_details: dict | No
 @transaction.atomic
 def contacts_untag(*, contacts, tag_names: Iterable[str], audit_details: dict | None = None) -> int:
     tags = _tags_for(tag_names, create=False)
-    deleted, _ = Contact.tags.through.objects.filter(
-        contact_id__in=contact_queryset(contacts).order_by().values("pk"), tag__in=tags
-    ).delete()
-    if deleted:
+    links = Contact.tags.through.objects.filter(contact_id__in=contact_queryset(contacts).order_by().values("pk"),
+                                                tag__in=tags)
+    one = _one_contact(contacts)
+    untagged = [link.tag for link in links.select_related("tag")] if one is not None else []
+    deleted, _ = links.delete()
+    if deleted and one is not None:
+        _audit_tags_of_one(one, untagged, "delete", details=audit_details)
+    elif deleted:
         audit_operation(model=Contact, action=f"Untagged {', '.join(sorted(t.name for t in tags))}", count=deleted,
                         details=audit_details)
     return deleted
+
+
+def _one_contact(contacts) -> int | None:
+    """The id when a tagging names one contact (its page, the API, a form): the tags then go into that
+    contact's own history, as a change of its tags; anything larger is one entry for the operation."""
+    if isinstance(contacts, (list, tuple)):
+        return getattr(contacts[0], "pk", contacts[0]) if len(contacts) == 1 else None
+    two = list(contact_queryset(contacts).order_by().values_list("pk", flat=True)[:2])
+    return two[0] if len(two) == 1 else None
+
+
+def _audit_tags_of_one(contact_id: int, tags: list[Tag], operation: str, *, details: dict | None) -> None:
+    if auditlog_disabled.get():  # inside audit_quietly(), as the receiver of tags.add() would be
+        return
+    contact = Contact.objects.get(pk=contact_id)
+    # The same entry django-auditlog writes for tags.add() and tags.remove() (m2m_fields in settings).
+    LogEntry.objects.log_m2m_changes(Tag.objects.filter(pk__in=[tag.pk for tag in tags]).order_by("name"), contact,
+                                     operation, "tags", **({"additional_data": dict(details)} if details else {}))
 
 
 def _company_for(*, contact: Contact, name: str, domain: str) -> Company | None:

@@ -13,9 +13,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from aicmo_site.audit import audit_operation, audit_quietly
 from aicmo_site.errors import DomainError
 from aicmo_site.transitions import Workflow
 from crm import conf
@@ -146,7 +148,21 @@ def enrichment_run_cancel(*, run: EnrichmentRun, by=None) -> EnrichmentRun:
     run.items.filter(status=EnrichmentItemStatus.QUEUED).update(status=EnrichmentItemStatus.SKIPPED,
                                                                 detail="run canceled")
     run = _run_move(run, RunStatus.CANCELED, by=by, finished_at=timezone.now())
-    return _counts_refresh(run)
+    run = _counts_refresh(run)
+    _audit_run(run, by=by)
+    return run
+
+
+def _audit_run(run: EnrichmentRun, *, by=None) -> None:
+    """One audit entry for the contacts a run changed (found by a provider, or given a verdict), with
+    the link to the run that lists each one and what it got."""
+    changed = run.items.filter(Q(enriched=True) | Q(status=EnrichmentItemStatus.VERIFIED)).count()
+    if not changed:
+        return
+    action = "Verified by run" if run.scope.get("verify_only") else "Enriched by run"
+    audit_operation(model=Contact, action=f"{action} {run.pk}", count=changed, by=by or run.requested_by, run=run,
+                    link=reverse("crm:enrichment-run", args=[run.pk]),
+                    details={"enriched": run.enriched, "verified": run.verified, "status": run.status})
 
 
 def _lease() -> timedelta:
@@ -238,6 +254,13 @@ def _apply_one(contact: Contact, person, verdict) -> tuple[str, str]:
 
 @transaction.atomic
 def _apply_batch(items: list[EnrichmentRunItem], people: dict, verdicts: dict) -> None:
+    """The contacts' changes are logged once for the whole run when it ends (`_audit_run`), not one
+    entry per contact."""
+    with audit_quietly():
+        _apply_each(items, people, verdicts)
+
+
+def _apply_each(items: list[EnrichmentRunItem], people: dict, verdicts: dict) -> None:
     for item in items:
         person = people.get(item.contact_id)
         item.status, detail = _apply_one(item.contact, person, verdicts.get(item.contact_id))
@@ -264,7 +287,9 @@ def _run_settle(run_id: int, *, waiting_for: Exception | None = None) -> Enrichm
     if not run.queued:
         error = f"Gave up on {run.failed} contacts after provider outages: {waiting_for}"[:2000] \
             if waiting_for is not None else ""
-        return _run_move(run, RunStatus.COMPLETED, finished_at=timezone.now(), error=error)
+        run = _run_move(run, RunStatus.COMPLETED, finished_at=timezone.now(), error=error)
+        _audit_run(run)
+        return run
     # Contacts still claimed by another worker: that worker settles the run.
     return run
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 
+from aicmo_site.audit import audit_operation
 from aicmo_site.errors import ConflictError, DomainError
 from media.choices import AssetKindChoices
 from media.conf import media_setting
@@ -153,6 +154,8 @@ def asset_tags_add(*, assets, tags) -> int:
     through = Asset.tags.through
     links = [through(asset_id=asset_id, assettag_id=tag.pk) for asset_id in asset_ids for tag in wanted]
     through.objects.bulk_create(links, ignore_conflicts=True)
+    audit_operation(model=Asset, action=f"Tagged {', '.join(sorted(tag.name for tag in wanted))}",
+                    count=len(asset_ids))
     return len(asset_ids)
 
 

@@ -1,5 +1,6 @@
-"""A newsletter template, personalised by topic, last month's newsletter as history, and a draft email
-campaign to the demo's engaged contacts (idempotent).
+"""A newsletter template, personalised by topic, last month's newsletter as history, a draft email
+campaign to the demo's engaged contacts, and a brand kit with a stored MJML layout that an announcement
+template is written in (idempotent).
 
 The draft is left a draft: the demo has no real sending account, and the pre-send checklist says so. The
 history is a finished send whose deliveries exist, and whose opens, clicks and conversions are recorded
@@ -15,12 +16,16 @@ from crm.choices import EventKind
 from crm.demo import COMPANIES, seed_topics
 from crm.models import Segment
 from crm.services import contact_record_event
+from media.choices import AssetKindChoices, AssetStatusChoices
+from media.models import Asset
 from publishing.choices import CampaignStatus
 from publishing.email import conf
-from publishing.email.choices import DeliveryStatus, SendStatus
+from publishing.email.brand import BRAND_KIT_PK, STARTER_LAYOUT
+from publishing.email.choices import DeliveryStatus, SendStatus, TemplateFormat
 from publishing.email.composing import LinkBook
-from publishing.email.models import EmailCampaign, EmailDelivery, EmailLink, EmailTemplate
+from publishing.email.models import BrandKit, EmailCampaign, EmailDelivery, EmailLayout, EmailLink, EmailTemplate
 from publishing.email.services import email_block_create, email_campaign_set_up, email_template_create
+from publishing.email.services.brand import brand_kit_update, email_layout_create
 from publishing.email.services.campaigns import audience_queryset, email_campaign_transition
 from publishing.email.services.feedback import delivery_record_click, delivery_record_open
 from publishing.models import Campaign
@@ -90,8 +95,42 @@ def _past_send(marketer, template: EmailTemplate) -> None:
                                      source_id=str(delivery.pk))
 
 
+BRAND_LAYOUT = "Brand layout"
+ANNOUNCEMENT = "Product announcement"
+# The announcement fills the layout's `content` block; the layout brings the logo, colours, fonts, the
+# postal address, the social links and the unsubscribe link.
+ANNOUNCEMENT_BODY = (
+    "{% block content %}"
+    '<mj-text font-size="22px" font-family="{{ brand.fonts.heading }}">The spring release is here</mj-text>'
+    '<mj-text>Hi {{ contact.first_name|default:"there" }}, imports are faster, the content calendar is new '
+    "and every channel publishes in one click.</mj-text>"
+    '<mj-button background-color="{{ brand.colours.secondary }}" href="https://example.com/blog/spring-release">'
+    "See what changed</mj-button>"
+    "{% endblock %}"
+)
+
+
+def _brand(marketer) -> EmailLayout:
+    """The brand kit (the approved demo picture as its logo when there is one) and the layout from the
+    "New layout" starter, once each."""
+    if not BrandKit.objects.filter(pk=BRAND_KIT_PK).exists():
+        logo = (Asset.objects.filter(kind=AssetKindChoices.IMAGE, status=AssetStatusChoices.APPROVED)
+                .order_by("pk").first())
+        brand_kit_update(by=marketer, name="AICMO demo", logo=logo, primary_colour="#1e3a8a",
+                         secondary_colour="#0e9f6e",
+                         footer_address="AICMO Demo Ltd\n12 Harbour Street\nBristol BS1 4QA",
+                         website_url="https://example.com", linkedin_url="https://www.linkedin.com/company/example")
+    return EmailLayout.objects.filter(name=BRAND_LAYOUT).first() or email_layout_create(
+        by=marketer, name=BRAND_LAYOUT, format=TemplateFormat.MJML, body=STARTER_LAYOUT)
+
+
 def seed() -> str:
     marketer = get_user_model().objects.filter(username="marketer").first()
+    layout = _brand(marketer)
+    if not EmailTemplate.objects.filter(name=ANNOUNCEMENT).exists():
+        email_template_create(by=marketer, name=ANNOUNCEMENT, subject="The spring release is here",
+                              preheader="Faster imports, a content calendar, one-click publishing",
+                              format=TemplateFormat.MJML, layout=layout, html_body=ANNOUNCEMENT_BODY)
     template = EmailTemplate.objects.filter(name="Monthly newsletter").first() or email_template_create(
         by=marketer, name="Monthly newsletter", subject='News for {{ contact.first_name|default:"you" }}',
         preheader="What shipped this month", html_body=HTML, text_body="")
@@ -104,4 +143,5 @@ def seed() -> str:
             audience={"segment_ids": [segment.pk]} if segment else {})
         email_campaign_set_up(campaign=campaign, template=template, by=marketer,
                               from_email="news@aicmo.example", from_name="AICMO demo")
-    return f"{EmailTemplate.objects.count()} email templates, {EmailCampaign.objects.count()} email campaigns"
+    return (f"{EmailTemplate.objects.count()} email templates ({layout.templates.count()} in the {BRAND_LAYOUT}), "
+            f"{EmailCampaign.objects.count()} email campaigns")

@@ -285,7 +285,8 @@ class EmailDelivery(models.Model):
 class InboundEvent(models.Model):
     """A provider event or inbox message, recorded once by its id so a replay changes nothing."""
 
-    source = models.CharField(max_length=40, help_text='"webhook" or "inbox:<account id>"')
+    source = models.CharField(max_length=40, help_text='"webhook", "ses" (Amazon SES notifications through SNS) '
+                                                        'or "inbox:<account id>"')
     event_id = models.CharField(max_length=255)
     kind = models.CharField(max_length=12, choices=InboundEventKind.choices)
     delivery = models.ForeignKey(EmailDelivery, null=True, blank=True, on_delete=models.SET_NULL,

@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from aicmo_site.audit import audit_operation
 from aicmo_site.models import RetentionKind
+from aicmo_site.retention import retention_time_up
 from publishing.email.choices import DELIVERY_TERMINAL
 from publishing.email.models import EmailDelivery, InboundEvent
 
@@ -36,7 +37,7 @@ def _deliveries_apply(*, policy, cutoff, dry_run: bool, batch_size: int) -> int:
         return deliveries.count() + reports.count()
     trimmed = 0
     for queryset, changes in ((deliveries, _TRIMMED), (reports, {"detail": {}})):
-        while True:
+        while not retention_time_up():
             with transaction.atomic():
                 ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size])
                 if not ids:

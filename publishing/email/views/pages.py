@@ -18,6 +18,7 @@ from aicmo_site.transitions import available_action_names
 from crm.models import Suppression
 from publishing.email import selectors, services
 from publishing.email.choices import DeliveryStatus, SendStatus
+from publishing.email.dark_mode import dark_mode_findings, dark_preview
 from publishing.email.filters import EmailCampaignFilterSet
 from publishing.email.forms import EmailPreviewForm, EmailTestSendForm
 from publishing.email.models import ABTest, ABVariant, EmailCampaign, EmailDelivery
@@ -185,4 +186,5 @@ def send_preview(request, campaign_id: int):
     ]
     return render(request, "publishing/email/send_preview.html", {
         "send": email_campaign, "preview_form": preview_form, "test_form": test_form, "rendered": rendered,
-        "contact": contact, "variants": variants})
+        "contact": contact, "variants": variants, "dark_html": dark_preview(rendered.html),
+        "dark_findings": dark_mode_findings(rendered.html)})

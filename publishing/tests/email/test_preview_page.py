@@ -25,6 +25,12 @@ def test_preview_shows_the_email_as_the_chosen_contact_reads_it(logged_in):
     # The email's HTML is shown escaped inside a sandboxed srcdoc, never as part of the back office's own page.
     assert b"<iframe title=\"HTML version\" sandbox srcdoc=\"&lt;" in page.content
     assert b"Send a test" not in page.content  # an analyst may look, not send
+    # At phone and desktop widths and in dark mode, as the template's own preview shows it.
+    html = page.content.decode()
+    assert 'title="HTML version at phone width" sandbox srcdoc="&lt;' in html and 'data-width="390"' in html
+    assert 'data-width="800"' in html
+    assert 'title="HTML version in dark mode"' in html and 'id="dark-findings"' in html
+    assert page.context["dark_findings"]
 
 
 def test_an_unknown_contact_is_a_form_error_and_sample_data_is_shown(logged_in):
