@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('publishing', '0020_brand_kit_and_layouts'),
+        ('publishing', '0021_campaign_reading_grade'),
     ]
 
     operations = [
