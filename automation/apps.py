@@ -9,7 +9,10 @@ class AutomationConfig(AppConfig):
     verbose_name = "Automation"
 
     def ready(self):
-        from automation.tasks import on_event_recorded
+        from automation.tasks import on_event_recorded, on_tags_adding
+        from crm.models import Tag
         from crm.services.engagement import event_recorded
+        from crm.tagging import tags_adding
 
         event_recorded.connect(on_event_recorded, dispatch_uid="automation-event-waits")
+        tags_adding.connect(on_tags_adding, sender=Tag, dispatch_uid="automation-tag-entries")

@@ -78,6 +78,7 @@ class TriggerKind(models.TextChoices):
     EVENT = "event", "An engagement event"
     LIFECYCLE = "lifecycle", "Reaches a lifecycle stage"
     DATE = "date_field", "A date of theirs comes round"
+    TAG_ADDED = "tag_added", "Gets a tag"
     MANUAL = "manual", "Added by hand, the API or an import"
 
 

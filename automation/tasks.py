@@ -12,6 +12,7 @@ from automation.services import (
     journeys_date_entries_apply,
     journeys_event_waits_release,
     journeys_run_due,
+    journeys_tag_entries,
     journeys_triggers_apply,
     notifications,
 )
@@ -40,6 +41,10 @@ def on_event_recorded(sender, *, contact_id: int, kind: str, **kwargs) -> None:
     if JourneyEnrolment.objects.filter(contact_id=contact_id, status=EnrolmentStatus.AWAITING).exists():
         async_task("automation.tasks.journey_event_waits_release", contact_id)
 
+
+def on_tags_adding(sender, *, tag, contacts, **kwargs) -> None:
+    """crm's tags_adding, inside the tagging transaction: enrol in journeys starting on that tag."""
+    journeys_tag_entries(tag_name=tag.name, contacts=contacts)
 
 
 def journeys_date_entries() -> int:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from crm.choices import (
     RUN_TERMINAL,
@@ -41,6 +42,7 @@ from crm.choices import (
 from crm.imports.merging import ChunkCounts, new_contact_sources
 from crm.imports.validating import SCALAR_FIELDS, ContactRow
 from crm.models import Company, Contact, ImportRun, Tag, Topic
+from crm.tagging import tags_adding, tags_adding_send
 
 CHUNK_ROWS = 20_000
 STAGING = "crm_import_staging"
@@ -256,8 +258,11 @@ def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
         if staged.tags:
             cursor.execute(f"INSERT INTO {Tag._meta.db_table} (name, color) SELECT unnest(%s::text[]), '' "  # noqa: S608
                            "ON CONFLICT (name) DO NOTHING", [staged.tags])
+        watched = _tags_watched(staged)
+        last_stored = _tags_announce(watched, staged.table)
         cursor.execute(_merge_and_link_sql(policy, topics=staged.topics, table=staged.table), [staged.domains])
         created, merged = cursor.fetchone()
+        _tags_announce(watched, staged.table, created_after=last_stored)
         if policy != ImportPolicy.UPDATE:
             cursor.execute(_links_sql(Contact._meta.db_table, table=staged.table))
             if staged.topics:
@@ -265,6 +270,32 @@ def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
     if policy == ImportPolicy.UPDATE:
         return ChunkCounts(created=created, updated=merged - created)
     return ChunkCounts(created=created, skipped=staged.rows - created)
+
+
+def _tags_watched(staged: StagedChunk) -> list[Tag]:
+    if not staged.tags or not tags_adding.has_listeners(Tag):
+        return []
+    return list(Tag.objects.filter(name__in=staged.tags))
+
+
+def _tags_announce(tags: list[Tag], table: str, *, created_after: int | None = None) -> int | None:
+    """The chunk's contacts about to get each tag, for tags_adding's listeners: before the merge the stored
+    ones without it (their links not written yet); after it those the merge created, whose ids are past
+    the last stored one (returned by the first call) and who had no tag before. The merge writes their
+    links in its own statement, hence the two calls around it."""
+    if not tags:
+        return None
+    contact = Contact._meta.db_table
+    created = created_after is not None
+    if not created:
+        created_after = Contact.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    which = "c.id > %s" if created else "c.id <= %s"
+    for tag in tags:
+        # A quoted table name and the staging table's own; every value is a parameter.
+        staged = RawSQL(f"SELECT c.id FROM {contact} c JOIN {table} s ON c.email = s.email "  # noqa: S608, S611
+                        f"WHERE %s = ANY(s.tags) AND {which}", [tag.name, created_after])
+        tags_adding_send(tag, Contact.objects.filter(pk__in=staged), untagged=created)
+    return created_after
 
 
 class Stager:

@@ -10,6 +10,7 @@ from crm.choices import FieldSource, ImportPolicy
 from crm.imports.merging import ChunkCounts, custom_source_key, is_manual, new_contact_sources
 from crm.imports.validating import SCALAR_FIELDS, ContactRow
 from crm.models import Company, Contact, Tag, Topic
+from crm.tagging import tags_adding_send
 
 CHUNK_ROWS = 500
 _UPDATED_FIELDS = [*(f for f in SCALAR_FIELDS if f != "company"), "company", "custom_fields", "field_sources",
@@ -85,7 +86,11 @@ def _tag(rows: list[ContactRow], contact_ids: dict[str, int]) -> None:
     if not names:
         return
     Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
-    tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+    tags = Tag.objects.filter(name__in=names).in_bulk(field_name="name")
+    for name, tag in tags.items():
+        tags_adding_send(tag, Contact.objects.filter(pk__in={contact_ids[row.email] for row in rows
+                                                             if name in row.tags}))
+    tag_ids = {name: tag.pk for name, tag in tags.items()}
     through = Contact.tags.through
     links = [through(contact_id=contact_ids[row.email], tag_id=tag_ids[name]) for row in rows for name in row.tags]
     through.objects.bulk_create(links, ignore_conflicts=True)
