@@ -33,8 +33,8 @@ from automation.choices import (
 )
 from automation.models import Journey, JourneyEnrolment, JourneySegmentMember
 from automation.services.enrolment import journey_enrol
-from crm.choices import ConsentStatus, LifecycleStatus
-from crm.models import Contact, EngagementEvent, LifecycleTransition, Segment
+from crm.choices import ConsentStatus, ImportedRows, LifecycleStatus
+from crm.models import Contact, EngagementEvent, ImportRun, LifecycleTransition, Segment
 from crm.selectors import segment_queryset
 
 # How late an event's transaction may commit after its recorded time and still be seen.
@@ -116,6 +116,18 @@ def journeys_tag_entries(*, tag_name: str, contacts) -> int:
                for trigger in journey.entry_triggers):
             enrolled += journey_enrol(journey=journey, contacts=contacts, source=f"tag:{tag_name}")
     return enrolled
+
+
+def journey_import_entries(*, run: ImportRun, created, updated) -> int:
+    """An import's chunk: its created and/or updated contacts (as the run asks) enter the run's journey. A
+    journey paused or archived since the import was asked for takes no one."""
+    journey = Journey.objects.filter(pk=run.journey_id, status=JourneyStatus.ACTIVE).first()
+    if journey is None:
+        return 0
+    new, stored = Q(pk__in=created.values("pk")), Q(pk__in=updated.values("pk"))
+    picked = {ImportedRows.CREATED: new, ImportedRows.UPDATED: stored,
+              ImportedRows.BOTH: new | stored}[run.journey_rows]
+    return journey_enrol(journey=journey, contacts=Contact.objects.filter(picked), source=f"import:{run.pk}")
 
 
 def journeys_date_entries_apply(*, today: date | None = None) -> int:
