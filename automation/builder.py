@@ -153,7 +153,7 @@ def row_panels(row: dict, index: int, choices: dict) -> list[dict]:
     disabled (not posted) until the marketer picks that kind."""
     sources = {"email_template": choices["templates"], "segment": choices["segments"],
                "lifecycle": choices["stages"], "list": choices["lists"], "subscription": choices["subscriptions"],
-               "user": choices["users"], "journey": choices["journeys"]}
+               "user": choices["users"], "journey": choices["journeys"], "slack_account": choices["slack_accounts"]}
     panels = []
     for kind, label in StepKind.choices:
         current = kind == row["kind"]

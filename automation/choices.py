@@ -125,7 +125,7 @@ class StepSetting:
 
 
 # Settings the builder offers as a list of names and keeps as the id of what was picked.
-PICKED = ("email_template", "segment", "list", "subscription", "user", "journey")
+PICKED = ("email_template", "segment", "list", "subscription", "user", "journey", "slack_account")
 WEEKDAY_CHOICES = tuple((day, day.capitalize()) for day in
                         ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
 _DURATION = tuple(StepSetting(unit, unit.capitalize(), "number") for unit in ("days", "hours", "minutes", "seconds"))
@@ -161,7 +161,13 @@ STEP_SETTINGS: dict[str, tuple[StepSetting, ...]] = {
     StepKind.ADD_TO_LIST: (StepSetting("list_id", "List", "list"),),
     StepKind.REMOVE_FROM_LIST: (StepSetting("list_id", "List", "list"),),
     StepKind.CALL_WEBHOOK: (StepSetting("subscription_id", "Webhook subscription", "subscription"),),
-    StepKind.NOTIFY: (StepSetting("user_id", "Person to email", "user"),),
+    StepKind.NOTIFY: (
+        StepSetting("ask", "Notify", "ask",
+                    (("user_id", "A person, by email"), ("slack_account_id", "A Slack channel"))),
+        StepSetting("user_id", "Person to email", "user", shown_for="user_id"),
+        StepSetting("slack_account_id", "Slack channel (a Slack provider account)", "slack_account",
+                    shown_for="slack_account_id"),
+    ),
     StepKind.ENROL: (StepSetting("journey_id", "Journey", "journey"),),
     StepKind.CREATE_TASK: (StepSetting("title", "Task"), StepSetting("user_id", "For", "user"),
                            StepSetting("due_in_days", "Due in (days)", "number")),

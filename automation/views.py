@@ -28,6 +28,8 @@ from automation.models import Journey
 from crm.choices import LifecycleStatus
 from crm.models import Contact, Segment, Tag
 from crm.selectors import contact_list
+from gateways.capabilities import Capability
+from gateways.models import ProviderAccount
 
 PAGE_SIZE = 25
 SERVICES = {"activate": services.journey_activate, "pause": services.journey_pause,
@@ -128,6 +130,8 @@ def _builder_choices() -> dict:
         "users": [(pk, name or email) for pk, name, email in get_user_model().objects.filter(is_active=True)
                   .order_by("username").values_list("pk", "username", "email")[:500]],
         "journeys": list(Journey.objects.order_by("name").values_list("pk", "name")[:500]),
+        "slack_accounts": list(ProviderAccount.objects.filter(capability=Capability.CHANNEL_POSTING, channel="slack")
+                               .order_by("name").values_list("pk", "name")[:200]),
     }
 
 
