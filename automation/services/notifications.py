@@ -48,13 +48,16 @@ def notifications_send_after_commit() -> None:
     transaction.on_commit(_send_due)
 
 
-def _claim(limit: int, now) -> list[int]:
+def _claim(now) -> int | None:
+    """One digest at a time: a worker killed mid-send leaves only the digest it was sending "sending" (to
+    be marked outcome unknown), never a batch of claimed ones that were not even tried."""
     with transaction.atomic():
-        ids = list(JourneyNotification.objects.select_for_update(skip_locked=True)
-                   .filter(status=NotificationStatus.PENDING).order_by("created_at", "pk")
-                   .values_list("pk", flat=True)[:limit])
-        JourneyNotification.objects.filter(pk__in=ids).update(status=NotificationStatus.SENDING, claimed_at=now)
-    return ids
+        pk = (JourneyNotification.objects.select_for_update(skip_locked=True)
+              .filter(status=NotificationStatus.PENDING).order_by("created_at", "pk")
+              .values_list("pk", flat=True).first())
+        if pk is not None:
+            JourneyNotification.objects.filter(pk=pk).update(status=NotificationStatus.SENDING, claimed_at=now)
+    return pk
 
 
 def digest_text(notification: JourneyNotification) -> tuple[str, str]:
@@ -69,7 +72,7 @@ def digest_text(notification: JourneyNotification) -> tuple[str, str]:
     return subject, "\n".join([*([note, ""] if note else []), *people, *more, "", page])
 
 
-def journey_notifications_send(*, limit: int = 100) -> NotificationReport:
+def journey_notifications_send() -> NotificationReport:
     """Sends every pending digest and settles the ones whose worker died; running it twice sends nothing
     twice (claims)."""
     report = NotificationReport()
@@ -77,10 +80,8 @@ def journey_notifications_send(*, limit: int = 100) -> NotificationReport:
     report.unknown += JourneyNotification.objects.filter(
         status=NotificationStatus.SENDING, claimed_at__lt=now - LEASE).update(
         status=NotificationStatus.UNKNOWN, error="The worker stopped while sending; it may or may not have gone.")
-    while ids := _claim(limit, timezone.now()):
-        for notification in JourneyNotification.objects.filter(pk__in=ids).select_related(
-                "step__journey", "user").order_by("pk"):
-            _send(notification, report)
+    while (pk := _claim(timezone.now())) is not None:
+        _send(JourneyNotification.objects.select_related("step__journey", "user").get(pk=pk), report)
     return report
 
 
