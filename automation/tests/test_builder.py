@@ -106,12 +106,17 @@ TWO_STEPS = [{"key": "tag", "kind": "add_tag", "tag": "welcomed", "next": "pause
              {"key": "pause", "kind": "wait", "days": "1", "next": "end"}, {"key": "end", "kind": "exit"}]
 
 
-def test_editing_a_live_journey_saves_a_new_version_for_new_entrants(as_role):
+def live_with_one_on_the_way():
     trip = journey(steps=[{"key": "pause", "kind": "wait", "config": {"days": 1}, "next": "end"},
                           {"key": "end", "kind": "exit"}])
     ann = ContactFactory()
     journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
     journeys_run_due()
+    return trip, ann
+
+
+def test_editing_a_live_journey_saves_a_new_version_for_new_entrants(as_role):
+    trip, ann = live_with_one_on_the_way()
     client = as_role(MARKETER)
     page = client.get(f"/journeys/{trip.pk}/edit/").content.decode()
     assert "saved as <strong>version 2</strong>" in page and "Save as version 2" in page
@@ -129,11 +134,7 @@ def test_editing_a_live_journey_saves_a_new_version_for_new_entrants(as_role):
 
 
 def test_editing_a_live_journey_may_move_those_on_the_way_whose_step_remains(as_role):
-    trip = journey(steps=[{"key": "pause", "kind": "wait", "config": {"days": 1}, "next": "end"},
-                          {"key": "end", "kind": "exit"}])
-    ann = ContactFactory()
-    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
-    journeys_run_due()
+    trip, ann = live_with_one_on_the_way()
     answer = as_role(MARKETER).post(f"/journeys/{trip.pk}/edit/", {**posted(TWO_STEPS), "migrate": "1"},
                                     follow=True)
     assert "1 contact(s) on the way moved to it" in answer.content.decode()
