@@ -137,6 +137,14 @@ DELIVER_AT_ONCE, DELIVER_AT_BEST_HOUR = "at_once", "best_hour"
 DELIVER_CHOICES = ((DELIVER_AT_ONCE, "At once"),
                    (DELIVER_AT_BEST_HOUR, "At the contact's best hour within the next 24 hours"))
 
+# A test run's email to a step set to the best hour goes at once (a tester does not wait a day), and the
+# test log says so rather than letting the tester believe the real timing was shown.
+TEST_SENT_NOW = "queued (test, now)"
+OUTCOME_NOTES = {
+    TEST_SENT_NOW: "Sent at once for the test; real contacts get this email at their best hour within the "
+                   "next 24 hours.",
+}
+
 CONDITION_ASKS = (
     ("tag", "Has the tag"), ("lifecycle", "Is at the lifecycle stage"), ("field", "Has a field equal to"),
     ("segment_id", "Is in the segment"), ("clicked_last_email", "Clicked the journey's last email"),

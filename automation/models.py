@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from automation.choices import (
     ENROLMENT_LIVE,
+    OUTCOME_NOTES,
     EnrolmentStatus,
     JourneyStatus,
     NotificationStatus,
@@ -142,6 +143,11 @@ class JourneyStepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment_id}#{self.visit} {self.step_id}: {self.outcome}"
+
+    @property
+    def note(self) -> str:
+        """What the outcome means when it is not the whole story (a test run's shortcut)."""
+        return OUTCOME_NOTES.get(self.outcome, "")
 
 
 class JourneySegmentMember(models.Model):
