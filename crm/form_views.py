@@ -16,7 +16,7 @@ from aicmo_site.errors import DomainError, add_domain_error
 from crm import selectors, services
 from crm.form_models import STANDARD_FIELDS, SubscriptionForm
 from crm.form_public_views import form_context
-from crm.models import Tag, Topic
+from crm.models import ContactList, Tag, Topic
 
 PAGE_SIZE = 50
 
@@ -36,6 +36,9 @@ class SubscriptionFormForm(forms.Form):
                                             widget=forms.CheckboxSelectMultiple, label="Topics to choose from")
     tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), required=False,
                                           widget=forms.CheckboxSelectMultiple, label="Tags given to subscribers")
+    lists = forms.ModelMultipleChoiceField(queryset=ContactList.objects.order_by("name"), required=False,
+                                           widget=forms.CheckboxSelectMultiple,
+                                           label="Lists subscribers are put on (once confirmed)")
     consent_text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
                                    help_text="Shown beside the button and kept word for word with each consent.")
     thank_you_message = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -69,7 +72,8 @@ class SubscriptionFormForm(forms.Form):
         return {
             "name": form.name, "slug": form.slug, "fields": form.fields, "required_fields": form.required_fields,
             "custom_fields": "\n".join(f"{item['key']}: {item['label']}" for item in form.custom_fields),
-            "topics": list(form.topics.all()), "tags": list(form.tags.all()), "consent_text": form.consent_text,
+            "topics": list(form.topics.all()), "tags": list(form.tags.all()), "lists": list(form.lists.all()),
+            "consent_text": form.consent_text,
             "thank_you_message": form.thank_you_message, "redirect_url": form.redirect_url,
             "double_opt_in": form.double_opt_in, "allowed_origins": "\n".join(form.allowed_origins),
             "min_seconds": form.min_seconds,

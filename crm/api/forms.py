@@ -10,7 +10,7 @@ from aicmo_site.api.fields import ModelSerializer
 from aicmo_site.api.pagination import StandardPagination
 from crm import selectors, services
 from crm.form_models import FORM_FIELD_CHOICES, FormSubmission, SubscriptionForm
-from crm.models import Tag, Topic
+from crm.models import ContactList, Tag, Topic
 
 
 class CustomQuestionSerializer(serializers.Serializer):
@@ -29,12 +29,14 @@ class SubscriptionFormSerializer(ModelSerializer):
                                             help_text="Sites that may embed the form, e.g. https://www.example.com")
     topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True, required=False)
     tags = serializers.SlugRelatedField(slug_field="name", queryset=Tag.objects.all(), many=True, required=False)
+    lists = serializers.SlugRelatedField(slug_field="name", queryset=ContactList.objects.all(), many=True,
+                                         required=False, help_text="Static lists subscribers are put on, by name")
     submission_count = serializers.IntegerField(read_only=True)
     confirmed_count = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = SubscriptionForm
-        fields = ("id", "name", "slug", "fields", "required_fields", "custom_fields", "topics", "tags",
+        fields = ("id", "name", "slug", "fields", "required_fields", "custom_fields", "topics", "tags", "lists",
                   "consent_text", "thank_you_message", "redirect_url", "double_opt_in", "allowed_origins",
                   "min_seconds", "submission_count", "confirmed_count", "created_at", "updated_at")
         read_only_fields = ("created_at", "updated_at")
@@ -72,7 +74,7 @@ class SubscriptionFormViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if self.action == "submissions":
             return SubscriptionForm.objects.all()
-        return selectors.subscription_forms().prefetch_related("topics", "tags")
+        return selectors.subscription_forms().prefetch_related("topics", "tags", "lists")
 
     def perform_create(self, serializer):
         form = services.form_create(by=self.request.user, **serializer.validated_data)

@@ -28,7 +28,7 @@ from crm import conf
 from crm.choices import ConsentStatus, EventKind, LifecycleStatus, SuppressionKind
 from crm.form_models import STANDARD_FIELDS, FormSubmission, SubscriptionForm
 from crm.imports.validating import erasure_hash
-from crm.models import Contact, Suppression, Tag, Topic
+from crm.models import Contact, ContactList, Suppression, Tag, Topic
 from crm.services.contacts import (
     contact_create,
     contact_transition_if_allowed,
@@ -37,6 +37,7 @@ from crm.services.contacts import (
     email_normalise,
 )
 from crm.services.engagement import contact_record_event
+from crm.services.lists import contact_list_add
 from gateways.capabilities import OutgoingEmail
 from gateways.errors import GatewayError, OutcomeUnknown
 from gateways.services import open_email_session
@@ -107,7 +108,8 @@ def _clean_form(form: SubscriptionForm) -> None:
 
 
 @transaction.atomic
-def form_create(*, by=None, topics: Iterable[Topic] = (), tags: Iterable[Tag] = (), **fields) -> SubscriptionForm:
+def form_create(*, by=None, topics: Iterable[Topic] = (), tags: Iterable[Tag] = (),
+                lists: Iterable[ContactList] = (), **fields) -> SubscriptionForm:
     unknown = set(fields) - set(FORM_FIELDS)
     if unknown:
         raise DomainError(f"Unknown form fields: {', '.join(sorted(unknown))}.", code="invalid_fields")
@@ -115,12 +117,14 @@ def form_create(*, by=None, topics: Iterable[Topic] = (), tags: Iterable[Tag] = 
     _clean_form(form)
     form.topics.set(topics)
     form.tags.set(tags)
+    form.lists.set(lists)
     return form
 
 
 @transaction.atomic
 def form_update(*, form: SubscriptionForm, topics: Iterable[Topic] | None = None,
-                tags: Iterable[Tag] | None = None, **fields) -> SubscriptionForm:
+                tags: Iterable[Tag] | None = None, lists: Iterable[ContactList] | None = None,
+                **fields) -> SubscriptionForm:
     unknown = set(fields) - set(FORM_FIELDS)
     if unknown:
         raise DomainError(f"Unknown form fields: {', '.join(sorted(unknown))}.", code="invalid_fields")
@@ -131,6 +135,8 @@ def form_update(*, form: SubscriptionForm, topics: Iterable[Topic] | None = None
         form.topics.set(topics)
     if tags is not None:
         form.tags.set(tags)
+    if lists is not None:
+        form.lists.set(lists)
     return form
 
 
@@ -293,6 +299,8 @@ def _confirm(*, submission: FormSubmission, contact: Contact, ip, user_agent: st
     tag_names = [tag.name for tag in submission.form.tags.all()]
     if tag_names:
         contacts_tag(contacts=[contact.pk], tag_names=tag_names)
+    for contact_list in submission.form.lists.all():
+        contact_list_add(contact_list=contact_list, contacts=[contact.pk])
     contact_record_event(contact=contact, kind=EventKind.SUBSCRIPTION_CONFIRMED, occurred_at=at, channel="form",
                          source_kind="form", source_id=str(submission.form_id),
                          detail={"form_id": submission.form_id, "form": submission.form.name,

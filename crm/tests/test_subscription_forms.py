@@ -16,7 +16,7 @@ from crm.form_models import FormSubmission
 from crm.models import Contact, EngagementEvent, Suppression
 from crm.privacy import contact_erase
 from crm.services import forms as form_services
-from crm.tests.factories import ContactFactory, TagFactory
+from crm.tests.factories import ContactFactory, ContactListFactory, TagFactory
 from gateways import services as gateway_services
 from gateways.capabilities import Capability
 from gateways.errors import OutcomeUnknown
@@ -94,6 +94,18 @@ def test_confirming_subscribes_keeps_the_consent_record_and_twice_is_harmless(ne
     assert [topic.slug for topic in contact.topics.all()] == ["ai"]
     assert [tag.name for tag in contact.tags.all()] == ["newsletter"]
     assert EngagementEvent.objects.filter(contact=contact, kind=EventKind.SUBSCRIPTION_CONFIRMED).count() == 1
+
+
+def test_a_confirmed_subscriber_is_put_on_the_form_s_lists_and_a_pending_one_is_not(newsletter, marketer):
+    readers = ContactListFactory(name="Readers")
+    answer = marketer.patch(f"/api/forms/{newsletter.pk}/", {"lists": ["Readers"]}, format="json")
+    assert answer.status_code == 200 and answer.data["lists"] == ["Readers"], answer.data
+    post(newsletter)
+    submission = FormSubmission.objects.get()
+    assert not readers.members.exists()
+    services.submission_confirm(token=form_services.confirmation_token(submission), ip="198.51.100.9")
+    assert list(readers.members.values_list("email", flat=True)) == ["ada@example.org"]
+    assert marketer.patch(f"/api/forms/{newsletter.pk}/", {"lists": ["Nope"]}, format="json").status_code == 400
 
 
 def test_a_confirmation_link_expires_and_a_forged_one_is_refused(newsletter, settings):
@@ -279,14 +291,14 @@ def test_api_form_list_and_submissions_use_fixed_queries(marketer, newsletter, d
     post(newsletter, email="a@example.org")
     marketer.get("/api/forms/")
     marketer.get(f"/api/forms/{newsletter.pk}/submissions/")
-    with django_assert_num_queries(4):  # the count, the page, its topics, its tags
+    with django_assert_num_queries(5):  # the count, the page, its topics, its tags, its lists
         assert marketer.get("/api/forms/").status_code == 200
     with django_assert_num_queries(3):  # the form, the count, the page
         assert marketer.get(f"/api/forms/{newsletter.pk}/submissions/").status_code == 200
     for n in range(5):
         services.form_create(name=f"Form {n}", consent_text=CONSENT, topics=[], tags=[TagFactory()])
         post(newsletter, email=f"p{n}@example.org", ip=f"198.51.100.{n}")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         listed = marketer.get("/api/forms/")
     assert listed.data["count"] == 6
     with django_assert_num_queries(3):
