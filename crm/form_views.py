@@ -130,3 +130,20 @@ def form_detail(request, pk: int):
         "subscription_form": form, "page": pending, "snippet": embed_snippet(request, form),
         "hosted_url": request.build_absolute_uri(reverse("subscription-form", args=[form.slug])),
     })
+
+
+@login_required
+@permission_required("crm.delete_subscriptionform", raise_exception=True)
+def form_delete(request, pk: int):
+    """GET asks first; POST deletes. A form people sent is refused (their consent records keep it)."""
+    form = get_object_or_404(SubscriptionForm, pk=pk)
+    if request.method == "POST":
+        try:
+            services.form_delete(form=form)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("crm:form-detail", form.pk)
+        messages.success(request, f"Form “{form.name}” deleted; its address no longer answers.")
+        return redirect("crm:form-list")
+    return render(request, "crm/forms/confirm_delete.html", {
+        "subscription_form": form, "sent": form.submissions.exists()})

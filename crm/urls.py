@@ -25,6 +25,7 @@ urlpatterns = [
     path("forms/new/", form_views.form_edit, name="form-new"),
     path("forms/<id:pk>/", form_views.form_detail, name="form-detail"),
     path("forms/<id:pk>/edit/", form_views.form_edit, name="form-edit"),
+    path("forms/<id:pk>/delete/", form_views.form_delete, name="form-delete"),
     path("stripe/events/", stripe_views.stripe_events, name="stripe-events"),
     path("github/events/", github_views.github_events, name="github-events"),
     *data_urls.urlpatterns,

@@ -375,3 +375,20 @@ def test_someone_who_left_and_confirms_again_is_emailable_again(newsletter):
     services.submission_confirm(token=form_services.confirmation_token(FormSubmission.objects.get()), ip=None)
     contact.refresh_from_db()
     assert contact.lifecycle_status == LifecycleStatus.NEW and selectors.contact_is_emailable(contact)
+
+
+def test_the_delete_button_asks_first_and_a_sent_form_is_kept(client, make_user, newsletter):
+    client.force_login(make_user("mia", role="Marketer"))
+    unsent = services.form_create(name="Unsent", consent_text=CONSENT)
+    assert f'href="/contacts/forms/{unsent.pk}/delete/"' in client.get(f"/contacts/forms/{unsent.pk}/").content.decode()
+    asked = client.get(f"/contacts/forms/{unsent.pk}/delete/").content.decode()
+    assert "Delete the form “Unsent”?" in asked and 'id="form-delete-confirm"' in asked
+    deleted = client.post(f"/contacts/forms/{unsent.pk}/delete/", follow=True)
+    assert "Form “Unsent” deleted" in deleted.content.decode()
+    assert not type(unsent).objects.filter(pk=unsent.pk).exists()
+
+    post(newsletter)
+    assert 'id="form-delete-refused"' in client.get(f"/contacts/forms/{newsletter.pk}/delete/").content.decode()
+    refused = client.post(f"/contacts/forms/{newsletter.pk}/delete/", follow=True)
+    assert "their consent records keep it" in refused.content.decode()
+    assert type(newsletter).objects.filter(pk=newsletter.pk).exists()
