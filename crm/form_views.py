@@ -11,12 +11,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError, add_domain_error
 from crm import selectors, services
-from crm.form_models import STANDARD_FIELDS, SubscriptionForm
+from crm.form_models import STANDARD_FIELDS, FormSubmission, SubscriptionForm
 from crm.form_public_views import form_context
 from crm.models import ContactList, Tag, Topic
+from crm.services.forms import confirmation_state
 
 PAGE_SIZE = 50
 
@@ -126,6 +129,9 @@ def embed_snippet(request, form: SubscriptionForm) -> str:
 def form_detail(request, pk: int):
     form = get_object_or_404(selectors.subscription_forms(), pk=pk)
     pending = Paginator(selectors.form_submissions(form, confirmed=False), PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for submission in pending.object_list:
+        submission.confirmation_state = confirmation_state(submission, now)
     return render(request, "crm/forms/detail.html", {
         "subscription_form": form, "page": pending, "snippet": embed_snippet(request, form),
         "hosted_url": request.build_absolute_uri(reverse("subscription-form", args=[form.slug])),
@@ -147,3 +153,24 @@ def form_delete(request, pk: int):
         return redirect("crm:form-list")
     return render(request, "crm/forms/confirm_delete.html", {
         "subscription_form": form, "sent": form.submissions.exists()})
+
+
+@login_required
+@permission_required("crm.change_formsubmission", raise_exception=True)
+@require_POST
+def form_submission_confirmation(request, pk: int, submission_pk: int):
+    """The confirmation email sent again (refused before), or settled (outcome unknown): sent or not."""
+    submission = get_object_or_404(FormSubmission, pk=submission_pk, form_id=pk)
+    answer = request.POST.get("op", "")
+    try:
+        if answer == "resend":
+            services.submission_confirmation_resend(submission=submission, by=request.user)
+            messages.success(request, f"The confirmation email to {submission.email} is queued again.")
+        elif answer in ("was_sent", "was_not_sent"):
+            services.submission_confirmation_reconcile(submission=submission, sent=answer == "was_sent",
+                                                       by=request.user)
+            messages.success(request, f"Noted: the confirmation email to {submission.email} " + (
+                "was sent." if answer == "was_sent" else "was not sent; it is queued again."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("crm:form-detail", pk)

@@ -26,6 +26,8 @@ urlpatterns = [
     path("forms/<id:pk>/", form_views.form_detail, name="form-detail"),
     path("forms/<id:pk>/edit/", form_views.form_edit, name="form-edit"),
     path("forms/<id:pk>/delete/", form_views.form_delete, name="form-delete"),
+    path("forms/<id:pk>/sendings/<id:submission_pk>/confirmation/", form_views.form_submission_confirmation,
+         name="form-submission-confirmation"),
     path("stripe/events/", stripe_views.stripe_events, name="stripe-events"),
     path("github/events/", github_views.github_events, name="github-events"),
     *data_urls.urlpatterns,

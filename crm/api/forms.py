@@ -1,10 +1,12 @@
 """Subscription forms: CRUD calling crm services, and each form's submissions (the consent records)."""
 
+from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from aicmo_site.api.fields import ModelSerializer
 from aicmo_site.api.pagination import StandardPagination
@@ -53,6 +55,10 @@ class FormSubmissionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ReconcileSerializer(serializers.Serializer):
+    sent = serializers.BooleanField(help_text="What the email provider's log shows: true, it was sent")
+
+
 class SubmissionFilterSet(filters.FilterSet):
     confirmed = filters.BooleanFilter(field_name="confirmed_at", lookup_expr="isnull", exclude=True)
 
@@ -69,10 +75,11 @@ class SubscriptionFormViewSet(viewsets.ModelViewSet):
     search_fields = ("name", "slug")
     ordering_fields = ("name", "created_at", "updated_at")
     filterset_fields = ("double_opt_in",)
-    action_permissions = {"submissions": ["crm.view_formsubmission"]}
+    action_permissions = {"submissions": ["crm.view_formsubmission"], "resend": ["crm.change_formsubmission"],
+                          "reconcile": ["crm.change_formsubmission"]}
 
     def get_queryset(self):
-        if self.action == "submissions":
+        if self.action in ("submissions", "resend", "reconcile"):
             return SubscriptionForm.objects.all()
         return selectors.subscription_forms().prefetch_related("topics", "tags", "lists")
 
@@ -96,3 +103,26 @@ class SubscriptionFormViewSet(viewsets.ModelViewSet):
             raise ValidationError(given.errors)
         page = self.paginate_queryset(given.qs)
         return self.get_paginated_response(FormSubmissionSerializer(page, many=True).data)
+
+    def _submission(self, submission_id: str) -> FormSubmission:
+        return get_object_or_404(FormSubmission, pk=submission_id, form=self.get_object())
+
+    @extend_schema(request=None, responses=FormSubmissionSerializer)
+    @action(detail=True, methods=["post"], url_path="submissions/<id:submission_id>/resend")
+    def resend(self, request, pk=None, submission_id=None):
+        """Queues a confirmation email the provider refused (its retries may have run out) again; 409 when
+        it was sent, is being sent, or its outcome is unknown (settle that with reconcile)."""
+        submission = services.submission_confirmation_resend(submission=self._submission(submission_id),
+                                                              by=request.user)
+        return Response(FormSubmissionSerializer(submission).data)
+
+    @extend_schema(request=ReconcileSerializer, responses=FormSubmissionSerializer)
+    @action(detail=True, methods=["post"], url_path="submissions/<id:submission_id>/reconcile")
+    def reconcile(self, request, pk=None, submission_id=None):
+        """Settles a confirmation email whose outcome is unknown, once the provider's log was checked: sent
+        (marked so) or not (queued again); 409 for any other."""
+        given = ReconcileSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        submission = services.submission_confirmation_reconcile(submission=self._submission(submission_id),
+                                                                sent=given.validated_data["sent"], by=request.user)
+        return Response(FormSubmissionSerializer(submission).data)

@@ -10,6 +10,7 @@ import hashlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_q.tasks import async_task
 
+from aicmo_site.audit import audit_operation
 from aicmo_site.errors import ConflictError, DomainError
 from crm import conf
 from crm.choices import ConsentStatus, EventKind, LifecycleStatus, SuppressionKind
@@ -381,3 +383,67 @@ def form_confirmation_send(*, submission_id: int) -> bool:
         raise
     FormSubmission.objects.filter(pk=submission_id).update(confirmation_sent_at=timezone.now(), confirmation_error="")
     return True
+
+
+# A claim this old without a sent time: its worker died mid-send (or the provider never answered).
+CONFIRMATION_LEASE = timedelta(minutes=10)
+
+
+def confirmation_state(submission: FormSubmission, now=None) -> str:
+    """Where a submission's confirmation email is: sent, unknown (claimed, never marked sent, and the
+    provider gave no answer or the claim's lease passed), sending, not_sent (refused: the retries may
+    have run out), queued, or confirmed."""
+    now = now or timezone.now()
+    if submission.confirmed_at:
+        return "confirmed"
+    if submission.confirmation_sent_at:
+        return "sent"
+    if submission.confirmation_claimed_at:
+        lapsed = submission.confirmation_claimed_at < now - CONFIRMATION_LEASE
+        return "unknown" if submission.confirmation_error or lapsed else "sending"
+    return "not_sent" if submission.confirmation_error else "queued"
+
+
+def _queue_confirmation(submission_id: int) -> None:
+    transaction.on_commit(lambda: async_task("crm.tasks.form_confirmation_send_task", submission_id))
+
+
+@transaction.atomic
+def submission_confirmation_resend(*, submission: FormSubmission, by=None) -> FormSubmission:
+    """Queues the confirmation email again once the provider refused it (its retries may have run out).
+    The sender's claim still makes it go at most once, even if a retry was pending."""
+    submission = FormSubmission.objects.select_for_update().get(pk=submission.pk)
+    state = confirmation_state(submission)
+    if state != "not_sent":
+        raise ConflictError(f"Only a confirmation email that was not sent is sent again; this one is {state}.",
+                            code=f"confirmation_{state}")
+    FormSubmission.objects.filter(pk=submission.pk).update(confirmation_error="")
+    audit_operation(model=FormSubmission, action="Sent the confirmation email again", count=1, by=by,
+                    details={"submission_id": submission.pk, "email": submission.email})
+    _queue_confirmation(submission.pk)
+    submission.confirmation_error = ""
+    return submission
+
+
+@transaction.atomic
+def submission_confirmation_reconcile(*, submission: FormSubmission, sent: bool, by=None) -> FormSubmission:
+    """Settles a confirmation email whose outcome is unknown once someone checked the provider's log: it was
+    sent (marked so, at its claim's time), or it was not (freed and queued again)."""
+    submission = FormSubmission.objects.select_for_update().get(pk=submission.pk)
+    state = confirmation_state(submission)
+    if state != "unknown":
+        raise ConflictError(f"Only a confirmation email whose outcome is unknown is settled; this one is {state}.",
+                            code=f"confirmation_{state}")
+    if sent:
+        changes = {"confirmation_sent_at": submission.confirmation_claimed_at, "confirmation_error": ""}
+    else:
+        changes = {"confirmation_claimed_at": None, "confirmation_error": ""}
+        _queue_confirmation(submission.pk)
+    FormSubmission.objects.filter(pk=submission.pk).update(**changes)
+    audit_operation(model=FormSubmission, by=by, count=1,
+                    action="Confirmation email checked: it was sent" if sent else
+                    "Confirmation email checked: it was not sent, sent again",
+                    details={"submission_id": submission.pk, "email": submission.email})
+    for name, value in changes.items():
+        setattr(submission, name, value)
+    return submission

@@ -392,3 +392,60 @@ def test_the_delete_button_asks_first_and_a_sent_form_is_kept(client, make_user,
     refused = client.post(f"/contacts/forms/{newsletter.pk}/delete/", follow=True)
     assert "their consent records keep it" in refused.content.decode()
     assert type(newsletter).objects.filter(pk=newsletter.pk).exists()
+
+
+def test_a_refused_confirmation_is_sent_again_from_the_page_once(newsletter, client, make_user, smtp_server,
+                                                                 django_capture_on_commit_callbacks):
+    post(newsletter)
+    submission = FormSubmission.objects.get()
+    with pytest.raises(Exception, match="provider"):
+        services.form_confirmation_send(submission_id=submission.pk)  # no provider: the retries all fail so
+    client.force_login(make_user("mia", role="Marketer"))
+    page = client.get(f"/contacts/forms/{newsletter.pk}/").content.decode()
+    assert 'value="resend">Send it again' in page
+    gateway_services.account_create(capability=Capability.EMAIL_SENDING, adapter="smtp", name="smtp-test",
+                                    priority=10, settings=smtp_server.adapter_settings(from_email="news@aicmo.example"))
+    url = f"/contacts/forms/{newsletter.pk}/sendings/{submission.pk}/confirmation/"
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(url, {"op": "resend"}, follow=True)
+    assert "is queued again" in answer.content.decode()
+    assert OrmQ.objects.count() == 1
+    assert services.form_confirmation_send(submission_id=submission.pk) is True
+    assert smtp_server.recipients() == ["ada@example.org"]
+    again = client.post(url, {"op": "resend"}, follow=True).content.decode()
+    assert "Only a confirmation email that was not sent is sent again; this one is sent." in again
+
+
+def test_an_unknown_confirmation_is_settled_through_the_api(newsletter, monkeypatch, marketer, smtp_server):
+    post(newsletter)
+    post(newsletter, email="bo@example.org", ip="198.51.100.7")
+    ada, bo = FormSubmission.objects.order_by("pk")
+    monkeypatch.setattr(form_services, "open_email_session", _TimedOutSession)
+    for submission in (ada, bo):
+        assert services.form_confirmation_send(submission_id=submission.pk) is False
+    monkeypatch.undo()
+    base = f"/api/forms/{newsletter.pk}/submissions"
+    assert marketer.post(f"{base}/{ada.pk}/resend/").status_code == 409  # unknown: settle it, not resend
+    assert marketer.post(f"{base}/{ada.pk}/reconcile/", {}, format="json").status_code == 400
+    sent = marketer.post(f"{base}/{ada.pk}/reconcile/", {"sent": True}, format="json")
+    assert sent.status_code == 200 and sent.data["confirmation_sent_at"], sent.data
+    not_sent = marketer.post(f"{base}/{bo.pk}/reconcile/", {"sent": False}, format="json")
+    assert not_sent.status_code == 200 and not not_sent.data["confirmation_sent_at"]
+    gateway_services.account_create(capability=Capability.EMAIL_SENDING, adapter="smtp", name="smtp-test",
+                                    priority=10, settings=smtp_server.adapter_settings(from_email="news@aicmo.example"))
+    assert services.form_confirmation_send(submission_id=ada.pk) is False  # settled as sent: never again
+    assert services.form_confirmation_send(submission_id=bo.pk) is True
+    assert smtp_server.recipients() == ["bo@example.org"]
+    assert marketer.post(f"{base}/{bo.pk}/reconcile/", {"sent": True}, format="json").status_code == 409
+
+
+def test_a_claim_whose_lease_passed_without_an_answer_is_unknown():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    stuck = FormSubmission(confirmation_claimed_at=now - timedelta(minutes=11))
+    fresh = FormSubmission(confirmation_claimed_at=now - timedelta(seconds=5))
+    assert form_services.confirmation_state(stuck, now) == "unknown"
+    assert form_services.confirmation_state(fresh, now) == "sending"
