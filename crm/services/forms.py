@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -53,6 +53,8 @@ FORM_SOURCE = "form"
 RESERVED_SLUGS = {"confirm"}  # /f/confirm/<token>/ is the double opt-in link
 CHECK_INBOX = "Thank you. Please check your inbox: we sent you a link to confirm your subscription."
 SUBSCRIBED = "Thank you, you are subscribed."
+SENT_TWICE = ("This address was sent through the form a moment ago: please check your inbox rather than sending "
+              "again.")
 # Said to a suppressed or erased address, in the same words whatever the reason, so the answer tells a
 # stranger typing someone else's address nothing about that person.
 NOT_ADDED = ("Thank you. We could not add this address to our list. If you think this is a mistake, "
@@ -240,6 +242,20 @@ def form_submit(*, form: SubscriptionForm, data, ip: str | None, user_agent: str
                   user_agent=user_agent[:400], origin=origin[:200], looks_sent=looks_sent)
 
 
+def _contact_create_first(*, email: str, form: SubscriptionForm, custom: dict, fields: dict) -> Contact:
+    """The contact of a first sending. Two first sendings of one address racing (a double click, a second
+    tab) both find no contact: the one that commits first wins, the other gets a 409 and keeps nothing (its
+    whole sending rolls back), so there is one contact and one confirmation email."""
+    try:
+        with transaction.atomic():
+            return contact_create(field_source=FORM_SOURCE, email=email, source=f"Form: {form.name}"[:80],
+                                  custom_fields=custom, **fields)
+    except (IntegrityError, ConflictError) as error:
+        if isinstance(error, ConflictError) and error.code != "duplicate_email":
+            raise
+        raise ConflictError(SENT_TWICE, code="sent_twice") from error
+
+
 @transaction.atomic
 def _store(*, form, email, answers, extra, chosen, ip, user_agent, origin, looks_sent) -> SubmitResult:
     contact = Contact.objects.select_for_update().filter(email=email).first()
@@ -250,8 +266,7 @@ def _store(*, form, email, answers, extra, chosen, ip, user_agent, origin, looks
     custom = {**extra, **({"company": answers["company"]} if answers.get("company") else {})}
     custom = {key: value for key, value in custom.items() if value}
     if contact is None:
-        contact = contact_create(field_source=FORM_SOURCE, email=email, source=f"Form: {form.name}"[:80],
-                                 custom_fields=custom, **fields)
+        contact = _contact_create_first(email=email, form=form, custom=custom, fields=fields)
         consent = ConsentStatus.PENDING if form.double_opt_in else ConsentStatus.SUBSCRIBED
     else:
         # The person speaks for themselves, but a form never blanks nor overwrites what the team knows.

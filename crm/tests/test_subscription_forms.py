@@ -449,3 +449,28 @@ def test_a_claim_whose_lease_passed_without_an_answer_is_unknown():
     fresh = FormSubmission(confirmation_claimed_at=now - timedelta(seconds=5))
     assert form_services.confirmation_state(stuck, now) == "unknown"
     assert form_services.confirmation_state(fresh, now) == "sending"
+
+
+def test_two_first_sendings_racing_the_loser_gets_a_409_and_keeps_nothing(newsletter, monkeypatch):
+    real_create = form_services.contact_create
+
+    def racing(**fields):
+        # The winning sending's contact appears between this one's look-up and its insert.
+        ContactFactory(email=fields["email"])
+        return real_create(**fields)
+
+    monkeypatch.setattr(form_services, "contact_create", racing)
+    answer = post(newsletter)
+    assert answer.status_code == 409 and answer.json()["detail"] == form_services.SENT_TWICE, answer.content
+    assert not FormSubmission.objects.exists() and not OrmQ.objects.exists()  # no second confirmation
+
+
+def test_the_unique_address_index_stopping_a_racing_sending_is_a_409(newsletter, monkeypatch):
+    from django.db import IntegrityError
+
+    def clash(**fields):
+        raise IntegrityError("duplicate key value violates unique constraint on email")
+
+    monkeypatch.setattr(form_services, "contact_create", clash)
+    assert post(newsletter).status_code == 409
+    assert not FormSubmission.objects.exists()
