@@ -474,3 +474,26 @@ def test_the_unique_address_index_stopping_a_racing_sending_is_a_409(newsletter,
     monkeypatch.setattr(form_services, "contact_create", clash)
     assert post(newsletter).status_code == 409
     assert not FormSubmission.objects.exists()
+
+
+def test_the_embed_snippet_names_the_script_by_its_content_hash_in_production(newsletter, settings, tmp_path, rf):
+    """Production's manifest storage (settings/production.py) names each static file by its content's hash,
+    which WhiteNoise serves as immutable: a snippet pasted into a site picks up a changed script at once."""
+    import json
+
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.utils.functional import empty
+
+    from crm.form_views import embed_snippet
+
+    (tmp_path / "staticfiles.json").write_text(json.dumps(
+        {"version": "1.1", "paths": {"crm/subscription-form.js": "crm/subscription-form.0123abcd4567.js"}}))
+    settings.STATIC_ROOT = str(tmp_path)
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+    staticfiles_storage._wrapped = empty  # reloaded under the production backend
+    try:
+        snippet = embed_snippet(rf.get("/"), newsletter)
+    finally:
+        staticfiles_storage._wrapped = empty
+    assert '<script src="http://testserver/static/crm/subscription-form.0123abcd4567.js" defer>' in snippet
