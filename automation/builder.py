@@ -103,6 +103,8 @@ def journey_fields_from_post(post) -> dict:
             entry["include_current"] = True
     elif trigger == TriggerKind.EVENT:
         entry["event_kind"] = post.get("trigger_event", "")
+    elif trigger == TriggerKind.TAG_ADDED:
+        entry["tag"] = post.get("trigger_tag", "").strip()
     goal_kind, goal_value = post.get("goal_kind", ""), post.get(f"goal_{post.get('goal_kind', '')}", "").strip()
     return {
         "name": post.get("name", "").strip(), "description": post.get("description", "").strip(),
@@ -124,6 +126,7 @@ def journey_fields_initial(fields: dict) -> dict:
     return {"name": fields.get("name", ""), "description": fields.get("description", ""),
             "reentry": fields.get("reentry", ReEntry.ONCE_EVER), "trigger": trigger.get("kind", TriggerKind.MANUAL),
             "trigger_segment": trigger.get("segment_id"), "trigger_event": trigger.get("event_kind", ""),
+            "trigger_tag": trigger.get("tag", ""),
             "trigger_include_current": bool(trigger.get("include_current")),
             "exit_triggers": fields.get("exit_triggers") or [], "goal_kind": goal_kind,
             "goal_value": goal.get(goal_kind, "")}
@@ -150,7 +153,7 @@ def row_panels(row: dict, index: int, choices: dict) -> list[dict]:
     disabled (not posted) until the marketer picks that kind."""
     sources = {"email_template": choices["templates"], "segment": choices["segments"],
                "lifecycle": choices["stages"], "list": choices["lists"], "subscription": choices["subscriptions"],
-               "user": choices["users"], "journey": choices["journeys"]}
+               "user": choices["users"], "journey": choices["journeys"], "slack_account": choices["slack_accounts"]}
     panels = []
     for kind, label in StepKind.choices:
         current = kind == row["kind"]

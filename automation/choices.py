@@ -78,6 +78,7 @@ class TriggerKind(models.TextChoices):
     EVENT = "event", "An engagement event"
     LIFECYCLE = "lifecycle", "Reaches a lifecycle stage"
     DATE = "date_field", "A date of theirs comes round"
+    TAG_ADDED = "tag_added", "Gets a tag"
     MANUAL = "manual", "Added by hand, the API or an import"
 
 
@@ -124,7 +125,7 @@ class StepSetting:
 
 
 # Settings the builder offers as a list of names and keeps as the id of what was picked.
-PICKED = ("email_template", "segment", "list", "subscription", "user", "journey")
+PICKED = ("email_template", "segment", "list", "subscription", "user", "journey", "slack_account")
 WEEKDAY_CHOICES = tuple((day, day.capitalize()) for day in
                         ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
 _DURATION = tuple(StepSetting(unit, unit.capitalize(), "number") for unit in ("days", "hours", "minutes", "seconds"))
@@ -135,6 +136,14 @@ _DURATION = tuple(StepSetting(unit, unit.capitalize(), "number") for unit in ("d
 DELIVER_AT_ONCE, DELIVER_AT_BEST_HOUR = "at_once", "best_hour"
 DELIVER_CHOICES = ((DELIVER_AT_ONCE, "At once"),
                    (DELIVER_AT_BEST_HOUR, "At the contact's best hour within the next 24 hours"))
+
+# A test run's email to a step set to the best hour goes at once (a tester does not wait a day), and the
+# test log says so rather than letting the tester believe the real timing was shown.
+TEST_SENT_NOW = "queued (test, now)"
+OUTCOME_NOTES = {
+    TEST_SENT_NOW: "Sent at once for the test; real contacts get this email at their best hour within the "
+                   "next 24 hours.",
+}
 
 CONDITION_ASKS = (
     ("tag", "Has the tag"), ("lifecycle", "Is at the lifecycle stage"), ("field", "Has a field equal to"),
@@ -160,7 +169,13 @@ STEP_SETTINGS: dict[str, tuple[StepSetting, ...]] = {
     StepKind.ADD_TO_LIST: (StepSetting("list_id", "List", "list"),),
     StepKind.REMOVE_FROM_LIST: (StepSetting("list_id", "List", "list"),),
     StepKind.CALL_WEBHOOK: (StepSetting("subscription_id", "Webhook subscription", "subscription"),),
-    StepKind.NOTIFY: (StepSetting("user_id", "Person to email", "user"),),
+    StepKind.NOTIFY: (
+        StepSetting("ask", "Notify", "ask",
+                    (("user_id", "A person, by email"), ("slack_account_id", "A Slack channel"))),
+        StepSetting("user_id", "Person to email", "user", shown_for="user_id"),
+        StepSetting("slack_account_id", "Slack channel (a Slack provider account)", "slack_account",
+                    shown_for="slack_account_id"),
+    ),
     StepKind.ENROL: (StepSetting("journey_id", "Journey", "journey"),),
     StepKind.CREATE_TASK: (StepSetting("title", "Task"), StepSetting("user_id", "For", "user"),
                            StepSetting("due_in_days", "Due in (days)", "number")),

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from automation.choices import (
     ENROLMENT_LIVE,
+    OUTCOME_NOTES,
     EnrolmentStatus,
     JourneyStatus,
     NotificationStatus,
@@ -143,6 +144,11 @@ class JourneyStepRun(models.Model):
     def __str__(self) -> str:
         return f"{self.enrolment_id}#{self.visit} {self.step_id}: {self.outcome}"
 
+    @property
+    def note(self) -> str:
+        """What the outcome means when it is not the whole story (a test run's shortcut)."""
+        return OUTCOME_NOTES.get(self.outcome, "")
+
 
 class JourneySegmentMember(models.Model):
     """Who was in an entry segment at the journey's last look: a contact found in the segment now and
@@ -166,8 +172,12 @@ class JourneyNotification(models.Model):
     is marked outcome unknown, never sent again on a guess."""
 
     step = models.ForeignKey(JourneyStep, on_delete=models.CASCADE, related_name="notifications")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                             verbose_name="person notified")
+    # By email to a person, or posted to a Slack channel through that provider account (one of the two).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+", verbose_name="person notified")
+    slack_account = models.ForeignKey("gateways.ProviderAccount", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+", verbose_name="Slack channel",
+                                      help_text="The Slack incoming webhook the digest is posted to")
     contact_ids = models.JSONField(default=list, help_text="The contacts who reached the step in this batch")
     status = models.CharField(max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING,
                               editable=False)
@@ -181,7 +191,8 @@ class JourneyNotification(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="automation_notification_due")]
 
     def __str__(self) -> str:
-        return f"{self.step_id} to {self.user_id}: {len(self.contact_ids)} contacts ({self.status})"
+        to = f"user {self.user_id}" if self.user_id else f"Slack account {self.slack_account_id}"
+        return f"{self.step_id} to {to}: {len(self.contact_ids)} contacts ({self.status})"
 
 
 class Task(models.Model):

@@ -17,12 +17,17 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber
 
-from automation.choices import BRANCHING, ENROLMENT_LIVE, EnrolmentStatus, StepKind
+from automation.choices import BRANCHING, ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, StepKind
 from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun, Task
 
 GOAL_REACHED = "goal reached"
 # The runner's exit reason for a contact who went through the exit step (see runner.journeys_run_batch).
 EXIT_STEP = "exit step"
+
+
+def journeys_active_choices() -> list[tuple[int, str]]:
+    """The journeys contacts may be put in now (an import offers them), by name."""
+    return list(Journey.objects.filter(status=JourneyStatus.ACTIVE).order_by("name").values_list("pk", "name")[:500])
 
 
 def journey_list() -> QuerySet[Journey]:

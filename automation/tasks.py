@@ -7,14 +7,16 @@ from django_q.tasks import async_task
 
 from automation.choices import EnrolmentStatus
 from automation.models import JourneyEnrolment
-from automation.services import journey_test_follow as test_follow
 from automation.services import (
+    journey_import_entries,
     journeys_date_entries_apply,
     journeys_event_waits_release,
     journeys_run_due,
+    journeys_tag_entries,
     journeys_triggers_apply,
     notifications,
 )
+from automation.services import journey_test_follow as test_follow
 from automation.services.test_mode import FOLLOW_FOR
 
 # A scheduled run stops after this many batches so the next minute's run, and other tasks, get a turn.
@@ -40,6 +42,15 @@ def on_event_recorded(sender, *, contact_id: int, kind: str, **kwargs) -> None:
     if JourneyEnrolment.objects.filter(contact_id=contact_id, status=EnrolmentStatus.AWAITING).exists():
         async_task("automation.tasks.journey_event_waits_release", contact_id)
 
+
+def on_tags_adding(sender, *, tag, contacts, **kwargs) -> None:
+    """crm's tags_adding, inside the tagging transaction: enrol in journeys starting on that tag."""
+    journeys_tag_entries(tag_name=tag.name, contacts=contacts)
+
+
+def on_contacts_imported(sender, *, run, created, updated, **kwargs) -> None:
+    """crm's contacts_imported, inside each chunk's transaction: the run's journey takes its contacts."""
+    journey_import_entries(run=run, created=created, updated=updated)
 
 
 def journeys_date_entries() -> int:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -28,6 +29,8 @@ from automation.models import Journey
 from crm.choices import LifecycleStatus
 from crm.models import Contact, Segment, Tag
 from crm.selectors import contact_list
+from gateways.capabilities import Capability
+from gateways.models import ProviderAccount
 
 PAGE_SIZE = 25
 SERVICES = {"activate": services.journey_activate, "pause": services.journey_pause,
@@ -128,19 +131,39 @@ def _builder_choices() -> dict:
         "users": [(pk, name or email) for pk, name, email in get_user_model().objects.filter(is_active=True)
                   .order_by("username").values_list("pk", "username", "email")[:500]],
         "journeys": list(Journey.objects.order_by("name").values_list("pk", "name")[:500]),
+        "slack_accounts": list(ProviderAccount.objects.filter(capability=Capability.CHANNEL_POSTING, channel="slack")
+                               .order_by("name").values_list("pk", "name")[:200]),
     }
 
 
 @login_required
 @permission_required("automation.change_journey", raise_exception=True)
 def journey_builder(request, pk: int | None = None):
-    """Create a journey, or change a draft: the journey's settings and its steps in one form."""
+    """Create a journey, or change a draft: the journey's settings and its steps in one form. The steps of a
+    live journey (active or paused) are saved as its next version, which new entrants start on; those on
+    the way stay on theirs unless the marketer moves them (to the step of the same key, where it remains)."""
     journey = get_object_or_404(Journey, pk=pk) if pk else None
-    if journey and journey.status != JourneyStatus.DRAFT:
-        messages.error(request, "Only a draft journey can be changed.")
+    if journey and journey.status == JourneyStatus.ARCHIVED:
+        messages.error(request, "An archived journey cannot be changed.")
         return redirect(journey)
+    live = journey is not None and journey.status != JourneyStatus.DRAFT
     journey_errors, step_errors = {}, []
-    if request.method == "POST":
+    if request.method == "POST" and live:
+        rows = builder.rows_from_post(request.POST)
+        operation = request.POST.get("op", "save")
+        if operation != "save":
+            rows = builder.rows_edit(rows, operation)
+        else:
+            try:
+                saved = _version_save(request, journey, rows)
+            except ValidationError as error:
+                journey_errors, step_errors = builder.errors_placed(error, rows)
+            except DomainError as error:
+                journey_errors = {"__all__": [error.message]}
+            else:
+                return redirect(saved)
+        initial = builder.journey_fields_initial({name: getattr(journey, name) for name in builder.JOURNEY_FIELDS})
+    elif request.method == "POST":
         fields, rows = builder.journey_fields_from_post(request.POST), builder.rows_from_post(request.POST)
         if journey:
             # The form shows the first entry trigger; more, set through the API, are kept as they are.
@@ -164,7 +187,7 @@ def journey_builder(request, pk: int | None = None):
         initial = builder.journey_fields_initial(fields)
     elif journey:
         initial = builder.journey_fields_initial({name: getattr(journey, name) for name in builder.JOURNEY_FIELDS})
-        rows = builder.rows_from_steps(journey.steps.all())
+        rows = builder.rows_from_steps(journey.steps.filter(version=journey.version))
     else:
         initial = builder.journey_fields_initial({"exit_triggers": [ExitTrigger.UNSUBSCRIBED]})
         rows = [{"key": "start", "kind": StepKind.ADD_TAG, "next": "end", "other": "", "values": {}},
@@ -175,9 +198,26 @@ def journey_builder(request, pk: int | None = None):
               "panels": builder.row_panels(row, index, choices)}
              for index, (row, errors) in enumerate(zip(rows, step_errors, strict=True))]
     return render(request, "automation/journey_builder.html", {
-        "journey": journey, "initial": initial, "rows": shown, "keys": [row["key"] for row in rows if row["key"]],
+        "journey": journey, "live": live, "next_version": journey.version + 1 if live else None,
+        "initial": initial, "rows": shown, "keys": [row["key"] for row in rows if row["key"]],
         "journey_errors": journey_errors, "invalid": bool(journey_errors or any(step_errors)), **choices},
         status=400 if journey_errors or any(step_errors) else 200)
+
+
+def _version_save(request, journey: Journey, rows: list[dict]) -> Journey:
+    """The steps as the live journey's next version; those on the way moved to it when the marketer asks."""
+    with transaction.atomic():
+        journey = services.journey_version_create(journey=journey, steps=builder.steps_from_rows(rows),
+                                                  by=request.user)
+        moved = services.journey_version_migrate(journey=journey) if request.POST.get("migrate") else None
+    if moved is None:
+        stay = "Contacts already on the way stay on the version they started."
+    else:
+        stay = (f"{moved} contact(s) on the way moved to it; those whose step it no longer has stay on their "
+                "version.")
+    messages.success(request, f"{journey.name}: saved as version {journey.version}, which new entrants start "
+                              f"on. {stay}")
+    return journey
 
 
 @login_required

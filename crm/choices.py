@@ -119,6 +119,14 @@ class ImportPolicy(models.TextChoices):
     SKIP_EXISTING = "skip_existing", "Skip existing contacts"
 
 
+class ImportedRows(models.TextChoices):
+    """Which contacts of an import enter the journey chosen for it."""
+
+    CREATED = "created", "Contacts the import created"
+    UPDATED = "updated", "Contacts the import updated"
+    BOTH = "both", "Both"
+
+
 class FieldSource:
     """Values of Contact.field_sources besides a provider's name."""
 

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 from aicmo_site.errors import DomainError
 from aicmo_site.storage import private_file_response
 from aicmo_site.stuck import stuck_before
-from crm.choices import ImportPolicy, RunStatus
+from crm.choices import ImportedRows, ImportPolicy, RunStatus
 from crm.exports import contacts_csv_response
 from crm.filters import ContactFilterSet
 from crm.imports import import_run_cancel, import_run_create, import_run_start
+from crm.imports.followups import journey_choices
 from crm.imports.mapping import CUSTOM_PREFIX, target_choices
 from crm.imports.reading import CsvFormat, preview
 from crm.models import Contact, ImportRun
@@ -35,6 +36,14 @@ class ImportUploadForm(forms.Form):
     policy = forms.ChoiceField(choices=ImportPolicy.choices, initial=ImportPolicy.UPDATE,
                                label="Contacts already stored")
     tag = forms.CharField(max_length=80, required=False, help_text="Added to every contact of the file")
+    journey = forms.TypedChoiceField(required=False, coerce=int, empty_value=None,
+                                     label="Add the contacts to a journey")
+    journey_rows = forms.ChoiceField(choices=ImportedRows.choices, initial=ImportedRows.BOTH, required=False,
+                                     label="Contacts entering the journey")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["journey"].choices = [("", "None"), *journey_choices()]
 
 
 def _custom_choice(header: str, position: int) -> tuple[str, str]:
@@ -80,7 +89,9 @@ def import_list(request):
             upload = form.cleaned_data["file"]
             try:
                 run = import_run_create(upload=upload, original_name=upload.name, policy=form.cleaned_data["policy"],
-                                        tag=form.cleaned_data["tag"], by=request.user)
+                                        tag=form.cleaned_data["tag"], by=request.user,
+                                        journey_id=form.cleaned_data["journey"],
+                                        journey_rows=form.cleaned_data["journey_rows"] or ImportedRows.BOTH)
             except DomainError as exc:
                 form.add_error("file", exc.message)
             else:
@@ -120,8 +131,9 @@ def import_map(request, pk: int):
 def import_detail(request, pk: int):
     run = get_object_or_404(ImportRun.objects.select_related("requested_by"), pk=pk)
     stuck = imports_stuck(before=stuck_before()).filter(pk=run.pk).first()
+    journey = dict(journey_choices()).get(run.journey_id, "a journey no longer active") if run.journey_id else ""
     return render(request, "crm/data/import_detail.html", {
-        "run": run, "done": run.status not in (RunStatus.QUEUED, RunStatus.RUNNING),
+        "run": run, "journey": journey, "done": run.status not in (RunStatus.QUEUED, RunStatus.RUNNING),
         "stuck_since": stuck.last_progress if stuck else None})
 
 

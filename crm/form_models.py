@@ -29,6 +29,8 @@ class SubscriptionForm(models.Model):
                                     help_text="Topics the subscriber may pick")
     tags = models.ManyToManyField("crm.Tag", blank=True, related_name="subscription_forms",
                                   help_text="Tags given to everyone who subscribes through the form")
+    lists = models.ManyToManyField("crm.ContactList", blank=True, related_name="subscription_forms",
+                                   help_text="Static lists everyone who subscribes through the form is put on")
     consent_text = models.TextField(help_text="Shown beside the button; kept word for word with each consent")
     thank_you_message = models.TextField(blank=True, help_text="Shown after sending, unless a redirect is given")
     redirect_url = models.URLField(blank=True, validators=[URLValidator(schemes=["http", "https"])],

@@ -11,12 +11,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from aicmo_site.errors import DomainError, add_domain_error
 from crm import selectors, services
-from crm.form_models import STANDARD_FIELDS, SubscriptionForm
+from crm.form_models import STANDARD_FIELDS, FormSubmission, SubscriptionForm
 from crm.form_public_views import form_context
-from crm.models import Tag, Topic
+from crm.models import ContactList, Tag, Topic
+from crm.services.forms import confirmation_state
 
 PAGE_SIZE = 50
 
@@ -36,6 +39,9 @@ class SubscriptionFormForm(forms.Form):
                                             widget=forms.CheckboxSelectMultiple, label="Topics to choose from")
     tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), required=False,
                                           widget=forms.CheckboxSelectMultiple, label="Tags given to subscribers")
+    lists = forms.ModelMultipleChoiceField(queryset=ContactList.objects.order_by("name"), required=False,
+                                           widget=forms.CheckboxSelectMultiple,
+                                           label="Lists subscribers are put on (once confirmed)")
     consent_text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
                                    help_text="Shown beside the button and kept word for word with each consent.")
     thank_you_message = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -69,7 +75,8 @@ class SubscriptionFormForm(forms.Form):
         return {
             "name": form.name, "slug": form.slug, "fields": form.fields, "required_fields": form.required_fields,
             "custom_fields": "\n".join(f"{item['key']}: {item['label']}" for item in form.custom_fields),
-            "topics": list(form.topics.all()), "tags": list(form.tags.all()), "consent_text": form.consent_text,
+            "topics": list(form.topics.all()), "tags": list(form.tags.all()), "lists": list(form.lists.all()),
+            "consent_text": form.consent_text,
             "thank_you_message": form.thank_you_message, "redirect_url": form.redirect_url,
             "double_opt_in": form.double_opt_in, "allowed_origins": "\n".join(form.allowed_origins),
             "min_seconds": form.min_seconds,
@@ -122,7 +129,48 @@ def embed_snippet(request, form: SubscriptionForm) -> str:
 def form_detail(request, pk: int):
     form = get_object_or_404(selectors.subscription_forms(), pk=pk)
     pending = Paginator(selectors.form_submissions(form, confirmed=False), PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for submission in pending.object_list:
+        submission.confirmation_state = confirmation_state(submission, now)
     return render(request, "crm/forms/detail.html", {
         "subscription_form": form, "page": pending, "snippet": embed_snippet(request, form),
         "hosted_url": request.build_absolute_uri(reverse("subscription-form", args=[form.slug])),
     })
+
+
+@login_required
+@permission_required("crm.delete_subscriptionform", raise_exception=True)
+def form_delete(request, pk: int):
+    """GET asks first; POST deletes. A form people sent is refused (their consent records keep it)."""
+    form = get_object_or_404(SubscriptionForm, pk=pk)
+    if request.method == "POST":
+        try:
+            services.form_delete(form=form)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("crm:form-detail", form.pk)
+        messages.success(request, f"Form “{form.name}” deleted; its address no longer answers.")
+        return redirect("crm:form-list")
+    return render(request, "crm/forms/confirm_delete.html", {
+        "subscription_form": form, "sent": form.submissions.exists()})
+
+
+@login_required
+@permission_required("crm.change_formsubmission", raise_exception=True)
+@require_POST
+def form_submission_confirmation(request, pk: int, submission_pk: int):
+    """The confirmation email sent again (refused before), or settled (outcome unknown): sent or not."""
+    submission = get_object_or_404(FormSubmission, pk=submission_pk, form_id=pk)
+    answer = request.POST.get("op", "")
+    try:
+        if answer == "resend":
+            services.submission_confirmation_resend(submission=submission, by=request.user)
+            messages.success(request, f"The confirmation email to {submission.email} is queued again.")
+        elif answer in ("was_sent", "was_not_sent"):
+            services.submission_confirmation_reconcile(submission=submission, sent=answer == "was_sent",
+                                                       by=request.user)
+            messages.success(request, f"Noted: the confirmation email to {submission.email} " + (
+                "was sent." if answer == "was_sent" else "was not sent; it is queued again."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("crm:form-detail", pk)

@@ -18,6 +18,7 @@ from crm.choices import (
     EngagementTier,
     EnrichmentItemStatus,
     EventKind,
+    ImportedRows,
     ImportPolicy,
     LifecycleStatus,
     RunStatus,
@@ -472,6 +473,11 @@ class ImportRun(RunRecord):
                                help_text='column → contact field, "custom:<name>", "tags", "topics" or "" to ignore')
     policy = models.CharField(max_length=20, choices=ImportPolicy.choices, default=ImportPolicy.UPDATE)
     tag = models.CharField(max_length=80, blank=True, help_text="Tag added to every imported contact")
+    # A journey of automation, above crm: kept by id, offered and checked through crm.imports.followups.
+    journey_id = models.PositiveIntegerField(null=True, blank=True, verbose_name="journey",
+                                             help_text="The journey the imported contacts enter, if any")
+    journey_rows = models.CharField(max_length=8, choices=ImportedRows.choices, default=ImportedRows.BOTH,
+                                    verbose_name="contacts entering the journey")
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)

@@ -15,6 +15,8 @@ from automation.services.notifications import notifications_send_after_commit
 from crm.models import Contact, ContactList
 from crm.services import contact_list_add, contact_list_remove
 from crm.webhook_events import contact_payload
+from gateways.capabilities import Capability
+from gateways.models import ProviderAccount
 from webhooks.models import WebhookSubscription
 from webhooks.services import messages_queue
 
@@ -32,6 +34,11 @@ def config_errors(kind: str, config: dict) -> list[str]:
             return ["Choose an active webhook subscription to call."]
         return []
     if kind == StepKind.NOTIFY:
+        if "slack_account_id" in config:
+            if not _exists(ProviderAccount, config["slack_account_id"], capability=Capability.CHANNEL_POSTING,
+                           channel="slack"):
+                return ["Choose the Slack channel to post to (a Slack account in Provider accounts)."]
+            return []
         if not _exists(get_user_model(), config.get("user_id"), is_active=True, email__gt=""):
             return ["Choose the person to notify (an active user with an email address)."]
         return []
@@ -105,6 +112,7 @@ def webhooks_queue(step: JourneyStep, rows: list[tuple]) -> bool:
 def notification_queue(step: JourneyStep, contact_ids: list[int], now) -> None:
     """One digest for the batch (not one email per contact): a step that a thousand contacts reach in a
     minute tells its person once, listing them, instead of flooding their inbox."""
-    JourneyNotification.objects.create(step=step, user_id=step.config["user_id"], contact_ids=sorted(contact_ids),
-                                       created_at=now)
+    JourneyNotification.objects.create(step=step, user_id=step.config.get("user_id"),
+                                       slack_account_id=step.config.get("slack_account_id"),
+                                       contact_ids=sorted(contact_ids), created_at=now)
     notifications_send_after_commit()

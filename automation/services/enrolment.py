@@ -1,5 +1,6 @@
 """Putting contacts on a journey: one INSERT … SELECT, the re-entry rule kept by the database."""
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -31,7 +32,10 @@ def journey_enrol(*, journey: Journey, contacts: QuerySet[Contact], source: str,
     elif journey.reentry == ReEntry.ONCE_AT_A_TIME:
         picked = picked.exclude(pk__in=JourneyEnrolment.objects.filter(
             journey=journey, status__in=ENROLMENT_LIVE, is_test=False).values("contact_id"))
-    select_sql, params = picked.annotate(enrol_id=F("pk")).values("enrol_id").query.sql_with_params()
+    try:
+        select_sql, params = picked.annotate(enrol_id=F("pk")).values("enrol_id").query.sql_with_params()
+    except EmptyResultSet:  # contacts given as an empty list of ids: no one to enrol
+        return 0
     table = connection.ops.quote_name(JourneyEnrolment._meta.db_table)
     with connection.cursor() as cursor:
         # A quoted table name and Django's own compiled subquery; every value is a parameter.

@@ -70,6 +70,9 @@ def _triggers_validate(entry_triggers, exit_triggers, goal) -> None:
             if not slugify(str(trigger.get("field") or "")) or not isinstance(trigger.get("offset_days", 0), int):
                 errors[here] = ['Name the date field and the days after it (negative: before), e.g. '
                                 '{"field": "renewal_date", "offset_days": -7}.']
+        elif kind == TriggerKind.TAG_ADDED:
+            if not isinstance(trigger.get("tag"), str) or not trigger["tag"].strip():
+                errors[here] = ["Name the tag that enrols contacts when they get it."]
         elif kind != TriggerKind.MANUAL:
             errors[here] = [f"Choose a kind: {', '.join(TriggerKind.values)}."]
     if not isinstance(exit_triggers, list) or any(item not in ExitTrigger.values for item in exit_triggers):

@@ -1,4 +1,4 @@
-"""Sending notify steps' digests, at most once each.
+"""Sending notify steps' digests, by email or to a Slack channel, at most once each.
 
 A digest is claimed (pending -> sending, committed) before the email goes out and marked sent or failed
 after, no transaction held across the send. A worker killed between the two leaves it "sending": once its
@@ -19,8 +19,9 @@ from django_q.tasks import async_task
 from automation.choices import NotificationStatus
 from automation.models import JourneyNotification
 from crm.models import Contact
-from gateways.capabilities import OutgoingEmail
+from gateways.capabilities import ChannelPost, OutgoingEmail
 from gateways.errors import GatewayError, OutcomeUnknown
+from gateways.services import publish_post
 from gateways.services.email import open_email_session
 
 # A claimed digest is its worker's for this long; past it the worker is taken for dead.
@@ -47,13 +48,16 @@ def notifications_send_after_commit() -> None:
     transaction.on_commit(_send_due)
 
 
-def _claim(limit: int, now) -> list[int]:
+def _claim(now) -> int | None:
+    """One digest at a time: a worker killed mid-send leaves only the digest it was sending "sending" (to
+    be marked outcome unknown), never a batch of claimed ones that were not even tried."""
     with transaction.atomic():
-        ids = list(JourneyNotification.objects.select_for_update(skip_locked=True)
-                   .filter(status=NotificationStatus.PENDING).order_by("created_at", "pk")
-                   .values_list("pk", flat=True)[:limit])
-        JourneyNotification.objects.filter(pk__in=ids).update(status=NotificationStatus.SENDING, claimed_at=now)
-    return ids
+        pk = (JourneyNotification.objects.select_for_update(skip_locked=True)
+              .filter(status=NotificationStatus.PENDING).order_by("created_at", "pk")
+              .values_list("pk", flat=True).first())
+        if pk is not None:
+            JourneyNotification.objects.filter(pk=pk).update(status=NotificationStatus.SENDING, claimed_at=now)
+    return pk
 
 
 def digest_text(notification: JourneyNotification) -> tuple[str, str]:
@@ -68,7 +72,7 @@ def digest_text(notification: JourneyNotification) -> tuple[str, str]:
     return subject, "\n".join([*([note, ""] if note else []), *people, *more, "", page])
 
 
-def journey_notifications_send(*, limit: int = 100) -> NotificationReport:
+def journey_notifications_send() -> NotificationReport:
     """Sends every pending digest and settles the ones whose worker died; running it twice sends nothing
     twice (claims)."""
     report = NotificationReport()
@@ -76,19 +80,29 @@ def journey_notifications_send(*, limit: int = 100) -> NotificationReport:
     report.unknown += JourneyNotification.objects.filter(
         status=NotificationStatus.SENDING, claimed_at__lt=now - LEASE).update(
         status=NotificationStatus.UNKNOWN, error="The worker stopped while sending; it may or may not have gone.")
-    while ids := _claim(limit, timezone.now()):
-        for notification in JourneyNotification.objects.filter(pk__in=ids).select_related(
-                "step__journey", "user").order_by("pk"):
-            _send(notification, report)
+    while (pk := _claim(timezone.now())) is not None:
+        _send(JourneyNotification.objects.select_related("step__journey", "user").get(pk=pk), report)
     return report
 
 
-def _send(notification: JourneyNotification, report: NotificationReport) -> None:
+def _deliver(notification: JourneyNotification) -> str:
+    """Sends the digest by email or posts it to Slack; returns why it was not sent, or "" when it was."""
     subject, body = digest_text(notification)
-    try:
+    if notification.user_id:
         with open_email_session() as session:
             session.send(OutgoingEmail(to=notification.user.email, subject=f"[AICMO] {subject}", text=body,
                                        from_email=settings.DEFAULT_FROM_EMAIL))
+        return ""
+    if notification.slack_account_id is None:
+        return "The Slack account of this step was removed."
+    result = publish_post(account_id=notification.slack_account_id, post=ChannelPost(
+        idempotency_key=f"journey-notification-{notification.pk}", text=f"*{subject}*\n{body}"))
+    return f"Not posted: {result.reason}" if result.skipped else ""
+
+
+def _send(notification: JourneyNotification, report: NotificationReport) -> None:
+    try:
+        not_sent = _deliver(notification)
     except GatewayError as exc:
         unknown = isinstance(exc, OutcomeUnknown)
         JourneyNotification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING).update(
@@ -97,6 +111,11 @@ def _send(notification: JourneyNotification, report: NotificationReport) -> None
             report.unknown += 1
         else:
             report.failed += 1
+        return
+    if not_sent:
+        JourneyNotification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING).update(
+            status=NotificationStatus.FAILED, error=not_sent[:2000])
+        report.failed += 1
         return
     JourneyNotification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING).update(
         status=NotificationStatus.SENT, sent_at=timezone.now())

@@ -29,6 +29,7 @@ from aicmo_site.audit import audit_operation
 from automation.choices import (
     DELIVER_AT_BEST_HOUR,
     ENROLMENT_LIVE,
+    TEST_SENT_NOW,
     EnrolmentStatus,
     JourneyStatus,
     StepKind,
@@ -299,7 +300,9 @@ def _send_test_email(step: JourneyStep, row: tuple) -> _Move:
     email_campaign = email_campaign_open(campaign=campaign, template=step.email_campaign.template)
     added = email_deliveries_add(email_campaign=email_campaign, contact_ids=[contact_id])
     email_campaign_close(email_campaign=email_campaign)
-    return _Move("queued (test)" if added else "not emailable", step.next)
+    if not added:
+        return _Move("not emailable", step.next)
+    return _Move(TEST_SENT_NOW if step.config.get("deliver") == DELIVER_AT_BEST_HOUR else "queued (test)", step.next)
 
 
 def _condition_holds(step: JourneyStep, rows: list[tuple]) -> set[int]:

@@ -10,6 +10,8 @@
   harmless for "once ever" and "once at a time", and "every time" journeys read events only up to it.
 - A lifecycle change and a payment (a conversion with a value) are read the same way, all of a
   journey's such triggers in one window.
+- A tag added: as it is added, in the tagging transaction (crm's tags_adding names the contacts about
+  to get it, whatever adds it), so the enrolments commit with the tag; no cursor to fall behind.
 - A date field: a daily run enrols those whose date is N days from today, once per occurrence.
 - Exits: unsubscribed (consent withdrawn or lifecycle unsubscribed), converted, left the entry segment;
   and the goal, which finishes the journey.
@@ -31,8 +33,8 @@ from automation.choices import (
 )
 from automation.models import Journey, JourneyEnrolment, JourneySegmentMember
 from automation.services.enrolment import journey_enrol
-from crm.choices import ConsentStatus, LifecycleStatus
-from crm.models import Contact, EngagementEvent, LifecycleTransition, Segment
+from crm.choices import ConsentStatus, ImportedRows, LifecycleStatus
+from crm.models import Contact, EngagementEvent, ImportRun, LifecycleTransition, Segment
 from crm.selectors import segment_queryset
 
 # How late an event's transaction may commit after its recorded time and still be seen.
@@ -102,6 +104,30 @@ def journey_date_entries(*, journey: Journey, trigger: dict, today: date) -> int
     source = f"date:{trigger['field']}:{day:%Y-%m-%d}"[:40]
     already = JourneyEnrolment.objects.filter(journey=journey, source=source).values("contact_id")
     return journey_enrol(journey=journey, contacts=contacts.exclude(pk__in=already), source=source)
+
+
+def journeys_tag_entries(*, tag_name: str, contacts) -> int:
+    """Enrol the contacts (a queryset: those about to get the tag) in every active journey that starts
+    on it, one INSERT … SELECT per journey under its re-entry rule; returns how many were enrolled."""
+    enrolled = 0
+    for journey in Journey.objects.filter(status=JourneyStatus.ACTIVE).only("pk", "status", "reentry", "version",
+                                                                             "entry_triggers"):
+        if any(trigger.get("kind") == TriggerKind.TAG_ADDED and trigger.get("tag") == tag_name
+               for trigger in journey.entry_triggers):
+            enrolled += journey_enrol(journey=journey, contacts=contacts, source=f"tag:{tag_name}")
+    return enrolled
+
+
+def journey_import_entries(*, run: ImportRun, created, updated) -> int:
+    """An import's chunk: its created and/or updated contacts (as the run asks) enter the run's journey. A
+    journey paused or archived since the import was asked for takes no one."""
+    journey = Journey.objects.filter(pk=run.journey_id, status=JourneyStatus.ACTIVE).first()
+    if journey is None:
+        return 0
+    new, stored = Q(pk__in=created.values("pk")), Q(pk__in=updated.values("pk"))
+    picked = {ImportedRows.CREATED: new, ImportedRows.UPDATED: stored,
+              ImportedRows.BOTH: new | stored}[run.journey_rows]
+    return journey_enrol(journey=journey, contacts=Contact.objects.filter(picked), source=f"import:{run.pk}")
 
 
 def journeys_date_entries_apply(*, today: date | None = None) -> int:

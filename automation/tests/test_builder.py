@@ -6,7 +6,9 @@ import pytest
 from aicmo_site.roles import ANALYST, MARKETER
 from automation.choices import STEP_SETTINGS, StepKind
 from automation.models import Journey, JourneyEnrolment
+from automation.services import journey_archive, journey_enrol, journeys_run_due
 from automation.tests.factories import journey
+from crm.models import Contact
 from crm.tests.factories import ContactFactory, SegmentFactory
 from publishing.tests.email.factories import EmailTemplateFactory
 
@@ -92,11 +94,61 @@ def test_adding_moving_and_removing_steps_re_renders_without_saving(as_role):
     assert 'name="step-0-key" value="end"' in page.content.decode() and not Journey.objects.exists()
 
 
-def test_only_a_draft_is_changed_and_an_analyst_may_not_build(as_role):
+def test_an_archived_journey_is_not_changed_and_an_analyst_may_not_build(as_role):
     trip = journey(active=True)
+    journey_archive(journey=trip)
     client = as_role(MARKETER)
     assert client.get(f"/journeys/{trip.pk}/edit/").status_code == 302
     assert as_role(ANALYST).get("/journeys/new/").status_code == 403
+
+
+TWO_STEPS = [{"key": "tag", "kind": "add_tag", "tag": "welcomed", "next": "pause"},
+             {"key": "pause", "kind": "wait", "days": "1", "next": "end"}, {"key": "end", "kind": "exit"}]
+
+
+def live_with_one_on_the_way():
+    trip = journey(steps=[{"key": "pause", "kind": "wait", "config": {"days": 1}, "next": "end"},
+                          {"key": "end", "kind": "exit"}])
+    ann = ContactFactory()
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    journeys_run_due()
+    return trip, ann
+
+
+def test_editing_a_live_journey_saves_a_new_version_for_new_entrants(as_role):
+    trip, ann = live_with_one_on_the_way()
+    client = as_role(MARKETER)
+    page = client.get(f"/journeys/{trip.pk}/edit/").content.decode()
+    assert "saved as <strong>version 2</strong>" in page and "Save as version 2" in page
+    assert 'name="step-0-key" value="pause"' in page
+    answer = client.post(f"/journeys/{trip.pk}/edit/", posted(TWO_STEPS), follow=True)
+    trip.refresh_from_db()
+    assert trip.version == 2 and trip.status == "active"
+    assert [s.key for s in trip.steps.filter(version=2)] == ["tag", "pause", "end"]
+    assert "saved as version 2, which new entrants start on. Contacts already on the way stay" in (
+        answer.content.decode())
+    assert JourneyEnrolment.objects.get(contact=ann).step.version == 1
+    bob = ContactFactory()
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=bob.pk), source="test")
+    assert JourneyEnrolment.objects.get(contact=bob).step.version == 2
+
+
+def test_editing_a_live_journey_may_move_those_on_the_way_whose_step_remains(as_role):
+    trip, ann = live_with_one_on_the_way()
+    answer = as_role(MARKETER).post(f"/journeys/{trip.pk}/edit/", {**posted(TWO_STEPS), "migrate": "1"},
+                                    follow=True)
+    assert "1 contact(s) on the way moved to it" in answer.content.decode()
+    step = JourneyEnrolment.objects.get(contact=ann).step  # waiting to go on to "end", which remains
+    assert (step.version, step.key) == (2, "end")
+
+
+def test_a_faulty_new_version_is_not_saved_and_the_errors_are_shown(as_role):
+    trip = journey()
+    answer = as_role(MARKETER).post(f"/journeys/{trip.pk}/edit/", posted([
+        {"key": "tag", "kind": "add_tag", "tag": "x", "next": "nowhere"}]))
+    assert answer.status_code == 400 and "The journey was not saved" in answer.content.decode()
+    trip.refresh_from_db()
+    assert trip.version == 1
 
 
 def test_test_mode_is_started_for_a_contact_found_by_search(as_role, django_capture_on_commit_callbacks):

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError
-from automation.choices import EnrolmentStatus
+from automation.choices import TEST_SENT_NOW, EnrolmentStatus
 from automation.models import JourneyEnrolment, JourneyStepRun
 from automation.selectors import journey_stats, journey_test_runs
 from automation.services import journey_enrol, journey_test_follow, journey_test_start, journeys_run_due
@@ -113,3 +113,20 @@ def test_figures_give_conversion_branch_shares_median_time_and_goal(django_asser
     assert vip["branch_shares"] == {"yes": 50.0, "no": 50.0}
     assert end["conversion"] is None and end["went_through"] == 2
     assert (stats["goal_reached"], stats["finished"], stats["on_the_way"]) == (1, 3, 1)
+
+
+def test_a_best_hour_email_goes_at_once_in_a_test_run_and_the_log_says_so(smtp_server, client, make_user):
+    smtp_account(smtp_server)
+    trip = journey(steps=[
+        {"key": "welcome", "kind": "send_email", "next": "end",
+         "config": {"template_id": EmailTemplateFactory().pk, "deliver": "best_hour"}},
+        {"key": "end", "kind": "exit"}])
+    ann = ContactFactory()
+    journey_test_start(journey=trip, contact=ann)
+    journeys_run_due()
+    test_delivery = EmailDelivery.objects.get(contact=ann, campaign__name__startswith="Test run")
+    assert test_delivery.next_attempt_at is None  # not held for an hour: the sender takes it now
+    assert JourneyStepRun.objects.get(step__key="welcome").outcome == TEST_SENT_NOW
+    client.force_login(make_user("marketer", role="Marketer"))
+    log = client.get(f"/journeys/{trip.pk}/test-runs/").content.decode()
+    assert "Sent at once for the test; real contacts get this email at their best hour" in log

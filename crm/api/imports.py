@@ -11,8 +11,9 @@ from rest_framework.response import Response
 from aicmo_site.api.fields import JSONField, ModelSerializer
 from aicmo_site.errors import DomainError
 from aicmo_site.storage import private_file_response
-from crm.choices import ImportPolicy
+from crm.choices import ImportedRows, ImportPolicy
 from crm.imports import import_preview, import_run_cancel, import_run_create, import_run_start
+from crm.imports.followups import journey_choices
 from crm.models import ImportRun
 
 
@@ -35,6 +36,15 @@ class ImportUploadSerializer(serializers.Serializer):
     mapping = MappingField(required=False)
     policy = serializers.ChoiceField(choices=ImportPolicy.choices, default=ImportPolicy.UPDATE)
     tag = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
+    journey = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                       help_text="An active journey the imported contacts enter (/api/journeys/)")
+    journey_rows = serializers.ChoiceField(choices=ImportedRows.choices, default=ImportedRows.BOTH,
+                                           help_text="Which imported contacts enter the journey")
+
+    def validate_journey(self, value):
+        if value is not None and value not in dict(journey_choices()):
+            raise serializers.ValidationError("Choose an active journey.")
+        return value
 
 
 class ImportPreviewSerializer(serializers.Serializer):
@@ -50,7 +60,8 @@ class ImportRunSerializer(ModelSerializer):
 
     class Meta:
         model = ImportRun
-        fields = ["id", "original_name", "status", "progress", "policy", "tag", "mapping", "encoding", "delimiter",
+        fields = ["id", "original_name", "status", "progress", "policy", "tag", "journey_id", "journey_rows",
+                  "mapping", "encoding", "delimiter",
                   "total_rows", "processed_rows", "created_count", "updated_count", "skipped_count",
                   "failed_count", "error", "error_report_url", "requested_by", "created_at", "started_at",
                   "finished_at", "background_run"]
@@ -86,7 +97,8 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         upload = data.validated_data["file"]
         run = import_run_create(upload=upload, original_name=upload.name, policy=data.validated_data["policy"],
                                 tag=data.validated_data["tag"], mapping=data.validated_data.get("mapping"),
-                                by=request.user, starts_now=True)
+                                by=request.user, starts_now=True, journey_id=data.validated_data["journey"],
+                                journey_rows=data.validated_data["journey_rows"])
         run = import_run_start(run=run)
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from crm.choices import (
     RUN_TERMINAL,
@@ -39,8 +41,10 @@ from crm.choices import (
     LifecycleStatus,
 )
 from crm.imports.merging import ChunkCounts, new_contact_sources
+from crm.imports.orm_path import Imported
 from crm.imports.validating import SCALAR_FIELDS, ContactRow
 from crm.models import Company, Contact, ImportRun, Tag, Topic
+from crm.tagging import tags_adding, tags_adding_send
 
 CHUNK_ROWS = 20_000
 STAGING = "crm_import_staging"
@@ -230,7 +234,9 @@ def _merge_and_link_sql(policy: str, *, topics: bool = False, table: str = STAGI
             "SELECT count(*) FILTER (WHERE created), count(*) FROM merged")
 
 
-def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
+def apply_chunk(staged: StagedChunk, *, policy: str, imported: Imported | None = None) -> ChunkCounts:
+    """`imported`, when given, is told the chunk's created and updated contacts before the chunk commits:
+    those stored before the merge (updated under "update", skipped otherwise) and those it created."""
     company = Company._meta.db_table
     with connection.cursor() as cursor:
         # The chunk and the run's progress commit together, so a chunk lost in a crash is simply
@@ -256,8 +262,16 @@ def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
         if staged.tags:
             cursor.execute(f"INSERT INTO {Tag._meta.db_table} (name, color) SELECT unnest(%s::text[]), '' "  # noqa: S608
                            "ON CONFLICT (name) DO NOTHING", [staged.tags])
+        watched = _tags_watched(staged)
+        last_stored = _last_stored() if watched or imported else 0
+        _tags_announce(watched, staged.table, last_stored, created=False)
         cursor.execute(_merge_and_link_sql(policy, topics=staged.topics, table=staged.table), [staged.domains])
         created, merged = cursor.fetchone()
+        _tags_announce(watched, staged.table, last_stored, created=True)
+        if imported is not None:
+            updated = _staged_contacts(staged.table, last_stored, created=False)
+            imported(_staged_contacts(staged.table, last_stored, created=True),
+                     updated if policy == ImportPolicy.UPDATE else updated.none())
         if policy != ImportPolicy.UPDATE:
             cursor.execute(_links_sql(Contact._meta.db_table, table=staged.table))
             if staged.topics:
@@ -265,6 +279,37 @@ def apply_chunk(staged: StagedChunk, *, policy: str) -> ChunkCounts:
     if policy == ImportPolicy.UPDATE:
         return ChunkCounts(created=created, updated=merged - created)
     return ChunkCounts(created=created, skipped=staged.rows - created)
+
+
+def _tags_watched(staged: StagedChunk) -> list[Tag]:
+    if not staged.tags or not tags_adding.has_listeners(Tag):
+        return []
+    return list(Tag.objects.filter(name__in=staged.tags))
+
+
+def _last_stored() -> int:
+    """The newest contact's id before a merge: the ids the merge creates are past it (a sequence)."""
+    return Contact.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _staged_contacts(table: str, last_stored: int, *, created: bool, tag: str | None = None) -> QuerySet[Contact]:
+    """The chunk's contacts stored before the merge (created=False) or created by it, having `tag` among
+    their staged tags when given."""
+    contact = Contact._meta.db_table
+    which = "c.id > %s" if created else "c.id <= %s"
+    tagged, params = ("AND %s = ANY(s.tags)", [tag]) if tag is not None else ("", [])
+    # A quoted table name and the staging table's own; every value is a parameter.
+    staged = RawSQL(f"SELECT c.id FROM {contact} c JOIN {table} s ON c.email = s.email "  # noqa: S608, S611
+                    f"WHERE {which} {tagged}", [last_stored, *params])
+    return Contact.objects.filter(pk__in=staged)
+
+
+def _tags_announce(tags: list[Tag], table: str, last_stored: int, *, created: bool) -> None:
+    """The chunk's contacts about to get each tag, for tags_adding's listeners: before the merge the stored
+    ones without it (their links not written yet); after it those the merge created, who had no tag
+    before. The merge writes their links in its own statement, hence the two calls around it."""
+    for tag in tags:
+        tags_adding_send(tag, _staged_contacts(table, last_stored, created=created, tag=tag.name), untagged=created)
 
 
 class Stager:

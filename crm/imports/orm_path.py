@@ -4,14 +4,20 @@ Per chunk: one read of the stored contacts, one bulk insert, one bulk update, an
 inserts; never a query per row.
 """
 
+from collections.abc import Callable
+
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.choices import FieldSource, ImportPolicy
 from crm.imports.merging import ChunkCounts, custom_source_key, is_manual, new_contact_sources
 from crm.imports.validating import SCALAR_FIELDS, ContactRow
 from crm.models import Company, Contact, Tag, Topic
+from crm.tagging import tags_adding_send
 
 CHUNK_ROWS = 500
+# Told a chunk's created and updated contacts (querysets) inside its transaction.
+Imported = Callable[[QuerySet[Contact], QuerySet[Contact]], None]
 _UPDATED_FIELDS = [*(f for f in SCALAR_FIELDS if f != "company"), "company", "custom_fields", "field_sources",
                    "updated_at"]
 
@@ -51,7 +57,8 @@ def prepare(rows: list[ContactRow]) -> list[ContactRow]:
     return rows
 
 
-def apply_chunk(rows: list[ContactRow], *, policy: str) -> ChunkCounts:
+def apply_chunk(rows: list[ContactRow], *, policy: str, imported: Imported | None = None) -> ChunkCounts:
+    """`imported`, when given, is told the chunk's created and updated contacts before the chunk commits."""
     counts = ChunkCounts()
     existing = {c.email: c for c in Contact.objects.filter(email__in=[row.email for row in rows])}
     companies = _companies(rows)
@@ -77,6 +84,9 @@ def apply_chunk(rows: list[ContactRow], *, policy: str) -> ChunkCounts:
     contact_ids = {c.email: c.pk for c in (*existing.values(), *new)}
     _tag(rows, contact_ids)
     _link_topics(rows, contact_ids)
+    if imported is not None:
+        imported(Contact.objects.filter(pk__in=[c.pk for c in new]),
+                 Contact.objects.filter(pk__in=[c.pk for c in changed]))
     return counts
 
 
@@ -85,7 +95,11 @@ def _tag(rows: list[ContactRow], contact_ids: dict[str, int]) -> None:
     if not names:
         return
     Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
-    tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+    tags = Tag.objects.filter(name__in=names).in_bulk(field_name="name")
+    for name, tag in tags.items():
+        tags_adding_send(tag, Contact.objects.filter(pk__in={contact_ids[row.email] for row in rows
+                                                             if name in row.tags}))
+    tag_ids = {name: tag.pk for name, tag in tags.items()}
     through = Contact.tags.through
     links = [through(contact_id=contact_ids[row.email], tag_id=tag_ids[name]) for row in rows for name in row.tags]
     through.objects.bulk_create(links, ignore_conflicts=True)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -23,8 +23,9 @@ from aicmo_site.audit import audit_operation
 from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.runs import RUN_TRANSITIONS
 from aicmo_site.transitions import Workflow
-from crm.choices import RUN_TERMINAL, ImportPolicy, RunStatus, SuppressionKind
+from crm.choices import RUN_TERMINAL, ImportedRows, ImportPolicy, RunStatus, SuppressionKind
 from crm.imports import conf, copy_path, orm_path
+from crm.imports.followups import contacts_imported_send, journey_choices
 from crm.imports.mapping import auto_mapping, mapping_resolve
 from crm.imports.merging import ChunkCounts, fold_duplicates
 from crm.imports.pipeline import read_ahead
@@ -85,12 +86,20 @@ def import_preview(*, upload, rows: int = 5) -> dict:
 
 @transaction.atomic
 def import_run_create(*, upload, original_name: str = "", policy: str = ImportPolicy.UPDATE, tag: str = "",
-                      mapping: dict | None = None, by=None, starts_now: bool = False) -> ImportRun:
+                      mapping: dict | None = None, by=None, starts_now: bool = False, journey_id: int | None = None,
+                      journey_rows: str = ImportedRows.BOTH) -> ImportRun:
     """Stores the upload and its detected format; the mapping is automatic unless given. `starts_now`:
     no one will choose the mapping later (an API upload), so a file it cannot import is refused here,
-    before a run exists, instead of leaving a run that never starts."""
+    before a run exists, instead of leaving a run that never starts. `journey_id`: an active journey the
+    created and/or updated contacts (`journey_rows`) enter as their chunk commits."""
     if policy not in ImportPolicy.values:
         raise DomainError(f"Unknown policy {policy!r}: use update or skip_existing.", code="invalid_policy")
+    if journey_id is not None and journey_id not in dict(journey_choices()):
+        raise DomainError("Choose an active journey for the imported contacts.", code="invalid_journey",
+                          extra={"fields": {"journey": "Choose an active journey."}})
+    if journey_rows not in ImportedRows.values:
+        raise DomainError(f"Choose which contacts enter the journey: {', '.join(ImportedRows.values)}.",
+                          code="invalid_journey_rows")
     csv_format = sniff_format(upload)
     headers = CsvStream(upload, csv_format).headers
     resolved = mapping_resolve(headers, mapping) if mapping or starts_now else auto_mapping(headers)
@@ -101,6 +110,7 @@ def import_run_create(*, upload, original_name: str = "", policy: str = ImportPo
     run = ImportRun(
         original_name=name[-255:], encoding=csv_format.encoding, delimiter=csv_format.delimiter,
         mapping=resolved, policy=policy, tag=tag.strip(), requested_by=by, total_rows=count_lines(upload),
+        journey_id=journey_id, journey_rows=journey_rows,
     )
     run.file.save("contacts.csv", File(upload), save=False)
     run.full_clean()
@@ -266,6 +276,9 @@ class _ImportJob:
         return _Chunk(size=size, staged=self.path.prepare(unique) if unique else None, counts=counts,
                       errors=errors, failed=failed)
 
+    def _imported(self, created: QuerySet[Contact], updated: QuerySet[Contact]) -> None:
+        contacts_imported_send(self.run, created=created, updated=updated)
+
     def _commit(self, chunk: _Chunk, report: ErrorReport, done: int) -> int:
         counts = chunk.counts
         with transaction.atomic():
@@ -277,7 +290,8 @@ class _ImportJob:
                 report.rewind_to(self.committed_line)
                 self.report_checked = True
             if chunk.staged is not None:
-                counts += self.path.apply_chunk(chunk.staged, policy=self.run.policy)
+                counts += self.path.apply_chunk(chunk.staged, policy=self.run.policy,
+                                                imported=self._imported if self.run.journey_id else None)
             report.add(chunk.errors)
             processed = done + chunk.size
             ImportRun.objects.filter(pk=self.run.pk).update(

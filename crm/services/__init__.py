@@ -44,6 +44,8 @@ from crm.services.forms import (
     form_submit,
     form_update,
     submission_confirm,
+    submission_confirmation_reconcile,
+    submission_confirmation_resend,
 )
 from crm.services.lists import (
     contact_list_add,
@@ -71,4 +73,5 @@ __all__ = [
     "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
     "stripe_charge_record", "stripe_customer_record", "stripe_event_apply", "value_tiers_recompute",
     "form_confirmation_send", "form_create", "form_delete", "form_submit", "form_update", "submission_confirm",
+    "submission_confirmation_reconcile", "submission_confirmation_resend",
 ]

@@ -14,6 +14,7 @@ from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.transitions import BulkChange, Change, Workflow
 from crm.choices import LIFECYCLE_TERMINAL, LIFECYCLE_TRANSITIONS, FieldSource, LifecycleStatus
 from crm.models import Company, Contact, EnrichmentRecord, LifecycleTransition, Tag
+from crm.tagging import tags_adding_send
 from crm.webhook_events import contact_event_emit
 
 # Fields a person may set on a contact; lifecycle, email status and consent have their own services.
@@ -190,6 +191,7 @@ def contacts_tag(*, contacts, tag_names: Iterable[str], audit_details: dict | No
     tagged = []
     with connection.cursor() as cursor:
         for tag in _tags_for(tag_names, create=True):
+            tags_adding_send(tag, contact_queryset(contacts))
             cursor.execute(sql, [tag.pk, *params, tag.pk])
             added += cursor.rowcount
             tagged += [tag] if cursor.rowcount else []

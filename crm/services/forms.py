@@ -10,6 +10,7 @@ import hashlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
@@ -17,18 +18,19 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django_q.tasks import async_task
 
+from aicmo_site.audit import audit_operation
 from aicmo_site.errors import ConflictError, DomainError
 from crm import conf
 from crm.choices import ConsentStatus, EventKind, LifecycleStatus, SuppressionKind
 from crm.form_models import STANDARD_FIELDS, FormSubmission, SubscriptionForm
 from crm.imports.validating import erasure_hash
-from crm.models import Contact, Suppression, Tag, Topic
+from crm.models import Contact, ContactList, Suppression, Tag, Topic
 from crm.services.contacts import (
     contact_create,
     contact_transition_if_allowed,
@@ -37,6 +39,7 @@ from crm.services.contacts import (
     email_normalise,
 )
 from crm.services.engagement import contact_record_event
+from crm.services.lists import contact_list_add
 from gateways.capabilities import OutgoingEmail
 from gateways.errors import GatewayError, OutcomeUnknown
 from gateways.services import open_email_session
@@ -50,6 +53,8 @@ FORM_SOURCE = "form"
 RESERVED_SLUGS = {"confirm"}  # /f/confirm/<token>/ is the double opt-in link
 CHECK_INBOX = "Thank you. Please check your inbox: we sent you a link to confirm your subscription."
 SUBSCRIBED = "Thank you, you are subscribed."
+SENT_TWICE = ("This address was sent through the form a moment ago: please check your inbox rather than sending "
+              "again.")
 # Said to a suppressed or erased address, in the same words whatever the reason, so the answer tells a
 # stranger typing someone else's address nothing about that person.
 NOT_ADDED = ("Thank you. We could not add this address to our list. If you think this is a mistake, "
@@ -107,7 +112,8 @@ def _clean_form(form: SubscriptionForm) -> None:
 
 
 @transaction.atomic
-def form_create(*, by=None, topics: Iterable[Topic] = (), tags: Iterable[Tag] = (), **fields) -> SubscriptionForm:
+def form_create(*, by=None, topics: Iterable[Topic] = (), tags: Iterable[Tag] = (),
+                lists: Iterable[ContactList] = (), **fields) -> SubscriptionForm:
     unknown = set(fields) - set(FORM_FIELDS)
     if unknown:
         raise DomainError(f"Unknown form fields: {', '.join(sorted(unknown))}.", code="invalid_fields")
@@ -115,12 +121,14 @@ def form_create(*, by=None, topics: Iterable[Topic] = (), tags: Iterable[Tag] = 
     _clean_form(form)
     form.topics.set(topics)
     form.tags.set(tags)
+    form.lists.set(lists)
     return form
 
 
 @transaction.atomic
 def form_update(*, form: SubscriptionForm, topics: Iterable[Topic] | None = None,
-                tags: Iterable[Tag] | None = None, **fields) -> SubscriptionForm:
+                tags: Iterable[Tag] | None = None, lists: Iterable[ContactList] | None = None,
+                **fields) -> SubscriptionForm:
     unknown = set(fields) - set(FORM_FIELDS)
     if unknown:
         raise DomainError(f"Unknown form fields: {', '.join(sorted(unknown))}.", code="invalid_fields")
@@ -131,6 +139,8 @@ def form_update(*, form: SubscriptionForm, topics: Iterable[Topic] | None = None
         form.topics.set(topics)
     if tags is not None:
         form.tags.set(tags)
+    if lists is not None:
+        form.lists.set(lists)
     return form
 
 
@@ -232,6 +242,20 @@ def form_submit(*, form: SubscriptionForm, data, ip: str | None, user_agent: str
                   user_agent=user_agent[:400], origin=origin[:200], looks_sent=looks_sent)
 
 
+def _contact_create_first(*, email: str, form: SubscriptionForm, custom: dict, fields: dict) -> Contact:
+    """The contact of a first sending. Two first sendings of one address racing (a double click, a second
+    tab) both find no contact: the one that commits first wins, the other gets a 409 and keeps nothing (its
+    whole sending rolls back), so there is one contact and one confirmation email."""
+    try:
+        with transaction.atomic():
+            return contact_create(field_source=FORM_SOURCE, email=email, source=f"Form: {form.name}"[:80],
+                                  custom_fields=custom, **fields)
+    except (IntegrityError, ConflictError) as error:
+        if isinstance(error, ConflictError) and error.code != "duplicate_email":
+            raise
+        raise ConflictError(SENT_TWICE, code="sent_twice") from error
+
+
 @transaction.atomic
 def _store(*, form, email, answers, extra, chosen, ip, user_agent, origin, looks_sent) -> SubmitResult:
     contact = Contact.objects.select_for_update().filter(email=email).first()
@@ -242,8 +266,7 @@ def _store(*, form, email, answers, extra, chosen, ip, user_agent, origin, looks
     custom = {**extra, **({"company": answers["company"]} if answers.get("company") else {})}
     custom = {key: value for key, value in custom.items() if value}
     if contact is None:
-        contact = contact_create(field_source=FORM_SOURCE, email=email, source=f"Form: {form.name}"[:80],
-                                 custom_fields=custom, **fields)
+        contact = _contact_create_first(email=email, form=form, custom=custom, fields=fields)
         consent = ConsentStatus.PENDING if form.double_opt_in else ConsentStatus.SUBSCRIBED
     else:
         # The person speaks for themselves, but a form never blanks nor overwrites what the team knows.
@@ -293,6 +316,8 @@ def _confirm(*, submission: FormSubmission, contact: Contact, ip, user_agent: st
     tag_names = [tag.name for tag in submission.form.tags.all()]
     if tag_names:
         contacts_tag(contacts=[contact.pk], tag_names=tag_names)
+    for contact_list in submission.form.lists.all():
+        contact_list_add(contact_list=contact_list, contacts=[contact.pk])
     contact_record_event(contact=contact, kind=EventKind.SUBSCRIPTION_CONFIRMED, occurred_at=at, channel="form",
                          source_kind="form", source_id=str(submission.form_id),
                          detail={"form_id": submission.form_id, "form": submission.form.name,
@@ -373,3 +398,67 @@ def form_confirmation_send(*, submission_id: int) -> bool:
         raise
     FormSubmission.objects.filter(pk=submission_id).update(confirmation_sent_at=timezone.now(), confirmation_error="")
     return True
+
+
+# A claim this old without a sent time: its worker died mid-send (or the provider never answered).
+CONFIRMATION_LEASE = timedelta(minutes=10)
+
+
+def confirmation_state(submission: FormSubmission, now=None) -> str:
+    """Where a submission's confirmation email is: sent, unknown (claimed, never marked sent, and the
+    provider gave no answer or the claim's lease passed), sending, not_sent (refused: the retries may
+    have run out), queued, or confirmed."""
+    now = now or timezone.now()
+    if submission.confirmed_at:
+        return "confirmed"
+    if submission.confirmation_sent_at:
+        return "sent"
+    if submission.confirmation_claimed_at:
+        lapsed = submission.confirmation_claimed_at < now - CONFIRMATION_LEASE
+        return "unknown" if submission.confirmation_error or lapsed else "sending"
+    return "not_sent" if submission.confirmation_error else "queued"
+
+
+def _queue_confirmation(submission_id: int) -> None:
+    transaction.on_commit(lambda: async_task("crm.tasks.form_confirmation_send_task", submission_id))
+
+
+@transaction.atomic
+def submission_confirmation_resend(*, submission: FormSubmission, by=None) -> FormSubmission:
+    """Queues the confirmation email again once the provider refused it (its retries may have run out).
+    The sender's claim still makes it go at most once, even if a retry was pending."""
+    submission = FormSubmission.objects.select_for_update().get(pk=submission.pk)
+    state = confirmation_state(submission)
+    if state != "not_sent":
+        raise ConflictError(f"Only a confirmation email that was not sent is sent again; this one is {state}.",
+                            code=f"confirmation_{state}")
+    FormSubmission.objects.filter(pk=submission.pk).update(confirmation_error="")
+    audit_operation(model=FormSubmission, action="Sent the confirmation email again", count=1, by=by,
+                    details={"submission_id": submission.pk, "email": submission.email})
+    _queue_confirmation(submission.pk)
+    submission.confirmation_error = ""
+    return submission
+
+
+@transaction.atomic
+def submission_confirmation_reconcile(*, submission: FormSubmission, sent: bool, by=None) -> FormSubmission:
+    """Settles a confirmation email whose outcome is unknown once someone checked the provider's log: it was
+    sent (marked so, at its claim's time), or it was not (freed and queued again)."""
+    submission = FormSubmission.objects.select_for_update().get(pk=submission.pk)
+    state = confirmation_state(submission)
+    if state != "unknown":
+        raise ConflictError(f"Only a confirmation email whose outcome is unknown is settled; this one is {state}.",
+                            code=f"confirmation_{state}")
+    if sent:
+        changes = {"confirmation_sent_at": submission.confirmation_claimed_at, "confirmation_error": ""}
+    else:
+        changes = {"confirmation_claimed_at": None, "confirmation_error": ""}
+        _queue_confirmation(submission.pk)
+    FormSubmission.objects.filter(pk=submission.pk).update(**changes)
+    audit_operation(model=FormSubmission, by=by, count=1,
+                    action="Confirmation email checked: it was sent" if sent else
+                    "Confirmation email checked: it was not sent, sent again",
+                    details={"submission_id": submission.pk, "email": submission.email})
+    for name, value in changes.items():
+        setattr(submission, name, value)
+    return submission

@@ -7,8 +7,9 @@ from crm.models import Contact, ImportRun
 from crm.tests.factories import ContactFactory, SegmentFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
-# Session, user, permissions (2), the count and the page with requesters joined: whatever the number of runs.
-QUERIES_PER_LIST_PAGE = 6
+# Session, user, permissions (2), the count, the page with requesters joined and the journeys the upload form
+# offers: whatever the number of runs.
+QUERIES_PER_LIST_PAGE = 7
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from crm.form_models import FormSubmission
 from crm.models import Contact, EngagementEvent, Suppression
 from crm.privacy import contact_erase
 from crm.services import forms as form_services
-from crm.tests.factories import ContactFactory, TagFactory
+from crm.tests.factories import ContactFactory, ContactListFactory, TagFactory
 from gateways import services as gateway_services
 from gateways.capabilities import Capability
 from gateways.errors import OutcomeUnknown
@@ -94,6 +94,18 @@ def test_confirming_subscribes_keeps_the_consent_record_and_twice_is_harmless(ne
     assert [topic.slug for topic in contact.topics.all()] == ["ai"]
     assert [tag.name for tag in contact.tags.all()] == ["newsletter"]
     assert EngagementEvent.objects.filter(contact=contact, kind=EventKind.SUBSCRIPTION_CONFIRMED).count() == 1
+
+
+def test_a_confirmed_subscriber_is_put_on_the_form_s_lists_and_a_pending_one_is_not(newsletter, marketer):
+    readers = ContactListFactory(name="Readers")
+    answer = marketer.patch(f"/api/forms/{newsletter.pk}/", {"lists": ["Readers"]}, format="json")
+    assert answer.status_code == 200 and answer.data["lists"] == ["Readers"], answer.data
+    post(newsletter)
+    submission = FormSubmission.objects.get()
+    assert not readers.members.exists()
+    services.submission_confirm(token=form_services.confirmation_token(submission), ip="198.51.100.9")
+    assert list(readers.members.values_list("email", flat=True)) == ["ada@example.org"]
+    assert marketer.patch(f"/api/forms/{newsletter.pk}/", {"lists": ["Nope"]}, format="json").status_code == 400
 
 
 def test_a_confirmation_link_expires_and_a_forged_one_is_refused(newsletter, settings):
@@ -279,14 +291,14 @@ def test_api_form_list_and_submissions_use_fixed_queries(marketer, newsletter, d
     post(newsletter, email="a@example.org")
     marketer.get("/api/forms/")
     marketer.get(f"/api/forms/{newsletter.pk}/submissions/")
-    with django_assert_num_queries(4):  # the count, the page, its topics, its tags
+    with django_assert_num_queries(5):  # the count, the page, its topics, its tags, its lists
         assert marketer.get("/api/forms/").status_code == 200
     with django_assert_num_queries(3):  # the form, the count, the page
         assert marketer.get(f"/api/forms/{newsletter.pk}/submissions/").status_code == 200
     for n in range(5):
         services.form_create(name=f"Form {n}", consent_text=CONSENT, topics=[], tags=[TagFactory()])
         post(newsletter, email=f"p{n}@example.org", ip=f"198.51.100.{n}")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         listed = marketer.get("/api/forms/")
     assert listed.data["count"] == 6
     with django_assert_num_queries(3):
@@ -363,3 +375,125 @@ def test_someone_who_left_and_confirms_again_is_emailable_again(newsletter):
     services.submission_confirm(token=form_services.confirmation_token(FormSubmission.objects.get()), ip=None)
     contact.refresh_from_db()
     assert contact.lifecycle_status == LifecycleStatus.NEW and selectors.contact_is_emailable(contact)
+
+
+def test_the_delete_button_asks_first_and_a_sent_form_is_kept(client, make_user, newsletter):
+    client.force_login(make_user("mia", role="Marketer"))
+    unsent = services.form_create(name="Unsent", consent_text=CONSENT)
+    assert f'href="/contacts/forms/{unsent.pk}/delete/"' in client.get(f"/contacts/forms/{unsent.pk}/").content.decode()
+    asked = client.get(f"/contacts/forms/{unsent.pk}/delete/").content.decode()
+    assert "Delete the form “Unsent”?" in asked and 'id="form-delete-confirm"' in asked
+    deleted = client.post(f"/contacts/forms/{unsent.pk}/delete/", follow=True)
+    assert "Form “Unsent” deleted" in deleted.content.decode()
+    assert not type(unsent).objects.filter(pk=unsent.pk).exists()
+
+    post(newsletter)
+    assert 'id="form-delete-refused"' in client.get(f"/contacts/forms/{newsletter.pk}/delete/").content.decode()
+    refused = client.post(f"/contacts/forms/{newsletter.pk}/delete/", follow=True)
+    assert "their consent records keep it" in refused.content.decode()
+    assert type(newsletter).objects.filter(pk=newsletter.pk).exists()
+
+
+def test_a_refused_confirmation_is_sent_again_from_the_page_once(newsletter, client, make_user, smtp_server,
+                                                                 django_capture_on_commit_callbacks):
+    post(newsletter)
+    submission = FormSubmission.objects.get()
+    with pytest.raises(Exception, match="provider"):
+        services.form_confirmation_send(submission_id=submission.pk)  # no provider: the retries all fail so
+    client.force_login(make_user("mia", role="Marketer"))
+    page = client.get(f"/contacts/forms/{newsletter.pk}/").content.decode()
+    assert 'value="resend">Send it again' in page
+    gateway_services.account_create(capability=Capability.EMAIL_SENDING, adapter="smtp", name="smtp-test",
+                                    priority=10, settings=smtp_server.adapter_settings(from_email="news@aicmo.example"))
+    url = f"/contacts/forms/{newsletter.pk}/sendings/{submission.pk}/confirmation/"
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(url, {"op": "resend"}, follow=True)
+    assert "is queued again" in answer.content.decode()
+    assert OrmQ.objects.count() == 1
+    assert services.form_confirmation_send(submission_id=submission.pk) is True
+    assert smtp_server.recipients() == ["ada@example.org"]
+    again = client.post(url, {"op": "resend"}, follow=True).content.decode()
+    assert "Only a confirmation email that was not sent is sent again; this one is sent." in again
+
+
+def test_an_unknown_confirmation_is_settled_through_the_api(newsletter, monkeypatch, marketer, smtp_server):
+    post(newsletter)
+    post(newsletter, email="bo@example.org", ip="198.51.100.7")
+    ada, bo = FormSubmission.objects.order_by("pk")
+    monkeypatch.setattr(form_services, "open_email_session", _TimedOutSession)
+    for submission in (ada, bo):
+        assert services.form_confirmation_send(submission_id=submission.pk) is False
+    monkeypatch.undo()
+    base = f"/api/forms/{newsletter.pk}/submissions"
+    assert marketer.post(f"{base}/{ada.pk}/resend/").status_code == 409  # unknown: settle it, not resend
+    assert marketer.post(f"{base}/{ada.pk}/reconcile/", {}, format="json").status_code == 400
+    sent = marketer.post(f"{base}/{ada.pk}/reconcile/", {"sent": True}, format="json")
+    assert sent.status_code == 200 and sent.data["confirmation_sent_at"], sent.data
+    not_sent = marketer.post(f"{base}/{bo.pk}/reconcile/", {"sent": False}, format="json")
+    assert not_sent.status_code == 200 and not not_sent.data["confirmation_sent_at"]
+    gateway_services.account_create(capability=Capability.EMAIL_SENDING, adapter="smtp", name="smtp-test",
+                                    priority=10, settings=smtp_server.adapter_settings(from_email="news@aicmo.example"))
+    assert services.form_confirmation_send(submission_id=ada.pk) is False  # settled as sent: never again
+    assert services.form_confirmation_send(submission_id=bo.pk) is True
+    assert smtp_server.recipients() == ["bo@example.org"]
+    assert marketer.post(f"{base}/{bo.pk}/reconcile/", {"sent": True}, format="json").status_code == 409
+
+
+def test_a_claim_whose_lease_passed_without_an_answer_is_unknown():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    stuck = FormSubmission(confirmation_claimed_at=now - timedelta(minutes=11))
+    fresh = FormSubmission(confirmation_claimed_at=now - timedelta(seconds=5))
+    assert form_services.confirmation_state(stuck, now) == "unknown"
+    assert form_services.confirmation_state(fresh, now) == "sending"
+
+
+def test_two_first_sendings_racing_the_loser_gets_a_409_and_keeps_nothing(newsletter, monkeypatch):
+    real_create = form_services.contact_create
+
+    def racing(**fields):
+        # The winning sending's contact appears between this one's look-up and its insert.
+        ContactFactory(email=fields["email"])
+        return real_create(**fields)
+
+    monkeypatch.setattr(form_services, "contact_create", racing)
+    answer = post(newsletter)
+    assert answer.status_code == 409 and answer.json()["detail"] == form_services.SENT_TWICE, answer.content
+    assert not FormSubmission.objects.exists() and not OrmQ.objects.exists()  # no second confirmation
+
+
+def test_the_unique_address_index_stopping_a_racing_sending_is_a_409(newsletter, monkeypatch):
+    from django.db import IntegrityError
+
+    def clash(**fields):
+        raise IntegrityError("duplicate key value violates unique constraint on email")
+
+    monkeypatch.setattr(form_services, "contact_create", clash)
+    assert post(newsletter).status_code == 409
+    assert not FormSubmission.objects.exists()
+
+
+def test_the_embed_snippet_names_the_script_by_its_content_hash_in_production(newsletter, settings, tmp_path, rf):
+    """Production's manifest storage (settings/production.py) names each static file by its content's hash,
+    which WhiteNoise serves as immutable: a snippet pasted into a site picks up a changed script at once."""
+    import json
+
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.utils.functional import empty
+
+    from crm.form_views import embed_snippet
+
+    (tmp_path / "staticfiles.json").write_text(json.dumps(
+        {"version": "1.1", "paths": {"crm/subscription-form.js": "crm/subscription-form.0123abcd4567.js"}}))
+    settings.STATIC_ROOT = str(tmp_path)
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+    staticfiles_storage._wrapped = empty  # reloaded under the production backend
+    try:
+        snippet = embed_snippet(rf.get("/"), newsletter)
+    finally:
+        staticfiles_storage._wrapped = empty
+    assert '<script src="http://testserver/static/crm/subscription-form.0123abcd4567.js" defer>' in snippet
