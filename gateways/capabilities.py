@@ -260,6 +260,44 @@ class PaymentPage:
 
 
 @dataclass
+class RepositoryFigures:
+    """A repository's counters as the code host shows them. watchers: people subscribed to its
+    notifications (GitHub's `subscribers_count`; its `watchers_count` repeats the stars)."""
+
+    full_name: str
+    stars: int
+    forks: int
+    watchers: int
+    open_issues: int
+
+
+@dataclass
+class RepositoryRelease:
+    tag: str
+    name: str = ""
+    url: str = ""
+    published_at: datetime | None = None
+
+
+@dataclass
+class RepositoryTraffic:
+    """Views or clones over the code host's window (GitHub: the last 14 days)."""
+
+    count: int
+    uniques: int
+
+
+@dataclass
+class Conditional:
+    """The answer to a conditional read: `not_modified` when the code host said nothing changed since
+    `etag` (GitHub answers 304, which costs no quota); otherwise `value` and the new `etag`."""
+
+    etag: str
+    not_modified: bool = False
+    value: Any = None
+
+
+@dataclass
 class ProbeResult:
     ok: bool
     detail: str
@@ -421,10 +459,22 @@ class PaymentsAdapter(Adapter):
 
 
 class RepositorySignalsAdapter(Adapter):
-    """A code host whose repositories' stars, forks and releases are marketing signals; so far only its
-    signed webhooks are read (webhook_secrets)."""
+    """A code host whose repositories' stars, forks and releases are marketing signals: read on a schedule
+    with conditional requests, and pushed by its signed webhooks (webhook_secrets)."""
 
     capability = Capability.REPOSITORY_SIGNALS
+
+    def repository(self, full_name: str, *, etag: str = "") -> Conditional:
+        """Conditional of RepositoryFigures."""
+        raise NotImplementedError
+
+    def releases(self, full_name: str, *, etag: str = "") -> Conditional:
+        """Conditional of every published release (list[RepositoryRelease]), newest first."""
+        raise NotImplementedError
+
+    def traffic(self, full_name: str, kind: str) -> RepositoryTraffic | None:
+        """kind: "views" or "clones"; None when the token may not read them (not an error)."""
+        raise NotImplementedError
 
 
 # ---- registry -------------------------------------------------------------------------------

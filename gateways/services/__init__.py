@@ -25,6 +25,12 @@ from gateways.services.operations import (
     verify_emails,
 )
 from gateways.services.payments import payments_account, payments_list_page, payments_webhook_secrets
+from gateways.services.repositories import (
+    repository_account,
+    repository_figures_read,
+    repository_releases_read,
+    repository_traffic_read,
+)
 from gateways.services.ses import (
     SesEvent,
     SnsCertificateUnavailable,
@@ -66,6 +72,10 @@ __all__ = [
     "publish_posts",
     "publish_posts_in_turn",
     "read_inbox",
+    "repository_account",
+    "repository_figures_read",
+    "repository_releases_read",
+    "repository_traffic_read",
     "ses_notification_events",
     "ses_notification_topics",
     "sns_message_verify",
