@@ -4,6 +4,7 @@ from crm.services import (
     enrichment_run_process,
     enrichment_runs_waiting,
     form_confirmation_send,
+    repositories_poll,
     segments_entries_refresh,
     value_tiers_recompute,
 )
@@ -35,3 +36,12 @@ def value_tiers_recompute_all() -> int:
 def form_confirmation_send_task(submission_id: int) -> bool:
     """The double opt-in email of one form sending; a second run finds it claimed and sends nothing."""
     return form_confirmation_send(submission_id=submission_id)
+
+
+def repositories_poll_task() -> dict:
+    """Scheduled: today's snapshot of every watched GitHub repository (a 304 re-read costs no quota)."""
+    results = repositories_poll()
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return counts
