@@ -500,6 +500,7 @@ class ImportRun(RunRecord):
 # registers them with the app.
 from crm.form_models import FormSubmission, SubscriptionForm  # noqa: E402, F401
 from crm.repository_models import (  # noqa: E402, F401
+    GitHubUser,
     RepositoryRelease,
     RepositorySnapshot,
     WatchedRepository,

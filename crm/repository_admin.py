@@ -1,10 +1,11 @@
 """Django admin for watched GitHub repositories: an Admin adds one by name; the figures are read-only."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from crm import services
-from crm.repository_models import RepositoryRelease, RepositorySnapshot, WatchedRepository
+from crm.repository_models import GitHubUser, RepositoryRelease, RepositorySnapshot, WatchedRepository
+from crm.services.stargazers import stargazers_backfill_start
 
 
 class RepositorySnapshotInline(admin.TabularInline):
@@ -37,6 +38,13 @@ class WatchedRepositoryAdmin(admin.ModelAdmin):
     fields = ("full_name", "added_by", "created_at", "polled_at", "not_before", "last_error")
     readonly_fields = ("added_by", "created_at", "polled_at", "not_before", "last_error")
     inlines = [RepositorySnapshotInline]
+    actions = ["backfill_stargazers"]
+
+    @admin.action(description="Backfill stargazers (match them to contacts by public email)")
+    def backfill_stargazers(self, request, queryset):
+        runs = [stargazers_backfill_start(repository=repository, by=request.user) for repository in queryset]
+        self.message_user(request, f"Queued {len(runs)} stargazers backfill(s); follow them under Background work.",
+                          messages.SUCCESS)
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields + (("full_name",) if obj else ())
@@ -57,6 +65,22 @@ class RepositoryReleaseAdmin(admin.ModelAdmin):
     list_display = ("repository_name", "tag", "name", "published_at", "source")
     list_filter = ("source",)
     search_fields = ("repository_name", "tag", "name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GitHubUser)
+class GitHubUserAdmin(admin.ModelAdmin):
+    """GitHub users looked up once for their public email; read-only."""
+
+    list_display = ("login", "email", "contact", "looked_up_at")
+    search_fields = ("login", "email")
+    list_select_related = ("contact",)
+    raw_id_fields = ("contact",)
 
     def has_add_permission(self, request):
         return False

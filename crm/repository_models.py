@@ -77,3 +77,20 @@ class RepositoryRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.repository_name} {self.tag}"
+
+
+class GitHubUser(models.Model):
+    """A GitHub login whose public email was looked up, once: GitHub's `email` is what the user chose to
+    show, and asking again for every repository would spend the hourly quota on answers already known."""
+
+    login = models.CharField(max_length=39, unique=True)
+    email = models.EmailField(blank=True, help_text="The public email GitHub showed; empty when hidden")
+    looked_up_at = models.DateTimeField(auto_now_add=True)
+    contact = models.ForeignKey("crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["login"]
+        verbose_name = "GitHub user"
+
+    def __str__(self) -> str:
+        return self.login

@@ -8,6 +8,7 @@ from crm.services import (
     segments_entries_refresh,
     value_tiers_recompute,
 )
+from crm.services.stargazers import stargazers_backfill_work
 
 
 def enrichment_run_process_task(run_id: int) -> dict:
@@ -45,3 +46,8 @@ def repositories_poll_task() -> dict:
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     return counts
+
+
+def stargazers_backfill_task(run_id: int, repository_id: int) -> None:
+    """A queued stargazers backfill; a finished run is left alone when the queue repeats the task."""
+    stargazers_backfill_work(run_id, repository_id=repository_id)

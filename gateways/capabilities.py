@@ -288,6 +288,14 @@ class RepositoryTraffic:
 
 
 @dataclass
+class StargazerPage:
+    """One page of a repository's stargazers (logins); `next_url` is the code host's link to the next page."""
+
+    logins: list[str]
+    next_url: str = ""
+
+
+@dataclass
 class Conditional:
     """The answer to a conditional read: `not_modified` when the code host said nothing changed since
     `etag` (GitHub answers 304, which costs no quota); otherwise `value` and the new `etag`."""
@@ -474,6 +482,14 @@ class RepositorySignalsAdapter(Adapter):
 
     def traffic(self, full_name: str, kind: str) -> RepositoryTraffic | None:
         """kind: "views" or "clones"; None when the token may not read them (not an error)."""
+        raise NotImplementedError
+
+    def stargazers(self, full_name: str, *, page_url: str = "") -> StargazerPage:
+        """The first page, or the page at `page_url` (a previous page's next_url)."""
+        raise NotImplementedError
+
+    def public_email(self, login: str) -> str:
+        """The address the user chose to show publicly; "" when none."""
         raise NotImplementedError
 
 

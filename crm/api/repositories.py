@@ -2,16 +2,19 @@
 
 from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
 
 from aicmo_site.api.fields import ModelSerializer
 from aicmo_site.api.pagination import StandardPagination
+from aicmo_site.api.runs import BackgroundRunSerializer
 from aicmo_site.permissions import RolePermission
 from aicmo_site.roles import holds_admin_role
 from crm import services
 from crm.models import RepositorySnapshot, WatchedRepository
+from crm.services.stargazers import stargazers_backfill_start
 
 LATEST = ("day", "stars", "forks", "watchers", "open_issues", "releases", "views", "clones", "traffic_available")
 
@@ -75,3 +78,11 @@ class WatchedRepositoryViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin
         """The repository's daily figures, newest first."""
         page = self.paginate_queryset(self.get_object().snapshots.order_by("-day"))
         return self.get_paginated_response(RepositorySnapshotSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={202: BackgroundRunSerializer})
+    @action(detail=True, methods=["post"], url_path="backfill-stargazers")
+    def backfill_stargazers(self, request, pk=None):
+        """Queues a run that pages through the stargazers and matches them to contacts by public email."""
+        run = stargazers_backfill_start(repository=self.get_object(), by=request.user)
+        return Response(BackgroundRunSerializer(run, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)

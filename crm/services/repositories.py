@@ -22,7 +22,7 @@ from gateways.errors import GatewayError, RateLimited
 
 RATE_LIMIT_RETRIES = 2
 # The longest wait inside a run; a longer one (an hourly quota's reset) is waited out between runs.
-LONGEST_WAIT_SECONDS = 60.0
+GITHUB_READ_WAIT = 60.0
 NO_TRAFFIC = "not available with this token"
 
 
@@ -41,20 +41,23 @@ class PollResult:
     detail: str = ""
 
 
-class _Wait(Exception):
+class Wait(Exception):
+    """GitHub asked for a wait longer than a run waits (or kept refusing)."""
+
     def __init__(self, error: RateLimited):
         super().__init__(error.message)
         self.error = error
 
 
-def _read(call):
+def read_waiting_briefly(call):
+    """call(), a short rate-limit wait waited out; a longer one raises Wait."""
     for attempt in range(RATE_LIMIT_RETRIES + 1):
         try:
             return call()
         except RateLimited as exc:
             wait = exc.retry_after
-            if wait is None or wait > LONGEST_WAIT_SECONDS or attempt == RATE_LIMIT_RETRIES:
-                raise _Wait(exc) from exc
+            if wait is None or wait > GITHUB_READ_WAIT or attempt == RATE_LIMIT_RETRIES:
+                raise Wait(exc) from exc
             time.sleep(wait)
     raise AssertionError("unreachable")
 
@@ -91,12 +94,13 @@ def releases_record(*, full_name: str, releases: list[ReleaseRead], source: str)
 def _figures(repository: WatchedRepository, account_id: int, previous: RepositorySnapshot | None):
     # Without a snapshot to carry forward a 304 would leave nothing to write: ask unconditionally.
     etag = repository.figures_etag if previous is not None else ""
-    figures = _read(lambda: gateways.repository_figures_read(account_id=account_id, full_name=repository.full_name,
-                                                            etag=etag))
+    full_name = repository.full_name
+    figures = read_waiting_briefly(lambda: gateways.repository_figures_read(
+        account_id=account_id, full_name=full_name, etag=etag))
     etag = repository.releases_etag if previous is not None else ""
-    releases = _read(lambda: gateways.repository_releases_read(account_id=account_id,
-                                                              full_name=repository.full_name, etag=etag))
-    traffic = {kind: _read(lambda kind=kind: gateways.repository_traffic_read(
+    releases = read_waiting_briefly(lambda: gateways.repository_releases_read(
+        account_id=account_id, full_name=full_name, etag=etag))
+    traffic = {kind: read_waiting_briefly(lambda kind=kind: gateways.repository_traffic_read(
         account_id=account_id, full_name=repository.full_name, kind=kind)) for kind in ("views", "clones")}
     return figures, releases, traffic
 
@@ -116,8 +120,8 @@ def repository_poll(*, repository_id: int, account_id: int | None = None) -> Pol
     previous = repository.snapshots.order_by("-day").first()
     try:
         figures, releases, traffic = _figures(repository, account_id, previous)
-    except _Wait as wait:
-        seconds = wait.error.retry_after if wait.error.retry_after is not None else LONGEST_WAIT_SECONDS
+    except Wait as wait:
+        seconds = wait.error.retry_after if wait.error.retry_after is not None else GITHUB_READ_WAIT
         WatchedRepository.objects.filter(pk=repository.pk).update(
             not_before=now + timedelta(seconds=seconds), last_error=str(wait.error))
         return PollResult(repository.full_name, PollStatus.WAITING, str(wait.error))

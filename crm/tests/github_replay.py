@@ -62,3 +62,38 @@ class GitHubReplay:
     def _log(self, request, response: Response) -> Response:
         self.answers.append((request.path, response.status_code))
         return response
+
+
+class StargazersReplay:
+    """A repository's stargazers, `per_page` to a page linked by `Link: rel="next"`
+    (docs.github.com/en/rest/activity/starring#list-stargazers), and users whose `email` is the public
+    one or null (docs.github.com/en/rest/users/users#get-a-user)."""
+
+    def __init__(self, httpserver, emails: dict[str, str | None], *, full_name="octocat/Hello-World",
+                 per_page: int = 2):
+        self.server, self.emails, self.per_page = httpserver, emails, per_page
+        self.user_reads: list[str] = []
+        self.refusal: Response | None = None
+        httpserver.expect_request(f"/repos/{full_name}/stargazers").respond_with_handler(self._page)
+        httpserver.expect_request(f"/stargazers/{full_name}").respond_with_handler(self._page)
+        for login in emails:
+            httpserver.expect_request(f"/users/{login}").respond_with_handler(self._user)
+
+    def _page(self, request):
+        logins = list(self.emails)
+        page = int(request.args.get("page", "1"))
+        chunk = logins[(page - 1) * self.per_page:page * self.per_page]
+        headers = {}
+        if page * self.per_page < len(logins):
+            following = self.server.url_for(f"/stargazers/{request.path.split('/repos/')[-1].rsplit('/', 1)[0]}")
+            headers["Link"] = f'<{following}?per_page=100&page={page + 1}>; rel="next"'
+        return Response(json.dumps([{"login": login, "id": n, "type": "User"} for n, login in enumerate(chunk)]),
+                        content_type="application/json", headers=headers)
+
+    def _user(self, request):
+        if self.refusal is not None:
+            refusal, self.refusal = self.refusal, None
+            return refusal
+        login = request.path.rsplit("/", 1)[-1]
+        self.user_reads.append(login)
+        return Response(json.dumps({"login": login, "email": self.emails[login]}), content_type="application/json")

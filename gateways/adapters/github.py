@@ -13,6 +13,7 @@ The self-check asks /rate_limit, which GitHub does not count against the hourly 
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from typing import ClassVar
@@ -26,6 +27,7 @@ from gateways.capabilities import (
     RepositoryRelease,
     RepositorySignalsAdapter,
     RepositoryTraffic,
+    StargazerPage,
     register,
 )
 from gateways.errors import GatewayError, ProviderUnavailable, RateLimited
@@ -33,6 +35,8 @@ from gateways.errors import GatewayError, ProviderUnavailable, RateLimited
 API_VERSION = "2022-11-28"
 TRAFFIC_KINDS = ("views", "clones")
 NO_PUSH_ACCESS = "must have push access"
+# A login goes into a request path: letters, digits and single inner hyphens, as GitHub allows them.
+LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
 
 def _when(value) -> datetime | None:
@@ -129,6 +133,30 @@ class GitHubSignalsAdapter(HttpAdapterMixin, RepositorySignalsAdapter):
             raise error
         body = json_object(response)
         return RepositoryTraffic(count=_count(body, "count"), uniques=_count(body, "uniques"))
+
+    def stargazers(self, full_name: str, *, page_url: str = "") -> StargazerPage:
+        # docs.github.com/en/rest/activity/starring#list-stargazers; pages linked by `Link: rel="next"`.
+        if page_url and not page_url.startswith(f"{self.base_url}/"):
+            raise ProviderUnavailable("GitHub: a stargazers page outside the account's API address was not read",
+                                      provider=self.name)
+        if page_url:
+            response = self.http.request("GET", page_url)
+        else:
+            response = self.http.request("GET", self.url(f"/repos/{full_name}/stargazers"),
+                                         params={"per_page": self.per_page})
+        page = response.json() if response.content else []
+        if not isinstance(page, list):
+            raise ProviderUnavailable("GitHub answered with something other than a list of stargazers",
+                                      provider=self.name)
+        logins = [str(user.get("login")) for user in page if isinstance(user, dict)]
+        return StargazerPage(logins=[login for login in logins if LOGIN.match(login)],
+                             next_url=response.links.get("next", {}).get("url", ""))
+
+    def public_email(self, login: str) -> str:
+        if not LOGIN.match(login):
+            raise ValueError(f"Not a GitHub login: {login!r}")
+        # docs.github.com/en/rest/users/users#get-a-user: `email` is the public address, null when hidden.
+        return str(self.http.request_json("GET", self.url(f"/users/{login}")).get("email") or "").strip()
 
     def probe(self):
         def rate_limit() -> str:

@@ -26,9 +26,11 @@ from gateways.services.operations import (
 )
 from gateways.services.payments import payments_account, payments_list_page, payments_webhook_secrets
 from gateways.services.repositories import (
+    code_host_public_email_read,
     repository_account,
     repository_figures_read,
     repository_releases_read,
+    repository_stargazers_read,
     repository_traffic_read,
 )
 from gateways.services.ses import (
@@ -57,6 +59,7 @@ __all__ = [
     "account_run",
     "account_update",
     "chain_run",
+    "code_host_public_email_read",
     "credentials_reencrypt_all",
     "enrich_people",
     "fetch_post_metrics",
@@ -75,6 +78,7 @@ __all__ = [
     "repository_account",
     "repository_figures_read",
     "repository_releases_read",
+    "repository_stargazers_read",
     "repository_traffic_read",
     "ses_notification_events",
     "ses_notification_topics",

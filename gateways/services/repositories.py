@@ -9,6 +9,7 @@ from gateways.capabilities import (
     ProviderKind,
     RepositorySignalsAdapter,
     RepositoryTraffic,
+    StargazerPage,
 )
 from gateways.chain import account_run, enabled_accounts
 from gateways.models import ProviderAccount
@@ -41,5 +42,19 @@ def repository_releases_read(*, account_id: int, full_name: str, etag: str = "")
 def repository_traffic_read(*, account_id: int, full_name: str, kind: str) -> RepositoryTraffic | None:
     def read(adapter: RepositorySignalsAdapter) -> RepositoryTraffic | None:
         return adapter.traffic(full_name, kind)
+
+    return _run(account_id, read)
+
+
+def repository_stargazers_read(*, account_id: int, full_name: str, page_url: str = "") -> StargazerPage:
+    def read(adapter: RepositorySignalsAdapter) -> StargazerPage:
+        return adapter.stargazers(full_name, page_url=page_url)
+
+    return _run(account_id, read)
+
+
+def code_host_public_email_read(*, account_id: int, login: str) -> str:
+    def read(adapter: RepositorySignalsAdapter) -> str:
+        return adapter.public_email(login)
 
     return _run(account_id, read)

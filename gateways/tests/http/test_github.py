@@ -159,3 +159,38 @@ def test_a_timeout_is_unavailable(make_adapter, answers_late):
 
     with pytest.raises(ProviderUnavailable, match="no answer"):
         slow.repository("octocat/Hello-World")
+
+
+# docs.github.com/en/rest/activity/starring#list-stargazers, docs.github.com/en/rest/users/users#get-a-user
+
+def user(login: str, **fields) -> dict:
+    return {"login": login, "id": hash(login) % 100_000, "type": "User", "site_admin": False, **fields}
+
+
+def test_stargazers_are_read_page_by_page_from_the_link_header(github, httpserver):
+    following = httpserver.url_for("/repositories/1296269/stargazers") + "?per_page=100&page=2"
+    httpserver.expect_ordered_request("/repos/octocat/Hello-World/stargazers", headers=HEADERS,
+                                      query_string="per_page=100").respond_with_json(
+        [user("octocat"), user("bad/../login")], headers={"Link": f'<{following}>; rel="next"'})
+    httpserver.expect_ordered_request("/repositories/1296269/stargazers", query_string="per_page=100&page=2") \
+        .respond_with_json([user("hubot")])
+
+    first = github.stargazers("octocat/Hello-World")
+    second = github.stargazers("octocat/Hello-World", page_url=first.next_url)
+
+    assert first.logins == ["octocat"] and first.next_url == following
+    assert second.logins == ["hubot"] and second.next_url == ""
+
+
+def test_a_next_page_elsewhere_is_not_followed(github):
+    with pytest.raises(ProviderUnavailable, match="outside"):
+        github.stargazers("octocat/Hello-World", page_url="https://evil.example/stargazers?page=2")
+
+
+def test_a_public_email_is_read_and_a_hidden_one_is_empty(github, httpserver):
+    httpserver.expect_request("/users/octocat", headers=HEADERS).respond_with_json(
+        user("octocat", name="monalisa octocat", email="octocat@github.com"))
+    httpserver.expect_request("/users/hubot").respond_with_json(user("hubot", email=None))
+
+    assert github.public_email("octocat") == "octocat@github.com"
+    assert github.public_email("hubot") == ""
