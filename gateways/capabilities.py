@@ -32,6 +32,7 @@ class Capability:
     TEXT_GENERATION = "text_generation"
     PAYMENTS = "payments"
     REPOSITORY_SIGNALS = "repository_signals"
+    WEATHER = "weather"
 
     CHOICES = (
         (LEAD_ENRICHMENT, "Lead enrichment"),
@@ -44,6 +45,7 @@ class Capability:
         (TEXT_GENERATION, "Text generation (AI)"),
         (PAYMENTS, "Payments"),
         (REPOSITORY_SIGNALS, "Repository signals (developer marketing)"),
+        (WEATHER, "Weather"),
     )
 
 
@@ -306,6 +308,36 @@ class Conditional:
 
 
 @dataclass
+class Place:
+    """Where a city name was found: coordinates, and the name and ISO country the provider gives."""
+
+    name: str
+    country: str
+    lat: float
+    lon: float
+
+
+@dataclass
+class WeatherReading:
+    """Weather at one moment (observed now, or a forecast slot): °C and the provider's condition group
+    (OpenWeather's `main`: Rain, Drizzle, Thunderstorm, Snow, Clear, Clouds...)."""
+
+    at: datetime
+    temperature_c: float
+    condition: str
+    description: str = ""
+
+
+@dataclass
+class WeatherReport:
+    """Now and the coming days; utc_offset_seconds places "today" in the city's own day."""
+
+    current: WeatherReading
+    forecast: list[WeatherReading]
+    utc_offset_seconds: int = 0
+
+
+@dataclass
 class ProbeResult:
     ok: bool
     detail: str
@@ -490,6 +522,17 @@ class RepositorySignalsAdapter(Adapter):
 
     def public_email(self, login: str) -> str:
         """The address the user chose to show publicly; "" when none."""
+        raise NotImplementedError
+
+
+class WeatherAdapter(Adapter):
+    capability = Capability.WEATHER
+
+    def geocode(self, city: str, country: str = "") -> Place | None:
+        """The city's place, or None when the provider knows no such city."""
+        raise NotImplementedError
+
+    def weather(self, lat: float, lon: float) -> WeatherReport:
         raise NotImplementedError
 
 

@@ -43,6 +43,7 @@ from gateways.services.ses import (
     sns_subscription_confirm,
 )
 from gateways.services.text import generate_text
+from gateways.services.weather import place_find, weather_account, weather_read
 from gateways.services.webhooks import webhook_secrets
 
 __all__ = [
@@ -86,5 +87,8 @@ __all__ = [
     "sns_subscription_confirm",
     "sync_records",
     "verify_emails",
+    "place_find",
+    "weather_account",
+    "weather_read",
     "webhook_secrets",
 ]
