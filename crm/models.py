@@ -505,3 +505,4 @@ from crm.repository_models import (  # noqa: E402, F401
     RepositorySnapshot,
     WatchedRepository,
 )
+from crm.weather_models import CityWeather  # noqa: E402, F401

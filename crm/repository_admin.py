@@ -1,4 +1,5 @@
-"""Django admin for watched GitHub repositories: an Admin adds one by name; the figures are read-only."""
+"""Django admin for watched GitHub repositories (an Admin adds one by name; the figures are read-only) and
+for the weather in contacts' cities."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -6,6 +7,7 @@ from django.contrib import admin, messages
 from crm import services
 from crm.repository_models import GitHubUser, RepositoryRelease, RepositorySnapshot, WatchedRepository
 from crm.services.stargazers import stargazers_backfill_start
+from crm.weather_models import CityWeather
 
 
 class RepositorySnapshotInline(admin.TabularInline):
@@ -81,6 +83,22 @@ class GitHubUserAdmin(admin.ModelAdmin):
     search_fields = ("login", "email")
     list_select_related = ("contact",)
     raw_id_fields = ("contact",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CityWeather)
+class CityWeatherAdmin(admin.ModelAdmin):
+    """The weather in contacts' cities, as the hourly refresh last read it; read-only."""
+
+    list_display = ("city", "country", "found", "temperature_c", "condition", "rain_today", "max_temperature_today",
+                    "refreshed_at")
+    list_filter = ("found", "rain_today", "condition")
+    search_fields = ("city", "country")
 
     def has_add_permission(self, request):
         return False

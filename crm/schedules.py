@@ -25,5 +25,11 @@ SCHEDULES = [
         "func": "crm.tasks.repositories_poll_task",
         "schedule_type": "H",
     },
+    {
+        # Hourly, each run capped by CRM_WEATHER_CALLS_PER_RUN to stay within the plan's monthly calls.
+        "name": "crm: refresh the weather in contacts' cities",
+        "func": "crm.tasks.weather_refresh_task",
+        "schedule_type": "H",
+    },
     *DATA_SCHEDULES,
 ]

@@ -9,6 +9,7 @@ from crm.services import (
     value_tiers_recompute,
 )
 from crm.services.stargazers import stargazers_backfill_work
+from crm.services.weather import weather_refresh
 
 
 def enrichment_run_process_task(run_id: int) -> dict:
@@ -51,3 +52,8 @@ def repositories_poll_task() -> dict:
 def stargazers_backfill_task(run_id: int, repository_id: int) -> None:
     """A queued stargazers backfill; a finished run is left alone when the queue repeats the task."""
     stargazers_backfill_work(run_id, repository_id=repository_id)
+
+
+def weather_refresh_task() -> dict:
+    """Scheduled: the weather in contacts' cities; the result says what was refreshed and what was skipped."""
+    return weather_refresh()
