@@ -108,4 +108,8 @@ class WeatherHold(models.Model):
     released_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
-        return f"{self.get_condition_display()} in {self.city}"
+        """What the post waits for, in the marketer's words ("temperature above 25 °C in Lyon, FR")."""
+        if self.condition in (WeatherCondition.TEMPERATURE_ABOVE, WeatherCondition.TEMPERATURE_BELOW):
+            side = "above" if self.condition == WeatherCondition.TEMPERATURE_ABOVE else "below"
+            return f"temperature {side} {self.threshold:g} °C in {self.city}"
+        return f"{self.get_condition_display().lower()} in {self.city}"

@@ -23,13 +23,6 @@ WEATHER_FRESH = timedelta(hours=3)
 TEMPERATURES = (WeatherCondition.TEMPERATURE_ABOVE, WeatherCondition.TEMPERATURE_BELOW)
 
 
-def hold_wording(hold: WeatherHold) -> str:
-    if hold.condition in TEMPERATURES:
-        side = "above" if hold.condition == WeatherCondition.TEMPERATURE_ABOVE else "below"
-        return f"temperature {side} {hold.threshold:g} °C in {hold.city}"
-    return f"{hold.get_condition_display().lower()} in {hold.city}"
-
-
 @transaction.atomic
 def job_hold_for_weather(*, job: PublishingJob, city: CityWeather, condition: str, give_up_at: datetime,
                          threshold: float | None = None, by=None) -> WeatherHold:
@@ -49,7 +42,7 @@ def job_hold_for_weather(*, job: PublishingJob, city: CityWeather, condition: st
         "city": city, "condition": condition, "threshold": threshold if condition in TEMPERATURES else None,
         "give_up_at": give_up_at, "created_by": by, "released_at": None})
     job_transition(job=job, to=JobStatus.WAITING_FOR_WEATHER, by=by,
-                   note=f"Held until {hold_wording(hold)}; gives up at {timezone.localtime(give_up_at):%d %b %H:%M}")
+                   note=f"Held until {hold}; gives up at {timezone.localtime(give_up_at):%d %b %H:%M}")
     return hold
 
 
@@ -73,7 +66,7 @@ def weather_holds_check() -> dict:
             if job.status != JobStatus.WAITING_FOR_WEATHER:
                 continue
             job_transition(job=job, to=JobStatus.SCHEDULED, by_system="weather",
-                           note=f"The weather came: {hold_wording(hold)}", due_at=max(job.scheduled_at, now))
+                           note=f"The weather came: {hold}", due_at=max(job.scheduled_at, now))
             WeatherHold.objects.filter(pk=hold.pk).update(released_at=now)
             released += 1
     for hold in waiting.exclude(_condition_holds(now)).filter(give_up_at__lte=now).select_related("city"):
@@ -82,7 +75,7 @@ def weather_holds_check() -> dict:
             if job.status != JobStatus.WAITING_FOR_WEATHER:
                 continue
             reason = (f"Gave up waiting for the weather at {timezone.localtime(hold.give_up_at):%d %b %H:%M}: "
-                      f"no {hold_wording(hold)} by then.")
+                      f"no {hold} by then.")
             job_transition(job=job, to=JobStatus.FAILED, by_system="weather", note=reason, error_message=reason)
             _campaign_settle(job.campaign_id)
             failed += 1

@@ -96,3 +96,41 @@ def test_what_cannot_be_held_is_refused(httpserver, cities):
     with pytest.raises(ConflictError, match="cannot be held"):
         job_hold_for_weather(job=published, city=cities["london"], condition=WeatherCondition.RAIN_TODAY,
                              give_up_at=later)
+
+
+def test_the_api_offers_and_applies_the_hold(httpserver, cities, api_as):
+    job = JobFactory(channel=channel_on(httpserver, "slack"), scheduled_at=timezone.now() + timedelta(hours=2),
+                     due_at=timezone.now() + timedelta(hours=2))
+    marketer = api_as("Marketer")
+    url = f"/api/jobs/{job.pk}/"
+    assert "hold_for_weather" in marketer.get(url).data["available_actions"]
+
+    refused = marketer.post(url + "hold-for-weather/", {"city": cities["seville"].pk, "condition": "temperature_above",
+                                                        "threshold": 99, "give_up_at": "2999-01-01T00:00:00Z"})
+    assert refused.status_code == 400 and "threshold" in refused.data["fields"]
+
+    held = marketer.post(url + "hold-for-weather/", {"city": cities["seville"].pk, "condition": "temperature_above",
+                                                     "threshold": 25, "give_up_at": "2999-01-01T00:00:00Z"})
+    assert held.status_code == 200, held.data
+    assert held.data["status"] == "waiting_weather" and "hold_for_weather" not in held.data["available_actions"]
+
+    assert weather_holds_check()["released"] == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.SCHEDULED and job.due_at == job.scheduled_at, "not before its own time"
+    assert api_as("Analyst").post(url + "hold-for-weather/", {}).status_code == 403
+
+
+def test_the_campaign_page_holds_a_post_and_says_what_it_waits_for(httpserver, cities, client, make_user):
+    client.force_login(make_user("mia", role="Marketer"))
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    page = client.get(job.campaign.get_absolute_url()).content.decode()
+    assert 'value="hold_for_weather"' in page and "Seville, ES" in page
+
+    client.post(f"/publishing/jobs/{job.pk}/action/", {"action": "hold_for_weather", "city": cities["seville"].pk,
+                                                       "condition": "temperature_above", "threshold": "30",
+                                                       "give_up_at": "2999-01-01T09:30"})
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.WAITING_FOR_WEATHER
+    page = client.get(job.campaign.get_absolute_url()).content.decode()
+    assert "Waiting for temperature above 30 °C in Seville, ES; gives up at 2999-01-01 09:30" in page
