@@ -58,8 +58,9 @@ def _star(*, user: GitHubUser, full_name: str, counts: StargazerCounts) -> None:
     source_id = f"star:{full_name}:{user.login}"
     with transaction.atomic():
         contact = Contact.objects.select_for_update().filter(pk=user.contact_id).first()
-        if contact is None or EngagementEvent.objects.filter(contact=contact, source_kind=SOURCE,
-                                                             source_id=source_id).exists():
+        # The webhook may have recorded this star already (under its delivery id): one star per repository.
+        if contact is None or EngagementEvent.objects.filter(contact=contact, kind=EventKind.STARRED,
+                                                             detail__repository=full_name).exists():
             return
         contact_record_event(contact=contact, kind=EventKind.STARRED, channel=SOURCE, source_kind=SOURCE,
                              source_id=source_id, detail={"repository": full_name, "login": user.login})

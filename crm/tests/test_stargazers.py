@@ -11,6 +11,7 @@ from aicmo_site.models import BackgroundRun, RunKind, RunStatus
 from crm.choices import EventKind
 from crm.models import EngagementEvent, GitHubUser
 from crm.services import repository_watch
+from crm.services.github import github_delivery_apply
 from crm.services.stargazers import stargazers_backfill_run
 from crm.tasks import stargazers_backfill_task
 from crm.tests.factories import ContactFactory
@@ -94,3 +95,21 @@ def test_the_button_queues_a_run_that_the_worker_task_completes(httpserver, repo
     assert run.status == RunStatus.COMPLETED and run.result["stargazers"] == 4
     assert api_as("Marketer", "m").post(f"/api/github-repositories/{repository.pk}/backfill-stargazers/"
                                         ).status_code == 403
+
+
+def test_a_webhook_star_and_the_backfill_count_once_and_a_known_login_is_matched(httpserver, repository):
+    StargazersReplay(httpserver, EMAILS)
+    dev, mona = ContactFactory(email="dev@acme.io"), ContactFactory(email="mona@elsewhere.org")
+    assert github_delivery_apply(delivery_id="d-1", event="star", payload={
+        "action": "created", "repository": {"full_name": "octocat/Hello-World"},
+        "sender": {"login": "monalisa", "email": "mona@elsewhere.org"}})
+    stargazers_backfill_run(repository=repository)
+    assert EngagementEvent.objects.filter(contact=mona, kind=EventKind.STARRED).count() == 1
+    star = {"action": "created", "repository": {"full_name": "octocat/Spoon-Knife"},
+            "sender": {"login": "defunkt", "id": 2}}
+
+    assert github_delivery_apply(delivery_id="d-9", event="star", payload=star)
+    stargazers_backfill_run(repository=repository)
+
+    assert sorted(EngagementEvent.objects.filter(contact=dev, kind=EventKind.STARRED)
+                  .values_list("detail__repository", flat=True)) == ["octocat/Hello-World", "octocat/Spoon-Knife"]
