@@ -3,9 +3,11 @@ contract server replaying GitHub (crm/tests/github_replay.py)."""
 
 import json
 import time
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from werkzeug import Response
 
@@ -165,3 +167,14 @@ def test_a_published_release_from_the_webhook_is_marked_once():
     release = RepositoryRelease.objects.get()
     assert (release.repository_name, release.tag, release.source, release.published_at.isoformat()) == (
         "aicmo/aicmo", "v2.0", "webhook", "2026-12-05T08:00:00+00:00")
+
+
+def test_the_command_reads_every_repository_and_fails_on_a_failure(replay):
+    repository_watch(full_name="octocat/Hello-World")
+    out = StringIO()
+    call_command("github_repositories_poll", stdout=out)
+    assert out.getvalue() == "octocat/Hello-World: read\n"
+
+    replay.refusal = Response("upstream error", status=502)
+    with pytest.raises(CommandError, match="could not be read"):
+        call_command("github_repositories_poll", stdout=StringIO())

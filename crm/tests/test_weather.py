@@ -4,6 +4,7 @@ one SQL statement; against OpenWeather replayed (crm/tests/weather_replay.py).""
 import json
 
 import pytest
+from django.core.management import CommandError, call_command
 from werkzeug import Response
 
 from crm.models import CityWeather, Contact
@@ -94,3 +95,15 @@ def test_a_used_up_plan_stops_the_run_and_reports_the_rest_skipped(replay, peopl
 def test_without_a_weather_account_nothing_is_read(people):
     report = weather_refresh()
     assert report["refreshed"] == 0 and "OpenWeather account" in report["stopped"]
+
+
+def test_the_command_prints_what_it_refreshed_and_skipped(replay, people, capsys, settings):
+    settings.CRM_WEATHER_CALLS_PER_RUN = 5
+    call_command("weather_refresh")
+    out = capsys.readouterr().out
+    assert out.startswith("Weather refreshed: 1 of 4 cities refreshed in ") and "1 not found), 2 skipped: " in out
+
+
+def test_the_command_fails_with_the_reason_without_an_account(people):
+    with pytest.raises(CommandError, match="OpenWeather account"):
+        call_command("weather_refresh")
