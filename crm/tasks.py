@@ -1,5 +1,7 @@
 """django-q2 entry points: they take IDs and call services; running one twice changes nothing."""
 
+from collections import Counter
+
 from crm.services import (
     enrichment_run_process,
     enrichment_runs_waiting,
@@ -42,11 +44,7 @@ def form_confirmation_send_task(submission_id: int) -> bool:
 
 def repositories_poll_task() -> dict:
     """Scheduled: today's snapshot of every watched GitHub repository (a 304 re-read costs no quota)."""
-    results = repositories_poll()
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[result.status] = counts.get(result.status, 0) + 1
-    return counts
+    return dict(Counter(result.status for result in repositories_poll()))
 
 
 def stargazers_backfill_task(run_id: int, repository_id: int) -> None:

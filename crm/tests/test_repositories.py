@@ -16,6 +16,7 @@ from crm.models import RepositoryRelease, RepositorySnapshot, WatchedRepository
 from crm.services import repositories_poll, repository_poll, repository_watch
 from crm.services.github import github_delivery_apply
 from crm.services.repositories import NO_TRAFFIC, PollStatus
+from crm.tasks import repositories_poll_task
 from crm.tests.github_replay import GitHubReplay, github_account
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +179,9 @@ def test_the_command_reads_every_repository_and_fails_on_a_failure(replay):
     replay.refusal = Response("upstream error", status=502)
     with pytest.raises(CommandError, match="could not be read"):
         call_command("github_repositories_poll", stdout=StringIO())
+
+
+def test_the_scheduled_task_counts_the_outcomes(replay):
+    repository_watch(full_name="octocat/Hello-World")
+    assert repositories_poll_task() == {"read": 1}
+    assert repositories_poll_task() == {"unchanged": 1}
