@@ -10,6 +10,7 @@ from werkzeug import Response
 from aicmo_site.models import BackgroundRun, RunKind, RunStatus
 from crm.choices import EventKind
 from crm.models import EngagementEvent, GitHubUser
+from crm.privacy import contact_erase
 from crm.services import repository_watch
 from crm.services.github import github_delivery_apply
 from crm.services.stargazers import stargazers_backfill_run
@@ -113,3 +114,17 @@ def test_a_webhook_star_and_the_backfill_count_once_and_a_known_login_is_matched
 
     assert sorted(EngagementEvent.objects.filter(contact=dev, kind=EventKind.STARRED)
                   .values_list("detail__repository", flat=True)) == ["octocat/Hello-World", "octocat/Spoon-Knife"]
+
+
+def test_erasing_a_contact_forgets_the_github_address_and_the_backfill_does_not_rematch(httpserver, repository):
+    replay = StargazersReplay(httpserver, EMAILS)
+    dev = ContactFactory(email="dev@acme.io")
+    stargazers_backfill_run(repository=repository)
+
+    contact_erase(contact=dev, by=None, confirm="dev@acme.io")
+    again = stargazers_backfill_run(repository=repository)
+
+    forgotten = GitHubUser.objects.get(login="defunkt")
+    assert forgotten.email == "" and forgotten.contact is None
+    assert again.result["stars_recorded"] == 0 and replay.user_reads.count("defunkt") == 1
+    assert not GitHubUser.objects.filter(email__iexact="dev@acme.io").exists()
