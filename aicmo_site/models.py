@@ -73,6 +73,7 @@ class RunKind(models.TextChoices):
     ROLLUP_REBUILD = "rollup_rebuild", "Analytics roll-up rebuild"
     SCORE_RECOMPUTE = "score_recompute", "Contact score recompute"
     STRIPE_BACKFILL = "stripe_backfill", "Stripe backfill"
+    STARGAZER_BACKFILL = "stargazer_backfill", "GitHub stargazers backfill"
     RETENTION = "retention", "Data retention"
 
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("attribution/", views.attribution, name="attribution"),
     path("scores/", views.scores, name="scores"),
     path("best-times/", views.best_times, name="best-times"),
+    path("github/", views.github, name="github"),
 ]

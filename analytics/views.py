@@ -15,9 +15,10 @@ from analytics.models import ContactScore, ContactScoreHistory
 from analytics.reports.anomalies import SERIES, anomalies_between, anomalies_report
 from analytics.reports.anomalies_hourly import hourly_anomalies_report, local_day_bounds
 from analytics.reports.measures import METRICS
+from analytics.reports.repositories import REPOSITORY_METRICS, repository_trend, trend_with_releases
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services.rollups import rollup_lag
-from crm.models import Contact
+from crm.models import Contact, WatchedRepository
 from publishing.best_times import channel_best_times, with_shades
 from publishing.email.best_times import EMAIL, email_best_times
 from publishing.models import Campaign, Channel
@@ -36,6 +37,7 @@ TABS = [
     ("analytics:overview", "Overview"), ("analytics:compare", "Compare campaigns"), ("analytics:channels", "Channels"),
     ("analytics:trends", "Trends"), ("analytics:cohorts", "Cohorts"), ("analytics:attribution", "Attribution"),
     ("analytics:scores", "Top contacts"), ("analytics:best-times", "Best time to post"),
+    ("analytics:github", "GitHub"),
 ]
 
 
@@ -157,7 +159,7 @@ def trends(request):
     request.GET = data
 
     def build(q):
-        result = reports.trend(metric=q["metric"], interval=q["interval"], start=q["start"], end=q["end"])
+        result = trend_with_releases(metric=q["metric"], interval=q["interval"], start=q["start"], end=q["end"])
         unusual = {}
         if q["interval"] == "day" and q["metric"] in SERIES and (q["end"] - q["start"]).days <= 366:
             unusual = {a.day: a for a in anomalies_between(q["start"], q["end"], series=(q["metric"],))}
@@ -171,10 +173,44 @@ def trends(request):
         if any(p["unusual"] for p in report["points"]):
             drawn["series"].append({"label": "Unusual day", "values": [
                 float(p["value"]) if p["unusual"] and p["value"] is not None else None for p in report["points"]]})
-        return drawn
+        return _with_release_markers(drawn, report["points"])
 
     return _page(request, "trends.html", s.TrendQuerySerializer, build, api="/api/analytics/trends/", chart=chart,
                  extra={"metrics": METRICS})
+
+
+def _with_release_markers(drawn: dict, points: list[dict]) -> dict:
+    """Releases as markers sitting on the line where they were published (the table names them)."""
+    if any(p["releases"] for p in points):
+        drawn["series"].append({"label": "Release", "markers": True, "values": [
+            (float(p["value"]) if p["value"] is not None else 0.0) if p["releases"] else None for p in points]})
+    return drawn
+
+
+@login_required
+def github(request):
+    """A watched GitHub repository's daily figure, its releases marked."""
+    repositories = list(WatchedRepository.objects.order_by("full_name").values_list("pk", "full_name"))
+    data = request.GET.copy()
+    if repositories:
+        data.setdefault("repository", str(repositories[0][0]))
+    request.GET = data
+
+    def build(q):
+        if not repositories:
+            return None  # the page says how to add one, not that a field is missing
+        return repository_trend(repository=q["repository"], metric=q["metric"], start=q["start"], end=q["end"])
+
+    def chart(report):
+        if report is None:
+            return None
+        drawn = _series([p["period"] for p in report["points"]], [p["value"] for p in report["points"]],
+                        report["label"])
+        return _with_release_markers(drawn, report["points"])
+
+    serializer = s.RepositoryTrendQuerySerializer if repositories else s.PeriodSerializer
+    return _page(request, "github.html", serializer, build, api="/api/analytics/github/",
+                 chart=chart, extra={"repositories": repositories, "metrics": REPOSITORY_METRICS})
 
 
 @login_required

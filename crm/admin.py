@@ -418,3 +418,7 @@ class FormSubmissionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# Repositories live in their own module to keep this one readable; importing it registers them.
+from crm import repository_admin  # noqa: E402, F401

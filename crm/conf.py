@@ -82,3 +82,9 @@ def form_confirm_max_age() -> int:
 def form_from_email() -> str:
     """The sender of confirmation emails; empty: the sending account's own."""
     return getattr(settings, "CRM_FORM_FROM_EMAIL", env_str("CRM_FORM_FROM_EMAIL", "") or "")
+
+
+def weather_calls_per_run() -> int:
+    """Weather provider calls one hourly refresh may make. OpenWeather's free plan allows 1,000,000 a month:
+    1,000 an hour is at most 744,000 in a 31-day month, leaving room for geocoding new cities and retries."""
+    return getattr(settings, "CRM_WEATHER_CALLS_PER_RUN", env_int("CRM_WEATHER_CALLS_PER_RUN", 1000, minimum=1))

@@ -505,3 +505,10 @@ class ImportRun(RunRecord):
 # Subscription forms live in their own module to keep this one readable; importing them here is what
 # registers them with the app.
 from crm.form_models import FormSubmission, SubscriptionForm  # noqa: E402, F401
+from crm.repository_models import (  # noqa: E402, F401
+    GitHubUser,
+    RepositoryRelease,
+    RepositorySnapshot,
+    WatchedRepository,
+)
+from crm.weather_models import CityWeather  # noqa: E402, F401

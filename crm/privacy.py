@@ -20,6 +20,7 @@ import uuid
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from crm.models import (
     ContactListMember,
     EngagementEvent,
     EnrichmentRecord,
+    GitHubUser,
     LifecycleTransition,
     Suppression,
 )
@@ -151,6 +153,8 @@ def _erase(contact: Contact, *, by, why: str) -> Contact:
     # Form sendings keep that consent was given and when; who gave it (address, answers, device) goes.
     FormSubmission.objects.filter(contact=contact).update(
         email=contact.email, answers={}, ip=None, user_agent="", confirmed_ip=None, confirmed_user_agent="")
+    # The GitHub login stays known (so the backfill does not look it up and match it again); the address goes.
+    GitHubUser.objects.filter(Q(contact=contact) | Q(email__iexact=email)).update(email="", contact=None)
     if by is not None:
         LogEntry.objects.log_actions(
             user_id=by.pk, queryset=[contact], action_flag=CHANGE, single_object=True,

@@ -17,17 +17,19 @@ Fields and operators:
 - event: within_days | not_within_days, value {"kind": "opened", "days": 30}; ever | never, value {"kind": ...}
 - country, city, job_title, source: eq | contains | in (list)
 - custom:<name>: eq | neq | contains | exists | not_exists | gt | lt
+- weather (at the contact's city, from crm.CityWeather): rain_today | no_rain_today (no value),
+  temperature_above | temperature_below (°C, now); a contact whose city has no reading matches none of them
 """
 
 import re
 from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now, Trim
 
 from aicmo_site.errors import DomainError
 from crm.choices import ConsentStatus, EmailStatus, EngagementTier, EventKind, LifecycleStatus, ValueTier
-from crm.models import Contact, EngagementEvent
+from crm.models import CityWeather, Contact, EngagementEvent
 
 MAX_DEPTH = 5
 MAX_RULES = 100
@@ -59,6 +61,8 @@ _VALUE_KINDS = {
     **{name: {"eq": "text", "contains": "text", "in": "list"} for name in _TEXT_FIELDS},
     "custom": {"eq": "text", "neq": "text", "contains": "text", "exists": "none", "not_exists": "none",
                "gt": "number", "lt": "number"},
+    "weather": {"rain_today": "none", "no_rain_today": "none", "temperature_above": "number",
+                "temperature_below": "number"},
 }
 OPERATORS = {family: tuple(kinds) for family, kinds in _VALUE_KINDS.items()}
 _FIELD_LABELS = {
@@ -67,7 +71,7 @@ _FIELD_LABELS = {
     "engagement_tier": "Engagement tier", "consent_status": "Consent", "engagement_score": "Engagement score",
     "value_tier": "Value tier", "created_at": "Added", "event": "Engagement event", "country": "Country",
     "city": "City",
-    "job_title": "Job title", "source": "Source", "custom": "Custom field",
+    "job_title": "Job title", "source": "Source", "custom": "Custom field", "weather": "Weather where they live",
 }
 _OPERATOR_LABELS = {
     "any": "has any of", "all": "has all of", "none": "has none of", "in": "is one of", "not_in": "is none of",
@@ -76,6 +80,8 @@ _OPERATOR_LABELS = {
     "not in the last … days", "after": "on or after", "before": "before", "ever": "ever happened",
     "never": "never happened", "eq": "is", "neq": "is not", "contains": "contains", "exists": "is set",
     "not_exists": "is not set", "gt": "is more than", "lt": "is less than",
+    "rain_today": "rain today", "no_rain_today": "no rain today", "temperature_above": "temperature above … °C",
+    "temperature_below": "temperature below … °C",
 }
 _CHOICE_LABELS = {"lifecycle_status": LifecycleStatus.choices, "email_status": EmailStatus.choices,
                   "engagement_tier": EngagementTier.choices, "consent_status": ConsentStatus.choices,
@@ -244,6 +250,19 @@ def _custom_q(field, operator, value, *, path, errors) -> Q:
     return matches if operator == "eq" else ~matches & Q(custom_fields__has_key=key)
 
 
+def _weather_q(field, operator, value, *, path, errors) -> Q:
+    """One EXISTS on the per-city weather table, matched on the contact's city and country as written."""
+    weather = CityWeather.objects.filter(city_key=Lower(Trim(OuterRef("city"))),
+                                         country_key=Lower(Trim(OuterRef("country"))))
+    if operator in ("rain_today", "no_rain_today"):
+        return Q(Exists(weather.filter(rain_today=operator == "rain_today")))
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -90 <= value <= 60:
+        errors.append({"path": path, "message": "give a temperature in °C between -90 and 60"})
+        return Q()
+    lookup = "temperature_c__gt" if operator == "temperature_above" else "temperature_c__lt"
+    return Q(Exists(weather.filter(**{lookup: value})))
+
+
 # Rules on linked rows: the link table and how a value names the linked row.
 _LINKED = {"tags": (Contact.tags.through, "tag__name"), "topics": (Contact.topics.through, "topic__slug")}
 _RULE_Q = {
@@ -255,6 +274,7 @@ _RULE_Q = {
     "event": _event_q,
     **{name: _text_q for name in _TEXT_FIELDS},
     "custom": _custom_q,
+    "weather": _weather_q,
 }
 
 

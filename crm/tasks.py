@@ -1,12 +1,17 @@
 """django-q2 entry points: they take IDs and call services; running one twice changes nothing."""
 
+from collections import Counter
+
 from crm.services import (
     enrichment_run_process,
     enrichment_runs_waiting,
     form_confirmation_send,
+    repositories_poll,
     segments_entries_refresh,
     value_tiers_recompute,
 )
+from crm.services.stargazers import stargazers_backfill_work
+from crm.services.weather import weather_refresh
 
 
 def enrichment_run_process_task(run_id: int) -> dict:
@@ -35,3 +40,18 @@ def value_tiers_recompute_all() -> int:
 def form_confirmation_send_task(submission_id: int) -> bool:
     """The double opt-in email of one form sending; a second run finds it claimed and sends nothing."""
     return form_confirmation_send(submission_id=submission_id)
+
+
+def repositories_poll_task() -> dict:
+    """Scheduled: today's snapshot of every watched GitHub repository (a 304 re-read costs no quota)."""
+    return dict(Counter(result.status for result in repositories_poll()))
+
+
+def stargazers_backfill_task(run_id: int, repository_id: int) -> None:
+    """A queued stargazers backfill; a finished run is left alone when the queue repeats the task."""
+    stargazers_backfill_work(run_id, repository_id=repository_id)
+
+
+def weather_refresh_task() -> dict:
+    """Scheduled: the weather in contacts' cities; the result says what was refreshed and what was skipped."""
+    return weather_refresh()

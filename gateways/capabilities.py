@@ -32,6 +32,7 @@ class Capability:
     TEXT_GENERATION = "text_generation"
     PAYMENTS = "payments"
     REPOSITORY_SIGNALS = "repository_signals"
+    WEATHER = "weather"
 
     CHOICES = (
         (LEAD_ENRICHMENT, "Lead enrichment"),
@@ -44,6 +45,7 @@ class Capability:
         (TEXT_GENERATION, "Text generation (AI)"),
         (PAYMENTS, "Payments"),
         (REPOSITORY_SIGNALS, "Repository signals (developer marketing)"),
+        (WEATHER, "Weather"),
     )
 
 
@@ -260,6 +262,82 @@ class PaymentPage:
 
 
 @dataclass
+class RepositoryFigures:
+    """A repository's counters as the code host shows them. watchers: people subscribed to its
+    notifications (GitHub's `subscribers_count`; its `watchers_count` repeats the stars)."""
+
+    full_name: str
+    stars: int
+    forks: int
+    watchers: int
+    open_issues: int
+
+
+@dataclass
+class RepositoryRelease:
+    tag: str
+    name: str = ""
+    url: str = ""
+    published_at: datetime | None = None
+
+
+@dataclass
+class RepositoryTraffic:
+    """Views or clones over the code host's window (GitHub: the last 14 days)."""
+
+    count: int
+    uniques: int
+
+
+@dataclass
+class StargazerPage:
+    """One page of a repository's stargazers (logins); `next_url` is the code host's link to the next page."""
+
+    logins: list[str]
+    next_url: str = ""
+
+
+@dataclass
+class Conditional:
+    """The answer to a conditional read: `not_modified` when the code host said nothing changed since
+    `etag` (GitHub answers 304, which costs no quota); otherwise `value` and the new `etag`."""
+
+    etag: str
+    not_modified: bool = False
+    value: Any = None
+
+
+@dataclass
+class Place:
+    """Where a city name was found: coordinates, and the name and ISO country the provider gives."""
+
+    name: str
+    country: str
+    lat: float
+    lon: float
+
+
+@dataclass
+class WeatherReading:
+    """Weather at one moment (observed now, or a forecast slot): °C and the provider's condition group
+    (OpenWeather's `main`: Rain, Drizzle, Thunderstorm, Snow, Clear, Clouds...)."""
+
+    at: datetime
+    temperature_c: float
+    condition: str
+    description: str = ""
+
+
+@dataclass
+class WeatherReport:
+    """Now and the coming days; utc_offset_seconds places "today" in the city's own day."""
+
+    current: WeatherReading
+    forecast: list[WeatherReading]
+    utc_offset_seconds: int = 0
+
+
+@dataclass
 class ProbeResult:
     ok: bool
     detail: str
@@ -426,10 +504,41 @@ class PaymentsAdapter(Adapter):
 
 
 class RepositorySignalsAdapter(Adapter):
-    """A code host whose repositories' stars, forks and releases are marketing signals; so far only its
-    signed webhooks are read (webhook_secrets)."""
+    """A code host whose repositories' stars, forks and releases are marketing signals: read on a schedule
+    with conditional requests, and pushed by its signed webhooks (webhook_secrets)."""
 
     capability = Capability.REPOSITORY_SIGNALS
+
+    def repository(self, full_name: str, *, etag: str = "") -> Conditional:
+        """Conditional of RepositoryFigures."""
+        raise NotImplementedError
+
+    def releases(self, full_name: str, *, etag: str = "") -> Conditional:
+        """Conditional of every published release (list[RepositoryRelease]), newest first."""
+        raise NotImplementedError
+
+    def traffic(self, full_name: str, kind: str) -> RepositoryTraffic | None:
+        """kind: "views" or "clones"; None when the token may not read them (not an error)."""
+        raise NotImplementedError
+
+    def stargazers(self, full_name: str, *, page_url: str = "") -> StargazerPage:
+        """The first page, or the page at `page_url` (a previous page's next_url)."""
+        raise NotImplementedError
+
+    def public_email(self, login: str) -> str:
+        """The address the user chose to show publicly; "" when none."""
+        raise NotImplementedError
+
+
+class WeatherAdapter(Adapter):
+    capability = Capability.WEATHER
+
+    def geocode(self, city: str, country: str = "") -> Place | None:
+        """The city's place, or None when the provider knows no such city."""
+        raise NotImplementedError
+
+    def weather(self, lat: float, lon: float) -> WeatherReport:
+        raise NotImplementedError
 
 
 # ---- registry -------------------------------------------------------------------------------

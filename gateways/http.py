@@ -238,10 +238,11 @@ class ProviderHttp:
             pool._put_conn(conn)  # noqa: SLF001
 
     def request(self, method: str, url: str, *, idempotent: bool | None = None,
-                follow_redirects: bool = False, **kwargs) -> requests.Response:
+                follow_redirects: bool = False, accept: Iterable[int] = (), **kwargs) -> requests.Response:
         """Send one request; return the 2xx response or raise a gateway error.
 
         idempotent: whether sending it twice is harmless (defaults to True for GET/HEAD/OPTIONS).
+        accept: other statuses returned as answers (304 to a conditional request).
         A read timeout on a non-idempotent request raises OutcomeUnknown: it may have taken effect.
         """
         method = method.upper()
@@ -282,7 +283,7 @@ class ProviderHttp:
             raise self.error(ProviderUnavailable, f"{self.label}: request failed ({type(exc).__name__})") from None
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.debug("%s %s %s -> %s in %.0f ms", self.provider, method, host, response.status_code, elapsed_ms)
-        if response.status_code < 300:
+        if response.status_code < 300 or response.status_code in accept:
             return response
         raise self.failure(response)
 

@@ -79,14 +79,19 @@ class JobStatus(models.TextChoices):
     AWAITING_MANUAL = "awaiting_manual", "Awaiting manual publish"
     NEEDS_CHECKING = "needs_checking", "Needs checking"
     PAUSED = "paused", "Paused"
+    WAITING_FOR_WEATHER = "waiting_weather", "Waiting for the weather"
 
 
 JOB_TRANSITIONS: dict[str, set[str]] = {
-    JobStatus.SCHEDULED: {JobStatus.QUEUED, JobStatus.PUBLISHING, JobStatus.CANCELED, JobStatus.PAUSED},
-    JobStatus.QUEUED: {JobStatus.PUBLISHING, JobStatus.SCHEDULED, JobStatus.CANCELED, JobStatus.PAUSED},
+    JobStatus.SCHEDULED: {JobStatus.QUEUED, JobStatus.PUBLISHING, JobStatus.CANCELED, JobStatus.PAUSED,
+                          JobStatus.WAITING_FOR_WEATHER},
+    JobStatus.QUEUED: {JobStatus.PUBLISHING, JobStatus.SCHEDULED, JobStatus.CANCELED, JobStatus.PAUSED,
+                       JobStatus.WAITING_FOR_WEATHER},
+    # Released to the queue when the weather condition holds; failed (with the reason) at the deadline.
+    JobStatus.WAITING_FOR_WEATHER: {JobStatus.SCHEDULED, JobStatus.FAILED, JobStatus.CANCELED},
     JobStatus.PUBLISHING: {JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus.SCHEDULED, JobStatus.AWAITING_MANUAL,
                            JobStatus.NEEDS_CHECKING},
-    JobStatus.PAUSED: {JobStatus.SCHEDULED, JobStatus.CANCELED},
+    JobStatus.PAUSED: {JobStatus.SCHEDULED, JobStatus.CANCELED, JobStatus.WAITING_FOR_WEATHER},
     JobStatus.FAILED: {JobStatus.SCHEDULED, JobStatus.CANCELED},
     JobStatus.AWAITING_MANUAL: {JobStatus.PUBLISHED, JobStatus.CANCELED},
     # A person looked at the channel: it is there (published) or it is not (try again).
@@ -100,7 +105,17 @@ TERMINAL_JOB = {JobStatus.PUBLISHED, JobStatus.CANCELED}
 DUE_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED)
 # Jobs a person may move to another day: no dispatcher holds them yet.
 RESCHEDULABLE_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PAUSED)
-OPEN_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PUBLISHING, JobStatus.PAUSED)
+OPEN_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PUBLISHING, JobStatus.PAUSED,
+            JobStatus.WAITING_FOR_WEATHER)
+# Jobs a weather hold may be put on: no dispatcher holds them yet.
+HOLDABLE_JOB = RESCHEDULABLE_JOB
+
+
+class WeatherCondition(models.TextChoices):
+    RAIN_TODAY = "rain_today", "Rain today"
+    NO_RAIN_TODAY = "no_rain_today", "No rain today"
+    TEMPERATURE_ABOVE = "temperature_above", "Temperature above (°C)"
+    TEMPERATURE_BELOW = "temperature_below", "Temperature below (°C)"
 
 
 class MetricSource(models.TextChoices):

@@ -1,9 +1,10 @@
 from django import forms
 from django.urls import reverse_lazy
 
+from crm.models import CityWeather
 from media.choices import AssetStatusChoices
 from media.models import Asset
-from publishing.choices import ContentKind
+from publishing.choices import ContentKind, WeatherCondition
 from publishing.formatters import kind_choices
 
 
@@ -98,6 +99,13 @@ class GenerateVersionsForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class WeatherHoldForm(forms.Form):
+    city = forms.ModelChoiceField(queryset=CityWeather.objects.filter(found=True), label="City")
+    condition = forms.ChoiceField(choices=WeatherCondition.choices, label="Weather")
+    threshold = forms.FloatField(required=False, min_value=-90, max_value=60, label="Temperature (°C)")
+    give_up_at = forms.DateTimeField(label="Give up at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
 
 class MarkPublishedForm(forms.Form):

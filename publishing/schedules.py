@@ -15,6 +15,14 @@ SCHEDULES = [
         "repeats": -1,
     },
     {
+        # Weather readings change hourly (crm's refresh); a few minutes' delay on a release is harmless.
+        "name": "publishing: release posts held for the weather",
+        "func": "publishing.tasks.weather_holds_check_task",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+        "repeats": -1,
+    },
+    {
         "name": "publishing: pull post metrics",
         "func": "publishing.tasks.metrics_pull",
         "schedule_type": Schedule.HOURLY,

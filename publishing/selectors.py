@@ -129,7 +129,7 @@ def campaign_list(*, filters: dict | None = None) -> QuerySet[Campaign]:
 def job_list(*, filters: dict | None = None) -> QuerySet[PublishingJob]:
     from publishing.filters import JobFilterSet
 
-    queryset = PublishingJob.objects.select_related("campaign", "content", "channel")
+    queryset = PublishingJob.objects.select_related("campaign", "content", "channel", "weather_hold__city")
     return JobFilterSet(filters or {}, queryset=queryset).qs if filters is not None else queryset
 
 

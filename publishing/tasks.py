@@ -3,6 +3,7 @@ one twice, or two at once, publishes nothing twice."""
 
 from publishing import dispatcher, schedules
 from publishing.services import analysis, checks, metrics
+from publishing.services.weather_holds import weather_holds_check
 
 
 def dispatch_due() -> dict:
@@ -32,3 +33,8 @@ def content_links_check(content_id: int) -> int:
     """Check the content's links and store the outcome; the number of broken links."""
     report = checks.content_links_check_run(content_id=content_id)
     return sum(not item["ok"] for item in report.results) if report else 0
+
+
+def weather_holds_check_task() -> dict:
+    """Scheduled: posts held for the weather released when it comes, failed at their deadline."""
+    return weather_holds_check()

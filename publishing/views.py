@@ -13,15 +13,24 @@ from aicmo_site.errors import DomainError
 from aicmo_site.roles import holds_admin_role
 from aicmo_site.stuck import stuck_before
 from aicmo_site.transitions import available_action_names
+from crm.models import CityWeather
 from publishing import selectors, services
 from publishing.checks import content_checks
-from publishing.choices import JobStatus
+from publishing.choices import JobStatus, WeatherCondition
 from publishing.filters import CampaignFilterSet, ContentFilterSet
 from publishing.formatters import formatter_for
-from publishing.forms import ContentForm, GenerateVersionsForm, MarkPublishedForm, NoteForm, VersionForm
+from publishing.forms import (
+    ContentForm,
+    GenerateVersionsForm,
+    MarkPublishedForm,
+    NoteForm,
+    VersionForm,
+    WeatherHoldForm,
+)
 from publishing.markdown import render_markdown
 from publishing.media_picker import picker_context
 from publishing.models import AnalysisStatus, BlockingCheck, Campaign, ChannelVersion, Content, PublishingJob
+from publishing.services.weather_holds import job_hold_for_weather
 
 PAGE_SIZE = 25
 CONTENT_ACTIONS = {
@@ -254,6 +263,8 @@ def campaign_detail(request, pk):
         "events": campaign.events.select_related("by")[:20], "job_statuses": JobStatus.choices,
         "contents": campaign.campaign_contents.select_related("content"), "channels": channels,
         "actions": available_action_names(campaign, request.user),
+        "weather_cities": CityWeather.objects.filter(found=True).order_by("city", "country").only("city", "country"),
+        "weather_conditions": WeatherCondition.choices,
     })
 
 
@@ -295,6 +306,13 @@ def job_action(request, pk):
                 return _confirm(request, what=f"Cancel the post of “{job.content}” on {job.channel}?",
                                 action=action, back=job.campaign.get_absolute_url())
             services.job_cancel(job=job, by=request.user)
+        elif action == "hold_for_weather":
+            form = WeatherHoldForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, " ".join(f"{form[name].label}: {' '.join(errors)}"
+                                                 for name, errors in form.errors.items()))
+                return redirect(job.campaign)
+            job_hold_for_weather(job=job, by=request.user, **form.cleaned_data)
         elif action == "mark_published":
             form = MarkPublishedForm(request.POST)
             if not form.is_valid():

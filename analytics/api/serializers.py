@@ -7,7 +7,9 @@ from aicmo_site.api.fields import DateField, ModelSerializer
 from analytics.models import ContactScore
 from analytics.reports import ATTRIBUTION_MODELS, METRICS
 from analytics.reports.cohorts import GROUPINGS
+from analytics.reports.repositories import REPOSITORY_METRICS
 from analytics.reports.trends import INTERVALS
+from crm.models import WatchedRepository
 
 DEFAULT_PERIOD_DAYS = 30
 
@@ -52,6 +54,12 @@ class ChannelRankingQuerySerializer(PeriodSerializer):
 class TrendQuerySerializer(PeriodSerializer):
     metric = serializers.ChoiceField(choices=sorted(set(METRICS) - {"reach", "unique_opens", "cost_per_contact"}))
     interval = serializers.ChoiceField(choices=INTERVALS, default="day")
+
+
+class RepositoryTrendQuerySerializer(PeriodSerializer):
+    repository = serializers.PrimaryKeyRelatedField(queryset=WatchedRepository.objects.all(),
+                                                    help_text="A watched GitHub repository")
+    metric = serializers.ChoiceField(choices=list(REPOSITORY_METRICS), default="stars")
 
 
 class CohortQuerySerializer(serializers.Serializer):

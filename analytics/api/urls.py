@@ -9,6 +9,7 @@ urlpatterns = [
     path("analytics/channels/", views.ChannelRankingView.as_view(), name="analytics-channels"),
     path("analytics/anomalies/", views.AnomaliesView.as_view(), name="analytics-anomalies"),
     path("analytics/trends/", views.TrendView.as_view(), name="analytics-trends"),
+    path("analytics/github/", views.RepositoryTrendView.as_view(), name="analytics-github"),
     path("analytics/cohorts/", views.CohortView.as_view(), name="analytics-cohorts"),
     path("analytics/attribution/", views.AttributionView.as_view(), name="analytics-attribution"),
     path("analytics/best-times/email/", views.EmailBestTimesView.as_view(), name="analytics-email-best-times"),

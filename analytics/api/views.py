@@ -20,6 +20,7 @@ from analytics.api.renderers import CSVRenderer
 from analytics.models import ContactScore
 from analytics.reports.anomalies import anomalies_report
 from analytics.reports.anomalies_hourly import hourly_anomalies_report, local_day_bounds
+from analytics.reports.repositories import repository_trend, trend_with_releases
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services import contact_score_one
 from analytics.services.runs import rollup_rebuild_start, scores_recompute_start
@@ -166,11 +167,28 @@ class TrendView(ReportView):
     @extend_schema(parameters=[s.TrendQuerySerializer], responses=dict)
     def get(self, request):
         query = _query(s.TrendQuerySerializer, request)
-        return Response(reports.trend(metric=query["metric"], interval=query["interval"], start=query["start"],
-                                      end=query["end"]))
+        return Response(trend_with_releases(metric=query["metric"], interval=query["interval"],
+                                            start=query["start"], end=query["end"]))
 
     def csv_table(self, data):
-        return ["period", data["metric"]], [[p["period"], p["value"]] for p in data["points"]]
+        return ["period", data["metric"], "releases"], [
+            [p["period"], p["value"], "; ".join(p["releases"])] for p in data["points"]]
+
+
+class RepositoryTrendView(ReportView):
+    """A watched GitHub repository's figure by day, with its releases on the days they were published."""
+
+    csv_filename = "github-repository"
+
+    @extend_schema(parameters=[s.RepositoryTrendQuerySerializer], responses=dict)
+    def get(self, request):
+        query = _query(s.RepositoryTrendQuerySerializer, request)
+        return Response(repository_trend(repository=query["repository"], metric=query["metric"],
+                                         start=query["start"], end=query["end"]))
+
+    def csv_table(self, data):
+        return ["day", data["metric"], "releases"], [
+            [p["period"], p["value"], "; ".join(p["releases"])] for p in data["points"]]
 
 
 class CohortView(ReportView):

@@ -55,6 +55,13 @@ from crm.services.lists import (
     contact_list_update,
 )
 from crm.services.payments import stripe_charge_record, stripe_customer_record, stripe_event_apply
+from crm.services.repositories import (
+    release_from_webhook,
+    repositories_poll,
+    repository_poll,
+    repository_unwatch,
+    repository_watch,
+)
 from crm.services.scores import contact_scores_apply
 from crm.services.segment_entries import segment_entries_refresh, segments_entries_refresh
 from crm.services.topics import contact_topics_set, topic_create, topic_delete, topic_update
@@ -72,6 +79,7 @@ __all__ = [
     "contact_topics_set", "topic_create", "topic_delete", "topic_update",
     "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
     "stripe_charge_record", "stripe_customer_record", "stripe_event_apply", "value_tiers_recompute",
+    "release_from_webhook", "repositories_poll", "repository_poll", "repository_unwatch", "repository_watch",
     "form_confirmation_send", "form_create", "form_delete", "form_submit", "form_update", "submission_confirm",
     "submission_confirmation_reconcile", "submission_confirmation_resend",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.db import IntegrityError, transaction
 
 from crm.choices import EventKind
-from crm.models import Contact, GitHubDelivery
+from crm.models import Contact, GitHubDelivery, GitHubUser
 from crm.services.engagement import contact_record_event
 
 GITHUB_SOURCE = "github"
@@ -32,6 +32,10 @@ def _engagement(*, delivery_id: str, event: str, payload: dict) -> Contact | Non
     kind = ENGAGEMENTS.get((event, payload.get("action") if event != "fork" else None))
     sender = payload.get("sender") or {}
     email = str(sender.get("email") or "").strip().lower()
+    if kind is not None and not email and sender.get("login"):
+        # GitHub's webhook user objects rarely carry an email; a stargazers backfill may have looked this one up.
+        email = (GitHubUser.objects.filter(login=str(sender["login"])).values_list("email", flat=True).first()
+                 or "").lower()
     if kind is None or not email:
         return None
     contact = Contact.objects.filter(email=email).first()

@@ -25,6 +25,14 @@ from gateways.services.operations import (
     verify_emails,
 )
 from gateways.services.payments import payments_account, payments_list_page, payments_webhook_secrets
+from gateways.services.repositories import (
+    code_host_public_email_read,
+    repository_account,
+    repository_figures_read,
+    repository_releases_read,
+    repository_stargazers_read,
+    repository_traffic_read,
+)
 from gateways.services.ses import (
     SesEvent,
     SnsCertificateUnavailable,
@@ -35,6 +43,7 @@ from gateways.services.ses import (
     sns_subscription_confirm,
 )
 from gateways.services.text import generate_text
+from gateways.services.weather import place_find, weather_account, weather_read
 from gateways.services.webhooks import webhook_secrets
 
 __all__ = [
@@ -51,6 +60,7 @@ __all__ = [
     "account_run",
     "account_update",
     "chain_run",
+    "code_host_public_email_read",
     "credentials_reencrypt_all",
     "enrich_people",
     "fetch_post_metrics",
@@ -66,11 +76,19 @@ __all__ = [
     "publish_posts",
     "publish_posts_in_turn",
     "read_inbox",
+    "repository_account",
+    "repository_figures_read",
+    "repository_releases_read",
+    "repository_stargazers_read",
+    "repository_traffic_read",
     "ses_notification_events",
     "ses_notification_topics",
     "sns_message_verify",
     "sns_subscription_confirm",
     "sync_records",
     "verify_emails",
+    "place_find",
+    "weather_account",
+    "weather_read",
     "webhook_secrets",
 ]

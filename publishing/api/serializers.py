@@ -10,8 +10,9 @@ from aicmo_site.api.fields import (
     ModelSerializer,
     PrimaryKeyField,
 )
+from crm.models import CityWeather
 from media.models import Asset
-from publishing.choices import ContentKind
+from publishing.choices import ContentKind, WeatherCondition
 from publishing.formatters import kind_choices
 from publishing.models import (
     Campaign,
@@ -216,6 +217,15 @@ class JobSerializer(ModelSerializer):
                   "attempts", "retries",
                   "external_id", "external_url", "draft", "error_message", "error_details", "idempotency_key"]
         read_only_fields = fields
+
+
+class WeatherHoldSerializer(serializers.Serializer):
+    city = serializers.PrimaryKeyRelatedField(queryset=CityWeather.objects.filter(found=True),
+                                              help_text="A city where contacts live, as the weather refresh found it")
+    condition = serializers.ChoiceField(choices=WeatherCondition.choices)
+    threshold = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=60,
+                                       help_text="°C, for the temperature conditions")
+    give_up_at = DateTimeField(help_text="When to stop waiting: the post then fails with the reason")
 
 
 class RescheduleSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from publishing.best_times import channel_best_times
 from publishing.checks import content_checks
 from publishing.filters import CampaignFilterSet, ChannelFilterSet, ContentFilterSet, JobFilterSet
 from publishing.models import ChannelVersion
+from publishing.services.weather_holds import job_hold_for_weather
 
 _LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
 
@@ -248,7 +249,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.JobSerializer
     filterset_class = JobFilterSet
     action_permissions = {name: ["publishing.change_publishingjob"]
-                          for name in ("retry", "cancel", "mark_published", "reschedule")}
+                          for name in ("retry", "cancel", "mark_published", "reschedule", "hold_for_weather")}
     action_permissions["record_metrics"] = ["publishing.add_metricsnapshot"]
     action_permissions["import_metrics"] = ["publishing.add_metricsnapshot"]
 
@@ -279,6 +280,16 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         data = s.RescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.job_reschedule(job=self.get_object(), by=request.user, **data.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=job.pk)).data)
+
+    @extend_schema(request=s.WeatherHoldSerializer, responses=s.JobSerializer)
+    @action(detail=True, methods=["post"], url_path="hold-for-weather")
+    def hold_for_weather(self, request, pk=None):
+        """Holds a post that has not started publishing until the weather in a city meets a condition; it
+        goes out when it does (checked every few minutes) and fails with the reason at `give_up_at`."""
+        data = s.WeatherHoldSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = job_hold_for_weather(job=self.get_object(), by=request.user, **data.validated_data).job
         return Response(self.get_serializer(self.get_queryset().get(pk=job.pk)).data)
 
     @extend_schema(request=s.MarkPublishedSerializer, responses=s.JobSerializer)

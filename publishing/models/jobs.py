@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from publishing.choices import DUE_JOB, JobStatus, MetricSource
+from publishing.choices import DUE_JOB, JobStatus, MetricSource, WeatherCondition
 from publishing.models.base import StatusChange
 
 
@@ -91,3 +91,25 @@ class MetricSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Metrics of job {self.job_id} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class WeatherHold(models.Model):
+    """A post held until a weather condition holds in a chosen city (crm.CityWeather, refreshed hourly), and
+    given up at a deadline. The job waits in "waiting for the weather"; the check releases it to the queue."""
+
+    job = models.OneToOneField(PublishingJob, on_delete=models.CASCADE, related_name="weather_hold")
+    city = models.ForeignKey("crm.CityWeather", on_delete=models.PROTECT, related_name="+")
+    condition = models.CharField(max_length=20, choices=WeatherCondition.choices)
+    threshold = models.FloatField(null=True, blank=True, help_text="°C, for the temperature conditions")
+    give_up_at = models.DateTimeField(help_text="When to stop waiting; the post then fails with the reason")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        """What the post waits for, in the marketer's words ("temperature above 25 °C in Lyon, FR")."""
+        if self.condition in (WeatherCondition.TEMPERATURE_ABOVE, WeatherCondition.TEMPERATURE_BELOW):
+            side = "above" if self.condition == WeatherCondition.TEMPERATURE_ABOVE else "below"
+            return f"temperature {side} {self.threshold:g} °C in {self.city}"
+        return f"{self.get_condition_display().lower()} in {self.city}"

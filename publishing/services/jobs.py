@@ -12,7 +12,14 @@ from django.utils import timezone
 from aicmo_site.errors import ConflictError, DomainError
 from aicmo_site.transitions import Action, BulkChange, Change, Workflow
 from publishing import conf
-from publishing.choices import JOB_TRANSITIONS, RESCHEDULABLE_JOB, TERMINAL_JOB, ContentStatus, JobStatus
+from publishing.choices import (
+    HOLDABLE_JOB,
+    JOB_TRANSITIONS,
+    RESCHEDULABLE_JOB,
+    TERMINAL_JOB,
+    ContentStatus,
+    JobStatus,
+)
 from publishing.models import Content, JobEvent, PublishingJob
 from publishing.services.campaign_workflow import campaign_complete_if_done
 from publishing.services.content import content_transition
@@ -42,6 +49,8 @@ JOB_WORKFLOW = Workflow(
         Action("mark_published", "Mark published", to=JobStatus.PUBLISHED, permission=_CHANGE,
                sources={JobStatus.AWAITING_MANUAL, JobStatus.NEEDS_CHECKING}),
         Action("cancel", "Cancel", to=JobStatus.CANCELED, permission=_CHANGE),
+        Action("hold_for_weather", "Hold for the weather", to=JobStatus.WAITING_FOR_WEATHER, permission=_CHANGE,
+               sources=set(HOLDABLE_JOB)),
     ],
 )
 

@@ -144,7 +144,7 @@ def test_campaign_dates_in_the_wrong_order_are_a_field_error(marketer):
 
 def test_job_mark_published_needs_a_url_and_retry_needs_a_failed_job(marketer):
     job = JobFactory(channel=ChannelFactory(kind="linkedin"))
-    assert marketer.get(f"/api/jobs/{job.pk}/").data["available_actions"] == ["cancel"]
+    assert marketer.get(f"/api/jobs/{job.pk}/").data["available_actions"] == ["cancel", "hold_for_weather"]
     assert marketer.post(f"/api/jobs/{job.pk}/retry/").status_code == 409
     assert marketer.post(f"/api/jobs/{job.pk}/mark-published/", {"url": "nope"}).status_code == 400
     response = marketer.post(f"/api/jobs/{job.pk}/cancel/")

@@ -10,8 +10,10 @@ document.addEventListener("DOMContentLoaded", function () {
         labels: spec.labels,
         datasets: spec.series.map(function (s, i) {
           var colours = ["#3355dd", "#12805c", "#b54708", "#c0362c", "#7a5af8"];
+          // A markers series (releases) shows points alone, on the line they annotate.
           return { label: s.label, data: s.values, borderColor: colours[i % 5], backgroundColor: colours[i % 5],
-                   tension: 0.2, spanGaps: true };
+                   tension: 0.2, spanGaps: !s.markers, showLine: !s.markers,
+                   pointStyle: s.markers ? "triangle" : "circle", pointRadius: s.markers ? 8 : 3 };
         }),
       },
       options: { responsive: true, animation: false, plugins: { legend: { display: spec.series.length > 1 } },
