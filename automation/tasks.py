@@ -17,16 +17,26 @@ from automation.services import (
 )
 from automation.services.test_mode import FOLLOW_FOR
 
-# A scheduled run stops after this many batches so the next minute's run, and other tasks, get a turn.
-MAX_BATCHES = 200
+# A run of due steps gives its worker back after this long (s), so other tasks get a turn; with steps
+# still due it queues its continuation behind them, so a backlog is not left for the next minute.
+RUN_SECONDS = 30
 
 
 def journeys_run() -> dict:
     """Every minute: enrol who the triggers found, apply exits, then run the due contact-steps."""
     found = journeys_triggers_apply()
     released = journeys_event_waits_release()
-    report = journeys_run_due(max_batches=MAX_BATCHES)
-    return {**found, "released": released, "steps": report.steps, "batches": report.batches}
+    return {**found, "released": released, **journeys_run_steps()}
+
+
+def journeys_run_steps() -> dict:
+    """Due contact-steps for RUN_SECONDS, then its own continuation if some may still be due. Each minute's
+    run, finding a backlog, starts another chain that works beside it (SKIP LOCKED): a backlog gets every
+    free worker in turn, and each chain ends at the first run that finds nothing due."""
+    report = journeys_run_due(seconds=RUN_SECONDS)
+    if report.more:
+        async_task("automation.tasks.journeys_run_steps")
+    return {"steps": report.steps, "batches": report.batches, "continued": report.more}
 
 
 def journey_event_waits_release(contact_id: int) -> int:
