@@ -37,8 +37,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aicmo_bench_journeys"
-# The due waits fall due this long after they are set, so the runner meets them as it would in life.
-DUE_AFTER = 5
+# The due waits end this long after the runner is expected to have parked them all (a worker may be
+# busy with the journey's emails first).
+DUE_AFTER = 60
+PARKED_PER_SECOND = 1000
 
 
 def _tree(pid: int) -> list[int]:
@@ -140,19 +142,18 @@ def _baseline(count: int, batch: int, turn: int) -> float:
     enrolments, runs = JourneyEnrolment._meta.db_table, JourneyStepRun._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_claims, bench_claim_runs")
-        cursor.execute(f"CREATE TABLE bench_claims (LIKE {enrolments} INCLUDING DEFAULTS)")
+        # Every index and constraint of the real table: each move maintains them as the runner's does.
+        cursor.execute(f"CREATE TABLE bench_claims (LIKE {enrolments} INCLUDING ALL)")
         cursor.execute(f"CREATE TABLE bench_claim_runs (LIKE {runs} INCLUDING ALL)")
         cursor.execute("INSERT INTO bench_claims (id, journey_id, contact_id, step_id, visit, due_at, status, reentry,"
                        " source, exit_reason, entered_at, is_test) SELECT n, 1, n, 1, 0, now(), 'waiting', 'once',"
                        " 'bench', '', now(), false FROM generate_series(1, %s) n", [count])
-        cursor.execute("ALTER TABLE bench_claims ADD PRIMARY KEY (id)")
-        cursor.execute("CREATE INDEX bench_claims_due ON bench_claims (due_at) WHERE status IN ('active', 'waiting')")
         cursor.execute("ANALYZE bench_claims")
     started, moved = time.perf_counter(), 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT id FROM bench_claims WHERE status IN ('active', 'waiting') AND due_at <= now() "
-                           "ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED", [batch])
+            cursor.execute("SELECT id FROM bench_claims WHERE status IN ('active', 'waiting', 'awaiting') "
+                           "AND due_at <= now() ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED", [batch])
             ids = [row[0] for row in cursor.fetchall()]
             if not ids:
                 break
@@ -168,9 +169,11 @@ def _baseline(count: int, batch: int, turn: int) -> float:
     return moved / seconds
 
 
-def _start_cluster(workers: int, log: Path) -> subprocess.Popen:
+def _start_cluster(workers: int, email_concurrency: int | None, log: Path) -> subprocess.Popen:
     env = {**os.environ, "Q_WORKERS": str(workers), "PUBLIC_BASE_URL": "https://aicmo.example",
            "LOG_LEVEL": "WARNING", "GATEWAYS_ALLOW_PRIVATE_ADDRESSES": "true"}
+    if email_concurrency:
+        env["EMAIL_SEND_CONCURRENCY"] = str(email_concurrency)
     return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True,
                             stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
@@ -208,13 +211,16 @@ def _through(journey, *, cluster, peak: dict) -> float:
     return _wait_until(lambda: not live.exists(), cluster=cluster, peak=peak, limit=3 * 3600, what=journey.name)
 
 
-def _step_rates(journey, internal_kinds) -> tuple[int, float, int, float]:
-    """(steps, per second) for the whole journey and for its internal steps, from the step log's times."""
+def _step_rates(journey, internal_kinds, since=None) -> tuple[int, float, int, float]:
+    """(steps, per second) for the whole journey and for its internal steps, from the step log's times
+    (those from `since` only, when given)."""
     from django.db.models import Count, Max, Min
 
     from automation.models import JourneyStepRun
 
     runs = JourneyStepRun.objects.filter(step__journey=journey)
+    if since is not None:
+        runs = runs.filter(ran_at__gte=since)
     whole = runs.aggregate(n=Count("id"), first=Min("ran_at"), last=Max("ran_at"))
     internal = runs.filter(step__kind__in=internal_kinds).aggregate(n=Count("id"), first=Min("ran_at"),
                                                                     last=Max("ran_at"))
@@ -250,6 +256,9 @@ def main(argv):
     parser.add_argument("--million", action="store_true", help="1,000,000 contacts")
     parser.add_argument("--batch", type=int, default=1000, help="the baseline's batch (the runner's is its own)")
     parser.add_argument("--workers", type=int, default=2, help="Q_WORKERS of the qcluster")
+    parser.add_argument("--email-concurrency", type=int,
+                        help="EMAIL_SEND_CONCURRENCY of the qcluster (unset: the shipped default, 2, which takes "
+                             "both of 2 workers while the journey's emails go out)")
     parser.add_argument("--count-at-sink", action="store_true",
                         help="smtp-sink writes every message to a file, to count per recipient what arrived")
     parser.add_argument("--mail-wait", type=float, default=120,
@@ -268,9 +277,9 @@ def main(argv):
     from django.db.models import Count
     from django.utils import timezone
     from django_q.models import Schedule
+    from django_q.tasks import async_task
 
-    from automation.choices import EnrolmentStatus
-    from automation.models import JourneyEnrolment, JourneyStepRun
+    from automation.models import JourneyStepRun
     from automation.schedules import SCHEDULES
     from automation.services import journey_activate, journey_create, journey_enrol, journeys_triggers_apply
     from bench.conditions import describe
@@ -285,7 +294,8 @@ def main(argv):
     from publishing.tests.email.factories import HTML_BODY
 
     settings.DEBUG = False
-    print(describe(contacts=count, workers=args.workers, load_before=_load()))
+    print(describe(contacts=count, workers=args.workers, email_concurrency=args.email_concurrency or "default",
+                   load_before=_load()))
     sink, port, dump, dump_dir = start_counting_sink(args.count_at_sink, "bench-journeys-sink-")
     cluster = None
     try:
@@ -303,18 +313,17 @@ def main(argv):
                 {"key": "pause", "kind": "wait", "config": {"seconds": 0}, "next": "mail"},
                 {"key": "mail", "kind": "send_email", "config": {"template_id": template.pk}, "next": "end"},
                 {"key": "end", "kind": "exit"}]))
-        waits = journey_activate(journey=journey_create(name="Due waits", steps=[
-            {"key": "pause", "kind": "wait", "config": {"seconds": 0}, "next": "tag"},
-            {"key": "tag", "kind": "add_tag", "config": {"tag": "after-wait"}, "next": "end"},
-            {"key": "end", "kind": "exit"}]))
         for schedule in SCHEDULES:
             if schedule["func"] == "automation.tasks.journeys_run":
                 Schedule.objects.create(**schedule, next_run=timezone.now())
         baselines = [_baseline(count, args.batch, 1)]
 
         log = Path(tempfile.gettempdir()) / f"bench-journeys-qcluster-{os.getpid()}.log"
-        cluster = _start_cluster(args.workers, log)
-        time.sleep(8)  # the cluster's processes up, its first (empty) scheduled run done
+        cluster = _start_cluster(args.workers, args.email_concurrency, log)
+        # The cluster's processes up (itself, sentinel, monitor, pusher, workers), its first scheduled run done.
+        _wait_until(lambda: len(_tree(cluster.pid)) >= args.workers + 4, cluster=cluster, peak={}, limit=120,
+                    what="the qcluster's processes")
+        time.sleep(5)
         idle = _rss_mb(_tree(cluster.pid))
         peak = dict(idle)
         print(f"qcluster idle: {_memory(idle)}; log {log}")
@@ -332,28 +341,37 @@ def main(argv):
         steps, whole, internal_steps, internal = _step_rates(welcome, ("add_tag", "wait", "exit"))
         first = JourneyStepRun.objects.filter(step__journey=welcome).order_by("ran_at").values_list(
             "ran_at", flat=True).first()
-        print(f"welcome journey: {steps:,} contact-steps at {whole:,.0f}/s; internal {internal_steps:,} at "
-              f"{internal:,.0f}/s; first step {(first - enrolled_at).total_seconds():.1f} s after enrolment; "
-              f"all through {waited:.0f} s after it (load {_load()})")
+        print(f"welcome journey: {steps:,} contact-steps at {whole:,.0f}/s; internal {internal_steps:,} (the span "
+              f"includes the emails) at {internal:,.0f}/s; first step {(first - enrolled_at).total_seconds():.1f} s "
+              f"after enrolment; all through {waited:.0f} s after it (load {_load()})")
         welcome_checks = _duplicates_and_skips(welcome, 4)
 
         baselines.append(_baseline(count, args.batch, 2))
 
-        started = time.perf_counter()
+        # Everyone parked by the runner on a wait that ends at one moment, after all are parked.
+        due = timezone.now() + timedelta(seconds=DUE_AFTER + count / PARKED_PER_SECOND)
+        waits = journey_activate(journey=journey_create(name="Due waits", steps=[
+            {"key": "pause", "kind": "wait", "config": {"until": due.isoformat()}, "next": "tag"},
+            {"key": "tag", "kind": "add_tag", "config": {"tag": "after-wait"}, "next": "end"},
+            {"key": "end", "kind": "exit"}]))
         journey_enrol(journey=waits, contacts=Contact.objects.all(), source="bench")
-        due = timezone.now() + timedelta(seconds=DUE_AFTER)
+        async_task("automation.tasks.journeys_run_steps")  # as the minute's run would, up to a minute later
         tag_step = waits.steps.get(key="tag")
-        JourneyEnrolment.objects.filter(journey=waits).update(step=tag_step, visit=1, due_at=due,
-                                                              status=EnrolmentStatus.WAITING)
-        print(f"due waits: {count:,} enrolled and set due at once in {time.perf_counter() - started:.1f} s")
+        parked = JourneyStepRun.objects.filter(step__journey=waits, step__key="pause")
+        _wait_until(lambda: parked.count() >= count, cluster=cluster, peak=peak, limit=3 * 3600,
+                    what="the waits parked")
+        ahead = (due - timezone.now()).total_seconds()
+        print(f"due waits: {count:,} parked, due at once {ahead:.0f} s later"
+              + ("" if ahead > 0 else " (parked too late: their lag is the parking's, not the wake-up's)"))
         _through(waits, cluster=cluster, peak=peak)
         lags = [(ran - due).total_seconds() for ran in JourneyStepRun.objects.filter(step=tag_step)
                 .values_list("ran_at", flat=True).iterator(chunk_size=20_000)]
-        _steps, _whole, internal_steps, internal_waits = _step_rates(waits, ("add_tag", "exit"))
+        _steps, _whole, internal_steps, internal_waits = _step_rates(
+            waits, ("add_tag", "exit"), since=due)
         print(f"due waits: {internal_steps:,} internal contact-steps at {internal_waits:,.0f}/s; lag behind the due "
               f"time p50 {_percentile(lags, 0.5):.1f} s, p99 {_percentile(lags, 0.99):.1f} s, max {max(lags):.1f} s "
               f"(load {_load()})")
-        waits_checks = _duplicates_and_skips(waits, 2)
+        waits_checks = _duplicates_and_skips(waits, 3)
 
         baselines.append(_baseline(count, args.batch, 3))
 
@@ -384,8 +402,8 @@ def main(argv):
         print(f"emails: deliveries by status {by_status}{at_sink}")
         print(f"memory: qcluster idle {_memory(idle)}, at the end {_memory(end)}, peak seen "
               f"{_memory(peak)}")
-        print(f"summary (postgresql, {args.workers} workers): internal contact-steps/s welcome {internal:,.0f}, due "
-              f"waits {internal_waits:,.0f}; whole welcome journey {whole:,.0f}/s; baseline claim loop "
+        print(f"summary (postgresql, {args.workers} workers): internal contact-steps/s (due waits) "
+              f"{internal_waits:,.0f}; whole welcome journey {whole:,.0f}/s; baseline claim loop "
               f"{statistics.median(baselines):,.0f}/s (median of {', '.join(f'{b:,.0f}' for b in baselines)}); "
               f"due-wait lag p50 {_percentile(lags, 0.5):.1f} s p99 {_percentile(lags, 0.99):.1f} s; "
               f"load after {_load()}")
