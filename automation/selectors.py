@@ -116,3 +116,11 @@ def tasks_of(user, *, done: bool | None = False, query: str = "") -> QuerySet[Ta
         tasks = tasks.filter(Q(title__icontains=query) | Q(contact__email__icontains=query)
                              | Q(contact__first_name__icontains=query) | Q(contact__last_name__icontains=query))
     return tasks.order_by(F("due_on").asc(nulls_last=True), "id")
+
+
+def journeys_next_due():
+    """When the next contact-step of an active journey falls due (None: none waits), read from the
+    partial due index."""
+    return (JourneyEnrolment.objects.filter(status__in=ENROLMENT_LIVE, due_at__isnull=False,
+                                            journey__status=JourneyStatus.ACTIVE)
+            .order_by("due_at").values_list("due_at", flat=True).first())

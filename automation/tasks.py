@@ -3,10 +3,12 @@
 from dataclasses import asdict
 
 from django.conf import settings
+from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from automation.choices import EnrolmentStatus
 from automation.models import JourneyEnrolment
+from automation.selectors import journeys_next_due
 from automation.services import (
     journey_import_entries,
     journeys_date_entries_apply,
@@ -19,16 +21,43 @@ from automation.services import (
 from automation.services import journey_test_follow as test_follow
 from automation.services.test_mode import FOLLOW_FOR
 
-# A scheduled run stops after this many batches so the next minute's run, and other tasks, get a turn.
-MAX_BATCHES = 200
+# A run of due steps gives its worker back after this long (s), so other tasks get a turn; with steps
+# still due it queues its continuation behind them, so a backlog is not left for the next minute.
+RUN_SECONDS = 30
+WAKE = "automation: run the next due journey steps"
 
 
 def journeys_run() -> dict:
     """Every minute: enrol who the triggers found, apply exits, then run the due contact-steps."""
     found = journeys_triggers_apply()
     released = journeys_event_waits_release()
-    report = journeys_run_due(max_batches=MAX_BATCHES)
-    return {**found, "released": released, "steps": report.steps, "batches": report.batches}
+    return {**found, "released": released, **journeys_run_steps()}
+
+
+def journeys_run_steps() -> dict:
+    """Due contact-steps for RUN_SECONDS, then its own continuation if some may still be due. Each minute's
+    run, finding a backlog, starts another chain that works beside it (SKIP LOCKED): a backlog gets every
+    free worker in turn, and each chain ends at the first run that finds nothing due."""
+    report = journeys_run_due(seconds=RUN_SECONDS)
+    if report.more:
+        async_task("automation.tasks.journeys_run_steps")
+    else:
+        _wake_at_next_due()
+    return {"steps": report.steps, "batches": report.batches, "continued": report.more}
+
+
+def _wake_at_next_due() -> None:
+    """A run once at the next due time (django-q's scheduler looks every 30 s), so a wait ending between
+    two of the minute's runs is taken within 30 s, not up to 90 (measured: p50 92 s, bench journeys). One
+    row, moved earlier only: a wake-up another run set sooner stays."""
+    due = journeys_next_due()
+    if due is None:
+        return
+    if Schedule.objects.filter(name=WAKE, next_run__lte=due).exists():
+        return
+    Schedule.objects.update_or_create(name=WAKE, defaults={
+        "func": "automation.tasks.journeys_run_steps", "schedule_type": Schedule.ONCE, "repeats": -1,
+        "next_run": due})
 
 
 def journey_event_waits_release(contact_id: int) -> int:

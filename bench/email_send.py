@@ -25,7 +25,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
@@ -185,7 +184,7 @@ def main(argv):
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.email_smtp_baseline import smtplib_baseline, start_sink
+    from bench.email_smtp_baseline import smtplib_baseline, start_counting_sink
     from gateways.mail import render_message
     from publishing.email import conf
     from publishing.email.composing import content_of, outgoing_for, render_for
@@ -197,11 +196,7 @@ def main(argv):
         print("note: the issue asks for PostgreSQL; set DATABASE_URL=postgres://…", file=sys.stderr)
     call_command("migrate", verbosity=0)
     workers = args.workers or conf.send_concurrency()
-    dump_dir = tempfile.TemporaryDirectory(prefix="bench-email-sink-") if args.kill_after else None
-    dump = Path(dump_dir.name) / "received" if dump_dir else None
-    if dump_dir:
-        os.chmod(dump_dir.name, 0o777)  # noqa: S103 - smtp-sink writes there as nobody
-    sink, port = start_sink(str(dump) if dump else "")
+    sink, port, dump, dump_dir = start_counting_sink(bool(args.kill_after), "bench-email-sink-")
     killed = None
     try:
         email_campaign = make_campaign(args.audience, args.size, port)

@@ -7,11 +7,14 @@ running): aiosmtpd would measure itself, not the client. The email campaign benc
 `smtplib_baseline()` for its own baseline."""
 
 import argparse
+import os
 import shutil
 import smtplib
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from gateways.capabilities import OutgoingEmail
 
@@ -53,6 +56,17 @@ def adapter_rate(host: str, port: int, emails: list[OutgoingEmail]) -> float:
         for email in emails:
             session.send(email)
     return len(emails) / (time.perf_counter() - started)
+
+
+def start_counting_sink(counting: bool, prefix: str):
+    """smtp-sink as start_sink; when `counting`, writing what it receives to a file in a temporary folder.
+    Returns (process, port, the file or None, the folder to clean up or None)."""
+    folder = tempfile.TemporaryDirectory(prefix=prefix) if counting else None
+    dump = Path(folder.name) / "received" if folder else None
+    if folder:
+        os.chmod(folder.name, 0o777)  # noqa: S103 - smtp-sink writes there as nobody
+    sink, port = start_sink(str(dump) if dump else "")
+    return sink, port, dump, folder
 
 
 def start_sink(dump: str = "") -> tuple[subprocess.Popen, int]:

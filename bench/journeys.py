@@ -1,181 +1,420 @@
-"""Journeys at scale: N contacts entering a three-step journey (add a tag, wait 0, queue an email to an
-aiosmtpd sink, then exit) and N due waits at once, run by the runner in this process.
+"""Journeys at scale, as a user meets them: N contacts join a segment and so enter a three-step journey
+(add a tag, wait 0, an email through the normal sender to Postfix's smtp-sink, then exit); later N
+waits of another journey fall due at once. The work is done by a real `qcluster` with the shipped
+worker count (Q_WORKERS, 2) and the journeys' per-minute schedule, as in production.
 
-Prints contact-steps per second for the internal steps and for the whole journey, the lag between a
-wait falling due and its contact being taken, duplicates (steps logged twice for a contact, deliveries
-twice for a contact: both must be 0), peak memory, and load average before and after. The baseline,
-measured in turns with the runner, is the same tag added to the same contacts by crm's own set-based
-INSERT … SELECT: the floor the runner's bookkeeping (claim, log, move) sits on.
+Prints:
+- the segment join and the enrolment it triggers (journeys_triggers_apply, the scheduled run's code);
+- contact-steps per second, from the step log's own times (first to last step), for the internal
+  steps (tag, wait, exit) and for the whole journey; the wait from enrolment to the first step;
+- for the due waits: the lag of each contact's step behind its due time, p50 / p99 / max (the
+  per-minute schedule's wake-up included);
+- duplicates, counted per contact: step log rows per visit, tag links, deliveries, messages arriving
+  at the sink (with --count-at-sink); and skips (an enrolment not finished, or not with its 4 steps);
+- memory: RSS of the qcluster's processes when idle at the start and at the end (and the peak seen);
+- load average before, between and after.
 
-    python -m bench journeys [--contacts 100000 | --million] [--batch 1000] [--sqlite PATH]
+Baseline, interleaved (before the journeys, between them, after them): a hand-written SKIP LOCKED
+claim loop over a copy of the same enrolment rows (claim a batch by due time, log it, move it on,
+commit), in this process: the floor the runner's bookkeeping sits on, without any step's effect.
+
+    python -m bench journeys [--contacts 20000 | --million] [--batch 1000] [--workers 2] [--count-at-sink]
         [--database-url postgres://postgres@127.0.0.1:5432/aicmo_bench_journeys]
 
-The database's CRM and automation tables are emptied first: do not point it at data you want to keep.
+The database is made afresh (dropped and created): do not point it at data you want to keep.
 """
 
 import argparse
 import os
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from datetime import timedelta
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aicmo_bench_journeys"
+# The due waits end this long after the runner is expected to have parked them all (a worker may be
+# busy with the journey's emails first).
+DUE_AFTER = 60
+PARKED_PER_SECOND = 1000
 
 
-def _setup(args):
-    if args.sqlite:
-        os.environ["DATABASE_URL"] = f"sqlite:///{os.path.abspath(args.sqlite)}"
-    else:
-        from bench.crm_segments import _create_database
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (the qcluster's sentinel, monitor, pusher and workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, ()))
+    return found
 
-        os.environ["DATABASE_URL"] = args.database_url
-        _create_database(args.database_url)
-    from bench.conditions import setup_django
 
-    setup_django()
-    from django.conf import settings
-    from django.core.management import call_command
+def _rss_mb(pids: list[int]) -> dict[int, float]:
+    sizes = {}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes[pid] = int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return sizes
 
-    settings.DEBUG = False
-    settings.PUBLIC_BASE_URL = settings.PUBLIC_BASE_URL or "https://aicmo.example"
-    call_command("migrate", verbosity=0)
+
+def _memory(sizes: dict[int, float]) -> str:
+    return f"{sum(sizes.values()):.0f} MB in {len(sizes)} processes (largest {max(sizes.values(), default=0):.0f} MB)"
 
 
-def _empty():
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def _load() -> str:
+    return "/".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def _empty_tables():
+    """Empty the automation, CRM and email tables, and django-q's queue (a fresh database stays so)."""
     from django.db import connection
 
-    from automation.models import Journey, JourneyEnrolment, JourneyStepRun
-    from crm.models import Contact, Tag
+    from automation.models import Journey, JourneyEnrolment, JourneySegmentMember, JourneyStepRun
+    from crm.models import Contact, Segment, Tag
     from publishing.email.models import EmailDelivery
 
-    if connection.vendor == "postgresql":
-        # Deleting through the ORM collects every cascade in Python: minutes at 100,000 contacts.
-        tables = [model._meta.db_table for model in (JourneyStepRun, JourneyEnrolment, EmailDelivery, Journey,
-                                                      Contact.tags.through, Tag, Contact)]
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-        return
-    for model in (JourneyStepRun, JourneyEnrolment, EmailDelivery, Journey, Contact.tags.through, Tag):
-        model.objects.all().delete()
-    Contact.objects.all().delete()
+    tables = [model._meta.db_table for model in (JourneyStepRun, JourneyEnrolment, JourneySegmentMember,
+                                                  EmailDelivery, Journey, Contact.tags.through, Tag, Segment,
+                                                  Contact)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        cursor.execute("TRUNCATE django_q_ormq, django_q_task, django_q_schedule")
 
 
 def _contacts(count: int) -> None:
-    from crm.models import Contact
-
-    for start in range(0, count, 10_000):
-        Contact.objects.bulk_create([Contact(email=f"p{n}@bench.example", domain="bench.example")
-                                     for n in range(start, min(count, start + 10_000))])
-
-
-def _journey(name: str, steps):
-    from automation.services import journey_activate, journey_create
-
-    return journey_activate(journey=journey_create(name=name, steps=steps))
-
-
-def _run_all(batch: int) -> tuple[int, float]:
-    from automation.services import journeys_run_due
-
-    started = time.perf_counter()
-    report = journeys_run_due(size=batch)
-    return report.steps, time.perf_counter() - started
-
-
-def _baseline(tag: str) -> float:
-    from crm.models import Contact
-    from crm.services import contacts_tag
-
-    started = time.perf_counter()
-    contacts_tag(contacts=Contact.objects.all(), tag_names=[tag])
-    return time.perf_counter() - started
-
-
-def main(argv):
-    parser = argparse.ArgumentParser(prog="bench journeys", description=__doc__)
-    parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--million", action="store_true", help="1,000,000 contacts")
-    parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=2, help="turns of baseline and runner")
-    parser.add_argument("--sqlite", help="a SQLite file to use instead of PostgreSQL")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    args = parser.parse_args(argv)
-    count = 1_000_000 if args.million else args.contacts
-    if count < 1 or args.batch < 1 or args.rounds < 1:
-        print("--contacts, --batch and --rounds must be at least 1", file=sys.stderr)
-        return 2
-    _setup(args)
     from django.db import connection
+    from django.db.models.expressions import DatabaseDefault
+
+    from crm.models import Contact
+
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    started = time.perf_counter()
+    # Every column the model fills by default, written by PostgreSQL itself: a million Python objects
+    # would take the setup longer than the bench.
+    fields = [field for field in Contact._meta.concrete_fields if not field.primary_key]
+    template = Contact(email="x@bench.example", domain="bench.example")
+    columns, values, params = [], [], []
+    for field in fields:
+        value = field.pre_save(template, add=True)
+        if isinstance(value, DatabaseDefault):
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name == "email":
+            values.append("'p' || n || '@bench.example'")
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - quoted names, parameters
+                       f"SELECT {', '.join(values)} FROM generate_series(1, %s) n", [*params, count])
+        cursor.execute(f"ANALYZE {table}")
+    print(f"setup: {count:,} contacts in {time.perf_counter() - started:.1f} s")
+
+
+def _baseline(count: int, batch: int, turn: int) -> float:
+    """Contact-steps per second of a bare SKIP LOCKED claim loop over a copy of the enrolment table:
+    claim `batch` rows by due time, write their log rows, move them on, commit."""
+    from django.db import connection, transaction
+
+    from automation.models import JourneyEnrolment, JourneyStepRun
+
+    enrolments, runs = JourneyEnrolment._meta.db_table, JourneyStepRun._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_claims, bench_claim_runs")
+        # Every index and constraint of the real table: each move maintains them as the runner's does.
+        cursor.execute(f"CREATE TABLE bench_claims (LIKE {enrolments} INCLUDING ALL)")
+        cursor.execute(f"CREATE TABLE bench_claim_runs (LIKE {runs} INCLUDING ALL)")
+        cursor.execute("INSERT INTO bench_claims (id, journey_id, contact_id, step_id, visit, due_at, status, reentry,"
+                       " source, exit_reason, entered_at, is_test) SELECT n, 1, n, 1, 0, now(), 'waiting', 'once',"
+                       " 'bench', '', now(), false FROM generate_series(1, %s) n", [count])
+        cursor.execute("ANALYZE bench_claims")
+    started, moved = time.perf_counter(), 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM bench_claims WHERE status IN ('active', 'waiting', 'awaiting') "
+                           "AND due_at <= now() ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED", [batch])
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                break
+            cursor.execute("INSERT INTO bench_claim_runs (enrolment_id, step_id, visit, outcome, ran_at) "
+                           "SELECT id, step_id, visit, 'next', now() FROM bench_claims WHERE id = ANY(%s)", [ids])
+            cursor.execute("UPDATE bench_claims SET status = 'done', visit = visit + 1, due_at = NULL "
+                           "WHERE id = ANY(%s)", [ids])
+        moved += len(ids)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_claims, bench_claim_runs")
+    print(f"baseline {turn}: {moved / seconds:,.0f} contact-steps/s (load {_load()})")
+    return moved / seconds
+
+
+def _start_cluster(workers: int, email_concurrency: int | None, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "Q_WORKERS": str(workers), "PUBLIC_BASE_URL": "https://aicmo.example",
+           "LOG_LEVEL": "WARNING", "GATEWAYS_ALLOW_PRIVATE_ADDRESSES": "true"}
+    if email_concurrency:
+        env["EMAIL_SEND_CONCURRENCY"] = str(email_concurrency)
+    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def _stop_cluster(cluster: subprocess.Popen) -> None:
+    if cluster.poll() is None:
+        os.killpg(cluster.pid, signal.SIGTERM)
+        try:
+            cluster.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)
+            cluster.wait(timeout=10)
+
+
+def _wait_until(done, *, cluster, peak: dict, limit: float, what: str) -> float:
+    """Polls `done` every second while watching the cluster's memory; returns the seconds waited."""
+    started = time.monotonic()
+    while not done():
+        if cluster.poll() is not None:
+            raise RuntimeError(f"qcluster ended while waiting for {what}")
+        if time.monotonic() - started > limit:
+            raise RuntimeError(f"{what}: not done after {limit:.0f} s")
+        for pid, size in _rss_mb(_tree(cluster.pid)).items():
+            peak[pid] = max(peak.get(pid, 0), size)
+        time.sleep(1)
+    return time.monotonic() - started
+
+
+def _through(journey, *, cluster, peak: dict) -> float:
+    """Waits until no one is left on the journey; returns the seconds waited."""
+    from automation.choices import ENROLMENT_LIVE
+    from automation.models import JourneyEnrolment
+
+    live = JourneyEnrolment.objects.filter(journey=journey, status__in=ENROLMENT_LIVE)
+    return _wait_until(lambda: not live.exists(), cluster=cluster, peak=peak, limit=3 * 3600, what=journey.name)
+
+
+def _step_rates(journey, internal_kinds, since=None) -> tuple[int, float, int, float]:
+    """(steps, per second) for the whole journey and for its internal steps, from the step log's times
+    (those from `since` only, when given)."""
+    from django.db.models import Count, Max, Min
+
+    from automation.models import JourneyStepRun
+
+    runs = JourneyStepRun.objects.filter(step__journey=journey)
+    if since is not None:
+        runs = runs.filter(ran_at__gte=since)
+    whole = runs.aggregate(n=Count("id"), first=Min("ran_at"), last=Max("ran_at"))
+    internal = runs.filter(step__kind__in=internal_kinds).aggregate(n=Count("id"), first=Min("ran_at"),
+                                                                    last=Max("ran_at"))
+
+    def rate(row):
+        seconds = max((row["last"] - row["first"]).total_seconds(), 1e-3)
+        return row["n"] / seconds
+
+    return whole["n"], rate(whole), internal["n"], rate(internal)
+
+
+def _duplicates_and_skips(journey, steps: int) -> dict[str, int]:
+    """Per contact: a visit logged twice (the unique key makes it impossible; counted to show it), an
+    enrolment not finished, or finished without exactly its `steps` steps (one skipped or repeated)."""
     from django.db.models import Count
-    from django.utils import timezone
 
     from automation.choices import EnrolmentStatus
     from automation.models import JourneyEnrolment, JourneyStepRun
-    from automation.services import journey_enrol
-    from bench.conditions import describe, peak_rss_mb
-    from crm.models import Contact
-    from gateways.testing.smtpserver import SmtpTestServer
-    from publishing.email.models import EmailDelivery, EmailTemplate
-    from publishing.tests.email.factories import HTML_BODY, smtp_account
 
-    print(describe(contacts=count, batch=args.batch, load_before=os.getloadavg()))
-    sink = SmtpTestServer().start()
+    enrolments = JourneyEnrolment.objects.filter(journey=journey)
+    return {
+        "visit logged twice": JourneyStepRun.objects.filter(step__journey=journey).values("enrolment_id", "visit")
+        .annotate(n=Count("id")).filter(n__gt=1).count(),
+        "not finished": enrolments.exclude(status=EnrolmentStatus.DONE).count(),
+        f"not {steps} steps": enrolments.annotate(n=Count("runs")).exclude(n=steps).count(),
+    }
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="bench journeys", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contacts", type=int, default=20_000)
+    parser.add_argument("--million", action="store_true", help="1,000,000 contacts")
+    parser.add_argument("--batch", type=int, default=1000, help="the baseline's batch (the runner's is its own)")
+    parser.add_argument("--workers", type=int, default=2, help="Q_WORKERS of the qcluster")
+    parser.add_argument("--email-concurrency", type=int,
+                        help="EMAIL_SEND_CONCURRENCY of the qcluster (unset: the shipped default, 2, which takes "
+                             "both of 2 workers while the journey's emails go out)")
+    parser.add_argument("--count-at-sink", action="store_true",
+                        help="smtp-sink writes every message to a file, to count per recipient what arrived")
+    parser.add_argument("--mail-wait", type=float, default=120,
+                        help="seconds to wait after the journeys for the emails still being sent")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    args = parser.parse_args(argv)
+    count = 1_000_000 if args.million else args.contacts
+    if count < 1 or args.batch < 1 or args.workers < 1:
+        print("--contacts, --batch and --workers must be at least 1", file=sys.stderr)
+        return 2
+    from bench.conditions import bench_database
+
+    admin, url, _reused = bench_database(args.database_url.rsplit("/", 1)[1])
+    os.environ["DATABASE_URL"] = url
+    from django.conf import settings
+    from django.db.models import Count
+    from django.utils import timezone
+    from django_q.models import Schedule
+    from django_q.tasks import async_task
+
+    from automation.models import JourneyStepRun
+    from automation.schedules import SCHEDULES
+    from automation.services import journey_activate, journey_create, journey_enrol, journeys_triggers_apply
+    from bench.conditions import describe
+    from bench.email_send import arrived_at_sink
+    from bench.email_smtp_baseline import start_counting_sink
+    from crm.models import Contact
+    from crm.services import contacts_tag, segment_create
+    from gateways import services as gateway_services
+    from gateways.capabilities import Capability
+    from publishing.email.choices import DELIVERY_UNSENT
+    from publishing.email.models import EmailDelivery, EmailTemplate
+    from publishing.tests.email.factories import HTML_BODY
+
+    settings.DEBUG = False
+    print(describe(contacts=count, workers=args.workers, email_concurrency=args.email_concurrency or "default",
+                   load_before=_load()))
+    sink, port, dump, dump_dir = start_counting_sink(args.count_at_sink, "bench-journeys-sink-")
+    cluster = None
     try:
-        _empty()
-        smtp_account(sink, name=f"bench-sink-{time.time_ns()}")
+        _empty_tables()
+        gateway_services.account_create(capability=Capability.EMAIL_SENDING, adapter="smtp", name="bench sink",
+                                        settings={"host": "127.0.0.1", "port": port, "security": "none",
+                                                  "from_email": "AICMO <news@bench.example>"})
         template = EmailTemplate.objects.create(name="Bench welcome", subject="Hi", html_body=HTML_BODY)
         _contacts(count)
-        internal, whole, baselines, lags = [], [], [], []
-        for round_number in range(args.rounds):
-            baselines.append(_baseline(f"baseline-{round_number}"))
-            journey = _journey(f"Three steps {round_number}", [
-                {"key": "tag", "kind": "add_tag", "config": {"tag": f"welcomed-{round_number}"}, "next": "pause"},
+        segment = segment_create(name="Joined the bench", rules={
+            "op": "and", "rules": [{"field": "tags", "operator": "any", "value": ["joined"]}]})
+        welcome = journey_activate(journey=journey_create(
+            name="Welcome", entry_triggers=[{"kind": "segment_entered", "segment_id": segment.pk}], steps=[
+                {"key": "tag", "kind": "add_tag", "config": {"tag": "welcomed"}, "next": "pause"},
                 {"key": "pause", "kind": "wait", "config": {"seconds": 0}, "next": "mail"},
                 {"key": "mail", "kind": "send_email", "config": {"template_id": template.pk}, "next": "end"},
-                {"key": "end", "kind": "exit"}])
-            started = time.perf_counter()
-            journey_enrol(journey=journey, contacts=Contact.objects.all(), source="bench")
-            enrol_seconds = time.perf_counter() - started
-            steps, seconds = _run_all(args.batch)
-            per_kind = dict(JourneyStepRun.objects.filter(step__journey=journey).values_list("step__kind").annotate(
-                n=Count("id")).order_by())
-            whole.append(steps / seconds)
-            print(f"round {round_number}: enrolled {count:,} in {enrol_seconds:.1f} s; {steps:,} contact-steps in "
-                  f"{seconds:.1f} s = {steps / seconds:,.0f}/s; baseline tag of all: {baselines[-1]:.1f} s; "
-                  f"steps by kind {per_kind}")
+                {"key": "end", "kind": "exit"}]))
+        for schedule in SCHEDULES:
+            if schedule["func"] == "automation.tasks.journeys_run":
+                Schedule.objects.create(**schedule, next_run=timezone.now())
+        baselines = [_baseline(count, args.batch, 1)]
 
-            # N due waits at once: everyone parked on an internal step, due now.
-            waits = _journey(f"Due waits {round_number}", [
-                {"key": "pause", "kind": "wait", "config": {"seconds": 0}, "next": "tag"},
-                {"key": "tag", "kind": "add_tag", "config": {"tag": f"after-wait-{round_number}"}, "next": "end"},
-                {"key": "end", "kind": "exit"}])
-            journey_enrol(journey=waits, contacts=Contact.objects.all(), source="bench")
-            due = timezone.now()
-            tag_step = waits.steps.get(key="tag")
-            JourneyEnrolment.objects.filter(journey=waits).update(step=tag_step, visit=1, due_at=due,
-                                                                  status=EnrolmentStatus.WAITING)
-            steps, seconds = _run_all(args.batch)
-            internal.append(steps / seconds)
-            ran = list(JourneyStepRun.objects.filter(step=tag_step).order_by("ran_at").values_list("ran_at", flat=True))
-            lag = [(ran[0] - due).total_seconds(), (ran[len(ran) // 2] - due).total_seconds(),
-                   (ran[-1] - due).total_seconds()]
-            lags.append(lag[2])
-            print(f"round {round_number}: {count:,} due waits ({steps:,} steps with the exits) run in "
-                  f"{seconds:.1f} s = {steps / seconds:,.0f} internal contact-steps/s; "
-                  f"lag first/median/last {lag[0]:.1f}/{lag[1]:.1f}/{lag[2]:.1f} s")
-        duplicated_steps = (JourneyStepRun.objects.values("enrolment_id", "visit").annotate(n=Count("id"))
-                            .filter(n__gt=1).count())
-        duplicated_mail = (EmailDelivery.objects.values("campaign_id", "contact_id").annotate(n=Count("id"))
-                           .filter(n__gt=1).count())
-        queued = EmailDelivery.objects.count()
-        print(f"summary ({connection.vendor}): internal {statistics.median(internal):,.0f} contact-steps/s, "
-              f"three-step journey {statistics.median(whole):,.0f}/s (median of {args.rounds}); worst lag "
-              f"{max(lags):.1f} s; baseline tag {statistics.median(baselines):.1f} s; deliveries queued {queued:,} "
-              f"(expected {count * args.rounds:,}); duplicated steps {duplicated_steps}, duplicated deliveries "
-              f"{duplicated_mail}; peak memory {peak_rss_mb():.0f} MB; load after {os.getloadavg()}")
-        return 0 if duplicated_steps == duplicated_mail == 0 and queued == count * args.rounds else 1
+        log = Path(tempfile.gettempdir()) / f"bench-journeys-qcluster-{os.getpid()}.log"
+        cluster = _start_cluster(args.workers, args.email_concurrency, log)
+        # The cluster's processes up (itself, sentinel, monitor, pusher, workers), its first scheduled run done.
+        _wait_until(lambda: len(_tree(cluster.pid)) >= args.workers + 4, cluster=cluster, peak={}, limit=120,
+                    what="the qcluster's processes")
+        time.sleep(5)
+        idle = _rss_mb(_tree(cluster.pid))
+        peak = dict(idle)
+        print(f"qcluster idle: {_memory(idle)}; log {log}")
+
+        started = time.perf_counter()
+        contacts_tag(contacts=Contact.objects.all(), tag_names=["joined"])
+        joined = time.perf_counter() - started
+        started = time.perf_counter()
+        found = journeys_triggers_apply()
+        enrolled_at = timezone.now()
+        enrol = time.perf_counter() - started
+        print(f"segment join: {count:,} tagged in {joined:.1f} s; triggers enrolled {found['enrolled']:,} in "
+              f"{enrol:.1f} s (load {_load()})")
+        waited = _through(welcome, cluster=cluster, peak=peak)
+        steps, whole, internal_steps, internal = _step_rates(welcome, ("add_tag", "wait", "exit"))
+        first = JourneyStepRun.objects.filter(step__journey=welcome).order_by("ran_at").values_list(
+            "ran_at", flat=True).first()
+        print(f"welcome journey: {steps:,} contact-steps at {whole:,.0f}/s; internal {internal_steps:,} (the span "
+              f"includes the emails) at {internal:,.0f}/s; first step {(first - enrolled_at).total_seconds():.1f} s "
+              f"after enrolment; all through {waited:.0f} s after it (load {_load()})")
+        welcome_checks = _duplicates_and_skips(welcome, 4)
+
+        baselines.append(_baseline(count, args.batch, 2))
+
+        # Everyone parked by the runner on a wait that ends at one moment, after all are parked.
+        due = timezone.now() + timedelta(seconds=DUE_AFTER + count / PARKED_PER_SECOND)
+        waits = journey_activate(journey=journey_create(name="Due waits", steps=[
+            {"key": "pause", "kind": "wait", "config": {"until": due.isoformat()}, "next": "tag"},
+            {"key": "tag", "kind": "add_tag", "config": {"tag": "after-wait"}, "next": "end"},
+            {"key": "end", "kind": "exit"}]))
+        journey_enrol(journey=waits, contacts=Contact.objects.all(), source="bench")
+        async_task("automation.tasks.journeys_run_steps")  # as the minute's run would, up to a minute later
+        tag_step = waits.steps.get(key="tag")
+        parked = JourneyStepRun.objects.filter(step__journey=waits, step__key="pause")
+        _wait_until(lambda: parked.count() >= count, cluster=cluster, peak=peak, limit=3 * 3600,
+                    what="the waits parked")
+        ahead = (due - timezone.now()).total_seconds()
+        print(f"due waits: {count:,} parked, due at once {ahead:.0f} s later"
+              + ("" if ahead > 0 else " (parked too late: their lag is the parking's, not the wake-up's)"))
+        _through(waits, cluster=cluster, peak=peak)
+        lags = [(ran - due).total_seconds() for ran in JourneyStepRun.objects.filter(step=tag_step)
+                .values_list("ran_at", flat=True).iterator(chunk_size=20_000)]
+        _steps, _whole, internal_steps, internal_waits = _step_rates(
+            waits, ("add_tag", "exit"), since=due)
+        print(f"due waits: {internal_steps:,} internal contact-steps at {internal_waits:,.0f}/s; lag behind the due "
+              f"time p50 {_percentile(lags, 0.5):.1f} s, p99 {_percentile(lags, 0.99):.1f} s, max {max(lags):.1f} s "
+              f"(load {_load()})")
+        waits_checks = _duplicates_and_skips(waits, 3)
+
+        baselines.append(_baseline(count, args.batch, 3))
+
+        sendable = EmailDelivery.objects.filter(status__in=DELIVERY_UNSENT)
+        try:
+            _wait_until(lambda: not sendable.exists(), cluster=cluster, peak=peak, limit=args.mail_wait,
+                        what="the emails")
+        except RuntimeError as late:
+            print(f"emails: {late}")
+        end = _rss_mb(_tree(cluster.pid))
+        _stop_cluster(cluster)
+        cluster = None
+
+        by_status = dict(EmailDelivery.objects.values_list("status").annotate(n=Count("id")).order_by())
+        # Tag links are unique per contact and tag: their count shows that none was missed.
+        tagged = Contact.tags.through.objects.filter(tag__name__in=("welcomed", "after-wait")).count()
+        mail_twice = (EmailDelivery.objects.values("campaign_id", "contact_id").annotate(n=Count("id"))
+                      .filter(n__gt=1).count())
+        at_sink = ""
+        if dump:
+            arrived = arrived_at_sink(dump)
+            at_sink = (f"; at the sink {sum(arrived.values()):,} messages, recipients with two or more "
+                       f"{sum(1 for n in arrived.values() if n > 1)}")
+        checks = {f"welcome: {k}": v for k, v in welcome_checks.items()}
+        checks.update({f"due waits: {k}": v for k, v in waits_checks.items()})
+        checks["contacts with two deliveries"] = mail_twice
+        print(f"checks: {checks}; tag links {tagged:,} (expected {2 * count:,})")
+        print(f"emails: deliveries by status {by_status}{at_sink}")
+        print(f"memory: qcluster idle {_memory(idle)}, at the end {_memory(end)}, peak seen "
+              f"{_memory(peak)}")
+        print(f"summary (postgresql, {args.workers} workers): internal contact-steps/s (due waits) "
+              f"{internal_waits:,.0f}; whole welcome journey {whole:,.0f}/s; baseline claim loop "
+              f"{statistics.median(baselines):,.0f}/s (median of {', '.join(f'{b:,.0f}' for b in baselines)}); "
+              f"due-wait lag p50 {_percentile(lags, 0.5):.1f} s p99 {_percentile(lags, 0.99):.1f} s; "
+              f"load after {_load()}")
+        return 0 if not any(checks.values()) and tagged == 2 * count else 1
     finally:
-        sink.stop()
+        if cluster is not None:
+            _stop_cluster(cluster)
+        sink.kill()
+        if dump_dir:
+            dump_dir.cleanup()
+        admin.close()
 
 
 if __name__ == "__main__":

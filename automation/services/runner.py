@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ TEST_WAIT = 3
 class RunReport:
     steps: int = 0
     batches: int = 0
+    more: bool = False
     outcomes: dict = field(default_factory=lambda: defaultdict(int))
 
 
@@ -178,13 +180,18 @@ def journeys_event_waits_release(*, contact_ids: list[int] | None = None, size: 
     return released
 
 
-def journeys_run_due(*, size: int = BATCH, max_batches: int | None = None) -> RunReport:
-    """Apply due contact-steps until none is due (or `max_batches` were applied)."""
+def journeys_run_due(*, size: int = BATCH, max_batches: int | None = None, seconds: float | None = None) -> RunReport:
+    """Apply due contact-steps until none is due, or `max_batches` were applied, or `seconds` have passed
+    (`report.more`: a limit stopped it, so some may still be due)."""
     report = RunReport()
-    while max_batches is None or report.batches < max_batches:
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while True:
         if not journeys_run_batch(size=size, report=report):
-            break
-    return report
+            return report
+        if (max_batches is not None and report.batches >= max_batches) or (
+                deadline is not None and time.monotonic() >= deadline):
+            report.more = True
+            return report
 
 
 def _apply(step: JourneyStep, rows: list[tuple], now) -> list[_Move]:

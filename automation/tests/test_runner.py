@@ -240,3 +240,54 @@ def test_a_click_in_an_earlier_entry_does_not_count_for_the_next_one(smtp_server
     journeys_run_due()
     asked = JourneyStepRun.objects.filter(step__key="ask").order_by("enrolment_id").values_list("outcome", flat=True)
     assert list(asked) == ["yes", "no"]
+
+
+def test_a_run_out_of_time_says_so_and_queues_its_continuation(monkeypatch):
+    from django_q.models import OrmQ
+
+    from automation import tasks
+
+    contacts = [ContactFactory() for _ in range(3)]
+    trip = journey(steps=[{"key": "tag", "kind": "add_tag", "config": {"tag": "welcomed"}, "next": "end"}, END])
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk__in=[c.pk for c in contacts]), source="test")
+    report = journeys_run_due(size=2, seconds=0)
+    assert (report.steps, report.batches, report.more) == (2, 1, True)
+
+    monkeypatch.setattr(tasks, "RUN_SECONDS", 0)
+    assert tasks.journeys_run_steps() == {"steps": 3, "batches": 1, "continued": True}
+    assert [queued.task["func"] for queued in OrmQ.objects.all()] == ["automation.tasks.journeys_run_steps"]
+    OrmQ.objects.all().delete()
+
+    assert journeys_run_due().more is False
+    assert tasks.journeys_run_steps() == {"steps": 0, "batches": 0, "continued": False}
+    assert not OrmQ.objects.exists()
+    assert JourneyStepRun.objects.filter(step__key="end").count() == 3
+
+
+def test_a_run_leaving_waits_behind_wakes_up_once_at_the_first_due_time():
+    from django_q.models import Schedule
+
+    from automation import tasks
+
+    ann, bob = ContactFactory(), ContactFactory()
+    soon = journey(name="Soon", steps=[{"key": "pause", "kind": "wait", "config": {"minutes": 10}, "next": "end"},
+                                       END])
+    later = journey(name="Later", steps=[{"key": "pause", "kind": "wait", "config": {"minutes": 20}, "next": "end"},
+                                         END])
+    journey_enrol(journey=later, contacts=Contact.objects.filter(pk=bob.pk), source="test")
+    assert tasks.journeys_run_steps()["continued"] is False
+    first = JourneyEnrolment.objects.get(contact=bob).due_at
+    assert list(Schedule.objects.filter(name=tasks.WAKE).values_list("func", "schedule_type", "repeats",
+                                                                      "next_run")) == [
+        ("automation.tasks.journeys_run_steps", Schedule.ONCE, -1, first)]
+
+    journey_enrol(journey=soon, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    tasks.journeys_run_steps()
+    sooner = JourneyEnrolment.objects.get(contact=ann).due_at
+    assert sooner < first
+    assert list(Schedule.objects.filter(name=tasks.WAKE).values_list("next_run", flat=True)) == [sooner]
+
+    Schedule.objects.filter(name=tasks.WAKE).update(next_run=sooner - timedelta(minutes=1))
+    tasks.journeys_run_steps()
+    assert list(Schedule.objects.filter(name=tasks.WAKE).values_list("next_run", flat=True)) == [
+        sooner - timedelta(minutes=1)]

@@ -79,3 +79,18 @@ def test_an_event_racing_the_timeout_moves_each_contact_once():
         assert len(after) == CONTACTS and set(after.values()) == {1}
         tagged = Counter(Contact.tags.through.objects.filter(contact__in=contacts).values_list("contact_id", flat=True))
         assert len(tagged) == CONTACTS and set(tagged.values()) == {1}
+
+
+def test_two_workers_on_a_new_tag_both_apply_their_batches():
+    """Two runners on one "add tag" step whose tag does not exist yet: both create it at once; neither
+    batch may fail, and every contact is tagged once."""
+    contacts = [ContactFactory() for _ in range(CONTACTS)]
+    trip = journey(steps=[{"key": "tag", "kind": "add_tag", "config": {"tag": "brand-new"}, "next": "end"},
+                          {"key": "end", "kind": "exit"}], name="New tag race")
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk__in=[c.pk for c in contacts]), source="t")
+
+    assert _at_once(lambda: journeys_run_batch(size=CONTACTS // 2),
+                    lambda: journeys_run_batch(size=CONTACTS // 2)) == []
+
+    tagged = Counter(Contact.tags.through.objects.filter(contact__in=contacts).values_list("contact_id", flat=True))
+    assert len(tagged) == CONTACTS and set(tagged.values()) == {1}

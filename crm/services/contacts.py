@@ -167,13 +167,15 @@ def _tags_for(tag_names: Iterable[str], *, create: bool) -> list[Tag]:
     if not create:
         return list(Tag.objects.filter(name__in=names))
     existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
-    for name in names:
-        if name not in existing:
-            tag = Tag(name=name)
-            tag.full_clean()
-            tag.save()
-            existing[name] = tag
-    return list(existing.values())
+    missing = [Tag(name=name) for name in names if name not in existing]
+    if not missing:
+        return list(existing.values())
+    for tag in missing:
+        tag.full_clean(validate_unique=False)
+    # Two transactions adding the same new tag at once (two journey workers on one "add tag" step):
+    # the second waits for the first to commit and skips its row, instead of failing its whole batch.
+    Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    return list(Tag.objects.filter(name__in=names))
 
 
 @transaction.atomic
