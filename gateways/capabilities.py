@@ -32,6 +32,7 @@ class Capability:
     TEXT_GENERATION = "text_generation"
     PAYMENTS = "payments"
     REPOSITORY_SIGNALS = "repository_signals"
+    SMS_SENDING = "sms_sending"
 
     CHOICES = (
         (LEAD_ENRICHMENT, "Lead enrichment"),
@@ -44,6 +45,7 @@ class Capability:
         (TEXT_GENERATION, "Text generation (AI)"),
         (PAYMENTS, "Payments"),
         (REPOSITORY_SIGNALS, "Repository signals (developer marketing)"),
+        (SMS_SENDING, "SMS sending"),
     )
 
 
@@ -260,6 +262,28 @@ class PaymentPage:
 
 
 @dataclass
+class OutgoingSms:
+    """One text message to one phone number (E.164). status_callback: where the provider reports the
+    message's delivery; "" for none."""
+
+    to: str
+    body: str
+    status_callback: str = ""
+
+
+@dataclass
+class SmsReceipt:
+    """The provider took the message (`status` is its own word: queued, accepted, sent, delivered...).
+    segments: what it counted and bills, 0 when it does not say yet."""
+
+    message_id: str
+    provider: str
+    status: str
+    segments: int = 0
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class ProbeResult:
     ok: bool
     detail: str
@@ -425,6 +449,23 @@ class RepositorySignalsAdapter(Adapter):
     signed webhooks are read (webhook_secrets)."""
 
     capability = Capability.REPOSITORY_SIGNALS
+
+
+class SmsSendingAdapter(Adapter):
+    """Sends text messages. Its webhooks (inbound replies, delivery statuses) are signed with
+    webhook_secrets()."""
+
+    capability = Capability.SMS_SENDING
+    probeable = True
+
+    def send(self, message: OutgoingSms) -> SmsReceipt:
+        """Raises ProviderRejected with details["opted_out"] when the recipient has unsubscribed from
+        the sender, and OutcomeUnknown when the request may have been taken."""
+        raise NotImplementedError
+
+    def lookup(self, *, to: str, body: str, sent_after: datetime) -> SmsReceipt | None:
+        """A message to `to` with this body created since `sent_after` (reconciling an unknown outcome)."""
+        raise NotImplementedError
 
 
 # ---- registry -------------------------------------------------------------------------------
