@@ -82,3 +82,8 @@ def form_confirm_max_age() -> int:
 def form_from_email() -> str:
     """The sender of confirmation emails; empty: the sending account's own."""
     return getattr(settings, "CRM_FORM_FROM_EMAIL", env_str("CRM_FORM_FROM_EMAIL", "") or "")
+
+
+def sms_help_reply() -> str:
+    """Answered to a HELP text; empty leaves HELP to the SMS provider's own answer."""
+    return getattr(settings, "SMS_HELP_REPLY", env_str("SMS_HELP_REPLY", "") or "")

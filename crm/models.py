@@ -21,6 +21,7 @@ from crm.choices import (
     ImportPolicy,
     LifecycleStatus,
     RunStatus,
+    SmsConsentStatus,
     SuppressionKind,
     SuppressionReason,
     ValueTier,
@@ -443,6 +444,25 @@ class EnrichmentRunItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.contact_id}: {self.status}"
+
+
+class SmsConsent(models.Model):
+    """Whether a phone number may receive marketing text messages. Kept per number (E.164): a STOP comes
+    from a number, may come from one no contact holds yet, and must outlive the contact it was given for
+    (erased or deleted: the link is cleared, the opt-out stays)."""
+
+    number = models.CharField(max_length=16, unique=True, help_text="E.164, e.g. +447700900123")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="sms_consents")
+    status = models.CharField(max_length=10, choices=SmsConsentStatus.choices)
+    source = models.CharField(max_length=120, help_text="How consent was given or withdrawn")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = "SMS consent"
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.get_status_display()}"
 
 
 class Suppression(models.Model):

@@ -22,8 +22,10 @@ from crm.models import (
     ImportRun,
     LifecycleTransition,
     Segment,
+    SmsConsent,
     Suppression,
 )
+from crm.phones import phone_e164
 from crm.segments import rules_q
 
 
@@ -316,6 +318,12 @@ def contacts_emailable(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
 
 def contact_is_emailable(contact: Contact) -> bool:
     return contacts_emailable(Contact.objects.filter(pk=contact.pk)).exists()
+
+
+def contact_sms_consent(contact: Contact) -> SmsConsent | None:
+    """The consent of the contact's current phone number, whoever gave it (a STOP may predate the contact)."""
+    number = phone_e164(contact.phone)
+    return SmsConsent.objects.filter(number=number).first() if number else None
 
 
 def contact_timeline(contact: Contact, *, limit: int = 200) -> list[dict]:

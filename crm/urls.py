@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import bulk_views, data_urls, form_views, github_views, list_views, stripe_views, views
+from crm import bulk_views, data_urls, form_views, github_views, list_views, sms_views, stripe_views, views
 
 app_name = "crm"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("<id:pk>/", views.contact_detail, name="contact-detail"),
     path("<id:pk>/transition/", views.contact_transition, name="contact-transition"),
     path("<id:pk>/note/", views.contact_note, name="contact-note"),
+    path("<id:pk>/sms-consent/", views.contact_sms_consent, name="contact-sms-consent"),
     path("enrich/", views.enrich, name="enrich"),
     path("enrichment/", views.enrichment_run_list, name="enrichment-run-list"),
     path("enrichment/<id:pk>/", views.enrichment_run_detail, name="enrichment-run"),
@@ -27,5 +28,6 @@ urlpatterns = [
     path("forms/<id:pk>/edit/", form_views.form_edit, name="form-edit"),
     path("stripe/events/", stripe_views.stripe_events, name="stripe-events"),
     path("github/events/", github_views.github_events, name="github-events"),
+    path("sms/inbound/", sms_views.sms_inbound, name="sms-inbound"),
     *data_urls.urlpatterns,
 ]

@@ -55,6 +55,12 @@ from crm.services.lists import (
 from crm.services.payments import stripe_charge_record, stripe_customer_record, stripe_event_apply
 from crm.services.scores import contact_scores_apply
 from crm.services.segment_entries import segment_entries_refresh, segments_entries_refresh
+from crm.services.sms import (
+    contact_sms_consent_set,
+    contacts_with_number,
+    sms_consent_set,
+    sms_inbound_apply,
+)
 from crm.services.topics import contact_topics_set, topic_create, topic_delete, topic_update
 from crm.services.value_tiers import value_tiers_recompute
 
@@ -71,4 +77,5 @@ __all__ = [
     "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
     "stripe_charge_record", "stripe_customer_record", "stripe_event_apply", "value_tiers_recompute",
     "form_confirmation_send", "form_create", "form_delete", "form_submit", "form_update", "submission_confirm",
+    "contact_sms_consent_set", "contacts_with_number", "sms_consent_set", "sms_inbound_apply",
 ]
