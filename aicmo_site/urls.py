@@ -35,6 +35,8 @@ urlpatterns = [
     # Reached from inside emails and by providers: open pixel, click redirect, unsubscribe, events;
     # and the back-office pages of email sends (/email/campaigns/).
     path("", include("publishing.email.urls")),
+    # SMS sends' back-office pages and the SMS provider's delivery-status callback.
+    path("", include("publishing.sms.urls")),
     # Public feeds of website channels, at the short addresses feed readers are given.
     path("feeds/", include("publishing.feed_urls")),
     # Subscription forms' hosted pages, the endpoint embedded forms post to, and double opt-in links.

@@ -6,14 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Value
-from django.db.models.functions import Replace
 from django.utils import timezone
 
 from aicmo_site.errors import DomainError
 from crm.choices import SmsConsentStatus
 from crm.models import Contact, SmsConsent
-from crm.phones import SEPARATORS, phone_e164
+from crm.phones import phone_e164, phone_e164_expression
 
 # The keywords carriers and Twilio treat as opting out and back in
 # (https://help.twilio.com/articles/223134027); a message is one of them when it is nothing else.
@@ -22,18 +20,10 @@ OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_KEYWORDS = frozenset({"HELP", "INFO"})
 
 
-def _normalised_phone():
-    expression = "phone"
-    for separator in SEPARATORS:
-        expression = Replace(expression, Value(separator), Value(""))
-    return expression
-
-
 def contacts_with_number(number: str):
     """Contacts whose phone, written with any spacing, is this E.164 number (00 prefixes included)."""
-    national = "00" + number[1:]  # Replace() leaves a 00 prefix, which phone_e164 reads as +
-    return (Contact.objects.filter(erased_at__isnull=True).annotate(phone_digits=_normalised_phone())
-            .filter(phone_digits__in=[number, national]))
+    return Contact.objects.filter(erased_at__isnull=True).annotate(sms_number=phone_e164_expression()).filter(
+        sms_number=number)
 
 
 @transaction.atomic

@@ -34,7 +34,7 @@ from gateways.services.ses import (
     sns_message_verify,
     sns_subscription_confirm,
 )
-from gateways.services.sms import sms_lookup, sms_send, sms_webhook_secrets
+from gateways.services.sms import sms_lookup, sms_send, sms_webhook_problem, sms_webhook_secrets
 from gateways.services.text import generate_text
 from gateways.services.webhooks import webhook_secrets
 
@@ -73,6 +73,7 @@ __all__ = [
     "sns_subscription_confirm",
     "sms_lookup",
     "sms_send",
+    "sms_webhook_problem",
     "sms_webhook_secrets",
     "sync_records",
     "verify_emails",
