@@ -195,8 +195,8 @@ class SmsConsentAdmin(admin.ModelAdmin):
     """Read only: consent changes through the contact page and the contact's own STOP/START replies,
     which record how it changed."""
 
-    list_display = ("number", "status", "contact", "source", "changed_at")
-    list_filter = ("status",)
+    list_display = ("number", "consent", "contact", "source", "changed_at")
+    list_filter = ("consent",)
     search_fields = ("number", "contact__email")
     list_select_related = ("contact",)
 

@@ -453,7 +453,8 @@ class SmsConsent(models.Model):
 
     number = models.CharField(max_length=16, unique=True, help_text="E.164, e.g. +447700900123")
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="sms_consents")
-    status = models.CharField(max_length=10, choices=SmsConsentStatus.choices)
+    # Not "status": consent is what a person said, set to whatever they last said, not a workflow's step.
+    consent = models.CharField(max_length=10, choices=SmsConsentStatus.choices)
     source = models.CharField(max_length=120, help_text="How consent was given or withdrawn")
     changed_at = models.DateTimeField()
 
@@ -462,7 +463,7 @@ class SmsConsent(models.Model):
         verbose_name = "SMS consent"
 
     def __str__(self) -> str:
-        return f"{self.number}: {self.get_status_display()}"
+        return f"{self.number}: {self.get_consent_display()}"
 
 
 class Suppression(models.Model):

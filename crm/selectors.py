@@ -337,7 +337,7 @@ def contact_sms_consent(contact: Contact) -> SmsConsent | None:
 def contacts_textable(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
     """Those who may receive marketing texts: not erased, and the number their phone reads as has opted in.
     Each comes with `sms_number`, that number in E.164."""
-    opted_in = SmsConsent.objects.filter(number=OuterRef("sms_number"), status=SmsConsentStatus.OPTED_IN)
+    opted_in = SmsConsent.objects.filter(number=OuterRef("sms_number"), consent=SmsConsentStatus.OPTED_IN)
     return (contacts.filter(erased_at__isnull=True).annotate(sms_number=phone_e164_expression())
             .filter(Exists(opted_in)))
 

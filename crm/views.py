@@ -140,7 +140,7 @@ def contact_sms_consent(request, pk: int):
     try:
         consent = services.contact_sms_consent_set(contact=contact, status=form.cleaned_data["status"],
                                                    source=form.cleaned_data["source"])
-        messages.success(request, f"SMS consent recorded: {consent.get_status_display().lower()}.")
+        messages.success(request, f"SMS consent recorded: {consent.get_consent_display().lower()}.")
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("crm:contact-detail", pk=pk)

@@ -42,7 +42,7 @@ def sms_consent_set(*, number: str, status: str, source: str, contact: Contact |
         contact = holders[0] if len(holders) == 1 else None
     if consent is None:
         consent = SmsConsent(number=e164)
-    consent.status, consent.source = status, source[:120]
+    consent.consent, consent.source = status, source[:120]
     consent.changed_at = when or timezone.now()
     if contact is not None:
         consent.contact = contact

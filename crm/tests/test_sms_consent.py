@@ -70,7 +70,7 @@ def test_an_opt_out_keyword_opts_the_contact_out(client, word):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml") and b"<Response></Response>" in response.content
     consent = SmsConsent.objects.get()
-    assert (consent.number, consent.status, consent.contact) == ("+447700900123", "opted_out", contact)
+    assert (consent.number, consent.consent, consent.contact) == ("+447700900123", "opted_out", contact)
     assert consent.source == f"Replied {word.strip().upper()} to +15005550006"
 
 
@@ -80,14 +80,14 @@ def test_an_opt_in_keyword_opts_back_in(client, word):
 
     assert post(client, inbound(body=word)).status_code == 200
 
-    assert SmsConsent.objects.get().status == "opted_in"
+    assert SmsConsent.objects.get().consent == "opted_in"
 
 
 def test_a_stop_from_a_number_no_contact_holds_is_kept_for_later(client):
     post(client, inbound(number="+15551230000"))
 
     consent = SmsConsent.objects.get()
-    assert consent.contact is None and consent.status == "opted_out"
+    assert consent.contact is None and consent.consent == "opted_out"
 
 
 def test_help_is_answered_with_the_teams_text_and_changes_nothing(client, settings):
@@ -111,7 +111,7 @@ def test_a_replayed_stop_changes_nothing_more(client):
     assert post(client, inbound()).status_code == 200
 
     again = SmsConsent.objects.get()
-    assert (again.pk, again.status) == (first.pk, "opted_out")
+    assert (again.pk, again.consent) == (first.pk, "opted_out")
 
 
 def test_a_flipped_signature_is_refused(client):
@@ -172,7 +172,7 @@ def test_the_contact_page_shows_and_records_sms_consent(marketer):
     page = response.content.decode()
     assert "SMS consent recorded: opted in." in page and "Signed up at the stand" in page
     consent = SmsConsent.objects.get()
-    assert (consent.number, consent.status, consent.contact) == ("+447700900123", "opted_in", contact)
+    assert (consent.number, consent.consent, consent.contact) == ("+447700900123", "opted_in", contact)
 
 
 def test_a_phone_without_country_code_cannot_be_opted_in(marketer):

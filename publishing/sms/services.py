@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
-from aicmo_site.transitions import Action, Change, Workflow
+from aicmo_site.transitions import Action, Workflow
 from crm.choices import SmsConsentStatus
 from crm.models import SmsConsent
 from crm.selectors import audience_contacts, contacts_textable
@@ -50,14 +50,8 @@ SMS_SEND_WORKFLOW = Workflow(
 )
 
 
-def _delivery_moved(change: Change) -> None:
-    """A delivery's row holds its own history (attempts, first attempt, the provider's status and error):
-    one audit row per message and callback would outgrow the deliveries themselves."""
-
-
 SMS_DELIVERY_WORKFLOW = Workflow(
     model=SmsDelivery, transitions=SMS_DELIVERY_TRANSITIONS, terminal=SMS_DELIVERY_TERMINAL, noun="SMS delivery",
-    audit=_delivery_moved,
     actions=[
         Action("send_again", "Send again (I checked: it was not sent)", to=SmsDeliveryStatus.QUEUED,
                permission=_CHANGE, sources={SmsDeliveryStatus.NEEDS_CHECKING}),
@@ -189,7 +183,7 @@ def _claim_next(send: SmsSend, now, report: WorkReport) -> SmsDelivery | None:
                 delivery.save(update_fields=["next_attempt_at", "updated_at"])
                 report.deferred += 1
                 continue
-            if not SmsConsent.objects.filter(number=delivery.to, status=SmsConsentStatus.OPTED_IN).exists():
+            if not SmsConsent.objects.filter(number=delivery.to, consent=SmsConsentStatus.OPTED_IN).exists():
                 SMS_DELIVERY_WORKFLOW.transition(delivery, SmsDeliveryStatus.SKIPPED, locked=True,
                                                  fields={"error": "SMS consent was withdrawn before sending"})
                 report.skipped += 1

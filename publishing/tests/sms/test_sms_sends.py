@@ -130,7 +130,7 @@ def test_an_unsubscribed_recipient_refused_by_twilio_is_opted_out(twilio, httpse
 
     delivery = SmsDelivery.objects.get()
     assert delivery.status == "failed" and "21610" in delivery.error
-    assert SmsConsent.objects.get(number="+447700900123").status == "opted_out"
+    assert SmsConsent.objects.get(number="+447700900123").consent == "opted_out"
 
 
 def test_quiet_hours_defer_in_the_contacts_time_zone_and_never_drop(twilio, httpserver, admin_user, settings):
@@ -257,7 +257,7 @@ def test_an_undelivered_callback_with_21610_opts_the_number_out(client, twilio, 
 
     delivery.refresh_from_db()
     assert delivery.status == "undelivered" and delivery.error == "Provider error 21610"
-    assert SmsConsent.objects.get(number="+447700900123").status == "opted_out"
+    assert SmsConsent.objects.get(number="+447700900123").consent == "opted_out"
 
 
 def test_an_unsigned_or_forged_callback_is_refused(client, twilio, admin_user):
