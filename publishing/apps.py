@@ -18,6 +18,9 @@ class PublishingConfig(AppConfig):
         from publishing.email.privacy import on_contact_erased
 
         contact_erased.connect(on_contact_erased, dispatch_uid="publishing.email.privacy")
+        from publishing.sms.privacy import on_contact_erased as on_contact_erased_sms
+
+        contact_erased.connect(on_contact_erased_sms, dispatch_uid="publishing.sms.privacy")
 
         from crm.services.github import github_handler_register
         from publishing.github_releases import release_draft

@@ -184,3 +184,18 @@ def test_a_phone_without_country_code_cannot_be_opted_in(marketer):
                              {"status": "opted_in", "source": "call"}, follow=True)
 
     assert "internationally" in response.content.decode() and not SmsConsent.objects.exists()
+
+
+def test_erasure_removes_the_numbers_consent_and_the_export_lists_it(make_user):
+    from crm.privacy import contact_access_export, contact_erase
+
+    contact = ContactFactory(phone="+44 7700 900123")
+    sms_consent = SmsConsent.objects.create(number="+447700900123", contact=contact, consent="opted_in",
+                                            source="Signed up", changed_at=contact.created_at)
+    assert contact_access_export(contact)["sms_consents"] == [
+        {"number": "+447700900123", "consent": "opted_in", "source": "Signed up",
+         "at": sms_consent.changed_at.isoformat()}]
+
+    contact_erase(contact=contact, by=make_user("dpo"), confirm=contact.email)
+
+    assert not SmsConsent.objects.exists()

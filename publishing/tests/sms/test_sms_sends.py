@@ -322,3 +322,17 @@ def test_no_sms_account_refuses_to_start(admin_user):
     with pytest.raises(ConflictError, match="No sms sending provider is configured") as caught:
         sms_send_start(send=send, by=admin_user)
     assert caught.value.code == "no_provider" and not SmsDelivery.objects.exists()
+
+
+def test_erasure_takes_the_number_off_the_deliveries_and_keeps_the_counts(twilio, httpserver, admin_user):
+    from crm.privacy import contact_erase
+
+    ann = opted_in("+447700900123")
+    send = sms_send_start(send=planned(admin_user, ann))
+
+    contact_erase(contact=ann, by=admin_user, confirm=ann.email)
+
+    delivery = SmsDelivery.objects.get(send=send)
+    assert delivery.to == f"erased-{delivery.pk}" and delivery.status == "queued"
+    assert not SmsConsent.objects.exists()
+    assert sms_send_work(send_id=send.pk).skipped == 1 and not httpserver.log
