@@ -466,6 +466,26 @@ class SmsConsent(models.Model):
         return f"{self.number}: {self.get_consent_display()}"
 
 
+class PushSubscription(models.Model):
+    """One browser's web-push subscription, given by the browser when the person allowed notifications
+    (that permission is the consent). `contact` is set when the page knew who they were."""
+
+    endpoint = models.URLField(max_length=1000, unique=True, help_text="The push service's URL for this browser")
+    p256dh = models.CharField(max_length=100, help_text="The browser's public key (base64url)")
+    auth = models.CharField(max_length=40, help_text="The browser's authentication secret (base64url)")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="push_subscriptions")
+    user_agent = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "push subscription"
+
+    def __str__(self) -> str:
+        return f"{self.user_agent or 'browser'} ({self.created_at:%Y-%m-%d})"
+
+
 class Suppression(models.Model):
     value = models.CharField(max_length=254, help_text="An email address or a domain, lower case")
     kind = models.CharField(max_length=10, choices=SuppressionKind.choices)

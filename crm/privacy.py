@@ -35,6 +35,7 @@ from crm.models import (
     EngagementEvent,
     EnrichmentRecord,
     LifecycleTransition,
+    PushSubscription,
     SmsConsent,
     Suppression,
 )
@@ -131,6 +132,7 @@ def _erase(contact: Contact, *, by, why: str) -> Contact:
     # Texting needs an opt-in, so dropping the number's consent (either way) can never lead to a text.
     number = phone_e164(contact.phone)
     SmsConsent.objects.filter(Q(contact=contact) | Q(number=number) if number else Q(contact=contact)).delete()
+    PushSubscription.objects.filter(contact=contact).delete()
     Suppression.objects.filter(kind=SuppressionKind.EMAIL, value=email).delete()
     hashed, _ = Suppression.objects.get_or_create(
         kind=SuppressionKind.EMAIL, value=erasure_hash(email),

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from crm import bulk_views, data_urls, form_views, github_views, list_views, sms_views, stripe_views, views
+from crm import (
+    bulk_views,
+    data_urls,
+    form_views,
+    github_views,
+    list_views,
+    push_views,
+    sms_views,
+    stripe_views,
+    views,
+)
 
 app_name = "crm"
 
@@ -29,5 +39,7 @@ urlpatterns = [
     path("stripe/events/", stripe_views.stripe_events, name="stripe-events"),
     path("github/events/", github_views.github_events, name="github-events"),
     path("sms/inbound/", sms_views.sms_inbound, name="sms-inbound"),
+    path("push/subscriptions/", push_views.push_subscribe, name="push-subscribe"),
+    path("push/unsubscribe/", push_views.push_unsubscribe, name="push-unsubscribe"),
     *data_urls.urlpatterns,
 ]

@@ -25,6 +25,7 @@ from gateways.services.operations import (
     verify_emails,
 )
 from gateways.services.payments import payments_account, payments_list_page, payments_webhook_secrets
+from gateways.services.push import PushReceipt, PushTarget, push_send, vapid_public_key
 from gateways.services.ses import (
     SesEvent,
     SnsCertificateUnavailable,
@@ -71,6 +72,10 @@ __all__ = [
     "ses_notification_topics",
     "sns_message_verify",
     "sns_subscription_confirm",
+    "PushReceipt",
+    "PushTarget",
+    "push_send",
+    "vapid_public_key",
     "sms_lookup",
     "sms_send",
     "sms_webhook_problem",
