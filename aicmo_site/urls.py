@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("publishing.email.urls")),
     # SMS sends' back-office pages and the SMS provider's delivery-status callback.
     path("", include("publishing.sms.urls")),
+    path("", include("publishing.push.urls")),
     # The web-push service worker, at the root so that it may control every page.
     path("push-sw.js", push_views.push_service_worker, name="push-service-worker"),
     # Public feeds of website channels, at the short addresses feed readers are given.

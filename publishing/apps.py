@@ -11,6 +11,7 @@ class PublishingConfig(AppConfig):
         # imported while Django loads every app's models, here rather than from publishing.models: the
         # email package builds on publishing.models, which so never depends on it.
         import publishing.email.models  # noqa: F401
+        import publishing.push.models  # noqa: F401
         import publishing.sms.models  # noqa: F401
 
     def ready(self):

@@ -1,20 +1,11 @@
 from django.db import models
 
+from publishing.channel_sends import CHANNEL_SEND_TERMINAL, CHANNEL_SEND_TRANSITIONS, ChannelSendStatus
 
-class SmsSendStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SENDING = "sending", "Sending"
-    COMPLETED = "completed", "Completed"
-    CANCELED = "canceled", "Canceled"
-
-
-SMS_SEND_TRANSITIONS: dict[str, set[str]] = {
-    SmsSendStatus.DRAFT: {SmsSendStatus.SENDING, SmsSendStatus.CANCELED},
-    SmsSendStatus.SENDING: {SmsSendStatus.COMPLETED, SmsSendStatus.CANCELED},
-    SmsSendStatus.COMPLETED: set(),
-    SmsSendStatus.CANCELED: set(),
-}
-SMS_SEND_TERMINAL = frozenset({SmsSendStatus.COMPLETED, SmsSendStatus.CANCELED})
+# A send's own status is every channel's (publishing.channel_sends).
+SmsSendStatus = ChannelSendStatus
+SMS_SEND_TRANSITIONS = CHANNEL_SEND_TRANSITIONS
+SMS_SEND_TERMINAL = CHANNEL_SEND_TERMINAL
 
 
 class SmsDeliveryStatus(models.TextChoices):

@@ -2,11 +2,8 @@
 the key it names (RFC 8292), and, holding the subscription's private key as the browser would, decrypts
 the aes128gcm payload with http_ece (RFC 8291) to prove what arrives is what was sent."""
 
-import base64
 import json
-import os
 
-import http_ece
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -16,35 +13,16 @@ from werkzeug import Response
 
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
 from gateways.models import VapidKeys
+from gateways.testing.webpush import Browser as TestBrowser
+from gateways.testing.webpush import b64url, unb64url
 from gateways.webpush import PushTarget, push_send, vapid_keys
 
 pytestmark = pytest.mark.django_db
 
 
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-class Browser:
-    """A subscription's two secrets, as a browser keeps them."""
-
-    def __init__(self):
-        self.private_key = ec.generate_private_key(ec.SECP256R1())
-        self.auth = os.urandom(16)
-        public = self.private_key.public_key().public_bytes(serialization.Encoding.X962,
-                                                            serialization.PublicFormat.UncompressedPoint)
-        self.p256dh = b64url(public)
-
+class Browser(TestBrowser):
     def target(self, endpoint: str) -> PushTarget:
-        return PushTarget(endpoint=endpoint, p256dh=self.p256dh, auth=b64url(self.auth))
-
-    def read(self, body: bytes) -> dict:
-        return json.loads(http_ece.decrypt(body, private_key=self.private_key, auth_secret=self.auth,
-                                           version="aes128gcm"))
+        return PushTarget(endpoint=endpoint, p256dh=self.p256dh, auth=self.auth)
 
 
 def vapid_claims(authorization: str, audience: str, public_key: str = "") -> dict:
