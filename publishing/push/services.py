@@ -114,7 +114,8 @@ class PushReport:
 def _claim_next(send: PushSend, report: PushReport) -> PushDelivery | None:
     while True:
         with transaction.atomic():
-            delivery = (PushDelivery.objects.select_for_update(skip_locked=True).select_related("subscription")
+            delivery = (PushDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                        .select_related("subscription")
                         .filter(send=send, status=PushDeliveryStatus.QUEUED, send__status=PushSendStatus.SENDING)
                         .exclude(next_attempt_at__gt=timezone.now()).order_by("id").first())
             if delivery is None:

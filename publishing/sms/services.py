@@ -172,7 +172,7 @@ def _claim_next(send: SmsSend, now, report: WorkReport) -> SmsDelivery | None:
     hours = conf.quiet_hours()
     while True:
         with transaction.atomic():
-            delivery = (SmsDelivery.objects.select_for_update(skip_locked=True).select_related("contact")
+            delivery = (SmsDelivery.objects.select_for_update(skip_locked=True, of=("self",)).select_related("contact")
                         .filter(send=send, status=SmsDeliveryStatus.QUEUED, send__status=SmsSendStatus.SENDING)
                         .exclude(next_attempt_at__gt=now).order_by("id").first())
             if delivery is None:
