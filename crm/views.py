@@ -120,6 +120,7 @@ def contact_detail(request, pk: int):
         "can_enrich": request.user.has_perm("crm.add_enrichmentrun"),
         "team_time_zone": settings.TIME_ZONE,
         "sms_number": phone_e164(contact.phone), "sms_consent": selectors.contact_sms_consent(contact),
+        "push_browsers": contact.push_subscriptions.count(),
     })
 
 

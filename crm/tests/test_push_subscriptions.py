@@ -66,3 +66,16 @@ def test_the_service_worker_is_served_from_the_root_for_every_page(client):
     response = client.get("/push-sw.js")
     assert response.status_code == 200 and response["Service-Worker-Allowed"] == "/"
     assert b'addEventListener("push"' in response.content
+
+
+def test_the_contact_page_shows_the_browsers_that_allowed_notifications(client, make_user):
+    contact = ContactFactory()
+    client.force_login(make_user("mia", role="Marketer"))
+    url = reverse("crm:contact-detail", args=[contact.pk])
+    assert "no browser subscribed" in client.get(url).content.decode()
+
+    post(client, subscription(contact=push_contact_token(contact)))
+    post(client, subscription(endpoint="https://updates.push.services.mozilla.com/wpush/v2/xyz",
+                              contact=push_contact_token(contact)))
+
+    assert "allowed in 2 browsers" in client.get(url).content.decode()
