@@ -336,3 +336,21 @@ def test_erasure_takes_the_number_off_the_deliveries_and_keeps_the_counts(twilio
     assert delivery.to == f"erased-{delivery.pk}" and delivery.status == "queued"
     assert not SmsConsent.objects.exists()
     assert sms_send_work(send_id=send.pk).skipped == 1 and not httpserver.log
+
+
+def test_a_worker_that_stopped_mid_request_is_reconciled_not_resent(twilio, httpserver, admin_user):
+    ann = opted_in("+447700900123")
+    send = sms_send_start(send=planned(admin_user, ann))
+    started = timezone.now() - timedelta(minutes=30)
+    # A worker marked the message sending, then died before it could record the answer.
+    SmsDelivery.objects.filter(send=send).update(status="sending", attempts=1, first_attempt_at=started)
+    SmsDelivery.objects.filter(send=send).update(updated_at=started)
+    found = created("SMdead", "+447700900123") | {"date_created": started.strftime("%a, %d %b %Y %H:%M:%S +0000")}
+    httpserver.expect_oneshot_request(MESSAGES, method="GET").respond_with_json({"messages": [found]})
+
+    report = sms_send_work(send_id=send.pk)
+
+    delivery = SmsDelivery.objects.get()
+    assert report.accepted == 0 and (delivery.status, delivery.message_id) == ("accepted", "SMdead")
+    send.refresh_from_db()
+    assert send.status == "completed"
