@@ -35,6 +35,3 @@ class PublishingConfig(AppConfig):
 
         register_use(Capability.EMAIL_SENDING, sends_needing_a_provider)
         register_use(Capability.CHANNEL_POSTING, jobs_needing_a_provider)
-        from publishing.sms.services import sms_sends_needing_a_provider
-
-        register_use(Capability.SMS_SENDING, sms_sends_needing_a_provider)

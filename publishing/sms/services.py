@@ -96,13 +96,6 @@ def sms_sending_readiness() -> Readiness:
     return capability_readiness(Capability.SMS_SENDING)
 
 
-def sms_sends_needing_a_provider() -> list[str]:
-    """The SMS sends under way, which need an SMS provider (gateways.readiness.register_use)."""
-    names = SmsSend.objects.filter(status=SmsSendStatus.SENDING).order_by("pk").values_list("campaign__name",
-                                                                                           flat=True)
-    return [f"SMS “{name}” is sending" for name in names[:5]]
-
-
 def sms_audience_size(audience: dict) -> dict[str, int]:
     picked = audience_contacts(audience)
     textable = contacts_textable(picked).values("sms_number").distinct().count()

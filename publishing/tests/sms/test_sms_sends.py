@@ -354,11 +354,3 @@ def test_a_worker_that_stopped_mid_request_is_reconciled_not_resent(twilio, http
     assert report.accepted == 0 and (delivery.status, delivery.message_id) == ("accepted", "SMdead")
     send.refresh_from_db()
     assert send.status == "completed"
-
-
-def test_a_send_under_way_is_named_as_needing_an_sms_provider(twilio, admin_user):
-    from gateways.readiness import capability_uses
-
-    send = sms_send_start(send=planned(admin_user, opted_in("+447700900123")))
-
-    assert f"SMS “{send.campaign.name}” is sending" in capability_uses()[Capability.SMS_SENDING]
