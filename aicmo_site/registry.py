@@ -8,7 +8,8 @@ from importlib import import_module
 from types import ModuleType
 
 DOMAIN_APPS_IN_ORDER = (
-    "gateways", "webhooks", "crm", "media", "publishing", "publishing.email", "automation", "analytics", "alerts",
+    "gateways", "webhooks", "crm", "media", "publishing", "publishing.email", "publishing.sms", "publishing.push",
+    "automation", "analytics", "alerts",
 )
 
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from aicmo_site import audit_views, retention_views, run_views, views
+from crm import push_views
 
 admin.site.site_header = "AICMO administration"
 admin.site.site_title = "AICMO admin"
@@ -35,6 +36,11 @@ urlpatterns = [
     # Reached from inside emails and by providers: open pixel, click redirect, unsubscribe, events;
     # and the back-office pages of email sends (/email/campaigns/).
     path("", include("publishing.email.urls")),
+    # SMS sends' back-office pages and the SMS provider's delivery-status callback.
+    path("", include("publishing.sms.urls")),
+    path("", include("publishing.push.urls")),
+    # The web-push service worker, at the root so that it may control every page.
+    path("push-sw.js", push_views.push_service_worker, name="push-service-worker"),
     # Public feeds of website channels, at the short addresses feed readers are given.
     path("feeds/", include("publishing.feed_urls")),
     # Subscription forms' hosted pages, the endpoint embedded forms post to, and double opt-in links.

@@ -23,6 +23,7 @@ from crm.models import (
     ImportRun,
     LifecycleTransition,
     Segment,
+    SmsConsent,
     StripeEvent,
     Suppression,
     Tag,
@@ -187,6 +188,23 @@ class CompanyAdmin(admin.ModelAdmin):
 class TagAdmin(admin.ModelAdmin):
     list_display = ("name", "color")
     search_fields = ("name",)
+
+
+@admin.register(SmsConsent)
+class SmsConsentAdmin(admin.ModelAdmin):
+    """Read only: consent changes through the contact page and the contact's own STOP/START replies,
+    which record how it changed."""
+
+    list_display = ("number", "consent", "contact", "source", "changed_at")
+    list_filter = ("consent",)
+    search_fields = ("number", "contact__email")
+    list_select_related = ("contact",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Topic)

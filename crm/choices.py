@@ -90,6 +90,11 @@ class EventKind(models.TextChoices):
 ENGAGING_EVENTS = frozenset({EventKind.OPENED, EventKind.CLICKED, EventKind.REPLIED})
 
 
+class SmsConsentStatus(models.TextChoices):
+    OPTED_IN = "opted_in", "Opted in"
+    OPTED_OUT = "opted_out", "Opted out"
+
+
 class SuppressionKind(models.TextChoices):
     EMAIL = "email", "Email address"
     DOMAIN = "domain", "Domain"

@@ -88,3 +88,8 @@ def weather_calls_per_run() -> int:
     """Weather provider calls one hourly refresh may make. OpenWeather's free plan allows 1,000,000 a month:
     1,000 an hour is at most 744,000 in a 31-day month, leaving room for geocoding new cities and retries."""
     return getattr(settings, "CRM_WEATHER_CALLS_PER_RUN", env_int("CRM_WEATHER_CALLS_PER_RUN", 1000, minimum=1))
+
+
+def sms_help_reply() -> str:
+    """Answered to a HELP text; empty leaves HELP to the SMS provider's own answer."""
+    return getattr(settings, "SMS_HELP_REPLY", env_str("SMS_HELP_REPLY", "") or "")

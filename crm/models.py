@@ -22,6 +22,7 @@ from crm.choices import (
     ImportPolicy,
     LifecycleStatus,
     RunStatus,
+    SmsConsentStatus,
     SuppressionKind,
     SuppressionReason,
     ValueTier,
@@ -444,6 +445,46 @@ class EnrichmentRunItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.contact_id}: {self.status}"
+
+
+class SmsConsent(models.Model):
+    """Whether a phone number may receive marketing text messages. Kept per number (E.164): a STOP comes
+    from a number, may come from one no contact holds yet, and must outlive the contact it was given for
+    (erased or deleted: the link is cleared, the opt-out stays)."""
+
+    number = models.CharField(max_length=16, unique=True, help_text="E.164, e.g. +447700900123")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="sms_consents")
+    # Not "status": consent is what a person said, set to whatever they last said, not a workflow's step.
+    consent = models.CharField(max_length=10, choices=SmsConsentStatus.choices)
+    source = models.CharField(max_length=120, help_text="How consent was given or withdrawn")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = "SMS consent"
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.get_consent_display()}"
+
+
+class PushSubscription(models.Model):
+    """One browser's web-push subscription, given by the browser when the person allowed notifications
+    (that permission is the consent). `contact` is set when the page knew who they were."""
+
+    endpoint = models.URLField(max_length=1000, unique=True, help_text="The push service's URL for this browser")
+    p256dh = models.CharField(max_length=100, help_text="The browser's public key (base64url)")
+    auth = models.CharField(max_length=40, help_text="The browser's authentication secret (base64url)")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="push_subscriptions")
+    user_agent = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "push subscription"
+
+    def __str__(self) -> str:
+        return f"{self.user_agent or 'browser'} ({self.created_at:%Y-%m-%d})"
 
 
 class Suppression(models.Model):

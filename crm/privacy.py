@@ -36,8 +36,11 @@ from crm.models import (
     EnrichmentRecord,
     GitHubUser,
     LifecycleTransition,
+    PushSubscription,
+    SmsConsent,
     Suppression,
 )
+from crm.phones import phone_e164
 
 # Sent with sender=Contact, contact_id=..., email=<the address before erasure>.
 contact_erased = Signal()
@@ -90,6 +93,10 @@ def contact_access_export(contact: Contact) -> dict:
         "enrichment_records": [
             {"provider": r.provider, "fields": r.fields, "raw": r.raw, "at": _iso(r.created_at)} for r in records
         ],
+        "sms_consents": [
+            {"number": c.number, "consent": c.consent, "source": c.source, "at": _iso(c.changed_at)}
+            for c in SmsConsent.objects.filter(contact=contact).order_by("changed_at")
+        ],
         "suppressions": [
             {"value": s.value, "kind": s.kind, "reason": s.reason, "source": s.source, "at": _iso(s.created_at)}
             for s in suppressions.order_by("created_at")
@@ -123,6 +130,10 @@ def contact_erase_inactive(*, contact_id: int) -> bool:
 
 def _erase(contact: Contact, *, by, why: str) -> Contact:
     email, now = contact.email, timezone.now()
+    # Texting needs an opt-in, so dropping the number's consent (either way) can never lead to a text.
+    number = phone_e164(contact.phone)
+    SmsConsent.objects.filter(Q(contact=contact) | Q(number=number) if number else Q(contact=contact)).delete()
+    PushSubscription.objects.filter(contact=contact).delete()
     Suppression.objects.filter(kind=SuppressionKind.EMAIL, value=email).delete()
     hashed, _ = Suppression.objects.get_or_create(
         kind=SuppressionKind.EMAIL, value=erasure_hash(email),

@@ -9,7 +9,15 @@ from django.db.models import Count, Exists, F, Func, JSONField, OuterRef, Q, Que
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from crm.choices import RUN_TERMINAL, ConsentStatus, EmailStatus, LifecycleStatus, RunStatus, SuppressionKind
+from crm.choices import (
+    RUN_TERMINAL,
+    ConsentStatus,
+    EmailStatus,
+    LifecycleStatus,
+    RunStatus,
+    SmsConsentStatus,
+    SuppressionKind,
+)
 from crm.filters import ContactFilterSet
 from crm.form_models import FormSubmission, SubscriptionForm
 from crm.models import (
@@ -22,8 +30,10 @@ from crm.models import (
     ImportRun,
     LifecycleTransition,
     Segment,
+    SmsConsent,
     Suppression,
 )
+from crm.phones import phone_e164, phone_e164_expression
 from crm.segments import rules_q
 
 
@@ -316,6 +326,20 @@ def contacts_emailable(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
 
 def contact_is_emailable(contact: Contact) -> bool:
     return contacts_emailable(Contact.objects.filter(pk=contact.pk)).exists()
+
+
+def contact_sms_consent(contact: Contact) -> SmsConsent | None:
+    """The consent of the contact's current phone number, whoever gave it (a STOP may predate the contact)."""
+    number = phone_e164(contact.phone)
+    return SmsConsent.objects.filter(number=number).first() if number else None
+
+
+def contacts_textable(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Those who may receive marketing texts: not erased, and the number their phone reads as has opted in.
+    Each comes with `sms_number`, that number in E.164."""
+    opted_in = SmsConsent.objects.filter(number=OuterRef("sms_number"), consent=SmsConsentStatus.OPTED_IN)
+    return (contacts.filter(erased_at__isnull=True).annotate(sms_number=phone_e164_expression())
+            .filter(Exists(opted_in)))
 
 
 def contact_timeline(contact: Contact, *, limit: int = 200) -> list[dict]:

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from crm import bulk_views, data_urls, form_views, github_views, list_views, stripe_views, views
+from crm import (
+    bulk_views,
+    data_urls,
+    form_views,
+    github_views,
+    list_views,
+    push_views,
+    sms_views,
+    stripe_views,
+    views,
+)
 
 app_name = "crm"
 
@@ -10,6 +20,7 @@ urlpatterns = [
     path("<id:pk>/", views.contact_detail, name="contact-detail"),
     path("<id:pk>/transition/", views.contact_transition, name="contact-transition"),
     path("<id:pk>/note/", views.contact_note, name="contact-note"),
+    path("<id:pk>/sms-consent/", views.contact_sms_consent, name="contact-sms-consent"),
     path("enrich/", views.enrich, name="enrich"),
     path("enrichment/", views.enrichment_run_list, name="enrichment-run-list"),
     path("enrichment/<id:pk>/", views.enrichment_run_detail, name="enrichment-run"),
@@ -30,5 +41,8 @@ urlpatterns = [
          name="form-submission-confirmation"),
     path("stripe/events/", stripe_views.stripe_events, name="stripe-events"),
     path("github/events/", github_views.github_events, name="github-events"),
+    path("sms/inbound/", sms_views.sms_inbound, name="sms-inbound"),
+    path("push/subscriptions/", push_views.push_subscribe, name="push-subscribe"),
+    path("push/unsubscribe/", push_views.push_unsubscribe, name="push-unsubscribe"),
     *data_urls.urlpatterns,
 ]

@@ -16,9 +16,18 @@ from aicmo_site.stuck import stuck_before
 from crm import selectors, services
 from crm.api.pagination import CappedCountPaginator
 from crm.bulk_views import BULK_PERMISSIONS
-from crm.choices import LIFECYCLE_TRANSITIONS, EmailStatus, EngagementTier, EventKind, LifecycleStatus, ValueTier
+from crm.choices import (
+    LIFECYCLE_TRANSITIONS,
+    EmailStatus,
+    EngagementTier,
+    EventKind,
+    LifecycleStatus,
+    SmsConsentStatus,
+    ValueTier,
+)
 from crm.filters import ContactFilterSet
 from crm.models import Contact, ContactList, EnrichmentRun, Segment, Tag, Topic
+from crm.phones import phone_e164
 from crm.segments import MAX_DEPTH, builder_fields
 
 PAGE_SIZE = 50
@@ -110,7 +119,32 @@ def contact_detail(request, pk: int):
         "can_change": request.user.has_perm("crm.change_contact"),
         "can_enrich": request.user.has_perm("crm.add_enrichmentrun"),
         "team_time_zone": settings.TIME_ZONE,
+        "sms_number": phone_e164(contact.phone), "sms_consent": selectors.contact_sms_consent(contact),
+        "push_browsers": contact.push_subscriptions.count(),
     })
+
+
+class SmsConsentForm(forms.Form):
+    status = forms.ChoiceField(choices=SmsConsentStatus.choices)
+    source = forms.CharField(max_length=120)
+
+
+@require_POST
+@login_required
+@permission_required("crm.change_contact", raise_exception=True)
+def contact_sms_consent(request, pk: int):
+    contact = get_object_or_404(selectors.contacts_visible(), pk=pk)
+    form = SmsConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say how the contact gave or withdrew consent.")
+        return redirect("crm:contact-detail", pk=pk)
+    try:
+        consent = services.contact_sms_consent_set(contact=contact, status=form.cleaned_data["status"],
+                                                   source=form.cleaned_data["source"])
+        messages.success(request, f"SMS consent recorded: {consent.get_consent_display().lower()}.")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("crm:contact-detail", pk=pk)
 
 
 @require_POST

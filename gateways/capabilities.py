@@ -33,6 +33,7 @@ class Capability:
     PAYMENTS = "payments"
     REPOSITORY_SIGNALS = "repository_signals"
     WEATHER = "weather"
+    SMS_SENDING = "sms_sending"
 
     CHOICES = (
         (LEAD_ENRICHMENT, "Lead enrichment"),
@@ -46,6 +47,7 @@ class Capability:
         (PAYMENTS, "Payments"),
         (REPOSITORY_SIGNALS, "Repository signals (developer marketing)"),
         (WEATHER, "Weather"),
+        (SMS_SENDING, "SMS sending"),
     )
 
 
@@ -335,6 +337,25 @@ class WeatherReport:
     current: WeatherReading
     forecast: list[WeatherReading]
     utc_offset_seconds: int = 0
+class OutgoingSms:
+    """One text message to one phone number (E.164). status_callback: where the provider reports the
+    message's delivery; "" for none."""
+
+    to: str
+    body: str
+    status_callback: str = ""
+
+
+@dataclass
+class SmsReceipt:
+    """The provider took the message (`status` is its own word: queued, accepted, sent, delivered...).
+    segments: what it counted and bills, 0 when it does not say yet."""
+
+    message_id: str
+    provider: str
+    status: str
+    segments: int = 0
+    raw: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -538,6 +559,23 @@ class WeatherAdapter(Adapter):
         raise NotImplementedError
 
     def weather(self, lat: float, lon: float) -> WeatherReport:
+        raise NotImplementedError
+
+
+class SmsSendingAdapter(Adapter):
+    """Sends text messages. Its webhooks (inbound replies, delivery statuses) are signed with
+    webhook_secrets()."""
+
+    capability = Capability.SMS_SENDING
+    probeable = True
+
+    def send(self, message: OutgoingSms) -> SmsReceipt:
+        """Raises ProviderRejected with details["opted_out"] when the recipient has unsubscribed from
+        the sender, and OutcomeUnknown when the request may have been taken."""
+        raise NotImplementedError
+
+    def lookup(self, *, to: str, body: str, sent_after: datetime) -> SmsReceipt | None:
+        """A message to `to` with this body created since `sent_after` (reconciling an unknown outcome)."""
         raise NotImplementedError
 
 

@@ -212,3 +212,22 @@ class TextGenerationUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} on {self.day}: {self.requests} requests"
+
+
+class VapidKeys(models.Model):
+    """This installation's VAPID key pair (RFC 8292), made once (gateways.webpush.vapid_keys). Browsers bind
+    each push subscription to the public key, so a new pair would silently orphan every subscription."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    public_key = models.CharField(max_length=100, editable=False,
+                                  help_text="The applicationServerKey browsers subscribe with (base64url)")
+    private_key = models.TextField(editable=False, help_text="Encrypted like provider credentials")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "VAPID keys"
+        verbose_name_plural = "VAPID keys"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="gateways_vapid_keys_one")]
+
+    def __str__(self) -> str:
+        return f"VAPID key {self.public_key[:12]}…"

@@ -11,12 +11,17 @@ class PublishingConfig(AppConfig):
         # imported while Django loads every app's models, here rather than from publishing.models: the
         # email package builds on publishing.models, which so never depends on it.
         import publishing.email.models  # noqa: F401
+        import publishing.push.models  # noqa: F401
+        import publishing.sms.models  # noqa: F401
 
     def ready(self):
         from crm.privacy import contact_erased
         from publishing.email.privacy import on_contact_erased
 
         contact_erased.connect(on_contact_erased, dispatch_uid="publishing.email.privacy")
+        from publishing.sms.privacy import on_contact_erased as on_contact_erased_sms
+
+        contact_erased.connect(on_contact_erased_sms, dispatch_uid="publishing.sms.privacy")
 
         from crm.services.github import github_handler_register
         from publishing.github_releases import release_draft

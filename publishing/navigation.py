@@ -6,6 +6,8 @@ NAV_ITEMS = [
     ("Campaigns", "publishing:campaign-list", "publishing.view_campaign"),
     ("Calendar", "publishing:calendar", "publishing.view_publishingjob"),
     ("Email sends", "email-send-list", "publishing.view_emailcampaign"),
+    ("SMS sends", "sms-send-list", "publishing.view_smssend"),
+    ("Push notifications", "push-send-list", "publishing.view_pushsend"),
     ("Email templates", "email-template-list", "publishing.view_emailtemplate"),
     ("Email layouts", "email-layout-list", "publishing.view_emaillayout"),
     ("Brand kit", "email-brand-kit", "publishing.view_brandkit"),

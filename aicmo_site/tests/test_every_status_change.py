@@ -21,6 +21,8 @@ from crm.models import EnrichmentRun, ImportRun
 from crm.tests.factories import ContactFactory
 from media.tests.factories import AssetFactory
 from publishing.email.models import ABTest
+from publishing.push.models import PushDelivery, PushSend
+from publishing.sms.models import SmsDelivery, SmsSend
 from publishing.tests.email.factories import EmailCampaignFactory
 from publishing.tests.factories import CampaignFactory, ContentFactory, JobFactory, UserFactory
 from webhooks.models import WebhookMessage, WebhookSubscription
@@ -152,6 +154,15 @@ def _make(model):
         return BackgroundRun.objects.create(kind=RunKind.RENDITIONS)
     if model is ABTest:
         return ABTest.objects.create(email_campaign=EmailCampaignFactory())
+    if model is PushSend:
+        return PushSend.objects.create(campaign=CampaignFactory(), title="Hi")
+    if model is PushDelivery:
+        return PushDelivery.objects.create(send=PushSend.objects.create(campaign=CampaignFactory(), title="Hi"))
+    if model is SmsSend:
+        return SmsSend.objects.create(campaign=CampaignFactory(), body="Hi")
+    if model is SmsDelivery:
+        return SmsDelivery.objects.create(send=SmsSend.objects.create(campaign=CampaignFactory(), body="Hi"),
+                                          to="+447700900123")
     if model is JourneyEnrolment:
         return JourneyEnrolment.objects.create(journey=journey(), contact=ContactFactory(), reentry="every_time")
     if model is WebhookMessage:

@@ -64,6 +64,12 @@ from crm.services.repositories import (
 )
 from crm.services.scores import contact_scores_apply
 from crm.services.segment_entries import segment_entries_refresh, segments_entries_refresh
+from crm.services.sms import (
+    contact_sms_consent_set,
+    contacts_with_number,
+    sms_consent_set,
+    sms_inbound_apply,
+)
 from crm.services.topics import contact_topics_set, topic_create, topic_delete, topic_update
 from crm.services.value_tiers import value_tiers_recompute
 
@@ -82,4 +88,5 @@ __all__ = [
     "release_from_webhook", "repositories_poll", "repository_poll", "repository_unwatch", "repository_watch",
     "form_confirmation_send", "form_create", "form_delete", "form_submit", "form_update", "submission_confirm",
     "submission_confirmation_reconcile", "submission_confirmation_resend",
+    "contact_sms_consent_set", "contacts_with_number", "sms_consent_set", "sms_inbound_apply",
 ]

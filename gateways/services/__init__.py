@@ -25,6 +25,7 @@ from gateways.services.operations import (
     verify_emails,
 )
 from gateways.services.payments import payments_account, payments_list_page, payments_webhook_secrets
+from gateways.services.push import PushReceipt, PushTarget, push_send, vapid_public_key
 from gateways.services.repositories import (
     code_host_public_email_read,
     repository_account,
@@ -42,6 +43,7 @@ from gateways.services.ses import (
     sns_message_verify,
     sns_subscription_confirm,
 )
+from gateways.services.sms import sms_lookup, sms_send, sms_webhook_problem, sms_webhook_secrets
 from gateways.services.text import generate_text
 from gateways.services.weather import place_find, weather_account, weather_read
 from gateways.services.webhooks import webhook_secrets
@@ -85,6 +87,14 @@ __all__ = [
     "ses_notification_topics",
     "sns_message_verify",
     "sns_subscription_confirm",
+    "PushReceipt",
+    "PushTarget",
+    "push_send",
+    "vapid_public_key",
+    "sms_lookup",
+    "sms_send",
+    "sms_webhook_problem",
+    "sms_webhook_secrets",
     "sync_records",
     "verify_emails",
     "place_find",

@@ -1,0 +1,68 @@
+"""The endpoints the embedded subscription script calls, from the marketing site's own origin.
+
+They hold no session and set no cookie: a subscription is what the browser gives once the person allowed
+notifications, so any origin may post one (CORS allows it), and bad input gets a 400 that says why.
+"""
+
+import json
+
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from aicmo_site.errors import DomainError
+from crm.services.push import push_subscription_remove, push_subscription_save
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Content-Type"
+    return response
+
+
+def _body(request) -> dict | None:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def push_subscribe(request):
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204))
+    body = _body(request)
+    keys = body.get("keys") if body else None
+    if not body or not isinstance(body.get("endpoint"), str) or not isinstance(keys, dict):
+        return _cors(JsonResponse({"code": "invalid_subscription",
+                                   "message": "Send the browser's subscription: endpoint and keys."}, status=400))
+    try:
+        subscription = push_subscription_save(
+            endpoint=body["endpoint"], p256dh=str(keys.get("p256dh") or ""), auth=str(keys.get("auth") or ""),
+            contact_token=str(body.get("contact") or ""), user_agent=request.headers.get("User-Agent", ""))
+    except DomainError as error:
+        return _cors(JsonResponse({"code": error.code, "message": error.message}, status=400))
+    return _cors(JsonResponse({"id": subscription.pk, "contact": subscription.contact_id is not None}, status=201))
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def push_unsubscribe(request):
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204))
+    body = _body(request) or {}
+    removed = push_subscription_remove(endpoint=str(body.get("endpoint") or ""))
+    return _cors(JsonResponse({"removed": removed}))
+
+
+def push_service_worker(request):
+    """Served from the site root so its scope covers every page (a worker controls only paths below it)."""
+    with open(finders.find("crm/push/sw.js"), "rb") as source:
+        response = HttpResponse(source.read(), content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"  # browsers check for a new worker at most daily anyway
+    return response
