@@ -337,6 +337,9 @@ class WeatherReport:
     current: WeatherReading
     forecast: list[WeatherReading]
     utc_offset_seconds: int = 0
+
+
+@dataclass
 class OutgoingSms:
     """One text message to one phone number (E.164). status_callback: where the provider reports the
     message's delivery; "" for none."""

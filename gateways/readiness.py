@@ -39,7 +39,8 @@ def fix_url(capability: str) -> str:
 
 
 def _what(capability: str, channel: str = "") -> str:
-    label = _LABELS.get(capability, capability.replace("_", " ")).lower()
+    label = " ".join(word if word.isupper() else word.lower()
+                     for word in _LABELS.get(capability, capability.replace("_", " ")).split())
     return f"{label} ({channel})" if channel else label
 
 

@@ -86,7 +86,7 @@ def test_with_only_a_placeholder_nothing_is_pushed_and_command_and_api_say_why(a
     answer = api_as("Marketer").post("/api/exports/airtable/")
 
     assert outcome.skipped and outcome.contacts == 0 and "Demo: no CRM sync does nothing real" in outcome.error
-    with pytest.raises(CommandError, match="Nothing pushed: No real crm sync provider is configured"):
+    with pytest.raises(CommandError, match="Nothing pushed: No real CRM sync provider is configured"):
         call_command("sync_airtable")
     assert answer.status_code == 400 and answer.json()["code"] == "no_provider"
     assert answer.json()["extra"]["fix_url"] == "/providers/new/?capability=crm_sync"

@@ -230,5 +230,5 @@ def test_readiness_advice_uses_the_right_article():
     missing = capability_readiness(Capability.EMAIL_SENDING).reason
     assert missing == "No email sending provider is configured. Add an email sending account in Provider accounts."
     ProviderAccountFactory(capability=Capability.CRM_SYNC, adapter="noop_crm_sync", name="Nothing")
-    assert "Add a crm sync account" in capability_readiness(Capability.CRM_SYNC).reason
+    assert "Add a CRM sync account" in capability_readiness(Capability.CRM_SYNC).reason
     assert "a email" not in missing and "a inbox" not in capability_readiness(Capability.INBOX_READING).reason

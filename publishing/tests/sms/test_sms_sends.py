@@ -319,7 +319,7 @@ def test_the_list_page_keeps_its_query_count(marketer, admin_user, django_assert
 def test_no_sms_account_refuses_to_start(admin_user):
     ann = opted_in("+447700900123")
     send = planned(admin_user, ann)
-    with pytest.raises(ConflictError, match="No sms sending provider is configured") as caught:
+    with pytest.raises(ConflictError, match="No SMS sending provider is configured") as caught:
         sms_send_start(send=send, by=admin_user)
     assert caught.value.code == "no_provider" and not SmsDelivery.objects.exists()
 
