@@ -68,7 +68,7 @@ ASSIGNING = {
     "automation/services/journeys.py": 1,
     "automation/services/runner.py": 2,
     "automation/services/triggers.py": 3,
-    "automation/services/notifications.py": 4,  # JourneyNotification, see EXEMPT
+    "automation/services/notifications.py": 5,  # JourneyNotification, see EXEMPT
     "automation/services/test_mode.py": 1,  # a restarted test run leaves the earlier one
     "publishing/email/sender/batch.py": 1,  # EmailDelivery, see EXEMPT
     "publishing/email/services/campaigns.py": 2,  # EmailDelivery (a cancel drops the queued; lease recovery)

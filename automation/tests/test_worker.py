@@ -191,15 +191,19 @@ def kill_at_random_points(runners, applied, total: int, *, rng, seed, tries: int
     """Starts a runner, kills it, again, until `applied` (the step log) reaches `total` or after `tries`;
     returns how many were killed."""
     kills = 0
-    for _ in range(tries):
+    for attempt in range(tries):
         before = applied.count()
         if before == total:
             break
         process = runners.start(batch=rng.choice(batches))
-        # Killed once it has committed work (Django's start takes a second or more on a busy machine),
-        # then at a random moment of its following batches.
-        wait_for(lambda before=before: applied.count() > before, timeout=60, message=f"progress (seed {seed})")
-        time.sleep(rng.uniform(0, 0.5))  # a random point in time, not a condition to wait for
+        # Killed at a random point of its work, measured in steps applied, not in seconds: an idle machine
+        # finished the whole journey within half a second of the first commit. Each try takes at most its
+        # share of what is left, so the later tries still find work; the short random sleep moves the
+        # kill off the commit that reached the target.
+        target = before + rng.randint(1, max(1, (total - before) // (tries - attempt)))
+        wait_for(lambda target=target: applied.count() >= target, timeout=60, interval=0.002,
+                 message=f"progress (seed {seed})")
+        time.sleep(rng.uniform(0, 0.02))
         runners.kill(process)
         kills += 1
     return kills
