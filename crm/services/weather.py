@@ -31,7 +31,9 @@ def weather_cities_sync() -> int:
     cities = (Contact.objects.exclude(city="").exclude(Exists(known))
               .annotate(city_key=Lower(Trim("city")), country_key=Lower(Trim("country")))
               .values("city_key", "country_key")
-              .annotate(city_name=Min(Trim("city")), country_name=Min(Trim("country"))))
+              .annotate(city_name=Min(Trim("city")), country_name=Min(Trim("country")))
+              # New cities are read in the order they were added: alphabetical, the same on every database.
+              .order_by("city_key", "country_key"))
     rows = [CityWeather(city_key=row["city_key"][:120], country_key=row["country_key"][:120],
                         city=row["city_name"][:120], country=row["country_name"][:120])
             for row in cities if row["city_key"]]
