@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from auditlog.context import auditlog_disabled
 from auditlog.models import LogEntry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -183,7 +183,10 @@ def contacts_tag(*, contacts, tag_names: Iterable[str], audit_details: dict | No
     """Tags every contact of a queryset or list in one INSERT … SELECT per tag; returns links added."""
     through = Contact.tags.through
     table = connection.ops.quote_name(through._meta.db_table)
-    ids_sql, params = contact_queryset(contacts).order_by().values("id").query.sql_with_params()
+    try:
+        ids_sql, params = contact_queryset(contacts).order_by().values("id").query.sql_with_params()
+    except EmptyResultSet:
+        return 0
     added = 0
     # A quoted table name and Django's own compiled subquery; every value is a parameter.
     sql = (

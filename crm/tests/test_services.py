@@ -154,6 +154,14 @@ def test_tag_and_untag_a_whole_queryset_without_duplicates():
     assert Contact.tags.through.objects.count() == 4
 
 
+def test_tagging_or_untagging_nobody_changes_nothing():
+    ContactFactory(email="p@acme.io")
+    assert services.contacts_tag(contacts=Contact.objects.none(), tag_names=["vip"]) == 0
+    assert services.contacts_tag(contacts=[], tag_names=["vip"]) == 0
+    assert services.contacts_untag(contacts=[], tag_names=["vip"]) == 0
+    assert Contact.tags.through.objects.count() == 0
+
+
 def test_enrichment_merge_never_overwrites_typed_fields_and_records_the_answer():
     contact = services.contact_create(email="ann@acme.io", job_title="Chief of Things")
     contact.field_sources["city"] = "apollo"
