@@ -8,7 +8,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -33,9 +33,6 @@ from webhooks.models import (
     WebhookSubscription,
 )
 
-# A claimed message is someone's for this long; a worker killed mid-delivery leaves it to be retried
-# after that (the receiver drops the duplicate by its webhook-id).
-CLAIM_SECONDS = 300
 RESPONSE_KEPT_CHARS = 500
 
 
@@ -154,16 +151,37 @@ def messages_queue(*, subscription: WebhookSubscription, event: str, messages: l
     return len(messages)
 
 
-def _claim(limit: int, retries_due_by) -> list[int]:
+def _lease() -> timedelta:
+    """How long a claimed message stays its worker's: one POST timing out and its outcome written, with room
+    to spare. The worker renews it for the rest of its batch as it goes, so when a worker is killed the
+    messages it had not tried yet are taken up within one lease (minutes with a fixed claim per batch); the
+    one it was POSTing is sent again then, and the receiver drops the duplicate by its webhook-id."""
+    return timedelta(seconds=3 * conf.timeout_seconds() + 10)
+
+
+def _claim(limit: int, retries_due_by) -> tuple[list[int], datetime]:
     now = timezone.now()
+    held_until = now + _lease()
     # New messages are taken whenever they arrive; retries only if due when the run began.
     due = Q(next_attempt_at__lte=retries_due_by) | Q(attempts=0, next_attempt_at__lte=now)
     with transaction.atomic():
         ids = list(WebhookMessage.objects.select_for_update(skip_locked=True)
                    .filter(due, status=MessageStatus.PENDING)
                    .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
-        WebhookMessage.objects.filter(pk__in=ids).update(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
-    return ids
+        WebhookMessage.objects.filter(pk__in=ids).update(next_attempt_at=held_until)
+    return ids, held_until
+
+
+def _lease_renew(ids: list[int], held_until) -> tuple[set[int], datetime]:
+    """Extends the lease on a batch's untried messages; returns those still held. A message whose lease
+    lapsed and that another worker claimed (its own `next_attempt_at`) is that worker's now."""
+    renewed_until = timezone.now() + _lease()
+    with transaction.atomic():
+        held = set(WebhookMessage.objects.select_for_update()
+                   .filter(pk__in=ids, status=MessageStatus.PENDING, next_attempt_at=held_until)
+                   .values_list("pk", flat=True))
+        WebhookMessage.objects.filter(pk__in=held).update(next_attempt_at=renewed_until)
+    return held, renewed_until
 
 
 def messages_deliver_due(*, limit: int | None = None) -> DeliveryCounts:
@@ -175,12 +193,16 @@ def messages_deliver_due(*, limit: int | None = None) -> DeliveryCounts:
     while True:
         while outbox_expand():
             pass
-        ids = _claim(limit or conf.batch_size(), retries_due_by)
+        ids, held_until = _claim(limit or conf.batch_size(), retries_due_by)
         if not ids:
             return counts
-        messages = WebhookMessage.objects.select_related("subscription").filter(pk__in=ids).order_by("pk")
-        for message in messages:
-            outcome = message_deliver(message=message)
+        untried = list(WebhookMessage.objects.select_related("subscription").filter(pk__in=ids).order_by("pk"))
+        while untried:
+            if timezone.now() >= held_until - _lease() / 2:
+                held, held_until = _lease_renew([message.pk for message in untried], held_until)
+                untried = [message for message in untried if message.pk in held]
+                continue
+            outcome = message_deliver(message=untried.pop(0))
             setattr(counts, outcome, getattr(counts, outcome) + 1)
 
 

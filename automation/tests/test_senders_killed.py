@@ -61,7 +61,7 @@ def kill_while_working(task: str, progress, total: int, *, rng, seed) -> int:
         if before >= total:
             break
         async_task(task)
-        # Small claims: a killed worker's claimed messages wait for their claim to lapse (minutes).
+        # Small claims: a killed worker's claimed messages wait for its lease to lapse.
         cluster = QClusterProcess(extra_env={**WORKER_ENV, "WEBHOOKS_BATCH_SIZE": "10"}).start()
         try:
             wait_for(lambda before=before: progress() > before, timeout=60,
@@ -102,7 +102,7 @@ def test_webhook_sender_killed_posts_each_contact_s_message_none_skipped_retries
     kills = kill_while_working("webhooks.tasks.deliver_due", lambda: len(posts), CONTACTS, rng=rng, seed=seed)
     cut_short = messages.exclude(status=MessageStatus.DELIVERED).count()
     assert kills >= 2 and cut_short, f"the workers finished before most kills: they tested little (seed {seed})"
-    # The claims of the killed workers lapse (CLAIM_SECONDS), as if that time had passed; then a last run
+    # The leases of the killed workers lapse (webhooks' _lease), as if that time had passed; then a last run
     # delivers what they had claimed (first POSTs, but for the message each was sending when killed).
     messages.filter(status=MessageStatus.PENDING).update(next_attempt_at=timezone.now())
     messages_deliver_due()

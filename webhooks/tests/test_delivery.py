@@ -1,6 +1,12 @@
+import time
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 from standardwebhooks import WebhookVerificationError
+from werkzeug import Response
 
 from webhooks import services
 from webhooks.events import emit, emit_many, subscribed_events
@@ -161,3 +167,55 @@ def test_a_batch_becomes_one_message_per_event_and_subscription(subscribe, https
     assert not WebhookOutbox.objects.exists()
     ids = {request.headers["webhook-id"] for request, _ in httpserver.log}
     assert len(ids) == 6
+
+
+def test_a_killed_workers_claimed_messages_are_due_again_within_one_lease_not_minutes(subscribe, settings):
+    settings.WEBHOOKS_TIMEOUT_SECONDS = 10
+    subscribe("contact.created")
+    emit_many("contact.created", [{"contact_id": n} for n in range(5)])
+    services.outbox_expand()
+    claimed_at = timezone.now()
+    ids, _ = services._claim(10, claimed_at)  # a worker claims the batch, then is killed before any POST
+
+    assert len(ids) == 5
+    latest = WebhookMessage.objects.aggregate(latest=Max("next_attempt_at"))["latest"]
+    assert latest - claimed_at <= timedelta(seconds=3 * 10 + 10 + 1)
+
+
+def test_a_slow_batch_keeps_the_lease_on_its_untried_messages(subscribe, httpserver, monkeypatch):
+    """Without renewal the third message's lease (3 s from the claim) lapses while the first two are POSTed
+    (1.6 s each), and another worker could take it; renewed before each POST, none lapses."""
+    monkeypatch.setattr(services, "_lease", lambda: timedelta(seconds=3))
+    subscribe("contact.created")
+
+    def slow_receiver(request):
+        time.sleep(1.6)
+        return Response("ok")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(slow_receiver)
+    emit_many("contact.created", [{"contact_id": n} for n in range(3)])
+    lapsed = []
+    deliver = services.message_deliver
+
+    def watched(*, message):
+        lapsed.extend(WebhookMessage.objects.filter(status=MessageStatus.PENDING, next_attempt_at__lte=timezone.now())
+                      .exclude(pk=message.pk).values_list("pk", flat=True))
+        return deliver(message=message)
+
+    monkeypatch.setattr(services, "message_deliver", watched)
+    assert deliver_due() == {"delivered": 3, "retrying": 0, "failed": 0}
+    assert lapsed == []
+
+
+def test_a_message_another_worker_took_after_the_lease_lapsed_is_left_to_it(subscribe):
+    subscribe("contact.created")
+    emit_many("contact.created", [{"contact_id": n} for n in range(3)])
+    services.outbox_expand()
+    ids, held_until = services._claim(10, timezone.now())
+    taken = WebhookMessage.objects.order_by("pk").last()
+    WebhookMessage.objects.filter(pk=taken.pk).update(next_attempt_at=held_until + timedelta(seconds=1))
+
+    held, renewed_until = services._lease_renew(ids, held_until)
+
+    assert held == set(ids) - {taken.pk}
+    assert set(WebhookMessage.objects.filter(next_attempt_at=renewed_until).values_list("pk", flat=True)) == held
