@@ -37,6 +37,7 @@ from automation.choices import (
     TriggerKind,
 )
 from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun
+from automation.selectors import EXIT_STEP
 from automation.services import actions
 from automation.services.person_tasks import tasks_create_for_step
 from automation.services.waits import WAIT_MODES, wait_ends, wait_seconds
@@ -117,18 +118,55 @@ def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None 
 
 
 def _commit(runs: dict, moves: dict, now) -> None:
-    """The step log rows, then the moves: one INSERT per step and outcome, one UPDATE per target
-    step, due time and status (a wait until a weekday: one per time zone)."""
+    """The step log rows and the moves: on PostgreSQL one statement for the whole batch, otherwise one
+    INSERT per step and outcome and one UPDATE per target step, due time and status (a wait until a
+    weekday: one per time zone)."""
+    if connection.vendor == "postgresql":
+        _commit_in_one(runs, moves, now)
+        return
     for (step_id, outcome), ids in runs.items():
         _log(step_id, outcome, ids, now)
     for (target, due, status), ids in moves.items():
         if target is None:
             JourneyEnrolment.objects.filter(pk__in=ids).update(
                 status=EnrolmentStatus.DONE, visit=F("visit") + 1, due_at=None, finished_at=now,
-                exit_reason="exit step")
+                exit_reason=EXIT_STEP)
         else:
             JourneyEnrolment.objects.filter(pk__in=ids).update(step_id=target, visit=F("visit") + 1, due_at=due,
                                                                status=status)
+
+
+def _commit_in_one(runs: dict, moves: dict, now) -> None:
+    """Every claimed enrolment moved by one UPDATE … FROM unnest(arrays), whose RETURNING (the visit as it
+    was) feeds the log's INSERT in the same statement. Arrays, not IN lists or VALUES rows: psycopg binds
+    parameters on the client, and a statement of 1,000 placeholders cost more to build there than the
+    UPDATE cost PostgreSQL (cProfile, bench journeys)."""
+    ran = {enrolment_id: (step_id, outcome) for (step_id, outcome), ids in runs.items() for enrolment_id in ids}
+    ids, targets, dues, statuses, steps, outcomes = [], [], [], [], [], []
+    for (target, due, status), moved in moves.items():
+        for enrolment_id in moved:
+            ids.append(enrolment_id)
+            targets.append(target)
+            dues.append(None if target is None else due)
+            statuses.append(EnrolmentStatus.DONE.value if target is None else str(status))
+            step_id, outcome = ran[enrolment_id]
+            steps.append(step_id)
+            outcomes.append(outcome)
+    enrolments = connection.ops.quote_name(JourneyEnrolment._meta.db_table)
+    log = connection.ops.quote_name(JourneyStepRun._meta.db_table)
+    with connection.cursor() as cursor:
+        # Quoted table names; every value is a parameter.
+        cursor.execute(
+            f"WITH move AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::text[], "  # noqa: S608
+            "%s::bigint[], %s::text[]) AS m (id, target, due, status, ran_step, outcome)), "
+            f"moved AS (UPDATE {enrolments} e SET step_id = COALESCE(move.target, e.step_id), "
+            "visit = e.visit + 1, due_at = move.due, status = move.status, "
+            "finished_at = CASE WHEN move.target IS NULL THEN %s ELSE e.finished_at END, "
+            "exit_reason = CASE WHEN move.target IS NULL THEN %s ELSE e.exit_reason END "
+            "FROM move WHERE e.id = move.id RETURNING e.id, e.visit - 1 AS visit, move.ran_step, move.outcome) "
+            f"INSERT INTO {log} (enrolment_id, step_id, visit, outcome, ran_at) "
+            "SELECT id, ran_step, visit, outcome, %s FROM moved",
+            [ids, targets, dues, statuses, steps, outcomes, now, EXIT_STEP, now])
 
 
 def _log(step_id: int, outcome: str, enrolment_ids: list[int], now) -> None:

@@ -19,8 +19,9 @@
 
 from datetime import date, timedelta
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from automation.choices import (
@@ -44,19 +45,36 @@ EVENT_MARGIN = timedelta(seconds=5)
 @transaction.atomic
 def journey_segment_entries(*, journey: Journey, segment: Segment, first_look: bool = False) -> int:
     """Enrol who joined the segment since the last look; returns how many were enrolled. The first look
-    (at activation) only remembers the members."""
+    (at activation) only remembers the members.
+
+    Set-based throughout: those who left are forgotten by one DELETE, those who joined are enrolled by
+    one INSERT … SELECT (journey_enrol, under the re-entry rule) and remembered by another, so the
+    database does the work whatever the segment's size: a Python object per member took 14-37 s at
+    100,000 (bench journeys)."""
     members = segment_queryset(segment).order_by().values("pk")
     remembered = JourneySegmentMember.objects.filter(journey=journey, segment=segment)
-    remembered.exclude(contact_id__in=members).delete()
+    remembered.exclude(contact_id__in=members).delete()  # one DELETE: nothing hangs on a member row
     joined = Contact.objects.filter(pk__in=members).exclude(pk__in=remembered.values("contact_id"))
     enrolled = 0
     if not first_look:
         enrolled = journey_enrol(journey=journey, contacts=joined, source=f"segment:{segment.pk}")
-    JourneySegmentMember.objects.bulk_create(
-        (JourneySegmentMember(journey=journey, segment=segment, contact_id=pk)
-         for pk in joined.values_list("pk", flat=True).iterator(chunk_size=5000)),
-        batch_size=5000, ignore_conflicts=True)
+    _remember(journey, segment, joined)
     return enrolled
+
+
+def _remember(journey: Journey, segment: Segment, joined) -> None:
+    """Remember who joined, in one INSERT … SELECT (two looks racing remember a contact once)."""
+    try:
+        select_sql, params = joined.order_by().annotate(member_id=F("pk")).values("member_id").query.sql_with_params()
+    except EmptyResultSet:
+        return
+    table = connection.ops.quote_name(JourneySegmentMember._meta.db_table)
+    with connection.cursor() as cursor:
+        # A quoted table name and Django's own compiled subquery; every value is a parameter.
+        cursor.execute(
+            f"INSERT INTO {table} (journey_id, segment_id, contact_id) "  # noqa: S608
+            f"SELECT %s, %s, joined.member_id FROM ({select_sql}) joined WHERE 1 = 1 ON CONFLICT DO NOTHING",
+            [journey.pk, segment.pk, *params])
 
 
 def _moved_contacts(trigger: dict, since, until):

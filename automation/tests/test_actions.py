@@ -136,9 +136,9 @@ def test_a_batch_rolled_back_queues_no_webhook(httpserver, monkeypatch):
     journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
 
     def crash(*args):
-        raise RuntimeError("worker died while logging")
+        raise RuntimeError("worker died while logging the steps and moving on")
 
-    monkeypatch.setattr(runner, "_log", crash)
+    monkeypatch.setattr(runner, "_commit", crash)
     with pytest.raises(RuntimeError):
         journeys_run_due()
     assert not WebhookMessage.objects.exists()

@@ -4,7 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from automation.choices import EnrolmentStatus, ReEntry
@@ -170,3 +172,44 @@ def test_unsubscribed_and_converted_exit_and_the_goal_finishes():
     assert journey_exits_apply(journey=trip) == {"unsubscribed": 1, "converted": 1, "goal": 1}
     reasons = dict(JourneyEnrolment.objects.values_list("contact_id", "exit_reason"))
     assert reasons == {gone.pk: "unsubscribed", bought.pk: "converted", tagged.pk: "goal reached", stays.pk: ""}
+
+
+@pytest.mark.parametrize(("rule", "rejoined"), [
+    (ReEntry.ONCE_EVER, 0), (ReEntry.ONCE_AT_A_TIME, 60), (ReEntry.EVERY_TIME, 150)])
+def test_a_whole_segment_joining_leaving_and_joining_again_follows_the_reentry_rule(rule, rejoined):
+    """Set level: 150 members join at once; 60 of them finish; all leave; all join again. Only the rule
+    decides who enters again (those still on the journey are on it once at a time)."""
+    segment = SegmentFactory(rules=LYON)
+    trip = journey(steps=WAITING, reentry=rule, entry_triggers=[{"kind": "segment_entered", "segment_id": segment.pk}])
+    Contact.objects.bulk_create([Contact(email=f"j{n}@example.org", domain="example.org", city="Lyon")
+                                 for n in range(150)])
+    ContactFactory(city="Oslo")
+    assert journeys_triggers_apply()["enrolled"] == 150
+    assert journeys_triggers_apply()["enrolled"] == 0
+    finished = JourneyEnrolment.objects.filter(journey=trip).order_by("contact_id")[:60].values_list("pk", flat=True)
+    JourneyEnrolment.objects.filter(pk__in=list(finished)).update(status=EnrolmentStatus.DONE, due_at=None)
+    Contact.objects.filter(city="Lyon").update(city="Paris")
+    assert journeys_triggers_apply()["enrolled"] == 0
+    Contact.objects.filter(city="Paris").update(city="Lyon")
+
+    assert journeys_triggers_apply()["enrolled"] == rejoined
+    assert journeys_triggers_apply()["enrolled"] == 0
+    per_contact = JourneyEnrolment.objects.filter(journey=trip).values("contact_id").annotate(n=Count("id"))
+    assert sorted({row["n"] for row in per_contact}) == ([1] if rejoined == 0 else [1, 2] if rejoined < 150 else [2])
+    assert sum(row["n"] for row in per_contact) == 150 + rejoined
+
+
+def test_segment_entries_take_the_same_statements_for_ten_members_as_for_three_hundred():
+    """No statement per member: the look's queries do not grow with the segment."""
+    def look_at(count: int) -> int:
+        segment = SegmentFactory(rules={"op": "and", "rules": [
+            {"field": "city", "operator": "eq", "value": f"Town {count}"}]})
+        journey(name=f"Join {count}", entry_triggers=[{"kind": "segment_entered", "segment_id": segment.pk}])
+        Contact.objects.bulk_create([Contact(email=f"t{count}-{n}@example.org", domain="example.org",
+                                             city=f"Town {count}") for n in range(count)])
+        with CaptureQueriesContext(connection) as queries:
+            assert journeys_triggers_apply()["enrolled"] == count
+        Journey.objects.filter(name=f"Join {count}").update(status="paused")
+        return len(queries)
+
+    assert look_at(10) == look_at(300)

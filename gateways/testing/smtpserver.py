@@ -48,6 +48,10 @@ class SmtpTestServer:
     # recipients whose message is accepted but whose connection is cut before the reply is sent
     drop_after_data_for: set[str] = field(default_factory=set)
     accept_reply: str = "250 2.0.0 Ok: queued"
+    # True: every message's DATA waits (the sender blocked mid-message, as behind a stalled provider)
+    # until set back to False; `held` counts the messages waiting.
+    hold: bool = False
+    held: int = 0
     credentials: tuple[str, str] | None = None  # require AUTH with this username and password
     tls_context: ssl.SSLContext | None = None
     implicit_tls: bool = False  # TLS from the first byte (port 465 style) instead of STARTTLS
@@ -102,6 +106,13 @@ class SmtpTestServer:
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hold:
+            with self._lock:
+                self.held += 1
+            while self.hold:
+                await asyncio.sleep(0.05)
+            with self._lock:
+                self.held -= 1
         with self._lock:
             self.data_commands += 1
             count = self.data_commands
