@@ -1,7 +1,8 @@
 """The endpoints the embedded subscription script calls, from the marketing site's own origin.
 
 They hold no session and set no cookie: a subscription is what the browser gives once the person allowed
-notifications, so any origin may post one (CORS allows it), and bad input gets a 400 that says why.
+notifications, so any origin may post one (CORS allows it), and bad input gets a 400 that says why. Too
+many posts from one address or for one browser get a 429 with Retry-After.
 """
 
 import json
@@ -12,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from aicmo_site.errors import DomainError
+from aicmo_site.net import client_ip
 from crm.services.push import push_subscription_remove, push_subscription_save
 
 
@@ -19,6 +21,7 @@ def _cors(response: HttpResponse) -> HttpResponse:
     response["Access-Control-Allow-Origin"] = "*"
     response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
     response["Access-Control-Allow-Headers"] = "Content-Type"
+    response["Access-Control-Expose-Headers"] = "Retry-After"  # not CORS-safelisted: the script may read it
     return response
 
 
@@ -43,9 +46,14 @@ def push_subscribe(request):
     try:
         subscription = push_subscription_save(
             endpoint=body["endpoint"], p256dh=str(keys.get("p256dh") or ""), auth=str(keys.get("auth") or ""),
-            contact_token=str(body.get("contact") or ""), user_agent=request.headers.get("User-Agent", ""))
+            contact_token=str(body.get("contact") or ""), user_agent=request.headers.get("User-Agent", ""),
+            ip=client_ip(request))
     except DomainError as error:
-        return _cors(JsonResponse({"code": error.code, "message": error.message}, status=400))
+        response = JsonResponse({"code": error.code, "message": error.message, "extra": error.extra},
+                                status=error.status_code)
+        if "wait_seconds" in error.extra:
+            response["Retry-After"] = str(error.extra["wait_seconds"])
+        return _cors(response)
     return _cors(JsonResponse({"id": subscription.pk, "contact": subscription.contact_id is not None}, status=201))
 
 

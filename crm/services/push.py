@@ -8,7 +8,9 @@ from django.core import signing
 from django.db import transaction
 
 from aicmo_site.errors import DomainError
+from crm import conf
 from crm.models import Contact, PushSubscription
+from crm.rate_limits import over_hourly_limit, seconds_to_next_window
 
 TOKEN_SALT = "crm.push.contact"
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+=*$")
@@ -30,10 +32,23 @@ def _contact_from(token: str) -> Contact | None:
     return Contact.objects.filter(pk=contact_id, erased_at__isnull=True).first()
 
 
+def _too_many(what: str) -> DomainError:
+    wait = seconds_to_next_window()
+    return DomainError(f"Too many subscriptions from {what} in an hour; try again in {wait // 60 + 1} minutes.",
+                       code="rate_limited", extra={"wait_seconds": wait}, status=429)
+
+
 @transaction.atomic
 def push_subscription_save(*, endpoint: str, p256dh: str, auth: str, contact_token: str = "",
-                           user_agent: str = "") -> PushSubscription:
-    """Store (or refresh) a browser's subscription; the same endpoint twice is one subscription."""
+                           user_agent: str = "", ip: str = "") -> PushSubscription:
+    """Store (or refresh) a browser's subscription; the same endpoint twice is one subscription.
+
+    The endpoint is public and takes no session, so each address and each endpoint may post only so many
+    times an hour (429): a script cannot fill the table, nor keep re-tying one browser to contacts."""
+    if ip and over_hourly_limit("push", "ip", ip, conf.push_subscribe_rate_per_ip()):
+        raise _too_many("this address")
+    if over_hourly_limit("push", "endpoint", endpoint, conf.push_subscribe_rate_per_endpoint()):
+        raise _too_many("this browser")
     for name, value in (("p256dh", p256dh), ("auth", auth)):
         if not value or not _B64URL.match(value):
             raise DomainError(f"The subscription's {name} key is missing or not base64url.",
