@@ -82,6 +82,12 @@ def push_subscribe_rate_per_endpoint() -> int:
                    env_int("CRM_PUSH_SUBSCRIBE_RATE_PER_ENDPOINT", 5, minimum=1))
 
 
+def push_link_max_age_days() -> int:
+    """Days a contact's push link (from an email) ties a browser to them; an older link still lets the
+    person subscribe, but anonymously."""
+    return getattr(settings, "CRM_PUSH_LINK_MAX_AGE_DAYS", env_int("CRM_PUSH_LINK_MAX_AGE_DAYS", 30, minimum=1))
+
+
 def form_token_max_age() -> int:
     """Seconds a rendered form stays usable; an older one asks to reload the page."""
     return getattr(settings, "CRM_FORM_TOKEN_MAX_AGE", env_int("CRM_FORM_TOKEN_MAX_AGE", 86400, minimum=60))

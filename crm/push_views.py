@@ -9,12 +9,15 @@ import json
 
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from aicmo_site.errors import DomainError
 from aicmo_site.net import client_ip
-from crm.services.push import push_subscription_remove, push_subscription_save
+from crm.services.push import push_contact_from_token, push_subscription_remove, push_subscription_save
+from gateways import services as gateways
 
 
 def _cors(response: HttpResponse) -> HttpResponse:
@@ -65,6 +68,22 @@ def push_unsubscribe(request):
     body = _body(request) or {}
     removed = push_subscription_remove(endpoint=str(body.get("endpoint") or ""))
     return _cors(JsonResponse({"removed": removed}))
+
+
+def push_allow(request, token: str):
+    """Where a contact's link from an email lands: one button that asks this browser for notifications
+    and posts its subscription with the contact's signed token, so it is theirs. An expired or altered
+    link still offers notifications, without tying them to anyone."""
+    try:
+        contact = push_contact_from_token(token)
+    except DomainError as error:
+        contact, problem = None, error
+    else:
+        problem = None
+    return render(request, "crm/public/push_allow.html", {
+        "token": token if contact is not None else "", "problem": problem,
+        "vapid_key": gateways.vapid_public_key(), "subscribe_url": reverse("crm:push-subscribe"),
+        "worker_url": reverse("push-service-worker")}, status=200 if problem is None else 410)
 
 
 def push_service_worker(request):
