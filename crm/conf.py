@@ -69,6 +69,25 @@ def form_rate_per_ip() -> int:
     return getattr(settings, "CRM_FORM_RATE_PER_IP", env_int("CRM_FORM_RATE_PER_IP", 30, minimum=1))
 
 
+def push_subscribe_rate_per_ip() -> int:
+    """Browser push subscriptions one IP address may post per hour (a click each; an office shares one)."""
+    return getattr(settings, "CRM_PUSH_SUBSCRIBE_RATE_PER_IP",
+                   env_int("CRM_PUSH_SUBSCRIBE_RATE_PER_IP", 30, minimum=1))
+
+
+def push_subscribe_rate_per_endpoint() -> int:
+    """Times one browser's subscription (its endpoint) may be posted per hour: a person re-allowing
+    notifications a few times, not a script cycling contact tokens through it."""
+    return getattr(settings, "CRM_PUSH_SUBSCRIBE_RATE_PER_ENDPOINT",
+                   env_int("CRM_PUSH_SUBSCRIBE_RATE_PER_ENDPOINT", 5, minimum=1))
+
+
+def push_link_max_age_days() -> int:
+    """Days a contact's push link (from an email) ties a browser to them; an older link still lets the
+    person subscribe, but anonymously."""
+    return getattr(settings, "CRM_PUSH_LINK_MAX_AGE_DAYS", env_int("CRM_PUSH_LINK_MAX_AGE_DAYS", 30, minimum=1))
+
+
 def form_token_max_age() -> int:
     """Seconds a rendered form stays usable; an older one asks to reload the page."""
     return getattr(settings, "CRM_FORM_TOKEN_MAX_AGE", env_int("CRM_FORM_TOKEN_MAX_AGE", 86400, minimum=60))

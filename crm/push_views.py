@@ -1,24 +1,30 @@
 """The endpoints the embedded subscription script calls, from the marketing site's own origin.
 
 They hold no session and set no cookie: a subscription is what the browser gives once the person allowed
-notifications, so any origin may post one (CORS allows it), and bad input gets a 400 that says why.
+notifications, so any origin may post one (CORS allows it), and bad input gets a 400 that says why. Too
+many posts from one address or for one browser get a 429 with Retry-After.
 """
 
 import json
 
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from aicmo_site.errors import DomainError
-from crm.services.push import push_subscription_remove, push_subscription_save
+from aicmo_site.net import client_ip
+from crm.services.push import push_contact_from_token, push_subscription_remove, push_subscription_save
+from gateways import services as gateways
 
 
 def _cors(response: HttpResponse) -> HttpResponse:
     response["Access-Control-Allow-Origin"] = "*"
     response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
     response["Access-Control-Allow-Headers"] = "Content-Type"
+    response["Access-Control-Expose-Headers"] = "Retry-After"  # not CORS-safelisted: the script may read it
     return response
 
 
@@ -43,9 +49,14 @@ def push_subscribe(request):
     try:
         subscription = push_subscription_save(
             endpoint=body["endpoint"], p256dh=str(keys.get("p256dh") or ""), auth=str(keys.get("auth") or ""),
-            contact_token=str(body.get("contact") or ""), user_agent=request.headers.get("User-Agent", ""))
+            contact_token=str(body.get("contact") or ""), user_agent=request.headers.get("User-Agent", ""),
+            ip=client_ip(request))
     except DomainError as error:
-        return _cors(JsonResponse({"code": error.code, "message": error.message}, status=400))
+        response = JsonResponse({"code": error.code, "message": error.message, "extra": error.extra},
+                                status=error.status_code)
+        if "wait_seconds" in error.extra:
+            response["Retry-After"] = str(error.extra["wait_seconds"])
+        return _cors(response)
     return _cors(JsonResponse({"id": subscription.pk, "contact": subscription.contact_id is not None}, status=201))
 
 
@@ -57,6 +68,22 @@ def push_unsubscribe(request):
     body = _body(request) or {}
     removed = push_subscription_remove(endpoint=str(body.get("endpoint") or ""))
     return _cors(JsonResponse({"removed": removed}))
+
+
+def push_allow(request, token: str):
+    """Where a contact's link from an email lands: one button that asks this browser for notifications
+    and posts its subscription with the contact's signed token, so it is theirs. An expired or altered
+    link still offers notifications, without tying them to anyone."""
+    try:
+        contact = push_contact_from_token(token)
+    except DomainError as error:
+        contact, problem = None, error
+    else:
+        problem = None
+    return render(request, "crm/public/push_allow.html", {
+        "token": token if contact is not None else "", "problem": problem,
+        "vapid_key": gateways.vapid_public_key(), "subscribe_url": reverse("crm:push-subscribe"),
+        "worker_url": reverse("push-service-worker")}, status=200 if problem is None else 410)
 
 
 def push_service_worker(request):

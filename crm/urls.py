@@ -44,5 +44,6 @@ urlpatterns = [
     path("sms/inbound/", sms_views.sms_inbound, name="sms-inbound"),
     path("push/subscriptions/", push_views.push_subscribe, name="push-subscribe"),
     path("push/unsubscribe/", push_views.push_unsubscribe, name="push-unsubscribe"),
+    path("push/allow/<str:token>/", push_views.push_allow, name="push-allow"),
     *data_urls.urlpatterns,
 ]

@@ -32,6 +32,8 @@ class PublishingConfig(AppConfig):
         from gateways.readiness import register_use
         from publishing.email.selectors import sends_needing_a_provider
         from publishing.selectors import jobs_needing_a_provider
+        from publishing.sms.selectors import sms_sends_needing_a_provider
 
         register_use(Capability.EMAIL_SENDING, sends_needing_a_provider)
         register_use(Capability.CHANNEL_POSTING, jobs_needing_a_provider)
+        register_use(Capability.SMS_SENDING, sms_sends_needing_a_provider)

@@ -251,6 +251,9 @@ SPECTACULAR_SETTINGS = {
         "BreakerStateEnum": "gateways.models.BreakerState",
         "HealthStatusEnum": "gateways.models.HealthStatus",
         "ChannelKindEnum": "publishing.formatters.kind_choices",
+        "ChannelSendStatusEnum": "publishing.channel_sends.ChannelSendStatus",
+        "SmsDeliveryStatusEnum": "publishing.sms.choices.SmsDeliveryStatus",
+        "PushDeliveryStatusEnum": "publishing.push.choices.PushDeliveryStatus",
     },
 }
 

@@ -123,15 +123,28 @@ def test_overview_query_count_does_not_grow_with_the_data(client, make_user, dja
     author = make_user("writer", role="Marketer")
     client.force_login(make_user("ada", role="Approver"))
     _busy_installation(author)
+    _sms_sends_under_way(1)
     client.get("/")
     with django_assert_num_queries(QUERIES):
         client.get("/")
     _busy_installation(author, extra=3, first=1)
+    _sms_sends_under_way(3, first=1)
     with django_assert_num_queries(QUERIES):
         client.get("/")
 
 
-QUERIES = 29  # 22 for the overview and 7 for stuck work, one per kind of work (aicmo_site.stuck)
+def _sms_sends_under_way(count: int, first: int = 0) -> None:
+    """SMS sends are work that needs an SMS provider: the overview's provider summary names them."""
+    from publishing.sms.models import SmsSend
+    from publishing.tests.factories import CampaignFactory
+
+    for n in range(first, first + count):
+        SmsSend.objects.create(campaign=CampaignFactory(name=f"Texts {n}"), body="Hi", status="sending")
+
+
+# 23 for the overview (one per kind of work that needs a provider: email and SMS sends, posting jobs,
+# enrichment runs twice) and 7 for stuck work, one per kind of work (aicmo_site.stuck)
+QUERIES = 30
 
 
 def test_someone_without_a_role_sees_no_work_and_no_checklist(client, make_user):

@@ -6,7 +6,6 @@ Django's CSRF cookie, which a page on another site cannot read; a honeypot field
 catches look sent to the bot but store nothing; and an hourly limit per address and per IP address.
 """
 
-import hashlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -31,6 +29,7 @@ from crm.choices import ConsentStatus, EventKind, LifecycleStatus, SuppressionKi
 from crm.form_models import STANDARD_FIELDS, FormSubmission, SubscriptionForm
 from crm.imports.validating import erasure_hash
 from crm.models import Contact, ContactList, Suppression, Tag, Topic
+from crm.rate_limits import over_hourly_limit
 from crm.services.contacts import (
     contact_create,
     contact_transition_if_allowed,
@@ -180,14 +179,7 @@ def origin_allowed(form: SubscriptionForm, origin: str, *, own_origins: Iterable
 
 
 def _over_limit(kind: str, value: str, limit: int) -> bool:
-    """A fixed hourly window per value in the cache, shared by every process when the cache is Redis."""
-    key = f"crm:form-rate:{kind}:{int(time.time() // 3600)}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # the key expired between add and incr: this is the window's first sending
-        cache.set(key, 1, timeout=3600)
-        return False
+    return over_hourly_limit("form", kind, value, limit)
 
 
 def _too_many() -> DomainError:

@@ -5,6 +5,7 @@ from the root."""
 import json
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from crm.models import PushSubscription
@@ -16,14 +17,22 @@ URL = reverse("crm:push-subscribe")
 P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def subscription(endpoint="https://fcm.googleapis.com/fcm/send/abc123", **extra) -> dict:
     return {"endpoint": endpoint, "expirationTime": None,
             "keys": {"p256dh": P256DH,
                      "auth": "tBHItJI5svbpez7KI4CCXg"}, **extra}
 
 
-def post(client, body, url=URL):
-    return client.post(url, json.dumps(body), content_type="application/json", HTTP_ORIGIN="https://acme.example")
+def post(client, body, url=URL, ip="203.0.113.7"):
+    return client.post(url, json.dumps(body), content_type="application/json", HTTP_ORIGIN="https://acme.example",
+                       REMOTE_ADDR=ip)
 
 
 def test_a_browser_subscription_is_stored_once_for_its_contact(client):
@@ -79,3 +88,32 @@ def test_the_contact_page_shows_the_browsers_that_allowed_notifications(client, 
                               contact=push_contact_token(contact)))
 
     assert "allowed in 2 browsers" in client.get(url).content.decode()
+
+
+def test_one_browser_posting_too_often_gets_a_clear_429(client, settings):
+    settings.CRM_PUSH_SUBSCRIBE_RATE_PER_ENDPOINT = 2
+    contact = ContactFactory()
+
+    answers = [post(client, subscription(contact=push_contact_token(contact)), ip=f"198.51.100.{n}")
+               for n in range(3)]
+
+    assert [answer.status_code for answer in answers] == [201, 201, 429]
+    limited = answers[2]
+    assert limited.json()["code"] == "rate_limited" and "this browser" in limited.json()["message"]
+    assert 0 < int(limited["Retry-After"]) <= 3600 and limited.json()["extra"]["wait_seconds"] == \
+        int(limited["Retry-After"])
+    assert limited["Access-Control-Allow-Origin"] == "*" and "Retry-After" in limited["Access-Control-Expose-Headers"]
+    other_browser = post(client, subscription(endpoint="https://fcm.googleapis.com/fcm/send/other"))
+    assert other_browser.status_code == 201 and PushSubscription.objects.count() == 2
+
+
+def test_one_address_posting_too_often_gets_a_429_and_others_are_not_held(client, settings):
+    settings.CRM_PUSH_SUBSCRIBE_RATE_PER_IP = 3
+    answers = [post(client, subscription(endpoint=f"https://fcm.googleapis.com/fcm/send/{n}"))
+               for n in range(4)]
+
+    assert [answer.status_code for answer in answers] == [201, 201, 201, 429]
+    assert "this address" in answers[3].json()["message"]
+    assert PushSubscription.objects.count() == 3
+    assert post(client, subscription(endpoint="https://fcm.googleapis.com/fcm/send/9"), ip="192.0.2.1"
+                ).status_code == 201

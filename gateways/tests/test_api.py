@@ -101,8 +101,9 @@ def test_health_endpoint_is_readable_by_every_role_and_shows_advice(api_as, fake
     analyst = api_as("Analyst")
 
     # user and group permissions, every account with its health in one query, and one query per kind
-    # of work that needs a provider (sends, jobs, enrichment runs for enrichment and for verification)
-    with django_assert_num_queries(7):
+    # of work that needs a provider (email sends, SMS sends, jobs, enrichment runs for enrichment and for
+    # verification)
+    with django_assert_num_queries(8):
         response = analyst.get(f"{URL}health/")
 
     assert response.status_code == 200

@@ -1,4 +1,5 @@
 from aicmo_site.api.routers import ApiRouter
+from publishing.api.channel_sends import PushSendViewSet, SmsSendViewSet
 from publishing.api.views import CampaignViewSet, ChannelVersionViewSet, ChannelViewSet, ContentViewSet, JobViewSet
 
 router = ApiRouter()
@@ -8,6 +9,8 @@ router.register("versions", ChannelVersionViewSet, basename="channelversion")
 router.register("channels", ChannelViewSet, basename="channel")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("jobs", JobViewSet, basename="publishingjob")
+router.register("sms-sends", SmsSendViewSet, basename="smssend")
+router.register("push-sends", PushSendViewSet, basename="pushsend")
 
 urlpatterns = router.urls
 urlpatterns += __import__("publishing.email.api.urls", fromlist=["urlpatterns"]).urlpatterns  # email campaigns

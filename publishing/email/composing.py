@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 
 from aicmo_site.installation import installation_identifier
+from crm.services.push import push_allow_url
 from gateways.capabilities import OutgoingEmail
 from publishing.email import conf
 from publishing.email.brand import brand_values
@@ -142,6 +144,13 @@ class Content:
                    *(part for block in self.blocks for part in (block.html, block.text)))
         return any(block.tag_names for block in self.blocks) or any("tags" in source for source in sources)
 
+    @property
+    def uses_push_link(self) -> bool:
+        """Whether a source names `push_allow_url`: the link is signed per message only then."""
+        return any("push_allow_url" in source for source in (
+            self.subject, self.preheader, self.html, self.text,
+            *(part for block in self.blocks for part in (block.html, block.text))))
+
 
 def blocks_of(template_id: int) -> list[DynamicBlockRule]:
     blocks = EmailBlock.objects.filter(template_id=template_id).prefetch_related("tags", "segments", "topics")
@@ -163,9 +172,13 @@ def content_of(template, *, subject_override: str = "", preheader_override: str 
 
 def render_for(content: Content, recipient: Recipient, *, campaign_name: str, delivery_id: int | None) -> RenderedEmail:
     unsubscribe = unsubscribe_url(delivery_id) if delivery_id else f"{conf.public_base_url()}/u/preview"
+    # A preview or test send goes to colleagues: its link must not tie their browser to the contact.
+    push_allow = (push_allow_url(recipient.contact_id) if delivery_id and recipient.contact_id
+                  else conf.public_base_url() + reverse("crm:push-allow", args=["preview"])) \
+        if content.uses_push_link else ""
     return render_email(subject=content.subject, preheader=content.preheader, html=content.html, text=content.text,
                         recipient=recipient, campaign_name=campaign_name, unsubscribe_url=unsubscribe,
-                        blocks=content.blocks, brand=content.brand)
+                        push_allow_url=push_allow, blocks=content.blocks, brand=content.brand)
 
 
 def outgoing_for(*, email_campaign: EmailCampaign, rendered: RenderedEmail, to: str, delivery_id: int,

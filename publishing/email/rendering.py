@@ -12,6 +12,7 @@ call a model method, follow a manager or read a setting. Variables (documented f
     contact.topics                  slugs of the contact's topics of interest
     blocks.<slot>                   the dynamic blocks of that slot chosen for this contact
     campaign.name  unsubscribe_url  view_in_browser_url
+    push_allow_url                  a signed, expiring link that subscribes the contact's browser to push
     brand.*                         the brand kit (publishing.email.brand)
 """
 
@@ -30,7 +31,7 @@ DOCUMENTED_VARIABLES = (
     "contact.first_name", "contact.last_name", "contact.full_name", "contact.email", "contact.job_title",
     "contact.city", "contact.country", "contact.company.name", "contact.company.domain",
     "contact.custom.<field>", "contact.tags", "contact.segments", "contact.topics", "blocks.<slot>", "campaign.name",
-    "unsubscribe_url", "view_in_browser_url", "brand.name", "brand.logo_url", "brand.logo_alt",
+    "unsubscribe_url", "view_in_browser_url", "push_allow_url", "brand.name", "brand.logo_url", "brand.logo_alt",
     "brand.footer_address", "brand.colours.primary", "brand.colours.secondary", "brand.colours.text",
     "brand.colours.background", "brand.fonts.heading", "brand.fonts.body", "brand.social.<network>",
     "brand.social_links",
@@ -154,6 +155,7 @@ class Recipient:
     segment_names: tuple[str, ...] = ()
     topic_ids: frozenset[int] = frozenset()
     topic_slugs: tuple[str, ...] = ()
+    contact_id: int | None = None
 
     @classmethod
     def from_contact(cls, contact, *, tags=(), segment_ids=(), segment_names=(), topics=()) -> Recipient:
@@ -165,7 +167,7 @@ class Recipient:
             company_name=company.name if company else "", company_domain=company.domain if company else "",
             custom=dict(contact.custom_fields or {}), tags=frozenset(tags), segment_ids=frozenset(segment_ids),
             segment_names=tuple(segment_names), topic_ids=frozenset(pk for pk, _slug in topics),
-            topic_slugs=tuple(sorted(slug for _pk, slug in topics)),
+            topic_slugs=tuple(sorted(slug for _pk, slug in topics)), contact_id=contact.pk,
         )
 
 
@@ -196,7 +198,8 @@ def _blocks_for(recipient: Recipient, blocks: list[DynamicBlockRule], context_va
 
 
 def recipient_context(recipient: Recipient, *, campaign_name: str, unsubscribe_url: str,
-                      view_in_browser_url: str = "", brand: dict | TemplateData | None = None) -> dict:
+                      view_in_browser_url: str = "", push_allow_url: str = "",
+                      brand: dict | TemplateData | None = None) -> dict:
     """`brand`: the brand kit's values, best made into TemplateData once per send (composing.content_of)."""
     contact = {
         "first_name": recipient.first_name, "last_name": recipient.last_name,
@@ -209,17 +212,19 @@ def recipient_context(recipient: Recipient, *, campaign_name: str, unsubscribe_u
     }
     return {"contact": TemplateData(contact), "campaign": TemplateData({"name": campaign_name}),
             "unsubscribe_url": unsubscribe_url, "view_in_browser_url": view_in_browser_url,
+            "push_allow_url": push_allow_url,
             "brand": brand if isinstance(brand, TemplateData) else TemplateData(brand or {})}
 
 
 def render_email(*, subject: str, preheader: str, html: str, text: str, recipient: Recipient,
                  campaign_name: str, unsubscribe_url: str, view_in_browser_url: str = "",
-                 blocks: list[DynamicBlockRule] | None = None,
+                 push_allow_url: str = "", blocks: list[DynamicBlockRule] | None = None,
                  brand: dict | TemplateData | None = None) -> RenderedEmail:
     from publishing.email.plaintext import html_to_text
 
     values = recipient_context(recipient, campaign_name=campaign_name, unsubscribe_url=unsubscribe_url,
-                               view_in_browser_url=view_in_browser_url, brand=brand)
+                               view_in_browser_url=view_in_browser_url, push_allow_url=push_allow_url,
+                               brand=brand)
     html_blocks, text_blocks = _blocks_for(recipient, blocks or [], values)
     html_out = compile_template(html).render(Context({**values, "blocks": TemplateData(html_blocks)},
                                                      autoescape=True)) if html else ""

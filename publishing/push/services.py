@@ -13,17 +13,23 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
-from aicmo_site.transitions import Action, Workflow
+from aicmo_site.transitions import Workflow
 from crm.models import PushSubscription
 from crm.selectors import audience_contacts
 from crm.services.push import push_subscription_remove
 from gateways import services as gateways
 from gateways.errors import GatewayError, OutcomeUnknown, ProviderRejected
+from publishing.channel_sends import (
+    channel_deliveries_work,
+    channel_send_cancel,
+    channel_send_complete_if_done,
+    channel_send_wake,
+    channel_send_workflow,
+)
+from publishing.push import conf
 from publishing.push.choices import (
     PUSH_DELIVERY_TERMINAL,
     PUSH_DELIVERY_TRANSITIONS,
-    PUSH_SEND_TERMINAL,
-    PUSH_SEND_TRANSITIONS,
     PushDeliveryStatus,
     PushSendStatus,
 )
@@ -32,13 +38,7 @@ from publishing.services import campaign_create
 
 RETRY_SECONDS = 300
 _CHANGE = "publishing.change_pushsend"
-PUSH_SEND_WORKFLOW = Workflow(
-    model=PushSend, transitions=PUSH_SEND_TRANSITIONS, terminal=PUSH_SEND_TERMINAL, noun="push send",
-    actions=[
-        Action("send", "Send now", to=PushSendStatus.SENDING, permission=_CHANGE, sources={PushSendStatus.DRAFT}),
-        Action("cancel", "Cancel", to=PushSendStatus.CANCELED, permission=_CHANGE),
-    ],
-)
+PUSH_SEND_WORKFLOW = channel_send_workflow(PushSend, noun="push send", permission=_CHANGE)
 PUSH_DELIVERY_WORKFLOW = Workflow(model=PushDelivery, transitions=PUSH_DELIVERY_TRANSITIONS,
                                   terminal=PUSH_DELIVERY_TERMINAL, noun="push delivery")
 
@@ -85,20 +85,13 @@ def push_send_start(*, send: PushSend, by=None) -> PushSend:
 
 
 def push_send_wake(send_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("publishing.push.tasks.push_send_work_task", send_id, task_name=f"push-send-{send_id}")
+    channel_send_wake("publishing.push.tasks.push_send_work_task", send_id, channel="push")
 
 
 @transaction.atomic
 def push_send_cancel(*, send: PushSend, by=None) -> PushSend:
-    if by is not None:
-        PUSH_SEND_WORKFLOW.check_action(send, "cancel", by)
-    send = PUSH_SEND_WORKFLOW.transition(send, PushSendStatus.CANCELED, by=by,
-                                         fields={"finished_at": timezone.now()})
-    PUSH_DELIVERY_WORKFLOW.bulk_transition(send.deliveries.all(), PushDeliveryStatus.CANCELED,
-                                           sources=[PushDeliveryStatus.QUEUED], by=by)
-    return send
+    return channel_send_cancel(send=send, workflow=PUSH_SEND_WORKFLOW, delivery_workflow=PUSH_DELIVERY_WORKFLOW,
+                               by=by)
 
 
 @dataclass
@@ -108,72 +101,59 @@ class PushReport:
     failed: int = 0
     unknown: int = 0
     skipped: int = 0
+    deferred: int = 0
     stopped_because: str = ""
 
 
-def _claim_next(send: PushSend, report: PushReport) -> PushDelivery | None:
-    while True:
-        with transaction.atomic():
-            delivery = (PushDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-                        .select_related("subscription")
-                        .filter(send=send, status=PushDeliveryStatus.QUEUED, send__status=PushSendStatus.SENDING)
-                        .exclude(next_attempt_at__gt=timezone.now()).order_by("id").first())
-            if delivery is None:
-                return None
-            if delivery.subscription is None:  # withdrawn or erased since the start
-                PUSH_DELIVERY_WORKFLOW.transition(delivery, PushDeliveryStatus.SKIPPED, locked=True,
-                                                  fields={"error": "The browser's subscription was withdrawn"})
-                report.skipped += 1
-                continue
-            return PUSH_DELIVERY_WORKFLOW.transition(delivery, PushDeliveryStatus.SENDING, locked=True,
-                                                     fields={"attempts": delivery.attempts + 1})
+def _still_subscribed(delivery: PushDelivery) -> str:
+    return "" if delivery.subscription_id is not None else "The browser's subscription was withdrawn"
 
 
 def _move(delivery: PushDelivery, to: str, **fields) -> None:
     PUSH_DELIVERY_WORKFLOW.transition(delivery, to, fields=fields)
 
 
+def _request(delivery: PushDelivery, message: dict) -> None:
+    subscription = delivery.subscription
+    gateways.push_send(gateways.PushTarget(endpoint=subscription.endpoint, p256dh=subscription.p256dh,
+                                           auth=subscription.auth), message)
+
+
+def _record(delivery: PushDelivery, outcome, report: PushReport) -> bool:
+    if isinstance(outcome, OutcomeUnknown):
+        _move(delivery, PushDeliveryStatus.OUTCOME_UNKNOWN, error=str(outcome))
+        report.unknown += 1
+    elif isinstance(outcome, ProviderRejected):
+        if outcome.details.get("gone"):
+            push_subscription_remove(endpoint=delivery.subscription.endpoint)
+            _move(delivery, PushDeliveryStatus.EXPIRED, error=str(outcome))
+            report.expired += 1
+        else:
+            _move(delivery, PushDeliveryStatus.FAILED, error=str(outcome))
+            report.failed += 1
+    elif isinstance(outcome, GatewayError):
+        # The push service could not take it: nothing was shown; it waits and goes again.
+        wait = timedelta(seconds=outcome.retry_after or RETRY_SECONDS)
+        _move(delivery, PushDeliveryStatus.QUEUED, error=str(outcome), next_attempt_at=timezone.now() + wait)
+    else:
+        _move(delivery, PushDeliveryStatus.ACCEPTED, error="")
+        report.accepted += 1
+    return True
+
+
 def push_send_work(*, send_id: int) -> PushReport:
     report = PushReport()
     send = PushSend.objects.get(pk=send_id)
     message = {"title": send.title, "body": send.body, "url": send.url}
-    while True:
-        delivery = _claim_next(send, report)
-        if delivery is None:
-            break
-        subscription = delivery.subscription
-        target = gateways.PushTarget(endpoint=subscription.endpoint, p256dh=subscription.p256dh,
-                                     auth=subscription.auth)
-        try:
-            gateways.push_send(target, message)
-        except OutcomeUnknown as exc:
-            _move(delivery, PushDeliveryStatus.OUTCOME_UNKNOWN, error=str(exc))
-            report.unknown += 1
-        except ProviderRejected as exc:
-            if exc.details.get("gone"):
-                push_subscription_remove(endpoint=subscription.endpoint)
-                _move(delivery, PushDeliveryStatus.EXPIRED, error=str(exc))
-                report.expired += 1
-            else:
-                _move(delivery, PushDeliveryStatus.FAILED, error=str(exc))
-                report.failed += 1
-        except GatewayError as exc:
-            # The push service could not take it: nothing was shown; it waits and goes again.
-            wait = timedelta(seconds=exc.retry_after or RETRY_SECONDS)
-            _move(delivery, PushDeliveryStatus.QUEUED, error=str(exc), next_attempt_at=timezone.now() + wait)
-        else:
-            _move(delivery, PushDeliveryStatus.ACCEPTED, error="")
-            report.accepted += 1
+    channel_deliveries_work(
+        due=PushDelivery.objects.filter(send=send, status=PushDeliveryStatus.QUEUED,
+                                        send__status=PushSendStatus.SENDING).select_related("subscription"),
+        workflow=PUSH_DELIVERY_WORKFLOW, quiet_hours=conf.quiet_hours(), counts=report,
+        skip_reason=_still_subscribed, request=lambda delivery: _request(delivery, message),
+        record=lambda delivery, outcome: _record(delivery, outcome, report))
     push_send_complete_if_done(send_id=send_id)
     return report
 
 
 def push_send_complete_if_done(*, send_id: int) -> bool:
-    with transaction.atomic():
-        send = PushSend.objects.select_for_update().get(pk=send_id)
-        if send.status != PushSendStatus.SENDING or send.deliveries.filter(
-                status__in=[PushDeliveryStatus.QUEUED, PushDeliveryStatus.SENDING]).exists():
-            return False
-        PUSH_SEND_WORKFLOW.transition(send, PushSendStatus.COMPLETED, locked=True,
-                                      fields={"finished_at": timezone.now()})
-    return True
+    return channel_send_complete_if_done(model=PushSend, workflow=PUSH_SEND_WORKFLOW, send_id=send_id)

@@ -1,58 +1,43 @@
 """Text-message sends: the SMS of a campaign and its frozen deliveries, one per contact."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from publishing.sms.choices import SmsDeliveryStatus, SmsSendStatus
+from publishing.channel_sends import ChannelDelivery, ChannelSend
+from publishing.sms.choices import SmsDeliveryStatus
 
 __all__ = ["SmsDelivery", "SmsSend"]
 
 
-class SmsSend(models.Model):
+class SmsSend(ChannelSend):
     campaign = models.OneToOneField("publishing.Campaign", on_delete=models.CASCADE, related_name="sms")
     body = models.TextField(help_text="The message as sent to everyone; its segments are counted in the editor")
-    status = models.CharField(max_length=12, choices=SmsSendStatus.choices, default=SmsSendStatus.DRAFT,
-                              editable=False, db_index=True)
     audience_size = models.PositiveIntegerField(default=0, editable=False,
                                                 help_text="Deliveries frozen at send: contacts who opted in")
     left_out = models.PositiveIntegerField(default=0, editable=False,
                                            help_text="Picked but not texted: no consent or no international number")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+", editable=False)
-    started_at = models.DateTimeField(null=True, blank=True, editable=False)
-    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(ChannelSend.Meta):
         verbose_name = "SMS send"
 
     def __str__(self) -> str:
         return f"SMS of {self.campaign}"
 
 
-class SmsDelivery(models.Model):
+class SmsDelivery(ChannelDelivery):
     send = models.ForeignKey(SmsSend, on_delete=models.CASCADE, related_name="deliveries")
-    contact = models.ForeignKey("crm.Contact", null=True, on_delete=models.SET_NULL, related_name="+")
     to = models.CharField(max_length=16, help_text="E.164, frozen at send")
     status = models.CharField(max_length=16, choices=SmsDeliveryStatus.choices, default=SmsDeliveryStatus.QUEUED,
                               editable=False)
-    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     first_attempt_at = models.DateTimeField(null=True, blank=True, editable=False,
                                             help_text="When the first request that may have made it began")
-    next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False,
-                                           help_text="Waiting until then: quiet hours or a provider's outage")
     message_id = models.CharField(max_length=64, blank=True, editable=False, help_text="The provider's message id")
     provider = models.CharField(max_length=100, blank=True, editable=False, help_text="The account that took it")
     provider_status = models.CharField(max_length=20, blank=True, editable=False)
     segments = models.PositiveSmallIntegerField(default=0, editable=False)
-    error = models.TextField(blank=True, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(ChannelDelivery.Meta):
         verbose_name = "SMS delivery"
         verbose_name_plural = "SMS deliveries"
         constraints = [

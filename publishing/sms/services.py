@@ -26,28 +26,26 @@ from gateways import services as gateways
 from gateways.capabilities import Capability, OutgoingSms
 from gateways.errors import GatewayError, OutcomeUnknown, ProviderRejected
 from gateways.readiness import Readiness, capability_readiness
+from publishing.channel_sends import (
+    channel_deliveries_work,
+    channel_send_cancel,
+    channel_send_complete_if_done,
+    channel_send_wake,
+    channel_send_workflow,
+)
 from publishing.services import campaign_create
 from publishing.sms import conf
 from publishing.sms.choices import (
     SMS_DELIVERY_TERMINAL,
     SMS_DELIVERY_TRANSITIONS,
-    SMS_SEND_TERMINAL,
-    SMS_SEND_TRANSITIONS,
     SmsDeliveryStatus,
     SmsSendStatus,
 )
 from publishing.sms.models import SmsDelivery, SmsSend
-from publishing.sms.quiet_hours import quiet_until
 from publishing.sms.segments import sms_length
 
 _CHANGE = "publishing.change_smssend"
-SMS_SEND_WORKFLOW = Workflow(
-    model=SmsSend, transitions=SMS_SEND_TRANSITIONS, terminal=SMS_SEND_TERMINAL, noun="SMS send",
-    actions=[
-        Action("send", "Send now", to=SmsSendStatus.SENDING, permission=_CHANGE, sources={SmsSendStatus.DRAFT}),
-        Action("cancel", "Cancel", to=SmsSendStatus.CANCELED, permission=_CHANGE),
-    ],
-)
+SMS_SEND_WORKFLOW = channel_send_workflow(SmsSend, noun="SMS send", permission=_CHANGE)
 
 
 SMS_DELIVERY_WORKFLOW = Workflow(
@@ -130,20 +128,12 @@ def sms_send_start(*, send: SmsSend, by=None) -> SmsSend:
 
 
 def sms_send_wake(send_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("publishing.sms.tasks.sms_send_work_task", send_id, task_name=f"sms-send-{send_id}")
+    channel_send_wake("publishing.sms.tasks.sms_send_work_task", send_id, channel="sms")
 
 
 @transaction.atomic
 def sms_send_cancel(*, send: SmsSend, by=None) -> SmsSend:
-    """Stops what has not started; a message already marked sending is left to its worker."""
-    if by is not None:
-        SMS_SEND_WORKFLOW.check_action(send, "cancel", by)
-    send = SMS_SEND_WORKFLOW.transition(send, SmsSendStatus.CANCELED, by=by, fields={"finished_at": timezone.now()})
-    SMS_DELIVERY_WORKFLOW.bulk_transition(send.deliveries.all(), SmsDeliveryStatus.CANCELED,
-                                          sources=[SmsDeliveryStatus.QUEUED], by=by)
-    return send
+    return channel_send_cancel(send=send, workflow=SMS_SEND_WORKFLOW, delivery_workflow=SMS_DELIVERY_WORKFLOW, by=by)
 
 
 def _move(delivery: SmsDelivery, to: str, **fields) -> bool:
@@ -166,31 +156,10 @@ class WorkReport:
     stopped_because: str = ""
 
 
-def _claim_next(send: SmsSend, now, report: WorkReport) -> SmsDelivery | None:
-    """The next due delivery, marked "sending" in its own commit; deferred or skipped ones are dealt with
-    on the way. None when nothing is due."""
-    hours = conf.quiet_hours()
-    while True:
-        with transaction.atomic():
-            delivery = (SmsDelivery.objects.select_for_update(skip_locked=True, of=("self",)).select_related("contact")
-                        .filter(send=send, status=SmsDeliveryStatus.QUEUED, send__status=SmsSendStatus.SENDING)
-                        .exclude(next_attempt_at__gt=now).order_by("id").first())
-            if delivery is None:
-                return None
-            wait = quiet_until(now, delivery.contact.time_zone if delivery.contact else "", hours)
-            if wait is not None:
-                delivery.next_attempt_at = wait
-                delivery.save(update_fields=["next_attempt_at", "updated_at"])
-                report.deferred += 1
-                continue
-            if not SmsConsent.objects.filter(number=delivery.to, consent=SmsConsentStatus.OPTED_IN).exists():
-                SMS_DELIVERY_WORKFLOW.transition(delivery, SmsDeliveryStatus.SKIPPED, locked=True,
-                                                 fields={"error": "SMS consent was withdrawn before sending"})
-                report.skipped += 1
-                continue
-            return SMS_DELIVERY_WORKFLOW.transition(delivery, SmsDeliveryStatus.SENDING, locked=True, fields={
-                "attempts": delivery.attempts + 1, "first_attempt_at": delivery.first_attempt_at or now,
-                "next_attempt_at": None})
+def _still_opted_in(delivery: SmsDelivery) -> str:
+    if SmsConsent.objects.filter(number=delivery.to, consent=SmsConsentStatus.OPTED_IN).exists():
+        return ""
+    return "SMS consent was withdrawn before sending"
 
 
 def _record(delivery: SmsDelivery, outcome, report: WorkReport) -> bool:
@@ -232,33 +201,23 @@ def sms_send_work(*, send_id: int, limit: int | None = None) -> WorkReport:
     report = WorkReport()
     send = SmsSend.objects.get(pk=send_id)
     callback = status_callback_url()
-    sent = 0
-    while limit is None or sent < limit:
-        delivery = _claim_next(send, timezone.now(), report)
-        if delivery is None:
-            report.stopped_because = report.stopped_because or "nothing due"
-            break
-        sent += 1
-        try:
-            outcome = gateways.sms_send(OutgoingSms(to=delivery.to, body=send.body, status_callback=callback))
-        except GatewayError as exc:
-            outcome = exc
-        if not _record(delivery, outcome, report):
-            break
+    made = channel_deliveries_work(
+        due=SmsDelivery.objects.filter(send=send, status=SmsDeliveryStatus.QUEUED, send__status=SmsSendStatus.SENDING),
+        workflow=SMS_DELIVERY_WORKFLOW, quiet_hours=conf.quiet_hours(), counts=report, limit=limit,
+        skip_reason=_still_opted_in,
+        sending_fields=lambda delivery, now: {"first_attempt_at": delivery.first_attempt_at or now},
+        request=lambda delivery: gateways.sms_send(OutgoingSms(to=delivery.to, body=send.body,
+                                                               status_callback=callback)),
+        record=lambda delivery, outcome: _record(delivery, outcome, report))
+    if not report.stopped_because and (limit is None or made < limit):
+        report.stopped_because = "nothing due"
     sms_deliveries_reconcile(send_id=send_id)
     sms_send_complete_if_done(send_id=send_id)
     return report
 
 
 def sms_send_complete_if_done(*, send_id: int) -> bool:
-    with transaction.atomic():
-        send = SmsSend.objects.select_for_update().get(pk=send_id)
-        if send.status != SmsSendStatus.SENDING:
-            return False
-        if send.deliveries.filter(status__in=[SmsDeliveryStatus.QUEUED, SmsDeliveryStatus.SENDING]).exists():
-            return False
-        SMS_SEND_WORKFLOW.transition(send, SmsSendStatus.COMPLETED, locked=True, fields={"finished_at": timezone.now()})
-    return True
+    return channel_send_complete_if_done(model=SmsSend, workflow=SMS_SEND_WORKFLOW, send_id=send_id)
 
 
 def sms_deliveries_reconcile(*, send_id: int, stale_after: timedelta = timedelta(minutes=10)) -> int:

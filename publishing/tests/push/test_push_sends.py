@@ -2,9 +2,11 @@
 key: once per subscribed browser of the audience, gone subscriptions removed, unknown outcomes never resent."""
 
 import threading
+from datetime import UTC, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from werkzeug import Response
 
 from crm.models import PushSubscription
@@ -17,6 +19,12 @@ from publishing.push.services import push_send_plan, push_send_start, push_send_
 
 pytestmark = pytest.mark.django_db
 MESSAGE = {"title": "Spring sale", "body": "20% off until Sunday", "url": "https://acme.example/sale"}
+
+
+@pytest.fixture(autouse=True)
+def no_quiet_hours(settings):
+    # Nobody is in quiet hours unless a test says so.
+    settings.PUSH_QUIET_HOURS_START = settings.PUSH_QUIET_HOURS_END = 0
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +86,38 @@ def test_a_gone_subscription_is_removed(httpserver, admin_user, status):
 
     assert report.expired == 1 and not PushSubscription.objects.exists()
     assert PushDelivery.objects.get().status == "expired"
+
+
+def test_quiet_hours_hold_a_push_in_the_contacts_time_zone_until_they_end(httpserver, admin_user, settings):
+    hour = timezone.now().astimezone(UTC).hour
+    settings.PUSH_QUIET_HOURS_START, settings.PUSH_QUIET_HOURS_END = hour, (hour + 2) % 24
+    in_utc_browser, in_kolkata_browser, received = Browser(), Browser(), []
+    in_utc = subscribed(httpserver, "/fcm/utc", in_utc_browser,
+                        contact=ContactFactory(tags=[TagFactory()], time_zone="UTC"))  # quiet time there now
+    in_kolkata = subscribed(httpserver, "/fcm/kolkata", in_kolkata_browser,  # 5:30 later: not quiet
+                            contact=ContactFactory(tags=[TagFactory()], time_zone="Asia/Kolkata"))
+    httpserver.expect_oneshot_request("/fcm/kolkata", method="POST").respond_with_handler(
+        lambda request: received.append(in_kolkata_browser.read(request.get_data())) or Response(status=201))
+    send = push_send_start(send=planned(admin_user, in_utc, in_kolkata))
+
+    report = push_send_work(send_id=send.pk)
+
+    assert (report.accepted, report.deferred, received) == (1, 1, [MESSAGE])
+    waiting = PushDelivery.objects.get(contact=in_utc)
+    assert waiting.status == "queued" and waiting.attempts == 0
+    expected_end = (timezone.now().astimezone(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    assert waiting.next_attempt_at == expected_end
+    assert push_send_work(send_id=send.pk).accepted == 0  # still quiet: nothing more is pushed
+    send.refresh_from_db()
+    assert send.status == "sending"
+
+    settings.PUSH_QUIET_HOURS_START = settings.PUSH_QUIET_HOURS_END = 0  # the hours are over
+    PushDelivery.objects.filter(pk=waiting.pk).update(next_attempt_at=timezone.now())
+    httpserver.expect_oneshot_request("/fcm/utc", method="POST").respond_with_handler(
+        lambda request: received.append(in_utc_browser.read(request.get_data())) or Response(status=201))
+    assert push_send_work(send_id=send.pk).accepted == 1
+    send.refresh_from_db()
+    assert send.status == "completed" and received == [MESSAGE, MESSAGE]
 
 
 def test_an_outage_waits_and_sends_nothing_twice(httpserver, admin_user):

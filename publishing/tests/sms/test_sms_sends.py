@@ -354,3 +354,14 @@ def test_a_worker_that_stopped_mid_request_is_reconciled_not_resent(twilio, http
     assert report.accepted == 0 and (delivery.status, delivery.message_id) == ("accepted", "SMdead")
     send.refresh_from_db()
     assert send.status == "completed"
+
+
+def test_a_send_under_way_is_named_as_needing_an_sms_provider(twilio, admin_user):
+    from gateways.readiness import capability_uses
+    from gateways.selectors import health_report
+
+    send = sms_send_start(send=planned(admin_user, opted_in("+447700900123")))
+
+    assert f"SMS “{send.campaign.name}” is sending" in capability_uses()[Capability.SMS_SENDING]
+    report = next(r for r in health_report() if r.capability == Capability.SMS_SENDING)
+    assert report.in_use and f"SMS “{send.campaign.name}” is sending" in report.uses
