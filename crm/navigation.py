@@ -5,4 +5,5 @@ NAV_ITEMS = [
     ("Subscription forms", "crm:form-list", "crm.view_subscriptionform"),
     ("Enrichment runs", "crm:enrichment-run-list", "crm.view_enrichmentrun"),
     ("Imports", "crm:import-list", "crm.view_importrun"),
+    ("GitHub repositories", "crm:repository-list", "crm.view_watchedrepository"),
 ]

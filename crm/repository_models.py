@@ -14,6 +14,10 @@ class WatchedRepository(models.Model):
                                  help_text="owner/name on GitHub")
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
+    account = models.ForeignKey("gateways.ProviderAccount", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", verbose_name="token account",
+                                help_text="The GitHub account whose token reads it (a private repository needs one "
+                                          "that may see it); empty: the first enabled GitHub account")
     created_at = models.DateTimeField(auto_now_add=True)
     # The ETags GitHub answered the last reads with: sent back, a 304 costs no quota.
     figures_etag = models.CharField(max_length=200, blank=True)

@@ -7,6 +7,7 @@ from crm.services import (
     enrichment_runs_waiting,
     form_confirmation_send,
     repositories_poll,
+    repository_poll,
     segments_entries_refresh,
     value_tiers_recompute,
 )
@@ -45,6 +46,12 @@ def form_confirmation_send_task(submission_id: int) -> bool:
 def repositories_poll_task() -> dict:
     """Scheduled: today's snapshot of every watched GitHub repository (a 304 re-read costs no quota)."""
     return dict(Counter(result.status for result in repositories_poll()))
+
+
+def repository_poll_task(repository_id: int) -> dict:
+    """"Poll now" on one watched repository; a second run re-reads conditionally (a 304 costs no quota)."""
+    result = repository_poll(repository_id=repository_id)
+    return {"repository": result.repository, "status": result.status, "detail": result.detail}
 
 
 def stargazers_backfill_task(run_id: int, repository_id: int) -> None:

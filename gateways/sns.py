@@ -52,12 +52,17 @@ class SnsMessageInvalid(Exception):  # noqa: N818 - reads as what the message is
 
 class SnsCertificateUnavailable(SnsMessageInvalid):  # noqa: N818
     """The signing certificate could not be fetched now: the message may be genuine, so the endpoint
-    answers 5xx and SNS delivers it again (it takes any 4xx as delivered and does not retry)."""
+    answers 5xx and SNS delivers it again: SNS retries on an answer outside 200-499 or no answer in about
+    15 s, and takes any 4xx as delivered (https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.prepare.html)."""
 
 
 def tolerance_seconds() -> int:
-    """How old (or how far ahead) a message's Timestamp may be. SNS retries a failed delivery with the
-    same message for up to an hour under its default HTTP delivery policy."""
+    """How old (or how far ahead) a message's Timestamp may be. A retried delivery is the same message
+    with its first Timestamp. SNS's default HTTP/S policy retries only 3 times, 20 s apart
+    (https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.retry.html), but a subscription's own
+    delivery policy may retry for longer, up to a hard limit of 3,600 s in all
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html): an hour refuses no
+    retry any policy can make."""
     return getattr(settings, "GATEWAYS_SNS_TOLERANCE_SECONDS",
                    env_int("GATEWAYS_SNS_TOLERANCE_SECONDS", 3600, minimum=60))
 

@@ -16,7 +16,9 @@ from publishing.best_times import channel_best_times, with_shades
 from publishing.campaign_forms import AudienceForm, CampaignForm
 from publishing.choices import CampaignStatus
 from publishing.formatters import formatter_for
+from publishing.forms import CampaignWeatherHoldForm
 from publishing.models import Campaign
+from publishing.services.weather_holds import campaign_hold_for_weather
 
 
 def problems_in_words(problems: dict[str, list[str]]) -> list[str]:
@@ -141,3 +143,23 @@ def campaign_duplicate(request, pk):
         return redirect(campaign)
     messages.success(request, f"“{campaign.name}” duplicated as a draft: change what differs.")
     return redirect(reverse("publishing:campaign-edit", args=[copy.pk]))
+
+
+@login_required
+@permission_required("publishing.change_campaign", raise_exception=True)
+@require_POST
+def campaign_weather_hold(request, pk):
+    """Hold every post of the campaign, or those on the ticked channels, until the weather comes."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = CampaignWeatherHoldForm(request.POST, campaign=campaign)
+    if not form.is_valid():
+        messages.error(request, " ".join(f"{form[name].label}: {' '.join(errors)}"
+                                         for name, errors in form.errors.items()))
+        return redirect(campaign)
+    try:
+        hold = campaign_hold_for_weather(campaign=campaign, by=request.user, **form.cleaned_data)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"The campaign's posts wait for {hold}.")
+    return redirect(campaign)

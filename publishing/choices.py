@@ -87,15 +87,18 @@ JOB_TRANSITIONS: dict[str, set[str]] = {
                           JobStatus.WAITING_FOR_WEATHER},
     JobStatus.QUEUED: {JobStatus.PUBLISHING, JobStatus.SCHEDULED, JobStatus.CANCELED, JobStatus.PAUSED,
                        JobStatus.WAITING_FOR_WEATHER},
-    # Released to the queue when the weather condition holds; failed (with the reason) at the deadline.
-    JobStatus.WAITING_FOR_WEATHER: {JobStatus.SCHEDULED, JobStatus.FAILED, JobStatus.CANCELED},
+    # Released to the queue when the weather condition holds; failed (with the reason) at the deadline;
+    # paused with its campaign (and back to waiting, not to the queue, on resume).
+    JobStatus.WAITING_FOR_WEATHER: {JobStatus.SCHEDULED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.PAUSED},
     JobStatus.PUBLISHING: {JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus.SCHEDULED, JobStatus.AWAITING_MANUAL,
                            JobStatus.NEEDS_CHECKING},
     JobStatus.PAUSED: {JobStatus.SCHEDULED, JobStatus.CANCELED, JobStatus.WAITING_FOR_WEATHER},
-    JobStatus.FAILED: {JobStatus.SCHEDULED, JobStatus.CANCELED},
+    # A retried post that was held for the weather waits for it again.
+    JobStatus.FAILED: {JobStatus.SCHEDULED, JobStatus.CANCELED, JobStatus.WAITING_FOR_WEATHER},
     JobStatus.AWAITING_MANUAL: {JobStatus.PUBLISHED, JobStatus.CANCELED},
     # A person looked at the channel: it is there (published) or it is not (try again).
-    JobStatus.NEEDS_CHECKING: {JobStatus.PUBLISHED, JobStatus.SCHEDULED, JobStatus.CANCELED},
+    JobStatus.NEEDS_CHECKING: {JobStatus.PUBLISHED, JobStatus.SCHEDULED, JobStatus.CANCELED,
+                               JobStatus.WAITING_FOR_WEATHER},
     # A post that went out late after its lease had expired is still recorded as published.
     JobStatus.PUBLISHED: set(),
     JobStatus.CANCELED: set(),
@@ -107,8 +110,9 @@ DUE_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED)
 RESCHEDULABLE_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PAUSED)
 OPEN_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PUBLISHING, JobStatus.PAUSED,
             JobStatus.WAITING_FOR_WEATHER)
-# Jobs a weather hold may be put on: no dispatcher holds them yet.
-HOLDABLE_JOB = RESCHEDULABLE_JOB
+# Jobs a weather hold may be put on: no dispatcher holds them yet (a failed one waits again, with a new
+# deadline, after its hold gave up).
+HOLDABLE_JOB = (*RESCHEDULABLE_JOB, JobStatus.FAILED)
 
 
 class WeatherCondition(models.TextChoices):

@@ -6,6 +6,7 @@ from media.choices import AssetStatusChoices
 from media.models import Asset
 from publishing.choices import ContentKind, WeatherCondition
 from publishing.formatters import kind_choices
+from publishing.models import Channel
 
 
 def _words(value: str) -> list[str]:
@@ -106,6 +107,16 @@ class WeatherHoldForm(forms.Form):
     condition = forms.ChoiceField(choices=WeatherCondition.choices, label="Weather")
     threshold = forms.FloatField(required=False, min_value=-90, max_value=60, label="Temperature (°C)")
     give_up_at = forms.DateTimeField(label="Give up at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+class CampaignWeatherHoldForm(WeatherHoldForm):
+    channels = forms.ModelMultipleChoiceField(queryset=Channel.objects.none(), required=False,
+                                              widget=forms.CheckboxSelectMultiple, label="Only on",
+                                              help_text="None ticked: every post of the campaign is held.")
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].queryset = campaign.channels.order_by("name")
 
 
 class MarkPublishedForm(forms.Form):

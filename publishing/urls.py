@@ -28,6 +28,7 @@ urlpatterns = [
     path("campaigns/<id:pk>/review/", campaign_pages.campaign_review, name="campaign-review"),
     path("campaigns/<id:pk>/duplicate/", campaign_pages.campaign_duplicate, name="campaign-duplicate"),
     path("campaigns/<id:pk>/action/", views.campaign_action, name="campaign-action"),
+    path("campaigns/<id:pk>/weather-hold/", campaign_pages.campaign_weather_hold, name="campaign-weather-hold"),
     path("jobs/<id:pk>/action/", views.job_action, name="job-action"),
     path("jobs/<id:pk>/reschedule/", calendar_pages.job_reschedule, name="job-reschedule"),
     path("calendar/", calendar_pages.calendar, name="calendar"),

@@ -247,7 +247,7 @@ def campaign_list(request):
 @login_required
 @permission_required("publishing.view_campaign", raise_exception=True)
 def campaign_detail(request, pk):
-    campaign = get_object_or_404(Campaign.objects.select_related("email"), pk=pk)
+    campaign = get_object_or_404(Campaign.objects.select_related("email", "weather_hold__city"), pk=pk)
     jobs = selectors.job_list(filters=filter_data(request.GET, campaign=campaign.pk))
     channels = campaign.channels.all()
     before = stuck_before()

@@ -33,10 +33,12 @@ def test_a_post_is_held_for_the_weather_and_a_repository_trend_read_on_a_phone(l
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     log_in(page, live_server.url, "mia", job.campaign.get_absolute_url())
-    page.click("text=Hold for the weather")
-    page.select_option("select[name=condition]", "temperature_above")
-    page.fill("input[name=threshold]", "25")
-    page.fill("input[name=give_up_at]", (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"))
+    # The post's own hold, in the jobs table (the campaign-wide hold has the same fields above it).
+    page.click("#jobs >> text=Hold for the weather")
+    page.select_option("#jobs select[name=condition]", "temperature_above")
+    page.fill("#jobs input[name=threshold]", "25")
+    page.fill("#jobs input[name=give_up_at]",
+              (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"))
     page.click("button[value=hold_for_weather]")
     page.wait_for_selector("[data-weather-hold]")
     assert "temperature above 25 °C in Seville, ES" in page.locator("[data-weather-hold]").inner_text()

@@ -1,22 +1,22 @@
 """Watched GitHub repositories: Admins add and remove them, every role reads their daily figures."""
 
-from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from aicmo_site.api.fields import ModelSerializer
+from aicmo_site.api.fields import ModelSerializer, PrimaryKeyField
 from aicmo_site.api.pagination import StandardPagination
 from aicmo_site.api.runs import BackgroundRunSerializer
 from aicmo_site.permissions import RolePermission
 from aicmo_site.roles import holds_admin_role
 from crm import services
 from crm.models import RepositorySnapshot, WatchedRepository
+from crm.repository_selectors import LATEST, watched_repositories
 from crm.services.stargazers import stargazers_backfill_start
-
-LATEST = ("day", "stars", "forks", "watchers", "open_issues", "releases", "views", "clones", "traffic_available")
+from gateways.capabilities import Capability
+from gateways.models import ProviderAccount
 
 
 class AdminWrites(RolePermission):
@@ -35,13 +35,16 @@ class RepositorySnapshotSerializer(ModelSerializer):
 
 
 class WatchedRepositorySerializer(ModelSerializer):
+    account = PrimaryKeyField(queryset=ProviderAccount.objects.filter(capability=Capability.REPOSITORY_SIGNALS),
+                              required=False, allow_null=True,
+                              help_text="The GitHub account whose token reads it; null: the first enabled one")
     latest = serializers.SerializerMethodField(help_text="The last day's figures; null before the first read. "
                                                          "views and clones are null when the token may not read "
                                                          "them (traffic_available false).")
 
     class Meta:
         model = WatchedRepository
-        fields = ("id", "full_name", "created_at", "polled_at", "not_before", "last_error", "latest")
+        fields = ("id", "full_name", "account", "created_at", "polled_at", "not_before", "last_error", "latest")
         read_only_fields = ("created_at", "polled_at", "not_before", "last_error")
         extra_kwargs = {"full_name": {"validators": []}}
 
@@ -61,12 +64,11 @@ class WatchedRepositoryViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin
     ordering_fields = ("full_name", "polled_at")
 
     def get_queryset(self):
-        latest = RepositorySnapshot.objects.filter(repository=OuterRef("pk")).order_by("-day")
-        return WatchedRepository.objects.annotate(
-            **{f"latest_{name}": Subquery(latest.values(name)[:1]) for name in LATEST})
+        return watched_repositories()
 
     def perform_create(self, serializer):
         serializer.instance = services.repository_watch(full_name=serializer.validated_data["full_name"],
+                                                        account=serializer.validated_data.get("account"),
                                                         by=self.request.user)
 
     def perform_destroy(self, instance):
@@ -86,3 +88,12 @@ class WatchedRepositoryViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin
         run = stargazers_backfill_start(repository=self.get_object(), by=request.user)
         return Response(BackgroundRunSerializer(run, context={"request": request}).data,
                         status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: WatchedRepositorySerializer})
+    @action(detail=True, methods=["post"])
+    def poll(self, request, pk=None):
+        """Queues a read of the repository now rather than at the next hourly run (a repository waiting for
+        GitHub's rate limit stays waiting)."""
+        repository = self.get_object()
+        services.repository_poll_soon(repository=repository)
+        return Response(self.get_serializer(repository).data, status=status.HTTP_202_ACCEPTED)

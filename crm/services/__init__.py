@@ -59,6 +59,7 @@ from crm.services.repositories import (
     release_from_webhook,
     repositories_poll,
     repository_poll,
+    repository_poll_soon,
     repository_unwatch,
     repository_watch,
 )
@@ -85,7 +86,8 @@ __all__ = [
     "contact_topics_set", "topic_create", "topic_delete", "topic_update",
     "enrichment_run_cancel", "enrichment_run_create", "enrichment_run_process", "enrichment_runs_waiting",
     "stripe_charge_record", "stripe_customer_record", "stripe_event_apply", "value_tiers_recompute",
-    "release_from_webhook", "repositories_poll", "repository_poll", "repository_unwatch", "repository_watch",
+    "release_from_webhook", "repositories_poll", "repository_poll", "repository_poll_soon",
+    "repository_unwatch", "repository_watch",
     "form_confirmation_send", "form_create", "form_delete", "form_submit", "form_update", "submission_confirm",
     "submission_confirmation_reconcile", "submission_confirmation_resend",
     "contact_sms_consent_set", "contacts_with_number", "sms_consent_set", "sms_inbound_apply",

@@ -17,8 +17,10 @@ from django.utils import timezone
 from aicmo_site.errors import DomainError
 from crm.repository_models import ReleaseSource, RepositoryRelease, RepositorySnapshot, WatchedRepository
 from gateways import services as gateways
+from gateways.capabilities import Capability
 from gateways.capabilities import RepositoryRelease as ReleaseRead
 from gateways.errors import GatewayError, RateLimited
+from gateways.models import ProviderAccount
 
 RATE_LIMIT_RETRIES = 2
 # The longest wait inside a run; a longer one (an hourly quota's reset) is waited out between runs.
@@ -63,16 +65,27 @@ def read_waiting_briefly(call):
 
 
 @transaction.atomic
-def repository_watch(*, full_name: str, by=None) -> WatchedRepository:
+def repository_watch(*, full_name: str, account: ProviderAccount | None = None, by=None) -> WatchedRepository:
     full_name = full_name.strip().strip("/")
     if full_name.lower().startswith("https://github.com/"):
         full_name = full_name[len("https://github.com/"):].strip("/")
     if WatchedRepository.objects.filter(full_name__iexact=full_name).exists():
-        raise DomainError(f"{full_name} is watched already.", "duplicate")
-    repository = WatchedRepository(full_name=full_name, added_by=by)
+        raise DomainError(f"{full_name} is watched already.", "duplicate", extra={"field": "full_name"})
+    if account is not None and account.capability != Capability.REPOSITORY_SIGNALS:
+        raise DomainError(f"{account} is not a GitHub account.", "invalid", extra={"field": "account"})
+    repository = WatchedRepository(full_name=full_name, account=account, added_by=by)
     repository.full_clean()
     repository.save()
     return repository
+
+
+def repository_poll_soon(*, repository: WatchedRepository) -> None:
+    """"Poll now": read it on a worker at once rather than at the next hourly run (a rate limit still
+    holds: a repository waiting for GitHub's reset is left waiting)."""
+    from django_q.tasks import async_task
+
+    repository_id = repository.pk
+    transaction.on_commit(lambda: async_task("crm.tasks.repository_poll_task", repository_id, group="crm"))
 
 
 @transaction.atomic
@@ -111,6 +124,7 @@ def repository_poll(*, repository_id: int, account_id: int | None = None) -> Pol
     if repository.not_before and repository.not_before > now:
         return PollResult(repository.full_name, PollStatus.WAITING,
                           f"GitHub's rate limit: waiting until {repository.not_before:%H:%M} UTC")
+    account_id = account_id or repository.account_id
     if account_id is None:
         account = gateways.repository_account()
         if account is None:
@@ -151,20 +165,24 @@ def repository_poll(*, repository_id: int, account_id: int | None = None) -> Pol
 
 
 def repositories_poll() -> list[PollResult]:
-    """Every watched repository not waiting for a rate limit; stops at the first that must wait."""
-    account = gateways.repository_account()
+    """Every watched repository not waiting for a rate limit; once a token must wait, the rest read with
+    that token are skipped (GitHub would refuse them too), those of other tokens are still read."""
+    default = gateways.repository_account()
     results = []
-    pending = list(WatchedRepository.objects.order_by("polled_at", "pk").values_list("pk", flat=True))
-    for done, repository_id in enumerate(pending):
-        if account is None:
+    pending = list(WatchedRepository.objects.order_by("polled_at", "pk").values_list("pk", "full_name", "account_id"))
+    waiting_accounts = set()
+    for repository_id, full_name, own_account_id in pending:
+        account_id = own_account_id or (default.pk if default else None)
+        if account_id is None:
             results.append(repository_poll(repository_id=repository_id))
             continue
-        result = repository_poll(repository_id=repository_id, account_id=account.pk)
+        if account_id in waiting_accounts:
+            results.append(PollResult(full_name, PollStatus.WAITING, "skipped: GitHub's rate limit"))
+            continue
+        result = repository_poll(repository_id=repository_id, account_id=account_id)
         results.append(result)
         if result.status == PollStatus.WAITING:
-            names = WatchedRepository.objects.filter(pk__in=pending[done + 1:]).values_list("full_name", flat=True)
-            results += [PollResult(name, PollStatus.WAITING, "skipped: GitHub's rate limit") for name in names]
-            break
+            waiting_accounts.add(account_id)
     return results
 
 

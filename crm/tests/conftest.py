@@ -1,5 +1,6 @@
 import pytest
 
+from crm.tests.github_replay import GitHubReplay, github_account
 from gateways.tests.factories import ProviderAccountFactory
 
 
@@ -7,3 +8,15 @@ from gateways.tests.factories import ProviderAccountFactory
 def enrichment_account():
     """A real (test) enrichment provider: a run refuses to start without one."""
     return ProviderAccountFactory(name="enricher")
+
+
+@pytest.fixture
+def account(httpserver):
+    """The GitHub account whose token reads from the contract server replaying GitHub."""
+    return github_account(httpserver)
+
+
+@pytest.fixture
+def replay(httpserver, account):
+    """GitHub replayed for octocat/Hello-World (crm/tests/github_replay.py)."""
+    return GitHubReplay(httpserver)

@@ -17,19 +17,9 @@ from crm.services import repositories_poll, repository_poll, repository_watch
 from crm.services.github import github_delivery_apply
 from crm.services.repositories import NO_TRAFFIC, PollStatus
 from crm.tasks import repositories_poll_task
-from crm.tests.github_replay import GitHubReplay, github_account
+from crm.tests.github_replay import GitHubReplay
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def account(httpserver):
-    return github_account(httpserver)
-
-
-@pytest.fixture
-def replay(httpserver, account):
-    return GitHubReplay(httpserver)
 
 
 def test_a_first_read_stores_the_days_figures_releases_and_traffic(replay):

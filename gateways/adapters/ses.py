@@ -1,8 +1,10 @@
 """Sending email through Amazon SES's API (key "ses"): SESv2 SendEmail with the raw message, so the
 headers, List-Unsubscribe, tracking links and body are the bytes the SMTP adapter would send
-(gateways.mail.compose). SES replaces the Message-ID with its own (`<MessageId@...amazonses.com>`,
-docs "Amazon SES header fields"): the receipt carries that one, so replies and bounces, which quote
-what the recipient got, find their delivery.
+(gateways.mail.compose). SES replaces the Message-ID with its own ("If you provide a Message-ID header,
+Amazon SES overrides the header with its own value", https://docs.aws.amazon.com/ses/latest/dg/header-fields.html):
+the receipt carries SES's, so replies and bounces, which quote what the recipient got, find their delivery.
+AWS documents the MessageId SendEmail answers but not the domain of the header built from it; see
+ses_message_ids for what is recorded and how notifications are matched whichever it is.
 
 Plain HTTP through the guarded client with our own SigV4 signing (gateways.aws), not boto3: botocore
 opens its own connections, out of reach of the address guard every outbound connection must pass,
@@ -13,10 +15,18 @@ and the two calls used here are one JSON request each.
   account takes the mail, and the account's health is not marked down.
 - Sends are paced at MaxSendRate through the account's shared token bucket when the account sets no
   rate limit of its own (with one, the sending session already paces by it).
-- Throttling (429, TooManyRequestsException, Throttling): RateLimited, retried later; "Daily message
-  quota exceeded": BudgetSpent; 401/403 and a suspended or paused account: ProviderUnavailable with
-  advice; MessageRejected and other 400s about the message: ProviderRejected; a read timeout after
-  SendEmail was written: OutcomeUnknown (it may have been accepted).
+- SendEmail's errors, as the SESv2 service model lists them (API_SendEmail.html#API_SendEmail_Errors, and
+  botocore's data/sesv2/2019-09-27/service-2.json): TooManyRequestsException (429), LimitExceededException,
+  AccountSuspendedException, SendingPausedException, MessageRejected, MailFromDomainNotVerifiedException,
+  BadRequestException (400) and NotFoundException (404). The sending limits come as a throttling error whose
+  message says "Daily message quota exceeded" or "Maximum sending rate exceeded"
+  (https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html), so the message text decides
+  first: a used-up daily quota is BudgetSpent, the rate is RateLimited. Then 429 and the throttling codes:
+  RateLimited; 401/403 and the credential codes: ProviderUnavailable; a suspended or paused account, an
+  unverified MAIL FROM domain or an unknown configuration set: ProviderUnavailable with advice;
+  LimitExceededException otherwise ("too many instances of the specified resource type", not a rate) and the
+  other 400s: ProviderRejected; a read timeout after SendEmail was written: OutcomeUnknown (it may have been
+  accepted).
 - Each message carries an SES message tag naming its delivery (the VERP tag an SMTP return path would
   carry), which comes back in bounce, complaint and delivery notifications (mail.tags).
 """
@@ -50,13 +60,18 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _THROTTLED = {"TooManyRequestsException", "Throttling", "ThrottlingException"}
 _ACCOUNT_PROBLEMS = {"AccountSuspendedException", "SendingPausedException", "MailFromDomainNotVerifiedException",
                      "NotFoundException"}
+# Codes of a refusal of this send only: another account would be refused the same way.
+_MESSAGE_PROBLEMS = {"MessageRejected", "BadRequestException", "LimitExceededException"}
 _CREDENTIAL_PROBLEMS = {"UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch",
                         "InvalidSignatureException", "AccessDeniedException", "AccessDenied",
                         "IncompleteSignature", "MissingAuthenticationToken"}
 
 
 def throttle_retry_seconds() -> float:
-    """How long to leave an SES account alone after it throttled a send without saying how long."""
+    """How long to leave an SES account alone after it throttled a send without saying how long (SES sends
+    no Retry-After). AWS advises waiting "up to 10 minutes" before retrying a throttled send
+    (manage-sending-quotas-errors.html); the send session paces at MaxSendRate, so a throttle is rare and
+    a short first wait loses least time; operators may raise it with this setting."""
     return getattr(settings, "GATEWAYS_SES_THROTTLE_RETRY_SECONDS",
                    env_float("GATEWAYS_SES_THROTTLE_RETRY_SECONDS", 1.0))
 
@@ -67,8 +82,12 @@ def quota_retry_seconds() -> float:
 
 
 def ses_message_ids(ses_id: str, region: str) -> list[str]:
-    """The Message-ID headers SES gives a message it accepted: us-east-1 signs them email.amazonses.com,
-    the other regions <region>.amazonses.com. The first is the one expected for `region`."""
+    """The Message-ID headers SES may give a message it accepted, the one expected for `region` first:
+    `<id@email.amazonses.com>` in us-east-1, `<id@<region>.amazonses.com>` elsewhere. That domain is what
+    SES mail is seen to carry, not something AWS documents (header-fields.html only says SES sets its own
+    value), so the receipt records the first as a best guess and bounce, complaint and delivery
+    notifications are matched on every form: both of these, plus the exact header SES put in the
+    notification's commonHeaders.messageId and headers when the identity sends them (gateways.ses_events)."""
     ses_id = ses_id.strip().strip("<>")
     if not ses_id:
         return []
@@ -175,11 +194,12 @@ class SesAdapter(HttpAdapterMixin, EmailSendingAdapter):
     def http_error(self, response: requests.Response) -> GatewayError | None:
         code, said = error_code(response), _said(response)
         message = f"Amazon SES answered {response.status_code} {code or ''}: {said}".replace(" :", ":")
-        if "quota" in said.lower() and "exceeded" in said.lower():
+        lowered = said.lower()
+        if "quota exceeded" in lowered:
             return BudgetSpent(message, retry_after=quota_retry_seconds(),
                                advice="The account's 24-hour sending quota is used up; ask AWS for a higher "
                                       "quota or add another sending account.")
-        if response.status_code == 429 or code in _THROTTLED or code == "LimitExceededException":
+        if response.status_code == 429 or code in _THROTTLED or "sending rate exceeded" in lowered:
             retry = response.headers.get("Retry-After")
             return RateLimited(message, retry_after=float(retry) if retry and retry.isdigit()
                                else throttle_retry_seconds(),
@@ -190,7 +210,7 @@ class SesAdapter(HttpAdapterMixin, EmailSendingAdapter):
             return ProviderUnavailable(message, advice="The SES account cannot send now (suspended, paused, an "
                                                        "unverified MAIL FROM domain or an unknown configuration "
                                                        "set): check it in the AWS console.")
-        if 400 <= response.status_code < 500:
+        if code in _MESSAGE_PROBLEMS or 400 <= response.status_code < 500:
             return ProviderRejected(message, advice="Amazon SES refused this message (an unverified sender "
                                                     "or recipient in the sandbox, or a malformed address).")
         return None

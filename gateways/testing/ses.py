@@ -17,6 +17,28 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 
+# SendEmail's errors as the SESv2 service model declares them (code, HTTP status, its documentation), from
+# botocore's data/sesv2/2019-09-27/service-2.json and
+# https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html#API_SendEmail_Errors; and the two
+# sending-limit messages of https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html.
+SEND_EMAIL_ERRORS = {
+    "TooManyRequestsException": (429, "Too many requests have been made to the operation."),
+    "LimitExceededException": (400, "There are too many instances of the specified resource type."),
+    "AccountSuspendedException": (400, "The message can't be sent because the account's ability to send email "
+                                       "has been permanently restricted."),
+    "SendingPausedException": (400, "The message can't be sent because the account's ability to send email is "
+                                    "currently paused."),
+    "MessageRejected": (400, "Email address is not verified. The following identities failed the check in region "
+                             "US-EAST-1: news@example.com"),
+    "MailFromDomainNotVerifiedException": (400, "The message can't be sent because the sending domain isn't "
+                                                "verified."),
+    "BadRequestException": (400, "The input you provided is invalid."),
+    "NotFoundException": (404, "Configuration set <spring> does not exist."),
+}
+DAILY_QUOTA_EXCEEDED = "Daily message quota exceeded."
+MAXIMUM_RATE_EXCEEDED = "Maximum sending rate exceeded."
+
+
 @dataclass
 class SesAccountState:
     """What GetAccount reports; sent_last_24_hours None: moto's own count of messages sent."""
@@ -26,6 +48,8 @@ class SesAccountState:
     sent_last_24_hours: float | None = None
     sending_enabled: bool = True
     throttle_sends: bool = False
+    # (code, status, message) SendEmail answers instead of sending, e.g. SEND_EMAIL_ERRORS' entries.
+    send_refusal: tuple[str, int, str] | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -88,10 +112,13 @@ class SesServer:
             })
 
         def send_email(response: SESV2Response) -> str:
+            refusal = server.state.send_refusal
             if server.state.throttle_sends:
-                # SESv2's documented throttling answer: 429, TooManyRequestsException.
-                error = JsonRESTError("TooManyRequestsException", "Maximum sending rate exceeded.")
-                error.code = 429
+                refusal = ("TooManyRequestsException", 429, MAXIMUM_RATE_EXCEEDED)
+            if refusal is not None:
+                code, status, said = refusal
+                error = JsonRESTError(code, said)
+                error.code = status
                 raise error
             return original_send(response)
 

@@ -228,6 +228,13 @@ class WeatherHoldSerializer(serializers.Serializer):
     give_up_at = DateTimeField(help_text="When to stop waiting: the post then fails with the reason")
 
 
+class CampaignWeatherHoldSerializer(WeatherHoldSerializer):
+    channels = PrimaryKeyField(many=True, queryset=Channel.objects.all(), required=False,
+                               help_text="Only the posts on these channels of the campaign are held; empty: every post")
+    give_up_at = DateTimeField(help_text="When to stop waiting: the posts still held then fail with the reason")
+    created_at = DateTimeField(read_only=True)
+
+
 class RescheduleSerializer(serializers.Serializer):
     day = DateField(help_text="The new day; the post keeps its time of day, in the team's time zone.")
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)

@@ -13,7 +13,7 @@ from publishing.best_times import channel_best_times
 from publishing.checks import content_checks
 from publishing.filters import CampaignFilterSet, ChannelFilterSet, ContentFilterSet, JobFilterSet
 from publishing.models import ChannelVersion
-from publishing.services.weather_holds import job_hold_for_weather
+from publishing.services.weather_holds import campaign_hold_for_weather, job_hold_for_weather
 
 _LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
 
@@ -183,7 +183,8 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
 
     serializer_class = s.CampaignSerializer
     filterset_class = CampaignFilterSet
-    action_permissions = {name: ["publishing.change_campaign"] for name in ("activate", "pause", "resume", "cancel")}
+    action_permissions = {name: ["publishing.change_campaign"]
+                          for name in ("activate", "pause", "resume", "cancel", "hold_for_weather")}
     action_permissions["metrics"] = ["publishing.view_campaign"]
 
     def get_queryset(self):
@@ -234,6 +235,17 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._step(request, services.campaign_cancel)
+
+    @extend_schema(request=s.CampaignWeatherHoldSerializer, responses=s.CampaignWeatherHoldSerializer)
+    @action(detail=True, methods=["post"], url_path="hold-for-weather")
+    def hold_for_weather(self, request, pk=None):
+        """Holds every post of the campaign (or those on `channels`) until the weather in a city meets a
+        condition: a draft's posts from activation, a live campaign's posts not yet started at once. Pausing
+        the campaign pauses them; resuming sends them back to waiting. Posting again replaces the hold."""
+        data = s.CampaignWeatherHoldSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        hold = campaign_hold_for_weather(campaign=self.get_object(), by=request.user, **data.validated_data)
+        return Response(s.CampaignWeatherHoldSerializer(hold).data)
 
     @extend_schema(responses={200: OpenApiResponse(response=_LIST_OF_OBJECTS, description=(
         "Per channel: channel, channel_id and the totals of impressions, clicks, engagements, conversions, spend"))})

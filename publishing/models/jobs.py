@@ -93,11 +93,10 @@ class MetricSnapshot(models.Model):
         return f"Metrics of job {self.job_id} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
-class WeatherHold(models.Model):
-    """A post held until a weather condition holds in a chosen city (crm.CityWeather, refreshed hourly), and
-    given up at a deadline. The job waits in "waiting for the weather"; the check releases it to the queue."""
+class WeatherConditionRule(models.Model):
+    """A weather condition in a chosen city (crm.CityWeather, refreshed hourly) and when to give up on it;
+    shared by a post's own hold and a campaign's."""
 
-    job = models.OneToOneField(PublishingJob, on_delete=models.CASCADE, related_name="weather_hold")
     city = models.ForeignKey("crm.CityWeather", on_delete=models.PROTECT, related_name="+")
     condition = models.CharField(max_length=20, choices=WeatherCondition.choices)
     threshold = models.FloatField(null=True, blank=True, help_text="°C, for the temperature conditions")
@@ -105,7 +104,9 @@ class WeatherHold(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    released_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
 
     def __str__(self) -> str:
         """What the post waits for, in the marketer's words ("temperature above 25 °C in Lyon, FR")."""
@@ -113,3 +114,21 @@ class WeatherHold(models.Model):
             side = "above" if self.condition == WeatherCondition.TEMPERATURE_ABOVE else "below"
             return f"temperature {side} {self.threshold:g} °C in {self.city}"
         return f"{self.get_condition_display().lower()} in {self.city}"
+
+
+class WeatherHold(WeatherConditionRule):
+    """A post held until a weather condition holds in a chosen city, and given up at a deadline. The job
+    waits in "waiting for the weather"; the check releases it to the queue. A hold with no `released_at`
+    still holds: a paused post goes back to waiting on resume, a retried one waits again."""
+
+    job = models.OneToOneField(PublishingJob, on_delete=models.CASCADE, related_name="weather_hold")
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+
+class CampaignWeatherHold(WeatherConditionRule):
+    """Every post of a campaign, or of its chosen channels, held until a weather condition holds: each
+    post gets its own WeatherHold (at activation, or at once when the campaign already runs)."""
+
+    campaign = models.OneToOneField("publishing.Campaign", on_delete=models.CASCADE, related_name="weather_hold")
+    channels = models.ManyToManyField("publishing.Channel", blank=True, related_name="+",
+                                      help_text="Only the posts on these channels are held; none: every post")

@@ -40,6 +40,8 @@ CAMPAIGN_WORKFLOW = Workflow(
         Action("cancel", "Cancel", to=CampaignStatus.CANCELED, permission=_CHANGE),
         Action("email", "Add an email", permission="publishing.add_emailcampaign", condition=_may_add_email),
         Action("duplicate", "Duplicate", permission="publishing.add_campaign"),
+        Action("hold_for_weather", "Hold for the weather", permission=_CHANGE,
+               condition=lambda campaign, user: not campaign.is_finished),
     ],
 )
 

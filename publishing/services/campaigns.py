@@ -1,7 +1,7 @@
 """Campaigns: create, activate (one job per content and channel), pause, resume, cancel, complete."""
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from aicmo_site.errors import ConflictError, DomainError
@@ -12,11 +12,12 @@ from publishing.choices import (
     ContentStatus,
     JobStatus,
 )
-from publishing.models import Campaign, CampaignContent, Channel, PublishingJob
+from publishing.models import Campaign, CampaignContent, CampaignWeatherHold, Channel, PublishingJob, WeatherHold
 from publishing.services.campaign_workflow import campaign_transition
 from publishing.services.content import content_transition
-from publishing.services.jobs import jobs_bulk_transition
+from publishing.services.jobs import dispatcher_wake, jobs_bulk_transition
 from publishing.services.versions import version_errors, versions_generate
+from publishing.services.weather_holds import campaign_weather_hold_apply
 
 AUDIENCE_KEYS = ("contact_ids", "tag_ids", "domains", "segment_ids", "list_ids", "exclude_segment_ids",
                  "exclude_list_ids")
@@ -140,6 +141,10 @@ def campaign_check(campaign: Campaign) -> dict[str, list[str]]:
         problems.setdefault("campaign", []).append(f"Inactive channels: {', '.join(inactive)}.")
     for name, readiness in campaign_channels_readiness(channels).items():
         problems.setdefault("campaign", []).append(f"{name}: {readiness.reason}")
+    hold = CampaignWeatherHold.objects.filter(campaign=campaign).first()
+    if hold is not None and hold.give_up_at <= timezone.now():
+        problems.setdefault("campaign", []).append(
+            "The weather hold's deadline has passed: set a new one or every held post would fail at once.")
     if not campaign.starts_at and any(e.publish_at is None for e in entries):
         problems.setdefault("campaign", []).append("Set a start time or a time for each content.")
     for entry in entries:
@@ -177,15 +182,16 @@ def campaign_activate(*, campaign: Campaign, by=None) -> Campaign:
                                       version=versions[(entry.content_id, channel.kind)], scheduled_at=when,
                                       due_at=when, urgent=entry.content.urgent))
     PublishingJob.objects.bulk_create(jobs)
+    held = campaign_weather_hold_apply(campaign=campaign, by=by)
     for entry in entries:
         if entry.content.status == ContentStatus.APPROVED:
             content_transition(content=entry.content, to=ContentStatus.SCHEDULED, by=by, action="scheduled",
                                note=f"In campaign {campaign.name}")
     first = min(job.scheduled_at for job in jobs)
     to = CampaignStatus.RUNNING if first <= now else CampaignStatus.SCHEDULED
-    campaign = campaign_transition(campaign=campaign, to=to, by=by, note=f"{len(jobs)} jobs created",
-                                   activated_at=now)
-    _wake_dispatcher()
+    note = f"{len(jobs)} jobs created" + (f", {held} held for the weather" if held else "")
+    campaign = campaign_transition(campaign=campaign, to=to, by=by, note=note, activated_at=now)
+    dispatcher_wake()
     return campaign
 
 
@@ -196,17 +202,12 @@ def versions_generate_for(*, entries) -> list:
     return versions
 
 
-def _wake_dispatcher() -> None:
-    from django_q.tasks import async_task
-
-    transaction.on_commit(lambda: async_task("publishing.tasks.dispatch_due", group="publishing"))
-
-
 @transaction.atomic
 def campaign_pause(*, campaign: Campaign, by=None, note: str = "") -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     campaign = campaign_transition(campaign=campaign, to=CampaignStatus.PAUSED, by=by, note=note)
-    jobs_bulk_transition(queryset=campaign.jobs.all(), sources=(JobStatus.SCHEDULED, JobStatus.QUEUED),
+    jobs_bulk_transition(queryset=campaign.jobs.all(),
+                         sources=(JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.WAITING_FOR_WEATHER),
                          to=JobStatus.PAUSED, by=by, note="Campaign paused")
     return campaign
 
@@ -220,9 +221,13 @@ def campaign_resume(*, campaign: Campaign, by=None, note: str = "") -> Campaign:
     running = campaign.jobs.filter(~Q(status=JobStatus.PAUSED) | Q(scheduled_at__lte=now)).exists()
     campaign = campaign_transition(campaign=campaign, to=CampaignStatus.RUNNING if running else
                                    CampaignStatus.SCHEDULED, by=by, note=note)
+    # A post whose weather has not come yet goes back to waiting for it, not to the queue.
+    still_held = Exists(WeatherHold.objects.filter(job=OuterRef("pk"), released_at=None))
+    jobs_bulk_transition(queryset=campaign.jobs.filter(still_held), sources=(JobStatus.PAUSED,),
+                         to=JobStatus.WAITING_FOR_WEATHER, by=by, note="Campaign resumed: waits for the weather again")
     jobs_bulk_transition(queryset=campaign.jobs.all(), sources=(JobStatus.PAUSED,), to=JobStatus.SCHEDULED, by=by,
                          note="Campaign resumed")
-    _wake_dispatcher()
+    dispatcher_wake()
     return campaign
 
 

@@ -20,7 +20,7 @@ from publishing.choices import (
     ContentStatus,
     JobStatus,
 )
-from publishing.models import Content, JobEvent, PublishingJob
+from publishing.models import Content, JobEvent, PublishingJob, WeatherHold
 from publishing.services.campaign_workflow import campaign_complete_if_done
 from publishing.services.content import content_transition
 from publishing.webhook_events import jobs_event_emit
@@ -75,15 +75,37 @@ def _locked(job: PublishingJob) -> PublishingJob:
     return PublishingJob.objects.select_for_update().get(pk=job.pk)
 
 
+def dispatcher_wake() -> None:
+    """Publish what is due now rather than at the dispatcher's next scheduled run."""
+    from django_q.tasks import async_task
+
+    transaction.on_commit(lambda: async_task("publishing.tasks.dispatch_due", group="publishing"))
+
+
+# A job given a fresh start by a person: its earlier attempts and claim are forgotten.
+RETRY_RESET = {"next_retry_at": None, "retries": 0, "error_message": "", "claim_token": "", "lease_until": None,
+               "sending_since": None}
+
+
 @transaction.atomic
 def job_retry(*, job: PublishingJob, by=None, note: str = "") -> PublishingJob:
+    """A post that was held for the weather waits for it again (its condition may have passed since);
+    once its deadline is gone it is refused: a person holds it again with a new one."""
     job = _locked(job)
     if job.status not in (JobStatus.FAILED, JobStatus.NEEDS_CHECKING):
         raise ConflictError("Only a failed job or one that needs checking can be retried.", code="not_retryable")
     now = timezone.now()
-    return job_transition(job=job, to=JobStatus.SCHEDULED, by=by, note=note or "Retry asked by a person",
-                          due_at=now, next_retry_at=None, retries=0, error_message="", claim_token="",
-                          lease_until=None, sending_since=None)
+    hold = WeatherHold.objects.filter(job=job).select_related("city").first()
+    if hold is None:
+        return job_transition(job=job, to=JobStatus.SCHEDULED, by=by, note=note or "Retry asked by a person",
+                              due_at=now, **RETRY_RESET)
+    if hold.give_up_at <= now:
+        raise ConflictError(f"Its wait for {hold} gave up at {timezone.localtime(hold.give_up_at):%d %b %H:%M}: "
+                            f"hold it for the weather again with a new deadline.", code="weather_deadline_passed",
+                            extra={"give_up_at": hold.give_up_at})
+    WeatherHold.objects.filter(pk=hold.pk).update(released_at=None)
+    return job_transition(job=job, to=JobStatus.WAITING_FOR_WEATHER, by=by,
+                          note=note or f"Retry asked by a person: waits again for {hold}", due_at=now, **RETRY_RESET)
 
 
 @transaction.atomic

@@ -111,12 +111,12 @@ def test_campaign_created_activated_paused_and_canceled_through_the_api(marketer
         "channels": [channel.pk], "audience": {"tag_ids": [1], "domains": ["acme.com"]},
     })
     assert created.status_code == 201, created.data
-    assert created.data["available_actions"] == ["edit", "activate", "cancel", "email", "duplicate"]
+    assert created.data["available_actions"] == ["edit", "activate", "cancel", "email", "duplicate", "hold_for_weather"]
     pk = created.data["id"]
     activated = marketer.post(f"/api/campaigns/{pk}/activate/")
     assert activated.status_code == 200, activated.data
     assert activated.data["status"] == CampaignStatus.SCHEDULED and activated.data["job_count"] == 1
-    assert activated.data["available_actions"] == ["pause", "cancel", "email", "duplicate"]
+    assert activated.data["available_actions"] == ["pause", "cancel", "email", "duplicate", "hold_for_weather"]
     assert marketer.post(f"/api/campaigns/{pk}/pause/").data["status"] == "paused"
     assert PublishingJob.objects.get().status == JobStatus.PAUSED
     canceled = marketer.post(f"/api/campaigns/{pk}/cancel/").data

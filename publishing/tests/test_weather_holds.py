@@ -10,25 +10,28 @@ from django.utils import timezone
 from aicmo_site.errors import ConflictError, DomainError
 from crm.models import CityWeather
 from crm.services.weather import weather_refresh
-from crm.tests.factories import ContactFactory
-from crm.tests.weather_replay import WeatherReplay, weather_account
 from publishing import dispatcher
-from publishing.choices import JobStatus, WeatherCondition
-from publishing.services.weather_holds import job_hold_for_weather, weather_holds_check
+from publishing.choices import CampaignStatus, JobStatus, WeatherCondition
+from publishing.models import CampaignWeatherHold, JobEvent, WeatherHold
+from publishing.services import (
+    campaign_activate,
+    campaign_cancel,
+    campaign_create,
+    campaign_pause,
+    campaign_resume,
+    job_retry,
+)
+from publishing.services.weather_holds import campaign_hold_for_weather, job_hold_for_weather, weather_holds_check
 from publishing.tests.channels import channel_on
-from publishing.tests.factories import JobFactory
+from publishing.tests.factories import ContentFactory, JobFactory, UserFactory, approve
+from publishing.tests.weather import answer_posts, job_statuses, live_campaign, posted, refreshed_cities, set_weather
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def cities(httpserver):
-    weather_account(httpserver)
-    WeatherReplay(httpserver)
-    ContactFactory(city="London", country="GB")
-    ContactFactory(city="Seville", country="ES")
-    weather_refresh()
-    return {c.city_key: c for c in CityWeather.objects.all()}
+    return refreshed_cities(httpserver)
 
 
 def test_a_held_post_waits_then_goes_out_when_the_rain_comes(httpserver, cities):
@@ -134,3 +137,196 @@ def test_the_campaign_page_holds_a_post_and_says_what_it_waits_for(httpserver, c
     assert job.status == JobStatus.WAITING_FOR_WEATHER
     page = client.get(job.campaign.get_absolute_url()).content.decode()
     assert "Waiting for temperature above 30 °C in Seville, ES; gives up at 2999-01-01 09:30" in page
+
+
+# ---- a campaign's hold: every post, or those of chosen channels ---------------------------------------------
+
+
+def test_a_campaign_hold_on_a_draft_holds_the_chosen_channels_posts_from_activation(httpserver, cities):
+    answer_posts(httpserver)
+    set_weather("london", rain_today=False)
+    campaign, _ = live_campaign(httpserver, hold={
+        "city": cities["london"], "condition": WeatherCondition.RAIN_TODAY, "channels": ["slack"],
+        "give_up_at": timezone.now() + timedelta(days=2)})
+    assert job_statuses(campaign) == {"slack": "waiting_weather", "discord": "scheduled"}
+    assert "1 held for the weather" in campaign.events.get(to_status=CampaignStatus.RUNNING).note
+
+    assert dispatcher.dispatch_once()["published"] == 1
+    assert job_statuses(campaign) == {"slack": "waiting_weather", "discord": "published"}
+
+    set_weather("london", rain_today=True)
+    assert weather_holds_check()["released"] == 1
+    assert dispatcher.dispatch_once()["published"] == 1
+    assert job_statuses(campaign) == {"slack": "published", "discord": "published"}
+    assert sorted(posted(httpserver)) == ["/discord", "/slack"]
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.COMPLETED
+
+
+def test_a_hold_set_on_a_live_campaign_holds_its_posts_not_yet_out(httpserver, cities):
+    campaign, _ = live_campaign(httpserver, starts_at=timezone.now() + timedelta(hours=1))
+    assert job_statuses(campaign) == {"slack": "scheduled", "discord": "scheduled"}
+
+    campaign_hold_for_weather(campaign=campaign, city=cities["seville"], threshold=30,
+                              condition=WeatherCondition.TEMPERATURE_ABOVE,
+                              give_up_at=timezone.now() + timedelta(days=1))
+
+    assert job_statuses(campaign) == {"slack": "waiting_weather", "discord": "waiting_weather"}
+    assert set(WeatherHold.objects.values_list("condition", "threshold", "city__city_key")) == {
+        ("temperature_above", 30.0, "seville")}
+    assert set(JobEvent.objects.filter(to_status=JobStatus.WAITING_FOR_WEATHER).values_list("note", flat=True)) == {
+        f"Campaign held until temperature above 30 °C in Seville, ES; gives up at "
+        f"{timezone.localtime(campaign.weather_hold.give_up_at):%d %b %H:%M}"}
+
+
+def test_pausing_a_campaign_pauses_its_held_posts_and_resuming_waits_for_the_weather_again(httpserver, cities):
+    answer_posts(httpserver)
+    set_weather("london", rain_today=False)
+    campaign, _ = live_campaign(httpserver, hold={
+        "city": cities["london"], "condition": WeatherCondition.RAIN_TODAY,
+        "give_up_at": timezone.now() + timedelta(days=2)})
+    campaign = campaign_pause(campaign=campaign)
+    assert job_statuses(campaign) == {"slack": "paused", "discord": "paused"}
+
+    set_weather("london", rain_today=True)
+    assert weather_holds_check() == {"released": 0, "gave_up": 0, "still_waiting": 0}, "a paused post is not released"
+    assert dispatcher.dispatch_once() == {"recovered": 0}
+
+    set_weather("london", rain_today=False)
+    campaign_resume(campaign=campaign)
+    assert job_statuses(campaign) == {"slack": "waiting_weather", "discord": "waiting_weather"}, \
+        "resuming resumes the hold, not the publishing"
+    assert dispatcher.dispatch_once() == {"recovered": 0}
+    assert posted(httpserver) == []
+
+    set_weather("london", rain_today=True)
+    assert weather_holds_check()["released"] == 2
+    assert dispatcher.dispatch_once()["published"] == 2
+
+
+def test_a_post_released_before_the_pause_goes_back_to_the_queue_on_resume(httpserver, cities):
+    set_weather("london", rain_today=True)
+    campaign, _ = live_campaign(httpserver, kinds=("slack",), starts_at=timezone.now() + timedelta(hours=1), hold={
+        "city": cities["london"], "condition": WeatherCondition.RAIN_TODAY,
+        "give_up_at": timezone.now() + timedelta(days=2)})
+    assert weather_holds_check()["released"] == 1
+    campaign = campaign_resume(campaign=campaign_pause(campaign=campaign))
+    assert job_statuses(campaign) == {"slack": "scheduled"}
+
+
+def test_a_post_held_while_its_campaign_is_paused_stays_paused_until_resumed(httpserver, cities):
+    campaign, _ = live_campaign(httpserver, kinds=("slack",), starts_at=timezone.now() + timedelta(hours=1))
+    campaign = campaign_pause(campaign=campaign)
+    job = campaign.jobs.get()
+    job_hold_for_weather(job=job, city=cities["london"], condition=WeatherCondition.RAIN_TODAY,
+                         give_up_at=timezone.now() + timedelta(days=1))
+    assert job_statuses(campaign) == {"slack": "paused"}
+    campaign_resume(campaign=campaign)
+    assert job_statuses(campaign) == {"slack": "waiting_weather"}
+
+
+def test_a_retried_held_post_waits_for_the_weather_again(httpserver, cities, settings):
+    settings.PUBLISHING_MAX_RETRIES = 0  # the first refusal fails the post: a person retries it
+    httpserver.expect_oneshot_request("/slack", method="POST").respond_with_data("no_service", status=404)
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    set_weather("london", rain_today=True)
+    job_hold_for_weather(job=job, city=cities["london"], condition=WeatherCondition.RAIN_TODAY,
+                         give_up_at=timezone.now() + timedelta(days=2))
+    assert weather_holds_check()["released"] == 1
+    dispatcher.dispatch_once()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+
+    set_weather("london", rain_today=False)
+    job_retry(job=job)
+    job.refresh_from_db()
+    assert job.status == JobStatus.WAITING_FOR_WEATHER and job.retries == 0 and job.error_message == ""
+    assert dispatcher.dispatch_once() == {"recovered": 0}, "not published at once"
+    assert weather_holds_check()["released"] == 0
+
+    httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
+    set_weather("london", rain_today=True)
+    assert weather_holds_check()["released"] == 1
+    assert dispatcher.dispatch_once()["published"] == 1
+    assert posted(httpserver) == ["/slack", "/slack"]
+
+
+def test_a_held_post_that_gave_up_is_held_again_with_a_new_deadline_not_retried(httpserver, cities):
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    job_hold_for_weather(job=job, city=cities["london"], condition=WeatherCondition.TEMPERATURE_ABOVE, threshold=40,
+                         give_up_at=timezone.now() + timedelta(minutes=1))
+    WeatherHold.objects.filter(job=job).update(give_up_at=timezone.now() - timedelta(seconds=1))
+    assert weather_holds_check()["gave_up"] == 1
+
+    with pytest.raises(ConflictError, match="hold it for the weather again with a new deadline"):
+        job_retry(job=job)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+
+    job_hold_for_weather(job=job, city=cities["london"], condition=WeatherCondition.TEMPERATURE_ABOVE, threshold=40,
+                         give_up_at=timezone.now() + timedelta(days=1))
+    job.refresh_from_db()
+    assert job.status == JobStatus.WAITING_FOR_WEATHER and job.error_message == ""
+
+
+def test_a_campaign_hold_is_refused_for_a_finished_campaign_and_channels_outside_it(httpserver, cities):
+    campaign, _ = live_campaign(httpserver, kinds=("slack",), starts_at=timezone.now() + timedelta(hours=1))
+    later = timezone.now() + timedelta(days=1)
+    other = channel_on(httpserver, "discord")
+    with pytest.raises(DomainError, match="Not a channel of this campaign: discord channel"):
+        campaign_hold_for_weather(campaign=campaign, city=cities["london"], condition=WeatherCondition.RAIN_TODAY,
+                                  give_up_at=later, channels=[other])
+    campaign_cancel(campaign=campaign)
+    with pytest.raises(ConflictError, match="finished campaign"):
+        campaign_hold_for_weather(campaign=campaign, city=cities["london"], condition=WeatherCondition.RAIN_TODAY,
+                                  give_up_at=later)
+
+
+def test_a_draft_whose_hold_deadline_passed_is_not_activated(httpserver, cities):
+    author = UserFactory(username="author")
+    content = approve(ContentFactory(author=author, title="Umbrellas", body="Umbrellas, 20% off today."))
+    campaign = campaign_create(by=author, name="Rainy day", starts_at=timezone.now(), contents=[content],
+                               channels=[channel_on(httpserver, "slack")])
+    campaign_hold_for_weather(campaign=campaign, city=cities["london"], condition=WeatherCondition.RAIN_TODAY,
+                              give_up_at=timezone.now() + timedelta(minutes=1))
+    CampaignWeatherHold.objects.update(give_up_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(DomainError) as refused:
+        campaign_activate(campaign=campaign, by=author)
+    assert "deadline has passed" in " ".join(refused.value.extra["problems"]["campaign"])
+
+
+def test_the_api_holds_a_campaign_for_the_weather(httpserver, cities, api_as):
+    campaign, channels = live_campaign(httpserver, starts_at=timezone.now() + timedelta(hours=1))
+    marketer = api_as("Marketer")
+    url = f"/api/campaigns/{campaign.pk}/"
+    assert "hold_for_weather" in marketer.get(url).data["available_actions"]
+    body = {"city": cities["seville"].pk, "condition": "temperature_above", "give_up_at": "2999-01-01T00:00:00Z"}
+
+    refused = marketer.post(url + "hold-for-weather/", body, format="json")
+    assert refused.status_code == 400 and refused.data["extra"] == {"field": "threshold"}
+    assert refused.data["message"] == "Give the temperature in °C."
+
+    held = marketer.post(url + "hold-for-weather/", {**body, "threshold": 25, "channels": [channels["discord"].pk]},
+                         format="json")
+    assert held.status_code == 200, held.data
+    assert held.data["channels"] == [channels["discord"].pk] and held.data["threshold"] == 25
+    assert job_statuses(campaign) == {"slack": "scheduled", "discord": "waiting_weather"}
+    assert api_as("Analyst").post(url + "hold-for-weather/", body, format="json").status_code == 403
+
+
+def test_the_campaign_page_holds_its_posts_and_says_what_they_wait_for(httpserver, cities, client, make_user):
+    client.force_login(make_user("mia", role="Marketer"))
+    campaign, channels = live_campaign(httpserver, starts_at=timezone.now() + timedelta(hours=1))
+    page = client.get(campaign.get_absolute_url()).content.decode()
+    assert "Hold the campaign's posts for the weather" in page
+
+    bad = client.post(f"/publishing/campaigns/{campaign.pk}/weather-hold/", {
+        "city": cities["london"].pk, "condition": "temperature_below", "give_up_at": "2999-01-01T09:30"}, follow=True)
+    assert "Give the temperature in °C." in bad.content.decode()
+    client.post(f"/publishing/campaigns/{campaign.pk}/weather-hold/", {
+        "city": cities["london"].pk, "condition": "rain_today", "give_up_at": "2999-01-01T09:30",
+        "channels": [channels["slack"].pk]})
+
+    assert job_statuses(campaign) == {"slack": "waiting_weather", "discord": "scheduled"}
+    page = client.get(campaign.get_absolute_url()).content.decode()
+    assert "Posts on slack channel wait for rain today in London, GB; they give up at 2999-01-01 09:30" in page

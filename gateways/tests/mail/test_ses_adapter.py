@@ -17,6 +17,7 @@ from gateways.aws import signed_headers
 from gateways.capabilities import Capability, OutgoingEmail
 from gateways.errors import (
     BudgetSpent,
+    GatewayError,
     NoProviderAvailable,
     OutcomeUnknown,
     ProviderRejected,
@@ -24,7 +25,7 @@ from gateways.errors import (
     RateLimited,
 )
 from gateways.models import ProviderHealth
-from gateways.testing.ses import SesCredentials
+from gateways.testing.ses import DAILY_QUOTA_EXCEEDED, MAXIMUM_RATE_EXCEEDED, SEND_EMAIL_ERRORS, SesCredentials
 
 pytestmark = pytest.mark.django_db
 SENDER = "news@aicmo.example"
@@ -232,3 +233,35 @@ def test_the_quota_reads_as_a_token_bucket_and_minus_one_as_no_daily_limit():
     assert SendQuota(50000, 14, 10).pace() == (14, 1.0)
     assert SendQuota(-1, 14, 10).remaining is None
     assert SendQuota(200, 1, 250).remaining == 0
+
+
+@pytest.mark.parametrize(("code", "said", "expected"), [
+    # Every error SESv2's service model declares for SendEmail (gateways.testing.ses.SEND_EMAIL_ERRORS) ...
+    ("TooManyRequestsException", None, RateLimited),
+    ("LimitExceededException", None, ProviderRejected),
+    ("AccountSuspendedException", None, ProviderUnavailable),
+    ("SendingPausedException", None, ProviderUnavailable),
+    ("MessageRejected", None, ProviderRejected),
+    ("MailFromDomainNotVerifiedException", None, ProviderUnavailable),
+    ("BadRequestException", None, ProviderRejected),
+    ("NotFoundException", None, ProviderUnavailable),
+    # ... and the sending limits, which AWS documents by their message whatever the code carrying them
+    # (https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html).
+    ("ThrottlingException", DAILY_QUOTA_EXCEEDED, BudgetSpent),
+    ("ThrottlingException", MAXIMUM_RATE_EXCEEDED, RateLimited),
+    ("TooManyRequestsException", DAILY_QUOTA_EXCEEDED, BudgetSpent),
+    ("LimitExceededException", MAXIMUM_RATE_EXCEEDED, RateLimited),
+])
+def test_each_documented_send_email_error_is_the_right_refusal(ses_server, code, said, expected):
+    status, documented = SEND_EMAIL_ERRORS.get(code, (400, ""))
+    ses_server.state.send_refusal = (code, status, said or documented)
+    session = adapter(ses_server.url, region="us-east-1").open()
+
+    with pytest.raises(GatewayError) as caught:
+        session.send(message())
+
+    assert type(caught.value) is expected, caught.value
+    assert caught.value.status == status and code in str(caught.value)
+    if expected is BudgetSpent:
+        assert caught.value.retry_after == 3600
+    assert ses_server.sent_messages() == []
