@@ -282,6 +282,15 @@ def test_quotes_backslashes_and_separators_survive_the_trip_to_the_database():
     assert contact.custom_fields == {"note": "line1\nline2, {x}"}
 
 
+def test_tabs_and_copy_markers_in_values_are_stored_as_written():
+    # PostgreSQL's COPY text format reads a tab as the next column, \N as NULL and \. as the end of data.
+    run_import('email,first_name,last_name,note\nana@example.com,"Ana\tMaria",\\N,"\\."\n'
+               'bo@example.com,Bo,"\\t",plain\n', mapping={"note": "custom:note"})
+    ana, bo = Contact.objects.order_by("email")
+    assert (ana.first_name, ana.last_name, ana.custom_fields) == ("Ana\tMaria", "\\N", {"note": "\\."})
+    assert (bo.first_name, bo.last_name, bo.custom_fields) == ("Bo", "\\t", {"note": "plain"})
+
+
 def test_a_run_canceled_while_importing_stops_after_the_current_chunk(settings):
     settings.CRM_IMPORT_CHUNK_ROWS = 1
     run = import_run_create(upload=upload("email\na@example.com\nb@example.com\nc@example.com\n"))
