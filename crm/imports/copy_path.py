@@ -242,18 +242,33 @@ def _links_sql(contact_ids: str, *, created: bool | None = None, kind: str = "ta
     )
 
 
+def _stored_links_sql(kind: str, table: str) -> str:
+    """Under "update", in the merge's statement: links of the contacts stored before it. Those it changed
+    are in its RETURNING; those it left unchanged are looked up by email, one index probe each (a
+    join let the planner hash the whole contact table per chunk), in the table as the statement found
+    it: a chunk of new contacts makes no look-up at all."""
+    link_table, column, other, key = _LINKS[kind]
+    contact = Contact._meta.db_table
+    return (
+        f"INSERT INTO {link_table} (contact_id, {column}) SELECT m.id, t.id FROM ("  # noqa: S608
+        f"SELECT c.id, s.{kind} FROM {table} s JOIN merged c ON c.email = s.email AND NOT c.created "
+        f"UNION ALL SELECT (SELECT id FROM {contact} WHERE email = s.email), s.{kind} FROM {table} s "
+        "WHERE NOT EXISTS (SELECT FROM merged c WHERE c.email = s.email) OFFSET 0) m "
+        f"CROSS JOIN LATERAL unnest(m.{kind}) AS wanted(value) JOIN {other} t ON t.{key} = wanted.value "
+        f"WHERE m.id IS NOT NULL ON CONFLICT (contact_id, {column}) DO NOTHING"
+    )
+
+
 def _merge_and_link_sql(policy: str, *, topics: bool = False, table: str = STAGING) -> str:
-    """The merge, and under "update" the tag (and topic) links in the same statement: the created
-    contacts' ids from the merge's RETURNING, the stored ones' from the contact table as the statement
-    found it (RETURNING omits those the file leaves unchanged). Under "skip_existing" RETURNING omits
-    every stored contact, which get their links after."""
+    """The merge, and under "update" the tag (and topic) links in the same statement: the merge's
+    RETURNING holds the ids of the contacts it created or changed, so only those it left unchanged are
+    searched by email again. Under "skip_existing" RETURNING omits every stored contact, which get
+    their links after."""
     links = ""
     if policy == ImportPolicy.UPDATE:
         for kind in ("tags", "topics") if topics else ("tags",):
-            # The contact table as this statement's snapshot sees it: the contacts stored before the merge,
-            # including those it leaves unchanged (which RETURNING omits).
             links += (f", {kind}_created AS ({_links_sql('merged', created=True, kind=kind, table=table)})"
-                      f", {kind}_stored AS ({_links_sql(Contact._meta.db_table, kind=kind, table=table)})")
+                      f", {kind}_stored AS ({_stored_links_sql(kind, table)})")
     return (f"WITH merged AS ({_merge_sql(policy, table)}){links} "  # noqa: S608
             "SELECT count(*) FILTER (WHERE created) FROM merged")
 
