@@ -17,7 +17,7 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber
 
-from automation.choices import BRANCHING, ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, StepKind
+from automation.choices import BRANCHING, ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, StepKind, TriggerKind
 from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun, Task
 
 GOAL_REACHED = "goal reached"
@@ -124,3 +124,11 @@ def journeys_next_due():
     return (JourneyEnrolment.objects.filter(status__in=ENROLMENT_LIVE, due_at__isnull=False,
                                             journey__status=JourneyStatus.ACTIVE)
             .order_by("due_at").values_list("due_at", flat=True).first())
+
+
+def journeys_tag_triggers(names) -> set[str]:
+    """The names among these that an active journey starts on (gets that tag)."""
+    wanted = set(names)
+    return {trigger.get("tag") for triggers in Journey.objects.filter(status=JourneyStatus.ACTIVE)
+            .values_list("entry_triggers", flat=True) for trigger in triggers
+            if trigger.get("kind") == TriggerKind.TAG_ADDED and trigger.get("tag") in wanted}

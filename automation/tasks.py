@@ -8,7 +8,7 @@ from django_q.tasks import async_task
 
 from automation.choices import EnrolmentStatus
 from automation.models import JourneyEnrolment
-from automation.selectors import journeys_next_due
+from automation.selectors import journeys_next_due, journeys_tag_triggers
 from automation.services import (
     journey_import_entries,
     journeys_date_entries_apply,
@@ -75,6 +75,11 @@ def on_event_recorded(sender, *, contact_id: int, kind: str, **kwargs) -> None:
 def on_tags_adding(sender, *, tag, contacts, **kwargs) -> None:
     """crm's tags_adding, inside the tagging transaction: enrol in journeys starting on that tag."""
     journeys_tag_entries(tag_name=tag.name, contacts=contacts)
+
+
+def on_tags_watched(sender, *, names, **kwargs) -> set[str]:
+    """crm's tags_watched: the names among these that an active journey starts on."""
+    return journeys_tag_triggers(names)
 
 
 def on_contacts_imported(sender, *, run, created, updated, **kwargs) -> None:

@@ -1,7 +1,9 @@
 """CSV import of contacts on PostgreSQL: end-to-end rows/s (validation, de-duplication, merge,
-companies and tags) on an empty database and again on one already holding the same number of
-contacts, against the baseline of COPYing the same file into an unlogged, unindexed table of
-text columns. Prints rows/s, the ratio to the baseline and the peak memory of the process.
+companies and tags) on an empty database; then the same file again (every row stored, unchanged);
+the same people with changed values; and a file half new, half merging into stored contacts. Each
+against the baseline of COPYing the same file into an unlogged, unindexed table of text columns,
+measured right before it. Prints rows/s, the ratio to the baseline, the settings the import changes,
+and the peak memory of this process and of the PostgreSQL server processes it used.
 
     python -m bench crm_import [--rows 1000000] [--database-url postgres://...] [--profile]
 
@@ -33,8 +35,10 @@ CITIES = [("Paris", "France"), ("Berlin", "Germany"), ("Austin", "United States"
 TAGS = ["newsletter", "webinar", "trial", "partner", "vip", "event-2026"]
 
 
-def write_file(path: Path, rows: int, *, offset: int) -> None:
-    rng = random.Random(offset)
+def write_file(path: Path, rows: int, *, offset: int, seed: int | None = None) -> None:
+    """Addresses person<offset>... person<offset + rows - 1>; the other values drawn from `seed` (the
+    offset by default): the same addresses with another seed are the same people with changed values."""
+    rng = random.Random(offset if seed is None else seed)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
@@ -116,42 +120,108 @@ def _run(args, workdir: Path) -> int:
         cursor.execute("TRUNCATE crm_contact, crm_company, crm_tag, crm_importrun, crm_contact_tags, "
                        "crm_contact_topics RESTART IDENTITY CASCADE")
 
-    first, second = workdir / "first.csv", workdir / "second.csv"
-    write_file(first, args.rows, offset=0)
-    write_file(second, args.rows, offset=args.rows)
+    rows = args.rows
+    first, changed, second = workdir / "first.csv", workdir / "changed.csv", workdir / "second.csv"
+    write_file(first, rows, offset=0)
+    # The first file's people with other names, titles, cities, plans and tags: every row merges into a
+    # stored contact and changes it.
+    write_file(changed, rows, offset=0, seed=rows * 7 + 1)
+    # Half of it the first file's second half (merges into stored contacts, with other values), half new.
+    write_file(second, rows, offset=rows // 2)
     size_mb = first.stat().st_size / 1e6
     rss_before = peak_rss_mb()
+    backends = BackendMemory()
 
+    print(describe(rows=rows, file_mb=f"{size_mb:.0f}", columns=len(COLUMNS)))
+    print(changed_settings())
     if args.profile:
         print(python_cost(first))
-    baseline, baseline_load = baseline_copy(first), _load()
-    with StatementTimes(enabled=args.profile) as empty_statements:
-        empty_time, empty_run = import_file(first)
-    empty_load = _load()
-    with StatementTimes(enabled=args.profile) as full_statements:
-        full_time, full_run = import_file(second)
-    full_load = _load()
-    again_time, again_run = import_file(first)
-    again_load = _load()
-
-    baseline_rate = args.rows / baseline
-    print(describe(rows=args.rows, file_mb=f"{size_mb:.0f}", columns=len(COLUMNS)))
-    print(f"baseline COPY into an unlogged text table: {baseline_rate:,.0f} rows/s ({baseline:.1f} s) | "
-          f"load {baseline_load}")
-    for label, elapsed, run, load in (
-            ("import, empty database", empty_time, empty_run, empty_load),
-            (f"import of {args.rows:,} new rows, database holding {args.rows:,}", full_time, full_run, full_load),
-            ("import of the first file again (all updates)", again_time, again_run, again_load)):
-        rate = args.rows / elapsed
-        print(f"{label}: {rate:,.0f} rows/s ({elapsed:.1f} s) | ratio to baseline {rate / baseline_rate:.3f} | "
-              f"{run.status}: {run.created_count:,} created, {run.updated_count:,} updated, "
-              f"{run.failed_count:,} failed | load {load}")
-    for label, statements in (("empty", empty_statements), ("full", full_statements)):
+    cases = (
+        ("empty", "import, empty database", first),
+        ("again", f"the same file again, all {rows:,} rows stored and unchanged", first),
+        ("changed", f"all {rows:,} rows stored, every one with changed values", changed),
+        ("full", f"database holding {rows:,}: {rows - rows // 2:,} new rows and {rows // 2:,} merged into "
+                 "stored contacts (changed values)", second),
+    )
+    times = {}
+    for key, label, path in cases:
+        # The baseline is measured right before each import, so both see about the same load.
+        baseline, baseline_load = baseline_copy(path), _load()
+        with StatementTimes(enabled=args.profile) as statements, backends:
+            elapsed, run = import_file(path)
+        times[key] = elapsed
+        rate, baseline_rate = rows / elapsed, rows / baseline
+        print(f"{label}: {rate:,.0f} rows/s ({elapsed:.1f} s) | COPY baseline just before {baseline_rate:,.0f} "
+              f"rows/s, load {baseline_load} | ratio to baseline {rate / baseline_rate:.3f} | {run.status}: "
+              f"{run.created_count:,} created, {run.updated_count:,} updated, {run.failed_count:,} failed | "
+              f"load {_load()}")
         if args.profile:
-            print(statements.report(label))
-    print(f"full database vs empty: {full_time / empty_time:.2f}x the time (goal: at most 1.20x)")
-    print(f"peak memory: {peak_rss_mb():.0f} MB (before importing: {rss_before:.0f} MB)")
+            print(statements.report(key))
+    for key in ("again", "changed", "full"):
+        goal = " (goal: at most 1.20x)" if key == "again" else ""
+        print(f"{key} vs empty: {times[key] / times['empty']:.2f}x the time{goal}")
+    print(f"peak memory of this process: {peak_rss_mb():.0f} MB (before importing: {rss_before:.0f} MB)")
+    print(backends.report())
     return 0
+
+
+def changed_settings() -> str:
+    """What an import changes from the defaults while it runs (crm/imports/copy_path.py, pipeline.py)."""
+    from crm.imports import conf, copy_path, pipeline
+
+    return ("settings changed by the import: PostgreSQL per chunk transaction synchronous_commit=off, jit=off, "
+            f"work_mem=64MB; staging tables UNLOGGED, autovacuum off; Python switch interval "
+            f"{pipeline.SWITCH_INTERVAL * 1000:g} ms, gc threshold {pipeline.GC_THRESHOLD:,} with gc.freeze(); "
+            f"chunk {conf.import_chunk_rows(copy_path.CHUNK_ROWS):,} rows")
+
+
+class BackendMemory:
+    """Peak RSS of the PostgreSQL server processes an import talks to (its connection and a Stager's),
+    read from /proc: the bench runs on the database's machine. VmHWM counts the shared buffers a
+    process touched as well as its own memory."""
+
+    def __init__(self):
+        self.peaks: dict[str, float] = {}
+
+    def _read(self, label: str, pid: int) -> None:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        self.peaks[label] = max(self.peaks.get(label, 0.0), int(line.split()[1]) / 1024)
+        except OSError:
+            self.peaks.setdefault(label, float("nan"))
+
+    def __enter__(self):
+        from crm.imports import copy_path
+
+        self._exit = copy_path.Stager.__exit__
+        memory = self
+
+        def stager_exit(stager, *exc_info):
+            # Read before the connection closes and its server process ends.
+            memory._read("staging connection", stager._connection.info.backend_pid)
+            return memory._exit(stager, *exc_info)
+
+        copy_path.Stager.__exit__ = stager_exit
+        return self
+
+    def __exit__(self, *exc):
+        from django.db import connection
+
+        from crm.imports import copy_path
+
+        copy_path.Stager.__exit__ = self._exit
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self._read("main connection", cursor.fetchone()[0])
+        return False
+
+    def report(self) -> str:
+        if not self.peaks:
+            return "PostgreSQL peak memory: not read"
+        return "PostgreSQL peak memory (VmHWM, shared buffers touched included): " + ", ".join(
+            f"{label} {value:.0f} MB" for label, value in self.peaks.items())
 
 
 def python_cost(path: Path) -> str:

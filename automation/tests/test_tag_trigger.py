@@ -14,6 +14,7 @@ from automation.tests.factories import journey
 from crm.imports import import_run_create, import_run_start
 from crm.models import Contact
 from crm.services import contacts_tag, contacts_untag
+from crm.tagging import tags_watched_among
 from crm.tests.factories import ContactFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +103,13 @@ def test_an_import_enrols_created_and_stored_contacts_that_get_the_tag():
                            background=False)
     assert run.created_count == 2
     assert enrolled(trip) == sorted([stored.pk, Contact.objects.get(email="new@example.com").pk])
+
+
+def test_an_import_announces_only_the_tags_an_active_journey_starts_on():
+    journey(entry_triggers=ON_VIP)
+    journey_pause(journey=journey(name="Paused", entry_triggers=[{"kind": "tag_added", "tag": "press"}]))
+    assert tags_watched_among(["press", "vip", "webinar"]) == ["vip"]
+    assert tags_watched_among([]) == []
 
 
 def test_an_import_tag_for_every_row_enrols_them_all():

@@ -19,9 +19,8 @@ The merge expresses exactly the rule in crm/imports/merging.py; the import tests
 databases to keep this path and the ORM path in step.
 """
 
-import csv
-import io
 import json
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ from crm.imports.merging import ChunkCounts, new_contact_sources
 from crm.imports.orm_path import Imported
 from crm.imports.validating import SCALAR_FIELDS, ContactRow
 from crm.models import Company, Contact, ImportRun, Tag, Topic
-from crm.tagging import tags_adding, tags_adding_send
+from crm.tagging import tags_adding_send, tags_watched_among
 
 CHUNK_ROWS = 20_000
 STAGING = "crm_import_staging"
@@ -56,7 +55,16 @@ _SCALARS, _BLANKS = (*_TEXT_FIELDS, "company"), ("",) * (len(_TEXT_FIELDS) + 1)
 
 _STAGED_COLUMNS = (", ".join(f"{name} text NOT NULL" for name in ("email", "domain", *_TEXT_FIELDS, "company"))
                    + ", custom jsonb NOT NULL, sources jsonb NOT NULL, tags text[] NOT NULL, topics bigint[] NOT NULL")
-_COPY = f"COPY {{table}} ({', '.join(_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+# PostgreSQL's text format: a row is its values joined by tabs, so Python builds it with one str.join
+# (the csv module's writer, quoting every cell, was half of Python's cost per row).
+_COPY = f"COPY {{table}} ({', '.join(_COLUMNS)}) FROM STDIN"
+_TABS = len(_COLUMNS) - 1
+# What a value must not hold as is in the text format (a tab within a value shows as an extra tab).
+_COPY_SPECIAL = re.compile(r"[\\\n\r]")
+
+
+def _copy_escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _ensure_staging(cursor) -> None:
@@ -87,11 +95,13 @@ class StagedChunk:
 
 
 def prepare(rows: list[ContactRow]) -> StagedChunk:
-    """Rows as CSV text written by the csv module (C code), every cell quoted so an empty one is an
-    empty string, not NULL; psycopg's per-value adaptation was the slowest part of a chunk. A file's
-    rows share a few sets of filled columns and tag lists, so their JSON and array texts are cached."""
-    buffer = io.StringIO()
-    writerow = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow
+    """Rows as COPY text (psycopg's per-value adaptation was the slowest part of a chunk): a row's
+    values joined by tabs, escaped only in the rare row holding a backslash, tab or line break (an
+    empty value stays an empty string: NULL would be \\N). A file's rows share a few sets of filled
+    columns and tag lists, so their JSON and array texts are cached."""
+    lines: list[str] = []
+    append = lines.append
+    special = _COPY_SPECIAL.search
     tag_texts: dict[frozenset, str] = {}
     topic_texts: dict[frozenset, str] = {}
     source_texts: dict[tuple, str] = {}
@@ -121,10 +131,15 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
         if custom_text is None:
             custom_text = custom_texts[custom_items] = json.dumps(custom)
         # map() over the scalar names: the blank default for each unfilled one without a Python loop.
-        writerow((row.email, row.domain, *map(values.get, _SCALARS, _BLANKS), custom_text, sources_text, tags_text,
-                  topics_text))
+        cells = (row.email, row.domain, *map(values.get, _SCALARS, _BLANKS), custom_text, sources_text, tags_text,
+                 topics_text)
+        line = "\t".join(cells)
+        if special(line) or line.count("\t") != _TABS:
+            line = "\t".join(map(_copy_escaped, cells))
+        append(line)
     domains = sorted(companies)
-    return StagedChunk(rows=len(rows), data=buffer.getvalue().encode(), topics=bool(topic_texts),
+    lines.append("")  # the last row's line end
+    return StagedChunk(rows=len(rows), data="\n".join(lines).encode(), topics=bool(topic_texts),
                        tags=sorted(set().union(*tag_texts)),
                        companies=(domains, [companies[domain] for domain in domains]),
                        domains=list({row.domain for row in rows}))
@@ -132,7 +147,7 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
 
 def _keep_unless_manual(field: str, contact: str) -> str:
     return (
-        f"{field} = CASE WHEN excluded.{field} <> '' AND "
+        f"CASE WHEN excluded.{field} <> '' AND "
         f"coalesce({contact}.field_sources->>'{field}', '') <> '{FieldSource.MANUAL}' "
         f"THEN excluded.{field} ELSE {contact}.{field} END"
     )
@@ -177,21 +192,27 @@ def _merge_sql(policy: str, table: str = STAGING) -> str:
     file_custom_keys = (
         "ARRAY(SELECT key FROM jsonb_object_keys(excluded.field_sources) AS key WHERE starts_with(key, 'custom:'))"
     )
-    assignments = [_keep_unless_manual(name, contact) for name in _TEXT_FIELDS if name != "source"]
-    assignments += [
+    merged = {name: _keep_unless_manual(name, contact) for name in _TEXT_FIELDS if name != "source"}
+    merged.update({
         # A stored contact keeps its source unless the file has a column for it.
-        f"source = CASE WHEN excluded.field_sources ? 'source' AND "
-        f"coalesce({contact}.field_sources->>'source', '') <> {manual} THEN excluded.source ELSE {contact}.source END",
-        f"company_id = CASE WHEN excluded.field_sources ? 'company' AND "
-        f"coalesce({contact}.field_sources->>'company', '') <> {manual} "
-        f"THEN excluded.company_id ELSE {contact}.company_id END",
-        f"custom_fields = CASE WHEN {custom_all_manual} THEN {contact}.custom_fields "
-        f"ELSE {contact}.custom_fields || (excluded.custom_fields - {manual_custom}) END",
-        f"field_sources = {contact}.field_sources || (excluded.field_sources - {manual_keys} - "
-        f"CASE WHEN {custom_all_manual} THEN {file_custom_keys} ELSE ARRAY[]::text[] END)",
-        "updated_at = now()",
-    ]
-    return (head + f"ON CONFLICT (email) DO UPDATE SET {', '.join(assignments)} "
+        "source": f"CASE WHEN excluded.field_sources ? 'source' AND "
+                  f"coalesce({contact}.field_sources->>'source', '') <> {manual} "
+                  f"THEN excluded.source ELSE {contact}.source END",
+        "company_id": f"CASE WHEN excluded.field_sources ? 'company' AND "
+                      f"coalesce({contact}.field_sources->>'company', '') <> {manual} "
+                      f"THEN excluded.company_id ELSE {contact}.company_id END",
+        "custom_fields": f"CASE WHEN {custom_all_manual} THEN {contact}.custom_fields "
+                         f"ELSE {contact}.custom_fields || (excluded.custom_fields - {manual_custom}) END",
+        "field_sources": f"{contact}.field_sources || (excluded.field_sources - {manual_keys} - "
+                         f"CASE WHEN {custom_all_manual} THEN {file_custom_keys} ELSE ARRAY[]::text[] END)",
+    })
+    assignments = ", ".join(f"{name} = {value}" for name, value in merged.items())
+    # A stored contact the file would not change is left alone: its row is not written again, so none
+    # of the contact table's eight indexes gets a new entry (re-importing the same list was 1.22-1.30x
+    # the time of the first import, bench/NOTES.md). It is still counted as updated, and gets its links.
+    unchanged = (f"ROW({', '.join(f'{contact}.{name}' for name in merged)}) "
+                 f"IS DISTINCT FROM ROW({', '.join(merged.values())})")
+    return (head + f"ON CONFLICT (email) DO UPDATE SET {assignments}, updated_at = now() WHERE {unchanged} "
             "RETURNING id, email, (xmax = 0) AS created")
 
 
@@ -221,17 +242,35 @@ def _links_sql(contact_ids: str, *, created: bool | None = None, kind: str = "ta
     )
 
 
+def _stored_links_sql(kind: str, table: str) -> str:
+    """Under "update", in the merge's statement: links of the contacts stored before it. Those it changed
+    are in its RETURNING; those it left unchanged are looked up by email, one index probe each (a
+    join let the planner hash the whole contact table per chunk), in the table as the statement found
+    it: a chunk of new contacts makes no look-up at all."""
+    link_table, column, other, key = _LINKS[kind]
+    contact = Contact._meta.db_table
+    return (
+        f"INSERT INTO {link_table} (contact_id, {column}) SELECT m.id, t.id FROM ("  # noqa: S608
+        f"SELECT c.id, s.{kind} FROM {table} s JOIN merged c ON c.email = s.email AND NOT c.created "
+        f"UNION ALL SELECT (SELECT id FROM {contact} WHERE email = s.email), s.{kind} FROM {table} s "
+        "WHERE NOT EXISTS (SELECT FROM merged c WHERE c.email = s.email) OFFSET 0) m "
+        f"CROSS JOIN LATERAL unnest(m.{kind}) AS wanted(value) JOIN {other} t ON t.{key} = wanted.value "
+        f"WHERE m.id IS NOT NULL ON CONFLICT (contact_id, {column}) DO NOTHING"
+    )
+
+
 def _merge_and_link_sql(policy: str, *, topics: bool = False, table: str = STAGING) -> str:
     """The merge, and under "update" the tag (and topic) links in the same statement: the merge's
-    RETURNING already holds every contact id, so the contact table is not searched by email a second
-    time. Under "skip_existing" RETURNING omits the stored contacts, which still get their links after."""
+    RETURNING holds the ids of the contacts it created or changed, so only those it left unchanged are
+    searched by email again. Under "skip_existing" RETURNING omits every stored contact, which get
+    their links after."""
     links = ""
     if policy == ImportPolicy.UPDATE:
         for kind in ("tags", "topics") if topics else ("tags",):
             links += (f", {kind}_created AS ({_links_sql('merged', created=True, kind=kind, table=table)})"
-                      f", {kind}_stored AS ({_links_sql('merged', created=False, kind=kind, table=table)})")
+                      f", {kind}_stored AS ({_stored_links_sql(kind, table)})")
     return (f"WITH merged AS ({_merge_sql(policy, table)}){links} "  # noqa: S608
-            "SELECT count(*) FILTER (WHERE created), count(*) FROM merged")
+            "SELECT count(*) FILTER (WHERE created) FROM merged")
 
 
 def apply_chunk(staged: StagedChunk, *, policy: str, imported: Imported | None = None) -> ChunkCounts:
@@ -266,7 +305,7 @@ def apply_chunk(staged: StagedChunk, *, policy: str, imported: Imported | None =
         last_stored = _last_stored() if watched or imported else 0
         _tags_announce(watched, staged.table, last_stored, created=False)
         cursor.execute(_merge_and_link_sql(policy, topics=staged.topics, table=staged.table), [staged.domains])
-        created, merged = cursor.fetchone()
+        (created,) = cursor.fetchone()
         _tags_announce(watched, staged.table, last_stored, created=True)
         if imported is not None:
             updated = _staged_contacts(staged.table, last_stored, created=False)
@@ -277,14 +316,14 @@ def apply_chunk(staged: StagedChunk, *, policy: str, imported: Imported | None =
             if staged.topics:
                 cursor.execute(_links_sql(Contact._meta.db_table, kind="topics", table=staged.table))
     if policy == ImportPolicy.UPDATE:
-        return ChunkCounts(created=created, updated=merged - created)
+        # Every staged row was either inserted or met a stored contact (changed or not).
+        return ChunkCounts(created=created, updated=staged.rows - created)
     return ChunkCounts(created=created, skipped=staged.rows - created)
 
 
 def _tags_watched(staged: StagedChunk) -> list[Tag]:
-    if not staged.tags or not tags_adding.has_listeners(Tag):
-        return []
-    return list(Tag.objects.filter(name__in=staged.tags))
+    watched = tags_watched_among(staged.tags)
+    return list(Tag.objects.filter(name__in=watched).order_by("name")) if watched else []
 
 
 def _last_stored() -> int:

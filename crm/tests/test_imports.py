@@ -3,6 +3,7 @@ import io
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 
 from aicmo_site.errors import ConflictError, DomainError
 from crm.choices import FieldSource, ImportPolicy, RunStatus, SuppressionKind
@@ -182,6 +183,29 @@ def test_update_overwrites_imported_fields_but_never_what_a_person_typed():
     assert (run.created_count, run.updated_count) == (0, 1)
 
 
+def row_versions() -> dict[str, str]:
+    """Where each contact's row version lies in the table (PostgreSQL): an UPDATE writes a new one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT email, ctid::text FROM crm_contact")
+        return dict(cursor.fetchall())
+
+
+def test_importing_the_same_file_again_counts_updates_and_adds_tags_but_rewrites_no_unchanged_contact():
+    content = "email,first_name,plan,tags\nana@example.com,Ana,pro,a\nbo@example.com,Bo,free,b\n"
+    run_import(content, mapping={"plan": "custom:plan"})
+    stored = row_versions()
+    run = run_import(content.replace("Bo,free", "Bob,free"), mapping={"plan": "custom:plan"}, tag="again")
+    assert (run.created_count, run.updated_count, run.skipped_count) == (0, 2, 0)
+    if connection.vendor == "postgresql":  # the ORM path (SQLite) saves every stored contact it meets
+        again = row_versions()
+        assert again["ana@example.com"] == stored["ana@example.com"]
+        assert again["bo@example.com"] != stored["bo@example.com"]
+    ana, bo = Contact.objects.order_by("email")
+    assert (ana.first_name, ana.custom_fields, bo.first_name) == ("Ana", {"plan": "pro"}, "Bob")
+    assert sorted(ana.tags.values_list("name", flat=True)) == ["a", "again"]
+    assert sorted(bo.tags.values_list("name", flat=True)) == ["again", "b"]
+
+
 def test_blank_cells_never_erase_stored_values():
     ContactFactory(email="ana@example.com", first_name="Ana", city="Paris", source="webinar")
     run_import("email,first_name,city\nana@example.com,,\n")
@@ -280,6 +304,15 @@ def test_quotes_backslashes_and_separators_survive_the_trip_to_the_database():
     assert contact.first_name == 'O\'Brien "Jr" \\ x'
     assert sorted(contact.tags.values_list("name", flat=True)) == ["a\\b", 'say "hi"']
     assert contact.custom_fields == {"note": "line1\nline2, {x}"}
+
+
+def test_tabs_and_copy_markers_in_values_are_stored_as_written():
+    # PostgreSQL's COPY text format reads a tab as the next column, \N as NULL and \. as the end of data.
+    run_import('email,first_name,last_name,note\nana@example.com,"Ana\tMaria",\\N,"\\."\n'
+               'bo@example.com,Bo,"\\t",plain\n', mapping={"note": "custom:note"})
+    ana, bo = Contact.objects.order_by("email")
+    assert (ana.first_name, ana.last_name, ana.custom_fields) == ("Ana\tMaria", "\\N", {"note": "\\."})
+    assert (bo.first_name, bo.last_name, bo.custom_fields) == ("Bo", "\\t", {"note": "plain"})
 
 
 def test_a_run_canceled_while_importing_stops_after_the_current_chunk(settings):
