@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, F, Func, JSONField, OuterRef, Q, Que
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm import page_anchors
 from crm.choices import (
     RUN_TERMINAL,
     ConsentStatus,
@@ -118,10 +119,22 @@ def contacts_page(page: QuerySet[Contact]) -> QuerySet[Contact]:
     scoring rewrites it): it reads every matching contact, and joined each to its company before sorting; picking
     the ids first sorts narrow rows, in parallel (figures in bench/NOTES.md)."""
     ordering = page.query.order_by or Contact._meta.ordering
+    if page.query.low_mark >= page_anchors.DEEP_FROM:
+        page = _sought(page)
     if not page.query.low_mark and ordering[0] in _INDEXED_ORDER:
         return page
     chosen = Contact.objects.filter(pk__in=page.values("pk"))
     return contacts_listed(chosen).order_by(*ordering)
+
+
+def _sought(page: QuerySet[Contact]) -> QuerySet[Contact]:
+    """A deep page read from the list's nearest remembered position (crm.page_anchors), when it has them."""
+    whole = page.all()
+    whole.query.clear_limits()
+    anchors = page_anchors.list_anchors(whole)
+    if anchors is None:
+        return page
+    return page_anchors.seek_page(whole, anchors, page.query.low_mark, page.query.high_mark - page.query.low_mark)
 
 
 def contact_list(*, filters: dict | None = None) -> QuerySet[Contact]:

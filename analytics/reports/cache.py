@@ -19,8 +19,10 @@ from analytics.services.rollups import CAMPAIGN_DAY_FOLD
 
 def fold_cached(name: str, compute, **params):
     seconds = conf.report_cache_seconds()
+    if not seconds:
+        return compute()
     state = FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD).values_list("last_id", "folded_at").first()
-    if not seconds or state is None or state[1] is None:
+    if state is None or state[1] is None:
         return compute()
     fingerprint = repr((name, sorted(params.items()), state[0], state[1].isoformat()))
     key = "analytics:rollup:" + hashlib.sha256(fingerprint.encode()).hexdigest()

@@ -24,8 +24,10 @@ def _audience_counts(campaign_ids, start=None, end=None) -> dict[tuple, dict]:
     """
     if not campaign_ids:
         return {}
-    events = EngagementEvent.objects.filter(campaign_id__in=campaign_ids)
-    sent = EmailDelivery.objects.filter(campaign_id__in=campaign_ids, status=DeliveryStatus.SENT)
+    # Unordered: the models' default order made PostgreSQL sort the campaign's events, reading each one's row
+    # (20,200 pages for one campaign at 10M events: 1.1 s), where the reach index alone answers (bench/NOTES.md).
+    events = EngagementEvent.objects.filter(campaign_id__in=campaign_ids).order_by()
+    sent = EmailDelivery.objects.filter(campaign_id__in=campaign_ids, status=DeliveryStatus.SENT).order_by()
     if start:
         events = events.filter(occurred_at__date__gte=start)
         sent = sent.filter(sent_at__date__gte=start)

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from analytics.reports.measures import METRICS, derived, empty_totals, regrouped, rolled_up
+from analytics.reports.measures import BASE_MEASURES, METRICS, derived, empty_totals, regrouped, rolled_up
 
 INTERVALS = ("day", "week")
 
@@ -22,6 +22,11 @@ def _value(metric: str, totals: dict):
     return totals[metric] if metric in totals else derived(totals)[metric]
 
 
+def _measures_of(metric: str) -> tuple[str, ...]:
+    """The base measures a metric needs: itself when it is one, every one for a rate (see derived)."""
+    return (metric,) if metric in BASE_MEASURES else BASE_MEASURES
+
+
 def trend(*, metric: str, interval: str, start: dt.date, end: dt.date, campaign_ids=None) -> dict:
     if metric not in METRICS or metric in ("reach", "unique_opens", "cost_per_contact"):
         raise ValueError(f"Metric {metric!r} has no daily trend; choose a count, money or rate metric.")
@@ -35,7 +40,7 @@ def trend(*, metric: str, interval: str, start: dt.date, end: dt.date, campaign_
 
     # One read of both periods by day; weeks and totals are added up here (a few hundred rows).
     found = rolled_up(periods={"current": (start, end), "previous": (previous_start, previous_end)},
-                      campaign_ids=campaign_ids, group_by=("day",))
+                      campaign_ids=campaign_ids, group_by=("day",), measures=_measures_of(metric))
     by_bucket = regrouped({(day, _bucket(day, interval)): totals for (day,), totals in found["current"].items()},
                           (1,))
     series = {bucket: by_bucket.get((bucket,), empty_totals()) for bucket in _buckets(start, end, interval)}

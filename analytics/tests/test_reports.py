@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from analytics.reports import attribution, campaign_report, channel_ranking, cohorts, overview, trend
+from analytics.reports.measures import summed_periods
 from analytics.services import rollup_fold
 from crm.tests.factories import ContactFactory, EngagementEventFactory
 from publishing.models import MetricSnapshot
@@ -175,3 +176,17 @@ def test_cohorts_by_source_start_at_first_activity():
     assert rows["webinar"]["months"][0] == {"engaged": 0.0, "converted": pytest.approx(1 / 3)}
     assert rows["webinar"]["months"][1] == {"engaged": 0.0, "converted": 0.0}
     assert rows["import"]["months"][0] == {"engaged": None, "converted": None}
+
+
+def test_summing_some_measures_gives_them_as_summing_all_does_and_leaves_the_rest_at_zero():
+    campaign, contact = CampaignFactory(), ContactFactory()
+    event(contact, "clicked", at(8, 3), campaign)
+    event(contact, "clicked", at(8, 3), campaign)
+    event(contact, "converted", at(8, 3), campaign, value=Decimal("50"))
+    rollup_fold()
+    period = {"august": (dt.date(2026, 8, 1), dt.date(2026, 8, 31))}
+    every = summed_periods(periods=period, group_by=("campaign_id",))["august"][(campaign.pk,)]
+    some = summed_periods(periods=period, group_by=("campaign_id",),
+                          measures=("clicks", "revenue"))["august"][(campaign.pk,)]
+    assert (some["clicks"], some["revenue"]) == (every["clicks"], every["revenue"]) == (2, Decimal("50"))
+    assert (some["conversions"], every["conversions"]) == (0, 1)

@@ -34,19 +34,22 @@ def queries(client, url) -> list[str]:
     return [q["sql"] for q in captured.captured_queries]
 
 
-def test_overview_sums_both_periods_and_both_top_lists_in_one_read_then_serves_them_from_cache(api_as, campaign):
+def test_overview_sums_both_periods_by_channel_and_the_campaigns_in_two_reads_then_serves_them_from_cache(
+        api_as, campaign):
+    # Two reads, not one by campaign and channel: at 500 campaigns that one gave thousands of rows of fifteen
+    # sums, and adding them up again in Python took longer than the database took (bench/NOTES.md).
     api = api_as("Analyst")
     first = [q for q in queries(api, "/api/analytics/overview/") if "analytics_campaignchannelday" in q]
-    assert len(first) == 1 and "UNION ALL" in first[0].upper()
+    assert len(first) == 2 and all("UNION ALL" in q.upper() for q in first)
     again = [q for q in queries(api, "/api/analytics/overview/") if "analytics_campaignchannelday" in q]
     assert again == []
 
 
-@pytest.mark.parametrize("url", ["/api/analytics/overview/", "/api/analytics/channels/?metric=clicks",
-                                 "/api/analytics/trends/?metric=clicks&interval=week"])
-def test_each_report_reads_the_rollups_once(api_as, campaign, url):
+@pytest.mark.parametrize("url, reads", [("/api/analytics/overview/", 2), ("/api/analytics/channels/?metric=clicks", 1),
+                                        ("/api/analytics/trends/?metric=clicks&interval=week", 1)])
+def test_each_report_reads_the_rollups_once_or_twice(api_as, campaign, url, reads):
     rollup_reads = [q for q in queries(api_as("Analyst"), url) if "analytics_contentchannelday" in q]
-    assert len(rollup_reads) == 1
+    assert len(rollup_reads) == reads
 
 
 def test_campaign_report_reads_the_rollups_once(api_as, campaign):
@@ -71,9 +74,9 @@ def test_a_fold_makes_the_next_read_see_new_events(api_as, campaign):
 def test_no_cache_when_turned_off(api_as, campaign, settings):
     settings.ANALYTICS_REPORT_CACHE_SECONDS = 0
     api = api_as("Analyst")
-    queries(api, "/api/analytics/overview/")
+    first = [q for q in queries(api, "/api/analytics/overview/") if "analytics_campaignchannelday" in q]
     again = [q for q in queries(api, "/api/analytics/overview/") if "analytics_campaignchannelday" in q]
-    assert len(again) == 1
+    assert len(again) == len(first) == 2
 
 
 def test_tier_counts_are_kept_by_scoring_and_never_counted_by_the_overview(api_as, campaign):

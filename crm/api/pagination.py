@@ -15,6 +15,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from aicmo_site.api.pagination import StandardPagination
 from crm import selectors
+from crm.page_anchors import list_anchors
 
 # A count stops here: counting ten times more costs ten times more at a million contacts (bench/NOTES.md).
 COUNT_AT_MOST = 1_000
@@ -29,7 +30,11 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        if self.counter is not None:
+        # Deep pages count from the list's remembered positions (crm.page_anchors), which number it whole.
+        anchors = list_anchors(self.object_list) if self.count_at_most > COUNT_AT_MOST else None
+        if anchors is not None:
+            counted = anchors.total
+        elif self.counter is not None:
             counted = self.counter(self.count_at_most + 1)
         else:
             counted = self.object_list.order_by().values("pk")[: self.count_at_most + 1].count()

@@ -20,3 +20,11 @@ def account(httpserver):
 def replay(httpserver, account):
     """GitHub replayed for octocat/Hello-World (crm/tests/github_replay.py)."""
     return GitHubReplay(httpserver)
+
+
+@pytest.fixture
+def contacts_api(api_as):
+    """A marketer's API client whose permissions are loaded already, so each page's queries are its own."""
+    client = api_as("Marketer")
+    client.get("/api/contacts/")
+    return client

@@ -1,0 +1,93 @@
+"""Deep numbered contact pages seek from remembered positions and list exactly what an OFFSET would."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from crm.models import Contact
+from crm.tests.factories import ContactFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+EVERY = 4  # rows between remembered positions: small, so that five contacts already make deep pages
+
+
+@pytest.fixture(autouse=True)
+def anchors_every_four(monkeypatch):
+    monkeypatch.setattr("crm.page_anchors.ANCHOR_EVERY", EVERY)
+    monkeypatch.setattr("crm.page_anchors.DEEP_FROM", EVERY)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def marketer(contacts_api):
+    return contacts_api
+
+
+@pytest.fixture
+def contacts():
+    vip = TagFactory(name="vip")
+    # Scores repeat (ties broken by id) and every other contact is a VIP in the engaged stage.
+    return [ContactFactory(engagement_score=score % 5, tags=[vip] if score % 2 else [],
+                           lifecycle_status="engaged" if score % 2 else "new") for score in range(23)]
+
+
+def ids_of(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.data
+    return [contact["id"] for contact in response.data["results"]], response.data
+
+
+def offset_page(queryset, number, size):
+    return list(queryset.values_list("pk", flat=True)[(number - 1) * size:number * size])
+
+
+@pytest.mark.parametrize("query, ordering", [
+    ("", ("-created_at", "-id")),
+    ("ordering=-engagement_score", ("-engagement_score", "-id")),
+    ("ordering=engagement_score", ("engagement_score", "id")),
+    ("ordering=email", ("email", "id")),
+    ("tag=vip&lifecycle_status=engaged&ordering=-engagement_score", ("-engagement_score", "-id")),
+    ("ordering=-engagement_score,created_at", ("-engagement_score", "created_at", "id")),
+])
+def test_every_deep_page_lists_what_an_offset_lists(marketer, contacts, query, ordering):
+    listed = Contact.objects.order_by(*ordering)
+    if "tag=vip" in query:
+        listed = listed.filter(tags__name="vip", lifecycle_status="engaged")
+    size, expected_total = 3, listed.count()
+    for number in range(1, expected_total // size + 2):
+        found, page = ids_of(marketer, f"/api/contacts/?page_size={size}&page={number}&{query}")
+        assert found == offset_page(listed, number, size), number
+        if number * size > 1_000 or number > 1:
+            assert page["count"] == min(expected_total, max(1_000, number * size))
+
+
+def test_a_new_contact_numbers_the_list_again(marketer, contacts):
+    listed = Contact.objects.order_by("-engagement_score", "-id")
+    ids_of(marketer, "/api/contacts/?page_size=3&page=5&ordering=-engagement_score")
+    ContactFactory(engagement_score=4)
+    found, page = ids_of(marketer, "/api/contacts/?page_size=3&page=5&ordering=-engagement_score")
+    assert found == offset_page(listed, 5, 3)
+    assert page["count"] == 24
+
+
+def test_the_back_office_deep_page_lists_what_an_offset_lists(client, django_user_model, contacts, monkeypatch):
+    monkeypatch.setattr("crm.views.PAGE_SIZE", 3)
+    client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-123456789"))
+    response = client.get(reverse("crm:contact-list") + "?ordering=-engagement_score&page=6")
+    assert response.status_code == 200
+    listed = Contact.objects.order_by("-engagement_score", "-id")
+    assert [contact.pk for contact in response.context["page"].object_list] == offset_page(listed, 6, 3)
+
+
+def test_a_deep_page_from_remembered_positions_costs_a_fixed_number_of_queries(marketer, contacts):
+    url = "/api/contacts/?page_size=3&page=6&ordering=-engagement_score"
+    ids_of(marketer, url)  # numbers the list
+    with CaptureQueriesContext(connection) as captured:
+        ids_of(marketer, url)
+    # the newest id (twice: count, page), the page; no count, no OFFSET past the remembered row
+    assert len(captured) == 3, [query["sql"] for query in captured]
