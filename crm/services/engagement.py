@@ -76,6 +76,34 @@ def contact_record_event(*, contact: Contact, kind: str, occurred_at=None, value
     return event
 
 
+@transaction.atomic
+def contacts_record_engagement(*, events: list[EngagementEvent]) -> list[EngagementEvent]:
+    """Many opens, clicks or replies at once (tracking hits folded in the background), meaning the same
+    as contact_record_event for each in the given order, in a few statements: one INSERT for all the
+    events and a lifecycle move only for the contacts not engaged yet, each by its first event here."""
+    if not events:
+        return []
+    for event in events:
+        if event.kind not in ENGAGING_EVENTS:
+            raise DomainError(f"{event.kind!r} is not an engagement event.", code="unknown_event_kind",
+                              extra={"allowed": sorted(ENGAGING_EVENTS)})
+    created = EngagementEvent.objects.bulk_create(events)
+    firsts: dict[int, EngagementEvent] = {}
+    for event in events:
+        firsts.setdefault(event.contact_id, event)
+    for contact in (Contact.objects.filter(pk__in=firsts, lifecycle_status__in=LIFECYCLE_BEFORE_ENGAGED)
+                    .order_by("pk")):
+        first = firsts[contact.pk]
+        contact_transition_if_allowed(contact=contact, to=LifecycleStatus.ENGAGED,
+                                      by_system=f"{first.channel or 'event'}:{first.kind}",
+                                      reason=f"{EventKind(first.kind).label} at {first.occurred_at:%Y-%m-%d %H:%M}")
+    # Receivers look each contact up once: one signal per contact and kind is all they need.
+    recorded = sorted({(event.contact_id, event.kind) for event in events})
+    transaction.on_commit(lambda: [event_recorded.send(sender=EngagementEvent, contact_id=contact_id, kind=kind)
+                                   for contact_id, kind in recorded])
+    return created
+
+
 def _unsubscribe(*, contact: Contact, source: str, reason: str,
                  suppression_reason: str = SuppressionReason.UNSUBSCRIBED) -> None:
     now = timezone.now()

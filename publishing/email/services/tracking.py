@@ -1,0 +1,127 @@
+"""Opens and clicks: recorded as one append-only hit per request, folded in the background.
+
+The tracking endpoints answer a campaign's first hour of opens, so each request only INSERTs a narrow
+TrackingHit row (committed before the answer, so a crash loses no answered hit). The fold, every minute
+and in batches, turns the hits into what one open or click always meant: the delivery's counts and
+first times, the contact's engagement events (and "engaged" stage) and the webhooks' email.opened and
+email.clicked.
+
+Each hit is folded exactly once: a batch is taken by DELETE ... RETURNING in the same transaction as
+everything it writes, so two folders never take the same hit (on PostgreSQL the second skips the rows the
+first has locked) and a folder killed mid-batch leaves the whole batch for the next one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from crm.choices import EventKind
+from crm.models import EngagementEvent
+from crm.services import contacts_record_engagement
+from publishing.email.choices import TrackingHitKind
+from publishing.email.models import EmailDelivery, EmailLink, TrackingHit
+from publishing.email.webhook_events import delivery_payload
+from webhooks.events import emit_many
+
+FOLD_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    delivery_id: int
+    occurred_at: datetime
+    link_id: int | None = None
+
+
+def open_hit_record(*, delivery_id: int) -> None:
+    """The open pixel's one write (autocommit: committed when this returns)."""
+    TrackingHit.objects.create(kind=TrackingHitKind.OPEN, delivery_id=delivery_id, occurred_at=timezone.now())
+
+
+def click_hit_record(*, delivery_id: int, link_id: int) -> None:
+    """The click redirect's one write, after the link was found to be of the delivery's campaign."""
+    TrackingHit.objects.create(kind=TrackingHitKind.CLICK, delivery_id=delivery_id, link_id=link_id,
+                               occurred_at=timezone.now())
+
+
+def click_target(*, delivery_id: int, link_id: int) -> str | None:
+    """The URL a genuine click token leads to: a link of the delivery's own campaign, in one indexed
+    query; None when the delivery or the link is not there or not of the same campaign."""
+    return (EmailLink.objects.filter(pk=link_id, campaign_id=EmailDelivery.objects.filter(pk=delivery_id)
+                                     .values("campaign_id")[:1])
+            .values_list("url", flat=True).first())
+
+
+def _batch_take(limit: int) -> list[Hit]:
+    """Deletes up to `limit` of the oldest hits and returns them, in the caller's transaction."""
+    table = connection.ops.quote_name(TrackingHit._meta.db_table)
+    # SQLite takes the write lock with the DELETE, so a second folder waits; PostgreSQL's folders take
+    # disjoint rows.
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    taken = TrackingHit.objects.raw(
+        f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT %s{skip_locked})"  # noqa: S608
+        " RETURNING id, kind, delivery_id, link_id, occurred_at", [limit])
+    return [Hit(kind=hit.kind, delivery_id=hit.delivery_id, link_id=hit.link_id, occurred_at=hit.occurred_at)
+            for hit in sorted(taken, key=lambda hit: hit.pk)]
+
+
+@transaction.atomic
+def hits_apply(hits: Iterable[Hit]) -> int:
+    """What the hits mean, in hit order: the same as applying each open or click on its own, in a few
+    statements per batch. A click proves an open too (images are often blocked), so it sets the first
+    open if missing. Returns how many hits were of a delivery still there."""
+    hits = list(hits)
+    deliveries = {delivery.pk: delivery for delivery in EmailDelivery.objects.select_related("contact")
+                  .filter(pk__in={hit.delivery_id for hit in hits}).order_by("pk").select_for_update(of=("self",))}
+    hits = [hit for hit in hits if hit.delivery_id in deliveries]
+    if not hits:
+        return 0
+    urls = dict(EmailLink.objects.filter(pk__in={hit.link_id for hit in hits if hit.link_id})
+                .values_list("pk", "url"))
+    events, opened, clicked = [], [], []
+    for hit in hits:
+        delivery = deliveries[hit.delivery_id]
+        source = {"campaign_id": delivery.campaign_id, "channel": "email", "source_kind": "delivery",
+                  "source_id": str(delivery.pk)}
+        delivery.first_opened_at = delivery.first_opened_at or hit.occurred_at
+        if hit.kind == TrackingHitKind.OPEN:
+            delivery.open_count += 1
+            events.append(EngagementEvent(contact=delivery.contact, kind=EventKind.OPENED,
+                                          occurred_at=hit.occurred_at, **source))
+            opened.append(delivery_payload(delivery, delivery.contact.email))
+        else:
+            url = urls.get(hit.link_id, "")
+            delivery.click_count += 1
+            delivery.first_clicked_at = delivery.first_clicked_at or hit.occurred_at
+            events.append(EngagementEvent(contact=delivery.contact, kind=EventKind.CLICKED,
+                                          occurred_at=hit.occurred_at, detail={"url": url, "link_id": hit.link_id},
+                                          **source))
+            clicked.append({**delivery_payload(delivery, delivery.contact.email), "url": url})
+    EmailDelivery.objects.bulk_update(list(deliveries.values()),
+                                      ["open_count", "click_count", "first_opened_at", "first_clicked_at"])
+    contacts_record_engagement(events=events)
+    emit_many("email.opened", opened)
+    emit_many("email.clicked", clicked)
+    return len(hits)
+
+
+def fold_tracking_hits(*, batch: int = FOLD_BATCH, time_budget: float | None = None) -> int:
+    """Folds waiting hits, a batch per transaction, until none is left or the time budget is spent;
+    returns how many were folded (hits of deliveries gone since are dropped uncounted). Tests that read
+    opens or clicks after a request call this first."""
+    started = time.monotonic()
+    folded = 0
+    while time_budget is None or time.monotonic() - started < time_budget:
+        with transaction.atomic():
+            hits = _batch_take(batch)
+            folded += hits_apply(hits)
+        if len(hits) < batch:
+            break
+    return folded
