@@ -24,12 +24,11 @@ from django.utils import timezone
 from crm.choices import EventKind
 from crm.models import EngagementEvent
 from crm.services import contacts_record_engagement
+from publishing.email import conf
 from publishing.email.choices import TrackingHitKind
 from publishing.email.models import EmailDelivery, EmailLink, TrackingHit
 from publishing.email.webhook_events import delivery_payload
 from webhooks.events import emit_many
-
-FOLD_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -59,8 +58,9 @@ def click_target(*, delivery_id: int, link_id: int) -> str | None:
             .values_list("url", flat=True).first())
 
 
-def _batch_take(limit: int) -> list[Hit]:
-    """Deletes up to `limit` of the oldest hits and returns them, in the caller's transaction."""
+def hits_take(limit: int) -> list[Hit]:
+    """Deletes up to `limit` of the oldest hits and returns them, in the caller's transaction (which must
+    apply them: its rollback puts them back)."""
     table = connection.ops.quote_name(TrackingHit._meta.db_table)
     # SQLite takes the write lock with the DELETE, so a second folder waits; PostgreSQL's folders take
     # disjoint rows.
@@ -112,15 +112,16 @@ def hits_apply(hits: Iterable[Hit]) -> int:
     return len(hits)
 
 
-def fold_tracking_hits(*, batch: int = FOLD_BATCH, time_budget: float | None = None) -> int:
+def fold_tracking_hits(*, batch: int | None = None, time_budget: float | None = None) -> int:
     """Folds waiting hits, a batch per transaction, until none is left or the time budget is spent;
     returns how many were folded (hits of deliveries gone since are dropped uncounted). Tests that read
     opens or clicks after a request call this first."""
+    batch = batch or conf.tracking_fold_batch()
     started = time.monotonic()
     folded = 0
     while time_budget is None or time.monotonic() - started < time_budget:
         with transaction.atomic():
-            hits = _batch_take(batch)
+            hits = hits_take(batch)
             folded += hits_apply(hits)
         if len(hits) < batch:
             break
