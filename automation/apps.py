@@ -10,13 +10,14 @@ class AutomationConfig(AppConfig):
 
     def ready(self):
         from automation.selectors import journeys_active_choices
-        from automation.tasks import on_contacts_imported, on_event_recorded, on_tags_adding
+        from automation.tasks import on_contacts_imported, on_event_recorded, on_events_recorded, on_tags_adding
         from crm.imports.followups import contacts_imported, journeys_offer
         from crm.models import ImportRun, Tag
-        from crm.services.engagement import event_recorded
+        from crm.services.engagement import event_recorded, events_recorded
         from crm.tagging import tags_adding
 
         event_recorded.connect(on_event_recorded, dispatch_uid="automation-event-waits")
+        events_recorded.connect(on_events_recorded, dispatch_uid="automation-events-waits")
         tags_adding.connect(on_tags_adding, sender=Tag, dispatch_uid="automation-tag-entries")
         contacts_imported.connect(on_contacts_imported, sender=ImportRun, dispatch_uid="automation-import-entries")
         journeys_offer(journeys_active_choices)

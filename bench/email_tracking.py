@@ -66,7 +66,7 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     server = subprocess.Popen([gunicorn, "aicmo_site.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
                                "--log-level", "warning"], cwd=ROOT, env={**os.environ, **PRODUCTION_ENV})
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 180  # four workers importing Django on a loaded machine
     while time.monotonic() < deadline:
         try:
             request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz",

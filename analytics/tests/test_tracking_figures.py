@@ -6,7 +6,7 @@ import pytest
 from analytics.reports import campaign_report
 from analytics.services import rollup_fold
 from crm.choices import LifecycleStatus
-from crm.models import Contact
+from crm.models import Contact, LifecycleTransition
 from crm.tests.factories import ContactFactory
 from publishing.email.models import EmailDelivery, EmailLink
 from publishing.email.services.feedback import delivery_record_click, delivery_record_open
@@ -48,6 +48,10 @@ def test_folded_hits_give_the_same_figures_as_opens_and_clicks_applied_at_once(c
         return [(d.open_count, d.click_count, d.first_opened_at is not None, d.first_clicked_at is not None,
                  Contact.objects.get(pk=d.contact_id).lifecycle_status)
                 for d in EmailDelivery.objects.filter(campaign=campaign).order_by("pk")]
+    moves = LifecycleTransition.objects.filter(contact__email_deliveries__campaign=folded).order_by("contact_id")
+    assert [(m.from_status, m.to_status, m.by_system, m.reason[:10]) for m in moves] == [
+        (LifecycleStatus.NEW, LifecycleStatus.ENGAGED, "email:opened", "Opened at "),
+        (LifecycleStatus.NEW, LifecycleStatus.ENGAGED, "email:clicked", "Clicked at")]
     assert story(folded) == story(direct) == [(2, 1, True, True, LifecycleStatus.ENGAGED),
                                               (0, 1, True, True, LifecycleStatus.ENGAGED),
                                               (0, 0, False, False, LifecycleStatus.NEW)]

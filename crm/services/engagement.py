@@ -25,12 +25,15 @@ from crm.choices import (
     SuppressionReason,
 )
 from crm.models import Contact, EngagementEvent, Suppression
-from crm.services.contacts import contact_queryset, contact_transition_if_allowed
+from crm.services.contacts import contact_queryset, contact_transition_if_allowed, contacts_transition_by_system
 from crm.webhook_events import contact_event_emit, suppression_emit
 
 # Sent after the event's transaction commits, with sender=EngagementEvent, contact_id=..., kind=...: apps
 # above crm (journeys awaiting an event) react without crm knowing them.
 event_recorded = Signal()
+# The same after a batch of events (contacts_record_engagement), with contact_ids=[...]: one signal, so a
+# receiver can look the whole batch up at once.
+events_recorded = Signal()
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -80,7 +83,7 @@ def contact_record_event(*, contact: Contact, kind: str, occurred_at=None, value
 def contacts_record_engagement(*, events: list[EngagementEvent]) -> list[EngagementEvent]:
     """Many opens, clicks or replies at once (tracking hits folded in the background), meaning the same
     as contact_record_event for each in the given order, in a few statements: one INSERT for all the
-    events and a lifecycle move only for the contacts not engaged yet, each by its first event here."""
+    events and one move per cause and minute for the contacts not engaged yet, each by its first event here."""
     if not events:
         return []
     for event in events:
@@ -91,16 +94,20 @@ def contacts_record_engagement(*, events: list[EngagementEvent]) -> list[Engagem
     firsts: dict[int, EngagementEvent] = {}
     for event in events:
         firsts.setdefault(event.contact_id, event)
-    for contact in (Contact.objects.filter(pk__in=firsts, lifecycle_status__in=LIFECYCLE_BEFORE_ENGAGED)
-                    .order_by("pk")):
-        first = firsts[contact.pk]
-        contact_transition_if_allowed(contact=contact, to=LifecycleStatus.ENGAGED,
-                                      by_system=f"{first.channel or 'event'}:{first.kind}",
-                                      reason=f"{EventKind(first.kind).label} at {first.occurred_at:%Y-%m-%d %H:%M}")
-    # Receivers look each contact up once: one signal per contact and kind is all they need.
-    recorded = sorted({(event.contact_id, event.kind) for event in events})
-    transaction.on_commit(lambda: [event_recorded.send(sender=EngagementEvent, contact_id=contact_id, kind=kind)
-                                   for contact_id, kind in recorded])
+    # Locked in id order in one statement, so two folds engaging the same contacts cannot deadlock.
+    waiting = (Contact.objects.filter(pk__in=firsts, lifecycle_status__in=LIFECYCLE_BEFORE_ENGAGED).order_by("pk")
+               .select_for_update().values_list("pk", flat=True))
+    moves: dict[tuple[str, str], list[int]] = {}
+    for contact_id in waiting:
+        first = firsts[contact_id]
+        cause = f"{first.channel or 'event'}:{first.kind}"
+        reason = f"{EventKind(first.kind).label} at {first.occurred_at:%Y-%m-%d %H:%M}"
+        moves.setdefault((cause, reason), []).append(contact_id)
+    for (cause, reason), contact_ids in sorted(moves.items()):
+        contacts_transition_by_system(contact_ids=contact_ids, to=LifecycleStatus.ENGAGED, by_system=cause,
+                                      reason=reason, sources=LIFECYCLE_BEFORE_ENGAGED)
+    contact_ids = sorted(firsts)
+    transaction.on_commit(lambda: events_recorded.send(sender=EngagementEvent, contact_ids=contact_ids))
     return created
 
 

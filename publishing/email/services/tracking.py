@@ -44,15 +44,27 @@ def open_hit_record(*, delivery_id: int) -> None:
     TrackingHit.objects.create(kind=TrackingHitKind.OPEN, delivery_id=delivery_id, occurred_at=timezone.now())
 
 
-def click_hit_record(*, delivery_id: int, link_id: int) -> None:
-    """The click redirect's one write, after the link was found to be of the delivery's campaign."""
-    TrackingHit.objects.create(kind=TrackingHitKind.CLICK, delivery_id=delivery_id, link_id=link_id,
-                               occurred_at=timezone.now())
+def click_hit_record(*, delivery_id: int, link_id: int) -> str | None:
+    """The click redirect's one statement: the hit is appended only if the link is of the delivery's own
+    campaign and safe to follow, and its URL comes back (None: no hit, a 404)."""
+    hits, deliveries, links = (connection.ops.quote_name(model._meta.db_table)
+                               for model in (TrackingHit, EmailDelivery, EmailLink))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {hits} (kind, delivery_id, link_id, occurred_at)"  # noqa: S608 - table names only
+            f" SELECT %s, d.id, l.id, %s FROM {deliveries} d JOIN {links} l ON l.campaign_id = d.campaign_id"
+            " WHERE d.id = %s AND l.id = %s AND (LOWER(l.url) LIKE 'http://%%' OR LOWER(l.url) LIKE 'https://%%')"
+            f" RETURNING (SELECT url FROM {links} WHERE id = link_id)",
+            [TrackingHitKind.CLICK.value, connection.ops.adapt_datetimefield_value(timezone.now()), delivery_id,
+             link_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def click_target(*, delivery_id: int, link_id: int) -> str | None:
-    """The URL a genuine click token leads to: a link of the delivery's own campaign, in one indexed
-    query; None when the delivery or the link is not there or not of the same campaign."""
+    """The URL a genuine click token leads to (for a HEAD, which records nothing): a link of the delivery's
+    own campaign, in one indexed query; None when the delivery or the link is not there or not of the same
+    campaign."""
     return (EmailLink.objects.filter(pk=link_id, campaign_id=EmailDelivery.objects.filter(pk=delivery_id)
                                      .values("campaign_id")[:1])
             .values_list("url", flat=True).first())
@@ -72,6 +84,34 @@ def hits_take(limit: int) -> list[Hit]:
             for hit in sorted(taken, key=lambda hit: hit.pk)]
 
 
+def _deliveries_count(changes: dict[int, list]) -> None:
+    """Adds each delivery's opens and clicks of the batch and sets its first times if missing, in one UPDATE
+    (the rows are locked already). Django's bulk_update would write a CASE per column with a branch per
+    delivery, which took 15 of the 34 s a 2,000-hit fold took on PostgreSQL."""
+    postgresql = connection.vendor == "postgresql"
+    row = ("(%s::bigint, %s::integer, %s::integer, %s::timestamptz, %s::timestamptz)" if postgresql
+           else "(%s, %s, %s, %s, %s)")
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(EmailDelivery._meta.db_table)
+    ordered = sorted(changes.items())
+    for start in range(0, len(ordered), 1000):  # five parameters a delivery, within every database's limit
+        chunk = ordered[start:start + 1000]
+        params = [value for pk, (opens, clicks, first_open, first_click) in chunk
+                  for value in (pk, opens, clicks, adapt(first_open), adapt(first_click))]
+        _deliveries_update(table, row, len(chunk), params)
+
+
+def _deliveries_update(table: str, row: str, rows: int, params: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET open_count = open_count + v.opens, click_count = click_count + v.clicks,"  # noqa: S608
+            " first_opened_at = COALESCE(first_opened_at, v.first_open),"
+            " first_clicked_at = COALESCE(first_clicked_at, v.first_click)"
+            " FROM (SELECT column1 AS id, column2 AS opens, column3 AS clicks, column4 AS first_open,"
+            f" column5 AS first_click FROM (VALUES {', '.join([row] * rows)}) AS batch) AS v"
+            f" WHERE {table}.id = v.id", params)
+
+
 @transaction.atomic
 def hits_apply(hits: Iterable[Hit]) -> int:
     """What the hits mean, in hit order: the same as applying each open or click on its own, in a few
@@ -86,26 +126,26 @@ def hits_apply(hits: Iterable[Hit]) -> int:
     urls = dict(EmailLink.objects.filter(pk__in={hit.link_id for hit in hits if hit.link_id})
                 .values_list("pk", "url"))
     events, opened, clicked = [], [], []
+    changes: dict[int, list] = {}  # delivery: [opens, clicks, first open, first click] of this batch
     for hit in hits:
         delivery = deliveries[hit.delivery_id]
+        change = changes.setdefault(delivery.pk, [0, 0, hit.occurred_at, None])
         source = {"campaign_id": delivery.campaign_id, "channel": "email", "source_kind": "delivery",
                   "source_id": str(delivery.pk)}
-        delivery.first_opened_at = delivery.first_opened_at or hit.occurred_at
         if hit.kind == TrackingHitKind.OPEN:
-            delivery.open_count += 1
+            change[0] += 1
             events.append(EngagementEvent(contact=delivery.contact, kind=EventKind.OPENED,
                                           occurred_at=hit.occurred_at, **source))
             opened.append(delivery_payload(delivery, delivery.contact.email))
         else:
             url = urls.get(hit.link_id, "")
-            delivery.click_count += 1
-            delivery.first_clicked_at = delivery.first_clicked_at or hit.occurred_at
+            change[1] += 1
+            change[3] = change[3] or hit.occurred_at
             events.append(EngagementEvent(contact=delivery.contact, kind=EventKind.CLICKED,
                                           occurred_at=hit.occurred_at, detail={"url": url, "link_id": hit.link_id},
                                           **source))
             clicked.append({**delivery_payload(delivery, delivery.contact.email), "url": url})
-    EmailDelivery.objects.bulk_update(list(deliveries.values()),
-                                      ["open_count", "click_count", "first_opened_at", "first_clicked_at"])
+    _deliveries_count(changes)
     contacts_record_engagement(events=events)
     emit_many("email.opened", opened)
     emit_many("email.clicked", clicked)

@@ -63,15 +63,17 @@ def open_pixel(request, token: str):
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def click(request, token: str):
-    """One look-up of the link (of the delivery's own campaign) and, for a GET, one INSERT (folded later)."""
+    """A GET is one statement: the hit appended if the link is of the delivery's own campaign (folded later),
+    returning its URL. HEAD, as link scanners send, only looks the link up."""
     claims = read_token("click", token)
     if claims is None:
         raise Http404("No such link")
-    url = click_target(delivery_id=claims.delivery_id, link_id=claims.link_id)
+    if request.method == "GET":
+        url = click_hit_record(delivery_id=claims.delivery_id, link_id=claims.link_id)
+    else:
+        url = click_target(delivery_id=claims.delivery_id, link_id=claims.link_id)
     if url is None or not url.lower().startswith(("http://", "https://")):
         raise Http404("No such link")
-    if request.method == "GET":
-        click_hit_record(delivery_id=claims.delivery_id, link_id=claims.link_id)
     return HttpResponseRedirect(url)
 
 
