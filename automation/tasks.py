@@ -72,6 +72,15 @@ def on_event_recorded(sender, *, contact_id: int, kind: str, **kwargs) -> None:
         async_task("automation.tasks.journey_event_waits_release", contact_id)
 
 
+def on_events_recorded(sender, *, contact_ids: list[int], **kwargs) -> None:
+    """crm's events_recorded (a batch of opens and clicks folded): one look-up for the whole batch, and a
+    task only for each contact awaiting an event."""
+    awaiting = (JourneyEnrolment.objects.filter(contact_id__in=contact_ids, status=EnrolmentStatus.AWAITING)
+                .order_by("contact_id").values_list("contact_id", flat=True).distinct())
+    for contact_id in awaiting:
+        async_task("automation.tasks.journey_event_waits_release", contact_id)
+
+
 def on_tags_adding(sender, *, tag, contacts, **kwargs) -> None:
     """crm's tags_adding, inside the tagging transaction: enrol in journeys starting on that tag."""
     journeys_tag_entries(tag_name=tag.name, contacts=contacts)

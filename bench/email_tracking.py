@@ -4,7 +4,8 @@ concurrent clients with real signed tokens of real deliveries (each request a ra
 
 Prints requests per second and p50/p99 latency of each, and the baseline measured in the same run:
 the same gunicorn answering /healthz (one database query and the broker check, no token, no write),
-with the ratio. Checks that every open and click was recorded on its delivery.
+with the ratio. Each hit is one appended row, folded in the background in production; here the fold
+runs after the load (timed, hits/s printed), then every open and click must be on its delivery.
 
 The load generator is asyncio in this process (one connection per request: gunicorn's sync workers
 close each one), so it shares the machine's cores with gunicorn and PostgreSQL: compare ratios.
@@ -65,7 +66,7 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     server = subprocess.Popen([gunicorn, "aicmo_site.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
                                "--log-level", "warning"], cwd=ROOT, env={**os.environ, **PRODUCTION_ENV})
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 180  # four workers importing Django on a loaded machine
     while time.monotonic() < deadline:
         try:
             request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz",
@@ -108,16 +109,27 @@ async def _load(port: int, paths, clients: int, seconds: float) -> tuple[list[fl
 
 def measure(port: int, paths, clients: int, seconds: float) -> dict:
     latencies, statuses, elapsed = asyncio.run(_load(port, paths, clients, seconds))
+    return {"latencies": latencies, "statuses": statuses, "count": len(latencies), "elapsed": elapsed}
+
+
+def merged(rounds: list[dict]) -> dict:
+    latencies = [latency for figures in rounds for latency in figures["latencies"]]
     cuts = statistics.quantiles(latencies, n=100)
-    return {"rate": len(latencies) / elapsed, "p50": cuts[49] * 1000, "p99": cuts[98] * 1000,
-            "statuses": statuses, "count": len(latencies)}
+    statuses: dict[int, int] = {}
+    for figures in rounds:
+        for status, count in figures["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    return {"rate": len(latencies) / sum(figures["elapsed"] for figures in rounds), "p50": cuts[49] * 1000,
+            "p99": cuts[98] * 1000, "statuses": statuses, "count": len(latencies),
+            "round_rates": [figures["count"] / figures["elapsed"] for figures in rounds]}
 
 
 def main(argv):
     parser = argparse.ArgumentParser(prog="bench email_tracking", description=__doc__)
     parser.add_argument("--deliveries", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=15, help="per endpoint")
+    parser.add_argument("--seconds", type=float, default=15, help="per endpoint, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="baseline, opens and clicks measured in turn")
     parser.add_argument("--gunicorn-workers", type=int, default=4, help="as in the README's production example")
     args = parser.parse_args(argv)
     os.environ["SECRET_KEY"] = SECRET_KEY  # tokens made here must verify in gunicorn
@@ -131,7 +143,8 @@ def main(argv):
     from django.db.models import Sum
 
     from gateways.testing.ports import free_port
-    from publishing.email.models import EmailDelivery
+    from publishing.email.models import EmailDelivery, TrackingHit
+    from publishing.email.services.tracking import fold_tracking_hits
     from publishing.email.tokens import make_token
 
     if connection.vendor != "postgresql":
@@ -144,23 +157,41 @@ def main(argv):
 
     port = free_port()
     server = start_gunicorn(port, args.gunicorn_workers)
+    load_start = os.getloadavg()
+    endpoints = {"baseline /healthz": lambda: "/healthz", "open pixel /t/o/": lambda: random.choice(opens),
+                 "click redirect /t/c/": lambda: random.choice(clicks)}
+    rounds: dict[str, list[dict]] = {name: [] for name in endpoints}
     try:
-        baseline = measure(port, lambda: "/healthz", args.clients, args.seconds)
-        opened = measure(port, lambda: random.choice(opens), args.clients, args.seconds)
-        clicked = measure(port, lambda: random.choice(clicks), args.clients, args.seconds)
+        # Interleaved: the machine's load changes by the minute, so each round measures all three in turn.
+        for _ in range(args.rounds):
+            for name, paths in endpoints.items():
+                rounds[name].append(measure(port, paths, args.clients, args.seconds / args.rounds))
     finally:
         server.terminate()
         server.wait(timeout=30)
+    load_end = os.getloadavg()
+    baseline, opened, clicked = (merged(rounds[name]) for name in endpoints)
 
+    waiting = TrackingHit.objects.count()
+    fold_started = time.perf_counter()
+    folded = fold_tracking_hits()
+    fold_seconds = time.perf_counter() - fold_started
     recorded = EmailDelivery.objects.filter(pk__in=delivery_ids).aggregate(opens=Sum("open_count"),
                                                                            clicks=Sum("click_count"))
-    print(describe(deliveries=args.deliveries, clients=args.clients, seconds=args.seconds,
-                   server=f"gunicorn -w {args.gunicorn_workers} (sync), production settings"))
+    print(describe(deliveries=args.deliveries, clients=args.clients, seconds=args.seconds, rounds=args.rounds,
+                   server=f"gunicorn -w {args.gunicorn_workers} (sync), production settings",
+                   settings_changed="none"))
+    print(f"load average at start {load_start[0]:.2f}, at end {load_end[0]:.2f}")
     for name, figures in (("baseline /healthz", baseline), ("open pixel /t/o/", opened),
                           ("click redirect /t/c/", clicked)):
-        ratio = "" if figures is baseline else f" | ratio to baseline {figures['rate'] / baseline['rate']:.2f}"
+        ratio = "" if figures is baseline else (
+            f" | ratio to baseline {figures['rate'] / baseline['rate']:.2f} (by round "
+            + ", ".join(f"{rate / base:.2f}" for rate, base in zip(figures["round_rates"], baseline["round_rates"],
+                                                                 strict=True)) + ")")
         print(f"{name}: {figures['rate']:,.0f} req/s, p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms, "
               f"answers {figures['statuses']}{ratio}")
+    print(f"fold: {folded:,} of {waiting:,} waiting hits in {fold_seconds:.1f} s "
+          f"({folded / max(fold_seconds, 1e-9):,.0f} hits/s)")
     print(f"recorded on deliveries: {recorded['opens']:,} opens of {opened['statuses'].get(200, 0):,} pixels "
           f"answered, {recorded['clicks']:,} clicks of {clicked['statuses'].get(302, 0):,} redirects")
     complete = (recorded["opens"] == opened["statuses"].get(200, 0) == opened["count"]

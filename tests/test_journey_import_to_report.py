@@ -17,6 +17,7 @@ from crm.models import Contact, Segment
 from publishing.email.choices import SendStatus
 from publishing.email.models import EmailCampaign
 from publishing.email.services import email_campaign_send
+from publishing.email.services.tracking import fold_tracking_hits
 from publishing.tests.email.factories import EmailCampaignFactory, EmailTemplateFactory, smtp_account
 from publishing.tests.factories import CampaignFactory
 
@@ -59,6 +60,7 @@ def test_import_segment_send_click_and_report(qcluster, smtp_server, settings):
     response = Client().get(click)
     assert response.status_code == 302
     assert response["Location"].startswith("https://example.org/launch")
+    fold_tracking_hits()
     assert Contact.objects.get(email="ann@acme.example").lifecycle_status == LifecycleStatus.ENGAGED
 
     rollup_fold()

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from crm.models import Contact
 from publishing.email.models import EmailLink
+from publishing.email.services.tracking import fold_tracking_hits
 from publishing.email.tokens import make_token
 from publishing.tests.email.factories import EmailDeliveryFactory
 
@@ -34,6 +35,7 @@ def test_stripe_payment_after_a_campaign_click_is_that_campaigns_revenue(client,
     delivery = EmailDeliveryFactory(campaign__name="Winter sale", contact__email="pat@shop.example")
     link = EmailLink.objects.create(campaign_id=delivery.campaign_id, url="https://shop.example/buy", url_hash="b1")
     assert client.get(f"/t/c/{make_token('click', delivery.pk, link.pk)}").status_code == 302
+    fold_tracking_hits()
 
     paid = {"id": "evt_pay_1", "type": "invoice.paid", "data": {"object": {
         "id": "in_1", "customer": "cus_P", "customer_email": "PAT@shop.example", "amount_paid": 125000,

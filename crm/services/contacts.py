@@ -105,9 +105,11 @@ def _recorded(change: Change) -> None:
 
 
 def _recorded_many(change: BulkChange) -> None:
+    # `via` names the system that moved them (contacts_transition_by_system), as by_system does for one.
     LifecycleTransition.objects.bulk_create(
         LifecycleTransition(contact_id=pk, from_status=change.source, to_status=change.target, by=change.by,
-                            by_system="" if change.by else "system", reason=change.note) for pk in change.ids)
+                            by_system=change.via or ("" if change.by else "system"), reason=change.note)
+        for pk in change.ids)
 
 
 def _refused(source: str, target: str, allowed: list) -> DomainError:
@@ -136,6 +138,16 @@ def contact_transition_if_allowed(*, contact: Contact, to: str, **how) -> bool:
             return False
         contact_transition(contact=contact, to=to, **how)
     return True
+
+
+@transaction.atomic
+def contacts_transition_by_system(*, contact_ids, to: str, by_system: str, reason: str,
+                                  sources: frozenset[str] | None = None) -> int:
+    """An automatic move of many contacts at once (opens folded in the background): the same
+    LifecycleTransition rows as contact_transition_if_allowed for each, in one UPDATE per source stage.
+    Returns how many moved."""
+    picked = Contact.objects.filter(pk__in=contact_ids).order_by("pk")
+    return CONTACT_LIFECYCLE.bulk_transition(picked, to, sources=sources, note=reason, via=by_system)
 
 
 @transaction.atomic

@@ -69,3 +69,8 @@ class TemplateFormat(models.TextChoices):
 
     HTML = "html", "HTML"
     MJML = "mjml", "MJML (responsive, compiled to HTML)"
+
+
+class TrackingHitKind(models.TextChoices):
+    OPEN = "open", "Open"
+    CLICK = "click", "Click"

@@ -30,6 +30,11 @@ def connections_per_worker() -> int:
     return getattr(settings, "EMAIL_CONNECTIONS_PER_WORKER", env_int("EMAIL_CONNECTIONS_PER_WORKER", 4, minimum=1))
 
 
+def tracking_fold_batch() -> int:
+    """Opens and clicks folded per transaction in the background."""
+    return getattr(settings, "EMAIL_TRACKING_FOLD_BATCH", env_int("EMAIL_TRACKING_FOLD_BATCH", 500, minimum=1))
+
+
 def lease_seconds() -> float:
     """How long a claim lives without progress; a crashed worker's claims come back after it."""
     return getattr(settings, "EMAIL_LEASE_SECONDS", env_float("EMAIL_LEASE_SECONDS", 120.0))

@@ -6,7 +6,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-from publishing.email.choices import ABMetric, ABStatus, DeliveryStatus, InboundEventKind, SendStatus, TemplateFormat
+from publishing.email.choices import (
+    ABMetric,
+    ABStatus,
+    DeliveryStatus,
+    InboundEventKind,
+    SendStatus,
+    TemplateFormat,
+    TrackingHitKind,
+)
 
 __all__ = ["ABTest", "ABVariant", "BrandKit", "EmailBlock", "EmailCampaign", "EmailCampaignEvent", "EmailDelivery",
            "EmailLayout", "EmailLink", "EmailTemplate", "InboundEvent"]
@@ -280,6 +288,27 @@ class EmailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"Delivery {self.pk}: {self.contact_id} ({self.status})"
+
+
+class TrackingHit(models.Model):
+    """An open or click as its tracking endpoint answered it, waiting to be folded into its delivery's
+    counts, the contact's engagement events and webhooks (services.tracking.fold_tracking_hits).
+
+    One narrow INSERT per request, committed before the answer, and nothing read or updated: the
+    endpoints keep up with a campaign's first hour of opens. No foreign keys, so an insert checks no
+    other table; a hit whose delivery has gone by the time of the fold is dropped there."""
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=5, choices=TrackingHitKind.choices)
+    delivery_id = models.BigIntegerField()
+    link_id = models.BigIntegerField(null=True, blank=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of delivery {self.delivery_id}"
 
 
 class InboundEvent(models.Model):

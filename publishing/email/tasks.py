@@ -2,6 +2,8 @@
 
 import logging
 
+from django.conf import settings
+
 from publishing.email.choices import SendStatus
 from publishing.email.models import EmailCampaign
 from publishing.email.sender import worker_run
@@ -11,6 +13,7 @@ from publishing.email.services.campaigns import (
     email_campaigns_start_due,
     leases_recover,
 )
+from publishing.email.services.tracking import fold_tracking_hits
 from publishing.email.services.wake import campaign_wake
 
 logger = logging.getLogger("publishing.email")
@@ -22,6 +25,12 @@ def email_campaign_work(email_campaign_id: int) -> dict:
     if report.stopped_because == "time budget spent":
         campaign_wake(email_campaign_id, workers=1)
     return report.__dict__
+
+
+def email_fold_tracking_hits() -> int:
+    """Every minute: fold the opens and clicks recorded since, within the worker's timeout (a second
+    run at the same time takes other hits, so an overrun is harmless)."""
+    return fold_tracking_hits(time_budget=max(settings.Q_TIMEOUT - 60, settings.Q_TIMEOUT / 2))
 
 
 def email_wake_sends() -> int:

@@ -18,13 +18,13 @@ def email_send_event_emit(email_campaign, *, source: str) -> None:
                  "status": email_campaign.status, "audience_size": email_campaign.audience_size})
 
 
-def _delivery_payload(delivery: EmailDelivery, email: str) -> dict:
+def delivery_payload(delivery: EmailDelivery, email: str) -> dict:
     return {"delivery_id": delivery.pk, "campaign_id": delivery.campaign_id, "contact_id": delivery.contact_id,
             "email": email, "message_id": delivery.message_id}
 
 
 def email_event_emit(event: str, delivery: EmailDelivery, **extra) -> None:
-    emit(event, {**_delivery_payload(delivery, delivery.contact.email), **extra})
+    emit(event, {**delivery_payload(delivery, delivery.contact.email), **extra})
 
 
 def emails_sent_emit(delivery_ids: list[int]) -> None:

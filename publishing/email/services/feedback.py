@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.choices import EventKind
 from crm.models import Contact
 from crm.services import contact_record_event, contact_unsubscribe
-from publishing.email.choices import DeliveryStatus, InboundEventKind
+from publishing.email.choices import DeliveryStatus, InboundEventKind, TrackingHitKind
 from publishing.email.models import EmailDelivery, EmailLink, InboundEvent
+from publishing.email.services.tracking import Hit, hits_apply
 from publishing.email.webhook_events import email_event_emit
 from webhooks.events import emit
 
@@ -30,25 +29,15 @@ def _event_source(delivery: EmailDelivery) -> dict:
             "source_id": str(delivery.pk)}
 
 
-@transaction.atomic
 def delivery_record_open(*, delivery: EmailDelivery) -> None:
-    now = timezone.now()
-    EmailDelivery.objects.filter(pk=delivery.pk).update(open_count=F("open_count") + 1,
-                                                        first_opened_at=Coalesce("first_opened_at", now))
-    contact_record_event(contact=delivery.contact, kind=EventKind.OPENED, occurred_at=now, **_event_source(delivery))
-    email_event_emit("email.opened", delivery)
+    """An open applied at once (the demo, tests); the pixel records a hit that the fold applies the same way."""
+    hits_apply([Hit(kind=TrackingHitKind.OPEN, delivery_id=delivery.pk, occurred_at=timezone.now())])
 
 
-@transaction.atomic
 def delivery_record_click(*, delivery: EmailDelivery, link: EmailLink) -> None:
-    """A click proves an open too (images are often blocked), so the first open is set if missing."""
-    now = timezone.now()
-    EmailDelivery.objects.filter(pk=delivery.pk).update(
-        click_count=F("click_count") + 1, first_clicked_at=Coalesce("first_clicked_at", now),
-        first_opened_at=Coalesce("first_opened_at", now))
-    contact_record_event(contact=delivery.contact, kind=EventKind.CLICKED, occurred_at=now,
-                         detail={"url": link.url, "link_id": link.pk}, **_event_source(delivery))
-    email_event_emit("email.clicked", delivery, url=link.url)
+    """A click applied at once (the demo, tests); the redirect records a hit that the fold applies the same way."""
+    hits_apply([Hit(kind=TrackingHitKind.CLICK, delivery_id=delivery.pk, link_id=link.pk,
+                    occurred_at=timezone.now())])
 
 
 @transaction.atomic

@@ -1,7 +1,8 @@
 """Public endpoints reached from inside emails and from providers: no login, no cookies needed.
 
 - /t/o/<token>: open pixel. /t/c/<token>: click redirect, only to a link of the same campaign's
-  email; anything forged, altered or foreign is a 404, and the query string is never read.
+  email; anything forged, altered or foreign is a 404, and the query string is never read. Each
+  recorded open or click is one appended hit, folded in the background (services.tracking).
 - /u/<token>: GET and HEAD show a confirmation page (link scanners fetch URLs and must never
   unsubscribe anyone); POST unsubscribes at once and answers 200 (RFC 8058 one-click).
 - /email/events: provider events signed the Standard Webhooks way; "email.received" carries a raw
@@ -24,13 +25,9 @@ from gateways.mail import parse_inbound
 from publishing.email import conf, webhooks
 from publishing.email.choices import InboundEventKind
 from publishing.email.inbox import inbound_message_apply
-from publishing.email.models import EmailDelivery, EmailLink
-from publishing.email.services.feedback import (
-    delivery_record_click,
-    delivery_record_open,
-    delivery_unsubscribe,
-    inbound_event_apply,
-)
+from publishing.email.models import EmailDelivery
+from publishing.email.services.feedback import delivery_unsubscribe, inbound_event_apply
+from publishing.email.services.tracking import click_hit_record, click_target, open_hit_record
 from publishing.email.tokens import read_token
 
 logger = logging.getLogger("publishing.email")
@@ -55,11 +52,10 @@ def _delivery(delivery_id: int) -> EmailDelivery:
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def open_pixel(request, token: str):
+    """A genuine GET is one INSERT (folded later); HEAD, as link scanners and prefetchers send, records nothing."""
     claims = read_token("open", token)
     if claims and request.method == "GET":
-        delivery = EmailDelivery.objects.select_related("contact").filter(pk=claims.delivery_id).first()
-        if delivery:
-            delivery_record_open(delivery=delivery)
+        open_hit_record(delivery_id=claims.delivery_id)
     # The image is answered whatever the token, so a broken token never shows a broken image.
     return HttpResponse(_PIXEL, content_type="image/gif")
 
@@ -67,16 +63,18 @@ def open_pixel(request, token: str):
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def click(request, token: str):
+    """A GET is one statement: the hit appended if the link is of the delivery's own campaign (folded later),
+    returning its URL. HEAD, as link scanners send, only looks the link up."""
     claims = read_token("click", token)
     if claims is None:
         raise Http404("No such link")
-    delivery = _delivery(claims.delivery_id)
-    link = EmailLink.objects.filter(pk=claims.link_id, campaign_id=delivery.campaign_id).first()
-    if link is None or not link.url.lower().startswith(("http://", "https://")):
-        raise Http404("No such link")
     if request.method == "GET":
-        delivery_record_click(delivery=delivery, link=link)
-    return HttpResponseRedirect(link.url)
+        url = click_hit_record(delivery_id=claims.delivery_id, link_id=claims.link_id)
+    else:
+        url = click_target(delivery_id=claims.delivery_id, link_id=claims.link_id)
+    if url is None or not url.lower().startswith(("http://", "https://")):
+        raise Http404("No such link")
+    return HttpResponseRedirect(url)
 
 
 @csrf_exempt

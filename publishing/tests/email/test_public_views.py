@@ -7,7 +7,8 @@ from django.test import Client
 from crm.choices import ConsentStatus, EventKind, LifecycleStatus
 from crm.models import EngagementEvent, Suppression
 from publishing.email import webhooks
-from publishing.email.models import EmailDelivery, EmailLink, InboundEvent
+from publishing.email.models import EmailDelivery, EmailLink, InboundEvent, TrackingHit
+from publishing.email.services.tracking import fold_tracking_hits
 from publishing.email.tokens import make_token
 from publishing.tests.email.conftest import WEBHOOK_SECRET
 from publishing.tests.email.factories import EmailDeliveryFactory
@@ -33,6 +34,7 @@ def click_url(delivery_id, link_id):
 def test_click_redirects_to_the_campaign_link_and_records_engagement(client, delivery, link):
     response = client.get(click_url(delivery.pk, link.pk))
     assert response.status_code == 302 and response["Location"] == link.url
+    assert fold_tracking_hits() == 1
     delivery.refresh_from_db()
     assert delivery.click_count == 1 and delivery.first_clicked_at and delivery.first_opened_at
     delivery.contact.refresh_from_db()
@@ -43,8 +45,10 @@ def test_click_redirects_to_the_campaign_link_and_records_engagement(client, del
 
 def test_second_click_counts_but_keeps_the_first_time(client, delivery, link):
     client.get(click_url(delivery.pk, link.pk))
+    fold_tracking_hits()
     first = EmailDelivery.objects.get(pk=delivery.pk).first_clicked_at
     client.get(click_url(delivery.pk, link.pk))
+    fold_tracking_hits()
     delivery.refresh_from_db()
     assert delivery.click_count == 2 and delivery.first_clicked_at == first
 
@@ -53,6 +57,8 @@ def test_another_campaigns_link_is_not_followed(client, delivery):
     foreign = EmailLink.objects.create(campaign=EmailDeliveryFactory().campaign, url="https://evil.example/",
                                        url_hash="h2")
     assert client.get(click_url(delivery.pk, foreign.pk)).status_code == 404
+    assert client.head(click_url(delivery.pk, foreign.pk)).status_code == 404
+    assert not TrackingHit.objects.exists()
 
 
 @pytest.mark.parametrize("tamper", [
@@ -64,6 +70,8 @@ def test_another_campaigns_link_is_not_followed(client, delivery):
 def test_forged_or_altered_click_tokens_are_404(client, delivery, link, tamper):
     response = client.get(f"/t/c/{tamper(make_token('click', delivery.pk, link.pk))}")
     assert response.status_code == 404
+    assert not TrackingHit.objects.exists()
+    fold_tracking_hits()
     assert EngagementEvent.objects.count() == 0
 
 
@@ -75,12 +83,15 @@ def test_an_added_url_parameter_is_ignored(client, delivery, link):
 def test_a_link_stored_with_a_dangerous_scheme_is_never_followed(client, delivery):
     bad = EmailLink.objects.create(campaign_id=delivery.campaign_id, url="javascript:alert(1)", url_hash="h3")
     assert client.get(click_url(delivery.pk, bad.pk)).status_code == 404
+    assert client.head(click_url(delivery.pk, bad.pk)).status_code == 404
+    assert not TrackingHit.objects.exists()
 
 
 def test_open_pixel_records_the_open_and_answers_a_gif(client, delivery):
     response = client.get(f"/t/o/{make_token('open', delivery.pk)}")
     assert response.status_code == 200 and response["Content-Type"] == "image/gif"
     assert "no-cache" in response["Cache-Control"]
+    assert fold_tracking_hits() == 1
     delivery.refresh_from_db()
     assert delivery.open_count == 1 and delivery.first_opened_at
     assert EngagementEvent.objects.filter(contact=delivery.contact, kind=EventKind.OPENED).count() == 1
@@ -88,7 +99,43 @@ def test_open_pixel_records_the_open_and_answers_a_gif(client, delivery):
 
 def test_open_pixel_with_a_forged_token_records_nothing(client, delivery):
     assert client.get(f"/t/o/{make_token('click', delivery.pk, 1)}").status_code == 200
+    assert not TrackingHit.objects.exists()
+    fold_tracking_hits()
     assert EngagementEvent.objects.count() == 0
+
+
+def test_head_on_the_pixel_and_the_link_records_nothing_but_still_redirects(client, delivery, link):
+    # Link scanners and mail prefetchers send HEAD: they are no one's open or click.
+    assert client.head(f"/t/o/{make_token('open', delivery.pk)}").status_code == 200
+    response = client.head(click_url(delivery.pk, link.pk))
+    assert response.status_code == 302 and response["Location"] == link.url
+    assert not TrackingHit.objects.exists()
+
+
+def test_a_hit_is_one_insert_and_changes_nothing_until_folded(client, delivery, link, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        client.get(f"/t/o/{make_token('open', delivery.pk)}")
+    with django_assert_num_queries(1):  # the hit, appended only for a link of the delivery's campaign
+        client.get(click_url(delivery.pk, link.pk))
+    assert list(TrackingHit.objects.values_list("kind", "delivery_id", "link_id")) == [
+        ("open", delivery.pk, None), ("click", delivery.pk, link.pk)]
+    assert (EmailDelivery.objects.get(pk=delivery.pk).open_count, EngagementEvent.objects.count()) == (0, 0)
+    assert fold_tracking_hits() == 2 and fold_tracking_hits() == 0
+    delivery.refresh_from_db()
+    assert (delivery.open_count, delivery.click_count) == (1, 1) and not TrackingHit.objects.exists()
+    assert sorted(EngagementEvent.objects.values_list("kind", flat=True)) == [EventKind.CLICKED, EventKind.OPENED]
+
+
+def test_the_fold_keeps_each_hits_own_time_and_drops_hits_of_deleted_deliveries(client, delivery, link):
+    client.get(click_url(delivery.pk, link.pk))
+    answered = TrackingHit.objects.get().occurred_at
+    gone = EmailDeliveryFactory()
+    client.get(f"/t/o/{make_token('open', gone.pk)}")
+    gone.delete()
+    assert fold_tracking_hits() == 1 and not TrackingHit.objects.exists()
+    delivery.refresh_from_db()
+    assert delivery.first_clicked_at == delivery.first_opened_at == answered
+    assert EngagementEvent.objects.get().occurred_at == answered
 
 
 def test_get_and_head_on_unsubscribe_never_unsubscribe(client, delivery):
