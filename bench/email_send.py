@@ -2,10 +2,12 @@
 message) to N contacts through Postfix's smtp-sink, sent by the worker count AICMO ships by default
 (EMAIL_SEND_CONCURRENCY), each worker a separate process claiming deliveries from the database.
 
-Prints messages per second end to end (freezing the audience included), the ratio to the baseline
-measured in the same run (a bare smtplib loop pushing pre-rendered messages over one reused
-connection to the same server), and each process's peak memory. With --rate, also how closely the
-configured messages-per-second limit was held over the busiest minute.
+Prints messages per second end to end (freezing the audience included) and the ratio to the baseline,
+a bare smtplib loop pushing as many pre-rendered messages over one reused connection to the same
+server: the two alternate, --rounds of each (default 3), each round a fresh audience and its own sink,
+and the medians are compared. Also the load average at the start and end of each measurement, each
+process's peak memory and the settings that matter (synchronous_commit). With --rate, also how closely
+the configured messages-per-second limit was held over the busiest minute.
 
 With --kill-after N, one worker is killed with SIGKILL once N messages are recorded as sent, and a
 fresh worker process started in its place; the sink writes every message it receives to a file, and
@@ -23,6 +25,7 @@ import json
 import os
 import secrets
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -47,7 +50,7 @@ def template_html(size: int) -> str:
               '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>')
 
 
-def make_campaign(count: int, size: int, port: int):
+def make_campaign(count: int, size: int, port: int, round_number: int = 1):
     from crm.models import Contact, Tag
     from gateways import services as gateway_services
     from gateways.capabilities import Capability
@@ -55,7 +58,7 @@ def make_campaign(count: int, size: int, port: int):
     from publishing.email.models import EmailCampaign, EmailTemplate
     from publishing.models import Campaign
 
-    run = time.strftime("%Y%m%d%H%M%S")
+    run = time.strftime("%Y%m%d%H%M%S") + f"-{round_number}"
     tag = Tag.objects.create(name=f"bench-{run}")
     for start in range(0, count, 5000):
         Contact.objects.bulk_create([
@@ -163,6 +166,7 @@ def main(argv):
     parser.add_argument("--rate", type=float, default=0, help="EMAIL_RATE_PER_SECOND for this run (0: none)")
     parser.add_argument("--kill-after", type=int, default=0,
                         help="SIGKILL one worker once this many messages are sent, start another, count at the sink")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the baseline and AICMO, alternating")
     parser.add_argument("--worker-for", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("GATEWAYS_ALLOW_PRIVATE_ADDRESSES", "1")
@@ -185,78 +189,112 @@ def main(argv):
     from django.db import connection
 
     from bench.email_smtp_baseline import smtplib_baseline, start_counting_sink
-    from gateways.mail import render_message
     from publishing.email import conf
-    from publishing.email.composing import content_of, outgoing_for, render_for
-    from publishing.email.rendering import Recipient
-    from publishing.email.selectors import email_campaign_progress
-    from publishing.email.services import email_campaign_send
 
     if connection.vendor != "postgresql":
         print("note: the issue asks for PostgreSQL; set DATABASE_URL=postgres://…", file=sys.stderr)
     call_command("migrate", verbosity=0)
     workers = args.workers or conf.send_concurrency()
-    sink, port, dump, dump_dir = start_counting_sink(bool(args.kill_after), "bench-email-sink-")
-    killed = None
-    try:
-        email_campaign = make_campaign(args.audience, args.size, port)
-
-        content = content_of(email_campaign.template)
-        payloads = []
-        for n in range(min(args.audience, BASELINE_MAX)):
-            rendered = render_for(content, Recipient(email=f"reader{n}@bench.example", first_name=f"Reader{n}"),
-                                  campaign_name="Bench", delivery_id=n + 1)
-            message = outgoing_for(email_campaign=email_campaign, rendered=rendered, to=f"reader{n}@bench.example",
-                                   delivery_id=n + 1, link_ids={})
-            payloads.append((message.to, render_message(message, default_from="news@bench.example").data))
-        size = sum(len(p) for _t, p in payloads) / len(payloads)
-        baseline = smtplib_baseline("127.0.0.1", port, payloads)
-        del payloads
-
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
-                                                                       "aicmo_site.settings.base"),
-               "EMAIL_SEND_CONCURRENCY": str(workers)}
-        if args.kill_after:
-            env["EMAIL_LEASE_SECONDS"] = "10"
-        started = time.perf_counter()
-        # The bench starts its own worker processes instead of waking django-q2 ones.
-        with mock.patch("publishing.email.services.campaigns.campaign_wake"):
-            email_campaign_send(email_campaign=email_campaign)
-        frozen = time.perf_counter() - started
-        processes = [start_worker(email_campaign.pk, env) for _ in range(workers)]
-        if args.kill_after:
-            killed = kill_one_when_sent(processes, email_campaign, args.kill_after, env)
-        reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
-        elapsed = time.perf_counter() - started
-        email_campaign.refresh_from_db()
-        progress = email_campaign_progress(email_campaign)
-        minute = busiest_minute_rate(email_campaign) if args.rate else None
-    finally:
-        sink.terminate()
-        sink.wait(timeout=10)
-    crash_ok = True
-    if dump_dir:
-        crash_text, crash_ok = exactly_once_report(email_campaign, arrived_at_sink(dump))
-        dump_dir.cleanup()
-
-    rate = progress.sent / elapsed
-    print(describe(audience=args.audience, bytes_per_message=f"{size:,.0f}", server="smtp-sink", workers=workers,
-                   smtp_connections_per_worker=conf.connections_per_worker(), rate_limit=args.rate or "none",
-                   debug=settings.DEBUG, synchronous_commit=conf.synchronous_commit()))
-    print(f"sent {progress.sent:,}, failed {progress.failed}, outcome unknown {progress.outcome_unknown}, "
-          f"remaining {progress.remaining}; status {email_campaign.status}")
-    print(f"end to end: {rate:,.0f} messages/s ({elapsed:,.1f} s, of which freezing the audience {frozen:,.2f} s) | "
-          f"bare smtplib baseline: {baseline:,.0f} messages/s | ratio {rate / baseline:.2f}")
-    print("peak memory: parent {:,.0f} MB (holds the baseline's pre-rendered messages) | workers {}".format(
-        own_peak_mb(), ", ".join(f"{r['peak_mb']:,.0f} MB" for r in reports)))
-    if args.rate:
-        held = f"{minute:,.1f}/s ({100 * (minute - args.rate) / args.rate:+.1f}%)" if minute else "run under 70 s"
-        print(f"rate limit {args.rate:g}/s: busiest middle minute {held}")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
+                                                                   "aicmo_site.settings.base"),
+           "EMAIL_SEND_CONCURRENCY": str(workers)}
     if args.kill_after:
-        print(f"kill -9 of worker {killed} after {args.kill_after:,} sent, a new worker started in its place "
-              "(10 s lease)")
-        print(crash_text + (" | exactly once: yes" if crash_ok else " | exactly once: NO"))
-    return 0 if progress.remaining == 0 and crash_ok else 1
+        env["EMAIL_LEASE_SECONDS"] = "10"
+    rounds, all_ok, payloads = [], True, None
+    for number in range(1, args.rounds + 1):
+        # A sink per round: what it wrote is counted once it has stopped.
+        sink, port, dump, dump_dir = start_counting_sink(bool(args.kill_after), "bench-email-sink-")
+        try:
+            email_campaign = make_campaign(args.audience, args.size, port, number)
+            if payloads is None:
+                payloads, size = baseline_payloads(email_campaign, args.audience)
+            before = load()
+            baseline = smtplib_baseline("127.0.0.1", port, payloads)
+            print(f"round {number}: bare smtplib {baseline:,.0f} messages/s, load {before} -> {load()}", flush=True)
+            before = load()
+            result = aicmo_round(args, email_campaign, workers, env)
+        finally:
+            sink.terminate()
+            sink.wait(timeout=10)
+        if dump_dir:
+            crash_text, crash_ok = exactly_once_report(email_campaign, arrived_at_sink(dump))
+            result["lines"].append(crash_text + (" | exactly once: yes" if crash_ok else " | exactly once: NO"))
+            result["ok"] = result["ok"] and crash_ok
+            dump_dir.cleanup()
+        all_ok = all_ok and result["ok"]
+        rounds.append((baseline, result))
+        print(f"round {number}: AICMO {result['rate']:,.0f} messages/s ({result['elapsed']:,.1f} s, of which "
+              f"freezing the audience {result['frozen']:,.2f} s), ratio {result['rate'] / baseline:.2f}, "
+              f"load {before} -> {load()}", flush=True)
+        for line in result["lines"]:
+            print("  " + line)
+    del payloads
+
+    print(describe(audience=args.audience, rounds=args.rounds, bytes_per_message=f"{size:,.0f}", server="smtp-sink",
+                   workers=workers, smtp_connections_per_worker=conf.connections_per_worker(),
+                   rate_limit=args.rate or "none", debug=settings.DEBUG, synchronous_commit=conf.synchronous_commit(),
+                   transaction_pooling=settings.DATABASE_TRANSACTION_POOLING))
+    rate = statistics.median(result["rate"] for _b, result in rounds)
+    baseline = statistics.median(b for b, _result in rounds)
+    print(f"median of {args.rounds} rounds, alternating, {args.audience:,} messages each: AICMO {rate:,.0f} "
+          f"messages/s | bare smtplib loop {baseline:,.0f} messages/s | ratio {rate / baseline:.2f} (goal >= 0.6)")
+    print("peak memory: parent {:,.0f} MB (holds the baseline's pre-rendered messages) | workers {}".format(
+        own_peak_mb(), ", ".join(f"{mb:,.0f} MB" for mb in rounds[-1][1]["peaks"])))
+    return 0 if all_ok else 1
+
+
+def load() -> str:
+    return "{:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
+
+
+def baseline_payloads(email_campaign, count: int) -> tuple[list[tuple[str, bytes]], float]:
+    """`count` messages of the campaign rendered and built beforehand, and their mean size: past BASELINE_MAX
+    the same ones are sent again in turn (the pre-rendered messages are held in memory)."""
+    from gateways.mail import render_message
+    from publishing.email.composing import content_of, outgoing_for, render_for
+    from publishing.email.rendering import Recipient
+
+    content = content_of(email_campaign.template)
+    payloads = []
+    for n in range(min(count, BASELINE_MAX)):
+        rendered = render_for(content, Recipient(email=f"reader{n}@bench.example", first_name=f"Reader{n}"),
+                              campaign_name="Bench", delivery_id=n + 1)
+        message = outgoing_for(email_campaign=email_campaign, rendered=rendered, to=f"reader{n}@bench.example",
+                               delivery_id=n + 1, link_ids={})
+        payloads.append((message.to, render_message(message, default_from="news@bench.example").data))
+    size = sum(len(payload) for _to, payload in payloads) / len(payloads)
+    return [payloads[n % len(payloads)] for n in range(count)], size
+
+
+def aicmo_round(args, email_campaign, workers: int, env: dict) -> dict:
+    """The campaign to its fresh audience, sent by its own worker processes; timed from freezing the
+    audience to the last worker's exit."""
+    from publishing.email.selectors import email_campaign_progress
+    from publishing.email.services import email_campaign_send
+
+    started = time.perf_counter()
+    # The bench starts its own worker processes instead of waking django-q2 ones.
+    with mock.patch("publishing.email.services.campaigns.campaign_wake"):
+        email_campaign_send(email_campaign=email_campaign)
+    frozen = time.perf_counter() - started
+    processes = [start_worker(email_campaign.pk, env) for _ in range(workers)]
+    killed = kill_one_when_sent(processes, email_campaign, args.kill_after, env) if args.kill_after else None
+    reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
+    elapsed = time.perf_counter() - started
+    email_campaign.refresh_from_db()
+    progress = email_campaign_progress(email_campaign)
+    lines = [f"sent {progress.sent:,}, failed {progress.failed}, outcome unknown {progress.outcome_unknown}, "
+             f"remaining {progress.remaining}; status {email_campaign.status}"]
+    ok = progress.remaining == 0
+    if args.rate:
+        minute = busiest_minute_rate(email_campaign)
+        held = f"{minute:,.1f}/s ({100 * (minute - args.rate) / args.rate:+.1f}%)" if minute else "run under 70 s"
+        lines.append(f"rate limit {args.rate:g}/s: busiest middle minute {held}")
+    if args.kill_after:
+        lines.append(f"kill -9 of worker {killed} after {args.kill_after:,} sent, a new worker started in its place "
+                     "(10 s lease)")
+    return {"rate": progress.sent / elapsed, "elapsed": elapsed, "frozen": frozen, "lines": lines, "ok": ok,
+            "peaks": [report["peak_mb"] for report in reports]}
 
 
 if __name__ == "__main__":

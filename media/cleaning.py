@@ -34,6 +34,11 @@ from media.filetypes import ffmpeg_input
 _JPEG_METADATA_MARKERS = {0xE1, 0xED}
 # Markers with no length field: TEM, the restart markers, SOI.
 _JPEG_STANDALONE = {0x01, *range(0xD0, 0xD9)}
+# What a decoder needs: frame headers, Huffman and arithmetic tables, quantisation tables, restart
+# interval, scan headers, line count, hierarchical progression.
+_JPEG_DECODING_MARKERS = {*range(0xC0, 0xD0), 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF}
+# APP0 to APP15 and comments: metadata (what APP0 and APP14 must keep is rebuilt or checked above).
+_JPEG_DROPPED_MARKERS = {*range(0xE0, 0xF0), 0xFE}
 
 # Our extension -> ffmpeg's muxer, and which streams are kept.
 _MUXERS = {"mp4": "mp4", "mov": "mov", "webm": "webm", "mp3": "mp3", "wav": "wav", "ogg": "ogg"}
@@ -82,34 +87,87 @@ def _is_jpeg_image(stream: StreamObject) -> bool:
     return stream.get("/Subtype") == "/Image" and filters == ["/DCTDecode"]
 
 
-def strip_jpeg_metadata(data: bytes) -> bytes:
-    """The JPEG without its APP1 and APP13 segments, pixels untouched (no re-encoding)."""
+def _jpeg_header_segments(data: bytes, position: int = 2):
+    """(marker, bytes) of each segment from `position` (just after the start of image, or where a scan's
+    compressed data ended) up to and including the next start of scan (SOS), and the offset where that
+    scan's compressed data begins. ValueError when the header is damaged or truncated."""
     if data[:2] != b"\xff\xd8":
-        raise MetadataNotRemovable("an image in the PDF is not a JPEG file")
-    kept, position = [data[:2]], 2
+        raise ValueError("is not a JPEG file")
+    segments = []
     while position < len(data):
         if data[position] != 0xFF:
-            raise MetadataNotRemovable("an image in the PDF has a damaged JPEG header")
+            raise ValueError("has a damaged JPEG header")
         marker = data[position + 1] if position + 1 < len(data) else -1
         if marker == 0xFF:  # fill byte before a marker
             position += 1
             continue
-        if marker == 0xDA:  # start of scan: the rest is the compressed image
-            kept.append(data[position:])
-            break
         if marker in _JPEG_STANDALONE:
-            kept.append(data[position:position + 2])
+            segments.append((marker, data[position:position + 2]))
             position += 2
             continue
-        if position + 4 > len(data):
-            raise MetadataNotRemovable("an image in the PDF has a truncated JPEG header")
         end = position + 2 + int.from_bytes(data[position + 2:position + 4], "big")
-        if end > len(data):
-            raise MetadataNotRemovable("an image in the PDF has a truncated JPEG header")
-        if marker not in _JPEG_METADATA_MARKERS:
-            kept.append(data[position:end])
+        if position + 4 > len(data) or end > len(data):
+            raise ValueError("has a truncated JPEG header")
+        segments.append((marker, data[position:end]))
         position = end
-    return b"".join(kept)
+        if marker == 0xDA:
+            return segments, position
+    raise ValueError("has a truncated JPEG header")
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes:
+    """The JPEG without its APP1 and APP13 segments, pixels untouched (no re-encoding)."""
+    try:
+        segments, scan = _jpeg_header_segments(data)
+    except ValueError as error:
+        raise MetadataNotRemovable(f"an image in the PDF {error}") from error
+    return b"".join([data[:2], *(segment for marker, segment in segments if marker not in _JPEG_METADATA_MARKERS),
+                     data[scan:]])
+
+
+def jpeg_without_metadata(data: bytes) -> bytes | None:
+    """A JPEG file made of `data`'s own compressed pixels and the segments needed to decode them: no APP
+    segment (EXIF, XMP, IPTC, ICC profile, a JFIF or camera thumbnail) but a bare JFIF header and Adobe's
+    colour transform, no comment, and nothing after the image's end (a phone's second pictures follow it,
+    each with its own EXIF). None when the file is damaged or of a kind this does not know."""
+    pieces, position = [data[:2]], 2
+    try:
+        while True:
+            segments, scan = _jpeg_header_segments(data, position)
+            for marker, segment in segments:
+                if marker in _JPEG_DECODING_MARKERS:
+                    pieces.append(segment)
+                elif marker == 0xE0 and segment[4:9] == b"JFIF\x00" and len(segment) >= 16:
+                    pieces.append(b"\xff\xe0\x00\x10" + segment[4:16] + b"\x00\x00")
+                elif marker == 0xEE and segment[4:9] == b"Adobe" and len(segment) == 16:
+                    pieces.append(segment)
+                elif marker not in _JPEG_DROPPED_MARKERS:
+                    return None
+            position = _jpeg_scan_end(data, scan)
+            if position is None:
+                return None
+            pieces.append(data[scan:position])
+            if data[position + 1] == 0xD9:  # end of image
+                return b"".join([*pieces, b"\xff\xd9"])
+    except ValueError:
+        return None
+
+
+def _jpeg_scan_end(data: bytes, position: int) -> int | None:
+    """Where the marker after a scan's compressed data starts (None if there is none). In that data 0xFF
+    is always followed by 0x00 (a data byte) or a restart marker, and fill bytes (0xFF) may precede a marker.
+    bytes.find, not a regular expression: 0.2 ms against 6.7 ms on the bench's 12 MP photo."""
+    while True:
+        position = data.find(b"\xff", position)
+        if position < 0 or position + 1 >= len(data):
+            return None
+        following = data[position + 1]
+        if following == 0 or 0xD0 <= following <= 0xD7:
+            position += 2
+        elif following == 0xFF:
+            position += 1
+        else:
+            return position
 
 
 def _clean_with_ffmpeg(source, extension: str) -> bytes:

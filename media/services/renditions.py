@@ -1,5 +1,6 @@
 """Renditions: made outside any transaction (CPU-bound), recorded in a short one."""
 
+import io
 import logging
 
 from django.core.files.base import ContentFile
@@ -25,6 +26,7 @@ from media.renditions import (
 
 logger = logging.getLogger(__name__)
 
+_RECORDED = ("width", "height", "size_bytes", "file", "source_key")
 _SOURCE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}
 
 
@@ -90,19 +92,28 @@ def asset_renditions_generate(*, asset_id: int, force: bool = False) -> int:
     stale = [rendition for pair, rendition in existing.items() if pair not in wanted]
     # The thumbnail goes first, from its own small decode, so the grid shows the upload at once
     # while the larger renditions are still being made.
+    # An image is read once for both (a second open was a second request to a bucket); another kind of
+    # file, perhaps a long video, is streamed from its own open.
+    content = _read_all(asset) if asset.is_image and todo else None
     for batch in ([t for t in todo if t.preset == "thumbnail"], [t for t in todo if t.preset != "thumbnail"]):
-        if batch:
+        if not batch:
+            continue
+        if content is not None:
+            outputs = render(io.BytesIO(content), batch, focal_x=asset.focal_x, focal_y=asset.focal_y)
+        else:
             with asset.file.open("rb") as source:
-                if asset.is_image:
-                    outputs = render(source, batch, focal_x=asset.focal_x, focal_y=asset.focal_y)
-                else:
-                    outputs = [Output(target, cleaned_copy(source, target.format)) for target in batch]
-            _record(asset, outputs, existing, key)
+                outputs = [Output(target, cleaned_copy(source, target.format)) for target in batch]
+        _record(asset, outputs, existing, key)
     if stale:
         Rendition.objects.filter(pk__in=[rendition.pk for rendition in stale]).delete()
         for rendition in stale:
             storage.delete(rendition.file.name)
     return len(todo)
+
+
+def _read_all(asset: Asset) -> bytes:
+    with asset.file.open("rb") as source:
+        return source.read()
 
 
 def _record(asset: Asset, outputs, existing: dict, key: str) -> None:
@@ -122,14 +133,15 @@ def _record(asset: Asset, outputs, existing: dict, key: str) -> None:
         rendition.size_bytes, rendition.source_key = len(output.content), key
         rendition.full_clean(validate_unique=False)
         rows.append(rendition)
-    # update_or_create: two runs for one asset (upload and a focal-point change) may overlap.
+    # One upsert: two runs for one asset (upload and a focal-point change) may overlap, and a row each
+    # (update_or_create) was two statements per rendition.
     with transaction.atomic():
-        for rendition in rows:
-            Rendition.objects.update_or_create(
-                asset=asset, preset=rendition.preset, format=rendition.format,
-                defaults={field: getattr(rendition, field)
-                          for field in ("width", "height", "size_bytes", "file", "source_key")},
-            )
+        Rendition.objects.bulk_create(
+            [Rendition(asset=asset, preset=rendition.preset, format=rendition.format,
+                       **{field: getattr(rendition, field) for field in _RECORDED}) for rendition in rows],
+            update_conflicts=True, unique_fields=["asset", "preset", "format"],
+            update_fields=[*_RECORDED, "generated_at"],
+        )
 
 
 def asset_public_url(*, asset: Asset, max_bytes: int | None = None, max_pixels: int | None = None,

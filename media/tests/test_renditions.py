@@ -159,3 +159,58 @@ def test_an_animated_gif_is_published_with_every_frame_and_no_metadata(library, 
     assert durations == [80, 120, 160, 200]
     assert b"Secret Photographer" not in published and b"XMP" not in published
     assert "comment" not in animation.info and "xmp" not in animation.info
+
+
+def publish_bytes(asset) -> bytes:
+    with asset.renditions.get(preset="publish").file.open("rb") as handle:
+        return handle.read()
+
+
+def test_an_upright_jpeg_is_published_with_its_own_pixels_and_nothing_else(library, marketer):
+    original = images.jpeg_bytes(1200, 900, gps=True, xmp=True)
+    # A comment, a second APP0 (a JFIF thumbnail extension) and, after the image's end, a phone's second
+    # picture carrying its own EXIF: none of it may reach the published copy.
+    trailer = images.jpeg_bytes(64, 48, gps=True, seed=3)
+    comment = b"\xff\xfe" + (len(b"Secret Photographer") + 2).to_bytes(2, "big") + b"Secret Photographer"
+    jfxx = b"\xff\xe0\x00\x0aJFXX\x00\x10\x00\x00"
+    upload = original[:2] + comment + jfxx + original[2:] + trailer
+    asset = uploaded(library, marketer, upload, "camera.jpg")
+    asset_renditions_generate(asset_id=asset.pk)
+    published = publish_bytes(asset)
+    assert carries_no_metadata(published)
+    assert b"JFXX" not in published and b"Exif" not in published and published.endswith(b"\xff\xd9")
+    assert Image.open(io.BytesIO(published)).tobytes() == Image.open(io.BytesIO(original)).tobytes()
+    assert len(published) < len(original)
+
+
+def test_a_turned_or_cmyk_jpeg_is_published_decoded_upright_in_rgb(library, marketer):
+    turned = uploaded(library, marketer, images.jpeg_bytes(800, 600, orientation=6, gps=True, seed=5), "t.jpg")
+    cmyk = uploaded(library, marketer, images.encode(images.picture(300, 200, seed=6).convert("CMYK"), "JPEG"),
+                    "c.jpg")
+    for asset in (turned, cmyk):
+        asset_renditions_generate(asset_id=asset.pk)
+    turned_copy = Image.open(io.BytesIO(publish_bytes(turned)))
+    assert turned_copy.size == (600, 800) and carries_no_metadata(publish_bytes(turned))
+    assert Image.open(io.BytesIO(publish_bytes(cmyk))).mode == "RGB"
+
+
+def test_a_damaged_jpeg_is_not_copied_as_it_is():
+    from media.cleaning import jpeg_without_metadata
+
+    whole = images.jpeg_bytes(200, 100)
+    assert jpeg_without_metadata(whole) is not None
+    assert jpeg_without_metadata(whole[: len(whole) // 2]) is None  # no end of image
+    assert jpeg_without_metadata(b"\xff\xd8\xff\xe1\x00\xffExif") is None
+
+
+def test_each_width_is_resized_from_the_next_larger_one_without_losing_the_picture():
+    """The cascade (1920, then 1280 from it, then 640 from that) stays close to one resize from the source."""
+    source = images.picture(4000, 3000, seed=7)
+    outputs = render(io.BytesIO(images.encode(source, "JPEG", quality=92)),
+                     plan_renditions(source_format="JPEG", width=4000, height=3000))
+    w640 = next(output for output in outputs if output.target.preset == "w640" and output.target.format == "jpeg")
+    made = Image.open(io.BytesIO(w640.content)).convert("L")
+    direct = source.resize((640, 480), Image.Resampling.LANCZOS).convert("L")
+    assert made.size == (640, 480)
+    differences = [abs(a - b) for a, b in zip(made.tobytes(), direct.tobytes(), strict=True)]
+    assert sum(differences) / len(differences) < 2.0

@@ -92,3 +92,17 @@ def test_two_proportion_z_test_matches_the_textbook_figures():
 def test_wilson_interval():
     low, high = Proportion(120, 1000).wilson_interval(0.95)
     assert (round(low, 4), round(high, 4)) == (0.1013, 0.1416)
+
+
+def test_tokens_are_what_djangos_signer_makes_and_follow_the_secret_key(settings):
+    from django.core import signing
+
+    from publishing.email.tokens import make_token, read_token
+
+    for purpose, salt, link in (("open", "aicmo.email.open", None), ("click", "aicmo.email.click", 7),
+                                ("unsubscribe", "aicmo.email.unsubscribe", None)):
+        value = "2a" if link is None else "2a-7"
+        assert make_token(purpose, 42, link) == signing.Signer(salt=salt, sep=".").sign(value)
+    before = make_token("open", 42)
+    settings.SECRET_KEY = "another-" + "k" * 50
+    assert make_token("open", 42) != before and read_token("open", make_token("open", 42)).delivery_id == 42
