@@ -24,8 +24,7 @@ from django_q.models import OrmQ
 
 from aicmo_site.stuck import stuck_work_everywhere
 from alerts import conf
-from analytics.reports.anomalies import SERIES, anomalies_between, detector_settings, likely_causes
-from analytics.reports.anomalies_hourly import hourly_anomalies_between
+from analytics.reports.anomalies import HOUR, SERIES, anomalies_between, detector_settings, likely_causes
 from analytics.services.zones import team_zone
 from crm.choices import EventKind, RunStatus
 from crm.models import EngagementEvent, EnrichmentRun
@@ -203,13 +202,13 @@ def metric_anomaly(threshold: float) -> list[Finding]:
 
 def metric_anomaly_hourly(threshold: float) -> list[Finding]:
     """The last three whole hours against the same hour of the same weekday of the weeks before
-    (analytics.reports.anomalies_hourly), so an unusual hour stays announced for three hours. The scan
-    reads nine weeks of raw events: it is made once per hour and threshold, not on every check."""
+    (analytics.reports.anomalies at HOUR), so an unusual hour stays announced for three hours. The scan
+    reads nine weeks of the hourly roll-up: it is made once per hour and threshold, not on every check."""
     this_hour = timezone.now().astimezone(team_zone()).replace(minute=0, second=0, microsecond=0)
     config = replace(detector_settings(), threshold=threshold)
     found = cache.get_or_set(f"alerts:anomalies-hourly:{this_hour.isoformat()}:{threshold}",
-                             lambda: hourly_anomalies_between(this_hour - timedelta(hours=3), this_hour,
-                                                              config=config), 3600)
+                             lambda: anomalies_between(this_hour - timedelta(hours=3), this_hour,
+                                                       config=config, period=HOUR), 3600)
     return _anomaly_findings(found, hourly=True)
 
 

@@ -1,4 +1,4 @@
-"""Analytics' own tables: daily roll-ups, engagement scores and their history, fold checkpoints.
+"""Analytics' own tables: daily and hourly roll-ups, engagement scores and their history, fold checkpoints.
 
 Roll-ups are derived data: a full rebuild from the source tables gives the same numbers as the
 incremental folds, so they can always be thrown away and recomputed.
@@ -7,14 +7,11 @@ incremental folds, so they can always be thrown away and recomputed.
 from django.db import models
 
 
-class CampaignChannelDay(models.Model):
-    """Engagement of one campaign on one channel on one day (the team's time zone)."""
+class EventMeasures(models.Model):
+    """What the roll-ups count from engagement events (analytics.services.rollups says where each comes
+    from)."""
 
-    campaign_id = models.BigIntegerField(default=0, help_text="0: activity outside any campaign")
-    channel = models.CharField(max_length=40, blank=True)
-    day = models.DateField()
     sent = models.PositiveIntegerField(default=0, help_text="Sends recorded as crm events (not by email deliveries)")
-    emails_sent = models.PositiveIntegerField(default=0, help_text="Email deliveries sent that day (set on each fold)")
     delivered = models.PositiveIntegerField(default=0)
     opens = models.PositiveIntegerField(default=0)
     clicks = models.PositiveIntegerField(default=0)
@@ -28,6 +25,18 @@ class CampaignChannelDay(models.Model):
     revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
 
     class Meta:
+        abstract = True
+
+
+class CampaignChannelDay(EventMeasures):
+    """Engagement of one campaign on one channel on one day (the team's time zone)."""
+
+    campaign_id = models.BigIntegerField(default=0, help_text="0: activity outside any campaign")
+    channel = models.CharField(max_length=40, blank=True)
+    day = models.DateField()
+    emails_sent = models.PositiveIntegerField(default=0, help_text="Email deliveries sent that day (set on each fold)")
+
+    class Meta:
         verbose_name = "campaign day on a channel"
         constraints = [
             models.UniqueConstraint(
@@ -38,6 +47,23 @@ class CampaignChannelDay(models.Model):
 
     def __str__(self):
         return f"campaign {self.campaign_id} · {self.channel or 'any'} · {self.day}"
+
+
+class MetricHour(EventMeasures):
+    """Every campaign and channel together in one hour of the team's wall clock: the hourly series the
+    unusual-hours detector reads, folded with the daily roll-up. The hour repeated at a change of clock
+    holds both."""
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField(help_text="0–23, the team's time zone")
+    emails_sent = models.PositiveIntegerField(default=0, help_text="Email deliveries sent that hour (set on each fold)")
+
+    class Meta:
+        verbose_name = "hour of activity"
+        constraints = [models.UniqueConstraint(fields=["day", "hour"], name="analytics_metric_hour_once")]
+
+    def __str__(self):
+        return f"{self.day} {self.hour:02d}:00"
 
 
 class ContentChannelDay(models.Model):

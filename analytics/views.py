@@ -12,8 +12,7 @@ from django.utils.http import urlencode
 from analytics import reports
 from analytics.api import serializers as s
 from analytics.models import ContactScore, ContactScoreHistory
-from analytics.reports.anomalies import SERIES, anomalies_between, anomalies_report
-from analytics.reports.anomalies_hourly import hourly_anomalies_report, local_day_bounds
+from analytics.reports.anomalies import HOUR, anomalies_report, trend_unusual
 from analytics.reports.measures import METRICS
 from analytics.reports.repositories import REPOSITORY_METRICS, repository_trend, trend_with_releases
 from analytics.reports.scores import KnownCountPaginator, scores_count
@@ -74,8 +73,8 @@ def overview(request):
         result["trend"] = reports.trend(metric="clicks", interval="day", start=q["start"], end=q["end"])
         result["unusual_days"] = anomalies_report(start=max(q["start"], q["end"] - dt.timedelta(days=366)),
                                                   end=q["end"])["anomalies"]
-        result["unusual_hours"] = hourly_anomalies_report(
-            **local_day_bounds(max(q["start"], q["end"] - dt.timedelta(days=6)), q["end"]))["anomalies"]
+        result["unusual_hours"] = anomalies_report(start=max(q["start"], q["end"] - dt.timedelta(days=6)),
+                                                   end=q["end"], period=HOUR)["anomalies"]
         return result
 
     return _page(request, "overview.html", s.PeriodSerializer, build, api="/api/analytics/overview/",
@@ -152,26 +151,21 @@ def channels(request):
 
 @login_required
 def trends(request):
-    """A metric over time; by day, the unusual days of a watched metric are marked on the chart and in
-    the table (analytics.reports.anomalies)."""
+    """A metric over time; by day or by hour, the unusual days or hours of a watched metric are marked on
+    the chart and in the table (analytics.reports.anomalies)."""
     data = request.GET.copy()
     data.setdefault("metric", "clicks")
     request.GET = data
 
     def build(q):
-        result = trend_with_releases(metric=q["metric"], interval=q["interval"], start=q["start"], end=q["end"])
-        unusual = {}
-        if q["interval"] == "day" and q["metric"] in SERIES and (q["end"] - q["start"]).days <= 366:
-            unusual = {a.day: a for a in anomalies_between(q["start"], q["end"], series=(q["metric"],))}
-        for point in result["points"]:
-            point["unusual"] = unusual.get(point["period"])
-        return result
+        return trend_unusual(trend_with_releases(metric=q["metric"], interval=q["interval"], start=q["start"],
+                                                 end=q["end"]))
 
     def chart(report):
         drawn = _series([p["period"] for p in report["points"]], [p["value"] for p in report["points"]],
                         report["label"])
         if any(p["unusual"] for p in report["points"]):
-            drawn["series"].append({"label": "Unusual day", "values": [
+            drawn["series"].append({"label": f"Unusual {report['interval']}", "values": [
                 float(p["value"]) if p["unusual"] and p["value"] is not None else None for p in report["points"]]})
         return _with_release_markers(drawn, report["points"])
 

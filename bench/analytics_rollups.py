@@ -42,7 +42,7 @@ def _fill_sql(table: str, columns: list[tuple[str, str, bool]], given: dict[str,
     return f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {series}"
 
 
-def generate(cursor, *, contacts: int, events: int, first_campaign: int, campaigns: int) -> None:
+def generate(cursor, *, contacts: int, events: int, first_campaign: int, campaigns: int, days: int = 180) -> None:
     def columns(table):
         cursor.execute("SELECT column_name, data_type, is_nullable = 'YES' FROM information_schema.columns "
                        "WHERE table_name = %s", [table])
@@ -73,9 +73,9 @@ def generate(cursor, *, contacts: int, events: int, first_campaign: int, campaig
         "contact_id": f"{low} + (i::bigint * 7919) % ({high - low + 1})",
         # Kind, day and channel each step with a different divisor of i, so that every campaign has
         # every kind on every channel and day (plain i % n for all of them ties them together: 4 and
-        # 10 divide 500, and the roll-up then holds a few thousand rows instead of campaigns × 4 × 180).
+        # 10 divide 500, and the roll-up then holds a few thousand rows instead of campaigns × 4 × days).
         "kind": f"{kinds}[1 + ((i / 7) % 10)]",
-        "occurred_at": "now() - (((i / 3) % 180) || ' days')::interval - ((i % 86400) || ' seconds')::interval",
+        "occurred_at": f"now() - (((i / 3) % {days}) || ' days')::interval - ((i % 86400) || ' seconds')::interval",
         "campaign_id": f"{first_campaign} + (i % {campaigns})",
         "channel": f"(ARRAY['email','x','linkedin','devto'])[1 + ((i / {campaigns}) % 4)]",
         "value": "CASE WHEN (i / 7) % 10 = 7 THEN (i % 200)::numeric ELSE NULL END",

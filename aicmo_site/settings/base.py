@@ -282,6 +282,11 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "publishing.brandkit",
         "automation.journey", "automation.journeystep", "automation.task", "alerts.alertrule",
         "aicmo_site.retentionpolicy")),
+    # An Admin's reading-level targets and the repositories someone chose to watch; what polling writes
+    # on a repository (ETags, times, the last error) is the machine's.
+    {"model": "publishing.readabilitytarget", "exclude_fields": ["chosen_at"]},
+    {"model": "crm.watchedrepository", "exclude_fields": [
+        *_MACHINE_FIELDS, "figures_etag", "releases_etag", "polled_at", "not_before", "last_error"]},
     # A chat or webhook address is itself the key to post there.
     {"model": "alerts.alertchannel", "mask_fields": ["target"], "exclude_fields": _MACHINE_FIELDS},
 )

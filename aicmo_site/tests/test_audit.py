@@ -407,3 +407,41 @@ def test_tagging_many_contacts_or_assets_is_one_entry_for_the_operation(api_as, 
                     format="json").status_code == 200
     [tagged] = LogEntry.objects.get_for_model(Asset).filter(object_pk="")
     assert (tagged.object_repr, tagged.additional_data["count"], tagged.actor) == ("Tagged q4: 4 assets", 4, api.user)
+
+
+def test_reading_targets_and_watched_repositories_are_logged_but_not_what_polling_writes(api_as, make_user):
+    from crm.models import WatchedRepository
+    from publishing.models import ReadabilityTarget
+    from publishing.services.checks import readability_targets_set
+
+    ada = make_user("ada", role="Admin")
+    readability_targets_set(grades={"blog_post": 10}, by=ada)
+    [entry] = entries_of(ReadabilityTarget.objects.get(kind="blog_post"))
+    assert entry.changes_dict["max_grade"] == ["None", "10"]
+
+    created = api_as("Admin").post("/api/github-repositories/", {"full_name": "octocat/Hello-World"})
+    assert created.status_code == 201, created.data
+    repository = WatchedRepository.objects.get()
+    repository.figures_etag, repository.last_error = 'W/"abc"', "rate limited"
+    repository.save()
+    [added] = entries_of(repository)
+    assert added.action == LogEntry.Action.CREATE and added.changes_dict["full_name"] == ["None", "octocat/Hello-World"]
+
+
+def test_a_provider_account_and_an_email_template_show_their_history_with_no_secret(client, make_user):
+    from publishing.tests.email.factories import EmailTemplateFactory
+
+    account = gateway_services.account_create(capability=Capability.CRM_SYNC, adapter="airtable", name="airtable",
+                                              base_url="https://api.airtable.com/v0",
+                                              settings={"base_id": "appBase1", "table": "Contacts"},
+                                              credentials={"token": "patSecret.first"})
+    gateway_services.account_update(account=account, credentials={"token": "patSecret.second"}, name="Airtable")
+    template = EmailTemplateFactory(name="Welcome")
+    template.name = "Welcome aboard"
+    template.save()
+    client.force_login(make_user("ada", role="Admin"))
+    html = client.get(f"/providers/{account.pk}/edit/").content.decode()
+    assert "Change history" in html and SECRET_SHOWN_AS in html
+    assert "patSecret" not in html and account.credentials_encrypted not in html
+    html = client.get(f"/email/templates/{template.pk}/").content.decode()
+    assert "Change history" in html and "Welcome aboard" in html

@@ -8,7 +8,7 @@ from analytics.models import ContactScore
 from analytics.reports import ATTRIBUTION_MODELS, METRICS
 from analytics.reports.cohorts import GROUPINGS
 from analytics.reports.repositories import REPOSITORY_METRICS
-from analytics.reports.trends import INTERVALS
+from analytics.reports.trends import HOURLY_METRICS, HOURLY_MOST_DAYS, INTERVALS
 from crm.models import WatchedRepository
 
 DEFAULT_PERIOD_DAYS = 30
@@ -53,7 +53,20 @@ class ChannelRankingQuerySerializer(PeriodSerializer):
 
 class TrendQuerySerializer(PeriodSerializer):
     metric = serializers.ChoiceField(choices=sorted(set(METRICS) - {"reach", "unique_opens", "cost_per_contact"}))
-    interval = serializers.ChoiceField(choices=INTERVALS, default="day")
+    interval = serializers.ChoiceField(choices=INTERVALS, default="day",
+                                       help_text=f"By hour: {HOURLY_MOST_DAYS} days at most, and only the metrics "
+                                                 f"the hourly roll-up holds ({', '.join(HOURLY_METRICS)}).")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs.get("interval") == "hour":
+            if (attrs["end"] - attrs["start"]).days >= HOURLY_MOST_DAYS:
+                raise serializers.ValidationError({"interval": f"A trend by hour spans {HOURLY_MOST_DAYS} days at "
+                                                               "most: shorten the period or choose by day."})
+            if attrs["metric"] not in HOURLY_METRICS:
+                raise serializers.ValidationError({"metric": "This metric has no hourly figures (it needs the "
+                                                             "channels' daily snapshots): choose by day."})
+        return attrs
 
 
 class RepositoryTrendQuerySerializer(PeriodSerializer):

@@ -18,8 +18,7 @@ from analytics import reports
 from analytics.api import serializers as s
 from analytics.api.renderers import CSVRenderer
 from analytics.models import ContactScore
-from analytics.reports.anomalies import anomalies_report
-from analytics.reports.anomalies_hourly import hourly_anomalies_report, local_day_bounds
+from analytics.reports.anomalies import PERIODS, anomalies_report, trend_unusual
 from analytics.reports.repositories import repository_trend, trend_with_releases
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services import contact_score_one
@@ -70,9 +69,8 @@ class AnomaliesView(ReportView):
     @extend_schema(parameters=[s.AnomalyPeriodSerializer], responses=dict)
     def get(self, request):
         period = _query(s.AnomalyPeriodSerializer, request)
-        if period["resolution"] == "hour":
-            return Response(hourly_anomalies_report(**local_day_bounds(period["start"], period["end"])))
-        return Response(anomalies_report(start=period["start"], end=period["end"]))
+        return Response(anomalies_report(start=period["start"], end=period["end"],
+                                         period=PERIODS[period["resolution"]]))
 
     def csv_table(self, data):
         return ["day", "series", "direction", "value", "usual", "change", "robust_units", "likely_causes"], [
@@ -167,12 +165,18 @@ class TrendView(ReportView):
     @extend_schema(parameters=[s.TrendQuerySerializer], responses=dict)
     def get(self, request):
         query = _query(s.TrendQuerySerializer, request)
-        return Response(trend_with_releases(metric=query["metric"], interval=query["interval"],
-                                            start=query["start"], end=query["end"]))
+        return Response(trend_unusual(trend_with_releases(metric=query["metric"], interval=query["interval"],
+                                                          start=query["start"], end=query["end"])))
 
     def csv_table(self, data):
-        return ["period", data["metric"], "releases"], [
-            [p["period"], p["value"], "; ".join(p["releases"])] for p in data["points"]]
+        return ["period", data["metric"], "releases", "unusual", "usual", "change", "likely_causes"], [
+            [p["period"], p["value"], "; ".join(p["releases"]), *_unusual_cells(p["unusual"])] for p in data["points"]]
+
+
+def _unusual_cells(unusual: dict | None) -> list:
+    if unusual is None:
+        return ["", "", "", ""]
+    return [unusual["direction"], unusual["expected"], unusual["change"], "; ".join(unusual["likely_causes"])]
 
 
 class RepositoryTrendView(ReportView):

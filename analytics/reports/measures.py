@@ -12,7 +12,7 @@ from itertools import pairwise
 
 from django.db.models import Case, CharField, DecimalField, F, IntegerField, Q, Sum, Value, When
 
-from analytics.models import CampaignChannelDay, ContentChannelDay
+from analytics.models import CampaignChannelDay, ContentChannelDay, MetricHour
 from analytics.reports.cache import fold_cached
 
 EVENT_MEASURES = ("sent", "delivered", "opens", "clicks", "replies", "bounces", "unsubscribes", "complaints",
@@ -142,6 +142,23 @@ def rolled_up(*, periods: dict[str, tuple], campaign_ids=None, group_by: tuple[s
         "summed", lambda: summed_periods(periods=periods, campaign_ids=ids, group_by=group_by, measures=measures),
         periods=tuple(sorted(periods.items())), campaign_ids=ids, group_by=group_by, measures=measures,
     )
+
+
+def hourly_rolled_up(first_day: dt.date, last_day: dt.date) -> dict[tuple[dt.date, int], dict]:
+    """Base measures of every campaign and channel together, by hour of the team's wall clock, from the
+    hourly roll-up: {(day, hour): totals}, cached until the next fold. Measures only the channels'
+    daily snapshots give (impressions, engagements, spend) are 0."""
+    def compute():
+        found = {}
+        for row in MetricHour.objects.filter(day__gte=first_day, day__lte=last_day).values(
+                "day", "hour", "emails_sent", *EVENT_MEASURES):
+            totals = empty_totals()
+            totals.update({measure: row[measure] for measure in EVENT_MEASURES})
+            totals["sent"] += row["emails_sent"]
+            found[(row["day"], row["hour"])] = totals
+        return found
+
+    return fold_cached("hourly", compute, first_day=first_day, last_day=last_day)
 
 
 def summed(*, start=None, end=None, campaign_ids=None, group_by: tuple[str, ...] = ()) -> dict:

@@ -6,7 +6,7 @@ A day is the team's day (analytics.services.zones), as everywhere in the reports
 import datetime as dt
 from collections import defaultdict
 
-from analytics.reports.trends import _bucket, trend
+from analytics.reports.trends import bucket_of, trend
 from analytics.services.zones import team_zone
 from crm.models import RepositoryRelease, RepositorySnapshot, WatchedRepository
 
@@ -17,7 +17,7 @@ TRAFFIC = ("views", "clones")
 
 def release_markers(*, start: dt.date, end: dt.date, interval: str = "day",
                     repository: str = "") -> dict[dt.date, list[str]]:
-    """Releases published in the period, by the day (or week) they fall in: "owner/name tag"."""
+    """Releases published in the period, by the hour, day or week they fall in: "owner/name tag"."""
     zone = team_zone()
     since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
@@ -27,7 +27,7 @@ def release_markers(*, start: dt.date, end: dt.date, interval: str = "day",
     markers: dict[dt.date, list[str]] = defaultdict(list)
     for name, tag, published_at in releases.order_by("published_at").values_list("repository_name", "tag",
                                                                                    "published_at"):
-        markers[_bucket(published_at.astimezone(zone).date(), interval)].append(f"{name} {tag}")
+        markers[bucket_of(published_at, interval)].append(f"{name} {tag}")
     return dict(markers)
 
 

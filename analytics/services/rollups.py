@@ -1,4 +1,4 @@
-"""Daily roll-ups folded in SQL.
+"""Daily and hourly roll-ups folded in SQL.
 
 The ORM writes the per-day GROUP BY (so the team's time zone is applied the way each database
 does it), and one INSERT ... SELECT ... ON CONFLICT DO UPDATE adds it to the table: no row of
@@ -16,17 +16,21 @@ Where each measure comes from, so that nothing is counted twice:
   open and click counters on the delivery are the same facts again and are not read.
 - impressions, engagements, post clicks and spend: the channels' metric snapshots (see
   post_metrics, which also explains why Campaign.spend and bid settings are not read).
+
+The hourly roll-up (MetricHour: every campaign and channel together, by hour of the team's wall clock)
+is folded from the same events in the same transaction, so one checkpoint serves both; it holds the
+event measures and the email sends, not the channels' snapshots, which are daily.
 """
 
 import datetime
 
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Max, Q, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.utils import timezone
 
 from analytics import conf
-from analytics.models import CampaignChannelDay, FoldCheckpoint
+from analytics.models import CampaignChannelDay, FoldCheckpoint, MetricHour
 from analytics.services.post_metrics import asset_days_recompute, content_days_recompute
 from analytics.services.zones import team_zone
 from crm.choices import EventKind
@@ -56,28 +60,35 @@ _COUNTED_KINDS = {
 _MEASURES = [*_COUNTED_KINDS, "revenue"]
 
 
-def _events_by_campaign_channel_day(low_id: int, high_id: int, since=None):
+def _event_measures() -> dict:
+    """The roll-ups' measures as aggregates over engagement events."""
+    return {
+        **{column: Count("id", filter=Q(kind=kind)) for column, kind in _COUNTED_KINDS.items()
+           if column not in ("sent", "conversions")},
+        # A refund is a conversion with a negative value (crm.services.payments): it takes revenue
+        # back but is not a conversion itself.
+        "conversions": Count("id", filter=Q(kind=EventKind.CONVERTED) & ~Q(value__lt=0)),
+        "sent": Count("id", filter=Q(kind=EventKind.SENT) & ~Q(source_kind=DELIVERY_SOURCE)),
+        "rollup_revenue": Coalesce(
+            Sum("value", filter=Q(kind=EventKind.CONVERTED)), Value(0), output_field=DecimalField()
+        ),
+    }
+
+
+def _events_in(low_id: int, high_id: int, since=None):
     events = EngagementEvent.objects.filter(id__gt=low_id, id__lte=high_id)
-    if since is not None:
-        events = events.filter(occurred_at__gte=since)
+    return events if since is None else events.filter(occurred_at__gte=since)
+
+
+def _events_by_campaign_channel_day(low_id: int, high_id: int, since=None):
     return (
-        events
+        _events_in(low_id, high_id, since)
         .annotate(
             rollup_campaign=Coalesce("campaign_id", Value(0)),
             rollup_day=TruncDate("occurred_at", tzinfo=team_zone()),
         )
         .values("rollup_campaign", "channel", "rollup_day")
-        .annotate(
-            **{column: Count("id", filter=Q(kind=kind)) for column, kind in _COUNTED_KINDS.items()
-               if column not in ("sent", "conversions")},
-            # A refund is a conversion with a negative value (crm.services.payments): it takes revenue
-            # back but is not a conversion itself.
-            conversions=Count("id", filter=Q(kind=EventKind.CONVERTED) & ~Q(value__lt=0)),
-            sent=Count("id", filter=Q(kind=EventKind.SENT) & ~Q(source_kind=DELIVERY_SOURCE)),
-            rollup_revenue=Coalesce(
-                Sum("value", filter=Q(kind=EventKind.CONVERTED)), Value(0), output_field=DecimalField()
-            ),
-        )
+        .annotate(**_event_measures())
         .order_by()
     )
 
@@ -108,30 +119,69 @@ def _fold_range(low_id: int, high_id: int) -> int:
         return cursor.rowcount
 
 
-def _email_sends_recompute() -> int:
-    """Sets emails_sent on campaign × email × day rows from the deliveries sent that day."""
-    sends = (
-        EmailDelivery.objects.filter(status=DeliveryStatus.SENT, sent_at__isnull=False)
-        .annotate(send_day=TruncDate("sent_at", tzinfo=team_zone()))
-        .values("campaign_id", "send_day").annotate(sent=Count("id")).order_by()
-    )
-    sends_sql, params = sends.query.sql_with_params()
-    table = connection.ops.quote_name(CampaignChannelDay._meta.db_table)
-    CampaignChannelDay.objects.exclude(emails_sent=0).update(emails_sent=0)
+def _fold_hours(low_id: int, high_id: int, since=None) -> int:
+    """Adds events low_id < id <= high_id (from `since` on, when given) into the hourly roll-up."""
+    zone = team_zone()
+    grouped_sql, params = (
+        _events_in(low_id, high_id, since)
+        .annotate(rollup_day=TruncDate("occurred_at", tzinfo=zone), rollup_hour=ExtractHour("occurred_at", tzinfo=zone))
+        .values("rollup_day", "rollup_hour").annotate(**_event_measures()).order_by()
+    ).query.sql_with_params()
+    table = connection.ops.quote_name(MetricHour._meta.db_table)
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in _MEASURES)
+    sources = ", ".join(f"g.{c}" for c in _COUNTED_KINDS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (campaign_id, channel, day, emails_sent, {', '.join(_MEASURES)}) "
-            f"SELECT s.campaign_id, %s, s.send_day, s.sent, {', '.join('0' for _ in _MEASURES)} "
-            f"FROM ({sends_sql}) s WHERE 1 = 1 "
-            f"ON CONFLICT (campaign_id, channel, day) DO UPDATE SET emails_sent = excluded.emails_sent",
-            [EMAIL_CHANNEL, *params],
+            f"INSERT INTO {table} (day, hour, emails_sent, {', '.join(_MEASURES)}) "
+            f"SELECT g.rollup_day, g.rollup_hour, 0, {sources}, g.rollup_revenue "
+            f"FROM ({grouped_sql}) g WHERE 1 = 1 ON CONFLICT (day, hour) DO UPDATE SET {updates}",
+            params,
         )
         return cursor.rowcount
 
 
+def _email_sends_set(model, *, annotations: dict, grouped: tuple[str, ...], columns: dict[str, str],
+                     params: list) -> int:
+    """Sets emails_sent on a roll-up's rows from the deliveries sent in each of its groups: `columns`
+    maps the table's key columns to what fills them (`s.<grouped name>`, or %s taken from `params`)."""
+    sends = (
+        EmailDelivery.objects.filter(status=DeliveryStatus.SENT, sent_at__isnull=False)
+        .annotate(**annotations).values(*grouped).annotate(sent=Count("id")).order_by()
+    )
+    sends_sql, sends_params = sends.query.sql_with_params()
+    table = connection.ops.quote_name(model._meta.db_table)
+    model.objects.exclude(emails_sent=0).update(emails_sent=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}, emails_sent, {', '.join(_MEASURES)}) "
+            f"SELECT {', '.join(columns.values())}, s.sent, {', '.join('0' for _ in _MEASURES)} "
+            f"FROM ({sends_sql}) s WHERE 1 = 1 "
+            f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET emails_sent = excluded.emails_sent",
+            [*params, *sends_params],
+        )
+        return cursor.rowcount
+
+
+def _email_hours_recompute() -> int:
+    """Sets emails_sent on the hourly roll-up from the deliveries sent in each hour."""
+    zone = team_zone()
+    return _email_sends_set(
+        MetricHour, annotations={"send_day": TruncDate("sent_at", tzinfo=zone),
+                                 "send_hour": ExtractHour("sent_at", tzinfo=zone)},
+        grouped=("send_day", "send_hour"), columns={"day": "s.send_day", "hour": "s.send_hour"}, params=[])
+
+
+def _email_sends_recompute() -> int:
+    """Sets emails_sent on campaign × email × day rows from the deliveries sent that day."""
+    return _email_sends_set(
+        CampaignChannelDay, annotations={"send_day": TruncDate("sent_at", tzinfo=team_zone())},
+        grouped=("campaign_id", "send_day"),
+        columns={"campaign_id": "s.campaign_id", "channel": "%s", "day": "s.send_day"}, params=[EMAIL_CHANNEL])
+
+
 def _recompute_derived() -> dict:
-    return {"email_days": _email_sends_recompute(), "post_days": content_days_recompute(),
-            "asset_days": asset_days_recompute()}
+    return {"email_days": _email_sends_recompute(), "email_hours": _email_hours_recompute(),
+            "post_days": content_days_recompute(), "asset_days": asset_days_recompute()}
 
 
 def _checkpoint(name: str) -> FoldCheckpoint:
@@ -145,9 +195,14 @@ def rollup_fold() -> dict:
     checkpoint = _checkpoint(CAMPAIGN_DAY_FOLD)
     high_id = EngagementEvent.objects.aggregate(top=Max("id"))["top"] or 0
     folded = 0
+    if checkpoint.last_id and not MetricHour.objects.exists():
+        # The hourly roll-up came after the daily one: the first fold catches it up with every event
+        # already folded (and kept).
+        _fold_hours(0, checkpoint.last_id)
     if high_id > checkpoint.last_id:
         folded = EngagementEvent.objects.filter(id__gt=checkpoint.last_id, id__lte=high_id).count()
         _fold_range(checkpoint.last_id, high_id)
+        _fold_hours(checkpoint.last_id, high_id)
         checkpoint.last_id = high_id
         checkpoint.rows_folded += folded
     derived = _recompute_derived()
@@ -168,11 +223,16 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 2_000_000) -> dict:
     since = None
     if checkpoint.kept_before is None:
         CampaignChannelDay.objects.all().delete()
+        MetricHour.objects.all().delete()
     else:
         since = datetime.datetime.combine(checkpoint.kept_before, datetime.time.min, tzinfo=team_zone())
         if high_id > checkpoint.last_id:
             _fold_range(checkpoint.last_id, high_id)
+            _fold_hours(checkpoint.last_id, high_id)
         CampaignChannelDay.objects.filter(day__gte=checkpoint.kept_before).delete()
+        MetricHour.objects.filter(day__gte=checkpoint.kept_before).delete()
+    # A few thousand hours: one grouped pass, no chunks needed.
+    _fold_hours(0, high_id, since)
     table = connection.ops.quote_name(CampaignChannelDay._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -9,8 +9,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from analytics.reports.anomalies import Settings, detect
-from analytics.reports.anomalies_hourly import detect_hourly
+from analytics.reports.anomalies import HOUR, Period, Settings, detect
 
 # Marketing figures by weekday, Monday first: busy early week, quiet weekend.
 WEEKDAY_SHAPE = (1.15, 1.25, 1.1, 1.0, 0.9, 0.45, 0.35)
@@ -102,7 +101,7 @@ def score_detector(*, seed: int, series: int, days: int = 365, levels=(300, 1500
     for n in range(series):
         made = synthetic_series(rng, start=start, days=days, level=levels[n % len(levels)], noise=noise)
         judged = [day for day in made.values if day >= made.judged_from]
-        flagged = {a.day for a in detect(made.values, kind="count", floor=20, days=judged, config=config)}
+        flagged = {a.day for a in detect(made.values, kind="count", floor=20, at=judged, config=config)}
         score.series += 1
         score.judged_days += len(judged)
         score.injected += len(made.injected)
@@ -113,16 +112,18 @@ def score_detector(*, seed: int, series: int, days: int = 365, levels=(300, 1500
 
 
 def score_hourly_detector(*, seed: int, series: int, days: int = 365, levels=(200, 1000, 5000),
-                          noise: float = 0.1, config: Settings | None = None) -> Score:
+                          noise: float = 0.1, config: Settings | None = None, period: Period = HOUR) -> Score:
     """`levels` are per hour at the shapes' 1.0: 200 is about 4,300 a day, with nights of 10 to 30 an
-    hour, below the floor of 20 on weekends (thin data: those hours cannot drop)."""
+    hour, below the floor of 20 on weekends (thin data: those hours cannot drop). `period` may read the
+    hours another way (the bench's baseline: the daily rule, each hour's own 8-week MAD)."""
     rng = random.Random(seed)
     score = Score()
     for n in range(series):
         made = synthetic_hourly_series(rng, start=dt.date(2025, 1, 6), days=days, level=levels[n % len(levels)],
                                        noise=noise)
         judged = [hour for hour in made.values if hour >= made.judged_from]
-        flagged = {a.day for a in detect_hourly(made.values, kind="count", floor=20, hours=judged, config=config)}
+        flagged = {a.day for a in detect(made.values, period=period, kind="count", floor=20, at=judged,
+                                              config=config)}
         score.series += 1
         score.judged_days += len(judged) / 24
         score.injected += len(made.injected)

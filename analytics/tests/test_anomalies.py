@@ -1,15 +1,16 @@
 """Unusual days and hours: the detectors on synthetic series with a weekly (and daily) rhythm (recall and
 false alarms against the goal of issue #22), thin data, and the real path from engagement events (through
-the roll-up, for days) to the API, the pages and an alert."""
+the daily and hourly roll-ups) to the API, the pages and an alert."""
 
 import datetime as dt
 import random
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from analytics.reports.anomalies import Settings, detect
-from analytics.reports.anomalies_hourly import detect_hourly
+from analytics.reports.anomalies import HOUR, Settings, detect
 from analytics.services import rollup_fold
 from analytics.services.zones import team_zone
 from analytics.tests.synthetic import HOUR_SHAPE, WEEKDAY_SHAPE, score_detector, score_hourly_detector, synthetic_series
@@ -17,6 +18,9 @@ from crm.models import EngagementEvent
 from crm.tests.factories import ContactFactory
 from publishing.email.models import EmailCampaignEvent
 from publishing.tests.email.factories import EmailCampaignFactory
+
+# The session and user, the roll-ups' sums and checkpoints, the lag, tiers, job failures, likely causes.
+OVERVIEW_QUERIES = 20
 
 
 @pytest.mark.parametrize(("scorer", "series", "least_injected"), [
@@ -109,7 +113,10 @@ def test_unusual_days_reach_the_api_the_pages_and_the_csv(click_spike_yesterday,
     assert 'id="unusual-days"' in overview and "Traffic from tracked links (clicks)" in overview
     assert "Spring sale" in overview
     trend = client.get("/analytics/trends/?metric=clicks&interval=day").content.decode()
-    assert "Unusual day" in trend and 'badge warn">spike' in trend
+    assert "Unusual day" in trend and 'badge warn">spike' in trend and "Spring sale" in trend
+    [marked] = [p for p in api.get("/api/analytics/trends/?metric=clicks").json()["points"] if p["unusual"]]
+    assert (marked["period"], marked["unusual"]["likely_causes"]) == (yesterday.isoformat(),
+                                                                      ["Email send of “Spring sale” was paused"])
 
 
 def test_a_year_at_most_and_bad_dates_are_field_errors(api_as):
@@ -121,14 +128,14 @@ def test_a_steady_hour_of_week_rhythm_is_not_an_anomaly_and_thin_hours_never_dro
     start = dt.datetime(2026, 1, 5)  # a Monday
     values = {start + dt.timedelta(hours=n): 100.0 * HOUR_SHAPE[n % 24] * WEEKDAY_SHAPE[(n // 24) % 7]
               for n in range(24 * 7 * 10)}
-    assert detect_hourly(values) == []
+    assert detect(values, period=HOUR) == []
     tuesday_ten = start + dt.timedelta(weeks=9, days=1, hours=10)
     values[tuesday_ten] = 30.0  # a night's figure at ten in the morning
-    [found] = detect_hourly(values, floor=20)
+    [found] = detect(values, period=HOUR, floor=20)
     assert (found.day, found.direction, found.expected) == (tuesday_ten, "drop", 187.5)
     night = start + dt.timedelta(weeks=9, days=6, hours=3)  # a Sunday at 3: about 7 expected
     values[night] = 0.0
-    assert night not in {a.day for a in detect_hourly(values, floor=20)}
+    assert night not in {a.day for a in detect(values, period=HOUR, floor=20)}
 
 
 @pytest.fixture
@@ -148,6 +155,7 @@ def click_spike_last_hour(db, monkeypatch):
                                  channel="email") for _ in range(count)]
         moment += dt.timedelta(hours=1)
     EngagementEvent.objects.bulk_create(rows, batch_size=2000)
+    rollup_fold()  # the hourly roll-up, which pages and alerts read, is folded as the days are
     return last_hour.replace(tzinfo=None)
 
 
@@ -168,3 +176,55 @@ def test_an_unusual_hour_reaches_the_api_and_the_overview(click_spike_last_hour,
 def test_a_month_at_most_by_hour(api_as):
     response = api_as("Analyst").get("/api/analytics/anomalies/?resolution=hour&start=2026-01-01&end=2026-03-01")
     assert response.status_code == 400 and "start" in response.json()["fields"]
+
+
+def test_the_overview_reads_unusual_hours_from_the_hourly_roll_up(click_spike_last_hour, client, make_user,
+                                                                  settings):
+    """Six weeks of raw events are not read on a page request: only the roll-ups, and the count of events
+    not folded yet (an index range above the checkpoint) that the page shows as the roll-up's lag."""
+    settings.ANALYTICS_REPORT_CACHE_SECONDS = 0
+    client.force_login(make_user("ana", role="Analyst"))
+    with CaptureQueriesContext(connection) as captured:
+        overview = client.get("/analytics/").content.decode()
+    assert f'{click_spike_last_hour:%H}:00</td><td>Traffic from tracked links (clicks)' in overview
+    on_events = [q["sql"] for q in captured if "crm_engagementevent" in q["sql"]]
+    assert len(on_events) == 1 and '"crm_engagementevent"."id" >' in on_events[0], on_events
+    assert any("analytics_metrichour" in q["sql"] for q in captured)
+    assert len(captured) == OVERVIEW_QUERIES, [q["sql"][:120] for q in captured]
+
+
+def test_unusual_hours_are_marked_on_the_trend_by_hour_with_their_size_and_cause(click_spike_last_hour, api_as,
+                                                                                client, make_user):
+    last_hour = click_spike_last_hour
+    send = EmailCampaignFactory(campaign__name="Flash sale")
+    event = EmailCampaignEvent.objects.create(email_campaign=send, from_status="sending", to_status="paused")
+    EmailCampaignEvent.objects.filter(pk=event.pk).update(created_at=last_hour.replace(tzinfo=team_zone()))
+    day = last_hour.date()
+    query = f"metric=clicks&interval=hour&start={day - dt.timedelta(days=1)}&end={day}"
+
+    api = api_as("Analyst")
+    body = api.get(f"/api/analytics/trends/?{query}").json()
+    assert len(body["points"]) == 48 and body["interval"] == "hour"
+    marked = [p for p in body["points"] if p["unusual"]]
+    assert [p["period"] for p in marked] == [last_hour.isoformat()]
+    [point] = marked
+    assert point["value"] == 200
+    assert (point["unusual"]["direction"], point["unusual"]["value"]) == ("spike", 200.0)
+    assert point["unusual"]["change"] > 5  # usually 25 to 27 clicks at that hour
+    assert point["unusual"]["likely_causes"] == ["Email send of “Flash sale” was paused"]
+    csv = api.get(f"/api/analytics/trends/?{query}&format=csv").content.decode()
+    assert "spike" in csv and "Flash sale" in csv
+
+    client.force_login(make_user("ana", role="Analyst"))
+    page = client.get(f"/analytics/trends/?{query}").content.decode()
+    assert "Unusual hour" in page and 'badge warn">spike' in page
+    assert f"{last_hour:%H}:00" in page and "Flash sale" in page
+
+
+def test_a_trend_by_hour_is_a_week_at_most_of_the_metrics_the_hours_hold(api_as):
+    api = api_as("Analyst")
+    too_long = api.get("/api/analytics/trends/?metric=clicks&interval=hour&start=2026-01-01&end=2026-01-08")
+    assert too_long.status_code == 400 and "interval" in too_long.json()["fields"]
+    snapshots = api.get("/api/analytics/trends/?metric=click_through_rate&interval=hour&start=2026-01-01"
+                        "&end=2026-01-02")
+    assert snapshots.status_code == 400 and "metric" in snapshots.json()["fields"]

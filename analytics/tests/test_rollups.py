@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from analytics.models import CampaignChannelDay
+from analytics.models import CampaignChannelDay, MetricHour
 from analytics.services import rollup_fold, rollup_rebuild
 from analytics.services.rollups import rollup_lag
 from crm.tests.factories import ContactFactory, EngagementEventFactory
@@ -26,7 +26,7 @@ def table() -> dict:
 
 def test_no_events_gives_an_empty_rollup():
     assert rollup_fold() == {"events_folded": 0, "up_to_id": 0, "post_days": 0, "email_days": 0,
-                             "asset_days": 0}
+                             "email_hours": 0, "asset_days": 0}
     assert CampaignChannelDay.objects.count() == 0
 
 
@@ -72,6 +72,38 @@ def test_fold_is_incremental_and_idempotent_and_matches_a_rebuild():
 
     rollup_rebuild()
     assert table() == folded
+
+
+def hours() -> dict:
+    return {(r.day, r.hour): (r.sent, r.emails_sent, r.opens, r.clicks, r.conversions, r.revenue)
+            for r in MetricHour.objects.all()}
+
+
+def test_the_hourly_roll_up_folds_the_same_events_by_the_team_s_hour_and_matches_a_rebuild(settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    contact = ContactFactory()
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=1, occurred_at=at(5, hour=9))
+    EngagementEventFactory(contact=contact, kind="clicked", campaign_id=2, channel="x", occurred_at=at(5, hour=9))
+    rollup_fold()
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=2, occurred_at=at(5, hour=9))
+    EngagementEventFactory(contact=contact, kind="converted", value=Decimal("40"), occurred_at=at(5, hour=23))
+    rollup_fold()
+    # 09:00 UTC is 10:00 in Paris in March (UTC+1); 23:00 UTC is the next day's midnight there. Every
+    # campaign and channel is in the one hour.
+    folded = hours()
+    assert folded == {(dt.date(2026, 3, 5), 10): (0, 0, 2, 1, 0, Decimal("0")),
+                      (dt.date(2026, 3, 6), 0): (0, 0, 0, 0, 1, Decimal("40"))}
+    rollup_rebuild()
+    assert hours() == folded
+
+
+def test_the_hourly_roll_up_added_later_is_filled_by_the_next_fold():
+    contact = ContactFactory()
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=1, occurred_at=at(5))
+    rollup_fold()
+    MetricHour.objects.all().delete()  # as before the hourly roll-up existed
+    assert rollup_fold()["events_folded"] == 0
+    assert hours() == {(dt.date(2026, 3, 5), 12): (0, 0, 1, 0, 0, Decimal("0"))}
 
 
 def test_the_team_time_zone_decides_the_day(settings):
