@@ -271,6 +271,9 @@ def python_cost(path: Path) -> str:
             "on one core")
 
 
+OVERLAPPED = "COPY (second connection, overlapped)"
+
+
 class StatementTimes:
     """The database's time per import chunk by statement (its first words), with COPY and commit."""
 
@@ -309,11 +312,11 @@ class StatementTimes:
             # COPY goes through psycopg directly, not execute(): it is the chunk's time not spent in
             # statements (about 0 when a Stager copied the chunk beforehand).
             self.chunks += 1
-            started, statements = time.perf_counter(), sum(self.spent.values())
+            started, statements = time.perf_counter(), self._statements()
             try:
                 return self._apply(staged, **kwargs)
             finally:
-                elapsed = time.perf_counter() - started - (sum(self.spent.values()) - statements)
+                elapsed = time.perf_counter() - started - (self._statements() - statements)
                 self.spent["COPY"] = self.spent.get("COPY", 0.0) + elapsed
 
         def copy(stager, table, data):
@@ -324,7 +327,7 @@ class StatementTimes:
             try:
                 return self._copy(stager, table, data)
             finally:
-                self._add("COPY (second connection, overlapped)", started)
+                self._add(OVERLAPPED, started)
 
         connection.commit, copy_path.apply_chunk, copy_path.Stager._write = commit, apply_chunk, copy
         return self
@@ -338,6 +341,11 @@ class StatementTimes:
             self._wrapper.__exit__(*exc)
             connection.commit, copy_path.apply_chunk, copy_path.Stager._write = self._commit, self._apply, self._copy
         return False
+
+    def _statements(self) -> float:
+        """Time in this connection's statements so far: the other connection's COPYs, added by another
+        thread meanwhile, are not part of the chunk's own time."""
+        return sum(value for name, value in self.spent.items() if name != OVERLAPPED)
 
     def report(self, label: str) -> str:
         chunks = max(self.chunks, 1)
