@@ -112,14 +112,15 @@ def contacts_exported(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
 _INDEXED_ORDER = ("-created_at", "created_at")  # the newest-first pages, the default, walk the created_at index
 
 
-def contacts_page(page: QuerySet[Contact]) -> QuerySet[Contact]:
+def contacts_page(page: QuerySet[Contact], *, seek: bool = True) -> QuerySet[Contact]:
     """The rows of a sliced page of contacts_listed(). Past the first page PostgreSQL computed the listed extras
     for every row the OFFSET skips as well, so a later page picks its ids first, ordered and offset, and lists only
-    those, in the same statement. So does a first page in an order no index serves (the score, unindexed since
-    scoring rewrites it): it reads every matching contact, and joined each to its company before sorting; picking
-    the ids first sorts narrow rows, in parallel (figures in bench/NOTES.md)."""
+    those, in the same statement. So does a first page in an order no index serves (a company's name): it reads
+    every matching contact, and joined each to its company before sorting; picking the ids first sorts narrow rows,
+    in parallel (figures in bench/NOTES.md). A page past DEEP_FROM rows is read from the list's remembered
+    positions (crm.page_anchors) unless `seek` is off."""
     ordering = page.query.order_by or Contact._meta.ordering
-    if page.query.low_mark >= page_anchors.DEEP_FROM:
+    if seek and page.query.low_mark >= page_anchors.DEEP_FROM:
         page = _sought(page)
     if not page.query.low_mark and ordering[0] in _INDEXED_ORDER:
         return page
@@ -227,7 +228,8 @@ def segment_members_page(segment: Segment, *, offset: int = 0, limit: int = 50) 
         return []
 
     def build():
-        return _Prepared(contacts_page(segment_members(segment)[offset:offset + limit]))
+        # No seek: a remembered position compiled into a statement kept for good would go stale.
+        return _Prepared(contacts_page(segment_members(segment)[offset:offset + limit], seek=False))
 
     return _prepared(_segment_key(segment, "members", offset, limit), build).fetch()
 

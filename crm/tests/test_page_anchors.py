@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.models import Contact
-from crm.tests.factories import ContactFactory, TagFactory
+from crm.tests.factories import ContactFactory, SegmentFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -66,13 +66,21 @@ def test_every_deep_page_lists_what_an_offset_lists(marketer, contacts, query, o
             assert page["count"] == min(expected_total, max(1_000, number * size))
 
 
-def test_a_new_contact_numbers_the_list_again(marketer, contacts):
-    listed = Contact.objects.order_by("-engagement_score", "-id")
-    ids_of(marketer, "/api/contacts/?page_size=3&page=5&ordering=-engagement_score")
-    ContactFactory(engagement_score=4)
-    found, page = ids_of(marketer, "/api/contacts/?page_size=3&page=5&ordering=-engagement_score")
-    assert found == offset_page(listed, 5, 3)
-    assert page["count"] == 24
+@pytest.mark.parametrize("query, ordering", [
+    ("", ("-created_at", "-id")),
+    ("ordering=-engagement_score", ("-engagement_score", "-id")),
+    ("ordering=engagement_score", ("engagement_score", "id")),
+    ("ordering=email", ("email", "id")),  # text: numbered again
+])
+def test_contacts_added_since_move_the_later_pages_exactly(marketer, contacts, query, ordering):
+    listed = Contact.objects.order_by(*ordering)
+    ids_of(marketer, f"/api/contacts/?page_size=3&page=5&{query}")
+    for score in (4, 0, 2):
+        ContactFactory(engagement_score=score, email=f"added-{score}@example.com")
+    for number in (2, 5, 7, 9):
+        found, page = ids_of(marketer, f"/api/contacts/?page_size=3&page={number}&{query}")
+        assert found == offset_page(listed, number, 3), number
+        assert page["count"] == 26
 
 
 def test_the_back_office_deep_page_lists_what_an_offset_lists(client, django_user_model, contacts, monkeypatch):
@@ -91,3 +99,13 @@ def test_a_deep_page_from_remembered_positions_costs_a_fixed_number_of_queries(m
         ids_of(marketer, url)
     # the newest id (twice: count, page), the page; no count, no OFFSET past the remembered row
     assert len(captured) == 3, [query["sql"] for query in captured]
+
+
+def test_a_segments_deep_members_page_stays_exact_after_a_new_contact(marketer, contacts):
+    # Its statement is compiled once and kept: a remembered position compiled into it would go stale.
+    segment = SegmentFactory(rules={"op": "and", "rules": []})
+    url = f"/api/segments/{segment.pk}/members/?page_size=3&page=6"
+    listed = Contact.objects.order_by("-created_at", "-id")
+    assert ids_of(marketer, url)[0] == offset_page(listed, 6, 3)
+    ContactFactory()
+    assert ids_of(marketer, url)[0] == offset_page(listed, 6, 3)
