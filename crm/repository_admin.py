@@ -23,7 +23,7 @@ class RepositorySnapshotInline(admin.TabularInline):
 class WatchedRepositoryForm(forms.ModelForm):
     class Meta:
         model = WatchedRepository
-        fields = ("full_name",)
+        fields = ("full_name", "account")
 
     def clean_full_name(self):
         value = self.cleaned_data["full_name"]
@@ -35,9 +35,10 @@ class WatchedRepositoryForm(forms.ModelForm):
 @admin.register(WatchedRepository)
 class WatchedRepositoryAdmin(admin.ModelAdmin):
     form = WatchedRepositoryForm
-    list_display = ("full_name", "polled_at", "not_before", "last_error")
+    list_display = ("full_name", "account", "polled_at", "not_before", "last_error")
+    list_select_related = ("account",)
     search_fields = ("full_name",)
-    fields = ("full_name", "added_by", "created_at", "polled_at", "not_before", "last_error")
+    fields = ("full_name", "account", "added_by", "created_at", "polled_at", "not_before", "last_error")
     readonly_fields = ("added_by", "created_at", "polled_at", "not_before", "last_error")
     inlines = [RepositorySnapshotInline]
     actions = ["backfill_stargazers"]
@@ -49,12 +50,12 @@ class WatchedRepositoryAdmin(admin.ModelAdmin):
                           messages.SUCCESS)
 
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields + (("full_name",) if obj else ())
+        return self.readonly_fields + (("full_name", "account") if obj else ())
 
     def save_model(self, request, obj, form, change):
         if change:
             return
-        obj.pk = services.repository_watch(full_name=obj.full_name, by=request.user).pk
+        obj.pk = services.repository_watch(full_name=obj.full_name, account=obj.account, by=request.user).pk
 
     def delete_model(self, request, obj):
         services.repository_unwatch(repository=obj)

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from gateways.capabilities import Capability
+
 # owner/name as GitHub allows them: it goes into request paths, so nothing else may pass.
 FULL_NAME = RegexValidator(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$",
                            "Write the repository as owner/name, e.g. octocat/Hello-World.")
@@ -16,6 +18,7 @@ class WatchedRepository(models.Model):
                                  related_name="+")
     account = models.ForeignKey("gateways.ProviderAccount", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+", verbose_name="token account",
+                                limit_choices_to={"capability": Capability.REPOSITORY_SIGNALS},
                                 help_text="The GitHub account whose token reads it (a private repository needs one "
                                           "that may see it); empty: the first enabled GitHub account")
     created_at = models.DateTimeField(auto_now_add=True)
