@@ -22,7 +22,7 @@ def test_setup_schedules_writes_the_email_schedules_found_through_the_registry_o
     written = Schedule.objects.filter(func__startswith="publishing.email.tasks.")
     assert sorted(written.values_list("name", "func")) == sorted(
         (spec["name"], spec["func"]) for spec in email_schedules.SCHEDULES)
-    assert len(email_schedules.SCHEDULES) == 3
+    assert len(email_schedules.SCHEDULES) == 4
 
 
 def test_the_next_dispatcher_run_counts_as_queued_once_the_schedule_names_a_new_task():
