@@ -111,7 +111,9 @@ def _plan(nodelist) -> list[tuple[list, list, object]]:
     def close_run():
         if run:
             plan.append((list(variables), list(run), None))
-        variables.clear(), run.clear(), index_of.clear()
+        variables.clear()
+        run.clear()
+        index_of.clear()
 
     for node in nodelist:
         if isinstance(node, TextNode):
