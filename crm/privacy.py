@@ -134,12 +134,14 @@ def _erase(contact: Contact, *, by, why: str) -> Contact:
     number = phone_e164(contact.phone)
     SmsConsent.objects.filter(Q(contact=contact) | Q(number=number) if number else Q(contact=contact)).delete()
     PushSubscription.objects.filter(contact=contact).delete()
-    Suppression.objects.filter(kind=SuppressionKind.EMAIL, value=email).delete()
-    hashed, _ = Suppression.objects.get_or_create(
-        kind=SuppressionKind.EMAIL, value=erasure_hash(email),
-        defaults={"reason": SuppressionReason.ERASED,
-                  "source": "erased on the person's request" if by is not None else f"erased {why}"[:120]},
-    )
+    # The address must not reach the log; the erasure's own entry records what happened.
+    with audit_quietly():
+        Suppression.objects.filter(kind=SuppressionKind.EMAIL, value=email).delete()
+        hashed, _ = Suppression.objects.get_or_create(
+            kind=SuppressionKind.EMAIL, value=erasure_hash(email),
+            defaults={"reason": SuppressionReason.ERASED,
+                      "source": "erased on the person's request" if by is not None else f"erased {why}"[:120]},
+        )
     for name in _BLANKED:
         setattr(contact, name, "")
     contact.email = f"erased-{uuid.uuid4().hex}@{ERASED_DOMAIN}"

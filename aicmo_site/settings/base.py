@@ -287,6 +287,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "publishing.readabilitytarget", "exclude_fields": ["chosen_at"]},
     {"model": "crm.watchedrepository", "exclude_fields": [
         *_MACHINE_FIELDS, "figures_etag", "releases_etag", "polled_at", "not_before", "last_error"]},
+    # Suppressions a person adds or lifts (page, admin, API); those a bounce, complaint, unsubscribe,
+    # verification or erasure makes are recorded by that event instead (crm.services.engagement).
+    {"model": "crm.suppression", "exclude_fields": _MACHINE_FIELDS},
     # A chat or webhook address is itself the key to post there.
     {"model": "alerts.alertchannel", "mask_fields": ["target"], "exclude_fields": _MACHINE_FIELDS},
 )

@@ -445,3 +445,38 @@ def test_a_provider_account_and_an_email_template_show_their_history_with_no_sec
     assert "patSecret" not in html and account.credentials_encrypted not in html
     html = client.get(f"/email/templates/{template.pk}/").content.decode()
     assert "Change history" in html and "Welcome aboard" in html
+
+
+def test_a_suppression_a_person_adds_or_lifts_is_logged_but_not_one_a_bounce_makes(api_as):
+    from crm.models import Suppression
+    from crm.services import contact_mark_bounced
+
+    api = api_as("Admin")
+    added = api.post("/api/suppressions/", {"value": "no@acme.io", "reason": "manual"}, format="json")
+    assert added.status_code == 201, added.data
+    suppression = Suppression.objects.get(value="no@acme.io")
+    assert api.delete(f"/api/suppressions/{suppression.pk}/").status_code == 204
+    created, deleted = LogEntry.objects.get_for_model(Suppression).order_by("pk")
+    assert (created.action, created.actor, created.changes_dict["value"]) == (
+        LogEntry.Action.CREATE, api.user, ["None", "no@acme.io"])
+    assert (deleted.action, deleted.actor) == (LogEntry.Action.DELETE, api.user)
+
+    contact_mark_bounced(contact=ContactFactory(email="gone@acme.io"), hard=True, detail="550 no such user")
+    assert Suppression.objects.filter(value="gone@acme.io").exists()
+    assert LogEntry.objects.get_for_model(Suppression).count() == 2
+
+
+def test_a_segment_and_a_list_show_their_change_history(client, make_user):
+    from crm.models import ContactList, Segment
+
+    segment = Segment.objects.create(name="Leads")
+    segment.name = "Warm leads"
+    segment.save()
+    contact_list = ContactList.objects.create(name="Fair visitors")
+    contact_list.name = "Fair 2026 visitors"
+    contact_list.save()
+    client.force_login(make_user("mia", role="Marketer"))
+    html = client.get(f"/contacts/segments/{segment.pk}/").content.decode()
+    assert "Change history" in html and "Warm leads" in html
+    html = client.get(f"/contacts/lists/{contact_list.pk}/").content.decode()
+    assert "Change history" in html and "Fair 2026 visitors" in html

@@ -118,7 +118,9 @@ def _unsubscribe(*, contact: Contact, source: str, reason: str,
                                                  consent_source=source[:120], updated_at=now)
     contact.consent_status, contact.consent_changed_at, contact.consent_source = (
         ConsentStatus.UNSUBSCRIBED, now, source[:120])
-    suppression_add(value=contact.email, reason=suppression_reason, source=source)
+    # The contact's own event and lifecycle move record why; the suppression is their consequence.
+    with audit_quietly():
+        suppression_add(value=contact.email, reason=suppression_reason, source=source)
     contact_transition_if_allowed(contact=contact, to=LifecycleStatus.UNSUBSCRIBED, by_system=source,
                                   reason=reason or "Unsubscribed")
     contact_event_emit("contact.unsubscribed", contact, source=source, reason=reason)
@@ -138,7 +140,8 @@ def _bounce(*, contact: Contact, hard: bool, source: str) -> None:
             return
     Contact.objects.filter(pk=contact.pk).update(email_status=EmailStatus.INVALID, updated_at=timezone.now())
     contact.email_status = EmailStatus.INVALID
-    suppression_add(value=contact.email, reason=SuppressionReason.BOUNCED, source=source)
+    with audit_quietly():
+        suppression_add(value=contact.email, reason=SuppressionReason.BOUNCED, source=source)
     why = "Hard bounce" if hard else f"{contact.soft_bounce_count} soft bounces"
     contact_transition_if_allowed(contact=contact, to=LifecycleStatus.BOUNCED, by_system=source, reason=why)
 

@@ -243,7 +243,9 @@ def _apply_one(contact: Contact, person, verdict) -> tuple[str, str]:
         email_status, provider = verdict
         Contact.objects.filter(pk=contact.pk).update(email_status=email_status, updated_at=timezone.now())
         if email_status == EmailStatus.INVALID:
-            suppression_add(value=contact.email, reason=SuppressionReason.INVALID, source=f"verification:{provider}")
+            with audit_quietly():  # in the run's one entry
+                suppression_add(value=contact.email, reason=SuppressionReason.INVALID,
+                                source=f"verification:{provider}")
         else:
             contact_transition_if_allowed(contact=contact, to=LifecycleStatus.VERIFIED, by_system="verification",
                                           reason=f"{provider} says the address is {email_status}")
