@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('publishing', '0025_push_sends'),
+        ('publishing', '0026_campaign_weather_hold'),
     ]
 
     operations = [

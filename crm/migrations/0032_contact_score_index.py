@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     atomic = False  # CONCURRENTLY cannot run in a transaction
 
     dependencies = [
-        ("crm", "0030_push_subscriptions"),
+        ("crm", "0031_repository_token_account"),
     ]
 
     operations = [
