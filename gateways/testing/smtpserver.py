@@ -52,6 +52,9 @@ class SmtpTestServer:
     # until set back to False; `held` counts the messages waiting.
     hold: bool = False
     held: int = 0
+    # Hold, as `hold` does, every message once this many were received (0: never); set back to 0 to let
+    # them go. A test acts at a known point mid-send however slowly it runs.
+    hold_from: int = 0
     credentials: tuple[str, str] | None = None  # require AUTH with this username and password
     tls_context: ssl.SSLContext | None = None
     implicit_tls: bool = False  # TLS from the first byte (port 465 style) instead of STARTTLS
@@ -106,10 +109,10 @@ class SmtpTestServer:
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.hold:
+        if self._holding():
             with self._lock:
                 self.held += 1
-            while self.hold:
+            while self._holding():
                 await asyncio.sleep(0.05)
             with self._lock:
                 self.held -= 1
@@ -128,6 +131,9 @@ class SmtpTestServer:
         if {address.lower() for address in envelope.rcpt_tos} & self.drop_after_data_for:
             server.transport.abort()  # accepted and stored, but the client never hears so
         return self.accept_reply
+
+    def _holding(self) -> bool:
+        return self.hold or bool(self.hold_from and len(self.messages) >= self.hold_from)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         if not isinstance(auth_data, LoginPassword) or self.credentials is None:

@@ -170,17 +170,21 @@ def worker_reports(expected: int) -> list[dict] | None:
     return results if len(results) == expected else None
 
 
-def test_no_worker_starts_a_message_once_the_pause_is_committed(qcluster, smtp_server):
+def test_no_worker_starts_a_message_once_the_pause_is_committed(qcluster, make_smtp_server):
+    # From the 60th message on the server holds each one mid-DATA, so the pause lands mid-send however
+    # slowly this test gets to it (a starved test once found all 400 sent). Not a multiple of the batch
+    # size, so that it lands inside the workers' batches.
+    smtp_server = make_smtp_server(hold_from=60)
     smtp_account(smtp_server)
     audience = 400
     email_campaign = campaign_for([ContactFactory() for _ in range(audience)])
     qcluster(**{**WORKER_ENV, "EMAIL_SEND_CONCURRENCY": "2", "EMAIL_CONNECTIONS_PER_WORKER": "2"})
     started(email_campaign)
-    # Not a multiple of the batch size, so that the pause lands inside the workers' batches, mid-send.
-    wait_for(lambda: len(smtp_server.messages) >= 60, timeout=60, interval=0.002, message="60 messages")
+    wait_for(lambda: smtp_server.held >= 1, timeout=60, message="a message held after the first 60")
 
     email_campaign_pause(email_campaign=EmailCampaign.objects.get(pk=email_campaign.pk))
     at_pause = started_deliveries(email_campaign)
+    smtp_server.hold_from = 0
     reports = wait_for(lambda: worker_reports(2), timeout=60, message="both workers to stop")
 
     assert {report["stopped_because"] for report in reports} <= {"paused or canceled", "not sending"}
