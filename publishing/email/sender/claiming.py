@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from publishing.email import conf
-from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, SendStatus
-from publishing.email.models import EmailCampaign, EmailDelivery
+from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus
+from publishing.email.models import EmailDelivery
 
 SOON_SECONDS = 5
 
@@ -32,15 +32,6 @@ def work_coming_soon(campaign_id: int) -> bool:
     soon = timezone.now() + timedelta(seconds=SOON_SECONDS)
     unsent = EmailDelivery.objects.filter(campaign_id=campaign_id, status__in=DELIVERY_UNSENT)
     return unsent.filter(Q(lease_expires_at__isnull=False) | Q(held=False, next_attempt_at__lte=soon)).exists()
-
-
-def open_sends_taken(*, owner: str) -> bool:
-    """Another worker is in the middle of a message of a send fed by journeys (kept open): its own claim
-    and mark, on the few deliveries in flight (status "sending", read through the claim index)."""
-    open_sends = EmailCampaign.objects.filter(kept_open=True, status=SendStatus.SENDING).values("campaign_id")
-    return (EmailDelivery.objects.filter(campaign_id__in=open_sends, status=DeliveryStatus.SENDING,
-                                         lease_expires_at__gt=timezone.now())
-            .exclude(lease_owner=owner).exists())
 
 
 def claim_batch(*, campaign_id: int, owner: str, size: int) -> list[int]:

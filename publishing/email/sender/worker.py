@@ -10,7 +10,7 @@ from publishing.email import conf
 from publishing.email.choices import SendStatus
 from publishing.email.models import EmailCampaign
 from publishing.email.sender.batch import CampaignSender, WorkerReport, send_batch
-from publishing.email.sender.claiming import claim_batch, open_sends_taken, work_coming_soon, worker_name
+from publishing.email.sender.claiming import claim_batch, work_coming_soon, worker_name
 from publishing.email.services.campaigns import email_campaign_complete_if_done, leases_recover
 
 LEASE_POLL_SECONDS = 0.5
@@ -62,13 +62,6 @@ def _send_until_done(sender: CampaignSender, report: WorkerReport, email_campaig
             return report
         if time.monotonic() > deadline:
             report.stopped_because = "time budget spent"
-            return report
-        if email_campaign.kept_open and open_sends_taken(owner=owner):
-            # Sends fed by journeys take one worker at a time, so the others stay free for the journeys'
-            # own steps: on 2 workers, a slow provider held both and the runner waited behind it. What
-            # this worker leaves is taken by the one sending (the same send) or woken again by the
-            # minute's run (another send; a sender hands over at the latest when its time budget is spent).
-            report.stopped_because = "another worker sends the journeys' emails"
             return report
         claimed = claim_batch(campaign_id=email_campaign.campaign_id, owner=owner, size=conf.batch_size())
         if not claimed:
