@@ -113,6 +113,8 @@ class SmsDeliverySerializer(ModelSerializer):
 
 class PushSendSerializer(ModelSerializer):
     campaign_name = serializers.CharField(source="campaign.name", read_only=True)
+    # Empty when the notification opens nothing: not a URI, so not declared as one.
+    url = serializers.CharField(read_only=True, help_text="Opened when the notification is clicked; empty for none")
     counts = DeliveryCountsField(PushDeliveryStatus.values)
     available_actions = AvailableActionsField()
 
