@@ -3,7 +3,7 @@ and inbound provider events. Workflows live in publishing/email/services."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from publishing.email.choices import (
@@ -239,6 +239,16 @@ class EmailLink(models.Model):
         return self.url
 
 
+class DeliveryQuerySet(models.QuerySet):
+    def update_in_id_order(self, **fields) -> int:
+        """One UPDATE whose rows are locked in id order first. Two plain UPDATEs of overlapping rows (a
+        pause of the whole send, a worker giving its claims back) lock rows in whatever order their plans
+        read them and can deadlock; taken in one order, one waits for the other."""
+        locked_in_order = self.order_by("pk").select_for_update().values("pk")
+        with transaction.atomic(using=self.db):
+            return self.model.objects.filter(pk__in=locked_in_order).update(**fields)
+
+
 class EmailDelivery(models.Model):
     """One contact of one campaign's frozen audience: sent at most once per occurrence (unique in the
     database)."""
@@ -274,6 +284,8 @@ class EmailDelivery(models.Model):
     first_clicked_at = models.DateTimeField(null=True, blank=True, editable=False)
     click_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

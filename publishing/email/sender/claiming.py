@@ -51,4 +51,5 @@ def release(delivery_ids: list[int], owner: str, *, delay: timedelta | None = No
     fields = {"lease_owner": "", "lease_expires_at": None}
     if delay:
         fields["next_attempt_at"] = timezone.now() + delay
-    EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner, status=DeliveryStatus.QUEUED).update(**fields)
+    EmailDelivery.objects.filter(id__in=delivery_ids, lease_owner=owner, status=DeliveryStatus.QUEUED
+                                 ).update_in_id_order(**fields)

@@ -132,7 +132,7 @@ def ab_test_pick_winner(*, test: ABTest, winner: ABVariant, by=None, note: str =
                        winner=winner)
     email_campaign = test.email_campaign
     EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, held=True,
-                                 status=DeliveryStatus.QUEUED).update(variant=winner, held=False)
+                                 status=DeliveryStatus.QUEUED).update_in_id_order(variant=winner, held=False)
     transaction.on_commit(lambda: campaign_wake(email_campaign.pk))
     return test
 

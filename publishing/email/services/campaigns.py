@@ -265,8 +265,8 @@ def email_campaign_pause(*, email_campaign: EmailCampaign, by=None, note: str = 
     every queued delivery here, claimed or not, makes a start whose snapshot predates this commit wait
     for it and then find its lease gone; it also gives the claims back at once for the resume."""
     email_campaign_transition(email_campaign=email_campaign, to=SendStatus.PAUSED, by=by, note=note)
-    EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.QUEUED).update(
-        lease_owner="", lease_expires_at=None)
+    queued = EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.QUEUED)
+    queued.update_in_id_order(lease_owner="", lease_expires_at=None)
     return email_campaign
 
 
@@ -297,8 +297,8 @@ def email_campaign_cancel(*, email_campaign: EmailCampaign, by=None, note: str =
     """Everything not yet handed to SMTP is canceled; what is being sent right now finishes as it may."""
     email_campaign_transition(email_campaign=email_campaign, to=SendStatus.CANCELED, by=by, note=note,
                               finished_at=timezone.now())
-    EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.QUEUED).update(
-        status=DeliveryStatus.CANCELED, lease_owner="", lease_expires_at=None)
+    queued = EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id, status=DeliveryStatus.QUEUED)
+    queued.update_in_id_order(status=DeliveryStatus.CANCELED, lease_owner="", lease_expires_at=None)
     campaign_complete_if_done(campaign_id=email_campaign.campaign_id)
     return email_campaign
 
