@@ -14,7 +14,7 @@ from django.utils import timezone
 from aicmo_site.stuck import StuckWork
 from publishing.email.choices import DELIVERY_UNSENT, DeliveryStatus, InboundEventKind, SendStatus
 from publishing.email.filters import DeliveryFilterSet
-from publishing.email.models import ABTest, EmailCampaign, EmailDelivery, EmailTemplate, InboundEvent
+from publishing.email.models import ABTest, EmailCampaign, EmailDelivery, EmailTemplate, InboundEvent, TrackingHit
 
 RATE_WINDOW_SECONDS = 60
 
@@ -158,8 +158,21 @@ class Feedback:
 
 def stuck_work(*, before) -> list[StuckWork]:
     """For the home page (aicmo_site.stuck, which finds this module through aicmo_site.registry)."""
-    return [StuckWork("Email send", send.campaign.name, reverse("email-send-detail", args=[send.campaign_id]),
-                      send.progressed_at) for send in email_campaigns_stuck(before=before)]
+    stuck = [StuckWork("Email send", send.campaign.name, reverse("email-send-detail", args=[send.campaign_id]),
+                       send.progressed_at) for send in email_campaigns_stuck(before=before)]
+    oldest_hit = _oldest_uncounted_hit()
+    if oldest_hit is not None and oldest_hit < before:
+        stuck.append(StuckWork("Opens and clicks", "not counted yet: is the schedule “email: fold opens and "
+                               "clicks” running (manage.py setup_schedules) with a worker?",
+                               reverse("run-list"), oldest_hit))
+    return stuck
+
+
+def _oldest_uncounted_hit():
+    """When the oldest open or click still waiting for the fold happened. Hits are appended in time
+    order and the fold takes the oldest first, so the first by id is the oldest: one row read, however
+    many wait (a filter on the time would scan them all when none is old)."""
+    return TrackingHit.objects.order_by("id").values_list("occurred_at", flat=True).first()
 
 
 def email_sends_started() -> bool:

@@ -3,6 +3,7 @@ a worker killed mid-fold), and the schedule's real worker folding what the endpo
 folded figures are those of opens and clicks applied at once: analytics/tests/test_tracking_figures.py."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from aicmo_site.stuck import stuck_work_everywhere
 from aicmo_site.testing.worker import wait_for
 from crm.choices import EventKind, LifecycleStatus
 from crm.models import Contact, EngagementEvent
@@ -150,3 +152,19 @@ def test_the_schedule_folds_what_the_endpoints_recorded(qcluster):
     assert_each_hit_once(campaign, opens=1, clicks=1)
     assert set(Contact.objects.filter(pk__in=[d.contact_id for d in deliveries])
                .values_list("lifecycle_status", flat=True)) == {LifecycleStatus.ENGAGED}
+
+
+@pytest.mark.django_db
+def test_hits_nobody_folds_show_as_stuck_work_until_the_fold_runs(settings):
+    settings.STUCK_AFTER_MINUTES = 30
+    campaign, deliveries, link = audience(2)
+    hits_for(deliveries, link, each=1)
+    assert [item for item in stuck_work_everywhere() if item.kind == "Opens and clicks"] == []
+
+    TrackingHit.objects.filter(pk=TrackingHit.objects.order_by("id").first().pk).update(
+        occurred_at=timezone.now() - timedelta(hours=2))
+    [stuck] = [item for item in stuck_work_everywhere() if item.kind == "Opens and clicks"]
+    assert "setup_schedules" in stuck.name and stuck.url == "/runs/"
+
+    fold_tracking_hits()
+    assert [item for item in stuck_work_everywhere() if item.kind == "Opens and clicks"] == []
