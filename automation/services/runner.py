@@ -3,10 +3,11 @@
 - Workers claim a batch of due enrolments (ordered by due time, on a partial index) with SELECT … FOR
   UPDATE SKIP LOCKED, so two workers never hold the same contact; on SQLite the claiming transaction
   holds the write lock, which serialises workers instead.
-- A batch is applied step by step, set-based (one tag INSERT for everyone on an "add tag" step...), and
-  every effect, the step log rows (unique per enrolment and visit) and the move to the next step commit
-  in that one transaction: a worker killed at any point leaves each contact either before the step or
-  after it, never half-way, so nothing is applied twice or skipped.
+- A batch is applied step by step, set-based (one tag INSERT for everyone on an "add tag" step...), on
+  through the steps due at once after it (a chain), and every effect, the step log rows
+  (unique per enrolment and visit) and the move to the step they stop on commit in that one
+  transaction: a worker killed at any point leaves each contact either before the batch's steps or
+  after them, never half-way, so nothing is applied twice or skipped.
 - An email step's effect is the delivery row, queued in the same transaction: the email sender then
   sends it at most once (its own lease and "outcome unknown" discipline), and the delivery's unique
   (send, contact, occurrence) key, the occurrence being the enrolment, stops a repeat within one entry
@@ -15,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import zlib
 from collections import defaultdict
@@ -23,6 +25,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,6 +49,13 @@ from crm.selectors import contacts_emailable, segment_queryset
 from crm.services import contacts_tag, contacts_transition, contacts_untag
 
 BATCH = 1000
+# A contact due again at once after a step goes on to the next step in the same batch. Every effect is
+# written in the batch's transaction (an email or a webhook only queued, sent after commit), so chaining
+# keeps each step once. Not after a wait for an event: the step's "still awaiting?" test reads the
+# status as claimed, which a chain to a second such wait would read stale.
+UNCHAINED = frozenset({StepKind.WAIT_EVENT})
+# At most this many steps per contact in one batch: a loop of steps without a wait cannot hold a worker.
+CHAIN = 20
 # In test mode every wait lasts at most this long (seconds), so a tester sees the whole way in a minute.
 TEST_WAIT = 3
 
@@ -81,100 +91,133 @@ def _claim(*, size: int, now) -> list[tuple]:
 
 
 def journeys_run_batch(*, size: int = BATCH, now=None, report: RunReport | None = None) -> int:
-    """Claim and apply one batch of due contact-steps; returns how many were applied (0: none due)."""
+    """Claim and apply one batch of due contact-steps; returns how many contacts it took (0: none due).
+
+    A contact due again at once after a step goes on to the next step in the same batch: one claim, one
+    move and one commit for the whole way to the next wait or the exit, instead of one each per step."""
     report = report or RunReport()
     with transaction.atomic():
         now = now or timezone.now()
         claimed = _claim(size=size, now=now)
         if not claimed:
             return 0
-        by_step: dict[int, list[tuple]] = defaultdict(list)
-        for row in claimed:
-            by_step[row[2]].append(row)
-        steps = {step.pk: step for step in JourneyStep.objects.filter(pk__in=by_step).select_related(
-            "journey", "email_campaign")}
-        keys = {(journey_id, version, key): pk for pk, journey_id, version, key in JourneyStep.objects.filter(
-            journey_id__in={step.journey_id for step in steps.values()}).values_list("pk", "journey_id", "version",
-                                                                                      "key")}
+        visits = {row[0]: row[3] for row in claimed}
+        steps: dict[int, JourneyStep] = {}
+        keys: dict[tuple, int] = {}
         runs, moves = defaultdict(list), defaultdict(list)
-        for step_id, rows in by_step.items():
-            step = steps[step_id]
-            for (enrolment_id, _contact, _step, _visit, is_test), move in zip(rows, _apply(step, rows, now),
-                                                                               strict=True):
-                runs[(step_id, move.outcome)].append(enrolment_id)
-                target = (step_id if move.stay else keys[(step.journey_id, step.version, move.to)] if move.to
-                          else None)
-                due = move.until or now + timedelta(seconds=move.delay)
-                if is_test:
-                    due = min(due, now + timedelta(seconds=TEST_WAIT))
-                status = (EnrolmentStatus.AWAITING if move.stay else EnrolmentStatus.WAITING if due > now
-                          else EnrolmentStatus.ACTIVE)
-                moves[(target, max(due, now), status)].append(enrolment_id)
-                report.outcomes[move.outcome] += 1
-        _commit(runs, moves, now)
-    report.steps += len(claimed)
+        rows_due = claimed
+        for taken in range(CHAIN):
+            by_step: dict[int, list[tuple]] = defaultdict(list)
+            for row in rows_due:
+                by_step[row[2]].append(row)
+            _steps_load(steps, keys, by_step)
+            rows_due = []
+            for step_id, rows in by_step.items():
+                step = steps[step_id]
+                for row, move in zip(rows, _apply(step, rows, now), strict=True):
+                    enrolment_id, contact_id, _step, visit, is_test = row
+                    runs[(step_id, move.outcome, taken)].append(enrolment_id)
+                    report.outcomes[move.outcome] += 1
+                    target = (step_id if move.stay else keys[(step.journey_id, step.version, move.to)] if move.to
+                              else None)
+                    due = move.until or now + timedelta(seconds=move.delay)
+                    if is_test:
+                        due = min(due, now + timedelta(seconds=TEST_WAIT))
+                    status = (EnrolmentStatus.AWAITING if move.stay else EnrolmentStatus.WAITING if due > now
+                              else EnrolmentStatus.ACTIVE)
+                    if (status == EnrolmentStatus.ACTIVE and target is not None and step.kind not in UNCHAINED
+                            and taken + 1 < CHAIN):
+                        rows_due.append((enrolment_id, contact_id, target, visit + 1, is_test))
+                    else:
+                        moves[(target, max(due, now), status, taken + 1)].append(enrolment_id)
+                report.steps += len(rows)
+            if not rows_due:
+                break
+        _commit(runs, moves, visits, now)
     report.batches += 1
     return len(claimed)
 
 
-def _commit(runs: dict, moves: dict, now) -> None:
-    """The step log rows and the moves: on PostgreSQL one statement for the whole batch, otherwise one
+def _steps_load(steps: dict, keys: dict, by_step: dict) -> None:
+    """Every step of the journeys the batch's contacts are on, by id and by key, read once per batch:
+    a chained contact's next step is one of them."""
+    missing = set(by_step) - steps.keys()
+    if not missing:
+        return
+    journeys = JourneyStep.objects.filter(pk__in=missing).values("journey_id")
+    for step in JourneyStep.objects.filter(journey_id__in=journeys).select_related("journey", "email_campaign"):
+        steps[step.pk] = step
+        keys[(step.journey_id, step.version, step.key)] = step.pk
+
+
+def _commit(runs: dict, moves: dict, visits: dict, now) -> None:
+    """The step log rows and the moves. `runs`: (step, outcome, steps taken before it in the batch) ->
+    enrolments; `moves`: (target step, due time, status, steps taken) -> enrolments; `visits`: each
+    enrolment's visit when claimed. On PostgreSQL one statement for the whole batch, otherwise one
     INSERT per step and outcome and one UPDATE per target step, due time and status (a wait until a
     weekday: one per time zone)."""
     if connection.vendor == "postgresql":
-        _commit_in_one(runs, moves, now)
+        _commit_in_one(runs, moves, visits, now)
         return
-    for (step_id, outcome), ids in runs.items():
-        _log(step_id, outcome, ids, now)
-    for (target, due, status), ids in moves.items():
+    for (step_id, outcome, taken), ids in runs.items():
+        _log(step_id, outcome, ids, taken, now)
+    for (target, due, status, taken), ids in moves.items():
         if target is None:
             JourneyEnrolment.objects.filter(pk__in=ids).update(
-                status=EnrolmentStatus.DONE, visit=F("visit") + 1, due_at=None, finished_at=now,
+                status=EnrolmentStatus.DONE, visit=F("visit") + taken, due_at=None, finished_at=now,
                 exit_reason=EXIT_STEP)
         else:
-            JourneyEnrolment.objects.filter(pk__in=ids).update(step_id=target, visit=F("visit") + 1, due_at=due,
+            JourneyEnrolment.objects.filter(pk__in=ids).update(step_id=target, visit=F("visit") + taken, due_at=due,
                                                                status=status)
 
 
-def _commit_in_one(runs: dict, moves: dict, now) -> None:
-    """Every claimed enrolment moved by one UPDATE … FROM unnest(arrays), whose RETURNING (the visit as it
-    was) feeds the log's INSERT in the same statement. Arrays, not IN lists or VALUES rows: psycopg binds
-    parameters on the client, and a statement of 1,000 placeholders cost more to build there than the
-    UPDATE cost PostgreSQL (cProfile, bench journeys)."""
-    ran = {enrolment_id: (step_id, outcome) for (step_id, outcome), ids in runs.items() for enrolment_id in ids}
-    ids, targets, dues, statuses, steps, outcomes = [], [], [], [], [], []
-    for (target, due, status), moved in moves.items():
+def _commit_in_one(runs: dict, moves: dict, visits: dict, now) -> None:
+    """Every claimed enrolment moved by one UPDATE … FROM unnest(arrays), and its log rows inserted from
+    arrays, in one statement. Arrays, not IN lists or VALUES rows: psycopg binds parameters on the
+    client, and a statement of 1,000 placeholders cost more to build there than the UPDATE cost
+    PostgreSQL (cProfile, bench journeys). The due times go once each with an index per row: dumping
+    a timestamp per row was most of the binding's time."""
+    ids, targets, due_of, statuses, moved_visits = [], [], [], [], []
+    dues: dict = {}
+    for (target, due, status, taken), moved in moves.items():
+        due_index = dues.setdefault(due, len(dues) + 1)
         for enrolment_id in moved:
             ids.append(enrolment_id)
             targets.append(target)
-            dues.append(None if target is None else due)
+            due_of.append(None if target is None else due_index)
             statuses.append(EnrolmentStatus.DONE.value if target is None else str(status))
-            step_id, outcome = ran[enrolment_id]
-            steps.append(step_id)
+            moved_visits.append(visits[enrolment_id] + taken)
+    run_ids, run_steps, run_visits, outcomes = [], [], [], []
+    for (step_id, outcome, taken), ran in runs.items():
+        for enrolment_id in ran:
+            run_ids.append(enrolment_id)
+            run_steps.append(step_id)
+            run_visits.append(visits[enrolment_id] + taken)
             outcomes.append(outcome)
     enrolments = connection.ops.quote_name(JourneyEnrolment._meta.db_table)
     log = connection.ops.quote_name(JourneyStepRun._meta.db_table)
     with connection.cursor() as cursor:
         # Quoted table names; every value is a parameter.
         cursor.execute(
-            f"WITH move AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::text[], "  # noqa: S608
-            "%s::bigint[], %s::text[]) AS m (id, target, due, status, ran_step, outcome)), "
-            f"moved AS (UPDATE {enrolments} e SET step_id = COALESCE(move.target, e.step_id), "
-            "visit = e.visit + 1, due_at = move.due, status = move.status, "
+            f"WITH moved AS (UPDATE {enrolments} e SET step_id = COALESCE(move.target, e.step_id), "  # noqa: S608
+            "visit = move.visit, due_at = (%s::timestamptz[])[move.due], status = move.status, "
             "finished_at = CASE WHEN move.target IS NULL THEN %s ELSE e.finished_at END, "
             "exit_reason = CASE WHEN move.target IS NULL THEN %s ELSE e.exit_reason END "
-            "FROM move WHERE e.id = move.id RETURNING e.id, e.visit - 1 AS visit, move.ran_step, move.outcome) "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::text[], %s::int[]) "
+            "AS move (id, target, due, status, visit) WHERE e.id = move.id RETURNING e.id) "
             f"INSERT INTO {log} (enrolment_id, step_id, visit, outcome, ran_at) "
-            "SELECT id, ran_step, visit, outcome, %s FROM moved",
-            [ids, targets, dues, statuses, steps, outcomes, now, EXIT_STEP, now])
+            "SELECT ran.id, ran.step, ran.visit, ran.outcome, %s "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::text[]) AS ran (id, step, visit, outcome)",
+            [list(dues), now, EXIT_STEP, ids, targets, due_of, statuses, moved_visits,
+             now, run_ids, run_steps, run_visits, outcomes])
 
 
-def _log(step_id: int, outcome: str, enrolment_ids: list[int], now) -> None:
+def _log(step_id: int, outcome: str, enrolment_ids: list[int], taken: int, now) -> None:
     """The log rows of one step and outcome, in one INSERT … SELECT from the claimed enrolments (their
-    visit as it is before the move): Django's bulk_create cost about 0.2 ms a row in Python, most of the
-    runner's time (bench journeys)."""
+    visit as claimed, plus the steps taken before this one in the batch): Django's bulk_create cost
+    about 0.2 ms a row in Python, most of the runner's time (bench journeys)."""
     picked = JourneyEnrolment.objects.filter(pk__in=enrolment_ids).order_by().annotate(
-        run_enrolment=F("pk"), run_visit=F("visit")).values("run_enrolment", "run_visit")
+        run_enrolment=F("pk"), run_visit=F("visit") + taken).values("run_enrolment", "run_visit")
     select_sql, params = picked.query.sql_with_params()
     table = connection.ops.quote_name(JourneyStepRun._meta.db_table)
     with connection.cursor() as cursor:
@@ -209,12 +252,14 @@ def journeys_event_waits_release(*, contact_ids: list[int] | None = None, size: 
                 if step.config.get("journey_email"):
                     events = events.filter(campaign_id__in=JourneyStep.objects.filter(
                         journey_id=step.journey_id, email_campaign__isnull=False).values("email_campaign__campaign_id"))
-                ids = list(waiting.filter(Exists(events)).select_for_update(skip_locked=True).order_by()
-                           .values_list("pk", flat=True)[:size])
-                if not ids:
+                visits = dict(waiting.filter(Exists(events)).select_for_update(skip_locked=True).order_by()
+                              .values_list("pk", "visit")[:size])
+                if not visits:
                     break
-                _commit({(step.pk, "event"): ids}, {(next_pk, moment, EnrolmentStatus.ACTIVE): ids}, moment)
-            released += len(ids)
+                ids = list(visits)
+                _commit({(step.pk, "event", 0): ids}, {(next_pk, moment, EnrolmentStatus.ACTIVE, 1): ids}, visits,
+                        moment)
+            released += len(visits)
     return released
 
 
@@ -301,6 +346,13 @@ def _journey_step(step: JourneyStep) -> dict:
 
 
 def _set_field(contact_ids: list[int], name: str, value, now) -> None:
+    """On PostgreSQL one UPDATE for the batch (jsonb's ||); SQLite's JSON paths cannot name every key a
+    marketer may type (a double quote), so there each contact's fields are merged in Python."""
+    if connection.vendor == "postgresql":
+        Contact.objects.filter(pk__in=contact_ids).update(updated_at=now, custom_fields=RawSQL(
+            "CASE WHEN jsonb_typeof(custom_fields) = 'object' THEN custom_fields ELSE '{}'::jsonb END "
+            "|| jsonb_build_object(%s::text, %s::jsonb)", [name, json.dumps(value)]))
+        return
     contacts = list(Contact.objects.filter(pk__in=contact_ids).only("pk", "custom_fields"))
     for contact in contacts:
         contact.custom_fields = {**(contact.custom_fields or {}), name: value}

@@ -228,16 +228,20 @@ def test_a_click_in_an_earlier_entry_does_not_count_for_the_next_one(smtp_server
     smtp_account(smtp_server)
     ann = ContactFactory()
     trip = journey(reentry=ReEntry.EVERY_TIME, steps=[
-        {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk}, "next": "ask"},
+        {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk}, "next": "read"},
+        {"key": "read", "kind": "wait", "config": {"hours": 1}, "next": "ask"},
         {"key": "ask", "kind": "condition", "config": {"clicked_last_email": True}, "next": "end", "other": "end"},
         END])
+    hour = timedelta(hours=1, seconds=1)
     journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
-    journeys_batch = journeys_run_batch()
-    assert journeys_batch == 1
+    journeys_run_due()
     EmailDelivery.objects.filter(contact=ann).update(first_clicked_at=timezone.now())
-    journeys_run_due()
+    while journeys_run_batch(now=timezone.now() + hour):
+        pass
     journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
     journeys_run_due()
+    while journeys_run_batch(now=timezone.now() + hour):
+        pass
     asked = JourneyStepRun.objects.filter(step__key="ask").order_by("enrolment_id").values_list("outcome", flat=True)
     assert list(asked) == ["yes", "no"]
 
@@ -251,10 +255,11 @@ def test_a_run_out_of_time_says_so_and_queues_its_continuation(monkeypatch):
     trip = journey(steps=[{"key": "tag", "kind": "add_tag", "config": {"tag": "welcomed"}, "next": "end"}, END])
     journey_enrol(journey=trip, contacts=Contact.objects.filter(pk__in=[c.pk for c in contacts]), source="test")
     report = journeys_run_due(size=2, seconds=0)
-    assert (report.steps, report.batches, report.more) == (2, 1, True)
+    # Two contacts taken, each through the tag and on to the exit in the same batch.
+    assert (report.steps, report.batches, report.more) == (4, 1, True)
 
     monkeypatch.setattr(tasks, "RUN_SECONDS", 0)
-    assert tasks.journeys_run_steps() == {"steps": 3, "batches": 1, "continued": True}
+    assert tasks.journeys_run_steps() == {"steps": 2, "batches": 1, "continued": True}
     assert [queued.task["func"] for queued in OrmQ.objects.all()] == ["automation.tasks.journeys_run_steps"]
     OrmQ.objects.all().delete()
 
@@ -291,3 +296,30 @@ def test_a_run_leaving_waits_behind_wakes_up_once_at_the_first_due_time():
     tasks.journeys_run_steps()
     assert list(Schedule.objects.filter(name=tasks.WAKE).values_list("next_run", flat=True)) == [
         sooner - timedelta(minutes=1)]
+
+
+def test_steps_due_at_once_run_in_one_batch_up_to_a_wait(smtp_server):
+    smtp_account(smtp_server)
+    ann = ContactFactory()
+    trip = journey(steps=[
+        {"key": "tag", "kind": "add_tag", "config": {"tag": "welcomed"}, "next": "ask"},
+        {"key": "ask", "kind": "condition", "config": {"tag": "welcomed"}, "next": "pause", "other": "end"},
+        {"key": "pause", "kind": "wait", "config": {"seconds": 0}, "next": "field"},
+        {"key": "field", "kind": "set_field", "config": {"field": "plan", "value": "gold"}, "next": "mail"},
+        {"key": "mail", "kind": "send_email", "config": {"template_id": EmailTemplateFactory().pk}, "next": "later"},
+        {"key": "later", "kind": "wait", "config": {"hours": 1}, "next": "end"},
+        END])
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    assert journeys_run_batch() == 1
+    runs = JourneyStepRun.objects.filter(enrolment__contact=ann).order_by("visit")
+    assert list(runs.values_list("visit", "step__key", "outcome")) == [
+        (0, "tag", "next"), (1, "ask", "yes"), (2, "pause", "waited"), (3, "field", "next"), (4, "mail", "queued"),
+        (5, "later", "waited")]
+    enrolment = JourneyEnrolment.objects.get(contact=ann)
+    assert (enrolment.step.key, enrolment.visit, enrolment.status) == ("end", 6, EnrolmentStatus.WAITING)
+    assert EmailDelivery.objects.filter(contact=ann).count() == 1
+    ann.refresh_from_db()
+    assert ann.custom_fields["plan"] == "gold"
+    assert journeys_run_batch(now=timezone.now() + timedelta(hours=1, seconds=1)) == 1
+    enrolment.refresh_from_db()
+    assert (enrolment.visit, enrolment.status, runs.count()) == (7, EnrolmentStatus.DONE, 7)

@@ -129,7 +129,7 @@ def test_a_wait_until_monday_nine_is_nine_by_each_contacts_clock_across_dst_chan
     assert place(in_new_york)[2] == new_york
     assert place(team)[2] > now and place(team)[2].hour == 9
     moves = [q for q in queries.captured_queries
-             if q["sql"].startswith(('UPDATE "automation_journeyenrolment"', "WITH move AS"))]
+             if q["sql"].startswith(('UPDATE "automation_journeyenrolment"', "WITH moved AS"))]
     # One per time zone, not one per contact; on PostgreSQL one for the whole batch.
     assert len(moves) == (1 if connection.vendor == "postgresql" else 3)
 
