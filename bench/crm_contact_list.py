@@ -1,12 +1,14 @@
 """Contact list pages at 1,000,000 contacts, measured in-process (server time, no network), with their
-number of queries: the API and the back-office page, newest first and by highest score, unfiltered
-and with two filters (a tag and a lifecycle stage), the first page and a far page by number (the
-count stops at 1,001 rows or the end of the page asked for), and by cursor (keyset, no count).
+number of queries: the API and the back-office page, newest first, by highest score and by last activity
+(most recent first, the never active last), unfiltered and with two filters (a tag and a lifecycle stage),
+the first page and a far page by number (the count stops at 1,001 rows or the end of the page asked for),
+and by cursor (keyset, no count).
 
 Each is run in turns with the same page written by hand the fast way: a count as far as the page,
 the page's ids picked sorted and limited first, then only those 50 joined to their company and tags.
 A far numbered page is measured once on its own right after a new contact (the list numbered again,
-crm.page_anchors), then warm. Contacts have no "last activity" to sort by (not measured).
+crm.page_anchors), then warm. The hand-written last activity pages sort by the same never-NULL key as the
+contact list (crm.models.last_activity_key), which its index serves.
 
     python -m bench crm_contact_list [--contacts 1000000] [--events 5000000] [--rebuild]
 
@@ -81,6 +83,8 @@ def main(argv):
         return lambda: (count(), rows())
 
     newest, score = "c.created_at DESC, c.id DESC", "c.engagement_score DESC, c.id DESC"
+    active = "COALESCE(c.last_activity_at, '0001-01-01 00:00:00+00'::timestamptz) DESC, c.id DESC"
+    inactive = "COALESCE(c.last_activity_at, '9999-12-31 00:00:00+00'::timestamptz), c.id"
     filtered, unfiltered = "/api/contacts/?tag=vip&lifecycle_status=engaged&", "/api/contacts/?"
     cases = {  # label: (our URL, the hand-written page)
         "first page": (f"{filtered}page=1", hand(HAND_WHERE, newest, 0)),
@@ -98,6 +102,17 @@ def main(argv):
         f"no filter, highest score, page {far_everyone}": (
             f"{unfiltered}ordering=-engagement_score&page={far_everyone}",
             hand("c.erased_at IS NULL", score, (far_everyone - 1) * 50)),
+        "recently active, first page": (f"{filtered}ordering=-last_activity_at&page=1", hand(HAND_WHERE, active, 0)),
+        f"recently active, page {far}": (f"{filtered}ordering=-last_activity_at&page={far}",
+                                         hand(HAND_WHERE, active, (far - 1) * 50)),
+        "no filter, recently active, first page": (f"{unfiltered}ordering=-last_activity_at&page=1",
+                                                   hand("c.erased_at IS NULL", active, 0)),
+        f"no filter, recently active, page {far_everyone}": (
+            f"{unfiltered}ordering=-last_activity_at&page={far_everyone}",
+            hand("c.erased_at IS NULL", active, (far_everyone - 1) * 50)),
+        f"no filter, least recently active, page {far_everyone // 2}": (
+            f"{unfiltered}ordering=last_activity_at&page={far_everyone // 2}",
+            hand("c.erased_at IS NULL", inactive, (far_everyone // 2 - 1) * 50)),
         "back office, first page": ("/contacts/?tag=vip&lifecycle_status=engaged&page=1",
                                     hand(HAND_WHERE, newest, 0)),
         f"back office, page {far}": (f"/contacts/?tag=vip&lifecycle_status=engaged&page={far}",
@@ -105,6 +120,9 @@ def main(argv):
         f"back office, highest score, page {far}": (
             f"/contacts/?tag=vip&lifecycle_status=engaged&ordering=-engagement_score&page={far}",
             hand(HAND_WHERE, score, (far - 1) * 50)),
+        f"back office, recently active, page {far}": (
+            f"/contacts/?tag=vip&lifecycle_status=engaged&ordering=-last_activity_at&page={far}",
+            hand(HAND_WHERE, active, (far - 1) * 50)),
     }
     first = get(f"{filtered}page=1")().json()
     print(describe(contacts=args.contacts, events=args.events, matching=total, page_size=50, filters=2,

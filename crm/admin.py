@@ -120,14 +120,15 @@ class ContactAdmin(admin.ModelAdmin):
     filter_horizontal = ("tags", "topics")
     readonly_fields = ("domain", "lifecycle_status", "email_status", "consent_status", "consent_changed_at",
                        "consent_source", "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count",
-                       "stripe_customer_id", "lifetime_value", "value_tier", "erased_at", "created_at", "updated_at",
-                       "timeline")
+                       "last_activity_at", "stripe_customer_id", "lifetime_value", "value_tier", "erased_at",
+                       "created_at", "updated_at", "timeline")
     actions = (enrich_contacts, verify_contacts, tag_contacts, untag_contacts, suppress_contacts, export_contacts)
     fieldsets = (
         (None, {"fields": ("email", "domain", "first_name", "last_name", "job_title", "phone", "company",
                            "linkedin_url", "city", "country", "source", "tags", "topics", "custom_fields")}),
         ("Status", {"fields": ("lifecycle_status", "email_status", "consent_status", "consent_changed_at",
-                               "consent_source", "engagement_score", "engagement_tier", "soft_bounce_count")}),
+                               "consent_source", "engagement_score", "engagement_tier", "soft_bounce_count",
+                               "last_activity_at")}),
         ("Payments", {"fields": ("stripe_customer_id", "lifetime_value", "value_tier")}),
         ("Provenance", {"fields": ("field_sources", "erased_at", "created_at", "updated_at")}),
         ("Timeline", {"fields": ("timeline",)}),

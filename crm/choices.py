@@ -88,6 +88,8 @@ class EventKind(models.TextChoices):
 
 
 ENGAGING_EVENTS = frozenset({EventKind.OPENED, EventKind.CLICKED, EventKind.REPLIED})
+# What happened to an address rather than what the person did: these do not move a contact's last activity.
+NOT_ACTIVITY_EVENTS = frozenset({EventKind.SENT, EventKind.DELIVERED, EventKind.BOUNCED})
 
 
 class SmsConsentStatus(models.TextChoices):

@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from aicmo_site.api.filters import FilterSet
 from crm.choices import EmailStatus, EngagementTier, LifecycleStatus, ValueTier
-from crm.models import Contact, ContactList, Segment
+from crm.models import Contact, ContactList, Segment, last_activity_key
 from crm.segments import rules_q
 
 
@@ -18,6 +18,14 @@ class _StableOrderingFilter(django_filters.OrderingFilter):
         if not value:
             return qs
         return qs.order_by(*qs.query.order_by, "-id" if value[-1].startswith("-") else "id")
+
+    def get_ordering_value(self, param):
+        ordering = super().get_ordering_value(param)
+        if ordering.lstrip("-") != "last_activity_at":
+            return ordering
+        descending = ordering.startswith("-")
+        key = last_activity_key(descending=descending)
+        return key.desc() if descending else key.asc()
 
 
 class ContactFilterSet(FilterSet):
@@ -46,7 +54,7 @@ class ContactFilterSet(FilterSet):
     ordering = _StableOrderingFilter(
         fields=(("created_at", "created_at"), ("email", "email"), ("last_name", "last_name"),
                 ("engagement_score", "engagement_score"), ("company__name", "company"),
-                ("lifecycle_status", "lifecycle_status")),
+                ("lifecycle_status", "lifecycle_status"), ("last_activity_at", "last_activity_at")),
         label="Sort by",
     )
 

@@ -20,11 +20,11 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Field, Func, Max, Q, QuerySet, Value, Window
-from django.db.models.functions import RowNumber
+from django.db.models import F, Field, Func, Max, OrderBy, Q, QuerySet, Value, Window
+from django.db.models.functions import Lead, RowNumber
 
 from aicmo_site.env import env_int
-from crm.models import Contact
+from crm.models import Contact, last_activity_key
 
 # Pages from this row on are sought (the first 1,000 rows cost little to skip, and numbering a list costs
 # as much as reading it once); a remembered row every ANCHOR_EVERY rows leaves fewer than that to skip:
@@ -37,6 +37,9 @@ ADDED_AT_MOST = 1_000
 TEXT_SORTS = frozenset({"email", "last_name", "lifecycle_status"})
 # Sort keys a seek may compare: the contact's own columns, never NULL (a company name may be absent).
 SEEKABLE = frozenset({"created_at", "engagement_score", "email", "last_name", "lifecycle_status", "id", "pk"})
+# The last activity is sorted by an expression (crm.models.last_activity_key, never NULL), remembered and sought
+# under this name.
+ACTIVITY_KEY = "anchor_last_activity"
 
 
 def anchor_seconds() -> int:
@@ -56,11 +59,22 @@ def _sort(queryset: QuerySet) -> list[tuple[str, bool]] | None:
     ordering = queryset.query.order_by or Contact._meta.ordering
     fields = []
     for term in ordering:
+        if isinstance(term, OrderBy) and term.expression == last_activity_key(descending=term.descending):
+            fields.append((ACTIVITY_KEY, term.descending))
+            continue
         name = term.lstrip("-") if isinstance(term, str) else None
         if name not in SEEKABLE:
             return None
         fields.append(("id" if name == "pk" else name, term.startswith("-")))
     return fields if fields and fields[-1][0] == "id" else None
+
+
+def _keyed(queryset: QuerySet, fields: list[tuple[str, bool]]) -> QuerySet:
+    """The queryset with the sort keys computed by an expression named, so they can be read and compared."""
+    for name, descending in fields:
+        if name == ACTIVITY_KEY:
+            return queryset.annotate(**{ACTIVITY_KEY: last_activity_key(descending=descending)})
+    return queryset
 
 
 def list_anchors(queryset: QuerySet) -> PageAnchors | None:
@@ -71,7 +85,7 @@ def list_anchors(queryset: QuerySet) -> PageAnchors | None:
     seconds = anchor_seconds()
     if fields is None or not seconds:
         return None
-    listed = queryset.order_by(*[f"-{name}" if descending else name for name, descending in fields])
+    listed = _keyed(queryset, fields).order_by(*[f"-{name}" if descending else name for name, descending in fields])
     listed.query.clear_limits()
     sql, params = listed.values("pk").query.sql_with_params()
     key = "crm:page-anchors:" + hashlib.sha256(repr((listed.db, sql, params)).encode()).hexdigest()
@@ -85,21 +99,28 @@ def list_anchors(queryset: QuerySet) -> PageAnchors | None:
         # Text sorts by the database's collation, which Python's comparison may not follow.
         if len(added) <= ADDED_AT_MOST and fields[0][0] not in TEXT_SORTS:
             return _moved(found, fields, added)
-    numbered = listed.annotate(
-        anchor_position=Window(RowNumber(), order_by=[F(name).desc() if descending else F(name).asc()
-                                                      for name, descending in fields]),
-        anchor_total=Window(Count("pk")),
-        anchor_newest=Window(Max("pk")),
-    ).annotate(anchor_rest=F("anchor_position") % ANCHOR_EVERY)
-    # Only every ANCHOR_EVERY-th row (and the last, for the total) leaves the database.
-    rows = list(numbered.filter(Q(anchor_rest=0) | Q(anchor_position=F("anchor_total")))
-                .values_list("anchor_position", "anchor_total", "anchor_newest", *names)
-                .order_by("anchor_position"))
+    rows = _numbered(listed, fields)
     kept = [row for row in rows if row[0] % ANCHOR_EVERY == 0]
-    found = PageAnchors(rows[-1][1] if rows else 0, tuple(tuple(row[3:]) for row in kept),
-                        tuple(row[0] for row in kept), rows[-1][2] if rows else 0)
+    found = PageAnchors(rows[-1][0] if rows else 0, tuple(tuple(row[3:]) for row in kept),
+                        tuple(row[0] for row in kept), rows[-1][1] if rows else 0)
     cache.set(key, tuple(found), seconds)
     return found
+
+
+def _numbered(listed: QuerySet, fields: list[tuple[str, bool]]) -> list[tuple]:
+    """(position, highest id so far, next id, *sort keys) of every ANCHOR_EVERY-th row of the list and of its last
+    one (no next id: its position is the total, its highest id the list's newest), in one pass in the list's order.
+    A count and a maximum over the whole list (COUNT(*) OVER ()) kept all its rows in a tuplestore spilled to
+    disk, and sorting the result by position in the database sorted all of them again, not the few kept
+    (bench/NOTES.md)."""
+    in_order = [F(name).desc() if descending else F(name).asc() for name, descending in fields]
+    numbered = listed.annotate(
+        anchor_position=Window(RowNumber(), order_by=in_order),
+        anchor_newest=Window(Max("pk"), order_by=in_order),
+        anchor_next=Window(Lead("pk"), order_by=in_order),
+    ).annotate(anchor_rest=F("anchor_position") % ANCHOR_EVERY)
+    return sorted(numbered.filter(Q(anchor_rest=0) | Q(anchor_next__isnull=True)).order_by()
+                  .values_list("anchor_position", "anchor_newest", "anchor_next", *[name for name, _ in fields]))
 
 
 def _compare(fields: list[tuple[str, bool]], one: tuple, other: tuple) -> int:
@@ -153,4 +174,5 @@ def seek_page(queryset: QuerySet, anchors: PageAnchors, offset: int, limit: int)
     if nearest < 0:
         return queryset[offset:offset + limit]
     start = offset - anchors.positions[nearest]
-    return _past(queryset, _sort(queryset), anchors.keys[nearest])[start:start + limit]
+    fields = _sort(queryset)
+    return _past(_keyed(queryset, fields), fields, anchors.keys[nearest])[start:start + limit]

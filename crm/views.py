@@ -33,7 +33,9 @@ from crm.segments import MAX_DEPTH, builder_fields
 PAGE_SIZE = 50
 TAG_SUGGESTIONS = 500  # tag names the rule builder offers as you type; any other name can still be typed
 SORTS = (("-created_at", "Newest first"), ("created_at", "Oldest first"), ("email", "Email"),
-         ("last_name", "Last name"), ("-engagement_score", "Highest score"), ("company", "Company"))
+         ("last_name", "Last name"), ("-engagement_score", "Highest score"),
+         ("-last_activity_at", "Recently active"), ("last_activity_at", "Least recently active"),
+         ("company", "Company"))
 
 
 # Past this a page number is no page: counting "as far as needed" must not reach a LIMIT the database refuses.

@@ -271,7 +271,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     # for the operation, crm.services.contacts_tag).
     {"model": "crm.contact", "m2m_fields": ["tags", "topics"], "exclude_fields": [
         *_MACHINE_FIELDS, "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count",
-        "lifetime_value", "value_tier", "last_removed_activity_at"]},
+        "lifetime_value", "value_tier", "last_removed_activity_at", "last_activity_at"]},
     {"model": "crm.subscriptionform", "m2m_fields": ["tags", "topics"], "exclude_fields": _MACHINE_FIELDS},
     *({"model": label, "exclude_fields": _MACHINE_FIELDS} for label in (
         "crm.company", "crm.tag", "crm.topic", "crm.segment", "crm.contactlist",

@@ -53,13 +53,14 @@ class ContactSerializer(ModelSerializer):
             "id", "email", "first_name", "last_name", "job_title", "phone", "company", "company_name", "domain",
             "linkedin_url", "city", "country", "source", "lifecycle_status", "email_status", "consent_status",
             "consent_changed_at", "consent_source", "custom_fields", "field_sources", "engagement_score",
-            "engagement_tier", "soft_bounce_count", "stripe_customer_id", "lifetime_value", "value_tier", "tags",
+            "engagement_tier", "soft_bounce_count", "last_activity_at", "stripe_customer_id", "lifetime_value",
+            "value_tier", "tags",
             "new_tags", "topics", "time_zone", "created_at", "updated_at",
         )
         read_only_fields = (
             "domain", "lifecycle_status", "email_status", "consent_status", "consent_changed_at", "consent_source",
-            "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count", "stripe_customer_id",
-            "lifetime_value", "value_tier", "created_at", "updated_at",
+            "field_sources", "engagement_score", "engagement_tier", "soft_bounce_count", "last_activity_at",
+            "stripe_customer_id", "lifetime_value", "value_tier", "created_at", "updated_at",
         )
         # The service checks uniqueness on the lower-cased address.
         extra_kwargs = {"email": {"validators": []}}

@@ -1,5 +1,7 @@
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from crm.tests.github_replay import GitHubReplay, github_account
 from gateways.tests.factories import ProviderAccountFactory
@@ -36,3 +38,17 @@ def page_anchors_forgotten():
     """Each test numbers its own contact lists: positions remembered (crm.page_anchors, in the cache) by an
     earlier test would count its rolled-back contacts."""
     cache.clear()
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def migrator(transactional_db):
+    """Migrates to the given targets and returns their models; migrates to the latest state again after."""
+    yield _migrate
+    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -3,27 +3,9 @@ status, times, figures and who asked; undone, the rows go and the crm runs stay.
 
 from datetime import UTC, datetime
 
-import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-
 BEFORE = [("crm", "0012_segment_entries"), ("aicmo_site", "0004_background_run")]
 AFTER = [("crm", "0013_run_shared_row")]
 LONG_AGO = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def migrator(transactional_db):
-    yield migrate
-    executor = MigrationExecutor(connection)
-    migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_existing_runs_get_their_shared_rows_and_keep_their_history(migrator):

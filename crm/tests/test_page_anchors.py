@@ -1,8 +1,11 @@
 """Deep numbered contact pages seek from remembered positions and list exactly what an OFFSET would."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -12,6 +15,9 @@ from crm.tests.factories import ContactFactory, SegmentFactory, TagFactory
 pytestmark = pytest.mark.django_db
 
 EVERY = 4  # rows between remembered positions: small, so that five contacts already make deep pages
+MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+RECENTLY_ACTIVE = (F("last_activity_at").desc(nulls_last=True), "-id")
+LONGEST_INACTIVE = (F("last_activity_at").asc(nulls_last=True), "id")
 
 
 @pytest.fixture(autouse=True)
@@ -31,9 +37,12 @@ def marketer(contacts_api):
 @pytest.fixture
 def contacts():
     vip = TagFactory(name="vip")
-    # Scores repeat (ties broken by id) and every other contact is a VIP in the engaged stage.
+    # Scores and last activities repeat (ties broken by id), a third were never active, and every other contact
+    # is a VIP in the engaged stage.
     return [ContactFactory(engagement_score=score % 5, tags=[vip] if score % 2 else [],
-                           lifecycle_status="engaged" if score % 2 else "new") for score in range(23)]
+                           lifecycle_status="engaged" if score % 2 else "new",
+                           last_activity_at=MONDAY - timedelta(hours=score % 4) if score % 3 else None)
+            for score in range(23)]
 
 
 def ids_of(client, url):
@@ -53,6 +62,9 @@ def offset_page(queryset, number, size):
     ("ordering=email", ("email", "id")),
     ("tag=vip&lifecycle_status=engaged&ordering=-engagement_score", ("-engagement_score", "-id")),
     ("ordering=-engagement_score,created_at", ("-engagement_score", "created_at", "id")),
+    ("ordering=-last_activity_at", RECENTLY_ACTIVE),
+    ("ordering=last_activity_at", LONGEST_INACTIVE),
+    ("tag=vip&lifecycle_status=engaged&ordering=-last_activity_at", RECENTLY_ACTIVE),
 ])
 def test_every_deep_page_lists_what_an_offset_lists(marketer, contacts, query, ordering):
     listed = Contact.objects.order_by(*ordering)
@@ -71,29 +83,39 @@ def test_every_deep_page_lists_what_an_offset_lists(marketer, contacts, query, o
     ("ordering=-engagement_score", ("-engagement_score", "-id")),
     ("ordering=engagement_score", ("engagement_score", "id")),
     ("ordering=email", ("email", "id")),  # text: numbered again
+    ("ordering=-last_activity_at", RECENTLY_ACTIVE),
+    ("ordering=last_activity_at", LONGEST_INACTIVE),
 ])
 def test_contacts_added_since_move_the_later_pages_exactly(marketer, contacts, query, ordering):
     listed = Contact.objects.order_by(*ordering)
     ids_of(marketer, f"/api/contacts/?page_size=3&page=5&{query}")
     for score in (4, 0, 2):
-        ContactFactory(engagement_score=score, email=f"added-{score}@example.com")
+        ContactFactory(engagement_score=score, email=f"added-{score}@example.com",
+                       last_activity_at=MONDAY - timedelta(hours=score) if score else None)
     for number in (2, 5, 7, 9):
         found, page = ids_of(marketer, f"/api/contacts/?page_size=3&page={number}&{query}")
         assert found == offset_page(listed, number, 3), number
         assert page["count"] == 26
 
 
-def test_the_back_office_deep_page_lists_what_an_offset_lists(client, django_user_model, contacts, monkeypatch):
+@pytest.mark.parametrize("query, ordering", [
+    ("ordering=-engagement_score", ("-engagement_score", "-id")),
+    ("ordering=-last_activity_at", RECENTLY_ACTIVE),
+    ("ordering=last_activity_at", LONGEST_INACTIVE),
+])
+def test_the_back_office_deep_page_lists_what_an_offset_lists(client, django_user_model, contacts, monkeypatch,
+                                                              query, ordering):
     monkeypatch.setattr("crm.views.PAGE_SIZE", 3)
     client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-123456789"))
-    response = client.get(reverse("crm:contact-list") + "?ordering=-engagement_score&page=6")
+    response = client.get(reverse("crm:contact-list") + f"?{query}&page=6")
     assert response.status_code == 200
-    listed = Contact.objects.order_by("-engagement_score", "-id")
+    listed = Contact.objects.order_by(*ordering)
     assert [contact.pk for contact in response.context["page"].object_list] == offset_page(listed, 6, 3)
 
 
-def test_a_deep_page_from_remembered_positions_costs_a_fixed_number_of_queries(marketer, contacts):
-    url = "/api/contacts/?page_size=3&page=6&ordering=-engagement_score"
+@pytest.mark.parametrize("query", ["ordering=-engagement_score", "ordering=-last_activity_at"])
+def test_a_deep_page_from_remembered_positions_costs_a_fixed_number_of_queries(marketer, contacts, query):
+    url = f"/api/contacts/?page_size=3&page=6&{query}"
     ids_of(marketer, url)  # numbers the list
     with CaptureQueriesContext(connection) as captured:
         ids_of(marketer, url)

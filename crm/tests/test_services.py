@@ -1,14 +1,19 @@
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from aicmo_site.errors import ConflictError, DomainError
 from crm import services
 from crm.choices import ConsentStatus, EmailStatus, EventKind, LifecycleStatus, SuppressionKind, SuppressionReason
-from crm.models import Contact, EnrichmentRecord, LifecycleTransition, Suppression
+from crm.models import Contact, EngagementEvent, EnrichmentRecord, LifecycleTransition, Suppression
 from crm.tests.factories import CompanyFactory, ContactFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
+
+MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 def test_create_normalises_email_derives_domain_links_company_and_marks_sources():
@@ -186,3 +191,36 @@ def test_newest_provider_answer_wins_over_an_older_one():
     services.contact_merge_enrichment(contact=contact, provider="hunter", fields={"city": "Paris"}, raw={})
     contact.refresh_from_db()
     assert (contact.city, contact.field_sources["city"]) == ("Paris", "hunter")
+
+
+def test_an_event_of_the_person_moves_the_last_activity_and_a_late_earlier_one_does_not():
+    contact = ContactFactory()
+    services.contact_record_event(contact=contact, kind=EventKind.PAGE_VIEW, occurred_at=MONDAY)
+    assert Contact.objects.get(pk=contact.pk).last_activity_at == MONDAY == contact.last_activity_at
+    services.contact_record_event(contact=contact, kind=EventKind.REPLIED, occurred_at=MONDAY - timedelta(days=3))
+    assert Contact.objects.get(pk=contact.pk).last_activity_at == MONDAY == contact.last_activity_at
+    services.contact_unsubscribe(contact=contact, source="unsubscribe link")
+    assert Contact.objects.get(pk=contact.pk).last_activity_at > MONDAY
+
+
+@pytest.mark.parametrize("kind", [EventKind.SENT, EventKind.DELIVERED, EventKind.BOUNCED])
+def test_what_happened_to_the_address_is_no_activity_of_the_person(kind):
+    contact = ContactFactory()
+    services.contact_record_event(contact=contact, kind=kind, occurred_at=MONDAY)
+    services.contact_mark_bounced(contact=contact, hard=False)
+    assert Contact.objects.get(pk=contact.pk).last_activity_at is None
+
+
+def test_a_batch_of_engagement_moves_each_contact_to_its_latest_event_in_one_update():
+    ann, bob, active_later = ContactFactory(), ContactFactory(), ContactFactory(last_activity_at=MONDAY)
+    untouched = ContactFactory()
+    events = [EngagementEvent(contact=contact, kind=kind, occurred_at=MONDAY - timedelta(hours=hours))
+              for contact, kind, hours in ((ann, EventKind.OPENED, 5), (ann, EventKind.CLICKED, 2),
+                                           (bob, EventKind.OPENED, 1), (ann, EventKind.OPENED, 4),
+                                           (active_later, EventKind.CLICKED, 1))]
+    with CaptureQueriesContext(connection) as captured:
+        services.contacts_record_engagement(events=events)
+    assert len([query for query in captured if "SET last_activity_at" in query["sql"]]) == 1
+    found = dict(Contact.objects.values_list("pk", "last_activity_at"))
+    assert found == {ann.pk: MONDAY - timedelta(hours=2), bob.pk: MONDAY - timedelta(hours=1),
+                     active_later.pk: MONDAY, untouched.pk: None}

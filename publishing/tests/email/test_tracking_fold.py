@@ -168,3 +168,20 @@ def test_hits_nobody_folds_show_as_stuck_work_until_the_fold_runs(settings):
 
     fold_tracking_hits()
     assert [item for item in stuck_work_everywhere() if item.kind == "Opens and clicks"] == []
+
+
+@pytest.mark.django_db
+def test_the_fold_moves_each_contact_to_its_latest_open_or_click():
+    campaign, deliveries, link = audience(2)
+    opened, clicked = deliveries
+    earlier = timezone.now() - timedelta(hours=3)
+    TrackingHit.objects.bulk_create([
+        TrackingHit(kind=TrackingHitKind.OPEN, delivery_id=opened.pk, occurred_at=earlier),
+        TrackingHit(kind=TrackingHitKind.OPEN, delivery_id=clicked.pk, occurred_at=earlier),
+        TrackingHit(kind=TrackingHitKind.CLICK, delivery_id=clicked.pk, link_id=link.pk,
+                    occurred_at=earlier + timedelta(hours=1)),
+    ])
+    fold_tracking_hits()
+    assert dict(Contact.objects.filter(pk__in=[opened.contact_id, clicked.contact_id])
+                .values_list("pk", "last_activity_at")) == {
+        opened.contact_id: earlier, clicked.contact_id: earlier + timedelta(hours=1)}
