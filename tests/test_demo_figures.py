@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from analytics.reports.measures import METRICS
@@ -92,9 +93,14 @@ def by_measure(rows: list, column: int) -> dict:
     return {labels[cells[0]]: cells[column] for cells, _link in rows if cells[0] in labels}
 
 
-@pytest.fixture
-def demo():
-    call_command("seed_demo", stdout=io.StringIO())
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo seeded once for the module (seeding is the slow part of these tests), in a transaction
+    rolled back after the last one; each test runs in a savepoint inside it, so none sees another's changes."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
 
 
 def test_the_demo_refers_only_to_campaigns_deliveries_and_contacts_that_exist(demo):
