@@ -39,9 +39,10 @@ def _links(page) -> list[str]:
     return page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
 
 
-def _crawl(page, base: str) -> tuple[list[str], list[str]]:
+def _crawl(page, base: str, check=None) -> tuple[list[str], list[str]]:
     """Visits the back office breadth first from the overview; returns the pages seen and any link
-    that answered 403 (a way offered that the person may not take)."""
+    that answered 403 (a way offered that the person may not take). `check(path)` is called on each
+    page as it is visited, so a page checked at this width is not loaded a second time."""
     queue, seen_shapes, pages, forbidden = [("/", "")], {"/"}, [], []
     while queue and len(pages) < MOST_PAGES:
         path, linked_from = queue.pop(0)
@@ -61,6 +62,8 @@ def _crawl(page, base: str) -> tuple[list[str], list[str]]:
             if _shape(url.path) not in seen_shapes:
                 seen_shapes.add(_shape(url.path))
                 queue.append((url.path, path))
+        if check:
+            check(path)
     return pages, forbidden
 
 
@@ -89,16 +92,21 @@ def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, make_us
         page = context.new_page()
         page.set_default_timeout(15000)
         _log_in(page, live_server.url)
-        if pages is None:
-            pages, forbidden = _crawl(page, live_server.url)
-            problems += [f"link to a forbidden page: {path}" for path in forbidden]
-        for path in pages:
-            page.goto(live_server.url + path)
+
+        def check(path: str, page=page, width=viewport["width"]) -> None:
             page.wait_for_load_state("load")
             overflow = horizontal_overflow(page)
             if overflow > 0:
-                problems.append(f"{viewport['width']} px {path}: {overflow} px wider than the screen")
-            problems += [f"{viewport['width']} px {path}: {v}" for v in axe_violations(page)]
+                problems.append(f"{width} px {path}: {overflow} px wider than the screen")
+            problems.extend(f"{width} px {path}: {v}" for v in axe_violations(page))
+
+        if pages is None:
+            pages, forbidden = _crawl(page, live_server.url, check)
+            problems.extend(f"link to a forbidden page: {path}" for path in forbidden)
+        else:
+            for path in pages:
+                page.goto(live_server.url + path)
+                check(path)
         context.close()
     assert len(pages) > 20, pages
     reached = {_shape(path) for path in pages}
