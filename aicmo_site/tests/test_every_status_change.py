@@ -104,11 +104,11 @@ def test_every_model_with_a_status_has_a_workflow_or_a_reason():
 
 
 def _writes_of_a_status(source: str) -> int:
-    """Statements that set a status field: an assignment to `<x>.status` (tuples too), an update() with a
-    status keyword wherever it stands, a bulk_update() naming a status field, an update_or_create() whose
-    defaults do, a setattr() naming one. Not seen: a status handed on in `**fields` or written in raw SQL.
-    Those places are the email sender's marks (publishing/email/sender/, EmailDelivery), the analysis
-    worker's (ContentAnalysis) and `aicmo_site.runs.run_follow`, by which the shared run row copies the
+    """Statements that set a status field: an assignment to `<x>.status` (tuples too), an update() or
+    update_in_id_order() with a status keyword wherever it stands, a bulk_update() naming a status field, an
+    update_or_create() whose defaults do, a setattr() naming one. Not seen: a status handed on in `**fields` or
+    written in raw SQL. Those places are the email sender's marks (publishing/email/sender/, EmailDelivery), the
+    analysis worker's (ContentAnalysis) and `aicmo_site.runs.run_follow`, by which the shared run row copies the
     move its import or enrichment run made through that run's own workflow."""
     count = 0
     for node in ast.walk(ast.parse(source)):
@@ -119,7 +119,8 @@ def _writes_of_a_status(source: str) -> int:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
             keywords = {keyword.arg: keyword.value for keyword in node.keywords}
-            named = {"update": [ast.Constant(key) for key in keywords if key], "setattr": node.args[1:2],
+            updated = [ast.Constant(key) for key in keywords if key]
+            named = {"update": updated, "update_in_id_order": updated, "setattr": node.args[1:2],
                      "bulk_update": [*node.args[1:], *keywords.values()],
                      "update_or_create": [keywords.get("defaults", ast.Constant(None))]}.get(name, [])
             count += any(isinstance(part, ast.Constant) and part.value in STATUS_FIELDS
@@ -131,6 +132,7 @@ def _writes_of_a_status(source: str) -> int:
     ("job.status = to", 1),
     ("item.status, detail = outcome", 1),
     ("rows.update(finished_at=now, status=to)", 1),
+    ("queued.update_in_id_order(status=to, lease_owner='')", 1),
     ("Item.objects.bulk_update(items, ['detail', 'status'])", 1),
     ("Report.objects.update_or_create(content=c, defaults={'status': 'done'})", 1),
     ("setattr(obj, 'lifecycle_status', to)", 1),
