@@ -49,6 +49,22 @@ class CampaignChannelDay(EventMeasures):
         return f"campaign {self.campaign_id} · {self.channel or 'any'} · {self.day}"
 
 
+class ChannelDay(EventMeasures):
+    """Every campaign together on one channel on one day, folded with the campaign roll-up: the overview,
+    channel ranking and trends read channels × days rows here instead of summing every campaign's."""
+
+    channel = models.CharField(max_length=40, blank=True)
+    day = models.DateField()
+    emails_sent = models.PositiveIntegerField(default=0, help_text="Email deliveries sent that day (set on each fold)")
+
+    class Meta:
+        verbose_name = "day on a channel"
+        constraints = [models.UniqueConstraint(fields=["day", "channel"], name="analytics_channel_day_once")]
+
+    def __str__(self):
+        return f"{self.channel or 'any'} · {self.day}"
+
+
 class MetricHour(EventMeasures):
     """Every campaign and channel together in one hour of the team's wall clock: the hourly series the
     unusual-hours detector reads, folded with the daily roll-up. The hour repeated at a change of clock

@@ -17,11 +17,20 @@ from analytics.models import FoldCheckpoint
 from analytics.services.rollups import CAMPAIGN_DAY_FOLD
 
 
-def fold_cached(name: str, compute, **params):
+def fold_state() -> tuple | None:
+    """(last event id folded, time of that fold), or None before the first fold."""
+    return FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD).values_list("last_id", "folded_at").first()
+
+
+_UNREAD = object()
+
+
+def fold_cached(name: str, compute, *, checkpoint=_UNREAD, **params):
+    """compute() cached until the next fold; `checkpoint`, when the caller has read fold_state() already."""
     seconds = conf.report_cache_seconds()
     if not seconds:
         return compute()
-    state = FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD).values_list("last_id", "folded_at").first()
+    state = fold_state() if checkpoint is _UNREAD else checkpoint
     if state is None or state[1] is None:
         return compute()
     fingerprint = repr((name, sorted(params.items()), state[0], state[1].isoformat()))

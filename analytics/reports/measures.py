@@ -12,7 +12,7 @@ from itertools import pairwise
 
 from django.db.models import Case, CharField, DecimalField, F, IntegerField, Q, Sum, Value, When
 
-from analytics.models import CampaignChannelDay, ContentChannelDay, MetricHour
+from analytics.models import CampaignChannelDay, ChannelDay, ContentChannelDay, MetricHour
 from analytics.reports.cache import fold_cached
 
 EVENT_MEASURES = ("sent", "delivered", "opens", "clicks", "replies", "bounces", "unsubscribes", "complaints",
@@ -93,9 +93,10 @@ MONEY = ("revenue", "spend")
 
 def _measure_sum(model, measure: str):
     """Sum of one measure in one roll-up (0 where that roll-up does not have it)."""
-    if model is CampaignChannelDay and measure == "sent":
+    of_events = model in (CampaignChannelDay, ChannelDay)
+    if of_events and measure == "sent":
         expression = F("sent") + F("emails_sent")
-    elif measure in (EVENT_MEASURES if model is CampaignChannelDay else POST_MEASURES):
+    elif measure in (EVENT_MEASURES if of_events else POST_MEASURES):
         expression = F(measure)
     else:
         expression = Value(0, output_field=DecimalField() if measure in MONEY else IntegerField())
@@ -113,8 +114,11 @@ def summed_periods(*, periods: dict[str, tuple], campaign_ids=None, group_by: tu
         raise ValueError("Periods summed together must not overlap.")
     in_period = Case(*[When(day__gte=start, day__lte=end, then=Value(name)) for name, (start, end) in periods.items()],
                      output_field=CharField())
+    # Every campaign together is read from the channel roll-up: a 30-day period is 120 rows there against
+    # 60,000 at 500 campaigns.
+    by_channel = campaign_ids is None and set(group_by) <= {"channel", "day"}
     querysets = []
-    for model in (CampaignChannelDay, ContentChannelDay):
+    for model in (ChannelDay if by_channel else CampaignChannelDay, ContentChannelDay):
         rows = model.objects.filter(reduce(operator.or_, (Q(day__gte=start, day__lte=end) for start, end in spans)))
         if campaign_ids is not None:
             rows = rows.filter(campaign_id__in=campaign_ids)
@@ -161,10 +165,15 @@ def hourly_rolled_up(first_day: dt.date, last_day: dt.date) -> dict[tuple[dt.dat
     return fold_cached("hourly", compute, first_day=first_day, last_day=last_day)
 
 
+def whole_period(start=None, end=None) -> tuple[dt.date, dt.date]:
+    """The period from start to end, open on the side not given."""
+    return start or dt.date.min, end or dt.date.max
+
+
 def summed(*, start=None, end=None, campaign_ids=None, group_by: tuple[str, ...] = ()) -> dict:
     """Base measures summed from both roll-ups, keyed by the group_by values (() → one total)."""
-    period = (start or dt.date.min, end or dt.date.max)
-    return rolled_up(periods={"period": period}, campaign_ids=campaign_ids, group_by=group_by)["period"]
+    return rolled_up(periods={"period": whole_period(start, end)}, campaign_ids=campaign_ids,
+                     group_by=group_by)["period"]
 
 
 def regrouped(groups: dict[tuple, dict], positions: tuple[int, ...]) -> dict[tuple, dict]:

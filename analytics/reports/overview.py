@@ -3,9 +3,9 @@
 import datetime as dt
 
 from analytics.models import ScoreTierCount
-from analytics.reports.cache import fold_cached
+from analytics.reports.cache import fold_cached, fold_state
 from analytics.reports.measures import derived, empty_totals, regrouped, summed_periods
-from analytics.services.rollups import rollup_lag
+from analytics.services.rollups import lag_since
 from publishing.models import Campaign
 
 # The home page's "this week": the figures a marketer checks first.
@@ -59,11 +59,11 @@ def _previous(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return previous_end - (end - start), previous_end
 
 
-def _rolled(start: dt.date, end: dt.date, top: int) -> dict:
+def _rolled(start: dt.date, end: dt.date, top: int, **checkpoint) -> dict:
     previous_start, previous_end = _previous(start, end)
     # Cached whole (a few dozen values), not the thousands of campaign × channel sums behind it.
     return fold_cached("overview", lambda: _rollup_part(start, end, previous_start, previous_end, top),
-                       start=start, end=end, top=top)
+                       start=start, end=end, top=top, **checkpoint)
 
 
 def week_figures(*, today: dt.date) -> dict:
@@ -75,11 +75,13 @@ def week_figures(*, today: dt.date) -> dict:
 
 def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
     previous_start, previous_end = _previous(start, end)
-    rolled = _rolled(start, end, top)
+    # Read once for both the cache key and the lag.
+    checkpoint = fold_state()
+    rolled = _rolled(start, end, top, checkpoint=checkpoint)
     tiers = dict(ScoreTierCount.objects.values_list("tier", "contacts"))
     return {
         "start": start, "end": end, "previous_start": previous_start, "previous_end": previous_end,
         **rolled,
         "score_tiers": {tier: tiers.get(tier, 0) for tier in ("high", "medium", "low", "inactive")},
-        "rollup_lag": rollup_lag(),
+        "rollup_lag": lag_since(checkpoint),
     }

@@ -19,7 +19,9 @@ Where each measure comes from, so that nothing is counted twice:
 
 The hourly roll-up (MetricHour: every campaign and channel together, by hour of the team's wall clock)
 is folded from the same events in the same transaction, so one checkpoint serves both; it holds the
-event measures and the email sends, not the channels' snapshots, which are daily.
+event measures and the email sends, not the channels' snapshots, which are daily. The channel roll-up
+(ChannelDay: every campaign together, by channel and day) is the campaign roll-up added up over campaigns:
+folded from the same grouped events, and rebuilt from the rebuilt campaign roll-up.
 """
 
 import datetime
@@ -30,7 +32,7 @@ from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.utils import timezone
 
 from analytics import conf
-from analytics.models import CampaignChannelDay, FoldCheckpoint, MetricHour
+from analytics.models import CampaignChannelDay, ChannelDay, FoldCheckpoint, MetricHour
 from analytics.services.post_metrics import asset_days_recompute, content_days_recompute
 from analytics.services.zones import team_zone
 from crm.choices import EventKind
@@ -116,7 +118,31 @@ def _fold_range(low_id: int, high_id: int) -> int:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        written = cursor.rowcount
+    _fold_channel_days(f"SELECT * FROM ({grouped_sql}) g", params)
+    return written
+
+
+def _fold_channel_days(source_sql: str, params: list) -> None:
+    """Adds the rows of `source_sql` (the campaign roll-up's key and measure columns) into the channel
+    roll-up, summed over campaigns."""
+    table = connection.ops.quote_name(ChannelDay._meta.db_table)
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in _MEASURES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (channel, day, emails_sent, {', '.join(_MEASURES)}) "
+            f"SELECT c.channel, c.day, 0, {', '.join(f'SUM(c.{m})' for m in _MEASURES)} "
+            f"FROM ({source_sql}) c WHERE 1 = 1 GROUP BY c.channel, c.day "
+            f"ON CONFLICT (day, channel) DO UPDATE SET {updates}",
+            params,
+        )
+
+
+def _channel_days_derive(since: datetime.date | None = None) -> None:
+    """Adds the campaign roll-up's days (from `since` on, when given) into the channel roll-up."""
+    days = CampaignChannelDay.objects.all() if since is None else CampaignChannelDay.objects.filter(day__gte=since)
+    sql, params = days.values("channel", "day", *_MEASURES).order_by().query.sql_with_params()
+    _fold_channel_days(sql, list(params))
 
 
 def _fold_hours(low_id: int, high_id: int, since=None) -> int:
@@ -179,8 +205,16 @@ def _email_sends_recompute() -> int:
         columns={"campaign_id": "s.campaign_id", "channel": "%s", "day": "s.send_day"}, params=[EMAIL_CHANNEL])
 
 
+def _email_channel_days_recompute() -> int:
+    """Sets emails_sent on the channel roll-up's email rows from the deliveries sent each day."""
+    return _email_sends_set(
+        ChannelDay, annotations={"send_day": TruncDate("sent_at", tzinfo=team_zone())}, grouped=("send_day",),
+        columns={"channel": "%s", "day": "s.send_day"}, params=[EMAIL_CHANNEL])
+
+
 def _recompute_derived() -> dict:
-    return {"email_days": _email_sends_recompute(), "email_hours": _email_hours_recompute(),
+    return {"email_days": _email_sends_recompute(), "email_channel_days": _email_channel_days_recompute(),
+            "email_hours": _email_hours_recompute(),
             "post_days": content_days_recompute(), "asset_days": asset_days_recompute()}
 
 
@@ -199,6 +233,10 @@ def rollup_fold() -> dict:
         # The hourly roll-up came after the daily one: the first fold catches it up with every event
         # already folded (and kept).
         _fold_hours(0, checkpoint.last_id)
+    if checkpoint.last_id and not ChannelDay.objects.exists():
+        # Likewise the channel roll-up: the campaign roll-up as of the checkpoint, added up over campaigns
+        # (the days whose raw events data retention deleted included).
+        _channel_days_derive()
     if high_id > checkpoint.last_id:
         folded = EngagementEvent.objects.filter(id__gt=checkpoint.last_id, id__lte=high_id).count()
         _fold_range(checkpoint.last_id, high_id)
@@ -223,6 +261,7 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 2_000_000) -> dict:
     since = None
     if checkpoint.kept_before is None:
         CampaignChannelDay.objects.all().delete()
+        ChannelDay.objects.all().delete()
         MetricHour.objects.all().delete()
     else:
         since = datetime.datetime.combine(checkpoint.kept_before, datetime.time.min, tzinfo=team_zone())
@@ -230,6 +269,7 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 2_000_000) -> dict:
             _fold_range(checkpoint.last_id, high_id)
             _fold_hours(checkpoint.last_id, high_id)
         CampaignChannelDay.objects.filter(day__gte=checkpoint.kept_before).delete()
+        ChannelDay.objects.filter(day__gte=checkpoint.kept_before).delete()
         MetricHour.objects.filter(day__gte=checkpoint.kept_before).delete()
     # A few thousand hours: one grouped pass, no chunks needed.
     _fold_hours(0, high_id, since)
@@ -260,12 +300,14 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 2_000_000) -> dict:
                 f"FROM {_STAGING} GROUP BY campaign_id, channel, day"
             )
             cursor.execute(f"DROP TABLE {_STAGING}")
+    _channel_days_derive(since=checkpoint.kept_before)
     derived = _recompute_derived()
     if connection.vendor == "postgresql":
         # The table was just emptied and refilled: without fresh statistics the planner guesses
         # a handful of rows per day range until autovacuum comes round.
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {table}")
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(ChannelDay._meta.db_table)}")
     now = timezone.now()
     checkpoint.last_id = high_id
     checkpoint.rows_folded = EngagementEvent.objects.filter(id__lte=high_id).count()
@@ -276,7 +318,11 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 2_000_000) -> dict:
 
 def rollup_lag() -> dict:
     """How far behind the roll-up is: events not folded yet and the time of the last fold."""
-    checkpoint = FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD).first()
-    last_id = checkpoint.last_id if checkpoint else 0
+    return lag_since(FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD).values_list("last_id", "folded_at").first())
+
+
+def lag_since(checkpoint: tuple | None) -> dict:
+    """rollup_lag from the fold's (last_id, folded_at) the caller has read already (None: never folded)."""
+    last_id, folded_at = checkpoint or (0, None)
     pending = EngagementEvent.objects.filter(id__gt=last_id).count()
-    return {"pending_events": pending, "folded_at": checkpoint.folded_at if checkpoint else None}
+    return {"pending_events": pending, "folded_at": folded_at}

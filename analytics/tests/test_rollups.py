@@ -4,10 +4,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from analytics.models import CampaignChannelDay, MetricHour
+from analytics.models import CampaignChannelDay, ChannelDay, MetricHour
 from analytics.services import rollup_fold, rollup_rebuild
 from analytics.services.rollups import rollup_lag
 from crm.tests.factories import ContactFactory, EngagementEventFactory
+from publishing.email.choices import DeliveryStatus
+from publishing.tests.email.factories import EmailDeliveryFactory
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -26,7 +28,7 @@ def table() -> dict:
 
 def test_no_events_gives_an_empty_rollup():
     assert rollup_fold() == {"events_folded": 0, "up_to_id": 0, "post_days": 0, "email_days": 0,
-                             "email_hours": 0, "asset_days": 0}
+                             "email_channel_days": 0, "email_hours": 0, "asset_days": 0}
     assert CampaignChannelDay.objects.count() == 0
 
 
@@ -72,6 +74,50 @@ def test_fold_is_incremental_and_idempotent_and_matches_a_rebuild():
 
     rollup_rebuild()
     assert table() == folded
+
+
+def channel_days() -> dict:
+    return {(r.channel, r.day): (r.sent, r.emails_sent, r.opens, r.clicks, r.conversions, r.revenue)
+            for r in ChannelDay.objects.all()}
+
+
+def campaign_days_added_up() -> dict:
+    added: dict = {}
+    for r in CampaignChannelDay.objects.all():
+        row = (r.sent, r.emails_sent, r.opens, r.clicks, r.conversions, r.revenue)
+        before = added.get((r.channel, r.day), (0, 0, 0, 0, 0, Decimal("0")))
+        added[(r.channel, r.day)] = tuple(x + y for x, y in zip(before, row, strict=True))
+    return added
+
+
+def test_the_channel_roll_up_is_the_campaign_roll_up_added_up_and_matches_a_rebuild():
+    contact = ContactFactory()
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=1, occurred_at=at(5))
+    EngagementEventFactory(contact=contact, kind="clicked", campaign_id=2, occurred_at=at(5))
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=None, channel="", occurred_at=at(5))
+    EmailDeliveryFactory(status=DeliveryStatus.SENT, sent_at=at(5), message_id="<c1@x>")
+    rollup_fold()
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=2, occurred_at=at(5))
+    EngagementEventFactory(contact=contact, kind="converted", value=Decimal("40"), campaign_id=3, channel="x",
+                           occurred_at=at(1))
+    assert rollup_fold()["events_folded"] == 2
+    folded = channel_days()
+    assert folded == campaign_days_added_up()
+    assert folded[("email", dt.date(2026, 3, 5))] == (0, 1, 2, 1, 0, Decimal("0"))
+    assert folded[("x", dt.date(2026, 3, 1))] == (0, 0, 0, 0, 1, Decimal("40"))
+
+    rollup_rebuild()
+    assert channel_days() == folded
+
+
+def test_the_channel_roll_up_added_later_is_filled_by_the_next_fold():
+    contact = ContactFactory()
+    EngagementEventFactory(contact=contact, kind="opened", campaign_id=1, occurred_at=at(5))
+    rollup_fold()
+    ChannelDay.objects.all().delete()  # as before the channel roll-up existed
+    EngagementEventFactory(contact=contact, kind="clicked", campaign_id=2, occurred_at=at(5))
+    assert rollup_fold()["events_folded"] == 1
+    assert channel_days() == {("email", dt.date(2026, 3, 5)): (0, 0, 1, 1, 0, Decimal("0"))}
 
 
 def hours() -> dict:
