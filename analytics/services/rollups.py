@@ -27,7 +27,7 @@ folded from the same grouped events, and rebuilt from the rebuilt campaign roll-
 import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, Max, Q, Sum, Value
+from django.db.models import Count, DecimalField, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.utils import timezone
 
@@ -279,15 +279,19 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 2_000_000) -> dict:
             # A chunk's hash aggregate holds up to campaigns × channels × days groups.
             cursor.execute("SELECT set_config('work_mem', %s, true)", [f"{conf.work_mem_mb()}MB"])
         cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
-        low = 0
+        # From the first event kept, not from id 0: events data retention deleted leave a gap of ids below it,
+        # and chunks over that gap would each scan nothing.
+        low = (EngagementEvent.objects.aggregate(first=Min("id"))["first"] or 1) - 1
+        staging_made = False
         while low < high_id:
             upper = min(low + chunk_size, high_id)
             grouped_sql, params = _grouped_range(low, upper, since)
             # Chunks are appended to a temporary table and added up once at the end: folding each
             # into the roll-up instead updates every (campaign, channel, day) row again per chunk
             # when a chunk spans all of them.
-            if low == 0:
+            if not staging_made:
                 cursor.execute(f"CREATE TEMPORARY TABLE {_STAGING} AS {grouped_sql}", params)
+                staging_made = True
             else:
                 cursor.execute(f"INSERT INTO {_STAGING} {grouped_sql}", params)
             low = upper
