@@ -46,9 +46,17 @@ def _check_fields(fields: dict) -> None:
                           extra={"fields": unknown})
 
 
-def _save(contact: Contact) -> Contact:
+def _save(contact: Contact, *, changed: Iterable[str] | None = None) -> Contact:
+    """Saves a new contact whole; an existing one only in `changed` (and its field sources).
+
+    The instance being edited may have been read long before: saving it whole would write back the
+    score, tier, bounce count or last activity that the workers have moved on since.
+    """
     contact.full_clean()
-    contact.save()
+    if changed is None:
+        contact.save()
+    else:
+        contact.save(update_fields=[*dict.fromkeys(changed), "field_sources", "updated_at"])
     return contact
 
 
@@ -86,12 +94,14 @@ def contact_update(*, contact: Contact, by=None, **fields) -> Contact:
                                 code="duplicate_email", extra={"contact_id": clash[0]})
         contact.domain = email_domain(fields["email"])
     sources = dict(contact.field_sources)
+    changed = ["domain"] if "email" in fields else []
     for name, value in fields.items():
         if getattr(contact, name) != value:
             setattr(contact, name, value)
             sources[name] = FieldSource.MANUAL
+            changed.append(name)
     contact.field_sources = sources
-    _save(contact)
+    _save(contact, changed=changed)
     contact_event_emit("contact.updated", contact, fields=sorted(fields))
     return contact
 
@@ -294,7 +304,7 @@ def contact_merge_enrichment(*, contact: Contact, provider: str, fields: dict, r
             changed.append("company")
         sources["company"] = provider
     contact.field_sources = sources
-    _save(contact)
+    _save(contact, changed=changed)
     record = EnrichmentRecord(contact=contact, provider=provider, fields=fields, raw=raw)
     record.full_clean()
     record.save()

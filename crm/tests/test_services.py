@@ -48,6 +48,17 @@ def test_update_marks_changed_fields_manual_and_moves_domain_with_email():
     assert contact.field_sources["job_title"] == "manual"
 
 
+def test_an_edit_from_a_page_read_earlier_keeps_what_the_workers_wrote_since():
+    contact = ContactFactory(email="ann@acme.io", job_title="CTO")
+    Contact.objects.filter(pk=contact.pk).update(
+        engagement_score=71, soft_bounce_count=2, last_activity_at=MONDAY, lifecycle_status=LifecycleStatus.ENGAGED)
+    services.contact_update(contact=contact, job_title="CEO")
+    stored = Contact.objects.get(pk=contact.pk)
+    assert stored.job_title == "CEO"
+    assert (stored.engagement_score, stored.soft_bounce_count, stored.last_activity_at, stored.lifecycle_status) == (
+        71, 2, MONDAY, LifecycleStatus.ENGAGED)
+
+
 def test_allowed_transition_is_recorded_with_who_and_why(make_user):
     user = make_user("marketer")
     contact = ContactFactory()
