@@ -114,16 +114,25 @@ def campaign_channels_readiness(channels: list[Channel]) -> dict[str, Readiness]
 
 @transaction.atomic
 def campaign_duplicate(*, campaign: Campaign, by) -> Campaign:
-    """A new draft with the same plan (goal, dates, audience, contents and their times, channels); the
-    jobs, results and history stay with the original."""
+    """A new draft with the same plan (goal, dates, audience, contents and their times, channels, weather
+    hold); the jobs, results and history stay with the original. A hold whose deadline has passed is copied
+    too: the draft's check asks for a new deadline before it can be activated."""
     contents = [(entry.content, entry.publish_at, list(entry.channels.all()))
                 for entry in campaign.campaign_contents.select_related("content").prefetch_related("channels")]
-    return campaign_create(by=by, name=f"Copy of {campaign.name}"[:200], description=campaign.description,
+    copy = campaign_create(by=by, name=f"Copy of {campaign.name}"[:200], description=campaign.description,
                            starts_at=campaign.starts_at, ends_at=campaign.ends_at, contents=contents,
                            channels=list(campaign.channels.all()), audience=campaign.audience,
                            budget=campaign.budget, bid_settings=campaign.bid_settings,
                            reading_grade=campaign.reading_grade,
                            **{name: getattr(campaign, name) for name in UTM_FIELDS})
+    hold = CampaignWeatherHold.objects.filter(campaign=campaign).first()
+    if hold is not None:
+        channels = list(hold.channels.all())
+        hold.pk, hold.id, hold.campaign, hold.created_by = None, None, copy, by
+        hold._state.adding = True
+        hold.save()
+        hold.channels.set(channels)
+    return copy
 
 
 def campaign_check(campaign: Campaign) -> dict[str, list[str]]:

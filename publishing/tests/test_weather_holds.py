@@ -17,6 +17,7 @@ from publishing.services import (
     campaign_activate,
     campaign_cancel,
     campaign_create,
+    campaign_duplicate,
     campaign_pause,
     campaign_resume,
     job_retry,
@@ -293,6 +294,25 @@ def test_a_draft_whose_hold_deadline_passed_is_not_activated(httpserver, cities)
     with pytest.raises(DomainError) as refused:
         campaign_activate(campaign=campaign, by=author)
     assert "deadline has passed" in " ".join(refused.value.extra["problems"]["campaign"])
+
+
+def test_a_duplicated_campaign_keeps_the_weather_hold_and_its_channels(httpserver, cities):
+    answer_posts(httpserver)
+    set_weather("london", rain_today=False)
+    give_up_at = timezone.now() + timedelta(days=2)
+    campaign, channels = live_campaign(httpserver, hold={
+        "city": cities["london"], "condition": WeatherCondition.RAIN_TODAY, "channels": ["slack"],
+        "give_up_at": give_up_at})
+    copier = UserFactory(username="copier")
+    copy = campaign_duplicate(campaign=campaign, by=copier)
+    hold = CampaignWeatherHold.objects.get(campaign=copy)
+    assert (hold.city, hold.condition, hold.give_up_at, hold.created_by) == (
+        cities["london"], WeatherCondition.RAIN_TODAY, give_up_at, copier)
+    assert list(hold.channels.all()) == [channels["slack"]]
+    assert CampaignWeatherHold.objects.get(campaign=campaign).created_by.username == "author"
+
+    campaign_activate(campaign=copy, by=copier)
+    assert job_statuses(copy) == {"slack": "waiting_weather", "discord": "scheduled"}
 
 
 def test_the_api_holds_a_campaign_for_the_weather(httpserver, cities, api_as):
