@@ -110,9 +110,9 @@ DUE_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED)
 RESCHEDULABLE_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PAUSED)
 OPEN_JOB = (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.PUBLISHING, JobStatus.PAUSED,
             JobStatus.WAITING_FOR_WEATHER)
-# Jobs a weather hold may be put on: no dispatcher holds them yet (a failed one waits again, with a new
-# deadline, after its hold gave up).
-HOLDABLE_JOB = (*RESCHEDULABLE_JOB, JobStatus.FAILED)
+# Jobs a weather hold may be put on: no dispatcher holds them yet (a failed one, or one a person found not
+# posted, waits again with a new deadline after its hold gave up).
+HOLDABLE_JOB = (*RESCHEDULABLE_JOB, JobStatus.FAILED, JobStatus.NEEDS_CHECKING)
 
 
 class WeatherCondition(models.TextChoices):

@@ -30,7 +30,7 @@ from publishing.forms import (
 from publishing.markdown import render_markdown
 from publishing.media_picker import picker_context
 from publishing.models import AnalysisStatus, BlockingCheck, Campaign, ChannelVersion, Content, PublishingJob
-from publishing.services.weather_holds import job_hold_for_weather
+from publishing.services.weather_holds import job_hold_for_weather, job_weather_hold_lift
 
 PAGE_SIZE = 25
 CONTENT_ACTIONS = {
@@ -313,6 +313,8 @@ def job_action(request, pk):
                                                  for name, errors in form.errors.items()))
                 return redirect(job.campaign)
             job_hold_for_weather(job=job, by=request.user, **form.cleaned_data)
+        elif action == "lift_weather_hold":
+            job_weather_hold_lift(job=job, by=request.user)
         elif action == "mark_published":
             form = MarkPublishedForm(request.POST)
             if not form.is_valid():

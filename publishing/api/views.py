@@ -13,7 +13,7 @@ from publishing.best_times import channel_best_times
 from publishing.checks import content_checks
 from publishing.filters import CampaignFilterSet, ChannelFilterSet, ContentFilterSet, JobFilterSet
 from publishing.models import ChannelVersion
-from publishing.services.weather_holds import campaign_hold_for_weather, job_hold_for_weather
+from publishing.services.weather_holds import campaign_hold_for_weather, job_hold_for_weather, job_weather_hold_lift
 
 _LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
 
@@ -261,7 +261,8 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.JobSerializer
     filterset_class = JobFilterSet
     action_permissions = {name: ["publishing.change_publishingjob"]
-                          for name in ("retry", "cancel", "mark_published", "reschedule", "hold_for_weather")}
+                          for name in ("retry", "cancel", "mark_published", "reschedule", "hold_for_weather",
+                                       "lift_weather_hold")}
     action_permissions["record_metrics"] = ["publishing.add_metricsnapshot"]
     action_permissions["import_metrics"] = ["publishing.add_metricsnapshot"]
 
@@ -302,6 +303,14 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         data = s.WeatherHoldSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = job_hold_for_weather(job=self.get_object(), by=request.user, **data.validated_data).job
+        return Response(self.get_serializer(self.get_queryset().get(pk=job.pk)).data)
+
+    @extend_schema(request=None, responses=s.JobSerializer)
+    @action(detail=True, methods=["post"], url_path="lift-weather-hold")
+    def lift_weather_hold(self, request, pk=None):
+        """Stops a post waiting for the weather: it goes out at its scheduled time (now if that has passed);
+        409 for a post that is not waiting."""
+        job = job_weather_hold_lift(job=self.get_object(), by=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=job.pk)).data)
 
     @extend_schema(request=s.MarkPublishedSerializer, responses=s.JobSerializer)

@@ -51,6 +51,8 @@ JOB_WORKFLOW = Workflow(
         Action("cancel", "Cancel", to=JobStatus.CANCELED, permission=_CHANGE),
         Action("hold_for_weather", "Hold for the weather", to=JobStatus.WAITING_FOR_WEATHER, permission=_CHANGE,
                sources=set(HOLDABLE_JOB)),
+        Action("lift_weather_hold", "Stop waiting for the weather", to=JobStatus.SCHEDULED, permission=_CHANGE,
+               sources={JobStatus.WAITING_FOR_WEATHER}),
     ],
 )
 

@@ -63,9 +63,26 @@ def job_hold_for_weather(*, job: PublishingJob, city: CityWeather, condition: st
         JobEvent.objects.create(job=job, from_status=job.status, to_status=job.status, by=by,
                                 note=f"{note}; waits for it once its campaign resumes")
         return hold
-    fields = RETRY_RESET if job.status == JobStatus.FAILED else {}
+    fields = RETRY_RESET if job.status in (JobStatus.FAILED, JobStatus.NEEDS_CHECKING) else {}
     job_transition(job=job, to=JobStatus.WAITING_FOR_WEATHER, by=by, note=note, **fields)
     return hold
+
+
+@transaction.atomic
+def job_weather_hold_lift(*, job: PublishingJob, by=None) -> PublishingJob:
+    """A person stops a post waiting for the weather: it goes back to the queue at its time (now if that has
+    passed). The hold is kept, marked released, so the post's history says what it waited for."""
+    job = PublishingJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != JobStatus.WAITING_FOR_WEATHER:
+        raise ConflictError("Only a post waiting for the weather can stop waiting for it.", code="not_waiting",
+                            extra={"status": job.status})
+    now = timezone.now()
+    hold = WeatherHold.objects.filter(job=job).select_related("city").first()
+    job = job_transition(job=job, to=JobStatus.SCHEDULED, by=by, due_at=max(job.scheduled_at, now),
+                         note=f"Stopped waiting for {hold}" if hold else "Stopped waiting for the weather")
+    WeatherHold.objects.filter(job=job).update(released_at=now)
+    dispatcher_wake()
+    return job
 
 
 @transaction.atomic

@@ -270,6 +270,57 @@ def test_a_held_post_that_gave_up_is_held_again_with_a_new_deadline_not_retried(
     assert job.status == JobStatus.WAITING_FOR_WEATHER and job.error_message == ""
 
 
+def test_a_post_that_needs_checking_after_its_hold_gave_up_can_be_held_again(httpserver, cities):
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    job_hold_for_weather(job=job, city=cities["london"], condition=WeatherCondition.RAIN_TODAY,
+                         give_up_at=timezone.now() + timedelta(minutes=1))
+    WeatherHold.objects.filter(job=job).update(give_up_at=timezone.now() - timedelta(seconds=1))
+    job.refresh_from_db()
+    job.status, job.error_message = JobStatus.NEEDS_CHECKING, "The channel did not answer in time."
+    job.save(update_fields=["status", "error_message"])
+    with pytest.raises(ConflictError, match="hold it for the weather again"):
+        job_retry(job=job)
+
+    job_hold_for_weather(job=job, city=cities["london"], condition=WeatherCondition.RAIN_TODAY,
+                         give_up_at=timezone.now() + timedelta(days=1))
+    job.refresh_from_db()
+    assert job.status == JobStatus.WAITING_FOR_WEATHER and job.error_message == "" and job.retries == 0
+
+
+def test_a_person_stops_a_post_waiting_for_the_weather_and_it_goes_out(httpserver, cities, api_as):
+    answer_posts(httpserver)
+    set_weather("london", rain_today=False)
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    job_hold_for_weather(job=job, city=cities["london"], condition=WeatherCondition.RAIN_TODAY,
+                         give_up_at=timezone.now() + timedelta(days=2))
+    marketer = api_as("Marketer")
+    url = f"/api/jobs/{job.pk}/"
+    assert "lift_weather_hold" in marketer.get(url).data["available_actions"]
+    assert api_as("Analyst").post(url + "lift-weather-hold/").status_code == 403
+
+    lifted = marketer.post(url + "lift-weather-hold/")
+    assert lifted.status_code == 200, lifted.data
+    assert lifted.data["status"] == "scheduled" and "lift_weather_hold" not in lifted.data["available_actions"]
+    assert marketer.post(url + "lift-weather-hold/").status_code == 409
+    assert WeatherHold.objects.get(job=job).released_at is not None
+    assert "Stopped waiting for rain today in London" in JobEvent.objects.filter(job=job).latest("pk").note
+    assert dispatcher.dispatch_once()["published"] == 1
+    assert posted(httpserver) == ["/slack"]
+
+
+def test_the_campaign_page_stops_a_post_waiting_for_the_weather(httpserver, cities, client, make_user):
+    client.force_login(make_user("mia", role="Marketer"))
+    job = JobFactory(channel=channel_on(httpserver, "slack"))
+    job_hold_for_weather(job=job, city=cities["london"], condition=WeatherCondition.RAIN_TODAY,
+                         give_up_at=timezone.now() + timedelta(days=2))
+    page = client.get(job.campaign.get_absolute_url()).content.decode()
+    assert 'value="lift_weather_hold"' in page
+    client.post(f"/publishing/jobs/{job.pk}/action/", {"action": "lift_weather_hold"})
+    job.refresh_from_db()
+    assert job.status == JobStatus.SCHEDULED
+    assert 'value="lift_weather_hold"' not in client.get(job.campaign.get_absolute_url()).content.decode()
+
+
 def test_a_campaign_hold_is_refused_for_a_finished_campaign_and_channels_outside_it(httpserver, cities):
     campaign, _ = live_campaign(httpserver, kinds=("slack",), starts_at=timezone.now() + timedelta(hours=1))
     later = timezone.now() + timedelta(days=1)
