@@ -34,6 +34,7 @@ _MAX_LENGTH = {name: Contact._meta.get_field(name).max_length for name in SCALAR
 _MAX_LENGTH["company"] = 200
 _EMAIL_MAX = Contact._meta.get_field("email").max_length
 _TAG_MAX = Tag._meta.get_field("name").max_length
+_TAG_CELLS_KEPT = 10_000  # distinct tag cells remembered by a validator; past that it starts again
 
 
 def erasure_hash(email: str) -> str:
@@ -48,7 +49,7 @@ class ContactRow:
     domain: str
     values: dict[str, str] = field(default_factory=dict)  # non-blank scalar fields only
     custom: dict[str, str] = field(default_factory=dict)
-    tags: set[str] = field(default_factory=set)
+    tags: frozenset[str] = frozenset()  # often one object shared by many rows: never changed in place
     topics: set[int] = field(default_factory=set)  # topic ids
 
 
@@ -88,6 +89,7 @@ class RowValidator:
                                if target.startswith(CUSTOM_PREFIX)]
         self.run_tags = frozenset({run_tag} if run_tag else ())
         self.erased_hashes = erased_hashes
+        self.tag_cells: dict[str, frozenset[str]] = {}
 
     def validate(self, record: Record) -> ContactRow | list[RowError]:
         values = record.values
@@ -102,7 +104,7 @@ class RowValidator:
             values = values + [""] * (self.width - count)
         errors = []
         email = values[self.email_index].strip().lower()
-        row = ContactRow(record.line, email, "", {}, {}, set(self.run_tags), set())
+        row = ContactRow(record.line, email, "", {}, {}, self.run_tags, set())
         fields = row.values
         for index, header, target, limit in self.fields:
             value = values[index].strip()
@@ -123,12 +125,11 @@ class RowValidator:
             else:
                 fields[target] = value
         for index, header in self.tag_columns:
-            for name in _TAG_SPLIT.split(values[index]):
-                name = name.strip()
-                if len(name) > _TAG_MAX:
-                    errors.append(self._error(record, header, name, f"A tag has at most {_TAG_MAX} characters."))
-                elif name:
-                    row.tags.add(name)
+            cell = values[index]
+            named = self.tag_cells.get(cell)
+            if named is None:
+                named = self._tags(record, header, cell, errors)
+            row.tags = named if row.tags is self.run_tags else row.tags | named
         for index, header in self.topic_columns:
             for name in _TAG_SPLIT.split(values[index]):
                 name = name.strip()
@@ -153,6 +154,25 @@ class RowValidator:
         if row.domain in FREE_MAIL_DOMAINS and "company" in fields:
             row.custom.setdefault("company", fields.pop("company"))
         return row
+
+    def _tags(self, record: Record, header: str, cell: str, errors: list[RowError]) -> frozenset[str]:
+        """The run's tags and those a cell names. Remembered for the next rows with the same cell (a file's
+        tag cells repeat: a few lists, a few combinations), unless a name is too long: that row's error
+        is reported every time."""
+        names, too_long = set(self.run_tags), False
+        for name in _TAG_SPLIT.split(cell):
+            name = name.strip()
+            if len(name) > _TAG_MAX:
+                errors.append(self._error(record, header, name, f"A tag has at most {_TAG_MAX} characters."))
+                too_long = True
+            elif name:
+                names.add(name)
+        tags = frozenset(names)
+        if not too_long:
+            if len(self.tag_cells) >= _TAG_CELLS_KEPT:
+                self.tag_cells.clear()
+            self.tag_cells[cell] = tags
+        return tags
 
     def _email_problem(self, email: str) -> str:
         if not email:

@@ -231,6 +231,24 @@ def test_tags_column_and_run_tag_are_applied_and_existing_tags_reused():
     assert tags == {"ana@example.com": ["beta", "fair-2026", "vip"], "bo@example.com": ["beta", "fair-2026", "vip"]}
 
 
+def test_rows_with_the_same_tags_cell_keep_their_own_tags_when_a_duplicate_adds_some():
+    # Rows with one tags cell share what it names: folding ana's second row into her first must not
+    # give bo (same cell as ana's first row) her extra tag, nor cy (two tag columns) anyone's.
+    run_import("email,tags,labels\nana@example.com,vip,\nbo@example.com,vip,\nana@example.com,beta,\n"
+               "cy@example.com,vip,gold\n", mapping={"labels": "tags"}, tag="fair")
+    tags = {c.email: sorted(c.tags.values_list("name", flat=True)) for c in Contact.objects.all()}
+    assert tags == {"ana@example.com": ["beta", "fair", "vip"], "bo@example.com": ["fair", "vip"],
+                    "cy@example.com": ["fair", "gold", "vip"]}
+
+
+def test_a_tags_cell_with_a_too_long_name_is_reported_on_every_row_that_has_it():
+    cell = "ok;" + "t" * 81
+    run = run_import(f"email,tags\nana@example.com,{cell}\nbo@example.com,ok\ncy@example.com,{cell}\n")
+    assert (run.created_count, run.failed_count) == (1, 2)
+    assert [(r["line"], r["reason"]) for r in report_rows(run)] == [
+        ("2", "A tag has at most 80 characters."), ("4", "A tag has at most 80 characters.")]
+
+
 def test_update_adds_new_tags_to_stored_contacts_and_keeps_the_ones_they_have():
     ContactFactory(email="ana@example.com").tags.add(TagFactory(name="vip"))
     run = run_import("email,tags\nana@example.com,vip;beta\nbo@example.com,vip\n")
