@@ -105,16 +105,16 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
     tag_texts: dict[frozenset, str] = {}
     topic_texts: dict[frozenset, str] = {}
     source_texts: dict[tuple, str] = {}
-    custom_texts: dict[tuple, str] = {(): "{}"}
+    custom_texts: dict[tuple, str] = {}
     companies: dict[str, str] = {}
     for row in rows:
         values, custom = row.values, row.custom
         if "company" in values and row.domain not in companies:
             companies[row.domain] = values["company"]
-        tags = frozenset(row.tags)
-        tags_text = tag_texts.get(tags)
+        # A frozenset, often the same object for many rows (see RowValidator), its hash computed once.
+        tags_text = tag_texts.get(row.tags)
         if tags_text is None:
-            tags_text = tag_texts[tags] = _text_array(tags)
+            tags_text = tag_texts[row.tags] = _text_array(row.tags)
         if row.topics:
             topics = frozenset(row.topics)
             topics_text = topic_texts.get(topics)
@@ -126,10 +126,13 @@ def prepare(rows: list[ContactRow]) -> StagedChunk:
         sources_text = source_texts.get(filled)
         if sources_text is None:
             sources_text = source_texts[filled] = json.dumps(new_contact_sources(row))
-        custom_items = tuple(custom.items())
-        custom_text = custom_texts.get(custom_items)
-        if custom_text is None:
-            custom_text = custom_texts[custom_items] = json.dumps(custom)
+        if custom:
+            custom_items = tuple(custom.items())
+            custom_text = custom_texts.get(custom_items)
+            if custom_text is None:
+                custom_text = custom_texts[custom_items] = json.dumps(custom)
+        else:
+            custom_text = "{}"
         # map() over the scalar names: the blank default for each unfilled one without a Python loop.
         cells = (row.email, row.domain, *map(values.get, _SCALARS, _BLANKS), custom_text, sources_text, tags_text,
                  topics_text)
