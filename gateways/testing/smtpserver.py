@@ -55,6 +55,8 @@ class SmtpTestServer:
     # Hold, as `hold` does, every message once this many were received (0: never); set back to 0 to let
     # them go. A test acts at a known point mid-send however slowly it runs.
     hold_from: int = 0
+    # Seconds every message's DATA waits before its answer, as a slow provider's does.
+    data_delay: float = 0.0
     credentials: tuple[str, str] | None = None  # require AUTH with this username and password
     tls_context: ssl.SSLContext | None = None
     implicit_tls: bool = False  # TLS from the first byte (port 465 style) instead of STARTTLS
@@ -116,6 +118,8 @@ class SmtpTestServer:
                 await asyncio.sleep(0.05)
             with self._lock:
                 self.held -= 1
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         with self._lock:
             self.data_commands += 1
             count = self.data_commands

@@ -45,6 +45,13 @@ def worker_budget_seconds() -> float:
     return getattr(settings, "EMAIL_WORKER_BUDGET_SECONDS", env_float("EMAIL_WORKER_BUDGET_SECONDS", 300.0))
 
 
+def turn_seconds() -> float:
+    """How long one worker task of a send fed by journeys sends before it queues its next turn behind
+    the tasks waiting meanwhile: the journeys' own steps get a worker between two turns, however slow
+    the provider."""
+    return getattr(settings, "EMAIL_TURN_SECONDS", env_float("EMAIL_TURN_SECONDS", 5.0))
+
+
 def synchronous_commit() -> bool:
     """False: on PostgreSQL a sending worker's commits return before their WAL record reaches the disk.
     Still safe when a worker is killed (the server has the record and commits it), not when PostgreSQL

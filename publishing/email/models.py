@@ -140,6 +140,9 @@ class EmailCampaign(models.Model):
     kept_open = models.BooleanField(
         default=False, editable=False,
         help_text="Fed one contact at a time (a journey's email step): stays sending when its queue is empty")
+    turn_queued_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="A send fed by journeys: when a worker's next turn on it was queued, until that turn starts")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+", editable=False)
     started_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -7,6 +7,7 @@ from django.conf import settings
 from publishing.email.choices import SendStatus
 from publishing.email.models import EmailCampaign
 from publishing.email.sender import worker_run
+from publishing.email.sender.batch import TIME_BUDGET_SPENT, TURN_SPENT
 from publishing.email.services.campaigns import (
     campaigns_needing_work,
     email_campaign_complete_if_done,
@@ -14,7 +15,7 @@ from publishing.email.services.campaigns import (
     leases_recover,
 )
 from publishing.email.services.tracking import fold_tracking_hits
-from publishing.email.services.wake import campaign_wake
+from publishing.email.services.wake import campaign_turn_queue, campaign_wake
 
 logger = logging.getLogger("publishing.email")
 
@@ -22,7 +23,9 @@ logger = logging.getLogger("publishing.email")
 def email_campaign_work(email_campaign_id: int) -> dict:
     """Idempotent: a second run finds nothing claimable and returns."""
     report = worker_run(email_campaign_id=email_campaign_id)
-    if report.stopped_because == "time budget spent":
+    if report.stopped_because == TURN_SPENT:
+        campaign_turn_queue(email_campaign_id)
+    elif report.stopped_because == TIME_BUDGET_SPENT:
         campaign_wake(email_campaign_id, workers=1)
     return report.__dict__
 

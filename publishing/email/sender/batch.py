@@ -32,6 +32,8 @@ from publishing.email.services.gateway import email_gateway
 from publishing.email.webhook_events import emails_sent_emit
 
 NO_PROVIDER_CONFIGURED = "no provider configured"
+TIME_BUDGET_SPENT = "time budget spent"
+TURN_SPENT = "turn spent"
 PACE_BURST_SECONDS = 1.0
 
 
@@ -53,9 +55,12 @@ def retry_delay(attempts: int) -> timedelta:
 class CampaignSender:
     """One worker's view of one send: compiled content per variant, the link book, pacing."""
 
-    def __init__(self, email_campaign: EmailCampaign, owner: str):
+    def __init__(self, email_campaign: EmailCampaign, owner: str, *, deadline: float | None = None,
+                 out_of_time: str = TIME_BUDGET_SPENT):
         self.email_campaign = email_campaign
         self.owner = owner
+        self.deadline = deadline
+        self.out_of_time_reason = out_of_time
         self.campaign_name = email_campaign.campaign.name
         self.links = LinkBook(email_campaign.campaign_id)
         self._contents: dict[int | None, object] = {}
@@ -120,6 +125,9 @@ class CampaignSender:
         # Slots missed while rendering the next batch may be caught up, at most PACE_BURST_SECONDS' worth:
         # the rate holds over a minute without ever exceeding it by more than that burst.
         self._next_slot = max(self._next_slot, now - PACE_BURST_SECONDS) + self.interval
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     def still_sending(self) -> bool:
         status = EmailCampaign.objects.values_list("status", flat=True).get(pk=self.email_campaign.pk)
@@ -263,6 +271,12 @@ class _BatchSend:
         """False when the worker should stop (paused or canceled, or every provider refused)."""
         try:
             while self.waiting or self.flights:
+                if self.sender.out_of_time():
+                    # Checked between messages, not only between batches: behind a slow provider a batch
+                    # would hold the worker for minutes. What is not started is given back.
+                    self.report.stopped_because = self.sender.out_of_time_reason
+                    self._stop()
+                    return False
                 ready = self._mark_next()
                 # While the database commits that mark, the other connections' messages go out.
                 for flight in self.flights:

@@ -9,7 +9,7 @@ from django.db import connection
 from publishing.email import conf
 from publishing.email.choices import SendStatus
 from publishing.email.models import EmailCampaign
-from publishing.email.sender.batch import CampaignSender, WorkerReport, send_batch
+from publishing.email.sender.batch import TIME_BUDGET_SPENT, TURN_SPENT, CampaignSender, WorkerReport, send_batch
 from publishing.email.sender.claiming import claim_batch, work_coming_soon, worker_name
 from publishing.email.services.campaigns import email_campaign_complete_if_done, leases_recover
 
@@ -43,25 +43,33 @@ def worker_run(*, email_campaign_id: int, owner: str | None = None,
 def _worker_loop(*, email_campaign_id: int, owner: str, budget_seconds: float | None) -> WorkerReport:
     report = WorkerReport()
     email_campaign = EmailCampaign.objects.select_related("campaign", "template").get(pk=email_campaign_id)
-    deadline = time.monotonic() + (budget_seconds if budget_seconds is not None else conf.worker_budget_seconds())
+    # A send fed by journeys goes by turns (see services.wake.campaign_turn_queue), this task being the
+    # one queued: from here a runner batch may queue the next.
+    turns = email_campaign.kept_open and budget_seconds is None
+    if turns:
+        EmailCampaign.objects.filter(pk=email_campaign_id).update(turn_queued_at=None)
+        budget_seconds = conf.turn_seconds()
+    elif budget_seconds is None:
+        budget_seconds = conf.worker_budget_seconds()
     leases_recover(campaign_id=email_campaign.campaign_id)
-    sender = CampaignSender(email_campaign, owner)
+    sender = CampaignSender(email_campaign, owner, deadline=time.monotonic() + budget_seconds,
+                            out_of_time=TURN_SPENT if turns else TIME_BUDGET_SPENT)
     try:
-        return _send_until_done(sender, report, email_campaign, deadline)
+        return _send_until_done(sender, report, email_campaign, turns=turns)
     finally:
         sender.close_sessions()
         sender.marks.close()
 
 
-def _send_until_done(sender: CampaignSender, report: WorkerReport, email_campaign: EmailCampaign,
-                     deadline: float) -> WorkerReport:
+def _send_until_done(sender: CampaignSender, report: WorkerReport, email_campaign: EmailCampaign, *,
+                     turns: bool) -> WorkerReport:
     email_campaign_id, owner = email_campaign.pk, sender.owner
     while True:
         if EmailCampaign.objects.values_list("status", flat=True).get(pk=email_campaign_id) != SendStatus.SENDING:
             report.stopped_because = "not sending"
             return report
-        if time.monotonic() > deadline:
-            report.stopped_because = "time budget spent"
+        if sender.out_of_time():
+            report.stopped_because = sender.out_of_time_reason
             return report
         claimed = claim_batch(campaign_id=email_campaign.campaign_id, owner=owner, size=conf.batch_size())
         if not claimed:
@@ -69,6 +77,12 @@ def _send_until_done(sender: CampaignSender, report: WorkerReport, email_campaig
             if email_campaign_complete_if_done(email_campaign_id=email_campaign_id) or not work_coming_soon(
                     email_campaign.campaign_id):
                 report.stopped_because = "nothing left to claim"
+                return report
+            if turns:
+                # Waiting for other workers' claims or a retry due in a few seconds would keep this worker
+                # from the journeys' steps: a live holder queues the next turn as its own ends, and the
+                # minute's wake-up takes the retries and a dead holder's claims once their lease expires.
+                report.stopped_because = "nothing claimable now"
                 return report
             # Another worker holds claims (it is sending them, or it died and they come back when the lease
             # expires) or a retry is nearly due: waiting here beats waiting for the periodic wake-up.

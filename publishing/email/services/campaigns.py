@@ -16,7 +16,7 @@ from publishing.email.models import EmailCampaign, EmailCampaignEvent, EmailDeli
 from publishing.email.rendering import check_template
 from publishing.email.services.ab_tests import ab_test_assign
 from publishing.email.services.send_times import best_hour_refusal, deliveries_spread_to_best_hours
-from publishing.email.services.wake import campaign_wake
+from publishing.email.services.wake import campaign_turn_queue, campaign_wake
 from publishing.email.webhook_events import email_send_event_emit
 from publishing.services.campaign_workflow import campaign_complete_if_done
 
@@ -196,7 +196,10 @@ def email_deliveries_add(*, email_campaign: EmailCampaign, contact_ids=None, occ
     added = _insert_deliveries(email_campaign.campaign_id, contacts)
     if added:
         EmailCampaign.objects.filter(pk=email_campaign.pk).update(audience_size=F("audience_size") + added)
-        transaction.on_commit(lambda: campaign_wake(email_campaign.pk, workers=1))
+        if email_campaign.kept_open:
+            transaction.on_commit(lambda: campaign_turn_queue(email_campaign.pk))
+        else:
+            transaction.on_commit(lambda: campaign_wake(email_campaign.pk, workers=1))
     return added
 
 
