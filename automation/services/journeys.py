@@ -147,16 +147,24 @@ def journey_update(*, journey: Journey, steps: list[dict] | None = None, **field
     return journey
 
 
+def _lock(journey: Journey) -> Journey:
+    """The journey's row locked for the rest of the transaction, as a new version's is: the steps read
+    next are then the last saved (an edit committing meanwhile would otherwise leave its email steps'
+    sends unopened, or open after an archive)."""
+    return Journey.objects.select_for_update().get(pk=journey.pk)
+
+
 @transaction.atomic
 def journey_activate(*, journey: Journey, by=None, via: str = "") -> Journey:
     """Opens a send for every email step first (see _email_steps_open)."""
-    JOURNEY_WORKFLOW.check_action(journey, "activate", by)
+    locked = _lock(journey)
+    JOURNEY_WORKFLOW.check_action(locked, "activate", by)
     _email_steps_open(journey, by)
     now = timezone.now()
-    if journey.activated_at is None:
+    if locked.activated_at is None:
         journey_triggers_start(journey=journey)
     return JOURNEY_WORKFLOW.transition(journey, JourneyStatus.ACTIVE, by=by, via=via, fields={
-        "activated_at": now, "events_since": journey.events_since or now})
+        "activated_at": now, "events_since": locked.events_since or now})
 
 
 def journey_pause(*, journey: Journey, by=None, via: str = "") -> Journey:
@@ -170,7 +178,7 @@ def journey_archive(*, journey: Journey, by=None, via: str = "") -> Journey:
     """Everyone still on the way leaves it; its sends finish what is queued and complete."""
     from publishing.email.services import email_campaign_close
 
-    JOURNEY_WORKFLOW.check_action(journey, "archive", by)
+    JOURNEY_WORKFLOW.check_action(_lock(journey), "archive", by)
     for step in JourneyStep.objects.filter(journey=journey, email_campaign__isnull=False).select_related(
             "email_campaign"):
         email_campaign_close(email_campaign=step.email_campaign)
