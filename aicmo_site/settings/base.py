@@ -172,7 +172,7 @@ FIELD_ENCRYPTION_KEYS = _encryption_keys
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "aicmo_site.api.authentication.SweepingTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["aicmo_site.permissions.RolePermission"],
