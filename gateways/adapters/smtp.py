@@ -27,6 +27,7 @@ import time
 
 from gateways.capabilities import EmailSendingAdapter, EmailSession, OutgoingEmail, ProbeResult, SendReceipt, register
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
+from gateways.mail.compose import ADDRESS_SPECIALS as _ADDRESS_SPECIALS
 from gateways.mail.compose import render_message
 from gateways.mail.conf import smtp_retry_after_seconds
 from gateways.mail.connections import GuardedSMTP, GuardedSMTPSSL, refused_address
@@ -189,6 +190,14 @@ class SmtpAdapter(EmailSendingAdapter):
                            latency_ms=(time.monotonic() - started) * 1000)
 
 
+def bracketed(address: str) -> str:
+    """smtplib.quoteaddr(address): a bare address as it is, in angle brackets, without parsing it again
+    (email.utils.parseaddr was about 3% of a sending worker's CPU, for two addresses a message)."""
+    if address and not _ADDRESS_SPECIALS.intersection(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
 def _abandon(smtp: smtplib.SMTP | None) -> None:
     if smtp is not None:
         smtp.close()
@@ -283,7 +292,7 @@ class SmtpSession(EmailSession):
 
     @staticmethod
     def _envelope(sender: str, recipient: str) -> list[str]:
-        return [f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n", f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\n",
+        return [f"MAIL FROM:{bracketed(sender)}\r\n", f"RCPT TO:{bracketed(recipient)}\r\n",
                 "DATA\r\n"]
 
     def _write_envelope(self, smtp: smtplib.SMTP, sender: str, recipient: str) -> bool:

@@ -27,7 +27,7 @@ CRLF = "\r\n"
 _FOLD_AT = 78  # RFC 5322 §2.1.1: lines SHOULD stay under 78 characters ...
 _MAX_LINE = 998  # ... and MUST stay under 998
 _FIELD_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 §3.6.8: printable ASCII except the colon
-_ADDRESS_SPECIALS = frozenset(' <>(),;:"[]\\')
+ADDRESS_SPECIALS = frozenset(' <>(),;:"[]\\')
 _RESERVED = {"message-id", "date", "from", "to", "subject", "reply-to", "mime-version", "content-type",
              "content-transfer-encoding"}
 
@@ -48,7 +48,7 @@ def make_message_id(domain: str) -> str:
 @lru_cache(maxsize=256)  # the sender is the same for a whole campaign: parse it once
 def parse_address(header_value: str) -> tuple[str, str]:
     """(display name, bare address) of a From/To value with exactly one address."""
-    if "@" in header_value and not _ADDRESS_SPECIALS.intersection(header_value):
+    if "@" in header_value and not ADDRESS_SPECIALS.intersection(header_value):
         pairs = [("", header_value)]  # a bare address, by far the most common recipient
     else:
         pairs = [(display, address) for display, address in getaddresses([header_value]) if address]

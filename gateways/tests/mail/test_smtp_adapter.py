@@ -1,11 +1,12 @@
 """The SMTP adapter against a real aiosmtpd server on loopback: the bytes that arrive."""
 
+import smtplib
 import socketserver
 import threading
 
 import pytest
 
-from gateways.adapters.smtp import SmtpAdapter
+from gateways.adapters.smtp import SmtpAdapter, bracketed
 from gateways.capabilities import OutgoingEmail, adapter_class
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
 from gateways.send_steps import Step
@@ -35,6 +36,13 @@ def pipelining(request):
 def body(arrived, subtype):
     """A part's text with the wire's CRLF line ends turned back into newlines."""
     return arrived.get_body((subtype,)).get_content().replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("address", ["ann@example.org", "bounces+1f-9a2b@mail.example.com", "o'brien@example.ie",
+                                     "first.last@sub.example.co.uk", "Ann <ann@example.org>", "<ann@example.org>",
+                                     '"ann smith"@example.org', "<>", ""])
+def test_envelope_addresses_are_bracketed_as_smtplib_does(address):
+    assert bracketed(address) == smtplib.quoteaddr(address)
 
 
 def test_smtp_is_registered_as_an_email_sending_adapter():
