@@ -5,12 +5,14 @@ Exactly once, as far as SMTP allows:
   PostgreSQL; on SQLite the claiming transaction holds the write lock (IMMEDIATE), and the UPDATE
   repeats every condition, so two workers never hold the same delivery.
 - A worker sends over EMAIL_CONNECTIONS_PER_WORKER SMTP connections (batch._BatchSend). Each message is
-  written up to just before its end while its delivery is only claimed; then, one message at a time,
-  its "sending" mark is committed, its end written and the server's answer read, and the answer is
-  committed together with the next message's "sending" mark. The window in which the outcome cannot be
-  known is therefore one message per worker, whatever the batch size or the number of connections, and
-  a worker killed at any point leaves at most one outcome unknown. The other connections' commands and
-  content go out while a message waits for its answer (gateways.send_steps), without threads.
+  written up to just before its end while its delivery is only claimed; then, one group at a time (the
+  messages ready then, at most EMAIL_STARTS_PER_COMMIT, at most one per connection), their "sending"
+  marks are committed, their ends written and the server's answers read, and the answers are committed
+  together with the next group's "sending" marks. The window in which the outcome cannot be known is
+  therefore one group per worker, whatever the batch size, and a worker killed at any point leaves at
+  most EMAIL_STARTS_PER_COMMIT outcomes unknown (1: one message at a time, one commit per message).
+  The other connections' commands and content go out while a group waits for its answers
+  (gateways.send_steps), without threads.
 - A delivery found "sending" past its lease was maybe accepted by the server before its worker died:
   it becomes outcome_unknown and is never sent again (services.campaigns.leases_recover).
 - Messages are rendered before the connection opens, so no template or database work stretches the

@@ -138,7 +138,7 @@ def _mine(delivery_id: int, owner: str, *statuses):
     return EmailDelivery.objects.filter(pk=delivery_id, lease_owner=owner, status__in=statuses)
 
 
-@dataclass
+@dataclass(eq=False)  # one flight is itself only: looked up by identity among the others
 class _Flight:
     """One claimed delivery on its way over one of the worker's connections."""
 
@@ -196,8 +196,8 @@ def _settle(session, flight: _Flight, owner: str, report: WorkerReport, pending:
     """Record how one delivery's send ended. False when no provider could take it.
 
     Failures are written at once; a success is left in `pending` and committed together with the next
-    delivery's "sending" mark: one commit per message, and nothing between the SMTP server's answer and
-    that commit but this one message."""
+    group's "sending" marks: one commit per group, and nothing between the SMTP server's answer and that
+    commit but this one group."""
     error = flight.error
     if isinstance(error, OutcomeUnknown):
         _finish(flight, owner, status=DeliveryStatus.OUTCOME_UNKNOWN, error=str(error)[:2000], lease_owner="",
@@ -250,10 +250,11 @@ class _BatchSend:
 
     Each connection carries one delivery at a time, written up to just before its end while it is only
     claimed; a kill then leaves an unended message, which the server discards, and a claim that comes
-    back when the lease expires. The deliveries are then ended one at a time, in order: commit the last
-    one's "sent" and this one's "sending" mark (one statement), write the end, read the answer. So a
-    worker never has more than one delivery whose outcome a kill could hide, however many connections
-    it has, while the other connections' commands and content go out during the waits."""
+    back when the lease expires. The deliveries are then ended a group at a time (those ready, at most
+    EMAIL_STARTS_PER_COMMIT): commit the last group's "sent" and this group's "sending" marks (one
+    statement), write the ends, read the answers. So a worker never has more deliveries whose outcome a
+    kill could hide than one group, however many connections it has, while the other connections'
+    commands and content go out during the waits."""
 
     def __init__(self, sender: CampaignSender, delivery_ids: list[int], report: WorkerReport):
         self.sender, self.owner, self.report = sender, sender.owner, report
@@ -263,9 +264,10 @@ class _BatchSend:
                           .order_by("id"))
         self.waiting = deque(sender.compose(deliveries))
         self.flights: list[_Flight] = []  # on their way, in the order they were boarded
-        self.going: _Flight | None = None  # the one delivery marked "sending" whose outcome is not recorded
+        self.going: list[_Flight] = []  # marked "sending" together, their outcomes not recorded yet
         self.pending: list = []  # the last "sent" mark, committed with the next start
         self.refusals_in_a_row = 0
+        self.starts_per_commit = min(conf.starts_per_commit(), len(sender.sessions))
 
     def run(self) -> bool:
         """False when the worker should stop (paused or canceled, or every provider refused)."""
@@ -278,19 +280,20 @@ class _BatchSend:
                     self._stop()
                     return False
                 ready = self._mark_next()
-                # While the database commits that mark, the other connections' messages go out.
+                # While the database commits those marks, the other connections' messages go out.
                 for flight in self.flights:
-                    if flight is not self.going and flight is not ready and flight.step is Step.WAITING:
+                    if flight not in self.going and flight not in ready and flight.step is Step.WAITING:
                         flight.advance()
                 self._board()
-                if ready is not None and not self._start(ready) and not self.sender.still_sending():
+                if ready and not self._start(ready) and not self.sender.still_sending():
                     self.report.stopped_because = "paused or canceled"
                     self._stop()
                     return False
-                if self.going is not None and self.going.step is Step.BEFORE_END:
-                    self.going.advance()  # writes the end
-                if self.going is not None and self.going.step is Step.WAITING:
-                    self.going.advance()
+                # Every end is written before any answer is read: the server takes them side by side.
+                for step in (Step.BEFORE_END, Step.WAITING):
+                    for flight in self.going:
+                        if flight.step is step:
+                            flight.advance()
                 self._settle_ended()
                 if self.report.stopped_because == NO_PROVIDER_CONFIGURED:
                     self._pause_without_provider()
@@ -331,31 +334,33 @@ class _BatchSend:
                 self.flights.append(flight)
                 break
 
-    def _mark_next(self) -> _Flight | None:
-        """Send the first ready delivery's "sending" mark (with the last one's "sent"), if none is going."""
-        if self.going is not None:
-            return None
-        ready = next((flight for flight in self.flights if flight.step is Step.BEFORE_END), None)
-        if ready is not None:
-            self.sender.marks.send(self.pending, [(ready.delivery, ready.message)], self.owner)
+    def _mark_next(self) -> list[_Flight]:
+        """Send the "sending" marks of the ready deliveries (with the last ones' "sent"), if none is going."""
+        if self.going:
+            return []
+        ready = [flight for flight in self.flights if flight.step is Step.BEFORE_END][:self.starts_per_commit]
+        if ready:
+            self.sender.marks.send(self.pending, [(flight.delivery, flight.message) for flight in ready], self.owner)
         return ready
 
-    def _start(self, ready: _Flight) -> bool:
-        """False when the start was refused: the send is no longer "sending" (paused or canceled), or the
+    def _start(self, ready: list[_Flight]) -> bool:
+        """False when a start was refused: the send is no longer "sending" (paused or canceled), or the
         claim was lost (its lease expired and another worker took it)."""
-        if ready.delivery.pk in self.sender.marks.wait():
-            ready.started = True
-            self.going = ready
-            return True
-        ready.abandon()
-        self.flights.remove(ready)
-        return False
+        started = self.sender.marks.wait()
+        for flight in ready:
+            if flight.delivery.pk in started:
+                flight.started = True
+                self.going.append(flight)
+            else:
+                flight.abandon()
+                self.flights.remove(flight)
+        return len(self.going) == len(ready)
 
     def _settle_ended(self) -> None:
         for flight in [flight for flight in self.flights if flight.step is None]:
             self.flights.remove(flight)
-            if flight is self.going:
-                self.going = None
+            if flight in self.going:
+                self.going.remove(flight)
             session = self.sender.sessions[flight.slot]
             if _settle(session, flight, self.owner, self.report, self.pending):
                 self.refusals_in_a_row = 0
@@ -376,11 +381,11 @@ class _BatchSend:
         self._stop()
 
     def _stop(self, *, delay: timedelta | None = None) -> None:
-        """Land the delivery that is going, abandon those that never reached their end and give back the rest."""
-        if self.going is not None:
-            self.going.land()
+        """Land the deliveries that are going, abandon those that never reached their end and give back the rest."""
+        for flight in self.going:
+            flight.land()
         for flight in self.flights:
-            if flight is not self.going and flight.step is not None:
+            if flight not in self.going and flight.step is not None:
                 flight.abandon()
         given_back = [flight.delivery.pk for flight in self.flights if not flight.started]
         self.flights = [flight for flight in self.flights if flight.started]

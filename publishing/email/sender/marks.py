@@ -1,8 +1,9 @@
-"""The send loop's marks: the last message's "sent" and the next one's "sending", in one autocommitted
+"""The send loop's marks: the last group's "sent" and the next group's "sending", in one autocommitted
 statement. Written with the ORM, the UPDATEs, their transaction and building them took half of a worker's
-time (py-spy), and with synchronous_commit each commit waits for the disk, so one commit per message, not
-two. Each row keeps the conditions of sending._mine: this worker's lease, and "queued" to start, "sending"
-(or recovered as unknown) to record. RETURNING says which starts happened.
+time (py-spy), and with synchronous_commit each commit waits for the disk, so one commit per group (up
+to EMAIL_STARTS_PER_COMMIT messages), not two per message. Each row keeps the conditions of
+sending._mine: this worker's lease, and "queued" to start, "sending" (or recovered as unknown) to record.
+RETURNING says which starts happened.
 
 A start also needs its send to be "sending", read in the same statement: that is what makes a pause
 take effect before the next message of every worker. A pause commits either before the statement
