@@ -38,17 +38,6 @@ def test_static_files_are_served_by_the_project(live_server):
 
 
 @pytest.mark.django_db
-def test_seed_demo_is_idempotent():
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-
-    call_command("seed_demo", stdout=__import__("io").StringIO())
-    count = get_user_model().objects.count()
-    call_command("seed_demo", stdout=__import__("io").StringIO())
-    assert get_user_model().objects.count() == count >= 3
-
-
-@pytest.mark.django_db
 def test_only_the_most_specific_navigation_link_is_active(client, make_user):
     client.force_login(make_user("nav", role="Marketer"))
     html = client.get("/contacts/segments/").content.decode()

@@ -16,7 +16,7 @@ surer, and two things the daily rule can leave alone matter:
   expected value is moved by the median of the last week's residuals (each hour against its own 8 weeks);
 - 8 comparable hours give a MAD that is itself noisy; the unit is the robust spread of those same 168
   residuals, which already hold the noise of each hour's median.
-On 9 synthetic series-years (analytics/tests/test_anomalies.py; seeds 7 and 11) the hourly rule finds
+On 9 synthetic series-years (`bench anomalies`; seeds 7 and 11) the hourly rule finds
 95.8% and 94.2% of the injected drops and spikes with 0.25 and 0.42 false alarms per series per month;
 the daily rule applied to hours found 79% with 11 false alarms.
 
