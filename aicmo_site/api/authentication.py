@@ -8,6 +8,8 @@ from knox.auth import TokenAuthentication
 
 # Seconds between two sweeps of a user's expired tokens by one web process.
 EXPIRED_TOKENS_SWEEP_SECONDS = 60
+# Users remembered by one process before those not swept within the last interval are forgotten.
+REMEMBERED_SWEEPS = 1000
 
 
 class SweepingTokenAuthentication(TokenAuthentication):
@@ -22,9 +24,19 @@ class SweepingTokenAuthentication(TokenAuthentication):
         now = time.monotonic()
         expired = auth_token.expiry is not None and auth_token.expiry < timezone.now()
         if expired or now - self.last_sweeps.get(auth_token.user_id, float("-inf")) >= EXPIRED_TOKENS_SWEEP_SECONDS:
-            self.last_sweeps[auth_token.user_id] = now
+            self._remember_sweep(auth_token.user_id, now)
             return super()._cleanup_token(auth_token)
         return False
+
+    @classmethod
+    def _remember_sweep(cls, user_id: int, now: float) -> None:
+        """A forgotten user is only swept again sooner, so the memory stays bounded by the users of the
+        last minute however many there are in all."""
+        if len(cls.last_sweeps) >= REMEMBERED_SWEEPS:
+            due = now - EXPIRED_TOKENS_SWEEP_SECONDS
+            for user in [user for user, swept in cls.last_sweeps.items() if swept <= due]:
+                del cls.last_sweeps[user]
+        cls.last_sweeps[user_id] = now
 
 
 class SweepingTokenScheme(KnoxTokenScheme):

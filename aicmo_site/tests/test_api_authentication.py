@@ -61,3 +61,15 @@ def test_the_token_presented_is_refused_and_deleted_once_expired_even_between_sw
     AuthToken.objects.filter(pk=instance.pk).update(expiry=timezone.now() - timedelta(seconds=1))
     assert client.get("/api/auth/me/").status_code == 401
     assert not AuthToken.objects.filter(pk=instance.pk).exists()
+
+
+def test_the_sweeps_remembered_stay_bounded_by_the_users_of_the_last_minute(monkeypatch, clock):
+    monkeypatch.setattr(authentication, "REMEMBERED_SWEEPS", 3)
+    remember = authentication.SweepingTokenAuthentication._remember_sweep
+    for user_id in (1, 2, 3):
+        remember(user_id, clock[0])
+    remember(4, clock[0] + 1)
+    assert set(authentication.SweepingTokenAuthentication.last_sweeps) == {1, 2, 3, 4}
+
+    remember(5, clock[0] + 60)
+    assert authentication.SweepingTokenAuthentication.last_sweeps == {4: clock[0] + 1, 5: clock[0] + 60}
