@@ -28,7 +28,7 @@ import time
 from gateways.capabilities import EmailSendingAdapter, EmailSession, OutgoingEmail, ProbeResult, SendReceipt, register
 from gateways.errors import OutcomeUnknown, ProviderRejected, ProviderUnavailable, RateLimited
 from gateways.mail.compose import ADDRESS_SPECIALS as _ADDRESS_SPECIALS
-from gateways.mail.compose import render_message
+from gateways.mail.compose import RenderedMessage, render_message
 from gateways.mail.conf import smtp_retry_after_seconds
 from gateways.mail.connections import GuardedSMTP, GuardedSMTPSSL, refused_address
 from gateways.mail.tls import tls_context
@@ -198,6 +198,11 @@ def bracketed(address: str) -> str:
     return smtplib.quoteaddr(address)
 
 
+def _takes_8bit(smtp: smtplib.SMTP | None) -> bool:
+    """The server offers 8BITMIME (RFC 6152): a part that is not 7-bit may go as it is, not encoded."""
+    return smtp is not None and smtp.has_extn("8bitmime")
+
+
 def _abandon(smtp: smtplib.SMTP | None) -> None:
     if smtp is not None:
         smtp.close()
@@ -228,7 +233,10 @@ class SmtpSession(EmailSession):
         is the generator's return value; errors are those of send(). Closed before its end, the session
         drops its connection: the server discards a message that never ended."""
         try:
-            rendered = render_message(message, default_from=self.adapter.from_email)
+            # Built for the connection open now (the session's first one is opened with it): a message whose
+            # connection is replaced before its envelope is built again if the new one takes no 8BITMIME.
+            rendered = render_message(message, default_from=self.adapter.from_email,
+                                      eight_bit=_takes_8bit(self._smtp))
         except ValueError as exc:
             raise ProviderRejected(f"Message cannot be sent: {exc}", provider=self.provider)
         sender = tagged(self.adapter.return_path, message.return_path_tag) or rendered.sender
@@ -237,11 +245,15 @@ class SmtpSession(EmailSession):
                                    "internationalised addresses are not supported", provider=self.provider)
         smtp = self._connection()
         try:
-            pipelined = self._write_envelope(smtp, sender, rendered.recipient)
+            rendered = self._for_connection(smtp, message, rendered)
+            pipelined = self._write_envelope(smtp, sender, rendered.recipient, rendered.eight_bit)
             if pipelined:
                 yield Step.WAITING
             smtp = self._open_transaction(smtp, sender, rendered.recipient, rendered.message_id,
+                                          eight_bit=rendered.eight_bit,
                                           replies=self._read_envelope_replies(smtp) if pipelined else None)
+            # Replaced by a server that takes no 8BITMIME: its envelope went without BODY=8BITMIME.
+            rendered = self._for_connection(smtp, message, rendered)
             self._write_content(smtp, rendered.data)
             yield Step.BEFORE_END
             self._write_end(smtp)
@@ -259,6 +271,12 @@ class SmtpSession(EmailSession):
 
     # ---- one transaction --------------------------------------------------------------------
 
+    def _for_connection(self, smtp: smtplib.SMTP, message: OutgoingEmail, rendered: RenderedMessage) -> RenderedMessage:
+        """`rendered`, or built again without 8bit parts when `smtp` does not take them."""
+        if rendered.eight_bit and not _takes_8bit(smtp):
+            return render_message(message, default_from=self.adapter.from_email)
+        return rendered
+
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
             self._smtp = self.adapter.connect()
@@ -270,16 +288,16 @@ class SmtpSession(EmailSession):
             self._smtp = None
 
     def _open_transaction(self, smtp: smtplib.SMTP, sender: str, recipient: str, message_id: str, *,
-                          replies: list[tuple[int, bytes]] | None) -> smtplib.SMTP:
+                          eight_bit: bool, replies: list[tuple[int, bytes]] | None) -> smtplib.SMTP:
         """MAIL FROM, RCPT TO and DATA, up to the server's 354 (`replies`: the answers to the pipelined
         commands already written, None to exchange them now). A connection the server closed while
         idle is replaced once: no message is in flight, so nothing can be sent twice."""
         if replies is None:
-            replies = self._exchange(smtp, sender, recipient)
+            replies = self._exchange(smtp, sender, recipient, eight_bit)
         if not replies or replies[0][0] == 421:
             self._drop()
             smtp = self._connection()
-            replies = self._exchange(smtp, sender, recipient)
+            replies = self._exchange(smtp, sender, recipient, eight_bit)
         for (stage, expected), (code, text) in zip(_STAGES, replies, strict=False):
             if code not in expected:
                 if len(replies) == len(_STAGES) and replies[-1][0] == 354:
@@ -291,18 +309,20 @@ class SmtpSession(EmailSession):
         return smtp
 
     @staticmethod
-    def _envelope(sender: str, recipient: str) -> list[str]:
-        return [f"MAIL FROM:{bracketed(sender)}\r\n", f"RCPT TO:{bracketed(recipient)}\r\n",
-                "DATA\r\n"]
+    def _envelope(smtp: smtplib.SMTP, sender: str, recipient: str, eight_bit: bool) -> list[str]:
+        """`eight_bit`: the message has 8bit parts, declared (RFC 6152) where the server takes them; where
+        it does not, the message is built again without them before its content is written."""
+        body = " BODY=8BITMIME" if eight_bit and _takes_8bit(smtp) else ""
+        return [f"MAIL FROM:{bracketed(sender)}{body}\r\n", f"RCPT TO:{bracketed(recipient)}\r\n", "DATA\r\n"]
 
-    def _write_envelope(self, smtp: smtplib.SMTP, sender: str, recipient: str) -> bool:
+    def _write_envelope(self, smtp: smtplib.SMTP, sender: str, recipient: str, eight_bit: bool) -> bool:
         """With PIPELINING (RFC 2920) MAIL, RCPT and DATA go in one write, answered later: two round trips
         fewer per message, the largest cost of sending on a fast network. False without PIPELINING, or
         when the write failed (the exchange is then done, or found lost, one command at a time)."""
         if not smtp.has_extn("pipelining"):
             return False
         try:
-            smtp.send("".join(self._envelope(sender, recipient)))
+            smtp.send("".join(self._envelope(smtp, sender, recipient, eight_bit)))
         except smtplib.SMTPServerDisconnected:
             return False
         return True
@@ -318,14 +338,15 @@ class SmtpSession(EmailSession):
             pass
         return replies
 
-    def _exchange(self, smtp: smtplib.SMTP, sender: str, recipient: str) -> list[tuple[int, bytes]]:
+    def _exchange(self, smtp: smtplib.SMTP, sender: str, recipient: str, eight_bit: bool) -> list[tuple[int, bytes]]:
         """The replies to MAIL, RCPT and DATA, in order; fewer when the connection was lost or, one by
         one, when a command was refused."""
-        if self._write_envelope(smtp, sender, recipient):
+        if self._write_envelope(smtp, sender, recipient, eight_bit):
             return self._read_envelope_replies(smtp)
         replies: list[tuple[int, bytes]] = []
         try:
-            for command, (_stage, expected) in zip(self._envelope(sender, recipient), _STAGES, strict=True):
+            for command, (_stage, expected) in zip(self._envelope(smtp, sender, recipient, eight_bit), _STAGES,
+                                                   strict=True):
                 smtp.send(command)
                 replies.append(smtp.getreply())
                 if replies[-1][0] not in expected:

@@ -24,6 +24,7 @@ class ReceivedMail:
     rcpt_tos: list[str]
     data: bytes  # exactly what arrived between DATA and the final "." (dot-unstuffed)
     connection: int  # 1 for the first connection that said EHLO/HELO, 2 for the next ...
+    mail_options: list[str] = field(default_factory=list)  # MAIL FROM's parameters, e.g. ["BODY=8BITMIME"]
 
     def message(self) -> EmailMessage:
         return message_from_bytes(self.data, policy=email_policy.default)
@@ -36,6 +37,7 @@ class SmtpTestServer:
     host: str = "127.0.0.1"
     port: int = 0
     pipelining: bool = True  # offer PIPELINING (RFC 2920), as Postfix and most relays do
+    eight_bit_mime: bool = True  # offer 8BITMIME (RFC 6152), as aiosmtpd, Postfix and most relays do
     # sender address -> reply to MAIL FROM, e.g. {"news@example.com": "553 5.7.1 Sender not allowed"}
     refuse_senders: dict[str, str] = field(default_factory=dict)
     # recipient address -> reply to RCPT TO, e.g. {"gone@example.org": "550 5.1.1 No such user"}
@@ -87,6 +89,8 @@ class SmtpTestServer:
         if self.pipelining:
             # aiosmtpd reads commands one line at a time from a stream, so pipelined ones just work.
             responses.insert(len(responses) - 1, "250-PIPELINING")
+        if not self.eight_bit_mime:
+            responses = [line for line in responses if line != "250-8BITMIME"]
         return responses
 
     async def handle_HELO(self, server, session, envelope, hostname):
@@ -129,7 +133,8 @@ class SmtpTestServer:
         if chosen:
             return chosen
         received = ReceivedMail(mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos),
-                                data=envelope.original_content, connection=self._count_connection(server, session))
+                                data=envelope.original_content, connection=self._count_connection(server, session),
+                                mail_options=list(envelope.mail_options))
         with self._lock:
             self.messages.append(received)
         if {address.lower() for address in envelope.rcpt_tos} & self.drop_after_data_for:

@@ -94,3 +94,53 @@ def test_without_html_the_message_is_plain_text_only():
 def test_an_envelope_needs_exactly_one_address(value):
     with pytest.raises(ValueError):
         envelope_address(value)
+
+
+NEWSLETTER_HTML = ("<html><body>" + "<p>Zoë, here is what is new at ACME: products, a webinar and a discount, "
+                   "written on one line longer than quoted-printable's 76 characters.</p>\n" * 40
+                   + "<p><a href=\"https://example.org/webinar\">Join</a> · <a href=\"https://example.org/shop\">"
+                   "Shop</a></p>\n.a line starting with a dot\n</body></html>")
+
+
+def test_with_8bitmime_a_non_ascii_body_goes_as_it_is_and_reads_back_as_quoted_printable_does():
+    fields = {"subject": "Zoë, our news", "text": "Grüße, Zoë!\n" + "A long line of the plain text. " * 10,
+              "html": NEWSLETTER_HTML, "message_id": "<1.2@example.com>", "reply_to": "Réponses <r@example.com>",
+              "headers": {"List-Unsubscribe": LONG_UNSUBSCRIBE}}
+    quoted = render(**fields)
+    eight_bit = render_message(OutgoingEmail(to="ann@example.org", **fields), default_from="News <news@example.com>",
+                               eight_bit=True)
+
+    assert not quoted.eight_bit and quoted.data.isascii()
+    assert eight_bit.eight_bit
+    assert eight_bit.data.count(b"Content-Transfer-Encoding: 8bit\r\n") == 2
+    assert NEWSLETTER_HTML.replace("\n", "\r\n").encode() in eight_bit.data
+    assert header_block(eight_bit).isascii()
+    assert all(len(line) <= 998 for line in eight_bit.data.split(b"\r\n"))
+    # The same message once decoded: every header but the date and the (random) boundary, each part's content.
+    before, after = parsed(quoted), parsed(eight_bit)
+    assert [(name, value) for name, value in before.items() if name not in ("Date", "Content-Type")] == \
+        [(name, value) for name, value in after.items() if name not in ("Date", "Content-Type")]
+    assert before.get_content_type() == after.get_content_type() == "multipart/alternative"
+    parts_before, parts_after = list(before.iter_parts()), list(after.iter_parts())
+    assert [p.get_content_type() for p in parts_before] == [p.get_content_type() for p in parts_after] == \
+        ["text/plain", "text/html"]
+    assert [p["Content-Transfer-Encoding"] for p in parts_before] == ["quoted-printable"] * 2
+    assert [p.get_content() for p in parts_before] == [p.get_content() for p in parts_after]
+    assert [p.get_content_charset() for p in parts_after] == ["utf-8", "utf-8"]
+
+
+@pytest.mark.parametrize("html", ["<p>Zoë " + "x" * 1000 + "</p>", "<p>Zoë \x00</p>"],
+                         ids=["line-over-998-bytes", "nul"])
+def test_a_body_that_8bit_cannot_carry_stays_quoted_printable_with_8bitmime(html):
+    rendered = render_message(OutgoingEmail(to="ann@example.org", subject="x", text="plain\n", html=html),
+                              default_from="News <news@example.com>", eight_bit=True)
+    assert not rendered.eight_bit and rendered.data.isascii()
+    assert b"Content-Transfer-Encoding: quoted-printable" in rendered.data
+    assert parsed(rendered).get_body(("html",)).get_content() == html + "\r\n"  # the wire's line end
+
+
+def test_an_ascii_body_stays_7bit_with_8bitmime():
+    rendered = render_message(OutgoingEmail(to="ann@example.org", subject="x", text="plain\n", html="<p>Hi</p>"),
+                              default_from="News <news@example.com>", eight_bit=True)
+    assert not rendered.eight_bit
+    assert rendered.data.count(b"Content-Transfer-Encoding: 7bit") == 2

@@ -84,7 +84,9 @@ def test_a_generated_message_id_is_on_the_senders_domain_and_unique(smtp_server)
     assert [mail.message()["Message-ID"] for mail in smtp_server.messages] == [first.message_id, second.message_id]
 
 
-def test_non_ascii_subject_names_and_bodies_arrive_encoded_and_intact(smtp_server):
+@pytest.mark.parametrize("eight_bit_mime", [True, False], ids=["8bitmime", "no-8bitmime"])
+def test_non_ascii_subject_names_and_bodies_arrive_encoded_and_intact(make_smtp_server, eight_bit_mime):
+    smtp_server = make_smtp_server(eight_bit_mime=eight_bit_mime)
     message = email(to="Zoë Müller <zoe@example.org>", subject="Größe, été — 新闻 🎉",
                     text="Grüße, Zoë!\n", html="<p>Grüße, Zoë! 新闻</p>",
                     from_email="Équipe Marketing <news@news.example.com>", reply_to="Réponses <hello@news.example.com>")
@@ -92,7 +94,16 @@ def test_non_ascii_subject_names_and_bodies_arrive_encoded_and_intact(smtp_serve
         session.send(message)
 
     received = smtp_server.messages[0]
-    assert received.data.isascii()  # 7-bit safe, whatever the next relay supports
+    head, _, _rest = received.data.partition(b"\r\n\r\n")
+    assert head.isascii()  # headers are RFC 2047 encoded, whatever the server takes
+    if eight_bit_mime:
+        # The bodies go as they are (RFC 6152), declared in the envelope.
+        assert received.mail_options == ["BODY=8BITMIME"]
+        assert received.data.count(b"Content-Transfer-Encoding: 8bit") == 2
+    else:
+        assert received.data.isascii()  # 7-bit safe for a server that takes nothing else
+        assert received.mail_options == []
+        assert received.data.count(b"Content-Transfer-Encoding: quoted-printable") == 2
     assert received.rcpt_tos == ["zoe@example.org"]
     arrived = received.message()
     assert str(arrived["Subject"]) == "Größe, été — 新闻 🎉"
@@ -101,6 +112,22 @@ def test_non_ascii_subject_names_and_bodies_arrive_encoded_and_intact(smtp_serve
     assert arrived["Reply-To"].addresses[0].display_name == "Réponses"
     assert body(arrived, "plain") == "Grüße, Zoë!\n"
     assert "新闻" in body(arrived, "html")
+
+
+def test_a_connection_replaced_by_one_without_8bitmime_gets_the_message_quoted_printable(make_smtp_server,
+                                                                                         pipelining):
+    smtp_server = make_smtp_server(pipelining=pipelining)
+    message = email(html="<p>Grüße, Zoë!</p>", text="Grüße, Zoë!\n")
+    with smtp_adapter(smtp_server).open() as session:
+        session.send(message)
+        smtp_server.eight_bit_mime = False
+        smtp_server.disconnect_all()
+        session.send(message)
+
+    first, second = smtp_server.messages
+    assert first.mail_options == ["BODY=8BITMIME"] and b"Content-Transfer-Encoding: 8bit" in first.data
+    assert second.connection == 2 and second.mail_options == [] and second.data.isascii()
+    assert [body(mail.message(), "html") for mail in (first, second)] == ["<p>Grüße, Zoë!</p>\n"] * 2
 
 
 def test_a_line_starting_with_a_dot_survives_transparency(smtp_server):
