@@ -1,10 +1,19 @@
 import pytest
+from django.template import Context, Template
+from django.utils.safestring import mark_safe
 
 from aicmo_site.errors import DomainError
 from crm.tests.factories import CompanyFactory, ContactFactory, SegmentFactory, TagFactory
 from publishing.email.plaintext import html_to_text
 from publishing.email.recipients import recipients_for
-from publishing.email.rendering import DynamicBlockRule, Recipient, compile_template, render_email
+from publishing.email.rendering import (
+    DynamicBlockRule,
+    Recipient,
+    compile_template,
+    recipient_context,
+    render_email,
+    sandbox_engine,
+)
 
 
 def render(html="", subject="Hi", text="", recipient=None, blocks=None):
@@ -38,6 +47,29 @@ def test_sandbox_refuses_tags_filters_and_attributes_outside_the_allow_list(sour
     with pytest.raises(DomainError) as caught:
         compile_template(source)
     assert caught.value.code == "template_syntax"
+
+
+@pytest.mark.parametrize("first_name", ["Ann", "", "<Tom & 'Jerry'>"])
+@pytest.mark.parametrize("autoescape", [True, False], ids=["html", "text"])
+def test_the_planned_template_writes_every_variable_as_django_does(first_name, autoescape):
+    """The plan's shorter way for plain variables gives Django's text, and anything else goes Django's way."""
+    source = " | ".join([
+        "{{ contact.first_name }}", "{{ contact.first_name|default:'Friend' }}",
+        '{{ contact.first_name|default:"<b>you</b>" }}', "{{ contact.company.name|default:'your company' }}",
+        "{{ contact.custom.plan }}", "{{ contact.custom.count }}", "{{ contact.custom.zero|default:'none' }}",
+        "{{ contact.custom.markup }}", "{{ contact.custom.missing|default:'m' }}", "{{ contact.nope.deeper }}",
+        "{{ contact.tags }}", "{{ contact.tags.0 }}", "{{ contact }}", "{{ missing }}", "{{ missing|default:'m' }}",
+        "{{ contact.first_name|default:campaign.name }}", "{{ contact.first_name|upper }}",
+        "{{ contact.first_name|default:'a'|upper }}", "{{ unsubscribe_url }}", "{{ 'literal' }}", "{{ True }}",
+        "{% if contact.first_name %}{{ contact.first_name }}{% endif %}{{ contact.first_name }}",
+    ])
+    recipient = Recipient(email="ann@example.com", first_name=first_name, tags=frozenset({"b&b", "a"}),
+                          custom={"plan": "Pro & Co", "count": 3, "zero": 0, "markup": mark_safe("<i>ok</i>")})
+    values = recipient_context(recipient, campaign_name="Spring <sale>", unsubscribe_url="https://x.example/u?a=1&b=2")
+
+    planned = compile_template(source).render(Context(values, autoescape=autoescape))
+
+    assert planned == Template(source, engine=sandbox_engine()).render(Context(values, autoescape=autoescape))
 
 
 def test_templates_cannot_call_methods_of_the_data_they_see():
