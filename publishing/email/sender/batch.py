@@ -22,7 +22,14 @@ from gateways.errors import (
 from gateways.send_steps import SendSteps, Step
 from publishing.email import conf
 from publishing.email.choices import DeliveryStatus, SendStatus
-from publishing.email.composing import LinkBook, content_of, links_in, outgoing_for, render_for
+from publishing.email.composing import (
+    LinkBook,
+    content_of,
+    hrefs_in,
+    outgoing_for,
+    render_for,
+    trackable_urls,
+)
 from publishing.email.models import EmailCampaign, EmailDelivery
 from publishing.email.recipients import recipients_for
 from publishing.email.sender.claiming import release
@@ -111,9 +118,10 @@ class CampaignSender:
                                                       campaign_name=self.campaign_name, delivery_id=delivery.pk), ""))
             except Exception as exc:  # noqa: BLE001 - one contact's bad data must not sink the batch
                 rendered.append((delivery, None, f"Could not render: {exc}"))
-        link_ids = self.links.ids_for(set().union(*(links_in(r.html) for _d, r, _e in rendered if r)))
+        hrefs = {d.pk: hrefs_in(r.html) for d, r, _e in rendered if r}
+        link_ids = self.links.ids_for(set().union(*(trackable_urls(found) for found in hrefs.values())))
         return [(d, outgoing_for(email_campaign=self.email_campaign, rendered=r, to=d.contact.email,
-                                 delivery_id=d.pk, link_ids=link_ids) if r else None, error)
+                                 delivery_id=d.pk, link_ids=link_ids, hrefs=hrefs[d.pk]) if r else None, error)
                 for d, r, error in rendered]
 
     def pace(self) -> None:
