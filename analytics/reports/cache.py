@@ -3,14 +3,16 @@
 Roll-ups change only when a fold or a rebuild runs, and every dashboard request sums the same
 few thousand rows again, so the sums are kept under a key that holds the fold checkpoint (last
 event id and fold time): the first read after a fold misses and recomputes. Score tier counts
-need no cache: scoring keeps them in a table of four rows. A campaign's reach (distinct contacts,
-read from the events) is kept with the roll-up it is shown beside, so its rates mix no two
-moments. Cohorts, attribution and live state (lag, A/B tests) are never cached.
+need no cache: scoring keeps them in a table of four rows, read with the checkpoint. A campaign's
+reach (distinct contacts, read from the events) is kept with the roll-up it is shown beside, so its
+rates mix no two moments. Cohorts, attribution and live state (lag, A/B tests, a campaign's name and
+budget) are never cached; a cached page reads them and the checkpoint in one query where it can.
 """
 
 import hashlib
 
 from django.core.cache import cache
+from django.db.models import Subquery
 
 from analytics import conf
 from analytics.models import FoldCheckpoint
@@ -20,6 +22,19 @@ from analytics.services.rollups import CAMPAIGN_DAY_FOLD
 def fold_state() -> tuple | None:
     """(last event id folded, time of that fold), or None before the first fold."""
     return FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD).values_list("last_id", "folded_at").first()
+
+
+def fold_state_subqueries(prefix: str = "fold_") -> dict:
+    """fold_state as annotations of another query (`<prefix>last_id`, `<prefix>folded_at`): a cached page
+    reads it with what it reads live, in one round trip (under load each round trip waits its turn)."""
+    checkpoint = FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD)
+    return {f"{prefix}{field}": Subquery(checkpoint.values(field)[:1]) for field in ("last_id", "folded_at")}
+
+
+def fold_state_of(row: dict, prefix: str = "fold_") -> tuple | None:
+    """fold_state from a row read with fold_state_subqueries."""
+    last_id = row[f"{prefix}last_id"]
+    return None if last_id is None else (last_id, row[f"{prefix}folded_at"])
 
 
 _UNREAD = object()

@@ -91,7 +91,7 @@ def empty_totals() -> dict:
 MONEY = ("revenue", "spend")
 
 
-def _measure_sum(model, measure: str):
+def measure_sum(model, measure: str):
     """Sum of one measure in one roll-up (0 where that roll-up does not have it)."""
     of_events = model in (CampaignChannelDay, ChannelDay)
     if of_events and measure == "sent":
@@ -123,7 +123,7 @@ def summed_periods(*, periods: dict[str, tuple], campaign_ids=None, group_by: tu
         if campaign_ids is not None:
             rows = rows.filter(campaign_id__in=campaign_ids)
         querysets.append(rows.annotate(rollup_period=in_period).values("rollup_period", *group_by)
-                         .annotate(**{measure: _measure_sum(model, measure) for measure in measures}).order_by())
+                         .annotate(**{measure: measure_sum(model, measure) for measure in measures}).order_by())
     found: dict[str, dict[tuple, dict]] = {name: {} for name in periods}
     for row in querysets[0].union(querysets[1], all=True):
         groups, key = found[row["rollup_period"]], tuple(row[g] for g in group_by)

@@ -165,6 +165,19 @@ def test_overview_kpis_change_and_top_lists():
     assert result["rollup_lag"]["pending_events"] == 0
 
 
+def test_overview_ranks_the_top_campaigns_by_revenue_then_conversions_clicks_and_name():
+    contact = ContactFactory()
+    for name, revenue, clicks in (("Zeta", "90", 1), ("Beta", "10", 2), ("Alpha", "10", 2), ("Gamma", "10", 5)):
+        campaign = CampaignFactory(name=name)
+        event(contact, "converted", at(7, 9), campaign, value=Decimal(revenue))
+        for _ in range(clicks):
+            event(contact, "clicked", at(7, 9), campaign)
+    rollup_fold()
+    top = overview(start=dt.date(2026, 7, 8), end=dt.date(2026, 7, 14), top=3)["top_campaigns"]
+    assert [(c["name"], c["revenue"], c["conversions"], c["clicks"]) for c in top] == [
+        ("Zeta", Decimal("90.00"), 1, 1), ("Gamma", Decimal("10.00"), 1, 5), ("Alpha", Decimal("10.00"), 1, 2)]
+
+
 def test_cohorts_by_source_start_at_first_activity():
     for source in ("webinar", "webinar", "import"):
         ContactFactory(source=source)

@@ -112,3 +112,20 @@ def test_a_second_campaign_report_reads_neither_rollups_nor_events(api_as, campa
     again = queries(api, url)
     assert [q for q in again if "crm_engagementevent" in q or "channelday" in q] == []
     assert api.get(url).json()["totals"] == first["totals"]
+
+
+def test_a_cached_overview_reads_the_checkpoint_with_the_tier_counts_then_the_lag(api_as, campaign):
+    api = api_as("Analyst")
+    api.get("/api/analytics/overview/")
+    again = queries(api, "/api/analytics/overview/")
+    assert len(again) == 2
+    assert "analytics_foldcheckpoint" in again[0] and "analytics_scoretiercount" in again[0]
+    assert "crm_engagementevent" in again[1]
+
+
+def test_a_cached_campaign_report_reads_the_campaign_with_the_checkpoint_only(api_as, campaign):
+    api = api_as("Analyst")
+    url = f"/api/analytics/campaigns/{campaign.pk}/"
+    api.get(url)
+    (read,) = queries(api, url)  # no A/B test to read: the campaign has none
+    assert "publishing_campaign" in read and "analytics_foldcheckpoint" in read
