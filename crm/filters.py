@@ -8,6 +8,13 @@ from crm.choices import EmailStatus, EngagementTier, LifecycleStatus, ValueTier
 from crm.models import Contact, ContactList, Segment, last_activity_key
 from crm.segments import rules_q
 
+# The sorts the back-office list offers (its default first); the same lists without a filter are kept numbered
+# (crm.tasks.page_anchors_keep_task).
+CONTACT_SORTS = (("-created_at", "Newest first"), ("created_at", "Oldest first"), ("email", "Email"),
+                 ("last_name", "Last name"), ("-engagement_score", "Highest score"),
+                 ("-last_activity_at", "Recently active"), ("last_activity_at", "Least recently active"),
+                 ("company", "Company"))
+
 
 class _StableOrderingFilter(django_filters.OrderingFilter):
     """Sorts, then breaks ties by id in the same direction: a million contacts share 101 scores, and a sort on

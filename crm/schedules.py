@@ -31,5 +31,12 @@ SCHEDULES = [
         "func": "crm.tasks.weather_refresh_task",
         "schedule_type": "H",
     },
+    {
+        # Within the positions' 300 s default lifetime (CRM_PAGE_ANCHOR_SECONDS), so they never expire.
+        "name": "crm: number the unfiltered contact lists",
+        "func": "crm.tasks.page_anchors_keep_task",
+        "schedule_type": "I",
+        "minutes": 4,
+    },
     *DATA_SCHEDULES,
 ]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import connections
 from django.db.models import Count, Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import QueryDict
 from django.utils import timezone
 
 from crm import page_anchors
@@ -19,7 +20,7 @@ from crm.choices import (
     SmsConsentStatus,
     SuppressionKind,
 )
-from crm.filters import ContactFilterSet
+from crm.filters import CONTACT_SORTS, ContactFilterSet
 from crm.form_models import FormSubmission, SubscriptionForm
 from crm.models import (
     Contact,
@@ -112,16 +113,22 @@ def contacts_exported(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
 _INDEXED_ORDER = ("-created_at", "created_at")  # the newest-first pages, the default, walk the created_at index
 
 
-def contacts_page(page: QuerySet[Contact], *, seek: bool = True) -> QuerySet[Contact]:
+def contacts_page(page: QuerySet[Contact], *, seek: bool = True, filters: QueryDict | None = None) -> QuerySet[Contact]:
     """The rows of a sliced page of contacts_listed(). Past the first page PostgreSQL computed the listed extras
     for every row the OFFSET skips as well, so a later page picks its ids first, ordered and offset, and lists only
     those, in the same statement. So does a first page in an order no index serves (a company's name): it reads
     every matching contact, and joined each to its company before sorting; picking the ids first sorts narrow rows,
     in parallel (figures in bench/NOTES.md). A page past DEEP_FROM rows is read from the list's remembered
-    positions (crm.page_anchors) unless `seek` is off."""
+    positions (crm.page_anchors) unless `seek` is off; an earlier one, given the list's `filters` (its query string),
+    queues their numbering, so that a jump to a far page finds them."""
     ordering = page.query.order_by or Contact._meta.ordering
     if seek and page.query.low_mark >= page_anchors.DEEP_FROM:
         page = _sought(page)
+    elif filters is not None:
+        whole = page.all()
+        whole.query.clear_limits()
+        page_anchors.anchors_queue(whole, {name: filters.getlist(name) for name in filters
+                                           if name in ContactFilterSet.base_filters})
     if not page.query.low_mark and ordering[0] in _INDEXED_ORDER:
         return page
     chosen = Contact.objects.filter(pk__in=page.values("pk"))
@@ -136,6 +143,21 @@ def _sought(page: QuerySet[Contact]) -> QuerySet[Contact]:
     if anchors is None:
         return page
     return page_anchors.seek_page(whole, anchors, page.query.low_mark, page.query.high_mark - page.query.low_mark)
+
+
+def contacts_filtered(filters: dict[str, list[str]]) -> QuerySet[Contact]:
+    """The contact list as the API and the back office list it for these filters (a query string's values)."""
+    data = QueryDict(mutable=True)
+    for name, values in filters.items():
+        data.setlist(name, values)
+    filterset = ContactFilterSet(data=data, queryset=contacts_listed())
+    return filterset.qs if filterset.is_valid() else Contact.objects.none()
+
+
+def contact_lists_unfiltered() -> list[QuerySet[Contact]]:
+    """The contact list as the pages show it without a filter, in each sort the back office offers: the lists
+    a scheduled task keeps numbered (crm.tasks.page_anchors_keep_task)."""
+    return [contacts_filtered({"ordering": [ordering]}) for ordering, _ in CONTACT_SORTS]
 
 
 def contact_list(*, filters: dict | None = None) -> QuerySet[Contact]:

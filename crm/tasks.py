@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+from crm import page_anchors, selectors
 from crm.services import (
     enrichment_run_process,
     enrichment_runs_waiting,
@@ -62,3 +63,18 @@ def stargazers_backfill_task(run_id: int, repository_id: int) -> None:
 def weather_refresh_task() -> dict:
     """Scheduled: the weather in contacts' cities; the result says what was refreshed and what was skipped."""
     return weather_refresh()
+
+
+def page_anchors_number_task(filters: dict[str, list[str]]) -> int | None:
+    """A contact list's positions for its far pages, queued by an early page (crm.page_anchors.anchors_queue);
+    a second run finds them remembered and numbers nothing. Takes the list's filters and sort (a query string's
+    values): a list has no id."""
+    anchors = page_anchors.list_anchors(selectors.contacts_filtered(filters))
+    return None if anchors is None else anchors.total
+
+
+def page_anchors_keep_task() -> int:
+    """Scheduled: numbers the contact list without a filter again in each sort the back office offers, before
+    their positions expire, so that no visitor of those lists waits for a numbering."""
+    return sum(page_anchors.list_anchors(contacts, renumber=True) is not None
+               for contacts in selectors.contact_lists_unfiltered())

@@ -25,24 +25,20 @@ from crm.choices import (
     SmsConsentStatus,
     ValueTier,
 )
-from crm.filters import ContactFilterSet
+from crm.filters import CONTACT_SORTS, ContactFilterSet
 from crm.models import Contact, ContactList, EnrichmentRun, Segment, Tag, Topic
 from crm.phones import phone_e164
 from crm.segments import MAX_DEPTH, builder_fields
 
 PAGE_SIZE = 50
 TAG_SUGGESTIONS = 500  # tag names the rule builder offers as you type; any other name can still be typed
-SORTS = (("-created_at", "Newest first"), ("created_at", "Oldest first"), ("email", "Email"),
-         ("last_name", "Last name"), ("-engagement_score", "Highest score"),
-         ("-last_activity_at", "Recently active"), ("last_activity_at", "Least recently active"),
-         ("company", "Company"))
 
 
 # Past this a page number is no page: counting "as far as needed" must not reach a LIMIT the database refuses.
 MAX_PAGE_NUMBER = 10**9
 
 
-def _capped_page(contacts, requested, segment=None):
+def _capped_page(contacts, requested, segment=None, filters=None):
     """A page of contacts counting at most as far as needed (an exact count of a million rows
     takes a second); beyond the cap the page reads "1,000+" and still offers the next page.
     A segment's members alone, newest first, are counted and listed as the members API does it,
@@ -61,7 +57,9 @@ def _capped_page(contacts, requested, segment=None):
         page.object_list = selectors.segment_members_page(segment, offset=sliced.low_mark,
                                                           limit=sliced.high_mark - sliced.low_mark)
     else:
-        page.object_list = list(selectors.contacts_page(page.object_list))
+        # A list with more than the count's cap has far pages: their positions are numbered in the background.
+        page.object_list = list(selectors.contacts_page(page.object_list,
+                                                        filters=filters if paginator.capped else None))
     return page
 
 
@@ -81,7 +79,7 @@ def contact_list(request):
     contacts = filterset.qs if valid else Contact.objects.none()
     members_only = valid and params.keys() == {"segment", "ordering"} and params["ordering"] == "-created_at"
     page = _capped_page(contacts, request.GET.get("page"),
-                        segment=filterset.form.cleaned_data["segment"] if members_only else None)
+                        segment=filterset.form.cleaned_data["segment"] if members_only else None, filters=params)
     for contact in page.object_list:
         contact.tag_names.sort()
     query = params.copy()
@@ -93,7 +91,7 @@ def contact_list(request):
             "crm.change_contactlist") else [],
         "lifecycles": LifecycleStatus.choices, "email_statuses": EmailStatus.choices, "tiers": EngagementTier.choices,
         "value_tiers": [choice for choice in ValueTier.choices if choice[0]],
-        "sorts": SORTS,
+        "sorts": CONTACT_SORTS,
         "can_bulk": any(request.user.has_perm(permission) for permission in BULK_PERMISSIONS),
     })
 

@@ -82,7 +82,9 @@ class ContactPagination(StandardPagination):
         if rows is not None:
             sliced = self.page.object_list.query
             return rows(sliced.low_mark, sliced.high_mark - sliced.low_mark)
-        return list(selectors.contacts_page(self.page.object_list))
+        # A list with more than the count's cap has far pages: their positions are numbered in the background.
+        return list(selectors.contacts_page(self.page.object_list,
+                                            filters=request.query_params if paginator.capped else None))
 
     def get_paginated_response(self, data):
         if self.cursor is not None:

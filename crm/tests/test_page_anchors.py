@@ -1,5 +1,6 @@
 """Deep numbered contact pages seek from remembered positions and list exactly what an OFFSET would."""
 
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from crm.api.pagination import CappedCountPaginator
 from crm.models import Contact
 from crm.tests.factories import ContactFactory, SegmentFactory, TagFactory
 
@@ -131,3 +133,91 @@ def test_a_segments_deep_members_page_stays_exact_after_a_new_contact(marketer, 
     assert ids_of(marketer, url)[0] == offset_page(listed, 6, 3)
     ContactFactory()
     assert ids_of(marketer, url)[0] == offset_page(listed, 6, 3)
+
+
+@pytest.fixture
+def shared_cache(tmp_path, settings):
+    """A cache a worker process would share with the pages (a file one here): positions numbered in the
+    background reach the pages only through one."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path / "cache")}}
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The numberings queued; and the count's cap as small as the remembered rows, so that the lists here have far
+    pages (only such lists are numbered in the background)."""
+    monkeypatch.setattr("crm.api.pagination.COUNT_AT_MOST", EVERY)
+    monkeypatch.setattr(CappedCountPaginator, "count_at_most", EVERY)
+    found = []
+    monkeypatch.setattr("crm.page_anchors.async_task", lambda func, *args: found.append((func, args)))
+    return found
+
+
+def numbered_in(captured) -> bool:
+    return any("ROW_NUMBER" in query["sql"].upper() for query in captured)
+
+
+def test_a_first_page_queues_the_numbering_once_and_a_far_page_finds_it_done(marketer, contacts, shared_cache,
+                                                                           queued):
+    query = "tag=vip&lifecycle_status=engaged&ordering=-engagement_score"
+    with CaptureQueriesContext(connection) as first:
+        ids_of(marketer, f"/api/contacts/?page_size=3&page=1&{query}")
+    ids_of(marketer, f"/api/contacts/?page_size=3&page=2&{query}")
+    assert not numbered_in(first)
+    assert [func for func, _ in queued] == ["crm.tasks.page_anchors_number_task"]
+    # The worker: the task's arguments go through the queue pickled.
+    from crm.tasks import page_anchors_number_task
+    func, args = queued[0]
+    assert args == ({"tag": ["vip"], "lifecycle_status": ["engaged"], "ordering": ["-engagement_score"]},)
+    assert page_anchors_number_task(*pickle.loads(pickle.dumps(args))) == 11
+    with CaptureQueriesContext(connection) as far:
+        found, page = ids_of(marketer, f"/api/contacts/?page_size=3&page=4&{query}")
+    assert not numbered_in(far) and len(far) == 3
+    listed = Contact.objects.filter(tags__name="vip", lifecycle_status="engaged").order_by("-engagement_score", "-id")
+    assert found == offset_page(listed, 4, 3) and page["count"] == 11
+    ids_of(marketer, f"/api/contacts/?page_size=3&page=1&{query}")
+    assert len(queued) == 1  # remembered now: nothing more to queue
+
+
+def test_a_far_page_asked_before_the_queued_numbering_ran_numbers_its_list_itself(marketer, contacts, shared_cache,
+                                                                                queued):
+    ids_of(marketer, "/api/contacts/?page_size=3&page=1")
+    with CaptureQueriesContext(connection) as far:
+        found, _ = ids_of(marketer, "/api/contacts/?page_size=3&page=6")
+    assert numbered_in(far) and found == offset_page(Contact.objects.order_by("-created_at", "-id"), 6, 3)
+    assert len(queued) == 1
+
+
+def test_nothing_is_queued_when_the_cache_is_the_process_own(marketer, contacts, queued):
+    ids_of(marketer, "/api/contacts/?page_size=3&page=1")
+    assert queued == []
+
+
+def test_nothing_is_queued_for_a_list_without_far_pages(marketer, contacts, shared_cache, queued):
+    ids_of(marketer, "/api/contacts/?page_size=3&page=1&score_min=4")  # 4 contacts: no more than the cap
+    assert queued == []
+
+
+def test_the_scheduled_numbering_keeps_every_unfiltered_sort_the_back_office_offers(marketer, contacts):
+    from crm.tasks import page_anchors_keep_task
+    assert page_anchors_keep_task() == 7  # every sort but the company's name, which a seek cannot follow
+    for ordering in ("-created_at", "created_at", "email", "last_name", "-engagement_score", "-last_activity_at",
+                     "last_activity_at"):
+        with CaptureQueriesContext(connection) as far:
+            ids_of(marketer, f"/api/contacts/?page_size=3&page=6&ordering={ordering}")
+        assert not numbered_in(far), ordering
+
+
+def test_the_back_office_first_page_queues_the_numbering_its_far_page_finds(client, django_user_model, contacts,
+                                                                           shared_cache, queued, monkeypatch):
+    from crm.tasks import page_anchors_number_task
+    monkeypatch.setattr("crm.views.PAGE_SIZE", 3)
+    client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-123456789"))
+    assert client.get(reverse("crm:contact-list") + "?ordering=-last_activity_at&page=1").status_code == 200
+    page_anchors_number_task(*queued[0][1])
+    with CaptureQueriesContext(connection) as far:
+        response = client.get(reverse("crm:contact-list") + "?ordering=-last_activity_at&page=6")
+    assert not numbered_in(far)
+    listed = Contact.objects.order_by(*RECENTLY_ACTIVE)
+    assert [contact.pk for contact in response.context["page"].object_list] == offset_page(listed, 6, 3)
