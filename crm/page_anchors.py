@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import EmptyResultSet
 from django.db.models import F, Field, Func, Max, OrderBy, Q, QuerySet, Value, Window
 from django.db.models.functions import Lead, RowNumber
 from django_q.tasks import async_task
@@ -89,13 +90,16 @@ def _keyed(queryset: QuerySet, fields: list[tuple[str, bool]]) -> QuerySet:
 
 def _listed(queryset: QuerySet) -> tuple[QuerySet, list[tuple[str, bool]], str] | None:
     """The list in its sort (keys named), its sort, and the cache key of its remembered positions; None when its
-    sort cannot be sought or remembering is turned off."""
+    sort cannot be sought, it can have no contact, or remembering is turned off."""
     fields = _sort(queryset) if queryset.model is Contact else None
     if fields is None or not anchor_seconds():
         return None
     listed = _keyed(queryset, fields).order_by(*[f"-{name}" if descending else name for name, descending in fields])
     listed.query.clear_limits()
-    sql, params = listed.values("pk").query.sql_with_params()
+    try:
+        sql, params = listed.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a list that can have no contact (filters gone invalid: none()) has no far pages
+        return None
     return listed, fields, "crm:page-anchors:" + hashlib.sha256(repr((listed.db, sql, params)).encode()).hexdigest()
 
 
