@@ -19,6 +19,7 @@ class AicmoSiteConfig(AppConfig):
 
         register_converter(IdConverter, "id")
         self._connect_audit_log()
+        self._connect_task_query_log_reset()
         # After every migrate, so permissions of models added since are given to the roles.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="aicmo_roles_sync")
 
@@ -33,3 +34,13 @@ class AicmoSiteConfig(AppConfig):
         pre_save.connect(entry_stamp, sender=LogEntry, dispatch_uid="aicmo_audit_entry_stamp")
         pre_execute.connect(task_started, dispatch_uid="aicmo_audit_task_started")
         post_execute.connect(task_finished, dispatch_uid="aicmo_audit_task_finished")
+
+    @staticmethod
+    def _connect_task_query_log_reset():
+        from django.db import reset_queries
+        from django_q.signals import pre_execute
+
+        # With DEBUG on, every connection keeps the last 9,000 statements it ran, and Django only forgets
+        # them when a request starts: a worker, which never serves one, kept the text of statements that
+        # name a thousand ids each, tens of MB (bench notes, "Journeys").
+        pre_execute.connect(reset_queries, dispatch_uid="aicmo_task_query_log_reset")

@@ -1,7 +1,10 @@
 import time
 
+from django.db import reset_queries
+
 from aicmo_site.management.base import AuditedCommand
-from automation.services import journeys_run_due, journeys_triggers_apply
+from automation.services import journeys_run_batch, journeys_triggers_apply
+from automation.services.runner import RunReport
 
 
 class Command(AuditedCommand):
@@ -19,7 +22,13 @@ class Command(AuditedCommand):
             raise SystemExit(2)
         while True:
             found = {} if no_triggers else journeys_triggers_apply()
-            report = journeys_run_due(size=batch)
+            report = RunReport()
+            taken = True
+            while taken:
+                # Django forgets the statements it logs with DEBUG on only when a request starts, and a loop
+                # serves none: without this a runner kept its last 9,000 statements' text.
+                reset_queries()
+                taken = journeys_run_batch(size=batch, report=report)
             if report.steps or any(found.values()):
                 self.stdout.write(f"enrolled {found.get('enrolled', 0)}, exited {found.get('exited', 0)}, "
                                   f"steps {report.steps}")

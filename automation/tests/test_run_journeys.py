@@ -1,0 +1,38 @@
+"""`manage.py run_journeys`: the runner loop as its own process (run_all starts one)."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from automation.choices import EnrolmentStatus
+from automation.models import JourneyEnrolment
+from automation.services import journey_enrol
+from automation.tests.factories import journey
+from crm.models import Contact
+from crm.tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class Idle(Exception):
+    """Raised by the loop's first idle sleep: everything due was taken."""
+
+
+def test_the_loop_takes_every_due_step_and_keeps_no_log_of_its_statements(monkeypatch, settings):
+    # Given 30 contacts due on a tag-and-exit journey, and statements logged as with DEBUG on
+    ContactFactory.create_batch(30)
+    trip = journey()
+    journey_enrol(journey=trip, contacts=Contact.objects.all(), source="test")
+
+    def idle(seconds):
+        raise Idle
+
+    monkeypatch.setattr("automation.management.commands.run_journeys.time.sleep", idle)
+    settings.DEBUG = True
+    connection.queries_log.clear()
+    # When the loop runs in batches of 5 until it first finds nothing due
+    with pytest.raises(Idle):
+        call_command("run_journeys", "--loop", "--batch", "5", "--no-triggers")
+    # Then all went through, and the log holds no more than the last look's statements, not the six batches'
+    assert not JourneyEnrolment.objects.filter(journey=trip).exclude(status=EnrolmentStatus.DONE).exists()
+    assert 0 < len(connection.queries_log) <= 5
