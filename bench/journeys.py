@@ -1,7 +1,8 @@
 """Journeys at scale, as a user meets them: N contacts join a segment and so enter a three-step journey
 (add a tag, wait 0, an email through the normal sender to Postfix's smtp-sink, then exit); later N
-waits of another journey fall due at once. The work is done by a real `qcluster` with the shipped
-worker count (Q_WORKERS, 2) and the journeys' per-minute schedule, as in production.
+waits of another journey fall due at once. The work is done as `run_all` lays it out: a real `qcluster`
+with the shipped worker count (Q_WORKERS, 2) and the journeys' per-minute schedule, and a runner loop
+(`run_journeys --loop`, --runner-loops) taking the due steps outside the queue.
 
 Prints:
 - the segment join and the enrolment it triggers (journeys_triggers_apply, the scheduled run's code);
@@ -11,14 +12,16 @@ Prints:
   per-minute schedule's wake-up included);
 - duplicates, counted per contact: step log rows per visit, tag links, deliveries, messages arriving
   at the sink (with --count-at-sink); and skips (an enrolment not finished, or not with its 4 steps);
-- memory: RSS of the qcluster's processes when idle at the start and at the end (and the peak seen);
+- memory: RSS of the qcluster's processes and of the runner loops when idle at the start and at the end
+  (and the peak seen);
 - load average before, between and after.
 
 Baseline, interleaved (before the journeys, between them, after them): a hand-written SKIP LOCKED
 claim loop over a copy of the same enrolment rows (claim a batch by due time, log it, move it on,
 commit), in this process: the floor the runner's bookkeeping sits on, without any step's effect.
 
-    python -m bench journeys [--contacts 20000 | --million] [--batch 1000] [--workers 2] [--count-at-sink]
+    python -m bench journeys [--contacts 20000 | --million] [--batch 1000] [--workers 2] [--runner-loops 1]
+        [--count-at-sink]
         [--database-url postgres://postgres@127.0.0.1:5432/aicmo_bench_journeys]
 
 The database is made afresh (dropped and created): do not point it at data you want to keep.
@@ -178,6 +181,15 @@ def _start_cluster(workers: int, email_concurrency: int | None, log: Path) -> su
                             stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
+def _start_runner_loops(count: int, log: Path) -> list[subprocess.Popen]:
+    """`run_journeys --loop` processes beside the qcluster, as `run_all` starts one: the due steps are
+    taken there, not behind the emails in the queue (the triggers stay with the minute's scheduled run)."""
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    return [subprocess.Popen([sys.executable, "manage.py", "run_journeys", "--loop", "--no-triggers"], cwd=ROOT,
+                             env=env, start_new_session=True, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+            for _ in range(count)]
+
+
 def _stop_cluster(cluster: subprocess.Popen) -> None:
     if cluster.poll() is None:
         os.killpg(cluster.pid, signal.SIGTERM)
@@ -188,27 +200,29 @@ def _stop_cluster(cluster: subprocess.Popen) -> None:
             cluster.wait(timeout=10)
 
 
-def _wait_until(done, *, cluster, peak: dict, limit: float, what: str) -> float:
-    """Polls `done` every second while watching the cluster's memory; returns the seconds waited."""
+def _wait_until(done, *, cluster, peak: dict, limit: float, what: str, loops: tuple = ()) -> float:
+    """Polls `done` every second while watching the memory of the cluster's processes and the runner
+    loops'; returns the seconds waited."""
     started = time.monotonic()
     while not done():
-        if cluster.poll() is not None:
-            raise RuntimeError(f"qcluster ended while waiting for {what}")
+        if cluster.poll() is not None or any(loop.poll() is not None for loop in loops):
+            raise RuntimeError(f"qcluster or a runner loop ended while waiting for {what}")
         if time.monotonic() - started > limit:
             raise RuntimeError(f"{what}: not done after {limit:.0f} s")
-        for pid, size in _rss_mb(_tree(cluster.pid)).items():
+        for pid, size in _rss_mb(_tree(cluster.pid) + [loop.pid for loop in loops]).items():
             peak[pid] = max(peak.get(pid, 0), size)
         time.sleep(1)
     return time.monotonic() - started
 
 
-def _through(journey, *, cluster, peak: dict) -> float:
+def _through(journey, *, cluster, peak: dict, loops: tuple) -> float:
     """Waits until no one is left on the journey; returns the seconds waited."""
     from automation.choices import ENROLMENT_LIVE
     from automation.models import JourneyEnrolment
 
     live = JourneyEnrolment.objects.filter(journey=journey, status__in=ENROLMENT_LIVE)
-    return _wait_until(lambda: not live.exists(), cluster=cluster, peak=peak, limit=3 * 3600, what=journey.name)
+    return _wait_until(lambda: not live.exists(), cluster=cluster, peak=peak, limit=3 * 3600, what=journey.name,
+                       loops=loops)
 
 
 def _step_rates(journey, internal_kinds, since=None) -> tuple[int, float, int, float]:
@@ -259,6 +273,9 @@ def main(argv):
     parser.add_argument("--email-concurrency", type=int,
                         help="EMAIL_SEND_CONCURRENCY of the qcluster (unset: the shipped default, 2, which takes "
                              "both of 2 workers while the journey's emails go out)")
+    parser.add_argument("--runner-loops", type=int, default=1,
+                        help="`run_journeys --loop` processes beside the qcluster (run_all starts 1; 0: the due "
+                             "steps run in the queue only, as before)")
     parser.add_argument("--count-at-sink", action="store_true",
                         help="smtp-sink writes every message to a file, to count per recipient what arrived")
     parser.add_argument("--mail-wait", type=float, default=120,
@@ -266,8 +283,8 @@ def main(argv):
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args(argv)
     count = 1_000_000 if args.million else args.contacts
-    if count < 1 or args.batch < 1 or args.workers < 1:
-        print("--contacts, --batch and --workers must be at least 1", file=sys.stderr)
+    if count < 1 or args.batch < 1 or args.workers < 1 or args.runner_loops < 0:
+        print("--contacts, --batch and --workers must be at least 1, --runner-loops at least 0", file=sys.stderr)
         return 2
     from bench.conditions import bench_database
 
@@ -294,10 +311,10 @@ def main(argv):
     from publishing.tests.email.factories import HTML_BODY
 
     settings.DEBUG = False
-    print(describe(contacts=count, workers=args.workers, email_concurrency=args.email_concurrency or "default",
-                   load_before=_load()))
+    print(describe(contacts=count, workers=args.workers, runner_loops=args.runner_loops,
+                   email_concurrency=args.email_concurrency or "default", load_before=_load()))
     sink, port, dump, dump_dir = start_counting_sink(args.count_at_sink, "bench-journeys-sink-")
-    cluster = None
+    cluster, loops = None, []
     try:
         _empty_tables()
         gateway_services.account_create(capability=Capability.EMAIL_SENDING, adapter="smtp", name="bench sink",
@@ -323,10 +340,12 @@ def main(argv):
         # The cluster's processes up (itself, sentinel, monitor, pusher, workers), its first scheduled run done.
         _wait_until(lambda: len(_tree(cluster.pid)) >= args.workers + 4, cluster=cluster, peak={}, limit=120,
                     what="the qcluster's processes")
+        loops = _start_runner_loops(args.runner_loops, log)
         time.sleep(5)
         idle = _rss_mb(_tree(cluster.pid))
-        peak = dict(idle)
-        print(f"qcluster idle: {_memory(idle)}; log {log}")
+        loops_idle = _rss_mb([loop.pid for loop in loops])
+        peak = {**idle, **loops_idle}
+        print(f"qcluster idle: {_memory(idle)}; runner loops idle: {_memory(loops_idle)}; log {log}")
 
         started = time.perf_counter()
         contacts_tag(contacts=Contact.objects.all(), tag_names=["joined"])
@@ -337,7 +356,7 @@ def main(argv):
         enrol = time.perf_counter() - started
         print(f"segment join: {count:,} tagged in {joined:.1f} s; triggers enrolled {found['enrolled']:,} in "
               f"{enrol:.1f} s (load {_load()})")
-        waited = _through(welcome, cluster=cluster, peak=peak)
+        waited = _through(welcome, cluster=cluster, peak=peak, loops=loops)
         steps, whole, internal_steps, internal = _step_rates(welcome, ("add_tag", "wait", "exit"))
         first = JourneyStepRun.objects.filter(step__journey=welcome).order_by("ran_at").values_list(
             "ran_at", flat=True).first()
@@ -359,11 +378,11 @@ def main(argv):
         tag_step = waits.steps.get(key="tag")
         parked = JourneyStepRun.objects.filter(step__journey=waits, step__key="pause")
         _wait_until(lambda: parked.count() >= count, cluster=cluster, peak=peak, limit=3 * 3600,
-                    what="the waits parked")
+                    what="the waits parked", loops=loops)
         ahead = (due - timezone.now()).total_seconds()
         print(f"due waits: {count:,} parked, due at once {ahead:.0f} s later"
               + ("" if ahead > 0 else " (parked too late: their lag is the parking's, not the wake-up's)"))
-        _through(waits, cluster=cluster, peak=peak)
+        _through(waits, cluster=cluster, peak=peak, loops=loops)
         lags = [(ran - due).total_seconds() for ran in JourneyStepRun.objects.filter(step=tag_step)
                 .values_list("ran_at", flat=True).iterator(chunk_size=20_000)]
         _steps, _whole, internal_steps, internal_waits = _step_rates(
@@ -378,10 +397,14 @@ def main(argv):
         sendable = EmailDelivery.objects.filter(status__in=DELIVERY_UNSENT)
         try:
             _wait_until(lambda: not sendable.exists(), cluster=cluster, peak=peak, limit=args.mail_wait,
-                        what="the emails")
+                        what="the emails", loops=loops)
         except RuntimeError as late:
             print(f"emails: {late}")
         end = _rss_mb(_tree(cluster.pid))
+        loop_pids = [loop.pid for loop in loops]
+        loops_end = _rss_mb(loop_pids)
+        for loop in loops:
+            _stop_cluster(loop)
         _stop_cluster(cluster)
         cluster = None
 
@@ -401,14 +424,18 @@ def main(argv):
         print(f"checks: {checks}; tag links {tagged:,} (expected {2 * count:,})")
         print(f"emails: deliveries by status {by_status}{at_sink}")
         print(f"memory: qcluster idle {_memory(idle)}, at the end {_memory(end)}, peak seen "
-              f"{_memory(peak)}")
-        print(f"summary (postgresql, {args.workers} workers): internal contact-steps/s (due waits) "
-              f"{internal_waits:,.0f}; whole welcome journey {whole:,.0f}/s; baseline claim loop "
-              f"{statistics.median(baselines):,.0f}/s (median of {', '.join(f'{b:,.0f}' for b in baselines)}); "
+              f"{_memory({pid: size for pid, size in peak.items() if pid not in loop_pids})}; runner loops idle "
+              f"{_memory(loops_idle)}, at the end {_memory(loops_end)}")
+        print(f"summary (postgresql, {args.workers} workers, {args.runner_loops} runner loops): internal "
+              f"contact-steps/s (due waits) {internal_waits:,.0f}; whole welcome journey {whole:,.0f}/s; "
+              f"baseline claim loop {statistics.median(baselines):,.0f}/s "
+              f"(median of {', '.join(f'{b:,.0f}' for b in baselines)}); "
               f"due-wait lag p50 {_percentile(lags, 0.5):.1f} s p99 {_percentile(lags, 0.99):.1f} s; "
               f"load after {_load()}")
         return 0 if not any(checks.values()) and tagged == 2 * count else 1
     finally:
+        for loop in loops:
+            _stop_cluster(loop)
         if cluster is not None:
             _stop_cluster(cluster)
         sink.kill()
