@@ -8,8 +8,8 @@ AFTER = [("crm", "0013_run_shared_row")]
 LONG_AGO = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 
-def test_existing_runs_get_their_shared_rows_and_keep_their_history(migrator):
-    apps = migrator(BEFORE)
+def test_existing_runs_get_their_shared_rows_and_keep_their_history(migrator_from_empty):
+    apps = migrator_from_empty(BEFORE)
     user = apps.get_model("auth", "User").objects.create(username="ann")
     ImportRun, EnrichmentRun = apps.get_model("crm", "ImportRun"), apps.get_model("crm", "EnrichmentRun")
     done = ImportRun.objects.create(file="crm/imports/a.csv", original_name="leads.csv", status="completed",
@@ -20,7 +20,7 @@ def test_existing_runs_get_their_shared_rows_and_keep_their_history(migrator):
                                               total=4, queued=1, verified=3, error="No provider answered.")
     ImportRun.objects.filter(pk=done.pk).update(created_at=LONG_AGO)
 
-    apps = migrator(AFTER)
+    apps = migrator_from_empty(AFTER)
 
     BackgroundRun = apps.get_model("aicmo_site", "BackgroundRun")
     ImportRun, EnrichmentRun = apps.get_model("crm", "ImportRun"), apps.get_model("crm", "EnrichmentRun")
@@ -35,7 +35,7 @@ def test_existing_runs_get_their_shared_rows_and_keep_their_history(migrator):
         "enrichment", "Enrichment of segment Founders", "failed", "No provider answered.", 3, 4)
     assert BackgroundRun.objects.count() == 3
 
-    apps = migrator(BEFORE)
+    apps = migrator_from_empty(BEFORE)
 
     assert apps.get_model("aicmo_site", "BackgroundRun").objects.count() == 0
     assert apps.get_model("crm", "ImportRun").objects.count() == 2
