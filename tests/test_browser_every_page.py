@@ -2,17 +2,20 @@
 and a phone's (390 x 844): nothing wider than the screen, no axe-core violation, and no link that
 leads to a page the person may not open (people see only what they may use)."""
 
+import io
 import re
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from publishing.email.choices import SendStatus
 from publishing.email.models import EmailCampaign
 from tests.browser import AXE, PASSWORD, axe_violations, horizontal_overflow
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.browser
 
 # Not back-office pages: the Django admin and API docs (their own look), public pages reached from
 # emails and feeds, uploaded files, and the log-out form.
@@ -75,16 +78,45 @@ def _log_in(page, base: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo, seeded once for the module (a seed is most of a test's time) and shared by its tests:
+    each only reads it (the crawls load pages; the forms are sent with their problems or stop at a
+    confirmation), so none sees another's changes. What they leave is the trace of their log-ins (a
+    session, an access log, an audit entry) and the site's push keys, made when a page first needs them.
+    Flushed after the last test, as the database of a transactional test is after each."""
+    with django_db_blocker.unblock():
+        call_command("seed_demo", stdout=io.StringIO())
+        yield
+        call_command("flush", interactive=False, verbosity=0, reset_sequences=False)
+
+
 @pytest.fixture
-def demo(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+def transactional_db(demo):
+    """pytest-django's live server gives a test `transactional_db`, an empty database flushed after the
+    test; in this module it is the shared demo."""
+
+
+@pytest.fixture
+def visitor():
+    """Makes the user who crawls, with a role; removed after the test (the demo stays as it was)."""
+    made = []
+
+    def make(role: str, **extra):
+        user = get_user_model().objects.create_user("visitor", password=PASSWORD, **extra)
+        user.groups.add(Group.objects.get(name=role))
+        made.append(user)
+
+    yield make
+    for user in made:
+        user.delete()
 
 
 @pytest.mark.parametrize("role", ["Admin", "Marketer"])
-def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, make_user, demo, role):
+def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, visitor, role):
     assert AXE.exists(), "axe-core is missing: run `make install` (copies it into static/vendor)."
     extra = {"is_staff": True, "is_superuser": True} if role == "Admin" else {}
-    make_user("visitor", role=role, password=PASSWORD, **extra)
+    visitor(role, **extra)
     problems = []
     pages = None
     for viewport in WIDTHS:
@@ -114,10 +146,10 @@ def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, make_us
     assert not problems, "\n".join(problems)
 
 
-def test_pages_reached_by_a_form_fit_the_phone_and_pass_axe(live_server, browser, make_user, demo):
+def test_pages_reached_by_a_form_fit_the_phone_and_pass_axe(live_server, browser, visitor):
     """The crawl follows links only: a confirmation, a builder showing its problems and a send asking
     "send now?" are reached by submitting forms, here at a phone's width."""
-    make_user("visitor", role="Marketer", password=PASSWORD)
+    visitor("Marketer")
     context = browser.new_context(viewport=WIDTHS[1])
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -151,8 +183,8 @@ def test_pages_reached_by_a_form_fit_the_phone_and_pass_axe(live_server, browser
 
 
 @pytest.mark.parametrize("role", ["Analyst", "Approver"])
-def test_readers_are_offered_no_link_they_may_not_follow(live_server, page, make_user, demo, role):
-    make_user("visitor", role=role, password=PASSWORD)
+def test_readers_are_offered_no_link_they_may_not_follow(live_server, page, visitor, role):
+    visitor(role)
     _log_in(page, live_server.url)
     pages, forbidden = _crawl(page, live_server.url)
     assert len(pages) > 20, pages
