@@ -82,8 +82,8 @@ def _log_in(page, base: str) -> None:
 def demo(django_db_setup, django_db_blocker):
     """The demo, seeded once for the module (a seed is most of a test's time) and shared by its tests:
     each only reads it (the crawls load pages; the forms are sent with their problems or stop at a
-    confirmation), so none sees another's changes. What they leave is the trace of their log-ins (a
-    session, an access log, an audit entry) and the site's push keys, made when a page first needs them.
+    confirmation), so none sees another's changes. What they leave is the trace of their visitor (a
+    session, an access log, audit entries) and the site's push keys, made when a page first needs them.
     Flushed after the last test, as the database of a transactional test is after each."""
     with django_db_blocker.unblock():
         call_command("seed_demo", stdout=io.StringIO())
