@@ -43,7 +43,6 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aicmo_bench_journeys"
 # The due waits end this long after the runner is expected to have parked them all (a worker may be
 # busy with the journey's emails first).
 DUE_AFTER = 60
-PARKED_PER_SECOND = 1000
 
 
 def _tree(pid: int) -> list[int]:
@@ -280,11 +279,15 @@ def main(argv):
                         help="smtp-sink writes every message to a file, to count per recipient what arrived")
     parser.add_argument("--mail-wait", type=float, default=120,
                         help="seconds to wait after the journeys for the emails still being sent")
+    parser.add_argument("--parked-per-second", type=float, default=1000,
+                        help="the parking rate the due time allows for: the waits fall due 60 s after count / this "
+                             "(the bench says so when they were parked too late)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args(argv)
     count = 1_000_000 if args.million else args.contacts
-    if count < 1 or args.batch < 1 or args.workers < 1 or args.runner_loops < 0:
-        print("--contacts, --batch and --workers must be at least 1, --runner-loops at least 0", file=sys.stderr)
+    if count < 1 or args.batch < 1 or args.workers < 1 or args.runner_loops < 0 or args.parked_per_second <= 0:
+        print("--contacts, --batch and --workers must be at least 1, --runner-loops at least 0, --parked-per-second "
+              "above 0", file=sys.stderr)
         return 2
     from bench.conditions import bench_database
 
@@ -368,7 +371,7 @@ def main(argv):
         baselines.append(_baseline(count, args.batch, 2))
 
         # Everyone parked by the runner on a wait that ends at one moment, after all are parked.
-        due = timezone.now() + timedelta(seconds=DUE_AFTER + count / PARKED_PER_SECOND)
+        due = timezone.now() + timedelta(seconds=DUE_AFTER + count / args.parked_per_second)
         waits = journey_activate(journey=journey_create(name="Due waits", steps=[
             {"key": "pause", "kind": "wait", "config": {"until": due.isoformat()}, "next": "tag"},
             {"key": "tag", "kind": "add_tag", "config": {"tag": "after-wait"}, "next": "end"},
