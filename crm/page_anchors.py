@@ -130,7 +130,7 @@ def list_anchors(queryset: QuerySet, *, renumber: bool = False) -> PageAnchors |
     return found
 
 
-def _cache_shared() -> bool:
+def cache_shared() -> bool:
     """Whether positions a worker remembers reach the web processes: a process's own memory does not."""
     return not isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache | DummyCache)
 
@@ -141,7 +141,7 @@ def anchors_queue(queryset: QuerySet, filters: dict[str, list[str]]) -> bool:
     million contacts in the request took 0.5-1.1 s on an idle machine (bench/NOTES.md). The request itself never
     waits for it: a far page asked before the positions exist numbers its list as before. Nothing is queued when
     the cache is the process's own, where a worker's positions would never reach the pages."""
-    prepared = _listed(queryset) if _cache_shared() else None
+    prepared = _listed(queryset) if cache_shared() else None
     if prepared is None:
         return False
     key = prepared[2]

@@ -113,22 +113,16 @@ def contacts_exported(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
 _INDEXED_ORDER = ("-created_at", "created_at")  # the newest-first pages, the default, walk the created_at index
 
 
-def contacts_page(page: QuerySet[Contact], *, seek: bool = True, filters: QueryDict | None = None) -> QuerySet[Contact]:
+def contacts_page(page: QuerySet[Contact], *, seek: bool = True) -> QuerySet[Contact]:
     """The rows of a sliced page of contacts_listed(). Past the first page PostgreSQL computed the listed extras
     for every row the OFFSET skips as well, so a later page picks its ids first, ordered and offset, and lists only
     those, in the same statement. So does a first page in an order no index serves (a company's name): it reads
     every matching contact, and joined each to its company before sorting; picking the ids first sorts narrow rows,
     in parallel (figures in bench/NOTES.md). A page past DEEP_FROM rows is read from the list's remembered
-    positions (crm.page_anchors) unless `seek` is off; an earlier one, given the list's `filters` (its query string),
-    queues their numbering, so that a jump to a far page finds them."""
+    positions (crm.page_anchors) unless `seek` is off."""
     ordering = page.query.order_by or Contact._meta.ordering
     if seek and page.query.low_mark >= page_anchors.DEEP_FROM:
         page = _sought(page)
-    elif filters is not None:
-        whole = page.all()
-        whole.query.clear_limits()
-        page_anchors.anchors_queue(whole, {name: filters.getlist(name) for name in filters
-                                           if name in ContactFilterSet.base_filters})
     if not page.query.low_mark and ordering[0] in _INDEXED_ORDER:
         return page
     chosen = Contact.objects.filter(pk__in=page.values("pk"))

@@ -57,9 +57,10 @@ def _capped_page(contacts, requested, segment=None, filters=None):
         page.object_list = selectors.segment_members_page(segment, offset=sliced.low_mark,
                                                           limit=sliced.high_mark - sliced.low_mark)
     else:
-        # A list with more than the count's cap has far pages: their positions are numbered in the background.
-        page.object_list = list(selectors.contacts_page(page.object_list,
-                                                        filters=filters if paginator.capped else None))
+        listed = page.object_list
+        page.object_list = list(selectors.contacts_page(listed))
+        if paginator.capped:  # more than the count's cap: far pages, whose positions are numbered in the background
+            services.contact_list_numbering_queue(listed, filters)
     return page
 
 

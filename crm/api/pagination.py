@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from aicmo_site.api.pagination import StandardPagination
-from crm import selectors
+from crm import selectors, services
 from crm.page_anchors import list_anchors
 
 # A count stops here: counting ten times more costs ten times more at a million contacts (bench/NOTES.md).
@@ -82,9 +82,10 @@ class ContactPagination(StandardPagination):
         if rows is not None:
             sliced = self.page.object_list.query
             return rows(sliced.low_mark, sliced.high_mark - sliced.low_mark)
-        # A list with more than the count's cap has far pages: their positions are numbered in the background.
-        return list(selectors.contacts_page(self.page.object_list,
-                                            filters=request.query_params if paginator.capped else None))
+        listed = list(selectors.contacts_page(self.page.object_list))
+        if paginator.capped:  # more than the count's cap: far pages, whose positions are numbered in the background
+            services.contact_list_numbering_queue(self.page.object_list, request.query_params)
+        return listed
 
     def get_paginated_response(self, data):
         if self.cursor is not None:

@@ -10,6 +10,7 @@ from crm.services.catalog import (
     segment_delete,
     segment_update,
 )
+from crm.services.contact_pages import contact_list_numbering_queue
 from crm.services.contacts import (
     contact_create,
     contact_merge_enrichment,
@@ -76,6 +77,7 @@ from crm.services.topics import contact_topics_set, topic_create, topic_delete, 
 from crm.services.value_tiers import value_tiers_recompute
 
 __all__ = [
+    "contact_list_numbering_queue",
     "company_create", "company_delete", "company_update", "contact_delete", "contacts_delete", "segment_create",
     "segment_delete", "segment_update", "segment_entries_refresh", "segments_entries_refresh",
     "contact_create", "contact_merge_enrichment", "contact_scores_apply", "contact_transition",

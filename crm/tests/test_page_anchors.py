@@ -205,7 +205,8 @@ def test_a_queued_numbering_whose_filters_no_longer_hold_numbers_nothing(contact
     assert page_anchors_number_task({"segment": ["999999"], "ordering": ["-engagement_score"]}) is None
 
 
-def test_the_scheduled_numbering_keeps_every_unfiltered_sort_the_back_office_offers(marketer, contacts):
+def test_the_scheduled_numbering_keeps_every_unfiltered_sort_the_back_office_offers(marketer, contacts,
+                                                                                    shared_cache):
     from crm.tasks import page_anchors_keep_task
     assert page_anchors_keep_task() == 7  # every sort but the company's name, which a seek cannot follow
     for ordering in ("-created_at", "created_at", "email", "last_name", "-engagement_score", "-last_activity_at",
@@ -213,6 +214,13 @@ def test_the_scheduled_numbering_keeps_every_unfiltered_sort_the_back_office_off
         with CaptureQueriesContext(connection) as far:
             ids_of(marketer, f"/api/contacts/?page_size=3&page=6&ordering={ordering}")
         assert not numbered_in(far), ordering
+
+
+def test_the_scheduled_numbering_numbers_nothing_when_the_cache_is_the_process_own(contacts):
+    from crm.tasks import page_anchors_keep_task
+    with CaptureQueriesContext(connection) as numbering:
+        assert page_anchors_keep_task() == 0
+    assert not numbered_in(numbering)
 
 
 def test_the_back_office_first_page_queues_the_numbering_its_far_page_finds(client, django_user_model, contacts,

@@ -101,10 +101,6 @@ def trackable_urls(hrefs: list[tuple[int, int, str]]) -> set[str]:
     return {url for _start, _end, url in hrefs if _trackable(url)}
 
 
-def links_in(html_body: str) -> set[str]:
-    return trackable_urls(hrefs_in(html_body))
-
-
 def track_links(html_body: str, *, delivery_id: int, link_ids: dict[str, int],
                 hrefs: list[tuple[int, int, str]] | None = None) -> str:
     """Each href whose URL is in `link_ids` pointed at its click tracking URL (`hrefs`: hrefs_in's, when

@@ -11,7 +11,7 @@ from media.tests.factories import AssetFactory
 from publishing.checks import PASS, unsubscribe_check
 from publishing.email.brand import STARTER_LAYOUT
 from publishing.email.choices import TemplateFormat
-from publishing.email.composing import links_in
+from publishing.email.composing import hrefs_in, trackable_urls
 from publishing.email.models import BrandKit, EmailTemplate
 from publishing.email.sender import worker_run
 from publishing.email.services import email_campaign_checklist, email_template_preview
@@ -69,7 +69,7 @@ def test_the_compiled_html_passes_the_link_and_unsubscribe_checks():
     rendered = email_template_preview(template=mjml_template(), contact=ContactFactory(first_name="Ana"))
 
     assert unsubscribe_check(rendered.html).outcome == PASS
-    assert links_in(rendered.html) == {"https://example.org/launch"}
+    assert trackable_urls(hrefs_in(rendered.html)) == {"https://example.org/launch"}
     assert f"{'https://aicmo.example'}/u/preview" in rendered.html
 
 

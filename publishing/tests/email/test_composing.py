@@ -1,6 +1,6 @@
 """Composing one delivery's message: tracked links and the open pixel, exactly where they belong."""
 
-from publishing.email.composing import add_open_pixel, hrefs_in, links_in, track_links, tracking_url
+from publishing.email.composing import add_open_pixel, hrefs_in, track_links, trackable_urls, tracking_url
 from publishing.email.tokens import make_token
 
 BODY = ('<html><body><a href="https://example.org/a?x=1&amp;y=2">A</a> '
@@ -25,7 +25,7 @@ def test_each_link_of_the_table_points_at_its_tracking_url_and_nothing_else_chan
 
 
 def test_the_links_to_track_are_the_web_links_but_the_unsubscribe_link():
-    assert links_in(BODY) == {"https://example.org/a?x=1&y=2", "https://example.org/b", "https://example.org/c"}
+    assert trackable_urls(hrefs_in(BODY)) == {"https://example.org/a?x=1&y=2", "https://example.org/b", "https://example.org/c"}
 
 
 def test_the_open_pixel_goes_just_before_the_first_end_of_body_or_at_the_end():
