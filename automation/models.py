@@ -87,8 +87,10 @@ class JourneyStep(models.Model):
 class JourneyEnrolment(models.Model):
     """One contact's way through one journey: where they are and when the runner takes them next."""
 
-    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="enrolments")
-    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="+")
+    # No index of their own: each leads an index below, and every move of a contact wrote one more entry
+    # into each (bench journeys_cpu).
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="enrolments", db_index=False)
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="+", db_index=False)
     step = models.ForeignKey(JourneyStep, null=True, blank=True, on_delete=models.PROTECT, related_name="enrolments")
     # How many steps the contact has gone through: the step log's key, so a step runs once per visit.
     visit = models.PositiveIntegerField(default=0)
@@ -130,8 +132,16 @@ class JourneyStepRun(models.Model):
     """A step a contact went through, written in the transaction that applied it and moved them on:
     unique per (enrolment, visit), so the same step can never run twice for that contact."""
 
-    enrolment = models.ForeignKey(JourneyEnrolment, on_delete=models.CASCADE, related_name="runs")
-    step = models.ForeignKey(JourneyStep, on_delete=models.CASCADE, related_name="runs")
+    # Neither has an index of its own: each leads an index below, and a contact-step wrote one more entry
+    # into each (bench journeys_cpu).
+    enrolment = models.ForeignKey(JourneyEnrolment, on_delete=models.CASCADE, related_name="runs", db_index=False)
+    # No database foreign key (db_constraint=False): PostgreSQL checked it for every row at commit (a SELECT
+    # ... FOR KEY SHARE each), a sixth of the runner's move-and-log statement (EXPLAIN, bench journeys_cpu).
+    # The step is held by the enrolment's own key: a row names the step its enrolment was on or went
+    # through in that transaction, a step with enrolments cannot be deleted (PROTECT), and Django's delete
+    # collector removes a step's rows with it, the only way steps are deleted (replacing a draft's steps).
+    step = models.ForeignKey(JourneyStep, on_delete=models.CASCADE, related_name="runs", db_index=False,
+                             db_constraint=False)
     visit = models.PositiveIntegerField()
     outcome = models.CharField(max_length=20, help_text='e.g. "next", "other", "queued", "not emailable"')
     ran_at = models.DateTimeField()
