@@ -231,6 +231,7 @@ def _post_unsettled(jobs: list[PublishingJob], token: str, session: PostingSessi
 
 
 def _post_group_in_thread(jobs: list[PublishingJob], token: str, session: PostingSession | None) -> list[str]:
+    db.reset_queries()  # the thread's own connection: see dispatch_loop
     outcomes = _post_group(jobs, token, session)
     if "error" in outcomes:
         db.close_old_connections()  # a broken connection is replaced, not kept for the rest of the run
@@ -338,6 +339,9 @@ def dispatch_loop(*, seconds: float | None = None, poll: float | None = None,
     totals: dict[str, int] = {}
     with _run() as (token, pool, session):
         while True:
+            # With DEBUG on every connection logs its last 9,000 statements, which Django forgets only when a
+            # request starts: a loop serves none, and `publish_due --loop` runs for as long as it is left.
+            db.reset_queries()
             for key, value in _dispatch_round(token, pool, session, None).items():
                 totals[key] = totals.get(key, 0) + value
             if time.monotonic() + poll >= deadline:

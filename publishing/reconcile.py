@@ -181,6 +181,7 @@ class Heartbeat:
     def _beat(self) -> None:
         try:
             while not self._stopped.wait(conf.lease_seconds() / 4):
+                db.reset_queries()  # the thread's own connection, for the dispatcher's whole run: see dispatch_loop
                 try:
                     jobs_keep_claimed(token=self.token)
                 except Exception:  # noqa: BLE001 - a missed beat is made up by the next, well within the lease

@@ -1,9 +1,12 @@
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django import db
+from django.core.management import call_command
 from django.db import DatabaseError
 from django.db.backends.signals import connection_created
 from django.utils import timezone
@@ -15,6 +18,7 @@ from publishing import dispatcher
 from publishing.choices import JobStatus
 from publishing.formatters import formatter_for
 from publishing.models import PublishingJob
+from publishing.reconcile import Heartbeat
 from publishing.services import backoff_seconds, job_mark_published
 from publishing.services.jobs import job_mark_sending, jobs_keep_claimed
 from publishing.tests.channels import channel_on
@@ -517,3 +521,50 @@ def test_a_post_whose_sending_mark_cannot_be_written_is_not_sent(httpserver, mon
     assert statuses == [JobStatus.SCHEDULED] and httpserver.log == []
     assert (job.status, job.attempts, job.sending_since) == (JobStatus.SCHEDULED, 0, None)
     assert "withdrawn" in job.error_message
+
+
+# With DEBUG on every connection logs its last 9,000 statements, and Django forgets them only when a request
+# starts: a dispatcher loop serves none, and neither do its threads.
+def test_publish_due_loop_keeps_no_log_of_its_earlier_rounds(settings):
+    settings.DEBUG = True
+    db.connection.queries_log.clear()
+
+    call_command("publish_due", "--loop", "--seconds", "0.5", "--poll", "0.01")
+
+    assert 0 < len(db.connection.queries_log) <= 10  # the last round's, not fifty rounds'
+
+
+def test_a_posting_thread_forgets_the_statements_of_its_earlier_posts(settings, monkeypatch):
+    settings.DEBUG = True
+    logged = []
+
+    def post_group(jobs, token, session):
+        db.connection.cursor().execute("SELECT 1")
+        logged.append(len(db.connection.queries_log))
+        return ["published"]
+
+    monkeypatch.setattr(dispatcher, "_post_group", post_group)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for _ in range(3):
+            pool.submit(dispatcher._post_group_in_thread, [], "token", None).result()
+        pool.submit(lambda: db.connection.close()).result()  # the thread's own, looked up there
+
+    assert logged == [1, 1, 1]
+
+
+def test_the_heartbeat_thread_forgets_the_statements_of_its_earlier_beats(settings, monkeypatch):
+    settings.DEBUG = True
+    settings.PUBLISHING_LEASE_SECONDS = 0.04  # a beat every 10 ms
+    logged = []
+
+    def keep_claimed(*, token):
+        db.connection.cursor().execute("SELECT 1")
+        logged.append(len(db.connection.queries_log))
+
+    monkeypatch.setattr("publishing.reconcile.jobs_keep_claimed", keep_claimed)
+    with Heartbeat("token"):
+        deadline = time.monotonic() + 10
+        while len(logged) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    assert len(logged) >= 3 and set(logged) == {1}
