@@ -17,7 +17,7 @@ from automation.choices import (
 )
 
 __all__ = ["Journey", "JourneyEnrolment", "JourneyNotification", "JourneySegmentMember", "JourneyStep",
-           "JourneyStepRun", "Task"]
+           "JourneyStepRun", "RunnerLoop", "Task"]
 
 
 class Journey(models.Model):
@@ -174,6 +174,18 @@ class JourneySegmentMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} in segment {self.segment_id} for journey {self.journey_id}"
+
+
+class RunnerLoop(models.Model):
+    """A `run_journeys --loop` process, as last seen: while one has been seen lately, the queue's runs
+    leave the due steps to it. A row, not a cache key: without Redis each process has a cache of its
+    own, and the database is what the worker and the loop both see."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="Its host and process id")
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} seen at {self.seen_at}"
 
 
 class JourneyNotification(models.Model):

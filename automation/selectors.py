@@ -16,9 +16,11 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from automation.choices import BRANCHING, ENROLMENT_LIVE, EnrolmentStatus, JourneyStatus, StepKind, TriggerKind
-from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun, Task
+from automation.conf import runner_loop_alive_seconds
+from automation.models import Journey, JourneyEnrolment, JourneyStep, JourneyStepRun, RunnerLoop, Task
 
 GOAL_REACHED = "goal reached"
 # The runner's exit reason for a contact who went through the exit step (see runner.journeys_run_batch).
@@ -124,6 +126,12 @@ def journeys_next_due():
     return (JourneyEnrolment.objects.filter(status__in=ENROLMENT_LIVE, due_at__isnull=False,
                                             journey__status=JourneyStatus.ACTIVE)
             .order_by("due_at").values_list("due_at", flat=True).first())
+
+
+def runner_loop_alive(now=None) -> bool:
+    """Whether a `run_journeys --loop` was seen lately: it takes the due steps, the worker's runs leave them."""
+    since = (now or timezone.now()) - timedelta(seconds=runner_loop_alive_seconds())
+    return RunnerLoop.objects.filter(seen_at__gte=since).exists()
 
 
 def journeys_tag_triggers(names) -> set[str]:

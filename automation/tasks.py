@@ -8,7 +8,7 @@ from django_q.tasks import async_task
 
 from automation.choices import EnrolmentStatus
 from automation.models import JourneyEnrolment
-from automation.selectors import journeys_next_due, journeys_tag_triggers
+from automation.selectors import journeys_next_due, journeys_tag_triggers, runner_loop_alive
 from automation.services import (
     journey_import_entries,
     journeys_date_entries_apply,
@@ -37,7 +37,13 @@ def journeys_run() -> dict:
 def journeys_run_steps() -> dict:
     """Due contact-steps for RUN_SECONDS, then its own continuation if some may still be due. Each minute's
     run, finding a backlog, starts another chain that works beside it (SKIP LOCKED): a backlog gets every
-    free worker in turn, and each chain ends at the first run that finds nothing due."""
+    free worker in turn, and each chain ends at the first run that finds nothing due.
+
+    None while a runner loop is alive (run_all starts one): it takes the due steps within a second, and
+    a run here beside it would only take the cores it needs. The minute's run checks again each time,
+    so once the loop has been silent for its heartbeat's timeout the queue takes over."""
+    if runner_loop_alive():
+        return {"steps": 0, "batches": 0, "continued": False, "left_to_runner_loop": True}
     report = journeys_run_due(seconds=RUN_SECONDS)
     if report.more:
         async_task("automation.tasks.journeys_run_steps")

@@ -5,8 +5,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from automation.choices import EnrolmentStatus
-from automation.models import JourneyEnrolment
+from automation.models import JourneyEnrolment, RunnerLoop
 from automation.services import journey_enrol
+from automation.services.loops import runner_loop_name
 from automation.tests.factories import journey
 from crm.models import Contact
 from crm.tests.factories import ContactFactory
@@ -33,6 +34,25 @@ def test_the_loop_takes_every_due_step_and_keeps_no_log_of_its_statements(monkey
     # When the loop runs in batches of 5 until it first finds nothing due
     with pytest.raises(Idle):
         call_command("run_journeys", "--loop", "--batch", "5", "--no-triggers")
-    # Then all went through, and the log holds no more than the last look's statements, not the six batches'
+    # Then all went through, and the log holds no more than the last look's statements (and the loop's word
+    # that it stopped), not the six batches'
     assert not JourneyEnrolment.objects.filter(journey=trip).exclude(status=EnrolmentStatus.DONE).exists()
-    assert 0 < len(connection.queries_log) <= 5
+    assert 0 < len(connection.queries_log) <= 6
+
+
+def test_the_loop_says_it_is_alive_while_it_runs_and_that_it_stopped_when_stopped(monkeypatch):
+    seen = []
+
+    def stopped_when_idle(seconds):
+        seen.append(list(RunnerLoop.objects.values_list("name", flat=True)))
+        raise KeyboardInterrupt  # as run_all stops it: SIGINT
+
+    monkeypatch.setattr("automation.management.commands.run_journeys.time.sleep", stopped_when_idle)
+    call_command("run_journeys", "--loop", "--no-triggers")
+    assert seen == [[runner_loop_name()]]
+    assert not RunnerLoop.objects.exists()
+
+
+def test_a_single_run_says_nothing_of_a_loop():
+    call_command("run_journeys", "--no-triggers")
+    assert not RunnerLoop.objects.exists()

@@ -269,6 +269,51 @@ def test_a_run_out_of_time_says_so_and_queues_its_continuation(monkeypatch):
     assert JourneyStepRun.objects.filter(step__key="end").count() == 3
 
 
+def test_the_queues_run_leaves_due_steps_to_a_live_runner_loop_and_takes_them_once_it_is_silent(settings):
+    from automation import tasks
+    from automation.models import RunnerLoop
+    from automation.services.loops import runner_loop_seen
+
+    settings.JOURNEYS_LOOP_ALIVE_SECONDS = 30
+    ann = ContactFactory()
+    trip = journey(steps=[{"key": "tag", "kind": "add_tag", "config": {"tag": "welcomed"}, "next": "end"}, END])
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk=ann.pk), source="test")
+    runner_loop_seen(name="runner:1", now=timezone.now() - timedelta(seconds=25))
+
+    assert tasks.journeys_run_steps() == {"steps": 0, "batches": 0, "continued": False, "left_to_runner_loop": True}
+    assert not JourneyStepRun.objects.exists()
+
+    RunnerLoop.objects.update(seen_at=timezone.now() - timedelta(seconds=31))
+    assert tasks.journeys_run_steps() == {"steps": 2, "batches": 1, "continued": False}
+    assert outcomes(ann) == [("tag", "next"), ("end", "exit")]
+
+
+def test_the_minutes_run_still_enrols_from_the_triggers_beside_a_live_runner_loop():
+    from automation import tasks
+    from automation.services.loops import runner_loop_seen
+
+    segment = SegmentFactory(rules={"op": "and", "rules": [{"field": "city", "operator": "eq", "value": "Lyon"}]})
+    trip = journey(entry_triggers=[{"kind": "segment_entered", "segment_id": segment.pk}])
+    ann = ContactFactory(city="Lyon")
+    runner_loop_seen(name="runner:1")
+
+    assert tasks.journeys_run() == {"enrolled": 1, "exited": 0, "released": 0, "steps": 0, "batches": 0,
+                                    "continued": False, "left_to_runner_loop": True}
+    assert JourneyEnrolment.objects.get(journey=trip).contact_id == ann.pk
+
+
+def test_a_loop_seen_clears_the_rows_of_loops_long_silent(settings):
+    from automation.models import RunnerLoop
+    from automation.services.loops import runner_loop_seen
+
+    settings.JOURNEYS_LOOP_ALIVE_SECONDS = 30
+    now = timezone.now()
+    runner_loop_seen(name="killed:1", now=now - timedelta(seconds=31))
+    runner_loop_seen(name="alive:2", now=now - timedelta(seconds=5))
+    runner_loop_seen(name="alive:3", now=now)
+    assert sorted(RunnerLoop.objects.values_list("name", flat=True)) == ["alive:2", "alive:3"]
+
+
 def test_a_run_leaving_waits_behind_wakes_up_once_at_the_first_due_time():
     from django_q.models import Schedule
 

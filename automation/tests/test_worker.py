@@ -130,9 +130,9 @@ class Runners:
         self.log = Path(settings.MEDIA_ROOT).parent / f"runners-{os.getpid()}-{uuid.uuid4().hex[:8]}.log"
         self._log = open(self.log, "ab")  # noqa: SIM115 - closed in close()
 
-    def start(self, batch: int = 25) -> subprocess.Popen:
+    def start(self, batch: int = 25, **extra_env) -> subprocess.Popen:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aicmo_site.settings.test",
-               "AICMO_TEST_WORKER_DATABASE": connection.settings_dict["NAME"]}
+               "AICMO_TEST_WORKER_DATABASE": connection.settings_dict["NAME"], **extra_env}
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "run_journeys", "--loop", "--every", "0.1", "--batch",
              str(batch), "--no-triggers"], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
@@ -185,9 +185,10 @@ def assert_each_step_once(trip, contacts: int) -> None:
 
 def enrol_many(count: int):
     trip = journey(steps=INTERNAL, name=f"Killed {uuid.uuid4().hex[:6]}")
-    Contact.objects.bulk_create([Contact(email=f"k{n}-{uuid.uuid4().hex[:6]}@example.org", domain="example.org")
-                                 for n in range(count)])
-    journey_enrol(journey=trip, contacts=Contact.objects.all(), source="test")
+    created = Contact.objects.bulk_create([Contact(email=f"k{n}-{uuid.uuid4().hex[:6]}@example.org",
+                                                   domain="example.org") for n in range(count)])
+    journey_enrol(journey=trip, contacts=Contact.objects.filter(pk__in=[contact.pk for contact in created]),
+                  source="test")
     return trip
 
 
@@ -231,3 +232,30 @@ def test_two_runners_at_once_share_the_work_without_repeating_it(runners):
     runners.start(batch=20)
     wait_for(lambda: enrolments_done(trip.pk), timeout=120, message="every contact through")
     assert_each_step_once(trip, 800)
+
+
+def test_the_worker_leaves_due_steps_to_a_live_runner_loop_and_takes_over_when_it_dies(qcluster, runners):
+    from django_q.models import Task
+
+    from automation.models import RunnerLoop
+
+    # Silent for 5 s, a loop is taken for dead (it says it is alive every 0.8 s, between batches of 25).
+    alive = {"JOURNEYS_LOOP_ALIVE_SECONDS": "5"}
+    loop = runners.start(**alive)
+    wait_for(RunnerLoop.objects.exists, timeout=60, message="the loop saying it is alive")
+    qcluster(**WORKER_ENV, **alive)
+    first = enrol_many(300)
+    wait_for(lambda: tick(lambda: enrolments_done(first.pk)), timeout=120, message="the loop taking everyone")
+    minutes = Task.objects.filter(func="automation.tasks.journeys_run")
+    wait_for(lambda: tick(minutes.exists), timeout=60, message="a run of the worker's minute")
+    runs = [task.result for task in minutes]
+    assert runs and all(run["steps"] == 0 and run["left_to_runner_loop"] for run in runs), runs
+
+    runners.kill(loop)
+    Task.objects.all().delete()
+    second = enrol_many(300)
+    wait_for(lambda: tick(lambda: enrolments_done(second.pk)), timeout=120, message="the worker taking over")
+    taken = [task.result["steps"] for task in Task.objects.filter(func__startswith="automation.tasks.journeys_run")]
+    assert sum(taken) == 300 * 7, taken
+    assert_each_step_once(first, 300)
+    assert_each_step_once(second, 300)

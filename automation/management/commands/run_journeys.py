@@ -1,9 +1,12 @@
+import contextlib
 import time
 
-from django.db import reset_queries
+from django.db import DatabaseError, reset_queries
 
 from aicmo_site.management.base import AuditedCommand
+from automation.conf import runner_loop_alive_seconds
 from automation.services import journeys_run_batch, journeys_triggers_apply
+from automation.services.loops import runner_loop_name, runner_loop_seen, runner_loop_stopped
 from automation.services.runner import RunReport
 
 # Contact-steps claimed per transaction by a loop: a batch of 5,000 costs about a quarter less CPU per
@@ -24,18 +27,29 @@ class Command(AuditedCommand):
         if batch < 1 or every <= 0:
             self.stderr.write("--batch must be at least 1 and --every above 0.")
             raise SystemExit(2)
+        name = runner_loop_name() if loop else None
         try:
-            self._run(loop=loop, every=every, batch=batch, no_triggers=no_triggers)
+            self._run(loop=loop, every=every, batch=batch, no_triggers=no_triggers, name=name)
         except KeyboardInterrupt:
             # run_all stops its processes with SIGINT: the batch in hand is rolled back, taken again later.
             return
+        finally:
+            if name:
+                # With the database gone the worker's runs take over anyway, once the heartbeat is stale.
+                with contextlib.suppress(DatabaseError):
+                    runner_loop_stopped(name=name)
 
-    def _run(self, *, loop: bool, every: float, batch: int, no_triggers: bool) -> None:
+    def _run(self, *, loop: bool, every: float, batch: int, no_triggers: bool, name: str | None) -> None:
+        beat_every, next_beat = runner_loop_alive_seconds() / 6, 0.0
         while True:
             found = {} if no_triggers else journeys_triggers_apply()
             report = RunReport()
             taken = True
             while taken:
+                if name and time.monotonic() >= next_beat:
+                    # Between batches, so a loop stuck in one falls silent too and the worker's runs step in.
+                    runner_loop_seen(name=name)
+                    next_beat = time.monotonic() + beat_every
                 # Django forgets the statements it logs with DEBUG on only when a request starts, and a loop
                 # serves none: without this a runner kept its last 9,000 statements' text.
                 reset_queries()
