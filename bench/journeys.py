@@ -38,29 +38,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from aicmo_site.testing.worker import process_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aicmo_bench_journeys"
 # The due waits end this long after the runner is expected to have parked them all (a worker may be
 # busy with the journey's emails first).
 DUE_AFTER = 60
-
-
-def _tree(pid: int) -> list[int]:
-    """The process and its descendants (the qcluster's sentinel, monitor, pusher and workers)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, ()))
-    return found
 
 
 def _rss_mb(pids: list[int]) -> dict[int, float]:
@@ -208,7 +192,7 @@ def _wait_until(done, *, cluster, peak: dict, limit: float, what: str, loops: tu
             raise RuntimeError(f"qcluster or a runner loop ended while waiting for {what}")
         if time.monotonic() - started > limit:
             raise RuntimeError(f"{what}: not done after {limit:.0f} s")
-        for pid, size in _rss_mb(_tree(cluster.pid) + [loop.pid for loop in loops]).items():
+        for pid, size in _rss_mb(process_tree(cluster.pid) + [loop.pid for loop in loops]).items():
             peak[pid] = max(peak.get(pid, 0), size)
         time.sleep(1)
     return time.monotonic() - started
@@ -341,11 +325,11 @@ def main(argv):
         log = Path(tempfile.gettempdir()) / f"bench-journeys-qcluster-{os.getpid()}.log"
         cluster = _start_cluster(args.workers, args.email_concurrency, log)
         # The cluster's processes up (itself, sentinel, monitor, pusher, workers), its first scheduled run done.
-        _wait_until(lambda: len(_tree(cluster.pid)) >= args.workers + 4, cluster=cluster, peak={}, limit=120,
+        _wait_until(lambda: len(process_tree(cluster.pid)) >= args.workers + 4, cluster=cluster, peak={}, limit=120,
                     what="the qcluster's processes")
         loops = _start_runner_loops(args.runner_loops, log)
         time.sleep(5)
-        idle = _rss_mb(_tree(cluster.pid))
+        idle = _rss_mb(process_tree(cluster.pid))
         loops_idle = _rss_mb([loop.pid for loop in loops])
         peak = {**idle, **loops_idle}
         print(f"qcluster idle: {_memory(idle)}; runner loops idle: {_memory(loops_idle)}; log {log}")
@@ -403,7 +387,7 @@ def main(argv):
                         what="the emails", loops=loops)
         except RuntimeError as late:
             print(f"emails: {late}")
-        end = _rss_mb(_tree(cluster.pid))
+        end = _rss_mb(process_tree(cluster.pid))
         loop_pids = [loop.pid for loop in loops]
         loops_end = _rss_mb(loop_pids)
         for loop in loops:
