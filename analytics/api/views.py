@@ -14,12 +14,16 @@ from rest_framework.views import APIView
 from aicmo_site.api.filters import FilterSet
 from aicmo_site.api.pagination import StandardPagination
 from aicmo_site.api.runs import BackgroundRunSerializer
-from analytics import reports
+from analytics import conf, reports
 from analytics.api import serializers as s
+from analytics.api.cached_answers import CachedAnswerView
 from analytics.api.renderers import CSVRenderer
 from analytics.models import ContactScore
-from analytics.reports.anomalies import PERIODS, anomalies_report, trend_unusual
-from analytics.reports.repositories import repository_trend, trend_with_releases
+from analytics.reports.anomalies import PERIODS, anomalies_report, marks_unusual, trend_unusual
+from analytics.reports.cache import fold_state, fold_state_of
+from analytics.reports.campaigns import campaigns_live
+from analytics.reports.overview import overview_live_state
+from analytics.reports.repositories import release_markers, repository_trend, trend_with_releases
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services import contact_score_one
 from analytics.services.runs import rollup_rebuild_start, scores_recompute_start
@@ -46,13 +50,16 @@ class ReportView(APIView):
     csv_filename = "report"
 
 
-class OverviewView(ReportView):
+class OverviewView(CachedAnswerView, ReportView):
     csv_filename = "overview"
 
     @extend_schema(parameters=[s.PeriodSerializer], responses=dict)
     def get(self, request):
         period = _query(s.PeriodSerializer, request)
-        return Response(reports.overview(start=period["start"], end=period["end"]))
+        live = overview_live_state()
+        return self.cached_answer(request, live if live[0] else None,
+                                  lambda: reports.overview(start=period["start"], end=period["end"], live=live),
+                                  **period)
 
     def csv_table(self, data):
         return ["metric", "value", "previous", "change"], [
@@ -111,16 +118,24 @@ def best_times_csv(data: dict):
             for day in data["grid"] for cell in day["hours"]]
 
 
-class CampaignReportView(ReportView):
+class CampaignReportView(CachedAnswerView, ReportView):
     csv_filename = "campaign"
 
     @extend_schema(parameters=[s.CampaignReportQuerySerializer], responses=dict)
     def get(self, request, campaign_id: int):
         period = _query(s.CampaignReportQuerySerializer, request)
-        report = reports.campaign_report(campaign_id, start=period.get("start"), end=period.get("end"))
-        if report is None:
+        campaigns = campaigns_live([campaign_id])
+        campaign = campaigns.get(campaign_id)
+        if campaign is None:
             return Response({"code": "not_found", "message": "No such campaign."}, status=status.HTTP_404_NOT_FOUND)
-        return Response(report)
+        checkpoint = fold_state_of(vars(campaign))
+        # An A/B test's figures are read live from the sends: such a report is computed every time.
+        state = None if campaign.has_ab_test or checkpoint is None else (
+            checkpoint, campaign.name, campaign.status, campaign.budget)
+        return self.cached_answer(
+            request, state, lambda: reports.campaign_report(campaign_id, start=period.get("start"),
+                                                            end=period.get("end"), campaigns=campaigns),
+            campaign_id=campaign_id, **period)
 
     def csv_table(self, data):
         rows = [["(all channels)", *[data["totals"].get(k) for k in ROW_KEYS]]]
@@ -143,14 +158,18 @@ class CampaignCompareView(ReportView):
         ]
 
 
-class ChannelRankingView(ReportView):
+class ChannelRankingView(CachedAnswerView, ReportView):
     csv_filename = "channels"
 
     @extend_schema(parameters=[s.ChannelRankingQuerySerializer], responses=dict)
     def get(self, request):
         query = _query(s.ChannelRankingQuerySerializer, request)
-        return Response(reports.channel_ranking(metric=query["metric"], start=query["start"], end=query["end"],
-                                                minimum_sample=query.get("min_sample")))
+        query.setdefault("min_sample", conf.minimum_sample())
+        return self.cached_answer(
+            request, fold_state(),
+            lambda: reports.channel_ranking(metric=query["metric"], start=query["start"], end=query["end"],
+                                            minimum_sample=query["min_sample"]),
+            **query)
 
     def csv_table(self, data):
         rows = [[r["rank"], r["channel"], r["sample"], *[r.get(k) for k in ROW_KEYS]] for r in data["ranked"]]
@@ -159,14 +178,18 @@ class ChannelRankingView(ReportView):
         return ["rank", "channel", "sample", *ROW_KEYS], rows
 
 
-class TrendView(ReportView):
+class TrendView(CachedAnswerView, ReportView):
     csv_filename = "trend"
 
     @extend_schema(parameters=[s.TrendQuerySerializer], responses=dict)
     def get(self, request):
         query = _query(s.TrendQuerySerializer, request)
-        return Response(trend_unusual(trend_with_releases(metric=query["metric"], interval=query["interval"],
-                                                          start=query["start"], end=query["end"])))
+        markers = release_markers(start=query["start"], end=query["end"], interval=query["interval"])
+        # Unusual points depend on the day they are asked and on live records (their likely causes).
+        state = None if marks_unusual(**query) else fold_state()
+        return self.cached_answer(
+            request, state and (state, sorted(markers.items())),
+            lambda: trend_unusual(trend_with_releases(**query, markers=markers)), **query)
 
     def csv_table(self, data):
         return ["period", data["metric"], "releases", "unusual", "usual", "change", "likely_causes"], [

@@ -356,13 +356,21 @@ def anomalies_report(*, start: dt.date, end: dt.date, period: Period = DAY) -> d
             "anomalies": anomaly_rows(anomalies_between(*bounds, period=period))}
 
 
+def marks_unusual(*, metric: str, interval: str, start: dt.date, end: dt.date) -> bool:
+    """Whether trend_unusual looks for unusual points in such a trend (what it finds depends on the day it is
+    asked and on live records, the likely causes)."""
+    period = {"day": DAY, "hour": HOUR}.get(interval)
+    return bool(period) and metric in PERIOD_SERIES[period] and (end - start).days <= 366
+
+
 def trend_unusual(result: dict) -> dict:
     """Marks on a trend's points the unusual days (over a year at most) or hours of its metric, when it is
     a watched series: each point's `unusual` is None or the anomaly as `anomaly_rows` gives it, with its
     size, its usual value and its likely causes (the chart's markers, the table's column, the API's)."""
     period = {"day": DAY, "hour": HOUR}.get(result["interval"])
     found = []
-    if period and result["metric"] in PERIOD_SERIES[period] and (result["end"] - result["start"]).days <= 366:
+    if marks_unusual(metric=result["metric"], interval=result["interval"], start=result["start"],
+                     end=result["end"]):
         bounds = (result["start"], result["end"]) if period is DAY else local_day_bounds(result["start"],
                                                                                           result["end"])
         found = anomaly_rows(anomalies_between(*bounds, series=(result["metric"],), period=period))

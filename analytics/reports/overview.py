@@ -98,7 +98,7 @@ def week_figures(*, today: dt.date) -> dict:
     return {"start": start, "end": today, "kpis": kpis}
 
 
-def _live_state() -> tuple[tuple | None, dict, dict]:
+def overview_live_state() -> tuple[tuple | None, dict, dict]:
     """The fold checkpoint (the cache key) with the tier counts in one query, then the roll-up's lag: a
     cached overview reads nothing else (under load every round trip waits its turn). Not the lag in the
     same query: PostgreSQL estimates "id above a checkpoint it does not know yet" at a third of the events,
@@ -114,9 +114,10 @@ def _live_state() -> tuple[tuple | None, dict, dict]:
     return checkpoint, {tier: row[f"tier_{tier}"] or 0 for tier in TIERS}, lag_since(checkpoint)
 
 
-def overview(*, start: dt.date, end: dt.date, top: int = 5) -> dict:
+def overview(*, start: dt.date, end: dt.date, top: int = 5, live: tuple | None = None) -> dict:
+    """`live`: what overview_live_state() gave, when the caller has read it already."""
     previous_start, previous_end = _previous(start, end)
-    checkpoint, tiers, lag = _live_state()
+    checkpoint, tiers, lag = live or overview_live_state()
     rolled = _rolled(start, end, top, checkpoint=checkpoint)
     return {
         "start": start, "end": end, "previous_start": previous_start, "previous_end": previous_end,

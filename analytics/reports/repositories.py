@@ -56,10 +56,13 @@ def _note(metric: str, read: tuple | None) -> str:
     return ""
 
 
-def trend_with_releases(*, metric: str, interval: str, start: dt.date, end: dt.date) -> dict:
-    """The marketing trend, each point naming the releases published in it (the chart's markers)."""
+def trend_with_releases(*, metric: str, interval: str, start: dt.date, end: dt.date,
+                        markers: dict | None = None) -> dict:
+    """The marketing trend, each point naming the releases published in it (the chart's markers; `markers`:
+    what release_markers gave, when the caller has read them already)."""
     result = trend(metric=metric, interval=interval, start=start, end=end)
-    markers = release_markers(start=start, end=end, interval=interval)
+    if markers is None:
+        markers = release_markers(start=start, end=end, interval=interval)
     for point in result["points"]:
         point["releases"] = markers.get(point["period"], [])
     return result
