@@ -100,11 +100,21 @@ def assert_exactly_once(email_campaign, server, *, kills: int, audience: int, in
     assert set(counts) <= set(deliveries)
 
 
-def kill_and_restart(qcluster, cluster, email_campaign, server, *, kills: int, audience: int, env=WORKER_ENV):
+def kill_and_restart(qcluster, cluster, email_campaign, server, *, kills: int, audience: int, env=WORKER_ENV,
+                     wake=None):
+    """`wake`, when given, runs about twice a second while waiting for each kill point: a journey's send leaves
+    a killed worker's claims to the minute's wake-up once their lease expires, and no schedule runs here."""
     points = sorted(random.sample(range(5, audience - 20), kills))
+    woken = [0.0]
+
+    def reached(point: int) -> bool:
+        if wake is not None and time.monotonic() - woken[0] >= 0.5:
+            woken[0] = time.monotonic()
+            wake()
+        return len(server.messages) >= point or finished(email_campaign)
+
     for point in points:
-        wait_for(lambda p=point: len(server.messages) >= p or finished(email_campaign), timeout=60, interval=0.002,
-                 message=f"{point} messages")
+        wait_for(lambda p=point: reached(p), timeout=60, interval=0.002, message=f"{point} messages")
         cluster.kill()
         cluster = qcluster(**env)
         # What the periodic wake-up does for a send whose worker task died with it.
