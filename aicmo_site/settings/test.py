@@ -30,5 +30,9 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
     "anon": "10000/minute", "user": "100000/minute", "login": "10000/minute",
 }}
-Q_CLUSTER = {**Q_CLUSTER, "poll": 0.1, "workers": int(os.environ.get("Q_WORKERS", "1"))}  # noqa: F405
+# django-q's guard looks at the schedules when its cycles add up to 30 s: a worker started with a cycle of
+# 30 s (Q_GUARD_CYCLE) looks on its first cycle, so a test about a schedule need not wait half a minute.
+# Such a guard also replaces a dead worker process only every 30 s: not for tests that kill one.
+Q_CLUSTER = {**Q_CLUSTER, "poll": 0.1, "workers": int(os.environ.get("Q_WORKERS", "1")),  # noqa: F405
+             "guard_cycle": float(os.environ.get("Q_GUARD_CYCLE", "0.5"))}
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405

@@ -147,7 +147,7 @@ def test_the_schedule_folds_what_the_endpoints_recorded(qcluster):
     client = Client()
     assert client.get(f"/t/o/{make_token('open', deliveries[0].pk)}").status_code == 200
     assert client.get(f"/t/c/{make_token('click', deliveries[1].pk, link.pk)}")["Location"] == link.url
-    qcluster()
+    qcluster(Q_GUARD_CYCLE="30")  # its scheduler looks at once, not after half a minute (test settings)
     wait_for(lambda: not TrackingHit.objects.exists(), timeout=150, message="the scheduled fold")
     assert_each_hit_once(campaign, opens=1, clicks=1)
     assert set(Contact.objects.filter(pk__in=[d.contact_id for d in deliveries])
