@@ -49,6 +49,7 @@ def test_run_all_starts_web_worker_and_runner_and_one_ctrl_c_stops_them_all():
         process = subprocess.Popen([sys.executable, "manage.py", "run_all", "--addr", f"127.0.0.1:{port}"], cwd=ROOT,
                                    env=child_process_env({}), stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+        started: set[int] = set()
         try:
             wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"), timeout=90, interval=0.5,
                      message="the web server")
@@ -63,8 +64,10 @@ def test_run_all_starts_web_worker_and_runner_and_one_ctrl_c_stops_them_all():
             wait_for(lambda: not any(alive(pid) for pid in started), timeout=30,
                      message=f"every process ended: {sorted(pid for pid in started if alive(pid))}")
         finally:
-            # Its process group: whatever it left, even once it has ended itself.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+            # Whatever it left, even once it has ended itself: its own process group and its processes' (it
+            # starts each in a group of its own). A worker left running would take other tests' tasks.
+            for pid in {process.pid, *started, *process_tree(process.pid)}:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
             process.wait(timeout=10)
     assert not RunnerLoop.objects.exists()  # the runner said it stopped, so the worker's minute took over at once

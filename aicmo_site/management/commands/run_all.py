@@ -17,6 +17,11 @@ class Command(AuditedCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port of the web server")
 
     def handle(self, *args, addr, **options):
+        # Started in the background by a script, a process inherits SIGINT ignored (POSIX shells ignore it
+        # for asynchronous commands), and so would its children: Ctrl-C, or `kill -INT`, then stopped
+        # nothing (CI's run of the test below timed out so). Caught here, it is back to the default in the
+        # processes started next.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         manage = [sys.executable, "manage.py"]
         # Each in its own process group, so that a stop can end a process with everything it started (the
         # worker's sentinel and task processes); Ctrl-C reaches them through stop() below.
