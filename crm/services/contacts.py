@@ -210,16 +210,21 @@ def contacts_tag(*, contacts, tag_names: Iterable[str], audit_details: dict | No
     except EmptyResultSet:
         return 0
     added = 0
-    # A quoted table name and Django's own compiled subquery; every value is a parameter.
+    # A quoted table name and Django's own compiled subquery; every value is a parameter. Links already there
+    # are skipped by the unique key, one index probe each: a NOT EXISTS here was planned from the tag's
+    # statistics, and for a tag gaining links since the last ANALYZE (a journey's step tagging a million in
+    # batches) PostgreSQL scanned every link of the tag once per contact: 3.5 s a batch of 1,000 against 100,000
+    # links, 5 ms with the conflict clause (bench/NOTES.md, Journeys). "WHERE true" keeps SQLite from reading
+    # ON as a join's.
     sql = (
         f"INSERT INTO {table} (contact_id, tag_id) SELECT picked.id, %s FROM ({ids_sql}) picked "  # noqa: S608
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} link WHERE link.contact_id = picked.id AND link.tag_id = %s)"
+        "WHERE true ON CONFLICT (contact_id, tag_id) DO NOTHING"
     )
     tagged = []
     with connection.cursor() as cursor:
         for tag in _tags_for(tag_names, create=True):
             tags_adding_send(tag, contact_queryset(contacts))
-            cursor.execute(sql, [tag.pk, *params, tag.pk])
+            cursor.execute(sql, [tag.pk, *params])
             added += cursor.rowcount
             tagged += [tag] if cursor.rowcount else []
     one = _one_contact(contacts) if added else None

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from crm.models import Company, Contact, Tag, Topic
-from crm.services import company_delete, contact_delete, topic_delete
+from crm.services import company_delete, contact_delete, contacts_tag, topic_delete
 from crm.tests.factories import CompanyFactory, ContactFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +146,26 @@ def _delete_and_import_interleaved(company, importer):
         assert not written.wait(0.5), "the import's chunk did not wait for the delete"
     thread.join(10)
     assert Contact.objects.get(email=late).company_id is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tagging_a_contact_another_transaction_is_tagging_skips_it_once_that_commits():
+    """Two writers tagging one contact at once (a journey's tag step and an import's chunk): the second
+    waits for the first's link and then skips it, instead of failing its whole batch on the unique key."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: two taggings cannot interleave")
+    tag = TagFactory(name="vip")
+    taken, free = ContactFactory(), ContactFactory()
+    importer = _importer()
+    added = []
+    try:
+        importer.execute("INSERT INTO crm_contact_tags (contact_id, tag_id) VALUES (%s, %s)", [taken.pk, tag.pk])
+        thread, tagged = _in_thread(lambda: added.append(
+            contacts_tag(contacts=Contact.objects.filter(pk__in=[taken.pk, free.pk]), tag_names=["vip"])))
+        assert not tagged.wait(0.5), "the tagging did not wait for the other transaction's link"
+        importer.commit()
+        thread.join(10)
+    finally:
+        importer.close()
+    assert added == [1]
+    assert sorted(TagLink.objects.filter(tag=tag).values_list("contact_id", flat=True)) == sorted([taken.pk, free.pk])
