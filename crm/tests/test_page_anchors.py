@@ -189,6 +189,53 @@ def test_a_far_page_asked_before_the_queued_numbering_ran_numbers_its_list_itsel
     assert len(queued) == 1
 
 
+FILTERED = "tag=vip&lifecycle_status=engaged"
+
+
+def filtered_in(ordering):
+    return Contact.objects.filter(tags__name="vip", lifecycle_status="engaged").order_by(*ordering)
+
+
+# The sorts a marketer takes a filtered list in: newest first, by score, by last activity.
+far_filtered_sorts = pytest.mark.parametrize("query, ordering", [
+    ("ordering=-created_at", ("-created_at", "-id")),
+    ("ordering=-engagement_score", ("-engagement_score", "-id")),
+    ("ordering=-last_activity_at", RECENTLY_ACTIVE),
+])
+
+
+@far_filtered_sorts
+def test_a_first_visit_straight_to_a_far_page_of_a_filtered_list_lists_what_an_offset_lists(
+        marketer, contacts, shared_cache, queued, query, ordering):
+    # No earlier page of the list was asked, so nothing numbered it: the request does, and the count it shows is
+    # the one an OFFSET page with a count as far as the page shows (11 match: page 3 of 3 reads "9+", page 4 "11").
+    listed = filtered_in(ordering)
+    for number, count, capped in ((3, 9, True), (4, 11, False)):
+        cache.clear()
+        with CaptureQueriesContext(connection) as first:
+            found, page = ids_of(marketer, f"/api/contacts/?page_size=3&page={number}&{FILTERED}&{query}")
+        assert numbered_in(first)
+        assert found == offset_page(listed, number, 3), number
+        assert (page["count"], page["count_capped"], page["next"] is not None) == (count, capped, capped), number
+    assert queued == []  # a far page numbers its own list: nothing left for a worker
+
+
+@far_filtered_sorts
+def test_the_back_office_first_visit_straight_to_a_far_filtered_page_lists_what_an_offset_lists(
+        client, django_user_model, contacts, shared_cache, queued, monkeypatch, query, ordering):
+    monkeypatch.setattr("crm.views.PAGE_SIZE", 3)
+    client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-123456789"))
+    for number, count, capped in ((3, 9, True), (4, 11, False)):
+        cache.clear()
+        with CaptureQueriesContext(connection) as first:
+            response = client.get(reverse("crm:contact-list") + f"?{FILTERED}&{query}&page={number}")
+        assert response.status_code == 200 and numbered_in(first)
+        page = response.context["page"]
+        assert [contact.pk for contact in page.object_list] == offset_page(filtered_in(ordering), number, 3), number
+        assert (page.paginator.count, page.paginator.capped) == (count, capped), number
+        assert f"of {count}{'+' if capped else ''} contacts" in response.content.decode()
+
+
 def test_nothing_is_queued_when_the_cache_is_the_process_own(marketer, contacts, queued):
     cache.clear()  # the client's first request (no contacts yet) may have marked the list
     ids_of(marketer, "/api/contacts/?page_size=3&page=1")
