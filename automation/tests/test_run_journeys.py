@@ -35,9 +35,9 @@ def test_the_loop_takes_every_due_step_and_keeps_no_log_of_its_statements(monkey
     with pytest.raises(Idle):
         call_command("run_journeys", "--loop", "--batch", "5", "--no-triggers")
     # Then all went through, and the log holds no more than the last look's statements (and the loop's word
-    # that it stopped), not the six batches'
+    # that it stopped; on PostgreSQL two more set the claim's plan), not the six batches'
     assert not JourneyEnrolment.objects.filter(journey=trip).exclude(status=EnrolmentStatus.DONE).exists()
-    assert 0 < len(connection.queries_log) <= 6
+    assert 0 < len(connection.queries_log) <= 8
 
 
 def test_the_loop_says_it_is_alive_while_it_runs_and_that_it_stopped_when_stopped(monkeypatch):

@@ -258,7 +258,12 @@ def test_the_worker_leaves_due_steps_to_a_live_runner_loop_and_takes_over_when_i
     Task.objects.all().delete()
     second = enrol_many(300)
     wait_for(lambda: tick(lambda: enrolments_done(second.pk)), timeout=120, message="the worker taking over")
-    taken = [task.result["steps"] for task in Task.objects.filter(func__startswith="automation.tasks.journeys_run")]
-    assert sum(taken) == 300 * 7, taken
+
+    def taken():
+        return [task.result["steps"] for task in Task.objects.filter(func__startswith="automation.tasks.journeys_run")]
+
+    # A task's result is stored after its last batch has committed: the enrolments may be done a moment before.
+    wait_for(lambda: sum(taken()) >= 300 * 7, timeout=30, message="the worker's runs storing their steps")
+    assert sum(taken()) == 300 * 7, taken()
     assert_each_step_once(first, 300)
     assert_each_step_once(second, 300)
