@@ -14,10 +14,10 @@ from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from aicmo_site.api.errors import error_body
+from aicmo_site.api.throttling import ScopedRateThrottle
 from aicmo_site.roles import user_roles
 
 

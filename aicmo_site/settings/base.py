@@ -184,8 +184,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "aicmo_site.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "aicmo_site.api.throttling.AnonRateThrottle",
+        "aicmo_site.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/minute"),
