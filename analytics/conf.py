@@ -4,8 +4,10 @@ environment; the defaults are documented in the README."""
 import json
 
 from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.locmem import LocMemCache
 
-from aicmo_site.env import env_int, env_str
+from aicmo_site.env import env_bool, env_int, env_str
 
 DEFAULT_EVENT_WEIGHTS = {
     "opened": 1, "clicked": 3, "replied": 5, "form_submit": 5, "page_view": 1, "converted": 10,
@@ -59,3 +61,13 @@ def work_mem_mb() -> int:
     × days groups. (Not scoring's: its hash aggregate over a million contacts took gigabytes and ran
     slower than the sort it replaces, measured with EXPLAIN ANALYZE; bench/NOTES.md.)"""
     return int(getattr(settings, "ANALYTICS_WORK_MEM_MB", env_int("ANALYTICS_WORK_MEM_MB", 256)))
+
+
+def fold_state_cached() -> bool:
+    """Whether cached answers read the fold checkpoint from the cache (where each fold puts it) rather than
+    from the database. Only with a cache every process shares: folds run in a worker, and a web process's
+    own cache would never hear of them."""
+    configured = getattr(settings, "ANALYTICS_FOLD_STATE_CACHED", None)
+    if configured is not None:
+        return bool(configured)
+    return env_bool("ANALYTICS_FOLD_STATE_CACHED", not isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache))

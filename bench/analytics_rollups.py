@@ -191,6 +191,10 @@ def main(argv):
 
     from bench.conditions import bench_database, describe
 
+    if args.redis:
+        # This process folds as a deployment's worker does: into the cache the web processes share (each fold
+        # puts its checkpoint there). It starts no background task, so the Redis broker goes unused.
+        os.environ["REDIS_URL"] = args.redis
     admin, url, reusing = bench_database(args.database, reuse=args.reuse)
     from django.db import connection
 
@@ -268,7 +272,7 @@ def main(argv):
     try:
         # Uncached: every request recomputes. Cached: the first request after a fold computes and
         # caches (timed apart, one by one), every later one reads the cache, as between two folds.
-        for label, extra_env in (("uncached", {"ANALYTICS_REPORT_CACHE_SECONDS": "0"}),
+        for label, extra_env in (("uncached", {"ANALYTICS_REPORT_CACHE_SECONDS": "0", "REDIS_URL": ""}),
                                  ("cached", {"REDIS_URL": args.redis} if args.redis else {})):
             if server is not None:
                 server.terminate()

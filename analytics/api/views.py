@@ -7,6 +7,7 @@ import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,9 +21,9 @@ from analytics.api.cached_answers import CachedAnswerView
 from analytics.api.renderers import CSVRenderer
 from analytics.models import ContactScore
 from analytics.reports.anomalies import PERIODS, anomalies_report, marks_unusual, trend_unusual
-from analytics.reports.cache import fold_state, fold_state_of
+from analytics.reports.cache import fold_state_of
 from analytics.reports.campaigns import campaigns_live
-from analytics.reports.overview import overview_live_state
+from analytics.reports.overview import overview_shown
 from analytics.reports.repositories import release_markers, repository_trend, trend_with_releases
 from analytics.reports.scores import KnownCountPaginator, scores_count
 from analytics.services import contact_score_one
@@ -52,14 +53,16 @@ class ReportView(APIView):
 
 class OverviewView(CachedAnswerView, ReportView):
     csv_filename = "overview"
+    reads_checkpoint = True  # the lag behind it
 
     @extend_schema(parameters=[s.PeriodSerializer], responses=dict)
     def get(self, request):
         period = _query(s.PeriodSerializer, request)
-        live = overview_live_state()
-        return self.cached_answer(request, live if live[0] else None,
-                                  lambda: reports.overview(start=period["start"], end=period["end"], live=live),
-                                  **period)
+        return self.cached_answer(
+            request, overview_shown,
+            lambda checkpoint, shown: reports.overview(start=period["start"], end=period["end"],
+                                                       live=(checkpoint, *shown)),
+            **period)
 
     def csv_table(self, data):
         return ["metric", "value", "previous", "change"], [
@@ -124,18 +127,24 @@ class CampaignReportView(CachedAnswerView, ReportView):
     @extend_schema(parameters=[s.CampaignReportQuerySerializer], responses=dict)
     def get(self, request, campaign_id: int):
         period = _query(s.CampaignReportQuerySerializer, request)
-        campaigns = campaigns_live([campaign_id])
-        campaign = campaigns.get(campaign_id)
-        if campaign is None:
-            return Response({"code": "not_found", "message": "No such campaign."}, status=status.HTTP_404_NOT_FOUND)
-        checkpoint = fold_state_of(vars(campaign))
-        # An A/B test's figures are read live from the sends: such a report is computed every time.
-        state = None if campaign.has_ab_test or checkpoint is None else (
-            checkpoint, campaign.name, campaign.status, campaign.budget)
+        read = {}
+
+        def live(checkpoint):
+            read.update(campaigns_live([campaign_id]))
+            campaign = read.get(campaign_id)
+            if campaign is None:
+                raise NotFound("No such campaign.")
+            # An A/B test's figures are read live from the sends: such a report is computed every time.
+            return None if campaign.has_ab_test else (campaign.name, campaign.status, campaign.budget)
+
+        def live_and_checkpoint():
+            shown = live(None)
+            return fold_state_of(vars(read[campaign_id])), shown
+
         return self.cached_answer(
-            request, state, lambda: reports.campaign_report(campaign_id, start=period.get("start"),
-                                                            end=period.get("end"), campaigns=campaigns),
-            campaign_id=campaign_id, **period)
+            request, live, lambda checkpoint, shown: reports.campaign_report(
+                campaign_id, start=period.get("start"), end=period.get("end"), campaigns=read),
+            live_and_checkpoint=live_and_checkpoint, campaign_id=campaign_id, **period)
 
     def csv_table(self, data):
         rows = [["(all channels)", *[data["totals"].get(k) for k in ROW_KEYS]]]
@@ -166,9 +175,9 @@ class ChannelRankingView(CachedAnswerView, ReportView):
         query = _query(s.ChannelRankingQuerySerializer, request)
         query.setdefault("min_sample", conf.minimum_sample())
         return self.cached_answer(
-            request, fold_state(),
-            lambda: reports.channel_ranking(metric=query["metric"], start=query["start"], end=query["end"],
-                                            minimum_sample=query["min_sample"]),
+            request, lambda checkpoint: (),
+            lambda checkpoint, shown: reports.channel_ranking(
+                metric=query["metric"], start=query["start"], end=query["end"], minimum_sample=query["min_sample"]),
             **query)
 
     def csv_table(self, data):
@@ -184,12 +193,16 @@ class TrendView(CachedAnswerView, ReportView):
     @extend_schema(parameters=[s.TrendQuerySerializer], responses=dict)
     def get(self, request):
         query = _query(s.TrendQuerySerializer, request)
-        markers = release_markers(start=query["start"], end=query["end"], interval=query["interval"])
-        # Unusual points depend on the day they are asked and on live records (their likely causes).
-        state = None if marks_unusual(**query) else fold_state()
-        return self.cached_answer(
-            request, state and (state, sorted(markers.items())),
-            lambda: trend_unusual(trend_with_releases(**query, markers=markers)), **query)
+
+        def markers(checkpoint=None):
+            return release_markers(start=query["start"], end=query["end"], interval=query["interval"])
+
+        def compute(checkpoint, shown):
+            return trend_unusual(trend_with_releases(**query, markers=shown))
+
+        if marks_unusual(**query):  # unusual points depend on the day they are asked and on live records
+            return Response(compute(None, markers()))
+        return self.cached_answer(request, markers, compute, **query)
 
     def csv_table(self, data):
         return ["period", data["metric"], "releases", "unusual", "usual", "change", "likely_causes"], [

@@ -4,12 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Subquery
 
-from analytics.models import CampaignChannelDay, ContentChannelDay, FoldCheckpoint, ScoreTierCount
-from analytics.reports.cache import fold_cached
+from analytics.models import CampaignChannelDay, ContentChannelDay, ScoreTierCount
+from analytics.reports.cache import fold_cached, fold_state
 from analytics.reports.measures import derived, empty_totals, measure_sum, regrouped, summed_periods
-from analytics.services.rollups import CAMPAIGN_DAY_FOLD, lag_since
+from crm.models import EngagementEvent
 from publishing.models import Campaign
 
 # The home page's "this week": the figures a marketer checks first.
@@ -99,19 +98,27 @@ def week_figures(*, today: dt.date) -> dict:
 
 
 def overview_live_state() -> tuple[tuple | None, dict, dict]:
-    """The fold checkpoint (the cache key) with the tier counts in one query, then the roll-up's lag: a
-    cached overview reads nothing else (under load every round trip waits its turn). Not the lag in the
-    same query: PostgreSQL estimates "id above a checkpoint it does not know yet" at a third of the events,
-    and compiled the statement with JIT for 40 ms (EXPLAIN ANALYZE, bench/NOTES.md)."""
-    tiers = {f"tier_{tier}": Subquery(ScoreTierCount.objects.filter(tier=tier).values("contacts")[:1])
-             for tier in TIERS}
-    row = FoldCheckpoint.objects.filter(name=CAMPAIGN_DAY_FOLD).annotate(**tiers).values(
-        "last_id", "folded_at", *tiers).first()
-    if row is None:  # never folded
-        counts = dict(ScoreTierCount.objects.values_list("tier", "contacts"))
-        return None, {tier: counts.get(tier, 0) for tier in TIERS}, lag_since(None)
-    checkpoint = (row["last_id"], row["folded_at"])
-    return checkpoint, {tier: row[f"tier_{tier}"] or 0 for tier in TIERS}, lag_since(checkpoint)
+    """The fold checkpoint, the tier counts and the roll-up's lag (overview_shown)."""
+    checkpoint = fold_state()
+    return (checkpoint, *overview_shown(checkpoint))
+
+
+def overview_shown(checkpoint: tuple | None) -> tuple[dict, dict]:
+    """The tier counts and the roll-up's lag behind `checkpoint` (its events not folded yet), in one query: a
+    cached overview reads nothing else from the database (under load every round trip waits its turn). The
+    checkpoint comes as a value: read in the same statement, PostgreSQL estimated "id above a checkpoint it
+    does not know yet" at a third of the events and compiled the statement with JIT for 40 ms (EXPLAIN
+    ANALYZE, bench/NOTES.md)."""
+    quote = connection.ops.quote_name
+    events = quote(EngagementEvent._meta.db_table)
+    tier_counts = ", ".join(f"(SELECT contacts FROM {quote(ScoreTierCount._meta.db_table)} WHERE tier = %s)"
+                            for _ in TIERS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT COUNT(*) FROM {events} WHERE {events}.{quote('id')} > %s), {tier_counts}",
+                       [checkpoint[0] if checkpoint else 0, *TIERS])
+        pending, *counts = cursor.fetchone()
+    return ({tier: count or 0 for tier, count in zip(TIERS, counts, strict=True)},
+            {"pending_events": pending, "folded_at": checkpoint[1] if checkpoint else None})
 
 
 def overview(*, start: dt.date, end: dt.date, top: int = 5, live: tuple | None = None) -> dict:

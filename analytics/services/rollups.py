@@ -26,6 +26,7 @@ folded from the same grouped events, and rebuilt from the rebuilt campaign roll-
 
 import datetime
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, ExtractHour, TruncDate
@@ -41,6 +42,9 @@ from publishing.email.choices import DeliveryStatus
 from publishing.email.models import EmailDelivery
 
 CAMPAIGN_DAY_FOLD = "campaign_channel_day"
+# The fold checkpoint (last_id, folded_at) as the last fold or rebuild left it, kept in the cache so that a
+# cached dashboard answer is checked against it without a query (analytics.api.cached_answers).
+FOLD_STATE_KEY = "analytics:fold-state"
 EMAIL_CHANNEL = "email"
 DELIVERY_SOURCE = "delivery"
 _STAGING = "analytics_rebuild_staging"
@@ -246,6 +250,7 @@ def rollup_fold() -> dict:
     derived = _recompute_derived()
     checkpoint.folded_at = timezone.now()
     checkpoint.save()
+    _fold_state_publish(checkpoint)
     return {"events_folded": folded, "up_to_id": checkpoint.last_id, **derived}
 
 
@@ -317,7 +322,19 @@ def rollup_rebuild(*, progress=None, chunk_size: int = 2_000_000) -> dict:
     checkpoint.rows_folded = EngagementEvent.objects.filter(id__lte=high_id).count()
     checkpoint.folded_at = checkpoint.rebuilt_at = now
     checkpoint.save()
+    _fold_state_publish(checkpoint)
     return {"events_folded": checkpoint.rows_folded, "up_to_id": high_id, **derived}
+
+
+def _fold_state_publish(checkpoint: FoldCheckpoint) -> None:
+    """Puts the new checkpoint in the cache as the fold's last step, before its transaction commits, never
+    after: a checkpoint ahead of the database only makes an answer miss (answers are kept under the checkpoint
+    read from the database beside the roll-ups they sum), while one behind it would serve the answers of the
+    fold before; set after the commit, a crash or a lost connection in between would leave it behind. If the
+    transaction rolls back, answers miss until the next fold replaces it."""
+    seconds = conf.report_cache_seconds()
+    if seconds and conf.fold_state_cached():
+        cache.set(FOLD_STATE_KEY, (checkpoint.last_id, checkpoint.folded_at), seconds)
 
 
 def rollup_lag() -> dict:
