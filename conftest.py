@@ -1,4 +1,5 @@
 import importlib
+import uuid
 
 import pytest
 from django.conf import settings
@@ -9,11 +10,39 @@ from django.urls import clear_url_caches, set_urlconf
 from rest_framework.test import APIClient
 
 from aicmo_site.testing.pooler import pooler_close_connections
+from aicmo_site.testing.template_db import template_drop, template_use
 from aicmo_site.testing.worker import QClusterProcess
 
 # Real mail servers for any app's tests: aiosmtpd (smtp_server, make_smtp_server) and a private
 # Dovecot (dovecot, imap_account); moto as Amazon SES and a local SNS signer (ses_server, sns_signer).
 pytest_plugins = ["gateways.testing.mailservers", "gateways.testing.aws_fixtures"]
+
+
+def _xdist_controller(config) -> bool:
+    return not hasattr(config, "workerinput") and config.getoption("dist", "no") != "no"
+
+
+def pytest_configure(config):
+    # The run's id names its template database; xdist makes one only after this, and tells only the workers.
+    if _xdist_controller(config) and not config.getoption("testrunuid", None):
+        config.option.testrunuid = uuid.uuid4().hex
+
+
+def pytest_sessionfinish(session):
+    if _xdist_controller(session.config) and not settings.DATABASE_TRANSACTION_POOLING:
+        template_drop(session.config.option.testrunuid)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, request, django_db_blocker, django_db_keepdb,
+                                 django_db_use_migrations):
+    """With several xdist workers, each worker's test database is a copy of one migrated for the run
+    (aicmo_site.testing.template_db), unless the databases are kept between runs (--reuse-db)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    if (workerinput and int(workerinput["workercount"]) > 1 and not django_db_keepdb and django_db_use_migrations
+            and not settings.DATABASE_TRANSACTION_POOLING):
+        with django_db_blocker.unblock():
+            template_use(workerinput["testrunuid"], verbosity=request.config.option.verbose)
 
 
 @pytest.fixture(scope="session")

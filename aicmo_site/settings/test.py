@@ -24,6 +24,8 @@ if "AICMO_TEST_WORKER_DATABASE" in os.environ:
     _db["NAME"] = os.environ["AICMO_TEST_WORKER_DATABASE"]
 elif _db["ENGINE"].endswith("sqlite3"):
     _db["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"aicmo-test-{os.getpid()}.sqlite3")}  # noqa: F405
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["ENGINE"] = "aicmo_site.testing.sqlite3"  # a test database can be a copy of a template (its docstring)
 if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["ENGINE"] = "aicmo_site.testing.postgresql"  # flushes by DELETE, not TRUNCATE (its docstring says why)
 
