@@ -10,7 +10,7 @@ import time
 
 import pytest
 from django import db
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 
 from publishing.email.choices import DeliveryStatus, SendStatus
 from publishing.email.models import EmailCampaign, EmailDelivery
@@ -26,13 +26,15 @@ OWNER = "worker-a"
 
 def _claimed_out_of_order(email_campaign, rng: random.Random) -> list[int]:
     """Every delivery queued again and claimed by OWNER, each rewritten in a random order (a new row
-    version each, so the heap's order is no longer the ids')."""
+    version each, so the heap's order is no longer the ids'). One transaction: committed one by one, the
+    rewrites were four fifths of the test's time."""
     EmailCampaign.objects.filter(pk=email_campaign.pk).update(status=SendStatus.SENDING)
     ids = list(EmailDelivery.objects.filter(campaign_id=email_campaign.campaign_id).values_list("pk", flat=True))
     rng.shuffle(ids)
-    for pk in ids:
-        EmailDelivery.objects.filter(pk=pk).update(status=DeliveryStatus.QUEUED, lease_owner=OWNER,
-                                                   next_attempt_at=None)
+    with transaction.atomic():
+        for pk in ids:
+            EmailDelivery.objects.filter(pk=pk).update(status=DeliveryStatus.QUEUED, lease_owner=OWNER,
+                                                       next_attempt_at=None)
     return sorted(ids)
 
 
