@@ -7,6 +7,10 @@ ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 # Tests run in parallel processes (pytest-xdist); each has its own test database and servers.
 TEST_WORKERS ?= 2
+# Compiled modules, and pytest's rewritten test modules, are written once and read by every later process:
+# where the environment sets PYTHONDONTWRITEBYTECODE, each test worker and each worker or web server a test
+# starts compiled them again (bench/NOTES.md, "The suite's duration").
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test test-pgbouncer install system-deps lint bench migrate clean
 
