@@ -4,9 +4,8 @@ environment; the defaults are documented in the README."""
 import json
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.core.cache.backends.locmem import LocMemCache
 
+from aicmo_site.caching import cache_shared
 from aicmo_site.env import env_bool, env_int, env_str
 
 DEFAULT_EVENT_WEIGHTS = {
@@ -70,4 +69,4 @@ def fold_state_cached() -> bool:
     configured = getattr(settings, "ANALYTICS_FOLD_STATE_CACHED", None)
     if configured is not None:
         return bool(configured)
-    return env_bool("ANALYTICS_FOLD_STATE_CACHED", not isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache))
+    return env_bool("ANALYTICS_FOLD_STATE_CACHED", cache_shared())

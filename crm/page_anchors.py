@@ -24,14 +24,13 @@ from functools import cmp_to_key, partial
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django.core.cache.backends.dummy import DummyCache
-from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db.models import F, Field, Func, Max, OrderBy, Q, QuerySet, Value, Window
 from django.db.models.functions import Lead, RowNumber
 from django_q.tasks import async_task
 
+from aicmo_site.caching import cache_shared
 from aicmo_site.env import env_int
 from crm.models import Contact, last_activity_key
 
@@ -128,11 +127,6 @@ def list_anchors(queryset: QuerySet, *, renumber: bool = False) -> PageAnchors |
     cache.set(key, tuple(found), anchor_seconds())
     cache.delete(key + QUEUED)
     return found
-
-
-def cache_shared() -> bool:
-    """Whether positions a worker remembers reach the web processes: a process's own memory does not."""
-    return not isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache | DummyCache)
 
 
 def anchors_queue(queryset: QuerySet, filters: dict[str, list[str]]) -> bool:

@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+from aicmo_site.caching import cache_shared
 from crm import page_anchors, selectors
 from crm.services import (
     enrichment_run_process,
@@ -78,7 +79,7 @@ def page_anchors_keep_task() -> int:
     their positions expire, so that no visitor of those lists waits for a numbering. With a process's own cache
     the positions would stay in the worker's memory, where no page reads them: it numbers nothing (11-40 s of a
     worker every 4 minutes at a million contacts)."""
-    if not page_anchors.cache_shared():
+    if not cache_shared():
         return 0
     return sum(page_anchors.list_anchors(contacts, renumber=True) is not None
                for contacts in selectors.contact_lists_unfiltered())
